@@ -1,0 +1,156 @@
+// Abstract syntax tree of a job file, as the parser produces it and before any binding.
+//
+// Every node carries the SourcePosition of its first token so that the binder can report
+// errors at the right place. Nodes own their children.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "sql/source_text.h"
+#include "sql/token.h"
+#include "types/value.h"
+
+namespace sluice {
+
+struct SelectStatement;
+struct ParsedExpression;
+using ParsedExpressionPtr = std::unique_ptr<ParsedExpression>;
+
+enum class ExpressionKind : uint8_t {
+  kColumn,    // name_parts = [qualifier..., name]
+  kLiteral,   // literal
+  kInterval,  // INTERVAL '5' MINUTE or 5m: interval_millis
+  kStar,      // * or t.* (only as a select item or COUNT(*))
+  kUnary,     // op = "-", "+", "NOT"; children = [operand]
+  kBinary,    // op = "+", "-", "*", "/", "%", "||", "=", "<>", "<", "<=", ">", ">=", "AND", "OR"
+  kFunction,  // name_parts = [name]; children = arguments; distinct; star_argument; over
+  kCase,      // children = [operand?] then (when, then)* then [else?]
+  kCast,      // children = [operand]; cast_type
+  kBetween,   // children = [value, low, high]; negated
+  kIn,        // children = [value, item...]; negated
+  kIsNull,    // children = [value]; negated = IS NOT NULL
+  kLike,      // children = [value, pattern]; negated
+  kExtract,   // EXTRACT(field FROM value): extract_field; children = [value]
+  kSubquery,  // (SELECT ...) as an expression; parsed, not yet executable
+};
+
+// The OVER clause of a ROWS window (Velostream's ROWS WINDOW BUFFER or the standard form).
+struct OverClause {
+  SourcePosition position;
+  std::optional<int64_t> buffer_rows;  // ROWS WINDOW BUFFER n ROWS
+  std::vector<ParsedExpressionPtr> partition_by;
+  std::vector<ParsedExpressionPtr> order_by;
+  std::vector<bool> order_descending;
+  std::optional<int64_t> preceding_rows;  // ROWS BETWEEN n PRECEDING AND CURRENT ROW
+  bool unbounded_preceding = false;
+  std::optional<int64_t> expire_after_millis;  // EXPIRE AFTER INTERVAL ... INACTIVITY
+};
+
+struct ParsedExpression {
+  ExpressionKind kind = ExpressionKind::kLiteral;
+  SourcePosition position;
+  std::vector<std::string> name_parts;
+  Value literal;
+  int64_t interval_millis = 0;
+  std::string op;
+  std::vector<ParsedExpressionPtr> children;
+  bool negated = false;
+  bool distinct = false;
+  bool star_argument = false;
+  bool case_has_operand = false;
+  bool case_has_else = false;
+  TypeId cast_type = TypeId::kNull;
+  std::string extract_field;
+  std::unique_ptr<OverClause> over;
+  std::unique_ptr<SelectStatement> subquery;
+
+  // SQL text of the expression, normalised (used for default column names and EXPLAIN).
+  std::string ToString() const;
+};
+
+struct SelectItem {
+  SourcePosition position;
+  ParsedExpressionPtr expression;  // kStar for * and t.*
+  std::string alias;               // empty when none was written
+};
+
+enum class JoinType : uint8_t { kInner, kLeft, kRight, kFull };
+
+struct TableReference {
+  enum class Kind : uint8_t { kNamed, kSubquery, kJoin };
+  Kind kind = Kind::kNamed;
+  SourcePosition position;
+  std::string name;   // kNamed
+  std::string alias;  // optional for every kind
+  std::unique_ptr<SelectStatement> subquery;
+  std::unique_ptr<TableReference> left, right;  // kJoin
+  JoinType join_type = JoinType::kInner;
+  ParsedExpressionPtr join_condition;
+  std::optional<int64_t> within_millis;  // JOIN ... WITHIN INTERVAL (time-bounded join)
+};
+
+enum class WindowKind : uint8_t { kTumbling, kSliding, kSession };
+
+struct WindowClause {
+  SourcePosition position;
+  WindowKind kind = WindowKind::kTumbling;
+  ParsedExpressionPtr time_column;  // null: the source's event time
+  int64_t size_millis = 0;          // tumbling/sliding size, session gap
+  int64_t advance_millis = 0;       // sliding only
+};
+
+enum class EmitMode : uint8_t { kDefault, kChanges, kFinal };
+
+struct OrderItem {
+  ParsedExpressionPtr expression;
+  bool descending = false;
+};
+
+struct SelectStatement {
+  SourcePosition position;
+  bool distinct = false;
+  SourcePosition distinct_position;
+  std::vector<SelectItem> items;
+  std::unique_ptr<TableReference> from;
+  ParsedExpressionPtr where;
+  std::vector<ParsedExpressionPtr> group_by;
+  SourcePosition group_by_position;
+  std::optional<WindowClause> window;
+  ParsedExpressionPtr having;
+  SourcePosition having_position;
+  std::vector<OrderItem> order_by;
+  SourcePosition order_by_position;
+  std::optional<int64_t> limit;
+  SourcePosition limit_position;
+  EmitMode emit = EmitMode::kDefault;
+  SourcePosition emit_position;
+};
+
+struct Property {
+  std::string key;
+  std::string value;
+  SourcePosition key_position;
+  SourcePosition value_position;
+};
+
+struct Statement {
+  enum class Kind : uint8_t { kCreateStream, kCreateTable, kSelect };
+  Kind kind = Kind::kSelect;
+  SourcePosition position;
+  std::string name;  // the created stream or table; empty for a bare SELECT
+  SourcePosition name_position;
+  std::unique_ptr<SelectStatement> select;
+  std::vector<Property> properties;
+};
+
+// A parsed job file: its statements in order, the annotations, and the text for errors.
+struct ParsedJob {
+  SourceText source;
+  std::vector<Statement> statements;
+  std::vector<Annotation> annotations;
+};
+
+}  // namespace sluice
