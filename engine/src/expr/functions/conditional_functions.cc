@@ -1,0 +1,137 @@
+// COALESCE, NULLIF, GREATEST and LEAST, one overload per type.
+//
+// COALESCE and NULLIF handle NULLs themselves (NullHandling::kCustom). GREATEST and LEAST are
+// NULL when any argument is NULL, like SQLite's multi-argument max() and min(), so they use
+// kPropagate. String results forward the arguments' views, so the output pins their owners.
+#include <cstdint>
+#include <string_view>
+#include <type_traits>
+
+#include "expr/scalar_function.h"
+
+namespace sluice {
+namespace {
+
+template <typename T>
+void KeepAliveIfString(const Column* const* arguments, size_t argument_count, Column& out) {
+  if constexpr (std::is_same_v<T, std::string_view>) {
+    for (size_t a = 0; a < argument_count; ++a) out.KeepAliveStringsOf(*arguments[a]);
+  }
+}
+
+// First non-NULL argument, column by column: each pass fills the rows still NULL.
+template <typename T>
+void CoalesceKernel(const KernelContext& context, const Column* const* arguments, size_t argument_count,
+                    Column& out) {
+  T* result = out.data<T>();
+  uint8_t* valid = out.validity();
+  if (argument_count == 0) {
+    ForEachActiveRow(context.selection, context.count, [&](size_t row) {
+      result[row] = T();
+      valid[row] = 0;
+    });
+    return;
+  }
+  {
+    const T* input = arguments[0]->data<T>();
+    const uint8_t* input_valid = arguments[0]->validity();
+    ForEachActiveRow(context.selection, context.count, [&](size_t row) {
+      const uint8_t ok = input_valid[row] != 0;
+      result[row] = ok ? input[row] : T();
+      valid[row] = ok;
+    });
+  }
+  for (size_t a = 1; a < argument_count; ++a) {
+    const T* input = arguments[a]->data<T>();
+    const uint8_t* input_valid = arguments[a]->validity();
+    ForEachActiveRow(context.selection, context.count, [&](size_t row) {
+      const uint8_t take = (valid[row] ^ 1) & (input_valid[row] != 0);
+      result[row] = take ? input[row] : result[row];
+      valid[row] |= take;
+    });
+  }
+  KeepAliveIfString<T>(arguments, argument_count, out);
+}
+
+// NULLIF(a, b): NULL when a = b (both non-NULL), else a.
+template <typename T>
+void NullIfKernel(const KernelContext& context, const Column* const* arguments, size_t, Column& out) {
+  const T* left = arguments[0]->data<T>();
+  const uint8_t* left_valid = arguments[0]->validity();
+  const T* right = arguments[1]->data<T>();
+  const uint8_t* right_valid = arguments[1]->validity();
+  T* result = out.data<T>();
+  uint8_t* valid = out.validity();
+  ForEachActiveRow(context.selection, context.count, [&](size_t row) {
+    const bool equal = left_valid[row] != 0 && right_valid[row] != 0 && left[row] == right[row];
+    const uint8_t ok = (left_valid[row] != 0) & !equal;
+    result[row] = ok ? left[row] : T();
+    valid[row] = ok;
+  });
+  KeepAliveIfString<T>(arguments, 1, out);
+}
+
+struct Greatest {
+  template <typename T>
+  static T Pick(T a, T b) {
+    return b > a ? b : a;
+  }
+};
+struct Least {
+  template <typename T>
+  static T Pick(T a, T b) {
+    return b < a ? b : a;
+  }
+};
+
+// GREATEST / LEAST over the arguments; validity was set by the executor (any NULL -> NULL).
+template <typename T, typename Pick>
+void ExtremumKernel(const KernelContext& context, const Column* const* arguments, size_t argument_count,
+                    Column& out) {
+  T* result = out.data<T>();
+  const uint8_t* valid = out.validity();
+  const T* first = arguments[0]->data<T>();
+  ForEachActiveRow(context.selection, context.count, [&](size_t row) { result[row] = first[row]; });
+  for (size_t a = 1; a < argument_count; ++a) {
+    const T* input = arguments[a]->data<T>();
+    ForEachActiveRow(context.selection, context.count,
+                     [&](size_t row) { result[row] = Pick::Pick(result[row], input[row]); });
+  }
+  ForEachActiveRow(context.selection, context.count,
+                   [&](size_t row) { result[row] = valid[row] ? result[row] : T(); });
+  KeepAliveIfString<T>(arguments, argument_count, out);
+}
+
+void Add(FunctionRegistry& registry, std::string_view name, TypeId type, bool variadic,
+         size_t fixed_arguments, ScalarKernel kernel, NullHandling null_handling) {
+  ScalarFunctionSignature signature;
+  signature.arguments.assign(fixed_arguments, type);
+  if (variadic) signature.variadic = type;
+  signature.return_type = type;
+  signature.kernel = kernel;
+  signature.null_handling = null_handling;
+  registry.Register(name, std::move(signature));
+}
+
+template <typename T>
+void AddForType(FunctionRegistry& registry, TypeId type) {
+  constexpr NullHandling kCustom = NullHandling::kCustom;
+  constexpr NullHandling kPropagate = NullHandling::kPropagate;
+  Add(registry, "coalesce", type, /*variadic=*/true, 1, CoalesceKernel<T>, kCustom);
+  Add(registry, "nullif", type, /*variadic=*/false, 2, NullIfKernel<T>, kCustom);
+  Add(registry, "greatest", type, /*variadic=*/true, 1, ExtremumKernel<T, Greatest>, kPropagate);
+  Add(registry, "least", type, /*variadic=*/true, 1, ExtremumKernel<T, Least>, kPropagate);
+}
+
+}  // namespace
+
+void RegisterConditionalFunctions(FunctionRegistry& registry) {
+  // BIGINT first so that all-NULL arguments resolve to BIGINT.
+  AddForType<int64_t>(registry, TypeId::kInt64);
+  AddForType<double>(registry, TypeId::kDouble);
+  AddForType<std::string_view>(registry, TypeId::kString);
+  AddForType<uint8_t>(registry, TypeId::kBoolean);
+  AddForType<int64_t>(registry, TypeId::kTimestamp);
+}
+
+}  // namespace sluice

@@ -1,0 +1,251 @@
+// Time functions over TIMESTAMP (int64 epoch milliseconds, UTC; see types/logical_type.h):
+// EXTRACT (bound as extract_<field>), FROM_UNIXTIME, UNIX_TIMESTAMP, DATE_TRUNC, NOW.
+//
+// Calendar arithmetic is proleptic Gregorian UTC through DaysFromCivil / CivilFromDays; no libc
+// time zone function is used. Times before 1970 round toward negative infinity: the day of
+// -1 ms is 1969-12-31 and its second is 59.
+#include <chrono>
+#include <cmath>
+#include <cstdint>
+#include <string_view>
+
+#include "common/strings.h"
+#include "expr/functions/kernel_loops.h"
+#include "expr/scalar_function.h"
+#include "formats/number_format.h"
+
+namespace sluice {
+namespace {
+
+constexpr int64_t kMillisPerSecond = 1000;
+constexpr int64_t kMillisPerMinute = 60 * kMillisPerSecond;
+constexpr int64_t kMillisPerHour = 60 * kMillisPerMinute;
+constexpr int64_t kMillisPerDay = 24 * kMillisPerHour;
+
+// Division and remainder rounding toward negative infinity (divisor > 0).
+inline int64_t FloorDivide(int64_t value, int64_t divisor) {
+  const int64_t quotient = value / divisor;
+  return quotient - (value % divisor < 0);
+}
+inline int64_t FloorModulo(int64_t value, int64_t divisor) {
+  const int64_t remainder = value % divisor;
+  return remainder < 0 ? remainder + divisor : remainder;
+}
+
+// --- EXTRACT ----------------------------------------------------------------------------
+
+enum class Field {
+  kYear,
+  kQuarter,
+  kMonth,
+  kDay,
+  kHour,
+  kMinute,
+  kSecond,
+  kMillisecond,
+  kDayOfWeek,
+  kDayOfYear,
+  kEpoch
+};
+
+template <Field kField>
+int64_t ExtractField(int64_t millis) {
+  const int64_t days = FloorDivide(millis, kMillisPerDay);
+  const int64_t millis_of_day = FloorModulo(millis, kMillisPerDay);
+  switch (kField) {
+    case Field::kHour: return millis_of_day / kMillisPerHour;
+    case Field::kMinute: return millis_of_day / kMillisPerMinute % 60;
+    case Field::kSecond: return millis_of_day / kMillisPerSecond % 60;
+    case Field::kMillisecond: return millis_of_day % kMillisPerSecond;
+    case Field::kDayOfWeek: return FloorModulo(days + 4, 7);  // 1970-01-01 was a Thursday
+    case Field::kEpoch: return FloorDivide(millis, kMillisPerSecond);
+    default: break;
+  }
+  int64_t year;
+  unsigned month;
+  unsigned day;
+  CivilFromDays(days, &year, &month, &day);
+  switch (kField) {
+    case Field::kYear: return year;
+    case Field::kQuarter: return (month - 1) / 3 + 1;
+    case Field::kMonth: return month;
+    case Field::kDay: return day;
+    case Field::kDayOfYear: return days - DaysFromCivil(year, 1, 1) + 1;
+    default: return 0;
+  }
+}
+
+template <Field kField>
+void ExtractKernel(const KernelContext& context, const Column* const* arguments, size_t, Column& out) {
+  const int64_t* input = arguments[0]->data<int64_t>();
+  ForEachValidRow<int64_t>(context, out, [&](size_t row) { return ExtractField<kField>(input[row]); });
+}
+
+// --- UNIX_TIMESTAMP / FROM_UNIXTIME / NOW -----------------------------------------------
+
+int64_t NowMillis() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// UNIX_TIMESTAMP(ts): whole seconds, rounded down.
+void UnixTimestampKernel(const KernelContext& context, const Column* const* arguments, size_t, Column& out) {
+  const int64_t* input = arguments[0]->data<int64_t>();
+  ForEachValidRow<int64_t>(context, out,
+                           [&](size_t row) { return FloorDivide(input[row], kMillisPerSecond); });
+}
+
+// Zero-argument clocks: one reading per call, the same value on every row.
+template <int64_t kUnitMillis>
+void ClockKernel(const KernelContext& context, const Column* const*, size_t, Column& out) {
+  const int64_t now = FloorDivide(NowMillis(), kUnitMillis);
+  int64_t* result = out.data<int64_t>();
+  uint8_t* valid = out.validity();
+  ForEachActiveRow(context.selection, context.count, [&](size_t row) {
+    result[row] = now;
+    valid[row] = 1;
+  });
+}
+
+// FROM_UNIXTIME(seconds BIGINT): NULL when the milliseconds overflow.
+void FromUnixTimeInt64Kernel(const KernelContext& context, const Column* const* arguments, size_t,
+                             Column& out) {
+  const int64_t* input = arguments[0]->data<int64_t>();
+  int64_t* result = out.data<int64_t>();
+  uint8_t* valid = out.validity();
+  ForEachActiveRow(context.selection, context.count, [&](size_t row) {
+    int64_t millis;
+    const bool overflow = __builtin_mul_overflow(input[row], kMillisPerSecond, &millis);
+    valid[row] &= static_cast<uint8_t>(!overflow);
+    result[row] = valid[row] ? millis : 0;
+  });
+}
+
+// FROM_UNIXTIME(seconds DOUBLE): rounded to the nearest millisecond; NaN and out of range
+// values are NULL.
+void FromUnixTimeDoubleKernel(const KernelContext& context, const Column* const* arguments, size_t,
+                              Column& out) {
+  const double* input = arguments[0]->data<double>();
+  int64_t* result = out.data<int64_t>();
+  uint8_t* valid = out.validity();
+  ForEachActiveRow(context.selection, context.count, [&](size_t row) {
+    const double millis = std::round(input[row] * 1000.0);
+    const bool in_range = millis >= -9223372036854775808.0 && millis < 9223372036854775808.0;
+    valid[row] &= static_cast<uint8_t>(in_range);
+    result[row] = valid[row] ? static_cast<int64_t>(millis) : 0;
+  });
+}
+
+// --- DATE_TRUNC -------------------------------------------------------------------------
+
+enum class Unit { kSecond, kMinute, kHour, kDay, kWeek, kMonth, kQuarter, kYear, kUnknown };
+
+Unit ParseUnit(std::string_view text) {
+  static constexpr std::string_view kNames[] = {"second", "minute", "hour",    "day",
+                                                "week",   "month",  "quarter", "year"};
+  for (size_t i = 0; i < sizeof(kNames) / sizeof(kNames[0]); ++i) {
+    if (EqualsIgnoreCase(text, kNames[i])) return static_cast<Unit>(i);
+  }
+  return Unit::kUnknown;
+}
+
+// `millis` truncated to the start of its `unit` (weeks start on Monday). False when the start
+// is before the int64 range (only for timestamps within a unit of INT64_MIN).
+bool TruncateTo(Unit unit, int64_t millis, int64_t* result) {
+  int64_t units = 0;
+  int64_t unit_millis = kMillisPerDay;
+  switch (unit) {
+    case Unit::kSecond: unit_millis = kMillisPerSecond; break;
+    case Unit::kMinute: unit_millis = kMillisPerMinute; break;
+    case Unit::kHour: unit_millis = kMillisPerHour; break;
+    case Unit::kDay: break;
+    case Unit::kWeek: {
+      const int64_t days = FloorDivide(millis, kMillisPerDay);
+      units = days - FloorModulo(days + 3, 7);  // 1969-12-29 was a Monday
+      return !__builtin_mul_overflow(units, kMillisPerDay, result);
+    }
+    case Unit::kMonth:
+    case Unit::kQuarter:
+    case Unit::kYear: {
+      int64_t year;
+      unsigned month;
+      unsigned day;
+      CivilFromDays(FloorDivide(millis, kMillisPerDay), &year, &month, &day);
+      if (unit == Unit::kYear) month = 1;
+      if (unit == Unit::kQuarter) month = (month - 1) / 3 * 3 + 1;
+      return !__builtin_mul_overflow(DaysFromCivil(year, month, 1), kMillisPerDay, result);
+    }
+    case Unit::kUnknown: return false;
+  }
+  units = FloorDivide(millis, unit_millis);
+  return !__builtin_mul_overflow(units, unit_millis, result);
+}
+
+// DATE_TRUNC(unit, ts): an unknown unit (or a start before the int64 range) gives NULL. The unit is usually
+// the same literal on every row, so it is parsed again only when its text changes.
+void DateTruncKernel(const KernelContext& context, const Column* const* arguments, size_t, Column& out) {
+  const std::string_view* units = arguments[0]->data<std::string_view>();
+  const int64_t* input = arguments[1]->data<int64_t>();
+  int64_t* result = out.data<int64_t>();
+  uint8_t* valid = out.validity();
+  std::string_view last_text;
+  Unit last_unit = Unit::kUnknown;
+  bool parsed = false;
+  ForEachActiveRow(context.selection, context.count, [&](size_t row) {
+    if (!valid[row]) {
+      result[row] = 0;
+      return;
+    }
+    const std::string_view text = units[row];
+    if (!parsed || text.data() != last_text.data() || text.size() != last_text.size()) {
+      last_text = text;
+      last_unit = ParseUnit(text);
+      parsed = true;
+    }
+    int64_t truncated = 0;
+    const bool ok = TruncateTo(last_unit, input[row], &truncated);
+    valid[row] = ok;
+    result[row] = ok ? truncated : 0;
+  });
+}
+
+// --- registration -----------------------------------------------------------------------
+
+void Add(FunctionRegistry& registry, std::string_view name, std::vector<TypeId> arguments, TypeId return_type,
+         ScalarKernel kernel, NullHandling null_handling = NullHandling::kPropagate) {
+  ScalarFunctionSignature signature;
+  signature.arguments = std::move(arguments);
+  signature.return_type = return_type;
+  signature.kernel = kernel;
+  signature.null_handling = null_handling;
+  registry.Register(name, std::move(signature));
+}
+
+}  // namespace
+
+void RegisterTimeFunctions(FunctionRegistry& registry) {
+  constexpr TypeId kInt = TypeId::kInt64;
+  constexpr TypeId kTime = TypeId::kTimestamp;
+  Add(registry, "extract_year", {kTime}, kInt, ExtractKernel<Field::kYear>);
+  Add(registry, "extract_quarter", {kTime}, kInt, ExtractKernel<Field::kQuarter>);
+  Add(registry, "extract_month", {kTime}, kInt, ExtractKernel<Field::kMonth>);
+  Add(registry, "extract_day", {kTime}, kInt, ExtractKernel<Field::kDay>);
+  Add(registry, "extract_hour", {kTime}, kInt, ExtractKernel<Field::kHour>);
+  Add(registry, "extract_minute", {kTime}, kInt, ExtractKernel<Field::kMinute>);
+  Add(registry, "extract_second", {kTime}, kInt, ExtractKernel<Field::kSecond>);
+  Add(registry, "extract_millisecond", {kTime}, kInt, ExtractKernel<Field::kMillisecond>);
+  Add(registry, "extract_dow", {kTime}, kInt, ExtractKernel<Field::kDayOfWeek>);
+  Add(registry, "extract_doy", {kTime}, kInt, ExtractKernel<Field::kDayOfYear>);
+  Add(registry, "extract_epoch", {kTime}, kInt, ExtractKernel<Field::kEpoch>);
+
+  Add(registry, "from_unixtime", {kInt}, kTime, FromUnixTimeInt64Kernel);
+  Add(registry, "from_unixtime", {TypeId::kDouble}, kTime, FromUnixTimeDoubleKernel);
+  Add(registry, "unix_timestamp", {kTime}, kInt, UnixTimestampKernel);
+  Add(registry, "unix_timestamp", {}, kInt, ClockKernel<kMillisPerSecond>, NullHandling::kCustom);
+  Add(registry, "date_trunc", {TypeId::kString, kTime}, kTime, DateTruncKernel);
+  Add(registry, "now", {}, kTime, ClockKernel<1>, NullHandling::kCustom);
+  Add(registry, "current_timestamp", {}, kTime, ClockKernel<1>, NullHandling::kCustom);
+}
+
+}  // namespace sluice
