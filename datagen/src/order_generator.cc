@@ -1,0 +1,61 @@
+#include "order_generator.h"
+
+#include "common/strings.h"
+#include "formats/number_format.h"
+
+namespace sluice {
+
+OrderGenerator::OrderGenerator(OrderGeneratorOptions options) : options_(options), state_(options.seed) {
+  customer_names_.reserve(options_.customers);
+  for (int64_t i = 0; i < options_.customers; ++i) customer_names_.push_back(StrCat("CUST", 100000 + i));
+}
+
+Schema OrderGenerator::OrderSchema() {
+  return Schema({{"order_id", TypeId::kInt64, false},
+                 {"customer_id", TypeId::kString, false},
+                 {"order_date", TypeId::kTimestamp, false},
+                 {"total_amount", TypeId::kDouble, false}});
+}
+
+OrderGenerator::Order OrderGenerator::NextOrder() {
+  // splitmix64: fast, deterministic and well distributed.
+  auto next = [this]() {
+    uint64_t z = (state_ += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+  };
+  Order order;
+  order.id = next_id_++;
+  order.customer = static_cast<int64_t>(next() % static_cast<uint64_t>(options_.customers));
+  order.date = options_.start_millis + (order.id - 1) * options_.millis_between_orders;
+  const auto cents = static_cast<int64_t>(next() % static_cast<uint64_t>(options_.max_amount * 100));
+  order.amount = static_cast<double>(cents) / 100.0;
+  return order;
+}
+
+void OrderGenerator::AppendJsonLines(size_t count, std::string& out) {
+  for (size_t i = 0; i < count; ++i) {
+    const Order order = NextOrder();
+    StrAppend(&out, "{\"order_id\":", order.id, ",\"customer_id\":\"", customer_names_[order.customer],
+              "\",\"order_date\":", order.date, ",\"total_amount\":", FormatDouble(order.amount), "}\n");
+  }
+}
+
+void OrderGenerator::FillBatch(size_t count, Batch& out) {
+  auto ids = std::make_shared<Column>(TypeId::kInt64, count);
+  auto customers = std::make_shared<Column>(TypeId::kString, count);
+  auto dates = std::make_shared<Column>(TypeId::kTimestamp, count);
+  auto amounts = std::make_shared<Column>(TypeId::kDouble, count);
+  for (size_t i = 0; i < count; ++i) {
+    const Order order = NextOrder();
+    ids->data<int64_t>()[i] = order.id;
+    customers->data<std::string_view>()[i] = customers->heap().Add(customer_names_[order.customer]);
+    dates->data<int64_t>()[i] = order.date;
+    amounts->data<double>()[i] = order.amount;
+  }
+  for (auto* column : {ids.get(), customers.get(), dates.get(), amounts.get()}) column->SetAllValid(count);
+  out.SetColumns({ids, customers, dates, amounts}, count);
+}
+
+}  // namespace sluice

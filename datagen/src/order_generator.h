@@ -1,0 +1,51 @@
+// Deterministic generator of the brief's Scenario 0 `orders` records:
+//   order_id BIGINT, customer_id STRING, order_date TIMESTAMP (epoch ms), total_amount DOUBLE
+// Same seed, same records. The full trade generator of the benchmark lab builds on this.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "batch/batch.h"
+#include "types/schema.h"
+
+namespace sluice {
+
+struct OrderGeneratorOptions {
+  uint64_t seed = 42;
+  int64_t customers = 10000;               // customer_id cardinality
+  int64_t start_millis = 1704067200000;    // 2024-01-01T00:00:00Z
+  int64_t millis_between_orders = 10;
+  double max_amount = 1000.0;              // total_amount uniform in [0, max_amount), 2 decimals
+};
+
+class OrderGenerator {
+ public:
+  explicit OrderGenerator(OrderGeneratorOptions options = {});
+
+  static Schema OrderSchema();
+
+  // Appends `count` orders as JSON Lines.
+  void AppendJsonLines(size_t count, std::string& out);
+
+  // Produces `count` orders as a Batch with the schema's four columns.
+  void FillBatch(size_t count, Batch& out);
+
+ private:
+  struct Order {
+    int64_t id;
+    int64_t customer;
+    int64_t date;
+    double amount;
+  };
+  Order NextOrder();
+
+  OrderGeneratorOptions options_;
+  uint64_t state_;
+  int64_t next_id_ = 1;
+  std::vector<std::string> customer_names_;
+};
+
+}  // namespace sluice

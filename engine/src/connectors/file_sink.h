@@ -1,0 +1,44 @@
+// FileSink: the last operator of a pipeline; encodes batches (JSON Lines or CSV) and writes
+// them to a file, or to standard output for stdout_sink. Output is buffered and written in
+// large blocks; Finish() flushes and closes. Write errors fail the job, never drop rows.
+#pragma once
+
+#include <cstdio>
+#include <memory>
+#include <string>
+
+#include "formats/record_format.h"
+#include "ops/operator.h"
+#include "plan/logical_plan.h"
+
+namespace sluice {
+
+class FileSink final : public Operator {
+ public:
+  // Builds the sink without touching the file system (EXPLAIN builds plans too).
+  static std::unique_ptr<FileSink> Create(const SinkDefinition& definition, const Schema& schema);
+  // Creates (truncates) the output file; call once before the first Push().
+  absl::Status OpenOutput();
+  ~FileSink() override;
+
+  absl::Status Push(const Batch& batch) override;
+  absl::Status Finish() override;
+  bool IsDone() const override { return false; }
+  std::string Describe() const override;
+
+  uint64_t rows_written() const { return rows_written_; }
+  const SinkDefinition& definition() const { return definition_; }
+
+ private:
+  FileSink(const SinkDefinition& definition, std::unique_ptr<RecordEncoder> encoder);
+  absl::Status WriteBuffer();
+
+  SinkDefinition definition_;
+  std::unique_ptr<RecordEncoder> encoder_;
+  std::FILE* file_ = nullptr;
+  bool owns_file_ = false;
+  std::string buffer_;
+  uint64_t rows_written_ = 0;
+};
+
+}  // namespace sluice

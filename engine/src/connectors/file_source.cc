@@ -1,0 +1,187 @@
+#include "common/strings.h"
+#include "connectors/file_source.h"
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+
+
+namespace sluice {
+namespace {
+
+constexpr size_t kReadChunk = 4 << 20;
+
+std::string_view TrimLine(std::string_view line) {
+  if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+  return line;
+}
+
+bool IsBlank(std::string_view line) {
+  for (char c : line) {
+    if (c != ' ' && c != '\t') return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+FileSource::FileSource(const SourceDefinition& definition, size_t batch_size, bool strict)
+    : definition_(definition),
+      batch_size_(batch_size),
+      strict_(strict),
+      dead_letters_(definition.name, definition.dead_letter_path) {}
+
+FileSource::~FileSource() {
+  if (file_ != nullptr) std::fclose(file_);
+}
+
+std::unique_ptr<FileSource> FileSource::Create(const SourceDefinition& definition, size_t batch_size, bool strict) {
+  return std::unique_ptr<FileSource>(new FileSource(definition, batch_size, strict));
+}
+
+absl::Status FileSource::OpenInput() {
+  file_ = std::fopen(definition_.path.c_str(), "rb");
+  if (file_ == nullptr) {
+    return absl::NotFoundError(StrCat("source '", definition_.name, "': cannot open '", definition_.path,
+                                            "': ", std::strerror(errno)));
+  }
+  if (definition_.format == "csv") {
+    SLUICE_ASSIGN_OR_RETURN(decoder_, MakeCsvDecoder(definition_.decoder));
+  } else {
+    SLUICE_ASSIGN_OR_RETURN(decoder_, MakeJsonDecoder(definition_.decoder));
+  }
+  buffer_.resize(kReadChunk);
+  lines_.reserve(batch_size_);
+  line_numbers_.reserve(batch_size_);
+  return absl::OkStatus();
+}
+
+absl::Status FileSource::FillBuffer() {
+  // Move the unconsumed tail (a partial line) to the front, then read behind it.
+  const size_t tail = buffer_end_ - buffer_start_;
+  if (tail > 0 && buffer_start_ > 0) std::memmove(buffer_.data(), buffer_.data() + buffer_start_, tail);
+  buffer_start_ = 0;
+  buffer_end_ = tail;
+  if (buffer_.size() - buffer_end_ < kReadChunk / 2) buffer_.resize(buffer_.size() * 2);  // a very long line
+  const size_t read = std::fread(buffer_.data() + buffer_end_, 1, buffer_.size() - buffer_end_, file_);
+  if (read == 0) {
+    if (std::ferror(file_)) {
+      return absl::DataLossError(StrCat("source '", definition_.name, "': read error on '", definition_.path,
+                                              "': ", std::strerror(errno)));
+    }
+    eof_ = true;
+  }
+  buffer_end_ += read;
+  counters_.bytes_read += read;
+  return absl::OkStatus();
+}
+
+absl::StatusOr<bool> FileSource::ReadLines() {
+  lines_.clear();
+  line_numbers_.clear();
+  // Lines handed out last time point into the buffer; they are consumed by now.
+  while (lines_.size() < batch_size_) {
+    const char* begin = buffer_.data() + buffer_start_;
+    const char* end = buffer_.data() + buffer_end_;
+    const char* newline = static_cast<const char*>(std::memchr(begin, '\n', end - begin));
+    std::string_view line;
+    if (newline != nullptr) {
+      line = std::string_view(begin, newline - begin);
+      buffer_start_ += line.size() + 1;
+    } else if (eof_) {
+      if (begin == end) break;
+      line = std::string_view(begin, end - begin);  // last line without a newline
+      buffer_start_ = buffer_end_;
+    } else {
+      if (!lines_.empty()) break;  // decode what we have before moving the buffer
+      SLUICE_RETURN_IF_ERROR(FillBuffer());
+      continue;
+    }
+    const uint64_t number = next_line_++;
+    line = TrimLine(line);
+    if (definition_.format == "csv" && definition_.decoder.csv_header && !header_skipped_) {
+      header_skipped_ = true;
+      continue;
+    }
+    if (IsBlank(line)) continue;
+    lines_.push_back(line);
+    line_numbers_.push_back(number);
+  }
+  return !lines_.empty();
+}
+
+void FileSource::AppendIngestionTime(Batch& out) {
+  // Without an event time field, _event_time is the batch's processing (ingestion) time.
+  const int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          std::chrono::system_clock::now().time_since_epoch())
+                          .count();
+  auto column = ingestion_time_pool_.Acquire(out.num_rows());
+  int64_t* data = column->data<int64_t>();
+  for (size_t i = 0; i < out.num_rows(); ++i) data[i] = now;
+  column->SetAllValid(out.num_rows());
+  out.AddColumn(std::move(column));
+}
+
+absl::StatusOr<bool> FileSource::Next(Batch& out) {
+  while (true) {
+    SLUICE_ASSIGN_OR_RETURN(bool has_lines, ReadLines());
+    if (!has_lines) return false;
+    errors_.clear();
+    // Records are contiguous lines only when no blank line was skipped; the decoder takes the
+    // first line number and the count, so decode runs of consecutive lines.
+    decoder_->Decode(lines_, line_numbers_.front(), out, errors_);
+    // The decoder numbers lines consecutively from the first; map them to real line numbers
+    // (they differ when blank lines or a header were skipped).
+    for (auto& error : errors_) {
+      const uint64_t index = error.line - line_numbers_.front();
+      if (index < line_numbers_.size()) error.line = line_numbers_[index];
+    }
+    counters_.records_read += lines_.size();
+    counters_.records_decoded += out.num_rows();
+    counters_.records_rejected += errors_.size();
+    for (const auto& error : errors_) {
+      if (strict_) {
+        return absl::InvalidArgumentError(StrCat("source '", definition_.name, "', ", definition_.path, " line ",
+                                                       error.line, ": ", error.reason, " (--strict)"));
+      }
+      SLUICE_RETURN_IF_ERROR(dead_letters_.Write(error));
+    }
+    if (!definition_.has_event_time) AppendIngestionTime(out);
+    if (out.num_rows() > 0) return true;
+  }
+}
+
+absl::StatusOr<Schema> InferFileSchema(const std::string& path, const std::string& format, char csv_delimiter) {
+  std::FILE* file = std::fopen(path.c_str(), "rb");
+  if (file == nullptr) return absl::NotFoundError(StrCat("cannot open '", path, "': ", std::strerror(errno)));
+  std::string sample(1 << 20, '\0');
+  const size_t read = std::fread(sample.data(), 1, sample.size(), file);
+  std::fclose(file);
+  sample.resize(read);
+  std::vector<std::string_view> lines;
+  size_t start = 0;
+  while (start < sample.size() && lines.size() < 1001) {
+    size_t end = sample.find('\n', start);
+    if (end == std::string::npos) {
+      if (read < (1 << 20)) end = sample.size();  // the whole file is in the sample
+      else break;                                   // a cut line: leave it out
+    }
+    std::string_view line = TrimLine(std::string_view(sample).substr(start, end - start));
+    if (!IsBlank(line)) lines.push_back(line);
+    start = end + 1;
+  }
+  if (lines.empty()) {
+    return absl::InvalidArgumentError(StrCat("cannot infer the schema of '", path,
+                                                   "': it is empty; declare the columns with '<source>.schema'"));
+  }
+  absl::StatusOr<Schema> schema =
+      format == "csv" ? InferCsvSchema(lines[0], std::span<const std::string_view>(lines).subspan(1), csv_delimiter)
+                      : InferJsonSchema(lines);
+  if (!schema.ok()) {
+    return absl::InvalidArgumentError(StrCat("cannot infer the schema of '", path, "': ", schema.status().message(),
+                                                   "; declare the columns with '<source>.schema'"));
+  }
+  return schema;
+}
+
+}  // namespace sluice

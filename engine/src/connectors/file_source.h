@@ -1,0 +1,75 @@
+// FileSource: reads a JSON Lines or CSV file in large chunks, splits it into lines, and
+// decodes them batch by batch. Bad records go to the DeadLetterWriter with their line number.
+//
+// Bounded: Next() returns false once the file is exhausted. Not thread-safe.
+#pragma once
+
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "batch/batch.h"
+#include "connectors/dead_letter_writer.h"
+#include "formats/record_format.h"
+#include "plan/logical_plan.h"
+
+namespace sluice {
+
+struct SourceCounters {
+  uint64_t records_read = 0;      // good and bad records
+  uint64_t records_decoded = 0;   // rows produced
+  uint64_t records_rejected = 0;  // sent to the dead-letter output
+  uint64_t bytes_read = 0;
+};
+
+class FileSource {
+ public:
+  // `strict`: the first bad record fails the job instead of going to the dead-letter output.
+  // Builds the source without touching the file system.
+  static std::unique_ptr<FileSource> Create(const SourceDefinition& definition, size_t batch_size, bool strict);
+  // Opens the file; call once before Next().
+  absl::Status OpenInput();
+  // Flushes the dead-letter output.
+  absl::Status Close() { return dead_letters_.Flush(); }
+  ~FileSource();
+
+  // Produces the next batch of at least one row into `out`; false at end of file. The batch is
+  // valid until the next call.
+  absl::StatusOr<bool> Next(Batch& out);
+
+  const SourceCounters& counters() const { return counters_; }
+  const SourceDefinition& definition() const { return definition_; }
+  const DeadLetterWriter& dead_letters() const { return dead_letters_; }
+
+ private:
+  FileSource(const SourceDefinition& definition, size_t batch_size, bool strict);
+  // Fills `lines_` with up to batch_size complete lines; false when the file is exhausted.
+  absl::StatusOr<bool> ReadLines();
+  absl::Status FillBuffer();
+  void AppendIngestionTime(Batch& out);
+
+  SourceDefinition definition_;
+  size_t batch_size_;
+  bool strict_;
+  std::FILE* file_ = nullptr;
+  std::unique_ptr<RecordDecoder> decoder_;
+  DeadLetterWriter dead_letters_;
+  std::vector<char> buffer_;
+  size_t buffer_start_ = 0;  // first unconsumed byte
+  size_t buffer_end_ = 0;    // one past the last valid byte
+  bool eof_ = false;
+  uint64_t next_line_ = 1;
+  bool header_skipped_ = false;
+  std::vector<std::string_view> lines_;
+  std::vector<uint64_t> line_numbers_;
+  std::vector<RecordError> errors_;
+  ColumnPool ingestion_time_pool_{TypeId::kTimestamp};
+  SourceCounters counters_;
+};
+
+// Infers the schema of a file source by decoding its first records (at most 1,000).
+absl::StatusOr<Schema> InferFileSchema(const std::string& path, const std::string& format,
+                                       char csv_delimiter);
+
+}  // namespace sluice

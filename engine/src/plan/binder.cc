@@ -1,0 +1,669 @@
+#include "common/strings.h"
+#include "plan/binder.h"
+
+#include <set>
+
+#include "connectors/file_source.h"
+#include "expr/expression_executor.h"
+#include "formats/number_format.h"
+#include "sql/parser.h"
+
+namespace sluice {
+namespace {
+
+bool IsAggregateFunction(std::string_view name) {
+  static constexpr std::string_view kAggregates[] = {
+      "count", "sum", "avg", "min", "max", "stddev", "stddev_samp", "stddev_pop", "variance",
+      "var_samp", "var_pop", "first_value", "last_value", "lag", "lead", "row_number",
+      "tumble_start", "tumble_end", "hop_start", "hop_end", "session_start", "session_end"};
+  for (std::string_view aggregate : kAggregates) {
+    if (EqualsIgnoreCase(name, aggregate)) return true;
+  }
+  return false;
+}
+
+// Registry name of a binary SQL operator.
+std::string OperatorFunction(const std::string& op) {
+  if (op == "AND") return "and";
+  if (op == "OR") return "or";
+  return op;
+}
+
+class ExpressionBinder {
+ public:
+  ExpressionBinder(const SourceText& source, const Schema& schema, std::vector<std::string> qualifiers)
+      : source_(source), schema_(schema), qualifiers_(std::move(qualifiers)) {}
+
+  absl::StatusOr<BoundExpressionPtr> Bind(const ParsedExpression& e) {
+    switch (e.kind) {
+      case ExpressionKind::kColumn: return BindColumn(e);
+      case ExpressionKind::kLiteral: return MakeConstant(e.literal);
+      case ExpressionKind::kInterval: return MakeConstant(Value::Int64(e.interval_millis));
+      case ExpressionKind::kStar:
+        return source_.Error(e.position, "'*' is only allowed in the select list or COUNT(*)");
+      case ExpressionKind::kUnary: {
+        SLUICE_ASSIGN_OR_RETURN(auto operand, Bind(*e.children[0]));
+        std::vector<BoundExpressionPtr> arguments;
+        arguments.push_back(std::move(operand));
+        return Call(e.op == "NOT" ? "not" : "negate", e.op, std::move(arguments), e.position);
+      }
+      case ExpressionKind::kBinary: {
+        SLUICE_ASSIGN_OR_RETURN(auto left, Bind(*e.children[0]));
+        SLUICE_ASSIGN_OR_RETURN(auto right, Bind(*e.children[1]));
+        CoerceStringConstantToTimestamp(left, right);
+        std::vector<BoundExpressionPtr> arguments;
+        arguments.push_back(std::move(left));
+        arguments.push_back(std::move(right));
+        return Call(OperatorFunction(e.op), e.op, std::move(arguments), e.position);
+      }
+      case ExpressionKind::kFunction: return BindFunction(e);
+      case ExpressionKind::kCase: return BindCase(e);
+      case ExpressionKind::kCast: {
+        SLUICE_ASSIGN_OR_RETURN(auto operand, Bind(*e.children[0]));
+        return Cast(std::move(operand), e.cast_type, e.position);
+      }
+      case ExpressionKind::kBetween: {
+        // x BETWEEN a AND b  ==  x >= a AND x <= b
+        SLUICE_ASSIGN_OR_RETURN(auto low, Compare(*e.children[0], *e.children[1], ">=", e.position));
+        SLUICE_ASSIGN_OR_RETURN(auto high, Compare(*e.children[0], *e.children[2], "<=", e.position));
+        std::vector<BoundExpressionPtr> both;
+        both.push_back(std::move(low));
+        both.push_back(std::move(high));
+        SLUICE_ASSIGN_OR_RETURN(auto between, Call("and", "BETWEEN", std::move(both), e.position));
+        return e.negated ? Not(std::move(between), e.position) : std::move(between);
+      }
+      case ExpressionKind::kIn: {
+        // x IN (a, b)  ==  x = a OR x = b  (the same three-valued result)
+        BoundExpressionPtr any;
+        for (size_t i = 1; i < e.children.size(); ++i) {
+          SLUICE_ASSIGN_OR_RETURN(auto equal, Compare(*e.children[0], *e.children[i], "=", e.children[i]->position));
+          if (any == nullptr) {
+            any = std::move(equal);
+            continue;
+          }
+          std::vector<BoundExpressionPtr> either;
+          either.push_back(std::move(any));
+          either.push_back(std::move(equal));
+          SLUICE_ASSIGN_OR_RETURN(any, Call("or", "IN", std::move(either), e.position));
+        }
+        return e.negated ? Not(std::move(any), e.position) : std::move(any);
+      }
+      case ExpressionKind::kIsNull: {
+        SLUICE_ASSIGN_OR_RETURN(auto operand, Bind(*e.children[0]));
+        std::vector<BoundExpressionPtr> arguments;
+        arguments.push_back(std::move(operand));
+        return Call(e.negated ? "is_not_null" : "is_null", e.negated ? "IS NOT NULL" : "IS NULL",
+                    std::move(arguments), e.position);
+      }
+      case ExpressionKind::kLike: {
+        SLUICE_ASSIGN_OR_RETURN(auto value, Bind(*e.children[0]));
+        SLUICE_ASSIGN_OR_RETURN(auto pattern, Bind(*e.children[1]));
+        std::vector<BoundExpressionPtr> arguments;
+        arguments.push_back(std::move(value));
+        arguments.push_back(std::move(pattern));
+        return Call(e.negated ? "not_like" : "like", "LIKE", std::move(arguments), e.position);
+      }
+      case ExpressionKind::kExtract: {
+        static constexpr std::string_view kFields[] = {"year", "quarter", "month", "day", "hour",
+                                                       "minute", "second", "millisecond", "dow",
+                                                       "doy", "epoch"};
+        bool known = false;
+        for (std::string_view field : kFields) known = known || e.extract_field == field;
+        if (!known) {
+          return source_.Error(e.position, StrCat("unknown EXTRACT field '", e.extract_field,
+                                                        "' (expected YEAR, QUARTER, MONTH, DAY, HOUR, MINUTE, SECOND, MILLISECOND, DOW, DOY or EPOCH)"));
+        }
+        SLUICE_ASSIGN_OR_RETURN(auto operand, Bind(*e.children[0]));
+        std::vector<BoundExpressionPtr> arguments;
+        arguments.push_back(std::move(operand));
+        return Call(StrCat("extract_", e.extract_field), "EXTRACT", std::move(arguments), e.position);
+      }
+      case ExpressionKind::kSubquery:
+        return source_.NotSupported(e.position, "subqueries in expressions");
+    }
+    return source_.Error(e.position, "unsupported expression");
+  }
+
+ private:
+  absl::StatusOr<BoundExpressionPtr> BindColumn(const ParsedExpression& e) {
+    const std::string& name = e.name_parts.back();
+    if (e.name_parts.size() > 2) {
+      return source_.Error(e.position, StrCat("too many qualifiers in '", StrJoin(e.name_parts, "."), "'"));
+    }
+    if (e.name_parts.size() == 2) {
+      bool known = false;
+      for (const auto& qualifier : qualifiers_) known = known || EqualsIgnoreCase(qualifier, e.name_parts[0]);
+      if (!known) {
+        return source_.Error(e.position, StrCat("unknown source or alias '", e.name_parts[0],
+                                                      "' (this query reads ", StrJoin(qualifiers_, " / "), ")"));
+      }
+    }
+    const auto index = schema_.Find(name);
+    if (!index) {
+      std::vector<std::string> names;
+      for (const auto& field : schema_.fields()) names.push_back(field.name);
+      std::string message = StrCat("unknown column '", name, "'");
+      if (auto nearest = NearestName(name, names)) {
+        StrAppend(&message, "; did you mean '", *nearest, "'?");
+      } else {
+        StrAppend(&message, "; the input has: ", schema_.ToString());
+      }
+      return source_.Error(e.position, message);
+    }
+    const Field& field = schema_.field(*index);
+    return MakeColumnReference(*index, field.type, field.name);
+  }
+
+  absl::StatusOr<BoundExpressionPtr> BindFunction(const ParsedExpression& e) {
+    const std::string name = AsciiToLower(e.name_parts.back());
+    if (e.over != nullptr) {
+      return source_.NotSupported(e.over->position, StrCat(AsciiToUpper(name), "(...) OVER (...) (ROWS windows)"));
+    }
+    if (IsAggregateFunction(name)) {
+      return source_.NotSupported(e.position, StrCat("aggregate function ", AsciiToUpper(name),
+                                                           " (aggregations come with GROUP BY and windows)"));
+    }
+    if (e.star_argument) {
+      return source_.Error(e.position, StrCat(AsciiToUpper(name), "(*) is not a valid call"));
+    }
+    if (e.distinct) {
+      return source_.Error(e.position, StrCat("DISTINCT is only valid inside an aggregate, not ",
+                                                    AsciiToUpper(name)));
+    }
+    std::vector<BoundExpressionPtr> arguments;
+    for (const auto& child : e.children) {
+      SLUICE_ASSIGN_OR_RETURN(auto argument, Bind(*child));
+      arguments.push_back(std::move(argument));
+    }
+    std::string function = name;
+    if (name == "substr") function = "substring";
+    if (name == "ceiling") function = "ceil";
+    if (name == "pow") function = "power";
+    if (name == "current_timestamp") function = "now";
+    if (name == "char_length" || name == "character_length") function = "length";
+    // DATE_TRUNC('unit', ts) with a literal unit: check the unit now rather than yield NULLs.
+    if (function == "date_trunc" && !e.children.empty() && e.children[0]->kind == ExpressionKind::kLiteral &&
+        e.children[0]->literal.type() == TypeId::kString) {
+      static constexpr std::string_view kUnits[] = {"second", "minute", "hour", "day", "week", "month", "quarter", "year"};
+      bool known = false;
+      for (std::string_view unit : kUnits) known = known || EqualsIgnoreCase(e.children[0]->literal.str(), unit);
+      if (!known) {
+        return source_.Error(e.children[0]->position,
+                             StrCat("unknown DATE_TRUNC unit '", e.children[0]->literal.str(),
+                                          "' (expected second, minute, hour, day, week, month, quarter or year)"));
+      }
+    }
+    return Call(function, AsciiToUpper(name), std::move(arguments), e.position);
+  }
+
+  absl::StatusOr<BoundExpressionPtr> BindCase(const ParsedExpression& e) {
+    std::vector<BoundExpressionPtr> children;
+    size_t i = 0;
+    const ParsedExpression* operand = e.case_has_operand ? e.children[i++].get() : nullptr;
+    const size_t pairs_end = e.children.size() - (e.case_has_else ? 1 : 0);
+    std::vector<size_t> result_indexes;
+    for (; i < pairs_end; i += 2) {
+      BoundExpressionPtr condition;
+      if (operand != nullptr) {
+        SLUICE_ASSIGN_OR_RETURN(condition, Compare(*operand, *e.children[i], "=", e.children[i]->position));
+      } else {
+        SLUICE_ASSIGN_OR_RETURN(condition, Bind(*e.children[i]));
+        if (condition->type != TypeId::kBoolean && condition->type != TypeId::kNull) {
+          return source_.Error(e.children[i]->position, StrCat("WHEN condition must be BOOLEAN, found ",
+                                                                     TypeName(condition->type)));
+        }
+      }
+      SLUICE_ASSIGN_OR_RETURN(auto result, Bind(*e.children[i + 1]));
+      children.push_back(std::move(condition));
+      result_indexes.push_back(children.size());
+      children.push_back(std::move(result));
+    }
+    if (e.case_has_else) {
+      SLUICE_ASSIGN_OR_RETURN(auto otherwise, Bind(*e.children.back()));
+      children.push_back(std::move(otherwise));
+    } else {
+      children.push_back(MakeConstant(Value::Null()));
+    }
+    result_indexes.push_back(children.size() - 1);
+    TypeId type = TypeId::kNull;
+    for (size_t index : result_indexes) {
+      const auto common = CommonType(type, children[index]->type);
+      if (!common) {
+        return source_.Error(e.position, StrCat("CASE branches have incompatible types ", TypeName(type),
+                                                      " and ", TypeName(children[index]->type)));
+      }
+      type = *common;
+    }
+    for (size_t index : result_indexes) {
+      SLUICE_ASSIGN_OR_RETURN(children[index], Cast(std::move(children[index]), type, e.position));
+    }
+    auto node = std::make_unique<BoundExpression>();
+    node->kind = BoundExpressionKind::kCase;
+    node->type = type;
+    node->children = std::move(children);
+    return node;
+  }
+
+  absl::StatusOr<BoundExpressionPtr> Compare(const ParsedExpression& left, const ParsedExpression& right,
+                                             const std::string& op, SourcePosition position) {
+    SLUICE_ASSIGN_OR_RETURN(auto l, Bind(left));
+    SLUICE_ASSIGN_OR_RETURN(auto r, Bind(right));
+    CoerceStringConstantToTimestamp(l, r);
+    std::vector<BoundExpressionPtr> arguments;
+    arguments.push_back(std::move(l));
+    arguments.push_back(std::move(r));
+    return Call(op, op, std::move(arguments), position);
+  }
+
+  absl::StatusOr<BoundExpressionPtr> Not(BoundExpressionPtr operand, SourcePosition position) {
+    std::vector<BoundExpressionPtr> arguments;
+    arguments.push_back(std::move(operand));
+    return Call("not", "NOT", std::move(arguments), position);
+  }
+
+  // `ts > '2024-01-01'`: a string literal compared with a timestamp is a timestamp literal.
+  static void CoerceStringConstantToTimestamp(BoundExpressionPtr& left, BoundExpressionPtr& right) {
+    auto coerce = [](const BoundExpressionPtr& other, BoundExpressionPtr& constant) {
+      if (other->type != TypeId::kTimestamp || constant->kind != BoundExpressionKind::kConstant ||
+          constant->type != TypeId::kString || constant->constant.is_null()) {
+        return;
+      }
+      if (auto millis = ParseTimestamp(constant->constant.str())) constant = MakeConstant(Value::Timestamp(*millis));
+    };
+    coerce(left, right);
+    coerce(right, left);
+  }
+
+  absl::StatusOr<BoundExpressionPtr> Cast(BoundExpressionPtr operand, TypeId type, SourcePosition position) {
+    if (operand->type == type) return operand;
+    ScalarKernel kernel = GetCastKernel(operand->type, type);
+    if (kernel == nullptr) {
+      return source_.Error(position, StrCat("cannot cast ", TypeName(operand->type), " to ", TypeName(type)));
+    }
+    auto node = std::make_unique<BoundExpression>();
+    node->kind = BoundExpressionKind::kCast;
+    node->type = type;
+    node->cast_kernel = kernel;
+    node->children.push_back(std::move(operand));
+    return FoldConstants(std::move(node));
+  }
+
+  absl::StatusOr<BoundExpressionPtr> Call(const std::string& function, const std::string& display,
+                                          std::vector<BoundExpressionPtr> arguments, SourcePosition position) {
+    std::vector<TypeId> types;
+    for (const auto& argument : arguments) types.push_back(argument->type);
+    auto resolved = FunctionRegistry::Default().Resolve(function, types);
+    if (!resolved.ok()) {
+      if (absl::IsNotFound(resolved.status())) return source_.Error(position, std::string(resolved.status().message()));
+      std::vector<std::string> names;
+      for (TypeId type : types) names.emplace_back(TypeName(type));
+      const bool is_operator = !function.empty() && !IsAsciiAlpha(function[0]);
+      if (is_operator || function == "and" || function == "or" || function == "not") {
+        return source_.Error(position, StrCat("type mismatch: cannot apply ", display, " to ",
+                                                    StrJoin(names, " and ")));
+      }
+      return source_.Error(position, StrCat("type mismatch: ", resolved.status().message()));
+    }
+    for (size_t i = 0; i < arguments.size(); ++i) {
+      SLUICE_ASSIGN_OR_RETURN(arguments[i], Cast(std::move(arguments[i]), resolved->argument_types[i], position));
+    }
+    auto node = std::make_unique<BoundExpression>();
+    node->kind = BoundExpressionKind::kCall;
+    node->type = resolved->signature->return_type;
+    node->function = resolved->signature;
+    node->name = is_operator_display(function) ? function : AsciiToUpper(function);
+    node->children = std::move(arguments);
+    // NOW() and UNIX_TIMESTAMP() read the clock: never fold them.
+    if (node->children.empty()) return node;
+    return FoldConstants(std::move(node));
+  }
+
+  // A call or cast whose arguments are all constants is evaluated once, here.
+  static BoundExpressionPtr FoldConstants(BoundExpressionPtr node) {
+    for (const auto& child : node->children) {
+      if (child->kind != BoundExpressionKind::kConstant) return node;
+    }
+    Batch one_row;
+    one_row.SetNumRows(1);
+    ExpressionExecutor executor(*node);
+    const std::shared_ptr<Column> result = executor.Evaluate(one_row);
+    Value value = result->GetValue(0);
+    if (value.is_null()) value = Value::Null(node->type);
+    auto folded = MakeConstant(std::move(value));
+    folded->type = node->type;
+    return folded;
+  }
+
+  static bool is_operator_display(const std::string& function) {
+    return !function.empty() && !IsAsciiAlpha(function[0]);
+  }
+
+  const SourceText& source_;
+  const Schema& schema_;
+  std::vector<std::string> qualifiers_;
+};
+
+// Binds one job: sources first (on demand, as FROM clauses name them), then each statement.
+class JobBinder {
+ public:
+  JobBinder(BoundJob& job) : job_(job), source_(job.parsed.source) {}
+
+  absl::Status Run() {
+    std::vector<std::string> names;
+    for (const auto& statement : job_.parsed.statements) {
+      if (!statement.name.empty()) names.push_back(statement.name);
+      CollectTableNames(statement.select->from.get(), names);
+    }
+    // A source or sink declared with '<name>.type' is a known scope even if nothing reads it.
+    for (const auto& [key, value] : job_.properties.all()) {
+      if (EndsWith(key, ".type")) names.push_back(key.substr(0, key.size() - 5));
+    }
+    SLUICE_RETURN_IF_ERROR(job_.properties.Validate(source_, names));
+    int anonymous = 0;
+    for (const auto& statement : job_.parsed.statements) {
+      BoundStatement bound;
+      bound.position = statement.position;
+      bound.name = statement.name.empty() ? StrCat("select_", ++anonymous) : statement.name;
+      for (const auto& earlier : job_.statements) {
+        if (earlier.name == bound.name) {
+          return source_.Error(statement.name_position, StrCat("stream '", bound.name, "' is created twice"));
+        }
+      }
+      SLUICE_RETURN_IF_ERROR(BindSelect(*statement.select, bound));
+      SLUICE_RETURN_IF_ERROR(BindSink(statement, bound));
+      job_.statements.push_back(std::move(bound));
+    }
+    // A stream that no later statement reads and that has no sink goes to stdout.
+    for (size_t i = 0; i < job_.statements.size(); ++i) {
+      auto& statement = job_.statements[i];
+      if (statement.sink) continue;
+      bool read_later = false;
+      for (size_t j = i + 1; j < job_.statements.size(); ++j) {
+        read_later = read_later || (job_.statements[j].input_is_stream && job_.statements[j].input_name == statement.name);
+      }
+      if (!read_later) statement.sink = SinkDefinition{statement.name, "stdout_sink", "", "json", ','};
+    }
+    return absl::OkStatus();
+  }
+
+ private:
+  static void CollectTableNames(const TableReference* table, std::vector<std::string>& names) {
+    if (table == nullptr) return;
+    if (table->kind == TableReference::Kind::kNamed) names.push_back(table->name);
+    CollectTableNames(table->left.get(), names);
+    CollectTableNames(table->right.get(), names);
+  }
+
+  absl::Status RejectUnsupported(const SelectStatement& select) {
+    if (select.from->kind == TableReference::Kind::kJoin) {
+      return source_.NotSupported(select.from->position, "JOIN");
+    }
+    if (select.from->kind == TableReference::Kind::kSubquery) {
+      return source_.NotSupported(select.from->position, "subquery in FROM");
+    }
+    if (select.distinct) return source_.NotSupported(select.distinct_position, "SELECT DISTINCT");
+    if (!select.group_by.empty()) return source_.NotSupported(select.group_by_position, "GROUP BY");
+    if (select.window) return source_.NotSupported(select.window->position, "WINDOW");
+    if (select.having) return source_.NotSupported(select.having_position, "HAVING");
+    if (!select.order_by.empty()) return source_.NotSupported(select.order_by_position, "ORDER BY on a stream");
+    if (select.emit == EmitMode::kFinal) {
+      return source_.NotSupported(select.emit_position, "EMIT FINAL (it applies to GROUP BY and windows)");
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status BindSelect(const SelectStatement& select, BoundStatement& bound) {
+    SLUICE_RETURN_IF_ERROR(RejectUnsupported(select));
+    const TableReference& table = *select.from;
+    auto scan = std::make_unique<LogicalOperator>();
+    scan->kind = LogicalOperatorKind::kScan;
+    scan->scan_name = table.name;
+    if (const BoundStatement* stream = FindStream(table.name)) {
+      scan->schema = stream->output_schema;
+      scan->scan_is_stream = true;
+    } else {
+      SLUICE_ASSIGN_OR_RETURN(const SourceDefinition* definition, DefineSource(table));
+      scan->schema = definition->schema;
+    }
+    bound.input_name = table.name;
+    bound.input_is_stream = scan->scan_is_stream;
+    std::vector<std::string> qualifiers = {table.name};
+    if (!table.alias.empty()) qualifiers.push_back(table.alias);
+    const Schema input_schema = scan->schema;
+    ExpressionBinder binder(source_, input_schema, qualifiers);
+    std::unique_ptr<LogicalOperator> plan = std::move(scan);
+
+    if (select.where) {
+      SLUICE_ASSIGN_OR_RETURN(auto predicate, binder.Bind(*select.where));
+      if (predicate->type != TypeId::kBoolean && predicate->type != TypeId::kNull) {
+        return source_.Error(select.where->position,
+                             StrCat("WHERE must be a BOOLEAN condition, found ", TypeName(predicate->type)));
+      }
+      auto filter = std::make_unique<LogicalOperator>();
+      filter->kind = LogicalOperatorKind::kFilter;
+      filter->schema = input_schema;
+      filter->predicate = std::move(predicate);
+      filter->input = std::move(plan);
+      plan = std::move(filter);
+    }
+
+    auto project = std::make_unique<LogicalOperator>();
+    project->kind = LogicalOperatorKind::kProject;
+    std::set<std::string> seen;
+    auto add_column = [&](BoundExpressionPtr expression, std::string name, SourcePosition position) -> absl::Status {
+      if (!seen.insert(AsciiToLower(name)).second) {
+        return source_.Error(position, StrCat("duplicate output column '", name, "'; give one a different name with AS"));
+      }
+      project->schema.Add(Field{name, expression->type, false});
+      project->projections.push_back(std::move(expression));
+      return absl::OkStatus();
+    };
+    for (const auto& item : select.items) {
+      const ParsedExpression& e = *item.expression;
+      if (e.kind == ExpressionKind::kStar) {
+        if (!e.name_parts.empty()) {
+          bool known = false;
+          for (const auto& qualifier : qualifiers) known = known || EqualsIgnoreCase(qualifier, e.name_parts[0]);
+          if (!known) return source_.Error(e.position, StrCat("unknown source or alias '", e.name_parts[0], "'"));
+        }
+        for (size_t i = 0; i < input_schema.size(); ++i) {
+          const Field& field = input_schema.field(i);
+          if (field.is_system) continue;
+          SLUICE_RETURN_IF_ERROR(add_column(MakeColumnReference(i, field.type, field.name), field.name, item.position));
+        }
+        continue;
+      }
+      SLUICE_ASSIGN_OR_RETURN(auto expression, binder.Bind(e));
+      std::string name = item.alias;
+      if (name.empty()) name = e.kind == ExpressionKind::kColumn ? e.name_parts.back() : e.ToString();
+      if (expression->type == TypeId::kNull) expression->type = TypeId::kString;  // SELECT NULL
+      SLUICE_RETURN_IF_ERROR(add_column(std::move(expression), name, item.position));
+    }
+    project->input = std::move(plan);
+    plan = std::move(project);
+    bound.output_schema = plan->schema;
+
+    if (select.limit) {
+      auto limit = std::make_unique<LogicalOperator>();
+      limit->kind = LogicalOperatorKind::kLimit;
+      limit->schema = plan->schema;
+      limit->limit = *select.limit;
+      limit->input = std::move(plan);
+      plan = std::move(limit);
+    }
+    bound.plan = std::move(plan);
+    return absl::OkStatus();
+  }
+
+  const BoundStatement* FindStream(const std::string& name) const {
+    for (const auto& statement : job_.statements) {
+      if (statement.name == name) return &statement;
+    }
+    return nullptr;
+  }
+
+  absl::StatusOr<std::string> RequireChoice(const std::string& scope, const std::string& key,
+                                            const std::vector<std::string>& choices, const std::string& fallback) {
+    const PropertyValue* value = job_.properties.FindScoped(scope, key);
+    if (value == nullptr) return fallback;
+    for (const auto& choice : choices) {
+      if (EqualsIgnoreCase(value->value, choice)) return choice;
+    }
+    return source_.Error(value->value_position, StrCat("invalid value '", value->value, "' for '", scope, ".",
+                                                             key, "' (expected ", StrJoin(choices, ", "), ")"));
+  }
+
+  absl::StatusOr<const SourceDefinition*> DefineSource(const TableReference& table) {
+    if (const SourceDefinition* existing = job_.FindSource(table.name)) return existing;
+    const std::string& name = table.name;
+    const PropertyValue* type = job_.properties.FindScoped(name, "type");
+    if (type == nullptr) {
+      return source_.Error(table.position, StrCat("unknown source or stream '", name, "': declare it with '", name,
+                                                        ".type' = 'file_source' (and '", name,
+                                                        ".path') in WITH, or create it with an earlier CREATE STREAM ",
+                                                        name, " AS ..."));
+    }
+    if (type->value == "kafka_source" || type->value == "datagen_source") {
+      return source_.NotSupported(type->value_position, type->value);
+    }
+    if (type->value != "file_source") {
+      return source_.Error(type->value_position, StrCat("invalid source type '", type->value,
+                                                              "' (expected file_source, kafka_source or datagen_source)"));
+    }
+    SourceDefinition definition;
+    definition.name = name;
+    definition.type = type->value;
+    definition.position = table.position;
+    const PropertyValue* path = job_.properties.FindScoped(name, "path");
+    if (path == nullptr) {
+      return source_.Error(type->key_position, StrCat("source '", name, "' needs '", name, ".path'"));
+    }
+    definition.path = path->value;
+    std::string default_format = EndsWithIgnoreCase(definition.path, ".csv") ? "csv" : "json";
+    SLUICE_ASSIGN_OR_RETURN(definition.format, RequireChoice(name, "format", {"json", "csv"}, default_format));
+    if (const PropertyValue* delimiter = job_.properties.FindScoped(name, "csv.delimiter")) {
+      std::string text = delimiter->value == "\\t" ? "\t" : delimiter->value;
+      if (text.size() != 1) {
+        return source_.Error(delimiter->value_position, "the CSV delimiter must be a single character (or '\\t')");
+      }
+      definition.decoder.csv_delimiter = text[0];
+    }
+    SLUICE_ASSIGN_OR_RETURN(std::string header, RequireChoice(name, "csv.header", {"true", "false"}, "true"));
+    definition.decoder.csv_header = header == "true";
+
+    // Schema: declared, or inferred from the file's first records.
+    if (const PropertyValue* declared = job_.properties.FindScoped(name, "schema")) {
+      Schema schema;
+      for (std::string_view column : StrSplit(declared->value, ',', true)) {
+        std::vector<std::string_view> parts = StrSplit(StripWhitespace(column), ' ', true);
+        std::optional<TypeId> field_type = parts.size() == 2 ? ParseTypeName(parts[1]) : std::nullopt;
+        if (!field_type) {
+          return source_.Error(declared->value_position,
+                               StrCat("invalid column '", column, "' in '", name,
+                                            ".schema' (expected 'name TYPE, ...' with BIGINT, DOUBLE, STRING, BOOLEAN or TIMESTAMP)"));
+        }
+        schema.Add(Field{std::string(parts[0]), *field_type, false});
+      }
+      definition.decoder.schema = std::move(schema);
+    } else {
+      auto inferred = InferFileSchema(definition.path, definition.format, definition.decoder.csv_delimiter);
+      if (!inferred.ok()) return source_.Error(path->value_position, std::string(inferred.status().message()));
+      definition.decoder.schema = std::move(*inferred);
+    }
+
+    // Event time: per source, else job-wide.
+    const PropertyValue* time_field = job_.properties.FindScoped(name, "event.time.field");
+    if (time_field == nullptr) time_field = job_.properties.Find("event.time.field");
+    if (time_field != nullptr) {
+      auto index = definition.decoder.schema.Find(time_field->value);
+      if (!index) {
+        return source_.Error(time_field->value_position, StrCat("event time field '", time_field->value,
+                                                                      "' is not a column of source '", name, "' (",
+                                                                      definition.decoder.schema.ToString(), ")"));
+      }
+      definition.decoder.event_time_field = static_cast<int>(*index);
+      definition.has_event_time = true;
+      const PropertyValue* time_format = job_.properties.FindScoped(name, "event.time.format");
+      if (time_format == nullptr) time_format = job_.properties.Find("event.time.format");
+      if (time_format != nullptr) {
+        const std::string f = AsciiToLower(time_format->value);
+        if (f == "epoch_millis" || f == "epoch_ms" || f == "millis") {
+          definition.decoder.event_time_format = EventTimeFormat::kEpochMillis;
+        } else if (f == "epoch_seconds" || f == "epoch" || f == "seconds") {
+          definition.decoder.event_time_format = EventTimeFormat::kEpochSeconds;
+        } else if (f == "iso8601" || f == "iso_8601") {
+          definition.decoder.event_time_format = EventTimeFormat::kIso8601;
+        } else if (f == "auto") {
+          definition.decoder.event_time_format = EventTimeFormat::kAuto;
+        } else {
+          return source_.Error(time_format->value_position,
+                               StrCat("invalid event time format '", time_format->value,
+                                            "' (expected epoch_millis, epoch_seconds, iso8601 or auto)"));
+        }
+      }
+    }
+    definition.schema = definition.decoder.schema;
+    definition.schema.Add(Field{kEventTimeColumn, TypeId::kTimestamp, true});
+    if (const PropertyValue* dead_letter = job_.properties.FindScoped(name, "dead_letter.path")) {
+      definition.dead_letter_path = dead_letter->value;
+    } else {
+      definition.dead_letter_path = definition.path + ".dead_letter.jsonl";
+    }
+    job_.sources.push_back(std::move(definition));
+    return &job_.sources.back();
+  }
+
+  absl::Status BindSink(const Statement& statement, BoundStatement& bound) {
+    if (statement.name.empty()) return absl::OkStatus();  // bare SELECT: stdout, decided later
+    const PropertyValue* type = job_.properties.FindScoped(statement.name, "type");
+    if (type == nullptr) return absl::OkStatus();
+    if (type->value == "kafka_sink") return source_.NotSupported(type->value_position, "kafka_sink");
+    if (type->value != "file_sink" && type->value != "stdout_sink") {
+      return source_.Error(type->value_position, StrCat("invalid sink type '", type->value,
+                                                              "' (expected file_sink, stdout_sink or kafka_sink)"));
+    }
+    SinkDefinition sink;
+    sink.name = statement.name;
+    sink.type = type->value;
+    if (sink.type == "file_sink") {
+      const PropertyValue* path = job_.properties.FindScoped(statement.name, "path");
+      if (path == nullptr) {
+        return source_.Error(type->key_position, StrCat("sink '", statement.name, "' needs '", statement.name, ".path'"));
+      }
+      sink.path = path->value;
+    }
+    const std::string default_format = EndsWithIgnoreCase(sink.path, ".csv") ? "csv" : "json";
+    SLUICE_ASSIGN_OR_RETURN(sink.format, RequireChoice(statement.name, "format", {"json", "csv"}, default_format));
+    if (const PropertyValue* delimiter = job_.properties.FindScoped(statement.name, "csv.delimiter")) {
+      std::string text = delimiter->value == "\\t" ? "\t" : delimiter->value;
+      if (text.size() != 1) {
+        return source_.Error(delimiter->value_position, "the CSV delimiter must be a single character (or '\\t')");
+      }
+      sink.csv_delimiter = text[0];
+    }
+    bound.sink = std::move(sink);
+    return absl::OkStatus();
+  }
+
+  BoundJob& job_;
+  const SourceText& source_;
+};
+
+}  // namespace
+
+absl::StatusOr<BoundJob> BindJob(ParsedJob parsed, const BindOptions& options) {
+  BoundJob job;
+  SLUICE_ASSIGN_OR_RETURN(job.properties, JobProperties::Collect(parsed, options.substitution));
+  job.parsed = std::move(parsed);
+  JobBinder binder(job);
+  SLUICE_RETURN_IF_ERROR(binder.Run());
+  return job;
+}
+
+absl::StatusOr<BoundExpressionPtr> BindExpression(const SourceText& source, const ParsedExpression& expression,
+                                                  const Schema& schema) {
+  ExpressionBinder binder(source, schema, {});
+  return binder.Bind(expression);
+}
+
+}  // namespace sluice

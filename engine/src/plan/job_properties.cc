@@ -1,0 +1,149 @@
+#include "common/strings.h"
+#include "plan/job_properties.h"
+
+#include <cstdlib>
+
+#include "formats/number_format.h"
+#include "sql/parser.h"
+#include "types/schema.h"
+
+namespace sluice {
+
+const std::vector<std::string>& ScopedPropertyKeys() {
+  static const std::vector<std::string> keys = {
+      "type",           "path",           "format",           "schema",
+      "csv.delimiter",  "csv.header",     "dead_letter.path", "event.time.field",
+      "event.time.format", "topic",       "bootstrap.servers", "group.id",
+      "auto.offset.reset", "key.field",   "delivery.guarantee"};
+  return keys;
+}
+
+const std::vector<std::string>& JobPropertyKeys() {
+  static const std::vector<std::string> keys = {
+      "event.time.field",          "event.time.format",          "watermark.strategy",
+      "watermark.max_out_of_orderness", "watermark.idle_timeout", "watermark.alignment.max_drift",
+      "late.data.strategy",        "late.data.allowed_lateness", "state.ttl"};
+  return keys;
+}
+
+std::optional<int64_t> ParseDurationText(std::string_view text) {
+  text = StripWhitespace(text);
+  if (StartsWithIgnoreCase(text, "INTERVAL")) text = StripWhitespace(text.substr(8));
+  std::string cleaned;
+  for (char c : text) {
+    if (c != '\'') cleaned += c;
+  }
+  std::string_view rest = StripWhitespace(cleaned);
+  size_t digits = 0;
+  while (digits < rest.size() && IsAsciiDigit(rest[digits])) ++digits;
+  if (digits == 0) return std::nullopt;
+  const auto count = ParseInt64(rest.substr(0, digits));
+  if (!count) return std::nullopt;
+  const std::string_view unit = StripWhitespace(rest.substr(digits));
+  if (unit.empty()) return *count;
+  const auto millis = IntervalUnitMillis(unit);
+  if (!millis) return std::nullopt;
+  return *count * *millis;
+}
+
+namespace {
+
+// Replaces ${VAR} and ${VAR:default} in `value`.
+absl::StatusOr<std::string> Substitute(const std::string& value, const SubstitutionContext& context) {
+  std::string out;
+  size_t i = 0;
+  while (i < value.size()) {
+    if (value[i] == '$' && i + 1 < value.size() && value[i + 1] == '{') {
+      const size_t close = value.find('}', i + 2);
+      if (close == std::string::npos) {
+        return absl::InvalidArgumentError(StrCat("unterminated '${' in '", value, "'"));
+      }
+      const std::string body = value.substr(i + 2, close - i - 2);
+      const size_t colon = body.find(':');
+      const std::string name = body.substr(0, colon);
+      std::optional<std::string> replacement;
+      if (auto it = context.variables.find(name); it != context.variables.end()) {
+        replacement = it->second;
+      } else if (const char* env = context.use_environment ? std::getenv(name.c_str()) : nullptr) {
+        replacement = env;
+      } else if (colon != std::string::npos) {
+        replacement = body.substr(colon + 1);
+      }
+      if (!replacement) {
+        return absl::InvalidArgumentError(StrCat(
+            "variable '", name, "' is not set; pass --set ", name, "=VALUE, set it in the environment, or write ${",
+            name, ":default}"));
+      }
+      out += *replacement;
+      i = close + 1;
+    } else {
+      out += value[i++];
+    }
+  }
+  return out;
+}
+
+bool IsKnownScopedKey(const std::string& key) {
+  if (StartsWith(key, "properties.")) return true;  // Kafka client pass-through
+  for (const auto& known : ScopedPropertyKeys()) {
+    if (key == known) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+absl::StatusOr<JobProperties> JobProperties::Collect(const ParsedJob& job,
+                                                     const SubstitutionContext& context) {
+  JobProperties result;
+  for (const auto& statement : job.statements) {
+    for (const auto& property : statement.properties) {
+      auto substituted = Substitute(property.value, context);
+      if (!substituted.ok()) {
+        return job.source.Error(property.value_position, std::string(substituted.status().message()));
+      }
+      PropertyValue value{*substituted, property.key_position, property.value_position};
+      auto [it, inserted] = result.properties_.emplace(property.key, value);
+      if (!inserted && it->second.value != value.value) {
+        return job.source.Error(property.key_position,
+                                StrCat("property '", property.key, "' is set twice with different values ('",
+                                             it->second.value, "' and '", value.value, "')"));
+      }
+    }
+  }
+  return result;
+}
+
+const PropertyValue* JobProperties::Find(const std::string& key) const {
+  auto it = properties_.find(key);
+  return it == properties_.end() ? nullptr : &it->second;
+}
+
+const PropertyValue* JobProperties::FindScoped(const std::string& scope, const std::string& key) const {
+  return Find(StrCat(scope, ".", key));
+}
+
+absl::Status JobProperties::Validate(const SourceText& source, const std::vector<std::string>& names) const {
+  for (const auto& [key, value] : properties_) {
+    bool known = false;
+    for (const auto& job_key : JobPropertyKeys()) known = known || key == job_key;
+    for (const auto& name : names) {
+      if (StartsWith(key, name + ".") && IsKnownScopedKey(key.substr(name.size() + 1))) known = true;
+    }
+    if (known) continue;
+    std::vector<std::string> candidates = JobPropertyKeys();
+    for (const auto& name : names) {
+      for (const auto& scoped : ScopedPropertyKeys()) candidates.push_back(StrCat(name, ".", scoped));
+    }
+    std::string message = StrCat("unknown property '", key, "'");
+    if (auto nearest = NearestName(key, candidates)) {
+      StrAppend(&message, "; did you mean '", *nearest, "'?");
+    } else {
+      StrAppend(&message, "; keys are job-wide (e.g. 'event.time.field') or '<source or stream>.<key>'");
+    }
+    return source.Error(value.key_position, message);
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace sluice

@@ -1,0 +1,57 @@
+// The WITH properties of a job: collected from every statement, `${VAR:default}` substituted,
+// validated against the known keys, and looked up by the binder and the connectors.
+//
+// Keys are either job-wide ('event.time.field') or scoped to a source or sink by its name
+// ('orders.path'). Properties are job-wide: a key set in one statement's WITH is visible to
+// every statement (setting it twice to different values is an error).
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "sql/ast.h"
+
+namespace sluice {
+
+struct PropertyValue {
+  std::string value;
+  SourcePosition key_position;
+  SourcePosition value_position;
+};
+
+// Variables for ${VAR} / ${VAR:default}: --set values first, then the environment.
+struct SubstitutionContext {
+  std::map<std::string, std::string> variables;
+  bool use_environment = true;
+};
+
+class JobProperties {
+ public:
+  // Collects the properties of every statement of `job`, substituting variables.
+  static absl::StatusOr<JobProperties> Collect(const ParsedJob& job, const SubstitutionContext& context);
+
+  const PropertyValue* Find(const std::string& key) const;
+  // The value of `<scope>.<key>` or nullptr.
+  const PropertyValue* FindScoped(const std::string& scope, const std::string& key) const;
+  const std::map<std::string, PropertyValue>& all() const { return properties_; }
+
+  // Checks every key: job-wide keys must be known, scoped keys must name a known scope
+  // (`names`: sources and streams of the job) and a key valid for it. Errors point at the key
+  // and suggest the nearest known key.
+  absl::Status Validate(const SourceText& source, const std::vector<std::string>& names) const;
+
+ private:
+  std::map<std::string, PropertyValue> properties_;
+};
+
+// Keys valid after '<name>.' for a source or sink, and job-wide keys.
+const std::vector<std::string>& ScopedPropertyKeys();
+const std::vector<std::string>& JobPropertyKeys();
+
+// Parses a duration property: '500ms', '5s', '2m', '1h', '1d', '5 seconds', '1 minute',
+// or a bare number of milliseconds.
+std::optional<int64_t> ParseDurationText(std::string_view text);
+
+}  // namespace sluice

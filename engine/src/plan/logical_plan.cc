@@ -1,0 +1,41 @@
+#include "common/strings.h"
+#include "plan/logical_plan.h"
+
+
+namespace sluice {
+
+std::string LogicalOperator::ToString(int indent) const {
+  std::string out(indent * 2, ' ');
+  switch (kind) {
+    case LogicalOperatorKind::kScan:
+      StrAppend(&out, "Scan ", scan_name, scan_is_stream ? " (stream)" : " (source)", " [",
+                      schema.ToString(), "]");
+      break;
+    case LogicalOperatorKind::kFilter:
+      StrAppend(&out, "Filter ", predicate->ToString());
+      break;
+    case LogicalOperatorKind::kProject: {
+      std::vector<std::string> items;
+      for (size_t i = 0; i < projections.size(); ++i) {
+        items.push_back(StrCat(projections[i]->ToString(), " AS ", schema.field(i).name));
+      }
+      StrAppend(&out, "Project ", StrJoin(items, ", "));
+      break;
+    }
+    case LogicalOperatorKind::kLimit:
+      StrAppend(&out, "Limit ", limit);
+      break;
+  }
+  out += '\n';
+  if (input) out += input->ToString(indent + 1);
+  return out;
+}
+
+const SourceDefinition* BoundJob::FindSource(const std::string& name) const {
+  for (const auto& source : sources) {
+    if (source.name == name) return &source;
+  }
+  return nullptr;
+}
+
+}  // namespace sluice

@@ -1,0 +1,82 @@
+// The bound form of a job: source and sink definitions, and one logical plan per statement.
+//
+// A logical plan is a tree of LogicalOperators (for now a chain: Scan -> Filter -> Project ->
+// Limit); the physical planner (plan/physical_planner.h) turns it into operators.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "expr/expression.h"
+#include "formats/record_format.h"
+#include "plan/job_properties.h"
+#include "sql/ast.h"
+#include "types/schema.h"
+
+namespace sluice {
+
+// Name of the system column that carries each record's event time (epoch ms).
+inline constexpr const char* kEventTimeColumn = "_event_time";
+
+// An external input: where it reads, how it decodes, and the schema it produces.
+struct SourceDefinition {
+  std::string name;
+  std::string type;    // file_source
+  std::string path;
+  std::string format;  // json | csv
+  DecoderOptions decoder;
+  // decoder.schema's fields followed by the system column _event_time.
+  Schema schema;
+  // When false, _event_time is the ingestion (processing) time of the record's batch.
+  bool has_event_time = false;
+  std::string dead_letter_path;
+  SourcePosition position;  // the first FROM that reads it
+};
+
+// An external output.
+struct SinkDefinition {
+  std::string name;
+  std::string type;  // file_sink | stdout_sink
+  std::string path;  // file_sink only
+  std::string format;
+  char csv_delimiter = ',';
+};
+
+enum class LogicalOperatorKind : uint8_t { kScan, kFilter, kProject, kLimit };
+
+struct LogicalOperator {
+  LogicalOperatorKind kind = LogicalOperatorKind::kScan;
+  Schema schema;  // output schema
+  std::unique_ptr<LogicalOperator> input;
+  std::string scan_name;                        // kScan: source or stream read
+  bool scan_is_stream = false;                  // kScan: an earlier statement's stream
+  BoundExpressionPtr predicate;                 // kFilter
+  std::vector<BoundExpressionPtr> projections;  // kProject, one per output column
+  int64_t limit = 0;                            // kLimit
+
+  // Indented tree, one operator per line.
+  std::string ToString(int indent = 0) const;
+};
+
+struct BoundStatement {
+  std::string name;        // the stream it creates (a generated name for a bare SELECT)
+  std::string input_name;  // the source or stream it reads
+  bool input_is_stream = false;
+  std::unique_ptr<LogicalOperator> plan;
+  Schema output_schema;
+  std::optional<SinkDefinition> sink;  // none when the stream only feeds later statements
+  SourcePosition position;
+};
+
+struct BoundJob {
+  ParsedJob parsed;
+  JobProperties properties;
+  std::vector<SourceDefinition> sources;
+  std::vector<BoundStatement> statements;
+
+  const SourceDefinition* FindSource(const std::string& name) const;
+};
+
+}  // namespace sluice

@@ -1,0 +1,162 @@
+#include "common/strings.h"
+#include "runtime/job_runner.h"
+
+#include <chrono>
+#include <map>
+
+#include "ops/filter_operator.h"
+#include "ops/limit_operator.h"
+#include "ops/project_operator.h"
+
+namespace sluice {
+
+JobRunner::~JobRunner() = default;
+
+absl::StatusOr<std::unique_ptr<JobRunner>> JobRunner::Create(const BoundJob& job, const RunOptions& options) {
+  std::unique_ptr<JobRunner> runner(new JobRunner(job, options));
+  SLUICE_RETURN_IF_ERROR(runner->Build());
+  return runner;
+}
+
+absl::Status JobRunner::Build() {
+  std::map<std::string, FanOutOperator*> outputs;  // source or stream name -> its fan-out
+  for (const auto& definition : job_.sources) {
+    sources_.push_back(FileSource::Create(definition, options_.batch_size, options_.strict));
+    source_outputs_.push_back(std::make_unique<FanOutOperator>());
+    outputs[definition.name] = source_outputs_.back().get();
+  }
+  for (const auto& statement : job_.statements) {
+    // Walk the logical chain from the scan upwards.
+    std::vector<const LogicalOperator*> chain;
+    for (const LogicalOperator* node = statement.plan.get(); node != nullptr; node = node->input.get()) {
+      chain.push_back(node);
+    }
+    Operator* head = nullptr;
+    Operator* tail = nullptr;
+    auto append = [&](std::unique_ptr<Operator> op) {
+      Operator* raw = op.get();
+      operators_.push_back(std::move(op));
+      if (tail != nullptr) tail->SetOutput(raw);
+      if (head == nullptr) head = raw;
+      tail = raw;
+    };
+    for (auto it = chain.rbegin(); it != chain.rend(); ++it) {
+      const LogicalOperator& node = **it;
+      switch (node.kind) {
+        case LogicalOperatorKind::kScan: break;
+        case LogicalOperatorKind::kFilter: append(std::make_unique<FilterOperator>(*node.predicate)); break;
+        case LogicalOperatorKind::kProject:
+          append(std::make_unique<ProjectOperator>(node.projections, node.schema));
+          break;
+        case LogicalOperatorKind::kLimit: append(std::make_unique<LimitOperator>(node.limit)); break;
+      }
+    }
+    auto fan_out = std::make_unique<FanOutOperator>();
+    FanOutOperator* stream_output = fan_out.get();
+    append(std::move(fan_out));
+    outputs[statement.name] = stream_output;
+    if (statement.sink) {
+      auto sink = FileSink::Create(*statement.sink, statement.output_schema);
+      sinks_.push_back(sink.get());
+      stream_output->AddConsumer(sink.get());
+      operators_.push_back(std::move(sink));
+    }
+    auto input = outputs.find(statement.input_name);
+    SLUICE_CHECK(input != outputs.end());
+    input->second->AddConsumer(head);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status JobRunner::Run(const std::function<void(const JobCounters&)>& on_progress) {
+  for (FileSink* sink : sinks_) SLUICE_RETURN_IF_ERROR(sink->OpenOutput());
+  for (auto& source : sources_) SLUICE_RETURN_IF_ERROR(source->OpenInput());
+  const auto start = std::chrono::steady_clock::now();
+  auto last_progress = start;
+  std::vector<bool> active(sources_.size(), true);
+  size_t remaining = sources_.size();
+  Batch batch;
+  absl::Status status;
+  while (remaining > 0 && status.ok()) {
+    if (options_.cancel != nullptr && options_.cancel->load(std::memory_order_relaxed)) {
+      cancelled_ = true;
+      break;
+    }
+    for (size_t i = 0; i < sources_.size() && status.ok(); ++i) {
+      if (!active[i]) continue;
+      if (source_outputs_[i]->IsDone()) {
+        active[i] = false;
+        --remaining;
+        continue;
+      }
+      absl::StatusOr<bool> more = sources_[i]->Next(batch);
+      if (!more.ok()) {
+        status = more.status();
+        break;
+      }
+      if (!*more) {
+        active[i] = false;
+        --remaining;
+        continue;
+      }
+      status = source_outputs_[i]->Push(batch);
+      batch.Release();
+    }
+    if (on_progress) {
+      const auto now = std::chrono::steady_clock::now();
+      if (now - last_progress >= std::chrono::seconds(1)) {
+        last_progress = now;
+        elapsed_seconds_ = std::chrono::duration<double>(now - start).count();
+        on_progress(counters());
+      }
+    }
+  }
+  // End of input (or cancellation): flush every pipeline and sink, even after an error, so
+  // that what was produced is not lost.
+  for (size_t i = 0; i < sources_.size(); ++i) {
+    absl::Status finish = source_outputs_[i]->Finish();
+    if (status.ok()) status = finish;
+    absl::Status close = sources_[i]->Close();
+    if (status.ok()) status = close;
+  }
+  elapsed_seconds_ = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return status;
+}
+
+JobCounters JobRunner::counters() const {
+  JobCounters counters;
+  for (const auto& source : sources_) {
+    counters.records_in += source->counters().records_read;
+    counters.dead_lettered += source->counters().records_rejected;
+    counters.bytes_in += source->counters().bytes_read;
+    if (source->dead_letters().count() > 0) counters.dead_letter_files.push_back(source->dead_letters().path());
+  }
+  for (const FileSink* sink : sinks_) counters.records_out += sink->rows_written();
+  counters.elapsed_seconds = elapsed_seconds_;
+  counters.cancelled = cancelled_;
+  return counters;
+}
+
+std::string JobRunner::ExplainOperator(const Operator* op, int indent) const {
+  std::string out;
+  if (const auto* fan_out = dynamic_cast<const FanOutOperator*>(op)) {
+    for (const Operator* consumer : fan_out->consumers()) out += ExplainOperator(consumer, indent);
+    return out;
+  }
+  StrAppend(&out, std::string(indent * 2, ' '), op->Describe(), "\n");
+  if (op->output() != nullptr) out += ExplainOperator(op->output(), indent + 1);
+  return out;
+}
+
+std::string JobRunner::Explain() const {
+  std::string out;
+  for (size_t i = 0; i < sources_.size(); ++i) {
+    const SourceDefinition& definition = sources_[i]->definition();
+    StrAppend(&out, "FileSource ", definition.name, " <- ", definition.path, " (", definition.format,
+                    ", batch ", options_.batch_size, ")\n");
+    out += ExplainOperator(source_outputs_[i].get(), 1);
+  }
+  return out;
+}
+
+}  // namespace sluice

@@ -1,0 +1,68 @@
+// JobRunner: instantiates a bound job's physical plan and drives it to completion on the
+// calling thread.
+//
+// Every source feeds a FanOut to the pipelines (Filter -> Project -> Limit chains) of the
+// statements that read it; each statement's output feeds its sink and the pipelines of later
+// statements that read its stream. Sources are polled round-robin, one batch at a time, until
+// all are exhausted or every consumer is done, or until `cancel` is set (Ctrl-C), which stops
+// reading and still flushes every sink.
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "connectors/file_sink.h"
+#include "connectors/file_source.h"
+#include "ops/fan_out_operator.h"
+#include "plan/logical_plan.h"
+
+namespace sluice {
+
+struct RunOptions {
+  size_t batch_size = 1024;
+  bool strict = false;                             // first bad record fails the job
+  const std::atomic<bool>* cancel = nullptr;       // set to stop reading
+};
+
+struct JobCounters {
+  uint64_t records_in = 0;       // records read from every source (good and bad)
+  uint64_t records_out = 0;      // rows written by every sink
+  uint64_t dead_lettered = 0;    // records sent to dead-letter outputs
+  uint64_t bytes_in = 0;
+  double elapsed_seconds = 0;
+  bool cancelled = false;
+  std::vector<std::string> dead_letter_files;  // files that received records
+};
+
+class JobRunner {
+ public:
+  static absl::StatusOr<std::unique_ptr<JobRunner>> Create(const BoundJob& job, const RunOptions& options);
+  ~JobRunner();
+
+  // Runs to completion. `on_progress` (optional) is called about once a second.
+  absl::Status Run(const std::function<void(const JobCounters&)>& on_progress = nullptr);
+
+  JobCounters counters() const;
+
+  // The physical plan as an indented tree, from each source down to its sinks.
+  std::string Explain() const;
+
+ private:
+  JobRunner(const BoundJob& job, const RunOptions& options) : job_(job), options_(options) {}
+  absl::Status Build();
+  std::string ExplainOperator(const Operator* op, int indent) const;
+
+  const BoundJob& job_;
+  RunOptions options_;
+  std::vector<std::unique_ptr<FileSource>> sources_;
+  std::vector<std::unique_ptr<FanOutOperator>> source_outputs_;  // parallel to sources_
+  std::vector<std::unique_ptr<Operator>> operators_;              // every pipeline operator
+  std::vector<FileSink*> sinks_;
+  double elapsed_seconds_ = 0;
+  bool cancelled_ = false;
+};
+
+}  // namespace sluice
