@@ -1,0 +1,172 @@
+// End-to-end tests of the `sluice` binary: flags, exit codes, the README quickstart, and the
+// dead-letter behaviour on malformed input.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <cstdlib>
+
+#include "common/strings.h"
+#include "job_test_harness.h"
+
+namespace sluice::testing {
+namespace {
+
+struct CommandResult {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+
+CommandResult RunSluice(const std::string& arguments) {
+  TemporaryDirectory directory;
+  const std::string out = directory.File("stdout"), err = directory.File("stderr");
+  const std::string command = StrCat("cd ", SLUICE_SOURCE_DIR, " && ", SLUICE_BINARY, " ", arguments, " >", out,
+                                     " 2>", err, " </dev/null");
+  const int status = std::system(command.c_str());
+  CommandResult result;
+  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  result.out = ReadFile(out);
+  result.err = ReadFile(err);
+  return result;
+}
+
+bool Contains(const std::string& text, const std::string& fragment) { return text.find(fragment) != std::string::npos; }
+
+TEST(CliTest, VersionPrintsVersion) {
+  const CommandResult result = RunSluice("--version");
+  EXPECT_EQ(result.exit_code, 0);
+  EXPECT_TRUE(StartsWith(result.out, "sluice ")) << result.out;
+}
+
+TEST(CliTest, HelpListsCommands) {
+  const CommandResult result = RunSluice("--help");
+  EXPECT_EQ(result.exit_code, 0);
+  for (const char* command : {"run JOB.sql", "explain JOB.sql", "validate JOB.sql"}) {
+    EXPECT_TRUE(Contains(result.out, command)) << result.out;
+  }
+}
+
+TEST(CliTest, SubcommandHelp) {
+  const CommandResult result = RunSluice("run --help");
+  EXPECT_EQ(result.exit_code, 0);
+  EXPECT_TRUE(Contains(result.out, "--batch-size N")) << result.out;
+}
+
+TEST(CliTest, UnknownFlagPrintsUsageAndExitsTwo) {
+  const CommandResult result = RunSluice("run --fast examples/high_value_orders.sql");
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_TRUE(Contains(result.err, "unknown option '--fast'")) << result.err;
+  EXPECT_TRUE(Contains(result.err, "usage: sluice run")) << result.err;
+}
+
+TEST(CliTest, UnknownCommandExitsTwo) {
+  const CommandResult result = RunSluice("launch job.sql");
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_TRUE(Contains(result.err, "unknown command 'launch'")) << result.err;
+}
+
+TEST(CliTest, BadBatchSizeExitsTwo) {
+  const CommandResult result = RunSluice("run --batch-size 0 examples/high_value_orders.sql");
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_TRUE(Contains(result.err, "--batch-size needs a whole number")) << result.err;
+}
+
+TEST(CliTest, MissingJobFileExitsTwo) {
+  EXPECT_EQ(RunSluice("run").exit_code, 2);
+  const CommandResult result = RunSluice("run does/not/exist.sql");
+  EXPECT_EQ(result.exit_code, 1);
+  EXPECT_TRUE(Contains(result.err, "cannot read job file 'does/not/exist.sql'")) << result.err;
+}
+
+TEST(CliTest, ValidateAcceptsExamples) {
+  for (const char* example : {"examples/high_value_orders.sql", "examples/order_pipeline.sql"}) {
+    const CommandResult result = RunSluice(StrCat("validate ", example));
+    EXPECT_EQ(result.exit_code, 0) << example << ": " << result.err;
+    EXPECT_TRUE(Contains(result.out, ": ok")) << result.out;
+  }
+}
+
+TEST(CliTest, ValidateReportsErrorWithCaret) {
+  TemporaryDirectory directory;
+  const std::string job = directory.File("bad.sql");
+  WriteFile(job, "CREATE STREAM s AS\nSELECT order_id, totl FROM orders\nWITH ('orders.type' = 'file_source', "
+                 "'orders.path' = 'examples/orders.jsonl')\n");
+  const CommandResult result = RunSluice(StrCat("validate ", job));
+  EXPECT_EQ(result.exit_code, 1);
+  EXPECT_TRUE(Contains(result.err, "line 2, column 18: unknown column 'totl'")) << result.err;
+  EXPECT_TRUE(Contains(result.err, "  2 | SELECT order_id, totl FROM orders\n    |                  ^")) << result.err;
+}
+
+TEST(CliTest, ExplainPrintsLogicalAndPhysicalPlans) {
+  const CommandResult result = RunSluice("explain examples/high_value_orders.sql");
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+  for (const char* fragment : {"logical plan:", "Project", "Filter (total_amount#3 > 100", "Scan orders (source)",
+                               "physical plan:", "FileSource orders <- examples/orders.jsonl", "StdoutSink"}) {
+    EXPECT_TRUE(Contains(result.out, fragment)) << fragment << " missing from:\n" << result.out;
+  }
+}
+
+// The README's quickstart command prints exactly what the README shows.
+TEST(CliTest, QuickstartOutputMatchesReadme) {
+  const CommandResult result = RunSluice("run examples/high_value_orders.sql");
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  const std::string expected = ReadFile(StrCat(SLUICE_SOURCE_DIR, "/examples/high_value_orders.expected.jsonl"));
+  EXPECT_EQ(result.out, expected);
+  EXPECT_TRUE(Contains(result.err, "records in: 8, out: 4, dead-lettered: 0")) << result.err;
+  const std::string readme = ReadFile(StrCat(SLUICE_SOURCE_DIR, "/README.md"));
+  EXPECT_TRUE(Contains(readme, expected)) << "README.md does not show the quickstart output";
+}
+
+TEST(CliTest, MultiStatementPipelineWritesCsv) {
+  TemporaryDirectory directory;
+  const std::string out = directory.File("taxed.csv");
+  const CommandResult result = RunSluice(StrCat("run --set OUT=", out, " examples/order_pipeline.sql"));
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_EQ(ReadFile(out),
+            "order_id,customer,amount_with_tax\n1001,CUST100,300\n1003,CUST102,120\n1004,CUST100,1440.9\n"
+            "1005,CUST103,119.99\n1006,CUST104,120.01\n1008,CUST105,408.24\n");
+}
+
+// 1,000 lines with 3 malformed ones: 997 rows out, 3 dead letters with reason and line number.
+TEST(CliTest, MalformedLinesGoToDeadLetterFile) {
+  TemporaryDirectory directory;
+  std::string input;
+  for (int line = 1; line <= 1000; ++line) {
+    if (line == 17) {
+      input += "{\"id\": 17, \"amount\": \n";  // truncated JSON
+    } else if (line == 500) {
+      input += "{\"id\": 500, \"amount\": \"lots\"}\n";  // not a number
+    } else if (line == 1000) {
+      input += "this is not json\n";
+    } else {
+      StrAppend(&input, "{\"id\": ", line, ", \"amount\": ", line * 2, ".5}\n");
+    }
+  }
+  WriteFile(directory.File("in.jsonl"), input);
+  WriteFile(directory.File("job.sql"),
+            StrCat("CREATE STREAM out AS SELECT id, amount FROM orders WITH (\n"
+                   "'orders.type' = 'file_source', 'orders.path' = '", directory.File("in.jsonl"), "',\n",
+                   "'orders.schema' = 'id BIGINT, amount DOUBLE',\n'orders.dead_letter.path' = '",
+                   directory.File("bad.jsonl"), "',\n'out.type' = 'file_sink', 'out.path' = '",
+                   directory.File("out.jsonl"), "')\n"));
+  const CommandResult result = RunSluice(StrCat("run ", directory.File("job.sql")));
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_EQ(ReadLines(directory.File("out.jsonl")).size(), 997u);
+  const std::vector<std::string> dead = ReadLines(directory.File("bad.jsonl"));
+  ASSERT_EQ(dead.size(), 3u);
+  EXPECT_TRUE(Contains(dead[0], "\"line\":17,\"reason\":\"")) << dead[0];
+  EXPECT_TRUE(Contains(dead[1], "\"line\":500,\"reason\":\"")) << dead[1];
+  EXPECT_TRUE(Contains(dead[1], "amount")) << dead[1];
+  EXPECT_TRUE(Contains(dead[2], "\"line\":1000,")) << dead[2];
+  EXPECT_TRUE(Contains(dead[2], "\"record\":\"this is not json\"")) << dead[2];
+  EXPECT_TRUE(Contains(result.err, "records in: 1,000, out: 997, dead-lettered: 3")) << result.err;
+  EXPECT_TRUE(Contains(result.err, "dead-letter records written to " + directory.File("bad.jsonl"))) << result.err;
+
+  // --strict stops at the first bad record and names its line.
+  const CommandResult strict = RunSluice(StrCat("run --strict ", directory.File("job.sql")));
+  EXPECT_EQ(strict.exit_code, 1);
+  EXPECT_TRUE(Contains(strict.err, "line 17:")) << strict.err;
+}
+
+}  // namespace
+}  // namespace sluice::testing

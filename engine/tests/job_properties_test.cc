@@ -1,0 +1,62 @@
+// WITH properties: substitution, durations and key validation.
+#include <gtest/gtest.h>
+
+#include "plan/job_properties.h"
+#include "sql/parser.h"
+
+namespace sluice {
+namespace {
+
+absl::StatusOr<JobProperties> Collect(const std::string& with, std::map<std::string, std::string> variables) {
+  auto job = ParseJob("SELECT a FROM s WITH (" + with + ")");
+  if (!job.ok()) return job.status();
+  SubstitutionContext context;
+  context.variables = std::move(variables);
+  context.use_environment = false;
+  return JobProperties::Collect(*job, context);
+}
+
+TEST(JobPropertiesTest, SubstitutesVariablesAndDefaults) {
+  auto properties = Collect("'s.path' = '${DIR}/in.jsonl', 's.format' = '${FORMAT:json}'", {{"DIR", "/data"}});
+  ASSERT_TRUE(properties.ok()) << properties.status().message();
+  EXPECT_EQ(properties->Find("s.path")->value, "/data/in.jsonl");
+  EXPECT_EQ(properties->Find("s.format")->value, "json");
+}
+
+TEST(JobPropertiesTest, SetValueBeatsDefault) {
+  auto properties = Collect("'s.format' = '${FORMAT:json}'", {{"FORMAT", "csv"}});
+  ASSERT_TRUE(properties.ok());
+  EXPECT_EQ(properties->Find("s.format")->value, "csv");
+}
+
+TEST(JobPropertiesTest, MissingVariableIsAnErrorAtTheValue) {
+  auto properties = Collect("'s.path' = '${NOPE}'", {});
+  ASSERT_FALSE(properties.ok());
+  EXPECT_NE(std::string(properties.status().message()).find("line 1, column 34: variable 'NOPE' is not set"),
+            std::string::npos)
+      << properties.status().message();
+}
+
+TEST(JobPropertiesTest, ParsesDurations) {
+  EXPECT_EQ(ParseDurationText("500ms"), 500);
+  EXPECT_EQ(ParseDurationText("5s"), 5000);
+  EXPECT_EQ(ParseDurationText("2 minutes"), 120000);
+  EXPECT_EQ(ParseDurationText("1h"), 3600000);
+  EXPECT_EQ(ParseDurationText("INTERVAL '1' DAY"), 86400000);
+  EXPECT_EQ(ParseDurationText("250"), 250);
+  EXPECT_EQ(ParseDurationText("soon"), std::nullopt);
+  EXPECT_EQ(ParseDurationText("5 fortnights"), std::nullopt);
+}
+
+TEST(JobPropertiesTest, ValidateAcceptsKnownScopedAndJobKeys) {
+  auto job = ParseJob("SELECT a FROM s WITH ('s.type' = 'file_source', 'event.time.field' = 'a', "
+                      "'s.properties.fetch.min.bytes' = '1')");
+  ASSERT_TRUE(job.ok());
+  auto properties = JobProperties::Collect(*job, SubstitutionContext{});
+  ASSERT_TRUE(properties.ok());
+  EXPECT_TRUE(properties->Validate(job->source, {"s"}).ok());
+  EXPECT_FALSE(properties->Validate(job->source, {"other"}).ok());
+}
+
+}  // namespace
+}  // namespace sluice

@@ -1,0 +1,39 @@
+// In-process job execution for tests: parse, bind and run a job text, then read what its
+// sinks wrote. Every test that runs SQL end to end goes through here.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "runtime/job_runner.h"
+
+namespace sluice::testing {
+
+// A fresh directory under the system temp dir, removed when the object dies.
+class TemporaryDirectory {
+ public:
+  TemporaryDirectory();
+  ~TemporaryDirectory();
+  const std::string& path() const { return path_; }
+  std::string File(const std::string& name) const { return path_ + "/" + name; }
+
+ private:
+  std::string path_;
+};
+
+void WriteFile(const std::string& path, const std::string& contents);
+std::string ReadFile(const std::string& path);
+std::vector<std::string> ReadLines(const std::string& path);
+
+struct JobResult {
+  absl::Status status;
+  JobCounters counters;
+};
+
+// Runs `job_text` with ${VAR} values from `variables` (no environment lookup).
+JobResult RunJobText(const std::string& job_text, const std::map<std::string, std::string>& variables,
+                     size_t batch_size, bool strict = false);
+
+}  // namespace sluice::testing

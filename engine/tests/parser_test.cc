@@ -1,0 +1,142 @@
+// Parser: the dialect's statements and clauses produce the expected AST.
+#include <gtest/gtest.h>
+
+#include "sql/parser.h"
+
+namespace sluice {
+namespace {
+
+ParsedJob Parse(const std::string& text) {
+  auto job = ParseJob(text);
+  EXPECT_TRUE(job.ok()) << job.status().message();
+  return job.ok() ? std::move(*job) : ParsedJob{};
+}
+
+TEST(ParserTest, CreateStreamWithEmitAndProperties) {
+  ParsedJob job = Parse(
+      "-- @name: demo\n-- @owner : team-a\n"
+      "CREATE STREAM out AS SELECT a, b AS bee FROM src WHERE a > 1 EMIT CHANGES WITH ('src.type' = 'file_source', "
+      "'src.path' = '/tmp/x');");
+  ASSERT_EQ(job.statements.size(), 1u);
+  const Statement& statement = job.statements[0];
+  EXPECT_EQ(statement.kind, Statement::Kind::kCreateStream);
+  EXPECT_EQ(statement.name, "out");
+  EXPECT_EQ(statement.select->emit, EmitMode::kChanges);
+  ASSERT_EQ(statement.select->items.size(), 2u);
+  EXPECT_EQ(statement.select->items[1].alias, "bee");
+  EXPECT_EQ(statement.select->where->ToString(), "a > 1");
+  ASSERT_EQ(statement.properties.size(), 2u);
+  EXPECT_EQ(statement.properties[1].key, "src.path");
+  EXPECT_EQ(statement.properties[1].value, "/tmp/x");
+  ASSERT_EQ(job.annotations.size(), 2u);
+  EXPECT_EQ(job.annotations[0].name, "name");
+  EXPECT_EQ(job.annotations[1].value, "team-a");
+}
+
+TEST(ParserTest, SeveralStatements) {
+  ParsedJob job = Parse("CREATE STREAM a AS SELECT x FROM s; CREATE TABLE b AS SELECT x FROM a; SELECT * FROM b;");
+  ASSERT_EQ(job.statements.size(), 3u);
+  EXPECT_EQ(job.statements[1].kind, Statement::Kind::kCreateTable);
+  EXPECT_EQ(job.statements[2].kind, Statement::Kind::kSelect);
+}
+
+TEST(ParserTest, OperatorPrecedence) {
+  ParsedJob job = Parse("SELECT a + b * c - d, NOT a = 1 AND b OR c, x || y || z FROM s");
+  const auto& items = job.statements[0].select->items;
+  // ToString does not print parentheses, so check the tree shape directly.
+  const ParsedExpression& arithmetic = *items[0].expression;
+  EXPECT_EQ(arithmetic.op, "-");
+  EXPECT_EQ(arithmetic.children[0]->op, "+");
+  EXPECT_EQ(arithmetic.children[0]->children[1]->op, "*");
+  const ParsedExpression& logic = *items[1].expression;
+  EXPECT_EQ(logic.op, "OR");
+  EXPECT_EQ(logic.children[0]->op, "AND");
+  EXPECT_EQ(logic.children[0]->children[0]->op, "NOT");
+  EXPECT_EQ(logic.children[0]->children[0]->children[0]->op, "=");
+}
+
+TEST(ParserTest, SpecialForms) {
+  ParsedJob job = Parse(
+      "SELECT CAST(a AS VARCHAR(10)), EXTRACT(HOUR FROM ts), SUBSTRING(s FROM 2 FOR 3), POSITION('x' IN s), "
+      "a NOT BETWEEN 1 AND 2, b NOT IN (1, 2), c NOT LIKE 'x%', d IS NOT NULL, "
+      "CASE a WHEN 1 THEN 'one' ELSE 'other' END, TIMESTAMP '2024-01-01 00:00:00', -9223372036854775808 FROM s");
+  const auto& items = job.statements[0].select->items;
+  ASSERT_EQ(items.size(), 11u);
+  EXPECT_EQ(items[0].expression->kind, ExpressionKind::kCast);
+  EXPECT_EQ(items[0].expression->cast_type, TypeId::kString);
+  EXPECT_EQ(items[1].expression->extract_field, "hour");
+  EXPECT_EQ(items[2].expression->children.size(), 3u);
+  EXPECT_EQ(items[3].expression->children.size(), 2u);
+  EXPECT_TRUE(items[4].expression->negated);
+  EXPECT_EQ(items[5].expression->children.size(), 3u);
+  EXPECT_TRUE(items[6].expression->negated);
+  EXPECT_TRUE(items[7].expression->negated);
+  EXPECT_TRUE(items[8].expression->case_has_operand);
+  EXPECT_TRUE(items[8].expression->case_has_else);
+  EXPECT_EQ(items[9].expression->literal.type(), TypeId::kTimestamp);
+  EXPECT_EQ(items[9].expression->literal.int64(), 1704067200000);
+  EXPECT_EQ(items[10].expression->literal.int64(), INT64_MIN);
+}
+
+TEST(ParserTest, WindowClauseForms) {
+  ParsedJob job = Parse(
+      "SELECT a FROM s GROUP BY a WINDOW TUMBLING(trade_time, INTERVAL '1' MINUTE);"
+      "SELECT a FROM s GROUP BY a WINDOW TUMBLING(5m);"
+      "SELECT a FROM s WINDOW SLIDING(ts, 10s, 2s);"
+      "SELECT a FROM s WINDOW SESSION(ts, INTERVAL '30 seconds') EMIT FINAL");
+  ASSERT_EQ(job.statements.size(), 4u);
+  const auto& tumbling = *job.statements[0].select->window;
+  EXPECT_EQ(tumbling.kind, WindowKind::kTumbling);
+  EXPECT_EQ(tumbling.size_millis, 60000);
+  EXPECT_NE(tumbling.time_column, nullptr);
+  EXPECT_EQ(job.statements[1].select->window->size_millis, 300000);
+  EXPECT_EQ(job.statements[1].select->window->time_column, nullptr);
+  EXPECT_EQ(job.statements[2].select->window->kind, WindowKind::kSliding);
+  EXPECT_EQ(job.statements[2].select->window->advance_millis, 2000);
+  EXPECT_EQ(job.statements[3].select->window->size_millis, 30000);
+  EXPECT_EQ(job.statements[3].select->emit, EmitMode::kFinal);
+}
+
+TEST(ParserTest, RowsWindowOverClause) {
+  ParsedJob job = Parse(
+      "SELECT AVG(price) OVER (ROWS WINDOW BUFFER 100 ROWS PARTITION BY symbol ORDER BY ts "
+      "ROWS BETWEEN 9 PRECEDING AND CURRENT ROW EXPIRE AFTER INTERVAL '5' MINUTE INACTIVITY) FROM trades");
+  const auto& over = *job.statements[0].select->items[0].expression->over;
+  EXPECT_EQ(over.buffer_rows, 100);
+  ASSERT_EQ(over.partition_by.size(), 1u);
+  ASSERT_EQ(over.order_by.size(), 1u);
+  EXPECT_EQ(over.preceding_rows, 9);
+  EXPECT_EQ(over.expire_after_millis, 300000);
+}
+
+TEST(ParserTest, JoinsAndSubqueries) {
+  ParsedJob job = Parse(
+      "SELECT o.id FROM orders o LEFT JOIN customers c ON o.cid = c.id JOIN (SELECT id FROM x) y ON y.id = o.id "
+      "WITHIN INTERVAL '1' HOUR WHERE o.id IN (1, 2) GROUP BY o.id HAVING COUNT(*) > 1 ORDER BY o.id DESC LIMIT 10");
+  const SelectStatement& select = *job.statements[0].select;
+  ASSERT_EQ(select.from->kind, TableReference::Kind::kJoin);
+  EXPECT_EQ(select.from->within_millis, 3600000);
+  EXPECT_EQ(select.from->left->join_type, JoinType::kLeft);
+  EXPECT_EQ(select.from->right->kind, TableReference::Kind::kSubquery);
+  EXPECT_EQ(select.limit, 10);
+  EXPECT_TRUE(select.order_by[0].descending);
+  EXPECT_NE(select.having, nullptr);
+}
+
+TEST(ParserTest, QuotedIdentifiersAndEscapedStrings) {
+  ParsedJob job = Parse("SELECT \"select\", `from`, 'it''s' FROM \"my source\"");
+  const SelectStatement& select = *job.statements[0].select;
+  EXPECT_EQ(select.items[0].expression->name_parts[0], "select");
+  EXPECT_EQ(select.items[1].expression->name_parts[0], "from");
+  EXPECT_EQ(select.items[2].expression->literal.str(), "it's");
+  EXPECT_EQ(select.from->name, "my source");
+}
+
+TEST(ParserTest, EmptyJobIsAnError) {
+  auto job = ParseJob("-- nothing here\n");
+  ASSERT_FALSE(job.ok());
+  EXPECT_NE(std::string(job.status().message()).find("the job has no statement"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace sluice

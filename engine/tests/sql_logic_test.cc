@@ -1,0 +1,168 @@
+// Runs the SQL logic tests in engine/tests/sql/*.test (format: engine/tests/sql/README.md),
+// each file at batch sizes 1, 7 and 1024: results must not depend on batch boundaries.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "common/strings.h"
+#include "job_test_harness.h"
+
+namespace sluice::testing {
+namespace {
+
+struct SourceBlock {
+  std::string name;
+  std::string format;
+  std::vector<std::pair<std::string, std::string>> properties;
+  std::string records;
+};
+
+struct TestCase {
+  std::string path;
+  size_t batch_size;
+};
+
+std::string Describe(const TestCase& test, size_t line) {
+  return StrCat(test.path, ":", line, " (batch size ", test.batch_size, ")");
+}
+
+class SqlLogicTest : public ::testing::TestWithParam<TestCase> {};
+
+// Reads lines until a blank line or the end of the file.
+std::vector<std::string> ReadBlock(const std::vector<std::string>& lines, size_t& i) {
+  std::vector<std::string> block;
+  while (i < lines.size() && !StripWhitespace(lines[i]).empty()) block.push_back(lines[i++]);
+  return block;
+}
+
+TEST_P(SqlLogicTest, Passes) {
+  const TestCase& test = GetParam();
+  const std::vector<std::string> lines = ReadLines(test.path);
+  ASSERT_FALSE(lines.empty()) << "cannot read " << test.path;
+  TemporaryDirectory directory;
+  std::vector<SourceBlock> sources;
+  std::map<std::string, std::string> variables;
+  int queries = 0;
+  size_t i = 0;
+  while (i < lines.size()) {
+    const std::string_view line = StripWhitespace(lines[i]);
+    if (line.empty() || line[0] == '#') {
+      ++i;
+      continue;
+    }
+    const size_t header_line = i + 1;
+    std::vector<std::string_view> words = StrSplit(line, ' ', true);
+    const std::string directive(words[0]);
+    ++i;
+    if (directive == "source") {
+      ASSERT_EQ(words.size(), 3u) << Describe(test, header_line) << ": expected 'source NAME json|csv'";
+      SourceBlock source;
+      source.name = std::string(words[1]);
+      source.format = std::string(words[2]);
+      for (const std::string& record : ReadBlock(lines, i)) {
+        if (StartsWith(record, "@")) {
+          const size_t space = record.find(' ');
+          source.properties.emplace_back(record.substr(1, space - 1), record.substr(space + 1));
+        } else {
+          StrAppend(&source.records, record, "\n");
+        }
+      }
+      const std::string path = directory.File(source.name + "." + source.format);
+      WriteFile(path, source.records);
+      variables[source.name + "_path"] = path;
+      sources.erase(std::remove_if(sources.begin(), sources.end(),
+                                   [&](const SourceBlock& s) { return s.name == source.name; }),
+                    sources.end());
+      sources.push_back(std::move(source));
+      continue;
+    }
+    ASSERT_TRUE(directive == "query" || directive == "error")
+        << Describe(test, header_line) << ": unknown directive '" << directive << "'";
+    bool rowsort = false;
+    int64_t expected_dead_letters = -1;
+    for (size_t w = 1; w < words.size(); ++w) {
+      if (words[w] == "rowsort") {
+        rowsort = true;
+      } else if (StartsWith(words[w], "dead_letters=")) {
+        expected_dead_letters = std::stoll(std::string(words[w].substr(13)));
+      } else {
+        FAIL() << Describe(test, header_line) << ": unknown option '" << words[w] << "'";
+      }
+    }
+    std::string sql;
+    while (i < lines.size() && lines[i] != "----") StrAppend(&sql, lines[i++], "\n");
+    ASSERT_LT(i, lines.size()) << Describe(test, header_line) << ": missing ----";
+    ++i;
+    std::vector<std::string> expected = ReadBlock(lines, i);
+    const std::string output = directory.File(StrCat("output_", ++queries, ".jsonl"));
+    variables["output"] = output;
+    std::string job = std::string(StripWhitespace(sql));
+    if (!job.empty() && job.back() == ';') job.pop_back();
+    if (StartsWithIgnoreCase(job, "SELECT")) {
+      // Wrap a bare query: declare every source and send the result to ${output}.
+      std::vector<std::string> properties;
+      for (const auto& source : sources) {
+        properties.push_back(StrCat("'", source.name, ".type' = 'file_source'"));
+        properties.push_back(StrCat("'", source.name, ".path' = '${", source.name, "_path}'"));
+        properties.push_back(StrCat("'", source.name, ".format' = '", source.format, "'"));
+        for (const auto& [key, value] : source.properties) {
+          properties.push_back(StrCat("'", key.find('.') == 0 ? key.substr(1) : source.name + "." + key, "' = '", value, "'"));
+        }
+      }
+      properties.push_back("'result.type' = 'file_sink'");
+      properties.push_back("'result.path' = '${output}'");
+      job = StrCat("CREATE STREAM result AS\n", job, "\nWITH (", StrJoin(properties, ", "), ")");
+    }
+    const JobResult result = RunJobText(job, variables, test.batch_size);
+    if (directive == "error") {
+      ASSERT_FALSE(result.status.ok()) << Describe(test, header_line) << ": expected an error";
+      const std::string message(result.status.message());
+      for (const auto& fragment : expected) {
+        EXPECT_NE(message.find(fragment), std::string::npos)
+            << Describe(test, header_line) << ": error message lacks '" << fragment << "':\n" << message;
+      }
+      continue;
+    }
+    ASSERT_TRUE(result.status.ok()) << Describe(test, header_line) << ": " << result.status.message();
+    std::vector<std::string> actual = ReadLines(output);
+    if (rowsort) {
+      std::sort(actual.begin(), actual.end());
+      std::sort(expected.begin(), expected.end());
+    }
+    EXPECT_EQ(StrJoin(actual, "\n"), StrJoin(expected, "\n")) << Describe(test, header_line);
+    if (expected_dead_letters >= 0) {
+      EXPECT_EQ(result.counters.dead_lettered, static_cast<uint64_t>(expected_dead_letters))
+          << Describe(test, header_line);
+    }
+  }
+  EXPECT_GT(queries, 0) << test.path << " has no query";
+}
+
+std::vector<TestCase> AllTestCases() {
+  std::vector<std::string> files;
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(SLUICE_SOURCE_DIR "/engine/tests/sql")) {
+    if (entry.path().extension() == ".test") files.push_back(entry.path().string());
+  }
+  std::sort(files.begin(), files.end());
+  std::vector<TestCase> cases;
+  for (const auto& file : files) {
+    for (size_t batch_size : {1, 7, 1024}) cases.push_back({file, batch_size});
+  }
+  return cases;
+}
+
+std::string TestName(const ::testing::TestParamInfo<TestCase>& info) {
+  std::string name = std::filesystem::path(info.param.path).stem().string();
+  for (char& c : name) {
+    if (!IsAsciiAlpha(c) && !IsAsciiDigit(c)) c = '_';
+  }
+  return StrCat(name, "_batch", info.param.batch_size);
+}
+
+INSTANTIATE_TEST_SUITE_P(Files, SqlLogicTest, ::testing::ValuesIn(AllTestCases()), TestName);
+
+}  // namespace
+}  // namespace sluice::testing

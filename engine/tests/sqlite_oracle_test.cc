@@ -1,0 +1,329 @@
+// Oracle tests: stateless queries over 10,000 generated rows must give the same rows as SQLite
+// (an independent SQL engine) on the same data. Rows are compared as multisets; doubles with a
+// relative tolerance of 1e-9; booleans as 0/1 (SQLite has no boolean type).
+#include <gtest/gtest.h>
+#include <simdjson.h>
+#include <sqlite3.h>
+
+#include <algorithm>
+#include <cmath>
+#include <random>
+#include <variant>
+
+#include "common/strings.h"
+#include "formats/number_format.h"
+#include "job_test_harness.h"
+
+namespace sluice::testing {
+namespace {
+
+constexpr int kRows = 10000;
+
+using Cell = std::variant<std::monostate, int64_t, double, std::string>;
+using Row = std::vector<Cell>;
+
+std::string CellKey(const Cell& cell) {
+  if (std::holds_alternative<std::monostate>(cell)) return "null";
+  if (const auto* i = std::get_if<int64_t>(&cell)) return StrCat("n:", *i);
+  if (const auto* d = std::get_if<double>(&cell)) {
+    // Integral doubles sort with integers; others by value rounded to 9 significant digits.
+    if (std::nearbyint(*d) == *d && std::fabs(*d) < 1e15) return StrCat("n:", static_cast<int64_t>(*d));
+    char text[64];
+    std::snprintf(text, sizeof(text), "n:%.9g", *d);
+    return text;
+  }
+  return "s:" + std::get<std::string>(cell);
+}
+
+std::string RowKey(const Row& row) {
+  std::string key;
+  for (const auto& cell : row) StrAppend(&key, CellKey(cell), "|");
+  return key;
+}
+
+bool CellsEqual(const Cell& a, const Cell& b) {
+  auto number = [](const Cell& c) -> std::optional<double> {
+    if (const auto* i = std::get_if<int64_t>(&c)) return static_cast<double>(*i);
+    if (const auto* d = std::get_if<double>(&c)) return *d;
+    return std::nullopt;
+  };
+  const auto na = number(a), nb = number(b);
+  if (na && nb) return std::fabs(*na - *nb) <= 1e-9 * std::max({1.0, std::fabs(*na), std::fabs(*nb)});
+  return a == b;
+}
+
+std::string RowText(const Row& row) {
+  std::vector<std::string> cells;
+  for (const auto& cell : row) cells.push_back(CellKey(cell));
+  return StrCat("(", StrJoin(cells, ", "), ")");
+}
+
+class SqliteOracleTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    directory_ = new TemporaryDirectory();
+    data_path_ = directory_->File("t.jsonl");
+    ASSERT_EQ(sqlite3_open(":memory:", &db_), SQLITE_OK);
+    Exec("PRAGMA case_sensitive_like = ON");
+    Exec("CREATE TABLE t (id INTEGER, a INTEGER, b INTEGER, x REAL, y REAL, s TEXT, w TEXT, flag INTEGER, ts INTEGER)");
+    sqlite3_stmt* insert = nullptr;
+    ASSERT_EQ(sqlite3_prepare_v2(db_, "INSERT INTO t VALUES (?,?,?,?,?,?,?,?,?)", -1, &insert, nullptr), SQLITE_OK);
+    Exec("BEGIN");
+    std::mt19937_64 random(20261127);
+    auto uniform = [&](int64_t low, int64_t high) {
+      return std::uniform_int_distribution<int64_t>(low, high)(random);
+    };
+    static const char* kWords[] = {"alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta",
+                                   "Alpha", "GAMMA", "kappa", "lambda"};
+    std::string jsonl;
+    for (int id = 1; id <= kRows; ++id) {
+      const bool a_null = uniform(0, 9) == 0, x_null = uniform(0, 9) == 0, s_null = uniform(0, 9) == 0,
+                 flag_null = uniform(0, 9) == 0;
+      const int64_t a = uniform(-1000, 1000), b = uniform(0, 50);
+      const double x = static_cast<double>(uniform(-50000, 50000)) / 100.0;
+      const double y = static_cast<double>(uniform(50, 10000)) / 100.0;
+      std::string s = std::string(uniform(0, 2), ' ') + kWords[uniform(0, 11)] + std::string(uniform(0, 2), ' ');
+      const std::string w = StrCat(kWords[uniform(0, 11)], "-", kWords[uniform(0, 11)], "-", kWords[uniform(0, 11)]);
+      const bool flag = uniform(0, 1) == 1;
+      const int64_t ts = 1704067200000 + uniform(0, 366LL * 24 * 3600 * 1000);  // during 2024
+      StrAppend(&jsonl, "{\"id\":", id, ",\"a\":", a_null ? std::string("null") : std::to_string(a), ",\"b\":", b,
+                ",\"x\":", x_null ? std::string("null") : FormatDouble(x), ",\"y\":", FormatDouble(y),
+                ",\"s\":", s_null ? std::string("null") : StrCat("\"", s, "\""), ",\"w\":\"", w, "\",\"flag\":",
+                flag_null ? "null" : (flag ? "true" : "false"), ",\"ts\":", ts, "}\n");
+      sqlite3_bind_int64(insert, 1, id);
+      a_null ? sqlite3_bind_null(insert, 2) : sqlite3_bind_int64(insert, 2, a);
+      sqlite3_bind_int64(insert, 3, b);
+      x_null ? sqlite3_bind_null(insert, 4) : sqlite3_bind_double(insert, 4, x);
+      sqlite3_bind_double(insert, 5, y);
+      s_null ? sqlite3_bind_null(insert, 6) : sqlite3_bind_text(insert, 6, s.c_str(), -1, SQLITE_TRANSIENT);
+      sqlite3_bind_text(insert, 7, w.c_str(), -1, SQLITE_TRANSIENT);
+      flag_null ? sqlite3_bind_null(insert, 8) : sqlite3_bind_int64(insert, 8, flag ? 1 : 0);
+      sqlite3_bind_int64(insert, 9, ts);
+      ASSERT_EQ(sqlite3_step(insert), SQLITE_DONE);
+      sqlite3_reset(insert);
+    }
+    sqlite3_finalize(insert);
+    Exec("COMMIT");
+    WriteFile(data_path_, jsonl);
+  }
+
+  static void TearDownTestSuite() {
+    sqlite3_close(db_);
+    delete directory_;
+  }
+
+  static void Exec(const char* sql) {
+    char* error = nullptr;
+    ASSERT_EQ(sqlite3_exec(db_, sql, nullptr, nullptr, &error), SQLITE_OK) << (error ? error : "");
+  }
+
+  static std::vector<Row> SqliteRows(const std::string& sql) {
+    std::vector<Row> rows;
+    sqlite3_stmt* statement = nullptr;
+    EXPECT_EQ(sqlite3_prepare_v2(db_, sql.c_str(), -1, &statement, nullptr), SQLITE_OK)
+        << sqlite3_errmsg(db_) << " in: " << sql;
+    if (statement == nullptr) return rows;
+    while (sqlite3_step(statement) == SQLITE_ROW) {
+      Row row;
+      for (int c = 0; c < sqlite3_column_count(statement); ++c) {
+        switch (sqlite3_column_type(statement, c)) {
+          case SQLITE_NULL: row.emplace_back(std::monostate{}); break;
+          case SQLITE_INTEGER: row.emplace_back(static_cast<int64_t>(sqlite3_column_int64(statement, c))); break;
+          case SQLITE_FLOAT: row.emplace_back(sqlite3_column_double(statement, c)); break;
+          default:
+            row.emplace_back(std::string(reinterpret_cast<const char*>(sqlite3_column_text(statement, c)),
+                                         sqlite3_column_bytes(statement, c)));
+        }
+      }
+      rows.push_back(std::move(row));
+    }
+    sqlite3_finalize(statement);
+    return rows;
+  }
+
+  // Runs `select` over the data file in Sluice and parses the JSON Lines output with simdjson
+  // (independent of Sluice's own decoder).
+  static std::vector<Row> SluiceRows(const std::string& select, size_t batch_size) {
+    const std::string output = directory_->File("out.jsonl");
+    const std::string job = StrCat(
+        "CREATE STREAM result AS ", select,
+        " WITH ('t.type' = 'file_source', 't.path' = '${data}', 't.format' = 'json', 't.schema' = "
+        "'id BIGINT, a BIGINT, b BIGINT, x DOUBLE, y DOUBLE, s STRING, w STRING, flag BOOLEAN, ts TIMESTAMP', "
+        "'result.type' = 'file_sink', 'result.path' = '${output}')");
+    const JobResult result = RunJobText(job, {{"data", data_path_}, {"output", output}}, batch_size);
+    EXPECT_TRUE(result.status.ok()) << result.status.message();
+    std::vector<Row> rows;
+    simdjson::dom::parser parser;
+    for (const std::string& line : ReadLines(output)) {
+      simdjson::dom::object object;
+      EXPECT_EQ(parser.parse(line).get(object), simdjson::SUCCESS) << line;
+      Row row;
+      for (auto field : object) {
+        const simdjson::dom::element value = field.value;
+        switch (value.type()) {
+          case simdjson::dom::element_type::NULL_VALUE: row.emplace_back(std::monostate{}); break;
+          case simdjson::dom::element_type::BOOL: row.emplace_back(static_cast<int64_t>(value.get_bool().value())); break;
+          case simdjson::dom::element_type::INT64: row.emplace_back(value.get_int64().value()); break;
+          case simdjson::dom::element_type::UINT64: row.emplace_back(static_cast<int64_t>(value.get_uint64().value())); break;
+          case simdjson::dom::element_type::DOUBLE: row.emplace_back(value.get_double().value()); break;
+          case simdjson::dom::element_type::STRING: row.emplace_back(std::string(value.get_string().value())); break;
+          default: ADD_FAILURE() << "unexpected JSON value in " << line;
+        }
+      }
+      rows.push_back(std::move(row));
+    }
+    return rows;
+  }
+
+  static void ExpectSameRows(const std::string& sluice_select, const std::string& sqlite_select) {
+    std::vector<Row> expected = SqliteRows(sqlite_select);
+    std::sort(expected.begin(), expected.end(), [](const Row& a, const Row& b) { return RowKey(a) < RowKey(b); });
+    for (size_t batch_size : {1024, 7}) {
+      std::vector<Row> actual = SluiceRows(sluice_select, batch_size);
+      std::sort(actual.begin(), actual.end(), [](const Row& a, const Row& b) { return RowKey(a) < RowKey(b); });
+      ASSERT_EQ(actual.size(), expected.size()) << sluice_select << " (batch size " << batch_size << ")";
+      int mismatches = 0;
+      for (size_t r = 0; r < actual.size() && mismatches < 5; ++r) {
+        bool equal = actual[r].size() == expected[r].size();
+        for (size_t c = 0; equal && c < actual[r].size(); ++c) equal = CellsEqual(actual[r][c], expected[r][c]);
+        if (!equal) {
+          ++mismatches;
+          ADD_FAILURE() << sluice_select << " (batch size " << batch_size << ")\n  sluice: " << RowText(actual[r])
+                        << "\n  sqlite: " << RowText(expected[r]);
+        }
+      }
+    }
+  }
+
+  static void ExpectSameRows(const std::string& select) { ExpectSameRows(select, select); }
+
+  static TemporaryDirectory* directory_;
+  static std::string data_path_;
+  static sqlite3* db_;
+};
+
+TemporaryDirectory* SqliteOracleTest::directory_ = nullptr;
+std::string SqliteOracleTest::data_path_;
+sqlite3* SqliteOracleTest::db_ = nullptr;
+
+TEST_F(SqliteOracleTest, DataIsNotTrivial) {
+  EXPECT_EQ(SqliteRows("SELECT COUNT(*) FROM t")[0][0], Cell(int64_t{kRows}));
+  EXPECT_GT(std::get<int64_t>(SqliteRows("SELECT COUNT(*) FROM t WHERE a IS NULL")[0][0]), 500);
+  EXPECT_GT(std::get<int64_t>(SqliteRows("SELECT COUNT(*) FROM t WHERE a > 100")[0][0]), 3000);
+}
+
+TEST_F(SqliteOracleTest, FilterOnInteger) { ExpectSameRows("SELECT id, a, x FROM t WHERE a > 100"); }
+TEST_F(SqliteOracleTest, SelectStar) {
+  ExpectSameRows("SELECT * FROM t WHERE id <= 500", "SELECT id, a, b, x, y, s, w, flag, ts FROM t WHERE id <= 500");
+}
+TEST_F(SqliteOracleTest, IntegerArithmetic) { ExpectSameRows("SELECT id, a + b, a - b, a * b, -a FROM t"); }
+TEST_F(SqliteOracleTest, IntegerDivisionAndModulo) { ExpectSameRows("SELECT id, a / 7, a % 7, a / -3 FROM t"); }
+TEST_F(SqliteOracleTest, IntegerDivisionByZeroIsNull) { ExpectSameRows("SELECT id, a / (b - 25), a % (b - 25) FROM t"); }
+TEST_F(SqliteOracleTest, DoubleArithmetic) { ExpectSameRows("SELECT id, x / y, x * 2.5 - 1, -x FROM t"); }
+TEST_F(SqliteOracleTest, MixedArithmeticWidensToDouble) { ExpectSameRows("SELECT id, a + x, b * y, a / y FROM t"); }
+TEST_F(SqliteOracleTest, DoubleDivisionByZeroIsNull) { ExpectSameRows("SELECT id, x / (b - 25) FROM t"); }
+TEST_F(SqliteOracleTest, AndFilter) { ExpectSameRows("SELECT id FROM t WHERE x > 0 AND a < 0"); }
+TEST_F(SqliteOracleTest, OrFilterWithNulls) { ExpectSameRows("SELECT id FROM t WHERE x > 0 OR a IS NULL"); }
+TEST_F(SqliteOracleTest, ThreeValuedLogicValues) {
+  ExpectSameRows("SELECT id, (a > 0) AND (x > 0), (a > 0) OR (x > 0), NOT (a > 0), flag AND (b > 20) FROM t");
+}
+TEST_F(SqliteOracleTest, NotOverNullableCondition) { ExpectSameRows("SELECT id FROM t WHERE NOT (a > 0 OR x < 0)"); }
+TEST_F(SqliteOracleTest, IsNullAndIsNotNull) { ExpectSameRows("SELECT id, a IS NULL, x IS NOT NULL, s IS NULL FROM t"); }
+TEST_F(SqliteOracleTest, BooleanColumnFilter) { ExpectSameRows("SELECT id, flag FROM t WHERE flag"); }
+TEST_F(SqliteOracleTest, Between) { ExpectSameRows("SELECT id FROM t WHERE a BETWEEN -100 AND 100"); }
+TEST_F(SqliteOracleTest, NotBetween) { ExpectSameRows("SELECT id, b FROM t WHERE b NOT BETWEEN 10 AND 40"); }
+TEST_F(SqliteOracleTest, InList) { ExpectSameRows("SELECT id FROM t WHERE b IN (1, 2, 3, 5, 8)"); }
+TEST_F(SqliteOracleTest, NotInListWithNulls) { ExpectSameRows("SELECT id, s FROM t WHERE TRIM(s) NOT IN ('alpha', 'beta')"); }
+TEST_F(SqliteOracleTest, LikePrefix) { ExpectSameRows("SELECT id, s FROM t WHERE s LIKE 'a%'"); }
+TEST_F(SqliteOracleTest, LikeUnderscoreAndNotLike) {
+  ExpectSameRows("SELECT id FROM t WHERE w LIKE '%_amma%' AND w NOT LIKE 'beta%'");
+}
+TEST_F(SqliteOracleTest, SearchedCase) {
+  ExpectSameRows("SELECT id, CASE WHEN a > 0 THEN 'pos' WHEN a < 0 THEN 'neg' ELSE 'zero' END FROM t");
+}
+TEST_F(SqliteOracleTest, SimpleCaseWithoutElseIsNull) {
+  ExpectSameRows("SELECT id, CASE b WHEN 1 THEN 'one' WHEN 2 THEN 'two' END FROM t");
+}
+TEST_F(SqliteOracleTest, CaseWithMixedNumericBranches) {
+  ExpectSameRows("SELECT id, CASE WHEN x > 0 THEN x ELSE a END FROM t");
+}
+TEST_F(SqliteOracleTest, Casts) {
+  ExpectSameRows("SELECT id, CAST(x AS BIGINT), CAST(a AS DOUBLE), CAST(a AS STRING), CAST(b AS STRING) FROM t",
+                 "SELECT id, CAST(x AS INTEGER), CAST(a AS REAL), CAST(a AS TEXT), CAST(b AS TEXT) FROM t");
+}
+TEST_F(SqliteOracleTest, CastStringToNumber) {
+  ExpectSameRows("SELECT id, CAST(CAST(b AS STRING) AS BIGINT) + 1 FROM t",
+                 "SELECT id, CAST(CAST(b AS TEXT) AS INTEGER) + 1 FROM t");
+}
+TEST_F(SqliteOracleTest, Coalesce) { ExpectSameRows("SELECT id, COALESCE(a, b, 0), COALESCE(s, 'none') FROM t"); }
+TEST_F(SqliteOracleTest, NullIf) { ExpectSameRows("SELECT id, NULLIF(b, 7), NULLIF(TRIM(s), 'alpha') FROM t"); }
+TEST_F(SqliteOracleTest, UpperLower) { ExpectSameRows("SELECT id, UPPER(s), LOWER(w) FROM t"); }
+TEST_F(SqliteOracleTest, ConcatTreatsNullAsEmpty) {
+  ExpectSameRows("SELECT id, CONCAT(s, '-', w) FROM t", "SELECT id, COALESCE(s, '') || '-' || w FROM t");
+}
+TEST_F(SqliteOracleTest, ConcatOperatorPropagatesNull) { ExpectSameRows("SELECT id, s || w, w || '!' FROM t"); }
+TEST_F(SqliteOracleTest, Substring) {
+  ExpectSameRows("SELECT id, SUBSTRING(w, 2, 5), SUBSTRING(w, 3), SUBSTRING(w FROM 4 FOR 2) FROM t",
+                 "SELECT id, substr(w, 2, 5), substr(w, 3), substr(w, 4, 2) FROM t");
+}
+TEST_F(SqliteOracleTest, Trims) { ExpectSameRows("SELECT id, TRIM(s), LTRIM(s), RTRIM(s) FROM t"); }
+TEST_F(SqliteOracleTest, Length) { ExpectSameRows("SELECT id, LENGTH(s), LENGTH(w) FROM t"); }
+TEST_F(SqliteOracleTest, Replace) { ExpectSameRows("SELECT id, REPLACE(w, '-', '_'), REPLACE(s, 'a', 'AA') FROM t"); }
+TEST_F(SqliteOracleTest, LeftRight) {
+  ExpectSameRows("SELECT id, LEFT(w, 3), RIGHT(w, 4) FROM t", "SELECT id, substr(w, 1, 3), substr(w, -4) FROM t");
+}
+TEST_F(SqliteOracleTest, SplitPart) {
+  ExpectSameRows("SELECT id, SPLIT_PART(w, '-', 1), SPLIT_PART(w, '-', 3) FROM t",
+                 "SELECT id, substr(w, 1, instr(w, '-') - 1), "
+                 "substr(substr(w, instr(w, '-') + 1), instr(substr(w, instr(w, '-') + 1), '-') + 1) FROM t");
+}
+TEST_F(SqliteOracleTest, Position) {
+  ExpectSameRows("SELECT id, POSITION('-' IN w), POSITION('ta' IN w) FROM t",
+                 "SELECT id, instr(w, '-'), instr(w, 'ta') FROM t");
+}
+TEST_F(SqliteOracleTest, Abs) { ExpectSameRows("SELECT id, ABS(a), ABS(x) FROM t"); }
+TEST_F(SqliteOracleTest, Round) { ExpectSameRows("SELECT id, ROUND(x), ROUND(x / 7, 2), ROUND(y, 1) FROM t"); }
+TEST_F(SqliteOracleTest, FloorCeil) { ExpectSameRows("SELECT id, FLOOR(x), CEIL(x), FLOOR(a), CEIL(y) FROM t"); }
+TEST_F(SqliteOracleTest, SqrtPower) { ExpectSameRows("SELECT id, SQRT(y), POWER(y, 2), POWER(y, 0.5), SQRT(x) FROM t"); }
+TEST_F(SqliteOracleTest, Mod) { ExpectSameRows("SELECT id, MOD(a, 7), MOD(b, 4) FROM t", "SELECT id, a % 7, b % 4 FROM t"); }
+TEST_F(SqliteOracleTest, GreatestLeast) {
+  ExpectSameRows("SELECT id, GREATEST(a, b), LEAST(a, b, 10), GREATEST(x, y) FROM t",
+                 "SELECT id, max(a, b), min(a, b, 10), max(x, y) FROM t");
+}
+TEST_F(SqliteOracleTest, ExtractDateParts) {
+  ExpectSameRows(
+      "SELECT id, EXTRACT(YEAR FROM ts), EXTRACT(MONTH FROM ts), EXTRACT(DAY FROM ts), EXTRACT(HOUR FROM ts), "
+      "EXTRACT(MINUTE FROM ts), EXTRACT(SECOND FROM ts) FROM t",
+      "SELECT id, CAST(strftime('%Y', ts / 1000, 'unixepoch') AS INTEGER), "
+      "CAST(strftime('%m', ts / 1000, 'unixepoch') AS INTEGER), CAST(strftime('%d', ts / 1000, 'unixepoch') AS INTEGER), "
+      "CAST(strftime('%H', ts / 1000, 'unixepoch') AS INTEGER), CAST(strftime('%M', ts / 1000, 'unixepoch') AS INTEGER), "
+      "CAST(strftime('%S', ts / 1000, 'unixepoch') AS INTEGER) FROM t");
+}
+TEST_F(SqliteOracleTest, ExtractDayOfWeekAndYear) {
+  ExpectSameRows("SELECT id, EXTRACT(DOW FROM ts), EXTRACT(DOY FROM ts) FROM t",
+                 "SELECT id, CAST(strftime('%w', ts / 1000, 'unixepoch') AS INTEGER), "
+                 "CAST(strftime('%j', ts / 1000, 'unixepoch') AS INTEGER) FROM t");
+}
+TEST_F(SqliteOracleTest, UnixTimestampRoundTrip) {
+  ExpectSameRows("SELECT id, UNIX_TIMESTAMP(ts), FROM_UNIXTIME(UNIX_TIMESTAMP(ts)) FROM t",
+                 "SELECT id, ts / 1000, (ts / 1000) * 1000 FROM t");
+}
+TEST_F(SqliteOracleTest, DateTrunc) {
+  ExpectSameRows("SELECT id, DATE_TRUNC('hour', ts), DATE_TRUNC('day', ts), DATE_TRUNC('month', ts) FROM t",
+                 "SELECT id, (ts / 3600000) * 3600000, (ts / 86400000) * 86400000, "
+                 "CAST(strftime('%s', ts / 1000, 'unixepoch', 'start of month') AS INTEGER) * 1000 FROM t");
+}
+TEST_F(SqliteOracleTest, TimestampLiteralComparison) {
+  ExpectSameRows("SELECT id FROM t WHERE ts >= TIMESTAMP '2024-06-01 00:00:00' AND ts < '2024-07-01'",
+                 "SELECT id FROM t WHERE ts >= 1717200000000 AND ts < 1719792000000");
+}
+TEST_F(SqliteOracleTest, FunctionsInFilter) {
+  ExpectSameRows("SELECT id, s FROM t WHERE UPPER(TRIM(s)) = 'ALPHA' AND LENGTH(w) > 14");
+}
+TEST_F(SqliteOracleTest, StringComparison) { ExpectSameRows("SELECT id, w FROM t WHERE w < 'delta' AND s >= 'b'"); }
+TEST_F(SqliteOracleTest, NestedExpressions) {
+  ExpectSameRows("SELECT id, ABS(a - b) * 2 + COALESCE(a, 0) % 5, ROUND(SQRT(ABS(x)) + y, 3) FROM t WHERE b > 10");
+}
+
+}  // namespace
+}  // namespace sluice::testing
