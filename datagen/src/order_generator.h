@@ -15,10 +15,10 @@ namespace sluice {
 
 struct OrderGeneratorOptions {
   uint64_t seed = 42;
-  int64_t customers = 10000;               // customer_id cardinality
-  int64_t start_millis = 1704067200000;    // 2024-01-01T00:00:00Z
+  int64_t customers = 10000;             // customer_id cardinality
+  int64_t start_millis = 1704067200000;  // 2024-01-01T00:00:00Z
   int64_t millis_between_orders = 10;
-  double max_amount = 1000.0;              // total_amount uniform in [0, max_amount), 2 decimals
+  double max_amount = 1000.0;  // total_amount uniform in [0, max_amount), 2 decimals
 };
 
 class OrderGenerator {

@@ -7,9 +7,9 @@
 
 #include <cstring>
 
-#include "order_generator.h"
 #include "ops/filter_operator.h"
 #include "ops/project_operator.h"
+#include "order_generator.h"
 #include "plan/binder.h"
 #include "sql/parser.h"
 
@@ -39,7 +39,9 @@ class CountingSink final : public Operator {
 
 class EncodingSink final : public Operator {
  public:
-  explicit EncodingSink(const Schema& schema) : encoder_(MakeJsonEncoder(schema)) { buffer_.reserve(1 << 22); }
+  explicit EncodingSink(const Schema& schema) : encoder_(MakeJsonEncoder(schema)) {
+    buffer_.reserve(1 << 22);
+  }
   absl::Status Push(const Batch& batch) override {
     encoder_->Encode(batch, buffer_);
     rows_ += batch.active_rows();
@@ -67,8 +69,12 @@ BoundJob BindScenario0() {
 }
 
 // The logical chain is Project <- Filter <- Scan.
-const LogicalOperator& ProjectNode(const BoundJob& job) { return *job.statements[0].plan; }
-const LogicalOperator& FilterNode(const BoundJob& job) { return *job.statements[0].plan->input; }
+const LogicalOperator& ProjectNode(const BoundJob& job) {
+  return *job.statements[0].plan;
+}
+const LogicalOperator& FilterNode(const BoundJob& job) {
+  return *job.statements[0].plan->input;
+}
 
 void BM_Scenario0_Core(benchmark::State& state) {
   const size_t batch_size = static_cast<size_t>(state.range(0));

@@ -20,8 +20,8 @@ struct CommandResult {
 CommandResult RunSluice(const std::string& arguments) {
   TemporaryDirectory directory;
   const std::string out = directory.File("stdout"), err = directory.File("stderr");
-  const std::string command = StrCat("cd ", SLUICE_SOURCE_DIR, " && ", SLUICE_BINARY, " ", arguments, " >", out,
-                                     " 2>", err, " </dev/null");
+  const std::string command = StrCat("cd ", SLUICE_SOURCE_DIR, " && ", SLUICE_BINARY, " ", arguments, " >",
+                                     out, " 2>", err, " </dev/null");
   const int status = std::system(command.c_str());
   CommandResult result;
   result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
@@ -30,7 +30,9 @@ CommandResult RunSluice(const std::string& arguments) {
   return result;
 }
 
-bool Contains(const std::string& text, const std::string& fragment) { return text.find(fragment) != std::string::npos; }
+bool Contains(const std::string& text, const std::string& fragment) {
+  return text.find(fragment) != std::string::npos;
+}
 
 TEST(CliTest, VersionPrintsVersion) {
   const CommandResult result = RunSluice("--version");
@@ -89,19 +91,22 @@ TEST(CliTest, ValidateAcceptsExamples) {
 TEST(CliTest, ValidateReportsErrorWithCaret) {
   TemporaryDirectory directory;
   const std::string job = directory.File("bad.sql");
-  WriteFile(job, "CREATE STREAM s AS\nSELECT order_id, totl FROM orders\nWITH ('orders.type' = 'file_source', "
-                 "'orders.path' = 'examples/orders.jsonl')\n");
+  WriteFile(job,
+            "CREATE STREAM s AS\nSELECT order_id, totl FROM orders\nWITH ('orders.type' = 'file_source', "
+            "'orders.path' = 'examples/orders.jsonl')\n");
   const CommandResult result = RunSluice(StrCat("validate ", job));
   EXPECT_EQ(result.exit_code, 1);
   EXPECT_TRUE(Contains(result.err, "line 2, column 18: unknown column 'totl'")) << result.err;
-  EXPECT_TRUE(Contains(result.err, "  2 | SELECT order_id, totl FROM orders\n    |                  ^")) << result.err;
+  EXPECT_TRUE(Contains(result.err, "  2 | SELECT order_id, totl FROM orders\n    |                  ^"))
+      << result.err;
 }
 
 TEST(CliTest, ExplainPrintsLogicalAndPhysicalPlans) {
   const CommandResult result = RunSluice("explain examples/high_value_orders.sql");
   EXPECT_EQ(result.exit_code, 0) << result.err;
-  for (const char* fragment : {"logical plan:", "Project", "Filter (total_amount#3 > 100", "Scan orders (source)",
-                               "physical plan:", "FileSource orders <- examples/orders.jsonl", "StdoutSink"}) {
+  for (const char* fragment :
+       {"logical plan:", "Project", "Filter (total_amount#3 > 100", "Scan orders (source)",
+        "physical plan:", "FileSource orders <- examples/orders.jsonl", "StdoutSink"}) {
     EXPECT_TRUE(Contains(result.out, fragment)) << fragment << " missing from:\n" << result.out;
   }
 }
@@ -110,7 +115,8 @@ TEST(CliTest, ExplainPrintsLogicalAndPhysicalPlans) {
 TEST(CliTest, QuickstartOutputMatchesReadme) {
   const CommandResult result = RunSluice("run examples/high_value_orders.sql");
   ASSERT_EQ(result.exit_code, 0) << result.err;
-  const std::string expected = ReadFile(StrCat(SLUICE_SOURCE_DIR, "/examples/high_value_orders.expected.jsonl"));
+  const std::string expected =
+      ReadFile(StrCat(SLUICE_SOURCE_DIR, "/examples/high_value_orders.expected.jsonl"));
   EXPECT_EQ(result.out, expected);
   EXPECT_TRUE(Contains(result.err, "records in: 8, out: 4, dead-lettered: 0")) << result.err;
   const std::string readme = ReadFile(StrCat(SLUICE_SOURCE_DIR, "/README.md"));
@@ -145,7 +151,8 @@ TEST(CliTest, MalformedLinesGoToDeadLetterFile) {
   WriteFile(directory.File("in.jsonl"), input);
   WriteFile(directory.File("job.sql"),
             StrCat("CREATE STREAM out AS SELECT id, amount FROM orders WITH (\n"
-                   "'orders.type' = 'file_source', 'orders.path' = '", directory.File("in.jsonl"), "',\n",
+                   "'orders.type' = 'file_source', 'orders.path' = '",
+                   directory.File("in.jsonl"), "',\n",
                    "'orders.schema' = 'id BIGINT, amount DOUBLE',\n'orders.dead_letter.path' = '",
                    directory.File("bad.jsonl"), "',\n'out.type' = 'file_sink', 'out.path' = '",
                    directory.File("out.jsonl"), "')\n"));
@@ -160,7 +167,8 @@ TEST(CliTest, MalformedLinesGoToDeadLetterFile) {
   EXPECT_TRUE(Contains(dead[2], "\"line\":1000,")) << dead[2];
   EXPECT_TRUE(Contains(dead[2], "\"record\":\"this is not json\"")) << dead[2];
   EXPECT_TRUE(Contains(result.err, "records in: 1,000, out: 997, dead-lettered: 3")) << result.err;
-  EXPECT_TRUE(Contains(result.err, "dead-letter records written to " + directory.File("bad.jsonl"))) << result.err;
+  EXPECT_TRUE(Contains(result.err, "dead-letter records written to " + directory.File("bad.jsonl")))
+      << result.err;
 
   // --strict stops at the first bad record and names its line.
   const CommandResult strict = RunSluice(StrCat("run --strict ", directory.File("job.sql")));

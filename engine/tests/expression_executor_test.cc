@@ -1,14 +1,17 @@
 // ExpressionExecutor: vectorized evaluation honours selections, NULLs and zero-copy columns.
+#include "expr/expression_executor.h"
+
 #include <gtest/gtest.h>
 
-#include "expr/expression_executor.h"
 #include "plan/binder.h"
 #include "sql/parser.h"
 
 namespace sluice {
 namespace {
 
-Schema TestSchema() { return Schema({{"a", TypeId::kInt64, false}, {"s", TypeId::kString, false}}); }
+Schema TestSchema() {
+  return Schema({{"a", TypeId::kInt64, false}, {"s", TypeId::kString, false}});
+}
 
 // Rows: a = 1, NULL, 3, 4 ; s = "x", "yy", NULL, "zzzz"
 Batch TestBatch() {

@@ -1,7 +1,8 @@
 // WITH properties: substitution, durations and key validation.
+#include "plan/job_properties.h"
+
 #include <gtest/gtest.h>
 
-#include "plan/job_properties.h"
 #include "sql/parser.h"
 
 namespace sluice {
@@ -17,7 +18,8 @@ absl::StatusOr<JobProperties> Collect(const std::string& with, std::map<std::str
 }
 
 TEST(JobPropertiesTest, SubstitutesVariablesAndDefaults) {
-  auto properties = Collect("'s.path' = '${DIR}/in.jsonl', 's.format' = '${FORMAT:json}'", {{"DIR", "/data"}});
+  auto properties =
+      Collect("'s.path' = '${DIR}/in.jsonl', 's.format' = '${FORMAT:json}'", {{"DIR", "/data"}});
   ASSERT_TRUE(properties.ok()) << properties.status().message();
   EXPECT_EQ(properties->Find("s.path")->value, "/data/in.jsonl");
   EXPECT_EQ(properties->Find("s.format")->value, "json");
@@ -49,8 +51,9 @@ TEST(JobPropertiesTest, ParsesDurations) {
 }
 
 TEST(JobPropertiesTest, ValidateAcceptsKnownScopedAndJobKeys) {
-  auto job = ParseJob("SELECT a FROM s WITH ('s.type' = 'file_source', 'event.time.field' = 'a', "
-                      "'s.properties.fetch.min.bytes' = '1')");
+  auto job = ParseJob(
+      "SELECT a FROM s WITH ('s.type' = 'file_source', 'event.time.field' = 'a', "
+      "'s.properties.fetch.min.bytes' = '1')");
   ASSERT_TRUE(job.ok());
   auto properties = JobProperties::Collect(*job, SubstitutionContext{});
   ASSERT_TRUE(properties.ok());

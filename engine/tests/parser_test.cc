@@ -1,7 +1,7 @@
 // Parser: the dialect's statements and clauses produce the expected AST.
-#include <gtest/gtest.h>
-
 #include "sql/parser.h"
+
+#include <gtest/gtest.h>
 
 namespace sluice {
 namespace {
@@ -15,7 +15,8 @@ ParsedJob Parse(const std::string& text) {
 TEST(ParserTest, CreateStreamWithEmitAndProperties) {
   ParsedJob job = Parse(
       "-- @name: demo\n-- @owner : team-a\n"
-      "CREATE STREAM out AS SELECT a, b AS bee FROM src WHERE a > 1 EMIT CHANGES WITH ('src.type' = 'file_source', "
+      "CREATE STREAM out AS SELECT a, b AS bee FROM src WHERE a > 1 EMIT CHANGES WITH ('src.type' = "
+      "'file_source', "
       "'src.path' = '/tmp/x');");
   ASSERT_EQ(job.statements.size(), 1u);
   const Statement& statement = job.statements[0];
@@ -34,7 +35,8 @@ TEST(ParserTest, CreateStreamWithEmitAndProperties) {
 }
 
 TEST(ParserTest, SeveralStatements) {
-  ParsedJob job = Parse("CREATE STREAM a AS SELECT x FROM s; CREATE TABLE b AS SELECT x FROM a; SELECT * FROM b;");
+  ParsedJob job =
+      Parse("CREATE STREAM a AS SELECT x FROM s; CREATE TABLE b AS SELECT x FROM a; SELECT * FROM b;");
   ASSERT_EQ(job.statements.size(), 3u);
   EXPECT_EQ(job.statements[1].kind, Statement::Kind::kCreateTable);
   EXPECT_EQ(job.statements[2].kind, Statement::Kind::kSelect);
@@ -59,7 +61,8 @@ TEST(ParserTest, SpecialForms) {
   ParsedJob job = Parse(
       "SELECT CAST(a AS VARCHAR(10)), EXTRACT(HOUR FROM ts), SUBSTRING(s FROM 2 FOR 3), POSITION('x' IN s), "
       "a NOT BETWEEN 1 AND 2, b NOT IN (1, 2), c NOT LIKE 'x%', d IS NOT NULL, "
-      "CASE a WHEN 1 THEN 'one' ELSE 'other' END, TIMESTAMP '2024-01-01 00:00:00', -9223372036854775808 FROM s");
+      "CASE a WHEN 1 THEN 'one' ELSE 'other' END, TIMESTAMP '2024-01-01 00:00:00', -9223372036854775808 FROM "
+      "s");
   const auto& items = job.statements[0].select->items;
   ASSERT_EQ(items.size(), 11u);
   EXPECT_EQ(items[0].expression->kind, ExpressionKind::kCast);
@@ -111,8 +114,10 @@ TEST(ParserTest, RowsWindowOverClause) {
 
 TEST(ParserTest, JoinsAndSubqueries) {
   ParsedJob job = Parse(
-      "SELECT o.id FROM orders o LEFT JOIN customers c ON o.cid = c.id JOIN (SELECT id FROM x) y ON y.id = o.id "
-      "WITHIN INTERVAL '1' HOUR WHERE o.id IN (1, 2) GROUP BY o.id HAVING COUNT(*) > 1 ORDER BY o.id DESC LIMIT 10");
+      "SELECT o.id FROM orders o LEFT JOIN customers c ON o.cid = c.id JOIN (SELECT id FROM x) y ON y.id = "
+      "o.id "
+      "WITHIN INTERVAL '1' HOUR WHERE o.id IN (1, 2) GROUP BY o.id HAVING COUNT(*) > 1 ORDER BY o.id DESC "
+      "LIMIT 10");
   const SelectStatement& select = *job.statements[0].select;
   ASSERT_EQ(select.from->kind, TableReference::Kind::kJoin);
   EXPECT_EQ(select.from->within_millis, 3600000);

@@ -36,13 +36,18 @@ void ExpectError(const std::string& text, const std::string& message, int line, 
   EXPECT_EQ(actual.size() - (bar + 2), static_cast<size_t>(column)) << "caret misplaced:\n" << actual;
 }
 
-TEST(SqlErrorTest, ValidJobBinds) { EXPECT_TRUE(Bind(Job("SELECT id, price * qty AS notional FROM trades")).ok()); }
-
-TEST(SqlErrorTest, SyntaxErrorNamesExpectedToken) {
-  ExpectError(Job("SELECT id price qty FROM trades"), "expected ',' or FROM after the select list, found 'qty'", 2, 17);
+TEST(SqlErrorTest, ValidJobBinds) {
+  EXPECT_TRUE(Bind(Job("SELECT id, price * qty AS notional FROM trades")).ok());
 }
 
-TEST(SqlErrorTest, MissingFromSource) { ExpectError(Job("SELECT id FROM"), "expected the name of a source or stream", 3, 1); }
+TEST(SqlErrorTest, SyntaxErrorNamesExpectedToken) {
+  ExpectError(Job("SELECT id price qty FROM trades"),
+              "expected ',' or FROM after the select list, found 'qty'", 2, 17);
+}
+
+TEST(SqlErrorTest, MissingFromSource) {
+  ExpectError(Job("SELECT id FROM"), "expected the name of a source or stream", 3, 1);
+}
 
 TEST(SqlErrorTest, UnknownColumnSuggestsNearest) {
   ExpectError(Job("SELECT id, prise FROM trades"), "unknown column 'prise'; did you mean 'price'?", 2, 12);
@@ -53,15 +58,18 @@ TEST(SqlErrorTest, UnknownQualifier) {
 }
 
 TEST(SqlErrorTest, TypeMismatchInArithmetic) {
-  ExpectError(Job("SELECT symbol + 1 FROM trades"), "type mismatch: cannot apply + to STRING and BIGINT", 2, 15);
+  ExpectError(Job("SELECT symbol + 1 FROM trades"), "type mismatch: cannot apply + to STRING and BIGINT", 2,
+              15);
 }
 
 TEST(SqlErrorTest, WhereMustBeBoolean) {
-  ExpectError(Job("SELECT id FROM trades WHERE price + 1"), "WHERE must be a BOOLEAN condition, found DOUBLE", 2, 35);
+  ExpectError(Job("SELECT id FROM trades WHERE price + 1"), "WHERE must be a BOOLEAN condition, found DOUBLE",
+              2, 35);
 }
 
 TEST(SqlErrorTest, UnknownFunctionSuggestsNearest) {
-  ExpectError(Job("SELECT UPPPER(symbol) FROM trades"), "unknown function 'UPPPER'; did you mean 'UPPER'?", 2, 8);
+  ExpectError(Job("SELECT UPPPER(symbol) FROM trades"), "unknown function 'UPPPER'; did you mean 'UPPER'?", 2,
+              8);
 }
 
 TEST(SqlErrorTest, WrongArgumentTypes) {
@@ -79,20 +87,22 @@ TEST(SqlErrorTest, UnknownJobWideKey) {
 }
 
 TEST(SqlErrorTest, BadIntervalUnit) {
-  ExpectError(Job("SELECT id FROM trades WHERE ts > ts - INTERVAL '5' FORTNIGHT"), "invalid interval unit 'FORTNIGHT'",
-              2, 52);
+  ExpectError(Job("SELECT id FROM trades WHERE ts > ts - INTERVAL '5' FORTNIGHT"),
+              "invalid interval unit 'FORTNIGHT'", 2, 52);
 }
 
 TEST(SqlErrorTest, BadIntervalAmount) {
-  ExpectError(Job("SELECT id FROM trades WHERE ts > ts - INTERVAL 'five' SECOND"), "invalid interval amount 'five'", 2,
-              48);
+  ExpectError(Job("SELECT id FROM trades WHERE ts > ts - INTERVAL 'five' SECOND"),
+              "invalid interval amount 'five'", 2, 48);
 }
 
 TEST(SqlErrorTest, BadWindowDuration) {
   ExpectError(Job("SELECT id FROM trades WINDOW TUMBLING(5x)"), "invalid duration unit 'x'", 2, 40);
 }
 
-TEST(SqlErrorTest, UnterminatedString) { ExpectError("SELECT id,\n  'abc FROM trades", "unterminated string", 2, 3); }
+TEST(SqlErrorTest, UnterminatedString) {
+  ExpectError("SELECT id,\n  'abc FROM trades", "unterminated string", 2, 3);
+}
 
 TEST(SqlErrorTest, UnknownSource) {
   ExpectError(Job("SELECT id FROM orders"), "unknown source or stream 'orders'", 2, 16);
@@ -108,7 +118,9 @@ TEST(SqlErrorTest, EventTimeFieldMustExist) {
               "event time field 'trade_time' is not a column of source 'trades'", 4, 114);
 }
 
-TEST(SqlErrorTest, UnknownCastType) { ExpectError(Job("SELECT CAST(id AS MONEY) FROM trades"), "unknown type 'MONEY'", 2, 19); }
+TEST(SqlErrorTest, UnknownCastType) {
+  ExpectError(Job("SELECT CAST(id AS MONEY) FROM trades"), "unknown type 'MONEY'", 2, 19);
+}
 
 TEST(SqlErrorTest, DuplicateOutputColumn) {
   ExpectError(Job("SELECT id, qty AS id FROM trades"), "duplicate output column 'id'", 2, 12);
@@ -123,29 +135,33 @@ TEST(SqlErrorTest, UnsetVariableWithoutDefault) {
 TEST(SqlErrorTest, GroupByNotSupportedYet) {
   const absl::Status status = Bind(Job("SELECT symbol FROM trades GROUP BY symbol"));
   EXPECT_TRUE(absl::IsUnimplemented(status));
-  EXPECT_NE(std::string(status.message()).find("line 2, column 27: not supported yet: GROUP BY"), std::string::npos)
+  EXPECT_NE(std::string(status.message()).find("line 2, column 27: not supported yet: GROUP BY"),
+            std::string::npos)
       << status.message();
 }
 
 TEST(SqlErrorTest, RowsWindowNotSupportedYet) {
-  const absl::Status status =
-      Bind(Job("SELECT AVG(price) OVER (ROWS WINDOW BUFFER 100 ROWS PARTITION BY symbol ORDER BY ts) FROM trades"));
+  const absl::Status status = Bind(Job(
+      "SELECT AVG(price) OVER (ROWS WINDOW BUFFER 100 ROWS PARTITION BY symbol ORDER BY ts) FROM trades"));
   EXPECT_TRUE(absl::IsUnimplemented(status));
-  EXPECT_NE(std::string(status.message()).find("line 2, column 19: not supported yet: AVG(...) OVER"), std::string::npos)
+  EXPECT_NE(std::string(status.message()).find("line 2, column 19: not supported yet: AVG(...) OVER"),
+            std::string::npos)
       << status.message();
 }
 
 TEST(SqlErrorTest, JoinNotSupportedYet) {
   const absl::Status status = Bind(Job("SELECT t.id FROM trades t JOIN trades u ON t.id = u.id"));
   EXPECT_TRUE(absl::IsUnimplemented(status));
-  EXPECT_NE(std::string(status.message()).find("not supported yet: JOIN"), std::string::npos) << status.message();
+  EXPECT_NE(std::string(status.message()).find("not supported yet: JOIN"), std::string::npos)
+      << status.message();
 }
 
 TEST(SqlErrorTest, WindowNotSupportedYet) {
   const absl::Status status =
       Bind(Job("SELECT symbol FROM trades WINDOW TUMBLING (ts, INTERVAL '1' MINUTE) EMIT FINAL"));
   EXPECT_TRUE(absl::IsUnimplemented(status));
-  EXPECT_NE(std::string(status.message()).find("line 2, column 27: not supported yet: WINDOW"), std::string::npos)
+  EXPECT_NE(std::string(status.message()).find("line 2, column 27: not supported yet: WINDOW"),
+            std::string::npos)
       << status.message();
 }
 

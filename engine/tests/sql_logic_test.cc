@@ -109,7 +109,8 @@ TEST_P(SqlLogicTest, Passes) {
         properties.push_back(StrCat("'", source.name, ".path' = '${", source.name, "_path}'"));
         properties.push_back(StrCat("'", source.name, ".format' = '", source.format, "'"));
         for (const auto& [key, value] : source.properties) {
-          properties.push_back(StrCat("'", key.find('.') == 0 ? key.substr(1) : source.name + "." + key, "' = '", value, "'"));
+          properties.push_back(
+              StrCat("'", key.find('.') == 0 ? key.substr(1) : source.name + "." + key, "' = '", value, "'"));
         }
       }
       properties.push_back("'result.type' = 'file_sink'");
@@ -122,7 +123,8 @@ TEST_P(SqlLogicTest, Passes) {
       const std::string message(result.status.message());
       for (const auto& fragment : expected) {
         EXPECT_NE(message.find(fragment), std::string::npos)
-            << Describe(test, header_line) << ": error message lacks '" << fragment << "':\n" << message;
+            << Describe(test, header_line) << ": error message lacks '" << fragment << "':\n"
+            << message;
       }
       continue;
     }
@@ -143,7 +145,8 @@ TEST_P(SqlLogicTest, Passes) {
 
 std::vector<TestCase> AllTestCases() {
   std::vector<std::string> files;
-  for (const auto& entry : std::filesystem::recursive_directory_iterator(SLUICE_SOURCE_DIR "/engine/tests/sql")) {
+  for (const auto& entry :
+       std::filesystem::recursive_directory_iterator(SLUICE_SOURCE_DIR "/engine/tests/sql")) {
     if (entry.path().extension() == ".test") files.push_back(entry.path().string());
   }
   std::sort(files.begin(), files.end());

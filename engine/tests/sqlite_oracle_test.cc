@@ -65,16 +65,19 @@ class SqliteOracleTest : public ::testing::Test {
     data_path_ = directory_->File("t.jsonl");
     ASSERT_EQ(sqlite3_open(":memory:", &db_), SQLITE_OK);
     Exec("PRAGMA case_sensitive_like = ON");
-    Exec("CREATE TABLE t (id INTEGER, a INTEGER, b INTEGER, x REAL, y REAL, s TEXT, w TEXT, flag INTEGER, ts INTEGER)");
+    Exec(
+        "CREATE TABLE t (id INTEGER, a INTEGER, b INTEGER, x REAL, y REAL, s TEXT, w TEXT, flag INTEGER, ts "
+        "INTEGER)");
     sqlite3_stmt* insert = nullptr;
-    ASSERT_EQ(sqlite3_prepare_v2(db_, "INSERT INTO t VALUES (?,?,?,?,?,?,?,?,?)", -1, &insert, nullptr), SQLITE_OK);
+    ASSERT_EQ(sqlite3_prepare_v2(db_, "INSERT INTO t VALUES (?,?,?,?,?,?,?,?,?)", -1, &insert, nullptr),
+              SQLITE_OK);
     Exec("BEGIN");
     std::mt19937_64 random(20261127);
     auto uniform = [&](int64_t low, int64_t high) {
       return std::uniform_int_distribution<int64_t>(low, high)(random);
     };
-    static const char* kWords[] = {"alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta",
-                                   "Alpha", "GAMMA", "kappa", "lambda"};
+    static const char* kWords[] = {"alpha", "beta",  "gamma", "delta", "epsilon", "zeta",
+                                   "eta",   "theta", "Alpha", "GAMMA", "kappa",   "lambda"};
     std::string jsonl;
     for (int id = 1; id <= kRows; ++id) {
       const bool a_null = uniform(0, 9) == 0, x_null = uniform(0, 9) == 0, s_null = uniform(0, 9) == 0,
@@ -82,14 +85,17 @@ class SqliteOracleTest : public ::testing::Test {
       const int64_t a = uniform(-1000, 1000), b = uniform(0, 50);
       const double x = static_cast<double>(uniform(-50000, 50000)) / 100.0;
       const double y = static_cast<double>(uniform(50, 10000)) / 100.0;
-      std::string s = std::string(uniform(0, 2), ' ') + kWords[uniform(0, 11)] + std::string(uniform(0, 2), ' ');
-      const std::string w = StrCat(kWords[uniform(0, 11)], "-", kWords[uniform(0, 11)], "-", kWords[uniform(0, 11)]);
+      std::string s =
+          std::string(uniform(0, 2), ' ') + kWords[uniform(0, 11)] + std::string(uniform(0, 2), ' ');
+      const std::string w =
+          StrCat(kWords[uniform(0, 11)], "-", kWords[uniform(0, 11)], "-", kWords[uniform(0, 11)]);
       const bool flag = uniform(0, 1) == 1;
       const int64_t ts = 1704067200000 + uniform(0, 366LL * 24 * 3600 * 1000);  // during 2024
-      StrAppend(&jsonl, "{\"id\":", id, ",\"a\":", a_null ? std::string("null") : std::to_string(a), ",\"b\":", b,
-                ",\"x\":", x_null ? std::string("null") : FormatDouble(x), ",\"y\":", FormatDouble(y),
-                ",\"s\":", s_null ? std::string("null") : StrCat("\"", s, "\""), ",\"w\":\"", w, "\",\"flag\":",
-                flag_null ? "null" : (flag ? "true" : "false"), ",\"ts\":", ts, "}\n");
+      StrAppend(&jsonl, "{\"id\":", id, ",\"a\":", a_null ? std::string("null") : std::to_string(a),
+                ",\"b\":", b, ",\"x\":", x_null ? std::string("null") : FormatDouble(x),
+                ",\"y\":", FormatDouble(y), ",\"s\":", s_null ? std::string("null") : StrCat("\"", s, "\""),
+                ",\"w\":\"", w, "\",\"flag\":", flag_null ? "null" : (flag ? "true" : "false"),
+                ",\"ts\":", ts, "}\n");
       sqlite3_bind_int64(insert, 1, id);
       a_null ? sqlite3_bind_null(insert, 2) : sqlite3_bind_int64(insert, 2, a);
       sqlite3_bind_int64(insert, 3, b);
@@ -128,7 +134,9 @@ class SqliteOracleTest : public ::testing::Test {
       for (int c = 0; c < sqlite3_column_count(statement); ++c) {
         switch (sqlite3_column_type(statement, c)) {
           case SQLITE_NULL: row.emplace_back(std::monostate{}); break;
-          case SQLITE_INTEGER: row.emplace_back(static_cast<int64_t>(sqlite3_column_int64(statement, c))); break;
+          case SQLITE_INTEGER:
+            row.emplace_back(static_cast<int64_t>(sqlite3_column_int64(statement, c)));
+            break;
           case SQLITE_FLOAT: row.emplace_back(sqlite3_column_double(statement, c)); break;
           default:
             row.emplace_back(std::string(reinterpret_cast<const char*>(sqlite3_column_text(statement, c)),
@@ -145,11 +153,12 @@ class SqliteOracleTest : public ::testing::Test {
   // (independent of Sluice's own decoder).
   static std::vector<Row> SluiceRows(const std::string& select, size_t batch_size) {
     const std::string output = directory_->File("out.jsonl");
-    const std::string job = StrCat(
-        "CREATE STREAM result AS ", select,
-        " WITH ('t.type' = 'file_source', 't.path' = '${data}', 't.format' = 'json', 't.schema' = "
-        "'id BIGINT, a BIGINT, b BIGINT, x DOUBLE, y DOUBLE, s STRING, w STRING, flag BOOLEAN, ts TIMESTAMP', "
-        "'result.type' = 'file_sink', 'result.path' = '${output}')");
+    const std::string job =
+        StrCat("CREATE STREAM result AS ", select,
+               " WITH ('t.type' = 'file_source', 't.path' = '${data}', 't.format' = 'json', 't.schema' = "
+               "'id BIGINT, a BIGINT, b BIGINT, x DOUBLE, y DOUBLE, s STRING, w STRING, flag BOOLEAN, ts "
+               "TIMESTAMP', "
+               "'result.type' = 'file_sink', 'result.path' = '${output}')");
     const JobResult result = RunJobText(job, {{"data", data_path_}, {"output", output}}, batch_size);
     EXPECT_TRUE(result.status.ok()) << result.status.message();
     std::vector<Row> rows;
@@ -162,11 +171,17 @@ class SqliteOracleTest : public ::testing::Test {
         const simdjson::dom::element value = field.value;
         switch (value.type()) {
           case simdjson::dom::element_type::NULL_VALUE: row.emplace_back(std::monostate{}); break;
-          case simdjson::dom::element_type::BOOL: row.emplace_back(static_cast<int64_t>(value.get_bool().value())); break;
+          case simdjson::dom::element_type::BOOL:
+            row.emplace_back(static_cast<int64_t>(value.get_bool().value()));
+            break;
           case simdjson::dom::element_type::INT64: row.emplace_back(value.get_int64().value()); break;
-          case simdjson::dom::element_type::UINT64: row.emplace_back(static_cast<int64_t>(value.get_uint64().value())); break;
+          case simdjson::dom::element_type::UINT64:
+            row.emplace_back(static_cast<int64_t>(value.get_uint64().value()));
+            break;
           case simdjson::dom::element_type::DOUBLE: row.emplace_back(value.get_double().value()); break;
-          case simdjson::dom::element_type::STRING: row.emplace_back(std::string(value.get_string().value())); break;
+          case simdjson::dom::element_type::STRING:
+            row.emplace_back(std::string(value.get_string().value()));
+            break;
           default: ADD_FAILURE() << "unexpected JSON value in " << line;
         }
       }
@@ -177,19 +192,22 @@ class SqliteOracleTest : public ::testing::Test {
 
   static void ExpectSameRows(const std::string& sluice_select, const std::string& sqlite_select) {
     std::vector<Row> expected = SqliteRows(sqlite_select);
-    std::sort(expected.begin(), expected.end(), [](const Row& a, const Row& b) { return RowKey(a) < RowKey(b); });
-    for (size_t batch_size : {1024, 7}) {
+    std::sort(expected.begin(), expected.end(),
+              [](const Row& a, const Row& b) { return RowKey(a) < RowKey(b); });
+    for (size_t batch_size : {1024, 7, 1}) {
       std::vector<Row> actual = SluiceRows(sluice_select, batch_size);
-      std::sort(actual.begin(), actual.end(), [](const Row& a, const Row& b) { return RowKey(a) < RowKey(b); });
+      std::sort(actual.begin(), actual.end(),
+                [](const Row& a, const Row& b) { return RowKey(a) < RowKey(b); });
       ASSERT_EQ(actual.size(), expected.size()) << sluice_select << " (batch size " << batch_size << ")";
       int mismatches = 0;
       for (size_t r = 0; r < actual.size() && mismatches < 5; ++r) {
         bool equal = actual[r].size() == expected[r].size();
-        for (size_t c = 0; equal && c < actual[r].size(); ++c) equal = CellsEqual(actual[r][c], expected[r][c]);
+        for (size_t c = 0; equal && c < actual[r].size(); ++c)
+          equal = CellsEqual(actual[r][c], expected[r][c]);
         if (!equal) {
           ++mismatches;
-          ADD_FAILURE() << sluice_select << " (batch size " << batch_size << ")\n  sluice: " << RowText(actual[r])
-                        << "\n  sqlite: " << RowText(expected[r]);
+          ADD_FAILURE() << sluice_select << " (batch size " << batch_size
+                        << ")\n  sluice: " << RowText(actual[r]) << "\n  sqlite: " << RowText(expected[r]);
         }
       }
     }
@@ -212,29 +230,64 @@ TEST_F(SqliteOracleTest, DataIsNotTrivial) {
   EXPECT_GT(std::get<int64_t>(SqliteRows("SELECT COUNT(*) FROM t WHERE a > 100")[0][0]), 3000);
 }
 
-TEST_F(SqliteOracleTest, FilterOnInteger) { ExpectSameRows("SELECT id, a, x FROM t WHERE a > 100"); }
-TEST_F(SqliteOracleTest, SelectStar) {
-  ExpectSameRows("SELECT * FROM t WHERE id <= 500", "SELECT id, a, b, x, y, s, w, flag, ts FROM t WHERE id <= 500");
+TEST_F(SqliteOracleTest, FilterOnInteger) {
+  ExpectSameRows("SELECT id, a, x FROM t WHERE a > 100");
 }
-TEST_F(SqliteOracleTest, IntegerArithmetic) { ExpectSameRows("SELECT id, a + b, a - b, a * b, -a FROM t"); }
-TEST_F(SqliteOracleTest, IntegerDivisionAndModulo) { ExpectSameRows("SELECT id, a / 7, a % 7, a / -3 FROM t"); }
-TEST_F(SqliteOracleTest, IntegerDivisionByZeroIsNull) { ExpectSameRows("SELECT id, a / (b - 25), a % (b - 25) FROM t"); }
-TEST_F(SqliteOracleTest, DoubleArithmetic) { ExpectSameRows("SELECT id, x / y, x * 2.5 - 1, -x FROM t"); }
-TEST_F(SqliteOracleTest, MixedArithmeticWidensToDouble) { ExpectSameRows("SELECT id, a + x, b * y, a / y FROM t"); }
-TEST_F(SqliteOracleTest, DoubleDivisionByZeroIsNull) { ExpectSameRows("SELECT id, x / (b - 25) FROM t"); }
-TEST_F(SqliteOracleTest, AndFilter) { ExpectSameRows("SELECT id FROM t WHERE x > 0 AND a < 0"); }
-TEST_F(SqliteOracleTest, OrFilterWithNulls) { ExpectSameRows("SELECT id FROM t WHERE x > 0 OR a IS NULL"); }
+TEST_F(SqliteOracleTest, SelectStar) {
+  ExpectSameRows("SELECT * FROM t WHERE id <= 500",
+                 "SELECT id, a, b, x, y, s, w, flag, ts FROM t WHERE id <= 500");
+}
+TEST_F(SqliteOracleTest, IntegerArithmetic) {
+  ExpectSameRows("SELECT id, a + b, a - b, a * b, -a FROM t");
+}
+TEST_F(SqliteOracleTest, IntegerDivisionAndModulo) {
+  ExpectSameRows("SELECT id, a / 7, a % 7, a / -3 FROM t");
+}
+TEST_F(SqliteOracleTest, IntegerDivisionByZeroIsNull) {
+  ExpectSameRows("SELECT id, a / (b - 25), a % (b - 25) FROM t");
+}
+TEST_F(SqliteOracleTest, DoubleArithmetic) {
+  ExpectSameRows("SELECT id, x / y, x * 2.5 - 1, -x FROM t");
+}
+TEST_F(SqliteOracleTest, MixedArithmeticWidensToDouble) {
+  ExpectSameRows("SELECT id, a + x, b * y, a / y FROM t");
+}
+TEST_F(SqliteOracleTest, DoubleDivisionByZeroIsNull) {
+  ExpectSameRows("SELECT id, x / (b - 25) FROM t");
+}
+TEST_F(SqliteOracleTest, AndFilter) {
+  ExpectSameRows("SELECT id FROM t WHERE x > 0 AND a < 0");
+}
+TEST_F(SqliteOracleTest, OrFilterWithNulls) {
+  ExpectSameRows("SELECT id FROM t WHERE x > 0 OR a IS NULL");
+}
 TEST_F(SqliteOracleTest, ThreeValuedLogicValues) {
   ExpectSameRows("SELECT id, (a > 0) AND (x > 0), (a > 0) OR (x > 0), NOT (a > 0), flag AND (b > 20) FROM t");
 }
-TEST_F(SqliteOracleTest, NotOverNullableCondition) { ExpectSameRows("SELECT id FROM t WHERE NOT (a > 0 OR x < 0)"); }
-TEST_F(SqliteOracleTest, IsNullAndIsNotNull) { ExpectSameRows("SELECT id, a IS NULL, x IS NOT NULL, s IS NULL FROM t"); }
-TEST_F(SqliteOracleTest, BooleanColumnFilter) { ExpectSameRows("SELECT id, flag FROM t WHERE flag"); }
-TEST_F(SqliteOracleTest, Between) { ExpectSameRows("SELECT id FROM t WHERE a BETWEEN -100 AND 100"); }
-TEST_F(SqliteOracleTest, NotBetween) { ExpectSameRows("SELECT id, b FROM t WHERE b NOT BETWEEN 10 AND 40"); }
-TEST_F(SqliteOracleTest, InList) { ExpectSameRows("SELECT id FROM t WHERE b IN (1, 2, 3, 5, 8)"); }
-TEST_F(SqliteOracleTest, NotInListWithNulls) { ExpectSameRows("SELECT id, s FROM t WHERE TRIM(s) NOT IN ('alpha', 'beta')"); }
-TEST_F(SqliteOracleTest, LikePrefix) { ExpectSameRows("SELECT id, s FROM t WHERE s LIKE 'a%'"); }
+TEST_F(SqliteOracleTest, NotOverNullableCondition) {
+  ExpectSameRows("SELECT id FROM t WHERE NOT (a > 0 OR x < 0)");
+}
+TEST_F(SqliteOracleTest, IsNullAndIsNotNull) {
+  ExpectSameRows("SELECT id, a IS NULL, x IS NOT NULL, s IS NULL FROM t");
+}
+TEST_F(SqliteOracleTest, BooleanColumnFilter) {
+  ExpectSameRows("SELECT id, flag FROM t WHERE flag");
+}
+TEST_F(SqliteOracleTest, Between) {
+  ExpectSameRows("SELECT id FROM t WHERE a BETWEEN -100 AND 100");
+}
+TEST_F(SqliteOracleTest, NotBetween) {
+  ExpectSameRows("SELECT id, b FROM t WHERE b NOT BETWEEN 10 AND 40");
+}
+TEST_F(SqliteOracleTest, InList) {
+  ExpectSameRows("SELECT id FROM t WHERE b IN (1, 2, 3, 5, 8)");
+}
+TEST_F(SqliteOracleTest, NotInListWithNulls) {
+  ExpectSameRows("SELECT id, s FROM t WHERE TRIM(s) NOT IN ('alpha', 'beta')");
+}
+TEST_F(SqliteOracleTest, LikePrefix) {
+  ExpectSameRows("SELECT id, s FROM t WHERE s LIKE 'a%'");
+}
 TEST_F(SqliteOracleTest, LikeUnderscoreAndNotLike) {
   ExpectSameRows("SELECT id FROM t WHERE w LIKE '%_amma%' AND w NOT LIKE 'beta%'");
 }
@@ -248,29 +301,45 @@ TEST_F(SqliteOracleTest, CaseWithMixedNumericBranches) {
   ExpectSameRows("SELECT id, CASE WHEN x > 0 THEN x ELSE a END FROM t");
 }
 TEST_F(SqliteOracleTest, Casts) {
-  ExpectSameRows("SELECT id, CAST(x AS BIGINT), CAST(a AS DOUBLE), CAST(a AS STRING), CAST(b AS STRING) FROM t",
-                 "SELECT id, CAST(x AS INTEGER), CAST(a AS REAL), CAST(a AS TEXT), CAST(b AS TEXT) FROM t");
+  ExpectSameRows(
+      "SELECT id, CAST(x AS BIGINT), CAST(a AS DOUBLE), CAST(a AS STRING), CAST(b AS STRING) FROM t",
+      "SELECT id, CAST(x AS INTEGER), CAST(a AS REAL), CAST(a AS TEXT), CAST(b AS TEXT) FROM t");
 }
 TEST_F(SqliteOracleTest, CastStringToNumber) {
   ExpectSameRows("SELECT id, CAST(CAST(b AS STRING) AS BIGINT) + 1 FROM t",
                  "SELECT id, CAST(CAST(b AS TEXT) AS INTEGER) + 1 FROM t");
 }
-TEST_F(SqliteOracleTest, Coalesce) { ExpectSameRows("SELECT id, COALESCE(a, b, 0), COALESCE(s, 'none') FROM t"); }
-TEST_F(SqliteOracleTest, NullIf) { ExpectSameRows("SELECT id, NULLIF(b, 7), NULLIF(TRIM(s), 'alpha') FROM t"); }
-TEST_F(SqliteOracleTest, UpperLower) { ExpectSameRows("SELECT id, UPPER(s), LOWER(w) FROM t"); }
+TEST_F(SqliteOracleTest, Coalesce) {
+  ExpectSameRows("SELECT id, COALESCE(a, b, 0), COALESCE(s, 'none') FROM t");
+}
+TEST_F(SqliteOracleTest, NullIf) {
+  ExpectSameRows("SELECT id, NULLIF(b, 7), NULLIF(TRIM(s), 'alpha') FROM t");
+}
+TEST_F(SqliteOracleTest, UpperLower) {
+  ExpectSameRows("SELECT id, UPPER(s), LOWER(w) FROM t");
+}
 TEST_F(SqliteOracleTest, ConcatTreatsNullAsEmpty) {
   ExpectSameRows("SELECT id, CONCAT(s, '-', w) FROM t", "SELECT id, COALESCE(s, '') || '-' || w FROM t");
 }
-TEST_F(SqliteOracleTest, ConcatOperatorPropagatesNull) { ExpectSameRows("SELECT id, s || w, w || '!' FROM t"); }
+TEST_F(SqliteOracleTest, ConcatOperatorPropagatesNull) {
+  ExpectSameRows("SELECT id, s || w, w || '!' FROM t");
+}
 TEST_F(SqliteOracleTest, Substring) {
   ExpectSameRows("SELECT id, SUBSTRING(w, 2, 5), SUBSTRING(w, 3), SUBSTRING(w FROM 4 FOR 2) FROM t",
                  "SELECT id, substr(w, 2, 5), substr(w, 3), substr(w, 4, 2) FROM t");
 }
-TEST_F(SqliteOracleTest, Trims) { ExpectSameRows("SELECT id, TRIM(s), LTRIM(s), RTRIM(s) FROM t"); }
-TEST_F(SqliteOracleTest, Length) { ExpectSameRows("SELECT id, LENGTH(s), LENGTH(w) FROM t"); }
-TEST_F(SqliteOracleTest, Replace) { ExpectSameRows("SELECT id, REPLACE(w, '-', '_'), REPLACE(s, 'a', 'AA') FROM t"); }
+TEST_F(SqliteOracleTest, Trims) {
+  ExpectSameRows("SELECT id, TRIM(s), LTRIM(s), RTRIM(s) FROM t");
+}
+TEST_F(SqliteOracleTest, Length) {
+  ExpectSameRows("SELECT id, LENGTH(s), LENGTH(w) FROM t");
+}
+TEST_F(SqliteOracleTest, Replace) {
+  ExpectSameRows("SELECT id, REPLACE(w, '-', '_'), REPLACE(s, 'a', 'AA') FROM t");
+}
 TEST_F(SqliteOracleTest, LeftRight) {
-  ExpectSameRows("SELECT id, LEFT(w, 3), RIGHT(w, 4) FROM t", "SELECT id, substr(w, 1, 3), substr(w, -4) FROM t");
+  ExpectSameRows("SELECT id, LEFT(w, 3), RIGHT(w, 4) FROM t",
+                 "SELECT id, substr(w, 1, 3), substr(w, -4) FROM t");
 }
 TEST_F(SqliteOracleTest, SplitPart) {
   ExpectSameRows("SELECT id, SPLIT_PART(w, '-', 1), SPLIT_PART(w, '-', 3) FROM t",
@@ -281,22 +350,35 @@ TEST_F(SqliteOracleTest, Position) {
   ExpectSameRows("SELECT id, POSITION('-' IN w), POSITION('ta' IN w) FROM t",
                  "SELECT id, instr(w, '-'), instr(w, 'ta') FROM t");
 }
-TEST_F(SqliteOracleTest, Abs) { ExpectSameRows("SELECT id, ABS(a), ABS(x) FROM t"); }
-TEST_F(SqliteOracleTest, Round) { ExpectSameRows("SELECT id, ROUND(x), ROUND(x / 7, 2), ROUND(y, 1) FROM t"); }
-TEST_F(SqliteOracleTest, FloorCeil) { ExpectSameRows("SELECT id, FLOOR(x), CEIL(x), FLOOR(a), CEIL(y) FROM t"); }
-TEST_F(SqliteOracleTest, SqrtPower) { ExpectSameRows("SELECT id, SQRT(y), POWER(y, 2), POWER(y, 0.5), SQRT(x) FROM t"); }
-TEST_F(SqliteOracleTest, Mod) { ExpectSameRows("SELECT id, MOD(a, 7), MOD(b, 4) FROM t", "SELECT id, a % 7, b % 4 FROM t"); }
+TEST_F(SqliteOracleTest, Abs) {
+  ExpectSameRows("SELECT id, ABS(a), ABS(x) FROM t");
+}
+TEST_F(SqliteOracleTest, Round) {
+  ExpectSameRows("SELECT id, ROUND(x), ROUND(x / 7, 2), ROUND(y, 1) FROM t");
+}
+TEST_F(SqliteOracleTest, FloorCeil) {
+  ExpectSameRows("SELECT id, FLOOR(x), CEIL(x), FLOOR(a), CEIL(y) FROM t");
+}
+TEST_F(SqliteOracleTest, SqrtPower) {
+  ExpectSameRows("SELECT id, SQRT(y), POWER(y, 2), POWER(y, 0.5), SQRT(x) FROM t");
+}
+TEST_F(SqliteOracleTest, Mod) {
+  ExpectSameRows("SELECT id, MOD(a, 7), MOD(b, 4) FROM t", "SELECT id, a % 7, b % 4 FROM t");
+}
 TEST_F(SqliteOracleTest, GreatestLeast) {
   ExpectSameRows("SELECT id, GREATEST(a, b), LEAST(a, b, 10), GREATEST(x, y) FROM t",
                  "SELECT id, max(a, b), min(a, b, 10), max(x, y) FROM t");
 }
 TEST_F(SqliteOracleTest, ExtractDateParts) {
   ExpectSameRows(
-      "SELECT id, EXTRACT(YEAR FROM ts), EXTRACT(MONTH FROM ts), EXTRACT(DAY FROM ts), EXTRACT(HOUR FROM ts), "
+      "SELECT id, EXTRACT(YEAR FROM ts), EXTRACT(MONTH FROM ts), EXTRACT(DAY FROM ts), EXTRACT(HOUR FROM "
+      "ts), "
       "EXTRACT(MINUTE FROM ts), EXTRACT(SECOND FROM ts) FROM t",
       "SELECT id, CAST(strftime('%Y', ts / 1000, 'unixepoch') AS INTEGER), "
-      "CAST(strftime('%m', ts / 1000, 'unixepoch') AS INTEGER), CAST(strftime('%d', ts / 1000, 'unixepoch') AS INTEGER), "
-      "CAST(strftime('%H', ts / 1000, 'unixepoch') AS INTEGER), CAST(strftime('%M', ts / 1000, 'unixepoch') AS INTEGER), "
+      "CAST(strftime('%m', ts / 1000, 'unixepoch') AS INTEGER), CAST(strftime('%d', ts / 1000, 'unixepoch') "
+      "AS INTEGER), "
+      "CAST(strftime('%H', ts / 1000, 'unixepoch') AS INTEGER), CAST(strftime('%M', ts / 1000, 'unixepoch') "
+      "AS INTEGER), "
       "CAST(strftime('%S', ts / 1000, 'unixepoch') AS INTEGER) FROM t");
 }
 TEST_F(SqliteOracleTest, ExtractDayOfWeekAndYear) {
@@ -320,9 +402,12 @@ TEST_F(SqliteOracleTest, TimestampLiteralComparison) {
 TEST_F(SqliteOracleTest, FunctionsInFilter) {
   ExpectSameRows("SELECT id, s FROM t WHERE UPPER(TRIM(s)) = 'ALPHA' AND LENGTH(w) > 14");
 }
-TEST_F(SqliteOracleTest, StringComparison) { ExpectSameRows("SELECT id, w FROM t WHERE w < 'delta' AND s >= 'b'"); }
+TEST_F(SqliteOracleTest, StringComparison) {
+  ExpectSameRows("SELECT id, w FROM t WHERE w < 'delta' AND s >= 'b'");
+}
 TEST_F(SqliteOracleTest, NestedExpressions) {
-  ExpectSameRows("SELECT id, ABS(a - b) * 2 + COALESCE(a, 0) % 5, ROUND(SQRT(ABS(x)) + y, 3) FROM t WHERE b > 10");
+  ExpectSameRows(
+      "SELECT id, ABS(a - b) * 2 + COALESCE(a, 0) % 5, ROUND(SQRT(ABS(x)) + y, 3) FROM t WHERE b > 10");
 }
 
 }  // namespace

@@ -52,9 +52,7 @@ class Batch {
   void SetSelectionCount(size_t count);
   void ClearSelection() { has_selection_ = false; }
   // Physical index of the i-th active row.
-  uint32_t ActiveRow(size_t i) const {
-    return has_selection_ ? selection_[i] : static_cast<uint32_t>(i);
-  }
+  uint32_t ActiveRow(size_t i) const { return has_selection_ ? selection_[i] : static_cast<uint32_t>(i); }
 
  private:
   std::vector<std::shared_ptr<Column>> columns_;

@@ -1,4 +1,3 @@
-#include "common/strings.h"
 #include "cli/cli.h"
 
 #include <unistd.h>
@@ -14,6 +13,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_format.h"
+#include "common/strings.h"
 #include "plan/binder.h"
 #include "runtime/job_runner.h"
 #include "sql/parser.h"
@@ -62,7 +62,9 @@ prints each error with its line and column.
 
 std::atomic<bool> g_interrupted{false};
 
-void OnInterrupt(int) { g_interrupted.store(true); }
+void OnInterrupt(int) {
+  g_interrupted.store(true);
+}
 
 struct CommandOptions {
   std::string job_path;
@@ -145,10 +147,10 @@ std::string FormatCount(uint64_t n) {
 
 std::string Summary(const JobCounters& c) {
   const double rate = c.elapsed_seconds > 0 ? static_cast<double>(c.records_in) / c.elapsed_seconds : 0;
-  std::string out = absl::StrFormat("records in: %s, out: %s, dead-lettered: %s, elapsed: %.3f s, %s records/s",
-                                    FormatCount(c.records_in), FormatCount(c.records_out),
-                                    FormatCount(c.dead_lettered), c.elapsed_seconds,
-                                    FormatCount(static_cast<uint64_t>(rate)));
+  std::string out =
+      absl::StrFormat("records in: %s, out: %s, dead-lettered: %s, elapsed: %.3f s, %s records/s",
+                      FormatCount(c.records_in), FormatCount(c.records_out), FormatCount(c.dead_lettered),
+                      c.elapsed_seconds, FormatCount(static_cast<uint64_t>(rate)));
   return out;
 }
 
@@ -168,7 +170,8 @@ int Run(const CommandOptions& options) {
     std::fprintf(stderr, "\r%s ", Summary(c).c_str());
     std::fflush(stderr);
   };
-  absl::Status status = (*runner)->Run(terminal ? std::function<void(const JobCounters&)>(progress) : nullptr);
+  absl::Status status =
+      (*runner)->Run(terminal ? std::function<void(const JobCounters&)>(progress) : nullptr);
   const JobCounters counters = (*runner)->counters();
   if (terminal) std::fputc('\n', stderr);
   if (!options.quiet || !status.ok()) {

@@ -16,9 +16,9 @@
 #define SLUICE_CONCAT(a, b) SLUICE_CONCAT_INNER(a, b)
 
 // Returns from the enclosing function if `expr` (an absl::Status) is not ok.
-#define SLUICE_RETURN_IF_ERROR(expr)            \
-  do {                                          \
-    ::absl::Status sluice_status_ = (expr);     \
+#define SLUICE_RETURN_IF_ERROR(expr)                 \
+  do {                                               \
+    ::absl::Status sluice_status_ = (expr);          \
     if (!sluice_status_.ok()) return sluice_status_; \
   } while (0)
 
@@ -31,25 +31,24 @@
   lhs = std::move(tmp).value()
 
 // Internal invariant checks: always on, even in Release builds; they guard memory safety.
-#define SLUICE_CHECK(cond)                                                                  \
-  do {                                                                                      \
-    if (!(cond)) {                                                                          \
-      std::fprintf(stderr, "%s:%d: internal error: check failed: %s\n", __FILE__, __LINE__, \
-                   #cond);                                                                  \
-      std::abort();                                                                         \
-    }                                                                                       \
+#define SLUICE_CHECK(cond)                                                                          \
+  do {                                                                                              \
+    if (!(cond)) {                                                                                  \
+      std::fprintf(stderr, "%s:%d: internal error: check failed: %s\n", __FILE__, __LINE__, #cond); \
+      std::abort();                                                                                 \
+    }                                                                                               \
   } while (0)
 
-#define SLUICE_CHECK_OP(a, op, b)                                                         \
-  do {                                                                                    \
-    const auto sluice_a_ = (a);                                                           \
-    const auto sluice_b_ = (b);                                                           \
-    if (!(sluice_a_ op sluice_b_)) {                                                      \
-      std::fprintf(stderr, "%s:%d: internal error: check failed: %s %s %s (%lld vs %lld)\n", \
-                   __FILE__, __LINE__, #a, #op, #b, static_cast<long long>(sluice_a_),      \
-                   static_cast<long long>(sluice_b_));                                    \
-      std::abort();                                                                       \
-    }                                                                                     \
+#define SLUICE_CHECK_OP(a, op, b)                                                                      \
+  do {                                                                                                 \
+    const auto sluice_a_ = (a);                                                                        \
+    const auto sluice_b_ = (b);                                                                        \
+    if (!(sluice_a_ op sluice_b_)) {                                                                   \
+      std::fprintf(stderr, "%s:%d: internal error: check failed: %s %s %s (%lld vs %lld)\n", __FILE__, \
+                   __LINE__, #a, #op, #b, static_cast<long long>(sluice_a_),                           \
+                   static_cast<long long>(sluice_b_));                                                 \
+      std::abort();                                                                                    \
+    }                                                                                                  \
   } while (0)
 
 #define SLUICE_CHECK_EQ(a, b) SLUICE_CHECK_OP(a, ==, b)

@@ -16,7 +16,8 @@ std::vector<std::string_view> StrSplit(std::string_view text, char separator, bo
   size_t start = 0;
   while (true) {
     const size_t end = text.find(separator, start);
-    const std::string_view piece = text.substr(start, end == std::string_view::npos ? std::string_view::npos : end - start);
+    const std::string_view piece =
+        text.substr(start, end == std::string_view::npos ? std::string_view::npos : end - start);
     if (!skip_blank || !StripWhitespace(piece).empty()) pieces.push_back(piece);
     if (end == std::string_view::npos) break;
     start = end + 1;

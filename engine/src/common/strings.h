@@ -17,11 +17,21 @@
 namespace sluice {
 namespace strings_internal {
 
-inline void Append(std::string& out, std::string_view piece) { out.append(piece); }
-inline void Append(std::string& out, const std::string& piece) { out.append(piece); }
-inline void Append(std::string& out, const char* piece) { out.append(piece); }
-inline void Append(std::string& out, absl::string_view piece) { out.append(piece.data(), piece.size()); }
-inline void Append(std::string& out, char c) { out.push_back(c); }
+inline void Append(std::string& out, std::string_view piece) {
+  out.append(piece);
+}
+inline void Append(std::string& out, const std::string& piece) {
+  out.append(piece);
+}
+inline void Append(std::string& out, const char* piece) {
+  out.append(piece);
+}
+inline void Append(std::string& out, absl::string_view piece) {
+  out.append(piece.data(), piece.size());
+}
+inline void Append(std::string& out, char c) {
+  out.push_back(c);
+}
 template <typename T, typename = std::enable_if_t<std::is_integral_v<T> && !std::is_same_v<T, char> &&
                                                   !std::is_same_v<T, bool>>>
 inline void Append(std::string& out, T value) {
@@ -54,16 +64,26 @@ std::string AsciiToLower(std::string_view text);
 std::string AsciiToUpper(std::string_view text);
 std::string_view StripWhitespace(std::string_view text);
 bool EqualsIgnoreCase(std::string_view a, std::string_view b);
-inline bool StartsWith(std::string_view text, std::string_view prefix) { return text.substr(0, prefix.size()) == prefix; }
+inline bool StartsWith(std::string_view text, std::string_view prefix) {
+  return text.substr(0, prefix.size()) == prefix;
+}
 inline bool EndsWith(std::string_view text, std::string_view suffix) {
   return text.size() >= suffix.size() && text.substr(text.size() - suffix.size()) == suffix;
 }
 bool StartsWithIgnoreCase(std::string_view text, std::string_view prefix);
 bool EndsWithIgnoreCase(std::string_view text, std::string_view suffix);
 
-inline bool IsAsciiDigit(char c) { return c >= '0' && c <= '9'; }
-inline bool IsAsciiAlpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
-inline bool IsAsciiSpace(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
-inline char AsciiLower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
+inline bool IsAsciiDigit(char c) {
+  return c >= '0' && c <= '9';
+}
+inline bool IsAsciiAlpha(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+inline bool IsAsciiSpace(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+}
+inline char AsciiLower(char c) {
+  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c;
+}
 
 }  // namespace sluice

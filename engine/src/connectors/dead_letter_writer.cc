@@ -1,9 +1,9 @@
-#include "common/strings.h"
 #include "connectors/dead_letter_writer.h"
 
 #include <cerrno>
 #include <cstring>
 
+#include "common/strings.h"
 
 namespace sluice {
 namespace {
@@ -41,8 +41,8 @@ absl::Status DeadLetterWriter::Write(const RecordError& error) {
   if (file_ == nullptr) {
     file_ = std::fopen(path_.c_str(), "w");
     if (file_ == nullptr) {
-      return absl::FailedPreconditionError(StrCat("cannot create dead-letter file '", path_, "': ",
-                                                        std::strerror(errno)));
+      return absl::FailedPreconditionError(
+          StrCat("cannot create dead-letter file '", path_, "': ", std::strerror(errno)));
     }
   }
   std::string line = "{\"source\":";

@@ -1,9 +1,9 @@
-#include "common/strings.h"
 #include "connectors/file_sink.h"
 
 #include <cerrno>
 #include <cstring>
 
+#include "common/strings.h"
 
 namespace sluice {
 namespace {
@@ -20,8 +20,8 @@ FileSink::~FileSink() {
 }
 
 std::unique_ptr<FileSink> FileSink::Create(const SinkDefinition& definition, const Schema& schema) {
-  std::unique_ptr<RecordEncoder> encoder = definition.format == "csv" ? MakeCsvEncoder(schema, definition.csv_delimiter)
-                                                                      : MakeJsonEncoder(schema);
+  std::unique_ptr<RecordEncoder> encoder =
+      definition.format == "csv" ? MakeCsvEncoder(schema, definition.csv_delimiter) : MakeJsonEncoder(schema);
   return std::unique_ptr<FileSink>(new FileSink(definition, std::move(encoder)));
 }
 
@@ -33,7 +33,7 @@ absl::Status FileSink::OpenOutput() {
   file_ = std::fopen(definition_.path.c_str(), "wb");
   if (file_ == nullptr) {
     return absl::FailedPreconditionError(StrCat("sink '", definition_.name, "': cannot create '",
-                                                      definition_.path, "': ", std::strerror(errno)));
+                                                definition_.path, "': ", std::strerror(errno)));
   }
   owns_file_ = true;
   return absl::OkStatus();
@@ -66,14 +66,16 @@ absl::Status FileSink::Finish() {
     file_ = nullptr;  // Finish() is idempotent
     owns_file_ = false;
     if (rc != 0) {
-      return absl::DataLossError(StrCat("sink '", definition_.name, "': close failed: ", std::strerror(errno)));
+      return absl::DataLossError(
+          StrCat("sink '", definition_.name, "': close failed: ", std::strerror(errno)));
     }
   }
   return absl::OkStatus();
 }
 
 std::string FileSink::Describe() const {
-  if (definition_.type == "stdout_sink") return StrCat("StdoutSink ", definition_.name, " (", definition_.format, ")");
+  if (definition_.type == "stdout_sink")
+    return StrCat("StdoutSink ", definition_.name, " (", definition_.format, ")");
   return StrCat("FileSink ", definition_.name, " -> ", definition_.path, " (", definition_.format, ")");
 }
 

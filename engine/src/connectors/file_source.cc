@@ -1,10 +1,10 @@
-#include "common/strings.h"
 #include "connectors/file_source.h"
 
 #include <cerrno>
 #include <chrono>
 #include <cstring>
 
+#include "common/strings.h"
 
 namespace sluice {
 namespace {
@@ -35,7 +35,8 @@ FileSource::~FileSource() {
   if (file_ != nullptr) std::fclose(file_);
 }
 
-std::unique_ptr<FileSource> FileSource::Create(const SourceDefinition& definition, size_t batch_size, bool strict) {
+std::unique_ptr<FileSource> FileSource::Create(const SourceDefinition& definition, size_t batch_size,
+                                               bool strict) {
   return std::unique_ptr<FileSource>(new FileSource(definition, batch_size, strict));
 }
 
@@ -43,7 +44,7 @@ absl::Status FileSource::OpenInput() {
   file_ = std::fopen(definition_.path.c_str(), "rb");
   if (file_ == nullptr) {
     return absl::NotFoundError(StrCat("source '", definition_.name, "': cannot open '", definition_.path,
-                                            "': ", std::strerror(errno)));
+                                      "': ", std::strerror(errno)));
   }
   if (definition_.format == "csv") {
     SLUICE_ASSIGN_OR_RETURN(decoder_, MakeCsvDecoder(definition_.decoder));
@@ -67,7 +68,7 @@ absl::Status FileSource::FillBuffer() {
   if (read == 0) {
     if (std::ferror(file_)) {
       return absl::DataLossError(StrCat("source '", definition_.name, "': read error on '", definition_.path,
-                                              "': ", std::strerror(errno)));
+                                        "': ", std::strerror(errno)));
     }
     eof_ = true;
   }
@@ -141,8 +142,8 @@ absl::StatusOr<bool> FileSource::Next(Batch& out) {
     counters_.records_rejected += errors_.size();
     for (const auto& error : errors_) {
       if (strict_) {
-        return absl::InvalidArgumentError(StrCat("source '", definition_.name, "', ", definition_.path, " line ",
-                                                       error.line, ": ", error.reason, " (--strict)"));
+        return absl::InvalidArgumentError(StrCat("source '", definition_.name, "', ", definition_.path,
+                                                 " line ", error.line, ": ", error.reason, " (--strict)"));
       }
       SLUICE_RETURN_IF_ERROR(dead_letters_.Write(error));
     }
@@ -151,7 +152,8 @@ absl::StatusOr<bool> FileSource::Next(Batch& out) {
   }
 }
 
-absl::StatusOr<Schema> InferFileSchema(const std::string& path, const std::string& format, char csv_delimiter) {
+absl::StatusOr<Schema> InferFileSchema(const std::string& path, const std::string& format,
+                                       char csv_delimiter) {
   std::FILE* file = std::fopen(path.c_str(), "rb");
   if (file == nullptr) return absl::NotFoundError(StrCat("cannot open '", path, "': ", std::strerror(errno)));
   std::string sample(1 << 20, '\0');
@@ -163,8 +165,10 @@ absl::StatusOr<Schema> InferFileSchema(const std::string& path, const std::strin
   while (start < sample.size() && lines.size() < 1001) {
     size_t end = sample.find('\n', start);
     if (end == std::string::npos) {
-      if (read < (1 << 20)) end = sample.size();  // the whole file is in the sample
-      else break;                                   // a cut line: leave it out
+      if (read < (1 << 20))
+        end = sample.size();  // the whole file is in the sample
+      else
+        break;  // a cut line: leave it out
     }
     std::string_view line = TrimLine(std::string_view(sample).substr(start, end - start));
     if (!IsBlank(line)) lines.push_back(line);
@@ -172,14 +176,16 @@ absl::StatusOr<Schema> InferFileSchema(const std::string& path, const std::strin
   }
   if (lines.empty()) {
     return absl::InvalidArgumentError(StrCat("cannot infer the schema of '", path,
-                                                   "': it is empty; declare the columns with '<source>.schema'"));
+                                             "': it is empty; declare the columns with '<source>.schema'"));
   }
   absl::StatusOr<Schema> schema =
-      format == "csv" ? InferCsvSchema(lines[0], std::span<const std::string_view>(lines).subspan(1), csv_delimiter)
-                      : InferJsonSchema(lines);
+      format == "csv"
+          ? InferCsvSchema(lines[0], std::span<const std::string_view>(lines).subspan(1), csv_delimiter)
+          : InferJsonSchema(lines);
   if (!schema.ok()) {
-    return absl::InvalidArgumentError(StrCat("cannot infer the schema of '", path, "': ", schema.status().message(),
-                                                   "; declare the columns with '<source>.schema'"));
+    return absl::InvalidArgumentError(StrCat("cannot infer the schema of '", path,
+                                             "': ", schema.status().message(),
+                                             "; declare the columns with '<source>.schema'"));
   }
   return schema;
 }

@@ -27,7 +27,8 @@ class FileSource {
  public:
   // `strict`: the first bad record fails the job instead of going to the dead-letter output.
   // Builds the source without touching the file system.
-  static std::unique_ptr<FileSource> Create(const SourceDefinition& definition, size_t batch_size, bool strict);
+  static std::unique_ptr<FileSource> Create(const SourceDefinition& definition, size_t batch_size,
+                                            bool strict);
   // Opens the file; call once before Next().
   absl::Status OpenInput();
   // Flushes the dead-letter output.

@@ -1,6 +1,6 @@
-#include "common/strings.h"
 #include "expr/expression.h"
 
+#include "common/strings.h"
 
 namespace sluice {
 
@@ -25,7 +25,7 @@ std::string BoundExpression::ToString() const {
       return out;
     }
     case BoundExpressionKind::kCall: {
-      if (IsOperatorName(name) && children.size() == 2) {
+      if ((IsOperatorName(name) || name == "AND" || name == "OR") && children.size() == 2) {
         return StrCat("(", children[0]->ToString(), " ", name, " ", children[1]->ToString(), ")");
       }
       std::vector<std::string> arguments;

@@ -87,8 +87,7 @@ std::shared_ptr<Column> EvaluateNode(Node& node, const Batch& input) {
   const size_t rows = input.num_rows();
   const KernelContext context{input.selection(), input.active_rows()};
   switch (e.kind) {
-    case BoundExpressionKind::kColumn:
-      return input.shared_column(e.column_index);
+    case BoundExpressionKind::kColumn: return input.shared_column(e.column_index);
     case BoundExpressionKind::kConstant: {
       if (node.constant_column == nullptr || node.constant_column->size() < rows) {
         node.constant_column = std::make_shared<Column>(e.type, 0);
@@ -98,8 +97,7 @@ std::shared_ptr<Column> EvaluateNode(Node& node, const Batch& input) {
     }
     case BoundExpressionKind::kCall:
     case BoundExpressionKind::kCast:
-    case BoundExpressionKind::kCase:
-      break;
+    case BoundExpressionKind::kCase: break;
   }
   // Acquire the output first: this releases what the previous result pinned, so that the
   // children's pools can reuse their columns.
@@ -124,8 +122,8 @@ std::shared_ptr<Column> EvaluateNode(Node& node, const Batch& input) {
         break;
     }
   } else {
-    const bool propagate = e.kind == BoundExpressionKind::kCast ||
-                           e.function->null_handling == NullHandling::kPropagate;
+    const bool propagate =
+        e.kind == BoundExpressionKind::kCast || e.function->null_handling == NullHandling::kPropagate;
     if (propagate) {
       uint8_t* valid = out->validity();
       const size_t arguments = node.argument_pointers.size();

@@ -1,6 +1,6 @@
-#include "common/strings.h"
 #include "expr/scalar_function.h"
 
+#include "common/strings.h"
 #include "types/schema.h"
 
 namespace sluice {
@@ -32,8 +32,8 @@ std::vector<std::string> FunctionRegistry::Names() const {
   return names;
 }
 
-absl::StatusOr<ResolvedFunction> FunctionRegistry::Resolve(
-    std::string_view name, const std::vector<TypeId>& argument_types) const {
+absl::StatusOr<ResolvedFunction> FunctionRegistry::Resolve(std::string_view name,
+                                                           const std::vector<TypeId>& argument_types) const {
   const std::string key = AsciiToLower(name);
   auto it = functions_.find(key);
   if (it == functions_.end()) {
@@ -78,9 +78,9 @@ absl::StatusOr<ResolvedFunction> FunctionRegistry::Resolve(
       if (signature.variadic) parameters.push_back(StrCat(TypeName(*signature.variadic), "..."));
       candidates.push_back(StrCat(AsciiToUpper(key), "(", StrJoin(parameters, ", "), ")"));
     }
-    return absl::InvalidArgumentError(StrCat(
-        "no version of ", AsciiToUpper(key), " takes (", StrJoin(names, ", "),
-        "); candidates: ", StrJoin(candidates, ", ")));
+    return absl::InvalidArgumentError(StrCat("no version of ", AsciiToUpper(key), " takes (",
+                                             StrJoin(names, ", "),
+                                             "); candidates: ", StrJoin(candidates, ", ")));
   }
   return ResolvedFunction{best, std::move(best_types)};
 }

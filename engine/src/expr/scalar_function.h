@@ -84,8 +84,8 @@ class FunctionRegistry {
 ScalarKernel GetCastKernel(TypeId from, TypeId to);
 
 // Registration entry points, one per function family (each in expr/functions/*.cc).
-void RegisterOperatorFunctions(FunctionRegistry& registry);    // + - * / % = <> < ... AND OR NOT
-void RegisterConditionalFunctions(FunctionRegistry& registry); // COALESCE NULLIF GREATEST LEAST
+void RegisterOperatorFunctions(FunctionRegistry& registry);     // + - * / % = <> < ... AND OR NOT
+void RegisterConditionalFunctions(FunctionRegistry& registry);  // COALESCE NULLIF GREATEST LEAST
 void RegisterStringFunctions(FunctionRegistry& registry);
 void RegisterMathFunctions(FunctionRegistry& registry);
 void RegisterTimeFunctions(FunctionRegistry& registry);

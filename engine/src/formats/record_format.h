@@ -41,9 +41,9 @@ struct DecoderOptions {
 };
 
 struct RecordError {
-  uint64_t line = 0;         // 1-based line number in the input
-  std::string reason;        // e.g. "malformed JSON: ...", "field 'qty': 'abc' is not a BIGINT"
-  std::string raw;           // the record's bytes as read
+  uint64_t line = 0;   // 1-based line number in the input
+  std::string reason;  // e.g. "malformed JSON: ...", "field 'qty': 'abc' is not a BIGINT"
+  std::string raw;     // the record's bytes as read
 };
 
 class RecordDecoder {
@@ -55,8 +55,8 @@ class RecordDecoder {
   // row per good record, in order. Errors for bad records are appended to `errors`.
   // `out` columns are acquired from pools inside the decoder: the Batch is valid until the
   // next call.
-  virtual void Decode(std::span<const std::string_view> records, uint64_t first_line,
-                      Batch& out, std::vector<RecordError>& errors) = 0;
+  virtual void Decode(std::span<const std::string_view> records, uint64_t first_line, Batch& out,
+                      std::vector<RecordError>& errors) = 0;
 };
 
 absl::StatusOr<std::unique_ptr<RecordDecoder>> MakeJsonDecoder(const DecoderOptions& options);
@@ -68,14 +68,13 @@ absl::StatusOr<std::unique_ptr<RecordDecoder>> MakeCsvDecoder(const DecoderOptio
 absl::StatusOr<Schema> InferJsonSchema(std::span<const std::string_view> sample_records);
 // Same for CSV: `header` is the header line; values are typed by the same rules on text.
 absl::StatusOr<Schema> InferCsvSchema(std::string_view header,
-                                      std::span<const std::string_view> sample_records,
-                                      char delimiter);
+                                      std::span<const std::string_view> sample_records, char delimiter);
 
 class RecordEncoder {
  public:
   virtual ~RecordEncoder() = default;
-  // Appends the active rows of `batch` to `out`, one record per line. `names` name the batch's
-  // columns in order.
+  // Appends the active rows of `batch` to `out`, one record per line. The schema given to the
+  // factory names the batch's leading columns, in order; further columns are ignored.
   virtual void Encode(const Batch& batch, std::string& out) = 0;
 };
 

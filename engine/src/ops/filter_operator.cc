@@ -1,10 +1,11 @@
-#include "common/strings.h"
 #include "ops/filter_operator.h"
 
+#include "common/strings.h"
 
 namespace sluice {
 
-FilterOperator::FilterOperator(const BoundExpression& predicate) : predicate_(predicate), executor_(predicate) {}
+FilterOperator::FilterOperator(const BoundExpression& predicate)
+    : predicate_(predicate), executor_(predicate) {}
 
 absl::Status FilterOperator::Push(const Batch& batch) {
   if (batch.active_rows() == 0) return absl::OkStatus();
@@ -16,6 +17,8 @@ absl::Status FilterOperator::Push(const Batch& batch) {
   return status;
 }
 
-std::string FilterOperator::Describe() const { return StrCat("Filter ", predicate_.ToString()); }
+std::string FilterOperator::Describe() const {
+  return StrCat("Filter ", predicate_.ToString());
+}
 
 }  // namespace sluice

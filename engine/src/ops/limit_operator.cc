@@ -1,6 +1,6 @@
-#include "common/strings.h"
 #include "ops/limit_operator.h"
 
+#include "common/strings.h"
 
 namespace sluice {
 
@@ -22,6 +22,8 @@ absl::Status LimitOperator::Push(const Batch& batch) {
   return status;
 }
 
-std::string LimitOperator::Describe() const { return StrCat("Limit ", limit_); }
+std::string LimitOperator::Describe() const {
+  return StrCat("Limit ", limit_);
+}
 
 }  // namespace sluice

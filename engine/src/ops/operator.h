@@ -35,7 +35,9 @@ class Operator {
   Operator* output() const { return output_; }
 
  protected:
-  absl::Status Emit(const Batch& batch) { return output_ != nullptr ? output_->Push(batch) : absl::OkStatus(); }
+  absl::Status Emit(const Batch& batch) {
+    return output_ != nullptr ? output_->Push(batch) : absl::OkStatus();
+  }
 
   Operator* output_ = nullptr;
 };

@@ -1,12 +1,13 @@
-#include "common/strings.h"
 #include "ops/project_operator.h"
 
+#include "common/strings.h"
 
 namespace sluice {
 
 ProjectOperator::ProjectOperator(const std::vector<BoundExpressionPtr>& projections, const Schema& schema)
     : projections_(projections), schema_(schema) {
-  for (const auto& projection : projections) executors_.push_back(std::make_unique<ExpressionExecutor>(*projection));
+  for (const auto& projection : projections)
+    executors_.push_back(std::make_unique<ExpressionExecutor>(*projection));
 }
 
 absl::Status ProjectOperator::Push(const Batch& batch) {

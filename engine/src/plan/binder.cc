@@ -1,8 +1,8 @@
-#include "common/strings.h"
 #include "plan/binder.h"
 
 #include <set>
 
+#include "common/strings.h"
 #include "connectors/file_source.h"
 #include "expr/expression_executor.h"
 #include "formats/number_format.h"
@@ -13,9 +13,10 @@ namespace {
 
 bool IsAggregateFunction(std::string_view name) {
   static constexpr std::string_view kAggregates[] = {
-      "count", "sum", "avg", "min", "max", "stddev", "stddev_samp", "stddev_pop", "variance",
-      "var_samp", "var_pop", "first_value", "last_value", "lag", "lead", "row_number",
-      "tumble_start", "tumble_end", "hop_start", "hop_end", "session_start", "session_end"};
+      "count",       "sum",        "avg",           "min",        "max",          "stddev",
+      "stddev_samp", "stddev_pop", "variance",      "var_samp",   "var_pop",      "first_value",
+      "last_value",  "lag",        "lead",          "row_number", "tumble_start", "tumble_end",
+      "hop_start",   "hop_end",    "session_start", "session_end"};
   for (std::string_view aggregate : kAggregates) {
     if (EqualsIgnoreCase(name, aggregate)) return true;
   }
@@ -76,7 +77,8 @@ class ExpressionBinder {
         // x IN (a, b)  ==  x = a OR x = b  (the same three-valued result)
         BoundExpressionPtr any;
         for (size_t i = 1; i < e.children.size(); ++i) {
-          SLUICE_ASSIGN_OR_RETURN(auto equal, Compare(*e.children[0], *e.children[i], "=", e.children[i]->position));
+          SLUICE_ASSIGN_OR_RETURN(auto equal,
+                                  Compare(*e.children[0], *e.children[i], "=", e.children[i]->position));
           if (any == nullptr) {
             any = std::move(equal);
             continue;
@@ -104,22 +106,22 @@ class ExpressionBinder {
         return Call(e.negated ? "not_like" : "like", "LIKE", std::move(arguments), e.position);
       }
       case ExpressionKind::kExtract: {
-        static constexpr std::string_view kFields[] = {"year", "quarter", "month", "day", "hour",
-                                                       "minute", "second", "millisecond", "dow",
-                                                       "doy", "epoch"};
+        static constexpr std::string_view kFields[] = {"year", "quarter", "month",  "day",
+                                                       "hour", "minute",  "second", "millisecond",
+                                                       "dow",  "doy",     "epoch"};
         bool known = false;
         for (std::string_view field : kFields) known = known || e.extract_field == field;
         if (!known) {
           return source_.Error(e.position, StrCat("unknown EXTRACT field '", e.extract_field,
-                                                        "' (expected YEAR, QUARTER, MONTH, DAY, HOUR, MINUTE, SECOND, MILLISECOND, DOW, DOY or EPOCH)"));
+                                                  "' (expected YEAR, QUARTER, MONTH, DAY, HOUR, MINUTE, "
+                                                  "SECOND, MILLISECOND, DOW, DOY or EPOCH)"));
         }
         SLUICE_ASSIGN_OR_RETURN(auto operand, Bind(*e.children[0]));
         std::vector<BoundExpressionPtr> arguments;
         arguments.push_back(std::move(operand));
         return Call(StrCat("extract_", e.extract_field), "EXTRACT", std::move(arguments), e.position);
       }
-      case ExpressionKind::kSubquery:
-        return source_.NotSupported(e.position, "subqueries in expressions");
+      case ExpressionKind::kSubquery: return source_.NotSupported(e.position, "subqueries in expressions");
     }
     return source_.Error(e.position, "unsupported expression");
   }
@@ -135,7 +137,7 @@ class ExpressionBinder {
       for (const auto& qualifier : qualifiers_) known = known || EqualsIgnoreCase(qualifier, e.name_parts[0]);
       if (!known) {
         return source_.Error(e.position, StrCat("unknown source or alias '", e.name_parts[0],
-                                                      "' (this query reads ", StrJoin(qualifiers_, " / "), ")"));
+                                                "' (this query reads ", StrJoin(qualifiers_, " / "), ")"));
       }
     }
     const auto index = schema_.Find(name);
@@ -157,18 +159,19 @@ class ExpressionBinder {
   absl::StatusOr<BoundExpressionPtr> BindFunction(const ParsedExpression& e) {
     const std::string name = AsciiToLower(e.name_parts.back());
     if (e.over != nullptr) {
-      return source_.NotSupported(e.over->position, StrCat(AsciiToUpper(name), "(...) OVER (...) (ROWS windows)"));
+      return source_.NotSupported(e.over->position,
+                                  StrCat(AsciiToUpper(name), "(...) OVER (...) (ROWS windows)"));
     }
     if (IsAggregateFunction(name)) {
       return source_.NotSupported(e.position, StrCat("aggregate function ", AsciiToUpper(name),
-                                                           " (aggregations come with GROUP BY and windows)"));
+                                                     " (aggregations come with GROUP BY and windows)"));
     }
     if (e.star_argument) {
       return source_.Error(e.position, StrCat(AsciiToUpper(name), "(*) is not a valid call"));
     }
     if (e.distinct) {
-      return source_.Error(e.position, StrCat("DISTINCT is only valid inside an aggregate, not ",
-                                                    AsciiToUpper(name)));
+      return source_.Error(e.position,
+                           StrCat("DISTINCT is only valid inside an aggregate, not ", AsciiToUpper(name)));
     }
     std::vector<BoundExpressionPtr> arguments;
     for (const auto& child : e.children) {
@@ -184,13 +187,15 @@ class ExpressionBinder {
     // DATE_TRUNC('unit', ts) with a literal unit: check the unit now rather than yield NULLs.
     if (function == "date_trunc" && !e.children.empty() && e.children[0]->kind == ExpressionKind::kLiteral &&
         e.children[0]->literal.type() == TypeId::kString) {
-      static constexpr std::string_view kUnits[] = {"second", "minute", "hour", "day", "week", "month", "quarter", "year"};
+      static constexpr std::string_view kUnits[] = {"second", "minute", "hour",    "day",
+                                                    "week",   "month",  "quarter", "year"};
       bool known = false;
-      for (std::string_view unit : kUnits) known = known || EqualsIgnoreCase(e.children[0]->literal.str(), unit);
+      for (std::string_view unit : kUnits)
+        known = known || EqualsIgnoreCase(e.children[0]->literal.str(), unit);
       if (!known) {
         return source_.Error(e.children[0]->position,
                              StrCat("unknown DATE_TRUNC unit '", e.children[0]->literal.str(),
-                                          "' (expected second, minute, hour, day, week, month, quarter or year)"));
+                                    "' (expected second, minute, hour, day, week, month, quarter or year)"));
       }
     }
     return Call(function, AsciiToUpper(name), std::move(arguments), e.position);
@@ -209,8 +214,8 @@ class ExpressionBinder {
       } else {
         SLUICE_ASSIGN_OR_RETURN(condition, Bind(*e.children[i]));
         if (condition->type != TypeId::kBoolean && condition->type != TypeId::kNull) {
-          return source_.Error(e.children[i]->position, StrCat("WHEN condition must be BOOLEAN, found ",
-                                                                     TypeName(condition->type)));
+          return source_.Error(e.children[i]->position,
+                               StrCat("WHEN condition must be BOOLEAN, found ", TypeName(condition->type)));
         }
       }
       SLUICE_ASSIGN_OR_RETURN(auto result, Bind(*e.children[i + 1]));
@@ -230,7 +235,7 @@ class ExpressionBinder {
       const auto common = CommonType(type, children[index]->type);
       if (!common) {
         return source_.Error(e.position, StrCat("CASE branches have incompatible types ", TypeName(type),
-                                                      " and ", TypeName(children[index]->type)));
+                                                " and ", TypeName(children[index]->type)));
       }
       type = *common;
     }
@@ -268,7 +273,8 @@ class ExpressionBinder {
           constant->type != TypeId::kString || constant->constant.is_null()) {
         return;
       }
-      if (auto millis = ParseTimestamp(constant->constant.str())) constant = MakeConstant(Value::Timestamp(*millis));
+      if (auto millis = ParseTimestamp(constant->constant.str()))
+        constant = MakeConstant(Value::Timestamp(*millis));
     };
     coerce(left, right);
     coerce(right, left);
@@ -289,23 +295,26 @@ class ExpressionBinder {
   }
 
   absl::StatusOr<BoundExpressionPtr> Call(const std::string& function, const std::string& display,
-                                          std::vector<BoundExpressionPtr> arguments, SourcePosition position) {
+                                          std::vector<BoundExpressionPtr> arguments,
+                                          SourcePosition position) {
     std::vector<TypeId> types;
     for (const auto& argument : arguments) types.push_back(argument->type);
     auto resolved = FunctionRegistry::Default().Resolve(function, types);
     if (!resolved.ok()) {
-      if (absl::IsNotFound(resolved.status())) return source_.Error(position, std::string(resolved.status().message()));
+      if (absl::IsNotFound(resolved.status()))
+        return source_.Error(position, std::string(resolved.status().message()));
       std::vector<std::string> names;
       for (TypeId type : types) names.emplace_back(TypeName(type));
       const bool is_operator = !function.empty() && !IsAsciiAlpha(function[0]);
       if (is_operator || function == "and" || function == "or" || function == "not") {
-        return source_.Error(position, StrCat("type mismatch: cannot apply ", display, " to ",
-                                                    StrJoin(names, " and ")));
+        return source_.Error(
+            position, StrCat("type mismatch: cannot apply ", display, " to ", StrJoin(names, " and ")));
       }
       return source_.Error(position, StrCat("type mismatch: ", resolved.status().message()));
     }
     for (size_t i = 0; i < arguments.size(); ++i) {
-      SLUICE_ASSIGN_OR_RETURN(arguments[i], Cast(std::move(arguments[i]), resolved->argument_types[i], position));
+      SLUICE_ASSIGN_OR_RETURN(arguments[i],
+                              Cast(std::move(arguments[i]), resolved->argument_types[i], position));
     }
     auto node = std::make_unique<BoundExpression>();
     node->kind = BoundExpressionKind::kCall;
@@ -379,7 +388,8 @@ class JobBinder {
       if (statement.sink) continue;
       bool read_later = false;
       for (size_t j = i + 1; j < job_.statements.size(); ++j) {
-        read_later = read_later || (job_.statements[j].input_is_stream && job_.statements[j].input_name == statement.name);
+        read_later = read_later ||
+                     (job_.statements[j].input_is_stream && job_.statements[j].input_name == statement.name);
       }
       if (!read_later) statement.sink = SinkDefinition{statement.name, "stdout_sink", "", "json", ','};
     }
@@ -405,7 +415,8 @@ class JobBinder {
     if (!select.group_by.empty()) return source_.NotSupported(select.group_by_position, "GROUP BY");
     if (select.window) return source_.NotSupported(select.window->position, "WINDOW");
     if (select.having) return source_.NotSupported(select.having_position, "HAVING");
-    if (!select.order_by.empty()) return source_.NotSupported(select.order_by_position, "ORDER BY on a stream");
+    if (!select.order_by.empty())
+      return source_.NotSupported(select.order_by_position, "ORDER BY on a stream");
     if (select.emit == EmitMode::kFinal) {
       return source_.NotSupported(select.emit_position, "EMIT FINAL (it applies to GROUP BY and windows)");
     }
@@ -450,9 +461,11 @@ class JobBinder {
     auto project = std::make_unique<LogicalOperator>();
     project->kind = LogicalOperatorKind::kProject;
     std::set<std::string> seen;
-    auto add_column = [&](BoundExpressionPtr expression, std::string name, SourcePosition position) -> absl::Status {
+    auto add_column = [&](BoundExpressionPtr expression, std::string name,
+                          SourcePosition position) -> absl::Status {
       if (!seen.insert(AsciiToLower(name)).second) {
-        return source_.Error(position, StrCat("duplicate output column '", name, "'; give one a different name with AS"));
+        return source_.Error(
+            position, StrCat("duplicate output column '", name, "'; give one a different name with AS"));
       }
       project->schema.Add(Field{name, expression->type, false});
       project->projections.push_back(std::move(expression));
@@ -463,13 +476,16 @@ class JobBinder {
       if (e.kind == ExpressionKind::kStar) {
         if (!e.name_parts.empty()) {
           bool known = false;
-          for (const auto& qualifier : qualifiers) known = known || EqualsIgnoreCase(qualifier, e.name_parts[0]);
-          if (!known) return source_.Error(e.position, StrCat("unknown source or alias '", e.name_parts[0], "'"));
+          for (const auto& qualifier : qualifiers)
+            known = known || EqualsIgnoreCase(qualifier, e.name_parts[0]);
+          if (!known)
+            return source_.Error(e.position, StrCat("unknown source or alias '", e.name_parts[0], "'"));
         }
         for (size_t i = 0; i < input_schema.size(); ++i) {
           const Field& field = input_schema.field(i);
           if (field.is_system) continue;
-          SLUICE_RETURN_IF_ERROR(add_column(MakeColumnReference(i, field.type, field.name), field.name, item.position));
+          SLUICE_RETURN_IF_ERROR(
+              add_column(MakeColumnReference(i, field.type, field.name), field.name, item.position));
         }
         continue;
       }
@@ -503,14 +519,15 @@ class JobBinder {
   }
 
   absl::StatusOr<std::string> RequireChoice(const std::string& scope, const std::string& key,
-                                            const std::vector<std::string>& choices, const std::string& fallback) {
+                                            const std::vector<std::string>& choices,
+                                            const std::string& fallback) {
     const PropertyValue* value = job_.properties.FindScoped(scope, key);
     if (value == nullptr) return fallback;
     for (const auto& choice : choices) {
       if (EqualsIgnoreCase(value->value, choice)) return choice;
     }
     return source_.Error(value->value_position, StrCat("invalid value '", value->value, "' for '", scope, ".",
-                                                             key, "' (expected ", StrJoin(choices, ", "), ")"));
+                                                       key, "' (expected ", StrJoin(choices, ", "), ")"));
   }
 
   absl::StatusOr<const SourceDefinition*> DefineSource(const TableReference& table) {
@@ -518,17 +535,19 @@ class JobBinder {
     const std::string& name = table.name;
     const PropertyValue* type = job_.properties.FindScoped(name, "type");
     if (type == nullptr) {
-      return source_.Error(table.position, StrCat("unknown source or stream '", name, "': declare it with '", name,
-                                                        ".type' = 'file_source' (and '", name,
-                                                        ".path') in WITH, or create it with an earlier CREATE STREAM ",
-                                                        name, " AS ..."));
+      return source_.Error(
+          table.position,
+          StrCat("unknown source or stream '", name, "': declare it with '", name,
+                 ".type' = 'file_source' (and '", name,
+                 ".path') in WITH, or create it with an earlier CREATE STREAM ", name, " AS ..."));
     }
     if (type->value == "kafka_source" || type->value == "datagen_source") {
       return source_.NotSupported(type->value_position, type->value);
     }
     if (type->value != "file_source") {
-      return source_.Error(type->value_position, StrCat("invalid source type '", type->value,
-                                                              "' (expected file_source, kafka_source or datagen_source)"));
+      return source_.Error(type->value_position,
+                           StrCat("invalid source type '", type->value,
+                                  "' (expected file_source, kafka_source or datagen_source)"));
     }
     SourceDefinition definition;
     definition.name = name;
@@ -540,11 +559,13 @@ class JobBinder {
     }
     definition.path = path->value;
     std::string default_format = EndsWithIgnoreCase(definition.path, ".csv") ? "csv" : "json";
-    SLUICE_ASSIGN_OR_RETURN(definition.format, RequireChoice(name, "format", {"json", "csv"}, default_format));
+    SLUICE_ASSIGN_OR_RETURN(definition.format,
+                            RequireChoice(name, "format", {"json", "csv"}, default_format));
     if (const PropertyValue* delimiter = job_.properties.FindScoped(name, "csv.delimiter")) {
       std::string text = delimiter->value == "\\t" ? "\t" : delimiter->value;
       if (text.size() != 1) {
-        return source_.Error(delimiter->value_position, "the CSV delimiter must be a single character (or '\\t')");
+        return source_.Error(delimiter->value_position,
+                             "the CSV delimiter must be a single character (or '\\t')");
       }
       definition.decoder.csv_delimiter = text[0];
     }
@@ -558,16 +579,19 @@ class JobBinder {
         std::vector<std::string_view> parts = StrSplit(StripWhitespace(column), ' ', true);
         std::optional<TypeId> field_type = parts.size() == 2 ? ParseTypeName(parts[1]) : std::nullopt;
         if (!field_type) {
-          return source_.Error(declared->value_position,
-                               StrCat("invalid column '", column, "' in '", name,
-                                            ".schema' (expected 'name TYPE, ...' with BIGINT, DOUBLE, STRING, BOOLEAN or TIMESTAMP)"));
+          return source_.Error(
+              declared->value_position,
+              StrCat(
+                  "invalid column '", column, "' in '", name,
+                  ".schema' (expected 'name TYPE, ...' with BIGINT, DOUBLE, STRING, BOOLEAN or TIMESTAMP)"));
         }
         schema.Add(Field{std::string(parts[0]), *field_type, false});
       }
       definition.decoder.schema = std::move(schema);
     } else {
       auto inferred = InferFileSchema(definition.path, definition.format, definition.decoder.csv_delimiter);
-      if (!inferred.ok()) return source_.Error(path->value_position, std::string(inferred.status().message()));
+      if (!inferred.ok())
+        return source_.Error(path->value_position, std::string(inferred.status().message()));
       definition.decoder.schema = std::move(*inferred);
     }
 
@@ -577,9 +601,9 @@ class JobBinder {
     if (time_field != nullptr) {
       auto index = definition.decoder.schema.Find(time_field->value);
       if (!index) {
-        return source_.Error(time_field->value_position, StrCat("event time field '", time_field->value,
-                                                                      "' is not a column of source '", name, "' (",
-                                                                      definition.decoder.schema.ToString(), ")"));
+        return source_.Error(time_field->value_position,
+                             StrCat("event time field '", time_field->value, "' is not a column of source '",
+                                    name, "' (", definition.decoder.schema.ToString(), ")"));
       }
       definition.decoder.event_time_field = static_cast<int>(*index);
       definition.has_event_time = true;
@@ -598,7 +622,7 @@ class JobBinder {
         } else {
           return source_.Error(time_format->value_position,
                                StrCat("invalid event time format '", time_format->value,
-                                            "' (expected epoch_millis, epoch_seconds, iso8601 or auto)"));
+                                      "' (expected epoch_millis, epoch_seconds, iso8601 or auto)"));
         }
       }
     }
@@ -620,7 +644,7 @@ class JobBinder {
     if (type->value == "kafka_sink") return source_.NotSupported(type->value_position, "kafka_sink");
     if (type->value != "file_sink" && type->value != "stdout_sink") {
       return source_.Error(type->value_position, StrCat("invalid sink type '", type->value,
-                                                              "' (expected file_sink, stdout_sink or kafka_sink)"));
+                                                        "' (expected file_sink, stdout_sink or kafka_sink)"));
     }
     SinkDefinition sink;
     sink.name = statement.name;
@@ -628,16 +652,19 @@ class JobBinder {
     if (sink.type == "file_sink") {
       const PropertyValue* path = job_.properties.FindScoped(statement.name, "path");
       if (path == nullptr) {
-        return source_.Error(type->key_position, StrCat("sink '", statement.name, "' needs '", statement.name, ".path'"));
+        return source_.Error(type->key_position,
+                             StrCat("sink '", statement.name, "' needs '", statement.name, ".path'"));
       }
       sink.path = path->value;
     }
     const std::string default_format = EndsWithIgnoreCase(sink.path, ".csv") ? "csv" : "json";
-    SLUICE_ASSIGN_OR_RETURN(sink.format, RequireChoice(statement.name, "format", {"json", "csv"}, default_format));
+    SLUICE_ASSIGN_OR_RETURN(sink.format,
+                            RequireChoice(statement.name, "format", {"json", "csv"}, default_format));
     if (const PropertyValue* delimiter = job_.properties.FindScoped(statement.name, "csv.delimiter")) {
       std::string text = delimiter->value == "\\t" ? "\t" : delimiter->value;
       if (text.size() != 1) {
-        return source_.Error(delimiter->value_position, "the CSV delimiter must be a single character (or '\\t')");
+        return source_.Error(delimiter->value_position,
+                             "the CSV delimiter must be a single character (or '\\t')");
       }
       sink.csv_delimiter = text[0];
     }
@@ -660,8 +687,8 @@ absl::StatusOr<BoundJob> BindJob(ParsedJob parsed, const BindOptions& options) {
   return job;
 }
 
-absl::StatusOr<BoundExpressionPtr> BindExpression(const SourceText& source, const ParsedExpression& expression,
-                                                  const Schema& schema) {
+absl::StatusOr<BoundExpressionPtr> BindExpression(const SourceText& source,
+                                                  const ParsedExpression& expression, const Schema& schema) {
   ExpressionBinder binder(source, schema, {});
   return binder.Bind(expression);
 }

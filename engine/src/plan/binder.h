@@ -19,7 +19,6 @@ absl::StatusOr<BoundJob> BindJob(ParsedJob parsed, const BindOptions& options);
 
 // Binds a standalone expression against `schema` (tests and tools).
 absl::StatusOr<BoundExpressionPtr> BindExpression(const SourceText& source,
-                                                  const ParsedExpression& expression,
-                                                  const Schema& schema);
+                                                  const ParsedExpression& expression, const Schema& schema);
 
 }  // namespace sluice

@@ -1,8 +1,8 @@
-#include "common/strings.h"
 #include "plan/job_properties.h"
 
 #include <cstdlib>
 
+#include "common/strings.h"
 #include "formats/number_format.h"
 #include "sql/parser.h"
 #include "types/schema.h"
@@ -10,19 +10,34 @@
 namespace sluice {
 
 const std::vector<std::string>& ScopedPropertyKeys() {
-  static const std::vector<std::string> keys = {
-      "type",           "path",           "format",           "schema",
-      "csv.delimiter",  "csv.header",     "dead_letter.path", "event.time.field",
-      "event.time.format", "topic",       "bootstrap.servers", "group.id",
-      "auto.offset.reset", "key.field",   "delivery.guarantee"};
+  static const std::vector<std::string> keys = {"type",
+                                                "path",
+                                                "format",
+                                                "schema",
+                                                "csv.delimiter",
+                                                "csv.header",
+                                                "dead_letter.path",
+                                                "event.time.field",
+                                                "event.time.format",
+                                                "topic",
+                                                "bootstrap.servers",
+                                                "group.id",
+                                                "auto.offset.reset",
+                                                "key.field",
+                                                "delivery.guarantee"};
   return keys;
 }
 
 const std::vector<std::string>& JobPropertyKeys() {
-  static const std::vector<std::string> keys = {
-      "event.time.field",          "event.time.format",          "watermark.strategy",
-      "watermark.max_out_of_orderness", "watermark.idle_timeout", "watermark.alignment.max_drift",
-      "late.data.strategy",        "late.data.allowed_lateness", "state.ttl"};
+  static const std::vector<std::string> keys = {"event.time.field",
+                                                "event.time.format",
+                                                "watermark.strategy",
+                                                "watermark.max_out_of_orderness",
+                                                "watermark.idle_timeout",
+                                                "watermark.alignment.max_drift",
+                                                "late.data.strategy",
+                                                "late.data.allowed_lateness",
+                                                "state.ttl"};
   return keys;
 }
 
@@ -70,9 +85,9 @@ absl::StatusOr<std::string> Substitute(const std::string& value, const Substitut
         replacement = body.substr(colon + 1);
       }
       if (!replacement) {
-        return absl::InvalidArgumentError(StrCat(
-            "variable '", name, "' is not set; pass --set ", name, "=VALUE, set it in the environment, or write ${",
-            name, ":default}"));
+        return absl::InvalidArgumentError(StrCat("variable '", name, "' is not set; pass --set ", name,
+                                                 "=VALUE, set it in the environment, or write ${", name,
+                                                 ":default}"));
       }
       out += *replacement;
       i = close + 1;
@@ -107,7 +122,7 @@ absl::StatusOr<JobProperties> JobProperties::Collect(const ParsedJob& job,
       if (!inserted && it->second.value != value.value) {
         return job.source.Error(property.key_position,
                                 StrCat("property '", property.key, "' is set twice with different values ('",
-                                             it->second.value, "' and '", value.value, "')"));
+                                       it->second.value, "' and '", value.value, "')"));
       }
     }
   }

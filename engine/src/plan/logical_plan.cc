@@ -1,6 +1,6 @@
-#include "common/strings.h"
 #include "plan/logical_plan.h"
 
+#include "common/strings.h"
 
 namespace sluice {
 
@@ -8,12 +8,10 @@ std::string LogicalOperator::ToString(int indent) const {
   std::string out(indent * 2, ' ');
   switch (kind) {
     case LogicalOperatorKind::kScan:
-      StrAppend(&out, "Scan ", scan_name, scan_is_stream ? " (stream)" : " (source)", " [",
-                      schema.ToString(), "]");
+      StrAppend(&out, "Scan ", scan_name, scan_is_stream ? " (stream)" : " (source)", " [", schema.ToString(),
+                "]");
       break;
-    case LogicalOperatorKind::kFilter:
-      StrAppend(&out, "Filter ", predicate->ToString());
-      break;
+    case LogicalOperatorKind::kFilter: StrAppend(&out, "Filter ", predicate->ToString()); break;
     case LogicalOperatorKind::kProject: {
       std::vector<std::string> items;
       for (size_t i = 0; i < projections.size(); ++i) {
@@ -22,9 +20,7 @@ std::string LogicalOperator::ToString(int indent) const {
       StrAppend(&out, "Project ", StrJoin(items, ", "));
       break;
     }
-    case LogicalOperatorKind::kLimit:
-      StrAppend(&out, "Limit ", limit);
-      break;
+    case LogicalOperatorKind::kLimit: StrAppend(&out, "Limit ", limit); break;
   }
   out += '\n';
   if (input) out += input->ToString(indent + 1);

@@ -23,7 +23,7 @@ inline constexpr const char* kEventTimeColumn = "_event_time";
 // An external input: where it reads, how it decodes, and the schema it produces.
 struct SourceDefinition {
   std::string name;
-  std::string type;    // file_source
+  std::string type;  // file_source
   std::string path;
   std::string format;  // json | csv
   DecoderOptions decoder;

@@ -1,9 +1,9 @@
-#include "common/strings.h"
 #include "runtime/job_runner.h"
 
 #include <chrono>
 #include <map>
 
+#include "common/strings.h"
 #include "ops/filter_operator.h"
 #include "ops/limit_operator.h"
 #include "ops/project_operator.h"
@@ -129,7 +129,8 @@ JobCounters JobRunner::counters() const {
     counters.records_in += source->counters().records_read;
     counters.dead_lettered += source->counters().records_rejected;
     counters.bytes_in += source->counters().bytes_read;
-    if (source->dead_letters().count() > 0) counters.dead_letter_files.push_back(source->dead_letters().path());
+    if (source->dead_letters().count() > 0)
+      counters.dead_letter_files.push_back(source->dead_letters().path());
   }
   for (const FileSink* sink : sinks_) counters.records_out += sink->rows_written();
   counters.elapsed_seconds = elapsed_seconds_;
@@ -153,7 +154,7 @@ std::string JobRunner::Explain() const {
   for (size_t i = 0; i < sources_.size(); ++i) {
     const SourceDefinition& definition = sources_[i]->definition();
     StrAppend(&out, "FileSource ", definition.name, " <- ", definition.path, " (", definition.format,
-                    ", batch ", options_.batch_size, ")\n");
+              ", batch ", options_.batch_size, ")\n");
     out += ExplainOperator(source_outputs_[i].get(), 1);
   }
   return out;

@@ -23,14 +23,14 @@ namespace sluice {
 
 struct RunOptions {
   size_t batch_size = 1024;
-  bool strict = false;                             // first bad record fails the job
-  const std::atomic<bool>* cancel = nullptr;       // set to stop reading
+  bool strict = false;                        // first bad record fails the job
+  const std::atomic<bool>* cancel = nullptr;  // set to stop reading
 };
 
 struct JobCounters {
-  uint64_t records_in = 0;       // records read from every source (good and bad)
-  uint64_t records_out = 0;      // rows written by every sink
-  uint64_t dead_lettered = 0;    // records sent to dead-letter outputs
+  uint64_t records_in = 0;     // records read from every source (good and bad)
+  uint64_t records_out = 0;    // rows written by every sink
+  uint64_t dead_lettered = 0;  // records sent to dead-letter outputs
   uint64_t bytes_in = 0;
   double elapsed_seconds = 0;
   bool cancelled = false;
@@ -59,7 +59,7 @@ class JobRunner {
   RunOptions options_;
   std::vector<std::unique_ptr<FileSource>> sources_;
   std::vector<std::unique_ptr<FanOutOperator>> source_outputs_;  // parallel to sources_
-  std::vector<std::unique_ptr<Operator>> operators_;              // every pipeline operator
+  std::vector<std::unique_ptr<Operator>> operators_;             // every pipeline operator
   std::vector<FileSink*> sinks_;
   double elapsed_seconds_ = 0;
   bool cancelled_ = false;

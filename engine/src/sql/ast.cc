@@ -1,6 +1,6 @@
-#include "common/strings.h"
 #include "sql/ast.h"
 
+#include "common/strings.h"
 
 namespace sluice {
 
@@ -10,17 +10,14 @@ std::string ParsedExpression::ToString() const {
     case ExpressionKind::kColumn: return StrJoin(name_parts, ".");
     case ExpressionKind::kLiteral: return literal.ToSql();
     case ExpressionKind::kInterval: return StrCat("INTERVAL '", interval_millis, "' MILLISECOND");
-    case ExpressionKind::kStar:
-      return name_parts.empty() ? "*" : StrCat(StrJoin(name_parts, "."), ".*");
-    case ExpressionKind::kUnary:
-      return op == "NOT" ? StrCat("NOT ", child(0)) : StrCat(op, child(0));
+    case ExpressionKind::kStar: return name_parts.empty() ? "*" : StrCat(StrJoin(name_parts, "."), ".*");
+    case ExpressionKind::kUnary: return op == "NOT" ? StrCat("NOT ", child(0)) : StrCat(op, child(0));
     case ExpressionKind::kBinary: return StrCat(child(0), " ", op, " ", child(1));
     case ExpressionKind::kFunction: {
       std::vector<std::string> arguments;
       for (const auto& argument : children) arguments.push_back(argument->ToString());
-      std::string out = StrCat(AsciiToUpper(name_parts.back()), "(",
-                                     distinct ? "DISTINCT " : "",
-                                     star_argument ? "*" : StrJoin(arguments, ", "), ")");
+      std::string out = StrCat(AsciiToUpper(name_parts.back()), "(", distinct ? "DISTINCT " : "",
+                               star_argument ? "*" : StrJoin(arguments, ", "), ")");
       if (over) StrAppend(&out, " OVER (...)");
       return out;
     }

@@ -4,8 +4,12 @@
 namespace sluice {
 namespace {
 
-bool IsIdentifierStart(char c) { return IsAsciiAlpha(c) || c == '_'; }
-bool IsIdentifierChar(char c) { return (IsAsciiAlpha(c) || IsAsciiDigit(c)) || c == '_' || c == '$'; }
+bool IsIdentifierStart(char c) {
+  return IsAsciiAlpha(c) || c == '_';
+}
+bool IsIdentifierChar(char c) {
+  return (IsAsciiAlpha(c) || IsAsciiDigit(c)) || c == '_' || c == '$';
+}
 
 class Lexer {
  public:
@@ -130,8 +134,8 @@ class Lexer {
         token.kind = TokenKind::kDuration;
         token.unit = unit;
       } else {
-        return source_.Error(Position(), StrCat("invalid duration unit '", unit,
-                                                      "' (expected ms, s, m, h or d)"));
+        return source_.Error(Position(),
+                             StrCat("invalid duration unit '", unit, "' (expected ms, s, m, h or d)"));
       }
     }
     return absl::OkStatus();
@@ -196,6 +200,8 @@ class Lexer {
 
 }  // namespace
 
-absl::StatusOr<LexResult> Lex(const SourceText& source) { return Lexer(source).Run(); }
+absl::StatusOr<LexResult> Lex(const SourceText& source) {
+  return Lexer(source).Run();
+}
 
 }  // namespace sluice

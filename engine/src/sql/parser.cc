@@ -1,8 +1,8 @@
-#include "common/strings.h"
 #include "sql/parser.h"
 
 #include <charconv>
 
+#include "common/strings.h"
 #include "formats/number_format.h"
 
 namespace sluice {
@@ -23,11 +23,10 @@ namespace {
 // Words that end an expression or a select item and so cannot be used as bare aliases.
 bool IsReservedWord(std::string_view word) {
   static constexpr std::string_view kReserved[] = {
-      "SELECT", "FROM",  "WHERE",  "GROUP", "BY",    "HAVING", "ORDER", "LIMIT", "WINDOW",
-      "EMIT",   "WITH",  "AS",     "AND",   "OR",    "NOT",    "JOIN",  "INNER", "LEFT",
-      "RIGHT",  "FULL",  "OUTER",  "ON",    "UNION", "CASE",   "WHEN",  "THEN",  "ELSE",
-      "END",    "IS",    "NULL",   "IN",    "LIKE",  "BETWEEN", "DISTINCT", "OVER", "CREATE",
-      "WITHIN", "ASC",   "DESC"};
+      "SELECT", "FROM", "WHERE",   "GROUP",    "BY",   "HAVING", "ORDER",  "LIMIT", "WINDOW", "EMIT",
+      "WITH",   "AS",   "AND",     "OR",       "NOT",  "JOIN",   "INNER",  "LEFT",  "RIGHT",  "FULL",
+      "OUTER",  "ON",   "UNION",   "CASE",     "WHEN", "THEN",   "ELSE",   "END",   "IS",     "NULL",
+      "IN",     "LIKE", "BETWEEN", "DISTINCT", "OVER", "CREATE", "WITHIN", "ASC",   "DESC"};
   for (std::string_view reserved : kReserved) {
     if (EqualsIgnoreCase(word, reserved)) return true;
   }
@@ -36,8 +35,7 @@ bool IsReservedWord(std::string_view word) {
 
 class Parser {
  public:
-  Parser(const SourceText& source, std::vector<Token> tokens)
-      : source_(source), tokens_(std::move(tokens)) {}
+  Parser(const SourceText& source, std::vector<Token> tokens) : source_(source), tokens_(std::move(tokens)) {}
 
   absl::Status ParseStatements(std::vector<Statement>& statements) {
     while (!AtEnd()) {
@@ -61,9 +59,7 @@ class Parser {
 
  private:
   // --- token helpers ---------------------------------------------------------------------
-  const Token& Peek(size_t ahead = 0) const {
-    return tokens_[std::min(index_ + ahead, tokens_.size() - 1)];
-  }
+  const Token& Peek(size_t ahead = 0) const { return tokens_[std::min(index_ + ahead, tokens_.size() - 1)]; }
   bool AtEnd() const { return Peek().kind == TokenKind::kEnd; }
   const Token& Next() {
     const Token& token = tokens_[index_];
@@ -142,8 +138,7 @@ class Parser {
       statement.name_position = Peek().position;
       SLUICE_ASSIGN_OR_RETURN(statement.name, ExpectName("the name of the stream"));
       if (IsOperator("(")) {
-        return source_.NotSupported(Peek().position,
-                                    "column definitions in CREATE (Flink dialect DDL)");
+        return source_.NotSupported(Peek().position, "column definitions in CREATE (Flink dialect DDL)");
       }
       SLUICE_RETURN_IF_ERROR(ExpectKeyword("AS"));
     } else if (!IsKeyword("SELECT")) {
@@ -379,8 +374,8 @@ class Parser {
   }
 
   // --- expressions -----------------------------------------------------------------------
-  static ParsedExpressionPtr MakeBinary(std::string op, SourcePosition position,
-                                        ParsedExpressionPtr left, ParsedExpressionPtr right) {
+  static ParsedExpressionPtr MakeBinary(std::string op, SourcePosition position, ParsedExpressionPtr left,
+                                        ParsedExpressionPtr right) {
     auto node = std::make_unique<ParsedExpression>();
     node->kind = ExpressionKind::kBinary;
     node->op = std::move(op);
@@ -448,8 +443,8 @@ class Parser {
         left = std::move(node);
         continue;
       }
-      const bool negated = IsKeyword("NOT") &&
-                           (IsKeyword("BETWEEN", 1) || IsKeyword("IN", 1) || IsKeyword("LIKE", 1));
+      const bool negated =
+          IsKeyword("NOT") && (IsKeyword("BETWEEN", 1) || IsKeyword("IN", 1) || IsKeyword("LIKE", 1));
       const size_t ahead = negated ? 1 : 0;
       if (IsKeyword("BETWEEN", ahead)) {
         auto node = std::make_unique<ParsedExpression>();
@@ -543,7 +538,8 @@ class Parser {
       // Fold a sign into a numeric literal so that -9223372036854775808 works.
       if (node->op == "-" && operand->kind == ExpressionKind::kLiteral && !operand->literal.is_null()) {
         if (operand->literal.type() == TypeId::kInt64) {
-          operand->literal = Value::Int64(static_cast<int64_t>(0ULL - static_cast<uint64_t>(operand->literal.int64())));
+          operand->literal =
+              Value::Int64(static_cast<int64_t>(0ULL - static_cast<uint64_t>(operand->literal.int64())));
           operand->position = node->position;
           return operand;
         }
@@ -568,7 +564,8 @@ class Parser {
       case TokenKind::kInteger: {
         node->kind = ExpressionKind::kLiteral;
         uint64_t value = 0;
-        const auto [ptr, ec] = std::from_chars(token.text.data(), token.text.data() + token.text.size(), value);
+        const auto [ptr, ec] =
+            std::from_chars(token.text.data(), token.text.data() + token.text.size(), value);
         if (ec != std::errc() || value > 9223372036854775808ULL) {
           node->literal = Value::Double(std::stod(token.text));
         } else {
@@ -593,8 +590,7 @@ class Parser {
         node->interval_millis = std::stoll(token.text) * *IntervalUnitMillis(token.unit);
         Next();
         return node;
-      case TokenKind::kQuotedIdentifier:
-        return ParseName();
+      case TokenKind::kQuotedIdentifier: return ParseName();
       case TokenKind::kOperator:
         if (token.text == "(") {
           Next();
@@ -608,10 +604,8 @@ class Parser {
           return node;
         }
         return Unexpected("an expression");
-      case TokenKind::kEnd:
-        return Unexpected("an expression");
-      case TokenKind::kIdentifier:
-        break;
+      case TokenKind::kEnd: return Unexpected("an expression");
+      case TokenKind::kIdentifier: break;
     }
     // Keywords that start special forms.
     if (MatchKeyword("NULL")) {
@@ -675,13 +669,13 @@ class Parser {
     }
     const auto count = ParseInt64(count_text);
     if (!count || *count < 0) {
-      return source_.Error(amount.position, StrCat("invalid interval amount '", count_text,
-                                                         "' (expected a whole number)"));
+      return source_.Error(amount.position,
+                           StrCat("invalid interval amount '", count_text, "' (expected a whole number)"));
     }
     const auto millis = IntervalUnitMillis(unit);
     if (!millis) {
       return source_.Error(unit_position, StrCat("invalid interval unit '", unit,
-                                                       "' (expected MILLISECOND, SECOND, MINUTE, HOUR or DAY)"));
+                                                 "' (expected MILLISECOND, SECOND, MINUTE, HOUR or DAY)"));
     }
     node->interval_millis = *count * *millis;
     return node;
@@ -725,8 +719,9 @@ class Parser {
     if (type.kind != TokenKind::kIdentifier) return Unexpected("a type name");
     const auto parsed = ParseTypeName(type.text);
     if (!parsed) {
-      return source_.Error(type.position, StrCat("unknown type '", type.text,
-                                                       "' (expected BIGINT, DOUBLE, STRING, BOOLEAN or TIMESTAMP)"));
+      return source_.Error(
+          type.position,
+          StrCat("unknown type '", type.text, "' (expected BIGINT, DOUBLE, STRING, BOOLEAN or TIMESTAMP)"));
     }
     Next();
     // VARCHAR(20), DECIMAL(10, 2): the precision is accepted and ignored.

@@ -1,6 +1,6 @@
-#include "common/strings.h"
 #include "sql/source_text.h"
 
+#include "common/strings.h"
 
 namespace sluice {
 
@@ -22,8 +22,7 @@ std::string SourceText::FormatError(SourcePosition position, std::string_view me
   std::string_view line_text(text_.data() + start, end - start);
   if (!line_text.empty() && line_text.back() == '\r') line_text.remove_suffix(1);
   const std::string number = std::to_string(position.line);
-  StrAppend(&out, "\n  ", number, " | ", line_text, "\n  ", std::string(number.size(), ' '),
-                  " | ");
+  StrAppend(&out, "\n  ", number, " | ", line_text, "\n  ", std::string(number.size(), ' '), " | ");
   for (uint32_t i = 1; i < position.column && i - 1 < line_text.size(); ++i) {
     out += line_text[i - 1] == '\t' ? '\t' : ' ';
   }

@@ -1,8 +1,8 @@
-#include "common/strings.h"
 #include "types/logical_type.h"
 
 #include <string>
 
+#include "common/strings.h"
 
 namespace sluice {
 
@@ -24,8 +24,7 @@ std::optional<TypeId> ParseTypeName(std::string_view name) {
       upper == "TINYINT" || upper == "LONG") {
     return TypeId::kInt64;
   }
-  if (upper == "DOUBLE" || upper == "FLOAT" || upper == "REAL" || upper == "DECIMAL" ||
-      upper == "NUMERIC") {
+  if (upper == "DOUBLE" || upper == "FLOAT" || upper == "REAL" || upper == "DECIMAL" || upper == "NUMERIC") {
     return TypeId::kDouble;
   }
   if (upper == "VARCHAR" || upper == "STRING" || upper == "TEXT" || upper == "CHAR") {

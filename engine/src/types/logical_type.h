@@ -25,7 +25,9 @@ std::string_view TypeName(TypeId type);
 // TEXT, BOOLEAN, BOOL, TIMESTAMP), case-insensitively.
 std::optional<TypeId> ParseTypeName(std::string_view name);
 
-inline bool IsNumeric(TypeId type) { return type == TypeId::kInt64 || type == TypeId::kDouble; }
+inline bool IsNumeric(TypeId type) {
+  return type == TypeId::kInt64 || type == TypeId::kDouble;
+}
 
 // Size in bytes of one value in a Column of this type.
 size_t PhysicalSize(TypeId type);

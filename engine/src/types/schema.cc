@@ -1,8 +1,8 @@
-#include "common/strings.h"
 #include "types/schema.h"
 
 #include <algorithm>
 
+#include "common/strings.h"
 
 namespace sluice {
 
@@ -43,8 +43,7 @@ size_t EditDistance(std::string_view a, std::string_view b) {
 }
 }  // namespace
 
-std::optional<std::string> NearestName(std::string_view name,
-                                       const std::vector<std::string>& candidates) {
+std::optional<std::string> NearestName(std::string_view name, const std::vector<std::string>& candidates) {
   std::optional<std::string> best;
   size_t best_distance = std::max<size_t>(2, name.size() / 3) + 1;
   for (const auto& candidate : candidates) {

@@ -39,7 +39,6 @@ class Schema {
 };
 
 // The closest candidate to `name` by edit distance, if it is close enough to be a likely typo.
-std::optional<std::string> NearestName(std::string_view name,
-                                       const std::vector<std::string>& candidates);
+std::optional<std::string> NearestName(std::string_view name, const std::vector<std::string>& candidates);
 
 }  // namespace sluice
