@@ -416,6 +416,18 @@ TEST(SchemaInferenceTest, JsonFieldTypesFollowTheirValues) {
             "late BIGINT, big DOUBLE");
 }
 
+// A stray value of another kind does not turn a numeric field into STRING: the majority wins
+// and the stray value is dead-lettered when decoded.
+TEST(SchemaInferenceTest, MajorityKindWinsOverStrayValues) {
+  const std::vector<std::string> lines = {
+      R"({"amount":1,"ok":true,"code":"a"})", R"({"amount":2.5,"ok":false,"code":"b"})",
+      R"({"amount":"lots","ok":"yes","code":3})", R"({"amount":4,"ok":true,"code":"d"})"};
+  const std::vector<std::string_view> views = Views(lines);
+  auto schema = InferJsonSchema(views);
+  ASSERT_TRUE(schema.ok()) << schema.status().message();
+  EXPECT_EQ(schema->ToString(), "amount DOUBLE, ok BOOLEAN, code STRING");
+}
+
 TEST(SchemaInferenceTest, JsonWithoutAUsableRecordIsAnError) {
   const std::vector<std::string> lines = {"not json", "[1,2]", R"({"a":1} trailing)"};
   const std::vector<std::string_view> views = Views(lines);

@@ -1,9 +1,11 @@
 // Schema inference from sample records (not on the hot path: it runs once per source, before
 // the job starts, so it favours simplicity over speed).
 //
-// Per field: BIGINT when every non-null value is an integer that fits 64 bits, DOUBLE when
-// every non-null value is a number, BOOLEAN when every non-null value is a boolean, otherwise
-// STRING (also for fields that were only ever null). Malformed sample records are skipped.
+// Per field, by majority of the non-null sampled values: numbers -> DOUBLE if any has a
+// fraction or exponent (or exceeds 64 bits), else BIGINT; booleans -> BOOLEAN; otherwise STRING
+// (also for fields that were only ever null). A stray value of another kind in a numeric or
+// boolean field then fails to convert and goes to the dead-letter output, instead of turning
+// the whole column into STRING. Malformed sample records are skipped.
 #include <simdjson.h>
 
 #include <cstring>
@@ -19,27 +21,26 @@ enum class ValueKind : uint8_t { kNull, kInteger, kFloat, kBoolean, kOther };
 
 struct FieldStats {
   std::string name;
-  bool has_integer = false;
-  bool has_float = false;
-  bool has_boolean = false;
-  bool has_other = false;
+  size_t integers = 0;
+  size_t floats = 0;
+  size_t booleans = 0;
+  size_t others = 0;
 
   void Add(ValueKind kind) {
     switch (kind) {
       case ValueKind::kNull: break;
-      case ValueKind::kInteger: has_integer = true; break;
-      case ValueKind::kFloat: has_float = true; break;
-      case ValueKind::kBoolean: has_boolean = true; break;
-      case ValueKind::kOther: has_other = true; break;
+      case ValueKind::kInteger: ++integers; break;
+      case ValueKind::kFloat: ++floats; break;
+      case ValueKind::kBoolean: ++booleans; break;
+      case ValueKind::kOther: ++others; break;
     }
   }
 
   TypeId Type() const {
-    if (has_other) return TypeId::kString;
-    if (has_boolean) return (has_integer || has_float) ? TypeId::kString : TypeId::kBoolean;
-    if (has_float) return TypeId::kDouble;
-    if (has_integer) return TypeId::kInt64;
-    return TypeId::kString;  // only nulls: nothing to go on
+    const size_t numbers = integers + floats;
+    if (numbers > booleans + others) return floats > 0 ? TypeId::kDouble : TypeId::kInt64;
+    if (booleans > numbers + others) return TypeId::kBoolean;
+    return TypeId::kString;  // strings win ties; a field of only nulls has nothing to go on
   }
 };
 
