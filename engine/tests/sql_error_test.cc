@@ -132,12 +132,14 @@ TEST(SqlErrorTest, UnsetVariableWithoutDefault) {
 }
 
 // Clauses of later issues parse, bind, and then fail clearly with their position.
-TEST(SqlErrorTest, GroupByNotSupportedYet) {
-  const absl::Status status = Bind(Job("SELECT symbol FROM trades GROUP BY symbol"));
-  EXPECT_TRUE(absl::IsUnimplemented(status));
-  EXPECT_NE(std::string(status.message()).find("line 2, column 27: not supported yet: GROUP BY"),
-            std::string::npos)
-      << status.message();
+TEST(SqlErrorTest, UngroupedColumnInAggregateQuery) {
+  ExpectError(Job("SELECT symbol, price, COUNT(*) FROM trades GROUP BY symbol"),
+              "column 'price' must appear in GROUP BY or be used in an aggregate function", 2, 16);
+}
+
+TEST(SqlErrorTest, AggregateInWhere) {
+  ExpectError(Job("SELECT symbol FROM trades WHERE SUM(qty) > 1 GROUP BY symbol"),
+              "aggregate function SUM is not allowed here", 2, 33);
 }
 
 TEST(SqlErrorTest, RowsWindowNotSupportedYet) {
@@ -156,11 +158,11 @@ TEST(SqlErrorTest, JoinNotSupportedYet) {
       << status.message();
 }
 
-TEST(SqlErrorTest, WindowNotSupportedYet) {
-  const absl::Status status =
-      Bind(Job("SELECT symbol FROM trades WINDOW TUMBLING (ts, INTERVAL '1' MINUTE) EMIT FINAL"));
+TEST(SqlErrorTest, SessionWindowNotSupportedYet) {
+  const absl::Status status = Bind(
+      Job("SELECT symbol, COUNT(*) FROM trades GROUP BY symbol WINDOW SESSION (ts, INTERVAL '1' MINUTE)"));
   EXPECT_TRUE(absl::IsUnimplemented(status));
-  EXPECT_NE(std::string(status.message()).find("line 2, column 27: not supported yet: WINDOW"),
+  EXPECT_NE(std::string(status.message()).find("line 2, column 53: not supported yet: WINDOW SESSION"),
             std::string::npos)
       << status.message();
 }

@@ -148,8 +148,23 @@ absl::StatusOr<bool> FileSource::Next(Batch& out) {
       SLUICE_RETURN_IF_ERROR(dead_letters_.Write(error));
     }
     if (!definition_.has_event_time) AppendIngestionTime(out);
-    if (out.num_rows() > 0) return true;
+    if (out.num_rows() > 0) {
+      const Column& times = out.column(out.num_columns() - 1);
+      const int64_t* values = times.data<int64_t>();
+      const uint8_t* valid = times.validity();
+      int64_t max_time = max_event_time_;
+      for (size_t i = 0; i < out.num_rows(); ++i) {
+        if (valid[i] && values[i] > max_time) max_time = values[i];
+      }
+      max_event_time_ = max_time;
+      return true;
+    }
   }
+}
+
+int64_t FileSource::watermark() const {
+  if (max_event_time_ == INT64_MIN) return INT64_MIN;
+  return max_event_time_ - definition_.max_out_of_orderness_millis - 1;
 }
 
 absl::StatusOr<Schema> InferFileSchema(const std::string& path, const std::string& format,

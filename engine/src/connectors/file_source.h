@@ -39,6 +39,10 @@ class FileSource {
   // valid until the next call.
   absl::StatusOr<bool> Next(Batch& out);
 
+  // The event-time watermark after the batches read so far (INT64_MIN before any record):
+  // the highest event time seen - max_out_of_orderness - 1.
+  int64_t watermark() const;
+
   const SourceCounters& counters() const { return counters_; }
   const SourceDefinition& definition() const { return definition_; }
   const DeadLetterWriter& dead_letters() const { return dead_letters_; }
@@ -67,6 +71,7 @@ class FileSource {
   std::vector<RecordError> errors_;
   ColumnPool ingestion_time_pool_{TypeId::kTimestamp};
   SourceCounters counters_;
+  int64_t max_event_time_ = INT64_MIN;
 };
 
 // Infers the schema of a file source by decoding its first records (at most 1,000).

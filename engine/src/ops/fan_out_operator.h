@@ -23,6 +23,10 @@ class FanOutOperator final : public Operator {
     for (Operator* consumer : consumers_) SLUICE_RETURN_IF_ERROR(consumer->Finish());
     return absl::OkStatus();
   }
+  absl::Status OnWatermark(int64_t watermark) override {
+    for (Operator* consumer : consumers_) SLUICE_RETURN_IF_ERROR(consumer->OnWatermark(watermark));
+    return absl::OkStatus();
+  }
   bool IsDone() const override {
     for (Operator* consumer : consumers_) {
       if (!consumer->IsDone()) return false;

@@ -14,8 +14,12 @@
 
 #include "batch/batch.h"
 #include "common/status.h"
+#include "state/state_serializer.h"
 
 namespace sluice {
+
+// The watermark a bounded input ends with: every window and pending row becomes final.
+inline constexpr int64_t kMaxWatermark = INT64_MAX;
 
 class Operator {
  public:
@@ -24,6 +28,17 @@ class Operator {
   virtual absl::Status Push(const Batch& batch) = 0;
   // End of input: flush any buffered output, then finish the output operator.
   virtual absl::Status Finish() { return output_ != nullptr ? output_->Finish() : absl::OkStatus(); }
+  // Event time has advanced: no record with an event time at or below `watermark` (epoch ms)
+  // will arrive any more. Stateful operators fire what became complete, then forward it.
+  // Watermarks only increase; a bounded input ends with kMaxWatermark before Finish().
+  virtual absl::Status OnWatermark(int64_t watermark) {
+    return output_ != nullptr ? output_->OnWatermark(watermark) : absl::OkStatus();
+  }
+  // Writes the operator's state (nothing for stateless operators) so that Restore() on a fresh
+  // instance of the same plan continues exactly where this one stands.
+  virtual absl::Status Snapshot(StateWriter& writer) const { return absl::OkStatus(); }
+  virtual absl::Status Restore(StateReader& reader) { return absl::OkStatus(); }
+
   // True once the operator will accept no more input (e.g. LIMIT reached), so that a source
   // feeding only finished pipelines can stop early.
   virtual bool IsDone() const { return output_ != nullptr && output_->IsDone(); }

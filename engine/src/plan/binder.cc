@@ -1,5 +1,6 @@
 #include "plan/binder.h"
 
+#include <functional>
 #include <set>
 
 #include "common/strings.h"
@@ -35,7 +36,17 @@ class ExpressionBinder {
   ExpressionBinder(const SourceText& source, const Schema& schema, std::vector<std::string> qualifiers)
       : source_(source), schema_(schema), qualifiers_(std::move(qualifiers)) {}
 
+  // Called first for every node; a non-null result replaces normal binding of that node.
+  // The aggregate binder uses it to turn aggregate calls and GROUP BY expressions into
+  // references to the aggregate's output columns.
+  using Interceptor = std::function<absl::StatusOr<BoundExpressionPtr>(const ParsedExpression&)>;
+  void SetInterceptor(Interceptor interceptor) { interceptor_ = std::move(interceptor); }
+
   absl::StatusOr<BoundExpressionPtr> Bind(const ParsedExpression& e) {
+    if (interceptor_) {
+      SLUICE_ASSIGN_OR_RETURN(BoundExpressionPtr replaced, interceptor_(e));
+      if (replaced != nullptr) return replaced;
+    }
     switch (e.kind) {
       case ExpressionKind::kColumn: return BindColumn(e);
       case ExpressionKind::kLiteral: return MakeConstant(e.literal);
@@ -162,9 +173,13 @@ class ExpressionBinder {
       return source_.NotSupported(e.over->position,
                                   StrCat(AsciiToUpper(name), "(...) OVER (...) (ROWS windows)"));
     }
+    if (FindAggregate(name, e.distinct, e.star_argument)) {
+      return source_.Error(
+          e.position, StrCat("aggregate function ", AsciiToUpper(name),
+                             " is not allowed here (only in the select list and HAVING, and not nested)"));
+    }
     if (IsAggregateFunction(name)) {
-      return source_.NotSupported(e.position, StrCat("aggregate function ", AsciiToUpper(name),
-                                                     " (aggregations come with GROUP BY and windows)"));
+      return source_.Error(e.position, StrCat(AsciiToUpper(name), " needs an OVER (...) clause or a window"));
     }
     if (e.star_argument) {
       return source_.Error(e.position, StrCat(AsciiToUpper(name), "(*) is not a valid call"));
@@ -350,7 +365,31 @@ class ExpressionBinder {
   const SourceText& source_;
   const Schema& schema_;
   std::vector<std::string> qualifiers_;
+  Interceptor interceptor_;
 };
+
+bool ContainsAggregate(const ParsedExpression& e) {
+  if (e.kind == ExpressionKind::kFunction && e.over == nullptr &&
+      FindAggregate(e.name_parts.back(), e.distinct, e.star_argument)) {
+    return true;
+  }
+  for (const auto& child : e.children) {
+    if (ContainsAggregate(*child)) return true;
+  }
+  return false;
+}
+
+// Marker column indexes for the window bounds until the aggregate count is known.
+constexpr size_t kWindowStartMarker = SIZE_MAX - 1;
+constexpr size_t kWindowEndMarker = SIZE_MAX - 2;
+
+void ResolveWindowMarkers(BoundExpression& e, size_t window_start_index) {
+  if (e.kind == BoundExpressionKind::kColumn) {
+    if (e.column_index == kWindowStartMarker) e.column_index = window_start_index;
+    if (e.column_index == kWindowEndMarker) e.column_index = window_start_index + 1;
+  }
+  for (auto& child : e.children) ResolveWindowMarkers(*child, window_start_index);
+}
 
 // Binds one job: sources first (on demand, as FROM clauses name them), then each statement.
 class JobBinder {
@@ -412,14 +451,11 @@ class JobBinder {
       return source_.NotSupported(select.from->position, "subquery in FROM");
     }
     if (select.distinct) return source_.NotSupported(select.distinct_position, "SELECT DISTINCT");
-    if (!select.group_by.empty()) return source_.NotSupported(select.group_by_position, "GROUP BY");
-    if (select.window) return source_.NotSupported(select.window->position, "WINDOW");
-    if (select.having) return source_.NotSupported(select.having_position, "HAVING");
+    if (select.window && select.window->kind == WindowKind::kSession) {
+      return source_.NotSupported(select.window->position, "WINDOW SESSION");
+    }
     if (!select.order_by.empty())
       return source_.NotSupported(select.order_by_position, "ORDER BY on a stream");
-    if (select.emit == EmitMode::kFinal) {
-      return source_.NotSupported(select.emit_position, "EMIT FINAL (it applies to GROUP BY and windows)");
-    }
     return absl::OkStatus();
   }
 
@@ -458,6 +494,15 @@ class JobBinder {
       plan = std::move(filter);
     }
 
+    bool is_aggregate = !select.group_by.empty() || select.window.has_value() || select.having != nullptr;
+    for (const auto& item : select.items) is_aggregate = is_aggregate || ContainsAggregate(*item.expression);
+    if (is_aggregate) {
+      SLUICE_RETURN_IF_ERROR(BindAggregateSelect(select, input_schema, binder, qualifiers, plan));
+    } else if (select.emit == EmitMode::kFinal) {
+      return source_.Error(select.emit_position, "EMIT FINAL needs GROUP BY, an aggregate or a WINDOW");
+    }
+    const Schema& project_input = plan->schema;
+
     auto project = std::make_unique<LogicalOperator>();
     project->kind = LogicalOperatorKind::kProject;
     std::set<std::string> seen;
@@ -474,6 +519,10 @@ class JobBinder {
     for (const auto& item : select.items) {
       const ParsedExpression& e = *item.expression;
       if (e.kind == ExpressionKind::kStar) {
+        if (is_aggregate) {
+          return source_.Error(e.position,
+                               "SELECT * cannot be used with GROUP BY or aggregates; list the columns");
+        }
         if (!e.name_parts.empty()) {
           bool known = false;
           for (const auto& qualifier : qualifiers)
@@ -489,7 +538,8 @@ class JobBinder {
         }
         continue;
       }
-      SLUICE_ASSIGN_OR_RETURN(auto expression, binder.Bind(e));
+      SLUICE_ASSIGN_OR_RETURN(auto expression, is_aggregate ? aggregate_binder_->Bind(e) : binder.Bind(e));
+      if (is_aggregate) ResolveWindowMarkers(*expression, project_input.size() - 2);
       std::string name = item.alias;
       if (name.empty()) name = e.kind == ExpressionKind::kColumn ? e.name_parts.back() : e.ToString();
       if (expression->type == TypeId::kNull) expression->type = TypeId::kString;  // SELECT NULL
@@ -509,6 +559,197 @@ class JobBinder {
     }
     bound.plan = std::move(plan);
     return absl::OkStatus();
+  }
+
+  // Binds GROUP BY, WINDOW, the aggregates of the select list and HAVING. Appends an Aggregate
+  // (and a Filter for HAVING) to `plan` and leaves aggregate_binder_ ready to bind the select
+  // list over the aggregate's output.
+  absl::Status BindAggregateSelect(const SelectStatement& select, const Schema& input_schema,
+                                   ExpressionBinder& input_binder, const std::vector<std::string>& qualifiers,
+                                   std::unique_ptr<LogicalOperator>& plan) {
+    auto definition = std::make_unique<AggregateDefinition>();
+    std::vector<std::string> key_texts;
+    std::vector<std::string> key_names;
+    for (const auto& key : select.group_by) {
+      if (ContainsAggregate(*key))
+        return source_.Error(key->position, "GROUP BY cannot contain an aggregate");
+      SLUICE_ASSIGN_OR_RETURN(auto bound_key, input_binder.Bind(*key));
+      key_texts.push_back(key->ToString());
+      key_names.push_back(key->kind == ExpressionKind::kColumn ? key->name_parts.back() : key->ToString());
+      definition->keys.push_back(std::move(bound_key));
+    }
+    if (select.window) {
+      WindowDefinition window;
+      window.kind = select.window->kind;
+      window.size_millis = select.window->size_millis;
+      window.advance_millis = select.window->advance_millis;
+      if (select.window->time_column) {
+        SLUICE_ASSIGN_OR_RETURN(window.time, input_binder.Bind(*select.window->time_column));
+      } else if (auto index = input_schema.Find(kEventTimeColumn)) {
+        window.time = MakeColumnReference(*index, TypeId::kTimestamp, kEventTimeColumn);
+      } else {
+        return source_.Error(
+            select.window->position,
+            "this input has no _event_time; name the time column: TUMBLING(time_column, size)");
+      }
+      if (window.time->type != TypeId::kTimestamp && window.time->type != TypeId::kInt64) {
+        return source_.Error(select.window->position, StrCat("the window time column must be a TIMESTAMP or "
+                                                             "epoch milliseconds (BIGINT), found ",
+                                                             TypeName(window.time->type)));
+      }
+      if (window.kind == WindowKind::kSliding && window.size_millis % window.advance_millis != 0) {
+        return source_.Error(select.window->position,
+                             "a SLIDING window's size must be a multiple of its advance");
+      }
+      definition->window = std::move(window);
+    }
+    definition->emit = select.emit != EmitMode::kDefault
+                           ? select.emit
+                           : (select.window ? EmitMode::kFinal : EmitMode::kChanges);
+    SLUICE_RETURN_IF_ERROR(BindLateDataProperties(*definition));
+    definition->input_out_of_orderness_millis = InputOutOfOrderness(select.from->name);
+
+    // The aggregate's output: keys, then aggregates as they are found, then the window bounds.
+    auto aggregate = std::make_unique<LogicalOperator>();
+    aggregate->kind = LogicalOperatorKind::kAggregate;
+    AggregateDefinition* raw = definition.get();
+    const bool windowed = select.window.has_value();
+    aggregate_binder_ = std::make_unique<ExpressionBinder>(source_, input_schema, qualifiers);
+    aggregate_binder_->SetInterceptor([this, raw, key_texts, key_names, windowed, &input_binder,
+                                       &input_schema](
+                                          const ParsedExpression& e) -> absl::StatusOr<BoundExpressionPtr> {
+      const std::string text = e.ToString();
+      for (size_t i = 0; i < key_texts.size(); ++i) {
+        if (key_texts[i] == text) return MakeColumnReference(i, raw->keys[i]->type, key_names[i]);
+      }
+      if (e.kind == ExpressionKind::kFunction && e.over == nullptr) {
+        const std::string name = AsciiToLower(e.name_parts.back());
+        if (auto kind = FindAggregate(name, e.distinct, e.star_argument)) {
+          for (size_t j = 0; j < raw->aggregates.size(); ++j) {
+            if (raw->aggregates[j].text == text) {
+              return MakeColumnReference(key_texts.size() + j, raw->aggregates[j].result_type, text);
+            }
+          }
+          AggregateCall call;
+          call.kind = *kind;
+          call.text = text;
+          TypeId argument_type = TypeId::kNull;
+          if (*kind != AggregateKind::kCountStar) {
+            if (e.children.size() != 1) {
+              return source_.Error(e.position, StrCat(AsciiToUpper(name), " takes one argument"));
+            }
+            SLUICE_ASSIGN_OR_RETURN(call.argument, input_binder.Bind(*e.children[0]));
+            argument_type = call.argument->type;
+          }
+          auto result_type = AggregateResultType(*kind, argument_type);
+          if (!result_type.ok())
+            return source_.Error(e.position, std::string(result_type.status().message()));
+          call.result_type = *result_type;
+          raw->aggregates.push_back(std::move(call));
+          return MakeColumnReference(key_texts.size() + raw->aggregates.size() - 1, *result_type, text);
+        }
+        const bool is_start = name == "tumble_start" || name == "hop_start" || name == "session_start";
+        const bool is_end = name == "tumble_end" || name == "hop_end" || name == "session_end";
+        if (is_start || is_end) {
+          if (!windowed)
+            return source_.Error(e.position, StrCat(AsciiToUpper(name), " needs a WINDOW clause"));
+          return MakeColumnReference(is_start ? kWindowStartMarker : kWindowEndMarker, TypeId::kTimestamp,
+                                     is_start ? kWindowStartColumn : kWindowEndColumn);
+        }
+      }
+      if (e.kind == ExpressionKind::kColumn) {
+        const std::string& name = e.name_parts.back();
+        for (size_t i = 0; i < key_names.size(); ++i) {
+          if (raw->keys[i]->kind == BoundExpressionKind::kColumn && EqualsIgnoreCase(key_names[i], name)) {
+            return MakeColumnReference(i, raw->keys[i]->type, key_names[i]);
+          }
+        }
+        const bool is_start = EqualsIgnoreCase(name, kWindowStartColumn);
+        if (is_start || EqualsIgnoreCase(name, kWindowEndColumn)) {
+          if (!windowed) return source_.Error(e.position, StrCat(name, " needs a WINDOW clause"));
+          return MakeColumnReference(is_start ? kWindowStartMarker : kWindowEndMarker, TypeId::kTimestamp,
+                                     is_start ? kWindowStartColumn : kWindowEndColumn);
+        }
+        if (input_schema.Find(name)) {
+          return source_.Error(
+              e.position,
+              StrCat("column '", name, "' must appear in GROUP BY or be used in an aggregate function"));
+        }
+        return input_binder.Bind(e);  // unknown column: the usual error and suggestion
+      }
+      return BoundExpressionPtr();
+    });
+
+    // Bind HAVING now (it may add aggregates); the select list is bound by the caller, after
+    // which the aggregate list is complete.
+    BoundExpressionPtr having;
+    if (select.having) {
+      SLUICE_ASSIGN_OR_RETURN(having, aggregate_binder_->Bind(*select.having));
+      if (having->type != TypeId::kBoolean && having->type != TypeId::kNull) {
+        return source_.Error(select.having->position,
+                             StrCat("HAVING must be a BOOLEAN condition, found ", TypeName(having->type)));
+      }
+    }
+    // Pre-bind the select list once so that every aggregate is known before the schema is
+    // fixed; the caller binds it again (the interceptor dedupes aggregates by text).
+    for (const auto& item : select.items) {
+      if (item.expression->kind == ExpressionKind::kStar) continue;
+      SLUICE_RETURN_IF_ERROR(aggregate_binder_->Bind(*item.expression).status());
+    }
+    for (size_t i = 0; i < definition->keys.size(); ++i) {
+      aggregate->schema.Add(Field{key_names[i], definition->keys[i]->type, false});
+    }
+    for (const auto& call : definition->aggregates)
+      aggregate->schema.Add(Field{call.text, call.result_type, false});
+    aggregate->schema.Add(Field{kWindowStartColumn, TypeId::kTimestamp, true});
+    aggregate->schema.Add(Field{kWindowEndColumn, TypeId::kTimestamp, true});
+    aggregate->aggregate = std::move(definition);
+    aggregate->input = std::move(plan);
+    plan = std::move(aggregate);
+    if (having) {
+      ResolveWindowMarkers(*having, plan->schema.size() - 2);
+      auto filter = std::make_unique<LogicalOperator>();
+      filter->kind = LogicalOperatorKind::kFilter;
+      filter->schema = plan->schema;
+      filter->predicate = std::move(having);
+      filter->input = std::move(plan);
+      plan = std::move(filter);
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status BindLateDataProperties(AggregateDefinition& definition) {
+    if (const PropertyValue* lateness = job_.properties.Find("late.data.allowed_lateness")) {
+      auto millis = ParseDurationText(lateness->value);
+      if (!millis)
+        return source_.Error(lateness->value_position, StrCat("invalid duration '", lateness->value, "'"));
+      definition.allowed_lateness_millis = *millis;
+    }
+    if (const PropertyValue* strategy = job_.properties.Find("late.data.strategy")) {
+      if (EqualsIgnoreCase(strategy->value, "drop")) {
+        definition.late_data = LateDataStrategy::kDrop;
+      } else if (EqualsIgnoreCase(strategy->value, "dead_letter")) {
+        definition.late_data = LateDataStrategy::kDeadLetter;
+      } else {
+        return source_.Error(strategy->value_position,
+                             StrCat("invalid value '", strategy->value,
+                                    "' for 'late.data.strategy' (expected drop, dead_letter)"));
+      }
+    }
+    if (const PropertyValue* ttl = job_.properties.Find("state.ttl")) {
+      auto millis = ParseDurationText(ttl->value);
+      if (!millis || *millis <= 0)
+        return source_.Error(ttl->value_position, StrCat("invalid duration '", ttl->value, "'"));
+      definition.state_ttl_millis = *millis;
+    }
+    return absl::OkStatus();
+  }
+
+  // The watermark bound of the source a source or stream ultimately reads.
+  int64_t InputOutOfOrderness(const std::string& name) const {
+    if (const BoundStatement* stream = FindStream(name)) return InputOutOfOrderness(stream->input_name);
+    const SourceDefinition* source = job_.FindSource(name);
+    return source != nullptr ? source->max_out_of_orderness_millis : 0;
   }
 
   const BoundStatement* FindStream(const std::string& name) const {
@@ -628,6 +869,28 @@ class JobBinder {
     }
     definition.schema = definition.decoder.schema;
     definition.schema.Add(Field{kEventTimeColumn, TypeId::kTimestamp, true});
+    if (const PropertyValue* strategy = job_.properties.Find("watermark.strategy")) {
+      if (!EqualsIgnoreCase(strategy->value, "bounded_out_of_orderness") &&
+          !EqualsIgnoreCase(strategy->value, "ascending")) {
+        return source_.Error(
+            strategy->value_position,
+            StrCat("invalid value '", strategy->value,
+                   "' for 'watermark.strategy' (expected bounded_out_of_orderness, ascending)"));
+      }
+      if (EqualsIgnoreCase(strategy->value, "bounded_out_of_orderness")) {
+        if (const PropertyValue* bound = job_.properties.Find("watermark.max_out_of_orderness")) {
+          auto millis = ParseDurationText(bound->value);
+          if (!millis)
+            return source_.Error(bound->value_position, StrCat("invalid duration '", bound->value, "'"));
+          definition.max_out_of_orderness_millis = *millis;
+        }
+      }
+    } else if (const PropertyValue* bound = job_.properties.Find("watermark.max_out_of_orderness")) {
+      auto millis = ParseDurationText(bound->value);
+      if (!millis)
+        return source_.Error(bound->value_position, StrCat("invalid duration '", bound->value, "'"));
+      definition.max_out_of_orderness_millis = *millis;
+    }
     if (const PropertyValue* dead_letter = job_.properties.FindScoped(name, "dead_letter.path")) {
       definition.dead_letter_path = dead_letter->value;
     } else {
@@ -674,6 +937,7 @@ class JobBinder {
 
   BoundJob& job_;
   const SourceText& source_;
+  std::unique_ptr<ExpressionBinder> aggregate_binder_;  // binds over an aggregate's output
 };
 
 }  // namespace

@@ -21,6 +21,22 @@ std::string LogicalOperator::ToString(int indent) const {
       break;
     }
     case LogicalOperatorKind::kLimit: StrAppend(&out, "Limit ", limit); break;
+    case LogicalOperatorKind::kAggregate: {
+      std::vector<std::string> keys, calls;
+      for (const auto& key : aggregate->keys) keys.push_back(key->ToString());
+      for (const auto& call : aggregate->aggregates) calls.push_back(call.text);
+      StrAppend(&out, "Aggregate keys [", StrJoin(keys, ", "), "] aggregates [", StrJoin(calls, ", "), "]");
+      if (aggregate->window) {
+        const auto& window = *aggregate->window;
+        static constexpr const char* kKinds[] = {"TUMBLING", "SLIDING", "SESSION"};
+        StrAppend(&out, " window ", kKinds[static_cast<int>(window.kind)], "(", window.time->ToString(), ", ",
+                  window.size_millis, " ms");
+        if (window.kind == WindowKind::kSliding) StrAppend(&out, ", advance ", window.advance_millis, " ms");
+        out += ")";
+      }
+      StrAppend(&out, aggregate->emit == EmitMode::kFinal ? " EMIT FINAL" : " EMIT CHANGES");
+      break;
+    }
   }
   out += '\n';
   if (input) out += input->ToString(indent + 1);

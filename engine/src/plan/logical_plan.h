@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "expr/aggregate_function.h"
 #include "expr/expression.h"
 #include "formats/record_format.h"
 #include "plan/job_properties.h"
@@ -32,6 +33,9 @@ struct SourceDefinition {
   // When false, _event_time is the ingestion (processing) time of the record's batch.
   bool has_event_time = false;
   std::string dead_letter_path;
+  // Watermark = highest event time seen - max_out_of_orderness - 1 (bounded out-of-orderness;
+  // 'ascending' is the same with 0).
+  int64_t max_out_of_orderness_millis = 0;
   SourcePosition position;  // the first FROM that reads it
 };
 
@@ -44,17 +48,52 @@ struct SinkDefinition {
   char csv_delimiter = ',';
 };
 
-enum class LogicalOperatorKind : uint8_t { kScan, kFilter, kProject, kLimit };
+enum class LogicalOperatorKind : uint8_t { kScan, kFilter, kProject, kLimit, kAggregate };
+
+// Names of the window bounds in an aggregate's output (epoch ms; the window is [start, end)).
+inline constexpr const char* kWindowStartColumn = "_window_start";
+inline constexpr const char* kWindowEndColumn = "_window_end";
+
+struct AggregateCall {
+  AggregateKind kind = AggregateKind::kCountStar;
+  BoundExpressionPtr argument;  // over the aggregate's input; null for COUNT(*)
+  TypeId result_type = TypeId::kInt64;
+  std::string text;  // as written, e.g. "SUM(price * quantity)"
+};
+
+struct WindowDefinition {
+  WindowKind kind = WindowKind::kTumbling;
+  BoundExpressionPtr time;     // TIMESTAMP (or BIGINT epoch ms) over the aggregate's input
+  int64_t size_millis = 0;     // tumbling and sliding size; session gap
+  int64_t advance_millis = 0;  // sliding only
+};
+
+enum class LateDataStrategy : uint8_t { kDrop, kDeadLetter };
+
+// GROUP BY keys, aggregates, optional window, emit mode. Output schema: the keys, then the
+// aggregates, then _window_start and _window_end (system columns, also without a window).
+struct AggregateDefinition {
+  std::vector<BoundExpressionPtr> keys;
+  std::vector<AggregateCall> aggregates;
+  std::optional<WindowDefinition> window;
+  EmitMode emit = EmitMode::kChanges;  // resolved: never kDefault
+  int64_t allowed_lateness_millis = 0;
+  LateDataStrategy late_data = LateDataStrategy::kDrop;
+  std::optional<int64_t> state_ttl_millis;  // unwindowed GROUP BY only
+  // The input source's watermark bound, applied per record to the window time column.
+  int64_t input_out_of_orderness_millis = 0;
+};
 
 struct LogicalOperator {
   LogicalOperatorKind kind = LogicalOperatorKind::kScan;
   Schema schema;  // output schema
   std::unique_ptr<LogicalOperator> input;
-  std::string scan_name;                        // kScan: source or stream read
-  bool scan_is_stream = false;                  // kScan: an earlier statement's stream
-  BoundExpressionPtr predicate;                 // kFilter
-  std::vector<BoundExpressionPtr> projections;  // kProject, one per output column
-  int64_t limit = 0;                            // kLimit
+  std::string scan_name;                           // kScan: source or stream read
+  bool scan_is_stream = false;                     // kScan: an earlier statement's stream
+  BoundExpressionPtr predicate;                    // kFilter
+  std::vector<BoundExpressionPtr> projections;     // kProject, one per output column
+  int64_t limit = 0;                               // kLimit
+  std::unique_ptr<AggregateDefinition> aggregate;  // kAggregate
 
   // Indented tree, one operator per line.
   std::string ToString(int indent = 0) const;

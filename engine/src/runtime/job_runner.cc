@@ -4,6 +4,7 @@
 #include <map>
 
 #include "common/strings.h"
+#include "ops/aggregate_operator.h"
 #include "ops/filter_operator.h"
 #include "ops/limit_operator.h"
 #include "ops/project_operator.h"
@@ -49,6 +50,9 @@ absl::Status JobRunner::Build() {
           append(std::make_unique<ProjectOperator>(node.projections, node.schema));
           break;
         case LogicalOperatorKind::kLimit: append(std::make_unique<LimitOperator>(node.limit)); break;
+        case LogicalOperatorKind::kAggregate:
+          append(std::make_unique<AggregateOperator>(*node.aggregate, node.schema));
+          break;
       }
     }
     auto fan_out = std::make_unique<FanOutOperator>();
@@ -74,6 +78,7 @@ absl::Status JobRunner::Run(const std::function<void(const JobCounters&)>& on_pr
   const auto start = std::chrono::steady_clock::now();
   auto last_progress = start;
   std::vector<bool> active(sources_.size(), true);
+  std::vector<int64_t> watermarks(sources_.size(), INT64_MIN);
   size_t remaining = sources_.size();
   Batch batch;
   absl::Status status;
@@ -101,6 +106,11 @@ absl::Status JobRunner::Run(const std::function<void(const JobCounters&)>& on_pr
       }
       status = source_outputs_[i]->Push(batch);
       batch.Release();
+      const int64_t watermark = sources_[i]->watermark();
+      if (status.ok() && watermark > watermarks[i]) {
+        watermarks[i] = watermark;
+        status = source_outputs_[i]->OnWatermark(watermark);
+      }
     }
     if (on_progress) {
       const auto now = std::chrono::steady_clock::now();
@@ -114,6 +124,8 @@ absl::Status JobRunner::Run(const std::function<void(const JobCounters&)>& on_pr
   // End of input (or cancellation): flush every pipeline and sink, even after an error, so
   // that what was produced is not lost.
   for (size_t i = 0; i < sources_.size(); ++i) {
+    // A bounded input that ended makes every window final; a cancelled or failed run does not.
+    if (status.ok() && !cancelled_) status = source_outputs_[i]->OnWatermark(kMaxWatermark);
     absl::Status finish = source_outputs_[i]->Finish();
     if (status.ok()) status = finish;
     absl::Status close = sources_[i]->Close();

@@ -1,0 +1,421 @@
+#include "ops/accumulator.h"
+
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include "batch/batch.h"
+#include "state/key_table.h"
+
+namespace sluice {
+namespace {
+
+template <typename T>
+void WriteVector(StateWriter& writer, const std::vector<T>& values, size_t n) {
+  writer.WriteRaw(values.data(), n * sizeof(T));
+}
+template <typename T>
+absl::Status ReadVector(StateReader& reader, std::vector<T>& values, size_t n) {
+  values.resize(std::max(values.size(), n));
+  return reader.ReadRaw(values.data(), n * sizeof(T));
+}
+
+// COUNT(*) and COUNT(x).
+class CountAccumulator final : public Accumulator {
+ public:
+  void Resize(size_t groups) override { counts_.resize(groups, 0); }
+  void Reset(uint32_t group) override { counts_[group] = 0; }
+  void Update(const Column* argument, const uint32_t* selection, size_t count,
+              const uint32_t* groups) override {
+    int64_t* counts = counts_.data();
+    if (argument == nullptr) {
+      ForEachActiveRow(selection, count, [&](size_t row) { ++counts[groups[row]]; });
+    } else {
+      const uint8_t* valid = argument->validity();
+      ForEachActiveRow(selection, count, [&](size_t row) { counts[groups[row]] += valid[row]; });
+    }
+  }
+  void Finalize(const uint32_t* groups, size_t n, Column& out) const override {
+    for (size_t i = 0; i < n; ++i) {
+      out.data<int64_t>()[i] = counts_[groups[i]];
+      out.validity()[i] = 1;
+    }
+  }
+  void Snapshot(StateWriter& writer, size_t groups) const override { WriteVector(writer, counts_, groups); }
+  absl::Status Restore(StateReader& reader, size_t groups) override {
+    return ReadVector(reader, counts_, groups);
+  }
+
+ private:
+  std::vector<int64_t> counts_;
+};
+
+// SUM and AVG: a running sum (wrapping for BIGINT, like +) and the count of non-NULL values.
+template <typename In, typename Sum>
+class SumAccumulator final : public Accumulator {
+ public:
+  explicit SumAccumulator(bool average) : average_(average) {}
+  void Resize(size_t groups) override {
+    sums_.resize(groups, 0);
+    counts_.resize(groups, 0);
+  }
+  void Reset(uint32_t group) override {
+    sums_[group] = 0;
+    counts_[group] = 0;
+  }
+  void Update(const Column* argument, const uint32_t* selection, size_t count,
+              const uint32_t* groups) override {
+    const In* values = argument->data<In>();
+    const uint8_t* valid = argument->validity();
+    Sum* sums = sums_.data();
+    int64_t* counts = counts_.data();
+    ForEachActiveRow(selection, count, [&](size_t row) {
+      const uint32_t group = groups[row];
+      if constexpr (std::is_same_v<Sum, int64_t>) {
+        // NULL slots hold 0, so adding unconditionally is exact.
+        sums[group] =
+            static_cast<int64_t>(static_cast<uint64_t>(sums[group]) + static_cast<uint64_t>(values[row]));
+      } else {
+        sums[group] += valid[row] ? static_cast<Sum>(values[row]) : 0;
+      }
+      counts[group] += valid[row];
+    });
+  }
+  void Finalize(const uint32_t* groups, size_t n, Column& out) const override {
+    for (size_t i = 0; i < n; ++i) {
+      const uint32_t group = groups[i];
+      if (counts_[group] == 0) {
+        out.SetNull(i);
+      } else if (average_) {
+        out.validity()[i] = 1;
+        out.data<double>()[i] = static_cast<double>(sums_[group]) / static_cast<double>(counts_[group]);
+      } else {
+        out.validity()[i] = 1;
+        out.data<Sum>()[i] = sums_[group];
+      }
+    }
+  }
+  void Snapshot(StateWriter& writer, size_t groups) const override {
+    WriteVector(writer, sums_, groups);
+    WriteVector(writer, counts_, groups);
+  }
+  absl::Status Restore(StateReader& reader, size_t groups) override {
+    SLUICE_RETURN_IF_ERROR(ReadVector(reader, sums_, groups));
+    return ReadVector(reader, counts_, groups);
+  }
+
+ private:
+  bool average_;
+  std::vector<Sum> sums_;
+  std::vector<int64_t> counts_;
+};
+
+// VAR_SAMP, VAR_POP, STDDEV_SAMP, STDDEV_POP with Welford's update (numerically stable).
+template <typename In>
+class VarianceAccumulator final : public Accumulator {
+ public:
+  VarianceAccumulator(bool sample, bool root) : sample_(sample), root_(root) {}
+  void Resize(size_t groups) override {
+    counts_.resize(groups, 0);
+    means_.resize(groups, 0);
+    m2_.resize(groups, 0);
+  }
+  void Reset(uint32_t group) override {
+    counts_[group] = 0;
+    means_[group] = 0;
+    m2_[group] = 0;
+  }
+  void Update(const Column* argument, const uint32_t* selection, size_t count,
+              const uint32_t* groups) override {
+    const In* values = argument->data<In>();
+    const uint8_t* valid = argument->validity();
+    ForEachActiveRow(selection, count, [&](size_t row) {
+      if (!valid[row]) return;
+      const uint32_t group = groups[row];
+      const double x = static_cast<double>(values[row]);
+      const int64_t n = ++counts_[group];
+      const double delta = x - means_[group];
+      means_[group] += delta / static_cast<double>(n);
+      m2_[group] += delta * (x - means_[group]);
+    });
+  }
+  void Finalize(const uint32_t* groups, size_t n, Column& out) const override {
+    for (size_t i = 0; i < n; ++i) {
+      const uint32_t group = groups[i];
+      const int64_t count = counts_[group];
+      if (count == 0 || (sample_ && count < 2)) {
+        out.SetNull(i);
+        continue;
+      }
+      double variance = m2_[group] / static_cast<double>(sample_ ? count - 1 : count);
+      if (variance < 0) variance = 0;
+      out.validity()[i] = 1;
+      out.data<double>()[i] = root_ ? std::sqrt(variance) : variance;
+    }
+  }
+  void Snapshot(StateWriter& writer, size_t groups) const override {
+    WriteVector(writer, counts_, groups);
+    WriteVector(writer, means_, groups);
+    WriteVector(writer, m2_, groups);
+  }
+  absl::Status Restore(StateReader& reader, size_t groups) override {
+    SLUICE_RETURN_IF_ERROR(ReadVector(reader, counts_, groups));
+    SLUICE_RETURN_IF_ERROR(ReadVector(reader, means_, groups));
+    return ReadVector(reader, m2_, groups);
+  }
+
+ private:
+  bool sample_;
+  bool root_;
+  std::vector<int64_t> counts_;
+  std::vector<double> means_;
+  std::vector<double> m2_;
+};
+
+enum class Pick : uint8_t { kMin, kMax, kFirst, kLast };
+
+// MIN, MAX, FIRST_VALUE, LAST_VALUE over fixed-width values. MIN/MAX ignore NULLs;
+// FIRST/LAST_VALUE take the first/last row's value, NULL included.
+template <typename T, Pick kPick>
+class PickAccumulator final : public Accumulator {
+ public:
+  void Resize(size_t groups) override {
+    values_.resize(groups, T());
+    state_.resize(groups, 0);
+  }
+  void Reset(uint32_t group) override {
+    values_[group] = T();
+    state_[group] = 0;
+  }
+  // state_: bit 0 = has a row, bit 1 = the value is non-NULL.
+  void Update(const Column* argument, const uint32_t* selection, size_t count,
+              const uint32_t* groups) override {
+    const T* values = argument->data<T>();
+    const uint8_t* valid = argument->validity();
+    ForEachActiveRow(selection, count, [&](size_t row) {
+      const uint32_t group = groups[row];
+      if constexpr (kPick == Pick::kMin || kPick == Pick::kMax) {
+        if (!valid[row]) return;
+        const T value = values[row];
+        const bool better = kPick == Pick::kMin ? value < values_[group] : value > values_[group];
+        if (state_[group] == 0 || better) {
+          values_[group] = value;
+          state_[group] = 3;
+        }
+      } else {
+        if (kPick == Pick::kFirst && state_[group] != 0) return;
+        values_[group] = values[row];
+        state_[group] = static_cast<uint8_t>(1 | (valid[row] << 1));
+      }
+    });
+  }
+  void Finalize(const uint32_t* groups, size_t n, Column& out) const override {
+    for (size_t i = 0; i < n; ++i) {
+      if ((state_[groups[i]] & 2) == 0) {
+        out.SetNull(i);
+      } else {
+        out.validity()[i] = 1;
+        out.data<T>()[i] = values_[groups[i]];
+      }
+    }
+  }
+  void Snapshot(StateWriter& writer, size_t groups) const override {
+    WriteVector(writer, values_, groups);
+    WriteVector(writer, state_, groups);
+  }
+  absl::Status Restore(StateReader& reader, size_t groups) override {
+    SLUICE_RETURN_IF_ERROR(ReadVector(reader, values_, groups));
+    return ReadVector(reader, state_, groups);
+  }
+
+ private:
+  std::vector<T> values_;
+  std::vector<uint8_t> state_;
+};
+
+// The same over strings: each group owns a copy of its current value.
+template <Pick kPick>
+class StringPickAccumulator final : public Accumulator {
+ public:
+  void Resize(size_t groups) override {
+    values_.resize(groups);
+    state_.resize(groups, 0);
+  }
+  void Reset(uint32_t group) override {
+    values_[group].clear();
+    state_[group] = 0;
+  }
+  void Update(const Column* argument, const uint32_t* selection, size_t count,
+              const uint32_t* groups) override {
+    const std::string_view* values = argument->data<std::string_view>();
+    const uint8_t* valid = argument->validity();
+    ForEachActiveRow(selection, count, [&](size_t row) {
+      const uint32_t group = groups[row];
+      if constexpr (kPick == Pick::kMin || kPick == Pick::kMax) {
+        if (!valid[row]) return;
+        const std::string_view value = values[row];
+        const bool better = kPick == Pick::kMin ? value < values_[group] : value > values_[group];
+        if (state_[group] == 0 || better) {
+          values_[group].assign(value);
+          state_[group] = 3;
+        }
+      } else {
+        if (kPick == Pick::kFirst && state_[group] != 0) return;
+        values_[group].assign(values[row]);
+        state_[group] = static_cast<uint8_t>(1 | (valid[row] << 1));
+      }
+    });
+  }
+  void Finalize(const uint32_t* groups, size_t n, Column& out) const override {
+    for (size_t i = 0; i < n; ++i) {
+      if ((state_[groups[i]] & 2) == 0) {
+        out.SetNull(i);
+      } else {
+        out.validity()[i] = 1;
+        out.data<std::string_view>()[i] = out.heap().Add(values_[groups[i]]);
+      }
+    }
+  }
+  void Snapshot(StateWriter& writer, size_t groups) const override {
+    for (size_t g = 0; g < groups; ++g) writer.WriteBytes(values_[g]);
+    WriteVector(writer, state_, groups);
+  }
+  absl::Status Restore(StateReader& reader, size_t groups) override {
+    values_.resize(std::max(values_.size(), groups));
+    for (size_t g = 0; g < groups; ++g) {
+      SLUICE_ASSIGN_OR_RETURN(std::string_view value, reader.ReadBytes());
+      values_[g].assign(value);
+    }
+    return ReadVector(reader, state_, groups);
+  }
+
+ private:
+  std::vector<std::string> values_;
+  std::vector<uint8_t> state_;
+};
+
+// COUNT(DISTINCT x): a KeyTable of (group, value) pairs; each group remembers its pairs so that
+// freeing the group frees them.
+class CountDistinctAccumulator final : public Accumulator {
+ public:
+  explicit CountDistinctAccumulator(TypeId argument_type)
+      : pairs_({TypeId::kInt64, argument_type}), group_column_(TypeId::kInt64) {}
+
+  void Resize(size_t groups) override {
+    counts_.resize(groups, 0);
+    pair_ids_.resize(groups);
+  }
+  void Reset(uint32_t group) override {
+    for (uint32_t pair : pair_ids_[group]) pairs_.Erase(pair);
+    pair_ids_[group].clear();
+    counts_[group] = 0;
+  }
+  void Update(const Column* argument, const uint32_t* selection, size_t count,
+              const uint32_t* groups) override {
+    // Rows with a NULL argument do not count; the rest go through the pair table.
+    const size_t rows = argument->size();
+    group_column_.Resize(rows);
+    group_column_.SetAllValid(rows);
+    pair_of_row_.resize(rows);
+    active_.clear();
+    const uint8_t* valid = argument->validity();
+    ForEachActiveRow(selection, count, [&](size_t row) {
+      group_column_.data<int64_t>()[row] = groups[row];
+      if (valid[row]) active_.push_back(static_cast<uint32_t>(row));
+    });
+    const Column* keys[] = {&group_column_, argument};
+    created_.clear();
+    pairs_.FindOrInsert(keys, active_.data(), active_.size(), pair_of_row_.data(), &created_);
+    // Each created pair belongs to the group of the row that created it; find it by row.
+    size_t next = 0;
+    for (uint32_t row : active_) {
+      if (next < created_.size() && pair_of_row_[row] == created_[next]) {
+        const uint32_t group = groups[row];
+        ++counts_[group];
+        pair_ids_[group].push_back(created_[next]);
+        ++next;
+      }
+    }
+  }
+  void Finalize(const uint32_t* groups, size_t n, Column& out) const override {
+    for (size_t i = 0; i < n; ++i) {
+      out.validity()[i] = 1;
+      out.data<int64_t>()[i] = counts_[groups[i]];
+    }
+  }
+  void Snapshot(StateWriter& writer, size_t groups) const override {
+    pairs_.Snapshot(writer);
+    WriteVector(writer, counts_, groups);
+    for (size_t g = 0; g < groups; ++g) {
+      writer.WriteU64(pair_ids_[g].size());
+      writer.WriteRaw(pair_ids_[g].data(), pair_ids_[g].size() * sizeof(uint32_t));
+    }
+  }
+  absl::Status Restore(StateReader& reader, size_t groups) override {
+    SLUICE_RETURN_IF_ERROR(pairs_.Restore(reader));
+    SLUICE_RETURN_IF_ERROR(ReadVector(reader, counts_, groups));
+    pair_ids_.resize(std::max(pair_ids_.size(), groups));
+    for (size_t g = 0; g < groups; ++g) {
+      SLUICE_ASSIGN_OR_RETURN(uint64_t size, reader.ReadU64());
+      pair_ids_[g].resize(size);
+      SLUICE_RETURN_IF_ERROR(reader.ReadRaw(pair_ids_[g].data(), size * sizeof(uint32_t)));
+    }
+    return absl::OkStatus();
+  }
+
+ private:
+  KeyTable pairs_;
+  Column group_column_;
+  std::vector<uint32_t> pair_of_row_;
+  std::vector<uint32_t> active_;
+  std::vector<uint32_t> created_;
+  std::vector<int64_t> counts_;
+  std::vector<std::vector<uint32_t>> pair_ids_;
+};
+
+template <Pick kPick>
+std::unique_ptr<Accumulator> MakePick(TypeId type) {
+  switch (type) {
+    case TypeId::kInt64:
+    case TypeId::kTimestamp: return std::make_unique<PickAccumulator<int64_t, kPick>>();
+    case TypeId::kDouble: return std::make_unique<PickAccumulator<double, kPick>>();
+    case TypeId::kBoolean:
+    case TypeId::kNull: return std::make_unique<PickAccumulator<uint8_t, kPick>>();
+    case TypeId::kString: return std::make_unique<StringPickAccumulator<kPick>>();
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+std::unique_ptr<Accumulator> MakeAccumulator(AggregateKind kind, TypeId argument_type, TypeId result_type) {
+  const bool integer = argument_type == TypeId::kInt64 || argument_type == TypeId::kNull;
+  switch (kind) {
+    case AggregateKind::kCountStar:
+    case AggregateKind::kCount: return std::make_unique<CountAccumulator>();
+    case AggregateKind::kCountDistinct: return std::make_unique<CountDistinctAccumulator>(argument_type);
+    case AggregateKind::kSum:
+      if (integer) return std::make_unique<SumAccumulator<int64_t, int64_t>>(false);
+      return std::make_unique<SumAccumulator<double, double>>(false);
+    case AggregateKind::kAvg:
+      if (integer) return std::make_unique<SumAccumulator<int64_t, double>>(true);
+      return std::make_unique<SumAccumulator<double, double>>(true);
+    case AggregateKind::kVarSamp:
+    case AggregateKind::kVarPop:
+    case AggregateKind::kStddevSamp:
+    case AggregateKind::kStddevPop: {
+      const bool sample = kind == AggregateKind::kVarSamp || kind == AggregateKind::kStddevSamp;
+      const bool root = kind == AggregateKind::kStddevSamp || kind == AggregateKind::kStddevPop;
+      if (integer) return std::make_unique<VarianceAccumulator<int64_t>>(sample, root);
+      return std::make_unique<VarianceAccumulator<double>>(sample, root);
+    }
+    case AggregateKind::kMin: return MakePick<Pick::kMin>(argument_type);
+    case AggregateKind::kMax: return MakePick<Pick::kMax>(argument_type);
+    case AggregateKind::kFirstValue: return MakePick<Pick::kFirst>(argument_type);
+    case AggregateKind::kLastValue: return MakePick<Pick::kLast>(argument_type);
+  }
+  (void)result_type;
+  return nullptr;
+}
+
+}  // namespace sluice

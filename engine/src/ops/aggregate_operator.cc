@@ -1,0 +1,339 @@
+#include "ops/aggregate_operator.h"
+
+#include <algorithm>
+
+#include "common/strings.h"
+
+namespace sluice {
+namespace {
+
+constexpr size_t kOutputChunk = 1024;
+
+std::vector<TypeId> KeyTypes(const AggregateDefinition& definition) {
+  std::vector<TypeId> types;
+  for (const auto& key : definition.keys) types.push_back(key->type);
+  if (definition.window) types.push_back(TypeId::kInt64);  // window start
+  return types;
+}
+
+int64_t FloorDiv(int64_t a, int64_t b) {
+  int64_t q = a / b;
+  if ((a % b != 0) && ((a < 0) != (b < 0))) --q;
+  return q;
+}
+
+}  // namespace
+
+AggregateOperator::AggregateOperator(const AggregateDefinition& definition, const Schema& output_schema)
+    : definition_(definition),
+      output_schema_(output_schema),
+      windowed_(definition.window.has_value()),
+      table_(KeyTypes(definition)) {
+  for (const auto& key : definition.keys)
+    key_executors_.push_back(std::make_unique<ExpressionExecutor>(*key));
+  for (const auto& call : definition.aggregates) {
+    argument_executors_.push_back(call.argument ? std::make_unique<ExpressionExecutor>(*call.argument)
+                                                : nullptr);
+    accumulators_.push_back(
+        MakeAccumulator(call.kind, call.argument ? call.argument->type : TypeId::kNull, call.result_type));
+  }
+  if (windowed_) time_executor_ = std::make_unique<ExpressionExecutor>(*definition.window->time);
+  key_columns_.resize(definition.keys.size());
+  key_pointers_.resize(KeyTypes(definition).size());
+  argument_columns_.resize(definition.aggregates.size());
+  for (const auto& field : output_schema.fields()) output_pools_.emplace_back(field.type);
+}
+
+void AggregateOperator::EnsureCapacity() {
+  const size_t needed = table_.id_limit();
+  if (needed <= capacity_) return;
+  const size_t capacity = std::max<size_t>(needed, capacity_ * 2);
+  for (auto& accumulator : accumulators_) accumulator->Resize(capacity);
+  dirty_.resize(capacity, 0);
+  fired_.resize(capacity, 0);
+  live_.resize(capacity, 0);
+  capacity_ = capacity;
+}
+
+int64_t AggregateOperator::WindowStartOf(uint32_t group) const {
+  Column scratch(TypeId::kInt64, 1);
+  table_.ReadKey(group, definition_.keys.size(), scratch, 0);
+  return scratch.data<int64_t>()[0];
+}
+
+void AggregateOperator::FreeGroup(uint32_t group) {
+  for (auto& accumulator : accumulators_) accumulator->Reset(group);
+  table_.Erase(group);
+  fired_[group] = 0;
+  live_[group] = 0;
+}
+
+absl::Status AggregateOperator::Push(const Batch& batch) {
+  const size_t active = batch.active_rows();
+  if (active == 0) return absl::OkStatus();
+  const size_t rows = batch.num_rows();
+  for (size_t k = 0; k < key_executors_.size(); ++k) {
+    key_columns_[k] = key_executors_[k]->Evaluate(batch);
+    key_pointers_[k] = key_columns_[k].get();
+  }
+  for (size_t a = 0; a < argument_executors_.size(); ++a) {
+    argument_columns_[a] = argument_executors_[a] ? argument_executors_[a]->Evaluate(batch) : nullptr;
+  }
+  if (group_ids_.size() < rows) group_ids_.resize(rows);
+  if (selection_.size() < rows) selection_.resize(rows);
+
+  auto aggregate_rows = [&](const uint32_t* selection, size_t count) {
+    created_.clear();
+    table_.FindOrInsert(key_pointers_.data(), selection, count, group_ids_.data(), &created_);
+    EnsureCapacity();
+    for (uint32_t group : created_) {
+      live_[group] = 1;
+      if (windowed_) windows_[WindowStartOf(group)].push_back(group);
+    }
+    for (size_t a = 0; a < accumulators_.size(); ++a) {
+      accumulators_[a]->Update(argument_columns_[a].get(), selection, count, group_ids_.data());
+    }
+    const bool final_mode = definition_.emit == EmitMode::kFinal;
+    ForEachActiveRow(selection, count, [&](size_t row) {
+      const uint32_t group = group_ids_[row];
+      // EMIT CHANGES: every touched group; EMIT FINAL: fired windows corrected by late rows.
+      if (!dirty_[group] && (!final_mode || fired_[group])) {
+        dirty_[group] = 1;
+        dirty_list_.push_back(group);
+      }
+    });
+  };
+
+  if (!windowed_) {
+    aggregate_rows(batch.selection(), active);
+  } else {
+    // Rows are taken in arrival order with a watermark that advances per record (the highest
+    // window time seen so far minus the input's out-of-orderness bound, or the watermark
+    // received, whichever is higher). A row is late when its window closed under the
+    // watermark before it; windows fire as soon as the watermark passes their end. Results
+    // therefore do not depend on where batches begin and end.
+    const WindowDefinition& window = *definition_.window;
+    const std::shared_ptr<Column> time = time_executor_->Evaluate(batch);
+    const int64_t* times = time->data<int64_t>();
+    const uint8_t* time_valid = time->validity();
+    window_start_column_.Resize(rows);
+    window_start_column_.SetAllValid(rows);
+    int64_t* starts = window_start_column_.data<int64_t>();
+    key_pointers_.back() = &window_start_column_;
+    const int64_t advance = window.kind == WindowKind::kSliding ? window.advance_millis : window.size_millis;
+    const int64_t windows_per_row = window.size_millis / advance;
+    const int64_t lateness = definition_.allowed_lateness_millis;
+    const int64_t bound = definition_.input_out_of_orderness_millis;
+    if (row_watermarks_.size() < rows) row_watermarks_.resize(rows);
+    segment_.clear();
+    auto closed = [&](int64_t start, int64_t watermark) {
+      int64_t close = 0;
+      if (__builtin_add_overflow(start + window.size_millis - 1, lateness, &close)) return false;
+      return watermark != INT64_MIN && close <= watermark;
+    };
+    auto flush_segment = [&]() {
+      for (int64_t j = 0; j < windows_per_row; ++j) {
+        size_t count = 0;
+        for (uint32_t row : segment_) {
+          const int64_t start = (FloorDiv(times[row], advance) - j) * advance;
+          if (j > 0 && closed(start, row_watermarks_[row])) continue;  // an older window, already closed
+          starts[row] = start;
+          selection_[count++] = row;
+        }
+        if (count > 0) aggregate_rows(selection_.data(), count);
+      }
+      segment_.clear();
+    };
+    for (size_t i = 0; i < active; ++i) {
+      const uint32_t row = batch.ActiveRow(i);
+      if (!time_valid[row]) {
+        ++late_dropped_;
+        continue;
+      }
+      const int64_t row_watermark = std::max(watermark_, running_watermark_);
+      if (closed(FloorDiv(times[row], advance) * advance, row_watermark)) {
+        ++late_dropped_;
+        continue;
+      }
+      row_watermarks_[row] = row_watermark;
+      segment_.push_back(row);
+      const int64_t next = times[row] - bound - 1;
+      if (next > running_watermark_) {
+        const int64_t before = std::max(watermark_, running_watermark_);
+        running_watermark_ = next;
+        // A window end (a multiple of the advance) crossed: aggregate what came before, fire.
+        if (running_watermark_ > before &&
+            FloorDiv(running_watermark_ + 1, advance) != FloorDiv(before + 1, advance)) {
+          flush_segment();
+          SLUICE_RETURN_IF_ERROR(FireWindows(running_watermark_));
+        }
+      }
+    }
+    flush_segment();
+  }
+  for (auto& column : key_columns_) column.reset();
+  for (auto& column : argument_columns_) column.reset();
+
+  if (definition_.emit == EmitMode::kChanges && !dirty_list_.empty()) {
+    SLUICE_RETURN_IF_ERROR(EmitGroups(dirty_list_));
+    for (uint32_t group : dirty_list_) dirty_[group] = 0;
+    dirty_list_.clear();
+  }
+  return absl::OkStatus();
+}
+
+absl::Status AggregateOperator::OnWatermark(int64_t watermark) {
+  if (watermark > watermark_) {
+    watermark_ = watermark;
+    if (windowed_) {
+      SLUICE_RETURN_IF_ERROR(FireWindows(std::max(watermark_, running_watermark_)));
+    } else if (definition_.emit == EmitMode::kFinal && watermark == kMaxWatermark) {
+      std::vector<uint32_t> groups;
+      for (uint32_t group = 0; group < table_.id_limit(); ++group) {
+        if (live_[group]) groups.push_back(group);
+      }
+      SLUICE_RETURN_IF_ERROR(EmitGroups(groups));
+    }
+  }
+  return Operator::OnWatermark(watermark);
+}
+
+absl::Status AggregateOperator::FireWindows(int64_t watermark) {
+  const bool final_mode = definition_.emit == EmitMode::kFinal;
+  const int64_t size = definition_.window->size_millis;
+  const int64_t lateness = definition_.allowed_lateness_millis;
+  std::vector<uint32_t>& firing = firing_;
+  // Late corrections of windows that fired before.
+  if (final_mode && !dirty_list_.empty()) {
+    firing.swap(dirty_list_);
+    for (uint32_t group : firing) dirty_[group] = 0;
+    SLUICE_RETURN_IF_ERROR(EmitGroups(firing));
+    firing.clear();
+  }
+  for (auto it = windows_.begin(); it != windows_.end() && it->first + size - 1 <= watermark;) {
+    std::vector<uint32_t>& groups = it->second;
+    if (final_mode) {
+      for (uint32_t group : groups) {
+        if (!fired_[group]) {
+          fired_[group] = 1;
+          firing.push_back(group);
+        }
+      }
+    }
+    if (!firing.empty()) {
+      SLUICE_RETURN_IF_ERROR(EmitGroups(firing));
+      firing.clear();
+    }
+    int64_t close_time = 0;
+    if (__builtin_add_overflow(it->first + size - 1, lateness, &close_time)) close_time = INT64_MAX;
+    if (close_time <= watermark) {
+      for (uint32_t group : groups) FreeGroup(group);
+      it = windows_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status AggregateOperator::EmitGroups(const std::vector<uint32_t>& groups) {
+  const size_t key_count = definition_.keys.size();
+  const size_t aggregate_count = accumulators_.size();
+  const int64_t size = windowed_ ? definition_.window->size_millis : 0;
+  for (size_t offset = 0; offset < groups.size(); offset += kOutputChunk) {
+    const size_t n = std::min(kOutputChunk, groups.size() - offset);
+    const uint32_t* chunk = groups.data() + offset;
+    output_batch_.Reset(output_pools_.size(), n);
+    for (size_t c = 0; c < output_pools_.size(); ++c) output_batch_.SetColumn(c, output_pools_[c].Acquire(n));
+    for (size_t k = 0; k < key_count; ++k) {
+      Column& column = output_batch_.mutable_column(k);
+      for (size_t i = 0; i < n; ++i) table_.ReadKey(chunk[i], k, column, i);
+    }
+    for (size_t a = 0; a < aggregate_count; ++a) {
+      accumulators_[a]->Finalize(chunk, n, output_batch_.mutable_column(key_count + a));
+    }
+    Column& starts = output_batch_.mutable_column(key_count + aggregate_count);
+    Column& ends = output_batch_.mutable_column(key_count + aggregate_count + 1);
+    for (size_t i = 0; i < n; ++i) {
+      if (windowed_) {
+        table_.ReadKey(chunk[i], key_count, starts, i);
+        ends.validity()[i] = 1;
+        ends.data<int64_t>()[i] = starts.data<int64_t>()[i] + size;
+      } else {
+        starts.SetNull(i);
+        ends.SetNull(i);
+      }
+    }
+    absl::Status status = Emit(output_batch_);
+    output_batch_.Release();
+    SLUICE_RETURN_IF_ERROR(status);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status AggregateOperator::Snapshot(StateWriter& writer) const {
+  writer.WriteU32(1);  // format version
+  table_.Snapshot(writer);
+  const size_t groups = table_.id_limit();
+  for (const auto& accumulator : accumulators_) accumulator->Snapshot(writer, groups);
+  writer.WriteRaw(fired_.data(), groups);
+  writer.WriteRaw(live_.data(), groups);
+  writer.WriteU64(dirty_list_.size());
+  writer.WriteRaw(dirty_list_.data(), dirty_list_.size() * sizeof(uint32_t));
+  writer.WriteU64(windows_.size());
+  for (const auto& [start, members] : windows_) {
+    writer.WriteI64(start);
+    writer.WriteU64(members.size());
+    writer.WriteRaw(members.data(), members.size() * sizeof(uint32_t));
+  }
+  writer.WriteI64(watermark_);
+  writer.WriteI64(running_watermark_);
+  writer.WriteU64(late_dropped_);
+  return absl::OkStatus();
+}
+
+absl::Status AggregateOperator::Restore(StateReader& reader) {
+  SLUICE_ASSIGN_OR_RETURN(uint32_t version, reader.ReadU32());
+  if (version != 1) return absl::DataLossError("unknown aggregate snapshot version");
+  SLUICE_RETURN_IF_ERROR(table_.Restore(reader));
+  const size_t groups = table_.id_limit();
+  EnsureCapacity();
+  for (auto& accumulator : accumulators_) SLUICE_RETURN_IF_ERROR(accumulator->Restore(reader, groups));
+  SLUICE_RETURN_IF_ERROR(reader.ReadRaw(fired_.data(), groups));
+  SLUICE_RETURN_IF_ERROR(reader.ReadRaw(live_.data(), groups));
+  SLUICE_ASSIGN_OR_RETURN(uint64_t dirty, reader.ReadU64());
+  dirty_list_.resize(dirty);
+  SLUICE_RETURN_IF_ERROR(reader.ReadRaw(dirty_list_.data(), dirty * sizeof(uint32_t)));
+  for (uint32_t group : dirty_list_) dirty_[group] = 1;
+  SLUICE_ASSIGN_OR_RETURN(uint64_t windows, reader.ReadU64());
+  windows_.clear();
+  for (uint64_t w = 0; w < windows; ++w) {
+    SLUICE_ASSIGN_OR_RETURN(int64_t start, reader.ReadI64());
+    SLUICE_ASSIGN_OR_RETURN(uint64_t members, reader.ReadU64());
+    std::vector<uint32_t>& list = windows_[start];
+    list.resize(members);
+    SLUICE_RETURN_IF_ERROR(reader.ReadRaw(list.data(), members * sizeof(uint32_t)));
+  }
+  SLUICE_ASSIGN_OR_RETURN(watermark_, reader.ReadI64());
+  SLUICE_ASSIGN_OR_RETURN(running_watermark_, reader.ReadI64());
+  SLUICE_ASSIGN_OR_RETURN(late_dropped_, reader.ReadU64());
+  return absl::OkStatus();
+}
+
+std::string AggregateOperator::Describe() const {
+  std::vector<std::string> keys, calls;
+  for (const auto& key : definition_.keys) keys.push_back(key->ToString());
+  for (const auto& call : definition_.aggregates) calls.push_back(call.text);
+  std::string out =
+      StrCat("HashAggregate keys [", StrJoin(keys, ", "), "] aggregates [", StrJoin(calls, ", "), "]");
+  if (windowed_) {
+    const auto& window = *definition_.window;
+    StrAppend(&out, window.kind == WindowKind::kSliding ? " SLIDING " : " TUMBLING ", window.size_millis,
+              " ms");
+    if (window.kind == WindowKind::kSliding) StrAppend(&out, " every ", window.advance_millis, " ms");
+  }
+  StrAppend(&out, definition_.emit == EmitMode::kFinal ? " EMIT FINAL" : " EMIT CHANGES");
+  return out;
+}
+
+}  // namespace sluice

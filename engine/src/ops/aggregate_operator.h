@@ -1,0 +1,94 @@
+// AggregateOperator: GROUP BY with optional TUMBLING or SLIDING event-time windows and the
+// EMIT CHANGES / EMIT FINAL modes.
+//
+// State: a KeyTable maps (group keys..., window start) to dense group ids; each aggregate's
+// Accumulator keeps its fields in arrays indexed by group id. A batch is processed as: evaluate
+// keys, arguments and window times (vectorized), find or insert every row's group, then one
+// Update() loop per aggregate. No allocation per row in the steady state.
+//
+// Output rows have the columns of the aggregate's schema: keys, aggregates, _window_start,
+// _window_end (NULL without a window).
+//  - EMIT CHANGES: after each input batch, one row per group the batch touched (updates are
+//    coalesced per batch), carrying the group's current values.
+//  - EMIT FINAL with a window: a window's rows are emitted once, when the watermark passes its
+//    end; with allowed lateness the state is kept that much longer and late rows re-emit the
+//    corrected row at the next watermark; then the state is freed.
+//  - EMIT FINAL without a window: every group at the end of a bounded input.
+// Records whose window has already closed (end + allowed lateness at or before the watermark)
+// are late: counted and dropped. The watermark advances per record (see Push), so results do
+// not depend on batch boundaries.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <vector>
+
+#include "expr/expression_executor.h"
+#include "ops/accumulator.h"
+#include "ops/operator.h"
+#include "plan/logical_plan.h"
+#include "state/key_table.h"
+
+namespace sluice {
+
+class AggregateOperator final : public Operator {
+ public:
+  AggregateOperator(const AggregateDefinition& definition, const Schema& output_schema);
+
+  absl::Status Push(const Batch& batch) override;
+  absl::Status OnWatermark(int64_t watermark) override;
+  absl::Status Snapshot(StateWriter& writer) const override;
+  absl::Status Restore(StateReader& reader) override;
+  std::string Describe() const override;
+
+  uint64_t late_records_dropped() const { return late_dropped_; }
+  size_t group_count() const { return table_.size(); }
+  size_t state_bytes() const { return table_.MemoryBytes(); }
+
+ private:
+  // Emits the given groups as output rows, in chunks.
+  absl::Status EmitGroups(const std::vector<uint32_t>& groups);
+  void EnsureCapacity();
+  void FreeGroup(uint32_t group);
+  int64_t WindowStartOf(uint32_t group) const;
+  // Emits windows whose end the watermark passed (EMIT FINAL) and frees those past their
+  // allowed lateness; re-emits fired windows that late rows corrected.
+  absl::Status FireWindows(int64_t watermark);
+
+  const AggregateDefinition& definition_;
+  const Schema& output_schema_;
+  const bool windowed_;
+  std::vector<std::unique_ptr<ExpressionExecutor>> key_executors_;
+  std::vector<std::unique_ptr<ExpressionExecutor>> argument_executors_;  // null for COUNT(*)
+  std::unique_ptr<ExpressionExecutor> time_executor_;
+  std::vector<std::unique_ptr<Accumulator>> accumulators_;
+  KeyTable table_;
+  size_t capacity_ = 0;
+
+  // Per batch scratch.
+  std::vector<std::shared_ptr<Column>> key_columns_;
+  std::vector<const Column*> key_pointers_;
+  std::vector<std::shared_ptr<Column>> argument_columns_;
+  Column window_start_column_{TypeId::kInt64};
+  std::vector<uint32_t> selection_;
+  std::vector<uint32_t> group_ids_;
+  std::vector<uint32_t> created_;
+  std::vector<uint8_t> dirty_;
+  std::vector<uint32_t> dirty_list_;
+
+  // Windows: start -> its groups; fired windows wait for their lateness to pass.
+  std::map<int64_t, std::vector<uint32_t>> windows_;
+  std::vector<uint8_t> fired_;             // per group: its window has fired (EMIT FINAL)
+  std::vector<uint8_t> live_;              // per group id: in use
+  int64_t watermark_ = INT64_MIN;          // received from upstream
+  int64_t running_watermark_ = INT64_MIN;  // from the rows seen, per record
+  std::vector<int64_t> row_watermarks_;
+  std::vector<uint32_t> segment_;
+  std::vector<uint32_t> firing_;
+  uint64_t late_dropped_ = 0;
+
+  std::vector<ColumnPool> output_pools_;
+  Batch output_batch_;
+};
+
+}  // namespace sluice

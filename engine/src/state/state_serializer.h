@@ -1,0 +1,76 @@
+// StateWriter / StateReader: the byte format every stateful operator snapshots into.
+//
+// A snapshot is a flat little-endian byte string: fixed-width integers and doubles, and
+// length-prefixed byte strings. Readers check bounds and return DataLoss on a truncated or
+// corrupt snapshot instead of crashing. The format is private to the operator that wrote it;
+// operators write a version number first so they can evolve it.
+#pragma once
+
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <string_view>
+
+#include "common/status.h"
+
+namespace sluice {
+
+class StateWriter {
+ public:
+  void WriteU8(uint8_t value) { bytes_.push_back(static_cast<char>(value)); }
+  void WriteU32(uint32_t value) { WriteRaw(&value, sizeof(value)); }
+  void WriteI64(int64_t value) { WriteRaw(&value, sizeof(value)); }
+  void WriteU64(uint64_t value) { WriteRaw(&value, sizeof(value)); }
+  void WriteDouble(double value) { WriteRaw(&value, sizeof(value)); }
+  void WriteBytes(std::string_view bytes) {
+    WriteU64(bytes.size());
+    bytes_.append(bytes.data(), bytes.size());
+  }
+  void WriteRaw(const void* data, size_t size) { bytes_.append(static_cast<const char*>(data), size); }
+
+  const std::string& bytes() const { return bytes_; }
+  std::string Release() { return std::move(bytes_); }
+
+ private:
+  std::string bytes_;
+};
+
+class StateReader {
+ public:
+  explicit StateReader(std::string_view bytes) : bytes_(bytes) {}
+
+  absl::StatusOr<uint8_t> ReadU8() { return ReadFixed<uint8_t>(); }
+  absl::StatusOr<uint32_t> ReadU32() { return ReadFixed<uint32_t>(); }
+  absl::StatusOr<int64_t> ReadI64() { return ReadFixed<int64_t>(); }
+  absl::StatusOr<uint64_t> ReadU64() { return ReadFixed<uint64_t>(); }
+  absl::StatusOr<double> ReadDouble() { return ReadFixed<double>(); }
+  // A view into the snapshot bytes, valid as long as they are.
+  absl::StatusOr<std::string_view> ReadBytes() {
+    SLUICE_ASSIGN_OR_RETURN(uint64_t size, ReadU64());
+    if (size > bytes_.size() - offset_) return Truncated();
+    std::string_view out = bytes_.substr(offset_, size);
+    offset_ += size;
+    return out;
+  }
+  absl::Status ReadRaw(void* data, size_t size) {
+    if (size > bytes_.size() - offset_) return Truncated();
+    std::memcpy(data, bytes_.data() + offset_, size);
+    offset_ += size;
+    return absl::OkStatus();
+  }
+  bool AtEnd() const { return offset_ == bytes_.size(); }
+
+ private:
+  template <typename T>
+  absl::StatusOr<T> ReadFixed() {
+    T value{};
+    SLUICE_RETURN_IF_ERROR(ReadRaw(&value, sizeof(value)));
+    return value;
+  }
+  static absl::Status Truncated() { return absl::DataLossError("state snapshot is truncated or corrupt"); }
+
+  std::string_view bytes_;
+  size_t offset_ = 0;
+};
+
+}  // namespace sluice
