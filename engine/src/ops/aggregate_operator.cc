@@ -203,8 +203,9 @@ absl::Status AggregateOperator::FireWindows(int64_t watermark) {
   const int64_t size = definition_.window->size_millis;
   const int64_t lateness = definition_.allowed_lateness_millis;
   std::vector<uint32_t>& firing = firing_;
-  // Late corrections of windows that fired before.
-  if (final_mode && !dirty_list_.empty()) {
+  // Pending updates go out before any group is freed: late corrections of windows that
+  // fired before (EMIT FINAL), or the changes of the rows aggregated so far (EMIT CHANGES).
+  if (!dirty_list_.empty()) {
     firing.swap(dirty_list_);
     for (uint32_t group : firing) dirty_[group] = 0;
     SLUICE_RETURN_IF_ERROR(EmitGroups(firing));

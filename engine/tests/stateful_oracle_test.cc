@@ -1,0 +1,227 @@
+// Oracle tests of GROUP BY and windows: generated trades with bounded disorder (events up to
+// 4 s late, under a 5 s watermark bound, so none is dropped) must aggregate exactly as SQLite's
+// GROUP BY does on the same rows. EMIT CHANGES is compared by its last row per key; windows by
+// the set of fired rows (SQLite groups by the window start). Every query runs at batch sizes
+// 1024, 7 and 1.
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+
+#include <algorithm>
+#include <random>
+
+#include "common/strings.h"
+#include "formats/number_format.h"
+#include "job_test_harness.h"
+#include "oracle_rows.h"
+
+namespace sluice::testing {
+namespace {
+
+constexpr int kTrades = 12000;
+
+class StatefulOracleTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    directory_ = new TemporaryDirectory();
+    data_path_ = directory_->File("trades.jsonl");
+    ASSERT_EQ(sqlite3_open(":memory:", &db_), SQLITE_OK);
+    Exec(
+        "CREATE TABLE trades (trade_id INTEGER, trader_id TEXT, symbol TEXT, category TEXT, price REAL, "
+        "quantity INTEGER, side TEXT, trade_time INTEGER)");
+    struct Trade {
+      int64_t id, time, arrival, quantity;
+      std::string trader, symbol, category, side;
+      double price;
+    };
+    std::mt19937_64 random(7);
+    auto uniform = [&](int64_t low, int64_t high) {
+      return std::uniform_int_distribution<int64_t>(low, high)(random);
+    };
+    std::vector<Trade> trades;
+    for (int i = 0; i < kTrades; ++i) {
+      Trade t;
+      t.id = i + 1;
+      t.time = 1767225600000 + i * 75 + uniform(0, 40);  // 2026-01-01, about 15 minutes in all
+      t.arrival = t.time + (uniform(0, 4) == 0 ? uniform(0, 4000) : 0);
+      t.trader = StrCat("T", uniform(1, 20));
+      const int64_t symbol = uniform(0, 9);
+      t.symbol = StrCat("SYM", symbol);
+      t.category = StrCat("C", symbol % 4);
+      t.price = static_cast<double>(uniform(10000, 20000)) / 100.0;
+      t.quantity = uniform(1, 500);
+      t.side = uniform(0, 1) ? "BUY" : "SELL";
+      trades.push_back(std::move(t));
+    }
+    // Arrival order: bounded disorder in event time.
+    std::stable_sort(trades.begin(), trades.end(),
+                     [](const Trade& a, const Trade& b) { return a.arrival < b.arrival; });
+    std::string jsonl;
+    Exec("BEGIN");
+    sqlite3_stmt* insert = nullptr;
+    ASSERT_EQ(sqlite3_prepare_v2(db_, "INSERT INTO trades VALUES (?,?,?,?,?,?,?,?)", -1, &insert, nullptr),
+              SQLITE_OK);
+    for (const Trade& t : trades) {
+      StrAppend(&jsonl, "{\"trade_id\":", t.id, ",\"trader_id\":\"", t.trader, "\",\"symbol\":\"", t.symbol,
+                "\",\"category\":\"", t.category, "\",\"price\":", FormatDouble(t.price),
+                ",\"quantity\":", t.quantity, ",\"side\":\"", t.side, "\",\"trade_time\":", t.time, "}\n");
+      sqlite3_bind_int64(insert, 1, t.id);
+      sqlite3_bind_text(insert, 2, t.trader.c_str(), -1, SQLITE_TRANSIENT);
+      sqlite3_bind_text(insert, 3, t.symbol.c_str(), -1, SQLITE_TRANSIENT);
+      sqlite3_bind_text(insert, 4, t.category.c_str(), -1, SQLITE_TRANSIENT);
+      sqlite3_bind_double(insert, 5, t.price);
+      sqlite3_bind_int64(insert, 6, t.quantity);
+      sqlite3_bind_text(insert, 7, t.side.c_str(), -1, SQLITE_TRANSIENT);
+      sqlite3_bind_int64(insert, 8, t.time);
+      ASSERT_EQ(sqlite3_step(insert), SQLITE_DONE);
+      sqlite3_reset(insert);
+    }
+    sqlite3_finalize(insert);
+    Exec("COMMIT");
+    WriteFile(data_path_, jsonl);
+  }
+
+  static void TearDownTestSuite() {
+    sqlite3_close(db_);
+    delete directory_;
+  }
+
+  static void Exec(const char* sql) {
+    char* error = nullptr;
+    ASSERT_EQ(sqlite3_exec(db_, sql, nullptr, nullptr, &error), SQLITE_OK) << (error ? error : "");
+  }
+
+  static std::vector<Row> SluiceRows(const std::string& select, size_t batch_size) {
+    const std::string output = directory_->File("out.jsonl");
+    const std::string job = StrCat(
+        "CREATE STREAM result AS ", select,
+        " WITH ('trades.type' = 'file_source', 'trades.path' = '${data}', 'trades.schema' = 'trade_id "
+        "BIGINT, "
+        "trader_id STRING, symbol STRING, category STRING, price DOUBLE, quantity BIGINT, side STRING, "
+        "trade_time TIMESTAMP', 'event.time.field' = 'trade_time', 'watermark.strategy' = "
+        "'bounded_out_of_orderness', 'watermark.max_out_of_orderness' = '5s', "
+        "'result.type' = 'file_sink', 'result.path' = '${output}')");
+    const JobResult result = RunJobText(job, {{"data", data_path_}, {"output", output}}, batch_size);
+    EXPECT_TRUE(result.status.ok()) << result.status.message();
+    return ReadJsonLinesRows(output);
+  }
+
+  // `changes_key_columns` > 0: the query emits changes; compare its last row per key.
+  static void ExpectSameRows(const std::string& sluice_select, const std::string& sqlite_select,
+                             size_t changes_key_columns = 0) {
+    const std::vector<Row> expected = QuerySqlite(db_, sqlite_select);
+    ASSERT_FALSE(expected.empty()) << sqlite_select;
+    for (size_t batch_size : {1024, 7, 1}) {
+      std::vector<Row> actual = SluiceRows(sluice_select, batch_size);
+      if (changes_key_columns > 0) actual = LastRowPerKey(actual, changes_key_columns);
+      ExpectSameRowSets(actual, expected, StrCat(sluice_select, " (batch size ", batch_size, ")"));
+    }
+  }
+
+  static TemporaryDirectory* directory_;
+  static std::string data_path_;
+  static sqlite3* db_;
+};
+
+TemporaryDirectory* StatefulOracleTest::directory_ = nullptr;
+std::string StatefulOracleTest::data_path_;
+sqlite3* StatefulOracleTest::db_ = nullptr;
+
+// Scenario 2 of the brief: pure GROUP BY, EMIT CHANGES (the default).
+TEST_F(StatefulOracleTest, Scenario2GroupByEmitChangesConvergesToGroupBy) {
+  ExpectSameRows(
+      "SELECT symbol, COUNT(*), SUM(quantity), AVG(price), MIN(price), MAX(price) FROM trades GROUP BY "
+      "symbol",
+      "SELECT symbol, COUNT(*), SUM(quantity), AVG(price), MIN(price), MAX(price) FROM trades GROUP BY "
+      "symbol",
+      1);
+}
+
+TEST_F(StatefulOracleTest, Scenario2CategoryVariantEmitFinal) {
+  ExpectSameRows(
+      "SELECT category, COUNT(*) AS n, SUM(quantity) AS q, AVG(price) AS a, MIN(price) AS lo, MAX(price) AS "
+      "hi "
+      "FROM trades GROUP BY category EMIT FINAL",
+      "SELECT category, COUNT(*), SUM(quantity), AVG(price), MIN(price), MAX(price) FROM trades GROUP BY "
+      "category");
+}
+
+TEST_F(StatefulOracleTest, SeveralKeysExpressionsAndCountDistinct) {
+  ExpectSameRows(
+      "SELECT trader_id, side, SUM(price * quantity) AS notional, COUNT(DISTINCT symbol) AS symbols, "
+      "SUM(quantity) / COUNT(*) AS avg_lot FROM trades GROUP BY trader_id, side EMIT FINAL",
+      "SELECT trader_id, side, SUM(price * quantity), COUNT(DISTINCT symbol), SUM(quantity) / COUNT(*) "
+      "FROM trades GROUP BY trader_id, side");
+}
+
+TEST_F(StatefulOracleTest, GroupByExpressionKey) {
+  ExpectSameRows(
+      "SELECT quantity % 10 AS bucket, COUNT(*) AS n, MAX(price) AS hi FROM trades GROUP BY quantity % 10",
+      "SELECT quantity % 10, COUNT(*), MAX(price) FROM trades GROUP BY quantity % 10", 1);
+}
+
+TEST_F(StatefulOracleTest, Having) {
+  ExpectSameRows(
+      "SELECT trader_id, COUNT(*) AS n FROM trades GROUP BY trader_id HAVING AVG(quantity) > 250 EMIT FINAL",
+      "SELECT trader_id, COUNT(*) FROM trades GROUP BY trader_id HAVING AVG(quantity) > 250");
+}
+
+TEST_F(StatefulOracleTest, VarianceAndStandardDeviation) {
+  ExpectSameRows(
+      "SELECT symbol, VAR_POP(price), VAR_SAMP(price), STDDEV_POP(price), STDDEV(price) FROM trades GROUP BY "
+      "symbol "
+      "EMIT FINAL",
+      "SELECT symbol, (SUM(price * price) - SUM(price) * SUM(price) / COUNT(*)) / COUNT(*), "
+      "(SUM(price * price) - SUM(price) * SUM(price) / COUNT(*)) / (COUNT(*) - 1), "
+      "sqrt((SUM(price * price) - SUM(price) * SUM(price) / COUNT(*)) / COUNT(*)), "
+      "sqrt((SUM(price * price) - SUM(price) * SUM(price) / COUNT(*)) / (COUNT(*) - 1)) FROM trades GROUP BY "
+      "symbol");
+}
+
+// Scenario 3a: GROUP BY trader_id, symbol with a 1-minute tumbling window, EMIT FINAL.
+TEST_F(StatefulOracleTest, Scenario3aTumblingWindowEmitFinal) {
+  ExpectSameRows(
+      "SELECT trader_id, symbol, COUNT(*) AS n, SUM(quantity) AS q, AVG(price) AS a, _window_start, "
+      "_window_end "
+      "FROM trades GROUP BY trader_id, symbol WINDOW TUMBLING (trade_time, INTERVAL '1' MINUTE) EMIT FINAL",
+      "SELECT trader_id, symbol, COUNT(*), SUM(quantity), AVG(price), (trade_time / 60000) * 60000, "
+      "(trade_time / 60000) * 60000 + 60000 FROM trades GROUP BY trader_id, symbol, trade_time / 60000");
+}
+
+// Scenario 3b: the same with EMIT CHANGES; the last update per window and key is exact.
+TEST_F(StatefulOracleTest, Scenario3bTumblingWindowEmitChanges) {
+  ExpectSameRows(
+      "SELECT trader_id, symbol, _window_start, COUNT(*) AS n, SUM(quantity) AS q FROM trades "
+      "GROUP BY trader_id, symbol WINDOW TUMBLING (trade_time, INTERVAL '1' MINUTE) EMIT CHANGES",
+      "SELECT trader_id, symbol, (trade_time / 60000) * 60000, COUNT(*), SUM(quantity) FROM trades "
+      "GROUP BY trader_id, symbol, trade_time / 60000",
+      3);
+}
+
+TEST_F(StatefulOracleTest, SlidingWindow) {
+  ExpectSameRows(
+      "SELECT symbol, COUNT(*) AS n, SUM(quantity) AS q, MIN(price) AS lo, _window_start FROM trades "
+      "GROUP BY symbol WINDOW SLIDING (trade_time, INTERVAL '2' MINUTE, INTERVAL '1' MINUTE)",
+      "SELECT symbol, COUNT(*), SUM(quantity), MIN(price), ws FROM ("
+      "SELECT symbol, quantity, price, (trade_time / 60000) * 60000 AS ws FROM trades UNION ALL "
+      "SELECT symbol, quantity, price, (trade_time / 60000) * 60000 - 60000 AS ws FROM trades) GROUP BY "
+      "symbol, ws");
+}
+
+TEST_F(StatefulOracleTest, WindowWithoutGroupBy) {
+  ExpectSameRows(
+      "SELECT COUNT(*) AS n, MAX(price) AS hi, TUMBLE_START(trade_time) AS ws FROM trades "
+      "WINDOW TUMBLING (trade_time, 5m)",
+      "SELECT COUNT(*), MAX(price), (trade_time / 300000) * 300000 FROM trades GROUP BY trade_time / 300000");
+}
+
+TEST_F(StatefulOracleTest, FilterBeforeWindow) {
+  ExpectSameRows(
+      "SELECT side, COUNT(*) AS n, _window_start FROM trades WHERE quantity > 100 AND symbol <> 'SYM3' "
+      "GROUP BY side WINDOW TUMBLING (trade_time, INTERVAL '30' SECOND)",
+      "SELECT side, COUNT(*), (trade_time / 30000) * 30000 FROM trades WHERE quantity > 100 AND symbol <> "
+      "'SYM3' "
+      "GROUP BY side, trade_time / 30000");
+}
+
+}  // namespace
+}  // namespace sluice::testing
