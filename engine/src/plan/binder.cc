@@ -729,7 +729,9 @@ class JobBinder {
       if (EqualsIgnoreCase(strategy->value, "drop")) {
         definition.late_data = LateDataStrategy::kDrop;
       } else if (EqualsIgnoreCase(strategy->value, "dead_letter")) {
-        definition.late_data = LateDataStrategy::kDeadLetter;
+        return source_.NotSupported(
+            strategy->value_position,
+            "'late.data.strategy' = 'dead_letter' (late records are dropped and counted)");
       } else {
         return source_.Error(strategy->value_position,
                              StrCat("invalid value '", strategy->value,
@@ -737,10 +739,8 @@ class JobBinder {
       }
     }
     if (const PropertyValue* ttl = job_.properties.Find("state.ttl")) {
-      auto millis = ParseDurationText(ttl->value);
-      if (!millis || *millis <= 0)
-        return source_.Error(ttl->value_position, StrCat("invalid duration '", ttl->value, "'"));
-      definition.state_ttl_millis = *millis;
+      return source_.NotSupported(ttl->key_position,
+                                  "'state.ttl' (unwindowed state grows with the key count)");
     }
     return absl::OkStatus();
   }
