@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include "ops/session_window_operator.h"
 #include "plan/binder.h"
 #include "sql/parser.h"
 
@@ -71,28 +72,31 @@ std::vector<Batch> MakeBatches() {
   return batches;
 }
 
+std::unique_ptr<Operator> MakeOperator(const LogicalOperator& node) {
+  if (node.aggregate->window && node.aggregate->window->kind == WindowKind::kSession) {
+    return std::make_unique<SessionWindowOperator>(*node.aggregate, node.schema);
+  }
+  return std::make_unique<AggregateOperator>(*node.aggregate, node.schema);
+}
+
 // Runs all batches through one operator, or through two with a snapshot/restore after `cut`.
 std::string Run(const std::string& select, size_t cut) {
   const BoundJob job = Bind(select);
   const LogicalOperator& node = AggregateNode(job);
   const std::vector<Batch> batches = MakeBatches();
   CollectingSink sink(node.schema);
-  auto first = std::make_unique<AggregateOperator>(*node.aggregate, node.schema);
-  first->SetOutput(&sink);
-  AggregateOperator* current = first.get();
-  std::unique_ptr<AggregateOperator> second;
+  std::unique_ptr<Operator> current = MakeOperator(node);
+  current->SetOutput(&sink);
   int64_t watermark = INT64_MIN;
   for (size_t b = 0; b < batches.size(); ++b) {
     if (b == cut) {
       StateWriter writer;
       EXPECT_TRUE(current->Snapshot(writer).ok());
-      second = std::make_unique<AggregateOperator>(*node.aggregate, node.schema);
-      second->SetOutput(&sink);
+      current = MakeOperator(node);  // the old instance is gone, as after a crash
+      current->SetOutput(&sink);
       StateReader reader(writer.bytes());
-      EXPECT_TRUE(second->Restore(reader).ok());
+      EXPECT_TRUE(current->Restore(reader).ok());
       EXPECT_TRUE(reader.AtEnd());
-      first.reset();  // the old instance is gone, as after a crash
-      current = second.get();
     }
     EXPECT_TRUE(current->Push(batches[b]).ok());
     watermark = std::max<int64_t>(watermark, (static_cast<int64_t>(b) + 1) * 25000 - 5000);
@@ -129,6 +133,12 @@ TEST(AggregateOperatorTest, SlidingWindowChangesSurviveSnapshotRestore) {
   ExpectRestoreContinuesExactly(
       "SELECT k, COUNT(DISTINCT v), _window_start FROM t GROUP BY k WINDOW SLIDING(ts, 20s, 5s) EMIT "
       "CHANGES");
+}
+
+TEST(AggregateOperatorTest, SessionWindowSurvivesSnapshotRestore) {
+  ExpectRestoreContinuesExactly(
+      "SELECT k, COUNT(*), SUM(v), MIN(x), COUNT(DISTINCT v), _window_start, _window_end FROM t GROUP BY k "
+      "WINDOW SESSION(ts, 3s) EMIT FINAL");
 }
 
 TEST(AggregateOperatorTest, CorruptSnapshotIsAnErrorNotACrash) {

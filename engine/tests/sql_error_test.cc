@@ -158,14 +158,5 @@ TEST(SqlErrorTest, JoinNotSupportedYet) {
       << status.message();
 }
 
-TEST(SqlErrorTest, SessionWindowNotSupportedYet) {
-  const absl::Status status = Bind(
-      Job("SELECT symbol, COUNT(*) FROM trades GROUP BY symbol WINDOW SESSION (ts, INTERVAL '1' MINUTE)"));
-  EXPECT_TRUE(absl::IsUnimplemented(status));
-  EXPECT_NE(std::string(status.message()).find("line 2, column 53: not supported yet: WINDOW SESSION"),
-            std::string::npos)
-      << status.message();
-}
-
 }  // namespace
 }  // namespace sluice

@@ -223,5 +223,21 @@ TEST_F(StatefulOracleTest, FilterBeforeWindow) {
       "GROUP BY side, trade_time / 30000");
 }
 
+// Session windows against a gaps-and-islands query: per trader, a new session starts when the
+// previous trade (in event time) is 3 s or more before.
+TEST_F(StatefulOracleTest, SessionWindowMatchesGapsAndIslands) {
+  ExpectSameRows(
+      "SELECT trader_id, COUNT(*) AS n, SUM(quantity) AS q, MAX(price) AS hi, _window_start, _window_end "
+      "FROM trades GROUP BY trader_id WINDOW SESSION (trade_time, INTERVAL '3' SECOND)",
+      "WITH marked AS (SELECT trader_id, quantity, price, trade_time, CASE WHEN trade_time - LAG(trade_time) "
+      "OVER "
+      "(PARTITION BY trader_id ORDER BY trade_time) < 3000 THEN 0 ELSE 1 END AS starts_session FROM trades), "
+      "numbered AS (SELECT *, SUM(starts_session) OVER (PARTITION BY trader_id ORDER BY trade_time ROWS "
+      "UNBOUNDED "
+      "PRECEDING) AS session FROM marked) "
+      "SELECT trader_id, COUNT(*), SUM(quantity), MAX(price), MIN(trade_time), MAX(trade_time) + 3000 "
+      "FROM numbered GROUP BY trader_id, session");
+}
+
 }  // namespace
 }  // namespace sluice::testing

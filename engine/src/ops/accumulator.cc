@@ -25,6 +25,7 @@ class CountAccumulator final : public Accumulator {
  public:
   void Resize(size_t groups) override { counts_.resize(groups, 0); }
   void Reset(uint32_t group) override { counts_[group] = 0; }
+  void Merge(uint32_t into, uint32_t from) override { counts_[into] += counts_[from]; }
   void Update(const Column* argument, const uint32_t* selection, size_t count,
               const uint32_t* groups) override {
     int64_t* counts = counts_.data();
@@ -62,6 +63,15 @@ class SumAccumulator final : public Accumulator {
   void Reset(uint32_t group) override {
     sums_[group] = 0;
     counts_[group] = 0;
+  }
+  void Merge(uint32_t into, uint32_t from) override {
+    if constexpr (std::is_same_v<Sum, int64_t>) {
+      sums_[into] =
+          static_cast<int64_t>(static_cast<uint64_t>(sums_[into]) + static_cast<uint64_t>(sums_[from]));
+    } else {
+      sums_[into] += sums_[from];
+    }
+    counts_[into] += counts_[from];
   }
   void Update(const Column* argument, const uint32_t* selection, size_t count,
               const uint32_t* groups) override {
@@ -125,6 +135,22 @@ class VarianceAccumulator final : public Accumulator {
     means_[group] = 0;
     m2_[group] = 0;
   }
+  // Chan et al.'s pairwise combination of (count, mean, M2).
+  void Merge(uint32_t into, uint32_t from) override {
+    const int64_t n_a = counts_[into], n_b = counts_[from];
+    if (n_b == 0) return;
+    if (n_a == 0) {
+      counts_[into] = n_b;
+      means_[into] = means_[from];
+      m2_[into] = m2_[from];
+      return;
+    }
+    const double n = static_cast<double>(n_a + n_b);
+    const double delta = means_[from] - means_[into];
+    means_[into] += delta * static_cast<double>(n_b) / n;
+    m2_[into] += m2_[from] + delta * delta * static_cast<double>(n_a) * static_cast<double>(n_b) / n;
+    counts_[into] = n_a + n_b;
+  }
   void Update(const Column* argument, const uint32_t* selection, size_t count,
               const uint32_t* groups) override {
     const In* values = argument->data<In>();
@@ -187,6 +213,17 @@ class PickAccumulator final : public Accumulator {
     values_[group] = T();
     state_[group] = 0;
   }
+  void Merge(uint32_t into, uint32_t from) override {
+    if (state_[from] == 0) return;
+    bool take = state_[into] == 0;
+    if constexpr (kPick == Pick::kMin) take = take || values_[from] < values_[into];
+    if constexpr (kPick == Pick::kMax) take = take || values_[from] > values_[into];
+    if constexpr (kPick == Pick::kLast) take = true;
+    if (take) {
+      values_[into] = values_[from];
+      state_[into] = state_[from];
+    }
+  }
   // state_: bit 0 = has a row, bit 1 = the value is non-NULL.
   void Update(const Column* argument, const uint32_t* selection, size_t count,
               const uint32_t* groups) override {
@@ -245,6 +282,17 @@ class StringPickAccumulator final : public Accumulator {
     values_[group].clear();
     state_[group] = 0;
   }
+  void Merge(uint32_t into, uint32_t from) override {
+    if (state_[from] == 0) return;
+    bool take = state_[into] == 0;
+    if constexpr (kPick == Pick::kMin) take = take || values_[from] < values_[into];
+    if constexpr (kPick == Pick::kMax) take = take || values_[from] > values_[into];
+    if constexpr (kPick == Pick::kLast) take = true;
+    if (take) {
+      values_[into] = values_[from];
+      state_[into] = state_[from];
+    }
+  }
   void Update(const Column* argument, const uint32_t* selection, size_t count,
               const uint32_t* groups) override {
     const std::string_view* values = argument->data<std::string_view>();
@@ -299,7 +347,7 @@ class StringPickAccumulator final : public Accumulator {
 class CountDistinctAccumulator final : public Accumulator {
  public:
   explicit CountDistinctAccumulator(TypeId argument_type)
-      : pairs_({TypeId::kInt64, argument_type}), group_column_(TypeId::kInt64) {}
+      : value_type_(argument_type), pairs_({TypeId::kInt64, argument_type}), group_column_(TypeId::kInt64) {}
 
   void Resize(size_t groups) override {
     counts_.resize(groups, 0);
@@ -309,6 +357,24 @@ class CountDistinctAccumulator final : public Accumulator {
     for (uint32_t pair : pair_ids_[group]) pairs_.Erase(pair);
     pair_ids_[group].clear();
     counts_[group] = 0;
+  }
+  void Merge(uint32_t into, uint32_t from) override {
+    // Re-key every distinct value of `from` under `into`; values `into` has already are skipped.
+    const std::vector<uint32_t> pairs = pair_ids_[from];
+    if (pairs.empty()) return;
+    Column groups(TypeId::kInt64, pairs.size());
+    Column values(value_type_, pairs.size());
+    for (size_t i = 0; i < pairs.size(); ++i) {
+      groups.data<int64_t>()[i] = into;
+      groups.validity()[i] = 1;
+      pairs_.ReadKey(pairs[i], 1, values, i);
+    }
+    const Column* keys[] = {&groups, &values};
+    std::vector<uint32_t> ids(pairs.size());
+    std::vector<uint32_t> created;
+    pairs_.FindOrInsert(keys, nullptr, pairs.size(), ids.data(), &created);
+    counts_[into] += static_cast<int64_t>(created.size());
+    pair_ids_[into].insert(pair_ids_[into].end(), created.begin(), created.end());
   }
   void Update(const Column* argument, const uint32_t* selection, size_t count,
               const uint32_t* groups) override {
@@ -364,6 +430,7 @@ class CountDistinctAccumulator final : public Accumulator {
   }
 
  private:
+  TypeId value_type_;
   KeyTable pairs_;
   Column group_column_;
   std::vector<uint32_t> pair_of_row_;

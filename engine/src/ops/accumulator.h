@@ -26,6 +26,9 @@ class Accumulator {
   // `argument` is null for COUNT(*). `groups[row]` holds the group of each active row.
   virtual void Update(const Column* argument, const uint32_t* selection, size_t count,
                       const uint32_t* groups) = 0;
+  // Folds group `from` into group `into` (session windows merging); `from` is left as is.
+  // FIRST_VALUE keeps `into`'s value unless it has none; LAST_VALUE takes `from`'s if any.
+  virtual void Merge(uint32_t into, uint32_t from) = 0;
   // out[i] = result of groups[i], for i < n.
   virtual void Finalize(const uint32_t* groups, size_t n, Column& out) const = 0;
 

@@ -451,9 +451,6 @@ class JobBinder {
       return source_.NotSupported(select.from->position, "subquery in FROM");
     }
     if (select.distinct) return source_.NotSupported(select.distinct_position, "SELECT DISTINCT");
-    if (select.window && select.window->kind == WindowKind::kSession) {
-      return source_.NotSupported(select.window->position, "WINDOW SESSION");
-    }
     if (!select.order_by.empty())
       return source_.NotSupported(select.order_by_position, "ORDER BY on a stream");
     return absl::OkStatus();

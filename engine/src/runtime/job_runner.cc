@@ -8,6 +8,7 @@
 #include "ops/filter_operator.h"
 #include "ops/limit_operator.h"
 #include "ops/project_operator.h"
+#include "ops/session_window_operator.h"
 
 namespace sluice {
 
@@ -51,7 +52,11 @@ absl::Status JobRunner::Build() {
           break;
         case LogicalOperatorKind::kLimit: append(std::make_unique<LimitOperator>(node.limit)); break;
         case LogicalOperatorKind::kAggregate:
-          append(std::make_unique<AggregateOperator>(*node.aggregate, node.schema));
+          if (node.aggregate->window && node.aggregate->window->kind == WindowKind::kSession) {
+            append(std::make_unique<SessionWindowOperator>(*node.aggregate, node.schema));
+          } else {
+            append(std::make_unique<AggregateOperator>(*node.aggregate, node.schema));
+          }
           break;
       }
     }

@@ -1,0 +1,357 @@
+#include "ops/session_window_operator.h"
+
+#include <algorithm>
+
+#include "common/strings.h"
+
+namespace sluice {
+namespace {
+
+constexpr size_t kOutputChunk = 1024;
+
+std::vector<TypeId> KeyTypes(const AggregateDefinition& definition) {
+  std::vector<TypeId> types;
+  for (const auto& key : definition.keys) types.push_back(key->type);
+  return types;
+}
+
+int64_t SaturatingAdd(int64_t a, int64_t b) {
+  int64_t out = 0;
+  return __builtin_add_overflow(a, b, &out) ? INT64_MAX : out;
+}
+
+}  // namespace
+
+SessionWindowOperator::SessionWindowOperator(const AggregateDefinition& definition,
+                                             const Schema& output_schema)
+    : definition_(definition),
+      output_schema_(output_schema),
+      gap_(definition.window->size_millis),
+      keys_(KeyTypes(definition)) {
+  for (const auto& key : definition.keys)
+    key_executors_.push_back(std::make_unique<ExpressionExecutor>(*key));
+  for (const auto& call : definition.aggregates) {
+    argument_executors_.push_back(call.argument ? std::make_unique<ExpressionExecutor>(*call.argument)
+                                                : nullptr);
+    accumulators_.push_back(
+        MakeAccumulator(call.kind, call.argument ? call.argument->type : TypeId::kNull, call.result_type));
+  }
+  time_executor_ = std::make_unique<ExpressionExecutor>(*definition.window->time);
+  key_columns_.resize(definition.keys.size());
+  key_pointers_.resize(definition.keys.size());
+  argument_columns_.resize(definition.aggregates.size());
+  for (const auto& field : output_schema.fields()) output_pools_.emplace_back(field.type);
+}
+
+uint32_t SessionWindowOperator::NewGroup(uint32_t key, int64_t start, int64_t end) {
+  uint32_t group;
+  if (!free_groups_.empty()) {
+    group = free_groups_.back();
+    free_groups_.pop_back();
+  } else {
+    group = group_limit_++;
+    group_key_.push_back(0);
+    group_start_.push_back(0);
+    group_end_.push_back(0);
+    group_live_.push_back(0);
+    fired_.push_back(0);
+    dirty_.push_back(0);
+    redirect_.push_back(group);
+    for (auto& accumulator : accumulators_) accumulator->Resize(group_limit_);
+  }
+  group_key_[group] = key;
+  group_start_[group] = start;
+  group_end_[group] = end;
+  group_live_[group] = 1;
+  fired_[group] = 0;
+  redirect_[group] = group;
+  by_end_.emplace(end, group);
+  return group;
+}
+
+uint32_t SessionWindowOperator::Resolve(uint32_t group) const {
+  while (redirect_[group] != group) group = redirect_[group];
+  return group;
+}
+
+void SessionWindowOperator::MarkDirty(uint32_t group) {
+  const bool final_mode = definition_.emit == EmitMode::kFinal;
+  if (!dirty_[group] && (!final_mode || fired_[group])) {
+    dirty_[group] = 1;
+    dirty_list_.push_back(group);
+  }
+}
+
+uint32_t SessionWindowOperator::Assign(uint32_t key, int64_t time) {
+  if (sessions_.size() <= key) sessions_.resize(key + 1);
+  std::vector<Session>& sessions = sessions_[key];
+  const int64_t start = time;
+  const int64_t end = SaturatingAdd(time, gap_);
+  // Sessions overlapping [start, end) are contiguous in start order.
+  size_t first = 0;
+  while (first < sessions.size() && sessions[first].end <= start) ++first;
+  size_t last = first;
+  while (last < sessions.size() && sessions[last].start < end) ++last;
+  if (first == last) {
+    const uint32_t group = NewGroup(key, start, end);
+    sessions.insert(sessions.begin() + static_cast<ptrdiff_t>(first), Session{start, end, group});
+    return group;
+  }
+  Session& into = sessions[first];
+  into.start = std::min(into.start, start);
+  into.end = std::max(into.end, end);
+  for (size_t s = first + 1; s < last; ++s) {
+    const Session& from = sessions[s];
+    into.end = std::max(into.end, from.end);
+    for (auto& accumulator : accumulators_) accumulator->Merge(into.group, from.group);
+    fired_[into.group] = fired_[into.group] || fired_[from.group];
+    redirect_[from.group] = into.group;
+    group_live_[from.group] = 0;
+    pending_free_.push_back(from.group);
+  }
+  sessions.erase(sessions.begin() + static_cast<ptrdiff_t>(first) + 1,
+                 sessions.begin() + static_cast<ptrdiff_t>(last));
+  const uint32_t group = into.group;
+  if (group_end_[group] != into.end) by_end_.emplace(into.end, group);
+  group_start_[group] = into.start;
+  group_end_[group] = into.end;
+  return group;
+}
+
+absl::Status SessionWindowOperator::Flush() {
+  if (!segment_.empty()) {
+    for (uint32_t row : segment_) row_groups_[row] = Resolve(row_groups_[row]);
+    for (size_t a = 0; a < accumulators_.size(); ++a) {
+      accumulators_[a]->Update(argument_columns_[a].get(), segment_.data(), segment_.size(),
+                               row_groups_.data());
+    }
+    for (uint32_t row : segment_) MarkDirty(row_groups_[row]);
+    segment_.clear();
+  }
+  for (uint32_t group : pending_free_) {
+    for (auto& accumulator : accumulators_) accumulator->Reset(group);
+    redirect_[group] = group;
+    dirty_[group] = 0;
+    free_groups_.push_back(group);
+  }
+  pending_free_.clear();
+  // Drop merged-away groups from the pending output.
+  dirty_list_.erase(std::remove_if(dirty_list_.begin(), dirty_list_.end(),
+                                   [this](uint32_t group) { return !group_live_[group]; }),
+                    dirty_list_.end());
+  return absl::OkStatus();
+}
+
+absl::Status SessionWindowOperator::Push(const Batch& batch) {
+  const size_t active = batch.active_rows();
+  if (active == 0) return absl::OkStatus();
+  const size_t rows = batch.num_rows();
+  for (size_t k = 0; k < key_executors_.size(); ++k) {
+    key_columns_[k] = key_executors_[k]->Evaluate(batch);
+    key_pointers_[k] = key_columns_[k].get();
+  }
+  for (size_t a = 0; a < argument_executors_.size(); ++a) {
+    argument_columns_[a] = argument_executors_[a] ? argument_executors_[a]->Evaluate(batch) : nullptr;
+  }
+  const std::shared_ptr<Column> time = time_executor_->Evaluate(batch);
+  const int64_t* times = time->data<int64_t>();
+  const uint8_t* time_valid = time->validity();
+  if (key_ids_.size() < rows) key_ids_.resize(rows);
+  if (row_groups_.size() < rows) row_groups_.resize(rows);
+  keys_.FindOrInsert(key_pointers_.data(), batch.selection(), active, key_ids_.data());
+  const int64_t lateness = definition_.allowed_lateness_millis;
+  const int64_t bound = definition_.input_out_of_orderness_millis;
+  for (size_t i = 0; i < active; ++i) {
+    const uint32_t row = batch.ActiveRow(i);
+    if (!time_valid[row]) {
+      ++late_dropped_;
+      continue;
+    }
+    const int64_t t = times[row];
+    const int64_t row_watermark = std::max(watermark_, running_watermark_);
+    if (row_watermark != INT64_MIN && SaturatingAdd(SaturatingAdd(t, gap_ - 1), lateness) <= row_watermark) {
+      ++late_dropped_;
+      continue;
+    }
+    row_groups_[row] = Assign(key_ids_[row], t);
+    segment_.push_back(row);
+    const int64_t next = t - bound - 1;
+    if (next > running_watermark_) {
+      running_watermark_ = next;
+      if (!by_end_.empty() && by_end_.begin()->first - 1 <= std::max(watermark_, running_watermark_)) {
+        SLUICE_RETURN_IF_ERROR(Flush());
+        SLUICE_RETURN_IF_ERROR(Fire(std::max(watermark_, running_watermark_)));
+      }
+    }
+  }
+  SLUICE_RETURN_IF_ERROR(Flush());
+  for (auto& column : key_columns_) column.reset();
+  for (auto& column : argument_columns_) column.reset();
+  if (definition_.emit == EmitMode::kChanges && !dirty_list_.empty()) {
+    SLUICE_RETURN_IF_ERROR(EmitGroups(dirty_list_));
+    for (uint32_t group : dirty_list_) dirty_[group] = 0;
+    dirty_list_.clear();
+  }
+  return absl::OkStatus();
+}
+
+void SessionWindowOperator::FreeGroup(uint32_t group) {
+  if (!group_live_[group]) return;  // a duplicate end-index entry of a reused group id
+  std::vector<Session>& sessions = sessions_[group_key_[group]];
+  sessions.erase(std::remove_if(sessions.begin(), sessions.end(),
+                                [group](const Session& s) { return s.group == group; }),
+                 sessions.end());
+  for (auto& accumulator : accumulators_) accumulator->Reset(group);
+  group_live_[group] = 0;
+  fired_[group] = 0;
+  dirty_[group] = 0;
+  free_groups_.push_back(group);
+}
+
+absl::Status SessionWindowOperator::Fire(int64_t watermark) {
+  const bool final_mode = definition_.emit == EmitMode::kFinal;
+  // Pending updates first: changes (EMIT CHANGES) or corrections of fired sessions.
+  if (!dirty_list_.empty()) {
+    std::vector<uint32_t> pending;
+    pending.swap(dirty_list_);
+    for (uint32_t group : pending) dirty_[group] = 0;
+    SLUICE_RETURN_IF_ERROR(EmitGroups(pending));
+  }
+  std::vector<uint32_t> firing, closing;
+  for (auto it = by_end_.begin(); it != by_end_.end() && it->first - 1 <= watermark;) {
+    const uint32_t group = it->second;
+    if (!group_live_[group] || group_end_[group] != it->first) {
+      it = by_end_.erase(it);  // stale: merged away or extended
+      continue;
+    }
+    if (final_mode && !fired_[group]) {
+      fired_[group] = 1;
+      firing.push_back(group);
+    }
+    if (SaturatingAdd(it->first - 1, definition_.allowed_lateness_millis) <= watermark) {
+      closing.push_back(group);
+      it = by_end_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  SLUICE_RETURN_IF_ERROR(EmitGroups(firing));
+  for (uint32_t group : closing) FreeGroup(group);
+  return absl::OkStatus();
+}
+
+absl::Status SessionWindowOperator::OnWatermark(int64_t watermark) {
+  if (watermark > watermark_) {
+    watermark_ = watermark;
+    SLUICE_RETURN_IF_ERROR(Fire(std::max(watermark_, running_watermark_)));
+  }
+  return Operator::OnWatermark(watermark);
+}
+
+absl::Status SessionWindowOperator::EmitGroups(const std::vector<uint32_t>& groups) {
+  const size_t key_count = definition_.keys.size();
+  const size_t aggregate_count = accumulators_.size();
+  for (size_t offset = 0; offset < groups.size(); offset += kOutputChunk) {
+    const size_t n = std::min(kOutputChunk, groups.size() - offset);
+    const uint32_t* chunk = groups.data() + offset;
+    output_batch_.Reset(output_pools_.size(), n);
+    for (size_t c = 0; c < output_pools_.size(); ++c) output_batch_.SetColumn(c, output_pools_[c].Acquire(n));
+    for (size_t k = 0; k < key_count; ++k) {
+      Column& column = output_batch_.mutable_column(k);
+      for (size_t i = 0; i < n; ++i) keys_.ReadKey(group_key_[chunk[i]], k, column, i);
+    }
+    for (size_t a = 0; a < aggregate_count; ++a) {
+      accumulators_[a]->Finalize(chunk, n, output_batch_.mutable_column(key_count + a));
+    }
+    Column& starts = output_batch_.mutable_column(key_count + aggregate_count);
+    Column& ends = output_batch_.mutable_column(key_count + aggregate_count + 1);
+    for (size_t i = 0; i < n; ++i) {
+      starts.validity()[i] = 1;
+      starts.data<int64_t>()[i] = group_start_[chunk[i]];
+      ends.validity()[i] = 1;
+      ends.data<int64_t>()[i] = group_end_[chunk[i]];
+    }
+    absl::Status status = Emit(output_batch_);
+    output_batch_.Release();
+    SLUICE_RETURN_IF_ERROR(status);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status SessionWindowOperator::Snapshot(StateWriter& writer) const {
+  writer.WriteU32(1);  // format version
+  keys_.Snapshot(writer);
+  writer.WriteU32(group_limit_);
+  for (const auto& accumulator : accumulators_) accumulator->Snapshot(writer, group_limit_);
+  writer.WriteRaw(group_key_.data(), group_limit_ * sizeof(uint32_t));
+  writer.WriteRaw(group_start_.data(), group_limit_ * sizeof(int64_t));
+  writer.WriteRaw(group_end_.data(), group_limit_ * sizeof(int64_t));
+  writer.WriteRaw(group_live_.data(), group_limit_);
+  writer.WriteRaw(fired_.data(), group_limit_);
+  writer.WriteU64(dirty_list_.size());
+  writer.WriteRaw(dirty_list_.data(), dirty_list_.size() * sizeof(uint32_t));
+  writer.WriteI64(watermark_);
+  writer.WriteI64(running_watermark_);
+  writer.WriteU64(late_dropped_);
+  return absl::OkStatus();
+}
+
+absl::Status SessionWindowOperator::Restore(StateReader& reader) {
+  SLUICE_ASSIGN_OR_RETURN(uint32_t version, reader.ReadU32());
+  if (version != 1) return absl::DataLossError("unknown session window snapshot version");
+  SLUICE_RETURN_IF_ERROR(keys_.Restore(reader));
+  SLUICE_ASSIGN_OR_RETURN(group_limit_, reader.ReadU32());
+  for (auto& accumulator : accumulators_) {
+    accumulator->Resize(group_limit_);
+    SLUICE_RETURN_IF_ERROR(accumulator->Restore(reader, group_limit_));
+  }
+  group_key_.resize(group_limit_);
+  group_start_.resize(group_limit_);
+  group_end_.resize(group_limit_);
+  group_live_.resize(group_limit_);
+  fired_.resize(group_limit_);
+  dirty_.assign(group_limit_, 0);
+  redirect_.resize(group_limit_);
+  SLUICE_RETURN_IF_ERROR(reader.ReadRaw(group_key_.data(), group_limit_ * sizeof(uint32_t)));
+  SLUICE_RETURN_IF_ERROR(reader.ReadRaw(group_start_.data(), group_limit_ * sizeof(int64_t)));
+  SLUICE_RETURN_IF_ERROR(reader.ReadRaw(group_end_.data(), group_limit_ * sizeof(int64_t)));
+  SLUICE_RETURN_IF_ERROR(reader.ReadRaw(group_live_.data(), group_limit_));
+  SLUICE_RETURN_IF_ERROR(reader.ReadRaw(fired_.data(), group_limit_));
+  SLUICE_ASSIGN_OR_RETURN(uint64_t dirty, reader.ReadU64());
+  dirty_list_.resize(dirty);
+  SLUICE_RETURN_IF_ERROR(reader.ReadRaw(dirty_list_.data(), dirty * sizeof(uint32_t)));
+  for (uint32_t group : dirty_list_) dirty_[group] = 1;
+  SLUICE_ASSIGN_OR_RETURN(watermark_, reader.ReadI64());
+  SLUICE_ASSIGN_OR_RETURN(running_watermark_, reader.ReadI64());
+  SLUICE_ASSIGN_OR_RETURN(late_dropped_, reader.ReadU64());
+  // Rebuild the per-key session lists, the end index and the free list from the groups.
+  sessions_.assign(keys_.id_limit(), {});
+  by_end_.clear();
+  free_groups_.clear();
+  for (uint32_t group = 0; group < group_limit_; ++group) {
+    redirect_[group] = group;
+    if (!group_live_[group]) {
+      free_groups_.push_back(group);
+      continue;
+    }
+    if (group_key_[group] >= sessions_.size()) return absl::DataLossError("session snapshot is corrupt");
+    sessions_[group_key_[group]].push_back(Session{group_start_[group], group_end_[group], group});
+    by_end_.emplace(group_end_[group], group);
+  }
+  for (auto& sessions : sessions_) {
+    std::sort(sessions.begin(), sessions.end(),
+              [](const Session& a, const Session& b) { return a.start < b.start; });
+  }
+  return absl::OkStatus();
+}
+
+std::string SessionWindowOperator::Describe() const {
+  std::vector<std::string> keys, calls;
+  for (const auto& key : definition_.keys) keys.push_back(key->ToString());
+  for (const auto& call : definition_.aggregates) calls.push_back(call.text);
+  return StrCat("SessionAggregate keys [", StrJoin(keys, ", "), "] aggregates [", StrJoin(calls, ", "),
+                "] gap ", gap_, " ms",
+                definition_.emit == EmitMode::kFinal ? " EMIT FINAL" : " EMIT CHANGES");
+}
+
+}  // namespace sluice

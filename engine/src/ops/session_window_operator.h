@@ -1,0 +1,96 @@
+// SessionWindowOperator: GROUP BY with WINDOW SESSION (time_column, gap).
+//
+// Per key, a session is a maximal run of events whose event times are less than `gap` apart;
+// its window is [first event, last event + gap). An event that falls between two sessions of
+// its key merges them (accumulators are merged, see Accumulator::Merge). Sessions fire (EMIT
+// FINAL) when the watermark passes their end, and are freed after the allowed lateness; EMIT
+// CHANGES emits the updated session row after each batch. The watermark advances per record,
+// as in AggregateOperator, so results do not depend on batch boundaries. An event is late when
+// its own window [t, t + gap) closed before it arrived: counted and dropped.
+//
+// Output columns: the keys, the aggregates, _window_start, _window_end.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <vector>
+
+#include "expr/expression_executor.h"
+#include "ops/accumulator.h"
+#include "ops/operator.h"
+#include "plan/logical_plan.h"
+#include "state/key_table.h"
+
+namespace sluice {
+
+class SessionWindowOperator final : public Operator {
+ public:
+  SessionWindowOperator(const AggregateDefinition& definition, const Schema& output_schema);
+
+  absl::Status Push(const Batch& batch) override;
+  absl::Status OnWatermark(int64_t watermark) override;
+  absl::Status Snapshot(StateWriter& writer) const override;
+  absl::Status Restore(StateReader& reader) override;
+  std::string Describe() const override;
+
+  uint64_t late_records_dropped() const { return late_dropped_; }
+
+ private:
+  struct Session {
+    int64_t start;
+    int64_t end;  // exclusive: last event + gap
+    uint32_t group;
+  };
+
+  uint32_t NewGroup(uint32_t key, int64_t start, int64_t end);
+  // The group of an event of `key` at `time`, creating, extending or merging sessions.
+  uint32_t Assign(uint32_t key, int64_t time);
+  uint32_t Resolve(uint32_t group) const;
+  // Applies the rows collected since the last flush, then frees merged-away groups.
+  absl::Status Flush();
+  absl::Status Fire(int64_t watermark);
+  absl::Status EmitGroups(const std::vector<uint32_t>& groups);
+  void MarkDirty(uint32_t group);
+  void FreeGroup(uint32_t group);
+
+  const AggregateDefinition& definition_;
+  const Schema& output_schema_;
+  const int64_t gap_;
+  std::vector<std::unique_ptr<ExpressionExecutor>> key_executors_;
+  std::vector<std::unique_ptr<ExpressionExecutor>> argument_executors_;
+  std::unique_ptr<ExpressionExecutor> time_executor_;
+  std::vector<std::unique_ptr<Accumulator>> accumulators_;
+  KeyTable keys_;
+  std::vector<std::vector<Session>> sessions_;  // per key id, sorted by start
+
+  // Per group.
+  std::vector<uint32_t> group_key_;
+  std::vector<int64_t> group_start_;
+  std::vector<int64_t> group_end_;
+  std::vector<uint8_t> group_live_;
+  std::vector<uint8_t> fired_;
+  std::vector<uint8_t> dirty_;
+  std::vector<uint32_t> redirect_;  // merged-away group -> group it went into (until Flush)
+  std::vector<uint32_t> free_groups_;
+  std::vector<uint32_t> pending_free_;
+  uint32_t group_limit_ = 0;
+  std::multimap<int64_t, uint32_t> by_end_;  // end -> group; stale entries skipped
+
+  // Per batch.
+  std::vector<std::shared_ptr<Column>> key_columns_;
+  std::vector<const Column*> key_pointers_;
+  std::vector<std::shared_ptr<Column>> argument_columns_;
+  std::vector<uint32_t> key_ids_;
+  std::vector<uint32_t> row_groups_;
+  std::vector<uint32_t> segment_;
+  std::vector<uint32_t> dirty_list_;
+
+  int64_t watermark_ = INT64_MIN;
+  int64_t running_watermark_ = INT64_MIN;
+  uint64_t late_dropped_ = 0;
+
+  std::vector<ColumnPool> output_pools_;
+  Batch output_batch_;
+};
+
+}  // namespace sluice
