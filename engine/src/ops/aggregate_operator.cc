@@ -38,6 +38,7 @@ AggregateOperator::AggregateOperator(const AggregateDefinition& definition, cons
         MakeAccumulator(call.kind, call.argument ? call.argument->type : TypeId::kNull, call.result_type));
   }
   if (windowed_) time_executor_ = std::make_unique<ExpressionExecutor>(*definition.window->time);
+  if (definition.ttl_time) ttl_time_executor_ = std::make_unique<ExpressionExecutor>(*definition.ttl_time);
   key_columns_.resize(definition.keys.size());
   key_pointers_.resize(KeyTypes(definition).size());
   argument_columns_.resize(definition.aggregates.size());
@@ -52,6 +53,10 @@ void AggregateOperator::EnsureCapacity() {
   dirty_.resize(capacity, 0);
   fired_.resize(capacity, 0);
   live_.resize(capacity, 0);
+  if (ttl_time_executor_) {
+    last_touch_.resize(capacity, INT64_MIN);
+    touched_.resize(capacity, 0);
+  }
   capacity_ = capacity;
 }
 
@@ -104,8 +109,65 @@ absl::Status AggregateOperator::Push(const Batch& batch) {
     });
   };
 
-  if (!windowed_) {
+  if (!windowed_ && !ttl_time_executor_) {
     aggregate_rows(batch.selection(), active);
+  } else if (!windowed_) {
+    // State TTL, decided per record so that results do not depend on batch boundaries: a row
+    // whose group was last touched at least the TTL before the row's watermark finds the group
+    // expired; the group is emitted (EMIT FINAL), counted and restarted before the row counts.
+    const std::shared_ptr<Column> time = ttl_time_executor_->Evaluate(batch);
+    const int64_t* times = time->data<int64_t>();
+    const int64_t ttl = *definition_.state_ttl_millis;
+    const int64_t bound = definition_.input_out_of_orderness_millis;
+    created_.clear();
+    table_.FindOrInsert(key_pointers_.data(), batch.selection(), active, group_ids_.data(), &created_);
+    EnsureCapacity();
+    for (uint32_t group : created_) live_[group] = 1;
+    segment_.clear();
+    auto apply_segment = [&]() {
+      if (segment_.empty()) return;
+      for (size_t a = 0; a < accumulators_.size(); ++a) {
+        accumulators_[a]->Update(argument_columns_[a].get(), segment_.data(), segment_.size(),
+                                 group_ids_.data());
+      }
+      for (uint32_t row : segment_) {
+        const uint32_t group = group_ids_[row];
+        if (!dirty_[group] && definition_.emit == EmitMode::kChanges) {
+          dirty_[group] = 1;
+          dirty_list_.push_back(group);
+        }
+      }
+      segment_.clear();
+    };
+    std::vector<uint32_t> expired(1);
+    for (size_t i = 0; i < active; ++i) {
+      const uint32_t row = batch.ActiveRow(i);
+      const uint32_t group = group_ids_[row];
+      const int64_t row_watermark = std::max(watermark_, running_watermark_);
+      if (last_touch_[group] != INT64_MIN && row_watermark != INT64_MIN &&
+          last_touch_[group] <= row_watermark - ttl) {
+        apply_segment();
+        if (definition_.emit == EmitMode::kFinal) {
+          expired[0] = group;
+          SLUICE_RETURN_IF_ERROR(EmitGroups(expired));
+        }
+        for (auto& accumulator : accumulators_) accumulator->Reset(group);
+        ++keys_evicted_;
+      }
+      if (times[row] > last_touch_[group] || last_touch_[group] == INT64_MIN) last_touch_[group] = times[row];
+      if (!touched_[group]) {
+        touched_[group] = 1;
+        touched_list_.push_back(group);
+      }
+      segment_.push_back(row);
+      running_watermark_ = std::max(running_watermark_, times[row] - bound - 1);
+    }
+    apply_segment();
+    for (uint32_t group : touched_list_) {
+      touched_[group] = 0;
+      expiry_.emplace_back(last_touch_[group], group);
+    }
+    touched_list_.clear();
   } else {
     // Rows are taken in arrival order with a watermark that advances per record (the highest
     // window time seen so far minus the input's out-of-orderness bound, or the watermark
@@ -187,7 +249,10 @@ absl::Status AggregateOperator::OnWatermark(int64_t watermark) {
     watermark_ = watermark;
     if (windowed_) {
       SLUICE_RETURN_IF_ERROR(FireWindows(std::max(watermark_, running_watermark_)));
-    } else if (definition_.emit == EmitMode::kFinal && watermark == kMaxWatermark) {
+    } else if (definition_.state_ttl_millis) {
+      SLUICE_RETURN_IF_ERROR(EvictExpired(std::max(watermark_, running_watermark_)));
+    }
+    if (!windowed_ && definition_.emit == EmitMode::kFinal && watermark == kMaxWatermark) {
       std::vector<uint32_t> groups;
       for (uint32_t group = 0; group < table_.id_limit(); ++group) {
         if (live_[group]) groups.push_back(group);
@@ -196,6 +261,26 @@ absl::Status AggregateOperator::OnWatermark(int64_t watermark) {
     }
   }
   return Operator::OnWatermark(watermark);
+}
+
+absl::Status AggregateOperator::EvictExpired(int64_t watermark) {
+  const int64_t ttl = *definition_.state_ttl_millis;
+  if (watermark == INT64_MIN) return absl::OkStatus();
+  std::vector<uint32_t> evicted;
+  while (!expiry_.empty() && watermark != kMaxWatermark && expiry_.front().first <= watermark - ttl) {
+    const auto [touch, group] = expiry_.front();
+    expiry_.pop_front();
+    // Only the newest entry of a group counts; a freed and reused id has a newer touch.
+    if (live_[group] && last_touch_[group] == touch) evicted.push_back(group);
+  }
+  if (evicted.empty()) return absl::OkStatus();
+  if (definition_.emit == EmitMode::kFinal) SLUICE_RETURN_IF_ERROR(EmitGroups(evicted));
+  for (uint32_t group : evicted) {
+    FreeGroup(group);
+    last_touch_[group] = INT64_MIN;
+    ++keys_evicted_;
+  }
+  return absl::OkStatus();
 }
 
 absl::Status AggregateOperator::FireWindows(int64_t watermark) {
@@ -290,6 +375,15 @@ absl::Status AggregateOperator::Snapshot(StateWriter& writer) const {
   writer.WriteI64(watermark_);
   writer.WriteI64(running_watermark_);
   writer.WriteU64(late_dropped_);
+  if (ttl_time_executor_) {
+    writer.WriteRaw(last_touch_.data(), groups * sizeof(int64_t));
+    writer.WriteU64(expiry_.size());
+    for (const auto& [touch, group] : expiry_) {
+      writer.WriteI64(touch);
+      writer.WriteU32(group);
+    }
+    writer.WriteU64(keys_evicted_);
+  }
   return absl::OkStatus();
 }
 
@@ -318,6 +412,17 @@ absl::Status AggregateOperator::Restore(StateReader& reader) {
   SLUICE_ASSIGN_OR_RETURN(watermark_, reader.ReadI64());
   SLUICE_ASSIGN_OR_RETURN(running_watermark_, reader.ReadI64());
   SLUICE_ASSIGN_OR_RETURN(late_dropped_, reader.ReadU64());
+  if (ttl_time_executor_) {
+    SLUICE_RETURN_IF_ERROR(reader.ReadRaw(last_touch_.data(), groups * sizeof(int64_t)));
+    SLUICE_ASSIGN_OR_RETURN(uint64_t entries, reader.ReadU64());
+    expiry_.clear();
+    for (uint64_t e = 0; e < entries; ++e) {
+      SLUICE_ASSIGN_OR_RETURN(int64_t touch, reader.ReadI64());
+      SLUICE_ASSIGN_OR_RETURN(uint32_t group, reader.ReadU32());
+      expiry_.emplace_back(touch, group);
+    }
+    SLUICE_ASSIGN_OR_RETURN(keys_evicted_, reader.ReadU64());
+  }
   return absl::OkStatus();
 }
 

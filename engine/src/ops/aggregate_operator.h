@@ -19,6 +19,7 @@
 // not depend on batch boundaries.
 #pragma once
 
+#include <deque>
 #include <map>
 #include <memory>
 #include <vector>
@@ -42,6 +43,7 @@ class AggregateOperator final : public Operator {
   std::string Describe() const override;
 
   uint64_t late_records_dropped() const { return late_dropped_; }
+  uint64_t keys_evicted() const { return keys_evicted_; }
   size_t group_count() const { return table_.size(); }
   size_t state_bytes() const { return table_.MemoryBytes(); }
 
@@ -54,6 +56,8 @@ class AggregateOperator final : public Operator {
   // Emits windows whose end the watermark passed (EMIT FINAL) and frees those past their
   // allowed lateness; re-emits fired windows that late rows corrected.
   absl::Status FireWindows(int64_t watermark);
+  // State TTL: frees groups whose last event time is at least the TTL behind the watermark.
+  absl::Status EvictExpired(int64_t watermark);
 
   const AggregateDefinition& definition_;
   const Schema& output_schema_;
@@ -86,6 +90,14 @@ class AggregateOperator final : public Operator {
   std::vector<uint32_t> segment_;
   std::vector<uint32_t> firing_;
   uint64_t late_dropped_ = 0;
+
+  // State TTL (unwindowed): last event time per group, and (time, group) in touch order.
+  std::unique_ptr<ExpressionExecutor> ttl_time_executor_;
+  std::vector<int64_t> last_touch_;
+  std::vector<uint8_t> touched_;
+  std::vector<uint32_t> touched_list_;
+  std::deque<std::pair<int64_t, uint32_t>> expiry_;
+  uint64_t keys_evicted_ = 0;
 
   std::vector<ColumnPool> output_pools_;
   Batch output_batch_;

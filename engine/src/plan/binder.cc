@@ -605,6 +605,14 @@ class JobBinder {
                            : (select.window ? EmitMode::kFinal : EmitMode::kChanges);
     SLUICE_RETURN_IF_ERROR(BindLateDataProperties(*definition));
     definition->input_out_of_orderness_millis = InputOutOfOrderness(select.from->name);
+    if (definition->state_ttl_millis) {
+      const auto index = input_schema.Find(kEventTimeColumn);
+      if (!index) {
+        return source_.Error(select.position,
+                             "'state.ttl' needs an input with _event_time (a source, not a stream)");
+      }
+      definition->ttl_time = MakeColumnReference(*index, TypeId::kTimestamp, kEventTimeColumn);
+    }
 
     // The aggregate's output: keys, then aggregates as they are found, then the window bounds.
     auto aggregate = std::make_unique<LogicalOperator>();
@@ -736,8 +744,13 @@ class JobBinder {
       }
     }
     if (const PropertyValue* ttl = job_.properties.Find("state.ttl")) {
-      return source_.NotSupported(ttl->key_position,
-                                  "'state.ttl' (unwindowed state grows with the key count)");
+      const auto millis = ParseDurationText(ttl->value);
+      if (!millis || *millis <= 0) {
+        return source_.Error(ttl->value_position,
+                             StrCat("invalid duration '", ttl->value, "' for 'state.ttl'"));
+      }
+      // Windows free their state when they close; TTL applies to unwindowed GROUP BY.
+      if (!definition.window) definition.state_ttl_millis = *millis;
     }
     return absl::OkStatus();
   }

@@ -79,7 +79,10 @@ struct AggregateDefinition {
   EmitMode emit = EmitMode::kChanges;  // resolved: never kDefault
   int64_t allowed_lateness_millis = 0;
   LateDataStrategy late_data = LateDataStrategy::kDrop;
-  std::optional<int64_t> state_ttl_millis;  // unwindowed GROUP BY only
+  // Unwindowed GROUP BY only: a key untouched for this long, by the event time in ttl_time,
+  // is evicted (and emitted first under EMIT FINAL); a later record starts it afresh.
+  std::optional<int64_t> state_ttl_millis;
+  BoundExpressionPtr ttl_time;
   // The input source's watermark bound, applied per record to the window time column.
   int64_t input_out_of_orderness_millis = 0;
 };
