@@ -142,13 +142,16 @@ TEST(SqlErrorTest, AggregateInWhere) {
               "aggregate function SUM is not allowed here", 2, 33);
 }
 
-TEST(SqlErrorTest, RowsWindowNotSupportedYet) {
-  const absl::Status status = Bind(Job(
-      "SELECT AVG(price) OVER (ROWS WINDOW BUFFER 100 ROWS PARTITION BY symbol ORDER BY ts) FROM trades"));
-  EXPECT_TRUE(absl::IsUnimplemented(status));
-  EXPECT_NE(std::string(status.message()).find("line 2, column 19: not supported yet: AVG(...) OVER"),
-            std::string::npos)
-      << status.message();
+TEST(SqlErrorTest, OverInWhereIsRejected) {
+  ExpectError(
+      Job("SELECT id FROM trades WHERE AVG(price) OVER (PARTITION BY symbol ROWS BETWEEN 2 PRECEDING AND "
+          "CURRENT ROW) > 1"),
+      "AVG(...) OVER (...) is only allowed in the select list", 2, 40);
+}
+
+TEST(SqlErrorTest, UnboundedOverWindowNeedsABuffer) {
+  ExpectError(Job("SELECT AVG(price) OVER (PARTITION BY symbol ORDER BY ts) FROM trades"),
+              "an unbounded OVER window keeps every row", 2, 19);
 }
 
 TEST(SqlErrorTest, JoinNotSupportedYet) {

@@ -239,5 +239,34 @@ TEST_F(StatefulOracleTest, SessionWindowMatchesGapsAndIslands) {
       "FROM numbered GROUP BY trader_id, session");
 }
 
+// Scenario 1 of the brief: a ROWS window over the last 100 trades of each symbol. Rows are taken
+// in arrival order, which SQLite sees as rowid (insertion) order.
+TEST_F(StatefulOracleTest, Scenario1RowsWindowBuffer100) {
+  ExpectSameRows(
+      "SELECT trade_id, symbol, "
+      "AVG(price) OVER (ROWS WINDOW BUFFER 100 ROWS PARTITION BY symbol ORDER BY trade_time) AS avg_price, "
+      "MIN(price) OVER (ROWS WINDOW BUFFER 100 ROWS PARTITION BY symbol ORDER BY trade_time) AS low, "
+      "MAX(price) OVER (ROWS WINDOW BUFFER 100 ROWS PARTITION BY symbol ORDER BY trade_time) AS high FROM "
+      "trades",
+      "SELECT trade_id, symbol, "
+      "AVG(price) OVER (PARTITION BY symbol ORDER BY rowid ROWS BETWEEN 99 PRECEDING AND CURRENT ROW), "
+      "MIN(price) OVER (PARTITION BY symbol ORDER BY rowid ROWS BETWEEN 99 PRECEDING AND CURRENT ROW), "
+      "MAX(price) OVER (PARTITION BY symbol ORDER BY rowid ROWS BETWEEN 99 PRECEDING AND CURRENT ROW) FROM "
+      "trades");
+}
+
+TEST_F(StatefulOracleTest, RowsWindowLagLeadRowNumber) {
+  ExpectSameRows(
+      "SELECT trade_id, LAG(quantity, 2) OVER (PARTITION BY trader_id ROWS BETWEEN 9 PRECEDING AND CURRENT "
+      "ROW) AS lag2, "
+      "LEAD(quantity) OVER (PARTITION BY trader_id ROWS BETWEEN 9 PRECEDING AND CURRENT ROW) AS next, "
+      "ROW_NUMBER() OVER (PARTITION BY trader_id ROWS BETWEEN 9 PRECEDING AND CURRENT ROW) AS n, "
+      "SUM(quantity) OVER (PARTITION BY trader_id ROWS BETWEEN 9 PRECEDING AND CURRENT ROW) AS total FROM "
+      "trades",
+      "SELECT trade_id, LAG(quantity, 2) OVER w, LEAD(quantity) OVER w, ROW_NUMBER() OVER w, "
+      "SUM(quantity) OVER (PARTITION BY trader_id ORDER BY rowid ROWS BETWEEN 9 PRECEDING AND CURRENT ROW) "
+      "FROM trades WINDOW w AS (PARTITION BY trader_id ORDER BY rowid)");
+}
+
 }  // namespace
 }  // namespace sluice::testing

@@ -170,8 +170,9 @@ class ExpressionBinder {
   absl::StatusOr<BoundExpressionPtr> BindFunction(const ParsedExpression& e) {
     const std::string name = AsciiToLower(e.name_parts.back());
     if (e.over != nullptr) {
-      return source_.NotSupported(e.over->position,
-                                  StrCat(AsciiToUpper(name), "(...) OVER (...) (ROWS windows)"));
+      return source_.Error(
+          e.over->position,
+          StrCat(AsciiToUpper(name), "(...) OVER (...) is only allowed in the select list, not nested"));
     }
     if (FindAggregate(name, e.distinct, e.star_argument)) {
       return source_.Error(
@@ -379,6 +380,34 @@ bool ContainsAggregate(const ParsedExpression& e) {
   return false;
 }
 
+bool ContainsOver(const ParsedExpression& e) {
+  if (e.kind == ExpressionKind::kFunction && e.over != nullptr) return true;
+  for (const auto& child : e.children) {
+    if (ContainsOver(*child)) return true;
+  }
+  return false;
+}
+
+void CollectOverCalls(const ParsedExpression& e, std::vector<const ParsedExpression*>& calls) {
+  if (e.kind == ExpressionKind::kFunction && e.over != nullptr) {
+    calls.push_back(&e);
+    return;
+  }
+  for (const auto& child : e.children) CollectOverCalls(*child, calls);
+}
+
+// Text that identifies an OVER clause's window (all calls of a query must share one).
+std::string OverKey(const OverClause& over) {
+  std::string key =
+      StrCat("buffer=", over.buffer_rows.value_or(-1), ";preceding=", over.preceding_rows.value_or(-1),
+             ";unbounded=", over.unbounded_preceding ? 1 : 0,
+             ";expire=", over.expire_after_millis.value_or(-1), ";partition=");
+  for (const auto& p : over.partition_by) StrAppend(&key, p->ToString(), ",");
+  key += ";order=";
+  for (const auto& o : over.order_by) StrAppend(&key, o->ToString(), ",");
+  return key;
+}
+
 // Marker column indexes for the window bounds until the aggregate count is known.
 constexpr size_t kWindowStartMarker = SIZE_MAX - 1;
 constexpr size_t kWindowEndMarker = SIZE_MAX - 2;
@@ -492,8 +521,14 @@ class JobBinder {
     }
 
     bool is_aggregate = !select.group_by.empty() || select.window.has_value() || select.having != nullptr;
-    for (const auto& item : select.items) is_aggregate = is_aggregate || ContainsAggregate(*item.expression);
-    if (is_aggregate) {
+    bool is_rows_window = false;
+    for (const auto& item : select.items) {
+      is_aggregate = is_aggregate || ContainsAggregate(*item.expression);
+      is_rows_window = is_rows_window || ContainsOver(*item.expression);
+    }
+    if (is_rows_window) {
+      SLUICE_RETURN_IF_ERROR(BindRowsWindowSelect(select, input_schema, binder, qualifiers, plan));
+    } else if (is_aggregate) {
       SLUICE_RETURN_IF_ERROR(BindAggregateSelect(select, input_schema, binder, qualifiers, plan));
     } else if (select.emit == EmitMode::kFinal) {
       return source_.Error(select.emit_position, "EMIT FINAL needs GROUP BY, an aggregate or a WINDOW");
@@ -516,7 +551,7 @@ class JobBinder {
     for (const auto& item : select.items) {
       const ParsedExpression& e = *item.expression;
       if (e.kind == ExpressionKind::kStar) {
-        if (is_aggregate) {
+        if (is_aggregate && !is_rows_window) {
           return source_.Error(e.position,
                                "SELECT * cannot be used with GROUP BY or aggregates; list the columns");
         }
@@ -535,8 +570,9 @@ class JobBinder {
         }
         continue;
       }
-      SLUICE_ASSIGN_OR_RETURN(auto expression, is_aggregate ? aggregate_binder_->Bind(e) : binder.Bind(e));
-      if (is_aggregate) ResolveWindowMarkers(*expression, project_input.size() - 2);
+      const bool rebinds = is_aggregate || is_rows_window;
+      SLUICE_ASSIGN_OR_RETURN(auto expression, rebinds ? aggregate_binder_->Bind(e) : binder.Bind(e));
+      if (is_aggregate && !is_rows_window) ResolveWindowMarkers(*expression, project_input.size() - 2);
       std::string name = item.alias;
       if (name.empty()) name = e.kind == ExpressionKind::kColumn ? e.name_parts.back() : e.ToString();
       if (expression->type == TypeId::kNull) expression->type = TypeId::kString;  // SELECT NULL
@@ -720,6 +756,171 @@ class JobBinder {
       filter->input = std::move(plan);
       plan = std::move(filter);
     }
+    return absl::OkStatus();
+  }
+
+  // Binds the OVER (...) calls of a select list: a projection that keeps the input's columns and
+  // adds computed partition keys and arguments, then a RowsWindow node; aggregate_binder_ then
+  // binds the select list with each OVER call as a reference to its function column.
+  absl::Status BindRowsWindowSelect(const SelectStatement& select, const Schema& input_schema,
+                                    ExpressionBinder& input_binder,
+                                    const std::vector<std::string>& qualifiers,
+                                    std::unique_ptr<LogicalOperator>& plan) {
+    std::vector<const ParsedExpression*> calls;
+    for (const auto& item : select.items) CollectOverCalls(*item.expression, calls);
+    const OverClause& over = *calls[0]->over;
+    if (!select.group_by.empty() || select.window || select.having) {
+      return source_.NotSupported(over.position, "OVER (...) together with GROUP BY, WINDOW or HAVING");
+    }
+    for (const auto& item : select.items) {
+      if (ContainsAggregate(*item.expression)) {
+        return source_.Error(item.position,
+                             "an aggregate without OVER cannot be mixed with OVER (...) windows");
+      }
+    }
+    const std::string key = OverKey(over);
+    for (const ParsedExpression* call : calls) {
+      if (OverKey(*call->over) != key) {
+        return source_.NotSupported(call->over->position, "different OVER (...) windows in one query");
+      }
+    }
+    // Pre-projection: every input column, then computed keys and arguments.
+    auto pre = std::make_unique<LogicalOperator>();
+    pre->kind = LogicalOperatorKind::kProject;
+    for (size_t i = 0; i < input_schema.size(); ++i) {
+      const Field& field = input_schema.field(i);
+      pre->projections.push_back(MakeColumnReference(i, field.type, field.name));
+      pre->schema.Add(field);
+    }
+    auto column_for = [&](const ParsedExpression& e) -> absl::StatusOr<size_t> {
+      SLUICE_ASSIGN_OR_RETURN(auto bound, input_binder.Bind(e));
+      if (bound->kind == BoundExpressionKind::kColumn) return bound->column_index;
+      pre->schema.Add(Field{StrCat("__over_", pre->projections.size()), bound->type, true});
+      pre->projections.push_back(std::move(bound));
+      return pre->projections.size() - 1;
+    };
+    auto spec = std::make_unique<RowsWindowSpec>();
+    for (const auto& partition : over.partition_by) {
+      SLUICE_ASSIGN_OR_RETURN(size_t column, column_for(*partition));
+      spec->partition_columns.push_back(column);
+    }
+    std::vector<std::string> texts;
+    int64_t max_offset = 0;
+    bool needs_frame = false;
+    for (const ParsedExpression* call : calls) {
+      const std::string text = call->ToString();
+      bool seen = false;
+      for (const auto& existing : texts) seen = seen || existing == text;
+      if (seen) continue;
+      const std::string name = AsciiToLower(call->name_parts.back());
+      RowsWindowFunction function;
+      using Kind = RowsWindowFunction::Kind;
+      if (name == "avg")
+        function.kind = Kind::kAvg;
+      else if (name == "sum")
+        function.kind = Kind::kSum;
+      else if (name == "count")
+        function.kind = call->star_argument ? Kind::kCountStar : Kind::kCount;
+      else if (name == "min")
+        function.kind = Kind::kMin;
+      else if (name == "max")
+        function.kind = Kind::kMax;
+      else if (name == "first_value")
+        function.kind = Kind::kFirstValue;
+      else if (name == "last_value")
+        function.kind = Kind::kLastValue;
+      else if (name == "lag")
+        function.kind = Kind::kLag;
+      else if (name == "lead")
+        function.kind = Kind::kLead;
+      else if (name == "row_number")
+        function.kind = Kind::kRowNumber;
+      else {
+        return source_.NotSupported(call->position, StrCat(AsciiToUpper(name), "(...) OVER (...)"));
+      }
+      if (call->distinct) return source_.NotSupported(call->position, "DISTINCT in OVER (...) functions");
+      const bool takes_argument = function.kind != Kind::kCountStar && function.kind != Kind::kRowNumber;
+      const size_t max_arguments = (function.kind == Kind::kLag || function.kind == Kind::kLead) ? 2 : 1;
+      if (takes_argument != !call->children.empty() || call->children.size() > max_arguments) {
+        return source_.Error(call->position, StrCat("wrong number of arguments for ", AsciiToUpper(name)));
+      }
+      if (takes_argument) {
+        SLUICE_ASSIGN_OR_RETURN(size_t column, column_for(*call->children[0]));
+        function.argument_column = static_cast<int>(column);
+        function.argument_type = pre->schema.field(column).type;
+      }
+      if (call->children.size() == 2) {
+        const ParsedExpression& offset = *call->children[1];
+        if (offset.kind != ExpressionKind::kLiteral || offset.literal.type() != TypeId::kInt64 ||
+            offset.literal.int64() < 0) {
+          return source_.Error(offset.position, "the offset of LAG/LEAD must be a whole number literal");
+        }
+        function.offset = offset.literal.int64();
+      }
+      switch (function.kind) {
+        case Kind::kAvg: function.result_type = TypeId::kDouble; break;
+        case Kind::kSum: function.result_type = function.argument_type; break;
+        case Kind::kCount:
+        case Kind::kCountStar:
+        case Kind::kRowNumber: function.result_type = TypeId::kInt64; break;
+        default: function.result_type = function.argument_type; break;
+      }
+      if (function.kind == Kind::kLag || function.kind == Kind::kLead) {
+        max_offset = std::max(max_offset, function.offset);
+      } else if (function.kind != Kind::kRowNumber) {
+        needs_frame = true;
+      }
+      spec->functions.push_back(function);
+      texts.push_back(text);
+    }
+    // Buffer: ROWS WINDOW BUFFER n, else the frame of ROWS BETWEEN k PRECEDING, else (only
+    // ROW_NUMBER/LAG/LEAD) what the offsets need.
+    if (over.buffer_rows) {
+      spec->buffer_rows = *over.buffer_rows;
+    } else if (over.preceding_rows) {
+      spec->buffer_rows = std::max<int64_t>(*over.preceding_rows + 1, max_offset + 1);
+    } else if (!needs_frame) {
+      spec->buffer_rows = max_offset + 1;
+    } else {
+      return source_.Error(
+          over.position,
+          "an unbounded OVER window keeps every row: write ROWS WINDOW BUFFER n ROWS or ROWS BETWEEN "
+          "n PRECEDING AND CURRENT ROW");
+    }
+    spec->frame_rows =
+        over.preceding_rows && !over.unbounded_preceding ? *over.preceding_rows + 1 : spec->buffer_rows;
+    spec->expire_after_millis = over.expire_after_millis;
+    if (auto index = input_schema.Find(kEventTimeColumn)) spec->event_time_column = static_cast<int>(*index);
+    std::vector<TypeId> pre_types;
+    for (const auto& field : pre->schema.fields()) pre_types.push_back(field.type);
+    const absl::Status valid = RowsWindowOperator::Validate(*spec, pre_types);
+    if (!valid.ok()) return source_.Error(over.position, std::string(valid.message()));
+
+    auto window = std::make_unique<LogicalOperator>();
+    window->kind = LogicalOperatorKind::kRowsWindow;
+    window->schema = pre->schema;
+    const size_t first_function = pre->schema.size();
+    for (size_t f = 0; f < spec->functions.size(); ++f) {
+      window->schema.Add(Field{texts[f], spec->functions[f].result_type, false});
+    }
+    window->rows_window = std::move(spec);
+    pre->input = std::move(plan);
+    window->input = std::move(pre);
+    plan = std::move(window);
+
+    aggregate_binder_ = std::make_unique<ExpressionBinder>(source_, input_schema, qualifiers);
+    const Schema* window_schema = &plan->schema;
+    aggregate_binder_->SetInterceptor([texts, first_function, window_schema](
+                                          const ParsedExpression& e) -> absl::StatusOr<BoundExpressionPtr> {
+      if (e.kind != ExpressionKind::kFunction || e.over == nullptr) return BoundExpressionPtr();
+      const std::string text = e.ToString();
+      for (size_t f = 0; f < texts.size(); ++f) {
+        if (texts[f] == text) {
+          return MakeColumnReference(first_function + f, window_schema->field(first_function + f).type, text);
+        }
+      }
+      return BoundExpressionPtr();
+    });
     return absl::OkStatus();
   }
 

@@ -21,6 +21,20 @@ std::string LogicalOperator::ToString(int indent) const {
       break;
     }
     case LogicalOperatorKind::kLimit: StrAppend(&out, "Limit ", limit); break;
+    case LogicalOperatorKind::kRowsWindow: {
+      std::vector<std::string> functions;
+      for (size_t f = 0; f < rows_window->functions.size(); ++f) {
+        functions.push_back(schema.field(schema.size() - rows_window->functions.size() + f).name);
+      }
+      std::vector<std::string> partition;
+      for (size_t column : rows_window->partition_columns)
+        partition.push_back(input->schema.field(column).name);
+      StrAppend(&out, "RowsWindow [", StrJoin(functions, ", "), "] partition by [", StrJoin(partition, ", "),
+                "] buffer ", rows_window->buffer_rows, " rows, frame ", rows_window->frame_rows, " rows");
+      if (rows_window->expire_after_millis)
+        StrAppend(&out, ", expire after ", *rows_window->expire_after_millis, " ms");
+      break;
+    }
     case LogicalOperatorKind::kAggregate: {
       std::vector<std::string> keys, calls;
       for (const auto& key : aggregate->keys) keys.push_back(key->ToString());

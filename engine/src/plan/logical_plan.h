@@ -12,6 +12,7 @@
 #include "expr/aggregate_function.h"
 #include "expr/expression.h"
 #include "formats/record_format.h"
+#include "ops/rows_window_operator.h"
 #include "plan/job_properties.h"
 #include "sql/ast.h"
 #include "types/schema.h"
@@ -48,7 +49,7 @@ struct SinkDefinition {
   char csv_delimiter = ',';
 };
 
-enum class LogicalOperatorKind : uint8_t { kScan, kFilter, kProject, kLimit, kAggregate };
+enum class LogicalOperatorKind : uint8_t { kScan, kFilter, kProject, kLimit, kAggregate, kRowsWindow };
 
 // Names of the window bounds in an aggregate's output (epoch ms; the window is [start, end)).
 inline constexpr const char* kWindowStartColumn = "_window_start";
@@ -97,6 +98,8 @@ struct LogicalOperator {
   std::vector<BoundExpressionPtr> projections;     // kProject, one per output column
   int64_t limit = 0;                               // kLimit
   std::unique_ptr<AggregateDefinition> aggregate;  // kAggregate
+  // kRowsWindow: output = the input's columns, then one column per function.
+  std::unique_ptr<RowsWindowSpec> rows_window;
 
   // Indented tree, one operator per line.
   std::string ToString(int indent = 0) const;

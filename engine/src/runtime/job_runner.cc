@@ -8,6 +8,7 @@
 #include "ops/filter_operator.h"
 #include "ops/limit_operator.h"
 #include "ops/project_operator.h"
+#include "ops/rows_window_operator.h"
 #include "ops/session_window_operator.h"
 
 namespace sluice {
@@ -51,6 +52,12 @@ absl::Status JobRunner::Build() {
           append(std::make_unique<ProjectOperator>(node.projections, node.schema));
           break;
         case LogicalOperatorKind::kLimit: append(std::make_unique<LimitOperator>(node.limit)); break;
+        case LogicalOperatorKind::kRowsWindow: {
+          std::vector<TypeId> input_types;
+          for (const auto& field : node.input->schema.fields()) input_types.push_back(field.type);
+          append(std::make_unique<RowsWindowOperator>(*node.rows_window, std::move(input_types)));
+          break;
+        }
         case LogicalOperatorKind::kAggregate:
           if (node.aggregate->window && node.aggregate->window->kind == WindowKind::kSession) {
             append(std::make_unique<SessionWindowOperator>(*node.aggregate, node.schema));
