@@ -31,6 +31,20 @@ std::string Describe(const TestCase& test, size_t line) {
 
 class SqlLogicTest : public ::testing::TestWithParam<TestCase> {};
 
+bool IsWordChar(char c) {
+  return IsAsciiAlpha(c) || IsAsciiDigit(c) || c == '_';
+}
+
+// True when `word` occurs in `text` as a whole identifier.
+bool MentionsWord(const std::string& text, const std::string& word) {
+  for (size_t at = text.find(word); at != std::string::npos; at = text.find(word, at + 1)) {
+    const bool starts = at == 0 || !IsWordChar(text[at - 1]);
+    const bool ends = at + word.size() == text.size() || !IsWordChar(text[at + word.size()]);
+    if (starts && ends) return true;
+  }
+  return false;
+}
+
 // Reads lines until a blank line or the end of the file.
 std::vector<std::string> ReadBlock(const std::vector<std::string>& lines, size_t& i) {
   std::vector<std::string> block;
@@ -105,6 +119,8 @@ TEST_P(SqlLogicTest, Passes) {
       // Wrap a bare query: declare every source and send the result to ${output}.
       std::vector<std::string> properties;
       for (const auto& source : sources) {
+        // Only the sources the query reads: their '@.' lines set job-wide properties.
+        if (!MentionsWord(job, source.name)) continue;
         properties.push_back(StrCat("'", source.name, ".type' = 'file_source'"));
         properties.push_back(StrCat("'", source.name, ".path' = '${", source.name, "_path}'"));
         properties.push_back(StrCat("'", source.name, ".format' = '", source.format, "'"));

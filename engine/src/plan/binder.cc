@@ -890,6 +890,16 @@ class JobBinder {
     spec->frame_rows =
         over.preceding_rows && !over.unbounded_preceding ? *over.preceding_rows + 1 : spec->buffer_rows;
     spec->expire_after_millis = over.expire_after_millis;
+    // 'state.ttl' bounds ROWS partitions too, unless the OVER clause says EXPIRE AFTER.
+    if (const PropertyValue* ttl = job_.properties.Find("state.ttl");
+        ttl != nullptr && !spec->expire_after_millis) {
+      const auto millis = ParseDurationText(ttl->value);
+      if (!millis || *millis <= 0) {
+        return source_.Error(ttl->value_position,
+                             StrCat("invalid duration '", ttl->value, "' for 'state.ttl'"));
+      }
+      spec->expire_after_millis = *millis;
+    }
     if (auto index = input_schema.Find(kEventTimeColumn)) spec->event_time_column = static_cast<int>(*index);
     std::vector<TypeId> pre_types;
     for (const auto& field : pre->schema.fields()) pre_types.push_back(field.type);
