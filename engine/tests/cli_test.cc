@@ -178,5 +178,32 @@ TEST(CliTest, MalformedLinesGoToDeadLetterFile) {
   EXPECT_TRUE(Contains(strict.err, "line 17:")) << strict.err;
 }
 
+// A pipe can be read once: its schema must be declared, and then every record arrives.
+TEST(CliTest, PipeInputNeedsADeclaredSchemaAndLosesNothing) {
+  TemporaryDirectory directory;
+  auto run_piped = [&](const std::string& job) {
+    const std::string out = directory.File("out"), err = directory.File("err");
+    const std::string command =
+        StrCat("cd ", SLUICE_SOURCE_DIR, " && ", SLUICE_BINARY, " datagen --kind trades --count 100000 | ",
+               SLUICE_BINARY, " run ", job, " >", out, " 2>", err);
+    const int status = std::system(command.c_str());
+    return CommandResult{WIFEXITED(status) ? WEXITSTATUS(status) : -1, ReadFile(out), ReadFile(err)};
+  };
+  const std::string inferred = directory.File("inferred.sql");
+  WriteFile(inferred,
+            "SELECT symbol FROM trades WITH ('trades.type' = 'file_source', 'trades.path' = '/dev/stdin')");
+  const CommandResult refused = run_piped(inferred);
+  EXPECT_EQ(refused.exit_code, 1);
+  EXPECT_TRUE(Contains(refused.err, "is not a regular file (a pipe or device)")) << refused.err;
+
+  const std::string declared = directory.File("declared.sql");
+  WriteFile(declared,
+            "SELECT COUNT(*) AS n FROM trades EMIT FINAL WITH ('trades.type' = 'file_source', "
+            "'trades.path' = '/dev/stdin', 'trades.schema' = 'trade_id BIGINT, symbol STRING')");
+  const CommandResult counted = run_piped(declared);
+  EXPECT_EQ(counted.exit_code, 0) << counted.err;
+  EXPECT_EQ(counted.out, "{\"n\":100000}\n");
+}
+
 }  // namespace
 }  // namespace sluice::testing

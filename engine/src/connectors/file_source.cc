@@ -1,5 +1,7 @@
 #include "connectors/file_source.h"
 
+#include <sys/stat.h>
+
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -169,6 +171,16 @@ int64_t FileSource::watermark() const {
 
 absl::StatusOr<Schema> InferFileSchema(const std::string& path, const std::string& format,
                                        char csv_delimiter) {
+  // Inference reads the first records and the job reads the file again from the start: only a
+  // regular file can be read twice. A pipe would lose the records read here.
+  struct stat info;
+  if (stat(path.c_str(), &info) == 0 && !S_ISREG(info.st_mode)) {
+    return absl::InvalidArgumentError(
+        StrCat("'", path,
+               "' is not a regular file (a pipe or device), so its schema "
+               "cannot be inferred without consuming records; declare the columns with "
+               "'<source>.schema'"));
+  }
   std::FILE* file = std::fopen(path.c_str(), "rb");
   if (file == nullptr) return absl::NotFoundError(StrCat("cannot open '", path, "': ", std::strerror(errno)));
   std::string sample(1 << 20, '\0');

@@ -46,6 +46,7 @@ class FileSource {
   const SourceCounters& counters() const { return counters_; }
   const SourceDefinition& definition() const { return definition_; }
   const DeadLetterWriter& dead_letters() const { return dead_letters_; }
+  DeadLetterWriter& mutable_dead_letters() { return dead_letters_; }
 
  private:
   FileSource(const SourceDefinition& definition, size_t batch_size, bool strict);

@@ -209,12 +209,12 @@ absl::Status AggregateOperator::Push(const Batch& batch) {
     for (size_t i = 0; i < active; ++i) {
       const uint32_t row = batch.ActiveRow(i);
       if (!time_valid[row]) {
-        ++late_dropped_;
+        SLUICE_RETURN_IF_ERROR(RejectLate(batch, row));
         continue;
       }
       const int64_t row_watermark = std::max(watermark_, running_watermark_);
       if (closed(FloorDiv(times[row], advance) * advance, row_watermark)) {
-        ++late_dropped_;
+        SLUICE_RETURN_IF_ERROR(RejectLate(batch, row));
         continue;
       }
       row_watermarks_[row] = row_watermark;

@@ -26,6 +26,7 @@
 
 #include "expr/expression_executor.h"
 #include "ops/accumulator.h"
+#include "ops/late_record_sink.h"
 #include "ops/operator.h"
 #include "plan/logical_plan.h"
 #include "state/key_table.h"
@@ -43,6 +44,8 @@ class AggregateOperator final : public Operator {
   std::string Describe() const override;
 
   uint64_t late_records_dropped() const { return late_dropped_; }
+  // With 'late.data.strategy' = 'dead_letter', late rows also go to `sink` (not owned).
+  void SetLateRecordSink(LateRecordSink* sink) { late_sink_ = sink; }
   uint64_t keys_evicted() const { return keys_evicted_; }
   size_t group_count() const { return table_.size(); }
   size_t state_bytes() const { return table_.MemoryBytes(); }
@@ -90,6 +93,15 @@ class AggregateOperator final : public Operator {
   std::vector<uint32_t> segment_;
   std::vector<uint32_t> firing_;
   uint64_t late_dropped_ = 0;
+  LateRecordSink* late_sink_ = nullptr;
+  // Counts a late row and hands it to the late sink when the strategy asks for it.
+  absl::Status RejectLate(const Batch& batch, uint32_t row) {
+    ++late_dropped_;
+    if (late_sink_ != nullptr && definition_.late_data == LateDataStrategy::kDeadLetter) {
+      return late_sink_->OnLateRecord(batch, row);
+    }
+    return absl::OkStatus();
+  }
 
   // State TTL (unwindowed): last event time per group, and (time, group) in touch order.
   std::unique_ptr<ExpressionExecutor> ttl_time_executor_;

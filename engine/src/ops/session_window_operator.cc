@@ -164,13 +164,13 @@ absl::Status SessionWindowOperator::Push(const Batch& batch) {
   for (size_t i = 0; i < active; ++i) {
     const uint32_t row = batch.ActiveRow(i);
     if (!time_valid[row]) {
-      ++late_dropped_;
+      SLUICE_RETURN_IF_ERROR(RejectLate(batch, row));
       continue;
     }
     const int64_t t = times[row];
     const int64_t row_watermark = std::max(watermark_, running_watermark_);
     if (row_watermark != INT64_MIN && SaturatingAdd(SaturatingAdd(t, gap_ - 1), lateness) <= row_watermark) {
-      ++late_dropped_;
+      SLUICE_RETURN_IF_ERROR(RejectLate(batch, row));
       continue;
     }
     row_groups_[row] = Assign(key_ids_[row], t);

@@ -17,6 +17,7 @@
 
 #include "expr/expression_executor.h"
 #include "ops/accumulator.h"
+#include "ops/late_record_sink.h"
 #include "ops/operator.h"
 #include "plan/logical_plan.h"
 #include "state/key_table.h"
@@ -34,6 +35,8 @@ class SessionWindowOperator final : public Operator {
   std::string Describe() const override;
 
   uint64_t late_records_dropped() const { return late_dropped_; }
+  // With 'late.data.strategy' = 'dead_letter', late rows also go to `sink` (not owned).
+  void SetLateRecordSink(LateRecordSink* sink) { late_sink_ = sink; }
 
  private:
   struct Session {
@@ -88,6 +91,15 @@ class SessionWindowOperator final : public Operator {
   int64_t watermark_ = INT64_MIN;
   int64_t running_watermark_ = INT64_MIN;
   uint64_t late_dropped_ = 0;
+  LateRecordSink* late_sink_ = nullptr;
+  // Counts a late row and hands it to the late sink when the strategy asks for it.
+  absl::Status RejectLate(const Batch& batch, uint32_t row) {
+    ++late_dropped_;
+    if (late_sink_ != nullptr && definition_.late_data == LateDataStrategy::kDeadLetter) {
+      return late_sink_->OnLateRecord(batch, row);
+    }
+    return absl::OkStatus();
+  }
 
   std::vector<ColumnPool> output_pools_;
   Batch output_batch_;

@@ -1,5 +1,7 @@
 #include "plan/binder.h"
 
+#include <sys/stat.h>
+
 #include <functional>
 #include <set>
 
@@ -945,9 +947,7 @@ class JobBinder {
       if (EqualsIgnoreCase(strategy->value, "drop")) {
         definition.late_data = LateDataStrategy::kDrop;
       } else if (EqualsIgnoreCase(strategy->value, "dead_letter")) {
-        return source_.NotSupported(
-            strategy->value_position,
-            "'late.data.strategy' = 'dead_letter' (late records are dropped and counted)");
+        definition.late_data = LateDataStrategy::kDeadLetter;
       } else {
         return source_.Error(strategy->value_position,
                              StrCat("invalid value '", strategy->value,
@@ -1115,7 +1115,12 @@ class JobBinder {
     if (const PropertyValue* dead_letter = job_.properties.FindScoped(name, "dead_letter.path")) {
       definition.dead_letter_path = dead_letter->value;
     } else {
-      definition.dead_letter_path = definition.path + ".dead_letter.jsonl";
+      // Beside the input, unless the input is a pipe or device (e.g. /dev/stdin): then in the
+      // working directory, named after the source.
+      struct stat info;
+      const bool regular = stat(definition.path.c_str(), &info) != 0 || S_ISREG(info.st_mode);
+      definition.dead_letter_path =
+          regular ? definition.path + ".dead_letter.jsonl" : StrCat(name, ".dead_letter.jsonl");
     }
     job_.sources.push_back(std::move(definition));
     return &job_.sources.back();

@@ -13,6 +13,53 @@
 
 namespace sluice {
 
+namespace {
+
+// Writes late rows to a source's dead-letter output: the row as JSON, reason "late".
+class DeadLetterLateSink final : public LateRecordSink {
+ public:
+  DeadLetterLateSink(const Schema& schema, DeadLetterWriter& writer)
+      : encoder_(MakeJsonEncoder(schema)), writer_(writer) {}
+
+  absl::Status OnLateRecord(const Batch& batch, uint32_t row) override {
+    one_row_.ShareColumns(batch);
+    one_row_.MutableSelection()[0] = row;
+    one_row_.SetSelectionCount(1);
+    text_.clear();
+    encoder_->Encode(one_row_, text_);
+    one_row_.Release();
+    if (!text_.empty() && text_.back() == '\n') text_.pop_back();
+    RecordError error;
+    error.reason = "late: its window had closed (event time behind the watermark)";
+    error.raw = text_;
+    return writer_.Write(error);
+  }
+
+ private:
+  std::unique_ptr<RecordEncoder> encoder_;
+  DeadLetterWriter& writer_;
+  Batch one_row_;
+  std::string text_;
+};
+
+// The source a statement ultimately reads, following streams of earlier statements.
+std::string OriginSource(const BoundJob& job, const BoundStatement& statement) {
+  std::string name = statement.input_name;
+  bool is_stream = statement.input_is_stream;
+  while (is_stream) {
+    const BoundStatement* upstream = nullptr;
+    for (const auto& candidate : job.statements) {
+      if (candidate.name == name) upstream = &candidate;
+    }
+    if (upstream == nullptr) break;
+    name = upstream->input_name;
+    is_stream = upstream->input_is_stream;
+  }
+  return name;
+}
+
+}  // namespace
+
 JobRunner::~JobRunner() = default;
 
 absl::StatusOr<std::unique_ptr<JobRunner>> JobRunner::Create(const BoundJob& job, const RunOptions& options) {
@@ -58,13 +105,30 @@ absl::Status JobRunner::Build() {
           append(std::make_unique<RowsWindowOperator>(*node.rows_window, std::move(input_types)));
           break;
         }
-        case LogicalOperatorKind::kAggregate:
+        case LogicalOperatorKind::kAggregate: {
+          LateRecordSink* late_sink = nullptr;
+          if (node.aggregate->late_data == LateDataStrategy::kDeadLetter) {
+            // Late rows go to the dead-letter output of the source the statement reads.
+            const std::string origin = OriginSource(job_, statement);
+            for (auto& source : sources_) {
+              if (source->definition().name == origin) {
+                late_sinks_.push_back(
+                    std::make_unique<DeadLetterLateSink>(node.input->schema, source->mutable_dead_letters()));
+                late_sink = late_sinks_.back().get();
+              }
+            }
+          }
           if (node.aggregate->window && node.aggregate->window->kind == WindowKind::kSession) {
-            append(std::make_unique<SessionWindowOperator>(*node.aggregate, node.schema));
+            auto op = std::make_unique<SessionWindowOperator>(*node.aggregate, node.schema);
+            op->SetLateRecordSink(late_sink);
+            append(std::move(op));
           } else {
-            append(std::make_unique<AggregateOperator>(*node.aggregate, node.schema));
+            auto op = std::make_unique<AggregateOperator>(*node.aggregate, node.schema);
+            op->SetLateRecordSink(late_sink);
+            append(std::move(op));
           }
           break;
+        }
       }
     }
     auto fan_out = std::make_unique<FanOutOperator>();
@@ -151,7 +215,7 @@ JobCounters JobRunner::counters() const {
   JobCounters counters;
   for (const auto& source : sources_) {
     counters.records_in += source->counters().records_read;
-    counters.dead_lettered += source->counters().records_rejected;
+    counters.dead_lettered += source->dead_letters().count();  // bad records and late rows
     counters.bytes_in += source->counters().bytes_read;
     if (source->dead_letters().count() > 0)
       counters.dead_letter_files.push_back(source->dead_letters().path());

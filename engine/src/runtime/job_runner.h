@@ -17,6 +17,7 @@
 #include "connectors/file_sink.h"
 #include "connectors/file_source.h"
 #include "ops/fan_out_operator.h"
+#include "ops/late_record_sink.h"
 #include "plan/logical_plan.h"
 
 namespace sluice {
@@ -30,7 +31,7 @@ struct RunOptions {
 struct JobCounters {
   uint64_t records_in = 0;     // records read from every source (good and bad)
   uint64_t records_out = 0;    // rows written by every sink
-  uint64_t dead_lettered = 0;  // records sent to dead-letter outputs
+  uint64_t dead_lettered = 0;  // records sent to dead-letter outputs (bad or late)
   uint64_t bytes_in = 0;
   double elapsed_seconds = 0;
   bool cancelled = false;
@@ -61,6 +62,7 @@ class JobRunner {
   std::vector<std::unique_ptr<FanOutOperator>> source_outputs_;  // parallel to sources_
   std::vector<std::unique_ptr<Operator>> operators_;             // every pipeline operator
   std::vector<FileSink*> sinks_;
+  std::vector<std::unique_ptr<LateRecordSink>> late_sinks_;
   double elapsed_seconds_ = 0;
   bool cancelled_ = false;
 };
