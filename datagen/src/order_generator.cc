@@ -5,7 +5,7 @@
 
 namespace sluice {
 
-OrderGenerator::OrderGenerator(OrderGeneratorOptions options) : options_(options), state_(options.seed) {
+OrderGenerator::OrderGenerator(OrderGeneratorOptions options) : options_(options), random_(options.seed) {
   customer_names_.reserve(options_.customers);
   for (int64_t i = 0; i < options_.customers; ++i) customer_names_.push_back(StrCat("CUST", 100000 + i));
 }
@@ -18,17 +18,12 @@ Schema OrderGenerator::OrderSchema() {
 }
 
 OrderGenerator::Order OrderGenerator::NextOrder() {
-  // splitmix64: fast, deterministic and well distributed.
-  auto next = [this]() {
-    uint64_t z = (state_ += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-  };
+  auto next = [this]() { return random_.Next(); };
   Order order;
   order.id = next_id_++;
   order.customer = static_cast<int64_t>(next() % static_cast<uint64_t>(options_.customers));
-  order.date = options_.start_millis + (order.id - 1) * options_.millis_between_orders;
+  order.date = options_.start_millis + static_cast<int64_t>(static_cast<double>(order.id - 1) *
+                                                            (1000.0 / options_.events_per_second));
   const auto cents = static_cast<int64_t>(next() % static_cast<uint64_t>(options_.max_amount * 100));
   order.amount = static_cast<double>(cents) / 100.0;
   return order;
@@ -39,6 +34,15 @@ void OrderGenerator::AppendJsonLines(size_t count, std::string& out) {
     const Order order = NextOrder();
     StrAppend(&out, "{\"order_id\":", order.id, ",\"customer_id\":\"", customer_names_[order.customer],
               "\",\"order_date\":", order.date, ",\"total_amount\":", FormatDouble(order.amount), "}\n");
+  }
+}
+
+void OrderGenerator::AppendCsv(size_t count, std::string& out, bool header) {
+  if (header) out.append("order_id,customer_id,order_date,total_amount\n");
+  for (size_t i = 0; i < count; ++i) {
+    const Order order = NextOrder();
+    StrAppend(&out, order.id, ",", customer_names_[order.customer], ",", order.date, ",",
+              FormatDouble(order.amount), "\n");
   }
 }
 

@@ -2,21 +2,29 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <cmath>
 #include <csignal>
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <map>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_format.h"
 #include "common/strings.h"
+#include "order_generator.h"
 #include "plan/binder.h"
 #include "runtime/job_runner.h"
 #include "sql/parser.h"
+#include "trade_generator.h"
 
 namespace sluice {
 namespace {
@@ -29,6 +37,8 @@ commands:
   run JOB.sql        run every statement of the job until its sources are exhausted
   explain JOB.sql    print the logical and physical plans
   validate JOB.sql   parse and bind the job; print errors, run nothing
+  datagen --kind trades|orders|market --count N
+                     write deterministic synthetic data (JSON Lines or CSV)
 
 options:
   --help             this help (also: sluice <command> --help)
@@ -58,6 +68,41 @@ constexpr const char* kValidateUsage = R"(usage: sluice validate JOB.sql [--set 
 
 Parses and binds JOB.sql (names, types, properties, sources). Exit 0 when valid; otherwise
 prints each error with its line and column.
+)";
+
+constexpr const char* kDatagenUsage = R"(usage: sluice datagen --kind trades|orders|market --count N [options]
+
+Writes N records of deterministic synthetic data: the same options and seed give the same
+bytes. Records stream out in chunks; any count fits in memory.
+
+kinds:
+  trades   trade_id, trader_id, symbol, category, price, quantity, side, venue, trade_time
+  orders   order_id, customer_id, order_date, total_amount (Scenario 0)
+  market   symbol, price, bid, ask, volume, timestamp (Scenario 1 market data)
+Times are epoch milliseconds, event time starting at 2026-01-01T00:00:00Z (orders: 2024-01-01).
+
+options:
+  --format json|csv        JSON Lines (default) or CSV with a header line
+  --output PATH            write to PATH (default: stdout)
+  --seed S                 random seed (default 42)
+  --rate EVENTS_PER_SECOND event-time rate: event i is at start + i * 1000 / rate ms
+                           (default 1000; orders 100)
+  --rate-limit N           pace the output at N records per second of wall time, flushed in
+                           small chunks (default: as fast as possible)
+  --help                   this help
+trades and market:
+  --symbols N              distinct symbols (default 100)
+  --distribution uniform|zipf
+                           how keys (symbols, traders, categories) are drawn (default uniform)
+  --zipf-exponent X        Zipf: P(k-th most frequent key) ~ 1/k^X, 0 < X <= 10 (default 1;
+                           implies --distribution zipf)
+  --out-of-order FRACTION  share of events that arrive late, 0..1 (default 0)
+  --max-delay MILLIS       a late event is delayed by 1..MILLIS ms of event time (default 5000)
+trades only:
+  --traders N              distinct trader_ids (default 1000)
+  --categories N           distinct categories (default 10)
+orders only:
+  --customers N            distinct customer_ids (default 10000)
 )";
 
 std::atomic<bool> g_interrupted{false};
@@ -208,6 +253,229 @@ int Validate(const CommandOptions& options) {
   return 0;
 }
 
+// --- datagen ----------------------------------------------------------------------------
+
+enum class DatagenKind { kTrades, kOrders, kMarket };
+
+struct DatagenOptions {
+  DatagenKind kind = DatagenKind::kTrades;
+  uint64_t count = 0;
+  bool csv = false;
+  std::string output;  // empty: stdout
+  double rate_limit = 0;
+  TradeGeneratorOptions trades;
+  OrderGeneratorOptions orders;
+};
+
+// Parses the datagen flags; returns an exit code when the command must stop now.
+std::optional<int> ParseDatagenOptions(int argc, char** argv, DatagenOptions& options) {
+  std::optional<std::string> kind, count, distribution;
+  std::vector<std::string> trade_flags, trade_only_flags, order_only_flags;  // set, by kind
+  bool rate_set = false;
+  double rate = 0;
+  for (int i = 2; i < argc; ++i) {
+    std::string arg = argv[i];
+    std::optional<std::string> inline_value;
+    if (const size_t equals = arg.find('='); StartsWith(arg, "--") && equals != std::string::npos) {
+      inline_value = arg.substr(equals + 1);
+      arg.resize(equals);
+    }
+    if (arg == "--help" || arg == "-h") return Usage(kDatagenUsage, "");
+    static const char* const kFlags[] = {
+        "--kind",          "--count",   "--format",       "--output",    "--seed",
+        "--symbols",       "--traders", "--categories",   "--customers", "--distribution",
+        "--zipf-exponent", "--rate",    "--out-of-order", "--max-delay", "--rate-limit"};
+    if (std::find(std::begin(kFlags), std::end(kFlags), arg) == std::end(kFlags)) {
+      if (!arg.empty() && arg[0] == '-') return Usage(kDatagenUsage, StrCat("unknown option '", arg, "'"));
+      return Usage(kDatagenUsage, StrCat("unexpected argument '", arg, "'"));
+    }
+    std::string value;
+    if (inline_value) {
+      value = *inline_value;
+    } else if (i + 1 < argc) {
+      value = argv[++i];
+    } else {
+      return Usage(kDatagenUsage, StrCat(arg, " needs a value"));
+    }
+    auto whole = [&](int64_t min, int64_t max, auto& target) -> std::optional<int> {
+      int64_t number = 0;
+      if (!absl::SimpleAtoi(value, &number) || number < min || number > max) {
+        return Usage(kDatagenUsage, StrCat(arg, " needs a whole number from ", min, " to ", max));
+      }
+      target = number;
+      return std::nullopt;
+    };
+    auto real = [&](double& target) -> bool {
+      return absl::SimpleAtod(value, &target) && std::isfinite(target);
+    };
+    std::optional<int> error;
+    if (arg == "--kind") {
+      kind = value;
+    } else if (arg == "--count") {
+      count = value;
+    } else if (arg == "--format") {
+      if (value != "json" && value != "csv") return Usage(kDatagenUsage, "--format must be json or csv");
+      options.csv = value == "csv";
+    } else if (arg == "--output") {
+      options.output = value == "-" ? "" : value;
+    } else if (arg == "--seed") {
+      uint64_t seed = 0;
+      if (!absl::SimpleAtoi(value, &seed)) return Usage(kDatagenUsage, "--seed needs a whole number");
+      options.trades.seed = options.orders.seed = seed;
+    } else if (arg == "--symbols") {
+      error = whole(1, TradeGeneratorOptions::kMaxCardinality, options.trades.symbols);
+      trade_flags.push_back(arg);
+    } else if (arg == "--traders") {
+      error = whole(1, TradeGeneratorOptions::kMaxCardinality, options.trades.traders);
+      trade_only_flags.push_back(arg);
+    } else if (arg == "--categories") {
+      error = whole(1, TradeGeneratorOptions::kMaxCardinality, options.trades.categories);
+      trade_only_flags.push_back(arg);
+    } else if (arg == "--customers") {
+      error = whole(1, TradeGeneratorOptions::kMaxCardinality, options.orders.customers);
+      order_only_flags.push_back(arg);
+    } else if (arg == "--distribution") {
+      if (value != "uniform" && value != "zipf") {
+        return Usage(kDatagenUsage, "--distribution must be uniform or zipf");
+      }
+      distribution = value;
+      trade_flags.push_back(arg);
+    } else if (arg == "--zipf-exponent") {
+      if (!real(options.trades.zipf_exponent) || options.trades.zipf_exponent <= 0 ||
+          options.trades.zipf_exponent > 10) {
+        return Usage(kDatagenUsage, "--zipf-exponent needs a number greater than 0 and at most 10");
+      }
+      trade_flags.push_back(arg);
+    } else if (arg == "--rate") {
+      if (!real(rate) || rate <= 0 || rate > 1e9) {
+        return Usage(kDatagenUsage,
+                     "--rate needs a number of events per second, greater than 0 and at most 1e9");
+      }
+      rate_set = true;
+    } else if (arg == "--out-of-order") {
+      double& fraction = options.trades.out_of_order_fraction;
+      if (!real(fraction) || fraction < 0 || fraction > 1) {
+        return Usage(kDatagenUsage, "--out-of-order needs a fraction from 0 to 1");
+      }
+      trade_flags.push_back(arg);
+    } else if (arg == "--max-delay") {
+      error = whole(0, UINT32_MAX, options.trades.max_delay_millis);
+      trade_flags.push_back(arg);
+    } else if (arg == "--rate-limit") {
+      if (!real(options.rate_limit) || options.rate_limit <= 0) {
+        return Usage(kDatagenUsage, "--rate-limit needs a number of records per second greater than 0");
+      }
+    }
+    if (error) return error;
+  }
+
+  if (!kind) return Usage(kDatagenUsage, "missing --kind (trades, orders or market)");
+  if (*kind == "trades") {
+    options.kind = DatagenKind::kTrades;
+  } else if (*kind == "orders") {
+    options.kind = DatagenKind::kOrders;
+  } else if (*kind == "market") {
+    options.kind = DatagenKind::kMarket;
+  } else {
+    return Usage(kDatagenUsage, StrCat("unknown kind '", *kind, "' (trades, orders or market)"));
+  }
+  if (!count) return Usage(kDatagenUsage, "missing --count");
+  if (!absl::SimpleAtoi(*count, &options.count)) return Usage(kDatagenUsage, "--count needs a whole number");
+
+  // A flag that does not apply to the kind is a mistake worth reporting, not ignoring.
+  std::vector<std::string> misplaced;
+  if (options.kind == DatagenKind::kOrders) misplaced = trade_flags;
+  if (options.kind != DatagenKind::kTrades) {
+    misplaced.insert(misplaced.end(), trade_only_flags.begin(), trade_only_flags.end());
+  }
+  if (options.kind != DatagenKind::kOrders) {
+    misplaced.insert(misplaced.end(), order_only_flags.begin(), order_only_flags.end());
+  }
+  if (!misplaced.empty()) {
+    return Usage(kDatagenUsage, StrCat(misplaced.front(), " does not apply to --kind ", *kind));
+  }
+
+  options.trades.kind =
+      options.kind == DatagenKind::kMarket ? TradeDataKind::kMarketData : TradeDataKind::kTrades;
+  options.trades.count = options.count;
+  const bool exponent_set =
+      std::find(trade_flags.begin(), trade_flags.end(), "--zipf-exponent") != trade_flags.end();
+  if (distribution == "uniform" && exponent_set) {
+    return Usage(kDatagenUsage, "--zipf-exponent needs --distribution zipf");
+  }
+  options.trades.distribution =
+      distribution == "zipf" || exponent_set ? KeyDistribution::kZipf : KeyDistribution::kUniform;
+  if (rate_set) options.trades.events_per_second = options.orders.events_per_second = rate;
+  if (absl::Status valid = TradeGenerator::Validate(options.trades); !valid.ok()) {
+    return Usage(kDatagenUsage, std::string(valid.message()));
+  }
+  return std::nullopt;
+}
+
+// Writes the records chunk by chunk: 16,384 at a time, or with --rate-limit about 10 ms
+// worth, each written once its last record is due and flushed.
+int Datagen(const DatagenOptions& options) {
+  std::FILE* out = stdout;
+  if (!options.output.empty()) {
+    out = std::fopen(options.output.c_str(), "wb");
+    if (out == nullptr) {
+      std::fprintf(stderr, "sluice datagen: cannot open '%s' for writing: %s\n", options.output.c_str(),
+                   std::strerror(errno));
+      return 1;
+    }
+  }
+  std::unique_ptr<TradeGenerator> trades;
+  std::unique_ptr<OrderGenerator> orders;
+  if (options.kind == DatagenKind::kOrders) {
+    orders = std::make_unique<OrderGenerator>(options.orders);
+  } else {
+    trades = std::make_unique<TradeGenerator>(options.trades);
+  }
+  uint64_t chunk = 16384;
+  if (options.rate_limit > 0) {
+    chunk = static_cast<uint64_t>(std::clamp(options.rate_limit / 100, 1.0, 65536.0));
+  }
+  const auto start = std::chrono::steady_clock::now();
+  std::string text;
+  bool header = options.csv;
+  bool ok = true;
+  uint64_t written = 0;
+  do {  // at least once, so that a CSV of zero records still has its header
+    const size_t records = static_cast<size_t>(std::min(chunk, options.count - written));
+    text.clear();
+    if (orders != nullptr) {
+      if (options.csv) {
+        orders->AppendCsv(records, text, header);
+      } else {
+        orders->AppendJsonLines(records, text);
+      }
+    } else if (options.csv) {
+      trades->AppendCsv(records, text, header);
+    } else {
+      trades->AppendJsonLines(records, text);
+    }
+    header = false;
+    written += records;
+    if (options.rate_limit > 0) {
+      const auto due =
+          start + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                      std::chrono::duration<double>(static_cast<double>(written) / options.rate_limit));
+      std::this_thread::sleep_until(due);
+    }
+    ok = std::fwrite(text.data(), 1, text.size(), out) == text.size();
+    if (ok && options.rate_limit > 0) ok = std::fflush(out) == 0;
+  } while (written < options.count && ok);
+  if (ok) ok = std::fflush(out) == 0;
+  const int saved_errno = errno;
+  if (out != stdout && std::fclose(out) != 0) ok = false;
+  if (!ok) {
+    std::fprintf(stderr, "sluice datagen: write error on %s: %s\n",
+                 options.output.empty() ? "stdout" : options.output.c_str(), std::strerror(saved_errno));
+    return 1;
+  }
+  return 0;
+}
+
 }  // namespace
 
 int CommandLineMain(int argc, char** argv) {
@@ -230,6 +498,11 @@ int CommandLineMain(int argc, char** argv) {
   if (command == "validate") {
     if (auto code = ParseOptions(argc, argv, 2, kValidateUsage, false, options)) return *code;
     return Validate(options);
+  }
+  if (command == "datagen") {
+    DatagenOptions datagen;
+    if (auto code = ParseDatagenOptions(argc, argv, datagen)) return *code;
+    return Datagen(datagen);
   }
   return Usage(kMainUsage, StrCat("unknown command '", command, "'"));
 }

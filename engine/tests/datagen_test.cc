@@ -1,0 +1,641 @@
+// The data generators of the benchmark lab: TradeGenerator (trades, market data), its Zipf key
+// sampler, OrderGenerator, and the `sluice datagen` command. Determinism (seed, chunk sizes),
+// cardinalities, skew, out-of-order arrival bounds, and agreement of the three outputs with
+// Sluice's own decoders and encoders.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdlib>
+#include <map>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/strings.h"
+#include "formats/number_format.h"
+#include "formats/record_format.h"
+#include "job_test_harness.h"
+#include "key_sampler.h"
+#include "order_generator.h"
+#include "trade_generator.h"
+
+namespace sluice {
+namespace {
+
+// --- helpers ----------------------------------------------------------------------------
+
+// One cell as exact text: doubles in shortest round-trip form, so equal text is equal bits.
+std::string CellText(const Column& column, size_t row) {
+  switch (column.type()) {
+    case TypeId::kDouble: return FormatDouble(column.data<double>()[row]);
+    case TypeId::kInt64:
+    case TypeId::kTimestamp: return StrCat(column.data<int64_t>()[row]);
+    case TypeId::kString: return std::string(column.data<std::string_view>()[row]);
+    default: return "?";
+  }
+}
+
+// Rows of `batch` as "v1|v2|...", with a validity check on every cell.
+std::vector<std::string> RowsOf(const Batch& batch) {
+  std::vector<std::string> rows;
+  for (size_t i = 0; i < batch.active_rows(); ++i) {
+    const size_t row = batch.ActiveRow(i);
+    std::string text;
+    for (size_t c = 0; c < batch.num_columns(); ++c) {
+      EXPECT_TRUE(batch.column(c).IsValid(row)) << "column " << c << " row " << row;
+      StrAppend(&text, c == 0 ? "" : "|", CellText(batch.column(c), row));
+    }
+    rows.push_back(std::move(text));
+  }
+  return rows;
+}
+
+// All records of a generator as batch rows, produced `chunk` records at a time.
+std::vector<std::string> BatchRows(const TradeGeneratorOptions& options, size_t chunk) {
+  TradeGenerator generator(options);
+  std::vector<std::string> rows;
+  Batch batch;
+  while (generator.FillBatch(chunk, batch) > 0) {
+    for (std::string& row : RowsOf(batch)) rows.push_back(std::move(row));
+  }
+  return rows;
+}
+
+std::string JsonLines(const TradeGeneratorOptions& options, size_t chunk = 1000) {
+  TradeGenerator generator(options);
+  std::string out;
+  while (generator.AppendJsonLines(chunk, out) > 0) {
+  }
+  return out;
+}
+
+std::vector<std::string_view> Lines(std::string_view text) {
+  return StrSplit(text, '\n', /*skip_blank=*/true);
+}
+
+// Values of one column over all records, read from batches.
+std::vector<std::string> ColumnValues(const TradeGeneratorOptions& options, size_t column) {
+  TradeGenerator generator(options);
+  std::vector<std::string> values;
+  Batch batch;
+  while (generator.FillBatch(4096, batch) > 0) {
+    for (size_t row = 0; row < batch.num_rows(); ++row) values.push_back(CellText(batch.column(column), row));
+  }
+  return values;
+}
+
+std::vector<int64_t> Int64Column(const TradeGeneratorOptions& options, size_t column) {
+  TradeGenerator generator(options);
+  std::vector<int64_t> values;
+  Batch batch;
+  while (generator.FillBatch(4096, batch) > 0) {
+    const int64_t* data = batch.column(column).data<int64_t>();
+    values.insert(values.end(), data, data + batch.num_rows());
+  }
+  return values;
+}
+
+TradeGeneratorOptions Trades(uint64_t count, uint64_t seed = 42) {
+  TradeGeneratorOptions options;
+  options.count = count;
+  options.seed = seed;
+  return options;
+}
+
+TradeGeneratorOptions MarketData(uint64_t count) {
+  TradeGeneratorOptions options = Trades(count);
+  options.kind = TradeDataKind::kMarketData;
+  return options;
+}
+
+constexpr size_t kTradeTime = 8;  // trade_time's column in the trade schema
+constexpr size_t kTradeId = 0;
+
+// --- determinism --------------------------------------------------------------------------
+
+TEST(TradeGeneratorTest, SameSeedGivesIdenticalJsonLines) {
+  TradeGeneratorOptions options = Trades(20000, 7);
+  options.distribution = KeyDistribution::kZipf;
+  options.out_of_order_fraction = 0.2;
+  const std::string first = JsonLines(options);
+  EXPECT_EQ(Lines(first).size(), 20000u);
+  EXPECT_EQ(first, JsonLines(options));
+}
+
+TEST(TradeGeneratorTest, SameSeedGivesIdenticalBatches) {
+  for (const TradeGeneratorOptions& options : {Trades(20000, 7), MarketData(20000)}) {
+    const std::vector<std::string> first = BatchRows(options, 1024);
+    ASSERT_EQ(first.size(), 20000u);
+    EXPECT_EQ(first, BatchRows(options, 1024));
+  }
+}
+
+TEST(TradeGeneratorTest, ChunkSizesDoNotChangeTheRecords) {
+  TradeGeneratorOptions options = Trades(5000);
+  options.out_of_order_fraction = 0.3;
+  options.max_delay_millis = 40;
+  const std::vector<std::string> reference = BatchRows(options, 5000);
+  EXPECT_EQ(BatchRows(options, 1), reference);
+  EXPECT_EQ(BatchRows(options, 7), reference);
+  EXPECT_EQ(BatchRows(options, 1024), reference);
+  EXPECT_EQ(JsonLines(options, 1), JsonLines(options, 4999));
+}
+
+TEST(TradeGeneratorTest, DifferentSeedGivesDifferentRecords) {
+  const std::vector<std::string> a = BatchRows(Trades(1000, 1), 1024);
+  const std::vector<std::string> b = BatchRows(Trades(1000, 2), 1024);
+  size_t same = 0;
+  for (size_t i = 0; i < a.size(); ++i) same += a[i] == b[i];
+  EXPECT_LT(same, 10u);  // every row differs but by astronomically rare accident
+  EXPECT_NE(JsonLines(Trades(1000, 1)), JsonLines(Trades(1000, 2)));
+}
+
+TEST(TradeGeneratorTest, TradesAndMarketDataOfOneSeedAreUnrelated) {
+  const std::vector<std::string> symbols_of_trades = ColumnValues(Trades(200), 2);
+  const std::vector<std::string> symbols_of_quotes = ColumnValues(MarketData(200), 0);
+  EXPECT_NE(symbols_of_trades, symbols_of_quotes);
+}
+
+TEST(TradeGeneratorTest, StopsAtCountAndReportsProgress) {
+  TradeGenerator generator(Trades(2500));
+  Batch batch;
+  EXPECT_EQ(generator.FillBatch(1024, batch), 1024u);
+  EXPECT_EQ(generator.FillBatch(1024, batch), 1024u);
+  EXPECT_FALSE(generator.done());
+  EXPECT_EQ(generator.FillBatch(1024, batch), 452u);
+  EXPECT_EQ(batch.num_rows(), 452u);
+  EXPECT_TRUE(generator.done());
+  EXPECT_EQ(generator.FillBatch(1024, batch), 0u);
+  EXPECT_EQ(batch.num_rows(), 0u);
+  std::string text;
+  EXPECT_EQ(generator.AppendJsonLines(10, text), 0u);
+  EXPECT_EQ(generator.records_produced(), 2500u);
+}
+
+TEST(TradeGeneratorTest, InOrderByDefaultWithEventTimesAtTheRate) {
+  TradeGeneratorOptions options = Trades(10000);
+  options.events_per_second = 300;  // 3.33 ms apart
+  const std::vector<int64_t> ids = Int64Column(options, kTradeId);
+  const std::vector<int64_t> times = Int64Column(options, kTradeTime);
+  for (size_t i = 0; i < ids.size(); ++i) {
+    ASSERT_EQ(ids[i], static_cast<int64_t>(i) + 1);
+    ASSERT_EQ(times[i], options.start_millis + static_cast<int64_t>(static_cast<double>(i) * 1000.0 / 300.0));
+  }
+}
+
+// --- outputs agree ------------------------------------------------------------------------
+
+// The engine's own JSON decoder reads the text into the declared schema with no error, and the
+// values are exactly the batch values of the same options.
+void ExpectJsonDecodesToTheBatches(const TradeGeneratorOptions& options) {
+  const std::string text = JsonLines(options);
+  const std::vector<std::string_view> lines = Lines(text);
+  ASSERT_EQ(lines.size(), options.count);
+  TradeGenerator generator(options);
+  DecoderOptions decoder_options;
+  decoder_options.schema = generator.schema();
+  auto decoder = MakeJsonDecoder(decoder_options);
+  ASSERT_TRUE(decoder.ok()) << decoder.status();
+  std::vector<RecordError> errors;
+  std::vector<std::string> decoded;
+  Batch batch;
+  for (size_t first = 0; first < lines.size(); first += 1024) {
+    const size_t n = std::min<size_t>(1024, lines.size() - first);
+    (*decoder)->Decode(std::span(lines).subspan(first, n), first + 1, batch, errors);
+    for (std::string& row : RowsOf(batch)) decoded.push_back(std::move(row));
+  }
+  for (const RecordError& error : errors) ADD_FAILURE() << "line " << error.line << ": " << error.reason;
+  EXPECT_EQ(decoded, BatchRows(options, 1024));
+}
+
+TEST(TradeGeneratorTest, JsonLinesDecodeIntoTheTradeSchemaWithZeroErrors) {
+  TradeGeneratorOptions options = Trades(10000);
+  options.distribution = KeyDistribution::kZipf;
+  options.out_of_order_fraction = 0.1;
+  ExpectJsonDecodesToTheBatches(options);
+}
+
+TEST(TradeGeneratorTest, MarketDataJsonLinesDecodeIntoTheMarketSchemaWithZeroErrors) {
+  ExpectJsonDecodesToTheBatches(MarketData(10000));
+}
+
+TEST(TradeGeneratorTest, CsvDecodesToTheBatches) {
+  for (const TradeGeneratorOptions& options : {Trades(3000), MarketData(3000)}) {
+    TradeGenerator generator(options);
+    std::string text;
+    EXPECT_EQ(generator.AppendCsv(3000, text, /*header=*/true), 3000u);
+    std::vector<std::string_view> lines = Lines(text);
+    ASSERT_EQ(lines.size(), 3001u);
+    std::string header;
+    for (const Field& field : generator.schema().fields())
+      StrAppend(&header, header.empty() ? "" : ",", field.name);
+    EXPECT_EQ(lines[0], header);
+    DecoderOptions decoder_options;
+    decoder_options.schema = generator.schema();
+    auto decoder = MakeCsvDecoder(decoder_options);
+    ASSERT_TRUE(decoder.ok()) << decoder.status();
+    std::vector<RecordError> errors;
+    Batch batch;
+    (*decoder)->Decode(std::span(lines).subspan(1), 2, batch, errors);
+    EXPECT_TRUE(errors.empty()) << errors.front().reason;
+    EXPECT_EQ(RowsOf(batch), BatchRows(options, 1024));
+  }
+}
+
+// The hand-written text writers produce exactly what the engine's encoders make of the batches:
+// same field order, shortest round-trip prices, epoch-millisecond times.
+TEST(TradeGeneratorTest, TextEqualsTheEngineEncodersOutputForTheBatches) {
+  for (const TradeGeneratorOptions& options : {Trades(5000), MarketData(5000)}) {
+    TradeGenerator batches(options);
+    auto json_encoder = MakeJsonEncoder(batches.schema());
+    auto csv_encoder = MakeCsvEncoder(batches.schema(), ',');
+    std::string encoded_json, encoded_csv;
+    Batch batch;
+    while (batches.FillBatch(777, batch) > 0) {
+      json_encoder->Encode(batch, encoded_json);
+      csv_encoder->Encode(batch, encoded_csv);
+    }
+    EXPECT_EQ(JsonLines(options), encoded_json);
+    TradeGenerator csv(options);
+    std::string text;
+    csv.AppendCsv(5000, text, /*header=*/true);
+    EXPECT_EQ(text, encoded_csv);
+  }
+}
+
+TEST(TradeGeneratorTest, BatchStringsStayValidAfterTheGeneratorIsGone) {
+  Batch batch;
+  {
+    TradeGenerator generator(Trades(100));
+    generator.FillBatch(100, batch);
+  }
+  const auto* traders = batch.column(1).data<std::string_view>();
+  for (size_t row = 0; row < 100; ++row) EXPECT_TRUE(StartsWith(traders[row], "TR")) << traders[row];
+}
+
+TEST(TradeGeneratorTest, ValuesStayInTheirDocumentedRanges) {
+  TradeGenerator generator(Trades(20000));
+  Batch batch;
+  while (generator.FillBatch(4096, batch) > 0) {
+    for (size_t row = 0; row < batch.num_rows(); ++row) {
+      const double price = batch.column(4).data<double>()[row];
+      const int64_t quantity = batch.column(5).data<int64_t>()[row];
+      const std::string_view side = batch.column(6).data<std::string_view>()[row];
+      ASSERT_GE(price, 9.8);
+      ASSERT_LT(price, 1020.0);
+      ASSERT_EQ(std::round(price * 100) / 100, price);  // whole cents
+      ASSERT_GE(quantity, 1);
+      ASSERT_LE(quantity, 1000);
+      ASSERT_TRUE(side == "BUY" || side == "SELL") << side;
+    }
+  }
+  TradeGenerator market(MarketData(20000));
+  while (market.FillBatch(4096, batch) > 0) {
+    for (size_t row = 0; row < batch.num_rows(); ++row) {
+      const double price = batch.column(1).data<double>()[row];
+      ASSERT_LT(batch.column(2).data<double>()[row], price);  // bid
+      ASSERT_GT(batch.column(3).data<double>()[row], price);  // ask
+      ASSERT_GE(batch.column(4).data<int64_t>()[row], 1);     // volume
+    }
+  }
+}
+
+// --- keys ---------------------------------------------------------------------------------
+
+TEST(TradeGeneratorTest, CardinalitiesAreReachedExactly) {
+  TradeGeneratorOptions options = Trades(200000);
+  options.symbols = 123;
+  options.traders = 4567;
+  options.categories = 11;
+  auto distinct = [&](size_t column) {
+    const std::vector<std::string> values = ColumnValues(options, column);
+    return std::set<std::string>(values.begin(), values.end());
+  };
+  const std::set<std::string> symbols = distinct(2), traders = distinct(1), categories = distinct(3);
+  EXPECT_EQ(symbols.size(), 123u);
+  EXPECT_EQ(traders.size(), 4567u);
+  EXPECT_EQ(categories.size(), 11u);
+  EXPECT_TRUE(symbols.count("SYM0") && symbols.count("SYM122"));
+  EXPECT_TRUE(traders.count("TR0") && traders.count("TR4566"));
+  EXPECT_TRUE(categories.count("CAT0") && categories.count("CAT10"));
+  EXPECT_EQ(distinct(6), (std::set<std::string>{"BUY", "SELL"}));
+  EXPECT_EQ(distinct(7).size(), 8u);  // venues
+}
+
+TEST(TradeGeneratorTest, ZipfMakesTheTopKeyFarMoreFrequentThanTheMedian) {
+  TradeGeneratorOptions options = Trades(200000);
+  options.symbols = 1000;
+  options.distribution = KeyDistribution::kZipf;
+  options.zipf_exponent = 1.0;
+  std::map<std::string, int64_t> counts;
+  for (const std::string& symbol : ColumnValues(options, 2)) ++counts[symbol];
+  std::vector<std::pair<int64_t, std::string>> ranked;
+  for (const auto& [symbol, count] : counts) ranked.emplace_back(count, symbol);
+  std::sort(ranked.rbegin(), ranked.rend());
+  EXPECT_EQ(ranked.front().second, "SYM0");
+  const int64_t median = ranked[ranked.size() / 2].first;
+  // Zipf(1) over 1,000 keys: P(key 0) / P(key 499) = 500.
+  EXPECT_GT(ranked.front().first, 100 * median) << ranked.front().first << " vs median " << median;
+  // About 200000 / H(1000) = 26,600 for the top key.
+  EXPECT_NEAR(static_cast<double>(ranked.front().first), 200000 / 7.4855, 1500);
+}
+
+TEST(TradeGeneratorTest, UniformKeysAreEvenlySpread) {
+  TradeGeneratorOptions options = Trades(200000);
+  options.symbols = 100;
+  std::map<std::string, int64_t> counts;
+  for (const std::string& symbol : ColumnValues(options, 2)) ++counts[symbol];
+  ASSERT_EQ(counts.size(), 100u);
+  for (const auto& [symbol, count] : counts) {
+    EXPECT_NEAR(static_cast<double>(count), 2000, 250) << symbol;  // > 5 standard deviations
+  }
+}
+
+TEST(TradeGeneratorKeySamplerTest, ZipfTableEncodesThePowerLaw) {
+  for (const double exponent : {0.5, 1.0, 1.5}) {
+    const uint32_t n = 5000;
+    KeySampler sampler(n, KeyDistribution::kZipf, exponent);
+    double harmonic = 0;
+    for (uint32_t k = 0; k < n; ++k) harmonic += std::pow(k + 1.0, -exponent);
+    double total = 0;
+    for (uint32_t k = 0; k < n; ++k) {
+      const double expected = std::pow(k + 1.0, -exponent) / harmonic;
+      const double actual = sampler.Probability(k);
+      total += actual;
+      ASSERT_NEAR(actual, expected, expected * 1e-6 + 1e-9) << "exponent " << exponent << " key " << k;
+    }
+    EXPECT_NEAR(total, 1.0, 1e-9);
+  }
+}
+
+TEST(TradeGeneratorKeySamplerTest, SamplesStayBelowTheKeyCount) {
+  for (const KeyDistribution distribution : {KeyDistribution::kUniform, KeyDistribution::kZipf}) {
+    for (const uint32_t n : {1u, 2u, 3u, 1000u}) {
+      KeySampler sampler(n, distribution, 1.2);
+      for (uint64_t i = 0; i < 10000; ++i) ASSERT_LT(sampler.Sample(RandomAt(99, i)), n);
+      EXPECT_LT(sampler.Sample(~0ULL), n);  // the extreme random values stay in range
+      EXPECT_LT(sampler.Sample(0), n);
+    }
+  }
+}
+
+// --- out of order -------------------------------------------------------------------------
+
+// Share of events whose event time is below the highest seen before them.
+double OutOfOrderShare(const std::vector<int64_t>& times) {
+  int64_t highest = INT64_MIN;
+  size_t late = 0;
+  for (const int64_t time : times) {
+    late += time < highest;
+    highest = std::max(highest, time);
+  }
+  return static_cast<double>(late) / static_cast<double>(times.size());
+}
+
+TEST(TradeGeneratorTest, OutOfOrderFractionIsRoughlyAsAsked) {
+  for (const double fraction : {0.05, 0.1, 0.3}) {
+    TradeGeneratorOptions options = Trades(100000);
+    options.events_per_second = 1000;  // 1 ms apart: a delayed event is nearly always overtaken
+    options.out_of_order_fraction = fraction;
+    options.max_delay_millis = 2000;
+    const double share = OutOfOrderShare(Int64Column(options, kTradeTime));
+    EXPECT_NEAR(share, fraction, 0.1 * fraction + 0.002) << "asked " << fraction;
+  }
+  EXPECT_EQ(OutOfOrderShare(Int64Column(Trades(10000), kTradeTime)), 0.0);
+}
+
+TEST(TradeGeneratorTest, NoEventArrivesLaterThanMaxDelayBehindTheHighestEventTimeSeen) {
+  struct Case {
+    double rate;
+    double fraction;
+    int64_t max_delay;
+  };
+  for (const Case c : {Case{1000, 0.1, 5000}, Case{10, 0.5, 250}, Case{100000, 1.0, 3}, Case{50, 0.2, 1},
+                       Case{1e6, 0.01, 20}}) {
+    TradeGeneratorOptions options = Trades(50000);
+    options.events_per_second = c.rate;
+    options.out_of_order_fraction = c.fraction;
+    options.max_delay_millis = c.max_delay;
+    const std::vector<int64_t> times = Int64Column(options, kTradeTime);
+    int64_t highest = INT64_MIN, worst = 0;
+    for (const int64_t time : times) {
+      highest = std::max(highest, time);
+      worst = std::max(worst, highest - time);
+    }
+    EXPECT_LE(worst, c.max_delay) << "rate " << c.rate << " fraction " << c.fraction;
+    // Every event arrives exactly once: the trade ids are a permutation of 1..count.
+    std::vector<int64_t> ids = Int64Column(options, kTradeId);
+    std::sort(ids.begin(), ids.end());
+    for (size_t i = 0; i < ids.size(); ++i) ASSERT_EQ(ids[i], static_cast<int64_t>(i) + 1);
+  }
+}
+
+TEST(TradeGeneratorTest, OutOfOrderOnlyReordersTheSameEvents) {
+  TradeGeneratorOptions in_order = Trades(5000);
+  TradeGeneratorOptions shuffled = in_order;
+  shuffled.out_of_order_fraction = 0.5;
+  shuffled.max_delay_millis = 100;
+  std::vector<std::string> a = BatchRows(in_order, 1024), b = BatchRows(shuffled, 1024);
+  EXPECT_NE(a, b);
+  std::sort(a.begin(), a.end());
+  std::sort(b.begin(), b.end());
+  EXPECT_EQ(a, b);
+}
+
+TEST(TradeGeneratorTest, ValidateRejectsOutOfRangeOptions) {
+  EXPECT_TRUE(TradeGenerator::Validate(Trades(10)).ok());
+  auto invalid = [](auto change) {
+    TradeGeneratorOptions options = Trades(10);
+    change(options);
+    return !TradeGenerator::Validate(options).ok();
+  };
+  EXPECT_TRUE(invalid([](TradeGeneratorOptions& o) { o.symbols = 0; }));
+  EXPECT_TRUE(
+      invalid([](TradeGeneratorOptions& o) { o.traders = TradeGeneratorOptions::kMaxCardinality + 1; }));
+  EXPECT_TRUE(invalid([](TradeGeneratorOptions& o) { o.events_per_second = 0; }));
+  EXPECT_TRUE(invalid([](TradeGeneratorOptions& o) { o.out_of_order_fraction = 1.5; }));
+  EXPECT_TRUE(invalid([](TradeGeneratorOptions& o) {
+    o.out_of_order_fraction = 0.1;
+    o.max_delay_millis = 0;
+  }));
+  EXPECT_TRUE(invalid([](TradeGeneratorOptions& o) {
+    o.distribution = KeyDistribution::kZipf;
+    o.zipf_exponent = 0;
+  }));
+}
+
+// --- orders -------------------------------------------------------------------------------
+
+TEST(DatagenOrderGeneratorTest, OrdersAreUnchangedBySharingTheRandomHeader) {
+  OrderGenerator generator;
+  std::string text;
+  generator.AppendJsonLines(2, text);
+  EXPECT_EQ(
+      text,
+      "{\"order_id\":1,\"customer_id\":\"CUST105413\",\"order_date\":1704067200000,\"total_amount\":922.91}\n"
+      "{\"order_id\":2,\"customer_id\":\"CUST103858\",\"order_date\":1704067200010,\"total_amount\":557.64}"
+      "\n");
+  OrderGenerator csv;
+  text.clear();
+  csv.AppendCsv(1, text, /*header=*/true);
+  EXPECT_EQ(text, "order_id,customer_id,order_date,total_amount\n1,CUST105413,1704067200000,922.91\n");
+}
+
+// --- the `sluice datagen` command ----------------------------------------------------------
+
+struct CommandResult {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+
+CommandResult RunSluice(const std::string& arguments) {
+  testing::TemporaryDirectory directory;
+  const std::string out = directory.File("stdout"), err = directory.File("stderr");
+  const std::string command = StrCat("cd ", SLUICE_SOURCE_DIR, " && ", SLUICE_BINARY, " ", arguments, " >",
+                                     out, " 2>", err, " </dev/null");
+  const int status = std::system(command.c_str());
+  CommandResult result;
+  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  result.out = testing::ReadFile(out);
+  result.err = testing::ReadFile(err);
+  return result;
+}
+
+bool Contains(const std::string& text, const std::string& fragment) {
+  return text.find(fragment) != std::string::npos;
+}
+
+TEST(DatagenCliTest, SameSeedTwiceGivesIdenticalBytes) {
+  const CommandResult first = RunSluice("datagen --kind trades --count 1000 --seed 7");
+  const CommandResult second = RunSluice("datagen --kind trades --count 1000 --seed 7");
+  EXPECT_EQ(first.exit_code, 0) << first.err;
+  EXPECT_EQ(Lines(first.out).size(), 1000u);
+  EXPECT_EQ(std::count(first.out.begin(), first.out.end(), '\n'), 1000);
+  EXPECT_EQ(first.out, second.out);
+  TradeGeneratorOptions options = Trades(1000, 7);
+  EXPECT_EQ(first.out, JsonLines(options));  // the command writes what the library generates
+  EXPECT_NE(first.out, RunSluice("datagen --kind trades --count 1000 --seed 8").out);
+}
+
+TEST(DatagenCliTest, UnknownFlagExitsTwoWithUsage) {
+  const CommandResult result = RunSluice("datagen --kind trades --count 10 --fast");
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_TRUE(Contains(result.err, "unknown option '--fast'")) << result.err;
+  EXPECT_TRUE(Contains(result.err, "usage: sluice datagen")) << result.err;
+  EXPECT_TRUE(result.out.empty());
+}
+
+TEST(DatagenCliTest, BadValuesAndMissingFlagsExitTwo) {
+  for (const char* arguments :
+       {"datagen --count 10", "datagen --kind trades", "datagen --kind bonds --count 1",
+        "datagen --kind trades --count ten", "datagen --kind trades --count 5 --format xml",
+        "datagen --kind trades --count 5 --out-of-order 2", "datagen --kind trades --count 5 --symbols 0",
+        "datagen --kind trades --count 5 --distribution uniform --zipf-exponent 2",
+        "datagen --kind market --count 5 --traders 3", "datagen --kind orders --count 5 --symbols 3",
+        "datagen --kind trades --count 5 --customers 3", "datagen --kind trades --count 5 --rate-limit 0",
+        "datagen --kind trades --count"}) {
+    const CommandResult result = RunSluice(arguments);
+    EXPECT_EQ(result.exit_code, 2) << arguments;
+    EXPECT_TRUE(Contains(result.err, "usage: sluice datagen")) << arguments << "\n" << result.err;
+  }
+}
+
+TEST(DatagenCliTest, HelpDescribesEveryFlag) {
+  const CommandResult result = RunSluice("datagen --help");
+  EXPECT_EQ(result.exit_code, 0);
+  for (const char* flag :
+       {"--kind", "--count", "--format", "--output", "--seed", "--symbols", "--traders", "--categories",
+        "--distribution", "--zipf-exponent", "--rate ", "--out-of-order", "--max-delay", "--rate-limit"}) {
+    EXPECT_TRUE(Contains(result.out, flag)) << flag;
+  }
+  EXPECT_TRUE(Contains(RunSluice("--help").out, "datagen")) << "main usage lists datagen";
+}
+
+TEST(DatagenCliTest, EveryKindAndFormatWritesCountRecords) {
+  for (const char* kind : {"trades", "orders", "market"}) {
+    const CommandResult json = RunSluice(StrCat("datagen --kind ", kind, " --count 300 --seed 3"));
+    EXPECT_EQ(json.exit_code, 0) << json.err;
+    EXPECT_EQ(Lines(json.out).size(), 300u) << kind;
+    const CommandResult csv = RunSluice(StrCat("datagen --kind ", kind, " --count 300 --format csv"));
+    EXPECT_EQ(csv.exit_code, 0) << csv.err;
+    EXPECT_EQ(Lines(csv.out).size(), 301u) << kind;  // with the header
+  }
+}
+
+TEST(DatagenCliTest, FlagsReachTheGenerator) {
+  const CommandResult result = RunSluice(
+      "datagen --kind trades --count 4000 --seed 11 --symbols 3 --traders 5 --categories 2 "
+      "--zipf-exponent 1.3 --rate 50 --out-of-order 0.25 --max-delay=700");
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  TradeGeneratorOptions options = Trades(4000, 11);
+  options.symbols = 3;
+  options.traders = 5;
+  options.categories = 2;
+  options.distribution = KeyDistribution::kZipf;
+  options.zipf_exponent = 1.3;
+  options.events_per_second = 50;
+  options.out_of_order_fraction = 0.25;
+  options.max_delay_millis = 700;
+  EXPECT_EQ(result.out, JsonLines(options));
+}
+
+TEST(DatagenCliTest, OutputFileHoldsTheSameBytesAsStdout) {
+  testing::TemporaryDirectory directory;
+  const std::string path = directory.File("market.csv");
+  const CommandResult result =
+      RunSluice(StrCat("datagen --kind market --count 2000 --format csv --output ", path));
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_TRUE(result.out.empty());
+  EXPECT_EQ(testing::ReadFile(path), RunSluice("datagen --kind market --count 2000 --format csv").out);
+  EXPECT_EQ(RunSluice("datagen --kind trades --count 1 --output /nonexistent/dir/x.jsonl").exit_code, 1);
+}
+
+TEST(DatagenCliTest, RateLimitPacesTheOutput) {
+  const auto start = std::chrono::steady_clock::now();
+  const CommandResult result = RunSluice("datagen --kind trades --count 60 --rate-limit 400");
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_EQ(result.out, RunSluice("datagen --kind trades --count 60").out);
+  EXPECT_GE(seconds, 0.14);  // 60 records at 400/s take 0.15 s
+}
+
+TEST(DatagenCliTest, GeneratedTradesFeedAJob) {
+  testing::TemporaryDirectory directory;
+  const std::string path = directory.File("trades.jsonl");
+  ASSERT_EQ(RunSluice(StrCat("datagen --kind trades --count 5000 --output ", path)).exit_code, 0);
+  const CommandResult job = RunSluice(StrCat("run examples/volume_by_symbol.sql --set TRADES=", path));
+  EXPECT_EQ(job.exit_code, 0) << job.err;
+  EXPECT_TRUE(Contains(job.err, "records in: 5,000")) << job.err;
+  EXPECT_TRUE(Contains(job.err, "dead-lettered: 0")) << job.err;
+}
+
+// The example job allows 5 s of out-of-orderness: trades delayed by at most 5 s must give exactly
+// the windows of the in-order stream (nothing dropped as late), and longer delays must not.
+TEST(DatagenCliTest, DelaysWithinTheWatermarkBoundChangeNoWindow) {
+  testing::TemporaryDirectory directory;
+  auto windows = [&](const std::string& flags) {
+    const std::string path = directory.File("trades.jsonl");
+    EXPECT_EQ(
+        RunSluice(StrCat("datagen --kind trades --count 150000 --rate 2000 ", flags, " --output ", path))
+            .exit_code,
+        0);
+    const CommandResult job =
+        RunSluice(StrCat("run examples/trader_minute_volume.sql --quiet --set TRADES=", path));
+    EXPECT_EQ(job.exit_code, 0) << job.err;
+    std::vector<std::string_view> rows = Lines(job.out);
+    std::sort(rows.begin(), rows.end());
+    return std::vector<std::string>(rows.begin(), rows.end());
+  };
+  const std::vector<std::string> in_order = windows("");
+  EXPECT_GT(in_order.size(), 1000u);
+  EXPECT_EQ(windows("--out-of-order 0.3 --max-delay 5000"), in_order);
+  EXPECT_NE(windows("--out-of-order 0.3 --max-delay 20000"), in_order);
+}
+
+}  // namespace
+}  // namespace sluice
