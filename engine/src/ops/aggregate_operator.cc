@@ -7,8 +7,6 @@
 namespace sluice {
 namespace {
 
-constexpr size_t kOutputChunk = 1024;
-
 std::vector<TypeId> KeyTypes(const AggregateDefinition& definition) {
   std::vector<TypeId> types;
   for (const auto& key : definition.keys) types.push_back(key->type);
@@ -28,7 +26,8 @@ AggregateOperator::AggregateOperator(const AggregateDefinition& definition, cons
     : definition_(definition),
       output_schema_(output_schema),
       windowed_(definition.window.has_value()),
-      table_(KeyTypes(definition)) {
+      table_(KeyTypes(definition)),
+      output_(output_schema) {
   for (const auto& key : definition.keys)
     key_executors_.push_back(std::make_unique<ExpressionExecutor>(*key));
   for (const auto& call : definition.aggregates) {
@@ -42,7 +41,6 @@ AggregateOperator::AggregateOperator(const AggregateDefinition& definition, cons
   key_columns_.resize(definition.keys.size());
   key_pointers_.resize(KeyTypes(definition).size());
   argument_columns_.resize(definition.aggregates.size());
-  for (const auto& field : output_schema.fields()) output_pools_.emplace_back(field.type);
 }
 
 void AggregateOperator::EnsureCapacity() {
@@ -324,37 +322,24 @@ absl::Status AggregateOperator::FireWindows(int64_t watermark) {
 
 absl::Status AggregateOperator::EmitGroups(const std::vector<uint32_t>& groups) {
   const size_t key_count = definition_.keys.size();
-  const size_t aggregate_count = accumulators_.size();
+  const size_t window_column = key_count + accumulators_.size();
   const int64_t size = windowed_ ? definition_.window->size_millis : 0;
-  for (size_t offset = 0; offset < groups.size(); offset += kOutputChunk) {
-    const size_t n = std::min(kOutputChunk, groups.size() - offset);
-    const uint32_t* chunk = groups.data() + offset;
-    output_batch_.Reset(output_pools_.size(), n);
-    for (size_t c = 0; c < output_pools_.size(); ++c) output_batch_.SetColumn(c, output_pools_[c].Acquire(n));
-    for (size_t k = 0; k < key_count; ++k) {
-      Column& column = output_batch_.mutable_column(k);
-      for (size_t i = 0; i < n; ++i) table_.ReadKey(chunk[i], k, column, i);
-    }
-    for (size_t a = 0; a < aggregate_count; ++a) {
-      accumulators_[a]->Finalize(chunk, n, output_batch_.mutable_column(key_count + a));
-    }
-    Column& starts = output_batch_.mutable_column(key_count + aggregate_count);
-    Column& ends = output_batch_.mutable_column(key_count + aggregate_count + 1);
-    for (size_t i = 0; i < n; ++i) {
-      if (windowed_) {
-        table_.ReadKey(chunk[i], key_count, starts, i);
-        ends.validity()[i] = 1;
-        ends.data<int64_t>()[i] = starts.data<int64_t>()[i] + size;
-      } else {
-        starts.SetNull(i);
-        ends.SetNull(i);
-      }
-    }
-    absl::Status status = Emit(output_batch_);
-    output_batch_.Release();
-    SLUICE_RETURN_IF_ERROR(status);
-  }
-  return absl::OkStatus();
+  return output_.Emit(
+      groups, key_count, accumulators_,
+      [&](uint32_t group, size_t row, Batch& batch) {
+        for (size_t k = 0; k < key_count; ++k) table_.ReadKey(group, k, batch.mutable_column(k), row);
+        Column& starts = batch.mutable_column(window_column);
+        Column& ends = batch.mutable_column(window_column + 1);
+        if (windowed_) {
+          table_.ReadKey(group, key_count, starts, row);
+          ends.validity()[row] = 1;
+          ends.data<int64_t>()[row] = starts.data<int64_t>()[row] + size;
+        } else {
+          starts.SetNull(row);
+          ends.SetNull(row);
+        }
+      },
+      [this](const Batch& batch) { return Emit(batch); });
 }
 
 absl::Status AggregateOperator::Snapshot(StateWriter& writer) const {

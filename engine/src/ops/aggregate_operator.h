@@ -26,6 +26,7 @@
 
 #include "expr/expression_executor.h"
 #include "ops/accumulator.h"
+#include "ops/aggregate_output.h"
 #include "ops/late_record_sink.h"
 #include "ops/operator.h"
 #include "plan/logical_plan.h"
@@ -111,8 +112,7 @@ class AggregateOperator final : public Operator {
   std::deque<std::pair<int64_t, uint32_t>> expiry_;
   uint64_t keys_evicted_ = 0;
 
-  std::vector<ColumnPool> output_pools_;
-  Batch output_batch_;
+  AggregateOutput output_;
 };
 
 }  // namespace sluice

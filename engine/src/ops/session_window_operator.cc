@@ -7,8 +7,6 @@
 namespace sluice {
 namespace {
 
-constexpr size_t kOutputChunk = 1024;
-
 std::vector<TypeId> KeyTypes(const AggregateDefinition& definition) {
   std::vector<TypeId> types;
   for (const auto& key : definition.keys) types.push_back(key->type);
@@ -27,7 +25,8 @@ SessionWindowOperator::SessionWindowOperator(const AggregateDefinition& definiti
     : definition_(definition),
       output_schema_(output_schema),
       gap_(definition.window->size_millis),
-      keys_(KeyTypes(definition)) {
+      keys_(KeyTypes(definition)),
+      output_(output_schema) {
   for (const auto& key : definition.keys)
     key_executors_.push_back(std::make_unique<ExpressionExecutor>(*key));
   for (const auto& call : definition.aggregates) {
@@ -40,7 +39,6 @@ SessionWindowOperator::SessionWindowOperator(const AggregateDefinition& definiti
   key_columns_.resize(definition.keys.size());
   key_pointers_.resize(definition.keys.size());
   argument_columns_.resize(definition.aggregates.size());
-  for (const auto& field : output_schema.fields()) output_pools_.emplace_back(field.type);
 }
 
 uint32_t SessionWindowOperator::NewGroup(uint32_t key, int64_t start, int64_t end) {
@@ -250,32 +248,20 @@ absl::Status SessionWindowOperator::OnWatermark(int64_t watermark) {
 
 absl::Status SessionWindowOperator::EmitGroups(const std::vector<uint32_t>& groups) {
   const size_t key_count = definition_.keys.size();
-  const size_t aggregate_count = accumulators_.size();
-  for (size_t offset = 0; offset < groups.size(); offset += kOutputChunk) {
-    const size_t n = std::min(kOutputChunk, groups.size() - offset);
-    const uint32_t* chunk = groups.data() + offset;
-    output_batch_.Reset(output_pools_.size(), n);
-    for (size_t c = 0; c < output_pools_.size(); ++c) output_batch_.SetColumn(c, output_pools_[c].Acquire(n));
-    for (size_t k = 0; k < key_count; ++k) {
-      Column& column = output_batch_.mutable_column(k);
-      for (size_t i = 0; i < n; ++i) keys_.ReadKey(group_key_[chunk[i]], k, column, i);
-    }
-    for (size_t a = 0; a < aggregate_count; ++a) {
-      accumulators_[a]->Finalize(chunk, n, output_batch_.mutable_column(key_count + a));
-    }
-    Column& starts = output_batch_.mutable_column(key_count + aggregate_count);
-    Column& ends = output_batch_.mutable_column(key_count + aggregate_count + 1);
-    for (size_t i = 0; i < n; ++i) {
-      starts.validity()[i] = 1;
-      starts.data<int64_t>()[i] = group_start_[chunk[i]];
-      ends.validity()[i] = 1;
-      ends.data<int64_t>()[i] = group_end_[chunk[i]];
-    }
-    absl::Status status = Emit(output_batch_);
-    output_batch_.Release();
-    SLUICE_RETURN_IF_ERROR(status);
-  }
-  return absl::OkStatus();
+  const size_t window_column = key_count + accumulators_.size();
+  return output_.Emit(
+      groups, key_count, accumulators_,
+      [&](uint32_t group, size_t row, Batch& batch) {
+        for (size_t k = 0; k < key_count; ++k)
+          keys_.ReadKey(group_key_[group], k, batch.mutable_column(k), row);
+        Column& starts = batch.mutable_column(window_column);
+        Column& ends = batch.mutable_column(window_column + 1);
+        starts.validity()[row] = 1;
+        starts.data<int64_t>()[row] = group_start_[group];
+        ends.validity()[row] = 1;
+        ends.data<int64_t>()[row] = group_end_[group];
+      },
+      [this](const Batch& batch) { return Emit(batch); });
 }
 
 absl::Status SessionWindowOperator::Snapshot(StateWriter& writer) const {

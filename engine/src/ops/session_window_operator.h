@@ -17,6 +17,7 @@
 
 #include "expr/expression_executor.h"
 #include "ops/accumulator.h"
+#include "ops/aggregate_output.h"
 #include "ops/late_record_sink.h"
 #include "ops/operator.h"
 #include "plan/logical_plan.h"
@@ -101,8 +102,7 @@ class SessionWindowOperator final : public Operator {
     return absl::OkStatus();
   }
 
-  std::vector<ColumnPool> output_pools_;
-  Batch output_batch_;
+  AggregateOutput output_;
 };
 
 }  // namespace sluice
