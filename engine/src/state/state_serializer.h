@@ -26,7 +26,9 @@ class StateWriter {
     WriteU64(bytes.size());
     bytes_.append(bytes.data(), bytes.size());
   }
-  void WriteRaw(const void* data, size_t size) { bytes_.append(static_cast<const char*>(data), size); }
+  void WriteRaw(const void* data, size_t size) {
+    if (size > 0) bytes_.append(static_cast<const char*>(data), size);  // `data` may be null when empty
+  }
 
   const std::string& bytes() const { return bytes_; }
   std::string Release() { return std::move(bytes_); }
@@ -53,6 +55,7 @@ class StateReader {
     return out;
   }
   absl::Status ReadRaw(void* data, size_t size) {
+    if (size == 0) return absl::OkStatus();  // `data` may be null (an empty vector)
     if (size > bytes_.size() - offset_) return Truncated();
     std::memcpy(data, bytes_.data() + offset_, size);
     offset_ += size;
