@@ -27,26 +27,30 @@ bool IsBlank(std::string_view line) {
 
 }  // namespace
 
-FileSource::FileSource(const SourceDefinition& definition, size_t batch_size, bool strict)
+FileSource::FileSource(const SourceDefinition& definition, std::string path,
+                       std::shared_ptr<DeadLetterWriter> dead_letters, size_t batch_size, bool strict)
     : definition_(definition),
       batch_size_(batch_size),
       strict_(strict),
-      dead_letters_(definition.name, definition.dead_letter_path) {}
+      path_(std::move(path)),
+      dead_letters_(std::move(dead_letters)) {}
 
 FileSource::~FileSource() {
   if (file_ != nullptr) std::fclose(file_);
 }
 
-std::unique_ptr<FileSource> FileSource::Create(const SourceDefinition& definition, size_t batch_size,
-                                               bool strict) {
-  return std::unique_ptr<FileSource>(new FileSource(definition, batch_size, strict));
+std::unique_ptr<FileSource> FileSource::Create(const SourceDefinition& definition, std::string path,
+                                               std::shared_ptr<DeadLetterWriter> dead_letters,
+                                               size_t batch_size, bool strict) {
+  return std::unique_ptr<FileSource>(
+      new FileSource(definition, std::move(path), std::move(dead_letters), batch_size, strict));
 }
 
 absl::Status FileSource::OpenInput() {
-  file_ = std::fopen(definition_.path.c_str(), "rb");
+  file_ = std::fopen(path_.c_str(), "rb");
   if (file_ == nullptr) {
-    return absl::NotFoundError(StrCat("source '", definition_.name, "': cannot open '", definition_.path,
-                                      "': ", std::strerror(errno)));
+    return absl::NotFoundError(
+        StrCat("source '", definition_.name, "': cannot open '", path_, "': ", std::strerror(errno)));
   }
   if (definition_.format == "csv") {
     SLUICE_ASSIGN_OR_RETURN(decoder_, MakeCsvDecoder(definition_.decoder));
@@ -69,8 +73,8 @@ absl::Status FileSource::FillBuffer() {
   const size_t read = std::fread(buffer_.data() + buffer_end_, 1, buffer_.size() - buffer_end_, file_);
   if (read == 0) {
     if (std::ferror(file_)) {
-      return absl::DataLossError(StrCat("source '", definition_.name, "': read error on '", definition_.path,
-                                        "': ", std::strerror(errno)));
+      return absl::DataLossError(
+          StrCat("source '", definition_.name, "': read error on '", path_, "': ", std::strerror(errno)));
     }
     eof_ = true;
   }
@@ -144,10 +148,10 @@ absl::StatusOr<bool> FileSource::Next(Batch& out) {
     counters_.records_rejected += errors_.size();
     for (const auto& error : errors_) {
       if (strict_) {
-        return absl::InvalidArgumentError(StrCat("source '", definition_.name, "', ", definition_.path,
-                                                 " line ", error.line, ": ", error.reason, " (--strict)"));
+        return absl::InvalidArgumentError(StrCat("source '", definition_.name, "', ", path_, " line ",
+                                                 error.line, ": ", error.reason, " (--strict)"));
       }
-      SLUICE_RETURN_IF_ERROR(dead_letters_.Write(error));
+      SLUICE_RETURN_IF_ERROR(dead_letters_->Write(error));
     }
     if (!definition_.has_event_time) AppendIngestionTime(out);
     if (out.num_rows() > 0) {

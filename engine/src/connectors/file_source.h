@@ -1,5 +1,6 @@
-// FileSource: reads a JSON Lines or CSV file in large chunks, splits it into lines, and
-// decodes them batch by batch. Bad records go to the DeadLetterWriter with their line number.
+// FileSource: reads one file of a source (one partition: a source whose path is a glob has one
+// FileSource per matching file) in large chunks, splits it into lines, and decodes them batch
+// by batch. Bad records go to the source's shared DeadLetterWriter with their line number.
 //
 // Bounded: Next() returns false once the file is exhausted. Not thread-safe.
 #pragma once
@@ -27,12 +28,14 @@ class FileSource {
  public:
   // `strict`: the first bad record fails the job instead of going to the dead-letter output.
   // Builds the source without touching the file system.
-  static std::unique_ptr<FileSource> Create(const SourceDefinition& definition, size_t batch_size,
+  // `path` is one of definition.partitions; `dead_letters` is shared by the source's partitions.
+  static std::unique_ptr<FileSource> Create(const SourceDefinition& definition, std::string path,
+                                            std::shared_ptr<DeadLetterWriter> dead_letters, size_t batch_size,
                                             bool strict);
   // Opens the file; call once before Next().
   absl::Status OpenInput();
   // Flushes the dead-letter output.
-  absl::Status Close() { return dead_letters_.Flush(); }
+  absl::Status Close() { return dead_letters_->Flush(); }
   ~FileSource();
 
   // Produces the next batch of at least one row into `out`; false at end of file. The batch is
@@ -45,11 +48,13 @@ class FileSource {
 
   const SourceCounters& counters() const { return counters_; }
   const SourceDefinition& definition() const { return definition_; }
-  const DeadLetterWriter& dead_letters() const { return dead_letters_; }
-  DeadLetterWriter& mutable_dead_letters() { return dead_letters_; }
+  const DeadLetterWriter& dead_letters() const { return *dead_letters_; }
+  DeadLetterWriter& mutable_dead_letters() { return *dead_letters_; }
+  const std::string& path() const { return path_; }
 
  private:
-  FileSource(const SourceDefinition& definition, size_t batch_size, bool strict);
+  FileSource(const SourceDefinition& definition, std::string path,
+             std::shared_ptr<DeadLetterWriter> dead_letters, size_t batch_size, bool strict);
   // Fills `lines_` with up to batch_size complete lines; false when the file is exhausted.
   absl::StatusOr<bool> ReadLines();
   absl::Status FillBuffer();
@@ -60,7 +65,8 @@ class FileSource {
   bool strict_;
   std::FILE* file_ = nullptr;
   std::unique_ptr<RecordDecoder> decoder_;
-  DeadLetterWriter dead_letters_;
+  std::string path_;
+  std::shared_ptr<DeadLetterWriter> dead_letters_;
   std::vector<char> buffer_;
   size_t buffer_start_ = 0;  // first unconsumed byte
   size_t buffer_end_ = 0;    // one past the last valid byte

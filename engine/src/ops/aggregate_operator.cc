@@ -158,7 +158,8 @@ absl::Status AggregateOperator::Push(const Batch& batch) {
         touched_list_.push_back(group);
       }
       segment_.push_back(row);
-      running_watermark_ = std::max(running_watermark_, times[row] - bound - 1);
+      if (definition_.per_record_watermark)
+        running_watermark_ = std::max(running_watermark_, times[row] - bound - 1);
     }
     apply_segment();
     for (uint32_t group : touched_list_) {
@@ -218,7 +219,7 @@ absl::Status AggregateOperator::Push(const Batch& batch) {
       row_watermarks_[row] = row_watermark;
       segment_.push_back(row);
       const int64_t next = times[row] - bound - 1;
-      if (next > running_watermark_) {
+      if (definition_.per_record_watermark && next > running_watermark_) {
         const int64_t before = std::max(watermark_, running_watermark_);
         running_watermark_ = next;
         // A window end (a multiple of the advance) crossed: aggregate what came before, fire.

@@ -174,7 +174,7 @@ absl::Status SessionWindowOperator::Push(const Batch& batch) {
     row_groups_[row] = Assign(key_ids_[row], t);
     segment_.push_back(row);
     const int64_t next = t - bound - 1;
-    if (next > running_watermark_) {
+    if (definition_.per_record_watermark && next > running_watermark_) {
       running_watermark_ = next;
       if (!by_end_.empty() && by_end_.begin()->first - 1 <= std::max(watermark_, running_watermark_)) {
         SLUICE_RETURN_IF_ERROR(Flush());

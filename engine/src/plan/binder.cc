@@ -1,7 +1,10 @@
 #include "plan/binder.h"
 
+#include <glob.h>
 #include <sys/stat.h>
 
+#include <algorithm>
+#include <filesystem>
 #include <functional>
 #include <set>
 
@@ -643,6 +646,7 @@ class JobBinder {
                            : (select.window ? EmitMode::kFinal : EmitMode::kChanges);
     SLUICE_RETURN_IF_ERROR(BindLateDataProperties(*definition));
     definition->input_out_of_orderness_millis = InputOutOfOrderness(select.from->name);
+    definition->per_record_watermark = InputPartitions(select.from->name) <= 1;
     if (definition->state_ttl_millis) {
       const auto index = input_schema.Find(kEventTimeColumn);
       if (!index) {
@@ -966,6 +970,40 @@ class JobBinder {
     return absl::OkStatus();
   }
 
+  // The number of partitions (files) of the source a source or stream ultimately reads.
+  size_t InputPartitions(const std::string& name) const {
+    if (const BoundStatement* stream = FindStream(name)) return InputPartitions(stream->input_name);
+    const SourceDefinition* source = job_.FindSource(name);
+    return source != nullptr ? source->partitions.size() : 1;
+  }
+
+  // The files a source path names: itself, the files of a directory, or a glob's matches.
+  absl::StatusOr<std::vector<std::string>> ExpandPartitions(const std::string& path,
+                                                            SourcePosition position) {
+    std::vector<std::string> files;
+    struct stat info;
+    if (path.find_first_of("*?[") != std::string::npos) {
+      glob_t matches;
+      if (glob(path.c_str(), 0, nullptr, &matches) == 0) {
+        for (size_t i = 0; i < matches.gl_pathc; ++i) files.emplace_back(matches.gl_pathv[i]);
+      }
+      globfree(&matches);
+      if (files.empty()) return source_.Error(position, StrCat("no file matches '", path, "'"));
+    } else if (stat(path.c_str(), &info) == 0 && S_ISDIR(info.st_mode)) {
+      for (const auto& entry : std::filesystem::directory_iterator(path)) {
+        if (entry.is_regular_file() && entry.path().filename().string()[0] != '.' &&
+            !EndsWith(entry.path().string(), ".dead_letter.jsonl")) {
+          files.push_back(entry.path().string());
+        }
+      }
+      if (files.empty()) return source_.Error(position, StrCat("directory '", path, "' has no files"));
+    } else {
+      files.push_back(path);
+    }
+    std::sort(files.begin(), files.end());
+    return files;
+  }
+
   // The watermark bound of the source a source or stream ultimately reads.
   int64_t InputOutOfOrderness(const std::string& name) const {
     if (const BoundStatement* stream = FindStream(name)) return InputOutOfOrderness(stream->input_name);
@@ -1020,6 +1058,7 @@ class JobBinder {
       return source_.Error(type->key_position, StrCat("source '", name, "' needs '", name, ".path'"));
     }
     definition.path = path->value;
+    SLUICE_ASSIGN_OR_RETURN(definition.partitions, ExpandPartitions(definition.path, path->value_position));
     std::string default_format = EndsWithIgnoreCase(definition.path, ".csv") ? "csv" : "json";
     SLUICE_ASSIGN_OR_RETURN(definition.format,
                             RequireChoice(name, "format", {"json", "csv"}, default_format));
@@ -1051,7 +1090,8 @@ class JobBinder {
       }
       definition.decoder.schema = std::move(schema);
     } else {
-      auto inferred = InferFileSchema(definition.path, definition.format, definition.decoder.csv_delimiter);
+      auto inferred =
+          InferFileSchema(definition.partitions[0], definition.format, definition.decoder.csv_delimiter);
       if (!inferred.ok())
         return source_.Error(path->value_position, std::string(inferred.status().message()));
       definition.decoder.schema = std::move(*inferred);
@@ -1118,9 +1158,10 @@ class JobBinder {
       // Beside the input, unless the input is a pipe or device (e.g. /dev/stdin): then in the
       // working directory, named after the source.
       struct stat info;
-      const bool regular = stat(definition.path.c_str(), &info) != 0 || S_ISREG(info.st_mode);
+      const bool single_regular_file = definition.partitions.size() == 1 &&
+                                       (stat(definition.path.c_str(), &info) != 0 || S_ISREG(info.st_mode));
       definition.dead_letter_path =
-          regular ? definition.path + ".dead_letter.jsonl" : StrCat(name, ".dead_letter.jsonl");
+          single_regular_file ? definition.path + ".dead_letter.jsonl" : StrCat(name, ".dead_letter.jsonl");
     }
     job_.sources.push_back(std::move(definition));
     return &job_.sources.back();

@@ -25,9 +25,10 @@ inline constexpr const char* kEventTimeColumn = "_event_time";
 // An external input: where it reads, how it decodes, and the schema it produces.
 struct SourceDefinition {
   std::string name;
-  std::string type;  // file_source
-  std::string path;
-  std::string format;  // json | csv
+  std::string type;                     // file_source
+  std::string path;                     // as written; may be a glob ('data/*.jsonl') or a directory
+  std::vector<std::string> partitions;  // the files it names, sorted: one partition each
+  std::string format;                   // json | csv
   DecoderOptions decoder;
   // decoder.schema's fields followed by the system column _event_time.
   Schema schema;
@@ -84,8 +85,11 @@ struct AggregateDefinition {
   // is evicted (and emitted first under EMIT FINAL); a later record starts it afresh.
   std::optional<int64_t> state_ttl_millis;
   BoundExpressionPtr ttl_time;
-  // The input source's watermark bound, applied per record to the window time column.
+  // The input source's watermark bound, applied per record to the window time column when the
+  // source has a single partition (with several, rows of different partitions interleave and
+  // only the source's merged watermark, received between batches, is safe).
   int64_t input_out_of_orderness_millis = 0;
+  bool per_record_watermark = true;
 };
 
 struct LogicalOperator {

@@ -70,8 +70,14 @@ absl::StatusOr<std::unique_ptr<JobRunner>> JobRunner::Create(const BoundJob& job
 
 absl::Status JobRunner::Build() {
   std::map<std::string, FanOutOperator*> outputs;  // source or stream name -> its fan-out
-  for (const auto& definition : job_.sources) {
-    sources_.push_back(FileSource::Create(definition, options_.batch_size, options_.strict));
+  for (size_t s = 0; s < job_.sources.size(); ++s) {
+    const SourceDefinition& definition = job_.sources[s];
+    dead_letters_.push_back(std::make_shared<DeadLetterWriter>(definition.name, definition.dead_letter_path));
+    for (const std::string& path : definition.partitions) {
+      sources_.push_back(
+          FileSource::Create(definition, path, dead_letters_.back(), options_.batch_size, options_.strict));
+      partition_source_.push_back(s);
+    }
     source_outputs_.push_back(std::make_unique<FanOutOperator>());
     outputs[definition.name] = source_outputs_.back().get();
   }
@@ -110,10 +116,10 @@ absl::Status JobRunner::Build() {
           if (node.aggregate->late_data == LateDataStrategy::kDeadLetter) {
             // Late rows go to the dead-letter output of the source the statement reads.
             const std::string origin = OriginSource(job_, statement);
-            for (auto& source : sources_) {
-              if (source->definition().name == origin) {
+            for (size_t s = 0; s < job_.sources.size(); ++s) {
+              if (job_.sources[s].name == origin) {
                 late_sinks_.push_back(
-                    std::make_unique<DeadLetterLateSink>(node.input->schema, source->mutable_dead_letters()));
+                    std::make_unique<DeadLetterLateSink>(node.input->schema, *dead_letters_[s]));
                 late_sink = late_sinks_.back().get();
               }
             }
@@ -153,9 +159,24 @@ absl::Status JobRunner::Run(const std::function<void(const JobCounters&)>& on_pr
   for (auto& source : sources_) SLUICE_RETURN_IF_ERROR(source->OpenInput());
   const auto start = std::chrono::steady_clock::now();
   auto last_progress = start;
+  // Per partition: still reading, and its watermark. Per source: the merged watermark sent,
+  // the minimum over its partitions that are still reading (an exhausted one holds nothing back).
   std::vector<bool> active(sources_.size(), true);
-  std::vector<int64_t> watermarks(sources_.size(), INT64_MIN);
+  std::vector<int64_t> partition_watermarks(sources_.size(), INT64_MIN);
+  std::vector<int64_t> source_watermarks(source_outputs_.size(), INT64_MIN);
   size_t remaining = sources_.size();
+  auto advance_watermark = [&](size_t source) -> absl::Status {
+    int64_t merged = INT64_MAX;
+    bool any_active = false;
+    for (size_t p = 0; p < sources_.size(); ++p) {
+      if (partition_source_[p] != source || !active[p]) continue;
+      any_active = true;
+      merged = std::min(merged, partition_watermarks[p]);
+    }
+    if (!any_active || merged <= source_watermarks[source]) return absl::OkStatus();  // kMax comes at the end
+    source_watermarks[source] = merged;
+    return source_outputs_[source]->OnWatermark(merged);
+  };
   Batch batch;
   absl::Status status;
   while (remaining > 0 && status.ok()) {
@@ -165,7 +186,8 @@ absl::Status JobRunner::Run(const std::function<void(const JobCounters&)>& on_pr
     }
     for (size_t i = 0; i < sources_.size() && status.ok(); ++i) {
       if (!active[i]) continue;
-      if (source_outputs_[i]->IsDone()) {
+      const size_t source = partition_source_[i];
+      if (source_outputs_[source]->IsDone()) {
         active[i] = false;
         --remaining;
         continue;
@@ -178,15 +200,13 @@ absl::Status JobRunner::Run(const std::function<void(const JobCounters&)>& on_pr
       if (!*more) {
         active[i] = false;
         --remaining;
+        status = advance_watermark(source);
         continue;
       }
-      status = source_outputs_[i]->Push(batch);
+      status = source_outputs_[source]->Push(batch);
       batch.Release();
-      const int64_t watermark = sources_[i]->watermark();
-      if (status.ok() && watermark > watermarks[i]) {
-        watermarks[i] = watermark;
-        status = source_outputs_[i]->OnWatermark(watermark);
-      }
+      partition_watermarks[i] = sources_[i]->watermark();
+      if (status.ok()) status = advance_watermark(source);
     }
     if (on_progress) {
       const auto now = std::chrono::steady_clock::now();
@@ -199,12 +219,12 @@ absl::Status JobRunner::Run(const std::function<void(const JobCounters&)>& on_pr
   }
   // End of input (or cancellation): flush every pipeline and sink, even after an error, so
   // that what was produced is not lost.
-  for (size_t i = 0; i < sources_.size(); ++i) {
+  for (size_t s = 0; s < source_outputs_.size(); ++s) {
     // A bounded input that ended makes every window final; a cancelled or failed run does not.
-    if (status.ok() && !cancelled_) status = source_outputs_[i]->OnWatermark(kMaxWatermark);
-    absl::Status finish = source_outputs_[i]->Finish();
+    if (status.ok() && !cancelled_) status = source_outputs_[s]->OnWatermark(kMaxWatermark);
+    absl::Status finish = source_outputs_[s]->Finish();
     if (status.ok()) status = finish;
-    absl::Status close = sources_[i]->Close();
+    absl::Status close = dead_letters_[s]->Flush();
     if (status.ok()) status = close;
   }
   elapsed_seconds_ = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -215,10 +235,11 @@ JobCounters JobRunner::counters() const {
   JobCounters counters;
   for (const auto& source : sources_) {
     counters.records_in += source->counters().records_read;
-    counters.dead_lettered += source->dead_letters().count();  // bad records and late rows
     counters.bytes_in += source->counters().bytes_read;
-    if (source->dead_letters().count() > 0)
-      counters.dead_letter_files.push_back(source->dead_letters().path());
+  }
+  for (const auto& writer : dead_letters_) {
+    counters.dead_lettered += writer->count();  // bad records and late rows
+    if (writer->count() > 0) counters.dead_letter_files.push_back(writer->path());
   }
   for (const FileSink* sink : sinks_) counters.records_out += sink->rows_written();
   counters.elapsed_seconds = elapsed_seconds_;
@@ -239,11 +260,15 @@ std::string JobRunner::ExplainOperator(const Operator* op, int indent) const {
 
 std::string JobRunner::Explain() const {
   std::string out;
-  for (size_t i = 0; i < sources_.size(); ++i) {
-    const SourceDefinition& definition = sources_[i]->definition();
+  for (size_t s = 0; s < job_.sources.size(); ++s) {
+    const SourceDefinition& definition = job_.sources[s];
     StrAppend(&out, "FileSource ", definition.name, " <- ", definition.path, " (", definition.format,
-              ", batch ", options_.batch_size, ")\n");
-    out += ExplainOperator(source_outputs_[i].get(), 1);
+              ", batch ", options_.batch_size);
+    if (definition.partitions.size() > 1) {
+      StrAppend(&out, ", ", definition.partitions.size(), " files, watermark = minimum over files");
+    }
+    out += ")\n";
+    out += ExplainOperator(source_outputs_[s].get(), 1);
   }
   return out;
 }

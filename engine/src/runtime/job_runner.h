@@ -1,11 +1,11 @@
 // JobRunner: instantiates a bound job's physical plan and drives it to completion on the
 // calling thread.
 //
-// Every source feeds a FanOut to the pipelines (Filter -> Project -> Limit chains) of the
-// statements that read it; each statement's output feeds its sink and the pipelines of later
-// statements that read its stream. Sources are polled round-robin, one batch at a time, until
-// all are exhausted or every consumer is done, or until `cancel` is set (Ctrl-C), which stops
-// reading and still flushes every sink.
+// Every source (one FileSource per partition, i.e. per file it names) feeds a FanOut to the pipelines (Filter
+// -> Project -> Limit chains) of the statements that read it; each statement's output feeds its sink and the
+// pipelines of later statements that read its stream. Sources are polled round-robin, one batch at a time,
+// until all are exhausted or every consumer is done, or until `cancel` is set (Ctrl-C), which stops reading
+// and still flushes every sink.
 #pragma once
 
 #include <atomic>
@@ -58,8 +58,12 @@ class JobRunner {
 
   const BoundJob& job_;
   RunOptions options_;
+  // One FileSource per partition (file); partitions of one source share its fan-out and its
+  // dead-letter writer.
   std::vector<std::unique_ptr<FileSource>> sources_;
-  std::vector<std::unique_ptr<FanOutOperator>> source_outputs_;  // parallel to sources_
+  std::vector<size_t> partition_source_;                         // partition -> index in job_.sources
+  std::vector<std::unique_ptr<FanOutOperator>> source_outputs_;  // per job_.sources entry
+  std::vector<std::shared_ptr<DeadLetterWriter>> dead_letters_;  // per job_.sources entry
   std::vector<std::unique_ptr<Operator>> operators_;             // every pipeline operator
   std::vector<FileSink*> sinks_;
   std::vector<std::unique_ptr<LateRecordSink>> late_sinks_;
