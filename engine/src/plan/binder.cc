@@ -1130,6 +1130,13 @@ class JobBinder {
     }
     definition.schema = definition.decoder.schema;
     definition.schema.Add(Field{kEventTimeColumn, TypeId::kTimestamp, true});
+    if (const PropertyValue* idle = job_.properties.Find("watermark.idle_timeout")) {
+      const auto millis = ParseDurationText(idle->value);
+      if (!millis || *millis <= 0) {
+        return source_.Error(idle->value_position, StrCat("invalid duration '", idle->value, "'"));
+      }
+      definition.idle_timeout_millis = *millis;
+    }
     if (const PropertyValue* strategy = job_.properties.Find("watermark.strategy")) {
       if (!EqualsIgnoreCase(strategy->value, "bounded_out_of_orderness") &&
           !EqualsIgnoreCase(strategy->value, "ascending")) {

@@ -38,6 +38,8 @@ struct SourceDefinition {
   // Watermark = highest event time seen - max_out_of_orderness - 1 (bounded out-of-orderness;
   // 'ascending' is the same with 0).
   int64_t max_out_of_orderness_millis = 0;
+  // 'watermark.idle_timeout': a partition silent this long stops holding the watermark back.
+  std::optional<int64_t> idle_timeout_millis;
   SourcePosition position;  // the first FROM that reads it
 };
 

@@ -10,6 +10,7 @@
 #include "ops/project_operator.h"
 #include "ops/rows_window_operator.h"
 #include "ops/session_window_operator.h"
+#include "time/watermark_merger.h"
 
 namespace sluice {
 
@@ -73,10 +74,11 @@ absl::Status JobRunner::Build() {
   for (size_t s = 0; s < job_.sources.size(); ++s) {
     const SourceDefinition& definition = job_.sources[s];
     dead_letters_.push_back(std::make_shared<DeadLetterWriter>(definition.name, definition.dead_letter_path));
-    for (const std::string& path : definition.partitions) {
-      sources_.push_back(
-          FileSource::Create(definition, path, dead_letters_.back(), options_.batch_size, options_.strict));
+    for (size_t k = 0; k < definition.partitions.size(); ++k) {
+      sources_.push_back(FileSource::Create(definition, definition.partitions[k], dead_letters_.back(),
+                                            options_.batch_size, options_.strict));
       partition_source_.push_back(s);
+      partition_index_.push_back(k);
     }
     source_outputs_.push_back(std::make_unique<FanOutOperator>());
     outputs[definition.name] = source_outputs_.back().get();
@@ -159,23 +161,20 @@ absl::Status JobRunner::Run(const std::function<void(const JobCounters&)>& on_pr
   for (auto& source : sources_) SLUICE_RETURN_IF_ERROR(source->OpenInput());
   const auto start = std::chrono::steady_clock::now();
   auto last_progress = start;
-  // Per partition: still reading, and its watermark. Per source: the merged watermark sent,
-  // the minimum over its partitions that are still reading (an exhausted one holds nothing back).
+  // Per partition: still reading. Per source: a WatermarkMerger over its partitions.
+  auto wall_millis = [&start]() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start)
+        .count();
+  };
   std::vector<bool> active(sources_.size(), true);
-  std::vector<int64_t> partition_watermarks(sources_.size(), INT64_MIN);
-  std::vector<int64_t> source_watermarks(source_outputs_.size(), INT64_MIN);
+  std::vector<WatermarkMerger> mergers;
+  for (const auto& definition : job_.sources) {
+    mergers.emplace_back(definition.partitions.size(), definition.idle_timeout_millis, 0);
+  }
   size_t remaining = sources_.size();
   auto advance_watermark = [&](size_t source) -> absl::Status {
-    int64_t merged = INT64_MAX;
-    bool any_active = false;
-    for (size_t p = 0; p < sources_.size(); ++p) {
-      if (partition_source_[p] != source || !active[p]) continue;
-      any_active = true;
-      merged = std::min(merged, partition_watermarks[p]);
-    }
-    if (!any_active || merged <= source_watermarks[source]) return absl::OkStatus();  // kMax comes at the end
-    source_watermarks[source] = merged;
-    return source_outputs_[source]->OnWatermark(merged);
+    const std::optional<int64_t> merged = mergers[source].Advance(wall_millis());
+    return merged ? source_outputs_[source]->OnWatermark(*merged) : absl::OkStatus();
   };
   Batch batch;
   absl::Status status;
@@ -200,12 +199,13 @@ absl::Status JobRunner::Run(const std::function<void(const JobCounters&)>& on_pr
       if (!*more) {
         active[i] = false;
         --remaining;
+        mergers[source].OnExhausted(partition_index_[i]);
         status = advance_watermark(source);
         continue;
       }
       status = source_outputs_[source]->Push(batch);
       batch.Release();
-      partition_watermarks[i] = sources_[i]->watermark();
+      mergers[source].OnRecords(partition_index_[i], sources_[i]->watermark(), wall_millis());
       if (status.ok()) status = advance_watermark(source);
     }
     if (on_progress) {

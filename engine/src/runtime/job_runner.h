@@ -62,6 +62,7 @@ class JobRunner {
   // dead-letter writer.
   std::vector<std::unique_ptr<FileSource>> sources_;
   std::vector<size_t> partition_source_;                         // partition -> index in job_.sources
+  std::vector<size_t> partition_index_;                          // partition -> index within its source
   std::vector<std::unique_ptr<FanOutOperator>> source_outputs_;  // per job_.sources entry
   std::vector<std::shared_ptr<DeadLetterWriter>> dead_letters_;  // per job_.sources entry
   std::vector<std::unique_ptr<Operator>> operators_;             // every pipeline operator

@@ -1,0 +1,44 @@
+// WatermarkMerger: the watermark of an input made of several partitions (the files of a source
+// today, Kafka partitions later) is the minimum of its partitions' watermarks, over the
+// partitions that can still hold it back:
+//   - an exhausted partition (a file read to its end) holds nothing back;
+//   - a partition that has delivered no record for `idle_timeout` (wall-clock time) while it
+//     is not exhausted is idle and excluded until it delivers again ('watermark.idle_timeout').
+// The merged watermark never goes backwards. Times are milliseconds; the caller passes the
+// clock so that tests can drive it. Not thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+namespace sluice {
+
+class WatermarkMerger {
+ public:
+  // `idle_timeout_millis`: nullopt = partitions never become idle.
+  WatermarkMerger(size_t partitions, std::optional<int64_t> idle_timeout_millis, int64_t now_millis);
+
+  // Partition `p` delivered records and now has watermark `watermark` (INT64_MIN before any).
+  void OnRecords(size_t partition, int64_t watermark, int64_t now_millis);
+  void OnExhausted(size_t partition);
+
+  // The merged watermark if it advanced since the last call, else nullopt. Exhausted or idle
+  // partitions are skipped; when every partition is exhausted nothing advances here (the
+  // caller ends the input with the final watermark).
+  std::optional<int64_t> Advance(int64_t now_millis);
+
+  int64_t current() const { return emitted_; }
+
+ private:
+  struct Partition {
+    int64_t watermark = INT64_MIN;
+    int64_t last_activity = 0;
+    bool exhausted = false;
+  };
+  std::vector<Partition> partitions_;
+  std::optional<int64_t> idle_timeout_;
+  int64_t emitted_ = INT64_MIN;
+};
+
+}  // namespace sluice
