@@ -206,5 +206,24 @@ TEST(CliTest, PipeInputNeedsADeclaredSchemaAndLosesNothing) {
   EXPECT_EQ(counted.out, "{\"n\":100000}\n");
 }
 
+// The summary counts late rows (here dead-lettered) next to the other counts.
+TEST(CliTest, SummaryCountsLateRecords) {
+  TemporaryDirectory directory;
+  WriteFile(directory.File("in.jsonl"), "{\"ts\":1000}\n{\"ts\":61000}\n{\"ts\":2000}\n{\"ts\":62000}\n");
+  WriteFile(
+      directory.File("job.sql"),
+      StrCat("SELECT COUNT(*) AS n FROM s WINDOW TUMBLING(1m) WITH ('s.type' = 'file_source', 's.path' = '",
+             directory.File("in.jsonl"),
+             "', 'event.time.field' = 'ts', 'late.data.strategy' = 'dead_letter')"));
+  const CommandResult result = RunSluice(StrCat("run ", directory.File("job.sql")));
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_EQ(result.out, "{\"n\":1}\n{\"n\":2}\n");
+  EXPECT_TRUE(Contains(result.err, "records in: 4, out: 2, dead-lettered: 1,")) << result.err;
+  EXPECT_TRUE(Contains(result.err, ", late: 1")) << result.err;
+  const std::vector<std::string> dead = ReadLines(directory.File("in.jsonl.dead_letter.jsonl"));
+  ASSERT_EQ(dead.size(), 1u);
+  EXPECT_TRUE(Contains(dead[0], "\"reason\":\"late: ")) << dead[0];
+}
+
 }  // namespace
 }  // namespace sluice::testing

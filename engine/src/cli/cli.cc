@@ -196,6 +196,8 @@ std::string Summary(const JobCounters& c) {
       absl::StrFormat("records in: %s, out: %s, dead-lettered: %s, elapsed: %.3f s, %s records/s",
                       FormatCount(c.records_in), FormatCount(c.records_out), FormatCount(c.dead_lettered),
                       c.elapsed_seconds, FormatCount(static_cast<uint64_t>(rate)));
+  if (c.late_dropped > 0) out += StrCat(", late: ", FormatCount(c.late_dropped));
+  if (c.state_evicted > 0) out += StrCat(", state evicted by TTL: ", FormatCount(c.state_evicted));
   return out;
 }
 

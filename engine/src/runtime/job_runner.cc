@@ -110,7 +110,9 @@ absl::Status JobRunner::Build() {
         case LogicalOperatorKind::kRowsWindow: {
           std::vector<TypeId> input_types;
           for (const auto& field : node.input->schema.fields()) input_types.push_back(field.type);
-          append(std::make_unique<RowsWindowOperator>(*node.rows_window, std::move(input_types)));
+          auto op = std::make_unique<RowsWindowOperator>(*node.rows_window, std::move(input_types));
+          rows_windows_.push_back(op.get());
+          append(std::move(op));
           break;
         }
         case LogicalOperatorKind::kAggregate: {
@@ -129,10 +131,12 @@ absl::Status JobRunner::Build() {
           if (node.aggregate->window && node.aggregate->window->kind == WindowKind::kSession) {
             auto op = std::make_unique<SessionWindowOperator>(*node.aggregate, node.schema);
             op->SetLateRecordSink(late_sink);
+            session_windows_.push_back(op.get());
             append(std::move(op));
           } else {
             auto op = std::make_unique<AggregateOperator>(*node.aggregate, node.schema);
             op->SetLateRecordSink(late_sink);
+            aggregates_.push_back(op.get());
             append(std::move(op));
           }
           break;
@@ -242,6 +246,12 @@ JobCounters JobRunner::counters() const {
     if (writer->count() > 0) counters.dead_letter_files.push_back(writer->path());
   }
   for (const FileSink* sink : sinks_) counters.records_out += sink->rows_written();
+  for (const auto* op : aggregates_) {
+    counters.late_dropped += op->late_records_dropped();
+    counters.state_evicted += op->keys_evicted();
+  }
+  for (const auto* op : session_windows_) counters.late_dropped += op->late_records_dropped();
+  for (const auto* op : rows_windows_) counters.state_evicted += op->partitions_expired();
   counters.elapsed_seconds = elapsed_seconds_;
   counters.cancelled = cancelled_;
   return counters;

@@ -16,8 +16,11 @@
 
 #include "connectors/file_sink.h"
 #include "connectors/file_source.h"
+#include "ops/aggregate_operator.h"
 #include "ops/fan_out_operator.h"
 #include "ops/late_record_sink.h"
+#include "ops/rows_window_operator.h"
+#include "ops/session_window_operator.h"
 #include "plan/logical_plan.h"
 
 namespace sluice {
@@ -34,6 +37,8 @@ struct JobCounters {
   uint64_t dead_lettered = 0;  // records sent to dead-letter outputs (bad or late)
   uint64_t bytes_in = 0;
   double elapsed_seconds = 0;
+  uint64_t late_dropped = 0;   // rows behind a closed window (dropped or dead-lettered)
+  uint64_t state_evicted = 0;  // keys and ROWS partitions freed by state.ttl / EXPIRE AFTER
   bool cancelled = false;
   std::vector<std::string> dead_letter_files;  // files that received records
 };
@@ -68,6 +73,10 @@ class JobRunner {
   std::vector<std::unique_ptr<Operator>> operators_;             // every pipeline operator
   std::vector<FileSink*> sinks_;
   std::vector<std::unique_ptr<LateRecordSink>> late_sinks_;
+  // The stateful operators, for their counters.
+  std::vector<const AggregateOperator*> aggregates_;
+  std::vector<const SessionWindowOperator*> session_windows_;
+  std::vector<const RowsWindowOperator*> rows_windows_;
   double elapsed_seconds_ = 0;
   bool cancelled_ = false;
 };
