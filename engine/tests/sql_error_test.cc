@@ -149,6 +149,12 @@ TEST(SqlErrorTest, OverInWhereIsRejected) {
       "AVG(...) OVER (...) is only allowed in the select list", 2, 40);
 }
 
+TEST(SqlErrorTest, LeadOffsetBeyondTheBuffer) {
+  ExpectError(Job("SELECT LEAD(price, 5) OVER (ROWS WINDOW BUFFER 3 ROWS PARTITION BY symbol) FROM trades"),
+              "LEAD(price, 5) OVER (...): the offset (5) must be less than the window's buffer (3 rows)", 2,
+              23);
+}
+
 TEST(SqlErrorTest, UnboundedOverWindowNeedsABuffer) {
   ExpectError(Job("SELECT AVG(price) OVER (PARTITION BY symbol ORDER BY ts) FROM trades"),
               "an unbounded OVER window keeps every row", 2, 19);

@@ -907,6 +907,16 @@ class JobBinder {
       spec->expire_after_millis = *millis;
     }
     if (auto index = input_schema.Find(kEventTimeColumn)) spec->event_time_column = static_cast<int>(*index);
+    for (size_t f = 0; f < spec->functions.size(); ++f) {
+      const RowsWindowFunction& function = spec->functions[f];
+      const bool offset_function =
+          function.kind == RowsWindowFunction::Kind::kLag || function.kind == RowsWindowFunction::Kind::kLead;
+      if (offset_function && function.offset >= spec->buffer_rows) {
+        return source_.Error(
+            over.position, StrCat(texts[f], ": the offset (", function.offset,
+                                  ") must be less than the window's buffer (", spec->buffer_rows, " rows)"));
+      }
+    }
     std::vector<TypeId> pre_types;
     for (const auto& field : pre->schema.fields()) pre_types.push_back(field.type);
     const absl::Status valid = RowsWindowOperator::Validate(*spec, pre_types);
