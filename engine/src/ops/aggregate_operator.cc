@@ -59,9 +59,7 @@ void AggregateOperator::EnsureCapacity() {
 }
 
 int64_t AggregateOperator::WindowStartOf(uint32_t group) const {
-  Column scratch(TypeId::kInt64, 1);
-  table_.ReadKey(group, definition_.keys.size(), scratch, 0);
-  return scratch.data<int64_t>()[0];
+  return table_.IntegerKey(group, definition_.keys.size());
 }
 
 void AggregateOperator::FreeGroup(uint32_t group) {

@@ -59,6 +59,12 @@ class KeyTable {
   // Removes a group; its id may be handed out again by a later insert.
   void Erase(uint32_t group);
 
+  // The integer value of key column `key_index` of `group` (BIGINT or TIMESTAMP keys only; 0 for
+  // NULL). No allocation: for per-group bookkeeping on hot paths.
+  int64_t IntegerKey(uint32_t group, size_t key_index) const {
+    return static_cast<int64_t>(group_words_[group * words_per_key_ + key_index]);
+  }
+
   // Writes key column `key_index` of `group` into out[row] (strings point into the table).
   void ReadKey(uint32_t group, size_t key_index, Column& out, size_t row) const;
 
