@@ -10,6 +10,7 @@
 #include "common/strings.h"
 #include "formats/number_format.h"
 #include "formats/record_format.h"
+#include "formats/row_decoder.h"
 
 namespace sluice {
 namespace {
@@ -50,24 +51,6 @@ std::optional<int64_t> EventTimeFromText(std::string_view text, EventTimeFormat 
 struct CsvField {
   std::string_view text;  // unquoted, "" already collapsed
   bool quoted = false;
-};
-
-struct OutputColumn {
-  TypeId type = TypeId::kNull;
-  size_t element_size = 0;
-  uint8_t* validity = nullptr;
-  uint8_t* data = nullptr;
-  StringHeap* heap = nullptr;
-
-  void SetNull(size_t row) {
-    validity[row] = 0;
-    std::memset(data + row * element_size, 0, element_size);
-  }
-  template <typename T>
-  void Set(size_t row, T value) {
-    reinterpret_cast<T*>(data)[row] = value;
-    validity[row] = 1;
-  }
 };
 
 // Splits one CSV line into fields; returns false and sets *reason on malformed quoting.
@@ -139,7 +122,9 @@ bool SplitCsvRecord(std::string_view record, char delimiter, std::vector<CsvFiel
   return true;
 }
 
-class CsvDecoder final : public RecordDecoder {
+class CsvDecoder final : public RowDecoder<CsvDecoder> {
+  friend class RowDecoder<CsvDecoder>;
+
  public:
   explicit CsvDecoder(const DecoderOptions& options)
       : schema_(options.schema),
@@ -152,45 +137,7 @@ class CsvDecoder final : public RecordDecoder {
     fields_.reserve(schema_.size() + 1);
   }
 
-  void Decode(std::span<const std::string_view> records, uint64_t first_line, Batch& out,
-              std::vector<RecordError>& errors) override {
-    const size_t count = records.size();
-    const size_t num_columns = pools_.size();
-    // Dropping the previous batch's references first lets the pools reuse their columns.
-    out.Reset(num_columns, count);
-    for (size_t i = 0; i < num_columns; ++i) {
-      std::shared_ptr<Column> column = pools_[i].Acquire(count);
-      OutputColumn& target = columns_[i];
-      target.type = column->type();
-      target.element_size = PhysicalSize(target.type);
-      target.validity = column->validity();
-      target.data = column->data<uint8_t>();
-      target.heap = &column->heap();
-      if (count > 0) {
-        std::memset(target.validity, 0, count);
-        std::memset(target.data, 0, count * target.element_size);
-      }
-      out.SetColumn(i, std::move(column));
-    }
-    size_t row = 0;
-    for (size_t i = 0; i < count; ++i) {
-      if (DecodeRecord(records[i], row)) {
-        ++row;
-        continue;
-      }
-      for (OutputColumn& column : columns_) column.SetNull(row);
-      errors.push_back(RecordError{first_line + i, reason_, std::string(records[i])});
-    }
-    for (size_t i = 0; i < num_columns; ++i) out.mutable_column(i).Resize(row);
-    out.SetNumRows(row);
-  }
-
  private:
-  bool Fail(std::string reason) {
-    reason_ = std::move(reason);
-    return false;
-  }
-
   bool Mismatch(size_t column, std::string_view text) {
     const Field& field = schema_.field(column);
     return Fail(StrCat("field '", field.name, "': ", ShowText(text), " is not a ", TypeName(field.type)));
@@ -258,11 +205,8 @@ class CsvDecoder final : public RecordDecoder {
   char delimiter_;
   int event_time_field_;
   EventTimeFormat event_time_format_;
-  std::vector<ColumnPool> pools_;  // the schema's columns, then event time
-  std::vector<OutputColumn> columns_;
   std::vector<CsvField> fields_;
   std::string scratch_;
-  std::string reason_;
 };
 
 }  // namespace

@@ -13,6 +13,7 @@
 #include "common/strings.h"
 #include "formats/number_format.h"
 #include "formats/record_format.h"
+#include "formats/row_decoder.h"
 
 namespace sluice {
 namespace {
@@ -98,24 +99,6 @@ std::optional<int64_t> EventTimeFromToken(std::string_view raw_token, EventTimeF
 }
 
 // Raw pointers into one output column, valid for the current batch.
-struct OutputColumn {
-  TypeId type = TypeId::kNull;
-  size_t element_size = 0;
-  uint8_t* validity = nullptr;
-  uint8_t* data = nullptr;
-  StringHeap* heap = nullptr;
-
-  void SetNull(size_t row) {
-    validity[row] = 0;
-    std::memset(data + row * element_size, 0, element_size);
-  }
-  template <typename T>
-  void Set(size_t row, T value) {
-    reinterpret_cast<T*>(data)[row] = value;
-    validity[row] = 1;
-  }
-};
-
 // The key last seen at one position of a record, and the column it matched (-1: none).
 struct KeySlot {
   bool valid = false;
@@ -127,7 +110,9 @@ bool SafeForRawCompare(std::string_view name) {
   return name.find('"') == std::string_view::npos && name.find('\\') == std::string_view::npos;
 }
 
-class JsonDecoder final : public RecordDecoder {
+class JsonDecoder final : public RowDecoder<JsonDecoder> {
+  friend class RowDecoder<JsonDecoder>;
+
  public:
   explicit JsonDecoder(const DecoderOptions& options)
       : schema_(options.schema),
@@ -143,47 +128,7 @@ class JsonDecoder final : public RecordDecoder {
     padded_.resize(4096 + simdjson::SIMDJSON_PADDING);
   }
 
-  void Decode(std::span<const std::string_view> records, uint64_t first_line, Batch& out,
-              std::vector<RecordError>& errors) override {
-    const size_t count = records.size();
-    const size_t num_columns = pools_.size();
-    // Dropping the previous batch's references first lets the pools reuse their columns.
-    out.Reset(num_columns, count);
-    for (size_t i = 0; i < num_columns; ++i) {
-      std::shared_ptr<Column> column = pools_[i].Acquire(count);
-      OutputColumn& target = columns_[i];
-      target.type = column->type();
-      target.element_size = PhysicalSize(target.type);
-      target.validity = column->validity();
-      target.data = column->data<uint8_t>();
-      target.heap = &column->heap();
-      // Every row starts NULL; a decoded value sets its slot.
-      if (count > 0) {
-        std::memset(target.validity, 0, count);
-        std::memset(target.data, 0, count * target.element_size);
-      }
-      out.SetColumn(i, std::move(column));
-    }
-    size_t row = 0;
-    for (size_t i = 0; i < count; ++i) {
-      if (DecodeRecord(records[i], row)) {
-        ++row;
-        continue;
-      }
-      // The row index is reused by the next record: undo what this one wrote.
-      for (OutputColumn& column : columns_) column.SetNull(row);
-      errors.push_back(RecordError{first_line + i, reason_, std::string(records[i])});
-    }
-    for (size_t i = 0; i < num_columns; ++i) out.mutable_column(i).Resize(row);
-    out.SetNumRows(row);
-  }
-
  private:
-  bool Fail(std::string reason) {
-    reason_ = std::move(reason);
-    return false;
-  }
-
   bool DecodeRecord(std::string_view record, size_t row) {
     const size_t length = record.size();
     if (padded_.size() < length + simdjson::SIMDJSON_PADDING)
@@ -373,12 +318,9 @@ class JsonDecoder final : public RecordDecoder {
   std::vector<bool> raw_comparable_;  // the name can be compared to a raw (escaped) key
   int event_time_field_;
   EventTimeFormat event_time_format_;
-  std::vector<ColumnPool> pools_;  // the schema's columns, then event time
-  std::vector<OutputColumn> columns_;
   std::vector<KeySlot> key_slots_;
   simdjson::ondemand::parser parser_;
   std::string padded_;
-  std::string reason_;
 };
 
 }  // namespace
