@@ -22,32 +22,6 @@ std::string ShowText(std::string_view text) {
   return StrCat("'", text, "'");
 }
 
-std::optional<int64_t> SecondsTextToMillis(std::string_view text) {
-  if (std::optional<int64_t> seconds = ParseInt64(text)) {
-    int64_t millis = 0;
-    if (__builtin_mul_overflow(*seconds, int64_t{1000}, &millis)) return std::nullopt;
-    return millis;
-  }
-  const std::optional<double> seconds = ParseDouble(text);
-  if (!seconds || !std::isfinite(*seconds)) return std::nullopt;
-  const double millis = *seconds * 1000.0;
-  if (!(millis > -9.2e18 && millis < 9.2e18)) return std::nullopt;
-  return static_cast<int64_t>(std::llround(millis));
-}
-
-std::optional<int64_t> EventTimeFromText(std::string_view text, EventTimeFormat format) {
-  switch (format) {
-    case EventTimeFormat::kEpochMillis: return ParseInt64(text);
-    case EventTimeFormat::kEpochSeconds: return SecondsTextToMillis(text);
-    case EventTimeFormat::kIso8601: return ParseTimestamp(text);
-    case EventTimeFormat::kAuto: {
-      if (std::optional<int64_t> millis = ParseInt64(text)) return millis;
-      return ParseTimestamp(text);
-    }
-  }
-  return std::nullopt;
-}
-
 struct CsvField {
   std::string_view text;  // unquoted, "" already collapsed
   bool quoted = false;

@@ -54,20 +54,6 @@ std::string MalformedReason(simdjson::error_code error) {
   return StrCat("malformed JSON: ", message);
 }
 
-// Whole seconds or fractional seconds to milliseconds, rounded to the nearest.
-std::optional<int64_t> SecondsTextToMillis(std::string_view text) {
-  if (std::optional<int64_t> seconds = ParseInt64(text)) {
-    int64_t millis = 0;
-    if (__builtin_mul_overflow(*seconds, int64_t{1000}, &millis)) return std::nullopt;
-    return millis;
-  }
-  const std::optional<double> seconds = ParseDouble(text);
-  if (!seconds || !std::isfinite(*seconds)) return std::nullopt;
-  const double millis = *seconds * 1000.0;
-  if (!(millis > -9.2e18 && millis < 9.2e18)) return std::nullopt;
-  return static_cast<int64_t>(std::llround(millis));
-}
-
 // Event time from a value's raw JSON token, per the configured format.
 std::optional<int64_t> EventTimeFromToken(std::string_view raw_token, EventTimeFormat format) {
   const std::string_view raw = TrimJsonSpace(raw_token);
@@ -77,16 +63,7 @@ std::optional<int64_t> EventTimeFromToken(std::string_view raw_token, EventTimeF
     const std::string_view text = raw.substr(1, raw.size() - 2);
     // Timestamps and numbers never need escapes; a backslash means the text is not one.
     if (text.find('\\') != std::string_view::npos) return std::nullopt;
-    switch (format) {
-      case EventTimeFormat::kEpochMillis: return ParseInt64(text);
-      case EventTimeFormat::kEpochSeconds: return SecondsTextToMillis(text);
-      case EventTimeFormat::kIso8601: return ParseTimestamp(text);
-      case EventTimeFormat::kAuto: {
-        if (std::optional<int64_t> millis = ParseTimestamp(text)) return millis;
-        return ParseInt64(text);
-      }
-    }
-    return std::nullopt;
+    return EventTimeFromText(text, format);
   }
   if (raw[0] != '-' && !(raw[0] >= '0' && raw[0] <= '9')) return std::nullopt;  // not a number
   switch (format) {
@@ -98,7 +75,6 @@ std::optional<int64_t> EventTimeFromToken(std::string_view raw_token, EventTimeF
   return std::nullopt;
 }
 
-// Raw pointers into one output column, valid for the current batch.
 // The key last seen at one position of a record, and the column it matched (-1: none).
 struct KeySlot {
   bool valid = false;
