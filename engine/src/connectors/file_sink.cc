@@ -25,7 +25,7 @@ std::unique_ptr<FileSink> FileSink::Create(const SinkDefinition& definition, con
   return std::unique_ptr<FileSink>(new FileSink(definition, std::move(encoder)));
 }
 
-absl::Status FileSink::OpenOutput() {
+absl::Status FileSink::Open() {
   if (definition_.type == "stdout_sink") {
     file_ = stdout;
     return absl::OkStatus();

@@ -8,25 +8,24 @@
 #include <string>
 
 #include "formats/record_format.h"
-#include "ops/operator.h"
+#include "connectors/sink.h"
 #include "plan/logical_plan.h"
 
 namespace sluice {
 
-class FileSink final : public Operator {
+class FileSink final : public SinkOperator {
  public:
   // Builds the sink without touching the file system (EXPLAIN builds plans too).
   static std::unique_ptr<FileSink> Create(const SinkDefinition& definition, const Schema& schema);
   // Creates (truncates) the output file; call once before the first Push().
-  absl::Status OpenOutput();
+  absl::Status Open() override;
   ~FileSink() override;
 
   absl::Status Push(const Batch& batch) override;
   absl::Status Finish() override;
-  bool IsDone() const override { return false; }
   std::string Describe() const override;
 
-  uint64_t rows_written() const { return rows_written_; }
+  uint64_t rows_written() const override { return rows_written_; }
   const SinkDefinition& definition() const { return definition_; }
 
  private:

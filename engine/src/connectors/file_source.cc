@@ -33,7 +33,8 @@ FileSource::FileSource(const SourceDefinition& definition, std::string path,
       batch_size_(batch_size),
       strict_(strict),
       path_(std::move(path)),
-      dead_letters_(std::move(dead_letters)) {}
+      dead_letters_(std::move(dead_letters)),
+      event_time_(definition.max_out_of_orderness_millis) {}
 
 FileSource::~FileSource() {
   if (file_ != nullptr) std::fclose(file_);
@@ -46,7 +47,7 @@ std::unique_ptr<FileSource> FileSource::Create(const SourceDefinition& definitio
       new FileSource(definition, std::move(path), std::move(dead_letters), batch_size, strict));
 }
 
-absl::Status FileSource::OpenInput() {
+absl::Status FileSource::Open() {
   file_ = std::fopen(path_.c_str(), "rb");
   if (file_ == nullptr) {
     return absl::NotFoundError(
@@ -155,23 +156,12 @@ absl::StatusOr<bool> FileSource::Next(Batch& out) {
     }
     if (!definition_.has_event_time) AppendIngestionTime(out);
     if (out.num_rows() > 0) {
-      const Column& times = out.column(out.num_columns() - 1);
-      const int64_t* values = times.data<int64_t>();
-      const uint8_t* valid = times.validity();
-      int64_t max_time = max_event_time_;
-      for (size_t i = 0; i < out.num_rows(); ++i) {
-        if (valid[i] && values[i] > max_time) max_time = values[i];
-      }
-      max_event_time_ = max_time;
+      event_time_.Observe(out.column(out.num_columns() - 1), out.num_rows());
       return true;
     }
   }
 }
 
-int64_t FileSource::watermark() const {
-  if (max_event_time_ == INT64_MIN) return INT64_MIN;
-  return max_event_time_ - definition_.max_out_of_orderness_millis - 1;
-}
 
 absl::StatusOr<Schema> InferFileSchema(const std::string& path, const std::string& format,
                                        char csv_delimiter) {

@@ -12,19 +12,13 @@
 
 #include "batch/batch.h"
 #include "connectors/dead_letter_writer.h"
+#include "connectors/source.h"
 #include "formats/record_format.h"
 #include "plan/logical_plan.h"
 
 namespace sluice {
 
-struct SourceCounters {
-  uint64_t records_read = 0;      // good and bad records
-  uint64_t records_decoded = 0;   // rows produced
-  uint64_t records_rejected = 0;  // sent to the dead-letter output
-  uint64_t bytes_read = 0;
-};
-
-class FileSource {
+class FileSource final : public SourcePartition {
  public:
   // `strict`: the first bad record fails the job instead of going to the dead-letter output.
   // Builds the source without touching the file system.
@@ -33,20 +27,20 @@ class FileSource {
                                             std::shared_ptr<DeadLetterWriter> dead_letters, size_t batch_size,
                                             bool strict);
   // Opens the file; call once before Next().
-  absl::Status OpenInput();
+  absl::Status Open() override;
   // Flushes the dead-letter output.
   absl::Status Close() { return dead_letters_->Flush(); }
-  ~FileSource();
+  ~FileSource() override;
 
   // Produces the next batch of at least one row into `out`; false at end of file. The batch is
   // valid until the next call.
-  absl::StatusOr<bool> Next(Batch& out);
+  absl::StatusOr<bool> Next(Batch& out) override;
 
   // The event-time watermark after the batches read so far (INT64_MIN before any record):
   // the highest event time seen - max_out_of_orderness - 1.
-  int64_t watermark() const;
+  int64_t watermark() const override { return event_time_.watermark(); }
 
-  const SourceCounters& counters() const { return counters_; }
+  const SourceCounters& counters() const override { return counters_; }
   const SourceDefinition& definition() const { return definition_; }
   const DeadLetterWriter& dead_letters() const { return *dead_letters_; }
   DeadLetterWriter& mutable_dead_letters() { return *dead_letters_; }
@@ -78,7 +72,7 @@ class FileSource {
   std::vector<RecordError> errors_;
   ColumnPool ingestion_time_pool_{TypeId::kTimestamp};
   SourceCounters counters_;
-  int64_t max_event_time_ = INT64_MIN;
+  EventTimeTracker event_time_;
 };
 
 // Infers the schema of a file source by decoding its first records (at most 1,000).

@@ -10,6 +10,21 @@
 namespace sluice {
 namespace {
 
+// Bytes a vector holds (its capacity).
+template <typename T>
+size_t Bytes(const std::vector<T>& values) {
+  return values.capacity() * sizeof(T);
+}
+
+// Heap bytes of strings beyond their inline (small-string) storage.
+size_t StringBytes(const std::vector<std::string>& values) {
+  size_t bytes = 0;
+  for (const std::string& value : values) {
+    if (value.capacity() > 15) bytes += value.capacity() + 1;
+  }
+  return bytes;
+}
+
 template <typename T>
 void WriteVector(StateWriter& writer, const std::vector<T>& values, size_t n) {
   writer.WriteRaw(values.data(), n * sizeof(T));
@@ -42,6 +57,7 @@ class CountAccumulator final : public Accumulator {
       out.validity()[i] = 1;
     }
   }
+  size_t MemoryBytes() const override { return Bytes(counts_); }
   void Snapshot(StateWriter& writer, size_t groups) const override { WriteVector(writer, counts_, groups); }
   absl::Status Restore(StateReader& reader, size_t groups) override {
     return ReadVector(reader, counts_, groups);
@@ -105,6 +121,7 @@ class SumAccumulator final : public Accumulator {
       }
     }
   }
+  size_t MemoryBytes() const override { return Bytes(sums_) + Bytes(counts_); }
   void Snapshot(StateWriter& writer, size_t groups) const override {
     WriteVector(writer, sums_, groups);
     WriteVector(writer, counts_, groups);
@@ -179,6 +196,7 @@ class VarianceAccumulator final : public Accumulator {
       out.data<double>()[i] = root_ ? std::sqrt(variance) : variance;
     }
   }
+  size_t MemoryBytes() const override { return Bytes(counts_) + Bytes(means_) + Bytes(m2_); }
   void Snapshot(StateWriter& writer, size_t groups) const override {
     WriteVector(writer, counts_, groups);
     WriteVector(writer, means_, groups);
@@ -256,6 +274,7 @@ class PickAccumulator final : public Accumulator {
       }
     }
   }
+  size_t MemoryBytes() const override { return Bytes(values_) + Bytes(state_); }
   void Snapshot(StateWriter& writer, size_t groups) const override {
     WriteVector(writer, values_, groups);
     WriteVector(writer, state_, groups);
@@ -324,6 +343,7 @@ class StringPickAccumulator final : public Accumulator {
       }
     }
   }
+  size_t MemoryBytes() const override { return Bytes(values_) + Bytes(state_) + StringBytes(values_); }
   void Snapshot(StateWriter& writer, size_t groups) const override {
     for (size_t g = 0; g < groups; ++g) writer.WriteBytes(values_[g]);
     WriteVector(writer, state_, groups);
@@ -409,6 +429,7 @@ class CountDistinctAccumulator final : public Accumulator {
       out.data<int64_t>()[i] = counts_[groups[i]];
     }
   }
+  size_t MemoryBytes() const override { return pairs_.MemoryBytes() + Bytes(counts_) + Bytes(pair_ids_) + PairListBytes(); }
   void Snapshot(StateWriter& writer, size_t groups) const override {
     pairs_.Snapshot(writer);
     WriteVector(writer, counts_, groups);
@@ -438,6 +459,12 @@ class CountDistinctAccumulator final : public Accumulator {
   std::vector<uint32_t> created_;
   std::vector<int64_t> counts_;
   std::vector<std::vector<uint32_t>> pair_ids_;
+
+  size_t PairListBytes() const {
+    size_t bytes = 0;
+    for (const auto& ids : pair_ids_) bytes += Bytes(ids);
+    return bytes;
+  }
 };
 
 template <Pick kPick>

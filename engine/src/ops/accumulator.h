@@ -32,6 +32,9 @@ class Accumulator {
   // out[i] = result of groups[i], for i < n.
   virtual void Finalize(const uint32_t* groups, size_t n, Column& out) const = 0;
 
+  // Approximate bytes of state held (the per-group arrays and what they point to).
+  virtual size_t MemoryBytes() const = 0;
+
   // State of groups [0, groups) (the caller snapshots which ids are live).
   virtual void Snapshot(StateWriter& writer, size_t groups) const = 0;
   virtual absl::Status Restore(StateReader& reader, size_t groups) = 0;

@@ -69,6 +69,12 @@ void AggregateOperator::FreeGroup(uint32_t group) {
   live_[group] = 0;
 }
 
+size_t AggregateOperator::state_bytes() const {
+  size_t bytes = table_.MemoryBytes();
+  for (const auto& accumulator : accumulators_) bytes += accumulator->MemoryBytes();
+  return bytes;
+}
+
 absl::Status AggregateOperator::Push(const Batch& batch) {
   const size_t active = batch.active_rows();
   if (active == 0) return absl::OkStatus();

@@ -49,7 +49,8 @@ class AggregateOperator final : public Operator {
   void SetLateRecordSink(LateRecordSink* sink) { late_sink_ = sink; }
   uint64_t keys_evicted() const { return keys_evicted_; }
   size_t group_count() const { return table_.size(); }
-  size_t state_bytes() const { return table_.MemoryBytes(); }
+  // Approximate bytes of state: the key table and every accumulator.
+  size_t state_bytes() const;
 
  private:
   // Emits the given groups as output rows, in chunks.

@@ -75,8 +75,12 @@ absl::Status JobRunner::Build() {
     const SourceDefinition& definition = job_.sources[s];
     dead_letters_.push_back(std::make_shared<DeadLetterWriter>(definition.name, definition.dead_letter_path));
     for (size_t k = 0; k < definition.partitions.size(); ++k) {
-      sources_.push_back(FileSource::Create(definition, definition.partitions[k], dead_letters_.back(),
-                                            options_.batch_size, options_.strict));
+      if (options_.make_source) {
+        sources_.push_back(options_.make_source(definition, k, dead_letters_.back()));
+      } else {
+        sources_.push_back(FileSource::Create(definition, definition.partitions[k], dead_letters_.back(),
+                                              options_.batch_size, options_.strict));
+      }
       partition_source_.push_back(s);
       partition_index_.push_back(k);
     }
@@ -148,7 +152,9 @@ absl::Status JobRunner::Build() {
     append(std::move(fan_out));
     outputs[statement.name] = stream_output;
     if (statement.sink) {
-      auto sink = FileSink::Create(*statement.sink, statement.output_schema);
+      std::unique_ptr<SinkOperator> sink = options_.make_sink
+                                               ? options_.make_sink(statement)
+                                               : FileSink::Create(*statement.sink, statement.output_schema);
       sinks_.push_back(sink.get());
       stream_output->AddConsumer(sink.get());
       operators_.push_back(std::move(sink));
@@ -161,8 +167,8 @@ absl::Status JobRunner::Build() {
 }
 
 absl::Status JobRunner::Run(const std::function<void(const JobCounters&)>& on_progress) {
-  for (FileSink* sink : sinks_) SLUICE_RETURN_IF_ERROR(sink->OpenOutput());
-  for (auto& source : sources_) SLUICE_RETURN_IF_ERROR(source->OpenInput());
+  for (SinkOperator* sink : sinks_) SLUICE_RETURN_IF_ERROR(sink->Open());
+  for (auto& source : sources_) SLUICE_RETURN_IF_ERROR(source->Open());
   const auto start = std::chrono::steady_clock::now();
   auto last_progress = start;
   // Per partition: still reading. Per source: a WatermarkMerger over its partitions.
@@ -245,13 +251,18 @@ JobCounters JobRunner::counters() const {
     counters.dead_lettered += writer->count();  // bad records and late rows
     if (writer->count() > 0) counters.dead_letter_files.push_back(writer->path());
   }
-  for (const FileSink* sink : sinks_) counters.records_out += sink->rows_written();
+  for (const SinkOperator* sink : sinks_) counters.records_out += sink->rows_written();
   for (const auto* op : aggregates_) {
     counters.late_dropped += op->late_records_dropped();
     counters.state_evicted += op->keys_evicted();
+    counters.state_keys += op->group_count();
+    counters.state_bytes += op->state_bytes();
   }
   for (const auto* op : session_windows_) counters.late_dropped += op->late_records_dropped();
-  for (const auto* op : rows_windows_) counters.state_evicted += op->partitions_expired();
+  for (const auto* op : rows_windows_) {
+    counters.state_evicted += op->partitions_expired();
+    counters.state_keys += op->live_partitions();
+  }
   counters.elapsed_seconds = elapsed_seconds_;
   counters.cancelled = cancelled_;
   return counters;

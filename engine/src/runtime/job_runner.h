@@ -29,6 +29,15 @@ struct RunOptions {
   size_t batch_size = 1024;
   bool strict = false;                        // first bad record fails the job
   const std::atomic<bool>* cancel = nullptr;  // set to stop reading
+
+  // Connectors an embedding supplies instead of the job's own (the benchmark harness feeds
+  // batches from memory and checks results in its own sink). Null: a FileSource per
+  // partition, a FileSink per statement that names a sink.
+  using SourceFactory = std::function<std::unique_ptr<SourcePartition>(
+      const SourceDefinition& source, size_t partition, std::shared_ptr<DeadLetterWriter> dead_letters)>;
+  using SinkFactory = std::function<std::unique_ptr<SinkOperator>(const BoundStatement& statement)>;
+  SourceFactory make_source;
+  SinkFactory make_sink;  // called for every statement that names a sink
 };
 
 struct JobCounters {
@@ -39,6 +48,8 @@ struct JobCounters {
   double elapsed_seconds = 0;
   uint64_t late_dropped = 0;   // rows behind a closed window (dropped or dead-lettered)
   uint64_t state_evicted = 0;  // keys and ROWS partitions freed by state.ttl / EXPIRE AFTER
+  uint64_t state_keys = 0;     // live groups (GROUP BY keys x open windows) and ROWS partitions
+  uint64_t state_bytes = 0;    // approximate bytes of GROUP BY state (key tables, accumulators)
   bool cancelled = false;
   std::vector<std::string> dead_letter_files;  // files that received records
 };
@@ -65,13 +76,13 @@ class JobRunner {
   RunOptions options_;
   // One FileSource per partition (file); partitions of one source share its fan-out and its
   // dead-letter writer.
-  std::vector<std::unique_ptr<FileSource>> sources_;
+  std::vector<std::unique_ptr<SourcePartition>> sources_;
   std::vector<size_t> partition_source_;                         // partition -> index in job_.sources
   std::vector<size_t> partition_index_;                          // partition -> index within its source
   std::vector<std::unique_ptr<FanOutOperator>> source_outputs_;  // per job_.sources entry
   std::vector<std::shared_ptr<DeadLetterWriter>> dead_letters_;  // per job_.sources entry
   std::vector<std::unique_ptr<Operator>> operators_;             // every pipeline operator
-  std::vector<FileSink*> sinks_;
+  std::vector<SinkOperator*> sinks_;
   std::vector<std::unique_ptr<LateRecordSink>> late_sinks_;
   // The stateful operators, for their counters.
   std::vector<const AggregateOperator*> aggregates_;

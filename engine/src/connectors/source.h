@@ -1,0 +1,66 @@
+// SourcePartition: one partition of a source, read batch by batch by the runtime. A file
+// source has one per file; an embedding (the benchmark harness, tests) can supply its own
+// through RunOptions::make_source, e.g. batches already in memory.
+//
+// Contract of Next(): a batch of at least one row whose columns are the source's schema in
+// order, `_event_time` (TIMESTAMP) last; valid until the next call. Not thread-safe.
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+
+#include "batch/batch.h"
+#include "common/status.h"
+
+namespace sluice {
+
+struct SourceCounters {
+  uint64_t records_read = 0;      // good and bad records
+  uint64_t records_decoded = 0;   // rows produced
+  uint64_t records_rejected = 0;  // sent to the dead-letter output
+  uint64_t bytes_read = 0;
+};
+
+class SourcePartition {
+ public:
+  virtual ~SourcePartition() = default;
+
+  // Acquires the input (opens the file); called once before the first Next().
+  virtual absl::Status Open() = 0;
+  // Produces the next batch into `out`; false once the partition is exhausted.
+  virtual absl::StatusOr<bool> Next(Batch& out) = 0;
+  // The event-time watermark after the batches read so far; INT64_MIN before any record.
+  virtual int64_t watermark() const = 0;
+  virtual const SourceCounters& counters() const = 0;
+};
+
+// Bounded-out-of-orderness watermark of one partition: the highest event time seen minus the
+// allowed disorder minus 1 ms.
+class EventTimeTracker {
+ public:
+  explicit EventTimeTracker(int64_t max_out_of_orderness_millis)
+      : max_out_of_orderness_millis_(max_out_of_orderness_millis) {}
+
+  // Observes the valid values of `times` (a TIMESTAMP column) in rows [0, rows).
+  void Observe(const Column& times, size_t rows) {
+    const int64_t* values = times.data<int64_t>();
+    const uint8_t* valid = times.validity();
+    int64_t highest = highest_;
+    for (size_t i = 0; i < rows; ++i) {
+      if (valid[i] && values[i] > highest) highest = values[i];
+    }
+    highest_ = highest;
+  }
+
+  void ObserveValue(int64_t event_time) { highest_ = std::max(highest_, event_time); }
+
+  int64_t watermark() const {
+    return highest_ == INT64_MIN ? INT64_MIN : highest_ - max_out_of_orderness_millis_ - 1;
+  }
+
+ private:
+  int64_t max_out_of_orderness_millis_;
+  int64_t highest_ = INT64_MIN;
+};
+
+}  // namespace sluice
