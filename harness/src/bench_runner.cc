@@ -1,0 +1,793 @@
+#include "bench_runner.h"
+
+#include <unistd.h>
+#include <valgrind/callgrind.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <ctime>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <thread>
+
+#include "bench_sources.h"
+#include "common/strings.h"
+#include "dataset.h"
+#include "json_writer.h"
+#include "plan/binder.h"
+#include "runtime/job_runner.h"
+#include "sql/parser.h"
+
+namespace sluice::bench {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+std::string HumanRate(double rate) {
+  char text[32];
+  if (rate >= 1e9) {
+    std::snprintf(text, sizeof text, "%.2fG", rate / 1e9);
+  } else if (rate >= 1e6) {
+    std::snprintf(text, sizeof text, "%.2fM", rate / 1e6);
+  } else if (rate >= 1e3) {
+    std::snprintf(text, sizeof text, "%.1fK", rate / 1e3);
+  } else {
+    std::snprintf(text, sizeof text, "%.0f", rate);
+  }
+  return text;
+}
+
+Stats StatsOf(std::vector<double> values) {
+  Stats stats;
+  if (values.empty()) return stats;
+  std::sort(values.begin(), values.end());
+  const size_t n = values.size();
+  stats.median = n % 2 == 1 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
+  stats.min = values.front();
+  stats.max = values.back();
+  return stats;
+}
+
+// A scenario's job bound the way `sluice run` binds it, with every input variable pointing at
+// `input_path` and the output at /dev/null (the harness replaces the sink).
+absl::StatusOr<BoundJob> BindScenarioJob(const Scenario& scenario, const std::string& input_path,
+                                         int source_partitions) {
+  SLUICE_ASSIGN_OR_RETURN(ParsedJob parsed, ParseJob(scenario.job_sql));
+  BindOptions options;
+  options.substitution.use_environment = false;
+  for (const char* variable : {"ORDERS", "TRADES", "MARKET"})
+    options.substitution.variables[variable] = input_path;
+  options.substitution.variables["OUTPUT"] = "/dev/null";
+  SLUICE_ASSIGN_OR_RETURN(BoundJob job, BindJob(std::move(parsed), options));
+  if (job.sources.size() != 1 || job.statements.size() != 1 || !job.statements[0].sink) {
+    return absl::InvalidArgumentError(
+        StrCat(scenario.folder, "/job.sql must read one source and write one sink (one statement)"));
+  }
+  if (source_partitions > 1) {
+    // Scenario 4: the source split into partitions, each with its own watermark, merged by
+    // minimum. As the binder does for a multi-file source, stateful operators then use the
+    // merged watermark only (rows of different partitions interleave).
+    job.sources[0].partitions.assign(static_cast<size_t>(source_partitions), input_path);
+    for (LogicalOperator* node = job.statements[0].plan.get(); node != nullptr; node = node->input.get()) {
+      if (node->kind == LogicalOperatorKind::kAggregate) node->aggregate->per_record_watermark = false;
+    }
+  }
+  return job;
+}
+
+std::vector<TypeId> OutputTypes(const BoundJob& job) {
+  std::vector<TypeId> types;
+  for (const Field& field : job.statements[0].output_schema.fields()) types.push_back(field.type);
+  return types;
+}
+
+absl::StatusOr<std::vector<size_t>> ChangelogKey(const Scenario& scenario, const BoundJob& job) {
+  std::vector<size_t> key;
+  for (const std::string& name : scenario.changelog_key) {
+    const std::optional<size_t> index = job.statements[0].output_schema.Find(name);
+    if (!index) {
+      return absl::InvalidArgumentError(StrCat(scenario.folder, "/scenario.json: output.key names '", name,
+                                               "', which the job does not output"));
+    }
+    key.push_back(*index);
+  }
+  return key;
+}
+
+// Hash of the partition key value of `row` (column `column` of the source schema).
+uint64_t PartitionHash(const Column& column, TypeId type, size_t row) {
+  if (!column.validity()[row]) return 0;
+  if (type == TypeId::kString) {
+    const std::string_view text = column.data<std::string_view>()[row];
+    return HashBytes(text.data(), text.size());
+  }
+  const int64_t value = column.data<int64_t>()[row];
+  return HashBytes(reinterpret_cast<const char*>(&value), sizeof value);
+}
+
+size_t ValueWidth(TypeId type) {
+  switch (type) {
+    case TypeId::kBoolean: return 1;
+    case TypeId::kString: return sizeof(std::string_view);
+    default: return 8;
+  }
+}
+
+// The input as `threads` workers x `partitions` source partitions see it. One worker: the
+// dataset's batches themselves, dealt round-robin to the partitions. Several workers: each
+// gets the rows whose partition key hashes to it, gathered into batches of its own (as an
+// exchange would deliver them; strings stay views into the generator's names), before timing.
+struct InputSplit {
+  std::vector<std::vector<Batch>> gathered;                  // per worker, when threads > 1
+  std::vector<std::vector<std::vector<BatchSlice>>> slices;  // [worker][partition]
+};
+
+absl::StatusOr<std::unique_ptr<InputSplit>> SplitInput(const Scenario& scenario, const Dataset& dataset,
+                                                       int threads, int partitions, size_t batch_size) {
+  auto split = std::make_unique<InputSplit>();
+  split->slices.assign(static_cast<size_t>(threads),
+                       std::vector<std::vector<BatchSlice>>(static_cast<size_t>(partitions)));
+  if (threads == 1) {
+    for (size_t b = 0; b < dataset.batches.size(); ++b) {
+      split->slices[0][b % static_cast<size_t>(partitions)].push_back(BatchSlice{&dataset.batches[b], {}});
+    }
+    return split;
+  }
+  const std::optional<size_t> key = dataset.schema.Find(scenario.partition_key);
+  if (!key) {
+    return absl::InvalidArgumentError(StrCat(scenario.folder, "/scenario.json: partition_key '",
+                                             scenario.partition_key, "' is not an input column"));
+  }
+  const TypeId key_type = dataset.schema.field(*key).type;
+  split->gathered.resize(static_cast<size_t>(threads));
+  std::vector<size_t> filled(static_cast<size_t>(threads), batch_size);  // rows in each worker's open batch
+  for (const Batch& batch : dataset.batches) {
+    for (size_t row = 0; row < batch.num_rows(); ++row) {
+      const size_t t = PartitionHash(batch.column(*key), key_type, row) % static_cast<uint64_t>(threads);
+      std::vector<Batch>& out = split->gathered[t];
+      if (filled[t] == batch_size) {
+        std::vector<std::shared_ptr<Column>> columns;
+        for (size_t c = 0; c < batch.num_columns(); ++c) {
+          columns.push_back(std::make_shared<Column>(batch.column(c).type(), batch_size));
+        }
+        out.emplace_back();
+        out.back().SetColumns(std::move(columns), 0);
+        filled[t] = 0;
+      }
+      Batch& target = out.back();
+      const size_t at = filled[t]++;
+      for (size_t c = 0; c < batch.num_columns(); ++c) {
+        const Column& from = batch.column(c);
+        Column& to = target.mutable_column(c);
+        const size_t width = ValueWidth(from.type());
+        std::memcpy(to.data<char>() + at * width, from.data<char>() + row * width, width);
+        to.validity()[at] = from.validity()[row];
+        if (from.type() == TypeId::kString) to.KeepAliveStringsOf(from);
+      }
+      target.SetNumRows(at + 1);
+    }
+  }
+  for (size_t t = 0; t < split->gathered.size(); ++t) {
+    const std::vector<Batch>& batches = split->gathered[t];
+    for (size_t b = 0; b < batches.size(); ++b) {
+      split->slices[t][b % static_cast<size_t>(partitions)].push_back(BatchSlice{&batches[b], {}});
+    }
+  }
+  return split;
+}
+
+struct RunOutcome {
+  double seconds = 0;
+  double sink_seconds = 0;  // summed over workers
+  uint64_t output_rows = 0;
+  uint64_t state_keys = 0;
+  uint64_t state_bytes = 0;
+  ChecksumValue checksum;
+};
+
+// One worker: its own bound job, runner and sink.
+struct Worker {
+  BoundJob job;
+  std::unique_ptr<JobRunner> runner;
+  ChecksumSink* sink = nullptr;
+  absl::Status status;
+};
+
+class ScenarioRunner {
+ public:
+  ScenarioRunner(const BenchOptions& options, const MachineInfo& machine, Scenario scenario)
+      : options_(options), machine_(machine), scenario_(std::move(scenario)) {}
+
+  absl::Status Prepare();
+  std::vector<Measurement> Run();
+  uint64_t records() const { return records_; }
+  const Scenario& scenario() const { return scenario_; }
+  const std::optional<ChecksumValue>& expected() const { return expected_; }
+  // The data as CSV for the reference engine (written on first call).
+  absl::StatusOr<std::string> CsvPath();
+  const Dataset& dataset() const { return *dataset_; }
+
+ private:
+  std::string DataPath(const std::string& extension) const {
+    return StrCat(options_.data_dir, "/", scenario_.data.Id(), "-", records_, ".", extension);
+  }
+  absl::StatusOr<RunOutcome> RunOnce(const std::string& level, int threads, int partitions,
+                                     const std::vector<int>& cpus, LatencyHistogram* latencies, double rate);
+  Measurement Measure(const std::string& level, int threads, int partitions, const std::string& placement,
+                      const std::vector<int>& cpus, double rate);
+  std::vector<std::pair<std::string, std::vector<int>>> Placements(int threads) const;
+
+  const BenchOptions& options_;
+  const MachineInfo& machine_;
+  Scenario scenario_;
+  uint64_t records_ = 0;
+  BoundJob job_;
+  std::vector<TypeId> output_types_;
+  std::vector<size_t> changelog_key_;
+  std::unique_ptr<Dataset> dataset_;
+  std::optional<ChecksumValue> expected_;
+  // Input splits, by (threads, partitions).
+  std::map<std::pair<int, int>, std::unique_ptr<InputSplit>> splits_;
+};
+
+absl::Status ScenarioRunner::Prepare() {
+  double records = static_cast<double>(options_.quick ? scenario_.quick_records : scenario_.default_records);
+  records *= options_.scale;
+  records_ = options_.records > 0 ? options_.records : std::max<uint64_t>(1, static_cast<uint64_t>(records));
+  SLUICE_ASSIGN_OR_RETURN(job_, BindScenarioJob(scenario_, DataPath("jsonl"), 1));
+  output_types_ = OutputTypes(job_);
+  SLUICE_ASSIGN_OR_RETURN(changelog_key_, ChangelogKey(scenario_, job_));
+  if (!scenario_.changelog) changelog_key_.clear();
+  const auto start = Clock::now();
+  SLUICE_ASSIGN_OR_RETURN(dataset_,
+                          GenerateDataset(scenario_.data, records_, options_.batch_size, job_.sources[0]));
+  std::fprintf(stderr, "%s: %s records generated in %.1f s\n", scenario_.name.c_str(),
+               HumanRate(records_).c_str(), std::chrono::duration<double>(Clock::now() - start).count());
+  if (options_.gate) return absl::OkStatus();
+
+  // The expected result, from SQLite, cached per scenario query, data and count.
+  std::string signature = scenario_.oracle_sql;
+  for (TypeId type : output_types_) StrAppend(&signature, "/", static_cast<int>(type));
+  for (size_t key : changelog_key_) StrAppend(&signature, "/k", key);
+  char hash[17];
+  std::snprintf(hash, sizeof hash, "%016llx",
+                static_cast<unsigned long long>(HashBytes(signature.data(), signature.size())));
+  const std::string expected_dir = StrCat(options_.data_dir, "/expected");
+  SLUICE_RETURN_IF_ERROR(MakeDirectories(expected_dir));
+  const std::string expected_path = StrCat(expected_dir, "/", scenario_.name, "-", scenario_.data.Id(), "-",
+                                           records_, "-", std::string(hash, 8), ".txt");
+  SLUICE_ASSIGN_OR_RETURN(expected_, LoadExpected(expected_path));
+  if (!expected_) {
+    const auto oracle_start = Clock::now();
+    SLUICE_ASSIGN_OR_RETURN(ChecksumValue value,
+                            ComputeExpected(scenario_, *dataset_, output_types_, changelog_key_));
+    SLUICE_RETURN_IF_ERROR(StoreExpected(expected_path, value));
+    expected_ = value;
+    std::fprintf(stderr, "%s: expected result from %s in %.1f s (%llu rows), cached in %s\n",
+                 scenario_.name.c_str(), SqliteVersion().c_str(),
+                 std::chrono::duration<double>(Clock::now() - oracle_start).count(),
+                 static_cast<unsigned long long>(value.rows), expected_path.c_str());
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::string> ScenarioRunner::CsvPath() {
+  const std::string path = DataPath("csv");
+  SLUICE_RETURN_IF_ERROR(WriteDataFile(scenario_.data, records_, /*csv=*/true, path));
+  return path;
+}
+
+std::vector<std::pair<std::string, std::vector<int>>> ScenarioRunner::Placements(int threads) const {
+  // One node: threads on distinct CPUs in order. Several nodes: "compact" fills node 0 first,
+  // "spread" deals threads across nodes in turn.
+  std::vector<int> compact;
+  for (const auto& cpus : machine_.node_cpus) compact.insert(compact.end(), cpus.begin(), cpus.end());
+  if (compact.empty()) compact.push_back(0);
+  auto take = [threads](const std::vector<int>& order) {
+    std::vector<int> cpus;
+    for (int t = 0; t < threads; ++t) cpus.push_back(order[static_cast<size_t>(t) % order.size()]);
+    return cpus;
+  };
+  if (machine_.numa_nodes <= 1 || threads == 1) return {{"default", take(compact)}};
+  std::vector<int> spread;
+  for (size_t i = 0; spread.size() < compact.size(); ++i) {
+    for (const auto& cpus : machine_.node_cpus) {
+      if (i < cpus.size()) spread.push_back(cpus[i]);
+    }
+  }
+  return {{"compact", take(compact)}, {"spread", take(spread)}};
+}
+
+absl::StatusOr<RunOutcome> ScenarioRunner::RunOnce(const std::string& level, int threads, int partitions,
+                                                   const std::vector<int>& cpus, LatencyHistogram* latencies,
+                                                   double rate) {
+  const std::string input_path = DataPath("jsonl");
+  const InputSplit* split = nullptr;
+  if (level == "core") {
+    auto found = splits_.find({threads, partitions});
+    if (found == splits_.end()) {
+      SLUICE_ASSIGN_OR_RETURN(auto made,
+                              SplitInput(scenario_, *dataset_, threads, partitions, options_.batch_size));
+      found = splits_.emplace(std::make_pair(threads, partitions), std::move(made)).first;
+    }
+    split = found->second.get();
+  }
+  std::vector<std::unique_ptr<Worker>> workers;
+  for (int t = 0; t < threads; ++t) {
+    auto worker = std::make_unique<Worker>();
+    SLUICE_ASSIGN_OR_RETURN(worker->job, BindScenarioJob(scenario_, input_path, partitions));
+    RunOptions run_options;
+    run_options.batch_size = options_.batch_size;
+    Worker* raw = worker.get();
+    const bool encode = level == "codec";
+    run_options.make_sink = [this, raw, encode](const BoundStatement& statement) {
+      auto sink = std::make_unique<ChecksumSink>(output_types_, changelog_key_,
+                                                 encode ? &statement.output_schema : nullptr);
+      raw->sink = sink.get();
+      return sink;
+    };
+    if (level == "core") {
+      const auto* slices = &split->slices[static_cast<size_t>(t)];
+      run_options.make_source = [slices](
+                                    const SourceDefinition& source, size_t partition,
+                                    std::shared_ptr<DeadLetterWriter>) -> std::unique_ptr<SourcePartition> {
+        return std::make_unique<MemorySource>(&(*slices)[partition], source.max_out_of_orderness_millis);
+      };
+    } else if (level == "latency") {
+      const auto* batches = &dataset_->batches;
+      const size_t batch_size = options_.batch_size;
+      run_options.make_source = [batches, rate, batch_size, latencies](
+                                    const SourceDefinition& source, size_t,
+                                    std::shared_ptr<DeadLetterWriter>) -> std::unique_ptr<SourcePartition> {
+        return std::make_unique<PacedSource>(batches, rate, batch_size, source.max_out_of_orderness_millis,
+                                             latencies);
+      };
+    }
+    SLUICE_ASSIGN_OR_RETURN(worker->runner, JobRunner::Create(worker->job, run_options));
+    workers.push_back(std::move(worker));
+  }
+  RunOutcome outcome;
+  if (threads == 1) {
+    if (!cpus.empty()) PinThisThread(cpus[0]);
+    const auto start = Clock::now();
+    if (options_.gate) CALLGRIND_TOGGLE_COLLECT;
+    workers[0]->status = workers[0]->runner->Run();
+    if (options_.gate) CALLGRIND_TOGGLE_COLLECT;
+    outcome.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  } else {
+    std::atomic<int> ready{0};
+    std::atomic<bool> go{false};
+    std::vector<std::thread> pool;
+    for (int t = 0; t < threads; ++t) {
+      pool.emplace_back([&, t]() {
+        PinThisThread(cpus[static_cast<size_t>(t)]);
+        ready.fetch_add(1);
+        while (!go.load(std::memory_order_acquire)) std::this_thread::yield();
+        workers[static_cast<size_t>(t)]->status = workers[static_cast<size_t>(t)]->runner->Run();
+      });
+    }
+    while (ready.load() < threads) std::this_thread::yield();
+    const auto start = Clock::now();
+    go.store(true, std::memory_order_release);
+    for (auto& thread : pool) thread.join();
+    outcome.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  }
+  for (const auto& worker : workers) {
+    SLUICE_RETURN_IF_ERROR(worker->status);
+    const JobCounters counters = worker->runner->counters();
+    if (counters.dead_lettered > 0 || counters.late_dropped > 0) {
+      return absl::InternalError(
+          StrCat(counters.dead_lettered, " records dead-lettered and ", counters.late_dropped,
+                 " late rows dropped: the scenario's data must be complete and on time"));
+    }
+    outcome.output_rows += worker->sink->rows_written();
+    outcome.sink_seconds += worker->sink->seconds();
+    outcome.state_keys += counters.state_keys;
+    outcome.state_bytes += counters.state_bytes;
+    outcome.checksum.Merge(worker->sink->Value());
+  }
+  return outcome;
+}
+
+Measurement ScenarioRunner::Measure(const std::string& level, int threads, int partitions,
+                                    const std::string& placement, const std::vector<int>& cpus, double rate) {
+  Measurement m;
+  m.scenario = scenario_.name;
+  m.title = scenario_.title;
+  m.level = level;
+  m.threads = threads;
+  m.placement = placement;
+  m.source_partitions = partitions;
+  m.batch_size = options_.batch_size;
+  m.records = records_;
+  const bool latency = level == "latency";
+  m.warmup_runs = options_.gate || latency ? 0 : options_.warmup_runs;
+  m.runs = options_.gate || latency ? 1 : options_.runs;
+  ResetPeakRss();
+  std::vector<double> seconds;
+  std::vector<double> sink_shares;
+  bool all_match = true;
+  for (int run = 0; run < m.warmup_runs + m.runs; ++run) {
+    LatencyHistogram histogram;
+    auto outcome = RunOnce(level, threads, partitions, cpus, latency ? &histogram : nullptr, rate);
+    if (!outcome.ok()) {
+      m.error = std::string(outcome.status().message());
+      m.checksum_ok = false;
+      return m;
+    }
+    // Every run, warm-up included, is checked.
+    const bool match = options_.gate || (expected_ && outcome->checksum.Matches(*expected_));
+    if (!match) all_match = false;
+    if (!match || m.actual.empty()) m.actual = outcome->checksum.ToString();
+    m.output_rows = outcome->output_rows;
+    m.state_keys = outcome->state_keys;
+    m.state_bytes = outcome->state_bytes;
+    if (run >= m.warmup_runs) {
+      seconds.push_back(outcome->seconds);
+      sink_shares.push_back(outcome->sink_seconds / threads / outcome->seconds);
+    }
+    if (latency) {
+      LatencyStats stats;
+      stats.rate = rate;
+      stats.samples = histogram.count();
+      stats.p50_us = static_cast<double>(histogram.Percentile(0.50)) / 1e3;
+      stats.p99_us = static_cast<double>(histogram.Percentile(0.99)) / 1e3;
+      stats.p999_us = static_cast<double>(histogram.Percentile(0.999)) / 1e3;
+      stats.max_us = static_cast<double>(histogram.max()) / 1e3;
+      m.latency = stats;
+    }
+  }
+  m.peak_rss_bytes = PeakRssBytes();
+  m.checksum_ok = all_match;
+  if (expected_) m.expected = expected_->ToString();
+  m.seconds = StatsOf(seconds);
+  m.sink_share = StatsOf(sink_shares).median;
+  std::vector<double> rates;
+  for (double s : seconds) rates.push_back(static_cast<double>(records_) / s);
+  m.records_per_second = StatsOf(rates);
+  return m;
+}
+
+std::vector<Measurement> ScenarioRunner::Run() {
+  std::vector<Measurement> out;
+  auto report = [&](const Measurement& m) {
+    std::string line = StrCat(m.scenario, " ", m.level, " threads=", m.threads);
+    if (m.source_partitions > 1) StrAppend(&line, " partitions=", m.source_partitions);
+    if (m.placement != "default") StrAppend(&line, " placement=", m.placement);
+    if (!m.error.empty()) {
+      std::fprintf(stderr, "%s: FAILED: %s\n", line.c_str(), m.error.c_str());
+    } else if (m.latency) {
+      std::fprintf(stderr,
+                   "%s: %s rec/s offered, latency p50 %.1f us, p99 %.1f us, p99.9 %.1f us; check %s\n",
+                   line.c_str(), HumanRate(m.latency->rate).c_str(), m.latency->p50_us, m.latency->p99_us,
+                   m.latency->p999_us, m.checksum_ok ? "passed" : "FAILED");
+    } else {
+      std::fprintf(stderr,
+                   "%s: %s rec/s per core (median of %d; %s-%s; %.0f%% in the checking sink); check %s\n",
+                   line.c_str(), HumanRate(m.records_per_second.median / m.threads).c_str(), m.runs,
+                   HumanRate(m.records_per_second.min / m.threads).c_str(),
+                   HumanRate(m.records_per_second.max / m.threads).c_str(), 100 * m.sink_share,
+                   m.checksum_ok ? "passed" : "FAILED");
+    }
+    if (!m.checksum_ok && m.error.empty() && !options_.gate) {
+      std::fprintf(stderr, "  expected %s\n  actual   %s\n", m.expected.c_str(), m.actual.c_str());
+    }
+    out.push_back(m);
+  };
+  auto wants = [&](const std::string& level) {
+    if (!scenario_.HasLevel(level)) return false;
+    return options_.levels.empty() ||
+           std::find(options_.levels.begin(), options_.levels.end(), level) != options_.levels.end();
+  };
+  if (options_.gate) {
+    report(Measure("core", 1, 1, "default", Placements(1)[0].second, 0));
+    return out;
+  }
+  double core_rate = 0;
+  if (wants("core")) {
+    const std::vector<int>& thread_counts = options_.threads.empty() ? scenario_.threads : options_.threads;
+    for (int partitions : scenario_.source_partitions) {
+      for (int threads : thread_counts) {
+        if (partitions > 1 && threads > 1) continue;
+        for (const auto& [placement, cpus] : Placements(threads)) {
+          report(Measure("core", threads, partitions, placement, cpus, 0));
+          if (threads == 1 && partitions == 1) core_rate = out.back().records_per_second.median;
+        }
+      }
+    }
+    splits_.clear();
+  }
+  if (wants("codec")) {
+    const std::string path = DataPath("jsonl");
+    absl::Status written = WriteDataFile(scenario_.data, records_, /*csv=*/false, path);
+    if (!written.ok()) {
+      Measurement failed;
+      failed.scenario = scenario_.name;
+      failed.level = "codec";
+      failed.error = std::string(written.message());
+      report(failed);
+    } else {
+      // Read once so that the timed runs find it in the page cache.
+      std::ifstream warm(path, std::ios::binary);
+      std::vector<char> chunk(1 << 22);
+      while (warm.read(chunk.data(), static_cast<std::streamsize>(chunk.size())) || warm.gcount() > 0) {
+      }
+      report(Measure("codec", 1, 1, "default", Placements(1)[0].second, 0));
+    }
+  }
+  if (wants("latency")) {
+    // Half the maximum sustainable rate: the median of the core level on one thread.
+    if (core_rate <= 0) {
+      Measurement probe = Measure("core", 1, 1, "default", Placements(1)[0].second, 0);
+      core_rate = probe.records_per_second.median;
+    }
+    report(Measure("latency", 1, 1, "default", Placements(1)[0].second, core_rate / 2));
+  }
+  return out;
+}
+
+std::string UtcTimestamp(const char* format) {
+  const std::time_t now = std::time(nullptr);
+  std::tm utc;
+  gmtime_r(&now, &utc);
+  char text[64];
+  std::strftime(text, sizeof text, format, &utc);
+  return text;
+}
+
+void WriteMachine(JsonWriter& json, const MachineInfo& machine) {
+  json.BeginObject("machine")
+      .String("cpu_model", machine.cpu_model)
+      .Integer("cores", machine.cores)
+      .Integer("numa_nodes", machine.numa_nodes)
+      .Integer("memory_bytes", static_cast<int64_t>(machine.memory_bytes))
+      .String("kernel", machine.kernel)
+      .String("hostname", machine.hostname)
+      .EndObject();
+}
+
+void WriteBuild(JsonWriter& json, const BuildInfo& build) {
+  json.BeginObject("build")
+      .String("compiler", build.compiler)
+      .String("flags", build.flags)
+      .String("build_type", build.build_type)
+      .String("commit", build.commit)
+      .Bool("dirty", build.dirty)
+      .EndObject();
+}
+
+absl::Status WriteText(const std::string& path, const std::string& text) {
+  std::ofstream out(path, std::ios::trunc);
+  out << text;
+  out.close();
+  if (!out) return absl::InternalError(StrCat("cannot write '", path, "'"));
+  return absl::OkStatus();
+}
+
+absl::Status WriteMeasurement(const std::string& dir, const std::string& run_id, const std::string& timestamp,
+                              const MachineInfo& machine, const BuildInfo& build, const Scenario& scenario,
+                              const Measurement& m) {
+  JsonWriter json;
+  json.BeginObject()
+      .String("schema", "sluice-bench-result/1")
+      .String("run_id", run_id)
+      .String("timestamp", timestamp)
+      .String("engine", "sluice")
+      .String("engine_version", SLUICE_VERSION);
+  WriteMachine(json, machine);
+  WriteBuild(json, build);
+  json.String("scenario", m.scenario)
+      .String("title", m.title)
+      .String("level", m.level)
+      .Integer("threads", m.threads)
+      .String("placement", m.placement)
+      .Integer("source_partitions", m.source_partitions)
+      .Integer("batch_size", static_cast<int64_t>(m.batch_size))
+      .Integer("records", static_cast<int64_t>(m.records))
+      .Integer("warmup_runs", m.warmup_runs)
+      .Integer("runs", m.runs);
+  auto stats = [&json](const char* key, const Stats& s, double divisor) {
+    json.BeginObject(key)
+        .Number("median", s.median / divisor)
+        .Number("min", s.min / divisor)
+        .Number("max", s.max / divisor)
+        .EndObject();
+  };
+  stats("seconds", m.seconds, 1);
+  stats("records_per_second", m.records_per_second, 1);
+  stats("records_per_second_per_core", m.records_per_second, m.threads);
+  json.BeginObject("target")
+      .OptionalNumber("records_per_second", scenario.target_records_per_second)
+      .String("source", scenario.target_source)
+      .EndObject();
+  json.OptionalNumber("goal_records_per_second_per_core", scenario.goal_per_core);
+  if (m.latency) {
+    json.BeginObject("latency_us")
+        .Number("rate", m.latency->rate)
+        .Number("p50", m.latency->p50_us)
+        .Number("p99", m.latency->p99_us)
+        .Number("p999", m.latency->p999_us)
+        .Number("max", m.latency->max_us)
+        .Integer("samples", static_cast<int64_t>(m.latency->samples))
+        .EndObject();
+  } else {
+    json.Null("latency_us");
+  }
+  json.Integer("peak_rss_bytes", static_cast<int64_t>(m.peak_rss_bytes));
+  json.BeginObject("state")
+      .Integer("keys", static_cast<int64_t>(m.state_keys))
+      .Integer("bytes", static_cast<int64_t>(m.state_bytes))
+      .Number("bytes_per_key",
+              m.state_keys > 0 ? static_cast<double>(m.state_bytes) / static_cast<double>(m.state_keys) : 0)
+      .EndObject();
+  json.Integer("output_rows", static_cast<int64_t>(m.output_rows));
+  json.Number("sink_share", m.sink_share);
+  json.BeginObject("checksum")
+      .String("status", m.checksum_ok ? "pass" : "fail")
+      .String("oracle", SqliteVersion())
+      .String("expected", m.expected)
+      .String("actual", m.actual)
+      .EndObject();
+  if (!m.error.empty()) json.String("error", m.error);
+  json.EndObject();
+  std::string name = StrCat("sluice-", m.scenario, "-", m.level, "-t", m.threads);
+  if (m.source_partitions > 1) StrAppend(&name, "-p", m.source_partitions);
+  if (m.placement != "default") StrAppend(&name, "-", m.placement);
+  return WriteText(StrCat(dir, "/", name, ".json"), json.text());
+}
+
+// Columns of a dataset for the reference engine's CSV loader.
+void WriteColumns(JsonWriter& json, const Schema& schema) {
+  json.BeginArray("columns");
+  for (const Field& field : schema.fields()) {
+    const char* type = field.type == TypeId::kDouble   ? "DOUBLE"
+                       : field.type == TypeId::kString ? "VARCHAR"
+                                                       : "BIGINT";
+    json.BeginArray().String("", field.name).String("", type).EndArray();
+  }
+  json.EndArray();
+}
+
+// `path` made absolute (the reference engine's script runs in its own folder).
+std::string Absolute(const std::string& path) {
+  if (!path.empty() && path[0] == '/') return path;
+  char cwd[4096];
+  if (getcwd(cwd, sizeof cwd) == nullptr) return path;
+  std::string_view relative = path;
+  while (StartsWith(relative, "./")) relative.remove_prefix(2);
+  if (relative == "." || relative.empty()) return cwd;
+  return StrCat(cwd, "/", relative);
+}
+
+}  // namespace
+
+int RunBenchmarks(const BenchOptions& given, std::string* run_dir_out) {
+  BenchOptions options = given;
+  options.source_dir = Absolute(options.source_dir);
+  options.scenarios_dir = Absolute(options.scenarios_dir);
+  options.results_dir = Absolute(options.results_dir);
+  options.data_dir = Absolute(options.data_dir);
+  const MachineInfo machine = DescribeMachine();
+  const BuildInfo build = DescribeBuild(options.source_dir);
+  std::vector<std::string> names = options.scenarios;
+  if (names.empty()) {
+    auto all = ListScenarios(options.scenarios_dir);
+    if (!all.ok()) {
+      std::fprintf(stderr, "sluice-bench: %s\n", std::string(all.status().message()).c_str());
+      return 1;
+    }
+    names = *all;
+  }
+  if (absl::Status made = MakeDirectories(options.data_dir); !made.ok()) {
+    std::fprintf(stderr, "sluice-bench: %s\n", std::string(made.message()).c_str());
+    return 1;
+  }
+  const std::string timestamp = UtcTimestamp("%Y-%m-%dT%H:%M:%SZ");
+  const std::string run_id = StrCat(UtcTimestamp("%Y%m%dT%H%M%SZ"), "-", build.commit);
+  const std::string run_dir = StrCat(options.results_dir, "/", run_id);
+  if (!options.gate) {
+    if (absl::Status made = MakeDirectories(run_dir); !made.ok()) {
+      std::fprintf(stderr, "sluice-bench: %s\n", std::string(made.message()).c_str());
+      return 1;
+    }
+    JsonWriter json;
+    json.BeginObject().String("run_id", run_id).String("timestamp", timestamp);
+    WriteMachine(json, machine);
+    WriteBuild(json, build);
+    json.EndObject();
+    (void)WriteText(StrCat(run_dir, "/machine.json"), json.text());
+    std::fprintf(stderr, "sluice-bench: %s, %d cores, %d NUMA node%s; %s %s; results in %s/\n",
+                 machine.cpu_model.c_str(), machine.cores, machine.numa_nodes,
+                 machine.numa_nodes == 1 ? "" : "s", build.compiler.c_str(), build.flags.c_str(),
+                 run_dir.c_str());
+    if (machine.numa_nodes == 1) {
+      std::fprintf(stderr,
+                   "sluice-bench: one NUMA node: thread counts run with the default placement only\n");
+    }
+  }
+  int status = 0;
+  JsonWriter peer_spec;
+  peer_spec.BeginObject().String("run_id", run_id).String("timestamp", timestamp);
+  WriteMachine(peer_spec, machine);
+  WriteBuild(peer_spec, build);
+  peer_spec.Integer("runs", options.runs).Integer("warmup_runs", options.warmup_runs).Integer("threads", 1);
+  peer_spec.BeginArray("queries");
+  int peer_queries = 0;
+  for (const std::string& name : names) {
+    auto scenario = LoadScenario(options.scenarios_dir, name);
+    if (!scenario.ok()) {
+      std::fprintf(stderr, "sluice-bench: %s\n", std::string(scenario.status().message()).c_str());
+      status = 1;
+      continue;
+    }
+    ScenarioRunner runner(options, machine, *scenario);
+    if (absl::Status prepared = runner.Prepare(); !prepared.ok()) {
+      std::fprintf(stderr, "sluice-bench: %s: %s\n", name.c_str(), std::string(prepared.message()).c_str());
+      status = 1;
+      continue;
+    }
+    for (const Measurement& m : runner.Run()) {
+      if (options.gate) {
+        std::printf("gate %s records=%llu\n", m.scenario.c_str(), static_cast<unsigned long long>(m.records));
+        if (!m.error.empty()) status = 1;
+        continue;
+      }
+      if (!m.checksum_ok) status = 1;
+      if (absl::Status written =
+              WriteMeasurement(run_dir, run_id, timestamp, machine, build, runner.scenario(), m);
+          !written.ok()) {
+        std::fprintf(stderr, "sluice-bench: %s\n", std::string(written.message()).c_str());
+        status = 1;
+      }
+    }
+    // The reference engine runs each scenario once (the multi-partition variant adds nothing
+    // to a batch engine).
+    if (options.peer && !options.gate && runner.scenario().source_partitions.size() == 1 &&
+        runner.expected()) {
+      auto csv = runner.CsvPath();
+      if (!csv.ok()) {
+        std::fprintf(stderr, "sluice-bench: %s\n", std::string(csv.status().message()).c_str());
+        status = 1;
+        continue;
+      }
+      const Scenario& s = runner.scenario();
+      peer_spec.BeginObject()
+          .String("scenario", s.name)
+          .String("title", s.title)
+          .Integer("records", static_cast<int64_t>(runner.records()))
+          .Integer("expected_rows", static_cast<int64_t>(runner.expected()->rows));
+      peer_spec.BeginObject("table").String("name", s.table).String("csv", *csv);
+      WriteColumns(peer_spec, runner.dataset().schema);
+      peer_spec.EndObject();
+      peer_spec.String("sql", s.peer_sql);
+      peer_spec.BeginObject("target")
+          .OptionalNumber("records_per_second", s.target_records_per_second)
+          .String("source", s.target_source)
+          .EndObject();
+      peer_spec.OptionalNumber("goal_records_per_second_per_core", s.goal_per_core);
+      peer_spec.EndObject();
+      ++peer_queries;
+    }
+  }
+  peer_spec.EndArray().EndObject();
+  if (options.peer && !options.gate && peer_queries > 0) {
+    const std::string spec_path = StrCat(run_dir, "/peer-spec.json");
+    if (WriteText(spec_path, peer_spec.text()).ok()) {
+      std::fprintf(stderr, "sluice-bench: reference engine (DuckDB, 1 thread) on the same data\n");
+      const std::string command =
+          StrCat("'", options.source_dir, "/harness/peers/duckdb/run.sh' '", spec_path, "'");
+      if (std::system(command.c_str()) != 0) {
+        std::fprintf(stderr, "sluice-bench: the reference engine's script failed; see %s/peer-status.json\n",
+                     run_dir.c_str());
+      }
+    }
+  }
+  if (run_dir_out != nullptr && !options.gate) *run_dir_out = run_dir;
+  return status;
+}
+
+}  // namespace sluice::bench

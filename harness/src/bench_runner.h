@@ -1,0 +1,84 @@
+// BenchRunner: runs scenarios at the core, codec and latency levels, checks every run's output
+// against SQLite's result on the same data, and writes one result file per measurement (see
+// results/README.md). It drives Sluice's own JobRunner: the job is the scenario's job.sql,
+// parsed and bound as `sluice run` does, with the harness's sources and sink plugged in.
+//
+// Threads: with N > 1 the input is split by the scenario's partition key into N disjoint
+// parts, each run by its own JobRunner on its own pinned thread (shared nothing); results are
+// disjoint by key, so their checksums add up to the whole. The exchange-based parallel runtime
+// will replace this split.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "machine.h"
+#include "result_checksum.h"
+#include "scenario.h"
+
+namespace sluice::bench {
+
+struct BenchOptions {
+  std::string source_dir = ".";  // the repository: scenarios/, harness/, git commit
+  std::string scenarios_dir = "scenarios";
+  std::string results_dir = "results";
+  std::string data_dir = "build/bench-data";  // generated inputs and expected checksums
+  std::vector<std::string> scenarios;         // empty: every scenario
+  std::vector<std::string> levels;            // empty: each scenario's own
+  std::vector<int> threads;                   // empty: each scenario's own
+  bool quick = false;                         // the scenarios' quick record counts
+  double scale = 1.0;                         // multiplies record counts
+  uint64_t records = 0;                       // when set, overrides counts
+  int warmup_runs = 1;
+  int runs = 5;
+  size_t batch_size = 1024;
+  bool peer = true;  // run the reference engine (harness/peers/duckdb)
+  // Gate mode: each scenario once at core level on one thread, without oracle or results,
+  // with callgrind's collection switched on around the run only.
+  bool gate = false;
+};
+
+struct Stats {
+  double median = 0, min = 0, max = 0;
+};
+
+struct LatencyStats {
+  double rate = 0;  // records per second offered
+  double p50_us = 0, p99_us = 0, p999_us = 0, max_us = 0;
+  uint64_t samples = 0;
+};
+
+struct Measurement {
+  std::string scenario;
+  std::string title;
+  std::string level;
+  int threads = 1;
+  std::string placement = "default";
+  int source_partitions = 1;
+  size_t batch_size = 1024;
+  uint64_t records = 0;
+  int warmup_runs = 0;
+  int runs = 0;
+  Stats seconds;
+  Stats records_per_second;
+  double sink_share = 0;  // median share of a run's time spent in the checking sink
+  std::optional<LatencyStats> latency;
+  uint64_t peak_rss_bytes = 0;
+  uint64_t state_keys = 0;
+  uint64_t state_bytes = 0;
+  uint64_t output_rows = 0;
+  bool checksum_ok = false;
+  std::string expected;
+  std::string actual;
+  std::string error;  // set when the run failed outright
+};
+
+// Runs everything `options` selects; returns the process exit status (0: every check passed,
+// 1: a run failed its check or could not run). `run_dir`, when given, receives the folder the
+// results went to.
+int RunBenchmarks(const BenchOptions& options, std::string* run_dir = nullptr);
+
+}  // namespace sluice::bench

@@ -1,0 +1,57 @@
+// Dataset: a scenario's input generated once and held in memory as columnar batches (the core
+// level reads them), plus the same records written as JSON Lines or CSV files (codec level,
+// reference engine) and loaded into SQLite (the oracle).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "batch/batch.h"
+#include "common/status.h"
+#include "plan/logical_plan.h"
+#include "result_checksum.h"
+#include "scenario.h"
+
+struct sqlite3;
+
+namespace sluice::bench {
+
+struct Dataset {
+  DataProfile profile;
+  uint64_t records = 0;
+  Schema schema;  // the generator's fields (without _event_time)
+  // Batches in arrival order; each has the generator's columns followed by _event_time (the
+  // event-time field's column, shared), as a source delivers them.
+  std::vector<Batch> batches;
+};
+
+// Generates `records` records of `profile` in batches of `batch_size`; `source` (the scenario
+// job's source) must declare the generator's fields in order and an event-time field.
+absl::StatusOr<std::unique_ptr<Dataset>> GenerateDataset(const DataProfile& profile, uint64_t records,
+                                                         size_t batch_size, const SourceDefinition& source);
+
+// Writes the records of (profile, records) to `path` unless it exists already (same profile
+// and count, same bytes): JSON Lines, or CSV with a header line.
+absl::Status WriteDataFile(const DataProfile& profile, uint64_t records, bool csv, const std::string& path);
+
+// The expected result of a scenario on a dataset, from SQLite: loads the dataset into an
+// in-memory table named `scenario.table` (rowid = arrival order), runs the oracle query and
+// fingerprints its rows with the types of Sluice's output (`output_types`, changelog key
+// indices as for ResultChecksum).
+absl::StatusOr<ChecksumValue> ComputeExpected(const Scenario& scenario, const Dataset& dataset,
+                                              const std::vector<TypeId>& output_types,
+                                              const std::vector<size_t>& changelog_key);
+
+// Expected checksums cached in files: `path` holds ChecksumValue::ToString(). Load fails on a
+// file that does not parse (a corrupted expected value fails the run; it is not recomputed).
+absl::StatusOr<std::optional<ChecksumValue>> LoadExpected(const std::string& path);
+absl::Status StoreExpected(const std::string& path, const ChecksumValue& value);
+
+// Creates `path` and its parents.
+absl::Status MakeDirectories(const std::string& path);
+
+std::string SqliteVersion();
+
+}  // namespace sluice::bench

@@ -1,0 +1,40 @@
+// What a benchmark result records about where it ran: the machine (CPU, cores, NUMA nodes,
+// memory), the build (compiler, flags, commit) and the process's peak resident memory.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace sluice::bench {
+
+struct MachineInfo {
+  std::string cpu_model;
+  int cores = 0;  // CPUs this process may run on
+  int numa_nodes = 1;
+  std::vector<std::vector<int>> node_cpus;  // per NUMA node, its CPUs (usable ones)
+  uint64_t memory_bytes = 0;
+  std::string kernel;
+  std::string hostname;
+};
+
+struct BuildInfo {
+  std::string compiler;
+  std::string flags;
+  std::string build_type;
+  std::string commit;  // short hash, "unknown" outside a git work tree
+  bool dirty = false;  // uncommitted changes to tracked files
+};
+
+MachineInfo DescribeMachine();
+BuildInfo DescribeBuild(const std::string& source_dir);
+
+// Peak resident set size of this process (VmHWM), and a reset of it (Linux clear_refs 5) so
+// that each measurement reports its own peak. Reset returns false where the kernel refuses.
+uint64_t PeakRssBytes();
+bool ResetPeakRss();
+
+// Pins the calling thread to `cpu`; false if the system refuses.
+bool PinThisThread(int cpu);
+
+}  // namespace sluice::bench

@@ -1,0 +1,329 @@
+#include "result_checksum.h"
+
+#include <algorithm>
+#include <cinttypes>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+
+#include "common/strings.h"
+
+namespace sluice::bench {
+namespace {
+
+constexpr uint64_t kSeed = 0x9e3779b97f4a7c15ULL;
+constexpr uint64_t kNullHash = 0x5bd1e9955bd1e995ULL;
+
+uint64_t Mix(uint64_t a, uint64_t b) {
+  const unsigned __int128 product = static_cast<unsigned __int128>(a ^ kSeed) * (b ^ 0xe7037ed1a0b428dbULL);
+  return static_cast<uint64_t>(product) ^ static_cast<uint64_t>(product >> 64);
+}
+
+uint64_t Load64(const char* p) {
+  uint64_t value;
+  std::memcpy(&value, p, 8);
+  return value;
+}
+
+uint32_t Load32(const char* p) {
+  uint32_t value;
+  std::memcpy(&value, p, 4);
+  return value;
+}
+
+// Folds one column's value hash into a row hash; the column index keeps columns apart.
+uint64_t Fold(uint64_t row_hash, size_t column, uint64_t value_hash) {
+  return Mix(row_hash + (column + 1) * 0xa0761d6478bd642fULL, value_hash);
+}
+
+// Weight in [1, 2) from a row hash.
+double Weight(uint64_t row_hash) {
+  return 1.0 + static_cast<double>(row_hash >> 11) * 0x1.0p-53;
+}
+
+bool IsExact(TypeId type) {
+  return type != TypeId::kDouble;
+}
+
+}  // namespace
+
+uint64_t HashBytes(const char* data, size_t size) {
+  uint64_t a = 0;
+  uint64_t b = 0;
+  if (size <= 16) {
+    if (size >= 8) {
+      a = Load64(data);
+      b = Load64(data + size - 8);
+    } else if (size >= 4) {
+      a = Load32(data);
+      b = Load32(data + size - 4);
+    } else if (size > 0) {
+      a = (static_cast<uint64_t>(static_cast<uint8_t>(data[0])) << 16) |
+          (static_cast<uint64_t>(static_cast<uint8_t>(data[size / 2])) << 8) |
+          static_cast<uint64_t>(static_cast<uint8_t>(data[size - 1]));
+    }
+    return Mix(a ^ size, b);
+  }
+  uint64_t hash = size;
+  size_t i = 0;
+  for (; i + 16 <= size; i += 16) hash = Mix(hash ^ Load64(data + i), Load64(data + i + 8));
+  return Mix(hash ^ Load64(data + size - 16), Load64(data + size - 8));
+}
+
+std::string ChecksumValue::ToString() const {
+  char exact_text[17];
+  std::snprintf(exact_text, sizeof exact_text, "%016" PRIx64, exact);
+  auto doubles = [](const std::vector<double>& values) {
+    std::string out = "[";
+    for (size_t i = 0; i < values.size(); ++i) {
+      char text[32];
+      std::snprintf(text, sizeof text, "%.17g", values[i]);
+      StrAppend(&out, i > 0 ? "," : "", text);
+    }
+    return out + "]";
+  };
+  return StrCat("rows=", rows, " exact=", exact_text, " sums=", doubles(weighted),
+                " scale=", doubles(magnitude));
+}
+
+absl::StatusOr<ChecksumValue> ChecksumValue::Parse(std::string_view text) {
+  ChecksumValue value;
+  const std::string copy(text);
+  auto field = [&copy](const char* name) -> std::string {
+    const std::string prefix = StrCat(name, "=");
+    const size_t at = copy.find(prefix);
+    if (at == std::string::npos) return "";
+    const size_t end = copy.find(' ', at);
+    return copy.substr(at + prefix.size(),
+                       end == std::string::npos ? std::string::npos : end - at - prefix.size());
+  };
+  auto doubles = [](const std::string& list, std::vector<double>& out) {
+    if (list.size() < 2 || list.front() != '[' || list.back() != ']') return false;
+    for (std::string_view piece : StrSplit(list.substr(1, list.size() - 2), ',', /*skip_blank=*/true)) {
+      const std::string item(piece);
+      char* end = nullptr;
+      out.push_back(std::strtod(item.c_str(), &end));
+      if (end == item.c_str() || *end != '\0') return false;
+    }
+    return true;
+  };
+  const std::string rows = field("rows");
+  const std::string exact = field("exact");
+  char* end = nullptr;
+  value.rows = std::strtoull(rows.c_str(), &end, 10);
+  bool ok = !rows.empty() && *end == '\0';
+  value.exact = std::strtoull(exact.c_str(), &end, 16);
+  ok = ok && exact.size() == 16 && *end == '\0';
+  ok = ok && doubles(field("sums"), value.weighted) && doubles(field("scale"), value.magnitude) &&
+       value.weighted.size() == value.magnitude.size();
+  if (!ok) return absl::InvalidArgumentError(StrCat("malformed checksum '", copy, "'"));
+  return value;
+}
+
+bool ChecksumValue::Matches(const ChecksumValue& other, double relative_tolerance) const {
+  if (rows != other.rows || exact != other.exact || weighted.size() != other.weighted.size()) return false;
+  for (size_t i = 0; i < weighted.size(); ++i) {
+    const double scale = std::max(magnitude[i], other.magnitude[i]);
+    if (!(std::fabs(weighted[i] - other.weighted[i]) <= relative_tolerance * scale)) return false;
+  }
+  return true;
+}
+
+void ChecksumValue::Merge(const ChecksumValue& other) {
+  rows += other.rows;
+  exact += other.exact;
+  if (weighted.empty()) {
+    weighted.assign(other.weighted.size(), 0);
+    magnitude.assign(other.magnitude.size(), 0);
+  }
+  for (size_t i = 0; i < weighted.size() && i < other.weighted.size(); ++i) {
+    weighted[i] += other.weighted[i];
+    magnitude[i] += other.magnitude[i];
+  }
+}
+
+ResultChecksum::ResultChecksum(std::vector<TypeId> types, std::vector<size_t> key_columns)
+    : types_(std::move(types)), key_columns_(std::move(key_columns)) {
+  for (size_t c = 0; c < types_.size(); ++c) {
+    if (!IsExact(types_[c])) double_columns_.push_back(c);
+  }
+  totals_.weighted.assign(double_columns_.size(), 0);
+  totals_.magnitude.assign(double_columns_.size(), 0);
+}
+
+void ResultChecksum::Accept(uint64_t key_hash, uint64_t row_hash, const double* doubles,
+                            const uint8_t* double_nulls) {
+  const size_t d = double_columns_.size();
+  if (!is_changelog()) {
+    const double weight = Weight(row_hash);
+    ++totals_.rows;
+    totals_.exact += row_hash;
+    for (size_t i = 0; i < d; ++i) {
+      if (double_nulls[i]) continue;
+      totals_.weighted[i] += weight * doubles[i];
+      totals_.magnitude[i] += std::fabs(weight * doubles[i]);
+    }
+    return;
+  }
+  auto [it, inserted] = slots_.try_emplace(key_hash, static_cast<uint32_t>(slot_hashes_.size()));
+  if (inserted) {
+    slot_hashes_.push_back(0);
+    slot_doubles_.resize(slot_doubles_.size() + d);
+    slot_double_nulls_.resize(slot_double_nulls_.size() + d);
+  }
+  const uint32_t slot = it->second;
+  slot_hashes_[slot] = row_hash;
+  for (size_t i = 0; i < d; ++i) {
+    slot_doubles_[slot * d + i] = doubles[i];
+    slot_double_nulls_[slot * d + i] = double_nulls[i];
+  }
+}
+
+namespace {
+
+uint64_t ValueHash(const Column& column, TypeId type, uint32_t row) {
+  if (!column.validity()[row]) return kNullHash;
+  switch (type) {
+    case TypeId::kString: {
+      const std::string_view text = column.data<std::string_view>()[row];
+      return HashBytes(text.data(), text.size());
+    }
+    case TypeId::kBoolean: return Mix(column.data<uint8_t>()[row] != 0 ? 1 : 0, 0x2545f4914f6cdd1dULL);
+    default: return Mix(static_cast<uint64_t>(column.data<int64_t>()[row]), 0x2545f4914f6cdd1dULL);
+  }
+}
+
+// Folds column `c` into the hashes of the n active rows (and into key hashes, when given).
+template <bool kSelected>
+void HashColumn(const Column& column, TypeId type, const uint32_t* selection, size_t n, size_t c,
+                uint64_t* rows, uint64_t* keys) {
+  for (size_t i = 0; i < n; ++i) {
+    const uint32_t row = kSelected ? selection[i] : static_cast<uint32_t>(i);
+    const uint64_t value_hash =
+        type == TypeId::kDouble ? (column.validity()[row] ? 0 : kNullHash) : ValueHash(column, type, row);
+    rows[i] = Fold(rows[i], c, value_hash);
+    if (keys != nullptr) keys[i] = Fold(keys[i], c, value_hash);
+  }
+}
+
+// Adds w(row) * value over the n active rows of a DOUBLE column.
+template <bool kSelected>
+void SumColumn(const Column& column, const uint32_t* selection, size_t n, const uint64_t* rows, double& sum,
+               double& magnitude) {
+  const double* values = column.data<double>();
+  const uint8_t* valid = column.validity();
+  double s = 0;
+  double m = 0;
+  for (size_t i = 0; i < n; ++i) {
+    const uint32_t row = kSelected ? selection[i] : static_cast<uint32_t>(i);
+    const double term = valid[row] ? Weight(rows[i]) * values[row] : 0.0;
+    s += term;
+    m += std::fabs(term);
+  }
+  sum += s;
+  magnitude += m;
+}
+
+}  // namespace
+
+void ResultChecksum::AddBatch(const Batch& batch) {
+  const size_t n = batch.active_rows();
+  if (n == 0) return;
+  const uint32_t* selection = batch.selection();
+  row_hashes_.assign(n, kSeed);
+  if (is_changelog()) key_hashes_.assign(n, kSeed);
+  // Column at a time: every column's value (or, for DOUBLE, its null flag) into the row hash.
+  for (size_t c = 0; c < types_.size(); ++c) {
+    const bool is_key = std::find(key_columns_.begin(), key_columns_.end(), c) != key_columns_.end();
+    uint64_t* keys = is_key ? key_hashes_.data() : nullptr;
+    if (selection != nullptr) {
+      HashColumn<true>(batch.column(c), types_[c], selection, n, c, row_hashes_.data(), keys);
+    } else {
+      HashColumn<false>(batch.column(c), types_[c], selection, n, c, row_hashes_.data(), keys);
+    }
+  }
+  if (!is_changelog()) {
+    totals_.rows += n;
+    for (size_t i = 0; i < n; ++i) totals_.exact += row_hashes_[i];
+    for (size_t j = 0; j < double_columns_.size(); ++j) {
+      const Column& column = batch.column(double_columns_[j]);
+      if (selection != nullptr) {
+        SumColumn<true>(column, selection, n, row_hashes_.data(), totals_.weighted[j], totals_.magnitude[j]);
+      } else {
+        SumColumn<false>(column, selection, n, row_hashes_.data(), totals_.weighted[j], totals_.magnitude[j]);
+      }
+    }
+    return;
+  }
+  // Changelog: the latest row per key.
+  const size_t d = double_columns_.size();
+  row_doubles_.resize(n * d);
+  row_double_nulls_.resize(n * d);
+  for (size_t j = 0; j < d; ++j) {
+    const Column& column = batch.column(double_columns_[j]);
+    const double* values = column.data<double>();
+    const uint8_t* valid = column.validity();
+    for (size_t i = 0; i < n; ++i) {
+      const uint32_t row = batch.ActiveRow(i);
+      row_doubles_[i * d + j] = valid[row] ? values[row] : 0;
+      row_double_nulls_[i * d + j] = !valid[row];
+    }
+  }
+  for (size_t i = 0; i < n; ++i) {
+    Accept(key_hashes_[i], row_hashes_[i], row_doubles_.data() + i * d, row_double_nulls_.data() + i * d);
+  }
+}
+
+void ResultChecksum::AddRow(const std::vector<Cell>& cells) {
+  const size_t d = double_columns_.size();
+  uint64_t row_hash = kSeed;
+  uint64_t key_hash = kSeed;
+  row_doubles_.resize(d);
+  row_double_nulls_.resize(d);
+  size_t double_index = 0;
+  for (size_t c = 0; c < types_.size(); ++c) {
+    const Cell& cell = cells[c];
+    if (!IsExact(types_[c])) {
+      row_doubles_[double_index] = cell.is_null ? 0 : cell.real;
+      row_double_nulls_[double_index] = cell.is_null;
+      ++double_index;
+      row_hash = Fold(row_hash, c, cell.is_null ? kNullHash : 0);
+      continue;
+    }
+    uint64_t value_hash = kNullHash;
+    if (!cell.is_null) {
+      if (types_[c] == TypeId::kString) {
+        value_hash = HashBytes(cell.text.data(), cell.text.size());
+      } else if (types_[c] == TypeId::kBoolean) {
+        value_hash = Mix(cell.integer != 0 ? 1 : 0, 0x2545f4914f6cdd1dULL);
+      } else {
+        value_hash = Mix(static_cast<uint64_t>(cell.integer), 0x2545f4914f6cdd1dULL);
+      }
+    }
+    row_hash = Fold(row_hash, c, value_hash);
+    if (std::find(key_columns_.begin(), key_columns_.end(), c) != key_columns_.end()) {
+      key_hash = Fold(key_hash, c, value_hash);
+    }
+  }
+  Accept(key_hash, row_hash, row_doubles_.data(), row_double_nulls_.data());
+}
+
+ChecksumValue ResultChecksum::Value() const {
+  if (!is_changelog()) return totals_;
+  ChecksumValue value = totals_;
+  const size_t d = double_columns_.size();
+  for (size_t slot = 0; slot < slot_hashes_.size(); ++slot) {
+    const double weight = Weight(slot_hashes_[slot]);
+    ++value.rows;
+    value.exact += slot_hashes_[slot];
+    for (size_t i = 0; i < d; ++i) {
+      if (slot_double_nulls_[slot * d + i]) continue;
+      value.weighted[i] += weight * slot_doubles_[slot * d + i];
+      value.magnitude[i] += std::fabs(weight * slot_doubles_[slot * d + i]);
+    }
+  }
+  return value;
+}
+
+}  // namespace sluice::bench

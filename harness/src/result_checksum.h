@@ -1,0 +1,93 @@
+// ResultChecksum: an order-independent fingerprint of a result set, computed the same way from
+// Sluice's output batches and from the rows SQLite returns, so that the benchmark harness can
+// check every timed run against an independent oracle without keeping the output.
+//
+// Columns are split by the type Sluice gives them. Exact columns (BIGINT, TIMESTAMP, BOOLEAN,
+// STRING) are hashed; each row's hash (over all exact columns, plus the null flags of the
+// DOUBLE columns) is summed modulo 2^64. DOUBLE columns are summed as w(row) * value, where the
+// weight w in [1, 2) comes from the row's hash, so that moving a value to another row changes
+// the sum; two fingerprints match when rows and hash sums are equal and each weighted sum is
+// within a relative 1e-9 of the other (summation order differs between engines).
+//
+// Changelog results (EMIT CHANGES) are fingerprinted by their final state: the last row of
+// each key (the key columns named at construction), which equals a batch GROUP BY.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "batch/batch.h"
+#include "common/status.h"
+#include "types/logical_type.h"
+
+namespace sluice::bench {
+
+// The totals that identify a result set.
+struct ChecksumValue {
+  uint64_t rows = 0;
+  uint64_t exact = 0;             // sum of row hashes mod 2^64
+  std::vector<double> weighted;   // per DOUBLE column: sum of w * value
+  std::vector<double> magnitude;  // per DOUBLE column: sum of |w * value| (the tolerance scale)
+
+  // "rows=… exact=<16 hex> sums=[…] scale=[…]", doubles with 17 significant digits; Parse()
+  // reads it back exactly.
+  std::string ToString() const;
+  static absl::StatusOr<ChecksumValue> Parse(std::string_view text);
+
+  // Same rows and hash sum, and every weighted sum within `relative_tolerance` of the scale.
+  bool Matches(const ChecksumValue& other, double relative_tolerance = 1e-9) const;
+
+  // Adds another partition's totals (results of disjoint key sets).
+  void Merge(const ChecksumValue& other);
+};
+
+class ResultChecksum {
+ public:
+  // `types`: the result's column types in order. `key_columns`: empty for an append-only
+  // result; for a changelog the indices of the columns that identify a row's key.
+  ResultChecksum(std::vector<TypeId> types, std::vector<size_t> key_columns);
+
+  // Adds the active rows of `batch` (columns in `types` order).
+  void AddBatch(const Batch& batch);
+
+  // One row from another engine: `Cell` is filled per column by the caller.
+  struct Cell {
+    bool is_null = false;
+    int64_t integer = 0;    // BIGINT, TIMESTAMP, BOOLEAN
+    double real = 0;        // DOUBLE
+    std::string_view text;  // STRING
+  };
+  void AddRow(const std::vector<Cell>& cells);
+
+  // The totals so far (folds a changelog's final rows).
+  ChecksumValue Value() const;
+
+  bool is_changelog() const { return !key_columns_.empty(); }
+
+ private:
+  // A row's contribution, keyed by its key hash for a changelog.
+  void Accept(uint64_t key_hash, uint64_t row_hash, const double* doubles, const uint8_t* double_nulls);
+
+  std::vector<TypeId> types_;
+  std::vector<size_t> key_columns_;
+  std::vector<size_t> double_columns_;  // indices of DOUBLE columns
+  ChecksumValue totals_;                // append-only totals
+  // Changelog: key hash -> slot; per slot the latest row hash and DOUBLE values.
+  absl::flat_hash_map<uint64_t, uint32_t> slots_;
+  std::vector<uint64_t> slot_hashes_;
+  std::vector<double> slot_doubles_;
+  std::vector<uint8_t> slot_double_nulls_;
+  // Per-batch scratch.
+  std::vector<uint64_t> row_hashes_;
+  std::vector<uint64_t> key_hashes_;
+  std::vector<double> row_doubles_;
+  std::vector<uint8_t> row_double_nulls_;
+};
+
+// Hash of a byte string (the same function on both sides of a comparison).
+uint64_t HashBytes(const char* data, size_t size);
+
+}  // namespace sluice::bench

@@ -1,0 +1,231 @@
+// The benchmark harness's own checks: the result fingerprint that every timed run is compared
+// with, the latency histogram, and the harness failing a run whose expected result is wrong.
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <cstdio>
+#include <fstream>
+#include <random>
+
+#include "bench_runner.h"
+#include "common/strings.h"
+#include "dataset.h"
+#include "latency_histogram.h"
+#include "result_checksum.h"
+
+namespace sluice::bench {
+namespace {
+
+// A batch of (symbol STRING, volume BIGINT, price DOUBLE) rows.
+Batch MakeRows(const std::vector<std::tuple<std::string, int64_t, double>>& rows,
+               std::vector<std::string>& storage) {
+  auto symbol = std::make_shared<Column>(TypeId::kString, rows.size());
+  auto volume = std::make_shared<Column>(TypeId::kInt64, rows.size());
+  auto price = std::make_shared<Column>(TypeId::kDouble, rows.size());
+  for (size_t i = 0; i < rows.size(); ++i) {
+    storage.push_back(std::get<0>(rows[i]));
+    symbol->data<std::string_view>()[i] = symbol->heap().Add(std::get<0>(rows[i]));
+    volume->data<int64_t>()[i] = std::get<1>(rows[i]);
+    price->data<double>()[i] = std::get<2>(rows[i]);
+  }
+  for (auto* column : {symbol.get(), volume.get(), price.get()}) column->SetAllValid(rows.size());
+  Batch batch;
+  batch.SetColumns({symbol, volume, price}, rows.size());
+  return batch;
+}
+
+const std::vector<TypeId> kTypes = {TypeId::kString, TypeId::kInt64, TypeId::kDouble};
+
+ChecksumValue Fingerprint(const std::vector<std::tuple<std::string, int64_t, double>>& rows,
+                          std::vector<size_t> key = {}) {
+  std::vector<std::string> storage;
+  ResultChecksum checksum(kTypes, std::move(key));
+  checksum.AddBatch(MakeRows(rows, storage));
+  return checksum.Value();
+}
+
+TEST(ResultChecksumTest, RowOrderDoesNotMatterButEveryValueDoes) {
+  const ChecksumValue base = Fingerprint({{"A", 1, 10.5}, {"B", 2, 20.25}, {"C", 3, 30.0}});
+  EXPECT_TRUE(base.Matches(Fingerprint({{"C", 3, 30.0}, {"A", 1, 10.5}, {"B", 2, 20.25}})));
+  EXPECT_FALSE(base.Matches(Fingerprint({{"A", 1, 10.5}, {"B", 2, 20.25}})));                    // a row lost
+  EXPECT_FALSE(base.Matches(Fingerprint({{"A", 1, 10.5}, {"B", 2, 20.25}, {"C", 4, 30.0}})));    // an integer
+  EXPECT_FALSE(base.Matches(Fingerprint({{"A", 1, 10.5}, {"B", 2, 20.25}, {"D", 3, 30.0}})));    // a string
+  EXPECT_FALSE(base.Matches(Fingerprint({{"A", 1, 10.5}, {"B", 2, 20.25}, {"C", 3, 30.001}})));  // a double
+  // The same doubles on other rows: the weights tell them apart.
+  EXPECT_FALSE(base.Matches(Fingerprint({{"A", 1, 20.25}, {"B", 2, 10.5}, {"C", 3, 30.0}})));
+}
+
+TEST(ResultChecksumTest, ToleratesOnlyRoundingInDoubles) {
+  const ChecksumValue base = Fingerprint({{"A", 1, 0.1 + 0.2}, {"B", 2, 1e6 / 3}});
+  EXPECT_TRUE(base.Matches(Fingerprint({{"A", 1, 0.3}, {"B", 2, 333333.33333333331}})));
+  EXPECT_FALSE(base.Matches(Fingerprint({{"A", 1, 0.3}, {"B", 2, 333333.334}})));
+}
+
+TEST(ResultChecksumTest, SqliteRowsAndBatchesGiveTheSameFingerprint) {
+  ResultChecksum rows(kTypes, {});
+  for (const auto& [symbol, volume, price] : std::vector<std::tuple<std::string, int64_t, double>>{
+           {"A", 1, 10.5}, {"LONGER-THAN-16-BYTES", -7, -2.5}}) {
+    std::vector<ResultChecksum::Cell> cells(3);
+    cells[0].text = symbol;
+    cells[1].integer = volume;
+    cells[2].real = price;
+    rows.AddRow(cells);
+  }
+  EXPECT_TRUE(rows.Value().Matches(Fingerprint({{"LONGER-THAN-16-BYTES", -7, -2.5}, {"A", 1, 10.5}})));
+}
+
+TEST(ResultChecksumTest, NullsAreValuesOfTheirOwn) {
+  ResultChecksum with_null(kTypes, {});
+  std::vector<ResultChecksum::Cell> cells(3);
+  cells[0].text = "A";
+  cells[1].integer = 0;
+  cells[2].is_null = true;
+  with_null.AddRow(cells);
+  ResultChecksum with_zero(kTypes, {});
+  cells[2].is_null = false;
+  cells[2].real = 0;
+  with_zero.AddRow(cells);
+  EXPECT_FALSE(with_null.Value().Matches(with_zero.Value()));
+}
+
+TEST(ResultChecksumTest, ChangelogKeepsTheLastRowOfEachKey) {
+  // EMIT CHANGES: A is updated twice; the final state is A=3, B=5.
+  std::vector<std::string> storage;
+  ResultChecksum changelog(kTypes, {0});
+  changelog.AddBatch(MakeRows({{"A", 1, 1.0}, {"B", 5, 5.0}}, storage));
+  changelog.AddBatch(MakeRows({{"A", 2, 2.0}}, storage));
+  changelog.AddBatch(MakeRows({{"A", 3, 3.0}}, storage));
+  EXPECT_TRUE(changelog.Value().Matches(Fingerprint({{"B", 5, 5.0}, {"A", 3, 3.0}})));
+  EXPECT_FALSE(changelog.Value().Matches(Fingerprint({{"B", 5, 5.0}, {"A", 2, 2.0}})));
+}
+
+TEST(ResultChecksumTest, TextFormRoundTripsAndRejectsGarbage) {
+  const ChecksumValue value = Fingerprint({{"A", 1, 1.0 / 3}, {"B", 2, 2e300}});
+  auto parsed = ChecksumValue::Parse(value.ToString());
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  EXPECT_EQ(parsed->ToString(), value.ToString());
+  EXPECT_TRUE(parsed->Matches(value, 0.0));
+  EXPECT_FALSE(ChecksumValue::Parse("rows=12 exact=xyz sums=[1] scale=[1]").ok());
+  EXPECT_FALSE(ChecksumValue::Parse("").ok());
+}
+
+TEST(ResultChecksumTest, MergingPartitionsEqualsTheWhole) {
+  ChecksumValue merged = Fingerprint({{"A", 1, 1.5}});
+  merged.Merge(Fingerprint({{"B", 2, 2.5}, {"C", 3, 3.5}}));
+  EXPECT_TRUE(merged.Matches(Fingerprint({{"C", 3, 3.5}, {"A", 1, 1.5}, {"B", 2, 2.5}})));
+}
+
+TEST(LatencyHistogramTest, PercentilesWithinTwoPercent) {
+  LatencyHistogram histogram;
+  std::vector<uint64_t> values;
+  std::mt19937_64 random(7);
+  for (int i = 0; i < 100000; ++i) values.push_back(random() % 10'000'000);
+  for (uint64_t value : values) histogram.Record(value);
+  std::sort(values.begin(), values.end());
+  for (double q : {0.5, 0.9, 0.99, 0.999}) {
+    const double exact = static_cast<double>(values[static_cast<size_t>(q * values.size()) - 1]);
+    EXPECT_NEAR(static_cast<double>(histogram.Percentile(q)), exact, exact * 0.02) << q;
+  }
+  EXPECT_EQ(histogram.max(), values.back());
+  EXPECT_EQ(histogram.count(), values.size());
+  LatencyHistogram small;
+  for (uint64_t v = 0; v < 64; ++v) small.Record(v);
+  EXPECT_EQ(small.Percentile(0.5), 31u);  // exact below 64
+}
+
+// Runs the harness in-process on a small Scenario 2 and returns its exit status.
+class HarnessRunTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char pattern[] = "/tmp/sluice-harness-test-XXXXXX";
+    ASSERT_NE(mkdtemp(pattern), nullptr);
+    dir_ = pattern;
+    options_.source_dir = SLUICE_SOURCE_DIR;
+    options_.scenarios_dir = StrCat(SLUICE_SOURCE_DIR, "/scenarios");
+    options_.results_dir = dir_ + "/results";
+    options_.data_dir = dir_ + "/data";
+    options_.scenarios = {"s2_group_by"};
+    options_.levels = {"core"};
+    options_.threads = {1, 2};
+    options_.records = 20000;
+    options_.warmup_runs = 0;
+    options_.runs = 1;
+    options_.peer = false;
+  }
+  void TearDown() override { std::system(StrCat("rm -rf '", dir_, "'").c_str()); }
+
+  std::string ExpectedFile() {
+    const std::string listing = dir_ + "/listing";
+    std::system(StrCat("ls ", options_.data_dir, "/expected/s2_group_by-* > ", listing).c_str());
+    std::ifstream in(listing);
+    std::string path;
+    std::getline(in, path);
+    return path;
+  }
+  std::string ReadAll(const std::string& path) {
+    std::ifstream in(path);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  }
+  void Write(const std::string& path, const std::string& text) {
+    std::ofstream(path, std::ios::trunc) << text;
+  }
+  // The checksum status of the newest run's one-thread core result.
+  std::string StatusOfLastRun() {
+    const std::string listing = dir_ + "/runs";
+    std::system(StrCat("ls -d ", options_.results_dir, "/*/ | sort | tail -1 > ", listing).c_str());
+    std::ifstream in(listing);
+    std::string run;
+    std::getline(in, run);
+    const std::string result = ReadAll(run + "sluice-s2_group_by-core-t1.json");
+    const size_t at = result.find("\"status\": \"");
+    return at == std::string::npos ? "" : result.substr(at + 11, 4);
+  }
+
+  std::string dir_;
+  BenchOptions options_;
+};
+
+TEST_F(HarnessRunTest, PassesWithTheOracleAndFailsWhenTheExpectedChecksumIsCorrupted) {
+  ASSERT_EQ(RunBenchmarks(options_), 0);
+  EXPECT_EQ(StatusOfLastRun(), "pass");
+  const std::string expected_file = ExpectedFile();
+  ASSERT_FALSE(expected_file.empty());
+  const std::string good = ReadAll(expected_file);
+  ASSERT_NE(good.find("rows=100 "), std::string::npos) << good;  // 100 symbols
+
+  // A wrong value that still parses: every run's check fails, and so does the harness.
+  std::string wrong = good;
+  wrong.replace(wrong.find("rows=100 "), 9, "rows=101 ");
+  Write(expected_file, wrong);
+  sleep(1);  // run folders are named by the second
+  EXPECT_EQ(RunBenchmarks(options_), 1);
+  EXPECT_EQ(StatusOfLastRun(), "fail");
+
+  // An unreadable expected value fails the run rather than being silently recomputed.
+  Write(expected_file, "garbage\n");
+  EXPECT_EQ(RunBenchmarks(options_), 1);
+
+  // Restored, it passes again.
+  Write(expected_file, good);
+  sleep(1);
+  EXPECT_EQ(RunBenchmarks(options_), 0);
+  EXPECT_EQ(StatusOfLastRun(), "pass");
+}
+
+TEST_F(HarnessRunTest, GeneratedDataFilesAreIdenticalForTheSameProfile) {
+  DataProfile profile;
+  profile.trades.out_of_order_fraction = 0.1;
+  profile.trades.max_delay_millis = 100;
+  const std::string first = dir_ + "/a.csv";
+  const std::string second = dir_ + "/b.csv";
+  ASSERT_TRUE(WriteDataFile(profile, 5000, /*csv=*/true, first).ok());
+  ASSERT_TRUE(WriteDataFile(profile, 5000, /*csv=*/true, second).ok());
+  EXPECT_EQ(ReadAll(first), ReadAll(second));
+  profile.trades.seed = 43;
+  const std::string other = dir_ + "/c.csv";
+  ASSERT_TRUE(WriteDataFile(profile, 5000, /*csv=*/true, other).ok());
+  EXPECT_NE(ReadAll(first), ReadAll(other));
+}
+
+}  // namespace
+}  // namespace sluice::bench
