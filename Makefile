@@ -3,10 +3,14 @@
 
 BUILD_DIR      ?= build
 ASAN_BUILD_DIR ?= build-asan
+GATE_BUILD_DIR ?= build-gate
+PYTHON         ?= /usr/bin/python3
+BENCH_FLAGS    ?=
 JOBS           ?= $(shell nproc)
 CMAKE_FLAGS    ?=
 
-.PHONY: all build deps test unit-tests asan format format-check bench microbench clean help
+.PHONY: all build deps test unit-tests asan format format-check bench bench-quick report gate gate-update \
+        microbench clean help
 
 all: build
 
@@ -15,7 +19,14 @@ help:
 	@echo "make / make build  configure and build (Release, CMake + Ninja) into $(BUILD_DIR)/"
 	@echo "make test          deps + build + every test (unit, SQL logic, oracle, CLI)"
 	@echo "make asan          build and test with AddressSanitizer + UndefinedBehaviorSanitizer"
-	@echo "make bench         deps + build + the Scenario 0 benchmarks (core and codec level)"
+	@echo "make bench         deps + build + every scenario (core, codec, latency; threads), checked against"
+	@echo "                   SQLite, DuckDB side by side, results/ + reports/latest/ + verdict table"
+	@echo "                   (BENCH_SCALE=X multiplies record counts, e.g. 10 on a large server)"
+	@echo "make bench-quick   the same on the scenarios' quick record counts (about a minute)"
+	@echo "make report        render the newest results/ run into reports/latest/"
+	@echo "make gate          instructions per record (callgrind) vs ci/baseline.json; fails above +5%"
+	@echo "make gate-update   rewrite ci/baseline.json from this tree (a deliberate, separate commit)"
+	@echo "make microbench    Google Benchmark micro-benchmarks of the hot kernels"
 	@echo "make format        clang-format every C++ file; make format-check checks only"
 
 deps:
@@ -35,8 +46,31 @@ asan: deps
 	cmake --build $(ASAN_BUILD_DIR) -j $(JOBS)
 	$(ASAN_BUILD_DIR)/sluice_tests --gtest_brief=1
 
+# The lab: sluice-bench runs and checks every scenario and writes results/<run>/; the report
+# renders it and prints the verdict table. A failed check fails the target after the report.
 bench: deps build
-	$(BUILD_DIR)/sluice_benchmarks --benchmark_counters_tabular=true
+	@status=0; $(BUILD_DIR)/sluice-bench $(BENCH_FLAGS) || status=$$?; \
+	  $(PYTHON) reports/make_report.py || status=1; exit $$status
+
+bench-quick: deps build
+	@status=0; $(BUILD_DIR)/sluice-bench --quick --runs 3 $(BENCH_FLAGS) || status=$$?; \
+	  $(PYTHON) reports/make_report.py || status=1; exit $$status
+
+report:
+	$(PYTHON) reports/make_report.py
+
+# The gate counts instructions in a portable build (valgrind does not run every instruction set
+# -march=native may use), so that its figures do not depend on the machine.
+$(GATE_BUILD_DIR)/build.ninja:
+	cmake -S . -B $(GATE_BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Release -DSLUICE_NATIVE=OFF
+
+gate: deps $(GATE_BUILD_DIR)/build.ninja
+	cmake --build $(GATE_BUILD_DIR) -j $(JOBS) --target sluice-bench
+	$(PYTHON) ci/gate.py $(GATE_BUILD_DIR)/sluice-bench
+
+gate-update: deps $(GATE_BUILD_DIR)/build.ninja
+	cmake --build $(GATE_BUILD_DIR) -j $(JOBS) --target sluice-bench
+	$(PYTHON) ci/gate.py $(GATE_BUILD_DIR)/sluice-bench --update
 
 microbench: deps build
 	$(BUILD_DIR)/sluice_benchmarks --benchmark_counters_tabular=true
@@ -50,4 +84,4 @@ format-check:
 	clang-format --dry-run --Werror $(FORMAT_FILES)
 
 clean:
-	rm -rf $(BUILD_DIR) $(ASAN_BUILD_DIR)
+	rm -rf $(BUILD_DIR) $(ASAN_BUILD_DIR) $(GATE_BUILD_DIR)
