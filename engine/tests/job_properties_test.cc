@@ -52,13 +52,30 @@ TEST(JobPropertiesTest, ParsesDurations) {
 
 TEST(JobPropertiesTest, ValidateAcceptsKnownScopedAndJobKeys) {
   auto job = ParseJob(
-      "SELECT a FROM s WITH ('s.type' = 'file_source', 'event.time.field' = 'a', "
+      "SELECT a FROM s WITH ('s.type' = 'kafka_source', 'event.time.field' = 'a', "
       "'s.properties.fetch.min.bytes' = '1')");
   ASSERT_TRUE(job.ok());
   auto properties = JobProperties::Collect(*job, SubstitutionContext{});
   ASSERT_TRUE(properties.ok());
   EXPECT_TRUE(properties->Validate(job->source, {"s"}).ok());
   EXPECT_FALSE(properties->Validate(job->source, {"other"}).ok());
+}
+
+TEST(JobPropertiesTest, ValidateChecksKeysAgainstTheConnectorType) {
+  auto job = ParseJob(
+      "SELECT a FROM s WITH ('s.type' = 'file_source', 's.path' = 'x.jsonl',\n"
+      "  's.topic' = 'trades', 's.properties.fetch.min.bytes' = '1')");
+  ASSERT_TRUE(job.ok());
+  auto properties = JobProperties::Collect(*job, SubstitutionContext{});
+  ASSERT_TRUE(properties.ok());
+  const absl::Status status = properties->Validate(job->source, {"s"});
+  ASSERT_FALSE(status.ok());
+  // The first offending key in key order, at its position, named against the type.
+  EXPECT_NE(std::string(status.message())
+                .find("line 2, column 25: property 's.properties.fetch.min.bytes' does "
+                      "not apply to a file_source (its keys: type, path,"),
+            std::string::npos)
+      << status.message();
 }
 
 }  // namespace

@@ -20,6 +20,8 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_format.h"
 #include "common/strings.h"
+#include "connectors/kafka_client.h"
+#include "connectors/kafka_mock_cluster.h"
 #include "order_generator.h"
 #include "plan/binder.h"
 #include "runtime/job_runner.h"
@@ -31,14 +33,16 @@ namespace {
 
 constexpr const char* kMainUsage = R"(usage: sluice <command> [options]
 
-Streaming SQL over files (and, later, Kafka).
+Streaming SQL over files and Kafka.
 
 commands:
   run JOB.sql        run every statement of the job until its sources are exhausted
   explain JOB.sql    print the logical and physical plans
   validate JOB.sql   parse and bind the job; print errors, run nothing
   datagen --kind trades|orders|market --count N
-                     write deterministic synthetic data (JSON Lines or CSV)
+                     write deterministic synthetic data (JSON Lines or CSV, or to Kafka)
+  kafka-mock [--brokers N] [--topic NAME:PARTITIONS]...
+                     run a local Kafka cluster (librdkafka's mock) until Ctrl-C
 
 options:
   --help             this help (also: sluice <command> --help)
@@ -89,6 +93,11 @@ options:
                            (default 1000; orders 100)
   --rate-limit N           pace the output at N records per second of wall time, flushed in
                            small chunks (default: as fast as possible)
+  --kafka BOOTSTRAP        produce the records to Kafka at BOOTSTRAP (host:port,...) instead,
+                           one message per record (CSV without a header line), keyed by
+                           symbol (trades, market) or customer_id (orders); needs --topic
+  --topic NAME             the topic to produce to (it must exist)
+  --kafka-property K=V     a librdkafka producer property, e.g. linger.ms=50 (repeatable)
   --help                   this help
 trades and market:
   --symbols N              distinct symbols (default 100)
@@ -103,6 +112,19 @@ trades only:
   --categories N           distinct categories (default 10)
 orders only:
   --customers N            distinct customer_ids (default 10000)
+)";
+
+constexpr const char* kKafkaMockUsage = R"(usage: sluice kafka-mock [--brokers N] [--topic NAME:PARTITIONS]...
+
+Runs librdkafka's mock Kafka cluster on this machine: brokers that speak the real Kafka protocol
+on loopback ports and keep messages in memory (nothing is persisted). The first line printed is
+bootstrap.servers=HOST:PORT,... ; any Kafka client on this machine (sluice, kcat) can use it.
+Runs until Ctrl-C or SIGTERM. Topics produced to without being created get 4 partitions.
+
+options:
+  --brokers N              brokers (default 3, at most 64)
+  --topic NAME:PARTITIONS  create a topic with PARTITIONS partitions (default 4); repeatable
+  --help                   this help
 )";
 
 std::atomic<bool> g_interrupted{false};
@@ -196,6 +218,12 @@ std::string Summary(const JobCounters& c) {
       absl::StrFormat("records in: %s, out: %s, dead-lettered: %s, elapsed: %.3f s, %s records/s",
                       FormatCount(c.records_in), FormatCount(c.records_out), FormatCount(c.dead_lettered),
                       c.elapsed_seconds, FormatCount(static_cast<uint64_t>(rate)));
+  // A long wait for the first record (a Kafka consumer group forming) would hide the rate.
+  if (c.first_record_seconds >= 1.0 && c.elapsed_seconds > c.first_record_seconds) {
+    out += absl::StrFormat(
+        " (first record after %.3f s; %s records/s after it)", c.first_record_seconds,
+        FormatCount(static_cast<uint64_t>(c.records_in / (c.elapsed_seconds - c.first_record_seconds))));
+  }
   if (c.late_dropped > 0) out += StrCat(", late: ", FormatCount(c.late_dropped));
   if (c.state_evicted > 0) out += StrCat(", state evicted by TTL: ", FormatCount(c.state_evicted));
   return out;
@@ -265,6 +293,9 @@ struct DatagenOptions {
   bool csv = false;
   std::string output;  // empty: stdout
   double rate_limit = 0;
+  std::string kafka;  // bootstrap servers; empty: write text
+  std::string topic;
+  std::vector<std::pair<std::string, std::string>> kafka_properties;
   TradeGeneratorOptions trades;
   OrderGeneratorOptions orders;
 };
@@ -284,9 +315,10 @@ std::optional<int> ParseDatagenOptions(int argc, char** argv, DatagenOptions& op
     }
     if (arg == "--help" || arg == "-h") return Usage(kDatagenUsage, "");
     static const char* const kFlags[] = {
-        "--kind",          "--count",   "--format",       "--output",    "--seed",
-        "--symbols",       "--traders", "--categories",   "--customers", "--distribution",
-        "--zipf-exponent", "--rate",    "--out-of-order", "--max-delay", "--rate-limit"};
+        "--kind",          "--count",   "--format",        "--output",    "--seed",
+        "--symbols",       "--traders", "--categories",    "--customers", "--distribution",
+        "--zipf-exponent", "--rate",    "--out-of-order",  "--max-delay", "--rate-limit",
+        "--kafka",         "--topic",   "--kafka-property"};
     if (std::find(std::begin(kFlags), std::end(kFlags), arg) == std::end(kFlags)) {
       if (!arg.empty() && arg[0] == '-') return Usage(kDatagenUsage, StrCat("unknown option '", arg, "'"));
       return Usage(kDatagenUsage, StrCat("unexpected argument '", arg, "'"));
@@ -367,6 +399,24 @@ std::optional<int> ParseDatagenOptions(int argc, char** argv, DatagenOptions& op
       if (!real(options.rate_limit) || options.rate_limit <= 0) {
         return Usage(kDatagenUsage, "--rate-limit needs a number of records per second greater than 0");
       }
+    } else if (arg == "--kafka") {
+      if (value.empty() || value[0] == '-') {
+        return Usage(kDatagenUsage, "--kafka needs the bootstrap servers (host:port,...)");
+      }
+      options.kafka = value;
+    } else if (arg == "--topic") {
+      if (value.empty() || value[0] == '-') return Usage(kDatagenUsage, "--topic needs a topic name");
+      options.topic = value;
+    } else if (arg == "--kafka-property") {
+      const size_t equals = value.find('=');
+      if (equals == std::string::npos || equals == 0) {
+        return Usage(kDatagenUsage, "--kafka-property needs KEY=VALUE (a librdkafka producer property)");
+      }
+      const std::string key = value.substr(0, equals), setting = value.substr(equals + 1);
+      if (absl::Status valid = CheckKafkaProperty(KafkaClientRole::kProducer, key, setting); !valid.ok()) {
+        return Usage(kDatagenUsage, StrCat("--kafka-property ", value, ": ", std::string(valid.message())));
+      }
+      options.kafka_properties.emplace_back(key, setting);
     }
     if (error) return error;
   }
@@ -382,6 +432,14 @@ std::optional<int> ParseDatagenOptions(int argc, char** argv, DatagenOptions& op
     return Usage(kDatagenUsage, StrCat("unknown kind '", *kind, "' (trades, orders or market)"));
   }
   if (!count) return Usage(kDatagenUsage, "missing --count");
+  if (!options.kafka.empty() && options.topic.empty()) return Usage(kDatagenUsage, "--kafka needs --topic");
+  if (options.kafka.empty() && !options.topic.empty()) return Usage(kDatagenUsage, "--topic needs --kafka");
+  if (options.kafka.empty() && !options.kafka_properties.empty()) {
+    return Usage(kDatagenUsage, "--kafka-property needs --kafka");
+  }
+  if (!options.kafka.empty() && !options.output.empty()) {
+    return Usage(kDatagenUsage, "--output and --kafka exclude each other");
+  }
   if (!absl::SimpleAtoi(*count, &options.count)) return Usage(kDatagenUsage, "--count needs a whole number");
 
   // A flag that does not apply to the kind is a mistake worth reporting, not ignoring.
@@ -414,11 +472,44 @@ std::optional<int> ParseDatagenOptions(int argc, char** argv, DatagenOptions& op
   return std::nullopt;
 }
 
+// The message key of one generated record: symbol (trades, market) or customer_id (orders).
+// The generators never quote or escape these values.
+std::string_view RecordKey(DatagenKind kind, bool csv, std::string_view record) {
+  if (csv) {
+    const size_t field = kind == DatagenKind::kTrades ? 2 : kind == DatagenKind::kOrders ? 1 : 0;
+    size_t begin = 0;
+    for (size_t f = 0; f < field; ++f) begin = record.find(',', begin) + 1;
+    const size_t end = record.find(',', begin);
+    return record.substr(begin, end == std::string_view::npos ? std::string_view::npos : end - begin);
+  }
+  const std::string_view name = kind == DatagenKind::kOrders ? "\"customer_id\":\"" : "\"symbol\":\"";
+  const size_t at = record.find(name);
+  if (at == std::string_view::npos) return {};
+  const size_t begin = at + name.size();
+  return record.substr(begin, record.find('"', begin) - begin);
+}
+
 // Writes the records chunk by chunk: 16,384 at a time, or with --rate-limit about 10 ms
-// worth, each written once its last record is due and flushed.
+// worth, each written once its last record is due and flushed. With --kafka each record is a
+// message instead.
 int Datagen(const DatagenOptions& options) {
+  std::unique_ptr<KafkaProducer> producer;
+  if (!options.kafka.empty()) {
+    KafkaProducerOptions producer_options;
+    producer_options.client.bootstrap_servers = options.kafka;
+    producer_options.client.properties = options.kafka_properties;
+    producer_options.topic = options.topic;
+    producer_options.description = "sluice datagen";
+    auto created = KafkaProducer::Create(producer_options);
+    absl::Status status = created.ok() ? (*created)->Connect() : created.status();
+    if (!status.ok()) {
+      std::fprintf(stderr, "%s\n", std::string(status.message()).c_str());
+      return 1;
+    }
+    producer = std::move(*created);
+  }
   std::FILE* out = stdout;
-  if (!options.output.empty()) {
+  if (!options.output.empty() && producer == nullptr) {
     out = std::fopen(options.output.c_str(), "wb");
     if (out == nullptr) {
       std::fprintf(stderr, "sluice datagen: cannot open '%s' for writing: %s\n", options.output.c_str(),
@@ -439,7 +530,7 @@ int Datagen(const DatagenOptions& options) {
   }
   const auto start = std::chrono::steady_clock::now();
   std::string text;
-  bool header = options.csv;
+  bool header = options.csv && producer == nullptr;  // a message is one record: no header line
   bool ok = true;
   uint64_t written = 0;
   do {  // at least once, so that a CSV of zero records still has its header
@@ -464,9 +555,36 @@ int Datagen(const DatagenOptions& options) {
                       std::chrono::duration<double>(static_cast<double>(written) / options.rate_limit));
       std::this_thread::sleep_until(due);
     }
+    if (producer != nullptr) {
+      std::string_view rest = text;
+      while (!rest.empty()) {
+        const size_t newline = rest.find('\n');
+        const std::string_view record = rest.substr(0, newline);
+        rest.remove_prefix(newline == std::string_view::npos ? rest.size() : newline + 1);
+        const std::string_view key = RecordKey(options.kind, options.csv, record);
+        absl::Status produced = producer->Produce(key.data(), key.size(), record.data(), record.size());
+        if (!produced.ok()) {
+          std::fprintf(stderr, "%s\n", std::string(produced.message()).c_str());
+          return 1;
+        }
+      }
+      producer->Poll();
+      if (!g_interrupted.load()) continue;
+      break;
+    }
     ok = std::fwrite(text.data(), 1, text.size(), out) == text.size();
     if (ok && options.rate_limit > 0) ok = std::fflush(out) == 0;
   } while (written < options.count && ok);
+  if (producer != nullptr) {
+    absl::Status flushed = producer->Flush(false);
+    if (!flushed.ok()) {
+      std::fprintf(stderr, "%s\n", std::string(flushed.message()).c_str());
+      return 1;
+    }
+    std::fprintf(stderr, "produced %s records to topic '%s'\n", FormatCount(producer->delivered()).c_str(),
+                 options.topic.c_str());
+    return g_interrupted.load() ? 130 : 0;
+  }
   if (ok) ok = std::fflush(out) == 0;
   const int saved_errno = errno;
   if (out != stdout && std::fclose(out) != 0) ok = false;
@@ -475,6 +593,67 @@ int Datagen(const DatagenOptions& options) {
                  options.output.empty() ? "stdout" : options.output.c_str(), std::strerror(saved_errno));
     return 1;
   }
+  return 0;
+}
+
+// --- kafka-mock ---------------------------------------------------------------------------
+
+int KafkaMock(int argc, char** argv) {
+  int brokers = 3;
+  std::vector<std::pair<std::string, int>> topics;
+  for (int i = 2; i < argc; ++i) {
+    std::string arg = argv[i];
+    std::optional<std::string> value;
+    if (const size_t equals = arg.find('='); StartsWith(arg, "--") && equals != std::string::npos) {
+      value = arg.substr(equals + 1);
+      arg.resize(equals);
+    }
+    if (arg == "--help" || arg == "-h") return Usage(kKafkaMockUsage, "");
+    if (arg != "--brokers" && arg != "--topic") {
+      if (!arg.empty() && arg[0] == '-') return Usage(kKafkaMockUsage, StrCat("unknown option '", arg, "'"));
+      return Usage(kKafkaMockUsage, StrCat("unexpected argument '", arg, "'"));
+    }
+    if (!value) {
+      if (i + 1 >= argc) return Usage(kKafkaMockUsage, StrCat(arg, " needs a value"));
+      value = argv[++i];
+    }
+    if (arg == "--brokers") {
+      if (!absl::SimpleAtoi(*value, &brokers) || brokers < 1 || brokers > 64) {
+        return Usage(kKafkaMockUsage, "--brokers needs a whole number from 1 to 64");
+      }
+      continue;
+    }
+    const size_t colon = value->rfind(':');
+    std::string name = value->substr(0, colon);
+    int partitions = 4;
+    if (colon != std::string::npos &&
+        (!absl::SimpleAtoi(value->substr(colon + 1), &partitions) || partitions < 1 || partitions > 10000)) {
+      return Usage(kKafkaMockUsage,
+                   StrCat("--topic needs NAME or NAME:PARTITIONS (1 to 10000), not '", *value, "'"));
+    }
+    if (name.empty()) return Usage(kKafkaMockUsage, "--topic needs a topic name");
+    topics.emplace_back(std::move(name), partitions);
+  }
+  auto cluster = KafkaMockCluster::Start(brokers);
+  if (!cluster.ok()) {
+    std::fprintf(stderr, "sluice kafka-mock: %s\n", std::string(cluster.status().message()).c_str());
+    return 1;
+  }
+  for (const auto& [name, partitions] : topics) {
+    if (absl::Status created = (*cluster)->CreateTopic(name, partitions); !created.ok()) {
+      std::fprintf(stderr, "sluice kafka-mock: %s\n", std::string(created.message()).c_str());
+      return 1;
+    }
+  }
+  std::signal(SIGINT, OnInterrupt);
+  std::signal(SIGTERM, OnInterrupt);
+  std::printf("bootstrap.servers=%s\n", (*cluster)->bootstrap_servers().c_str());
+  std::fflush(stdout);
+  std::fprintf(stderr, "mock Kafka cluster: %d broker%s", brokers, brokers == 1 ? "" : "s");
+  for (const auto& [name, partitions] : topics)
+    std::fprintf(stderr, ", topic %s (%d partitions)", name.c_str(), partitions);
+  std::fprintf(stderr, "; Ctrl-C stops it\n");
+  while (!g_interrupted.load()) std::this_thread::sleep_for(std::chrono::milliseconds(50));
   return 0;
 }
 
@@ -504,8 +683,13 @@ int CommandLineMain(int argc, char** argv) {
   if (command == "datagen") {
     DatagenOptions datagen;
     if (auto code = ParseDatagenOptions(argc, argv, datagen)) return *code;
+    if (!datagen.kafka.empty()) {
+      std::signal(SIGINT, OnInterrupt);
+      std::signal(SIGTERM, OnInterrupt);
+    }
     return Datagen(datagen);
   }
+  if (command == "kafka-mock") return KafkaMock(argc, argv);
   return Usage(kMainUsage, StrCat("unknown command '", command, "'"));
 }
 

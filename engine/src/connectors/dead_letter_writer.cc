@@ -38,13 +38,6 @@ DeadLetterWriter::~DeadLetterWriter() {
 }
 
 absl::Status DeadLetterWriter::Write(const RecordError& error) {
-  if (file_ == nullptr) {
-    file_ = std::fopen(path_.c_str(), "w");
-    if (file_ == nullptr) {
-      return absl::FailedPreconditionError(
-          StrCat("cannot create dead-letter file '", path_, "': ", std::strerror(errno)));
-    }
-  }
   std::string line = "{\"source\":";
   AppendJsonString(source_name_, line);
   StrAppend(&line, ",\"line\":", error.line, ",\"reason\":");
@@ -52,6 +45,31 @@ absl::Status DeadLetterWriter::Write(const RecordError& error) {
   line += ",\"record\":";
   AppendJsonString(error.raw, line);
   line += "}\n";
+  return Append(line);
+}
+
+absl::Status DeadLetterWriter::WriteMessage(std::string_view topic, int32_t partition, int64_t offset,
+                                            const RecordError& error) {
+  std::string line = "{\"source\":";
+  AppendJsonString(source_name_, line);
+  line += ",\"topic\":";
+  AppendJsonString(topic, line);
+  StrAppend(&line, ",\"partition\":", partition, ",\"offset\":", offset, ",\"reason\":");
+  AppendJsonString(error.reason, line);
+  line += ",\"record\":";
+  AppendJsonString(error.raw, line);
+  line += "}\n";
+  return Append(line);
+}
+
+absl::Status DeadLetterWriter::Append(const std::string& line) {
+  if (file_ == nullptr) {
+    file_ = std::fopen(path_.c_str(), "w");
+    if (file_ == nullptr) {
+      return absl::FailedPreconditionError(
+          StrCat("cannot create dead-letter file '", path_, "': ", std::strerror(errno)));
+    }
+  }
   if (std::fwrite(line.data(), 1, line.size(), file_) != line.size()) {
     return absl::DataLossError(StrCat("cannot write dead-letter file '", path_, "': ", std::strerror(errno)));
   }

@@ -1,10 +1,14 @@
 // DeadLetterWriter: where records that cannot be decoded go, one JSON object per line:
 //   {"source":"orders","line":17,"reason":"malformed JSON: ...","record":"<raw text>"}
+// or, for a Kafka message, its position instead of a line:
+//   {"source":"trades","topic":"t","partition":2,"offset":815,"reason":"...","record":"..."}
 // The file is created on the first bad record only, so a clean run leaves nothing behind.
 #pragma once
 
+#include <cstdint>
 #include <cstdio>
 #include <string>
+#include <string_view>
 
 #include "formats/record_format.h"
 
@@ -18,6 +22,9 @@ class DeadLetterWriter {
   DeadLetterWriter& operator=(const DeadLetterWriter&) = delete;
 
   absl::Status Write(const RecordError& error);
+  // A Kafka message that could not be decoded (error.line is ignored).
+  absl::Status WriteMessage(std::string_view topic, int32_t partition, int64_t offset,
+                            const RecordError& error);
   absl::Status Flush();
 
   uint64_t count() const { return count_; }
@@ -26,6 +33,8 @@ class DeadLetterWriter {
  private:
   std::string source_name_;
   std::string path_;
+  absl::Status Append(const std::string& line);
+
   std::FILE* file_ = nullptr;
   uint64_t count_ = 0;
 };

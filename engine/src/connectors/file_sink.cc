@@ -55,6 +55,15 @@ absl::Status FileSink::Push(const Batch& batch) {
   return absl::OkStatus();
 }
 
+absl::Status FileSink::Flush() {
+  if (file_ == nullptr) return absl::OkStatus();
+  SLUICE_RETURN_IF_ERROR(WriteBuffer());
+  if (std::fflush(file_) != 0) {
+    return absl::DataLossError(StrCat("sink '", definition_.name, "': flush failed: ", std::strerror(errno)));
+  }
+  return absl::OkStatus();
+}
+
 absl::Status FileSink::Finish() {
   if (file_ == nullptr) return absl::OkStatus();  // never opened
   SLUICE_RETURN_IF_ERROR(WriteBuffer());

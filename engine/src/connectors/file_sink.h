@@ -23,6 +23,8 @@ class FileSink final : public SinkOperator {
 
   absl::Status Push(const Batch& batch) override;
   absl::Status Finish() override;
+  // Writes the buffered rows and flushes the file (a flush point).
+  absl::Status Flush() override;
   std::string Describe() const override;
 
   uint64_t rows_written() const override { return rows_written_; }

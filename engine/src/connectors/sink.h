@@ -1,5 +1,6 @@
 // SinkOperator: the last operator of a statement's pipeline, which delivers its rows outside
-// the job (a file, standard output; an embedding's own sink through RunOptions::make_sink).
+// the job (a file, standard output, a Kafka topic; an embedding's own sink through
+// RunOptions::make_sink).
 #pragma once
 
 #include <cstdint>
@@ -14,6 +15,10 @@ class SinkOperator : public Operator {
   virtual absl::Status Open() = 0;
   // Rows delivered so far.
   virtual uint64_t rows_written() const = 0;
+  // A flush point (see connectors/source.h): returns once everything pushed so far is
+  // delivered and acknowledged by the destination (a Kafka sink awaits its delivery reports
+  // and, when transactional, commits), or with the error that prevented it.
+  virtual absl::Status Flush() { return absl::OkStatus(); }
   // A sink never stops its input early.
   bool IsDone() const override { return false; }
 };

@@ -2,12 +2,23 @@
 // source has one per file; an embedding (the benchmark harness, tests) can supply its own
 // through RunOptions::make_source, e.g. batches already in memory.
 //
-// Contract of Next(): a batch of at least one row whose columns are the source's schema in
-// order, `_event_time` (TIMESTAMP) last; valid until the next call. Not thread-safe.
+// Contract of Next(): a batch whose columns are the source's schema in order, `_event_time`
+// (TIMESTAMP) last; valid until the next call. A bounded source's batches have at least one
+// row; an unbounded one (Kafka) returns an empty batch when nothing arrived within a short
+// wait (about 100 ms), so that the runtime can react to Ctrl-C and advance time. Not
+// thread-safe.
+//
+// Flush points (at-least-once sources): a flush point is a moment when every record returned
+// by Next() so far has been pushed through the job and every sink has acknowledged all it
+// received (SinkOperator::Flush). The runtime runs one when a source's flush_due() says so and
+// at the end of a run that did not fail, then calls OnFlushPoint() on every source; a Kafka
+// source commits its consumer offsets there. A source can also run one itself through the
+// hook it is given, e.g. before it gives up partitions in a consumer-group rebalance.
 #pragma once
 
 #include <algorithm>
 #include <cstdint>
+#include <functional>
 
 #include "batch/batch.h"
 #include "common/status.h"
@@ -32,6 +43,17 @@ class SourcePartition {
   // The event-time watermark after the batches read so far; INT64_MIN before any record.
   virtual int64_t watermark() const = 0;
   virtual const SourceCounters& counters() const = 0;
+
+  // --- flush points (see above); file and in-memory sources need none of this ---------------
+  using FlushHook = std::function<absl::Status()>;
+  // Called once before Open(): how the source runs a flush point itself.
+  virtual void SetFlushHook(FlushHook hook) {}
+  // True when the source wants a flush point now (e.g. its commit interval elapsed).
+  virtual bool flush_due() const { return false; }
+  // Every record returned so far is acknowledged downstream: commit read positions.
+  virtual absl::Status OnFlushPoint() { return absl::OkStatus(); }
+  // Releases the input after the run (a Kafka consumer leaves its group). Idempotent.
+  virtual absl::Status Close() { return absl::OkStatus(); }
 };
 
 // Bounded-out-of-orderness watermark of one partition: the highest event time seen minus the

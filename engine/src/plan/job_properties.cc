@@ -1,5 +1,6 @@
 #include "plan/job_properties.h"
 
+#include <algorithm>
 #include <cstdlib>
 
 #include "common/strings.h"
@@ -9,23 +10,60 @@
 
 namespace sluice {
 
+namespace {
+
+struct ConnectorKeys {
+  const char* type;
+  std::vector<std::string> keys;
+  bool kafka_properties;  // accepts 'properties.<key>' (librdkafka pass-through)
+};
+
+const std::vector<ConnectorKeys>& KeysByConnector() {
+  static const std::vector<ConnectorKeys> connectors = {
+      {"file_source",
+       {"type", "path", "format", "schema", "csv.delimiter", "csv.header", "dead_letter.path",
+        "event.time.field", "event.time.format"},
+       false},
+      {"kafka_source",
+       {"type", "topic", "bootstrap.servers", "group.id", "auto.offset.reset", "format", "schema",
+        "csv.delimiter", "dead_letter.path", "event.time.field", "event.time.format", "stop.at.end",
+        "commit.interval", "connect.timeout"},
+       true},
+      {"file_sink", {"type", "path", "format", "csv.delimiter"}, false},
+      {"stdout_sink", {"type", "format", "csv.delimiter"}, false},
+      {"kafka_sink",
+       {"type", "topic", "bootstrap.servers", "format", "csv.delimiter", "key.field", "delivery.guarantee",
+        "transactional.id", "connect.timeout"},
+       true},
+  };
+  return connectors;
+}
+
+const ConnectorKeys* FindConnector(std::string_view type) {
+  for (const ConnectorKeys& connector : KeysByConnector()) {
+    if (type == connector.type) return &connector;
+  }
+  return nullptr;
+}
+
+}  // namespace
+
 const std::vector<std::string>& ScopedPropertyKeys() {
-  static const std::vector<std::string> keys = {"type",
-                                                "path",
-                                                "format",
-                                                "schema",
-                                                "csv.delimiter",
-                                                "csv.header",
-                                                "dead_letter.path",
-                                                "event.time.field",
-                                                "event.time.format",
-                                                "topic",
-                                                "bootstrap.servers",
-                                                "group.id",
-                                                "auto.offset.reset",
-                                                "key.field",
-                                                "delivery.guarantee"};
+  static const std::vector<std::string> keys = [] {
+    std::vector<std::string> all;
+    for (const ConnectorKeys& connector : KeysByConnector()) {
+      for (const std::string& key : connector.keys) {
+        if (std::find(all.begin(), all.end(), key) == all.end()) all.push_back(key);
+      }
+    }
+    return all;
+  }();
   return keys;
+}
+
+const std::vector<std::string>& ScopedPropertyKeys(std::string_view type) {
+  const ConnectorKeys* connector = FindConnector(type);
+  return connector != nullptr ? connector->keys : ScopedPropertyKeys();
 }
 
 const std::vector<std::string>& JobPropertyKeys() {
@@ -98,9 +136,13 @@ absl::StatusOr<std::string> Substitute(const std::string& value, const Substitut
   return out;
 }
 
-bool IsKnownScopedKey(const std::string& key) {
-  if (StartsWith(key, "properties.")) return true;  // Kafka client pass-through
-  for (const auto& known : ScopedPropertyKeys()) {
+// Whether `key` (after '<name>.') is valid for a connector of `type` ("" or an unknown type:
+// valid for any connector).
+bool IsKnownScopedKey(const std::string& key, std::string_view type) {
+  const ConnectorKeys* connector = FindConnector(type);
+  const bool kafka_properties = connector == nullptr || connector->kafka_properties;
+  if (kafka_properties && StartsWith(key, "properties.") && key.size() > 11) return true;  // librdkafka's
+  for (const auto& known : ScopedPropertyKeys(type)) {
     if (key == known) return true;
   }
   return false;
@@ -139,20 +181,38 @@ const PropertyValue* JobProperties::FindScoped(const std::string& scope, const s
 }
 
 absl::Status JobProperties::Validate(const SourceText& source, const std::vector<std::string>& names) const {
+  // The connector type of each name ('<name>.type'), which decides the keys it accepts.
+  auto type_of = [this](const std::string& name) -> std::string {
+    const PropertyValue* type = FindScoped(name, "type");
+    return type != nullptr ? type->value : "";
+  };
   for (const auto& [key, value] : properties_) {
     bool known = false;
     for (const auto& job_key : JobPropertyKeys()) known = known || key == job_key;
+    std::string mismatched_type;  // a key that another connector type would accept
     for (const auto& name : names) {
-      if (StartsWith(key, name + ".") && IsKnownScopedKey(key.substr(name.size() + 1))) known = true;
+      if (!StartsWith(key, name + ".")) continue;
+      const std::string scoped = key.substr(name.size() + 1);
+      if (IsKnownScopedKey(scoped, type_of(name))) {
+        known = true;
+      } else if (IsKnownScopedKey(scoped, "")) {
+        mismatched_type = type_of(name);
+      }
     }
     if (known) continue;
     std::vector<std::string> candidates = JobPropertyKeys();
     for (const auto& name : names) {
-      for (const auto& scoped : ScopedPropertyKeys()) candidates.push_back(StrCat(name, ".", scoped));
+      for (const auto& scoped : ScopedPropertyKeys(type_of(name)))
+        candidates.push_back(StrCat(name, ".", scoped));
     }
-    std::string message = StrCat("unknown property '", key, "'");
+    std::string message = mismatched_type.empty()
+                              ? StrCat("unknown property '", key, "'")
+                              : StrCat("property '", key, "' does not apply to a ", mismatched_type);
     if (auto nearest = NearestName(key, candidates)) {
       StrAppend(&message, "; did you mean '", *nearest, "'?");
+    } else if (!mismatched_type.empty()) {
+      StrAppend(&message, " (its keys: ", StrJoin(ScopedPropertyKeys(mismatched_type), ", "),
+                FindConnector(mismatched_type)->kafka_properties ? ", properties.<librdkafka key>" : "", ")");
     } else {
       StrAppend(&message, "; keys are job-wide (e.g. 'event.time.field') or '<source or stream>.<key>'");
     }

@@ -9,6 +9,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "sql/ast.h"
@@ -38,15 +39,20 @@ class JobProperties {
   const std::map<std::string, PropertyValue>& all() const { return properties_; }
 
   // Checks every key: job-wide keys must be known, scoped keys must name a known scope
-  // (`names`: sources and streams of the job) and a key valid for it. Errors point at the key
-  // and suggest the nearest known key.
+  // (`names`: sources and streams of the job) and a key valid for it: for its connector type
+  // when '<name>.type' is set (a Kafka key on a file source is an error), for any connector
+  // otherwise. Errors point at the key and suggest the nearest known key.
   absl::Status Validate(const SourceText& source, const std::vector<std::string>& names) const;
 
  private:
   std::map<std::string, PropertyValue> properties_;
 };
 
-// Keys valid after '<name>.' for a source or sink, and job-wide keys.
+// Keys valid after '<name>.' for a source or sink of connector type `type` ('file_source',
+// 'kafka_source', 'file_sink', 'stdout_sink', 'kafka_sink'; any other value: the keys of every
+// type). Kafka types also accept 'properties.<librdkafka key>'.
+const std::vector<std::string>& ScopedPropertyKeys(std::string_view type);
+// Keys valid for any connector type, and job-wide keys.
 const std::vector<std::string>& ScopedPropertyKeys();
 const std::vector<std::string>& JobPropertyKeys();
 

@@ -4,6 +4,8 @@
 #include <map>
 
 #include "common/strings.h"
+#include "connectors/kafka_sink.h"
+#include "connectors/kafka_source.h"
 #include "ops/aggregate_operator.h"
 #include "ops/filter_operator.h"
 #include "ops/limit_operator.h"
@@ -77,6 +79,9 @@ absl::Status JobRunner::Build() {
     for (size_t k = 0; k < definition.partitions.size(); ++k) {
       if (options_.make_source) {
         sources_.push_back(options_.make_source(definition, k, dead_letters_.back()));
+      } else if (definition.kafka) {
+        sources_.push_back(
+            KafkaSource::Create(definition, dead_letters_.back(), options_.batch_size, options_.strict));
       } else {
         sources_.push_back(FileSource::Create(definition, definition.partitions[k], dead_letters_.back(),
                                               options_.batch_size, options_.strict));
@@ -152,9 +157,14 @@ absl::Status JobRunner::Build() {
     append(std::move(fan_out));
     outputs[statement.name] = stream_output;
     if (statement.sink) {
-      std::unique_ptr<SinkOperator> sink = options_.make_sink
-                                               ? options_.make_sink(statement)
-                                               : FileSink::Create(*statement.sink, statement.output_schema);
+      std::unique_ptr<SinkOperator> sink;
+      if (options_.make_sink) {
+        sink = options_.make_sink(statement);
+      } else if (statement.sink->kafka) {
+        sink = KafkaSink::Create(*statement.sink, statement.output_schema);
+      } else {
+        sink = FileSink::Create(*statement.sink, statement.output_schema);
+      }
       sinks_.push_back(sink.get());
       stream_output->AddConsumer(sink.get());
       operators_.push_back(std::move(sink));
@@ -163,6 +173,15 @@ absl::Status JobRunner::Build() {
     SLUICE_CHECK(input != outputs.end());
     input->second->AddConsumer(head);
   }
+  for (auto& source : sources_) source->SetFlushHook([this]() { return FlushPoint(); });
+  return absl::OkStatus();
+}
+
+absl::Status JobRunner::FlushPoint() {
+  // Everything pushed so far is in the sinks: have them deliver it, then let the sources
+  // commit what they returned.
+  for (SinkOperator* sink : sinks_) SLUICE_RETURN_IF_ERROR(sink->Flush());
+  for (auto& source : sources_) SLUICE_RETURN_IF_ERROR(source->OnFlushPoint());
   return absl::OkStatus();
 }
 
@@ -213,10 +232,21 @@ absl::Status JobRunner::Run(const std::function<void(const JobCounters&)>& on_pr
         status = advance_watermark(source);
         continue;
       }
-      status = source_outputs_[source]->Push(batch);
+      if (first_record_seconds_ == 0 && sources_[i]->counters().records_read > 0) {
+        first_record_seconds_ =
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      }
+      // An unbounded source returns an empty batch when nothing arrived; its watermark may
+      // still have moved (one of its Kafka partitions went idle).
+      if (batch.num_rows() > 0) status = source_outputs_[source]->Push(batch);
       batch.Release();
       mergers[source].OnRecords(partition_index_[i], sources_[i]->watermark(), wall_millis());
       if (status.ok()) status = advance_watermark(source);
+    }
+    if (status.ok()) {
+      bool flush_due = false;
+      for (const auto& source : sources_) flush_due = flush_due || source->flush_due();
+      if (flush_due) status = FlushPoint();
     }
     if (on_progress) {
       const auto now = std::chrono::steady_clock::now();
@@ -236,6 +266,15 @@ absl::Status JobRunner::Run(const std::function<void(const JobCounters&)>& on_pr
     if (status.ok()) status = finish;
     absl::Status close = dead_letters_[s]->Flush();
     if (status.ok()) status = close;
+  }
+  // Every sink has finished (delivered everything): the last flush point, unless the run
+  // failed, in which case nothing more is committed and the input is read again next time.
+  for (auto& source : sources_) {
+    if (status.ok()) status = source->OnFlushPoint();
+  }
+  for (auto& source : sources_) {
+    absl::Status closed = source->Close();
+    if (status.ok()) status = closed;
   }
   elapsed_seconds_ = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return status;
@@ -264,6 +303,7 @@ JobCounters JobRunner::counters() const {
     counters.state_keys += op->live_partitions();
   }
   counters.elapsed_seconds = elapsed_seconds_;
+  counters.first_record_seconds = first_record_seconds_;
   counters.cancelled = cancelled_;
   return counters;
 }
@@ -283,6 +323,15 @@ std::string JobRunner::Explain() const {
   std::string out;
   for (size_t s = 0; s < job_.sources.size(); ++s) {
     const SourceDefinition& definition = job_.sources[s];
+    if (definition.kafka) {
+      StrAppend(&out, "KafkaSource ", definition.name, " <- topic ", StrJoin(definition.kafka->topics, ","),
+                " @ ", definition.kafka->client.bootstrap_servers, " (", definition.format, ", group ",
+                definition.kafka->group_id, ", batch ", options_.batch_size,
+                ", watermark = minimum over assigned Kafka partitions",
+                definition.kafka->stop_at_end ? ", stops at the end offsets" : "", ")\n");
+      out += ExplainOperator(source_outputs_[s].get(), 1);
+      continue;
+    }
     StrAppend(&out, "FileSource ", definition.name, " <- ", definition.path, " (", definition.format,
               ", batch ", options_.batch_size);
     if (definition.partitions.size() > 1) {

@@ -1,11 +1,18 @@
 // JobRunner: instantiates a bound job's physical plan and drives it to completion on the
 // calling thread.
 //
-// Every source (one FileSource per partition, i.e. per file it names) feeds a FanOut to the pipelines (Filter
-// -> Project -> Limit chains) of the statements that read it; each statement's output feeds its sink and the
-// pipelines of later statements that read its stream. Sources are polled round-robin, one batch at a time,
-// until all are exhausted or every consumer is done, or until `cancel` is set (Ctrl-C), which stops reading
-// and still flushes every sink.
+// Every source (one FileSource per partition, i.e. per file it names; one KafkaSource for a Kafka source,
+// whatever partitions its consumer group assigns) feeds a FanOut to the pipelines (Filter -> Project ->
+// Limit chains) of the statements that read it; each statement's output feeds its sink (file, stdout or
+// Kafka) and the pipelines of later statements that read its stream. Sources are polled round-robin, one
+// batch at a time, until all are exhausted or every consumer is done, or until `cancel` is set (Ctrl-C),
+// which stops reading and still flushes every sink.
+//
+// Flush points (connectors/source.h): after a round of batches, when a source asks for one (a Kafka
+// source every commit interval), every sink's Flush() delivers what it received and every source's
+// OnFlushPoint() commits what it returned; a Kafka source also runs one before a rebalance revokes its
+// partitions. At the end of a run that did not fail, after every sink finished, a last flush point;
+// then every source is closed.
 #pragma once
 
 #include <atomic>
@@ -46,6 +53,9 @@ struct JobCounters {
   uint64_t dead_lettered = 0;  // records sent to dead-letter outputs (bad or late)
   uint64_t bytes_in = 0;
   double elapsed_seconds = 0;
+  // From the start of the run to the first record (a Kafka source waits for its consumer
+  // group to assign partitions first); 0 before any record.
+  double first_record_seconds = 0;
   uint64_t late_dropped = 0;   // rows behind a closed window (dropped or dead-lettered)
   uint64_t state_evicted = 0;  // keys and ROWS partitions freed by state.ttl / EXPIRE AFTER
   uint64_t state_keys = 0;     // live groups (GROUP BY keys x open windows) and ROWS partitions
@@ -70,12 +80,13 @@ class JobRunner {
  private:
   JobRunner(const BoundJob& job, const RunOptions& options) : job_(job), options_(options) {}
   absl::Status Build();
+  absl::Status FlushPoint();
   std::string ExplainOperator(const Operator* op, int indent) const;
 
   const BoundJob& job_;
   RunOptions options_;
-  // One FileSource per partition (file); partitions of one source share its fan-out and its
-  // dead-letter writer.
+  // One FileSource per partition (file), one KafkaSource per Kafka source; partitions of one
+  // source share its fan-out and its dead-letter writer.
   std::vector<std::unique_ptr<SourcePartition>> sources_;
   std::vector<size_t> partition_source_;                         // partition -> index in job_.sources
   std::vector<size_t> partition_index_;                          // partition -> index within its source
@@ -89,6 +100,7 @@ class JobRunner {
   std::vector<const SessionWindowOperator*> session_windows_;
   std::vector<const RowsWindowOperator*> rows_windows_;
   double elapsed_seconds_ = 0;
+  double first_record_seconds_ = 0;
   bool cancelled_ = false;
 };
 

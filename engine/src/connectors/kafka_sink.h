@@ -1,0 +1,74 @@
+// KafkaSink: the last operator of a statement whose stream goes to a Kafka topic
+// ('<stream>.type' = 'kafka_sink').
+//
+// Each output row is one message: its JSON object, or its CSV record (no header line), encoded
+// a batch at a time. The message key is the text of the '<stream>.key.field' column (a string
+// as is, a number in decimal; NULL: no key), so that every update of one key lands in one
+// partition in order; without key.field messages have no key.
+//
+// Delivery. The producer is idempotent unless the pass-through properties turn it off
+// ('<stream>.properties.enable.idempotence' = 'false'): retries after broker errors do not
+// duplicate or reorder messages within a partition. Push() enqueues; Flush() (every flush
+// point, see connectors/source.h) and Finish() wait until the brokers have acknowledged every
+// message enqueued so far. A delivery that fails (after librdkafka's retries, within
+// 'message.timeout.ms') fails the job with the broker's error at the next Push(), Flush() or
+// Finish(); nothing is dropped silently.
+//
+// 'delivery.guarantee' = 'exactly_once': a transactional producer (transactional.id
+// '<stream>.transactional.id', default 'sluice-<stream>'), one transaction per flush point,
+// committed at the flush point before the source commits its offsets. Readers with
+// isolation.level=read_committed never see the output of a run that failed between two flush
+// points. What it does not do yet (until checkpoint storage exists): the consumer offsets are
+// committed after the transaction, not inside it, and operator state is not checkpointed, so a
+// crash between the two commits, or with open windows, re-produces results on restart. End to
+// end the job is at-least-once either way.
+//
+// Not thread-safe.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "connectors/kafka_client.h"
+#include "connectors/sink.h"
+#include "formats/record_format.h"
+#include "plan/logical_plan.h"
+
+namespace sluice {
+
+class KafkaSink final : public SinkOperator {
+ public:
+  // Builds the sink without contacting Kafka (EXPLAIN builds plans too). REQUIRES:
+  // definition.kafka.
+  static std::unique_ptr<KafkaSink> Create(const SinkDefinition& definition, const Schema& schema);
+  ~KafkaSink() override;
+
+  // Creates the producer and checks, within the connect timeout, that the brokers answer and
+  // the topic exists (a transactional producer also initializes its transactions).
+  absl::Status Open() override;
+  absl::Status Push(const Batch& batch) override;
+  absl::Status Flush() override;
+  // Flushes (commits the last transaction) and closes. Idempotent.
+  absl::Status Finish() override;
+  std::string Describe() const override;
+
+  // Messages acknowledged by the brokers.
+  uint64_t rows_written() const override { return producer_ != nullptr ? producer_->delivered() : 0; }
+
+ private:
+  KafkaSink(const SinkDefinition& definition, const Schema& schema);
+
+  SinkDefinition definition_;
+  const KafkaSinkSettings& settings_;
+  TypeId key_type_ = TypeId::kNull;
+  std::string key_name_;
+  std::unique_ptr<RecordEncoder> encoder_;
+  std::unique_ptr<KafkaProducer> producer_;
+  bool csv_header_pending_ = false;  // the CSV encoder's header line is not a message
+  bool finished_ = false;
+  std::string text_;      // encoded rows of the current batch
+  std::string key_text_;  // a number key as text
+};
+
+}  // namespace sluice

@@ -1,0 +1,601 @@
+#include "connectors/kafka_source.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+
+#include "common/strings.h"
+
+namespace sluice {
+namespace {
+
+constexpr int kFirstPollMillis = 100;  // the wait for the first message of a poll batch
+
+bool IsCooperative(rd_kafka_t* handle) {
+  return std::string_view(rd_kafka_rebalance_protocol(handle)) == "COOPERATIVE";
+}
+
+}  // namespace
+
+KafkaSource::KafkaSource(const SourceDefinition& definition, std::shared_ptr<DeadLetterWriter> dead_letters,
+                         size_t batch_size, bool strict)
+    : definition_(definition),
+      settings_(*definition_.kafka),
+      dead_letters_(std::move(dead_letters)),
+      batch_size_(batch_size),
+      strict_(strict),
+      description_(StrCat("source '", definition.name, "'")),
+      slot_index_(settings_.topics.size()) {
+  const char* debug = std::getenv("SLUICE_KAFKA_DEBUG");
+  debug_ = debug != nullptr && *debug != '\0' && std::string_view(debug) != "0";
+}
+
+std::unique_ptr<KafkaSource> KafkaSource::Create(const SourceDefinition& definition,
+                                                 std::shared_ptr<DeadLetterWriter> dead_letters,
+                                                 size_t batch_size, bool strict) {
+  SLUICE_CHECK(definition.kafka.has_value());
+  return std::unique_ptr<KafkaSource>(
+      new KafkaSource(definition, std::move(dead_letters), batch_size, strict));
+}
+
+KafkaSource::~KafkaSource() {
+  for (rd_kafka_message_t* message : messages_) rd_kafka_message_destroy(message);
+  messages_.clear();
+  // Without a final flush point (a failed run) nothing more is committed: the group's next
+  // member re-reads from the last committed offsets.
+  if (queue_ != nullptr) rd_kafka_queue_destroy(queue_);
+  if (consumer_ != nullptr && !closed_) {
+    closed_ = true;
+    flush_hook_ = nullptr;
+    rd_kafka_consumer_close(consumer_.get());
+  }
+  consumer_.reset();  // while every member its callbacks use is alive
+}
+
+int64_t KafkaSource::NowMillis() const {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start_)
+      .count();
+}
+
+absl::Status KafkaSource::Open() {
+  SLUICE_ASSIGN_OR_RETURN(rd_kafka_conf_t * conf,
+                          MakeKafkaConf(settings_.client, KafkaClientRole::kConsumer, this, description_));
+  absl::Status status = SetKafkaConf(conf, "group.id", settings_.group_id, description_);
+  if (status.ok())
+    status = SetKafkaConf(conf, "auto.offset.reset", settings_.auto_offset_reset, description_);
+  if (status.ok()) status = SetKafkaConf(conf, "enable.auto.commit", "false", description_);
+  if (status.ok()) status = SetKafkaConf(conf, "enable.auto.offset.store", "false", description_);
+  if (status.ok() && settings_.stop_at_end)
+    status = SetKafkaConf(conf, "enable.partition.eof", "true", description_);
+  // librdkafka 2.0 stops fetching for a whole second whenever its prefetch queue is full: let
+  // the queue hold about a second of data at a million records per second (unless the job
+  // sets these itself).
+  for (const auto& [key, value] : {std::pair<std::string, std::string>{"queued.min.messages", "1000000"},
+                                   {"queued.max.messages.kbytes", "131072"}}) {
+    bool set_by_job = false;
+    for (const auto& property : settings_.client.properties) set_by_job = set_by_job || property.first == key;
+    if (status.ok() && !set_by_job) status = SetKafkaConf(conf, key, value, description_);
+  }
+  if (!status.ok()) {
+    rd_kafka_conf_destroy(conf);
+    return status;
+  }
+  char error[512];
+  rd_kafka_t* handle = rd_kafka_new(RD_KAFKA_CONSUMER, conf, error, sizeof(error));
+  if (handle == nullptr) {
+    rd_kafka_conf_destroy(conf);
+    return absl::InvalidArgumentError(StrCat(description_, ": cannot create the Kafka consumer: ", error));
+  }
+  consumer_.reset(handle);
+  rd_kafka_poll_set_consumer(handle);
+  queue_ = rd_kafka_queue_get_consumer(handle);
+  SLUICE_ASSIGN_OR_RETURN(std::vector<int> partition_counts,
+                          WaitForKafka(handle, settings_.topics, settings_.client.connect_timeout_millis,
+                                       description_, settings_.client.bootstrap_servers, *this));
+  if (settings_.stop_at_end) SLUICE_RETURN_IF_ERROR(ReadEndOffsets(partition_counts));
+  KafkaPartitionList topics(rd_kafka_topic_partition_list_new(static_cast<int>(settings_.topics.size())));
+  for (const std::string& topic : settings_.topics) {
+    rd_kafka_topic_partition_list_add(topics.get(), topic.c_str(), RD_KAFKA_PARTITION_UA);
+  }
+  if (rd_kafka_resp_err_t e = rd_kafka_subscribe(handle, topics.get()); e != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return absl::UnavailableError(StrCat(description_, ": cannot subscribe: ", rd_kafka_err2str(e)));
+  }
+  if (definition_.format == "json") {
+    SLUICE_ASSIGN_OR_RETURN(decoder_, MakeJsonDecoder(definition_.decoder));
+  } else if (definition_.format == "csv") {
+    SLUICE_ASSIGN_OR_RETURN(decoder_, MakeCsvDecoder(definition_.decoder));
+  }
+  messages_.reserve(batch_size_);
+  polled_.resize(batch_size_);
+  message_slots_.reserve(batch_size_);
+  payloads_.reserve(batch_size_);
+  good_.reserve(batch_size_);
+  last_commit_millis_ = NowMillis();
+  return absl::OkStatus();
+}
+
+absl::Status KafkaSource::ReadEndOffsets(const std::vector<int>& partition_counts) {
+  const int timeout = static_cast<int>(std::max<int64_t>(settings_.client.connect_timeout_millis, 1000));
+  for (size_t t = 0; t < settings_.topics.size(); ++t) {
+    for (int32_t partition = 0; partition < partition_counts[t]; ++partition) {
+      PartitionState& p = partitions_[Slot(settings_.topics[t], partition)];
+      const rd_kafka_resp_err_t error = rd_kafka_query_watermark_offsets(
+          consumer_.get(), settings_.topics[t].c_str(), partition, &p.low, &p.end, timeout);
+      if (error != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        return absl::UnavailableError(StrCat(description_, ": cannot read the end offset of ",
+                                             settings_.topics[t], "[", partition,
+                                             "]: ", rd_kafka_err2str(error)));
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
+size_t KafkaSource::TopicIndex(std::string_view topic) const {
+  for (size_t t = 0; t < settings_.topics.size(); ++t) {
+    if (settings_.topics[t] == topic) return t;
+  }
+  return SIZE_MAX;
+}
+
+size_t KafkaSource::Slot(std::string_view topic, int32_t partition) {
+  const size_t topic_index = TopicIndex(topic);
+  SLUICE_CHECK(topic_index != SIZE_MAX && partition >= 0);  // only subscribed topics are assigned
+  std::vector<int32_t>& index = slot_index_[topic_index];
+  if (static_cast<size_t>(partition) < index.size() && index[partition] >= 0) return index[partition];
+  if (static_cast<size_t>(partition) >= index.size()) index.resize(partition + 1, -1);
+  const size_t slot = partitions_.size();
+  partitions_.emplace_back(definition_.max_out_of_orderness_millis);
+  partitions_.back().topic = settings_.topics[topic_index];
+  partitions_.back().partition = partition;
+  returned_.push_back(-1);
+  committed_.push_back(-1);
+  index[partition] = static_cast<int32_t>(slot);
+  return slot;
+}
+
+size_t KafkaSource::SlotOf(const rd_kafka_message_t& message) {
+  // Messages arrive in runs of one partition: check the previous answer first, comparing the
+  // topic handle rather than the name; otherwise index by (topic, partition). No allocation.
+  if (message.rkt == last_topic_ && last_slot_ < partitions_.size() &&
+      partitions_[last_slot_].partition == message.partition) {
+    return last_slot_;
+  }
+  if (message.rkt != last_topic_) {
+    last_topic_ = message.rkt;
+    last_topic_index_ = TopicIndex(rd_kafka_topic_name(message.rkt));
+    SLUICE_CHECK(last_topic_index_ != SIZE_MAX);  // the consumer only returns subscribed topics
+  }
+  const std::vector<int32_t>& index = slot_index_[last_topic_index_];
+  if (static_cast<size_t>(message.partition) < index.size() && index[message.partition] >= 0) {
+    last_slot_ = index[message.partition];
+  } else {
+    last_slot_ = Slot(settings_.topics[last_topic_index_], message.partition);
+  }
+  return last_slot_;
+}
+
+size_t KafkaSource::assigned_partitions() const {
+  size_t count = 0;
+  for (const PartitionState& p : partitions_) count += p.assigned ? 1 : 0;
+  return count;
+}
+
+bool KafkaSource::AllAssignedAtEnd() const {
+  for (const PartitionState& p : partitions_) {
+    if (p.assigned && !p.at_end) return false;
+  }
+  return true;
+}
+
+bool KafkaSource::OthersDone() {
+  KafkaPartitionList others(rd_kafka_topic_partition_list_new(static_cast<int>(partitions_.size())));
+  std::vector<size_t> slots;
+  for (size_t slot = 0; slot < partitions_.size(); ++slot) {
+    const PartitionState& p = partitions_[slot];
+    if (p.assigned || p.end == INT64_MAX) continue;
+    rd_kafka_topic_partition_list_add(others.get(), p.topic.c_str(), p.partition);
+    slots.push_back(slot);
+  }
+  if (slots.empty()) return true;
+  // Other members commit at their flush points: ask at most every 200 ms.
+  const int64_t now = NowMillis();
+  if (now - last_group_check_millis_ < 200) return false;
+  last_group_check_millis_ = now;
+  const int timeout = static_cast<int>(std::max<int64_t>(settings_.client.connect_timeout_millis, 1000));
+  if (rd_kafka_committed(consumer_.get(), others.get(), timeout) != RD_KAFKA_RESP_ERR_NO_ERROR) return false;
+  for (int i = 0; i < others->cnt; ++i) {
+    const rd_kafka_topic_partition_t& tp = others->elems[i];
+    const PartitionState& p = partitions_[slots[i]];
+    if (tp.err != RD_KAFKA_RESP_ERR_NO_ERROR) return false;
+    // Where the group starts (or resumes) reading this partition.
+    const int64_t start = tp.offset >= 0                            ? tp.offset
+                          : settings_.auto_offset_reset == "latest" ? p.end
+                                                                    : p.low;
+    if (start < p.end) return false;
+  }
+  return true;
+}
+
+void KafkaSource::OnRebalance(rd_kafka_t* handle, rd_kafka_resp_err_t error,
+                              rd_kafka_topic_partition_list_t* partitions) {
+  const bool cooperative = IsCooperative(handle);
+  if (error == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+    Assign(partitions, cooperative);
+  } else if (error == RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS) {
+    Revoke(partitions, cooperative);
+  } else {
+    if (error_.ok()) {
+      error_ = absl::UnavailableError(
+          StrCat(description_, ": consumer group rebalance failed: ", rd_kafka_err2str(error)));
+    }
+    rd_kafka_assign(handle, nullptr);
+  }
+}
+
+void KafkaSource::Assign(rd_kafka_topic_partition_list_t* partitions, bool cooperative) {
+  const int timeout = static_cast<int>(std::max<int64_t>(settings_.client.connect_timeout_millis, 1000));
+  // Start each partition at the later of its committed offset and the position this process
+  // already reached on it (a partition that comes back after a rebalance). If the committed
+  // offsets cannot be read now, librdkafka reads them itself (offset INVALID).
+  const bool have_committed =
+      rd_kafka_committed(consumer_.get(), partitions, timeout) == RD_KAFKA_RESP_ERR_NO_ERROR;
+  std::string log;
+  for (int i = 0; i < partitions->cnt; ++i) {
+    rd_kafka_topic_partition_t& tp = partitions->elems[i];
+    const size_t slot = Slot(tp.topic, tp.partition);
+    PartitionState& p = partitions_[slot];
+    int64_t start = RD_KAFKA_OFFSET_INVALID;
+    bool start_known = false;
+    if (have_committed && tp.err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+      start_known = true;
+      if (tp.offset >= 0) {
+        start = tp.offset;
+      } else if (settings_.stop_at_end && p.end != INT64_MAX) {
+        start = settings_.auto_offset_reset == "latest" ? p.end : p.low;
+      }
+    }
+    if (returned_[slot] >= 0 && returned_[slot] > start) {
+      start = returned_[slot];
+      start_known = true;
+    }
+    p.assigned = true;
+    p.at_end = settings_.stop_at_end && start_known && start >= 0 && start >= p.end;
+    p.fetched_to = -1;
+    p.last_activity = NowMillis();
+    p.event_time = EventTimeTracker(definition_.max_out_of_orderness_millis);
+    tp.offset = start;
+    tp.err = RD_KAFKA_RESP_ERR_NO_ERROR;
+    if (debug_) StrAppend(&log, " ", tp.topic, "[", tp.partition, "]@", start, p.at_end ? " (at end)" : "");
+  }
+  if (debug_) std::fprintf(stderr, "[kafka %s] assigned:%s\n", description_.c_str(), log.c_str());
+  if (cooperative) {
+    if (rd_kafka_error_t* e = rd_kafka_incremental_assign(consumer_.get(), partitions)) {
+      if (error_.ok()) error_ = absl::UnavailableError(StrCat(description_, ": ", rd_kafka_error_string(e)));
+      rd_kafka_error_destroy(e);
+    }
+  } else {
+    rd_kafka_assign(consumer_.get(), partitions);
+  }
+}
+
+void KafkaSource::Revoke(rd_kafka_topic_partition_list_t* partitions, bool cooperative) {
+  ++revocations_;
+  if (debug_) {
+    std::string log;
+    for (int i = 0; i < partitions->cnt; ++i) {
+      StrAppend(&log, " ", partitions->elems[i].topic, "[", partitions->elems[i].partition, "]");
+    }
+    std::fprintf(stderr, "[kafka %s] revoked:%s%s\n", description_.c_str(), log.c_str(),
+                 rd_kafka_assignment_lost(consumer_.get()) ? " (assignment lost)" : "");
+  }
+  // Clean revocation: every record returned so far is pushed through and acknowledged by the
+  // sinks, and its offset committed, before the partitions go to another member. When the
+  // assignment was lost (this member was evicted) another member may own them already:
+  // committing would fail, so skip the flush point.
+  if (!rd_kafka_assignment_lost(consumer_.get()) && flush_hook_ && error_.ok()) {
+    absl::Status flushed = flush_hook_();
+    if (!flushed.ok()) error_ = flushed;
+  }
+  std::vector<size_t> revoked;
+  for (int i = 0; i < partitions->cnt; ++i) {
+    const size_t slot = Slot(partitions->elems[i].topic, partitions->elems[i].partition);
+    partitions_[slot].assigned = false;
+    revoked.push_back(slot);
+  }
+  // Records polled but not returned yet were not processed: drop them; the partition's next
+  // owner reads them from the committed offset.
+  size_t kept = 0;
+  for (size_t i = 0; i < messages_.size(); ++i) {
+    if (!partitions_[message_slots_[i]].assigned) {
+      rd_kafka_message_destroy(messages_[i]);
+      continue;
+    }
+    messages_[kept] = messages_[i];
+    message_slots_[kept] = message_slots_[i];
+    ++kept;
+  }
+  messages_.resize(kept);
+  message_slots_.resize(kept);
+  if (cooperative) {
+    if (rd_kafka_error_t* e = rd_kafka_incremental_unassign(consumer_.get(), partitions))
+      rd_kafka_error_destroy(e);
+  } else {
+    rd_kafka_assign(consumer_.get(), nullptr);
+  }
+  UpdateWatermark();
+}
+
+bool KafkaSource::flush_due() const {
+  return consumer_ != nullptr && !closed_ &&
+         NowMillis() - last_commit_millis_ >= settings_.commit_interval_millis;
+}
+
+absl::Status KafkaSource::OnFlushPoint() {
+  last_commit_millis_ = NowMillis();
+  if (consumer_ == nullptr || closed_) return absl::OkStatus();
+  return Commit(true);
+}
+
+absl::Status KafkaSource::Commit(bool only_changed) {
+  KafkaPartitionList offsets(rd_kafka_topic_partition_list_new(static_cast<int>(partitions_.size())));
+  std::vector<size_t> slots;
+  for (size_t slot = 0; slot < partitions_.size(); ++slot) {
+    const PartitionState& p = partitions_[slot];
+    if (!p.assigned || returned_[slot] < 0 || (only_changed && returned_[slot] == committed_[slot])) continue;
+    rd_kafka_topic_partition_list_add(offsets.get(), p.topic.c_str(), p.partition)->offset = returned_[slot];
+    slots.push_back(slot);
+  }
+  if (slots.empty()) return absl::OkStatus();
+  // A failed commit loses nothing (the records stay uncommitted and would be read again after
+  // a restart); librdkafka retries retriable errors, so only keep the reason.
+  const rd_kafka_resp_err_t error = rd_kafka_commit(consumer_.get(), offsets.get(), 0);
+  if (error != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    RecordProblem(StrCat("offset commit failed: ", rd_kafka_err2str(error)));
+    return absl::OkStatus();
+  }
+  ++commits_;
+  std::string log;
+  for (int i = 0; i < offsets->cnt; ++i) {
+    if (offsets->elems[i].err == RD_KAFKA_RESP_ERR_NO_ERROR) committed_[slots[i]] = offsets->elems[i].offset;
+    if (debug_)
+      StrAppend(&log, " ", offsets->elems[i].topic, "[", offsets->elems[i].partition, "]@",
+                offsets->elems[i].offset);
+  }
+  if (debug_) std::fprintf(stderr, "[kafka %s] committed:%s\n", description_.c_str(), log.c_str());
+  return absl::OkStatus();
+}
+
+absl::Status KafkaSource::Close() {
+  if (consumer_ == nullptr || closed_) return absl::OkStatus();
+  closed_ = true;
+  flush_hook_ = nullptr;  // the run is over: a revocation while leaving commits nothing more
+  if (queue_ != nullptr) {
+    rd_kafka_queue_destroy(queue_);
+    queue_ = nullptr;
+  }
+  const rd_kafka_resp_err_t error = rd_kafka_consumer_close(consumer_.get());
+  if (error != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    RecordProblem(StrCat("leaving the consumer group: ", rd_kafka_err2str(error)));
+  }
+  return absl::OkStatus();
+}
+
+void KafkaSource::UpdateWatermark() {
+  const int64_t now = NowMillis();
+  int64_t merged = INT64_MAX;
+  bool any = false;
+  for (const PartitionState& p : partitions_) {
+    if (!p.assigned || p.at_end) continue;
+    if (definition_.idle_timeout_millis && now - p.last_activity > *definition_.idle_timeout_millis) continue;
+    any = true;
+    merged = std::min(merged, p.event_time.watermark());
+  }
+  if (any && merged > watermark_) watermark_ = merged;
+}
+
+void KafkaSource::Accept(rd_kafka_message_t* message) {
+  if (!error_.ok()) {
+    rd_kafka_message_destroy(message);
+    return;
+  }
+  if (message->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    const rd_kafka_resp_err_t error = message->err;
+    if (error == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+      if (message->rkt != nullptr) {
+        PartitionState& p = partitions_[SlotOf(*message)];
+        // Everything below the EOF offset was delivered (control records of transactions
+        // included, which a message offset does not show).
+        if (p.assigned) p.fetched_to = std::max(p.fetched_to, message->offset);
+      }
+    } else if (error == RD_KAFKA_RESP_ERR__FATAL) {
+      char reason[512];
+      rd_kafka_fatal_error(consumer_.get(), reason, sizeof(reason));
+      error_ = absl::UnavailableError(StrCat(description_, ": Kafka consumer failed: ", reason));
+    } else if (error == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART ||
+               error == RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC ||
+               error == RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED ||
+               error == RD_KAFKA_RESP_ERR_GROUP_AUTHORIZATION_FAILED) {
+      error_ = absl::UnavailableError(StrCat(description_, ": ", rd_kafka_message_errstr(message)));
+    } else {
+      // Broker down, timeouts, ...: librdkafka reconnects and retries by itself.
+      RecordProblem(rd_kafka_message_errstr(message));
+    }
+    rd_kafka_message_destroy(message);
+    return;
+  }
+  const size_t slot = SlotOf(*message);
+  PartitionState& p = partitions_[slot];
+  if (!p.assigned || message->offset >= p.end || message->offset < returned_[slot]) {
+    // Past the end of a bounded read (stop fetching it), a straggler of a revoked partition,
+    // or a message fetched before a rebalance and already returned: not returned again.
+    if (p.assigned && message->offset >= p.end && p.fetched_to < p.end) {
+      p.fetched_to = p.end;
+      KafkaPartitionList pause(rd_kafka_topic_partition_list_new(1));
+      rd_kafka_topic_partition_list_add(pause.get(), p.topic.c_str(), p.partition);
+      rd_kafka_pause_partitions(consumer_.get(), pause.get());
+    }
+    rd_kafka_message_destroy(message);
+    return;
+  }
+  messages_.push_back(message);
+  message_slots_.push_back(slot);
+}
+
+absl::StatusOr<bool> KafkaSource::Next(Batch& out) {
+  if (!error_.ok()) return error_;
+  if (consumer_ == nullptr || closed_) return false;
+  if (settings_.stop_at_end && AllAssignedAtEnd() && OthersDone()) return false;
+  // Wait up to 100 ms for the first message, then take what is ready, many at a time (one
+  // lock round per call instead of one per message). Rebalance callbacks run inside both.
+  rd_kafka_message_t* first = rd_kafka_consumer_poll(consumer_.get(), kFirstPollMillis);
+  if (first != nullptr) Accept(first);
+  while (first != nullptr && error_.ok() && messages_.size() < batch_size_) {
+    const size_t want = batch_size_ - messages_.size();
+    const ssize_t got = rd_kafka_consume_batch_queue(queue_, 0, polled_.data(), want);
+    if (got <= 0) break;
+    for (ssize_t i = 0; i < got; ++i) Accept(polled_[i]);
+  }
+  absl::Status decoded = error_.ok() ? DecodeMessages(out) : error_;
+  for (rd_kafka_message_t* message : messages_) rd_kafka_message_destroy(message);
+  messages_.clear();
+  message_slots_.clear();
+  SLUICE_RETURN_IF_ERROR(decoded);
+  if (settings_.stop_at_end) {
+    // The batch is returned: a partition whose consumer delivered everything up to its end is
+    // at its end, and its position moves past any control records up to that end.
+    for (size_t slot = 0; slot < partitions_.size(); ++slot) {
+      PartitionState& p = partitions_[slot];
+      if (!p.assigned) continue;
+      if (p.fetched_to >= 0) returned_[slot] = std::max(returned_[slot], std::min(p.fetched_to, p.end));
+      if (returned_[slot] >= p.end) p.at_end = true;
+    }
+  }
+  UpdateWatermark();
+  return true;
+}
+
+absl::Status KafkaSource::DecodeMessages(Batch& out) {
+  const size_t count = messages_.size();
+  const size_t data_columns = definition_.decoder.schema.size();
+  const size_t total_columns = definition_.schema.size();
+  SLUICE_CHECK_EQ(total_columns, data_columns + 5);
+  good_.clear();
+  errors_.clear();
+  if (count == 0) {
+    out.Reset(0, 0);  // nothing arrived: an empty batch (see source.h)
+    return absl::OkStatus();
+  }
+  payloads_.clear();
+  uint64_t bytes = 0;
+  for (const rd_kafka_message_t* message : messages_) {
+    payloads_.emplace_back(static_cast<const char*>(message->payload),
+                           message->payload != nullptr ? message->len : 0);
+    bytes += message->len;
+  }
+  std::shared_ptr<Column> raw_values;
+  if (decoder_ != nullptr) {
+    decoder_->Decode(payloads_, 0, decoded_, errors_);
+    size_t next_error = 0;
+    for (uint32_t i = 0; i < count; ++i) {
+      if (next_error < errors_.size() && errors_[next_error].line == i) {
+        ++next_error;
+        continue;
+      }
+      good_.push_back(i);
+    }
+  } else {
+    // raw: the payload is the single STRING column 'value'.
+    raw_values = value_pool_.Acquire(count);
+    auto* values = raw_values->data<std::string_view>();
+    uint8_t* valid = raw_values->validity();
+    for (uint32_t i = 0; i < count; ++i) {
+      good_.push_back(i);
+      if (messages_[i]->payload == nullptr) {
+        values[i] = {};
+        valid[i] = 0;
+      } else {
+        values[i] = raw_values->heap().Add(payloads_[i]);
+        valid[i] = 1;
+      }
+    }
+  }
+  const size_t rows = good_.size();
+  // Dead letters first: --strict stops before anything of the batch is used.
+  for (const RecordError& error : errors_) {
+    const rd_kafka_message_t* message = messages_[error.line];
+    const PartitionState& p = partitions_[message_slots_[error.line]];
+    if (strict_) {
+      return absl::InvalidArgumentError(StrCat(description_, ", topic ", p.topic, " partition ", p.partition,
+                                               " offset ", message->offset, ": ", error.reason,
+                                               " (--strict)"));
+    }
+    SLUICE_RETURN_IF_ERROR(dead_letters_->WriteMessage(p.topic, p.partition, message->offset, error));
+  }
+
+  std::shared_ptr<Column> keys = key_pool_.Acquire(rows);
+  std::shared_ptr<Column> partition_numbers = partition_pool_.Acquire(rows);
+  std::shared_ptr<Column> offsets = offset_pool_.Acquire(rows);
+  std::shared_ptr<Column> timestamps = timestamp_pool_.Acquire(rows);
+  auto* key_values = keys->data<std::string_view>();
+  uint8_t* key_valid = keys->validity();
+  int64_t* partition_values = partition_numbers->data<int64_t>();
+  int64_t* offset_values = offsets->data<int64_t>();
+  int64_t* timestamp_values = timestamps->data<int64_t>();
+  uint8_t* timestamp_valid = timestamps->validity();
+  partition_numbers->SetAllValid(rows);
+  offsets->SetAllValid(rows);
+  for (size_t r = 0; r < rows; ++r) {
+    const rd_kafka_message_t* message = messages_[good_[r]];
+    if (message->key == nullptr) {
+      key_values[r] = {};
+      key_valid[r] = 0;
+    } else {
+      key_values[r] =
+          keys->heap().Add(std::string_view(static_cast<const char*>(message->key), message->key_len));
+      key_valid[r] = 1;
+    }
+    partition_values[r] = message->partition;
+    offset_values[r] = message->offset;
+    const int64_t timestamp = rd_kafka_message_timestamp(message, nullptr);
+    timestamp_values[r] = timestamp >= 0 ? timestamp : 0;
+    timestamp_valid[r] = timestamp >= 0 ? 1 : 0;
+  }
+
+  out.Reset(total_columns, rows);
+  size_t column = 0;
+  if (decoder_ != nullptr) {
+    for (; column < data_columns; ++column) out.SetColumn(column, decoded_.shared_column(column));
+  } else {
+    out.SetColumn(column++, raw_values);
+  }
+  out.SetColumn(column++, keys);
+  out.SetColumn(column++, partition_numbers);
+  out.SetColumn(column++, offsets);
+  out.SetColumn(column++, timestamps);
+  // _event_time: the decoder's event-time column, or the Kafka timestamp itself.
+  const bool field_time = definition_.decoder.event_time_field >= 0;
+  std::shared_ptr<Column> event_time = field_time ? decoded_.shared_column(data_columns) : timestamps;
+  out.SetColumn(column++, event_time);
+  decoded_.Release();
+
+  // Per-partition watermarks and positions.
+  const int64_t now = NowMillis();
+  const int64_t* times = event_time->data<int64_t>();
+  const uint8_t* time_valid = event_time->validity();
+  for (size_t r = 0; r < rows; ++r) {
+    if (time_valid[r]) partitions_[message_slots_[good_[r]]].event_time.ObserveValue(times[r]);
+  }
+  for (size_t i = 0; i < count; ++i) {
+    PartitionState& p = partitions_[message_slots_[i]];
+    p.last_activity = now;
+    returned_[message_slots_[i]] = messages_[i]->offset + 1;
+  }
+  counters_.records_read += count;
+  counters_.records_decoded += rows;
+  counters_.records_rejected += errors_.size();
+  counters_.bytes_read += bytes;
+  return absl::OkStatus();
+}
+
+}  // namespace sluice

@@ -1,0 +1,804 @@
+// Kafka source and sink against librdkafka's mock cluster on loopback, started and stopped by
+// each test: Scenario 2 and 3a Kafka -> Sluice -> Kafka equal to the SQLite oracle, two `sluice`
+// processes in one consumer group, a rebalance while running, a broker going down and injected
+// request errors, a process killed mid-run and restarted, a refused delivery, malformed
+// messages to the dead-letter file, raw format, system columns and a transactional CSV sink,
+// binding errors and the CLI commands (kafka-mock, datagen --kafka, unreachable brokers).
+// At-least-once tests compare the distinct output rows with the oracle and print the number
+// of duplicates.
+//
+// Every consumer group's first join waits for the mock's initial rebalance delay (3 s, like a
+// real broker's group.initial.rebalance.delay.ms), so each job takes at least that long.
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sqlite3.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <set>
+#include <thread>
+
+#include "common/strings.h"
+#include "connectors/kafka_client.h"
+#include "connectors/kafka_mock_cluster.h"
+#include "job_test_harness.h"
+#include "oracle_rows.h"
+#include "plan/binder.h"
+#include "sql/parser.h"
+#include "trade_generator.h"
+
+extern char** environ;
+
+namespace sluice::testing {
+namespace {
+
+constexpr const char* kTradeSchema =
+    "trade_id BIGINT, trader_id STRING, symbol STRING, category STRING, price DOUBLE, quantity BIGINT, "
+    "side STRING, venue STRING, trade_time TIMESTAMP";
+
+// The WITH properties of the Kafka trades source used by every job here.
+std::string TradesSource() {
+  return StrCat(
+      "'trades.type' = 'kafka_source', 'trades.topic' = 'trades', 'trades.bootstrap.servers' = "
+      "'${bootstrap}', "
+      "'trades.group.id' = '${group:sluice-test}', 'trades.stop.at.end' = '${stop:true}', "
+      "'trades.commit.interval' = '${commit:1s}', 'trades.schema' = '",
+      kTradeSchema,
+      "', 'trades.properties.session.timeout.ms' = '6000', 'trades.properties.heartbeat.interval.ms' = "
+      "'500', "
+      "'trades.dead_letter.path' = '${dead_letters:trades.dead_letter.jsonl}', "
+      "'event.time.field' = 'trade_time', 'watermark.strategy' = 'bounded_out_of_orderness', "
+      "'watermark.max_out_of_orderness' = '2s'");
+}
+
+std::string KafkaSink(const std::string& name, const std::string& key) {
+  return StrCat("'", name, ".type' = 'kafka_sink', '", name, ".topic' = '", name, "', '", name,
+                ".bootstrap.servers' = '${bootstrap}', '", name, ".key.field' = '", key, "'");
+}
+
+// Scenario 2 (GROUP BY symbol, EMIT CHANGES) and Scenario 3a (GROUP BY trader_id, symbol,
+// 1-minute TUMBLING, EMIT FINAL) as in scenarios/, reading Kafka and writing Kafka.
+std::string ScenarioJob() {
+  return StrCat(
+      "CREATE STREAM volume AS SELECT symbol, COUNT(*) AS trades, SUM(quantity) AS volume, AVG(price) AS "
+      "avg_price, MIN(price) AS low, MAX(price) AS high FROM trades GROUP BY symbol WITH (",
+      TradesSource(), ", ", KafkaSink("volume", "symbol"),
+      ");\n"
+      "CREATE STREAM trader_minute AS SELECT trader_id, symbol, _window_start AS minute_start, COUNT(*) AS "
+      "trades, SUM(quantity) AS volume, AVG(price) AS avg_price FROM trades GROUP BY trader_id, symbol "
+      "WINDOW TUMBLING (trade_time, INTERVAL '1' MINUTE) EMIT FINAL WITH (",
+      KafkaSink("trader_minute", "symbol"), ");\n");
+}
+
+constexpr const char* kScenario2Oracle =
+    "SELECT symbol, COUNT(*), SUM(quantity), AVG(price), MIN(price), MAX(price) FROM trades GROUP BY symbol";
+constexpr const char* kScenario3aOracle =
+    "SELECT trader_id, symbol, trade_time - trade_time % 60000, COUNT(*), SUM(quantity), AVG(price) FROM "
+    "trades "
+    "GROUP BY trader_id, symbol, trade_time - trade_time % 60000";
+
+TradeGeneratorOptions TradeOptions(uint64_t count) {
+  TradeGeneratorOptions options;
+  options.count = count;
+  options.seed = 7;
+  options.symbols = 100;
+  options.traders = 50;
+  options.events_per_second = 200;  // 100,000 trades span about 8 minutes of event time
+  options.out_of_order_fraction = 0.05;
+  options.max_delay_millis = 1500;
+  return options;
+}
+
+class KafkaTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto cluster = KafkaMockCluster::Start(3);
+    ASSERT_TRUE(cluster.ok()) << cluster.status().message();
+    cluster_ = std::move(*cluster);
+    ASSERT_EQ(sqlite3_open(":memory:", &db_), SQLITE_OK);
+    Exec(
+        "CREATE TABLE trades (trade_id INTEGER, trader_id TEXT, symbol TEXT, category TEXT, price REAL, "
+        "quantity INTEGER, side TEXT, venue TEXT, trade_time INTEGER)");
+  }
+  void TearDown() override {
+    sqlite3_close(db_);
+    cluster_.reset();
+  }
+
+  void Exec(const char* sql) {
+    char* error = nullptr;
+    ASSERT_EQ(sqlite3_exec(db_, sql, nullptr, nullptr, &error), SQLITE_OK) << (error ? error : "");
+  }
+
+  const std::string& bootstrap() const { return cluster_->bootstrap_servers(); }
+
+  // Produces the next `count` generated trades (key: symbol) of a stream of `total` to `topic`
+  // and inserts the same trades into the SQLite table.
+  void ProduceTrades(const std::string& topic, uint64_t count, uint64_t total = 0) {
+    if (text_generator_ == nullptr) {
+      const TradeGeneratorOptions options = TradeOptions(total > 0 ? total : count);
+      text_generator_ = std::make_unique<TradeGenerator>(options);
+      batch_generator_ = std::make_unique<TradeGenerator>(options);
+    }
+    TradeGenerator& text_generator = *text_generator_;
+    TradeGenerator& batch_generator = *batch_generator_;
+    KafkaProducerOptions producer_options;
+    producer_options.client.bootstrap_servers = bootstrap();
+    producer_options.topic = topic;
+    producer_options.description = "test producer";
+    auto producer = KafkaProducer::Create(producer_options);
+    ASSERT_TRUE(producer.ok()) << producer.status().message();
+    ASSERT_TRUE((*producer)->Connect().ok());
+    Exec("BEGIN");
+    sqlite3_stmt* insert = nullptr;
+    ASSERT_EQ(sqlite3_prepare_v2(db_, "INSERT INTO trades VALUES (?,?,?,?,?,?,?,?,?)", -1, &insert, nullptr),
+              SQLITE_OK);
+    std::string text;
+    Batch batch;
+    for (uint64_t done = 0; done < count;) {
+      text.clear();
+      const size_t chunk = static_cast<size_t>(std::min<uint64_t>(4096, count - done));
+      const size_t produced = text_generator.AppendJsonLines(chunk, text);
+      ASSERT_EQ(batch_generator.FillBatch(chunk, batch), produced);
+      ASSERT_GT(produced, 0u);
+      std::string_view rest = text;
+      for (size_t row = 0; row < produced; ++row) {
+        const size_t newline = rest.find('\n');
+        const std::string_view line = rest.substr(0, newline);
+        rest.remove_prefix(newline + 1);
+        const std::string_view symbol = batch.column(2).data<std::string_view>()[row];
+        ASSERT_TRUE((*producer)->Produce(symbol.data(), symbol.size(), line.data(), line.size()).ok());
+        sqlite3_bind_int64(insert, 1, batch.column(0).data<int64_t>()[row]);
+        for (int c : {1, 2, 3, 6, 7}) {
+          const std::string_view value = batch.column(c).data<std::string_view>()[row];
+          sqlite3_bind_text(insert, c + 1, value.data(), static_cast<int>(value.size()), SQLITE_TRANSIENT);
+        }
+        sqlite3_bind_double(insert, 5, batch.column(4).data<double>()[row]);
+        sqlite3_bind_int64(insert, 6, batch.column(5).data<int64_t>()[row]);
+        sqlite3_bind_int64(insert, 9, batch.column(8).data<int64_t>()[row]);
+        ASSERT_EQ(sqlite3_step(insert), SQLITE_DONE);
+        sqlite3_reset(insert);
+      }
+      done += produced;
+    }
+    sqlite3_finalize(insert);
+    Exec("COMMIT");
+    ASSERT_TRUE((*producer)->Flush(false).ok());
+  }
+
+  // The mock keeps at most 5 MiB per partition and drops older messages beyond that: a test
+  // whose input was trimmed would fail for the wrong reason.
+  void ExpectNothingTrimmed(const std::string& topic) {
+    auto records = ReadKafkaTopic(bootstrap(), topic);
+    ASSERT_TRUE(records.ok()) << records.status().message();
+    std::map<int32_t, int64_t> first;
+    for (const KafkaRecord& record : *records) first.emplace(record.partition, record.offset);
+    for (const auto& [partition, offset] : first) {
+      ASSERT_EQ(offset, 0) << topic << "[" << partition
+                           << "] lost its first messages to the mock's 5 MiB limit";
+    }
+  }
+
+  // The messages of `topic` as oracle rows (JSON objects), by partition and offset.
+  std::vector<Row> TopicRows(const std::string& topic) {
+    auto records = ReadKafkaTopic(bootstrap(), topic);
+    EXPECT_TRUE(records.ok()) << records.status().message();
+    if (!records.ok()) return {};
+    std::string text;
+    for (const KafkaRecord& record : *records) StrAppend(&text, record.value, "\n");
+    const std::string path = directory_.File(StrCat(topic, ".jsonl"));
+    WriteFile(path, text);
+    return ReadJsonLinesRows(path);
+  }
+
+  void ExpectScenarioOutputs(const std::string& context) {
+    ExpectSameRowSets(LastRowPerKey(TopicRows("volume"), 1), QuerySqlite(db_, kScenario2Oracle),
+                      StrCat("Scenario 2, ", context));
+    ExpectSameRowSets(TopicRows("trader_minute"), QuerySqlite(db_, kScenario3aOracle),
+                      StrCat("Scenario 3a, ", context));
+  }
+
+  std::unique_ptr<KafkaMockCluster> cluster_;
+  std::unique_ptr<TradeGenerator> text_generator_, batch_generator_;  // one stream per test
+  sqlite3* db_ = nullptr;
+  TemporaryDirectory directory_;
+};
+
+// Runs a job in this process; `cancel` (optional) stops an unbounded one.
+JobResult RunJob(const std::string& text, std::map<std::string, std::string> variables,
+                 const std::atomic<bool>* cancel = nullptr, size_t batch_size = 1024, bool strict = false) {
+  JobResult result;
+  auto parsed = ParseJob(text);
+  if (!parsed.ok()) {
+    result.status = parsed.status();
+    return result;
+  }
+  BindOptions options;
+  options.substitution.variables = std::move(variables);
+  options.substitution.use_environment = false;
+  auto job = BindJob(std::move(*parsed), options);
+  if (!job.ok()) {
+    result.status = job.status();
+    return result;
+  }
+  RunOptions run_options;
+  run_options.batch_size = batch_size;
+  run_options.strict = strict;
+  run_options.cancel = cancel;
+  auto runner = JobRunner::Create(*job, run_options);
+  if (!runner.ok()) {
+    result.status = runner.status();
+    return result;
+  }
+  result.status = (*runner)->Run();
+  result.counters = (*runner)->counters();
+  return result;
+}
+
+// A `sluice` process with stdout and stderr in files.
+struct Process {
+  pid_t pid = -1;
+  std::string out, err;
+};
+
+Process SpawnSluice(const std::vector<std::string>& arguments, const std::string& out,
+                    const std::string& err) {
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_addopen(&actions, 1, out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  posix_spawn_file_actions_addopen(&actions, 2, err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  std::vector<std::string> all = {SLUICE_BINARY};
+  all.insert(all.end(), arguments.begin(), arguments.end());
+  std::vector<char*> argv;
+  for (auto& argument : all) argv.push_back(argument.data());
+  argv.push_back(nullptr);
+  Process process;
+  process.out = out;
+  process.err = err;
+  EXPECT_EQ(posix_spawn(&process.pid, SLUICE_BINARY, &actions, nullptr, argv.data(), environ), 0);
+  posix_spawn_file_actions_destroy(&actions);
+  return process;
+}
+
+// The exit code, or -1 after killing it when it did not exit within `timeout`.
+int WaitFor(const Process& process, std::chrono::seconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  int status = 0;
+  while (waitpid(process.pid, &status, WNOHANG) == 0) {
+    if (std::chrono::steady_clock::now() > deadline) {
+      kill(process.pid, SIGKILL);
+      waitpid(process.pid, &status, 0);
+      return -1;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+// "records in: 12,345, ..." from a job summary.
+uint64_t RecordsIn(const std::string& summary) {
+  const size_t at = summary.find("records in: ");
+  if (at == std::string::npos) return 0;
+  uint64_t value = 0;
+  for (size_t i = at + 12; i < summary.size() && (IsAsciiDigit(summary[i]) || summary[i] == ','); ++i) {
+    if (summary[i] != ',') value = value * 10 + (summary[i] - '0');
+  }
+  return value;
+}
+
+TEST_F(KafkaTest, Scenario2And3aKafkaToKafkaEqualTheOracle) {
+  ASSERT_TRUE(cluster_->CreateTopic("trades", 4).ok());
+  ASSERT_TRUE(cluster_->CreateTopic("volume", 4).ok());
+  ASSERT_TRUE(cluster_->CreateTopic("trader_minute", 4).ok());
+  ProduceTrades("trades", 100000);
+  ExpectNothingTrimmed("trades");
+  const JobResult result =
+      RunJob(ScenarioJob(), {{"bootstrap", bootstrap()}, {"dead_letters", directory_.File("dead.jsonl")}});
+  ASSERT_TRUE(result.status.ok()) << result.status.message();
+  EXPECT_EQ(result.counters.records_in, 100000u);
+  EXPECT_EQ(result.counters.dead_lettered, 0u);
+  EXPECT_EQ(result.counters.late_dropped, 0u);
+  ExpectScenarioOutputs("one process, 4 partitions");
+}
+
+// The same job at batch size 7: poll batches, partitions and flush points cut differently.
+TEST_F(KafkaTest, SmallBatchesGiveTheSameResults) {
+  ASSERT_TRUE(cluster_->CreateTopic("trades", 3).ok());
+  ASSERT_TRUE(cluster_->CreateTopic("volume", 2).ok());
+  ASSERT_TRUE(cluster_->CreateTopic("trader_minute", 1).ok());
+  ProduceTrades("trades", 5000);
+  const JobResult result = RunJob(
+      ScenarioJob(),
+      {{"bootstrap", bootstrap()}, {"commit", "50ms"}, {"dead_letters", directory_.File("dead.jsonl")}},
+      nullptr, 7);
+  ASSERT_TRUE(result.status.ok()) << result.status.message();
+  EXPECT_EQ(result.counters.records_in, 5000u);
+  ExpectScenarioOutputs("batch size 7");
+}
+
+// Two processes in one consumer group split a 4-partition topic keyed by symbol: each symbol
+// is aggregated by one of them, and together their outputs equal the oracle.
+TEST_F(KafkaTest, TwoProcessesInOneGroupTogetherEqualTheOracle) {
+  ASSERT_TRUE(cluster_->CreateTopic("trades", 4).ok());
+  ASSERT_TRUE(cluster_->CreateTopic("volume", 4).ok());
+  ASSERT_TRUE(cluster_->CreateTopic("trader_minute", 4).ok());
+  ProduceTrades("trades", 100000);
+  ExpectNothingTrimmed("trades");
+  const std::string job = directory_.File("job.sql");
+  WriteFile(job, ScenarioJob());
+  std::vector<Process> processes;
+  for (int i = 0; i < 2; ++i) {
+    processes.push_back(SpawnSluice({"run", job, "--set", StrCat("bootstrap=", bootstrap()), "--set",
+                                     StrCat("dead_letters=", directory_.File(StrCat("dead", i, ".jsonl")))},
+                                    directory_.File(StrCat("out", i)), directory_.File(StrCat("err", i))));
+  }
+  uint64_t total = 0;
+  for (const Process& process : processes) {
+    const int code = WaitFor(process, std::chrono::seconds(90));
+    const std::string err = ReadFile(process.err);
+    EXPECT_EQ(code, 0) << err;
+    const uint64_t records = RecordsIn(err);
+    EXPECT_GT(records, 0u) << "each process gets partitions: " << err;
+    total += records;
+  }
+  EXPECT_EQ(total, 100000u);
+  ExpectScenarioOutputs("two processes in one group");
+}
+
+// At-least-once through failures: a broker goes down and comes back while the job runs, and
+// Produce, Fetch and OffsetCommit requests fail now and then. Nothing is lost; duplicates (from
+// retries) are counted and reported.
+TEST_F(KafkaTest, BrokerDownAndRequestErrorsLoseNothing) {
+  ASSERT_TRUE(cluster_->CreateTopic("trades", 4).ok());
+  ASSERT_TRUE(cluster_->CreateTopic("notional", 4).ok());
+  const std::string job = StrCat(
+      "CREATE STREAM notional AS SELECT trade_id, symbol, price * quantity AS notional FROM trades "
+      "WHERE quantity > 20 WITH (",
+      TradesSource(), ", ", KafkaSink("notional", "symbol"), ")");
+  std::atomic<bool> cancel{false};
+  JobResult result;
+  std::thread runner([&] {
+    result = RunJob(job,
+                    {{"bootstrap", bootstrap()},
+                     {"stop", "false"},
+                     {"commit", "200ms"},
+                     {"dead_letters", directory_.File("dead.jsonl")}},
+                    &cancel);
+  });
+  constexpr uint64_t kTrades = 40000;
+  ProduceTrades("trades", kTrades / 2, kTrades);
+  std::this_thread::sleep_for(std::chrono::milliseconds(3500));  // the group has formed
+  ASSERT_TRUE(cluster_->SetBrokerDown(1).ok());
+  std::thread recovery([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(2000));
+    EXPECT_TRUE(cluster_->SetBrokerUp(1).ok());
+  });
+  // Transient errors on both clients of the job and on the test's producer.
+  cluster_->PushRequestErrors(0, {6, 7, 6, 7, 6});  // Produce: NOT_LEADER_FOR_PARTITION, REQUEST_TIMED_OUT
+  cluster_->PushRequestErrors(1, {6, 7, 6, 7, 6});  // Fetch
+  cluster_->PushRequestErrors(8,
+                              {15, 16, 15, 16});  // OffsetCommit: COORDINATOR_NOT_AVAILABLE, NOT_COORDINATOR
+  ProduceTrades("trades", kTrades / 2);           // while broker 1 is down (waits for it)
+  recovery.join();
+  const std::vector<Row> expected =
+      QuerySqlite(db_, "SELECT trade_id, symbol, price * quantity FROM trades WHERE quantity > 20");
+  // Wait until the output covers every expected row (or give up after a minute).
+  std::vector<Row> actual;
+  for (auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+       std::chrono::steady_clock::now() < deadline;) {
+    auto records = ReadKafkaTopic(bootstrap(), "notional");
+    if (records.ok() && records->size() >= expected.size()) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  }
+  cancel = true;
+  runner.join();
+  ASSERT_TRUE(result.status.ok()) << result.status.message();
+  actual = TopicRows("notional");
+  std::map<std::string, int> seen;
+  for (const Row& row : actual) ++seen[RowKey(row)];
+  std::vector<Row> distinct;
+  uint64_t duplicates = 0;
+  for (const Row& row : actual) {
+    int& count = seen[RowKey(row)];
+    if (count > 0) {
+      distinct.push_back(row);
+      duplicates += count - 1;
+      count = 0;
+    }
+  }
+  std::printf(
+      "[ kafka    ] broker down/up + request errors: %zu output rows, %zu expected, %llu duplicates\n",
+      actual.size(), expected.size(), static_cast<unsigned long long>(duplicates));
+  RecordProperty("duplicates", static_cast<int>(duplicates));
+  ExpectSameRowSets(distinct, expected, "every expected row is in the output, once or more");
+}
+
+// A process killed with SIGKILL while it consumes a live stream commits nothing after its last
+// flush point; a second process of the same group resumes from the committed offsets: the
+// output covers every trade, and only what followed the last commit is produced twice.
+TEST_F(KafkaTest, KilledProcessLosesNothingAfterRestart) {
+  constexpr uint64_t kTrades = 60000;
+  ASSERT_TRUE(cluster_->CreateTopic("trades", 4).ok());
+  ASSERT_TRUE(cluster_->CreateTopic("notional", 2).ok());
+  const std::string job = directory_.File("job.sql");
+  WriteFile(job,
+            StrCat("CREATE STREAM notional AS SELECT trade_id, symbol, price * quantity AS notional FROM "
+                   "trades WITH (",
+                   TradesSource(), ", ", KafkaSink("notional", "symbol"), ")"));
+  const std::vector<std::string> common = {
+      "run", job, "--set", StrCat("bootstrap=", bootstrap()), "--set", "commit=200ms", "--batch-size", "64"};
+  std::vector<std::string> first_args = common;
+  // Unbounded (it is killed), committing once a second: the kill leaves uncommitted output.
+  first_args.insert(first_args.end(), {"--set", "stop=false", "--set", "commit=1s"});
+  Process first = SpawnSluice(first_args, directory_.File("out1"), directory_.File("err1"));
+  ProduceTrades("trades", kTrades / 2, kTrades);
+  for (auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+       std::chrono::steady_clock::now() < deadline;) {
+    auto records = ReadKafkaTopic(bootstrap(), "notional");
+    if (records.ok() && records->size() >= 10000) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  // A live stream: the process consumes while trades arrive, and dies in the middle of it.
+  for (int piece = 0; piece < 30; ++piece) {
+    ProduceTrades("trades", kTrades / 4 / 30);
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  kill(first.pid, SIGKILL);
+  EXPECT_EQ(WaitFor(first, std::chrono::seconds(10)), 128 + SIGKILL);
+  ProduceTrades("trades", kTrades / 4);
+  ExpectNothingTrimmed("trades");
+  const size_t before_restart = ReadKafkaTopic(bootstrap(), "notional")->size();
+  Process second = SpawnSluice(common, directory_.File("out2"), directory_.File("err2"));
+  EXPECT_EQ(WaitFor(second, std::chrono::seconds(60)), 0) << ReadFile(second.err);
+  const std::vector<Row> actual = TopicRows("notional");
+  std::set<std::string> distinct_keys;
+  std::vector<Row> distinct;
+  for (const Row& row : actual) {
+    if (distinct_keys.insert(RowKey(row)).second) distinct.push_back(row);
+  }
+  const uint64_t duplicates = actual.size() - distinct.size();
+  std::printf(
+      "[ kafka    ] kill -9 after %zu output rows; the restart read %llu trades; %zu rows, %llu "
+      "duplicates\n",
+      before_restart, static_cast<unsigned long long>(RecordsIn(ReadFile(second.err))), actual.size(),
+      static_cast<unsigned long long>(duplicates));
+  RecordProperty("duplicates", static_cast<int>(duplicates));
+  EXPECT_LT(before_restart, kTrades);  // the kill came before the end of the input
+  EXPECT_LE(duplicates, before_restart);
+  ExpectSameRowSets(distinct, QuerySqlite(db_, "SELECT trade_id, symbol, price * quantity FROM trades"),
+                    "output after a kill and a restart covers every trade");
+}
+
+// A second process joins the group while the first consumes a live stream: the rebalance
+// revokes half of the first one's partitions (it flushes and commits before giving them up),
+// the second resumes them from the committed offsets, and together they lose nothing.
+TEST_F(KafkaTest, RebalanceWhileRunningRevokesCleanlyAndLosesNothing) {
+  constexpr uint64_t kTrades = 40000;
+  ASSERT_TRUE(cluster_->CreateTopic("trades", 4).ok());
+  ASSERT_TRUE(cluster_->CreateTopic("notional", 4).ok());
+  const std::string job = directory_.File("job.sql");
+  WriteFile(job,
+            StrCat("CREATE STREAM notional AS SELECT trade_id, symbol, price * quantity AS notional FROM "
+                   "trades WITH (",
+                   TradesSource(), ", ", KafkaSink("notional", "symbol"), ")"));
+  const std::vector<std::string> arguments = {
+      "run", job, "--set", StrCat("bootstrap=", bootstrap()), "--set", "stop=false", "--set", "commit=300ms"};
+  setenv("SLUICE_KAFKA_DEBUG", "1", 1);
+  Process first = SpawnSluice(arguments, directory_.File("out1"), directory_.File("err1"));
+  ProduceTrades("trades", kTrades / 4, kTrades);
+  auto wait_for_output = [&](size_t rows, int seconds) {
+    for (auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
+         std::chrono::steady_clock::now() < deadline;) {
+      auto records = ReadKafkaTopic(bootstrap(), "notional");
+      if (records.ok() && records->size() >= rows) return;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+  };
+  wait_for_output(kTrades / 4, 30);
+  Process second = SpawnSluice(arguments, directory_.File("out2"), directory_.File("err2"));
+  unsetenv("SLUICE_KAFKA_DEBUG");
+  for (int piece = 0; piece < 60; ++piece) {  // a live stream during the rebalance
+    ProduceTrades("trades", kTrades * 3 / 4 / 60);
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ExpectNothingTrimmed("trades");
+  wait_for_output(kTrades, 60);
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));  // let a last commit happen
+  kill(first.pid, SIGTERM);
+  kill(second.pid, SIGTERM);
+  EXPECT_EQ(WaitFor(first, std::chrono::seconds(20)), 130) << ReadFile(first.err);
+  EXPECT_EQ(WaitFor(second, std::chrono::seconds(20)), 130) << ReadFile(second.err);
+  const std::string first_log = ReadFile(first.err), second_log = ReadFile(second.err);
+  EXPECT_NE(first_log.find("revoked:"), std::string::npos) << first_log;
+  EXPECT_GT(RecordsIn(second_log), 0u) << second_log;
+  const std::vector<Row> actual = TopicRows("notional");
+  std::set<std::string> distinct_keys;
+  std::vector<Row> distinct;
+  for (const Row& row : actual) {
+    if (distinct_keys.insert(RowKey(row)).second) distinct.push_back(row);
+  }
+  std::printf("[ kafka    ] rebalance while running: %llu + %llu trades read, %zu rows, %zu duplicates\n",
+              static_cast<unsigned long long>(RecordsIn(first_log)),
+              static_cast<unsigned long long>(RecordsIn(second_log)), actual.size(),
+              actual.size() - distinct.size());
+  RecordProperty("duplicates", static_cast<int>(actual.size() - distinct.size()));
+  ExpectSameRowSets(distinct, QuerySqlite(db_, "SELECT trade_id, symbol, price * quantity FROM trades"),
+                    "two processes with a rebalance in the middle cover every trade");
+}
+
+// Malformed messages go to the dead-letter file with topic, partition, offset and reason; the
+// good ones go through.
+TEST_F(KafkaTest, MalformedMessagesGoToTheDeadLetterFileWithTheirPosition) {
+  ASSERT_TRUE(cluster_->CreateTopic("trades", 1).ok());
+  KafkaProducerOptions options;
+  options.client.bootstrap_servers = bootstrap();
+  options.topic = "trades";
+  options.description = "test producer";
+  auto producer = KafkaProducer::Create(options);
+  ASSERT_TRUE(producer.ok());
+  ASSERT_TRUE((*producer)->Connect().ok());
+  const std::vector<std::string> messages = {
+      R"({"trade_id":1,"symbol":"A","quantity":5,"price":1.5,"trade_time":1767225600000})",
+      R"({"trade_id":2,"symbol":"B","quantity":"many","price":2.5,"trade_time":1767225601000})",
+      R"(not json at all)",
+      R"({"trade_id":4,"symbol":"C","quantity":7,"price":3.5,"trade_time":1767225602000})",
+      R"({"trade_id":5,"symbol":"D","quantity":8,"price":4.5})",
+  };
+  for (const std::string& message : messages) {
+    ASSERT_TRUE((*producer)->Produce("k", 1, message.data(), message.size()).ok());
+  }
+  ASSERT_TRUE((*producer)->Flush(false).ok());
+  const std::string dead = directory_.File("dead.jsonl"), out = directory_.File("out.jsonl");
+  const JobResult result =
+      RunJob(StrCat("CREATE STREAM good AS SELECT trade_id, quantity FROM trades WITH (", TradesSource(),
+                    ", 'good.type' = 'file_sink', 'good.path' = '${out}')"),
+             {{"bootstrap", bootstrap()}, {"dead_letters", dead}, {"out", out}});
+  ASSERT_TRUE(result.status.ok()) << result.status.message();
+  EXPECT_EQ(result.counters.records_in, 5u);
+  EXPECT_EQ(result.counters.dead_lettered, 3u);
+  EXPECT_EQ(ReadLines(out),
+            (std::vector<std::string>{R"({"trade_id":1,"quantity":5})", R"({"trade_id":4,"quantity":7})"}));
+  const std::vector<std::string> lines = ReadLines(dead);
+  ASSERT_EQ(lines.size(), 3u) << ReadFile(dead);
+  EXPECT_TRUE(
+      StartsWith(lines[0], R"({"source":"trades","topic":"trades","partition":0,"offset":1,"reason":")"))
+      << lines[0];
+  EXPECT_NE(lines[0].find("quantity"), std::string::npos) << lines[0];
+  EXPECT_TRUE(StartsWith(
+      lines[1], R"({"source":"trades","topic":"trades","partition":0,"offset":2,"reason":"malformed JSON)"))
+      << lines[1];
+  EXPECT_NE(lines[1].find(R"("record":"not json at all")"), std::string::npos) << lines[1];
+  EXPECT_TRUE(
+      StartsWith(lines[2], R"({"source":"trades","topic":"trades","partition":0,"offset":4,"reason":")"))
+      << lines[2];
+  EXPECT_NE(lines[2].find("trade_time"), std::string::npos) << lines[2];
+  // --strict: the first bad message fails the job and names its position.
+  const JobResult strict =
+      RunJob(StrCat("CREATE STREAM good AS SELECT trade_id FROM trades WITH (", TradesSource(),
+                    ", 'good.type' = 'file_sink', 'good.path' = '${out}')"),
+             {{"bootstrap", bootstrap()}, {"group", "strict"}, {"dead_letters", dead}, {"out", out}}, nullptr,
+             1024, true);
+  EXPECT_FALSE(strict.status.ok());
+  EXPECT_NE(std::string(strict.status.message()).find("topic trades partition 0 offset 1:"),
+            std::string::npos)
+      << strict.status.message();
+}
+
+// raw format, the system columns, event time from the Kafka timestamp, a CSV sink and a
+// transactional (exactly_once) sink read back with read_committed.
+TEST_F(KafkaTest, RawFormatSystemColumnsAndTransactionalCsvSink) {
+  ASSERT_TRUE(cluster_->CreateTopic("lines", 2).ok());
+  ASSERT_TRUE(cluster_->CreateTopic("copy", 1).ok());
+  KafkaProducerOptions options;
+  options.client.bootstrap_servers = bootstrap();
+  options.topic = "lines";
+  options.description = "test producer";
+  auto producer = KafkaProducer::Create(options);
+  ASSERT_TRUE(producer.ok());
+  ASSERT_TRUE((*producer)->Connect().ok());
+  for (int i = 0; i < 6; ++i) {
+    const std::string key = StrCat("key", i % 3), value = StrCat("line, \"", i, "\"");
+    ASSERT_TRUE((*producer)->Produce(key.data(), key.size(), value.data(), value.size()).ok());
+  }
+  ASSERT_TRUE((*producer)->Produce(nullptr, 0, "no key", 6).ok());
+  ASSERT_TRUE((*producer)->Flush(false).ok());
+  const JobResult result = RunJob(
+      "CREATE STREAM copy AS SELECT value, _key, _partition, _offset, _timestamp, _event_time FROM lines "
+      "WITH ("
+      "'lines.type' = 'kafka_source', 'lines.topic' = 'lines', 'lines.bootstrap.servers' = '${bootstrap}', "
+      "'lines.format' = 'raw', 'lines.stop.at.end' = 'true', "
+      "'copy.type' = 'kafka_sink', 'copy.topic' = 'copy', 'copy.bootstrap.servers' = '${bootstrap}', "
+      "'copy.format' = 'csv', 'copy.key.field' = '_partition', 'copy.delivery.guarantee' = 'exactly_once')",
+      {{"bootstrap", bootstrap()}});
+  ASSERT_TRUE(result.status.ok()) << result.status.message();
+  EXPECT_EQ(result.counters.records_out, 7u);
+  auto input = ReadKafkaTopic(bootstrap(), "lines");
+  auto output = ReadKafkaTopic(bootstrap(), "copy");
+  ASSERT_TRUE(input.ok() && output.ok());
+  std::set<std::string> expected, actual;
+  for (const KafkaRecord& r : *input) {
+    // CSV: the value quoted (it holds the delimiter and quotes), a NULL key as an empty field.
+    std::string quoted = "\"";
+    for (char c : r.value) quoted += c == '"' ? std::string("\"\"") : std::string(1, c);
+    quoted += "\"";
+    if (r.value == "no key") quoted = "no key";
+    expected.insert(StrCat(quoted, ",", r.key.value_or(""), ",", r.partition, ",", r.offset, ",", r.timestamp,
+                           ",", r.timestamp));
+  }
+  for (const KafkaRecord& r : *output) {
+    actual.insert(r.value);
+    // The key is the _partition field: the 4th from the end.
+    size_t comma = r.value.size();
+    for (int k = 0; k < 4; ++k) comma = r.value.rfind(',', comma - 1);
+    const std::string partition = r.value.substr(comma + 1, r.value.find(',', comma + 1) - comma - 1);
+    EXPECT_EQ(r.key, std::optional<std::string>(partition)) << r.value;
+  }
+  EXPECT_EQ(actual, expected);
+}
+
+// A delivery the broker refuses fails the job with the broker's error; nothing is silently
+// dropped. (A file source: no consumer group to wait for.)
+TEST_F(KafkaTest, RefusedDeliveryFailsTheJobWithTheBrokersError) {
+  ASSERT_TRUE(cluster_->CreateTopic("out", 1).ok());
+  const std::string input = directory_.File("in.jsonl");
+  WriteFile(input, "{\"a\":1}\n{\"a\":2}\n{\"a\":3}\n");
+  // Every Produce request fails with TOPIC_AUTHORIZATION_FAILED (29), which is not retriable.
+  cluster_->PushRequestErrors(0, std::vector<int>(100, 29));
+  const JobResult result = RunJob(
+      "CREATE STREAM out AS SELECT a FROM t WITH ('t.type' = 'file_source', 't.path' = '${input}', "
+      "'out.type' = 'kafka_sink', 'out.topic' = 'out', 'out.bootstrap.servers' = '${bootstrap}')",
+      {{"input", input}, {"bootstrap", bootstrap()}});
+  ASSERT_FALSE(result.status.ok());
+  const std::string message(result.status.message());
+  EXPECT_NE(message.find("sink 'out'"), std::string::npos) << message;
+  EXPECT_NE(message.find("uthorization"), std::string::npos) << message;
+  EXPECT_EQ(result.counters.records_out, 0u);
+  std::printf("[ kafka    ] refused delivery: %s\n", message.c_str());
+}
+
+// --- binding ------------------------------------------------------------------------------
+
+absl::Status Bind(const std::string& text) {
+  auto parsed = ParseJob(text);
+  if (!parsed.ok()) return parsed.status();
+  BindOptions options;
+  options.substitution.use_environment = false;
+  return BindJob(std::move(*parsed), options).status();
+}
+
+void ExpectBindError(const std::string& text, const std::string& message) {
+  const absl::Status status = Bind(text);
+  ASSERT_FALSE(status.ok()) << text;
+  EXPECT_NE(std::string(status.message()).find(message), std::string::npos) << status.message();
+}
+
+TEST(KafkaBindTest, ErrorsNameThePropertyAndItsPosition) {
+  const std::string source =
+      "'t.type' = 'kafka_source', 't.topic' = 'trades', 't.bootstrap.servers' = 'localhost:9092', "
+      "'t.schema' = 'a BIGINT, s STRING'";
+  EXPECT_TRUE(Bind(StrCat("SELECT a FROM t WITH (", source, ")")).ok());
+  ExpectBindError(
+      "SELECT a FROM t WITH ('t.type' = 'kafka_source', 't.bootstrap.servers' = 'x:1', 't.schema' = 'a "
+      "BIGINT')",
+      "line 1, column 23: source 't' needs 't.topic'");
+  ExpectBindError("SELECT a FROM t WITH ('t.type' = 'kafka_source', 't.topic' = 'x')",
+                  "'t' needs 't.bootstrap.servers'");
+  ExpectBindError(
+      "SELECT a FROM t WITH ('t.type' = 'kafka_source', 't.topic' = 'x', 't.bootstrap.servers' = 'h:1')",
+      "source 't' needs 't.schema'");
+  ExpectBindError(StrCat("SELECT a FROM t WITH (", source, ", 't.properties.fetch.min.bytez' = '1')"),
+                  "invalid Kafka property 't.properties.fetch.min.bytez': No such configuration property");
+  ExpectBindError(StrCat("SELECT a FROM t WITH (", source, ", 't.properties.enable.auto.commit' = 'true')"),
+                  "'enable.auto.commit' is set by Sluice");
+  ExpectBindError(StrCat("SELECT a FROM t WITH (", source, ", 't.groupid' = 'g')"),
+                  "unknown property 't.groupid'; did you mean 't.group.id'?");
+  ExpectBindError(StrCat("SELECT a FROM t WITH (", source, ", 't.path' = 'x.jsonl')"),
+                  "property 't.path' does not apply to a kafka_source");
+  ExpectBindError(StrCat("SELECT a FROM t WITH (", source, ", 't.auto.offset.reset' = 'smallest')"),
+                  "invalid value 'smallest' for 't.auto.offset.reset' (expected earliest, latest)");
+  ExpectBindError(StrCat("CREATE STREAM o AS SELECT a, s FROM t WITH (", source,
+                         ", 'o.type' = 'kafka_sink', 'o.topic' = 'out', 'o.bootstrap.servers' = 'h:1', "
+                         "'o.key.field' = 'ss')"),
+                  "key field 'ss' is not a column of stream 'o' (a BIGINT, s STRING); did you mean 's'?");
+  ExpectBindError(StrCat("CREATE STREAM o AS SELECT a FROM t WITH (", source,
+                         ", 'o.type' = 'kafka_sink', 'o.topic' = 'out', 'o.bootstrap.servers' = 'h:1', "
+                         "'o.delivery.guarantee' = 'exactly-once')"),
+                  "(expected at_least_once, exactly_once)");
+  ExpectBindError(StrCat("CREATE STREAM o AS SELECT a FROM t WITH (", source,
+                         ", 'o.type' = 'kafka_sink', 'o.topic' = 'a,b', 'o.bootstrap.servers' = 'h:1')"),
+                  "'o.topic' must name exactly one topic");
+  // The Kafka timestamp as event time, and the system columns in queries.
+  EXPECT_TRUE(
+      Bind(StrCat("SELECT _key, _partition, _offset, _timestamp, COUNT(*) FROM t GROUP BY _key, _partition, "
+                  "_offset, _timestamp WITH (",
+                  source, ", 't.event.time.field' = '_timestamp')"))
+          .ok());
+}
+
+// --- the command line -------------------------------------------------------------------------
+
+TEST(KafkaCliTest, KafkaMockPrintsBootstrapServersFirstAndStopsOnSigterm) {
+  TemporaryDirectory directory;
+  const Process mock = SpawnSluice({"kafka-mock", "--brokers", "2", "--topic", "trades:3", "--topic", "out"},
+                                   directory.File("out"), directory.File("err"));
+  std::string first_line;
+  for (int i = 0; i < 100 && first_line.find('\n') == std::string::npos; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    first_line = ReadFile(directory.File("out"));
+  }
+  ASSERT_TRUE(StartsWith(first_line, "bootstrap.servers=127.0.0.1:")) << first_line;
+  const std::string servers = first_line.substr(18, first_line.find('\n') - 18);
+  // datagen --kafka produces keyed trades to it; the topic has the partitions asked for.
+  const Process datagen = SpawnSluice({"datagen", "--kind", "trades", "--count", "1000", "--symbols", "5",
+                                       "--kafka", servers, "--topic", "trades"},
+                                      directory.File("datagen.out"), directory.File("datagen.err"));
+  EXPECT_EQ(WaitFor(datagen, std::chrono::seconds(30)), 0) << ReadFile(directory.File("datagen.err"));
+  auto records = ReadKafkaTopic(servers, "trades");
+  ASSERT_TRUE(records.ok()) << records.status().message();
+  ASSERT_EQ(records->size(), 1000u);
+  std::map<std::string, std::set<int32_t>> partitions_of_key;
+  for (const KafkaRecord& record : *records) {
+    ASSERT_TRUE(record.key.has_value());
+    EXPECT_NE(record.value.find(StrCat("\"symbol\":\"", *record.key, "\"")), std::string::npos)
+        << record.value;
+    partitions_of_key[*record.key].insert(record.partition);
+  }
+  EXPECT_EQ(partitions_of_key.size(), 5u);
+  for (const auto& [key, partitions] : partitions_of_key) EXPECT_EQ(partitions.size(), 1u) << key;
+  kill(mock.pid, SIGTERM);
+  EXPECT_EQ(WaitFor(mock, std::chrono::seconds(10)), 0);
+}
+
+TEST(KafkaCliTest, KafkaExamplesValidateAndExplain) {
+  TemporaryDirectory directory;
+  for (const char* example :
+       {"examples/kafka_trader_minute_volume.sql", "examples/kafka_volume_by_symbol.sql"}) {
+    const Process validate = SpawnSluice({"validate", StrCat(SLUICE_SOURCE_DIR, "/", example)},
+                                         directory.File("out"), directory.File("err"));
+    EXPECT_EQ(WaitFor(validate, std::chrono::seconds(10)), 0)
+        << example << ": " << ReadFile(directory.File("err"));
+    const Process explain =
+        SpawnSluice({"explain", StrCat(SLUICE_SOURCE_DIR, "/", example), "--set", "BOOTSTRAP=127.0.0.1:1"},
+                    directory.File("out"), directory.File("err"));
+    EXPECT_EQ(WaitFor(explain, std::chrono::seconds(10)), 0)
+        << example << ": " << ReadFile(directory.File("err"));
+    const std::string plan = ReadFile(directory.File("out"));
+    EXPECT_NE(plan.find("KafkaSource trades <- topic trades @ 127.0.0.1:1"), std::string::npos) << plan;
+    EXPECT_NE(plan.find("KafkaSink"), std::string::npos) << plan;
+  }
+}
+
+TEST(KafkaCliTest, UnreachableBrokerFailsWithinTheConnectTimeout) {
+  TemporaryDirectory directory;
+  const std::string job = directory.File("job.sql");
+  WriteFile(job,
+            "SELECT a FROM t WITH ('t.type' = 'kafka_source', 't.topic' = 'x', 't.bootstrap.servers' = "
+            "'127.0.0.1:1', 't.schema' = 'a BIGINT', 't.connect.timeout' = '1s')");
+  const auto start = std::chrono::steady_clock::now();
+  const Process run = SpawnSluice({"run", job}, directory.File("out"), directory.File("err"));
+  // datagen too (its connect timeout is 10 s), and bad flags are usage errors.
+  const Process datagen =
+      SpawnSluice({"datagen", "--kind", "trades", "--count", "10", "--kafka", "127.0.0.1:1", "--topic", "t"},
+                  directory.File("out2"), directory.File("err2"));
+  EXPECT_EQ(WaitFor(run, std::chrono::seconds(20)), 1);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(8));
+  const std::string err = ReadFile(directory.File("err"));
+  EXPECT_NE(err.find("source 't': cannot reach Kafka at 127.0.0.1:1 within 1 s"), std::string::npos) << err;
+  EXPECT_EQ(WaitFor(datagen, std::chrono::seconds(30)), 1);
+  EXPECT_NE(ReadFile(directory.File("err2")).find("cannot reach Kafka at 127.0.0.1:1"), std::string::npos)
+      << ReadFile(directory.File("err2"));
+  const Process bad =
+      SpawnSluice({"kafka-mock", "--topic", "t:zero"}, directory.File("out3"), directory.File("err3"));
+  EXPECT_EQ(WaitFor(bad, std::chrono::seconds(10)), 2);
+  EXPECT_NE(ReadFile(directory.File("err3")).find("--topic needs NAME or NAME:PARTITIONS"),
+            std::string::npos);
+}
+
+}  // namespace
+}  // namespace sluice::testing
