@@ -16,17 +16,49 @@ inline uint64_t Mix(uint64_t h) {
   return h;
 }
 
+uint64_t Load64(const char* p) {
+  uint64_t value;
+  std::memcpy(&value, p, 8);
+  return value;
+}
+
+uint32_t Load32(const char* p) {
+  uint32_t value;
+  std::memcpy(&value, p, 4);
+  return value;
+}
+
+// Keys are mostly short (symbols, ids): up to 16 bytes are read as two overlapping words, with
+// no loop and no variable-length copy.
 uint64_t HashBytes(std::string_view text) {
-  uint64_t h = 0x9e3779b97f4a7c15ULL ^ text.size();
-  size_t i = 0;
-  for (; i + 8 <= text.size(); i += 8) {
-    uint64_t word;
-    std::memcpy(&word, text.data() + i, 8);
-    h = Mix(h ^ word);
+  const char* p = text.data();
+  const size_t n = text.size();
+  uint64_t a = 0;
+  uint64_t b = 0;
+  if (n >= 8) {
+    if (n > 16) {
+      uint64_t h = 0x9e3779b97f4a7c15ULL ^ n;
+      size_t i = 0;
+      for (; i + 8 < n; i += 8) h = Mix(h ^ Load64(p + i));
+      return Mix(h ^ Load64(p + n - 8));
+    }
+    a = Load64(p);
+    b = Load64(p + n - 8);
+  } else if (n >= 4) {
+    a = Load32(p);
+    b = Load32(p + n - 4);
+  } else if (n > 0) {
+    a = (uint64_t{static_cast<uint8_t>(p[0])} << 16) | (uint64_t{static_cast<uint8_t>(p[n / 2])} << 8) |
+        uint64_t{static_cast<uint8_t>(p[n - 1])};
   }
-  uint64_t tail = 0;
-  std::memcpy(&tail, text.data() + i, text.size() - i);
-  return Mix(h ^ tail);
+  return Mix(Mix(a ^ (0x9e3779b97f4a7c15ULL * (n + 1))) ^ b);
+}
+
+// a == b for two strings of equal length `n`, short ones without a call to memcmp.
+bool EqualBytes(const char* a, const char* b, size_t n) {
+  if (n >= 8 && n <= 16) return ((Load64(a) ^ Load64(b)) | (Load64(a + n - 8) ^ Load64(b + n - 8))) == 0;
+  if (n >= 4 && n < 8) return ((Load32(a) ^ Load32(b)) | (Load32(a + n - 4) ^ Load32(b + n - 4))) == 0;
+  return std::memcmp(a, b, n) == 0;
 }
 
 }  // namespace
@@ -53,7 +85,8 @@ uint32_t StringInterner::InternHashed(std::string_view text, uint64_t hash) {
     const uint64_t entry = slots_[slot];
     if ((entry & kTagMask) == tag) {
       const uint32_t id = static_cast<uint32_t>(entry) - 1;
-      if (strings_[id] == text) return id;
+      const std::string_view stored = strings_[id];
+      if (stored.size() == text.size() && EqualBytes(stored.data(), text.data(), text.size())) return id;
     }
     slot = (slot + 1) & mask;
   }
