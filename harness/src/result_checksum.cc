@@ -100,7 +100,8 @@ absl::StatusOr<ChecksumValue> ChecksumValue::Parse(std::string_view text) {
   };
   auto doubles = [](const std::string& list, std::vector<double>& out) {
     if (list.size() < 2 || list.front() != '[' || list.back() != ']') return false;
-    for (std::string_view piece : StrSplit(list.substr(1, list.size() - 2), ',', /*skip_blank=*/true)) {
+    const std::string inner = list.substr(1, list.size() - 2);  // outlives the views into it
+    for (std::string_view piece : StrSplit(inner, ',', /*skip_blank=*/true)) {
       const std::string item(piece);
       char* end = nullptr;
       out.push_back(std::strtod(item.c_str(), &end));
