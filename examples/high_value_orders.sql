@@ -1,5 +1,5 @@
 -- @name: high_value_orders
--- @description: Scenario 0 of the brief: select and filter, one output row per order over 100.
+-- @description: the select and filter of the lab's Scenario 0: one output row per order over 100.
 CREATE STREAM high_value_orders AS
 SELECT order_id,
        customer_id,

@@ -761,7 +761,7 @@ def measurement_rows(run):
     for r in run.results:
         rss = num(r.get("peak_rss_bytes"))
         state = r.get("state") if isinstance(r.get("state"), dict) else {}
-        bpk = num(state.get("bytes_per_key")) if num(state.get("keys")) != 0 else None  # stateless: no keys
+        bpk = num(state.get("bytes_per_key")) if num(state.get("keys")) and num(state.get("bytes")) else None  # stateless, or state not measured
         lo, hi = stat(r, "records_per_second", "min"), stat(r, "records_per_second", "max")
         status = checksum_status(r) or "—"
         if r.get("error"):

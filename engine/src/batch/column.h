@@ -54,7 +54,9 @@ class Column {
   const uint8_t* validity() const { return validity_.get(); }
 
   bool IsValid(size_t row) const { return validity_[row] != 0; }
-  void SetAllValid(size_t rows) { std::memset(validity_.get(), 1, rows); }
+  void SetAllValid(size_t rows) {
+    if (rows > 0) std::memset(validity_.get(), 1, rows);  // an empty column may have no buffer
+  }
 
   // Writes a NULL at `row` (value zeroed, see the invariant above).
   void SetNull(size_t row);

@@ -58,12 +58,19 @@ void AggregateOperator::EnsureCapacity() {
   capacity_ = capacity;
 }
 
+void AggregateOperator::ResetCreated() {
+  for (auto& accumulator : accumulators_) {
+    for (uint32_t group : created_) accumulator->Reset(group);
+  }
+}
+
 int64_t AggregateOperator::WindowStartOf(uint32_t group) const {
   return table_.IntegerKey(group, definition_.keys.size());
 }
 
 void AggregateOperator::FreeGroup(uint32_t group) {
-  for (auto& accumulator : accumulators_) accumulator->Reset(group);
+  // Accumulators are reset when the id is handed out again (ResetCreated), not here: closing a
+  // window frees all its groups at once, and this keeps that burst to the key table.
   table_.Erase(group);
   fired_[group] = 0;
   live_[group] = 0;
@@ -93,6 +100,7 @@ absl::Status AggregateOperator::Push(const Batch& batch) {
     created_.clear();
     table_.FindOrInsert(key_pointers_.data(), selection, count, group_ids_.data(), &created_);
     EnsureCapacity();
+    ResetCreated();
     for (uint32_t group : created_) {
       live_[group] = 1;
       if (windowed_) windows_[WindowStartOf(group)].push_back(group);
@@ -124,6 +132,7 @@ absl::Status AggregateOperator::Push(const Batch& batch) {
     created_.clear();
     table_.FindOrInsert(key_pointers_.data(), batch.selection(), active, group_ids_.data(), &created_);
     EnsureCapacity();
+    ResetCreated();
     for (uint32_t group : created_) live_[group] = 1;
     segment_.clear();
     auto apply_segment = [&]() {

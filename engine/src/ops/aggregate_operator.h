@@ -56,6 +56,8 @@ class AggregateOperator final : public Operator {
   // Emits the given groups as output rows, in chunks.
   absl::Status EmitGroups(const std::vector<uint32_t>& groups);
   void EnsureCapacity();
+  // Empties the accumulators of the groups FindOrInsert just created (ids may be reused).
+  void ResetCreated();
   void FreeGroup(uint32_t group);
   int64_t WindowStartOf(uint32_t group) const;
   // Emits windows whose end the watermark passed (EMIT FINAL) and frees those past their

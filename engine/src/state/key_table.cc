@@ -1,5 +1,6 @@
 #include "state/key_table.h"
 
+#include <algorithm>
 #include <bit>
 #include <cstring>
 
@@ -15,17 +16,49 @@ inline uint64_t Mix(uint64_t h) {
   return h;
 }
 
+uint64_t Load64(const char* p) {
+  uint64_t value;
+  std::memcpy(&value, p, 8);
+  return value;
+}
+
+uint32_t Load32(const char* p) {
+  uint32_t value;
+  std::memcpy(&value, p, 4);
+  return value;
+}
+
+// Keys are mostly short (symbols, ids): up to 16 bytes are read as two overlapping words, with
+// no loop and no variable-length copy.
 uint64_t HashBytes(std::string_view text) {
-  uint64_t h = 0x9e3779b97f4a7c15ULL ^ text.size();
-  size_t i = 0;
-  for (; i + 8 <= text.size(); i += 8) {
-    uint64_t word;
-    std::memcpy(&word, text.data() + i, 8);
-    h = Mix(h ^ word);
+  const char* p = text.data();
+  const size_t n = text.size();
+  uint64_t a = 0;
+  uint64_t b = 0;
+  if (n >= 8) {
+    if (n > 16) {
+      uint64_t h = 0x9e3779b97f4a7c15ULL ^ n;
+      size_t i = 0;
+      for (; i + 8 < n; i += 8) h = Mix(h ^ Load64(p + i));
+      return Mix(h ^ Load64(p + n - 8));
+    }
+    a = Load64(p);
+    b = Load64(p + n - 8);
+  } else if (n >= 4) {
+    a = Load32(p);
+    b = Load32(p + n - 4);
+  } else if (n > 0) {
+    a = (uint64_t{static_cast<uint8_t>(p[0])} << 16) | (uint64_t{static_cast<uint8_t>(p[n / 2])} << 8) |
+        uint64_t{static_cast<uint8_t>(p[n - 1])};
   }
-  uint64_t tail = 0;
-  std::memcpy(&tail, text.data() + i, text.size() - i);
-  return Mix(h ^ tail);
+  return Mix(Mix(a ^ (0x9e3779b97f4a7c15ULL * (n + 1))) ^ b);
+}
+
+// a == b for two strings of equal length `n`, short ones without a call to memcmp.
+bool EqualBytes(const char* a, const char* b, size_t n) {
+  if (n >= 8 && n <= 16) return ((Load64(a) ^ Load64(b)) | (Load64(a + n - 8) ^ Load64(b + n - 8))) == 0;
+  if (n >= 4 && n < 8) return ((Load32(a) ^ Load32(b)) | (Load32(a + n - 4) ^ Load32(b + n - 4))) == 0;
+  return std::memcmp(a, b, n) == 0;
 }
 
 }  // namespace
@@ -37,34 +70,64 @@ void StringInterner::Grow() {
   slots_.assign(capacity, 0);
   const size_t mask = capacity - 1;
   for (uint32_t id = 0; id < strings_.size(); ++id) {
-    size_t slot = hashes_[id] & mask;
+    const uint64_t hash = HashBytes(strings_[id]);
+    size_t slot = hash & mask;
     while (slots_[slot] != 0) slot = (slot + 1) & mask;
-    slots_[slot] = id + 1;
+    slots_[slot] = Entry(hash, id);
   }
 }
 
-uint32_t StringInterner::Intern(std::string_view text) {
-  if ((strings_.size() + 1) * 2 > slots_.size()) Grow();
-  const uint64_t hash = HashBytes(text);
+uint32_t StringInterner::InternHashed(std::string_view text, uint64_t hash) {
   const size_t mask = slots_.size() - 1;
+  const uint64_t tag = hash & kTagMask;
   size_t slot = hash & mask;
   while (slots_[slot] != 0) {
-    const uint32_t id = slots_[slot] - 1;
-    if (hashes_[id] == hash && strings_[id] == text) return id;
+    const uint64_t entry = slots_[slot];
+    if ((entry & kTagMask) == tag) {
+      const uint32_t id = static_cast<uint32_t>(entry) - 1;
+      const std::string_view stored = strings_[id];
+      if (stored.size() == text.size() && EqualBytes(stored.data(), text.data(), text.size())) return id;
+    }
     slot = (slot + 1) & mask;
   }
   const uint32_t id = static_cast<uint32_t>(strings_.size());
   strings_.push_back(heap_.Add(text));
-  hashes_.push_back(hash);
-  slots_[slot] = id + 1;
+  slots_[slot] = Entry(hash, id);
   return id;
+}
+
+uint32_t StringInterner::Intern(std::string_view text) {
+  if ((strings_.size() + 1) * 2 > slots_.size()) Grow();
+  return InternHashed(text, HashBytes(text));
+}
+
+void StringInterner::InternBatch(const Column& column, const uint32_t* selection, size_t count,
+                                 uint32_t* ids) {
+  while ((strings_.size() + count + 1) * 2 > slots_.size()) Grow();
+  // Hash every string first, then look them up with the slots of strings a few places ahead
+  // already on their way into the cache (a large dictionary costs a memory access per lookup).
+  hashes_.resize(count);
+  const std::string_view* texts = column.data<std::string_view>();
+  const uint8_t* valid = column.validity();
+  size_t i = 0;
+  ForEachActiveRow(selection, count, [&](size_t row) { hashes_[i++] = HashBytes(texts[row]); });
+  constexpr size_t kAhead = 16;
+  const size_t mask = slots_.size() - 1;
+  for (size_t j = 0; j < std::min(count, kAhead); ++j) __builtin_prefetch(&slots_[hashes_[j] & mask]);
+  i = 0;
+  ForEachActiveRow(selection, count, [&](size_t row) {
+    if (i + kAhead < count) __builtin_prefetch(&slots_[hashes_[i + kAhead] & mask]);
+    ids[i] = valid[row] ? InternHashed(texts[row], hashes_[i]) : 0;
+    ++i;
+  });
 }
 
 // --- KeyTable ----------------------------------------------------------------------------
 
 KeyTable::KeyTable(std::vector<TypeId> key_types)
-    : key_types_(std::move(key_types)), words_per_key_(key_types_.size() + 1) {
-  scratch_.resize(words_per_key_);
+    : key_types_(std::move(key_types)),
+      words_per_key_(key_types_.size() + 1),
+      direct_(key_types_.size() == 1 && key_types_[0] == TypeId::kString) {
   Rehash(1024);
 }
 
@@ -74,7 +137,8 @@ uint64_t KeyTable::HashKey(const uint64_t* words) const {
   return h;
 }
 
-void KeyTable::EncodeRow(const Column* const* keys, size_t row, uint64_t* words) {
+void KeyTable::EncodeRow(const Column* const* keys, size_t row, size_t index, size_t count,
+                         uint64_t* words) const {
   uint64_t nulls = 0;
   for (size_t k = 0; k < key_types_.size(); ++k) {
     const Column& column = *keys[k];
@@ -93,7 +157,7 @@ void KeyTable::EncodeRow(const Column* const* keys, size_t row, uint64_t* words)
         }
         case TypeId::kBoolean:
         case TypeId::kNull: word = column.data<uint8_t>()[row]; break;
-        case TypeId::kString: word = strings_.Intern(column.data<std::string_view>()[row]); break;
+        case TypeId::kString: word = string_ids_[k * count + index]; break;
       }
     }
     words[k] = word;
@@ -102,15 +166,55 @@ void KeyTable::EncodeRow(const Column* const* keys, size_t row, uint64_t* words)
 }
 
 void KeyTable::Rehash(size_t capacity) {
-  slots_.assign(capacity, kEmpty);
   tombstones_ = 0;
+  if (direct_) {
+    // Single STRING key: the interned string's id indexes the group directly.
+    by_string_.assign(strings_.size(), kEmpty);
+    null_group_ = kEmpty;
+    for (uint32_t id = 0; id < group_live_.size(); ++id) {
+      if (group_live_[id]) DirectSlot(&group_words_[id * words_per_key_]) = id;
+    }
+    return;
+  }
+  slots_.assign(capacity, kEmpty);
   const size_t mask = capacity - 1;
-  for (uint32_t id = 0; id < group_hashes_.size(); ++id) {
+  for (uint32_t id = 0; id < group_live_.size(); ++id) {
     if (!group_live_[id]) continue;
-    size_t slot = group_hashes_[id] & mask;
+    size_t slot = HashKey(&group_words_[id * words_per_key_]) & mask;
     while (slots_[slot] != kEmpty) slot = (slot + 1) & mask;
     slots_[slot] = id;
   }
+}
+
+uint32_t& KeyTable::DirectSlot(const uint64_t* words) {
+  if (words[1] != 0) return null_group_;
+  const size_t string_id = static_cast<size_t>(words[0]);
+  if (string_id >= by_string_.size())
+    by_string_.resize(std::max(string_id + 1, by_string_.size() * 2), kEmpty);
+  return by_string_[string_id];
+}
+
+bool KeyTable::KeyEquals(uint32_t id, const uint64_t* words) const {
+  const uint64_t* stored = &group_words_[id * words_per_key_];
+  uint64_t difference = 0;
+  for (size_t w = 0; w < words_per_key_; ++w) difference |= stored[w] ^ words[w];
+  return difference == 0;
+}
+
+uint32_t KeyTable::NewGroup(const uint64_t* words) {
+  uint32_t id;
+  if (!free_ids_.empty()) {
+    id = free_ids_.back();
+    free_ids_.pop_back();
+    std::memcpy(&group_words_[id * words_per_key_], words, words_per_key_ * sizeof(uint64_t));
+    group_live_[id] = 1;
+  } else {
+    id = static_cast<uint32_t>(group_live_.size());
+    group_words_.insert(group_words_.end(), words, words + words_per_key_);
+    group_live_.push_back(1);
+  }
+  ++live_;
+  return id;
 }
 
 uint32_t KeyTable::FindOrInsertEncoded(const uint64_t* words, uint64_t hash, bool* inserted) {
@@ -122,60 +226,101 @@ uint32_t KeyTable::FindOrInsertEncoded(const uint64_t* words, uint64_t hash, boo
     if (id == kEmpty) break;
     if (id == kTombstone) {
       if (first_tombstone == SIZE_MAX) first_tombstone = slot;
-    } else if (group_hashes_[id] == hash && std::memcmp(&group_words_[id * words_per_key_], words,
-                                                        words_per_key_ * sizeof(uint64_t)) == 0) {
+    } else if (KeyEquals(id, words)) {
+      // Comparing the key words directly costs one memory access per probed group; comparing
+      // stored hashes first would cost two.
       *inserted = false;
       return id;
     }
     slot = (slot + 1) & mask;
   }
-  uint32_t id;
-  if (!free_ids_.empty()) {
-    id = free_ids_.back();
-    free_ids_.pop_back();
-    std::memcpy(&group_words_[id * words_per_key_], words, words_per_key_ * sizeof(uint64_t));
-    group_hashes_[id] = hash;
-    group_live_[id] = 1;
-  } else {
-    id = static_cast<uint32_t>(group_hashes_.size());
-    group_words_.insert(group_words_.end(), words, words + words_per_key_);
-    group_hashes_.push_back(hash);
-    group_live_.push_back(1);
-  }
+  const uint32_t id = NewGroup(words);
   if (first_tombstone != SIZE_MAX) {
     slot = first_tombstone;
     --tombstones_;
   }
   slots_[slot] = id;
-  ++live_;
   *inserted = true;
   return id;
 }
 
 size_t KeyTable::FindOrInsert(const Column* const* keys, const uint32_t* selection, size_t count,
                               uint32_t* group_ids, std::vector<uint32_t>* created_ids) {
-  size_t created = 0;
-  uint64_t* words = scratch_.data();
+  if (count == 0) return 0;
+  // Strings first, a column at a time (batched dictionary lookups), then each row's key words.
+  string_ids_.resize(key_types_.size() * count);
+  for (size_t k = 0; k < key_types_.size(); ++k) {
+    if (key_types_[k] == TypeId::kString)
+      strings_.InternBatch(*keys[k], selection, count, &string_ids_[k * count]);
+  }
+  const size_t w = words_per_key_;
+  batch_words_.resize(count * w);
+  size_t i = 0;
   ForEachActiveRow(selection, count, [&](size_t row) {
-    if ((live_ + tombstones_ + 1) * 2 > slots_.size()) {
-      Rehash(live_ * 4 > slots_.size() ? slots_.size() * 2 : slots_.size());
-    }
-    EncodeRow(keys, row, words);
-    bool inserted = false;
-    group_ids[row] = FindOrInsertEncoded(words, HashKey(words), &inserted);
+    EncodeRow(keys, row, i, count, &batch_words_[i * w]);
+    ++i;
+  });
+  size_t created = 0;
+  auto record = [&](size_t row, uint32_t id, bool inserted) {
+    group_ids[row] = id;
     created += inserted;
-    if (inserted && created_ids != nullptr) created_ids->push_back(group_ids[row]);
+    if (inserted && created_ids != nullptr) created_ids->push_back(id);
+  };
+  if (direct_) {
+    i = 0;
+    ForEachActiveRow(selection, count, [&](size_t row) {
+      const uint64_t* words = &batch_words_[i++ * w];
+      uint32_t& slot = DirectSlot(words);
+      const bool inserted = slot == kEmpty;
+      if (inserted) slot = NewGroup(words);  // NewGroup leaves by_string_ alone
+      record(row, slot, inserted);
+    });
+    return created;
+  }
+  // Room for every row to be a new key, so that no probe below rehashes (this also clears
+  // tombstones when they crowd the table).
+  if ((live_ + tombstones_ + count + 1) * 2 > slots_.size()) {
+    size_t capacity = slots_.size();
+    while ((live_ + count + 1) * 2 > capacity) capacity *= 2;
+    Rehash(capacity);
+  }
+  // Hash the whole batch, then probe with the slots of rows a few places ahead already on
+  // their way into the cache: a large table costs a memory access per probe, and these overlap
+  // instead of following one another.
+  batch_hashes_.resize(count);
+  for (size_t j = 0; j < count; ++j) batch_hashes_[j] = HashKey(&batch_words_[j * w]);
+  constexpr size_t kSlotsAhead = 16;
+  constexpr size_t kKeysAhead = 8;
+  const size_t mask = slots_.size() - 1;
+  for (size_t j = 0; j < std::min(count, kSlotsAhead); ++j)
+    __builtin_prefetch(&slots_[batch_hashes_[j] & mask]);
+  i = 0;
+  ForEachActiveRow(selection, count, [&](size_t row) {
+    if (i + kSlotsAhead < count) __builtin_prefetch(&slots_[batch_hashes_[i + kSlotsAhead] & mask]);
+    if (i + kKeysAhead < count) {
+      const uint32_t candidate = slots_[batch_hashes_[i + kKeysAhead] & mask];
+      if (candidate < kTombstone) __builtin_prefetch(&group_words_[candidate * w]);
+    }
+    bool inserted = false;
+    const uint32_t id = FindOrInsertEncoded(&batch_words_[i * w], batch_hashes_[i], &inserted);
+    record(row, id, inserted);
+    ++i;
   });
   return created;
 }
 
 void KeyTable::Erase(uint32_t group) {
   SLUICE_CHECK(group < group_live_.size() && group_live_[group]);
-  const size_t mask = slots_.size() - 1;
-  size_t slot = group_hashes_[group] & mask;
-  while (slots_[slot] != group) slot = (slot + 1) & mask;
-  slots_[slot] = kTombstone;
-  ++tombstones_;
+  const uint64_t* words = &group_words_[group * words_per_key_];
+  if (direct_) {
+    DirectSlot(words) = kEmpty;
+  } else {
+    const size_t mask = slots_.size() - 1;
+    size_t slot = HashKey(words) & mask;
+    while (slots_[slot] != group) slot = (slot + 1) & mask;
+    slots_[slot] = kTombstone;
+    ++tombstones_;
+  }
   group_live_[group] = 0;
   free_ids_.push_back(group);
   --live_;
@@ -202,16 +347,17 @@ void KeyTable::ReadKey(uint32_t group, size_t key_index, Column& out, size_t row
 }
 
 size_t KeyTable::MemoryBytes() const {
-  return slots_.capacity() * sizeof(uint32_t) + group_words_.capacity() * sizeof(uint64_t) +
-         group_hashes_.capacity() * sizeof(uint64_t) + group_live_.capacity() + strings_.bytes();
+  return slots_.capacity() * sizeof(uint32_t) + by_string_.capacity() * sizeof(uint32_t) +
+         group_words_.capacity() * sizeof(uint64_t) + group_live_.capacity() +
+         free_ids_.capacity() * sizeof(uint32_t) + strings_.bytes();
 }
 
 void KeyTable::Snapshot(StateWriter& writer) const {
   // Live groups only, keys decoded (strings as bytes): ids are rebuilt densely on restore, in
   // the same order, so a restored table hands out the same ids for the same live groups.
   writer.WriteU32(1);  // format version
-  writer.WriteU64(group_hashes_.size());
-  for (uint32_t id = 0; id < group_hashes_.size(); ++id) {
+  writer.WriteU64(group_live_.size());
+  for (uint32_t id = 0; id < group_live_.size(); ++id) {
     writer.WriteU8(group_live_[id]);
     if (!group_live_[id]) continue;
     const uint64_t* words = &group_words_[id * words_per_key_];
@@ -232,7 +378,6 @@ absl::Status KeyTable::Restore(StateReader& reader) {
   if (version != 1) return absl::DataLossError("unknown key table snapshot version");
   SLUICE_ASSIGN_OR_RETURN(uint64_t ids, reader.ReadU64());
   group_words_.clear();
-  group_hashes_.clear();
   group_live_.clear();
   free_ids_.clear();
   live_ = 0;
@@ -242,7 +387,6 @@ absl::Status KeyTable::Restore(StateReader& reader) {
     SLUICE_ASSIGN_OR_RETURN(uint8_t alive, reader.ReadU8());
     if (!alive) {
       group_words_.insert(group_words_.end(), words_per_key_, 0);
-      group_hashes_.push_back(0);
       group_live_.push_back(0);
       free_ids_.push_back(static_cast<uint32_t>(id));
       continue;
@@ -263,7 +407,6 @@ absl::Status KeyTable::Restore(StateReader& reader) {
       }
     }
     group_words_.insert(group_words_.end(), words.begin(), words.end());
-    group_hashes_.push_back(HashKey(words.data()));
     group_live_.push_back(1);
     ++live_;
   }

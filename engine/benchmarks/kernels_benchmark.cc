@@ -1,0 +1,160 @@
+// Micro-benchmarks of the hot kernels under the scenarios (make microbench): key hashing and
+// lookup (KeyTable), an aggregation update (Accumulator), expression evaluation (a filter
+// predicate and arithmetic), and JSON decode. Items/s is rows per second on one thread.
+// Inputs come from the trade generator (the lab's data), built before timing.
+#include <benchmark/benchmark.h>
+
+#include "expr/expression_executor.h"
+#include "formats/record_format.h"
+#include "ops/accumulator.h"
+#include "plan/binder.h"
+#include "sql/parser.h"
+#include "state/key_table.h"
+#include "trade_generator.h"
+
+namespace sluice {
+namespace {
+
+// 256 batches of 1024 trades over `traders` traders (columns in TradeSchema() order).
+std::vector<Batch> Trades(int64_t traders) {
+  TradeGeneratorOptions options;
+  options.traders = traders;
+  options.count = 256 * 1024;
+  TradeGenerator generator(options);
+  std::vector<Batch> batches;
+  while (true) {
+    Batch batch;
+    if (generator.FillBatch(1024, batch) == 0) break;
+    batches.push_back(std::move(batch));
+  }
+  return batches;
+}
+
+constexpr size_t kTraderColumn = 1;
+constexpr size_t kSymbolColumn = 2;
+constexpr size_t kPriceColumn = 4;
+
+// KeyTable::FindOrInsert over string keys: one key column (the direct, dictionary-indexed
+// path) or two (the hash table), with `traders` distinct traders.
+void BM_KeyTable_FindOrInsert(benchmark::State& state) {
+  const int64_t traders = state.range(0);
+  const bool composite = state.range(1) != 0;
+  const std::vector<Batch> batches = Trades(traders);
+  std::vector<TypeId> types = {TypeId::kString};
+  if (composite) types.push_back(TypeId::kString);
+  KeyTable table(types);
+  std::vector<uint32_t> ids(1024);
+  size_t next = 0;
+  uint64_t rows = 0;
+  for (auto _ : state) {
+    const Batch& batch = batches[next];
+    const Column* keys[] = {&batch.column(kTraderColumn), &batch.column(kSymbolColumn)};
+    table.FindOrInsert(keys, nullptr, batch.num_rows(), ids.data());
+    benchmark::DoNotOptimize(ids.data());
+    rows += batch.num_rows();
+    next = next + 1 == batches.size() ? 0 : next + 1;
+  }
+  state.SetItemsProcessed(static_cast<int64_t>(rows));
+  state.counters["groups"] = static_cast<double>(table.size());
+}
+BENCHMARK(BM_KeyTable_FindOrInsert)
+    ->ArgNames({"traders", "composite"})
+    ->Args({1000, 0})
+    ->Args({1000000, 0})
+    ->Args({1000, 1})
+    ->Args({1000000, 1});
+
+// Accumulator::Update for AVG(price) (a DOUBLE sum and a count per group), group ids from a
+// KeyTable over `traders` keys: the random access to per-group state is what it measures.
+void BM_Accumulator_AvgUpdate(benchmark::State& state) {
+  const int64_t traders = state.range(0);
+  const std::vector<Batch> batches = Trades(traders);
+  KeyTable table({TypeId::kString});
+  std::vector<std::vector<uint32_t>> groups(batches.size(), std::vector<uint32_t>(1024));
+  for (size_t b = 0; b < batches.size(); ++b) {
+    const Column* keys[] = {&batches[b].column(kTraderColumn)};
+    table.FindOrInsert(keys, nullptr, batches[b].num_rows(), groups[b].data());
+  }
+  auto accumulator = MakeAccumulator(AggregateKind::kAvg, TypeId::kDouble, TypeId::kDouble);
+  accumulator->Resize(table.id_limit());
+  size_t next = 0;
+  uint64_t rows = 0;
+  for (auto _ : state) {
+    const Batch& batch = batches[next];
+    accumulator->Update(&batch.column(kPriceColumn), nullptr, batch.num_rows(), groups[next].data());
+    rows += batch.num_rows();
+    next = next + 1 == batches.size() ? 0 : next + 1;
+  }
+  state.SetItemsProcessed(static_cast<int64_t>(rows));
+}
+BENCHMARK(BM_Accumulator_AvgUpdate)->Arg(100)->Arg(1000000);
+
+// ExpressionExecutor: a predicate (Scenario 0's kind of filter) and an arithmetic projection.
+void BM_Expression(benchmark::State& state, const char* text, bool predicate) {
+  const std::vector<Batch> batches = Trades(1000);
+  SourceText source(text);
+  auto parsed = ParseExpression(source);
+  if (!parsed.ok()) std::abort();
+  auto bound = BindExpression(source, **parsed, TradeGenerator::TradeSchema());
+  if (!bound.ok()) {
+    state.SkipWithError(std::string(bound.status().message()).c_str());
+    return;
+  }
+  ExpressionExecutor executor(**bound);
+  std::vector<uint32_t> selection(1024);
+  size_t next = 0;
+  uint64_t rows = 0;
+  for (auto _ : state) {
+    const Batch& batch = batches[next];
+    if (predicate) {
+      benchmark::DoNotOptimize(executor.Select(batch, selection.data()));
+    } else {
+      benchmark::DoNotOptimize(executor.Evaluate(batch).get());
+    }
+    rows += batch.num_rows();
+    next = next + 1 == batches.size() ? 0 : next + 1;
+  }
+  state.SetItemsProcessed(static_cast<int64_t>(rows));
+}
+BENCHMARK_CAPTURE(BM_Expression, Predicate, "price > 100 AND quantity < 500", true);
+BENCHMARK_CAPTURE(BM_Expression, Arithmetic, "price * quantity + 1.5", false);
+
+// JSON Lines decode (simdjson On-Demand) of trade records into a columnar batch.
+void BM_JsonDecode_Trades(benchmark::State& state) {
+  TradeGeneratorOptions options;
+  options.count = 64 * 1024;
+  TradeGenerator generator(options);
+  std::string text;
+  generator.AppendJsonLines(options.count, text);
+  std::vector<std::string_view> lines;
+  for (size_t start = 0; start < text.size();) {
+    const size_t end = text.find('\n', start);
+    lines.emplace_back(text.data() + start, end - start);
+    start = end + 1;
+  }
+  DecoderOptions decoder_options;
+  decoder_options.schema = TradeGenerator::TradeSchema();
+  decoder_options.event_time_field = 8;
+  auto decoder = MakeJsonDecoder(decoder_options);
+  if (!decoder.ok()) std::abort();
+  std::vector<RecordError> errors;
+  Batch batch;
+  size_t next = 0;
+  uint64_t rows = 0;
+  uint64_t bytes = 0;
+  for (auto _ : state) {
+    const std::span<const std::string_view> chunk(lines.data() + next, 1024);
+    errors.clear();
+    (*decoder)->Decode(chunk, 1, batch, errors);
+    batch.Release();
+    rows += chunk.size();
+    for (std::string_view line : chunk) bytes += line.size() + 1;
+    next = next + 2048 > lines.size() ? 0 : next + 1024;
+  }
+  state.SetItemsProcessed(static_cast<int64_t>(rows));
+  state.SetBytesProcessed(static_cast<int64_t>(bytes));
+}
+BENCHMARK(BM_JsonDecode_Trades);
+
+}  // namespace
+}  // namespace sluice

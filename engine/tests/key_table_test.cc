@@ -1,0 +1,182 @@
+// KeyTable against a std::map reference: random keys with NULLs, erase and re-insert, batches
+// with selections, snapshot/restore; both the hash-table mode and the single-STRING-key mode.
+#include "state/key_table.h"
+
+#include <gtest/gtest.h>
+
+#include <map>
+#include <random>
+#include <string>
+#include <tuple>
+
+namespace sluice {
+namespace {
+
+// A reference key: (is_null, value) per column.
+using RefKey = std::vector<std::pair<bool, std::string>>;
+
+struct Fixture {
+  std::vector<TypeId> types;
+  std::vector<std::shared_ptr<Column>> columns;
+  std::vector<std::string> texts;  // backing store for string values of one batch
+};
+
+// Fills `count` rows of random keys over small domains (so that keys repeat).
+Fixture MakeBatch(const std::vector<TypeId>& types, size_t count, std::mt19937_64& random, int domain) {
+  Fixture f;
+  f.types = types;
+  f.texts.reserve(count * types.size());
+  for (TypeId type : types) {
+    auto column = std::make_shared<Column>(type, count);
+    for (size_t row = 0; row < count; ++row) {
+      const int value = static_cast<int>(random() % domain);
+      if (random() % 17 == 0) {
+        column->SetNull(row);
+        continue;
+      }
+      column->validity()[row] = 1;
+      switch (type) {
+        case TypeId::kString:
+          f.texts.push_back("key-" + std::to_string(value) + (value % 3 == 0 ? "-with-a-longer-tail" : ""));
+          column->data<std::string_view>()[row] = column->heap().Add(f.texts.back());
+          break;
+        case TypeId::kDouble: column->data<double>()[row] = value == 0 ? -0.0 : value * 0.5; break;
+        default: column->data<int64_t>()[row] = value * 1000003LL; break;
+      }
+    }
+    f.columns.push_back(column);
+  }
+  return f;
+}
+
+RefKey KeyOf(const Fixture& f, size_t row) {
+  RefKey key;
+  for (const auto& column : f.columns) {
+    if (!column->IsValid(row)) {
+      key.emplace_back(true, "");
+      continue;
+    }
+    switch (column->type()) {
+      case TypeId::kString:
+        key.emplace_back(false, std::string(column->data<std::string_view>()[row]));
+        break;
+      case TypeId::kDouble: key.emplace_back(false, std::to_string(column->data<double>()[row] + 0.0)); break;
+      default: key.emplace_back(false, std::to_string(column->data<int64_t>()[row])); break;
+    }
+  }
+  return key;
+}
+
+RefKey KeyInTable(const KeyTable& table, const std::vector<TypeId>& types, uint32_t group) {
+  RefKey key;
+  for (size_t k = 0; k < types.size(); ++k) {
+    Column out(types[k], 1);
+    table.ReadKey(group, k, out, 0);
+    if (!out.IsValid(0)) {
+      key.emplace_back(true, "");
+      continue;
+    }
+    switch (types[k]) {
+      case TypeId::kString: key.emplace_back(false, std::string(out.data<std::string_view>()[0])); break;
+      case TypeId::kDouble: key.emplace_back(false, std::to_string(out.data<double>()[0] + 0.0)); break;
+      default: key.emplace_back(false, std::to_string(out.data<int64_t>()[0])); break;
+    }
+  }
+  return key;
+}
+
+void CheckAgainstReference(const std::vector<TypeId>& types, int domain) {
+  std::mt19937_64 random(42);
+  KeyTable table(types);
+  std::map<RefKey, uint32_t> reference;
+  for (int round = 0; round < 60; ++round) {
+    const size_t count = 1 + random() % 700;
+    Fixture f = MakeBatch(types, count, random, domain);
+    std::vector<const Column*> keys;
+    for (const auto& column : f.columns) keys.push_back(column.get());
+    // Every third batch uses a selection of the even rows.
+    std::vector<uint32_t> selection;
+    const bool selected = round % 3 == 0;
+    for (uint32_t row = 0; row < count; row += 2) selection.push_back(row);
+    std::vector<uint32_t> ids(count, 0xDEADBEEF);
+    std::vector<uint32_t> created;
+    const size_t active = selected ? selection.size() : count;
+    const size_t made =
+        table.FindOrInsert(keys.data(), selected ? selection.data() : nullptr, active, ids.data(), &created);
+    size_t expected_made = 0;
+    for (size_t i = 0; i < active; ++i) {
+      const size_t row = selected ? selection[i] : i;
+      const RefKey key = KeyOf(f, row);
+      auto [it, inserted] = reference.try_emplace(key, ids[row]);
+      expected_made += inserted;
+      ASSERT_EQ(it->second, ids[row]) << "round " << round << " row " << row;
+      ASSERT_EQ(KeyInTable(table, types, ids[row]), key);
+    }
+    ASSERT_EQ(made, expected_made);
+    ASSERT_EQ(created.size(), made);
+    ASSERT_EQ(table.size(), reference.size());
+    // Erase about a quarter of the groups; their ids come back for later keys.
+    for (auto it = reference.begin(); it != reference.end();) {
+      if (random() % 4 == 0) {
+        table.Erase(it->second);
+        it = reference.erase(it);
+      } else {
+        ++it;
+      }
+    }
+    ASSERT_EQ(table.size(), reference.size());
+    for (const auto& [key, id] : reference) ASSERT_LT(id, table.id_limit());
+  }
+  // Snapshot and restore: same live groups under the same ids.
+  StateWriter writer;
+  table.Snapshot(writer);
+  KeyTable restored(types);
+  StateReader reader(writer.bytes());
+  ASSERT_TRUE(restored.Restore(reader).ok());
+  ASSERT_EQ(restored.size(), reference.size());
+  for (const auto& [key, id] : reference) ASSERT_EQ(KeyInTable(restored, types, id), key);
+  // And the restored table finds them.
+  Fixture f = MakeBatch(types, 500, random, domain);
+  std::vector<const Column*> keys;
+  for (const auto& column : f.columns) keys.push_back(column.get());
+  std::vector<uint32_t> ids(500);
+  restored.FindOrInsert(keys.data(), nullptr, 500, ids.data());
+  for (size_t row = 0; row < 500; ++row) {
+    auto found = reference.find(KeyOf(f, row));
+    if (found != reference.end()) {
+      ASSERT_EQ(ids[row], found->second);
+    }
+  }
+}
+
+TEST(KeyTableTest, SingleStringKeyMatchesReference) {
+  CheckAgainstReference({TypeId::kString}, 3000);
+}
+TEST(KeyTableTest, SingleIntegerKeyMatchesReference) {
+  CheckAgainstReference({TypeId::kInt64}, 3000);
+}
+TEST(KeyTableTest, CompositeKeyMatchesReference) {
+  CheckAgainstReference({TypeId::kString, TypeId::kString, TypeId::kTimestamp}, 40);
+}
+TEST(KeyTableTest, DoubleKeysFoldNegativeZero) {
+  CheckAgainstReference({TypeId::kDouble, TypeId::kString}, 50);
+}
+
+TEST(StringInternerTest, BatchAndSingleInterningAgree) {
+  StringInterner one, batch;
+  Column column(TypeId::kString, 5000);
+  std::vector<std::string> texts;
+  for (size_t i = 0; i < 5000; ++i) texts.push_back("s" + std::to_string(i % 1234));
+  for (size_t i = 0; i < 5000; ++i) column.data<std::string_view>()[i] = column.heap().Add(texts[i]);
+  column.SetAllValid(5000);
+  std::vector<uint32_t> ids(5000);
+  batch.InternBatch(column, nullptr, 5000, ids.data());
+  for (size_t i = 0; i < 5000; ++i) {
+    ASSERT_EQ(one.Intern(texts[i]), ids[i]);
+    ASSERT_EQ(batch.Get(ids[i]), texts[i]);
+  }
+  EXPECT_EQ(batch.size(), 1234u);
+}
+
+}  // namespace
+}  // namespace sluice
