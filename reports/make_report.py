@@ -30,7 +30,7 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ANCHORS = os.path.join(REPO, "reports", "anchors.json")
 NOT_RESULTS = {"peer-status.json", "machine.json", "peer-spec.json"}
 S4 = "s4_multi_source"
-LEVEL_ORDER = {"core": 0, "codec": 1, "latency": 2, "batch": 3}
+LEVEL_ORDER = {"core": 0, "codec": 1, "e2e": 2, "latency": 3, "batch": 4}
 
 COLORS = {"core": "#1f77b4", "codec": "#8fbbe0", "duckdb": "#ff9f1c"}
 ANCHOR_COLORS = {"velostream": "#7b3294", "flink": "#8c510a", "other": "#555555"}
@@ -696,7 +696,7 @@ def verdict_rows(run):
     rows = []
     for r in run.sluice:
         level = r.get("level")
-        if level not in ("core", "codec", "latency"):
+        if level not in ("core", "codec", "e2e", "latency"):
             continue
         rate = per_core(r)
         target = target_of(r)

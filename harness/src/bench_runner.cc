@@ -18,6 +18,7 @@
 #include "common/strings.h"
 #include "dataset.h"
 #include "json_writer.h"
+#include "kafka_end_to_end.h"
 #include "plan/binder.h"
 #include "runtime/job_runner.h"
 #include "sql/parser.h"
@@ -220,6 +221,10 @@ class ScenarioRunner {
   Measurement Measure(const std::string& level, int threads, int partitions, const std::string& placement,
                       const std::vector<int>& cpus, double rate);
   std::vector<std::pair<std::string, std::vector<int>>> Placements(int threads) const;
+  // SQLite's result on `dataset` (cached in the data folder).
+  absl::StatusOr<ChecksumValue> Expected(const Dataset& dataset);
+  // The e2e level: Kafka -> query -> Kafka on the local mock cluster.
+  Measurement MeasureEndToEnd();
 
   const BenchOptions& options_;
   const MachineInfo& machine_;
@@ -249,6 +254,12 @@ absl::Status ScenarioRunner::Prepare() {
                HumanRate(records_).c_str(), std::chrono::duration<double>(Clock::now() - start).count());
   if (options_.gate) return absl::OkStatus();
 
+  SLUICE_ASSIGN_OR_RETURN(ChecksumValue expected, Expected(*dataset_));
+  expected_ = expected;
+  return absl::OkStatus();
+}
+
+absl::StatusOr<ChecksumValue> ScenarioRunner::Expected(const Dataset& dataset) {
   // The expected result, from SQLite, cached per oracle query (with the output's types and
   // key), data profile and count: scenarios with the same query share it.
   std::string signature = scenario_.oracle_sql;
@@ -260,20 +271,18 @@ absl::Status ScenarioRunner::Prepare() {
   const std::string expected_dir = StrCat(options_.data_dir, "/expected");
   SLUICE_RETURN_IF_ERROR(MakeDirectories(expected_dir));
   const std::string expected_path =
-      StrCat(expected_dir, "/", scenario_.data.Id(), "-", records_, "-", std::string(hash, 8), ".txt");
-  SLUICE_ASSIGN_OR_RETURN(expected_, LoadExpected(expected_path));
-  if (!expected_) {
-    const auto oracle_start = Clock::now();
-    SLUICE_ASSIGN_OR_RETURN(ChecksumValue value,
-                            ComputeExpected(scenario_, *dataset_, output_types_, changelog_key_));
-    SLUICE_RETURN_IF_ERROR(StoreExpected(expected_path, value));
-    expected_ = value;
-    std::fprintf(stderr, "%s: expected result from %s in %.1f s (%llu rows), cached in %s\n",
-                 scenario_.name.c_str(), SqliteVersion().c_str(),
-                 std::chrono::duration<double>(Clock::now() - oracle_start).count(),
-                 static_cast<unsigned long long>(value.rows), expected_path.c_str());
-  }
-  return absl::OkStatus();
+      StrCat(expected_dir, "/", scenario_.data.Id(), "-", dataset.records, "-", std::string(hash, 8), ".txt");
+  SLUICE_ASSIGN_OR_RETURN(std::optional<ChecksumValue> cached, LoadExpected(expected_path));
+  if (cached) return *cached;
+  const auto oracle_start = Clock::now();
+  SLUICE_ASSIGN_OR_RETURN(ChecksumValue value,
+                          ComputeExpected(scenario_, dataset, output_types_, changelog_key_));
+  SLUICE_RETURN_IF_ERROR(StoreExpected(expected_path, value));
+  std::fprintf(stderr, "%s: expected result from %s in %.1f s (%llu rows), cached in %s\n",
+               scenario_.name.c_str(), SqliteVersion().c_str(),
+               std::chrono::duration<double>(Clock::now() - oracle_start).count(),
+               static_cast<unsigned long long>(value.rows), expected_path.c_str());
+  return value;
 }
 
 absl::StatusOr<std::string> ScenarioRunner::CsvPath() {
@@ -453,6 +462,74 @@ Measurement ScenarioRunner::Measure(const std::string& level, int threads, int p
   return m;
 }
 
+Measurement ScenarioRunner::MeasureEndToEnd() {
+  Measurement m;
+  m.scenario = scenario_.name;
+  m.title = scenario_.title;
+  m.level = "e2e";
+  // The job's thread, librdkafka's threads and the mock brokers share the machine.
+  m.threads = machine_.cores;
+  m.batch_size = options_.batch_size;
+  // The mock cluster keeps 5 MiB per partition: at most a million records go through Kafka.
+  m.records = std::min<uint64_t>(records_, 1'000'000);
+  m.warmup_runs = 0;
+  m.runs = options_.runs;
+  ResetPeakRss();
+  auto fail = [&m](const absl::Status& status) {
+    m.error = std::string(status.message());
+    return m;
+  };
+  std::unique_ptr<Dataset> small;
+  const Dataset* dataset = dataset_.get();
+  if (m.records != records_) {
+    auto made = GenerateDataset(scenario_.data, m.records, options_.batch_size, job_.sources[0]);
+    if (!made.ok()) return fail(made.status());
+    small = std::move(*made);
+    dataset = small.get();
+  }
+  auto expected = Expected(*dataset);
+  if (!expected.ok()) return fail(expected.status());
+  m.expected = expected->ToString();
+  EndToEndOptions e2e;
+  char self[4096];
+  const ssize_t length = readlink("/proc/self/exe", self, sizeof self - 1);
+  if (length <= 0) return fail(absl::InternalError("cannot locate the sluice command beside sluice-bench"));
+  self[length] = '\0';
+  std::string directory(self);
+  e2e.sluice_binary = directory.substr(0, directory.rfind('/')) + "/sluice";
+  e2e.work_dir = StrCat(options_.data_dir, "/e2e-", scenario_.name);
+  e2e.kafka_job = scenario_.kafka_job;
+  e2e.records = m.records;
+  e2e.runs = options_.runs;
+  e2e.output_types = output_types_;
+  for (const Field& field : job_.statements[0].output_schema.fields()) e2e.output_names.push_back(field.name);
+  e2e.changelog_key = changelog_key_;
+  auto runs = RunKafkaEndToEnd(scenario_, e2e);
+  if (!runs.ok()) return fail(runs.status());
+  std::vector<double> rates, seconds, walls, startups;
+  m.checksum_ok = true;
+  for (const EndToEndRun& run : *runs) {
+    if (!run.checksum.Matches(*expected)) {
+      m.checksum_ok = false;
+      m.actual = run.checksum.ToString();
+    }
+    if (m.actual.empty()) m.actual = run.checksum.ToString();
+    m.output_rows = run.output_rows;
+    rates.push_back(run.records_per_second_after_first);
+    seconds.push_back(run.records_per_second_after_first > 0
+                          ? static_cast<double>(m.records) / run.records_per_second_after_first
+                          : run.wall_seconds);
+    walls.push_back(run.wall_seconds);
+    startups.push_back(run.startup_seconds);
+  }
+  m.records_per_second = StatsOf(rates);
+  m.seconds = StatsOf(seconds);
+  m.e2e_wall_seconds = StatsOf(walls).median;
+  m.e2e_startup_seconds = StatsOf(startups).median;
+  m.peak_rss_bytes = PeakRssBytes();
+  return m;
+}
+
 std::vector<Measurement> ScenarioRunner::Run() {
   std::vector<Measurement> out;
   auto report = [&](const Measurement& m) {
@@ -461,6 +538,14 @@ std::vector<Measurement> ScenarioRunner::Run() {
     if (m.placement != "default") StrAppend(&line, " placement=", m.placement);
     if (!m.error.empty()) {
       std::fprintf(stderr, "%s: FAILED: %s\n", line.c_str(), m.error.c_str());
+    } else if (m.level == "e2e") {
+      std::fprintf(stderr,
+                   "%s: %s rec/s from the first record on (median of %d; %s-%s; %s rec/s per core over the "
+                   "machine's %d cores; consumer group startup %.1f s, whole run %.1f s); check %s\n",
+                   line.c_str(), HumanRate(m.records_per_second.median).c_str(), m.runs,
+                   HumanRate(m.records_per_second.min).c_str(), HumanRate(m.records_per_second.max).c_str(),
+                   HumanRate(m.records_per_second.median / m.threads).c_str(), m.threads,
+                   m.e2e_startup_seconds, m.e2e_wall_seconds, m.checksum_ok ? "passed" : "FAILED");
     } else if (m.latency) {
       std::fprintf(stderr,
                    "%s: %s rec/s offered, latency p50 %.1f us, p99 %.1f us, p99.9 %.1f us; check %s\n",
@@ -520,6 +605,7 @@ std::vector<Measurement> ScenarioRunner::Run() {
       report(Measure("codec", 1, 1, "default", Placements(1)[0].second, 0));
     }
   }
+  if (wants("e2e")) report(MeasureEndToEnd());
   if (wants("latency")) {
     // Half the maximum sustainable rate: the median of the core level on one thread.
     if (core_rate <= 0) {
@@ -626,6 +712,18 @@ absl::Status WriteMeasurement(const std::string& dir, const std::string& run_id,
               m.state_keys > 0 ? static_cast<double>(m.state_bytes) / static_cast<double>(m.state_keys) : 0)
       .EndObject();
   json.Integer("output_rows", static_cast<int64_t>(m.output_rows));
+  if (m.level == "e2e") {
+    json.BeginObject("e2e")
+        .Number("wall_seconds", m.e2e_wall_seconds)
+        .Number("startup_seconds", m.e2e_startup_seconds)
+        .String(
+            "note",
+            "Kafka -> query -> Kafka on the local mock cluster; rates from the first record on (the consumer "
+            "group's startup_seconds excluded; wall_seconds includes it); job, librdkafka and mock brokers "
+            "share "
+            "the machine, so per core divides by all its cores")
+        .EndObject();
+  }
   json.Number("sink_share", m.sink_share);
   json.BeginObject("checksum")
       .String("status", m.checksum_ok ? "pass" : "fail")

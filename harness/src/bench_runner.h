@@ -64,7 +64,9 @@ struct Measurement {
   int runs = 0;
   Stats seconds;
   Stats records_per_second;
-  double sink_share = 0;  // median share of a run's time spent in the checking sink
+  double sink_share = 0;           // median share of a run's time spent in the checking sink
+  double e2e_wall_seconds = 0;     // e2e level: the whole `sluice run`, consumer group join included
+  double e2e_startup_seconds = 0;  // e2e level: until the first record arrived
   std::optional<LatencyStats> latency;
   uint64_t peak_rss_bytes = 0;
   uint64_t state_keys = 0;

@@ -190,8 +190,8 @@ absl::StatusOr<Scenario> LoadScenario(const std::string& root, const std::string
   for (simdjson::dom::element item : levels) {
     std::string_view level;
     if (item.get_string().get(level) != simdjson::SUCCESS ||
-        (level != "core" && level != "codec" && level != "latency")) {
-      return FieldError(file, "levels", "must list core, codec or latency");
+        (level != "core" && level != "codec" && level != "latency" && level != "e2e")) {
+      return FieldError(file, "levels", "must list core, codec, latency or e2e");
     }
     scenario.levels.emplace_back(level);
   }
@@ -201,6 +201,12 @@ absl::StatusOr<Scenario> LoadScenario(const std::string& root, const std::string
     (void)get_string(target, "source", scenario.target_source);
   }
   scenario.goal_per_core = optional_number(json, "goal_records_per_second_per_core");
+  std::string kafka_job;
+  if (get_string(json, "kafka_job", kafka_job).ok())
+    scenario.kafka_job = StrCat(scenario.folder, "/", kafka_job);
+  if (scenario.HasLevel("e2e") && scenario.kafka_job.empty()) {
+    return FieldError(file, "kafka_job", "must name the Kafka job file of the e2e level");
+  }
   return scenario;
 }
 

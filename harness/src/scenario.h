@@ -41,11 +41,12 @@ struct Scenario {
   std::vector<std::string> changelog_key;  // output columns identifying a changelog row's key
   std::string partition_key;               // input column that splits data between threads
   std::vector<int> source_partitions;      // Scenario 4: the partition counts to run
-  std::vector<std::string> levels;         // core, codec, latency
+  std::vector<std::string> levels;         // core, codec, latency, e2e
   std::vector<int> threads;
   std::optional<double> target_records_per_second;  // the brief's target, if it has one
   std::string target_source;
   std::optional<double> goal_per_core;  // engineering goal per core, if any
+  std::string kafka_job;                // path of the e2e level's Kafka job, if any
 
   bool HasLevel(const std::string& level) const;
 };

@@ -22,7 +22,8 @@ a usage error.
 
 options:
   --scenarios LIST    comma-separated scenario folders (default: all)
-  --levels LIST       core,codec,latency (default: what each scenario.json lists)
+  --levels LIST       core,codec,latency,e2e (default: what each scenario.json lists); e2e is
+                      Kafka -> query -> Kafka on the local mock cluster (sluice kafka-mock)
   --threads LIST      thread counts for the core level (default: each scenario's)
   --quick             the scenarios' quick record counts (default: their default counts)
   --scale X           multiply record counts by X (also BENCH_SCALE in the environment)
@@ -84,8 +85,8 @@ int main(int argc, char** argv) {
       if (!value(text) || !ParseList(text, options.levels))
         return Usage("--levels needs core, codec and/or latency");
       for (const std::string& level : options.levels) {
-        if (level != "core" && level != "codec" && level != "latency") {
-          return Usage(sluice::StrCat("unknown level '", level, "' (core, codec, latency)"));
+        if (level != "core" && level != "codec" && level != "latency" && level != "e2e") {
+          return Usage(sluice::StrCat("unknown level '", level, "' (core, codec, latency, e2e)"));
         }
       }
     } else if (flag == "--threads") {

@@ -1,0 +1,234 @@
+#include "kafka_end_to_end.h"
+
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <thread>
+
+#include "common/strings.h"
+#include "dataset.h"
+#include "formats/record_format.h"
+
+namespace sluice::bench {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// Runs `command` through the shell; its stderr goes to `log`. Returns the exit status.
+int Shell(const std::string& command, const std::string& log) {
+  const int status = std::system(StrCat(command, " 2>'", log, "'").c_str());
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+}
+
+std::string LastLines(const std::string& path) {
+  std::ifstream in(path);
+  std::string line, out;
+  std::vector<std::string> lines;
+  while (std::getline(in, line)) lines.push_back(line);
+  for (size_t i = lines.size() > 5 ? lines.size() - 5 : 0; i < lines.size(); ++i)
+    StrAppend(&out, lines[i], "\n");
+  return out;
+}
+
+std::string Number(double value) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.17g", value);
+  return text;
+}
+
+// `sluice datagen` flags that reproduce the scenario's data profile.
+std::string DatagenFlags(const DataProfile& data) {
+  const TradeGeneratorOptions& t = data.trades;
+  std::string flags = StrCat("--kind ", data.kind == DataKind::kMarketData ? "market" : "trades", " --seed ",
+                             t.seed, " --symbols ", t.symbols, " --rate ", Number(t.events_per_second));
+  if (data.kind == DataKind::kTrades)
+    StrAppend(&flags, " --traders ", t.traders, " --categories ", t.categories);
+  if (t.distribution == KeyDistribution::kZipf)
+    StrAppend(&flags, " --zipf-exponent ", Number(t.zipf_exponent));
+  if (t.out_of_order_fraction > 0) {
+    StrAppend(&flags, " --out-of-order ", Number(t.out_of_order_fraction), " --max-delay ",
+              t.max_delay_millis);
+  }
+  return flags;
+}
+
+const char* SqlType(TypeId type) {
+  switch (type) {
+    case TypeId::kBoolean: return "BOOLEAN";
+    case TypeId::kDouble: return "DOUBLE";
+    case TypeId::kString: return "STRING";
+    case TypeId::kTimestamp: return "TIMESTAMP";
+    default: return "BIGINT";
+  }
+}
+
+// "... (first record after 3.019 s; 1,121,417 records/s after it)" -> both numbers.
+void ParseSummary(const std::string& log, EndToEndRun& run) {
+  std::ifstream in(log);
+  for (std::string line; std::getline(in, line);) {
+    const size_t first = line.find("first record after ");
+    if (first == std::string::npos) continue;
+    run.startup_seconds = std::strtod(line.c_str() + first + 19, nullptr);
+    const size_t semicolon = line.find("; ", first);
+    if (semicolon == std::string::npos) continue;
+    std::string rate;
+    for (size_t i = semicolon + 2;
+         i < line.size() && (std::isdigit(static_cast<unsigned char>(line[i])) || line[i] == ','); ++i) {
+      if (line[i] != ',') rate += line[i];
+    }
+    run.records_per_second_after_first = std::strtod(rate.c_str(), nullptr);
+  }
+}
+
+// The mock cluster: a child process whose first stdout line names the bootstrap servers.
+class MockCluster {
+ public:
+  ~MockCluster() { Stop(); }
+
+  absl::Status Start(const std::string& binary, const std::vector<std::string>& topics,
+                     const std::string& out_file) {
+    std::remove(out_file.c_str());  // a previous run's line must not be read as this one's
+    pid_ = fork();
+    if (pid_ < 0) return absl::InternalError("cannot fork the mock cluster");
+    if (pid_ == 0) {
+      std::FILE* out = std::freopen(out_file.c_str(), "w", stdout);
+      (void)out;
+      std::freopen("/dev/null", "w", stderr);
+      std::vector<std::string> args = {binary, "kafka-mock", "--brokers", "1"};
+      for (const std::string& topic : topics) {
+        args.push_back("--topic");
+        args.push_back(topic);
+      }
+      std::vector<char*> argv;
+      for (std::string& arg : args) argv.push_back(arg.data());
+      argv.push_back(nullptr);
+      execv(binary.c_str(), argv.data());
+      _exit(127);
+    }
+    const auto deadline = Clock::now() + std::chrono::seconds(20);
+    while (Clock::now() < deadline) {
+      std::ifstream in(out_file);
+      std::string line;
+      if (std::getline(in, line) && StartsWith(line, "bootstrap.servers=")) {
+        bootstrap_ = line.substr(18);
+        return absl::OkStatus();
+      }
+      int status = 0;
+      if (waitpid(pid_, &status, WNOHANG) == pid_) {
+        pid_ = -1;
+        return absl::InternalError("`sluice kafka-mock` exited before printing bootstrap.servers");
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return absl::DeadlineExceededError("`sluice kafka-mock` printed no bootstrap.servers within 20 s");
+  }
+
+  void Stop() {
+    if (pid_ <= 0) return;
+    kill(pid_, SIGTERM);
+    int status = 0;
+    waitpid(pid_, &status, 0);
+    pid_ = -1;
+  }
+
+  const std::string& bootstrap() const { return bootstrap_; }
+
+ private:
+  pid_t pid_ = -1;
+  std::string bootstrap_;
+};
+
+}  // namespace
+
+absl::StatusOr<std::vector<EndToEndRun>> RunKafkaEndToEnd(const Scenario& scenario,
+                                                          const EndToEndOptions& options) {
+  SLUICE_RETURN_IF_ERROR(MakeDirectories(options.work_dir));
+  const std::string& sluice = options.sluice_binary;
+  // Input topic: 64 partitions (the mock keeps 5 MiB per partition); one output topic per run.
+  std::vector<std::string> topics = {"bench_in:64"};
+  for (int run = 0; run < options.runs; ++run) topics.push_back(StrCat("bench_out_", run, ":4"));
+  MockCluster mock;
+  SLUICE_RETURN_IF_ERROR(mock.Start(sluice, topics, StrCat(options.work_dir, "/mock.txt")));
+  const std::string log = StrCat(options.work_dir, "/command.log");
+  const std::string produce = StrCat("'", sluice, "' datagen ", DatagenFlags(scenario.data), " --count ",
+                                     options.records, " --kafka ", mock.bootstrap(), " --topic bench_in");
+  if (Shell(produce, log) != 0) {
+    return absl::InternalError(StrCat("producing the input failed: ", produce, "\n", LastLines(log)));
+  }
+  // The read-back job: the output topic as the job's output schema, into a JSON Lines file.
+  std::string schema;
+  for (size_t c = 0; c < options.output_types.size(); ++c) {
+    StrAppend(&schema, c > 0 ? ", " : "", options.output_names[c], " ", SqlType(options.output_types[c]));
+  }
+  const std::string read_back_job = StrCat(options.work_dir, "/read_back.sql");
+  {
+    std::ofstream job(read_back_job, std::ios::trunc);
+    job << "CREATE STREAM read_back AS SELECT * FROM results WITH (\n"
+        << "  'results.type' = 'kafka_source', 'results.topic' = '${TOPIC}',\n"
+        << "  'results.bootstrap.servers' = '${BOOTSTRAP}', 'results.group.id' = '${GROUP}',\n"
+        << "  'results.format' = 'json', 'results.stop.at.end' = 'true',\n"
+        << "  'results.schema' = '" << schema << "',\n"
+        << "  'read_back.type' = 'file_sink', 'read_back.path' = '${OUTPUT}');\n";
+  }
+  DecoderOptions decoder_options;
+  for (size_t c = 0; c < options.output_types.size(); ++c) {
+    decoder_options.schema.Add(Field{options.output_names[c], options.output_types[c]});
+  }
+  SLUICE_ASSIGN_OR_RETURN(auto decoder, MakeJsonDecoder(decoder_options));
+
+  std::vector<EndToEndRun> runs;
+  for (int r = 0; r < options.runs; ++r) {
+    EndToEndRun run;
+    const std::string command =
+        StrCat("'", sluice, "' run '", options.kafka_job, "' --set BOOTSTRAP=", mock.bootstrap(),
+               " --set STOP_AT_END=true --set GROUP=bench_", r,
+               " --set INPUT_TOPIC=bench_in --set OUTPUT_TOPIC=bench_out_", r);
+    const auto start = Clock::now();
+    if (Shell(command, log) != 0)
+      return absl::InternalError(StrCat("the job failed: ", command, "\n", LastLines(log)));
+    run.wall_seconds = std::chrono::duration<double>(Clock::now() - start).count();
+    ParseSummary(log, run);
+    const std::string output = StrCat(options.work_dir, "/out_", r, ".jsonl");
+    const std::string read =
+        StrCat("'", sluice, "' run '", read_back_job, "' --set BOOTSTRAP=", mock.bootstrap(),
+               " --set TOPIC=bench_out_", r, " --set GROUP=read_", r, " --set OUTPUT='", output, "'");
+    if (Shell(read, log) != 0)
+      return absl::InternalError(StrCat("reading the output back failed: ", read, "\n", LastLines(log)));
+    // Fingerprint the read-back rows.
+    ResultChecksum checksum(options.output_types, options.changelog_key);
+    std::ifstream in(output);
+    std::vector<std::string> texts;
+    std::vector<std::string_view> lines;
+    std::vector<RecordError> errors;
+    auto flush = [&]() {
+      if (lines.empty()) return;
+      Batch batch;
+      decoder->Decode(lines, 1, batch, errors);
+      checksum.AddBatch(batch);
+      run.output_rows += batch.num_rows();
+      lines.clear();
+      texts.clear();
+    };
+    texts.reserve(1024);
+    for (std::string line; std::getline(in, line);) {
+      texts.push_back(std::move(line));
+      if (texts.size() == 1024) {
+        for (const std::string& text : texts) lines.push_back(text);
+        flush();
+      }
+    }
+    for (const std::string& text : texts) lines.push_back(text);
+    flush();
+    if (!errors.empty()) return absl::DataLossError(StrCat("output row not readable: ", errors[0].reason));
+    run.checksum = checksum.Value();
+    runs.push_back(std::move(run));
+  }
+  mock.Stop();
+  return runs;
+}
+
+}  // namespace sluice::bench
