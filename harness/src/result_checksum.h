@@ -15,6 +15,7 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -78,10 +79,12 @@ class ResultChecksum {
   ChecksumValue totals_;                // append-only totals
   // Changelog: every row's key hash, row hash and DOUBLE values in arrival order (appending is
   // all a run pays; Value() reduces the log to the last row per key afterwards).
-  std::vector<uint64_t> log_keys_;
-  std::vector<uint64_t> log_hashes_;
-  std::vector<double> log_doubles_;
-  std::vector<uint8_t> log_double_nulls_;
+  // Deques: growing never copies what is logged (a vector's reallocation would stall a paced
+  // run for tens of milliseconds once the log holds millions of rows).
+  std::deque<uint64_t> log_keys_;
+  std::deque<uint64_t> log_hashes_;
+  std::deque<double> log_doubles_;
+  std::deque<uint8_t> log_double_nulls_;
   // Per-batch scratch.
   std::vector<uint64_t> row_hashes_;
   std::vector<uint64_t> key_hashes_;
