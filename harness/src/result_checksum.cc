@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "common/strings.h"
+#include "common/unaligned.h"
 
 namespace sluice::bench {
 namespace {
@@ -18,18 +19,6 @@ constexpr uint64_t kNullHash = 0x5bd1e9955bd1e995ULL;
 uint64_t Mix(uint64_t a, uint64_t b) {
   const unsigned __int128 product = static_cast<unsigned __int128>(a ^ kSeed) * (b ^ 0xe7037ed1a0b428dbULL);
   return static_cast<uint64_t>(product) ^ static_cast<uint64_t>(product >> 64);
-}
-
-uint64_t Load64(const char* p) {
-  uint64_t value;
-  std::memcpy(&value, p, 8);
-  return value;
-}
-
-uint32_t Load32(const char* p) {
-  uint32_t value;
-  std::memcpy(&value, p, 4);
-  return value;
 }
 
 // Folds one column's value hash into a row hash; the column index keeps columns apart.
@@ -53,11 +42,11 @@ uint64_t HashBytes(const char* data, size_t size) {
   uint64_t b = 0;
   if (size <= 16) {
     if (size >= 8) {
-      a = Load64(data);
-      b = Load64(data + size - 8);
+      a = LoadUnaligned64(data);
+      b = LoadUnaligned64(data + size - 8);
     } else if (size >= 4) {
-      a = Load32(data);
-      b = Load32(data + size - 4);
+      a = LoadUnaligned32(data);
+      b = LoadUnaligned32(data + size - 4);
     } else if (size > 0) {
       a = (static_cast<uint64_t>(static_cast<uint8_t>(data[0])) << 16) |
           (static_cast<uint64_t>(static_cast<uint8_t>(data[size / 2])) << 8) |
@@ -67,8 +56,8 @@ uint64_t HashBytes(const char* data, size_t size) {
   }
   uint64_t hash = size;
   size_t i = 0;
-  for (; i + 16 <= size; i += 16) hash = Mix(hash ^ Load64(data + i), Load64(data + i + 8));
-  return Mix(hash ^ Load64(data + size - 16), Load64(data + size - 8));
+  for (; i + 16 <= size; i += 16) hash = Mix(hash ^ LoadUnaligned64(data + i), LoadUnaligned64(data + i + 8));
+  return Mix(hash ^ LoadUnaligned64(data + size - 16), LoadUnaligned64(data + size - 8));
 }
 
 std::string ChecksumValue::ToString() const {

@@ -4,6 +4,8 @@
 #include <bit>
 #include <cstring>
 
+#include "common/unaligned.h"
+
 namespace sluice {
 namespace {
 
@@ -14,18 +16,6 @@ inline uint64_t Mix(uint64_t h) {
   h *= 0xc4ceb9fe1a85ec53ULL;
   h ^= h >> 33;
   return h;
-}
-
-uint64_t Load64(const char* p) {
-  uint64_t value;
-  std::memcpy(&value, p, 8);
-  return value;
-}
-
-uint32_t Load32(const char* p) {
-  uint32_t value;
-  std::memcpy(&value, p, 4);
-  return value;
 }
 
 // Keys are mostly short (symbols, ids): up to 16 bytes are read as two overlapping words, with
@@ -39,14 +29,14 @@ uint64_t HashBytes(std::string_view text) {
     if (n > 16) {
       uint64_t h = 0x9e3779b97f4a7c15ULL ^ n;
       size_t i = 0;
-      for (; i + 8 < n; i += 8) h = Mix(h ^ Load64(p + i));
-      return Mix(h ^ Load64(p + n - 8));
+      for (; i + 8 < n; i += 8) h = Mix(h ^ LoadUnaligned64(p + i));
+      return Mix(h ^ LoadUnaligned64(p + n - 8));
     }
-    a = Load64(p);
-    b = Load64(p + n - 8);
+    a = LoadUnaligned64(p);
+    b = LoadUnaligned64(p + n - 8);
   } else if (n >= 4) {
-    a = Load32(p);
-    b = Load32(p + n - 4);
+    a = LoadUnaligned32(p);
+    b = LoadUnaligned32(p + n - 4);
   } else if (n > 0) {
     a = (uint64_t{static_cast<uint8_t>(p[0])} << 16) | (uint64_t{static_cast<uint8_t>(p[n / 2])} << 8) |
         uint64_t{static_cast<uint8_t>(p[n - 1])};
@@ -56,8 +46,12 @@ uint64_t HashBytes(std::string_view text) {
 
 // a == b for two strings of equal length `n`, short ones without a call to memcmp.
 bool EqualBytes(const char* a, const char* b, size_t n) {
-  if (n >= 8 && n <= 16) return ((Load64(a) ^ Load64(b)) | (Load64(a + n - 8) ^ Load64(b + n - 8))) == 0;
-  if (n >= 4 && n < 8) return ((Load32(a) ^ Load32(b)) | (Load32(a + n - 4) ^ Load32(b + n - 4))) == 0;
+  if (n >= 8 && n <= 16)
+    return ((LoadUnaligned64(a) ^ LoadUnaligned64(b)) |
+            (LoadUnaligned64(a + n - 8) ^ LoadUnaligned64(b + n - 8))) == 0;
+  if (n >= 4 && n < 8)
+    return ((LoadUnaligned32(a) ^ LoadUnaligned32(b)) |
+            (LoadUnaligned32(a + n - 4) ^ LoadUnaligned32(b + n - 4))) == 0;
   return std::memcmp(a, b, n) == 0;
 }
 
