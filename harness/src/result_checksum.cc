@@ -165,15 +165,21 @@ void ResultChecksum::Accept(uint64_t key_hash, uint64_t row_hash, const double* 
 
 namespace {
 
+// The hash of one non-NULL exact value (BIGINT/TIMESTAMP/BOOLEAN as `integer`, STRING as `text`).
+uint64_t ExactHash(TypeId type, int64_t integer, std::string_view text) {
+  switch (type) {
+    case TypeId::kString: return HashBytes(text.data(), text.size());
+    case TypeId::kBoolean: return Mix(integer != 0 ? 1 : 0, 0x2545f4914f6cdd1dULL);
+    default: return Mix(static_cast<uint64_t>(integer), 0x2545f4914f6cdd1dULL);
+  }
+}
+
 uint64_t ValueHash(const Column& column, TypeId type, uint32_t row) {
   if (!column.validity()[row]) return kNullHash;
   switch (type) {
-    case TypeId::kString: {
-      const std::string_view text = column.data<std::string_view>()[row];
-      return HashBytes(text.data(), text.size());
-    }
-    case TypeId::kBoolean: return Mix(column.data<uint8_t>()[row] != 0 ? 1 : 0, 0x2545f4914f6cdd1dULL);
-    default: return Mix(static_cast<uint64_t>(column.data<int64_t>()[row]), 0x2545f4914f6cdd1dULL);
+    case TypeId::kString: return ExactHash(type, 0, column.data<std::string_view>()[row]);
+    case TypeId::kBoolean: return ExactHash(type, column.data<uint8_t>()[row], {});
+    default: return ExactHash(type, column.data<int64_t>()[row], {});
   }
 }
 
@@ -274,16 +280,7 @@ void ResultChecksum::AddRow(const std::vector<Cell>& cells) {
       row_hash = Fold(row_hash, c, cell.is_null ? kNullHash : 0);
       continue;
     }
-    uint64_t value_hash = kNullHash;
-    if (!cell.is_null) {
-      if (types_[c] == TypeId::kString) {
-        value_hash = HashBytes(cell.text.data(), cell.text.size());
-      } else if (types_[c] == TypeId::kBoolean) {
-        value_hash = Mix(cell.integer != 0 ? 1 : 0, 0x2545f4914f6cdd1dULL);
-      } else {
-        value_hash = Mix(static_cast<uint64_t>(cell.integer), 0x2545f4914f6cdd1dULL);
-      }
-    }
+    const uint64_t value_hash = cell.is_null ? kNullHash : ExactHash(types_[c], cell.integer, cell.text);
     row_hash = Fold(row_hash, c, value_hash);
     if (std::find(key_columns_.begin(), key_columns_.end(), c) != key_columns_.end()) {
       key_hash = Fold(key_hash, c, value_hash);
