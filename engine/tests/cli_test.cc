@@ -7,6 +7,7 @@
 
 #include "common/strings.h"
 #include "job_test_harness.h"
+#include "runtime/topology.h"
 
 namespace sluice::testing {
 namespace {
@@ -223,6 +224,68 @@ TEST(CliTest, SummaryCountsLateRecords) {
   const std::vector<std::string> dead = ReadLines(directory.File("in.jsonl.dead_letter.jsonl"));
   ASSERT_EQ(dead.size(), 1u);
   EXPECT_TRUE(Contains(dead[0], "\"reason\":\"late: ")) << dead[0];
+}
+
+TEST(CliTest, TopologyPrintsMachineAndOneLinePerWorker) {
+  const CommandResult result = RunSluice("topology");
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  for (const char* fragment : {"cpus: ", "physical cores: ", "NUMA nodes: ", "  node ",
+                               "placement: ", ", compact\n", "worker 0 -> cpu "}) {
+    EXPECT_TRUE(Contains(result.out, fragment)) << fragment << " missing from:\n" << result.out;
+  }
+  EXPECT_FALSE(Contains(result.out, "oversubscribed")) << result.out;  // default: one worker per CPU
+  EXPECT_TRUE(Contains(RunSluice("--help").out, "topology [--parallelism N]"));
+}
+
+TEST(CliTest, TopologyMarksWorkersBeyondTheCpusOversubscribed) {
+  auto topology = DetectTopology();
+  ASSERT_TRUE(topology.ok()) << topology.status();
+  const size_t cpus = topology->cpus.size();
+  const CommandResult result = RunSluice(StrCat("topology --parallelism ", cpus + 1, " --placement=spread"));
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_TRUE(Contains(result.out, StrCat("placement: ", cpus + 1, " workers on ", cpus, " cpu")))
+      << result.out;
+  EXPECT_TRUE(Contains(result.out, ", spread (oversubscribed: 1 worker shares a cpu")) << result.out;
+  EXPECT_TRUE(Contains(result.out, StrCat("worker ", cpus, " -> cpu ", topology->cpus[0], " (node ",
+                                          topology->cpu_node[0], "), oversubscribed: shares cpu ")))
+      << result.out;
+}
+
+// taskset narrows what the process may use; the topology and the placement follow it.
+TEST(CliTest, TopologyRespectsTaskset) {
+  auto topology = DetectTopology();
+  ASSERT_TRUE(topology.ok()) << topology.status();
+  if (std::system("taskset -V >/dev/null 2>&1") != 0) GTEST_SKIP() << "no taskset";
+  const int last = topology->cpus.back();
+  TemporaryDirectory directory;
+  const std::string out = directory.File("stdout");
+  const std::string command =
+      StrCat("taskset -c ", last, " ", SLUICE_BINARY, " topology --parallelism 2 >", out, " 2>&1");
+  ASSERT_EQ(std::system(command.c_str()), 0) << ReadFile(out);
+  const std::string text = ReadFile(out);
+  EXPECT_TRUE(StartsWith(text, StrCat("cpus: 1 (", last, ")\n"))) << text;
+  EXPECT_TRUE(Contains(text, StrCat("worker 0 -> cpu ", last, " (node "))) << text;
+  EXPECT_TRUE(Contains(text, StrCat("worker 1 -> cpu ", last, " (node "))) << text;
+  EXPECT_TRUE(Contains(text, "oversubscribed")) << text;
+}
+
+TEST(CliTest, TopologyBadFlagPrintsUsageAndExitsTwo) {
+  struct Case {
+    const char* arguments;
+    const char* error;
+  };
+  for (const Case& c :
+       {Case{"--placement scatter", "--placement: unknown placement 'scatter' (compact or spread)"},
+        Case{"--parallelism 0", "--parallelism needs a whole number from 1 to 1024"},
+        Case{"--parallelism many", "--parallelism needs a whole number from 1 to 1024"},
+        Case{"--parallelism", "--parallelism needs a value"},
+        Case{"--threads 2", "unknown option '--threads'"}, Case{"extra", "unexpected argument 'extra'"}}) {
+    const CommandResult result = RunSluice(StrCat("topology ", c.arguments));
+    EXPECT_EQ(result.exit_code, 2) << c.arguments;
+    EXPECT_TRUE(Contains(result.err, c.error)) << c.arguments << ": " << result.err;
+    EXPECT_TRUE(Contains(result.err, "usage: sluice topology")) << c.arguments << ": " << result.err;
+    EXPECT_TRUE(result.out.empty()) << c.arguments << ": " << result.out;
+  }
 }
 
 }  // namespace

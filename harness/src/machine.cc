@@ -1,16 +1,17 @@
 #include "machine.h"
 
-#include <dirent.h>
 #include <pthread.h>
 #include <sched.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <sstream>
 
 #include "common/strings.h"
+#include "runtime/topology.h"
 
 #ifndef SLUICE_BUILD_FLAGS
 #define SLUICE_BUILD_FLAGS "unknown"
@@ -36,22 +37,6 @@ std::string FirstLineOf(const std::string& command) {
   return got && status == 0 ? Trim(line) : "";
 }
 
-// "0-3,8,10-11" -> {0,1,2,3,8,10,11}
-std::vector<int> ParseCpuList(const std::string& text) {
-  std::vector<int> cpus;
-  const std::string trimmed = Trim(text);  // outlives the views into it
-  for (std::string_view range : StrSplit(trimmed, ',', /*skip_blank=*/true)) {
-    const std::string item(range);
-    int first = 0, last = 0;
-    if (std::sscanf(item.c_str(), "%d-%d", &first, &last) == 2) {
-      for (int cpu = first; cpu <= last; ++cpu) cpus.push_back(cpu);
-    } else if (std::sscanf(item.c_str(), "%d", &first) == 1) {
-      cpus.push_back(first);
-    }
-  }
-  return cpus;
-}
-
 }  // namespace
 
 MachineInfo DescribeMachine() {
@@ -63,33 +48,23 @@ MachineInfo DescribeMachine() {
       break;
     }
   }
-  cpu_set_t allowed;
-  CPU_ZERO(&allowed);
-  if (sched_getaffinity(0, sizeof allowed, &allowed) == 0) {
-    info.cores = CPU_COUNT(&allowed);
+  // CPUs and NUMA nodes as the runtime sees them (runtime/topology.h): node_cpus[n] holds node
+  // n's usable CPUs. Should hwloc fail: every online CPU on one node.
+  if (auto topology = DetectTopology(); topology.ok()) {
+    info.cores = static_cast<int>(topology->cpus.size());
+    int nodes = topology->numa_nodes;
+    for (int node : topology->cpu_node) nodes = std::max(nodes, node + 1);
+    info.node_cpus.resize(static_cast<size_t>(nodes));
+    for (size_t i = 0; i < topology->cpus.size(); ++i) {
+      info.node_cpus[static_cast<size_t>(topology->cpu_node[i])].push_back(topology->cpus[i]);
+    }
+    info.numa_nodes = topology->numa_nodes;
   } else {
     info.cores = static_cast<int>(sysconf(_SC_NPROCESSORS_ONLN));
+    info.node_cpus.emplace_back();
+    for (int cpu = 0; cpu < info.cores; ++cpu) info.node_cpus[0].push_back(cpu);
+    info.numa_nodes = 1;
   }
-  // NUMA nodes from sysfs; a machine without it is one node holding every CPU.
-  for (int node = 0; node < 1024; ++node) {
-    std::ifstream list(StrCat("/sys/devices/system/node/node", node, "/cpulist"));
-    if (!list) break;
-    std::string text;
-    std::getline(list, text);
-    std::vector<int> cpus;
-    for (int cpu : ParseCpuList(text)) {
-      if (cpu < CPU_SETSIZE && CPU_ISSET(cpu, &allowed)) cpus.push_back(cpu);
-    }
-    info.node_cpus.push_back(cpus);
-  }
-  if (info.node_cpus.empty()) {
-    std::vector<int> cpus;
-    for (int cpu = 0; cpu < CPU_SETSIZE; ++cpu) {
-      if (CPU_ISSET(cpu, &allowed)) cpus.push_back(cpu);
-    }
-    info.node_cpus.push_back(cpus);
-  }
-  info.numa_nodes = static_cast<int>(info.node_cpus.size());
   std::ifstream meminfo("/proc/meminfo");
   for (std::string line; std::getline(meminfo, line);) {
     unsigned long long kib = 0;

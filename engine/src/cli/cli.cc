@@ -25,6 +25,7 @@
 #include "order_generator.h"
 #include "plan/binder.h"
 #include "runtime/job_runner.h"
+#include "runtime/topology.h"
 #include "sql/parser.h"
 #include "trade_generator.h"
 
@@ -43,6 +44,8 @@ commands:
                      write deterministic synthetic data (JSON Lines or CSV, or to Kafka)
   kafka-mock [--brokers N] [--topic NAME:PARTITIONS]...
                      run a local Kafka cluster (librdkafka's mock) until Ctrl-C
+  topology [--parallelism N] [--placement compact|spread]
+                     print the CPUs, cores and NUMA nodes and where N workers would run
 
 options:
   --help             this help (also: sluice <command> --help)
@@ -125,6 +128,21 @@ options:
   --brokers N              brokers (default 3, at most 64)
   --topic NAME:PARTITIONS  create a topic with PARTITIONS partitions (default 4); repeatable
   --help                   this help
+)";
+
+constexpr const char* kTopologyUsage =
+    R"(usage: sluice topology [--parallelism N] [--placement compact|spread]
+
+Prints the CPUs this process may run on (after taskset or a cgroup cpuset), their physical
+cores and NUMA nodes, then where N parallel workers would be pinned, one line per worker:
+`worker 0 -> cpu 0 (node 0)`. Every physical core gets a worker before any hyperthread sibling
+does; workers beyond the number of CPUs wrap around and are marked oversubscribed.
+
+options:
+  --parallelism N              workers to place, 1..1024 (default: the number of CPUs available)
+  --placement compact|spread   compact fills NUMA node 0's CPUs first, then node 1, ...; spread
+                               deals workers across the nodes in turn (default compact)
+  --help                       this help
 )";
 
 std::atomic<bool> g_interrupted{false};
@@ -657,6 +675,52 @@ int KafkaMock(int argc, char** argv) {
   return 0;
 }
 
+// --- topology -----------------------------------------------------------------------------
+
+int Topology(int argc, char** argv) {
+  std::optional<int> parallelism;
+  Placement placement = Placement::kCompact;
+  for (int i = 2; i < argc; ++i) {
+    std::string arg = argv[i];
+    std::optional<std::string> value;
+    if (const size_t equals = arg.find('='); StartsWith(arg, "--") && equals != std::string::npos) {
+      value = arg.substr(equals + 1);
+      arg.resize(equals);
+    }
+    if (arg == "--help" || arg == "-h") return Usage(kTopologyUsage, "");
+    if (arg != "--parallelism" && arg != "--placement") {
+      if (!arg.empty() && arg[0] == '-') return Usage(kTopologyUsage, StrCat("unknown option '", arg, "'"));
+      return Usage(kTopologyUsage, StrCat("unexpected argument '", arg, "'"));
+    }
+    if (!value) {
+      if (i + 1 >= argc) return Usage(kTopologyUsage, StrCat(arg, " needs a value"));
+      value = argv[++i];
+    }
+    if (arg == "--parallelism") {
+      int workers = 0;
+      if (!absl::SimpleAtoi(*value, &workers) || workers < 1 || workers > 1024) {
+        return Usage(kTopologyUsage, "--parallelism needs a whole number from 1 to 1024");
+      }
+      parallelism = workers;
+    } else {
+      auto parsed = ParsePlacement(*value);
+      if (!parsed.ok()) {
+        return Usage(kTopologyUsage, StrCat("--placement: ", std::string(parsed.status().message())));
+      }
+      placement = *parsed;
+    }
+  }
+  auto topology = DetectTopology();
+  if (!topology.ok()) {
+    std::fprintf(stderr, "sluice topology: %s\n", std::string(topology.status().message()).c_str());
+    return 1;
+  }
+  const int workers = parallelism.value_or(static_cast<int>(topology->cpus.size()));
+  std::fputs(topology->Describe().c_str(), stdout);
+  std::fputs(DescribePlacement(PlaceWorkers(*topology, workers, placement), placement).c_str(), stdout);
+  return 0;
+}
+
 }  // namespace
 
 int CommandLineMain(int argc, char** argv) {
@@ -690,6 +754,7 @@ int CommandLineMain(int argc, char** argv) {
     return Datagen(datagen);
   }
   if (command == "kafka-mock") return KafkaMock(argc, argv);
+  if (command == "topology") return Topology(argc, argv);
   return Usage(kMainUsage, StrCat("unknown command '", command, "'"));
 }
 
