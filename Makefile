@@ -3,13 +3,14 @@
 
 BUILD_DIR      ?= build
 ASAN_BUILD_DIR ?= build-asan
+TSAN_BUILD_DIR ?= build-tsan
 GATE_BUILD_DIR ?= build-gate
 PYTHON         ?= /usr/bin/python3
 BENCH_FLAGS    ?=
 JOBS           ?= $(shell nproc)
 CMAKE_FLAGS    ?=
 
-.PHONY: all build deps test unit-tests asan format format-check bench bench-quick report gate gate-update \
+.PHONY: all build deps test unit-tests asan tsan format format-check bench bench-quick report gate gate-update \
         microbench clean help
 
 all: build
@@ -19,6 +20,7 @@ help:
 	@echo "make / make build  configure and build (Release, CMake + Ninja) into $(BUILD_DIR)/"
 	@echo "make test          deps + build + every test (unit, SQL logic, oracle, CLI)"
 	@echo "make asan          build and test with AddressSanitizer + UndefinedBehaviorSanitizer"
+	@echo "make tsan          build with ThreadSanitizer and run the parallel runtime's tests"
 	@echo "make bench         deps + build + every scenario (core, codec, latency; threads), checked against"
 	@echo "                   SQLite, DuckDB side by side, results/ + reports/latest/ + verdict table"
 	@echo "                   (BENCH_SCALE=X multiplies record counts, e.g. 10 on a large server)"
@@ -45,6 +47,16 @@ asan: deps
 	cmake -S . -B $(ASAN_BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSLUICE_SANITIZE=ON
 	cmake --build $(ASAN_BUILD_DIR) -j $(JOBS)
 	$(ASAN_BUILD_DIR)/sluice_tests --gtest_brief=1
+
+# The parallel runtime's tests under ThreadSanitizer: the ring, the exchange, the runtime's own
+# tests (barriers, alignment, failures, the 10,000-checkpoint stress run) and the oracle and SQL
+# logic tests at parallelism 2 and 4. TSan halts at the first race it reports.
+TSAN_TESTS = SpscRing*:Exchange*:ParallelRuntime*:StatefulOracle*:Files/SqlLogicTest.Passes/*_p*
+tsan: deps
+	cmake -S . -B $(TSAN_BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSLUICE_TSAN=ON
+	cmake --build $(TSAN_BUILD_DIR) -j $(JOBS) --target sluice_tests
+	TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" $(TSAN_BUILD_DIR)/sluice_tests --gtest_brief=1 \
+	  --gtest_filter='$(TSAN_TESTS)'
 
 # The lab: sluice-bench runs and checks every scenario and writes results/<run>/; the report
 # renders it and prints the verdict table. A failed check fails the target after the report.

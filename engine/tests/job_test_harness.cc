@@ -46,7 +46,7 @@ std::vector<std::string> ReadLines(const std::string& path) {
 }
 
 JobResult RunJobText(const std::string& job_text, const std::map<std::string, std::string>& variables,
-                     size_t batch_size, bool strict) {
+                     size_t batch_size, bool strict, int parallelism) {
   JobResult result;
   auto parsed = ParseJob(job_text);
   if (!parsed.ok()) {
@@ -63,6 +63,7 @@ JobResult RunJobText(const std::string& job_text, const std::map<std::string, st
   }
   RunOptions run_options;
   run_options.batch_size = batch_size;
+  run_options.parallelism = parallelism;
   run_options.strict = strict;
   auto runner = JobRunner::Create(*job, run_options);
   if (!runner.ok()) {

@@ -32,8 +32,9 @@ struct JobResult {
   JobCounters counters;
 };
 
-// Runs `job_text` with ${VAR} values from `variables` (no environment lookup).
+// Runs `job_text` with ${VAR} values from `variables` (no environment lookup), on
+// `parallelism` workers (1: the single-threaded runner).
 JobResult RunJobText(const std::string& job_text, const std::map<std::string, std::string>& variables,
-                     size_t batch_size, bool strict = false);
+                     size_t batch_size, bool strict = false, int parallelism = 1);
 
 }  // namespace sluice::testing

@@ -2,7 +2,7 @@
 // 4 s late, under a 5 s watermark bound, so none is dropped) must aggregate exactly as SQLite's
 // GROUP BY does on the same rows. EMIT CHANGES is compared by its last row per key; windows by
 // the set of fired rows (SQLite groups by the window start). Every query runs at batch sizes
-// 1024, 7 and 1.
+// 1024, 7 and 1, on the single-threaded runner and on the parallel runtime with 2 and 4 workers.
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
@@ -98,7 +98,7 @@ class StatefulOracleTest : public ::testing::Test {
   }
 
   static std::vector<Row> SluiceRows(const std::string& select, size_t batch_size,
-                                     const std::string& path = data_path_) {
+                                     const std::string& path = data_path_, int parallelism = 1) {
     const std::string output = directory_->File("out.jsonl");
     const std::string job = StrCat(
         "CREATE STREAM result AS ", select,
@@ -108,7 +108,8 @@ class StatefulOracleTest : public ::testing::Test {
         "trade_time TIMESTAMP', 'event.time.field' = 'trade_time', 'watermark.strategy' = "
         "'bounded_out_of_orderness', 'watermark.max_out_of_orderness' = '5s', "
         "'result.type' = 'file_sink', 'result.path' = '${output}')");
-    const JobResult result = RunJobText(job, {{"data", path}, {"output", output}}, batch_size);
+    const JobResult result =
+        RunJobText(job, {{"data", path}, {"output", output}}, batch_size, /*strict=*/false, parallelism);
     EXPECT_TRUE(result.status.ok()) << result.status.message();
     return ReadJsonLinesRows(output);
   }
@@ -118,10 +119,15 @@ class StatefulOracleTest : public ::testing::Test {
                              size_t changes_key_columns = 0) {
     const std::vector<Row> expected = QuerySqlite(db_, sqlite_select);
     ASSERT_FALSE(expected.empty()) << sqlite_select;
-    for (size_t batch_size : {1024, 7, 1}) {
-      std::vector<Row> actual = SluiceRows(sluice_select, batch_size);
-      if (changes_key_columns > 0) actual = LastRowPerKey(actual, changes_key_columns);
-      ExpectSameRowSets(actual, expected, StrCat(sluice_select, " (batch size ", batch_size, ")"));
+    // The single-threaded runner and the parallel runtime on 2 and 4 workers (on 2 cores too).
+    for (int parallelism : {1, 2, 4}) {
+      for (size_t batch_size : {1024, 7, 1}) {
+        std::vector<Row> actual = SluiceRows(sluice_select, batch_size, data_path_, parallelism);
+        if (changes_key_columns > 0) actual = LastRowPerKey(actual, changes_key_columns);
+        ExpectSameRowSets(
+            actual, expected,
+            StrCat(sluice_select, " (batch size ", batch_size, ", parallelism ", parallelism, ")"));
+      }
     }
   }
 
@@ -284,12 +290,14 @@ TEST_F(StatefulOracleTest, GlobSourceMergesPartitionWatermarksAsMinimum) {
       QuerySqlite(db_,
                   "SELECT trader_id, COUNT(*), SUM(quantity), (trade_time / 60000) * 60000 FROM trades "
                   "GROUP BY trader_id, trade_time / 60000");
-  for (size_t batch_size : {1024, 7, 1}) {
-    ExpectSameRowSets(
-        SluiceRows("SELECT trader_id, COUNT(*) AS n, SUM(quantity) AS q, _window_start FROM trades "
-                   "GROUP BY trader_id WINDOW TUMBLING (trade_time, INTERVAL '1' MINUTE)",
-                   batch_size, directory_->File("parts/*.jsonl")),
-        expected, StrCat("two partitions, batch size ", batch_size));
+  for (int parallelism : {1, 2, 4}) {
+    for (size_t batch_size : {1024, 7, 1}) {
+      ExpectSameRowSets(
+          SluiceRows("SELECT trader_id, COUNT(*) AS n, SUM(quantity) AS q, _window_start FROM trades "
+                     "GROUP BY trader_id WINDOW TUMBLING (trade_time, INTERVAL '1' MINUTE)",
+                     batch_size, directory_->File("parts/*.jsonl"), parallelism),
+          expected, StrCat("two partitions, batch size ", batch_size, ", parallelism ", parallelism));
+    }
   }
 }
 

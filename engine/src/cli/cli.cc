@@ -61,12 +61,16 @@ a summary is printed at the end.
 options:
   --set KEY=VALUE    value for ${KEY} / ${KEY:default} in WITH properties (repeatable)
   --batch-size N     rows per batch (default 1024, 1..1048576)
+  --parallelism N    worker threads, each pinned to a core (default: the cores available;
+                     1 runs the job as one fused pipeline on the main thread; Kafka jobs
+                     always run on one thread for now)
   --strict           fail on the first malformed record instead of dead-lettering it
   --quiet            no progress line and no summary
   --help             this help
 )";
 
-constexpr const char* kExplainUsage = R"(usage: sluice explain JOB.sql [--set KEY=VALUE]... [--batch-size N]
+constexpr const char* kExplainUsage =
+    R"(usage: sluice explain JOB.sql [--set KEY=VALUE]... [--batch-size N] [--parallelism N]
 
 Prints each statement's logical plan and the physical plan (sources, operators, sinks).
 )";
@@ -155,9 +159,17 @@ struct CommandOptions {
   std::string job_path;
   std::map<std::string, std::string> variables;
   size_t batch_size = 1024;
+  int parallelism = 0;  // 0: the cores available
   bool strict = false;
   bool quiet = false;
 };
+
+// Worker threads for --parallelism's default: the CPUs this process may run on.
+int AvailableCores() {
+  const absl::StatusOr<CpuTopology> topology = DetectTopology();
+  if (topology.ok() && !topology->cpus.empty()) return static_cast<int>(topology->cpus.size());
+  return static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+}
 
 int Usage(const char* usage, const std::string& error) {
   if (!error.empty()) std::fprintf(stderr, "sluice: %s\n\n", error.c_str());
@@ -188,6 +200,13 @@ std::optional<int> ParseOptions(int argc, char** argv, int first, const char* us
         return Usage(usage, "--batch-size needs a whole number from 1 to 1048576");
       }
       options.batch_size = size;
+    } else if (allow_run_flags && (arg == "--parallelism" || arg.rfind("--parallelism=", 0) == 0)) {
+      auto value = value_of("--parallelism");
+      int64_t workers = 0;
+      if (!value || !absl::SimpleAtoi(*value, &workers) || workers < 1 || workers > 1024) {
+        return Usage(usage, "--parallelism needs a whole number from 1 to 1024");
+      }
+      options.parallelism = static_cast<int>(workers);
     } else if (allow_run_flags && arg == "--strict") {
       options.strict = true;
     } else if (allow_run_flags && arg == "--quiet") {
@@ -252,6 +271,7 @@ int Run(const CommandOptions& options) {
   if (!job.ok()) return ReportError(options, job.status());
   RunOptions run_options;
   run_options.batch_size = options.batch_size;
+  run_options.parallelism = options.parallelism > 0 ? options.parallelism : AvailableCores();
   run_options.strict = options.strict;
   run_options.cancel = &g_interrupted;
   auto runner = JobRunner::Create(*job, run_options);
@@ -269,6 +289,13 @@ int Run(const CommandOptions& options) {
   if (terminal) std::fputc('\n', stderr);
   if (!options.quiet || !status.ok()) {
     std::fprintf(stderr, "%s%s\n", counters.cancelled ? "interrupted; " : "", Summary(counters).c_str());
+    for (const auto& task : counters.tasks) {
+      const double total = task.busy_seconds + task.idle_seconds + task.backpressured_seconds;
+      if (total <= 0) continue;
+      std::fprintf(stderr, "  %s, %s: busy %.0f%%, idle %.0f%%, backpressured %.0f%%\n", task.task.c_str(),
+                   task.placement.c_str(), 100 * task.busy_seconds / total, 100 * task.idle_seconds / total,
+                   100 * task.backpressured_seconds / total);
+    }
     for (const auto& file : counters.dead_letter_files) {
       std::fprintf(stderr, "dead-letter records written to %s\n", file.c_str());
     }
@@ -287,6 +314,7 @@ int Explain(const CommandOptions& options) {
   }
   RunOptions run_options;
   run_options.batch_size = options.batch_size;
+  run_options.parallelism = options.parallelism > 0 ? options.parallelism : AvailableCores();
   auto runner = JobRunner::Create(*job, run_options);
   if (!runner.ok()) return ReportError(options, runner.status());
   std::printf("physical plan:\n%s", (*runner)->Explain().c_str());

@@ -63,6 +63,7 @@ absl::Status DeadLetterWriter::WriteMessage(std::string_view topic, int32_t part
 }
 
 absl::Status DeadLetterWriter::Append(const std::string& line) {
+  std::lock_guard<std::mutex> lock(mutex_);
   if (file_ == nullptr) {
     file_ = std::fopen(path_.c_str(), "w");
     if (file_ == nullptr) {
@@ -73,11 +74,12 @@ absl::Status DeadLetterWriter::Append(const std::string& line) {
   if (std::fwrite(line.data(), 1, line.size(), file_) != line.size()) {
     return absl::DataLossError(StrCat("cannot write dead-letter file '", path_, "': ", std::strerror(errno)));
   }
-  ++count_;
+  count_.fetch_add(1, std::memory_order_relaxed);
   return absl::OkStatus();
 }
 
 absl::Status DeadLetterWriter::Flush() {
+  std::lock_guard<std::mutex> lock(mutex_);
   if (file_ != nullptr && std::fflush(file_) != 0) {
     return absl::DataLossError(StrCat("cannot write dead-letter file '", path_, "': ", std::strerror(errno)));
   }

@@ -3,10 +3,14 @@
 // or, for a Kafka message, its position instead of a line:
 //   {"source":"trades","topic":"t","partition":2,"offset":815,"reason":"...","record":"..."}
 // The file is created on the first bad record only, so a clean run leaves nothing behind.
+// Thread-safe: the partitions of one source share its writer, and they may run on several
+// workers.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <cstdio>
+#include <mutex>
 #include <string>
 #include <string_view>
 
@@ -27,7 +31,7 @@ class DeadLetterWriter {
                             const RecordError& error);
   absl::Status Flush();
 
-  uint64_t count() const { return count_; }
+  uint64_t count() const { return count_.load(std::memory_order_relaxed); }
   const std::string& path() const { return path_; }
 
  private:
@@ -35,8 +39,9 @@ class DeadLetterWriter {
   std::string path_;
   absl::Status Append(const std::string& line);
 
+  std::mutex mutex_;  // guards file_
   std::FILE* file_ = nullptr;
-  uint64_t count_ = 0;
+  std::atomic<uint64_t> count_{0};
 };
 
 }  // namespace sluice

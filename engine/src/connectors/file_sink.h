@@ -7,8 +7,8 @@
 #include <memory>
 #include <string>
 
-#include "formats/record_format.h"
 #include "connectors/sink.h"
+#include "formats/record_format.h"
 #include "plan/logical_plan.h"
 
 namespace sluice {

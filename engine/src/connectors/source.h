@@ -22,6 +22,7 @@
 
 #include "batch/batch.h"
 #include "common/status.h"
+#include "state/state_serializer.h"
 
 namespace sluice {
 
@@ -54,6 +55,17 @@ class SourcePartition {
   virtual absl::Status OnFlushPoint() { return absl::OkStatus(); }
   // Releases the input after the run (a Kafka consumer leaves its group). Idempotent.
   virtual absl::Status Close() { return absl::OkStatus(); }
+
+  // --- checkpoints (runtime/checkpoint_store.h) -----------------------------------------------
+  // True when Snapshot() records a read position that Restore() can resume from. File and
+  // Kafka sources do not yet: a job restored from a checkpoint refuses to run with them.
+  virtual bool SupportsCheckpoints() const { return false; }
+  // Writes the read position after the last batch returned (barrier time).
+  virtual absl::Status Snapshot(StateWriter& writer) const { return absl::OkStatus(); }
+  // Called before Open() on a fresh instance: resume after the snapshotted position.
+  virtual absl::Status Restore(StateReader& reader) {
+    return absl::UnimplementedError("this source cannot resume from a checkpoint");
+  }
 };
 
 // Bounded-out-of-orderness watermark of one partition: the highest event time seen minus the

@@ -24,6 +24,7 @@ int64_t FloorDiv(int64_t a, int64_t b) {
 
 AggregateOperator::AggregateOperator(const AggregateDefinition& definition, const Schema& output_schema)
     : definition_(definition),
+      per_record_watermark_(definition.per_record_watermark),
       output_schema_(output_schema),
       windowed_(definition.window.has_value()),
       table_(KeyTypes(definition)),
@@ -119,6 +120,8 @@ absl::Status AggregateOperator::Push(const Batch& batch) {
     });
   };
 
+  const int64_t* carried =
+      carried_watermark_column_ ? batch.column(*carried_watermark_column_).data<int64_t>() : nullptr;
   if (!windowed_ && !ttl_time_executor_) {
     aggregate_rows(batch.selection(), active);
   } else if (!windowed_) {
@@ -154,6 +157,7 @@ absl::Status AggregateOperator::Push(const Batch& batch) {
     for (size_t i = 0; i < active; ++i) {
       const uint32_t row = batch.ActiveRow(i);
       const uint32_t group = group_ids_[row];
+      if (carried != nullptr) running_watermark_ = std::max(running_watermark_, carried[row]);
       const int64_t row_watermark = std::max(watermark_, running_watermark_);
       if (last_touch_[group] != INT64_MIN && row_watermark != INT64_MIN &&
           last_touch_[group] <= row_watermark - ttl) {
@@ -171,8 +175,7 @@ absl::Status AggregateOperator::Push(const Batch& batch) {
         touched_list_.push_back(group);
       }
       segment_.push_back(row);
-      if (definition_.per_record_watermark)
-        running_watermark_ = std::max(running_watermark_, times[row] - bound - 1);
+      if (per_record_watermark_) running_watermark_ = std::max(running_watermark_, times[row] - bound - 1);
     }
     apply_segment();
     for (uint32_t group : touched_list_) {
@@ -224,6 +227,15 @@ absl::Status AggregateOperator::Push(const Batch& batch) {
         SLUICE_RETURN_IF_ERROR(RejectLate(batch, row));
         continue;
       }
+      if (carried != nullptr && carried[row] > running_watermark_) {
+        const int64_t before = std::max(watermark_, running_watermark_);
+        running_watermark_ = carried[row];
+        if (running_watermark_ > before &&
+            FloorDiv(running_watermark_ + 1, advance) != FloorDiv(before + 1, advance)) {
+          flush_segment();
+          SLUICE_RETURN_IF_ERROR(FireWindows(running_watermark_));
+        }
+      }
       const int64_t row_watermark = std::max(watermark_, running_watermark_);
       if (closed(FloorDiv(times[row], advance) * advance, row_watermark)) {
         SLUICE_RETURN_IF_ERROR(RejectLate(batch, row));
@@ -232,7 +244,7 @@ absl::Status AggregateOperator::Push(const Batch& batch) {
       row_watermarks_[row] = row_watermark;
       segment_.push_back(row);
       const int64_t next = times[row] - bound - 1;
-      if (definition_.per_record_watermark && next > running_watermark_) {
+      if (per_record_watermark_ && next > running_watermark_) {
         const int64_t before = std::max(watermark_, running_watermark_);
         running_watermark_ = next;
         // A window end (a multiple of the advance) crossed: aggregate what came before, fire.

@@ -22,6 +22,7 @@
 #include <deque>
 #include <map>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "expr/expression_executor.h"
@@ -47,6 +48,13 @@ class AggregateOperator final : public Operator {
   uint64_t late_records_dropped() const { return late_dropped_; }
   // With 'late.data.strategy' = 'dead_letter', late rows also go to `sink` (not owned).
   void SetLateRecordSink(LateRecordSink* sink) { late_sink_ = sink; }
+  // Judges lateness and fires windows only on the watermarks received between batches, not
+  // per record: for input whose rows interleave several upstream partitions (an exchange).
+  void DisablePerRecordWatermark() { per_record_watermark_ = false; }
+  // Input batches carry, in column `column` (BIGINT), the per-record watermark of the input
+  // as a whole just before each row: the rows reaching this instance are a subset of one
+  // ordered input (an exchange by key), and lateness is judged as if it saw all of it.
+  void UseCarriedWatermarks(size_t column) { carried_watermark_column_ = column; }
   uint64_t keys_evicted() const { return keys_evicted_; }
   size_t group_count() const { return table_.size(); }
   // Approximate bytes of state: the key table and every accumulator.
@@ -67,6 +75,9 @@ class AggregateOperator final : public Operator {
   absl::Status EvictExpired(int64_t watermark);
 
   const AggregateDefinition& definition_;
+  // definition_.per_record_watermark unless DisablePerRecordWatermark() was called.
+  bool per_record_watermark_;
+  std::optional<size_t> carried_watermark_column_;
   const Schema& output_schema_;
   const bool windowed_;
   std::vector<std::unique_ptr<ExpressionExecutor>> key_executors_;

@@ -23,6 +23,7 @@ int64_t SaturatingAdd(int64_t a, int64_t b) {
 SessionWindowOperator::SessionWindowOperator(const AggregateDefinition& definition,
                                              const Schema& output_schema)
     : definition_(definition),
+      per_record_watermark_(definition.per_record_watermark),
       output_schema_(output_schema),
       gap_(definition.window->size_millis),
       keys_(KeyTypes(definition)),
@@ -153,6 +154,8 @@ absl::Status SessionWindowOperator::Push(const Batch& batch) {
   }
   const std::shared_ptr<Column> time = time_executor_->Evaluate(batch);
   const int64_t* times = time->data<int64_t>();
+  const int64_t* carried =
+      carried_watermark_column_ ? batch.column(*carried_watermark_column_).data<int64_t>() : nullptr;
   const uint8_t* time_valid = time->validity();
   if (key_ids_.size() < rows) key_ids_.resize(rows);
   if (row_groups_.size() < rows) row_groups_.resize(rows);
@@ -166,6 +169,13 @@ absl::Status SessionWindowOperator::Push(const Batch& batch) {
       continue;
     }
     const int64_t t = times[row];
+    if (carried != nullptr && carried[row] > running_watermark_) {
+      running_watermark_ = carried[row];
+      if (!by_end_.empty() && by_end_.begin()->first - 1 <= std::max(watermark_, running_watermark_)) {
+        SLUICE_RETURN_IF_ERROR(Flush());
+        SLUICE_RETURN_IF_ERROR(Fire(std::max(watermark_, running_watermark_)));
+      }
+    }
     const int64_t row_watermark = std::max(watermark_, running_watermark_);
     if (row_watermark != INT64_MIN && SaturatingAdd(SaturatingAdd(t, gap_ - 1), lateness) <= row_watermark) {
       SLUICE_RETURN_IF_ERROR(RejectLate(batch, row));
@@ -174,7 +184,7 @@ absl::Status SessionWindowOperator::Push(const Batch& batch) {
     row_groups_[row] = Assign(key_ids_[row], t);
     segment_.push_back(row);
     const int64_t next = t - bound - 1;
-    if (definition_.per_record_watermark && next > running_watermark_) {
+    if (per_record_watermark_ && next > running_watermark_) {
       running_watermark_ = next;
       if (!by_end_.empty() && by_end_.begin()->first - 1 <= std::max(watermark_, running_watermark_)) {
         SLUICE_RETURN_IF_ERROR(Flush());

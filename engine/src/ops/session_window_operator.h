@@ -13,6 +13,7 @@
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "expr/expression_executor.h"
@@ -38,6 +39,13 @@ class SessionWindowOperator final : public Operator {
   uint64_t late_records_dropped() const { return late_dropped_; }
   // With 'late.data.strategy' = 'dead_letter', late rows also go to `sink` (not owned).
   void SetLateRecordSink(LateRecordSink* sink) { late_sink_ = sink; }
+  // Judges lateness and fires windows only on the watermarks received between batches, not
+  // per record: for input whose rows interleave several upstream partitions (an exchange).
+  void DisablePerRecordWatermark() { per_record_watermark_ = false; }
+  // Input batches carry, in column `column` (BIGINT), the per-record watermark of the input
+  // as a whole just before each row: the rows reaching this instance are a subset of one
+  // ordered input (an exchange by key), and lateness is judged as if it saw all of it.
+  void UseCarriedWatermarks(size_t column) { carried_watermark_column_ = column; }
 
  private:
   struct Session {
@@ -58,6 +66,9 @@ class SessionWindowOperator final : public Operator {
   void FreeGroup(uint32_t group);
 
   const AggregateDefinition& definition_;
+  // definition_.per_record_watermark unless DisablePerRecordWatermark() was called.
+  bool per_record_watermark_;
+  std::optional<size_t> carried_watermark_column_;
   const Schema& output_schema_;
   const int64_t gap_;
   std::vector<std::unique_ptr<ExpressionExecutor>> key_executors_;

@@ -1305,6 +1305,13 @@ class JobBinder {
       }
       definition.idle_timeout_millis = *millis;
     }
+    if (const PropertyValue* drift = job_.properties.Find("watermark.alignment.max_drift")) {
+      const auto millis = ParseDurationText(drift->value);
+      if (!millis || *millis <= 0) {
+        return source_.Error(drift->value_position, StrCat("invalid duration '", drift->value, "'"));
+      }
+      definition.alignment_max_drift_millis = *millis;
+    }
     if (const PropertyValue* strategy = job_.properties.Find("watermark.strategy")) {
       if (!EqualsIgnoreCase(strategy->value, "bounded_out_of_orderness") &&
           !EqualsIgnoreCase(strategy->value, "ascending")) {

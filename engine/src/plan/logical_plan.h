@@ -81,6 +81,9 @@ struct SourceDefinition {
   int64_t max_out_of_orderness_millis = 0;
   // 'watermark.idle_timeout': a partition silent this long stops holding the watermark back.
   std::optional<int64_t> idle_timeout_millis;
+  // 'watermark.alignment.max_drift': a partition whose watermark runs this far ahead of the
+  // slowest partition of the job pauses until the slowest catches up (parallel runtime).
+  std::optional<int64_t> alignment_max_drift_millis;
   SourcePosition position;  // the first FROM that reads it
 
   // True when rows of several partitions interleave within one reader's batches (a Kafka

@@ -7,66 +7,36 @@
 #include "connectors/kafka_sink.h"
 #include "connectors/kafka_source.h"
 #include "ops/aggregate_operator.h"
-#include "ops/filter_operator.h"
-#include "ops/limit_operator.h"
-#include "ops/project_operator.h"
 #include "ops/rows_window_operator.h"
 #include "ops/session_window_operator.h"
+#include "runtime/parallel_runner.h"
+#include "runtime/physical_plan.h"
 #include "time/watermark_merger.h"
 
 namespace sluice {
 
-namespace {
-
-// Writes late rows to a source's dead-letter output: the row as JSON, reason "late".
-class DeadLetterLateSink final : public LateRecordSink {
- public:
-  DeadLetterLateSink(const Schema& schema, DeadLetterWriter& writer)
-      : encoder_(MakeJsonEncoder(schema)), writer_(writer) {}
-
-  absl::Status OnLateRecord(const Batch& batch, uint32_t row) override {
-    one_row_.ShareColumns(batch);
-    one_row_.MutableSelection()[0] = row;
-    one_row_.SetSelectionCount(1);
-    text_.clear();
-    encoder_->Encode(one_row_, text_);
-    one_row_.Release();
-    if (!text_.empty() && text_.back() == '\n') text_.pop_back();
-    RecordError error;
-    error.reason = "late: its window had closed (event time behind the watermark)";
-    error.raw = text_;
-    return writer_.Write(error);
-  }
-
- private:
-  std::unique_ptr<RecordEncoder> encoder_;
-  DeadLetterWriter& writer_;
-  Batch one_row_;
-  std::string text_;
-};
-
-// The source a statement ultimately reads, following streams of earlier statements.
-std::string OriginSource(const BoundJob& job, const BoundStatement& statement) {
-  std::string name = statement.input_name;
-  bool is_stream = statement.input_is_stream;
-  while (is_stream) {
-    const BoundStatement* upstream = nullptr;
-    for (const auto& candidate : job.statements) {
-      if (candidate.name == name) upstream = &candidate;
-    }
-    if (upstream == nullptr) break;
-    name = upstream->input_name;
-    is_stream = upstream->input_is_stream;
-  }
-  return name;
-}
-
-}  // namespace
-
+JobRunner::JobRunner(const BoundJob& job, const RunOptions& options) : job_(job), options_(options) {}
 JobRunner::~JobRunner() = default;
 
 absl::StatusOr<std::unique_ptr<JobRunner>> JobRunner::Create(const BoundJob& job, const RunOptions& options) {
   std::unique_ptr<JobRunner> runner(new JobRunner(job, options));
+  bool wants_task_graph = options.parallelism > 1 || options.checkpoint_store != nullptr;
+  for (const auto& source : job.sources)
+    wants_task_graph = wants_task_graph || source.alignment_max_drift_millis;
+  const std::string unsupported = ParallelRunner::Unsupported(job);
+  if (wants_task_graph && unsupported.empty()) {
+    SLUICE_ASSIGN_OR_RETURN(runner->parallel_, ParallelRunner::Create(job, options));
+    return runner;
+  }
+  if (wants_task_graph) {
+    if (options.checkpoint_store != nullptr || options.restore_checkpoint) {
+      return absl::InvalidArgumentError(
+          StrCat("checkpoints need the parallel runtime, which cannot run this job yet: ", unsupported));
+    }
+    runner->single_thread_reason_ =
+        StrCat("runs on one thread: ", unsupported,
+               " (Kafka jobs run on the parallel runtime once offsets commit at checkpoints)");
+  }
   SLUICE_RETURN_IF_ERROR(runner->Build());
   return runner;
 }
@@ -93,11 +63,6 @@ absl::Status JobRunner::Build() {
     outputs[definition.name] = source_outputs_.back().get();
   }
   for (const auto& statement : job_.statements) {
-    // Walk the logical chain from the scan upwards.
-    std::vector<const LogicalOperator*> chain;
-    for (const LogicalOperator* node = statement.plan.get(); node != nullptr; node = node->input.get()) {
-      chain.push_back(node);
-    }
     Operator* head = nullptr;
     Operator* tail = nullptr;
     auto append = [&](std::unique_ptr<Operator> op) {
@@ -107,50 +72,26 @@ absl::Status JobRunner::Build() {
       if (head == nullptr) head = raw;
       tail = raw;
     };
-    for (auto it = chain.rbegin(); it != chain.rend(); ++it) {
-      const LogicalOperator& node = **it;
-      switch (node.kind) {
-        case LogicalOperatorKind::kScan: break;
-        case LogicalOperatorKind::kFilter: append(std::make_unique<FilterOperator>(*node.predicate)); break;
-        case LogicalOperatorKind::kProject:
-          append(std::make_unique<ProjectOperator>(node.projections, node.schema));
-          break;
-        case LogicalOperatorKind::kLimit: append(std::make_unique<LimitOperator>(node.limit)); break;
-        case LogicalOperatorKind::kRowsWindow: {
-          std::vector<TypeId> input_types;
-          for (const auto& field : node.input->schema.fields()) input_types.push_back(field.type);
-          auto op = std::make_unique<RowsWindowOperator>(*node.rows_window, std::move(input_types));
-          rows_windows_.push_back(op.get());
-          append(std::move(op));
-          break;
-        }
-        case LogicalOperatorKind::kAggregate: {
-          LateRecordSink* late_sink = nullptr;
-          if (node.aggregate->late_data == LateDataStrategy::kDeadLetter) {
-            // Late rows go to the dead-letter output of the source the statement reads.
-            const std::string origin = OriginSource(job_, statement);
-            for (size_t s = 0; s < job_.sources.size(); ++s) {
-              if (job_.sources[s].name == origin) {
-                late_sinks_.push_back(
-                    std::make_unique<DeadLetterLateSink>(node.input->schema, *dead_letters_[s]));
-                late_sink = late_sinks_.back().get();
-              }
-            }
+    for (const LogicalOperator* node : StatementChain(statement)) {
+      LateRecordSink* late_sink = nullptr;
+      if (node->kind == LogicalOperatorKind::kAggregate &&
+          node->aggregate->late_data == LateDataStrategy::kDeadLetter) {
+        // Late rows go to the dead-letter output of the source the statement reads.
+        const std::string origin = OriginSource(job_, statement);
+        for (size_t s = 0; s < job_.sources.size(); ++s) {
+          if (job_.sources[s].name == origin) {
+            late_sinks_.push_back(MakeDeadLetterLateSink(node->input->schema, *dead_letters_[s]));
+            late_sink = late_sinks_.back().get();
           }
-          if (node.aggregate->window && node.aggregate->window->kind == WindowKind::kSession) {
-            auto op = std::make_unique<SessionWindowOperator>(*node.aggregate, node.schema);
-            op->SetLateRecordSink(late_sink);
-            session_windows_.push_back(op.get());
-            append(std::move(op));
-          } else {
-            auto op = std::make_unique<AggregateOperator>(*node.aggregate, node.schema);
-            op->SetLateRecordSink(late_sink);
-            aggregates_.push_back(op.get());
-            append(std::move(op));
-          }
-          break;
         }
       }
+      std::unique_ptr<Operator> op = MakeOperator(*node, late_sink);
+      if (auto* aggregate = dynamic_cast<const AggregateOperator*>(op.get()))
+        aggregates_.push_back(aggregate);
+      if (auto* session = dynamic_cast<const SessionWindowOperator*>(op.get()))
+        session_windows_.push_back(session);
+      if (auto* rows = dynamic_cast<const RowsWindowOperator*>(op.get())) rows_windows_.push_back(rows);
+      append(std::move(op));
     }
     auto fan_out = std::make_unique<FanOutOperator>();
     FanOutOperator* stream_output = fan_out.get();
@@ -186,6 +127,7 @@ absl::Status JobRunner::FlushPoint() {
 }
 
 absl::Status JobRunner::Run(const std::function<void(const JobCounters&)>& on_progress) {
+  if (parallel_) return parallel_->Run(on_progress);
   for (SinkOperator* sink : sinks_) SLUICE_RETURN_IF_ERROR(sink->Open());
   for (auto& source : sources_) SLUICE_RETURN_IF_ERROR(source->Open());
   const auto start = std::chrono::steady_clock::now();
@@ -281,6 +223,7 @@ absl::Status JobRunner::Run(const std::function<void(const JobCounters&)>& on_pr
 }
 
 JobCounters JobRunner::counters() const {
+  if (parallel_) return parallel_->counters();
   JobCounters counters;
   for (const auto& source : sources_) {
     counters.records_in += source->counters().records_read;
@@ -320,7 +263,10 @@ std::string JobRunner::ExplainOperator(const Operator* op, int indent) const {
 }
 
 std::string JobRunner::Explain() const {
+  if (parallel_) return parallel_->Explain();
   std::string out;
+  if (!single_thread_reason_.empty())
+    StrAppend(&out, "Parallelism ", options_.parallelism, " requested; ", single_thread_reason_, "\n");
   for (size_t s = 0; s < job_.sources.size(); ++s) {
     const SourceDefinition& definition = job_.sources[s];
     if (definition.kafka) {

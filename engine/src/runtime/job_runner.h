@@ -1,5 +1,8 @@
-// JobRunner: instantiates a bound job's physical plan and drives it to completion on the
-// calling thread.
+// JobRunner: instantiates a bound job's physical plan and drives it to completion.
+//
+// With RunOptions::parallelism > 1 (or checkpoints, or watermark alignment) the job runs on the
+// parallel runtime (runtime/parallel_runner.h): worker threads, keyed exchanges, barriers. What
+// follows describes the single-threaded path, which runs on the calling thread.
 //
 // Every source (one FileSource per partition, i.e. per file it names; one KafkaSource for a Kafka source,
 // whatever partitions its consumer group assigns) feeds a FanOut to the pipelines (Filter -> Project ->
@@ -18,6 +21,7 @@
 #include <atomic>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -29,6 +33,8 @@
 #include "ops/rows_window_operator.h"
 #include "ops/session_window_operator.h"
 #include "plan/logical_plan.h"
+#include "runtime/checkpoint_store.h"
+#include "runtime/topology.h"
 
 namespace sluice {
 
@@ -45,6 +51,30 @@ struct RunOptions {
   using SinkFactory = std::function<std::unique_ptr<SinkOperator>(const BoundStatement& statement)>;
   SourceFactory make_source;
   SinkFactory make_sink;  // called for every statement that names a sink
+
+  // --- the parallel runtime (runtime/parallel_runner.h) ------------------------------------
+  // Worker threads. 1 runs the job on the calling thread, as one fused pipeline, unless a
+  // checkpoint store or 'watermark.alignment.max_drift' asks for the task graph; Kafka jobs
+  // always run on one thread (their offsets commit at flush points, not yet at checkpoints).
+  int parallelism = 1;
+  bool pin_workers = true;  // bind worker w to the CPU PlaceWorkers() gives it
+  Placement placement = Placement::kCompact;
+  size_t channel_capacity = 16;  // batches in flight per channel before backpressure
+  // Checkpoints: barriers injected every `checkpoint_interval_millis` (0: as soon as the
+  // previous one completed), snapshots handed to `checkpoint_store`.
+  CheckpointStore* checkpoint_store = nullptr;
+  int64_t checkpoint_interval_millis = 1000;
+  // Resume from this completed checkpoint of `checkpoint_store` (same job, same parallelism).
+  std::optional<uint64_t> restore_checkpoint;
+  // Per-worker sinks: when set, a statement whose rows go only to its sink (no LIMIT, no later
+  // statement reads it) gets one sink per worker from this factory instead of one sink fed
+  // by a gather; the embedding combines them (the lab's order-independent checksum does).
+  using WorkerSinkFactory =
+      std::function<std::unique_ptr<SinkOperator>(const BoundStatement& statement, int worker)>;
+  WorkerSinkFactory make_worker_sink;
+  // Tests: called in every task's loop (worker index, or -1 for the coordinator), e.g. to
+  // inject random delays.
+  std::function<void(int task)> task_hook;
 };
 
 struct JobCounters {
@@ -62,7 +92,23 @@ struct JobCounters {
   uint64_t state_bytes = 0;    // approximate bytes of GROUP BY state (key tables, accumulators)
   bool cancelled = false;
   std::vector<std::string> dead_letter_files;  // files that received records
+
+  // The parallel runtime only.
+  int workers = 1;
+  uint64_t checkpoints_completed = 0;
+  uint64_t alignment_pauses = 0;  // times a source partition was paused for running ahead
+  uint64_t alignment_resumes = 0;
+  struct TaskTimes {
+    std::string task;
+    double busy_seconds = 0;
+    double idle_seconds = 0;
+    double backpressured_seconds = 0;
+    std::string placement;  // "cpu 1 (node 0)" or why it is not pinned
+  };
+  std::vector<TaskTimes> tasks;
 };
+
+class ParallelRunner;
 
 class JobRunner {
  public:
@@ -78,13 +124,15 @@ class JobRunner {
   std::string Explain() const;
 
  private:
-  JobRunner(const BoundJob& job, const RunOptions& options) : job_(job), options_(options) {}
+  JobRunner(const BoundJob& job, const RunOptions& options);
   absl::Status Build();
   absl::Status FlushPoint();
   std::string ExplainOperator(const Operator* op, int indent) const;
 
   const BoundJob& job_;
   RunOptions options_;
+  std::unique_ptr<ParallelRunner> parallel_;  // set when the job runs on the parallel runtime
+  std::string single_thread_reason_;          // why a parallelism > 1 runs on one thread
   // One FileSource per partition (file), one KafkaSource per Kafka source; partitions of one
   // source share its fan-out and its dead-letter writer.
   std::vector<std::unique_ptr<SourcePartition>> sources_;

@@ -1,0 +1,367 @@
+#include "runtime/exchange.h"
+
+#include <algorithm>
+#include <cstring>
+#include <string_view>
+
+#include "common/hash.h"
+#include "common/strings.h"
+
+namespace sluice {
+
+namespace {
+
+// Free batches a channel keeps: more than can ever be in flight (the ring, one queued behind
+// it, one open, one at the receiver), so that returning one never finds the ring full.
+constexpr size_t kFreeBatchSlack = 8;
+
+// Partitioning needs a hash whose high bits spread keys evenly, not a strong one: each key
+// value is folded into the row's hash with one multiply, and ComputeDestinations mixes once
+// at the end. Equal keys (as the key table compares them) hash equally: NULLs alike, 0.0 and
+// -0.0 alike.
+constexpr uint64_t kNullHash = 0x9e3779b97f4a7c15ULL;
+
+inline void Fold(uint64_t& hash, uint64_t value) {
+  hash = (hash ^ value) * 0xbf58476d1ce4e5b9ULL;
+}
+
+inline uint64_t ShortStringValue(std::string_view text) {
+  const size_t n = text.size();
+  if (n > 16 || n < 8) return HashString(text);
+  const uint64_t a = LoadUnaligned64(text.data());
+  const uint64_t b = LoadUnaligned64(text.data() + n - 8);
+  return (a * 0x9fb21c651e98df25ULL) ^ (b + n);
+}
+
+void HashColumn(const Column& column, const uint32_t* selection, size_t count, uint64_t* hashes) {
+  const uint8_t* valid = column.validity();
+  switch (column.type()) {
+    case TypeId::kString: {
+      const std::string_view* values = column.data<std::string_view>();
+      for (size_t i = 0; i < count; ++i) {
+        const size_t row = selection != nullptr ? selection[i] : i;
+        Fold(hashes[i], valid[row] ? ShortStringValue(values[row]) : kNullHash);
+      }
+      break;
+    }
+    case TypeId::kBoolean:
+    case TypeId::kNull: {
+      const uint8_t* values = column.data<uint8_t>();
+      for (size_t i = 0; i < count; ++i) {
+        const size_t row = selection != nullptr ? selection[i] : i;
+        Fold(hashes[i], valid[row] ? values[row] + 1 : kNullHash);
+      }
+      break;
+    }
+    case TypeId::kDouble: {
+      const double* values = column.data<double>();
+      for (size_t i = 0; i < count; ++i) {
+        const size_t row = selection != nullptr ? selection[i] : i;
+        const double value = values[row] == 0.0 ? 0.0 : values[row];
+        uint64_t bits;
+        std::memcpy(&bits, &value, sizeof bits);
+        Fold(hashes[i], valid[row] ? bits : kNullHash);
+      }
+      break;
+    }
+    case TypeId::kInt64:
+    case TypeId::kTimestamp: {
+      const int64_t* values = column.data<int64_t>();
+      for (size_t i = 0; i < count; ++i) {
+        const size_t row = selection != nullptr ? selection[i] : i;
+        Fold(hashes[i], valid[row] ? static_cast<uint64_t>(values[row]) : kNullHash);
+      }
+      break;
+    }
+  }
+}
+
+}  // namespace
+
+Channel::Channel(std::vector<TypeId> types, size_t batch_rows, size_t capacity)
+    : types_(std::move(types)),
+      batch_rows_(batch_rows),
+      messages_(capacity),
+      free_(messages_.capacity() + kFreeBatchSlack) {}
+
+std::unique_ptr<Batch> Channel::AcquireBatch() {
+  std::unique_ptr<Batch> batch;
+  if (free_.TryPop(batch)) {
+    for (size_t c = 0; c < batch->num_columns(); ++c) {
+      Column& column = batch->mutable_column(c);
+      column.Clear();
+      column.Resize(batch_rows_);
+    }
+    batch->SetNumRows(0);
+    batch->ClearSelection();
+    return batch;
+  }
+  ++batches_allocated_;
+  batch = std::make_unique<Batch>();
+  std::vector<std::shared_ptr<Column>> columns;
+  columns.reserve(types_.size());
+  for (TypeId type : types_) columns.push_back(std::make_shared<Column>(type, batch_rows_));
+  batch->SetColumns(std::move(columns), 0);
+  return batch;
+}
+
+void Channel::ReleaseBatch(std::unique_ptr<Batch> batch) {
+  // The pool holds more slots than batches can exist unless the sender allocated past it;
+  // then the extra batch is simply freed.
+  free_.TryPush(batch);
+}
+
+ChannelSender::ChannelSender(std::vector<Channel*> channels,
+                             const std::vector<const BoundExpression*>& key_expressions,
+                             std::vector<size_t> key_columns, std::string description)
+    : key_column_indexes_(std::move(key_columns)), description_(std::move(description)) {
+  SLUICE_CHECK(!channels.empty());
+  types_ = channels[0]->types();
+  for (TypeId type : types_) widths_.push_back(PhysicalSize(type));
+  valid_.resize(channels.size());
+  data_.resize(channels.size());
+  for (Channel* channel : channels) {
+    Output output;
+    output.channel = channel;
+    outputs_.push_back(std::move(output));
+  }
+  if (outputs_.size() > 1) {
+    for (const BoundExpression* key : key_expressions) {
+      key_executors_.push_back(std::make_unique<ExpressionExecutor>(*key));
+    }
+    key_columns_.resize(key_executors_.size());
+  }
+}
+
+void ChannelSender::EnsureOpen(Output& output) {
+  if (output.open == nullptr) {
+    output.open = output.channel->AcquireBatch();
+    output.rows = 0;
+  }
+}
+
+void ChannelSender::Enqueue(Output& output, Message message) {
+  if (output.queue_head == output.queue.size()) {
+    output.queue.clear();
+    output.queue_head = 0;
+    if (output.channel->TryPush(message)) return;
+  }
+  output.queue.push_back(std::move(message));
+  ++pending_count_;
+}
+
+void ChannelSender::Seal(Output& output) {
+  if (output.open == nullptr || output.rows == 0) return;
+  output.open->SetNumRows(output.rows);
+  for (size_t c = 0; c < copied_.size(); ++c) {
+    if (!copied_[c]) std::memset(output.open->mutable_column(c).validity(), 0, output.rows);
+  }
+  Message message;
+  message.kind = MessageKind::kBatch;
+  message.batch = std::move(output.open);
+  output.rows = 0;
+  Enqueue(output, std::move(message));
+}
+
+void ChannelSender::SealAll() {
+  for (Output& output : outputs_) Seal(output);
+}
+
+bool ChannelSender::Drain() {
+  for (Output& output : outputs_) {
+    while (output.queue_head < output.queue.size()) {
+      if (!output.channel->TryPush(output.queue[output.queue_head])) break;
+      ++output.queue_head;
+      --pending_count_;
+    }
+    if (output.queue_head == output.queue.size()) {
+      output.queue.clear();
+      output.queue_head = 0;
+    }
+  }
+  return pending_count_ == 0;
+}
+
+void ChannelSender::ComputeDestinations(const Batch& batch) {
+  const size_t count = batch.active_rows();
+  destination_.resize(count);
+  if (outputs_.size() == 1 || (key_executors_.empty() && key_column_indexes_.empty())) {
+    std::fill(destination_.begin(), destination_.end(), 0);
+    return;
+  }
+  hashes_.assign(count, 0);
+  for (size_t k = 0; k < key_executors_.size(); ++k) {
+    key_columns_[k] = key_executors_[k]->Evaluate(batch);
+    HashColumn(*key_columns_[k], batch.selection(), count, hashes_.data());
+  }
+  for (size_t column : key_column_indexes_) {
+    HashColumn(batch.column(column), batch.selection(), count, hashes_.data());
+  }
+  const uint64_t n = outputs_.size();
+  for (size_t i = 0; i < count; ++i) {
+    destination_[i] = static_cast<uint32_t>(((HashMix64(hashes_[i]) >> 32) * n) >> 32);
+  }
+  for (auto& column : key_columns_) column.reset();
+}
+
+void ChannelSender::CarryWatermarks(const BoundExpression& time, int64_t out_of_orderness_millis) {
+  SLUICE_CHECK(!types_.empty() && types_.back() == TypeId::kInt64);
+  carried_time_ = std::make_unique<ExpressionExecutor>(time);
+  carried_bound_ = out_of_orderness_millis;
+}
+
+absl::Status ChannelSender::Snapshot(StateWriter& writer) const {
+  writer.WriteU32(1);  // format version
+  writer.WriteI64(carried_running_);
+  return absl::OkStatus();
+}
+
+absl::Status ChannelSender::Restore(StateReader& reader) {
+  SLUICE_ASSIGN_OR_RETURN(uint32_t version, reader.ReadU32());
+  if (version != 1) return absl::DataLossError(StrCat("exchange snapshot version ", version, " is unknown"));
+  SLUICE_ASSIGN_OR_RETURN(carried_running_, reader.ReadI64());
+  return absl::OkStatus();
+}
+
+absl::Status ChannelSender::Push(const Batch& batch) {
+  const size_t count = batch.active_rows();
+  if (count == 0) return absl::OkStatus();
+  SLUICE_CHECK(batch.num_columns() + (carried_time_ ? 1 : 0) == types_.size());
+  if (carried_time_) {
+    const std::shared_ptr<Column> time = carried_time_->Evaluate(batch);
+    const int64_t* times = time->data<int64_t>();
+    const uint8_t* valid = time->validity();
+    carried_values_.resize(count);
+    int64_t running = carried_running_;
+    for (size_t i = 0; i < count; ++i) {
+      const size_t row = batch.ActiveRow(i);
+      carried_values_[i] = running;
+      if (valid[row]) running = std::max(running, times[row] - carried_bound_ - 1);
+    }
+    carried_running_ = running;
+  }
+  ComputeDestinations(batch);
+  rows_since_watermark_ += count;
+  const size_t slice = outputs_[0].channel->batch_rows();
+  for (size_t begin = 0; begin < count; begin += slice) {
+    CopyRows(batch, begin, std::min(count, begin + slice));
+  }
+  return absl::OkStatus();
+}
+
+void ChannelSender::CopyRows(const Batch& batch, size_t begin, size_t end) {
+  const size_t count = end - begin;
+  // Each destination's open batch must take all of these rows for it; seal the ones that
+  // might not (so a sealed batch holds between batch_rows - count and batch_rows rows).
+  for (Output& output : outputs_) {
+    if (output.open != nullptr && output.rows + count > output.channel->batch_rows()) Seal(output);
+  }
+  position_.resize(end);
+  for (size_t i = begin; i < end; ++i) {
+    Output& output = outputs_[destination_[i]];
+    EnsureOpen(output);
+    position_[i] = static_cast<uint32_t>(output.rows++);
+  }
+  const uint32_t* selection = batch.selection();
+  for (size_t c = 0; c < types_.size(); ++c) {
+    targets_.clear();
+    for (Output& output : outputs_) {
+      targets_.push_back(output.open != nullptr ? &output.open->mutable_column(c) : nullptr);
+    }
+    if (c == batch.num_columns()) {  // the carried watermark
+      for (size_t i = begin; i < end; ++i) {
+        Column& to = *targets_[destination_[i]];
+        to.validity()[position_[i]] = 1;
+        to.data<int64_t>()[position_[i]] = carried_values_[i];
+      }
+      continue;
+    }
+    if (c < copied_.size() && !copied_[c]) continue;
+    const Column& from = batch.column(c);
+    const uint8_t* from_valid = from.validity();
+    const char* from_data = from.data<char>();
+    for (size_t d = 0; d < outputs_.size(); ++d) {
+      Column* to = targets_[d];
+      valid_[d] = to != nullptr ? to->validity() : nullptr;
+      data_[d] = to != nullptr ? to->data<char>() : nullptr;
+    }
+    uint8_t* const* valid = valid_.data();
+    char* const* data = data_.data();
+    const uint32_t* destination = destination_.data();
+    const uint32_t* position = position_.data();
+    switch (widths_[c] == 1 ? 1 : types_[c] == TypeId::kString ? 2 : 8) {
+      case 2: {
+        const std::string_view* values = from.data<std::string_view>();
+        for (size_t i = begin; i < end; ++i) {
+          const size_t row = selection != nullptr ? selection[i] : i;
+          const uint32_t d = destination[i];
+          valid[d][position[i]] = from_valid[row];
+          reinterpret_cast<std::string_view*>(data[d])[position[i]] = targets_[d]->heap().Add(values[row]);
+        }
+        break;
+      }
+      case 8:
+        for (size_t i = begin; i < end; ++i) {
+          const size_t row = selection != nullptr ? selection[i] : i;
+          const uint32_t d = destination[i];
+          valid[d][position[i]] = from_valid[row];
+          std::memcpy(data[d] + position[i] * 8, from_data + row * 8, 8);
+        }
+        break;
+      default:
+        for (size_t i = begin; i < end; ++i) {
+          const size_t row = selection != nullptr ? selection[i] : i;
+          const uint32_t d = destination[i];
+          valid[d][position[i]] = from_valid[row];
+          data[d][position[i]] = from_data[row];
+        }
+        break;
+    }
+  }
+}
+
+absl::Status ChannelSender::OnWatermark(int64_t watermark) {
+  held_watermark_ = watermark;
+  if (rows_since_watermark_ >= outputs_[0].channel->batch_rows() * outputs_.size() / 2) FlushWatermark();
+  return absl::OkStatus();
+}
+
+void ChannelSender::FlushWatermark() {
+  if (!held_watermark_) return;
+  SealAll();
+  for (Output& output : outputs_) {
+    Message message;
+    message.kind = MessageKind::kWatermark;
+    message.value = *held_watermark_;
+    Enqueue(output, std::move(message));
+  }
+  held_watermark_.reset();
+  rows_since_watermark_ = 0;
+}
+
+absl::Status ChannelSender::Finish() {
+  if (finished_) return absl::OkStatus();
+  FlushWatermark();
+  finished_ = true;
+  SealAll();
+  for (Output& output : outputs_) {
+    Message message;
+    message.kind = MessageKind::kEnd;
+    Enqueue(output, std::move(message));
+  }
+  return absl::OkStatus();
+}
+
+void ChannelSender::InjectBarrier(uint64_t checkpoint) {
+  if (finished_) return;
+  FlushWatermark();
+  SealAll();
+  for (Output& output : outputs_) {
+    Message message;
+    message.kind = MessageKind::kBarrier;
+    message.value = static_cast<int64_t>(checkpoint);
+    Enqueue(output, std::move(message));
+  }
+}
+
+}  // namespace sluice

@@ -1,0 +1,156 @@
+// Exchange: how batches, watermarks, checkpoint barriers and end-of-input move between the
+// tasks of the parallel runtime (runtime/parallel_runner.h).
+//
+// A Channel joins one sending task to one receiving task: a bounded SPSC ring of Messages, in
+// order, plus a ring that returns emptied batches to the sender for reuse, so that the steady
+// state allocates nothing. Batches in a channel own their values (strings are copied into the
+// batch's own heap): nothing in them points into the sender's memory.
+//
+// A ChannelSender is the last operator of a task's chain. It copies each row it receives into
+// the channel its key hashes to (a keyed exchange), or into its only channel (a gather), and
+// turns OnWatermark / Finish / barriers into messages on every channel. It never blocks: what
+// the rings cannot take waits in the sender (has_pending()), and the task stops reading its
+// sources until Drain() has moved it all — that is the backpressure that reaches the sources.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "batch/batch.h"
+#include "expr/expression.h"
+#include "expr/expression_executor.h"
+#include "ops/operator.h"
+#include "runtime/spsc_ring.h"
+
+namespace sluice {
+
+enum class MessageKind : uint8_t {
+  kBatch,      // `batch` holds rows
+  kWatermark,  // `value`: the sender's watermark
+  kBarrier,    // `value`: checkpoint id; everything before it belongs to that checkpoint
+  kEnd,        // the sender will send nothing more
+};
+
+struct Message {
+  MessageKind kind = MessageKind::kBatch;
+  int64_t value = 0;
+  std::unique_ptr<Batch> batch;
+};
+
+class Channel {
+ public:
+  // `types`: the column types of its batches; `batch_rows`: the rows a batch holds at most;
+  // `capacity`: messages in flight before the sender sees backpressure.
+  Channel(std::vector<TypeId> types, size_t batch_rows, size_t capacity);
+
+  // --- sender side ---
+  // A cleared batch with room for batch_rows() rows (a returned one when available).
+  std::unique_ptr<Batch> AcquireBatch();
+  bool TryPush(Message& message) { return messages_.TryPush(message); }
+
+  // --- receiver side ---
+  bool TryPop(Message& message) { return messages_.TryPop(message); }
+  // Returns a batch the receiver has finished with to the sender.
+  void ReleaseBatch(std::unique_ptr<Batch> batch);
+
+  size_t batch_rows() const { return batch_rows_; }
+  const std::vector<TypeId>& types() const { return types_; }
+  // Batches the sender had to allocate (the pool grows until the pipeline is full).
+  uint64_t batches_allocated() const { return batches_allocated_; }
+
+ private:
+  std::vector<TypeId> types_;
+  size_t batch_rows_;
+  SpscRing<Message> messages_;
+  SpscRing<std::unique_ptr<Batch>> free_;
+  uint64_t batches_allocated_ = 0;  // sender side only
+};
+
+class ChannelSender final : public Operator {
+ public:
+  // One channel: every row goes there (a gather). Several: rows are routed by the hash of
+  // the key: `key_expressions` (over the input) or else `key_columns` (input column indexes);
+  // without either, every row goes to channel 0.
+  ChannelSender(std::vector<Channel*> channels, const std::vector<const BoundExpression*>& key_expressions,
+                std::vector<size_t> key_columns, std::string description);
+
+  absl::Status Push(const Batch& batch) override;
+  // Holds the watermark back until about a channel batch per channel has been pushed since the
+  // last one went out (a watermark seals every open batch, so sending each one at once would
+  // cut batches short), or until FlushWatermark().
+  absl::Status OnWatermark(int64_t watermark) override;
+  // Seals every open batch, then queues the end on every channel.
+  absl::Status Finish() override;
+  bool IsDone() const override { return done_ != nullptr && done_->load(std::memory_order_relaxed); }
+  std::string Describe() const override { return description_; }
+
+  // Appends to every row a BIGINT column (the channels' last type) holding the per-record
+  // watermark of this sender's input just before the row: the running maximum of `time` - 1 -
+  // `out_of_orderness_millis` over the rows pushed so far, INT64_MIN before any (see
+  // AggregateOperator::UseCarriedWatermarks).
+  void CarryWatermarks(const BoundExpression& time, int64_t out_of_orderness_millis);
+  // Copies only the input columns marked true; the others arrive NULL (the receiver does not
+  // read them). Default: every column.
+  void CopyOnly(std::vector<bool> columns) { copied_ = std::move(columns); }
+  // The running maximum is state: checkpoints keep it.
+  absl::Status Snapshot(StateWriter& writer) const override;
+  absl::Status Restore(StateReader& reader) override;
+
+  // Seals every open batch, then queues barrier `checkpoint` on every channel.
+  void InjectBarrier(uint64_t checkpoint);
+  // Seals every open batch, then queues the held-back watermark, if any, on every channel. The
+  // task calls it when its sources have nothing more for now and every few milliseconds.
+  void FlushWatermark();
+  // Moves queued messages into the rings; true when nothing is left waiting.
+  bool Drain();
+  bool has_pending() const { return pending_count_ > 0; }
+  // The sender reports done (IsDone) once `*done` is set, e.g. when a LIMIT downstream is met.
+  void SetDoneFlag(const std::atomic<bool>* done) { done_ = done; }
+  bool finished() const { return finished_; }
+
+ private:
+  struct Output {
+    Channel* channel;
+    std::unique_ptr<Batch> open;  // rows not yet sealed, or null
+    size_t rows = 0;              // rows in `open`
+    std::vector<Message> queue;   // sealed messages the ring did not take yet, oldest first
+    size_t queue_head = 0;
+  };
+  void Seal(Output& output);
+  void SealAll();
+  void Enqueue(Output& output, Message message);
+  void EnsureOpen(Output& output);
+  void ComputeDestinations(const Batch& batch);
+  // Copies active rows [begin, end) (at most one channel batch) to their destinations.
+  void CopyRows(const Batch& batch, size_t begin, size_t end);
+
+  std::vector<Output> outputs_;
+  std::unique_ptr<ExpressionExecutor> carried_time_;
+  int64_t carried_bound_ = 0;
+  int64_t carried_running_ = INT64_MIN;
+  std::vector<int64_t> carried_values_;  // per active row of the batch being pushed
+  std::vector<std::unique_ptr<ExpressionExecutor>> key_executors_;
+  std::vector<size_t> key_column_indexes_;
+  std::vector<std::shared_ptr<Column>> key_columns_;
+  std::vector<uint32_t> destination_;  // per active row
+  std::vector<uint64_t> hashes_;
+  std::vector<uint32_t> position_;  // per active row: its row in the destination batch
+  std::vector<bool> copied_;        // per input column; empty: all
+  std::vector<Column*> targets_;    // per output: its open batch's column being copied
+  std::vector<uint8_t*> valid_;     // per output: that column's validity and values
+  std::vector<char*> data_;
+  std::vector<TypeId> types_;
+  std::vector<size_t> widths_;
+  size_t pending_count_ = 0;
+  std::optional<int64_t> held_watermark_;
+  size_t rows_since_watermark_ = 0;
+  std::string description_;
+  const std::atomic<bool>* done_ = nullptr;
+  bool finished_ = false;
+};
+
+}  // namespace sluice

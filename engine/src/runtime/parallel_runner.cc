@@ -1,0 +1,1165 @@
+#include "runtime/parallel_runner.h"
+
+#include <atomic>
+#include <chrono>
+#include <map>
+#include <mutex>
+#include <thread>
+
+#include "common/strings.h"
+#include "connectors/file_sink.h"
+#include "connectors/file_source.h"
+#include "ops/aggregate_operator.h"
+#include "ops/fan_out_operator.h"
+#include "ops/rows_window_operator.h"
+#include "ops/session_window_operator.h"
+#include "runtime/exchange.h"
+#include "runtime/physical_plan.h"
+#include "runtime/topology.h"
+#include "time/watermark_merger.h"
+
+namespace sluice {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// Messages a task takes from its inputs before it looks at its sources again.
+constexpr size_t kPollBudget = 64;
+// Longest a sender holds a watermark back while its sources keep delivering.
+constexpr auto kWatermarkFlushInterval = std::chrono::milliseconds(5);
+
+double Seconds(Clock::duration d) {
+  return std::chrono::duration<double>(d).count();
+}
+
+// Busy / idle / backpressured time of one task thread.
+struct TaskClock {
+  Clock::time_point last = Clock::now();
+  Clock::duration busy{}, idle{}, backpressured{};
+  void Tick(bool did_work, bool blocked) {
+    const Clock::time_point now = Clock::now();
+    (did_work ? busy : blocked ? backpressured : idle) += now - last;
+    last = now;
+  }
+};
+
+// Spins, then yields, then sleeps briefly while a task has nothing to do.
+struct Backoff {
+  int rounds = 0;
+  void Reset() { rounds = 0; }
+  void Wait() {
+    ++rounds;
+    if (rounds < 64) return;
+    if (rounds < 256) {
+      std::this_thread::yield();
+      return;
+    }
+    std::this_thread::sleep_for(std::chrono::microseconds(50));
+  }
+};
+
+absl::Status Annotate(const absl::Status& status, const std::string& context) {
+  return absl::Status(status.code(), StrCat(context, ": ", status.message()));
+}
+
+// The operators from `head` on, for error messages: "HashAggregate ... -> Gather ...".
+std::string ChainText(const Operator& head) {
+  std::vector<std::string> parts;
+  for (const Operator* op = &head; op != nullptr; op = op->output()) {
+    if (const auto* fan_out = dynamic_cast<const FanOutOperator*>(op)) {
+      for (const Operator* consumer : fan_out->consumers()) parts.push_back(ChainText(*consumer));
+      break;
+    }
+    std::string text = op->Describe();
+    if (text.size() > 60) text = text.substr(0, 57) + "...";
+    parts.push_back(text);
+  }
+  return StrJoin(parts, " -> ");
+}
+
+}  // namespace
+
+// Everything shared by the tasks of one run.
+struct ParallelRunner::Impl {
+  // --- one task with channel inputs: a worker's stateful stages, or the coordinator's gather --
+  struct InputGroup {  // the inputs of one statement
+    Operator* head = nullptr;
+    std::unique_ptr<WatermarkMerger> merger;
+    size_t open_inputs = 0;
+    bool finished = false;
+  };
+  struct ChannelInput {
+    Channel* channel = nullptr;
+    size_t group = 0;
+    size_t index = 0;  // within its group's merger
+    int64_t watermark = INT64_MIN;
+    bool ended = false;
+    bool blocked = false;  // delivered the barrier being aligned
+  };
+  struct InputTask {
+    std::string name;
+    std::vector<ChannelInput> inputs;
+    std::vector<InputGroup> groups;
+    std::vector<std::pair<std::string, Operator*>> snapshot_ops;  // (task name, operator) in a fixed order
+    std::vector<SinkOperator*> sinks;                             // flushed at every barrier
+    std::vector<ChannelSender*> forwards;                         // barriers go on here
+    uint64_t aligning = 0;
+    uint64_t last_aligned = 0;
+    size_t next_input = 0;
+    Clock::time_point last_advance = Clock::now();
+
+    bool finished() const {
+      for (const InputGroup& group : groups) {
+        if (!group.finished) return false;
+      }
+      return true;
+    }
+    bool all_ended() const {
+      for (const ChannelInput& input : inputs) {
+        if (!input.ended) return false;
+      }
+      return true;
+    }
+  };
+
+  // --- a worker thread ---
+  struct LocalPartition {
+    SourcePartition* source = nullptr;
+    size_t global = 0;  // index in sources_
+    size_t source_index = 0;
+    size_t local = 0;  // index in its source's merger on this worker
+    bool active = true;
+    bool paused = false;
+  };
+  struct PreTask {  // a statement's stateless source-side chain on one worker
+    std::string name;
+    std::vector<Operator*> ops;
+    std::vector<SinkOperator*> sinks;
+  };
+  struct Worker {
+    int index = 0;
+    std::vector<LocalPartition> partitions;
+    std::vector<std::unique_ptr<FanOutOperator>> source_outputs;  // per job source
+    std::vector<std::unique_ptr<WatermarkMerger>> source_mergers;
+    std::vector<size_t> source_active;  // local partitions still reading
+    std::vector<bool> source_finished;
+    std::vector<PreTask> pre_tasks;
+    std::vector<ChannelSender*> source_senders;
+    std::vector<ChannelSender*> senders;  // every sender this worker drives
+    std::unique_ptr<InputTask> stage;     // null when no statement is keyed
+    std::vector<SinkOperator*> sinks;     // per-worker sinks
+    std::vector<std::unique_ptr<Operator>> owned;
+    std::vector<std::unique_ptr<LateRecordSink>> late_sinks;
+    uint64_t injected = 0;
+    std::atomic<uint64_t> acked{0};
+    std::atomic<uint64_t> records_read{0};
+    std::atomic<bool> exited{false};
+    size_t next_partition = 0;
+    Clock::time_point first_record{};
+    TaskClock clock;
+    std::string placement;
+    Batch batch;  // what the sources read into
+    Clock::time_point last_watermark_flush{};
+  };
+
+  struct StatementPlan {
+    const BoundStatement* statement = nullptr;
+    std::vector<const LogicalOperator*> chain;
+    bool coordinator_only = false;   // reads a stream
+    size_t pre_end = 0;              // chain[0, pre_end): source side
+    std::optional<size_t> stateful;  // chain[stateful, gather_begin): keyed stage
+    size_t gather_begin = 0;         // chain[gather_begin, end): coordinator
+    bool worker_sinks = false;
+    bool gathered = false;  // has gather channels
+    ExchangeKey key;
+    std::vector<std::vector<std::unique_ptr<Channel>>> exchange;  // [sender][receiver]
+    std::vector<std::unique_ptr<Channel>> gather;                 // [worker]
+    std::atomic<bool> done{false};                                // its gather tail needs no more rows
+    Operator* gather_head = nullptr;                              // coordinator: where gathered rows enter
+    FanOutOperator* stream_output = nullptr;
+  };
+
+  const BoundJob& job;
+  RunOptions options;
+  int workers_count = 1;
+  std::vector<std::unique_ptr<SourcePartition>> sources;  // every partition of every source
+  std::vector<size_t> partition_source;
+  std::vector<size_t> partition_index;
+  std::vector<std::shared_ptr<DeadLetterWriter>> dead_letters;  // per job source
+  std::vector<std::unique_ptr<StatementPlan>> plans;
+  std::vector<std::unique_ptr<Worker>> workers;
+  std::vector<WorkerPlacement> placements;
+  std::unique_ptr<InputTask> gather;  // coordinator
+  std::vector<std::unique_ptr<Operator>> coordinator_owned;
+  std::vector<std::unique_ptr<LateRecordSink>> coordinator_late_sinks;
+  std::vector<SinkOperator*> coordinator_sinks;
+  std::vector<const AggregateOperator*> aggregates;
+  std::vector<const SessionWindowOperator*> session_windows;
+  std::vector<const RowsWindowOperator*> rows_windows;
+
+  // Watermark alignment: every partition's latest watermark, published by its worker.
+  std::optional<int64_t> max_drift;
+  std::unique_ptr<std::atomic<int64_t>[]> partition_watermark;
+  std::unique_ptr<std::atomic<int64_t>[]> partition_activity;  // wall ms of its last records
+  std::unique_ptr<std::atomic<bool>[]> partition_exhausted;
+  std::atomic<uint64_t> alignment_pauses{0};
+  std::atomic<uint64_t> alignment_resumes{0};
+
+  // Run state.
+  Clock::time_point start = Clock::now();
+  std::atomic<uint64_t> requested_checkpoint{0};
+  uint64_t completed_checkpoint = 0;
+  uint64_t checkpoints_completed = 0;
+  std::atomic<bool> stop{false};    // cancelled: stop reading sources
+  std::atomic<bool> failed{false};  // a task failed: every task stops now
+  std::mutex error_mutex;
+  absl::Status error;
+  bool cancelled = false;
+  double elapsed_seconds = 0;
+  TaskClock coordinator_clock;
+
+  Impl(const BoundJob& job_in, const RunOptions& options_in) : job(job_in), options(options_in) {}
+
+  int64_t WallMillis() const {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start).count();
+  }
+
+  void Fail(const std::string& task, const absl::Status& status) {
+    std::lock_guard<std::mutex> lock(error_mutex);
+    if (error.ok()) {
+      error = absl::Status(status.code(), StrCat("task '", task, "' failed: ", status.message()));
+    }
+    failed.store(true, std::memory_order_release);
+  }
+
+  absl::Status Build();
+  absl::Status BuildStatement(StatementPlan& plan, std::map<std::string, FanOutOperator*>& streams);
+  absl::Status RestoreState();
+  void RunWorker(Worker& worker);
+  absl::Status WorkerStep(Worker& worker, bool* did_work, bool* blocked);
+  absl::Status ReadOne(Worker& worker, bool* did_work);
+  absl::Status InjectBarrier(Worker& worker, uint64_t checkpoint);
+  absl::Status Poll(InputTask& task, bool* did_work);
+  absl::Status Align(InputTask& task, uint64_t checkpoint);
+  absl::Status FinishGroup(InputGroup& group);
+  bool PartitionAhead(const LocalPartition& partition) const;
+  JobCounters LiveCounters() const;
+};
+
+std::string ParallelRunner::Unsupported(const BoundJob& job) {
+  for (const auto& source : job.sources) {
+    if (source.kafka) return StrCat("source '", source.name, "' is a Kafka source");
+  }
+  for (const auto& statement : job.statements) {
+    if (statement.sink && statement.sink->kafka)
+      return StrCat("sink '", statement.sink->name, "' is a Kafka sink");
+  }
+  return "";
+}
+
+ParallelRunner::ParallelRunner(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+ParallelRunner::~ParallelRunner() = default;
+
+absl::StatusOr<std::unique_ptr<ParallelRunner>> ParallelRunner::Create(const BoundJob& job,
+                                                                       const RunOptions& options) {
+  const std::string unsupported = Unsupported(job);
+  if (!unsupported.empty()) {
+    return absl::InvalidArgumentError(StrCat("the parallel runtime cannot run this job yet: ", unsupported));
+  }
+  if (options.parallelism < 1) return absl::InvalidArgumentError("parallelism must be at least 1");
+  auto impl = std::make_unique<Impl>(job, options);
+  SLUICE_RETURN_IF_ERROR(impl->Build());
+  return std::unique_ptr<ParallelRunner>(new ParallelRunner(std::move(impl)));
+}
+
+absl::Status ParallelRunner::Impl::Build() {
+  workers_count = options.parallelism;
+  const size_t n = static_cast<size_t>(workers_count);
+  for (int w = 0; w < workers_count; ++w) {
+    auto worker = std::make_unique<Worker>();
+    worker->index = w;
+    worker->source_active.assign(job.sources.size(), 0);
+    worker->source_finished.assign(job.sources.size(), false);
+    workers.push_back(std::move(worker));
+  }
+  // Sources: partition g of the job goes to worker g mod N.
+  for (size_t s = 0; s < job.sources.size(); ++s) {
+    const SourceDefinition& definition = job.sources[s];
+    if (definition.alignment_max_drift_millis) max_drift = *definition.alignment_max_drift_millis;
+    dead_letters.push_back(std::make_shared<DeadLetterWriter>(definition.name, definition.dead_letter_path));
+    for (size_t k = 0; k < definition.partitions.size(); ++k) {
+      if (options.make_source) {
+        sources.push_back(options.make_source(definition, k, dead_letters.back()));
+      } else {
+        sources.push_back(FileSource::Create(definition, definition.partitions[k], dead_letters.back(),
+                                             options.batch_size, options.strict));
+      }
+      partition_source.push_back(s);
+      partition_index.push_back(k);
+    }
+  }
+  partition_watermark = std::make_unique<std::atomic<int64_t>[]>(sources.size());
+  partition_activity = std::make_unique<std::atomic<int64_t>[]>(sources.size());
+  partition_exhausted = std::make_unique<std::atomic<bool>[]>(sources.size());
+  for (size_t g = 0; g < sources.size(); ++g) {
+    partition_watermark[g].store(INT64_MIN);
+    partition_activity[g].store(0);
+    partition_exhausted[g].store(false);
+    Worker& worker = *workers[g % n];
+    LocalPartition local;
+    local.source = sources[g].get();
+    local.global = g;
+    local.source_index = partition_source[g];
+    local.local = worker.source_active[local.source_index]++;
+    worker.partitions.push_back(local);
+  }
+  for (auto& worker : workers) {
+    for (size_t s = 0; s < job.sources.size(); ++s) {
+      worker->source_outputs.push_back(std::make_unique<FanOutOperator>());
+      worker->source_mergers.push_back(std::make_unique<WatermarkMerger>(
+          std::max<size_t>(worker->source_active[s], 1), job.sources[s].idle_timeout_millis, 0));
+    }
+    worker->stage = std::make_unique<InputTask>();
+    worker->stage->name = StrCat("worker ", worker->index, " stateful stages");
+  }
+  gather = std::make_unique<InputTask>();
+  gather->name = "coordinator (gather, sinks)";
+
+  // Which statements are read by later ones.
+  std::map<std::string, bool> read_as_stream;
+  for (const auto& statement : job.statements) {
+    if (statement.input_is_stream) read_as_stream[statement.input_name] = true;
+  }
+  std::map<std::string, FanOutOperator*> streams;  // coordinator: stream name -> its fan-out
+  for (const auto& statement : job.statements) {
+    auto plan = std::make_unique<StatementPlan>();
+    plan->statement = &statement;
+    plan->chain = StatementChain(statement);
+    plan->coordinator_only = statement.input_is_stream;
+    size_t limit = plan->chain.size();
+    for (size_t i = 0; i < plan->chain.size(); ++i) {
+      if (plan->chain[i]->kind == LogicalOperatorKind::kLimit) {
+        limit = i;
+        break;
+      }
+    }
+    const std::optional<size_t> stateful = StatefulIndex(plan->chain);
+    if (stateful && *stateful < limit) {
+      plan->stateful = stateful;
+      plan->pre_end = *stateful;
+      plan->key = ExchangeKeyOf(*plan->chain[*stateful]);
+    } else {
+      plan->pre_end = limit;
+    }
+    plan->gather_begin = limit;
+    plan->worker_sinks = !plan->coordinator_only && options.make_worker_sink && statement.sink &&
+                         limit == plan->chain.size() && !read_as_stream[statement.name];
+    plan->gathered = !plan->coordinator_only && !plan->worker_sinks;
+    SLUICE_RETURN_IF_ERROR(BuildStatement(*plan, streams));
+    plans.push_back(std::move(plan));
+  }
+  for (auto& worker : workers) {
+    if (worker->stage->inputs.empty()) worker->stage.reset();
+  }
+  return options.restore_checkpoint ? RestoreState() : absl::OkStatus();
+}
+
+absl::Status ParallelRunner::Impl::BuildStatement(StatementPlan& plan,
+                                                  std::map<std::string, FanOutOperator*>& streams) {
+  const BoundStatement& statement = *plan.statement;
+  const size_t n = static_cast<size_t>(workers_count);
+  auto source_index = [&]() -> std::optional<size_t> {
+    for (size_t s = 0; s < job.sources.size(); ++s) {
+      if (job.sources[s].name == statement.input_name) return s;
+    }
+    return std::nullopt;
+  };
+  // Builds chain[begin, end) for one task; `late_writer_owner` receives dead-letter late sinks.
+  auto build_ops = [&](size_t begin, size_t end, std::vector<std::unique_ptr<Operator>>& owned,
+                       std::vector<std::unique_ptr<LateRecordSink>>& late_sinks, std::vector<Operator*>& ops,
+                       bool interleaved) {
+    for (size_t i = begin; i < end; ++i) {
+      const LogicalOperator& node = *plan.chain[i];
+      LateRecordSink* late_sink = nullptr;
+      if (node.kind == LogicalOperatorKind::kAggregate &&
+          node.aggregate->late_data == LateDataStrategy::kDeadLetter) {
+        const std::string origin = OriginSource(job, statement);
+        for (size_t s = 0; s < job.sources.size(); ++s) {
+          if (job.sources[s].name == origin) {
+            late_sinks.push_back(MakeDeadLetterLateSink(node.input->schema, *dead_letters[s]));
+            late_sink = late_sinks.back().get();
+          }
+        }
+      }
+      std::unique_ptr<Operator> op = MakeOperator(node, late_sink);
+      if (auto* aggregate = dynamic_cast<AggregateOperator*>(op.get())) {
+        if (interleaved) aggregate->DisablePerRecordWatermark();
+        aggregates.push_back(aggregate);
+      }
+      if (auto* session = dynamic_cast<SessionWindowOperator*>(op.get())) {
+        if (interleaved) session->DisablePerRecordWatermark();
+        session_windows.push_back(session);
+      }
+      if (auto* rows = dynamic_cast<const RowsWindowOperator*>(op.get())) rows_windows.push_back(rows);
+      if (!ops.empty()) ops.back()->SetOutput(op.get());
+      ops.push_back(op.get());
+      owned.push_back(std::move(op));
+    }
+  };
+  auto types_of = [](const Schema& schema) {
+    std::vector<TypeId> types;
+    for (const auto& field : schema.fields()) types.push_back(field.type);
+    return types;
+  };
+  auto schema_before = [&](size_t index) -> const Schema& {
+    return plan.chain.empty() || index >= plan.chain.size() ? statement.output_schema
+                                                            : plan.chain[index]->input->schema;
+  };
+  const size_t channel_rows = 2 * std::max<size_t>(options.batch_size, 1);
+  const size_t capacity = std::max<size_t>(options.channel_capacity, 2);
+  auto make_sink = [&](int worker) -> std::unique_ptr<SinkOperator> {
+    if (worker >= 0) return options.make_worker_sink(statement, worker);
+    if (options.make_sink) return options.make_sink(statement);
+    return FileSink::Create(*statement.sink, statement.output_schema);
+  };
+
+  // --- coordinator part: the gather tail, or the whole chain for a statement reading a stream.
+  std::vector<Operator*> tail;
+  const size_t tail_begin = plan.coordinator_only ? 0 : plan.gather_begin;
+  build_ops(tail_begin, plan.chain.size(), coordinator_owned, coordinator_late_sinks, tail,
+            /*interleaved=*/true);
+  for (Operator* op : tail) gather->snapshot_ops.emplace_back(StrCat("coordinator/", statement.name), op);
+  auto fan_out = std::make_unique<FanOutOperator>();
+  plan.stream_output = fan_out.get();
+  if (!tail.empty()) tail.back()->SetOutput(fan_out.get());
+  coordinator_owned.push_back(std::move(fan_out));
+  streams[statement.name] = plan.stream_output;
+  if (statement.sink && !plan.worker_sinks) {
+    std::unique_ptr<SinkOperator> sink = make_sink(-1);
+    coordinator_sinks.push_back(sink.get());
+    gather->sinks.push_back(sink.get());
+    gather->snapshot_ops.emplace_back(StrCat("coordinator/", statement.name, "/sink"), sink.get());
+    plan.stream_output->AddConsumer(sink.get());
+    coordinator_owned.push_back(std::move(sink));
+  }
+  Operator* coordinator_head = tail.empty() ? static_cast<Operator*>(plan.stream_output) : tail.front();
+  plan.gather_head = coordinator_head;
+  if (plan.coordinator_only) {
+    auto upstream = streams.find(statement.input_name);
+    if (upstream == streams.end())
+      return absl::InternalError(StrCat("no stream '", statement.input_name, "'"));
+    upstream->second->AddConsumer(coordinator_head);
+    return absl::OkStatus();
+  }
+  const std::optional<size_t> source = source_index();
+  if (!source) return absl::InternalError(StrCat("no source '", statement.input_name, "'"));
+
+  // --- gather channels: worker -> coordinator.
+  const Schema& gathered_schema = schema_before(plan.gather_begin);
+  if (plan.gathered) {
+    InputGroup group;
+    group.head = coordinator_head;
+    group.merger = std::make_unique<WatermarkMerger>(n, job.sources[*source].idle_timeout_millis, 0);
+    group.open_inputs = n;
+    const size_t group_index = gather->groups.size();
+    gather->groups.push_back(std::move(group));
+    for (size_t w = 0; w < n; ++w) {
+      plan.gather.push_back(std::make_unique<Channel>(types_of(gathered_schema), channel_rows, capacity));
+      ChannelInput input;
+      input.channel = plan.gather.back().get();
+      input.group = group_index;
+      input.index = w;
+      gather->inputs.push_back(input);
+    }
+  }
+  // --- keyed exchange channels: worker -> worker.
+  const Schema& exchanged_schema = schema_before(plan.pre_end);
+  size_t stage_group = 0;
+  // A single ordered input keeps per-record lateness exact: the exchange carries each row's
+  // watermark (see AggregateOperator::UseCarriedWatermarks).
+  const BoundExpression* carried_time = nullptr;
+  if (plan.stateful && plan.chain[*plan.stateful]->kind == LogicalOperatorKind::kAggregate) {
+    const AggregateDefinition& aggregate = *plan.chain[*plan.stateful]->aggregate;
+    if (aggregate.per_record_watermark) {
+      carried_time = aggregate.window ? aggregate.window->time.get() : aggregate.ttl_time.get();
+    }
+  }
+  std::vector<TypeId> exchanged_types = types_of(exchanged_schema);
+  if (carried_time != nullptr) exchanged_types.push_back(TypeId::kInt64);
+  if (plan.stateful) {
+    plan.exchange.resize(n);
+    for (size_t from = 0; from < n; ++from) {
+      for (size_t to = 0; to < n; ++to) {
+        plan.exchange[from].push_back(std::make_unique<Channel>(exchanged_types, channel_rows, capacity));
+      }
+    }
+  }
+  // --- per worker: the source-side chain and the stateful stage.
+  for (size_t w = 0; w < n; ++w) {
+    Worker& worker = *workers[w];
+    // What the worker-side chain ends in: the gather channel or its own sink.
+    auto terminal = [&](std::vector<Operator*>& ops, std::vector<SinkOperator*>& sinks,
+                        std::vector<std::pair<std::string, Operator*>>* snapshot, const std::string& task) {
+      std::unique_ptr<Operator> end;
+      if (plan.worker_sinks) {
+        std::unique_ptr<SinkOperator> sink = make_sink(static_cast<int>(w));
+        sinks.push_back(sink.get());
+        worker.sinks.push_back(sink.get());
+        end = std::move(sink);
+      } else {
+        auto sender = std::make_unique<ChannelSender>(
+            std::vector<Channel*>{plan.gather[w].get()}, std::vector<const BoundExpression*>{},
+            std::vector<size_t>{}, StrCat("Gather -> coordinator (", statement.name, ")"));
+        sender->SetDoneFlag(&plan.done);
+        worker.senders.push_back(sender.get());
+        end = std::move(sender);
+      }
+      if (!ops.empty()) ops.back()->SetOutput(end.get());
+      ops.push_back(end.get());
+      if (snapshot != nullptr) snapshot->emplace_back(task, end.get());
+      worker.owned.push_back(std::move(end));
+    };
+    PreTask pre;
+    pre.name = StrCat("worker ", w, "/", statement.name, "/source side");
+    build_ops(0, plan.pre_end, worker.owned, worker.late_sinks, pre.ops, /*interleaved=*/false);
+    if (plan.stateful) {
+      std::vector<Channel*> outgoing;
+      for (size_t to = 0; to < n; ++to) outgoing.push_back(plan.exchange[w][to].get());
+      auto sender =
+          std::make_unique<ChannelSender>(std::move(outgoing), plan.key.expressions, plan.key.columns,
+                                          StrCat("Exchange ", plan.key.text, " -> ", n, " workers"));
+      sender->CopyOnly(ColumnsReadBy(*plan.chain[*plan.stateful]));
+      if (carried_time != nullptr) {
+        sender->CarryWatermarks(*carried_time,
+                                plan.chain[*plan.stateful]->aggregate->input_out_of_orderness_millis);
+      }
+      worker.senders.push_back(sender.get());
+      worker.source_senders.push_back(sender.get());
+      if (!pre.ops.empty()) pre.ops.back()->SetOutput(sender.get());
+      pre.ops.push_back(sender.get());
+      worker.owned.push_back(std::move(sender));
+
+      // The stateful stage: chain[stateful, gather_begin), fed by every worker's sender.
+      InputTask& stage = *worker.stage;
+      std::vector<Operator*> ops;
+      build_ops(*plan.stateful, plan.gather_begin, worker.owned, worker.late_sinks, ops,
+                /*interleaved=*/carried_time == nullptr);
+      if (carried_time != nullptr) {
+        const size_t column = exchanged_schema.fields().size();
+        if (auto* aggregate = dynamic_cast<AggregateOperator*>(ops.front()))
+          aggregate->UseCarriedWatermarks(column);
+        if (auto* session = dynamic_cast<SessionWindowOperator*>(ops.front()))
+          session->UseCarriedWatermarks(column);
+      }
+      const std::string task = StrCat("worker ", w, "/", statement.name, "/stateful");
+      for (Operator* op : ops) stage.snapshot_ops.emplace_back(task, op);
+      std::vector<SinkOperator*> sinks;
+      terminal(ops, sinks, &stage.snapshot_ops, task);
+      if (!plan.worker_sinks) stage.forwards.push_back(static_cast<ChannelSender*>(ops.back()));
+      for (SinkOperator* sink : sinks) stage.sinks.push_back(sink);
+      InputGroup group;
+      group.head = ops.front();
+      group.merger = std::make_unique<WatermarkMerger>(n, job.sources[*source].idle_timeout_millis, 0);
+      group.open_inputs = n;
+      stage_group = stage.groups.size();
+      stage.groups.push_back(std::move(group));
+      for (size_t from = 0; from < n; ++from) {
+        ChannelInput input;
+        input.channel = plan.exchange[from][w].get();
+        input.group = stage_group;
+        input.index = from;
+        stage.inputs.push_back(input);
+      }
+    } else {
+      terminal(pre.ops, pre.sinks, nullptr, pre.name);
+      if (!plan.worker_sinks) worker.source_senders.push_back(static_cast<ChannelSender*>(pre.ops.back()));
+    }
+    worker.source_outputs[*source]->AddConsumer(pre.ops.front());
+    worker.pre_tasks.push_back(std::move(pre));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ParallelRunner::Impl::RestoreState() {
+  CheckpointStore* store = options.checkpoint_store;
+  if (store == nullptr) return absl::InvalidArgumentError("a restore needs a checkpoint store");
+  const uint64_t checkpoint = *options.restore_checkpoint;
+  auto restore = [&](const std::string& task, size_t index, auto& target) -> absl::Status {
+    SLUICE_ASSIGN_OR_RETURN(std::string bytes, store->Get(checkpoint, task, index));
+    StateReader reader(bytes);
+    absl::Status status = target.Restore(reader);
+    if (!status.ok()) {
+      return absl::Status(status.code(), StrCat("restoring checkpoint ", checkpoint, ", task '", task,
+                                                "' operator ", index, ": ", status.message()));
+    }
+    return absl::OkStatus();
+  };
+  for (size_t g = 0; g < sources.size(); ++g) {
+    const SourceDefinition& definition = job.sources[partition_source[g]];
+    if (!sources[g]->SupportsCheckpoints()) {
+      return absl::FailedPreconditionError(
+          StrCat("source '", definition.name,
+                 "' cannot resume from a checkpoint (file and Kafka sources do "
+                 "not record read positions yet)"));
+    }
+    SLUICE_RETURN_IF_ERROR(
+        restore(StrCat("source/", definition.name, "/", partition_index[g]), 0, *sources[g]));
+  }
+  for (auto& worker : workers) {
+    for (PreTask& pre : worker->pre_tasks) {
+      for (size_t i = 0; i < pre.ops.size(); ++i) SLUICE_RETURN_IF_ERROR(restore(pre.name, i, *pre.ops[i]));
+    }
+    if (worker->stage) {
+      for (size_t i = 0; i < worker->stage->snapshot_ops.size(); ++i) {
+        auto& [task, op] = worker->stage->snapshot_ops[i];
+        SLUICE_RETURN_IF_ERROR(restore(task, i, *op));
+      }
+    }
+  }
+  for (size_t i = 0; i < gather->snapshot_ops.size(); ++i) {
+    auto& [task, op] = gather->snapshot_ops[i];
+    SLUICE_RETURN_IF_ERROR(restore(task, i, *op));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ParallelRunner::Impl::FinishGroup(InputGroup& group) {
+  group.finished = true;
+  // All inputs ended: a bounded input makes every window final; a cancelled or failed run not.
+  if (!stop.load(std::memory_order_relaxed) && !failed.load(std::memory_order_relaxed)) {
+    SLUICE_RETURN_IF_ERROR(group.head->OnWatermark(kMaxWatermark));
+  }
+  return group.head->Finish();
+}
+
+absl::Status ParallelRunner::Impl::Align(InputTask& task, uint64_t checkpoint) {
+  CheckpointStore* store = options.checkpoint_store;
+  for (SinkOperator* sink : task.sinks) SLUICE_RETURN_IF_ERROR(sink->Flush());
+  for (size_t i = 0; i < task.snapshot_ops.size(); ++i) {
+    StateWriter writer;
+    SLUICE_RETURN_IF_ERROR(task.snapshot_ops[i].second->Snapshot(writer));
+    if (store != nullptr)
+      SLUICE_RETURN_IF_ERROR(store->Put(checkpoint, task.snapshot_ops[i].first, i, writer.Release()));
+  }
+  for (ChannelSender* sender : task.forwards) sender->InjectBarrier(checkpoint);
+  for (ChannelInput& input : task.inputs) input.blocked = false;
+  task.aligning = 0;
+  task.last_aligned = checkpoint;
+  return absl::OkStatus();
+}
+
+absl::Status ParallelRunner::Impl::Poll(InputTask& task, bool* did_work) {
+  const size_t count = task.inputs.size();
+  size_t budget = kPollBudget;
+  for (size_t scanned = 0; scanned < count && budget > 0;) {
+    ChannelInput& input = task.inputs[task.next_input];
+    Message message;
+    if (input.ended || input.blocked || !input.channel->TryPop(message)) {
+      task.next_input = (task.next_input + 1) % count;
+      ++scanned;
+      continue;
+    }
+    scanned = 0;
+    --budget;
+    *did_work = true;
+    InputGroup& group = task.groups[input.group];
+    switch (message.kind) {
+      case MessageKind::kBatch:
+        if (!group.finished) {
+          absl::Status pushed = group.head->Push(*message.batch);
+          if (!pushed.ok()) return Annotate(pushed, ChainText(*group.head));
+        }
+        input.channel->ReleaseBatch(std::move(message.batch));
+        group.merger->OnRecords(input.index, input.watermark, WallMillis());
+        break;
+      case MessageKind::kWatermark: {
+        input.watermark = message.value;
+        group.merger->OnRecords(input.index, input.watermark, WallMillis());
+        const std::optional<int64_t> merged = group.merger->Advance(WallMillis());
+        if (merged && !group.finished) SLUICE_RETURN_IF_ERROR(group.head->OnWatermark(*merged));
+        break;
+      }
+      case MessageKind::kBarrier:
+        input.blocked = true;
+        task.aligning = static_cast<uint64_t>(message.value);
+        break;
+      case MessageKind::kEnd: {
+        input.ended = true;
+        group.merger->OnExhausted(input.index);
+        if (--group.open_inputs == 0) {
+          SLUICE_RETURN_IF_ERROR(FinishGroup(group));
+        } else if (const std::optional<int64_t> merged = group.merger->Advance(WallMillis())) {
+          SLUICE_RETURN_IF_ERROR(group.head->OnWatermark(*merged));
+        }
+        break;
+      }
+    }
+    if (task.aligning != 0) {
+      bool aligned = true;
+      for (const ChannelInput& other : task.inputs) aligned = aligned && (other.blocked || other.ended);
+      if (aligned) SLUICE_RETURN_IF_ERROR(Align(task, task.aligning));
+    }
+    task.next_input = (task.next_input + 1) % count;
+  }
+  // Time alone can exclude an idle input and so advance a merged watermark.
+  const Clock::time_point now = Clock::now();
+  if (now - task.last_advance > std::chrono::milliseconds(10)) {
+    task.last_advance = now;
+    for (InputGroup& group : task.groups) {
+      if (group.finished) continue;
+      if (const std::optional<int64_t> merged = group.merger->Advance(WallMillis())) {
+        SLUICE_RETURN_IF_ERROR(group.head->OnWatermark(*merged));
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
+bool ParallelRunner::Impl::PartitionAhead(const LocalPartition& partition) const {
+  if (!max_drift) return false;
+  const int64_t mine = partition_watermark[partition.global].load(std::memory_order_relaxed);
+  if (mine == INT64_MIN) return false;
+  const int64_t now = WallMillis();
+  int64_t slowest = INT64_MAX;
+  for (size_t g = 0; g < sources.size(); ++g) {
+    if (partition_exhausted[g].load(std::memory_order_relaxed)) continue;
+    const std::optional<int64_t>& idle = job.sources[partition_source[g]].idle_timeout_millis;
+    if (idle && g != partition.global && now - partition_activity[g].load(std::memory_order_relaxed) > *idle)
+      continue;
+    slowest = std::min(slowest, partition_watermark[g].load(std::memory_order_relaxed));
+  }
+  return mine > slowest &&
+         static_cast<uint64_t>(mine) - static_cast<uint64_t>(slowest) > static_cast<uint64_t>(*max_drift);
+}
+
+absl::Status ParallelRunner::Impl::InjectBarrier(Worker& worker, uint64_t checkpoint) {
+  CheckpointStore* store = options.checkpoint_store;
+  for (const LocalPartition& partition : worker.partitions) {
+    StateWriter writer;
+    SLUICE_RETURN_IF_ERROR(partition.source->Snapshot(writer));
+    const std::string task =
+        StrCat("source/", job.sources[partition.source_index].name, "/", partition_index[partition.global]);
+    if (store != nullptr) SLUICE_RETURN_IF_ERROR(store->Put(checkpoint, task, 0, writer.Release()));
+  }
+  for (PreTask& pre : worker.pre_tasks) {
+    for (SinkOperator* sink : pre.sinks) SLUICE_RETURN_IF_ERROR(sink->Flush());
+    for (size_t i = 0; i < pre.ops.size(); ++i) {
+      StateWriter writer;
+      SLUICE_RETURN_IF_ERROR(pre.ops[i]->Snapshot(writer));
+      if (store != nullptr) SLUICE_RETURN_IF_ERROR(store->Put(checkpoint, pre.name, i, writer.Release()));
+    }
+  }
+  for (ChannelSender* sender : worker.source_senders) sender->InjectBarrier(checkpoint);
+  worker.injected = checkpoint;
+  return absl::OkStatus();
+}
+
+absl::Status ParallelRunner::Impl::ReadOne(Worker& worker, bool* did_work) {
+  const size_t count = worker.partitions.size();
+  for (size_t tried = 0; tried < count; ++tried) {
+    LocalPartition& partition = worker.partitions[worker.next_partition];
+    worker.next_partition = (worker.next_partition + 1) % count;
+    if (!partition.active) continue;
+    const size_t s = partition.source_index;
+    FanOutOperator& output = *worker.source_outputs[s];
+    WatermarkMerger& merger = *worker.source_mergers[s];
+    auto exhaust = [&]() -> absl::Status {
+      partition.active = false;
+      partition_exhausted[partition.global].store(true, std::memory_order_relaxed);
+      merger.OnExhausted(partition.local);
+      if (--worker.source_active[s] == 0) {
+        worker.source_finished[s] = true;
+        return output.Finish();
+      }
+      if (const std::optional<int64_t> merged = merger.Advance(WallMillis())) {
+        return output.OnWatermark(*merged);
+      }
+      return absl::OkStatus();
+    };
+    if (output.IsDone()) {
+      *did_work = true;
+      return exhaust();
+    }
+    if (PartitionAhead(partition)) {
+      if (!partition.paused) {
+        partition.paused = true;
+        alignment_pauses.fetch_add(1, std::memory_order_relaxed);
+      }
+      continue;
+    }
+    if (partition.paused) {
+      partition.paused = false;
+      alignment_resumes.fetch_add(1, std::memory_order_relaxed);
+    }
+    Batch& batch = worker.batch;
+    absl::StatusOr<bool> more = partition.source->Next(batch);
+    const auto where = [&]() {
+      return StrCat("source '", job.sources[s].name, "' partition ", partition_index[partition.global]);
+    };
+    if (!more.ok()) return Annotate(more.status(), StrCat("reading ", where()));
+    *did_work = true;
+    if (!*more) return exhaust();
+    const int64_t now = WallMillis();
+    if (batch.num_rows() > 0) {
+      if (worker.first_record == Clock::time_point{}) worker.first_record = Clock::now();
+      partition_activity[partition.global].store(now, std::memory_order_relaxed);
+      absl::Status pushed = output.Push(batch);
+      if (!pushed.ok())
+        return Annotate(pushed, StrCat("processing rows of ", where(), " (", ChainText(output), ")"));
+    }
+    batch.Release();
+    uint64_t read = 0;
+    for (const LocalPartition& p : worker.partitions) read += p.source->counters().records_read;
+    worker.records_read.store(read, std::memory_order_relaxed);
+    const int64_t watermark = partition.source->watermark();
+    partition_watermark[partition.global].store(watermark, std::memory_order_relaxed);
+    merger.OnRecords(partition.local, watermark, now);
+    if (const std::optional<int64_t> merged = merger.Advance(now)) {
+      SLUICE_RETURN_IF_ERROR(output.OnWatermark(*merged));
+    }
+    return absl::OkStatus();
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ParallelRunner::Impl::WorkerStep(Worker& worker, bool* did_work, bool* blocked) {
+  // Checkpoint barrier requested by the coordinator.
+  const uint64_t requested = requested_checkpoint.load(std::memory_order_acquire);
+  if (requested > worker.injected) {
+    SLUICE_RETURN_IF_ERROR(InjectBarrier(worker, requested));
+    *did_work = true;
+  }
+  if (worker.stage) {
+    SLUICE_RETURN_IF_ERROR(Poll(*worker.stage, did_work));
+    // Every input ended: nothing can bring the barrier; align on our own.
+    if (worker.stage->last_aligned < worker.injected && worker.stage->all_ended()) {
+      SLUICE_RETURN_IF_ERROR(Align(*worker.stage, worker.injected));
+    }
+    if (worker.stage->last_aligned > worker.acked.load(std::memory_order_relaxed)) {
+      worker.acked.store(worker.stage->last_aligned, std::memory_order_release);
+    }
+  } else if (worker.injected > worker.acked.load(std::memory_order_relaxed)) {
+    worker.acked.store(worker.injected, std::memory_order_release);
+  }
+  bool drained = true;
+  for (ChannelSender* sender : worker.senders) drained = sender->Drain() && drained;
+  if (!drained) {
+    *blocked = true;
+    return absl::OkStatus();
+  }
+  // Sources: stop reading on cancellation; otherwise one batch.
+  if (stop.load(std::memory_order_relaxed)) {
+    for (size_t s = 0; s < worker.source_finished.size(); ++s) {
+      if (!worker.source_finished[s]) {
+        worker.source_finished[s] = true;
+        SLUICE_RETURN_IF_ERROR(worker.source_outputs[s]->Finish());
+        *did_work = true;
+      }
+    }
+    return absl::OkStatus();
+  }
+  bool read = false;
+  SLUICE_RETURN_IF_ERROR(ReadOne(worker, &read));
+  // Nothing to read for now, or a while since the last: let held-back watermarks go.
+  const Clock::time_point now = Clock::now();
+  if (!read || now - worker.last_watermark_flush > kWatermarkFlushInterval) {
+    worker.last_watermark_flush = now;
+    for (ChannelSender* sender : worker.senders) sender->FlushWatermark();
+  }
+  *did_work = *did_work || read;
+  return absl::OkStatus();
+}
+
+void ParallelRunner::Impl::RunWorker(Worker& worker) {
+  if (options.pin_workers && static_cast<size_t>(worker.index) < placements.size()) {
+    const absl::Status pinned = PinCurrentThread(placements[worker.index]);
+    worker.placement = pinned.ok() ? StrCat("cpu ", placements[worker.index].cpu, " (node ",
+                                            placements[worker.index].numa_node, ")")
+                                   : StrCat("not pinned: ", pinned.message());
+  } else {
+    worker.placement = "not pinned";
+  }
+  const std::string task = StrCat("worker ", worker.index);
+  absl::Status status;
+  // A source with no partition on this worker ends at once.
+  for (size_t s = 0; s < worker.source_finished.size() && status.ok(); ++s) {
+    if (worker.source_active[s] == 0) {
+      worker.source_finished[s] = true;
+      status = worker.source_outputs[s]->Finish();
+    }
+  }
+  Backoff backoff;
+  worker.clock.last = Clock::now();
+  while (status.ok() && !failed.load(std::memory_order_acquire)) {
+    if (options.task_hook) options.task_hook(worker.index);
+    bool did_work = false;
+    bool blocked = false;
+    status = WorkerStep(worker, &did_work, &blocked);
+    worker.clock.Tick(did_work, blocked);
+    if (!status.ok()) break;
+    bool sources_done = true;
+    for (bool finished : worker.source_finished) sources_done = sources_done && finished;
+    bool senders_done = true;
+    for (ChannelSender* sender : worker.senders) senders_done = senders_done && !sender->has_pending();
+    if (sources_done && senders_done && (!worker.stage || worker.stage->finished())) break;
+    if (did_work) {
+      backoff.Reset();
+    } else {
+      backoff.Wait();
+    }
+  }
+  if (!status.ok()) {
+    Fail(task, status);
+  }
+  worker.exited.store(true, std::memory_order_release);
+}
+
+JobCounters ParallelRunner::Impl::LiveCounters() const {
+  JobCounters counters;
+  for (const auto& worker : workers)
+    counters.records_in += worker->records_read.load(std::memory_order_relaxed);
+  for (const SinkOperator* sink : coordinator_sinks) counters.records_out += sink->rows_written();
+  counters.elapsed_seconds = Seconds(Clock::now() - start);
+  counters.workers = workers_count;
+  counters.checkpoints_completed = checkpoints_completed;
+  return counters;
+}
+
+absl::Status ParallelRunner::Run(const std::function<void(const JobCounters&)>& on_progress) {
+  Impl& impl = *impl_;
+  for (SinkOperator* sink : impl.coordinator_sinks) SLUICE_RETURN_IF_ERROR(sink->Open());
+  for (auto& worker : impl.workers) {
+    for (SinkOperator* sink : worker->sinks) SLUICE_RETURN_IF_ERROR(sink->Open());
+  }
+  for (auto& source : impl.sources) SLUICE_RETURN_IF_ERROR(source->Open());
+  if (impl.options.pin_workers) {
+    absl::StatusOr<CpuTopology> topology = DetectTopology();
+    if (topology.ok()) impl.placements = PlaceWorkers(*topology, impl.workers_count, impl.options.placement);
+  }
+  impl.start = Clock::now();
+  std::vector<std::thread> threads;
+  for (auto& worker : impl.workers) {
+    Impl::Worker* raw = worker.get();
+    threads.emplace_back([&impl, raw]() { impl.RunWorker(*raw); });
+  }
+  // The coordinator: gather, sinks, checkpoints, progress, cancellation.
+  CheckpointStore* store = impl.options.checkpoint_store;
+  Clock::time_point last_checkpoint = Clock::now();
+  Clock::time_point last_progress = Clock::now();
+  Backoff backoff;
+  absl::Status status;
+  impl.coordinator_clock.last = Clock::now();
+  while (!impl.failed.load(std::memory_order_acquire)) {
+    if (impl.options.task_hook) impl.options.task_hook(-1);
+    if (impl.options.cancel != nullptr && impl.options.cancel->load(std::memory_order_relaxed) &&
+        !impl.cancelled) {
+      impl.cancelled = true;
+      impl.stop.store(true, std::memory_order_release);
+    }
+    bool did_work = false;
+    status = impl.Poll(*impl.gather, &did_work);
+    if (!status.ok()) {
+      impl.Fail(impl.gather->name, status);
+      break;
+    }
+    // Checkpoints: request the next one when none is in flight and the interval has passed.
+    if (store != nullptr) {
+      const uint64_t requested = impl.requested_checkpoint.load(std::memory_order_relaxed);
+      if (requested > impl.completed_checkpoint) {
+        if (impl.gather->last_aligned < requested && impl.gather->all_ended()) {
+          status = impl.Align(*impl.gather, requested);
+          if (!status.ok()) {
+            impl.Fail(impl.gather->name, status);
+            break;
+          }
+        }
+        bool complete = impl.gather->last_aligned >= requested;
+        for (const auto& worker : impl.workers) {
+          complete = complete && worker->acked.load(std::memory_order_acquire) >= requested;
+        }
+        if (complete) {
+          status = store->Complete(requested);
+          if (!status.ok()) {
+            impl.Fail("checkpoint coordinator", status);
+            break;
+          }
+          impl.completed_checkpoint = requested;
+          ++impl.checkpoints_completed;
+          last_checkpoint = Clock::now();
+          did_work = true;
+        }
+      } else if (Clock::now() - last_checkpoint >=
+                     std::chrono::milliseconds(impl.options.checkpoint_interval_millis) &&
+                 !impl.stop.load(std::memory_order_relaxed)) {
+        impl.requested_checkpoint.store(requested + 1, std::memory_order_release);
+      }
+    }
+    // LIMIT met downstream: tell the workers' senders.
+    for (auto& plan : impl.plans) {
+      if (plan->gathered && !plan->done.load(std::memory_order_relaxed) && plan->gather_head != nullptr &&
+          plan->gather_head->IsDone()) {
+        plan->done.store(true, std::memory_order_relaxed);
+      }
+    }
+    impl.coordinator_clock.Tick(did_work, false);
+    bool workers_done = true;
+    for (const auto& worker : impl.workers)
+      workers_done = workers_done && worker->exited.load(std::memory_order_acquire);
+    if (workers_done && impl.gather->finished()) break;
+    if (workers_done && impl.gather->inputs.empty()) break;
+    if (on_progress && Clock::now() - last_progress >= std::chrono::seconds(1)) {
+      last_progress = Clock::now();
+      on_progress(impl.LiveCounters());
+    }
+    if (did_work) {
+      backoff.Reset();
+    } else {
+      backoff.Wait();
+    }
+  }
+  for (auto& thread : threads) thread.join();
+  // After a failure, still finish what reached the coordinator so that it is not lost.
+  if (impl.failed.load()) {
+    for (auto& group : impl.gather->groups) {
+      if (!group.finished) {
+        group.finished = true;
+        (void)group.head->Finish();
+      }
+    }
+    for (auto& worker : impl.workers) {
+      for (SinkOperator* sink : worker->sinks) (void)sink->Finish();
+    }
+  }
+  absl::Status result;
+  {
+    std::lock_guard<std::mutex> lock(impl.error_mutex);
+    result = impl.error;
+  }
+  for (auto& writer : impl.dead_letters) {
+    absl::Status flushed = writer->Flush();
+    if (result.ok()) result = flushed;
+  }
+  for (auto& source : impl.sources) {
+    absl::Status closed = source->Close();
+    if (result.ok()) result = closed;
+  }
+  impl.elapsed_seconds = Seconds(Clock::now() - impl.start);
+  return result;
+}
+
+JobCounters ParallelRunner::counters() const {
+  const Impl& impl = *impl_;
+  JobCounters counters;
+  for (const auto& source : impl.sources) {
+    counters.records_in += source->counters().records_read;
+    counters.bytes_in += source->counters().bytes_read;
+  }
+  for (const auto& writer : impl.dead_letters) {
+    counters.dead_lettered += writer->count();
+    if (writer->count() > 0) counters.dead_letter_files.push_back(writer->path());
+  }
+  for (const SinkOperator* sink : impl.coordinator_sinks) counters.records_out += sink->rows_written();
+  Clock::time_point first{};
+  for (const auto& worker : impl.workers) {
+    for (const SinkOperator* sink : worker->sinks) counters.records_out += sink->rows_written();
+    if (worker->first_record != Clock::time_point{} &&
+        (first == Clock::time_point{} || worker->first_record < first)) {
+      first = worker->first_record;
+    }
+    JobCounters::TaskTimes times;
+    times.task = StrCat("worker ", worker->index);
+    times.busy_seconds = Seconds(worker->clock.busy);
+    times.idle_seconds = Seconds(worker->clock.idle);
+    times.backpressured_seconds = Seconds(worker->clock.backpressured);
+    times.placement = worker->placement;
+    counters.tasks.push_back(times);
+  }
+  JobCounters::TaskTimes coordinator;
+  coordinator.task = "coordinator";
+  coordinator.busy_seconds = Seconds(impl.coordinator_clock.busy);
+  coordinator.idle_seconds = Seconds(impl.coordinator_clock.idle);
+  coordinator.placement = "not pinned";
+  counters.tasks.push_back(coordinator);
+  if (first != Clock::time_point{}) counters.first_record_seconds = Seconds(first - impl.start);
+  for (const auto* op : impl.aggregates) {
+    counters.late_dropped += op->late_records_dropped();
+    counters.state_evicted += op->keys_evicted();
+    counters.state_keys += op->group_count();
+    counters.state_bytes += op->state_bytes();
+  }
+  for (const auto* op : impl.session_windows) counters.late_dropped += op->late_records_dropped();
+  for (const auto* op : impl.rows_windows) {
+    counters.state_evicted += op->partitions_expired();
+    counters.state_keys += op->live_partitions();
+  }
+  counters.elapsed_seconds = impl.elapsed_seconds;
+  counters.cancelled = impl.cancelled;
+  counters.workers = impl.workers_count;
+  counters.checkpoints_completed = impl.checkpoints_completed;
+  counters.alignment_pauses = impl.alignment_pauses.load();
+  counters.alignment_resumes = impl.alignment_resumes.load();
+  return counters;
+}
+
+std::string ParallelRunner::Explain() const {
+  const Impl& impl = *impl_;
+  std::string out =
+      StrCat("Parallel runtime: ", impl.workers_count, " workers; channels of up to ",
+             2 * impl.options.batch_size, " rows, ", impl.options.channel_capacity,
+             " batches deep; the coordinator thread gathers worker output and runs the sinks\n");
+  // The coordinator part of a statement: its gather tail, sink and the statements reading it.
+  std::function<void(const Operator*, int)> coordinator = [&](const Operator* op, int indent) {
+    if (const auto* fan_out = dynamic_cast<const FanOutOperator*>(op)) {
+      for (const Operator* consumer : fan_out->consumers()) coordinator(consumer, indent);
+      return;
+    }
+    StrAppend(&out, std::string(indent * 2, ' '), op->Describe(), "  [coordinator]\n");
+    if (op->output() != nullptr) coordinator(op->output(), indent + 1);
+  };
+  const Impl::Worker& worker = *impl.workers[0];
+  for (size_t s = 0; s < impl.job.sources.size(); ++s) {
+    const SourceDefinition& definition = impl.job.sources[s];
+    StrAppend(&out, "FileSource ", definition.name, " <- ", definition.path, " (", definition.format,
+              ", batch ", impl.options.batch_size, ", ", definition.partitions.size(),
+              " partition(s), partition g read by worker g mod ", impl.workers_count, ")\n");
+    for (size_t p = 0; p < impl.plans.size(); ++p) {
+      const Impl::StatementPlan& plan = *impl.plans[p];
+      if (plan.coordinator_only || plan.statement->input_name != definition.name) continue;
+      int indent = 1;
+      const Impl::PreTask* pre = nullptr;
+      for (const auto& task : worker.pre_tasks) {
+        if (task.name == StrCat("worker 0/", plan.statement->name, "/source side")) pre = &task;
+      }
+      if (pre == nullptr) continue;
+      for (const Operator* op : pre->ops) {
+        StrAppend(&out, std::string(indent * 2, ' '), op->Describe(), "  [each worker, source side]\n");
+        ++indent;
+      }
+      if (plan.stateful) {
+        // The stage's operators on worker 0, from the first one fed by this statement's exchange.
+        const Operator* op = nullptr;
+        for (const auto& group : worker.stage->groups) {
+          for (const auto& input : worker.stage->inputs) {
+            if (input.channel == plan.exchange[0][0].get() && &worker.stage->groups[input.group] == &group) {
+              op = group.head;
+            }
+          }
+        }
+        for (; op != nullptr; op = op->output()) {
+          StrAppend(&out, std::string(indent * 2, ' '), op->Describe(), "  [each worker, its keys]\n");
+          ++indent;
+        }
+      }
+      if (plan.gathered) coordinator(plan.gather_head, indent);
+    }
+  }
+  for (const auto& plan : impl.plans) {
+    if (!plan->coordinator_only) continue;
+    StrAppend(&out, "Stream ", plan->statement->input_name, " -> statement ", plan->statement->name, "\n");
+    coordinator(plan->gather_head, 1);
+  }
+  return out;
+}
+
+}  // namespace sluice

@@ -1,0 +1,149 @@
+#include "runtime/physical_plan.h"
+
+#include "common/strings.h"
+#include "formats/record_format.h"
+#include "ops/aggregate_operator.h"
+#include "ops/filter_operator.h"
+#include "ops/limit_operator.h"
+#include "ops/project_operator.h"
+#include "ops/rows_window_operator.h"
+#include "ops/session_window_operator.h"
+
+namespace sluice {
+
+namespace {
+
+// Writes late rows to a source's dead-letter output: the row as JSON, reason "late".
+class DeadLetterLateSink final : public LateRecordSink {
+ public:
+  DeadLetterLateSink(const Schema& schema, DeadLetterWriter& writer)
+      : encoder_(MakeJsonEncoder(schema)), writer_(writer) {}
+
+  absl::Status OnLateRecord(const Batch& batch, uint32_t row) override {
+    one_row_.ShareColumns(batch);
+    one_row_.MutableSelection()[0] = row;
+    one_row_.SetSelectionCount(1);
+    text_.clear();
+    encoder_->Encode(one_row_, text_);
+    one_row_.Release();
+    if (!text_.empty() && text_.back() == '\n') text_.pop_back();
+    RecordError error;
+    error.reason = "late: its window had closed (event time behind the watermark)";
+    error.raw = text_;
+    return writer_.Write(error);
+  }
+
+ private:
+  std::unique_ptr<RecordEncoder> encoder_;
+  DeadLetterWriter& writer_;
+  Batch one_row_;
+  std::string text_;
+};
+
+void MarkColumns(const BoundExpression* expression, std::vector<bool>& used) {
+  if (expression == nullptr) return;
+  if (expression->kind == BoundExpressionKind::kColumn && expression->column_index < used.size()) {
+    used[expression->column_index] = true;
+  }
+  for (const auto& child : expression->children) MarkColumns(child.get(), used);
+}
+
+}  // namespace
+
+std::vector<bool> ColumnsReadBy(const LogicalOperator& stateful) {
+  const size_t columns = stateful.input->schema.fields().size();
+  if (stateful.kind != LogicalOperatorKind::kAggregate ||
+      stateful.aggregate->late_data == LateDataStrategy::kDeadLetter) {
+    return std::vector<bool>(columns, true);
+  }
+  std::vector<bool> used(columns, false);
+  const AggregateDefinition& aggregate = *stateful.aggregate;
+  for (const auto& key : aggregate.keys) MarkColumns(key.get(), used);
+  for (const auto& call : aggregate.aggregates) MarkColumns(call.argument.get(), used);
+  if (aggregate.window) MarkColumns(aggregate.window->time.get(), used);
+  MarkColumns(aggregate.ttl_time.get(), used);
+  return used;
+}
+
+std::vector<const LogicalOperator*> StatementChain(const BoundStatement& statement) {
+  std::vector<const LogicalOperator*> chain;
+  for (const LogicalOperator* node = statement.plan.get(); node != nullptr; node = node->input.get()) {
+    if (node->kind != LogicalOperatorKind::kScan) chain.push_back(node);
+  }
+  return {chain.rbegin(), chain.rend()};
+}
+
+std::string OriginSource(const BoundJob& job, const BoundStatement& statement) {
+  std::string name = statement.input_name;
+  bool is_stream = statement.input_is_stream;
+  while (is_stream) {
+    const BoundStatement* upstream = nullptr;
+    for (const auto& candidate : job.statements) {
+      if (candidate.name == name) upstream = &candidate;
+    }
+    if (upstream == nullptr) break;
+    name = upstream->input_name;
+    is_stream = upstream->input_is_stream;
+  }
+  return name;
+}
+
+std::unique_ptr<LateRecordSink> MakeDeadLetterLateSink(const Schema& schema, DeadLetterWriter& writer) {
+  return std::make_unique<DeadLetterLateSink>(schema, writer);
+}
+
+std::unique_ptr<Operator> MakeOperator(const LogicalOperator& node, LateRecordSink* late_sink) {
+  switch (node.kind) {
+    case LogicalOperatorKind::kScan: break;
+    case LogicalOperatorKind::kFilter: return std::make_unique<FilterOperator>(*node.predicate);
+    case LogicalOperatorKind::kProject:
+      return std::make_unique<ProjectOperator>(node.projections, node.schema);
+    case LogicalOperatorKind::kLimit: return std::make_unique<LimitOperator>(node.limit);
+    case LogicalOperatorKind::kRowsWindow: {
+      std::vector<TypeId> input_types;
+      for (const auto& field : node.input->schema.fields()) input_types.push_back(field.type);
+      return std::make_unique<RowsWindowOperator>(*node.rows_window, std::move(input_types));
+    }
+    case LogicalOperatorKind::kAggregate: {
+      if (node.aggregate->window && node.aggregate->window->kind == WindowKind::kSession) {
+        auto op = std::make_unique<SessionWindowOperator>(*node.aggregate, node.schema);
+        op->SetLateRecordSink(late_sink);
+        return op;
+      }
+      auto op = std::make_unique<AggregateOperator>(*node.aggregate, node.schema);
+      op->SetLateRecordSink(late_sink);
+      return op;
+    }
+  }
+  SLUICE_CHECK(false);
+  return nullptr;
+}
+
+std::optional<size_t> StatefulIndex(const std::vector<const LogicalOperator*>& chain) {
+  for (size_t i = 0; i < chain.size(); ++i) {
+    if (chain[i]->kind == LogicalOperatorKind::kAggregate ||
+        chain[i]->kind == LogicalOperatorKind::kRowsWindow) {
+      return i;
+    }
+  }
+  return std::nullopt;
+}
+
+ExchangeKey ExchangeKeyOf(const LogicalOperator& stateful) {
+  ExchangeKey key;
+  std::vector<std::string> names;
+  if (stateful.kind == LogicalOperatorKind::kAggregate) {
+    for (const auto& expression : stateful.aggregate->keys) {
+      key.expressions.push_back(expression.get());
+      names.push_back(expression->ToString());
+    }
+  } else if (stateful.kind == LogicalOperatorKind::kRowsWindow) {
+    key.columns = stateful.rows_window->partition_columns;
+    for (size_t column : key.columns) names.push_back(stateful.input->schema.field(column).name);
+  }
+  key.text = names.empty() ? "single (no key: one worker holds all state)"
+                           : StrCat("hash(", StrJoin(names, ", "), ")");
+  return key;
+}
+
+}  // namespace sluice
