@@ -12,6 +12,7 @@
 #include <fstream>
 #include <map>
 #include <memory>
+#include <set>
 #include <thread>
 
 #include "bench_sources.h"
@@ -99,84 +100,17 @@ absl::StatusOr<std::vector<size_t>> ChangelogKey(const Scenario& scenario, const
   return key;
 }
 
-// Hash of the partition key value of `row` (column `column` of the source schema).
-uint64_t PartitionHash(const Column& column, TypeId type, size_t row) {
-  if (!column.validity()[row]) return 0;
-  if (type == TypeId::kString) {
-    const std::string_view text = column.data<std::string_view>()[row];
-    return HashBytes(text.data(), text.size());
-  }
-  const int64_t value = column.data<int64_t>()[row];
-  return HashBytes(reinterpret_cast<const char*>(&value), sizeof value);
-}
-
-size_t ValueWidth(TypeId type) {
-  switch (type) {
-    case TypeId::kBoolean: return 1;
-    case TypeId::kString: return sizeof(std::string_view);
-    default: return 8;
-  }
-}
-
-// The input as `threads` workers x `partitions` source partitions see it. One worker: the
-// dataset's batches themselves, dealt round-robin to the partitions. Several workers: each
-// gets the rows whose partition key hashes to it, gathered into batches of its own (as an
-// exchange would deliver them; strings stay views into the generator's names), before timing.
+// The input as `partitions` source partitions see it: the dataset's batches dealt
+// round-robin (shared, not copied: every worker reads its partitions' batches in place).
 struct InputSplit {
-  std::vector<std::vector<Batch>> gathered;                  // per worker, when threads > 1
-  std::vector<std::vector<std::vector<BatchSlice>>> slices;  // [worker][partition]
+  std::vector<std::vector<BatchSlice>> slices;  // [partition]
 };
 
-absl::StatusOr<std::unique_ptr<InputSplit>> SplitInput(const Scenario& scenario, const Dataset& dataset,
-                                                       int threads, int partitions, size_t batch_size) {
+std::unique_ptr<InputSplit> SplitInput(const Dataset& dataset, int partitions) {
   auto split = std::make_unique<InputSplit>();
-  split->slices.assign(static_cast<size_t>(threads),
-                       std::vector<std::vector<BatchSlice>>(static_cast<size_t>(partitions)));
-  if (threads == 1) {
-    for (size_t b = 0; b < dataset.batches.size(); ++b) {
-      split->slices[0][b % static_cast<size_t>(partitions)].push_back(BatchSlice{&dataset.batches[b], {}});
-    }
-    return split;
-  }
-  const std::optional<size_t> key = dataset.schema.Find(scenario.partition_key);
-  if (!key) {
-    return absl::InvalidArgumentError(StrCat(scenario.folder, "/scenario.json: partition_key '",
-                                             scenario.partition_key, "' is not an input column"));
-  }
-  const TypeId key_type = dataset.schema.field(*key).type;
-  split->gathered.resize(static_cast<size_t>(threads));
-  std::vector<size_t> filled(static_cast<size_t>(threads), batch_size);  // rows in each worker's open batch
-  for (const Batch& batch : dataset.batches) {
-    for (size_t row = 0; row < batch.num_rows(); ++row) {
-      const size_t t = PartitionHash(batch.column(*key), key_type, row) % static_cast<uint64_t>(threads);
-      std::vector<Batch>& out = split->gathered[t];
-      if (filled[t] == batch_size) {
-        std::vector<std::shared_ptr<Column>> columns;
-        for (size_t c = 0; c < batch.num_columns(); ++c) {
-          columns.push_back(std::make_shared<Column>(batch.column(c).type(), batch_size));
-        }
-        out.emplace_back();
-        out.back().SetColumns(std::move(columns), 0);
-        filled[t] = 0;
-      }
-      Batch& target = out.back();
-      const size_t at = filled[t]++;
-      for (size_t c = 0; c < batch.num_columns(); ++c) {
-        const Column& from = batch.column(c);
-        Column& to = target.mutable_column(c);
-        const size_t width = ValueWidth(from.type());
-        std::memcpy(to.data<char>() + at * width, from.data<char>() + row * width, width);
-        to.validity()[at] = from.validity()[row];
-        if (from.type() == TypeId::kString) to.KeepAliveStringsOf(from);
-      }
-      target.SetNumRows(at + 1);
-    }
-  }
-  for (size_t t = 0; t < split->gathered.size(); ++t) {
-    const std::vector<Batch>& batches = split->gathered[t];
-    for (size_t b = 0; b < batches.size(); ++b) {
-      split->slices[t][b % static_cast<size_t>(partitions)].push_back(BatchSlice{&batches[b], {}});
-    }
+  split->slices.resize(static_cast<size_t>(partitions));
+  for (size_t b = 0; b < dataset.batches.size(); ++b) {
+    split->slices[b % static_cast<size_t>(partitions)].push_back(BatchSlice{&dataset.batches[b], {}});
   }
   return split;
 }
@@ -190,12 +124,11 @@ struct RunOutcome {
   ChecksumValue checksum;
 };
 
-// One worker: its own bound job, runner and sink.
-struct Worker {
+// One run: the bound job, its runner and the checking sinks (one, or one per worker).
+struct RunSetup {
   BoundJob job;
   std::unique_ptr<JobRunner> runner;
-  ChecksumSink* sink = nullptr;
-  absl::Status status;
+  std::vector<ChecksumSink*> sinks;
 };
 
 class ScenarioRunner {
@@ -217,7 +150,8 @@ class ScenarioRunner {
     return StrCat(options_.data_dir, "/", scenario_.data.Id(), "-", records_, ".", extension);
   }
   absl::StatusOr<RunOutcome> RunOnce(const std::string& level, int threads, int partitions,
-                                     const std::vector<int>& cpus, LatencyHistogram* latencies, double rate);
+                                     const std::string& placement, const std::vector<int>& cpus,
+                                     LatencyHistogram* latencies, double rate);
   Measurement Measure(const std::string& level, int threads, int partitions, const std::string& placement,
                       const std::vector<int>& cpus, double rate);
   std::vector<std::pair<std::string, std::vector<int>>> Placements(int threads) const;
@@ -235,8 +169,8 @@ class ScenarioRunner {
   std::vector<size_t> changelog_key_;
   std::unique_ptr<Dataset> dataset_;
   std::optional<ChecksumValue> expected_;
-  // Input splits, by (threads, partitions).
-  std::map<std::pair<int, int>, std::unique_ptr<InputSplit>> splits_;
+  // Input splits, by partitions.
+  std::map<int, std::unique_ptr<InputSplit>> splits_;
 };
 
 absl::Status ScenarioRunner::Prepare() {
@@ -313,92 +247,77 @@ std::vector<std::pair<std::string, std::vector<int>>> ScenarioRunner::Placements
 }
 
 absl::StatusOr<RunOutcome> ScenarioRunner::RunOnce(const std::string& level, int threads, int partitions,
-                                                   const std::vector<int>& cpus, LatencyHistogram* latencies,
-                                                   double rate) {
+                                                   const std::string& placement, const std::vector<int>& cpus,
+                                                   LatencyHistogram* latencies, double rate) {
   const std::string input_path = DataPath("jsonl");
   const InputSplit* split = nullptr;
   if (level == "core") {
-    auto found = splits_.find({threads, partitions});
-    if (found == splits_.end()) {
-      SLUICE_ASSIGN_OR_RETURN(auto made,
-                              SplitInput(scenario_, *dataset_, threads, partitions, options_.batch_size));
-      found = splits_.emplace(std::make_pair(threads, partitions), std::move(made)).first;
-    }
+    auto found = splits_.find(partitions);
+    if (found == splits_.end()) found = splits_.emplace(partitions, SplitInput(*dataset_, partitions)).first;
     split = found->second.get();
   }
-  std::vector<std::unique_ptr<Worker>> workers;
-  for (int t = 0; t < threads; ++t) {
-    auto worker = std::make_unique<Worker>();
-    SLUICE_ASSIGN_OR_RETURN(worker->job, BindScenarioJob(scenario_, input_path, partitions));
-    RunOptions run_options;
-    run_options.batch_size = options_.batch_size;
-    Worker* raw = worker.get();
-    const bool encode = level == "codec";
-    run_options.make_sink = [this, raw, encode](const BoundStatement& statement) {
+  RunSetup setup;
+  SLUICE_ASSIGN_OR_RETURN(setup.job, BindScenarioJob(scenario_, input_path, partitions));
+  RunOptions run_options;
+  run_options.batch_size = options_.batch_size;
+  // Several threads: the parallel runtime, each worker reading its share of the partitions,
+  // exchanging rows by key, and checking its own output (the checksum adds up).
+  run_options.parallelism = threads;
+  run_options.placement = placement == "spread" ? Placement::kSpread : Placement::kCompact;
+  const bool encode = level == "codec";
+  RunSetup* raw = &setup;
+  if (threads > 1) {
+    setup.sinks.assign(static_cast<size_t>(threads), nullptr);
+    run_options.make_worker_sink = [this, raw, encode](const BoundStatement& statement, int worker) {
       auto sink = std::make_unique<ChecksumSink>(output_types_, changelog_key_,
                                                  encode ? &statement.output_schema : nullptr);
-      raw->sink = sink.get();
+      raw->sinks[static_cast<size_t>(worker)] = sink.get();
       return sink;
     };
-    if (level == "core") {
-      const auto* slices = &split->slices[static_cast<size_t>(t)];
-      run_options.make_source = [slices](
-                                    const SourceDefinition& source, size_t partition,
-                                    std::shared_ptr<DeadLetterWriter>) -> std::unique_ptr<SourcePartition> {
-        return std::make_unique<MemorySource>(&(*slices)[partition], source.max_out_of_orderness_millis);
-      };
-    } else if (level == "latency") {
-      const auto* batches = &dataset_->batches;
-      const size_t batch_size = options_.batch_size;
-      run_options.make_source = [batches, rate, batch_size, latencies](
-                                    const SourceDefinition& source, size_t,
-                                    std::shared_ptr<DeadLetterWriter>) -> std::unique_ptr<SourcePartition> {
-        return std::make_unique<PacedSource>(batches, rate, batch_size, source.max_out_of_orderness_millis,
-                                             latencies);
-      };
-    }
-    SLUICE_ASSIGN_OR_RETURN(worker->runner, JobRunner::Create(worker->job, run_options));
-    workers.push_back(std::move(worker));
   }
+  run_options.make_sink = [this, raw, encode](const BoundStatement& statement) {
+    auto sink = std::make_unique<ChecksumSink>(output_types_, changelog_key_,
+                                               encode ? &statement.output_schema : nullptr);
+    raw->sinks.push_back(sink.get());
+    return sink;
+  };
+  if (level == "core") {
+    run_options.make_source = [split](const SourceDefinition& source, size_t partition,
+                                      std::shared_ptr<DeadLetterWriter>) -> std::unique_ptr<SourcePartition> {
+      return std::make_unique<MemorySource>(&split->slices[partition], source.max_out_of_orderness_millis);
+    };
+  } else if (level == "latency") {
+    const auto* batches = &dataset_->batches;
+    const size_t batch_size = options_.batch_size;
+    run_options.make_source = [batches, rate, batch_size, latencies](
+                                  const SourceDefinition& source, size_t,
+                                  std::shared_ptr<DeadLetterWriter>) -> std::unique_ptr<SourcePartition> {
+      return std::make_unique<PacedSource>(batches, rate, batch_size, source.max_out_of_orderness_millis,
+                                           latencies);
+    };
+  }
+  SLUICE_ASSIGN_OR_RETURN(setup.runner, JobRunner::Create(setup.job, run_options));
   RunOutcome outcome;
-  if (threads == 1) {
-    if (!cpus.empty()) PinThisThread(cpus[0]);
-    const auto start = Clock::now();
-    if (options_.gate) CALLGRIND_TOGGLE_COLLECT;
-    workers[0]->status = workers[0]->runner->Run();
-    if (options_.gate) CALLGRIND_TOGGLE_COLLECT;
-    outcome.seconds = std::chrono::duration<double>(Clock::now() - start).count();
-  } else {
-    std::atomic<int> ready{0};
-    std::atomic<bool> go{false};
-    std::vector<std::thread> pool;
-    for (int t = 0; t < threads; ++t) {
-      pool.emplace_back([&, t]() {
-        PinThisThread(cpus[static_cast<size_t>(t)]);
-        ready.fetch_add(1);
-        while (!go.load(std::memory_order_acquire)) std::this_thread::yield();
-        workers[static_cast<size_t>(t)]->status = workers[static_cast<size_t>(t)]->runner->Run();
-      });
-    }
-    while (ready.load() < threads) std::this_thread::yield();
-    const auto start = Clock::now();
-    go.store(true, std::memory_order_release);
-    for (auto& thread : pool) thread.join();
-    outcome.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  if (threads == 1 && !cpus.empty()) PinThisThread(cpus[0]);
+  const auto start = Clock::now();
+  if (options_.gate) CALLGRIND_TOGGLE_COLLECT;
+  const absl::Status status = setup.runner->Run();
+  if (options_.gate) CALLGRIND_TOGGLE_COLLECT;
+  outcome.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  SLUICE_RETURN_IF_ERROR(status);
+  const JobCounters counters = setup.runner->counters();
+  if (counters.dead_lettered > 0 || counters.late_dropped > 0) {
+    return absl::InternalError(
+        StrCat(counters.dead_lettered, " records dead-lettered and ", counters.late_dropped,
+               " late rows dropped: the scenario's data must be complete and on time"));
   }
-  for (const auto& worker : workers) {
-    SLUICE_RETURN_IF_ERROR(worker->status);
-    const JobCounters counters = worker->runner->counters();
-    if (counters.dead_lettered > 0 || counters.late_dropped > 0) {
-      return absl::InternalError(
-          StrCat(counters.dead_lettered, " records dead-lettered and ", counters.late_dropped,
-                 " late rows dropped: the scenario's data must be complete and on time"));
-    }
-    outcome.output_rows += worker->sink->rows_written();
-    outcome.sink_seconds += worker->sink->seconds();
-    outcome.state_keys += counters.state_keys;
-    outcome.state_bytes += counters.state_bytes;
-    outcome.checksum.Merge(worker->sink->Value());
+  outcome.state_keys = counters.state_keys;
+  outcome.state_bytes = counters.state_bytes;
+  for (const ChecksumSink* sink : setup.sinks) {
+    if (sink == nullptr) return absl::InternalError("a worker's checking sink was never created");
+    outcome.output_rows += sink->rows_written();
+    outcome.sink_seconds += sink->seconds();
+    outcome.checksum.Merge(sink->Value());
   }
   return outcome;
 }
@@ -423,7 +342,7 @@ Measurement ScenarioRunner::Measure(const std::string& level, int threads, int p
   bool all_match = true;
   for (int run = 0; run < m.warmup_runs + m.runs; ++run) {
     LatencyHistogram histogram;
-    auto outcome = RunOnce(level, threads, partitions, cpus, latency ? &histogram : nullptr, rate);
+    auto outcome = RunOnce(level, threads, partitions, placement, cpus, latency ? &histogram : nullptr, rate);
     if (!outcome.ok()) {
       m.error = std::string(outcome.status().message());
       m.checksum_ok = false;
@@ -576,9 +495,13 @@ std::vector<Measurement> ScenarioRunner::Run() {
   double core_rate = 0;
   if (wants("core")) {
     const std::vector<int>& thread_counts = options_.threads.empty() ? scenario_.threads : options_.threads;
-    for (int partitions : scenario_.source_partitions) {
+    // Several workers read at least one source partition each: the input is split into at
+    // least as many partitions as threads (so 2 threads over "1" partition run as 2 x 2).
+    std::set<std::pair<int, int>> done;
+    for (int listed_partitions : scenario_.source_partitions) {
       for (int threads : thread_counts) {
-        if (partitions > 1 && threads > 1) continue;
+        const int partitions = std::max(listed_partitions, threads);
+        if (!done.insert({threads, partitions}).second) continue;
         for (const auto& [placement, cpus] : Placements(threads)) {
           report(Measure("core", threads, partitions, placement, cpus, 0));
           if (threads == 1 && partitions == 1) core_rate = out.back().records_per_second.median;
