@@ -51,7 +51,7 @@ asan: deps
 # The parallel runtime's tests under ThreadSanitizer: the ring, the exchange, the runtime's own
 # tests (barriers, alignment, failures, the 10,000-checkpoint stress run) and the oracle and SQL
 # logic tests at parallelism 2 and 4. TSan halts at the first race it reports.
-TSAN_TESTS = SpscRing*:Exchange*:ParallelRuntime*:StatefulOracle*:Files/SqlLogicTest.Passes/*_p*
+TSAN_TESTS = SpscRing*:Exchange*:ParallelRuntime*:FileSplit*:StatefulOracle*:Files/SqlLogicTest.Passes/*_p*
 tsan: deps
 	cmake -S . -B $(TSAN_BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSLUICE_TSAN=ON
 	cmake --build $(TSAN_BUILD_DIR) -j $(JOBS) --target sluice_tests

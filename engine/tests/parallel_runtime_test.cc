@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <filesystem>
 #include <future>
 #include <map>
 #include <mutex>
@@ -20,6 +21,7 @@
 #include <thread>
 
 #include "common/strings.h"
+#include "connectors/file_source.h"
 #include "job_test_harness.h"
 #include "plan/binder.h"
 #include "runtime/exchange.h"
@@ -591,6 +593,130 @@ TEST(ParallelRuntimeTest, StressRandomDelaysTinyRingsTenThousandCheckpoints) {
   ASSERT_TRUE(counters.ok()) << counters.status().message();
   EXPECT_GE(store.completed(), kCheckpoints);
   EXPECT_EQ(Sorted(rows), Sorted(reference));
+}
+
+}  // namespace
+}  // namespace sluice::testing
+
+namespace sluice::testing {
+namespace {
+
+// --- file splits ---------------------------------------------------------------------------
+
+// Runs `job_text` (its ${dir} is `directory`) on `parallelism` workers, splitting files of at
+// least `split_bytes`; returns the output file's lines and the dead-letter file's, sorted.
+std::pair<std::vector<std::string>, std::vector<std::string>> RunSplit(const TemporaryDirectory& directory,
+                                                                       const std::string& job_text,
+                                                                       int parallelism,
+                                                                       uint64_t split_bytes) {
+  std::filesystem::remove(directory.File("out.jsonl"));
+  std::filesystem::remove(directory.File("bad.jsonl"));
+  auto parsed = ParseJob(job_text);
+  EXPECT_TRUE(parsed.ok()) << parsed.status().message();
+  BindOptions bind;
+  bind.substitution.variables = {{"dir", directory.path()}};
+  bind.substitution.use_environment = false;
+  auto job = BindJob(std::move(*parsed), bind);
+  EXPECT_TRUE(job.ok()) << job.status().message();
+  RunOptions options;
+  options.batch_size = 64;
+  options.parallelism = parallelism;
+  options.file_split_bytes = split_bytes;
+  auto runner = JobRunner::Create(*job, options);
+  EXPECT_TRUE(runner.ok()) << runner.status().message();
+  const absl::Status status = (*runner)->Run();
+  EXPECT_TRUE(status.ok()) << status.message();
+  if (parallelism > 1) {
+    EXPECT_NE((*runner)->Explain().find("split:"), std::string::npos) << (*runner)->Explain();
+  }
+  std::vector<std::string> out = ReadLines(directory.File("out.jsonl"));
+  std::vector<std::string> bad = std::filesystem::exists(directory.File("bad.jsonl"))
+                                     ? ReadLines(directory.File("bad.jsonl"))
+                                     : std::vector<std::string>{};
+  std::sort(out.begin(), out.end());
+  std::sort(bad.begin(), bad.end());
+  return {out, bad};
+}
+
+TEST(FileSplitTest, SplitsReadEveryLineOnceWithItsLineNumber) {
+  TemporaryDirectory directory;
+  std::string json;
+  std::string csv = "k,v\n";
+  for (int i = 1; i <= 3000; ++i) {
+    if (i % 397 == 0) {
+      json += "{\"k\": \"broken\n";  // a malformed record
+      csv += "x,notanumber\n";
+    } else if (i % 251 == 0) {
+      json += "\n";  // a blank line
+      csv += "\n";
+    } else {
+      json += StrCat("{\"k\":\"k", i % 17, "\",\"v\":", i, ",\"pad\":\"", std::string(i % 50, 'x'), "\"}\n");
+      csv += StrCat("k", i % 17, ",", i, "\n");
+    }
+  }
+  WriteFile(directory.File("in.jsonl"), json);
+  WriteFile(directory.File("in.csv"), csv);
+  for (const char* format : {"json", "csv"}) {
+    const std::string job = StrCat(
+        "CREATE STREAM result AS SELECT k, COUNT(*) AS n, SUM(v) AS s FROM src GROUP BY k EMIT FINAL "
+        "WITH ('src.type' = 'file_source', 'src.path' = '${dir}/in.",
+        std::string(format) == "json" ? "jsonl" : "csv", "', 'src.format' = '", format,
+        "', 'src.schema' = 'k STRING, v BIGINT', 'src.dead_letter.path' = '${dir}/bad.jsonl', "
+        "'result.type' = 'file_sink', 'result.path' = '${dir}/out.jsonl')");
+    const auto reference = RunSplit(directory, job, 1, UINT64_MAX);
+    ASSERT_EQ(reference.first.size(), 17u) << format;
+    ASSERT_EQ(reference.second.size(), 7u) << format;  // lines 397, 794, ..., 2779
+    for (int parallelism : {2, 3, 4}) {
+      // Small splits: cuts fall inside lines, on newlines, around blank lines.
+      for (uint64_t split_bytes : {1u, 1000u}) {
+        const auto split = RunSplit(directory, job, parallelism, split_bytes);
+        EXPECT_EQ(split.first, reference.first) << format << ", parallelism " << parallelism;
+        EXPECT_EQ(split.second, reference.second) << format << ", parallelism " << parallelism;
+      }
+    }
+  }
+}
+
+// Every cut position of a small file, including cuts on a line's first byte, on a newline and
+// inside a blank line: the two splits together read every record exactly once.
+TEST(FileSplitTest, EveryCutPositionReadsEachLineOnce) {
+  TemporaryDirectory directory;
+  const std::string text = "{\"v\":1}\n{\"v\":22}\n\n{\"v\":333}\n{\"v\":4444}\n{\"v\":5}";
+  WriteFile(directory.File("in.jsonl"), text);
+  auto parsed = ParseJob(
+      "CREATE STREAM result AS SELECT v FROM src WITH ('src.type' = 'file_source', 'src.path' = "
+      "'${dir}/in.jsonl', "
+      "'src.schema' = 'v BIGINT', 'result.type' = 'file_sink', 'result.path' = '${dir}/out.jsonl')");
+  ASSERT_TRUE(parsed.ok());
+  BindOptions bind;
+  bind.substitution.variables = {{"dir", directory.path()}};
+  bind.substitution.use_environment = false;
+  auto job = BindJob(std::move(*parsed), bind);
+  ASSERT_TRUE(job.ok()) << job.status().message();
+  const SourceDefinition& definition = job->sources[0];
+  auto read = [&](uint64_t begin, uint64_t end) {
+    std::vector<int64_t> values;
+    auto writer = std::make_shared<DeadLetterWriter>("src", directory.File("bad.jsonl"));
+    auto source =
+        FileSource::CreateSplit(definition, directory.File("in.jsonl"), writer, 2, false, begin, end);
+    EXPECT_TRUE(source->Open().ok());
+    Batch batch;
+    while (true) {
+      auto more = source->Next(batch);
+      EXPECT_TRUE(more.ok());
+      if (!more.ok() || !*more) break;
+      for (size_t row = 0; row < batch.num_rows(); ++row)
+        values.push_back(batch.column(0).data<int64_t>()[row]);
+    }
+    return values;
+  };
+  const std::vector<int64_t> whole = read(0, UINT64_MAX);
+  ASSERT_EQ(whole.size(), 5u);
+  for (uint64_t cut = 1; cut <= text.size(); ++cut) {
+    std::vector<int64_t> both = read(0, cut);
+    for (const auto& value : read(cut, UINT64_MAX)) both.push_back(value);
+    EXPECT_EQ(both, whole) << "cut at byte " << cut;
+  }
 }
 
 }  // namespace

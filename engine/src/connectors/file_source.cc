@@ -2,6 +2,7 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -47,6 +48,17 @@ std::unique_ptr<FileSource> FileSource::Create(const SourceDefinition& definitio
       new FileSource(definition, std::move(path), std::move(dead_letters), batch_size, strict));
 }
 
+std::unique_ptr<FileSource> FileSource::CreateSplit(const SourceDefinition& definition, std::string path,
+                                                    std::shared_ptr<DeadLetterWriter> dead_letters,
+                                                    size_t batch_size, bool strict, uint64_t begin,
+                                                    uint64_t end) {
+  std::unique_ptr<FileSource> source =
+      Create(definition, std::move(path), std::move(dead_letters), batch_size, strict);
+  source->range_begin_ = begin;
+  source->range_end_ = end;
+  return source;
+}
+
 absl::Status FileSource::Open() {
   file_ = std::fopen(path_.c_str(), "rb");
   if (file_ == nullptr) {
@@ -61,13 +73,53 @@ absl::Status FileSource::Open() {
   buffer_.resize(kReadChunk);
   lines_.reserve(batch_size_);
   line_numbers_.reserve(batch_size_);
-  return absl::OkStatus();
+  return range_begin_ > 0 ? SeekToSplit() : absl::OkStatus();
+}
+
+absl::Status FileSource::SeekToSplit() {
+  // The split's first line is the one after the first newline at or after range_begin_ - 1
+  // (the line through that newline began in an earlier split). Its number: the newlines before.
+  header_skipped_ = true;  // a CSV header is the first split's
+  auto read_error = [&]() {
+    return absl::DataLossError(
+        StrCat("source '", definition_.name, "': read error on '", path_, "': ", std::strerror(errno)));
+  };
+  uint64_t newlines = 0;
+  uint64_t offset = 0;
+  while (offset < range_begin_ - 1) {
+    const size_t want = static_cast<size_t>(std::min<uint64_t>(buffer_.size(), range_begin_ - 1 - offset));
+    const size_t read = std::fread(buffer_.data(), 1, want, file_);
+    if (read == 0) {
+      if (std::ferror(file_)) return read_error();
+      break;  // the file shrank: nothing is left for this split
+    }
+    for (const char* p = buffer_.data();
+         (p = static_cast<const char*>(std::memchr(p, '\n', buffer_.data() + read - p))); ++p) {
+      ++newlines;
+    }
+    offset += read;
+  }
+  buffer_offset_ = offset;
+  buffer_start_ = buffer_end_ = 0;
+  while (true) {
+    const char* begin = buffer_.data() + buffer_start_;
+    const char* newline = static_cast<const char*>(std::memchr(begin, '\n', buffer_end_ - buffer_start_));
+    if (newline != nullptr) {
+      buffer_start_ = static_cast<size_t>(newline - buffer_.data()) + 1;
+      next_line_ = newlines + 2;
+      return absl::OkStatus();
+    }
+    buffer_start_ = buffer_end_;
+    if (eof_) return absl::OkStatus();
+    SLUICE_RETURN_IF_ERROR(FillBuffer());
+  }
 }
 
 absl::Status FileSource::FillBuffer() {
   // Move the unconsumed tail (a partial line) to the front, then read behind it.
   const size_t tail = buffer_end_ - buffer_start_;
   if (tail > 0 && buffer_start_ > 0) std::memmove(buffer_.data(), buffer_.data() + buffer_start_, tail);
+  buffer_offset_ += buffer_start_;
   buffer_start_ = 0;
   buffer_end_ = tail;
   if (buffer_.size() - buffer_end_ < kReadChunk / 2) buffer_.resize(buffer_.size() * 2);  // a very long line
@@ -89,6 +141,7 @@ absl::StatusOr<bool> FileSource::ReadLines() {
   line_numbers_.clear();
   // Lines handed out last time point into the buffer; they are consumed by now.
   while (lines_.size() < batch_size_) {
+    if (buffer_offset_ + buffer_start_ >= range_end_) break;  // the next line begins in a later split
     const char* begin = buffer_.data() + buffer_start_;
     const char* end = buffer_.data() + buffer_end_;
     const char* newline = static_cast<const char*>(std::memchr(begin, '\n', end - begin));
@@ -161,7 +214,6 @@ absl::StatusOr<bool> FileSource::Next(Batch& out) {
     }
   }
 }
-
 
 absl::StatusOr<Schema> InferFileSchema(const std::string& path, const std::string& format,
                                        char csv_delimiter) {

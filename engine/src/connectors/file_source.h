@@ -2,9 +2,14 @@
 // FileSource per matching file) in large chunks, splits it into lines, and decodes them batch
 // by batch. Bad records go to the source's shared DeadLetterWriter with their line number.
 //
-// Bounded: Next() returns false once the file is exhausted. Not thread-safe.
+// A FileSource may read a byte range of its file (a split, so that several workers decode one
+// large file): it reads the lines that begin inside the range, so a line crossing the range's
+// end belongs to the split it begins in, and numbers them as lines of the whole file.
+//
+// Bounded: Next() returns false once the file (or its range) is exhausted. Not thread-safe.
 #pragma once
 
+#include <cstdint>
 #include <cstdio>
 #include <memory>
 #include <string>
@@ -26,6 +31,11 @@ class FileSource final : public SourcePartition {
   static std::unique_ptr<FileSource> Create(const SourceDefinition& definition, std::string path,
                                             std::shared_ptr<DeadLetterWriter> dead_letters, size_t batch_size,
                                             bool strict);
+  // The lines beginning at byte offsets [begin, end) of the file.
+  static std::unique_ptr<FileSource> CreateSplit(const SourceDefinition& definition, std::string path,
+                                                 std::shared_ptr<DeadLetterWriter> dead_letters,
+                                                 size_t batch_size, bool strict, uint64_t begin,
+                                                 uint64_t end);
   // Opens the file; call once before Next().
   absl::Status Open() override;
   // Flushes the dead-letter output.
@@ -52,6 +62,8 @@ class FileSource final : public SourcePartition {
   // Fills `lines_` with up to batch_size complete lines; false when the file is exhausted.
   absl::StatusOr<bool> ReadLines();
   absl::Status FillBuffer();
+  // A split that does not start the file: counts the lines before it and moves to its first.
+  absl::Status SeekToSplit();
   void AppendIngestionTime(Batch& out);
 
   SourceDefinition definition_;
@@ -62,8 +74,11 @@ class FileSource final : public SourcePartition {
   std::string path_;
   std::shared_ptr<DeadLetterWriter> dead_letters_;
   std::vector<char> buffer_;
-  size_t buffer_start_ = 0;  // first unconsumed byte
-  size_t buffer_end_ = 0;    // one past the last valid byte
+  size_t buffer_start_ = 0;     // first unconsumed byte
+  size_t buffer_end_ = 0;       // one past the last valid byte
+  uint64_t buffer_offset_ = 0;  // file offset of buffer_[0]
+  uint64_t range_begin_ = 0;
+  uint64_t range_end_ = UINT64_MAX;
   bool eof_ = false;
   uint64_t next_line_ = 1;
   bool header_skipped_ = false;

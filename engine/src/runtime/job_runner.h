@@ -60,6 +60,9 @@ struct RunOptions {
   bool pin_workers = true;  // bind worker w to the CPU PlaceWorkers() gives it
   Placement placement = Placement::kCompact;
   size_t channel_capacity = 16;  // batches in flight per channel before backpressure
+  // A regular file at least this large is read in `parallelism` splits (byte ranges, each a
+  // partition with its own watermark), so that several workers decode it.
+  uint64_t file_split_bytes = 64ull << 20;
   // Checkpoints: barriers injected every `checkpoint_interval_millis` (0: as soon as the
   // previous one completed), snapshots handed to `checkpoint_store`.
   CheckpointStore* checkpoint_store = nullptr;

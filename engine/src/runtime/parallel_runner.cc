@@ -1,5 +1,7 @@
 #include "runtime/parallel_runner.h"
 
+#include <sys/stat.h>
+
 #include <atomic>
 #include <chrono>
 #include <map>
@@ -186,6 +188,8 @@ struct ParallelRunner::Impl {
   std::vector<std::unique_ptr<SourcePartition>> sources;  // every partition of every source
   std::vector<size_t> partition_source;
   std::vector<size_t> partition_index;
+  std::vector<size_t> source_partitions;  // per job source: its partitions (files or file splits)
+  std::vector<std::pair<size_t, std::string>> file_splits;      // (job source, byte range) for EXPLAIN
   std::vector<std::shared_ptr<DeadLetterWriter>> dead_letters;  // per job source
   std::vector<std::unique_ptr<StatementPlan>> plans;
   std::vector<std::unique_ptr<Worker>> workers;
@@ -288,16 +292,39 @@ absl::Status ParallelRunner::Impl::Build() {
     const SourceDefinition& definition = job.sources[s];
     if (definition.alignment_max_drift_millis) max_drift = *definition.alignment_max_drift_millis;
     dead_letters.push_back(std::make_shared<DeadLetterWriter>(definition.name, definition.dead_letter_path));
+    size_t partitions = 0;
     for (size_t k = 0; k < definition.partitions.size(); ++k) {
       if (options.make_source) {
         sources.push_back(options.make_source(definition, k, dead_letters.back()));
-      } else {
-        sources.push_back(FileSource::Create(definition, definition.partitions[k], dead_letters.back(),
-                                             options.batch_size, options.strict));
+        partition_source.push_back(s);
+        partition_index.push_back(partitions++);
+        continue;
       }
-      partition_source.push_back(s);
-      partition_index.push_back(k);
+      // A large regular file: one split per worker, cut at byte offsets (each split reads the
+      // lines that begin in it).
+      const std::string& path = definition.partitions[k];
+      struct stat info;
+      const bool large = stat(path.c_str(), &info) == 0 && S_ISREG(info.st_mode) &&
+                         static_cast<uint64_t>(info.st_size) >= options.file_split_bytes && workers_count > 1;
+      const uint64_t size = large ? static_cast<uint64_t>(info.st_size) : 0;
+      const size_t splits = large ? static_cast<size_t>(workers_count) : 1;
+      for (size_t split = 0; split < splits; ++split) {
+        if (large) {
+          const uint64_t begin = size * split / splits;
+          const uint64_t end = size * (split + 1) / splits;
+          sources.push_back(FileSource::CreateSplit(definition, path, dead_letters.back(), options.batch_size,
+                                                    options.strict, begin,
+                                                    split + 1 == splits ? UINT64_MAX : end));
+          file_splits.emplace_back(s, StrCat(path, " bytes ", begin, "-", end));
+        } else {
+          sources.push_back(
+              FileSource::Create(definition, path, dead_letters.back(), options.batch_size, options.strict));
+        }
+        partition_source.push_back(s);
+        partition_index.push_back(partitions++);
+      }
     }
+    source_partitions.push_back(partitions);
   }
   partition_watermark = std::make_unique<std::atomic<int64_t>[]>(sources.size());
   partition_activity = std::make_unique<std::atomic<int64_t>[]>(sources.size());
@@ -479,7 +506,8 @@ absl::Status ParallelRunner::Impl::BuildStatement(StatementPlan& plan,
   // A single ordered input keeps per-record lateness exact: the exchange carries each row's
   // watermark (see AggregateOperator::UseCarriedWatermarks).
   const BoundExpression* carried_time = nullptr;
-  if (plan.stateful && plan.chain[*plan.stateful]->kind == LogicalOperatorKind::kAggregate) {
+  if (plan.stateful && plan.chain[*plan.stateful]->kind == LogicalOperatorKind::kAggregate &&
+      source_partitions[*source] == 1) {
     const AggregateDefinition& aggregate = *plan.chain[*plan.stateful]->aggregate;
     if (aggregate.per_record_watermark) {
       carried_time = aggregate.window ? aggregate.window->time.get() : aggregate.ttl_time.get();
@@ -907,6 +935,7 @@ void ParallelRunner::Impl::RunWorker(Worker& worker) {
       backoff.Reset();
     } else {
       backoff.Wait();
+      worker.clock.Tick(false, blocked);  // the wait itself: idle, or backpressured
     }
   }
   if (!status.ok()) {
@@ -1016,6 +1045,7 @@ absl::Status ParallelRunner::Run(const std::function<void(const JobCounters&)>& 
       backoff.Reset();
     } else {
       backoff.Wait();
+      impl.coordinator_clock.Tick(false, false);
     }
   }
   for (auto& thread : threads) thread.join();
@@ -1121,8 +1151,11 @@ std::string ParallelRunner::Explain() const {
   for (size_t s = 0; s < impl.job.sources.size(); ++s) {
     const SourceDefinition& definition = impl.job.sources[s];
     StrAppend(&out, "FileSource ", definition.name, " <- ", definition.path, " (", definition.format,
-              ", batch ", impl.options.batch_size, ", ", definition.partitions.size(),
+              ", batch ", impl.options.batch_size, ", ", impl.source_partitions[s],
               " partition(s), partition g read by worker g mod ", impl.workers_count, ")\n");
+    for (const auto& [source, split] : impl.file_splits) {
+      if (source == s) StrAppend(&out, "  split: ", split, "\n");
+    }
     for (size_t p = 0; p < impl.plans.size(); ++p) {
       const Impl::StatementPlan& plan = *impl.plans[p];
       if (plan.coordinator_only || plan.statement->input_name != definition.name) continue;
