@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <sstream>
 #include <string>
@@ -642,11 +643,14 @@ int Datagen(const DatagenOptions& options) {
   return 0;
 }
 
-// --- kafka-mock ---------------------------------------------------------------------------
+// --- flags of the kafka-mock and topology commands ---------------------------------------
 
-int KafkaMock(int argc, char** argv) {
-  int brokers = 3;
-  std::vector<std::pair<std::string, int>> topics;
+// Walks the arguments of a command whose flags all take a value (`--flag value` or
+// `--flag=value`), calling `on_flag(flag, value)` for each; it returns an exit code to stop
+// the command. Help, unknown flags, positional arguments and a missing value print `usage`.
+std::optional<int> ForEachValueFlag(
+    int argc, char** argv, const char* usage, std::initializer_list<std::string_view> flags,
+    const std::function<std::optional<int>(const std::string& flag, const std::string& value)>& on_flag) {
   for (int i = 2; i < argc; ++i) {
     std::string arg = argv[i];
     std::optional<std::string> value;
@@ -654,32 +658,47 @@ int KafkaMock(int argc, char** argv) {
       value = arg.substr(equals + 1);
       arg.resize(equals);
     }
-    if (arg == "--help" || arg == "-h") return Usage(kKafkaMockUsage, "");
-    if (arg != "--brokers" && arg != "--topic") {
-      if (!arg.empty() && arg[0] == '-') return Usage(kKafkaMockUsage, StrCat("unknown option '", arg, "'"));
-      return Usage(kKafkaMockUsage, StrCat("unexpected argument '", arg, "'"));
+    if (arg == "--help" || arg == "-h") return Usage(usage, "");
+    if (std::find(flags.begin(), flags.end(), arg) == flags.end()) {
+      if (!arg.empty() && arg[0] == '-') return Usage(usage, StrCat("unknown option '", arg, "'"));
+      return Usage(usage, StrCat("unexpected argument '", arg, "'"));
     }
     if (!value) {
-      if (i + 1 >= argc) return Usage(kKafkaMockUsage, StrCat(arg, " needs a value"));
+      if (i + 1 >= argc) return Usage(usage, StrCat(arg, " needs a value"));
       value = argv[++i];
     }
-    if (arg == "--brokers") {
-      if (!absl::SimpleAtoi(*value, &brokers) || brokers < 1 || brokers > 64) {
-        return Usage(kKafkaMockUsage, "--brokers needs a whole number from 1 to 64");
-      }
-      continue;
-    }
-    const size_t colon = value->rfind(':');
-    std::string name = value->substr(0, colon);
-    int partitions = 4;
-    if (colon != std::string::npos &&
-        (!absl::SimpleAtoi(value->substr(colon + 1), &partitions) || partitions < 1 || partitions > 10000)) {
-      return Usage(kKafkaMockUsage,
-                   StrCat("--topic needs NAME or NAME:PARTITIONS (1 to 10000), not '", *value, "'"));
-    }
-    if (name.empty()) return Usage(kKafkaMockUsage, "--topic needs a topic name");
-    topics.emplace_back(std::move(name), partitions);
+    if (std::optional<int> exit = on_flag(arg, *value)) return exit;
   }
+  return std::nullopt;
+}
+
+// --- kafka-mock ---------------------------------------------------------------------------
+
+int KafkaMock(int argc, char** argv) {
+  int brokers = 3;
+  std::vector<std::pair<std::string, int>> topics;
+  const std::optional<int> exit = ForEachValueFlag(
+      argc, argv, kKafkaMockUsage, {"--brokers", "--topic"},
+      [&](const std::string& flag, const std::string& value) -> std::optional<int> {
+        if (flag == "--brokers") {
+          if (!absl::SimpleAtoi(value, &brokers) || brokers < 1 || brokers > 64) {
+            return Usage(kKafkaMockUsage, "--brokers needs a whole number from 1 to 64");
+          }
+          return std::nullopt;
+        }
+        const size_t colon = value.rfind(':');
+        std::string name = value.substr(0, colon);
+        int partitions = 4;
+        if (colon != std::string::npos && (!absl::SimpleAtoi(value.substr(colon + 1), &partitions) ||
+                                           partitions < 1 || partitions > 10000)) {
+          return Usage(kKafkaMockUsage,
+                       StrCat("--topic needs NAME or NAME:PARTITIONS (1 to 10000), not '", value, "'"));
+        }
+        if (name.empty()) return Usage(kKafkaMockUsage, "--topic needs a topic name");
+        topics.emplace_back(std::move(name), partitions);
+        return std::nullopt;
+      });
+  if (exit) return *exit;
   auto cluster = KafkaMockCluster::Start(brokers);
   if (!cluster.ok()) {
     std::fprintf(stderr, "sluice kafka-mock: %s\n", std::string(cluster.status().message()).c_str());
@@ -708,36 +727,24 @@ int KafkaMock(int argc, char** argv) {
 int Topology(int argc, char** argv) {
   std::optional<int> parallelism;
   Placement placement = Placement::kCompact;
-  for (int i = 2; i < argc; ++i) {
-    std::string arg = argv[i];
-    std::optional<std::string> value;
-    if (const size_t equals = arg.find('='); StartsWith(arg, "--") && equals != std::string::npos) {
-      value = arg.substr(equals + 1);
-      arg.resize(equals);
-    }
-    if (arg == "--help" || arg == "-h") return Usage(kTopologyUsage, "");
-    if (arg != "--parallelism" && arg != "--placement") {
-      if (!arg.empty() && arg[0] == '-') return Usage(kTopologyUsage, StrCat("unknown option '", arg, "'"));
-      return Usage(kTopologyUsage, StrCat("unexpected argument '", arg, "'"));
-    }
-    if (!value) {
-      if (i + 1 >= argc) return Usage(kTopologyUsage, StrCat(arg, " needs a value"));
-      value = argv[++i];
-    }
-    if (arg == "--parallelism") {
-      int workers = 0;
-      if (!absl::SimpleAtoi(*value, &workers) || workers < 1 || workers > 1024) {
-        return Usage(kTopologyUsage, "--parallelism needs a whole number from 1 to 1024");
-      }
-      parallelism = workers;
-    } else {
-      auto parsed = ParsePlacement(*value);
-      if (!parsed.ok()) {
-        return Usage(kTopologyUsage, StrCat("--placement: ", std::string(parsed.status().message())));
-      }
-      placement = *parsed;
-    }
-  }
+  const std::optional<int> exit = ForEachValueFlag(
+      argc, argv, kTopologyUsage, {"--parallelism", "--placement"},
+      [&](const std::string& flag, const std::string& value) -> std::optional<int> {
+        if (flag == "--parallelism") {
+          int workers = 0;
+          if (!absl::SimpleAtoi(value, &workers) || workers < 1 || workers > 1024) {
+            return Usage(kTopologyUsage, "--parallelism needs a whole number from 1 to 1024");
+          }
+          parallelism = workers;
+          return std::nullopt;
+        }
+        auto parsed = ParsePlacement(value);
+        if (!parsed.ok())
+          return Usage(kTopologyUsage, StrCat("--placement: ", std::string(parsed.status().message())));
+        placement = *parsed;
+        return std::nullopt;
+      });
+  if (exit) return *exit;
   auto topology = DetectTopology();
   if (!topology.ok()) {
     std::fprintf(stderr, "sluice topology: %s\n", std::string(topology.status().message()).c_str());
