@@ -290,6 +290,12 @@ constexpr const char* kWindowJob =
     "'watermark.strategy' = 'bounded_out_of_orderness', 'watermark.max_out_of_orderness' = '100ms'"
     "EXTRA, 'result.type' = 'file_sink', 'result.path' = '${dir}/out.jsonl')";
 
+constexpr const char* kFilterJob =
+    "CREATE STREAM result AS SELECT k, v FROM src WHERE v > 500 "
+    "WITH ('src.type' = 'file_source', 'src.path' = '${dir}/part*.jsonl', 'src.format' = 'json', "
+    "'src.schema' = 'k STRING, v BIGINT, ts TIMESTAMP', 'event.time.field' = 'ts'EXTRA, "
+    "'result.type' = 'file_sink', 'result.path' = '${dir}/out.jsonl')";
+
 // Rows for `partitions` partitions: 20 keys, event time advancing `step_ms` per row.
 std::vector<std::vector<TestRow>> MakeRows(size_t partitions, size_t rows_each, int64_t step_ms) {
   std::vector<std::vector<TestRow>> out(partitions);
@@ -309,9 +315,9 @@ struct Harness {
   BoundJob job;
   std::vector<std::string> rows;
 
-  absl::Status Bind(size_t partitions, const std::string& extra = "") {
+  absl::Status Bind(size_t partitions, const std::string& extra = "", const char* job_text = kWindowJob) {
     for (size_t p = 0; p < partitions; ++p) WriteFile(directory.File(StrCat("part", p, ".jsonl")), "");
-    std::string text = kWindowJob;
+    std::string text = job_text;
     text.replace(text.find("EXTRA"), 5, extra);  // more WITH properties
     SLUICE_ASSIGN_OR_RETURN(ParsedJob parsed, ParseJob(text));
     BindOptions options;
@@ -429,6 +435,26 @@ TEST(ParallelRuntimeTest, CheckpointsAreConsistentCutsUnderSkewedSources) {
     EXPECT_EQ(Sorted(resumed), Sorted(full))
         << "restored from checkpoint " << checkpoint << " (" << before << " rows before it)";
   }
+}
+
+// Workers with neither a partition nor keyed state (a filter over one partition on 4 workers)
+// finish at once, yet every checkpoint still needs their part: they stay to give it.
+TEST(ParallelRuntimeTest, CheckpointsCompleteWhenSomeWorkersHaveNothingToDo) {
+  Harness harness;
+  harness.control.partitions = MakeRows(1, 500, 10);
+  harness.control.hold_until_barriers = 30;
+  ASSERT_OK(harness.Bind(1, "", kFilterJob));
+  InMemoryCheckpointStore store;
+  std::vector<std::string> rows;
+  RunOptions options = harness.Options(4, &rows);
+  options.checkpoint_store = &store;
+  options.checkpoint_interval_millis = 0;
+  auto counters = Harness::RunWithin(harness.job, options, 60s);
+  ASSERT_TRUE(counters.ok()) << counters.status().message();
+  EXPECT_GE(store.completed().size(), 29u);
+  size_t expected = 0;
+  for (const TestRow& row : harness.control.partitions[0]) expected += row.v > 500 ? 1 : 0;
+  EXPECT_EQ(rows.size(), expected);
 }
 
 // --- watermark alignment -------------------------------------------------------------------

@@ -156,7 +156,7 @@ struct ParallelRunner::Impl {
     uint64_t injected = 0;
     std::atomic<uint64_t> acked{0};
     std::atomic<uint64_t> records_read{0};
-    std::atomic<bool> exited{false};
+    std::atomic<bool> done{false};  // its part of the job is over
     size_t next_partition = 0;
     Clock::time_point first_record{};
     TaskClock clock;
@@ -215,8 +215,9 @@ struct ParallelRunner::Impl {
   std::atomic<uint64_t> requested_checkpoint{0};
   uint64_t completed_checkpoint = 0;
   uint64_t checkpoints_completed = 0;
-  std::atomic<bool> stop{false};    // cancelled: stop reading sources
-  std::atomic<bool> failed{false};  // a task failed: every task stops now
+  std::atomic<bool> stop{false};      // cancelled: stop reading sources
+  std::atomic<bool> failed{false};    // a task failed: every task stops now
+  std::atomic<bool> shutdown{false};  // the run is over: done workers exit
   std::mutex error_mutex;
   absl::Status error;
   bool cancelled = false;
@@ -930,7 +931,12 @@ void ParallelRunner::Impl::RunWorker(Worker& worker) {
     for (bool finished : worker.source_finished) sources_done = sources_done && finished;
     bool senders_done = true;
     for (ChannelSender* sender : worker.senders) senders_done = senders_done && !sender->has_pending();
-    if (sources_done && senders_done && (!worker.stage || worker.stage->finished())) break;
+    // Done: everything sent and every input ended. The worker stays (asleep between polls) to
+    // take part in checkpoints, with its final state, until the coordinator ends the run.
+    const bool done = sources_done && senders_done && (!worker.stage || worker.stage->finished());
+    if (done && !worker.done.load(std::memory_order_relaxed))
+      worker.done.store(true, std::memory_order_release);
+    if (done && shutdown.load(std::memory_order_acquire)) break;
     if (did_work) {
       backoff.Reset();
     } else {
@@ -941,7 +947,6 @@ void ParallelRunner::Impl::RunWorker(Worker& worker) {
   if (!status.ok()) {
     Fail(task, status);
   }
-  worker.exited.store(true, std::memory_order_release);
 }
 
 JobCounters ParallelRunner::Impl::LiveCounters() const {
@@ -1034,9 +1039,8 @@ absl::Status ParallelRunner::Run(const std::function<void(const JobCounters&)>& 
     impl.coordinator_clock.Tick(did_work, false);
     bool workers_done = true;
     for (const auto& worker : impl.workers)
-      workers_done = workers_done && worker->exited.load(std::memory_order_acquire);
-    if (workers_done && impl.gather->finished()) break;
-    if (workers_done && impl.gather->inputs.empty()) break;
+      workers_done = workers_done && worker->done.load(std::memory_order_acquire);
+    if (workers_done && (impl.gather->finished() || impl.gather->inputs.empty())) break;
     if (on_progress && Clock::now() - last_progress >= std::chrono::seconds(1)) {
       last_progress = Clock::now();
       on_progress(impl.LiveCounters());
@@ -1048,6 +1052,7 @@ absl::Status ParallelRunner::Run(const std::function<void(const JobCounters&)>& 
       impl.coordinator_clock.Tick(false, false);
     }
   }
+  impl.shutdown.store(true, std::memory_order_release);
   for (auto& thread : threads) thread.join();
   // After a failure, still finish what reached the coordinator so that it is not lost.
   if (impl.failed.load()) {
