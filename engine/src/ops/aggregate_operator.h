@@ -49,7 +49,8 @@ class AggregateOperator final : public Operator {
   void SetLateRecordSink(LateRecordSink* sink) { late_sink_ = sink; }
   uint64_t keys_evicted() const { return keys_evicted_; }
   size_t group_count() const { return table_.size(); }
-  // Bytes of state (by capacity): the key table and every accumulator.
+  // Bytes of state (by capacity): the key table, every accumulator and the operator's own
+  // per-group arrays and window lists.
   size_t state_bytes() const;
   // Of state_bytes(): the group keys' interned string bytes themselves (each distinct string
   // once, without length bytes or unused block space).
