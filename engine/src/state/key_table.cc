@@ -245,17 +245,17 @@ uint32_t KeyTable::NewGroup(const uint64_t* words) {
   if (!free_ids_.empty()) {
     id = free_ids_.back();
     free_ids_.pop_back();
+    StoreKey(id, words);
   } else {
     SLUICE_CHECK_LT(id_limit_, kTombstone);
     id = id_limit_++;
     if (direct_) {
-      group_strings_.push_back(kFreeGroup);
+      group_strings_.push_back(words[1] != 0 ? kNullKey : static_cast<uint32_t>(words[0]));
     } else {
-      group_words_.resize(group_words_.size() + words_per_key_);
-      group_live_.push_back(0);
+      group_words_.insert(group_words_.end(), words, words + words_per_key_);
+      group_live_.push_back(1);
     }
   }
-  StoreKey(id, words);
   ++live_;
   return id;
 }
