@@ -127,6 +127,19 @@ def target_of(r):
     return num(t.get("records_per_second")) if isinstance(t, dict) else None
 
 
+def state_target_of(r):
+    """The bound on state bytes per key besides the keys' string bytes, if the scenario has one."""
+    t = r.get("target")
+    return num(t.get("state_bytes_per_key")) if isinstance(t, dict) else None
+
+
+def state_per_key(r, field="bytes_per_key"):
+    """State bytes per key besides the keys' own string bytes (field="string_bytes_per_key": those
+    string bytes); None when the run held no keyed state."""
+    state = r.get("state") if isinstance(r.get("state"), dict) else {}
+    return num(state.get(field)) if num(state.get("keys")) and num(state.get("bytes")) else None
+
+
 def latency_of(r, key):
     lat = r.get("latency_us")
     return num(lat.get(key)) if isinstance(lat, dict) else None
@@ -716,6 +729,13 @@ def verdict_rows(run):
         else:
             target_cell = human(target) if target else "—"
             ok = passed and (not target or (rate is not None and rate >= target))
+        # A state bound counts state besides the keys' own string bytes.
+        state_target, state = state_target_of(r), state_per_key(r)
+        if state_target and level != "latency":
+            state_cell = f"{state:,.1f} (≤ {state_target:g})" if state is not None else f"— (≤ {state_target:g})"
+            ok = ok and state is not None and state <= state_target
+        else:
+            state_cell = "—"
         rows.append({
             "scenario": r["scenario"],
             "level": level_text(r),
@@ -726,6 +746,7 @@ def verdict_rows(run):
             "target": target_cell,
             "goal": human(goal) if goal else "—",
             "ratio": ratio,
+            "state": state_cell,
             "checksum": {"pass": "pass", "fail": "fail"}.get(status, status or "—"),
             "verdict": "PASS" if ok else "FAIL",
         })
@@ -735,9 +756,10 @@ def verdict_rows(run):
 VERDICT_COLUMNS = [
     ("scenario", "scenario"), ("level", "level"), ("threads", "threads"), ("partitions", "partitions"),
     ("per_core", "rec/s per core"), ("p99", "p99 latency"), ("target", "brief target"),
-    ("goal", "goal per core"), ("ratio", "Sluice ÷ DuckDB"), ("checksum", "checksum"), ("verdict", "verdict"),
+    ("goal", "goal per core"), ("ratio", "Sluice ÷ DuckDB"), ("state", "state B/key (bound)"),
+    ("checksum", "checksum"), ("verdict", "verdict"),
 ]
-RIGHT = {"threads", "partitions", "per_core", "p99", "target", "goal", "ratio"}
+RIGHT = {"threads", "partitions", "per_core", "p99", "target", "goal", "ratio", "state"}
 
 
 def text_table(columns, rows):
@@ -762,8 +784,8 @@ def measurement_rows(run):
     rows = []
     for r in run.results:
         rss = num(r.get("peak_rss_bytes"))
-        state = r.get("state") if isinstance(r.get("state"), dict) else {}
-        bpk = num(state.get("bytes_per_key")) if num(state.get("keys")) and num(state.get("bytes")) else None  # stateless, or state not measured
+        bpk = state_per_key(r)  # None: stateless, or state not measured
+        spk = state_per_key(r, "string_bytes_per_key")
         lo, hi = stat(r, "records_per_second", "min"), stat(r, "records_per_second", "max")
         status = checksum_status(r) or "—"
         if r.get("error"):
@@ -776,6 +798,7 @@ def measurement_rows(run):
             f"{int(r['output_rows']):,}" if num(r.get("output_rows")) is not None else "—",
             f"{rss / 2**20:,.0f}" if rss is not None else "—",
             f"{bpk:,.1f}" if bpk is not None else "—",
+            f"{spk:,.1f}" if spk is not None else "—",
             status,
         ])
     return rows
@@ -803,7 +826,9 @@ def write_summary(run, out_dir, verdict_text):
         "\"per core\" divides by the worker threads. Core level feeds pre-built columnar batches from "
         "memory (the engine alone), codec level adds JSON parsing and encoding, latency level paces the "
         "source and measures each record's ingest → emit time. A verdict is PASS when the output matched "
-        "the SQLite oracle and the per-core median reaches the brief's target (when the brief has one); "
+        "the SQLite oracle, the per-core median reaches the brief's target (when the brief has one) and "
+        "state bytes per key, besides the keys' own string bytes, stay within the scenario's bound (when "
+        "it has one); "
         "DuckDB runs the same query as a batch and is a yardstick, not a pass/fail criterion.",
         "",
         "## Verdict",
@@ -829,8 +854,9 @@ def write_summary(run, out_dir, verdict_text):
         "## Every measurement",
         "",
         md_table(["engine", "scenario", "level", "threads", "partitions", "records", "median rec/s",
-                  "per core", "min–max rec/s", "output rows", "peak RSS MiB", "state B/key", "checksum"],
-                 measurement_rows(run), right={3, 4, 5, 6, 7, 8, 9, 10, 11}),
+                  "per core", "min–max rec/s", "output rows", "peak RSS MiB", "state B/key",
+                  "key string B/key", "checksum"],
+                 measurement_rows(run), right={3, 4, 5, 6, 7, 8, 9, 10, 11, 12}),
         "",
     ]
     lat = latency_rows(run)

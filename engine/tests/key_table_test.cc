@@ -178,5 +178,50 @@ TEST(StringInternerTest, BatchAndSingleInterningAgree) {
   EXPECT_EQ(batch.size(), 1234u);
 }
 
+TEST(StringInternerTest, EmptyShortAndLongStringsRoundTrip) {
+  // Lengths around the one-byte length prefix's limit (255) and far beyond it.
+  StringInterner interner;
+  std::vector<std::string> texts = {
+      "", "a", std::string(254, 'x'), std::string(255, 'x'), std::string(256, 'y'), std::string(70000, 'z')};
+  std::vector<uint32_t> ids;
+  size_t total = 0;
+  for (const std::string& text : texts) {
+    ids.push_back(interner.Intern(text));
+    total += text.size();
+  }
+  for (size_t i = 0; i < texts.size(); ++i) {
+    EXPECT_EQ(interner.Get(ids[i]), texts[i]) << "length " << texts[i].size();
+    EXPECT_EQ(interner.Intern(texts[i]), ids[i]);
+  }
+  EXPECT_EQ(interner.size(), texts.size());
+  EXPECT_EQ(interner.string_bytes(), total);
+}
+
+TEST(KeyTableTest, SingleStringKeyHoldsUnderThirtySixBytesPerKeyBesidesItsString) {
+  // 100,000 distinct keys: 4 bytes of group, 4 of string id -> group, 8 of string reference,
+  // 2 x 4 of hash slots and a length byte, with vectors at 2^17 (slots 2^18) for 1e5 keys, and
+  // at most one 256 KiB string block not yet filled.
+  constexpr size_t kKeys = 100000;
+  KeyTable table({TypeId::kString});
+  size_t string_bytes = 0;
+  std::vector<uint32_t> ids(1000);
+  for (size_t start = 0; start < kKeys; start += 1000) {
+    Column column(TypeId::kString, 1000);
+    for (size_t row = 0; row < 1000; ++row) {
+      const std::string text = "trader-" + std::to_string(start + row);
+      string_bytes += text.size();
+      column.data<std::string_view>()[row] = column.heap().Add(text);
+    }
+    column.SetAllValid(1000);
+    const Column* keys[] = {&column};
+    table.FindOrInsert(keys, nullptr, 1000, ids.data());
+  }
+  ASSERT_EQ(table.size(), kKeys);
+  EXPECT_EQ(table.KeyStringBytes(), string_bytes);
+  const double per_key = static_cast<double>(table.MemoryBytes() - table.KeyStringBytes()) / kKeys;
+  EXPECT_GT(per_key, 32.4);  // what the arrays' capacity and the length bytes alone take
+  EXPECT_LT(per_key, 36.0);
+}
+
 }  // namespace
 }  // namespace sluice

@@ -199,6 +199,8 @@ absl::StatusOr<Scenario> LoadScenario(const std::string& root, const std::string
   if (json["target"].get(target) == simdjson::SUCCESS) {
     scenario.target_records_per_second = optional_number(target, "records_per_second");
     (void)get_string(target, "source", scenario.target_source);
+    scenario.target_state_bytes_per_key = optional_number(target, "state_bytes_per_key");
+    (void)get_string(target, "state_source", scenario.state_target_source);
   }
   scenario.goal_per_core = optional_number(json, "goal_records_per_second_per_core");
   std::string kafka_job;

@@ -45,6 +45,10 @@ struct Scenario {
   std::vector<int> threads;
   std::optional<double> target_records_per_second;  // the brief's target, if it has one
   std::string target_source;
+  // A bound on state bytes per key besides the keys' own string bytes, if the scenario has one;
+  // it applies to runs of at least default_records records.
+  std::optional<double> target_state_bytes_per_key;
+  std::string state_target_source;
   std::optional<double> goal_per_core;  // engineering goal per core, if any
   std::string kafka_job;                // path of the e2e level's Kafka job, if any
 

@@ -6,7 +6,7 @@ namespace sluice {
 
 void StringHeap::Grow(size_t at_least) {
   const size_t last = block_sizes_.empty() ? 0 : block_sizes_.back();
-  const size_t size = std::max<size_t>({at_least, 16 * 1024, last * 2});
+  const size_t size = std::max<size_t>({at_least, 16 * 1024, std::min(last * 2, max_block_bytes_)});
   blocks_.emplace_back(new char[size]);
   block_sizes_.push_back(size);
   current_ = blocks_.back().get();

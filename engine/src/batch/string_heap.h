@@ -2,10 +2,13 @@
 //
 // Strings are appended and addressed by std::string_view; views stay valid until Reset().
 // Reset() keeps the largest block, so a heap reused batch after batch stops allocating once
-// it has grown to the working size. Not thread-safe.
+// it has grown to the working size. Blocks double in size, up to a cap when one is given (a
+// heap that only grows, such as a dictionary's, then wastes at most about one capped block
+// instead of up to half its bytes). Not thread-safe.
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <cstring>
 #include <memory>
 #include <string_view>
@@ -16,6 +19,8 @@ namespace sluice {
 class StringHeap {
  public:
   StringHeap() = default;
+  // Blocks stop doubling at `max_block_bytes` (a string longer than that gets a block its size).
+  explicit StringHeap(size_t max_block_bytes) : max_block_bytes_(max_block_bytes) {}
   StringHeap(const StringHeap&) = delete;
   StringHeap& operator=(const StringHeap&) = delete;
 
@@ -51,6 +56,7 @@ class StringHeap {
   char* current_ = nullptr;
   size_t used_ = 0;
   size_t capacity_ = 0;
+  size_t max_block_bytes_ = SIZE_MAX;
 };
 
 }  // namespace sluice

@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "batch/batch.h"
@@ -67,11 +68,11 @@ class CountAccumulator final : public Accumulator {
   std::vector<int64_t> counts_;
 };
 
-// SUM and AVG: a running sum (wrapping for BIGINT, like +) and the count of non-NULL values.
-template <typename In, typename Sum>
+// SUM and AVG: a running sum (wrapping for BIGINT, like +) and, for AVG, the count of non-NULL
+// values; SUM needs only whether there was one (NULL otherwise), a byte instead of a count.
+template <typename In, typename Sum, bool kAverage>
 class SumAccumulator final : public Accumulator {
  public:
-  explicit SumAccumulator(bool average) : average_(average) {}
   void Resize(size_t groups) override {
     sums_.resize(groups, 0);
     counts_.resize(groups, 0);
@@ -87,14 +88,18 @@ class SumAccumulator final : public Accumulator {
     } else {
       sums_[into] += sums_[from];
     }
-    counts_[into] += counts_[from];
+    if constexpr (kAverage) {
+      counts_[into] += counts_[from];
+    } else {
+      counts_[into] |= counts_[from];
+    }
   }
   void Update(const Column* argument, const uint32_t* selection, size_t count,
               const uint32_t* groups) override {
     const In* values = argument->data<In>();
     const uint8_t* valid = argument->validity();
     Sum* sums = sums_.data();
-    int64_t* counts = counts_.data();
+    Count* counts = counts_.data();
     ForEachActiveRow(selection, count, [&](size_t row) {
       const uint32_t group = groups[row];
       if constexpr (std::is_same_v<Sum, int64_t>) {
@@ -104,7 +109,11 @@ class SumAccumulator final : public Accumulator {
       } else {
         sums[group] += valid[row] ? static_cast<Sum>(values[row]) : 0;
       }
-      counts[group] += valid[row];
+      if constexpr (kAverage) {
+        counts[group] += valid[row];
+      } else {
+        counts[group] |= valid[row];
+      }
     });
   }
   void Finalize(const uint32_t* groups, size_t n, Column& out) const override {
@@ -112,7 +121,7 @@ class SumAccumulator final : public Accumulator {
       const uint32_t group = groups[i];
       if (counts_[group] == 0) {
         out.SetNull(i);
-      } else if (average_) {
+      } else if constexpr (kAverage) {
         out.validity()[i] = 1;
         out.data<double>()[i] = static_cast<double>(sums_[group]) / static_cast<double>(counts_[group]);
       } else {
@@ -132,9 +141,10 @@ class SumAccumulator final : public Accumulator {
   }
 
  private:
-  bool average_;
+  // AVG: non-NULL values; SUM: 1 once a value was non-NULL.
+  using Count = std::conditional_t<kAverage, int64_t, uint8_t>;
   std::vector<Sum> sums_;
-  std::vector<int64_t> counts_;
+  std::vector<Count> counts_;
 };
 
 // VAR_SAMP, VAR_POP, STDDEV_SAMP, STDDEV_POP with Welford's update (numerically stable).
@@ -429,7 +439,9 @@ class CountDistinctAccumulator final : public Accumulator {
       out.data<int64_t>()[i] = counts_[groups[i]];
     }
   }
-  size_t MemoryBytes() const override { return pairs_.MemoryBytes() + Bytes(counts_) + Bytes(pair_ids_) + PairListBytes(); }
+  size_t MemoryBytes() const override {
+    return pairs_.MemoryBytes() + Bytes(counts_) + Bytes(pair_ids_) + PairListBytes();
+  }
   void Snapshot(StateWriter& writer, size_t groups) const override {
     pairs_.Snapshot(writer);
     WriteVector(writer, counts_, groups);
@@ -489,11 +501,11 @@ std::unique_ptr<Accumulator> MakeAccumulator(AggregateKind kind, TypeId argument
     case AggregateKind::kCount: return std::make_unique<CountAccumulator>();
     case AggregateKind::kCountDistinct: return std::make_unique<CountDistinctAccumulator>(argument_type);
     case AggregateKind::kSum:
-      if (integer) return std::make_unique<SumAccumulator<int64_t, int64_t>>(false);
-      return std::make_unique<SumAccumulator<double, double>>(false);
+      if (integer) return std::make_unique<SumAccumulator<int64_t, int64_t, false>>();
+      return std::make_unique<SumAccumulator<double, double, false>>();
     case AggregateKind::kAvg:
-      if (integer) return std::make_unique<SumAccumulator<int64_t, double>>(true);
-      return std::make_unique<SumAccumulator<double, double>>(true);
+      if (integer) return std::make_unique<SumAccumulator<int64_t, double, true>>();
+      return std::make_unique<SumAccumulator<double, double, true>>();
     case AggregateKind::kVarSamp:
     case AggregateKind::kVarPop:
     case AggregateKind::kStddevSamp:

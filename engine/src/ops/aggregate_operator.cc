@@ -14,6 +14,11 @@ std::vector<TypeId> KeyTypes(const AggregateDefinition& definition) {
   return types;
 }
 
+template <typename T>
+size_t CapacityBytes(const std::vector<T>& values) {
+  return values.capacity() * sizeof(T);
+}
+
 int64_t FloorDiv(int64_t a, int64_t b) {
   int64_t q = a / b;
   if ((a % b != 0) && ((a < 0) != (b < 0))) --q;
@@ -80,6 +85,12 @@ void AggregateOperator::FreeGroup(uint32_t group) {
 size_t AggregateOperator::state_bytes() const {
   size_t bytes = table_.MemoryBytes();
   for (const auto& accumulator : accumulators_) bytes += accumulator->MemoryBytes();
+  // The operator's own per-group arrays, the open windows' group lists (a map node is counted
+  // as its value and four words), and the state TTL's touch queue.
+  bytes += CapacityBytes(dirty_) + CapacityBytes(fired_) + CapacityBytes(live_) + CapacityBytes(last_touch_) +
+           CapacityBytes(touched_) + expiry_.size() * sizeof(expiry_.front());
+  for (const auto& [start, groups] : windows_)
+    bytes += sizeof(start) + sizeof(groups) + 32 + CapacityBytes(groups);
   return bytes;
 }
 

@@ -57,8 +57,12 @@ class AggregateOperator final : public Operator {
   void UseCarriedWatermarks(size_t column) { carried_watermark_column_ = column; }
   uint64_t keys_evicted() const { return keys_evicted_; }
   size_t group_count() const { return table_.size(); }
-  // Approximate bytes of state: the key table and every accumulator.
+  // Bytes of state (by capacity): the key table, every accumulator and the operator's own
+  // per-group arrays and window lists.
   size_t state_bytes() const;
+  // Of state_bytes(): the group keys' interned string bytes themselves (each distinct string
+  // once, without length bytes or unused block space).
+  size_t key_string_bytes() const { return table_.KeyStringBytes(); }
 
  private:
   // Emits the given groups as output rows, in chunks.

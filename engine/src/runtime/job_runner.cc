@@ -239,6 +239,7 @@ JobCounters JobRunner::counters() const {
     counters.state_evicted += op->keys_evicted();
     counters.state_keys += op->group_count();
     counters.state_bytes += op->state_bytes();
+    counters.state_key_string_bytes += op->key_string_bytes();
   }
   for (const auto* op : session_windows_) counters.late_dropped += op->late_records_dropped();
   for (const auto* op : rows_windows_) {

@@ -89,10 +89,11 @@ struct JobCounters {
   // From the start of the run to the first record (a Kafka source waits for its consumer
   // group to assign partitions first); 0 before any record.
   double first_record_seconds = 0;
-  uint64_t late_dropped = 0;   // rows behind a closed window (dropped or dead-lettered)
-  uint64_t state_evicted = 0;  // keys and ROWS partitions freed by state.ttl / EXPIRE AFTER
-  uint64_t state_keys = 0;     // live groups (GROUP BY keys x open windows) and ROWS partitions
-  uint64_t state_bytes = 0;    // approximate bytes of GROUP BY state (key tables, accumulators)
+  uint64_t late_dropped = 0;            // rows behind a closed window (dropped or dead-lettered)
+  uint64_t state_evicted = 0;           // keys and ROWS partitions freed by state.ttl / EXPIRE AFTER
+  uint64_t state_keys = 0;              // live groups (GROUP BY keys x open windows) and ROWS partitions
+  uint64_t state_bytes = 0;             // bytes of GROUP BY state (key tables, accumulators), by capacity
+  uint64_t state_key_string_bytes = 0;  // of state_bytes: the group keys' own string bytes
   bool cancelled = false;
   std::vector<std::string> dead_letter_files;  // files that received records
 

@@ -61,31 +61,50 @@ bool EqualBytes(const char* a, const char* b, size_t n) {
 
 void StringInterner::Grow() {
   const size_t capacity = slots_.empty() ? 1024 : slots_.size() * 2;
+  // Ids and the empty mark must fit in a slot's low log2(capacity) bits.
+  SLUICE_CHECK_LE(capacity, uint64_t{1} << 32);
   slots_.assign(capacity, 0);
+  tag_mask_ = static_cast<uint32_t>(~(uint64_t{capacity} - 1));
   const size_t mask = capacity - 1;
   for (uint32_t id = 0; id < strings_.size(); ++id) {
-    const uint64_t hash = HashBytes(strings_[id]);
+    const uint64_t hash = HashBytes(Get(id));
     size_t slot = hash & mask;
     while (slots_[slot] != 0) slot = (slot + 1) & mask;
     slots_[slot] = Entry(hash, id);
   }
 }
 
+const char* StringInterner::Store(std::string_view text) {
+  SLUICE_CHECK_LE(text.size(), uint64_t{UINT32_MAX});
+  const size_t prefix = text.size() < 255 ? 1 : 5;
+  char* stored = heap_.Allocate(prefix + text.size());
+  if (prefix == 1) {
+    stored[0] = static_cast<char>(text.size());
+  } else {
+    stored[0] = static_cast<char>(255);
+    const uint32_t length = static_cast<uint32_t>(text.size());
+    std::memcpy(stored + 1, &length, sizeof(length));
+  }
+  if (!text.empty()) std::memcpy(stored + prefix, text.data(), text.size());
+  string_bytes_ += text.size();
+  return stored;
+}
+
 uint32_t StringInterner::InternHashed(std::string_view text, uint64_t hash) {
   const size_t mask = slots_.size() - 1;
-  const uint64_t tag = hash & kTagMask;
+  const uint32_t tag = Tag(hash);
   size_t slot = hash & mask;
   while (slots_[slot] != 0) {
-    const uint64_t entry = slots_[slot];
-    if ((entry & kTagMask) == tag) {
-      const uint32_t id = static_cast<uint32_t>(entry) - 1;
-      const std::string_view stored = strings_[id];
+    const uint32_t entry = slots_[slot];
+    if ((entry & tag_mask_) == tag) {
+      const uint32_t id = (entry & ~tag_mask_) - 1;
+      const std::string_view stored = Get(id);
       if (stored.size() == text.size() && EqualBytes(stored.data(), text.data(), text.size())) return id;
     }
     slot = (slot + 1) & mask;
   }
   const uint32_t id = static_cast<uint32_t>(strings_.size());
-  strings_.push_back(heap_.Add(text));
+  strings_.push_back(Store(text));
   slots_[slot] = Entry(hash, id);
   return id;
 }
@@ -165,14 +184,19 @@ void KeyTable::Rehash(size_t capacity) {
     // Single STRING key: the interned string's id indexes the group directly.
     by_string_.assign(strings_.size(), kEmpty);
     null_group_ = kEmpty;
-    for (uint32_t id = 0; id < group_live_.size(); ++id) {
-      if (group_live_[id]) DirectSlot(&group_words_[id * words_per_key_]) = id;
+    for (uint32_t id = 0; id < id_limit_; ++id) {
+      const uint32_t string_id = group_strings_[id];
+      if (string_id == kNullKey) {
+        null_group_ = id;
+      } else if (string_id != kFreeGroup) {
+        by_string_[string_id] = id;
+      }
     }
     return;
   }
   slots_.assign(capacity, kEmpty);
   const size_t mask = capacity - 1;
-  for (uint32_t id = 0; id < group_live_.size(); ++id) {
+  for (uint32_t id = 0; id < id_limit_; ++id) {
     if (!group_live_[id]) continue;
     size_t slot = HashKey(&group_words_[id * words_per_key_]) & mask;
     while (slots_[slot] != kEmpty) slot = (slot + 1) & mask;
@@ -195,17 +219,42 @@ bool KeyTable::KeyEquals(uint32_t id, const uint64_t* words) const {
   return difference == 0;
 }
 
+void KeyTable::StoreKey(uint32_t id, const uint64_t* words) {
+  if (direct_) {
+    const uint32_t string_id = static_cast<uint32_t>(words[0]);
+    // The interner's ids stay below kFreeGroup: they are below half its slot count (<= 2^32).
+    group_strings_[id] = words[1] != 0 ? kNullKey : string_id;
+  } else {
+    std::memcpy(&group_words_[id * words_per_key_], words, words_per_key_ * sizeof(uint64_t));
+    group_live_[id] = 1;
+  }
+}
+
+void KeyTable::LoadKey(uint32_t id, uint64_t* words) const {
+  if (direct_) {
+    const uint32_t string_id = group_strings_[id];
+    words[0] = string_id == kNullKey ? 0 : string_id;
+    words[1] = string_id == kNullKey ? 1 : 0;
+  } else {
+    std::memcpy(words, &group_words_[id * words_per_key_], words_per_key_ * sizeof(uint64_t));
+  }
+}
+
 uint32_t KeyTable::NewGroup(const uint64_t* words) {
   uint32_t id;
   if (!free_ids_.empty()) {
     id = free_ids_.back();
     free_ids_.pop_back();
-    std::memcpy(&group_words_[id * words_per_key_], words, words_per_key_ * sizeof(uint64_t));
-    group_live_[id] = 1;
+    StoreKey(id, words);
   } else {
-    id = static_cast<uint32_t>(group_live_.size());
-    group_words_.insert(group_words_.end(), words, words + words_per_key_);
-    group_live_.push_back(1);
+    SLUICE_CHECK_LT(id_limit_, kTombstone);
+    id = id_limit_++;
+    if (direct_) {
+      group_strings_.push_back(words[1] != 0 ? kNullKey : static_cast<uint32_t>(words[0]));
+    } else {
+      group_words_.insert(group_words_.end(), words, words + words_per_key_);
+      group_live_.push_back(1);
+    }
   }
   ++live_;
   return id;
@@ -304,23 +353,35 @@ size_t KeyTable::FindOrInsert(const Column* const* keys, const uint32_t* selecti
 }
 
 void KeyTable::Erase(uint32_t group) {
-  SLUICE_CHECK(group < group_live_.size() && group_live_[group]);
-  const uint64_t* words = &group_words_[group * words_per_key_];
+  SLUICE_CHECK(group < id_limit_ && IsLive(group));
   if (direct_) {
-    DirectSlot(words) = kEmpty;
+    const uint32_t string_id = group_strings_[group];
+    (string_id == kNullKey ? null_group_ : by_string_[string_id]) = kEmpty;
+    group_strings_[group] = kFreeGroup;
   } else {
+    const uint64_t* words = &group_words_[group * words_per_key_];
     const size_t mask = slots_.size() - 1;
     size_t slot = HashKey(words) & mask;
     while (slots_[slot] != group) slot = (slot + 1) & mask;
     slots_[slot] = kTombstone;
     ++tombstones_;
+    group_live_[group] = 0;
   }
-  group_live_[group] = 0;
   free_ids_.push_back(group);
   --live_;
 }
 
 void KeyTable::ReadKey(uint32_t group, size_t key_index, Column& out, size_t row) const {
+  if (direct_) {
+    const uint32_t string_id = group_strings_[group];
+    if (string_id == kNullKey) {
+      out.SetNull(row);
+    } else {
+      out.validity()[row] = 1;
+      out.data<std::string_view>()[row] = strings_.Get(string_id);
+    }
+    return;
+  }
   const uint64_t* words = &group_words_[group * words_per_key_];
   if (words[key_types_.size()] & (uint64_t{1} << (key_index & 63))) {
     out.SetNull(row);
@@ -342,19 +403,22 @@ void KeyTable::ReadKey(uint32_t group, size_t key_index, Column& out, size_t row
 
 size_t KeyTable::MemoryBytes() const {
   return slots_.capacity() * sizeof(uint32_t) + by_string_.capacity() * sizeof(uint32_t) +
-         group_words_.capacity() * sizeof(uint64_t) + group_live_.capacity() +
-         free_ids_.capacity() * sizeof(uint32_t) + strings_.bytes();
+         group_strings_.capacity() * sizeof(uint32_t) + group_words_.capacity() * sizeof(uint64_t) +
+         group_live_.capacity() + free_ids_.capacity() * sizeof(uint32_t) + strings_.bytes();
 }
 
 void KeyTable::Snapshot(StateWriter& writer) const {
   // Live groups only, keys decoded (strings as bytes): ids are rebuilt densely on restore, in
   // the same order, so a restored table hands out the same ids for the same live groups.
   writer.WriteU32(1);  // format version
-  writer.WriteU64(group_live_.size());
-  for (uint32_t id = 0; id < group_live_.size(); ++id) {
-    writer.WriteU8(group_live_[id]);
-    if (!group_live_[id]) continue;
-    const uint64_t* words = &group_words_[id * words_per_key_];
+  writer.WriteU64(id_limit_);
+  std::vector<uint64_t> key(words_per_key_);
+  const uint64_t* words = key.data();
+  for (uint32_t id = 0; id < id_limit_; ++id) {
+    const bool live = IsLive(id);
+    writer.WriteU8(live ? 1 : 0);
+    if (!live) continue;
+    LoadKey(id, key.data());
     for (size_t k = 0; k < key_types_.size(); ++k) {
       if (key_types_[k] == TypeId::kString) {
         const bool is_null = words[key_types_.size()] & (uint64_t{1} << (k & 63));
@@ -371,18 +435,26 @@ absl::Status KeyTable::Restore(StateReader& reader) {
   SLUICE_ASSIGN_OR_RETURN(uint32_t version, reader.ReadU32());
   if (version != 1) return absl::DataLossError("unknown key table snapshot version");
   SLUICE_ASSIGN_OR_RETURN(uint64_t ids, reader.ReadU64());
+  if (ids >= kTombstone) return absl::DataLossError("key table snapshot holds too many groups");
+  group_strings_.clear();
   group_words_.clear();
   group_live_.clear();
   free_ids_.clear();
+  id_limit_ = 0;
   live_ = 0;
   std::vector<uint64_t> words(words_per_key_);
   std::vector<std::string_view> texts(key_types_.size());
   for (uint64_t id = 0; id < ids; ++id) {
     SLUICE_ASSIGN_OR_RETURN(uint8_t alive, reader.ReadU8());
     if (!alive) {
-      group_words_.insert(group_words_.end(), words_per_key_, 0);
-      group_live_.push_back(0);
+      if (direct_) {
+        group_strings_.push_back(kFreeGroup);
+      } else {
+        group_words_.insert(group_words_.end(), words_per_key_, 0);
+        group_live_.push_back(0);
+      }
       free_ids_.push_back(static_cast<uint32_t>(id));
+      ++id_limit_;
       continue;
     }
     // String keys were written as bytes (empty when NULL), the rest as words, then the mask.
@@ -400,8 +472,13 @@ absl::Status KeyTable::Restore(StateReader& reader) {
         words[k] = is_null ? 0 : strings_.Intern(texts[k]);
       }
     }
-    group_words_.insert(group_words_.end(), words.begin(), words.end());
-    group_live_.push_back(1);
+    if (direct_) {
+      group_strings_.push_back(kFreeGroup);
+    } else {
+      group_words_.resize(group_words_.size() + words_per_key_);
+      group_live_.push_back(0);
+    }
+    StoreKey(id_limit_++, words.data());
     ++live_;
   }
   size_t capacity = 1024;

@@ -6,14 +6,21 @@
 // timestamps as is, doubles by their bits with -0.0 folded into 0.0, booleans as 0/1, strings
 // by their id in an interning table) and a NULL mask. The table is open addressing with linear
 // probing over hashes computed a batch at a time, with prefetching; a key of one STRING column
-// needs no table of its own: the string's interned id indexes its group. Group ids are dense and reused after
-// Erase(), so per-group state can live in plain arrays indexed by id. No allocation per row once the table
-// has grown to the key count. Interned strings are kept for the table's lifetime.
+// needs no table of its own: the string's interned id indexes its group, and a group stores only
+// that 4-byte id. Group ids are dense and reused after Erase(), so per-group state can live in
+// plain arrays indexed by id. No allocation per row once the table has grown to the key count.
+// Interned strings are kept for the table's lifetime.
+//
+// Memory per key in the single-STRING-key mode: 4 bytes of group (its string id), 4 of string
+// id -> group, and the interner's 8-byte string reference, 4-byte hash slots (at most half
+// full), a length byte and the string's own bytes (in blocks of up to 256 KiB); vectors grow by
+// doubling, and MemoryBytes() counts their capacity.
 //
 // Not thread-safe: one table per operator instance.
 #pragma once
 
 #include <cstdint>
+#include <cstring>
 #include <string_view>
 #include <vector>
 
@@ -29,24 +36,44 @@ class StringInterner {
   // ids[i] = Intern(string of the i-th active row) for the active rows of a STRING column (0 for
   // NULL rows); faster than row by row on large dictionaries.
   void InternBatch(const Column& column, const uint32_t* selection, size_t count, uint32_t* ids);
-  std::string_view Get(uint32_t id) const { return strings_[id]; }
+  std::string_view Get(uint32_t id) const { return Stored(strings_[id]); }
   size_t size() const { return strings_.size(); }
+  // Bytes held: the heap blocks (strings with their length bytes, and the unused tail), the
+  // string references and the hash slots, by capacity.
   size_t bytes() const {
-    return heap_.bytes_allocated() + slots_.capacity() * sizeof(uint64_t) +
-           strings_.capacity() * sizeof(std::string_view);
+    return heap_.bytes_allocated() + slots_.capacity() * sizeof(uint32_t) +
+           strings_.capacity() * sizeof(const char*);
   }
+  // The interned strings' own bytes (their lengths summed): the part of bytes() that is the
+  // strings themselves.
+  size_t string_bytes() const { return string_bytes_; }
 
  private:
-  // A slot holds id + 1 in its low 32 bits (0: empty) and the high 32 bits of the string's
-  // hash, so that a probe compares strings only when those match.
-  static constexpr uint64_t kTagMask = 0xFFFFFFFF00000000ULL;
-  static uint64_t Entry(uint64_t hash, uint32_t id) { return (hash & kTagMask) | (uint64_t{id} + 1); }
+  // A string is stored in heap_ behind its length: one byte below 255, else 255 and 4 bytes.
+  static std::string_view Stored(const char* stored) {
+    const uint8_t length = static_cast<uint8_t>(stored[0]);
+    if (length < 255) [[likely]]
+      return {stored + 1, length};
+    uint32_t long_length;
+    std::memcpy(&long_length, stored + 1, sizeof(long_length));
+    return {stored + 5, long_length};
+  }
+  const char* Store(std::string_view text);
+  // A slot holds id + 1 in its low log2(capacity) bits (0: empty) and, above them, as many
+  // bits of the string's hash as fit (bits the slot index does not use), so that a probe
+  // compares strings only when those match. Ids stay below capacity / 2 (at most half full).
+  uint32_t Entry(uint64_t hash, uint32_t id) const { return Tag(hash) | (id + 1); }
+  uint32_t Tag(uint64_t hash) const { return static_cast<uint32_t>(hash >> 32) & tag_mask_; }
   uint32_t InternHashed(std::string_view text, uint64_t hash);
   void Grow();
 
-  StringHeap heap_;
-  std::vector<std::string_view> strings_;
-  std::vector<uint64_t> slots_;
+  // Blocks of at most 256 KiB: the heap never shrinks, and doubling blocks would leave up to
+  // half of it unused.
+  StringHeap heap_{256 * 1024};
+  std::vector<const char*> strings_;  // id -> the stored string (see Stored)
+  std::vector<uint32_t> slots_;
+  uint32_t tag_mask_ = 0;
+  size_t string_bytes_ = 0;
   std::vector<uint64_t> hashes_;  // InternBatch scratch
 };
 
@@ -58,7 +85,7 @@ class KeyTable {
   // Live groups.
   size_t size() const { return live_; }
   // One past the largest group id in use or on the free list: size per-group arrays to this.
-  uint32_t id_limit() const { return static_cast<uint32_t>(group_live_.size()); }
+  uint32_t id_limit() const { return id_limit_; }
 
   // For every active row of `keys` (key_count() columns, indexed by physical row) writes the
   // row's group id to group_ids[row], inserting unseen keys. Returns the number of groups
@@ -71,6 +98,7 @@ class KeyTable {
 
   // The integer value of key column `key_index` of `group` (BIGINT or TIMESTAMP keys only; 0 for
   // NULL). No allocation: for per-group bookkeeping on hot paths.
+  // REQUIRES: the key is not one STRING column (it has a BIGINT or TIMESTAMP column).
   int64_t IntegerKey(uint32_t group, size_t key_index) const {
     return static_cast<int64_t>(group_words_[group * words_per_key_ + key_index]);
   }
@@ -78,8 +106,10 @@ class KeyTable {
   // Writes key column `key_index` of `group` into out[row] (strings point into the table).
   void ReadKey(uint32_t group, size_t key_index, Column& out, size_t row) const;
 
-  // Approximate bytes held: slots, key words and interned strings.
+  // Bytes held (by capacity): slots, per-group keys, the free list and the interned strings.
   size_t MemoryBytes() const;
+  // The interned key strings' own bytes, a part of MemoryBytes(): each distinct string once.
+  size_t KeyStringBytes() const { return strings_.string_bytes(); }
 
   void Snapshot(StateWriter& writer) const;
   absl::Status Restore(StateReader& reader);
@@ -87,6 +117,9 @@ class KeyTable {
  private:
   static constexpr uint32_t kEmpty = 0xFFFFFFFF;
   static constexpr uint32_t kTombstone = 0xFFFFFFFE;
+  // Direct mode, group_strings_: the group of the NULL key, and a freed id.
+  static constexpr uint32_t kNullKey = 0xFFFFFFFF;
+  static constexpr uint32_t kFreeGroup = 0xFFFFFFFE;
 
   uint64_t HashKey(const uint64_t* words) const;
   // Encodes the key of `row`, the `index`-th active row of `count`, into `words`
@@ -96,6 +129,11 @@ class KeyTable {
   bool KeyEquals(uint32_t id, const uint64_t* words) const;
   // A fresh (or recycled) group id holding `words`.
   uint32_t NewGroup(const uint64_t* words);
+  // Sets group `id`'s key to `words` (both modes).
+  void StoreKey(uint32_t id, const uint64_t* words);
+  bool IsLive(uint32_t id) const { return direct_ ? group_strings_[id] != kFreeGroup : group_live_[id] != 0; }
+  // The encoded key of a live group (key_count()+1 words), in either mode.
+  void LoadKey(uint32_t id, uint64_t* words) const;
   // Direct mode: the group slot of an encoded single-string key.
   uint32_t& DirectSlot(const uint64_t* words);
   void Rehash(size_t capacity);
@@ -106,11 +144,13 @@ class KeyTable {
   // Direct mode (the key is one STRING column): groups are found by the interned string's id,
   // with no hash table of their own.
   bool direct_;
-  std::vector<uint32_t> by_string_;    // direct mode: string id -> group id or kEmpty
-  uint32_t null_group_ = kEmpty;       // direct mode: the group of the NULL key
-  std::vector<uint32_t> slots_;        // group id, kEmpty or kTombstone
-  std::vector<uint64_t> group_words_;  // id * words_per_key_
-  std::vector<uint8_t> group_live_;    // id -> 1 while the group exists
+  std::vector<uint32_t> by_string_;      // direct mode: string id -> group id or kEmpty
+  uint32_t null_group_ = kEmpty;         // direct mode: the group of the NULL key
+  std::vector<uint32_t> group_strings_;  // direct mode: id -> string id, kNullKey or kFreeGroup
+  std::vector<uint32_t> slots_;          // group id, kEmpty or kTombstone
+  std::vector<uint64_t> group_words_;    // hash mode: id * words_per_key_
+  std::vector<uint8_t> group_live_;      // hash mode: id -> 1 while the group exists
+  uint32_t id_limit_ = 0;
   std::vector<uint32_t> free_ids_;
   size_t live_ = 0;
   size_t tombstones_ = 0;
