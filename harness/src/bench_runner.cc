@@ -299,7 +299,10 @@ absl::StatusOr<RunOutcome> ScenarioRunner::RunOnce(const std::string& level, int
   }
   SLUICE_ASSIGN_OR_RETURN(setup.runner, JobRunner::Create(setup.job, run_options));
   RunOutcome outcome;
-  if (threads == 1 && !cpus.empty()) PinThisThread(cpus[0]);
+  // One thread runs the job on this one, pinned for the run; more are the runtime's workers,
+  // which pin themselves.
+  std::optional<ScopedThreadPin> pin;
+  if (threads == 1 && !cpus.empty()) pin.emplace(cpus[0]);
   const auto start = Clock::now();
   if (options_.gate) CALLGRIND_TOGGLE_COLLECT;
   const absl::Status status = setup.runner->Run();

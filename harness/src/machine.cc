@@ -110,6 +110,15 @@ bool ResetPeakRss() {
   return static_cast<bool>(clear);
 }
 
+ScopedThreadPin::ScopedThreadPin(int cpu) {
+  restore_ = pthread_getaffinity_np(pthread_self(), sizeof previous_, &previous_) == 0;
+  PinThisThread(cpu);
+}
+
+ScopedThreadPin::~ScopedThreadPin() {
+  if (restore_) pthread_setaffinity_np(pthread_self(), sizeof previous_, &previous_);
+}
+
 bool PinThisThread(int cpu) {
   cpu_set_t set;
   CPU_ZERO(&set);

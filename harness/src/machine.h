@@ -2,6 +2,8 @@
 // memory), the build (compiler, flags, commit) and the process's peak resident memory.
 #pragma once
 
+#include <sched.h>
+
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -36,5 +38,19 @@ bool ResetPeakRss();
 
 // Pins the calling thread to `cpu`; false if the system refuses.
 bool PinThisThread(int cpu);
+
+// Pins the calling thread to `cpu` for the object's lifetime, then restores the affinity it had
+// (so that threads it creates later, like the parallel runtime's coordinator, are not confined).
+class ScopedThreadPin {
+ public:
+  explicit ScopedThreadPin(int cpu);
+  ~ScopedThreadPin();
+  ScopedThreadPin(const ScopedThreadPin&) = delete;
+  ScopedThreadPin& operator=(const ScopedThreadPin&) = delete;
+
+ private:
+  cpu_set_t previous_;
+  bool restore_ = false;
+};
 
 }  // namespace sluice::bench

@@ -42,12 +42,21 @@ void Batch::SetSelectionCount(size_t count) {
 }
 
 std::shared_ptr<Column> ColumnPool::Acquire(size_t rows) {
-  if (column_ == nullptr || column_.use_count() > 1) {
-    column_ = std::make_shared<Column>(type_, rows);
+  std::shared_ptr<Column>* free = nullptr;
+  for (size_t i = 0; i < columns_.size() && free == nullptr; ++i) {
+    std::shared_ptr<Column>& candidate = columns_[(next_ + i) % columns_.size()];
+    if (candidate.use_count() == 1) free = &candidate;
   }
-  column_->Clear();
-  column_->Resize(rows);
-  return column_;
+  if (free == nullptr) {
+    auto column = std::make_shared<Column>(type_, rows);
+    if (columns_.size() >= kMaxPooled) return column;  // more in flight than pooled: not kept
+    columns_.push_back(std::move(column));
+    free = &columns_.back();
+  }
+  next_ = static_cast<size_t>(free - columns_.data() + 1) % columns_.size();
+  (*free)->Clear();
+  (*free)->Resize(rows);
+  return *free;
 }
 
 }  // namespace sluice

@@ -75,17 +75,23 @@ inline void ForEachActiveRow(const uint32_t* selection, size_t count, Body&& bod
   }
 }
 
-// Hands out a column for each batch, reusing the previous one when no consumer still holds
-// it. Keeps the steady state free of allocation.
+// Hands out a column for each batch, reusing one that no consumer still holds. Keeps the
+// steady state free of allocation: a pipeline on one thread reuses a single column; one whose
+// batches wait in an exchange's ring (shared, not copied) cycles through as many as are in
+// flight, up to kMaxPooled. Not thread-safe: a consumer on another thread must hand its
+// references back to the producer's thread to drop (runtime/exchange.h does).
 class ColumnPool {
  public:
+  static constexpr size_t kMaxPooled = 64;
+
   explicit ColumnPool(TypeId type) : type_(type) {}
   // A cleared column with `rows` rows, all slots unspecified until written.
   std::shared_ptr<Column> Acquire(size_t rows);
 
  private:
   TypeId type_;
-  std::shared_ptr<Column> column_;
+  std::vector<std::shared_ptr<Column>> columns_;
+  size_t next_ = 0;  // where the search for a free column starts
 };
 
 }  // namespace sluice

@@ -25,12 +25,20 @@ inline void Fold(uint64_t& hash, uint64_t value) {
   hash = (hash ^ value) * 0xbf58476d1ce4e5b9ULL;
 }
 
+// A string of up to 16 bytes as one 64-bit value, the same for equal strings and different
+// for most others (injective for up to 7 bytes), with at most one multiply; longer strings
+// are hashed.
 inline uint64_t ShortStringValue(std::string_view text) {
-  const size_t n = text.size();
-  if (n > 16 || n < 8) return HashString(text);
-  const uint64_t a = LoadUnaligned64(text.data());
-  const uint64_t b = LoadUnaligned64(text.data() + n - 8);
-  return (a * 0x9fb21c651e98df25ULL) ^ (b + n);
+  const char* p = text.data();
+  const uint64_t n = text.size();
+  if (n >= 8) {
+    if (n > 16) return HashString(text);
+    return (LoadUnaligned64(p) * 0x9fb21c651e98df25ULL) ^ LoadUnaligned64(p + n - 8) ^ n;
+  }
+  if (n >= 4) return ((uint64_t{LoadUnaligned32(p)} << 24) ^ LoadUnaligned32(p + n - 4)) ^ (n << 60);
+  if (n == 0) return 0x243f6a8885a308d3ULL;
+  return (uint64_t{static_cast<uint8_t>(p[0])} << 16) | (uint64_t{static_cast<uint8_t>(p[n / 2])} << 8) |
+         uint64_t{static_cast<uint8_t>(p[n - 1])} | (n << 24);
 }
 
 void HashColumn(const Column& column, const uint32_t* selection, size_t count, uint64_t* hashes) {
@@ -82,7 +90,7 @@ Channel::Channel(std::vector<TypeId> types, size_t batch_rows, size_t capacity)
     : types_(std::move(types)),
       batch_rows_(batch_rows),
       messages_(capacity),
-      free_(messages_.capacity() + kFreeBatchSlack) {}
+      free_(2 * messages_.capacity() + kFreeBatchSlack) {}
 
 std::unique_ptr<Batch> Channel::AcquireBatch() {
   std::unique_ptr<Batch> batch;
@@ -103,6 +111,20 @@ std::unique_ptr<Batch> Channel::AcquireBatch() {
   for (TypeId type : types_) columns.push_back(std::make_shared<Column>(type, batch_rows_));
   batch->SetColumns(std::move(columns), 0);
   return batch;
+}
+
+std::unique_ptr<Batch> Channel::AcquireShell() {
+  std::unique_ptr<Batch> batch;
+  if (free_.TryPop(batch)) {
+    batch->Release();  // here, on the sender's thread: the columns' pools may reuse them now
+    return batch;
+  }
+  // The sender reads its sources only when nothing waits to be sent, so shells in existence
+  // stay below the ring plus one batch per channel; the free ring has room for all of them,
+  // so a receiver never has to drop a shell (and its references) itself.
+  SLUICE_CHECK(shells_ < free_.capacity());
+  ++shells_;
+  return std::make_unique<Batch>();
 }
 
 void Channel::ReleaseBatch(std::unique_ptr<Batch> batch) {
@@ -223,9 +245,43 @@ absl::Status ChannelSender::Restore(StateReader& reader) {
   return absl::OkStatus();
 }
 
+void ChannelSender::ShareRows(const Batch& batch) {
+  const size_t count = batch.active_rows();
+  const size_t n = outputs_.size();
+  counts_.assign(n, 0);
+  for (size_t i = 0; i < count; ++i) ++counts_[destination_[i]];
+  shells_.resize(n);
+  selections_.assign(n, nullptr);
+  for (size_t d = 0; d < n; ++d) {
+    if (counts_[d] == 0) continue;
+    shells_[d] = outputs_[d].channel->AcquireShell();
+    shells_[d]->ShareColumns(batch);
+    selections_[d] = shells_[d]->MutableSelection();
+  }
+  std::fill(counts_.begin(), counts_.end(), 0);
+  for (size_t i = 0; i < count; ++i) {
+    const uint32_t d = destination_[i];
+    selections_[d][counts_[d]++] = batch.ActiveRow(i);
+  }
+  for (size_t d = 0; d < n; ++d) {
+    if (shells_[d] == nullptr) continue;
+    shells_[d]->SetSelectionCount(counts_[d]);
+    Message message;
+    message.kind = MessageKind::kBatch;
+    message.batch = std::move(shells_[d]);
+    Enqueue(outputs_[d], std::move(message));
+  }
+}
+
 absl::Status ChannelSender::Push(const Batch& batch) {
   const size_t count = batch.active_rows();
   if (count == 0) return absl::OkStatus();
+  if (share_) {
+    ComputeDestinations(batch);
+    rows_since_watermark_ += count;
+    ShareRows(batch);
+    return absl::OkStatus();
+  }
   SLUICE_CHECK(batch.num_columns() + (carried_time_ ? 1 : 0) == types_.size());
   if (carried_time_) {
     const std::shared_ptr<Column> time = carried_time_->Evaluate(batch);

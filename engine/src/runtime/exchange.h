@@ -11,6 +11,13 @@
 // turns OnWatermark / Finish / barriers into messages on every channel. It never blocks: what
 // the rings cannot take waits in the sender (has_pending()), and the task stops reading its
 // sources until Drain() has moved it all — that is the backpressure that reaches the sources.
+//
+// Shared mode (ShareInput): instead of copying rows, the sender hands each channel the input
+// batch's columns themselves with a selection of the rows for it. The receiver returns the
+// batch after use and the sender drops its references on its own thread (AcquireShell), so
+// the producer's ColumnPool sees a column free only once no other thread touches it. Only for
+// input whose producer never rewrites a column it handed out while referenced (sources and
+// stateless operators, whose columns come from ColumnPools or are kept).
 #pragma once
 
 #include <atomic>
@@ -52,6 +59,9 @@ class Channel {
   std::unique_ptr<Batch> AcquireBatch();
   bool TryPush(Message& message) { return messages_.TryPush(message); }
 
+  // Shared mode: a batch shell (no columns), reusing one the receiver returned.
+  std::unique_ptr<Batch> AcquireShell();
+
   // --- receiver side ---
   bool TryPop(Message& message) { return messages_.TryPop(message); }
   // Returns a batch the receiver has finished with to the sender.
@@ -68,6 +78,7 @@ class Channel {
   SpscRing<Message> messages_;
   SpscRing<std::unique_ptr<Batch>> free_;
   uint64_t batches_allocated_ = 0;  // sender side only
+  size_t shells_ = 0;               // shared mode: shells made (sender side)
 };
 
 class ChannelSender final : public Operator {
@@ -96,6 +107,8 @@ class ChannelSender final : public Operator {
   // Copies only the input columns marked true; the others arrive NULL (the receiver does not
   // read them). Default: every column.
   void CopyOnly(std::vector<bool> columns) { copied_ = std::move(columns); }
+  // Shared mode (see above); not with CarryWatermarks.
+  void ShareInput() { share_ = true; }
   // The running maximum is state: checkpoints keep it.
   absl::Status Snapshot(StateWriter& writer) const override;
   absl::Status Restore(StateReader& reader) override;
@@ -127,6 +140,8 @@ class ChannelSender final : public Operator {
   void ComputeDestinations(const Batch& batch);
   // Copies active rows [begin, end) (at most one channel batch) to their destinations.
   void CopyRows(const Batch& batch, size_t begin, size_t end);
+  // Shared mode: one message per channel with rows, sharing `batch`'s columns.
+  void ShareRows(const Batch& batch);
 
   std::vector<Output> outputs_;
   std::unique_ptr<ExpressionExecutor> carried_time_;
@@ -140,8 +155,12 @@ class ChannelSender final : public Operator {
   std::vector<uint64_t> hashes_;
   std::vector<uint32_t> position_;  // per active row: its row in the destination batch
   std::vector<bool> copied_;        // per input column; empty: all
-  std::vector<Column*> targets_;    // per output: its open batch's column being copied
-  std::vector<uint8_t*> valid_;     // per output: that column's validity and values
+  bool share_ = false;
+  std::vector<std::unique_ptr<Batch>> shells_;  // shared mode: per output, its message's batch
+  std::vector<uint32_t*> selections_;           // shared mode: per output, its rows
+  std::vector<uint32_t> counts_;
+  std::vector<Column*> targets_;  // per output: its open batch's column being copied
+  std::vector<uint8_t*> valid_;   // per output: that column's validity and values
   std::vector<char*> data_;
   std::vector<TypeId> types_;
   std::vector<size_t> widths_;

@@ -46,10 +46,18 @@ struct TaskClock {
   }
 };
 
-// Spins, then yields, then sleeps briefly while a task has nothing to do.
+// While a task has nothing to do: spins, then yields, then sleeps, each sleep twice the last
+// (from 20 us) up to `max_sleep`, so that an idle task costs its core little and a busy one
+// notices new input within the bound.
 struct Backoff {
+  explicit Backoff(std::chrono::microseconds max) : max_sleep(max) {}
+  std::chrono::microseconds max_sleep;
+  std::chrono::microseconds sleep{20};
   int rounds = 0;
-  void Reset() { rounds = 0; }
+  void Reset() {
+    rounds = 0;
+    sleep = std::chrono::microseconds(20);
+  }
   void Wait() {
     ++rounds;
     if (rounds < 64) return;
@@ -57,7 +65,8 @@ struct Backoff {
       std::this_thread::yield();
       return;
     }
-    std::this_thread::sleep_for(std::chrono::microseconds(50));
+    std::this_thread::sleep_for(sleep);
+    sleep = std::min(max_sleep, sleep * 2);
   }
 };
 
@@ -559,6 +568,8 @@ absl::Status ParallelRunner::Impl::BuildStatement(StatementPlan& plan,
           std::make_unique<ChannelSender>(std::move(outgoing), plan.key.expressions, plan.key.columns,
                                           StrCat("Exchange ", plan.key.text, " -> ", n, " workers"));
       sender->CopyOnly(ColumnsReadBy(*plan.chain[*plan.stateful]));
+      // Rows go by reference (no copy) unless each needs its carried watermark appended.
+      if (carried_time == nullptr) sender->ShareInput();
       if (carried_time != nullptr) {
         sender->CarryWatermarks(*carried_time,
                                 plan.chain[*plan.stateful]->aggregate->input_out_of_orderness_millis);
@@ -730,6 +741,10 @@ absl::Status ParallelRunner::Impl::Poll(InputTask& task, bool* did_work) {
       if (aligned) SLUICE_RETURN_IF_ERROR(Align(task, task.aligning));
     }
     task.next_input = (task.next_input + 1) % count;
+    // Output that the ring did not take: stop taking input until it has moved.
+    bool output_waiting = false;
+    for (ChannelSender* forward : task.forwards) output_waiting = output_waiting || forward->has_pending();
+    if (output_waiting) break;
   }
   // Time alone can exclude an idle input and so advance a merged watermark.
   const Clock::time_point now = Clock::now();
@@ -860,7 +875,12 @@ absl::Status ParallelRunner::Impl::WorkerStep(Worker& worker, bool* did_work, bo
     *did_work = true;
   }
   if (worker.stage) {
-    SLUICE_RETURN_IF_ERROR(Poll(*worker.stage, did_work));
+    // The stateful stages take input only while their output to the coordinator has moved on
+    // (the coordinator always drains, so this cannot close a cycle): backpressure from the
+    // sinks reaches the exchanges, and through them the sources.
+    bool output_moving = true;
+    for (ChannelSender* forward : worker.stage->forwards) output_moving = output_moving && forward->Drain();
+    if (output_moving) SLUICE_RETURN_IF_ERROR(Poll(*worker.stage, did_work));
     // Every input ended: nothing can bring the barrier; align on our own.
     if (worker.stage->last_aligned < worker.injected && worker.stage->all_ended()) {
       SLUICE_RETURN_IF_ERROR(Align(*worker.stage, worker.injected));
@@ -918,7 +938,7 @@ void ParallelRunner::Impl::RunWorker(Worker& worker) {
       status = worker.source_outputs[s]->Finish();
     }
   }
-  Backoff backoff;
+  Backoff backoff(std::chrono::microseconds(200));
   worker.clock.last = Clock::now();
   while (status.ok() && !failed.load(std::memory_order_acquire)) {
     if (options.task_hook) options.task_hook(worker.index);
@@ -981,7 +1001,9 @@ absl::Status ParallelRunner::Run(const std::function<void(const JobCounters&)>& 
   CheckpointStore* store = impl.options.checkpoint_store;
   Clock::time_point last_checkpoint = Clock::now();
   Clock::time_point last_progress = Clock::now();
-  Backoff backoff;
+  // The coordinator with nothing to gather (sinks on the workers) only watches for the end,
+  // checkpoints and Ctrl-C: it may sleep longer.
+  Backoff backoff(std::chrono::microseconds(impl.gather->inputs.empty() ? 1000 : 200));
   absl::Status status;
   impl.coordinator_clock.last = Clock::now();
   while (!impl.failed.load(std::memory_order_acquire)) {
