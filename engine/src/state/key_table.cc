@@ -4,45 +4,11 @@
 #include <bit>
 #include <cstring>
 
+#include "common/hash.h"
 #include "common/unaligned.h"
 
 namespace sluice {
 namespace {
-
-inline uint64_t Mix(uint64_t h) {
-  h ^= h >> 33;
-  h *= 0xff51afd7ed558ccdULL;
-  h ^= h >> 33;
-  h *= 0xc4ceb9fe1a85ec53ULL;
-  h ^= h >> 33;
-  return h;
-}
-
-// Keys are mostly short (symbols, ids): up to 16 bytes are read as two overlapping words, with
-// no loop and no variable-length copy.
-uint64_t HashBytes(std::string_view text) {
-  const char* p = text.data();
-  const size_t n = text.size();
-  uint64_t a = 0;
-  uint64_t b = 0;
-  if (n >= 8) {
-    if (n > 16) {
-      uint64_t h = 0x9e3779b97f4a7c15ULL ^ n;
-      size_t i = 0;
-      for (; i + 8 < n; i += 8) h = Mix(h ^ LoadUnaligned64(p + i));
-      return Mix(h ^ LoadUnaligned64(p + n - 8));
-    }
-    a = LoadUnaligned64(p);
-    b = LoadUnaligned64(p + n - 8);
-  } else if (n >= 4) {
-    a = LoadUnaligned32(p);
-    b = LoadUnaligned32(p + n - 4);
-  } else if (n > 0) {
-    a = (uint64_t{static_cast<uint8_t>(p[0])} << 16) | (uint64_t{static_cast<uint8_t>(p[n / 2])} << 8) |
-        uint64_t{static_cast<uint8_t>(p[n - 1])};
-  }
-  return Mix(Mix(a ^ (0x9e3779b97f4a7c15ULL * (n + 1))) ^ b);
-}
 
 // a == b for two strings of equal length `n`, short ones without a call to memcmp.
 bool EqualBytes(const char* a, const char* b, size_t n) {
@@ -67,7 +33,7 @@ void StringInterner::Grow() {
   tag_mask_ = static_cast<uint32_t>(~(uint64_t{capacity} - 1));
   const size_t mask = capacity - 1;
   for (uint32_t id = 0; id < strings_.size(); ++id) {
-    const uint64_t hash = HashBytes(Get(id));
+    const uint64_t hash = HashString(Get(id));
     size_t slot = hash & mask;
     while (slots_[slot] != 0) slot = (slot + 1) & mask;
     slots_[slot] = Entry(hash, id);
@@ -111,7 +77,7 @@ uint32_t StringInterner::InternHashed(std::string_view text, uint64_t hash) {
 
 uint32_t StringInterner::Intern(std::string_view text) {
   if ((strings_.size() + 1) * 2 > slots_.size()) Grow();
-  return InternHashed(text, HashBytes(text));
+  return InternHashed(text, HashString(text));
 }
 
 void StringInterner::InternBatch(const Column& column, const uint32_t* selection, size_t count,
@@ -123,7 +89,7 @@ void StringInterner::InternBatch(const Column& column, const uint32_t* selection
   const std::string_view* texts = column.data<std::string_view>();
   const uint8_t* valid = column.validity();
   size_t i = 0;
-  ForEachActiveRow(selection, count, [&](size_t row) { hashes_[i++] = HashBytes(texts[row]); });
+  ForEachActiveRow(selection, count, [&](size_t row) { hashes_[i++] = HashString(texts[row]); });
   constexpr size_t kAhead = 16;
   const size_t mask = slots_.size() - 1;
   for (size_t j = 0; j < std::min(count, kAhead); ++j) __builtin_prefetch(&slots_[hashes_[j] & mask]);
@@ -146,7 +112,7 @@ KeyTable::KeyTable(std::vector<TypeId> key_types)
 
 uint64_t KeyTable::HashKey(const uint64_t* words) const {
   uint64_t h = 0x2545f4914f6cdd1dULL;
-  for (size_t i = 0; i < words_per_key_; ++i) h = Mix(h ^ words[i]) + i;
+  for (size_t i = 0; i < words_per_key_; ++i) h = HashMix64(h ^ words[i]) + i;
   return h;
 }
 
