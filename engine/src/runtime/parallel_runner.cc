@@ -885,9 +885,10 @@ absl::Status ParallelRunner::Impl::WorkerStep(Worker& worker, bool* did_work, bo
     if (worker.stage->last_aligned < worker.injected && worker.stage->all_ended()) {
       SLUICE_RETURN_IF_ERROR(Align(*worker.stage, worker.injected));
     }
-    if (worker.stage->last_aligned > worker.acked.load(std::memory_order_relaxed)) {
-      worker.acked.store(worker.stage->last_aligned, std::memory_order_release);
-    }
+    // A stage whose inputs all ended can align before this worker injected the barrier at its
+    // sources: the worker has passed a checkpoint once both sides have.
+    const uint64_t passed = std::min(worker.stage->last_aligned, worker.injected);
+    if (passed > worker.acked.load(std::memory_order_relaxed)) worker.acked.store(passed, std::memory_order_release);
   } else if (worker.injected > worker.acked.load(std::memory_order_relaxed)) {
     worker.acked.store(worker.injected, std::memory_order_release);
   }
