@@ -16,6 +16,7 @@
 #include <thread>
 
 #include "bench_sources.h"
+#include "common/hash.h"
 #include "common/strings.h"
 #include "dataset.h"
 #include "json_writer.h"
@@ -100,17 +101,73 @@ absl::StatusOr<std::vector<size_t>> ChangelogKey(const Scenario& scenario, const
   return key;
 }
 
-// The input as `partitions` source partitions see it: the dataset's batches dealt
-// round-robin (shared, not copied: every worker reads its partitions' batches in place).
+// Hash of the partition key value of `row` (column `column` of the source schema).
+uint64_t PartitionHash(const Column& column, TypeId type, size_t row) {
+  if (!column.validity()[row]) return 0;
+  if (type == TypeId::kString) return HashString(column.data<std::string_view>()[row]);
+  return HashMix64(static_cast<uint64_t>(column.data<int64_t>()[row]));
+}
+
+// The input as `partitions` source partitions see it.
+//   Round-robin: the dataset's batches dealt in turn (shared, not copied). Scenario 4 on one
+//   worker, whose query does not depend on the order of rows.
+//   Keyed: each row goes to the partition its partition key (scenario.json) hashes to, in
+//   order, as a keyed Kafka topic holds it: every key's rows stay in one partition in their
+//   order, so order-dependent queries (ROWS windows) give the same result on any number of
+//   workers. Rows are gathered into batches of their own before timing (strings stay views
+//   into the generator's names).
 struct InputSplit {
+  std::vector<std::vector<Batch>> gathered;     // keyed: per partition
   std::vector<std::vector<BatchSlice>> slices;  // [partition]
 };
 
-std::unique_ptr<InputSplit> SplitInput(const Dataset& dataset, int partitions) {
+absl::StatusOr<std::unique_ptr<InputSplit>> SplitInput(const Scenario& scenario, const Dataset& dataset,
+                                                       int partitions, bool keyed, size_t batch_size) {
   auto split = std::make_unique<InputSplit>();
-  split->slices.resize(static_cast<size_t>(partitions));
-  for (size_t b = 0; b < dataset.batches.size(); ++b) {
-    split->slices[b % static_cast<size_t>(partitions)].push_back(BatchSlice{&dataset.batches[b], {}});
+  const size_t n = static_cast<size_t>(partitions);
+  split->slices.resize(n);
+  if (!keyed || partitions == 1) {
+    for (size_t b = 0; b < dataset.batches.size(); ++b) {
+      split->slices[b % n].push_back(BatchSlice{&dataset.batches[b], {}});
+    }
+    return split;
+  }
+  const std::optional<size_t> key = dataset.schema.Find(scenario.partition_key);
+  if (!key) {
+    return absl::InvalidArgumentError(StrCat(scenario.folder, "/scenario.json: partition_key '",
+                                             scenario.partition_key, "' is not an input column"));
+  }
+  const TypeId key_type = dataset.schema.field(*key).type;
+  split->gathered.resize(n);
+  std::vector<size_t> filled(n, batch_size);  // rows in each partition's open batch
+  for (const Batch& batch : dataset.batches) {
+    for (size_t row = 0; row < batch.num_rows(); ++row) {
+      const size_t p = PartitionHash(batch.column(*key), key_type, row) % n;
+      std::vector<Batch>& out = split->gathered[p];
+      if (filled[p] == batch_size) {
+        std::vector<std::shared_ptr<Column>> columns;
+        for (size_t c = 0; c < batch.num_columns(); ++c) {
+          columns.push_back(std::make_shared<Column>(batch.column(c).type(), batch_size));
+        }
+        out.emplace_back();
+        out.back().SetColumns(std::move(columns), 0);
+        filled[p] = 0;
+      }
+      Batch& target = out.back();
+      const size_t at = filled[p]++;
+      for (size_t c = 0; c < batch.num_columns(); ++c) {
+        const Column& from = batch.column(c);
+        Column& to = target.mutable_column(c);
+        const size_t width = PhysicalSize(from.type());
+        std::memcpy(to.data<char>() + at * width, from.data<char>() + row * width, width);
+        to.validity()[at] = from.validity()[row];
+        if (from.type() == TypeId::kString) to.KeepAliveStringsOf(from);
+      }
+      target.SetNumRows(at + 1);
+    }
+  }
+  for (size_t p = 0; p < n; ++p) {
+    for (const Batch& batch : split->gathered[p]) split->slices[p].push_back(BatchSlice{&batch, {}});
   }
   return split;
 }
@@ -170,8 +227,8 @@ class ScenarioRunner {
   std::vector<size_t> changelog_key_;
   std::unique_ptr<Dataset> dataset_;
   std::optional<ChecksumValue> expected_;
-  // Input splits, by partitions.
-  std::map<int, std::unique_ptr<InputSplit>> splits_;
+  // Input splits, by (partitions, keyed).
+  std::map<std::pair<int, bool>, std::unique_ptr<InputSplit>> splits_;
 };
 
 absl::Status ScenarioRunner::Prepare() {
@@ -253,8 +310,15 @@ absl::StatusOr<RunOutcome> ScenarioRunner::RunOnce(const std::string& level, int
   const std::string input_path = DataPath("jsonl");
   const InputSplit* split = nullptr;
   if (level == "core") {
-    auto found = splits_.find(partitions);
-    if (found == splits_.end()) found = splits_.emplace(partitions, SplitInput(*dataset_, partitions)).first;
+    // Several workers read keyed partitions; one worker over several partitions (Scenario 4)
+    // reads the batches dealt round-robin.
+    const bool keyed = threads > 1;
+    auto found = splits_.find({partitions, keyed});
+    if (found == splits_.end()) {
+      SLUICE_ASSIGN_OR_RETURN(auto made,
+                              SplitInput(scenario_, *dataset_, partitions, keyed, options_.batch_size));
+      found = splits_.emplace(std::make_pair(partitions, keyed), std::move(made)).first;
+    }
     split = found->second.get();
   }
   RunSetup setup;
@@ -478,7 +542,7 @@ std::vector<Measurement> ScenarioRunner::Run() {
                    m.latency->p999_us, m.checksum_ok ? "passed" : "FAILED");
     } else {
       std::string state;
-      if (m.state_keys > 0) {
+      if (m.state_keys > 0 && m.state_bytes > 0) {  // ROWS windows count keys, not bytes
         char text[160];
         const double keys = static_cast<double>(m.state_keys);
         std::snprintf(text, sizeof(text), "; %llu keys, state %.1f B/key + %.1f B/key of key strings",
