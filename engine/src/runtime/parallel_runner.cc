@@ -888,7 +888,8 @@ absl::Status ParallelRunner::Impl::WorkerStep(Worker& worker, bool* did_work, bo
     // A stage whose inputs all ended can align before this worker injected the barrier at its
     // sources: the worker has passed a checkpoint once both sides have.
     const uint64_t passed = std::min(worker.stage->last_aligned, worker.injected);
-    if (passed > worker.acked.load(std::memory_order_relaxed)) worker.acked.store(passed, std::memory_order_release);
+    if (passed > worker.acked.load(std::memory_order_relaxed))
+      worker.acked.store(passed, std::memory_order_release);
   } else if (worker.injected > worker.acked.load(std::memory_order_relaxed)) {
     worker.acked.store(worker.injected, std::memory_order_release);
   }
