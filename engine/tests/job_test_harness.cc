@@ -45,27 +45,18 @@ std::vector<std::string> ReadLines(const std::string& path) {
   return lines;
 }
 
-JobResult RunJobText(const std::string& job_text, const std::map<std::string, std::string>& variables,
-                     size_t batch_size, bool strict, int parallelism) {
-  JobResult result;
-  auto parsed = ParseJob(job_text);
-  if (!parsed.ok()) {
-    result.status = parsed.status();
-    return result;
-  }
+absl::StatusOr<BoundJob> BindJobText(const std::string& job_text,
+                                     const std::map<std::string, std::string>& variables) {
+  SLUICE_ASSIGN_OR_RETURN(ParsedJob parsed, ParseJob(job_text));
   BindOptions options;
   options.substitution.variables = variables;
   options.substitution.use_environment = false;
-  auto job = BindJob(std::move(*parsed), options);
-  if (!job.ok()) {
-    result.status = job.status();
-    return result;
-  }
-  RunOptions run_options;
-  run_options.batch_size = batch_size;
-  run_options.parallelism = parallelism;
-  run_options.strict = strict;
-  auto runner = JobRunner::Create(*job, run_options);
+  return BindJob(std::move(parsed), options);
+}
+
+JobResult RunBoundJob(const BoundJob& job, const RunOptions& options) {
+  JobResult result;
+  auto runner = JobRunner::Create(job, options);
   if (!runner.ok()) {
     result.status = runner.status();
     return result;
@@ -73,6 +64,17 @@ JobResult RunJobText(const std::string& job_text, const std::map<std::string, st
   result.status = (*runner)->Run();
   result.counters = (*runner)->counters();
   return result;
+}
+
+JobResult RunJobText(const std::string& job_text, const std::map<std::string, std::string>& variables,
+                     size_t batch_size, bool strict, int parallelism) {
+  absl::StatusOr<BoundJob> job = BindJobText(job_text, variables);
+  if (!job.ok()) return JobResult{job.status(), {}};
+  RunOptions options;
+  options.batch_size = batch_size;
+  options.parallelism = parallelism;
+  options.strict = strict;
+  return RunBoundJob(*job, options);
 }
 
 }  // namespace sluice::testing

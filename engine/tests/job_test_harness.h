@@ -32,6 +32,13 @@ struct JobResult {
   JobCounters counters;
 };
 
+// Parses and binds `job_text` with ${VAR} values from `variables` (no environment lookup).
+absl::StatusOr<BoundJob> BindJobText(const std::string& job_text,
+                                     const std::map<std::string, std::string>& variables);
+
+// Runs a bound job with `options` and returns its status and counters.
+JobResult RunBoundJob(const BoundJob& job, const RunOptions& options);
+
 // Runs `job_text` with ${VAR} values from `variables` (no environment lookup), on
 // `parallelism` workers (1: the single-threaded runner).
 JobResult RunJobText(const std::string& job_text, const std::map<std::string, std::string>& variables,

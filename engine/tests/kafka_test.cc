@@ -28,8 +28,6 @@
 #include "connectors/kafka_mock_cluster.h"
 #include "job_test_harness.h"
 #include "oracle_rows.h"
-#include "plan/binder.h"
-#include "sql/parser.h"
 #include "trade_generator.h"
 
 extern char** environ;
@@ -210,34 +208,15 @@ class KafkaTest : public ::testing::Test {
 };
 
 // Runs a job in this process; `cancel` (optional) stops an unbounded one.
-JobResult RunJob(const std::string& text, std::map<std::string, std::string> variables,
+JobResult RunJob(const std::string& text, const std::map<std::string, std::string>& variables,
                  const std::atomic<bool>* cancel = nullptr, size_t batch_size = 1024, bool strict = false) {
-  JobResult result;
-  auto parsed = ParseJob(text);
-  if (!parsed.ok()) {
-    result.status = parsed.status();
-    return result;
-  }
-  BindOptions options;
-  options.substitution.variables = std::move(variables);
-  options.substitution.use_environment = false;
-  auto job = BindJob(std::move(*parsed), options);
-  if (!job.ok()) {
-    result.status = job.status();
-    return result;
-  }
-  RunOptions run_options;
-  run_options.batch_size = batch_size;
-  run_options.strict = strict;
-  run_options.cancel = cancel;
-  auto runner = JobRunner::Create(*job, run_options);
-  if (!runner.ok()) {
-    result.status = runner.status();
-    return result;
-  }
-  result.status = (*runner)->Run();
-  result.counters = (*runner)->counters();
-  return result;
+  absl::StatusOr<BoundJob> job = BindJobText(text, variables);
+  if (!job.ok()) return JobResult{job.status(), {}};
+  RunOptions options;
+  options.batch_size = batch_size;
+  options.strict = strict;
+  options.cancel = cancel;
+  return RunBoundJob(*job, options);
 }
 
 // A `sluice` process with stdout and stderr in files.
@@ -665,11 +644,7 @@ TEST_F(KafkaTest, RefusedDeliveryFailsTheJobWithTheBrokersError) {
 // --- binding ------------------------------------------------------------------------------
 
 absl::Status Bind(const std::string& text) {
-  auto parsed = ParseJob(text);
-  if (!parsed.ok()) return parsed.status();
-  BindOptions options;
-  options.substitution.use_environment = false;
-  return BindJob(std::move(*parsed), options).status();
+  return BindJobText(text, {}).status();
 }
 
 void ExpectBindError(const std::string& text, const std::string& message) {

@@ -23,11 +23,9 @@
 #include "common/strings.h"
 #include "connectors/file_source.h"
 #include "job_test_harness.h"
-#include "plan/binder.h"
 #include "runtime/exchange.h"
 #include "runtime/job_runner.h"
 #include "runtime/spsc_ring.h"
-#include "sql/parser.h"
 
 namespace sluice::testing {
 namespace {
@@ -319,11 +317,7 @@ struct Harness {
     for (size_t p = 0; p < partitions; ++p) WriteFile(directory.File(StrCat("part", p, ".jsonl")), "");
     std::string text = job_text;
     text.replace(text.find("EXTRA"), 5, extra);  // more WITH properties
-    SLUICE_ASSIGN_OR_RETURN(ParsedJob parsed, ParseJob(text));
-    BindOptions options;
-    options.substitution.variables = {{"dir", directory.path()}};
-    options.substitution.use_environment = false;
-    SLUICE_ASSIGN_OR_RETURN(job, BindJob(std::move(parsed), options));
+    SLUICE_ASSIGN_OR_RETURN(job, BindJobText(text, {{"dir", directory.path()}}));
     return absl::OkStatus();
   }
 
@@ -637,12 +631,7 @@ std::pair<std::vector<std::string>, std::vector<std::string>> RunSplit(const Tem
                                                                        uint64_t split_bytes) {
   std::filesystem::remove(directory.File("out.jsonl"));
   std::filesystem::remove(directory.File("bad.jsonl"));
-  auto parsed = ParseJob(job_text);
-  EXPECT_TRUE(parsed.ok()) << parsed.status().message();
-  BindOptions bind;
-  bind.substitution.variables = {{"dir", directory.path()}};
-  bind.substitution.use_environment = false;
-  auto job = BindJob(std::move(*parsed), bind);
+  auto job = BindJobText(job_text, {{"dir", directory.path()}});
   EXPECT_TRUE(job.ok()) << job.status().message();
   RunOptions options;
   options.batch_size = 64;
@@ -709,15 +698,11 @@ TEST(FileSplitTest, EveryCutPositionReadsEachLineOnce) {
   TemporaryDirectory directory;
   const std::string text = "{\"v\":1}\n{\"v\":22}\n\n{\"v\":333}\n{\"v\":4444}\n{\"v\":5}";
   WriteFile(directory.File("in.jsonl"), text);
-  auto parsed = ParseJob(
+  auto job = BindJobText(
       "CREATE STREAM result AS SELECT v FROM src WITH ('src.type' = 'file_source', 'src.path' = "
       "'${dir}/in.jsonl', "
-      "'src.schema' = 'v BIGINT', 'result.type' = 'file_sink', 'result.path' = '${dir}/out.jsonl')");
-  ASSERT_TRUE(parsed.ok());
-  BindOptions bind;
-  bind.substitution.variables = {{"dir", directory.path()}};
-  bind.substitution.use_environment = false;
-  auto job = BindJob(std::move(*parsed), bind);
+      "'src.schema' = 'v BIGINT', 'result.type' = 'file_sink', 'result.path' = '${dir}/out.jsonl')",
+      {{"dir", directory.path()}});
   ASSERT_TRUE(job.ok()) << job.status().message();
   const SourceDefinition& definition = job->sources[0];
   auto read = [&](uint64_t begin, uint64_t end) {

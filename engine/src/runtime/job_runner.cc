@@ -252,17 +252,6 @@ JobCounters JobRunner::counters() const {
   return counters;
 }
 
-std::string JobRunner::ExplainOperator(const Operator* op, int indent) const {
-  std::string out;
-  if (const auto* fan_out = dynamic_cast<const FanOutOperator*>(op)) {
-    for (const Operator* consumer : fan_out->consumers()) out += ExplainOperator(consumer, indent);
-    return out;
-  }
-  StrAppend(&out, std::string(indent * 2, ' '), op->Describe(), "\n");
-  if (op->output() != nullptr) out += ExplainOperator(op->output(), indent + 1);
-  return out;
-}
-
 std::string JobRunner::Explain() const {
   if (parallel_) return parallel_->Explain();
   std::string out;
@@ -276,7 +265,7 @@ std::string JobRunner::Explain() const {
                 definition.kafka->group_id, ", batch ", options_.batch_size,
                 ", watermark = minimum over assigned Kafka partitions",
                 definition.kafka->stop_at_end ? ", stops at the end offsets" : "", ")\n");
-      out += ExplainOperator(source_outputs_[s].get(), 1);
+      out += DescribeOperators(source_outputs_[s].get(), 1);
       continue;
     }
     StrAppend(&out, "FileSource ", definition.name, " <- ", definition.path, " (", definition.format,
@@ -285,7 +274,7 @@ std::string JobRunner::Explain() const {
       StrAppend(&out, ", ", definition.partitions.size(), " files, watermark = minimum over files");
     }
     out += ")\n";
-    out += ExplainOperator(source_outputs_[s].get(), 1);
+    out += DescribeOperators(source_outputs_[s].get(), 1);
   }
   return out;
 }

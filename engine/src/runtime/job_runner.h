@@ -131,7 +131,6 @@ class JobRunner {
   JobRunner(const BoundJob& job, const RunOptions& options);
   absl::Status Build();
   absl::Status FlushPoint();
-  std::string ExplainOperator(const Operator* op, int indent) const;
 
   const BoundJob& job_;
   RunOptions options_;

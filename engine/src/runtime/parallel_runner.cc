@@ -188,6 +188,9 @@ struct ParallelRunner::Impl {
     std::vector<std::unique_ptr<Channel>> gather;                 // [worker]
     std::atomic<bool> done{false};                                // its gather tail needs no more rows
     Operator* gather_head = nullptr;                              // coordinator: where gathered rows enter
+    // For EXPLAIN, worker 0's parts: its source-side task (index in pre_tasks), stage head.
+    size_t explain_pre_task = 0;
+    const Operator* explain_stage_head = nullptr;
     FanOutOperator* stream_output = nullptr;
   };
 
@@ -512,7 +515,6 @@ absl::Status ParallelRunner::Impl::BuildStatement(StatementPlan& plan,
   }
   // --- keyed exchange channels: worker -> worker.
   const Schema& exchanged_schema = schema_before(plan.pre_end);
-  size_t stage_group = 0;
   // A single ordered input keeps per-record lateness exact: the exchange carries each row's
   // watermark (see AggregateOperator::UseCarriedWatermarks).
   const BoundExpression* carried_time = nullptr;
@@ -602,7 +604,8 @@ absl::Status ParallelRunner::Impl::BuildStatement(StatementPlan& plan,
       group.head = ops.front();
       group.merger = std::make_unique<WatermarkMerger>(n, job.sources[*source].idle_timeout_millis, 0);
       group.open_inputs = n;
-      stage_group = stage.groups.size();
+      if (w == 0) plan.explain_stage_head = group.head;
+      const size_t stage_group = stage.groups.size();
       stage.groups.push_back(std::move(group));
       for (size_t from = 0; from < n; ++from) {
         ChannelInput input;
@@ -616,6 +619,7 @@ absl::Status ParallelRunner::Impl::BuildStatement(StatementPlan& plan,
       if (!plan.worker_sinks) worker.source_senders.push_back(static_cast<ChannelSender*>(pre.ops.back()));
     }
     worker.source_outputs[*source]->AddConsumer(pre.ops.front());
+    if (w == 0) plan.explain_pre_task = worker.pre_tasks.size();
     worker.pre_tasks.push_back(std::move(pre));
   }
   return absl::OkStatus();
@@ -1168,15 +1172,6 @@ std::string ParallelRunner::Explain() const {
       StrCat("Parallel runtime: ", impl.workers_count, " workers; channels of up to ",
              2 * impl.options.batch_size, " rows, ", impl.options.channel_capacity,
              " batches deep; the coordinator thread gathers worker output and runs the sinks\n");
-  // The coordinator part of a statement: its gather tail, sink and the statements reading it.
-  std::function<void(const Operator*, int)> coordinator = [&](const Operator* op, int indent) {
-    if (const auto* fan_out = dynamic_cast<const FanOutOperator*>(op)) {
-      for (const Operator* consumer : fan_out->consumers()) coordinator(consumer, indent);
-      return;
-    }
-    StrAppend(&out, std::string(indent * 2, ' '), op->Describe(), "  [coordinator]\n");
-    if (op->output() != nullptr) coordinator(op->output(), indent + 1);
-  };
   const Impl::Worker& worker = *impl.workers[0];
   for (size_t s = 0; s < impl.job.sources.size(); ++s) {
     const SourceDefinition& definition = impl.job.sources[s];
@@ -1190,37 +1185,21 @@ std::string ParallelRunner::Explain() const {
       const Impl::StatementPlan& plan = *impl.plans[p];
       if (plan.coordinator_only || plan.statement->input_name != definition.name) continue;
       int indent = 1;
-      const Impl::PreTask* pre = nullptr;
-      for (const auto& task : worker.pre_tasks) {
-        if (task.name == StrCat("worker 0/", plan.statement->name, "/source side")) pre = &task;
-      }
-      if (pre == nullptr) continue;
-      for (const Operator* op : pre->ops) {
+      for (const Operator* op : worker.pre_tasks[plan.explain_pre_task].ops) {
         StrAppend(&out, std::string(indent * 2, ' '), op->Describe(), "  [each worker, source side]\n");
         ++indent;
       }
-      if (plan.stateful) {
-        // The stage's operators on worker 0, from the first one fed by this statement's exchange.
-        const Operator* op = nullptr;
-        for (const auto& group : worker.stage->groups) {
-          for (const auto& input : worker.stage->inputs) {
-            if (input.channel == plan.exchange[0][0].get() && &worker.stage->groups[input.group] == &group) {
-              op = group.head;
-            }
-          }
-        }
-        for (; op != nullptr; op = op->output()) {
-          StrAppend(&out, std::string(indent * 2, ' '), op->Describe(), "  [each worker, its keys]\n");
-          ++indent;
-        }
+      for (const Operator* op = plan.explain_stage_head; op != nullptr; op = op->output()) {
+        StrAppend(&out, std::string(indent * 2, ' '), op->Describe(), "  [each worker, its keys]\n");
+        ++indent;
       }
-      if (plan.gathered) coordinator(plan.gather_head, indent);
+      if (plan.gathered) out += DescribeOperators(plan.gather_head, indent, "  [coordinator]");
     }
   }
   for (const auto& plan : impl.plans) {
     if (!plan->coordinator_only) continue;
     StrAppend(&out, "Stream ", plan->statement->input_name, " -> statement ", plan->statement->name, "\n");
-    coordinator(plan->gather_head, 1);
+    out += DescribeOperators(plan->gather_head, 1, "  [coordinator]");
   }
   return out;
 }

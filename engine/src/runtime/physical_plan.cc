@@ -3,6 +3,7 @@
 #include "common/strings.h"
 #include "formats/record_format.h"
 #include "ops/aggregate_operator.h"
+#include "ops/fan_out_operator.h"
 #include "ops/filter_operator.h"
 #include "ops/limit_operator.h"
 #include "ops/project_operator.h"
@@ -63,6 +64,17 @@ std::vector<bool> ColumnsReadBy(const LogicalOperator& stateful) {
   if (aggregate.window) MarkColumns(aggregate.window->time.get(), used);
   MarkColumns(aggregate.ttl_time.get(), used);
   return used;
+}
+
+std::string DescribeOperators(const Operator* op, int indent, std::string_view suffix) {
+  if (const auto* fan_out = dynamic_cast<const FanOutOperator*>(op)) {
+    std::string out;
+    for (const Operator* consumer : fan_out->consumers()) out += DescribeOperators(consumer, indent, suffix);
+    return out;
+  }
+  std::string out = StrCat(std::string(indent * 2, ' '), op->Describe(), suffix, "\n");
+  if (op->output() != nullptr) out += DescribeOperators(op->output(), indent + 1, suffix);
+  return out;
 }
 
 std::vector<const LogicalOperator*> StatementChain(const BoundStatement& statement) {

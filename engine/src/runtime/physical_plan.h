@@ -10,6 +10,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "connectors/dead_letter_writer.h"
@@ -46,6 +47,10 @@ struct ExchangeKey {
   std::string text;  // for EXPLAIN, e.g. "hash(trader_id)" or "single"
 };
 ExchangeKey ExchangeKeyOf(const LogicalOperator& stateful);
+
+// EXPLAIN: `op` and the operators downstream of it, one line each, indented two spaces per level
+// from `indent` and ending in `suffix`; a fan-out's consumers are listed at its own level.
+std::string DescribeOperators(const Operator* op, int indent, std::string_view suffix = "");
 
 // Which input columns the stateful operator reads (keys, aggregate arguments, time columns), so
 // that an exchange copies only those. All of them for a ROWS window (it forwards its input) and
