@@ -455,7 +455,12 @@ TEST(ParallelRuntimeTest, CheckpointsCompleteWhenSomeWorkersHaveNothingToDo) {
 
 // Partition 1's event time runs 10x faster than partition 0's. With a drift of 5 s it must
 // not read more than the drift (plus one batch) ahead of partition 0: it is paused and resumed.
-TEST(ParallelRuntimeTest, WatermarkAlignmentPausesTheFastPartition) {
+// The same alignment on one thread (the fused pipeline reads partitions in turns) and on two
+// workers.
+class WatermarkAlignmentTest : public ::testing::TestWithParam<int> {};
+
+TEST_P(WatermarkAlignmentTest, PausesTheFastPartition) {
+  const int parallelism = GetParam();
   Harness harness;
   harness.control.partitions = MakeRows(2, 2000, 100);
   for (TestRow& row : harness.control.partitions[1])
@@ -467,8 +472,9 @@ TEST(ParallelRuntimeTest, WatermarkAlignmentPausesTheFastPartition) {
   harness.control.highest[1].store(INT64_MIN / 2);
   ASSERT_OK(harness.Bind(2, ", 'watermark.alignment.max_drift' = '5s'"));
   std::vector<std::string> rows;
-  auto counters = Harness::RunWithin(harness.job, harness.Options(2, &rows), 120s);
+  auto counters = Harness::RunWithin(harness.job, harness.Options(parallelism, &rows), 120s);
   ASSERT_TRUE(counters.ok()) << counters.status().message();
+  EXPECT_EQ(counters->workers, parallelism);
   EXPECT_GT(counters->alignment_pauses, 0u);
   EXPECT_GT(counters->alignment_resumes, 0u);
   // Read positions, while partition 0 still had rows: partition 1 never got further ahead than
@@ -484,10 +490,18 @@ TEST(ParallelRuntimeTest, WatermarkAlignmentPausesTheFastPartition) {
   free_running.control.highest[1].store(INT64_MIN / 2);
   ASSERT_OK(free_running.Bind(2));
   std::vector<std::string> free_rows;
-  ASSERT_TRUE(Harness::RunWithin(free_running.job, free_running.Options(2, &free_rows), 120s).ok());
+  auto free_counters =
+      Harness::RunWithin(free_running.job, free_running.Options(parallelism, &free_rows), 120s);
+  ASSERT_TRUE(free_counters.ok()) << free_counters.status().message();
+  EXPECT_EQ(free_counters->alignment_pauses, 0u);
   EXPECT_GT(free_running.control.max_lead.load(), 100'000);
   EXPECT_EQ(Sorted(rows), Sorted(free_rows));
 }
+
+INSTANTIATE_TEST_SUITE_P(ParallelRuntime, WatermarkAlignmentTest, ::testing::Values(1, 2),
+                         [](const ::testing::TestParamInfo<int>& info) {
+                           return StrCat("Workers", info.param);
+                         });
 
 // --- failures and cancellation -------------------------------------------------------------
 

@@ -20,9 +20,7 @@ JobRunner::~JobRunner() = default;
 
 absl::StatusOr<std::unique_ptr<JobRunner>> JobRunner::Create(const BoundJob& job, const RunOptions& options) {
   std::unique_ptr<JobRunner> runner(new JobRunner(job, options));
-  bool wants_task_graph = options.parallelism > 1 || options.checkpoint_store != nullptr;
-  for (const auto& source : job.sources)
-    wants_task_graph = wants_task_graph || source.alignment_max_drift_millis;
+  const bool wants_task_graph = options.parallelism > 1 || options.checkpoint_store != nullptr;
   const std::string unsupported = ParallelRunner::Unsupported(job);
   if (wants_task_graph && unsupported.empty()) {
     SLUICE_ASSIGN_OR_RETURN(runner->parallel_, ParallelRunner::Create(job, options));
@@ -143,6 +141,26 @@ absl::Status JobRunner::Run(const std::function<void(const JobCounters&)>& on_pr
     mergers.emplace_back(definition.partitions.size(), definition.idle_timeout_millis, 0);
   }
   size_t remaining = sources_.size();
+  // Watermark alignment: a partition that runs more than the drift ahead of the slowest one
+  // that can hold it back (active, not idle) sits out its turns until the slowest catches up.
+  std::optional<int64_t> max_drift;
+  for (const auto& definition : job_.sources) {
+    if (definition.alignment_max_drift_millis) max_drift = definition.alignment_max_drift_millis;
+  }
+  std::vector<int64_t> last_activity(sources_.size(), 0);
+  std::vector<bool> paused(sources_.size(), false);
+  auto runs_ahead = [&](size_t i) {
+    if (!max_drift || sources_.size() == 1) return false;
+    const int64_t now = wall_millis();
+    int64_t slowest = INT64_MAX;
+    for (size_t j = 0; j < sources_.size(); ++j) {
+      if (!active[j]) continue;
+      const std::optional<int64_t>& idle = job_.sources[partition_source_[j]].idle_timeout_millis;
+      if (j != i && idle && now - last_activity[j] > *idle) continue;
+      slowest = std::min(slowest, sources_[j]->watermark());
+    }
+    return RunsAhead(sources_[i]->watermark(), slowest, *max_drift);
+  };
   auto advance_watermark = [&](size_t source) -> absl::Status {
     const std::optional<int64_t> merged = mergers[source].Advance(wall_millis());
     return merged ? source_outputs_[source]->OnWatermark(*merged) : absl::OkStatus();
@@ -162,6 +180,13 @@ absl::Status JobRunner::Run(const std::function<void(const JobCounters&)>& on_pr
         --remaining;
         continue;
       }
+      if (runs_ahead(i)) {
+        if (!paused[i]) ++alignment_pauses_;
+        paused[i] = true;
+        continue;
+      }
+      if (paused[i]) ++alignment_resumes_;
+      paused[i] = false;
       absl::StatusOr<bool> more = sources_[i]->Next(batch);
       if (!more.ok()) {
         status = more.status();
@@ -182,7 +207,8 @@ absl::Status JobRunner::Run(const std::function<void(const JobCounters&)>& on_pr
       // still have moved (one of its Kafka partitions went idle).
       if (batch.num_rows() > 0) status = source_outputs_[source]->Push(batch);
       batch.Release();
-      mergers[source].OnRecords(partition_index_[i], sources_[i]->watermark(), wall_millis());
+      last_activity[i] = wall_millis();
+      mergers[source].OnRecords(partition_index_[i], sources_[i]->watermark(), last_activity[i]);
       if (status.ok()) status = advance_watermark(source);
     }
     if (status.ok()) {
@@ -249,6 +275,8 @@ JobCounters JobRunner::counters() const {
   counters.elapsed_seconds = elapsed_seconds_;
   counters.first_record_seconds = first_record_seconds_;
   counters.cancelled = cancelled_;
+  counters.alignment_pauses = alignment_pauses_;
+  counters.alignment_resumes = alignment_resumes_;
   return counters;
 }
 
@@ -272,6 +300,9 @@ std::string JobRunner::Explain() const {
               ", batch ", options_.batch_size);
     if (definition.partitions.size() > 1) {
       StrAppend(&out, ", ", definition.partitions.size(), " files, watermark = minimum over files");
+      if (definition.alignment_max_drift_millis) {
+        StrAppend(&out, ", aligned within ", *definition.alignment_max_drift_millis, " ms");
+      }
     }
     out += ")\n";
     out += DescribeOperators(source_outputs_[s].get(), 1);

@@ -1,6 +1,6 @@
 // JobRunner: instantiates a bound job's physical plan and drives it to completion.
 //
-// With RunOptions::parallelism > 1 (or checkpoints, or watermark alignment) the job runs on the
+// With RunOptions::parallelism > 1 (or checkpoints) the job runs on the
 // parallel runtime (runtime/parallel_runner.h): worker threads, keyed exchanges, barriers. What
 // follows describes the single-threaded path, which runs on the calling thread.
 //
@@ -9,7 +9,9 @@
 // Limit chains) of the statements that read it; each statement's output feeds its sink (file, stdout or
 // Kafka) and the pipelines of later statements that read its stream. Sources are polled round-robin, one
 // batch at a time, until all are exhausted or every consumer is done, or until `cancel` is set (Ctrl-C),
-// which stops reading and still flushes every sink.
+// which stops reading and still flushes every sink. With 'watermark.alignment.max_drift', a
+// partition whose watermark runs more than the drift ahead of the slowest active, non-idle
+// partition skips its turns until the slowest catches up (the parallel runtime does the same).
 //
 // Flush points (connectors/source.h): after a round of batches, when a source asks for one (a Kafka
 // source every commit interval), every sink's Flush() delivers what it received and every source's
@@ -54,7 +56,7 @@ struct RunOptions {
 
   // --- the parallel runtime (runtime/parallel_runner.h) ------------------------------------
   // Worker threads. 1 runs the job on the calling thread, as one fused pipeline, unless a
-  // checkpoint store or 'watermark.alignment.max_drift' asks for the task graph; Kafka jobs
+  // checkpoint store asks for the task graph; Kafka jobs
   // always run on one thread (their offsets commit at flush points, not yet at checkpoints).
   int parallelism = 1;
   bool pin_workers = true;  // bind worker w to the CPU PlaceWorkers() gives it
@@ -97,11 +99,12 @@ struct JobCounters {
   bool cancelled = false;
   std::vector<std::string> dead_letter_files;  // files that received records
 
+  uint64_t alignment_pauses = 0;  // times a source partition was paused for running ahead
+  uint64_t alignment_resumes = 0;
+
   // The parallel runtime only.
   int workers = 1;
   uint64_t checkpoints_completed = 0;
-  uint64_t alignment_pauses = 0;  // times a source partition was paused for running ahead
-  uint64_t alignment_resumes = 0;
   struct TaskTimes {
     std::string task;
     double busy_seconds = 0;
@@ -153,6 +156,8 @@ class JobRunner {
   double elapsed_seconds_ = 0;
   double first_record_seconds_ = 0;
   bool cancelled_ = false;
+  uint64_t alignment_pauses_ = 0;
+  uint64_t alignment_resumes_ = 0;
 };
 
 }  // namespace sluice

@@ -767,7 +767,6 @@ absl::Status ParallelRunner::Impl::Poll(InputTask& task, bool* did_work) {
 bool ParallelRunner::Impl::PartitionAhead(const LocalPartition& partition) const {
   if (!max_drift) return false;
   const int64_t mine = partition_watermark[partition.global].load(std::memory_order_relaxed);
-  if (mine == INT64_MIN) return false;
   const int64_t now = WallMillis();
   int64_t slowest = INT64_MAX;
   for (size_t g = 0; g < sources.size(); ++g) {
@@ -777,8 +776,7 @@ bool ParallelRunner::Impl::PartitionAhead(const LocalPartition& partition) const
       continue;
     slowest = std::min(slowest, partition_watermark[g].load(std::memory_order_relaxed));
   }
-  return mine > slowest &&
-         static_cast<uint64_t>(mine) - static_cast<uint64_t>(slowest) > static_cast<uint64_t>(*max_drift);
+  return RunsAhead(mine, slowest, *max_drift);
 }
 
 absl::Status ParallelRunner::Impl::InjectBarrier(Worker& worker, uint64_t checkpoint) {

@@ -41,4 +41,13 @@ class WatermarkMerger {
   int64_t emitted_ = INT64_MIN;
 };
 
+// Watermark alignment ('watermark.alignment.max_drift'): whether a partition at watermark
+// `mine` runs more than `max_drift` ahead of `slowest`, the least watermark over the partitions
+// that can hold it back (not exhausted, not idle; itself included). Such a partition is not read
+// until the slowest catches up. A partition without a watermark yet (INT64_MIN) is never ahead.
+inline bool RunsAhead(int64_t mine, int64_t slowest, int64_t max_drift) {
+  return mine != INT64_MIN && mine > slowest &&
+         static_cast<uint64_t>(mine) - static_cast<uint64_t>(slowest) > static_cast<uint64_t>(max_drift);
+}
+
 }  // namespace sluice
