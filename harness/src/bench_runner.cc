@@ -108,28 +108,26 @@ uint64_t PartitionHash(const Column& column, TypeId type, size_t row) {
   return HashMix64(static_cast<uint64_t>(column.data<int64_t>()[row]));
 }
 
-// The input as `partitions` source partitions see it.
-//   Round-robin: the dataset's batches dealt in turn (shared, not copied). Scenario 4 on one
-//   worker, whose query does not depend on the order of rows.
-//   Keyed: each row goes to the partition its partition key (scenario.json) hashes to, in
-//   order, as a keyed Kafka topic holds it: every key's rows stay in one partition in their
-//   order, so order-dependent queries (ROWS windows) give the same result on any number of
-//   workers. Rows are gathered into batches of their own before timing (strings stay views
-//   into the generator's names).
+// The input as `partitions` source partitions see it. One partition: the dataset's batches
+// (shared, not copied). Several: each row goes to the partition its partition key
+// (scenario.json) hashes to, in order, as a keyed Kafka topic holds it: every key's rows stay in
+// one partition in their order, so order-dependent queries (ROWS windows) give the same result
+// on any number of workers. The partitions differ in size as hashed keys do, so their event
+// times drift apart as they are read in turns unless the job aligns them (Scenario 4 does).
+// Rows are gathered into batches of their own before timing (strings stay views into the
+// generator's names).
 struct InputSplit {
-  std::vector<std::vector<Batch>> gathered;     // keyed: per partition
+  std::vector<std::vector<Batch>> gathered;     // several partitions: per partition
   std::vector<std::vector<BatchSlice>> slices;  // [partition]
 };
 
 absl::StatusOr<std::unique_ptr<InputSplit>> SplitInput(const Scenario& scenario, const Dataset& dataset,
-                                                       int partitions, bool keyed, size_t batch_size) {
+                                                       int partitions, size_t batch_size) {
   auto split = std::make_unique<InputSplit>();
   const size_t n = static_cast<size_t>(partitions);
   split->slices.resize(n);
-  if (!keyed || partitions == 1) {
-    for (size_t b = 0; b < dataset.batches.size(); ++b) {
-      split->slices[b % n].push_back(BatchSlice{&dataset.batches[b], {}});
-    }
+  if (partitions == 1) {
+    for (const Batch& batch : dataset.batches) split->slices[0].push_back(BatchSlice{&batch, {}});
     return split;
   }
   const std::optional<size_t> key = dataset.schema.Find(scenario.partition_key);
@@ -227,8 +225,8 @@ class ScenarioRunner {
   std::vector<size_t> changelog_key_;
   std::unique_ptr<Dataset> dataset_;
   std::optional<ChecksumValue> expected_;
-  // Input splits, by (partitions, keyed).
-  std::map<std::pair<int, bool>, std::unique_ptr<InputSplit>> splits_;
+  // Input splits, by partition count.
+  std::map<int, std::unique_ptr<InputSplit>> splits_;
 };
 
 absl::Status ScenarioRunner::Prepare() {
@@ -310,14 +308,10 @@ absl::StatusOr<RunOutcome> ScenarioRunner::RunOnce(const std::string& level, int
   const std::string input_path = DataPath("jsonl");
   const InputSplit* split = nullptr;
   if (level == "core") {
-    // Several workers read keyed partitions; one worker over several partitions (Scenario 4)
-    // reads the batches dealt round-robin.
-    const bool keyed = threads > 1;
-    auto found = splits_.find({partitions, keyed});
+    auto found = splits_.find(partitions);
     if (found == splits_.end()) {
-      SLUICE_ASSIGN_OR_RETURN(auto made,
-                              SplitInput(scenario_, *dataset_, partitions, keyed, options_.batch_size));
-      found = splits_.emplace(std::make_pair(partitions, keyed), std::move(made)).first;
+      SLUICE_ASSIGN_OR_RETURN(auto made, SplitInput(scenario_, *dataset_, partitions, options_.batch_size));
+      found = splits_.emplace(partitions, std::move(made)).first;
     }
     split = found->second.get();
   }
