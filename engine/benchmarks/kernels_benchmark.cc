@@ -4,6 +4,8 @@
 // Inputs come from the trade generator (the lab's data), built before timing.
 #include <benchmark/benchmark.h>
 
+#include "common/hash.h"
+#include "common/unaligned.h"
 #include "expr/expression_executor.h"
 #include "formats/record_format.h"
 #include "ops/accumulator.h"
@@ -33,6 +35,49 @@ std::vector<Batch> Trades(int64_t traders) {
 constexpr size_t kTraderColumn = 1;
 constexpr size_t kSymbolColumn = 2;
 constexpr size_t kPriceColumn = 4;
+
+// The form HashString had before LoadShortString, kept as the reference for BM_HashString:
+// short strings read with a branch on the length class (under 4, 4 to 7, 8 to 16 bytes).
+uint64_t HashStringByLengthClass(std::string_view text) {
+  const char* p = text.data();
+  const size_t n = text.size();
+  uint64_t a = 0;
+  uint64_t b = 0;
+  if (n >= 8) return HashString(text);
+  if (n >= 4) {
+    a = LoadUnaligned32(p);
+    b = LoadUnaligned32(p + n - 4);
+  } else if (n > 0) {
+    a = (uint64_t{static_cast<uint8_t>(p[0])} << 16) | (uint64_t{static_cast<uint8_t>(p[n / 2])} << 8) |
+        uint64_t{static_cast<uint8_t>(p[n - 1])};
+  }
+  return HashMix64(HashMix64(a ^ (0x9e3779b97f4a7c15ULL * (n + 1))) ^ b);
+}
+
+// Hashing the trader column ("TR1" to "TR1000": 3 to 6 bytes in random order), by the
+// reference form (0) and by HashString (1).
+void BM_HashString(benchmark::State& state) {
+  const bool current = state.range(0) != 0;
+  const std::vector<Batch> batches = Trades(1000);
+  std::vector<uint64_t> hashes(1024);
+  size_t next = 0;
+  uint64_t rows = 0;
+  for (auto _ : state) {
+    const Batch& batch = batches[next];
+    const std::string_view* traders = batch.column(kTraderColumn).data<std::string_view>();
+    const size_t count = batch.num_rows();
+    if (current) {
+      for (size_t i = 0; i < count; ++i) hashes[i] = HashString(traders[i]);
+    } else {
+      for (size_t i = 0; i < count; ++i) hashes[i] = HashStringByLengthClass(traders[i]);
+    }
+    benchmark::DoNotOptimize(hashes.data());
+    rows += count;
+    next = next + 1 == batches.size() ? 0 : next + 1;
+  }
+  state.SetItemsProcessed(static_cast<int64_t>(rows));
+}
+BENCHMARK(BM_HashString)->ArgNames({"current"})->Arg(0)->Arg(1);
 
 // KeyTable::FindOrInsert over string keys: one key column (the direct, dictionary-indexed
 // path) or two (the hash table), with `traders` distinct traders.

@@ -19,30 +19,21 @@ inline uint64_t HashMix64(uint64_t h) {
   return h;
 }
 
-// Keys are mostly short (symbols, ids): up to 16 bytes are read as two overlapping words, with
-// no loop and no variable-length copy.
+// Keys are mostly short (symbols, ids): up to 8 bytes are read as one masked word
+// (LoadShortString) and mixed once; up to 16 as two overlapping words; no loop and no
+// variable-length copy below 17 bytes.
 inline uint64_t HashString(std::string_view text) {
   const char* p = text.data();
   const size_t n = text.size();
-  uint64_t a = 0;
-  uint64_t b = 0;
-  if (n >= 8) {
-    if (n > 16) {
-      uint64_t h = 0x9e3779b97f4a7c15ULL ^ n;
-      size_t i = 0;
-      for (; i + 8 < n; i += 8) h = HashMix64(h ^ LoadUnaligned64(p + i));
-      return HashMix64(h ^ LoadUnaligned64(p + n - 8));
-    }
-    a = LoadUnaligned64(p);
-    b = LoadUnaligned64(p + n - 8);
-  } else if (n >= 4) {
-    a = LoadUnaligned32(p);
-    b = LoadUnaligned32(p + n - 4);
-  } else if (n > 0) {
-    a = (uint64_t{static_cast<uint8_t>(p[0])} << 16) | (uint64_t{static_cast<uint8_t>(p[n / 2])} << 8) |
-        uint64_t{static_cast<uint8_t>(p[n - 1])};
+  if (n <= 8) return HashMix64(LoadShortString(p, n) ^ (0x9e3779b97f4a7c15ULL * (n + 1)));
+  if (n > 16) {
+    uint64_t h = 0x9e3779b97f4a7c15ULL ^ n;
+    size_t i = 0;
+    for (; i + 8 < n; i += 8) h = HashMix64(h ^ LoadUnaligned64(p + i));
+    return HashMix64(h ^ LoadUnaligned64(p + n - 8));
   }
-  return HashMix64(HashMix64(a ^ (0x9e3779b97f4a7c15ULL * (n + 1))) ^ b);
+  return HashMix64(HashMix64(LoadUnaligned64(p) ^ (0x9e3779b97f4a7c15ULL * (n + 1))) ^
+                   LoadUnaligned64(p + n - 8));
 }
 
 }  // namespace sluice

@@ -26,19 +26,14 @@ inline void Fold(uint64_t& hash, uint64_t value) {
 }
 
 // A string of up to 16 bytes as one 64-bit value, the same for equal strings and different
-// for most others (injective for up to 7 bytes), with at most one multiply; longer strings
-// are hashed.
+// for most others (injective for up to 7 bytes), with no branch on lengths up to 8 and at most
+// one multiply; longer strings are hashed.
 inline uint64_t ShortStringValue(std::string_view text) {
   const char* p = text.data();
   const uint64_t n = text.size();
-  if (n >= 8) {
-    if (n > 16) return HashString(text);
-    return (LoadUnaligned64(p) * 0x9fb21c651e98df25ULL) ^ LoadUnaligned64(p + n - 8) ^ n;
-  }
-  if (n >= 4) return ((uint64_t{LoadUnaligned32(p)} << 24) ^ LoadUnaligned32(p + n - 4)) ^ (n << 60);
-  if (n == 0) return 0x243f6a8885a308d3ULL;
-  return (uint64_t{static_cast<uint8_t>(p[0])} << 16) | (uint64_t{static_cast<uint8_t>(p[n / 2])} << 8) |
-         uint64_t{static_cast<uint8_t>(p[n - 1])} | (n << 24);
+  if (n <= 8) return LoadShortString(p, n) ^ (n << 56);
+  if (n > 16) return HashString(text);
+  return (LoadUnaligned64(p) * 0x9fb21c651e98df25ULL) ^ LoadUnaligned64(p + n - 8) ^ n;
 }
 
 void HashColumn(const Column& column, const uint32_t* selection, size_t count, uint64_t* hashes) {
