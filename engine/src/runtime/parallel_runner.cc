@@ -1,5 +1,6 @@
 #include "runtime/parallel_runner.h"
 
+#include <pthread.h>
 #include <sys/stat.h>
 
 #include <atomic>
@@ -925,6 +926,8 @@ absl::Status ParallelRunner::Impl::WorkerStep(Worker& worker, bool* did_work, bo
 }
 
 void ParallelRunner::Impl::RunWorker(Worker& worker) {
+  // "sluice-w3" in top -H, perf and debuggers (the kernel keeps 15 characters).
+  pthread_setname_np(pthread_self(), StrCat("sluice-w", worker.index).substr(0, 15).c_str());
   if (options.pin_workers && static_cast<size_t>(worker.index) < placements.size()) {
     const absl::Status pinned = PinCurrentThread(placements[worker.index]);
     worker.placement = pinned.ok() ? StrCat("cpu ", placements[worker.index].cpu, " (node ",
