@@ -35,9 +35,8 @@ bool IsExact(TypeId type) {
   return type != TypeId::kDouble;
 }
 
-}  // namespace
-
-uint64_t HashBytes(const char* data, size_t size) {
+// HashBytes, inlined into the per-column loops.
+inline uint64_t BytesHash(const char* data, size_t size) {
   uint64_t a = 0;
   uint64_t b = 0;
   if (size <= 16) {
@@ -58,6 +57,12 @@ uint64_t HashBytes(const char* data, size_t size) {
   size_t i = 0;
   for (; i + 16 <= size; i += 16) hash = Mix(hash ^ LoadUnaligned64(data + i), LoadUnaligned64(data + i + 8));
   return Mix(hash ^ LoadUnaligned64(data + size - 16), LoadUnaligned64(data + size - 8));
+}
+
+}  // namespace
+
+uint64_t HashBytes(const char* data, size_t size) {
+  return BytesHash(data, size);
 }
 
 std::string ChecksumValue::ToString() const {
@@ -166,33 +171,57 @@ void ResultChecksum::Accept(uint64_t key_hash, uint64_t row_hash, const double* 
 namespace {
 
 // The hash of one non-NULL exact value (BIGINT/TIMESTAMP/BOOLEAN as `integer`, STRING as `text`).
-uint64_t ExactHash(TypeId type, int64_t integer, std::string_view text) {
+inline uint64_t ExactHash(TypeId type, int64_t integer, std::string_view text) {
   switch (type) {
-    case TypeId::kString: return HashBytes(text.data(), text.size());
+    case TypeId::kString: return BytesHash(text.data(), text.size());
     case TypeId::kBoolean: return Mix(integer != 0 ? 1 : 0, 0x2545f4914f6cdd1dULL);
     default: return Mix(static_cast<uint64_t>(integer), 0x2545f4914f6cdd1dULL);
   }
 }
 
-uint64_t ValueHash(const Column& column, TypeId type, uint32_t row) {
-  if (!column.validity()[row]) return kNullHash;
-  switch (type) {
-    case TypeId::kString: return ExactHash(type, 0, column.data<std::string_view>()[row]);
-    case TypeId::kBoolean: return ExactHash(type, column.data<uint8_t>()[row], {});
-    default: return ExactHash(type, column.data<int64_t>()[row], {});
+// Folds a column into the hashes of the n active rows (and into key hashes, when given):
+// value_hash_of(row) for a valid row, kNullHash for NULL. One loop per column type, with the
+// value hash inlined (ExactHash's values, so that SQLite's rows hash the same way).
+template <bool kSelected, typename ValueHashOf>
+void FoldColumn(const uint8_t* valid, const uint32_t* selection, size_t n, size_t c, uint64_t* rows,
+                uint64_t* keys, ValueHashOf value_hash_of) {
+  for (size_t i = 0; i < n; ++i) {
+    const uint32_t row = kSelected ? selection[i] : static_cast<uint32_t>(i);
+    const uint64_t value_hash = valid[row] ? value_hash_of(row) : kNullHash;
+    rows[i] = Fold(rows[i], c, value_hash);
+    if (keys != nullptr) keys[i] = Fold(keys[i], c, value_hash);
   }
 }
 
-// Folds column `c` into the hashes of the n active rows (and into key hashes, when given).
 template <bool kSelected>
 void HashColumn(const Column& column, TypeId type, const uint32_t* selection, size_t n, size_t c,
                 uint64_t* rows, uint64_t* keys) {
-  for (size_t i = 0; i < n; ++i) {
-    const uint32_t row = kSelected ? selection[i] : static_cast<uint32_t>(i);
-    const uint64_t value_hash =
-        type == TypeId::kDouble ? (column.validity()[row] ? 0 : kNullHash) : ValueHash(column, type, row);
-    rows[i] = Fold(rows[i], c, value_hash);
-    if (keys != nullptr) keys[i] = Fold(keys[i], c, value_hash);
+  const uint8_t* valid = column.validity();
+  switch (type) {
+    case TypeId::kDouble:  // only its null flag; the value goes to the weighted sums
+      FoldColumn<kSelected>(valid, selection, n, c, rows, keys, [](uint32_t) { return uint64_t{0}; });
+      break;
+    case TypeId::kString: {
+      const std::string_view* values = column.data<std::string_view>();
+      FoldColumn<kSelected>(valid, selection, n, c, rows, keys, [values](uint32_t row) {
+        return BytesHash(values[row].data(), values[row].size());
+      });
+      break;
+    }
+    case TypeId::kBoolean:
+    case TypeId::kNull: {  // a NULL-typed column holds only NULLs
+      const uint8_t* values = column.data<uint8_t>();
+      FoldColumn<kSelected>(valid, selection, n, c, rows, keys,
+                            [values](uint32_t row) { return ExactHash(TypeId::kBoolean, values[row], {}); });
+      break;
+    }
+    case TypeId::kInt64:
+    case TypeId::kTimestamp: {
+      const int64_t* values = column.data<int64_t>();
+      FoldColumn<kSelected>(valid, selection, n, c, rows, keys,
+                            [values](uint32_t row) { return ExactHash(TypeId::kInt64, values[row], {}); });
+      break;
+    }
   }
 }
 
