@@ -68,9 +68,11 @@ absl::Status FileSource::Open() {
   if (definition_.format == "csv") {
     SLUICE_ASSIGN_OR_RETURN(decoder_, MakeCsvDecoder(definition_.decoder));
   } else {
-    SLUICE_ASSIGN_OR_RETURN(decoder_, MakeJsonDecoder(definition_.decoder));
+    DecoderOptions options = definition_.decoder;
+    options.records_padded = true;  // lines lie in buffer_, which keeps kRecordPadding spare bytes
+    SLUICE_ASSIGN_OR_RETURN(decoder_, MakeJsonDecoder(options));
   }
-  buffer_.resize(kReadChunk);
+  buffer_.resize(kReadChunk + kRecordPadding);
   lines_.reserve(batch_size_);
   line_numbers_.reserve(batch_size_);
   return range_begin_ > 0 ? SeekToSplit() : absl::OkStatus();
@@ -87,7 +89,7 @@ absl::Status FileSource::SeekToSplit() {
   uint64_t newlines = 0;
   uint64_t offset = 0;
   while (offset < range_begin_ - 1) {
-    const size_t want = static_cast<size_t>(std::min<uint64_t>(buffer_.size(), range_begin_ - 1 - offset));
+    const size_t want = static_cast<size_t>(std::min<uint64_t>(ReadCapacity(), range_begin_ - 1 - offset));
     const size_t read = std::fread(buffer_.data(), 1, want, file_);
     if (read == 0) {
       if (std::ferror(file_)) return read_error();
@@ -122,8 +124,10 @@ absl::Status FileSource::FillBuffer() {
   buffer_offset_ += buffer_start_;
   buffer_start_ = 0;
   buffer_end_ = tail;
-  if (buffer_.size() - buffer_end_ < kReadChunk / 2) buffer_.resize(buffer_.size() * 2);  // a very long line
-  const size_t read = std::fread(buffer_.data() + buffer_end_, 1, buffer_.size() - buffer_end_, file_);
+  if (ReadCapacity() - buffer_end_ < kReadChunk / 2) {  // a very long line
+    buffer_.resize(2 * ReadCapacity() + kRecordPadding);
+  }
+  const size_t read = std::fread(buffer_.data() + buffer_end_, 1, ReadCapacity() - buffer_end_, file_);
   if (read == 0) {
     if (std::ferror(file_)) {
       return absl::DataLossError(

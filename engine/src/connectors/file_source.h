@@ -73,7 +73,10 @@ class FileSource final : public SourcePartition {
   std::unique_ptr<RecordDecoder> decoder_;
   std::string path_;
   std::shared_ptr<DeadLetterWriter> dead_letters_;
+  // Lines are read into buffer_ and handed to the decoder in place; its last kRecordPadding
+  // bytes are never filled, so every line has that many readable bytes behind it.
   std::vector<char> buffer_;
+  size_t ReadCapacity() const { return buffer_.size() - kRecordPadding; }
   size_t buffer_start_ = 0;     // first unconsumed byte
   size_t buffer_end_ = 0;       // one past the last valid byte
   uint64_t buffer_offset_ = 0;  // file offset of buffer_[0]

@@ -1,8 +1,10 @@
 // JSON Lines decoder on simdjson's On-Demand API.
 //
-// One ondemand::parser is reused for every record; each record is copied into a reused buffer
-// with SIMDJSON_PADDING bytes behind it, so the steady state allocates nothing except string
-// bytes appended to the columns' heaps. Field names are matched to columns by remembering, for
+// One ondemand::parser is reused for every record. A record is parsed where it lies when the
+// caller promises readable padding behind it (DecoderOptions::records_padded: a file source's
+// read buffer); otherwise it is first copied into a reused buffer with SIMDJSON_PADDING bytes
+// behind it. The steady state allocates nothing except string bytes appended to the columns'
+// heaps. Field names are matched to columns by remembering, for
 // each position in the previous record, which column its key matched: records of a stream
 // usually list their keys in the same order, so the common case is one memcmp per field.
 #include <simdjson.h>
@@ -17,6 +19,8 @@
 
 namespace sluice {
 namespace {
+
+static_assert(simdjson::SIMDJSON_PADDING <= kRecordPadding, "a padded record must satisfy simdjson");
 
 using simdjson::ondemand::json_type;
 
@@ -93,7 +97,8 @@ class JsonDecoder final : public RowDecoder<JsonDecoder> {
   explicit JsonDecoder(const DecoderOptions& options)
       : schema_(options.schema),
         event_time_field_(options.event_time_field),
-        event_time_format_(options.event_time_format) {
+        event_time_format_(options.event_time_format),
+        records_padded_(options.records_padded) {
     for (const Field& field : schema_.fields()) {
       names_.push_back(field.name);
       raw_comparable_.push_back(SafeForRawCompare(field.name));
@@ -107,14 +112,19 @@ class JsonDecoder final : public RowDecoder<JsonDecoder> {
  private:
   bool DecodeRecord(std::string_view record, size_t row) {
     const size_t length = record.size();
-    if (padded_.size() < length + simdjson::SIMDJSON_PADDING)
-      padded_.resize(length + simdjson::SIMDJSON_PADDING);
-    char* buffer = padded_.data();
-    if (length > 0) std::memcpy(buffer, record.data(), length);
-    std::memset(buffer + length, 0, simdjson::SIMDJSON_PADDING);
+    const char* buffer = record.data();
+    size_t capacity = length + kRecordPadding;
+    if (!records_padded_) {
+      if (padded_.size() < length + simdjson::SIMDJSON_PADDING)
+        padded_.resize(length + simdjson::SIMDJSON_PADDING);
+      if (length > 0) std::memcpy(padded_.data(), record.data(), length);
+      std::memset(padded_.data() + length, 0, simdjson::SIMDJSON_PADDING);
+      buffer = padded_.data();
+      capacity = padded_.size();
+    }
 
     simdjson::ondemand::document document;
-    simdjson::error_code error = parser_.iterate(buffer, length, padded_.size()).get(document);
+    simdjson::error_code error = parser_.iterate(buffer, length, capacity).get(document);
     if (error) return Fail(MalformedReason(error));
     simdjson::ondemand::object object;
     error = document.get_object().get(object);
@@ -294,6 +304,7 @@ class JsonDecoder final : public RowDecoder<JsonDecoder> {
   std::vector<bool> raw_comparable_;  // the name can be compared to a raw (escaped) key
   int event_time_field_;
   EventTimeFormat event_time_format_;
+  bool records_padded_;  // parse records in place (DecoderOptions::records_padded)
   std::vector<KeySlot> key_slots_;
   simdjson::ondemand::parser parser_;
   std::string padded_;

@@ -38,7 +38,14 @@ struct DecoderOptions {
   // CSV only.
   char csv_delimiter = ',';
   bool csv_header = true;  // the first line of the input is a header (the caller skips it)
+  // The caller promises that at least kRecordPadding bytes are readable after every record
+  // it passes to Decode() (what they hold does not matter): the JSON decoder then parses each
+  // record where it lies instead of copying it into a padded buffer first.
+  bool records_padded = false;
 };
+
+// The readable bytes behind a record that `records_padded` promises (simdjson's padding).
+inline constexpr size_t kRecordPadding = 64;
 
 struct RecordError {
   uint64_t line = 0;   // 1-based line number in the input
