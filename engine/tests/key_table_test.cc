@@ -158,6 +158,56 @@ TEST(KeyTableTest, SingleIntegerKeyMatchesReference) {
 TEST(KeyTableTest, CompositeKeyMatchesReference) {
   CheckAgainstReference({TypeId::kString, TypeId::kString, TypeId::kTimestamp}, 40);
 }
+// Keys that come and go, as groups of tumbling windows do: each round inserts a new range of
+// keys and erases the range before the previous one. Every key must still be found under its
+// id (erasure shifts entries back instead of leaving tombstones) and the slot array must stop
+// growing once the live set is steady.
+TEST(KeyTableTest, ChurningKeysStayFoundAndTheTableStopsGrowing) {
+  KeyTable table({TypeId::kInt64});
+  std::map<int64_t, uint32_t> live;
+  constexpr int64_t kPerRound = 5000;
+  Column keys(TypeId::kInt64, kPerRound);
+  keys.SetAllValid(kPerRound);
+  std::vector<uint32_t> ids(kPerRound);
+  const Column* key_columns[] = {&keys};
+  size_t bytes_after_warmup = 0;
+  for (int64_t round = 0; round < 200; ++round) {
+    // This round's keys, each seen twice (found the second time), in a scrambled order.
+    for (int pass = 0; pass < 2; ++pass) {
+      for (int64_t i = 0; i < kPerRound; ++i)
+        keys.data<int64_t>()[i] = round * kPerRound + (i * 7919) % kPerRound;
+      table.FindOrInsert(key_columns, nullptr, kPerRound, ids.data());
+      for (int64_t i = 0; i < kPerRound; ++i) {
+        auto [it, inserted] = live.try_emplace(keys.data<int64_t>()[i], ids[i]);
+        ASSERT_TRUE(inserted || it->second == ids[i]) << "round " << round << " key " << it->first;
+        ASSERT_EQ(inserted, pass == 0);
+      }
+    }
+    // The keys of two rounds ago go, in yet another order.
+    if (round >= 2) {
+      for (int64_t i = 0; i < kPerRound; ++i) {
+        const int64_t key = (round - 2) * kPerRound + (i * 104729) % kPerRound;
+        auto found = live.find(key);
+        ASSERT_NE(found, live.end());
+        table.Erase(found->second);
+        live.erase(found);
+      }
+    }
+    ASSERT_EQ(table.size(), live.size());
+    if (round == 10) bytes_after_warmup = table.MemoryBytes();
+  }
+  EXPECT_LE(table.MemoryBytes(), bytes_after_warmup);
+  // Every live key is found under its id; an erased one is new again.
+  for (int64_t i = 0; i < kPerRound; ++i) keys.data<int64_t>()[i] = 199 * kPerRound + i;
+  std::vector<uint32_t> created;
+  table.FindOrInsert(key_columns, nullptr, kPerRound, ids.data(), &created);
+  EXPECT_TRUE(created.empty());
+  for (int64_t i = 0; i < kPerRound; ++i) ASSERT_EQ(ids[i], live.at(199 * kPerRound + i));
+  keys.data<int64_t>()[0] = 0;
+  table.FindOrInsert(key_columns, nullptr, 1, ids.data(), &created);
+  EXPECT_EQ(created.size(), 1u);
+}
+
 TEST(KeyTableTest, DoubleKeysFoldNegativeZero) {
   CheckAgainstReference({TypeId::kDouble, TypeId::kString}, 50);
 }

@@ -145,7 +145,6 @@ void KeyTable::EncodeRow(const Column* const* keys, size_t row, size_t index, si
 }
 
 void KeyTable::Rehash(size_t capacity) {
-  tombstones_ = 0;
   if (direct_) {
     // Single STRING key: the interned string's id indexes the group directly.
     by_string_.assign(strings_.size(), kEmpty);
@@ -213,7 +212,7 @@ uint32_t KeyTable::NewGroup(const uint64_t* words) {
     free_ids_.pop_back();
     StoreKey(id, words);
   } else {
-    SLUICE_CHECK_LT(id_limit_, kTombstone);
+    SLUICE_CHECK_LT(id_limit_, kMaxGroups);
     id = id_limit_++;
     if (direct_) {
       group_strings_.push_back(words[1] != 0 ? kNullKey : static_cast<uint32_t>(words[0]));
@@ -229,25 +228,18 @@ uint32_t KeyTable::NewGroup(const uint64_t* words) {
 uint32_t KeyTable::FindOrInsertEncoded(const uint64_t* words, uint64_t hash, bool* inserted) {
   const size_t mask = slots_.size() - 1;
   size_t slot = hash & mask;
-  size_t first_tombstone = SIZE_MAX;
   while (true) {
     const uint32_t id = slots_[slot];
     if (id == kEmpty) break;
-    if (id == kTombstone) {
-      if (first_tombstone == SIZE_MAX) first_tombstone = slot;
-    } else if (KeyEquals(id, words)) {
-      // Comparing the key words directly costs one memory access per probed group; comparing
-      // stored hashes first would cost two.
+    // Comparing the key words directly costs one memory access per probed group; comparing
+    // stored hashes first would cost two.
+    if (KeyEquals(id, words)) {
       *inserted = false;
       return id;
     }
     slot = (slot + 1) & mask;
   }
   const uint32_t id = NewGroup(words);
-  if (first_tombstone != SIZE_MAX) {
-    slot = first_tombstone;
-    --tombstones_;
-  }
   slots_[slot] = id;
   *inserted = true;
   return id;
@@ -286,9 +278,8 @@ size_t KeyTable::FindOrInsert(const Column* const* keys, const uint32_t* selecti
     });
     return created;
   }
-  // Room for every row to be a new key, so that no probe below rehashes (this also clears
-  // tombstones when they crowd the table).
-  if ((live_ + tombstones_ + count + 1) * 2 > slots_.size()) {
+  // Room for every row to be a new key, so that no probe below rehashes.
+  if ((live_ + count + 1) * 2 > slots_.size()) {
     size_t capacity = slots_.size();
     while ((live_ + count + 1) * 2 > capacity) capacity *= 2;
     Rehash(capacity);
@@ -308,7 +299,7 @@ size_t KeyTable::FindOrInsert(const Column* const* keys, const uint32_t* selecti
     if (i + kSlotsAhead < count) __builtin_prefetch(&slots_[batch_hashes_[i + kSlotsAhead] & mask]);
     if (i + kKeysAhead < count) {
       const uint32_t candidate = slots_[batch_hashes_[i + kKeysAhead] & mask];
-      if (candidate < kTombstone) __builtin_prefetch(&group_words_[candidate * w]);
+      if (candidate != kEmpty) __builtin_prefetch(&group_words_[candidate * w]);
     }
     bool inserted = false;
     const uint32_t id = FindOrInsertEncoded(&batch_words_[i * w], batch_hashes_[i], &inserted);
@@ -327,10 +318,20 @@ void KeyTable::Erase(uint32_t group) {
   } else {
     const uint64_t* words = &group_words_[group * words_per_key_];
     const size_t mask = slots_.size() - 1;
-    size_t slot = HashKey(words) & mask;
-    while (slots_[slot] != group) slot = (slot + 1) & mask;
-    slots_[slot] = kTombstone;
-    ++tombstones_;
+    size_t hole = HashKey(words) & mask;
+    while (slots_[hole] != group) hole = (hole + 1) & mask;
+    // Backward-shift deletion: an entry after the hole, in the same run of occupied slots,
+    // moves into it when its home slot does not lie between the hole and itself (it was
+    // probed past the hole); the hole moves to where it was. The run's end is the last hole.
+    for (size_t next = (hole + 1) & mask; slots_[next] != kEmpty; next = (next + 1) & mask) {
+      const uint32_t id = slots_[next];
+      const size_t home = HashKey(&group_words_[id * words_per_key_]) & mask;
+      if (((next - home) & mask) >= ((next - hole) & mask)) {
+        slots_[hole] = id;
+        hole = next;
+      }
+    }
+    slots_[hole] = kEmpty;
     group_live_[group] = 0;
   }
   free_ids_.push_back(group);
@@ -401,7 +402,7 @@ absl::Status KeyTable::Restore(StateReader& reader) {
   SLUICE_ASSIGN_OR_RETURN(uint32_t version, reader.ReadU32());
   if (version != 1) return absl::DataLossError("unknown key table snapshot version");
   SLUICE_ASSIGN_OR_RETURN(uint64_t ids, reader.ReadU64());
-  if (ids >= kTombstone) return absl::DataLossError("key table snapshot holds too many groups");
+  if (ids >= kMaxGroups) return absl::DataLossError("key table snapshot holds too many groups");
   group_strings_.clear();
   group_words_.clear();
   group_live_.clear();

@@ -116,7 +116,7 @@ class KeyTable {
 
  private:
   static constexpr uint32_t kEmpty = 0xFFFFFFFF;
-  static constexpr uint32_t kTombstone = 0xFFFFFFFE;
+  static constexpr uint32_t kMaxGroups = 0xFFFFFFFE;  // ids stay below kFreeGroup and kEmpty
   // Direct mode, group_strings_: the group of the NULL key, and a freed id.
   static constexpr uint32_t kNullKey = 0xFFFFFFFF;
   static constexpr uint32_t kFreeGroup = 0xFFFFFFFE;
@@ -147,13 +147,15 @@ class KeyTable {
   std::vector<uint32_t> by_string_;      // direct mode: string id -> group id or kEmpty
   uint32_t null_group_ = kEmpty;         // direct mode: the group of the NULL key
   std::vector<uint32_t> group_strings_;  // direct mode: id -> string id, kNullKey or kFreeGroup
-  std::vector<uint32_t> slots_;          // group id, kEmpty or kTombstone
-  std::vector<uint64_t> group_words_;    // hash mode: id * words_per_key_
-  std::vector<uint8_t> group_live_;      // hash mode: id -> 1 while the group exists
+  // Hash mode: linear probing over group ids (kEmpty: free). Erase shifts the entries behind
+  // a hole back instead of leaving a tombstone, so keys that come and go (windows closing)
+  // never fill the table with tombstones that a rehash must clear in one long pause.
+  std::vector<uint32_t> slots_;
+  std::vector<uint64_t> group_words_;  // hash mode: id * words_per_key_
+  std::vector<uint8_t> group_live_;    // hash mode: id -> 1 while the group exists
   uint32_t id_limit_ = 0;
   std::vector<uint32_t> free_ids_;
   size_t live_ = 0;
-  size_t tombstones_ = 0;
   std::vector<uint64_t> batch_words_;   // FindOrInsert: the batch's encoded keys
   std::vector<uint64_t> batch_hashes_;  // and their hashes
   std::vector<uint32_t> string_ids_;    // FindOrInsert: interned ids per STRING key column
