@@ -7,6 +7,9 @@
 namespace sluice {
 namespace {
 
+// Groups of closed windows freed per call besides one per row (FreeClosing).
+constexpr size_t kFreedPerCall = 256;
+
 std::vector<TypeId> KeyTypes(const AggregateDefinition& definition) {
   std::vector<TypeId> types;
   for (const auto& key : definition.keys) types.push_back(key->type);
@@ -67,6 +70,15 @@ void AggregateOperator::EnsureCapacity() {
 void AggregateOperator::ResetCreated() {
   for (auto& accumulator : accumulators_) {
     for (uint32_t group : created_) accumulator->Reset(group);
+  }
+}
+
+void AggregateOperator::FreeClosing(size_t budget) {
+  const size_t end = std::min(closing_.size(), closing_freed_ + budget);
+  for (; closing_freed_ < end; ++closing_freed_) FreeGroup(closing_[closing_freed_]);
+  if (closing_freed_ == closing_.size()) {
+    closing_.clear();
+    closing_freed_ = 0;
   }
 }
 
@@ -276,6 +288,9 @@ absl::Status AggregateOperator::Push(const Batch& batch) {
     for (uint32_t group : dirty_list_) dirty_[group] = 0;
     dirty_list_.clear();
   }
+  // One per row: a window's groups (at most one per row it received) are free before as many
+  // rows again have arrived.
+  FreeClosing(active + kFreedPerCall);
   return absl::OkStatus();
 }
 
@@ -284,6 +299,7 @@ absl::Status AggregateOperator::OnWatermark(int64_t watermark) {
     watermark_ = watermark;
     if (windowed_) {
       SLUICE_RETURN_IF_ERROR(FireWindows(std::max(watermark_, running_watermark_)));
+      FreeClosing(kFreedPerCall);
     } else if (definition_.state_ttl_millis) {
       SLUICE_RETURN_IF_ERROR(EvictExpired(std::max(watermark_, running_watermark_)));
     }
@@ -348,7 +364,7 @@ absl::Status AggregateOperator::FireWindows(int64_t watermark) {
     int64_t close_time = 0;
     if (__builtin_add_overflow(it->first + size - 1, lateness, &close_time)) close_time = INT64_MAX;
     if (close_time <= watermark) {
-      for (uint32_t group : groups) FreeGroup(group);
+      closing_.insert(closing_.end(), groups.begin(), groups.end());
       it = windows_.erase(it);
     } else {
       ++it;
@@ -380,7 +396,7 @@ absl::Status AggregateOperator::EmitGroups(const std::vector<uint32_t>& groups) 
 }
 
 absl::Status AggregateOperator::Snapshot(StateWriter& writer) const {
-  writer.WriteU32(1);  // format version
+  writer.WriteU32(2);  // format version
   table_.Snapshot(writer);
   const size_t groups = table_.id_limit();
   for (const auto& accumulator : accumulators_) accumulator->Snapshot(writer, groups);
@@ -394,6 +410,8 @@ absl::Status AggregateOperator::Snapshot(StateWriter& writer) const {
     writer.WriteU64(members.size());
     writer.WriteRaw(members.data(), members.size() * sizeof(uint32_t));
   }
+  writer.WriteU64(closing_.size() - closing_freed_);
+  writer.WriteRaw(closing_.data() + closing_freed_, (closing_.size() - closing_freed_) * sizeof(uint32_t));
   writer.WriteI64(watermark_);
   writer.WriteI64(running_watermark_);
   writer.WriteU64(late_dropped_);
@@ -411,7 +429,7 @@ absl::Status AggregateOperator::Snapshot(StateWriter& writer) const {
 
 absl::Status AggregateOperator::Restore(StateReader& reader) {
   SLUICE_ASSIGN_OR_RETURN(uint32_t version, reader.ReadU32());
-  if (version != 1) return absl::DataLossError("unknown aggregate snapshot version");
+  if (version != 2) return absl::DataLossError("unknown aggregate snapshot version");
   SLUICE_RETURN_IF_ERROR(table_.Restore(reader));
   const size_t groups = table_.id_limit();
   EnsureCapacity();
@@ -431,6 +449,10 @@ absl::Status AggregateOperator::Restore(StateReader& reader) {
     list.resize(members);
     SLUICE_RETURN_IF_ERROR(reader.ReadRaw(list.data(), members * sizeof(uint32_t)));
   }
+  SLUICE_ASSIGN_OR_RETURN(uint64_t closing, reader.ReadU64());
+  closing_.resize(closing);
+  closing_freed_ = 0;
+  SLUICE_RETURN_IF_ERROR(reader.ReadRaw(closing_.data(), closing * sizeof(uint32_t)));
   SLUICE_ASSIGN_OR_RETURN(watermark_, reader.ReadI64());
   SLUICE_ASSIGN_OR_RETURN(running_watermark_, reader.ReadI64());
   SLUICE_ASSIGN_OR_RETURN(late_dropped_, reader.ReadU64());

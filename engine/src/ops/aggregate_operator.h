@@ -71,6 +71,12 @@ class AggregateOperator final : public Operator {
   // Empties the accumulators of the groups FindOrInsert just created (ids may be reused).
   void ResetCreated();
   void FreeGroup(uint32_t group);
+  // Frees up to `budget` groups of closed windows (closing_). Closing a window does not free
+  // its groups at once: a hundred thousand key-table erasures in one call stall every record
+  // behind them for milliseconds (the latency tail at each window end). No row can reach a
+  // group of a closed window (such rows are late), so freeing them a few per input row changes
+  // only when their ids are reused.
+  void FreeClosing(size_t budget);
   int64_t WindowStartOf(uint32_t group) const;
   // Emits windows whose end the watermark passed (EMIT FINAL) and frees those past their
   // allowed lateness; re-emits fired windows that late rows corrected.
@@ -111,6 +117,8 @@ class AggregateOperator final : public Operator {
   std::vector<int64_t> row_watermarks_;
   std::vector<uint32_t> segment_;
   std::vector<uint32_t> firing_;
+  std::vector<uint32_t> closing_;  // groups of closed windows not yet freed
+  size_t closing_freed_ = 0;       // closing_[0, closing_freed_) are free
   uint64_t late_dropped_ = 0;
   LateRecordSink* late_sink_ = nullptr;
   // Counts a late row and hands it to the late sink when the strategy asks for it.
