@@ -115,6 +115,24 @@ TEST(CliTest, ExplainPrintsLogicalAndPhysicalPlans) {
   }
 }
 
+// On 1 and on 2 workers, the physical plan of a two-statement pipeline shows each operator once:
+// the second statement under the first one's output (behind the gather on 2 workers).
+TEST(CliTest, ExplainShowsEachOperatorOnceAtAnyParallelism) {
+  for (const char* parallelism : {"1", "2"}) {
+    const CommandResult result =
+        RunSluice(StrCat("explain --parallelism ", parallelism, " examples/order_pipeline.sql"));
+    ASSERT_EQ(result.exit_code, 0) << result.err;
+    const std::string physical = result.out.substr(result.out.find("physical plan:"));
+    for (const char* fragment : {"Filter ((amount_with_tax#3 >= 100)", "FileSink taxed_large_orders"}) {
+      const size_t first = physical.find(fragment);
+      ASSERT_NE(first, std::string::npos) << fragment << " missing from:\n" << physical;
+      EXPECT_EQ(physical.find(fragment, first + 1), std::string::npos)
+          << fragment << " shown twice at parallelism " << parallelism << ":\n"
+          << physical;
+    }
+  }
+}
+
 // The README's quickstart command prints exactly what the README shows.
 TEST(CliTest, QuickstartOutputMatchesReadme) {
   const CommandResult result = RunSluice("run examples/high_value_orders.sql");

@@ -1194,13 +1194,10 @@ std::string ParallelRunner::Explain() const {
         StrAppend(&out, std::string(indent * 2, ' '), op->Describe(), "  [each worker, its keys]\n");
         ++indent;
       }
+      // A statement that reads this one's stream runs on the coordinator behind the gather
+      // (a stream that is read again is always gathered), so it is printed here, once.
       if (plan.gathered) out += DescribeOperators(plan.gather_head, indent, "  [coordinator]");
     }
-  }
-  for (const auto& plan : impl.plans) {
-    if (!plan->coordinator_only) continue;
-    StrAppend(&out, "Stream ", plan->statement->input_name, " -> statement ", plan->statement->name, "\n");
-    out += DescribeOperators(plan->gather_head, 1, "  [coordinator]");
   }
   return out;
 }
