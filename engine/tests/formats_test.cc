@@ -213,6 +213,50 @@ TEST(JsonDecoderTest, EscapedStringsAndKeysAreUnescaped) {
   EXPECT_EQ(batch.column(1).data<int64_t>()[1], 2);
 }
 
+// Strings without escapes are taken from the input as they are: spaces around tokens, an empty
+// string, raw UTF-8 and spaces inside the value; the same whether records are copied first or
+// parsed where they lie in a padded buffer (as a file source's lines are).
+TEST(JsonDecoderTest, PlainStringsDecodeTheSameCopiedOrInPlace) {
+  const Schema schema({{"s", TypeId::kString, false}, {"n", TypeId::kInt64, false}});
+  const std::vector<std::string> lines = {R"({ "s" : "plain" , "n" : 1 })",
+                                          R"({"s":"","n":2})",
+                                          "{\"s\":\"caf\xc3\xa9 \xf0\x9f\x98\x80\",\"n\":3}",
+                                          R"({"s":"  spaced  "  ,"n":4})",
+                                          R"({"s":"esc\"aped","n":5})",
+                                          R"({"n":6,"s":7.5})"};
+  // One buffer, lines separated by newlines and followed by kRecordPadding spare bytes.
+  std::string buffer;
+  std::vector<std::string_view> in_place;
+  for (const std::string& line : lines) buffer += line + "\n";
+  buffer.append(kRecordPadding, 'x');
+  for (size_t start = 0, i = 0; i < lines.size(); start += lines[i].size() + 1, ++i) {
+    in_place.emplace_back(buffer.data() + start, lines[i].size());
+  }
+  for (const bool padded : {false, true}) {
+    DecoderOptions options = Options(schema);
+    options.records_padded = padded;
+    auto decoder = JsonDecoder(options);
+    Batch batch;
+    std::vector<RecordError> errors;
+    const std::vector<std::string_view> copied = Views(lines);
+    decoder->Decode(padded ? in_place : copied, 1, batch, errors);
+    ASSERT_TRUE(errors.empty()) << errors[0].reason;
+    ASSERT_EQ(batch.num_rows(), 6u);
+    const std::string_view* strings = batch.column(0).data<std::string_view>();
+    EXPECT_EQ(strings[0], "plain");
+    EXPECT_EQ(strings[1], "");
+    EXPECT_EQ(strings[2], "caf\xc3\xa9 \xf0\x9f\x98\x80");
+    EXPECT_EQ(strings[3], "  spaced  ");
+    EXPECT_EQ(strings[4], "esc\"aped");
+    EXPECT_EQ(strings[5], "7.5");
+    // The values live in the column's own heap, not in the input.
+    for (size_t row = 0; row < 6; ++row) {
+      EXPECT_FALSE(strings[row].data() >= buffer.data() &&
+                   strings[row].data() < buffer.data() + buffer.size());
+    }
+  }
+}
+
 TEST(JsonDecoderTest, KeysMatchInAnyOrderAndCaseInsensitively) {
   const Schema schema(
       {{"a", TypeId::kInt64, false}, {"b", TypeId::kString, false}, {"c", TypeId::kBoolean, false}});

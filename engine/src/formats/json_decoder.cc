@@ -254,6 +254,18 @@ class JsonDecoder final : public RowDecoder<JsonDecoder> {
   // Strings are stored unescaped; any other JSON value is stored as its JSON text.
   bool StoreString(size_t column, simdjson::ondemand::value& value, size_t row) {
     OutputColumn& target = columns_[column];
+    // The common case, a string without escapes, is taken from the input as it is (one copy,
+    // into the column's heap) instead of being unescaped by simdjson first. The raw token runs
+    // to the next token, so it may end in spaces.
+    const std::string_view token = value.raw_json_token();
+    if (!token.empty() && token[0] == '"') {
+      const std::string_view quoted = TrimJsonSpace(token);
+      if (quoted.size() >= 2 && quoted.back() == '"' &&
+          std::memchr(quoted.data(), '\\', quoted.size()) == nullptr) {
+        target.Set<std::string_view>(row, target.heap->Add(quoted.substr(1, quoted.size() - 2)));
+        return true;
+      }
+    }
     json_type type = json_type::null;
     simdjson::error_code error = value.type().get(type);
     if (error) return Fail(MalformedReason(error));
