@@ -323,6 +323,29 @@ TEST(JsonDecoderTest, EventTimeFromEpochMillisIsAnExtraTimestampColumn) {
   EXPECT_EQ(decoded.errors[3].reason, "field 'ts': 1.5 is not a BIGINT");
 }
 
+// A TIMESTAMP event-time column stores the event time parsed once from an integer token; a
+// token that is not a JSON integer (a leading zero, a fraction) is still checked as before.
+TEST(JsonDecoderTest, EventTimeInATimestampColumnIsParsedOnceAndStillValidated) {
+  for (const EventTimeFormat format : {EventTimeFormat::kAuto, EventTimeFormat::kEpochMillis}) {
+    DecoderOptions options =
+        Options(Schema({{"id", TypeId::kInt64, false}, {"ts", TypeId::kTimestamp, false}}));
+    options.event_time_field = 1;
+    options.event_time_format = format;
+    auto decoder = JsonDecoder(options);
+    const Decoded decoded =
+        DecodeWith(*decoder, {R"({"id":1,"ts":1709294400000})", R"({"id":2,"ts":0})", R"({"id":3,"ts":-5 })",
+                              R"({"id":4,"ts":0123})", R"({"id":5,"ts":1.5})"});
+    EXPECT_EQ(decoded.rows,
+              (std::vector<std::string>{
+                  "1|TIMESTAMP '2024-03-01T12:00:00Z'|TIMESTAMP '2024-03-01T12:00:00Z'",
+                  "2|TIMESTAMP '1970-01-01T00:00:00Z'|TIMESTAMP '1970-01-01T00:00:00Z'",
+                  "3|TIMESTAMP '1969-12-31T23:59:59.995Z'|TIMESTAMP '1969-12-31T23:59:59.995Z'"}));
+    ASSERT_EQ(decoded.errors.size(), 2u);
+    EXPECT_EQ(decoded.errors[0].line, 4u);
+    EXPECT_EQ(decoded.errors[1].line, 5u);
+  }
+}
+
 TEST(JsonDecoderTest, EventTimeFromANumericStringInAStringColumn) {
   DecoderOptions options = Options(Schema({{"ts", TypeId::kString, false}}));
   options.event_time_field = 0;

@@ -47,6 +47,16 @@ bool HasBackslash(std::string_view text) {
   return false;
 }
 
+// Whether `text` is a JSON integer: an optional minus, then digits without a leading zero.
+bool IsJsonInteger(std::string_view text) {
+  const size_t first = !text.empty() && text[0] == '-' ? 1 : 0;
+  if (text.size() == first || (text[first] == '0' && text.size() > first + 1)) return false;
+  for (size_t i = first; i < text.size(); ++i) {
+    if (text[i] < '0' || text[i] > '9') return false;
+  }
+  return true;
+}
+
 // A value as error messages show it: strings in single quotes, long values cut.
 std::string ShowValue(std::string_view raw_token) {
   std::string_view raw = TrimJsonSpace(raw_token);
@@ -153,9 +163,17 @@ class JsonDecoder final : public RowDecoder<JsonDecoder> {
       simdjson::ondemand::value& value = field.value();
       if (column == event_time_field_) {
         // Read from the raw token, which does not consume the value.
-        const std::optional<int64_t> millis = EventTimeFromToken(value.raw_json_token(), event_time_format_);
+        const std::string_view token = value.raw_json_token();
+        const std::optional<int64_t> millis = EventTimeFromToken(token, event_time_format_);
         has_event_time = millis.has_value();
         event_time = millis.value_or(0);
+        // A TIMESTAMP column whose value is a JSON integer of epoch milliseconds holds what was
+        // just parsed; the value need not be parsed again.
+        if (millis && columns_[static_cast<size_t>(column)].type == TypeId::kTimestamp &&
+            event_time_format_ != EventTimeFormat::kEpochSeconds && IsJsonInteger(TrimJsonSpace(token))) {
+          columns_[static_cast<size_t>(column)].Set<int64_t>(row, *millis);
+          continue;
+        }
       }
       if (!StoreValue(static_cast<size_t>(column), value, row)) return false;
     }
