@@ -67,13 +67,14 @@ JobResult RunBoundJob(const BoundJob& job, const RunOptions& options) {
 }
 
 JobResult RunJobText(const std::string& job_text, const std::map<std::string, std::string>& variables,
-                     size_t batch_size, bool strict, int parallelism) {
+                     size_t batch_size, bool strict, int parallelism, const std::atomic<bool>* cancel) {
   absl::StatusOr<BoundJob> job = BindJobText(job_text, variables);
   if (!job.ok()) return JobResult{job.status(), {}};
   RunOptions options;
   options.batch_size = batch_size;
   options.parallelism = parallelism;
   options.strict = strict;
+  options.cancel = cancel;
   return RunBoundJob(*job, options);
 }
 

@@ -2,6 +2,7 @@
 // sinks wrote. Every test that runs SQL end to end goes through here.
 #pragma once
 
+#include <atomic>
 #include <map>
 #include <string>
 #include <vector>
@@ -40,8 +41,10 @@ absl::StatusOr<BoundJob> BindJobText(const std::string& job_text,
 JobResult RunBoundJob(const BoundJob& job, const RunOptions& options);
 
 // Runs `job_text` with ${VAR} values from `variables` (no environment lookup), on
-// `parallelism` workers (1: the single-threaded runner).
+// `parallelism` workers (1: the single-threaded runner); `cancel` (optional) stops an
+// unbounded job.
 JobResult RunJobText(const std::string& job_text, const std::map<std::string, std::string>& variables,
-                     size_t batch_size, bool strict = false, int parallelism = 1);
+                     size_t batch_size, bool strict = false, int parallelism = 1,
+                     const std::atomic<bool>* cancel = nullptr);
 
 }  // namespace sluice::testing

@@ -210,13 +210,7 @@ class KafkaTest : public ::testing::Test {
 // Runs a job in this process; `cancel` (optional) stops an unbounded one.
 JobResult RunJob(const std::string& text, const std::map<std::string, std::string>& variables,
                  const std::atomic<bool>* cancel = nullptr, size_t batch_size = 1024, bool strict = false) {
-  absl::StatusOr<BoundJob> job = BindJobText(text, variables);
-  if (!job.ok()) return JobResult{job.status(), {}};
-  RunOptions options;
-  options.batch_size = batch_size;
-  options.strict = strict;
-  options.cancel = cancel;
-  return RunBoundJob(*job, options);
+  return RunJobText(text, variables, batch_size, strict, /*parallelism=*/1, cancel);
 }
 
 // A `sluice` process with stdout and stderr in files.

@@ -336,6 +336,14 @@ struct Harness {
   }
 
   // Runs with a watchdog: a hang fails the test instead of blocking the suite.
+  // Options(parallelism, into) with checkpoints into `store` every `interval_millis`.
+  RunOptions CheckpointedOptions(int parallelism, std::vector<std::string>* into, CheckpointStore& store,
+                                 int64_t interval_millis) {
+    RunOptions options = Options(parallelism, into);
+    options.checkpoint_store = &store;
+    options.checkpoint_interval_millis = interval_millis;
+    return options;
+  }
   static absl::StatusOr<JobCounters> RunWithin(const BoundJob& job, const RunOptions& options,
                                                std::chrono::seconds limit) {
     auto runner = JobRunner::Create(job, options);
@@ -386,10 +394,7 @@ TEST(ParallelRuntimeTest, CheckpointsAreConsistentCutsUnderSkewedSources) {
   ASSERT_OK(harness.Bind(2));
   InMemoryCheckpointStore store;
   std::vector<std::string> full;
-  RunOptions options = harness.Options(2, &full);
-  options.checkpoint_store = &store;
-  options.checkpoint_interval_millis = 2;
-  auto counters = Harness::RunWithin(harness.job, options, 120s);
+  auto counters = Harness::RunWithin(harness.job, harness.CheckpointedOptions(2, &full, store, 2), 120s);
   ASSERT_TRUE(counters.ok()) << counters.status().message();
   const std::vector<uint64_t> completed = store.completed();
   ASSERT_GE(completed.size(), 5u) << "too few checkpoints to test";
@@ -419,10 +424,8 @@ TEST(ParallelRuntimeTest, CheckpointsAreConsistentCutsUnderSkewedSources) {
     }
     ASSERT_LE(before, full.size());
     std::vector<std::string> resumed(full.begin(), full.begin() + static_cast<ptrdiff_t>(before));
-    RunOptions restore = harness.Options(2, &resumed);
-    restore.checkpoint_store = &store;
+    RunOptions restore = harness.CheckpointedOptions(2, &resumed, store, 1'000'000);
     restore.restore_checkpoint = checkpoint;
-    restore.checkpoint_interval_millis = 1'000'000;
     harness.control.delay = {0us, 0us};
     auto again = Harness::RunWithin(harness.job, restore, 60s);
     ASSERT_TRUE(again.ok()) << again.status().message();
@@ -440,10 +443,7 @@ TEST(ParallelRuntimeTest, CheckpointsCompleteWhenSomeWorkersHaveNothingToDo) {
   ASSERT_OK(harness.Bind(1, "", kFilterJob));
   InMemoryCheckpointStore store;
   std::vector<std::string> rows;
-  RunOptions options = harness.Options(4, &rows);
-  options.checkpoint_store = &store;
-  options.checkpoint_interval_millis = 0;
-  auto counters = Harness::RunWithin(harness.job, options, 60s);
+  auto counters = Harness::RunWithin(harness.job, harness.CheckpointedOptions(4, &rows, store, 0), 60s);
   ASSERT_TRUE(counters.ok()) << counters.status().message();
   EXPECT_GE(store.completed().size(), 29u);
   size_t expected = 0;
@@ -459,17 +459,22 @@ TEST(ParallelRuntimeTest, CheckpointsCompleteWhenSomeWorkersHaveNothingToDo) {
 // workers.
 class WatermarkAlignmentTest : public ::testing::TestWithParam<int> {};
 
-TEST_P(WatermarkAlignmentTest, PausesTheFastPartition) {
-  const int parallelism = GetParam();
-  Harness harness;
-  harness.control.partitions = MakeRows(2, 2000, 100);
-  for (TestRow& row : harness.control.partitions[1])
-    row.ts = 1'700'000'000'000 + (row.ts - 1'700'000'000'000) * 10;
+// Two partitions, the second's event time 10x faster; the sources record how far ahead it reads.
+void SkewEventTimes(Harness& harness, std::vector<std::vector<TestRow>> partitions) {
+  harness.control.partitions = std::move(partitions);
   harness.control.delay = {300us, 0us};
   harness.control.batch_rows = 20;  // 2 s of partition 0's event time, 20 s of partition 1's
   harness.control.highest = std::make_unique<std::atomic<int64_t>[]>(2);
   harness.control.highest[0].store(INT64_MIN / 2);
   harness.control.highest[1].store(INT64_MIN / 2);
+}
+
+TEST_P(WatermarkAlignmentTest, PausesTheFastPartition) {
+  const int parallelism = GetParam();
+  std::vector<std::vector<TestRow>> partitions = MakeRows(2, 2000, 100);
+  for (TestRow& row : partitions[1]) row.ts = 1'700'000'000'000 + (row.ts - 1'700'000'000'000) * 10;
+  Harness harness;
+  SkewEventTimes(harness, partitions);
   ASSERT_OK(harness.Bind(2, ", 'watermark.alignment.max_drift' = '5s'"));
   std::vector<std::string> rows;
   auto counters = Harness::RunWithin(harness.job, harness.Options(parallelism, &rows), 120s);
@@ -482,12 +487,7 @@ TEST_P(WatermarkAlignmentTest, PausesTheFastPartition) {
   EXPECT_LE(harness.control.max_lead.load(), 5'000 + 20 * 1'000);
   // Without alignment it runs far ahead (the check above can fail).
   Harness free_running;
-  free_running.control.partitions = harness.control.partitions;
-  free_running.control.delay = {300us, 0us};
-  free_running.control.batch_rows = 20;
-  free_running.control.highest = std::make_unique<std::atomic<int64_t>[]>(2);
-  free_running.control.highest[0].store(INT64_MIN / 2);
-  free_running.control.highest[1].store(INT64_MIN / 2);
+  SkewEventTimes(free_running, partitions);
   ASSERT_OK(free_running.Bind(2));
   std::vector<std::string> free_rows;
   auto free_counters =
@@ -608,10 +608,8 @@ TEST(ParallelRuntimeTest, StressRandomDelaysTinyRingsTenThousandCheckpoints) {
   harness.control.hold_until_barriers = 3 * (kCheckpoints + 1);
   CountingStore store;
   std::vector<std::string> rows;
-  RunOptions options = harness.Options(4, &rows);
+  RunOptions options = harness.CheckpointedOptions(4, &rows, store, 0);
   options.channel_capacity = 2;
-  options.checkpoint_store = &store;
-  options.checkpoint_interval_millis = 0;
   std::mutex random_mutex;
   std::mt19937 random(7);
   options.task_hook = [&](int) {

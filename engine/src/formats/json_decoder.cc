@@ -85,7 +85,7 @@ std::optional<int64_t> EventTimeFromToken(std::string_view raw_token, EventTimeF
     if (raw.size() < 2 || raw.back() != '"') return std::nullopt;
     const std::string_view text = raw.substr(1, raw.size() - 2);
     // Timestamps and numbers never need escapes; a backslash means the text is not one.
-    if (text.find('\\') != std::string_view::npos) return std::nullopt;
+    if (HasBackslash(text)) return std::nullopt;
     return EventTimeFromText(text, format);
   }
   if (raw[0] != '-' && !(raw[0] >= '0' && raw[0] <= '9')) return std::nullopt;  // not a number
@@ -163,14 +163,14 @@ class JsonDecoder final : public RowDecoder<JsonDecoder> {
       simdjson::ondemand::value& value = field.value();
       if (column == event_time_field_) {
         // Read from the raw token, which does not consume the value.
-        const std::string_view token = value.raw_json_token();
+        const std::string_view token = TrimJsonSpace(value.raw_json_token());
         const std::optional<int64_t> millis = EventTimeFromToken(token, event_time_format_);
         has_event_time = millis.has_value();
         event_time = millis.value_or(0);
         // A TIMESTAMP column whose value is a JSON integer of epoch milliseconds holds what was
         // just parsed; the value need not be parsed again.
         if (millis && columns_[static_cast<size_t>(column)].type == TypeId::kTimestamp &&
-            event_time_format_ != EventTimeFormat::kEpochSeconds && IsJsonInteger(TrimJsonSpace(token))) {
+            event_time_format_ != EventTimeFormat::kEpochSeconds && IsJsonInteger(token)) {
           columns_[static_cast<size_t>(column)].Set<int64_t>(row, *millis);
           continue;
         }

@@ -36,44 +36,46 @@ inline uint64_t ShortStringValue(std::string_view text) {
   return (LoadUnaligned64(p) * 0x9fb21c651e98df25ULL) ^ LoadUnaligned64(p + n - 8) ^ n;
 }
 
+// Folds value_of(row) of every active row (kNullHash for NULL) into its hash.
+template <typename ValueOf>
+void FoldRows(const uint8_t* valid, const uint32_t* selection, size_t count, uint64_t* hashes,
+              ValueOf value_of) {
+  for (size_t i = 0; i < count; ++i) {
+    const size_t row = selection != nullptr ? selection[i] : i;
+    Fold(hashes[i], valid[row] ? value_of(row) : kNullHash);
+  }
+}
+
 void HashColumn(const Column& column, const uint32_t* selection, size_t count, uint64_t* hashes) {
   const uint8_t* valid = column.validity();
   switch (column.type()) {
     case TypeId::kString: {
       const std::string_view* values = column.data<std::string_view>();
-      for (size_t i = 0; i < count; ++i) {
-        const size_t row = selection != nullptr ? selection[i] : i;
-        Fold(hashes[i], valid[row] ? ShortStringValue(values[row]) : kNullHash);
-      }
+      FoldRows(valid, selection, count, hashes,
+               [values](size_t row) { return ShortStringValue(values[row]); });
       break;
     }
     case TypeId::kBoolean:
     case TypeId::kNull: {
       const uint8_t* values = column.data<uint8_t>();
-      for (size_t i = 0; i < count; ++i) {
-        const size_t row = selection != nullptr ? selection[i] : i;
-        Fold(hashes[i], valid[row] ? values[row] + 1 : kNullHash);
-      }
+      FoldRows(valid, selection, count, hashes, [values](size_t row) { return uint64_t{values[row]} + 1; });
       break;
     }
     case TypeId::kDouble: {
       const double* values = column.data<double>();
-      for (size_t i = 0; i < count; ++i) {
-        const size_t row = selection != nullptr ? selection[i] : i;
-        const double value = values[row] == 0.0 ? 0.0 : values[row];
+      FoldRows(valid, selection, count, hashes, [values](size_t row) {
+        const double value = values[row] == 0.0 ? 0.0 : values[row];  // -0.0 as 0.0
         uint64_t bits;
         std::memcpy(&bits, &value, sizeof bits);
-        Fold(hashes[i], valid[row] ? bits : kNullHash);
-      }
+        return bits;
+      });
       break;
     }
     case TypeId::kInt64:
     case TypeId::kTimestamp: {
       const int64_t* values = column.data<int64_t>();
-      for (size_t i = 0; i < count; ++i) {
-        const size_t row = selection != nullptr ? selection[i] : i;
-        Fold(hashes[i], valid[row] ? static_cast<uint64_t>(values[row]) : kNullHash);
-      }
+      FoldRows(valid, selection, count, hashes,
+               [values](size_t row) { return static_cast<uint64_t>(values[row]); });
       break;
     }
   }

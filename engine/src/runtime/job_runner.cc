@@ -142,24 +142,24 @@ absl::Status JobRunner::Run(const std::function<void(const JobCounters&)>& on_pr
   }
   size_t remaining = sources_.size();
   // Watermark alignment: a partition that runs more than the drift ahead of the slowest one
-  // that can hold it back (active, not idle) sits out its turns until the slowest catches up.
+  // of the job that can hold it back (not exhausted, not idle: the mergers know) sits out its
+  // turns until the slowest catches up.
   std::optional<int64_t> max_drift;
   for (const auto& definition : job_.sources) {
     if (definition.alignment_max_drift_millis) max_drift = definition.alignment_max_drift_millis;
   }
-  std::vector<int64_t> last_activity(sources_.size(), 0);
   std::vector<bool> paused(sources_.size(), false);
   auto runs_ahead = [&](size_t i) {
     if (!max_drift || sources_.size() == 1) return false;
     const int64_t now = wall_millis();
     int64_t slowest = INT64_MAX;
-    for (size_t j = 0; j < sources_.size(); ++j) {
-      if (!active[j]) continue;
-      const std::optional<int64_t>& idle = job_.sources[partition_source_[j]].idle_timeout_millis;
-      if (j != i && idle && now - last_activity[j] > *idle) continue;
-      slowest = std::min(slowest, sources_[j]->watermark());
+    for (size_t s = 0; s < mergers.size(); ++s) {
+      const std::optional<size_t> self =
+          s == partition_source_[i] ? std::optional<size_t>(partition_index_[i]) : std::nullopt;
+      slowest = std::min(slowest, mergers[s].Slowest(now, self).value_or(INT64_MAX));
     }
-    return RunsAhead(sources_[i]->watermark(), slowest, *max_drift);
+    const WatermarkMerger& mine = mergers[partition_source_[i]];
+    return RunsAhead(mine.watermark(partition_index_[i]), slowest, *max_drift);
   };
   auto advance_watermark = [&](size_t source) -> absl::Status {
     const std::optional<int64_t> merged = mergers[source].Advance(wall_millis());
@@ -178,6 +178,7 @@ absl::Status JobRunner::Run(const std::function<void(const JobCounters&)>& on_pr
       if (source_outputs_[source]->IsDone()) {
         active[i] = false;
         --remaining;
+        mergers[source].OnExhausted(partition_index_[i]);  // holds no partition back any more
         continue;
       }
       if (runs_ahead(i)) {
@@ -207,8 +208,7 @@ absl::Status JobRunner::Run(const std::function<void(const JobCounters&)>& on_pr
       // still have moved (one of its Kafka partitions went idle).
       if (batch.num_rows() > 0) status = source_outputs_[source]->Push(batch);
       batch.Release();
-      last_activity[i] = wall_millis();
-      mergers[source].OnRecords(partition_index_[i], sources_[i]->watermark(), last_activity[i]);
+      mergers[source].OnRecords(partition_index_[i], sources_[i]->watermark(), wall_millis());
       if (status.ok()) status = advance_watermark(source);
     }
     if (status.ok()) {

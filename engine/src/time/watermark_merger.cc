@@ -20,17 +20,22 @@ void WatermarkMerger::OnExhausted(size_t partition) {
   partitions_[partition].exhausted = true;
 }
 
-std::optional<int64_t> WatermarkMerger::Advance(int64_t now_millis) {
-  int64_t merged = INT64_MAX;
-  bool any = false;
-  for (const Partition& p : partitions_) {
+std::optional<int64_t> WatermarkMerger::Slowest(int64_t now_millis, std::optional<size_t> self) const {
+  std::optional<int64_t> slowest;
+  for (size_t i = 0; i < partitions_.size(); ++i) {
+    const Partition& p = partitions_[i];
     if (p.exhausted) continue;
-    if (idle_timeout_ && now_millis - p.last_activity > *idle_timeout_) continue;  // idle
-    any = true;
-    merged = std::min(merged, p.watermark);
+    const bool idle = idle_timeout_ && now_millis - p.last_activity > *idle_timeout_;
+    if (idle && i != self) continue;
+    slowest = std::min(slowest.value_or(INT64_MAX), p.watermark);
   }
-  if (!any || merged <= emitted_) return std::nullopt;
-  emitted_ = merged;
+  return slowest;
+}
+
+std::optional<int64_t> WatermarkMerger::Advance(int64_t now_millis) {
+  const std::optional<int64_t> merged = Slowest(now_millis);
+  if (!merged || *merged <= emitted_) return std::nullopt;
+  emitted_ = *merged;
   return merged;
 }
 

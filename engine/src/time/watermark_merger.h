@@ -28,6 +28,12 @@ class WatermarkMerger {
   // caller ends the input with the final watermark).
   std::optional<int64_t> Advance(int64_t now_millis);
 
+  // The least watermark over the partitions that can hold the merge back (not exhausted, not
+  // idle), with partition `self` counted even when idle; nullopt when there is none. Advance()
+  // merges this; watermark alignment compares a partition with it.
+  std::optional<int64_t> Slowest(int64_t now_millis, std::optional<size_t> self = std::nullopt) const;
+
+  int64_t watermark(size_t partition) const { return partitions_[partition].watermark; }
   int64_t current() const { return emitted_; }
 
  private:
