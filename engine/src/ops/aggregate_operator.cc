@@ -97,13 +97,30 @@ void AggregateOperator::FreeGroup(uint32_t group) {
 size_t AggregateOperator::state_bytes() const {
   size_t bytes = table_.MemoryBytes();
   for (const auto& accumulator : accumulators_) bytes += accumulator->MemoryBytes();
-  // The operator's own per-group arrays, the open windows' group lists (a map node is counted
-  // as its value and four words), and the state TTL's touch queue.
+  // The operator's own per-group arrays, the windows' group lists (open and kept for reuse),
+  // and the state TTL's touch queue.
   bytes += CapacityBytes(dirty_) + CapacityBytes(fired_) + CapacityBytes(live_) + CapacityBytes(last_touch_) +
            CapacityBytes(touched_) + expiry_.size() * sizeof(expiry_.front());
-  for (const auto& [start, groups] : windows_)
-    bytes += sizeof(start) + sizeof(groups) + 32 + CapacityBytes(groups);
+  bytes += CapacityBytes(windows_) + CapacityBytes(spare_group_lists_);
+  for (const OpenWindow& window : windows_) bytes += CapacityBytes(window.groups);
+  for (const auto& groups : spare_group_lists_) bytes += CapacityBytes(groups);
   return bytes;
+}
+
+std::vector<uint32_t>& AggregateOperator::WindowGroups(int64_t start) {
+  // Rows mostly belong to the newest window; sliding windows keep size / slide of them open.
+  auto it = windows_.end();
+  if (!windows_.empty() && windows_.back().start >= start) {
+    it = std::lower_bound(windows_.begin(), windows_.end(), start,
+                          [](const OpenWindow& window, int64_t value) { return window.start < value; });
+    if (it->start == start) return it->groups;
+  }
+  std::vector<uint32_t> groups;
+  if (!spare_group_lists_.empty()) {
+    groups = std::move(spare_group_lists_.back());
+    spare_group_lists_.pop_back();
+  }
+  return windows_.insert(it, OpenWindow{start, std::move(groups)})->groups;
 }
 
 absl::Status AggregateOperator::Push(const Batch& batch) {
@@ -127,7 +144,7 @@ absl::Status AggregateOperator::Push(const Batch& batch) {
     ResetCreated();
     for (uint32_t group : created_) {
       live_[group] = 1;
-      if (windowed_) windows_[WindowStartOf(group)].push_back(group);
+      if (windowed_) WindowGroups(WindowStartOf(group)).push_back(group);
     }
     for (size_t a = 0; a < accumulators_.size(); ++a) {
       accumulators_[a]->Update(argument_columns_[a].get(), selection, count, group_ids_.data());
@@ -347,8 +364,10 @@ absl::Status AggregateOperator::FireWindows(int64_t watermark) {
     SLUICE_RETURN_IF_ERROR(EmitGroups(firing));
     firing.clear();
   }
-  for (auto it = windows_.begin(); it != windows_.end() && it->first + size - 1 <= watermark;) {
-    std::vector<uint32_t>& groups = it->second;
+  // Closing times grow with the start: the windows that close are a prefix of windows_.
+  size_t closed = 0;
+  for (auto it = windows_.begin(); it != windows_.end() && it->start + size - 1 <= watermark; ++it) {
+    std::vector<uint32_t>& groups = it->groups;
     if (final_mode) {
       for (uint32_t group : groups) {
         if (!fired_[group]) {
@@ -362,14 +381,15 @@ absl::Status AggregateOperator::FireWindows(int64_t watermark) {
       firing.clear();
     }
     int64_t close_time = 0;
-    if (__builtin_add_overflow(it->first + size - 1, lateness, &close_time)) close_time = INT64_MAX;
+    if (__builtin_add_overflow(it->start + size - 1, lateness, &close_time)) close_time = INT64_MAX;
     if (close_time <= watermark) {
       closing_.insert(closing_.end(), groups.begin(), groups.end());
-      it = windows_.erase(it);
-    } else {
-      ++it;
+      groups.clear();
+      spare_group_lists_.push_back(std::move(groups));
+      ++closed;
     }
   }
+  windows_.erase(windows_.begin(), windows_.begin() + static_cast<ptrdiff_t>(closed));
   return absl::OkStatus();
 }
 
@@ -405,10 +425,10 @@ absl::Status AggregateOperator::Snapshot(StateWriter& writer) const {
   writer.WriteU64(dirty_list_.size());
   writer.WriteRaw(dirty_list_.data(), dirty_list_.size() * sizeof(uint32_t));
   writer.WriteU64(windows_.size());
-  for (const auto& [start, members] : windows_) {
-    writer.WriteI64(start);
-    writer.WriteU64(members.size());
-    writer.WriteRaw(members.data(), members.size() * sizeof(uint32_t));
+  for (const OpenWindow& window : windows_) {
+    writer.WriteI64(window.start);
+    writer.WriteU64(window.groups.size());
+    writer.WriteRaw(window.groups.data(), window.groups.size() * sizeof(uint32_t));
   }
   writer.WriteU64(closing_.size() - closing_freed_);
   writer.WriteRaw(closing_.data() + closing_freed_, (closing_.size() - closing_freed_) * sizeof(uint32_t));
@@ -445,7 +465,9 @@ absl::Status AggregateOperator::Restore(StateReader& reader) {
   for (uint64_t w = 0; w < windows; ++w) {
     SLUICE_ASSIGN_OR_RETURN(int64_t start, reader.ReadI64());
     SLUICE_ASSIGN_OR_RETURN(uint64_t members, reader.ReadU64());
-    std::vector<uint32_t>& list = windows_[start];
+    if (!windows_.empty() && windows_.back().start >= start)
+      return absl::DataLossError("aggregate snapshot: windows out of order");
+    std::vector<uint32_t>& list = WindowGroups(start);
     list.resize(members);
     SLUICE_RETURN_IF_ERROR(reader.ReadRaw(list.data(), members * sizeof(uint32_t)));
   }

@@ -20,7 +20,6 @@
 #pragma once
 
 #include <deque>
-#include <map>
 #include <memory>
 #include <optional>
 #include <vector>
@@ -108,8 +107,17 @@ class AggregateOperator final : public Operator {
   std::vector<uint8_t> dirty_;
   std::vector<uint32_t> dirty_list_;
 
-  // Windows: start -> its groups; fired windows wait for their lateness to pass.
-  std::map<int64_t, std::vector<uint32_t>> windows_;
+  // Windows with groups, in ascending start order; fired windows wait for their lateness to
+  // pass. A closed window's group list is kept (emptied) for the next window to open, so that
+  // windows opening and closing do not allocate once the lists have grown to a window's size.
+  struct OpenWindow {
+    int64_t start;
+    std::vector<uint32_t> groups;
+  };
+  // The group list of the window starting at `start`, opened if it is not yet.
+  std::vector<uint32_t>& WindowGroups(int64_t start);
+  std::vector<OpenWindow> windows_;
+  std::vector<std::vector<uint32_t>> spare_group_lists_;
   std::vector<uint8_t> fired_;             // per group: its window has fired (EMIT FINAL)
   std::vector<uint8_t> live_;              // per group id: in use
   int64_t watermark_ = INT64_MIN;          // received from upstream
