@@ -112,13 +112,14 @@ class CountingSink final : public SinkOperator {
 // Allocations made by one run of `select` over `records` generated trades (generation and
 // job setup excluded: counting covers JobRunner::Run only).
 uint64_t AllocationsOfRun(const std::string& select, const TradeGeneratorOptions& data, uint64_t records,
-                          int parallelism) {
-  auto parsed = ParseJob(
-      "CREATE STREAM out AS " + select +
-      " WITH ('trades.type' = 'file_source', 'trades.path' = 'in-memory', 'trades.schema' = '" +
-      kTradeSchema +
-      "', 'event.time.field' = 'trade_time', 'watermark.strategy' = 'bounded_out_of_orderness', "
-      "'watermark.max_out_of_orderness' = '2s', 'out.type' = 'file_sink', 'out.path' = '/dev/null')");
+                          int parallelism, const std::string& properties) {
+  auto parsed =
+      ParseJob("CREATE STREAM out AS " + select +
+               " WITH ('trades.type' = 'file_source', 'trades.path' = 'in-memory', 'trades.schema' = '" +
+               kTradeSchema +
+               "', 'event.time.field' = 'trade_time', 'watermark.strategy' = 'bounded_out_of_orderness', "
+               "'watermark.max_out_of_orderness' = '2s', 'out.type' = 'file_sink', 'out.path' = '/dev/null'" +
+               properties + ")");
   EXPECT_TRUE(parsed.ok()) << parsed.status();
   auto job = BindJob(std::move(*parsed), BindOptions{});
   EXPECT_TRUE(job.ok()) << job.status();
@@ -160,15 +161,16 @@ uint64_t AllocationsOfRun(const std::string& select, const TradeGeneratorOptions
 
 // The extra records of the longer run may cost at most one allocation per 10,000 records
 // (vectors that still double now and then), never one per record or per batch.
+// `properties`: more job properties, each as ", 'key' = 'value'".
 void ExpectNoAllocationPerRecord(const std::string& select, const TradeGeneratorOptions& data,
-                                 int parallelism = 1) {
+                                 int parallelism = 1, const std::string& properties = "") {
   // On several workers the channels' batch pools grow to the most batches ever in flight at
   // once, which depends on thread timing: the small rings of AllocationsOfRun keep that to a
   // few batches per channel, and the short run is long enough for the rings to fill.
   const uint64_t kShort = parallelism == 1 ? 300'000 : 1'200'000;
   const uint64_t kLong = parallelism == 1 ? 4 * kShort : 2 * kShort;
-  const uint64_t short_run = AllocationsOfRun(select, data, kShort, parallelism);
-  const uint64_t long_run = AllocationsOfRun(select, data, kLong, parallelism);
+  const uint64_t short_run = AllocationsOfRun(select, data, kShort, parallelism, properties);
+  const uint64_t long_run = AllocationsOfRun(select, data, kLong, parallelism, properties);
   const double extra = static_cast<double>(long_run) - static_cast<double>(short_run);
   // One thread: at most one allocation per 10,000 extra records. Several: one per 2,500 (pools
   // and state vectors reach their peaks at timing-dependent moments), still far below one per
@@ -225,6 +227,21 @@ TEST(AllocationTest, Scenario3aOneSecondWindows) {
       "SELECT trader_id, symbol, COUNT(*), SUM(quantity), AVG(price) FROM trades GROUP BY trader_id, symbol "
       "WINDOW TUMBLING (trade_time, INTERVAL '1' SECOND) EMIT FINAL",
       Trades());
+}
+
+// State TTL: every batch queues its groups' last touch times for expiry, and keys that go
+// quiet for a second are evicted all run long (the generator's traders are skewed).
+TEST(AllocationTest, GroupByWithStateTtl) {
+  ExpectNoAllocationPerRecord(
+      "SELECT trader_id, symbol, COUNT(*), SUM(quantity) FROM trades GROUP BY trader_id, symbol", Trades(), 1,
+      ", 'state.ttl' = '1s'");
+}
+
+TEST(AllocationTest, RowsWindowWithStateTtl) {
+  ExpectNoAllocationPerRecord(
+      "SELECT trader_id, price, AVG(price) OVER (ROWS WINDOW BUFFER 10 ROWS PARTITION BY trader_id ORDER BY "
+      "trade_time) AS a FROM trades",
+      Trades(), 1, ", 'state.ttl' = '1s'");
 }
 
 // The parallel runtime on 2 workers: Scenario 2's exchange shares the source's columns (no

@@ -100,7 +100,7 @@ size_t AggregateOperator::state_bytes() const {
   // The operator's own per-group arrays, the windows' group lists (open and kept for reuse),
   // and the state TTL's touch queue.
   bytes += CapacityBytes(dirty_) + CapacityBytes(fired_) + CapacityBytes(live_) + CapacityBytes(last_touch_) +
-           CapacityBytes(touched_) + expiry_.size() * sizeof(expiry_.front());
+           CapacityBytes(touched_) + CapacityBytes(expiry_) + CapacityBytes(evicted_);
   bytes += CapacityBytes(windows_) + CapacityBytes(spare_group_lists_);
   for (const OpenWindow& window : windows_) bytes += CapacityBytes(window.groups);
   for (const auto& groups : spare_group_lists_) bytes += CapacityBytes(groups);
@@ -193,7 +193,6 @@ absl::Status AggregateOperator::Push(const Batch& batch) {
       }
       segment_.clear();
     };
-    std::vector<uint32_t> expired(1);
     for (size_t i = 0; i < active; ++i) {
       const uint32_t row = batch.ActiveRow(i);
       const uint32_t group = group_ids_[row];
@@ -203,8 +202,8 @@ absl::Status AggregateOperator::Push(const Batch& batch) {
           last_touch_[group] <= row_watermark - ttl) {
         apply_segment();
         if (definition_.emit == EmitMode::kFinal) {
-          expired[0] = group;
-          SLUICE_RETURN_IF_ERROR(EmitGroups(expired));
+          evicted_.assign(1, group);
+          SLUICE_RETURN_IF_ERROR(EmitGroups(evicted_));
         }
         for (auto& accumulator : accumulators_) accumulator->Reset(group);
         ++keys_evicted_;
@@ -334,16 +333,25 @@ absl::Status AggregateOperator::OnWatermark(int64_t watermark) {
 absl::Status AggregateOperator::EvictExpired(int64_t watermark) {
   const int64_t ttl = *definition_.state_ttl_millis;
   if (watermark == INT64_MIN) return absl::OkStatus();
-  std::vector<uint32_t> evicted;
-  while (!expiry_.empty() && watermark != kMaxWatermark && expiry_.front().first <= watermark - ttl) {
-    const auto [touch, group] = expiry_.front();
-    expiry_.pop_front();
-    // Only the newest entry of a group counts; a freed and reused id has a newer touch.
-    if (live_[group] && last_touch_[group] == touch) evicted.push_back(group);
+  evicted_.clear();
+  while (expiry_head_ < expiry_.size() && watermark != kMaxWatermark &&
+         expiry_[expiry_head_].first <= watermark - ttl) {
+    const auto [touch, group] = expiry_[expiry_head_++];
+    // Only the newest entry of a group counts; a freed and reused id has a newer touch. A group
+    // touched in two batches without a newer event time (out-of-order rows) has two entries with
+    // the same touch: clearing it here keeps the second from evicting the group again.
+    if (live_[group] && last_touch_[group] == touch) {
+      evicted_.push_back(group);
+      last_touch_[group] = INT64_MIN;
+    }
   }
-  if (evicted.empty()) return absl::OkStatus();
-  if (definition_.emit == EmitMode::kFinal) SLUICE_RETURN_IF_ERROR(EmitGroups(evicted));
-  for (uint32_t group : evicted) {
+  if (expiry_head_ > 0 && 2 * expiry_head_ >= expiry_.size()) {
+    expiry_.erase(expiry_.begin(), expiry_.begin() + static_cast<ptrdiff_t>(expiry_head_));
+    expiry_head_ = 0;
+  }
+  if (evicted_.empty()) return absl::OkStatus();
+  if (definition_.emit == EmitMode::kFinal) SLUICE_RETURN_IF_ERROR(EmitGroups(evicted_));
+  for (uint32_t group : evicted_) {
     FreeGroup(group);
     last_touch_[group] = INT64_MIN;
     ++keys_evicted_;
@@ -437,8 +445,9 @@ absl::Status AggregateOperator::Snapshot(StateWriter& writer) const {
   writer.WriteU64(late_dropped_);
   if (ttl_time_executor_) {
     writer.WriteRaw(last_touch_.data(), groups * sizeof(int64_t));
-    writer.WriteU64(expiry_.size());
-    for (const auto& [touch, group] : expiry_) {
+    writer.WriteU64(expiry_.size() - expiry_head_);
+    for (size_t e = expiry_head_; e < expiry_.size(); ++e) {
+      const auto [touch, group] = expiry_[e];
       writer.WriteI64(touch);
       writer.WriteU32(group);
     }
@@ -482,6 +491,7 @@ absl::Status AggregateOperator::Restore(StateReader& reader) {
     SLUICE_RETURN_IF_ERROR(reader.ReadRaw(last_touch_.data(), groups * sizeof(int64_t)));
     SLUICE_ASSIGN_OR_RETURN(uint64_t entries, reader.ReadU64());
     expiry_.clear();
+    expiry_head_ = 0;
     for (uint64_t e = 0; e < entries; ++e) {
       SLUICE_ASSIGN_OR_RETURN(int64_t touch, reader.ReadI64());
       SLUICE_ASSIGN_OR_RETURN(uint32_t group, reader.ReadU32());

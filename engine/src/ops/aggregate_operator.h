@@ -19,7 +19,6 @@
 // not depend on batch boundaries.
 #pragma once
 
-#include <deque>
 #include <memory>
 #include <optional>
 #include <vector>
@@ -143,7 +142,11 @@ class AggregateOperator final : public Operator {
   std::vector<int64_t> last_touch_;
   std::vector<uint8_t> touched_;
   std::vector<uint32_t> touched_list_;
-  std::deque<std::pair<int64_t, uint32_t>> expiry_;
+  // A FIFO: entries [expiry_head_, size) are live; the consumed prefix is dropped once it is
+  // half the vector, so the queue reuses its memory instead of allocating as it moves.
+  std::vector<std::pair<int64_t, uint32_t>> expiry_;
+  size_t expiry_head_ = 0;
+  std::vector<uint32_t> evicted_;  // scratch: groups evicted by one call
   uint64_t keys_evicted_ = 0;
 
   AggregateOutput output_;
