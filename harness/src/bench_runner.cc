@@ -644,6 +644,7 @@ void WriteMachine(JsonWriter& json, const MachineInfo& machine) {
       .Integer("memory_bytes", static_cast<int64_t>(machine.memory_bytes))
       .String("kernel", machine.kernel)
       .String("hostname", machine.hostname)
+      .String("transparent_hugepages", machine.transparent_hugepages)
       .EndObject();
 }
 
@@ -819,10 +820,12 @@ int RunBenchmarks(const BenchOptions& given, std::string* run_dir_out) {
     WriteBuild(json, build);
     json.EndObject();
     (void)WriteText(StrCat(run_dir, "/machine.json"), json.text());
-    std::fprintf(stderr, "sluice-bench: %s, %d cores, %d NUMA node%s; %s %s; results in %s/\n",
+    std::fprintf(stderr,
+                 "sluice-bench: %s, %d cores, %d NUMA node%s, transparent huge pages %s; %s %s; results in "
+                 "%s/\n",
                  machine.cpu_model.c_str(), machine.cores, machine.numa_nodes,
-                 machine.numa_nodes == 1 ? "" : "s", build.compiler.c_str(), build.flags.c_str(),
-                 run_dir.c_str());
+                 machine.numa_nodes == 1 ? "" : "s", machine.transparent_hugepages.c_str(),
+                 build.compiler.c_str(), build.flags.c_str(), run_dir.c_str());
     if (machine.numa_nodes == 1) {
       std::fprintf(stderr,
                    "sluice-bench: one NUMA node: thread counts run with the default placement only\n");

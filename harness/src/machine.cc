@@ -70,6 +70,13 @@ MachineInfo DescribeMachine() {
     unsigned long long kib = 0;
     if (std::sscanf(line.c_str(), "MemTotal: %llu kB", &kib) == 1) info.memory_bytes = kib * 1024;
   }
+  // "always [madvise] never": the bracketed word is the mode in force.
+  std::ifstream thp("/sys/kernel/mm/transparent_hugepage/enabled");
+  if (std::string modes; std::getline(thp, modes)) {
+    const size_t open = modes.find('['), close = modes.find(']');
+    if (open != std::string::npos && close != std::string::npos && close > open)
+      info.transparent_hugepages = modes.substr(open + 1, close - open - 1);
+  }
   utsname name;
   if (uname(&name) == 0) {
     info.kernel = StrCat(name.sysname, " ", name.release);

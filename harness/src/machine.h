@@ -18,6 +18,10 @@ struct MachineInfo {
   uint64_t memory_bytes = 0;
   std::string kernel;
   std::string hostname;
+  // The kernel's transparent huge page mode (always, madvise or never; "unknown" without
+  // /sys/kernel/mm/transparent_hugepage): Sluice's allocator asks for huge pages, which only
+  // "never" refuses, and large state runs measurably slower without them.
+  std::string transparent_hugepages = "unknown";
 };
 
 struct BuildInfo {
