@@ -107,10 +107,10 @@ size_t AggregateOperator::state_bytes() const {
   return bytes;
 }
 
-std::vector<uint32_t>& AggregateOperator::WindowGroups(int64_t start) {
-  // Rows mostly belong to the newest window; sliding windows keep size / slide of them open.
+std::vector<uint32_t>& AggregateOperator::FindOrOpenWindow(int64_t start) {
+  // Sliding windows keep size / slide of them open.
   auto it = windows_.end();
-  if (!windows_.empty() && windows_.back().start >= start) {
+  if (!windows_.empty() && windows_.back().start > start) {
     it = std::lower_bound(windows_.begin(), windows_.end(), start,
                           [](const OpenWindow& window, int64_t value) { return window.start < value; });
     if (it->start == start) return it->groups;

@@ -113,8 +113,14 @@ class AggregateOperator final : public Operator {
     int64_t start;
     std::vector<uint32_t> groups;
   };
-  // The group list of the window starting at `start`, opened if it is not yet.
-  std::vector<uint32_t>& WindowGroups(int64_t start);
+  // The group list of the window starting at `start`, opened if it is not yet. Rows mostly
+  // belong to the newest window: that case is inline.
+  std::vector<uint32_t>& WindowGroups(int64_t start) {
+    if (!windows_.empty() && windows_.back().start == start) [[likely]]
+      return windows_.back().groups;
+    return FindOrOpenWindow(start);
+  }
+  std::vector<uint32_t>& FindOrOpenWindow(int64_t start);
   std::vector<OpenWindow> windows_;
   std::vector<std::vector<uint32_t>> spare_group_lists_;
   std::vector<uint8_t> fired_;             // per group: its window has fired (EMIT FINAL)
