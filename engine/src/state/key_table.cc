@@ -159,13 +159,16 @@ void KeyTable::Rehash(size_t capacity) {
     }
     return;
   }
-  slots_.assign(capacity, kEmpty);
+  // A slot keeps 32 bits of the hash, which must cover the slot index.
+  SLUICE_CHECK_LE(capacity, size_t{1} << 32);
+  slots_.assign(capacity, kEmptySlot);
   const size_t mask = capacity - 1;
   for (uint32_t id = 0; id < id_limit_; ++id) {
     if (!group_live_[id]) continue;
-    size_t slot = HashKey(&group_words_[id * words_per_key_]) & mask;
-    while (slots_[slot] != kEmpty) slot = (slot + 1) & mask;
-    slots_[slot] = id;
+    const uint64_t hash = HashKey(&group_words_[id * words_per_key_]);
+    size_t slot = hash & mask;
+    while (slots_[slot] != kEmptySlot) slot = (slot + 1) & mask;
+    slots_[slot] = SlotEntry(hash, id);
   }
 }
 
@@ -228,19 +231,20 @@ uint32_t KeyTable::NewGroup(const uint64_t* words) {
 uint32_t KeyTable::FindOrInsertEncoded(const uint64_t* words, uint64_t hash, bool* inserted) {
   const size_t mask = slots_.size() - 1;
   size_t slot = hash & mask;
+  const uint64_t tag = SlotEntry(hash, 0) >> 32;
   while (true) {
-    const uint32_t id = slots_[slot];
-    if (id == kEmpty) break;
-    // Comparing the key words directly costs one memory access per probed group; comparing
-    // stored hashes first would cost two.
-    if (KeyEquals(id, words)) {
+    const uint64_t entry = slots_[slot];
+    if (entry == kEmptySlot) break;
+    // The slot's hash bits first: a group's key words cost a memory access, and a probe past
+    // other keys reads them only when those bits match.
+    if ((entry >> 32) == tag && KeyEquals(SlotGroup(entry), words)) {
       *inserted = false;
-      return id;
+      return SlotGroup(entry);
     }
     slot = (slot + 1) & mask;
   }
   const uint32_t id = NewGroup(words);
-  slots_[slot] = id;
+  slots_[slot] = SlotEntry(hash, id);
   *inserted = true;
   return id;
 }
@@ -298,8 +302,8 @@ size_t KeyTable::FindOrInsert(const Column* const* keys, const uint32_t* selecti
   ForEachActiveRow(selection, count, [&](size_t row) {
     if (i + kSlotsAhead < count) __builtin_prefetch(&slots_[batch_hashes_[i + kSlotsAhead] & mask]);
     if (i + kKeysAhead < count) {
-      const uint32_t candidate = slots_[batch_hashes_[i + kKeysAhead] & mask];
-      if (candidate != kEmpty) __builtin_prefetch(&group_words_[candidate * w]);
+      const uint64_t candidate = slots_[batch_hashes_[i + kKeysAhead] & mask];
+      if (candidate != kEmptySlot) __builtin_prefetch(&group_words_[SlotGroup(candidate) * w]);
     }
     bool inserted = false;
     const uint32_t id = FindOrInsertEncoded(&batch_words_[i * w], batch_hashes_[i], &inserted);
@@ -319,19 +323,20 @@ void KeyTable::Erase(uint32_t group) {
     const uint64_t* words = &group_words_[group * words_per_key_];
     const size_t mask = slots_.size() - 1;
     size_t hole = HashKey(words) & mask;
-    while (slots_[hole] != group) hole = (hole + 1) & mask;
+    while (SlotGroup(slots_[hole]) != group) hole = (hole + 1) & mask;
     // Backward-shift deletion: an entry after the hole, in the same run of occupied slots,
     // moves into it when its home slot does not lie between the hole and itself (it was
     // probed past the hole); the hole moves to where it was. The run's end is the last hole.
-    for (size_t next = (hole + 1) & mask; slots_[next] != kEmpty; next = (next + 1) & mask) {
-      const uint32_t id = slots_[next];
-      const size_t home = HashKey(&group_words_[id * words_per_key_]) & mask;
+    // The home comes from the slot's own hash bits: no group's key is read.
+    for (size_t next = (hole + 1) & mask; slots_[next] != kEmptySlot; next = (next + 1) & mask) {
+      const uint64_t entry = slots_[next];
+      const size_t home = (entry >> 32) & mask;
       if (((next - home) & mask) >= ((next - hole) & mask)) {
-        slots_[hole] = id;
+        slots_[hole] = entry;
         hole = next;
       }
     }
-    slots_[hole] = kEmpty;
+    slots_[hole] = kEmptySlot;
     group_live_[group] = 0;
   }
   free_ids_.push_back(group);
@@ -369,7 +374,7 @@ void KeyTable::ReadKey(uint32_t group, size_t key_index, Column& out, size_t row
 }
 
 size_t KeyTable::MemoryBytes() const {
-  return slots_.capacity() * sizeof(uint32_t) + by_string_.capacity() * sizeof(uint32_t) +
+  return slots_.capacity() * sizeof(uint64_t) + by_string_.capacity() * sizeof(uint32_t) +
          group_strings_.capacity() * sizeof(uint32_t) + group_words_.capacity() * sizeof(uint64_t) +
          group_live_.capacity() + free_ids_.capacity() * sizeof(uint32_t) + strings_.bytes();
 }

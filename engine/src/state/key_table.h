@@ -147,10 +147,16 @@ class KeyTable {
   std::vector<uint32_t> by_string_;      // direct mode: string id -> group id or kEmpty
   uint32_t null_group_ = kEmpty;         // direct mode: the group of the NULL key
   std::vector<uint32_t> group_strings_;  // direct mode: id -> string id, kNullKey or kFreeGroup
-  // Hash mode: linear probing over group ids (kEmpty: free). Erase shifts the entries behind
-  // a hole back instead of leaving a tombstone, so keys that come and go (windows closing)
-  // never fill the table with tombstones that a rehash must clear in one long pause.
-  std::vector<uint32_t> slots_;
+  // Hash mode: linear probing over slots that hold a group id in their low 32 bits and the
+  // low 32 bits of its key's hash above them (kEmptySlot: free), so that a probe compares keys
+  // only on matching hash bits and Erase finds an entry's home slot without reading its key.
+  // Erase shifts the entries behind a hole back instead of leaving a tombstone, so keys that
+  // come and go (windows closing) never fill the table with tombstones that a rehash must
+  // clear in one long pause.
+  static constexpr uint64_t kEmptySlot = ~uint64_t{0};
+  static uint64_t SlotEntry(uint64_t hash, uint32_t id) { return (hash << 32) | id; }
+  static uint32_t SlotGroup(uint64_t entry) { return static_cast<uint32_t>(entry); }
+  std::vector<uint64_t> slots_;
   std::vector<uint64_t> group_words_;  // hash mode: id * words_per_key_
   std::vector<uint8_t> group_live_;    // hash mode: id -> 1 while the group exists
   uint32_t id_limit_ = 0;
