@@ -212,6 +212,68 @@ TEST(KeyTableTest, DoubleKeysFoldNegativeZero) {
   CheckAgainstReference({TypeId::kDouble, TypeId::kString}, 50);
 }
 
+// Hash mode keeps strings of up to 7 bytes inside the key and interns longer ones: lengths
+// on both sides of that limit, the empty string beside NULL, strings sharing a prefix, and keys
+// read back after the table has grown (a short string's bytes are copied out of the table).
+TEST(KeyTableTest, ShortAndLongStringKeysRoundTripAcrossGrowth) {
+  KeyTable table({TypeId::kString, TypeId::kInt64});
+  std::vector<std::string> texts = {"",
+                                    "a",
+                                    "ab",
+                                    "abcdefg",
+                                    "abcdefgh",
+                                    "abcdefghi",
+                                    std::string("abcdefg\0", 8),
+                                    std::string("a\0", 2),
+                                    std::string(16, 'q'),
+                                    "TR1000",
+                                    "SYM42"};
+  const size_t n = texts.size() + 1;  // and one NULL
+  Column strings(TypeId::kString, n);
+  Column numbers(TypeId::kInt64, n);
+  for (size_t i = 0; i < texts.size(); ++i) {
+    strings.validity()[i] = 1;
+    strings.data<std::string_view>()[i] = strings.heap().Add(texts[i]);
+  }
+  strings.SetNull(texts.size());
+  numbers.SetAllValid(n);
+  for (size_t i = 0; i < n; ++i) numbers.data<int64_t>()[i] = 7;
+  const Column* keys[] = {&strings, &numbers};
+  std::vector<uint32_t> ids(n);
+  std::vector<uint32_t> created;
+  table.FindOrInsert(keys, nullptr, n, ids.data(), &created);
+  ASSERT_EQ(created.size(), n) << "every string, the empty one and NULL are distinct keys";
+
+  Column read(TypeId::kString, n);
+  for (size_t i = 0; i < n; ++i) table.ReadKey(ids[i], 0, read, i);
+  // Grow the table well past its first capacity, then look the keys up again.
+  Column more_strings(TypeId::kString, 5000);
+  Column more_numbers(TypeId::kInt64, 5000);
+  more_strings.SetAllValid(5000);
+  more_numbers.SetAllValid(5000);
+  for (size_t i = 0; i < 5000; ++i) {
+    more_strings.data<std::string_view>()[i] = more_strings.heap().Add("k" + std::to_string(i % 700));
+    more_numbers.data<int64_t>()[i] = static_cast<int64_t>(i);
+  }
+  const Column* more[] = {&more_strings, &more_numbers};
+  std::vector<uint32_t> more_ids(5000);
+  table.FindOrInsert(more, nullptr, 5000, more_ids.data());
+  for (size_t i = 0; i < texts.size(); ++i) {
+    ASSERT_TRUE(read.IsValid(i));
+    EXPECT_EQ(read.data<std::string_view>()[i], texts[i]) << "length " << texts[i].size();
+  }
+  EXPECT_FALSE(read.IsValid(texts.size()));
+  std::vector<uint32_t> again(n);
+  created.clear();
+  table.FindOrInsert(keys, nullptr, n, again.data(), &created);
+  EXPECT_TRUE(created.empty());
+  EXPECT_EQ(again, ids);
+  // Only the strings longer than 7 bytes were interned.
+  size_t interned = 0;
+  for (const std::string& text : texts) interned += text.size() > 7 ? text.size() : 0;
+  EXPECT_EQ(table.KeyStringBytes(), interned);
+}
+
 TEST(StringInternerTest, BatchAndSingleInterningAgree) {
   StringInterner one, batch;
   Column column(TypeId::kString, 5000);

@@ -116,6 +116,44 @@ uint64_t KeyTable::HashKey(const uint64_t* words) const {
   return h;
 }
 
+void KeyTable::EncodeStrings(const Column& column, const uint32_t* selection, size_t count, uint64_t* words) {
+  if (direct_) {
+    string_ids_.resize(count);
+    strings_.InternBatch(column, selection, count, string_ids_.data());
+    for (size_t i = 0; i < count; ++i) words[i] = string_ids_[i];
+    return;
+  }
+  // Short strings become their own word; the longer ones are interned as a batch.
+  const std::string_view* texts = column.data<std::string_view>();
+  long_rows_.clear();
+  long_indexes_.clear();
+  size_t i = 0;
+  ForEachActiveRow(selection, count, [&](size_t row) {
+    const std::string_view text = texts[row];  // empty when NULL (Column's invariant)
+    if (text.size() <= kInlineStringMax) {
+      words[i] = InlineStringWord(text);
+    } else {
+      long_rows_.push_back(static_cast<uint32_t>(row));
+      long_indexes_.push_back(static_cast<uint32_t>(i));
+    }
+    ++i;
+  });
+  if (long_rows_.empty()) return;
+  string_ids_.resize(long_rows_.size());
+  strings_.InternBatch(column, long_rows_.data(), long_rows_.size(), string_ids_.data());
+  for (size_t j = 0; j < long_rows_.size(); ++j) words[long_indexes_[j]] = kInternedTag | string_ids_[j];
+}
+
+uint64_t KeyTable::StringWord(std::string_view text) {
+  if (direct_) return strings_.Intern(text);
+  return text.size() <= kInlineStringMax ? InlineStringWord(text) : kInternedTag | strings_.Intern(text);
+}
+
+std::string_view KeyTable::WordString(const uint64_t& word) const {
+  if (direct_ || (word & kInternedTag) == kInternedTag) return strings_.Get(static_cast<uint32_t>(word));
+  return {reinterpret_cast<const char*>(&word), static_cast<size_t>(word >> 56)};
+}
+
 void KeyTable::EncodeRow(const Column* const* keys, size_t row, size_t index, size_t count,
                          uint64_t* words) const {
   uint64_t nulls = 0;
@@ -136,7 +174,7 @@ void KeyTable::EncodeRow(const Column* const* keys, size_t row, size_t index, si
         }
         case TypeId::kBoolean:
         case TypeId::kNull: word = column.data<uint8_t>()[row]; break;
-        case TypeId::kString: word = string_ids_[k * count + index]; break;
+        case TypeId::kString: word = string_words_[k * count + index]; break;
       }
     }
     words[k] = word;
@@ -253,10 +291,10 @@ size_t KeyTable::FindOrInsert(const Column* const* keys, const uint32_t* selecti
                               uint32_t* group_ids, std::vector<uint32_t>* created_ids) {
   if (count == 0) return 0;
   // Strings first, a column at a time (batched dictionary lookups), then each row's key words.
-  string_ids_.resize(key_types_.size() * count);
+  string_words_.resize(key_types_.size() * count);
   for (size_t k = 0; k < key_types_.size(); ++k) {
     if (key_types_[k] == TypeId::kString)
-      strings_.InternBatch(*keys[k], selection, count, &string_ids_[k * count]);
+      EncodeStrings(*keys[k], selection, count, &string_words_[k * count]);
   }
   const size_t w = words_per_key_;
   batch_words_.resize(count * w);
@@ -360,7 +398,7 @@ void KeyTable::ReadKey(uint32_t group, size_t key_index, Column& out, size_t row
     return;
   }
   out.validity()[row] = 1;
-  const uint64_t word = words[key_index];
+  const uint64_t& word = words[key_index];
   switch (key_types_[key_index]) {
     case TypeId::kInt64:
     case TypeId::kTimestamp: out.data<int64_t>()[row] = static_cast<int64_t>(word); break;
@@ -368,7 +406,11 @@ void KeyTable::ReadKey(uint32_t group, size_t key_index, Column& out, size_t row
     case TypeId::kBoolean:
     case TypeId::kNull: out.data<uint8_t>()[row] = static_cast<uint8_t>(word); break;
     case TypeId::kString:
-      out.data<std::string_view>()[row] = strings_.Get(static_cast<uint32_t>(word));
+      // An inline string's bytes are in group_words_, which moves as the table grows: they are
+      // copied into the column's heap.
+      out.data<std::string_view>()[row] = (word & kInternedTag) == kInternedTag
+                                              ? strings_.Get(static_cast<uint32_t>(word))
+                                              : out.heap().Add(WordString(word));
       break;
   }
 }
@@ -394,7 +436,7 @@ void KeyTable::Snapshot(StateWriter& writer) const {
     for (size_t k = 0; k < key_types_.size(); ++k) {
       if (key_types_[k] == TypeId::kString) {
         const bool is_null = words[key_types_.size()] & (uint64_t{1} << (k & 63));
-        writer.WriteBytes(is_null ? std::string_view() : strings_.Get(static_cast<uint32_t>(words[k])));
+        writer.WriteBytes(is_null ? std::string_view() : WordString(words[k]));
       } else {
         writer.WriteU64(words[k]);
       }
@@ -441,7 +483,7 @@ absl::Status KeyTable::Restore(StateReader& reader) {
     for (size_t k = 0; k < key_types_.size(); ++k) {
       if (key_types_[k] == TypeId::kString) {
         const bool is_null = words[key_types_.size()] & (uint64_t{1} << (k & 63));
-        words[k] = is_null ? 0 : strings_.Intern(texts[k]);
+        words[k] = is_null ? 0 : StringWord(texts[k]);
       }
     }
     if (direct_) {

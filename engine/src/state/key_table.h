@@ -4,12 +4,16 @@
 // A key is the values of K columns in one row (any types, NULLs allowed; NULL equals NULL, as
 // GROUP BY requires). Each key is encoded as K+1 64-bit words: one per column (integers and
 // timestamps as is, doubles by their bits with -0.0 folded into 0.0, booleans as 0/1, strings
-// by their id in an interning table) and a NULL mask. The table is open addressing with linear
+// of up to 7 bytes by their bytes and longer ones by their id in an interning table) and a
+// NULL mask. The table is open addressing with linear
 // probing over hashes computed a batch at a time, with prefetching; a key of one STRING column
 // needs no table of its own: the string's interned id indexes its group, and a group stores only
 // that 4-byte id. Group ids are dense and reused after Erase(), so per-group state can live in
 // plain arrays indexed by id. No allocation per row once the table has grown to the key count.
 // Interned strings are kept for the table's lifetime.
+//
+// ReadKey writes string views into the table's interned strings, or copies a short string
+// into the output column's heap: either stays valid while the table grows.
 //
 // Memory per key in the single-STRING-key mode: 4 bytes of group (its string id), 4 of string
 // id -> group, and the interner's 8-byte string reference, 4-byte hash slots (at most half
@@ -19,12 +23,14 @@
 // Not thread-safe: one table per operator instance.
 #pragma once
 
+#include <bit>
 #include <cstdint>
 #include <cstring>
 #include <string_view>
 #include <vector>
 
 #include "batch/batch.h"
+#include "common/unaligned.h"
 #include "state/state_serializer.h"
 
 namespace sluice {
@@ -103,7 +109,8 @@ class KeyTable {
     return static_cast<int64_t>(group_words_[group * words_per_key_ + key_index]);
   }
 
-  // Writes key column `key_index` of `group` into out[row] (strings point into the table).
+  // Writes key column `key_index` of `group` into out[row] (strings point into the table's
+  // interned strings or into `out`'s heap).
   void ReadKey(uint32_t group, size_t key_index, Column& out, size_t row) const;
 
   // Bytes held (by capacity): slots, per-group keys, the free list and the interned strings.
@@ -122,8 +129,22 @@ class KeyTable {
   static constexpr uint32_t kFreeGroup = 0xFFFFFFFE;
 
   uint64_t HashKey(const uint64_t* words) const;
+  // Hash mode: a string of up to kInlineStringMax bytes is its own key word (its bytes, little
+  // endian, and its length in the top byte), so that short keys such as ticker symbols need no
+  // interning; a longer one is kInternedTag | its interned id. Direct mode: the interned id.
+  static constexpr size_t kInlineStringMax = 7;
+  static constexpr uint64_t kInternedTag = uint64_t{0xFF} << 56;
+  static uint64_t InlineStringWord(std::string_view text) {
+    static_assert(std::endian::native == std::endian::little);
+    return LoadShortString(text.data(), text.size()) | (uint64_t{text.size()} << 56);
+  }
+  // The key words of a STRING column's active rows (as in FindOrInsert).
+  void EncodeStrings(const Column& column, const uint32_t* selection, size_t count, uint64_t* words);
+  // The key word of one string, and back; WordString of an inline string points into `word`.
+  uint64_t StringWord(std::string_view text);
+  std::string_view WordString(const uint64_t& word) const;
   // Encodes the key of `row`, the `index`-th active row of `count`, into `words`
-  // (key_count()+1 words); its strings' ids are in string_ids_.
+  // (key_count()+1 words); its strings' words are in string_words_.
   void EncodeRow(const Column* const* keys, size_t row, size_t index, size_t count, uint64_t* words) const;
   uint32_t FindOrInsertEncoded(const uint64_t* words, uint64_t hash, bool* inserted);
   bool KeyEquals(uint32_t id, const uint64_t* words) const;
@@ -164,7 +185,10 @@ class KeyTable {
   size_t live_ = 0;
   std::vector<uint64_t> batch_words_;   // FindOrInsert: the batch's encoded keys
   std::vector<uint64_t> batch_hashes_;  // and their hashes
-  std::vector<uint32_t> string_ids_;    // FindOrInsert: interned ids per STRING key column
+  std::vector<uint64_t> string_words_;  // FindOrInsert: key words per STRING key column
+  std::vector<uint32_t> string_ids_;    // EncodeStrings scratch: interned ids
+  std::vector<uint32_t> long_rows_;     // EncodeStrings (hash mode): rows of longer strings
+  std::vector<uint32_t> long_indexes_;  // and their active-row indexes
 };
 
 }  // namespace sluice
