@@ -19,8 +19,8 @@ struct MachineInfo {
   std::string kernel;
   std::string hostname;
   // The kernel's transparent huge page mode (always, madvise or never; "unknown" without
-  // /sys/kernel/mm/transparent_hugepage): Sluice's allocator asks for huge pages, which only
-  // "never" refuses, and large state runs measurably slower without them.
+  // /sys/kernel/mm/transparent_hugepage): in "always", or with MALLOC_CONF=thp:always under
+  // "madvise", large state runs measurably faster (see the README's lab section).
   std::string transparent_hugepages = "unknown";
 };
 
