@@ -150,7 +150,7 @@ uint64_t KeyTable::StringWord(std::string_view text) {
 }
 
 std::string_view KeyTable::WordString(const uint64_t& word) const {
-  if (direct_ || (word & kInternedTag) == kInternedTag) return strings_.Get(static_cast<uint32_t>(word));
+  if (direct_ || IsInternedWord(word)) return strings_.Get(static_cast<uint32_t>(word));
   return {reinterpret_cast<const char*>(&word), static_cast<size_t>(word >> 56)};
 }
 
@@ -269,13 +269,13 @@ uint32_t KeyTable::NewGroup(const uint64_t* words) {
 uint32_t KeyTable::FindOrInsertEncoded(const uint64_t* words, uint64_t hash, bool* inserted) {
   const size_t mask = slots_.size() - 1;
   size_t slot = hash & mask;
-  const uint64_t tag = SlotEntry(hash, 0) >> 32;
+  const uint32_t tag = static_cast<uint32_t>(hash);
   while (true) {
     const uint64_t entry = slots_[slot];
     if (entry == kEmptySlot) break;
     // The slot's hash bits first: a group's key words cost a memory access, and a probe past
     // other keys reads them only when those bits match.
-    if ((entry >> 32) == tag && KeyEquals(SlotGroup(entry), words)) {
+    if (SlotHash(entry) == tag && KeyEquals(SlotGroup(entry), words)) {
       *inserted = false;
       return SlotGroup(entry);
     }
@@ -368,7 +368,7 @@ void KeyTable::Erase(uint32_t group) {
     // The home comes from the slot's own hash bits: no group's key is read.
     for (size_t next = (hole + 1) & mask; slots_[next] != kEmptySlot; next = (next + 1) & mask) {
       const uint64_t entry = slots_[next];
-      const size_t home = (entry >> 32) & mask;
+      const size_t home = SlotHash(entry) & mask;
       if (((next - home) & mask) >= ((next - hole) & mask)) {
         slots_[hole] = entry;
         hole = next;
@@ -408,9 +408,8 @@ void KeyTable::ReadKey(uint32_t group, size_t key_index, Column& out, size_t row
     case TypeId::kString:
       // An inline string's bytes are in group_words_, which moves as the table grows: they are
       // copied into the column's heap.
-      out.data<std::string_view>()[row] = (word & kInternedTag) == kInternedTag
-                                              ? strings_.Get(static_cast<uint32_t>(word))
-                                              : out.heap().Add(WordString(word));
+      out.data<std::string_view>()[row] =
+          IsInternedWord(word) ? WordString(word) : out.heap().Add(WordString(word));
       break;
   }
 }

@@ -134,6 +134,7 @@ class KeyTable {
   // interning; a longer one is kInternedTag | its interned id. Direct mode: the interned id.
   static constexpr size_t kInlineStringMax = 7;
   static constexpr uint64_t kInternedTag = uint64_t{0xFF} << 56;
+  static bool IsInternedWord(uint64_t word) { return (word & kInternedTag) == kInternedTag; }
   static uint64_t InlineStringWord(std::string_view text) {
     static_assert(std::endian::native == std::endian::little);
     return LoadShortString(text.data(), text.size()) | (uint64_t{text.size()} << 56);
@@ -177,6 +178,8 @@ class KeyTable {
   static constexpr uint64_t kEmptySlot = ~uint64_t{0};
   static uint64_t SlotEntry(uint64_t hash, uint32_t id) { return (hash << 32) | id; }
   static uint32_t SlotGroup(uint64_t entry) { return static_cast<uint32_t>(entry); }
+  // The hash bits an entry keeps: the low 32 bits of its key's hash (they cover the index).
+  static uint32_t SlotHash(uint64_t entry) { return static_cast<uint32_t>(entry >> 32); }
   std::vector<uint64_t> slots_;
   std::vector<uint64_t> group_words_;  // hash mode: id * words_per_key_
   std::vector<uint8_t> group_live_;    // hash mode: id -> 1 while the group exists
