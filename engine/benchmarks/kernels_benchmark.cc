@@ -1,5 +1,5 @@
 // Micro-benchmarks of the hot kernels under the scenarios (make microbench): key hashing and
-// lookup (KeyTable), an aggregation update (Accumulator), expression evaluation (a filter
+// lookup and erasure (KeyTable), an aggregation update (Accumulator), expression evaluation (a filter
 // predicate and arithmetic), and JSON decode. Items/s is rows per second on one thread.
 // Inputs come from the trade generator (the lab's data), built before timing.
 #include <benchmark/benchmark.h>
@@ -108,6 +108,48 @@ BENCHMARK(BM_KeyTable_FindOrInsert)
     ->Args({1000000, 0})
     ->Args({1000, 1})
     ->Args({1000000, 1});
+
+// Closing a tumbling window of Scenario 3a: the groups (trader, symbol, window start) that
+// one window created, about 100,000, erased in the order they were created while the next
+// window's groups stay, one Erase() at a time (batched:0) or in chunks of 1024 (batched:1), as
+// the aggregate operator frees a closed window a batch at a time. Items/s is groups erased.
+void BM_KeyTable_EraseWindow(benchmark::State& state) {
+  const bool batched = state.range(0) != 0;
+  const std::vector<Batch> batches = Trades(1000);
+  KeyTable table({TypeId::kString, TypeId::kString, TypeId::kTimestamp});
+  Column window_start(TypeId::kTimestamp);
+  window_start.Resize(1024);
+  window_start.SetAllValid(1024);
+  std::vector<uint32_t> ids(1024);
+  auto fill_window = [&](int64_t start, std::vector<uint32_t>* created) {
+    for (size_t i = 0; i < 1024; ++i) window_start.data<int64_t>()[i] = start;
+    for (const Batch& batch : batches) {
+      const Column* keys[] = {&batch.column(kTraderColumn), &batch.column(kSymbolColumn), &window_start};
+      table.FindOrInsert(keys, nullptr, batch.num_rows(), ids.data(), created);
+    }
+  };
+  fill_window(60'000, nullptr);  // the next window
+  std::vector<uint32_t> closing;
+  uint64_t erased = 0;
+  for (auto _ : state) {
+    state.PauseTiming();
+    closing.clear();
+    fill_window(0, &closing);
+    state.ResumeTiming();
+    for (size_t begin = 0; begin < closing.size(); begin += 1024) {
+      const size_t n = std::min<size_t>(1024, closing.size() - begin);
+      if (batched) {
+        table.Erase(std::span<const uint32_t>(closing).subspan(begin, n));
+      } else {
+        for (size_t i = begin; i < begin + n; ++i) table.Erase(closing[i]);
+      }
+    }
+    erased += closing.size();
+  }
+  state.SetItemsProcessed(static_cast<int64_t>(erased));
+  state.counters["groups"] = static_cast<double>(closing.size());
+}
+BENCHMARK(BM_KeyTable_EraseWindow)->ArgNames({"batched"})->Arg(0)->Arg(1);
 
 // Accumulator::Update for AVG(price) (a DOUBLE sum and a count per group), group ids from a
 // KeyTable over `traders` keys: the random access to per-group state is what it measures.

@@ -352,31 +352,68 @@ size_t KeyTable::FindOrInsert(const Column* const* keys, const uint32_t* selecti
 }
 
 void KeyTable::Erase(uint32_t group) {
-  SLUICE_CHECK(group < id_limit_ && IsLive(group));
   if (direct_) {
+    SLUICE_CHECK(group < id_limit_ && IsLive(group));
     const uint32_t string_id = group_strings_[group];
     (string_id == kNullKey ? null_group_ : by_string_[string_id]) = kEmpty;
     group_strings_[group] = kFreeGroup;
-  } else {
-    const uint64_t* words = &group_words_[group * words_per_key_];
-    const size_t mask = slots_.size() - 1;
-    size_t hole = HashKey(words) & mask;
-    while (SlotGroup(slots_[hole]) != group) hole = (hole + 1) & mask;
-    // Backward-shift deletion: an entry after the hole, in the same run of occupied slots,
-    // moves into it when its home slot does not lie between the hole and itself (it was
-    // probed past the hole); the hole moves to where it was. The run's end is the last hole.
-    // The home comes from the slot's own hash bits: no group's key is read.
-    for (size_t next = (hole + 1) & mask; slots_[next] != kEmptySlot; next = (next + 1) & mask) {
-      const uint64_t entry = slots_[next];
-      const size_t home = SlotHash(entry) & mask;
-      if (((next - home) & mask) >= ((next - hole) & mask)) {
-        slots_[hole] = entry;
-        hole = next;
-      }
-    }
-    slots_[hole] = kEmptySlot;
-    group_live_[group] = 0;
+    free_ids_.push_back(group);
+    --live_;
+    return;
   }
+  SLUICE_CHECK(group < id_limit_);
+  EraseHashed(group, HashKey(&group_words_[group * words_per_key_]));
+}
+
+void KeyTable::Erase(std::span<const uint32_t> groups) {
+  if (direct_) {
+    for (uint32_t group : groups) Erase(group);
+    return;
+  }
+  // Keys of the next chunk, then slots of this one, are requested before this chunk's
+  // erasures read them. A slot may move by the time it is erased (an erasure shifts its
+  // neighbours back); the prefetch is then wasted, never wrong.
+  constexpr size_t kChunk = 32;
+  uint64_t hashes[kChunk];
+  const size_t w = words_per_key_;
+  const size_t mask = slots_.size() - 1;
+  auto prefetch_keys = [&](size_t begin) {
+    for (size_t j = begin; j < std::min(groups.size(), begin + kChunk); ++j) {
+      SLUICE_CHECK(groups[j] < id_limit_);
+      __builtin_prefetch(&group_words_[groups[j] * w]);
+    }
+  };
+  prefetch_keys(0);
+  for (size_t begin = 0; begin < groups.size(); begin += kChunk) {
+    const size_t n = std::min(kChunk, groups.size() - begin);
+    for (size_t j = 0; j < n; ++j) {
+      hashes[j] = HashKey(&group_words_[groups[begin + j] * w]);
+      __builtin_prefetch(&slots_[hashes[j] & mask]);
+    }
+    prefetch_keys(begin + kChunk);
+    for (size_t j = 0; j < n; ++j) EraseHashed(groups[begin + j], hashes[j]);
+  }
+}
+
+void KeyTable::EraseHashed(uint32_t group, uint64_t hash) {
+  SLUICE_CHECK(IsLive(group));
+  const size_t mask = slots_.size() - 1;
+  size_t hole = hash & mask;
+  while (SlotGroup(slots_[hole]) != group) hole = (hole + 1) & mask;
+  // Backward-shift deletion: an entry after the hole, in the same run of occupied slots,
+  // moves into it when its home slot does not lie between the hole and itself (it was
+  // probed past the hole); the hole moves to where it was. The run's end is the last hole.
+  // The home comes from the slot's own hash bits: no group's key is read.
+  for (size_t next = (hole + 1) & mask; slots_[next] != kEmptySlot; next = (next + 1) & mask) {
+    const uint64_t entry = slots_[next];
+    const size_t home = SlotHash(entry) & mask;
+    if (((next - home) & mask) >= ((next - hole) & mask)) {
+      slots_[hole] = entry;
+      hole = next;
+    }
+  }
+  slots_[hole] = kEmptySlot;
+  group_live_[group] = 0;
   free_ids_.push_back(group);
   --live_;
 }
