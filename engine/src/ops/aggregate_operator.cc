@@ -7,8 +7,9 @@
 namespace sluice {
 namespace {
 
-// Groups of closed windows freed per call besides one per row (FreeClosing).
-constexpr size_t kFreedPerCall = 256;
+// Groups of closed windows freed by a watermark that arrives with no row since the previous
+// one (FreeClosing): an idle input still releases closed windows' keys.
+constexpr size_t kFreedPerIdleWatermark = 1024;
 
 std::vector<TypeId> KeyTypes(const AggregateDefinition& definition) {
   std::vector<TypeId> types;
@@ -45,7 +46,12 @@ AggregateOperator::AggregateOperator(const AggregateDefinition& definition, cons
     accumulators_.push_back(
         MakeAccumulator(call.kind, call.argument ? call.argument->type : TypeId::kNull, call.result_type));
   }
-  if (windowed_) time_executor_ = std::make_unique<ExpressionExecutor>(*definition.window->time);
+  if (windowed_) {
+    time_executor_ = std::make_unique<ExpressionExecutor>(*definition.window->time);
+    const WindowDefinition& window = *definition.window;
+    const int64_t advance = window.kind == WindowKind::kSliding ? window.advance_millis : window.size_millis;
+    freed_per_row_ = static_cast<size_t>(window.size_millis / advance);
+  }
   if (definition.ttl_time) ttl_time_executor_ = std::make_unique<ExpressionExecutor>(*definition.ttl_time);
   key_columns_.resize(definition.keys.size());
   key_pointers_.resize(KeyTypes(definition).size());
@@ -75,7 +81,8 @@ void AggregateOperator::ResetCreated() {
 
 void AggregateOperator::FreeClosing(size_t budget) {
   const size_t end = std::min(closing_.size(), closing_freed_ + budget);
-  for (; closing_freed_ < end; ++closing_freed_) FreeGroup(closing_[closing_freed_]);
+  FreeGroups(std::span<const uint32_t>(closing_).subspan(closing_freed_, end - closing_freed_));
+  closing_freed_ = end;
   if (closing_freed_ == closing_.size()) {
     closing_.clear();
     closing_freed_ = 0;
@@ -86,12 +93,14 @@ int64_t AggregateOperator::WindowStartOf(uint32_t group) const {
   return table_.IntegerKey(group, definition_.keys.size());
 }
 
-void AggregateOperator::FreeGroup(uint32_t group) {
-  // Accumulators are reset when the id is handed out again (ResetCreated), not here: closing a
+void AggregateOperator::FreeGroups(std::span<const uint32_t> groups) {
+  // Accumulators are reset when an id is handed out again (ResetCreated), not here: closing a
   // window frees all its groups at once, and this keeps that burst to the key table.
-  table_.Erase(group);
-  fired_[group] = 0;
-  live_[group] = 0;
+  table_.Erase(groups);
+  for (uint32_t group : groups) {
+    fired_[group] = 0;
+    live_[group] = 0;
+  }
 }
 
 size_t AggregateOperator::state_bytes() const {
@@ -304,9 +313,10 @@ absl::Status AggregateOperator::Push(const Batch& batch) {
     for (uint32_t group : dirty_list_) dirty_[group] = 0;
     dirty_list_.clear();
   }
-  // One per row: a window's groups (at most one per row it received) are free before as many
-  // rows again have arrived.
-  FreeClosing(active + kFreedPerCall);
+  // As many per row as a row can create: closed windows are freed as fast as groups are
+  // created, so those not yet freed never hold more than a window's worth.
+  FreeClosing(active * freed_per_row_);
+  rows_since_watermark_ += active;
   return absl::OkStatus();
 }
 
@@ -315,7 +325,7 @@ absl::Status AggregateOperator::OnWatermark(int64_t watermark) {
     watermark_ = watermark;
     if (windowed_) {
       SLUICE_RETURN_IF_ERROR(FireWindows(std::max(watermark_, running_watermark_)));
-      FreeClosing(kFreedPerCall);
+      if (rows_since_watermark_ == 0) FreeClosing(kFreedPerIdleWatermark);
     } else if (definition_.state_ttl_millis) {
       SLUICE_RETURN_IF_ERROR(EvictExpired(std::max(watermark_, running_watermark_)));
     }
@@ -327,6 +337,7 @@ absl::Status AggregateOperator::OnWatermark(int64_t watermark) {
       SLUICE_RETURN_IF_ERROR(EmitGroups(groups));
     }
   }
+  rows_since_watermark_ = 0;
   return Operator::OnWatermark(watermark);
 }
 
@@ -351,11 +362,8 @@ absl::Status AggregateOperator::EvictExpired(int64_t watermark) {
   }
   if (evicted_.empty()) return absl::OkStatus();
   if (definition_.emit == EmitMode::kFinal) SLUICE_RETURN_IF_ERROR(EmitGroups(evicted_));
-  for (uint32_t group : evicted_) {
-    FreeGroup(group);
-    last_touch_[group] = INT64_MIN;
-    ++keys_evicted_;
-  }
+  FreeGroups(evicted_);
+  keys_evicted_ += evicted_.size();
   return absl::OkStatus();
 }
 

@@ -21,6 +21,7 @@
 
 #include <memory>
 #include <optional>
+#include <span>
 #include <vector>
 
 #include "expr/expression_executor.h"
@@ -68,12 +69,15 @@ class AggregateOperator final : public Operator {
   void EnsureCapacity();
   // Empties the accumulators of the groups FindOrInsert just created (ids may be reused).
   void ResetCreated();
-  void FreeGroup(uint32_t group);
+  // Erases `groups` from the key table and clears their per-group flags.
+  void FreeGroups(std::span<const uint32_t> groups);
   // Frees up to `budget` groups of closed windows (closing_). Closing a window does not free
   // its groups at once: a hundred thousand key-table erasures in one call stall every record
-  // behind them for milliseconds (the latency tail at each window end). No row can reach a
-  // group of a closed window (such rows are late), so freeing them a few per input row changes
-  // only when their ids are reused.
+  // behind them for milliseconds (the latency tail at each window end). Nor a fixed number per
+  // call: a paced source's small batches would then compress the same work into a few thousand
+  // rows. The budget is a few per input row (freed_per_row_). No row can reach a group of a
+  // closed window (such rows are late), so freeing them later changes only when their ids are
+  // reused.
   void FreeClosing(size_t budget);
   int64_t WindowStartOf(uint32_t group) const;
   // Emits windows whose end the watermark passed (EMIT FINAL) and frees those past their
@@ -132,6 +136,8 @@ class AggregateOperator final : public Operator {
   std::vector<uint32_t> firing_;
   std::vector<uint32_t> closing_;  // groups of closed windows not yet freed
   size_t closing_freed_ = 0;       // closing_[0, closing_freed_) are free
+  size_t freed_per_row_ = 0;       // windows a row belongs to (size / advance)
+  size_t rows_since_watermark_ = 0;
   uint64_t late_dropped_ = 0;
   LateRecordSink* late_sink_ = nullptr;
   // Counts a late row and hands it to the late sink when the strategy asks for it.
