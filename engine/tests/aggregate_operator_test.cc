@@ -177,5 +177,40 @@ TEST(AggregateOperatorTest, LateRowsAreCountedAndDropped) {
             "{\"COUNT(*)\":1,\"_window_start\":30000,\"_window_end\":40000}\n");
 }
 
+// Every row a new key: closed windows' groups are freed a few per row, and that must keep pace
+// with the groups new rows create, or the groups still to free (and the operator's memory)
+// grow without bound. Freeing half as fast fails this test.
+TEST(AggregateOperatorTest, StateStaysBoundedWhenEveryRowIsANewKey) {
+  const BoundJob job = Bind("SELECT v, COUNT(*) FROM t GROUP BY v WINDOW TUMBLING(ts, 1s)");
+  const LogicalOperator& node = AggregateNode(job);
+  AggregateOperator aggregate(*node.aggregate, node.schema);
+  CollectingSink sink(node.schema);
+  aggregate.SetOutput(&sink);
+  constexpr size_t kRows = 700;  // not a divisor of the 1,000 rows of a window
+  auto k = std::make_shared<Column>(TypeId::kString, kRows);
+  auto v = std::make_shared<Column>(TypeId::kInt64, kRows);
+  auto x = std::make_shared<Column>(TypeId::kDouble, kRows);
+  auto ts = std::make_shared<Column>(TypeId::kTimestamp, kRows);
+  v->SetAllValid(kRows);
+  ts->SetAllValid(kRows);
+  for (size_t i = 0; i < kRows; ++i) {
+    k->SetNull(i);
+    x->SetNull(i);
+  }
+  Batch batch;
+  batch.SetColumns({k, v, x, ts, ts}, kRows);
+  size_t bytes_after_warmup = 0;
+  int64_t row_number = 0;
+  for (int b = 0; b < 1000; ++b) {
+    for (size_t i = 0; i < kRows; ++i, ++row_number) {
+      v->data<int64_t>()[i] = row_number;
+      ts->data<int64_t>()[i] = row_number;  // a millisecond apart: 1,000 keys per window
+    }
+    ASSERT_TRUE(aggregate.Push(batch).ok());
+    if (b == 100) bytes_after_warmup = aggregate.state_bytes();
+  }
+  EXPECT_LE(aggregate.state_bytes(), bytes_after_warmup);
+}
+
 }  // namespace
 }  // namespace sluice

@@ -83,8 +83,10 @@ void AggregateOperator::FreeClosing(size_t budget) {
   const size_t end = std::min(closing_.size(), closing_freed_ + budget);
   FreeGroups(std::span<const uint32_t>(closing_).subspan(closing_freed_, end - closing_freed_));
   closing_freed_ = end;
-  if (closing_freed_ == closing_.size()) {
-    closing_.clear();
+  // Dropping the freed prefix once it is half the list keeps the list within twice the groups
+  // still to free, even if it never empties (freeing keeps pace with creation, no faster).
+  if (closing_freed_ > 0 && 2 * closing_freed_ >= closing_.size()) {
+    closing_.erase(closing_.begin(), closing_.begin() + static_cast<ptrdiff_t>(closing_freed_));
     closing_freed_ = 0;
   }
 }
@@ -106,11 +108,11 @@ void AggregateOperator::FreeGroups(std::span<const uint32_t> groups) {
 size_t AggregateOperator::state_bytes() const {
   size_t bytes = table_.MemoryBytes();
   for (const auto& accumulator : accumulators_) bytes += accumulator->MemoryBytes();
-  // The operator's own per-group arrays, the windows' group lists (open and kept for reuse),
-  // and the state TTL's touch queue.
+  // The operator's own per-group arrays, the windows' group lists (open, kept for reuse and
+  // closed but not yet freed), and the state TTL's touch queue.
   bytes += CapacityBytes(dirty_) + CapacityBytes(fired_) + CapacityBytes(live_) + CapacityBytes(last_touch_) +
            CapacityBytes(touched_) + CapacityBytes(expiry_) + CapacityBytes(evicted_);
-  bytes += CapacityBytes(windows_) + CapacityBytes(spare_group_lists_);
+  bytes += CapacityBytes(windows_) + CapacityBytes(spare_group_lists_) + CapacityBytes(closing_);
   for (const OpenWindow& window : windows_) bytes += CapacityBytes(window.groups);
   for (const auto& groups : spare_group_lists_) bytes += CapacityBytes(groups);
   return bytes;
