@@ -117,10 +117,11 @@ uint64_t KeyTable::HashKey(const uint64_t* words) const {
 }
 
 void KeyTable::EncodeStrings(const Column& column, const uint32_t* selection, size_t count, uint64_t* words) {
+  const size_t w = words_per_key_;
   if (direct_) {
     string_ids_.resize(count);
     strings_.InternBatch(column, selection, count, string_ids_.data());
-    for (size_t i = 0; i < count; ++i) words[i] = string_ids_[i];
+    for (size_t i = 0; i < count; ++i) words[i * w] = string_ids_[i];
     return;
   }
   // Short strings become their own word; the longer ones are interned as a batch.
@@ -131,7 +132,7 @@ void KeyTable::EncodeStrings(const Column& column, const uint32_t* selection, si
   ForEachActiveRow(selection, count, [&](size_t row) {
     const std::string_view text = texts[row];  // empty when NULL (Column's invariant)
     if (text.size() <= kInlineStringMax) {
-      words[i] = InlineStringWord(text);
+      words[i * w] = InlineStringWord(text);
     } else {
       long_rows_.push_back(static_cast<uint32_t>(row));
       long_indexes_.push_back(static_cast<uint32_t>(i));
@@ -141,7 +142,7 @@ void KeyTable::EncodeStrings(const Column& column, const uint32_t* selection, si
   if (long_rows_.empty()) return;
   string_ids_.resize(long_rows_.size());
   strings_.InternBatch(column, long_rows_.data(), long_rows_.size(), string_ids_.data());
-  for (size_t j = 0; j < long_rows_.size(); ++j) words[long_indexes_[j]] = kInternedTag | string_ids_[j];
+  for (size_t j = 0; j < long_rows_.size(); ++j) words[long_indexes_[j] * w] = kInternedTag | string_ids_[j];
 }
 
 uint64_t KeyTable::StringWord(std::string_view text) {
@@ -154,32 +155,55 @@ std::string_view KeyTable::WordString(const uint64_t& word) const {
   return {reinterpret_cast<const char*>(&word), static_cast<size_t>(word >> 56)};
 }
 
-void KeyTable::EncodeRow(const Column* const* keys, size_t row, size_t index, size_t count,
-                         uint64_t* words) const {
-  uint64_t nulls = 0;
-  for (size_t k = 0; k < key_types_.size(); ++k) {
-    const Column& column = *keys[k];
-    uint64_t word = 0;
-    if (!column.IsValid(row)) {
-      nulls |= uint64_t{1} << (k & 63);
-    } else {
-      switch (key_types_[k]) {
-        case TypeId::kInt64:
-        case TypeId::kTimestamp: word = static_cast<uint64_t>(column.data<int64_t>()[row]); break;
-        case TypeId::kDouble: {
-          double value = column.data<double>()[row];
-          if (value == 0) value = 0;  // fold -0.0
-          word = std::bit_cast<uint64_t>(value);
-          break;
-        }
-        case TypeId::kBoolean:
-        case TypeId::kNull: word = column.data<uint8_t>()[row]; break;
-        case TypeId::kString: word = string_words_[k * count + index]; break;
-      }
+void KeyTable::EncodeColumn(size_t k, const Column& column, const uint32_t* selection, size_t count,
+                            uint64_t* words) {
+  const size_t w = words_per_key_;
+  uint64_t* out = words + k;              // row i's word: out[i * w]
+  uint64_t* nulls = words + key_count();  // and its NULL mask: nulls[i * w]
+  const uint8_t* valid = column.validity();
+  const uint64_t null_bit = uint64_t{1} << (k & 63);
+  // A NULL's word is 0 whatever its column holds, so that equal keys have equal words.
+  auto encode = [&](auto word_of) {
+    size_t i = 0;
+    ForEachActiveRow(selection, count, [&](size_t row) {
+      const uint64_t present = uint64_t{0} - valid[row];  // all ones when not NULL
+      out[i * w] = word_of(row) & present;
+      nulls[i * w] |= null_bit & ~present;
+      ++i;
+    });
+  };
+  switch (key_types_[k]) {
+    case TypeId::kInt64:
+    case TypeId::kTimestamp: {
+      const int64_t* values = column.data<int64_t>();
+      encode([values](size_t row) { return static_cast<uint64_t>(values[row]); });
+      break;
     }
-    words[k] = word;
+    case TypeId::kDouble: {
+      const double* values = column.data<double>();
+      encode([values](size_t row) {
+        double value = values[row];
+        if (value == 0) value = 0;  // fold -0.0
+        return std::bit_cast<uint64_t>(value);
+      });
+      break;
+    }
+    case TypeId::kBoolean:
+    case TypeId::kNull: {
+      const uint8_t* values = column.data<uint8_t>();
+      encode([values](size_t row) { return uint64_t{values[row]}; });
+      break;
+    }
+    case TypeId::kString: {
+      EncodeStrings(column, selection, count, out);  // a NULL string's word is already 0
+      size_t i = 0;
+      ForEachActiveRow(selection, count, [&](size_t row) {
+        nulls[i * w] |= null_bit & (uint64_t{0} - (valid[row] ^ 1));
+        ++i;
+      });
+      break;
+    }
   }
-  words[key_types_.size()] = nulls;
 }
 
 void KeyTable::Rehash(size_t capacity) {
@@ -290,19 +314,12 @@ uint32_t KeyTable::FindOrInsertEncoded(const uint64_t* words, uint64_t hash, boo
 size_t KeyTable::FindOrInsert(const Column* const* keys, const uint32_t* selection, size_t count,
                               uint32_t* group_ids, std::vector<uint32_t>* created_ids) {
   if (count == 0) return 0;
-  // Strings first, a column at a time (batched dictionary lookups), then each row's key words.
-  string_words_.resize(key_types_.size() * count);
-  for (size_t k = 0; k < key_types_.size(); ++k) {
-    if (key_types_[k] == TypeId::kString)
-      EncodeStrings(*keys[k], selection, count, &string_words_[k * count]);
-  }
+  // Each row's key words, a column at a time (strings: batched dictionary lookups).
   const size_t w = words_per_key_;
   batch_words_.resize(count * w);
+  for (size_t i = 0; i < count; ++i) batch_words_[i * w + key_count()] = 0;
+  for (size_t k = 0; k < key_count(); ++k) EncodeColumn(k, *keys[k], selection, count, batch_words_.data());
   size_t i = 0;
-  ForEachActiveRow(selection, count, [&](size_t row) {
-    EncodeRow(keys, row, i, count, &batch_words_[i * w]);
-    ++i;
-  });
   size_t created = 0;
   auto record = [&](size_t row, uint32_t id, bool inserted) {
     group_ids[row] = id;

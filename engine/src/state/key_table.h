@@ -143,14 +143,15 @@ class KeyTable {
     static_assert(std::endian::native == std::endian::little);
     return LoadShortString(text.data(), text.size()) | (uint64_t{text.size()} << 56);
   }
-  // The key words of a STRING column's active rows (as in FindOrInsert).
+  // Writes the key words of column `k` for the `count` active rows into `words` (row i's key at
+  // words[i * words_per_key_]) and ORs its NULL bits into each row's mask word, which must be
+  // 0 or hold only other columns' bits.
+  void EncodeColumn(size_t k, const Column& column, const uint32_t* selection, size_t count, uint64_t* words);
+  // EncodeColumn of a STRING column, the NULL masks aside (a NULL string's word is 0).
   void EncodeStrings(const Column& column, const uint32_t* selection, size_t count, uint64_t* words);
   // The key word of one string, and back; WordString of an inline string points into `word`.
   uint64_t StringWord(std::string_view text);
   std::string_view WordString(const uint64_t& word) const;
-  // Encodes the key of `row`, the `index`-th active row of `count`, into `words`
-  // (key_count()+1 words); its strings' words are in string_words_.
-  void EncodeRow(const Column* const* keys, size_t row, size_t index, size_t count, uint64_t* words) const;
   uint32_t FindOrInsertEncoded(const uint64_t* words, uint64_t hash, bool* inserted);
   // Hash mode: erases `group`, whose key hashes to `hash`.
   void EraseHashed(uint32_t group, uint64_t hash);
@@ -194,7 +195,6 @@ class KeyTable {
   size_t live_ = 0;
   std::vector<uint64_t> batch_words_;   // FindOrInsert: the batch's encoded keys
   std::vector<uint64_t> batch_hashes_;  // and their hashes
-  std::vector<uint64_t> string_words_;  // FindOrInsert: key words per STRING key column
   std::vector<uint32_t> string_ids_;    // EncodeStrings scratch: interned ids
   std::vector<uint32_t> long_rows_;     // EncodeStrings (hash mode): rows of longer strings
   std::vector<uint32_t> long_indexes_;  // and their active-row indexes
