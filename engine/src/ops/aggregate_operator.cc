@@ -417,6 +417,7 @@ absl::Status AggregateOperator::EmitGroups(const std::vector<uint32_t>& groups) 
   const int64_t size = windowed_ ? definition_.window->size_millis : 0;
   return output_.Emit(
       groups, key_count, accumulators_,
+      [this](const uint32_t* chunk, size_t n) { table_.PrefetchKeys(std::span<const uint32_t>(chunk, n)); },
       [&](uint32_t group, size_t row, Batch& batch) {
         for (size_t k = 0; k < key_count; ++k) table_.ReadKey(group, k, batch.mutable_column(k), row);
         Column& starts = batch.mutable_column(window_column);

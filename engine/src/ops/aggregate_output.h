@@ -19,16 +19,18 @@ class AggregateOutput {
     for (const auto& field : schema.fields()) pools_.emplace_back(field.type);
   }
 
-  // Emits `groups` in chunks of at most kChunk rows. `write_row(group, row, batch)` writes the
+  // Emits `groups` in chunks of at most kChunk rows. `prepare(chunk, n)` is called first for
+  // each chunk (to prefetch what the rows will read); `write_row(group, row, batch)` writes the
   // key columns [0, key_count) and the two window columns of one output row; the accumulators
   // fill the aggregate columns. `emit(batch)` passes each chunk downstream.
-  template <typename WriteRow, typename EmitBatch>
+  template <typename Prepare, typename WriteRow, typename EmitBatch>
   absl::Status Emit(const std::vector<uint32_t>& groups, size_t key_count,
-                    const std::vector<std::unique_ptr<Accumulator>>& accumulators, WriteRow&& write_row,
-                    EmitBatch&& emit) {
+                    const std::vector<std::unique_ptr<Accumulator>>& accumulators, Prepare&& prepare,
+                    WriteRow&& write_row, EmitBatch&& emit) {
     for (size_t offset = 0; offset < groups.size(); offset += kChunk) {
       const size_t n = std::min(kChunk, groups.size() - offset);
       const uint32_t* chunk = groups.data() + offset;
+      prepare(chunk, n);
       batch_.Reset(pools_.size(), n);
       for (size_t c = 0; c < pools_.size(); ++c) batch_.SetColumn(c, pools_[c].Acquire(n));
       for (size_t i = 0; i < n; ++i) write_row(chunk[i], i, batch_);

@@ -260,7 +260,7 @@ absl::Status SessionWindowOperator::EmitGroups(const std::vector<uint32_t>& grou
   const size_t key_count = definition_.keys.size();
   const size_t window_column = key_count + accumulators_.size();
   return output_.Emit(
-      groups, key_count, accumulators_,
+      groups, key_count, accumulators_, [](const uint32_t*, size_t) {},
       [&](uint32_t group, size_t row, Batch& batch) {
         for (size_t k = 0; k < key_count; ++k)
           keys_.ReadKey(group_key_[group], k, batch.mutable_column(k), row);

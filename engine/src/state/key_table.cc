@@ -468,6 +468,23 @@ void KeyTable::ReadKey(uint32_t group, size_t key_index, Column& out, size_t row
   }
 }
 
+void KeyTable::PrefetchKeys(std::span<const uint32_t> groups) const {
+  if (!direct_) {
+    for (uint32_t group : groups) __builtin_prefetch(&group_words_[group * words_per_key_]);
+    return;
+  }
+  // Three passes, each reading what the previous one requested: every pass's misses overlap.
+  for (uint32_t group : groups) __builtin_prefetch(&group_strings_[group]);
+  for (uint32_t group : groups) {
+    const uint32_t string_id = group_strings_[group];
+    if (string_id < kFreeGroup) strings_.PrefetchReference(string_id);
+  }
+  for (uint32_t group : groups) {
+    const uint32_t string_id = group_strings_[group];
+    if (string_id < kFreeGroup) strings_.PrefetchBytes(string_id);
+  }
+}
+
 size_t KeyTable::MemoryBytes() const {
   return slots_.capacity() * sizeof(uint64_t) + by_string_.capacity() * sizeof(uint32_t) +
          group_strings_.capacity() * sizeof(uint32_t) + group_words_.capacity() * sizeof(uint64_t) +

@@ -44,6 +44,9 @@ class StringInterner {
   // NULL rows); faster than row by row on large dictionaries.
   void InternBatch(const Column& column, const uint32_t* selection, size_t count, uint32_t* ids);
   std::string_view Get(uint32_t id) const { return Stored(strings_[id]); }
+  // Prefetch the reference of string `id`, and (once that has arrived) its stored bytes.
+  void PrefetchReference(uint32_t id) const { __builtin_prefetch(&strings_[id]); }
+  void PrefetchBytes(uint32_t id) const { __builtin_prefetch(strings_[id]); }
   size_t size() const { return strings_.size(); }
   // Bytes held: the heap blocks (strings with their length bytes, and the unused tail), the
   // string references and the hash slots, by capacity.
@@ -116,6 +119,10 @@ class KeyTable {
   // Writes key column `key_index` of `group` into out[row] (strings point into the table's
   // interned strings or into `out`'s heap).
   void ReadKey(uint32_t group, size_t key_index, Column& out, size_t row) const;
+  // Requests the memory that ReadKey of `groups` will read, so that reading a large table's
+  // keys in that order overlaps the cache misses (for a key of one STRING column: the group's
+  // string id, the string's reference, then its bytes) instead of waiting for each in turn.
+  void PrefetchKeys(std::span<const uint32_t> groups) const;
 
   // Bytes held (by capacity): slots, per-group keys, the free list and the interned strings.
   size_t MemoryBytes() const;
