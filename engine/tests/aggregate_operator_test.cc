@@ -153,12 +153,24 @@ TEST(AggregateOperatorTest, CorruptSnapshotIsAnErrorNotACrash) {
   EXPECT_TRUE(absl::IsDataLoss(restored.Restore(reader)));
 }
 
+// The aggregate operator of `select`, with a collecting sink behind it.
+struct AggregateUnderTest {
+  explicit AggregateUnderTest(const std::string& select)
+      : job(Bind(select)),
+        node(AggregateNode(job)),
+        aggregate(*node.aggregate, node.schema),
+        sink(node.schema) {
+    aggregate.SetOutput(&sink);
+  }
+  const BoundJob job;
+  const LogicalOperator& node;
+  AggregateOperator aggregate;
+  CollectingSink sink;
+};
+
 TEST(AggregateOperatorTest, LateRowsAreCountedAndDropped) {
-  const BoundJob job = Bind("SELECT COUNT(*) FROM t WINDOW TUMBLING(ts, 10s)");
-  const LogicalOperator& node = AggregateNode(job);
-  AggregateOperator aggregate(*node.aggregate, node.schema);
-  CollectingSink sink(node.schema);
-  aggregate.SetOutput(&sink);
+  AggregateUnderTest test("SELECT COUNT(*) FROM t WINDOW TUMBLING(ts, 10s)");
+  AggregateOperator& aggregate = test.aggregate;
   auto ts = std::make_shared<Column>(TypeId::kTimestamp, 4);
   // 30 s advances the watermark to 27.999 s (2 s bound): the 5 s and 9 s rows arrive after
   // their window [0, 10 s) fired and are dropped; 25 s is within the bound.
@@ -172,7 +184,7 @@ TEST(AggregateOperatorTest, LateRowsAreCountedAndDropped) {
   ASSERT_TRUE(aggregate.Push(batch).ok());
   ASSERT_TRUE(aggregate.OnWatermark(kMaxWatermark).ok());
   EXPECT_EQ(aggregate.late_records_dropped(), 2u);
-  EXPECT_EQ(sink.text(),
+  EXPECT_EQ(test.sink.text(),
             "{\"COUNT(*)\":1,\"_window_start\":20000,\"_window_end\":30000}\n"
             "{\"COUNT(*)\":1,\"_window_start\":30000,\"_window_end\":40000}\n");
 }
@@ -181,11 +193,8 @@ TEST(AggregateOperatorTest, LateRowsAreCountedAndDropped) {
 // with the groups new rows create, or the groups still to free (and the operator's memory)
 // grow without bound. Freeing half as fast fails this test.
 TEST(AggregateOperatorTest, StateStaysBoundedWhenEveryRowIsANewKey) {
-  const BoundJob job = Bind("SELECT v, COUNT(*) FROM t GROUP BY v WINDOW TUMBLING(ts, 1s)");
-  const LogicalOperator& node = AggregateNode(job);
-  AggregateOperator aggregate(*node.aggregate, node.schema);
-  CollectingSink sink(node.schema);
-  aggregate.SetOutput(&sink);
+  AggregateUnderTest test("SELECT v, COUNT(*) FROM t GROUP BY v WINDOW TUMBLING(ts, 1s)");
+  AggregateOperator& aggregate = test.aggregate;
   constexpr size_t kRows = 700;  // not a divisor of the 1,000 rows of a window
   auto k = std::make_shared<Column>(TypeId::kString, kRows);
   auto v = std::make_shared<Column>(TypeId::kInt64, kRows);
