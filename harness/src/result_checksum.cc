@@ -162,10 +162,10 @@ void ResultChecksum::Accept(uint64_t key_hash, uint64_t row_hash, const double* 
     return;
   }
   // Logged in arrival order; Value() keeps the last row of each key.
-  log_keys_.push_back(key_hash);
-  log_hashes_.push_back(row_hash);
-  log_doubles_.insert(log_doubles_.end(), doubles, doubles + d);
-  log_double_nulls_.insert(log_double_nulls_.end(), double_nulls, double_nulls + d);
+  log_keys_.Append(&key_hash, 1);
+  log_hashes_.Append(&row_hash, 1);
+  log_doubles_.Append(doubles, d);
+  log_double_nulls_.Append(double_nulls, d);
 }
 
 namespace {

@@ -15,7 +15,7 @@
 #pragma once
 
 #include <cstdint>
-#include <deque>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -44,6 +44,29 @@ struct ChecksumValue {
 
   // Adds another partition's totals (results of disjoint key sets).
   void Merge(const ChecksumValue& other);
+};
+
+// An append-only array stored in fixed chunks. Growing allocates one chunk, left uninitialised
+// so that its pages are touched only as rows are written; nothing stored is ever moved. (A
+// std::deque also never moves its elements, but its map of blocks doubles by copying, and with
+// millions of rows that copy faults in megabytes at once, in the middle of a paced run.)
+template <typename T>
+class ChunkedLog {
+ public:
+  size_t size() const { return size_; }
+  const T& operator[](size_t i) const { return chunks_[i / kChunk][i % kChunk]; }
+  void Append(const T* values, size_t n) {
+    for (size_t i = 0; i < n; ++i) {
+      if (size_ == chunks_.size() * kChunk) chunks_.push_back(std::make_unique_for_overwrite<T[]>(kChunk));
+      chunks_[size_ / kChunk][size_ % kChunk] = values[i];
+      ++size_;
+    }
+  }
+
+ private:
+  static constexpr size_t kChunk = size_t{1} << 16;
+  std::vector<std::unique_ptr<T[]>> chunks_;
+  size_t size_ = 0;
 };
 
 class ResultChecksum {
@@ -78,13 +101,13 @@ class ResultChecksum {
   std::vector<size_t> double_columns_;  // indices of DOUBLE columns
   ChecksumValue totals_;                // append-only totals
   // Changelog: every row's key hash, row hash and DOUBLE values in arrival order (appending is
-  // all a run pays; Value() reduces the log to the last row per key afterwards).
-  // Deques: growing never copies what is logged (a vector's reallocation would stall a paced
-  // run for tens of milliseconds once the log holds millions of rows).
-  std::deque<uint64_t> log_keys_;
-  std::deque<uint64_t> log_hashes_;
-  std::deque<double> log_doubles_;
-  std::deque<uint8_t> log_double_nulls_;
+  // all a run pays; Value() reduces the log to the last row per key afterwards). Chunked:
+  // growing never copies what is logged (a vector's reallocation would stall a paced run for
+  // tens of milliseconds once the log holds millions of rows).
+  ChunkedLog<uint64_t> log_keys_;
+  ChunkedLog<uint64_t> log_hashes_;
+  ChunkedLog<double> log_doubles_;
+  ChunkedLog<uint8_t> log_double_nulls_;
   // Per-batch scratch.
   std::vector<uint64_t> row_hashes_;
   std::vector<uint64_t> key_hashes_;
