@@ -49,8 +49,8 @@ AggregateOperator::AggregateOperator(const AggregateDefinition& definition, cons
   if (windowed_) {
     time_executor_ = std::make_unique<ExpressionExecutor>(*definition.window->time);
     const WindowDefinition& window = *definition.window;
-    const int64_t advance = window.kind == WindowKind::kSliding ? window.advance_millis : window.size_millis;
-    freed_per_row_ = static_cast<size_t>(window.size_millis / advance);
+    window_advance_millis_ = window.kind == WindowKind::kSliding ? window.advance_millis : window.size_millis;
+    windows_per_row_ = window.size_millis / window_advance_millis_;
   }
   if (definition.ttl_time) ttl_time_executor_ = std::make_unique<ExpressionExecutor>(*definition.ttl_time);
   key_columns_.resize(definition.keys.size());
@@ -247,8 +247,7 @@ absl::Status AggregateOperator::Push(const Batch& batch) {
     window_start_column_.SetAllValid(rows);
     int64_t* starts = window_start_column_.data<int64_t>();
     key_pointers_.back() = &window_start_column_;
-    const int64_t advance = window.kind == WindowKind::kSliding ? window.advance_millis : window.size_millis;
-    const int64_t windows_per_row = window.size_millis / advance;
+    const int64_t advance = window_advance_millis_;
     const int64_t lateness = definition_.allowed_lateness_millis;
     const int64_t bound = definition_.input_out_of_orderness_millis;
     if (row_watermarks_.size() < rows) row_watermarks_.resize(rows);
@@ -259,7 +258,7 @@ absl::Status AggregateOperator::Push(const Batch& batch) {
       return watermark != INT64_MIN && close <= watermark;
     };
     auto flush_segment = [&]() {
-      for (int64_t j = 0; j < windows_per_row; ++j) {
+      for (int64_t j = 0; j < windows_per_row_; ++j) {
         size_t count = 0;
         for (uint32_t row : segment_) {
           const int64_t start = (FloorDiv(times[row], advance) - j) * advance;
@@ -317,7 +316,7 @@ absl::Status AggregateOperator::Push(const Batch& batch) {
   }
   // As many per row as a row can create: closed windows are freed as fast as groups are
   // created, so those not yet freed never hold more than a window's worth.
-  FreeClosing(active * freed_per_row_);
+  FreeClosing(active * static_cast<size_t>(windows_per_row_));
   rows_since_watermark_ += active;
   return absl::OkStatus();
 }

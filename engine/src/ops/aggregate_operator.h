@@ -75,7 +75,7 @@ class AggregateOperator final : public Operator {
   // its groups at once: a hundred thousand key-table erasures in one call stall every record
   // behind them for milliseconds (the latency tail at each window end). Nor a fixed number per
   // call: a paced source's small batches would then compress the same work into a few thousand
-  // rows. The budget is a few per input row (freed_per_row_). No row can reach a group of a
+  // rows. The budget is a few per input row (windows_per_row_). No row can reach a group of a
   // closed window (such rows are late), so freeing them later changes only when their ids are
   // reused.
   void FreeClosing(size_t budget);
@@ -92,6 +92,10 @@ class AggregateOperator final : public Operator {
   std::optional<size_t> carried_watermark_column_;
   const Schema& output_schema_;
   const bool windowed_;
+  // Windowed: the distance between window starts (the size for tumbling windows) and the
+  // number of windows each row belongs to (size / advance).
+  int64_t window_advance_millis_ = 0;
+  int64_t windows_per_row_ = 0;
   std::vector<std::unique_ptr<ExpressionExecutor>> key_executors_;
   std::vector<std::unique_ptr<ExpressionExecutor>> argument_executors_;  // null for COUNT(*)
   std::unique_ptr<ExpressionExecutor> time_executor_;
@@ -136,7 +140,6 @@ class AggregateOperator final : public Operator {
   std::vector<uint32_t> firing_;
   std::vector<uint32_t> closing_;  // groups of closed windows not yet freed
   size_t closing_freed_ = 0;       // closing_[0, closing_freed_) are free
-  size_t freed_per_row_ = 0;       // windows a row belongs to (size / advance)
   size_t rows_since_watermark_ = 0;
   uint64_t late_dropped_ = 0;
   LateRecordSink* late_sink_ = nullptr;
