@@ -5,6 +5,8 @@
 #include <cstring>
 #include <system_error>
 
+#include "common/floor_division.h"
+
 namespace sluice {
 namespace {
 
@@ -60,11 +62,6 @@ bool IsLeapYear(int64_t year) {
 unsigned DaysInMonth(int64_t year, unsigned month) {
   static constexpr unsigned kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
   return month == 2 && IsLeapYear(year) ? 29 : kDays[month - 1];
-}
-
-int64_t FloorDivide(int64_t a, int64_t b) {
-  const int64_t q = a / b;
-  return (a % b != 0 && ((a < 0) != (b < 0))) ? q - 1 : q;
 }
 
 // Writes `value` zero-padded to `width` digits (value >= 0).

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "common/floor_division.h"
 #include "common/strings.h"
 
 namespace sluice {
@@ -21,12 +22,6 @@ std::vector<TypeId> KeyTypes(const AggregateDefinition& definition) {
 template <typename T>
 size_t CapacityBytes(const std::vector<T>& values) {
   return values.capacity() * sizeof(T);
-}
-
-int64_t FloorDiv(int64_t a, int64_t b) {
-  int64_t q = a / b;
-  if ((a % b != 0) && ((a < 0) != (b < 0))) --q;
-  return q;
 }
 
 }  // namespace
@@ -257,13 +252,22 @@ absl::Status AggregateOperator::Push(const Batch& batch) {
       if (__builtin_add_overflow(start + window.size_millis - 1, lateness, &close)) return false;
       return watermark != INT64_MIN && close <= watermark;
     };
+    // Row times and the running watermark each advance through windows in near order: a
+    // divider apiece answers most rows from the window of the row before.
+    FloorDivider row_window(advance);
+    FloorDivider watermark_window(advance);
+    auto crosses_window_end = [&](int64_t before, int64_t after) {
+      return after > before && watermark_window.Quotient(after + 1) != watermark_window.Quotient(before + 1);
+    };
+    // A segment row's starts[] holds its newest window's start; pass j aggregates the rows
+    // into the window j advances before it, stepping starts[] back one advance per pass.
     auto flush_segment = [&]() {
       for (int64_t j = 0; j < windows_per_row_; ++j) {
         size_t count = 0;
         for (uint32_t row : segment_) {
-          const int64_t start = (FloorDiv(times[row], advance) - j) * advance;
-          if (j > 0 && closed(start, row_watermarks_[row])) continue;  // an older window, already closed
-          starts[row] = start;
+          if (j > 0) starts[row] -= advance;
+          if (j > 0 && closed(starts[row], row_watermarks_[row]))
+            continue;  // an older window, already closed
           selection_[count++] = row;
         }
         if (count > 0) aggregate_rows(selection_.data(), count);
@@ -279,17 +283,18 @@ absl::Status AggregateOperator::Push(const Batch& batch) {
       if (carried != nullptr && carried[row] > running_watermark_) {
         const int64_t before = std::max(watermark_, running_watermark_);
         running_watermark_ = carried[row];
-        if (running_watermark_ > before &&
-            FloorDiv(running_watermark_ + 1, advance) != FloorDiv(before + 1, advance)) {
+        if (crosses_window_end(before, running_watermark_)) {
           flush_segment();
           SLUICE_RETURN_IF_ERROR(FireWindows(running_watermark_));
         }
       }
       const int64_t row_watermark = std::max(watermark_, running_watermark_);
-      if (closed(FloorDiv(times[row], advance) * advance, row_watermark)) {
+      const int64_t newest_start = row_window.Floor(times[row]);
+      if (closed(newest_start, row_watermark)) {
         SLUICE_RETURN_IF_ERROR(RejectLate(batch, row));
         continue;
       }
+      starts[row] = newest_start;
       row_watermarks_[row] = row_watermark;
       segment_.push_back(row);
       const int64_t next = times[row] - bound - 1;
@@ -297,8 +302,7 @@ absl::Status AggregateOperator::Push(const Batch& batch) {
         const int64_t before = std::max(watermark_, running_watermark_);
         running_watermark_ = next;
         // A window end (a multiple of the advance) crossed: aggregate what came before, fire.
-        if (running_watermark_ > before &&
-            FloorDiv(running_watermark_ + 1, advance) != FloorDiv(before + 1, advance)) {
+        if (crosses_window_end(before, running_watermark_)) {
           flush_segment();
           SLUICE_RETURN_IF_ERROR(FireWindows(running_watermark_));
         }

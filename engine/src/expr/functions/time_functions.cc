@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <string_view>
 
+#include "common/floor_division.h"
 #include "common/strings.h"
 #include "expr/functions/kernel_loops.h"
 #include "expr/scalar_function.h"
@@ -21,16 +22,6 @@ constexpr int64_t kMillisPerSecond = 1000;
 constexpr int64_t kMillisPerMinute = 60 * kMillisPerSecond;
 constexpr int64_t kMillisPerHour = 60 * kMillisPerMinute;
 constexpr int64_t kMillisPerDay = 24 * kMillisPerHour;
-
-// Division and remainder rounding toward negative infinity (divisor > 0).
-inline int64_t FloorDivide(int64_t value, int64_t divisor) {
-  const int64_t quotient = value / divisor;
-  return quotient - (value % divisor < 0);
-}
-inline int64_t FloorModulo(int64_t value, int64_t divisor) {
-  const int64_t remainder = value % divisor;
-  return remainder < 0 ? remainder + divisor : remainder;
-}
 
 // --- EXTRACT ----------------------------------------------------------------------------
 
