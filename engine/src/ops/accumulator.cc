@@ -6,16 +6,11 @@
 #include <vector>
 
 #include "batch/batch.h"
+#include "common/state_vector.h"
 #include "state/key_table.h"
 
 namespace sluice {
 namespace {
-
-// Bytes a vector holds (its capacity).
-template <typename T>
-size_t Bytes(const std::vector<T>& values) {
-  return values.capacity() * sizeof(T);
-}
 
 // Heap bytes of strings beyond their inline (small-string) storage.
 size_t StringBytes(const std::vector<std::string>& values) {
@@ -27,11 +22,11 @@ size_t StringBytes(const std::vector<std::string>& values) {
 }
 
 template <typename T>
-void WriteVector(StateWriter& writer, const std::vector<T>& values, size_t n) {
+void WriteVector(StateWriter& writer, const StateVector<T>& values, size_t n) {
   writer.WriteRaw(values.data(), n * sizeof(T));
 }
 template <typename T>
-absl::Status ReadVector(StateReader& reader, std::vector<T>& values, size_t n) {
+absl::Status ReadVector(StateReader& reader, StateVector<T>& values, size_t n) {
   values.resize(std::max(values.size(), n));
   return reader.ReadRaw(values.data(), n * sizeof(T));
 }
@@ -58,14 +53,14 @@ class CountAccumulator final : public Accumulator {
       out.validity()[i] = 1;
     }
   }
-  size_t MemoryBytes() const override { return Bytes(counts_); }
+  size_t MemoryBytes() const override { return CapacityBytes(counts_); }
   void Snapshot(StateWriter& writer, size_t groups) const override { WriteVector(writer, counts_, groups); }
   absl::Status Restore(StateReader& reader, size_t groups) override {
     return ReadVector(reader, counts_, groups);
   }
 
  private:
-  std::vector<int64_t> counts_;
+  StateVector<int64_t> counts_;
 };
 
 // SUM and AVG: a running sum (wrapping for BIGINT, like +) and, for AVG, the count of non-NULL
@@ -130,7 +125,7 @@ class SumAccumulator final : public Accumulator {
       }
     }
   }
-  size_t MemoryBytes() const override { return Bytes(sums_) + Bytes(counts_); }
+  size_t MemoryBytes() const override { return CapacityBytes(sums_) + CapacityBytes(counts_); }
   void Snapshot(StateWriter& writer, size_t groups) const override {
     WriteVector(writer, sums_, groups);
     WriteVector(writer, counts_, groups);
@@ -143,8 +138,8 @@ class SumAccumulator final : public Accumulator {
  private:
   // AVG: non-NULL values; SUM: 1 once a value was non-NULL.
   using Count = std::conditional_t<kAverage, int64_t, uint8_t>;
-  std::vector<Sum> sums_;
-  std::vector<Count> counts_;
+  StateVector<Sum> sums_;
+  StateVector<Count> counts_;
 };
 
 // VAR_SAMP, VAR_POP, STDDEV_SAMP, STDDEV_POP with Welford's update (numerically stable).
@@ -206,7 +201,9 @@ class VarianceAccumulator final : public Accumulator {
       out.data<double>()[i] = root_ ? std::sqrt(variance) : variance;
     }
   }
-  size_t MemoryBytes() const override { return Bytes(counts_) + Bytes(means_) + Bytes(m2_); }
+  size_t MemoryBytes() const override {
+    return CapacityBytes(counts_) + CapacityBytes(means_) + CapacityBytes(m2_);
+  }
   void Snapshot(StateWriter& writer, size_t groups) const override {
     WriteVector(writer, counts_, groups);
     WriteVector(writer, means_, groups);
@@ -221,9 +218,9 @@ class VarianceAccumulator final : public Accumulator {
  private:
   bool sample_;
   bool root_;
-  std::vector<int64_t> counts_;
-  std::vector<double> means_;
-  std::vector<double> m2_;
+  StateVector<int64_t> counts_;
+  StateVector<double> means_;
+  StateVector<double> m2_;
 };
 
 enum class Pick : uint8_t { kMin, kMax, kFirst, kLast };
@@ -284,7 +281,7 @@ class PickAccumulator final : public Accumulator {
       }
     }
   }
-  size_t MemoryBytes() const override { return Bytes(values_) + Bytes(state_); }
+  size_t MemoryBytes() const override { return CapacityBytes(values_) + CapacityBytes(state_); }
   void Snapshot(StateWriter& writer, size_t groups) const override {
     WriteVector(writer, values_, groups);
     WriteVector(writer, state_, groups);
@@ -295,8 +292,8 @@ class PickAccumulator final : public Accumulator {
   }
 
  private:
-  std::vector<T> values_;
-  std::vector<uint8_t> state_;
+  StateVector<T> values_;
+  StateVector<uint8_t> state_;
 };
 
 // The same over strings: each group owns a copy of its current value.
@@ -353,7 +350,9 @@ class StringPickAccumulator final : public Accumulator {
       }
     }
   }
-  size_t MemoryBytes() const override { return Bytes(values_) + Bytes(state_) + StringBytes(values_); }
+  size_t MemoryBytes() const override {
+    return CapacityBytes(values_) + CapacityBytes(state_) + StringBytes(values_);
+  }
   void Snapshot(StateWriter& writer, size_t groups) const override {
     for (size_t g = 0; g < groups; ++g) writer.WriteBytes(values_[g]);
     WriteVector(writer, state_, groups);
@@ -369,7 +368,7 @@ class StringPickAccumulator final : public Accumulator {
 
  private:
   std::vector<std::string> values_;
-  std::vector<uint8_t> state_;
+  StateVector<uint8_t> state_;
 };
 
 // COUNT(DISTINCT x): a KeyTable of (group, value) pairs; each group remembers its pairs so that
@@ -440,7 +439,7 @@ class CountDistinctAccumulator final : public Accumulator {
     }
   }
   size_t MemoryBytes() const override {
-    return pairs_.MemoryBytes() + Bytes(counts_) + Bytes(pair_ids_) + PairListBytes();
+    return pairs_.MemoryBytes() + CapacityBytes(counts_) + CapacityBytes(pair_ids_) + PairListBytes();
   }
   void Snapshot(StateWriter& writer, size_t groups) const override {
     pairs_.Snapshot(writer);
@@ -469,12 +468,12 @@ class CountDistinctAccumulator final : public Accumulator {
   std::vector<uint32_t> pair_of_row_;
   std::vector<uint32_t> active_;
   std::vector<uint32_t> created_;
-  std::vector<int64_t> counts_;
+  StateVector<int64_t> counts_;
   std::vector<std::vector<uint32_t>> pair_ids_;
 
   size_t PairListBytes() const {
     size_t bytes = 0;
-    for (const auto& ids : pair_ids_) bytes += Bytes(ids);
+    for (const auto& ids : pair_ids_) bytes += CapacityBytes(ids);
     return bytes;
   }
 };

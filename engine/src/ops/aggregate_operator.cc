@@ -19,11 +19,6 @@ std::vector<TypeId> KeyTypes(const AggregateDefinition& definition) {
   return types;
 }
 
-template <typename T>
-size_t CapacityBytes(const std::vector<T>& values) {
-  return values.capacity() * sizeof(T);
-}
-
 }  // namespace
 
 AggregateOperator::AggregateOperator(const AggregateDefinition& definition, const Schema& output_schema)

@@ -24,6 +24,7 @@
 #include <span>
 #include <vector>
 
+#include "common/state_vector.h"
 #include "expr/expression_executor.h"
 #include "ops/accumulator.h"
 #include "ops/aggregate_output.h"
@@ -111,7 +112,7 @@ class AggregateOperator final : public Operator {
   std::vector<uint32_t> selection_;
   std::vector<uint32_t> group_ids_;
   std::vector<uint32_t> created_;
-  std::vector<uint8_t> dirty_;
+  StateVector<uint8_t> dirty_;
   std::vector<uint32_t> dirty_list_;
 
   // Windows with groups, in ascending start order; fired windows wait for their lateness to
@@ -131,8 +132,8 @@ class AggregateOperator final : public Operator {
   std::vector<uint32_t>& FindOrOpenWindow(int64_t start);
   std::vector<OpenWindow> windows_;
   std::vector<std::vector<uint32_t>> spare_group_lists_;
-  std::vector<uint8_t> fired_;             // per group: its window has fired (EMIT FINAL)
-  std::vector<uint8_t> live_;              // per group id: in use
+  StateVector<uint8_t> fired_;             // per group: its window has fired (EMIT FINAL)
+  StateVector<uint8_t> live_;              // per group id: in use
   int64_t watermark_ = INT64_MIN;          // received from upstream
   int64_t running_watermark_ = INT64_MIN;  // from the rows seen, per record
   std::vector<int64_t> row_watermarks_;
@@ -154,8 +155,8 @@ class AggregateOperator final : public Operator {
 
   // State TTL (unwindowed): last event time per group, and (time, group) in touch order.
   std::unique_ptr<ExpressionExecutor> ttl_time_executor_;
-  std::vector<int64_t> last_touch_;
-  std::vector<uint8_t> touched_;
+  StateVector<int64_t> last_touch_;
+  StateVector<uint8_t> touched_;
   std::vector<uint32_t> touched_list_;
   // A FIFO: entries [expiry_head_, size) are live; the consumed prefix is dropped once it is
   // half the vector, so the queue reuses its memory instead of allocating as it moves.

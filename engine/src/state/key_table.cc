@@ -486,9 +486,9 @@ void KeyTable::PrefetchKeys(std::span<const uint32_t> groups) const {
 }
 
 size_t KeyTable::MemoryBytes() const {
-  return slots_.capacity() * sizeof(uint64_t) + by_string_.capacity() * sizeof(uint32_t) +
-         group_strings_.capacity() * sizeof(uint32_t) + group_words_.capacity() * sizeof(uint64_t) +
-         group_live_.capacity() + free_ids_.capacity() * sizeof(uint32_t) + strings_.bytes();
+  return CapacityBytes(slots_) + CapacityBytes(by_string_) + CapacityBytes(group_strings_) +
+         CapacityBytes(group_words_) + CapacityBytes(group_live_) + CapacityBytes(free_ids_) +
+         strings_.bytes();
 }
 
 void KeyTable::Snapshot(StateWriter& writer) const {

@@ -31,6 +31,7 @@
 #include <vector>
 
 #include "batch/batch.h"
+#include "common/state_vector.h"
 #include "common/unaligned.h"
 #include "state/state_serializer.h"
 
@@ -50,10 +51,7 @@ class StringInterner {
   size_t size() const { return strings_.size(); }
   // Bytes held: the heap blocks (strings with their length bytes, and the unused tail), the
   // string references and the hash slots, by capacity.
-  size_t bytes() const {
-    return heap_.bytes_allocated() + slots_.capacity() * sizeof(uint32_t) +
-           strings_.capacity() * sizeof(const char*);
-  }
+  size_t bytes() const { return heap_.bytes_allocated() + CapacityBytes(slots_) + CapacityBytes(strings_); }
   // The interned strings' own bytes (their lengths summed): the part of bytes() that is the
   // strings themselves.
   size_t string_bytes() const { return string_bytes_; }
@@ -80,8 +78,8 @@ class StringInterner {
   // Blocks of at most 256 KiB: the heap never shrinks, and doubling blocks would leave up to
   // half of it unused.
   StringHeap heap_{256 * 1024};
-  std::vector<const char*> strings_;  // id -> the stored string (see Stored)
-  std::vector<uint32_t> slots_;
+  StateVector<const char*> strings_;  // id -> the stored string (see Stored)
+  StateVector<uint32_t> slots_;
   uint32_t tag_mask_ = 0;
   size_t string_bytes_ = 0;
   std::vector<uint64_t> hashes_;  // InternBatch scratch
@@ -180,9 +178,9 @@ class KeyTable {
   // Direct mode (the key is one STRING column): groups are found by the interned string's id,
   // with no hash table of their own.
   bool direct_;
-  std::vector<uint32_t> by_string_;      // direct mode: string id -> group id or kEmpty
+  StateVector<uint32_t> by_string_;      // direct mode: string id -> group id or kEmpty
   uint32_t null_group_ = kEmpty;         // direct mode: the group of the NULL key
-  std::vector<uint32_t> group_strings_;  // direct mode: id -> string id, kNullKey or kFreeGroup
+  StateVector<uint32_t> group_strings_;  // direct mode: id -> string id, kNullKey or kFreeGroup
   // Hash mode: linear probing over slots that hold a group id in their low 32 bits and the
   // low 32 bits of its key's hash above them (kEmptySlot: free), so that a probe compares keys
   // only on matching hash bits and Erase finds an entry's home slot without reading its key.
@@ -194,9 +192,9 @@ class KeyTable {
   static uint32_t SlotGroup(uint64_t entry) { return static_cast<uint32_t>(entry); }
   // The hash bits an entry keeps: the low 32 bits of its key's hash (they cover the index).
   static uint32_t SlotHash(uint64_t entry) { return static_cast<uint32_t>(entry >> 32); }
-  std::vector<uint64_t> slots_;
-  std::vector<uint64_t> group_words_;  // hash mode: id * words_per_key_
-  std::vector<uint8_t> group_live_;    // hash mode: id -> 1 while the group exists
+  StateVector<uint64_t> slots_;
+  StateVector<uint64_t> group_words_;  // hash mode: id * words_per_key_
+  StateVector<uint8_t> group_live_;    // hash mode: id -> 1 while the group exists
   uint32_t id_limit_ = 0;
   std::vector<uint32_t> free_ids_;
   size_t live_ = 0;
