@@ -32,7 +32,7 @@ void StringInterner::Grow() {
   slots_.assign(capacity, 0);
   tag_mask_ = static_cast<uint32_t>(~(uint64_t{capacity} - 1));
   const size_t mask = capacity - 1;
-  for (uint32_t id = 0; id < strings_.size(); ++id) {
+  for (uint32_t id = 0; id < references_.size(); ++id) {
     const uint64_t hash = HashString(Get(id));
     size_t slot = hash & mask;
     while (slots_[slot] != 0) slot = (slot + 1) & mask;
@@ -40,8 +40,15 @@ void StringInterner::Grow() {
   }
 }
 
-const char* StringInterner::Store(std::string_view text) {
+StringInterner::Reference StringInterner::Store(std::string_view text) {
   SLUICE_CHECK_LE(text.size(), uint64_t{UINT32_MAX});
+  string_bytes_ += text.size();
+  Reference reference{};
+  if (text.size() <= kInlineBytes) {
+    reference.bytes[0] = static_cast<char>(text.size());
+    if (!text.empty()) std::memcpy(reference.bytes + 1, text.data(), text.size());
+    return reference;
+  }
   const size_t prefix = text.size() < 255 ? 1 : 5;
   char* stored = heap_.Allocate(prefix + text.size());
   if (prefix == 1) {
@@ -51,9 +58,11 @@ const char* StringInterner::Store(std::string_view text) {
     const uint32_t length = static_cast<uint32_t>(text.size());
     std::memcpy(stored + 1, &length, sizeof(length));
   }
-  if (!text.empty()) std::memcpy(stored + prefix, text.data(), text.size());
-  string_bytes_ += text.size();
-  return stored;
+  std::memcpy(stored + prefix, text.data(), text.size());
+  reference.bytes[0] = static_cast<char>(kLongString);
+  const char* address = stored;
+  std::memcpy(reference.bytes + 8, &address, sizeof address);
+  return reference;
 }
 
 uint32_t StringInterner::InternHashed(std::string_view text, uint64_t hash) {
@@ -69,20 +78,20 @@ uint32_t StringInterner::InternHashed(std::string_view text, uint64_t hash) {
     }
     slot = (slot + 1) & mask;
   }
-  const uint32_t id = static_cast<uint32_t>(strings_.size());
-  strings_.push_back(Store(text));
+  const uint32_t id = static_cast<uint32_t>(references_.size());
+  references_.push_back(Store(text));
   slots_[slot] = Entry(hash, id);
   return id;
 }
 
 uint32_t StringInterner::Intern(std::string_view text) {
-  if ((strings_.size() + 1) * 2 > slots_.size()) Grow();
+  if ((references_.size() + 1) * 2 > slots_.size()) Grow();
   return InternHashed(text, HashString(text));
 }
 
 void StringInterner::InternBatch(const Column& column, const uint32_t* selection, size_t count,
                                  uint32_t* ids) {
-  while ((strings_.size() + count + 1) * 2 > slots_.size()) Grow();
+  while ((references_.size() + count + 1) * 2 > slots_.size()) Grow();
   // Hash every string first, then look them up with the slots of strings a few places ahead
   // already on their way into the cache (a large dictionary costs a memory access per lookup).
   hashes_.resize(count);
@@ -442,7 +451,7 @@ void KeyTable::ReadKey(uint32_t group, size_t key_index, Column& out, size_t row
       out.SetNull(row);
     } else {
       out.validity()[row] = 1;
-      out.data<std::string_view>()[row] = strings_.Get(string_id);
+      out.data<std::string_view>()[row] = strings_.GetLasting(string_id, out.heap());
     }
     return;
   }
@@ -461,9 +470,10 @@ void KeyTable::ReadKey(uint32_t group, size_t key_index, Column& out, size_t row
     case TypeId::kNull: out.data<uint8_t>()[row] = static_cast<uint8_t>(word); break;
     case TypeId::kString:
       // An inline string's bytes are in group_words_, which moves as the table grows: they are
-      // copied into the column's heap.
-      out.data<std::string_view>()[row] =
-          IsInternedWord(word) ? WordString(word) : out.heap().Add(WordString(word));
+      // copied into the column's heap (as are short interned strings, see GetLasting).
+      out.data<std::string_view>()[row] = IsInternedWord(word)
+                                              ? strings_.GetLasting(static_cast<uint32_t>(word), out.heap())
+                                              : out.heap().Add(WordString(word));
       break;
   }
 }

@@ -12,13 +12,15 @@
 // plain arrays indexed by id. No allocation per row once the table has grown to the key count.
 // Interned strings are kept for the table's lifetime.
 //
-// ReadKey writes string views into the table's interned strings, or copies a short string
-// into the output column's heap: either stays valid while the table grows.
+// ReadKey writes string views into the table's interned strings when they live in its string
+// heap, or copies the string into the output column's heap: either stays valid while the
+// table grows.
 //
 // Memory per key in the single-STRING-key mode: 4 bytes of group (its string id), 4 of string
-// id -> group, and the interner's 8-byte string reference, 4-byte hash slots (at most half
-// full), a length byte and the string's own bytes (in blocks of up to 256 KiB); vectors grow by
-// doubling, and MemoryBytes() counts their capacity.
+// id -> group, and the interner's 16-byte string reference (which holds a string of up to 15
+// bytes itself; a longer one is kept behind a length prefix in blocks of up to 256 KiB), and
+// 4-byte hash slots (at most half full); vectors grow by doubling, and MemoryBytes() counts
+// their capacity.
 //
 // Not thread-safe: one table per operator instance.
 #pragma once
@@ -44,19 +46,53 @@ class StringInterner {
   // ids[i] = Intern(string of the i-th active row) for the active rows of a STRING column (0 for
   // NULL rows); faster than row by row on large dictionaries.
   void InternBatch(const Column& column, const uint32_t* selection, size_t count, uint32_t* ids);
-  std::string_view Get(uint32_t id) const { return Stored(strings_[id]); }
-  // Prefetch the reference of string `id`, and (once that has arrived) its stored bytes.
-  void PrefetchReference(uint32_t id) const { __builtin_prefetch(&strings_[id]); }
-  void PrefetchBytes(uint32_t id) const { __builtin_prefetch(strings_[id]); }
-  size_t size() const { return strings_.size(); }
-  // Bytes held: the heap blocks (strings with their length bytes, and the unused tail), the
-  // string references and the hash slots, by capacity.
-  size_t bytes() const { return heap_.bytes_allocated() + CapacityBytes(slots_) + CapacityBytes(strings_); }
+  // String `id`. A string of up to kInlineBytes lives in its reference, which moves when the
+  // interner grows: the view is valid until the next Intern or InternBatch. A longer one's
+  // view is valid for the interner's lifetime.
+  std::string_view Get(uint32_t id) const {
+    const Reference& reference = references_[id];
+    const uint8_t length = static_cast<uint8_t>(reference.bytes[0]);
+    if (length <= kInlineBytes) [[likely]]
+      return {reference.bytes + 1, length};
+    return Stored(StoredAddress(reference));
+  }
+  // Get(id), valid for the interner's lifetime: a string held in its reference is copied into
+  // `heap`.
+  std::string_view GetLasting(uint32_t id, StringHeap& heap) const {
+    const std::string_view text = Get(id);
+    return text.size() <= kInlineBytes ? heap.Add(text) : text;
+  }
+  // Prefetch the reference of string `id`, and (once that has arrived) a longer string's bytes.
+  void PrefetchReference(uint32_t id) const { __builtin_prefetch(&references_[id]); }
+  void PrefetchBytes(uint32_t id) const {
+    const Reference& reference = references_[id];
+    if (static_cast<uint8_t>(reference.bytes[0]) > kInlineBytes) __builtin_prefetch(StoredAddress(reference));
+  }
+  size_t size() const { return references_.size(); }
+  // Bytes held: the string references (with the short strings in them), the heap blocks
+  // (longer strings with their length prefixes, and the unused tail) and the hash slots, by
+  // capacity.
+  size_t bytes() const {
+    return heap_.bytes_allocated() + CapacityBytes(slots_) + CapacityBytes(references_);
+  }
   // The interned strings' own bytes (their lengths summed): the part of bytes() that is the
   // strings themselves.
   size_t string_bytes() const { return string_bytes_; }
 
  private:
+  // A string's reference: byte 0 is the length of a string of up to kInlineBytes, whose bytes
+  // follow (zero-padded), so that comparing or reading it costs one access; for a longer
+  // string it is kLongString, and bytes 8-15 hold its address in heap_.
+  struct alignas(16) Reference {
+    char bytes[16];
+  };
+  static constexpr size_t kInlineBytes = 15;
+  static constexpr uint8_t kLongString = 255;
+  static const char* StoredAddress(const Reference& reference) {
+    const char* stored;
+    std::memcpy(&stored, reference.bytes + 8, sizeof stored);
+    return stored;
+  }
   // A string is stored in heap_ behind its length: one byte below 255, else 255 and 4 bytes.
   static std::string_view Stored(const char* stored) {
     const uint8_t length = static_cast<uint8_t>(stored[0]);
@@ -66,7 +102,7 @@ class StringInterner {
     std::memcpy(&long_length, stored + 1, sizeof(long_length));
     return {stored + 5, long_length};
   }
-  const char* Store(std::string_view text);
+  Reference Store(std::string_view text);
   // A slot holds id + 1 in its low log2(capacity) bits (0: empty) and, above them, as many
   // bits of the string's hash as fit (bits the slot index does not use), so that a probe
   // compares strings only when those match. Ids stay below capacity / 2 (at most half full).
@@ -78,7 +114,7 @@ class StringInterner {
   // Blocks of at most 256 KiB: the heap never shrinks, and doubling blocks would leave up to
   // half of it unused.
   StringHeap heap_{256 * 1024};
-  StateVector<const char*> strings_;  // id -> the stored string (see Stored)
+  StateVector<Reference> references_;  // id -> the string
   StateVector<uint32_t> slots_;
   uint32_t tag_mask_ = 0;
   size_t string_bytes_ = 0;
