@@ -1,9 +1,11 @@
 // Micro-benchmarks of the hot kernels under the scenarios (make microbench): key hashing and
-// lookup and erasure (KeyTable), an aggregation update (Accumulator), expression evaluation (a filter
+// lookup and erasure (KeyTable), an aggregation update (Accumulator), window starts (floor
+// division), expression evaluation (a filter
 // predicate and arithmetic), and JSON decode. Items/s is rows per second on one thread.
 // Inputs come from the trade generator (the lab's data), built before timing.
 #include <benchmark/benchmark.h>
 
+#include "common/floor_division.h"
 #include "common/hash.h"
 #include "common/unaligned.h"
 #include "expr/expression_executor.h"
@@ -35,6 +37,7 @@ std::vector<Batch> Trades(int64_t traders) {
 constexpr size_t kTraderColumn = 1;
 constexpr size_t kSymbolColumn = 2;
 constexpr size_t kPriceColumn = 4;
+constexpr size_t kTimeColumn = 8;
 
 // The form HashString had before LoadShortString, kept as the reference for BM_HashString:
 // short strings read with a branch on the length class (under 4, 4 to 7, 8 to 16 bytes).
@@ -175,6 +178,33 @@ void BM_Accumulator_AvgUpdate(benchmark::State& state) {
   state.SetItemsProcessed(static_cast<int64_t>(rows));
 }
 BENCHMARK(BM_Accumulator_AvgUpdate)->Arg(100)->Arg(1000000);
+
+// The start of each trade's one-minute window, as AggregateOperator finds it: a 64-bit division
+// per row (divider:0) or FloorDivider, which answers a time in the previous one's window
+// without dividing (divider:1). The generator's times arrive nearly in order, as a stream's do.
+void BM_WindowStart(benchmark::State& state) {
+  const bool divider = state.range(0) != 0;
+  const std::vector<Batch> batches = Trades(1000);
+  int64_t minute = 60000;  // a window size known only at run time, as the operator's is
+  benchmark::DoNotOptimize(minute);
+  std::vector<int64_t> starts(1024);
+  FloorDivider window(minute);
+  size_t next = 0;
+  uint64_t rows = 0;
+  for (auto _ : state) {
+    const Batch& batch = batches[next];
+    const int64_t* times = batch.column(kTimeColumn).data<int64_t>();
+    for (size_t row = 0; row < batch.num_rows(); ++row) {
+      starts[row] = divider ? window.Floor(times[row]) : FloorDivide(times[row], minute) * minute;
+    }
+    benchmark::DoNotOptimize(starts.data());
+    benchmark::ClobberMemory();
+    rows += batch.num_rows();
+    next = next + 1 == batches.size() ? 0 : next + 1;
+  }
+  state.SetItemsProcessed(static_cast<int64_t>(rows));
+}
+BENCHMARK(BM_WindowStart)->ArgNames({"divider"})->Arg(0)->Arg(1);
 
 // ExpressionExecutor: a predicate (Scenario 0's kind of filter) and an arithmetic projection.
 void BM_Expression(benchmark::State& state, const char* text, bool predicate) {
