@@ -41,10 +41,14 @@ class FloorDivider {
   void Refill(int64_t value) {
     quotient_ = FloorDivide(value, divisor_);
     // The range [quotient * divisor, (quotient + 1) * divisor - 1], clipped to int64: the
-    // lower product overflows only downwards and the upper only upwards.
+    // lower end overflows only downwards and the upper only upwards (quotient + 1 too, when
+    // the divisor is 1).
     if (__builtin_mul_overflow(quotient_, divisor_, &low_)) low_ = INT64_MIN;
+    int64_t next_quotient = 0;
     int64_t next = 0;
-    high_ = __builtin_mul_overflow(quotient_ + 1, divisor_, &next) ? INT64_MAX : next - 1;
+    const bool beyond = __builtin_add_overflow(quotient_, 1, &next_quotient) ||
+                        __builtin_mul_overflow(next_quotient, divisor_, &next);
+    high_ = beyond ? INT64_MAX : next - 1;
   }
 
   int64_t divisor_;
