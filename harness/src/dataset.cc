@@ -78,19 +78,6 @@ absl::Status SqliteError(sqlite3* db, const std::string& what) {
   return absl::InternalError(StrCat("sqlite: ", what, ": ", sqlite3_errmsg(db)));
 }
 
-// The generators' strings are views into their tables of names. A decoder's batch holds its
-// strings in its own heap, one after another in row order; copy them there, so that the engine
-// reads a batch's strings as it would read a decoded one's (with a million names, a view into
-// the table is a random read per row that no decoded batch costs).
-void OwnStrings(Batch& batch) {
-  for (size_t c = 0; c < batch.num_columns(); ++c) {
-    Column& column = batch.mutable_column(c);
-    if (column.type() != TypeId::kString) continue;
-    std::string_view* values = column.data<std::string_view>();
-    for (size_t row = 0; row < batch.num_rows(); ++row) values[row] = column.heap().Add(values[row]);
-  }
-}
-
 }  // namespace
 
 std::string SqliteVersion() {
@@ -136,7 +123,6 @@ absl::StatusOr<std::unique_ptr<Dataset>> GenerateDataset(const DataProfile& prof
     const size_t n =
         generator.FillBatch(static_cast<size_t>(std::min<uint64_t>(batch_size, records - produced)), batch);
     if (n == 0) break;
-    OwnStrings(batch);
     batch.AddColumn(batch.shared_column(static_cast<size_t>(source.decoder.event_time_field)));
     dataset->batches.push_back(std::move(batch));
     produced += n;
