@@ -260,9 +260,10 @@ absl::Status AggregateOperator::Push(const Batch& batch) {
       for (int64_t j = 0; j < windows_per_row_; ++j) {
         size_t count = 0;
         for (uint32_t row : segment_) {
-          if (j > 0) starts[row] -= advance;
-          if (j > 0 && closed(starts[row], row_watermarks_[row]))
-            continue;  // an older window, already closed
+          if (j > 0) {
+            starts[row] -= advance;
+            if (closed(starts[row], row_watermarks_[row])) continue;  // an older window, already closed
+          }
           selection_[count++] = row;
         }
         if (count > 0) aggregate_rows(selection_.data(), count);
