@@ -31,15 +31,37 @@ absl::Status ReadVector(StateReader& reader, StateVector<T>& values, size_t n) {
   return reader.ReadRaw(values.data(), n * sizeof(T));
 }
 
+// A StateRows field of groups [0, n) is written as one array, as a field of its own would be.
+template <typename T>
+void WriteField(StateWriter& writer, const StateRows& rows, size_t field, size_t n) {
+  const StateRows::Field<const T> values = rows.Get<T>(field);
+  std::vector<T> array(n);
+  for (size_t g = 0; g < n; ++g) array[g] = values[static_cast<uint32_t>(g)];
+  writer.WriteRaw(array.data(), n * sizeof(T));
+}
+template <typename T>
+absl::Status ReadField(StateReader& reader, StateRows& rows, size_t field, size_t n) {
+  if (rows.groups() < n) return absl::InternalError("accumulator state restored before its rows were sized");
+  std::vector<T> array(n);
+  SLUICE_RETURN_IF_ERROR(reader.ReadRaw(array.data(), n * sizeof(T)));
+  const StateRows::Field<T> values = rows.Get<T>(field);
+  for (size_t g = 0; g < n; ++g) values[static_cast<uint32_t>(g)] = array[g];
+  return absl::OkStatus();
+}
+
 // COUNT(*) and COUNT(x).
 class CountAccumulator final : public Accumulator {
  public:
-  void Resize(size_t groups) override { counts_.resize(groups, 0); }
-  void Reset(uint32_t group) override { counts_[group] = 0; }
-  void Merge(uint32_t into, uint32_t from) override { counts_[into] += counts_[from]; }
+  explicit CountAccumulator(StateRows& rows) : rows_(rows), counts_(rows.AddField(sizeof(int64_t))) {}
+  void Resize(size_t) override {}
+  void Reset(uint32_t group) override { Counts()[group] = 0; }
+  void Merge(uint32_t into, uint32_t from) override {
+    const auto counts = Counts();
+    counts[into] += counts[from];
+  }
   void Update(const Column* argument, const uint32_t* selection, size_t count,
               const uint32_t* groups) override {
-    int64_t* counts = counts_.data();
+    const auto counts = Counts();
     if (argument == nullptr) {
       ForEachActiveRow(selection, count, [&](size_t row) { ++counts[groups[row]]; });
     } else {
@@ -48,19 +70,25 @@ class CountAccumulator final : public Accumulator {
     }
   }
   void Finalize(const uint32_t* groups, size_t n, Column& out) const override {
+    const auto counts = rows_.Get<int64_t>(counts_);
     for (size_t i = 0; i < n; ++i) {
-      out.data<int64_t>()[i] = counts_[groups[i]];
+      out.data<int64_t>()[i] = counts[groups[i]];
       out.validity()[i] = 1;
     }
   }
-  size_t MemoryBytes() const override { return CapacityBytes(counts_); }
-  void Snapshot(StateWriter& writer, size_t groups) const override { WriteVector(writer, counts_, groups); }
+  size_t MemoryBytes() const override { return 0; }
+  void Snapshot(StateWriter& writer, size_t groups) const override {
+    WriteField<int64_t>(writer, rows_, counts_, groups);
+  }
   absl::Status Restore(StateReader& reader, size_t groups) override {
-    return ReadVector(reader, counts_, groups);
+    return ReadField<int64_t>(reader, rows_, counts_, groups);
   }
 
  private:
-  StateVector<int64_t> counts_;
+  StateRows::Field<int64_t> Counts() { return rows_.Get<int64_t>(counts_); }
+
+  StateRows& rows_;
+  size_t counts_;  // field index
 };
 
 // SUM and AVG: a running sum (wrapping for BIGINT, like +) and, for AVG, the count of non-NULL
@@ -68,33 +96,34 @@ class CountAccumulator final : public Accumulator {
 template <typename In, typename Sum, bool kAverage>
 class SumAccumulator final : public Accumulator {
  public:
-  void Resize(size_t groups) override {
-    sums_.resize(groups, 0);
-    counts_.resize(groups, 0);
-  }
+  explicit SumAccumulator(StateRows& rows)
+      : rows_(rows), sums_(rows.AddField(sizeof(Sum))), counts_(rows.AddField(sizeof(Count))) {}
+  void Resize(size_t) override {}
   void Reset(uint32_t group) override {
-    sums_[group] = 0;
-    counts_[group] = 0;
+    rows_.Get<Sum>(sums_)[group] = 0;
+    rows_.Get<Count>(counts_)[group] = 0;
   }
   void Merge(uint32_t into, uint32_t from) override {
+    const auto sums = rows_.Get<Sum>(sums_);
+    const auto counts = rows_.Get<Count>(counts_);
     if constexpr (std::is_same_v<Sum, int64_t>) {
-      sums_[into] =
-          static_cast<int64_t>(static_cast<uint64_t>(sums_[into]) + static_cast<uint64_t>(sums_[from]));
+      sums[into] =
+          static_cast<int64_t>(static_cast<uint64_t>(sums[into]) + static_cast<uint64_t>(sums[from]));
     } else {
-      sums_[into] += sums_[from];
+      sums[into] += sums[from];
     }
     if constexpr (kAverage) {
-      counts_[into] += counts_[from];
+      counts[into] += counts[from];
     } else {
-      counts_[into] |= counts_[from];
+      counts[into] |= counts[from];
     }
   }
   void Update(const Column* argument, const uint32_t* selection, size_t count,
               const uint32_t* groups) override {
     const In* values = argument->data<In>();
     const uint8_t* valid = argument->validity();
-    Sum* sums = sums_.data();
-    Count* counts = counts_.data();
+    const auto sums = rows_.Get<Sum>(sums_);
+    const auto counts = rows_.Get<Count>(counts_);
     ForEachActiveRow(selection, count, [&](size_t row) {
       const uint32_t group = groups[row];
       if constexpr (std::is_same_v<Sum, int64_t>) {
@@ -112,115 +141,127 @@ class SumAccumulator final : public Accumulator {
     });
   }
   void Finalize(const uint32_t* groups, size_t n, Column& out) const override {
+    const auto sums = rows_.Get<Sum>(sums_);
+    const auto counts = rows_.Get<Count>(counts_);
     for (size_t i = 0; i < n; ++i) {
       const uint32_t group = groups[i];
-      if (counts_[group] == 0) {
+      if (counts[group] == 0) {
         out.SetNull(i);
       } else if constexpr (kAverage) {
         out.validity()[i] = 1;
-        out.data<double>()[i] = static_cast<double>(sums_[group]) / static_cast<double>(counts_[group]);
+        out.data<double>()[i] = static_cast<double>(sums[group]) / static_cast<double>(counts[group]);
       } else {
         out.validity()[i] = 1;
-        out.data<Sum>()[i] = sums_[group];
+        out.data<Sum>()[i] = sums[group];
       }
     }
   }
-  size_t MemoryBytes() const override { return CapacityBytes(sums_) + CapacityBytes(counts_); }
+  size_t MemoryBytes() const override { return 0; }
   void Snapshot(StateWriter& writer, size_t groups) const override {
-    WriteVector(writer, sums_, groups);
-    WriteVector(writer, counts_, groups);
+    WriteField<Sum>(writer, rows_, sums_, groups);
+    WriteField<Count>(writer, rows_, counts_, groups);
   }
   absl::Status Restore(StateReader& reader, size_t groups) override {
-    SLUICE_RETURN_IF_ERROR(ReadVector(reader, sums_, groups));
-    return ReadVector(reader, counts_, groups);
+    SLUICE_RETURN_IF_ERROR(ReadField<Sum>(reader, rows_, sums_, groups));
+    return ReadField<Count>(reader, rows_, counts_, groups);
   }
 
  private:
   // AVG: non-NULL values; SUM: 1 once a value was non-NULL.
   using Count = std::conditional_t<kAverage, int64_t, uint8_t>;
-  StateVector<Sum> sums_;
-  StateVector<Count> counts_;
+  StateRows& rows_;
+  size_t sums_;  // field indexes
+  size_t counts_;
 };
 
 // VAR_SAMP, VAR_POP, STDDEV_SAMP, STDDEV_POP with Welford's update (numerically stable).
 template <typename In>
 class VarianceAccumulator final : public Accumulator {
  public:
-  VarianceAccumulator(bool sample, bool root) : sample_(sample), root_(root) {}
-  void Resize(size_t groups) override {
-    counts_.resize(groups, 0);
-    means_.resize(groups, 0);
-    m2_.resize(groups, 0);
-  }
+  VarianceAccumulator(StateRows& rows, bool sample, bool root)
+      : sample_(sample),
+        root_(root),
+        rows_(rows),
+        counts_(rows.AddField(sizeof(int64_t))),
+        means_(rows.AddField(sizeof(double))),
+        m2_(rows.AddField(sizeof(double))) {}
+  void Resize(size_t) override {}
   void Reset(uint32_t group) override {
-    counts_[group] = 0;
-    means_[group] = 0;
-    m2_[group] = 0;
+    rows_.Get<int64_t>(counts_)[group] = 0;
+    rows_.Get<double>(means_)[group] = 0;
+    rows_.Get<double>(m2_)[group] = 0;
   }
   // Chan et al.'s pairwise combination of (count, mean, M2).
   void Merge(uint32_t into, uint32_t from) override {
-    const int64_t n_a = counts_[into], n_b = counts_[from];
+    const auto counts = rows_.Get<int64_t>(counts_);
+    const auto means = rows_.Get<double>(means_);
+    const auto m2 = rows_.Get<double>(m2_);
+    const int64_t n_a = counts[into], n_b = counts[from];
     if (n_b == 0) return;
     if (n_a == 0) {
-      counts_[into] = n_b;
-      means_[into] = means_[from];
-      m2_[into] = m2_[from];
+      counts[into] = n_b;
+      means[into] = means[from];
+      m2[into] = m2[from];
       return;
     }
     const double n = static_cast<double>(n_a + n_b);
-    const double delta = means_[from] - means_[into];
-    means_[into] += delta * static_cast<double>(n_b) / n;
-    m2_[into] += m2_[from] + delta * delta * static_cast<double>(n_a) * static_cast<double>(n_b) / n;
-    counts_[into] = n_a + n_b;
+    const double delta = means[from] - means[into];
+    means[into] += delta * static_cast<double>(n_b) / n;
+    m2[into] += m2[from] + delta * delta * static_cast<double>(n_a) * static_cast<double>(n_b) / n;
+    counts[into] = n_a + n_b;
   }
   void Update(const Column* argument, const uint32_t* selection, size_t count,
               const uint32_t* groups) override {
     const In* values = argument->data<In>();
     const uint8_t* valid = argument->validity();
+    const auto counts = rows_.Get<int64_t>(counts_);
+    const auto means = rows_.Get<double>(means_);
+    const auto m2 = rows_.Get<double>(m2_);
     ForEachActiveRow(selection, count, [&](size_t row) {
       if (!valid[row]) return;
       const uint32_t group = groups[row];
       const double x = static_cast<double>(values[row]);
-      const int64_t n = ++counts_[group];
-      const double delta = x - means_[group];
-      means_[group] += delta / static_cast<double>(n);
-      m2_[group] += delta * (x - means_[group]);
+      const int64_t n = ++counts[group];
+      const double delta = x - means[group];
+      means[group] += delta / static_cast<double>(n);
+      m2[group] += delta * (x - means[group]);
     });
   }
   void Finalize(const uint32_t* groups, size_t n, Column& out) const override {
+    const auto counts = rows_.Get<int64_t>(counts_);
+    const auto m2 = rows_.Get<double>(m2_);
     for (size_t i = 0; i < n; ++i) {
       const uint32_t group = groups[i];
-      const int64_t count = counts_[group];
+      const int64_t count = counts[group];
       if (count == 0 || (sample_ && count < 2)) {
         out.SetNull(i);
         continue;
       }
-      double variance = m2_[group] / static_cast<double>(sample_ ? count - 1 : count);
+      double variance = m2[group] / static_cast<double>(sample_ ? count - 1 : count);
       if (variance < 0) variance = 0;
       out.validity()[i] = 1;
       out.data<double>()[i] = root_ ? std::sqrt(variance) : variance;
     }
   }
-  size_t MemoryBytes() const override {
-    return CapacityBytes(counts_) + CapacityBytes(means_) + CapacityBytes(m2_);
-  }
+  size_t MemoryBytes() const override { return 0; }
   void Snapshot(StateWriter& writer, size_t groups) const override {
-    WriteVector(writer, counts_, groups);
-    WriteVector(writer, means_, groups);
-    WriteVector(writer, m2_, groups);
+    WriteField<int64_t>(writer, rows_, counts_, groups);
+    WriteField<double>(writer, rows_, means_, groups);
+    WriteField<double>(writer, rows_, m2_, groups);
   }
   absl::Status Restore(StateReader& reader, size_t groups) override {
-    SLUICE_RETURN_IF_ERROR(ReadVector(reader, counts_, groups));
-    SLUICE_RETURN_IF_ERROR(ReadVector(reader, means_, groups));
-    return ReadVector(reader, m2_, groups);
+    SLUICE_RETURN_IF_ERROR(ReadField<int64_t>(reader, rows_, counts_, groups));
+    SLUICE_RETURN_IF_ERROR(ReadField<double>(reader, rows_, means_, groups));
+    return ReadField<double>(reader, rows_, m2_, groups);
   }
 
  private:
   bool sample_;
   bool root_;
-  StateVector<int64_t> counts_;
-  StateVector<double> means_;
-  StateVector<double> m2_;
+  StateRows& rows_;
+  size_t counts_;  // field indexes
+  size_t means_;
+  size_t m2_;
 };
 
 enum class Pick : uint8_t { kMin, kMax, kFirst, kLast };
@@ -230,70 +271,76 @@ enum class Pick : uint8_t { kMin, kMax, kFirst, kLast };
 template <typename T, Pick kPick>
 class PickAccumulator final : public Accumulator {
  public:
-  void Resize(size_t groups) override {
-    values_.resize(groups, T());
-    state_.resize(groups, 0);
-  }
+  explicit PickAccumulator(StateRows& rows)
+      : rows_(rows), values_(rows.AddField(sizeof(T))), state_(rows.AddField(sizeof(uint8_t))) {}
+  void Resize(size_t) override {}
   void Reset(uint32_t group) override {
-    values_[group] = T();
-    state_[group] = 0;
+    rows_.Get<T>(values_)[group] = T();
+    rows_.Get<uint8_t>(state_)[group] = 0;
   }
   void Merge(uint32_t into, uint32_t from) override {
-    if (state_[from] == 0) return;
-    bool take = state_[into] == 0;
-    if constexpr (kPick == Pick::kMin) take = take || values_[from] < values_[into];
-    if constexpr (kPick == Pick::kMax) take = take || values_[from] > values_[into];
+    const auto values = rows_.Get<T>(values_);
+    const auto state = rows_.Get<uint8_t>(state_);
+    if (state[from] == 0) return;
+    bool take = state[into] == 0;
+    if constexpr (kPick == Pick::kMin) take = take || values[from] < values[into];
+    if constexpr (kPick == Pick::kMax) take = take || values[from] > values[into];
     if constexpr (kPick == Pick::kLast) take = true;
     if (take) {
-      values_[into] = values_[from];
-      state_[into] = state_[from];
+      values[into] = values[from];
+      state[into] = state[from];
     }
   }
-  // state_: bit 0 = has a row, bit 1 = the value is non-NULL.
+  // state: bit 0 = has a row, bit 1 = the value is non-NULL.
   void Update(const Column* argument, const uint32_t* selection, size_t count,
               const uint32_t* groups) override {
     const T* values = argument->data<T>();
     const uint8_t* valid = argument->validity();
+    const auto picked = rows_.Get<T>(values_);
+    const auto state = rows_.Get<uint8_t>(state_);
     ForEachActiveRow(selection, count, [&](size_t row) {
       const uint32_t group = groups[row];
       if constexpr (kPick == Pick::kMin || kPick == Pick::kMax) {
         if (!valid[row]) return;
         const T value = values[row];
-        const bool better = kPick == Pick::kMin ? value < values_[group] : value > values_[group];
-        if (state_[group] == 0 || better) {
-          values_[group] = value;
-          state_[group] = 3;
+        const bool better = kPick == Pick::kMin ? value < picked[group] : value > picked[group];
+        if (state[group] == 0 || better) {
+          picked[group] = value;
+          state[group] = 3;
         }
       } else {
-        if (kPick == Pick::kFirst && state_[group] != 0) return;
-        values_[group] = values[row];
-        state_[group] = static_cast<uint8_t>(1 | (valid[row] << 1));
+        if (kPick == Pick::kFirst && state[group] != 0) return;
+        picked[group] = values[row];
+        state[group] = static_cast<uint8_t>(1 | (valid[row] << 1));
       }
     });
   }
   void Finalize(const uint32_t* groups, size_t n, Column& out) const override {
+    const auto values = rows_.Get<T>(values_);
+    const auto state = rows_.Get<uint8_t>(state_);
     for (size_t i = 0; i < n; ++i) {
-      if ((state_[groups[i]] & 2) == 0) {
+      if ((state[groups[i]] & 2) == 0) {
         out.SetNull(i);
       } else {
         out.validity()[i] = 1;
-        out.data<T>()[i] = values_[groups[i]];
+        out.data<T>()[i] = values[groups[i]];
       }
     }
   }
-  size_t MemoryBytes() const override { return CapacityBytes(values_) + CapacityBytes(state_); }
+  size_t MemoryBytes() const override { return 0; }
   void Snapshot(StateWriter& writer, size_t groups) const override {
-    WriteVector(writer, values_, groups);
-    WriteVector(writer, state_, groups);
+    WriteField<T>(writer, rows_, values_, groups);
+    WriteField<uint8_t>(writer, rows_, state_, groups);
   }
   absl::Status Restore(StateReader& reader, size_t groups) override {
-    SLUICE_RETURN_IF_ERROR(ReadVector(reader, values_, groups));
-    return ReadVector(reader, state_, groups);
+    SLUICE_RETURN_IF_ERROR(ReadField<T>(reader, rows_, values_, groups));
+    return ReadField<uint8_t>(reader, rows_, state_, groups);
   }
 
  private:
-  StateVector<T> values_;
-  StateVector<uint8_t> state_;
+  StateRows& rows_;
+  size_t values_;  // field indexes
+  size_t state_;
 };
 
 // The same over strings: each group owns a copy of its current value.
@@ -479,13 +526,13 @@ class CountDistinctAccumulator final : public Accumulator {
 };
 
 template <Pick kPick>
-std::unique_ptr<Accumulator> MakePick(TypeId type) {
+std::unique_ptr<Accumulator> MakePick(TypeId type, StateRows& rows) {
   switch (type) {
     case TypeId::kInt64:
-    case TypeId::kTimestamp: return std::make_unique<PickAccumulator<int64_t, kPick>>();
-    case TypeId::kDouble: return std::make_unique<PickAccumulator<double, kPick>>();
+    case TypeId::kTimestamp: return std::make_unique<PickAccumulator<int64_t, kPick>>(rows);
+    case TypeId::kDouble: return std::make_unique<PickAccumulator<double, kPick>>(rows);
     case TypeId::kBoolean:
-    case TypeId::kNull: return std::make_unique<PickAccumulator<uint8_t, kPick>>();
+    case TypeId::kNull: return std::make_unique<PickAccumulator<uint8_t, kPick>>(rows);
     case TypeId::kString: return std::make_unique<StringPickAccumulator<kPick>>();
   }
   return nullptr;
@@ -493,31 +540,54 @@ std::unique_ptr<Accumulator> MakePick(TypeId type) {
 
 }  // namespace
 
-std::unique_ptr<Accumulator> MakeAccumulator(AggregateKind kind, TypeId argument_type, TypeId result_type) {
+size_t StateRows::AddField(size_t size) {
+  SLUICE_CHECK(rows_.empty());
+  sizes_.push_back(size);
+  // Largest fields first: each field's offset is then a multiple of its size.
+  offsets_.assign(sizes_.size(), 0);
+  size_t offset = 0;
+  for (size_t width = 8; width >= 1; width /= 2) {
+    for (size_t f = 0; f < sizes_.size(); ++f) {
+      if (sizes_[f] != width) continue;
+      offsets_[f] = offset;
+      offset += width;
+    }
+  }
+  stride_ = (offset + 7) / 8 * 8;
+  return sizes_.size() - 1;
+}
+
+void StateRows::Resize(size_t groups) {
+  rows_.resize(groups * stride_, 0);
+  groups_ = groups;
+}
+
+std::unique_ptr<Accumulator> MakeAccumulator(AggregateKind kind, TypeId argument_type, TypeId result_type,
+                                             StateRows& rows) {
   const bool integer = argument_type == TypeId::kInt64 || argument_type == TypeId::kNull;
   switch (kind) {
     case AggregateKind::kCountStar:
-    case AggregateKind::kCount: return std::make_unique<CountAccumulator>();
+    case AggregateKind::kCount: return std::make_unique<CountAccumulator>(rows);
     case AggregateKind::kCountDistinct: return std::make_unique<CountDistinctAccumulator>(argument_type);
     case AggregateKind::kSum:
-      if (integer) return std::make_unique<SumAccumulator<int64_t, int64_t, false>>();
-      return std::make_unique<SumAccumulator<double, double, false>>();
+      if (integer) return std::make_unique<SumAccumulator<int64_t, int64_t, false>>(rows);
+      return std::make_unique<SumAccumulator<double, double, false>>(rows);
     case AggregateKind::kAvg:
-      if (integer) return std::make_unique<SumAccumulator<int64_t, double, true>>();
-      return std::make_unique<SumAccumulator<double, double, true>>();
+      if (integer) return std::make_unique<SumAccumulator<int64_t, double, true>>(rows);
+      return std::make_unique<SumAccumulator<double, double, true>>(rows);
     case AggregateKind::kVarSamp:
     case AggregateKind::kVarPop:
     case AggregateKind::kStddevSamp:
     case AggregateKind::kStddevPop: {
       const bool sample = kind == AggregateKind::kVarSamp || kind == AggregateKind::kStddevSamp;
       const bool root = kind == AggregateKind::kStddevSamp || kind == AggregateKind::kStddevPop;
-      if (integer) return std::make_unique<VarianceAccumulator<int64_t>>(sample, root);
-      return std::make_unique<VarianceAccumulator<double>>(sample, root);
+      if (integer) return std::make_unique<VarianceAccumulator<int64_t>>(rows, sample, root);
+      return std::make_unique<VarianceAccumulator<double>>(rows, sample, root);
     }
-    case AggregateKind::kMin: return MakePick<Pick::kMin>(argument_type);
-    case AggregateKind::kMax: return MakePick<Pick::kMax>(argument_type);
-    case AggregateKind::kFirstValue: return MakePick<Pick::kFirst>(argument_type);
-    case AggregateKind::kLastValue: return MakePick<Pick::kLast>(argument_type);
+    case AggregateKind::kMin: return MakePick<Pick::kMin>(argument_type, rows);
+    case AggregateKind::kMax: return MakePick<Pick::kMax>(argument_type, rows);
+    case AggregateKind::kFirstValue: return MakePick<Pick::kFirst>(argument_type, rows);
+    case AggregateKind::kLastValue: return MakePick<Pick::kLast>(argument_type, rows);
   }
   (void)result_type;
   return nullptr;

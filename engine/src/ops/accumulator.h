@@ -1,5 +1,12 @@
-// Accumulators: the per-group state of one aggregate function, stored in columns (one array
-// per field, indexed by group id from a KeyTable) and updated a whole batch at a time.
+// Accumulators: the per-group state of one aggregate function, indexed by group id from a
+// KeyTable and updated a whole batch at a time.
+//
+// Fixed-width state (counts, sums, MIN/MAX/FIRST/LAST of fixed-width values, variance terms)
+// lives in fields of a StateRows that all of an operator's accumulators share: one row per
+// group, so that a batch's update of every aggregate of a group touches one or two cache lines
+// instead of one line per field array. On a table larger than the caches, the first
+// accumulator's loop over a batch takes the misses and the others find the rows in cache. Other
+// state (strings, COUNT(DISTINCT)'s pairs) lives in the accumulator's own arrays.
 //
 // Update() is called once per batch with the argument column and each active row's group id;
 // it is a plain loop over the rows with no virtual call or allocation per row (strings of
@@ -8,19 +15,69 @@
 // group is freed). Finalize() writes the result of each listed group.
 #pragma once
 
+#include <cstdint>
 #include <memory>
+#include <vector>
 
 #include "batch/column.h"
+#include "common/state_vector.h"
 #include "expr/aggregate_function.h"
 #include "state/state_serializer.h"
 
 namespace sluice {
 
+// The rows of per-group fixed-width fields. Fields are added before any row exists; the layout
+// puts the largest fields first, so that no field needs padding, and rounds the row up to 8
+// bytes. Not thread-safe.
+class StateRows {
+ public:
+  // A field's values: group g's at base + g * stride. Valid until the next Resize().
+  template <typename T>
+  class Field {
+   public:
+    Field(uint8_t* base, size_t stride) : base_(base), stride_(stride) {}
+    T& operator[](uint32_t group) const { return *reinterpret_cast<T*>(base_ + size_t{group} * stride_); }
+
+   private:
+    uint8_t* base_;
+    size_t stride_;
+  };
+
+  // Adds a field of `size` bytes (1, 2, 4 or 8) and returns its index.
+  // REQUIRES: no rows (Resize() to a non-zero count has not been called).
+  size_t AddField(size_t size);
+  // Makes room for group ids below `groups`; new rows are zero (every field's empty state).
+  void Resize(size_t groups);
+  size_t groups() const { return groups_; }
+
+  template <typename T>
+  Field<T> Get(size_t field) {
+    return Field<T>(rows_.data() + offsets_[field], stride_);
+  }
+  template <typename T>
+  Field<const T> Get(size_t field) const {
+    return Field<const T>(const_cast<uint8_t*>(rows_.data()) + offsets_[field], stride_);
+  }
+
+  // Bytes held by the rows (their capacity).
+  size_t MemoryBytes() const { return CapacityBytes(rows_); }
+  size_t stride() const { return stride_; }
+
+ private:
+  std::vector<size_t> sizes_;    // per field
+  std::vector<size_t> offsets_;  // per field
+  size_t stride_ = 0;            // bytes per row (0 without fields)
+  size_t groups_ = 0;
+  // Allocated by operator new (or mapped), so aligned to at least 16 bytes.
+  StateVector<uint8_t> rows_;
+};
+
 class Accumulator {
  public:
   virtual ~Accumulator() = default;
 
-  // Makes room for group ids below `groups`; new slots are empty.
+  // Makes room for group ids below `groups` in the accumulator's own arrays (the owner of the
+  // StateRows resizes those); new slots are empty.
   virtual void Resize(size_t groups) = 0;
   virtual void Reset(uint32_t group) = 0;
   // `argument` is null for COUNT(*). `groups[row]` holds the group of each active row.
@@ -32,14 +89,18 @@ class Accumulator {
   // out[i] = result of groups[i], for i < n.
   virtual void Finalize(const uint32_t* groups, size_t n, Column& out) const = 0;
 
-  // Approximate bytes of state held (the per-group arrays and what they point to).
+  // Approximate bytes of state held in the accumulator's own arrays and what they point to
+  // (the StateRows are counted by their owner).
   virtual size_t MemoryBytes() const = 0;
 
-  // State of groups [0, groups) (the caller snapshots which ids are live).
+  // State of groups [0, groups) (the caller snapshots which ids are live). Restore requires
+  // the StateRows to hold at least `groups` rows.
   virtual void Snapshot(StateWriter& writer, size_t groups) const = 0;
   virtual absl::Status Restore(StateReader& reader, size_t groups) = 0;
 };
 
-std::unique_ptr<Accumulator> MakeAccumulator(AggregateKind kind, TypeId argument_type, TypeId result_type);
+// An accumulator whose fixed-width fields are added to `rows`, which must outlive it.
+std::unique_ptr<Accumulator> MakeAccumulator(AggregateKind kind, TypeId argument_type, TypeId result_type,
+                                             StateRows& rows);
 
 }  // namespace sluice

@@ -33,8 +33,8 @@ AggregateOperator::AggregateOperator(const AggregateDefinition& definition, cons
   for (const auto& call : definition.aggregates) {
     argument_executors_.push_back(call.argument ? std::make_unique<ExpressionExecutor>(*call.argument)
                                                 : nullptr);
-    accumulators_.push_back(
-        MakeAccumulator(call.kind, call.argument ? call.argument->type : TypeId::kNull, call.result_type));
+    accumulators_.push_back(MakeAccumulator(call.kind, call.argument ? call.argument->type : TypeId::kNull,
+                                            call.result_type, state_rows_));
   }
   if (windowed_) {
     time_executor_ = std::make_unique<ExpressionExecutor>(*definition.window->time);
@@ -52,6 +52,7 @@ void AggregateOperator::EnsureCapacity() {
   const size_t needed = table_.id_limit();
   if (needed <= capacity_) return;
   const size_t capacity = std::max<size_t>(needed, capacity_ * 2);
+  state_rows_.Resize(capacity);
   for (auto& accumulator : accumulators_) accumulator->Resize(capacity);
   dirty_.resize(capacity, 0);
   fired_.resize(capacity, 0);
@@ -96,7 +97,7 @@ void AggregateOperator::FreeGroups(std::span<const uint32_t> groups) {
 }
 
 size_t AggregateOperator::state_bytes() const {
-  size_t bytes = table_.MemoryBytes();
+  size_t bytes = table_.MemoryBytes() + state_rows_.MemoryBytes();
   for (const auto& accumulator : accumulators_) bytes += accumulator->MemoryBytes();
   // The operator's own per-group arrays, the windows' group lists (open, kept for reuse and
   // closed but not yet freed), and the state TTL's touch queue.

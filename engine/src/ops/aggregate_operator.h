@@ -100,6 +100,7 @@ class AggregateOperator final : public Operator {
   std::vector<std::unique_ptr<ExpressionExecutor>> key_executors_;
   std::vector<std::unique_ptr<ExpressionExecutor>> argument_executors_;  // null for COUNT(*)
   std::unique_ptr<ExpressionExecutor> time_executor_;
+  StateRows state_rows_;  // the accumulators' fixed-width per-group fields
   std::vector<std::unique_ptr<Accumulator>> accumulators_;
   KeyTable table_;
   size_t capacity_ = 0;

@@ -33,8 +33,8 @@ SessionWindowOperator::SessionWindowOperator(const AggregateDefinition& definiti
   for (const auto& call : definition.aggregates) {
     argument_executors_.push_back(call.argument ? std::make_unique<ExpressionExecutor>(*call.argument)
                                                 : nullptr);
-    accumulators_.push_back(
-        MakeAccumulator(call.kind, call.argument ? call.argument->type : TypeId::kNull, call.result_type));
+    accumulators_.push_back(MakeAccumulator(call.kind, call.argument ? call.argument->type : TypeId::kNull,
+                                            call.result_type, state_rows_));
   }
   time_executor_ = std::make_unique<ExpressionExecutor>(*definition.window->time);
   key_columns_.resize(definition.keys.size());
@@ -56,6 +56,7 @@ uint32_t SessionWindowOperator::NewGroup(uint32_t key, int64_t start, int64_t en
     fired_.push_back(0);
     dirty_.push_back(0);
     redirect_.push_back(group);
+    state_rows_.Resize(group_limit_);
     for (auto& accumulator : accumulators_) accumulator->Resize(group_limit_);
   }
   group_key_[group] = key;
@@ -297,6 +298,7 @@ absl::Status SessionWindowOperator::Restore(StateReader& reader) {
   if (version != 1) return absl::DataLossError("unknown session window snapshot version");
   SLUICE_RETURN_IF_ERROR(keys_.Restore(reader));
   SLUICE_ASSIGN_OR_RETURN(group_limit_, reader.ReadU32());
+  state_rows_.Resize(group_limit_);
   for (auto& accumulator : accumulators_) {
     accumulator->Resize(group_limit_);
     SLUICE_RETURN_IF_ERROR(accumulator->Restore(reader, group_limit_));

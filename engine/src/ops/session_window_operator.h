@@ -74,6 +74,7 @@ class SessionWindowOperator final : public Operator {
   std::vector<std::unique_ptr<ExpressionExecutor>> key_executors_;
   std::vector<std::unique_ptr<ExpressionExecutor>> argument_executors_;
   std::unique_ptr<ExpressionExecutor> time_executor_;
+  StateRows state_rows_;  // the accumulators' fixed-width per-group fields
   std::vector<std::unique_ptr<Accumulator>> accumulators_;
   KeyTable keys_;
   std::vector<std::vector<Session>> sessions_;  // per key id, sorted by start
