@@ -214,6 +214,19 @@ class ScenarioRunner {
                                      LatencyHistogram* latencies, double rate);
   Measurement Measure(const std::string& level, int threads, int partitions, const std::string& placement,
                       const std::vector<int>& cpus, double rate);
+  // One configuration a level is measured in.
+  struct RunConfig {
+    int threads;
+    int partitions;
+    std::string placement;
+    std::vector<int> cpus;
+  };
+  // Measures every configuration in rounds: warm-up rounds, then timed rounds, each running
+  // every configuration once in order. Measure() is the case of one configuration.
+  std::vector<Measurement> MeasureInterleaved(const std::string& level, const std::vector<RunConfig>& configs,
+                                              double rate);
+  // Timed runs of the latency level (after its warm-up).
+  static constexpr int kLatencyRuns = 3;
   std::vector<std::pair<std::string, std::vector<int>>> Placements(int threads) const;
   // SQLite's result on `dataset` (cached in the data folder).
   absl::StatusOr<ChecksumValue> Expected(const Dataset& dataset);
@@ -391,65 +404,108 @@ absl::StatusOr<RunOutcome> ScenarioRunner::RunOnce(const std::string& level, int
 
 Measurement ScenarioRunner::Measure(const std::string& level, int threads, int partitions,
                                     const std::string& placement, const std::vector<int>& cpus, double rate) {
-  Measurement m;
-  m.scenario = scenario_.name;
-  m.title = scenario_.title;
-  m.level = level;
-  m.threads = threads;
-  m.placement = placement;
-  m.source_partitions = partitions;
-  m.batch_size = options_.batch_size;
-  m.records = records_;
+  return MeasureInterleaved(level, {RunConfig{threads, partitions, placement, cpus}}, rate)[0];
+}
+
+std::vector<Measurement> ScenarioRunner::MeasureInterleaved(const std::string& level,
+                                                            const std::vector<RunConfig>& configs,
+                                                            double rate) {
   const bool latency = level == "latency";
-  // The latency level also warms up (one paced run, not counted): the first run after other
-  // levels starts behind as it touches memory they freed, a backlog of up to ~40 ms that its
-  // records then wait out, which is the process's cold start rather than the pipeline's latency.
-  m.warmup_runs = options_.gate ? 0 : options_.warmup_runs;
-  m.runs = options_.gate || latency ? 1 : options_.runs;
-  ResetPeakRss();
-  std::vector<double> seconds;
-  std::vector<double> sink_shares;
-  bool all_match = true;
-  for (int run = 0; run < m.warmup_runs + m.runs; ++run) {
-    LatencyHistogram histogram;
-    auto outcome = RunOnce(level, threads, partitions, placement, cpus, latency ? &histogram : nullptr, rate);
-    if (!outcome.ok()) {
-      m.error = std::string(outcome.status().message());
-      m.checksum_ok = false;
-      return m;
-    }
-    // Every run, warm-up included, is checked.
-    const bool match = options_.gate || (expected_ && outcome->checksum.Matches(*expected_));
-    if (!match) all_match = false;
-    if (!match || m.actual.empty()) m.actual = outcome->checksum.ToString();
-    m.output_rows = outcome->output_rows;
-    m.state_keys = outcome->state_keys;
-    m.state_bytes = outcome->state_bytes - outcome->state_key_string_bytes;
-    m.state_string_bytes = outcome->state_key_string_bytes;
-    if (run >= m.warmup_runs) {
-      seconds.push_back(outcome->seconds);
-      sink_shares.push_back(outcome->sink_seconds / threads / outcome->seconds);
-    }
-    if (latency) {
-      LatencyStats stats;
-      stats.rate = rate;
-      stats.samples = histogram.count();
-      stats.p50_us = static_cast<double>(histogram.Percentile(0.50)) / 1e3;
-      stats.p99_us = static_cast<double>(histogram.Percentile(0.99)) / 1e3;
-      stats.p999_us = static_cast<double>(histogram.Percentile(0.999)) / 1e3;
-      stats.max_us = static_cast<double>(histogram.max()) / 1e3;
-      m.latency = stats;
+  // Per configuration: its measurement and what its timed runs gave.
+  struct Series {
+    Measurement m;
+    std::vector<double> seconds;
+    std::vector<double> sink_shares;
+    std::vector<LatencyStats> latencies;
+    bool all_match = true;
+  };
+  std::vector<Series> series(configs.size());
+  for (size_t c = 0; c < configs.size(); ++c) {
+    Measurement& m = series[c].m;
+    m.scenario = scenario_.name;
+    m.title = scenario_.title;
+    m.level = level;
+    m.threads = configs[c].threads;
+    m.placement = configs[c].placement;
+    m.source_partitions = configs[c].partitions;
+    m.batch_size = options_.batch_size;
+    m.records = records_;
+    // The latency level also warms up (one paced run, not counted): the first run after other
+    // levels starts behind as it touches memory they freed, a backlog of up to ~40 ms that its
+    // records then wait out, which is the process's cold start rather than the pipeline's
+    // latency. Its timed runs are kLatencyRuns: one paced run's p99 is at the mercy of a single
+    // stall of the machine (on a shared VM, tens of milliseconds), so the median run is reported.
+    m.warmup_runs = options_.gate ? 0 : options_.warmup_runs;
+    m.runs = options_.gate ? 1 : latency ? kLatencyRuns : options_.runs;
+  }
+  // Round r runs every configuration once, so that the machine's drift over minutes (a shared
+  // VM's speed changes by tens of percent) falls on every configuration alike.
+  const int rounds = series[0].m.warmup_runs + series[0].m.runs;
+  for (int run = 0; run < rounds; ++run) {
+    for (size_t c = 0; c < configs.size(); ++c) {
+      Series& s = series[c];
+      Measurement& m = s.m;
+      if (!m.error.empty()) continue;
+      const RunConfig& config = configs[c];
+      LatencyHistogram histogram;
+      ResetPeakRss();
+      auto outcome = RunOnce(level, config.threads, config.partitions, config.placement, config.cpus,
+                             latency ? &histogram : nullptr, rate);
+      m.peak_rss_bytes = std::max(m.peak_rss_bytes, PeakRssBytes());
+      if (!outcome.ok()) {
+        m.error = std::string(outcome.status().message());
+        m.checksum_ok = false;
+        continue;
+      }
+      // Every run, warm-up included, is checked.
+      const bool match = options_.gate || (expected_ && outcome->checksum.Matches(*expected_));
+      if (!match) s.all_match = false;
+      if (!match || m.actual.empty()) m.actual = outcome->checksum.ToString();
+      m.output_rows = outcome->output_rows;
+      m.state_keys = outcome->state_keys;
+      m.state_bytes = outcome->state_bytes - outcome->state_key_string_bytes;
+      m.state_string_bytes = outcome->state_key_string_bytes;
+      if (run < m.warmup_runs) continue;
+      s.seconds.push_back(outcome->seconds);
+      s.sink_shares.push_back(outcome->sink_seconds / config.threads / outcome->seconds);
+      if (latency) {
+        LatencyStats stats;
+        stats.rate = rate;
+        stats.samples = histogram.count();
+        stats.p50_us = static_cast<double>(histogram.Percentile(0.50)) / 1e3;
+        stats.p99_us = static_cast<double>(histogram.Percentile(0.99)) / 1e3;
+        stats.p999_us = static_cast<double>(histogram.Percentile(0.999)) / 1e3;
+        stats.max_us = static_cast<double>(histogram.max()) / 1e3;
+        s.latencies.push_back(stats);
+      }
     }
   }
-  m.peak_rss_bytes = PeakRssBytes();
-  m.checksum_ok = all_match;
-  if (expected_) m.expected = expected_->ToString();
-  m.seconds = StatsOf(seconds);
-  m.sink_share = StatsOf(sink_shares).median;
-  std::vector<double> rates;
-  for (double s : seconds) rates.push_back(static_cast<double>(records_) / s);
-  m.records_per_second = StatsOf(rates);
-  return m;
+  std::vector<Measurement> out;
+  for (Series& s : series) {
+    Measurement& m = s.m;
+    if (m.error.empty()) {
+      m.checksum_ok = s.all_match;
+      if (expected_) m.expected = expected_->ToString();
+      m.seconds = StatsOf(s.seconds);
+      m.sink_share = StatsOf(s.sink_shares).median;
+      std::vector<double> rates;
+      for (double seconds : s.seconds) rates.push_back(static_cast<double>(records_) / seconds);
+      m.records_per_second = StatsOf(rates);
+      if (!s.latencies.empty()) {
+        // The run with the median p99 (the lower middle of an even count), with the others'
+        // p99 range beside it.
+        std::vector<LatencyStats> by_p99 = s.latencies;
+        std::sort(by_p99.begin(), by_p99.end(),
+                  [](const LatencyStats& a, const LatencyStats& b) { return a.p99_us < b.p99_us; });
+        LatencyStats chosen = by_p99[(by_p99.size() - 1) / 2];
+        chosen.p99_min_us = by_p99.front().p99_us;
+        chosen.p99_max_us = by_p99.back().p99_us;
+        m.latency = chosen;
+      }
+    }
+    out.push_back(std::move(m));
+  }
+  return out;
 }
 
 Measurement ScenarioRunner::MeasureEndToEnd() {
@@ -538,9 +594,11 @@ std::vector<Measurement> ScenarioRunner::Run() {
                    m.e2e_startup_seconds, m.e2e_wall_seconds, m.checksum_ok ? "passed" : "FAILED");
     } else if (m.latency) {
       std::fprintf(stderr,
-                   "%s: %s rec/s offered, latency p50 %.1f us, p99 %.1f us, p99.9 %.1f us; check %s\n",
+                   "%s: %s rec/s offered, latency p50 %.1f us, p99 %.1f us, p99.9 %.1f us (the run with the "
+                   "median p99 of %d; p99 %.1f-%.1f us); check %s\n",
                    line.c_str(), HumanRate(m.latency->rate).c_str(), m.latency->p50_us, m.latency->p99_us,
-                   m.latency->p999_us, m.checksum_ok ? "passed" : "FAILED");
+                   m.latency->p999_us, m.runs, m.latency->p99_min_us, m.latency->p99_max_us,
+                   m.checksum_ok ? "passed" : "FAILED");
     } else {
       std::string state;
       if (m.state_keys > 0 && m.state_bytes > 0) {  // ROWS windows count keys, not bytes
@@ -578,16 +636,22 @@ std::vector<Measurement> ScenarioRunner::Run() {
     const std::vector<int>& thread_counts = options_.threads.empty() ? scenario_.threads : options_.threads;
     // Several workers read at least one source partition each: the input is split into at
     // least as many partitions as threads (so 2 threads over "1" partition run as 2 x 2).
+    // Every configuration is measured in the same rounds (MeasureInterleaved): the scaling
+    // figures are ratios between them.
     std::set<std::pair<int, int>> done;
+    std::vector<RunConfig> configs;
     for (int listed_partitions : scenario_.source_partitions) {
       for (int threads : thread_counts) {
         const int partitions = std::max(listed_partitions, threads);
         if (!done.insert({threads, partitions}).second) continue;
         for (const auto& [placement, cpus] : Placements(threads)) {
-          report(Measure("core", threads, partitions, placement, cpus, 0));
-          if (threads == 1 && partitions == 1) core_rate = out.back().records_per_second.median;
+          configs.push_back(RunConfig{threads, partitions, placement, cpus});
         }
       }
+    }
+    for (const Measurement& m : MeasureInterleaved("core", configs, 0)) {
+      report(m);
+      if (m.threads == 1 && m.source_partitions == 1) core_rate = m.records_per_second.median;
     }
     splits_.clear();
   }
@@ -721,6 +785,8 @@ absl::Status WriteMeasurement(const std::string& dir, const std::string& run_id,
         .Number("rate", m.latency->rate)
         .Number("p50", m.latency->p50_us)
         .Number("p99", m.latency->p99_us)
+        .Number("p99_min", m.latency->p99_min_us)
+        .Number("p99_max", m.latency->p99_max_us)
         .Number("p999", m.latency->p999_us)
         .Number("max", m.latency->max_us)
         .Integer("samples", static_cast<int64_t>(m.latency->samples))

@@ -3,10 +3,13 @@
 // results/README.md). It drives Sluice's own JobRunner: the job is the scenario's job.sql,
 // parsed and bound as `sluice run` does, with the harness's sources and sink plugged in.
 //
-// Threads: with N > 1 the input is split by the scenario's partition key into N disjoint
-// parts, each run by its own JobRunner on its own pinned thread (shared nothing); results are
-// disjoint by key, so their checksums add up to the whole. The exchange-based parallel runtime
-// will replace this split.
+// Threads and partitions: the core level's input is split by the scenario's partition key into
+// P source partitions (P >= the thread count); with N > 1 threads one JobRunner runs the
+// parallel runtime's N pinned workers, each reading its share of the partitions and
+// exchanging rows by the query's key, with a checking sink per worker (their results are
+// disjoint by key, so the checksums add up to the whole). A scenario's configurations are
+// measured in interleaved rounds (MeasureInterleaved), so that their ratios are comparable on
+// a machine whose speed drifts.
 #pragma once
 
 #include <cstdint>
@@ -46,8 +49,9 @@ struct Stats {
 };
 
 struct LatencyStats {
-  double rate = 0;  // records per second offered
-  double p50_us = 0, p99_us = 0, p999_us = 0, max_us = 0;
+  double rate = 0;                                         // records per second offered
+  double p50_us = 0, p99_us = 0, p999_us = 0, max_us = 0;  // of the run with the median p99
+  double p99_min_us = 0, p99_max_us = 0;                   // the p99 range over the timed runs
   uint64_t samples = 0;
 };
 

@@ -212,6 +212,34 @@ TEST_F(HarnessRunTest, PassesWithTheOracleAndFailsWhenTheExpectedChecksumIsCorru
   EXPECT_EQ(StatusOfLastRun(), "pass");
 }
 
+// The number after `"key": ` in a result file, or -1.
+double NumberIn(const std::string& json, const std::string& key) {
+  const size_t at = json.find(StrCat("\"", key, "\": "));
+  return at == std::string::npos ? -1 : std::strtod(json.c_str() + at + key.size() + 4, nullptr);
+}
+
+TEST_F(HarnessRunTest, EveryConfigurationGetsItsTimedRunsAndLatencyReportsTheMedianOfThree) {
+  options_.levels = {"core", "latency"};
+  options_.runs = 2;
+  ASSERT_EQ(RunBenchmarks(options_), 0);
+  const std::string listing = dir_ + "/runs";
+  std::system(StrCat("ls -d ", options_.results_dir, "/*/ | sort | tail -1 > ", listing).c_str());
+  std::ifstream in(listing);
+  std::string run;
+  std::getline(in, run);
+  for (const char* file : {"sluice-s2_group_by-core-t1.json", "sluice-s2_group_by-core-t2-p2.json"}) {
+    const std::string result = ReadAll(run + file);
+    EXPECT_EQ(NumberIn(result, "runs"), 2) << file;
+    EXPECT_NE(result.find("\"status\": \"pass\""), std::string::npos) << file;
+  }
+  const std::string latency = ReadAll(run + "sluice-s2_group_by-latency-t1.json");
+  EXPECT_EQ(NumberIn(latency, "runs"), 3);
+  const double p99 = NumberIn(latency, "p99");
+  EXPECT_GT(p99, 0);
+  EXPECT_LE(NumberIn(latency, "p99_min"), p99);
+  EXPECT_GE(NumberIn(latency, "p99_max"), p99);
+}
+
 TEST_F(HarnessRunTest, GeneratedDataFilesAreIdenticalForTheSameProfile) {
   DataProfile profile;
   profile.trades.out_of_order_fraction = 0.1;
