@@ -542,6 +542,7 @@ std::unique_ptr<Accumulator> MakePick(TypeId type, StateRows& rows) {
 
 size_t StateRows::AddField(size_t size) {
   SLUICE_CHECK(rows_.empty());
+  SLUICE_CHECK(size == 1 || size == 2 || size == 4 || size == 8);
   sizes_.push_back(size);
   // Largest fields first: each field's offset is then a multiple of its size.
   offsets_.assign(sizes_.size(), 0);

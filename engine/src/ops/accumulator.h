@@ -50,13 +50,14 @@ class StateRows {
   void Resize(size_t groups);
   size_t groups() const { return groups_; }
 
+  // Field `field`'s values (without rows, a view that must not be read).
   template <typename T>
   Field<T> Get(size_t field) {
-    return Field<T>(rows_.data() + offsets_[field], stride_);
+    return Field<T>(rows_.empty() ? nullptr : rows_.data() + offsets_[field], stride_);
   }
   template <typename T>
   Field<const T> Get(size_t field) const {
-    return Field<const T>(const_cast<uint8_t*>(rows_.data()) + offsets_[field], stride_);
+    return const_cast<StateRows*>(this)->Get<const T>(field);
   }
 
   // Bytes held by the rows (their capacity).
