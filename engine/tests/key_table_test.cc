@@ -86,9 +86,10 @@ RefKey KeyInTable(const KeyTable& table, const std::vector<TypeId>& types, uint3
   return key;
 }
 
-void CheckAgainstReference(const std::vector<TypeId>& types, int domain) {
+void CheckAgainstReference(const std::vector<TypeId>& types, int domain,
+                           KeyTable::Erasure erasure = KeyTable::Erasure::kAllowed) {
   std::mt19937_64 random(42);
-  KeyTable table(types);
+  KeyTable table(types, erasure);
   std::map<RefKey, uint32_t> reference;
   for (int round = 0; round < 60; ++round) {
     const size_t count = 1 + random() % 700;
@@ -118,6 +119,7 @@ void CheckAgainstReference(const std::vector<TypeId>& types, int domain) {
     ASSERT_EQ(table.size(), reference.size());
     // Erase about a quarter of the groups; their ids come back for later keys. Odd rounds
     // erase them in one call (Erase of a span).
+    if (erasure == KeyTable::Erasure::kNever) continue;
     std::vector<uint32_t> erased;
     for (auto it = reference.begin(); it != reference.end();) {
       if (random() % 4 == 0) {
@@ -135,7 +137,7 @@ void CheckAgainstReference(const std::vector<TypeId>& types, int domain) {
   // Snapshot and restore: same live groups under the same ids.
   StateWriter writer;
   table.Snapshot(writer);
-  KeyTable restored(types);
+  KeyTable restored(types, erasure);
   StateReader reader(writer.bytes());
   ASSERT_TRUE(restored.Restore(reader).ok());
   ASSERT_EQ(restored.size(), reference.size());
@@ -156,6 +158,44 @@ void CheckAgainstReference(const std::vector<TypeId>& types, int domain) {
 
 TEST(KeyTableTest, SingleStringKeyMatchesReference) {
   CheckAgainstReference({TypeId::kString}, 3000);
+}
+TEST(KeyTableTest, SingleStringKeyNeverErasedMatchesReference) {
+  CheckAgainstReference({TypeId::kString}, 3000, KeyTable::Erasure::kNever);
+}
+TEST(KeyTableTest, CompositeKeyNeverErasedMatchesReference) {
+  CheckAgainstReference({TypeId::kString, TypeId::kInt64}, 40, KeyTable::Erasure::kNever);
+}
+
+// A never-erased single-STRING table numbers groups by first appearance, from 1; NULL is 0.
+TEST(KeyTableTest, NeverErasedStringGroupsAreTheInternedIdsPlusOne) {
+  KeyTable table({TypeId::kString}, KeyTable::Erasure::kNever);
+  Column column(TypeId::kString, 6);
+  const char* texts[] = {"b", "a", "", "b", "a-longer-string-than-fifteen", "c"};
+  for (size_t row = 0; row < 6; ++row) {
+    column.data<std::string_view>()[row] = column.heap().Add(texts[row]);
+    column.validity()[row] = 1;
+  }
+  column.SetNull(2);
+  const Column* keys[] = {&column};
+  std::vector<uint32_t> ids(6);
+  std::vector<uint32_t> created;
+  EXPECT_EQ(table.FindOrInsert(keys, nullptr, 6, ids.data(), &created), 5u);
+  EXPECT_EQ(ids, (std::vector<uint32_t>{1, 2, 0, 1, 3, 4}));
+  EXPECT_EQ(created, (std::vector<uint32_t>{1, 2, 0, 3, 4}));
+  EXPECT_EQ(table.size(), 5u);
+  EXPECT_EQ(table.id_limit(), 5u);
+  Column out(TypeId::kString, 5);
+  for (uint32_t group = 0; group < 5; ++group) table.ReadKey(group, 0, out, group);
+  EXPECT_FALSE(out.IsValid(0));
+  EXPECT_EQ(out.data<std::string_view>()[1], "b");
+  EXPECT_EQ(out.data<std::string_view>()[3], "a-longer-string-than-fifteen");
+  // Seen again (with a selection): found, nothing created.
+  const uint32_t selection[] = {0, 2, 5};
+  created.clear();
+  EXPECT_EQ(table.FindOrInsert(keys, selection, 3, ids.data(), &created), 0u);
+  EXPECT_EQ(ids[0], 1u);
+  EXPECT_EQ(ids[2], 0u);
+  EXPECT_EQ(ids[5], 4u);
 }
 TEST(KeyTableTest, SingleIntegerKeyMatchesReference) {
   CheckAgainstReference({TypeId::kInt64}, 3000);
@@ -383,6 +423,31 @@ TEST(KeyTableTest, SingleStringKeyHoldsUnderThirtySixBytesPerKeyBesidesItsString
   const double arrays = static_cast<double>((4 + 4 + 16) * (size_t{1} << 17) + 4 * (size_t{1} << 18));
   EXPECT_GE(per_key, (arrays - static_cast<double>(string_bytes)) / kKeys);  // the arrays alone
   EXPECT_LT(per_key, 36.0);
+}
+
+TEST(KeyTableTest, NeverErasedSingleStringKeyHoldsUnderTwentyEightBytesPerKeyBesidesItsString) {
+  // As above without the group and string id -> group arrays: 16 bytes of string reference
+  // and 2 x 4 of hash slots.
+  constexpr size_t kKeys = 100000;
+  KeyTable table({TypeId::kString}, KeyTable::Erasure::kNever);
+  size_t string_bytes = 0;
+  std::vector<uint32_t> ids(1000);
+  for (size_t start = 0; start < kKeys; start += 1000) {
+    Column column(TypeId::kString, 1000);
+    for (size_t row = 0; row < 1000; ++row) {
+      const std::string text = "trader-" + std::to_string(start + row);
+      string_bytes += text.size();
+      column.data<std::string_view>()[row] = column.heap().Add(text);
+    }
+    column.SetAllValid(1000);
+    const Column* keys[] = {&column};
+    table.FindOrInsert(keys, nullptr, 1000, ids.data());
+  }
+  ASSERT_EQ(table.size(), kKeys);
+  const double per_key = static_cast<double>(table.MemoryBytes() - table.KeyStringBytes()) / kKeys;
+  const double arrays = static_cast<double>(16 * (size_t{1} << 17) + 4 * (size_t{1} << 18));
+  EXPECT_GE(per_key, (arrays - static_cast<double>(string_bytes)) / kKeys);
+  EXPECT_LT(per_key, 28.0);
 }
 
 }  // namespace

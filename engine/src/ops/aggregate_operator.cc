@@ -26,7 +26,9 @@ AggregateOperator::AggregateOperator(const AggregateDefinition& definition, cons
       per_record_watermark_(definition.per_record_watermark),
       output_schema_(output_schema),
       windowed_(definition.window.has_value()),
-      table_(KeyTypes(definition)),
+      // Groups are freed only when windows close or keys expire (TTL).
+      table_(KeyTypes(definition), definition.window || definition.ttl_time ? KeyTable::Erasure::kAllowed
+                                                                            : KeyTable::Erasure::kNever),
       output_(output_schema) {
   for (const auto& key : definition.keys)
     key_executors_.push_back(std::make_unique<ExpressionExecutor>(*key));

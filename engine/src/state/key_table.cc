@@ -112,10 +112,11 @@ void StringInterner::InternBatch(const Column& column, const uint32_t* selection
 
 // --- KeyTable ----------------------------------------------------------------------------
 
-KeyTable::KeyTable(std::vector<TypeId> key_types)
+KeyTable::KeyTable(std::vector<TypeId> key_types, Erasure erasure)
     : key_types_(std::move(key_types)),
       words_per_key_(key_types_.size() + 1),
-      direct_(key_types_.size() == 1 && key_types_[0] == TypeId::kString) {
+      direct_(key_types_.size() == 1 && key_types_[0] == TypeId::kString),
+      identity_(direct_ && erasure == Erasure::kNever) {
   Rehash(1024);
 }
 
@@ -216,6 +217,7 @@ void KeyTable::EncodeColumn(size_t k, const Column& column, const uint32_t* sele
 }
 
 void KeyTable::Rehash(size_t capacity) {
+  if (identity_) return;  // no map: the string's id is the group's
   if (direct_) {
     // Single STRING key: the interned string's id indexes the group directly.
     by_string_.assign(strings_.size(), kEmpty);
@@ -270,6 +272,11 @@ void KeyTable::StoreKey(uint32_t id, const uint64_t* words) {
 }
 
 void KeyTable::LoadKey(uint32_t id, uint64_t* words) const {
+  if (identity_) {
+    words[0] = id == 0 ? 0 : id - 1;
+    words[1] = id == 0 ? 1 : 0;
+    return;
+  }
   if (direct_) {
     const uint32_t string_id = group_strings_[id];
     words[0] = string_id == kNullKey ? 0 : string_id;
@@ -335,6 +342,29 @@ size_t KeyTable::FindOrInsert(const Column* const* keys, const uint32_t* selecti
     created += inserted;
     if (inserted && created_ids != nullptr) created_ids->push_back(id);
   };
+  if (identity_) {
+    // Strings new to the interner got the next ids in row order, so a new group is one at or
+    // past id_limit_, and new groups are created in increasing order.
+    i = 0;
+    ForEachActiveRow(selection, count, [&](size_t row) {
+      const uint64_t* words = &batch_words_[i++ * w];
+      const uint32_t group = words[1] != 0 ? 0 : static_cast<uint32_t>(words[0]) + 1;
+      bool inserted;
+      if (group == 0) {
+        inserted = !null_seen_;
+        null_seen_ = true;
+      } else {
+        inserted = group >= id_limit_;
+      }
+      if (inserted) {
+        SLUICE_CHECK_LT(group, kMaxGroups);
+        id_limit_ = std::max(id_limit_, group + 1);
+        ++live_;
+      }
+      record(row, group, inserted);
+    });
+    return created;
+  }
   if (direct_) {
     i = 0;
     ForEachActiveRow(selection, count, [&](size_t row) {
@@ -378,6 +408,7 @@ size_t KeyTable::FindOrInsert(const Column* const* keys, const uint32_t* selecti
 }
 
 void KeyTable::Erase(uint32_t group) {
+  SLUICE_CHECK(!identity_);  // the owner declared Erasure::kNever
   if (direct_) {
     SLUICE_CHECK(group < id_limit_ && IsLive(group));
     const uint32_t string_id = group_strings_[group];
@@ -392,6 +423,7 @@ void KeyTable::Erase(uint32_t group) {
 }
 
 void KeyTable::Erase(std::span<const uint32_t> groups) {
+  SLUICE_CHECK(!identity_ || groups.empty());
   if (direct_) {
     for (uint32_t group : groups) Erase(group);
     return;
@@ -446,7 +478,7 @@ void KeyTable::EraseHashed(uint32_t group, uint64_t hash) {
 
 void KeyTable::ReadKey(uint32_t group, size_t key_index, Column& out, size_t row) const {
   if (direct_) {
-    const uint32_t string_id = group_strings_[group];
+    const uint32_t string_id = identity_ ? (group == 0 ? kNullKey : group - 1) : group_strings_[group];
     if (string_id == kNullKey) {
       out.SetNull(row);
     } else {
@@ -481,6 +513,15 @@ void KeyTable::ReadKey(uint32_t group, size_t key_index, Column& out, size_t row
 void KeyTable::PrefetchKeys(std::span<const uint32_t> groups) const {
   if (!direct_) {
     for (uint32_t group : groups) __builtin_prefetch(&group_words_[group * words_per_key_]);
+    return;
+  }
+  if (identity_) {
+    for (uint32_t group : groups) {
+      if (group != 0) strings_.PrefetchReference(group - 1);
+    }
+    for (uint32_t group : groups) {
+      if (group != 0) strings_.PrefetchBytes(group - 1);
+    }
     return;
   }
   // Three passes, each reading what the previous one requested: every pass's misses overlap.
@@ -530,6 +571,7 @@ absl::Status KeyTable::Restore(StateReader& reader) {
   if (version != 1) return absl::DataLossError("unknown key table snapshot version");
   SLUICE_ASSIGN_OR_RETURN(uint64_t ids, reader.ReadU64());
   if (ids >= kMaxGroups) return absl::DataLossError("key table snapshot holds too many groups");
+  if (identity_) return RestoreIdentity(reader, ids);
   group_strings_.clear();
   group_words_.clear();
   group_live_.clear();
@@ -578,6 +620,34 @@ absl::Status KeyTable::Restore(StateReader& reader) {
   size_t capacity = 1024;
   while (capacity < (live_ + 1) * 2) capacity *= 2;
   Rehash(capacity);
+  return absl::OkStatus();
+}
+
+absl::Status KeyTable::RestoreIdentity(StateReader& reader, uint64_t ids) {
+  // Group g > 0 is string g - 1: interning the snapshot's strings in group order into an empty
+  // interner gives each the id it had.
+  if (strings_.size() != 0 || id_limit_ != 0) {
+    return absl::InternalError("a key table is restored only before it holds keys");
+  }
+  for (uint64_t id = 0; id < ids; ++id) {
+    SLUICE_ASSIGN_OR_RETURN(uint8_t alive, reader.ReadU8());
+    if (!alive) {
+      if (id != 0)
+        return absl::DataLossError("key table snapshot has a freed group in a table that never frees");
+      continue;
+    }
+    SLUICE_ASSIGN_OR_RETURN(std::string_view text, reader.ReadBytes());
+    SLUICE_ASSIGN_OR_RETURN(uint64_t mask, reader.ReadU64());
+    if ((mask != 0) != (id == 0)) return absl::DataLossError("key table snapshot has a misplaced NULL key");
+    if (id == 0) {
+      null_seen_ = true;
+      ++live_;
+      continue;
+    }
+    if (strings_.Intern(text) != id - 1) return absl::DataLossError("key table snapshot repeats a key");
+    ++live_;
+  }
+  id_limit_ = static_cast<uint32_t>(ids);
   return absl::OkStatus();
 }
 

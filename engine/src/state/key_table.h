@@ -16,11 +16,15 @@
 // heap, or copies the string into the output column's heap: either stays valid while the
 // table grows.
 //
+// A table whose owner never erases (Erasure::kNever: a GROUP BY without windows or TTL) with a
+// key of one STRING column goes further: its group ids are the interned ids, plus one (group 0
+// is the NULL key), so a lookup is the interning alone, with no map from string to group.
+//
 // Memory per key in the single-STRING-key mode: 4 bytes of group (its string id), 4 of string
-// id -> group, and the interner's 16-byte string reference (which holds a string of up to 15
-// bytes itself; a longer one is kept behind a length prefix in blocks of up to 256 KiB), and
-// 4-byte hash slots (at most half full); vectors grow by doubling, and MemoryBytes() counts
-// their capacity.
+// id -> group (neither when groups are never erased), and the interner's 16-byte string
+// reference (which holds a string of up to 15 bytes itself; a longer one is kept behind a
+// length prefix in blocks of up to 256 KiB), and 4-byte hash slots (at most half full); vectors
+// grow by doubling, and MemoryBytes() counts their capacity.
 //
 // Not thread-safe: one table per operator instance.
 #pragma once
@@ -123,7 +127,9 @@ class StringInterner {
 
 class KeyTable {
  public:
-  explicit KeyTable(std::vector<TypeId> key_types);
+  // Whether the owner ever erases groups (Erase() with kNever is a programming error).
+  enum class Erasure { kAllowed, kNever };
+  explicit KeyTable(std::vector<TypeId> key_types, Erasure erasure = Erasure::kAllowed);
 
   size_t key_count() const { return key_types_.size(); }
   // Live groups.
@@ -201,12 +207,17 @@ class KeyTable {
   uint32_t NewGroup(const uint64_t* words);
   // Sets group `id`'s key to `words` (both modes).
   void StoreKey(uint32_t id, const uint64_t* words);
-  bool IsLive(uint32_t id) const { return direct_ ? group_strings_[id] != kFreeGroup : group_live_[id] != 0; }
+  bool IsLive(uint32_t id) const {
+    if (identity_) return id == 0 ? null_seen_ : id - 1 < strings_.size();
+    return direct_ ? group_strings_[id] != kFreeGroup : group_live_[id] != 0;
+  }
   // The encoded key of a live group (key_count()+1 words), in either mode.
   void LoadKey(uint32_t id, uint64_t* words) const;
   // Direct mode: the group slot of an encoded single-string key.
   uint32_t& DirectSlot(const uint64_t* words);
   void Rehash(size_t capacity);
+  // Restore() of an identity-mode table: `ids` groups follow in the snapshot.
+  absl::Status RestoreIdentity(StateReader& reader, uint64_t ids);
 
   std::vector<TypeId> key_types_;
   size_t words_per_key_;
@@ -214,6 +225,9 @@ class KeyTable {
   // Direct mode (the key is one STRING column): groups are found by the interned string's id,
   // with no hash table of their own.
   bool direct_;
+  // Direct mode whose groups are never erased: group = string id + 1, group 0 = the NULL key.
+  bool identity_;
+  bool null_seen_ = false;               // identity mode: group 0 exists
   StateVector<uint32_t> by_string_;      // direct mode: string id -> group id or kEmpty
   uint32_t null_group_ = kEmpty;         // direct mode: the group of the NULL key
   StateVector<uint32_t> group_strings_;  // direct mode: id -> string id, kNullKey or kFreeGroup
