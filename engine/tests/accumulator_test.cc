@@ -58,16 +58,22 @@ TEST(StateRowsTest, GrowthKeepsValuesAndNewRowsAreZero) {
   EXPECT_GE(rows.MemoryBytes(), 600000 * rows.stride());
 }
 
-// Scenario 2's aggregates of one group fit in 56 bytes (a cache line, give or take the row's
-// alignment), not one array per field.
-TEST(StateRowsTest, ScenarioTwoAggregatesShareOneRow) {
-  StateRows rows;
+// COUNT(*), SUM(BIGINT), AVG(DOUBLE), MIN(DOUBLE), MAX(DOUBLE) on `rows`: Scenario 2's set.
+std::vector<std::unique_ptr<Accumulator>> ScenarioTwoAccumulators(StateRows& rows) {
   std::vector<std::unique_ptr<Accumulator>> accumulators;
   accumulators.push_back(MakeAccumulator(AggregateKind::kCountStar, TypeId::kNull, TypeId::kInt64, rows));
   accumulators.push_back(MakeAccumulator(AggregateKind::kSum, TypeId::kInt64, TypeId::kInt64, rows));
   accumulators.push_back(MakeAccumulator(AggregateKind::kAvg, TypeId::kDouble, TypeId::kDouble, rows));
   accumulators.push_back(MakeAccumulator(AggregateKind::kMin, TypeId::kDouble, TypeId::kDouble, rows));
   accumulators.push_back(MakeAccumulator(AggregateKind::kMax, TypeId::kDouble, TypeId::kDouble, rows));
+  return accumulators;
+}
+
+// Scenario 2's aggregates of one group fit in 56 bytes (a cache line, give or take the row's
+// alignment), not one array per field.
+TEST(StateRowsTest, ScenarioTwoAggregatesShareOneRow) {
+  StateRows rows;
+  std::vector<std::unique_ptr<Accumulator>> accumulators = ScenarioTwoAccumulators(rows);
   EXPECT_EQ(rows.stride(), 56u);
   for (const auto& accumulator : accumulators) EXPECT_EQ(accumulator->MemoryBytes(), 0u);
 }
@@ -87,12 +93,7 @@ struct Expected {
 // resets and merges), agree with a per-group reference: no accumulator writes another's field.
 TEST(StateRowsTest, AccumulatorsSharingRowsMatchAReference) {
   StateRows rows;
-  std::vector<std::unique_ptr<Accumulator>> accumulators;
-  accumulators.push_back(MakeAccumulator(AggregateKind::kCountStar, TypeId::kNull, TypeId::kInt64, rows));
-  accumulators.push_back(MakeAccumulator(AggregateKind::kSum, TypeId::kInt64, TypeId::kInt64, rows));
-  accumulators.push_back(MakeAccumulator(AggregateKind::kAvg, TypeId::kDouble, TypeId::kDouble, rows));
-  accumulators.push_back(MakeAccumulator(AggregateKind::kMin, TypeId::kDouble, TypeId::kDouble, rows));
-  accumulators.push_back(MakeAccumulator(AggregateKind::kMax, TypeId::kDouble, TypeId::kDouble, rows));
+  std::vector<std::unique_ptr<Accumulator>> accumulators = ScenarioTwoAccumulators(rows);
   constexpr uint32_t kGroups = 257;
   rows.Resize(kGroups);
   for (auto& accumulator : accumulators) accumulator->Resize(kGroups);

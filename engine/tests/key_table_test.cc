@@ -398,15 +398,17 @@ TEST(StringInternerTest, EmptyShortAndLongStringsRoundTrip) {
   EXPECT_EQ(interner.string_bytes(), total);
 }
 
-TEST(KeyTableTest, SingleStringKeyHoldsUnderThirtySixBytesPerKeyBesidesItsString) {
-  // 100,000 distinct keys of 8 to 12 bytes: 4 bytes of group, 4 of string id -> group, 16 of
-  // string reference (which holds the string itself) and 2 x 4 of hash slots, with vectors at
-  // 2^17 (slots 2^18) for 1e5 keys; no string is long enough for the interner's heap.
-  constexpr size_t kKeys = 100000;
-  KeyTable table({TypeId::kString});
+struct KeyMemory {
+  double per_key;       // bytes the table holds per key besides the strings' own bytes
+  size_t string_bytes;  // the strings' own bytes
+};
+
+// Inserts `keys` distinct keys of 8 to 12 bytes ("trader-<n>"), a thousand per batch, checking
+// that the strings' own bytes are counted once each.
+KeyMemory InsertTraderKeys(KeyTable& table, size_t keys) {
   size_t string_bytes = 0;
   std::vector<uint32_t> ids(1000);
-  for (size_t start = 0; start < kKeys; start += 1000) {
+  for (size_t start = 0; start < keys; start += 1000) {
     Column column(TypeId::kString, 1000);
     for (size_t row = 0; row < 1000; ++row) {
       const std::string text = "trader-" + std::to_string(start + row);
@@ -414,15 +416,25 @@ TEST(KeyTableTest, SingleStringKeyHoldsUnderThirtySixBytesPerKeyBesidesItsString
       column.data<std::string_view>()[row] = column.heap().Add(text);
     }
     column.SetAllValid(1000);
-    const Column* keys[] = {&column};
-    table.FindOrInsert(keys, nullptr, 1000, ids.data());
+    const Column* columns[] = {&column};
+    table.FindOrInsert(columns, nullptr, 1000, ids.data());
   }
-  ASSERT_EQ(table.size(), kKeys);
+  EXPECT_EQ(table.size(), keys);
   EXPECT_EQ(table.KeyStringBytes(), string_bytes);
-  const double per_key = static_cast<double>(table.MemoryBytes() - table.KeyStringBytes()) / kKeys;
+  return {static_cast<double>(table.MemoryBytes() - table.KeyStringBytes()) / static_cast<double>(keys),
+          string_bytes};
+}
+
+TEST(KeyTableTest, SingleStringKeyHoldsUnderThirtySixBytesPerKeyBesidesItsString) {
+  // 100,000 distinct keys: 4 bytes of group, 4 of string id -> group, 16 of string reference
+  // (which holds the string itself) and 2 x 4 of hash slots, with vectors at 2^17 (slots 2^18)
+  // for 1e5 keys; no string is long enough for the interner's heap.
+  constexpr size_t kKeys = 100000;
+  KeyTable table({TypeId::kString});
+  const KeyMemory memory = InsertTraderKeys(table, kKeys);
   const double arrays = static_cast<double>((4 + 4 + 16) * (size_t{1} << 17) + 4 * (size_t{1} << 18));
-  EXPECT_GE(per_key, (arrays - static_cast<double>(string_bytes)) / kKeys);  // the arrays alone
-  EXPECT_LT(per_key, 36.0);
+  EXPECT_GE(memory.per_key, (arrays - static_cast<double>(memory.string_bytes)) / kKeys);  // the arrays alone
+  EXPECT_LT(memory.per_key, 36.0);
 }
 
 TEST(KeyTableTest, NeverErasedSingleStringKeyHoldsUnderTwentyEightBytesPerKeyBesidesItsString) {
@@ -430,24 +442,10 @@ TEST(KeyTableTest, NeverErasedSingleStringKeyHoldsUnderTwentyEightBytesPerKeyBes
   // and 2 x 4 of hash slots.
   constexpr size_t kKeys = 100000;
   KeyTable table({TypeId::kString}, KeyTable::Erasure::kNever);
-  size_t string_bytes = 0;
-  std::vector<uint32_t> ids(1000);
-  for (size_t start = 0; start < kKeys; start += 1000) {
-    Column column(TypeId::kString, 1000);
-    for (size_t row = 0; row < 1000; ++row) {
-      const std::string text = "trader-" + std::to_string(start + row);
-      string_bytes += text.size();
-      column.data<std::string_view>()[row] = column.heap().Add(text);
-    }
-    column.SetAllValid(1000);
-    const Column* keys[] = {&column};
-    table.FindOrInsert(keys, nullptr, 1000, ids.data());
-  }
-  ASSERT_EQ(table.size(), kKeys);
-  const double per_key = static_cast<double>(table.MemoryBytes() - table.KeyStringBytes()) / kKeys;
+  const KeyMemory memory = InsertTraderKeys(table, kKeys);
   const double arrays = static_cast<double>(16 * (size_t{1} << 17) + 4 * (size_t{1} << 18));
-  EXPECT_GE(per_key, (arrays - static_cast<double>(string_bytes)) / kKeys);
-  EXPECT_LT(per_key, 28.0);
+  EXPECT_GE(memory.per_key, (arrays - static_cast<double>(memory.string_bytes)) / kKeys);
+  EXPECT_LT(memory.per_key, 28.0);
 }
 
 }  // namespace
