@@ -808,9 +808,12 @@ def latency_rows(run):
     out = []
     for r in run.sluice:
         if r.get("level") == "latency" and isinstance(r.get("latency_us"), dict):
+            low, high = latency_of(r, "p99_min"), latency_of(r, "p99_max")
+            spread = f"{human_us(low)}–{human_us(high)}" if low is not None and high is not None else "—"
             out.append([r["scenario"], threads_of(r) or "?", human(latency_of(r, "rate")),
                         human_us(latency_of(r, "p50")), human_us(latency_of(r, "p99")),
-                        human_us(latency_of(r, "p999")), human_us(latency_of(r, "max"))])
+                        human_us(latency_of(r, "p999")), human_us(latency_of(r, "max")), spread,
+                        str(r.get("runs", "?"))])
     return out
 
 
@@ -862,8 +865,10 @@ def write_summary(run, out_dir, verdict_text):
     lat = latency_rows(run)
     if lat:
         lines += ["### Latency", "",
-                  md_table(["scenario", "threads", "offered rec/s", "p50", "p99", "p99.9", "max"], lat,
-                           right={1, 2, 3, 4, 5, 6}), ""]
+                  "Each row is the timed run with the median p99; \"p99 over runs\" is the range of the "
+                  "runs' p99, which shows how much a stall of the machine moved one run.", "",
+                  md_table(["scenario", "threads", "offered rec/s", "p50", "p99", "p99.9", "max", "p99 over runs",
+                            "runs"], lat, right={1, 2, 3, 4, 5, 6, 8}), ""]
     lines += ["## Reference engine (DuckDB)", "", run.duckdb_line(), ""]
     if run.peer_state == "ok":
         lines += ["DuckDB ran each scenario's `peer.sql` on the same records, loaded untimed into an in-memory "
