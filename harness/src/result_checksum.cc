@@ -51,7 +51,10 @@ inline uint64_t BytesHash(const char* data, size_t size) {
           (static_cast<uint64_t>(static_cast<uint8_t>(data[size / 2])) << 8) |
           static_cast<uint64_t>(static_cast<uint8_t>(data[size - 1]));
     }
-    return Mix(a ^ size, b);
+    // Below 8 bytes `a` takes 32 bits at most: the length goes above them, so that strings of
+    // different lengths never meet before the mix ("K0" and "K01" once did, as 'K','0','0' ^ 2
+    // and 'K','0','1' ^ 3).
+    return Mix(size < 8 ? a | static_cast<uint64_t>(size) << 32 : a ^ size, b);
   }
   uint64_t hash = size;
   size_t i = 0;

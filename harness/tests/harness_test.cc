@@ -97,6 +97,12 @@ TEST(ResultChecksumTest, ChangelogKeepsTheLastRowOfEachKey) {
   changelog.AddBatch(MakeRows({{"A", 3, 3.0}}, storage));
   EXPECT_TRUE(changelog.Value().Matches(Fingerprint({{"B", 5, 5.0}, {"A", 3, 3.0}})));
   EXPECT_FALSE(changelog.Value().Matches(Fingerprint({{"B", 5, 5.0}, {"A", 2, 2.0}})));
+  // Short keys of different lengths are different keys: none of these replaces another.
+  ResultChecksum short_keys(kTypes, {0});
+  const std::vector<std::tuple<std::string, int64_t, double>> rows = {
+      {"", 0, 0.0}, {"A", 1, 1.0}, {"AAC", 2, 2.0}, {"K0", 3, 3.0}, {"K01", 4, 4.0}, {"K0\x01\x02", 5, 5.0}};
+  short_keys.AddBatch(MakeRows(rows, storage));
+  EXPECT_TRUE(short_keys.Value().Matches(Fingerprint(rows)));
 }
 
 TEST(ResultChecksumTest, TextFormRoundTripsAndRejectsGarbage) {
