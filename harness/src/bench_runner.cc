@@ -244,6 +244,10 @@ class ScenarioRunner {
   std::optional<ChecksumValue> expected_;
   // Input splits, by partition count.
   std::map<int, std::unique_ptr<InputSplit>> splits_;
+  // The checking sinks' log memory, kept from run to run per level, thread count, placement
+  // and worker, so that each run's sink writes to pages an earlier run of the same
+  // configuration faulted in on the same worker (see LogBlockPool).
+  std::map<std::tuple<std::string, int, std::string, int>, LogBlockPool> log_pools_;
 };
 
 absl::Status ScenarioRunner::Prepare() {
@@ -343,18 +347,24 @@ absl::StatusOr<RunOutcome> ScenarioRunner::RunOnce(const std::string& level, int
   run_options.placement = placement == "spread" ? Placement::kSpread : Placement::kCompact;
   const bool encode = level == "codec";
   RunSetup* raw = &setup;
+  // Sinks are made on the thread that runs the job, before it starts: a pool is only ever
+  // used by one thread at a time.
+  auto log_pool = [this, level, threads, placement](int worker) {
+    return &log_pools_[std::make_tuple(level, threads, placement, worker)];
+  };
   if (threads > 1) {
     setup.sinks.assign(static_cast<size_t>(threads), nullptr);
-    run_options.make_worker_sink = [this, raw, encode](const BoundStatement& statement, int worker) {
-      auto sink = std::make_unique<ChecksumSink>(output_types_, changelog_key_,
-                                                 encode ? &statement.output_schema : nullptr);
+    run_options.make_worker_sink = [this, raw, encode, log_pool](const BoundStatement& statement,
+                                                                 int worker) {
+      auto sink = std::make_unique<ChecksumSink>(
+          output_types_, changelog_key_, encode ? &statement.output_schema : nullptr, log_pool(worker));
       raw->sinks[static_cast<size_t>(worker)] = sink.get();
       return sink;
     };
   }
-  run_options.make_sink = [this, raw, encode](const BoundStatement& statement) {
+  run_options.make_sink = [this, raw, encode, log_pool](const BoundStatement& statement) {
     auto sink = std::make_unique<ChecksumSink>(output_types_, changelog_key_,
-                                               encode ? &statement.output_schema : nullptr);
+                                               encode ? &statement.output_schema : nullptr, log_pool(0));
     raw->sinks.push_back(sink.get());
     return sink;
   };

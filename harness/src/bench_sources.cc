@@ -100,8 +100,8 @@ absl::StatusOr<bool> PacedSource::Next(Batch& out) {
 }
 
 ChecksumSink::ChecksumSink(std::vector<TypeId> types, std::vector<size_t> changelog_key,
-                           const Schema* encode_schema)
-    : checksum_(std::move(types), std::move(changelog_key)) {
+                           const Schema* encode_schema, LogBlockPool* log_pool)
+    : checksum_(std::move(types), std::move(changelog_key), log_pool) {
   if (encode_schema != nullptr) {
     encoder_ = MakeJsonEncoder(*encode_schema);
     text_.reserve(1 << 21);

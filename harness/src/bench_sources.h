@@ -80,7 +80,9 @@ class PacedSource final : public SourcePartition {
 class ChecksumSink final : public SinkOperator {
  public:
   // `encode_schema`: when set, rows are also encoded as JSON Lines (the codec level's cost).
-  ChecksumSink(std::vector<TypeId> types, std::vector<size_t> changelog_key, const Schema* encode_schema);
+  // `log_pool`: where a changelog's log takes its memory (see LogBlockPool); null: the heap.
+  ChecksumSink(std::vector<TypeId> types, std::vector<size_t> changelog_key, const Schema* encode_schema,
+               LogBlockPool* log_pool = nullptr);
 
   absl::Status Open() override { return absl::OkStatus(); }
   absl::Status Push(const Batch& batch) override;

@@ -141,8 +141,13 @@ void ChecksumValue::Merge(const ChecksumValue& other) {
   }
 }
 
-ResultChecksum::ResultChecksum(std::vector<TypeId> types, std::vector<size_t> key_columns)
-    : types_(std::move(types)), key_columns_(std::move(key_columns)) {
+ResultChecksum::ResultChecksum(std::vector<TypeId> types, std::vector<size_t> key_columns, LogBlockPool* pool)
+    : types_(std::move(types)),
+      key_columns_(std::move(key_columns)),
+      log_keys_(pool),
+      log_hashes_(pool),
+      log_doubles_(pool),
+      log_double_nulls_(pool) {
   for (size_t c = 0; c < types_.size(); ++c) {
     if (!IsExact(types_[c])) double_columns_.push_back(c);
   }

@@ -14,10 +14,12 @@
 // are logged as they arrive and reduced when Value() is called, after the timed run.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
@@ -46,34 +48,78 @@ struct ChecksumValue {
   void Merge(const ChecksumValue& other);
 };
 
-// An append-only array stored in fixed chunks. Growing allocates one chunk, left uninitialised
-// so that its pages are touched only as rows are written; nothing stored is ever moved. (A
-// std::deque also never moves its elements, but its map of blocks doubles by copying, and with
-// millions of rows that copy faults in megabytes at once, in the middle of a paced run.)
+// Fixed-size blocks of memory that ChunkedLogs take and give back. A log that returns its
+// blocks here, and the next run's log that takes them, write to pages already faulted in: the
+// checking sink's page faults are the lab's cost, not the engine's, and workers faulting at
+// once contend in the kernel (its memory-cgroup and LRU locks), which would charge the lab's
+// cost to the engine's scaling. Not thread-safe: one pool per worker; it must outlive the logs
+// that use it.
+class LogBlockPool {
+ public:
+  static constexpr size_t kBlockBytes = size_t{1} << 19;
+
+  // A block of kBlockBytes, uninitialised (a fresh one is touched only as it is written).
+  std::unique_ptr<std::byte[]> Take() {
+    if (free_.empty()) return std::make_unique_for_overwrite<std::byte[]>(kBlockBytes);
+    std::unique_ptr<std::byte[]> block = std::move(free_.back());
+    free_.pop_back();
+    return block;
+  }
+  void Give(std::unique_ptr<std::byte[]> block) { free_.push_back(std::move(block)); }
+  size_t free_blocks() const { return free_.size(); }
+
+ private:
+  std::vector<std::unique_ptr<std::byte[]>> free_;
+};
+
+// An append-only array of trivially copyable values, stored in blocks of
+// LogBlockPool::kBlockBytes. Growing takes one block, from the pool when there is one (and
+// gives them all back on destruction); nothing stored is ever moved. (A std::deque also never
+// moves its elements, but its map of blocks doubles by copying, and with millions of rows that
+// copy faults in megabytes at once, in the middle of a paced run.)
 template <typename T>
 class ChunkedLog {
+  static_assert(std::is_trivially_copyable_v<T> && LogBlockPool::kBlockBytes % sizeof(T) == 0);
+
  public:
+  // `pool`: where blocks come from and go back to; null: the heap.
+  explicit ChunkedLog(LogBlockPool* pool = nullptr) : pool_(pool) {}
+  ChunkedLog(const ChunkedLog&) = delete;
+  ChunkedLog& operator=(const ChunkedLog&) = delete;
+  ~ChunkedLog() {
+    if (pool_ == nullptr) return;
+    for (auto& block : blocks_) pool_->Give(std::move(block));
+  }
+
   size_t size() const { return size_; }
-  const T& operator[](size_t i) const { return chunks_[i / kChunk][i % kChunk]; }
+  const T& operator[](size_t i) const { return Chunk(i / kChunk)[i % kChunk]; }
   void Append(const T* values, size_t n) {
     for (size_t i = 0; i < n; ++i) {
-      if (size_ == chunks_.size() * kChunk) chunks_.push_back(std::make_unique_for_overwrite<T[]>(kChunk));
-      chunks_[size_ / kChunk][size_ % kChunk] = values[i];
+      if (size_ == blocks_.size() * kChunk) {
+        blocks_.push_back(pool_ != nullptr
+                              ? pool_->Take()
+                              : std::make_unique_for_overwrite<std::byte[]>(LogBlockPool::kBlockBytes));
+      }
+      Chunk(size_ / kChunk)[size_ % kChunk] = values[i];
       ++size_;
     }
   }
 
  private:
-  static constexpr size_t kChunk = size_t{1} << 16;
-  std::vector<std::unique_ptr<T[]>> chunks_;
+  static constexpr size_t kChunk = LogBlockPool::kBlockBytes / sizeof(T);
+  T* Chunk(size_t c) const { return reinterpret_cast<T*>(blocks_[c].get()); }
+
+  LogBlockPool* pool_;
+  std::vector<std::unique_ptr<std::byte[]>> blocks_;
   size_t size_ = 0;
 };
 
 class ResultChecksum {
  public:
   // `types`: the result's column types in order. `key_columns`: empty for an append-only
-  // result; for a changelog the indices of the columns that identify a row's key.
-  ResultChecksum(std::vector<TypeId> types, std::vector<size_t> key_columns);
+  // result; for a changelog the indices of the columns that identify a row's key. `pool`:
+  // where a changelog's log takes its blocks (null: the heap).
+  ResultChecksum(std::vector<TypeId> types, std::vector<size_t> key_columns, LogBlockPool* pool = nullptr);
 
   // Adds the active rows of `batch` (columns in `types` order).
   void AddBatch(const Batch& batch);

@@ -121,6 +121,34 @@ TEST(ResultChecksumTest, MergingPartitionsEqualsTheWhole) {
   EXPECT_TRUE(merged.Matches(Fingerprint({{"C", 3, 3.5}, {"A", 1, 1.5}, {"B", 2, 2.5}})));
 }
 
+TEST(ResultChecksumTest, AChangelogLogReusesThePoolsBlocksAndStaysExact) {
+  // A changelog long enough to span several of the pool's blocks per logged column.
+  std::vector<std::string> storage;
+  std::vector<std::tuple<std::string, int64_t, double>> rows;
+  constexpr int kRows = 3 * static_cast<int>(LogBlockPool::kBlockBytes / sizeof(uint64_t)) + 5;
+  for (int i = 0; i < kRows; ++i) rows.emplace_back(StrCat("K", i % 1000), i, i * 0.5);
+  std::vector<std::tuple<std::string, int64_t, double>> last(rows.end() - 1000, rows.end());
+  std::vector<Batch> batches;  // of 1024 rows, as the lab's
+  for (size_t begin = 0; begin < rows.size(); begin += 1024) {
+    batches.push_back(MakeRows({rows.begin() + begin, rows.begin() + std::min(rows.size(), begin + 1024)}, storage));
+  }
+  LogBlockPool pool;
+  {
+    ResultChecksum first(kTypes, {0}, &pool);
+    for (const Batch& batch : batches) first.AddBatch(batch);
+    EXPECT_TRUE(first.Value().Matches(Fingerprint(last)));
+  }
+  const size_t blocks = pool.free_blocks();
+  EXPECT_GE(blocks, 3u * 4) << "key hashes, row hashes and doubles take 4 blocks each";
+  {
+    ResultChecksum second(kTypes, {0}, &pool);
+    for (const Batch& batch : batches) second.AddBatch(batch);
+    EXPECT_EQ(pool.free_blocks(), 0u) << "the second log took every block the first gave back";
+    EXPECT_TRUE(second.Value().Matches(Fingerprint(last)));
+  }
+  EXPECT_EQ(pool.free_blocks(), blocks) << "every block came back";
+}
+
 TEST(LatencyHistogramTest, PercentilesWithinTwoPercent) {
   LatencyHistogram histogram;
   std::vector<uint64_t> values;
