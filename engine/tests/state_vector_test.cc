@@ -1,6 +1,10 @@
 // StateVector: arrays past kHugePageArrayBytes live in their own 2 MiB-aligned mappings, the
 // smaller ones in the allocator's memory, and values survive growth across that boundary.
+// Mappings given back are reused for the next array of the same length, which still starts
+// as std::vector promises (zeros for resize), whatever the previous array left there.
 #include "common/state_vector.h"
+
+#include <unistd.h>
 
 #include <cstdint>
 #include <utility>
@@ -60,6 +64,33 @@ TEST(StateVectorTest, ValuesSurviveGrowthAndShrinkingAcrossTheThreshold) {
   moved.resize(500);
   moved.shrink_to_fit();  // back into the allocator's memory
   for (size_t i = 0; i < 500; ++i) ASSERT_EQ(moved[i], ValueAt(i)) << i;
+}
+
+TEST(StateVectorTest, AGivenBackMappingServesTheNextArrayOfItsLengthAndStartsClean) {
+  if (!MappedBuild()) GTEST_SKIP() << "sanitizer builds allocate every array from the allocator";
+  const uint64_t* first_data = nullptr;
+  size_t retained = 0;
+  {
+    StateVector<uint64_t> first(kMappedElements);
+    for (size_t i = 0; i < first.size(); ++i) first[i] = ValueAt(i) | 1;  // no zero left
+    first_data = first.data();
+    retained = RetainedHugePageArrayBytes();
+  }
+  EXPECT_EQ(RetainedHugePageArrayBytes(), retained + kHugePageArrayBytes);
+  // A different length does not take it.
+  StateVector<uint64_t> other(2 * kMappedElements);
+  EXPECT_NE(other.data(), first_data);
+  // The same length takes the mapping given back last, on the node it was given back on: on
+  // a machine with one node, always.
+  const bool one_node = access("/sys/devices/system/node/node1", F_OK) != 0;
+  retained = RetainedHugePageArrayBytes();
+  StateVector<uint64_t> second;
+  second.resize(kMappedElements);
+  if (one_node) {
+    EXPECT_EQ(second.data(), first_data);
+    EXPECT_EQ(RetainedHugePageArrayBytes(), retained - kHugePageArrayBytes);
+  }
+  for (size_t i = 0; i < second.size(); ++i) ASSERT_EQ(second[i], 0u) << i;
 }
 
 }  // namespace
