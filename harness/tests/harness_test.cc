@@ -130,7 +130,8 @@ TEST(ResultChecksumTest, AChangelogLogReusesThePoolsBlocksAndStaysExact) {
   std::vector<std::tuple<std::string, int64_t, double>> last(rows.end() - 1000, rows.end());
   std::vector<Batch> batches;  // of 1024 rows, as the lab's
   for (size_t begin = 0; begin < rows.size(); begin += 1024) {
-    batches.push_back(MakeRows({rows.begin() + begin, rows.begin() + std::min(rows.size(), begin + 1024)}, storage));
+    batches.push_back(
+        MakeRows({rows.begin() + begin, rows.begin() + std::min(rows.size(), begin + 1024)}, storage));
   }
   LogBlockPool pool;
   {
