@@ -138,13 +138,11 @@ absl::StatusOr<std::unique_ptr<InputSplit>> SplitInput(const Scenario& scenario,
   const TypeId key_type = dataset.schema.field(*key).type;
   split->gathered.resize(n);
   std::vector<size_t> filled(n, batch_size);  // rows in each partition's open batch
-  std::vector<const Batch*> pinned(n);        // the batch whose strings its open batch pins
   for (const Batch& batch : dataset.batches) {
     for (size_t row = 0; row < batch.num_rows(); ++row) {
       const size_t p = PartitionHash(batch.column(*key), key_type, row) % n;
       std::vector<Batch>& out = split->gathered[p];
       if (filled[p] == batch_size) {
-        pinned[p] = nullptr;
         std::vector<std::shared_ptr<Column>> columns;
         for (size_t c = 0; c < batch.num_columns(); ++c) {
           columns.push_back(std::make_shared<Column>(batch.column(c).type(), batch_size));
@@ -155,15 +153,16 @@ absl::StatusOr<std::unique_ptr<InputSplit>> SplitInput(const Scenario& scenario,
       }
       Batch& target = out.back();
       const size_t at = filled[p]++;
-      const bool pin = pinned[p] != &batch;
-      pinned[p] = &batch;
       for (size_t c = 0; c < batch.num_columns(); ++c) {
         const Column& from = batch.column(c);
         Column& to = target.mutable_column(c);
         const size_t width = PhysicalSize(from.type());
-        std::memcpy(to.data<char>() + at * width, from.data<char>() + row * width, width);
+        if (from.type() == TypeId::kString) {  // into the batch's own heap, as for the whole dataset
+          to.data<std::string_view>()[at] = to.heap().Add(from.data<std::string_view>()[row]);
+        } else {
+          std::memcpy(to.data<char>() + at * width, from.data<char>() + row * width, width);
+        }
         to.validity()[at] = from.validity()[row];
-        if (pin && from.type() == TypeId::kString) to.KeepAliveStringsOf(from);
       }
       target.SetNumRows(at + 1);
     }

@@ -23,7 +23,8 @@ struct Dataset {
   uint64_t records = 0;
   Schema schema;  // the generator's fields (without _event_time)
   // Batches in arrival order; each has the generator's columns followed by _event_time (the
-  // event-time field's column, shared), as a source delivers them.
+  // event-time field's column, shared), as a source delivers them, its strings in its own
+  // heap in row order.
   std::vector<Batch> batches;
 };
 
