@@ -53,7 +53,6 @@ absl::Status ReadField(StateReader& reader, StateRows& rows, size_t field, size_
 class CountAccumulator final : public Accumulator {
  public:
   explicit CountAccumulator(StateRows& rows) : rows_(rows), counts_(rows.AddField(sizeof(int64_t))) {}
-  void Resize(size_t) override {}
   void Reset(uint32_t group) override { Counts()[group] = 0; }
   void Merge(uint32_t into, uint32_t from) override {
     const auto counts = Counts();
@@ -76,7 +75,6 @@ class CountAccumulator final : public Accumulator {
       out.validity()[i] = 1;
     }
   }
-  size_t MemoryBytes() const override { return 0; }
   void Snapshot(StateWriter& writer, size_t groups) const override {
     WriteField<int64_t>(writer, rows_, counts_, groups);
   }
@@ -98,7 +96,6 @@ class SumAccumulator final : public Accumulator {
  public:
   explicit SumAccumulator(StateRows& rows)
       : rows_(rows), sums_(rows.AddField(sizeof(Sum))), counts_(rows.AddField(sizeof(Count))) {}
-  void Resize(size_t) override {}
   void Reset(uint32_t group) override {
     rows_.Get<Sum>(sums_)[group] = 0;
     rows_.Get<Count>(counts_)[group] = 0;
@@ -156,7 +153,6 @@ class SumAccumulator final : public Accumulator {
       }
     }
   }
-  size_t MemoryBytes() const override { return 0; }
   void Snapshot(StateWriter& writer, size_t groups) const override {
     WriteField<Sum>(writer, rows_, sums_, groups);
     WriteField<Count>(writer, rows_, counts_, groups);
@@ -185,7 +181,6 @@ class VarianceAccumulator final : public Accumulator {
         counts_(rows.AddField(sizeof(int64_t))),
         means_(rows.AddField(sizeof(double))),
         m2_(rows.AddField(sizeof(double))) {}
-  void Resize(size_t) override {}
   void Reset(uint32_t group) override {
     rows_.Get<int64_t>(counts_)[group] = 0;
     rows_.Get<double>(means_)[group] = 0;
@@ -243,7 +238,6 @@ class VarianceAccumulator final : public Accumulator {
       out.data<double>()[i] = root_ ? std::sqrt(variance) : variance;
     }
   }
-  size_t MemoryBytes() const override { return 0; }
   void Snapshot(StateWriter& writer, size_t groups) const override {
     WriteField<int64_t>(writer, rows_, counts_, groups);
     WriteField<double>(writer, rows_, means_, groups);
@@ -273,7 +267,6 @@ class PickAccumulator final : public Accumulator {
  public:
   explicit PickAccumulator(StateRows& rows)
       : rows_(rows), values_(rows.AddField(sizeof(T))), state_(rows.AddField(sizeof(uint8_t))) {}
-  void Resize(size_t) override {}
   void Reset(uint32_t group) override {
     rows_.Get<T>(values_)[group] = T();
     rows_.Get<uint8_t>(state_)[group] = 0;
@@ -327,7 +320,6 @@ class PickAccumulator final : public Accumulator {
       }
     }
   }
-  size_t MemoryBytes() const override { return 0; }
   void Snapshot(StateWriter& writer, size_t groups) const override {
     WriteField<T>(writer, rows_, values_, groups);
     WriteField<uint8_t>(writer, rows_, state_, groups);

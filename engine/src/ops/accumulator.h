@@ -78,8 +78,9 @@ class Accumulator {
   virtual ~Accumulator() = default;
 
   // Makes room for group ids below `groups` in the accumulator's own arrays (the owner of the
-  // StateRows resizes those); new slots are empty.
-  virtual void Resize(size_t groups) = 0;
+  // StateRows resizes those); new slots are empty. An accumulator whose state is all in
+  // StateRows fields has nothing to do.
+  virtual void Resize(size_t groups) {}
   virtual void Reset(uint32_t group) = 0;
   // `argument` is null for COUNT(*). `groups[row]` holds the group of each active row.
   virtual void Update(const Column* argument, const uint32_t* selection, size_t count,
@@ -91,8 +92,8 @@ class Accumulator {
   virtual void Finalize(const uint32_t* groups, size_t n, Column& out) const = 0;
 
   // Approximate bytes of state held in the accumulator's own arrays and what they point to
-  // (the StateRows are counted by their owner).
-  virtual size_t MemoryBytes() const = 0;
+  // (the StateRows are counted by their owner): none when all its state is in StateRows.
+  virtual size_t MemoryBytes() const { return 0; }
 
   // State of groups [0, groups) (the caller snapshots which ids are live). Restore requires
   // the StateRows to hold at least `groups` rows.
