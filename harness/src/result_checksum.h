@@ -157,6 +157,7 @@ class ResultChecksum {
   // Per-batch scratch.
   std::vector<uint64_t> row_hashes_;
   std::vector<uint64_t> key_hashes_;
+  std::vector<uint64_t> value_hashes_;  // one column's, per active row
   std::vector<double> row_doubles_;
   std::vector<uint8_t> row_double_nulls_;
 };
