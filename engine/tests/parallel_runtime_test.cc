@@ -1,8 +1,9 @@
 // Tests of the parallel runtime (runtime/parallel_runner.h) and its parts: the SPSC ring, the
-// keyed exchange, barrier alignment (checkpoints form a consistent cut: a job restored from
-// any of them finishes with exactly the uninterrupted job's output), watermark alignment (a
-// fast partition is paused and resumed), failures and cancellation (prompt, no hang), and a
-// stress run with random delays in every task, tiny rings and 10,000 checkpoints.
+// keyed exchange and its forward alternative (a source partitioned by the key), barrier
+// alignment (checkpoints form a consistent cut: a job restored from any of them finishes with
+// exactly the uninterrupted job's output), watermark alignment (a fast partition is paused and
+// resumed), failures and cancellation (prompt, no hang), and a stress run with random delays in
+// every task, tiny rings and 10,000 checkpoints.
 //
 // The sources here are in memory: partition p holds rows (k, v, ts), read in batches, with an
 // optional delay per batch to skew the speeds of partitions. They record read positions, so a
@@ -307,6 +308,21 @@ std::vector<std::vector<TestRow>> MakeRows(size_t partitions, size_t rows_each, 
   return out;
 }
 
+// Rows for `partitions` partitions, as a topic keyed by k holds them: 20 keys, key j only in
+// partition j mod `partitions`, event time advancing `step_ms` per row.
+std::vector<std::vector<TestRow>> MakeKeyedRows(size_t partitions, size_t rows_each, int64_t step_ms) {
+  std::vector<std::vector<TestRow>> out(partitions);
+  std::mt19937_64 random(7);
+  for (size_t p = 0; p < partitions; ++p) {
+    for (size_t i = 0; i < rows_each; ++i) {
+      const uint64_t key = p + partitions * (random() % (20 / partitions));
+      out[p].push_back(TestRow{StrCat("k", key), static_cast<int64_t>(random() % 1000),
+                               1'700'000'000'000 + static_cast<int64_t>(i) * step_ms});
+    }
+  }
+  return out;
+}
+
 struct Harness {
   TemporaryDirectory directory;
   SourceControl control;
@@ -382,16 +398,76 @@ TEST(ParallelRuntimeTest, SameOutputAtParallelism1To4) {
   }
 }
 
+// --- a source partitioned by the key: no exchange ----------------------------------------
+
+// The plan the runtime builds for `harness`'s job on `parallelism` workers (not run).
+std::string ExplainAt(Harness& harness, int parallelism) {
+  std::vector<std::string> unused;
+  auto runner = JobRunner::Create(harness.job, harness.Options(parallelism, &unused));
+  EXPECT_TRUE(runner.ok()) << runner.status().message();
+  return runner.ok() ? (*runner)->Explain() : "";
+}
+
+// Every key lies in one partition and the job says so: each worker aggregates the partitions it
+// reads, with no exchange, and the output is what one thread computes.
+TEST(ParallelRuntimeTest, ASourcePartitionedByTheKeyIsAggregatedWhereItIsRead) {
+  Harness harness;
+  harness.control.partitions = MakeKeyedRows(4, 3000, 7);
+  ASSERT_OK(harness.Bind(4, ", 'src.partitioned.by' = 'k'"));
+  std::vector<std::string> reference;
+  ASSERT_TRUE(Harness::RunWithin(harness.job, harness.Options(1, &reference), 60s).ok());
+  ASSERT_FALSE(reference.empty());
+  for (int parallelism : {2, 3, 4}) {
+    const std::string plan = ExplainAt(harness, parallelism);
+    EXPECT_NE(plan.find("Forward to this worker's keyed stage (no exchange: src is partitioned by k)"),
+              std::string::npos)
+        << plan;
+    EXPECT_EQ(plan.find("Exchange"), std::string::npos) << plan;
+    std::vector<std::string> rows;
+    auto counters = Harness::RunWithin(harness.job, harness.Options(parallelism, &rows), 60s);
+    ASSERT_TRUE(counters.ok()) << counters.status().message();
+    EXPECT_EQ(counters->records_in, 12000u);
+    EXPECT_EQ(Sorted(rows), Sorted(reference)) << "parallelism " << parallelism;
+  }
+}
+
+// A declared partitioning that cannot spare the exchange keeps it, and EXPLAIN says why.
+TEST(ParallelRuntimeTest, ADeclaredPartitioningTheStageCannotUseKeepsTheExchange) {
+  Harness not_in_key;
+  not_in_key.control.partitions = MakeKeyedRows(4, 100, 7);
+  ASSERT_OK(not_in_key.Bind(4, ", 'src.partitioned.by' = 'v'"));
+  std::string plan = ExplainAt(not_in_key, 2);
+  EXPECT_NE(plan.find("Exchange hash(k#0) -> 2 workers ('src.partitioned.by' (v) not used: the key "
+                      "hash(k#0) does not hold v)"),
+            std::string::npos)
+      << plan;
+
+  Harness too_few;
+  too_few.control.partitions = MakeKeyedRows(2, 100, 7);
+  ASSERT_OK(too_few.Bind(2, ", 'src.partitioned.by' = 'k'"));
+  plan = ExplainAt(too_few, 4);
+  EXPECT_NE(plan.find("not used: 2 partition(s) for 4 workers would leave workers without keys"),
+            std::string::npos)
+      << plan;
+  EXPECT_NE(ExplainAt(too_few, 2).find("Forward"), std::string::npos);
+}
+
 // --- checkpoints: barrier alignment ---------------------------------------------------------
 
 // Every completed checkpoint is a consistent cut: restored from it, the job produces exactly
 // what the uninterrupted job produced after it. Partition 0 is slow and partition 1 fast, so
 // barriers reach the stateful tasks at very different times and alignment must hold inputs.
-TEST(ParallelRuntimeTest, CheckpointsAreConsistentCutsUnderSkewedSources) {
+// With a keyed exchange, and with a source partitioned by the key (each worker's stage fed by
+// its own partition only).
+class CheckpointCutTest : public ::testing::TestWithParam<bool> {};
+
+TEST_P(CheckpointCutTest, CheckpointsAreConsistentCutsUnderSkewedSources) {
+  const bool partitioned_by_key = GetParam();
   Harness harness;
-  harness.control.partitions = MakeRows(2, 4000, 5);
+  harness.control.partitions = partitioned_by_key ? MakeKeyedRows(2, 4000, 5) : MakeRows(2, 4000, 5);
   harness.control.delay = {200us, 0us};
-  ASSERT_OK(harness.Bind(2));
+  ASSERT_OK(harness.Bind(2, partitioned_by_key ? ", 'src.partitioned.by' = 'k'" : ""));
+  EXPECT_EQ(ExplainAt(harness, 2).find("Forward") != std::string::npos, partitioned_by_key);
   InMemoryCheckpointStore store;
   std::vector<std::string> full;
   auto counters = Harness::RunWithin(harness.job, harness.CheckpointedOptions(2, &full, store, 2), 120s);
@@ -433,6 +509,11 @@ TEST(ParallelRuntimeTest, CheckpointsAreConsistentCutsUnderSkewedSources) {
         << "restored from checkpoint " << checkpoint << " (" << before << " rows before it)";
   }
 }
+
+INSTANTIATE_TEST_SUITE_P(ExchangeOrForward, CheckpointCutTest, ::testing::Bool(),
+                         [](const ::testing::TestParamInfo<bool>& info) {
+                           return info.param ? "PartitionedByKey" : "KeyedExchange";
+                         });
 
 // Workers with neither a partition nor keyed state (a filter over one partition on 4 workers)
 // finish at once, yet every checkpoint still needs their part: they stay to give it.

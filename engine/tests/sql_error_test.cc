@@ -118,6 +118,18 @@ TEST(SqlErrorTest, EventTimeFieldMustExist) {
               "event time field 'trade_time' is not a column of source 'trades'", 4, 114);
 }
 
+TEST(SqlErrorTest, PartitionedByNamesSourceColumnsOnce) {
+  EXPECT_TRUE(Bind(Job("SELECT symbol, COUNT(*) AS n FROM trades GROUP BY symbol",
+                       ", 'trades.partitioned.by' = 'symbol, id'"))
+                  .ok());
+  ExpectError(Job("SELECT id FROM trades", ", 'trades.partitioned.by' = 'sector'"),
+              "'trades.partitioned.by' names 'sector', which is not a column of source 'trades'", 4, 119);
+  ExpectError(Job("SELECT id FROM trades", ", 'trades.partitioned.by' = 'symbol, symbol'"),
+              "'trades.partitioned.by' names 'symbol' twice", 4, 119);
+  ExpectError(Job("SELECT id FROM trades", ", 'trades.partitioned.by' = 'symbol,'"),
+              "'trades.partitioned.by' names '', which is not a column", 4, 119);
+}
+
 TEST(SqlErrorTest, UnknownCastType) {
   ExpectError(Job("SELECT CAST(id AS MONEY) FROM trades"), "unknown type 'MONEY'", 2, 19);
 }

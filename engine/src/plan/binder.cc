@@ -1092,6 +1092,7 @@ class JobBinder {
     }
 
     SLUICE_RETURN_IF_ERROR(BindEventTime(name, definition));
+    SLUICE_RETURN_IF_ERROR(BindPartitionedBy(name, definition));
     definition.schema = definition.decoder.schema;
     definition.schema.Add(Field{kEventTimeColumn, TypeId::kTimestamp, true});
     SLUICE_RETURN_IF_ERROR(BindWatermark(definition));
@@ -1292,6 +1293,30 @@ class JobBinder {
                              StrCat("invalid event time format '", time_format->value,
                                     "' (expected epoch_millis, epoch_seconds, iso8601 or auto)"));
       }
+    }
+    return absl::OkStatus();
+  }
+
+  // '<name>.partitioned.by': one or more of the source's columns, each once.
+  absl::Status BindPartitionedBy(const std::string& name, SourceDefinition& definition) {
+    const PropertyValue* declared = job_.properties.FindScoped(name, "partitioned.by");
+    if (declared == nullptr) return absl::OkStatus();
+    for (std::string_view piece : StrSplit(declared->value, ',', /*skip_blank=*/false)) {
+      const std::string column(StripWhitespace(piece));
+      const auto index = definition.decoder.schema.Find(column);
+      if (column.empty() || !index) {
+        return source_.Error(
+            declared->value_position,
+            StrCat("'", name, ".partitioned.by' names '", column, "', which is not a column of source '",
+                   name, "' (", definition.decoder.schema.ToString(), ")"));
+      }
+      const std::string& field = definition.decoder.schema.field(*index).name;
+      if (std::find(definition.partitioned_by.begin(), definition.partitioned_by.end(), field) !=
+          definition.partitioned_by.end()) {
+        return source_.Error(declared->value_position,
+                             StrCat("'", name, ".partitioned.by' names '", column, "' twice"));
+      }
+      definition.partitioned_by.push_back(field);
     }
     return absl::OkStatus();
   }

@@ -84,6 +84,10 @@ struct SourceDefinition {
   // 'watermark.alignment.max_drift': a partition whose watermark runs this far ahead of the
   // slowest partition of the job pauses until the slowest catches up (parallel runtime).
   std::optional<int64_t> alignment_max_drift_millis;
+  // '<name>.partitioned.by' (file sources): columns whose every value lies in one partition (one
+  // file), as in a Kafka topic keyed by them. The parallel runtime then keeps a keyed stage
+  // whose key includes them on the worker that reads the partition, with no exchange.
+  std::vector<std::string> partitioned_by;
   SourcePosition position;  // the first FROM that reads it
 
   // True when rows of several partitions interleave within one reader's batches (a Kafka

@@ -245,6 +245,19 @@ absl::Status ChannelSender::Restore(StateReader& reader) {
 void ChannelSender::ShareRows(const Batch& batch) {
   const size_t count = batch.active_rows();
   const size_t n = outputs_.size();
+  if (n == 1) {  // every row to the one channel: the batch as it is, selection and all
+    std::unique_ptr<Batch> shell = outputs_[0].channel->AcquireShell();
+    shell->ShareColumns(batch);
+    if (batch.has_selection()) {
+      std::memcpy(shell->MutableSelection(), batch.selection(), count * sizeof(uint32_t));
+      shell->SetSelectionCount(count);
+    }
+    Message message;
+    message.kind = MessageKind::kBatch;
+    message.batch = std::move(shell);
+    Enqueue(outputs_[0], std::move(message));
+    return;
+  }
   counts_.assign(n, 0);
   for (size_t i = 0; i < count; ++i) ++counts_[destination_[i]];
   shells_.resize(n);
@@ -274,7 +287,7 @@ absl::Status ChannelSender::Push(const Batch& batch) {
   const size_t count = batch.active_rows();
   if (count == 0) return absl::OkStatus();
   if (share_) {
-    ComputeDestinations(batch);
+    if (outputs_.size() > 1) ComputeDestinations(batch);
     rows_since_watermark_ += count;
     ShareRows(batch);
     return absl::OkStatus();

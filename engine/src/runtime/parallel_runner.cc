@@ -3,6 +3,7 @@
 #include <pthread.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <map>
@@ -185,7 +186,10 @@ struct ParallelRunner::Impl {
     bool worker_sinks = false;
     bool gathered = false;  // has gather channels
     ExchangeKey key;
-    std::vector<std::vector<std::unique_ptr<Channel>>> exchange;  // [sender][receiver]
+    // The source is partitioned by the stage's key: each worker's stage reads its own
+    // partitions' rows (one channel, no hashing) instead of a keyed exchange.
+    bool forward = false;
+    std::vector<std::vector<std::unique_ptr<Channel>>> exchange;  // [sender][receiver]; forward: [w][0] to w
     std::vector<std::unique_ptr<Channel>> gather;                 // [worker]
     std::atomic<bool> done{false};                                // its gather tail needs no more rows
     Operator* gather_head = nullptr;                              // coordinator: where gathered rows enter
@@ -262,6 +266,7 @@ struct ParallelRunner::Impl {
   absl::Status Align(InputTask& task, uint64_t checkpoint);
   absl::Status FinishGroup(InputGroup& group);
   bool PartitionAhead(const LocalPartition& partition) const;
+  bool ForwardsByPartition(const StatementPlan& plan, size_t source, std::string* why_not) const;
   JobCounters LiveCounters() const;
 };
 
@@ -406,6 +411,47 @@ absl::Status ParallelRunner::Impl::Build() {
   return options.restore_checkpoint ? RestoreState() : absl::OkStatus();
 }
 
+bool ParallelRunner::Impl::ForwardsByPartition(const StatementPlan& plan, size_t source,
+                                               std::string* why_not) const {
+  const SourceDefinition& definition = job.sources[source];
+  if (!plan.stateful || definition.partitioned_by.empty()) return false;
+  const std::string declared =
+      StrCat("'", definition.name, ".partitioned.by' (", StrJoin(definition.partitioned_by, ", "), ")");
+  for (const auto& [split_source, range] : file_splits) {
+    if (split_source == source) {
+      *why_not = StrCat(
+          declared, " not used: its large files are read in byte-range splits, which do not keep keys whole");
+      return false;
+    }
+  }
+  if (source_partitions[source] < static_cast<size_t>(workers_count)) {
+    *why_not = StrCat(declared, " not used: ", source_partitions[source], " partition(s) for ", workers_count,
+                      " workers would leave workers without keys");
+    return false;
+  }
+  for (size_t i = 0; i < plan.pre_end; ++i) {
+    if (plan.chain[i]->kind != LogicalOperatorKind::kFilter) {
+      *why_not = StrCat(declared, " not used: the rows are reshaped before the keyed stage");
+      return false;
+    }
+  }
+  // The stage's input columns are the source's (only filters come before it).
+  const Schema& input = plan.chain[*plan.stateful]->input->schema;
+  std::vector<std::string> key_columns;
+  for (const BoundExpression* expression : plan.key.expressions) {
+    if (expression->kind == BoundExpressionKind::kColumn)
+      key_columns.push_back(input.field(expression->column_index).name);
+  }
+  for (size_t column : plan.key.columns) key_columns.push_back(input.field(column).name);
+  for (const std::string& column : definition.partitioned_by) {
+    if (std::find(key_columns.begin(), key_columns.end(), column) == key_columns.end()) {
+      *why_not = StrCat(declared, " not used: the key ", plan.key.text, " does not hold ", column);
+      return false;
+    }
+  }
+  return true;
+}
+
 absl::Status ParallelRunner::Impl::BuildStatement(StatementPlan& plan,
                                                   std::map<std::string, FanOutOperator*>& streams) {
   const BoundStatement& statement = *plan.statement;
@@ -519,7 +565,9 @@ absl::Status ParallelRunner::Impl::BuildStatement(StatementPlan& plan,
   // A single ordered input keeps per-record lateness exact: the exchange carries each row's
   // watermark (see AggregateOperator::UseCarriedWatermarks).
   const BoundExpression* carried_time = nullptr;
-  if (plan.stateful && plan.chain[*plan.stateful]->kind == LogicalOperatorKind::kAggregate &&
+  std::string forward_not_used;  // why a declared 'partitioned.by' does not spare the exchange
+  plan.forward = ForwardsByPartition(plan, *source, &forward_not_used);
+  if (!plan.forward && plan.stateful && plan.chain[*plan.stateful]->kind == LogicalOperatorKind::kAggregate &&
       source_partitions[*source] == 1) {
     const AggregateDefinition& aggregate = *plan.chain[*plan.stateful]->aggregate;
     if (aggregate.per_record_watermark) {
@@ -531,7 +579,7 @@ absl::Status ParallelRunner::Impl::BuildStatement(StatementPlan& plan,
   if (plan.stateful) {
     plan.exchange.resize(n);
     for (size_t from = 0; from < n; ++from) {
-      for (size_t to = 0; to < n; ++to) {
+      for (size_t to = 0; to < (plan.forward ? 1 : n); ++to) {
         plan.exchange[from].push_back(std::make_unique<Channel>(exchanged_types, channel_rows, capacity));
       }
     }
@@ -566,10 +614,20 @@ absl::Status ParallelRunner::Impl::BuildStatement(StatementPlan& plan,
     build_ops(0, plan.pre_end, worker.owned, worker.late_sinks, pre.ops, /*interleaved=*/false);
     if (plan.stateful) {
       std::vector<Channel*> outgoing;
-      for (size_t to = 0; to < n; ++to) outgoing.push_back(plan.exchange[w][to].get());
-      auto sender =
-          std::make_unique<ChannelSender>(std::move(outgoing), plan.key.expressions, plan.key.columns,
-                                          StrCat("Exchange ", plan.key.text, " -> ", n, " workers"));
+      for (const auto& channel : plan.exchange[w]) outgoing.push_back(channel.get());
+      std::unique_ptr<ChannelSender> sender;
+      if (plan.forward) {
+        const SourceDefinition& definition = job.sources[*source];
+        sender = std::make_unique<ChannelSender>(
+            std::move(outgoing), std::vector<const BoundExpression*>{}, std::vector<size_t>{},
+            StrCat("Forward to this worker's keyed stage (no exchange: ", definition.name,
+                   " is partitioned by ", StrJoin(definition.partitioned_by, ", "), ")"));
+      } else {
+        sender = std::make_unique<ChannelSender>(
+            std::move(outgoing), plan.key.expressions, plan.key.columns,
+            StrCat("Exchange ", plan.key.text, " -> ", n, " workers",
+                   forward_not_used.empty() ? "" : StrCat(" (", forward_not_used, ")")));
+      }
       sender->CopyOnly(ColumnsReadBy(*plan.chain[*plan.stateful]));
       // Rows go by reference (no copy) unless each needs its carried watermark appended.
       if (carried_time == nullptr) sender->ShareInput();
@@ -603,16 +661,24 @@ absl::Status ParallelRunner::Impl::BuildStatement(StatementPlan& plan,
       for (SinkOperator* sink : sinks) stage.sinks.push_back(sink);
       InputGroup group;
       group.head = ops.front();
-      group.merger = std::make_unique<WatermarkMerger>(n, job.sources[*source].idle_timeout_millis, 0);
-      group.open_inputs = n;
+      // Its inputs: every worker's sender, or with forwarding only its own.
+      std::vector<Channel*> incoming;
+      if (plan.forward) {
+        incoming.push_back(plan.exchange[w][0].get());
+      } else {
+        for (size_t from = 0; from < n; ++from) incoming.push_back(plan.exchange[from][w].get());
+      }
+      group.merger =
+          std::make_unique<WatermarkMerger>(incoming.size(), job.sources[*source].idle_timeout_millis, 0);
+      group.open_inputs = incoming.size();
       if (w == 0) plan.explain_stage_head = group.head;
       const size_t stage_group = stage.groups.size();
       stage.groups.push_back(std::move(group));
-      for (size_t from = 0; from < n; ++from) {
+      for (size_t index = 0; index < incoming.size(); ++index) {
         ChannelInput input;
-        input.channel = plan.exchange[from][w].get();
+        input.channel = incoming[index];
         input.group = stage_group;
-        input.index = from;
+        input.index = index;
         stage.inputs.push_back(input);
       }
     } else {
