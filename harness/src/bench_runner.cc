@@ -70,6 +70,15 @@ absl::StatusOr<BoundJob> BindScenarioJob(const Scenario& scenario, const std::st
     return absl::InvalidArgumentError(
         StrCat(scenario.folder, "/job.sql must read one source and write one sink (one statement)"));
   }
+  // A job that declares its source partitioned by a column lets the parallel runtime skip the
+  // exchange, which is right only if the lab splits the input by that very column.
+  const std::vector<std::string>& declared = job.sources[0].partitioned_by;
+  if (!declared.empty() && declared != std::vector<std::string>{scenario.partition_key}) {
+    return absl::InvalidArgumentError(StrCat(scenario.folder, "/job.sql declares '", job.sources[0].name,
+                                             ".partitioned.by' = '", StrJoin(declared, ", "),
+                                             "', but scenario.json splits the input by partition_key '",
+                                             scenario.partition_key, "': they must name the same column"));
+  }
   if (source_partitions > 1) {
     // Scenario 4: the source split into partitions, each with its own watermark, merged by
     // minimum. As the binder does for a multi-file source, stateful operators then use the

@@ -1,6 +1,8 @@
 -- @name: s3a_tumbling_final
 -- @description: Scenario 3a of the brief: GROUP BY trader and symbol in 1-minute tumbling event-time windows, EMIT FINAL.
 -- Trades arrive up to 2 s out of order; the watermark allows for it, so no trade is late.
+-- Its partitions hold each trader_id whole, as a topic keyed by trader_id does: on several workers,
+-- each works on the partitions it reads, with no exchange (partitioned.by).
 -- The data profile and the commands to generate it and run this job by hand are in
 -- README.md beside this file; `make bench` runs it through sluice-bench.
 CREATE STREAM trader_minute AS
@@ -15,6 +17,7 @@ WITH (
   'trades.path' = '${TRADES:trades.jsonl}',
   'trades.format' = 'json',
   'trades.schema' = 'trade_id BIGINT, trader_id STRING, symbol STRING, category STRING, price DOUBLE, quantity BIGINT, side STRING, venue STRING, trade_time TIMESTAMP',
+  'trades.partitioned.by' = 'trader_id',
   'event.time.field' = 'trade_time',
   'watermark.strategy' = 'bounded_out_of_orderness',
   'watermark.max_out_of_orderness' = '2s',
