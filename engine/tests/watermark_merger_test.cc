@@ -1,7 +1,10 @@
-// WatermarkMerger: minimum over partitions, exhausted and idle partitions excluded.
+// WatermarkMerger: minimum over partitions, exhausted and idle partitions excluded; and the
+// per-partition EventTimeTracker that feeds it.
 #include "time/watermark_merger.h"
 
 #include <gtest/gtest.h>
+
+#include "connectors/source.h"
 
 namespace sluice {
 namespace {
@@ -47,6 +50,29 @@ TEST(WatermarkMergerTest, WithoutIdleTimeoutASilentPartitionHoldsBack) {
   EXPECT_EQ(merger.Advance(0), 10);
   merger.OnRecords(0, 500, 1000000);
   EXPECT_EQ(merger.Advance(1000000), std::nullopt);
+}
+
+// A source's watermark is its highest valid event time minus the bound and 1 ms; NULL times,
+// whatever their slot holds, never count, and a batch of only NULLs leaves it unchanged.
+TEST(EventTimeTrackerTest, TheWatermarkFollowsTheHighestValidTimeOnly) {
+  EventTimeTracker tracker(2000);
+  EXPECT_EQ(tracker.watermark(), INT64_MIN);
+  Column times(TypeId::kTimestamp, 100);
+  for (size_t i = 0; i < 100; ++i) {
+    times.data<int64_t>()[i] = 1'000'000 + static_cast<int64_t>(i * 37 % 100);  // highest 1,000,099
+    times.validity()[i] = 1;
+  }
+  times.data<int64_t>()[42] = INT64_MAX;  // NULL: ignored
+  times.validity()[42] = 0;
+  tracker.Observe(times, 100);
+  EXPECT_EQ(tracker.watermark(), 1'000'099 - 2000 - 1);
+  for (size_t i = 0; i < 100; ++i) times.validity()[i] = 0;
+  tracker.Observe(times, 100);
+  EXPECT_EQ(tracker.watermark(), 1'000'099 - 2000 - 1);
+  times.data<int64_t>()[7] = 999'000;  // an older time does not move it back
+  times.validity()[7] = 1;
+  tracker.Observe(times, 100);
+  EXPECT_EQ(tracker.watermark(), 1'000'099 - 2000 - 1);
 }
 
 }  // namespace

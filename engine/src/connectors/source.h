@@ -80,8 +80,11 @@ class EventTimeTracker {
     const int64_t* values = times.data<int64_t>();
     const uint8_t* valid = times.validity();
     int64_t highest = highest_;
+    // Branch-free, so that it runs as vector code: a NULL row's value counts as INT64_MIN.
     for (size_t i = 0; i < rows; ++i) {
-      if (valid[i] && values[i] > highest) highest = values[i];
+      const int64_t valid_mask = -static_cast<int64_t>(valid[i] != 0);
+      const int64_t value = (values[i] & valid_mask) | (INT64_MIN & ~valid_mask);
+      highest = value > highest ? value : highest;
     }
     highest_ = highest;
   }
