@@ -510,7 +510,7 @@ TEST_P(CheckpointCutTest, CheckpointsAreConsistentCutsUnderSkewedSources) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(ExchangeOrForward, CheckpointCutTest, ::testing::Bool(),
+INSTANTIATE_TEST_SUITE_P(ParallelRuntime, CheckpointCutTest, ::testing::Bool(),
                          [](const ::testing::TestParamInfo<bool>& info) {
                            return info.param ? "PartitionedByKey" : "KeyedExchange";
                          });
