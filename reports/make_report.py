@@ -562,17 +562,20 @@ def plot_scaling(run, path):
     lines = 0
     for s in run.scenarios:
         pts = {}
+        keyed_stage = ""  # how several workers feed the keyed stage: "forward" or "exchange"
         for r in run.sluice:
             t = threads_of(r)
             if r.get("scenario") == s and r.get("level") == "core" and t and partitions_of(r) == max(t, 1):
                 v = stat(r, "records_per_second")
                 if v and (t not in pts or placement_of(r) == "default"):
                     pts[t] = v
+                keyed_stage = r.get("keyed_stage") or keyed_stage
         if len(pts) < 2:
             continue
         color = cmap(lines % 10)
         ts = sorted(pts)
-        left.plot(ts, [pts[t] for t in ts], marker="o", color=color, linewidth=2, label=s, zorder=3)
+        label = s + {"forward": " (no exchange)", "exchange": " (keyed exchange)"}.get(keyed_stage, "")
+        left.plot(ts, [pts[t] for t in ts], marker="o", color=color, linewidth=2, label=label, zorder=3)
         t0 = ts[0]
         left.plot([t0, ts[-1]], [pts[t0], pts[t0] * ts[-1] / t0], linestyle="--", color=color, linewidth=1,
                   alpha=0.8, zorder=2)

@@ -189,6 +189,7 @@ struct RunOutcome {
   uint64_t state_keys = 0;
   uint64_t state_bytes = 0;  // all of it, key strings included
   uint64_t state_key_string_bytes = 0;
+  std::string keyed_stage;  // "forward", "exchange" or "" (see Measurement)
   ChecksumValue checksum;
 };
 
@@ -412,6 +413,8 @@ absl::StatusOr<RunOutcome> ScenarioRunner::RunOnce(const std::string& level, int
   outcome.state_keys = counters.state_keys;
   outcome.state_bytes = counters.state_bytes;
   outcome.state_key_string_bytes = counters.state_key_string_bytes;
+  if (counters.keyed_stages_forwarded > 0) outcome.keyed_stage = "forward";
+  if (counters.keyed_stages_exchanged > 0) outcome.keyed_stage = "exchange";
   for (const ChecksumSink* sink : setup.sinks) {
     if (sink == nullptr) return absl::InternalError("a worker's checking sink was never created");
     outcome.output_rows += sink->rows_written();
@@ -484,6 +487,7 @@ std::vector<Measurement> ScenarioRunner::MeasureInterleaved(const std::string& l
       m.state_keys = outcome->state_keys;
       m.state_bytes = outcome->state_bytes - outcome->state_key_string_bytes;
       m.state_string_bytes = outcome->state_key_string_bytes;
+      m.keyed_stage = outcome->keyed_stage;
       if (run < m.warmup_runs) continue;
       s.seconds.push_back(outcome->seconds);
       s.sink_shares.push_back(outcome->sink_seconds / config.threads / outcome->seconds);
@@ -601,6 +605,8 @@ std::vector<Measurement> ScenarioRunner::Run() {
     std::string line = StrCat(m.scenario, " ", m.level, " threads=", m.threads);
     if (m.source_partitions > 1) StrAppend(&line, " partitions=", m.source_partitions);
     if (m.placement != "default") StrAppend(&line, " placement=", m.placement);
+    if (m.keyed_stage == "forward") StrAppend(&line, " (no exchange)");
+    if (m.keyed_stage == "exchange") StrAppend(&line, " (keyed exchange)");
     if (!m.error.empty()) {
       std::fprintf(stderr, "%s: FAILED: %s\n", line.c_str(), m.error.c_str());
     } else if (m.level == "e2e") {
@@ -774,6 +780,7 @@ absl::Status WriteMeasurement(const std::string& dir, const std::string& run_id,
       .Integer("threads", m.threads)
       .String("placement", m.placement)
       .Integer("source_partitions", m.source_partitions)
+      .String("keyed_stage", m.keyed_stage)
       .Integer("batch_size", static_cast<int64_t>(m.batch_size))
       .Integer("records", static_cast<int64_t>(m.records))
       .Integer("warmup_runs", m.warmup_runs)

@@ -77,6 +77,10 @@ struct Measurement {
   uint64_t state_bytes = 0;         // GROUP BY state besides the keys' string bytes
   uint64_t state_string_bytes = 0;  // the group keys' own string bytes (each distinct string once)
   uint64_t output_rows = 0;
+  // Several workers with a keyed stage: "forward" when each worker's stage takes its own
+  // partitions' rows (the job declares the source partitioned by the key), "exchange" when
+  // rows cross between workers by the key's hash; "" otherwise.
+  std::string keyed_stage;
   bool checksum_ok = false;
   std::string expected;
   std::string actual;

@@ -104,6 +104,10 @@ struct JobCounters {
 
   // The parallel runtime only.
   int workers = 1;
+  // Statements whose keyed stage each worker feeds from its own partitions (the source is
+  // partitioned by the key: no exchange), and those fed by a keyed exchange.
+  int keyed_stages_forwarded = 0;
+  int keyed_stages_exchanged = 0;
   uint64_t checkpoints_completed = 0;
   struct TaskTimes {
     std::string task;

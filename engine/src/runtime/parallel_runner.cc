@@ -1228,6 +1228,10 @@ JobCounters ParallelRunner::counters() const {
   counters.cancelled = impl.cancelled;
   counters.workers = impl.workers_count;
   counters.checkpoints_completed = impl.checkpoints_completed;
+  for (const auto& plan : impl.plans) {
+    if (!plan->stateful) continue;
+    ++(plan->forward ? counters.keyed_stages_forwarded : counters.keyed_stages_exchanged);
+  }
   counters.alignment_pauses = impl.alignment_pauses.load();
   counters.alignment_resumes = impl.alignment_resumes.load();
   return counters;
