@@ -295,6 +295,23 @@ constexpr const char* kFilterJob =
     "'src.schema' = 'k STRING, v BIGINT, ts TIMESTAMP', 'event.time.field' = 'ts'EXTRA, "
     "'result.type' = 'file_sink', 'result.path' = '${dir}/out.jsonl')";
 
+// A ROWS window, which the planner puts behind a projection of the source's columns.
+constexpr const char* kRowsJob =
+    "CREATE STREAM result AS SELECT k, v, AVG(v) OVER (ROWS WINDOW BUFFER 10 ROWS PARTITION BY k ORDER BY "
+    "ts) "
+    "AS a FROM src "
+    "WITH ('src.type' = 'file_source', 'src.path' = '${dir}/part*.jsonl', 'src.format' = 'json', "
+    "'src.schema' = 'k STRING, v BIGINT, ts TIMESTAMP', 'event.time.field' = 'ts'EXTRA, "
+    "'result.type' = 'file_sink', 'result.path' = '${dir}/out.jsonl')";
+
+// GROUP BY a key computed from k: values of several partitions may meet in one group.
+constexpr const char* kComputedKeyJob =
+    "CREATE STREAM result AS SELECT SUBSTRING(k, 1, 1) AS initial, COUNT(*) AS n FROM src "
+    "GROUP BY SUBSTRING(k, 1, 1) "
+    "WITH ('src.type' = 'file_source', 'src.path' = '${dir}/part*.jsonl', 'src.format' = 'json', "
+    "'src.schema' = 'k STRING, v BIGINT, ts TIMESTAMP', 'event.time.field' = 'ts'EXTRA, "
+    "'result.type' = 'file_sink', 'result.path' = '${dir}/out.jsonl')";
+
 // Rows for `partitions` partitions: 20 keys, event time advancing `step_ms` per row.
 std::vector<std::vector<TestRow>> MakeRows(size_t partitions, size_t rows_each, int64_t step_ms) {
   std::vector<std::vector<TestRow>> out(partitions);
@@ -408,12 +425,15 @@ std::string ExplainAt(Harness& harness, int parallelism) {
   return runner.ok() ? (*runner)->Explain() : "";
 }
 
-// Every key lies in one partition and the job says so: each worker aggregates the partitions it
-// reads, with no exchange, and the output is what one thread computes.
-TEST(ParallelRuntimeTest, ASourcePartitionedByTheKeyIsAggregatedWhereItIsRead) {
+// Every key lies in one partition and the job says so: each worker runs the keyed stage over the
+// partitions it reads, with no exchange, and the output is what one thread computes. A windowed
+// GROUP BY, and a ROWS window (whose key comes through a projection of the source's columns).
+class ForwardTest : public ::testing::TestWithParam<const char*> {};
+
+TEST_P(ForwardTest, ASourcePartitionedByTheKeyIsProcessedWhereItIsRead) {
   Harness harness;
   harness.control.partitions = MakeKeyedRows(4, 3000, 7);
-  ASSERT_OK(harness.Bind(4, ", 'src.partitioned.by' = 'k'"));
+  ASSERT_OK(harness.Bind(4, ", 'src.partitioned.by' = 'k'", GetParam()));
   std::vector<std::string> reference;
   ASSERT_TRUE(Harness::RunWithin(harness.job, harness.Options(1, &reference), 60s).ok());
   ASSERT_FALSE(reference.empty());
@@ -431,6 +451,11 @@ TEST(ParallelRuntimeTest, ASourcePartitionedByTheKeyIsAggregatedWhereItIsRead) {
   }
 }
 
+INSTANTIATE_TEST_SUITE_P(ParallelRuntime, ForwardTest, ::testing::Values(kWindowJob, kRowsJob),
+                         [](const ::testing::TestParamInfo<const char*>& info) {
+                           return info.index == 0 ? "WindowedGroupBy" : "RowsWindow";
+                         });
+
 // A declared partitioning that cannot spare the exchange keeps it, and EXPLAIN says why.
 TEST(ParallelRuntimeTest, ADeclaredPartitioningTheStageCannotUseKeepsTheExchange) {
   Harness not_in_key;
@@ -438,7 +463,7 @@ TEST(ParallelRuntimeTest, ADeclaredPartitioningTheStageCannotUseKeepsTheExchange
   ASSERT_OK(not_in_key.Bind(4, ", 'src.partitioned.by' = 'v'"));
   std::string plan = ExplainAt(not_in_key, 2);
   EXPECT_NE(plan.find("Exchange hash(k#0) -> 2 workers ('src.partitioned.by' (v) not used: the key "
-                      "hash(k#0) does not hold v)"),
+                      "hash(k#0) does not hold v as the source gives it)"),
             std::string::npos)
       << plan;
 
@@ -450,6 +475,12 @@ TEST(ParallelRuntimeTest, ADeclaredPartitioningTheStageCannotUseKeepsTheExchange
             std::string::npos)
       << plan;
   EXPECT_NE(ExplainAt(too_few, 2).find("Forward"), std::string::npos);
+
+  Harness computed;
+  computed.control.partitions = MakeKeyedRows(4, 100, 7);
+  ASSERT_OK(computed.Bind(4, ", 'src.partitioned.by' = 'k'", kComputedKeyJob));
+  plan = ExplainAt(computed, 2);
+  EXPECT_NE(plan.find("does not hold k as the source gives it"), std::string::npos) << plan;
 }
 
 // --- checkpoints: barrier alignment ---------------------------------------------------------

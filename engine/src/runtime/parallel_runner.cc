@@ -8,6 +8,7 @@
 #include <chrono>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include "common/strings.h"
@@ -429,23 +430,33 @@ bool ParallelRunner::Impl::ForwardsByPartition(const StatementPlan& plan, size_t
                       " workers would leave workers without keys");
     return false;
   }
-  for (size_t i = 0; i < plan.pre_end; ++i) {
-    if (plan.chain[i]->kind != LogicalOperatorKind::kFilter) {
-      *why_not = StrCat(declared, " not used: the rows are reshaped before the keyed stage");
-      return false;
+  // The source columns the stage's key passes on unchanged: each key column traced back through
+  // the filters (which keep columns) and projections (which must pass it as a plain column).
+  auto source_column = [&plan](size_t column) -> std::optional<size_t> {
+    for (size_t i = plan.pre_end; i-- > 0;) {
+      const LogicalOperator& node = *plan.chain[i];
+      if (node.kind == LogicalOperatorKind::kFilter) continue;
+      if (node.kind != LogicalOperatorKind::kProject) return std::nullopt;
+      const BoundExpression& projected = *node.projections[column];
+      if (projected.kind != BoundExpressionKind::kColumn) return std::nullopt;
+      column = projected.column_index;
+    }
+    return column;
+  };
+  std::vector<size_t> stage_columns = plan.key.columns;
+  for (const BoundExpression* expression : plan.key.expressions) {
+    if (expression->kind == BoundExpressionKind::kColumn) stage_columns.push_back(expression->column_index);
+  }
+  std::vector<std::string> key_columns;  // source column names
+  for (size_t column : stage_columns) {
+    if (const std::optional<size_t> traced = source_column(column)) {
+      key_columns.push_back(plan.chain.front()->input->schema.field(*traced).name);
     }
   }
-  // The stage's input columns are the source's (only filters come before it).
-  const Schema& input = plan.chain[*plan.stateful]->input->schema;
-  std::vector<std::string> key_columns;
-  for (const BoundExpression* expression : plan.key.expressions) {
-    if (expression->kind == BoundExpressionKind::kColumn)
-      key_columns.push_back(input.field(expression->column_index).name);
-  }
-  for (size_t column : plan.key.columns) key_columns.push_back(input.field(column).name);
   for (const std::string& column : definition.partitioned_by) {
     if (std::find(key_columns.begin(), key_columns.end(), column) == key_columns.end()) {
-      *why_not = StrCat(declared, " not used: the key ", plan.key.text, " does not hold ", column);
+      *why_not = StrCat(declared, " not used: the key ", plan.key.text, " does not hold ", column,
+                        " as the source gives it");
       return false;
     }
   }
