@@ -283,7 +283,7 @@ absl::StatusOr<ChecksumValue> ScenarioRunner::Expected(const Dataset& dataset) {
   // The expected result, from SQLite, cached per oracle query (with the output's types and
   // key), data profile and count: scenarios with the same query share it.
   // The fingerprint's version: a change to how ResultChecksum hashes leaves older caches unused.
-  std::string signature = StrCat("checksum-v3/", scenario_.oracle_sql);
+  std::string signature = StrCat("checksum-v4/", scenario_.oracle_sql);
   for (TypeId type : output_types_) StrAppend(&signature, "/", static_cast<int>(type));
   for (size_t key : changelog_key_) StrAppend(&signature, "/k", key);
   char hash[17];

@@ -22,19 +22,20 @@ uint64_t Mix(uint64_t a, uint64_t b) {
 }
 
 // A bijection of 64 bits in which every input bit reaches every output bit (the finalizer of
-// SplitMix64, with Pelle Evensen's constants): two 64-bit multiplies, which the per-column loops
-// below run eight rows at a time (AVX-512 has a 64-bit vector multiply; a 128-bit product, as in
-// Mix, has no vector form).
+// SplitMix64, with Pelle Evensen's constants): it finishes every row hash.
 inline uint64_t Scramble(uint64_t x) {
   x = (x ^ (x >> 31)) * 0x7fb5d329728ea185ULL;
   x = (x ^ (x >> 27)) * 0x81dadef4bc2dd44dULL;
   return x ^ (x >> 33);
 }
 
-// Folds one column's value hash into a row hash; the column's salt keeps columns apart, and the
-// scramble between columns makes the row hash depend on which value sits in which column.
+// Folds one column's value hash into an unfinished row hash: the column's salt keeps columns
+// apart, and the multiply by an odd constant (a bijection) between columns makes the hash
+// depend on which value sits in which column. One 64-bit multiply, which the per-column loops
+// below run eight rows at a time (AVX-512 has a 64-bit vector multiply; a 128-bit product, as
+// in Mix, has no vector form). Scramble finishes the hash once every column is in.
 inline uint64_t Fold(uint64_t row_hash, size_t column, uint64_t value_hash) {
-  return Scramble(row_hash ^ (value_hash + (column + 1) * 0xa0761d6478bd642fULL));
+  return (row_hash ^ (value_hash + (column + 1) * 0xa0761d6478bd642fULL)) * 0x9e3779b97f4a7c15ULL;
 }
 
 // Weight in [1, 2) from a row hash.
@@ -322,6 +323,10 @@ void ResultChecksum::AddBatch(const Batch& batch) {
       FoldValueHashes(value_hashes_.data(), n, c, key_hashes_.data());
     }
   }
+  for (size_t i = 0; i < n; ++i) row_hashes_[i] = Scramble(row_hashes_[i]);
+  if (is_changelog()) {
+    for (size_t i = 0; i < n; ++i) key_hashes_[i] = Scramble(key_hashes_[i]);
+  }
   if (!is_changelog()) {
     totals_.rows += n;
     for (size_t i = 0; i < n; ++i) totals_.exact += row_hashes_[i];
@@ -376,7 +381,7 @@ void ResultChecksum::AddRow(const std::vector<Cell>& cells) {
       key_hash = Fold(key_hash, c, value_hash);
     }
   }
-  Accept(key_hash, row_hash, row_doubles_.data(), row_double_nulls_.data());
+  Accept(Scramble(key_hash), Scramble(row_hash), row_doubles_.data(), row_double_nulls_.data());
 }
 
 ChecksumValue ResultChecksum::Value() const {
