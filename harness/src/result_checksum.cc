@@ -191,7 +191,8 @@ void ResultChecksum::Accept(uint64_t key_hash, uint64_t row_hash, const double* 
 namespace {
 
 // The value hash of one non-NULL exact value (BIGINT/TIMESTAMP/BOOLEAN as `integer`, STRING as
-// `text`): an integer is its own value hash (Fold scrambles it), a string its bytes' hash.
+// `text`): an integer is its own value hash (the fold and the finishing Scramble mix it), a
+// string its bytes' hash.
 inline uint64_t ExactHash(TypeId type, int64_t integer, std::string_view text) {
   switch (type) {
     case TypeId::kString: return BytesHash(text.data(), text.size());
