@@ -82,12 +82,12 @@ class ChunkedLog {
   static_assert(std::is_trivially_copyable_v<T> && LogBlockPool::kBlockBytes % sizeof(T) == 0);
 
  public:
-  // `pool`: where blocks come from and go back to; null: the heap.
-  explicit ChunkedLog(LogBlockPool* pool = nullptr) : pool_(pool) {}
+  // `pool`: where blocks come from and go back to; null: a pool of the log's own, whose blocks
+  // are freed with it.
+  explicit ChunkedLog(LogBlockPool* pool = nullptr) : pool_(pool != nullptr ? pool : &own_pool_) {}
   ChunkedLog(const ChunkedLog&) = delete;
   ChunkedLog& operator=(const ChunkedLog&) = delete;
   ~ChunkedLog() {
-    if (pool_ == nullptr) return;
     for (auto& block : blocks_) pool_->Give(std::move(block));
   }
 
@@ -95,11 +95,7 @@ class ChunkedLog {
   const T& operator[](size_t i) const { return Chunk(i / kChunk)[i % kChunk]; }
   void Append(const T* values, size_t n) {
     for (size_t i = 0; i < n; ++i) {
-      if (size_ == blocks_.size() * kChunk) {
-        blocks_.push_back(pool_ != nullptr
-                              ? pool_->Take()
-                              : std::make_unique_for_overwrite<std::byte[]>(LogBlockPool::kBlockBytes));
-      }
+      if (size_ == blocks_.size() * kChunk) blocks_.push_back(pool_->Take());
       Chunk(size_ / kChunk)[size_ % kChunk] = values[i];
       ++size_;
     }
@@ -109,6 +105,7 @@ class ChunkedLog {
   static constexpr size_t kChunk = LogBlockPool::kBlockBytes / sizeof(T);
   T* Chunk(size_t c) const { return reinterpret_cast<T*>(blocks_[c].get()); }
 
+  LogBlockPool own_pool_;  // declared first, destroyed last: frees the blocks the destructor gives back
   LogBlockPool* pool_;
   std::vector<std::unique_ptr<std::byte[]>> blocks_;
   size_t size_ = 0;
