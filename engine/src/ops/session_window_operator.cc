@@ -87,11 +87,12 @@ uint32_t SessionWindowOperator::Assign(uint32_t key, int64_t time) {
   std::vector<Session>& sessions = sessions_[key];
   const int64_t start = time;
   const int64_t end = SaturatingAdd(time, gap_);
-  // Sessions overlapping [start, end) are contiguous in start order.
+  // Sessions overlapping or touching [start, end) are contiguous in start order. Touching
+  // windows merge (Flink's rule): an event exactly `gap` after a session's last one extends it.
   size_t first = 0;
-  while (first < sessions.size() && sessions[first].end <= start) ++first;
+  while (first < sessions.size() && sessions[first].end < start) ++first;
   size_t last = first;
-  while (last < sessions.size() && sessions[last].start < end) ++last;
+  while (last < sessions.size() && sessions[last].start <= end) ++last;
   if (first == last) {
     const uint32_t group = NewGroup(key, start, end);
     sessions.insert(sessions.begin() + static_cast<ptrdiff_t>(first), Session{start, end, group});

@@ -1,8 +1,9 @@
 // SessionWindowOperator: GROUP BY with WINDOW SESSION (time_column, gap).
 //
-// Per key, a session is a maximal run of events whose event times are less than `gap` apart;
-// its window is [first event, last event + gap). An event that falls between two sessions of
-// its key merges them (accumulators are merged, see Accumulator::Merge). Sessions fire (EMIT
+// Per key, a session is a maximal run of events whose event times are at most `gap` apart;
+// its window is [first event, last event + gap). As in Flink, windows that touch merge: two
+// events exactly `gap` apart share a session (the second event's window [t, t + gap) starts
+// where the first's ends). An event that falls between two sessions of its key merges them (accumulators are merged, see Accumulator::Merge). Sessions fire (EMIT
 // FINAL) when the watermark passes their end, and are freed after the allowed lateness; EMIT
 // CHANGES emits the updated session row after each batch. The watermark advances per record,
 // as in AggregateOperator, so results do not depend on batch boundaries. An event is late when
