@@ -238,14 +238,15 @@ TEST_F(StatefulOracleTest, FilterBeforeWindow) {
 }
 
 // Session windows against a gaps-and-islands query: per trader, a new session starts when the
-// previous trade (in event time) is 3 s or more before.
+// previous trade (in event time) is more than 3 s before (trades exactly 3 s apart share one).
 TEST_F(StatefulOracleTest, SessionWindowMatchesGapsAndIslands) {
   ExpectSameRows(
       "SELECT trader_id, COUNT(*) AS n, SUM(quantity) AS q, MAX(price) AS hi, _window_start, _window_end "
       "FROM trades GROUP BY trader_id WINDOW SESSION (trade_time, INTERVAL '3' SECOND)",
       "WITH marked AS (SELECT trader_id, quantity, price, trade_time, CASE WHEN trade_time - LAG(trade_time) "
       "OVER "
-      "(PARTITION BY trader_id ORDER BY trade_time) < 3000 THEN 0 ELSE 1 END AS starts_session FROM trades), "
+      "(PARTITION BY trader_id ORDER BY trade_time) <= 3000 THEN 0 ELSE 1 END AS starts_session FROM "
+      "trades), "
       "numbered AS (SELECT *, SUM(starts_session) OVER (PARTITION BY trader_id ORDER BY trade_time ROWS "
       "UNBOUNDED "
       "PRECEDING) AS session FROM marked) "
@@ -253,20 +254,32 @@ TEST_F(StatefulOracleTest, SessionWindowMatchesGapsAndIslands) {
       "FROM numbered GROUP BY trader_id, session");
 }
 
-// Scenario 1 of the brief: a ROWS window over the last 100 trades of each symbol. Rows are taken
-// in arrival order, which SQLite sees as rowid (insertion) order.
+// Scenario 1 of the brief: a ROWS window over the last 100 trades of each symbol, ORDER BY
+// trade_time. The data is out of order within the watermark bound, and the operator does not
+// sort: a trade whose time is below an earlier trade's of its symbol (in arrival order, SQLite's
+// rowid) is late and dropped; the rest are in trade_time order and framed by arrival.
 TEST_F(StatefulOracleTest, Scenario1RowsWindowBuffer100) {
+  const std::string kept =
+      "WITH marked AS (SELECT rowid AS arrival, *, MAX(trade_time) OVER (PARTITION BY symbol ORDER BY rowid "
+      "ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS earlier_max FROM trades), "
+      "kept AS (SELECT * FROM marked WHERE earlier_max IS NULL OR trade_time >= earlier_max) ";
+  const std::vector<Row> late =
+      QuerySqlite(db_, kept + "SELECT (SELECT COUNT(*) FROM trades) - COUNT(*) FROM kept");
+  ASSERT_GT(std::get<int64_t>(late[0][0]), 0)
+      << "the data must hold out-of-order trades for this test to mean anything";
   ExpectSameRows(
       "SELECT trade_id, symbol, "
       "AVG(price) OVER (ROWS WINDOW BUFFER 100 ROWS PARTITION BY symbol ORDER BY trade_time) AS avg_price, "
       "MIN(price) OVER (ROWS WINDOW BUFFER 100 ROWS PARTITION BY symbol ORDER BY trade_time) AS low, "
       "MAX(price) OVER (ROWS WINDOW BUFFER 100 ROWS PARTITION BY symbol ORDER BY trade_time) AS high FROM "
       "trades",
-      "SELECT trade_id, symbol, "
-      "AVG(price) OVER (PARTITION BY symbol ORDER BY rowid ROWS BETWEEN 99 PRECEDING AND CURRENT ROW), "
-      "MIN(price) OVER (PARTITION BY symbol ORDER BY rowid ROWS BETWEEN 99 PRECEDING AND CURRENT ROW), "
-      "MAX(price) OVER (PARTITION BY symbol ORDER BY rowid ROWS BETWEEN 99 PRECEDING AND CURRENT ROW) FROM "
-      "trades");
+      kept +
+          "SELECT trade_id, symbol, "
+          "AVG(price) OVER (PARTITION BY symbol ORDER BY arrival ROWS BETWEEN 99 PRECEDING AND CURRENT ROW), "
+          "MIN(price) OVER (PARTITION BY symbol ORDER BY arrival ROWS BETWEEN 99 PRECEDING AND CURRENT ROW), "
+          "MAX(price) OVER (PARTITION BY symbol ORDER BY arrival ROWS BETWEEN 99 PRECEDING AND CURRENT ROW) "
+          "FROM "
+          "kept");
 }
 
 TEST_F(StatefulOracleTest, RowsWindowLagLeadRowNumber) {

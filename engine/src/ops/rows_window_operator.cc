@@ -16,7 +16,7 @@ namespace {
 
 using Kind = RowsWindowFunction::Kind;
 
-constexpr uint32_t kSnapshotVersion = 1;
+constexpr uint32_t kSnapshotVersion = 2;  // 2: ORDER BY values and late rows
 // Rows per batch when held LEAD rows are flushed together.
 constexpr size_t kFlushBatchRows = 4096;
 constexpr int64_t kMaxBufferRows = int64_t{1} << 30;
@@ -243,6 +243,11 @@ absl::Status RowsWindowOperator::Validate(const RowsWindowSpec& spec,
                                                input_types.size(), " input columns)"));
     }
   }
+  if (spec.order_column >= 0 && (static_cast<size_t>(spec.order_column) >= input_types.size() ||
+                                 (input_types[spec.order_column] != TypeId::kTimestamp &&
+                                  input_types[spec.order_column] != TypeId::kInt64))) {
+    return absl::InvalidArgumentError("ORDER BY needs a column of type BIGINT or TIMESTAMP");
+  }
   if (spec.expire_after_millis.has_value()) {
     if (*spec.expire_after_millis < 0) {
       return absl::InvalidArgumentError(
@@ -429,20 +434,35 @@ void RowsWindowOperator::ListInsertByTime(uint32_t partition) {
   state.listed = true;
 }
 
-// Pass 1, in arrival order: expiry on arrival, then the row's ring position and number.
-void RowsWindowOperator::ComputeRowPositions(const Batch& batch, size_t active) {
+// Pass 1, in arrival order: expiry on arrival, the ORDER BY check, then the row's ring
+// position and number. Accepted rows fill the first entries of the row_* arrays.
+size_t RowsWindowOperator::ComputeRowPositions(const Batch& batch, size_t active) {
   const bool expires = spec_.expire_after_millis.has_value();
   const int64_t expire_after = spec_.expire_after_millis.value_or(0);
   const Column* times = expires ? &batch.column(static_cast<size_t>(spec_.event_time_column)) : nullptr;
+  const Column* order =
+      spec_.order_column >= 0 ? &batch.column(static_cast<size_t>(spec_.order_column)) : nullptr;
   const uint32_t buffer_rows = static_cast<uint32_t>(buffer_rows_);
+  rejected_rows_.clear();
+  size_t accepted = 0;
   for (size_t i = 0; i < active; ++i) {
     const uint32_t row = batch.ActiveRow(i);
     const uint32_t partition = group_ids_[row];
     PartitionState& state = partitions_[partition];
+    const bool has_time = expires && times->IsValid(row);
+    const int64_t time = expires ? times->data<int64_t>()[row] : 0;
+    const bool idle =
+        has_time && state.rows_seen > 0 && IdleLongerThan(time, state.last_event_time, expire_after);
+    if (order != nullptr) {
+      const int64_t value = order->IsValid(row) ? order->data<int64_t>()[row] : INT64_MIN;
+      if (!idle && state.rows_seen > 0 && value < state.last_order_value) {
+        rejected_rows_.push_back(row);  // out of order: leaves the partition untouched
+        continue;
+      }
+      state.last_order_value = value;
+    }
     if (expires) {
-      const bool has_time = times->IsValid(row);
-      const int64_t time = times->data<int64_t>()[row];
-      if (has_time && state.rows_seen > 0 && IdleLongerThan(time, state.last_event_time, expire_after)) {
+      if (idle) {
         // Idle too long: the partition starts over (later passes see row number 1).
         state.rows_seen = 0;
         state.head = 0;
@@ -460,12 +480,14 @@ void RowsWindowOperator::ComputeRowPositions(const Batch& batch, size_t active) 
       }
     }
     ++state.rows_seen;
-    row_physical_[i] = row;
-    row_partition_[i] = partition;
-    row_position_[i] = state.head;
-    row_number_[i] = state.rows_seen;
+    row_physical_[accepted] = row;
+    row_partition_[accepted] = partition;
+    row_position_[accepted] = state.head;
+    row_number_[accepted] = state.rows_seen;
+    ++accepted;
     state.head = state.head + 1 == buffer_rows ? 0 : state.head + 1;
   }
+  return accepted;
 }
 
 void RowsWindowOperator::AcquireResultColumns(size_t rows, bool null_strings_first) {
@@ -721,16 +743,23 @@ absl::Status RowsWindowOperator::Push(const Batch& batch) {
   EnsurePartitionCapacity(table_.id_limit());
   for (uint32_t partition : created_) InitPartition(partition);
 
-  ComputeRowPositions(batch, active);
-  AcquireResultColumns(batch.num_rows(), batch.has_selection());
+  const size_t accepted = ComputeRowPositions(batch, active);
+  for (uint32_t row : rejected_rows_) {
+    ++late_dropped_;
+    if (late_sink_ != nullptr) SLUICE_RETURN_IF_ERROR(late_sink_->OnLateRecord(batch, row));
+  }
+  if (accepted == 0) return absl::OkStatus();
+  // Rejected rows leave the output's selection, like rows outside the input's.
+  const bool narrowed = batch.has_selection() || accepted < active;
+  AcquireResultColumns(batch.num_rows(), narrowed);
   for (ArgumentBuffer& buffer : arguments_) {
     switch (buffer.type) {
       case TypeId::kInt64:
-      case TypeId::kTimestamp: ProcessArgument<Int64Traits>(buffer, batch, active); break;
-      case TypeId::kDouble: ProcessArgument<DoubleTraits>(buffer, batch, active); break;
+      case TypeId::kTimestamp: ProcessArgument<Int64Traits>(buffer, batch, accepted); break;
+      case TypeId::kDouble: ProcessArgument<DoubleTraits>(buffer, batch, accepted); break;
       case TypeId::kBoolean:
-      case TypeId::kNull: ProcessArgument<ByteTraits>(buffer, batch, active); break;
-      case TypeId::kString: ProcessArgument<StringTraits>(buffer, batch, active); break;
+      case TypeId::kNull: ProcessArgument<ByteTraits>(buffer, batch, accepted); break;
+      case TypeId::kString: ProcessArgument<StringTraits>(buffer, batch, accepted); break;
     }
   }
   for (size_t f = 0; f < spec_.functions.size(); ++f) {
@@ -739,7 +768,7 @@ absl::Status RowsWindowOperator::Push(const Batch& batch) {
     int64_t* out = result_columns_[f]->data<int64_t>();
     uint8_t* out_valid = result_columns_[f]->validity();
     const uint64_t frame_rows = frame_rows_;
-    for (size_t i = 0; i < active; ++i) {
+    for (size_t i = 0; i < accepted; ++i) {
       const uint64_t number = row_number_[i];
       out[row_physical_[i]] =
           static_cast<int64_t>(kind == Kind::kRowNumber ? number : std::min(number, frame_rows));
@@ -754,18 +783,18 @@ absl::Status RowsWindowOperator::Push(const Batch& batch) {
     for (size_t c = 0; c < inputs; ++c) output_batch_.SetColumn(c, batch.shared_column(c));
     for (size_t f = 0; f < spec_.functions.size(); ++f)
       output_batch_.SetColumn(inputs + f, result_columns_[f]);
-    if (batch.has_selection()) {
-      std::copy(batch.selection(), batch.selection() + active, output_batch_.MutableSelection());
-      output_batch_.SetSelectionCount(active);
+    if (narrowed) {
+      std::copy(row_physical_.data(), row_physical_.data() + accepted, output_batch_.MutableSelection());
+      output_batch_.SetSelectionCount(accepted);
     }
     status = Emit(output_batch_);
     output_batch_.Release();
   } else {
     // Every held row and every new row can complete at most once during this call.
-    BeginLeadOutput(held_total_ + active);
+    BeginLeadOutput(held_total_ + accepted);
     const uint32_t slots = static_cast<uint32_t>(held_slots_);
     const size_t inputs = input_types_.size();
-    for (size_t i = 0; i < active; ++i) {
+    for (size_t i = 0; i < accepted; ++i) {
       const uint32_t row = row_physical_[i];
       const uint32_t partition = row_partition_[i];
       PartitionState& state = partitions_[partition];
@@ -952,6 +981,7 @@ absl::Status RowsWindowOperator::Snapshot(StateWriter& writer) const {
   writer.WriteU32(id_limit);
   writer.WriteI64(watermark_);
   writer.WriteU64(partitions_expired_);
+  writer.WriteU64(late_dropped_);
   writer.WriteU64(arrival_sequence_);
   for (uint32_t partition = 0; partition < id_limit; ++partition) {
     const PartitionState& state = partitions_[partition];
@@ -959,6 +989,7 @@ absl::Status RowsWindowOperator::Snapshot(StateWriter& writer) const {
     if (!state.live) continue;
     writer.WriteU64(state.rows_seen);
     writer.WriteI64(state.last_event_time);
+    writer.WriteI64(state.last_order_value);
     writer.WriteU32(state.head);
     // The rows in the buffer, oldest first.
     const size_t rows = std::min<uint64_t>(state.rows_seen, buffer_rows_);
@@ -1036,6 +1067,7 @@ absl::Status RowsWindowOperator::Restore(StateReader& reader) {
   held_total_ = 0;
   SLUICE_ASSIGN_OR_RETURN(watermark_, reader.ReadI64());
   SLUICE_ASSIGN_OR_RETURN(partitions_expired_, reader.ReadU64());
+  SLUICE_ASSIGN_OR_RETURN(late_dropped_, reader.ReadU64());
   SLUICE_ASSIGN_OR_RETURN(arrival_sequence_, reader.ReadU64());
   for (uint32_t partition = 0; partition < id_limit; ++partition) {
     PartitionState& state = partitions_[partition];
@@ -1044,6 +1076,7 @@ absl::Status RowsWindowOperator::Restore(StateReader& reader) {
     state.live = true;
     SLUICE_ASSIGN_OR_RETURN(state.rows_seen, reader.ReadU64());
     SLUICE_ASSIGN_OR_RETURN(state.last_event_time, reader.ReadI64());
+    SLUICE_ASSIGN_OR_RETURN(state.last_order_value, reader.ReadI64());
     SLUICE_ASSIGN_OR_RETURN(state.head, reader.ReadU32());
     if (state.head != state.rows_seen % buffer_rows_) return corrupt("ring position out of range");
     const size_t rows = std::min<uint64_t>(state.rows_seen, buffer_rows_);
@@ -1127,6 +1160,8 @@ std::string RowsWindowOperator::Describe() const {
   for (size_t column : spec_.partition_columns) keys.push_back(StrCat("#", column));
   std::string text = StrCat("RowsWindow ", StrJoin(functions, ", "));
   if (!keys.empty()) StrAppend(&text, " PARTITION BY ", StrJoin(keys, ", "));
+  if (spec_.order_column >= 0)
+    StrAppend(&text, " ORDER BY #", spec_.order_column, " (out-of-order rows are late)");
   StrAppend(&text, " BUFFER ", buffer_rows_, " ROWS FRAME ", frame_rows_, " ROWS");
   if (spec_.expire_after_millis.has_value()) {
     StrAppend(&text, " EXPIRE AFTER ", *spec_.expire_after_millis, " ms");

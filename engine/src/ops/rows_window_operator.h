@@ -3,9 +3,14 @@
 // CURRENT ROW] [EXPIRE AFTER d INACTIVITY])` clause, e.g. Scenario 1:
 //   AVG(price) OVER (ROWS WINDOW BUFFER 100 ROWS PARTITION BY symbol ORDER BY ts)
 //
-// Order: rows are processed in arrival order, which for our inputs is the ORDER BY order
-// within each partition (sources deliver a partition's records in event-time order). The
-// operator does not sort.
+// Order: rows are processed in arrival order; the operator does not sort. An ORDER BY is one
+// ascending BIGINT or TIMESTAMP column (`order_column`; the binder refuses every other order
+// at its position), and the operator holds the input to it: a row whose ORDER BY value is
+// below the previous accepted row's of its partition cannot be placed, so it is out of order
+// and handled as late data (counted in late_records_dropped(), and handed to the
+// LateRecordSink when one is set: 'late.data.strategy' = 'dead_letter'). Equal values keep
+// arrival order; a NULL ORDER BY value sorts first (Flink's ASC default), so it is out of
+// order after any non-NULL value. An expired partition starts over and accepts any value.
 //
 // Semantics, per input row: the row is appended to its partition's buffer (the oldest row is
 // dropped beyond buffer_rows), then every function is computed over the frame, the last
@@ -70,6 +75,7 @@
 #include <vector>
 
 #include "batch/batch.h"
+#include "ops/late_record_sink.h"
 #include "ops/operator.h"
 #include "state/key_table.h"
 #include "types/logical_type.h"
@@ -109,6 +115,12 @@ struct RowsWindowSpec {
   // so a later row starts fresh.
   std::optional<int64_t> expire_after_millis;
   int event_time_column = -1;  // input column with the row's event time (TIMESTAMP), for expiry
+  // ORDER BY: input column (BIGINT or TIMESTAMP) the rows must arrive ascending in, per
+  // partition; -1: none (arrival order).
+  int order_column = -1;
+  // 'late.data.strategy' = 'dead_letter': the runtime gives the operator a LateRecordSink for
+  // out-of-order rows.
+  bool dead_letter_late_rows = false;
   std::vector<RowsWindowFunction> functions;
 };
 
@@ -141,6 +153,10 @@ class RowsWindowOperator final : public Operator {
   uint64_t partitions_expired() const { return partitions_expired_; }
   // Partitions currently holding state.
   size_t live_partitions() const { return table_.size(); }
+  // Rows dropped because they arrived out of ORDER BY order (see the header comment).
+  uint64_t late_records_dropped() const { return late_dropped_; }
+  // Out-of-order rows also go to `sink` (not owned; null: dropped and counted only).
+  void SetLateRecordSink(LateRecordSink* sink) { late_sink_ = sink; }
 
  private:
   static constexpr uint32_t kNoPartition = 0xFFFFFFFF;
@@ -148,10 +164,11 @@ class RowsWindowOperator final : public Operator {
   struct PartitionState {
     uint64_t rows_seen = 0;  // rows since creation or the last expiry: ROW_NUMBER of the latest row
     int64_t last_event_time = INT64_MIN;
-    uint32_t head = 0;              // ring position the next row goes to
-    uint32_t held_head = 0;         // LEAD: slot of the oldest held row
-    uint32_t held_count = 0;        // LEAD: the latest rows not yet emitted
-    uint32_t older = kNoPartition;  // expiry list, ordered by last_event_time
+    int64_t last_order_value = INT64_MIN;  // ORDER BY value of the latest accepted row
+    uint32_t head = 0;                     // ring position the next row goes to
+    uint32_t held_head = 0;                // LEAD: slot of the oldest held row
+    uint32_t held_count = 0;               // LEAD: the latest rows not yet emitted
+    uint32_t older = kNoPartition;         // expiry list, ordered by last_event_time
     uint32_t newer = kNoPartition;
     bool live = false;
     bool listed = false;
@@ -211,7 +228,9 @@ class RowsWindowOperator final : public Operator {
   void InitPartition(uint32_t partition);
   void ListInsertByTime(uint32_t partition);
   void ListUnlink(uint32_t partition);
-  void ComputeRowPositions(const Batch& batch, size_t active);
+  // Returns the rows accepted (the first entries of row_physical_ ...); out-of-order rows go
+  // to rejected_rows_.
+  size_t ComputeRowPositions(const Batch& batch, size_t active);
   void AcquireResultColumns(size_t rows, bool null_strings_first);
 
   // LEAD mode.
@@ -244,6 +263,8 @@ class RowsWindowOperator final : public Operator {
   uint32_t newest_ = kNoPartition;
   int64_t watermark_ = INT64_MIN;
   uint64_t partitions_expired_ = 0;
+  uint64_t late_dropped_ = 0;
+  LateRecordSink* late_sink_ = nullptr;
 
   // Per-batch scratch, by physical row (group ids) or by active row index.
   std::vector<const Column*> key_columns_;
@@ -253,6 +274,7 @@ class RowsWindowOperator final : public Operator {
   std::vector<uint32_t> row_partition_;
   std::vector<uint32_t> row_position_;
   std::vector<uint64_t> row_number_;
+  std::vector<uint32_t> rejected_rows_;  // physical rows out of ORDER BY order
 
   // Held LEAD rows: held_slots_ per partition, each with input columns + functions fields.
   size_t held_slots_ = 0;

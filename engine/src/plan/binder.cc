@@ -812,6 +812,37 @@ class JobBinder {
       SLUICE_ASSIGN_OR_RETURN(size_t column, column_for(*partition));
       spec->partition_columns.push_back(column);
     }
+    // The operator takes rows in arrival order and does not sort: the only order it honours
+    // is one ascending BIGINT or TIMESTAMP key that the input arrives in (rows out of that
+    // order are late). Every other ordering would be parsed and ignored, so it is refused.
+    if (!over.order_by.empty()) {
+      const ParsedExpression& order = *over.order_by[0];
+      if (over.order_by.size() > 1) {
+        return source_.NotSupported(over.order_by[1]->position,
+                                    "more than one ORDER BY key in OVER (...) (the ROWS window takes rows in "
+                                    "arrival order, ascending in one BIGINT or TIMESTAMP column)");
+      }
+      if (over.order_descending[0]) {
+        return source_.NotSupported(
+            order.position, StrCat("ORDER BY ", order.ToString(),
+                                   " DESC in OVER (...) (the ROWS window takes rows in arrival order, "
+                                   "ascending; a descending order is Top-N)"));
+      }
+      SLUICE_ASSIGN_OR_RETURN(auto bound, input_binder.Bind(order));
+      if (bound->type != TypeId::kTimestamp && bound->type != TypeId::kInt64) {
+        return source_.NotSupported(
+            order.position, StrCat("ORDER BY ", order.ToString(), " (", TypeName(bound->type),
+                                   ") in OVER (...) (the ROWS window takes rows in arrival order, which it "
+                                   "can only hold to an ascending BIGINT or TIMESTAMP column; ordering by "
+                                   "another value is Top-N)"));
+      }
+      SLUICE_ASSIGN_OR_RETURN(size_t column, column_for(order));
+      spec->order_column = static_cast<int>(column);
+    }
+    {
+      SLUICE_ASSIGN_OR_RETURN(const LateDataStrategy strategy, BindLateDataStrategy());
+      spec->dead_letter_late_rows = strategy == LateDataStrategy::kDeadLetter;
+    }
     std::vector<std::string> texts;
     int64_t max_offset = 0;
     bool needs_frame = false;
@@ -952,6 +983,16 @@ class JobBinder {
     return absl::OkStatus();
   }
 
+  // 'late.data.strategy': drop (the default) or dead_letter.
+  absl::StatusOr<LateDataStrategy> BindLateDataStrategy() const {
+    const PropertyValue* strategy = job_.properties.Find("late.data.strategy");
+    if (strategy == nullptr || EqualsIgnoreCase(strategy->value, "drop")) return LateDataStrategy::kDrop;
+    if (EqualsIgnoreCase(strategy->value, "dead_letter")) return LateDataStrategy::kDeadLetter;
+    return source_.Error(strategy->value_position,
+                         StrCat("invalid value '", strategy->value,
+                                "' for 'late.data.strategy' (expected drop, dead_letter)"));
+  }
+
   absl::Status BindLateDataProperties(AggregateDefinition& definition) {
     if (const PropertyValue* lateness = job_.properties.Find("late.data.allowed_lateness")) {
       auto millis = ParseDurationText(lateness->value);
@@ -959,17 +1000,7 @@ class JobBinder {
         return source_.Error(lateness->value_position, StrCat("invalid duration '", lateness->value, "'"));
       definition.allowed_lateness_millis = *millis;
     }
-    if (const PropertyValue* strategy = job_.properties.Find("late.data.strategy")) {
-      if (EqualsIgnoreCase(strategy->value, "drop")) {
-        definition.late_data = LateDataStrategy::kDrop;
-      } else if (EqualsIgnoreCase(strategy->value, "dead_letter")) {
-        definition.late_data = LateDataStrategy::kDeadLetter;
-      } else {
-        return source_.Error(strategy->value_position,
-                             StrCat("invalid value '", strategy->value,
-                                    "' for 'late.data.strategy' (expected drop, dead_letter)"));
-      }
-    }
+    SLUICE_ASSIGN_OR_RETURN(definition.late_data, BindLateDataStrategy());
     if (const PropertyValue* ttl = job_.properties.Find("state.ttl")) {
       const auto millis = ParseDurationText(ttl->value);
       if (!millis || *millis <= 0) {

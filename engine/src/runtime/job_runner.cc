@@ -72,13 +72,12 @@ absl::Status JobRunner::Build() {
     };
     for (const LogicalOperator* node : StatementChain(statement)) {
       LateRecordSink* late_sink = nullptr;
-      if (node->kind == LogicalOperatorKind::kAggregate &&
-          node->aggregate->late_data == LateDataStrategy::kDeadLetter) {
+      if (LateRowsDeadLettered(*node)) {
         // Late rows go to the dead-letter output of the source the statement reads.
         const std::string origin = OriginSource(job_, statement);
         for (size_t s = 0; s < job_.sources.size(); ++s) {
           if (job_.sources[s].name == origin) {
-            late_sinks_.push_back(MakeDeadLetterLateSink(node->input->schema, *dead_letters_[s]));
+            late_sinks_.push_back(MakeDeadLetterLateSink(*node, *dead_letters_[s]));
             late_sink = late_sinks_.back().get();
           }
         }
@@ -271,6 +270,7 @@ JobCounters JobRunner::counters() const {
   for (const auto* op : rows_windows_) {
     counters.state_evicted += op->partitions_expired();
     counters.state_keys += op->live_partitions();
+    counters.late_dropped += op->late_records_dropped();
   }
   counters.elapsed_seconds = elapsed_seconds_;
   counters.first_record_seconds = first_record_seconds_;

@@ -480,12 +480,11 @@ absl::Status ParallelRunner::Impl::BuildStatement(StatementPlan& plan,
     for (size_t i = begin; i < end; ++i) {
       const LogicalOperator& node = *plan.chain[i];
       LateRecordSink* late_sink = nullptr;
-      if (node.kind == LogicalOperatorKind::kAggregate &&
-          node.aggregate->late_data == LateDataStrategy::kDeadLetter) {
+      if (LateRowsDeadLettered(node)) {
         const std::string origin = OriginSource(job, statement);
         for (size_t s = 0; s < job.sources.size(); ++s) {
           if (job.sources[s].name == origin) {
-            late_sinks.push_back(MakeDeadLetterLateSink(node.input->schema, *dead_letters[s]));
+            late_sinks.push_back(MakeDeadLetterLateSink(node, *dead_letters[s]));
             late_sink = late_sinks.back().get();
           }
         }
@@ -1234,6 +1233,7 @@ JobCounters ParallelRunner::counters() const {
   for (const auto* op : impl.rows_windows) {
     counters.state_evicted += op->partitions_expired();
     counters.state_keys += op->live_partitions();
+    counters.late_dropped += op->late_records_dropped();
   }
   counters.elapsed_seconds = impl.elapsed_seconds;
   counters.cancelled = impl.cancelled;

@@ -14,11 +14,11 @@ namespace sluice {
 
 namespace {
 
-// Writes late rows to a source's dead-letter output: the row as JSON, reason "late".
+// Writes late rows to a source's dead-letter output: the row as JSON, with `reason`.
 class DeadLetterLateSink final : public LateRecordSink {
  public:
-  DeadLetterLateSink(const Schema& schema, DeadLetterWriter& writer)
-      : encoder_(MakeJsonEncoder(schema)), writer_(writer) {}
+  DeadLetterLateSink(const Schema& schema, DeadLetterWriter& writer, std::string reason)
+      : encoder_(MakeJsonEncoder(schema)), writer_(writer), reason_(std::move(reason)) {}
 
   absl::Status OnLateRecord(const Batch& batch, uint32_t row) override {
     one_row_.ShareColumns(batch);
@@ -29,7 +29,7 @@ class DeadLetterLateSink final : public LateRecordSink {
     one_row_.Release();
     if (!text_.empty() && text_.back() == '\n') text_.pop_back();
     RecordError error;
-    error.reason = "late: its window had closed (event time behind the watermark)";
+    error.reason = reason_;
     error.raw = text_;
     return writer_.Write(error);
   }
@@ -37,6 +37,7 @@ class DeadLetterLateSink final : public LateRecordSink {
  private:
   std::unique_ptr<RecordEncoder> encoder_;
   DeadLetterWriter& writer_;
+  const std::string reason_;
   Batch one_row_;
   std::string text_;
 };
@@ -53,8 +54,7 @@ void MarkColumns(const BoundExpression* expression, std::vector<bool>& used) {
 
 std::vector<bool> ColumnsReadBy(const LogicalOperator& stateful) {
   const size_t columns = stateful.input->schema.fields().size();
-  if (stateful.kind != LogicalOperatorKind::kAggregate ||
-      stateful.aggregate->late_data == LateDataStrategy::kDeadLetter) {
+  if (stateful.kind != LogicalOperatorKind::kAggregate || LateRowsDeadLettered(stateful)) {
     return std::vector<bool>(columns, true);
   }
   std::vector<bool> used(columns, false);
@@ -100,8 +100,20 @@ std::string OriginSource(const BoundJob& job, const BoundStatement& statement) {
   return name;
 }
 
-std::unique_ptr<LateRecordSink> MakeDeadLetterLateSink(const Schema& schema, DeadLetterWriter& writer) {
-  return std::make_unique<DeadLetterLateSink>(schema, writer);
+std::unique_ptr<LateRecordSink> MakeDeadLetterLateSink(const LogicalOperator& node,
+                                                       DeadLetterWriter& writer) {
+  std::string reason = node.kind == LogicalOperatorKind::kRowsWindow
+                           ? "late: out of the ROWS window's ORDER BY order (its ORDER BY value is below an "
+                             "earlier row's of its partition)"
+                           : "late: its window had closed (event time behind the watermark)";
+  return std::make_unique<DeadLetterLateSink>(node.input->schema, writer, std::move(reason));
+}
+
+bool LateRowsDeadLettered(const LogicalOperator& node) {
+  if (node.kind == LogicalOperatorKind::kAggregate)
+    return node.aggregate->late_data == LateDataStrategy::kDeadLetter;
+  if (node.kind == LogicalOperatorKind::kRowsWindow) return node.rows_window->dead_letter_late_rows;
+  return false;
 }
 
 std::unique_ptr<Operator> MakeOperator(const LogicalOperator& node, LateRecordSink* late_sink) {
@@ -114,7 +126,9 @@ std::unique_ptr<Operator> MakeOperator(const LogicalOperator& node, LateRecordSi
     case LogicalOperatorKind::kRowsWindow: {
       std::vector<TypeId> input_types;
       for (const auto& field : node.input->schema.fields()) input_types.push_back(field.type);
-      return std::make_unique<RowsWindowOperator>(*node.rows_window, std::move(input_types));
+      auto op = std::make_unique<RowsWindowOperator>(*node.rows_window, std::move(input_types));
+      op->SetLateRecordSink(late_sink);
+      return op;
     }
     case LogicalOperatorKind::kAggregate: {
       if (node.aggregate->window && node.aggregate->window->kind == WindowKind::kSession) {

@@ -26,12 +26,16 @@ std::vector<const LogicalOperator*> StatementChain(const BoundStatement& stateme
 // The source a statement ultimately reads, following streams of earlier statements.
 std::string OriginSource(const BoundJob& job, const BoundStatement& statement);
 
-// A sink for rows that arrive behind a closed window: each goes to `writer` as JSON with the
-// reason "late".
-std::unique_ptr<LateRecordSink> MakeDeadLetterLateSink(const Schema& schema, DeadLetterWriter& writer);
+// A sink for the late rows of `node` (behind a closed window, or out of a ROWS window's ORDER
+// BY): each goes to `writer` as JSON with a reason that starts "late".
+std::unique_ptr<LateRecordSink> MakeDeadLetterLateSink(const LogicalOperator& node, DeadLetterWriter& writer);
 
-// The operator for `node` (any kind but kScan). `late_sink` (may be null) receives late rows
-// of a windowed aggregate whose late data strategy is dead_letter.
+// Whether `node` hands its late rows (behind a closed window, or out of a ROWS window's
+// ORDER BY) to a dead-letter output: 'late.data.strategy' = 'dead_letter'.
+bool LateRowsDeadLettered(const LogicalOperator& node);
+
+// The operator for `node` (any kind but kScan). `late_sink` (may be null) receives the late
+// rows of a node for which LateRowsDeadLettered() holds.
 std::unique_ptr<Operator> MakeOperator(const LogicalOperator& node, LateRecordSink* late_sink);
 
 // The index in `chain` of the first operator that keeps state per key (GROUP BY, windows,
