@@ -450,3 +450,62 @@ TEST(KeyTableTest, NeverErasedSingleStringKeyHoldsUnderTwentyEightBytesPerKeyBes
 
 }  // namespace
 }  // namespace sluice
+
+namespace sluice {
+namespace {
+
+// ContentHash and KeyText depend on the key's values only: two tables that intern the same keys
+// in different orders (so with different string ids) agree on every key, and keys that differ
+// in any column (or only in being NULL) hash apart. Both table modes (one STRING key; several
+// columns with short and long strings) and a prefix of the key columns.
+TEST(KeyTableTest, ContentHashIsTheSameForEqualKeysInAnyTable) {
+  for (const std::vector<TypeId>& types :
+       {std::vector<TypeId>{TypeId::kString},
+        std::vector<TypeId>{TypeId::kString, TypeId::kInt64, TypeId::kDouble}}) {
+    std::mt19937_64 random(11);
+    Fixture f = MakeBatch(types, 2000, random, 300);
+    std::vector<const Column*> keys;
+    for (const auto& column : f.columns) keys.push_back(column.get());
+    std::vector<uint32_t> forward(2000), backward(2000);
+    std::vector<uint32_t> reversed(2000);
+    for (uint32_t row = 0; row < 2000; ++row) reversed[row] = 1999 - row;
+    KeyTable a(types), b(types);
+    a.FindOrInsert(keys.data(), nullptr, 2000, forward.data());
+    b.FindOrInsert(keys.data(), reversed.data(), 2000, backward.data());
+    std::map<uint64_t, RefKey> by_hash;
+    for (size_t row = 0; row < 2000; ++row) {
+      const uint64_t hash = a.ContentHash(forward[row], types.size());
+      EXPECT_EQ(hash, b.ContentHash(backward[row], types.size())) << "row " << row;
+      EXPECT_EQ(a.KeyText(forward[row], types.size()), b.KeyText(backward[row], types.size()));
+      const auto [it, inserted] = by_hash.emplace(hash, KeyOf(f, row));
+      EXPECT_EQ(it->second, KeyOf(f, row)) << "two different keys share a content hash";
+      if (types.size() > 1) {
+        EXPECT_EQ(a.ContentHash(forward[row], 1), b.ContentHash(backward[row], 1));
+        EXPECT_EQ(a.KeyText(forward[row], 1), b.KeyText(backward[row], 1));
+      }
+    }
+    EXPECT_EQ(by_hash.size(), a.size());
+  }
+}
+
+TEST(KeyTableTest, KeyTextQuotesStringsAndNamesNull) {
+  const std::vector<TypeId> types = {TypeId::kString, TypeId::kInt64};
+  auto text = std::make_shared<Column>(TypeId::kString, 2);
+  auto number = std::make_shared<Column>(TypeId::kInt64, 2);
+  text->validity()[0] = 1;
+  text->data<std::string_view>()[0] = text->heap().Add("a key longer than sixteen bytes");
+  text->SetNull(1);
+  number->validity()[0] = number->validity()[1] = 1;
+  number->data<int64_t>()[0] = -7;
+  number->data<int64_t>()[1] = 42;
+  const Column* keys[] = {text.get(), number.get()};
+  KeyTable table(types);
+  uint32_t groups[2];
+  table.FindOrInsert(keys, nullptr, 2, groups);
+  EXPECT_EQ(table.KeyText(groups[0], 2), "'a key longer than sixteen bytes', -7");
+  EXPECT_EQ(table.KeyText(groups[1], 2), "NULL, 42");
+  EXPECT_EQ(table.KeyText(groups[1], 1), "NULL");
+}
+
+}  // namespace
+}  // namespace sluice

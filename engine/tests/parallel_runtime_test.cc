@@ -456,6 +456,32 @@ INSTANTIATE_TEST_SUITE_P(ParallelRuntime, ForwardTest, ::testing::Values(kWindow
                            return info.index == 0 ? "WindowedGroupBy" : "RowsWindow";
                          });
 
+// A declaration the data breaks fails the job instead of splitting groups between workers: the
+// first key to reach a second worker's stage is named with both workers' partitions.
+TEST_P(ForwardTest, AKeyInTwoWorkersPartitionsFailsTheJob) {
+  Harness harness;
+  harness.control.partitions = MakeKeyedRows(4, 3000, 7);
+  // Partition 0's first key, in partition 3 too (at the end, in event time order).
+  TestRow stray = harness.control.partitions[0].front();
+  stray.ts = harness.control.partitions[3].back().ts + 7;
+  harness.control.partitions[3].push_back(stray);
+  ASSERT_OK(harness.Bind(4, ", 'src.partitioned.by' = 'k'", GetParam()));
+  for (int parallelism : {2, 4}) {
+    std::vector<std::string> rows;
+    auto counters = Harness::RunWithin(harness.job, harness.Options(parallelism, &rows), 60s);
+    ASSERT_FALSE(counters.ok()) << "parallelism " << parallelism;
+    const std::string message(counters.status().message());
+    EXPECT_NE(
+        message.find(StrCat("'src.partitioned.by' (k) does not hold for the data: key ('", stray.k, "')")),
+        std::string::npos)
+        << message;
+    const std::string zero = parallelism == 2 ? "reads partition 0, partition 2" : "reads partition 0";
+    const std::string three = parallelism == 2 ? "reads partition 1, partition 3" : "reads partition 3";
+    EXPECT_NE(message.find(zero), std::string::npos) << message;
+    EXPECT_NE(message.find(three), std::string::npos) << message;
+  }
+}
+
 // A declared partitioning that cannot spare the exchange keeps it, and EXPLAIN says why.
 TEST(ParallelRuntimeTest, ADeclaredPartitioningTheStageCannotUseKeepsTheExchange) {
   Harness not_in_key;

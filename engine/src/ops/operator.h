@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <string>
 
 #include "batch/batch.h"
@@ -17,6 +18,19 @@
 #include "state/state_serializer.h"
 
 namespace sluice {
+
+class KeyTable;
+
+// Told of every key a keyed operator creates state for (see Operator::ObserveNewKeys): the
+// parallel runtime checks with it that a declared partitioning holds.
+class NewKeyObserver {
+ public:
+  virtual ~NewKeyObserver() = default;
+  // `groups` of `keys` were just created; their key is the first `key_columns` columns (an
+  // operator may key its state by more, as a window start). An error fails the Push().
+  virtual absl::Status OnNewKeys(const KeyTable& keys, size_t key_columns,
+                                 std::span<const uint32_t> groups) = 0;
+};
 
 // The watermark a bounded input ends with: every window and pending row becomes final.
 inline constexpr int64_t kMaxWatermark = INT64_MAX;
@@ -45,6 +59,9 @@ class Operator {
 
   // One line for EXPLAIN.
   virtual std::string Describe() const = 0;
+  // A keyed operator reports the keys it creates state for to `observer` (not owned; null
+  // stops it) and returns true; any other returns false.
+  virtual bool ObserveNewKeys(NewKeyObserver* observer) { return false; }
 
   void SetOutput(Operator* output) { output_ = output; }
   Operator* output() const { return output_; }

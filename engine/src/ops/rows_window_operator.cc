@@ -740,6 +740,9 @@ absl::Status RowsWindowOperator::Push(const Batch& batch) {
     key_columns_[k] = &batch.column(spec_.partition_columns[k]);
   created_.clear();
   table_.FindOrInsert(key_columns_.data(), batch.selection(), active, group_ids_.data(), &created_);
+  if (key_observer_ != nullptr && !created_.empty()) {
+    SLUICE_RETURN_IF_ERROR(key_observer_->OnNewKeys(table_, spec_.partition_columns.size(), created_));
+  }
   EnsurePartitionCapacity(table_.id_limit());
   for (uint32_t partition : created_) InitPartition(partition);
 

@@ -161,7 +161,12 @@ absl::Status SessionWindowOperator::Push(const Batch& batch) {
   const uint8_t* time_valid = time->validity();
   if (key_ids_.size() < rows) key_ids_.resize(rows);
   if (row_groups_.size() < rows) row_groups_.resize(rows);
-  keys_.FindOrInsert(key_pointers_.data(), batch.selection(), active, key_ids_.data());
+  created_keys_.clear();
+  keys_.FindOrInsert(key_pointers_.data(), batch.selection(), active, key_ids_.data(),
+                     key_observer_ != nullptr ? &created_keys_ : nullptr);
+  if (!created_keys_.empty()) {
+    SLUICE_RETURN_IF_ERROR(key_observer_->OnNewKeys(keys_, definition_.keys.size(), created_keys_));
+  }
   const int64_t lateness = definition_.allowed_lateness_millis;
   const int64_t bound = definition_.input_out_of_orderness_millis;
   for (size_t i = 0; i < active; ++i) {

@@ -19,6 +19,7 @@
 #include "ops/rows_window_operator.h"
 #include "ops/session_window_operator.h"
 #include "runtime/exchange.h"
+#include "runtime/partitioning_check.h"
 #include "runtime/physical_plan.h"
 #include "runtime/topology.h"
 #include "time/watermark_merger.h"
@@ -219,6 +220,7 @@ struct ParallelRunner::Impl {
   std::vector<const AggregateOperator*> aggregates;
   std::vector<const SessionWindowOperator*> session_windows;
   std::vector<const RowsWindowOperator*> rows_windows;
+  std::vector<std::unique_ptr<PartitioningCheck>> partitioning_checks;  // per forwarding statement
 
   // Watermark alignment: every partition's latest watermark, published by its worker.
   std::optional<int64_t> max_drift;
@@ -577,6 +579,24 @@ absl::Status ParallelRunner::Impl::BuildStatement(StatementPlan& plan,
   const BoundExpression* carried_time = nullptr;
   std::string forward_not_used;  // why a declared 'partitioned.by' does not spare the exchange
   plan.forward = ForwardsByPartition(plan, *source, &forward_not_used);
+  PartitioningCheck* partitioning_check = nullptr;
+  if (plan.forward) {
+    // The declaration spares the exchange; each stage checks it as keys arrive.
+    const SourceDefinition& definition = job.sources[*source];
+    std::vector<std::string> worker_partitions(n);
+    for (size_t g = 0; g < sources.size(); ++g) {
+      if (partition_source[g] != *source) continue;
+      std::string& text = worker_partitions[g % n];
+      const size_t k = partition_index[g];
+      StrAppend(&text, text.empty() ? "" : ", ", "partition ", k);
+      if (!options.make_source && k < definition.partitions.size())
+        StrAppend(&text, " (", definition.partitions[k], ")");
+    }
+    partitioning_checks.push_back(std::make_unique<PartitioningCheck>(
+        StrCat("'", definition.name, ".partitioned.by' (", StrJoin(definition.partitioned_by, ", "), ")"),
+        std::move(worker_partitions)));
+    partitioning_check = partitioning_checks.back().get();
+  }
   if (!plan.forward && plan.stateful && plan.chain[*plan.stateful]->kind == LogicalOperatorKind::kAggregate &&
       source_partitions[*source] == 1) {
     const AggregateDefinition& aggregate = *plan.chain[*plan.stateful]->aggregate;
@@ -656,6 +676,9 @@ absl::Status ParallelRunner::Impl::BuildStatement(StatementPlan& plan,
       std::vector<Operator*> ops;
       build_ops(*plan.stateful, plan.gather_begin, worker.owned, worker.late_sinks, ops,
                 /*interleaved=*/carried_time == nullptr);
+      if (partitioning_check != nullptr && !ops.front()->ObserveNewKeys(partitioning_check->ForWorker(w))) {
+        return absl::InternalError(StrCat("the keyed stage of '", statement.name, "' reports no keys"));
+      }
       if (carried_time != nullptr) {
         const size_t column = exchanged_schema.fields().size();
         if (auto* aggregate = dynamic_cast<AggregateOperator*>(ops.front()))

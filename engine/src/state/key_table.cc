@@ -2,9 +2,11 @@
 
 #include <algorithm>
 #include <bit>
+#include <charconv>
 #include <cstring>
 
 #include "common/hash.h"
+#include "common/strings.h"
 #include "common/unaligned.h"
 
 namespace sluice {
@@ -474,6 +476,51 @@ void KeyTable::EraseHashed(uint32_t group, uint64_t hash) {
   group_live_[group] = 0;
   free_ids_.push_back(group);
   --live_;
+}
+
+uint64_t KeyTable::ContentHash(uint32_t group, size_t columns) const {
+  if (direct_) {
+    const uint32_t string_id = identity_ ? (group == 0 ? kNullKey : group - 1) : group_strings_[group];
+    return string_id == kNullKey ? HashMix64(0x6e756c6cULL) : HashString(strings_.Get(string_id));
+  }
+  const uint64_t* words = &group_words_[group * words_per_key_];
+  const uint64_t nulls = words[key_types_.size()];
+  uint64_t hash = 0x9e3779b97f4a7c15ULL;
+  for (size_t k = 0; k < columns; ++k) {
+    const bool null = (nulls >> (k & 63)) & 1;
+    const uint64_t value = null                               ? 0
+                           : key_types_[k] == TypeId::kString ? HashString(WordString(words[k]))
+                                                              : words[k];
+    hash = HashMix64(hash ^ value ^ (null ? 0x6e756c6cULL : 0));
+  }
+  return hash;
+}
+
+std::string KeyTable::KeyText(uint32_t group, size_t columns) const {
+  std::string text;
+  for (size_t k = 0; k < columns; ++k) {
+    if (k > 0) text += ", ";
+    Column value(key_types_[k], 1);
+    ReadKey(group, k, value, 0);
+    if (!value.IsValid(0)) {
+      text += "NULL";
+      continue;
+    }
+    switch (key_types_[k]) {
+      case TypeId::kInt64:
+      case TypeId::kTimestamp: StrAppend(&text, value.data<int64_t>()[0]); break;  // epoch ms
+      case TypeId::kDouble: {
+        char digits[32];
+        const auto end = std::to_chars(digits, digits + sizeof digits, value.data<double>()[0]).ptr;
+        text.append(digits, end);
+        break;
+      }
+      case TypeId::kBoolean:
+      case TypeId::kNull: text += value.data<uint8_t>()[0] != 0 ? "TRUE" : "FALSE"; break;
+      case TypeId::kString: StrAppend(&text, "'", value.data<std::string_view>()[0], "'"); break;
+    }
+  }
+  return text;
 }
 
 void KeyTable::ReadKey(uint32_t group, size_t key_index, Column& out, size_t row) const {

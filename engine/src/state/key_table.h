@@ -33,6 +33,7 @@
 #include <cstdint>
 #include <cstring>
 #include <span>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -163,6 +164,15 @@ class KeyTable {
   // keys in that order overlaps the cache misses (for a key of one STRING column: the group's
   // string id, the string's reference, then its bytes) instead of waiting for each in turn.
   void PrefetchKeys(std::span<const uint32_t> groups) const;
+
+  // A hash of `group`'s key values that equal keys share in every table (strings hashed by
+  // their bytes, not by this table's interned ids): for checks across operator instances, such
+  // as a key reaching two workers. Not stable across versions: never persist it.
+  // Covers the first `columns` key columns (an operator may append its own, as a window start).
+  uint64_t ContentHash(uint32_t group, size_t columns) const;
+  // The first `columns` columns of `group`'s key as text for messages: strings quoted, NULL as
+  // NULL, columns joined by ", ".
+  std::string KeyText(uint32_t group, size_t columns) const;
 
   // Bytes held (by capacity): slots, per-group keys, the free list and the interned strings.
   size_t MemoryBytes() const;
