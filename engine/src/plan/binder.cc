@@ -61,6 +61,15 @@ class ExpressionBinder {
         return source_.Error(e.position, "'*' is only allowed in the select list or COUNT(*)");
       case ExpressionKind::kUnary: {
         SLUICE_ASSIGN_OR_RETURN(auto operand, Bind(*e.children[0]));
+        if (e.op == "+") {
+          // The identity, on numbers only.
+          if (operand->type != TypeId::kInt64 && operand->type != TypeId::kDouble &&
+              operand->type != TypeId::kNull) {
+            return source_.Error(e.position, StrCat("unary + cannot be applied to ", TypeName(operand->type),
+                                                    " (a number only)"));
+          }
+          return operand;
+        }
         std::vector<BoundExpressionPtr> arguments;
         arguments.push_back(std::move(operand));
         return Call(e.op == "NOT" ? "not" : "negate", e.op, std::move(arguments), e.position);
@@ -426,6 +435,14 @@ void ResolveWindowMarkers(BoundExpression& e, size_t window_start_index) {
   for (auto& child : e.children) ResolveWindowMarkers(*child, window_start_index);
 }
 
+// Whether a plan aggregates (GROUP BY or a window) anywhere in its chain.
+bool Aggregates(const LogicalOperator& plan) {
+  for (const LogicalOperator* node = &plan; node != nullptr; node = node->input.get()) {
+    if (node->kind == LogicalOperatorKind::kAggregate) return true;
+  }
+  return false;
+}
+
 // Binds one job: sources first (on demand, as FROM clauses name them), then each statement.
 class JobBinder {
  public:
@@ -453,6 +470,13 @@ class JobBinder {
         }
       }
       SLUICE_RETURN_IF_ERROR(BindSelect(*statement.select, bound));
+      if (statement.kind == Statement::Kind::kCreateTable && !Aggregates(*bound.plan)) {
+        // A table is keyed: over a GROUP BY its stream is the table's changes (the rows CREATE
+        // STREAM gives); a table of other rows would need an upsert key, which comes later.
+        return source_.NotSupported(statement.position,
+                                    "CREATE TABLE over a query without GROUP BY or a window (a table needs a "
+                                    "key; write CREATE STREAM)");
+      }
       SLUICE_RETURN_IF_ERROR(BindSink(statement, bound));
       job_.statements.push_back(std::move(bound));
     }

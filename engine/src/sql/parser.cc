@@ -549,7 +549,11 @@ class Parser {
           return operand;
         }
       }
-      if (node->op == "+") return operand;
+      // Unary plus is the identity on numbers; on anything else the binder refuses it.
+      if (node->op == "+" && operand->kind == ExpressionKind::kLiteral &&
+          (operand->literal.type() == TypeId::kInt64 || operand->literal.type() == TypeId::kDouble)) {
+        return operand;
+      }
       node->children.push_back(std::move(operand));
       return node;
     }
