@@ -306,5 +306,47 @@ TEST(CliTest, TopologyBadFlagPrintsUsageAndExitsTwo) {
   }
 }
 
+// A job whose state outgrows 'state.max.bytes' (or --memory-limit) fails with an error that
+// names the operator, its keys and bytes and the limit, instead of growing until the kernel
+// kills it; with room to spare the same job runs. On one worker and on two.
+TEST(CliTest, StateLimitFailsTheJobNamingTheOperator) {
+  TemporaryDirectory directory;
+  std::string data;
+  for (int i = 0; i < 200000; ++i) StrAppend(&data, "{\"k\":\"key-", i, "\",\"v\":", i, "}\n");
+  WriteFile(directory.File("in.jsonl"), data);
+  const std::string job = directory.File("job.sql");
+  WriteFile(job,
+            StrCat("CREATE STREAM out AS SELECT k, SUM(v) AS total FROM t GROUP BY k WITH ("
+                   "'t.type' = 'file_source', 't.path' = '",
+                   directory.File("in.jsonl"), "', 't.format' = 'json', 't.schema' = 'k STRING, v BIGINT', ",
+                   "'state.max.bytes' = '${LIMIT}', 'out.type' = 'file_sink', 'out.path' = '",
+                   directory.File("out.jsonl"), "')"));
+  for (int parallelism : {1, 2}) {
+    CommandResult result =
+        RunSluice(StrCat("run --quiet --parallelism ", parallelism, " --set LIMIT=4MB ", job));
+    EXPECT_EQ(result.exit_code, 1) << result.err;
+    EXPECT_TRUE(Contains(result.err, "state limit exceeded")) << result.err;
+    EXPECT_TRUE(Contains(result.err, "over 'state.max.bytes' = 4.0 MiB (4194304 bytes)")) << result.err;
+    EXPECT_TRUE(Contains(result.err, "operator HashAggregate keys [k#0]")) << result.err;
+    EXPECT_TRUE(Contains(result.err, " keys in ")) << result.err;
+
+    result = RunSluice(StrCat("run --quiet --parallelism ", parallelism, " --set LIMIT=1GB ", job));
+    EXPECT_EQ(result.exit_code, 0) << result.err;
+    EXPECT_EQ(ReadLines(directory.File("out.jsonl")).size(), 200000u);
+
+    // --memory-limit overrides the job's own limit.
+    result = RunSluice(
+        StrCat("run --quiet --parallelism ", parallelism, " --memory-limit 2MiB --set LIMIT=1GB ", job));
+    EXPECT_EQ(result.exit_code, 1) << result.err;
+    EXPECT_TRUE(Contains(result.err, "over 'state.max.bytes' = 2.0 MiB")) << result.err;
+  }
+  const CommandResult bad = RunSluice(StrCat("run --memory-limit lots ", job));
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_TRUE(Contains(bad.err, "--memory-limit needs a size")) << bad.err;
+  const CommandResult invalid = RunSluice(StrCat("validate --set LIMIT=lots ", job));
+  EXPECT_EQ(invalid.exit_code, 1);
+  EXPECT_TRUE(Contains(invalid.err, "invalid size 'lots' for 'state.max.bytes'")) << invalid.err;
+}
+
 }  // namespace
 }  // namespace sluice::testing

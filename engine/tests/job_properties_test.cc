@@ -50,6 +50,23 @@ TEST(JobPropertiesTest, ParsesDurations) {
   EXPECT_EQ(ParseDurationText("5 fortnights"), std::nullopt);
 }
 
+TEST(JobPropertiesTest, ParsesByteSizesInPowersOf1024) {
+  EXPECT_EQ(ParseByteSize("1048576"), 1048576u);
+  EXPECT_EQ(ParseByteSize("17B"), 17u);
+  EXPECT_EQ(ParseByteSize("64k"), 65536u);
+  EXPECT_EQ(ParseByteSize("512MB"), 512u << 20);
+  EXPECT_EQ(ParseByteSize(" 2 GiB "), 2ull << 30);
+  EXPECT_EQ(ParseByteSize("1tb"), 1ull << 40);
+  EXPECT_EQ(ParseByteSize("8388608T"), 1ull << 63);
+  EXPECT_EQ(ParseByteSize("8388609T"), std::nullopt);
+  EXPECT_EQ(ParseByteSize("0"), std::nullopt);
+  EXPECT_EQ(ParseByteSize("-5MB"), std::nullopt);
+  EXPECT_EQ(ParseByteSize("MB"), std::nullopt);
+  EXPECT_EQ(ParseByteSize("5 PB"), std::nullopt);
+  EXPECT_EQ(ParseByteSize("5 megs"), std::nullopt);
+  EXPECT_EQ(ParseByteSize("99999999999999999999"), std::nullopt);
+}
+
 TEST(JobPropertiesTest, ValidateAcceptsKnownScopedAndJobKeys) {
   auto job = ParseJob(
       "SELECT a FROM s WITH ('s.type' = 'kafka_source', 'event.time.field' = 'a', "

@@ -25,6 +25,7 @@
 #include "connectors/kafka_mock_cluster.h"
 #include "order_generator.h"
 #include "plan/binder.h"
+#include "plan/job_properties.h"
 #include "runtime/job_runner.h"
 #include "runtime/topology.h"
 #include "sql/parser.h"
@@ -66,6 +67,9 @@ options:
                      1 runs the job as one fused pipeline on the main thread; Kafka jobs
                      always run on one thread for now)
   --strict           fail on the first malformed record instead of dead-lettering it
+  --memory-limit SIZE  the most bytes of state (windows, groups, ROWS buffers) the job may
+                     hold, e.g. 512MB or 2GiB; past it the job fails naming the operator
+                     (overrides the job's 'state.max.bytes'; default: no limit)
   --quiet            no progress line and no summary
   --help             this help
 )";
@@ -163,6 +167,7 @@ struct CommandOptions {
   int parallelism = 0;  // 0: the cores available
   bool strict = false;
   bool quiet = false;
+  std::optional<uint64_t> memory_limit;  // --memory-limit: over 'state.max.bytes'
 };
 
 // Worker threads for --parallelism's default: the CPUs this process may run on.
@@ -208,6 +213,13 @@ std::optional<int> ParseOptions(int argc, char** argv, int first, const char* us
         return Usage(usage, "--parallelism needs a whole number from 1 to 1024");
       }
       options.parallelism = static_cast<int>(workers);
+    } else if (allow_run_flags && (arg == "--memory-limit" || arg.rfind("--memory-limit=", 0) == 0)) {
+      auto value = value_of("--memory-limit");
+      options.memory_limit = value ? ParseByteSize(*value) : std::nullopt;
+      if (!options.memory_limit) {
+        return Usage(usage,
+                     "--memory-limit needs a size, a number of bytes with an optional unit (512MB, 2GiB)");
+      }
     } else if (allow_run_flags && arg == "--strict") {
       options.strict = true;
     } else if (allow_run_flags && arg == "--quiet") {
@@ -274,6 +286,7 @@ int Run(const CommandOptions& options) {
   run_options.batch_size = options.batch_size;
   run_options.parallelism = options.parallelism > 0 ? options.parallelism : AvailableCores();
   run_options.strict = options.strict;
+  run_options.state_max_bytes = options.memory_limit;
   run_options.cancel = &g_interrupted;
   auto runner = JobRunner::Create(*job, run_options);
   if (!runner.ok()) return ReportError(options, runner.status());

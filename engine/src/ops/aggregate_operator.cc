@@ -329,7 +329,7 @@ absl::Status AggregateOperator::Push(const Batch& batch) {
   // created, so those not yet freed never hold more than a window's worth.
   FreeClosing(active * static_cast<size_t>(windows_per_row_));
   rows_since_watermark_ += active;
-  return absl::OkStatus();
+  return ChargeState();
 }
 
 absl::Status AggregateOperator::OnWatermark(int64_t watermark) {
@@ -350,6 +350,7 @@ absl::Status AggregateOperator::OnWatermark(int64_t watermark) {
     }
   }
   rows_since_watermark_ = 0;
+  SLUICE_RETURN_IF_ERROR(ChargeState());
   return Operator::OnWatermark(watermark);
 }
 

@@ -44,6 +44,7 @@ class AggregateOperator final : public Operator {
   absl::Status Snapshot(StateWriter& writer) const override;
   absl::Status Restore(StateReader& reader) override;
   std::string Describe() const override;
+  StateUsage state_usage() const override { return {table_.size(), state_bytes()}; }
   bool ObserveNewKeys(NewKeyObserver* observer) override {
     key_observer_ = observer;
     return true;

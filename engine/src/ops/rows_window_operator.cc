@@ -9,6 +9,7 @@
 #include <type_traits>
 #include <utility>
 
+#include "common/state_vector.h"
 #include "common/strings.h"
 
 namespace sluice {
@@ -840,7 +841,22 @@ absl::Status RowsWindowOperator::Push(const Batch& batch) {
     status = EmitLeadOutput();
   }
   for (auto& column : result_columns_) column.reset();  // let the pools reuse them
-  return status;
+  SLUICE_RETURN_IF_ERROR(status);
+  return ChargeState();
+}
+
+StateUsage RowsWindowOperator::state_usage() const {
+  size_t bytes = table_.MemoryBytes() + CapacityBytes(partitions_) + CapacityBytes(held_words_) +
+                 CapacityBytes(held_valid_) + CapacityBytes(held_strings_) + CapacityBytes(held_arrival_);
+  for (const ArgumentBuffer& buffer : arguments_) {
+    bytes += CapacityBytes(buffer.words) + CapacityBytes(buffer.strings) + CapacityBytes(buffer.valid) +
+             CapacityBytes(buffer.sums);
+    for (const MonotonicDeques* deques : {&buffer.min, &buffer.max}) {
+      bytes += CapacityBytes(deques->positions) + CapacityBytes(deques->values) +
+               CapacityBytes(deques->heads) + CapacityBytes(deques->sizes);
+    }
+  }
+  return {table_.size(), bytes};
 }
 
 // --- LEAD: held rows ---------------------------------------------------------------------
@@ -962,6 +978,7 @@ absl::Status RowsWindowOperator::OnWatermark(int64_t watermark) {
     }
   }
   if (has_lead_ && watermark == kMaxWatermark && held_total_ > 0) SLUICE_RETURN_IF_ERROR(FlushHeld(nullptr));
+  SLUICE_RETURN_IF_ERROR(ChargeState());
   return Operator::OnWatermark(watermark);
 }
 

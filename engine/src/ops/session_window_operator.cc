@@ -207,7 +207,16 @@ absl::Status SessionWindowOperator::Push(const Batch& batch) {
     for (uint32_t group : dirty_list_) dirty_[group] = 0;
     dirty_list_.clear();
   }
-  return absl::OkStatus();
+  return ChargeState();
+}
+
+StateUsage SessionWindowOperator::state_usage() const {
+  size_t bytes =
+      keys_.MemoryBytes() + state_rows_.MemoryBytes() + sessions_.capacity() * sizeof(sessions_[0]);
+  for (const auto& accumulator : accumulators_) bytes += accumulator->MemoryBytes();
+  bytes += static_cast<size_t>(group_limit_) *
+           (sizeof(Session) + sizeof(uint32_t) * 2 + sizeof(int64_t) * 2 + sizeof(uint8_t) * 3);
+  return {keys_.size(), bytes};
 }
 
 void SessionWindowOperator::FreeGroup(uint32_t group) {
@@ -260,6 +269,7 @@ absl::Status SessionWindowOperator::OnWatermark(int64_t watermark) {
     watermark_ = watermark;
     SLUICE_RETURN_IF_ERROR(Fire(std::max(watermark_, running_watermark_)));
   }
+  SLUICE_RETURN_IF_ERROR(ChargeState());
   return Operator::OnWatermark(watermark);
 }
 

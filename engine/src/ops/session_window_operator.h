@@ -47,6 +47,9 @@ class SessionWindowOperator final : public Operator {
   // as a whole just before each row: the rows reaching this instance are a subset of one
   // ordered input (an exchange by key), and lateness is judged as if it saw all of it.
   void UseCarriedWatermarks(size_t column) { carried_watermark_column_ = column; }
+  // Bytes: keys, accumulator rows and per-group arrays by capacity; a key's session list
+  // counts one entry per live session.
+  StateUsage state_usage() const override;
   bool ObserveNewKeys(NewKeyObserver* observer) override {
     key_observer_ = observer;
     return true;

@@ -459,6 +459,16 @@ class JobBinder {
       if (EndsWith(key, ".type")) names.push_back(key.substr(0, key.size() - 5));
     }
     SLUICE_RETURN_IF_ERROR(job_.properties.Validate(source_, names));
+    if (const PropertyValue* limit = job_.properties.Find("state.max.bytes")) {
+      job_.state_max_bytes = ParseByteSize(limit->value);
+      if (!job_.state_max_bytes) {
+        return source_.Error(
+            limit->value_position,
+            StrCat("invalid size '", limit->value,
+                   "' for 'state.max.bytes' (a number of bytes, optionally with a unit: 512MB, "
+                   "2GiB)"));
+      }
+    }
     int anonymous = 0;
     for (const auto& statement : job_.parsed.statements) {
       BoundStatement bound;

@@ -75,7 +75,8 @@ const std::vector<std::string>& JobPropertyKeys() {
                                                 "watermark.alignment.max_drift",
                                                 "late.data.strategy",
                                                 "late.data.allowed_lateness",
-                                                "state.ttl"};
+                                                "state.ttl",
+                                                "state.max.bytes"};
   return keys;
 }
 
@@ -97,6 +98,35 @@ std::optional<int64_t> ParseDurationText(std::string_view text) {
   const auto millis = IntervalUnitMillis(unit);
   if (!millis) return std::nullopt;
   return *count * *millis;
+}
+
+std::optional<uint64_t> ParseByteSize(std::string_view text) {
+  text = StripWhitespace(text);
+  size_t digits = 0;
+  while (digits < text.size() && IsAsciiDigit(text[digits])) ++digits;
+  if (digits == 0 || digits > 19) return std::nullopt;
+  const auto count = ParseInt64(text.substr(0, digits));
+  if (!count || *count <= 0) return std::nullopt;
+  std::string unit = AsciiToUpper(StripWhitespace(text.substr(digits)));
+  if (unit.size() == 3 && unit.substr(1) == "IB") unit = unit.substr(0, 1);  // KiB, MiB, ...
+  if (unit.size() == 2 && unit[1] == 'B') unit = unit.substr(0, 1);          // KB, MB, ...
+  int shift = 0;
+  if (unit.empty() || unit == "B") {
+    shift = 0;
+  } else if (unit == "K") {
+    shift = 10;
+  } else if (unit == "M") {
+    shift = 20;
+  } else if (unit == "G") {
+    shift = 30;
+  } else if (unit == "T") {
+    shift = 40;
+  } else {
+    return std::nullopt;
+  }
+  const uint64_t value = static_cast<uint64_t>(*count);
+  if (value > (uint64_t{1} << (63 - shift))) return std::nullopt;
+  return value << shift;
 }
 
 namespace {

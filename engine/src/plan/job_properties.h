@@ -60,4 +60,9 @@ const std::vector<std::string>& JobPropertyKeys();
 // or a bare number of milliseconds.
 std::optional<int64_t> ParseDurationText(std::string_view text);
 
+// A byte size: a whole number with an optional unit, B, K, M, G or T, each also spelled KB/KiB
+// and so on, in any case, powers of 1024 (as Flink's memory sizes): "1048576", "512MB",
+// "2 GiB", "64k". Nullopt when malformed, zero, or above 2^63.
+std::optional<uint64_t> ParseByteSize(std::string_view text);
+
 }  // namespace sluice

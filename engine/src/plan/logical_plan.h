@@ -180,6 +180,9 @@ struct BoundJob {
   JobProperties properties;
   std::vector<SourceDefinition> sources;
   std::vector<BoundStatement> statements;
+  // 'state.max.bytes': the most bytes of operator state the job may hold (see
+  // ops/state_budget.h); none when unset.
+  std::optional<uint64_t> state_max_bytes;
 
   const SourceDefinition* FindSource(const std::string& name) const;
 };

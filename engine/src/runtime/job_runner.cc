@@ -41,6 +41,9 @@ absl::StatusOr<std::unique_ptr<JobRunner>> JobRunner::Create(const BoundJob& job
 
 absl::Status JobRunner::Build() {
   std::map<std::string, FanOutOperator*> outputs;  // source or stream name -> its fan-out
+  if (const auto limit = options_.state_max_bytes ? options_.state_max_bytes : job_.state_max_bytes) {
+    state_budget_ = std::make_unique<StateBudget>(*limit);
+  }
   for (size_t s = 0; s < job_.sources.size(); ++s) {
     const SourceDefinition& definition = job_.sources[s];
     dead_letters_.push_back(std::make_shared<DeadLetterWriter>(definition.name, definition.dead_letter_path));
@@ -83,6 +86,7 @@ absl::Status JobRunner::Build() {
         }
       }
       std::unique_ptr<Operator> op = MakeOperator(*node, late_sink);
+      op->SetStateBudget(state_budget_.get());
       if (auto* aggregate = dynamic_cast<const AggregateOperator*>(op.get()))
         aggregates_.push_back(aggregate);
       if (auto* session = dynamic_cast<const SessionWindowOperator*>(op.get()))

@@ -221,6 +221,7 @@ struct ParallelRunner::Impl {
   std::vector<const SessionWindowOperator*> session_windows;
   std::vector<const RowsWindowOperator*> rows_windows;
   std::vector<std::unique_ptr<PartitioningCheck>> partitioning_checks;  // per forwarding statement
+  std::unique_ptr<StateBudget> state_budget;                            // 'state.max.bytes', when set
 
   // Watermark alignment: every partition's latest watermark, published by its worker.
   std::optional<int64_t> max_drift;
@@ -301,6 +302,9 @@ absl::StatusOr<std::unique_ptr<ParallelRunner>> ParallelRunner::Create(const Bou
 
 absl::Status ParallelRunner::Impl::Build() {
   workers_count = options.parallelism;
+  if (const auto limit = options.state_max_bytes ? options.state_max_bytes : job.state_max_bytes) {
+    state_budget = std::make_unique<StateBudget>(*limit);
+  }
   const size_t n = static_cast<size_t>(workers_count);
   for (int w = 0; w < workers_count; ++w) {
     auto worker = std::make_unique<Worker>();
@@ -492,6 +496,7 @@ absl::Status ParallelRunner::Impl::BuildStatement(StatementPlan& plan,
         }
       }
       std::unique_ptr<Operator> op = MakeOperator(node, late_sink);
+      op->SetStateBudget(state_budget.get());
       if (auto* aggregate = dynamic_cast<AggregateOperator*>(op.get())) {
         if (interleaved) aggregate->DisablePerRecordWatermark();
         aggregates.push_back(aggregate);
