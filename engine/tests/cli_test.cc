@@ -348,5 +348,37 @@ TEST(CliTest, StateLimitFailsTheJobNamingTheOperator) {
   EXPECT_TRUE(Contains(invalid.err, "invalid size 'lots' for 'state.max.bytes'")) << invalid.err;
 }
 
+// --summary-json writes the summary as one JSON object; SIGTERM stops a job gracefully: its
+// sinks are flushed, the summary says so and the exit status is 0 (SIGINT's stays 130).
+TEST(CliTest, SigtermStopsGracefullyAndTheSummaryIsWrittenAsJson) {
+  TemporaryDirectory directory;
+  const std::string job = directory.File("job.sql");
+  WriteFile(job,
+            StrCat("CREATE STREAM out AS SELECT k, v FROM t WITH ('t.type' = 'file_source', 't.path' = '",
+                   directory.File("fifo"), "', 't.format' = 'json', 't.schema' = 'k STRING, v BIGINT', ",
+                   "'out.type' = 'file_sink', 'out.path' = '", directory.File("out.jsonl"), "')"));
+  // A writer feeds the FIFO for about a second; SIGTERM arrives while the job runs.
+  WriteFile(directory.File("run.sh"),
+            StrCat("cd ", directory.path(), "\nmkfifo fifo\n",
+                   "(for i in 1 2 3 4 5 6 7 8 9 10; do echo \"{\\\"k\\\":\\\"a\\\",\\\"v\\\":$i}\"; sleep "
+                   "0.1; done > fifo) &\n",
+                   SLUICE_BINARY, " run --parallelism 1 --summary-json summary.json ", job, " 2>err &\n",
+                   "pid=$!\nsleep 0.4\nkill -TERM $pid\nwait $pid\necho $? > code\n"));
+  ASSERT_EQ(std::system(StrCat("bash ", directory.File("run.sh")).c_str()), 0);
+  EXPECT_EQ(ReadFile(directory.File("code")), "0\n") << ReadFile(directory.File("err"));
+  EXPECT_TRUE(Contains(ReadFile(directory.File("err")), "stopped by SIGTERM; records in: 10, out: 10"))
+      << ReadFile(directory.File("err"));
+  const std::string summary = ReadFile(directory.File("summary.json"));
+  EXPECT_TRUE(
+      Contains(summary, "{\"status\":\"stopped\",\"exit_code\":0,\"records_in\":10,\"records_out\":10,"))
+      << summary;
+  EXPECT_TRUE(Contains(summary, "\"error\":null}")) << summary;
+  EXPECT_EQ(ReadLines(directory.File("out.jsonl")).size(), 10u);
+
+  const CommandResult bad_flag = RunSluice("run --progress sometimes examples/high_value_orders.sql");
+  EXPECT_EQ(bad_flag.exit_code, 2);
+  EXPECT_TRUE(Contains(bad_flag.err, "--progress needs auto, always or never")) << bad_flag.err;
+}
+
 }  // namespace
 }  // namespace sluice::testing

@@ -57,7 +57,7 @@ options:
 constexpr const char* kRunUsage = R"(usage: sluice run JOB.sql [options]
 
 Runs every statement of JOB.sql until its bounded sources are exhausted (Ctrl-C stops
-cleanly: sinks are flushed). Progress goes to stderr once a second when stderr is a terminal;
+cleanly: sinks are flushed). Progress goes to stderr (see --progress);
 a summary is printed at the end.
 
 options:
@@ -70,7 +70,14 @@ options:
   --memory-limit SIZE  the most bytes of state (windows, groups, ROWS buffers) the job may
                      hold, e.g. 512MB or 2GiB; past it the job fails naming the operator
                      (overrides the job's 'state.max.bytes'; default: no limit)
-  --quiet            no progress line and no summary
+  --progress auto|always|never
+                     progress on stderr: auto (the default) redraws one line once a second on
+                     a terminal and prints a status line every 10 s otherwise; always does so
+                     even with --quiet; never prints none
+  --summary-json FILE
+                     also write the final summary as one JSON object to FILE
+  --quiet            no progress line and no summary (SIGTERM stops the job gracefully:
+                     sinks flushed, exit 0; Ctrl-C / SIGINT exits 130)
   --help             this help
 )";
 
@@ -155,8 +162,10 @@ options:
 )";
 
 std::atomic<bool> g_interrupted{false};
+std::atomic<bool> g_terminated{false};  // the stop was SIGTERM's: graceful, exit 0
 
-void OnInterrupt(int) {
+void OnInterrupt(int signal) {
+  if (signal == SIGTERM) g_terminated.store(true);
   g_interrupted.store(true);
 }
 
@@ -168,6 +177,8 @@ struct CommandOptions {
   bool strict = false;
   bool quiet = false;
   std::optional<uint64_t> memory_limit;  // --memory-limit: over 'state.max.bytes'
+  enum class Progress { kAuto, kAlways, kNever } progress = Progress::kAuto;
+  std::string summary_json;  // --summary-json FILE
 };
 
 // Worker threads for --parallelism's default: the CPUs this process may run on.
@@ -220,6 +231,21 @@ std::optional<int> ParseOptions(int argc, char** argv, int first, const char* us
         return Usage(usage,
                      "--memory-limit needs a size, a number of bytes with an optional unit (512MB, 2GiB)");
       }
+    } else if (allow_run_flags && (arg == "--progress" || arg.rfind("--progress=", 0) == 0)) {
+      const auto value = value_of("--progress");
+      if (value == "auto") {
+        options.progress = CommandOptions::Progress::kAuto;
+      } else if (value == "always") {
+        options.progress = CommandOptions::Progress::kAlways;
+      } else if (value == "never") {
+        options.progress = CommandOptions::Progress::kNever;
+      } else {
+        return Usage(usage, "--progress needs auto, always or never");
+      }
+    } else if (allow_run_flags && (arg == "--summary-json" || arg.rfind("--summary-json=", 0) == 0)) {
+      const auto value = value_of("--summary-json");
+      if (!value || value->empty()) return Usage(usage, "--summary-json needs a file name");
+      options.summary_json = *value;
     } else if (allow_run_flags && arg == "--strict") {
       options.strict = true;
     } else if (allow_run_flags && arg == "--quiet") {
@@ -279,6 +305,57 @@ std::string Summary(const JobCounters& c) {
   return out;
 }
 
+void AppendJsonString(std::string& out, std::string_view text) {
+  out += '"';
+  for (const char c : text) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (byte < 0x20) {
+      out += absl::StrFormat("\\u%04x", byte);
+    } else {
+      out += c;
+    }
+  }
+  out += '"';
+}
+
+// The final summary as one JSON object (--summary-json), for scripts and CI.
+absl::Status WriteSummaryJson(const std::string& path, const JobCounters& c, const absl::Status& status,
+                              bool terminated, int exit_code) {
+  std::string out = "{\"status\":";
+  AppendJsonString(out, !status.ok()  ? "failed"
+                        : terminated  ? "stopped"
+                        : c.cancelled ? "interrupted"
+                                      : "finished");
+  out += absl::StrFormat(
+      ",\"exit_code\":%d,\"records_in\":%u,\"records_out\":%u,\"dead_lettered\":%u,\"late\":%u,"
+      "\"state_evicted\":%u,\"state_keys\":%u,\"state_bytes\":%u,\"bytes_in\":%u,\"elapsed_seconds\":%.6f,"
+      "\"records_per_second\":%.1f,\"workers\":%d,\"checkpoints_completed\":%u",
+      exit_code, c.records_in, c.records_out, c.dead_lettered, c.late_dropped, c.state_evicted, c.state_keys,
+      c.state_bytes, c.bytes_in, c.elapsed_seconds,
+      c.elapsed_seconds > 0 ? static_cast<double>(c.records_in) / c.elapsed_seconds : 0.0, c.workers,
+      c.checkpoints_completed);
+  out += ",\"dead_letter_files\":[";
+  for (size_t i = 0; i < c.dead_letter_files.size(); ++i) {
+    if (i > 0) out += ',';
+    AppendJsonString(out, c.dead_letter_files[i]);
+  }
+  out += "],\"error\":";
+  if (status.ok()) {
+    out += "null";
+  } else {
+    AppendJsonString(out, std::string(status.message()));
+  }
+  out += "}\n";
+  std::ofstream file(path, std::ios::binary | std::ios::trunc);
+  file << out;
+  file.close();
+  if (!file) return absl::UnavailableError(StrCat("cannot write the summary to '", path, "'"));
+  return absl::OkStatus();
+}
+
 int Run(const CommandOptions& options) {
   auto job = LoadJob(options);
   if (!job.ok()) return ReportError(options, job.status());
@@ -292,17 +369,43 @@ int Run(const CommandOptions& options) {
   if (!runner.ok()) return ReportError(options, runner.status());
   std::signal(SIGINT, OnInterrupt);
   std::signal(SIGTERM, OnInterrupt);
-  const bool terminal = isatty(STDERR_FILENO) != 0 && !options.quiet;
+  using Progress = CommandOptions::Progress;
+  const bool show_progress =
+      options.progress == Progress::kAlways || (options.progress == Progress::kAuto && !options.quiet);
+  const bool terminal = show_progress && isatty(STDERR_FILENO) != 0;
+  // The runner reports once a second: a terminal's line is redrawn each time; a log (stderr
+  // not a terminal) gets a status line every 10 s.
+  auto last_line = std::chrono::steady_clock::now();
   auto progress = [&](const JobCounters& c) {
-    std::fprintf(stderr, "\r%s ", Summary(c).c_str());
+    if (terminal) {
+      std::fprintf(stderr, "\r%s ", Summary(c).c_str());
+    } else {
+      const auto now = std::chrono::steady_clock::now();
+      if (now - last_line < std::chrono::seconds(10)) return;
+      last_line = now;
+      std::fprintf(stderr, "progress: %s\n", Summary(c).c_str());
+    }
     std::fflush(stderr);
   };
   absl::Status status =
-      (*runner)->Run(terminal ? std::function<void(const JobCounters&)>(progress) : nullptr);
+      (*runner)->Run(show_progress ? std::function<void(const JobCounters&)>(progress) : nullptr);
   const JobCounters counters = (*runner)->counters();
+  const bool terminated = counters.cancelled && g_terminated.load();
+  const int exit_code = !status.ok() ? 1 : counters.cancelled && !terminated ? 130 : 0;
+  if (!options.summary_json.empty()) {
+    if (absl::Status written =
+            WriteSummaryJson(options.summary_json, counters, status, terminated, exit_code);
+        !written.ok() && status.ok()) {
+      status = written;
+    }
+  }
   if (terminal) std::fputc('\n', stderr);
   if (!options.quiet || !status.ok()) {
-    std::fprintf(stderr, "%s%s\n", counters.cancelled ? "interrupted; " : "", Summary(counters).c_str());
+    std::fprintf(stderr, "%s%s\n",
+                 terminated           ? "stopped by SIGTERM; "
+                 : counters.cancelled ? "interrupted; "
+                                      : "",
+                 Summary(counters).c_str());
     for (const auto& task : counters.tasks) {
       const double total = task.busy_seconds + task.idle_seconds + task.backpressured_seconds;
       if (total <= 0) continue;
@@ -315,7 +418,7 @@ int Run(const CommandOptions& options) {
     }
   }
   if (!status.ok()) return ReportError(options, status);
-  return counters.cancelled ? 130 : 0;
+  return exit_code;
 }
 
 int Explain(const CommandOptions& options) {
