@@ -10,6 +10,8 @@
 #include <string>
 #include <tuple>
 
+#include "absl/strings/str_format.h"
+
 namespace sluice {
 namespace {
 
@@ -505,6 +507,84 @@ TEST(KeyTableTest, KeyTextQuotesStringsAndNamesNull) {
   EXPECT_EQ(table.KeyText(groups[0], 2), "'a key longer than sixteen bytes', -7");
   EXPECT_EQ(table.KeyText(groups[1], 2), "NULL, 42");
   EXPECT_EQ(table.KeyText(groups[1], 1), "NULL");
+}
+
+}  // namespace
+}  // namespace sluice
+
+namespace sluice {
+namespace {
+
+// Keys of one long STRING column and, optionally, a BIGINT, as one batch.
+struct LongKeys {
+  std::shared_ptr<Column> text;
+  std::shared_ptr<Column> number;
+  std::vector<const Column*> columns;
+};
+
+LongKeys MakeLongKeys(size_t first, size_t count, bool with_number, int64_t number = 0) {
+  LongKeys keys;
+  keys.text = std::make_shared<Column>(TypeId::kString, count);
+  keys.number = std::make_shared<Column>(TypeId::kInt64, count);
+  for (size_t i = 0; i < count; ++i) {
+    keys.text->validity()[i] = 1;
+    keys.text->data<std::string_view>()[i] =
+        keys.text->heap().Add(absl::StrFormat("an-ever-new-key-longer-than-sixteen-bytes-%08d", first + i));
+    keys.number->validity()[i] = 1;
+    keys.number->data<int64_t>()[i] = number;
+  }
+  keys.columns.push_back(keys.text.get());
+  if (with_number) keys.columns.push_back(keys.number.get());
+  return keys;
+}
+
+// A table whose groups come and go (windows, TTL) frees each interned string with its last
+// group: a stream of ever-new keys holds the memory of its live keys only, in both table
+// modes, and every key reads back right after ids and string storage are reused.
+TEST(KeyTableTest, EverNewKeysHoldBoundedMemoryWhenGroupsAreErased) {
+  for (bool with_number : {false, true}) {
+    std::vector<TypeId> types = {TypeId::kString};
+    if (with_number) types.push_back(TypeId::kInt64);
+    KeyTable table(types, KeyTable::Erasure::kAllowed);
+    size_t plateau = 0;
+    for (size_t round = 0; round < 60; ++round) {
+      LongKeys keys = MakeLongKeys(round * 1000, 1000, with_number);
+      std::vector<uint32_t> groups(1000);
+      EXPECT_EQ(table.FindOrInsert(keys.columns.data(), nullptr, 1000, groups.data()), 1000u);
+      for (size_t i = 0; i < 1000; i += 97) {
+        Column out(TypeId::kString, 1);
+        table.ReadKey(groups[i], 0, out, 0);
+        EXPECT_EQ(out.data<std::string_view>()[0], keys.text->data<std::string_view>()[i]);
+      }
+      table.Erase(groups);
+      EXPECT_EQ(table.size(), 0u);
+      if (round == 5) plateau = table.MemoryBytes();
+      if (round > 5) {
+        EXPECT_EQ(table.MemoryBytes(), plateau) << "round " << round << ", with_number " << with_number;
+      }
+    }
+  }
+}
+
+// Groups that share an interned string keep it until the last of them goes.
+TEST(KeyTableTest, AnInternedStringLivesUntilItsLastGroupIsErased) {
+  KeyTable table({TypeId::kString, TypeId::kInt64}, KeyTable::Erasure::kAllowed);
+  LongKeys first = MakeLongKeys(7, 1, true, 1);
+  LongKeys second = MakeLongKeys(7, 1, true, 2);  // same string, another number
+  uint32_t a, b;
+  table.FindOrInsert(first.columns.data(), nullptr, 1, &a);
+  table.FindOrInsert(second.columns.data(), nullptr, 1, &b);
+  ASSERT_NE(a, b);
+  table.Erase(a);
+  // Another string now may take a freed id: it must not take the one b still holds.
+  LongKeys other = MakeLongKeys(8, 1, true, 1);
+  uint32_t c;
+  table.FindOrInsert(other.columns.data(), nullptr, 1, &c);
+  EXPECT_EQ(table.KeyText(b, 2), "'an-ever-new-key-longer-than-sixteen-bytes-00000007', 2");
+  EXPECT_EQ(table.KeyText(c, 2), "'an-ever-new-key-longer-than-sixteen-bytes-00000008', 1");
+  uint32_t again;
+  table.FindOrInsert(second.columns.data(), nullptr, 1, &again);
+  EXPECT_EQ(again, b);
 }
 
 }  // namespace

@@ -10,7 +10,10 @@
 // needs no table of its own: the string's interned id indexes its group, and a group stores only
 // that 4-byte id. Group ids are dense and reused after Erase(), so per-group state can live in
 // plain arrays indexed by id. No allocation per row once the table has grown to the key count.
-// Interned strings are kept for the table's lifetime.
+// A table whose groups are erased (Erasure::kAllowed) counts the groups holding each interned
+// string and frees a string with its last group, its id and bytes reused by later strings: a
+// stream of ever-new keys under windows or TTL holds the strings of its live keys only.
+// Otherwise interned strings are kept for the table's lifetime.
 //
 // ReadKey writes string views into the table's interned strings when they live in its string
 // heap, or copies the string into the output column's heap: either stays valid while the
@@ -37,6 +40,7 @@
 #include <string_view>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "batch/batch.h"
 #include "common/state_vector.h"
 #include "common/unaligned.h"
@@ -46,6 +50,20 @@ namespace sluice {
 
 class StringInterner {
  public:
+  // Reference counting (for tables whose groups are erased): Acquire and Release count the
+  // groups that hold a string; a string none holds is removed, its id reused by a later
+  // Intern, and a longer string's bytes reused by a later string of the same stored size. So
+  // a table whose keys come and go (windows, TTL) holds the strings of its live keys only.
+  // Only Release frees: a string interned and never acquired stays.
+  // REQUIRES: nothing interned yet.
+  void EnableRelease() { release_ = true; }
+  void Acquire(uint32_t id) {
+    if (release_) ++refs_[id];
+  }
+  void Release(uint32_t id) {
+    if (release_ && --refs_[id] == 0) Remove(id);
+  }
+
   // The id of `text`, adding it if new. Ids are dense from 0.
   uint32_t Intern(std::string_view text);
   // ids[i] = Intern(string of the i-th active row) for the active rows of a STRING column (0 for
@@ -108,6 +126,10 @@ class StringInterner {
     return {stored + 5, long_length};
   }
   Reference Store(std::string_view text);
+  // Removes string `id` (no group holds it): its slot, its id, its bytes.
+  void Remove(uint32_t id);
+  // A freed id's reference: skipped by Grow.
+  static constexpr uint8_t kFreedString = 254;
   // A slot holds id + 1 in its low log2(capacity) bits (0: empty) and, above them, as many
   // bits of the string's hash as fit (bits the slot index does not use), so that a probe
   // compares strings only when those match. Ids stay below capacity / 2 (at most half full).
@@ -124,6 +146,11 @@ class StringInterner {
   uint32_t tag_mask_ = 0;
   size_t string_bytes_ = 0;
   std::vector<uint64_t> hashes_;  // InternBatch scratch
+  bool release_ = false;
+  std::vector<uint32_t> refs_;      // release_: groups holding each id
+  std::vector<uint32_t> free_ids_;  // release_: removed ids, reused first
+  // release_: removed longer strings' storage, by allocated size (length prefix included).
+  absl::flat_hash_map<size_t, std::vector<char*>> free_storage_;
 };
 
 class KeyTable {
@@ -215,6 +242,10 @@ class KeyTable {
   bool KeyEquals(uint32_t id, const uint64_t* words) const;
   // A fresh (or recycled) group id holding `words`.
   uint32_t NewGroup(const uint64_t* words);
+  // The interned strings of a group's key words: counted while the group lives (a table
+  // whose groups are erased frees a string when its last group goes).
+  void AcquireStrings(const uint64_t* words);
+  void ReleaseStrings(const uint64_t* words);
   // Sets group `id`'s key to `words` (both modes).
   void StoreKey(uint32_t id, const uint64_t* words);
   bool IsLive(uint32_t id) const {
