@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <cstdlib>
 
 #include "common/strings.h"
@@ -18,11 +19,14 @@ struct CommandResult {
   std::string err;
 };
 
+// Runs `sluice arguments` from the source directory with the usual stack limit (8 MiB, scaled
+// for sanitizer builds).
 CommandResult RunSluice(const std::string& arguments) {
   TemporaryDirectory directory;
   const std::string out = directory.File("stdout"), err = directory.File("stderr");
-  const std::string command = StrCat("cd ", SLUICE_SOURCE_DIR, " && ", SLUICE_BINARY, " ", arguments, " >",
-                                     out, " 2>", err, " </dev/null");
+  const std::string command =
+      StrCat("ulimit -s ", kMainThreadStackBytes * kSanitizerStackFactor / 1024, " && cd ", SLUICE_SOURCE_DIR,
+             " && ", SLUICE_BINARY, " ", arguments, " >", out, " 2>", err, " </dev/null");
   const int status = std::system(command.c_str());
   CommandResult result;
   result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
@@ -33,6 +37,12 @@ CommandResult RunSluice(const std::string& arguments) {
 
 bool Contains(const std::string& text, const std::string& fragment) {
   return text.find(fragment) != std::string::npos;
+}
+
+std::string Repeat(std::string_view piece, size_t times) {
+  std::string out;
+  for (size_t i = 0; i < times; ++i) out += piece;
+  return out;
 }
 
 TEST(CliTest, VersionPrintsVersion) {
@@ -103,6 +113,57 @@ TEST(CliTest, ValidateReportsErrorWithCaret) {
   EXPECT_TRUE(Contains(result.err, "line 2, column 18: unknown column 'totl'")) << result.err;
   EXPECT_TRUE(Contains(result.err, "  2 | SELECT order_id, totl FROM orders\n    |                  ^"))
       << result.err;
+}
+
+// Input nested far beyond the limit is a positioned error, not a crash.
+TEST(CliTest, ValidateRefusesExpressionsNestedTooDeeply) {
+  TemporaryDirectory directory;
+  const std::string with =
+      "\nWITH ('orders.type' = 'file_source', 'orders.path' = 'examples/orders.jsonl')\n";
+  struct Case {
+    const char* name;
+    std::string select;
+    size_t column;  // of the token where the limit is crossed
+  };
+  const Case cases[] = {
+      {"parentheses", "SELECT " + Repeat("(", 5000) + "total_amount" + Repeat(")", 5000) + " FROM orders",
+       8 + 1000},  // the 1,001st '('
+      {"not", "SELECT order_id FROM orders WHERE " + Repeat("NOT ", 20000) + "TRUE",
+       35 + 4 * 1000},  // the 1,001st NOT
+      {"plus", "SELECT total_amount" + Repeat(" + total_amount", 100000) + " FROM orders",
+       21 + 15 * 999},  // the 1,000th '+'
+  };
+  for (const Case& c : cases) {
+    const std::string job = directory.File(StrCat(c.name, ".sql"));
+    WriteFile(job, c.select + with);
+    const CommandResult result = RunSluice(StrCat("validate ", job));
+    EXPECT_EQ(result.exit_code, 1) << c.name << ": " << result.err.substr(0, 300);
+    EXPECT_TRUE(StartsWith(result.err, StrCat(job, ": error: line 1, column ", c.column,
+                                              ": expression nested too deeply (more than 1000 levels)\n")))
+        << c.name << ": " << result.err.substr(0, 300);
+    EXPECT_EQ(RunSluice(StrCat("run ", job)).exit_code, 1) << c.name;
+  }
+}
+
+// 900 levels of nesting, of NOT and of '+' run, on one thread and on two.
+TEST(CliTest, RunsExpressionsNineHundredLevelsDeep) {
+  TemporaryDirectory directory;
+  const std::string job = directory.File("deep.sql");
+  WriteFile(job, StrCat("SELECT ", Repeat("(", 899), "order_id", Repeat(")", 899), " AS id, total_amount",
+                        Repeat(" + 0", 899), " AS amount\nFROM orders WHERE ", Repeat("NOT ", 898),
+                        "(total_amount > 100)\n"
+                        "WITH ('orders.type' = 'file_source', 'orders.path' = 'examples/orders.jsonl')\n"));
+  for (const char* parallelism : {"1", "2"}) {
+    const CommandResult result = RunSluice(StrCat("run --quiet --parallelism ", parallelism, " ", job));
+    ASSERT_EQ(result.exit_code, 0) << result.err.substr(0, 300);
+    std::vector<std::string> rows;
+    for (std::string_view row : StrSplit(result.out, '\n', true)) rows.emplace_back(row);
+    std::sort(rows.begin(), rows.end());
+    EXPECT_EQ(rows,
+              (std::vector<std::string>{"{\"id\":1001,\"amount\":250}", "{\"id\":1004,\"amount\":1200.75}",
+                                        "{\"id\":1006,\"amount\":100.01}", "{\"id\":1008,\"amount\":340.2}"}))
+        << "parallelism " << parallelism;
+  }
 }
 
 TEST(CliTest, ExplainPrintsLogicalAndPhysicalPlans) {

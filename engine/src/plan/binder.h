@@ -18,6 +18,7 @@ struct BindOptions {
 absl::StatusOr<BoundJob> BindJob(ParsedJob parsed, const BindOptions& options);
 
 // Binds a standalone expression against `schema` (tests and tools).
+// REQUIRES: `expression` is as the parser builds it: no taller than kMaxExpressionDepth.
 absl::StatusOr<BoundExpressionPtr> BindExpression(const SourceText& source,
                                                   const ParsedExpression& expression, const Schema& schema);
 

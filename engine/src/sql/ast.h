@@ -52,6 +52,10 @@ struct OverClause {
 struct ParsedExpression {
   ExpressionKind kind = ExpressionKind::kLiteral;
   SourcePosition position;
+  // Nodes on the longest path from this node down to a leaf (1 for a leaf). The parser keeps
+  // it at most kMaxExpressionDepth (sql/parser.h), which bounds the recursion of everything that
+  // walks the tree: the binder, ToString, the destructor.
+  uint32_t height = 1;
   std::vector<std::string> name_parts;
   Value literal;
   int64_t interval_millis = 0;
