@@ -154,5 +154,32 @@ TEST(ExpressionDepthTest, DeepestExpressionsEvaluateInHalfTheSmallestWorkerStack
   }
 }
 
+size_t Height(const BoundExpression& e) {
+  size_t height = 0;
+  for (const auto& child : e.children) height = std::max(height, Height(*child));
+  return height + 1;
+}
+
+// An IN list is flat in the AST; the binder makes it a balanced OR of equalities, not a chain as
+// long as the list, which the executor and the destructor would recurse down.
+TEST(ExpressionDepthTest, LongInListBindsToABalancedTree) {
+  std::string items = "25";
+  for (int i = 100; i < 10100; ++i) StrAppend(&items, ", ", i);
+  const SourceText source(StrCat("qty IN (", items, ") OR qty NOT IN (3, ", items, ")"));
+  auto parsed = ParseExpression(source);
+  ASSERT_TRUE(parsed.ok()) << parsed.status().message().substr(0, 300);
+  auto bound = BindExpression(source, **parsed, QuantitySchema());
+  ASSERT_TRUE(bound.ok()) << bound.status().message().substr(0, 300);
+  EXPECT_LE(Height(**bound), 20u);  // log2(10,001) = 13.3, plus OR, NOT and the comparison
+  std::vector<uint8_t> values;
+  RunOnThreadWithStack(kSmallestDefaultThreadStackBytes / 2, [&] {
+    ExpressionExecutor executor(**bound);
+    const Batch batch = QuantityBatch();
+    const std::shared_ptr<Column> result = executor.Evaluate(batch);
+    for (size_t row = 0; row < batch.num_rows(); ++row) values.push_back(result->data<uint8_t>()[row]);
+  });
+  EXPECT_EQ(values, (std::vector<uint8_t>{1, 0, 1, 1, 1}));  // qty 1, 3, 4, 10, 25
+}
+
 }  // namespace
 }  // namespace sluice::testing

@@ -92,19 +92,13 @@ class ExpressionBinder {
       }
       case ExpressionKind::kIn: {
         // x IN (a, b)  ==  x = a OR x = b  (the same three-valued result)
-        BoundExpressionPtr any;
+        std::vector<BoundExpressionPtr> equals;
         for (size_t i = 1; i < e.children.size(); ++i) {
           SLUICE_ASSIGN_OR_RETURN(auto equal,
                                   Compare(*e.children[0], *e.children[i], "=", e.children[i]->position));
-          if (any == nullptr) {
-            any = std::move(equal);
-            continue;
-          }
-          std::vector<BoundExpressionPtr> either;
-          either.push_back(std::move(any));
-          either.push_back(std::move(equal));
-          SLUICE_ASSIGN_OR_RETURN(any, Call("or", "IN", std::move(either), e.position));
+          equals.push_back(std::move(equal));
         }
+        SLUICE_ASSIGN_OR_RETURN(auto any, AnyOf(equals, 0, equals.size(), e.position));
         return e.negated ? Not(std::move(any), e.position) : std::move(any);
       }
       case ExpressionKind::kIsNull: {
@@ -280,6 +274,20 @@ class ExpressionBinder {
     arguments.push_back(std::move(l));
     arguments.push_back(std::move(r));
     return Call(op, op, std::move(arguments), position);
+  }
+
+  // The OR of terms[begin, end) (begin < end) as a balanced tree: an IN list of n items binds to
+  // an expression of height log2(n), not n, which keeps the executor's recursion shallow.
+  absl::StatusOr<BoundExpressionPtr> AnyOf(std::vector<BoundExpressionPtr>& terms, size_t begin, size_t end,
+                                           SourcePosition position) {
+    if (end - begin == 1) return std::move(terms[begin]);
+    const size_t middle = begin + (end - begin) / 2;
+    SLUICE_ASSIGN_OR_RETURN(auto low, AnyOf(terms, begin, middle, position));
+    SLUICE_ASSIGN_OR_RETURN(auto high, AnyOf(terms, middle, end, position));
+    std::vector<BoundExpressionPtr> either;
+    either.push_back(std::move(low));
+    either.push_back(std::move(high));
+    return Call("or", "IN", std::move(either), position);
   }
 
   absl::StatusOr<BoundExpressionPtr> Not(BoundExpressionPtr operand, SourcePosition position) {
