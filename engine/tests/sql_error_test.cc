@@ -1,6 +1,7 @@
 // Every user error names its line and column and underlines the offending token.
 #include <gtest/gtest.h>
 
+#include "common/strings.h"
 #include "plan/binder.h"
 #include "sql/parser.h"
 
@@ -170,6 +171,43 @@ TEST(SqlErrorTest, LeadOffsetBeyondTheBuffer) {
 TEST(SqlErrorTest, UnboundedOverWindowNeedsABuffer) {
   ExpectError(Job("SELECT AVG(price) OVER (PARTITION BY symbol ORDER BY ts) FROM trades"),
               "an unbounded OVER window keeps every row", 2, 19);
+}
+
+// The form editors and CI annotations parse: file:line:column: error: message, then the line
+// and a caret (after the line's tabs, so that it stays under the column).
+TEST(SqlErrorTest, FormatsForAFile) {
+  const SourceText source("CREATE STREAM a AS\nSELECT\tprise FROM trades");
+  EXPECT_EQ(source.FormatForFile("jobs/one.sql", source.Error({2, 8}, "unknown column 'prise'")),
+            "jobs/one.sql:2:8: error: unknown column 'prise'\n"
+            "  2 | SELECT\tprise FROM trades\n"
+            "    |       \t^");
+  // An error without a position keeps the plain form.
+  EXPECT_EQ(source.FormatForFile("jobs/one.sql", absl::NotFoundError("cannot read it")),
+            "jobs/one.sql: error: cannot read it");
+}
+
+// A line of megabytes (a generated expression) is shown cut around the column.
+TEST(SqlErrorTest, LongLinesAreCutAroundTheColumn) {
+  const std::string text = "SELECT " + std::string(300, 'x') + " + nope" + std::string(300, ' ') + "FROM t";
+  const absl::Status error = SourceText(text).Error({1, 311}, "unknown column 'nope'");
+  const std::string message(error.message());
+  EXPECT_EQ(message,
+            "line 1, column 311: unknown column 'nope'\n"
+            "  1 | ..." +
+                std::string(77, 'x') + " + nope" + std::string(76, ' ') +
+                "...\n"
+                "    |    " +
+                std::string(80, ' ') + "^");
+}
+
+TEST(SqlErrorTest, DetailCarriesPositionAndBareMessage) {
+  const SourceText source("SELECT 1");
+  const std::optional<SqlErrorDetail> detail = SqlErrorDetailOf(source.NotSupported({1, 8}, "this"));
+  ASSERT_TRUE(detail.has_value());
+  EXPECT_EQ(detail->position.line, 1u);
+  EXPECT_EQ(detail->position.column, 8u);
+  EXPECT_EQ(detail->message, "not supported yet: this");
+  EXPECT_FALSE(SqlErrorDetailOf(absl::InvalidArgumentError("line 1, column 8: no detail")).has_value());
 }
 
 TEST(SqlErrorTest, JoinNotSupportedYet) {
