@@ -103,7 +103,7 @@ TEST(CliTest, ValidateAcceptsExamples) {
 }
 
 // The README's example of an error: `file:line:column: error: message` (the form editors and
-// CI annotations parse), then the line with a caret under the column.
+// CI annotations parse), the line with a caret under the column, then the count.
 TEST(CliTest, ValidateReportsErrorInEditorFormAsTheReadmeShows) {
   TemporaryDirectory directory;
   const std::string job = directory.File("bad.sql");
@@ -115,10 +115,51 @@ TEST(CliTest, ValidateReportsErrorInEditorFormAsTheReadmeShows) {
   const std::string expected =
       "bad.sql:2:18: error: unknown column 'total_amout'; did you mean 'total_amount'?\n"
       "  2 | SELECT order_id, total_amout FROM orders\n"
-      "    |                  ^\n";
+      "    |                  ^\n"
+      "1 error\n";
   EXPECT_EQ(result.err, directory.path() + "/" + expected);
   const std::string readme = ReadFile(StrCat(SLUICE_SOURCE_DIR, "/README.md"));
   EXPECT_TRUE(Contains(readme, "```\n" + expected + "```")) << "README.md does not show this error";
+}
+
+// validate reports the first error of every statement (and every syntax error, when there are
+// some); run stops at the same errors and prints them alike.
+TEST(CliTest, ValidateAndRunReportEveryError) {
+  TemporaryDirectory directory;
+  const std::string job = directory.File("three.sql");
+  WriteFile(job,
+            "CREATE STREAM a AS SELECT order_id, total_amout FROM orders;\n"
+            "CREATE STREAM b AS SELECT order_id FROM orders WHERE total_amount;\n"
+            "CREATE STREAM c AS SELECT UPPPER(customer_id) FROM orders\n"
+            "WITH ('orders.type' = 'file_source', 'orders.path' = 'examples/orders.jsonl')\n");
+  const std::string expected =
+      StrCat(job, ":1:37: error: unknown column 'total_amout'; did you mean 'total_amount'?\n",
+             "  1 | CREATE STREAM a AS SELECT order_id, total_amout FROM orders;\n",
+             "    |                                     ^\n",  //
+             job, ":2:54: error: WHERE must be a BOOLEAN condition, found DOUBLE\n",
+             "  2 | CREATE STREAM b AS SELECT order_id FROM orders WHERE total_amount;\n",
+             "    |                                                      ^\n",  //
+             job, ":3:27: error: unknown function 'UPPPER'; did you mean 'UPPER'?\n",
+             "  3 | CREATE STREAM c AS SELECT UPPPER(customer_id) FROM orders\n",
+             "    |                           ^\n",  //
+             "3 errors\n");
+  for (const char* command : {"validate ", "run ", "explain "}) {
+    const CommandResult result = RunSluice(StrCat(command, job));
+    EXPECT_EQ(result.exit_code, 1) << command;
+    EXPECT_EQ(result.err, expected) << command;
+    EXPECT_EQ(result.out, "") << command;
+  }
+
+  WriteFile(job, "SELECT FROM orders;\nSELECT order_id FROM orders WHERE;\n");
+  const CommandResult syntax = RunSluice(StrCat("validate ", job));
+  EXPECT_EQ(syntax.exit_code, 1);
+  EXPECT_EQ(syntax.err, StrCat(job, ":1:8: error: syntax error: expected an expression, found 'FROM'\n",
+                               "  1 | SELECT FROM orders;\n",  //
+                               "    |        ^\n",             //
+                               job, ":2:34: error: syntax error: expected an expression, found ';'\n",
+                               "  2 | SELECT order_id FROM orders WHERE;\n",  //
+                               "    |                                  ^\n",  //
+                               "2 errors\n"));
 }
 
 // Input nested far beyond the limit is a positioned error, not a crash, and its excerpt is cut

@@ -248,6 +248,63 @@ TEST(ParserTest, NestedSubqueriesAndJoinsBeyondTheLimitAreErrors) {
   });
 }
 
+// --- every syntax error -------------------------------------------------------------------
+
+// The first line of each error held: "line L, column C: message".
+std::vector<std::string> FirstLines(const SqlErrorList& errors) {
+  std::vector<std::string> lines;
+  for (const absl::Status& error : errors.errors()) {
+    const std::string message(error.message());
+    lines.push_back(message.substr(0, message.find('\n')));
+  }
+  return lines;
+}
+
+// After a syntax error the parser skips past the next ';' and reports the next statement's
+// error too; the statements without errors are kept.
+TEST(ParserTest, ReportsTheSyntaxErrorOfEveryStatement) {
+  SqlErrorList errors;
+  const ParsedJob job = ParseJob(
+      "CREATE STREAM a AS SELECT x y z FROM s;\n"
+      "CREATE STREAM b AS SELECT x FROM s;\n"
+      "CREATE STREAM c AS SELECT (x FROM s;\n"
+      "SELECT x FROM s WHERE;",
+      errors);
+  EXPECT_EQ(FirstLines(errors),
+            (std::vector<std::string>{
+                "line 1, column 31: syntax error: expected ',' or FROM after the select list, found 'z'",
+                "line 3, column 30: syntax error: expected ')', found 'FROM'",
+                "line 4, column 22: syntax error: expected an expression, found ';'"}));
+  ASSERT_EQ(job.statements.size(), 1u);
+  EXPECT_EQ(job.statements[0].name, "b");
+}
+
+// A missing ';' is reported once: parsing resumes at the CREATE that starts the next statement.
+TEST(ParserTest, MissingSemicolonResumesAtTheNextCreate) {
+  SqlErrorList errors;
+  const ParsedJob job = ParseJob(
+      "CREATE STREAM a AS SELECT x FROM s\n"
+      "CREATE STREAM b AS SELECT x FROM a",
+      errors);
+  EXPECT_EQ(FirstLines(errors),
+            (std::vector<std::string>{"line 2, column 1: syntax error: expected ';' or the end of the job "
+                                      "after the statement, found 'CREATE'"}));
+  ASSERT_EQ(job.statements.size(), 1u);
+  EXPECT_EQ(job.statements[0].name, "b");
+}
+
+// A job with more errors than the list holds stops at the limit; a lexical error ends parsing.
+TEST(ParserTest, StopsAtTheErrorLimitAndAtALexicalError) {
+  SqlErrorList errors(/*limit=*/3);
+  ParseJob(Repeat("SELECT FROM s;\n", 10), errors);
+  EXPECT_EQ(errors.size(), 3u);
+  EXPECT_TRUE(errors.full());
+
+  SqlErrorList lexical;
+  ParseJob("SELECT FROM s;\nSELECT 'unterminated FROM s;\nSELECT FROM s;", lexical);
+  EXPECT_EQ(FirstLines(lexical), (std::vector<std::string>{"line 2, column 8: unterminated string"}));
+}
+
 TEST(ParserTest, EmptyJobIsAnError) {
   auto job = ParseJob("-- nothing here\n");
   ASSERT_FALSE(job.ok());

@@ -79,8 +79,8 @@ Prints each statement's logical plan and the physical plan (sources, operators, 
 constexpr const char* kValidateUsage = R"(usage: sluice validate JOB.sql [--set KEY=VALUE]...
 
 Parses and binds JOB.sql (names, types, properties, sources). Exit 0 when valid; otherwise
-prints the error as JOB.sql:LINE:COLUMN: error: MESSAGE followed by the line and a caret under
-the column, and exits 1.
+prints every error (up to 20), each as JOB.sql:LINE:COLUMN: error: MESSAGE followed by the
+line and a caret under the column, then their count, and exits 1.
 )";
 
 constexpr const char* kDatagenUsage = R"(usage: sluice datagen --kind trades|orders|market --count N [options]
@@ -230,8 +230,9 @@ int ReportError(const CommandOptions& options, const absl::Status& status) {
   return 1;
 }
 
-// Reads, parses and binds the job file. On an error, prints it as
-// `file:line:column: error: message` with the line and a caret, and returns nullopt.
+// Reads, parses and binds the job file. On errors, prints each (up to SqlErrorList's limit) as
+// `file:line:column: error: message` with the line and a caret, then their count, and returns
+// nullopt.
 std::optional<BoundJob> LoadJob(const CommandOptions& options) {
   std::ifstream in(options.job_path, std::ios::binary);
   if (!in) {
@@ -241,17 +242,21 @@ std::optional<BoundJob> LoadJob(const CommandOptions& options) {
   std::stringstream text;
   text << in.rdbuf();
   const SourceText source(text.str());
-  absl::StatusOr<BoundJob> job = [&]() -> absl::StatusOr<BoundJob> {
-    SLUICE_ASSIGN_OR_RETURN(ParsedJob parsed, ParseJob(source.text()));
+  SqlErrorList errors;
+  ParsedJob parsed = ParseJob(source.text(), errors);
+  std::optional<BoundJob> job;
+  // Syntax errors leave statements out of the job: binding the rest would report errors that
+  // only follow from them (a stream no longer created, properties no longer set).
+  if (errors.empty()) {
     BindOptions bind_options;
     bind_options.substitution.variables = options.variables;
-    return BindJob(std::move(parsed), bind_options);
-  }();
-  if (!job.ok()) {
-    std::fprintf(stderr, "%s\n", source.FormatForFile(options.job_path, job.status()).c_str());
+    job = BindJob(std::move(parsed), bind_options, errors);
+  }
+  if (!errors.empty()) {
+    std::fputs(errors.Format(source, options.job_path).c_str(), stderr);
     return std::nullopt;
   }
-  return std::move(*job);
+  return job;
 }
 
 std::string FormatCount(uint64_t n) {

@@ -439,7 +439,11 @@ class JobBinder {
  public:
   JobBinder(BoundJob& job) : job_(job), source_(job.parsed.source) {}
 
-  absl::Status Run() {
+  // Binds every statement, reporting errors to `errors`: every bad property, then each
+  // statement's first error. A statement that reads the stream of a statement that failed is
+  // skipped (its errors would only follow from the first). The job is complete when `errors`
+  // stays empty.
+  void Run(SqlErrorList& errors) {
     std::vector<std::string> names;
     for (const auto& statement : job_.parsed.statements) {
       if (!statement.name.empty()) names.push_back(statement.name);
@@ -449,21 +453,37 @@ class JobBinder {
     for (const auto& [key, value] : job_.properties.all()) {
       if (EndsWith(key, ".type")) names.push_back(key.substr(0, key.size() - 5));
     }
-    SLUICE_RETURN_IF_ERROR(job_.properties.Validate(source_, names));
+    job_.properties.Validate(source_, names, errors);
+    std::vector<std::string> created;  // the streams of the statements so far, bound or not
+    std::vector<std::string> failed;   // those of the statements that failed
     int anonymous = 0;
     for (const auto& statement : job_.parsed.statements) {
+      if (errors.full()) return;
       BoundStatement bound;
       bound.position = statement.position;
       bound.name = statement.name.empty() ? StrCat("select_", ++anonymous) : statement.name;
-      for (const auto& earlier : job_.statements) {
-        if (earlier.name == bound.name) {
-          return source_.Error(statement.name_position, StrCat("stream '", bound.name, "' is created twice"));
-        }
+      const bool created_twice = std::find(created.begin(), created.end(), bound.name) != created.end();
+      created.push_back(bound.name);
+      std::vector<std::string> inputs;
+      CollectTableNames(statement.select->from.get(), inputs);
+      const bool reads_failed = std::any_of(inputs.begin(), inputs.end(), [&](const std::string& input) {
+        return std::find(failed.begin(), failed.end(), input) != failed.end();
+      });
+      absl::Status status;
+      if (created_twice) {
+        status = source_.Error(statement.name_position, StrCat("stream '", bound.name, "' is created twice"));
+      } else if (!reads_failed) {
+        status = BindSelect(*statement.select, bound);
+        if (status.ok()) status = BindSink(statement, bound);
       }
-      SLUICE_RETURN_IF_ERROR(BindSelect(*statement.select, bound));
-      SLUICE_RETURN_IF_ERROR(BindSink(statement, bound));
+      if (!status.ok()) errors.Add(std::move(status));
+      if (!status.ok() || reads_failed) {
+        failed.push_back(bound.name);
+        continue;
+      }
       job_.statements.push_back(std::move(bound));
     }
+    if (!errors.empty()) return;
     // A stream that no later statement reads and that has no sink goes to stdout.
     for (size_t i = 0; i < job_.statements.size(); ++i) {
       auto& statement = job_.statements[i];
@@ -476,7 +496,6 @@ class JobBinder {
       if (!read_later)
         statement.sink = SinkDefinition{statement.name, "stdout_sink", "", "json", ',', std::nullopt};
     }
-    return absl::OkStatus();
   }
 
  private:
@@ -1445,13 +1464,24 @@ class JobBinder {
 
 }  // namespace
 
-absl::StatusOr<BoundJob> BindJob(ParsedJob parsed, const BindOptions& options) {
+std::optional<BoundJob> BindJob(ParsedJob parsed, const BindOptions& options, SqlErrorList& errors) {
+  SLUICE_CHECK(errors.empty());
   BoundJob job;
-  SLUICE_ASSIGN_OR_RETURN(job.properties, JobProperties::Collect(parsed, options.substitution));
+  job.properties = JobProperties::Collect(parsed, options.substitution, errors);
+  // A property left out would only cause more errors, each less to the point than its own.
+  if (!errors.empty()) return std::nullopt;
   job.parsed = std::move(parsed);
   JobBinder binder(job);
-  SLUICE_RETURN_IF_ERROR(binder.Run());
+  binder.Run(errors);
+  if (!errors.empty()) return std::nullopt;
   return job;
+}
+
+absl::StatusOr<BoundJob> BindJob(ParsedJob parsed, const BindOptions& options) {
+  SqlErrorList errors(/*limit=*/1);
+  std::optional<BoundJob> job = BindJob(std::move(parsed), options, errors);
+  if (!job) return errors.first();
+  return std::move(*job);
 }
 
 absl::StatusOr<BoundExpressionPtr> BindExpression(const SourceText& source,

@@ -37,18 +37,24 @@ class Parser {
  public:
   Parser(const SourceText& source, std::vector<Token> tokens) : source_(source), tokens_(std::move(tokens)) {}
 
-  absl::Status ParseStatements(std::vector<Statement>& statements) {
-    while (!AtEnd()) {
+  // Parses every statement into `statements`; a statement with a syntax error goes to
+  // `errors` instead, and parsing resumes after the next ';' or at the next CREATE.
+  void ParseStatements(std::vector<Statement>& statements, SqlErrorList& errors) {
+    while (!AtEnd() && !errors.full()) {
       if (MatchOperator(";")) continue;
       Statement statement;
-      SLUICE_RETURN_IF_ERROR(ParseStatement(statement));
-      statements.push_back(std::move(statement));
-      if (!AtEnd() && !MatchOperator(";")) {
-        return Unexpected("';' or the end of the job after the statement");
+      absl::Status status = ParseStatement(statement);
+      if (status.ok() && !AtEnd() && !MatchOperator(";")) {
+        status = Unexpected("';' or the end of the job after the statement");
       }
+      if (status.ok()) {
+        statements.push_back(std::move(statement));
+        continue;
+      }
+      errors.Add(std::move(status));
+      SkipToNextStatement();
     }
-    if (statements.empty()) return source_.Error({1, 1}, "the job has no statement");
-    return absl::OkStatus();
+    if (statements.empty() && errors.empty()) errors.Add(source_.Error({1, 1}, "the job has no statement"));
   }
 
   absl::StatusOr<ParsedExpressionPtr> ParseStandaloneExpression() {
@@ -122,6 +128,18 @@ class Parser {
     }
     Next();
     return value;
+  }
+
+  // After a syntax error: skips past the next ';' or up to the next CREATE STREAM|TABLE, where
+  // the next statement starts. (SELECT is no such mark: it also starts subqueries.) The token at
+  // which parsing failed may itself be that CREATE, when a ';' is missing; a statement never
+  // fails before consuming its own CREATE, so the parser always moves on.
+  void SkipToNextStatement() {
+    while (!AtEnd()) {
+      if (IsKeyword("CREATE") && (IsKeyword("STREAM", 1) || IsKeyword("TABLE", 1))) return;
+      const Token& token = Next();
+      if (token.kind == TokenKind::kOperator && token.text == ";") return;
+    }
   }
 
   // --- depth (see kMaxExpressionDepth) ------------------------------------------------------
@@ -911,13 +929,24 @@ class Parser {
 
 }  // namespace
 
-absl::StatusOr<ParsedJob> ParseJob(std::string text) {
+ParsedJob ParseJob(std::string text, SqlErrorList& errors) {
   ParsedJob job;
   job.source = SourceText(std::move(text));
-  SLUICE_ASSIGN_OR_RETURN(LexResult lexed, Lex(job.source));
-  job.annotations = std::move(lexed.annotations);
-  Parser parser(job.source, std::move(lexed.tokens));
-  SLUICE_RETURN_IF_ERROR(parser.ParseStatements(job.statements));
+  absl::StatusOr<LexResult> lexed = Lex(job.source);
+  if (!lexed.ok()) {
+    errors.Add(lexed.status());
+    return job;
+  }
+  job.annotations = std::move(lexed->annotations);
+  Parser parser(job.source, std::move(lexed->tokens));
+  parser.ParseStatements(job.statements, errors);
+  return job;
+}
+
+absl::StatusOr<ParsedJob> ParseJob(std::string text) {
+  SqlErrorList errors(/*limit=*/1);
+  ParsedJob job = ParseJob(std::move(text), errors);
+  if (!errors.empty()) return errors.first();
   return job;
 }
 

@@ -29,6 +29,7 @@
 #include <string>
 
 #include "sql/ast.h"
+#include "sql/sql_error_list.h"
 
 namespace sluice {
 
@@ -36,6 +37,13 @@ namespace sluice {
 // (max_expression_depth) use.
 inline constexpr uint32_t kMaxExpressionDepth = 1000;
 
+// Parses a job, reporting every syntax error to `errors` (until it is full) rather than the
+// first: after an error the parser skips past the next ';' or to the next CREATE STREAM|TABLE
+// and parses on. The statements with errors are left out of the job. A lexical error (an
+// unterminated string, a stray character) ends parsing: it is the only error then.
+ParsedJob ParseJob(std::string text, SqlErrorList& errors);
+
+// The job, or its first error.
 absl::StatusOr<ParsedJob> ParseJob(std::string text);
 
 // Parses `text` as one expression (tests and tools).
