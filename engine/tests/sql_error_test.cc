@@ -173,6 +173,23 @@ TEST(SqlErrorTest, UnboundedOverWindowNeedsABuffer) {
               "an unbounded OVER window keeps every row", 2, 19);
 }
 
+// An aggregate the engine does not have names itself, with or without GROUP BY, rather than
+// complaining about its argument.
+TEST(SqlErrorTest, UnknownAggregateNamesItself) {
+  ExpectError(Job("SELECT symbol, MEDIAN(price) FROM trades GROUP BY symbol"), "unknown function 'MEDIAN'", 2,
+              16);
+  ExpectError(Job("SELECT MEDIAN(price) FROM trades"), "unknown function 'MEDIAN'", 2, 8);
+  ExpectError(Job("SELECT symbol FROM trades GROUP BY symbol HAVING MEDIAN(price) > 1"),
+              "unknown function 'MEDIAN'", 2, 50);
+  ExpectError(Job("SELECT MEDIAN(price) OVER (ROWS WINDOW BUFFER 3 ROWS PARTITION BY symbol) FROM trades"),
+              "unknown function 'MEDIAN'", 2, 8);
+  // A near miss of an aggregate or a scalar function is suggested.
+  ExpectError(Job("SELECT symbol, SUMM(qty) FROM trades GROUP BY symbol"),
+              "unknown function 'SUMM'; did you mean 'SUM'?", 2, 16);
+  ExpectError(Job("SELECT symbol, COUNT(*), UPPPER(symbol) FROM trades GROUP BY symbol"),
+              "unknown function 'UPPPER'; did you mean 'UPPER'?", 2, 26);
+}
+
 // --- every error of a job ---------------------------------------------------------------------
 
 const char kTradesProperties[] =

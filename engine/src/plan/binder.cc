@@ -18,16 +18,49 @@
 namespace sluice {
 namespace {
 
+// Functions of aggregates, windows and ROWS windows: not in the scalar registry.
+constexpr std::string_view kAggregateFunctions[] = {
+    "count",       "sum",        "avg",           "min",        "max",          "stddev",
+    "stddev_samp", "stddev_pop", "variance",      "var_samp",   "var_pop",      "first_value",
+    "last_value",  "lag",        "lead",          "row_number", "tumble_start", "tumble_end",
+    "hop_start",   "hop_end",    "session_start", "session_end"};
+
 bool IsAggregateFunction(std::string_view name) {
-  static constexpr std::string_view kAggregates[] = {
-      "count",       "sum",        "avg",           "min",        "max",          "stddev",
-      "stddev_samp", "stddev_pop", "variance",      "var_samp",   "var_pop",      "first_value",
-      "last_value",  "lag",        "lead",          "row_number", "tumble_start", "tumble_end",
-      "hop_start",   "hop_end",    "session_start", "session_end"};
-  for (std::string_view aggregate : kAggregates) {
+  for (std::string_view aggregate : kAggregateFunctions) {
     if (EqualsIgnoreCase(name, aggregate)) return true;
   }
   return false;
+}
+
+// The registry name of a function as SQL calls it (the aliases SUBSTR, CEILING, ...).
+std::string RegistryName(const std::string& lower_name) {
+  if (lower_name == "substr") return "substring";
+  if (lower_name == "ceiling") return "ceil";
+  if (lower_name == "pow") return "power";
+  if (lower_name == "current_timestamp") return "now";
+  if (lower_name == "char_length" || lower_name == "character_length") return "length";
+  return lower_name;
+}
+
+// "unknown function 'NAME'", with the nearest name SQL can call (a scalar function, an alias,
+// an aggregate or window function) when one is close.
+absl::Status UnknownFunction(const SourceText& source, const ParsedExpression& call) {
+  const std::string& name = call.name_parts.back();
+  std::vector<std::string> candidates;
+  for (std::string& known : FunctionRegistry::Default().Names()) {
+    // Operators (=, ||, ...) and the words AND, OR, NOT are no function calls.
+    if (!IsAsciiAlpha(known[0]) || known == "and" || known == "or" || known == "not") continue;
+    candidates.push_back(std::move(known));
+  }
+  for (const char* alias : {"substr", "ceiling", "pow", "char_length", "character_length"}) {
+    candidates.emplace_back(alias);
+  }
+  for (std::string_view aggregate : kAggregateFunctions) candidates.emplace_back(aggregate);
+  std::string message = StrCat("unknown function '", AsciiToUpper(name), "'");
+  if (auto nearest = NearestName(name, candidates)) {
+    StrAppend(&message, "; did you mean '", AsciiToUpper(*nearest), "'?");
+  }
+  return source.Error(call.position, message);
 }
 
 // Registry name of a binary SQL operator.
@@ -189,17 +222,15 @@ class ExpressionBinder {
       return source_.Error(e.position,
                            StrCat("DISTINCT is only valid inside an aggregate, not ", AsciiToUpper(name)));
     }
+    const std::string function = RegistryName(name);
+    // Before the arguments: over an aggregate's output, their errors ("column 'x' must appear
+    // in GROUP BY") would hide that the function itself is unknown.
+    if (!FunctionRegistry::Default().Contains(function)) return UnknownFunction(source_, e);
     std::vector<BoundExpressionPtr> arguments;
     for (const auto& child : e.children) {
       SLUICE_ASSIGN_OR_RETURN(auto argument, Bind(*child));
       arguments.push_back(std::move(argument));
     }
-    std::string function = name;
-    if (name == "substr") function = "substring";
-    if (name == "ceiling") function = "ceil";
-    if (name == "pow") function = "power";
-    if (name == "current_timestamp") function = "now";
-    if (name == "char_length" || name == "character_length") function = "length";
     // DATE_TRUNC('unit', ts) with a literal unit: check the unit now rather than yield NULLs.
     if (function == "date_trunc" && !e.children.empty() && e.children[0]->kind == ExpressionKind::kLiteral &&
         e.children[0]->literal.type() == TypeId::kString) {
@@ -870,9 +901,10 @@ class JobBinder {
         function.kind = Kind::kLead;
       else if (name == "row_number")
         function.kind = Kind::kRowNumber;
-      else {
+      else if (!IsAggregateFunction(name) && !FunctionRegistry::Default().Contains(RegistryName(name)))
+        return UnknownFunction(source_, *call);
+      else
         return source_.NotSupported(call->position, StrCat(AsciiToUpper(name), "(...) OVER (...)"));
-      }
       if (call->distinct) return source_.NotSupported(call->position, "DISTINCT in OVER (...) functions");
       const bool takes_argument = function.kind != Kind::kCountStar && function.kind != Kind::kRowNumber;
       const size_t max_arguments = (function.kind == Kind::kLag || function.kind == Kind::kLead) ? 2 : 1;
