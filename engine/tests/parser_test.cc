@@ -139,6 +139,22 @@ TEST(ParserTest, QuotedIdentifiersAndEscapedStrings) {
   EXPECT_EQ(select.from->name, "my source");
 }
 
+// CURRENT_TIMESTAMP without parentheses is the function; quoted, it is a column name.
+TEST(ParserTest, BareCurrentTimestampIsTheFunction) {
+  ParsedJob job = Parse(
+      "SELECT CURRENT_TIMESTAMP, current_timestamp(), \"current_timestamp\", s.current_timestamp FROM s");
+  const auto& items = job.statements[0].select->items;
+  ASSERT_EQ(items.size(), 4u);
+  EXPECT_EQ(items[0].expression->kind, ExpressionKind::kFunction);
+  EXPECT_TRUE(items[0].expression->children.empty());
+  EXPECT_EQ(items[0].expression->ToString(), "CURRENT_TIMESTAMP");
+  EXPECT_EQ(items[1].expression->kind, ExpressionKind::kFunction);
+  EXPECT_EQ(items[1].expression->ToString(), "CURRENT_TIMESTAMP()");
+  EXPECT_EQ(items[2].expression->kind, ExpressionKind::kColumn);
+  EXPECT_EQ(items[3].expression->kind, ExpressionKind::kColumn);
+  EXPECT_EQ(items[3].expression->ToString(), "s.current_timestamp");
+}
+
 // --- depth ----------------------------------------------------------------------------------
 
 std::string Repeat(std::string_view piece, size_t times) {

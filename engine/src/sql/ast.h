@@ -26,7 +26,7 @@ enum class ExpressionKind : uint8_t {
   kStar,      // * or t.* (only as a select item or COUNT(*))
   kUnary,     // op = "-", "+", "NOT"; children = [operand]
   kBinary,    // op = "+", "-", "*", "/", "%", "||", "=", "<>", "<", "<=", ">", ">=", "AND", "OR"
-  kFunction,  // name_parts = [name]; children = arguments; distinct; star_argument; over
+  kFunction,  // name_parts = [name]; children = arguments; distinct; star_argument; over; bare_keyword
   kCase,      // children = [operand?] then (when, then)* then [else?]
   kCast,      // children = [operand]; cast_type
   kBetween,   // children = [value, low, high]; negated
@@ -64,6 +64,7 @@ struct ParsedExpression {
   bool negated = false;
   bool distinct = false;
   bool star_argument = false;
+  bool bare_keyword = false;  // kFunction: CURRENT_TIMESTAMP, written without parentheses
   bool case_has_operand = false;
   bool case_has_else = false;
   TypeId cast_type = TypeId::kNull;

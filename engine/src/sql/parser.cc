@@ -689,6 +689,16 @@ class Parser {
       node->literal = Value::Timestamp(*millis);
       return node;
     }
+    // CURRENT_TIMESTAMP without parentheses is the standard form of CURRENT_TIMESTAMP(). As in
+    // PostgreSQL, SQLite and DuckDB, the bare keyword is always the function: a column of that
+    // name is reached quoted ("current_timestamp") or qualified (t.current_timestamp), so that
+    // what a query means does not depend on the columns its input happens to have.
+    if (IsKeyword("CURRENT_TIMESTAMP") && !IsOperator("(", 1) && !IsOperator(".", 1)) {
+      node->kind = ExpressionKind::kFunction;
+      node->name_parts.push_back(Next().text);
+      node->bare_keyword = true;
+      return node;
+    }
     // LEFT(s, n) and RIGHT(s, n) are functions although LEFT/RIGHT also start joins.
     const bool join_word_as_function =
         (EqualsIgnoreCase(token.text, "LEFT") || EqualsIgnoreCase(token.text, "RIGHT")) && IsOperator("(", 1);
