@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <cstdlib>
 
 #include "common/strings.h"
@@ -18,11 +19,14 @@ struct CommandResult {
   std::string err;
 };
 
+// Runs `sluice arguments` from the source directory with the usual stack limit (8 MiB, scaled
+// for sanitizer builds).
 CommandResult RunSluice(const std::string& arguments) {
   TemporaryDirectory directory;
   const std::string out = directory.File("stdout"), err = directory.File("stderr");
-  const std::string command = StrCat("cd ", SLUICE_SOURCE_DIR, " && ", SLUICE_BINARY, " ", arguments, " >",
-                                     out, " 2>", err, " </dev/null");
+  const std::string command =
+      StrCat("ulimit -s ", kMainThreadStackBytes * kSanitizerStackFactor / 1024, " && cd ", SLUICE_SOURCE_DIR,
+             " && ", SLUICE_BINARY, " ", arguments, " >", out, " 2>", err, " </dev/null");
   const int status = std::system(command.c_str());
   CommandResult result;
   result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
@@ -33,6 +37,12 @@ CommandResult RunSluice(const std::string& arguments) {
 
 bool Contains(const std::string& text, const std::string& fragment) {
   return text.find(fragment) != std::string::npos;
+}
+
+std::string Repeat(std::string_view piece, size_t times) {
+  std::string out;
+  for (size_t i = 0; i < times; ++i) out += piece;
+  return out;
 }
 
 TEST(CliTest, VersionPrintsVersion) {
@@ -92,17 +102,118 @@ TEST(CliTest, ValidateAcceptsExamples) {
   }
 }
 
-TEST(CliTest, ValidateReportsErrorWithCaret) {
+// The README's example of an error: `file:line:column: error: message` (the form editors and
+// CI annotations parse), the line with a caret under the column, then the count.
+TEST(CliTest, ValidateReportsErrorInEditorFormAsTheReadmeShows) {
   TemporaryDirectory directory;
   const std::string job = directory.File("bad.sql");
   WriteFile(job,
-            "CREATE STREAM s AS\nSELECT order_id, totl FROM orders\nWITH ('orders.type' = 'file_source', "
-            "'orders.path' = 'examples/orders.jsonl')\n");
+            "CREATE STREAM s AS\nSELECT order_id, total_amout FROM orders\nWITH ('orders.type' = "
+            "'file_source', 'orders.path' = 'examples/orders.jsonl')\n");
   const CommandResult result = RunSluice(StrCat("validate ", job));
   EXPECT_EQ(result.exit_code, 1);
-  EXPECT_TRUE(Contains(result.err, "line 2, column 18: unknown column 'totl'")) << result.err;
-  EXPECT_TRUE(Contains(result.err, "  2 | SELECT order_id, totl FROM orders\n    |                  ^"))
-      << result.err;
+  const std::string expected =
+      "bad.sql:2:18: error: unknown column 'total_amout'; did you mean 'total_amount'?\n"
+      "  2 | SELECT order_id, total_amout FROM orders\n"
+      "    |                  ^\n"
+      "1 error\n";
+  EXPECT_EQ(result.err, directory.path() + "/" + expected);
+  const std::string readme = ReadFile(StrCat(SLUICE_SOURCE_DIR, "/README.md"));
+  EXPECT_TRUE(Contains(readme, "```\n" + expected + "```")) << "README.md does not show this error";
+}
+
+// validate reports the first error of every statement (and every syntax error, when there are
+// some); run stops at the same errors and prints them alike.
+TEST(CliTest, ValidateAndRunReportEveryError) {
+  TemporaryDirectory directory;
+  const std::string job = directory.File("three.sql");
+  WriteFile(job,
+            "CREATE STREAM a AS SELECT order_id, total_amout FROM orders;\n"
+            "CREATE STREAM b AS SELECT order_id FROM orders WHERE total_amount;\n"
+            "CREATE STREAM c AS SELECT UPPPER(customer_id) FROM orders\n"
+            "WITH ('orders.type' = 'file_source', 'orders.path' = 'examples/orders.jsonl')\n");
+  const std::string expected =
+      StrCat(job, ":1:37: error: unknown column 'total_amout'; did you mean 'total_amount'?\n",
+             "  1 | CREATE STREAM a AS SELECT order_id, total_amout FROM orders;\n",
+             "    |                                     ^\n",  //
+             job, ":2:54: error: WHERE must be a BOOLEAN condition, found DOUBLE\n",
+             "  2 | CREATE STREAM b AS SELECT order_id FROM orders WHERE total_amount;\n",
+             "    |                                                      ^\n",  //
+             job, ":3:27: error: unknown function 'UPPPER'; did you mean 'UPPER'?\n",
+             "  3 | CREATE STREAM c AS SELECT UPPPER(customer_id) FROM orders\n",
+             "    |                           ^\n",  //
+             "3 errors\n");
+  for (const char* command : {"validate ", "run ", "explain "}) {
+    const CommandResult result = RunSluice(StrCat(command, job));
+    EXPECT_EQ(result.exit_code, 1) << command;
+    EXPECT_EQ(result.err, expected) << command;
+    EXPECT_EQ(result.out, "") << command;
+  }
+
+  WriteFile(job, "SELECT FROM orders;\nSELECT order_id FROM orders WHERE;\n");
+  const CommandResult syntax = RunSluice(StrCat("validate ", job));
+  EXPECT_EQ(syntax.exit_code, 1);
+  EXPECT_EQ(syntax.err, StrCat(job, ":1:8: error: syntax error: expected an expression, found 'FROM'\n",
+                               "  1 | SELECT FROM orders;\n",  //
+                               "    |        ^\n",             //
+                               job, ":2:34: error: syntax error: expected an expression, found ';'\n",
+                               "  2 | SELECT order_id FROM orders WHERE;\n",  //
+                               "    |                                  ^\n",  //
+                               "2 errors\n"));
+}
+
+// Input nested far beyond the limit is a positioned error, not a crash, and its excerpt is cut
+// to the neighbourhood of the column.
+TEST(CliTest, ValidateRefusesExpressionsNestedTooDeeply) {
+  TemporaryDirectory directory;
+  const std::string with =
+      "\nWITH ('orders.type' = 'file_source', 'orders.path' = 'examples/orders.jsonl')\n";
+  struct Case {
+    const char* name;
+    std::string select;
+    size_t column;  // of the token where the limit is crossed
+  };
+  const Case cases[] = {
+      {"parentheses", "SELECT " + Repeat("(", 5000) + "total_amount" + Repeat(")", 5000) + " FROM orders",
+       8 + 1000},  // the 1,001st '('
+      {"not", "SELECT order_id FROM orders WHERE " + Repeat("NOT ", 20000) + "TRUE",
+       35 + 4 * 1000},  // the 1,001st NOT
+      {"plus", "SELECT total_amount" + Repeat(" + total_amount", 100000) + " FROM orders",
+       21 + 15 * 999},  // the 1,000th '+'
+  };
+  for (const Case& c : cases) {
+    const std::string job = directory.File(StrCat(c.name, ".sql"));
+    WriteFile(job, c.select + with);
+    const CommandResult result = RunSluice(StrCat("validate ", job));
+    EXPECT_EQ(result.exit_code, 1) << c.name << ": " << result.err.substr(0, 300);
+    EXPECT_TRUE(StartsWith(
+        result.err,
+        StrCat(job, ":1:", c.column, ": error: expression nested too deeply (more than 1000 levels)\n")))
+        << c.name << ": " << result.err.substr(0, 300);
+    EXPECT_LT(result.err.size(), 1000u) << c.name;
+    EXPECT_EQ(RunSluice(StrCat("run ", job)).exit_code, 1) << c.name;
+  }
+}
+
+// 900 levels of nesting, of NOT and of '+' run, on one thread and on two.
+TEST(CliTest, RunsExpressionsNineHundredLevelsDeep) {
+  TemporaryDirectory directory;
+  const std::string job = directory.File("deep.sql");
+  WriteFile(job, StrCat("SELECT ", Repeat("(", 899), "order_id", Repeat(")", 899), " AS id, total_amount",
+                        Repeat(" + 0", 899), " AS amount\nFROM orders WHERE ", Repeat("NOT ", 898),
+                        "(total_amount > 100)\n"
+                        "WITH ('orders.type' = 'file_source', 'orders.path' = 'examples/orders.jsonl')\n"));
+  for (const char* parallelism : {"1", "2"}) {
+    const CommandResult result = RunSluice(StrCat("run --quiet --parallelism ", parallelism, " ", job));
+    ASSERT_EQ(result.exit_code, 0) << result.err.substr(0, 300);
+    std::vector<std::string> rows;
+    for (std::string_view row : StrSplit(result.out, '\n', true)) rows.emplace_back(row);
+    std::sort(rows.begin(), rows.end());
+    EXPECT_EQ(rows,
+              (std::vector<std::string>{"{\"id\":1001,\"amount\":250}", "{\"id\":1004,\"amount\":1200.75}",
+                                        "{\"id\":1006,\"amount\":100.01}", "{\"id\":1008,\"amount\":340.2}"}))
+        << "parallelism " << parallelism;
+  }
 }
 
 TEST(CliTest, ExplainPrintsLogicalAndPhysicalPlans) {

@@ -90,7 +90,8 @@ Prints each statement's logical plan and the physical plan (sources, operators, 
 constexpr const char* kValidateUsage = R"(usage: sluice validate JOB.sql [--set KEY=VALUE]...
 
 Parses and binds JOB.sql (names, types, properties, sources). Exit 0 when valid; otherwise
-prints each error with its line and column.
+prints every error (up to 20), each as JOB.sql:LINE:COLUMN: error: MESSAGE followed by the
+line and a caret under the column, then their count, and exits 1.
 )";
 
 constexpr const char* kDatagenUsage = R"(usage: sluice datagen --kind trades|orders|market --count N [options]
@@ -262,20 +263,38 @@ std::optional<int> ParseOptions(int argc, char** argv, int first, const char* us
   return std::nullopt;
 }
 
-absl::StatusOr<BoundJob> LoadJob(const CommandOptions& options) {
-  std::ifstream in(options.job_path, std::ios::binary);
-  if (!in) return absl::NotFoundError(StrCat("cannot read job file '", options.job_path, "'"));
-  std::stringstream text;
-  text << in.rdbuf();
-  SLUICE_ASSIGN_OR_RETURN(ParsedJob parsed, ParseJob(text.str()));
-  BindOptions bind_options;
-  bind_options.substitution.variables = options.variables;
-  return BindJob(std::move(parsed), bind_options);
-}
-
 int ReportError(const CommandOptions& options, const absl::Status& status) {
   std::fprintf(stderr, "%s: error: %s\n", options.job_path.c_str(), std::string(status.message()).c_str());
   return 1;
+}
+
+// Reads, parses and binds the job file. On errors, prints each (up to SqlErrorList's limit) as
+// `file:line:column: error: message` with the line and a caret, then their count, and returns
+// nullopt.
+std::optional<BoundJob> LoadJob(const CommandOptions& options) {
+  std::ifstream in(options.job_path, std::ios::binary);
+  if (!in) {
+    ReportError(options, absl::NotFoundError(StrCat("cannot read job file '", options.job_path, "'")));
+    return std::nullopt;
+  }
+  std::stringstream text;
+  text << in.rdbuf();
+  const SourceText source(text.str());
+  SqlErrorList errors;
+  ParsedJob parsed = ParseJob(source.text(), errors);
+  std::optional<BoundJob> job;
+  // Syntax errors leave statements out of the job: binding the rest would report errors that
+  // only follow from them (a stream no longer created, properties no longer set).
+  if (errors.empty()) {
+    BindOptions bind_options;
+    bind_options.substitution.variables = options.variables;
+    job = BindJob(std::move(parsed), bind_options, errors);
+  }
+  if (!errors.empty()) {
+    std::fputs(errors.Format(source, options.job_path).c_str(), stderr);
+    return std::nullopt;
+  }
+  return job;
 }
 
 std::string FormatCount(uint64_t n) {
@@ -357,8 +376,8 @@ absl::Status WriteSummaryJson(const std::string& path, const JobCounters& c, con
 }
 
 int Run(const CommandOptions& options) {
-  auto job = LoadJob(options);
-  if (!job.ok()) return ReportError(options, job.status());
+  std::optional<BoundJob> job = LoadJob(options);
+  if (!job) return 1;
   RunOptions run_options;
   run_options.batch_size = options.batch_size;
   run_options.parallelism = options.parallelism > 0 ? options.parallelism : AvailableCores();
@@ -422,8 +441,8 @@ int Run(const CommandOptions& options) {
 }
 
 int Explain(const CommandOptions& options) {
-  auto job = LoadJob(options);
-  if (!job.ok()) return ReportError(options, job.status());
+  std::optional<BoundJob> job = LoadJob(options);
+  if (!job) return 1;
   for (size_t i = 0; i < job->statements.size(); ++i) {
     const BoundStatement& statement = job->statements[i];
     std::printf("statement %zu: %s\n", i + 1, statement.name.c_str());
@@ -439,8 +458,8 @@ int Explain(const CommandOptions& options) {
 }
 
 int Validate(const CommandOptions& options) {
-  auto job = LoadJob(options);
-  if (!job.ok()) return ReportError(options, job.status());
+  std::optional<BoundJob> job = LoadJob(options);
+  if (!job) return 1;
   std::printf("%s: ok (%zu statement%s)\n", options.job_path.c_str(), job->statements.size(),
               job->statements.size() == 1 ? "" : "s");
   return 0;

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "sql/ast.h"
+#include "sql/sql_error_list.h"
 
 namespace sluice {
 
@@ -30,7 +31,12 @@ struct SubstitutionContext {
 
 class JobProperties {
  public:
-  // Collects the properties of every statement of `job`, substituting variables.
+  // Collects the properties of every statement of `job`, substituting variables. A value whose
+  // substitution fails, or a key set twice to different values, is reported to `errors` (each
+  // one) and left out.
+  static JobProperties Collect(const ParsedJob& job, const SubstitutionContext& context,
+                               SqlErrorList& errors);
+  // The properties, or the first error.
   static absl::StatusOr<JobProperties> Collect(const ParsedJob& job, const SubstitutionContext& context);
 
   const PropertyValue* Find(const std::string& key) const;
@@ -41,7 +47,10 @@ class JobProperties {
   // Checks every key: job-wide keys must be known, scoped keys must name a known scope
   // (`names`: sources and streams of the job) and a key valid for it: for its connector type
   // when '<name>.type' is set (a Kafka key on a file source is an error), for any connector
-  // otherwise. Errors point at the key and suggest the nearest known key.
+  // otherwise. Each bad key goes to `errors`, in the order of the text, pointing at the key and
+  // suggesting the nearest known key.
+  void Validate(const SourceText& source, const std::vector<std::string>& names, SqlErrorList& errors) const;
+  // The first bad key's error (in the order of the text), or OkStatus().
   absl::Status Validate(const SourceText& source, const std::vector<std::string>& names) const;
 
  private:
