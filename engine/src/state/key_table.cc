@@ -164,6 +164,8 @@ KeyTable::KeyTable(std::vector<TypeId> key_types, Erasure erasure)
       direct_(key_types_.size() == 1 && key_types_[0] == TypeId::kString),
       identity_(direct_ && erasure == Erasure::kNever) {
   if (erasure == Erasure::kAllowed) strings_.EnableRelease();
+  counts_strings_ = erasure == Erasure::kAllowed &&
+                    std::find(key_types_.begin(), key_types_.end(), TypeId::kString) != key_types_.end();
   Rehash(1024);
 }
 
@@ -334,7 +336,7 @@ void KeyTable::LoadKey(uint32_t id, uint64_t* words) const {
 }
 
 void KeyTable::AcquireStrings(const uint64_t* words) {
-  if (identity_) return;
+  if (!counts_strings_) return;
   const uint64_t nulls = words[key_types_.size()];
   for (size_t k = 0; k < key_types_.size(); ++k) {
     if (key_types_[k] != TypeId::kString || ((nulls >> (k & 63)) & 1)) continue;
@@ -347,7 +349,7 @@ void KeyTable::AcquireStrings(const uint64_t* words) {
 }
 
 void KeyTable::ReleaseStrings(const uint64_t* words) {
-  if (identity_) return;
+  if (!counts_strings_) return;
   const uint64_t nulls = words[key_types_.size()];
   for (size_t k = 0; k < key_types_.size(); ++k) {
     if (key_types_[k] != TypeId::kString || ((nulls >> (k & 63)) & 1)) continue;

@@ -269,6 +269,7 @@ class KeyTable {
   // Direct mode whose groups are never erased: group = string id + 1, group 0 = the NULL key.
   bool identity_;
   bool null_seen_ = false;               // identity mode: group 0 exists
+  bool counts_strings_ = false;          // groups are erased and the key has a STRING column
   StateVector<uint32_t> by_string_;      // direct mode: string id -> group id or kEmpty
   uint32_t null_group_ = kEmpty;         // direct mode: the group of the NULL key
   StateVector<uint32_t> group_strings_;  // direct mode: id -> string id, kNullKey or kFreeGroup
