@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <simdjson.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstdint>
@@ -20,6 +21,7 @@
 #include "formats/json_string.h"
 #include "formats/number_format.h"
 #include "formats/record_format.h"
+#include "formats/record_splitter.h"
 #include "formats/utf8.h"
 
 namespace sluice {
@@ -663,6 +665,105 @@ TEST(CsvEncoderTest, RoundTripsEveryTypeNullsAndSpecialCharacters) {
     const Decoded decoded = DecodeCsv(kOrders, lines, delimiter);
     EXPECT_TRUE(decoded.errors.empty()) << decoded.errors[0].reason;
     EXPECT_EQ(decoded.rows, expected) << "delimiter " << static_cast<int>(delimiter);
+  }
+}
+
+// --- record splitting ---------------------------------------------------------------------
+
+struct SplitRecords {
+  std::vector<size_t> ends;                 // offsets of the newlines that end records
+  std::vector<uint64_t> inner_line_breaks;  // per record
+  bool open_quote_at_end = false;
+
+  bool operator==(const SplitRecords&) const = default;
+};
+
+// The model: RFC 4180 read one byte at a time.
+SplitRecords SplitCsvByModel(std::string_view text, char delimiter) {
+  SplitRecords out;
+  bool field_start = true, in_quotes = false, after_quote = false;
+  uint64_t inner = 0;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (in_quotes) {
+      if (c == '"') {
+        in_quotes = false;
+        after_quote = true;
+      } else if (c == '\n') {
+        ++inner;
+      }
+      continue;
+    }
+    if (after_quote) {
+      after_quote = false;
+      if (c == '"') {  // ""
+        in_quotes = true;
+        continue;
+      }
+    }
+    if (c == '\n') {
+      out.ends.push_back(i);
+      out.inner_line_breaks.push_back(inner);
+      inner = 0;
+      field_start = true;
+    } else if (field_start && c == '"') {
+      in_quotes = true;
+      field_start = false;
+    } else {
+      field_start = c == delimiter;
+    }
+  }
+  out.open_quote_at_end = in_quotes;
+  return out;
+}
+
+// The splitter, fed `text` in pieces that end at `cuts`.
+SplitRecords SplitInPieces(RecordSplitter splitter, std::string_view text, const std::vector<size_t>& cuts) {
+  SplitRecords out;
+  size_t piece_start = 0;
+  for (size_t cut_index = 0; cut_index <= cuts.size(); ++cut_index) {
+    const size_t piece_end = cut_index < cuts.size() ? cuts[cut_index] : text.size();
+    const char* p = text.data() + piece_start;
+    const char* end = text.data() + piece_end;
+    while (const char* newline = splitter.FindEnd(p, end)) {
+      out.ends.push_back(static_cast<size_t>(newline - text.data()));
+      out.inner_line_breaks.push_back(splitter.inner_line_breaks());
+      splitter.StartRecord();
+      p = newline + 1;
+    }
+    piece_start = piece_end;
+  }
+  out.open_quote_at_end = splitter.in_quoted_field();
+  return out;
+}
+
+TEST(RecordSplitterTest, CsvRecordsEndAtNewlinesOutsideQuotedFields) {
+  const std::string text = "a,\"b\nc\",d\n\"\"\"\n\"\n\"x\"\"\ny\",z\"\nq\n1,2\n,\"open\n";
+  const SplitRecords split = SplitInPieces(RecordSplitter::Csv(','), text, {});
+  EXPECT_EQ(split.ends, (std::vector<size_t>{9, 15, 26, 28, 32}));
+  EXPECT_EQ(split.inner_line_breaks, (std::vector<uint64_t>{1, 1, 1, 0, 0}));
+  EXPECT_TRUE(split.open_quote_at_end);
+  // JSON Lines: every newline ends a record.
+  const SplitRecords lines = SplitInPieces(RecordSplitter::Lines(), text, {});
+  EXPECT_EQ(lines.ends.size(), static_cast<size_t>(std::count(text.begin(), text.end(), '\n')));
+  EXPECT_FALSE(lines.open_quote_at_end);
+}
+
+// Random text of the bytes that matter, cut into random pieces: the splitter agrees with the
+// byte-at-a-time model wherever the pieces end.
+TEST(RecordSplitterTest, AgreesWithTheModelInAnyPieces) {
+  std::mt19937 random(11);
+  const char alphabet[] = {'a', ';', '"', '"', '\n', '\r'};
+  for (int round = 0; round < 20000; ++round) {
+    std::string text(random() % 48, '\0');
+    for (char& c : text) c = alphabet[random() % sizeof(alphabet)];
+    std::vector<size_t> cuts;
+    for (size_t i = 1; i < text.size(); ++i) {
+      if (random() % 4 == 0) cuts.push_back(i);
+    }
+    const SplitRecords expected = SplitCsvByModel(text, ';');
+    ASSERT_EQ(SplitInPieces(RecordSplitter::Csv(';'), text, cuts), expected) << "text: " << text;
+    ASSERT_EQ(SplitInPieces(RecordSplitter::Csv(';'), text, {}), expected) << "text: " << text;
   }
 }
 
