@@ -1,11 +1,13 @@
 // End-to-end tests of the `sluice` binary: flags, exit codes, the README quickstart, and the
 // dead-letter behaviour on malformed input.
 #include <gtest/gtest.h>
+#include <simdjson.h>
 #include <sys/wait.h>
 
 #include <algorithm>
 #include <cstdlib>
 
+#include "absl/strings/escaping.h"
 #include "common/strings.h"
 #include "job_test_harness.h"
 #include "runtime/topology.h"
@@ -307,6 +309,44 @@ TEST(CliTest, MalformedLinesGoToDeadLetterFile) {
   const CommandResult strict = RunSluice(StrCat("run --strict ", directory.File("job.sql")));
   EXPECT_EQ(strict.exit_code, 1);
   EXPECT_TRUE(Contains(strict.err, "line 17:")) << strict.err;
+}
+
+// Invalid UTF-8 in a CSV field never makes invalid JSON: the sink writes U+FFFD for each
+// ill-formed sequence and the summary counts them; a dead-lettered record with invalid bytes
+// keeps them exactly, in base64.
+TEST(CliTest, InvalidUtf8IsReplacedInOutputAndKeptExactInDeadLetters) {
+  TemporaryDirectory directory;
+  WriteFile(directory.File("in.csv"),
+            "name,qty\nc\xff,1\nok,2\n\xed\xa0\x80x,3\nd\xfe,notanumber\n\xc3\xa9t\xc3\xa9,4\n");
+  WriteFile(
+      directory.File("job.sql"),
+      StrCat("SELECT name, qty FROM s WITH ('s.type' = 'file_source', 's.path' = '", directory.File("in.csv"),
+             "', 's.schema' = 'name STRING, qty BIGINT', 's.dead_letter.path' = '",
+             directory.File("bad.jsonl"), "')"));
+  const CommandResult result = RunSluice(StrCat("run --parallelism 1 ", directory.File("job.sql")));
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  simdjson::dom::parser parser;
+  std::vector<std::string> names;
+  for (std::string_view line : StrSplit(result.out, '\n', true)) {
+    simdjson::dom::element row;
+    ASSERT_EQ(parser.parse(line.data(), line.size()).get(row), simdjson::SUCCESS) << line;
+    std::string_view name;
+    ASSERT_EQ(row["name"].get(name), simdjson::SUCCESS) << line;
+    names.emplace_back(name);
+  }
+  EXPECT_EQ(names, (std::vector<std::string>{"c\xef\xbf\xbd", "ok", "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbdx",
+                                             "\xc3\xa9t\xc3\xa9"}));
+  EXPECT_TRUE(Contains(result.err, "dead-lettered: 1,")) << result.err;
+  EXPECT_TRUE(Contains(result.err, ", invalid UTF-8 replaced: 4")) << result.err;
+  const std::vector<std::string> dead = ReadLines(directory.File("bad.jsonl"));
+  ASSERT_EQ(dead.size(), 1u);
+  simdjson::dom::element letter;
+  ASSERT_EQ(parser.parse(dead[0]).get(letter), simdjson::SUCCESS) << dead[0];
+  std::string_view base64;
+  ASSERT_EQ(letter["record_base64"].get(base64), simdjson::SUCCESS) << dead[0];
+  std::string record;
+  ASSERT_TRUE(absl::Base64Unescape(absl::string_view(base64.data(), base64.size()), &record));
+  EXPECT_EQ(record, "d\xfe,notanumber");
 }
 
 // A pipe can be read once: its schema must be declared, and then every record arrives.

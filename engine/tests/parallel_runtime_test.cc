@@ -880,5 +880,51 @@ TEST(FileSplitTest, EveryCutPositionReadsEachLineOnce) {
   }
 }
 
+// CSV records whose quoted fields hold line breaks (some of which look like records): at every
+// cut position, the two splits read each record once, and a bad record's dead letter names the
+// line it begins on, whichever split reads it.
+TEST(FileSplitTest, CsvRecordsWithQuotedLineBreaksAreReadOnceAtEveryCut) {
+  TemporaryDirectory directory;
+  const std::string text =
+      "v,note\n1,\"a\nb\"\n2,\"\n\n\"\n\n3,c\nx,\"bad\nrecord\"\n4,\"x\n\"\"\n\"\n5,\"\"\n6,\"7\n8\"\n7,z";
+  WriteFile(directory.File("in.csv"), text);
+  auto job = BindJobText(
+      "CREATE STREAM result AS SELECT v FROM src WITH ('src.type' = 'file_source', 'src.path' = "
+      "'${dir}/in.csv', 'src.schema' = 'v BIGINT, note STRING', 'result.type' = 'file_sink', "
+      "'result.path' = '${dir}/out.jsonl')",
+      {{"dir", directory.path()}});
+  ASSERT_TRUE(job.ok()) << job.status().message();
+  const SourceDefinition& definition = job->sources[0];
+  // The values read and the dead letters written by the splits [0, cut) and [cut, end).
+  auto read = [&](uint64_t cut) {
+    std::vector<int64_t> values;
+    std::filesystem::remove(directory.File("bad.jsonl"));
+    auto writer = std::make_shared<DeadLetterWriter>("src", directory.File("bad.jsonl"));
+    for (auto [begin, end] : {std::pair<uint64_t, uint64_t>{0, cut}, {cut, UINT64_MAX}}) {
+      if (begin == 0 && end == 0) continue;
+      auto source =
+          FileSource::CreateSplit(definition, directory.File("in.csv"), writer, 2, false, begin, end);
+      EXPECT_TRUE(source->Open().ok());
+      Batch batch;
+      while (true) {
+        auto more = source->Next(batch);
+        EXPECT_TRUE(more.ok());
+        if (!more.ok() || !*more) break;
+        for (size_t row = 0; row < batch.num_rows(); ++row)
+          values.push_back(batch.column(0).data<int64_t>()[row]);
+      }
+    }
+    EXPECT_TRUE(writer->Flush().ok());
+    return std::make_pair(values, ReadLines(directory.File("bad.jsonl")));
+  };
+  const auto whole = read(0);
+  ASSERT_EQ(whole.first, (std::vector<int64_t>{1, 2, 3, 4, 5, 6, 7}));
+  ASSERT_EQ(whole.second.size(), 1u);
+  EXPECT_NE(whole.second[0].find("\"line\":9,"), std::string::npos) << whole.second[0];
+  for (uint64_t cut = 1; cut <= text.size(); ++cut) {
+    EXPECT_EQ(read(cut), whole) << "cut at byte " << cut;
+  }
+}
+
 }  // namespace
 }  // namespace sluice::testing

@@ -320,6 +320,8 @@ std::string Summary(const JobCounters& c) {
         FormatCount(static_cast<uint64_t>(c.records_in / (c.elapsed_seconds - c.first_record_seconds))));
   }
   if (c.late_dropped > 0) out += StrCat(", late: ", FormatCount(c.late_dropped));
+  if (c.invalid_utf8_replaced > 0)
+    out += StrCat(", invalid UTF-8 replaced: ", FormatCount(c.invalid_utf8_replaced));
   if (c.state_evicted > 0) out += StrCat(", state evicted by TTL: ", FormatCount(c.state_evicted));
   return out;
 }

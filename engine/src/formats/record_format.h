@@ -83,13 +83,19 @@ class RecordEncoder {
   // Appends the active rows of `batch` to `out`, one record per line. The schema given to the
   // factory names the batch's leading columns, in order; further columns are ignored.
   virtual void Encode(const Batch& batch, std::string& out) = 0;
+  // Ill-formed UTF-8 sequences in string values replaced with U+FFFD so far (JSON only).
+  uint64_t invalid_utf8_replaced() const { return invalid_utf8_replaced_; }
+
+ protected:
+  uint64_t invalid_utf8_replaced_ = 0;
 };
 
 // JSON Lines: one object per row, keys in column order, NULL as null, doubles in shortest
-// round-trip form (NaN/Infinity as null), timestamps as epoch-millisecond integers.
+// round-trip form (NaN/Infinity as null), timestamps as epoch-millisecond integers. The output
+// is valid UTF-8: each ill-formed sequence in a string becomes U+FFFD (formats/json_string.h).
 std::unique_ptr<RecordEncoder> MakeJsonEncoder(const Schema& schema);
 // CSV with a header line written before the first row; NULL as an empty field; fields quoted
-// when they contain the delimiter, a quote or a newline.
+// when they contain the delimiter, a quote or a newline. Bytes are written as they are.
 std::unique_ptr<RecordEncoder> MakeCsvEncoder(const Schema& schema, char delimiter);
 
 }  // namespace sluice

@@ -262,7 +262,10 @@ JobCounters JobRunner::counters() const {
     counters.dead_lettered += writer->count();  // bad records and late rows
     if (writer->count() > 0) counters.dead_letter_files.push_back(writer->path());
   }
-  for (const SinkOperator* sink : sinks_) counters.records_out += sink->rows_written();
+  for (const SinkOperator* sink : sinks_) {
+    counters.records_out += sink->rows_written();
+    counters.invalid_utf8_replaced += sink->invalid_utf8_replaced();
+  }
   for (const auto* op : aggregates_) {
     counters.late_dropped += op->late_records_dropped();
     counters.state_evicted += op->keys_evicted();

@@ -88,6 +88,8 @@ struct JobCounters {
   uint64_t records_in = 0;     // records read from every source (good and bad)
   uint64_t records_out = 0;    // rows written by every sink
   uint64_t dead_lettered = 0;  // records sent to dead-letter outputs (bad or late)
+  // Ill-formed UTF-8 sequences in string values that sinks wrote as U+FFFD (JSON output).
+  uint64_t invalid_utf8_replaced = 0;
   uint64_t bytes_in = 0;
   double elapsed_seconds = 0;
   // From the start of the run to the first record (a Kafka source waits for its consumer

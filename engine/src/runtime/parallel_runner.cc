@@ -1084,7 +1084,10 @@ JobCounters ParallelRunner::Impl::LiveCounters() const {
   JobCounters counters;
   for (const auto& worker : workers)
     counters.records_in += worker->records_read.load(std::memory_order_relaxed);
-  for (const SinkOperator* sink : coordinator_sinks) counters.records_out += sink->rows_written();
+  for (const SinkOperator* sink : coordinator_sinks) {
+    counters.records_out += sink->rows_written();
+    counters.invalid_utf8_replaced += sink->invalid_utf8_replaced();
+  }
   counters.elapsed_seconds = Seconds(Clock::now() - start);
   counters.workers = workers_count;
   counters.checkpoints_completed = checkpoints_completed;
@@ -1227,10 +1230,16 @@ JobCounters ParallelRunner::counters() const {
     counters.dead_lettered += writer->count();
     if (writer->count() > 0) counters.dead_letter_files.push_back(writer->path());
   }
-  for (const SinkOperator* sink : impl.coordinator_sinks) counters.records_out += sink->rows_written();
+  for (const SinkOperator* sink : impl.coordinator_sinks) {
+    counters.records_out += sink->rows_written();
+    counters.invalid_utf8_replaced += sink->invalid_utf8_replaced();
+  }
   Clock::time_point first{};
   for (const auto& worker : impl.workers) {
-    for (const SinkOperator* sink : worker->sinks) counters.records_out += sink->rows_written();
+    for (const SinkOperator* sink : worker->sinks) {
+      counters.records_out += sink->rows_written();
+      counters.invalid_utf8_replaced += sink->invalid_utf8_replaced();
+    }
     if (worker->first_record != Clock::time_point{} &&
         (first == Clock::time_point{} || worker->first_record < first)) {
       first = worker->first_record;
