@@ -5,13 +5,15 @@ BUILD_DIR      ?= build
 ASAN_BUILD_DIR ?= build-asan
 TSAN_BUILD_DIR ?= build-tsan
 GATE_BUILD_DIR ?= build-gate
+FUZZ_BUILD_DIR ?= build-fuzz
+FUZZ_SECONDS   ?= 300
 PYTHON         ?= /usr/bin/python3
 BENCH_FLAGS    ?=
 JOBS           ?= $(shell nproc)
 CMAKE_FLAGS    ?=
 
-.PHONY: all build deps test unit-tests asan tsan format format-check bench bench-quick report gate gate-update \
-        microbench clean help
+.PHONY: all build deps test unit-tests asan tsan fuzz fuzz-ci fuzz-build format format-check bench bench-quick \
+        report gate gate-update microbench clean help
 
 all: build
 
@@ -21,6 +23,8 @@ help:
 	@echo "make test          deps + build + every test (unit, SQL logic, oracle, CLI)"
 	@echo "make asan          build and test with AddressSanitizer + UndefinedBehaviorSanitizer"
 	@echo "make tsan          build with ThreadSanitizer and run the parallel runtime's tests"
+	@echo "make fuzz          build the libFuzzer targets (clang) and run each for FUZZ_SECONDS (300)"
+	@echo "make fuzz-ci       the same for 60 s per target (CI)"
 	@echo "make bench         deps + build + every scenario (core, codec, latency; threads), checked against"
 	@echo "                   SQLite, DuckDB side by side, results/ + reports/latest/ + verdict table"
 	@echo "                   (BENCH_SCALE=X multiplies record counts, e.g. 10 on a large server)"
@@ -57,6 +61,24 @@ tsan: deps
 	cmake --build $(TSAN_BUILD_DIR) -j $(JOBS) --target sluice_tests
 	TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" $(TSAN_BUILD_DIR)/sluice_tests --gtest_brief=1 \
 	  --gtest_filter='$(TSAN_TESTS)'
+
+# libFuzzer targets (engine/fuzz/README.md): built with clang, ASan and UBSan into
+# $(FUZZ_BUILD_DIR)/, then each run for FUZZ_SECONDS on a scratch copy of its corpus, one after
+# the other. A crash fails the target and names the input that reproduces it.
+FUZZ_TARGETS = fuzz_sql fuzz_json_decoder fuzz_csv_decoder fuzz_snapshot fuzz_kafka_message
+
+$(FUZZ_BUILD_DIR)/build.ninja:
+	cmake -S . -B $(FUZZ_BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++ \
+	  -DSLUICE_FUZZ=ON
+
+fuzz-build: deps $(FUZZ_BUILD_DIR)/build.ninja
+	cmake --build $(FUZZ_BUILD_DIR) -j $(JOBS)
+
+fuzz: fuzz-build
+	engine/fuzz/run_targets.sh $(FUZZ_BUILD_DIR) $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+fuzz-ci:
+	$(MAKE) fuzz FUZZ_SECONDS=60
 
 # The lab: sluice-bench runs and checks every scenario and writes results/<run>/; the report
 # renders it and prints the verdict table. A failed check fails the target after the report.
@@ -96,4 +118,4 @@ format-check:
 	clang-format --dry-run --Werror $(FORMAT_FILES)
 
 clean:
-	rm -rf $(BUILD_DIR) $(ASAN_BUILD_DIR) $(GATE_BUILD_DIR)
+	rm -rf $(BUILD_DIR) $(ASAN_BUILD_DIR) $(GATE_BUILD_DIR) $(FUZZ_BUILD_DIR)

@@ -345,5 +345,31 @@ TEST(SqlErrorTest, JoinNotSupportedYet) {
       << status.message();
 }
 
+// BindOptions::read_files = false (the fuzz targets): nothing is read, stat'ed or listed.
+absl::StatusOr<BoundJob> BindWithoutFiles(const std::string& text) {
+  auto parsed = ParseJob(text);
+  if (!parsed.ok()) return parsed.status();
+  BindOptions options;
+  options.read_files = false;
+  return BindJob(std::move(*parsed), options);
+}
+
+TEST(SqlErrorTest, WithoutFilesASourceNeedsADeclaredSchema) {
+  const std::string examples = SLUICE_SOURCE_DIR "/examples/orders.jsonl";
+  const auto job =
+      BindWithoutFiles("SELECT * FROM o WITH ('o.type' = 'file_source', 'o.path' = '" + examples + "')");
+  ASSERT_FALSE(job.ok());
+  EXPECT_NE(std::string(job.status().message()).find("source 'o' needs 'o.schema' here"), std::string::npos)
+      << job.status().message();
+}
+
+TEST(SqlErrorTest, WithoutFilesAGlobIsOneFileNeverExpanded) {
+  const auto job =
+      BindWithoutFiles("SELECT * FROM o WITH ('o.type' = 'file_source', 'o.path' = '" SLUICE_SOURCE_DIR
+                       "/examples/*.jsonl', 'o.schema' = 'a BIGINT')");
+  ASSERT_TRUE(job.ok()) << job.status().message();
+  EXPECT_EQ(job->sources[0].partitions, std::vector<std::string>{SLUICE_SOURCE_DIR "/examples/*.jsonl"});
+}
+
 }  // namespace
 }  // namespace sluice

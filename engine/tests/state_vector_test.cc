@@ -18,7 +18,7 @@ constexpr uintptr_t kTwoMiB = uintptr_t{2} << 20;
 constexpr size_t kMappedElements = kHugePageArrayBytes / sizeof(uint64_t);
 
 bool MappedBuild() {
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#if SLUICE_SANITIZED
   return false;
 #else
   return true;

@@ -19,6 +19,8 @@
 #include <new>
 #include <vector>
 
+#include "common/sanitizers.h"
+
 namespace sluice {
 
 inline constexpr size_t kHugePageArrayBytes = size_t{4} << 20;
@@ -68,7 +70,7 @@ class HugePageAllocator {
 
  private:
   static bool UsesMapping(size_t n) {
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#if SLUICE_SANITIZED
     return false;
 #else
     return n >= kHugePageArrayBytes / sizeof(T);

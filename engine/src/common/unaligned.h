@@ -5,6 +5,8 @@
 #include <cstdint>
 #include <cstring>
 
+#include "common/sanitizers.h"
+
 namespace sluice {
 
 inline uint64_t LoadUnaligned64(const char* p) {
@@ -27,7 +29,7 @@ inline uint32_t LoadUnaligned32(const char* p) {
 // outside the string's allocation, so sanitizer builds copy the string's own bytes instead.
 inline uint64_t LoadShortString(const char* p, size_t n) {
   if (n == 0) return 0;
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#if SLUICE_SANITIZED
   uint64_t value = 0;
   std::memcpy(&value, p, n);
   return value;

@@ -49,7 +49,7 @@ class FileSource final : public SourcePartition {
   // Opens the file; call once before Next().
   absl::Status Open() override;
   // Flushes the dead-letter output.
-  absl::Status Close() { return dead_letters_->Flush(); }
+  absl::Status Close() override { return dead_letters_->Flush(); }
   ~FileSource() override;
 
   // Produces the next batch of at least one row into `out`; false at end of file. The batch is

@@ -100,16 +100,11 @@ absl::Status KafkaSource::Open() {
   if (rd_kafka_resp_err_t e = rd_kafka_subscribe(handle, topics.get()); e != RD_KAFKA_RESP_ERR_NO_ERROR) {
     return absl::UnavailableError(StrCat(description_, ": cannot subscribe: ", rd_kafka_err2str(e)));
   }
-  if (definition_.format == "json") {
-    SLUICE_ASSIGN_OR_RETURN(decoder_, MakeJsonDecoder(definition_.decoder));
-  } else if (definition_.format == "csv") {
-    SLUICE_ASSIGN_OR_RETURN(decoder_, MakeCsvDecoder(definition_.decoder));
-  }
+  SLUICE_ASSIGN_OR_RETURN(decoder_, KafkaRecordDecoder::Create(definition_));
   messages_.reserve(batch_size_);
   polled_.resize(batch_size_);
   message_slots_.reserve(batch_size_);
-  payloads_.reserve(batch_size_);
-  good_.reserve(batch_size_);
+  views_.reserve(batch_size_);
   last_commit_millis_ = NowMillis();
   return absl::OkStatus();
 }
@@ -477,50 +472,17 @@ absl::StatusOr<bool> KafkaSource::Next(Batch& out) {
 
 absl::Status KafkaSource::DecodeMessages(Batch& out) {
   const size_t count = messages_.size();
-  const size_t data_columns = definition_.decoder.schema.size();
-  const size_t total_columns = definition_.schema.size();
-  SLUICE_CHECK_EQ(total_columns, data_columns + 5);
-  good_.clear();
+  views_.clear();
   errors_.clear();
-  if (count == 0) {
-    out.Reset(0, 0);  // nothing arrived: an empty batch (see source.h)
-    return absl::OkStatus();
-  }
-  payloads_.clear();
   uint64_t bytes = 0;
   for (const rd_kafka_message_t* message : messages_) {
-    payloads_.emplace_back(static_cast<const char*>(message->payload),
-                           message->payload != nullptr ? message->len : 0);
+    views_.push_back(KafkaMessageView{
+        static_cast<const char*>(message->payload), message->len, static_cast<const char*>(message->key),
+        message->key_len, message->partition, message->offset, rd_kafka_message_timestamp(message, nullptr)});
     bytes += message->len;
   }
-  std::shared_ptr<Column> raw_values;
-  if (decoder_ != nullptr) {
-    decoder_->Decode(payloads_, 0, decoded_, errors_);
-    size_t next_error = 0;
-    for (uint32_t i = 0; i < count; ++i) {
-      if (next_error < errors_.size() && errors_[next_error].line == i) {
-        ++next_error;
-        continue;
-      }
-      good_.push_back(i);
-    }
-  } else {
-    // raw: the payload is the single STRING column 'value'.
-    raw_values = value_pool_.Acquire(count);
-    auto* values = raw_values->data<std::string_view>();
-    uint8_t* valid = raw_values->validity();
-    for (uint32_t i = 0; i < count; ++i) {
-      good_.push_back(i);
-      if (messages_[i]->payload == nullptr) {
-        values[i] = {};
-        valid[i] = 0;
-      } else {
-        values[i] = raw_values->heap().Add(payloads_[i]);
-        valid[i] = 1;
-      }
-    }
-  }
-  const size_t rows = good_.size();
+  decoder_->Decode(views_, out, errors_);
+  if (count == 0) return absl::OkStatus();
   // Dead letters first: --strict stops before anything of the batch is used.
   for (const RecordError& error : errors_) {
     const rd_kafka_message_t* message = messages_[error.line];
@@ -533,66 +495,22 @@ absl::Status KafkaSource::DecodeMessages(Batch& out) {
     SLUICE_RETURN_IF_ERROR(dead_letters_->WriteMessage(p.topic, p.partition, message->offset, error));
   }
 
-  std::shared_ptr<Column> keys = key_pool_.Acquire(rows);
-  std::shared_ptr<Column> partition_numbers = partition_pool_.Acquire(rows);
-  std::shared_ptr<Column> offsets = offset_pool_.Acquire(rows);
-  std::shared_ptr<Column> timestamps = timestamp_pool_.Acquire(rows);
-  auto* key_values = keys->data<std::string_view>();
-  uint8_t* key_valid = keys->validity();
-  int64_t* partition_values = partition_numbers->data<int64_t>();
-  int64_t* offset_values = offsets->data<int64_t>();
-  int64_t* timestamp_values = timestamps->data<int64_t>();
-  uint8_t* timestamp_valid = timestamps->validity();
-  partition_numbers->SetAllValid(rows);
-  offsets->SetAllValid(rows);
-  for (size_t r = 0; r < rows; ++r) {
-    const rd_kafka_message_t* message = messages_[good_[r]];
-    if (message->key == nullptr) {
-      key_values[r] = {};
-      key_valid[r] = 0;
-    } else {
-      key_values[r] =
-          keys->heap().Add(std::string_view(static_cast<const char*>(message->key), message->key_len));
-      key_valid[r] = 1;
-    }
-    partition_values[r] = message->partition;
-    offset_values[r] = message->offset;
-    const int64_t timestamp = rd_kafka_message_timestamp(message, nullptr);
-    timestamp_values[r] = timestamp >= 0 ? timestamp : 0;
-    timestamp_valid[r] = timestamp >= 0 ? 1 : 0;
-  }
-
-  out.Reset(total_columns, rows);
-  size_t column = 0;
-  if (decoder_ != nullptr) {
-    for (; column < data_columns; ++column) out.SetColumn(column, decoded_.shared_column(column));
-  } else {
-    out.SetColumn(column++, raw_values);
-  }
-  out.SetColumn(column++, keys);
-  out.SetColumn(column++, partition_numbers);
-  out.SetColumn(column++, offsets);
-  out.SetColumn(column++, timestamps);
-  // _event_time: the decoder's event-time column, or the Kafka timestamp itself.
-  const bool field_time = definition_.decoder.event_time_field >= 0;
-  std::shared_ptr<Column> event_time = field_time ? decoded_.shared_column(data_columns) : timestamps;
-  out.SetColumn(column++, event_time);
-  decoded_.Release();
-
   // Per-partition watermarks and positions.
-  const int64_t now = NowMillis();
-  const int64_t* times = event_time->data<int64_t>();
-  const uint8_t* time_valid = event_time->validity();
-  for (size_t r = 0; r < rows; ++r) {
-    if (time_valid[r]) partitions_[message_slots_[good_[r]]].event_time.ObserveValue(times[r]);
+  const std::vector<uint32_t>& good = decoder_->rows();
+  const Column& event_time = out.column(out.num_columns() - 1);
+  const int64_t* times = event_time.data<int64_t>();
+  const uint8_t* time_valid = event_time.validity();
+  for (size_t r = 0; r < good.size(); ++r) {
+    if (time_valid[r]) partitions_[message_slots_[good[r]]].event_time.ObserveValue(times[r]);
   }
+  const int64_t now = NowMillis();
   for (size_t i = 0; i < count; ++i) {
     PartitionState& p = partitions_[message_slots_[i]];
     p.last_activity = now;
     returned_[message_slots_[i]] = messages_[i]->offset + 1;
   }
   counters_.records_read += count;
-  counters_.records_decoded += rows;
+  counters_.records_decoded += good.size();
   counters_.records_rejected += errors_.size();
   counters_.bytes_read += bytes;
   return absl::OkStatus();

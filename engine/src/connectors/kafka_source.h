@@ -22,11 +22,11 @@
 // record's Kafka timestamp) and _event_time: the event time field when one is set, otherwise
 // the Kafka timestamp. A poll batch (up to the job's batch size: a wait of up to 100 ms for
 // the first message, then whatever librdkafka has prefetched, taken many at a time) is decoded
-// in one call into columnar form; Sluice allocates nothing per record (librdkafka has one
-// message object per record). A message that does not decode goes to the source's dead-letter
-// file with topic, partition, offset and reason (--strict: fails the job). Prefetching:
-// librdkafka 2.0 pauses fetching for a second whenever its queue is full, so unless the job
-// sets them the queue holds up to 1,000,000 messages / 128 MiB (about a second of data).
+// in one call into columnar form (KafkaRecordDecoder, which needs no broker); Sluice allocates
+// nothing per record (librdkafka has one message object per record). A message that does not decode goes to
+// the source's dead-letter file with topic, partition, offset and reason (--strict: fails the job).
+// Prefetching: librdkafka 2.0 pauses fetching for a second whenever its queue is full, so unless the job sets
+// them the queue holds up to 1,000,000 messages / 128 MiB (about a second of data).
 //
 // Offsets (at-least-once). Auto-commit is off. The source remembers, per partition, the
 // position after the last record it returned from Next(). At a flush point (see source.h:
@@ -65,6 +65,7 @@
 #include "batch/batch.h"
 #include "connectors/dead_letter_writer.h"
 #include "connectors/kafka_client.h"
+#include "connectors/kafka_record_decoder.h"
 #include "connectors/source.h"
 #include "formats/record_format.h"
 #include "plan/logical_plan.h"
@@ -167,16 +168,9 @@ class KafkaSource final : public SourcePartition, public KafkaClientCallbacks {
   std::vector<rd_kafka_message_t*> polled_;    // what one batch poll returned
   std::vector<rd_kafka_message_t*> messages_;  // the records of the batch
   std::vector<size_t> message_slots_;
-  std::vector<std::string_view> payloads_;
+  std::vector<KafkaMessageView> views_;  // messages_ as the decoder takes them
   std::vector<RecordError> errors_;
-  std::vector<uint32_t> good_;  // indexes into messages_ of the decoded rows
-  std::unique_ptr<RecordDecoder> decoder_;
-  Batch decoded_;
-  ColumnPool value_pool_{TypeId::kString};
-  ColumnPool key_pool_{TypeId::kString};
-  ColumnPool partition_pool_{TypeId::kInt64};
-  ColumnPool offset_pool_{TypeId::kInt64};
-  ColumnPool timestamp_pool_{TypeId::kTimestamp};
+  std::unique_ptr<KafkaRecordDecoder> decoder_;
   SourceCounters counters_;
 };
 

@@ -493,9 +493,13 @@ class CountDistinctAccumulator final : public Accumulator {
     SLUICE_RETURN_IF_ERROR(ReadVector(reader, counts_, groups));
     pair_ids_.resize(std::max(pair_ids_.size(), groups));
     for (size_t g = 0; g < groups; ++g) {
-      SLUICE_ASSIGN_OR_RETURN(uint64_t size, reader.ReadU64());
+      SLUICE_ASSIGN_OR_RETURN(uint64_t size, reader.ReadCount(sizeof(uint32_t)));
       pair_ids_[g].resize(size);
       SLUICE_RETURN_IF_ERROR(reader.ReadRaw(pair_ids_[g].data(), size * sizeof(uint32_t)));
+      for (uint32_t pair : pair_ids_[g]) {
+        if (pair >= pairs_.id_limit())
+          return absl::DataLossError("COUNT(DISTINCT) snapshot: a pair id out of range");
+      }
     }
     return absl::OkStatus();
   }

@@ -487,25 +487,29 @@ absl::Status AggregateOperator::Restore(StateReader& reader) {
   for (auto& accumulator : accumulators_) SLUICE_RETURN_IF_ERROR(accumulator->Restore(reader, groups));
   SLUICE_RETURN_IF_ERROR(reader.ReadRaw(fired_.data(), groups));
   SLUICE_RETURN_IF_ERROR(reader.ReadRaw(live_.data(), groups));
-  SLUICE_ASSIGN_OR_RETURN(uint64_t dirty, reader.ReadU64());
-  dirty_list_.resize(dirty);
-  SLUICE_RETURN_IF_ERROR(reader.ReadRaw(dirty_list_.data(), dirty * sizeof(uint32_t)));
+  // Lists of group ids: each count is checked before it sizes its list, each id before it
+  // indexes a per-group array.
+  const auto read_groups = [&reader, groups](std::vector<uint32_t>& list) -> absl::Status {
+    SLUICE_ASSIGN_OR_RETURN(uint64_t count, reader.ReadCount(sizeof(uint32_t)));
+    list.resize(count);
+    SLUICE_RETURN_IF_ERROR(reader.ReadRaw(list.data(), count * sizeof(uint32_t)));
+    for (uint32_t group : list) {
+      if (group >= groups) return absl::DataLossError("aggregate snapshot: a group id out of range");
+    }
+    return absl::OkStatus();
+  };
+  SLUICE_RETURN_IF_ERROR(read_groups(dirty_list_));
   for (uint32_t group : dirty_list_) dirty_[group] = 1;
   SLUICE_ASSIGN_OR_RETURN(uint64_t windows, reader.ReadU64());
   windows_.clear();
   for (uint64_t w = 0; w < windows; ++w) {
     SLUICE_ASSIGN_OR_RETURN(int64_t start, reader.ReadI64());
-    SLUICE_ASSIGN_OR_RETURN(uint64_t members, reader.ReadU64());
     if (!windows_.empty() && windows_.back().start >= start)
       return absl::DataLossError("aggregate snapshot: windows out of order");
-    std::vector<uint32_t>& list = WindowGroups(start);
-    list.resize(members);
-    SLUICE_RETURN_IF_ERROR(reader.ReadRaw(list.data(), members * sizeof(uint32_t)));
+    SLUICE_RETURN_IF_ERROR(read_groups(WindowGroups(start)));
   }
-  SLUICE_ASSIGN_OR_RETURN(uint64_t closing, reader.ReadU64());
-  closing_.resize(closing);
+  SLUICE_RETURN_IF_ERROR(read_groups(closing_));
   closing_freed_ = 0;
-  SLUICE_RETURN_IF_ERROR(reader.ReadRaw(closing_.data(), closing * sizeof(uint32_t)));
   SLUICE_ASSIGN_OR_RETURN(watermark_, reader.ReadI64());
   SLUICE_ASSIGN_OR_RETURN(running_watermark_, reader.ReadI64());
   SLUICE_ASSIGN_OR_RETURN(late_dropped_, reader.ReadU64());
@@ -517,6 +521,7 @@ absl::Status AggregateOperator::Restore(StateReader& reader) {
     for (uint64_t e = 0; e < entries; ++e) {
       SLUICE_ASSIGN_OR_RETURN(int64_t touch, reader.ReadI64());
       SLUICE_ASSIGN_OR_RETURN(uint32_t group, reader.ReadU32());
+      if (group >= groups) return absl::DataLossError("aggregate snapshot: a group id out of range");
       expiry_.emplace_back(touch, group);
     }
     SLUICE_ASSIGN_OR_RETURN(keys_evicted_, reader.ReadU64());

@@ -314,6 +314,8 @@ absl::Status SessionWindowOperator::Restore(StateReader& reader) {
   if (version != 1) return absl::DataLossError("unknown session window snapshot version");
   SLUICE_RETURN_IF_ERROR(keys_.Restore(reader));
   SLUICE_ASSIGN_OR_RETURN(group_limit_, reader.ReadU32());
+  // Each group takes at least its key, start, end, live and fired bytes (below).
+  SLUICE_RETURN_IF_ERROR(reader.CheckCount(group_limit_, sizeof(uint32_t) + 2 * sizeof(int64_t) + 2));
   state_rows_.Resize(group_limit_);
   for (auto& accumulator : accumulators_) {
     accumulator->Resize(group_limit_);
@@ -331,10 +333,13 @@ absl::Status SessionWindowOperator::Restore(StateReader& reader) {
   SLUICE_RETURN_IF_ERROR(reader.ReadRaw(group_end_.data(), group_limit_ * sizeof(int64_t)));
   SLUICE_RETURN_IF_ERROR(reader.ReadRaw(group_live_.data(), group_limit_));
   SLUICE_RETURN_IF_ERROR(reader.ReadRaw(fired_.data(), group_limit_));
-  SLUICE_ASSIGN_OR_RETURN(uint64_t dirty, reader.ReadU64());
+  SLUICE_ASSIGN_OR_RETURN(uint64_t dirty, reader.ReadCount(sizeof(uint32_t)));
   dirty_list_.resize(dirty);
   SLUICE_RETURN_IF_ERROR(reader.ReadRaw(dirty_list_.data(), dirty * sizeof(uint32_t)));
-  for (uint32_t group : dirty_list_) dirty_[group] = 1;
+  for (uint32_t group : dirty_list_) {
+    if (group >= group_limit_) return absl::DataLossError("session snapshot: a group id out of range");
+    dirty_[group] = 1;
+  }
   SLUICE_ASSIGN_OR_RETURN(watermark_, reader.ReadI64());
   SLUICE_ASSIGN_OR_RETURN(running_watermark_, reader.ReadI64());
   SLUICE_ASSIGN_OR_RETURN(late_dropped_, reader.ReadU64());

@@ -485,7 +485,8 @@ bool Aggregates(const LogicalOperator& plan) {
 // Binds one job: sources first (on demand, as FROM clauses name them), then each statement.
 class JobBinder {
  public:
-  JobBinder(BoundJob& job) : job_(job), source_(job.parsed.source) {}
+  JobBinder(BoundJob& job, bool read_files)
+      : job_(job), source_(job.parsed.source), read_files_(read_files) {}
 
   // Binds every statement, reporting errors to `errors`: every bad property, then each
   // statement's first error. A statement that reads the stream of a statement that failed is
@@ -1119,7 +1120,9 @@ class JobBinder {
                                                             SourcePosition position) {
     std::vector<std::string> files;
     struct stat info;
-    if (path.find_first_of("*?[") != std::string::npos) {
+    if (!read_files_) {
+      files.push_back(path);
+    } else if (path.find_first_of("*?[") != std::string::npos) {
       glob_t matches;
       if (glob(path.c_str(), 0, nullptr, &matches) == 0) {
         for (size_t i = 0; i < matches.gl_pathc; ++i) files.emplace_back(matches.gl_pathv[i]);
@@ -1207,6 +1210,9 @@ class JobBinder {
     // Schema: declared, or inferred from the file's first records.
     if (const PropertyValue* declared = job_.properties.FindScoped(name, "schema")) {
       SLUICE_ASSIGN_OR_RETURN(definition.decoder.schema, ParseDeclaredSchema(name, *declared));
+    } else if (!read_files_) {
+      return source_.Error(type->key_position, StrCat("source '", name, "' needs '", name,
+                                                      ".schema' here: files are not read to infer a schema"));
     } else {
       auto inferred =
           InferFileSchema(definition.partitions[0], definition.format, definition.decoder.csv_delimiter);
@@ -1226,8 +1232,9 @@ class JobBinder {
       // Beside the input, unless the input is a pipe or device (e.g. /dev/stdin): then in the
       // working directory, named after the source.
       struct stat info;
-      const bool single_regular_file = definition.partitions.size() == 1 &&
-                                       (stat(definition.path.c_str(), &info) != 0 || S_ISREG(info.st_mode));
+      const bool single_regular_file =
+          definition.partitions.size() == 1 &&
+          (!read_files_ || stat(definition.path.c_str(), &info) != 0 || S_ISREG(info.st_mode));
       definition.dead_letter_path =
           single_regular_file ? definition.path + ".dead_letter.jsonl" : StrCat(name, ".dead_letter.jsonl");
     }
@@ -1556,6 +1563,7 @@ class JobBinder {
 
   BoundJob& job_;
   const SourceText& source_;
+  const bool read_files_;                               // BindOptions::read_files
   std::unique_ptr<ExpressionBinder> aggregate_binder_;  // binds over an aggregate's output
 };
 
@@ -1568,7 +1576,7 @@ std::optional<BoundJob> BindJob(ParsedJob parsed, const BindOptions& options, Sq
   // A property left out would only cause more errors, each less to the point than its own.
   if (!errors.empty()) return std::nullopt;
   job.parsed = std::move(parsed);
-  JobBinder binder(job);
+  JobBinder binder(job, options.read_files);
   binder.Run(errors);
   if (!errors.empty()) return std::nullopt;
   return job;

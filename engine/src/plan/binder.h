@@ -16,6 +16,11 @@ namespace sluice {
 
 struct BindOptions {
   SubstitutionContext substitution;
+  // Whether binding looks at the file system: expands a file source's path (a glob, a
+  // directory) into its files and reads the first records of a file whose schema is not
+  // declared. Off (the fuzz targets, which must not touch files): a path names one file, which
+  // is neither opened nor checked, and a file source needs '<name>.schema'.
+  bool read_files = true;
 };
 
 // Binds a job, reporting every error to `errors` (until it is full) rather than the first:

@@ -2,7 +2,9 @@
 //
 // A snapshot is a flat little-endian byte string: fixed-width integers and doubles, and
 // length-prefixed byte strings. Readers check bounds and return DataLoss on a truncated or
-// corrupt snapshot instead of crashing. The format is private to the operator that wrote it;
+// corrupt snapshot instead of crashing, and check every count before it sizes an allocation
+// (CheckCount, ReadCount). engine/fuzz/fuzz_snapshot.cc feeds every operator's Restore with
+// arbitrary bytes. The format is private to the operator that wrote it;
 // operators write a version number first so they can evolve it.
 #pragma once
 
@@ -62,6 +64,22 @@ class StateReader {
     return absl::OkStatus();
   }
   bool AtEnd() const { return offset_ == bytes_.size(); }
+  // The bytes not read yet.
+  size_t remaining() const { return bytes_.size() - offset_; }
+
+  // Counts that size an allocation must be checked before it is made: a corrupt count would
+  // otherwise ask for gigabytes. CheckCount accepts `count` items that each take at least
+  // `min_item_bytes` (>= 1) of the bytes not read yet, so that what a restore allocates stays in
+  // proportion to the snapshot's length; ReadCount reads a U64 count and checks it.
+  absl::Status CheckCount(uint64_t count, size_t min_item_bytes) const {
+    if (count > remaining() / min_item_bytes) return Truncated();
+    return absl::OkStatus();
+  }
+  absl::StatusOr<uint64_t> ReadCount(size_t min_item_bytes) {
+    SLUICE_ASSIGN_OR_RETURN(uint64_t count, ReadU64());
+    SLUICE_RETURN_IF_ERROR(CheckCount(count, min_item_bytes));
+    return count;
+  }
 
  private:
   template <typename T>

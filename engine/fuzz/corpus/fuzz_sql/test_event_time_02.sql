@@ -1,0 +1,3 @@
+CREATE STREAM result AS
+SELECT * FROM trades
+WITH ('trades.type' = 'file_source', 'trades.path' = 'trades.json', 'trades.format' = 'json', 'trades.schema' = 'id BIGINT, ts BIGINT', 'trades.event.time.field' = 'ts', 'result.type' = 'file_sink', 'result.path' = 'out.jsonl')

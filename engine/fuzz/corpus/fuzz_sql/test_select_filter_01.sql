@@ -1,0 +1,3 @@
+CREATE STREAM result AS
+SELECT id, amount FROM orders WHERE amount > 100
+WITH ('orders.type' = 'file_source', 'orders.path' = 'orders.json', 'orders.format' = 'json', 'orders.schema' = 'id BIGINT, customer STRING, amount DOUBLE, paid BOOLEAN', 'result.type' = 'file_sink', 'result.path' = 'out.jsonl')

@@ -1,0 +1,68 @@
+// Restore of a corrupt snapshot returns DataLoss: never a crash, an out-of-bounds access or an
+// allocation sized by a corrupt count. Each input is one that fuzz_snapshot found (it crashed
+// the engine before the fix named in the test), kept in engine/fuzz/corpus/fuzz_snapshot/ as
+// regression_<what>: its first byte selects the state holder (engine/fuzz/snapshot_fixture.h),
+// the rest is the snapshot. `make asan` runs these under AddressSanitizer too.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "common/strings.h"
+#include "snapshot_fixture.h"
+
+namespace sluice::fuzz {
+namespace {
+
+absl::Status RestoreCorpusInput(const std::string& name) {
+  const std::filesystem::path path =
+      std::filesystem::path(SLUICE_SOURCE_DIR "/engine/fuzz/corpus/fuzz_snapshot") / name;
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream bytes;
+  bytes << in.rdbuf();
+  const std::string input = bytes.str();
+  if (input.empty()) return absl::NotFoundError(StrCat("cannot read ", path.string()));
+  const auto target = static_cast<SnapshotTarget>(static_cast<uint8_t>(input[0]) % kSnapshotTargets);
+  return SnapshotFixture::Get().Restore(target, std::string_view(input).substr(1));
+}
+
+void ExpectDataLoss(const std::string& name) {
+  const absl::Status status = RestoreCorpusInput(name);
+  EXPECT_TRUE(absl::IsDataLoss(status)) << name << ": " << status;
+}
+
+// AggregateOperator::Restore resized its list of changed groups to the count read, unchecked
+// (std::length_error, or a request for terabytes).
+TEST(SnapshotRestoreTest, AggregateDirtyCountBeyondTheSnapshotIsDataLoss) {
+  ExpectDataLoss("regression_aggregate_dirty_count");
+}
+
+// ... and marked each listed group changed without checking that it is one of the groups.
+TEST(SnapshotRestoreTest, AggregateDirtyGroupOutOfRangeIsDataLoss) {
+  ExpectDataLoss("regression_aggregate_dirty_group_out_of_range");
+}
+
+// The same for a window's member list ...
+TEST(SnapshotRestoreTest, AggregateWindowMemberCountBeyondTheSnapshotIsDataLoss) {
+  ExpectDataLoss("regression_aggregate_window_member_count");
+}
+
+// ... and the list of groups of closed windows.
+TEST(SnapshotRestoreTest, AggregateClosingCountBeyondTheSnapshotIsDataLoss) {
+  ExpectDataLoss("regression_aggregate_closing_count");
+}
+
+// COUNT(DISTINCT)'s per-group list of (group, value) pairs was sized by the count read.
+TEST(SnapshotRestoreTest, CountDistinctPairCountBeyondTheSnapshotIsDataLoss) {
+  ExpectDataLoss("regression_count_distinct_pair_count");
+}
+
+// SessionWindowOperator::Restore sized a dozen per-group arrays by the group count read (up to
+// 2^32 groups: tens of gigabytes).
+TEST(SnapshotRestoreTest, SessionGroupCountBeyondTheSnapshotIsDataLoss) {
+  ExpectDataLoss("regression_session_group_count");
+}
+
+}  // namespace
+}  // namespace sluice::fuzz
