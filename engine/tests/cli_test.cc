@@ -2,7 +2,10 @@
 // dead-letter behaviour on malformed input.
 #include <gtest/gtest.h>
 #include <simdjson.h>
+#include <spawn.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <cstdlib>
 
@@ -236,6 +239,44 @@ TEST(CliTest, InvalidUtf8IsReplacedInOutputAndKeptExactInDeadLetters) {
   std::string record;
   ASSERT_TRUE(absl::Base64Unescape(absl::string_view(base64.data(), base64.size()), &record));
   EXPECT_EQ(record, "d\xfe,notanumber");
+}
+
+// A 512 MiB line from a pipe is dead-lettered as too long (16 MiB by default) while it streams
+// through: the job's peak memory stays far below the line's size, and the records around it
+// are read.
+TEST(CliTest, AHugeLineIsSkippedWithBoundedMemory) {
+  TemporaryDirectory directory;
+  constexpr uint64_t kLineBytes = 512ull << 20;
+  WriteFile(
+      directory.File("job.sql"),
+      StrCat("SELECT id FROM s WITH ('s.type' = 'file_source', 's.path' = '/dev/stdin', 's.schema' = 'id "
+             "BIGINT', 's.dead_letter.path' = '",
+             directory.File("bad.jsonl"), "')"));
+  const std::string command = StrCat("{ printf '{\"id\":1}\\n'; head -c ", kLineBytes,
+                                     " /dev/zero | tr '\\0' x; printf '\\n{\"id\":2}\\n'; } | ",
+                                     SLUICE_BINARY, " run --parallelism 1 ", directory.File("job.sql"), " >",
+                                     directory.File("out"), " 2>", directory.File("err"));
+  // wait4() gives the peak resident set of the shell and of every process it waited for.
+  const char* argv[] = {"sh", "-c", command.c_str(), nullptr};
+  pid_t pid = 0;
+  ASSERT_EQ(posix_spawn(&pid, "/bin/sh", nullptr, nullptr, const_cast<char* const*>(argv), environ), 0);
+  int status = 0;
+  struct rusage usage {};
+  ASSERT_EQ(wait4(pid, &status, 0, &usage), pid);
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << ReadFile(directory.File("err"));
+  const uint64_t peak_bytes = static_cast<uint64_t>(usage.ru_maxrss) * 1024;
+  EXPECT_LT(peak_bytes, 160ull << 20) << "peak resident set " << (peak_bytes >> 20) << " MiB";
+  EXPECT_EQ(ReadFile(directory.File("out")), "{\"id\":1}\n{\"id\":2}\n");
+  EXPECT_TRUE(Contains(ReadFile(directory.File("err")), "records in: 3, out: 2, dead-lettered: 1,"))
+      << ReadFile(directory.File("err"));
+  const std::vector<std::string> dead = ReadLines(directory.File("bad.jsonl"));
+  ASSERT_EQ(dead.size(), 1u);
+  EXPECT_TRUE(StartsWith(
+      dead[0], StrCat("{\"source\":\"s\",\"line\":2,\"reason\":\"record too long: ", kLineBytes,
+                      " bytes, over the limit of 16777216 ('s.max.record.bytes')\",\"length\":", kLineBytes,
+                      ",\"record_prefix\":\"xxx")))
+      << dead[0].substr(0, 300);
+  EXPECT_LT(dead[0].size(), 2000u);  // the first 1 KiB of the record, not the record
 }
 
 // A pipe can be read once: its schema must be declared, and then every record arrives.
