@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/escaping.h"
 #include "common/strings.h"
 #include "job_test_harness.h"
 
@@ -20,14 +21,15 @@ namespace {
 struct DeadLetter {
   uint64_t line = 0;
   std::string reason;
-  std::string record;
+  std::string record;  // "record" or "record_prefix" (with `length`), base64 decoded
+  uint64_t length = 0;
 
   bool operator==(const DeadLetter&) const = default;
 };
 
 std::ostream& operator<<(std::ostream& out, const DeadLetter& letter) {
   return out << "{line " << letter.line << ", reason '" << letter.reason << "', record '" << letter.record
-             << "'}";
+             << "', length " << letter.length << "}";
 }
 
 struct ReadResult {
@@ -90,7 +92,13 @@ ReadResult ReadSource(const std::string& contents, const std::string& properties
     dead.line = static_cast<uint64_t>(number);
     EXPECT_EQ(letter["reason"].get(text), simdjson::SUCCESS) << line;
     dead.reason = std::string(text);
-    if (letter["record"].get(text) == simdjson::SUCCESS) dead.record = std::string(text);
+    for (const char* key : {"record", "record_prefix"}) {
+      if (letter[key].get(text) == simdjson::SUCCESS) dead.record = std::string(text);
+      if (letter[StrCat(key, "_base64")].get(text) == simdjson::SUCCESS) {
+        EXPECT_TRUE(absl::Base64Unescape(absl::string_view(text.data(), text.size()), &dead.record)) << line;
+      }
+    }
+    if (letter["length"].get(number) == simdjson::SUCCESS) dead.length = static_cast<uint64_t>(number);
     result.dead_letters.push_back(std::move(dead));
   }
   return result;
@@ -180,6 +188,96 @@ TEST(FileSourceTest, JsonLinesAreSplitAtEveryNewlineWhateverTheQuotes) {
     EXPECT_EQ(result.dead_letters[0].record, "{\"s\":\"a");
     EXPECT_EQ(result.dead_letters[1].line, 2u);
     EXPECT_EQ(result.dead_letters[1].record, "\"}");
+  }
+}
+
+// JSON Lines of exactly `length` bytes: {"id":N,"pad":"xxx..."}.
+std::string JsonRecord(int id, size_t length) {
+  std::string record = StrCat("{\"id\":", id, ",\"pad\":\"");
+  const size_t closing = 2;  // "}
+  record.append(length - record.size() - closing, 'x');
+  return record + "\"}";
+}
+
+std::string TooLongReason(uint64_t length) {
+  return StrCat("record too long: ", length, " bytes, over the limit of 100 ('src.max.record.bytes')");
+}
+
+// Records over '<source>.max.record.bytes' are dead-lettered with their line, length and first
+// bytes, whether they are seen whole in a chunk or skipped across many; the line break (LF or
+// CRLF) does not count; the records after them are read as usual.
+TEST(FileSourceTest, RecordsOverTheLimitAreDeadLetteredAndTheSourceGoesOn) {
+  const std::string input = JsonRecord(1, 40) + "\n" +         // line 1
+                            JsonRecord(2, 150) + "\n" +        // line 2: too long
+                            JsonRecord(3, 100) + "\n" +        // line 3: at the limit
+                            JsonRecord(4, 101) + "\r\n" +      // line 4: one over, CRLF
+                            JsonRecord(5, 100) + "\r\n" +      // line 5: the CR does not count
+                            JsonRecord(6, 5000) + "\n" +       // line 6: many chunks long
+                            "\n" +                             // line 7: blank
+                            JsonRecord(8, 20) + "\n" +         // line 8
+                            std::string(300, '\xc3') + "\n" +  // line 9: too long and not UTF-8
+                            JsonRecord(10, 30) + "\n" +        // line 10
+                            JsonRecord(11, 300);               // line 11: too long, at the end
+  const std::vector<DeadLetter> expected = {
+      {2, TooLongReason(150), JsonRecord(2, 150).substr(0, 100), 150},
+      {4, TooLongReason(101), JsonRecord(4, 101).substr(0, 100), 101},
+      {6, TooLongReason(5000), JsonRecord(6, 5000).substr(0, 100), 5000},
+      {9, TooLongReason(300), std::string(100, '\xc3'), 300},  // in record_prefix_base64
+      {11, TooLongReason(300), JsonRecord(11, 300).substr(0, 100), 300},
+  };
+  for (size_t chunk : kChunkSizes) {
+    for (size_t batch_size : {1, 2, 1024}) {
+      const ReadResult result = ReadSource(
+          input, "'src.format' = 'json', 'src.schema' = 'id BIGINT', 'src.max.record.bytes' = '100'", chunk,
+          batch_size);
+      ASSERT_TRUE(result.status.ok()) << result.status.message();
+      EXPECT_EQ(result.rows, (std::vector<std::string>{"1", "3", "5", "8", "10"}))
+          << "chunk " << chunk << ", batch size " << batch_size;
+      EXPECT_EQ(result.dead_letters, expected) << "chunk " << chunk << ", batch size " << batch_size;
+    }
+  }
+  const ReadResult strict =
+      ReadSource(input, "'src.format' = 'json', 'src.schema' = 'id BIGINT', 'src.max.record.bytes' = '100'",
+                 7, 1024, true);
+  EXPECT_FALSE(strict.status.ok());
+  EXPECT_NE(strict.status.message().find(StrCat(" line 2: ", TooLongReason(150), " (--strict)")),
+            std::string::npos)
+      << strict.status.message();
+}
+
+// A CSV record over the limit may span lines: it is numbered by its first line, and the lines
+// after it keep their numbers. A record's prefix never ends inside a character.
+TEST(FileSourceTest, AnOverLongCsvRecordSpanningLinesKeepsTheLineNumbersRight) {
+  const std::string long_field =
+      std::string(60, 'a') + "\n" + std::string(60, 'b') + "\n" + std::string(60, 'c');
+  std::string accented;  // 'é' x 75: 150 bytes
+  for (int i = 0; i < 75; ++i) accented += "\xc3\xa9";
+  const std::string input =
+      "id,note\n"  // line 1
+      "1,short\n"  // line 2
+      "2,\"" +
+      long_field + "\"\n" +         // lines 3-5: too long
+      "3,\"fits\non two lines\"\n"  // lines 6-7
+      "x,bad\n"                     // line 8: not a number
+      "4," +
+      accented + "\n" +  // line 9: too long
+      "5,end\n";         // line 10
+  for (size_t chunk : kChunkSizes) {
+    const ReadResult result = ReadSource(
+        input,
+        "'src.format' = 'csv', 'src.schema' = 'id BIGINT, note STRING', 'src.max.record.bytes' = '100'",
+        chunk, 1024);
+    ASSERT_TRUE(result.status.ok()) << result.status.message();
+    EXPECT_EQ(result.rows, (std::vector<std::string>{"1|short", "3|fits\non two lines", "5|end"}))
+        << "chunk " << chunk;
+    ASSERT_EQ(result.dead_letters.size(), 3u) << "chunk " << chunk;
+    EXPECT_EQ(result.dead_letters[0],
+              (DeadLetter{3, TooLongReason(186), ("2,\"" + long_field).substr(0, 100), 186}))
+        << "chunk " << chunk;
+    EXPECT_EQ(result.dead_letters[1].line, 8u) << "chunk " << chunk;
+    // 100 bytes would end inside an 'é' (2 + 98 + 1): the prefix stops before it.
+    EXPECT_EQ(result.dead_letters[2], (DeadLetter{9, TooLongReason(152), "4," + accented.substr(0, 98), 152}))
+        << "chunk " << chunk;
   }
 }
 

@@ -114,6 +114,23 @@ TEST(SqlErrorTest, InvalidPropertyValue) {
               "invalid value 'xml' for 'trades.format' (expected json, csv)", 4, 111);
 }
 
+TEST(SqlErrorTest, MaxRecordBytesIsAPositiveWholeNumber) {
+  auto parsed = ParseJob(Job("SELECT id FROM trades", ", 'trades.max.record.bytes' = '100'"));
+  ASSERT_TRUE(parsed.ok());
+  auto bound = BindJob(std::move(*parsed), BindOptions{});
+  ASSERT_TRUE(bound.ok()) << bound.status().message();
+  EXPECT_EQ(bound->sources[0].max_record_bytes, 100u);
+  for (const char* value : {"0", "-5", "abc", "16MiB", "1.5", ""}) {
+    ExpectError(
+        Job("SELECT id FROM trades", StrCat(", 'trades.max.record.bytes' = '", value, "'")),
+        StrCat("invalid value '", value,
+               "' for 'trades.max.record.bytes' (expected a whole number of bytes above 0, e.g. 16777216)"),
+        4, 121);
+  }
+  ExpectError(Job("SELECT id FROM trades", ", 'trades.max.record.byte' = '10'"),
+              "unknown property 'trades.max.record.byte'; did you mean 'trades.max.record.bytes'?", 4, 93);
+}
+
 TEST(SqlErrorTest, EventTimeFieldMustExist) {
   ExpectError(Job("SELECT id FROM trades", ", 'event.time.field' = 'trade_time'"),
               "event time field 'trade_time' is not a column of source 'trades'", 4, 114);

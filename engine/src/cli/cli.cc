@@ -352,10 +352,11 @@ absl::Status WriteSummaryJson(const std::string& path, const JobCounters& c, con
                                       : "finished");
   out += absl::StrFormat(
       ",\"exit_code\":%d,\"records_in\":%u,\"records_out\":%u,\"dead_lettered\":%u,\"late\":%u,"
-      "\"state_evicted\":%u,\"state_keys\":%u,\"state_bytes\":%u,\"bytes_in\":%u,\"elapsed_seconds\":%.6f,"
+      "\"invalid_utf8_replaced\":%u,\"state_evicted\":%u,\"state_keys\":%u,\"state_bytes\":%u,\"bytes_in\":%"
+      "u,\"elapsed_seconds\":%.6f,"
       "\"records_per_second\":%.1f,\"workers\":%d,\"checkpoints_completed\":%u",
-      exit_code, c.records_in, c.records_out, c.dead_lettered, c.late_dropped, c.state_evicted, c.state_keys,
-      c.state_bytes, c.bytes_in, c.elapsed_seconds,
+      exit_code, c.records_in, c.records_out, c.dead_lettered, c.late_dropped, c.invalid_utf8_replaced,
+      c.state_evicted, c.state_keys, c.state_bytes, c.bytes_in, c.elapsed_seconds,
       c.elapsed_seconds > 0 ? static_cast<double>(c.records_in) / c.elapsed_seconds : 0.0, c.workers,
       c.checkpoints_completed);
   out += ",\"dead_letter_files\":[";

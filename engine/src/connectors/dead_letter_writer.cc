@@ -29,7 +29,12 @@ void AppendReasonAndRecord(const RecordError& error, std::string& line) {
   uint64_t replaced = 0;  // a reason may quote invalid bytes of a value: shown as U+FFFD
   line += ",\"reason\":";
   AppendJsonString(error.reason, line, replaced);
-  AppendRecordBytes("record", error.raw, line);
+  if (error.length > 0) {
+    StrAppend(&line, ",\"length\":", error.length);
+    AppendRecordBytes("record_prefix", error.raw, line);
+  } else {
+    AppendRecordBytes("record", error.raw, line);
+  }
 }
 
 }  // namespace

@@ -8,11 +8,14 @@
 #include <cstring>
 
 #include "common/strings.h"
+#include "formats/utf8.h"
 
 namespace sluice {
 namespace {
 
 constexpr size_t kReadChunk = 4 << 20;
+// The most bytes of a record too long to keep that its dead letter shows.
+constexpr size_t kLongRecordPrefixBytes = 1024;
 
 RecordSplitter SplitterFor(const std::string& format, char csv_delimiter) {
   return format == "csv" ? RecordSplitter::Csv(csv_delimiter) : RecordSplitter::Lines();
@@ -160,6 +163,24 @@ absl::StatusOr<bool> FileSource::ReadRecords() {
   reader_errors_.clear();
   // Records handed out last time point into the buffer; they are consumed by now.
   while (records_.size() < batch_size_) {
+    if (long_record_.active) {
+      // Skip the rest of an over-long record: scan what is buffered and let it go.
+      const char* begin = buffer_.data() + buffer_start_;
+      const char* end = buffer_.data() + buffer_end_;
+      const char* newline = splitter_.FindEnd(begin, end);
+      const char* stop = newline != nullptr ? newline : end;
+      if (stop > begin) long_record_.last_byte = stop[-1];
+      long_record_.length += static_cast<uint64_t>(stop - begin);
+      buffer_start_ = scan_end_ =
+          newline != nullptr ? static_cast<size_t>(newline - buffer_.data()) + 1 : buffer_end_;
+      if (newline != nullptr || eof_) {
+        FinishLongRecord();
+        continue;
+      }
+      if (!records_.empty()) break;  // decode what we have before reusing the buffer
+      SLUICE_RETURN_IF_ERROR(FillBuffer());
+      continue;
+    }
     if (buffer_offset_ + buffer_start_ >= range_end_) break;  // the next record begins in a later split
     const char* begin = buffer_.data() + buffer_start_;
     const char* end = buffer_.data() + buffer_end_;
@@ -174,6 +195,11 @@ absl::StatusOr<bool> FileSource::ReadRecords() {
       buffer_start_ = scan_end_ = buffer_end_;
     } else {
       scan_end_ = buffer_end_;
+      // Over the limit even if a "\r\n" follows: stop holding it.
+      if (buffer_end_ - buffer_start_ > definition_.max_record_bytes + 1) {
+        StartLongRecord();
+        continue;
+      }
       if (!records_.empty()) break;  // decode what we have before moving the buffer
       SLUICE_RETURN_IF_ERROR(FillBuffer());
       continue;
@@ -183,8 +209,12 @@ absl::StatusOr<bool> FileSource::ReadRecords() {
     const bool unterminated = newline == nullptr && splitter_.in_quoted_field();
     splitter_.StartRecord();
     record = TrimLine(record);
-    if (definition_.format == "csv" && definition_.decoder.csv_header && !header_skipped_) {
+    if (IsHeader()) {
       header_skipped_ = true;
+      continue;
+    }
+    if (record.size() > definition_.max_record_bytes) {
+      reader_errors_.push_back(TooLong(line, record.size(), record));
       continue;
     }
     if (unterminated) {
@@ -198,6 +228,38 @@ absl::StatusOr<bool> FileSource::ReadRecords() {
     record_lines_.push_back(line);
   }
   return !records_.empty() || !reader_errors_.empty();
+}
+
+void FileSource::StartLongRecord() {
+  const std::string_view seen(buffer_.data() + buffer_start_, buffer_end_ - buffer_start_);
+  long_record_.active = true;
+  long_record_.header = IsHeader();
+  long_record_.line = next_line_;
+  long_record_.length = seen.size();
+  long_record_.last_byte = seen.back();
+  const size_t shown = std::min<uint64_t>(kLongRecordPrefixBytes, definition_.max_record_bytes);
+  long_record_.prefix.assign(seen.substr(0, Utf8PrefixLength(seen, shown)));
+  buffer_start_ = scan_end_ = buffer_end_;  // the splitter has seen these bytes: let them go
+}
+
+void FileSource::FinishLongRecord() {
+  long_record_.active = false;
+  next_line_ += 1 + splitter_.inner_line_breaks();
+  splitter_.StartRecord();
+  if (long_record_.header) {
+    header_skipped_ = true;
+    return;
+  }
+  const uint64_t length = long_record_.length - (long_record_.last_byte == '\r' ? 1 : 0);
+  reader_errors_.push_back(TooLong(long_record_.line, length, long_record_.prefix));
+}
+
+RecordError FileSource::TooLong(uint64_t line, uint64_t length, std::string_view record) const {
+  const size_t shown = std::min<uint64_t>(kLongRecordPrefixBytes, definition_.max_record_bytes);
+  return RecordError{line,
+                     StrCat("record too long: ", length, " bytes, over the limit of ",
+                            definition_.max_record_bytes, " ('", definition_.name, ".max.record.bytes')"),
+                     std::string(record.substr(0, Utf8PrefixLength(record, shown))), length};
 }
 
 void FileSource::AppendIngestionTime(Batch& out) {

@@ -7,6 +7,11 @@
 // (formats/record_splitter.h), so a quoted field may span lines and chunks. A CSV record whose
 // quoted field is still open at the end of the file is dead-lettered.
 //
+// Memory is bounded whatever the input: a record longer than definition.max_record_bytes (its
+// line break not counted) is dead-lettered as "record too long" with its length and first
+// bytes, and once it outgrows the limit the rest of it is read and let go chunk by chunk, so
+// the buffer holds at most about the limit plus a chunk or two (a 1 GiB line costs no 1 GiB).
+//
 // A FileSource may read a byte range of its file (a split, so that several workers decode one
 // large file): it reads the records that begin inside the range, so a record crossing the
 // range's end belongs to the split it begins in, and numbers them as lines of the whole file.
@@ -76,6 +81,11 @@ class FileSource final : public SourcePartition {
   // A split that does not start the file: counts the lines before it and moves to its first
   // record.
   absl::Status SeekToSplit();
+  // The current record has outgrown the limit: keeps its first bytes and lets the rest go.
+  void StartLongRecord();
+  // A record skipped as too long ended: reports it (unless it was the CSV header).
+  void FinishLongRecord();
+  RecordError TooLong(uint64_t line, uint64_t length, std::string_view record) const;
   void AppendIngestionTime(Batch& out);
 
   SourceDefinition definition_;
@@ -99,6 +109,19 @@ class FileSource final : public SourcePartition {
   bool eof_ = false;
   uint64_t next_line_ = 1;
   bool header_skipped_ = false;
+  bool IsHeader() const {
+    return definition_.format == "csv" && definition_.decoder.csv_header && !header_skipped_;
+  }
+  // A record over max_record_bytes being skipped: what its dead letter needs.
+  struct LongRecord {
+    bool active = false;
+    bool header = false;
+    uint64_t line = 0;
+    uint64_t length = 0;  // bytes so far
+    char last_byte = 0;   // a '\r' before the newline is not counted
+    std::string prefix;
+  };
+  LongRecord long_record_;
   RecordSplitter splitter_;
   std::vector<std::string_view> records_;
   std::vector<uint64_t> record_lines_;  // the line each of records_ begins on

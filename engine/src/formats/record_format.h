@@ -50,7 +50,10 @@ inline constexpr size_t kRecordPadding = 64;
 struct RecordError {
   uint64_t line = 0;   // 1-based line number in the input
   std::string reason;  // e.g. "malformed JSON: ...", "field 'qty': 'abc' is not a BIGINT"
-  std::string raw;     // the record's bytes as read
+  std::string raw;     // the record's bytes as read (its first bytes only when `length` > 0)
+  // 0: `raw` is the whole record. Otherwise the record was too long to keep: this is its
+  // length and `raw` its first bytes.
+  uint64_t length = 0;
 };
 
 class RecordDecoder {

@@ -1206,6 +1206,16 @@ class JobBinder {
     SLUICE_ASSIGN_OR_RETURN(definition.decoder.csv_delimiter, BindDelimiter(name));
     SLUICE_ASSIGN_OR_RETURN(std::string header, RequireChoice(name, "csv.header", {"true", "false"}, "true"));
     definition.decoder.csv_header = header == "true";
+    if (const PropertyValue* limit = job_.properties.FindScoped(name, "max.record.bytes")) {
+      const std::optional<int64_t> bytes = ParseInt64(StripWhitespace(limit->value));
+      if (!bytes || *bytes <= 0) {
+        return source_.Error(
+            limit->value_position,
+            StrCat("invalid value '", limit->value, "' for '", name,
+                   ".max.record.bytes' (expected a whole number of bytes above 0, e.g. 16777216)"));
+      }
+      definition.max_record_bytes = static_cast<uint64_t>(*bytes);
+    }
 
     // Schema: declared, or inferred from the file's first records.
     if (const PropertyValue* declared = job_.properties.FindScoped(name, "schema")) {

@@ -22,7 +22,7 @@ const std::vector<ConnectorKeys>& KeysByConnector() {
   static const std::vector<ConnectorKeys> connectors = {
       {"file_source",
        {"type", "path", "format", "schema", "csv.delimiter", "csv.header", "dead_letter.path",
-        "event.time.field", "event.time.format", "partitioned.by"},
+        "event.time.field", "event.time.format", "partitioned.by", "max.record.bytes"},
        false},
       {"kafka_source",
        {"type", "topic", "bootstrap.servers", "group.id", "auto.offset.reset", "format", "schema",
