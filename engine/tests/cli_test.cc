@@ -551,13 +551,16 @@ TEST(CliTest, SigtermStopsGracefullyAndTheSummaryIsWrittenAsJson) {
             StrCat("CREATE STREAM out AS SELECT k, v FROM t WITH ('t.type' = 'file_source', 't.path' = '",
                    directory.File("fifo"), "', 't.format' = 'json', 't.schema' = 'k STRING, v BIGINT', ",
                    "'out.type' = 'file_sink', 'out.path' = '", directory.File("out.jsonl"), "')"));
-  // A writer feeds the FIFO for about a second; SIGTERM arrives while the job runs.
-  WriteFile(directory.File("run.sh"),
-            StrCat("cd ", directory.path(), "\nmkfifo fifo\n",
-                   "(for i in 1 2 3 4 5 6 7 8 9 10; do echo \"{\\\"k\\\":\\\"a\\\",\\\"v\\\":$i}\"; sleep "
-                   "0.1; done > fifo) &\n",
-                   SLUICE_BINARY, " run --parallelism 1 --summary-json summary.json ", job, " 2>err &\n",
-                   "pid=$!\nsleep 0.4\nkill -TERM $pid\nwait $pid\necho $? > code\n"));
+  // A writer sends ten records and keeps the FIFO open; SIGTERM arrives while the job waits
+  // for more.
+  WriteFile(
+      directory.File("run.sh"),
+      StrCat(
+          "cd ", directory.path(), "\nmkfifo fifo\n",
+          "(for i in 1 2 3 4 5 6 7 8 9 10; do echo \"{\\\"k\\\":\\\"a\\\",\\\"v\\\":$i}\"; done; "
+          "sleep 3) > fifo &\nwriter=$!\n",
+          SLUICE_BINARY, " run --parallelism 1 --summary-json summary.json ", job, " 2>err &\n",
+          "pid=$!\nsleep 0.6\nkill -TERM $pid\nwait $pid\necho $? > code\nkill $writer 2>/dev/null; true\n"));
   ASSERT_EQ(std::system(StrCat("bash ", directory.File("run.sh")).c_str()), 0);
   EXPECT_EQ(ReadFile(directory.File("code")), "0\n") << ReadFile(directory.File("err"));
   EXPECT_TRUE(Contains(ReadFile(directory.File("err")), "stopped by SIGTERM; records in: 10, out: 10"))

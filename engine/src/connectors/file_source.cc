@@ -1,6 +1,9 @@
 #include "connectors/file_source.h"
 
+#include <fcntl.h>
+#include <poll.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -14,6 +17,8 @@ namespace sluice {
 namespace {
 
 constexpr size_t kReadChunk = 4 << 20;
+// How long a read of a stream waits for input before Next() returns an empty batch.
+constexpr int kStreamWaitMillis = 100;
 // The most bytes of a record too long to keep that its dead letter shows.
 constexpr size_t kLongRecordPrefixBytes = 1024;
 
@@ -47,7 +52,13 @@ FileSource::FileSource(const SourceDefinition& definition, std::string path,
       event_time_(definition.max_out_of_orderness_millis) {}
 
 FileSource::~FileSource() {
-  if (file_ != nullptr) std::fclose(file_);
+  if (owns_fd_) close(fd_);
+}
+
+bool IsStreamPath(const std::string& path) {
+  if (path == "-") return true;
+  struct stat info;
+  return stat(path.c_str(), &info) == 0 && !S_ISREG(info.st_mode) && !S_ISDIR(info.st_mode);
 }
 
 std::unique_ptr<FileSource> FileSource::Create(const SourceDefinition& definition, std::string path,
@@ -69,10 +80,23 @@ std::unique_ptr<FileSource> FileSource::CreateSplit(const SourceDefinition& defi
 }
 
 absl::Status FileSource::Open() {
-  file_ = std::fopen(path_.c_str(), "rb");
-  if (file_ == nullptr) {
-    return absl::NotFoundError(
-        StrCat("source '", definition_.name, "': cannot open '", path_, "': ", std::strerror(errno)));
+  if (path_ == "-") {
+    fd_ = STDIN_FILENO;
+  } else {
+    // O_NONBLOCK: opening a FIFO does not wait for a writer (a regular file ignores it).
+    fd_ = open(path_.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd_ < 0) {
+      return absl::NotFoundError(
+          StrCat("source '", definition_.name, "': cannot open '", path_, "': ", std::strerror(errno)));
+    }
+    owns_fd_ = true;
+  }
+  struct stat info;
+  if (fstat(fd_, &info) != 0) return ReadError();
+  stream_ = !S_ISREG(info.st_mode);
+  if (stream_ && (range_begin_ > 0 || range_end_ != UINT64_MAX)) {
+    return absl::InvalidArgumentError(
+        StrCat("source '", definition_.name, "': '", path_, "' is a stream and cannot be read in splits"));
   }
   if (definition_.format == "csv") {
     SLUICE_ASSIGN_OR_RETURN(decoder_, MakeCsvDecoder(definition_.decoder));
@@ -95,19 +119,12 @@ absl::Status FileSource::SeekToSplit() {
   // as every split finds them, so that splits agree where a CSV record with quoted line breaks
   // ends.
   header_skipped_ = true;  // a CSV header is the first split's
-  auto read_error = [&]() {
-    return absl::DataLossError(
-        StrCat("source '", definition_.name, "': read error on '", path_, "': ", std::strerror(errno)));
-  };
-  uint64_t lines = 0;  // newlines in the records that ended before the scan position
+  uint64_t lines = 0;      // newlines in the records that ended before the scan position
   uint64_t offset = 0;
   while (offset < range_begin_ - 1) {
     const size_t want = static_cast<size_t>(std::min<uint64_t>(ReadCapacity(), range_begin_ - 1 - offset));
-    const size_t read = std::fread(buffer_.data(), 1, want, file_);
-    if (read == 0) {
-      if (std::ferror(file_)) return read_error();
-      break;  // the file shrank: nothing is left for this split
-    }
+    SLUICE_ASSIGN_OR_RETURN(const size_t read, ReadInput(buffer_.data(), want));
+    if (read == 0) break;  // the file shrank: nothing is left for this split
     const char* end = buffer_.data() + read;
     for (const char* p = buffer_.data(); const char* newline = splitter_.FindEnd(p, end); p = newline + 1) {
       lines += 1 + splitter_.inner_line_breaks();
@@ -144,23 +161,65 @@ absl::Status FileSource::FillBuffer() {
     buffer_.resize(2 * ReadCapacity() + kRecordPadding);
   }
   const size_t want = std::min(read_chunk_bytes_, ReadCapacity() - buffer_end_);
-  const size_t read = std::fread(buffer_.data() + buffer_end_, 1, want, file_);
-  if (read == 0) {
-    if (std::ferror(file_)) {
-      return absl::DataLossError(
-          StrCat("source '", definition_.name, "': read error on '", path_, "': ", std::strerror(errno)));
-    }
-    eof_ = true;
-  }
+  SLUICE_ASSIGN_OR_RETURN(const size_t read, ReadInput(buffer_.data() + buffer_end_, want));
+  if (read == 0 && !starved_) eof_ = true;
   buffer_end_ += read;
   counters_.bytes_read += read;
   return absl::OkStatus();
+}
+
+absl::StatusOr<size_t> FileSource::ReadInput(char* to, size_t want) {
+  starved_ = false;
+  if (stream_) {
+    // Wait for input, but not for long; then take what has arrived (one read: a pipe returns
+    // what it holds instead of waiting for `want` bytes).
+    pollfd ready{fd_, POLLIN, 0};
+    const int polled = poll(&ready, 1, kStreamWaitMillis);
+    if (polled < 0 && errno != EINTR) return ReadError();
+    if (polled <= 0) {
+      starved_ = true;  // nothing yet, or a signal arrived: let the runtime look
+      return 0;
+    }
+    while (true) {
+      const ssize_t got = read(fd_, to, want);
+      if (got >= 0) return static_cast<size_t>(got);
+      if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {
+        starved_ = true;
+        return 0;
+      }
+      return ReadError();
+    }
+  }
+  // A regular file: fill `want` bytes unless the file ends first.
+  size_t total = 0;
+  while (total < want) {
+    const ssize_t got = read(fd_, to + total, want - total);
+    if (got == 0) break;
+    if (got < 0) {
+      if (errno == EINTR) continue;
+      return ReadError();
+    }
+    total += static_cast<size_t>(got);
+  }
+  return total;
+}
+
+absl::Status FileSource::ReadError() const {
+  return absl::DataLossError(
+      StrCat("source '", definition_.name, "': read error on '", path_, "': ", std::strerror(errno)));
+}
+
+absl::Status FileSource::OnFlushPoint() {
+  flush_due_ = false;
+  rows_since_flush_ = 0;
+  return stream_ ? dead_letters_->Flush() : absl::OkStatus();
 }
 
 absl::StatusOr<bool> FileSource::ReadRecords() {
   records_.clear();
   record_lines_.clear();
   reader_errors_.clear();
+  starved_ = false;
   // Records handed out last time point into the buffer; they are consumed by now.
   while (records_.size() < batch_size_) {
     if (long_record_.active) {
@@ -179,6 +238,7 @@ absl::StatusOr<bool> FileSource::ReadRecords() {
       }
       if (!records_.empty()) break;  // decode what we have before reusing the buffer
       SLUICE_RETURN_IF_ERROR(FillBuffer());
+      if (starved_) break;  // a stream with nothing more yet
       continue;
     }
     if (buffer_offset_ + buffer_start_ >= range_end_) break;  // the next record begins in a later split
@@ -202,6 +262,7 @@ absl::StatusOr<bool> FileSource::ReadRecords() {
       }
       if (!records_.empty()) break;  // decode what we have before moving the buffer
       SLUICE_RETURN_IF_ERROR(FillBuffer());
+      if (starved_) break;  // a stream with nothing more yet
       continue;
     }
     const uint64_t line = next_line_;
@@ -277,7 +338,13 @@ void FileSource::AppendIngestionTime(Batch& out) {
 absl::StatusOr<bool> FileSource::Next(Batch& out) {
   while (true) {
     SLUICE_ASSIGN_OR_RETURN(bool has_records, ReadRecords());
-    if (!has_records) return false;
+    if (!has_records) {
+      if (!starved_) return false;
+      // A stream with nothing new: an empty batch, so that the runtime can look around.
+      out.Release();
+      flush_due_ = rows_since_flush_ > 0;
+      return true;
+    }
     errors_.clear();
     if (!records_.empty()) {
       decoder_->Decode(records_, record_lines_.front(), out, errors_);
@@ -309,6 +376,11 @@ absl::StatusOr<bool> FileSource::Next(Batch& out) {
     if (!definition_.has_event_time) AppendIngestionTime(out);
     if (out.num_rows() > 0) {
       event_time_.Observe(out.column(out.num_columns() - 1), out.num_rows());
+      if (stream_) {
+        // A short batch emptied what had arrived: pass it on now rather than at the next chunk.
+        rows_since_flush_ += out.num_rows();
+        flush_due_ = out.num_rows() < batch_size_;
+      }
       return true;
     }
   }
@@ -318,11 +390,10 @@ absl::StatusOr<Schema> InferFileSchema(const std::string& path, const std::strin
                                        char csv_delimiter) {
   // Inference reads the first records and the job reads the file again from the start: only a
   // regular file can be read twice. A pipe would lose the records read here.
-  struct stat info;
-  if (stat(path.c_str(), &info) == 0 && !S_ISREG(info.st_mode)) {
+  if (IsStreamPath(path)) {
     return absl::InvalidArgumentError(
-        StrCat("'", path,
-               "' is not a regular file (a pipe or device), so its schema "
+        StrCat(path == "-" ? "'-' (stdin)" : StrCat("'", path, "'"),
+               " is not a regular file (a pipe or device), so its schema "
                "cannot be inferred without consuming records; declare the columns with "
                "'<source>.schema'"));
   }

@@ -17,7 +17,17 @@
 // range's end belongs to the split it begins in, and numbers them as lines of the whole file.
 // (To know where CSV records begin, a split scans the file from its start.)
 //
-// Bounded: Next() returns false once the file (or its range) is exhausted. Not thread-safe.
+// A stream (the path "-" for stdin, a FIFO, a character device, or stdin redirected from
+// one): the source reads what has arrived instead of waiting for a full chunk, so a record
+// written at a low rate is decoded as soon as its line ends. When nothing arrives within
+// about 100 ms, Next() returns an empty batch (as a Kafka source does), so that the runtime
+// can stop on a signal. It asks for a flush point (connectors/source.h) after each batch that
+// emptied what had arrived, so the sinks pass its rows on at once. A stream is read on one
+// thread (the parallel runtime does not take one, see IsStreamPath) and cannot be split.
+// Opening a FIFO does not wait for a writer.
+//
+// Next() returns false once the file (or its range, or the stream) is exhausted. Not
+// thread-safe.
 #pragma once
 
 #include <cstdint>
@@ -55,10 +65,13 @@ class FileSource final : public SourcePartition {
   absl::Status Open() override;
   // Flushes the dead-letter output.
   absl::Status Close() override { return dead_letters_->Flush(); }
+  // A stream wants a flush point once it has returned rows and has emptied what had arrived.
+  bool flush_due() const override { return flush_due_; }
+  absl::Status OnFlushPoint() override;
   ~FileSource() override;
 
-  // Produces the next batch of at least one row into `out`; false at end of file. The batch is
-  // valid until the next call.
+  // Produces the next batch into `out`; false at end of file. The batch is valid until the
+  // next call. It has at least one row, except from a stream when nothing arrived.
   absl::StatusOr<bool> Next(Batch& out) override;
 
   // The event-time watermark after the batches read so far (INT64_MIN before any record):
@@ -70,6 +83,8 @@ class FileSource final : public SourcePartition {
   const DeadLetterWriter& dead_letters() const { return *dead_letters_; }
   DeadLetterWriter& mutable_dead_letters() { return *dead_letters_; }
   const std::string& path() const { return path_; }
+  // True once Open() found a stream (not a regular file).
+  bool is_stream() const { return stream_; }
 
  private:
   FileSource(const SourceDefinition& definition, std::string path,
@@ -78,6 +93,10 @@ class FileSource final : public SourcePartition {
   // records rejected before decoding; false when the file is exhausted.
   absl::StatusOr<bool> ReadRecords();
   absl::Status FillBuffer();
+  // Reads up to `want` bytes into `to`; 0 at end of input. From a stream, also 0 with
+  // starved_ set when nothing arrived within the wait.
+  absl::StatusOr<size_t> ReadInput(char* to, size_t want);
+  absl::Status ReadError() const;
   // A split that does not start the file: counts the lines before it and moves to its first
   // record.
   absl::Status SeekToSplit();
@@ -91,7 +110,12 @@ class FileSource final : public SourcePartition {
   SourceDefinition definition_;
   size_t batch_size_;
   bool strict_;
-  std::FILE* file_ = nullptr;
+  int fd_ = -1;
+  bool owns_fd_ = false;  // stdin is not ours to close
+  bool stream_ = false;
+  bool starved_ = false;    // the last read of a stream found nothing within the wait
+  bool flush_due_ = false;  // a stream returned rows, then emptied what had arrived
+  uint64_t rows_since_flush_ = 0;
   std::unique_ptr<RecordDecoder> decoder_;
   std::string path_;
   std::shared_ptr<DeadLetterWriter> dead_letters_;
@@ -131,6 +155,10 @@ class FileSource final : public SourcePartition {
   SourceCounters counters_;
   EventTimeTracker event_time_;
 };
+
+// True when `path` names a stream rather than a regular file: "-" (stdin), a FIFO, a socket or
+// a character device. Such a source is read once, as it arrives, on one thread.
+bool IsStreamPath(const std::string& path);
 
 // Infers the schema of a file source by decoding its first records (at most 1,000).
 absl::StatusOr<Schema> InferFileSchema(const std::string& path, const std::string& format,

@@ -1243,7 +1243,7 @@ class JobBinder {
       // working directory, named after the source.
       struct stat info;
       const bool single_regular_file =
-          definition.partitions.size() == 1 &&
+          definition.partitions.size() == 1 && definition.path != "-" &&
           (!read_files_ || stat(definition.path.c_str(), &info) != 0 || S_ISREG(info.st_mode));
       definition.dead_letter_path =
           single_regular_file ? definition.path + ".dead_letter.jsonl" : StrCat(name, ".dead_letter.jsonl");

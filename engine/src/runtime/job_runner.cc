@@ -31,9 +31,9 @@ absl::StatusOr<std::unique_ptr<JobRunner>> JobRunner::Create(const BoundJob& job
       return absl::InvalidArgumentError(
           StrCat("checkpoints need the parallel runtime, which cannot run this job yet: ", unsupported));
     }
-    runner->single_thread_reason_ =
-        StrCat("runs on one thread: ", unsupported,
-               " (Kafka jobs run on the parallel runtime once offsets commit at checkpoints)");
+    runner->single_thread_reason_ = StrCat("runs on one thread: ", unsupported,
+                                           " (Kafka jobs and streams run on the parallel runtime once "
+                                           "read positions commit at checkpoints)");
   }
   SLUICE_RETURN_IF_ERROR(runner->Build());
   return runner;

@@ -277,6 +277,11 @@ struct ParallelRunner::Impl {
 std::string ParallelRunner::Unsupported(const BoundJob& job) {
   for (const auto& source : job.sources) {
     if (source.kafka) return StrCat("source '", source.name, "' is a Kafka source");
+    for (const std::string& path : source.partitions) {
+      if (IsStreamPath(path)) {
+        return StrCat("source '", source.name, "' reads a stream (", path == "-" ? "stdin" : path, ")");
+      }
+    }
   }
   for (const auto& statement : job.statements) {
     if (statement.sink && statement.sink->kafka)
