@@ -12,7 +12,7 @@ BENCH_FLAGS    ?=
 JOBS           ?= $(shell nproc)
 CMAKE_FLAGS    ?=
 
-.PHONY: all build deps test unit-tests asan tsan fuzz fuzz-ci fuzz-build format format-check bench bench-quick \
+.PHONY: all build deps test unit-tests asan tsan mutants fuzz fuzz-ci fuzz-build format format-check bench bench-quick \
         report gate gate-update microbench clean help
 
 all: build
@@ -23,6 +23,8 @@ help:
 	@echo "make test          deps + build + every test (unit, SQL logic, oracle, CLI)"
 	@echo "make asan          build and test with AddressSanitizer + UndefinedBehaviorSanitizer"
 	@echo "make tsan          build with ThreadSanitizer and run the parallel runtime's tests"
+	@echo "make mutants       plant each deliberate bug of ci/mutants.py in turn; fails if a check misses one"
+	@echo "                   (MUTANTS_FLAGS='--bench' runs the lab for those the tests miss)"
 	@echo "make fuzz          build the libFuzzer targets (clang) and run each for FUZZ_SECONDS (300)"
 	@echo "make fuzz-ci       the same for 60 s per target (CI)"
 	@echo "make bench         deps + build + every scenario (core, codec, latency; threads), checked against"
@@ -61,6 +63,11 @@ tsan: deps
 	cmake --build $(TSAN_BUILD_DIR) -j $(JOBS) --target sluice_tests
 	TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" $(TSAN_BUILD_DIR)/sluice_tests --gtest_brief=1 \
 	  --gtest_filter='$(TSAN_TESTS)'
+
+# The mutation check (ci/mutants.py): each deliberate bug is planted in turn, the tests rebuilt
+# in build-mutants/ and run; a bug that no check catches fails the target.
+mutants: deps
+	$(PYTHON) ci/mutants.py $(MUTANTS_FLAGS)
 
 # libFuzzer targets (engine/fuzz/README.md): built with clang, ASan and UBSan into
 # $(FUZZ_BUILD_DIR)/, then each run for FUZZ_SECONDS on a scratch copy of its corpus, one after
