@@ -20,7 +20,8 @@
 extern "C" int mallctl(const char* name, void* old_value, size_t* old_length, void* new_value,
                        size_t new_length);
 #else
-#include <sanitizer/allocator_interface.h>
+// The sanitizer runtimes' count of live heap bytes (GCC ships no header declaring it).
+extern "C" size_t __sanitizer_get_current_allocated_bytes();
 #endif
 
 namespace sluice::testing {
