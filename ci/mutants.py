@@ -134,7 +134,7 @@ def build(log):
 
 def first_failure(output):
     for line in output.splitlines():
-        m = re.match(r"\[  FAILED  \] (\S+)", line)
+        m = re.match(r"\[  FAILED  \] ([^\s,]+)", line)
         if m:
             return m.group(1)
     if "Sanitizer" in output or "Segmentation" in output or "Aborted" in output:

@@ -10,6 +10,7 @@
 #include <new>
 
 #include "bench_sources.h"
+#include "job_test_harness.h"
 #include "plan/binder.h"
 #include "runtime/job_runner.h"
 #include "sql/parser.h"
@@ -95,20 +96,6 @@ constexpr const char* kTradeSchema =
     "trade_id BIGINT, trader_id STRING, symbol STRING, category STRING, price DOUBLE, quantity BIGINT, "
     "side STRING, venue STRING, trade_time TIMESTAMP";
 
-class CountingSink final : public SinkOperator {
- public:
-  absl::Status Open() override { return absl::OkStatus(); }
-  absl::Status Push(const Batch& batch) override {
-    rows_ += batch.active_rows();
-    return absl::OkStatus();
-  }
-  uint64_t rows_written() const override { return rows_; }
-  std::string Describe() const override { return "CountingSink"; }
-
- private:
-  uint64_t rows_ = 0;
-};
-
 // Allocations made by one run of `select` over `records` generated trades (generation and
 // job setup excluded: counting covers JobRunner::Run only).
 uint64_t AllocationsOfRun(const std::string& select, const TradeGeneratorOptions& data, uint64_t records,
@@ -146,7 +133,7 @@ uint64_t AllocationsOfRun(const std::string& select, const TradeGeneratorOptions
     return std::make_unique<bench::MemorySource>(&slices, source.max_out_of_orderness_millis);
   };
   run_options.make_sink = [](const BoundStatement&) -> std::unique_ptr<SinkOperator> {
-    return std::make_unique<CountingSink>();
+    return std::make_unique<testing::CountingSink>();
   };
   auto runner = JobRunner::Create(*job, run_options);
   EXPECT_TRUE(runner.ok()) << runner.status();

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "connectors/sink.h"
 #include "runtime/job_runner.h"
 
 namespace sluice::testing {
@@ -57,6 +58,22 @@ std::vector<std::string> ReadLines(const std::string& path);
 struct JobResult {
   absl::Status status;
   JobCounters counters;
+};
+
+// A sink that only counts the rows it receives (RunOptions::make_sink), for runs whose output
+// is not the point (allocation and memory tests).
+class CountingSink final : public SinkOperator {
+ public:
+  absl::Status Open() override { return absl::OkStatus(); }
+  absl::Status Push(const Batch& batch) override {
+    rows_ += batch.active_rows();
+    return absl::OkStatus();
+  }
+  uint64_t rows_written() const override { return rows_; }
+  std::string Describe() const override { return "CountingSink"; }
+
+ private:
+  uint64_t rows_ = 0;
 };
 
 // Parses and binds `job_text` with ${VAR} values from `variables` (no environment lookup).

@@ -93,20 +93,6 @@ class NewKeySource final : public SourcePartition {
   SourceCounters counters_;
 };
 
-class CountingSink final : public SinkOperator {
- public:
-  absl::Status Open() override { return absl::OkStatus(); }
-  absl::Status Push(const Batch& batch) override {
-    rows_ += batch.active_rows();
-    return absl::OkStatus();
-  }
-  uint64_t rows_written() const override { return rows_; }
-  std::string Describe() const override { return "CountingSink"; }
-
- private:
-  uint64_t rows_ = 0;
-};
-
 // Runs `select` (with `properties`) over kRecords ever-new keys and returns the live heap
 // sampled every kSampleEvery records.
 constexpr uint64_t kRecords = 3'000'000;
