@@ -327,5 +327,30 @@ TEST(ParserTest, EmptyJobIsAnError) {
   EXPECT_NE(std::string(job.status().message()).find("the job has no statement"), std::string::npos);
 }
 
+// Numbers beyond their type are positioned errors, not an exception (std::stod threw
+// out_of_range for 1E1111 and aborted the process; found by fuzz_sql) or a signed overflow.
+TEST(ParserTest, NumbersOutOfRangeArePositionedErrors) {
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"SELECT 1111111111111E1111 FROM s",
+       "line 1, column 8: number out of range for DOUBLE: 1111111111111E1111"},
+      {"SELECT 1.5e400 FROM s", "line 1, column 8: number out of range for DOUBLE: 1.5e400"},
+      {"SELECT 99999999999999999999999999999999999999" + std::string(300, '9') + " FROM s",
+       "line 1, column 8: number out of range for DOUBLE: 999"},
+      {"SELECT x FROM s WINDOW TUMBLING(ts, 99999999999999999999s)",
+       "duration out of range: 99999999999999999999s"},
+      {"SELECT x FROM s WINDOW TUMBLING(ts, 9999999999999999d)", "duration out of range: 9999999999999999d"},
+      {"SELECT x FROM s WINDOW TUMBLING(ts, INTERVAL '9223372036854775807' DAY)",
+       "interval out of range: 9223372036854775807 DAY"},
+  };
+  for (const auto& [sql, message] : cases) {
+    auto job = ParseJob(sql);
+    ASSERT_FALSE(job.ok()) << sql;
+    EXPECT_NE(std::string(job.status().message()).find(message), std::string::npos) << sql << "\n"
+                                                                                    << job.status().message();
+  }
+  // Underflow reads as zero, as in SQLite and DuckDB.
+  EXPECT_TRUE(ParseJob("SELECT 1e-400 FROM s").ok());
+}
+
 }  // namespace
 }  // namespace sluice

@@ -105,9 +105,10 @@ class PartitioningCheck::WorkerObserver final : public NewKeyObserver {
       if (own.Insert(hashes_[i])) fresh_.push_back(static_cast<uint32_t>(i));  // new to this worker
     }
     if (fresh_.empty()) return absl::OkStatus();
-    // Our inserts before their lookups, as theirs before ours: one of two racing workers sees
-    // the other's key.
-    std::atomic_thread_fence(std::memory_order_seq_cst);
+    // Our inserts before their lookups, as theirs before ours: the read-modify-writes of all
+    // workers on one word are totally ordered, so of two workers racing on a key the later
+    // one acquires what the earlier released, its insert included, and sees the key.
+    check_.sequencer_.fetch_add(1, std::memory_order_acq_rel);
     for (size_t other = 0; other < check_.sets_.size(); ++other) {
       if (other == worker_) continue;
       const HashSet::View theirs = check_.sets_[other]->Current();

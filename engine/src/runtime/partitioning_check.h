@@ -13,8 +13,9 @@
 // addressing over atomic words, grown by copying into a table twice the size and publishing
 // it; old tables stay readable until the check is destroyed), then looks the batch's new
 // hashes up in the other workers' tables, with the slots of a whole batch prefetched so that
-// the cache misses overlap. Store, fence, then load on both sides (Dekker's pattern) means
-// that of two workers creating the same key at once, at least one sees the other's.
+// the cache misses overlap. Between its inserts and its lookups each worker does a
+// read-modify-write on one shared word (once per batch with new keys); these are totally
+// ordered, so of two workers creating the same key at once, the later one sees the other's.
 // Memory: about 16 bytes per distinct key per worker holding it, for the run.
 //
 // Keys are compared by a 64-bit hash of their values: two different keys with equal hashes
@@ -51,6 +52,7 @@ class PartitioningCheck {
   const std::vector<std::string> worker_partitions_;
   std::vector<std::unique_ptr<HashSet>> sets_;  // per worker: the hashes of its keys
   std::vector<std::unique_ptr<WorkerObserver>> observers_;
+  alignas(64) std::atomic<uint64_t> sequencer_{0};  // orders the workers' inserts and lookups
 };
 
 }  // namespace sluice

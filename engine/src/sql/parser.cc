@@ -1,6 +1,8 @@
 #include "sql/parser.h"
 
 #include <charconv>
+#include <cmath>
+#include <cstdlib>
 
 #include "common/strings.h"
 #include "formats/number_format.h"
@@ -118,6 +120,27 @@ class Parser {
     }
     return Unexpected(what);
   }
+  // The value of a number literal as a DOUBLE; an error when it overflows one (1e999).
+  // Underflow rounds toward zero, as SQLite and DuckDB read such literals.
+  absl::StatusOr<double> DoubleLiteral(const Token& token) {
+    const double value = std::strtod(token.text.c_str(), nullptr);
+    if (std::isinf(value)) {
+      return source_.Error(token.position, StrCat("number out of range for DOUBLE: ", token.text));
+    }
+    return value;
+  }
+  // A duration literal (10s, 5 MINUTE) in milliseconds; an error when it overflows BIGINT.
+  absl::StatusOr<int64_t> DurationMillis(const Token& token) {
+    int64_t count = 0;
+    int64_t millis = 0;
+    const auto [ptr, ec] = std::from_chars(token.text.data(), token.text.data() + token.text.size(), count);
+    if (ec != std::errc() || ptr != token.text.data() + token.text.size() ||
+        __builtin_mul_overflow(count, *IntervalUnitMillis(token.unit), &millis)) {
+      return source_.Error(token.position, StrCat("duration out of range: ", token.text, token.unit));
+    }
+    return millis;
+  }
+
   absl::StatusOr<int64_t> ExpectInteger(std::string_view what) {
     const Token& token = Peek();
     if (token.kind != TokenKind::kInteger) return Unexpected(what);
@@ -374,9 +397,9 @@ class Parser {
   absl::StatusOr<int64_t> ParseDuration() {
     const Token& token = Peek();
     if (token.kind == TokenKind::kDuration) {
+      SLUICE_ASSIGN_OR_RETURN(const int64_t millis, DurationMillis(token));
       Next();
-      int64_t count = std::stoll(token.text);
-      return count * *IntervalUnitMillis(token.unit);
+      return millis;
     }
     if (IsKeyword("INTERVAL")) {
       SLUICE_ASSIGN_OR_RETURN(auto interval, ParsePrimary());
@@ -629,7 +652,8 @@ class Parser {
         const auto [ptr, ec] =
             std::from_chars(token.text.data(), token.text.data() + token.text.size(), value);
         if (ec != std::errc() || value > 9223372036854775808ULL) {
-          node->literal = Value::Double(std::stod(token.text));
+          SLUICE_ASSIGN_OR_RETURN(const double number, DoubleLiteral(token));
+          node->literal = Value::Double(number);
         } else {
           node->literal = Value::Int64(static_cast<int64_t>(value));
         }
@@ -637,21 +661,24 @@ class Parser {
         Next();
         return node;
       }
-      case TokenKind::kDecimal:
+      case TokenKind::kDecimal: {
         node->kind = ExpressionKind::kLiteral;
-        node->literal = Value::Double(std::stod(token.text));
+        SLUICE_ASSIGN_OR_RETURN(const double number, DoubleLiteral(token));
+        node->literal = Value::Double(number);
         Next();
         return node;
+      }
       case TokenKind::kString:
         node->kind = ExpressionKind::kLiteral;
         node->literal = Value::String(token.text);
         Next();
         return node;
-      case TokenKind::kDuration:
+      case TokenKind::kDuration: {
         node->kind = ExpressionKind::kInterval;
-        node->interval_millis = std::stoll(token.text) * *IntervalUnitMillis(token.unit);
+        SLUICE_ASSIGN_OR_RETURN(node->interval_millis, DurationMillis(token));
         Next();
         return node;
+      }
       case TokenKind::kQuotedIdentifier: return ParseName();
       case TokenKind::kOperator:
         if (token.text == "(") {
@@ -749,7 +776,9 @@ class Parser {
       return source_.Error(unit_position, StrCat("invalid interval unit '", unit,
                                                  "' (expected MILLISECOND, SECOND, MINUTE, HOUR or DAY)"));
     }
-    node->interval_millis = *count * *millis;
+    if (__builtin_mul_overflow(*count, *millis, &node->interval_millis)) {
+      return source_.Error(amount.position, StrCat("interval out of range: ", count_text, " ", unit));
+    }
     return node;
   }
 
