@@ -1,5 +1,6 @@
 // Oracle tests of GROUP BY and windows: generated trades with bounded disorder (events up to
-// 4 s late, under a 5 s watermark bound, so none is dropped) must aggregate exactly as SQLite's
+// 4 s late, under a 5 s watermark bound, so none is dropped; one trade in 37 shares its
+// symbol and millisecond with the trade before it) must aggregate exactly as SQLite's
 // GROUP BY does on the same rows, with the column names and types of oracle_rows.h (integers and
 // timestamps exactly, doubles per value within a relative 1e-9; every computed column has the
 // same alias in both queries). EMIT CHANGES is compared by its last row per key; windows by the
@@ -54,6 +55,12 @@ class StatefulOracleTest : public ::testing::Test {
       t.price = static_cast<double>(uniform(10000, 20000)) / 100.0;
       t.quantity = uniform(1, 500);
       t.side = uniform(0, 1) ? "BUY" : "SELL";
+      if (i % 37 == 36) {  // a trade of the same symbol at the same millisecond as the one before
+        t.time = trades.back().time;
+        t.arrival = t.time + (uniform(0, 4) == 0 ? uniform(0, 4000) : 0);
+        t.symbol = trades.back().symbol;
+        t.category = trades.back().category;
+      }
       trades.push_back(std::move(t));
     }
     // Arrival order: bounded disorder in event time.
@@ -101,7 +108,7 @@ class StatefulOracleTest : public ::testing::Test {
   }
 
   static Table SluiceTable(const std::string& select, size_t batch_size, const std::string& path = data_path_,
-                           int parallelism = 1) {
+                           int parallelism = 1, uint64_t* late_dropped = nullptr) {
     const std::string output = directory_->File("out.jsonl");
     const std::string job = StrCat(
         "CREATE STREAM result AS ", select,
@@ -114,22 +121,28 @@ class StatefulOracleTest : public ::testing::Test {
     const std::map<std::string, std::string> variables = {{"data", path}, {"output", output}};
     const JobResult result = RunJobText(job, variables, batch_size, /*strict=*/false, parallelism);
     EXPECT_TRUE(result.status.ok()) << result.status.message();
+    if (late_dropped != nullptr) *late_dropped = result.counters.late_dropped;
     return ReadJsonLinesTable(output, DeclaredOutputSchema(job, variables));
   }
 
   // `changes_key_columns` > 0: the query emits changes; compare its last row per key.
+  // `expected_late` >= 0: the number of rows the job must count as late.
   static void ExpectSameRows(const std::string& sluice_select, const std::string& sqlite_select,
-                             size_t changes_key_columns = 0) {
+                             size_t changes_key_columns = 0, int64_t expected_late = -1) {
     const Table expected = QuerySqlite(db_, sqlite_select);
     ASSERT_FALSE(expected.rows.empty()) << sqlite_select;
     // The single-threaded runner and the parallel runtime on 2 and 4 workers (on 2 cores too).
     for (int parallelism : {1, 2, 4}) {
       for (size_t batch_size : {1024, 7, 1}) {
-        Table actual = SluiceTable(sluice_select, batch_size, data_path_, parallelism);
+        uint64_t late = 0;
+        Table actual = SluiceTable(sluice_select, batch_size, data_path_, parallelism, &late);
         if (changes_key_columns > 0) actual = LastRowPerKey(actual, changes_key_columns);
-        ExpectSameTables(
-            actual, expected,
-            StrCat(sluice_select, " (batch size ", batch_size, ", parallelism ", parallelism, ")"));
+        const std::string context =
+            StrCat(sluice_select, " (batch size ", batch_size, ", parallelism ", parallelism, ")");
+        ExpectSameTables(actual, expected, context);
+        if (expected_late >= 0) {
+          EXPECT_EQ(late, static_cast<uint64_t>(expected_late)) << "late rows, " << context;
+        }
       }
     }
   }
@@ -258,30 +271,38 @@ TEST_F(StatefulOracleTest, SessionWindowMatchesGapsAndIslands) {
 
 // Scenario 1 of the brief: a ROWS window over the last 100 trades of each symbol, ORDER BY
 // trade_time. The data is out of order within the watermark bound, and the operator does not
-// sort: a trade whose time is below an earlier trade's of its symbol (in arrival order, SQLite's
-// rowid) is late and dropped; the rest are in trade_time order and framed by arrival.
+// sort: a trade whose time is below the running maximum of trade_time over the earlier trades of
+// its symbol (in arrival order, SQLite's rowid) is late, counted and dropped (equal times are
+// kept). The kept trades are framed in the query's order, trade_time, ties in arrival order.
 TEST_F(StatefulOracleTest, Scenario1RowsWindowBuffer100) {
   const std::string kept =
       "WITH marked AS (SELECT rowid AS arrival, *, MAX(trade_time) OVER (PARTITION BY symbol ORDER BY rowid "
       "ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS earlier_max FROM trades), "
       "kept AS (SELECT * FROM marked WHERE earlier_max IS NULL OR trade_time >= earlier_max) ";
   const Table late = QuerySqlite(db_, kept + "SELECT (SELECT COUNT(*) FROM trades) - COUNT(*) FROM kept");
-  ASSERT_GT(std::get<int64_t>(late.rows[0][0]), 0)
-      << "the data must hold out-of-order trades for this test to mean anything";
+  const int64_t late_rows = std::get<int64_t>(late.rows[0][0]);
+  ASSERT_GT(late_rows, 0) << "the data must hold out-of-order trades for this test to mean anything";
+  // Trades with equal times in one symbol, so that the tie order (arrival) matters.
+  const Table ties = QuerySqlite(db_,
+                                 "SELECT COUNT(*) FROM (SELECT symbol, trade_time FROM trades GROUP BY symbol, "
+                                 "trade_time HAVING COUNT(*) > 1)");
+  ASSERT_GT(std::get<int64_t>(ties.rows[0][0]), 0) << "the data must hold equal trade times in a symbol";
   ExpectSameRows(
       "SELECT trade_id, symbol, "
       "AVG(price) OVER (ROWS WINDOW BUFFER 100 ROWS PARTITION BY symbol ORDER BY trade_time) AS avg_price, "
       "MIN(price) OVER (ROWS WINDOW BUFFER 100 ROWS PARTITION BY symbol ORDER BY trade_time) AS low, "
-      "MAX(price) OVER (ROWS WINDOW BUFFER 100 ROWS PARTITION BY symbol ORDER BY trade_time) AS high FROM "
-      "trades",
+      "MAX(price) OVER (ROWS WINDOW BUFFER 100 ROWS PARTITION BY symbol ORDER BY trade_time) AS high, "
+      "FIRST_VALUE(trade_id) OVER (ROWS WINDOW BUFFER 100 ROWS PARTITION BY symbol ORDER BY trade_time) AS "
+      "oldest, "
+      "LAG(trade_time) OVER (ROWS WINDOW BUFFER 100 ROWS PARTITION BY symbol ORDER BY trade_time) AS "
+      "previous_time FROM trades",
       kept +
-          "SELECT trade_id, symbol, "
-          "AVG(price) OVER (PARTITION BY symbol ORDER BY arrival ROWS BETWEEN 99 PRECEDING AND CURRENT ROW) "
-          "AS avg_price, "
-          "MIN(price) OVER (PARTITION BY symbol ORDER BY arrival ROWS BETWEEN 99 PRECEDING AND CURRENT ROW) "
-          "AS low, "
-          "MAX(price) OVER (PARTITION BY symbol ORDER BY arrival ROWS BETWEEN 99 PRECEDING AND CURRENT ROW) "
-          "AS high FROM kept");
+          "SELECT trade_id, symbol, AVG(price) OVER w AS avg_price, MIN(price) OVER w AS low, "
+          "MAX(price) OVER w AS high, FIRST_VALUE(trade_id) OVER w AS oldest, "
+          "LAG(trade_time) OVER w AS previous_time FROM kept "
+          "WINDOW w AS (PARTITION BY symbol ORDER BY trade_time, arrival ROWS BETWEEN 99 PRECEDING AND CURRENT "
+          "ROW)",
+      0, late_rows);
 }
 
 TEST_F(StatefulOracleTest, RowsWindowLagLeadRowNumber) {
