@@ -74,11 +74,26 @@ std::string ScenarioJob() {
 }
 
 constexpr const char* kScenario2Oracle =
-    "SELECT symbol, COUNT(*), SUM(quantity), AVG(price), MIN(price), MAX(price) FROM trades GROUP BY symbol";
+    "SELECT symbol, COUNT(*) AS trades, SUM(quantity) AS volume, AVG(price) AS avg_price, MIN(price) AS low, "
+    "MAX(price) AS high FROM trades GROUP BY symbol";
 constexpr const char* kScenario3aOracle =
-    "SELECT trader_id, symbol, trade_time - trade_time % 60000, COUNT(*), SUM(quantity), AVG(price) FROM "
-    "trades "
+    "SELECT trader_id, symbol, trade_time - trade_time % 60000 AS minute_start, COUNT(*) AS trades, "
+    "SUM(quantity) AS volume, AVG(price) AS avg_price FROM trades "
     "GROUP BY trader_id, symbol, trade_time - trade_time % 60000";
+constexpr const char* kNotionalOracle = "SELECT trade_id, symbol, price * quantity AS notional FROM trades";
+
+// The output schema Sluice declares for `stream` of `job` (binding needs no broker).
+Schema JobStreamSchema(const std::string& job, const std::string& stream) {
+  return DeclaredOutputSchema(job, {{"bootstrap", "localhost:1"}}, stream);
+}
+
+// What the notional jobs below declare: trade_id, symbol, price * quantity AS notional.
+Schema NotionalSchema() {
+  return JobStreamSchema(StrCat("CREATE STREAM notional AS SELECT trade_id, symbol, price * quantity AS "
+                                "notional FROM trades WITH (",
+                                TradesSource(), ", ", KafkaSink("notional", "symbol"), ")"),
+                         "notional");
+}
 
 TradeGeneratorOptions TradeOptions(uint64_t count) {
   TradeGeneratorOptions options;
@@ -182,8 +197,9 @@ class KafkaTest : public ::testing::Test {
     }
   }
 
-  // The messages of `topic` as oracle rows (JSON objects), by partition and offset.
-  std::vector<Row> TopicRows(const std::string& topic) {
+  // The messages of `topic` as an oracle table (JSON objects typed by `declared`), by partition
+  // and offset.
+  Table TopicTable(const std::string& topic, const Schema& declared) {
     auto records = ReadKafkaTopic(bootstrap(), topic);
     EXPECT_TRUE(records.ok()) << records.status().message();
     if (!records.ok()) return {};
@@ -191,14 +207,14 @@ class KafkaTest : public ::testing::Test {
     for (const KafkaRecord& record : *records) StrAppend(&text, record.value, "\n");
     const std::string path = directory_.File(StrCat(topic, ".jsonl"));
     WriteFile(path, text);
-    return ReadJsonLinesRows(path);
+    return ReadJsonLinesTable(path, declared);
   }
 
   void ExpectScenarioOutputs(const std::string& context) {
-    ExpectSameRowSets(LastRowPerKey(TopicRows("volume"), 1), QuerySqlite(db_, kScenario2Oracle),
-                      StrCat("Scenario 2, ", context));
-    ExpectSameRowSets(TopicRows("trader_minute"), QuerySqlite(db_, kScenario3aOracle),
-                      StrCat("Scenario 3a, ", context));
+    ExpectSameTables(LastRowPerKey(TopicTable("volume", JobStreamSchema(ScenarioJob(), "volume")), 1),
+                     QuerySqlite(db_, kScenario2Oracle), StrCat("Scenario 2, ", context));
+    ExpectSameTables(TopicTable("trader_minute", JobStreamSchema(ScenarioJob(), "trader_minute")),
+                     QuerySqlite(db_, kScenario3aOracle), StrCat("Scenario 3a, ", context));
   }
 
   std::unique_ptr<KafkaMockCluster> cluster_;
@@ -359,37 +375,36 @@ TEST_F(KafkaTest, BrokerDownAndRequestErrorsLoseNothing) {
                               {15, 16, 15, 16});  // OffsetCommit: COORDINATOR_NOT_AVAILABLE, NOT_COORDINATOR
   ProduceTrades("trades", kTrades / 2);           // while broker 1 is down (waits for it)
   recovery.join();
-  const std::vector<Row> expected =
-      QuerySqlite(db_, "SELECT trade_id, symbol, price * quantity FROM trades WHERE quantity > 20");
+  const Table expected = QuerySqlite(db_, StrCat(kNotionalOracle, " WHERE quantity > 20"));
   // Wait until the output covers every expected row (or give up after a minute).
-  std::vector<Row> actual;
+  Table actual;
   for (auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
        std::chrono::steady_clock::now() < deadline;) {
     auto records = ReadKafkaTopic(bootstrap(), "notional");
-    if (records.ok() && records->size() >= expected.size()) break;
+    if (records.ok() && records->size() >= expected.rows.size()) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(300));
   }
   cancel = true;
   runner.join();
   ASSERT_TRUE(result.status.ok()) << result.status.message();
-  actual = TopicRows("notional");
+  actual = TopicTable("notional", NotionalSchema());
   std::map<std::string, int> seen;
-  for (const Row& row : actual) ++seen[RowKey(row)];
-  std::vector<Row> distinct;
+  for (const Row& row : actual.rows) ++seen[RowKey(row)];
+  Table distinct{actual.names, {}};
   uint64_t duplicates = 0;
-  for (const Row& row : actual) {
+  for (const Row& row : actual.rows) {
     int& count = seen[RowKey(row)];
     if (count > 0) {
-      distinct.push_back(row);
+      distinct.rows.push_back(row);
       duplicates += count - 1;
       count = 0;
     }
   }
   std::printf(
       "[ kafka    ] broker down/up + request errors: %zu output rows, %zu expected, %llu duplicates\n",
-      actual.size(), expected.size(), static_cast<unsigned long long>(duplicates));
+      actual.rows.size(), expected.rows.size(), static_cast<unsigned long long>(duplicates));
   RecordProperty("duplicates", static_cast<int>(duplicates));
-  ExpectSameRowSets(distinct, expected, "every expected row is in the output, once or more");
+  ExpectSameTables(distinct, expected, "every expected row is in the output, once or more");
 }
 
 // A process killed with SIGKILL while it consumes a live stream commits nothing after its last
@@ -429,23 +444,23 @@ TEST_F(KafkaTest, KilledProcessLosesNothingAfterRestart) {
   const size_t before_restart = ReadKafkaTopic(bootstrap(), "notional")->size();
   Process second = SpawnSluice(common, directory_.File("out2"), directory_.File("err2"));
   EXPECT_EQ(WaitFor(second, std::chrono::seconds(60)), 0) << ReadFile(second.err);
-  const std::vector<Row> actual = TopicRows("notional");
+  const Table actual = TopicTable("notional", NotionalSchema());
   std::set<std::string> distinct_keys;
-  std::vector<Row> distinct;
-  for (const Row& row : actual) {
-    if (distinct_keys.insert(RowKey(row)).second) distinct.push_back(row);
+  Table distinct{actual.names, {}};
+  for (const Row& row : actual.rows) {
+    if (distinct_keys.insert(RowKey(row)).second) distinct.rows.push_back(row);
   }
-  const uint64_t duplicates = actual.size() - distinct.size();
+  const uint64_t duplicates = actual.rows.size() - distinct.rows.size();
   std::printf(
       "[ kafka    ] kill -9 after %zu output rows; the restart read %llu trades; %zu rows, %llu "
       "duplicates\n",
-      before_restart, static_cast<unsigned long long>(RecordsIn(ReadFile(second.err))), actual.size(),
+      before_restart, static_cast<unsigned long long>(RecordsIn(ReadFile(second.err))), actual.rows.size(),
       static_cast<unsigned long long>(duplicates));
   RecordProperty("duplicates", static_cast<int>(duplicates));
   EXPECT_LT(before_restart, kTrades);  // the kill came before the end of the input
   EXPECT_LE(duplicates, before_restart);
-  ExpectSameRowSets(distinct, QuerySqlite(db_, "SELECT trade_id, symbol, price * quantity FROM trades"),
-                    "output after a kill and a restart covers every trade");
+  ExpectSameTables(distinct, QuerySqlite(db_, kNotionalOracle),
+                   "output after a kill and a restart covers every trade");
 }
 
 // A second process joins the group while the first consumes a live stream: the rebalance
@@ -491,19 +506,19 @@ TEST_F(KafkaTest, RebalanceWhileRunningRevokesCleanlyAndLosesNothing) {
   const std::string first_log = ReadFile(first.err), second_log = ReadFile(second.err);
   EXPECT_NE(first_log.find("revoked:"), std::string::npos) << first_log;
   EXPECT_GT(RecordsIn(second_log), 0u) << second_log;
-  const std::vector<Row> actual = TopicRows("notional");
+  const Table actual = TopicTable("notional", NotionalSchema());
   std::set<std::string> distinct_keys;
-  std::vector<Row> distinct;
-  for (const Row& row : actual) {
-    if (distinct_keys.insert(RowKey(row)).second) distinct.push_back(row);
+  Table distinct{actual.names, {}};
+  for (const Row& row : actual.rows) {
+    if (distinct_keys.insert(RowKey(row)).second) distinct.rows.push_back(row);
   }
   std::printf("[ kafka    ] rebalance while running: %llu + %llu trades read, %zu rows, %zu duplicates\n",
               static_cast<unsigned long long>(RecordsIn(first_log)),
-              static_cast<unsigned long long>(RecordsIn(second_log)), actual.size(),
-              actual.size() - distinct.size());
-  RecordProperty("duplicates", static_cast<int>(actual.size() - distinct.size()));
-  ExpectSameRowSets(distinct, QuerySqlite(db_, "SELECT trade_id, symbol, price * quantity FROM trades"),
-                    "two processes with a rebalance in the middle cover every trade");
+              static_cast<unsigned long long>(RecordsIn(second_log)), actual.rows.size(),
+              actual.rows.size() - distinct.rows.size());
+  RecordProperty("duplicates", static_cast<int>(actual.rows.size() - distinct.rows.size()));
+  ExpectSameTables(distinct, QuerySqlite(db_, kNotionalOracle),
+                   "two processes with a rebalance in the middle cover every trade");
 }
 
 // Malformed messages go to the dead-letter file with topic, partition, offset and reason; the

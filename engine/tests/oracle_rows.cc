@@ -4,17 +4,43 @@
 #include <simdjson.h>
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
-#include <map>
-#include <optional>
+#include <cstdio>
 
 #include "common/strings.h"
 #include "job_test_harness.h"
 
 namespace sluice::testing {
+namespace {
+
+constexpr double kRelativeTolerance = 1e-9;
+constexpr int kMaxMessages = 5;
+
+// Whether the shortest round-trip text of `value` (std::to_chars, what README "Output" promises)
+// is an integer literal: no fraction and no exponent.
+bool PrintsAsIntegerLiteral(double value) {
+  char text[64];
+  const auto result = std::to_chars(text, text + sizeof(text), value);
+  const std::string_view printed(text, static_cast<size_t>(result.ptr - text));
+  return printed.find_first_of(".eEnN") == std::string_view::npos;  // n: nan, inf
+}
+
+std::string TypeOfCell(const Cell& cell) {
+  switch (cell.index()) {
+    case 0: return "NULL";
+    case 1: return "integer";
+    case 2: return "double";
+    case 3: return "string";
+    default: return "boolean";
+  }
+}
+
+}  // namespace
 
 std::string CellKey(const Cell& cell) {
   if (std::holds_alternative<std::monostate>(cell)) return "null";
+  if (const auto* b = std::get_if<bool>(&cell)) return *b ? "n:1" : "n:0";  // pairs with SQLite's 0/1
   if (const auto* i = std::get_if<int64_t>(&cell)) return StrCat("n:", *i);
   if (const auto* d = std::get_if<double>(&cell)) {
     // Integral doubles sort with integers; others by value rounded to 9 significant digits.
@@ -32,30 +58,62 @@ std::string RowKey(const Row& row) {
   return key;
 }
 
-bool CellsEqual(const Cell& a, const Cell& b) {
-  auto number = [](const Cell& c) -> std::optional<double> {
-    if (const auto* i = std::get_if<int64_t>(&c)) return static_cast<double>(*i);
-    if (const auto* d = std::get_if<double>(&c)) return *d;
-    return std::nullopt;
-  };
-  const auto na = number(a), nb = number(b);
-  if (na && nb) return std::fabs(*na - *nb) <= 1e-9 * std::max({1.0, std::fabs(*na), std::fabs(*nb)});
-  return a == b;
-}
-
 std::string RowText(const Row& row) {
   std::vector<std::string> cells;
-  for (const auto& cell : row) cells.push_back(CellKey(cell));
+  for (const auto& cell : row) {
+    if (const auto* d = std::get_if<double>(&cell)) {
+      char text[64];
+      std::snprintf(text, sizeof(text), "%.17g (double)", *d);
+      cells.push_back(text);
+    } else if (const auto* b = std::get_if<bool>(&cell)) {
+      cells.push_back(*b ? "true" : "false");
+    } else if (const auto* s = std::get_if<std::string>(&cell)) {
+      cells.push_back(StrCat("'", *s, "'"));
+    } else {
+      cells.push_back(CellKey(cell) == "null" ? "NULL" : CellKey(cell).substr(2));
+    }
+  }
   return StrCat("(", StrJoin(cells, ", "), ")");
 }
 
-std::vector<Row> QuerySqlite(sqlite3* db, const std::string& sql) {
-  std::vector<Row> rows;
+bool CellMatches(const Cell& actual, const Cell& expected, std::string* why) {
+  auto mismatch = [&](const std::string& text) {
+    if (why != nullptr) *why = text;
+    return false;
+  };
+  const bool expected_null = std::holds_alternative<std::monostate>(expected);
+  if (std::holds_alternative<std::monostate>(actual) || expected_null) {
+    if (actual.index() == expected.index()) return true;
+    return mismatch(StrCat("NULL against a ", TypeOfCell(expected_null ? actual : expected)));
+  }
+  if (const auto* b = std::get_if<bool>(&actual)) {
+    const auto* i = std::get_if<int64_t>(&expected);
+    if (i == nullptr || (*i != 0 && *i != 1)) {
+      return mismatch(StrCat("BOOLEAN against SQLite ", TypeOfCell(expected), " (only INTEGER 0 or 1 maps)"));
+    }
+    return *b == (*i == 1) ? true : mismatch("different boolean");
+  }
+  if (actual.index() != expected.index()) {
+    return mismatch(StrCat("Sluice ", TypeOfCell(actual), " against SQLite ", TypeOfCell(expected)));
+  }
+  if (const auto* a = std::get_if<double>(&actual)) {
+    const double e = std::get<double>(expected);
+    if (*a == e) return true;
+    if (std::fabs(*a - e) <= kRelativeTolerance * std::max(std::fabs(*a), std::fabs(e))) return true;
+    return mismatch("doubles differ by more than a relative 1e-9");
+  }
+  return actual == expected ? true : mismatch("different value");
+}
+
+Table QuerySqlite(sqlite3* db, const std::string& sql) {
+  Table table;
   sqlite3_stmt* statement = nullptr;
   EXPECT_EQ(sqlite3_prepare_v2(db, sql.c_str(), -1, &statement, nullptr), SQLITE_OK)
       << sqlite3_errmsg(db) << " in: " << sql;
-  if (statement == nullptr) return rows;
-  while (sqlite3_step(statement) == SQLITE_ROW) {
+  if (statement == nullptr) return table;
+  for (int c = 0; c < sqlite3_column_count(statement); ++c) table.names.push_back(sqlite3_column_name(statement, c));
+  int step = SQLITE_ROW;
+  while ((step = sqlite3_step(statement)) == SQLITE_ROW) {
     Row row;
     for (int c = 0; c < sqlite3_column_count(statement); ++c) {
       switch (sqlite3_column_type(statement, c)) {
@@ -69,67 +127,148 @@ std::vector<Row> QuerySqlite(sqlite3* db, const std::string& sql) {
                                        sqlite3_column_bytes(statement, c)));
       }
     }
-    rows.push_back(std::move(row));
+    table.rows.push_back(std::move(row));
   }
+  EXPECT_EQ(step, SQLITE_DONE) << sqlite3_errmsg(db) << " in: " << sql;
   sqlite3_finalize(statement);
-  return rows;
+  return table;
 }
 
-std::vector<Row> ReadJsonLinesRows(const std::string& path) {
-  std::vector<Row> rows;
+Schema DeclaredOutputSchema(const std::string& job_text, const std::map<std::string, std::string>& variables,
+                            const std::string& stream) {
+  absl::StatusOr<BoundJob> job = BindJobText(job_text, variables);
+  EXPECT_TRUE(job.ok()) << job.status().message();
+  if (!job.ok() || job->statements.empty()) return Schema();
+  if (stream.empty()) return job->statements.back().output_schema;
+  for (const BoundStatement& statement : job->statements) {
+    if (statement.name == stream) return statement.output_schema;
+  }
+  ADD_FAILURE() << "no stream '" << stream << "' in the job";
+  return Schema();
+}
+
+Table ReadJsonLinesTable(const std::string& path, const Schema& declared) {
+  Table table;
+  for (const Field& field : declared.fields()) table.names.push_back(field.name);
+  int messages = 0;
+  auto fail = [&](const std::string& line, const std::string& text) {
+    if (messages++ < kMaxMessages) ADD_FAILURE() << path << ": " << text << "\n  in: " << line;
+  };
   simdjson::dom::parser parser;
   for (const std::string& line : ReadLines(path)) {
     simdjson::dom::object object;
-    EXPECT_EQ(parser.parse(line).get(object), simdjson::SUCCESS) << line;
+    if (parser.parse(line).get(object) != simdjson::SUCCESS) {
+      fail(line, "not a JSON object");
+      continue;
+    }
     Row row;
+    size_t c = 0;
     for (auto field : object) {
+      if (c >= declared.size()) {
+        fail(line, StrCat("more fields than the ", declared.size(), " declared columns"));
+        break;
+      }
+      const Field& column = declared.field(c++);
+      if (field.key != column.name) {
+        fail(line, StrCat("field '", std::string(field.key), "' where column '", column.name, "' is declared"));
+      }
       const simdjson::dom::element value = field.value;
-      switch (value.type()) {
-        case simdjson::dom::element_type::NULL_VALUE: row.emplace_back(std::monostate{}); break;
-        case simdjson::dom::element_type::BOOL:
-          row.emplace_back(static_cast<int64_t>(value.get_bool().value()));
+      const simdjson::dom::element_type kind = value.type();
+      const bool integer_literal =
+          kind == simdjson::dom::element_type::INT64 || kind == simdjson::dom::element_type::UINT64;
+      auto wrong_type = [&] {
+        fail(line, StrCat("column '", column.name, "' is declared ", TypeName(column.type), " but holds ",
+                          simdjson::to_string(value)));
+        row.emplace_back(std::monostate{});
+      };
+      if (kind == simdjson::dom::element_type::NULL_VALUE) {
+        row.emplace_back(std::monostate{});
+        continue;
+      }
+      switch (column.type) {
+        case TypeId::kInt64:
+        case TypeId::kTimestamp:
+          if (kind == simdjson::dom::element_type::INT64) {
+            row.emplace_back(value.get_int64().value());
+          } else {
+            wrong_type();
+          }
           break;
-        case simdjson::dom::element_type::INT64: row.emplace_back(value.get_int64().value()); break;
-        case simdjson::dom::element_type::UINT64:
-          row.emplace_back(static_cast<int64_t>(value.get_uint64().value()));
+        case TypeId::kDouble: {
+          if (!integer_literal && kind != simdjson::dom::element_type::DOUBLE) {
+            wrong_type();
+            break;
+          }
+          const double number = kind == simdjson::dom::element_type::INT64
+                                    ? static_cast<double>(value.get_int64().value())
+                                : kind == simdjson::dom::element_type::UINT64
+                                    ? static_cast<double>(value.get_uint64().value())
+                                    : value.get_double().value();
+          // Shortest round-trip form: an integer literal exactly when the value prints as one
+          // (zero may come back from "-0" either way).
+          if (number != 0 && integer_literal != PrintsAsIntegerLiteral(number)) {
+            fail(line, StrCat("DOUBLE column '", column.name, "' holds ", simdjson::to_string(value),
+                              ", not the shortest round-trip form of its value"));
+          }
+          row.emplace_back(number);
           break;
-        case simdjson::dom::element_type::DOUBLE: row.emplace_back(value.get_double().value()); break;
-        case simdjson::dom::element_type::STRING:
-          row.emplace_back(std::string(value.get_string().value()));
+        }
+        case TypeId::kBoolean:
+          if (kind == simdjson::dom::element_type::BOOL) {
+            row.emplace_back(value.get_bool().value());
+          } else {
+            wrong_type();
+          }
           break;
-        default: ADD_FAILURE() << "unexpected JSON value in " << line;
+        case TypeId::kString:
+          if (kind == simdjson::dom::element_type::STRING) {
+            row.emplace_back(std::string(value.get_string().value()));
+          } else {
+            wrong_type();
+          }
+          break;
+        default: wrong_type();
       }
     }
-    rows.push_back(std::move(row));
+    if (c != declared.size()) fail(line, StrCat(c, " fields where ", declared.size(), " columns are declared"));
+    row.resize(declared.size());
+    table.rows.push_back(std::move(row));
   }
-  return rows;
+  return table;
 }
 
-std::vector<Row> LastRowPerKey(const std::vector<Row>& rows, size_t key_columns) {
+Table LastRowPerKey(const Table& table, size_t key_columns) {
   std::map<std::string, Row> last;
-  for (const Row& row : rows) {
+  for (const Row& row : table.rows) {
     std::string key;
     for (size_t c = 0; c < key_columns && c < row.size(); ++c) StrAppend(&key, CellKey(row[c]), "|");
     last[key] = row;
   }
-  std::vector<Row> out;
-  for (auto& [key, row] : last) out.push_back(std::move(row));
+  Table out{table.names, {}};
+  for (auto& [key, row] : last) out.rows.push_back(std::move(row));
   return out;
 }
 
-void ExpectSameRowSets(std::vector<Row> actual, std::vector<Row> expected, const std::string& context) {
+void ExpectSameTables(Table actual, Table expected, const std::string& context) {
+  EXPECT_EQ(actual.names, expected.names) << context << ": Sluice's column names (left) against SQLite's";
   auto by_key = [](const Row& a, const Row& b) { return RowKey(a) < RowKey(b); };
-  std::sort(actual.begin(), actual.end(), by_key);
-  std::sort(expected.begin(), expected.end(), by_key);
-  ASSERT_EQ(actual.size(), expected.size()) << context;
+  std::sort(actual.rows.begin(), actual.rows.end(), by_key);
+  std::sort(expected.rows.begin(), expected.rows.end(), by_key);
+  ASSERT_EQ(actual.rows.size(), expected.rows.size()) << context;
   int mismatches = 0;
-  for (size_t r = 0; r < actual.size() && mismatches < 5; ++r) {
-    bool equal = actual[r].size() == expected[r].size();
-    for (size_t c = 0; equal && c < actual[r].size(); ++c) equal = CellsEqual(actual[r][c], expected[r][c]);
-    if (!equal) {
+  for (size_t r = 0; r < actual.rows.size() && mismatches < kMaxMessages; ++r) {
+    const Row& a = actual.rows[r];
+    const Row& e = expected.rows[r];
+    std::string why = a.size() == e.size() ? "" : "different numbers of columns";
+    for (size_t c = 0; why.empty() && c < a.size(); ++c) {
+      if (!CellMatches(a[c], e[c], &why)) {
+        why = StrCat("column ", c + 1, (c < expected.names.size() ? StrCat(" '", expected.names[c], "'") : ""),
+                     ": ", why);
+      }
+    }
+    if (!why.empty()) {
       ++mismatches;
-      ADD_FAILURE() << context << "\n  sluice: " << RowText(actual[r])
-                    << "\n  sqlite: " << RowText(expected[r]);
+      ADD_FAILURE() << context << "\n  " << why << "\n  sluice: " << RowText(a) << "\n  sqlite: " << RowText(e);
     }
   }
 }

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
 
 #include "common/strings.h"
@@ -116,6 +117,19 @@ TEST_P(SqlLogicTest, Passes) {
     ASSERT_LT(i, lines.size()) << Describe(test, header_line) << ": missing ----";
     ++i;
     std::vector<std::string> expected = ReadBlock(lines, i);
+    // "==== SUFFIX" lines split off the expected lines of the sinks at ${output}SUFFIX.
+    std::map<std::string, std::vector<std::string>> expected_by_file;
+    std::string section;
+    for (std::string& expected_line : expected) {
+      if (StartsWith(expected_line, "==== ")) {
+        section = expected_line.substr(5);
+        const bool fresh = expected_by_file.try_emplace(section).second;
+        ASSERT_TRUE(fresh && !section.empty()) << Describe(test, header_line) << ": sink '" << section
+                                               << "' checked twice, or no suffix";
+      } else {
+        expected_by_file[section].push_back(std::move(expected_line));
+      }
+    }
     const std::string output = directory.File(StrCat("output_", ++queries, ".jsonl"));
     variables["output"] = output;
     std::string job = std::string(StripWhitespace(sql));
@@ -150,12 +164,29 @@ TEST_P(SqlLogicTest, Passes) {
       continue;
     }
     ASSERT_TRUE(result.status.ok()) << Describe(test, header_line) << ": " << result.status.message();
-    std::vector<std::string> actual = ReadLines(output);
-    if (rowsort || test.parallelism > 1) {
-      std::sort(actual.begin(), actual.end());
-      std::sort(expected.begin(), expected.end());
+    // Every file the query wrote at ${output}* is compared: a sink no section checks fails.
+    const std::string output_name = std::filesystem::path(output).filename().string();
+    for (const auto& entry : std::filesystem::directory_iterator(directory.path())) {
+      const std::string name = entry.path().filename().string();
+      if (StartsWith(name, output_name)) {
+        EXPECT_TRUE(expected_by_file.count(name.substr(output_name.size())))
+            << Describe(test, header_line) << ": the query wrote ${output}" << name.substr(output_name.size())
+            << " but no '==== " << name.substr(output_name.size()) << "' section checks it";
+      }
     }
-    EXPECT_EQ(StrJoin(actual, "\n"), StrJoin(expected, "\n")) << Describe(test, header_line);
+    for (auto& [suffix, expected_lines] : expected_by_file) {
+      std::vector<std::string> actual = ReadLines(output + suffix);
+      if (!suffix.empty()) {
+        EXPECT_TRUE(std::filesystem::exists(output + suffix))
+            << Describe(test, header_line) << ": no sink wrote ${output}" << suffix;
+      }
+      if (rowsort || test.parallelism > 1) {
+        std::sort(actual.begin(), actual.end());
+        std::sort(expected_lines.begin(), expected_lines.end());
+      }
+      EXPECT_EQ(StrJoin(actual, "\n"), StrJoin(expected_lines, "\n"))
+          << Describe(test, header_line) << (suffix.empty() ? "" : StrCat(": sink ${output}", suffix));
+    }
     if (expected_dead_letters >= 0) {
       EXPECT_EQ(result.counters.dead_lettered, static_cast<uint64_t>(expected_dead_letters))
           << Describe(test, header_line);

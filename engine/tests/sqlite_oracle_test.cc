@@ -1,11 +1,14 @@
 // Oracle tests: stateless queries over 10,000 generated rows must give the same rows as SQLite
-// (an independent SQL engine) on the same data. Rows are compared as multisets; doubles with a
-// relative tolerance of 1e-9; booleans as 0/1 (SQLite has no boolean type).
+// (an independent SQL engine) on the same data. Rows are compared as multisets, with the column
+// names and types of oracle_rows.h: integers, timestamps and strings exactly, doubles per value
+// within a relative 1e-9, a BOOLEAN as SQLite's 0/1 (SQLite has no boolean type). Every
+// computed column has the same alias in both queries.
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
 #include <algorithm>
 #include <cmath>
+#include <map>
 #include <random>
 #include <variant>
 
@@ -84,11 +87,11 @@ class SqliteOracleTest : public ::testing::Test {
     ASSERT_EQ(sqlite3_exec(db_, sql, nullptr, nullptr, &error), SQLITE_OK) << (error ? error : "");
   }
 
-  static std::vector<Row> SqliteRows(const std::string& sql) { return QuerySqlite(db_, sql); }
+  static std::vector<Row> SqliteRows(const std::string& sql) { return QuerySqlite(db_, sql).rows; }
 
   // Runs `select` over the data file in Sluice and parses the JSON Lines output with simdjson
-  // (independent of Sluice's own decoder).
-  static std::vector<Row> SluiceRows(const std::string& select, size_t batch_size) {
+  // (independent of Sluice's own decoder), typed by the job's declared output schema.
+  static Table SluiceTable(const std::string& select, size_t batch_size) {
     const std::string output = directory_->File("out.jsonl");
     const std::string job =
         StrCat("CREATE STREAM result AS ", select,
@@ -96,15 +99,16 @@ class SqliteOracleTest : public ::testing::Test {
                "'id BIGINT, a BIGINT, b BIGINT, x DOUBLE, y DOUBLE, s STRING, w STRING, flag BOOLEAN, ts "
                "TIMESTAMP', "
                "'result.type' = 'file_sink', 'result.path' = '${output}')");
-    const JobResult result = RunJobText(job, {{"data", data_path_}, {"output", output}}, batch_size);
+    const std::map<std::string, std::string> variables = {{"data", data_path_}, {"output", output}};
+    const JobResult result = RunJobText(job, variables, batch_size);
     EXPECT_TRUE(result.status.ok()) << result.status.message();
-    return ReadJsonLinesRows(output);
+    return ReadJsonLinesTable(output, DeclaredOutputSchema(job, variables));
   }
 
   static void ExpectSameRows(const std::string& sluice_select, const std::string& sqlite_select) {
-    const std::vector<Row> expected = SqliteRows(sqlite_select);
+    const Table expected = QuerySqlite(db_, sqlite_select);
     for (size_t batch_size : {1024, 7, 1}) {
-      ExpectSameRowSets(SluiceRows(sluice_select, batch_size), expected,
+      ExpectSameTables(SluiceTable(sluice_select, batch_size), expected,
                         StrCat(sluice_select, " (batch size ", batch_size, ")"));
     }
   }
@@ -134,22 +138,22 @@ TEST_F(SqliteOracleTest, SelectStar) {
                  "SELECT id, a, b, x, y, s, w, flag, ts FROM t WHERE id <= 500");
 }
 TEST_F(SqliteOracleTest, IntegerArithmetic) {
-  ExpectSameRows("SELECT id, a + b, a - b, a * b, -a FROM t");
+  ExpectSameRows("SELECT id, a + b AS total, a - b AS difference, a * b AS product, -a AS negated FROM t");
 }
 TEST_F(SqliteOracleTest, IntegerDivisionAndModulo) {
-  ExpectSameRows("SELECT id, a / 7, a % 7, a / -3 FROM t");
+  ExpectSameRows("SELECT id, a / 7 AS q, a % 7 AS r, a / -3 AS q3 FROM t");
 }
 TEST_F(SqliteOracleTest, IntegerDivisionByZeroIsNull) {
-  ExpectSameRows("SELECT id, a / (b - 25), a % (b - 25) FROM t");
+  ExpectSameRows("SELECT id, a / (b - 25) AS q, a % (b - 25) AS r FROM t");
 }
 TEST_F(SqliteOracleTest, DoubleArithmetic) {
-  ExpectSameRows("SELECT id, x / y, x * 2.5 - 1, -x FROM t");
+  ExpectSameRows("SELECT id, x / y AS ratio, x * 2.5 - 1 AS scaled, -x AS negated FROM t");
 }
 TEST_F(SqliteOracleTest, MixedArithmeticWidensToDouble) {
-  ExpectSameRows("SELECT id, a + x, b * y, a / y FROM t");
+  ExpectSameRows("SELECT id, a + x AS total, b * y AS product, a / y AS ratio FROM t");
 }
 TEST_F(SqliteOracleTest, DoubleDivisionByZeroIsNull) {
-  ExpectSameRows("SELECT id, x / (b - 25) FROM t");
+  ExpectSameRows("SELECT id, x / (b - 25) AS ratio FROM t");
 }
 TEST_F(SqliteOracleTest, AndFilter) {
   ExpectSameRows("SELECT id FROM t WHERE x > 0 AND a < 0");
@@ -158,13 +162,15 @@ TEST_F(SqliteOracleTest, OrFilterWithNulls) {
   ExpectSameRows("SELECT id FROM t WHERE x > 0 OR a IS NULL");
 }
 TEST_F(SqliteOracleTest, ThreeValuedLogicValues) {
-  ExpectSameRows("SELECT id, (a > 0) AND (x > 0), (a > 0) OR (x > 0), NOT (a > 0), flag AND (b > 20) FROM t");
+  ExpectSameRows(
+      "SELECT id, (a > 0) AND (x > 0) AS both_positive, (a > 0) OR (x > 0) AS either_positive, "
+      "NOT (a > 0) AS not_positive, flag AND (b > 20) AS flag_and FROM t");
 }
 TEST_F(SqliteOracleTest, NotOverNullableCondition) {
   ExpectSameRows("SELECT id FROM t WHERE NOT (a > 0 OR x < 0)");
 }
 TEST_F(SqliteOracleTest, IsNullAndIsNotNull) {
-  ExpectSameRows("SELECT id, a IS NULL, x IS NOT NULL, s IS NULL FROM t");
+  ExpectSameRows("SELECT id, a IS NULL AS a_null, x IS NOT NULL AS x_set, s IS NULL AS s_null FROM t");
 }
 TEST_F(SqliteOracleTest, BooleanColumnFilter) {
   ExpectSameRows("SELECT id, flag FROM t WHERE flag");
@@ -188,108 +194,120 @@ TEST_F(SqliteOracleTest, LikeUnderscoreAndNotLike) {
   ExpectSameRows("SELECT id FROM t WHERE w LIKE '%_amma%' AND w NOT LIKE 'beta%'");
 }
 TEST_F(SqliteOracleTest, SearchedCase) {
-  ExpectSameRows("SELECT id, CASE WHEN a > 0 THEN 'pos' WHEN a < 0 THEN 'neg' ELSE 'zero' END FROM t");
+  ExpectSameRows(
+      "SELECT id, CASE WHEN a > 0 THEN 'pos' WHEN a < 0 THEN 'neg' ELSE 'zero' END AS sign FROM t");
 }
 TEST_F(SqliteOracleTest, SimpleCaseWithoutElseIsNull) {
-  ExpectSameRows("SELECT id, CASE b WHEN 1 THEN 'one' WHEN 2 THEN 'two' END FROM t");
+  ExpectSameRows("SELECT id, CASE b WHEN 1 THEN 'one' WHEN 2 THEN 'two' END AS label FROM t");
 }
+// Sluice widens the CASE to DOUBLE; SQLite keeps each branch's type, so its ELSE branch is made
+// REAL explicitly.
 TEST_F(SqliteOracleTest, CaseWithMixedNumericBranches) {
-  ExpectSameRows("SELECT id, CASE WHEN x > 0 THEN x ELSE a END FROM t");
+  ExpectSameRows("SELECT id, CASE WHEN x > 0 THEN x ELSE a END AS v FROM t",
+                 "SELECT id, CASE WHEN x > 0 THEN x ELSE CAST(a AS REAL) END AS v FROM t");
 }
 TEST_F(SqliteOracleTest, Casts) {
   ExpectSameRows(
-      "SELECT id, CAST(x AS BIGINT), CAST(a AS DOUBLE), CAST(a AS STRING), CAST(b AS STRING) FROM t",
-      "SELECT id, CAST(x AS INTEGER), CAST(a AS REAL), CAST(a AS TEXT), CAST(b AS TEXT) FROM t");
+      "SELECT id, CAST(x AS BIGINT) AS xi, CAST(a AS DOUBLE) AS ad, CAST(a AS STRING) AS a_text, "
+      "CAST(b AS STRING) AS b_text FROM t",
+      "SELECT id, CAST(x AS INTEGER) AS xi, CAST(a AS REAL) AS ad, CAST(a AS TEXT) AS a_text, "
+      "CAST(b AS TEXT) AS b_text FROM t");
 }
 TEST_F(SqliteOracleTest, CastStringToNumber) {
-  ExpectSameRows("SELECT id, CAST(CAST(b AS STRING) AS BIGINT) + 1 FROM t",
-                 "SELECT id, CAST(CAST(b AS TEXT) AS INTEGER) + 1 FROM t");
+  ExpectSameRows("SELECT id, CAST(CAST(b AS STRING) AS BIGINT) + 1 AS v FROM t",
+                 "SELECT id, CAST(CAST(b AS TEXT) AS INTEGER) + 1 AS v FROM t");
 }
 TEST_F(SqliteOracleTest, Coalesce) {
-  ExpectSameRows("SELECT id, COALESCE(a, b, 0), COALESCE(s, 'none') FROM t");
+  ExpectSameRows("SELECT id, COALESCE(a, b, 0) AS n, COALESCE(s, 'none') AS joined FROM t");
 }
 TEST_F(SqliteOracleTest, NullIf) {
-  ExpectSameRows("SELECT id, NULLIF(b, 7), NULLIF(TRIM(s), 'alpha') FROM t");
+  ExpectSameRows("SELECT id, NULLIF(b, 7) AS n, NULLIF(TRIM(s), 'alpha') AS joined FROM t");
 }
 TEST_F(SqliteOracleTest, UpperLower) {
-  ExpectSameRows("SELECT id, UPPER(s), LOWER(w) FROM t");
+  ExpectSameRows("SELECT id, UPPER(s) AS upper_s, LOWER(w) AS lower_w FROM t");
 }
 TEST_F(SqliteOracleTest, ConcatTreatsNullAsEmpty) {
-  ExpectSameRows("SELECT id, CONCAT(s, '-', w) FROM t", "SELECT id, COALESCE(s, '') || '-' || w FROM t");
+  ExpectSameRows("SELECT id, CONCAT(s, '-', w) AS joined FROM t",
+                 "SELECT id, COALESCE(s, '') || '-' || w AS joined FROM t");
 }
 TEST_F(SqliteOracleTest, ConcatOperatorPropagatesNull) {
-  ExpectSameRows("SELECT id, s || w, w || '!' FROM t");
+  ExpectSameRows("SELECT id, s || w AS sw, w || '!' AS loud FROM t");
 }
 TEST_F(SqliteOracleTest, Substring) {
-  ExpectSameRows("SELECT id, SUBSTRING(w, 2, 5), SUBSTRING(w, 3), SUBSTRING(w FROM 4 FOR 2) FROM t",
-                 "SELECT id, substr(w, 2, 5), substr(w, 3), substr(w, 4, 2) FROM t");
+  ExpectSameRows(
+      "SELECT id, SUBSTRING(w, 2, 5) AS s1, SUBSTRING(w, 3) AS s2, SUBSTRING(w FROM 4 FOR 2) AS s3 FROM t",
+      "SELECT id, substr(w, 2, 5) AS s1, substr(w, 3) AS s2, substr(w, 4, 2) AS s3 FROM t");
 }
 TEST_F(SqliteOracleTest, Trims) {
-  ExpectSameRows("SELECT id, TRIM(s), LTRIM(s), RTRIM(s) FROM t");
+  ExpectSameRows("SELECT id, TRIM(s) AS both_ends, LTRIM(s) AS left_end, RTRIM(s) AS right_end FROM t");
 }
 TEST_F(SqliteOracleTest, Length) {
-  ExpectSameRows("SELECT id, LENGTH(s), LENGTH(w) FROM t");
+  ExpectSameRows("SELECT id, LENGTH(s) AS ls, LENGTH(w) AS lw FROM t");
 }
 TEST_F(SqliteOracleTest, Replace) {
-  ExpectSameRows("SELECT id, REPLACE(w, '-', '_'), REPLACE(s, 'a', 'AA') FROM t");
+  ExpectSameRows("SELECT id, REPLACE(w, '-', '_') AS r1, REPLACE(s, 'a', 'AA') AS r2 FROM t");
 }
 TEST_F(SqliteOracleTest, LeftRight) {
-  ExpectSameRows("SELECT id, LEFT(w, 3), RIGHT(w, 4) FROM t",
-                 "SELECT id, substr(w, 1, 3), substr(w, -4) FROM t");
+  ExpectSameRows("SELECT id, LEFT(w, 3) AS head, RIGHT(w, 4) AS tail FROM t",
+                 "SELECT id, substr(w, 1, 3) AS head, substr(w, -4) AS tail FROM t");
 }
 TEST_F(SqliteOracleTest, SplitPart) {
-  ExpectSameRows("SELECT id, SPLIT_PART(w, '-', 1), SPLIT_PART(w, '-', 3) FROM t",
-                 "SELECT id, substr(w, 1, instr(w, '-') - 1), "
-                 "substr(substr(w, instr(w, '-') + 1), instr(substr(w, instr(w, '-') + 1), '-') + 1) FROM t");
+  ExpectSameRows("SELECT id, SPLIT_PART(w, '-', 1) AS part1, SPLIT_PART(w, '-', 3) AS part3 FROM t",
+                 "SELECT id, substr(w, 1, instr(w, '-') - 1) AS part1, "
+                 "substr(substr(w, instr(w, '-') + 1), instr(substr(w, instr(w, '-') + 1), '-') + 1) AS part3 "
+                 "FROM t");
 }
 TEST_F(SqliteOracleTest, Position) {
-  ExpectSameRows("SELECT id, POSITION('-' IN w), POSITION('ta' IN w) FROM t",
-                 "SELECT id, instr(w, '-'), instr(w, 'ta') FROM t");
+  ExpectSameRows("SELECT id, POSITION('-' IN w) AS dash, POSITION('ta' IN w) AS ta FROM t",
+                 "SELECT id, instr(w, '-') AS dash, instr(w, 'ta') AS ta FROM t");
 }
 TEST_F(SqliteOracleTest, Abs) {
-  ExpectSameRows("SELECT id, ABS(a), ABS(x) FROM t");
+  ExpectSameRows("SELECT id, ABS(a) AS abs_a, ABS(x) AS abs_x FROM t");
 }
 TEST_F(SqliteOracleTest, Round) {
-  ExpectSameRows("SELECT id, ROUND(x), ROUND(x / 7, 2), ROUND(y, 1) FROM t");
+  ExpectSameRows("SELECT id, ROUND(x) AS r0, ROUND(x / 7, 2) AS r2, ROUND(y, 1) AS r1 FROM t");
 }
 TEST_F(SqliteOracleTest, FloorCeil) {
-  ExpectSameRows("SELECT id, FLOOR(x), CEIL(x), FLOOR(a), CEIL(y) FROM t");
+  ExpectSameRows("SELECT id, FLOOR(x) AS fx, CEIL(x) AS cx, FLOOR(a) AS fa, CEIL(y) AS cy FROM t");
 }
 TEST_F(SqliteOracleTest, SqrtPower) {
-  ExpectSameRows("SELECT id, SQRT(y), POWER(y, 2), POWER(y, 0.5), SQRT(x) FROM t");
+  ExpectSameRows(
+      "SELECT id, SQRT(y) AS root, POWER(y, 2) AS square, POWER(y, 0.5) AS half, SQRT(x) AS root_x FROM t");
 }
 TEST_F(SqliteOracleTest, Mod) {
-  ExpectSameRows("SELECT id, MOD(a, 7), MOD(b, 4) FROM t", "SELECT id, a % 7, b % 4 FROM t");
+  ExpectSameRows("SELECT id, MOD(a, 7) AS m7, MOD(b, 4) AS m4 FROM t",
+                 "SELECT id, a % 7 AS m7, b % 4 AS m4 FROM t");
 }
 TEST_F(SqliteOracleTest, GreatestLeast) {
-  ExpectSameRows("SELECT id, GREATEST(a, b), LEAST(a, b, 10), GREATEST(x, y) FROM t",
-                 "SELECT id, max(a, b), min(a, b, 10), max(x, y) FROM t");
+  ExpectSameRows("SELECT id, GREATEST(a, b) AS g, LEAST(a, b, 10) AS l, GREATEST(x, y) AS gd FROM t",
+                 "SELECT id, max(a, b) AS g, min(a, b, 10) AS l, max(x, y) AS gd FROM t");
 }
 TEST_F(SqliteOracleTest, ExtractDateParts) {
   ExpectSameRows(
-      "SELECT id, EXTRACT(YEAR FROM ts), EXTRACT(MONTH FROM ts), EXTRACT(DAY FROM ts), EXTRACT(HOUR FROM "
-      "ts), "
-      "EXTRACT(MINUTE FROM ts), EXTRACT(SECOND FROM ts) FROM t",
-      "SELECT id, CAST(strftime('%Y', ts / 1000, 'unixepoch') AS INTEGER), "
-      "CAST(strftime('%m', ts / 1000, 'unixepoch') AS INTEGER), CAST(strftime('%d', ts / 1000, 'unixepoch') "
-      "AS INTEGER), "
-      "CAST(strftime('%H', ts / 1000, 'unixepoch') AS INTEGER), CAST(strftime('%M', ts / 1000, 'unixepoch') "
-      "AS INTEGER), "
-      "CAST(strftime('%S', ts / 1000, 'unixepoch') AS INTEGER) FROM t");
+      "SELECT id, EXTRACT(YEAR FROM ts) AS y, EXTRACT(MONTH FROM ts) AS mo, EXTRACT(DAY FROM ts) AS d, "
+      "EXTRACT(HOUR FROM ts) AS h, EXTRACT(MINUTE FROM ts) AS mi, EXTRACT(SECOND FROM ts) AS sec FROM t",
+      "SELECT id, CAST(strftime('%Y', ts / 1000, 'unixepoch') AS INTEGER) AS y, "
+      "CAST(strftime('%m', ts / 1000, 'unixepoch') AS INTEGER) AS mo, "
+      "CAST(strftime('%d', ts / 1000, 'unixepoch') AS INTEGER) AS d, "
+      "CAST(strftime('%H', ts / 1000, 'unixepoch') AS INTEGER) AS h, "
+      "CAST(strftime('%M', ts / 1000, 'unixepoch') AS INTEGER) AS mi, "
+      "CAST(strftime('%S', ts / 1000, 'unixepoch') AS INTEGER) AS sec FROM t");
 }
 TEST_F(SqliteOracleTest, ExtractDayOfWeekAndYear) {
-  ExpectSameRows("SELECT id, EXTRACT(DOW FROM ts), EXTRACT(DOY FROM ts) FROM t",
-                 "SELECT id, CAST(strftime('%w', ts / 1000, 'unixepoch') AS INTEGER), "
-                 "CAST(strftime('%j', ts / 1000, 'unixepoch') AS INTEGER) FROM t");
+  ExpectSameRows("SELECT id, EXTRACT(DOW FROM ts) AS dow, EXTRACT(DOY FROM ts) AS doy FROM t",
+                 "SELECT id, CAST(strftime('%w', ts / 1000, 'unixepoch') AS INTEGER) AS dow, "
+                 "CAST(strftime('%j', ts / 1000, 'unixepoch') AS INTEGER) AS doy FROM t");
 }
 TEST_F(SqliteOracleTest, UnixTimestampRoundTrip) {
-  ExpectSameRows("SELECT id, UNIX_TIMESTAMP(ts), FROM_UNIXTIME(UNIX_TIMESTAMP(ts)) FROM t",
-                 "SELECT id, ts / 1000, (ts / 1000) * 1000 FROM t");
+  ExpectSameRows("SELECT id, UNIX_TIMESTAMP(ts) AS seconds, FROM_UNIXTIME(UNIX_TIMESTAMP(ts)) AS whole FROM t",
+                 "SELECT id, ts / 1000 AS seconds, (ts / 1000) * 1000 AS whole FROM t");
 }
 TEST_F(SqliteOracleTest, DateTrunc) {
-  ExpectSameRows("SELECT id, DATE_TRUNC('hour', ts), DATE_TRUNC('day', ts), DATE_TRUNC('month', ts) FROM t",
-                 "SELECT id, (ts / 3600000) * 3600000, (ts / 86400000) * 86400000, "
-                 "CAST(strftime('%s', ts / 1000, 'unixepoch', 'start of month') AS INTEGER) * 1000 FROM t");
+  ExpectSameRows(
+      "SELECT id, DATE_TRUNC('hour', ts) AS hour_start, DATE_TRUNC('day', ts) AS day_start, DATE_TRUNC('month', ts) AS "
+      "month_start FROM t",
+      "SELECT id, (ts / 3600000) * 3600000 AS hour_start, (ts / 86400000) * 86400000 AS day_start, "
+      "CAST(strftime('%s', ts / 1000, 'unixepoch', 'start of month') AS INTEGER) * 1000 AS month_start FROM t");
 }
 TEST_F(SqliteOracleTest, TimestampLiteralComparison) {
   ExpectSameRows("SELECT id FROM t WHERE ts >= TIMESTAMP '2024-06-01 00:00:00' AND ts < '2024-07-01'",
@@ -303,7 +321,8 @@ TEST_F(SqliteOracleTest, StringComparison) {
 }
 TEST_F(SqliteOracleTest, NestedExpressions) {
   ExpectSameRows(
-      "SELECT id, ABS(a - b) * 2 + COALESCE(a, 0) % 5, ROUND(SQRT(ABS(x)) + y, 3) FROM t WHERE b > 10");
+      "SELECT id, ABS(a - b) * 2 + COALESCE(a, 0) % 5 AS n, ROUND(SQRT(ABS(x)) + y, 3) AS d FROM t "
+      "WHERE b > 10");
 }
 
 }  // namespace

@@ -284,7 +284,9 @@ absl::StatusOr<ChecksumValue> ScenarioRunner::Expected(const Dataset& dataset) {
   // key), data profile and count: scenarios with the same query share it.
   // The fingerprint's version: a change to how ResultChecksum hashes leaves older caches unused.
   std::string signature = StrCat("checksum-v4/", scenario_.oracle_sql);
-  for (TypeId type : output_types_) StrAppend(&signature, "/", static_cast<int>(type));
+  for (const Field& field : job_.statements[0].output_schema.fields()) {
+    StrAppend(&signature, "/", field.name, ":", static_cast<int>(field.type));
+  }
   for (size_t key : changelog_key_) StrAppend(&signature, "/k", key);
   char hash[17];
   std::snprintf(hash, sizeof hash, "%016llx",
@@ -297,7 +299,7 @@ absl::StatusOr<ChecksumValue> ScenarioRunner::Expected(const Dataset& dataset) {
   if (cached) return *cached;
   const auto oracle_start = Clock::now();
   SLUICE_ASSIGN_OR_RETURN(ChecksumValue value,
-                          ComputeExpected(scenario_, dataset, output_types_, changelog_key_));
+                          ComputeExpected(scenario_, dataset, job_.statements[0].output_schema, changelog_key_));
   SLUICE_RETURN_IF_ERROR(StoreExpected(expected_path, value));
   std::fprintf(stderr, "%s: expected result from %s in %.1f s (%llu rows), cached in %s\n",
                scenario_.name.c_str(), SqliteVersion().c_str(),

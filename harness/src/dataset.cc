@@ -168,8 +168,9 @@ absl::Status WriteDataFile(const DataProfile& profile, uint64_t records, bool cs
 }
 
 absl::StatusOr<ChecksumValue> ComputeExpected(const Scenario& scenario, const Dataset& dataset,
-                                              const std::vector<TypeId>& output_types,
-                                              const std::vector<size_t>& changelog_key) {
+                                              const Schema& output, const std::vector<size_t>& changelog_key) {
+  std::vector<TypeId> output_types;
+  for (const Field& field : output.fields()) output_types.push_back(field.type);
   sqlite3* db = nullptr;
   if (sqlite3_open(":memory:", &db) != SQLITE_OK)
     return absl::InternalError("sqlite: cannot open a database");
@@ -228,6 +229,14 @@ absl::StatusOr<ChecksumValue> ComputeExpected(const Scenario& scenario, const Da
     return absl::InvalidArgumentError(StrCat(scenario.folder, "/oracle.sql returns ", columns,
                                              " columns but the job outputs ", output_types.size()));
   }
+  for (size_t c = 0; c < output.size(); ++c) {
+    const std::string name = sqlite3_column_name(statement, static_cast<int>(c));
+    if (name != output.field(c).name) {
+      sqlite3_finalize(statement);
+      return absl::InvalidArgumentError(StrCat(scenario.folder, "/oracle.sql names column ", c + 1, " '", name,
+                                               "' where the job outputs '", output.field(c).name, "'"));
+    }
+  }
   ResultChecksum checksum(output_types, changelog_key);
   std::vector<ResultChecksum::Cell> cells(output_types.size());
   int step;
@@ -235,7 +244,22 @@ absl::StatusOr<ChecksumValue> ComputeExpected(const Scenario& scenario, const Da
     for (size_t c = 0; c < output_types.size(); ++c) {
       const int index = static_cast<int>(c);
       ResultChecksum::Cell& cell = cells[c];
-      cell.is_null = sqlite3_column_type(statement, index) == SQLITE_NULL;
+      const int sqlite_type = sqlite3_column_type(statement, index);
+      cell.is_null = sqlite_type == SQLITE_NULL;
+      int expected_type = SQLITE_INTEGER;
+      if (output_types[c] == TypeId::kDouble) expected_type = SQLITE_FLOAT;
+      if (output_types[c] == TypeId::kString) expected_type = SQLITE_TEXT;
+      const bool boolean_range = output_types[c] != TypeId::kBoolean || sqlite_type != SQLITE_INTEGER ||
+                                 static_cast<uint64_t>(sqlite3_column_int64(statement, index)) <= 1;
+      if (!cell.is_null && (sqlite_type != expected_type || !boolean_range)) {
+        const std::string value(reinterpret_cast<const char*>(sqlite3_column_text(statement, index)),
+                                static_cast<size_t>(sqlite3_column_bytes(statement, index)));
+        sqlite3_finalize(statement);
+        static const char* kSqliteTypes[] = {"", "INTEGER", "REAL", "TEXT", "BLOB", "NULL"};
+        return absl::InvalidArgumentError(
+            StrCat(scenario.folder, "/oracle.sql returns ", kSqliteTypes[sqlite_type], " ", value, " in column '",
+                   output.field(c).name, "', which the job outputs as ", TypeName(output_types[c])));
+      }
       switch (output_types[c]) {
         case TypeId::kDouble: cell.real = sqlite3_column_double(statement, index); break;
         case TypeId::kString:

@@ -39,11 +39,13 @@ absl::Status WriteDataFile(const DataProfile& profile, uint64_t records, bool cs
 
 // The expected result of a scenario on a dataset, from SQLite: loads the dataset into an
 // in-memory table named `scenario.table` (rowid = arrival order), runs the oracle query and
-// fingerprints its rows with the types of Sluice's output (`output_types`, changelog key
-// indices as for ResultChecksum).
+// fingerprints its rows with the types of Sluice's output (`output`'s, changelog key indices as
+// for ResultChecksum). The oracle's result column names must be `output`'s, and each value of
+// the type its column prints as: SQLite INTEGER for BIGINT and TIMESTAMP, INTEGER 0 or 1 for
+// BOOLEAN (SQLite has no boolean type), REAL for DOUBLE, TEXT for STRING, NULL for any: a name
+// or a type that differs is an error, not a conversion.
 absl::StatusOr<ChecksumValue> ComputeExpected(const Scenario& scenario, const Dataset& dataset,
-                                              const std::vector<TypeId>& output_types,
-                                              const std::vector<size_t>& changelog_key);
+                                              const Schema& output, const std::vector<size_t>& changelog_key);
 
 // Expected checksums cached in files: `path` holds ChecksumValue::ToString(). Load fails on a
 // file that does not parse (a corrupted expected value fails the run; it is not recomputed).

@@ -10,6 +10,7 @@
 #include "bench_runner.h"
 #include "common/strings.h"
 #include "dataset.h"
+#include "formats/number_format.h"
 #include "latency_histogram.h"
 #include "result_checksum.h"
 
@@ -228,13 +229,28 @@ TEST_F(HarnessRunTest, PassesWithTheOracleAndFailsWhenTheExpectedChecksumIsCorru
   const std::string good = ReadAll(expected_file);
   ASSERT_NE(good.find("rows=100 "), std::string::npos) << good;  // 100 symbols
 
-  // A wrong value that still parses: every run's check fails, and so does the harness.
+  // A wrong value that still parses: every run's check fails, and so does the harness. The row
+  // count, one bit of the exact columns' hash sum (a count, a volume or a symbol), and a DOUBLE
+  // column's weighted sum off by a relative 1e-6.
+  auto expect_caught = [&](const std::string& wrong, const std::string& what) {
+    Write(expected_file, wrong);
+    sleep(1);  // run folders are named by the second
+    EXPECT_EQ(RunBenchmarks(options_), 1) << what;
+    EXPECT_EQ(StatusOfLastRun(), "fail") << what;
+  };
   std::string wrong = good;
   wrong.replace(wrong.find("rows=100 "), 9, "rows=101 ");
-  Write(expected_file, wrong);
-  sleep(1);  // run folders are named by the second
-  EXPECT_EQ(RunBenchmarks(options_), 1);
-  EXPECT_EQ(StatusOfLastRun(), "fail");
+  expect_caught(wrong, "row count");
+  wrong = good;
+  const size_t exact = wrong.find("exact=") + 6 + 15;  // the hash sum's last hex digit
+  wrong[exact] = wrong[exact] == '0' ? '1' : '0';
+  expect_caught(wrong, "exact columns' hash");
+  wrong = good;
+  const size_t sums = wrong.find("sums=[") + 6;
+  const size_t sum_end = wrong.find_first_of(",]", sums);
+  const double sum = std::strtod(wrong.c_str() + sums, nullptr);
+  wrong.replace(sums, sum_end - sums, StrCat(FormatDouble(sum * (1 + 1e-6))));
+  expect_caught(wrong, "a DOUBLE column's weighted sum");
 
   // An unreadable expected value fails the run rather than being silently recomputed.
   Write(expected_file, "garbage\n");
@@ -245,6 +261,37 @@ TEST_F(HarnessRunTest, PassesWithTheOracleAndFailsWhenTheExpectedChecksumIsCorru
   sleep(1);
   EXPECT_EQ(RunBenchmarks(options_), 0);
   EXPECT_EQ(StatusOfLastRun(), "pass");
+}
+
+// The oracle query must name every column as the job does and return each value in the type
+// the job outputs it (SQLite INTEGER for BIGINT, REAL for DOUBLE, ...): a wrong alias, or a
+// value SQLite returns as REAL where the job's column is BIGINT, fails the run instead of being
+// converted or ignored.
+TEST_F(HarnessRunTest, AnOracleColumnWithAnotherNameOrTypeFailsTheRun) {
+  const std::string scenarios = dir_ + "/scenarios";
+  ASSERT_EQ(std::system(StrCat("mkdir -p '", scenarios, "' && cp -r '", SLUICE_SOURCE_DIR,
+                               "/scenarios/s2_group_by' '", scenarios, "/'")
+                            .c_str()),
+            0);
+  options_.scenarios_dir = scenarios;
+  options_.threads = {1};
+  const std::string oracle_path = scenarios + "/s2_group_by/oracle.sql";
+  const std::string oracle = ReadAll(oracle_path);
+  ASSERT_EQ(RunBenchmarks(options_), 0);
+  auto expect_refused = [&](const std::string& from, const std::string& to) {
+    std::string text = oracle;
+    ASSERT_NE(text.find(from), std::string::npos) << from;
+    text.replace(text.find(from), from.size(), to);
+    Write(oracle_path, text);
+    sleep(1);  // run folders are named by the second
+    EXPECT_NE(RunBenchmarks(options_), 0) << to;
+  };
+  expect_refused("SUM(quantity) AS volume", "SUM(quantity) AS volumes");                 // a name
+  expect_refused("COUNT(*) AS trades", "CAST(COUNT(*) AS REAL) AS trades");              // a type
+  expect_refused("AVG(price) AS avg_price", "CAST(AVG(price) AS INTEGER) AS avg_price");  // a type
+  Write(oracle_path, oracle);
+  sleep(1);
+  EXPECT_EQ(RunBenchmarks(options_), 0);
 }
 
 // The number after `"key": ` in a result file, or -1.

@@ -1,1 +1,3 @@
-SELECT trader_id, COUNT(*), SUM(quantity), AVG(price), MIN(price), MAX(price) FROM trades GROUP BY trader_id
+SELECT trader_id, COUNT(*) AS trades, SUM(quantity) AS volume, AVG(price) AS avg_price, MIN(price) AS low,
+       MAX(price) AS high
+FROM trades GROUP BY trader_id
