@@ -1,7 +1,7 @@
 // Micro-benchmarks of the hot kernels under the scenarios (make microbench): key hashing and
 // lookup and erasure (KeyTable), an aggregation update (Accumulator), window starts (floor
 // division), expression evaluation (a filter
-// predicate and arithmetic), and JSON decode. Items/s is rows per second on one thread.
+// predicate and arithmetic), JSON decode and JSON encode. Items/s is rows per second on one thread.
 // Inputs come from the trade generator (the lab's data), built before timing.
 #include <benchmark/benchmark.h>
 
@@ -323,6 +323,44 @@ void BM_JsonDecode_Trades(benchmark::State& state) {
   state.SetBytesProcessed(static_cast<int64_t>(bytes));
 }
 BENCHMARK(BM_JsonDecode_Trades)->ArgNames({"in_place"})->Arg(0)->Arg(1);
+
+// JSON Lines encode of trade batches (a sink's work per row): ASCII strings (arg 0, the lab's
+// data) or each string column's values with a two-byte character in front (arg 1, valid
+// non-ASCII UTF-8, which takes the encoder's UTF-8 check).
+void BM_JsonEncode_Trades(benchmark::State& state) {
+  std::vector<Batch> batches = Trades(1000);
+  const Schema schema = TradeGenerator::TradeSchema();
+  if (state.range(0) != 0) {
+    for (Batch& batch : batches) {
+      for (size_t c = 0; c < schema.size(); ++c) {
+        if (schema.field(c).type != TypeId::kString) continue;
+        auto column = std::make_shared<Column>(TypeId::kString, batch.num_rows());
+        const auto* values = batch.column(c).data<std::string_view>();
+        for (size_t row = 0; row < batch.num_rows(); ++row) {
+          column->data<std::string_view>()[row] = column->heap().Add("\xc3\xa9" + std::string(values[row]));
+        }
+        column->SetAllValid(batch.num_rows());
+        batch.SetColumn(c, std::move(column));
+      }
+    }
+  }
+  auto encoder = MakeJsonEncoder(schema);
+  std::string out;
+  size_t next = 0;
+  uint64_t rows = 0;
+  uint64_t bytes = 0;
+  for (auto _ : state) {
+    out.clear();
+    encoder->Encode(batches[next], out);
+    benchmark::DoNotOptimize(out.data());
+    rows += batches[next].num_rows();
+    bytes += out.size();
+    next = next + 1 == batches.size() ? 0 : next + 1;
+  }
+  state.SetItemsProcessed(static_cast<int64_t>(rows));
+  state.SetBytesProcessed(static_cast<int64_t>(bytes));
+}
+BENCHMARK(BM_JsonEncode_Trades)->ArgNames({"non_ascii"})->Arg(0)->Arg(1);
 
 // A source's watermark tracking: the highest valid event time of each batch (1,024 rows, times
 // rising with jitter, 1% NULL). Arg 1: one batch, hot in cache; arg 0: 8M rows (64 MB of

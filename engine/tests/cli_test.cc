@@ -1,10 +1,13 @@
 // End-to-end tests of the `sluice` binary: flags, exit codes, the README quickstart, and the
 // dead-letter behaviour on malformed input.
 #include <gtest/gtest.h>
+#include <simdjson.h>
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <cstdlib>
 
+#include "absl/strings/escaping.h"
 #include "common/strings.h"
 #include "job_test_harness.h"
 #include "runtime/topology.h"
@@ -18,11 +21,14 @@ struct CommandResult {
   std::string err;
 };
 
+// Runs `sluice arguments` from the source directory with the usual stack limit (8 MiB, scaled
+// for sanitizer builds).
 CommandResult RunSluice(const std::string& arguments) {
   TemporaryDirectory directory;
   const std::string out = directory.File("stdout"), err = directory.File("stderr");
-  const std::string command = StrCat("cd ", SLUICE_SOURCE_DIR, " && ", SLUICE_BINARY, " ", arguments, " >",
-                                     out, " 2>", err, " </dev/null");
+  const std::string command =
+      StrCat("ulimit -s ", kMainThreadStackBytes * kSanitizerStackFactor / 1024, " && cd ", SLUICE_SOURCE_DIR,
+             " && ", SLUICE_BINARY, " ", arguments, " >", out, " 2>", err, " </dev/null");
   const int status = std::system(command.c_str());
   CommandResult result;
   result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
@@ -33,6 +39,12 @@ CommandResult RunSluice(const std::string& arguments) {
 
 bool Contains(const std::string& text, const std::string& fragment) {
   return text.find(fragment) != std::string::npos;
+}
+
+std::string Repeat(std::string_view piece, size_t times) {
+  std::string out;
+  for (size_t i = 0; i < times; ++i) out += piece;
+  return out;
 }
 
 TEST(CliTest, VersionPrintsVersion) {
@@ -92,17 +104,118 @@ TEST(CliTest, ValidateAcceptsExamples) {
   }
 }
 
-TEST(CliTest, ValidateReportsErrorWithCaret) {
+// The README's example of an error: `file:line:column: error: message` (the form editors and
+// CI annotations parse), the line with a caret under the column, then the count.
+TEST(CliTest, ValidateReportsErrorInEditorFormAsTheReadmeShows) {
   TemporaryDirectory directory;
   const std::string job = directory.File("bad.sql");
   WriteFile(job,
-            "CREATE STREAM s AS\nSELECT order_id, totl FROM orders\nWITH ('orders.type' = 'file_source', "
-            "'orders.path' = 'examples/orders.jsonl')\n");
+            "CREATE STREAM s AS\nSELECT order_id, total_amout FROM orders\nWITH ('orders.type' = "
+            "'file_source', 'orders.path' = 'examples/orders.jsonl')\n");
   const CommandResult result = RunSluice(StrCat("validate ", job));
   EXPECT_EQ(result.exit_code, 1);
-  EXPECT_TRUE(Contains(result.err, "line 2, column 18: unknown column 'totl'")) << result.err;
-  EXPECT_TRUE(Contains(result.err, "  2 | SELECT order_id, totl FROM orders\n    |                  ^"))
-      << result.err;
+  const std::string expected =
+      "bad.sql:2:18: error: unknown column 'total_amout'; did you mean 'total_amount'?\n"
+      "  2 | SELECT order_id, total_amout FROM orders\n"
+      "    |                  ^\n"
+      "1 error\n";
+  EXPECT_EQ(result.err, directory.path() + "/" + expected);
+  const std::string readme = ReadFile(StrCat(SLUICE_SOURCE_DIR, "/README.md"));
+  EXPECT_TRUE(Contains(readme, "```\n" + expected + "```")) << "README.md does not show this error";
+}
+
+// validate reports the first error of every statement (and every syntax error, when there are
+// some); run stops at the same errors and prints them alike.
+TEST(CliTest, ValidateAndRunReportEveryError) {
+  TemporaryDirectory directory;
+  const std::string job = directory.File("three.sql");
+  WriteFile(job,
+            "CREATE STREAM a AS SELECT order_id, total_amout FROM orders;\n"
+            "CREATE STREAM b AS SELECT order_id FROM orders WHERE total_amount;\n"
+            "CREATE STREAM c AS SELECT UPPPER(customer_id) FROM orders\n"
+            "WITH ('orders.type' = 'file_source', 'orders.path' = 'examples/orders.jsonl')\n");
+  const std::string expected =
+      StrCat(job, ":1:37: error: unknown column 'total_amout'; did you mean 'total_amount'?\n",
+             "  1 | CREATE STREAM a AS SELECT order_id, total_amout FROM orders;\n",
+             "    |                                     ^\n",  //
+             job, ":2:54: error: WHERE must be a BOOLEAN condition, found DOUBLE\n",
+             "  2 | CREATE STREAM b AS SELECT order_id FROM orders WHERE total_amount;\n",
+             "    |                                                      ^\n",  //
+             job, ":3:27: error: unknown function 'UPPPER'; did you mean 'UPPER'?\n",
+             "  3 | CREATE STREAM c AS SELECT UPPPER(customer_id) FROM orders\n",
+             "    |                           ^\n",  //
+             "3 errors\n");
+  for (const char* command : {"validate ", "run ", "explain "}) {
+    const CommandResult result = RunSluice(StrCat(command, job));
+    EXPECT_EQ(result.exit_code, 1) << command;
+    EXPECT_EQ(result.err, expected) << command;
+    EXPECT_EQ(result.out, "") << command;
+  }
+
+  WriteFile(job, "SELECT FROM orders;\nSELECT order_id FROM orders WHERE;\n");
+  const CommandResult syntax = RunSluice(StrCat("validate ", job));
+  EXPECT_EQ(syntax.exit_code, 1);
+  EXPECT_EQ(syntax.err, StrCat(job, ":1:8: error: syntax error: expected an expression, found 'FROM'\n",
+                               "  1 | SELECT FROM orders;\n",  //
+                               "    |        ^\n",             //
+                               job, ":2:34: error: syntax error: expected an expression, found ';'\n",
+                               "  2 | SELECT order_id FROM orders WHERE;\n",  //
+                               "    |                                  ^\n",  //
+                               "2 errors\n"));
+}
+
+// Input nested far beyond the limit is a positioned error, not a crash, and its excerpt is cut
+// to the neighbourhood of the column.
+TEST(CliTest, ValidateRefusesExpressionsNestedTooDeeply) {
+  TemporaryDirectory directory;
+  const std::string with =
+      "\nWITH ('orders.type' = 'file_source', 'orders.path' = 'examples/orders.jsonl')\n";
+  struct Case {
+    const char* name;
+    std::string select;
+    size_t column;  // of the token where the limit is crossed
+  };
+  const Case cases[] = {
+      {"parentheses", "SELECT " + Repeat("(", 5000) + "total_amount" + Repeat(")", 5000) + " FROM orders",
+       8 + 1000},  // the 1,001st '('
+      {"not", "SELECT order_id FROM orders WHERE " + Repeat("NOT ", 20000) + "TRUE",
+       35 + 4 * 1000},  // the 1,001st NOT
+      {"plus", "SELECT total_amount" + Repeat(" + total_amount", 100000) + " FROM orders",
+       21 + 15 * 999},  // the 1,000th '+'
+  };
+  for (const Case& c : cases) {
+    const std::string job = directory.File(StrCat(c.name, ".sql"));
+    WriteFile(job, c.select + with);
+    const CommandResult result = RunSluice(StrCat("validate ", job));
+    EXPECT_EQ(result.exit_code, 1) << c.name << ": " << result.err.substr(0, 300);
+    EXPECT_TRUE(StartsWith(
+        result.err,
+        StrCat(job, ":1:", c.column, ": error: expression nested too deeply (more than 1000 levels)\n")))
+        << c.name << ": " << result.err.substr(0, 300);
+    EXPECT_LT(result.err.size(), 1000u) << c.name;
+    EXPECT_EQ(RunSluice(StrCat("run ", job)).exit_code, 1) << c.name;
+  }
+}
+
+// 900 levels of nesting, of NOT and of '+' run, on one thread and on two.
+TEST(CliTest, RunsExpressionsNineHundredLevelsDeep) {
+  TemporaryDirectory directory;
+  const std::string job = directory.File("deep.sql");
+  WriteFile(job, StrCat("SELECT ", Repeat("(", 899), "order_id", Repeat(")", 899), " AS id, total_amount",
+                        Repeat(" + 0", 899), " AS amount\nFROM orders WHERE ", Repeat("NOT ", 898),
+                        "(total_amount > 100)\n"
+                        "WITH ('orders.type' = 'file_source', 'orders.path' = 'examples/orders.jsonl')\n"));
+  for (const char* parallelism : {"1", "2"}) {
+    const CommandResult result = RunSluice(StrCat("run --quiet --parallelism ", parallelism, " ", job));
+    ASSERT_EQ(result.exit_code, 0) << result.err.substr(0, 300);
+    std::vector<std::string> rows;
+    for (std::string_view row : StrSplit(result.out, '\n', true)) rows.emplace_back(row);
+    std::sort(rows.begin(), rows.end());
+    EXPECT_EQ(rows,
+              (std::vector<std::string>{"{\"id\":1001,\"amount\":250}", "{\"id\":1004,\"amount\":1200.75}",
+                                        "{\"id\":1006,\"amount\":100.01}", "{\"id\":1008,\"amount\":340.2}"}))
+        << "parallelism " << parallelism;
+  }
 }
 
 TEST(CliTest, ExplainPrintsLogicalAndPhysicalPlans) {
@@ -196,6 +309,87 @@ TEST(CliTest, MalformedLinesGoToDeadLetterFile) {
   const CommandResult strict = RunSluice(StrCat("run --strict ", directory.File("job.sql")));
   EXPECT_EQ(strict.exit_code, 1);
   EXPECT_TRUE(Contains(strict.err, "line 17:")) << strict.err;
+}
+
+// Invalid UTF-8 in a CSV field never makes invalid JSON: the sink writes U+FFFD for each
+// ill-formed sequence and the summary counts them; a dead-lettered record with invalid bytes
+// keeps them exactly, in base64.
+TEST(CliTest, InvalidUtf8IsReplacedInOutputAndKeptExactInDeadLetters) {
+  TemporaryDirectory directory;
+  WriteFile(directory.File("in.csv"),
+            "name,qty\nc\xff,1\nok,2\n\xed\xa0\x80x,3\nd\xfe,notanumber\n\xc3\xa9t\xc3\xa9,4\n");
+  WriteFile(
+      directory.File("job.sql"),
+      StrCat("SELECT name, qty FROM s WITH ('s.type' = 'file_source', 's.path' = '", directory.File("in.csv"),
+             "', 's.schema' = 'name STRING, qty BIGINT', 's.dead_letter.path' = '",
+             directory.File("bad.jsonl"), "')"));
+  const CommandResult result = RunSluice(StrCat(
+      "run --parallelism 1 --summary-json ", directory.File("summary.json"), " ", directory.File("job.sql")));
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  simdjson::dom::parser parser;
+  simdjson::dom::element summary;
+  ASSERT_EQ(parser.load(directory.File("summary.json")).get(summary), simdjson::SUCCESS);
+  EXPECT_EQ(summary["invalid_utf8_replaced"].get_uint64().value_unsafe(), 4u);
+  std::vector<std::string> names;
+  for (std::string_view line : StrSplit(result.out, '\n', true)) {
+    simdjson::dom::element row;
+    ASSERT_EQ(parser.parse(line.data(), line.size()).get(row), simdjson::SUCCESS) << line;
+    std::string_view name;
+    ASSERT_EQ(row["name"].get(name), simdjson::SUCCESS) << line;
+    names.emplace_back(name);
+  }
+  EXPECT_EQ(names, (std::vector<std::string>{"c\xef\xbf\xbd", "ok", "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbdx",
+                                             "\xc3\xa9t\xc3\xa9"}));
+  EXPECT_TRUE(Contains(result.err, "dead-lettered: 1,")) << result.err;
+  EXPECT_TRUE(Contains(result.err, ", invalid UTF-8 replaced: 4")) << result.err;
+  const std::vector<std::string> dead = ReadLines(directory.File("bad.jsonl"));
+  ASSERT_EQ(dead.size(), 1u);
+  simdjson::dom::element letter;
+  ASSERT_EQ(parser.parse(dead[0]).get(letter), simdjson::SUCCESS) << dead[0];
+  std::string_view base64;
+  ASSERT_EQ(letter["record_base64"].get(base64), simdjson::SUCCESS) << dead[0];
+  std::string record;
+  ASSERT_TRUE(absl::Base64Unescape(absl::string_view(base64.data(), base64.size()), &record));
+  EXPECT_EQ(record, "d\xfe,notanumber");
+}
+
+// A 512 MiB line from a pipe is dead-lettered as too long (16 MiB by default) while it streams
+// through, and the records around it are read, with the job's address space limited to
+// 512 MiB (it needs about 140 MiB): holding the line would take a buffer of 1 GiB. (Peak RSS
+// from wait4() would count the test process's own peak too, which the shared address space
+// of posix_spawn passes on to the child.) Sanitizers reserve terabytes of address space, so
+// their builds check the rest without the limit.
+TEST(CliTest, AHugeLineIsSkippedWithBoundedMemory) {
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+  const std::string address_space_limit;
+#else
+  const std::string address_space_limit = "ulimit -v 524288; ";
+#endif
+  TemporaryDirectory directory;
+  constexpr uint64_t kLineBytes = 512ull << 20;
+  WriteFile(
+      directory.File("job.sql"),
+      StrCat("SELECT id FROM s WITH ('s.type' = 'file_source', 's.path' = '/dev/stdin', 's.schema' = 'id "
+             "BIGINT', 's.dead_letter.path' = '",
+             directory.File("bad.jsonl"), "')"));
+  const std::string command =
+      StrCat("{ printf '{\"id\":1}\\n'; head -c ", kLineBytes,
+             " /dev/zero | tr '\\0' x; printf '\\n{\"id\":2}\\n'; } | (", address_space_limit, "exec ",
+             SLUICE_BINARY, " run --parallelism 1 ", directory.File("job.sql"), ") >", directory.File("out"),
+             " 2>", directory.File("err"));
+  const int status = std::system(command.c_str());
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << ReadFile(directory.File("err"));
+  EXPECT_EQ(ReadFile(directory.File("out")), "{\"id\":1}\n{\"id\":2}\n");
+  EXPECT_TRUE(Contains(ReadFile(directory.File("err")), "records in: 3, out: 2, dead-lettered: 1,"))
+      << ReadFile(directory.File("err"));
+  const std::vector<std::string> dead = ReadLines(directory.File("bad.jsonl"));
+  ASSERT_EQ(dead.size(), 1u);
+  EXPECT_TRUE(StartsWith(
+      dead[0], StrCat("{\"source\":\"s\",\"line\":2,\"reason\":\"record too long: ", kLineBytes,
+                      " bytes, over the limit of 16777216 ('s.max.record.bytes')\",\"length\":", kLineBytes,
+                      ",\"record_prefix\":\"xxx")))
+      << dead[0].substr(0, 300);
+  EXPECT_LT(dead[0].size(), 2000u);  // the first 1 KiB of the record, not the record
 }
 
 // A pipe can be read once: its schema must be declared, and then every record arrives.
@@ -304,6 +498,80 @@ TEST(CliTest, TopologyBadFlagPrintsUsageAndExitsTwo) {
     EXPECT_TRUE(Contains(result.err, "usage: sluice topology")) << c.arguments << ": " << result.err;
     EXPECT_TRUE(result.out.empty()) << c.arguments << ": " << result.out;
   }
+}
+
+// A job whose state outgrows 'state.max.bytes' (or --memory-limit) fails with an error that
+// names the operator, its keys and bytes and the limit, instead of growing until the kernel
+// kills it; with room to spare the same job runs. On one worker and on two.
+TEST(CliTest, StateLimitFailsTheJobNamingTheOperator) {
+  TemporaryDirectory directory;
+  std::string data;
+  for (int i = 0; i < 200000; ++i) StrAppend(&data, "{\"k\":\"key-", i, "\",\"v\":", i, "}\n");
+  WriteFile(directory.File("in.jsonl"), data);
+  const std::string job = directory.File("job.sql");
+  WriteFile(job,
+            StrCat("CREATE STREAM out AS SELECT k, SUM(v) AS total FROM t GROUP BY k WITH ("
+                   "'t.type' = 'file_source', 't.path' = '",
+                   directory.File("in.jsonl"), "', 't.format' = 'json', 't.schema' = 'k STRING, v BIGINT', ",
+                   "'state.max.bytes' = '${LIMIT}', 'out.type' = 'file_sink', 'out.path' = '",
+                   directory.File("out.jsonl"), "')"));
+  for (int parallelism : {1, 2}) {
+    CommandResult result =
+        RunSluice(StrCat("run --quiet --parallelism ", parallelism, " --set LIMIT=4MB ", job));
+    EXPECT_EQ(result.exit_code, 1) << result.err;
+    EXPECT_TRUE(Contains(result.err, "state limit exceeded")) << result.err;
+    EXPECT_TRUE(Contains(result.err, "over 'state.max.bytes' = 4.0 MiB (4194304 bytes)")) << result.err;
+    EXPECT_TRUE(Contains(result.err, "operator HashAggregate keys [k#0]")) << result.err;
+    EXPECT_TRUE(Contains(result.err, " keys in ")) << result.err;
+
+    result = RunSluice(StrCat("run --quiet --parallelism ", parallelism, " --set LIMIT=1GB ", job));
+    EXPECT_EQ(result.exit_code, 0) << result.err;
+    EXPECT_EQ(ReadLines(directory.File("out.jsonl")).size(), 200000u);
+
+    // --memory-limit overrides the job's own limit.
+    result = RunSluice(
+        StrCat("run --quiet --parallelism ", parallelism, " --memory-limit 2MiB --set LIMIT=1GB ", job));
+    EXPECT_EQ(result.exit_code, 1) << result.err;
+    EXPECT_TRUE(Contains(result.err, "over 'state.max.bytes' = 2.0 MiB")) << result.err;
+  }
+  const CommandResult bad = RunSluice(StrCat("run --memory-limit lots ", job));
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_TRUE(Contains(bad.err, "--memory-limit needs a size")) << bad.err;
+  const CommandResult invalid = RunSluice(StrCat("validate --set LIMIT=lots ", job));
+  EXPECT_EQ(invalid.exit_code, 1);
+  EXPECT_TRUE(Contains(invalid.err, "invalid size 'lots' for 'state.max.bytes'")) << invalid.err;
+}
+
+// --summary-json writes the summary as one JSON object; SIGTERM stops a job gracefully: its
+// sinks are flushed, the summary says so and the exit status is 0 (SIGINT's stays 130).
+TEST(CliTest, SigtermStopsGracefullyAndTheSummaryIsWrittenAsJson) {
+  TemporaryDirectory directory;
+  const std::string job = directory.File("job.sql");
+  WriteFile(job,
+            StrCat("CREATE STREAM out AS SELECT k, v FROM t WITH ('t.type' = 'file_source', 't.path' = '",
+                   directory.File("fifo"), "', 't.format' = 'json', 't.schema' = 'k STRING, v BIGINT', ",
+                   "'out.type' = 'file_sink', 'out.path' = '", directory.File("out.jsonl"), "')"));
+  // A writer feeds the FIFO for about a second; SIGTERM arrives while the job runs.
+  WriteFile(directory.File("run.sh"),
+            StrCat("cd ", directory.path(), "\nmkfifo fifo\n",
+                   "(for i in 1 2 3 4 5 6 7 8 9 10; do echo \"{\\\"k\\\":\\\"a\\\",\\\"v\\\":$i}\"; sleep "
+                   "0.1; done > fifo) &\n",
+                   SLUICE_BINARY, " run --parallelism 1 --summary-json summary.json ", job, " 2>err &\n",
+                   "pid=$!\nsleep 0.4\nkill -TERM $pid\nwait $pid\necho $? > code\n"));
+  ASSERT_EQ(std::system(StrCat("bash ", directory.File("run.sh")).c_str()), 0);
+  EXPECT_EQ(ReadFile(directory.File("code")), "0\n") << ReadFile(directory.File("err"));
+  EXPECT_TRUE(Contains(ReadFile(directory.File("err")), "stopped by SIGTERM; records in: 10, out: 10"))
+      << ReadFile(directory.File("err"));
+  const std::string summary = ReadFile(directory.File("summary.json"));
+  EXPECT_TRUE(
+      Contains(summary, "{\"status\":\"stopped\",\"exit_code\":0,\"records_in\":10,\"records_out\":10,"))
+      << summary;
+  EXPECT_TRUE(Contains(summary, "\"error\":null}")) << summary;
+  EXPECT_EQ(ReadLines(directory.File("out.jsonl")).size(), 10u);
+
+  const CommandResult bad_flag = RunSluice("run --progress sometimes examples/high_value_orders.sql");
+  EXPECT_EQ(bad_flag.exit_code, 2);
+  EXPECT_TRUE(Contains(bad_flag.err, "--progress needs auto, always or never")) << bad_flag.err;
 }
 
 }  // namespace

@@ -2,7 +2,9 @@
 // line numbers, event time), schema inference, encoders (exact text and decode(encode(batch))
 // round trips), and the text forms of doubles, integers and timestamps.
 #include <gtest/gtest.h>
+#include <simdjson.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstdint>
@@ -16,8 +18,11 @@
 #include <string_view>
 #include <vector>
 
+#include "formats/json_string.h"
 #include "formats/number_format.h"
 #include "formats/record_format.h"
+#include "formats/record_splitter.h"
+#include "formats/utf8.h"
 
 namespace sluice {
 namespace {
@@ -98,6 +103,17 @@ std::vector<std::string> SplitLines(std::string_view text) {
     start = end + 1;
   }
   return lines;
+}
+
+// Bytes as hex, for failure messages about binary text.
+std::string Hex(std::string_view bytes) {
+  std::string out;
+  char digits[4];
+  for (unsigned char c : bytes) {
+    std::snprintf(digits, sizeof(digits), "%02x ", c);
+    out += digits;
+  }
+  return out;
 }
 
 int64_t Millis(std::string_view text) {
@@ -683,6 +699,231 @@ TEST(CsvEncoderTest, RoundTripsEveryTypeNullsAndSpecialCharacters) {
     EXPECT_TRUE(decoded.errors.empty()) << decoded.errors[0].reason;
     EXPECT_EQ(decoded.rows, expected) << "delimiter " << static_cast<int>(delimiter);
   }
+}
+
+// --- record splitting ---------------------------------------------------------------------
+
+struct SplitRecords {
+  std::vector<size_t> ends;                 // offsets of the newlines that end records
+  std::vector<uint64_t> inner_line_breaks;  // per record
+  bool open_quote_at_end = false;
+
+  bool operator==(const SplitRecords&) const = default;
+};
+
+// The model: RFC 4180 read one byte at a time.
+SplitRecords SplitCsvByModel(std::string_view text, char delimiter) {
+  SplitRecords out;
+  bool field_start = true, in_quotes = false, after_quote = false;
+  uint64_t inner = 0;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (in_quotes) {
+      if (c == '"') {
+        in_quotes = false;
+        after_quote = true;
+      } else if (c == '\n') {
+        ++inner;
+      }
+      continue;
+    }
+    if (after_quote) {
+      after_quote = false;
+      if (c == '"') {  // ""
+        in_quotes = true;
+        continue;
+      }
+    }
+    if (c == '\n') {
+      out.ends.push_back(i);
+      out.inner_line_breaks.push_back(inner);
+      inner = 0;
+      field_start = true;
+    } else if (field_start && c == '"') {
+      in_quotes = true;
+      field_start = false;
+    } else {
+      field_start = c == delimiter;
+    }
+  }
+  out.open_quote_at_end = in_quotes;
+  return out;
+}
+
+// The splitter, fed `text` in pieces that end at `cuts`.
+SplitRecords SplitInPieces(RecordSplitter splitter, std::string_view text, const std::vector<size_t>& cuts) {
+  SplitRecords out;
+  size_t piece_start = 0;
+  for (size_t cut_index = 0; cut_index <= cuts.size(); ++cut_index) {
+    const size_t piece_end = cut_index < cuts.size() ? cuts[cut_index] : text.size();
+    const char* p = text.data() + piece_start;
+    const char* end = text.data() + piece_end;
+    while (const char* newline = splitter.FindEnd(p, end)) {
+      out.ends.push_back(static_cast<size_t>(newline - text.data()));
+      out.inner_line_breaks.push_back(splitter.inner_line_breaks());
+      splitter.StartRecord();
+      p = newline + 1;
+    }
+    piece_start = piece_end;
+  }
+  out.open_quote_at_end = splitter.in_quoted_field();
+  return out;
+}
+
+TEST(RecordSplitterTest, CsvRecordsEndAtNewlinesOutsideQuotedFields) {
+  const std::string text = "a,\"b\nc\",d\n\"\"\"\n\"\n\"x\"\"\ny\",z\"\nq\n1,2\n,\"open\n";
+  const SplitRecords split = SplitInPieces(RecordSplitter::Csv(','), text, {});
+  EXPECT_EQ(split.ends, (std::vector<size_t>{9, 15, 26, 28, 32}));
+  EXPECT_EQ(split.inner_line_breaks, (std::vector<uint64_t>{1, 1, 1, 0, 0}));
+  EXPECT_TRUE(split.open_quote_at_end);
+  // JSON Lines: every newline ends a record.
+  const SplitRecords lines = SplitInPieces(RecordSplitter::Lines(), text, {});
+  EXPECT_EQ(lines.ends.size(), static_cast<size_t>(std::count(text.begin(), text.end(), '\n')));
+  EXPECT_FALSE(lines.open_quote_at_end);
+}
+
+// Random text of the bytes that matter, cut into random pieces: the splitter agrees with the
+// byte-at-a-time model wherever the pieces end.
+TEST(RecordSplitterTest, AgreesWithTheModelInAnyPieces) {
+  std::mt19937 random(11);
+  const char alphabet[] = {'a', ';', '"', '"', '\n', '\r'};
+  for (int round = 0; round < 20000; ++round) {
+    std::string text(random() % 48, '\0');
+    for (char& c : text) c = alphabet[random() % sizeof(alphabet)];
+    std::vector<size_t> cuts;
+    for (size_t i = 1; i < text.size(); ++i) {
+      if (random() % 4 == 0) cuts.push_back(i);
+    }
+    const SplitRecords expected = SplitCsvByModel(text, ';');
+    ASSERT_EQ(SplitInPieces(RecordSplitter::Csv(';'), text, cuts), expected) << "text: " << text;
+    ASSERT_EQ(SplitInPieces(RecordSplitter::Csv(';'), text, {}), expected) << "text: " << text;
+  }
+}
+
+// --- invalid UTF-8 ----------------------------------------------------------------------
+
+struct Utf8Case {
+  std::string input;
+  std::string repaired;  // the JSON string's contents
+  uint64_t replacements;
+};
+
+// Each maximal subpart of an ill-formed sequence is one U+FFFD (Unicode chapter 3, WHATWG);
+// the expected values agree with Python's bytes.decode('utf-8', 'replace').
+std::vector<Utf8Case> Utf8Cases() {
+  const std::string r(kReplacementCharacter);  // U+FFFD
+  return {
+      {"c\xff", "c" + r, 1},
+      {"\x80", r, 1},  // a lone continuation byte
+      {"\xbf", r, 1},
+      {"\xc0\xaf", r + r, 2},                  // overlong '/': C0 never starts a character
+      {"\xc1\xbf", r + r, 2},                  // overlong U+007F
+      {"\xe0\x80\xaf", r + r + r, 3},          // overlong 3-byte '/'
+      {"\xe0\x9f\xbf", r + r + r, 3},          // overlong U+07FF
+      {"\xf0\x80\x80\xaf", r + r + r + r, 4},  // overlong 4-byte '/'
+      {"\xf0\x8f\xbf\xbf", r + r + r + r, 4},  // overlong U+FFFF
+      {"\xed\xa0\x80", r + r + r, 3},          // surrogate U+D800
+      {"\xed\xbf\xbf", r + r + r, 3},          // surrogate U+DFFF
+      {"\xf4\x90\x80\x80", r + r + r + r, 4},  // U+110000, above the last code point
+      {"\xf5\x80\x80\x80", r + r + r + r, 4},  // F5 never starts a character
+      {"\xff\xfe", r + r, 2},
+      {"\xc2", r, 1},      // cut short by the end
+      {"\xe2\x82", r, 1},  // one maximal subpart: one U+FFFD
+      {"\xf0\x9f\x98", r, 1},
+      {"\xe2\x82\x41", r + "A", 1},  // cut short by an ASCII byte ('A' is 0x41)
+      {"\xc2\x41", r + "A", 1},
+      {"\xf0\x9f\x98\x41", r + "A", 1},
+      {"\xe2\x82\xe2\x82\xac", r + "\xe2\x82\xac", 1},  // cut short by a new character
+      // Unicode Table 3-11's example: a F1 80 80 E1 80 C2 b 80 c 80 BF d.
+      {"\x61\xf1\x80\x80\xe1\x80\xc2\x62\x80\x63\x80\xbf\x64", "a" + r + r + r + "b" + r + "c" + r + r + "d",
+       6},
+      // Well-formed: copied as is, including the boundaries of each range.
+      {"\xc3\xa9", "\xc3\xa9", 0},
+      {"\xc2\x80", "\xc2\x80", 0},
+      {"\xe2\x82\xac", "\xe2\x82\xac", 0},
+      {"\xe0\xa0\x80", "\xe0\xa0\x80", 0},          // U+0800, the first 3-byte character
+      {"\xed\x9f\xbf", "\xed\x9f\xbf", 0},          // U+D7FF, below the surrogates
+      {"\xee\x80\x80", "\xee\x80\x80", 0},          // U+E000, above them
+      {"\xf0\x90\x80\x80", "\xf0\x90\x80\x80", 0},  // U+10000
+      {"\xf0\x9d\x84\x9e", "\xf0\x9d\x84\x9e", 0},  // U+1D11E
+      {"\xf4\x8f\xbf\xbf", "\xf4\x8f\xbf\xbf", 0},  // U+10FFFF, the last code point
+      {"\x7f", "\x7f", 0},
+      // Escapes still apply around replacements.
+      {"\"\xff\n", "\\\"" + r + "\\n", 1},
+  };
+}
+
+std::string JsonStringOf(std::string_view text, uint64_t& replaced) {
+  std::string out(kMaxJsonStringBytesPerByte * text.size() + 2, '\0');
+  out.resize(static_cast<size_t>(WriteJsonString(out.data(), text, replaced) - out.data()));
+  return out;
+}
+
+TEST(Utf8Test, EachMaximalSubpartOfAnIllFormedSequenceBecomesOneReplacementCharacter) {
+  for (const Utf8Case& c : Utf8Cases()) {
+    uint64_t replaced = 0;
+    EXPECT_EQ(JsonStringOf(c.input, replaced), "\"" + c.repaired + "\"") << "input " << Hex(c.input);
+    EXPECT_EQ(replaced, c.replacements) << "input " << Hex(c.input);
+    EXPECT_EQ(IsValidUtf8(c.input), c.replacements == 0) << "input " << Hex(c.input);
+  }
+}
+
+TEST(Utf8Test, APrefixNeverEndsInsideACharacter) {
+  const std::string text = "a\xc3\xa9\xe2\x82\xac\xf0\x9d\x84\x9e";  // a, é, €, U+1D11E
+  const size_t expected[] = {0, 1, 1, 3, 3, 3, 6, 6, 6, 6, 10, 10};
+  for (size_t limit = 0; limit <= text.size() + 1; ++limit) {
+    EXPECT_EQ(Utf8PrefixLength(text, limit), expected[limit]) << "limit " << limit;
+  }
+  EXPECT_EQ(Utf8PrefixLength("\x80\x80\x80\x80\x80", 4), 4u);  // no character to back off to
+}
+
+// Random bytes, mostly above 0x7F: the encoder's output is always valid JSON whose strings are
+// valid UTF-8; valid input comes back unchanged; and writing in pieces (as dead letters do)
+// repairs exactly as writing the whole.
+TEST(Utf8Test, RandomBytesAlwaysEncodeToValidJson) {
+  std::mt19937 random(7);
+  const Schema schema({{"s", TypeId::kString, false}});
+  auto encoder = MakeJsonEncoder(schema);
+  simdjson::dom::parser parser;
+  uint64_t expected_replacements = 0;
+  for (int round = 0; round < 2000; ++round) {
+    std::string text(random() % 40, '\0');
+    for (char& c : text) {
+      const uint32_t pick = random() % 8;
+      c = static_cast<char>(pick == 0 ? 'a' : pick == 1 ? 0x80 + random() % 64 : random() % 256);
+    }
+    if (round % 3 == 0) text = "\xc3\xa9" + text.substr(0, text.size() / 4) + "\xf0\x9f\x98\x80";
+    auto column = std::make_shared<Column>(TypeId::kString, 1);
+    column->data<std::string_view>()[0] = column->heap().Add(text);
+    column->SetAllValid(1);
+    Batch batch;
+    batch.SetColumns({column}, 1);
+    std::string out;
+    const uint64_t before = encoder->invalid_utf8_replaced();
+    encoder->Encode(batch, out);
+    const uint64_t replaced = encoder->invalid_utf8_replaced() - before;
+    expected_replacements += replaced;
+    ASSERT_TRUE(IsValidUtf8(out)) << Hex(text);
+    simdjson::dom::element row;
+    ASSERT_EQ(parser.parse(out).get(row), simdjson::SUCCESS) << Hex(text) << " -> " << out;
+    std::string_view decoded;
+    ASSERT_EQ(row["s"].get(decoded), simdjson::SUCCESS);
+    if (IsValidUtf8(text)) {
+      EXPECT_EQ(decoded, text);
+      EXPECT_EQ(replaced, 0u);
+    } else {
+      EXPECT_GT(replaced, 0u);
+    }
+    // In pieces: the same text and count, whatever the text's length.
+    std::string long_text;
+    for (int i = 0; i < 5000; ++i) long_text += text;
+    uint64_t whole_count = 0, piece_count = 0;
+    std::string pieces;
+    AppendJsonString(long_text, pieces, piece_count);
+    EXPECT_EQ(pieces, JsonStringOf(long_text, whole_count));
+    EXPECT_EQ(piece_count, whole_count);
+  }
+  EXPECT_EQ(encoder->invalid_utf8_replaced(), expected_replacements);
 }
 
 // --- number formats ---------------------------------------------------------------------

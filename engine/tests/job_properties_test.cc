@@ -50,6 +50,23 @@ TEST(JobPropertiesTest, ParsesDurations) {
   EXPECT_EQ(ParseDurationText("5 fortnights"), std::nullopt);
 }
 
+TEST(JobPropertiesTest, ParsesByteSizesInPowersOf1024) {
+  EXPECT_EQ(ParseByteSize("1048576"), 1048576u);
+  EXPECT_EQ(ParseByteSize("17B"), 17u);
+  EXPECT_EQ(ParseByteSize("64k"), 65536u);
+  EXPECT_EQ(ParseByteSize("512MB"), 512u << 20);
+  EXPECT_EQ(ParseByteSize(" 2 GiB "), 2ull << 30);
+  EXPECT_EQ(ParseByteSize("1tb"), 1ull << 40);
+  EXPECT_EQ(ParseByteSize("8388608T"), 1ull << 63);
+  EXPECT_EQ(ParseByteSize("8388609T"), std::nullopt);
+  EXPECT_EQ(ParseByteSize("0"), std::nullopt);
+  EXPECT_EQ(ParseByteSize("-5MB"), std::nullopt);
+  EXPECT_EQ(ParseByteSize("MB"), std::nullopt);
+  EXPECT_EQ(ParseByteSize("5 PB"), std::nullopt);
+  EXPECT_EQ(ParseByteSize("5 megs"), std::nullopt);
+  EXPECT_EQ(ParseByteSize("99999999999999999999"), std::nullopt);
+}
+
 TEST(JobPropertiesTest, ValidateAcceptsKnownScopedAndJobKeys) {
   auto job = ParseJob(
       "SELECT a FROM s WITH ('s.type' = 'kafka_source', 'event.time.field' = 'a', "
@@ -68,14 +85,25 @@ TEST(JobPropertiesTest, ValidateChecksKeysAgainstTheConnectorType) {
   ASSERT_TRUE(job.ok());
   auto properties = JobProperties::Collect(*job, SubstitutionContext{});
   ASSERT_TRUE(properties.ok());
-  const absl::Status status = properties->Validate(job->source, {"s"});
-  ASSERT_FALSE(status.ok());
-  // The first offending key in key order, at its position, named against the type.
-  EXPECT_NE(std::string(status.message())
-                .find("line 2, column 25: property 's.properties.fetch.min.bytes' does "
-                      "not apply to a file_source (its keys: type, path,"),
-            std::string::npos)
-      << status.message();
+  SqlErrorList errors;
+  properties->Validate(job->source, {"s"}, errors);
+  // Every offending key, in the order of the text, at its position, named against the type.
+  ASSERT_EQ(errors.size(), 2u);
+  EXPECT_EQ(
+      std::string(errors.errors()[0].message())
+          .rfind(
+              "line 2, column 3: property 's.topic' does not apply to a file_source (its keys: type, path,",
+              0),
+      0u)
+      << errors.errors()[0].message();
+  EXPECT_EQ(std::string(errors.errors()[1].message())
+                .rfind("line 2, column 25: property 's.properties.fetch.min.bytes' does "
+                       "not apply to a file_source (its keys: type, path,",
+                       0),
+            0u)
+      << errors.errors()[1].message();
+  // The first-error form returns the first of them.
+  EXPECT_EQ(properties->Validate(job->source, {"s"}), errors.first());
 }
 
 }  // namespace

@@ -1,5 +1,6 @@
 #include "job_test_harness.h"
 
+#include <pthread.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -22,6 +23,21 @@ TemporaryDirectory::TemporaryDirectory() {
 TemporaryDirectory::~TemporaryDirectory() {
   std::error_code ignored;
   std::filesystem::remove_all(path_, ignored);
+}
+
+void RunOnThreadWithStack(size_t bytes, const std::function<void()>& body) {
+  pthread_attr_t attributes;
+  SLUICE_CHECK(pthread_attr_init(&attributes) == 0);
+  SLUICE_CHECK(pthread_attr_setstacksize(&attributes, bytes * kSanitizerStackFactor) == 0);
+  auto trampoline = [](void* argument) -> void* {
+    (*static_cast<const std::function<void()>*>(argument))();
+    return nullptr;
+  };
+  pthread_t thread;
+  SLUICE_CHECK(pthread_create(&thread, &attributes, trampoline, const_cast<std::function<void()>*>(&body)) ==
+               0);
+  SLUICE_CHECK(pthread_join(thread, nullptr) == 0);
+  pthread_attr_destroy(&attributes);
 }
 
 void WriteFile(const std::string& path, const std::string& contents) {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -23,6 +24,31 @@ class TemporaryDirectory {
  private:
   std::string path_;
 };
+
+// Sanitizers make stack frames several times larger (AddressSanitizer's redzones and scopes
+// about ten times), so a test that checks what fits in a stack of a given size scales the size
+// by this factor; Release builds are what the sizes are about.
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+inline constexpr size_t kSanitizerStackFactor = 16;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+inline constexpr size_t kSanitizerStackFactor = 16;
+#else
+inline constexpr size_t kSanitizerStackFactor = 1;
+#endif
+#else
+inline constexpr size_t kSanitizerStackFactor = 1;
+#endif
+
+// The stack size of the main thread under the usual `ulimit -s` (8 MiB), and of threads created
+// without a size (glibc takes RLIMIT_STACK; 2 MiB when it is unlimited): the smallest a worker
+// thread of the parallel runtime gets by default.
+inline constexpr size_t kMainThreadStackBytes = size_t{8} << 20;
+inline constexpr size_t kSmallestDefaultThreadStackBytes = size_t{2} << 20;
+
+// Runs `body` on a new thread with a stack of `bytes` (times kSanitizerStackFactor) and waits
+// for it.
+void RunOnThreadWithStack(size_t bytes, const std::function<void()>& body);
 
 void WriteFile(const std::string& path, const std::string& contents);
 std::string ReadFile(const std::string& path);

@@ -10,6 +10,8 @@
 #include <string>
 #include <tuple>
 
+#include "absl/strings/str_format.h"
+
 namespace sluice {
 namespace {
 
@@ -446,6 +448,143 @@ TEST(KeyTableTest, NeverErasedSingleStringKeyHoldsUnderTwentyEightBytesPerKeyBes
   const double arrays = static_cast<double>(16 * (size_t{1} << 17) + 4 * (size_t{1} << 18));
   EXPECT_GE(memory.per_key, (arrays - static_cast<double>(memory.string_bytes)) / kKeys);
   EXPECT_LT(memory.per_key, 28.0);
+}
+
+}  // namespace
+}  // namespace sluice
+
+namespace sluice {
+namespace {
+
+// ContentHash and KeyText depend on the key's values only: two tables that intern the same keys
+// in different orders (so with different string ids) agree on every key, and keys that differ
+// in any column (or only in being NULL) hash apart. Both table modes (one STRING key; several
+// columns with short and long strings) and a prefix of the key columns.
+TEST(KeyTableTest, ContentHashIsTheSameForEqualKeysInAnyTable) {
+  for (const std::vector<TypeId>& types :
+       {std::vector<TypeId>{TypeId::kString},
+        std::vector<TypeId>{TypeId::kString, TypeId::kInt64, TypeId::kDouble}}) {
+    std::mt19937_64 random(11);
+    Fixture f = MakeBatch(types, 2000, random, 300);
+    std::vector<const Column*> keys;
+    for (const auto& column : f.columns) keys.push_back(column.get());
+    std::vector<uint32_t> forward(2000), backward(2000);
+    std::vector<uint32_t> reversed(2000);
+    for (uint32_t row = 0; row < 2000; ++row) reversed[row] = 1999 - row;
+    KeyTable a(types), b(types);
+    a.FindOrInsert(keys.data(), nullptr, 2000, forward.data());
+    b.FindOrInsert(keys.data(), reversed.data(), 2000, backward.data());
+    std::map<uint64_t, RefKey> by_hash;
+    for (size_t row = 0; row < 2000; ++row) {
+      const uint64_t hash = a.ContentHash(forward[row], types.size());
+      EXPECT_EQ(hash, b.ContentHash(backward[row], types.size())) << "row " << row;
+      EXPECT_EQ(a.KeyText(forward[row], types.size()), b.KeyText(backward[row], types.size()));
+      const auto [it, inserted] = by_hash.emplace(hash, KeyOf(f, row));
+      EXPECT_EQ(it->second, KeyOf(f, row)) << "two different keys share a content hash";
+      if (types.size() > 1) {
+        EXPECT_EQ(a.ContentHash(forward[row], 1), b.ContentHash(backward[row], 1));
+        EXPECT_EQ(a.KeyText(forward[row], 1), b.KeyText(backward[row], 1));
+      }
+    }
+    EXPECT_EQ(by_hash.size(), a.size());
+  }
+}
+
+TEST(KeyTableTest, KeyTextQuotesStringsAndNamesNull) {
+  const std::vector<TypeId> types = {TypeId::kString, TypeId::kInt64};
+  auto text = std::make_shared<Column>(TypeId::kString, 2);
+  auto number = std::make_shared<Column>(TypeId::kInt64, 2);
+  text->validity()[0] = 1;
+  text->data<std::string_view>()[0] = text->heap().Add("a key longer than sixteen bytes");
+  text->SetNull(1);
+  number->validity()[0] = number->validity()[1] = 1;
+  number->data<int64_t>()[0] = -7;
+  number->data<int64_t>()[1] = 42;
+  const Column* keys[] = {text.get(), number.get()};
+  KeyTable table(types);
+  uint32_t groups[2];
+  table.FindOrInsert(keys, nullptr, 2, groups);
+  EXPECT_EQ(table.KeyText(groups[0], 2), "'a key longer than sixteen bytes', -7");
+  EXPECT_EQ(table.KeyText(groups[1], 2), "NULL, 42");
+  EXPECT_EQ(table.KeyText(groups[1], 1), "NULL");
+}
+
+}  // namespace
+}  // namespace sluice
+
+namespace sluice {
+namespace {
+
+// Keys of one long STRING column and, optionally, a BIGINT, as one batch.
+struct LongKeys {
+  std::shared_ptr<Column> text;
+  std::shared_ptr<Column> number;
+  std::vector<const Column*> columns;
+};
+
+LongKeys MakeLongKeys(size_t first, size_t count, bool with_number, int64_t number = 0) {
+  LongKeys keys;
+  keys.text = std::make_shared<Column>(TypeId::kString, count);
+  keys.number = std::make_shared<Column>(TypeId::kInt64, count);
+  for (size_t i = 0; i < count; ++i) {
+    keys.text->validity()[i] = 1;
+    keys.text->data<std::string_view>()[i] =
+        keys.text->heap().Add(absl::StrFormat("an-ever-new-key-longer-than-sixteen-bytes-%08d", first + i));
+    keys.number->validity()[i] = 1;
+    keys.number->data<int64_t>()[i] = number;
+  }
+  keys.columns.push_back(keys.text.get());
+  if (with_number) keys.columns.push_back(keys.number.get());
+  return keys;
+}
+
+// A table whose groups come and go (windows, TTL) frees each interned string with its last
+// group: a stream of ever-new keys holds the memory of its live keys only, in both table
+// modes, and every key reads back right after ids and string storage are reused.
+TEST(KeyTableTest, EverNewKeysHoldBoundedMemoryWhenGroupsAreErased) {
+  for (bool with_number : {false, true}) {
+    std::vector<TypeId> types = {TypeId::kString};
+    if (with_number) types.push_back(TypeId::kInt64);
+    KeyTable table(types, KeyTable::Erasure::kAllowed);
+    size_t plateau = 0;
+    for (size_t round = 0; round < 60; ++round) {
+      LongKeys keys = MakeLongKeys(round * 1000, 1000, with_number);
+      std::vector<uint32_t> groups(1000);
+      EXPECT_EQ(table.FindOrInsert(keys.columns.data(), nullptr, 1000, groups.data()), 1000u);
+      for (size_t i = 0; i < 1000; i += 97) {
+        Column out(TypeId::kString, 1);
+        table.ReadKey(groups[i], 0, out, 0);
+        EXPECT_EQ(out.data<std::string_view>()[0], keys.text->data<std::string_view>()[i]);
+      }
+      table.Erase(groups);
+      EXPECT_EQ(table.size(), 0u);
+      if (round == 5) plateau = table.MemoryBytes();
+      if (round > 5) {
+        EXPECT_EQ(table.MemoryBytes(), plateau) << "round " << round << ", with_number " << with_number;
+      }
+    }
+  }
+}
+
+// Groups that share an interned string keep it until the last of them goes.
+TEST(KeyTableTest, AnInternedStringLivesUntilItsLastGroupIsErased) {
+  KeyTable table({TypeId::kString, TypeId::kInt64}, KeyTable::Erasure::kAllowed);
+  LongKeys first = MakeLongKeys(7, 1, true, 1);
+  LongKeys second = MakeLongKeys(7, 1, true, 2);  // same string, another number
+  uint32_t a, b;
+  table.FindOrInsert(first.columns.data(), nullptr, 1, &a);
+  table.FindOrInsert(second.columns.data(), nullptr, 1, &b);
+  ASSERT_NE(a, b);
+  table.Erase(a);
+  // Another string now may take a freed id: it must not take the one b still holds.
+  LongKeys other = MakeLongKeys(8, 1, true, 1);
+  uint32_t c;
+  table.FindOrInsert(other.columns.data(), nullptr, 1, &c);
+  EXPECT_EQ(table.KeyText(b, 2), "'an-ever-new-key-longer-than-sixteen-bytes-00000007', 2");
+  EXPECT_EQ(table.KeyText(c, 2), "'an-ever-new-key-longer-than-sixteen-bytes-00000008', 1");
+  uint32_t again;
+  table.FindOrInsert(second.columns.data(), nullptr, 1, &again);
+  EXPECT_EQ(again, b);
 }
 
 }  // namespace

@@ -456,6 +456,32 @@ INSTANTIATE_TEST_SUITE_P(ParallelRuntime, ForwardTest, ::testing::Values(kWindow
                            return info.index == 0 ? "WindowedGroupBy" : "RowsWindow";
                          });
 
+// A declaration the data breaks fails the job instead of splitting groups between workers: the
+// first key to reach a second worker's stage is named with both workers' partitions.
+TEST_P(ForwardTest, AKeyInTwoWorkersPartitionsFailsTheJob) {
+  Harness harness;
+  harness.control.partitions = MakeKeyedRows(4, 3000, 7);
+  // Partition 0's first key, in partition 3 too (at the end, in event time order).
+  TestRow stray = harness.control.partitions[0].front();
+  stray.ts = harness.control.partitions[3].back().ts + 7;
+  harness.control.partitions[3].push_back(stray);
+  ASSERT_OK(harness.Bind(4, ", 'src.partitioned.by' = 'k'", GetParam()));
+  for (int parallelism : {2, 4}) {
+    std::vector<std::string> rows;
+    auto counters = Harness::RunWithin(harness.job, harness.Options(parallelism, &rows), 60s);
+    ASSERT_FALSE(counters.ok()) << "parallelism " << parallelism;
+    const std::string message(counters.status().message());
+    EXPECT_NE(
+        message.find(StrCat("'src.partitioned.by' (k) does not hold for the data: key ('", stray.k, "')")),
+        std::string::npos)
+        << message;
+    const std::string zero = parallelism == 2 ? "reads partition 0, partition 2" : "reads partition 0";
+    const std::string three = parallelism == 2 ? "reads partition 1, partition 3" : "reads partition 3";
+    EXPECT_NE(message.find(zero), std::string::npos) << message;
+    EXPECT_NE(message.find(three), std::string::npos) << message;
+  }
+}
+
 // A declared partitioning that cannot spare the exchange keeps it, and EXPLAIN says why.
 TEST(ParallelRuntimeTest, ADeclaredPartitioningTheStageCannotUseKeepsTheExchange) {
   Harness not_in_key;
@@ -851,6 +877,52 @@ TEST(FileSplitTest, EveryCutPositionReadsEachLineOnce) {
     std::vector<int64_t> both = read(0, cut);
     for (const auto& value : read(cut, UINT64_MAX)) both.push_back(value);
     EXPECT_EQ(both, whole) << "cut at byte " << cut;
+  }
+}
+
+// CSV records whose quoted fields hold line breaks (some of which look like records): at every
+// cut position, the two splits read each record once, and a bad record's dead letter names the
+// line it begins on, whichever split reads it.
+TEST(FileSplitTest, CsvRecordsWithQuotedLineBreaksAreReadOnceAtEveryCut) {
+  TemporaryDirectory directory;
+  const std::string text =
+      "v,note\n1,\"a\nb\"\n2,\"\n\n\"\n\n3,c\nx,\"bad\nrecord\"\n4,\"x\n\"\"\n\"\n5,\"\"\n6,\"7\n8\"\n7,z";
+  WriteFile(directory.File("in.csv"), text);
+  auto job = BindJobText(
+      "CREATE STREAM result AS SELECT v FROM src WITH ('src.type' = 'file_source', 'src.path' = "
+      "'${dir}/in.csv', 'src.schema' = 'v BIGINT, note STRING', 'result.type' = 'file_sink', "
+      "'result.path' = '${dir}/out.jsonl')",
+      {{"dir", directory.path()}});
+  ASSERT_TRUE(job.ok()) << job.status().message();
+  const SourceDefinition& definition = job->sources[0];
+  // The values read and the dead letters written by the splits [0, cut) and [cut, end).
+  auto read = [&](uint64_t cut) {
+    std::vector<int64_t> values;
+    std::filesystem::remove(directory.File("bad.jsonl"));
+    auto writer = std::make_shared<DeadLetterWriter>("src", directory.File("bad.jsonl"));
+    for (auto [begin, end] : {std::pair<uint64_t, uint64_t>{0, cut}, {cut, UINT64_MAX}}) {
+      if (begin == 0 && end == 0) continue;
+      auto source =
+          FileSource::CreateSplit(definition, directory.File("in.csv"), writer, 2, false, begin, end);
+      EXPECT_TRUE(source->Open().ok());
+      Batch batch;
+      while (true) {
+        auto more = source->Next(batch);
+        EXPECT_TRUE(more.ok());
+        if (!more.ok() || !*more) break;
+        for (size_t row = 0; row < batch.num_rows(); ++row)
+          values.push_back(batch.column(0).data<int64_t>()[row]);
+      }
+    }
+    EXPECT_TRUE(writer->Flush().ok());
+    return std::make_pair(values, ReadLines(directory.File("bad.jsonl")));
+  };
+  const auto whole = read(0);
+  ASSERT_EQ(whole.first, (std::vector<int64_t>{1, 2, 3, 4, 5, 6, 7}));
+  ASSERT_EQ(whole.second.size(), 1u);
+  EXPECT_NE(whole.second[0].find("\"line\":9,"), std::string::npos) << whole.second[0];
+  for (uint64_t cut = 1; cut <= text.size(); ++cut) {
+    EXPECT_EQ(read(cut), whole) << "cut at byte " << cut;
   }
 }
 

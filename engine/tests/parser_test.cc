@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include "job_test_harness.h"
+
 namespace sluice {
 namespace {
 
@@ -135,6 +137,188 @@ TEST(ParserTest, QuotedIdentifiersAndEscapedStrings) {
   EXPECT_EQ(select.items[1].expression->name_parts[0], "from");
   EXPECT_EQ(select.items[2].expression->literal.str(), "it's");
   EXPECT_EQ(select.from->name, "my source");
+}
+
+// CURRENT_TIMESTAMP without parentheses is the function; quoted, it is a column name.
+TEST(ParserTest, BareCurrentTimestampIsTheFunction) {
+  ParsedJob job = Parse(
+      "SELECT CURRENT_TIMESTAMP, current_timestamp(), \"current_timestamp\", s.current_timestamp FROM s");
+  const auto& items = job.statements[0].select->items;
+  ASSERT_EQ(items.size(), 4u);
+  EXPECT_EQ(items[0].expression->kind, ExpressionKind::kFunction);
+  EXPECT_TRUE(items[0].expression->children.empty());
+  EXPECT_EQ(items[0].expression->ToString(), "CURRENT_TIMESTAMP");
+  EXPECT_EQ(items[1].expression->kind, ExpressionKind::kFunction);
+  EXPECT_EQ(items[1].expression->ToString(), "CURRENT_TIMESTAMP()");
+  EXPECT_EQ(items[2].expression->kind, ExpressionKind::kColumn);
+  EXPECT_EQ(items[3].expression->kind, ExpressionKind::kColumn);
+  EXPECT_EQ(items[3].expression->ToString(), "s.current_timestamp");
+}
+
+// --- depth ----------------------------------------------------------------------------------
+
+std::string Repeat(std::string_view piece, size_t times) {
+  std::string out;
+  out.reserve(piece.size() * times);
+  for (size_t i = 0; i < times; ++i) out += piece;
+  return out;
+}
+
+// The parser recurses as deep as the limit: the depth tests run on a thread with the stack the
+// main thread has under the usual `ulimit -s` (scaled for sanitizer builds).
+void OnMainThreadStack(const std::function<void()>& body) {
+  testing::RunOnThreadWithStack(testing::kMainThreadStackBytes, body);
+}
+
+// The column (1-based) where the n-th (1-based) occurrence of `piece` starts in one-line `text`.
+size_t ColumnOfOccurrence(const std::string& text, std::string_view piece, size_t n) {
+  size_t at = text.find(piece);
+  for (size_t i = 1; i < n && at != std::string::npos; ++i) at = text.find(piece, at + piece.size());
+  return at + 1;
+}
+
+// Parses `text`, which must fail with the depth error at line 1, `column`.
+void ExpectTooDeep(const std::string& text, size_t column, std::string_view what = "expression") {
+  auto job = ParseJob(text);
+  ASSERT_FALSE(job.ok()) << "parsed a job nested too deeply";
+  const std::string message(job.status().message());
+  const std::string expected = "line 1, column " + std::to_string(column) + ": " + std::string(what) +
+                               " nested too deeply (more than 1000 levels)";
+  EXPECT_EQ(message.substr(0, message.find('\n')), expected);
+}
+
+// 5,000 nested parentheses: the parser's recursion stops at level 1,001, at the parenthesis
+// that opens it (level 1 is the whole expression), instead of overflowing the stack.
+TEST(ParserTest, NestedParenthesesBeyondTheLimitAreAnError) {
+  OnMainThreadStack([&] {
+    const std::string text = "SELECT " + Repeat("(", 5000) + "a" + Repeat(")", 5000) + " FROM s";
+    ExpectTooDeep(text, ColumnOfOccurrence(text, "(", 1001));
+  });
+}
+
+TEST(ParserTest, ChainedNotBeyondTheLimitIsAnError) {
+  OnMainThreadStack([&] {
+    const std::string text = "SELECT a FROM s WHERE " + Repeat("NOT ", 20000) + "a";
+    ExpectTooDeep(text, ColumnOfOccurrence(text, "NOT", 1001));
+  });
+}
+
+// `a + a + ...` parses in a loop, without recursion, but builds a left-deep tree: its height is
+// bounded where the 1,000th '+' would make it 1,001 nodes tall.
+TEST(ParserTest, LongOperatorChainBeyondTheLimitIsAnError) {
+  OnMainThreadStack([&] {
+    const std::string text = "SELECT a" + Repeat(" + a", 100000) + " FROM s";
+    ExpectTooDeep(text, ColumnOfOccurrence(text, "+", 1000));
+  });
+}
+
+// Exactly at the limit every shape parses; one level more does not.
+TEST(ParserTest, DepthLimitIsExactlyOneThousandLevels) {
+  OnMainThreadStack([&] {
+    struct Shape {
+      const char* name;
+      std::string (*text)(size_t levels);  // an expression `levels` deep
+    };
+    const Shape shapes[] = {
+        {"parentheses", [](size_t n) { return Repeat("(", n - 1) + "a" + Repeat(")", n - 1); }},
+        {"NOT", [](size_t n) { return Repeat("NOT ", n - 1) + "a"; }},
+        {"minus", [](size_t n) { return Repeat("- ", n - 1) + "a"; }},
+        {"left-deep +", [](size_t n) { return "a" + Repeat(" + a", n - 1); }},
+        {"right-deep +", [](size_t n) { return Repeat("a + (", n - 1) + "a" + Repeat(")", n - 1); }},
+        {"|| chain", [](size_t n) { return "a" + Repeat(" || a", n - 1); }},
+        {"comparison chain", [](size_t n) { return "a" + Repeat(" = a", n - 1); }},
+        {"IS NULL chain", [](size_t n) { return "a" + Repeat(" IS NULL", n - 1); }},
+        {"function calls", [](size_t n) { return Repeat("ABS(", n - 1) + "a" + Repeat(")", n - 1); }},
+        {"CASE operands",
+         [](size_t n) { return Repeat("CASE ", n - 1) + "a" + Repeat(" WHEN 1 THEN 1 END", n - 1); }},
+    };
+    for (const Shape& shape : shapes) {
+      auto at_limit = ParseExpression(SourceText(shape.text(kMaxExpressionDepth)));
+      ASSERT_TRUE(at_limit.ok()) << shape.name << ": " << at_limit.status().message().substr(0, 200);
+      EXPECT_LE((*at_limit)->height, kMaxExpressionDepth) << shape.name;
+      auto beyond = ParseExpression(SourceText(shape.text(kMaxExpressionDepth + 1)));
+      ASSERT_FALSE(beyond.ok()) << shape.name;
+      EXPECT_NE(beyond.status().message().find("expression nested too deeply (more than 1000 levels)"),
+                std::string::npos)
+          << shape.name << ": " << beyond.status().message().substr(0, 200);
+    }
+  });
+}
+
+// Subqueries in FROM recurse without any expression; joins build a left-deep tree.
+TEST(ParserTest, NestedSubqueriesAndJoinsBeyondTheLimitAreErrors) {
+  OnMainThreadStack([&] {
+    const std::string subqueries = Repeat("SELECT * FROM (", 1000) + "SELECT * FROM s" + Repeat(")", 1000);
+    ExpectTooDeep(subqueries, ColumnOfOccurrence(subqueries, "SELECT", 1001), "query");
+    EXPECT_TRUE(ParseJob(Repeat("SELECT * FROM (", 999) + "SELECT * FROM s" + Repeat(")", 999)).ok());
+
+    const std::string joins = "SELECT * FROM s" + Repeat(" JOIN s ON TRUE", 1001);
+    auto job = ParseJob(joins);
+    ASSERT_FALSE(job.ok());
+    EXPECT_NE(job.status().message().find("line 1, column " +
+                                          std::to_string(ColumnOfOccurrence(joins, "JOIN", 1001)) +
+                                          ": too many joins in one FROM clause (more than 1000)"),
+              std::string::npos)
+        << job.status().message().substr(0, 200);
+    EXPECT_TRUE(ParseJob("SELECT * FROM s" + Repeat(" JOIN s ON TRUE", 1000)).ok());
+  });
+}
+
+// --- every syntax error -------------------------------------------------------------------
+
+// The first line of each error held: "line L, column C: message".
+std::vector<std::string> FirstLines(const SqlErrorList& errors) {
+  std::vector<std::string> lines;
+  for (const absl::Status& error : errors.errors()) {
+    const std::string message(error.message());
+    lines.push_back(message.substr(0, message.find('\n')));
+  }
+  return lines;
+}
+
+// After a syntax error the parser skips past the next ';' and reports the next statement's
+// error too; the statements without errors are kept.
+TEST(ParserTest, ReportsTheSyntaxErrorOfEveryStatement) {
+  SqlErrorList errors;
+  const ParsedJob job = ParseJob(
+      "CREATE STREAM a AS SELECT x y z FROM s;\n"
+      "CREATE STREAM b AS SELECT x FROM s;\n"
+      "CREATE STREAM c AS SELECT (x FROM s;\n"
+      "SELECT x FROM s WHERE;",
+      errors);
+  EXPECT_EQ(FirstLines(errors),
+            (std::vector<std::string>{
+                "line 1, column 31: syntax error: expected ',' or FROM after the select list, found 'z'",
+                "line 3, column 30: syntax error: expected ')', found 'FROM'",
+                "line 4, column 22: syntax error: expected an expression, found ';'"}));
+  ASSERT_EQ(job.statements.size(), 1u);
+  EXPECT_EQ(job.statements[0].name, "b");
+}
+
+// A missing ';' is reported once: parsing resumes at the CREATE that starts the next statement.
+TEST(ParserTest, MissingSemicolonResumesAtTheNextCreate) {
+  SqlErrorList errors;
+  const ParsedJob job = ParseJob(
+      "CREATE STREAM a AS SELECT x FROM s\n"
+      "CREATE STREAM b AS SELECT x FROM a",
+      errors);
+  EXPECT_EQ(FirstLines(errors),
+            (std::vector<std::string>{"line 2, column 1: syntax error: expected ';' or the end of the job "
+                                      "after the statement, found 'CREATE'"}));
+  ASSERT_EQ(job.statements.size(), 1u);
+  EXPECT_EQ(job.statements[0].name, "b");
+}
+
+// A job with more errors than the list holds stops at the limit; a lexical error ends parsing.
+TEST(ParserTest, StopsAtTheErrorLimitAndAtALexicalError) {
+  SqlErrorList errors(/*limit=*/3);
+  ParseJob(Repeat("SELECT FROM s;\n", 10), errors);
+  EXPECT_EQ(errors.size(), 3u);
+  EXPECT_TRUE(errors.full());
+
+  SqlErrorList lexical;
+  ParseJob("SELECT FROM s;\nSELECT 'unterminated FROM s;\nSELECT FROM s;", lexical);
+  EXPECT_EQ(FirstLines(lexical), (std::vector<std::string>{"line 2, column 8: unterminated string"}));
 }
 
 TEST(ParserTest, EmptyJobIsAnError) {

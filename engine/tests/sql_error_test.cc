@@ -1,6 +1,7 @@
 // Every user error names its line and column and underlines the offending token.
 #include <gtest/gtest.h>
 
+#include "common/strings.h"
 #include "plan/binder.h"
 #include "sql/parser.h"
 
@@ -113,6 +114,23 @@ TEST(SqlErrorTest, InvalidPropertyValue) {
               "invalid value 'xml' for 'trades.format' (expected json, csv)", 4, 111);
 }
 
+TEST(SqlErrorTest, MaxRecordBytesIsAPositiveWholeNumber) {
+  auto parsed = ParseJob(Job("SELECT id FROM trades", ", 'trades.max.record.bytes' = '100'"));
+  ASSERT_TRUE(parsed.ok());
+  auto bound = BindJob(std::move(*parsed), BindOptions{});
+  ASSERT_TRUE(bound.ok()) << bound.status().message();
+  EXPECT_EQ(bound->sources[0].max_record_bytes, 100u);
+  for (const char* value : {"0", "-5", "abc", "16MiB", "1.5", ""}) {
+    ExpectError(
+        Job("SELECT id FROM trades", StrCat(", 'trades.max.record.bytes' = '", value, "'")),
+        StrCat("invalid value '", value,
+               "' for 'trades.max.record.bytes' (expected a whole number of bytes above 0, e.g. 16777216)"),
+        4, 121);
+  }
+  ExpectError(Job("SELECT id FROM trades", ", 'trades.max.record.byte' = '10'"),
+              "unknown property 'trades.max.record.byte'; did you mean 'trades.max.record.bytes'?", 4, 93);
+}
+
 TEST(SqlErrorTest, EventTimeFieldMustExist) {
   ExpectError(Job("SELECT id FROM trades", ", 'event.time.field' = 'trade_time'"),
               "event time field 'trade_time' is not a column of source 'trades'", 4, 114);
@@ -170,6 +188,171 @@ TEST(SqlErrorTest, LeadOffsetBeyondTheBuffer) {
 TEST(SqlErrorTest, UnboundedOverWindowNeedsABuffer) {
   ExpectError(Job("SELECT AVG(price) OVER (PARTITION BY symbol ORDER BY ts) FROM trades"),
               "an unbounded OVER window keeps every row", 2, 19);
+}
+
+// An aggregate the engine does not have names itself, with or without GROUP BY, rather than
+// complaining about its argument.
+TEST(SqlErrorTest, UnknownAggregateNamesItself) {
+  ExpectError(Job("SELECT symbol, MEDIAN(price) FROM trades GROUP BY symbol"), "unknown function 'MEDIAN'", 2,
+              16);
+  ExpectError(Job("SELECT MEDIAN(price) FROM trades"), "unknown function 'MEDIAN'", 2, 8);
+  ExpectError(Job("SELECT symbol FROM trades GROUP BY symbol HAVING MEDIAN(price) > 1"),
+              "unknown function 'MEDIAN'", 2, 50);
+  ExpectError(Job("SELECT MEDIAN(price) OVER (ROWS WINDOW BUFFER 3 ROWS PARTITION BY symbol) FROM trades"),
+              "unknown function 'MEDIAN'", 2, 8);
+  // A near miss of an aggregate or a scalar function is suggested.
+  ExpectError(Job("SELECT symbol, SUMM(qty) FROM trades GROUP BY symbol"),
+              "unknown function 'SUMM'; did you mean 'SUM'?", 2, 16);
+  ExpectError(Job("SELECT symbol, COUNT(*), UPPPER(symbol) FROM trades GROUP BY symbol"),
+              "unknown function 'UPPPER'; did you mean 'UPPER'?", 2, 26);
+}
+
+// --- every error of a job ---------------------------------------------------------------------
+
+const char kTradesProperties[] =
+    "WITH ('trades.type' = 'file_source', 'trades.path' = 'unused.jsonl',\n"
+    "      'trades.schema' = 'id BIGINT, symbol STRING, price DOUBLE, qty BIGINT, ts TIMESTAMP')";
+
+// Parses and binds `text`, collecting every error; returns the first line of each.
+std::vector<std::string> AllErrors(const std::string& text, size_t limit = SqlErrorList::kDefaultLimit) {
+  SqlErrorList errors(limit);
+  ParsedJob parsed = ParseJob(text, errors);
+  if (errors.empty()) {
+    EXPECT_FALSE(BindJob(std::move(parsed), BindOptions{}, errors).has_value());
+  }
+  std::vector<std::string> lines;
+  for (const absl::Status& error : errors.errors()) {
+    const std::string message(error.message());
+    lines.push_back(message.substr(0, message.find('\n')));
+  }
+  return lines;
+}
+
+TEST(SqlErrorTest, ReportsTheFirstErrorOfEveryStatement) {
+  EXPECT_EQ(AllErrors(std::string("CREATE STREAM a AS SELECT id, prise FROM trades;\n"
+                                  "CREATE STREAM b AS SELECT symbol + 1 AS x, nope FROM trades;\n"
+                                  "CREATE STREAM c AS SELECT id FROM trades;\n"
+                                  "CREATE STREAM d AS SELECT id FROM trades WHERE qty\n") +
+                      kTradesProperties),
+            (std::vector<std::string>{"line 1, column 31: unknown column 'prise'; did you mean 'price'?",
+                                      "line 2, column 34: type mismatch: cannot apply + to STRING and BIGINT",
+                                      "line 4, column 48: WHERE must be a BOOLEAN condition, found BIGINT"}));
+}
+
+// A statement that reads the stream of a failed statement is not bound: its errors would only
+// follow from the first. Statements that do not read it still are.
+TEST(SqlErrorTest, SkipsStatementsThatReadAFailedStream) {
+  EXPECT_EQ(AllErrors(std::string("CREATE STREAM a AS SELECT id, prise FROM trades;\n"
+                                  "CREATE STREAM b AS SELECT price FROM a;\n"
+                                  "CREATE STREAM c AS SELECT nope FROM b;\n"
+                                  "CREATE STREAM d AS SELECT qtty FROM trades\n") +
+                      kTradesProperties),
+            (std::vector<std::string>{"line 1, column 31: unknown column 'prise'; did you mean 'price'?",
+                                      "line 4, column 27: unknown column 'qtty'; did you mean 'qty'?"}));
+}
+
+// Every unknown WITH key is reported, in the order of the text, and binding goes on.
+TEST(SqlErrorTest, ReportsEveryBadPropertyThenBinds) {
+  EXPECT_EQ(AllErrors(Job("SELECT id, prise FROM trades",
+                          ",\n      'trades.formt' = 'json', 'event.time.feild' = 'ts'")),
+            (std::vector<std::string>{
+                "line 5, column 7: unknown property 'trades.formt'; did you mean 'trades.format'?",
+                "line 5, column 32: unknown property 'event.time.feild'; did you mean 'event.time.field'?",
+                "line 2, column 12: unknown column 'prise'; did you mean 'price'?"}));
+}
+
+// Every unset variable is reported; then binding stops, since a property left out would only
+// cause more errors.
+TEST(SqlErrorTest, ReportsEveryUnsetVariableThenStops) {
+  EXPECT_EQ(AllErrors(Job("SELECT id, prise FROM trades",
+                          ",\n      'out.type' = 'file_sink', 'out.path' = '${NOT_SET_1}/${NOT_SET_2}',\n"
+                          "      'out.format' = '${NOT_SET_3}'")),
+            (std::vector<std::string>{
+                "line 5, column 46: variable 'NOT_SET_1' is not set; pass --set NOT_SET_1=VALUE, set it in "
+                "the environment, or write ${NOT_SET_1:default}",
+                "line 6, column 22: variable 'NOT_SET_3' is not set; pass --set NOT_SET_3=VALUE, set it in "
+                "the environment, or write ${NOT_SET_3:default}"}));
+}
+
+// Two statements reading a source whose definition fails make one error, not two.
+TEST(SqlErrorTest, ReportsAnErrorOnce) {
+  EXPECT_EQ(AllErrors(Job("SELECT id FROM trades; CREATE STREAM more AS SELECT qty FROM trades",
+                          ", 'trades.format' = 'xml'")),
+            (std::vector<std::string>{
+                "line 4, column 111: invalid value 'xml' for 'trades.format' (expected json, csv)"}));
+}
+
+TEST(SqlErrorTest, StopsAtTheErrorLimit) {
+  std::string job;
+  for (int i = 0; i < 25; ++i)
+    job += "CREATE STREAM s" + std::to_string(i) + " AS SELECT nope FROM trades;\n";
+  job.resize(job.size() - 2);  // the last statement ends with its WITH
+  job += "\n";
+  job += kTradesProperties;
+  EXPECT_EQ(AllErrors(job).size(), SqlErrorList::kDefaultLimit);
+  EXPECT_EQ(AllErrors(job, 3).size(), 3u);
+}
+
+// Every error in the editor form, then their count.
+TEST(SqlErrorTest, ListFormatsEveryErrorThenTheCount) {
+  const std::string text = std::string("CREATE STREAM a AS\nSELECT id, prise FROM trades;\n") +
+                           "CREATE STREAM b AS SELECT qtty FROM trades\n" + kTradesProperties;
+  SqlErrorList errors;
+  ParsedJob parsed = ParseJob(text, errors);
+  ASSERT_TRUE(errors.empty());
+  EXPECT_FALSE(BindJob(std::move(parsed), BindOptions{}, errors).has_value());
+  EXPECT_EQ(errors.Format(SourceText(text), "jobs/two.sql"),
+            "jobs/two.sql:2:12: error: unknown column 'prise'; did you mean 'price'?\n"
+            "  2 | SELECT id, prise FROM trades;\n"
+            "    |            ^\n"
+            "jobs/two.sql:3:27: error: unknown column 'qtty'; did you mean 'qty'?\n"
+            "  3 | CREATE STREAM b AS SELECT qtty FROM trades\n"
+            "    |                           ^\n"
+            "2 errors\n");
+  // A full list says that there may be more.
+  const SourceText source("SELECT a");
+  SqlErrorList two(/*limit=*/2);
+  for (int i = 0; i < 3; ++i) two.Add(source.Error({1, 8}, "error " + std::to_string(i)));
+  EXPECT_EQ(two.size(), 2u);
+  EXPECT_TRUE(EndsWith(two.Format(source, "f.sql"), "\n2 errors (stopped at 2; there may be more)\n"))
+      << two.Format(source, "f.sql");
+}
+
+// The form editors and CI annotations parse: file:line:column: error: message, then the line
+// and a caret (after the line's tabs, so that it stays under the column).
+TEST(SqlErrorTest, FormatsForAFile) {
+  const SourceText source("CREATE STREAM a AS\nSELECT\tprise FROM trades");
+  EXPECT_EQ(source.FormatForFile("jobs/one.sql", source.Error({2, 8}, "unknown column 'prise'")),
+            "jobs/one.sql:2:8: error: unknown column 'prise'\n"
+            "  2 | SELECT\tprise FROM trades\n"
+            "    |       \t^");
+  // An error without a position keeps the plain form.
+  EXPECT_EQ(source.FormatForFile("jobs/one.sql", absl::NotFoundError("cannot read it")),
+            "jobs/one.sql: error: cannot read it");
+}
+
+// A line of megabytes (a generated expression) is shown cut around the column.
+TEST(SqlErrorTest, LongLinesAreCutAroundTheColumn) {
+  const std::string text = "SELECT " + std::string(300, 'x') + " + nope" + std::string(300, ' ') + "FROM t";
+  const absl::Status error = SourceText(text).Error({1, 311}, "unknown column 'nope'");
+  const std::string message(error.message());
+  EXPECT_EQ(message,
+            "line 1, column 311: unknown column 'nope'\n"
+            "  1 | ..." +
+                std::string(77, 'x') + " + nope" + std::string(76, ' ') +
+                "...\n"
+                "    |    " +
+                std::string(80, ' ') + "^");
+}
+
+TEST(SqlErrorTest, DetailCarriesPositionAndBareMessage) {
+  const SourceText source("SELECT 1");
+  const std::optional<SqlErrorDetail> detail = SqlErrorDetailOf(source.NotSupported({1, 8}, "this"));
+  ASSERT_TRUE(detail.has_value());
+  EXPECT_EQ(detail->position.line, 1u);
+  EXPECT_EQ(detail->position.column, 8u);
+  EXPECT_EQ(detail->message, "not supported yet: this");
+  EXPECT_FALSE(SqlErrorDetailOf(absl::InvalidArgumentError("line 1, column 8: no detail")).has_value());
 }
 
 TEST(SqlErrorTest, JoinNotSupportedYet) {

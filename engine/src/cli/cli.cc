@@ -25,6 +25,7 @@
 #include "connectors/kafka_mock_cluster.h"
 #include "order_generator.h"
 #include "plan/binder.h"
+#include "plan/job_properties.h"
 #include "runtime/job_runner.h"
 #include "runtime/topology.h"
 #include "sql/parser.h"
@@ -56,7 +57,7 @@ options:
 constexpr const char* kRunUsage = R"(usage: sluice run JOB.sql [options]
 
 Runs every statement of JOB.sql until its bounded sources are exhausted (Ctrl-C stops
-cleanly: sinks are flushed). Progress goes to stderr once a second when stderr is a terminal;
+cleanly: sinks are flushed). Progress goes to stderr (see --progress);
 a summary is printed at the end.
 
 options:
@@ -66,7 +67,17 @@ options:
                      1 runs the job as one fused pipeline on the main thread; Kafka jobs
                      always run on one thread for now)
   --strict           fail on the first malformed record instead of dead-lettering it
-  --quiet            no progress line and no summary
+  --memory-limit SIZE  the most bytes of state (windows, groups, ROWS buffers) the job may
+                     hold, e.g. 512MB or 2GiB; past it the job fails naming the operator
+                     (overrides the job's 'state.max.bytes'; default: no limit)
+  --progress auto|always|never
+                     progress on stderr: auto (the default) redraws one line once a second on
+                     a terminal and prints a status line every 10 s otherwise; always does so
+                     even with --quiet; never prints none
+  --summary-json FILE
+                     also write the final summary as one JSON object to FILE
+  --quiet            no progress line and no summary (SIGTERM stops the job gracefully:
+                     sinks flushed, exit 0; Ctrl-C / SIGINT exits 130)
   --help             this help
 )";
 
@@ -79,7 +90,8 @@ Prints each statement's logical plan and the physical plan (sources, operators, 
 constexpr const char* kValidateUsage = R"(usage: sluice validate JOB.sql [--set KEY=VALUE]...
 
 Parses and binds JOB.sql (names, types, properties, sources). Exit 0 when valid; otherwise
-prints each error with its line and column.
+prints every error (up to 20), each as JOB.sql:LINE:COLUMN: error: MESSAGE followed by the
+line and a caret under the column, then their count, and exits 1.
 )";
 
 constexpr const char* kDatagenUsage = R"(usage: sluice datagen --kind trades|orders|market --count N [options]
@@ -151,8 +163,10 @@ options:
 )";
 
 std::atomic<bool> g_interrupted{false};
+std::atomic<bool> g_terminated{false};  // the stop was SIGTERM's: graceful, exit 0
 
-void OnInterrupt(int) {
+void OnInterrupt(int signal) {
+  if (signal == SIGTERM) g_terminated.store(true);
   g_interrupted.store(true);
 }
 
@@ -163,6 +177,9 @@ struct CommandOptions {
   int parallelism = 0;  // 0: the cores available
   bool strict = false;
   bool quiet = false;
+  std::optional<uint64_t> memory_limit;  // --memory-limit: over 'state.max.bytes'
+  enum class Progress { kAuto, kAlways, kNever } progress = Progress::kAuto;
+  std::string summary_json;  // --summary-json FILE
 };
 
 // Worker threads for --parallelism's default: the CPUs this process may run on.
@@ -208,6 +225,28 @@ std::optional<int> ParseOptions(int argc, char** argv, int first, const char* us
         return Usage(usage, "--parallelism needs a whole number from 1 to 1024");
       }
       options.parallelism = static_cast<int>(workers);
+    } else if (allow_run_flags && (arg == "--memory-limit" || arg.rfind("--memory-limit=", 0) == 0)) {
+      auto value = value_of("--memory-limit");
+      options.memory_limit = value ? ParseByteSize(*value) : std::nullopt;
+      if (!options.memory_limit) {
+        return Usage(usage,
+                     "--memory-limit needs a size, a number of bytes with an optional unit (512MB, 2GiB)");
+      }
+    } else if (allow_run_flags && (arg == "--progress" || arg.rfind("--progress=", 0) == 0)) {
+      const auto value = value_of("--progress");
+      if (value == "auto") {
+        options.progress = CommandOptions::Progress::kAuto;
+      } else if (value == "always") {
+        options.progress = CommandOptions::Progress::kAlways;
+      } else if (value == "never") {
+        options.progress = CommandOptions::Progress::kNever;
+      } else {
+        return Usage(usage, "--progress needs auto, always or never");
+      }
+    } else if (allow_run_flags && (arg == "--summary-json" || arg.rfind("--summary-json=", 0) == 0)) {
+      const auto value = value_of("--summary-json");
+      if (!value || value->empty()) return Usage(usage, "--summary-json needs a file name");
+      options.summary_json = *value;
     } else if (allow_run_flags && arg == "--strict") {
       options.strict = true;
     } else if (allow_run_flags && arg == "--quiet") {
@@ -224,20 +263,38 @@ std::optional<int> ParseOptions(int argc, char** argv, int first, const char* us
   return std::nullopt;
 }
 
-absl::StatusOr<BoundJob> LoadJob(const CommandOptions& options) {
-  std::ifstream in(options.job_path, std::ios::binary);
-  if (!in) return absl::NotFoundError(StrCat("cannot read job file '", options.job_path, "'"));
-  std::stringstream text;
-  text << in.rdbuf();
-  SLUICE_ASSIGN_OR_RETURN(ParsedJob parsed, ParseJob(text.str()));
-  BindOptions bind_options;
-  bind_options.substitution.variables = options.variables;
-  return BindJob(std::move(parsed), bind_options);
-}
-
 int ReportError(const CommandOptions& options, const absl::Status& status) {
   std::fprintf(stderr, "%s: error: %s\n", options.job_path.c_str(), std::string(status.message()).c_str());
   return 1;
+}
+
+// Reads, parses and binds the job file. On errors, prints each (up to SqlErrorList's limit) as
+// `file:line:column: error: message` with the line and a caret, then their count, and returns
+// nullopt.
+std::optional<BoundJob> LoadJob(const CommandOptions& options) {
+  std::ifstream in(options.job_path, std::ios::binary);
+  if (!in) {
+    ReportError(options, absl::NotFoundError(StrCat("cannot read job file '", options.job_path, "'")));
+    return std::nullopt;
+  }
+  std::stringstream text;
+  text << in.rdbuf();
+  const SourceText source(text.str());
+  SqlErrorList errors;
+  ParsedJob parsed = ParseJob(source.text(), errors);
+  std::optional<BoundJob> job;
+  // Syntax errors leave statements out of the job: binding the rest would report errors that
+  // only follow from them (a stream no longer created, properties no longer set).
+  if (errors.empty()) {
+    BindOptions bind_options;
+    bind_options.substitution.variables = options.variables;
+    job = BindJob(std::move(parsed), bind_options, errors);
+  }
+  if (!errors.empty()) {
+    std::fputs(errors.Format(source, options.job_path).c_str(), stderr);
+    return std::nullopt;
+  }
+  return job;
 }
 
 std::string FormatCount(uint64_t n) {
@@ -263,33 +320,114 @@ std::string Summary(const JobCounters& c) {
         FormatCount(static_cast<uint64_t>(c.records_in / (c.elapsed_seconds - c.first_record_seconds))));
   }
   if (c.late_dropped > 0) out += StrCat(", late: ", FormatCount(c.late_dropped));
+  if (c.invalid_utf8_replaced > 0)
+    out += StrCat(", invalid UTF-8 replaced: ", FormatCount(c.invalid_utf8_replaced));
   if (c.state_evicted > 0) out += StrCat(", state evicted by TTL: ", FormatCount(c.state_evicted));
   return out;
 }
 
+void AppendJsonString(std::string& out, std::string_view text) {
+  out += '"';
+  for (const char c : text) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (byte < 0x20) {
+      out += absl::StrFormat("\\u%04x", byte);
+    } else {
+      out += c;
+    }
+  }
+  out += '"';
+}
+
+// The final summary as one JSON object (--summary-json), for scripts and CI.
+absl::Status WriteSummaryJson(const std::string& path, const JobCounters& c, const absl::Status& status,
+                              bool terminated, int exit_code) {
+  std::string out = "{\"status\":";
+  AppendJsonString(out, !status.ok()  ? "failed"
+                        : terminated  ? "stopped"
+                        : c.cancelled ? "interrupted"
+                                      : "finished");
+  out += absl::StrFormat(
+      ",\"exit_code\":%d,\"records_in\":%u,\"records_out\":%u,\"dead_lettered\":%u,\"late\":%u,"
+      "\"invalid_utf8_replaced\":%u,\"state_evicted\":%u,\"state_keys\":%u,\"state_bytes\":%u,\"bytes_in\":%"
+      "u,\"elapsed_seconds\":%.6f,"
+      "\"records_per_second\":%.1f,\"workers\":%d,\"checkpoints_completed\":%u",
+      exit_code, c.records_in, c.records_out, c.dead_lettered, c.late_dropped, c.invalid_utf8_replaced,
+      c.state_evicted, c.state_keys, c.state_bytes, c.bytes_in, c.elapsed_seconds,
+      c.elapsed_seconds > 0 ? static_cast<double>(c.records_in) / c.elapsed_seconds : 0.0, c.workers,
+      c.checkpoints_completed);
+  out += ",\"dead_letter_files\":[";
+  for (size_t i = 0; i < c.dead_letter_files.size(); ++i) {
+    if (i > 0) out += ',';
+    AppendJsonString(out, c.dead_letter_files[i]);
+  }
+  out += "],\"error\":";
+  if (status.ok()) {
+    out += "null";
+  } else {
+    AppendJsonString(out, std::string(status.message()));
+  }
+  out += "}\n";
+  std::ofstream file(path, std::ios::binary | std::ios::trunc);
+  file << out;
+  file.close();
+  if (!file) return absl::UnavailableError(StrCat("cannot write the summary to '", path, "'"));
+  return absl::OkStatus();
+}
+
 int Run(const CommandOptions& options) {
-  auto job = LoadJob(options);
-  if (!job.ok()) return ReportError(options, job.status());
+  std::optional<BoundJob> job = LoadJob(options);
+  if (!job) return 1;
   RunOptions run_options;
   run_options.batch_size = options.batch_size;
   run_options.parallelism = options.parallelism > 0 ? options.parallelism : AvailableCores();
   run_options.strict = options.strict;
+  run_options.state_max_bytes = options.memory_limit;
   run_options.cancel = &g_interrupted;
   auto runner = JobRunner::Create(*job, run_options);
   if (!runner.ok()) return ReportError(options, runner.status());
   std::signal(SIGINT, OnInterrupt);
   std::signal(SIGTERM, OnInterrupt);
-  const bool terminal = isatty(STDERR_FILENO) != 0 && !options.quiet;
+  using Progress = CommandOptions::Progress;
+  const bool show_progress =
+      options.progress == Progress::kAlways || (options.progress == Progress::kAuto && !options.quiet);
+  const bool terminal = show_progress && isatty(STDERR_FILENO) != 0;
+  // The runner reports once a second: a terminal's line is redrawn each time; a log (stderr
+  // not a terminal) gets a status line every 10 s.
+  auto last_line = std::chrono::steady_clock::now();
   auto progress = [&](const JobCounters& c) {
-    std::fprintf(stderr, "\r%s ", Summary(c).c_str());
+    if (terminal) {
+      std::fprintf(stderr, "\r%s ", Summary(c).c_str());
+    } else {
+      const auto now = std::chrono::steady_clock::now();
+      if (now - last_line < std::chrono::seconds(10)) return;
+      last_line = now;
+      std::fprintf(stderr, "progress: %s\n", Summary(c).c_str());
+    }
     std::fflush(stderr);
   };
   absl::Status status =
-      (*runner)->Run(terminal ? std::function<void(const JobCounters&)>(progress) : nullptr);
+      (*runner)->Run(show_progress ? std::function<void(const JobCounters&)>(progress) : nullptr);
   const JobCounters counters = (*runner)->counters();
+  const bool terminated = counters.cancelled && g_terminated.load();
+  const int exit_code = !status.ok() ? 1 : counters.cancelled && !terminated ? 130 : 0;
+  if (!options.summary_json.empty()) {
+    if (absl::Status written =
+            WriteSummaryJson(options.summary_json, counters, status, terminated, exit_code);
+        !written.ok() && status.ok()) {
+      status = written;
+    }
+  }
   if (terminal) std::fputc('\n', stderr);
   if (!options.quiet || !status.ok()) {
-    std::fprintf(stderr, "%s%s\n", counters.cancelled ? "interrupted; " : "", Summary(counters).c_str());
+    std::fprintf(stderr, "%s%s\n",
+                 terminated           ? "stopped by SIGTERM; "
+                 : counters.cancelled ? "interrupted; "
+                                      : "",
+                 Summary(counters).c_str());
     for (const auto& task : counters.tasks) {
       const double total = task.busy_seconds + task.idle_seconds + task.backpressured_seconds;
       if (total <= 0) continue;
@@ -302,12 +440,12 @@ int Run(const CommandOptions& options) {
     }
   }
   if (!status.ok()) return ReportError(options, status);
-  return counters.cancelled ? 130 : 0;
+  return exit_code;
 }
 
 int Explain(const CommandOptions& options) {
-  auto job = LoadJob(options);
-  if (!job.ok()) return ReportError(options, job.status());
+  std::optional<BoundJob> job = LoadJob(options);
+  if (!job) return 1;
   for (size_t i = 0; i < job->statements.size(); ++i) {
     const BoundStatement& statement = job->statements[i];
     std::printf("statement %zu: %s\n", i + 1, statement.name.c_str());
@@ -323,8 +461,8 @@ int Explain(const CommandOptions& options) {
 }
 
 int Validate(const CommandOptions& options) {
-  auto job = LoadJob(options);
-  if (!job.ok()) return ReportError(options, job.status());
+  std::optional<BoundJob> job = LoadJob(options);
+  if (!job) return 1;
   std::printf("%s: ok (%zu statement%s)\n", options.job_path.c_str(), job->statements.size(),
               job->statements.size() == 1 ? "" : "s");
   return 0;

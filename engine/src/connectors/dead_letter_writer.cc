@@ -3,31 +3,40 @@
 #include <cerrno>
 #include <cstring>
 
+#include "absl/strings/escaping.h"
 #include "common/strings.h"
+#include "formats/json_string.h"
+#include "formats/utf8.h"
 
 namespace sluice {
 namespace {
-void AppendJsonString(std::string_view text, std::string& out) {
-  out += '"';
-  for (unsigned char c : text) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (c < 0x20) {
-          char escaped[8];
-          std::snprintf(escaped, sizeof(escaped), "\\u%04x", c);
-          out += escaped;
-        } else {
-          out += static_cast<char>(c);
-        }
-    }
+
+// The record's bytes: as a JSON string when they are valid UTF-8, else base64 (RFC 4648,
+// standard alphabet, padded) under `<name>_base64`, so that any bytes survive exactly.
+void AppendRecordBytes(std::string_view name, std::string_view bytes, std::string& line) {
+  uint64_t replaced = 0;
+  if (IsValidUtf8(bytes)) {
+    StrAppend(&line, ",\"", name, "\":");
+    AppendJsonString(bytes, line, replaced);
+  } else {
+    StrAppend(&line, ",\"", name, "_base64\":\"",
+              absl::Base64Escape(absl::string_view(bytes.data(), bytes.size())), "\"");
   }
-  out += '"';
 }
+
+// The reason and the record (or, for a record too long to keep, its length and first bytes).
+void AppendReasonAndRecord(const RecordError& error, std::string& line) {
+  uint64_t replaced = 0;  // a reason may quote invalid bytes of a value: shown as U+FFFD
+  line += ",\"reason\":";
+  AppendJsonString(error.reason, line, replaced);
+  if (error.length > 0) {
+    StrAppend(&line, ",\"length\":", error.length);
+    AppendRecordBytes("record_prefix", error.raw, line);
+  } else {
+    AppendRecordBytes("record", error.raw, line);
+  }
+}
+
 }  // namespace
 
 DeadLetterWriter::DeadLetterWriter(std::string source_name, std::string path)
@@ -38,26 +47,24 @@ DeadLetterWriter::~DeadLetterWriter() {
 }
 
 absl::Status DeadLetterWriter::Write(const RecordError& error) {
+  uint64_t replaced = 0;
   std::string line = "{\"source\":";
-  AppendJsonString(source_name_, line);
-  StrAppend(&line, ",\"line\":", error.line, ",\"reason\":");
-  AppendJsonString(error.reason, line);
-  line += ",\"record\":";
-  AppendJsonString(error.raw, line);
+  AppendJsonString(source_name_, line, replaced);
+  StrAppend(&line, ",\"line\":", error.line);
+  AppendReasonAndRecord(error, line);
   line += "}\n";
   return Append(line);
 }
 
 absl::Status DeadLetterWriter::WriteMessage(std::string_view topic, int32_t partition, int64_t offset,
                                             const RecordError& error) {
+  uint64_t replaced = 0;
   std::string line = "{\"source\":";
-  AppendJsonString(source_name_, line);
+  AppendJsonString(source_name_, line, replaced);
   line += ",\"topic\":";
-  AppendJsonString(topic, line);
-  StrAppend(&line, ",\"partition\":", partition, ",\"offset\":", offset, ",\"reason\":");
-  AppendJsonString(error.reason, line);
-  line += ",\"record\":";
-  AppendJsonString(error.raw, line);
+  AppendJsonString(topic, line, replaced);
+  StrAppend(&line, ",\"partition\":", partition, ",\"offset\":", offset);
+  AppendReasonAndRecord(error, line);
   line += "}\n";
   return Append(line);
 }

@@ -2,6 +2,12 @@
 //   {"source":"orders","line":17,"reason":"malformed JSON: ...","record":"<raw text>"}
 // or, for a Kafka message, its position instead of a line:
 //   {"source":"trades","topic":"t","partition":2,"offset":815,"reason":"...","record":"..."}
+// Every line is valid JSON in UTF-8: a record that is not valid UTF-8 is written as
+// "record_base64" (RFC 4648 base64 of its exact bytes) instead of "record", and invalid bytes
+// that a reason quotes show as U+FFFD. A record too long to keep (RecordError::length > 0) is
+// written as its length and first bytes:
+//   {"source":"s","line":3,"reason":"record too long: ...","length":N,"record_prefix":"..."}
+// ("record_prefix_base64" when those bytes are not valid UTF-8).
 // The file is created on the first bad record only, so a clean run leaves nothing behind.
 // Thread-safe: the partitions of one source share its writer, and they may run on several
 // workers.

@@ -28,6 +28,7 @@ class FileSink final : public SinkOperator {
   std::string Describe() const override;
 
   uint64_t rows_written() const override { return rows_written_; }
+  uint64_t invalid_utf8_replaced() const override { return encoder_->invalid_utf8_replaced(); }
   const SinkDefinition& definition() const { return definition_; }
 
  private:

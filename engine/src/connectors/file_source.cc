@@ -8,11 +8,18 @@
 #include <cstring>
 
 #include "common/strings.h"
+#include "formats/utf8.h"
 
 namespace sluice {
 namespace {
 
 constexpr size_t kReadChunk = 4 << 20;
+// The most bytes of a record too long to keep that its dead letter shows.
+constexpr size_t kLongRecordPrefixBytes = 1024;
+
+RecordSplitter SplitterFor(const std::string& format, char csv_delimiter) {
+  return format == "csv" ? RecordSplitter::Csv(csv_delimiter) : RecordSplitter::Lines();
+}
 
 std::string_view TrimLine(std::string_view line) {
   if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
@@ -35,6 +42,8 @@ FileSource::FileSource(const SourceDefinition& definition, std::string path,
       strict_(strict),
       path_(std::move(path)),
       dead_letters_(std::move(dead_letters)),
+      read_chunk_bytes_(kReadChunk),
+      splitter_(SplitterFor(definition.format, definition.decoder.csv_delimiter)),
       event_time_(definition.max_out_of_orderness_millis) {}
 
 FileSource::~FileSource() {
@@ -72,21 +81,25 @@ absl::Status FileSource::Open() {
     options.records_padded = true;  // lines lie in buffer_, which keeps kRecordPadding spare bytes
     SLUICE_ASSIGN_OR_RETURN(decoder_, MakeJsonDecoder(options));
   }
-  buffer_.resize(kReadChunk + kRecordPadding);
-  lines_.reserve(batch_size_);
-  line_numbers_.reserve(batch_size_);
+  SLUICE_CHECK(read_chunk_bytes_ > 0);
+  buffer_.resize(read_chunk_bytes_ + kRecordPadding);
+  records_.reserve(batch_size_);
+  record_lines_.reserve(batch_size_);
   return range_begin_ > 0 ? SeekToSplit() : absl::OkStatus();
 }
 
 absl::Status FileSource::SeekToSplit() {
-  // The split's first line is the one after the first newline at or after range_begin_ - 1
-  // (the line through that newline began in an earlier split). Its number: the newlines before.
+  // The split's first record is the one after the first record end at or after
+  // range_begin_ - 1 (the record through that newline began in an earlier split). Its line
+  // number: one more than the newlines before it. Record ends are found from the file's start,
+  // as every split finds them, so that splits agree where a CSV record with quoted line breaks
+  // ends.
   header_skipped_ = true;  // a CSV header is the first split's
   auto read_error = [&]() {
     return absl::DataLossError(
         StrCat("source '", definition_.name, "': read error on '", path_, "': ", std::strerror(errno)));
   };
-  uint64_t newlines = 0;
+  uint64_t lines = 0;  // newlines in the records that ended before the scan position
   uint64_t offset = 0;
   while (offset < range_begin_ - 1) {
     const size_t want = static_cast<size_t>(std::min<uint64_t>(ReadCapacity(), range_begin_ - 1 - offset));
@@ -95,23 +108,25 @@ absl::Status FileSource::SeekToSplit() {
       if (std::ferror(file_)) return read_error();
       break;  // the file shrank: nothing is left for this split
     }
-    for (const char* p = buffer_.data();
-         (p = static_cast<const char*>(std::memchr(p, '\n', buffer_.data() + read - p))); ++p) {
-      ++newlines;
+    const char* end = buffer_.data() + read;
+    for (const char* p = buffer_.data(); const char* newline = splitter_.FindEnd(p, end); p = newline + 1) {
+      lines += 1 + splitter_.inner_line_breaks();
+      splitter_.StartRecord();
     }
     offset += read;
   }
   buffer_offset_ = offset;
-  buffer_start_ = buffer_end_ = 0;
+  buffer_start_ = scan_end_ = buffer_end_ = 0;
   while (true) {
-    const char* begin = buffer_.data() + buffer_start_;
-    const char* newline = static_cast<const char*>(std::memchr(begin, '\n', buffer_end_ - buffer_start_));
+    const char* newline = splitter_.FindEnd(buffer_.data() + buffer_start_, buffer_.data() + buffer_end_);
     if (newline != nullptr) {
-      buffer_start_ = static_cast<size_t>(newline - buffer_.data()) + 1;
-      next_line_ = newlines + 2;
+      lines += 1 + splitter_.inner_line_breaks();
+      splitter_.StartRecord();
+      buffer_start_ = scan_end_ = static_cast<size_t>(newline - buffer_.data()) + 1;
+      next_line_ = lines + 1;
       return absl::OkStatus();
     }
-    buffer_start_ = buffer_end_;
+    buffer_start_ = scan_end_ = buffer_end_;
     if (eof_) return absl::OkStatus();
     SLUICE_RETURN_IF_ERROR(FillBuffer());
   }
@@ -122,12 +137,14 @@ absl::Status FileSource::FillBuffer() {
   const size_t tail = buffer_end_ - buffer_start_;
   if (tail > 0 && buffer_start_ > 0) std::memmove(buffer_.data(), buffer_.data() + buffer_start_, tail);
   buffer_offset_ += buffer_start_;
+  scan_end_ -= buffer_start_;
   buffer_start_ = 0;
   buffer_end_ = tail;
-  if (ReadCapacity() - buffer_end_ < kReadChunk / 2) {  // a very long line
+  if (ReadCapacity() - buffer_end_ < std::max<size_t>(read_chunk_bytes_ / 2, 1)) {  // a very long record
     buffer_.resize(2 * ReadCapacity() + kRecordPadding);
   }
-  const size_t read = std::fread(buffer_.data() + buffer_end_, 1, ReadCapacity() - buffer_end_, file_);
+  const size_t want = std::min(read_chunk_bytes_, ReadCapacity() - buffer_end_);
+  const size_t read = std::fread(buffer_.data() + buffer_end_, 1, want, file_);
   if (read == 0) {
     if (std::ferror(file_)) {
       return absl::DataLossError(
@@ -140,39 +157,109 @@ absl::Status FileSource::FillBuffer() {
   return absl::OkStatus();
 }
 
-absl::StatusOr<bool> FileSource::ReadLines() {
-  lines_.clear();
-  line_numbers_.clear();
-  // Lines handed out last time point into the buffer; they are consumed by now.
-  while (lines_.size() < batch_size_) {
-    if (buffer_offset_ + buffer_start_ >= range_end_) break;  // the next line begins in a later split
-    const char* begin = buffer_.data() + buffer_start_;
-    const char* end = buffer_.data() + buffer_end_;
-    const char* newline = static_cast<const char*>(std::memchr(begin, '\n', end - begin));
-    std::string_view line;
-    if (newline != nullptr) {
-      line = std::string_view(begin, newline - begin);
-      buffer_start_ += line.size() + 1;
-    } else if (eof_) {
-      if (begin == end) break;
-      line = std::string_view(begin, end - begin);  // last line without a newline
-      buffer_start_ = buffer_end_;
-    } else {
-      if (!lines_.empty()) break;  // decode what we have before moving the buffer
+absl::StatusOr<bool> FileSource::ReadRecords() {
+  records_.clear();
+  record_lines_.clear();
+  reader_errors_.clear();
+  // Records handed out last time point into the buffer; they are consumed by now.
+  while (records_.size() < batch_size_) {
+    if (long_record_.active) {
+      // Skip the rest of an over-long record: scan what is buffered and let it go.
+      const char* begin = buffer_.data() + buffer_start_;
+      const char* end = buffer_.data() + buffer_end_;
+      const char* newline = splitter_.FindEnd(begin, end);
+      const char* stop = newline != nullptr ? newline : end;
+      if (stop > begin) long_record_.last_byte = stop[-1];
+      long_record_.length += static_cast<uint64_t>(stop - begin);
+      buffer_start_ = scan_end_ =
+          newline != nullptr ? static_cast<size_t>(newline - buffer_.data()) + 1 : buffer_end_;
+      if (newline != nullptr || eof_) {
+        FinishLongRecord();
+        continue;
+      }
+      if (!records_.empty()) break;  // decode what we have before reusing the buffer
       SLUICE_RETURN_IF_ERROR(FillBuffer());
       continue;
     }
-    const uint64_t number = next_line_++;
-    line = TrimLine(line);
-    if (definition_.format == "csv" && definition_.decoder.csv_header && !header_skipped_) {
+    if (buffer_offset_ + buffer_start_ >= range_end_) break;  // the next record begins in a later split
+    const char* begin = buffer_.data() + buffer_start_;
+    const char* end = buffer_.data() + buffer_end_;
+    const char* newline = splitter_.FindEnd(buffer_.data() + scan_end_, end);
+    std::string_view record;
+    if (newline != nullptr) {
+      record = std::string_view(begin, static_cast<size_t>(newline - begin));
+      buffer_start_ = scan_end_ = static_cast<size_t>(newline - buffer_.data()) + 1;
+    } else if (eof_) {
+      if (begin == end) break;
+      record = std::string_view(begin, static_cast<size_t>(end - begin));  // the last, without a newline
+      buffer_start_ = scan_end_ = buffer_end_;
+    } else {
+      scan_end_ = buffer_end_;
+      // Over the limit even if a "\r\n" follows: stop holding it.
+      if (buffer_end_ - buffer_start_ > definition_.max_record_bytes + 1) {
+        StartLongRecord();
+        continue;
+      }
+      if (!records_.empty()) break;  // decode what we have before moving the buffer
+      SLUICE_RETURN_IF_ERROR(FillBuffer());
+      continue;
+    }
+    const uint64_t line = next_line_;
+    next_line_ += 1 + splitter_.inner_line_breaks();
+    const bool unterminated = newline == nullptr && splitter_.in_quoted_field();
+    splitter_.StartRecord();
+    record = TrimLine(record);
+    if (IsHeader()) {
       header_skipped_ = true;
       continue;
     }
-    if (IsBlank(line)) continue;
-    lines_.push_back(line);
-    line_numbers_.push_back(number);
+    if (record.size() > definition_.max_record_bytes) {
+      reader_errors_.push_back(TooLong(line, record.size(), record));
+      continue;
+    }
+    if (unterminated) {
+      reader_errors_.push_back(
+          RecordError{line, "malformed CSV: a quoted field is not closed before the end of the file",
+                      std::string(record)});
+      continue;
+    }
+    if (IsBlank(record)) continue;
+    records_.push_back(record);
+    record_lines_.push_back(line);
   }
-  return !lines_.empty();
+  return !records_.empty() || !reader_errors_.empty();
+}
+
+void FileSource::StartLongRecord() {
+  const std::string_view seen(buffer_.data() + buffer_start_, buffer_end_ - buffer_start_);
+  long_record_.active = true;
+  long_record_.header = IsHeader();
+  long_record_.line = next_line_;
+  long_record_.length = seen.size();
+  long_record_.last_byte = seen.back();
+  const size_t shown = std::min<uint64_t>(kLongRecordPrefixBytes, definition_.max_record_bytes);
+  long_record_.prefix.assign(seen.substr(0, Utf8PrefixLength(seen, shown)));
+  buffer_start_ = scan_end_ = buffer_end_;  // the splitter has seen these bytes: let them go
+}
+
+void FileSource::FinishLongRecord() {
+  long_record_.active = false;
+  next_line_ += 1 + splitter_.inner_line_breaks();
+  splitter_.StartRecord();
+  if (long_record_.header) {
+    header_skipped_ = true;
+    return;
+  }
+  const uint64_t length = long_record_.length - (long_record_.last_byte == '\r' ? 1 : 0);
+  reader_errors_.push_back(TooLong(long_record_.line, length, long_record_.prefix));
+}
+
+RecordError FileSource::TooLong(uint64_t line, uint64_t length, std::string_view record) const {
+  const size_t shown = std::min<uint64_t>(kLongRecordPrefixBytes, definition_.max_record_bytes);
+  return RecordError{line,
+                     StrCat("record too long: ", length, " bytes, over the limit of ",
+                            definition_.max_record_bytes, " ('", definition_.name, ".max.record.bytes')"),
+                     std::string(record.substr(0, Utf8PrefixLength(record, shown))), length};
 }
 
 void FileSource::AppendIngestionTime(Batch& out) {
@@ -189,20 +276,26 @@ void FileSource::AppendIngestionTime(Batch& out) {
 
 absl::StatusOr<bool> FileSource::Next(Batch& out) {
   while (true) {
-    SLUICE_ASSIGN_OR_RETURN(bool has_lines, ReadLines());
-    if (!has_lines) return false;
+    SLUICE_ASSIGN_OR_RETURN(bool has_records, ReadRecords());
+    if (!has_records) return false;
     errors_.clear();
-    // Records are contiguous lines only when no blank line was skipped; the decoder takes the
-    // first line number and the count, so decode runs of consecutive lines.
-    decoder_->Decode(lines_, line_numbers_.front(), out, errors_);
-    // The decoder numbers lines consecutively from the first; map them to real line numbers
-    // (they differ when blank lines or a header were skipped).
-    for (auto& error : errors_) {
-      const uint64_t index = error.line - line_numbers_.front();
-      if (index < line_numbers_.size()) error.line = line_numbers_[index];
+    if (!records_.empty()) {
+      decoder_->Decode(records_, record_lines_.front(), out, errors_);
+      // The decoder numbers records consecutively from the first; map them to the lines they
+      // begin on (they differ when blank lines or a header were skipped, or a record spans
+      // lines).
+      for (auto& error : errors_) {
+        const uint64_t index = error.line - record_lines_.front();
+        if (index < record_lines_.size()) error.line = record_lines_[index];
+      }
     }
-    counters_.records_read += lines_.size();
-    counters_.records_decoded += out.num_rows();
+    if (!reader_errors_.empty()) {  // rare: keep the dead letters in line order
+      const size_t decoded = errors_.size();
+      for (RecordError& error : reader_errors_) errors_.push_back(std::move(error));
+      std::inplace_merge(errors_.begin(), errors_.begin() + static_cast<ptrdiff_t>(decoded), errors_.end(),
+                         [](const RecordError& a, const RecordError& b) { return a.line < b.line; });
+    }
+    counters_.records_read += records_.size() + reader_errors_.size();
     counters_.records_rejected += errors_.size();
     for (const auto& error : errors_) {
       if (strict_) {
@@ -211,6 +304,8 @@ absl::StatusOr<bool> FileSource::Next(Batch& out) {
       }
       SLUICE_RETURN_IF_ERROR(dead_letters_->Write(error));
     }
+    if (records_.empty()) continue;  // every record of this round was rejected before decoding
+    counters_.records_decoded += out.num_rows();
     if (!definition_.has_event_time) AppendIngestionTime(out);
     if (out.num_rows() > 0) {
       event_time_.Observe(out.column(out.num_columns() - 1), out.num_rows());
@@ -237,16 +332,15 @@ absl::StatusOr<Schema> InferFileSchema(const std::string& path, const std::strin
   const size_t read = std::fread(sample.data(), 1, sample.size(), file);
   std::fclose(file);
   sample.resize(read);
-  std::vector<std::string_view> lines;
+  std::vector<std::string_view> lines;  // records, split as the source splits them
+  RecordSplitter splitter = SplitterFor(format, csv_delimiter);
+  const char* data = sample.data();
   size_t start = 0;
   while (start < sample.size() && lines.size() < 1001) {
-    size_t end = sample.find('\n', start);
-    if (end == std::string::npos) {
-      if (read < (1 << 20))
-        end = sample.size();  // the whole file is in the sample
-      else
-        break;  // a cut line: leave it out
-    }
+    const char* newline = splitter.FindEnd(data + start, data + sample.size());
+    size_t end = newline != nullptr ? static_cast<size_t>(newline - data) : sample.size();
+    if (newline == nullptr && read == (1 << 20)) break;  // a record cut by the sample: leave it out
+    splitter.StartRecord();
     std::string_view line = TrimLine(std::string_view(sample).substr(start, end - start));
     if (!IsBlank(line)) lines.push_back(line);
     start = end + 1;

@@ -1,10 +1,21 @@
 // FileSource: reads one file of a source (one partition: a source whose path is a glob has one
-// FileSource per matching file) in large chunks, splits it into lines, and decodes them batch
-// by batch. Bad records go to the source's shared DeadLetterWriter with their line number.
+// FileSource per matching file) in large chunks, splits it into records, and decodes them batch
+// by batch. Bad records go to the source's shared DeadLetterWriter with the number of the line
+// they begin on.
+//
+// A record is a line for JSON Lines; for CSV it ends at a newline outside a quoted field
+// (formats/record_splitter.h), so a quoted field may span lines and chunks. A CSV record whose
+// quoted field is still open at the end of the file is dead-lettered.
+//
+// Memory is bounded whatever the input: a record longer than definition.max_record_bytes (its
+// line break not counted) is dead-lettered as "record too long" with its length and first
+// bytes, and once it outgrows the limit the rest of it is read and let go chunk by chunk, so
+// the buffer holds at most about the limit plus a chunk or two (a 1 GiB line costs no 1 GiB).
 //
 // A FileSource may read a byte range of its file (a split, so that several workers decode one
-// large file): it reads the lines that begin inside the range, so a line crossing the range's
-// end belongs to the split it begins in, and numbers them as lines of the whole file.
+// large file): it reads the records that begin inside the range, so a record crossing the
+// range's end belongs to the split it begins in, and numbers them as lines of the whole file.
+// (To know where CSV records begin, a split scans the file from its start.)
 //
 // Bounded: Next() returns false once the file (or its range) is exhausted. Not thread-safe.
 #pragma once
@@ -19,6 +30,7 @@
 #include "connectors/dead_letter_writer.h"
 #include "connectors/source.h"
 #include "formats/record_format.h"
+#include "formats/record_splitter.h"
 #include "plan/logical_plan.h"
 
 namespace sluice {
@@ -36,6 +48,9 @@ class FileSource final : public SourcePartition {
                                                  std::shared_ptr<DeadLetterWriter> dead_letters,
                                                  size_t batch_size, bool strict, uint64_t begin,
                                                  uint64_t end);
+  // Before Open(): read `bytes` at a time instead of 4 MiB, so that tests can make records
+  // cross chunk boundaries in small inputs.
+  void set_read_chunk_bytes(size_t bytes) { read_chunk_bytes_ = bytes; }
   // Opens the file; call once before Next().
   absl::Status Open() override;
   // Flushes the dead-letter output.
@@ -59,11 +74,18 @@ class FileSource final : public SourcePartition {
  private:
   FileSource(const SourceDefinition& definition, std::string path,
              std::shared_ptr<DeadLetterWriter> dead_letters, size_t batch_size, bool strict);
-  // Fills `lines_` with up to batch_size complete lines; false when the file is exhausted.
-  absl::StatusOr<bool> ReadLines();
+  // Fills `records_` with up to batch_size complete records, and `reader_errors_` with the
+  // records rejected before decoding; false when the file is exhausted.
+  absl::StatusOr<bool> ReadRecords();
   absl::Status FillBuffer();
-  // A split that does not start the file: counts the lines before it and moves to its first.
+  // A split that does not start the file: counts the lines before it and moves to its first
+  // record.
   absl::Status SeekToSplit();
+  // The current record has outgrown the limit: keeps its first bytes and lets the rest go.
+  void StartLongRecord();
+  // A record skipped as too long ended: reports it (unless it was the CSV header).
+  void FinishLongRecord();
+  RecordError TooLong(uint64_t line, uint64_t length, std::string_view record) const;
   void AppendIngestionTime(Batch& out);
 
   SourceDefinition definition_;
@@ -73,11 +95,13 @@ class FileSource final : public SourcePartition {
   std::unique_ptr<RecordDecoder> decoder_;
   std::string path_;
   std::shared_ptr<DeadLetterWriter> dead_letters_;
-  // Lines are read into buffer_ and handed to the decoder in place; its last kRecordPadding
-  // bytes are never filled, so every line has that many readable bytes behind it.
+  // Records are read into buffer_ and handed to the decoder in place; its last kRecordPadding
+  // bytes are never filled, so every record has that many readable bytes behind it.
   std::vector<char> buffer_;
   size_t ReadCapacity() const { return buffer_.size() - kRecordPadding; }
-  size_t buffer_start_ = 0;     // first unconsumed byte
+  size_t read_chunk_bytes_;
+  size_t buffer_start_ = 0;     // first unconsumed byte: the start of the current record
+  size_t scan_end_ = 0;         // the current record's bytes before this one went to splitter_
   size_t buffer_end_ = 0;       // one past the last valid byte
   uint64_t buffer_offset_ = 0;  // file offset of buffer_[0]
   uint64_t range_begin_ = 0;
@@ -85,8 +109,23 @@ class FileSource final : public SourcePartition {
   bool eof_ = false;
   uint64_t next_line_ = 1;
   bool header_skipped_ = false;
-  std::vector<std::string_view> lines_;
-  std::vector<uint64_t> line_numbers_;
+  bool IsHeader() const {
+    return definition_.format == "csv" && definition_.decoder.csv_header && !header_skipped_;
+  }
+  // A record over max_record_bytes being skipped: what its dead letter needs.
+  struct LongRecord {
+    bool active = false;
+    bool header = false;
+    uint64_t line = 0;
+    uint64_t length = 0;  // bytes so far
+    char last_byte = 0;   // a '\r' before the newline is not counted
+    std::string prefix;
+  };
+  LongRecord long_record_;
+  RecordSplitter splitter_;
+  std::vector<std::string_view> records_;
+  std::vector<uint64_t> record_lines_;  // the line each of records_ begins on
+  std::vector<RecordError> reader_errors_;
   std::vector<RecordError> errors_;
   ColumnPool ingestion_time_pool_{TypeId::kTimestamp};
   SourceCounters counters_;

@@ -55,6 +55,7 @@ class KafkaSink final : public SinkOperator {
 
   // Messages acknowledged by the brokers.
   uint64_t rows_written() const override { return producer_ != nullptr ? producer_->delivered() : 0; }
+  uint64_t invalid_utf8_replaced() const override { return encoder_->invalid_utf8_replaced(); }
 
  private:
   KafkaSink(const SinkDefinition& definition, const Schema& schema);

@@ -15,6 +15,8 @@ class SinkOperator : public Operator {
   virtual absl::Status Open() = 0;
   // Rows delivered so far.
   virtual uint64_t rows_written() const = 0;
+  // Ill-formed UTF-8 sequences the sink's encoder replaced with U+FFFD so far (JSON output).
+  virtual uint64_t invalid_utf8_replaced() const { return 0; }
   // A flush point (see connectors/source.h): returns once everything pushed so far is
   // delivered and acknowledged by the destination (a Kafka sink awaits its delivery reports
   // and, when transactional, commits), or with the error that prevented it.

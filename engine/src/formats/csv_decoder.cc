@@ -1,6 +1,6 @@
 // CSV decoder: RFC 4180 fields (quoted fields, "" for a quote inside one) with a configurable
-// delimiter. A record is one line: the caller splits the input on newlines, so a quoted field
-// cannot contain a line break (such a record reports an unterminated quoted field).
+// delimiter. The caller splits the input into records (a file source with RecordSplitter, which
+// ends a record at a newline outside quotes), so a quoted field may hold line breaks.
 //
 // NULLs: an empty unquoted field is NULL for every type; a quoted empty field ("") is the
 // empty string for STRING columns and NULL for the others.
@@ -48,8 +48,7 @@ bool SplitCsvRecord(std::string_view record, char delimiter, std::vector<CsvFiel
       while (true) {
         const void* quote = pos < size ? std::memchr(data + pos, '"', size - pos) : nullptr;
         if (quote == nullptr) {
-          *reason = StrCat("malformed CSV: unterminated quoted field ", fields.size() + 1,
-                           " (quoted line breaks are not supported)");
+          *reason = StrCat("malformed CSV: unterminated quoted field ", fields.size() + 1);
           return false;
         }
         pos = static_cast<size_t>(static_cast<const char*>(quote) - data);

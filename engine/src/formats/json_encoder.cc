@@ -3,70 +3,22 @@
 // Hot path: the output string is grown in large steps and written through a char pointer;
 // before each row it is grown to hold that row's worst case (numbers at most 32 chars, strings
 // at most 6 bytes per input byte when every byte needs a \u00XX escape), so no per-value check.
+// Strings go through WriteJsonString, which repairs invalid UTF-8 and counts what it replaced.
 #include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstring>
 
 #include "common/strings.h"
+#include "formats/json_string.h"
 #include "formats/number_format.h"
 #include "formats/record_format.h"
 
 namespace sluice {
 namespace {
 
-constexpr size_t kMaxNumberChars = 32;         // AppendDouble's contract; int64 needs 20
-constexpr size_t kMaxEscapedBytesPerChar = 6;  // \u00XX
+constexpr size_t kMaxNumberChars = 32;  // AppendDouble's contract; int64 needs 20
 constexpr size_t kMaxGrowBytes = 4 << 20;
-
-// 0: copied as is; otherwise the character after the backslash ('u' for \u00XX).
-struct EscapeTable {
-  char escape[256] = {};
-  constexpr EscapeTable() {
-    for (int c = 0; c < 0x20; ++c) escape[c] = 'u';
-    escape[static_cast<unsigned char>('"')] = '"';
-    escape[static_cast<unsigned char>('\\')] = '\\';
-    escape[static_cast<unsigned char>('\n')] = 'n';
-    escape[static_cast<unsigned char>('\t')] = 't';
-    escape[static_cast<unsigned char>('\r')] = 'r';
-    escape[static_cast<unsigned char>('\b')] = 'b';
-    escape[static_cast<unsigned char>('\f')] = 'f';
-  }
-};
-constexpr EscapeTable kEscapes;
-
-// Writes `text` as a quoted JSON string at `out`; needs room for 6 * size + 2 bytes.
-char* WriteJsonString(char* out, std::string_view text) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  *out++ = '"';
-  const size_t size = text.size();
-  if (size == 0) {  // an empty view may have a null data pointer: no memcpy from it
-    *out++ = '"';
-    return out;
-  }
-  const char* data = text.data();
-  size_t run_start = 0;
-  for (size_t i = 0; i < size; ++i) {
-    const unsigned char c = static_cast<unsigned char>(data[i]);
-    const char escape = kEscapes.escape[c];
-    if (escape == 0) continue;
-    std::memcpy(out, data + run_start, i - run_start);
-    out += i - run_start;
-    run_start = i + 1;
-    *out++ = '\\';
-    *out++ = escape;
-    if (escape == 'u') {
-      *out++ = '0';
-      *out++ = '0';
-      *out++ = kHex[c >> 4];
-      *out++ = kHex[c & 0xf];
-    }
-  }
-  std::memcpy(out, data + run_start, size - run_start);
-  out += size - run_start;
-  *out++ = '"';
-  return out;
-}
 
 class JsonEncoder final : public RecordEncoder {
  public:
@@ -75,8 +27,9 @@ class JsonEncoder final : public RecordEncoder {
     std::string prefixes;
     for (size_t i = 0; i < schema.size(); ++i) {
       const Field& field = schema.field(i);
-      std::string key(kMaxEscapedBytesPerChar * field.name.size() + 2, '\0');
-      key.resize(static_cast<size_t>(WriteJsonString(key.data(), field.name) - key.data()));
+      std::string key(kMaxJsonStringBytesPerByte * field.name.size() + 2, '\0');
+      uint64_t names_replaced = 0;  // a column name's bytes are not a value's: not counted
+      key.resize(static_cast<size_t>(WriteJsonString(key.data(), field.name, names_replaced) - key.data()));
       const size_t offset = prefixes.size();
       StrAppend(&prefixes, i == 0 ? "{" : ",", key, ":");
       prefix_ranges_.emplace_back(offset, prefixes.size() - offset);
@@ -101,12 +54,13 @@ class JsonEncoder final : public RecordEncoder {
     }
     const size_t rows = batch.active_rows();
     size_t pos = out.size();
+    uint64_t replaced = 0;  // a local, so that the hot loop keeps it in a register
     for (size_t i = 0; i < rows; ++i) {
       const size_t row = batch.ActiveRow(i);
       size_t needed = fixed_row_bytes_;
       for (size_t c : string_columns_) {
-        needed +=
-            kMaxEscapedBytesPerChar * reinterpret_cast<const std::string_view*>(columns_[c].data)[row].size();
+        needed += kMaxJsonStringBytesPerByte *
+                  reinterpret_cast<const std::string_view*>(columns_[c].data)[row].size();
       }
       if (pos + needed > out.size()) {
         const size_t estimate = std::min(kMaxGrowBytes, (rows - i) * fixed_row_bytes_);
@@ -148,7 +102,7 @@ class JsonEncoder final : public RecordEncoder {
             }
             break;
           case TypeId::kString:
-            p = WriteJsonString(p, reinterpret_cast<const std::string_view*>(column.data)[row]);
+            p = WriteJsonString(p, reinterpret_cast<const std::string_view*>(column.data)[row], replaced);
             break;
           case TypeId::kNull:
             std::memcpy(p, "null", 4);
@@ -161,6 +115,7 @@ class JsonEncoder final : public RecordEncoder {
       pos = static_cast<size_t>(p - out.data());
     }
     out.resize(pos);
+    invalid_utf8_replaced_ += replaced;
   }
 
  private:

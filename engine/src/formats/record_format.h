@@ -50,7 +50,10 @@ inline constexpr size_t kRecordPadding = 64;
 struct RecordError {
   uint64_t line = 0;   // 1-based line number in the input
   std::string reason;  // e.g. "malformed JSON: ...", "field 'qty': 'abc' is not a BIGINT"
-  std::string raw;     // the record's bytes as read
+  std::string raw;     // the record's bytes as read (its first bytes only when `length` > 0)
+  // 0: `raw` is the whole record. Otherwise the record was too long to keep: this is its
+  // length and `raw` its first bytes.
+  uint64_t length = 0;
 };
 
 class RecordDecoder {
@@ -83,13 +86,19 @@ class RecordEncoder {
   // Appends the active rows of `batch` to `out`, one record per line. The schema given to the
   // factory names the batch's leading columns, in order; further columns are ignored.
   virtual void Encode(const Batch& batch, std::string& out) = 0;
+  // Ill-formed UTF-8 sequences in string values replaced with U+FFFD so far (JSON only).
+  uint64_t invalid_utf8_replaced() const { return invalid_utf8_replaced_; }
+
+ protected:
+  uint64_t invalid_utf8_replaced_ = 0;
 };
 
 // JSON Lines: one object per row, keys in column order, NULL as null, doubles in shortest
-// round-trip form (NaN/Infinity as null), timestamps as epoch-millisecond integers.
+// round-trip form (NaN/Infinity as null), timestamps as epoch-millisecond integers. The output
+// is valid UTF-8: each ill-formed sequence in a string becomes U+FFFD (formats/json_string.h).
 std::unique_ptr<RecordEncoder> MakeJsonEncoder(const Schema& schema);
 // CSV with a header line written before the first row; NULL as an empty field; fields quoted
-// when they contain the delimiter, a quote or a newline.
+// when they contain the delimiter, a quote or a newline. Bytes are written as they are.
 std::unique_ptr<RecordEncoder> MakeCsvEncoder(const Schema& schema, char delimiter);
 
 }  // namespace sluice

@@ -84,6 +84,11 @@ void AggregateOperator::FreeClosing(size_t budget) {
   }
 }
 
+void AggregateOperator::ObserveCreated() {
+  if (key_observer_ == nullptr || created_.empty() || !observer_error_.ok()) return;
+  observer_error_ = key_observer_->OnNewKeys(table_, definition_.keys.size(), created_);
+}
+
 int64_t AggregateOperator::WindowStartOf(uint32_t group) const {
   return table_.IntegerKey(group, definition_.keys.size());
 }
@@ -144,6 +149,7 @@ absl::Status AggregateOperator::Push(const Batch& batch) {
   auto aggregate_rows = [&](const uint32_t* selection, size_t count) {
     created_.clear();
     table_.FindOrInsert(key_pointers_.data(), selection, count, group_ids_.data(), &created_);
+    ObserveCreated();
     EnsureCapacity();
     ResetCreated();
     for (uint32_t group : created_) {
@@ -178,6 +184,7 @@ absl::Status AggregateOperator::Push(const Batch& batch) {
     const int64_t bound = definition_.input_out_of_orderness_millis;
     created_.clear();
     table_.FindOrInsert(key_pointers_.data(), batch.selection(), active, group_ids_.data(), &created_);
+    ObserveCreated();
     EnsureCapacity();
     ResetCreated();
     for (uint32_t group : created_) live_[group] = 1;
@@ -311,6 +318,7 @@ absl::Status AggregateOperator::Push(const Batch& batch) {
   }
   for (auto& column : key_columns_) column.reset();
   for (auto& column : argument_columns_) column.reset();
+  if (!observer_error_.ok()) return observer_error_;
 
   if (definition_.emit == EmitMode::kChanges && !dirty_list_.empty()) {
     SLUICE_RETURN_IF_ERROR(EmitGroups(dirty_list_));
@@ -321,7 +329,7 @@ absl::Status AggregateOperator::Push(const Batch& batch) {
   // created, so those not yet freed never hold more than a window's worth.
   FreeClosing(active * static_cast<size_t>(windows_per_row_));
   rows_since_watermark_ += active;
-  return absl::OkStatus();
+  return ChargeState();
 }
 
 absl::Status AggregateOperator::OnWatermark(int64_t watermark) {
@@ -342,6 +350,7 @@ absl::Status AggregateOperator::OnWatermark(int64_t watermark) {
     }
   }
   rows_since_watermark_ = 0;
+  SLUICE_RETURN_IF_ERROR(ChargeState());
   return Operator::OnWatermark(watermark);
 }
 

@@ -44,6 +44,11 @@ class AggregateOperator final : public Operator {
   absl::Status Snapshot(StateWriter& writer) const override;
   absl::Status Restore(StateReader& reader) override;
   std::string Describe() const override;
+  StateUsage state_usage() const override { return {table_.size(), state_bytes()}; }
+  bool ObserveNewKeys(NewKeyObserver* observer) override {
+    key_observer_ = observer;
+    return true;
+  }
 
   uint64_t late_records_dropped() const { return late_dropped_; }
   // With 'late.data.strategy' = 'dead_letter', late rows also go to `sink` (not owned).
@@ -81,6 +86,8 @@ class AggregateOperator final : public Operator {
   // reused.
   void FreeClosing(size_t budget);
   int64_t WindowStartOf(uint32_t group) const;
+  // Reports created_ to the key observer; its first error fails the Push (observer_error_).
+  void ObserveCreated();
   // Emits windows whose end the watermark passed (EMIT FINAL) and frees those past their
   // allowed lateness; re-emits fired windows that late rows corrected.
   absl::Status FireWindows(int64_t watermark);
@@ -144,6 +151,8 @@ class AggregateOperator final : public Operator {
   size_t closing_freed_ = 0;       // closing_[0, closing_freed_) are free
   size_t rows_since_watermark_ = 0;
   uint64_t late_dropped_ = 0;
+  NewKeyObserver* key_observer_ = nullptr;
+  absl::Status observer_error_;
   LateRecordSink* late_sink_ = nullptr;
   // Counts a late row and hands it to the late sink when the strategy asks for it.
   absl::Status RejectLate(const Batch& batch, uint32_t row) {

@@ -10,13 +10,34 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <string>
 
 #include "batch/batch.h"
 #include "common/status.h"
+#include "ops/state_budget.h"
 #include "state/state_serializer.h"
 
 namespace sluice {
+
+class KeyTable;
+
+// Told of every key a keyed operator creates state for (see Operator::ObserveNewKeys): the
+// parallel runtime checks with it that a declared partitioning holds.
+class NewKeyObserver {
+ public:
+  virtual ~NewKeyObserver() = default;
+  // `groups` of `keys` were just created; their key is the first `key_columns` columns (an
+  // operator may key its state by more, as a window start). An error fails the Push().
+  virtual absl::Status OnNewKeys(const KeyTable& keys, size_t key_columns,
+                                 std::span<const uint32_t> groups) = 0;
+};
+
+// The state an operator holds: keys (groups, partitions) and bytes by capacity.
+struct StateUsage {
+  size_t keys = 0;
+  size_t bytes = 0;
+};
 
 // The watermark a bounded input ends with: every window and pending row becomes final.
 inline constexpr int64_t kMaxWatermark = INT64_MAX;
@@ -45,6 +66,14 @@ class Operator {
 
   // One line for EXPLAIN.
   virtual std::string Describe() const = 0;
+  // A keyed operator reports the keys it creates state for to `observer` (not owned; null
+  // stops it) and returns true; any other returns false.
+  virtual bool ObserveNewKeys(NewKeyObserver* observer) { return false; }
+  // The state held now (nothing for a stateless operator). Cheap: read after every batch.
+  virtual StateUsage state_usage() const { return {}; }
+  // Stateful operators charge their state to `budget` (not owned) after every batch and
+  // watermark, and fail the call that takes the job past its limit.
+  void SetStateBudget(StateBudget* budget) { state_budget_ = budget; }
 
   void SetOutput(Operator* output) { output_ = output; }
   Operator* output() const { return output_; }
@@ -53,8 +82,19 @@ class Operator {
   absl::Status Emit(const Batch& batch) {
     return output_ != nullptr ? output_->Push(batch) : absl::OkStatus();
   }
+  // Charges state_usage() to the budget, if any (see SetStateBudget).
+  absl::Status ChargeState() {
+    if (state_budget_ == nullptr) return absl::OkStatus();
+    const StateUsage usage = state_usage();
+    const size_t before = state_charged_;
+    state_charged_ = usage.bytes;
+    if (usage.bytes == before) return absl::OkStatus();
+    return state_budget_->Charge(before, usage.bytes, Describe(), usage.keys);
+  }
 
   Operator* output_ = nullptr;
+  StateBudget* state_budget_ = nullptr;
+  size_t state_charged_ = 0;  // bytes last charged to state_budget_
 };
 
 }  // namespace sluice

@@ -9,6 +9,7 @@
 #include <type_traits>
 #include <utility>
 
+#include "common/state_vector.h"
 #include "common/strings.h"
 
 namespace sluice {
@@ -740,6 +741,9 @@ absl::Status RowsWindowOperator::Push(const Batch& batch) {
     key_columns_[k] = &batch.column(spec_.partition_columns[k]);
   created_.clear();
   table_.FindOrInsert(key_columns_.data(), batch.selection(), active, group_ids_.data(), &created_);
+  if (key_observer_ != nullptr && !created_.empty()) {
+    SLUICE_RETURN_IF_ERROR(key_observer_->OnNewKeys(table_, spec_.partition_columns.size(), created_));
+  }
   EnsurePartitionCapacity(table_.id_limit());
   for (uint32_t partition : created_) InitPartition(partition);
 
@@ -837,7 +841,22 @@ absl::Status RowsWindowOperator::Push(const Batch& batch) {
     status = EmitLeadOutput();
   }
   for (auto& column : result_columns_) column.reset();  // let the pools reuse them
-  return status;
+  SLUICE_RETURN_IF_ERROR(status);
+  return ChargeState();
+}
+
+StateUsage RowsWindowOperator::state_usage() const {
+  size_t bytes = table_.MemoryBytes() + CapacityBytes(partitions_) + CapacityBytes(held_words_) +
+                 CapacityBytes(held_valid_) + CapacityBytes(held_strings_) + CapacityBytes(held_arrival_);
+  for (const ArgumentBuffer& buffer : arguments_) {
+    bytes += CapacityBytes(buffer.words) + CapacityBytes(buffer.strings) + CapacityBytes(buffer.valid) +
+             CapacityBytes(buffer.sums);
+    for (const MonotonicDeques* deques : {&buffer.min, &buffer.max}) {
+      bytes += CapacityBytes(deques->positions) + CapacityBytes(deques->values) +
+               CapacityBytes(deques->heads) + CapacityBytes(deques->sizes);
+    }
+  }
+  return {table_.size(), bytes};
 }
 
 // --- LEAD: held rows ---------------------------------------------------------------------
@@ -959,6 +978,7 @@ absl::Status RowsWindowOperator::OnWatermark(int64_t watermark) {
     }
   }
   if (has_lead_ && watermark == kMaxWatermark && held_total_ > 0) SLUICE_RETURN_IF_ERROR(FlushHeld(nullptr));
+  SLUICE_RETURN_IF_ERROR(ChargeState());
   return Operator::OnWatermark(watermark);
 }
 

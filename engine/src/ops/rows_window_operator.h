@@ -157,6 +157,13 @@ class RowsWindowOperator final : public Operator {
   uint64_t late_records_dropped() const { return late_dropped_; }
   // Out-of-order rows also go to `sink` (not owned; null: dropped and counted only).
   void SetLateRecordSink(LateRecordSink* sink) { late_sink_ = sink; }
+  // Bytes: partitions, rings, sums, deques and held rows by capacity (a ring slot's string
+  // counts its own size, not the bytes it holds beyond the inline capacity).
+  StateUsage state_usage() const override;
+  bool ObserveNewKeys(NewKeyObserver* observer) override {
+    key_observer_ = observer;
+    return true;
+  }
 
  private:
   static constexpr uint32_t kNoPartition = 0xFFFFFFFF;
@@ -265,6 +272,7 @@ class RowsWindowOperator final : public Operator {
   uint64_t partitions_expired_ = 0;
   uint64_t late_dropped_ = 0;
   LateRecordSink* late_sink_ = nullptr;
+  NewKeyObserver* key_observer_ = nullptr;
 
   // Per-batch scratch, by physical row (group ids) or by active row index.
   std::vector<const Column*> key_columns_;

@@ -161,7 +161,12 @@ absl::Status SessionWindowOperator::Push(const Batch& batch) {
   const uint8_t* time_valid = time->validity();
   if (key_ids_.size() < rows) key_ids_.resize(rows);
   if (row_groups_.size() < rows) row_groups_.resize(rows);
-  keys_.FindOrInsert(key_pointers_.data(), batch.selection(), active, key_ids_.data());
+  created_keys_.clear();
+  keys_.FindOrInsert(key_pointers_.data(), batch.selection(), active, key_ids_.data(),
+                     key_observer_ != nullptr ? &created_keys_ : nullptr);
+  if (!created_keys_.empty()) {
+    SLUICE_RETURN_IF_ERROR(key_observer_->OnNewKeys(keys_, definition_.keys.size(), created_keys_));
+  }
   const int64_t lateness = definition_.allowed_lateness_millis;
   const int64_t bound = definition_.input_out_of_orderness_millis;
   for (size_t i = 0; i < active; ++i) {
@@ -202,7 +207,16 @@ absl::Status SessionWindowOperator::Push(const Batch& batch) {
     for (uint32_t group : dirty_list_) dirty_[group] = 0;
     dirty_list_.clear();
   }
-  return absl::OkStatus();
+  return ChargeState();
+}
+
+StateUsage SessionWindowOperator::state_usage() const {
+  size_t bytes =
+      keys_.MemoryBytes() + state_rows_.MemoryBytes() + sessions_.capacity() * sizeof(sessions_[0]);
+  for (const auto& accumulator : accumulators_) bytes += accumulator->MemoryBytes();
+  bytes += static_cast<size_t>(group_limit_) *
+           (sizeof(Session) + sizeof(uint32_t) * 2 + sizeof(int64_t) * 2 + sizeof(uint8_t) * 3);
+  return {keys_.size(), bytes};
 }
 
 void SessionWindowOperator::FreeGroup(uint32_t group) {
@@ -255,6 +269,7 @@ absl::Status SessionWindowOperator::OnWatermark(int64_t watermark) {
     watermark_ = watermark;
     SLUICE_RETURN_IF_ERROR(Fire(std::max(watermark_, running_watermark_)));
   }
+  SLUICE_RETURN_IF_ERROR(ChargeState());
   return Operator::OnWatermark(watermark);
 }
 

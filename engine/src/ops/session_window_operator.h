@@ -3,11 +3,11 @@
 // Per key, a session is a maximal run of events whose event times are at most `gap` apart;
 // its window is [first event, last event + gap). As in Flink, windows that touch merge: two
 // events exactly `gap` apart share a session (the second event's window [t, t + gap) starts
-// where the first's ends). An event that falls between two sessions of its key merges them (accumulators are merged, see Accumulator::Merge). Sessions fire (EMIT
-// FINAL) when the watermark passes their end, and are freed after the allowed lateness; EMIT
-// CHANGES emits the updated session row after each batch. The watermark advances per record,
-// as in AggregateOperator, so results do not depend on batch boundaries. An event is late when
-// its own window [t, t + gap) closed before it arrived: counted and dropped.
+// where the first's ends). An event that falls between two sessions of its key merges them (accumulators are
+// merged, see Accumulator::Merge). Sessions fire (EMIT FINAL) when the watermark passes their end, and are
+// freed after the allowed lateness; EMIT CHANGES emits the updated session row after each batch. The
+// watermark advances per record, as in AggregateOperator, so results do not depend on batch boundaries. An
+// event is late when its own window [t, t + gap) closed before it arrived: counted and dropped.
 //
 // Output columns: the keys, the aggregates, _window_start, _window_end.
 #pragma once
@@ -47,6 +47,13 @@ class SessionWindowOperator final : public Operator {
   // as a whole just before each row: the rows reaching this instance are a subset of one
   // ordered input (an exchange by key), and lateness is judged as if it saw all of it.
   void UseCarriedWatermarks(size_t column) { carried_watermark_column_ = column; }
+  // Bytes: keys, accumulator rows and per-group arrays by capacity; a key's session list
+  // counts one entry per live session.
+  StateUsage state_usage() const override;
+  bool ObserveNewKeys(NewKeyObserver* observer) override {
+    key_observer_ = observer;
+    return true;
+  }
 
  private:
   struct Session {
@@ -106,6 +113,8 @@ class SessionWindowOperator final : public Operator {
   int64_t running_watermark_ = INT64_MIN;
   uint64_t late_dropped_ = 0;
   LateRecordSink* late_sink_ = nullptr;
+  NewKeyObserver* key_observer_ = nullptr;
+  std::vector<uint32_t> created_keys_;  // Push scratch: keys new to keys_
   // Counts a late row and hands it to the late sink when the strategy asks for it.
   absl::Status RejectLate(const Batch& batch, uint32_t row) {
     ++late_dropped_;

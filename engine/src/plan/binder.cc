@@ -18,16 +18,49 @@
 namespace sluice {
 namespace {
 
+// Functions of aggregates, windows and ROWS windows: not in the scalar registry.
+constexpr std::string_view kAggregateFunctions[] = {
+    "count",       "sum",        "avg",           "min",        "max",          "stddev",
+    "stddev_samp", "stddev_pop", "variance",      "var_samp",   "var_pop",      "first_value",
+    "last_value",  "lag",        "lead",          "row_number", "tumble_start", "tumble_end",
+    "hop_start",   "hop_end",    "session_start", "session_end"};
+
 bool IsAggregateFunction(std::string_view name) {
-  static constexpr std::string_view kAggregates[] = {
-      "count",       "sum",        "avg",           "min",        "max",          "stddev",
-      "stddev_samp", "stddev_pop", "variance",      "var_samp",   "var_pop",      "first_value",
-      "last_value",  "lag",        "lead",          "row_number", "tumble_start", "tumble_end",
-      "hop_start",   "hop_end",    "session_start", "session_end"};
-  for (std::string_view aggregate : kAggregates) {
+  for (std::string_view aggregate : kAggregateFunctions) {
     if (EqualsIgnoreCase(name, aggregate)) return true;
   }
   return false;
+}
+
+// The registry name of a function as SQL calls it (the aliases SUBSTR, CEILING, ...).
+std::string RegistryName(const std::string& lower_name) {
+  if (lower_name == "substr") return "substring";
+  if (lower_name == "ceiling") return "ceil";
+  if (lower_name == "pow") return "power";
+  if (lower_name == "current_timestamp") return "now";
+  if (lower_name == "char_length" || lower_name == "character_length") return "length";
+  return lower_name;
+}
+
+// "unknown function 'NAME'", with the nearest name SQL can call (a scalar function, an alias,
+// an aggregate or window function) when one is close.
+absl::Status UnknownFunction(const SourceText& source, const ParsedExpression& call) {
+  const std::string& name = call.name_parts.back();
+  std::vector<std::string> candidates;
+  for (std::string& known : FunctionRegistry::Default().Names()) {
+    // Operators (=, ||, ...) and the words AND, OR, NOT are no function calls.
+    if (!IsAsciiAlpha(known[0]) || known == "and" || known == "or" || known == "not") continue;
+    candidates.push_back(std::move(known));
+  }
+  for (const char* alias : {"substr", "ceiling", "pow", "char_length", "character_length"}) {
+    candidates.emplace_back(alias);
+  }
+  for (std::string_view aggregate : kAggregateFunctions) candidates.emplace_back(aggregate);
+  std::string message = StrCat("unknown function '", AsciiToUpper(name), "'");
+  if (auto nearest = NearestName(name, candidates)) {
+    StrAppend(&message, "; did you mean '", AsciiToUpper(*nearest), "'?");
+  }
+  return source.Error(call.position, message);
 }
 
 // Registry name of a binary SQL operator.
@@ -61,6 +94,15 @@ class ExpressionBinder {
         return source_.Error(e.position, "'*' is only allowed in the select list or COUNT(*)");
       case ExpressionKind::kUnary: {
         SLUICE_ASSIGN_OR_RETURN(auto operand, Bind(*e.children[0]));
+        if (e.op == "+") {
+          // The identity, on numbers only.
+          if (operand->type != TypeId::kInt64 && operand->type != TypeId::kDouble &&
+              operand->type != TypeId::kNull) {
+            return source_.Error(e.position, StrCat("unary + cannot be applied to ", TypeName(operand->type),
+                                                    " (a number only)"));
+          }
+          return operand;
+        }
         std::vector<BoundExpressionPtr> arguments;
         arguments.push_back(std::move(operand));
         return Call(e.op == "NOT" ? "not" : "negate", e.op, std::move(arguments), e.position);
@@ -92,19 +134,13 @@ class ExpressionBinder {
       }
       case ExpressionKind::kIn: {
         // x IN (a, b)  ==  x = a OR x = b  (the same three-valued result)
-        BoundExpressionPtr any;
+        std::vector<BoundExpressionPtr> equals;
         for (size_t i = 1; i < e.children.size(); ++i) {
           SLUICE_ASSIGN_OR_RETURN(auto equal,
                                   Compare(*e.children[0], *e.children[i], "=", e.children[i]->position));
-          if (any == nullptr) {
-            any = std::move(equal);
-            continue;
-          }
-          std::vector<BoundExpressionPtr> either;
-          either.push_back(std::move(any));
-          either.push_back(std::move(equal));
-          SLUICE_ASSIGN_OR_RETURN(any, Call("or", "IN", std::move(either), e.position));
+          equals.push_back(std::move(equal));
         }
+        SLUICE_ASSIGN_OR_RETURN(auto any, AnyOf(equals, 0, equals.size(), e.position));
         return e.negated ? Not(std::move(any), e.position) : std::move(any);
       }
       case ExpressionKind::kIsNull: {
@@ -195,17 +231,15 @@ class ExpressionBinder {
       return source_.Error(e.position,
                            StrCat("DISTINCT is only valid inside an aggregate, not ", AsciiToUpper(name)));
     }
+    const std::string function = RegistryName(name);
+    // Before the arguments: over an aggregate's output, their errors ("column 'x' must appear
+    // in GROUP BY") would hide that the function itself is unknown.
+    if (!FunctionRegistry::Default().Contains(function)) return UnknownFunction(source_, e);
     std::vector<BoundExpressionPtr> arguments;
     for (const auto& child : e.children) {
       SLUICE_ASSIGN_OR_RETURN(auto argument, Bind(*child));
       arguments.push_back(std::move(argument));
     }
-    std::string function = name;
-    if (name == "substr") function = "substring";
-    if (name == "ceiling") function = "ceil";
-    if (name == "pow") function = "power";
-    if (name == "current_timestamp") function = "now";
-    if (name == "char_length" || name == "character_length") function = "length";
     // DATE_TRUNC('unit', ts) with a literal unit: check the unit now rather than yield NULLs.
     if (function == "date_trunc" && !e.children.empty() && e.children[0]->kind == ExpressionKind::kLiteral &&
         e.children[0]->literal.type() == TypeId::kString) {
@@ -280,6 +314,20 @@ class ExpressionBinder {
     arguments.push_back(std::move(l));
     arguments.push_back(std::move(r));
     return Call(op, op, std::move(arguments), position);
+  }
+
+  // The OR of terms[begin, end) (begin < end) as a balanced tree: an IN list of n items binds to
+  // an expression of height log2(n), not n, which keeps the executor's recursion shallow.
+  absl::StatusOr<BoundExpressionPtr> AnyOf(std::vector<BoundExpressionPtr>& terms, size_t begin, size_t end,
+                                           SourcePosition position) {
+    if (end - begin == 1) return std::move(terms[begin]);
+    const size_t middle = begin + (end - begin) / 2;
+    SLUICE_ASSIGN_OR_RETURN(auto low, AnyOf(terms, begin, middle, position));
+    SLUICE_ASSIGN_OR_RETURN(auto high, AnyOf(terms, middle, end, position));
+    std::vector<BoundExpressionPtr> either;
+    either.push_back(std::move(low));
+    either.push_back(std::move(high));
+    return Call("or", "IN", std::move(either), position);
   }
 
   absl::StatusOr<BoundExpressionPtr> Not(BoundExpressionPtr operand, SourcePosition position) {
@@ -426,13 +474,25 @@ void ResolveWindowMarkers(BoundExpression& e, size_t window_start_index) {
   for (auto& child : e.children) ResolveWindowMarkers(*child, window_start_index);
 }
 
+// Whether a plan aggregates (GROUP BY or a window) anywhere in its chain.
+bool Aggregates(const LogicalOperator& plan) {
+  for (const LogicalOperator* node = &plan; node != nullptr; node = node->input.get()) {
+    if (node->kind == LogicalOperatorKind::kAggregate) return true;
+  }
+  return false;
+}
+
 // Binds one job: sources first (on demand, as FROM clauses name them), then each statement.
 class JobBinder {
  public:
   JobBinder(BoundJob& job, bool read_files)
       : job_(job), source_(job.parsed.source), read_files_(read_files) {}
 
-  absl::Status Run() {
+  // Binds every statement, reporting errors to `errors`: every bad property, then each
+  // statement's first error. A statement that reads the stream of a statement that failed is
+  // skipped (its errors would only follow from the first). The job is complete when `errors`
+  // stays empty.
+  void Run(SqlErrorList& errors) {
     std::vector<std::string> names;
     for (const auto& statement : job_.parsed.statements) {
       if (!statement.name.empty()) names.push_back(statement.name);
@@ -442,21 +502,54 @@ class JobBinder {
     for (const auto& [key, value] : job_.properties.all()) {
       if (EndsWith(key, ".type")) names.push_back(key.substr(0, key.size() - 5));
     }
-    SLUICE_RETURN_IF_ERROR(job_.properties.Validate(source_, names));
+    job_.properties.Validate(source_, names, errors);
+    if (const PropertyValue* limit = job_.properties.Find("state.max.bytes")) {
+      job_.state_max_bytes = ParseByteSize(limit->value);
+      if (!job_.state_max_bytes) {
+        errors.Add(source_.Error(limit->value_position,
+                                 StrCat("invalid size '", limit->value,
+                                        "' for 'state.max.bytes' (a number of bytes, optionally with a unit: "
+                                        "512MB, 2GiB)")));
+      }
+    }
+    std::vector<std::string> created;  // the streams of the statements so far, bound or not
+    std::vector<std::string> failed;   // those of the statements that failed
     int anonymous = 0;
     for (const auto& statement : job_.parsed.statements) {
+      if (errors.full()) return;
       BoundStatement bound;
       bound.position = statement.position;
       bound.name = statement.name.empty() ? StrCat("select_", ++anonymous) : statement.name;
-      for (const auto& earlier : job_.statements) {
-        if (earlier.name == bound.name) {
-          return source_.Error(statement.name_position, StrCat("stream '", bound.name, "' is created twice"));
+      const bool created_twice = std::find(created.begin(), created.end(), bound.name) != created.end();
+      created.push_back(bound.name);
+      std::vector<std::string> inputs;
+      CollectTableNames(statement.select->from.get(), inputs);
+      const bool reads_failed = std::any_of(inputs.begin(), inputs.end(), [&](const std::string& input) {
+        return std::find(failed.begin(), failed.end(), input) != failed.end();
+      });
+      absl::Status status;
+      if (created_twice) {
+        status = source_.Error(statement.name_position, StrCat("stream '", bound.name, "' is created twice"));
+      } else if (!reads_failed) {
+        status = BindSelect(*statement.select, bound);
+        if (status.ok() && statement.kind == Statement::Kind::kCreateTable && !Aggregates(*bound.plan)) {
+          // A table is keyed: over a GROUP BY its stream is the table's changes (the rows CREATE
+          // STREAM gives); a table of other rows would need an upsert key, which comes later.
+          status =
+              source_.NotSupported(statement.position,
+                                   "CREATE TABLE over a query without GROUP BY or a window (a table needs a "
+                                   "key; write CREATE STREAM)");
         }
+        if (status.ok()) status = BindSink(statement, bound);
       }
-      SLUICE_RETURN_IF_ERROR(BindSelect(*statement.select, bound));
-      SLUICE_RETURN_IF_ERROR(BindSink(statement, bound));
+      if (!status.ok()) errors.Add(std::move(status));
+      if (!status.ok() || reads_failed) {
+        failed.push_back(bound.name);
+        continue;
+      }
       job_.statements.push_back(std::move(bound));
     }
+    if (!errors.empty()) return;
     // A stream that no later statement reads and that has no sink goes to stdout.
     for (size_t i = 0; i < job_.statements.size(); ++i) {
       auto& statement = job_.statements[i];
@@ -469,7 +562,6 @@ class JobBinder {
       if (!read_later)
         statement.sink = SinkDefinition{statement.name, "stdout_sink", "", "json", ',', std::nullopt};
     }
-    return absl::OkStatus();
   }
 
  private:
@@ -875,9 +967,10 @@ class JobBinder {
         function.kind = Kind::kLead;
       else if (name == "row_number")
         function.kind = Kind::kRowNumber;
-      else {
+      else if (!IsAggregateFunction(name) && !FunctionRegistry::Default().Contains(RegistryName(name)))
+        return UnknownFunction(source_, *call);
+      else
         return source_.NotSupported(call->position, StrCat(AsciiToUpper(name), "(...) OVER (...)"));
-      }
       if (call->distinct) return source_.NotSupported(call->position, "DISTINCT in OVER (...) functions");
       const bool takes_argument = function.kind != Kind::kCountStar && function.kind != Kind::kRowNumber;
       const size_t max_arguments = (function.kind == Kind::kLag || function.kind == Kind::kLead) ? 2 : 1;
@@ -1113,6 +1206,16 @@ class JobBinder {
     SLUICE_ASSIGN_OR_RETURN(definition.decoder.csv_delimiter, BindDelimiter(name));
     SLUICE_ASSIGN_OR_RETURN(std::string header, RequireChoice(name, "csv.header", {"true", "false"}, "true"));
     definition.decoder.csv_header = header == "true";
+    if (const PropertyValue* limit = job_.properties.FindScoped(name, "max.record.bytes")) {
+      const std::optional<int64_t> bytes = ParseInt64(StripWhitespace(limit->value));
+      if (!bytes || *bytes <= 0) {
+        return source_.Error(
+            limit->value_position,
+            StrCat("invalid value '", limit->value, "' for '", name,
+                   ".max.record.bytes' (expected a whole number of bytes above 0, e.g. 16777216)"));
+      }
+      definition.max_record_bytes = static_cast<uint64_t>(*bytes);
+    }
 
     // Schema: declared, or inferred from the file's first records.
     if (const PropertyValue* declared = job_.properties.FindScoped(name, "schema")) {
@@ -1476,13 +1579,24 @@ class JobBinder {
 
 }  // namespace
 
-absl::StatusOr<BoundJob> BindJob(ParsedJob parsed, const BindOptions& options) {
+std::optional<BoundJob> BindJob(ParsedJob parsed, const BindOptions& options, SqlErrorList& errors) {
+  SLUICE_CHECK(errors.empty());
   BoundJob job;
-  SLUICE_ASSIGN_OR_RETURN(job.properties, JobProperties::Collect(parsed, options.substitution));
+  job.properties = JobProperties::Collect(parsed, options.substitution, errors);
+  // A property left out would only cause more errors, each less to the point than its own.
+  if (!errors.empty()) return std::nullopt;
   job.parsed = std::move(parsed);
   JobBinder binder(job, options.read_files);
-  SLUICE_RETURN_IF_ERROR(binder.Run());
+  binder.Run(errors);
+  if (!errors.empty()) return std::nullopt;
   return job;
+}
+
+absl::StatusOr<BoundJob> BindJob(ParsedJob parsed, const BindOptions& options) {
+  SqlErrorList errors(/*limit=*/1);
+  std::optional<BoundJob> job = BindJob(std::move(parsed), options, errors);
+  if (!job) return errors.first();
+  return std::move(*job);
 }
 
 absl::StatusOr<BoundExpressionPtr> BindExpression(const SourceText& source,

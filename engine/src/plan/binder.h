@@ -7,7 +7,10 @@
 // position, so `sluice validate` reports them before anything runs.
 #pragma once
 
+#include <optional>
+
 #include "plan/logical_plan.h"
+#include "sql/sql_error_list.h"
 
 namespace sluice {
 
@@ -20,9 +23,19 @@ struct BindOptions {
   bool read_files = true;
 };
 
+// Binds a job, reporting every error to `errors` (until it is full) rather than the first:
+// every bad WITH property, then the first error of each statement, going on with the next
+// statement after one fails. A statement that reads the stream of a failed statement is skipped
+// (its errors would follow from that one), and so is binding when a property's value could not
+// be substituted. Returns the job when there was no error.
+// REQUIRES: errors.empty().
+std::optional<BoundJob> BindJob(ParsedJob parsed, const BindOptions& options, SqlErrorList& errors);
+
+// The job, or its first error.
 absl::StatusOr<BoundJob> BindJob(ParsedJob parsed, const BindOptions& options);
 
 // Binds a standalone expression against `schema` (tests and tools).
+// REQUIRES: `expression` is as the parser builds it: no taller than kMaxExpressionDepth.
 absl::StatusOr<BoundExpressionPtr> BindExpression(const SourceText& source,
                                                   const ParsedExpression& expression, const Schema& schema);
 

@@ -22,7 +22,7 @@ const std::vector<ConnectorKeys>& KeysByConnector() {
   static const std::vector<ConnectorKeys> connectors = {
       {"file_source",
        {"type", "path", "format", "schema", "csv.delimiter", "csv.header", "dead_letter.path",
-        "event.time.field", "event.time.format", "partitioned.by"},
+        "event.time.field", "event.time.format", "partitioned.by", "max.record.bytes"},
        false},
       {"kafka_source",
        {"type", "topic", "bootstrap.servers", "group.id", "auto.offset.reset", "format", "schema",
@@ -75,7 +75,8 @@ const std::vector<std::string>& JobPropertyKeys() {
                                                 "watermark.alignment.max_drift",
                                                 "late.data.strategy",
                                                 "late.data.allowed_lateness",
-                                                "state.ttl"};
+                                                "state.ttl",
+                                                "state.max.bytes"};
   return keys;
 }
 
@@ -97,6 +98,35 @@ std::optional<int64_t> ParseDurationText(std::string_view text) {
   const auto millis = IntervalUnitMillis(unit);
   if (!millis) return std::nullopt;
   return *count * *millis;
+}
+
+std::optional<uint64_t> ParseByteSize(std::string_view text) {
+  text = StripWhitespace(text);
+  size_t digits = 0;
+  while (digits < text.size() && IsAsciiDigit(text[digits])) ++digits;
+  if (digits == 0 || digits > 19) return std::nullopt;
+  const auto count = ParseInt64(text.substr(0, digits));
+  if (!count || *count <= 0) return std::nullopt;
+  std::string unit = AsciiToUpper(StripWhitespace(text.substr(digits)));
+  if (unit.size() == 3 && unit.substr(1) == "IB") unit = unit.substr(0, 1);  // KiB, MiB, ...
+  if (unit.size() == 2 && unit[1] == 'B') unit = unit.substr(0, 1);          // KB, MB, ...
+  int shift = 0;
+  if (unit.empty() || unit == "B") {
+    shift = 0;
+  } else if (unit == "K") {
+    shift = 10;
+  } else if (unit == "M") {
+    shift = 20;
+  } else if (unit == "G") {
+    shift = 30;
+  } else if (unit == "T") {
+    shift = 40;
+  } else {
+    return std::nullopt;
+  }
+  const uint64_t value = static_cast<uint64_t>(*count);
+  if (value > (uint64_t{1} << (63 - shift))) return std::nullopt;
+  return value << shift;
 }
 
 namespace {
@@ -150,24 +180,35 @@ bool IsKnownScopedKey(const std::string& key, std::string_view type) {
 
 }  // namespace
 
-absl::StatusOr<JobProperties> JobProperties::Collect(const ParsedJob& job,
-                                                     const SubstitutionContext& context) {
+JobProperties JobProperties::Collect(const ParsedJob& job, const SubstitutionContext& context,
+                                     SqlErrorList& errors) {
   JobProperties result;
   for (const auto& statement : job.statements) {
     for (const auto& property : statement.properties) {
+      if (errors.full()) return result;
       auto substituted = Substitute(property.value, context);
       if (!substituted.ok()) {
-        return job.source.Error(property.value_position, std::string(substituted.status().message()));
+        errors.Add(job.source.Error(property.value_position, std::string(substituted.status().message())));
+        continue;
       }
       PropertyValue value{*substituted, property.key_position, property.value_position};
       auto [it, inserted] = result.properties_.emplace(property.key, value);
       if (!inserted && it->second.value != value.value) {
-        return job.source.Error(property.key_position,
-                                StrCat("property '", property.key, "' is set twice with different values ('",
-                                       it->second.value, "' and '", value.value, "')"));
+        errors.Add(
+            job.source.Error(property.key_position,
+                             StrCat("property '", property.key, "' is set twice with different values ('",
+                                    it->second.value, "' and '", value.value, "')")));
       }
     }
   }
+  return result;
+}
+
+absl::StatusOr<JobProperties> JobProperties::Collect(const ParsedJob& job,
+                                                     const SubstitutionContext& context) {
+  SqlErrorList errors(/*limit=*/1);
+  JobProperties result = Collect(job, context, errors);
+  if (!errors.empty()) return errors.first();
   return result;
 }
 
@@ -180,13 +221,24 @@ const PropertyValue* JobProperties::FindScoped(const std::string& scope, const s
   return Find(StrCat(scope, ".", key));
 }
 
-absl::Status JobProperties::Validate(const SourceText& source, const std::vector<std::string>& names) const {
+void JobProperties::Validate(const SourceText& source, const std::vector<std::string>& names,
+                             SqlErrorList& errors) const {
   // The connector type of each name ('<name>.type'), which decides the keys it accepts.
   auto type_of = [this](const std::string& name) -> std::string {
     const PropertyValue* type = FindScoped(name, "type");
     return type != nullptr ? type->value : "";
   };
-  for (const auto& [key, value] : properties_) {
+  // Keys in the order of the text, so that errors are too.
+  std::vector<const std::pair<const std::string, PropertyValue>*> in_text_order;
+  for (const auto& entry : properties_) in_text_order.push_back(&entry);
+  std::sort(in_text_order.begin(), in_text_order.end(), [](const auto* a, const auto* b) {
+    const SourcePosition& x = a->second.key_position;
+    const SourcePosition& y = b->second.key_position;
+    return x.line != y.line ? x.line < y.line : x.column < y.column;
+  });
+  for (const auto* entry : in_text_order) {
+    if (errors.full()) return;
+    const std::string& key = entry->first;
     bool known = false;
     for (const auto& job_key : JobPropertyKeys()) known = known || key == job_key;
     std::string mismatched_type;  // a key that another connector type would accept
@@ -216,9 +268,14 @@ absl::Status JobProperties::Validate(const SourceText& source, const std::vector
     } else {
       StrAppend(&message, "; keys are job-wide (e.g. 'event.time.field') or '<source or stream>.<key>'");
     }
-    return source.Error(value.key_position, message);
+    errors.Add(source.Error(entry->second.key_position, message));
   }
-  return absl::OkStatus();
+}
+
+absl::Status JobProperties::Validate(const SourceText& source, const std::vector<std::string>& names) const {
+  SqlErrorList errors(/*limit=*/1);
+  Validate(source, names, errors);
+  return errors.first();
 }
 
 }  // namespace sluice

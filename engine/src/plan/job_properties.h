@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "sql/ast.h"
+#include "sql/sql_error_list.h"
 
 namespace sluice {
 
@@ -30,7 +31,12 @@ struct SubstitutionContext {
 
 class JobProperties {
  public:
-  // Collects the properties of every statement of `job`, substituting variables.
+  // Collects the properties of every statement of `job`, substituting variables. A value whose
+  // substitution fails, or a key set twice to different values, is reported to `errors` (each
+  // one) and left out.
+  static JobProperties Collect(const ParsedJob& job, const SubstitutionContext& context,
+                               SqlErrorList& errors);
+  // The properties, or the first error.
   static absl::StatusOr<JobProperties> Collect(const ParsedJob& job, const SubstitutionContext& context);
 
   const PropertyValue* Find(const std::string& key) const;
@@ -41,7 +47,10 @@ class JobProperties {
   // Checks every key: job-wide keys must be known, scoped keys must name a known scope
   // (`names`: sources and streams of the job) and a key valid for it: for its connector type
   // when '<name>.type' is set (a Kafka key on a file source is an error), for any connector
-  // otherwise. Errors point at the key and suggest the nearest known key.
+  // otherwise. Each bad key goes to `errors`, in the order of the text, pointing at the key and
+  // suggesting the nearest known key.
+  void Validate(const SourceText& source, const std::vector<std::string>& names, SqlErrorList& errors) const;
+  // The first bad key's error (in the order of the text), or OkStatus().
   absl::Status Validate(const SourceText& source, const std::vector<std::string>& names) const;
 
  private:
@@ -59,5 +68,10 @@ const std::vector<std::string>& JobPropertyKeys();
 // Parses a duration property: '500ms', '5s', '2m', '1h', '1d', '5 seconds', '1 minute',
 // or a bare number of milliseconds.
 std::optional<int64_t> ParseDurationText(std::string_view text);
+
+// A byte size: a whole number with an optional unit, B, K, M, G or T, each also spelled KB/KiB
+// and so on, in any case, powers of 1024 (as Flink's memory sizes): "1048576", "512MB",
+// "2 GiB", "64k". Nullopt when malformed, zero, or above 2^63.
+std::optional<uint64_t> ParseByteSize(std::string_view text);
 
 }  // namespace sluice

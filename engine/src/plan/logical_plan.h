@@ -60,6 +60,9 @@ struct KafkaSinkSettings {
   std::string transactional_id;
 };
 
+// '<source>.max.record.bytes' when not set: 16 MiB.
+inline constexpr uint64_t kDefaultMaxRecordBytes = 16 << 20;
+
 // An external input: where it reads, how it decodes, and the schema it produces.
 struct SourceDefinition {
   std::string name;
@@ -76,6 +79,9 @@ struct SourceDefinition {
   // When false, _event_time is the ingestion (processing) time of the record's batch.
   bool has_event_time = false;
   std::string dead_letter_path;
+  // File sources: a record longer than this (its line break not counted) is dead-lettered
+  // with its length and first bytes, and skipped while it is read, never held whole.
+  uint64_t max_record_bytes = kDefaultMaxRecordBytes;
   // Watermark = highest event time seen - max_out_of_orderness - 1 (bounded out-of-orderness;
   // 'ascending' is the same with 0).
   int64_t max_out_of_orderness_millis = 0;
@@ -180,6 +186,9 @@ struct BoundJob {
   JobProperties properties;
   std::vector<SourceDefinition> sources;
   std::vector<BoundStatement> statements;
+  // 'state.max.bytes': the most bytes of operator state the job may hold (see
+  // ops/state_budget.h); none when unset.
+  std::optional<uint64_t> state_max_bytes;
 
   const SourceDefinition* FindSource(const std::string& name) const;
 };

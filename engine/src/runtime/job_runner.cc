@@ -41,6 +41,9 @@ absl::StatusOr<std::unique_ptr<JobRunner>> JobRunner::Create(const BoundJob& job
 
 absl::Status JobRunner::Build() {
   std::map<std::string, FanOutOperator*> outputs;  // source or stream name -> its fan-out
+  if (const auto limit = options_.state_max_bytes ? options_.state_max_bytes : job_.state_max_bytes) {
+    state_budget_ = std::make_unique<StateBudget>(*limit);
+  }
   for (size_t s = 0; s < job_.sources.size(); ++s) {
     const SourceDefinition& definition = job_.sources[s];
     dead_letters_.push_back(std::make_shared<DeadLetterWriter>(definition.name, definition.dead_letter_path));
@@ -83,6 +86,7 @@ absl::Status JobRunner::Build() {
         }
       }
       std::unique_ptr<Operator> op = MakeOperator(*node, late_sink);
+      op->SetStateBudget(state_budget_.get());
       if (auto* aggregate = dynamic_cast<const AggregateOperator*>(op.get()))
         aggregates_.push_back(aggregate);
       if (auto* session = dynamic_cast<const SessionWindowOperator*>(op.get()))
@@ -258,7 +262,10 @@ JobCounters JobRunner::counters() const {
     counters.dead_lettered += writer->count();  // bad records and late rows
     if (writer->count() > 0) counters.dead_letter_files.push_back(writer->path());
   }
-  for (const SinkOperator* sink : sinks_) counters.records_out += sink->rows_written();
+  for (const SinkOperator* sink : sinks_) {
+    counters.records_out += sink->rows_written();
+    counters.invalid_utf8_replaced += sink->invalid_utf8_replaced();
+  }
   for (const auto* op : aggregates_) {
     counters.late_dropped += op->late_records_dropped();
     counters.state_evicted += op->keys_evicted();

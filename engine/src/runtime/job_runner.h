@@ -44,6 +44,8 @@ struct RunOptions {
   size_t batch_size = 1024;
   bool strict = false;                        // first bad record fails the job
   const std::atomic<bool>* cancel = nullptr;  // set to stop reading
+  // The job's state limit in bytes, over its 'state.max.bytes' (`sluice run --memory-limit`).
+  std::optional<uint64_t> state_max_bytes;
 
   // Connectors an embedding supplies instead of the job's own (the benchmark harness feeds
   // batches from memory and checks results in its own sink). Null: a FileSource per
@@ -86,6 +88,8 @@ struct JobCounters {
   uint64_t records_in = 0;     // records read from every source (good and bad)
   uint64_t records_out = 0;    // rows written by every sink
   uint64_t dead_lettered = 0;  // records sent to dead-letter outputs (bad or late)
+  // Ill-formed UTF-8 sequences in string values that sinks wrote as U+FFFD (JSON output).
+  uint64_t invalid_utf8_replaced = 0;
   uint64_t bytes_in = 0;
   double elapsed_seconds = 0;
   // From the start of the run to the first record (a Kafka source waits for its consumer
@@ -153,6 +157,7 @@ class JobRunner {
   std::vector<std::unique_ptr<Operator>> operators_;             // every pipeline operator
   std::vector<SinkOperator*> sinks_;
   std::vector<std::unique_ptr<LateRecordSink>> late_sinks_;
+  std::unique_ptr<StateBudget> state_budget_;  // 'state.max.bytes', when set
   // The stateful operators, for their counters.
   std::vector<const AggregateOperator*> aggregates_;
   std::vector<const SessionWindowOperator*> session_windows_;

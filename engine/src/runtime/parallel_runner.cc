@@ -19,6 +19,7 @@
 #include "ops/rows_window_operator.h"
 #include "ops/session_window_operator.h"
 #include "runtime/exchange.h"
+#include "runtime/partitioning_check.h"
 #include "runtime/physical_plan.h"
 #include "runtime/topology.h"
 #include "time/watermark_merger.h"
@@ -219,6 +220,8 @@ struct ParallelRunner::Impl {
   std::vector<const AggregateOperator*> aggregates;
   std::vector<const SessionWindowOperator*> session_windows;
   std::vector<const RowsWindowOperator*> rows_windows;
+  std::vector<std::unique_ptr<PartitioningCheck>> partitioning_checks;  // per forwarding statement
+  std::unique_ptr<StateBudget> state_budget;                            // 'state.max.bytes', when set
 
   // Watermark alignment: every partition's latest watermark, published by its worker.
   std::optional<int64_t> max_drift;
@@ -299,6 +302,9 @@ absl::StatusOr<std::unique_ptr<ParallelRunner>> ParallelRunner::Create(const Bou
 
 absl::Status ParallelRunner::Impl::Build() {
   workers_count = options.parallelism;
+  if (const auto limit = options.state_max_bytes ? options.state_max_bytes : job.state_max_bytes) {
+    state_budget = std::make_unique<StateBudget>(*limit);
+  }
   const size_t n = static_cast<size_t>(workers_count);
   for (int w = 0; w < workers_count; ++w) {
     auto worker = std::make_unique<Worker>();
@@ -490,6 +496,7 @@ absl::Status ParallelRunner::Impl::BuildStatement(StatementPlan& plan,
         }
       }
       std::unique_ptr<Operator> op = MakeOperator(node, late_sink);
+      op->SetStateBudget(state_budget.get());
       if (auto* aggregate = dynamic_cast<AggregateOperator*>(op.get())) {
         if (interleaved) aggregate->DisablePerRecordWatermark();
         aggregates.push_back(aggregate);
@@ -577,6 +584,24 @@ absl::Status ParallelRunner::Impl::BuildStatement(StatementPlan& plan,
   const BoundExpression* carried_time = nullptr;
   std::string forward_not_used;  // why a declared 'partitioned.by' does not spare the exchange
   plan.forward = ForwardsByPartition(plan, *source, &forward_not_used);
+  PartitioningCheck* partitioning_check = nullptr;
+  if (plan.forward) {
+    // The declaration spares the exchange; each stage checks it as keys arrive.
+    const SourceDefinition& definition = job.sources[*source];
+    std::vector<std::string> worker_partitions(n);
+    for (size_t g = 0; g < sources.size(); ++g) {
+      if (partition_source[g] != *source) continue;
+      std::string& text = worker_partitions[g % n];
+      const size_t k = partition_index[g];
+      StrAppend(&text, text.empty() ? "" : ", ", "partition ", k);
+      if (!options.make_source && k < definition.partitions.size())
+        StrAppend(&text, " (", definition.partitions[k], ")");
+    }
+    partitioning_checks.push_back(std::make_unique<PartitioningCheck>(
+        StrCat("'", definition.name, ".partitioned.by' (", StrJoin(definition.partitioned_by, ", "), ")"),
+        std::move(worker_partitions)));
+    partitioning_check = partitioning_checks.back().get();
+  }
   if (!plan.forward && plan.stateful && plan.chain[*plan.stateful]->kind == LogicalOperatorKind::kAggregate &&
       source_partitions[*source] == 1) {
     const AggregateDefinition& aggregate = *plan.chain[*plan.stateful]->aggregate;
@@ -656,6 +681,9 @@ absl::Status ParallelRunner::Impl::BuildStatement(StatementPlan& plan,
       std::vector<Operator*> ops;
       build_ops(*plan.stateful, plan.gather_begin, worker.owned, worker.late_sinks, ops,
                 /*interleaved=*/carried_time == nullptr);
+      if (partitioning_check != nullptr && !ops.front()->ObserveNewKeys(partitioning_check->ForWorker(w))) {
+        return absl::InternalError(StrCat("the keyed stage of '", statement.name, "' reports no keys"));
+      }
       if (carried_time != nullptr) {
         const size_t column = exchanged_schema.fields().size();
         if (auto* aggregate = dynamic_cast<AggregateOperator*>(ops.front()))
@@ -1056,7 +1084,10 @@ JobCounters ParallelRunner::Impl::LiveCounters() const {
   JobCounters counters;
   for (const auto& worker : workers)
     counters.records_in += worker->records_read.load(std::memory_order_relaxed);
-  for (const SinkOperator* sink : coordinator_sinks) counters.records_out += sink->rows_written();
+  for (const SinkOperator* sink : coordinator_sinks) {
+    counters.records_out += sink->rows_written();
+    counters.invalid_utf8_replaced += sink->invalid_utf8_replaced();
+  }
   counters.elapsed_seconds = Seconds(Clock::now() - start);
   counters.workers = workers_count;
   counters.checkpoints_completed = checkpoints_completed;
@@ -1199,10 +1230,16 @@ JobCounters ParallelRunner::counters() const {
     counters.dead_lettered += writer->count();
     if (writer->count() > 0) counters.dead_letter_files.push_back(writer->path());
   }
-  for (const SinkOperator* sink : impl.coordinator_sinks) counters.records_out += sink->rows_written();
+  for (const SinkOperator* sink : impl.coordinator_sinks) {
+    counters.records_out += sink->rows_written();
+    counters.invalid_utf8_replaced += sink->invalid_utf8_replaced();
+  }
   Clock::time_point first{};
   for (const auto& worker : impl.workers) {
-    for (const SinkOperator* sink : worker->sinks) counters.records_out += sink->rows_written();
+    for (const SinkOperator* sink : worker->sinks) {
+      counters.records_out += sink->rows_written();
+      counters.invalid_utf8_replaced += sink->invalid_utf8_replaced();
+    }
     if (worker->first_record != Clock::time_point{} &&
         (first == Clock::time_point{} || worker->first_record < first)) {
       first = worker->first_record;

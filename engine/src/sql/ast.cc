@@ -14,6 +14,7 @@ std::string ParsedExpression::ToString() const {
     case ExpressionKind::kUnary: return op == "NOT" ? StrCat("NOT ", child(0)) : StrCat(op, child(0));
     case ExpressionKind::kBinary: return StrCat(child(0), " ", op, " ", child(1));
     case ExpressionKind::kFunction: {
+      if (bare_keyword) return AsciiToUpper(name_parts.back());
       std::vector<std::string> arguments;
       for (const auto& argument : children) arguments.push_back(argument->ToString());
       std::string out = StrCat(AsciiToUpper(name_parts.back()), "(", distinct ? "DISTINCT " : "",

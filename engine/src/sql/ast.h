@@ -26,7 +26,7 @@ enum class ExpressionKind : uint8_t {
   kStar,      // * or t.* (only as a select item or COUNT(*))
   kUnary,     // op = "-", "+", "NOT"; children = [operand]
   kBinary,    // op = "+", "-", "*", "/", "%", "||", "=", "<>", "<", "<=", ">", ">=", "AND", "OR"
-  kFunction,  // name_parts = [name]; children = arguments; distinct; star_argument; over
+  kFunction,  // name_parts = [name]; children = arguments; distinct; star_argument; over; bare_keyword
   kCase,      // children = [operand?] then (when, then)* then [else?]
   kCast,      // children = [operand]; cast_type
   kBetween,   // children = [value, low, high]; negated
@@ -52,6 +52,10 @@ struct OverClause {
 struct ParsedExpression {
   ExpressionKind kind = ExpressionKind::kLiteral;
   SourcePosition position;
+  // Nodes on the longest path from this node down to a leaf (1 for a leaf). The parser keeps
+  // it at most kMaxExpressionDepth (sql/parser.h), which bounds the recursion of everything that
+  // walks the tree: the binder, ToString, the destructor.
+  uint32_t height = 1;
   std::vector<std::string> name_parts;
   Value literal;
   int64_t interval_millis = 0;
@@ -60,6 +64,7 @@ struct ParsedExpression {
   bool negated = false;
   bool distinct = false;
   bool star_argument = false;
+  bool bare_keyword = false;  // kFunction: CURRENT_TIMESTAMP, written without parentheses
   bool case_has_operand = false;
   bool case_has_else = false;
   TypeId cast_type = TypeId::kNull;

@@ -37,18 +37,24 @@ class Parser {
  public:
   Parser(const SourceText& source, std::vector<Token> tokens) : source_(source), tokens_(std::move(tokens)) {}
 
-  absl::Status ParseStatements(std::vector<Statement>& statements) {
-    while (!AtEnd()) {
+  // Parses every statement into `statements`; a statement with a syntax error goes to
+  // `errors` instead, and parsing resumes after the next ';' or at the next CREATE.
+  void ParseStatements(std::vector<Statement>& statements, SqlErrorList& errors) {
+    while (!AtEnd() && !errors.full()) {
       if (MatchOperator(";")) continue;
       Statement statement;
-      SLUICE_RETURN_IF_ERROR(ParseStatement(statement));
-      statements.push_back(std::move(statement));
-      if (!AtEnd() && !MatchOperator(";")) {
-        return Unexpected("';' or the end of the job after the statement");
+      absl::Status status = ParseStatement(statement);
+      if (status.ok() && !AtEnd() && !MatchOperator(";")) {
+        status = Unexpected("';' or the end of the job after the statement");
       }
+      if (status.ok()) {
+        statements.push_back(std::move(statement));
+        continue;
+      }
+      errors.Add(std::move(status));
+      SkipToNextStatement();
     }
-    if (statements.empty()) return source_.Error({1, 1}, "the job has no statement");
-    return absl::OkStatus();
+    if (statements.empty() && errors.empty()) errors.Add(source_.Error({1, 1}, "the job has no statement"));
   }
 
   absl::StatusOr<ParsedExpressionPtr> ParseStandaloneExpression() {
@@ -124,6 +130,44 @@ class Parser {
     return value;
   }
 
+  // After a syntax error: skips past the next ';' or up to the next CREATE STREAM|TABLE, where
+  // the next statement starts. (SELECT is no such mark: it also starts subqueries.) The token at
+  // which parsing failed may itself be that CREATE, when a ';' is missing; a statement never
+  // fails before consuming its own CREATE, so the parser always moves on.
+  void SkipToNextStatement() {
+    while (!AtEnd()) {
+      if (IsKeyword("CREATE") && (IsKeyword("STREAM", 1) || IsKeyword("TABLE", 1))) return;
+      const Token& token = Next();
+      if (token.kind == TokenKind::kOperator && token.text == ";") return;
+    }
+  }
+
+  // --- depth (see kMaxExpressionDepth) ------------------------------------------------------
+  // One level of nesting for as long as it lives.
+  class NestingLevel {
+   public:
+    explicit NestingLevel(uint32_t& nesting) : nesting_(nesting) { ++nesting_; }
+    ~NestingLevel() { --nesting_; }
+    NestingLevel(const NestingLevel&) = delete;
+    NestingLevel& operator=(const NestingLevel&) = delete;
+
+   private:
+    uint32_t& nesting_;
+  };
+  absl::Status TooDeep(SourcePosition position, std::string_view what) const {
+    return source_.Error(position,
+                         StrCat(what, " nested too deeply (more than ", kMaxExpressionDepth, " levels)"));
+  }
+  // Sets the height of `node` from its children's; a tree grown above the limit is an error at
+  // the node that crosses it.
+  absl::StatusOr<ParsedExpressionPtr> Finish(ParsedExpressionPtr node) const {
+    uint32_t height = 0;
+    for (const auto& child : node->children) height = std::max(height, child->height);
+    node->height = height + 1;
+    if (node->height > kMaxExpressionDepth) return TooDeep(node->position, "expression");
+    return node;
+  }
+
   // --- statements ------------------------------------------------------------------------
   absl::Status ParseStatement(Statement& statement) {
     statement.position = Peek().position;
@@ -192,6 +236,8 @@ class Parser {
   }
 
   absl::StatusOr<std::unique_ptr<SelectStatement>> ParseSelect() {
+    const NestingLevel level(query_nesting_);
+    if (query_nesting_ > kMaxExpressionDepth) return TooDeep(Peek().position, "query");
     auto select = std::make_unique<SelectStatement>();
     select->position = Peek().position;
     SLUICE_RETURN_IF_ERROR(ExpectKeyword("SELECT"));
@@ -289,7 +335,7 @@ class Parser {
 
   absl::StatusOr<std::unique_ptr<TableReference>> ParseFrom() {
     SLUICE_ASSIGN_OR_RETURN(auto left, ParseTablePrimary());
-    while (true) {
+    for (uint32_t joins = 0;; ++joins) {
       const SourcePosition position = Peek().position;
       JoinType type = JoinType::kInner;
       if (MatchKeyword("JOIN")) {
@@ -303,6 +349,10 @@ class Parser {
         SLUICE_RETURN_IF_ERROR(ExpectKeyword("JOIN"));
       } else {
         break;
+      }
+      if (joins == kMaxExpressionDepth) {
+        return source_.Error(
+            position, StrCat("too many joins in one FROM clause (more than ", kMaxExpressionDepth, ")"));
       }
       auto join = std::make_unique<TableReference>();
       join->kind = TableReference::Kind::kJoin;
@@ -374,25 +424,29 @@ class Parser {
   }
 
   // --- expressions -----------------------------------------------------------------------
-  static ParsedExpressionPtr MakeBinary(std::string op, SourcePosition position, ParsedExpressionPtr left,
-                                        ParsedExpressionPtr right) {
+  absl::StatusOr<ParsedExpressionPtr> MakeBinary(std::string op, SourcePosition position,
+                                                 ParsedExpressionPtr left, ParsedExpressionPtr right) const {
     auto node = std::make_unique<ParsedExpression>();
     node->kind = ExpressionKind::kBinary;
     node->op = std::move(op);
     node->position = position;
     node->children.push_back(std::move(left));
     node->children.push_back(std::move(right));
-    return node;
+    return Finish(std::move(node));
   }
 
-  absl::StatusOr<ParsedExpressionPtr> ParseExpr() { return ParseOr(); }
+  absl::StatusOr<ParsedExpressionPtr> ParseExpr() {
+    const NestingLevel level(expression_nesting_);
+    if (expression_nesting_ > kMaxExpressionDepth) return TooDeep(Peek().position, "expression");
+    return ParseOr();
+  }
 
   absl::StatusOr<ParsedExpressionPtr> ParseOr() {
     SLUICE_ASSIGN_OR_RETURN(auto left, ParseAnd());
     while (IsKeyword("OR")) {
       const SourcePosition position = Next().position;
       SLUICE_ASSIGN_OR_RETURN(auto right, ParseAnd());
-      left = MakeBinary("OR", position, std::move(left), std::move(right));
+      SLUICE_ASSIGN_OR_RETURN(left, MakeBinary("OR", position, std::move(left), std::move(right)));
     }
     return left;
   }
@@ -402,7 +456,7 @@ class Parser {
     while (IsKeyword("AND")) {
       const SourcePosition position = Next().position;
       SLUICE_ASSIGN_OR_RETURN(auto right, ParseNot());
-      left = MakeBinary("AND", position, std::move(left), std::move(right));
+      SLUICE_ASSIGN_OR_RETURN(left, MakeBinary("AND", position, std::move(left), std::move(right)));
     }
     return left;
   }
@@ -413,9 +467,11 @@ class Parser {
       node->kind = ExpressionKind::kUnary;
       node->op = "NOT";
       node->position = Next().position;
+      const NestingLevel level(expression_nesting_);
+      if (expression_nesting_ > kMaxExpressionDepth) return TooDeep(Peek().position, "expression");
       SLUICE_ASSIGN_OR_RETURN(auto operand, ParseNot());
       node->children.push_back(std::move(operand));
-      return node;
+      return Finish(std::move(node));
     }
     return ParseComparison();
   }
@@ -430,7 +486,7 @@ class Parser {
         const std::string op = token.text;
         const SourcePosition position = Next().position;
         SLUICE_ASSIGN_OR_RETURN(auto right, ParseAdditive());
-        left = MakeBinary(op, position, std::move(left), std::move(right));
+        SLUICE_ASSIGN_OR_RETURN(left, MakeBinary(op, position, std::move(left), std::move(right)));
         continue;
       }
       if (IsKeyword("IS")) {
@@ -440,7 +496,7 @@ class Parser {
         node->negated = MatchKeyword("NOT");
         SLUICE_RETURN_IF_ERROR(ExpectKeyword("NULL"));
         node->children.push_back(std::move(left));
-        left = std::move(node);
+        SLUICE_ASSIGN_OR_RETURN(left, Finish(std::move(node)));
         continue;
       }
       const bool negated =
@@ -458,7 +514,7 @@ class Parser {
         node->children.push_back(std::move(left));
         node->children.push_back(std::move(low));
         node->children.push_back(std::move(high));
-        left = std::move(node);
+        SLUICE_ASSIGN_OR_RETURN(left, Finish(std::move(node)));
         continue;
       }
       if (IsKeyword("IN", ahead)) {
@@ -477,7 +533,7 @@ class Parser {
           node->children.push_back(std::move(item));
         } while (MatchOperator(","));
         SLUICE_RETURN_IF_ERROR(ExpectOperator(")"));
-        left = std::move(node);
+        SLUICE_ASSIGN_OR_RETURN(left, Finish(std::move(node)));
         continue;
       }
       if (IsKeyword("LIKE", ahead)) {
@@ -489,7 +545,7 @@ class Parser {
         SLUICE_ASSIGN_OR_RETURN(auto pattern, ParseAdditive());
         node->children.push_back(std::move(left));
         node->children.push_back(std::move(pattern));
-        left = std::move(node);
+        SLUICE_ASSIGN_OR_RETURN(left, Finish(std::move(node)));
         continue;
       }
       return left;
@@ -502,7 +558,7 @@ class Parser {
       const std::string op = Peek().text;
       const SourcePosition position = Next().position;
       SLUICE_ASSIGN_OR_RETURN(auto right, ParseMultiplicative());
-      left = MakeBinary(op, position, std::move(left), std::move(right));
+      SLUICE_ASSIGN_OR_RETURN(left, MakeBinary(op, position, std::move(left), std::move(right)));
     }
     return left;
   }
@@ -513,7 +569,7 @@ class Parser {
       const std::string op = Peek().text;
       const SourcePosition position = Next().position;
       SLUICE_ASSIGN_OR_RETURN(auto right, ParseConcat());
-      left = MakeBinary(op, position, std::move(left), std::move(right));
+      SLUICE_ASSIGN_OR_RETURN(left, MakeBinary(op, position, std::move(left), std::move(right)));
     }
     return left;
   }
@@ -523,7 +579,7 @@ class Parser {
     while (IsOperator("||")) {
       const SourcePosition position = Next().position;
       SLUICE_ASSIGN_OR_RETURN(auto right, ParseUnary());
-      left = MakeBinary("||", position, std::move(left), std::move(right));
+      SLUICE_ASSIGN_OR_RETURN(left, MakeBinary("||", position, std::move(left), std::move(right)));
     }
     return left;
   }
@@ -534,6 +590,8 @@ class Parser {
       node->kind = ExpressionKind::kUnary;
       node->op = Peek().text;
       node->position = Next().position;
+      const NestingLevel level(expression_nesting_);
+      if (expression_nesting_ > kMaxExpressionDepth) return TooDeep(Peek().position, "expression");
       SLUICE_ASSIGN_OR_RETURN(auto operand, ParseUnary());
       // Fold a sign into a numeric literal so that -9223372036854775808 works.
       if (node->op == "-" && operand->kind == ExpressionKind::kLiteral && !operand->literal.is_null()) {
@@ -549,9 +607,13 @@ class Parser {
           return operand;
         }
       }
-      if (node->op == "+") return operand;
+      // Unary plus is the identity on numbers; on anything else the binder refuses it.
+      if (node->op == "+" && operand->kind == ExpressionKind::kLiteral &&
+          (operand->literal.type() == TypeId::kInt64 || operand->literal.type() == TypeId::kDouble)) {
+        return operand;
+      }
       node->children.push_back(std::move(operand));
-      return node;
+      return Finish(std::move(node));
     }
     return ParsePrimary();
   }
@@ -631,6 +693,16 @@ class Parser {
       node->literal = Value::Timestamp(*millis);
       return node;
     }
+    // CURRENT_TIMESTAMP without parentheses is the standard form of CURRENT_TIMESTAMP(). As in
+    // PostgreSQL, SQLite and DuckDB, the bare keyword is always the function: a column of that
+    // name is reached quoted ("current_timestamp") or qualified (t.current_timestamp), so that
+    // what a query means does not depend on the columns its input happens to have.
+    if (IsKeyword("CURRENT_TIMESTAMP") && !IsOperator("(", 1) && !IsOperator(".", 1)) {
+      node->kind = ExpressionKind::kFunction;
+      node->name_parts.push_back(Next().text);
+      node->bare_keyword = true;
+      return node;
+    }
     // LEFT(s, n) and RIGHT(s, n) are functions although LEFT/RIGHT also start joins.
     const bool join_word_as_function =
         (EqualsIgnoreCase(token.text, "LEFT") || EqualsIgnoreCase(token.text, "RIGHT")) && IsOperator("(", 1);
@@ -704,7 +776,7 @@ class Parser {
       node->children.push_back(std::move(otherwise));
     }
     SLUICE_RETURN_IF_ERROR(ExpectKeyword("END"));
-    return node;
+    return Finish(std::move(node));
   }
 
   absl::StatusOr<ParsedExpressionPtr> ParseCast() {
@@ -731,7 +803,7 @@ class Parser {
     }
     node->cast_type = *parsed;
     SLUICE_RETURN_IF_ERROR(ExpectOperator(")"));
-    return node;
+    return Finish(std::move(node));
   }
 
   absl::StatusOr<ParsedExpressionPtr> ParseExtract() {
@@ -747,7 +819,7 @@ class Parser {
     SLUICE_ASSIGN_OR_RETURN(auto operand, ParseExpr());
     node->children.push_back(std::move(operand));
     SLUICE_RETURN_IF_ERROR(ExpectOperator(")"));
-    return node;
+    return Finish(std::move(node));
   }
 
   // name, qualified.name, or a function call name(args) [OVER (...)].
@@ -801,7 +873,7 @@ class Parser {
     if (IsKeyword("OVER")) {
       SLUICE_ASSIGN_OR_RETURN(node->over, ParseOver());
     }
-    return node;
+    return Finish(std::move(node));
   }
 
   absl::StatusOr<std::unique_ptr<OverClause>> ParseOver() {
@@ -864,17 +936,31 @@ class Parser {
   const SourceText& source_;
   std::vector<Token> tokens_;
   size_t index_ = 0;
+  // Levels open now (see kMaxExpressionDepth): expressions, and SELECTs (subqueries).
+  uint32_t expression_nesting_ = 0;
+  uint32_t query_nesting_ = 0;
 };
 
 }  // namespace
 
-absl::StatusOr<ParsedJob> ParseJob(std::string text) {
+ParsedJob ParseJob(std::string text, SqlErrorList& errors) {
   ParsedJob job;
   job.source = SourceText(std::move(text));
-  SLUICE_ASSIGN_OR_RETURN(LexResult lexed, Lex(job.source));
-  job.annotations = std::move(lexed.annotations);
-  Parser parser(job.source, std::move(lexed.tokens));
-  SLUICE_RETURN_IF_ERROR(parser.ParseStatements(job.statements));
+  absl::StatusOr<LexResult> lexed = Lex(job.source);
+  if (!lexed.ok()) {
+    errors.Add(lexed.status());
+    return job;
+  }
+  job.annotations = std::move(lexed->annotations);
+  Parser parser(job.source, std::move(lexed->tokens));
+  parser.ParseStatements(job.statements, errors);
+  return job;
+}
+
+absl::StatusOr<ParsedJob> ParseJob(std::string text) {
+  SqlErrorList errors(/*limit=*/1);
+  ParsedJob job = ParseJob(std::move(text), errors);
+  if (!errors.empty()) return errors.first();
   return job;
 }
 

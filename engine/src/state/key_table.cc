@@ -2,9 +2,11 @@
 
 #include <algorithm>
 #include <bit>
+#include <charconv>
 #include <cstring>
 
 #include "common/hash.h"
+#include "common/strings.h"
 #include "common/unaligned.h"
 
 namespace sluice {
@@ -33,6 +35,7 @@ void StringInterner::Grow() {
   tag_mask_ = static_cast<uint32_t>(~(uint64_t{capacity} - 1));
   const size_t mask = capacity - 1;
   for (uint32_t id = 0; id < references_.size(); ++id) {
+    if (static_cast<uint8_t>(references_[id].bytes[0]) == kFreedString) continue;
     const uint64_t hash = HashString(Get(id));
     size_t slot = hash & mask;
     while (slots_[slot] != 0) slot = (slot + 1) & mask;
@@ -50,7 +53,15 @@ StringInterner::Reference StringInterner::Store(std::string_view text) {
     return reference;
   }
   const size_t prefix = text.size() < 255 ? 1 : 5;
-  char* stored = heap_.Allocate(prefix + text.size());
+  char* stored = nullptr;
+  if (release_) {
+    if (auto it = free_storage_.find(prefix + text.size());
+        it != free_storage_.end() && !it->second.empty()) {
+      stored = it->second.back();
+      it->second.pop_back();
+    }
+  }
+  if (stored == nullptr) stored = heap_.Allocate(prefix + text.size());
   if (prefix == 1) {
     stored[0] = static_cast<char>(text.size());
   } else {
@@ -78,10 +89,45 @@ uint32_t StringInterner::InternHashed(std::string_view text, uint64_t hash) {
     }
     slot = (slot + 1) & mask;
   }
-  const uint32_t id = static_cast<uint32_t>(references_.size());
-  references_.push_back(Store(text));
+  uint32_t id;
+  if (!free_ids_.empty()) {
+    id = free_ids_.back();
+    free_ids_.pop_back();
+    references_[id] = Store(text);
+  } else {
+    id = static_cast<uint32_t>(references_.size());
+    references_.push_back(Store(text));
+    if (release_) refs_.push_back(0);
+  }
   slots_[slot] = Entry(hash, id);
   return id;
+}
+
+void StringInterner::Remove(uint32_t id) {
+  const std::string_view text = Get(id);
+  const size_t mask = slots_.size() - 1;
+  size_t hole = HashString(text) & mask;
+  while ((slots_[hole] & ~tag_mask_) != id + 1) hole = (hole + 1) & mask;
+  // Backward-shift deletion (see KeyTable::EraseHashed); a slot keeps only the hash bits above
+  // the index, so an entry's home comes from hashing its string again.
+  for (size_t next = (hole + 1) & mask; slots_[next] != 0; next = (next + 1) & mask) {
+    const uint32_t entry = slots_[next];
+    const size_t home = HashString(Get((entry & ~tag_mask_) - 1)) & mask;
+    if (((next - home) & mask) >= ((next - hole) & mask)) {
+      slots_[hole] = entry;
+      hole = next;
+    }
+  }
+  slots_[hole] = 0;
+  string_bytes_ -= text.size();
+  Reference& reference = references_[id];
+  if (static_cast<uint8_t>(reference.bytes[0]) == kLongString) {
+    const char* stored = StoredAddress(reference);
+    const size_t prefix = text.size() < 255 ? 1 : 5;
+    free_storage_[prefix + text.size()].push_back(const_cast<char*>(stored));
+  }
+  reference.bytes[0] = static_cast<char>(kFreedString);
+  free_ids_.push_back(id);
 }
 
 uint32_t StringInterner::Intern(std::string_view text) {
@@ -117,6 +163,9 @@ KeyTable::KeyTable(std::vector<TypeId> key_types, Erasure erasure)
       words_per_key_(key_types_.size() + 1),
       direct_(key_types_.size() == 1 && key_types_[0] == TypeId::kString),
       identity_(direct_ && erasure == Erasure::kNever) {
+  if (erasure == Erasure::kAllowed) strings_.EnableRelease();
+  counts_strings_ = erasure == Erasure::kAllowed &&
+                    std::find(key_types_.begin(), key_types_.end(), TypeId::kString) != key_types_.end();
   Rehash(1024);
 }
 
@@ -286,7 +335,30 @@ void KeyTable::LoadKey(uint32_t id, uint64_t* words) const {
   }
 }
 
+void KeyTable::AcquireStrings(const uint64_t* words) {
+  if (!counts_strings_) return;
+  const uint64_t nulls = words[key_types_.size()];
+  for (size_t k = 0; k < key_types_.size(); ++k) {
+    if (key_types_[k] != TypeId::kString || ((nulls >> (k & 63)) & 1)) continue;
+    if (direct_) {
+      strings_.Acquire(static_cast<uint32_t>(words[k]));
+    } else if (IsInternedWord(words[k])) {
+      strings_.Acquire(static_cast<uint32_t>(words[k]));
+    }
+  }
+}
+
+void KeyTable::ReleaseStrings(const uint64_t* words) {
+  if (!counts_strings_) return;
+  const uint64_t nulls = words[key_types_.size()];
+  for (size_t k = 0; k < key_types_.size(); ++k) {
+    if (key_types_[k] != TypeId::kString || ((nulls >> (k & 63)) & 1)) continue;
+    if (direct_ || IsInternedWord(words[k])) strings_.Release(static_cast<uint32_t>(words[k]));
+  }
+}
+
 uint32_t KeyTable::NewGroup(const uint64_t* words) {
+  AcquireStrings(words);
   uint32_t id;
   if (!free_ids_.empty()) {
     id = free_ids_.back();
@@ -416,6 +488,7 @@ void KeyTable::Erase(uint32_t group) {
     group_strings_[group] = kFreeGroup;
     free_ids_.push_back(group);
     --live_;
+    if (string_id != kNullKey) strings_.Release(string_id);
     return;
   }
   SLUICE_CHECK(group < id_limit_);
@@ -474,6 +547,52 @@ void KeyTable::EraseHashed(uint32_t group, uint64_t hash) {
   group_live_[group] = 0;
   free_ids_.push_back(group);
   --live_;
+  ReleaseStrings(&group_words_[group * words_per_key_]);
+}
+
+uint64_t KeyTable::ContentHash(uint32_t group, size_t columns) const {
+  if (direct_) {
+    const uint32_t string_id = identity_ ? (group == 0 ? kNullKey : group - 1) : group_strings_[group];
+    return string_id == kNullKey ? HashMix64(0x6e756c6cULL) : HashString(strings_.Get(string_id));
+  }
+  const uint64_t* words = &group_words_[group * words_per_key_];
+  const uint64_t nulls = words[key_types_.size()];
+  uint64_t hash = 0x9e3779b97f4a7c15ULL;
+  for (size_t k = 0; k < columns; ++k) {
+    const bool null = (nulls >> (k & 63)) & 1;
+    const uint64_t value = null                               ? 0
+                           : key_types_[k] == TypeId::kString ? HashString(WordString(words[k]))
+                                                              : words[k];
+    hash = HashMix64(hash ^ value ^ (null ? 0x6e756c6cULL : 0));
+  }
+  return hash;
+}
+
+std::string KeyTable::KeyText(uint32_t group, size_t columns) const {
+  std::string text;
+  for (size_t k = 0; k < columns; ++k) {
+    if (k > 0) text += ", ";
+    Column value(key_types_[k], 1);
+    ReadKey(group, k, value, 0);
+    if (!value.IsValid(0)) {
+      text += "NULL";
+      continue;
+    }
+    switch (key_types_[k]) {
+      case TypeId::kInt64:
+      case TypeId::kTimestamp: StrAppend(&text, value.data<int64_t>()[0]); break;  // epoch ms
+      case TypeId::kDouble: {
+        char digits[32];
+        const auto end = std::to_chars(digits, digits + sizeof digits, value.data<double>()[0]).ptr;
+        text.append(digits, end);
+        break;
+      }
+      case TypeId::kBoolean:
+      case TypeId::kNull: text += value.data<uint8_t>()[0] != 0 ? "TRUE" : "FALSE"; break;
+      case TypeId::kString: StrAppend(&text, "'", value.data<std::string_view>()[0], "'"); break;
+    }
+  }
+  return text;
 }
 
 void KeyTable::ReadKey(uint32_t group, size_t key_index, Column& out, size_t row) const {
@@ -615,6 +734,7 @@ absl::Status KeyTable::Restore(StateReader& reader) {
       group_live_.push_back(0);
     }
     StoreKey(id_limit_++, words.data());
+    AcquireStrings(words.data());
     ++live_;
   }
   size_t capacity = 1024;

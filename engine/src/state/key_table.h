@@ -10,7 +10,10 @@
 // needs no table of its own: the string's interned id indexes its group, and a group stores only
 // that 4-byte id. Group ids are dense and reused after Erase(), so per-group state can live in
 // plain arrays indexed by id. No allocation per row once the table has grown to the key count.
-// Interned strings are kept for the table's lifetime.
+// A table whose groups are erased (Erasure::kAllowed) counts the groups holding each interned
+// string and frees a string with its last group, its id and bytes reused by later strings: a
+// stream of ever-new keys under windows or TTL holds the strings of its live keys only.
+// Otherwise interned strings are kept for the table's lifetime.
 //
 // ReadKey writes string views into the table's interned strings when they live in its string
 // heap, or copies the string into the output column's heap: either stays valid while the
@@ -33,9 +36,11 @@
 #include <cstdint>
 #include <cstring>
 #include <span>
+#include <string>
 #include <string_view>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "batch/batch.h"
 #include "common/state_vector.h"
 #include "common/unaligned.h"
@@ -45,6 +50,20 @@ namespace sluice {
 
 class StringInterner {
  public:
+  // Reference counting (for tables whose groups are erased): Acquire and Release count the
+  // groups that hold a string; a string none holds is removed, its id reused by a later
+  // Intern, and a longer string's bytes reused by a later string of the same stored size. So
+  // a table whose keys come and go (windows, TTL) holds the strings of its live keys only.
+  // Only Release frees: a string interned and never acquired stays.
+  // REQUIRES: nothing interned yet.
+  void EnableRelease() { release_ = true; }
+  void Acquire(uint32_t id) {
+    if (release_) ++refs_[id];
+  }
+  void Release(uint32_t id) {
+    if (release_ && --refs_[id] == 0) Remove(id);
+  }
+
   // The id of `text`, adding it if new. Ids are dense from 0.
   uint32_t Intern(std::string_view text);
   // ids[i] = Intern(string of the i-th active row) for the active rows of a STRING column (0 for
@@ -107,6 +126,10 @@ class StringInterner {
     return {stored + 5, long_length};
   }
   Reference Store(std::string_view text);
+  // Removes string `id` (no group holds it): its slot, its id, its bytes.
+  void Remove(uint32_t id);
+  // A freed id's reference: skipped by Grow.
+  static constexpr uint8_t kFreedString = 254;
   // A slot holds id + 1 in its low log2(capacity) bits (0: empty) and, above them, as many
   // bits of the string's hash as fit (bits the slot index does not use), so that a probe
   // compares strings only when those match. Ids stay below capacity / 2 (at most half full).
@@ -123,6 +146,11 @@ class StringInterner {
   uint32_t tag_mask_ = 0;
   size_t string_bytes_ = 0;
   std::vector<uint64_t> hashes_;  // InternBatch scratch
+  bool release_ = false;
+  std::vector<uint32_t> refs_;      // release_: groups holding each id
+  std::vector<uint32_t> free_ids_;  // release_: removed ids, reused first
+  // release_: removed longer strings' storage, by allocated size (length prefix included).
+  absl::flat_hash_map<size_t, std::vector<char*>> free_storage_;
 };
 
 class KeyTable {
@@ -163,6 +191,15 @@ class KeyTable {
   // keys in that order overlaps the cache misses (for a key of one STRING column: the group's
   // string id, the string's reference, then its bytes) instead of waiting for each in turn.
   void PrefetchKeys(std::span<const uint32_t> groups) const;
+
+  // A hash of `group`'s key values that equal keys share in every table (strings hashed by
+  // their bytes, not by this table's interned ids): for checks across operator instances, such
+  // as a key reaching two workers. Not stable across versions: never persist it.
+  // Covers the first `columns` key columns (an operator may append its own, as a window start).
+  uint64_t ContentHash(uint32_t group, size_t columns) const;
+  // The first `columns` columns of `group`'s key as text for messages: strings quoted, NULL as
+  // NULL, columns joined by ", ".
+  std::string KeyText(uint32_t group, size_t columns) const;
 
   // Bytes held (by capacity): slots, per-group keys, the free list and the interned strings.
   size_t MemoryBytes() const;
@@ -205,6 +242,10 @@ class KeyTable {
   bool KeyEquals(uint32_t id, const uint64_t* words) const;
   // A fresh (or recycled) group id holding `words`.
   uint32_t NewGroup(const uint64_t* words);
+  // The interned strings of a group's key words: counted while the group lives (a table
+  // whose groups are erased frees a string when its last group goes).
+  void AcquireStrings(const uint64_t* words);
+  void ReleaseStrings(const uint64_t* words);
   // Sets group `id`'s key to `words` (both modes).
   void StoreKey(uint32_t id, const uint64_t* words);
   bool IsLive(uint32_t id) const {
@@ -228,6 +269,7 @@ class KeyTable {
   // Direct mode whose groups are never erased: group = string id + 1, group 0 = the NULL key.
   bool identity_;
   bool null_seen_ = false;               // identity mode: group 0 exists
+  bool counts_strings_ = false;          // groups are erased and the key has a STRING column
   StateVector<uint32_t> by_string_;      // direct mode: string id -> group id or kEmpty
   uint32_t null_group_ = kEmpty;         // direct mode: the group of the NULL key
   StateVector<uint32_t> group_strings_;  // direct mode: id -> string id, kNullKey or kFreeGroup
