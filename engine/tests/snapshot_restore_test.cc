@@ -82,5 +82,12 @@ TEST(SnapshotRestoreTest, CountDistinctPairsDisagreeingWithThePairTableIsDataLos
   ExpectDataLoss("regression_count_distinct_pair_free_in_key_table");
 }
 
+// SessionWindowOperator::Restore accepted sessions with any flags and key ids: emitting a
+// session whose key id was free in the key table read the key's string by a stale id
+// (heap-buffer-overflow). Found by fuzz_snapshot with RunRestored.
+TEST(SnapshotRestoreTest, SessionOfAFreeKeyIsDataLoss) {
+  ExpectDataLoss("regression_session_key_free_in_key_table");
+}
+
 }  // namespace
 }  // namespace sluice::fuzz
