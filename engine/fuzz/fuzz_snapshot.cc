@@ -11,7 +11,9 @@
 // of bounds, runs into undefined behaviour or allocates memory out of proportion to the
 // snapshot's length (a corrupt count or length field must not reserve gigabytes: libFuzzer's
 // -malloc_limit_mb catches that). And when Restore accepts the bytes, the state it built can be
-// snapshotted again, and that snapshot restores to the same state (SnapshotFixture::Restore).
+// snapshotted again, and that snapshot restores to the same state; and the restored operator,
+// in its statement's chain, processes the fixture's sample records, watermarks, a snapshot
+// and the end of input without crashing (SnapshotFixture::Restore).
 #include <cstddef>
 #include <cstdint>
 #include <string_view>

@@ -187,7 +187,41 @@ absl::Status SnapshotFixture::Restore(SnapshotTarget target, std::string_view by
   // What the engine itself wrote must restore, and describe the same state again.
   std::string again;
   if (!RestoreOnce(target, snapshot, &again).ok() || again != snapshot) __builtin_trap();
-  return absl::OkStatus();
+  return RunRestored(target, bytes);
+}
+
+absl::Status SnapshotFixture::RunRestored(SnapshotTarget target, std::string_view bytes) {
+  if (sample_batches_.empty()) sample_batches_ = SampleBatches();
+  StateReader reader(bytes);
+  StateWriter writer;
+  if (IsKeyTable(target)) {
+    KeyTable table = MakeKeyTable(target);
+    SLUICE_RETURN_IF_ERROR(table.Restore(reader));
+    std::vector<uint32_t> ids(kSampleBatchRows);
+    for (size_t b = 0; b < sample_batches_.size(); ++b) {
+      const std::vector<const Column*> keys = KeyColumns(target, sample_batches_[b]);
+      table.FindOrInsert(keys.data(), nullptr, sample_batches_[b].num_rows(), ids.data());
+      if (target != SnapshotTarget::kKeyTableIdentity && b % 2 == 0) table.Erase(ids[b % kSampleBatchRows]);
+    }
+    table.Snapshot(writer);
+    return absl::OkStatus();
+  }
+  // The restored operator in its statement's chain, fed the sample records to the end.
+  const BoundStatement& statement = Statement(target);
+  std::vector<std::unique_ptr<Operator>> chain = BuildChain(statement);
+  const size_t stateful = StatefulIndex(StatementChain(statement)).value();
+  SLUICE_RETURN_IF_ERROR(chain[stateful]->Restore(reader));
+  // Watermarks as the source derives them, whatever watermark the snapshot holds (an operator
+  // ignores one that does not advance its own).
+  EventTimeTracker tracker(job_.sources[0].max_out_of_orderness_millis);
+  for (const Batch& batch : sample_batches_) {
+    SLUICE_RETURN_IF_ERROR(chain[0]->Push(batch));
+    tracker.Observe(batch.column(batch.num_columns() - 1), batch.num_rows());
+    SLUICE_RETURN_IF_ERROR(chain[0]->OnWatermark(tracker.watermark()));
+  }
+  SLUICE_RETURN_IF_ERROR(chain[stateful]->Snapshot(writer));
+  SLUICE_RETURN_IF_ERROR(chain[0]->OnWatermark(kMaxWatermark));
+  return chain[0]->Finish();
 }
 
 std::vector<Batch> SnapshotFixture::SampleBatches() {

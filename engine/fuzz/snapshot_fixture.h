@@ -50,7 +50,10 @@ class SnapshotFixture {
 
   // Restores `bytes` into a fresh instance of `target`. When that succeeds, the restored state
   // is snapshotted again, and that snapshot must restore into another fresh instance and
-  // snapshot to the same bytes (a violation traps: it is a bug, not a corrupt input).
+  // snapshot to the same bytes (a violation traps: it is a bug, not a corrupt input). Then
+  // `bytes` is restored once more, within the statement's whole operator chain (or into a bare
+  // KeyTable), and the sample records run through it to the end of input (RunRestored): state
+  // that Restore accepts must be state the operator can go on with.
   absl::Status Restore(SnapshotTarget target, std::string_view bytes);
 
   // The snapshot of `target` after it has processed the fixed sample records, with some
@@ -65,11 +68,15 @@ class SnapshotFixture {
   // The statement `target` belongs to.
   const BoundStatement& Statement(SnapshotTarget target) const;
   absl::Status RestoreOnce(SnapshotTarget target, std::string_view bytes, std::string* snapshot);
+  // Restores `bytes` into `target` within its statement's operators and runs the sample
+  // records through them to the end of input.
+  absl::Status RunRestored(SnapshotTarget target, std::string_view bytes);
   // The sample records, decoded as the file source would, in batches.
   std::vector<Batch> SampleBatches();
 
   BoundJob job_;      // every operator but the TTL ones
   BoundJob ttl_job_;  // 'state.ttl' is job-wide
+  std::vector<Batch> sample_batches_;
 };
 
 }  // namespace sluice::fuzz

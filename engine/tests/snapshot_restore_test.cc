@@ -64,5 +64,39 @@ TEST(SnapshotRestoreTest, SessionGroupCountBeyondTheSnapshotIsDataLoss) {
   ExpectDataLoss("regression_session_group_count");
 }
 
+// AggregateOperator::Restore checked each listed group id against the id range only: a
+// sliding-window snapshot whose lists of changed groups and of closed windows' groups named
+// groups free in its key table restored, and the first batch after it erased such a group
+// from the key table (KeyTable::Erase's liveness check aborted the process). Found once
+// fuzz_snapshot ran the restored operator over records (SnapshotFixture::RunRestored).
+TEST(SnapshotRestoreTest, AggregateGroupListedButFreeInTheKeyTableIsDataLoss) {
+  ExpectDataLoss("regression_aggregate_group_free_in_key_table");
+}
+
+// COUNT(DISTINCT)'s Restore checked each group's pair ids against the id range only: a
+// session snapshot whose per-group pair lists disagreed with its pair table (and with its
+// counts) restored, and closing a session erased a pair that was free in the pair table
+// (KeyTable::Erase's liveness check aborted the process). Found by fuzz_snapshot with
+// RunRestored.
+TEST(SnapshotRestoreTest, CountDistinctPairsDisagreeingWithThePairTableIsDataLoss) {
+  ExpectDataLoss("regression_count_distinct_pair_free_in_key_table");
+}
+
+// SessionWindowOperator::Restore accepted sessions with any flags and key ids: emitting a
+// session whose key id was free in the key table read the key's string by a stale id
+// (heap-buffer-overflow). Found by fuzz_snapshot with RunRestored.
+TEST(SnapshotRestoreTest, SessionOfAFreeKeyIsDataLoss) {
+  ExpectDataLoss("regression_session_key_free_in_key_table");
+}
+
+// RowsWindowOperator::Restore took a partition's liveness from the snapshot without asking
+// its key table: a partition on the expiry list whose id was free in the table was handed out
+// again by the next batch, reset while still linked, and linked in a second time. The list
+// became a cycle, and the next Snapshot() walked it allocating without end (without the fix
+// this test runs out of memory). Found by fuzz_snapshot with RunRestored (-malloc_limit_mb).
+TEST(SnapshotRestoreTest, RowsWindowPartitionFreeInTheKeyTableIsDataLoss) {
+  ExpectDataLoss("regression_rows_window_partition_free_in_key_table");
+}
+
 }  // namespace
 }  // namespace sluice::fuzz

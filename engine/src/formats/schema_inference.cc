@@ -9,6 +9,9 @@
 #include <simdjson.h>
 
 #include <cstring>
+#include <string>
+#include <unordered_map>
+#include <vector>
 
 #include "common/strings.h"
 #include "formats/number_format.h"
@@ -44,12 +47,24 @@ struct FieldStats {
   }
 };
 
-FieldStats* FindField(std::vector<FieldStats>& fields, std::string_view name) {
-  for (FieldStats& field : fields) {
-    if (field.name == name) return &field;
+// Fields in order of first appearance, found by name in constant time: a sample's records or
+// header may hold many thousands of fields, and a search through them per field would be
+// quadratic (a wide CSV header or a JSON record of many keys took minutes to infer).
+class FieldList {
+ public:
+  // The field called `name`, added (with no values) if new.
+  FieldStats& FindOrAdd(const std::string& name) {
+    auto [it, inserted] = index_.emplace(name, fields_.size());
+    if (inserted) fields_.push_back(FieldStats{name});
+    return fields_[it->second];
   }
-  return nullptr;
-}
+  bool Contains(const std::string& name) const { return index_.count(name) != 0; }
+  std::vector<FieldStats>& fields() { return fields_; }
+
+ private:
+  std::vector<FieldStats> fields_;
+  std::unordered_map<std::string, size_t> index_;
+};
 
 Schema BuildSchema(const std::vector<FieldStats>& fields) {
   Schema schema;
@@ -186,26 +201,19 @@ absl::StatusOr<Schema> InferJsonSchema(std::span<const std::string_view> sample_
   simdjson::ondemand::parser parser;
   std::string padded;
   std::vector<std::pair<std::string, ValueKind>> record_fields;
-  std::vector<FieldStats> fields;
+  FieldList fields;
   size_t usable = 0;
   for (std::string_view record : sample_records) {
     if (!ClassifyJsonRecord(parser, padded, record, record_fields)) continue;  // skipped
     ++usable;
-    for (const auto& [name, kind] : record_fields) {
-      FieldStats* field = FindField(fields, name);
-      if (field == nullptr) {
-        fields.push_back(FieldStats{name});
-        field = &fields.back();
-      }
-      field->Add(kind);
-    }
+    for (const auto& [name, kind] : record_fields) fields.FindOrAdd(name).Add(kind);
   }
   if (usable == 0) {
     return absl::InvalidArgumentError(
         StrCat("none of the ", sample_records.size(), " sample records is a valid JSON object"));
   }
-  if (fields.empty()) return absl::InvalidArgumentError("the sample records have no fields");
-  return BuildSchema(fields);
+  if (fields.fields().empty()) return absl::InvalidArgumentError("the sample records have no fields");
+  return BuildSchema(fields.fields());
 }
 
 absl::StatusOr<Schema> InferCsvSchema(std::string_view header,
@@ -214,15 +222,22 @@ absl::StatusOr<Schema> InferCsvSchema(std::string_view header,
   if (!SplitCsvLine(header, delimiter, values)) {
     return absl::InvalidArgumentError("the CSV header line is malformed (unterminated quote)");
   }
-  std::vector<FieldStats> fields;
+  FieldList list;
+  // Duplicate names would make columns unaddressable: number the repeats. Per name, the suffix
+  // to try next, so that a header of many repeats of one name is not quadratic either.
+  std::unordered_map<std::string, int> next_suffix;
   for (size_t i = 0; i < values.size(); ++i) {
     std::string name(StripWhitespace(values[i].text));
     if (name.empty()) name = StrCat("column_", i + 1);
-    // Duplicate names would make columns unaddressable: number the repeats.
-    const std::string base = name;
-    for (int suffix = 2; FindField(fields, name) != nullptr; ++suffix) name = StrCat(base, "_", suffix);
-    fields.push_back(FieldStats{name});
+    if (list.Contains(name)) {
+      int& suffix = next_suffix.emplace(name, 2).first->second;
+      std::string numbered = StrCat(name, "_", suffix++);
+      while (list.Contains(numbered)) numbered = StrCat(name, "_", suffix++);
+      name = std::move(numbered);
+    }
+    list.FindOrAdd(name);
   }
+  std::vector<FieldStats>& fields = list.fields();
   size_t usable = 0;
   for (std::string_view record : sample_records) {
     if (!SplitCsvLine(record, delimiter, values) || values.size() != fields.size()) continue;  // skipped

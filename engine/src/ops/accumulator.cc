@@ -492,14 +492,28 @@ class CountDistinctAccumulator final : public Accumulator {
     SLUICE_RETURN_IF_ERROR(pairs_.Restore(reader));
     SLUICE_RETURN_IF_ERROR(ReadVector(reader, counts_, groups));
     pair_ids_.resize(std::max(pair_ids_.size(), groups));
+    // Each pair in the table is listed once, under the group its key names, and a group's
+    // count is its number of pairs: Reset() erases a group's pairs from the table, so a pair
+    // listed twice, or free in the table, would be erased twice.
+    std::vector<uint8_t> listed(pairs_.id_limit(), 0);
     for (size_t g = 0; g < groups; ++g) {
       SLUICE_ASSIGN_OR_RETURN(uint64_t size, reader.ReadCount(sizeof(uint32_t)));
       pair_ids_[g].resize(size);
       SLUICE_RETURN_IF_ERROR(reader.ReadRaw(pair_ids_[g].data(), size * sizeof(uint32_t)));
+      if (counts_[g] != static_cast<int64_t>(size))
+        return absl::DataLossError("COUNT(DISTINCT) snapshot: a group's count is not its number of values");
       for (uint32_t pair : pair_ids_[g]) {
         if (pair >= pairs_.id_limit())
           return absl::DataLossError("COUNT(DISTINCT) snapshot: a pair id out of range");
+        if (!pairs_.IsLive(pair) || listed[pair] || pairs_.IntegerKey(pair, 0) != static_cast<int64_t>(g))
+          return absl::DataLossError(
+              "COUNT(DISTINCT) snapshot: a pair is free, repeated or of another group");
+        listed[pair] = 1;
       }
+    }
+    for (uint32_t pair = 0; pair < pairs_.id_limit(); ++pair) {
+      if (pairs_.IsLive(pair) && !listed[pair])
+        return absl::DataLossError("COUNT(DISTINCT) snapshot: a pair belongs to no group");
     }
     return absl::OkStatus();
   }

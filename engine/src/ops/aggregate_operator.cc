@@ -526,6 +526,50 @@ absl::Status AggregateOperator::Restore(StateReader& reader) {
     }
     SLUICE_ASSIGN_OR_RETURN(keys_evicted_, reader.ReadU64());
   }
+  return CheckRestoredGroups();
+}
+
+absl::Status AggregateOperator::CheckRestoredGroups() const {
+  // Ids in range are not enough: a group freed twice (listed in two windows, or in use by the
+  // operator but free in the key table) fails the key table's checks when its window closes.
+  const uint32_t groups = table_.id_limit();
+  for (uint32_t group = 0; group < groups; ++group) {
+    if (live_[group] > 1 || fired_[group] > 1 || (live_[group] != 0) != table_.IsLive(group)) {
+      return absl::DataLossError("aggregate snapshot: a group's flags disagree with the key table");
+    }
+  }
+  // Changed groups are in use and listed once; so is every group of a window, in one window
+  // (the one its key names) or among those of closed windows not yet freed, and, with a
+  // window, every group in use is in one of those lists.
+  std::vector<uint8_t> listed(groups, 0);
+  const auto list_once = [&](const std::vector<uint32_t>& list) {
+    for (uint32_t group : list) {
+      if (!live_[group] || listed[group]) return false;
+      listed[group] = 1;
+    }
+    return true;
+  };
+  if (!list_once(dirty_list_))
+    return absl::DataLossError("aggregate snapshot: a changed group is free or repeated");
+  std::fill(listed.begin(), listed.end(), 0);
+  if (!windowed_) {
+    if (windows_.empty() && closing_.empty()) return absl::OkStatus();
+    return absl::DataLossError("aggregate snapshot: windows in an aggregate without a window");
+  }
+  for (const OpenWindow& window : windows_) {
+    if (!list_once(window.groups))
+      return absl::DataLossError("aggregate snapshot: a window's group is free or repeated");
+    for (uint32_t group : window.groups) {
+      if (WindowStartOf(group) != window.start)
+        return absl::DataLossError("aggregate snapshot: a window lists a group of another window");
+    }
+  }
+  if (!list_once(closing_))
+    return absl::DataLossError("aggregate snapshot: a closed window's group is free or repeated");
+  for (uint32_t group = 0; group < groups; ++group) {
+    if (live_[group] && !listed[group])
+      return absl::DataLossError("aggregate snapshot: a group in use is in no window");
+  }
   return absl::OkStatus();
 }
 

@@ -93,6 +93,9 @@ class AggregateOperator final : public Operator {
   absl::Status FireWindows(int64_t watermark);
   // State TTL: frees groups whose last event time is at least the TTL behind the watermark.
   absl::Status EvictExpired(int64_t watermark);
+  // After Restore: DataLoss unless the restored lists describe state this operator could have
+  // built (each group in use exactly when the key table holds it; see the definition).
+  absl::Status CheckRestoredGroups() const;
 
   const AggregateDefinition& definition_;
   // definition_.per_record_watermark unless DisablePerRecordWatermark() was called.

@@ -1092,6 +1092,11 @@ absl::Status RowsWindowOperator::Restore(StateReader& reader) {
   for (uint32_t partition = 0; partition < id_limit; ++partition) {
     PartitionState& state = partitions_[partition];
     SLUICE_ASSIGN_OR_RETURN(uint8_t live, reader.ReadU8());
+    // A partition is live exactly when its key table holds it: a free id is handed out again,
+    // and a partition reset then while still on the expiry list would be linked in twice.
+    if (live > 1 || (live != 0) != table_.IsLive(partition)) {
+      return corrupt("a partition's liveness disagrees with its key table");
+    }
     if (!live) continue;
     state.live = true;
     SLUICE_ASSIGN_OR_RETURN(state.rows_seen, reader.ReadU64());
@@ -1158,6 +1163,10 @@ absl::Status RowsWindowOperator::Restore(StateReader& reader) {
     SLUICE_ASSIGN_OR_RETURN(uint32_t partition, reader.ReadU32());
     if (partition >= id_limit || !partitions_[partition].live || partitions_[partition].listed) {
       return corrupt("bad expiry list");
+    }
+    if (newest_ != kNoPartition &&
+        partitions_[partition].last_event_time < partitions_[newest_].last_event_time) {
+      return corrupt("expiry list out of time order");
     }
     // Appended in the saved order (which is already ordered by time).
     PartitionState& state = partitions_[partition];

@@ -336,8 +336,15 @@ absl::Status SessionWindowOperator::Restore(StateReader& reader) {
   SLUICE_ASSIGN_OR_RETURN(uint64_t dirty, reader.ReadCount(sizeof(uint32_t)));
   dirty_list_.resize(dirty);
   SLUICE_RETURN_IF_ERROR(reader.ReadRaw(dirty_list_.data(), dirty * sizeof(uint32_t)));
+  for (uint32_t group = 0; group < group_limit_; ++group) {
+    if (group_live_[group] > 1 || fired_[group] > 1)
+      return absl::DataLossError("session snapshot: a flag is not 0 or 1");
+  }
+  // A changed group is one in use, listed once (its key is read to emit it).
   for (uint32_t group : dirty_list_) {
     if (group >= group_limit_) return absl::DataLossError("session snapshot: a group id out of range");
+    if (!group_live_[group] || dirty_[group])
+      return absl::DataLossError("session snapshot: a changed group is free or repeated");
     dirty_[group] = 1;
   }
   SLUICE_ASSIGN_OR_RETURN(watermark_, reader.ReadI64());
@@ -353,13 +360,23 @@ absl::Status SessionWindowOperator::Restore(StateReader& reader) {
       free_groups_.push_back(group);
       continue;
     }
-    if (group_key_[group] >= sessions_.size()) return absl::DataLossError("session snapshot is corrupt");
+    // A session in use belongs to a key the table holds and spans at least the gap (its
+    // window is [first event, last event + gap)).
+    if (group_key_[group] >= sessions_.size() || !keys_.IsLive(group_key_[group]))
+      return absl::DataLossError("session snapshot is corrupt");
+    if (group_end_[group] < SaturatingAdd(group_start_[group], gap_))
+      return absl::DataLossError("session snapshot: a session shorter than the gap");
     sessions_[group_key_[group]].push_back(Session{group_start_[group], group_end_[group], group});
     by_end_.emplace(group_end_[group], group);
   }
   for (auto& sessions : sessions_) {
     std::sort(sessions.begin(), sessions.end(),
               [](const Session& a, const Session& b) { return a.start < b.start; });
+    // A key's sessions neither overlap nor touch: those would have merged.
+    for (size_t s = 1; s < sessions.size(); ++s) {
+      if (sessions[s - 1].end >= sessions[s].start)
+        return absl::DataLossError("session snapshot: a key's sessions overlap");
+    }
   }
   return absl::OkStatus();
 }

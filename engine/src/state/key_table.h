@@ -171,6 +171,12 @@ class KeyTable {
   size_t FindOrInsert(const Column* const* keys, const uint32_t* selection, size_t count, uint32_t* group_ids,
                       std::vector<uint32_t>* created = nullptr);
 
+  // Whether group `id` holds a key (false for a freed id). REQUIRES: id < id_limit().
+  bool IsLive(uint32_t id) const {
+    if (identity_) return id == 0 ? null_seen_ : id - 1 < strings_.size();
+    return direct_ ? group_strings_[id] != kFreeGroup : group_live_[id] != 0;
+  }
+
   // Removes a group; its id may be handed out again by a later insert.
   void Erase(uint32_t group);
   // Removes each of `groups` in order, as Erase() does, with the groups' keys and slots fetched
@@ -248,10 +254,6 @@ class KeyTable {
   void ReleaseStrings(const uint64_t* words);
   // Sets group `id`'s key to `words` (both modes).
   void StoreKey(uint32_t id, const uint64_t* words);
-  bool IsLive(uint32_t id) const {
-    if (identity_) return id == 0 ? null_seen_ : id - 1 < strings_.size();
-    return direct_ ? group_strings_[id] != kFreeGroup : group_live_[id] != 0;
-  }
   // The encoded key of a live group (key_count()+1 words), in either mode.
   void LoadKey(uint32_t id, uint64_t* words) const;
   // Direct mode: the group slot of an encoded single-string key.
