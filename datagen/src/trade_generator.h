@@ -12,7 +12,7 @@
 // function of (seed, i) (see random.h). Keys (symbols, traders, categories) are drawn
 // independently, each uniform or Zipf over its cardinality (key 0 the most frequent); names are
 // SYM<k>, TR<k>, CAT<k>. With TraderIdFormat::kLong, trader k is instead a 32..48-byte name (the
-// length a pure function of (seed, k)) with one of four prefixes by k % 4, two of them
+// length a pure function of (seed, k)) with one of four prefixes by k % 4, three of them
 // multi-byte UTF-8: "account-<k>-…", "Händler-<k>-…", "交易员-<k>-…", "trader·<k>-…", padded with
 // lowercase hex digits; every k gives a distinct name. Each symbol has a base price in
 // [$10, $1000); a trade's price is the base within +/-2%, in whole cents. trade_id is i + 1.
