@@ -16,14 +16,19 @@ constexpr uint64_t kTradeFieldsSalt = 1;
 constexpr uint64_t kMarketFieldsSalt = 2;
 constexpr uint64_t kDelaySalt = 3;
 constexpr uint64_t kBasePriceSalt = 4;
+constexpr uint64_t kTraderNameSalt = 5;
 
 constexpr int kTradeDraws = 4;   // 64-bit random values per trade
 constexpr int kMarketDraws = 2;  // per market data record
 constexpr size_t kTextRows = 256;
 // Rows ahead at which a batch prefetches Zipf table entries of large key sets.
 constexpr size_t kPrefetchDistance = 16;
-// Every name is at most this long, so names are copied with one fixed-size move.
+// Every name but a long trader_id is at most this long, so names are copied with one
+// fixed-size move (a long trader_id with a second one, of its remaining bytes).
 constexpr size_t kMaxNameBytes = 16;
+// Long trader_ids (TraderIdFormat::kLong): kMinLongNameBytes..kLongNameBytes bytes each.
+constexpr size_t kMinLongNameBytes = 32;
+constexpr size_t kLongNameBytes = 48;
 
 constexpr std::string_view kVenues[] = {"NYSE", "NASDAQ", "ARCA", "BATS", "IEX", "EDGX", "MEMX", "CBOE"};
 static_assert(std::size(kVenues) == 8, "venue is drawn from 3 bits");
@@ -34,10 +39,31 @@ inline char* Put(char* p, const char (&literal)[N]) {
   return p + N - 1;
 }
 
-// REQUIRES: `name` starts a kMaxNameBytes slot of Names and `p` is writable for as many.
+// REQUIRES: `name` starts a slot of Names of at least kMaxNameBytes and `p` is writable for
+// max(kMaxNameBytes, name.size()) bytes.
 inline char* PutName(char* p, std::string_view name) {
   std::memcpy(p, name.data(), kMaxNameBytes);
+  if (name.size() > kMaxNameBytes) [[unlikely]] {
+    std::memcpy(p + kMaxNameBytes, name.data() + kMaxNameBytes, name.size() - kMaxNameBytes);
+  }
   return p + name.size();
+}
+
+// Long trader_id k (TraderIdFormat::kLong): a prefix by k % 4, the number, '-', and lowercase hex
+// digits up to a length of 32..48 bytes drawn from `bits`. The digits after the prefix and
+// before the first '-' are k, so names of different k differ.
+std::string LongTraderName(uint32_t k, uint64_t bits) {
+  static constexpr std::string_view kPrefixes[] = {"account-", "H\xC3\xA4ndler-",
+                                                   "\xE4\xBA\xA4\xE6\x98\x93\xE5\x91\x98-", "trader\xC2\xB7"};
+  std::string name = StrCat(kPrefixes[k % 4], k, "-");
+  const size_t length =
+      kMinLongNameBytes + static_cast<size_t>(bits % (kLongNameBytes - kMinLongNameBytes + 1));
+  uint64_t digits = bits / (kLongNameBytes - kMinLongNameBytes + 1);
+  while (name.size() < length) {
+    name.push_back("0123456789abcdef"[digits & 15]);
+    digits = (digits >> 4) | (digits << 60);
+  }
+  return name;
 }
 
 inline char* PutInt(char* p, int64_t value) {
@@ -71,8 +97,9 @@ struct TradeGenerator::Names {
   struct Numbered {
     const char* base;
     const uint8_t* lengths;
+    size_t stride;  // slot size: kMaxNameBytes, or kLongNameBytes for long trader_ids
     std::string_view operator[](uint32_t k) const {
-      return {base + static_cast<size_t>(k) * kMaxNameBytes, lengths[k]};
+      return {base + static_cast<size_t>(k) * stride, lengths[k]};
     }
   };
   std::unique_ptr<char[]> bytes;
@@ -119,6 +146,10 @@ absl::Status TradeGenerator::Validate(const TradeGeneratorOptions& options) {
   if (options.max_delay_millis < 0 || options.max_delay_millis > UINT32_MAX) {
     return absl::InvalidArgumentError(StrCat("the maximum delay must be from 0 to ", UINT32_MAX, " ms"));
   }
+  if (options.bound_delay_every > TradeGeneratorOptions::kMaxCardinality) {
+    return absl::InvalidArgumentError(
+        StrCat("the bound-delay spacing must be from 0 to ", TradeGeneratorOptions::kMaxCardinality));
+  }
   if (options.out_of_order_fraction > 0 && options.max_delay_millis < 1) {
     return absl::InvalidArgumentError("out-of-order events need a maximum delay of at least 1 ms");
   }
@@ -147,26 +178,39 @@ TradeGenerator::TradeGenerator(const TradeGeneratorOptions& options)
   SLUICE_CHECK(valid.ok());
 
   auto names = std::make_shared<Names>();
+  const bool long_traders =
+      options.kind == TradeDataKind::kTrades && options.trader_id_format == TraderIdFormat::kLong;
+  const size_t trader_stride = long_traders ? kLongNameBytes : kMaxNameBytes;
   const size_t numbered =
       static_cast<size_t>(symbol_sampler_.size()) + trader_sampler_.size() + category_sampler_.size();
-  const size_t slots = numbered + std::size(kVenues) + 2;
-  names->bytes.reset(new char[slots * kMaxNameBytes]());
+  const size_t bytes = (numbered - trader_sampler_.size() + std::size(kVenues) + 2) * kMaxNameBytes +
+                       trader_sampler_.size() * trader_stride;
+  names->bytes.reset(new char[bytes]());
   names->lengths.reset(new uint8_t[numbered]);
   char* slot = names->bytes.get();
   uint8_t* length = names->lengths.get();
-  auto add = [&](std::string_view name) {
-    SLUICE_CHECK_LE(name.size(), kMaxNameBytes);
+  auto add = [&](std::string_view name, size_t stride = kMaxNameBytes) {
+    SLUICE_CHECK_LE(name.size(), stride);
     std::memcpy(slot, name.data(), name.size());
-    slot += kMaxNameBytes;
-    return std::string_view(slot - kMaxNameBytes, name.size());
+    slot += stride;
+    return std::string_view(slot - stride, name.size());
   };
   auto add_numbered = [&](std::string_view prefix, uint32_t count) {
-    const Names::Numbered table{slot, length};
+    const Names::Numbered table{slot, length, kMaxNameBytes};
     for (uint32_t k = 0; k < count; ++k) *length++ = static_cast<uint8_t>(add(StrCat(prefix, k)).size());
     return table;
   };
   names->symbols = add_numbered("SYM", symbol_sampler_.size());
-  names->traders = add_numbered("TR", trader_sampler_.size());
+  if (long_traders) {
+    const uint64_t name_stream = StreamFor(options.seed, kTraderNameSalt);
+    names->traders = Names::Numbered{slot, length, kLongNameBytes};
+    for (uint32_t k = 0; k < trader_sampler_.size(); ++k) {
+      *length++ =
+          static_cast<uint8_t>(add(LongTraderName(k, RandomAt(name_stream, k)), kLongNameBytes).size());
+    }
+  } else {
+    names->traders = add_numbered("TR", trader_sampler_.size());
+  }
   names->categories = add_numbered("CAT", category_sampler_.size());
   for (size_t v = 0; v < std::size(kVenues); ++v) names->venues[v] = add(kVenues[v]);
   names->sides[0] = add("BUY");
@@ -184,7 +228,7 @@ TradeGenerator::TradeGenerator(const TradeGeneratorOptions& options)
 
   // The longest record: fixed text, field names and separators below 200 bytes, numbers at
   // most 20 characters each, names at most kMaxNameBytes, plus the slack PutName overwrites.
-  max_text_bytes_ = 200 + 8 * 24 + 4 * kMaxNameBytes + kMaxNameBytes;
+  max_text_bytes_ = 200 + 8 * 24 + 4 * kMaxNameBytes + kMaxNameBytes + (trader_stride - kMaxNameBytes);
 
   for (const Field& field : schema_.fields()) pools_.emplace_back(field.type);
 }
@@ -248,7 +292,7 @@ size_t TradeGenerator::NextArrivals(size_t max_records) {
   const size_t wanted = static_cast<size_t>(std::min<uint64_t>(max_records, options_.count - produced_));
   if (order_.size() < wanted) order_.resize(wanted);
   uint64_t* order = order_.data();
-  if (delay_threshold_ == 0) {  // in order: nothing is ever pending
+  if (delay_threshold_ == 0 && options_.bound_delay_every == 0) {  // in order: nothing is ever pending
     for (size_t r = 0; r < wanted; ++r) order[r] = next_event_ + r;
     next_event_ += wanted;
     produced_ += wanted;
@@ -267,7 +311,12 @@ size_t TradeGenerator::NextArrivals(size_t max_records) {
       }
       const uint64_t event = next_event_++;
       const uint64_t bits = RandomAt(delay_stream_, event);
-      if ((bits >> 32) < delay_threshold_) {
+      const uint64_t every = options_.bound_delay_every;
+      if (every > 0 && event % every == every - 1) {
+        // Exactly max_delay_millis late: after every event of time <= time + max_delay (a pending
+        // event of arrival time A goes before the events of time A, so A is one more).
+        pending_.emplace(time + static_cast<int64_t>(max_delay) + 1, event);
+      } else if ((bits >> 32) < delay_threshold_) {
         pending_.emplace(time + 1 + UniformBelow(static_cast<uint32_t>(bits), max_delay), event);
       } else {
         order[n++] = event;

@@ -11,13 +11,22 @@
 // start_millis + floor(i * 1000 / events_per_second), and every field of event i is a pure
 // function of (seed, i) (see random.h). Keys (symbols, traders, categories) are drawn
 // independently, each uniform or Zipf over its cardinality (key 0 the most frequent); names are
-// SYM<k>, TR<k>, CAT<k>. Each symbol has a base price in [$10, $1000); a trade's price is the
-// base within +/-2%, in whole cents. trade_id is i + 1.
+// SYM<k>, TR<k>, CAT<k>. With TraderIdFormat::kLong, trader k is instead a 32..48-byte name (the
+// length a pure function of (seed, k)) with one of four prefixes by k % 4, three of them
+// multi-byte UTF-8: "account-<k>-…", "Händler-<k>-…", "交易员-<k>-…", "trader·<k>-…", padded with
+// lowercase hex digits; every k gives a distinct name. Each symbol has a base price in
+// [$10, $1000); a trade's price is the base within +/-2%, in whole cents. trade_id is i + 1.
 //
 // Arrival order: events come in event-time order, except that a fraction of them, chosen at
 // random, are delayed by 1..max_delay_millis (uniform) and arrive in the order of
 // event time + delay (ties: lower event number first). So an event never arrives more than
 // max_delay_millis behind the highest event time seen before it.
+//
+// With bound_delay_every = K > 0, every event whose number is K-1 modulo K is delayed by exactly
+// max_delay_millis instead (whatever the random draw says) and arrives after every event whose
+// time is at most its time + max_delay_millis: when an event of that time came before it, it
+// arrives exactly max_delay_millis behind the highest event time seen, the latest an event can
+// be under a watermark bound of max_delay_millis and still be on time.
 //
 // Guarantees: same options, same records, byte for byte, whatever the chunk sizes of the calls
 // (FillBatch(1024) x 10 equals FillBatch(10240)); the three outputs of one options set hold the
@@ -43,6 +52,10 @@ namespace sluice {
 
 enum class TradeDataKind : uint8_t { kTrades, kMarketData };
 
+// How trader_ids are named: TR<k> (at most 10 bytes), or 32..48-byte names, some multi-byte
+// UTF-8 (see the top of this file).
+enum class TraderIdFormat : uint8_t { kShort, kLong };
+
 struct TradeGeneratorOptions {
   static constexpr uint64_t kUnbounded = std::numeric_limits<uint64_t>::max();
   static constexpr int64_t kMaxCardinality = 100'000'000;
@@ -59,6 +72,8 @@ struct TradeGeneratorOptions {
   double events_per_second = 1000;       // of event time
   double out_of_order_fraction = 0;      // share of events delayed, 0..1
   int64_t max_delay_millis = 5000;       // a delayed event is late by 1..max_delay_millis
+  TraderIdFormat trader_id_format = TraderIdFormat::kShort;
+  uint64_t bound_delay_every = 0;  // > 0: every K-th event delayed by exactly max_delay_millis
 };
 
 class TradeGenerator {

@@ -18,6 +18,7 @@
 #include "common/strings.h"
 #include "formats/number_format.h"
 #include "formats/record_format.h"
+#include "formats/utf8.h"
 #include "job_test_harness.h"
 #include "key_sampler.h"
 #include "order_generator.h"
@@ -249,7 +250,9 @@ TEST(TradeGeneratorTest, CsvDecodesToTheBatches) {
 // The hand-written text writers produce exactly what the engine's encoders make of the batches:
 // same field order, shortest round-trip prices, epoch-millisecond times.
 TEST(TradeGeneratorTest, TextEqualsTheEngineEncodersOutputForTheBatches) {
-  for (const TradeGeneratorOptions& options : {Trades(5000), MarketData(5000)}) {
+  TradeGeneratorOptions long_ids = Trades(5000);
+  long_ids.trader_id_format = TraderIdFormat::kLong;
+  for (const TradeGeneratorOptions& options : {Trades(5000), MarketData(5000), long_ids}) {
     TradeGenerator batches(options);
     auto json_encoder = MakeJsonEncoder(batches.schema());
     auto csv_encoder = MakeCsvEncoder(batches.schema(), ',');
@@ -434,6 +437,84 @@ TEST(TradeGeneratorTest, NoEventArrivesLaterThanMaxDelayBehindTheHighestEventTim
   }
 }
 
+// Long trader_ids: 32..48 bytes, valid UTF-8 (some multi-byte), one distinct name per trader
+// number, so that the same draws give as many distinct ids as the short names.
+TEST(TradeGeneratorTest, LongTraderIdsAreDistinctUtf8NamesOf32To48Bytes) {
+  TradeGeneratorOptions options = Trades(30000);
+  options.traders = 20000;
+  std::vector<std::string> short_ids = ColumnValues(options, 1);
+  options.trader_id_format = TraderIdFormat::kLong;
+  std::vector<std::string> long_ids = ColumnValues(options, 1);
+  ASSERT_EQ(long_ids.size(), short_ids.size());
+  std::map<std::string, std::string> long_of_short;
+  std::set<std::string> distinct_long;
+  size_t multi_byte = 0;
+  std::set<size_t> lengths;
+  for (size_t i = 0; i < long_ids.size(); ++i) {
+    const std::string& id = long_ids[i];
+    ASSERT_GE(id.size(), 32u) << id;
+    ASSERT_LE(id.size(), 48u) << id;
+    ASSERT_TRUE(IsValidUtf8(id)) << id;
+    lengths.insert(id.size());
+    auto [it, inserted] = long_of_short.emplace(short_ids[i], id);
+    ASSERT_EQ(it->second, id) << "one trader, one name";
+    distinct_long.insert(id);
+  }
+  for (const std::string& id : distinct_long) {
+    if (std::any_of(id.begin(), id.end(), [](char c) { return static_cast<unsigned char>(c) >= 0x80; })) {
+      ++multi_byte;
+    }
+  }
+  EXPECT_EQ(distinct_long.size(), long_of_short.size()) << "two traders share a name";
+  EXPECT_EQ(lengths.size(), 17u) << "every length from 32 to 48";
+  EXPECT_GT(multi_byte, distinct_long.size() * 7 / 10);  // three prefixes of four
+  EXPECT_LT(multi_byte, distinct_long.size() * 8 / 10);
+  ExpectJsonDecodesToTheBatches(options);
+}
+
+// bound_delay_every: every K-th event arrives exactly max_delay_millis behind the highest event
+// time seen before it (the latest a watermark bound of max_delay_millis lets through), and no
+// event later than that. (Those within max_delay_millis of the stream's last event time arrive
+// at its end, less late.)
+TEST(TradeGeneratorTest, BoundDelayEveryPutsEventsExactlyAtTheDelayBound) {
+  TradeGeneratorOptions options = Trades(100000);
+  options.events_per_second = 10000;
+  options.out_of_order_fraction = 0.05;
+  options.max_delay_millis = 2000;
+  options.bound_delay_every = 1000;
+  const std::vector<int64_t> times = Int64Column(options, kTradeTime);
+  const std::vector<int64_t> ids = Int64Column(options, kTradeId);
+  int64_t highest = INT64_MIN, worst = 0;
+  size_t at_bound = 0, chosen_at_bound = 0;
+  for (size_t i = 0; i < times.size(); ++i) {
+    const int64_t lag = highest == INT64_MIN ? 0 : highest - times[i];
+    worst = std::max(worst, lag);
+    if (lag == 2000) ++at_bound;
+    if (ids[i] % 1000 == 0 && times[i] + 2000 <= times.front() + 9999) {  // the last event is at 9,999 ms
+      EXPECT_EQ(lag, 2000) << "trade " << ids[i];
+      ++chosen_at_bound;
+    }
+    highest = std::max(highest, times[i]);
+  }
+  EXPECT_EQ(worst, 2000);
+  EXPECT_EQ(chosen_at_bound, 80u);  // trade ids 1,000 .. 80,000
+  EXPECT_GE(at_bound, 80u);
+  std::vector<int64_t> sorted = ids;
+  std::sort(sorted.begin(), sorted.end());
+  for (size_t i = 0; i < sorted.size(); ++i) ASSERT_EQ(sorted[i], static_cast<int64_t>(i) + 1);
+  // Without the option, the same profile never reaches the bound (a delay of d arrives before
+  // the events of time + d).
+  options.bound_delay_every = 0;
+  const std::vector<int64_t> plain = Int64Column(options, kTradeTime);
+  highest = INT64_MIN;
+  worst = 0;
+  for (const int64_t time : plain) {
+    if (highest != INT64_MIN) worst = std::max(worst, highest - time);
+    highest = std::max(highest, time);
+  }
+  EXPECT_LT(worst, 2000);
+}
+
 TEST(TradeGeneratorTest, OutOfOrderOnlyReordersTheSameEvents) {
   TradeGeneratorOptions in_order = Trades(5000);
   TradeGeneratorOptions shuffled = in_order;
@@ -548,9 +629,9 @@ TEST(DatagenCliTest, BadValuesAndMissingFlagsExitTwo) {
 TEST(DatagenCliTest, HelpDescribesEveryFlag) {
   const CommandResult result = RunSluice("datagen --help");
   EXPECT_EQ(result.exit_code, 0);
-  for (const char* flag :
-       {"--kind", "--count", "--format", "--output", "--seed", "--symbols", "--traders", "--categories",
-        "--distribution", "--zipf-exponent", "--rate ", "--out-of-order", "--max-delay", "--rate-limit"}) {
+  for (const char* flag : {"--kind", "--count", "--format", "--output", "--seed", "--symbols", "--traders",
+                           "--categories", "--distribution", "--zipf-exponent", "--rate ", "--out-of-order",
+                           "--max-delay", "--rate-limit", "--trader-ids", "--bound-delay-every"}) {
     EXPECT_TRUE(Contains(result.out, flag)) << flag;
   }
   EXPECT_TRUE(Contains(RunSluice("--help").out, "datagen")) << "main usage lists datagen";

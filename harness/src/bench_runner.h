@@ -39,8 +39,9 @@ struct BenchOptions {
   int runs = 5;
   size_t batch_size = 1024;
   bool peer = true;  // run the reference engine (harness/peers/duckdb)
-  // Gate mode: each scenario once at core level on one thread, without oracle or results,
-  // with callgrind's collection switched on around the run only.
+  // Gate mode: each scenario once at core level on one thread, checked against SQLite like any
+  // run but writing no results, with callgrind's collection switched on around the run only
+  // and off again inside the checking sink (ci/gate.py says what is counted).
   bool gate = false;
 };
 

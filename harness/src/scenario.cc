@@ -46,6 +46,9 @@ std::string DataProfile::Id() const {
     StrAppend(&options, trades.seed, "/", trades.symbols, "/", trades.traders, "/", trades.categories, "/",
               static_cast<int>(trades.distribution), "/", trades.zipf_exponent, "/", trades.start_millis, "/",
               trades.events_per_second, "/", trades.out_of_order_fraction, "/", trades.max_delay_millis);
+    // Options added later count only when set, so that older profiles keep their names.
+    if (trades.trader_id_format == TraderIdFormat::kLong) StrAppend(&options, "/long-trader-ids");
+    if (trades.bound_delay_every > 0) StrAppend(&options, "/bound-delay-every-", trades.bound_delay_every);
   }
   char hash[17];
   std::snprintf(hash, sizeof hash, "%016llx",
@@ -135,6 +138,14 @@ absl::StatusOr<Scenario> LoadScenario(const std::string& root, const std::string
     options.events_per_second = get_number(data, "events_per_second", 1000);
     options.out_of_order_fraction = get_number(data, "out_of_order_fraction", 0);
     options.max_delay_millis = static_cast<int64_t>(get_number(data, "max_delay_millis", 5000));
+    std::string trader_ids;
+    if (get_string(data, "trader_id_format", trader_ids).ok()) {
+      if (trader_ids != "short" && trader_ids != "long") {
+        return FieldError(file, "data.trader_id_format", "must be short or long");
+      }
+      options.trader_id_format = trader_ids == "long" ? TraderIdFormat::kLong : TraderIdFormat::kShort;
+    }
+    options.bound_delay_every = static_cast<uint64_t>(get_number(data, "bound_delay_every", 0));
     SLUICE_RETURN_IF_ERROR(TradeGenerator::Validate(options));
   } else {
     return FieldError(file, "data.kind", "must be orders, trades or market");

@@ -34,8 +34,10 @@ options:
   --source-dir DIR    the repository (default .): scenarios/, harness/peers/, git commit
   --results DIR       where run folders go (default <source-dir>/results)
   --data-dir DIR      generated data and cached expected results (default build/bench-data)
-  --gate              for `make gate`: each scenario once, core level, one thread, no
-                      oracle, no result files; callgrind counts only the query's run
+  --gate              for `make gate`: each scenario once, core level, one thread, checked
+                      against SQLite, no result files; prints one `gate ...` line per scenario
+                      (output and expected row counts, check passed/FAILED); callgrind counts
+                      only the query's run, without the checking sink's work
   --help              this help
 )";
 

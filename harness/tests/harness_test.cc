@@ -263,6 +263,23 @@ TEST_F(HarnessRunTest, PassesWithTheOracleAndFailsWhenTheExpectedChecksumIsCorru
   EXPECT_EQ(StatusOfLastRun(), "pass");
 }
 
+// Gate mode (`make gate` runs it under callgrind) checks its one run against SQLite like any
+// run: a wrong expected value fails it instead of being reported as passed.
+TEST_F(HarnessRunTest, TheGateRunIsCheckedToo) {
+  options_.gate = true;
+  ASSERT_EQ(RunBenchmarks(options_), 0);
+  const std::string expected_file = ExpectedFile();
+  ASSERT_FALSE(expected_file.empty()) << "the gate computed no expected result";
+  const std::string good = ReadAll(expected_file);
+  std::string wrong = good;
+  ASSERT_NE(wrong.find("rows=100 "), std::string::npos) << wrong;
+  wrong.replace(wrong.find("rows=100 "), 9, "rows=99 ");
+  Write(expected_file, wrong);
+  EXPECT_EQ(RunBenchmarks(options_), 1);
+  Write(expected_file, good);
+  EXPECT_EQ(RunBenchmarks(options_), 0);
+}
+
 // The oracle query must name every column as the job does and return each value in the type
 // the job outputs it (SQLite INTEGER for BIGINT, REAL for DOUBLE, ...): a wrong alias, or a
 // value SQLite returns as REAL where the job's column is BIGINT, fails the run instead of being
@@ -286,8 +303,8 @@ TEST_F(HarnessRunTest, AnOracleColumnWithAnotherNameOrTypeFailsTheRun) {
     sleep(1);  // run folders are named by the second
     EXPECT_NE(RunBenchmarks(options_), 0) << to;
   };
-  expect_refused("SUM(quantity) AS volume", "SUM(quantity) AS volumes");                 // a name
-  expect_refused("COUNT(*) AS trades", "CAST(COUNT(*) AS REAL) AS trades");              // a type
+  expect_refused("SUM(quantity) AS volume", "SUM(quantity) AS volumes");                  // a name
+  expect_refused("COUNT(*) AS trades", "CAST(COUNT(*) AS REAL) AS trades");               // a type
   expect_refused("AVG(price) AS avg_price", "CAST(AVG(price) AS INTEGER) AS avg_price");  // a type
   Write(oracle_path, oracle);
   sleep(1);

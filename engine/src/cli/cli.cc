@@ -127,8 +127,11 @@ trades and market:
                            implies --distribution zipf)
   --out-of-order FRACTION  share of events that arrive late, 0..1 (default 0)
   --max-delay MILLIS       a late event is delayed by 1..MILLIS ms of event time (default 5000)
+  --bound-delay-every K    every K-th event is delayed by exactly --max-delay, arriving after
+                           the events up to that time (default 0: none)
 trades only:
   --traders N              distinct trader_ids (default 1000)
+  --trader-ids short|long  TR<k>, or 32..48-byte names, some multi-byte UTF-8 (default short)
   --categories N           distinct categories (default 10)
 orders only:
   --customers N            distinct customer_ids (default 10000)
@@ -500,10 +503,10 @@ std::optional<int> ParseDatagenOptions(int argc, char** argv, DatagenOptions& op
     }
     if (arg == "--help" || arg == "-h") return Usage(kDatagenUsage, "");
     static const char* const kFlags[] = {
-        "--kind",          "--count",   "--format",        "--output",    "--seed",
-        "--symbols",       "--traders", "--categories",    "--customers", "--distribution",
-        "--zipf-exponent", "--rate",    "--out-of-order",  "--max-delay", "--rate-limit",
-        "--kafka",         "--topic",   "--kafka-property"};
+        "--kind",          "--count",   "--format",         "--output",     "--seed",
+        "--symbols",       "--traders", "--categories",     "--customers",  "--distribution",
+        "--zipf-exponent", "--rate",    "--out-of-order",   "--max-delay",  "--rate-limit",
+        "--kafka",         "--topic",   "--kafka-property", "--trader-ids", "--bound-delay-every"};
     if (std::find(std::begin(kFlags), std::end(kFlags), arg) == std::end(kFlags)) {
       if (!arg.empty() && arg[0] == '-') return Usage(kDatagenUsage, StrCat("unknown option '", arg, "'"));
       return Usage(kDatagenUsage, StrCat("unexpected argument '", arg, "'"));
@@ -580,6 +583,16 @@ std::optional<int> ParseDatagenOptions(int argc, char** argv, DatagenOptions& op
     } else if (arg == "--max-delay") {
       error = whole(0, UINT32_MAX, options.trades.max_delay_millis);
       trade_flags.push_back(arg);
+    } else if (arg == "--bound-delay-every") {
+      int64_t every = 0;
+      error = whole(0, TradeGeneratorOptions::kMaxCardinality, every);
+      options.trades.bound_delay_every = static_cast<uint64_t>(every);
+      trade_flags.push_back(arg);
+    } else if (arg == "--trader-ids") {
+      if (value != "short" && value != "long")
+        return Usage(kDatagenUsage, "--trader-ids must be short or long");
+      options.trades.trader_id_format = value == "long" ? TraderIdFormat::kLong : TraderIdFormat::kShort;
+      trade_only_flags.push_back(arg);
     } else if (arg == "--rate-limit") {
       if (!real(options.rate_limit) || options.rate_limit <= 0) {
         return Usage(kDatagenUsage, "--rate-limit needs a number of records per second greater than 0");
