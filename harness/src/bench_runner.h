@@ -28,7 +28,7 @@ struct BenchOptions {
   std::string source_dir = ".";  // the repository: scenarios/, harness/, git commit
   std::string scenarios_dir = "scenarios";
   std::string results_dir = "results";
-  std::string data_dir = "build/bench-data";  // generated inputs and expected checksums
+  std::string data_dir = "build/bench-data";  // generated inputs and expected results (rows)
   std::vector<std::string> scenarios;         // empty: every scenario
   std::vector<std::string> levels;            // empty: each scenario's own
   std::vector<int> threads;                   // empty: each scenario's own
@@ -84,6 +84,8 @@ struct Measurement {
   bool checksum_ok = false;
   std::string expected;
   std::string actual;
+  // Codec level: what the extra run that parses the encoded JSON back found, and its timing.
+  std::string json_check;
   std::string error;  // set when the run failed outright
 };
 
