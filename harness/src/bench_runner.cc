@@ -460,7 +460,9 @@ absl::StatusOr<RunOutcome> ScenarioRunner::RunOnce(const std::string& level, int
     // batch's values exactly, not just within the oracle's tolerance.
     outcome.json_rows.Sort();
     outcome.checksum.Sort();
-    const std::string round_trip = outcome.checksum.Difference(outcome.json_rows, double_names_, 0.0);
+    // The JSON is checked against the batches it encodes ("output" is the JSON's, "expected"
+    // the batch's).
+    const std::string round_trip = outcome.json_rows.Difference(outcome.checksum, double_names_, 0.0);
     if (!round_trip.empty()) {
       outcome.json_error =
           StrCat("the JSON parsed back differs from the batches encoded (no tolerance): ", round_trip);
