@@ -189,8 +189,16 @@ struct RunOutcome {
   uint64_t state_keys = 0;
   uint64_t state_bytes = 0;  // all of it, key strings included
   uint64_t state_key_string_bytes = 0;
-  std::string keyed_stage;  // "forward", "exchange" or "" (see Measurement)
+  std::string keyed_stage;      // "forward", "exchange" or "" (see Measurement)
+  uint64_t peak_rss_bytes = 0;  // at the end of the run
   ChecksumValue checksum;
+  // The codec level's JSON check run: the rows parsed back from the encoded JSON, the first
+  // problem (a record that does not parse or has a wrong type, or parsed values that differ
+  // from the encoded batch's), and the time spent parsing (summed over workers).
+  bool json_checked = false;
+  ChecksumValue json_rows;
+  std::string json_error;
+  double parse_seconds = 0;
 };
 
 // The gate's view of a checking sink: forwards to it with callgrind's collection switched off
@@ -263,14 +271,23 @@ class ScenarioRunner {
   // The e2e level: Kafka -> query -> Kafka on the local mock cluster.
   Measurement MeasureEndToEnd();
 
+  // Compares a run's rows with the expected ones (sorting them): "" or the first difference.
+  std::string Difference(ChecksumValue& actual, const ChecksumValue& expected) const {
+    actual.Sort();
+    return actual.Difference(expected, double_names_);
+  }
+
   const BenchOptions& options_;
   const MachineInfo& machine_;
   Scenario scenario_;
   uint64_t records_ = 0;
   BoundJob job_;
   std::vector<TypeId> output_types_;
+  std::vector<std::string> double_names_;  // the output's DOUBLE columns, for mismatch messages
   std::vector<size_t> changelog_key_;
   std::unique_ptr<Dataset> dataset_;
+  // Set for the codec level's JSON check run: its sinks parse the encoded text back.
+  bool json_check_run_ = false;
   std::optional<ChecksumValue> expected_;
   // Input splits, by partition count.
   std::map<int, std::unique_ptr<InputSplit>> splits_;
@@ -286,6 +303,9 @@ absl::Status ScenarioRunner::Prepare() {
   records_ = options_.records > 0 ? options_.records : std::max<uint64_t>(1, static_cast<uint64_t>(records));
   SLUICE_ASSIGN_OR_RETURN(job_, BindScenarioJob(scenario_, DataPath("jsonl"), 1));
   output_types_ = OutputTypes(job_);
+  for (const Field& field : job_.statements[0].output_schema.fields()) {
+    if (field.type == TypeId::kDouble) double_names_.push_back(field.name);
+  }
   SLUICE_ASSIGN_OR_RETURN(changelog_key_, ChangelogKey(scenario_, job_));
   if (!scenario_.changelog) changelog_key_.clear();
   const auto start = Clock::now();
@@ -302,8 +322,9 @@ absl::Status ScenarioRunner::Prepare() {
 absl::StatusOr<ChecksumValue> ScenarioRunner::Expected(const Dataset& dataset) {
   // The expected result, from SQLite, cached per oracle query (with the output's types and
   // key), data profile and count: scenarios with the same query share it.
-  // The fingerprint's version: a change to how ResultChecksum hashes leaves older caches unused.
-  std::string signature = StrCat("checksum-v4/", scenario_.oracle_sql);
+  // The format's version: a change to how ResultChecksum hashes or logs rows leaves older
+  // caches unused (v5: the rows themselves, no longer weighted sums).
+  std::string signature = StrCat("checksum-v5/", scenario_.oracle_sql);
   for (const Field& field : job_.statements[0].output_schema.fields()) {
     StrAppend(&signature, "/", field.name, ":", static_cast<int>(field.type));
   }
@@ -313,8 +334,8 @@ absl::StatusOr<ChecksumValue> ScenarioRunner::Expected(const Dataset& dataset) {
                 static_cast<unsigned long long>(HashBytes(signature.data(), signature.size())));
   const std::string expected_dir = StrCat(options_.data_dir, "/expected");
   SLUICE_RETURN_IF_ERROR(MakeDirectories(expected_dir));
-  const std::string expected_path =
-      StrCat(expected_dir, "/", scenario_.data.Id(), "-", dataset.records, "-", std::string(hash, 8), ".txt");
+  const std::string expected_path = StrCat(expected_dir, "/", scenario_.data.Id(), "-", dataset.records, "-",
+                                           std::string(hash, 8), ".rows");
   SLUICE_ASSIGN_OR_RETURN(std::optional<ChecksumValue> cached, LoadExpected(expected_path));
   if (cached) return *cached;
   const auto oracle_start = Clock::now();
@@ -378,6 +399,7 @@ absl::StatusOr<RunOutcome> ScenarioRunner::RunOnce(const std::string& level, int
   run_options.parallelism = threads;
   run_options.placement = placement == "spread" ? Placement::kSpread : Placement::kCompact;
   const bool encode = level == "codec";
+  const bool parse_json = encode && json_check_run_;
   RunSetup* raw = &setup;
   // Sinks are made on the thread that runs the job, before it starts: a pool is only ever
   // used by one thread at a time.
@@ -386,18 +408,19 @@ absl::StatusOr<RunOutcome> ScenarioRunner::RunOnce(const std::string& level, int
   };
   if (threads > 1) {
     setup.sinks.assign(static_cast<size_t>(threads), nullptr);
-    run_options.make_worker_sink = [this, raw, encode, log_pool](const BoundStatement& statement,
-                                                                 int worker) {
-      auto sink = std::make_unique<ChecksumSink>(
-          output_types_, changelog_key_, encode ? &statement.output_schema : nullptr, log_pool(worker));
+    run_options.make_worker_sink = [this, raw, encode, parse_json, log_pool](const BoundStatement& statement,
+                                                                             int worker) {
+      auto sink = std::make_unique<ChecksumSink>(output_types_, changelog_key_,
+                                                 encode ? &statement.output_schema : nullptr,
+                                                 log_pool(worker), parse_json);
       raw->sinks[static_cast<size_t>(worker)] = sink.get();
       return sink;
     };
   }
-  run_options.make_sink = [this, raw, encode,
+  run_options.make_sink = [this, raw, encode, parse_json,
                            log_pool](const BoundStatement& statement) -> std::unique_ptr<SinkOperator> {
-    auto sink = std::make_unique<ChecksumSink>(output_types_, changelog_key_,
-                                               encode ? &statement.output_schema : nullptr, log_pool(0));
+    auto sink = std::make_unique<ChecksumSink>(
+        output_types_, changelog_key_, encode ? &statement.output_schema : nullptr, log_pool(0), parse_json);
     raw->sinks.push_back(sink.get());
     if (options_.gate) return std::make_unique<UncountedSink>(std::move(sink));  // one thread
     return sink;
@@ -428,6 +451,8 @@ absl::StatusOr<RunOutcome> ScenarioRunner::RunOnce(const std::string& level, int
   const absl::Status status = setup.runner->Run();
   if (options_.gate) CALLGRIND_TOGGLE_COLLECT;
   outcome.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  // Before the sinks' rows are copied out for the check (that copy is the lab's, after the run).
+  outcome.peak_rss_bytes = PeakRssBytes();
   SLUICE_RETURN_IF_ERROR(status);
   const JobCounters counters = setup.runner->counters();
   if (counters.dead_lettered > 0 || counters.late_dropped > 0) {
@@ -445,6 +470,25 @@ absl::StatusOr<RunOutcome> ScenarioRunner::RunOnce(const std::string& level, int
     outcome.output_rows += sink->rows_written();
     outcome.sink_seconds += sink->seconds();
     outcome.checksum.Merge(sink->Value());
+    if (const JsonOutputCheck* json = sink->json_check(); json != nullptr) {
+      outcome.json_checked = true;
+      outcome.json_rows.Merge(json->Value());
+      outcome.parse_seconds += sink->parse_seconds();
+      if (outcome.json_error.empty()) outcome.json_error = json->error();
+    }
+  }
+  if (outcome.json_checked && outcome.json_error.empty()) {
+    // The encoder promises doubles in shortest round-trip form: what the JSON says must be the
+    // batch's values exactly, not just within the oracle's tolerance.
+    outcome.json_rows.Sort();
+    outcome.checksum.Sort();
+    // The JSON is checked against the batches it encodes ("output" is the JSON's, "expected"
+    // the batch's).
+    const std::string round_trip = outcome.json_rows.Difference(outcome.checksum, double_names_, 0.0);
+    if (!round_trip.empty()) {
+      outcome.json_error =
+          StrCat("the JSON parsed back differs from the batches encoded (no tolerance): ", round_trip);
+    }
   }
   return outcome;
 }
@@ -498,17 +542,23 @@ std::vector<Measurement> ScenarioRunner::MeasureInterleaved(const std::string& l
       ResetPeakRss();
       auto outcome = RunOnce(level, config.threads, config.partitions, config.placement, config.cpus,
                              latency ? &histogram : nullptr, rate);
-      m.peak_rss_bytes = std::max(m.peak_rss_bytes, PeakRssBytes());
+      m.peak_rss_bytes = std::max(m.peak_rss_bytes, outcome.ok() ? outcome->peak_rss_bytes : PeakRssBytes());
       if (!outcome.ok()) {
         m.error = std::string(outcome.status().message());
         m.checksum_ok = false;
         continue;
       }
-      // Every run, warm-up included, is checked.
-      const bool match = expected_ && outcome->checksum.Matches(*expected_);
+      // Every run, warm-up included (and the gate's), is checked, value by value.
+      const std::string difference =
+          expected_ ? Difference(outcome->checksum, *expected_) : "no expected result";
+      const bool match = difference.empty();
       if (!match) s.all_match = false;
-      if (!match || m.actual.empty()) m.actual = outcome->checksum.ToString();
+      if (!match || m.actual.empty()) {
+        m.actual = outcome->checksum.ToString();
+        if (!match) StrAppend(&m.actual, "; ", difference);
+      }
       m.output_rows = outcome->output_rows;
+      m.result_rows = outcome->checksum.rows;
       m.state_keys = outcome->state_keys;
       m.state_bytes = outcome->state_bytes - outcome->state_key_string_bytes;
       m.state_string_bytes = outcome->state_key_string_bytes;
@@ -525,6 +575,42 @@ std::vector<Measurement> ScenarioRunner::MeasureInterleaved(const std::string& l
         stats.p999_us = static_cast<double>(histogram.Percentile(0.999)) / 1e3;
         stats.max_us = static_cast<double>(histogram.max()) / 1e3;
         s.latencies.push_back(stats);
+      }
+    }
+  }
+  // The codec level's JSON check: one more run per configuration, not timed, whose sink also
+  // parses the encoded JSON back with simdjson's DOM API (JsonOutputCheck); the rows parsed are
+  // what is compared with SQLite's, and they must equal the encoded batches exactly. Parsing
+  // every line in the timed runs would add its cost to the codec figure, so the timed runs
+  // encode and check the batches (as above), and this run checks the text they encode.
+  if (level == "codec" && !options_.gate) {
+    for (size_t c = 0; c < configs.size(); ++c) {
+      Measurement& m = series[c].m;
+      if (!m.error.empty()) continue;
+      const RunConfig& config = configs[c];
+      json_check_run_ = true;
+      auto outcome =
+          RunOnce(level, config.threads, config.partitions, config.placement, config.cpus, nullptr, rate);
+      json_check_run_ = false;
+      if (!outcome.ok()) {
+        m.error = StrCat("JSON check run: ", outcome.status().message());
+        continue;
+      }
+      std::string problem = outcome->json_error;
+      if (problem.empty()) {
+        problem = expected_ ? Difference(outcome->json_rows, *expected_) : "no expected result";
+      }
+      char timing[200];
+      std::snprintf(timing, sizeof timing,
+                    "parsing took %.2f s of that run's %.2f s (%.0f%%; the whole sink %.0f%%)",
+                    outcome->parse_seconds, outcome->seconds, 100 * outcome->parse_seconds / outcome->seconds,
+                    100 * outcome->sink_seconds / config.threads / outcome->seconds);
+      m.json_check = StrCat("an extra untimed run parsed its ", outcome->json_rows.rows,
+                            " encoded JSON records back with simdjson's DOM API: ",
+                            problem.empty() ? "passed" : StrCat("FAILED: ", problem), "; ", timing);
+      if (!problem.empty()) {
+        series[c].all_match = false;
+        m.actual = StrCat(outcome->json_rows.ToString(), "; JSON check: ", problem);
       }
     }
   }
@@ -602,10 +688,12 @@ Measurement ScenarioRunner::MeasureEndToEnd() {
   if (!runs.ok()) return fail(runs.status());
   std::vector<double> rates, seconds, walls, startups;
   m.checksum_ok = true;
-  for (const EndToEndRun& run : *runs) {
-    if (!run.checksum.Matches(*expected)) {
+  for (EndToEndRun& run : *runs) {
+    std::string problem = run.json_error;
+    if (problem.empty()) problem = Difference(run.checksum, *expected);
+    if (!problem.empty()) {
       m.checksum_ok = false;
-      m.actual = run.checksum.ToString();
+      m.actual = StrCat(run.checksum.ToString(), "; ", problem);
     }
     if (m.actual.empty()) m.actual = run.checksum.ToString();
     m.output_rows = run.output_rows;
@@ -667,6 +755,7 @@ std::vector<Measurement> ScenarioRunner::Run() {
                    HumanRate(m.records_per_second.max / m.threads).c_str(), 100 * m.sink_share, state.c_str(),
                    m.checksum_ok ? "passed" : "FAILED");
     }
+    if (!m.json_check.empty()) std::fprintf(stderr, "  JSON check: %s\n", m.json_check.c_str());
     if (!m.checksum_ok && m.error.empty()) {
       std::fprintf(stderr, "  expected %s\n  actual   %s\n", m.expected.c_str(), m.actual.c_str());
     }
@@ -875,6 +964,7 @@ absl::Status WriteMeasurement(const std::string& dir, const std::string& run_id,
       .String("oracle", SqliteVersion())
       .String("expected", m.expected)
       .String("actual", m.actual)
+      .String("json_check", m.json_check)
       .EndObject();
   if (!m.error.empty()) json.String("error", m.error);
   json.EndObject();
@@ -981,11 +1071,10 @@ int RunBenchmarks(const BenchOptions& given, std::string* run_dir_out) {
         // ci/gate.py reads this line: the rows the sink received (for EMIT CHANGES, every change),
         // the rows of the result checked (the last row per key) and SQLite's.
         const uint64_t expected_rows = runner.expected() ? runner.expected()->rows : 0;
-        const auto actual = ChecksumValue::Parse(m.actual);
         std::printf("gate %s records=%llu output_rows=%llu result_rows=%llu expected_rows=%llu check=%s\n",
                     m.scenario.c_str(), static_cast<unsigned long long>(m.records),
                     static_cast<unsigned long long>(m.output_rows),
-                    static_cast<unsigned long long>(actual.ok() ? actual->rows : 0),
+                    static_cast<unsigned long long>(m.result_rows),
                     static_cast<unsigned long long>(expected_rows),
                     m.error.empty() && m.checksum_ok ? "passed" : "FAILED");
         if (!m.error.empty() || !m.checksum_ok) status = 1;

@@ -28,7 +28,7 @@ struct BenchOptions {
   std::string source_dir = ".";  // the repository: scenarios/, harness/, git commit
   std::string scenarios_dir = "scenarios";
   std::string results_dir = "results";
-  std::string data_dir = "build/bench-data";  // generated inputs and expected checksums
+  std::string data_dir = "build/bench-data";  // generated inputs and expected results (rows)
   std::vector<std::string> scenarios;         // empty: every scenario
   std::vector<std::string> levels;            // empty: each scenario's own
   std::vector<int> threads;                   // empty: each scenario's own
@@ -78,6 +78,7 @@ struct Measurement {
   uint64_t state_bytes = 0;         // GROUP BY state besides the keys' string bytes
   uint64_t state_string_bytes = 0;  // the group keys' own string bytes (each distinct string once)
   uint64_t output_rows = 0;
+  uint64_t result_rows = 0;  // the rows checked (for EMIT CHANGES, the last row per key)
   // Several workers with a keyed stage: "forward" when each worker's stage takes its own
   // partitions' rows (the job declares the source partitioned by the key), "exchange" when
   // rows cross between workers by the key's hash; "" otherwise.
@@ -85,6 +86,8 @@ struct Measurement {
   bool checksum_ok = false;
   std::string expected;
   std::string actual;
+  // Codec level: what the extra run that parses the encoded JSON back found, and its timing.
+  std::string json_check;
   std::string error;  // set when the run failed outright
 };
 

@@ -100,11 +100,12 @@ absl::StatusOr<bool> PacedSource::Next(Batch& out) {
 }
 
 ChecksumSink::ChecksumSink(std::vector<TypeId> types, std::vector<size_t> changelog_key,
-                           const Schema* encode_schema, LogBlockPool* log_pool)
-    : checksum_(std::move(types), std::move(changelog_key), log_pool) {
+                           const Schema* encode_schema, LogBlockPool* log_pool, bool parse_json)
+    : checksum_(std::move(types), changelog_key, log_pool) {
   if (encode_schema != nullptr) {
     encoder_ = MakeJsonEncoder(*encode_schema);
     text_.reserve(1 << 21);
+    if (parse_json) json_check_ = std::make_unique<JsonOutputCheck>(*encode_schema, std::move(changelog_key));
   }
 }
 
@@ -113,8 +114,18 @@ absl::Status ChecksumSink::Push(const Batch& batch) {
   rows_ += batch.active_rows();
   checksum_.AddBatch(batch);
   if (encoder_) {
-    encoder_->Encode(batch, text_);
-    if (text_.size() > (1 << 20)) text_.clear();
+    if (json_check_) {
+      text_.clear();
+      encoder_->Encode(batch, text_);
+      const auto parse_start = std::chrono::steady_clock::now();
+      json_check_->AddLines(text_);
+      parse_nanos_ += static_cast<uint64_t>(
+          std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - parse_start)
+              .count());
+    } else {
+      encoder_->Encode(batch, text_);
+      if (text_.size() > (1 << 20)) text_.clear();
+    }
   }
   nanos_ += static_cast<uint64_t>(
       std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - start).count());

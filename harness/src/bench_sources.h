@@ -5,8 +5,9 @@
 //                  from memory: the core level, where no decoding is measured.
 //   PacedSource    hands out the same batches at a target rate of wall-clock time and records
 //                  each record's ingest -> emit latency (latency level; single partition).
-//   ChecksumSink   fingerprints every output row (ResultChecksum) and, at codec level, also
-//                  encodes it as JSON Lines into a scratch buffer.
+//   ChecksumSink   records every output row (ResultChecksum) and, at codec level, also
+//                  encodes it as JSON Lines into a scratch buffer; in the codec level's JSON
+//                  check run it also parses that text back (JsonOutputCheck).
 #pragma once
 
 #include <chrono>
@@ -18,6 +19,7 @@
 #include "connectors/sink.h"
 #include "connectors/source.h"
 #include "formats/record_format.h"
+#include "json_output_check.h"
 #include "latency_histogram.h"
 #include "result_checksum.h"
 
@@ -80,9 +82,11 @@ class PacedSource final : public SourcePartition {
 class ChecksumSink final : public SinkOperator {
  public:
   // `encode_schema`: when set, rows are also encoded as JSON Lines (the codec level's cost).
-  // `log_pool`: where a changelog's log takes its memory (see LogBlockPool); null: the heap.
+  // `log_pool`: where the logs take their memory (see LogBlockPool); null: the heap.
+  // `parse_json`: with `encode_schema`, the encoded text is also parsed back and recorded
+  // (json_value(); the batches still go to Value()), its time counted apart (parse_seconds()).
   ChecksumSink(std::vector<TypeId> types, std::vector<size_t> changelog_key, const Schema* encode_schema,
-               LogBlockPool* log_pool = nullptr);
+               LogBlockPool* log_pool = nullptr, bool parse_json = false);
 
   absl::Status Open() override { return absl::OkStatus(); }
   absl::Status Push(const Batch& batch) override;
@@ -90,13 +94,19 @@ class ChecksumSink final : public SinkOperator {
   std::string Describe() const override { return "ChecksumSink"; }
 
   ChecksumValue Value() const { return checksum_.Value(); }
-  // Wall time spent inside Push(): the cost of checking (and encoding) the output.
+  // Wall time spent inside Push(): the cost of checking (and encoding, and parsing) the output.
   double seconds() const { return static_cast<double>(nanos_) / 1e9; }
+
+  // The JSON check run: the rows as parsed back from the encoded text, and the first problem.
+  const JsonOutputCheck* json_check() const { return json_check_.get(); }
+  double parse_seconds() const { return static_cast<double>(parse_nanos_) / 1e9; }
 
  private:
   uint64_t nanos_ = 0;
+  uint64_t parse_nanos_ = 0;
   ResultChecksum checksum_;
   std::unique_ptr<RecordEncoder> encoder_;
+  std::unique_ptr<JsonOutputCheck> json_check_;
   std::string text_;
   uint64_t rows_ = 0;
 };

@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <iterator>
 
 #include "common/strings.h"
 
@@ -168,7 +169,8 @@ absl::Status WriteDataFile(const DataProfile& profile, uint64_t records, bool cs
 }
 
 absl::StatusOr<ChecksumValue> ComputeExpected(const Scenario& scenario, const Dataset& dataset,
-                                              const Schema& output, const std::vector<size_t>& changelog_key) {
+                                              const Schema& output,
+                                              const std::vector<size_t>& changelog_key) {
   std::vector<TypeId> output_types;
   for (const Field& field : output.fields()) output_types.push_back(field.type);
   sqlite3* db = nullptr;
@@ -233,8 +235,8 @@ absl::StatusOr<ChecksumValue> ComputeExpected(const Scenario& scenario, const Da
     const std::string name = sqlite3_column_name(statement, static_cast<int>(c));
     if (name != output.field(c).name) {
       sqlite3_finalize(statement);
-      return absl::InvalidArgumentError(StrCat(scenario.folder, "/oracle.sql names column ", c + 1, " '", name,
-                                               "' where the job outputs '", output.field(c).name, "'"));
+      return absl::InvalidArgumentError(StrCat(scenario.folder, "/oracle.sql names column ", c + 1, " '",
+                                               name, "' where the job outputs '", output.field(c).name, "'"));
     }
   }
   ResultChecksum checksum(output_types, changelog_key);
@@ -256,9 +258,9 @@ absl::StatusOr<ChecksumValue> ComputeExpected(const Scenario& scenario, const Da
                                 static_cast<size_t>(sqlite3_column_bytes(statement, index)));
         sqlite3_finalize(statement);
         static const char* kSqliteTypes[] = {"", "INTEGER", "REAL", "TEXT", "BLOB", "NULL"};
-        return absl::InvalidArgumentError(
-            StrCat(scenario.folder, "/oracle.sql returns ", kSqliteTypes[sqlite_type], " ", value, " in column '",
-                   output.field(c).name, "', which the job outputs as ", TypeName(output_types[c])));
+        return absl::InvalidArgumentError(StrCat(
+            scenario.folder, "/oracle.sql returns ", kSqliteTypes[sqlite_type], " ", value, " in column '",
+            output.field(c).name, "', which the job outputs as ", TypeName(output_types[c])));
       }
       switch (output_types[c]) {
         case TypeId::kDouble: cell.real = sqlite3_column_double(statement, index); break;
@@ -273,27 +275,36 @@ absl::StatusOr<ChecksumValue> ComputeExpected(const Scenario& scenario, const Da
   }
   sqlite3_finalize(statement);
   if (step != SQLITE_DONE) return SqliteError(db, "oracle query");
-  return checksum.Value();
+  ChecksumValue value = checksum.Value();
+  value.Sort();
+  return value;
 }
 
 absl::StatusOr<std::optional<ChecksumValue>> LoadExpected(const std::string& path) {
-  std::ifstream in(path);
+  std::ifstream in(path, std::ios::binary);
   if (!in) return std::optional<ChecksumValue>();
-  std::string line;
-  std::getline(in, line);
-  auto value = ChecksumValue::Parse(line);
+  const std::string bytes(std::istreambuf_iterator<char>(in), {});
+  auto value = ChecksumValue::Deserialize(bytes);
   if (!value.ok()) {
-    return absl::DataLossError(StrCat("expected checksum file '", path, "' is corrupt (",
+    return absl::DataLossError(StrCat("expected result file '", path, "' is corrupt (",
                                       std::string(value.status().message()),
                                       "); delete it to recompute it with SQLite"));
   }
-  return std::optional<ChecksumValue>(*value);
+  if (*value) (*value)->Sort();
+  return std::move(*value);
 }
 
 absl::Status StoreExpected(const std::string& path, const ChecksumValue& value) {
-  std::ofstream out(path, std::ios::trunc);
-  out << value.ToString() << "\n";
-  if (!out) return absl::InternalError(StrCat("cannot write '", path, "'"));
+  const std::string partial = path + ".partial";
+  {
+    std::ofstream out(partial, std::ios::trunc | std::ios::binary);
+    const std::string bytes = value.Serialize();
+    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+    if (!out) return absl::InternalError(StrCat("cannot write '", partial, "'"));
+  }
+  if (std::rename(partial.c_str(), path.c_str()) != 0) {
+    return absl::InternalError(StrCat("cannot write '", path, "': ", std::strerror(errno)));
+  }
   return absl::OkStatus();
 }
 

@@ -39,7 +39,7 @@ absl::Status WriteDataFile(const DataProfile& profile, uint64_t records, bool cs
 
 // The expected result of a scenario on a dataset, from SQLite: loads the dataset into an
 // in-memory table named `scenario.table` (rowid = arrival order), runs the oracle query and
-// fingerprints its rows with the types of Sluice's output (`output`'s, changelog key indices as
+// records its rows (sorted) with the types of Sluice's output (`output`'s, changelog key indices as
 // for ResultChecksum). The oracle's result column names must be `output`'s, and each value of
 // the type its column prints as: SQLite INTEGER for BIGINT and TIMESTAMP, INTEGER 0 or 1 for
 // BOOLEAN (SQLite has no boolean type), REAL for DOUBLE, TEXT for STRING, NULL for any: a name
@@ -47,8 +47,10 @@ absl::Status WriteDataFile(const DataProfile& profile, uint64_t records, bool cs
 absl::StatusOr<ChecksumValue> ComputeExpected(const Scenario& scenario, const Dataset& dataset,
                                               const Schema& output, const std::vector<size_t>& changelog_key);
 
-// Expected checksums cached in files: `path` holds ChecksumValue::ToString(). Load fails on a
-// file that does not parse (a corrupted expected value fails the run; it is not recomputed).
+// Expected results cached in files: `path` holds ChecksumValue::Serialize() (binary, the rows
+// sorted). Load gives std::nullopt for a missing file or another format version (stale: the
+// caller recomputes it), and fails on any other file, truncated or whose rows do not add up to
+// its header (a corrupted expected value fails the run; it is not recomputed).
 absl::StatusOr<std::optional<ChecksumValue>> LoadExpected(const std::string& path);
 absl::Status StoreExpected(const std::string& path, const ChecksumValue& value);
 

@@ -1,5 +1,6 @@
 #include "kafka_end_to_end.h"
 
+#include <librdkafka/rdkafka.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -11,7 +12,7 @@
 
 #include "common/strings.h"
 #include "dataset.h"
-#include "formats/record_format.h"
+#include "json_output_check.h"
 #include "types/logical_type.h"
 
 namespace sluice::bench {
@@ -73,6 +74,73 @@ void ParseSummary(const std::string& log, EndToEndRun& run) {
     }
     run.records_per_second_after_first = std::strtod(rate.c_str(), nullptr);
   }
+}
+
+// Partitions of each output topic.
+constexpr int kOutputPartitions = 4;
+
+// Reads every message of `topic` (partitions 0..partitions-1) from the beginning to its end
+// with a plain librdkafka consumer (assigned partitions, no consumer group, nothing committed)
+// and hands each value to `check`. Returns the messages read.
+absl::StatusOr<uint64_t> ConsumeTopic(const std::string& bootstrap, const std::string& topic, int partitions,
+                                      JsonOutputCheck& check) {
+  char error[512];
+  rd_kafka_conf_t* conf = rd_kafka_conf_new();
+  for (const auto& [name, value] : std::vector<std::pair<const char*, std::string>>{
+           {"bootstrap.servers", bootstrap},
+           {"group.id", "sluice-bench-check"},  // required by the consumer API; no group is joined
+           {"enable.partition.eof", "true"},
+           {"enable.auto.commit", "false"},
+           {"auto.offset.reset", "earliest"}}) {
+    if (rd_kafka_conf_set(conf, name, value.c_str(), error, sizeof error) != RD_KAFKA_CONF_OK) {
+      rd_kafka_conf_destroy(conf);
+      return absl::InternalError(StrCat("consumer setting ", name, ": ", error));
+    }
+  }
+  rd_kafka_t* consumer = rd_kafka_new(RD_KAFKA_CONSUMER, conf, error, sizeof error);
+  if (consumer == nullptr) return absl::InternalError(StrCat("cannot create a Kafka consumer: ", error));
+  std::unique_ptr<rd_kafka_t, void (*)(rd_kafka_t*)> owner(consumer, [](rd_kafka_t* k) {
+    rd_kafka_consumer_close(k);
+    rd_kafka_destroy(k);
+  });
+  rd_kafka_poll_set_consumer(consumer);
+  rd_kafka_topic_partition_list_t* assignment = rd_kafka_topic_partition_list_new(partitions);
+  for (int p = 0; p < partitions; ++p) {
+    rd_kafka_topic_partition_list_add(assignment, topic.c_str(), p)->offset = RD_KAFKA_OFFSET_BEGINNING;
+  }
+  const rd_kafka_resp_err_t assigned = rd_kafka_assign(consumer, assignment);
+  rd_kafka_topic_partition_list_destroy(assignment);
+  if (assigned != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return absl::InternalError(StrCat("cannot assign '", topic, "': ", rd_kafka_err2str(assigned)));
+  }
+  std::vector<bool> at_end(static_cast<size_t>(partitions), false);
+  int ended = 0;
+  uint64_t messages = 0;
+  const auto deadline = Clock::now() + std::chrono::seconds(120);
+  while (ended < partitions) {
+    if (Clock::now() > deadline) {
+      return absl::DeadlineExceededError(StrCat("reading '", topic, "' back: ", ended, " of ", partitions,
+                                                " partitions at their end after 120 s"));
+    }
+    rd_kafka_message_t* message = rd_kafka_consumer_poll(consumer, 500);
+    if (message == nullptr) continue;
+    std::unique_ptr<rd_kafka_message_t, void (*)(rd_kafka_message_t*)> held(message,
+                                                                            rd_kafka_message_destroy);
+    if (message->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+      const size_t p = static_cast<size_t>(message->partition);
+      if (p < at_end.size() && !at_end[p]) {
+        at_end[p] = true;
+        ++ended;
+      }
+      continue;
+    }
+    if (message->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      return absl::InternalError(StrCat("reading '", topic, "' back: ", rd_kafka_message_errstr(message)));
+    }
+    ++messages;
+    check.AddRecord(std::string_view(static_cast<const char*>(message->payload), message->len));
+  }
+  return messages;
 }
 
 // The mock cluster: a child process whose first stdout line names the bootstrap servers.
@@ -143,7 +211,9 @@ absl::StatusOr<std::vector<EndToEndRun>> RunKafkaEndToEnd(const Scenario& scenar
   // older messages; the records are keyed by symbol, so with 64 partitions a partition holding
   // three symbols (~5.7 MB of a million trades) lost records. One output topic per run.
   std::vector<std::string> topics = {"bench_in:256"};
-  for (int run = 0; run < options.runs; ++run) topics.push_back(StrCat("bench_out_", run, ":4"));
+  for (int run = 0; run < options.runs; ++run) {
+    topics.push_back(StrCat("bench_out_", run, ":", kOutputPartitions));
+  }
   MockCluster mock;
   SLUICE_RETURN_IF_ERROR(mock.Start(sluice, topics, StrCat(options.work_dir, "/mock.txt")));
   const std::string log = StrCat(options.work_dir, "/command.log");
@@ -152,27 +222,10 @@ absl::StatusOr<std::vector<EndToEndRun>> RunKafkaEndToEnd(const Scenario& scenar
   if (Shell(produce, log) != 0) {
     return absl::InternalError(StrCat("producing the input failed: ", produce, "\n", LastLines(log)));
   }
-  // The read-back job: the output topic as the job's output schema, into a JSON Lines file.
-  std::string schema;
+  Schema output;
   for (size_t c = 0; c < options.output_types.size(); ++c) {
-    StrAppend(&schema, c > 0 ? ", " : "", options.output_names[c], " ",
-              std::string(TypeName(options.output_types[c])));
+    output.Add(Field{options.output_names[c], options.output_types[c]});
   }
-  const std::string read_back_job = StrCat(options.work_dir, "/read_back.sql");
-  {
-    std::ofstream job(read_back_job, std::ios::trunc);
-    job << "CREATE STREAM read_back AS SELECT * FROM results WITH (\n"
-        << "  'results.type' = 'kafka_source', 'results.topic' = '${TOPIC}',\n"
-        << "  'results.bootstrap.servers' = '${BOOTSTRAP}', 'results.group.id' = '${GROUP}',\n"
-        << "  'results.format' = 'json', 'results.stop.at.end' = 'true',\n"
-        << "  'results.schema' = '" << schema << "',\n"
-        << "  'read_back.type' = 'file_sink', 'read_back.path' = '${OUTPUT}');\n";
-  }
-  DecoderOptions decoder_options;
-  for (size_t c = 0; c < options.output_types.size(); ++c) {
-    decoder_options.schema.Add(Field{options.output_names[c], options.output_types[c]});
-  }
-  SLUICE_ASSIGN_OR_RETURN(auto decoder, MakeJsonDecoder(decoder_options));
 
   std::vector<EndToEndRun> runs;
   for (int r = 0; r < options.runs; ++r) {
@@ -186,39 +239,12 @@ absl::StatusOr<std::vector<EndToEndRun>> RunKafkaEndToEnd(const Scenario& scenar
       return absl::InternalError(StrCat("the job failed: ", command, "\n", LastLines(log)));
     run.wall_seconds = std::chrono::duration<double>(Clock::now() - start).count();
     ParseSummary(log, run);
-    const std::string output = StrCat(options.work_dir, "/out_", r, ".jsonl");
-    const std::string read =
-        StrCat("'", sluice, "' run '", read_back_job, "' --set BOOTSTRAP=", mock.bootstrap(),
-               " --set TOPIC=bench_out_", r, " --set GROUP=read_", r, " --set OUTPUT='", output, "'");
-    if (Shell(read, log) != 0)
-      return absl::InternalError(StrCat("reading the output back failed: ", read, "\n", LastLines(log)));
-    // Fingerprint the read-back rows.
-    ResultChecksum checksum(options.output_types, options.changelog_key);
-    std::ifstream in(output);
-    std::vector<std::string> texts;
-    std::vector<std::string_view> lines;
-    std::vector<RecordError> errors;
-    auto flush = [&]() {
-      if (lines.empty()) return;
-      Batch batch;
-      decoder->Decode(lines, 1, batch, errors);
-      checksum.AddBatch(batch);
-      run.output_rows += batch.num_rows();
-      lines.clear();
-      texts.clear();
-    };
-    texts.reserve(1024);
-    for (std::string line; std::getline(in, line);) {
-      texts.push_back(std::move(line));
-      if (texts.size() == 1024) {
-        for (const std::string& text : texts) lines.push_back(text);
-        flush();
-      }
-    }
-    for (const std::string& text : texts) lines.push_back(text);
-    flush();
-    if (!errors.empty()) return absl::DataLossError(StrCat("output row not readable: ", errors[0].reason));
-    run.checksum = checksum.Value();
+    // Read the output back with the harness's own consumer and parser.
+    JsonOutputCheck check(output, options.changelog_key);
+    SLUICE_ASSIGN_OR_RETURN(
+        run.output_rows, ConsumeTopic(mock.bootstrap(), StrCat("bench_out_", r), kOutputPartitions, check));
+    run.json_error = check.error();
+    run.checksum = check.Value();
     runs.push_back(std::move(run));
   }
   mock.Stop();

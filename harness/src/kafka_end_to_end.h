@@ -6,8 +6,11 @@
 //   3. per run, `sluice run <kafka job>` in bounded mode (stop.at.end) with a fresh consumer
 //      group, timed from outside and, as `sluice run` reports it, from the first record on (the
 //      consumer group takes a few seconds to form; that wait is reported separately);
-//   4. per run, read the output topic back with a second bounded job into a JSON Lines file and
-//      fingerprint it (ResultChecksum) against SQLite's result on the same records.
+//   4. per run, read the output topic back with a plain librdkafka consumer of the harness's
+//      own (not Sluice's Kafka source, nor its JSON decoder): every message of every partition,
+//      from the beginning to the end, each value parsed with simdjson's DOM API and checked
+//      against the output's declared names and types (JsonOutputCheck), the rows then compared
+//      with SQLite's result on the same records.
 #pragma once
 
 #include <cstdint>
@@ -24,8 +27,9 @@ struct EndToEndRun {
   double wall_seconds = 0;                    // the whole `sluice run`, consumer group join included
   double records_per_second_after_first = 0;  // as `sluice run` reports it
   double startup_seconds = 0;                 // until the first record arrived
-  uint64_t output_rows = 0;
-  ChecksumValue checksum;
+  uint64_t output_rows = 0;                   // messages read back
+  ChecksumValue checksum;                     // the rows parsed from them
+  std::string json_error;                     // the first message that does not parse or has a wrong type
 };
 
 struct EndToEndOptions {

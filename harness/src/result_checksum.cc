@@ -1,6 +1,7 @@
 #include "result_checksum.h"
 
 #include <algorithm>
+#include <charconv>
 #include <cinttypes>
 #include <cmath>
 #include <cstdio>
@@ -38,9 +39,40 @@ inline uint64_t Fold(uint64_t row_hash, size_t column, uint64_t value_hash) {
   return (row_hash ^ (value_hash + (column + 1) * 0xa0761d6478bd642fULL)) * 0x9e3779b97f4a7c15ULL;
 }
 
-// Weight in [1, 2) from a row hash.
-double Weight(uint64_t row_hash) {
-  return 1.0 + static_cast<double>(row_hash >> 11) * 0x1.0p-53;
+uint64_t DoubleBits(double value) {
+  uint64_t bits;
+  std::memcpy(&bits, &value, sizeof bits);
+  return bits;
+}
+
+double BitsDouble(uint64_t bits) {
+  double value;
+  std::memcpy(&value, &bits, sizeof value);
+  return value;
+}
+
+// A double's bits as an unsigned integer in IEEE total order (-NaN < -inf < ... < -0 < +0 < ...
+// < +inf < +NaN): negative values have all bits flipped, others only the sign bit.
+uint64_t TotalOrderKey(uint64_t bits) {
+  return (bits >> 63) != 0 ? ~bits : bits | (uint64_t{1} << 63);
+}
+
+// Two doubles within a relative `tolerance` of each other (equal values always are).
+bool Close(double a, double b, double tolerance) {
+  if (a == b || DoubleBits(a) == DoubleBits(b)) return true;
+  return std::fabs(a - b) <= tolerance * std::max(std::fabs(a), std::fabs(b));
+}
+
+std::string Hex(uint64_t value) {
+  char text[17];
+  std::snprintf(text, sizeof text, "%016" PRIx64, value);
+  return text;
+}
+
+std::string Shortest(double value) {
+  char text[32];
+  const auto result = std::to_chars(text, text + sizeof text, value);
+  return std::string(text, result.ptr);
 }
 
 bool IsExact(TypeId type) {
@@ -81,111 +113,182 @@ uint64_t HashBytes(const char* data, size_t size) {
 }
 
 std::string ChecksumValue::ToString() const {
-  char exact_text[17];
-  std::snprintf(exact_text, sizeof exact_text, "%016" PRIx64, exact);
-  auto doubles = [](const std::vector<double>& values) {
-    std::string out = "[";
-    for (size_t i = 0; i < values.size(); ++i) {
-      char text[32];
-      std::snprintf(text, sizeof text, "%.17g", values[i]);
-      StrAppend(&out, i > 0 ? "," : "", text);
-    }
-    return out + "]";
-  };
-  return StrCat("rows=", rows, " exact=", exact_text, " sums=", doubles(weighted),
-                " scale=", doubles(magnitude));
+  return StrCat("rows=", rows, " exact=", Hex(exact), " doubles=", doubles_per_row);
 }
 
-absl::StatusOr<ChecksumValue> ChecksumValue::Parse(std::string_view text) {
-  ChecksumValue value;
-  const std::string copy(text);
-  auto field = [&copy](const char* name) -> std::string {
-    const std::string prefix = StrCat(name, "=");
-    const size_t at = copy.find(prefix);
-    if (at == std::string::npos) return "";
-    const size_t end = copy.find(' ', at);
-    return copy.substr(at + prefix.size(),
-                       end == std::string::npos ? std::string::npos : end - at - prefix.size());
-  };
-  auto doubles = [](const std::string& list, std::vector<double>& out) {
-    if (list.size() < 2 || list.front() != '[' || list.back() != ']') return false;
-    const std::string inner = list.substr(1, list.size() - 2);  // outlives the views into it
-    for (std::string_view piece : StrSplit(inner, ',', /*skip_blank=*/true)) {
-      const std::string item(piece);
-      char* end = nullptr;
-      out.push_back(std::strtod(item.c_str(), &end));
-      if (end == item.c_str() || *end != '\0') return false;
-    }
-    return true;
-  };
-  const std::string rows = field("rows");
-  const std::string exact = field("exact");
-  char* end = nullptr;
-  value.rows = std::strtoull(rows.c_str(), &end, 10);
-  bool ok = !rows.empty() && *end == '\0';
-  value.exact = std::strtoull(exact.c_str(), &end, 16);
-  ok = ok && exact.size() == 16 && *end == '\0';
-  ok = ok && doubles(field("sums"), value.weighted) && doubles(field("scale"), value.magnitude) &&
-       value.weighted.size() == value.magnitude.size();
-  if (!ok) return absl::InvalidArgumentError(StrCat("malformed checksum '", copy, "'"));
-  return value;
+double ChecksumValue::value(size_t row, size_t j) const {
+  return BitsDouble(words[row * (1 + doubles_per_row) + 1 + j]);
 }
 
-bool ChecksumValue::Matches(const ChecksumValue& other, double relative_tolerance) const {
-  if (rows != other.rows || exact != other.exact || weighted.size() != other.weighted.size()) return false;
-  for (size_t i = 0; i < weighted.size(); ++i) {
-    const double scale = std::max(magnitude[i], other.magnitude[i]);
-    if (!(std::fabs(weighted[i] - other.weighted[i]) <= relative_tolerance * scale)) return false;
+void ChecksumValue::Sort() {
+  if (sorted) return;
+  const size_t stride = 1 + doubles_per_row;
+  sorted = true;
+  if (stride == 1) {
+    std::sort(words.begin(), words.end());
+    return;
   }
-  return true;
+  // (hash, row) pairs sort fast; rows of equal hash are then ordered by their doubles.
+  std::vector<std::pair<uint64_t, uint64_t>> order(rows);
+  for (size_t row = 0; row < rows; ++row) order[row] = {words[row * stride], row};
+  std::sort(order.begin(), order.end());
+  auto doubles_less = [&](const std::pair<uint64_t, uint64_t>& a, const std::pair<uint64_t, uint64_t>& b) {
+    for (size_t j = 1; j < stride; ++j) {
+      const uint64_t x = TotalOrderKey(words[a.second * stride + j]);
+      const uint64_t y = TotalOrderKey(words[b.second * stride + j]);
+      if (x != y) return x < y;
+    }
+    return false;
+  };
+  for (size_t begin = 0; begin < order.size();) {
+    size_t end = begin + 1;
+    while (end < order.size() && order[end].first == order[begin].first) ++end;
+    if (end - begin > 1) std::sort(order.begin() + begin, order.begin() + end, doubles_less);
+    begin = end;
+  }
+  std::vector<uint64_t> sorted_words(words.size());
+  for (size_t i = 0; i < order.size(); ++i) {
+    std::memcpy(&sorted_words[i * stride], &words[order[i].second * stride], stride * sizeof(uint64_t));
+  }
+  words = std::move(sorted_words);
+}
+
+std::string ChecksumValue::Difference(const ChecksumValue& expected,
+                                      const std::vector<std::string>& double_names,
+                                      double relative_tolerance) const {
+  if (!sorted || !expected.sorted) {
+    ChecksumValue a = *this;
+    ChecksumValue b = expected;
+    a.Sort();
+    b.Sort();
+    return a.Difference(b, double_names, relative_tolerance);
+  }
+  const std::string counts = StrCat("rows: output ", rows, ", expected ", expected.rows, "; ");
+  if (doubles_per_row != expected.doubles_per_row) {
+    return StrCat(counts, "DOUBLE columns: output ", doubles_per_row, ", expected ",
+                  expected.doubles_per_row);
+  }
+  const size_t d = doubles_per_row;
+  auto name = [&](size_t j) { return j < double_names.size() ? double_names[j] : StrCat("DOUBLE #", j + 1); };
+  auto describe = [&](const ChecksumValue& side, size_t row) {
+    std::string text = StrCat("row with exact hash ", Hex(side.hash(row)));
+    for (size_t j = 0; j < d; ++j)
+      StrAppend(&text, j == 0 ? " (" : ", ", name(j), "=", Shortest(side.value(row, j)));
+    return d > 0 ? text + ")" : text;
+  };
+  auto pair_difference = [&](size_t a, size_t b) -> std::string {
+    for (size_t j = 0; j < d; ++j) {
+      const double x = value(a, j);
+      const double y = expected.value(b, j);
+      if (!Close(x, y, relative_tolerance)) {
+        const double relative = std::fabs(x - y) / std::max(std::fabs(x), std::fabs(y));
+        return StrCat("first difference: row with exact hash ", Hex(hash(a)), ": ", name(j), " expected ",
+                      Shortest(y), ", output ", Shortest(x), " (relative difference ", Shortest(relative),
+                      ", tolerance ", Shortest(relative_tolerance), ")");
+      }
+    }
+    return "";
+  };
+  size_t i = 0;
+  size_t k = 0;
+  while (i < rows || k < expected.rows) {
+    if (k == expected.rows || (i < rows && hash(i) < expected.hash(k))) {
+      return StrCat(counts, "first difference: a ", describe(*this, i), " only in the output");
+    }
+    if (i == rows || expected.hash(k) < hash(i)) {
+      return StrCat(counts, "first difference: a ", describe(expected, k), " only in the expected result");
+    }
+    size_t i_end = i + 1;
+    while (i_end < rows && hash(i_end) == hash(i)) ++i_end;
+    size_t k_end = k + 1;
+    while (k_end < expected.rows && expected.hash(k_end) == expected.hash(k)) ++k_end;
+    if (i_end - i != k_end - k) {
+      return StrCat(counts, "first difference: the output has ", i_end - i, " and the expected result ",
+                    k_end - k, " rows with the exact columns of the ", describe(expected, k));
+    }
+    std::string first;
+    for (size_t n = 0; n < i_end - i && first.empty(); ++n) first = pair_difference(i + n, k + n);
+    if (!first.empty() && i_end - i > 1) {
+      // Rows with the same exact columns whose order noise may have swapped: pair each
+      // output row with any unused expected row within tolerance.
+      std::vector<bool> used(k_end - k, false);
+      bool all = true;
+      for (size_t a = i; a < i_end && all; ++a) {
+        bool found = false;
+        for (size_t b = k; b < k_end && !found; ++b) {
+          if (!used[b - k] && pair_difference(a, b).empty()) used[b - k] = found = true;
+        }
+        all = found;
+      }
+      if (all) first.clear();
+    }
+    if (!first.empty()) return StrCat(counts, first);
+    i = i_end;
+    k = k_end;
+  }
+  return "";
 }
 
 void ChecksumValue::Merge(const ChecksumValue& other) {
+  if (rows == 0) doubles_per_row = other.doubles_per_row;
   rows += other.rows;
   exact += other.exact;
-  if (weighted.empty()) {
-    weighted.assign(other.weighted.size(), 0);
-    magnitude.assign(other.magnitude.size(), 0);
+  words.insert(words.end(), other.words.begin(), other.words.end());
+  sorted = rows == other.rows && other.sorted;
+}
+
+namespace {
+constexpr char kMagic[8] = {'S', 'L', 'C', 'R', 'O', 'W', 'S', '1'};  // the format's version: the last byte
+constexpr size_t kHeaderWords = 4;                                    // magic, rows, exact, doubles per row
+}  // namespace
+
+std::string ChecksumValue::Serialize() const {
+  std::string out(kHeaderWords * 8 + words.size() * 8, '\0');
+  std::memcpy(out.data(), kMagic, 8);
+  const uint64_t header[3] = {rows, exact,
+                              static_cast<uint64_t>(doubles_per_row) | (sorted ? uint64_t{1} << 63 : 0)};
+  std::memcpy(out.data() + 8, header, sizeof header);
+  if (!words.empty()) std::memcpy(out.data() + kHeaderWords * 8, words.data(), words.size() * 8);
+  return out;
+}
+
+absl::StatusOr<std::optional<ChecksumValue>> ChecksumValue::Deserialize(std::string_view bytes) {
+  if (bytes.size() < 8 || std::memcmp(bytes.data(), kMagic, 7) != 0) {
+    return absl::DataLossError("not an expected-rows file");
   }
-  for (size_t i = 0; i < weighted.size() && i < other.weighted.size(); ++i) {
-    weighted[i] += other.weighted[i];
-    magnitude[i] += other.magnitude[i];
+  if (bytes[7] != kMagic[7]) return std::optional<ChecksumValue>();  // another version: stale
+  if (bytes.size() < kHeaderWords * 8) return absl::DataLossError("truncated header");
+  uint64_t header[3];
+  std::memcpy(header, bytes.data() + 8, sizeof header);
+  ChecksumValue value;
+  value.rows = header[0];
+  value.exact = header[1];
+  value.sorted = (header[2] >> 63) != 0;
+  value.doubles_per_row = static_cast<size_t>(header[2] & ~(uint64_t{1} << 63));
+  const size_t stride = 1 + value.doubles_per_row;
+  const size_t payload = bytes.size() - kHeaderWords * 8;
+  if (value.doubles_per_row > 4096 || payload % 8 != 0 || payload / 8 != value.rows * stride) {
+    return absl::DataLossError(
+        StrCat("the header says ", value.rows, " rows of ", stride, " words but ", payload, " bytes follow"));
   }
+  value.words.resize(payload / 8);
+  if (payload > 0) std::memcpy(value.words.data(), bytes.data() + kHeaderWords * 8, payload);
+  uint64_t exact = 0;
+  for (size_t row = 0; row < value.rows; ++row) exact += value.words[row * stride];
+  if (exact != value.exact) return absl::DataLossError("the rows' hashes do not add up to the header's sum");
+  return std::optional<ChecksumValue>(std::move(value));
 }
 
 ResultChecksum::ResultChecksum(std::vector<TypeId> types, std::vector<size_t> key_columns, LogBlockPool* pool)
-    : types_(std::move(types)),
-      key_columns_(std::move(key_columns)),
-      log_keys_(pool),
-      log_hashes_(pool),
-      log_doubles_(pool),
-      log_double_nulls_(pool) {
+    : types_(std::move(types)), key_columns_(std::move(key_columns)), log_rows_(pool), log_keys_(pool) {
   for (size_t c = 0; c < types_.size(); ++c) {
     if (!IsExact(types_[c])) double_columns_.push_back(c);
   }
-  totals_.weighted.assign(double_columns_.size(), 0);
-  totals_.magnitude.assign(double_columns_.size(), 0);
 }
 
-void ResultChecksum::Accept(uint64_t key_hash, uint64_t row_hash, const double* doubles,
-                            const uint8_t* double_nulls) {
-  const size_t d = double_columns_.size();
-  if (!is_changelog()) {
-    const double weight = Weight(row_hash);
-    ++totals_.rows;
-    totals_.exact += row_hash;
-    for (size_t i = 0; i < d; ++i) {
-      if (double_nulls[i]) continue;
-      totals_.weighted[i] += weight * doubles[i];
-      totals_.magnitude[i] += std::fabs(weight * doubles[i]);
-    }
-    return;
-  }
-  // Logged in arrival order; Value() keeps the last row of each key.
-  log_keys_.Append(&key_hash, 1);
-  log_hashes_.Append(&row_hash, 1);
-  log_doubles_.Append(doubles, d);
-  log_double_nulls_.Append(double_nulls, d);
+void ResultChecksum::Accept(uint64_t key_hash, const uint64_t* row_words) {
+  log_rows_.Append(row_words, 1 + double_columns_.size());
+  if (is_changelog()) log_keys_.Append(&key_hash, 1);
 }
 
 namespace {
@@ -259,39 +362,6 @@ void FoldValueHashes(const uint64_t* hashes, size_t n, size_t c, uint64_t* rows)
   for (size_t i = 0; i < n; ++i) rows[i] = Fold(rows[i], c, hashes[i]);
 }
 
-// Adds w(row) * value over the n active rows of a DOUBLE column, in eight running sums (one per
-// vector lane: a single sum would make every addition wait for the one before).
-template <bool kSelected>
-void SumColumn(const Column& column, const uint32_t* selection, size_t n, const uint64_t* rows, double& sum,
-               double& magnitude) {
-  constexpr size_t kLanes = 8;
-  const double* values = column.data<double>();
-  const uint8_t* valid = column.validity();
-  double s[kLanes] = {};
-  double m[kLanes] = {};
-  auto term = [&](size_t i) {
-    const uint32_t row = kSelected ? selection[i] : static_cast<uint32_t>(i);
-    return valid[row] ? Weight(rows[i]) * values[row] : 0.0;
-  };
-  size_t i = 0;
-  for (; i + kLanes <= n; i += kLanes) {
-    for (size_t lane = 0; lane < kLanes; ++lane) {
-      const double t = term(i + lane);
-      s[lane] += t;
-      m[lane] += std::fabs(t);
-    }
-  }
-  for (; i < n; ++i) {
-    const double t = term(i);
-    s[0] += t;
-    m[0] += std::fabs(t);
-  }
-  for (size_t lane = 0; lane < kLanes; ++lane) {
-    sum += s[lane];
-    magnitude += m[lane];
-  }
-}
-
 }  // namespace
 
 void ResultChecksum::AddBatch(const Batch& batch) {
@@ -328,51 +398,35 @@ void ResultChecksum::AddBatch(const Batch& batch) {
   if (is_changelog()) {
     for (size_t i = 0; i < n; ++i) key_hashes_[i] = Scramble(key_hashes_[i]);
   }
-  if (!is_changelog()) {
-    totals_.rows += n;
-    for (size_t i = 0; i < n; ++i) totals_.exact += row_hashes_[i];
-    for (size_t j = 0; j < double_columns_.size(); ++j) {
-      const Column& column = batch.column(double_columns_[j]);
-      if (selection != nullptr) {
-        SumColumn<true>(column, selection, n, row_hashes_.data(), totals_.weighted[j], totals_.magnitude[j]);
-      } else {
-        SumColumn<false>(column, selection, n, row_hashes_.data(), totals_.weighted[j], totals_.magnitude[j]);
-      }
-    }
-    return;
-  }
-  // Changelog: the latest row per key.
+  // Each row as logged: its hash, then its DOUBLE values' bits (NULL as 0: the hash holds the
+  // null flag), column at a time into the scratch rows, then appended at once.
   const size_t d = double_columns_.size();
-  row_doubles_.resize(n * d);
-  row_double_nulls_.resize(n * d);
+  const size_t stride = 1 + d;
+  row_words_.resize(n * stride);
+  for (size_t i = 0; i < n; ++i) row_words_[i * stride] = row_hashes_[i];
   for (size_t j = 0; j < d; ++j) {
     const Column& column = batch.column(double_columns_[j]);
     const double* values = column.data<double>();
     const uint8_t* valid = column.validity();
     for (size_t i = 0; i < n; ++i) {
       const uint32_t row = batch.ActiveRow(i);
-      row_doubles_[i * d + j] = valid[row] ? values[row] : 0;
-      row_double_nulls_[i * d + j] = !valid[row];
+      row_words_[i * stride + 1 + j] = valid[row] ? DoubleBits(values[row]) : 0;
     }
   }
-  for (size_t i = 0; i < n; ++i) {
-    Accept(key_hashes_[i], row_hashes_[i], row_doubles_.data() + i * d, row_double_nulls_.data() + i * d);
-  }
+  log_rows_.Append(row_words_.data(), n * stride);
+  if (is_changelog()) log_keys_.Append(key_hashes_.data(), n);
 }
 
 void ResultChecksum::AddRow(const std::vector<Cell>& cells) {
   const size_t d = double_columns_.size();
   uint64_t row_hash = kSeed;
   uint64_t key_hash = kSeed;
-  row_doubles_.resize(d);
-  row_double_nulls_.resize(d);
+  row_words_.resize(1 + d);
   size_t double_index = 0;
   for (size_t c = 0; c < types_.size(); ++c) {
     const Cell& cell = cells[c];
     if (!IsExact(types_[c])) {
-      row_doubles_[double_index] = cell.is_null ? 0 : cell.real;
-      row_double_nulls_[double_index] = cell.is_null;
-      ++double_index;
+      row_words_[1 + double_index++] = cell.is_null ? 0 : DoubleBits(cell.real);
       row_hash = Fold(row_hash, c, cell.is_null ? kNullHash : 0);
       continue;
     }
@@ -382,26 +436,29 @@ void ResultChecksum::AddRow(const std::vector<Cell>& cells) {
       key_hash = Fold(key_hash, c, value_hash);
     }
   }
-  Accept(Scramble(key_hash), Scramble(row_hash), row_doubles_.data(), row_double_nulls_.data());
+  row_words_[0] = Scramble(row_hash);
+  Accept(Scramble(key_hash), row_words_.data());
 }
 
 ChecksumValue ResultChecksum::Value() const {
-  if (!is_changelog()) return totals_;
-  ChecksumValue value = totals_;
+  ChecksumValue value;
+  value.doubles_per_row = double_columns_.size();
+  const size_t stride = 1 + value.doubles_per_row;
+  auto take = [&](size_t row) {
+    for (size_t w = 0; w < stride; ++w) value.words.push_back(log_rows_[row * stride + w]);
+    value.exact += log_rows_[row * stride];
+    ++value.rows;
+  };
+  if (!is_changelog()) {
+    value.words.reserve(log_rows_.size());
+    for (size_t row = 0; row < log_rows_.size() / stride; ++row) take(row);
+    return value;
+  }
   absl::flat_hash_map<uint64_t, size_t> last;  // key hash -> its last row in the log
   last.reserve(log_keys_.size() / 4);
   for (size_t row = 0; row < log_keys_.size(); ++row) last[log_keys_[row]] = row;
-  const size_t d = double_columns_.size();
-  for (const auto& [key, row] : last) {
-    const double weight = Weight(log_hashes_[row]);
-    ++value.rows;
-    value.exact += log_hashes_[row];
-    for (size_t i = 0; i < d; ++i) {
-      if (log_double_nulls_[row * d + i]) continue;
-      value.weighted[i] += weight * log_doubles_[row * d + i];
-      value.magnitude[i] += std::fabs(weight * log_doubles_[row * d + i]);
-    }
-  }
+  value.words.reserve(last.size() * stride);
+  for (const auto& [key, row] : last) take(row);
   return value;
 }
 

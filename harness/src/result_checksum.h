@@ -1,22 +1,39 @@
-// ResultChecksum: an order-independent fingerprint of a result set, computed the same way from
+// ResultChecksum: an order-independent record of a result set, computed the same way from
 // Sluice's output batches and from the rows SQLite returns, so that the benchmark harness can
-// check every timed run against an independent oracle without keeping the output.
+// check every timed run against an independent oracle.
 //
 // Columns are split by the type Sluice gives them. Exact columns (BIGINT, TIMESTAMP, BOOLEAN,
-// STRING) are hashed; each row's hash (over all exact columns, plus the null flags of the
-// DOUBLE columns) is summed modulo 2^64. DOUBLE columns are summed as w(row) * value, where the
-// weight w in [1, 2) comes from the row's hash, so that moving a value to another row changes
-// the sum; two fingerprints match when rows and hash sums are equal and each weighted sum is
-// within a relative 1e-9 of the other (summation order differs between engines).
+// STRING) are hashed: each row's 64-bit hash covers all its exact columns plus the null flags of
+// its DOUBLE columns. Each row is then logged as its hash followed by its DOUBLE values (NULL as
+// 0; the hash holds the flag), appended to a ChunkedLog: the run pays an append per row and
+// allocates nothing once the log's pool holds its blocks.
 //
-// Changelog results (EMIT CHANGES) are fingerprinted by their final state: the last row of
-// each key (the key columns named at construction), which equals a batch GROUP BY. Their rows
-// are logged as they arrive and reduced when Value() is called, after the timed run.
+// The comparison is per value, never summed: after the run both sides' rows are sorted by
+// (hash, doubles) and walked in step. Rows pair up only when their hashes are equal (so exact
+// columns compare exactly, up to a 64-bit hash collision), and each paired DOUBLE must be within
+// a relative 1e-9 of its counterpart (|a - b| <= 1e-9 * max(|a|, |b|); equal values always
+// pass). Why sorting rather than a sum with a tolerance: a tolerance on a sum scales with the
+// whole column, so one wrong value hides in a large result (Scenario 1's 2M rows once let an
+// average be $0.50 off); a sort pairs each value with exactly one other value. Rows with the
+// same hash (duplicate exact columns) are paired in (doubles) order first, and if rounding
+// noise has swapped their order, by a greedy search for a partner within tolerance. A mismatch
+// names the first differing row by its hash, the column and the two values.
+//
+// Memory: 8 bytes per row plus 8 per DOUBLE column, once in the log and once when Value()
+// copies it out to sort (Scenario 0's default ~9M output rows: ~145 MB each; the expected side
+// is kept sorted in memory for the whole scenario, and in a binary file in the data folder).
+//
+// Changelog results (EMIT CHANGES) are recorded by their final state: the last row of each key
+// (the key columns named at construction), which equals a batch GROUP BY. Their rows are
+// logged with their key hash as they arrive and reduced when Value() is called, after the run.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -29,23 +46,48 @@
 
 namespace sluice::bench {
 
-// The totals that identify a result set.
+// A result set as the check compares it: per row, its exact hash and its DOUBLE values.
 struct ChecksumValue {
+  // The relative tolerance between two doubles (rounding from another summation order).
+  static constexpr double kRelativeTolerance = 1e-9;
+
   uint64_t rows = 0;
-  uint64_t exact = 0;             // sum of row hashes mod 2^64
-  std::vector<double> weighted;   // per DOUBLE column: sum of w * value
-  std::vector<double> magnitude;  // per DOUBLE column: sum of |w * value| (the tolerance scale)
+  uint64_t exact = 0;          // sum of row hashes mod 2^64 (a summary; rows are compared one by one)
+  size_t doubles_per_row = 0;  // the DOUBLE columns
+  // Row after row: the row's hash, then its doubles' bits (stride 1 + doubles_per_row).
+  std::vector<uint64_t> words;
+  bool sorted = false;  // rows in (hash, doubles) order
 
-  // "rows=… exact=<16 hex> sums=[…] scale=[…]", doubles with 17 significant digits; Parse()
-  // reads it back exactly.
+  // "rows=… exact=<16 hex> doubles=<d>": a summary for reports (two different results may
+  // share it only if their DOUBLE values alone differ).
   std::string ToString() const;
-  static absl::StatusOr<ChecksumValue> Parse(std::string_view text);
 
-  // Same rows and hash sum, and every weighted sum within `relative_tolerance` of the scale.
-  bool Matches(const ChecksumValue& other, double relative_tolerance = 1e-9) const;
+  // Sorts the rows by (hash, doubles in IEEE total order). Idempotent.
+  void Sort();
 
-  // Adds another partition's totals (results of disjoint key sets).
+  // "" when this result matches `expected`: the same rows by exact hash, each DOUBLE within
+  // `relative_tolerance` of its partner. Otherwise the row counts and the first difference: the
+  // row (by hash and its doubles) only on one side, or the column (named from `double_names`,
+  // the DOUBLE columns' names in order, when given) and its two values. Sorts copies of
+  // unsorted inputs (call Sort() first to avoid the copy).
+  std::string Difference(const ChecksumValue& expected, const std::vector<std::string>& double_names = {},
+                         double relative_tolerance = kRelativeTolerance) const;
+  bool Matches(const ChecksumValue& expected, double relative_tolerance = kRelativeTolerance) const {
+    return Difference(expected, {}, relative_tolerance).empty();
+  }
+
+  // Adds another partition's rows (results of disjoint key sets); leaves the result unsorted.
   void Merge(const ChecksumValue& other);
+
+  // Binary form (a version-tagged header, then the words), for the expected-result cache.
+  // Deserialize: std::nullopt for another version's file (stale: recompute it), an error for
+  // anything else that is not this version's, truncated, or whose rows disagree with its
+  // header (corrupt).
+  std::string Serialize() const;
+  static absl::StatusOr<std::optional<ChecksumValue>> Deserialize(std::string_view bytes);
+
+  uint64_t hash(size_t row) const { return words[row * (1 + doubles_per_row)]; }
+  double value(size_t row, size_t j) const;
 };
 
 // Fixed-size blocks of memory that ChunkedLogs take and give back. A log that returns its
@@ -94,10 +136,14 @@ class ChunkedLog {
   size_t size() const { return size_; }
   const T& operator[](size_t i) const { return Chunk(i / kChunk)[i % kChunk]; }
   void Append(const T* values, size_t n) {
-    for (size_t i = 0; i < n; ++i) {
+    while (n > 0) {
       if (size_ == blocks_.size() * kChunk) blocks_.push_back(pool_->Take());
-      Chunk(size_ / kChunk)[size_ % kChunk] = values[i];
-      ++size_;
+      const size_t offset = size_ % kChunk;
+      const size_t count = std::min(n, kChunk - offset);
+      std::memcpy(Chunk(size_ / kChunk) + offset, values, count * sizeof(T));
+      size_ += count;
+      values += count;
+      n -= count;
     }
   }
 
@@ -115,7 +161,7 @@ class ResultChecksum {
  public:
   // `types`: the result's column types in order. `key_columns`: empty for an append-only
   // result; for a changelog the indices of the columns that identify a row's key. `pool`:
-  // where a changelog's log takes its blocks (null: the heap).
+  // where the log takes its blocks (null: the heap).
   ResultChecksum(std::vector<TypeId> types, std::vector<size_t> key_columns, LogBlockPool* pool = nullptr);
 
   // Adds the active rows of `batch` (columns in `types` order).
@@ -130,33 +176,29 @@ class ResultChecksum {
   };
   void AddRow(const std::vector<Cell>& cells);
 
-  // The totals so far (folds a changelog's final rows).
+  // Every row so far (a changelog's last row per key), unsorted.
   ChecksumValue Value() const;
 
   bool is_changelog() const { return !key_columns_.empty(); }
 
  private:
-  // A row's contribution, keyed by its key hash for a changelog.
-  void Accept(uint64_t key_hash, uint64_t row_hash, const double* doubles, const uint8_t* double_nulls);
+  // Logs one row: its hash and its DOUBLE values (`row_words` = hash, then the doubles' bits).
+  void Accept(uint64_t key_hash, const uint64_t* row_words);
 
   std::vector<TypeId> types_;
   std::vector<size_t> key_columns_;
   std::vector<size_t> double_columns_;  // indices of DOUBLE columns
-  ChecksumValue totals_;                // append-only totals
-  // Changelog: every row's key hash, row hash and DOUBLE values in arrival order (appending is
-  // all a run pays; Value() reduces the log to the last row per key afterwards). Chunked:
-  // growing never copies what is logged (a vector's reallocation would stall a paced run for
-  // tens of milliseconds once the log holds millions of rows).
+  // Every row's hash and DOUBLE values in arrival order (stride 1 + DOUBLE columns), and for a
+  // changelog its key hash (Value() keeps the last row per key afterwards). Chunked: growing
+  // never copies what is logged (a vector's reallocation would stall a paced run for tens of
+  // milliseconds once the log holds millions of rows).
+  ChunkedLog<uint64_t> log_rows_;
   ChunkedLog<uint64_t> log_keys_;
-  ChunkedLog<uint64_t> log_hashes_;
-  ChunkedLog<double> log_doubles_;
-  ChunkedLog<uint8_t> log_double_nulls_;
   // Per-batch scratch.
   std::vector<uint64_t> row_hashes_;
   std::vector<uint64_t> key_hashes_;
   std::vector<uint64_t> value_hashes_;  // one column's, per active row
-  std::vector<double> row_doubles_;
-  std::vector<uint8_t> row_double_nulls_;
+  std::vector<uint64_t> row_words_;     // rows as logged
 };
 
 // Hash of a byte string (the same function on both sides of a comparison).

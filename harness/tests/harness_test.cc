@@ -1,9 +1,12 @@
-// The benchmark harness's own checks: the result fingerprint that every timed run is compared
-// with, the latency histogram, and the harness failing a run whose expected result is wrong.
+// The benchmark harness's own checks: the result record that every timed run is compared with
+// (value by value), the JSON read-back check of the codec and e2e levels, the latency
+// histogram, and the harness failing a run whose expected result is wrong.
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
+#include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <random>
 
@@ -11,6 +14,8 @@
 #include "common/strings.h"
 #include "dataset.h"
 #include "formats/number_format.h"
+#include "formats/record_format.h"
+#include "json_output_check.h"
 #include "latency_histogram.h"
 #include "result_checksum.h"
 
@@ -106,14 +111,80 @@ TEST(ResultChecksumTest, ChangelogKeepsTheLastRowOfEachKey) {
   EXPECT_TRUE(short_keys.Value().Matches(Fingerprint(rows)));
 }
 
-TEST(ResultChecksumTest, TextFormRoundTripsAndRejectsGarbage) {
-  const ChecksumValue value = Fingerprint({{"A", 1, 1.0 / 3}, {"B", 2, 2e300}});
-  auto parsed = ChecksumValue::Parse(value.ToString());
+TEST(ResultChecksumTest, BinaryFormRoundTripsAndRejectsCorruption) {
+  ChecksumValue value = Fingerprint({{"A", 1, 1.0 / 3}, {"B", 2, 2e300}});
+  value.Sort();
+  const std::string bytes = value.Serialize();
+  auto parsed = ChecksumValue::Deserialize(bytes);
   ASSERT_TRUE(parsed.ok()) << parsed.status();
-  EXPECT_EQ(parsed->ToString(), value.ToString());
-  EXPECT_TRUE(parsed->Matches(value, 0.0));
-  EXPECT_FALSE(ChecksumValue::Parse("rows=12 exact=xyz sums=[1] scale=[1]").ok());
-  EXPECT_FALSE(ChecksumValue::Parse("").ok());
+  ASSERT_TRUE(parsed->has_value());
+  EXPECT_EQ((*parsed)->words, value.words);
+  EXPECT_TRUE((*parsed)->Matches(value, 0.0));
+  EXPECT_FALSE(ChecksumValue::Deserialize("garbage").ok());
+  EXPECT_FALSE(ChecksumValue::Deserialize(bytes.substr(0, bytes.size() - 8)).ok());  // truncated
+  std::string hash_flipped = bytes;
+  hash_flipped[32] ^= 1;  // the first row's hash no longer adds up to the header's sum
+  EXPECT_FALSE(ChecksumValue::Deserialize(hash_flipped).ok());
+  std::string other_version = bytes;
+  other_version[7] = '0';
+  auto stale = ChecksumValue::Deserialize(other_version);
+  ASSERT_TRUE(stale.ok());
+  EXPECT_FALSE(stale->has_value()) << "another version's file is stale: recomputed, not an error";
+}
+
+// The tolerance is between two doubles, never summed over a column: in a million rows, one
+// value off by a relative 1e-6 fails (a tolerance on a column's weighted sum let this pass:
+// 1e-6 of one value is far below 1e-9 of the sum of a million), while every value off by
+// summation-order noise passes.
+TEST(ResultChecksumTest, OneDoubleOffInAMillionRowsFailsButRoundingNoisePasses) {
+  constexpr size_t kRows = 1'000'000;
+  std::vector<std::tuple<std::string, int64_t, double>> rows;
+  rows.reserve(kRows);
+  for (size_t i = 0; i < kRows; ++i) {
+    rows.emplace_back(StrCat("S", i % 1000), static_cast<int64_t>(i), 100 + static_cast<double>(i) * 0.001);
+  }
+  auto record = [](const std::vector<std::tuple<std::string, int64_t, double>>& all) {
+    std::vector<std::string> storage;
+    ResultChecksum checksum(kTypes, {});
+    for (size_t begin = 0; begin < all.size(); begin += 1024) {
+      checksum.AddBatch(
+          MakeRows({all.begin() + begin, all.begin() + std::min(all.size(), begin + 1024)}, storage));
+    }
+    ChecksumValue value = checksum.Value();
+    value.Sort();
+    return value;
+  };
+  const ChecksumValue expected = record(rows);
+  ASSERT_EQ(expected.rows, kRows);
+  std::vector<std::tuple<std::string, int64_t, double>> noisy = rows;
+  for (size_t i = 0; i < kRows; ++i) {
+    double& price = std::get<2>(noisy[i]);
+    price *= i % 2 == 0 ? 1 + 1e-15 : 1 - 1e-15;
+  }
+  EXPECT_EQ(record(noisy).Difference(expected, {"price"}), "");
+  std::vector<std::tuple<std::string, int64_t, double>> wrong = rows;
+  std::get<2>(wrong[777'777]) *= 1 + 1e-6;
+  const std::string difference = record(wrong).Difference(expected, {"price"});
+  EXPECT_NE(difference.find("price expected " + FormatDouble(std::get<2>(rows[777'777]))), std::string::npos)
+      << difference;
+  EXPECT_NE(difference.find("output " + FormatDouble(std::get<2>(wrong[777'777]))), std::string::npos)
+      << difference;
+  // A value moved to another row is two differences, not noise.
+  std::vector<std::tuple<std::string, int64_t, double>> swapped = rows;
+  std::swap(std::get<2>(swapped[10]), std::get<2>(swapped[20]));
+  EXPECT_NE(record(swapped).Difference(expected), "");
+}
+
+// Rows whose exact columns are equal pair up by their doubles; rounding noise that swaps their
+// order still pairs each with its partner.
+TEST(ResultChecksumTest, DuplicateExactColumnsPairUpDespiteNoise) {
+  const double a = 1.0;
+  const double a_noisy = std::nextafter(a, 2.0);
+  const ChecksumValue expected = Fingerprint({{"A", 1, a_noisy}, {"A", 1, a}});
+  // The output's order by value is (a, a_noisy) on the same rows: same multiset within tolerance.
+  EXPECT_EQ(Fingerprint({{"A", 1, a}, {"A", 1, a_noisy}}).Difference(expected), "");
+  EXPECT_NE(Fingerprint({{"A", 1, a}, {"A", 1, a}, {"A", 1, a}}).Difference(expected), "");
+  EXPECT_NE(Fingerprint({{"A", 1, a}, {"A", 1, 2.0}}).Difference(expected), "");
 }
 
 TEST(ResultChecksumTest, MergingPartitionsEqualsTheWhole) {
@@ -141,7 +212,7 @@ TEST(ResultChecksumTest, AChangelogLogReusesThePoolsBlocksAndStaysExact) {
     EXPECT_TRUE(first.Value().Matches(Fingerprint(last)));
   }
   const size_t blocks = pool.free_blocks();
-  EXPECT_GE(blocks, 3u * 4) << "key hashes, row hashes and doubles take 4 blocks each";
+  EXPECT_GE(blocks, 4u + 7) << "key hashes take 4 blocks, rows (hash and double) 7";
   {
     ResultChecksum second(kTypes, {0}, &pool);
     for (const Batch& batch : batches) second.AddBatch(batch);
@@ -149,6 +220,81 @@ TEST(ResultChecksumTest, AChangelogLogReusesThePoolsBlocksAndStaysExact) {
     EXPECT_TRUE(second.Value().Matches(Fingerprint(last)));
   }
   EXPECT_EQ(pool.free_blocks(), blocks) << "every block came back";
+}
+
+Schema RowsSchema() {
+  Schema schema;
+  schema.Add(Field{"symbol", TypeId::kString});
+  schema.Add(Field{"volume", TypeId::kInt64});
+  schema.Add(Field{"price", TypeId::kDouble});
+  return schema;
+}
+
+// The rows and first problem of JSON Lines text read back by the codec level's check.
+std::pair<ChecksumValue, std::string> ReadBack(const std::string& text) {
+  JsonOutputCheck check(RowsSchema(), {});
+  check.AddLines(text);
+  return {check.Value(), check.error()};
+}
+
+TEST(JsonOutputCheckTest, TheEncodersOutputParsesBackToTheBatchExactly) {
+  const std::vector<std::tuple<std::string, int64_t, double>> rows = {
+      {"A", 1, 10.5},
+      {"quote\" back\\slash \x01 tab\t é", -7, 0.1 + 0.2},
+      {"C", INT64_MIN, 100.0},
+      {"", 0, 1e300}};
+  std::vector<std::string> storage;
+  const Batch batch = MakeRows(rows, storage);
+  std::string text;
+  MakeJsonEncoder(RowsSchema())->Encode(batch, text);
+  const auto [value, error] = ReadBack(text);
+  EXPECT_EQ(error, "");
+  EXPECT_EQ(value.Difference(Fingerprint(rows), {"price"}, /*relative_tolerance=*/0.0), "") << text;
+}
+
+// Each of these encodings is wrong in one way, and the check fails: a wrong value (as rows
+// that differ from the expected ones), or a wrong JSON type, key or syntax (as an error).
+TEST(JsonOutputCheckTest, AWrongValueTypeKeyOrEscapeFails) {
+  const ChecksumValue expected = Fingerprint({{"A", 3, 2.5}});
+  auto [good, good_error] = ReadBack("{\"symbol\":\"A\",\"volume\":3,\"price\":2.5}\n");
+  EXPECT_EQ(good_error, "");
+  EXPECT_EQ(good.Difference(expected), "");
+  // A DOUBLE with an integral value is written without a fraction (shortest round trip).
+  EXPECT_EQ(ReadBack("{\"symbol\":\"A\",\"volume\":3,\"price\":100}\n").second, "");
+  EXPECT_EQ(ReadBack("{\"symbol\":\"A\",\"volume\":3,\"price\":100}\n")
+                .first.Difference(Fingerprint({{"A", 3, 100.0}})),
+            "");
+  EXPECT_EQ(ReadBack("{\"symbol\":null,\"volume\":null,\"price\":null}\n").second, "");
+
+  // Wrong values parse but differ.
+  EXPECT_NE(ReadBack("{\"symbol\":\"A\",\"volume\":3,\"price\":2.5000001}\n").first.Difference(expected), "");
+  EXPECT_NE(ReadBack("{\"symbol\":\"A\",\"volume\":4,\"price\":2.5}\n").first.Difference(expected), "");
+  EXPECT_NE(ReadBack("{\"symbol\":\"a\",\"volume\":3,\"price\":2.5}\n").first.Difference(expected), "");
+
+  // Wrong types, keys, shapes and syntax are errors.
+  for (const char* wrong : {
+           "{\"symbol\":\"A\",\"volume\":\"3\",\"price\":2.5}\n",                // "3" for an integer
+           "{\"symbol\":\"A\",\"volume\":3.0,\"price\":2.5}\n",                  // 3.0 for an integer
+           "{\"symbol\":\"A\",\"volume\":3,\"price\":\"2.5\"}\n",                // a string for a double
+           "{\"symbol\":1,\"volume\":3,\"price\":2.5}\n",                        // a number for a string
+           "{\"symbol\":\"A\",\"volume\":true,\"price\":2.5}\n",                 // a boolean for an integer
+           "{\"symbol\":\"A\",\"volume\":9223372036854775808,\"price\":2.5}\n",  // beyond int64
+           "{\"symbol\":\"A\\q\",\"volume\":3,\"price\":2.5}\n",                 // a malformed escape
+           "{\"symbol\":\"A\\u12\",\"volume\":3,\"price\":2.5}\n",               // a short \u escape
+           "{\"symbol\":\"A\xff\",\"volume\":3,\"price\":2.5}\n",                // invalid UTF-8
+           "{\"symbol\":\"A\",\"volume\":3,\"price\":2.5\n",                     // unterminated
+           "{\"symbol\":\"A\",\"volume\":3,\"price\":2.5}}\n",                   // trailing garbage
+           "{\"symbol\":\"A\",\"volume\":3,\"price\":2.5}{\"symbol\":\"B\",\"volume\":3,\"price\":2.5}\n",
+           "{\"symbol\":\"A\",\"volume\":3,\"price\":2.5}",            // no final newline
+           "{\"symbol\":\"A\",\"price\":2.5,\"volume\":3}\n",          // keys out of order
+           "{\"symbol\":\"A\",\"volume\":3}\n",                        // a key missing
+           "{\"symbol\":\"A\",\"volume\":3,\"price\":2.5,\"x\":1}\n",  // a key too many
+           "{\"symbol\":\"A\",\"volumes\":3,\"price\":2.5}\n",         // a key misnamed
+           "[\"A\",3,2.5]\n",                                          // not an object
+           "{\"symbol\":\"A\",\"volume\":3,\"price\":NaN}\n",          // not JSON
+       }) {
+    EXPECT_NE(ReadBack(wrong).second, "") << wrong;
+  }
 }
 
 TEST(LatencyHistogramTest, PercentilesWithinTwoPercent) {
@@ -203,7 +349,7 @@ class HarnessRunTest : public ::testing::Test {
     return std::string(std::istreambuf_iterator<char>(in), {});
   }
   void Write(const std::string& path, const std::string& text) {
-    std::ofstream(path, std::ios::trunc) << text;
+    std::ofstream(path, std::ios::trunc | std::ios::binary) << text;
   }
   // The checksum status of the newest run's one-thread core result.
   std::string StatusOfLastRun() {
@@ -221,39 +367,41 @@ class HarnessRunTest : public ::testing::Test {
   BenchOptions options_;
 };
 
-TEST_F(HarnessRunTest, PassesWithTheOracleAndFailsWhenTheExpectedChecksumIsCorrupted) {
+TEST_F(HarnessRunTest, PassesWithTheOracleAndFailsWhenTheExpectedResultIsCorrupted) {
   ASSERT_EQ(RunBenchmarks(options_), 0);
   EXPECT_EQ(StatusOfLastRun(), "pass");
   const std::string expected_file = ExpectedFile();
   ASSERT_FALSE(expected_file.empty());
   const std::string good = ReadAll(expected_file);
-  ASSERT_NE(good.find("rows=100 "), std::string::npos) << good;  // 100 symbols
+  auto parsed = ChecksumValue::Deserialize(good);
+  ASSERT_TRUE(parsed.ok() && parsed->has_value()) << parsed.status();
+  const ChecksumValue expected = **parsed;
+  ASSERT_EQ(expected.rows, 100u);           // 100 symbols
+  ASSERT_EQ(expected.doubles_per_row, 3u);  // avg_price, low, high
 
-  // A wrong value that still parses: every run's check fails, and so does the harness. The row
-  // count, one bit of the exact columns' hash sum (a count, a volume or a symbol), and a DOUBLE
-  // column's weighted sum off by a relative 1e-6.
-  auto expect_caught = [&](const std::string& wrong, const std::string& what) {
-    Write(expected_file, wrong);
+  // A wrong value that still reads: every run's check fails, and so does the harness. One
+  // DOUBLE of one row off by a relative 1e-6, then a row left out (header and sum made to agree).
+  auto expect_caught = [&](const ChecksumValue& wrong, const std::string& what) {
+    Write(expected_file, wrong.Serialize());
     sleep(1);  // run folders are named by the second
     EXPECT_EQ(RunBenchmarks(options_), 1) << what;
     EXPECT_EQ(StatusOfLastRun(), "fail") << what;
   };
-  std::string wrong = good;
-  wrong.replace(wrong.find("rows=100 "), 9, "rows=101 ");
-  expect_caught(wrong, "row count");
-  wrong = good;
-  const size_t exact = wrong.find("exact=") + 6 + 15;  // the hash sum's last hex digit
-  wrong[exact] = wrong[exact] == '0' ? '1' : '0';
-  expect_caught(wrong, "exact columns' hash");
-  wrong = good;
-  const size_t sums = wrong.find("sums=[") + 6;
-  const size_t sum_end = wrong.find_first_of(",]", sums);
-  const double sum = std::strtod(wrong.c_str() + sums, nullptr);
-  wrong.replace(sums, sum_end - sums, StrCat(FormatDouble(sum * (1 + 1e-6))));
-  expect_caught(wrong, "a DOUBLE column's weighted sum");
+  ChecksumValue wrong = expected;
+  const double value = wrong.value(42, 0);
+  const double changed = value * (1 + 1e-6);
+  std::memcpy(&wrong.words[42 * 4 + 1], &changed, sizeof changed);
+  expect_caught(wrong, "one row's average off by 1e-6");
+  wrong = expected;
+  wrong.exact -= wrong.hash(99);
+  wrong.words.resize(99 * 4);
+  wrong.rows = 99;
+  expect_caught(wrong, "a row missing");
 
   // An unreadable expected value fails the run rather than being silently recomputed.
   Write(expected_file, "garbage\n");
+  EXPECT_EQ(RunBenchmarks(options_), 1);
+  Write(expected_file, good.substr(0, good.size() - 8));
   EXPECT_EQ(RunBenchmarks(options_), 1);
 
   // Restored, it passes again.
@@ -271,13 +419,27 @@ TEST_F(HarnessRunTest, TheGateRunIsCheckedToo) {
   const std::string expected_file = ExpectedFile();
   ASSERT_FALSE(expected_file.empty()) << "the gate computed no expected result";
   const std::string good = ReadAll(expected_file);
-  std::string wrong = good;
-  ASSERT_NE(wrong.find("rows=100 "), std::string::npos) << wrong;
-  wrong.replace(wrong.find("rows=100 "), 9, "rows=99 ");
-  Write(expected_file, wrong);
+  auto parsed = ChecksumValue::Deserialize(good);
+  ASSERT_TRUE(parsed.ok() && parsed->has_value()) << parsed.status();
+  ChecksumValue wrong = **parsed;
+  ASSERT_EQ(wrong.rows, 100u);
+  wrong.exact -= wrong.hash(99);  // a row left out, header and sum made to agree
+  wrong.words.resize(99 * (1 + wrong.doubles_per_row));
+  wrong.rows = 99;
+  Write(expected_file, wrong.Serialize());
   EXPECT_EQ(RunBenchmarks(options_), 1);
   Write(expected_file, good);
   EXPECT_EQ(RunBenchmarks(options_), 0);
+}
+
+// The codec level's extra run parses the encoded JSON back and passes on a correct encoder.
+TEST_F(HarnessRunTest, TheCodecLevelParsesItsJsonBack) {
+  options_.levels = {"codec"};
+  std::string run;
+  ASSERT_EQ(RunBenchmarks(options_, &run), 0);
+  const std::string result = ReadAll(run + "/sluice-s2_group_by-codec-t1.json");
+  EXPECT_NE(result.find("simdjson's DOM API: passed"), std::string::npos) << result;
+  EXPECT_NE(result.find("\"status\": \"pass\""), std::string::npos) << result;
 }
 
 // The oracle query must name every column as the job does and return each value in the type
