@@ -245,6 +245,9 @@ std::vector<Trade> AdversarialTrades() {
     while (gap_time <= time) {
       Trade t = random_trade(gap_time);
       t.trader = gap_trader;
+      // Every third arrives after the next (3.5 s late, within the bound): an event exactly the
+      // gap before a session's start, which must join it.
+      if (gap_step % 3 == 1) t.arrival = gap_time + 3500;
       trades.push_back(std::move(t));
       gap_time += gap_steps[gap_step++ % std::size(gap_steps)];
     }
