@@ -300,6 +300,27 @@ TEST_P(KafkaTest, Scenario2And3aKafkaToKafkaEqualTheOracle) {
   ExpectScenarioOutputs("one process, 4 partitions");
 }
 
+// A topic keyed by symbol declared 'partitioned.by' symbol: every symbol's messages are in one
+// Kafka partition, read by one worker, so both GROUP BYs (which include symbol) need no exchange.
+TEST_P(KafkaTest, PartitionedByTheMessageKeyNeedsNoExchange) {
+  ASSERT_TRUE(cluster_->CreateTopic("trades", 4).ok());
+  ASSERT_TRUE(cluster_->CreateTopic("volume", 4).ok());
+  ASSERT_TRUE(cluster_->CreateTopic("trader_minute", 4).ok());
+  ProduceTrades("trades", 20000);
+  std::string job = ScenarioJob();
+  const std::string source = TradesSource();
+  job.replace(job.find(source), source.size(), StrCat(source, ", 'trades.partitioned.by' = 'symbol'"));
+  const JobResult result =
+      RunJob(job, {{"bootstrap", bootstrap()}, {"dead_letters", directory_.File("dead.jsonl")}});
+  ASSERT_TRUE(result.status.ok()) << result.status.message();
+  EXPECT_EQ(result.counters.records_in, 20000u);
+  if (parallelism() > 1) {
+    EXPECT_EQ(result.counters.keyed_stages_forwarded, 2);
+    EXPECT_EQ(result.counters.keyed_stages_exchanged, 0);
+  }
+  ExpectScenarioOutputs("partitioned by symbol");
+}
+
 // The same job at batch size 7: poll batches, partitions and flush points cut differently.
 TEST_P(KafkaTest, SmallBatchesGiveTheSameResults) {
   ASSERT_TRUE(cluster_->CreateTopic("trades", 3).ok());
