@@ -107,8 +107,17 @@ TradeGeneratorOptions TradeOptions(uint64_t count) {
   return options;
 }
 
-class KafkaTest : public ::testing::Test {
+// Every Kafka test runs at parallelism 1 (the task graph fused on one thread, one consumer-group
+// member) and 2 (two workers, a member each, flush points as barriers through the graph).
+class KafkaTest : public ::testing::TestWithParam<int> {
  protected:
+  int parallelism() const { return GetParam(); }
+  // Runs a job in this process; `cancel` (optional) stops an unbounded one.
+  JobResult RunJob(const std::string& text, const std::map<std::string, std::string>& variables,
+                   const std::atomic<bool>* cancel = nullptr, size_t batch_size = 1024, bool strict = false) {
+    return RunJobText(text, variables, batch_size, strict, parallelism(), cancel);
+  }
+
   void SetUp() override {
     auto cluster = KafkaMockCluster::Start(3);
     ASSERT_TRUE(cluster.ok()) << cluster.status().message();
@@ -223,12 +232,6 @@ class KafkaTest : public ::testing::Test {
   TemporaryDirectory directory_;
 };
 
-// Runs a job in this process; `cancel` (optional) stops an unbounded one.
-JobResult RunJob(const std::string& text, const std::map<std::string, std::string>& variables,
-                 const std::atomic<bool>* cancel = nullptr, size_t batch_size = 1024, bool strict = false) {
-  return RunJobText(text, variables, batch_size, strict, /*parallelism=*/1, cancel);
-}
-
 // A `sluice` process with stdout and stderr in files.
 struct Process {
   pid_t pid = -1;
@@ -281,7 +284,7 @@ uint64_t RecordsIn(const std::string& summary) {
   return value;
 }
 
-TEST_F(KafkaTest, Scenario2And3aKafkaToKafkaEqualTheOracle) {
+TEST_P(KafkaTest, Scenario2And3aKafkaToKafkaEqualTheOracle) {
   ASSERT_TRUE(cluster_->CreateTopic("trades", 4).ok());
   ASSERT_TRUE(cluster_->CreateTopic("volume", 4).ok());
   ASSERT_TRUE(cluster_->CreateTopic("trader_minute", 4).ok());
@@ -290,14 +293,36 @@ TEST_F(KafkaTest, Scenario2And3aKafkaToKafkaEqualTheOracle) {
   const JobResult result =
       RunJob(ScenarioJob(), {{"bootstrap", bootstrap()}, {"dead_letters", directory_.File("dead.jsonl")}});
   ASSERT_TRUE(result.status.ok()) << result.status.message();
+  EXPECT_EQ(result.counters.workers, parallelism());
   EXPECT_EQ(result.counters.records_in, 100000u);
   EXPECT_EQ(result.counters.dead_lettered, 0u);
   EXPECT_EQ(result.counters.late_dropped, 0u);
   ExpectScenarioOutputs("one process, 4 partitions");
 }
 
+// A topic keyed by symbol declared 'partitioned.by' symbol: every symbol's messages are in one
+// Kafka partition, read by one worker, so both GROUP BYs (which include symbol) need no exchange.
+TEST_P(KafkaTest, PartitionedByTheMessageKeyNeedsNoExchange) {
+  ASSERT_TRUE(cluster_->CreateTopic("trades", 4).ok());
+  ASSERT_TRUE(cluster_->CreateTopic("volume", 4).ok());
+  ASSERT_TRUE(cluster_->CreateTopic("trader_minute", 4).ok());
+  ProduceTrades("trades", 20000);
+  std::string job = ScenarioJob();
+  const std::string source = TradesSource();
+  job.replace(job.find(source), source.size(), StrCat(source, ", 'trades.partitioned.by' = 'symbol'"));
+  const JobResult result =
+      RunJob(job, {{"bootstrap", bootstrap()}, {"dead_letters", directory_.File("dead.jsonl")}});
+  ASSERT_TRUE(result.status.ok()) << result.status.message();
+  EXPECT_EQ(result.counters.records_in, 20000u);
+  if (parallelism() > 1) {
+    EXPECT_EQ(result.counters.keyed_stages_forwarded, 2);
+    EXPECT_EQ(result.counters.keyed_stages_exchanged, 0);
+  }
+  ExpectScenarioOutputs("partitioned by symbol");
+}
+
 // The same job at batch size 7: poll batches, partitions and flush points cut differently.
-TEST_F(KafkaTest, SmallBatchesGiveTheSameResults) {
+TEST_P(KafkaTest, SmallBatchesGiveTheSameResults) {
   ASSERT_TRUE(cluster_->CreateTopic("trades", 3).ok());
   ASSERT_TRUE(cluster_->CreateTopic("volume", 2).ok());
   ASSERT_TRUE(cluster_->CreateTopic("trader_minute", 1).ok());
@@ -313,7 +338,7 @@ TEST_F(KafkaTest, SmallBatchesGiveTheSameResults) {
 
 // Two processes in one consumer group split a 4-partition topic keyed by symbol: each symbol
 // is aggregated by one of them, and together their outputs equal the oracle.
-TEST_F(KafkaTest, TwoProcessesInOneGroupTogetherEqualTheOracle) {
+TEST_P(KafkaTest, TwoProcessesInOneGroupTogetherEqualTheOracle) {
   ASSERT_TRUE(cluster_->CreateTopic("trades", 4).ok());
   ASSERT_TRUE(cluster_->CreateTopic("volume", 4).ok());
   ASSERT_TRUE(cluster_->CreateTopic("trader_minute", 4).ok());
@@ -323,7 +348,7 @@ TEST_F(KafkaTest, TwoProcessesInOneGroupTogetherEqualTheOracle) {
   WriteFile(job, ScenarioJob());
   std::vector<Process> processes;
   for (int i = 0; i < 2; ++i) {
-    processes.push_back(SpawnSluice({"run", job, "--set", StrCat("bootstrap=", bootstrap()), "--set",
+    processes.push_back(SpawnSluice({"run", job, "--parallelism", StrCat(parallelism()), "--set", StrCat("bootstrap=", bootstrap()), "--set",
                                      StrCat("dead_letters=", directory_.File(StrCat("dead", i, ".jsonl")))},
                                     directory_.File(StrCat("out", i)), directory_.File(StrCat("err", i))));
   }
@@ -343,7 +368,7 @@ TEST_F(KafkaTest, TwoProcessesInOneGroupTogetherEqualTheOracle) {
 // At-least-once through failures: a broker goes down and comes back while the job runs, and
 // Produce, Fetch and OffsetCommit requests fail now and then. Nothing is lost; duplicates (from
 // retries) are counted and reported.
-TEST_F(KafkaTest, BrokerDownAndRequestErrorsLoseNothing) {
+TEST_P(KafkaTest, BrokerDownAndRequestErrorsLoseNothing) {
   ASSERT_TRUE(cluster_->CreateTopic("trades", 4).ok());
   ASSERT_TRUE(cluster_->CreateTopic("notional", 4).ok());
   const std::string job = StrCat(
@@ -410,7 +435,7 @@ TEST_F(KafkaTest, BrokerDownAndRequestErrorsLoseNothing) {
 // A process killed with SIGKILL while it consumes a live stream commits nothing after its last
 // flush point; a second process of the same group resumes from the committed offsets: the
 // output covers every trade, and only what followed the last commit is produced twice.
-TEST_F(KafkaTest, KilledProcessLosesNothingAfterRestart) {
+TEST_P(KafkaTest, KilledProcessLosesNothingAfterRestart) {
   constexpr uint64_t kTrades = 60000;
   ASSERT_TRUE(cluster_->CreateTopic("trades", 4).ok());
   ASSERT_TRUE(cluster_->CreateTopic("notional", 2).ok());
@@ -420,7 +445,7 @@ TEST_F(KafkaTest, KilledProcessLosesNothingAfterRestart) {
                    "trades WITH (",
                    TradesSource(), ", ", KafkaSink("notional", "symbol"), ")"));
   const std::vector<std::string> common = {
-      "run", job, "--set", StrCat("bootstrap=", bootstrap()), "--set", "commit=200ms", "--batch-size", "64"};
+      "run", job, "--parallelism", StrCat(parallelism()), "--set", StrCat("bootstrap=", bootstrap()), "--set", "commit=200ms", "--batch-size", "64"};
   std::vector<std::string> first_args = common;
   // Unbounded (it is killed), committing once a second: the kill leaves uncommitted output.
   first_args.insert(first_args.end(), {"--set", "stop=false", "--set", "commit=1s"});
@@ -466,7 +491,7 @@ TEST_F(KafkaTest, KilledProcessLosesNothingAfterRestart) {
 // A second process joins the group while the first consumes a live stream: the rebalance
 // revokes half of the first one's partitions (it flushes and commits before giving them up),
 // the second resumes them from the committed offsets, and together they lose nothing.
-TEST_F(KafkaTest, RebalanceWhileRunningRevokesCleanlyAndLosesNothing) {
+TEST_P(KafkaTest, RebalanceWhileRunningRevokesCleanlyAndLosesNothing) {
   constexpr uint64_t kTrades = 40000;
   ASSERT_TRUE(cluster_->CreateTopic("trades", 4).ok());
   ASSERT_TRUE(cluster_->CreateTopic("notional", 4).ok());
@@ -476,7 +501,7 @@ TEST_F(KafkaTest, RebalanceWhileRunningRevokesCleanlyAndLosesNothing) {
                    "trades WITH (",
                    TradesSource(), ", ", KafkaSink("notional", "symbol"), ")"));
   const std::vector<std::string> arguments = {
-      "run", job, "--set", StrCat("bootstrap=", bootstrap()), "--set", "stop=false", "--set", "commit=300ms"};
+      "run", job, "--parallelism", StrCat(parallelism()), "--set", StrCat("bootstrap=", bootstrap()), "--set", "stop=false", "--set", "commit=300ms"};
   setenv("SLUICE_KAFKA_DEBUG", "1", 1);
   Process first = SpawnSluice(arguments, directory_.File("out1"), directory_.File("err1"));
   ProduceTrades("trades", kTrades / 4, kTrades);
@@ -523,7 +548,7 @@ TEST_F(KafkaTest, RebalanceWhileRunningRevokesCleanlyAndLosesNothing) {
 
 // Malformed messages go to the dead-letter file with topic, partition, offset and reason; the
 // good ones go through.
-TEST_F(KafkaTest, MalformedMessagesGoToTheDeadLetterFileWithTheirPosition) {
+TEST_P(KafkaTest, MalformedMessagesGoToTheDeadLetterFileWithTheirPosition) {
   ASSERT_TRUE(cluster_->CreateTopic("trades", 1).ok());
   KafkaProducerOptions options;
   options.client.bootstrap_servers = bootstrap();
@@ -581,7 +606,7 @@ TEST_F(KafkaTest, MalformedMessagesGoToTheDeadLetterFileWithTheirPosition) {
 
 // raw format, the system columns, event time from the Kafka timestamp, a CSV sink and a
 // transactional (exactly_once) sink read back with read_committed.
-TEST_F(KafkaTest, RawFormatSystemColumnsAndTransactionalCsvSink) {
+TEST_P(KafkaTest, RawFormatSystemColumnsAndTransactionalCsvSink) {
   ASSERT_TRUE(cluster_->CreateTopic("lines", 2).ok());
   ASSERT_TRUE(cluster_->CreateTopic("copy", 1).ok());
   KafkaProducerOptions options;
@@ -633,7 +658,7 @@ TEST_F(KafkaTest, RawFormatSystemColumnsAndTransactionalCsvSink) {
 
 // A delivery the broker refuses fails the job with the broker's error; nothing is silently
 // dropped. (A file source: no consumer group to wait for.)
-TEST_F(KafkaTest, RefusedDeliveryFailsTheJobWithTheBrokersError) {
+TEST_P(KafkaTest, RefusedDeliveryFailsTheJobWithTheBrokersError) {
   ASSERT_TRUE(cluster_->CreateTopic("out", 1).ok());
   const std::string input = directory_.File("in.jsonl");
   WriteFile(input, "{\"a\":1}\n{\"a\":2}\n{\"a\":3}\n");
@@ -662,6 +687,9 @@ void ExpectBindError(const std::string& text, const std::string& message) {
   ASSERT_FALSE(status.ok()) << text;
   EXPECT_NE(std::string(status.message()).find(message), std::string::npos) << status.message();
 }
+
+INSTANTIATE_TEST_SUITE_P(Parallelism, KafkaTest, ::testing::Values(1, 2),
+                         [](const ::testing::TestParamInfo<int>& info) { return StrCat("p", info.param); });
 
 TEST(KafkaBindTest, ErrorsNameThePropertyAndItsPosition) {
   const std::string source =
@@ -756,6 +784,14 @@ TEST(KafkaCliTest, KafkaExamplesValidateAndExplain) {
     const std::string plan = ReadFile(directory.File("out"));
     EXPECT_NE(plan.find("KafkaSource trades <- topic trades @ 127.0.0.1:1"), std::string::npos) << plan;
     EXPECT_NE(plan.find("KafkaSink"), std::string::npos) << plan;
+    // At parallelism 2 each worker is a member of the consumer group.
+    const Process parallel = SpawnSluice({"explain", StrCat(SLUICE_SOURCE_DIR, "/", example), "--set",
+                                          "BOOTSTRAP=127.0.0.1:1", "--parallelism", "2"},
+                                         directory.File("out"), directory.File("err"));
+    EXPECT_EQ(WaitFor(parallel, std::chrono::seconds(10)), 0) << example << ": " << ReadFile(directory.File("err"));
+    const std::string parallel_plan = ReadFile(directory.File("out"));
+    EXPECT_NE(parallel_plan.find("Parallel runtime: 2 workers"), std::string::npos) << parallel_plan;
+    EXPECT_NE(parallel_plan.find("2 consumer-group members, one per worker"), std::string::npos) << parallel_plan;
   }
 }
 

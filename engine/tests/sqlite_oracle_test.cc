@@ -91,7 +91,7 @@ class SqliteOracleTest : public ::testing::Test {
 
   // Runs `select` over the data file in Sluice and parses the JSON Lines output with simdjson
   // (independent of Sluice's own decoder), typed by the job's declared output schema.
-  static Table SluiceTable(const std::string& select, size_t batch_size) {
+  static Table SluiceTable(const std::string& select, size_t batch_size, int parallelism) {
     const std::string output = directory_->File("out.jsonl");
     const std::string job =
         StrCat("CREATE STREAM result AS ", select,
@@ -100,16 +100,19 @@ class SqliteOracleTest : public ::testing::Test {
                "TIMESTAMP', "
                "'result.type' = 'file_sink', 'result.path' = '${output}')");
     const std::map<std::string, std::string> variables = {{"data", data_path_}, {"output", output}};
-    const JobResult result = RunJobText(job, variables, batch_size);
+    const JobResult result = RunJobText(job, variables, batch_size, /*strict=*/false, parallelism);
     EXPECT_TRUE(result.status.ok()) << result.status.message();
     return ReadJsonLinesTable(output, DeclaredOutputSchema(job, variables));
   }
 
   static void ExpectSameRows(const std::string& sluice_select, const std::string& sqlite_select) {
     const Table expected = QuerySqlite(db_, sqlite_select);
-    for (size_t batch_size : {1024, 7, 1}) {
-      ExpectSameTables(SluiceTable(sluice_select, batch_size), expected,
-                        StrCat(sluice_select, " (batch size ", batch_size, ")"));
+    // Every query through the one runtime at parallelism 1 (fused), 2 and 4 (worker threads).
+    for (int parallelism : {1, 2, 4}) {
+      for (size_t batch_size : {1024, 7, 1}) {
+        ExpectSameTables(SluiceTable(sluice_select, batch_size, parallelism), expected,
+                         StrCat(sluice_select, " (batch size ", batch_size, ", parallelism ", parallelism, ")"));
+      }
     }
   }
 

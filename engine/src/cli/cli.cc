@@ -64,8 +64,8 @@ options:
   --set KEY=VALUE    value for ${KEY} / ${KEY:default} in WITH properties (repeatable)
   --batch-size N     rows per batch (default 1024, 1..1048576)
   --parallelism N    worker threads, each pinned to a core (default: the cores available;
-                     1 runs the job as one fused pipeline on the main thread; Kafka jobs
-                     always run on one thread for now)
+                     1 runs the job's task graph fused on the main thread; a job reading
+                     stdin or a FIFO always does)
   --strict           fail on the first malformed record instead of dead-lettering it
   --memory-limit SIZE  the most bytes of state (windows, groups, ROWS buffers) the job may
                      hold, e.g. 512MB or 2GiB; past it the job fails naming the operator

@@ -337,8 +337,10 @@ absl::Status KafkaSource::Commit(bool only_changed) {
   std::vector<size_t> slots;
   for (size_t slot = 0; slot < partitions_.size(); ++slot) {
     const PartitionState& p = partitions_[slot];
-    if (!p.assigned || returned_[slot] < 0 || (only_changed && returned_[slot] == committed_[slot])) continue;
-    rd_kafka_topic_partition_list_add(offsets.get(), p.topic.c_str(), p.partition)->offset = returned_[slot];
+    // A slot created after the last PrepareFlushPoint() has nothing prepared.
+    const int64_t position = slot < prepared_.size() ? prepared_[slot] : -1;
+    if (!p.assigned || position < 0 || (only_changed && position == committed_[slot])) continue;
+    rd_kafka_topic_partition_list_add(offsets.get(), p.topic.c_str(), p.partition)->offset = position;
     slots.push_back(slot);
   }
   if (slots.empty()) return absl::OkStatus();

@@ -29,9 +29,10 @@
 // them the queue holds up to 1,000,000 messages / 128 MiB (about a second of data).
 //
 // Offsets (at-least-once). Auto-commit is off. The source remembers, per partition, the
-// position after the last record it returned from Next(). At a flush point (see source.h:
-// every record returned so far has been pushed through the job and every sink acknowledged its
-// output) it commits those positions, synchronously. Flush points happen every
+// position after the last record it returned from Next(); PrepareFlushPoint() copies them when
+// a barrier leaves the source, and at the flush point (see source.h: every record returned
+// before the barrier has been pushed through the job and every sink acknowledged its output)
+// it commits those copies, synchronously. Flush points happen every
 // 'commit.interval' (default 1 s), at the end of a run that did not fail, and before a
 // rebalance revokes partitions: the revocation runs a flush point, commits, and drops the
 // records of the revoked partitions that were polled but not yet returned (they were not
@@ -89,7 +90,8 @@ class KafkaSource final : public SourcePartition, public KafkaClientCallbacks {
 
   void SetFlushHook(FlushHook hook) override { flush_hook_ = std::move(hook); }
   bool flush_due() const override;
-  // Commits the positions after the records returned so far (synchronously).
+  void PrepareFlushPoint() override { prepared_ = returned_; }
+  // Commits the positions PrepareFlushPoint() recorded (synchronously).
   absl::Status OnFlushPoint() override;
   // Leaves the consumer group. Called after the final flush point.
   absl::Status Close() override;
@@ -156,6 +158,7 @@ class KafkaSource final : public SourcePartition, public KafkaClientCallbacks {
   size_t last_slot_ = SIZE_MAX;
   std::vector<int64_t> returned_;               // by slot: offset after the last record returned (-1: none)
   std::vector<int64_t> committed_;              // by slot: last committed position (-1: none)
+  std::vector<int64_t> prepared_;               // by slot: returned_ at PrepareFlushPoint()
   int64_t last_group_check_millis_ = -1000000;  // long before the start: check at once
   bool debug_ = false;  // SLUICE_KAFKA_DEBUG: assignments, revocations and commits to stderr
   uint64_t revocations_ = 0;

@@ -51,7 +51,12 @@ class SourcePartition {
   virtual void SetFlushHook(FlushHook hook) {}
   // True when the source wants a flush point now (e.g. its commit interval elapsed).
   virtual bool flush_due() const { return false; }
-  // Every record returned so far is acknowledged downstream: commit read positions.
+  // Records the read positions after the records returned so far: the ones the next
+  // OnFlushPoint() commits. The runtime calls it when a barrier passes the source; records
+  // returned afterwards are not covered, as they may still be in flight.
+  virtual void PrepareFlushPoint() {}
+  // Every record returned before the last PrepareFlushPoint() is acknowledged downstream:
+  // commit those read positions.
   virtual absl::Status OnFlushPoint() { return absl::OkStatus(); }
   // Releases the input after the run (a Kafka consumer leaves its group). Idempotent.
   virtual absl::Status Close() { return absl::OkStatus(); }

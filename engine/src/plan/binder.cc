@@ -1327,6 +1327,7 @@ class JobBinder {
     definition.schema.Add(Field{kKafkaTimestampColumn, TypeId::kTimestamp, true});
     definition.schema.Add(Field{kEventTimeColumn, TypeId::kTimestamp, true});
     SLUICE_RETURN_IF_ERROR(BindWatermark(definition));
+    SLUICE_RETURN_IF_ERROR(BindPartitionedBy(name, definition));
     const PropertyValue* dead_letter = job_.properties.FindScoped(name, "dead_letter.path");
     definition.dead_letter_path =
         dead_letter != nullptr ? dead_letter->value : StrCat(name, ".dead_letter.jsonl");

@@ -27,7 +27,7 @@ const std::vector<ConnectorKeys>& KeysByConnector() {
       {"kafka_source",
        {"type", "topic", "bootstrap.servers", "group.id", "auto.offset.reset", "format", "schema",
         "csv.delimiter", "dead_letter.path", "event.time.field", "event.time.format", "stop.at.end",
-        "commit.interval", "connect.timeout"},
+        "commit.interval", "connect.timeout", "partitioned.by"},
        true},
       {"file_sink", {"type", "path", "format", "csv.delimiter"}, false},
       {"stdout_sink", {"type", "format", "csv.delimiter"}, false},

@@ -1,23 +1,23 @@
-// JobRunner: instantiates a bound job's physical plan and drives it to completion.
+// JobRunner: runs a bound job to completion: the facade over the task-graph runtime
+// (runtime/parallel_runner.h), the one executor of every job.
 //
-// With RunOptions::parallelism > 1 (or checkpoints) the job runs on the
-// parallel runtime (runtime/parallel_runner.h): worker threads, keyed exchanges, barriers. What
-// follows describes the single-threaded path, which runs on the calling thread.
+// Every source (one FileSource per file it names, or per byte-range split of a large file; one
+// Kafka consumer-group member per worker for a Kafka source) feeds the statements that read it;
+// each statement's output feeds its sink (file, stdout or Kafka) and the statements that read
+// its stream. At parallelism 1 the whole graph is fused into one task on the calling thread:
+// sources are read in turns, a batch at a time, and each batch goes through its statements'
+// operators and into the sinks before the next is read (no channels, no copies). At
+// parallelism N the graph runs on N worker threads with keyed exchanges and a coordinator
+// (see parallel_runner.h). A job that reads a stream (stdin, a FIFO) runs fused whatever the
+// parallelism, and `Explain()` says why.
 //
-// Every source (one FileSource per partition, i.e. per file it names; one KafkaSource for a Kafka source,
-// whatever partitions its consumer group assigns) feeds a FanOut to the pipelines (Filter -> Project ->
-// Limit chains) of the statements that read it; each statement's output feeds its sink (file, stdout or
-// Kafka) and the pipelines of later statements that read its stream. Sources are polled round-robin, one
-// batch at a time, until all are exhausted or every consumer is done, or until `cancel` is set (Ctrl-C),
-// which stops reading and still flushes every sink. With 'watermark.alignment.max_drift', a
-// partition whose watermark runs more than the drift ahead of the slowest active, non-idle
-// partition skips its turns until the slowest catches up (the parallel runtime does the same).
-//
-// Flush points (connectors/source.h): after a round of batches, when a source asks for one (a Kafka
-// source every commit interval), every sink's Flush() delivers what it received and every source's
-// OnFlushPoint() commits what it returned; a Kafka source also runs one before a rebalance revokes its
-// partitions. At the end of a run that did not fail, after every sink finished, a last flush point;
-// then every source is closed.
+// The run ends when the bounded sources end or every consumer is done (LIMIT), or on
+// `RunOptions::cancel` (Ctrl-C), which stops reading and still flushes every sink. Flush points
+// (connectors/source.h): when a source asks for one (a Kafka source every commit interval, or
+// before a rebalance revokes its partitions), every sink delivers what it received and then the
+// sources commit the positions of what was read before; on more than one worker this is a
+// barrier through the task graph. At the end of a run that did not fail, after every sink
+// finished, a last flush point; then every source is closed.
 #pragma once
 
 #include <atomic>
@@ -27,13 +27,9 @@
 #include <string>
 #include <vector>
 
-#include "connectors/file_sink.h"
 #include "connectors/file_source.h"
-#include "ops/aggregate_operator.h"
-#include "ops/fan_out_operator.h"
+#include "connectors/sink.h"
 #include "ops/late_record_sink.h"
-#include "ops/rows_window_operator.h"
-#include "ops/session_window_operator.h"
 #include "plan/logical_plan.h"
 #include "runtime/checkpoint_store.h"
 #include "runtime/topology.h"
@@ -57,9 +53,7 @@ struct RunOptions {
   SinkFactory make_sink;  // called for every statement that names a sink
 
   // --- the parallel runtime (runtime/parallel_runner.h) ------------------------------------
-  // Worker threads. 1 runs the job on the calling thread, as one fused pipeline, unless a
-  // checkpoint store asks for the task graph; Kafka jobs
-  // always run on one thread (their offsets commit at flush points, not yet at checkpoints).
+  // Worker threads. 1 runs the job's task graph fused on the calling thread.
   int parallelism = 1;
   bool pin_workers = true;  // bind worker w to the CPU PlaceWorkers() gives it
   Placement placement = Placement::kCompact;
@@ -139,34 +133,9 @@ class JobRunner {
   std::string Explain() const;
 
  private:
-  JobRunner(const BoundJob& job, const RunOptions& options);
-  absl::Status Build();
-  absl::Status FlushPoint();
+  explicit JobRunner(std::unique_ptr<ParallelRunner> runtime);
 
-  const BoundJob& job_;
-  RunOptions options_;
-  std::unique_ptr<ParallelRunner> parallel_;  // set when the job runs on the parallel runtime
-  std::string single_thread_reason_;          // why a parallelism > 1 runs on one thread
-  // One FileSource per partition (file), one KafkaSource per Kafka source; partitions of one
-  // source share its fan-out and its dead-letter writer.
-  std::vector<std::unique_ptr<SourcePartition>> sources_;
-  std::vector<size_t> partition_source_;                         // partition -> index in job_.sources
-  std::vector<size_t> partition_index_;                          // partition -> index within its source
-  std::vector<std::unique_ptr<FanOutOperator>> source_outputs_;  // per job_.sources entry
-  std::vector<std::shared_ptr<DeadLetterWriter>> dead_letters_;  // per job_.sources entry
-  std::vector<std::unique_ptr<Operator>> operators_;             // every pipeline operator
-  std::vector<SinkOperator*> sinks_;
-  std::vector<std::unique_ptr<LateRecordSink>> late_sinks_;
-  std::unique_ptr<StateBudget> state_budget_;  // 'state.max.bytes', when set
-  // The stateful operators, for their counters.
-  std::vector<const AggregateOperator*> aggregates_;
-  std::vector<const SessionWindowOperator*> session_windows_;
-  std::vector<const RowsWindowOperator*> rows_windows_;
-  double elapsed_seconds_ = 0;
-  double first_record_seconds_ = 0;
-  bool cancelled_ = false;
-  uint64_t alignment_pauses_ = 0;
-  uint64_t alignment_resumes_ = 0;
+  std::unique_ptr<ParallelRunner> runtime_;
 };
 
 }  // namespace sluice

@@ -14,6 +14,8 @@
 #include "common/strings.h"
 #include "connectors/file_sink.h"
 #include "connectors/file_source.h"
+#include "connectors/kafka_sink.h"
+#include "connectors/kafka_source.h"
 #include "ops/aggregate_operator.h"
 #include "ops/fan_out_operator.h"
 #include "ops/rows_window_operator.h"
@@ -167,6 +169,7 @@ struct ParallelRunner::Impl {
     std::vector<std::unique_ptr<Operator>> owned;
     std::vector<std::unique_ptr<LateRecordSink>> late_sinks;
     uint64_t injected = 0;
+    uint64_t committed = 0;  // the last completed barrier whose read positions were committed
     std::atomic<uint64_t> acked{0};
     std::atomic<uint64_t> records_read{0};
     std::atomic<bool> done{false};  // its part of the job is over
@@ -204,6 +207,10 @@ struct ParallelRunner::Impl {
   const BoundJob& job;
   RunOptions options;
   int workers_count = 1;
+  // Parallelism 1: the whole graph fused into one task on the calling thread (no channels).
+  bool fused = false;
+  std::string single_thread_reason;  // why a parallelism > 1 runs fused on one thread
+  int requested_parallelism = 1;
   std::vector<std::unique_ptr<SourcePartition>> sources;  // every partition of every source
   std::vector<size_t> partition_source;
   std::vector<size_t> partition_index;
@@ -234,7 +241,10 @@ struct ParallelRunner::Impl {
   // Run state.
   Clock::time_point start = Clock::now();
   std::atomic<uint64_t> requested_checkpoint{0};
-  uint64_t completed_checkpoint = 0;
+  std::atomic<uint64_t> completed_checkpoint{0};
+  // A worker's source wants a flush point (its commit interval elapsed): the coordinator
+  // starts a checkpoint barrier, and the worker commits once it completes.
+  std::atomic<bool> flush_requested{false};
   uint64_t checkpoints_completed = 0;
   std::atomic<bool> stop{false};      // cancelled: stop reading sources
   std::atomic<bool> failed{false};    // a task failed: every task stops now
@@ -261,9 +271,35 @@ struct ParallelRunner::Impl {
 
   absl::Status Build();
   absl::Status BuildStatement(StatementPlan& plan, std::map<std::string, FanOutOperator*>& streams);
+  absl::Status BuildFused(StatementPlan& plan, std::map<std::string, FanOutOperator*>& streams);
+  // Builds chain[begin, end) of `plan` for one task into `ops`, each operator's output set to
+  // the next. `interleaved`: rows of several partitions interleave, so the stateful operators
+  // take only merged watermarks (not per-record ones).
+  void BuildOps(const StatementPlan& plan, size_t begin, size_t end, std::vector<std::unique_ptr<Operator>>& owned,
+                std::vector<std::unique_ptr<LateRecordSink>>& late_sinks, std::vector<Operator*>& ops,
+                bool interleaved);
+  // The sink of `statement`: the embedding's, or the one its definition names.
+  std::unique_ptr<SinkOperator> MakeSink(const BoundStatement& statement) const {
+    if (options.make_sink) return options.make_sink(statement);
+    if (statement.sink->kafka) return KafkaSink::Create(*statement.sink, statement.output_schema);
+    return FileSink::Create(*statement.sink, statement.output_schema);
+  }
+  // Parallelism > 1: worker threads, the coordinator on the calling thread.
+  absl::Status RunTaskGraph(const std::function<void(const JobCounters&)>& on_progress);
+  absl::Status RunFused(const std::function<void(const JobCounters&)>& on_progress);
+  // Fused: every sink delivers what it received, then every source commits its positions.
+  absl::Status FusedFlushPoint();
+  // A worker's source asks for a flush point from inside a read (a Kafka rebalance revokes its
+  // partitions): takes part in a checkpoint barrier until one injected now completes, then
+  // commits. Runs the worker's stages meanwhile, but reads no source.
+  absl::Status WorkerFlushPoint(Worker& worker);
+  // Commits the read positions of the last barrier once it completed.
+  absl::Status CommitCompleted(Worker& worker);
   absl::Status RestoreState();
   void RunWorker(Worker& worker);
   absl::Status WorkerStep(Worker& worker, bool* did_work, bool* blocked);
+  // The worker's stateful stages take what arrived on their channels (and align barriers).
+  absl::Status StepStage(Worker& worker, bool* did_work);
   absl::Status ReadOne(Worker& worker, bool* did_work);
   absl::Status InjectBarrier(Worker& worker, uint64_t checkpoint);
   absl::Status Poll(InputTask& task, bool* did_work);
@@ -274,18 +310,14 @@ struct ParallelRunner::Impl {
   JobCounters LiveCounters() const;
 };
 
-std::string ParallelRunner::Unsupported(const BoundJob& job) {
+std::string ParallelRunner::SingleThreadReason(const BoundJob& job) {
   for (const auto& source : job.sources) {
-    if (source.kafka) return StrCat("source '", source.name, "' is a Kafka source");
     for (const std::string& path : source.partitions) {
       if (IsStreamPath(path)) {
-        return StrCat("source '", source.name, "' reads a stream (", path == "-" ? "stdin" : path, ")");
+        return StrCat("source '", source.name, "' reads a stream (", path == "-" ? "stdin" : path,
+                      "), which one thread reads as it arrives and cannot be split");
       }
     }
-  }
-  for (const auto& statement : job.statements) {
-    if (statement.sink && statement.sink->kafka)
-      return StrCat("sink '", statement.sink->name, "' is a Kafka sink");
   }
   return "";
 }
@@ -295,18 +327,20 @@ ParallelRunner::~ParallelRunner() = default;
 
 absl::StatusOr<std::unique_ptr<ParallelRunner>> ParallelRunner::Create(const BoundJob& job,
                                                                        const RunOptions& options) {
-  const std::string unsupported = Unsupported(job);
-  if (!unsupported.empty()) {
-    return absl::InvalidArgumentError(StrCat("the parallel runtime cannot run this job yet: ", unsupported));
-  }
   if (options.parallelism < 1) return absl::InvalidArgumentError("parallelism must be at least 1");
   auto impl = std::make_unique<Impl>(job, options);
+  if (options.parallelism > 1) {
+    impl->requested_parallelism = options.parallelism;
+    impl->single_thread_reason = SingleThreadReason(job);
+    if (!impl->single_thread_reason.empty()) impl->options.parallelism = 1;
+  }
   SLUICE_RETURN_IF_ERROR(impl->Build());
   return std::unique_ptr<ParallelRunner>(new ParallelRunner(std::move(impl)));
 }
 
 absl::Status ParallelRunner::Impl::Build() {
   workers_count = options.parallelism;
+  fused = workers_count == 1;
   if (const auto limit = options.state_max_bytes ? options.state_max_bytes : job.state_max_bytes) {
     state_budget = std::make_unique<StateBudget>(*limit);
   }
@@ -324,6 +358,17 @@ absl::Status ParallelRunner::Impl::Build() {
     if (definition.alignment_max_drift_millis) max_drift = *definition.alignment_max_drift_millis;
     dead_letters.push_back(std::make_shared<DeadLetterWriter>(definition.name, definition.dead_letter_path));
     size_t partitions = 0;
+    if (definition.kafka && !options.make_source) {
+      // One consumer-group member per worker: the group deals the topics' partitions out
+      // between them (and between the members of other processes in the group).
+      for (int w = 0; w < workers_count; ++w) {
+        sources.push_back(KafkaSource::Create(definition, dead_letters.back(), options.batch_size, options.strict));
+        partition_source.push_back(s);
+        partition_index.push_back(partitions++);
+      }
+      source_partitions.push_back(partitions);
+      continue;
+    }
     for (size_t k = 0; k < definition.partitions.size(); ++k) {
       if (options.make_source) {
         sources.push_back(options.make_source(definition, k, dead_letters.back()));
@@ -413,12 +458,21 @@ absl::Status ParallelRunner::Impl::Build() {
     plan->gather_begin = limit;
     plan->worker_sinks = !plan->coordinator_only && options.make_worker_sink && statement.sink &&
                          limit == plan->chain.size() && !read_as_stream[statement.name];
-    plan->gathered = !plan->coordinator_only && !plan->worker_sinks;
-    SLUICE_RETURN_IF_ERROR(BuildStatement(*plan, streams));
+    plan->gathered = !fused && !plan->coordinator_only && !plan->worker_sinks;
+    SLUICE_RETURN_IF_ERROR(fused ? BuildFused(*plan, streams) : BuildStatement(*plan, streams));
     plans.push_back(std::move(plan));
   }
   for (auto& worker : workers) {
     if (worker->stage->inputs.empty()) worker->stage.reset();
+  }
+  // Flush points a source runs itself (a Kafka rebalance revoking partitions).
+  for (size_t g = 0; g < sources.size(); ++g) {
+    Worker* worker = workers[g % n].get();
+    if (fused) {
+      sources[g]->SetFlushHook([this]() { return FusedFlushPoint(); });
+    } else {
+      sources[g]->SetFlushHook([this, worker]() { return WorkerFlushPoint(*worker); });
+    }
   }
   return options.restore_checkpoint ? RestoreState() : absl::OkStatus();
 }
@@ -474,6 +528,81 @@ bool ParallelRunner::Impl::ForwardsByPartition(const StatementPlan& plan, size_t
   return true;
 }
 
+void ParallelRunner::Impl::BuildOps(const StatementPlan& plan, size_t begin, size_t end,
+                                    std::vector<std::unique_ptr<Operator>>& owned,
+                                    std::vector<std::unique_ptr<LateRecordSink>>& late_sinks,
+                                    std::vector<Operator*>& ops, bool interleaved) {
+  const BoundStatement& statement = *plan.statement;
+  for (size_t i = begin; i < end; ++i) {
+    const LogicalOperator& node = *plan.chain[i];
+    LateRecordSink* late_sink = nullptr;
+    if (LateRowsDeadLettered(node)) {
+      // Late rows go to the dead-letter output of the source the statement reads.
+      const std::string origin = OriginSource(job, statement);
+      for (size_t s = 0; s < job.sources.size(); ++s) {
+        if (job.sources[s].name == origin) {
+          late_sinks.push_back(MakeDeadLetterLateSink(node, *dead_letters[s]));
+          late_sink = late_sinks.back().get();
+        }
+      }
+    }
+    std::unique_ptr<Operator> op = MakeOperator(node, late_sink);
+    op->SetStateBudget(state_budget.get());
+    if (auto* aggregate = dynamic_cast<AggregateOperator*>(op.get())) {
+      if (interleaved) aggregate->DisablePerRecordWatermark();
+      aggregates.push_back(aggregate);
+    }
+    if (auto* session = dynamic_cast<SessionWindowOperator*>(op.get())) {
+      if (interleaved) session->DisablePerRecordWatermark();
+      session_windows.push_back(session);
+    }
+    if (auto* rows = dynamic_cast<const RowsWindowOperator*>(op.get())) rows_windows.push_back(rows);
+    if (!ops.empty()) ops.back()->SetOutput(op.get());
+    ops.push_back(op.get());
+    owned.push_back(std::move(op));
+  }
+}
+
+absl::Status ParallelRunner::Impl::BuildFused(StatementPlan& plan, std::map<std::string, FanOutOperator*>& streams) {
+  const BoundStatement& statement = *plan.statement;
+  Worker& worker = *workers[0];
+  PreTask task;
+  task.name = StrCat("task/", statement.name);
+  // The whole chain on the calling thread; the binder's per-record watermark choice holds.
+  BuildOps(plan, 0, plan.chain.size(), worker.owned, worker.late_sinks, task.ops, /*interleaved=*/false);
+  auto fan_out = std::make_unique<FanOutOperator>();
+  plan.stream_output = fan_out.get();
+  if (!task.ops.empty()) task.ops.back()->SetOutput(fan_out.get());
+  task.ops.push_back(fan_out.get());
+  worker.owned.push_back(std::move(fan_out));
+  streams[statement.name] = plan.stream_output;
+  if (statement.sink) {
+    std::unique_ptr<SinkOperator> sink = MakeSink(statement);
+    plan.stream_output->AddConsumer(sink.get());
+    task.ops.push_back(sink.get());  // snapshotted with the task's operators
+    task.sinks.push_back(sink.get());
+    worker.sinks.push_back(sink.get());
+    worker.owned.push_back(std::move(sink));
+  }
+  Operator* head = task.ops.front();
+  plan.gather_head = head;
+  if (statement.input_is_stream) {
+    auto upstream = streams.find(statement.input_name);
+    if (upstream == streams.end()) return absl::InternalError(StrCat("no stream '", statement.input_name, "'"));
+    upstream->second->AddConsumer(head);
+  } else {
+    size_t source = job.sources.size();
+    for (size_t s = 0; s < job.sources.size(); ++s) {
+      if (job.sources[s].name == statement.input_name) source = s;
+    }
+    if (source == job.sources.size()) return absl::InternalError(StrCat("no source '", statement.input_name, "'"));
+    worker.source_outputs[source]->AddConsumer(head);
+  }
+  plan.explain_pre_task = worker.pre_tasks.size();
+  worker.pre_tasks.push_back(std::move(task));
+  return absl::OkStatus();
+}
+
 absl::Status ParallelRunner::Impl::BuildStatement(StatementPlan& plan,
                                                   std::map<std::string, FanOutOperator*>& streams) {
   const BoundStatement& statement = *plan.statement;
@@ -484,38 +613,9 @@ absl::Status ParallelRunner::Impl::BuildStatement(StatementPlan& plan,
     }
     return std::nullopt;
   };
-  // Builds chain[begin, end) for one task; `late_writer_owner` receives dead-letter late sinks.
   auto build_ops = [&](size_t begin, size_t end, std::vector<std::unique_ptr<Operator>>& owned,
                        std::vector<std::unique_ptr<LateRecordSink>>& late_sinks, std::vector<Operator*>& ops,
-                       bool interleaved) {
-    for (size_t i = begin; i < end; ++i) {
-      const LogicalOperator& node = *plan.chain[i];
-      LateRecordSink* late_sink = nullptr;
-      if (LateRowsDeadLettered(node)) {
-        const std::string origin = OriginSource(job, statement);
-        for (size_t s = 0; s < job.sources.size(); ++s) {
-          if (job.sources[s].name == origin) {
-            late_sinks.push_back(MakeDeadLetterLateSink(node, *dead_letters[s]));
-            late_sink = late_sinks.back().get();
-          }
-        }
-      }
-      std::unique_ptr<Operator> op = MakeOperator(node, late_sink);
-      op->SetStateBudget(state_budget.get());
-      if (auto* aggregate = dynamic_cast<AggregateOperator*>(op.get())) {
-        if (interleaved) aggregate->DisablePerRecordWatermark();
-        aggregates.push_back(aggregate);
-      }
-      if (auto* session = dynamic_cast<SessionWindowOperator*>(op.get())) {
-        if (interleaved) session->DisablePerRecordWatermark();
-        session_windows.push_back(session);
-      }
-      if (auto* rows = dynamic_cast<const RowsWindowOperator*>(op.get())) rows_windows.push_back(rows);
-      if (!ops.empty()) ops.back()->SetOutput(op.get());
-      ops.push_back(op.get());
-      owned.push_back(std::move(op));
-    }
-  };
+                       bool interleaved) { BuildOps(plan, begin, end, owned, late_sinks, ops, interleaved); };
   auto types_of = [](const Schema& schema) {
     std::vector<TypeId> types;
     for (const auto& field : schema.fields()) types.push_back(field.type);
@@ -529,8 +629,7 @@ absl::Status ParallelRunner::Impl::BuildStatement(StatementPlan& plan,
   const size_t capacity = std::max<size_t>(options.channel_capacity, 2);
   auto make_sink = [&](int worker) -> std::unique_ptr<SinkOperator> {
     if (worker >= 0) return options.make_worker_sink(statement, worker);
-    if (options.make_sink) return options.make_sink(statement);
-    return FileSink::Create(*statement.sink, statement.output_schema);
+    return MakeSink(statement);
   };
 
   // --- coordinator part: the gather tail, or the whole chain for a statement reading a stream.
@@ -790,11 +889,10 @@ absl::Status ParallelRunner::Impl::FinishGroup(InputGroup& group) {
 absl::Status ParallelRunner::Impl::Align(InputTask& task, uint64_t checkpoint) {
   CheckpointStore* store = options.checkpoint_store;
   for (SinkOperator* sink : task.sinks) SLUICE_RETURN_IF_ERROR(sink->Flush());
-  for (size_t i = 0; i < task.snapshot_ops.size(); ++i) {
+  for (size_t i = 0; store != nullptr && i < task.snapshot_ops.size(); ++i) {
     StateWriter writer;
     SLUICE_RETURN_IF_ERROR(task.snapshot_ops[i].second->Snapshot(writer));
-    if (store != nullptr)
-      SLUICE_RETURN_IF_ERROR(store->Put(checkpoint, task.snapshot_ops[i].first, i, writer.Release()));
+    SLUICE_RETURN_IF_ERROR(store->Put(checkpoint, task.snapshot_ops[i].first, i, writer.Release()));
   }
   for (ChannelSender* sender : task.forwards) sender->InjectBarrier(checkpoint);
   for (ChannelInput& input : task.inputs) input.blocked = false;
@@ -892,18 +990,22 @@ bool ParallelRunner::Impl::PartitionAhead(const LocalPartition& partition) const
 absl::Status ParallelRunner::Impl::InjectBarrier(Worker& worker, uint64_t checkpoint) {
   CheckpointStore* store = options.checkpoint_store;
   for (const LocalPartition& partition : worker.partitions) {
+    // The positions to commit once this barrier completes (every record before it delivered).
+    partition.source->PrepareFlushPoint();
+    if (store == nullptr) continue;  // a barrier for a flush point only: no state to write
     StateWriter writer;
     SLUICE_RETURN_IF_ERROR(partition.source->Snapshot(writer));
     const std::string task =
         StrCat("source/", job.sources[partition.source_index].name, "/", partition_index[partition.global]);
-    if (store != nullptr) SLUICE_RETURN_IF_ERROR(store->Put(checkpoint, task, 0, writer.Release()));
+    SLUICE_RETURN_IF_ERROR(store->Put(checkpoint, task, 0, writer.Release()));
   }
   for (PreTask& pre : worker.pre_tasks) {
     for (SinkOperator* sink : pre.sinks) SLUICE_RETURN_IF_ERROR(sink->Flush());
+    if (store == nullptr) continue;
     for (size_t i = 0; i < pre.ops.size(); ++i) {
       StateWriter writer;
       SLUICE_RETURN_IF_ERROR(pre.ops[i]->Snapshot(writer));
-      if (store != nullptr) SLUICE_RETURN_IF_ERROR(store->Put(checkpoint, pre.name, i, writer.Release()));
+      SLUICE_RETURN_IF_ERROR(store->Put(checkpoint, pre.name, i, writer.Release()));
     }
   }
   for (ChannelSender* sender : worker.source_senders) sender->InjectBarrier(checkpoint);
@@ -926,6 +1028,9 @@ absl::Status ParallelRunner::Impl::ReadOne(Worker& worker, bool* did_work) {
       merger.OnExhausted(partition.local);
       if (--worker.source_active[s] == 0) {
         worker.source_finished[s] = true;
+        // Fused, the source's end is the end of the statements' input: every window becomes
+        // final (with channels, the receiving task does this once all its inputs ended).
+        if (fused) SLUICE_RETURN_IF_ERROR(output.OnWatermark(kMaxWatermark));
         return output.Finish();
       }
       if (const std::optional<int64_t> merged = merger.Advance(WallMillis())) {
@@ -968,6 +1073,14 @@ absl::Status ParallelRunner::Impl::ReadOne(Worker& worker, bool* did_work) {
     uint64_t read = 0;
     for (const LocalPartition& p : worker.partitions) read += p.source->counters().records_read;
     worker.records_read.store(read, std::memory_order_relaxed);
+    // A source whose commit interval elapsed asks for a flush point (one at a time per worker).
+    if (partition.source->flush_due()) {
+      if (fused) {
+        SLUICE_RETURN_IF_ERROR(FusedFlushPoint());
+      } else if (worker.committed == worker.injected) {
+        flush_requested.store(true, std::memory_order_relaxed);
+      }
+    }
     const int64_t watermark = partition.source->watermark();
     partition_watermark[partition.global].store(watermark, std::memory_order_relaxed);
     merger.OnRecords(partition.local, watermark, now);
@@ -979,13 +1092,7 @@ absl::Status ParallelRunner::Impl::ReadOne(Worker& worker, bool* did_work) {
   return absl::OkStatus();
 }
 
-absl::Status ParallelRunner::Impl::WorkerStep(Worker& worker, bool* did_work, bool* blocked) {
-  // Checkpoint barrier requested by the coordinator.
-  const uint64_t requested = requested_checkpoint.load(std::memory_order_acquire);
-  if (requested > worker.injected) {
-    SLUICE_RETURN_IF_ERROR(InjectBarrier(worker, requested));
-    *did_work = true;
-  }
+absl::Status ParallelRunner::Impl::StepStage(Worker& worker, bool* did_work) {
   if (worker.stage) {
     // The stateful stages take input only while their output to the coordinator has moved on
     // (the coordinator always drains, so this cannot close a cycle): backpressure from the
@@ -1005,6 +1112,19 @@ absl::Status ParallelRunner::Impl::WorkerStep(Worker& worker, bool* did_work, bo
   } else if (worker.injected > worker.acked.load(std::memory_order_relaxed)) {
     worker.acked.store(worker.injected, std::memory_order_release);
   }
+  return absl::OkStatus();
+}
+
+absl::Status ParallelRunner::Impl::WorkerStep(Worker& worker, bool* did_work, bool* blocked) {
+  // Checkpoint barrier requested by the coordinator.
+  const uint64_t requested = requested_checkpoint.load(std::memory_order_acquire);
+  // Read after `requested`: a barrier is requested only once the previous one completed.
+  SLUICE_RETURN_IF_ERROR(CommitCompleted(worker));
+  if (requested > worker.injected) {
+    SLUICE_RETURN_IF_ERROR(InjectBarrier(worker, requested));
+    *did_work = true;
+  }
+  SLUICE_RETURN_IF_ERROR(StepStage(worker, did_work));
   bool drained = true;
   for (ChannelSender* sender : worker.senders) drained = sender->Drain() && drained;
   if (!drained) {
@@ -1032,6 +1152,136 @@ absl::Status ParallelRunner::Impl::WorkerStep(Worker& worker, bool* did_work, bo
   }
   *did_work = *did_work || read;
   return absl::OkStatus();
+}
+
+absl::Status ParallelRunner::Impl::CommitCompleted(Worker& worker) {
+  if (worker.committed == worker.injected) return absl::OkStatus();
+  if (completed_checkpoint.load(std::memory_order_acquire) < worker.injected) return absl::OkStatus();
+  // Every record read before the barrier is delivered by every sink: commit those positions.
+  for (LocalPartition& partition : worker.partitions) SLUICE_RETURN_IF_ERROR(partition.source->OnFlushPoint());
+  worker.committed = worker.injected;
+  return absl::OkStatus();
+}
+
+absl::Status ParallelRunner::Impl::WorkerFlushPoint(Worker& worker) {
+  // A barrier injected after this point covers every record the worker's sources returned.
+  const uint64_t target = worker.injected + 1;
+  Backoff backoff(std::chrono::microseconds(200));
+  while (true) {
+    if (failed.load(std::memory_order_acquire)) return absl::AbortedError("the job failed during a flush point");
+    // Cancelled: commit nothing more; what was read is read again by the next run.
+    if (stop.load(std::memory_order_relaxed)) return absl::OkStatus();
+    const uint64_t requested = requested_checkpoint.load(std::memory_order_acquire);
+    SLUICE_RETURN_IF_ERROR(CommitCompleted(worker));
+    if (worker.committed >= target) return absl::OkStatus();
+    bool did_work = false;
+    if (requested > worker.injected) {
+      SLUICE_RETURN_IF_ERROR(InjectBarrier(worker, requested));
+      did_work = true;
+    } else if (worker.committed == worker.injected) {
+      flush_requested.store(true, std::memory_order_relaxed);
+    }
+    // Keep this worker's stages and channels moving (other workers' barriers pass through
+    // them); read no source.
+    SLUICE_RETURN_IF_ERROR(StepStage(worker, &did_work));
+    for (ChannelSender* sender : worker.senders) did_work = sender->Drain() || did_work;
+    for (ChannelSender* sender : worker.senders) sender->FlushWatermark();
+    if (did_work) {
+      backoff.Reset();
+    } else {
+      backoff.Wait();
+    }
+  }
+}
+
+absl::Status ParallelRunner::Impl::FusedFlushPoint() {
+  Worker& worker = *workers[0];
+  for (SinkOperator* sink : worker.sinks) SLUICE_RETURN_IF_ERROR(sink->Flush());
+  for (LocalPartition& partition : worker.partitions) {
+    partition.source->PrepareFlushPoint();
+    SLUICE_RETURN_IF_ERROR(partition.source->OnFlushPoint());
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ParallelRunner::Impl::RunFused(const std::function<void(const JobCounters&)>& on_progress) {
+  Worker& worker = *workers[0];
+  worker.placement = "the calling thread";
+  CheckpointStore* store = options.checkpoint_store;
+  absl::Status status;
+  // A source with no partition ends at once.
+  for (size_t s = 0; s < worker.source_finished.size() && status.ok(); ++s) {
+    if (worker.source_active[s] == 0) {
+      worker.source_finished[s] = true;
+      status = worker.source_outputs[s]->OnWatermark(kMaxWatermark);
+      if (status.ok()) status = worker.source_outputs[s]->Finish();
+    }
+  }
+  Clock::time_point last_checkpoint = Clock::now();
+  Clock::time_point last_progress = Clock::now();
+  Backoff backoff(std::chrono::microseconds(200));
+  worker.clock.last = Clock::now();
+  while (status.ok()) {
+    if (options.task_hook) options.task_hook(0);
+    if (options.cancel != nullptr && options.cancel->load(std::memory_order_relaxed) && !cancelled) {
+      cancelled = true;
+      stop.store(true, std::memory_order_relaxed);
+    }
+    bool did_work = false;
+    // A checkpoint is a barrier between two batches: nothing is in flight.
+    if (store != nullptr && !stop.load(std::memory_order_relaxed) &&
+        Clock::now() - last_checkpoint >= std::chrono::milliseconds(options.checkpoint_interval_millis)) {
+      const uint64_t checkpoint = requested_checkpoint.load(std::memory_order_relaxed) + 1;
+      requested_checkpoint.store(checkpoint, std::memory_order_relaxed);
+      status = InjectBarrier(worker, checkpoint);
+      if (status.ok()) status = store->Complete(checkpoint);
+      if (!status.ok()) break;
+      completed_checkpoint.store(checkpoint, std::memory_order_relaxed);
+      worker.acked.store(checkpoint, std::memory_order_relaxed);
+      ++checkpoints_completed;
+      status = CommitCompleted(worker);
+      if (!status.ok()) break;
+      last_checkpoint = Clock::now();
+      did_work = true;
+    }
+    if (stop.load(std::memory_order_relaxed)) {
+      // Cancelled: stop reading; what was read is flushed through (no window becomes final).
+      for (size_t s = 0; s < worker.source_finished.size() && status.ok(); ++s) {
+        if (!worker.source_finished[s]) {
+          worker.source_finished[s] = true;
+          status = worker.source_outputs[s]->Finish();
+        }
+      }
+    } else {
+      status = ReadOne(worker, &did_work);
+    }
+    worker.clock.Tick(did_work, false);
+    if (!status.ok()) break;
+    bool done = true;
+    for (bool finished : worker.source_finished) done = done && finished;
+    if (done) break;
+    if (on_progress && Clock::now() - last_progress >= std::chrono::seconds(1)) {
+      last_progress = Clock::now();
+      on_progress(LiveCounters());
+    }
+    if (did_work) {
+      backoff.Reset();
+    } else {
+      backoff.Wait();
+      worker.clock.Tick(false, false);
+    }
+  }
+  if (!status.ok()) {
+    failed.store(true, std::memory_order_relaxed);
+    // Still finish what the pipelines hold so that it is not lost.
+    for (size_t s = 0; s < worker.source_finished.size(); ++s) {
+      if (!worker.source_finished[s]) {
+        worker.source_finished[s] = true;
+        (void)worker.source_outputs[s]->Finish();
+      }
+    }
+  }
+  return status;
 }
 
 void ParallelRunner::Impl::RunWorker(Worker& worker) {
@@ -1093,19 +1343,17 @@ JobCounters ParallelRunner::Impl::LiveCounters() const {
     counters.records_out += sink->rows_written();
     counters.invalid_utf8_replaced += sink->invalid_utf8_replaced();
   }
+  if (fused) {
+    for (const SinkOperator* sink : workers[0]->sinks) counters.records_out += sink->rows_written();
+  }
   counters.elapsed_seconds = Seconds(Clock::now() - start);
   counters.workers = workers_count;
   counters.checkpoints_completed = checkpoints_completed;
   return counters;
 }
 
-absl::Status ParallelRunner::Run(const std::function<void(const JobCounters&)>& on_progress) {
-  Impl& impl = *impl_;
-  for (SinkOperator* sink : impl.coordinator_sinks) SLUICE_RETURN_IF_ERROR(sink->Open());
-  for (auto& worker : impl.workers) {
-    for (SinkOperator* sink : worker->sinks) SLUICE_RETURN_IF_ERROR(sink->Open());
-  }
-  for (auto& source : impl.sources) SLUICE_RETURN_IF_ERROR(source->Open());
+absl::Status ParallelRunner::Impl::RunTaskGraph(const std::function<void(const JobCounters&)>& on_progress) {
+  Impl& impl = *this;
   if (impl.options.pin_workers) {
     absl::StatusOr<CpuTopology> topology = DetectTopology();
     if (topology.ok()) impl.placements = PlaceWorkers(*topology, impl.workers_count, impl.options.placement);
@@ -1138,37 +1386,41 @@ absl::Status ParallelRunner::Run(const std::function<void(const JobCounters&)>& 
       impl.Fail(impl.gather->name, status);
       break;
     }
-    // Checkpoints: request the next one when none is in flight and the interval has passed.
-    if (store != nullptr) {
-      const uint64_t requested = impl.requested_checkpoint.load(std::memory_order_relaxed);
-      if (requested > impl.completed_checkpoint) {
-        if (impl.gather->last_aligned < requested && impl.gather->all_ended()) {
-          status = impl.Align(*impl.gather, requested);
-          if (!status.ok()) {
-            impl.Fail(impl.gather->name, status);
-            break;
-          }
+    // Barriers: a checkpoint every interval (with a store), or a flush point a worker's source
+    // asked for (its read positions commit once the barrier completes); one at a time.
+    const uint64_t requested = impl.requested_checkpoint.load(std::memory_order_relaxed);
+    const uint64_t completed = impl.completed_checkpoint.load(std::memory_order_relaxed);
+    if (requested > completed) {
+      if (impl.gather->last_aligned < requested && impl.gather->all_ended()) {
+        status = impl.Align(*impl.gather, requested);
+        if (!status.ok()) {
+          impl.Fail(impl.gather->name, status);
+          break;
         }
-        bool complete = impl.gather->last_aligned >= requested;
-        for (const auto& worker : impl.workers) {
-          complete = complete && worker->acked.load(std::memory_order_acquire) >= requested;
-        }
-        if (complete) {
+      }
+      bool complete = impl.gather->last_aligned >= requested;
+      for (const auto& worker : impl.workers) {
+        complete = complete && worker->acked.load(std::memory_order_acquire) >= requested;
+      }
+      if (complete) {
+        if (store != nullptr) {
           status = store->Complete(requested);
           if (!status.ok()) {
             impl.Fail("checkpoint coordinator", status);
             break;
           }
-          impl.completed_checkpoint = requested;
           ++impl.checkpoints_completed;
-          last_checkpoint = Clock::now();
-          did_work = true;
         }
-      } else if (Clock::now() - last_checkpoint >=
-                     std::chrono::milliseconds(impl.options.checkpoint_interval_millis) &&
-                 !impl.stop.load(std::memory_order_relaxed)) {
-        impl.requested_checkpoint.store(requested + 1, std::memory_order_release);
+        impl.completed_checkpoint.store(requested, std::memory_order_release);
+        last_checkpoint = Clock::now();
+        did_work = true;
       }
+    } else if (!impl.stop.load(std::memory_order_relaxed) &&
+               ((store != nullptr && Clock::now() - last_checkpoint >=
+                                         std::chrono::milliseconds(impl.options.checkpoint_interval_millis)) ||
+                impl.flush_requested.load(std::memory_order_relaxed))) {
+      impl.flush_requested.store(false, std::memory_order_relaxed);
+      impl.requested_checkpoint.store(requested + 1, std::memory_order_release);
     }
     // LIMIT met downstream: tell the workers' senders.
     for (auto& plan : impl.plans) {
@@ -1207,14 +1459,34 @@ absl::Status ParallelRunner::Run(const std::function<void(const JobCounters&)>& 
       for (SinkOperator* sink : worker->sinks) (void)sink->Finish();
     }
   }
+  std::lock_guard<std::mutex> lock(impl.error_mutex);
+  return impl.error;
+}
+
+absl::Status ParallelRunner::Run(const std::function<void(const JobCounters&)>& on_progress) {
+  Impl& impl = *impl_;
+  for (SinkOperator* sink : impl.coordinator_sinks) SLUICE_RETURN_IF_ERROR(sink->Open());
+  for (auto& worker : impl.workers) {
+    for (SinkOperator* sink : worker->sinks) SLUICE_RETURN_IF_ERROR(sink->Open());
+  }
+  for (auto& source : impl.sources) SLUICE_RETURN_IF_ERROR(source->Open());
   absl::Status result;
-  {
-    std::lock_guard<std::mutex> lock(impl.error_mutex);
-    result = impl.error;
+  if (impl.fused) {
+    impl.start = Clock::now();
+    result = impl.RunFused(on_progress);
+  } else {
+    result = impl.RunTaskGraph(on_progress);
   }
   for (auto& writer : impl.dead_letters) {
     absl::Status flushed = writer->Flush();
     if (result.ok()) result = flushed;
+  }
+  // Every sink finished (delivered everything): the last flush point, unless the run failed,
+  // in which case nothing more is committed and the input is read again next time.
+  for (auto& source : impl.sources) {
+    if (!result.ok()) break;
+    source->PrepareFlushPoint();
+    result = source->OnFlushPoint();
   }
   for (auto& source : impl.sources) {
     absl::Status closed = source->Close();
@@ -1257,12 +1529,16 @@ JobCounters ParallelRunner::counters() const {
     times.placement = worker->placement;
     counters.tasks.push_back(times);
   }
-  JobCounters::TaskTimes coordinator;
-  coordinator.task = "coordinator";
+  if (impl.fused) {
+    counters.tasks.back().task = "job (fused, one thread)";
+  } else {
+    JobCounters::TaskTimes coordinator;
+    coordinator.task = "coordinator";
   coordinator.busy_seconds = Seconds(impl.coordinator_clock.busy);
   coordinator.idle_seconds = Seconds(impl.coordinator_clock.idle);
-  coordinator.placement = "not pinned";
-  counters.tasks.push_back(coordinator);
+    coordinator.placement = "not pinned";
+    counters.tasks.push_back(coordinator);
+  }
   if (first != Clock::time_point{}) counters.first_record_seconds = Seconds(first - impl.start);
   for (const auto* op : impl.aggregates) {
     counters.late_dropped += op->late_records_dropped();
@@ -1290,18 +1566,65 @@ JobCounters ParallelRunner::counters() const {
   return counters;
 }
 
+namespace {
+
+// "KafkaSource trades <- topic trades @ host:9092 (json, group g, batch 1024, ...": the part
+// both layouts share.
+std::string KafkaSourceLine(const SourceDefinition& definition, size_t batch_size) {
+  return StrCat("KafkaSource ", definition.name, " <- topic ", StrJoin(definition.kafka->topics, ","), " @ ",
+                definition.kafka->client.bootstrap_servers, " (", definition.format, ", group ",
+                definition.kafka->group_id, ", batch ", batch_size);
+}
+
+}  // namespace
+
 std::string ParallelRunner::Explain() const {
   const Impl& impl = *impl_;
+  const Impl::Worker& worker = *impl.workers[0];
+  if (impl.fused) {
+    // One task on the calling thread: each source and, below it, the operators it feeds.
+    std::string out;
+    if (!impl.single_thread_reason.empty()) {
+      StrAppend(&out, "Parallelism ", impl.requested_parallelism, " requested; runs on one thread: ",
+                impl.single_thread_reason, "\n");
+    }
+    for (size_t s = 0; s < impl.job.sources.size(); ++s) {
+      const SourceDefinition& definition = impl.job.sources[s];
+      if (definition.kafka) {
+        StrAppend(&out, KafkaSourceLine(definition, impl.options.batch_size),
+                  ", watermark = minimum over assigned Kafka partitions",
+                  definition.kafka->stop_at_end ? ", stops at the end offsets" : "", ")\n");
+      } else {
+        StrAppend(&out, "FileSource ", definition.name, " <- ", definition.path, " (", definition.format, ", batch ",
+                  impl.options.batch_size);
+        if (definition.partitions.size() > 1) {
+          StrAppend(&out, ", ", definition.partitions.size(), " files, watermark = minimum over files");
+          if (definition.alignment_max_drift_millis) {
+            StrAppend(&out, ", aligned within ", *definition.alignment_max_drift_millis, " ms");
+          }
+        }
+        out += ")\n";
+      }
+      out += DescribeOperators(worker.source_outputs[s].get(), 1);
+    }
+    return out;
+  }
   std::string out =
       StrCat("Parallel runtime: ", impl.workers_count, " workers; channels of up to ",
              2 * impl.options.batch_size, " rows, ", impl.options.channel_capacity,
              " batches deep; the coordinator thread gathers worker output and runs the sinks\n");
-  const Impl::Worker& worker = *impl.workers[0];
   for (size_t s = 0; s < impl.job.sources.size(); ++s) {
     const SourceDefinition& definition = impl.job.sources[s];
-    StrAppend(&out, "FileSource ", definition.name, " <- ", definition.path, " (", definition.format,
-              ", batch ", impl.options.batch_size, ", ", impl.source_partitions[s],
-              " partition(s), partition g read by worker g mod ", impl.workers_count, ")\n");
+    if (definition.kafka) {
+      StrAppend(&out, KafkaSourceLine(definition, impl.options.batch_size), ", ", impl.source_partitions[s],
+                " consumer-group members, one per worker; each worker's watermark = minimum over the Kafka "
+                "partitions the group assigned it",
+                definition.kafka->stop_at_end ? ", stops at the end offsets" : "", ")\n");
+    } else {
+      StrAppend(&out, "FileSource ", definition.name, " <- ", definition.path, " (", definition.format,
+                ", batch ", impl.options.batch_size, ", ", impl.source_partitions[s],
+                " partition(s), partition g read by worker g mod ", impl.workers_count, ")\n");
+    }
     for (const auto& [source, split] : impl.file_splits) {
       if (source == s) StrAppend(&out, "  split: ", split, "\n");
     }

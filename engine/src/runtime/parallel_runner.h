@@ -1,5 +1,13 @@
-// ParallelRunner: runs a bound job as a task graph on N worker threads plus the calling thread
-// (the coordinator).
+// ParallelRunner: the one executor. Runs a bound job as a task graph on N worker threads plus
+// the calling thread (the coordinator); at parallelism 1 the same graph is fused into one task
+// on the calling thread (below, "Fused").
+//
+// Fused (parallelism 1, or a job that reads a stream): each statement's whole chain, sink
+// included, is one pipeline fed by its source's fan-out; sources are read in turns, a batch at a
+// time, and a batch has passed every operator and sink before the next is read. No channels,
+// no copies, no per-record cost over a hand-written loop. Stateful operators keep the binder's
+// per-record watermarks (one partition) or merged ones (several). Checkpoints and flush points
+// happen between batches, where nothing is in flight.
 //
 // Task graph (EXPLAIN prints it). For each statement that reads a source:
 //   source tasks     every worker reads the source partitions dealt to it (partition g goes to
@@ -13,7 +21,16 @@
 //   gather and sink  the coordinator receives every worker's output over one channel each and
 //                    runs LIMIT, statements that read another statement's stream, and the sinks.
 //                    An embedding may instead take one sink per worker (RunOptions).
-// Statements reading a stream run entirely on the coordinator.
+// Statements reading a stream run entirely on the coordinator. A Kafka source has one
+// consumer-group member per worker (partition w of the job source is worker w's member); the
+// group deals the topics' partitions out between them.
+//
+// Flush points (a Kafka source's commit interval, or a rebalance about to revoke partitions):
+// a barrier as for a checkpoint (without snapshots when there is no store); when it completes,
+// every sink has delivered the rows before it, and each worker commits the positions its
+// sources recorded when the barrier left them (SourcePartition::PrepareFlushPoint). A worker
+// whose source asks from inside a read (the rebalance) keeps its stages and channels moving,
+// without reading, until a barrier it injected then has completed.
 //
 // Flow control: channels are bounded; a sender whose channel is full keeps the rest queued and
 // its worker stops reading sources (while still draining its own inputs, so that no cycle of
@@ -51,8 +68,9 @@ namespace sluice {
 
 class ParallelRunner {
  public:
-  // Why `job` cannot run on the parallel runtime, or an empty string.
-  static std::string Unsupported(const BoundJob& job);
+  // Why `job` runs on one thread whatever parallelism it asks for, or an empty string: a
+  // source that reads a stream (stdin, a FIFO), which cannot be split.
+  static std::string SingleThreadReason(const BoundJob& job);
 
   static absl::StatusOr<std::unique_ptr<ParallelRunner>> Create(const BoundJob& job,
                                                                 const RunOptions& options);
