@@ -12,8 +12,8 @@
 #include "connectors/file_source.h"
 #include "connectors/kafka_client.h"
 #include "expr/expression_executor.h"
-#include "formats/number_format.h"
 #include "sql/parser.h"
+#include "types/number_format.h"
 
 namespace sluice {
 namespace {
