@@ -32,7 +32,9 @@ class Source {
   // '<name>.csv.header' = 'false'. The text may end inside a record: the rest follows in the
   // next call. Returns false once the input is exhausted (what that call appended is still
   // read; a last record may lack its newline). Returning true with nothing appended means
-  // nothing is available yet: the job goes on (other sources, cancellation) and asks again.
+  // nothing is available yet: the job goes on (other sources, cancellation) and asks again
+  // at once, so a source that waits for input should wait a little first (the file and
+  // Kafka sources wait up to about 100 ms) rather than spin.
   virtual StatusOr<bool> Read(std::string& records) = 0;
 };
 
