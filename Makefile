@@ -20,7 +20,8 @@ all: build
 help:
 	@echo "make deps          install missing Debian packages (ci/debian-packages.txt)"
 	@echo "make / make build  configure and build (Release, CMake + Ninja) into $(BUILD_DIR)/"
-	@echo "make test          deps + build + every test (unit, SQL logic, oracle, CLI)"
+	@echo "make test          deps + build + the layering check + the embedding example + every test"
+	@echo "                   (unit, SQL logic, oracle, CLI)"
 	@echo "make asan          build and test with AddressSanitizer + UndefinedBehaviorSanitizer"
 	@echo "make tsan          build with ThreadSanitizer and run the parallel runtime's tests"
 	@echo "make mutants       plant each deliberate bug of ci/mutants.py in turn; fails if a check misses one"
@@ -50,7 +51,13 @@ $(BUILD_DIR)/build.ninja:
 build: $(BUILD_DIR)/build.ninja
 	cmake --build $(BUILD_DIR) -j $(JOBS)
 
+# Before the test suite: the layering check (no module includes one above it; the order is the
+# ```layering block of engine/README.md) with its own tests, which plant violations, and the
+# embedding example, which exits non-zero when its rows are wrong.
 test: deps build
+	$(PYTHON) ci/check_layering.py
+	$(PYTHON) ci/check_layering_test.py
+	$(BUILD_DIR)/sluice_embed_example
 	$(BUILD_DIR)/sluice_tests --gtest_brief=1
 
 asan: deps

@@ -73,7 +73,7 @@ MUTANTS = [
          find="    for (uint32_t group : dirty_list_) dirty_[group] = 0;\n    dirty_list_.clear();",
          replace="    dirty_list_.clear();"),
     dict(name="timestamp-off-by-a-second",
-         file="engine/src/formats/number_format.cc",
+         file="engine/src/types/number_format.cc",
          what="a parsed timestamp is one second late",
          find="second * kMillisPerSecond + fraction_millis;",
          replace="(second + 1) * kMillisPerSecond + fraction_millis;"),

@@ -1,7 +1,7 @@
 #include "order_generator.h"
 
 #include "common/strings.h"
-#include "formats/number_format.h"
+#include "types/number_format.h"
 
 namespace sluice {
 

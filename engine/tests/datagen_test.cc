@@ -16,13 +16,13 @@
 #include <vector>
 
 #include "common/strings.h"
-#include "formats/number_format.h"
 #include "formats/record_format.h"
 #include "formats/utf8.h"
 #include "job_test_harness.h"
 #include "key_sampler.h"
 #include "order_generator.h"
 #include "trade_generator.h"
+#include "types/number_format.h"
 
 namespace sluice {
 namespace {

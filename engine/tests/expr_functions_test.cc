@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "expr/scalar_function.h"
-#include "formats/number_format.h"
+#include "types/number_format.h"
 
 namespace sluice {
 namespace {

@@ -19,10 +19,10 @@
 #include <vector>
 
 #include "formats/json_string.h"
-#include "formats/number_format.h"
 #include "formats/record_format.h"
 #include "formats/record_splitter.h"
 #include "formats/utf8.h"
+#include "types/number_format.h"
 
 namespace sluice {
 namespace {

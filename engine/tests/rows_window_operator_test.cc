@@ -716,7 +716,7 @@ TEST(RowsWindowOperatorTest, AvgStaysAccurateWhenLargeValuesLeaveTheFrame) {
 TEST(RowsWindowOperatorTest, ValidateRejectsBadSpecs) {
   const auto& t = kStreamTypes;
   auto check = [&](RowsWindowSpec spec, std::string_view fragment) {
-    const absl::Status status = RowsWindowOperator::Validate(spec, t);
+    const absl::Status status = ValidateRowsWindowSpec(spec, t);
     EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << fragment;
     EXPECT_NE(std::string(status.message()).find(fragment), std::string::npos) << status.message();
   };
@@ -732,7 +732,7 @@ TEST(RowsWindowOperatorTest, ValidateRejectsBadSpecs) {
   RowsWindowSpec expiring = Spec({1}, 10, 10, {});
   expiring.expire_after_millis = 1000;
   check(expiring, "event time column");
-  EXPECT_TRUE(RowsWindowOperator::Validate(StreamSpec(true), t).ok());
+  EXPECT_TRUE(ValidateRowsWindowSpec(StreamSpec(true), t).ok());
 }
 
 TEST(RowsWindowOperatorTest, DescribeNamesFunctionsAndWindow) {

@@ -13,9 +13,9 @@
 #include <variant>
 
 #include "common/strings.h"
-#include "formats/number_format.h"
 #include "job_test_harness.h"
 #include "oracle_rows.h"
+#include "types/number_format.h"
 
 namespace sluice::testing {
 namespace {

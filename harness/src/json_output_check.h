@@ -9,7 +9,7 @@
 //   - its keys must be the output's column names, in order, each once;
 //   - each value must have the JSON type of its column: BIGINT and TIMESTAMP a JSON integer
 //     within int64 (`3.0` or `"3"` fail), DOUBLE any JSON number (the encoder writes doubles in
-//     shortest round-trip form, so 100.0 is written `100`; formats/number_format.h), BOOLEAN
+//     shortest round-trip form, so 100.0 is written `100`; types/number_format.h), BOOLEAN
 //     `true`/`false`, STRING a string, and NULL `null` in any column (the encoder also writes a
 //     NaN or infinite DOUBLE as null).
 // The first problem is kept (error()); the rows before it are recorded.

@@ -13,11 +13,11 @@
 #include "bench_runner.h"
 #include "common/strings.h"
 #include "dataset.h"
-#include "formats/number_format.h"
 #include "formats/record_format.h"
 #include "json_output_check.h"
 #include "latency_histogram.h"
 #include "result_checksum.h"
+#include "types/number_format.h"
 
 namespace sluice::bench {
 namespace {

@@ -4,7 +4,7 @@
 #include <cstring>
 
 #include "common/strings.h"
-#include "formats/number_format.h"
+#include "types/number_format.h"
 
 namespace sluice {
 namespace {

@@ -8,9 +8,9 @@
 #include <cstring>
 
 #include "common/strings.h"
-#include "formats/number_format.h"
 #include "formats/record_format.h"
 #include "formats/row_decoder.h"
+#include "types/number_format.h"
 
 namespace sluice {
 namespace {

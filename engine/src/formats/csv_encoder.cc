@@ -8,8 +8,8 @@
 #include <charconv>
 #include <cstring>
 
-#include "formats/number_format.h"
 #include "formats/record_format.h"
+#include "types/number_format.h"
 
 namespace sluice {
 namespace {

@@ -11,8 +11,8 @@
 
 #include "common/strings.h"
 #include "formats/json_string.h"
-#include "formats/number_format.h"
 #include "formats/record_format.h"
+#include "types/number_format.h"
 
 namespace sluice {
 namespace {

@@ -14,8 +14,8 @@
 #include <string>
 #include <vector>
 
-#include "formats/number_format.h"
 #include "formats/record_format.h"
+#include "types/number_format.h"
 
 namespace sluice {
 

@@ -14,8 +14,8 @@
 #include <vector>
 
 #include "common/strings.h"
-#include "formats/number_format.h"
 #include "formats/record_format.h"
+#include "types/number_format.h"
 
 namespace sluice {
 namespace {

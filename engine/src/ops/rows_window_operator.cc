@@ -20,11 +20,6 @@ using Kind = RowsWindowFunction::Kind;
 constexpr uint32_t kSnapshotVersion = 2;  // 2: ORDER BY values and late rows
 // Rows per batch when held LEAD rows are flushed together.
 constexpr size_t kFlushBatchRows = 4096;
-constexpr int64_t kMaxBufferRows = int64_t{1} << 30;
-
-bool NeedsArgument(Kind kind) {
-  return kind != Kind::kCountStar && kind != Kind::kRowNumber;
-}
 
 bool IsRunningSum(Kind kind) {
   return kind == Kind::kAvg || kind == Kind::kSum || kind == Kind::kCount;
@@ -187,7 +182,7 @@ inline size_t RingBack(size_t position, size_t back, size_t capacity) {
 }
 
 RowsWindowSpec CheckedSpec(RowsWindowSpec spec, const std::vector<TypeId>& input_types) {
-  const absl::Status status = RowsWindowOperator::Validate(spec, input_types);
+  const absl::Status status = ValidateRowsWindowSpec(spec, input_types);
   if (!status.ok()) DieInvalidSpec(status);
   return spec;
 }
@@ -198,115 +193,7 @@ std::vector<TypeId> KeyTypes(const RowsWindowSpec& spec, const std::vector<TypeI
   return types;
 }
 
-std::string FunctionText(const RowsWindowFunction& function) {
-  const std::string name(RowsWindowFunctionName(function.kind));
-  switch (function.kind) {
-    case Kind::kCountStar: return "COUNT(*)";
-    case Kind::kRowNumber: return "ROW_NUMBER()";
-    case Kind::kLag:
-    case Kind::kLead: return StrCat(name, "(#", function.argument_column, ", ", function.offset, ")");
-    default: return StrCat(name, "(#", function.argument_column, ")");
-  }
-}
-
 }  // namespace
-
-std::string_view RowsWindowFunctionName(RowsWindowFunction::Kind kind) {
-  switch (kind) {
-    case Kind::kAvg: return "AVG";
-    case Kind::kSum: return "SUM";
-    case Kind::kCount: return "COUNT";
-    case Kind::kCountStar: return "COUNT";
-    case Kind::kMin: return "MIN";
-    case Kind::kMax: return "MAX";
-    case Kind::kFirstValue: return "FIRST_VALUE";
-    case Kind::kLastValue: return "LAST_VALUE";
-    case Kind::kLag: return "LAG";
-    case Kind::kLead: return "LEAD";
-    case Kind::kRowNumber: return "ROW_NUMBER";
-  }
-  return "?";
-}
-
-absl::Status RowsWindowOperator::Validate(const RowsWindowSpec& spec,
-                                          const std::vector<TypeId>& input_types) {
-  if (spec.buffer_rows < 1 || spec.buffer_rows > kMaxBufferRows) {
-    return absl::InvalidArgumentError(
-        StrCat("ROWS WINDOW BUFFER must be between 1 and ", kMaxBufferRows, " rows, got ", spec.buffer_rows));
-  }
-  if (spec.frame_rows < 1) {
-    return absl::InvalidArgumentError(
-        StrCat("a window frame must hold at least 1 row, got ", spec.frame_rows));
-  }
-  for (size_t column : spec.partition_columns) {
-    if (column >= input_types.size()) {
-      return absl::InvalidArgumentError(StrCat("PARTITION BY column #", column, " is out of range (",
-                                               input_types.size(), " input columns)"));
-    }
-  }
-  if (spec.order_column >= 0 && (static_cast<size_t>(spec.order_column) >= input_types.size() ||
-                                 (input_types[spec.order_column] != TypeId::kTimestamp &&
-                                  input_types[spec.order_column] != TypeId::kInt64))) {
-    return absl::InvalidArgumentError("ORDER BY needs a column of type BIGINT or TIMESTAMP");
-  }
-  if (spec.expire_after_millis.has_value()) {
-    if (*spec.expire_after_millis < 0) {
-      return absl::InvalidArgumentError(
-          StrCat("EXPIRE AFTER must not be negative, got ", *spec.expire_after_millis, " ms"));
-    }
-    const int column = spec.event_time_column;
-    if (column < 0 || static_cast<size_t>(column) >= input_types.size() ||
-        (input_types[column] != TypeId::kTimestamp && input_types[column] != TypeId::kInt64)) {
-      return absl::InvalidArgumentError("EXPIRE AFTER needs an event time column of type TIMESTAMP");
-    }
-  }
-  for (const RowsWindowFunction& function : spec.functions) {
-    const std::string name = FunctionText(function);
-    TypeId argument = TypeId::kNull;
-    if (NeedsArgument(function.kind)) {
-      const int column = function.argument_column;
-      if (column < 0 || static_cast<size_t>(column) >= input_types.size()) {
-        return absl::InvalidArgumentError(
-            StrCat(name, ": argument column is out of range (", input_types.size(), " input columns)"));
-      }
-      argument = input_types[column];
-      if (function.argument_type != argument) {
-        return absl::InvalidArgumentError(StrCat(name, ": argument type ", TypeName(function.argument_type),
-                                                 " does not match the input column's ", TypeName(argument)));
-      }
-    }
-    TypeId expected = argument;
-    switch (function.kind) {
-      case Kind::kAvg:
-      case Kind::kSum:
-        if (!IsNumeric(argument)) {
-          return absl::InvalidArgumentError(
-              StrCat(name, " needs a BIGINT or DOUBLE argument, got ", TypeName(argument)));
-        }
-        expected = function.kind == Kind::kAvg ? TypeId::kDouble : argument;
-        break;
-      case Kind::kCount:
-      case Kind::kCountStar:
-      case Kind::kRowNumber: expected = TypeId::kInt64; break;
-      case Kind::kLag:
-      case Kind::kLead:
-        if (function.offset < 0) {
-          return absl::InvalidArgumentError(StrCat(name, ": the offset must not be negative"));
-        }
-        if (function.kind == Kind::kLead && function.offset >= spec.buffer_rows) {
-          return absl::InvalidArgumentError(
-              StrCat(name, ": the offset must be less than the window buffer (", spec.buffer_rows, " rows)"));
-        }
-        break;
-      default: break;
-    }
-    if (function.result_type != expected) {
-      return absl::InvalidArgumentError(StrCat(name, ": result type must be ", TypeName(expected), ", got ",
-                                               TypeName(function.result_type)));
-    }
-  }
-  return absl::OkStatus();
-}
 
 RowsWindowOperator::RowsWindowOperator(RowsWindowSpec spec, std::vector<TypeId> input_types)
     : spec_(CheckedSpec(std::move(spec), input_types)),
@@ -324,7 +211,7 @@ RowsWindowOperator::RowsWindowOperator(RowsWindowSpec spec, std::vector<TypeId> 
       max_lead_offset_ = std::max(max_lead_offset_, function.offset);
       continue;
     }
-    if (!NeedsArgument(function.kind)) continue;
+    if (!RowsWindowFunctionNeedsArgument(function.kind)) continue;
     auto it = std::find_if(arguments_.begin(), arguments_.end(), [&](const ArgumentBuffer& buffer) {
       return buffer.column == function.argument_column;
     });
@@ -1184,7 +1071,8 @@ absl::Status RowsWindowOperator::Restore(StateReader& reader) {
 
 std::string RowsWindowOperator::Describe() const {
   std::vector<std::string> functions;
-  for (const RowsWindowFunction& function : spec_.functions) functions.push_back(FunctionText(function));
+  for (const RowsWindowFunction& function : spec_.functions)
+    functions.push_back(RowsWindowFunctionText(function));
   std::vector<std::string> keys;
   for (size_t column : spec_.partition_columns) keys.push_back(StrCat("#", column));
   std::string text = StrCat("RowsWindow ", StrJoin(functions, ", "));

@@ -77,64 +77,16 @@
 #include "batch/batch.h"
 #include "ops/late_record_sink.h"
 #include "ops/operator.h"
+#include "plan/rows_window_spec.h"
 #include "state/key_table.h"
 #include "types/logical_type.h"
 
 namespace sluice {
 
-struct RowsWindowFunction {
-  enum class Kind : uint8_t {
-    kAvg,
-    kSum,
-    kCount,
-    kCountStar,
-    kMin,
-    kMax,
-    kFirstValue,
-    kLastValue,
-    kLag,
-    kLead,
-    kRowNumber
-  };
-  Kind kind;
-  int argument_column = -1;  // input column index; -1 for COUNT(*) and ROW_NUMBER
-  TypeId argument_type = TypeId::kNull;
-  // AVG -> DOUBLE; SUM of BIGINT -> BIGINT, of DOUBLE -> DOUBLE; COUNT/ROW_NUMBER -> BIGINT;
-  // MIN/MAX/FIRST/LAST/LAG/LEAD -> argument type.
-  TypeId result_type;
-  int64_t offset = 1;  // LAG/LEAD
-};
-
-struct RowsWindowSpec {
-  std::vector<size_t> partition_columns;  // input columns forming the partition key (empty: one partition)
-  int64_t buffer_rows;                    // ROWS WINDOW BUFFER n: rows kept per partition
-  // Rows in the frame including the current one (ROWS BETWEEN k PRECEDING AND CURRENT ROW ->
-  // k+1; without a frame clause or UNBOUNDED PRECEDING -> buffer_rows).
-  int64_t frame_rows;
-  // EXPIRE AFTER ... INACTIVITY: a partition untouched (by event time) this long is dropped,
-  // so a later row starts fresh.
-  std::optional<int64_t> expire_after_millis;
-  int event_time_column = -1;  // input column with the row's event time (TIMESTAMP), for expiry
-  // ORDER BY: input column (BIGINT or TIMESTAMP) the rows must arrive ascending in, per
-  // partition; -1: none (arrival order).
-  int order_column = -1;
-  // 'late.data.strategy' = 'dead_letter': the runtime gives the operator a LateRecordSink for
-  // out-of-order rows.
-  bool dead_letter_late_rows = false;
-  std::vector<RowsWindowFunction> functions;
-};
-
-// Name of a function kind as SQL spells it ("AVG", "LAG", ...).
-std::string_view RowsWindowFunctionName(RowsWindowFunction::Kind kind);
-
 class RowsWindowOperator final : public Operator {
  public:
-  // Checks a spec against the input's column types: column indexes in range, argument types
-  // accepted by each function, result types as documented above, buffer >= 1, frame >= 1,
-  // offsets >= 0, LEAD offset < buffer_rows, an event time column when expiry is set.
-  static absl::Status Validate(const RowsWindowSpec& spec, const std::vector<TypeId>& input_types);
-
-  // REQUIRES: Validate(spec, input_types).ok() (checked; the binder reports errors to users).
+  // REQUIRES: ValidateRowsWindowSpec(spec, input_types).ok() (plan/rows_window_spec.h;
+  // checked; the binder reports errors to users).
   RowsWindowOperator(RowsWindowSpec spec, std::vector<TypeId> input_types);
 
   // Output: the input's columns (shared, not copied) followed by one column per function, one

@@ -12,8 +12,8 @@
 #include "connectors/file_source.h"
 #include "connectors/kafka_client.h"
 #include "expr/expression_executor.h"
-#include "formats/number_format.h"
 #include "sql/parser.h"
+#include "types/number_format.h"
 
 namespace sluice {
 namespace {
@@ -1046,7 +1046,7 @@ class JobBinder {
     }
     std::vector<TypeId> pre_types;
     for (const auto& field : pre->schema.fields()) pre_types.push_back(field.type);
-    const absl::Status valid = RowsWindowOperator::Validate(*spec, pre_types);
+    const absl::Status valid = ValidateRowsWindowSpec(*spec, pre_types);
     if (!valid.ok()) return source_.Error(over.position, std::string(valid.message()));
 
     auto window = std::make_unique<LogicalOperator>();

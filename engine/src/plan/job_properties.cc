@@ -4,8 +4,8 @@
 #include <cstdlib>
 
 #include "common/strings.h"
-#include "formats/number_format.h"
 #include "sql/parser.h"
+#include "types/number_format.h"
 #include "types/schema.h"
 
 namespace sluice {

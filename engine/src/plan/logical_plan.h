@@ -13,8 +13,8 @@
 #include "expr/aggregate_function.h"
 #include "expr/expression.h"
 #include "formats/record_format.h"
-#include "ops/rows_window_operator.h"
 #include "plan/job_properties.h"
+#include "plan/rows_window_spec.h"
 #include "sql/ast.h"
 #include "types/schema.h"
 

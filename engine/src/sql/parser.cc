@@ -5,7 +5,7 @@
 #include <cstdlib>
 
 #include "common/strings.h"
-#include "formats/number_format.h"
+#include "types/number_format.h"
 
 namespace sluice {
 

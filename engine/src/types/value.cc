@@ -1,6 +1,6 @@
 #include "types/value.h"
 
-#include "formats/number_format.h"
+#include "types/number_format.h"
 
 namespace sluice {
 

@@ -21,7 +21,7 @@
 
 #include "expr/functions/kernel_loops.h"
 #include "expr/scalar_function.h"
-#include "formats/number_format.h"
+#include "types/number_format.h"
 
 namespace sluice {
 namespace {

@@ -1,4 +1,4 @@
-#include "formats/number_format.h"
+#include "types/number_format.h"
 
 #include <charconv>
 #include <cmath>
