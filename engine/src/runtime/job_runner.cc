@@ -6,9 +6,7 @@
 #include "common/strings.h"
 #include "connectors/kafka_sink.h"
 #include "connectors/kafka_source.h"
-#include "ops/aggregate_operator.h"
-#include "ops/rows_window_operator.h"
-#include "ops/session_window_operator.h"
+#include "ops/stateful_operator.h"
 #include "runtime/parallel_runner.h"
 #include "runtime/physical_plan.h"
 #include "time/watermark_merger.h"
@@ -87,11 +85,10 @@ absl::Status JobRunner::Build() {
       }
       std::unique_ptr<Operator> op = MakeOperator(*node, late_sink);
       op->SetStateBudget(state_budget_.get());
-      if (auto* aggregate = dynamic_cast<const AggregateOperator*>(op.get()))
-        aggregates_.push_back(aggregate);
-      if (auto* session = dynamic_cast<const SessionWindowOperator*>(op.get()))
-        session_windows_.push_back(session);
-      if (auto* rows = dynamic_cast<const RowsWindowOperator*>(op.get())) rows_windows_.push_back(rows);
+      if (StatefulOperator* stateful = op->stateful()) {
+        stateful->SetInputInterleaved(InputInterleaves(job_, statement));
+        stateful_.push_back(stateful);
+      }
       append(std::move(op));
     }
     auto fan_out = std::make_unique<FanOutOperator>();
@@ -266,19 +263,9 @@ JobCounters JobRunner::counters() const {
     counters.records_out += sink->rows_written();
     counters.invalid_utf8_replaced += sink->invalid_utf8_replaced();
   }
-  for (const auto* op : aggregates_) {
-    counters.late_dropped += op->late_records_dropped();
-    counters.state_evicted += op->keys_evicted();
-    counters.state_keys += op->group_count();
-    counters.state_bytes += op->state_bytes();
-    counters.state_key_string_bytes += op->key_string_bytes();
-  }
-  for (const auto* op : session_windows_) counters.late_dropped += op->late_records_dropped();
-  for (const auto* op : rows_windows_) {
-    counters.state_evicted += op->partitions_expired();
-    counters.state_keys += op->live_partitions();
-    counters.late_dropped += op->late_records_dropped();
-  }
+  StatefulMetrics metrics;
+  for (const StatefulOperator* op : stateful_) metrics += op->metrics();
+  counters.AddStatefulMetrics(metrics);
   counters.elapsed_seconds = elapsed_seconds_;
   counters.first_record_seconds = first_record_seconds_;
   counters.cancelled = cancelled_;

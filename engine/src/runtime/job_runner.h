@@ -29,11 +29,9 @@
 
 #include "connectors/file_sink.h"
 #include "connectors/file_source.h"
-#include "ops/aggregate_operator.h"
 #include "ops/fan_out_operator.h"
 #include "ops/late_record_sink.h"
-#include "ops/rows_window_operator.h"
-#include "ops/session_window_operator.h"
+#include "ops/stateful_operator.h"
 #include "plan/logical_plan.h"
 #include "runtime/checkpoint_store.h"
 #include "runtime/topology.h"
@@ -95,11 +93,13 @@ struct JobCounters {
   // From the start of the run to the first record (a Kafka source waits for its consumer
   // group to assign partitions first); 0 before any record.
   double first_record_seconds = 0;
-  uint64_t late_dropped = 0;            // rows behind a closed window (dropped or dead-lettered)
-  uint64_t state_evicted = 0;           // keys and ROWS partitions freed by state.ttl / EXPIRE AFTER
-  uint64_t state_keys = 0;              // live groups (GROUP BY keys x open windows) and ROWS partitions
-  uint64_t state_bytes = 0;             // bytes of GROUP BY state (key tables, accumulators), by capacity
-  uint64_t state_key_string_bytes = 0;  // of state_bytes: the group keys' own string bytes
+  // Summed over every stateful operator instance (StatefulMetrics).
+  uint64_t late_dropped = 0;   // rows behind a closed window or out of ORDER BY (dropped or dead-lettered)
+  uint64_t state_evicted = 0;  // keys and ROWS partitions freed by state.ttl / EXPIRE AFTER
+  // Live keys: groups (GROUP BY keys x open windows), session windows' keys, ROWS partitions.
+  uint64_t state_keys = 0;
+  uint64_t state_bytes = 0;  // bytes of operator state (key tables, accumulators, buffers), by capacity
+  uint64_t state_key_string_bytes = 0;  // of state_bytes: the GROUP BY keys' own string bytes
   bool cancelled = false;
   std::vector<std::string> dead_letter_files;  // files that received records
 
@@ -121,6 +121,14 @@ struct JobCounters {
     std::string placement;  // "cpu 1 (node 0)" or why it is not pinned
   };
   std::vector<TaskTimes> tasks;
+
+  void AddStatefulMetrics(const StatefulMetrics& metrics) {
+    late_dropped += metrics.late_dropped;
+    state_evicted += metrics.evicted;
+    state_keys += metrics.keys;
+    state_bytes += metrics.bytes;
+    state_key_string_bytes += metrics.key_string_bytes;
+  }
 };
 
 class ParallelRunner;
@@ -157,11 +165,8 @@ class JobRunner {
   std::vector<std::unique_ptr<Operator>> operators_;             // every pipeline operator
   std::vector<SinkOperator*> sinks_;
   std::vector<std::unique_ptr<LateRecordSink>> late_sinks_;
-  std::unique_ptr<StateBudget> state_budget_;  // 'state.max.bytes', when set
-  // The stateful operators, for their counters.
-  std::vector<const AggregateOperator*> aggregates_;
-  std::vector<const SessionWindowOperator*> session_windows_;
-  std::vector<const RowsWindowOperator*> rows_windows_;
+  std::unique_ptr<StateBudget> state_budget_;      // 'state.max.bytes', when set
+  std::vector<const StatefulOperator*> stateful_;  // for their metrics
   double elapsed_seconds_ = 0;
   double first_record_seconds_ = 0;
   bool cancelled_ = false;
