@@ -183,7 +183,7 @@ TEST(AggregateOperatorTest, LateRowsAreCountedAndDropped) {
   batch.SetColumns({ts, ts, ts, ts, ts}, 4);
   ASSERT_TRUE(aggregate.Push(batch).ok());
   ASSERT_TRUE(aggregate.OnWatermark(kMaxWatermark).ok());
-  EXPECT_EQ(aggregate.late_records_dropped(), 2u);
+  EXPECT_EQ(aggregate.metrics().late_dropped, 2u);
   EXPECT_EQ(test.sink.text(),
             "{\"COUNT(*)\":1,\"_window_start\":20000,\"_window_end\":30000}\n"
             "{\"COUNT(*)\":1,\"_window_start\":30000,\"_window_end\":40000}\n");

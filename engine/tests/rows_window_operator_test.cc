@@ -451,9 +451,9 @@ TEST(RowsWindowOperatorTest, WatermarkExpiresIdlePartitionsAndALaterRowStartsFre
                                  Timed("a", 3, 2100)};
   ASSERT_TRUE(window.Push(MakeBatch(kTimedTypes, rows, 0, 3)).ok());
   EXPECT_EQ(window.live_partitions(), 2u);
-  ASSERT_TRUE(window.OnWatermark(1500).ok());  // a idle exactly 1000 ms: kept
+  ASSERT_TRUE(window.OnWatermark(1499).ok());  // a idle 999 ms: kept
   EXPECT_EQ(window.partitions_expired(), 0u);
-  ASSERT_TRUE(window.OnWatermark(2000).ok());  // a idle 1500 ms: dropped; b idle 500 ms: kept
+  ASSERT_TRUE(window.OnWatermark(1500).ok());  // a idle exactly 1000 ms: dropped; b idle 0 ms: kept
   EXPECT_EQ(window.partitions_expired(), 1u);
   EXPECT_EQ(window.live_partitions(), 1u);
   ASSERT_TRUE(window.Push(MakeBatch(kTimedTypes, rows, 3, 4)).ok());
@@ -462,9 +462,13 @@ TEST(RowsWindowOperatorTest, WatermarkExpiresIdlePartitionsAndALaterRowStartsFre
   EXPECT_EQ(sink.events_.size(), 2u);  // watermarks are forwarded
 }
 
-TEST(RowsWindowOperatorTest, RowAfterInactivityStartsFreshWithoutAWatermark) {
-  const std::vector<Row> rows = {Timed("a", 1, 0), Timed("a", 2, 1000), Timed("a", 4, 2001),
-                                 Timed("a", 8, 2002)};
+// Within one batch, with no watermark received: a at 1500 is 1500 ms after a's last row, but
+// the watermark before it (-1) has not reached 0 + 1000, so a lives on; b at 2501 moves the
+// watermark to 2500, exactly 1000 ms past a's last row, so the out-of-order a at 2400 finds a
+// expired and starts it afresh.
+TEST(RowsWindowOperatorTest, ARowFindsItsPartitionExpiredByTheWatermarkBeforeIt) {
+  const std::vector<Row> rows = {Timed("a", 1, 0), Timed("a", 2, 1500), Timed("b", 4, 2501),
+                                 Timed("a", 8, 2400)};
   RowsWindowOperator window(
       TimedSpec({Function(Kind::kSum, 1, kTimedTypes), Function(Kind::kRowNumber, -1, kTimedTypes),
                  Function(Kind::kLag, 1, kTimedTypes, 1)}),
@@ -472,10 +476,46 @@ TEST(RowsWindowOperatorTest, RowAfterInactivityStartsFreshWithoutAWatermark) {
   CollectingSink sink;
   window.SetOutput(&sink);
   ASSERT_TRUE(window.Push(MakeBatch(kTimedTypes, rows, 0, 4)).ok());
-  EXPECT_EQ(ColumnText(sink.rows_, 3), "1 3 4 12");
-  EXPECT_EQ(ColumnText(sink.rows_, 4), "1 2 1 2");
-  EXPECT_EQ(ColumnText(sink.rows_, 5), "NULL 1 NULL 4");
+  EXPECT_EQ(ColumnText(sink.rows_, 3), "1 3 4 8");
+  EXPECT_EQ(ColumnText(sink.rows_, 4), "1 2 1 1");
+  EXPECT_EQ(ColumnText(sink.rows_, 5), "NULL 1 NULL NULL");
   EXPECT_EQ(window.partitions_expired(), 1u);
+}
+
+// The same rows a batch each, with the watermark a source would send after each: the same
+// output (the rule does not depend on where batches end).
+TEST(RowsWindowOperatorTest, ExpiryIsTheSameWithAWatermarkAfterEveryRow) {
+  const std::vector<Row> rows = {Timed("a", 1, 0), Timed("a", 2, 1500), Timed("b", 4, 2501),
+                                 Timed("a", 8, 2400)};
+  RowsWindowOperator window(
+      TimedSpec({Function(Kind::kSum, 1, kTimedTypes), Function(Kind::kRowNumber, -1, kTimedTypes)}),
+      kTimedTypes);
+  CollectingSink sink;
+  window.SetOutput(&sink);
+  int64_t highest = INT64_MIN;
+  for (size_t i = 0; i < rows.size(); ++i) {
+    ASSERT_TRUE(window.Push(MakeBatch(kTimedTypes, rows, i, i + 1)).ok());
+    highest = std::max(highest, rows[i][2].int64());
+    ASSERT_TRUE(window.OnWatermark(highest - 1).ok());
+  }
+  EXPECT_EQ(ColumnText(sink.rows_, 3), "1 3 4 8");
+  EXPECT_EQ(ColumnText(sink.rows_, 4), "1 2 1 1");
+  EXPECT_EQ(window.partitions_expired(), 1u);
+}
+
+// An input that interleaves several partitions: rows do not advance the watermark, only the
+// received one counts.
+TEST(RowsWindowOperatorTest, AnInterleavedInputExpiresByTheReceivedWatermarkOnly) {
+  const std::vector<Row> rows = {Timed("a", 1, 0), Timed("b", 2, 5000), Timed("a", 4, 5001)};
+  RowsWindowOperator window(TimedSpec({Function(Kind::kRowNumber, -1, kTimedTypes)}), kTimedTypes);
+  window.SetInputInterleaved(true);
+  CollectingSink sink;
+  window.SetOutput(&sink);
+  ASSERT_TRUE(window.Push(MakeBatch(kTimedTypes, rows, 0, 3)).ok());
+  EXPECT_EQ(ColumnText(sink.rows_, 3), "1 1 2");
+  EXPECT_EQ(window.partitions_expired(), 0u);
+  ASSERT_TRUE(window.OnWatermark(6001).ok());  // a's last row (5001) plus 1000 ms
+  EXPECT_EQ(window.partitions_expired(), 2u);
 }
 
 TEST(RowsWindowOperatorTest, ExpiryFlushesHeldLeadRowsBeforeTheWatermark) {
@@ -495,15 +535,17 @@ TEST(RowsWindowOperatorTest, ExpiryFlushesHeldLeadRowsBeforeTheWatermark) {
   EXPECT_EQ(ColumnText(sink.rows_, 3), "2 NULL NULL NULL");
 }
 
+// b at 5000 moves the watermark past a's last row (100) plus 1000 ms: a at 5001 finds a
+// expired, so a's held row comes out (LEAD NULL) before a starts afresh.
 TEST(RowsWindowOperatorTest, ArrivalAfterInactivityEmitsHeldLeadRowsFirst) {
-  const std::vector<Row> rows = {Timed("a", 1, 0), Timed("a", 2, 100), Timed("a", 3, 5000),
-                                 Timed("a", 4, 5001)};
+  const std::vector<Row> rows = {Timed("a", 1, 0), Timed("a", 2, 100), Timed("b", 3, 5000),
+                                 Timed("a", 4, 5001), Timed("a", 5, 5002)};
   const auto out = RunWindow(
       TimedSpec({Function(Kind::kLead, 1, kTimedTypes, 1), Function(Kind::kRowNumber, -1, kTimedTypes)}),
-      kTimedTypes, rows, 4);
-  EXPECT_EQ(ColumnText(out, 1), "1 2 3 4");
-  EXPECT_EQ(ColumnText(out, 3), "2 NULL 4 NULL");
-  EXPECT_EQ(ColumnText(out, 4), "1 2 1 2");
+      kTimedTypes, rows, 5);
+  EXPECT_EQ(ColumnText(out, 1), "1 2 4 3 5");
+  EXPECT_EQ(ColumnText(out, 3), "2 NULL 5 NULL NULL");
+  EXPECT_EQ(ColumnText(out, 4), "1 2 1 1 2");
 }
 
 // --- generated streams -----------------------------------------------------------------------------

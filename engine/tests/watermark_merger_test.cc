@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "connectors/source.h"
+#include "time/event_time.h"
 
 namespace sluice {
 namespace {
@@ -73,6 +74,53 @@ TEST(EventTimeTrackerTest, TheWatermarkFollowsTheHighestValidTimeOnly) {
   times.validity()[7] = 1;
   tracker.Observe(times, 100);
   EXPECT_EQ(tracker.watermark(), 1'000'099 - 2000 - 1);
+}
+
+// The per-record rule is the source's rule applied one record at a time: after the same
+// records both stand at the same watermark, and a record far below INT64_MIN + bound does not
+// overflow.
+TEST(PerRecordWatermarkTest, FollowsTheSourcesRuleRecordByRecord) {
+  PerRecordWatermark running(2000);
+  EventTimeTracker tracker(2000);
+  EXPECT_EQ(running.value(), INT64_MIN);
+  for (int64_t time : {5000, 4000, 9000, 8999}) {
+    const int64_t before = running.value();
+    EXPECT_EQ(running.Observe(time), time - 2001 > before) << time;
+    tracker.ObserveValue(time);
+    EXPECT_EQ(running.value(), tracker.watermark()) << time;
+  }
+  EXPECT_EQ(running.value(), 9000 - 2000 - 1);
+  EXPECT_FALSE(running.Observe(INT64_MIN + 5));
+  EXPECT_EQ(WatermarkAfter(INT64_MIN + 5, 2000), INT64_MIN);
+}
+
+// An operator's input: the larger of the received and the per-record watermark; Observe()
+// reports only advances of that, and with previous() where it stood before.
+TEST(InputWatermarkTest, CurrentIsTheLargerOfReceivedAndPerRecord) {
+  InputWatermark input(0);
+  EXPECT_TRUE(input.Observe(100));
+  EXPECT_EQ(input.current(), 99);
+  EXPECT_EQ(input.previous(), INT64_MIN);
+  EXPECT_TRUE(input.Receive(500));
+  EXPECT_FALSE(input.Receive(400));  // watermarks never go back
+  EXPECT_EQ(input.current(), 500);
+  EXPECT_FALSE(input.Observe(300));  // the running watermark rises to 299, under the received one
+  EXPECT_EQ(input.running(), 299);
+  EXPECT_TRUE(input.Observe(1000));
+  EXPECT_EQ(input.previous(), 500);
+  EXPECT_EQ(input.current(), 999);
+  EXPECT_TRUE(input.ObserveCarried(2000));  // carried by an exchange: taken as is
+  EXPECT_EQ(input.current(), 2000);
+}
+
+// Interleaved partitions: records leave the watermark alone, carried and received ones count.
+TEST(InputWatermarkTest, AnInterleavedInputIgnoresRecordTimes) {
+  InputWatermark input(0);
+  input.SetInterleaved(true);
+  EXPECT_FALSE(input.Observe(100));
+  EXPECT_EQ(input.current(), INT64_MIN);
+  EXPECT_TRUE(input.Receive(50));
+  EXPECT_EQ(input.current(), 50);
 }
 
 }  // namespace

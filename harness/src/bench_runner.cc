@@ -80,13 +80,11 @@ absl::StatusOr<BoundJob> BindScenarioJob(const Scenario& scenario, const std::st
                                              scenario.partition_key, "': they must name the same column"));
   }
   if (source_partitions > 1) {
-    // Scenario 4: the source split into partitions, each with its own watermark, merged by
-    // minimum. As the binder does for a multi-file source, stateful operators then use the
-    // merged watermark only (rows of different partitions interleave).
+    // Scenario 4: the source split into partitions (make_source supplies them), each with its
+    // own watermark, merged by minimum, like the files of a multi-file source. From the
+    // partition count the runtime sees that their rows interleave, so its stateful operators
+    // use the merged watermark only.
     job.sources[0].partitions.assign(static_cast<size_t>(source_partitions), input_path);
-    for (LogicalOperator* node = job.statements[0].plan.get(); node != nullptr; node = node->input.get()) {
-      if (node->kind == LogicalOperatorKind::kAggregate) node->aggregate->per_record_watermark = false;
-    }
   }
   return job;
 }
@@ -739,7 +737,7 @@ std::vector<Measurement> ScenarioRunner::Run() {
                    m.checksum_ok ? "passed" : "FAILED");
     } else {
       std::string state;
-      if (m.state_keys > 0 && m.state_bytes > 0) {  // ROWS windows count keys, not bytes
+      if (m.state_keys > 0 && m.state_bytes > 0) {
         char text[160];
         const double keys = static_cast<double>(m.state_keys);
         std::snprintf(text, sizeof(text), "; %llu keys, state %.1f B/key + %.1f B/key of key strings",

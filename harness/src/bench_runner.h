@@ -75,7 +75,7 @@ struct Measurement {
   std::optional<LatencyStats> latency;
   uint64_t peak_rss_bytes = 0;
   uint64_t state_keys = 0;
-  uint64_t state_bytes = 0;         // GROUP BY state besides the keys' string bytes
+  uint64_t state_bytes = 0;         // operator state besides the keys' string bytes
   uint64_t state_string_bytes = 0;  // the group keys' own string bytes (each distinct string once)
   uint64_t output_rows = 0;
   uint64_t result_rows = 0;  // the rows checked (for EMIT CHANGES, the last row per key)

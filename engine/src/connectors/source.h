@@ -16,13 +16,13 @@
 // hook it is given, e.g. before it gives up partitions in a consumer-group rebalance.
 #pragma once
 
-#include <algorithm>
 #include <cstdint>
 #include <functional>
 
 #include "batch/batch.h"
 #include "common/status.h"
 #include "state/state_serializer.h"
+#include "time/event_time.h"  // EventTimeTracker, for every source
 
 namespace sluice {
 
@@ -71,38 +71,6 @@ class SourcePartition {
   virtual absl::Status Restore(StateReader& reader) {
     return absl::UnimplementedError("this source cannot resume from a checkpoint");
   }
-};
-
-// Bounded-out-of-orderness watermark of one partition: the highest event time seen minus the
-// allowed disorder minus 1 ms.
-class EventTimeTracker {
- public:
-  explicit EventTimeTracker(int64_t max_out_of_orderness_millis)
-      : max_out_of_orderness_millis_(max_out_of_orderness_millis) {}
-
-  // Observes the valid values of `times` (a TIMESTAMP column) in rows [0, rows).
-  void Observe(const Column& times, size_t rows) {
-    const int64_t* values = times.data<int64_t>();
-    const uint8_t* valid = times.validity();
-    int64_t highest = highest_;
-    // Branch-free, so that it runs as vector code: a NULL row's value counts as INT64_MIN.
-    for (size_t i = 0; i < rows; ++i) {
-      const int64_t valid_mask = -static_cast<int64_t>(valid[i] != 0);
-      const int64_t value = (values[i] & valid_mask) | (INT64_MIN & ~valid_mask);
-      highest = value > highest ? value : highest;
-    }
-    highest_ = highest;
-  }
-
-  void ObserveValue(int64_t event_time) { highest_ = std::max(highest_, event_time); }
-
-  int64_t watermark() const {
-    return highest_ == INT64_MIN ? INT64_MIN : highest_ - max_out_of_orderness_millis_ - 1;
-  }
-
- private:
-  int64_t max_out_of_orderness_millis_;
-  int64_t highest_ = INT64_MIN;
 };
 
 }  // namespace sluice

@@ -22,8 +22,9 @@ std::vector<TypeId> KeyTypes(const AggregateDefinition& definition) {
 }  // namespace
 
 AggregateOperator::AggregateOperator(const AggregateDefinition& definition, const Schema& output_schema)
-    : definition_(definition),
-      per_record_watermark_(definition.per_record_watermark),
+    : StatefulOperator(definition.input_out_of_orderness_millis,
+                       definition.late_data == LateDataStrategy::kDeadLetter),
+      definition_(definition),
       output_schema_(output_schema),
       windowed_(definition.window.has_value()),
       // Groups are freed only when windows close or keys expire (TTL).
@@ -170,8 +171,8 @@ absl::Status AggregateOperator::Push(const Batch& batch) {
     });
   };
 
-  const int64_t* carried =
-      carried_watermark_column_ ? batch.column(*carried_watermark_column_).data<int64_t>() : nullptr;
+  const int64_t* carried = CarriedWatermarks(batch);
+  InputWatermark& event_time = this->event_time();
   if (!windowed_ && !ttl_time_executor_) {
     aggregate_rows(batch.selection(), active);
   } else if (!windowed_) {
@@ -181,7 +182,6 @@ absl::Status AggregateOperator::Push(const Batch& batch) {
     const std::shared_ptr<Column> time = ttl_time_executor_->Evaluate(batch);
     const int64_t* times = time->data<int64_t>();
     const int64_t ttl = *definition_.state_ttl_millis;
-    const int64_t bound = definition_.input_out_of_orderness_millis;
     created_.clear();
     table_.FindOrInsert(key_pointers_.data(), batch.selection(), active, group_ids_.data(), &created_);
     ObserveCreated();
@@ -207,8 +207,8 @@ absl::Status AggregateOperator::Push(const Batch& batch) {
     for (size_t i = 0; i < active; ++i) {
       const uint32_t row = batch.ActiveRow(i);
       const uint32_t group = group_ids_[row];
-      if (carried != nullptr) running_watermark_ = std::max(running_watermark_, carried[row]);
-      const int64_t row_watermark = std::max(watermark_, running_watermark_);
+      if (carried != nullptr) event_time.ObserveCarried(carried[row]);
+      const int64_t row_watermark = event_time.current();
       if (last_touch_[group] != INT64_MIN && row_watermark != INT64_MIN &&
           last_touch_[group] <= row_watermark - ttl) {
         apply_segment();
@@ -217,7 +217,7 @@ absl::Status AggregateOperator::Push(const Batch& batch) {
           SLUICE_RETURN_IF_ERROR(EmitGroups(evicted_));
         }
         for (auto& accumulator : accumulators_) accumulator->Reset(group);
-        ++keys_evicted_;
+        CountEvicted(1);
       }
       if (times[row] > last_touch_[group] || last_touch_[group] == INT64_MIN) last_touch_[group] = times[row];
       if (!touched_[group]) {
@@ -225,7 +225,7 @@ absl::Status AggregateOperator::Push(const Batch& batch) {
         touched_list_.push_back(group);
       }
       segment_.push_back(row);
-      if (per_record_watermark_) running_watermark_ = std::max(running_watermark_, times[row] - bound - 1);
+      event_time.Observe(times[row]);
     }
     apply_segment();
     for (uint32_t group : touched_list_) {
@@ -249,7 +249,6 @@ absl::Status AggregateOperator::Push(const Batch& batch) {
     key_pointers_.back() = &window_start_column_;
     const int64_t advance = window_advance_millis_;
     const int64_t lateness = definition_.allowed_lateness_millis;
-    const int64_t bound = definition_.input_out_of_orderness_millis;
     if (row_watermarks_.size() < rows) row_watermarks_.resize(rows);
     segment_.clear();
     auto closed = [&](int64_t start, int64_t watermark) {
@@ -286,15 +285,14 @@ absl::Status AggregateOperator::Push(const Batch& batch) {
         SLUICE_RETURN_IF_ERROR(RejectLate(batch, row));
         continue;
       }
-      if (carried != nullptr && carried[row] > running_watermark_) {
-        const int64_t before = std::max(watermark_, running_watermark_);
-        running_watermark_ = carried[row];
-        if (crosses_window_end(before, running_watermark_)) {
-          flush_segment();
-          SLUICE_RETURN_IF_ERROR(FireWindows(running_watermark_));
-        }
+      // The watermark moved (carried, or by the row before): a window end (a multiple of the
+      // advance) crossed means aggregating what came before, then firing.
+      if (carried != nullptr && event_time.ObserveCarried(carried[row]) &&
+          crosses_window_end(event_time.previous(), event_time.current())) {
+        flush_segment();
+        SLUICE_RETURN_IF_ERROR(FireWindows(event_time.current()));
       }
-      const int64_t row_watermark = std::max(watermark_, running_watermark_);
+      const int64_t row_watermark = event_time.current();
       const int64_t newest_start = row_window.Floor(times[row]);
       if (closed(newest_start, row_watermark)) {
         SLUICE_RETURN_IF_ERROR(RejectLate(batch, row));
@@ -303,15 +301,9 @@ absl::Status AggregateOperator::Push(const Batch& batch) {
       starts[row] = newest_start;
       row_watermarks_[row] = row_watermark;
       segment_.push_back(row);
-      const int64_t next = times[row] - bound - 1;
-      if (per_record_watermark_ && next > running_watermark_) {
-        const int64_t before = std::max(watermark_, running_watermark_);
-        running_watermark_ = next;
-        // A window end (a multiple of the advance) crossed: aggregate what came before, fire.
-        if (crosses_window_end(before, running_watermark_)) {
-          flush_segment();
-          SLUICE_RETURN_IF_ERROR(FireWindows(running_watermark_));
-        }
+      if (event_time.Observe(times[row]) && crosses_window_end(event_time.previous(), event_time.current())) {
+        flush_segment();
+        SLUICE_RETURN_IF_ERROR(FireWindows(event_time.current()));
       }
     }
     flush_segment();
@@ -332,26 +324,22 @@ absl::Status AggregateOperator::Push(const Batch& batch) {
   return ChargeState();
 }
 
-absl::Status AggregateOperator::OnWatermark(int64_t watermark) {
-  if (watermark > watermark_) {
-    watermark_ = watermark;
-    if (windowed_) {
-      SLUICE_RETURN_IF_ERROR(FireWindows(std::max(watermark_, running_watermark_)));
-      if (rows_since_watermark_ == 0) FreeClosing(kFreedPerIdleWatermark);
-    } else if (definition_.state_ttl_millis) {
-      SLUICE_RETURN_IF_ERROR(EvictExpired(std::max(watermark_, running_watermark_)));
+absl::Status AggregateOperator::AdvanceEventTime(int64_t watermark) {
+  if (windowed_) {
+    SLUICE_RETURN_IF_ERROR(FireWindows(watermark));
+    if (rows_since_watermark_ == 0) FreeClosing(kFreedPerIdleWatermark);
+  } else if (definition_.state_ttl_millis) {
+    SLUICE_RETURN_IF_ERROR(EvictExpired(watermark));
+  }
+  if (!windowed_ && definition_.emit == EmitMode::kFinal && watermark == kMaxWatermark) {
+    std::vector<uint32_t> groups;
+    for (uint32_t group = 0; group < table_.id_limit(); ++group) {
+      if (live_[group]) groups.push_back(group);
     }
-    if (!windowed_ && definition_.emit == EmitMode::kFinal && watermark == kMaxWatermark) {
-      std::vector<uint32_t> groups;
-      for (uint32_t group = 0; group < table_.id_limit(); ++group) {
-        if (live_[group]) groups.push_back(group);
-      }
-      SLUICE_RETURN_IF_ERROR(EmitGroups(groups));
-    }
+    SLUICE_RETURN_IF_ERROR(EmitGroups(groups));
   }
   rows_since_watermark_ = 0;
-  SLUICE_RETURN_IF_ERROR(ChargeState());
-  return Operator::OnWatermark(watermark);
+  return absl::OkStatus();
 }
 
 absl::Status AggregateOperator::EvictExpired(int64_t watermark) {
@@ -376,7 +364,7 @@ absl::Status AggregateOperator::EvictExpired(int64_t watermark) {
   if (evicted_.empty()) return absl::OkStatus();
   if (definition_.emit == EmitMode::kFinal) SLUICE_RETURN_IF_ERROR(EmitGroups(evicted_));
   FreeGroups(evicted_);
-  keys_evicted_ += evicted_.size();
+  CountEvicted(evicted_.size());
   return absl::OkStatus();
 }
 
@@ -462,9 +450,7 @@ absl::Status AggregateOperator::Snapshot(StateWriter& writer) const {
   }
   writer.WriteU64(closing_.size() - closing_freed_);
   writer.WriteRaw(closing_.data() + closing_freed_, (closing_.size() - closing_freed_) * sizeof(uint32_t));
-  writer.WriteI64(watermark_);
-  writer.WriteI64(running_watermark_);
-  writer.WriteU64(late_dropped_);
+  SnapshotEventTime(writer);
   if (ttl_time_executor_) {
     writer.WriteRaw(last_touch_.data(), groups * sizeof(int64_t));
     writer.WriteU64(expiry_.size() - expiry_head_);
@@ -473,7 +459,7 @@ absl::Status AggregateOperator::Snapshot(StateWriter& writer) const {
       writer.WriteI64(touch);
       writer.WriteU32(group);
     }
-    writer.WriteU64(keys_evicted_);
+    writer.WriteU64(evicted());
   }
   return absl::OkStatus();
 }
@@ -510,9 +496,7 @@ absl::Status AggregateOperator::Restore(StateReader& reader) {
   }
   SLUICE_RETURN_IF_ERROR(read_groups(closing_));
   closing_freed_ = 0;
-  SLUICE_ASSIGN_OR_RETURN(watermark_, reader.ReadI64());
-  SLUICE_ASSIGN_OR_RETURN(running_watermark_, reader.ReadI64());
-  SLUICE_ASSIGN_OR_RETURN(late_dropped_, reader.ReadU64());
+  SLUICE_RETURN_IF_ERROR(RestoreEventTime(reader));
   if (ttl_time_executor_) {
     SLUICE_RETURN_IF_ERROR(reader.ReadRaw(last_touch_.data(), groups * sizeof(int64_t)));
     SLUICE_ASSIGN_OR_RETURN(uint64_t entries, reader.ReadU64());
@@ -524,7 +508,8 @@ absl::Status AggregateOperator::Restore(StateReader& reader) {
       if (group >= groups) return absl::DataLossError("aggregate snapshot: a group id out of range");
       expiry_.emplace_back(touch, group);
     }
-    SLUICE_ASSIGN_OR_RETURN(keys_evicted_, reader.ReadU64());
+    SLUICE_ASSIGN_OR_RETURN(uint64_t evicted, reader.ReadU64());
+    RestoreEvicted(evicted);
   }
   return CheckRestoredGroups();
 }

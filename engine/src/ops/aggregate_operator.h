@@ -15,8 +15,8 @@
 //    corrected row at the next watermark; then the state is freed.
 //  - EMIT FINAL without a window: every group at the end of a bounded input.
 // Records whose window has already closed (end + allowed lateness at or before the watermark)
-// are late: counted and dropped. The watermark advances per record (see Push), so results do
-// not depend on batch boundaries.
+// are late: counted and dropped (StatefulOperator::RejectLate). The watermark advances per
+// record (see Push and StatefulOperator), so results do not depend on batch boundaries.
 #pragma once
 
 #include <memory>
@@ -28,19 +28,17 @@
 #include "expr/expression_executor.h"
 #include "ops/accumulator.h"
 #include "ops/aggregate_output.h"
-#include "ops/late_record_sink.h"
-#include "ops/operator.h"
+#include "ops/stateful_operator.h"
 #include "plan/logical_plan.h"
 #include "state/key_table.h"
 
 namespace sluice {
 
-class AggregateOperator final : public Operator {
+class AggregateOperator final : public StatefulOperator {
  public:
   AggregateOperator(const AggregateDefinition& definition, const Schema& output_schema);
 
   absl::Status Push(const Batch& batch) override;
-  absl::Status OnWatermark(int64_t watermark) override;
   absl::Status Snapshot(StateWriter& writer) const override;
   absl::Status Restore(StateReader& reader) override;
   std::string Describe() const override;
@@ -50,26 +48,18 @@ class AggregateOperator final : public Operator {
     return true;
   }
 
-  uint64_t late_records_dropped() const { return late_dropped_; }
-  // With 'late.data.strategy' = 'dead_letter', late rows also go to `sink` (not owned).
-  void SetLateRecordSink(LateRecordSink* sink) { late_sink_ = sink; }
-  // Judges lateness and fires windows only on the watermarks received between batches, not
-  // per record: for input whose rows interleave several upstream partitions (an exchange).
-  void DisablePerRecordWatermark() { per_record_watermark_ = false; }
-  // Input batches carry, in column `column` (BIGINT), the per-record watermark of the input
-  // as a whole just before each row: the rows reaching this instance are a subset of one
-  // ordered input (an exchange by key), and lateness is judged as if it saw all of it.
-  void UseCarriedWatermarks(size_t column) { carried_watermark_column_ = column; }
-  uint64_t keys_evicted() const { return keys_evicted_; }
   size_t group_count() const { return table_.size(); }
   // Bytes of state (by capacity): the key table, every accumulator and the operator's own
   // per-group arrays and window lists.
   size_t state_bytes() const;
   // Of state_bytes(): the group keys' interned string bytes themselves (each distinct string
   // once, without length bytes or unused block space).
-  size_t key_string_bytes() const { return table_.KeyStringBytes(); }
+  size_t key_string_bytes() const override { return table_.KeyStringBytes(); }
 
  private:
+  // Emits windows the watermark closed (FireWindows), evicts expired keys (EvictExpired), and
+  // at the final watermark emits every group of an EMIT FINAL aggregate without a window.
+  absl::Status AdvanceEventTime(int64_t watermark) override;
   // Emits the given groups as output rows, in chunks.
   absl::Status EmitGroups(const std::vector<uint32_t>& groups);
   void EnsureCapacity();
@@ -98,9 +88,6 @@ class AggregateOperator final : public Operator {
   absl::Status CheckRestoredGroups() const;
 
   const AggregateDefinition& definition_;
-  // definition_.per_record_watermark unless DisablePerRecordWatermark() was called.
-  bool per_record_watermark_;
-  std::optional<size_t> carried_watermark_column_;
   const Schema& output_schema_;
   const bool windowed_;
   // Windowed: the distance between window starts (the size for tumbling windows) and the
@@ -143,28 +130,16 @@ class AggregateOperator final : public Operator {
   std::vector<uint32_t>& FindOrOpenWindow(int64_t start);
   std::vector<OpenWindow> windows_;
   std::vector<std::vector<uint32_t>> spare_group_lists_;
-  StateVector<uint8_t> fired_;             // per group: its window has fired (EMIT FINAL)
-  StateVector<uint8_t> live_;              // per group id: in use
-  int64_t watermark_ = INT64_MIN;          // received from upstream
-  int64_t running_watermark_ = INT64_MIN;  // from the rows seen, per record
-  std::vector<int64_t> row_watermarks_;
+  StateVector<uint8_t> fired_;           // per group: its window has fired (EMIT FINAL)
+  StateVector<uint8_t> live_;            // per group id: in use
+  std::vector<int64_t> row_watermarks_;  // per row: the watermark just before it
   std::vector<uint32_t> segment_;
   std::vector<uint32_t> firing_;
-  std::vector<uint32_t> closing_;  // groups of closed windows not yet freed
-  size_t closing_freed_ = 0;       // closing_[0, closing_freed_) are free
-  size_t rows_since_watermark_ = 0;
-  uint64_t late_dropped_ = 0;
+  std::vector<uint32_t> closing_;    // groups of closed windows not yet freed
+  size_t closing_freed_ = 0;         // closing_[0, closing_freed_) are free
+  size_t rows_since_watermark_ = 0;  // rows pushed since the watermark last advanced
   NewKeyObserver* key_observer_ = nullptr;
   absl::Status observer_error_;
-  LateRecordSink* late_sink_ = nullptr;
-  // Counts a late row and hands it to the late sink when the strategy asks for it.
-  absl::Status RejectLate(const Batch& batch, uint32_t row) {
-    ++late_dropped_;
-    if (late_sink_ != nullptr && definition_.late_data == LateDataStrategy::kDeadLetter) {
-      return late_sink_->OnLateRecord(batch, row);
-    }
-    return absl::OkStatus();
-  }
 
   // State TTL (unwindowed): last event time per group, and (time, group) in touch order.
   std::unique_ptr<ExpressionExecutor> ttl_time_executor_;
@@ -176,7 +151,6 @@ class AggregateOperator final : public Operator {
   std::vector<std::pair<int64_t, uint32_t>> expiry_;
   size_t expiry_head_ = 0;
   std::vector<uint32_t> evicted_;  // scratch: groups evicted by one call
-  uint64_t keys_evicted_ = 0;
 
   AggregateOutput output_;
 };

@@ -11,7 +11,7 @@ namespace sluice {
 class FanOutOperator final : public Operator {
  public:
   void AddConsumer(Operator* consumer) { consumers_.push_back(consumer); }
-  const std::vector<Operator*>& consumers() const { return consumers_; }
+  const std::vector<Operator*>* consumers() const override { return &consumers_; }
 
   absl::Status Push(const Batch& batch) override {
     for (Operator* consumer : consumers_) {

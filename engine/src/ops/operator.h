@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <span>
 #include <string>
+#include <vector>
 
 #include "batch/batch.h"
 #include "common/status.h"
@@ -21,6 +22,7 @@
 namespace sluice {
 
 class KeyTable;
+class StatefulOperator;
 
 // Told of every key a keyed operator creates state for (see Operator::ObserveNewKeys): the
 // parallel runtime checks with it that a declared partitioning holds.
@@ -66,6 +68,14 @@ class Operator {
 
   // One line for EXPLAIN.
   virtual std::string Describe() const = 0;
+  // The operators a fan-out hands every batch to; null for any other operator, whose
+  // downstream is output().
+  virtual const std::vector<Operator*>* consumers() const { return nullptr; }
+  // The operator's stateful part (event time, late rows, metrics: ops/stateful_operator.h), or
+  // null for a stateless operator. The runtime configures and reads stateful operators through
+  // it, never by their concrete type.
+  virtual StatefulOperator* stateful() { return nullptr; }
+  virtual const StatefulOperator* stateful() const { return nullptr; }
   // A keyed operator reports the keys it creates state for to `observer` (not owned; null
   // stops it) and returns true; any other returns false.
   virtual bool ObserveNewKeys(NewKeyObserver* observer) { return false; }

@@ -17,7 +17,8 @@ namespace {
 
 using Kind = RowsWindowFunction::Kind;
 
-constexpr uint32_t kSnapshotVersion = 2;  // 2: ORDER BY values and late rows
+// 2: ORDER BY values and late rows; 3: the per-record watermark.
+constexpr uint32_t kSnapshotVersion = 3;
 // Rows per batch when held LEAD rows are flushed together.
 constexpr size_t kFlushBatchRows = 4096;
 
@@ -25,9 +26,12 @@ bool IsRunningSum(Kind kind) {
   return kind == Kind::kAvg || kind == Kind::kSum || kind == Kind::kCount;
 }
 
-// `later - earlier > limit` without overflow.
-bool IdleLongerThan(int64_t later, int64_t earlier, int64_t limit) {
-  return static_cast<__int128>(later) - static_cast<__int128>(earlier) > static_cast<__int128>(limit);
+// A partition last touched at `last_event_time` has expired when the watermark has reached
+// that time plus `expire_after` (the rule of 'state.ttl' for GROUP BY keys); no overflow.
+bool ExpiredBy(int64_t watermark, int64_t last_event_time, int64_t expire_after) {
+  return watermark != INT64_MIN &&
+         static_cast<__int128>(watermark) - static_cast<__int128>(last_event_time) >=
+             static_cast<__int128>(expire_after);
 }
 
 // Neumaier's compensated summation: `sum + compensation` is the sum of every added value with
@@ -196,7 +200,8 @@ std::vector<TypeId> KeyTypes(const RowsWindowSpec& spec, const std::vector<TypeI
 }  // namespace
 
 RowsWindowOperator::RowsWindowOperator(RowsWindowSpec spec, std::vector<TypeId> input_types)
-    : spec_(CheckedSpec(std::move(spec), input_types)),
+    : StatefulOperator(spec.input_out_of_orderness_millis, spec.dead_letter_late_rows),
+      spec_(CheckedSpec(std::move(spec), input_types)),
       input_types_(std::move(input_types)),
       buffer_rows_(static_cast<size_t>(spec_.buffer_rows)),
       frame_rows_(static_cast<size_t>(std::min(spec_.frame_rows, spec_.buffer_rows))),
@@ -279,7 +284,7 @@ void RowsWindowOperator::InitPartition(uint32_t partition) {
   state = PartitionState();
   state.live = true;
   // A partition whose rows carry no event time counts as touched at the current watermark.
-  state.last_event_time = watermark_;
+  state.last_event_time = event_time().current();
 }
 
 void RowsWindowOperator::ListUnlink(uint32_t partition) {
@@ -328,6 +333,9 @@ size_t RowsWindowOperator::ComputeRowPositions(const Batch& batch, size_t active
   const bool expires = spec_.expire_after_millis.has_value();
   const int64_t expire_after = spec_.expire_after_millis.value_or(0);
   const Column* times = expires ? &batch.column(static_cast<size_t>(spec_.event_time_column)) : nullptr;
+  // Only expiry reads the watermark: without it, rows do not advance it.
+  const int64_t* carried = expires ? CarriedWatermarks(batch) : nullptr;
+  InputWatermark& event_time = this->event_time();
   const Column* order =
       spec_.order_column >= 0 ? &batch.column(static_cast<size_t>(spec_.order_column)) : nullptr;
   const uint32_t buffer_rows = static_cast<uint32_t>(buffer_rows_);
@@ -339,8 +347,13 @@ size_t RowsWindowOperator::ComputeRowPositions(const Batch& batch, size_t active
     PartitionState& state = partitions_[partition];
     const bool has_time = expires && times->IsValid(row);
     const int64_t time = expires ? times->data<int64_t>()[row] : 0;
-    const bool idle =
-        has_time && state.rows_seen > 0 && IdleLongerThan(time, state.last_event_time, expire_after);
+    if (carried != nullptr) event_time.ObserveCarried(carried[row]);
+    // The row finds its partition expired by the watermark just before it, as GROUP BY finds
+    // a key under 'state.ttl': not by its own time, so that an out-of-order row does not
+    // restart a partition the watermark kept, nor where a batch ends change the outcome.
+    const bool idle = expires && state.rows_seen > 0 &&
+                      ExpiredBy(event_time.current(), state.last_event_time, expire_after);
+    if (has_time) event_time.Observe(time);
     if (order != nullptr) {
       const int64_t value = order->IsValid(row) ? order->data<int64_t>()[row] : INT64_MIN;
       if (!idle && state.rows_seen > 0 && value < state.last_order_value) {
@@ -354,7 +367,7 @@ size_t RowsWindowOperator::ComputeRowPositions(const Batch& batch, size_t active
         // Idle too long: the partition starts over (later passes see row number 1).
         state.rows_seen = 0;
         state.head = 0;
-        ++partitions_expired_;
+        CountEvicted(1);
       }
       if (!state.listed) {
         if (has_time) state.last_event_time = time;
@@ -610,9 +623,11 @@ void RowsWindowOperator::RebuildDeques(ArgumentBuffer& buffer, uint32_t partitio
 // --- Push --------------------------------------------------------------------------------
 
 absl::Status RowsWindowOperator::Push(const Batch& batch) {
-  if (batch.num_columns() != input_types_.size()) {
+  // A carried watermark column (StatefulOperator::UseCarriedWatermarks) follows the input's.
+  const size_t expected_columns = input_types_.size() + (carries_watermarks() ? 1 : 0);
+  if (batch.num_columns() != expected_columns) {
     return absl::InvalidArgumentError(
-        StrCat("RowsWindow expects ", input_types_.size(), " input columns, got ", batch.num_columns()));
+        StrCat("RowsWindow expects ", expected_columns, " input columns, got ", batch.num_columns()));
   }
   const size_t active = batch.active_rows();
   if (active == 0) return absl::OkStatus();
@@ -635,10 +650,7 @@ absl::Status RowsWindowOperator::Push(const Batch& batch) {
   for (uint32_t partition : created_) InitPartition(partition);
 
   const size_t accepted = ComputeRowPositions(batch, active);
-  for (uint32_t row : rejected_rows_) {
-    ++late_dropped_;
-    if (late_sink_ != nullptr) SLUICE_RETURN_IF_ERROR(late_sink_->OnLateRecord(batch, row));
-  }
+  for (uint32_t row : rejected_rows_) SLUICE_RETURN_IF_ERROR(RejectLate(batch, row));
   if (accepted == 0) return absl::OkStatus();
   // Rejected rows leave the output's selection, like rows outside the input's.
   const bool narrowed = batch.has_selection() || accepted < active;
@@ -846,13 +858,12 @@ absl::Status RowsWindowOperator::FlushHeld(const std::vector<uint32_t>* partitio
 
 // --- watermarks, end of input ---------------------------------------------------------------
 
-absl::Status RowsWindowOperator::OnWatermark(int64_t watermark) {
-  watermark_ = std::max(watermark_, watermark);
+absl::Status RowsWindowOperator::AdvanceEventTime(int64_t watermark) {
   if (spec_.expire_after_millis.has_value()) {
     const int64_t expire_after = *spec_.expire_after_millis;
     std::vector<uint32_t> expired;
     while (oldest_ != kNoPartition &&
-           IdleLongerThan(watermark, partitions_[oldest_].last_event_time, expire_after)) {
+           ExpiredBy(watermark, partitions_[oldest_].last_event_time, expire_after)) {
       const uint32_t partition = oldest_;
       ListUnlink(partition);
       expired.push_back(partition);
@@ -861,12 +872,11 @@ absl::Status RowsWindowOperator::OnWatermark(int64_t watermark) {
     for (uint32_t partition : expired) {
       table_.Erase(partition);
       partitions_[partition].live = false;
-      ++partitions_expired_;
     }
+    CountEvicted(expired.size());
   }
   if (has_lead_ && watermark == kMaxWatermark && held_total_ > 0) SLUICE_RETURN_IF_ERROR(FlushHeld(nullptr));
-  SLUICE_RETURN_IF_ERROR(ChargeState());
-  return Operator::OnWatermark(watermark);
+  return absl::OkStatus();
 }
 
 absl::Status RowsWindowOperator::Finish() {
@@ -886,9 +896,8 @@ absl::Status RowsWindowOperator::Snapshot(StateWriter& writer) const {
   table_.Snapshot(writer);
   const uint32_t id_limit = table_.id_limit();
   writer.WriteU32(id_limit);
-  writer.WriteI64(watermark_);
-  writer.WriteU64(partitions_expired_);
-  writer.WriteU64(late_dropped_);
+  SnapshotEventTime(writer);
+  writer.WriteU64(evicted());
   writer.WriteU64(arrival_sequence_);
   for (uint32_t partition = 0; partition < id_limit; ++partition) {
     const PartitionState& state = partitions_[partition];
@@ -972,9 +981,9 @@ absl::Status RowsWindowOperator::Restore(StateReader& reader) {
   for (PartitionState& state : partitions_) state = PartitionState();
   oldest_ = newest_ = kNoPartition;
   held_total_ = 0;
-  SLUICE_ASSIGN_OR_RETURN(watermark_, reader.ReadI64());
-  SLUICE_ASSIGN_OR_RETURN(partitions_expired_, reader.ReadU64());
-  SLUICE_ASSIGN_OR_RETURN(late_dropped_, reader.ReadU64());
+  SLUICE_RETURN_IF_ERROR(RestoreEventTime(reader));
+  SLUICE_ASSIGN_OR_RETURN(uint64_t evicted, reader.ReadU64());
+  RestoreEvicted(evicted);
   SLUICE_ASSIGN_OR_RETURN(arrival_sequence_, reader.ReadU64());
   for (uint32_t partition = 0; partition < id_limit; ++partition) {
     PartitionState& state = partitions_[partition];

@@ -7,8 +7,8 @@
 // ascending BIGINT or TIMESTAMP column (`order_column`; the binder refuses every other order
 // at its position), and the operator holds the input to it: a row whose ORDER BY value is
 // below the previous accepted row's of its partition cannot be placed, so it is out of order
-// and handled as late data (counted in late_records_dropped(), and handed to the
-// LateRecordSink when one is set: 'late.data.strategy' = 'dead_letter'). Equal values keep
+// and handled as late data (StatefulOperator::RejectLate: counted in metrics().late_dropped,
+// and handed to the LateRecordSink with 'late.data.strategy' = 'dead_letter'). Equal values keep
 // arrival order; a NULL ORDER BY value sorts first (Flink's ASC default), so it is out of
 // order after any non-NULL value. An expired partition starts over and accepts any value.
 //
@@ -36,11 +36,14 @@
 //     columns (held rows' input values are copied, strings into the output column's heap).
 //     Rows flushed together (expiry, final watermark, Finish) come out in arrival order.
 //
-// Expiry (EXPIRE AFTER d INACTIVITY): a partition whose latest event time is more than d
-// behind the watermark is dropped (its held LEAD rows are emitted first), so a later row of
-// that key starts fresh (ROW_NUMBER 1, empty buffer). A row arriving more than d after its
-// partition's latest event time also starts it fresh even if no watermark came in between,
-// so results do not depend on how often watermarks arrive. Watermarks are forwarded
+// Expiry (EXPIRE AFTER d INACTIVITY, or 'state.ttl' = d): the rule of 'state.ttl' for GROUP BY
+// keys. A partition expires when the watermark reaches its latest event time plus d (at that
+// instant, not a millisecond later); a watermark that does drops it (its held LEAD rows are
+// emitted first), so a later row of that key starts fresh (ROW_NUMBER 1, empty buffer). The
+// watermark advances per record (StatefulOperator, from the input's out-of-orderness bound),
+// and a row finds its partition expired by the watermark just before it, not by its own
+// event time: so neither where batches end nor how often watermarks arrive changes the
+// output, and an out-of-order row does not restart a partition. Watermarks are forwarded
 // unchanged after expiry; rows held for LEAD may therefore come out behind a watermark that
 // already passed their event time (holding the watermark instead would stall everything
 // downstream while any partition is idle without expiry).
@@ -75,15 +78,14 @@
 #include <vector>
 
 #include "batch/batch.h"
-#include "ops/late_record_sink.h"
-#include "ops/operator.h"
+#include "ops/stateful_operator.h"
 #include "plan/rows_window_spec.h"
 #include "state/key_table.h"
 #include "types/logical_type.h"
 
 namespace sluice {
 
-class RowsWindowOperator final : public Operator {
+class RowsWindowOperator final : public StatefulOperator {
  public:
   // REQUIRES: ValidateRowsWindowSpec(spec, input_types).ok() (plan/rows_window_spec.h;
   // checked; the binder reports errors to users).
@@ -92,23 +94,16 @@ class RowsWindowOperator final : public Operator {
   // Output: the input's columns (shared, not copied) followed by one column per function, one
   // output row per input row, same selection. With LEAD, see the header comment.
   absl::Status Push(const Batch& batch) override;
-  // Expires idle partitions (watermark - latest event time > expire_after), emitting their
-  // held LEAD rows; at kMaxWatermark emits every held row; then forwards the watermark.
-  absl::Status OnWatermark(int64_t watermark) override;
   // Flushes rows held back for LEAD (LEAD = NULL), then finishes the output.
   absl::Status Finish() override;
   absl::Status Snapshot(StateWriter& writer) const override;
   absl::Status Restore(StateReader& reader) override;
   std::string Describe() const override;
 
-  // Partitions dropped by expiry (by a watermark or by a row arriving after the inactivity).
-  uint64_t partitions_expired() const { return partitions_expired_; }
+  // Partitions dropped by expiry (by a watermark or found expired by a row).
+  uint64_t partitions_expired() const { return evicted(); }
   // Partitions currently holding state.
   size_t live_partitions() const { return table_.size(); }
-  // Rows dropped because they arrived out of ORDER BY order (see the header comment).
-  uint64_t late_records_dropped() const { return late_dropped_; }
-  // Out-of-order rows also go to `sink` (not owned; null: dropped and counted only).
-  void SetLateRecordSink(LateRecordSink* sink) { late_sink_ = sink; }
   // Bytes: partitions, rings, sums, deques and held rows by capacity (a ring slot's string
   // counts its own size, not the bytes it holds beyond the inline capacity).
   StateUsage state_usage() const override;
@@ -119,6 +114,10 @@ class RowsWindowOperator final : public Operator {
 
  private:
   static constexpr uint32_t kNoPartition = 0xFFFFFFFF;
+
+  // Expires the partitions the watermark reached (see the header comment), emitting their held
+  // LEAD rows; at kMaxWatermark emits every held row.
+  absl::Status AdvanceEventTime(int64_t watermark) override;
 
   struct PartitionState {
     uint64_t rows_seen = 0;  // rows since creation or the last expiry: ROW_NUMBER of the latest row
@@ -220,10 +219,6 @@ class RowsWindowOperator final : public Operator {
   std::vector<PartitionState> partitions_;
   uint32_t oldest_ = kNoPartition;  // expiry list ends
   uint32_t newest_ = kNoPartition;
-  int64_t watermark_ = INT64_MIN;
-  uint64_t partitions_expired_ = 0;
-  uint64_t late_dropped_ = 0;
-  LateRecordSink* late_sink_ = nullptr;
   NewKeyObserver* key_observer_ = nullptr;
 
   // Per-batch scratch, by physical row (group ids) or by active row index.

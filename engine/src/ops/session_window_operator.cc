@@ -22,8 +22,9 @@ int64_t SaturatingAdd(int64_t a, int64_t b) {
 
 SessionWindowOperator::SessionWindowOperator(const AggregateDefinition& definition,
                                              const Schema& output_schema)
-    : definition_(definition),
-      per_record_watermark_(definition.per_record_watermark),
+    : StatefulOperator(definition.input_out_of_orderness_millis,
+                       definition.late_data == LateDataStrategy::kDeadLetter),
+      definition_(definition),
       output_schema_(output_schema),
       gap_(definition.window->size_millis),
       keys_(KeyTypes(definition)),
@@ -156,8 +157,8 @@ absl::Status SessionWindowOperator::Push(const Batch& batch) {
   }
   const std::shared_ptr<Column> time = time_executor_->Evaluate(batch);
   const int64_t* times = time->data<int64_t>();
-  const int64_t* carried =
-      carried_watermark_column_ ? batch.column(*carried_watermark_column_).data<int64_t>() : nullptr;
+  const int64_t* carried = CarriedWatermarks(batch);
+  InputWatermark& event_time = this->event_time();
   const uint8_t* time_valid = time->validity();
   if (key_ids_.size() < rows) key_ids_.resize(rows);
   if (row_groups_.size() < rows) row_groups_.resize(rows);
@@ -168,7 +169,12 @@ absl::Status SessionWindowOperator::Push(const Batch& batch) {
     SLUICE_RETURN_IF_ERROR(key_observer_->OnNewKeys(keys_, definition_.keys.size(), created_keys_));
   }
   const int64_t lateness = definition_.allowed_lateness_millis;
-  const int64_t bound = definition_.input_out_of_orderness_millis;
+  // Fires the sessions whose end the watermark passed, after applying the rows before.
+  auto fire_if_due = [&]() -> absl::Status {
+    if (by_end_.empty() || by_end_.begin()->first - 1 > event_time.current()) return absl::OkStatus();
+    SLUICE_RETURN_IF_ERROR(Flush());
+    return Fire(event_time.current());
+  };
   for (size_t i = 0; i < active; ++i) {
     const uint32_t row = batch.ActiveRow(i);
     if (!time_valid[row]) {
@@ -176,28 +182,15 @@ absl::Status SessionWindowOperator::Push(const Batch& batch) {
       continue;
     }
     const int64_t t = times[row];
-    if (carried != nullptr && carried[row] > running_watermark_) {
-      running_watermark_ = carried[row];
-      if (!by_end_.empty() && by_end_.begin()->first - 1 <= std::max(watermark_, running_watermark_)) {
-        SLUICE_RETURN_IF_ERROR(Flush());
-        SLUICE_RETURN_IF_ERROR(Fire(std::max(watermark_, running_watermark_)));
-      }
-    }
-    const int64_t row_watermark = std::max(watermark_, running_watermark_);
+    if (carried != nullptr && event_time.ObserveCarried(carried[row])) SLUICE_RETURN_IF_ERROR(fire_if_due());
+    const int64_t row_watermark = event_time.current();
     if (row_watermark != INT64_MIN && SaturatingAdd(SaturatingAdd(t, gap_ - 1), lateness) <= row_watermark) {
       SLUICE_RETURN_IF_ERROR(RejectLate(batch, row));
       continue;
     }
     row_groups_[row] = Assign(key_ids_[row], t);
     segment_.push_back(row);
-    const int64_t next = t - bound - 1;
-    if (per_record_watermark_ && next > running_watermark_) {
-      running_watermark_ = next;
-      if (!by_end_.empty() && by_end_.begin()->first - 1 <= std::max(watermark_, running_watermark_)) {
-        SLUICE_RETURN_IF_ERROR(Flush());
-        SLUICE_RETURN_IF_ERROR(Fire(std::max(watermark_, running_watermark_)));
-      }
-    }
+    if (event_time.Observe(t)) SLUICE_RETURN_IF_ERROR(fire_if_due());
   }
   SLUICE_RETURN_IF_ERROR(Flush());
   for (auto& column : key_columns_) column.reset();
@@ -264,13 +257,8 @@ absl::Status SessionWindowOperator::Fire(int64_t watermark) {
   return absl::OkStatus();
 }
 
-absl::Status SessionWindowOperator::OnWatermark(int64_t watermark) {
-  if (watermark > watermark_) {
-    watermark_ = watermark;
-    SLUICE_RETURN_IF_ERROR(Fire(std::max(watermark_, running_watermark_)));
-  }
-  SLUICE_RETURN_IF_ERROR(ChargeState());
-  return Operator::OnWatermark(watermark);
+absl::Status SessionWindowOperator::AdvanceEventTime(int64_t watermark) {
+  return Fire(watermark);
 }
 
 absl::Status SessionWindowOperator::EmitGroups(const std::vector<uint32_t>& groups) {
@@ -303,9 +291,7 @@ absl::Status SessionWindowOperator::Snapshot(StateWriter& writer) const {
   writer.WriteRaw(fired_.data(), group_limit_);
   writer.WriteU64(dirty_list_.size());
   writer.WriteRaw(dirty_list_.data(), dirty_list_.size() * sizeof(uint32_t));
-  writer.WriteI64(watermark_);
-  writer.WriteI64(running_watermark_);
-  writer.WriteU64(late_dropped_);
+  SnapshotEventTime(writer);
   return absl::OkStatus();
 }
 
@@ -347,9 +333,7 @@ absl::Status SessionWindowOperator::Restore(StateReader& reader) {
       return absl::DataLossError("session snapshot: a changed group is free or repeated");
     dirty_[group] = 1;
   }
-  SLUICE_ASSIGN_OR_RETURN(watermark_, reader.ReadI64());
-  SLUICE_ASSIGN_OR_RETURN(running_watermark_, reader.ReadI64());
-  SLUICE_ASSIGN_OR_RETURN(late_dropped_, reader.ReadU64());
+  SLUICE_RETURN_IF_ERROR(RestoreEventTime(reader));
   // Rebuild the per-key session lists, the end index and the free list from the groups.
   sessions_.assign(keys_.id_limit(), {});
   by_end_.clear();

@@ -6,7 +6,7 @@
 // where the first's ends). An event that falls between two sessions of its key merges them (accumulators are
 // merged, see Accumulator::Merge). Sessions fire (EMIT FINAL) when the watermark passes their end, and are
 // freed after the allowed lateness; EMIT CHANGES emits the updated session row after each batch. The
-// watermark advances per record, as in AggregateOperator, so results do not depend on batch boundaries. An
+// watermark advances per record (StatefulOperator), so results do not depend on batch boundaries. An
 // event is late when its own window [t, t + gap) closed before it arrived: counted and dropped.
 //
 // Output columns: the keys, the aggregates, _window_start, _window_end.
@@ -20,33 +20,21 @@
 #include "expr/expression_executor.h"
 #include "ops/accumulator.h"
 #include "ops/aggregate_output.h"
-#include "ops/late_record_sink.h"
-#include "ops/operator.h"
+#include "ops/stateful_operator.h"
 #include "plan/logical_plan.h"
 #include "state/key_table.h"
 
 namespace sluice {
 
-class SessionWindowOperator final : public Operator {
+class SessionWindowOperator final : public StatefulOperator {
  public:
   SessionWindowOperator(const AggregateDefinition& definition, const Schema& output_schema);
 
   absl::Status Push(const Batch& batch) override;
-  absl::Status OnWatermark(int64_t watermark) override;
   absl::Status Snapshot(StateWriter& writer) const override;
   absl::Status Restore(StateReader& reader) override;
   std::string Describe() const override;
 
-  uint64_t late_records_dropped() const { return late_dropped_; }
-  // With 'late.data.strategy' = 'dead_letter', late rows also go to `sink` (not owned).
-  void SetLateRecordSink(LateRecordSink* sink) { late_sink_ = sink; }
-  // Judges lateness and fires windows only on the watermarks received between batches, not
-  // per record: for input whose rows interleave several upstream partitions (an exchange).
-  void DisablePerRecordWatermark() { per_record_watermark_ = false; }
-  // Input batches carry, in column `column` (BIGINT), the per-record watermark of the input
-  // as a whole just before each row: the rows reaching this instance are a subset of one
-  // ordered input (an exchange by key), and lateness is judged as if it saw all of it.
-  void UseCarriedWatermarks(size_t column) { carried_watermark_column_ = column; }
   // Bytes: keys, accumulator rows and per-group arrays by capacity; a key's session list
   // counts one entry per live session.
   StateUsage state_usage() const override;
@@ -62,6 +50,8 @@ class SessionWindowOperator final : public Operator {
     uint32_t group;
   };
 
+  // Fires the sessions the watermark closed.
+  absl::Status AdvanceEventTime(int64_t watermark) override;
   uint32_t NewGroup(uint32_t key, int64_t start, int64_t end);
   // The group of an event of `key` at `time`, creating, extending or merging sessions.
   uint32_t Assign(uint32_t key, int64_t time);
@@ -74,9 +64,6 @@ class SessionWindowOperator final : public Operator {
   void FreeGroup(uint32_t group);
 
   const AggregateDefinition& definition_;
-  // definition_.per_record_watermark unless DisablePerRecordWatermark() was called.
-  bool per_record_watermark_;
-  std::optional<size_t> carried_watermark_column_;
   const Schema& output_schema_;
   const int64_t gap_;
   std::vector<std::unique_ptr<ExpressionExecutor>> key_executors_;
@@ -109,20 +96,8 @@ class SessionWindowOperator final : public Operator {
   std::vector<uint32_t> segment_;
   std::vector<uint32_t> dirty_list_;
 
-  int64_t watermark_ = INT64_MIN;
-  int64_t running_watermark_ = INT64_MIN;
-  uint64_t late_dropped_ = 0;
-  LateRecordSink* late_sink_ = nullptr;
   NewKeyObserver* key_observer_ = nullptr;
   std::vector<uint32_t> created_keys_;  // Push scratch: keys new to keys_
-  // Counts a late row and hands it to the late sink when the strategy asks for it.
-  absl::Status RejectLate(const Batch& batch, uint32_t row) {
-    ++late_dropped_;
-    if (late_sink_ != nullptr && definition_.late_data == LateDataStrategy::kDeadLetter) {
-      return late_sink_->OnLateRecord(batch, row);
-    }
-    return absl::OkStatus();
-  }
 
   AggregateOutput output_;
 };

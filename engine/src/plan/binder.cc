@@ -741,7 +741,6 @@ class JobBinder {
                            : (select.window ? EmitMode::kFinal : EmitMode::kChanges);
     SLUICE_RETURN_IF_ERROR(BindLateDataProperties(*definition));
     definition->input_out_of_orderness_millis = InputOutOfOrderness(select.from->name);
-    definition->per_record_watermark = !InputInterleaves(select.from->name);
     if (definition->state_ttl_millis) {
       const auto index = input_schema.Find(kEventTimeColumn);
       if (!index) {
@@ -1023,6 +1022,7 @@ class JobBinder {
     spec->frame_rows =
         over.preceding_rows && !over.unbounded_preceding ? *over.preceding_rows + 1 : spec->buffer_rows;
     spec->expire_after_millis = over.expire_after_millis;
+    spec->input_out_of_orderness_millis = InputOutOfOrderness(select.from->name);
     // 'state.ttl' bounds ROWS partitions too, unless the OVER clause says EXPIRE AFTER.
     if (const PropertyValue* ttl = job_.properties.Find("state.ttl");
         ttl != nullptr && !spec->expire_after_millis) {
@@ -1105,14 +1105,6 @@ class JobBinder {
       if (!definition.window) definition.state_ttl_millis = *millis;
     }
     return absl::OkStatus();
-  }
-
-  // Whether the source a source or stream ultimately reads interleaves the rows of several
-  // partitions (files, or Kafka partitions) in its batches.
-  bool InputInterleaves(const std::string& name) const {
-    if (const BoundStatement* stream = FindStream(name)) return InputInterleaves(stream->input_name);
-    const SourceDefinition* source = job_.FindSource(name);
-    return source != nullptr && source->interleaves_partitions();
   }
 
   // The files a source path names: itself, the files of a directory, or a glob's matches.

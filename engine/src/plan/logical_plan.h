@@ -147,11 +147,10 @@ struct AggregateDefinition {
   // is evicted (and emitted first under EMIT FINAL); a later record starts it afresh.
   std::optional<int64_t> state_ttl_millis;
   BoundExpressionPtr ttl_time;
-  // The input source's watermark bound, applied per record to the window time column when the
-  // source has a single partition (with several, rows of different partitions interleave and
-  // only the source's merged watermark, received between batches, is safe).
+  // The input source's watermark bound, applied per record to the window (or TTL) time column
+  // unless the runtime finds that the input interleaves several partitions (then only the
+  // merged watermark, received between batches, is safe: StatefulOperator::SetInputInterleaved).
   int64_t input_out_of_orderness_millis = 0;
-  bool per_record_watermark = true;
 };
 
 struct LogicalOperator {

@@ -45,10 +45,12 @@ struct RowsWindowSpec {
   // Rows in the frame including the current one (ROWS BETWEEN k PRECEDING AND CURRENT ROW ->
   // k+1; without a frame clause or UNBOUNDED PRECEDING -> buffer_rows).
   int64_t frame_rows;
-  // EXPIRE AFTER ... INACTIVITY: a partition untouched (by event time) this long is dropped,
-  // so a later row starts fresh.
+  // EXPIRE AFTER ... INACTIVITY (or 'state.ttl'): a partition untouched (by event time) this
+  // long is dropped, so a later row starts fresh.
   std::optional<int64_t> expire_after_millis;
   int event_time_column = -1;  // input column with the row's event time (TIMESTAMP), for expiry
+  // The input source's watermark bound, for the per-record watermark that expiry reads.
+  int64_t input_out_of_orderness_millis = 0;
   // ORDER BY: input column (BIGINT or TIMESTAMP) the rows must arrive ascending in, per
   // partition; -1: none (arrival order).
   int order_column = -1;

@@ -226,19 +226,20 @@ void ChannelSender::ComputeDestinations(const Batch& batch) {
 void ChannelSender::CarryWatermarks(const BoundExpression& time, int64_t out_of_orderness_millis) {
   SLUICE_CHECK(!types_.empty() && types_.back() == TypeId::kInt64);
   carried_time_ = std::make_unique<ExpressionExecutor>(time);
-  carried_bound_ = out_of_orderness_millis;
+  carried_watermark_ = PerRecordWatermark(out_of_orderness_millis);
 }
 
 absl::Status ChannelSender::Snapshot(StateWriter& writer) const {
   writer.WriteU32(1);  // format version
-  writer.WriteI64(carried_running_);
+  writer.WriteI64(carried_watermark_.value());
   return absl::OkStatus();
 }
 
 absl::Status ChannelSender::Restore(StateReader& reader) {
   SLUICE_ASSIGN_OR_RETURN(uint32_t version, reader.ReadU32());
   if (version != 1) return absl::DataLossError(StrCat("exchange snapshot version ", version, " is unknown"));
-  SLUICE_ASSIGN_OR_RETURN(carried_running_, reader.ReadI64());
+  SLUICE_ASSIGN_OR_RETURN(int64_t carried, reader.ReadI64());
+  carried_watermark_.Reset(carried);
   return absl::OkStatus();
 }
 
@@ -298,13 +299,13 @@ absl::Status ChannelSender::Push(const Batch& batch) {
     const int64_t* times = time->data<int64_t>();
     const uint8_t* valid = time->validity();
     carried_values_.resize(count);
-    int64_t running = carried_running_;
+    PerRecordWatermark running = carried_watermark_;
     for (size_t i = 0; i < count; ++i) {
       const size_t row = batch.ActiveRow(i);
-      carried_values_[i] = running;
-      if (valid[row]) running = std::max(running, times[row] - carried_bound_ - 1);
+      carried_values_[i] = running.value();
+      if (valid[row]) running.Observe(times[row]);
     }
-    carried_running_ = running;
+    carried_watermark_ = running;
   }
   ComputeDestinations(batch);
   rows_since_watermark_ += count;

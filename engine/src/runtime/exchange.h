@@ -33,6 +33,7 @@
 #include "expr/expression_executor.h"
 #include "ops/operator.h"
 #include "runtime/spsc_ring.h"
+#include "time/event_time.h"
 
 namespace sluice {
 
@@ -101,9 +102,9 @@ class ChannelSender final : public Operator {
   std::string Describe() const override { return description_; }
 
   // Appends to every row a BIGINT column (the channels' last type) holding the per-record
-  // watermark of this sender's input just before the row: the running maximum of `time` - 1 -
-  // `out_of_orderness_millis` over the rows pushed so far, INT64_MIN before any (see
-  // AggregateOperator::UseCarriedWatermarks).
+  // watermark (time/event_time.h) of this sender's input just before the row, from `time` and
+  // `out_of_orderness_millis`; INT64_MIN before any row (see
+  // StatefulOperator::UseCarriedWatermarks).
   void CarryWatermarks(const BoundExpression& time, int64_t out_of_orderness_millis);
   // Copies only the input columns marked true; the others arrive NULL (the receiver does not
   // read them). Default: every column.
@@ -146,8 +147,7 @@ class ChannelSender final : public Operator {
 
   std::vector<Output> outputs_;
   std::unique_ptr<ExpressionExecutor> carried_time_;
-  int64_t carried_bound_ = 0;
-  int64_t carried_running_ = INT64_MIN;
+  PerRecordWatermark carried_watermark_;
   std::vector<int64_t> carried_values_;  // per active row of the batch being pushed
   std::vector<std::unique_ptr<ExpressionExecutor>> key_executors_;
   std::vector<size_t> key_column_indexes_;

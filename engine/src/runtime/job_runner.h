@@ -89,11 +89,13 @@ struct JobCounters {
   // From the start of the run to the first record (a Kafka source waits for its consumer
   // group to assign partitions first); 0 before any record.
   double first_record_seconds = 0;
-  uint64_t late_dropped = 0;            // rows behind a closed window (dropped or dead-lettered)
-  uint64_t state_evicted = 0;           // keys and ROWS partitions freed by state.ttl / EXPIRE AFTER
-  uint64_t state_keys = 0;              // live groups (GROUP BY keys x open windows) and ROWS partitions
-  uint64_t state_bytes = 0;             // bytes of GROUP BY state (key tables, accumulators), by capacity
-  uint64_t state_key_string_bytes = 0;  // of state_bytes: the group keys' own string bytes
+  // Summed over every stateful operator instance (StatefulMetrics).
+  uint64_t late_dropped = 0;   // rows behind a closed window or out of ORDER BY (dropped or dead-lettered)
+  uint64_t state_evicted = 0;  // keys and ROWS partitions freed by state.ttl / EXPIRE AFTER
+  // Live keys: groups (GROUP BY keys x open windows), session windows' keys, ROWS partitions.
+  uint64_t state_keys = 0;
+  uint64_t state_bytes = 0;  // bytes of operator state (key tables, accumulators, buffers), by capacity
+  uint64_t state_key_string_bytes = 0;  // of state_bytes: the GROUP BY keys' own string bytes
   bool cancelled = false;
   std::vector<std::string> dead_letter_files;  // files that received records
 
@@ -115,6 +117,14 @@ struct JobCounters {
     std::string placement;  // "cpu 1 (node 0)" or why it is not pinned
   };
   std::vector<TaskTimes> tasks;
+
+  void AddStatefulMetrics(const StatefulMetrics& metrics) {
+    late_dropped += metrics.late_dropped;
+    state_evicted += metrics.evicted;
+    state_keys += metrics.keys;
+    state_bytes += metrics.bytes;
+    state_key_string_bytes += metrics.key_string_bytes;
+  }
 };
 
 class ParallelRunner;

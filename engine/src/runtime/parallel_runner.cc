@@ -16,10 +16,8 @@
 #include "connectors/file_source.h"
 #include "connectors/kafka_sink.h"
 #include "connectors/kafka_source.h"
-#include "ops/aggregate_operator.h"
 #include "ops/fan_out_operator.h"
-#include "ops/rows_window_operator.h"
-#include "ops/session_window_operator.h"
+#include "ops/stateful_operator.h"
 #include "runtime/exchange.h"
 #include "runtime/partitioning_check.h"
 #include "runtime/physical_plan.h"
@@ -84,8 +82,8 @@ absl::Status Annotate(const absl::Status& status, const std::string& context) {
 std::string ChainText(const Operator& head) {
   std::vector<std::string> parts;
   for (const Operator* op = &head; op != nullptr; op = op->output()) {
-    if (const auto* fan_out = dynamic_cast<const FanOutOperator*>(op)) {
-      for (const Operator* consumer : fan_out->consumers()) parts.push_back(ChainText(*consumer));
+    if (const std::vector<Operator*>* consumers = op->consumers()) {  // a fan-out
+      for (const Operator* consumer : *consumers) parts.push_back(ChainText(*consumer));
       break;
     }
     std::string text = op->Describe();
@@ -202,6 +200,8 @@ struct ParallelRunner::Impl {
     size_t explain_pre_task = 0;
     const Operator* explain_stage_head = nullptr;
     FanOutOperator* stream_output = nullptr;
+    // A ROWS window's event time column, when the exchange carries watermarks computed from it.
+    BoundExpressionPtr carried_event_time;
   };
 
   const BoundJob& job;
@@ -224,9 +224,7 @@ struct ParallelRunner::Impl {
   std::vector<std::unique_ptr<Operator>> coordinator_owned;
   std::vector<std::unique_ptr<LateRecordSink>> coordinator_late_sinks;
   std::vector<SinkOperator*> coordinator_sinks;
-  std::vector<const AggregateOperator*> aggregates;
-  std::vector<const SessionWindowOperator*> session_windows;
-  std::vector<const RowsWindowOperator*> rows_windows;
+  std::vector<const StatefulOperator*> stateful_operators;              // for their metrics
   std::vector<std::unique_ptr<PartitioningCheck>> partitioning_checks;  // per forwarding statement
   std::unique_ptr<StateBudget> state_budget;                            // 'state.max.bytes', when set
 
@@ -548,15 +546,10 @@ void ParallelRunner::Impl::BuildOps(const StatementPlan& plan, size_t begin, siz
     }
     std::unique_ptr<Operator> op = MakeOperator(node, late_sink);
     op->SetStateBudget(state_budget.get());
-    if (auto* aggregate = dynamic_cast<AggregateOperator*>(op.get())) {
-      if (interleaved) aggregate->DisablePerRecordWatermark();
-      aggregates.push_back(aggregate);
+    if (StatefulOperator* stateful = op->stateful()) {
+      if (interleaved) stateful->SetInputInterleaved(true);  // otherwise the binder's choice holds
+      stateful_operators.push_back(stateful);
     }
-    if (auto* session = dynamic_cast<SessionWindowOperator*>(op.get())) {
-      if (interleaved) session->DisablePerRecordWatermark();
-      session_windows.push_back(session);
-    }
-    if (auto* rows = dynamic_cast<const RowsWindowOperator*>(op.get())) rows_windows.push_back(rows);
     if (!ops.empty()) ops.back()->SetOutput(op.get());
     ops.push_back(op.get());
     owned.push_back(std::move(op));
@@ -683,8 +676,8 @@ absl::Status ParallelRunner::Impl::BuildStatement(StatementPlan& plan,
   }
   // --- keyed exchange channels: worker -> worker.
   const Schema& exchanged_schema = schema_before(plan.pre_end);
-  // A single ordered input keeps per-record lateness exact: the exchange carries each row's
-  // watermark (see AggregateOperator::UseCarriedWatermarks).
+  // A single ordered input keeps per-record lateness and expiry exact: the exchange carries
+  // each row's watermark (see StatefulOperator::UseCarriedWatermarks).
   const BoundExpression* carried_time = nullptr;
   std::string forward_not_used;  // why a declared 'partitioned.by' does not spare the exchange
   plan.forward = ForwardsByPartition(plan, *source, &forward_not_used);
@@ -706,11 +699,19 @@ absl::Status ParallelRunner::Impl::BuildStatement(StatementPlan& plan,
         std::move(worker_partitions)));
     partitioning_check = partitioning_checks.back().get();
   }
-  if (!plan.forward && plan.stateful && plan.chain[*plan.stateful]->kind == LogicalOperatorKind::kAggregate &&
-      source_partitions[*source] == 1) {
-    const AggregateDefinition& aggregate = *plan.chain[*plan.stateful]->aggregate;
-    if (aggregate.per_record_watermark) {
+  if (!plan.forward && plan.stateful && source_partitions[*source] == 1 &&
+      !job.sources[*source].interleaves_partitions()) {
+    const LogicalOperator& stateful = *plan.chain[*plan.stateful];
+    if (stateful.kind == LogicalOperatorKind::kAggregate) {
+      const AggregateDefinition& aggregate = *stateful.aggregate;
       carried_time = aggregate.window ? aggregate.window->time.get() : aggregate.ttl_time.get();
+    } else if (stateful.kind == LogicalOperatorKind::kRowsWindow &&
+               stateful.rows_window->expire_after_millis) {
+      // Expiry reads the watermark; nothing else in a ROWS window does.
+      const RowsWindowSpec& rows = *stateful.rows_window;
+      plan.carried_event_time = MakeColumnReference(static_cast<size_t>(rows.event_time_column),
+                                                    TypeId::kTimestamp, kEventTimeColumn);
+      carried_time = plan.carried_event_time.get();
     }
   }
   std::vector<TypeId> exchanged_types = types_of(exchanged_schema);
@@ -771,8 +772,7 @@ absl::Status ParallelRunner::Impl::BuildStatement(StatementPlan& plan,
       // Rows go by reference (no copy) unless each needs its carried watermark appended.
       if (carried_time == nullptr) sender->ShareInput();
       if (carried_time != nullptr) {
-        sender->CarryWatermarks(*carried_time,
-                                plan.chain[*plan.stateful]->aggregate->input_out_of_orderness_millis);
+        sender->CarryWatermarks(*carried_time, job.sources[*source].max_out_of_orderness_millis);
       }
       worker.senders.push_back(sender.get());
       worker.source_senders.push_back(sender.get());
@@ -789,11 +789,11 @@ absl::Status ParallelRunner::Impl::BuildStatement(StatementPlan& plan,
         return absl::InternalError(StrCat("the keyed stage of '", statement.name, "' reports no keys"));
       }
       if (carried_time != nullptr) {
-        const size_t column = exchanged_schema.fields().size();
-        if (auto* aggregate = dynamic_cast<AggregateOperator*>(ops.front()))
-          aggregate->UseCarriedWatermarks(column);
-        if (auto* session = dynamic_cast<SessionWindowOperator*>(ops.front()))
-          session->UseCarriedWatermarks(column);
+        StatefulOperator* stateful = ops.front()->stateful();
+        if (stateful == nullptr) {
+          return absl::InternalError(StrCat("the keyed stage of '", statement.name, "' keeps no state"));
+        }
+        stateful->UseCarriedWatermarks(exchanged_schema.fields().size());
       }
       const std::string task = StrCat("worker ", w, "/", statement.name, "/stateful");
       for (Operator* op : ops) stage.snapshot_ops.emplace_back(task, op);
@@ -1540,19 +1540,9 @@ JobCounters ParallelRunner::counters() const {
     counters.tasks.push_back(coordinator);
   }
   if (first != Clock::time_point{}) counters.first_record_seconds = Seconds(first - impl.start);
-  for (const auto* op : impl.aggregates) {
-    counters.late_dropped += op->late_records_dropped();
-    counters.state_evicted += op->keys_evicted();
-    counters.state_keys += op->group_count();
-    counters.state_bytes += op->state_bytes();
-    counters.state_key_string_bytes += op->key_string_bytes();
-  }
-  for (const auto* op : impl.session_windows) counters.late_dropped += op->late_records_dropped();
-  for (const auto* op : impl.rows_windows) {
-    counters.state_evicted += op->partitions_expired();
-    counters.state_keys += op->live_partitions();
-    counters.late_dropped += op->late_records_dropped();
-  }
+  StatefulMetrics metrics;
+  for (const StatefulOperator* op : impl.stateful_operators) metrics += op->metrics();
+  counters.AddStatefulMetrics(metrics);
   counters.elapsed_seconds = impl.elapsed_seconds;
   counters.cancelled = impl.cancelled;
   counters.workers = impl.workers_count;

@@ -67,9 +67,10 @@ std::vector<bool> ColumnsReadBy(const LogicalOperator& stateful) {
 }
 
 std::string DescribeOperators(const Operator* op, int indent, std::string_view suffix) {
-  if (const auto* fan_out = dynamic_cast<const FanOutOperator*>(op)) {
+  // A fan-out: its consumers at its own level.
+  if (const std::vector<Operator*>* consumers = op->consumers()) {
     std::string out;
-    for (const Operator* consumer : fan_out->consumers()) out += DescribeOperators(consumer, indent, suffix);
+    for (const Operator* consumer : *consumers) out += DescribeOperators(consumer, indent, suffix);
     return out;
   }
   std::string out = StrCat(std::string(indent * 2, ' '), op->Describe(), suffix, "\n");
@@ -98,6 +99,11 @@ std::string OriginSource(const BoundJob& job, const BoundStatement& statement) {
     is_stream = upstream->input_is_stream;
   }
   return name;
+}
+
+bool InputInterleaves(const BoundJob& job, const BoundStatement& statement) {
+  const SourceDefinition* source = job.FindSource(OriginSource(job, statement));
+  return source != nullptr && source->interleaves_partitions();
 }
 
 std::unique_ptr<LateRecordSink> MakeDeadLetterLateSink(const LogicalOperator& node,

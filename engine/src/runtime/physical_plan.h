@@ -26,6 +26,12 @@ std::vector<const LogicalOperator*> StatementChain(const BoundStatement& stateme
 // The source a statement ultimately reads, following streams of earlier statements.
 std::string OriginSource(const BoundJob& job, const BoundStatement& statement);
 
+// Whether rows of several partitions interleave in the input of `statement`'s stateful
+// operator on one thread: its origin source has several partitions (files) or is a Kafka
+// source. Then only the source's merged watermark, between batches, is safe, not a per-record
+// one (StatefulOperator::SetInputInterleaved).
+bool InputInterleaves(const BoundJob& job, const BoundStatement& statement);
+
 // A sink for the late rows of `node` (behind a closed window, or out of a ROWS window's ORDER
 // BY): each goes to `writer` as JSON with a reason that starts "late".
 std::unique_ptr<LateRecordSink> MakeDeadLetterLateSink(const LogicalOperator& node, DeadLetterWriter& writer);
