@@ -45,7 +45,9 @@ Fixture MakeBatch(const std::vector<TypeId>& types, size_t count, std::mt19937_6
           column->data<std::string_view>()[row] = column->heap().Add(f.texts.back());
           break;
         // Zero comes as -0.0 and as +0.0 (by row parity): the two must be one key.
-        case TypeId::kDouble: column->data<double>()[row] = value == 0 ? (row % 2 ? -0.0 : 0.0) : value * 0.5; break;
+        case TypeId::kDouble:
+          column->data<double>()[row] = value == 0 ? (row % 2 ? -0.0 : 0.0) : value * 0.5;
+          break;
         default: column->data<int64_t>()[row] = value * 1000003LL; break;
       }
     }
@@ -287,6 +289,102 @@ TEST(KeyTableTest, DoubleKeysFoldNegativeZero) {
   ASSERT_EQ(table.FindOrInsert(keys, nullptr, 1, &later, &created), 0u);
   EXPECT_EQ(later, ids[0]);
   EXPECT_EQ(table.size(), 2u);
+}
+
+// Carried keys (the keyed exchange): a table fed the words and hashes EncodeCarriedKeys made
+// for its leading key columns, without a table, finds and creates exactly the groups that a
+// table fed the columns does: short and long strings (the long ones re-read from the column),
+// NULLs, -0.0 beside 0.0, a BIGINT -1 (whose word has the bits of kUncarriedWord), selections,
+// erasures; the carried columns hold only the long strings, as the exchange sends them; the last
+// key column (a window start) comes as a column, as the aggregate adds it.
+TEST(KeyTableTest, CarriedKeysFindTheGroupsTheColumnsFind) {
+  const std::vector<TypeId> types = {TypeId::kString, TypeId::kInt64, TypeId::kDouble, TypeId::kTimestamp};
+  const size_t carried_columns = 3;
+  ASSERT_TRUE(KeyTable::HashesKeyWords(types));
+  std::mt19937_64 random(7);
+  KeyTable from_columns(types);
+  KeyTable from_words(types);
+  for (int round = 0; round < 40; ++round) {
+    const size_t count = 1 + random() % 700;
+    Fixture f = MakeBatch(types, count, random, 30);
+    for (size_t row = 0; row < count; row += 5) {
+      if (f.columns[1]->IsValid(row)) f.columns[1]->data<int64_t>()[row] = -1;
+    }
+    std::vector<const Column*> keys;
+    for (const auto& column : f.columns) keys.push_back(column.get());
+    // Encoded over every row, so that row r's words sit at index r (as in a channel batch).
+    std::vector<std::vector<uint64_t>> words(carried_columns, std::vector<uint64_t>(count));
+    std::vector<uint64_t*> word_pointers;
+    for (auto& column_words : words) word_pointers.push_back(column_words.data());
+    std::vector<uint64_t> nulls(count);
+    std::vector<uint64_t> hashes(count);
+    KeyTable::EncodeCarriedKeys(keys.data(), carried_columns, nullptr, count, word_pointers.data(),
+                                nulls.data(), hashes.data());
+    std::vector<const uint64_t*> carried_words(word_pointers.begin(), word_pointers.end());
+    const KeyTable::CarriedKeys carried{carried_columns, carried_words.data(), nulls.data(), hashes.data()};
+    // What the exchange sends beside the words: the STRING column only where its word is
+    // uncarried, the other carried columns not at all (NULL, with junk values).
+    Column strings(TypeId::kString, count), integers(TypeId::kInt64, count), doubles(TypeId::kDouble, count);
+    for (size_t row = 0; row < count; ++row) {
+      const bool sent = words[0][row] == KeyTable::kUncarriedWord;
+      strings.validity()[row] = sent ? f.columns[0]->validity()[row] : 0;
+      strings.data<std::string_view>()[row] = sent ? f.columns[0]->data<std::string_view>()[row] : "junk";
+      integers.validity()[row] = 0;
+      integers.data<int64_t>()[row] = 12345;
+      doubles.validity()[row] = 0;
+      doubles.data<double>()[row] = 0.25;
+    }
+    const Column* sent_keys[] = {&strings, &integers, &doubles, f.columns[3].get()};
+
+    std::vector<uint32_t> selection;
+    for (uint32_t row = 0; row < count; row += 1 + round % 3) selection.push_back(row);
+    const bool selected = round % 2 == 0;
+    const size_t active = selected ? selection.size() : count;
+    const uint32_t* rows = selected ? selection.data() : nullptr;
+    std::vector<uint32_t> expected_ids(count), ids(count);
+    std::vector<uint32_t> expected_created, created;
+    const size_t expected_made =
+        from_columns.FindOrInsert(keys.data(), rows, active, expected_ids.data(), &expected_created);
+    const size_t made =
+        from_words.FindOrInsertCarried(carried, sent_keys, rows, active, ids.data(), &created);
+    ASSERT_EQ(made, expected_made) << "round " << round;
+    ASSERT_EQ(created, expected_created) << "round " << round;
+    for (size_t i = 0; i < active; ++i) {
+      const size_t row = selected ? selection[i] : i;
+      ASSERT_EQ(ids[row], expected_ids[row]) << "round " << round << " row " << row;
+      ASSERT_EQ(KeyInTable(from_words, types, ids[row]), KeyOf(f, row));
+    }
+    // Erase the same groups from both: ids come back in the same order.
+    std::vector<uint32_t> erased;
+    for (uint32_t id = 0; id < from_columns.id_limit(); ++id) {
+      if (from_columns.IsLive(id) && random() % 4 == 0) erased.push_back(id);
+    }
+    from_columns.Erase(std::span<const uint32_t>(erased));
+    from_words.Erase(std::span<const uint32_t>(erased));
+    ASSERT_EQ(from_words.size(), from_columns.size());
+  }
+}
+
+// Equal keys get equal carried words and hashes whatever else the batch holds, and a long
+// string's word is kUncarriedWord while its hash still depends on its bytes (it routes rows).
+TEST(KeyTableTest, CarriedHashesAreEqualForEqualKeysAndLongStringsAreMarked) {
+  Column strings(TypeId::kString, 4);
+  const std::string_view values[] = {"IBM", "a-string-longer-than-seven", "IBM", "another-long-string"};
+  for (size_t row = 0; row < 4; ++row) {
+    strings.validity()[row] = 1;
+    strings.data<std::string_view>()[row] = strings.heap().Add(values[row]);
+  }
+  const Column* columns[] = {&strings};
+  uint64_t words[4], nulls[4], hashes[4];
+  uint64_t* word_pointers[] = {words};
+  KeyTable::EncodeCarriedKeys(columns, 1, nullptr, 4, word_pointers, nulls, hashes);
+  EXPECT_EQ(words[0], words[2]);
+  EXPECT_EQ(hashes[0], hashes[2]);
+  EXPECT_NE(words[0], KeyTable::kUncarriedWord);
+  EXPECT_EQ(words[1], KeyTable::kUncarriedWord);
+  EXPECT_EQ(words[3], KeyTable::kUncarriedWord);
+  EXPECT_NE(hashes[1], hashes[3]);
+  EXPECT_EQ(nulls[0] | nulls[1] | nulls[2] | nulls[3], 0u);
 }
 
 // The same against the reference, with -0.0 and +0.0 among random double and string keys.

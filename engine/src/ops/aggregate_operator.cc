@@ -133,10 +133,35 @@ std::vector<uint32_t>& AggregateOperator::FindOrOpenWindow(int64_t start) {
   return windows_.insert(it, OpenWindow{start, std::move(groups)})->groups;
 }
 
+bool AggregateOperator::CarriesKeys(const AggregateDefinition& definition) {
+  // A SESSION window is a SessionWindowOperator, which keeps its own state.
+  if (definition.window && definition.window->kind == WindowKind::kSession) return false;
+  return !definition.keys.empty() && KeyTable::HashesKeyWords(KeyTypes(definition));
+}
+
+void AggregateOperator::FindGroups(const uint32_t* selection, size_t count) {
+  if (carried_keys_column_) {
+    table_.FindOrInsertCarried(carried_keys_, key_pointers_.data(), selection, count, group_ids_.data(),
+                               &created_);
+  } else {
+    table_.FindOrInsert(key_pointers_.data(), selection, count, group_ids_.data(), &created_);
+  }
+}
+
 absl::Status AggregateOperator::Push(const Batch& batch) {
   const size_t active = batch.active_rows();
   if (active == 0) return absl::OkStatus();
   const size_t rows = batch.num_rows();
+  if (carried_keys_column_) {
+    const size_t keys = definition_.keys.size();
+    carried_words_.resize(keys);
+    for (size_t k = 0; k < keys; ++k)
+      carried_words_[k] = batch.column(*carried_keys_column_ + k).data<uint64_t>();
+    carried_keys_.columns = keys;
+    carried_keys_.words = carried_words_.data();
+    carried_keys_.nulls = batch.column(*carried_keys_column_ + keys).data<uint64_t>();
+    carried_keys_.hashes = batch.column(*carried_keys_column_ + keys + 1).data<uint64_t>();
+  }
   for (size_t k = 0; k < key_executors_.size(); ++k) {
     key_columns_[k] = key_executors_[k]->Evaluate(batch);
     key_pointers_[k] = key_columns_[k].get();
@@ -149,7 +174,7 @@ absl::Status AggregateOperator::Push(const Batch& batch) {
 
   auto aggregate_rows = [&](const uint32_t* selection, size_t count) {
     created_.clear();
-    table_.FindOrInsert(key_pointers_.data(), selection, count, group_ids_.data(), &created_);
+    FindGroups(selection, count);
     ObserveCreated();
     EnsureCapacity();
     ResetCreated();
@@ -183,7 +208,7 @@ absl::Status AggregateOperator::Push(const Batch& batch) {
     const int64_t* times = time->data<int64_t>();
     const int64_t ttl = *definition_.state_ttl_millis;
     created_.clear();
-    table_.FindOrInsert(key_pointers_.data(), batch.selection(), active, group_ids_.data(), &created_);
+    FindGroups(batch.selection(), active);
     ObserveCreated();
     EnsureCapacity();
     ResetCreated();

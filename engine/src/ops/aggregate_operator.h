@@ -48,6 +48,17 @@ class AggregateOperator final : public StatefulOperator {
     return true;
   }
 
+  // Input batches carry, in BIGINT columns from `first_column` on, each row's grouping key as
+  // KeyTable::EncodeCarriedKeys encoded it (a word per key, the NULL mask, the hash; see
+  // ChannelSender::CarryKeys): groups are looked up from those, and the key columns are read
+  // only for rows with a longer string. REQUIRES: CarriesKeys(definition).
+  bool UseCarriedKeys(size_t first_column) override {
+    carried_keys_column_ = first_column;
+    return true;
+  }
+  // Whether the AggregateOperator of `definition` (not a SESSION window's) can take carried
+  // keys: it has a grouping key and finds groups by hashed key words (KeyTable::HashesKeyWords).
+  static bool CarriesKeys(const AggregateDefinition& definition);
   size_t group_count() const { return table_.size(); }
   // Bytes of state (by capacity): the key table, every accumulator and the operator's own
   // per-group arrays and window lists.
@@ -88,6 +99,12 @@ class AggregateOperator final : public StatefulOperator {
   absl::Status CheckRestoredGroups() const;
 
   const AggregateDefinition& definition_;
+  std::optional<size_t> carried_keys_column_;
+  // The batch's carried keys (UseCarriedKeys), set for the duration of a Push.
+  KeyTable::CarriedKeys carried_keys_;
+  std::vector<const uint64_t*> carried_words_;
+  // table_.FindOrInsert, or FindOrInsertCarried when the batch carries its keys.
+  void FindGroups(const uint32_t* selection, size_t count);
   const Schema& output_schema_;
   const bool windowed_;
   // Windowed: the distance between window starts (the size for tumbling windows) and the

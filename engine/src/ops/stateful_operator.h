@@ -52,6 +52,10 @@ class StatefulOperator : public Operator {
   // a whole just before each row: the rows reaching this instance are a subset of one ordered
   // input (an exchange by key), and they are judged as if it saw all of it.
   void UseCarriedWatermarks(size_t column) { carried_watermark_column_ = column; }
+  // Input batches carry, in BIGINT columns from `first_column` on, each row's grouping key as
+  // KeyTable::EncodeCarriedKeys encoded it (see ChannelSender::CarryKeys). Returns false when
+  // the operator cannot take carried keys (only a GROUP BY can; see AggregateOperator).
+  virtual bool UseCarriedKeys(size_t first_column) { return false; }
   // Late rows go to `sink` (not owned; null: counted and dropped) when the operator's plan
   // dead-letters them ('late.data.strategy' = 'dead_letter').
   void SetLateRecordSink(LateRecordSink* sink) { late_sink_ = sink; }

@@ -6,6 +6,7 @@
 
 #include "common/hash.h"
 #include "common/strings.h"
+#include "state/key_table.h"
 
 namespace sluice {
 
@@ -173,7 +174,8 @@ void ChannelSender::Seal(Output& output) {
   if (output.open == nullptr || output.rows == 0) return;
   output.open->SetNumRows(output.rows);
   for (size_t c = 0; c < copied_.size(); ++c) {
-    if (!copied_[c]) std::memset(output.open->mutable_column(c).validity(), 0, output.rows);
+    if (!copied_[c] && !IsPartialKeyColumn(c))
+      std::memset(output.open->mutable_column(c).validity(), 0, output.rows);
   }
   Message message;
   message.kind = MessageKind::kBatch;
@@ -201,9 +203,51 @@ bool ChannelSender::Drain() {
   return pending_count_ == 0;
 }
 
+void ChannelSender::CarryKeys(std::vector<size_t> key_columns, std::vector<bool> partial) {
+  SLUICE_CHECK(!key_columns.empty());
+  SLUICE_CHECK_EQ(key_columns.size(), partial.size());
+  SLUICE_CHECK(types_.size() >= key_columns.size() + 2);
+  carried_key_columns_ = std::move(key_columns);
+  carried_partial_ = std::move(partial);
+  carried_words_.resize(carried_key_columns_.size());
+  carried_word_pointers_.resize(carried_key_columns_.size());
+  carried_key_inputs_.resize(carried_key_columns_.size());
+}
+
+bool ChannelSender::IsPartialKeyColumn(size_t column) const {
+  for (size_t k = 0; k < carried_key_columns_.size(); ++k) {
+    if (carried_key_columns_[k] == column && carried_partial_[k]) return true;
+  }
+  return false;
+}
+
+const uint64_t* ChannelSender::PartialKeyWords(size_t column) const {
+  for (size_t k = 0; k < carried_key_columns_.size(); ++k) {
+    if (carried_key_columns_[k] == column && carried_partial_[k]) return carried_words_[k].data();
+  }
+  return nullptr;
+}
+
 void ChannelSender::ComputeDestinations(const Batch& batch) {
   const size_t count = batch.active_rows();
   destination_.resize(count);
+  if (!carried_key_columns_.empty()) {
+    // The key table's own words and hash, computed here while the rows are in this core's
+    // cache; the hash routes the row too.
+    for (size_t k = 0; k < carried_key_columns_.size(); ++k) {
+      carried_words_[k].resize(count);
+      carried_word_pointers_[k] = carried_words_[k].data();
+      carried_key_inputs_[k] = &batch.column(carried_key_columns_[k]);
+    }
+    carried_nulls_.resize(count);
+    hashes_.resize(count);
+    KeyTable::EncodeCarriedKeys(carried_key_inputs_.data(), carried_key_inputs_.size(), batch.selection(),
+                                count, carried_word_pointers_.data(), carried_nulls_.data(), hashes_.data());
+    const uint64_t n = outputs_.size();
+    for (size_t i = 0; i < count; ++i)
+      destination_[i] = static_cast<uint32_t>(((hashes_[i] >> 32) * n) >> 32);
+    return;
+  }
   if (outputs_.size() == 1 || (key_executors_.empty() && key_column_indexes_.empty())) {
     std::fill(destination_.begin(), destination_.end(), 0);
     return;
@@ -293,7 +337,9 @@ absl::Status ChannelSender::Push(const Batch& batch) {
     ShareRows(batch);
     return absl::OkStatus();
   }
-  SLUICE_CHECK(batch.num_columns() + (carried_time_ ? 1 : 0) == types_.size());
+  SLUICE_CHECK_EQ(batch.num_columns() + (carried_time_ ? 1 : 0) +
+                      (carried_key_columns_.empty() ? 0 : carried_key_columns_.size() + 2),
+                  types_.size());
   if (carried_time_) {
     const std::shared_ptr<Column> time = carried_time_->Evaluate(batch);
     const int64_t* times = time->data<int64_t>();
@@ -335,11 +381,40 @@ void ChannelSender::CopyRows(const Batch& batch, size_t begin, size_t end) {
     for (Output& output : outputs_) {
       targets_.push_back(output.open != nullptr ? &output.open->mutable_column(c) : nullptr);
     }
-    if (c == batch.num_columns()) {  // the carried watermark
+    if (c >= batch.num_columns()) {  // the carried watermark, then the carried keys
+      size_t extra = c - batch.num_columns();
+      const uint64_t* values = nullptr;
+      if (carried_time_ && extra == 0) {
+        values = reinterpret_cast<const uint64_t*>(carried_values_.data());
+      } else {
+        if (carried_time_) --extra;
+        const size_t keys = carried_key_columns_.size();
+        values = extra < keys    ? carried_words_[extra].data()
+                 : extra == keys ? carried_nulls_.data()
+                                 : hashes_.data();
+      }
       for (size_t i = begin; i < end; ++i) {
         Column& to = *targets_[destination_[i]];
         to.validity()[position_[i]] = 1;
-        to.data<int64_t>()[position_[i]] = carried_values_[i];
+        to.data<uint64_t>()[position_[i]] = values[i];
+      }
+      continue;
+    }
+    if (const uint64_t* words = PartialKeyWords(c)) {
+      // A STRING key column the receiver needs only where its word is uncarried.
+      const std::string_view* values = batch.column(c).data<std::string_view>();
+      const uint8_t* from_valid = batch.column(c).validity();
+      for (size_t i = begin; i < end; ++i) {
+        Column& to = *targets_[destination_[i]];
+        std::string_view& value = to.data<std::string_view>()[position_[i]];
+        if (words[i] == KeyTable::kUncarriedWord) [[unlikely]] {
+          const size_t row = selection != nullptr ? selection[i] : i;
+          to.validity()[position_[i]] = from_valid[row];
+          value = to.heap().Add(values[row]);
+        } else {
+          to.validity()[position_[i]] = 0;
+          value = {};
+        }
       }
       continue;
     }

@@ -13,6 +13,14 @@
 // the rings cannot take waits in the sender (has_pending()), and the task stops reading its
 // sources until Drain() has moved it all — that is the backpressure that reaches the sources.
 //
+// Carried keys (CarryKeys; copy mode, into a GROUP BY whose key table hashes key words): the
+// sender encodes each row's grouping key as the key table does (KeyTable::EncodeCarriedKeys),
+// routes the row by that hash, and copies the words, the NULL mask and the hash into the
+// channel batch's last columns beside the columns the aggregate reads. The receiving aggregate
+// (AggregateOperator::UseCarriedKeys) looks its groups up from those: it reads neither the key
+// columns nor their strings, and hashes only what the sender could not (the window start). A
+// STRING key column travels only for the rows whose string is too long to be a word.
+//
 // Shared mode (ShareInput): instead of copying rows, the sender hands each channel the input
 // batch's columns themselves with a selection of the rows for it. The receiver returns the
 // batch after use and the sender drops its references on its own thread (AcquireShell), so
@@ -109,8 +117,15 @@ class ChannelSender final : public Operator {
   // Copies only the input columns marked true; the others arrive NULL (the receiver does not
   // read them). Default: every column.
   void CopyOnly(std::vector<bool> columns) { copied_ = std::move(columns); }
-  // Shared mode (see above); not with CarryWatermarks.
+  // Shared mode (see above); not with CarryWatermarks or CarryKeys.
   void ShareInput() { share_ = true; }
+  // Carried keys (see above). `key_columns`: the input columns that are the grouping key, in
+  // key order; the channels' types end with one BIGINT per key column (its word), the NULL
+  // mask and the hash, after the carried watermark if any. `partial[k]`: key column k (STRING)
+  // is read by the receiver only as the key, so it is copied only for rows whose word is
+  // KeyTable::kUncarriedWord (NULL elsewhere), whatever CopyOnly says. Rows are routed by the
+  // carried hash.
+  void CarryKeys(std::vector<size_t> key_columns, std::vector<bool> partial);
   // The running maximum is state: checkpoints keep it.
   absl::Status Snapshot(StateWriter& writer) const override;
   absl::Status Restore(StateReader& reader) override;
@@ -142,6 +157,10 @@ class ChannelSender final : public Operator {
   void ComputeDestinations(const Batch& batch);
   // Copies active rows [begin, end) (at most one channel batch) to their destinations.
   void CopyRows(const Batch& batch, size_t begin, size_t end);
+  // Carried keys: whether input `column` is a key column copied only for uncarried rows, and
+  // then its words for the batch being pushed (else null).
+  bool IsPartialKeyColumn(size_t column) const;
+  const uint64_t* PartialKeyWords(size_t column) const;
   // Shared mode: one message per channel with rows, sharing `batch`'s columns.
   void ShareRows(const Batch& batch);
 
@@ -149,6 +168,15 @@ class ChannelSender final : public Operator {
   std::unique_ptr<ExpressionExecutor> carried_time_;
   PerRecordWatermark carried_watermark_;
   std::vector<int64_t> carried_values_;  // per active row of the batch being pushed
+  // Carried keys: the key's input columns, which of them travel only with uncarried words,
+  // and per active row of the batch being pushed, each column's word (carried_words_[k]),
+  // the NULL mask and the hash.
+  std::vector<size_t> carried_key_columns_;
+  std::vector<bool> carried_partial_;
+  std::vector<std::vector<uint64_t>> carried_words_;
+  std::vector<uint64_t*> carried_word_pointers_;
+  std::vector<uint64_t> carried_nulls_;
+  std::vector<const Column*> carried_key_inputs_;
   std::vector<std::unique_ptr<ExpressionExecutor>> key_executors_;
   std::vector<size_t> key_column_indexes_;
   std::vector<std::shared_ptr<Column>> key_columns_;

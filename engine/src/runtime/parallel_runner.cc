@@ -16,6 +16,7 @@
 #include "connectors/file_source.h"
 #include "connectors/kafka_sink.h"
 #include "connectors/kafka_source.h"
+#include "ops/aggregate_operator.h"
 #include "ops/fan_out_operator.h"
 #include "ops/stateful_operator.h"
 #include "runtime/exchange.h"
@@ -716,6 +717,24 @@ absl::Status ParallelRunner::Impl::BuildStatement(StatementPlan& plan,
   }
   std::vector<TypeId> exchanged_types = types_of(exchanged_schema);
   if (carried_time != nullptr) exchanged_types.push_back(TypeId::kInt64);
+  // A keyed exchange into a GROUP BY over plain columns carries each row's key words and hash
+  // (ChannelSender::CarryKeys), so the receiving aggregate reads neither key columns nor strings.
+  std::vector<size_t> carried_key_columns;
+  if (!plan.forward && n > 1 && plan.stateful &&
+      plan.chain[*plan.stateful]->kind == LogicalOperatorKind::kAggregate &&
+      !LateRowsDeadLettered(*plan.chain[*plan.stateful]) &&
+      AggregateOperator::CarriesKeys(*plan.chain[*plan.stateful]->aggregate)) {
+    for (const BoundExpression* key : plan.key.expressions) {
+      if (key->kind != BoundExpressionKind::kColumn) {
+        carried_key_columns.clear();
+        break;
+      }
+      carried_key_columns.push_back(key->column_index);
+    }
+  }
+  const size_t carried_keys_column = exchanged_types.size();
+  if (!carried_key_columns.empty())
+    exchanged_types.insert(exchanged_types.end(), carried_key_columns.size() + 2, TypeId::kInt64);
   if (plan.stateful) {
     plan.exchange.resize(n);
     for (size_t from = 0; from < n; ++from) {
@@ -768,9 +787,20 @@ absl::Status ParallelRunner::Impl::BuildStatement(StatementPlan& plan,
             StrCat("Exchange ", plan.key.text, " -> ", n, " workers",
                    forward_not_used.empty() ? "" : StrCat(" (", forward_not_used, ")")));
       }
-      sender->CopyOnly(ColumnsReadBy(*plan.chain[*plan.stateful]));
-      // Rows go by reference (no copy) unless each needs its carried watermark appended.
-      if (carried_time == nullptr) sender->ShareInput();
+      // Rows go by reference (no copy) unless each needs its carried watermark or key appended.
+      if (carried_key_columns.empty()) {
+        sender->CopyOnly(ColumnsReadBy(*plan.chain[*plan.stateful]));
+        if (carried_time == nullptr) sender->ShareInput();
+      } else {
+        // A key column read only as the key travels as words (a STRING one for long strings).
+        std::vector<bool> copied = ColumnsReadBy(*plan.chain[*plan.stateful], /*keys=*/false);
+        std::vector<bool> partial;
+        for (size_t column : carried_key_columns) {
+          partial.push_back(!copied[column] && exchanged_schema.field(column).type == TypeId::kString);
+        }
+        sender->CopyOnly(std::move(copied));
+        sender->CarryKeys(carried_key_columns, std::move(partial));
+      }
       if (carried_time != nullptr) {
         sender->CarryWatermarks(*carried_time, job.sources[*source].max_out_of_orderness_millis);
       }
@@ -787,6 +817,10 @@ absl::Status ParallelRunner::Impl::BuildStatement(StatementPlan& plan,
                 /*interleaved=*/carried_time == nullptr);
       if (partitioning_check != nullptr && !ops.front()->ObserveNewKeys(partitioning_check->ForWorker(w))) {
         return absl::InternalError(StrCat("the keyed stage of '", statement.name, "' reports no keys"));
+      }
+      if (!carried_key_columns.empty()) {
+        StatefulOperator* stateful = ops.front()->stateful();
+        SLUICE_CHECK(stateful != nullptr && stateful->UseCarriedKeys(carried_keys_column));
       }
       if (carried_time != nullptr) {
         StatefulOperator* stateful = ops.front()->stateful();

@@ -52,14 +52,16 @@ void MarkColumns(const BoundExpression* expression, std::vector<bool>& used) {
 
 }  // namespace
 
-std::vector<bool> ColumnsReadBy(const LogicalOperator& stateful) {
+std::vector<bool> ColumnsReadBy(const LogicalOperator& stateful, bool keys) {
   const size_t columns = stateful.input->schema.fields().size();
   if (stateful.kind != LogicalOperatorKind::kAggregate || LateRowsDeadLettered(stateful)) {
     return std::vector<bool>(columns, true);
   }
   std::vector<bool> used(columns, false);
   const AggregateDefinition& aggregate = *stateful.aggregate;
-  for (const auto& key : aggregate.keys) MarkColumns(key.get(), used);
+  if (keys) {
+    for (const auto& key : aggregate.keys) MarkColumns(key.get(), used);
+  }
   for (const auto& call : aggregate.aggregates) MarkColumns(call.argument.get(), used);
   if (aggregate.window) MarkColumns(aggregate.window->time.get(), used);
   MarkColumns(aggregate.ttl_time.get(), used);

@@ -64,7 +64,8 @@ std::string DescribeOperators(const Operator* op, int indent, std::string_view s
 
 // Which input columns the stateful operator reads (keys, aggregate arguments, time columns), so
 // that an exchange copies only those. All of them for a ROWS window (it forwards its input) and
-// for late rows sent to a dead-letter output (written whole).
-std::vector<bool> ColumnsReadBy(const LogicalOperator& stateful);
+// for late rows sent to a dead-letter output (written whole). With `keys` false, an aggregate's
+// grouping keys do not count (they may travel as carried key words instead).
+std::vector<bool> ColumnsReadBy(const LogicalOperator& stateful, bool keys = true);
 
 }  // namespace sluice

@@ -169,12 +169,6 @@ KeyTable::KeyTable(std::vector<TypeId> key_types, Erasure erasure)
   Rehash(1024);
 }
 
-uint64_t KeyTable::HashKey(const uint64_t* words) const {
-  uint64_t h = 0x2545f4914f6cdd1dULL;
-  for (size_t i = 0; i < words_per_key_; ++i) h = HashMix64(h ^ words[i]) + i;
-  return h;
-}
-
 void KeyTable::EncodeStrings(const Column& column, const uint32_t* selection, size_t count, uint64_t* words) {
   const size_t w = words_per_key_;
   if (direct_) {
@@ -448,23 +442,155 @@ size_t KeyTable::FindOrInsert(const Column* const* keys, const uint32_t* selecti
     });
     return created;
   }
+  // Hash the whole batch, then probe.
+  batch_hashes_.resize(count);
+  for (size_t j = 0; j < count; ++j) batch_hashes_[j] = HashKey(&batch_words_[j * w]);
+  return ProbeEncoded(selection, count, group_ids, created_ids);
+}
+
+void KeyTable::EncodeCarriedKeys(const Column* const* columns, size_t column_count, const uint32_t* selection,
+                                 size_t count, uint64_t* const* words, uint64_t* nulls, uint64_t* hashes) {
+  SLUICE_CHECK_LT(column_count, size_t{64});
+  std::fill(nulls, nulls + count, 0);
+  std::fill(hashes, hashes + count, kHashSeed);
+  for (size_t k = 0; k < column_count; ++k) {
+    const Column& column = *columns[k];
+    const uint8_t* valid = column.validity();
+    const uint64_t null_bit = uint64_t{1} << k;
+    uint64_t* out = words[k];
+    // As EncodeColumn: a NULL's word is 0 whatever its column holds.
+    auto encode = [&](auto word_of) {
+      size_t i = 0;
+      ForEachActiveRow(selection, count, [&](size_t row) {
+        const uint64_t present = uint64_t{0} - valid[row];  // all ones when not NULL
+        const uint64_t word = word_of(row) & present;
+        out[i] = word;
+        nulls[i] |= null_bit & ~present;
+        hashes[i] = HashStep(hashes[i], word, k);
+        ++i;
+      });
+    };
+    switch (column.type()) {
+      case TypeId::kInt64:
+      case TypeId::kTimestamp: {
+        const int64_t* values = column.data<int64_t>();
+        encode([values](size_t row) { return static_cast<uint64_t>(values[row]); });
+        break;
+      }
+      case TypeId::kDouble: {
+        const double* values = column.data<double>();
+        encode([values](size_t row) {
+          double value = values[row];
+          if (value == 0) value = 0;  // fold -0.0
+          return std::bit_cast<uint64_t>(value);
+        });
+        break;
+      }
+      case TypeId::kBoolean:
+      case TypeId::kNull: {
+        const uint8_t* values = column.data<uint8_t>();
+        encode([values](size_t row) { return uint64_t{values[row]}; });
+        break;
+      }
+      case TypeId::kString: {
+        // A NULL string is empty (Column's invariant): word 0, as InlineStringWord("").
+        const std::string_view* texts = column.data<std::string_view>();
+        size_t i = 0;
+        ForEachActiveRow(selection, count, [&](size_t row) {
+          const std::string_view text = texts[row];
+          const bool inline_string = text.size() <= kInlineStringMax;
+          out[i] = inline_string ? InlineStringWord(text) : kUncarriedWord;
+          nulls[i] |= null_bit & (uint64_t{0} - (valid[row] ^ 1));
+          hashes[i] = HashStep(hashes[i], inline_string ? out[i] : HashString(text), k);
+          ++i;
+        });
+        break;
+      }
+    }
+  }
+}
+
+size_t KeyTable::FindOrInsertCarried(const CarriedKeys& carried, const Column* const* keys,
+                                     const uint32_t* selection, size_t count, uint32_t* group_ids,
+                                     std::vector<uint32_t>* created_ids) {
+  SLUICE_CHECK(!direct_);
+  SLUICE_CHECK(carried.columns > 0 && carried.columns <= key_count());
+  if (count == 0) return 0;
+  const size_t w = words_per_key_;
+  const size_t prefix = carried.columns;
+  batch_words_.resize(count * w);
+  batch_hashes_.resize(count);
+  uncarried_rows_.clear();
+  uncarried_indexes_.clear();
+  size_t i = 0;
+  ForEachActiveRow(selection, count, [&](size_t row) {
+    uint64_t* words = &batch_words_[i * w];
+    bool uncarried = false;
+    for (size_t k = 0; k < prefix; ++k) {
+      words[k] = carried.words[k][row];
+      // Only a STRING column's word marks a row uncarried (a BIGINT -1 has the same bits).
+      uncarried |= (words[k] == kUncarriedWord) & (key_types_[k] == TypeId::kString);
+    }
+    words[key_count()] = carried.nulls[row];
+    batch_hashes_[i] = carried.hashes[row];
+    if (uncarried) [[unlikely]] {
+      uncarried_rows_.push_back(static_cast<uint32_t>(row));
+      uncarried_indexes_.push_back(static_cast<uint32_t>(i));
+    }
+    ++i;
+  });
+  for (size_t k = prefix; k < key_count(); ++k)
+    EncodeColumn(k, *keys[k], selection, count, batch_words_.data());
+  for (size_t j = 0; j < count; ++j) {
+    batch_hashes_[j] = ContinueHash(batch_hashes_[j], &batch_words_[j * w], prefix);
+  }
+  if (!uncarried_rows_.empty()) {
+    // Longer strings: encode these rows' uncarried words from the key columns, then hash
+    // their keys whole.
+    const size_t m = uncarried_rows_.size();
+    uncarried_words_.assign(m * w, 0);
+    for (size_t k = 0; k < prefix; ++k) {
+      if (key_types_[k] == TypeId::kString)
+        EncodeColumn(k, *keys[k], uncarried_rows_.data(), m, uncarried_words_.data());
+    }
+    for (size_t j = 0; j < m; ++j) {
+      uint64_t* words = &batch_words_[uncarried_indexes_[j] * w];
+      // Only the uncarried words: the carried ones' columns need not hold the row (the
+      // exchange sends a STRING key column only for rows whose own word is uncarried).
+      for (size_t k = 0; k < prefix; ++k) {
+        if (words[k] == kUncarriedWord && key_types_[k] == TypeId::kString)
+          words[k] = uncarried_words_[j * w + k];
+      }
+      batch_hashes_[uncarried_indexes_[j]] = HashKey(words);
+    }
+  }
+  return ProbeEncoded(selection, count, group_ids, created_ids);
+}
+
+size_t KeyTable::ProbeEncoded(const uint32_t* selection, size_t count, uint32_t* group_ids,
+                              std::vector<uint32_t>* created_ids) {
+  const size_t w = words_per_key_;
+  size_t created = 0;
+  auto record = [&](size_t row, uint32_t id, bool inserted) {
+    group_ids[row] = id;
+    created += inserted;
+    if (inserted && created_ids != nullptr) created_ids->push_back(id);
+  };
   // Room for every row to be a new key, so that no probe below rehashes.
   if ((live_ + count + 1) * 2 > slots_.size()) {
     size_t capacity = slots_.size();
     while ((live_ + count + 1) * 2 > capacity) capacity *= 2;
     Rehash(capacity);
   }
-  // Hash the whole batch, then probe with the slots of rows a few places ahead already on
-  // their way into the cache: a large table costs a memory access per probe, and these overlap
-  // instead of following one another.
-  batch_hashes_.resize(count);
-  for (size_t j = 0; j < count; ++j) batch_hashes_[j] = HashKey(&batch_words_[j * w]);
+  // Probe with the slots of rows a few places ahead already on their way into the cache: a
+  // large table costs a memory access per probe, and these overlap instead of following one
+  // another.
   constexpr size_t kSlotsAhead = 16;
   constexpr size_t kKeysAhead = 8;
   const size_t mask = slots_.size() - 1;
   for (size_t j = 0; j < std::min(count, kSlotsAhead); ++j)
     __builtin_prefetch(&slots_[batch_hashes_[j] & mask]);
-  i = 0;
+  size_t i = 0;
   ForEachActiveRow(selection, count, [&](size_t row) {
     if (i + kSlotsAhead < count) __builtin_prefetch(&slots_[batch_hashes_[i + kSlotsAhead] & mask]);
     if (i + kKeysAhead < count) {

@@ -29,7 +29,15 @@
 // length prefix in blocks of up to 256 KiB), and 4-byte hash slots (at most half full); vectors
 // grow by doubling, and MemoryBytes() counts their capacity.
 //
-// Not thread-safe: one table per operator instance.
+// Carried keys (the keyed exchange): a table that looks keys up by hashed key words
+// (HashesKeyWords) can take the words and hash of its leading key columns from someone who
+// computed them without a table (EncodeCarriedKeys, on the exchange's sending thread while the
+// rows are in its cache), and FindOrInsertCarried then reads only those words, not the key
+// columns, except for the few rows whose key holds a string longer than 7 bytes (an interned
+// id, which only the table can assign).
+//
+// Not thread-safe: one table per operator instance. EncodeCarriedKeys is static and touches no
+// table.
 #pragma once
 
 #include <bit>
@@ -42,6 +50,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "batch/batch.h"
+#include "common/hash.h"
 #include "common/state_vector.h"
 #include "common/unaligned.h"
 #include "state/state_serializer.h"
@@ -171,6 +180,39 @@ class KeyTable {
   size_t FindOrInsert(const Column* const* keys, const uint32_t* selection, size_t count, uint32_t* group_ids,
                       std::vector<uint32_t>* created = nullptr);
 
+  // --- carried keys ---
+  // Whether a table over `key_types` finds keys by hashed key words, and so takes carried
+  // keys: every key but one of a single STRING column (that one is found by its interned id).
+  static bool HashesKeyWords(const std::vector<TypeId>& key_types) {
+    return !(key_types.size() == 1 && key_types[0] == TypeId::kString);
+  }
+  // The carried word of a string longer than kInlineStringMax bytes: the table interns it, so
+  // FindOrInsertCarried encodes that row from its key column. No string's key word equals it
+  // (an interned word has bits 32-55 clear, an inline one a length below 8 in its top byte);
+  // in a column of another type it is an ordinary word.
+  static constexpr uint64_t kUncarriedWord = ~uint64_t{0};
+  // For the `count` active rows of `columns` (the leading `column_count` key columns, any key
+  // types) writes, for the i-th active row: words[k][i], column k's key word as every table
+  // encodes it (or kUncarriedWord); nulls[i], the NULL bits of those columns; hashes[i], the
+  // hash every table's lookup starts from for those words. A row with kUncarriedWord gets a
+  // hash of its strings' bytes instead: equal keys still hash equally, so hashes[i] may route
+  // rows, but the table recomputes that row's. REQUIRES: column_count < 64.
+  static void EncodeCarriedKeys(const Column* const* columns, size_t column_count, const uint32_t* selection,
+                                size_t count, uint64_t* const* words, uint64_t* nulls, uint64_t* hashes);
+  // What EncodeCarriedKeys wrote, indexed by physical row like the key columns.
+  struct CarriedKeys {
+    size_t columns = 0;            // the leading key columns carried
+    const uint64_t* const* words;  // [k][row]
+    const uint64_t* nulls;         // [row]
+    const uint64_t* hashes;        // [row]
+  };
+  // FindOrInsert, with key columns [0, carried.columns) taken from `carried`: keys[k] for those
+  // is read only at rows where column k's own word is kUncarriedWord (a STRING column need
+  // hold only those rows); the other key columns come from `keys` as in FindOrInsert. Same ids, created groups and result as FindOrInsert on the same keys.
+  // REQUIRES: HashesKeyWords(key types); 0 < carried.columns <= key_count().
+  size_t FindOrInsertCarried(const CarriedKeys& carried, const Column* const* keys, const uint32_t* selection,
+                             size_t count, uint32_t* group_ids, std::vector<uint32_t>* created = nullptr);
+
   // Whether group `id` holds a key (false for a freed id). REQUIRES: id < id_limit().
   bool IsLive(uint32_t id) const {
     if (identity_) return id == 0 ? null_seen_ : id - 1 < strings_.size();
@@ -222,7 +264,22 @@ class KeyTable {
   static constexpr uint32_t kNullKey = 0xFFFFFFFF;
   static constexpr uint32_t kFreeGroup = 0xFFFFFFFE;
 
-  uint64_t HashKey(const uint64_t* words) const;
+  // The hash of an encoded key: a chain over its words, so that a prefix of the words can be
+  // hashed without a table (EncodeCarriedKeys) and the rest added here (ContinueHash).
+  static constexpr uint64_t kHashSeed = 0x2545f4914f6cdd1dULL;
+  static uint64_t HashStep(uint64_t hash, uint64_t word, size_t index) {
+    return HashMix64(hash ^ word) + index;
+  }
+  uint64_t HashKey(const uint64_t* words) const { return ContinueHash(kHashSeed, words, 0); }
+  // The hash of `words` given `hash`, the chain over its first `from` words.
+  uint64_t ContinueHash(uint64_t hash, const uint64_t* words, size_t from) const {
+    for (size_t i = from; i < words_per_key_; ++i) hash = HashStep(hash, words[i], i);
+    return hash;
+  }
+  // Finds or inserts the `count` keys of batch_words_ (hashed in batch_hashes_), the i-th for
+  // the i-th active row.
+  size_t ProbeEncoded(const uint32_t* selection, size_t count, uint32_t* group_ids,
+                      std::vector<uint32_t>* created_ids);
   // Hash mode: a string of up to kInlineStringMax bytes is its own key word (its bytes, little
   // endian, and its length in the top byte), so that short keys such as ticker symbols need no
   // interning; a longer one is kInternedTag | its interned id. Direct mode: the interned id.
@@ -292,11 +349,14 @@ class KeyTable {
   uint32_t id_limit_ = 0;
   std::vector<uint32_t> free_ids_;
   size_t live_ = 0;
-  std::vector<uint64_t> batch_words_;   // FindOrInsert: the batch's encoded keys
-  std::vector<uint64_t> batch_hashes_;  // and their hashes
-  std::vector<uint32_t> string_ids_;    // EncodeStrings scratch: interned ids
-  std::vector<uint32_t> long_rows_;     // EncodeStrings (hash mode): rows of longer strings
-  std::vector<uint32_t> long_indexes_;  // and their active-row indexes
+  std::vector<uint64_t> batch_words_;        // FindOrInsert: the batch's encoded keys
+  std::vector<uint64_t> batch_hashes_;       // and their hashes
+  std::vector<uint32_t> string_ids_;         // EncodeStrings scratch: interned ids
+  std::vector<uint32_t> long_rows_;          // EncodeStrings (hash mode): rows of longer strings
+  std::vector<uint32_t> long_indexes_;       // and their active-row indexes
+  std::vector<uint32_t> uncarried_rows_;     // FindOrInsertCarried: rows with a kUncarriedWord
+  std::vector<uint32_t> uncarried_indexes_;  // and their active-row indexes
+  std::vector<uint64_t> uncarried_words_;    // and their keys, encoded from the columns
 };
 
 }  // namespace sluice
