@@ -27,7 +27,8 @@ SessionWindowOperator::SessionWindowOperator(const AggregateDefinition& definiti
       output_schema_(output_schema),
       gap_(definition.window->size_millis),
       keys_(KeyTypes(definition)),
-      output_(output_schema) {
+      output_(output_schema),
+      retracting_(definition.emit == EmitMode::kChanges || definition.allowed_lateness_millis > 0) {
   for (const auto& key : definition.keys)
     key_executors_.push_back(std::make_unique<ExpressionExecutor>(*key));
   for (const auto& call : definition.aggregates) {
@@ -56,6 +57,11 @@ uint32_t SessionWindowOperator::NewGroup(uint32_t key, int64_t start, int64_t en
     fired_.push_back(0);
     dirty_.push_back(0);
     redirect_.push_back(group);
+    if (retracting_) {
+      emitted_.push_back(0);
+      emitted_start_.push_back(0);
+      before_.push_back(AggregateOutput::kNoBefore);
+    }
     state_rows_.Resize(group_limit_);
     for (auto& accumulator : accumulators_) accumulator->Resize(group_limit_);
   }
@@ -65,8 +71,21 @@ uint32_t SessionWindowOperator::NewGroup(uint32_t key, int64_t start, int64_t en
   group_live_[group] = 1;
   fired_[group] = 0;
   redirect_[group] = group;
+  if (retracting_) {
+    emitted_[group] = 0;
+    before_[group] = AggregateOutput::kNoBefore;
+  }
   by_end_.emplace(end, group);
   return group;
+}
+
+void SessionWindowOperator::CaptureBefore(uint32_t group) {
+  if (!emitted_[group] || before_[group] != AggregateOutput::kNoBefore) return;
+  capture_one_.assign(1, group);
+  before_[group] =
+      output_.Capture(capture_one_, definition_.keys.size(), accumulators_,
+                      [this](uint32_t g, size_t row, Batch& batch) { WriteKeys(g, row, batch); });
+  ++captured_;
 }
 
 uint32_t SessionWindowOperator::Resolve(uint32_t group) const {
@@ -93,6 +112,9 @@ uint32_t SessionWindowOperator::Assign(uint32_t key, int64_t time) {
   while (first < sessions.size() && sessions[first].end < start) ++first;
   size_t last = first;
   while (last < sessions.size() && sessions[last].start <= end) ++last;
+  if (retracting_) {
+    for (size_t s = first; s < last; ++s) CaptureBefore(sessions[s].group);
+  }
   if (first == last) {
     const uint32_t group = NewGroup(key, start, end);
     sessions.insert(sessions.begin() + static_cast<ptrdiff_t>(first), Session{start, end, group});
@@ -108,6 +130,10 @@ uint32_t SessionWindowOperator::Assign(uint32_t key, int64_t time) {
     fired_[into.group] = fired_[into.group] || fired_[from.group];
     redirect_[from.group] = into.group;
     group_live_[from.group] = 0;
+    if (retracting_ && before_[from.group] != AggregateOutput::kNoBefore) {
+      retired_.push_back(before_[from.group]);  // its row is deleted at the next emission
+      before_[from.group] = AggregateOutput::kNoBefore;
+    }
     pending_free_.push_back(from.group);
   }
   sessions.erase(sessions.begin() + static_cast<ptrdiff_t>(first) + 1,
@@ -229,6 +255,10 @@ void SessionWindowOperator::FreeGroup(uint32_t group) {
   group_live_[group] = 0;
   fired_[group] = 0;
   dirty_[group] = 0;
+  if (retracting_ && before_[group] != AggregateOutput::kNoBefore) {
+    before_[group] = AggregateOutput::kNoBefore;
+    --captured_;
+  }
   free_groups_.push_back(group);
 }
 
@@ -273,22 +303,58 @@ absl::Status SessionWindowOperator::OnWatermark(int64_t watermark) {
   return Operator::OnWatermark(watermark);
 }
 
-absl::Status SessionWindowOperator::EmitGroups(const std::vector<uint32_t>& groups) {
+void SessionWindowOperator::WriteKeys(uint32_t group, size_t row, Batch& batch) const {
   const size_t key_count = definition_.keys.size();
   const size_t window_column = key_count + accumulators_.size();
+  for (size_t k = 0; k < key_count; ++k) keys_.ReadKey(group_key_[group], k, batch.mutable_column(k), row);
+  Column& starts = batch.mutable_column(window_column);
+  Column& ends = batch.mutable_column(window_column + 1);
+  starts.validity()[row] = 1;
+  starts.data<int64_t>()[row] = group_start_[group];
+  ends.validity()[row] = 1;
+  ends.data<int64_t>()[row] = group_end_[group];
+}
+
+absl::Status SessionWindowOperator::EmitGroups(const std::vector<uint32_t>& groups) {
+  if (retracting_) return EmitChanges(groups);
   return output_.Emit(
-      groups, key_count, accumulators_, [](const uint32_t*, size_t) {},
-      [&](uint32_t group, size_t row, Batch& batch) {
-        for (size_t k = 0; k < key_count; ++k)
-          keys_.ReadKey(group_key_[group], k, batch.mutable_column(k), row);
-        Column& starts = batch.mutable_column(window_column);
-        Column& ends = batch.mutable_column(window_column + 1);
-        starts.validity()[row] = 1;
-        starts.data<int64_t>()[row] = group_start_[group];
-        ends.validity()[row] = 1;
-        ends.data<int64_t>()[row] = group_end_[group];
-      },
+      groups, definition_.keys.size(), accumulators_, [](const uint32_t*, size_t) {},
+      [this](uint32_t group, size_t row, Batch& batch) { WriteKeys(group, row, batch); },
       [this](const Batch& batch) { return Emit(batch); });
+}
+
+absl::Status SessionWindowOperator::EmitChanges(const std::vector<uint32_t>& groups) {
+  changes_.clear();
+  for (uint32_t image : retired_) changes_.push_back({RowKind::kDelete, 0, image});
+  captured_ -= retired_.size();
+  retired_.clear();
+  for (uint32_t group : groups) {
+    const uint32_t before = before_[group];
+    if (!emitted_[group] || before == AggregateOutput::kNoBefore) {
+      // Never emitted, or emitted and unchanged since (a FINAL firing of a corrected session).
+      changes_.push_back(
+          {emitted_[group] ? RowKind::kUpdateAfter : RowKind::kInsert, group, AggregateOutput::kNoBefore});
+    } else if (emitted_start_[group] != group_start_[group]) {
+      // Its start moved: the row last emitted named another session.
+      changes_.insert(changes_.begin(), {RowKind::kDelete, group, before});
+      changes_.push_back({RowKind::kInsert, group, AggregateOutput::kNoBefore});
+    } else {
+      if (definition_.emit_update_before) changes_.push_back({RowKind::kUpdateBefore, group, before});
+      changes_.push_back({RowKind::kUpdateAfter, group, AggregateOutput::kNoBefore});
+    }
+    emitted_[group] = 1;
+    emitted_start_[group] = group_start_[group];
+    if (before != AggregateOutput::kNoBefore) {
+      before_[group] = AggregateOutput::kNoBefore;
+      --captured_;
+    }
+  }
+  absl::Status status = output_.EmitChanges(
+      changes_, definition_.keys.size(), accumulators_, [](const uint32_t*, size_t) {},
+      [this](uint32_t group, size_t row, Batch& batch) { WriteKeys(group, row, batch); },
+      [this](const Batch& batch) { return Emit(batch); });
+  if (captured_ == 0) output_.ClearBefore();
+  return status;
 }
 
 absl::Status SessionWindowOperator::Snapshot(StateWriter& writer) const {
@@ -306,6 +372,15 @@ absl::Status SessionWindowOperator::Snapshot(StateWriter& writer) const {
   writer.WriteI64(watermark_);
   writer.WriteI64(running_watermark_);
   writer.WriteU64(late_dropped_);
+  if (retracting_) {
+    // Before images live only between a change and the emission that follows it; one still
+    // waiting (a correction held for the next watermark) is not written yet.
+    if (captured_ > 0 || !retired_.empty())
+      return absl::FailedPreconditionError(
+          "session window: a checkpoint while a retraction waits for its emission is not supported yet");
+    writer.WriteRaw(emitted_.data(), group_limit_);
+    writer.WriteRaw(emitted_start_.data(), group_limit_ * sizeof(int64_t));
+  }
   return absl::OkStatus();
 }
 
@@ -350,6 +425,19 @@ absl::Status SessionWindowOperator::Restore(StateReader& reader) {
   SLUICE_ASSIGN_OR_RETURN(watermark_, reader.ReadI64());
   SLUICE_ASSIGN_OR_RETURN(running_watermark_, reader.ReadI64());
   SLUICE_ASSIGN_OR_RETURN(late_dropped_, reader.ReadU64());
+  if (retracting_) {
+    emitted_.resize(group_limit_);
+    emitted_start_.resize(group_limit_);
+    before_.assign(group_limit_, AggregateOutput::kNoBefore);
+    retired_.clear();
+    captured_ = 0;
+    output_.ClearBefore();
+    SLUICE_RETURN_IF_ERROR(reader.ReadRaw(emitted_.data(), group_limit_));
+    SLUICE_RETURN_IF_ERROR(reader.ReadRaw(emitted_start_.data(), group_limit_ * sizeof(int64_t)));
+    for (uint32_t group = 0; group < group_limit_; ++group) {
+      if (emitted_[group] > 1) return absl::DataLossError("session snapshot: a flag is not 0 or 1");
+    }
+  }
   // Rebuild the per-key session lists, the end index and the free list from the groups.
   sessions_.assign(keys_.id_limit(), {});
   by_end_.clear();
