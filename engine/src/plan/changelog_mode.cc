@@ -253,13 +253,10 @@ void InferChangelogModes(BoundJob& job, const SourceText& source, SqlErrorList& 
                                   ModeName(sink.changelog_mode), "' writes a delete as a JSON record, not ",
                                   sink.format, "; set '", sink.name, ".format' = 'json'")));
         } else if (!statement.row_key_columns && !kafka_key) {
-          errors.Add(
-              source.Error(mode_position,
-                           StrCat("sink '", sink.name, "': statement '", statement.name,
-                                  "' may delete rows (", statement.updating_reason,
-                                  "), and changelog.mode 'upsert' names a deleted row by its key, "
-                                  "but the output lacks a GROUP BY key or _window_start; select them, or use "
-                                  "'changelog'")));
+          // The output lacks the row key (a GROUP BY key or _window_start is not selected): a
+          // delete names the whole row it takes back.
+          sink.upsert_key_columns.clear();
+          for (size_t c = 0; c < statement.output_schema.size(); ++c) sink.upsert_key_columns.push_back(c);
         }
         break;
     }

@@ -18,7 +18,8 @@
 // Sinks ('<sink>.changelog.mode'): 'append' refuses an updating statement at plan time;
 // 'changelog' writes Debezium-style records and needs JSON; 'upsert' writes a row per insert
 // or update and a tombstone per delete, keyed by the statement's row key (its GROUP BY keys and
-// _window_start as it outputs them) or a Kafka sink's 'key.field'. Unset: 'append' for an
+// _window_start as it outputs them; the whole row when the output lacks one of them) or a Kafka
+// sink's 'key.field'. Unset: 'append' for an
 // append-only statement, 'upsert' for an updating one.
 #pragma once
 
@@ -33,7 +34,7 @@ namespace sluice {
 // upsert_key_columns. Every refusal goes to `errors` with its position: an aggregate function
 // that cannot retract over an updating stream, a window or ROWS window over one, an 'append'
 // sink of an updating statement, a 'changelog' sink in CSV, a sink that must write deletes
-// but has no key or writes CSV. REQUIRES: the job's statements bound, sinks defaulted.
+// in CSV. REQUIRES: the job's statements bound, sinks defaulted.
 void InferChangelogModes(BoundJob& job, const SourceText& source, SqlErrorList& errors);
 
 }  // namespace sluice

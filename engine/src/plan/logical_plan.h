@@ -121,8 +121,8 @@ struct SinkDefinition {
   // an updating one unless set.
   ChangelogMode changelog_mode = ChangelogMode::kAppend;
   // kUpsert: the output columns that identify a row (the GROUP BY keys and _window_start as
-  // the statement outputs them), empty when the statement has no such key; a file's delete
-  // record names them. A Kafka sink with 'key.field' keys its messages by that instead.
+  // the statement outputs them; every column when it may delete but lacks one of them); a
+  // file's delete record names them. A Kafka sink with 'key.field' keys its messages by that instead.
   std::vector<size_t> upsert_key_columns;
 };
 
