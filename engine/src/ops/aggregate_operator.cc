@@ -581,13 +581,11 @@ absl::Status AggregateOperator::Snapshot(StateWriter& writer) const {
     writer.WriteU64(keys_evicted_);
   }
   if (changelog_) {
-    // Before images live only between a change and the emission that follows it; one still
-    // waiting (a correction held for the next watermark) is not written yet.
-    if (captured_ > 0)
-      return absl::FailedPreconditionError(
-          "aggregate: a checkpoint while an update-before row waits for its emission is not supported yet");
     writer.WriteRaw(emitted_.data(), groups);
     if (definition_.retract_input) writer.WriteRaw(row_count_.data(), groups * sizeof(int64_t));
+    // Rows last emitted of groups changed since (a correction waiting for the next watermark).
+    output_.SnapshotBefore(writer);
+    writer.WriteRaw(before_.data(), groups * sizeof(uint32_t));
   }
   return absl::OkStatus();
 }
@@ -644,12 +642,19 @@ absl::Status AggregateOperator::Restore(StateReader& reader) {
     SLUICE_RETURN_IF_ERROR(reader.ReadRaw(emitted_.data(), groups));
     if (definition_.retract_input)
       SLUICE_RETURN_IF_ERROR(reader.ReadRaw(row_count_.data(), groups * sizeof(int64_t)));
-    std::fill(before_.begin(), before_.end(), AggregateOutput::kNoBefore);
+    SLUICE_RETURN_IF_ERROR(output_.RestoreBefore(reader));
+    SLUICE_RETURN_IF_ERROR(reader.ReadRaw(before_.data(), groups * sizeof(uint32_t)));
+    std::vector<uint8_t> used(output_.before_images(), 0);
     captured_ = 0;
-    output_.ClearBefore();
     for (uint32_t group = 0; group < groups; ++group) {
       if (emitted_[group] > 1 || (emitted_[group] && !live_[group]))
         return absl::DataLossError("aggregate snapshot: a group's emitted flag disagrees with its state");
+      const uint32_t image = before_[group];
+      if (image == AggregateOutput::kNoBefore) continue;
+      if (!emitted_[group] || image >= used.size() || used[image])
+        return absl::DataLossError("aggregate snapshot: a before image is out of range, repeated or stray");
+      used[image] = 1;
+      ++captured_;
     }
   }
   return CheckRestoredGroups();

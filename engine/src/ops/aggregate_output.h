@@ -19,6 +19,7 @@
 #include "batch/batch.h"
 #include "batch/row_kind.h"
 #include "ops/accumulator.h"
+#include "state/state_serializer.h"
 #include "types/schema.h"
 
 namespace sluice {
@@ -129,6 +130,65 @@ class AggregateOutput {
       SLUICE_RETURN_IF_ERROR(status);
       offset += n;
     }
+    return absl::OkStatus();
+  }
+
+  // Writes the before images (checkpoints: they wait for the emission after a change).
+  void SnapshotBefore(StateWriter& writer) const {
+    writer.WriteU64(before_rows_);
+    for (size_t c = 0; c < types_.size() && before_rows_ > 0; ++c) {
+      const Column& column = before_.column(c);
+      for (size_t row = 0; row < before_rows_; ++row) {
+        writer.WriteU8(column.validity()[row]);
+        if (!column.IsValid(row)) continue;
+        switch (types_[c]) {
+          case TypeId::kString: writer.WriteBytes(column.data<std::string_view>()[row]); break;
+          case TypeId::kInt64:
+          case TypeId::kTimestamp:
+          case TypeId::kDouble: writer.WriteRaw(column.data<char>() + row * 8, 8); break;
+          case TypeId::kBoolean:
+          case TypeId::kNull: writer.WriteU8(column.data<uint8_t>()[row]); break;
+        }
+      }
+    }
+  }
+  absl::Status RestoreBefore(StateReader& reader) {
+    ClearBefore();
+    EnsureScratch();
+    SLUICE_ASSIGN_OR_RETURN(uint64_t rows, reader.ReadCount(types_.size()));
+    for (size_t c = 0; c < types_.size() && rows > 0; ++c) {
+      Column& column = before_.mutable_column(c);
+      column.Resize(rows);
+      for (size_t row = 0; row < rows; ++row) {
+        SLUICE_ASSIGN_OR_RETURN(uint8_t valid, reader.ReadU8());
+        if (valid > 1)
+          return absl::DataLossError("aggregate snapshot: a before image's validity is not 0 or 1");
+        if (!valid) {
+          column.SetNull(row);
+          continue;
+        }
+        column.validity()[row] = 1;
+        switch (types_[c]) {
+          case TypeId::kString: {
+            SLUICE_ASSIGN_OR_RETURN(std::string_view text, reader.ReadBytes());
+            column.data<std::string_view>()[row] = column.heap().Add(text);
+            break;
+          }
+          case TypeId::kInt64:
+          case TypeId::kTimestamp:
+          case TypeId::kDouble:
+            SLUICE_RETURN_IF_ERROR(reader.ReadRaw(column.data<char>() + row * 8, 8));
+            break;
+          case TypeId::kBoolean:
+          case TypeId::kNull: {
+            SLUICE_ASSIGN_OR_RETURN(uint8_t value, reader.ReadU8());
+            column.data<uint8_t>()[row] = value;
+            break;
+          }
+        }
+      }
+    }
+    before_rows_ = rows;
     return absl::OkStatus();
   }
 

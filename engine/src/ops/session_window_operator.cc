@@ -373,13 +373,13 @@ absl::Status SessionWindowOperator::Snapshot(StateWriter& writer) const {
   writer.WriteI64(running_watermark_);
   writer.WriteU64(late_dropped_);
   if (retracting_) {
-    // Before images live only between a change and the emission that follows it; one still
-    // waiting (a correction held for the next watermark) is not written yet.
-    if (captured_ > 0 || !retired_.empty())
-      return absl::FailedPreconditionError(
-          "session window: a checkpoint while a retraction waits for its emission is not supported yet");
     writer.WriteRaw(emitted_.data(), group_limit_);
     writer.WriteRaw(emitted_start_.data(), group_limit_ * sizeof(int64_t));
+    // Rows last emitted of sessions changed since (a correction waiting for the next watermark).
+    output_.SnapshotBefore(writer);
+    writer.WriteRaw(before_.data(), group_limit_ * sizeof(uint32_t));
+    writer.WriteU64(retired_.size());
+    writer.WriteRaw(retired_.data(), retired_.size() * sizeof(uint32_t));
   }
   return absl::OkStatus();
 }
@@ -428,14 +428,32 @@ absl::Status SessionWindowOperator::Restore(StateReader& reader) {
   if (retracting_) {
     emitted_.resize(group_limit_);
     emitted_start_.resize(group_limit_);
-    before_.assign(group_limit_, AggregateOutput::kNoBefore);
-    retired_.clear();
-    captured_ = 0;
-    output_.ClearBefore();
+    before_.resize(group_limit_);
     SLUICE_RETURN_IF_ERROR(reader.ReadRaw(emitted_.data(), group_limit_));
     SLUICE_RETURN_IF_ERROR(reader.ReadRaw(emitted_start_.data(), group_limit_ * sizeof(int64_t)));
+    SLUICE_RETURN_IF_ERROR(output_.RestoreBefore(reader));
+    SLUICE_RETURN_IF_ERROR(reader.ReadRaw(before_.data(), group_limit_ * sizeof(uint32_t)));
+    SLUICE_ASSIGN_OR_RETURN(uint64_t retired, reader.ReadCount(sizeof(uint32_t)));
+    retired_.resize(retired);
+    SLUICE_RETURN_IF_ERROR(reader.ReadRaw(retired_.data(), retired * sizeof(uint32_t)));
+    // Each before image belongs to one changed session or one retired row.
+    std::vector<uint8_t> used(output_.before_images(), 0);
+    captured_ = 0;
+    auto use = [&](uint32_t image) {
+      if (image >= used.size() || used[image]) return false;
+      used[image] = 1;
+      ++captured_;
+      return true;
+    };
     for (uint32_t group = 0; group < group_limit_; ++group) {
       if (emitted_[group] > 1) return absl::DataLossError("session snapshot: a flag is not 0 or 1");
+      if (before_[group] == AggregateOutput::kNoBefore) continue;
+      if (!group_live_[group] || !emitted_[group] || !use(before_[group]))
+        return absl::DataLossError("session snapshot: a before image is out of range, repeated or stray");
+    }
+    for (uint32_t image : retired_) {
+      if (!use(image))
+        return absl::DataLossError("session snapshot: a before image is out of range or repeated");
     }
   }
   // Rebuild the per-key session lists, the end index and the free list from the groups.
