@@ -656,6 +656,35 @@ TEST_P(KafkaTest, RawFormatSystemColumnsAndTransactionalCsvSink) {
   EXPECT_EQ(actual, expected);
 }
 
+// An upsert stream's delete is a tombstone: a message with the row's key and a null value. The
+// session event at 30000 merges u's two emitted sessions: the later one's row is deleted.
+TEST_F(KafkaTest, UpsertDeleteIsATombstone) {
+  ASSERT_TRUE(cluster_->CreateTopic("sessions", 1).ok());
+  const std::string clicks = directory_.File("clicks.jsonl");
+  WriteFile(clicks,
+            "{\"user\":\"u\",\"ts\":0}\n{\"user\":\"u\",\"ts\":60000}\n{\"user\":\"u\",\"ts\":30000}\n");
+  const JobResult result = RunJob(
+      "CREATE STREAM sessions AS SELECT user, COUNT(*) AS n, _window_start FROM clicks "
+      "GROUP BY user WINDOW SESSION (ts, INTERVAL '30' SECOND) EMIT CHANGES WITH ("
+      "'clicks.type' = 'file_source', 'clicks.path' = '${clicks}', 'clicks.format' = 'json', "
+      "'clicks.schema' = 'user STRING, ts TIMESTAMP', 'clicks.event.time.field' = 'ts', "
+      "'late.data.allowed_lateness' = '60s', 'sessions.type' = 'kafka_sink', 'sessions.topic' = 'sessions', "
+      "'sessions.bootstrap.servers' = '${bootstrap}', 'sessions.changelog.mode' = 'upsert')",
+      {{"bootstrap", bootstrap()}, {"clicks", clicks}});
+  ASSERT_TRUE(result.status.ok()) << result.status.message();
+  auto records = ReadKafkaTopic(bootstrap(), "sessions");
+  ASSERT_TRUE(records.ok()) << records.status().message();
+  std::vector<std::string> actual;
+  for (const KafkaRecord& r : *records) actual.push_back(StrCat(r.key.value_or("(none)"), " -> ", r.value));
+  const std::vector<std::string> expected = {
+      R"({"user":"u","_window_start":0} -> {"user":"u","n":1,"_window_start":0})",
+      R"({"user":"u","_window_start":60000} -> {"user":"u","n":1,"_window_start":60000})",
+      R"({"user":"u","_window_start":60000} -> )",  // the tombstone
+      R"({"user":"u","_window_start":0} -> {"user":"u","n":3,"_window_start":0})",
+  };
+  EXPECT_EQ(actual, expected);
+}
+
 // A delivery the broker refuses fails the job with the broker's error; nothing is silently
 // dropped. (A file source: no consumer group to wait for.)
 TEST_P(KafkaTest, RefusedDeliveryFailsTheJobWithTheBrokersError) {

@@ -54,6 +54,37 @@ TEST(SqlErrorTest, UnknownColumnSuggestsNearest) {
   ExpectError(Job("SELECT id, prise FROM trades"), "unknown column 'prise'; did you mean 'price'?", 2, 12);
 }
 
+TEST(SqlErrorTest, UpdatingQueryIntoAppendSinkPointsAtTheStatement) {
+  ExpectError(
+      Job("SELECT symbol, COUNT(*) AS n FROM trades GROUP BY symbol EMIT CHANGES",
+          ",\n      'out.type' = 'file_sink', 'out.path' = 'x.jsonl', 'out.changelog.mode' = 'append'"),
+      "statement 'out' is an updating query (GROUP BY symbol EMIT CHANGES); sink 'out' with "
+      "changelog.mode 'append' accepts inserts only; use 'upsert' or 'changelog'",
+      1, 1);
+  // The same query into the default mode (upsert) binds.
+  EXPECT_TRUE(Bind(Job("SELECT symbol, COUNT(*) AS n FROM trades GROUP BY symbol EMIT CHANGES",
+                       ",\n      'out.type' = 'file_sink', 'out.path' = 'x.jsonl'"))
+                  .ok());
+}
+
+TEST(SqlErrorTest, AggregateThatCannotRetractOverAnUpdatingStreamPointsAtTheFunction) {
+  ExpectError(
+      "CREATE STREAM totals AS SELECT symbol, SUM(qty) AS qty FROM trades GROUP BY symbol;\n"
+      "CREATE STREAM out AS SELECT MIN(qty) AS low FROM totals EMIT FINAL\n"
+      "WITH ('trades.type' = 'file_source', 'trades.path' = 'unused.jsonl',\n"
+      "      'trades.schema' = 'symbol STRING, qty BIGINT')",
+      "MIN(qty) cannot read an updating stream: stream 'totals' is an updating stream (GROUP BY symbol "
+      "EMIT CHANGES), and MIN cannot take a value back out",
+      2, 29);
+}
+
+TEST(SqlErrorTest, ChangelogModeValueIsChecked) {
+  ExpectError(Job("SELECT id FROM trades",
+                  ", 'out.type' = 'file_sink', 'out.path' = 'x.jsonl',\n"
+                  "      'out.changelog.mode' = 'retract'"),
+              "invalid value 'retract' for 'out.changelog.mode' (expected append, changelog, upsert)", 5, 30);
+}
+
 TEST(SqlErrorTest, UnknownQualifier) {
   ExpectError(Job("SELECT t.id FROM trades x"), "unknown source or alias 't'", 2, 8);
 }

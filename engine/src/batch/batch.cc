@@ -8,6 +8,7 @@ void Batch::SetColumns(std::vector<std::shared_ptr<Column>> columns, size_t num_
   for (auto& column : columns) columns_.push_back(std::move(column));
   num_rows_ = num_rows;
   has_selection_ = false;
+  row_kinds_.reset();
 }
 
 void Batch::Reset(size_t num_columns, size_t num_rows) {
@@ -15,17 +16,20 @@ void Batch::Reset(size_t num_columns, size_t num_rows) {
   columns_.resize(num_columns);
   num_rows_ = num_rows;
   has_selection_ = false;
+  row_kinds_.reset();
 }
 
 void Batch::ShareColumns(const Batch& other) {
   columns_.clear();
   for (const auto& column : other.columns_) columns_.push_back(column);
+  row_kinds_ = other.row_kinds_;
   num_rows_ = other.num_rows_;
   has_selection_ = false;
 }
 
 void Batch::Release() {
   columns_.clear();
+  row_kinds_.reset();
   num_rows_ = 0;
   has_selection_ = false;
 }
@@ -39,6 +43,16 @@ void Batch::SetSelectionCount(size_t count) {
   SLUICE_CHECK_LE(count, num_rows_);
   has_selection_ = true;
   selection_count_ = count;
+}
+
+std::string_view RowKindName(RowKind kind) {
+  switch (kind) {
+    case RowKind::kInsert: return "+I";
+    case RowKind::kUpdateBefore: return "-U";
+    case RowKind::kUpdateAfter: return "+U";
+    case RowKind::kDelete: return "-D";
+  }
+  return "?";
 }
 
 std::shared_ptr<Column> ColumnPool::Acquire(size_t rows) {

@@ -4,6 +4,12 @@
 // of the batch; without one every row 0..num_rows()-1 is. A filter narrows the selection
 // instead of copying rows, and a projection forwards untouched input columns by pointer.
 //
+// Row kinds: a batch may carry one RowKind per physical row (batch/row_kind.h), in a BOOLEAN-typed
+// column whose bytes are RowKind values. Without one every row is an insert, so append-only
+// streams pay nothing per row. Operators that share columns (filter, limit, fan-out) share the
+// row kinds with them; a projection forwards them; selection vectors apply to them as to any
+// column.
+//
 // Lifetime: a producer may reuse its columns for its next batch. A consumer that must keep
 // data beyond the current Push() copies it (or holds the shared_ptr<Column>, which stops the
 // producer from reusing that column; see ColumnPool).
@@ -14,6 +20,7 @@
 #include <vector>
 
 #include "batch/column.h"
+#include "batch/row_kind.h"
 
 namespace sluice {
 
@@ -28,18 +35,33 @@ class Batch {
   Column& mutable_column(size_t i) { return *columns_[i]; }
   const std::shared_ptr<Column>& shared_column(size_t i) const { return columns_[i]; }
 
-  // Replaces the columns; every column must have at least num_rows rows. Clears the selection.
+  // Replaces the columns; every column must have at least num_rows rows. Clears the selection
+  // and the row kinds.
   void SetColumns(std::vector<std::shared_ptr<Column>> columns, size_t num_rows);
   // Allocation-free variants for per-batch use; capacity is kept across calls.
-  // Reset: `num_columns` empty column slots, to be filled with SetColumn; clears the selection.
+  // Reset: `num_columns` empty column slots, to be filled with SetColumn; clears the selection
+  // and the row kinds.
   void Reset(size_t num_columns, size_t num_rows);
   void SetColumn(size_t i, std::shared_ptr<Column> column) { columns_[i] = std::move(column); }
-  // Shares (does not copy) `other`'s columns and row count; clears the selection.
+  // Shares (does not copy) `other`'s columns, row kinds and row count; clears the selection.
   void ShareColumns(const Batch& other);
   // Drops every column reference (so producers can reuse their columns); keeps capacity.
   void Release();
   void AddColumn(std::shared_ptr<Column> column) { columns_.push_back(std::move(column)); }
   void SetNumRows(size_t rows) { num_rows_ = rows; }
+
+  // --- row kinds -------------------------------------------------------------------------
+  bool has_row_kinds() const { return row_kinds_ != nullptr; }
+  // One RowKind per physical row, or nullptr when every row is an insert.
+  const RowKind* row_kinds() const {
+    return row_kinds_ != nullptr ? reinterpret_cast<const RowKind*>(row_kinds_->data<uint8_t>()) : nullptr;
+  }
+  RowKind row_kind(size_t row) const {
+    return row_kinds_ != nullptr ? static_cast<RowKind>(row_kinds_->data<uint8_t>()[row]) : RowKind::kInsert;
+  }
+  const std::shared_ptr<Column>& shared_row_kinds() const { return row_kinds_; }
+  // Sets (null: clears) the row kinds: a column of at least num_rows() bytes holding RowKinds.
+  void SetRowKinds(std::shared_ptr<Column> kinds) { row_kinds_ = std::move(kinds); }
 
   // --- selection -------------------------------------------------------------------------
   bool has_selection() const { return has_selection_; }
@@ -56,6 +78,7 @@ class Batch {
 
  private:
   std::vector<std::shared_ptr<Column>> columns_;
+  std::shared_ptr<Column> row_kinds_;  // null: every row an insert
   size_t num_rows_ = 0;
   bool has_selection_ = false;
   size_t selection_count_ = 0;

@@ -22,7 +22,15 @@ FileSink::~FileSink() {
 std::unique_ptr<FileSink> FileSink::Create(const SinkDefinition& definition, const Schema& schema) {
   std::unique_ptr<RecordEncoder> encoder =
       definition.format == "csv" ? MakeCsvEncoder(schema, definition.csv_delimiter) : MakeJsonEncoder(schema);
-  return std::unique_ptr<FileSink>(new FileSink(definition, std::move(encoder)));
+  auto sink = std::unique_ptr<FileSink>(new FileSink(definition, std::move(encoder)));
+  if (definition.changelog_mode == ChangelogMode::kChangelog ||
+      (definition.changelog_mode == ChangelogMode::kUpsert && definition.format == "json")) {
+    sink->change_encoder_ =
+        std::make_unique<ChangeEncoder>(schema, definition.changelog_mode, definition.upsert_key_columns);
+  } else if (definition.changelog_mode == ChangelogMode::kUpsert) {
+    sink->drop_update_before_ = true;
+  }
+  return sink;
 }
 
 absl::Status FileSink::Open() {
@@ -49,7 +57,17 @@ absl::Status FileSink::WriteBuffer() {
 }
 
 absl::Status FileSink::Push(const Batch& batch) {
-  encoder_->Encode(batch, buffer_);
+  if (change_encoder_ != nullptr && (batch.has_row_kinds() || change_encoder_->pending())) {
+    change_encoder_->Encode(batch, buffer_);
+  } else if (drop_update_before_ && batch.has_row_kinds()) {
+    SelectUpserts(batch, kept_rows_);
+    encoder_->Encode(kept_rows_, buffer_);
+    kept_rows_.Release();
+  } else if (change_encoder_ != nullptr && definition_.changelog_mode == ChangelogMode::kChangelog) {
+    change_encoder_->Encode(batch, buffer_);
+  } else {
+    encoder_->Encode(batch, buffer_);
+  }
   rows_written_ += batch.active_rows();
   if (buffer_.size() >= kFlushBytes) return WriteBuffer();
   return absl::OkStatus();
@@ -66,6 +84,7 @@ absl::Status FileSink::Flush() {
 
 absl::Status FileSink::Finish() {
   if (file_ == nullptr) return absl::OkStatus();  // never opened
+  if (change_encoder_ != nullptr) change_encoder_->Finish(buffer_);
   SLUICE_RETURN_IF_ERROR(WriteBuffer());
   if (std::fflush(file_) != 0) {
     return absl::DataLossError(StrCat("sink '", definition_.name, "': flush failed: ", std::strerror(errno)));

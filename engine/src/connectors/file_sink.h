@@ -1,12 +1,17 @@
 // FileSink: the last operator of a pipeline; encodes batches (JSON Lines or CSV) and writes
 // them to a file, or to standard output for stdout_sink. Output is buffered and written in
 // large blocks; Finish() flushes and closes. Write errors fail the job, never drop rows.
+//
+// Changelog modes (plan/changelog_mode.h): 'append' writes every row; 'changelog' and JSON
+// 'upsert' write the records of connectors/change_encoder.h; a CSV 'upsert' (planned only for
+// statements that never delete) writes every row but update-befores.
 #pragma once
 
 #include <cstdio>
 #include <memory>
 #include <string>
 
+#include "connectors/change_encoder.h"
 #include "connectors/sink.h"
 #include "formats/record_format.h"
 #include "plan/logical_plan.h"
@@ -37,6 +42,9 @@ class FileSink final : public SinkOperator {
 
   SinkDefinition definition_;
   std::unique_ptr<RecordEncoder> encoder_;
+  std::unique_ptr<ChangeEncoder> change_encoder_;  // 'changelog', or 'upsert' in JSON
+  bool drop_update_before_ = false;                // 'upsert' in CSV
+  Batch kept_rows_;                                // scratch: the rows a CSV upsert writes
   std::FILE* file_ = nullptr;
   bool owns_file_ = false;
   std::string buffer_;

@@ -34,6 +34,11 @@ KafkaSink::KafkaSink(const SinkDefinition& definition, const Schema& schema)
     key_name_ = schema.field(settings_.key_column).name;
   }
   key_text_.resize(40);
+  if (definition_.changelog_mode == ChangelogMode::kChangelog ||
+      (definition_.changelog_mode == ChangelogMode::kUpsert && definition_.format == "json")) {
+    change_encoder_ =
+        std::make_unique<ChangeEncoder>(schema, definition_.changelog_mode, definition_.upsert_key_columns);
+  }
 }
 
 KafkaSink::~KafkaSink() = default;
@@ -53,7 +58,92 @@ absl::Status KafkaSink::Open() {
   return producer_->Connect();
 }
 
+void KafkaSink::KeyText(const Column& keys, uint32_t row, const char*& key, size_t& key_size) {
+  key = nullptr;
+  key_size = 0;
+  if (!keys.IsValid(row)) return;
+  char* digits = key_text_.data();
+  switch (key_type_) {
+    case TypeId::kString: {
+      const std::string_view text = keys.data<std::string_view>()[row];
+      key = text.data() != nullptr ? text.data() : "";
+      key_size = text.size();
+      break;
+    }
+    case TypeId::kInt64:
+    case TypeId::kTimestamp:
+      key_size = std::to_chars(digits, digits + 32, keys.data<int64_t>()[row]).ptr - digits;
+      key = digits;
+      break;
+    case TypeId::kDouble:
+      key_size = AppendDouble(keys.data<double>()[row], digits);
+      key = digits;
+      break;
+    case TypeId::kBoolean:
+      key = keys.data<uint8_t>()[row] != 0 ? "true" : "false";
+      key_size = std::strlen(key);
+      break;
+    default: break;
+  }
+}
+
+absl::Status KafkaSink::PushChanges(const Batch& batch) {
+  text_.clear();
+  change_encoder_->Encode(batch, text_, &records_);
+  return ProduceChanges(&batch);
+}
+
+absl::Status KafkaSink::ProduceChanges(const Batch* batch) {
+  const Column* keys =
+      settings_.key_column >= 0 && batch != nullptr ? &batch->column(settings_.key_column) : nullptr;
+  const std::string& row_keys = change_encoder_->record_keys();
+  for (const ChangeEncoder::Record& record : records_) {
+    const char* key = nullptr;
+    size_t key_size = 0;
+    if (settings_.key_column >= 0) {
+      if (record.row >= 0 && keys != nullptr) {
+        KeyText(*keys, static_cast<uint32_t>(record.row), key, key_size);
+      } else if (pending_has_key_) {
+        key = pending_key_.data();  // the update-before that ended the previous batch
+        key_size = pending_key_.size();
+      }
+    } else if (definition_.changelog_mode == ChangelogMode::kUpsert) {
+      key = row_keys.data() + record.key_begin;  // the row key as a JSON object
+      key_size = record.key_end - record.key_begin;
+    }
+    const char* value = record.tombstone ? nullptr : text_.data() + record.begin;
+    const size_t value_size = record.tombstone ? 0 : record.end - record.begin;
+    SLUICE_RETURN_IF_ERROR(producer_->Produce(key, key_size, value, value_size));
+  }
+  // An update-before that waits for the next batch: keep its message key.
+  pending_has_key_ = false;
+  if (batch != nullptr && keys != nullptr && change_encoder_->pending() && batch->active_rows() > 0) {
+    const char* key = nullptr;
+    size_t key_size = 0;
+    KeyText(*keys, batch->ActiveRow(batch->active_rows() - 1), key, key_size);
+    if (key != nullptr) {
+      pending_key_.assign(key, key_size);
+      pending_has_key_ = true;
+    }
+  }
+  producer_->Poll();
+  return absl::OkStatus();
+}
+
 absl::Status KafkaSink::Push(const Batch& batch) {
+  const size_t rows = batch.active_rows();
+  if (rows == 0) return absl::OkStatus();
+  if (change_encoder_ != nullptr) return PushChanges(batch);
+  if (definition_.changelog_mode == ChangelogMode::kUpsert && batch.has_row_kinds()) {
+    SelectUpserts(batch, kept_rows_);
+    absl::Status status = PushRows(kept_rows_);
+    kept_rows_.Release();
+    return status;
+  }
+  return PushRows(batch);
+}
+
+absl::Status KafkaSink::PushRows(const Batch& batch) {
   const size_t rows = batch.active_rows();
   if (rows == 0) return absl::OkStatus();
   text_.clear();
@@ -73,34 +163,7 @@ absl::Status KafkaSink::Push(const Batch& batch) {
     SLUICE_CHECK(record_end != nullptr && record_end < end);  // one line per row
     const char* key = nullptr;
     size_t key_size = 0;
-    if (keys != nullptr) {
-      const uint32_t row = batch.ActiveRow(i);
-      if (keys->IsValid(row)) {
-        char* digits = key_text_.data();
-        switch (key_type_) {
-          case TypeId::kString: {
-            const std::string_view text = keys->data<std::string_view>()[row];
-            key = text.data() != nullptr ? text.data() : "";
-            key_size = text.size();
-            break;
-          }
-          case TypeId::kInt64:
-          case TypeId::kTimestamp:
-            key_size = std::to_chars(digits, digits + 32, keys->data<int64_t>()[row]).ptr - digits;
-            key = digits;
-            break;
-          case TypeId::kDouble:
-            key_size = AppendDouble(keys->data<double>()[row], digits);
-            key = digits;
-            break;
-          case TypeId::kBoolean:
-            key = keys->data<uint8_t>()[row] != 0 ? "true" : "false";
-            key_size = std::strlen(key);
-            break;
-          default: break;
-        }
-      }
-    }
+    if (keys != nullptr) KeyText(*keys, batch.ActiveRow(i), key, key_size);
     SLUICE_RETURN_IF_ERROR(producer_->Produce(key, key_size, p, static_cast<size_t>(record_end - p)));
     p = record_end + 1;
   }
@@ -115,6 +178,11 @@ absl::Status KafkaSink::Flush() {
 
 absl::Status KafkaSink::Finish() {
   if (producer_ == nullptr || finished_) return absl::OkStatus();
+  if (change_encoder_ != nullptr && change_encoder_->pending()) {
+    text_.clear();
+    change_encoder_->Finish(text_, &records_);
+    SLUICE_RETURN_IF_ERROR(ProduceChanges(nullptr));
+  }
   finished_ = true;
   return producer_->Flush(/*begin_next=*/false);
 }
@@ -123,6 +191,9 @@ std::string KafkaSink::Describe() const {
   std::string out = StrCat("KafkaSink ", definition_.name, " -> topic ", settings_.topic, " @ ",
                            settings_.client.bootstrap_servers, " (", definition_.format);
   if (settings_.key_column >= 0) StrAppend(&out, ", key ", key_name_);
+  if (definition_.changelog_mode == ChangelogMode::kChangelog) StrAppend(&out, ", changelog");
+  if (definition_.changelog_mode == ChangelogMode::kUpsert && change_encoder_ != nullptr)
+    StrAppend(&out, ", upsert");
   bool idempotent = true;
   for (const auto& [key, value] : settings_.client.properties) {
     if (key == "enable.idempotence") idempotent = value == "true";

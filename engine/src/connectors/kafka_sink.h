@@ -6,6 +6,13 @@
 // as is, a number in decimal; NULL: no key), so that every update of one key lands in one
 // partition in order; without key.field messages have no key.
 //
+// Changelog modes (plan/changelog_mode.h): 'changelog' writes each change as a Debezium-style
+// record and 'upsert' (JSON) each insert or update as the row and each delete as a tombstone,
+// a message with a null value (connectors/change_encoder.h). Their messages are keyed by
+// 'key.field' when set; otherwise an upsert's by its row key as a JSON object, e.g.
+// {"trader":"T1"}, so that a compacted topic keeps the last row per key. A CSV 'upsert' (only
+// for statements that never delete) drops update-before rows.
+//
 // Delivery. The producer is idempotent unless the pass-through properties turn it off
 // ('<stream>.properties.enable.idempotence' = 'false'): retries after broker errors do not
 // duplicate or reorder messages within a partition. Push() enqueues; Flush() (every flush
@@ -30,6 +37,7 @@
 #include <string>
 #include <vector>
 
+#include "connectors/change_encoder.h"
 #include "connectors/kafka_client.h"
 #include "connectors/sink.h"
 #include "formats/record_format.h"
@@ -59,6 +67,13 @@ class KafkaSink final : public SinkOperator {
 
  private:
   KafkaSink(const SinkDefinition& definition, const Schema& schema);
+  // The message key of `row` from the key.field column `keys` (null when NULL).
+  void KeyText(const Column& keys, uint32_t row, const char*& key, size_t& key_size);
+  absl::Status PushChanges(const Batch& batch);
+  // Every active row as a message (the append format).
+  absl::Status PushRows(const Batch& batch);
+  // Produces records_ (text in text_); `batch` (null at the end) is the batch they describe.
+  absl::Status ProduceChanges(const Batch* batch);
 
   SinkDefinition definition_;
   const KafkaSinkSettings& settings_;
@@ -68,8 +83,13 @@ class KafkaSink final : public SinkOperator {
   std::unique_ptr<KafkaProducer> producer_;
   bool csv_header_pending_ = false;  // the CSV encoder's header line is not a message
   bool finished_ = false;
-  std::string text_;      // encoded rows of the current batch
-  std::string key_text_;  // a number key as text
+  std::string text_;                               // encoded rows of the current batch
+  std::string key_text_;                           // a number key as text
+  std::unique_ptr<ChangeEncoder> change_encoder_;  // 'changelog', or 'upsert' in JSON
+  std::vector<ChangeEncoder::Record> records_;
+  std::string pending_key_;  // the key.field text of an update-before waiting for the next batch
+  bool pending_has_key_ = false;
+  Batch kept_rows_;  // scratch: the rows a CSV upsert writes
 };
 
 }  // namespace sluice

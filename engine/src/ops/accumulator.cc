@@ -68,6 +68,17 @@ class CountAccumulator final : public Accumulator {
       ForEachActiveRow(selection, count, [&](size_t row) { counts[groups[row]] += valid[row]; });
     }
   }
+  bool retracts() const override { return true; }
+  void Retract(const Column* argument, const uint32_t* selection, size_t count,
+               const uint32_t* groups) override {
+    const auto counts = Counts();
+    if (argument == nullptr) {
+      ForEachActiveRow(selection, count, [&](size_t row) { --counts[groups[row]]; });
+    } else {
+      const uint8_t* valid = argument->validity();
+      ForEachActiveRow(selection, count, [&](size_t row) { counts[groups[row]] -= valid[row]; });
+    }
+  }
   void Finalize(const uint32_t* groups, size_t n, Column& out) const override {
     const auto counts = rows_.Get<int64_t>(counts_);
     for (size_t i = 0; i < n; ++i) {
@@ -90,8 +101,11 @@ class CountAccumulator final : public Accumulator {
 };
 
 // SUM and AVG: a running sum (wrapping for BIGINT, like +) and, for AVG, the count of non-NULL
-// values; SUM needs only whether there was one (NULL otherwise), a byte instead of a count.
-template <typename In, typename Sum, bool kAverage>
+// values; SUM needs only whether there was one (NULL otherwise), a byte instead of a count,
+// unless it retracts (kRetractable): then it counts too, to know when no value is left.
+// Retraction subtracts: exact for BIGINT; for DOUBLE, rounded like any floating-point sum, and
+// the sum restarts from exactly 0 whenever its count of values returns to 0.
+template <typename In, typename Sum, bool kAverage, bool kRetractable = false>
 class SumAccumulator final : public Accumulator {
  public:
   explicit SumAccumulator(StateRows& rows)
@@ -109,7 +123,7 @@ class SumAccumulator final : public Accumulator {
     } else {
       sums[into] += sums[from];
     }
-    if constexpr (kAverage) {
+    if constexpr (kCounted) {
       counts[into] += counts[from];
     } else {
       counts[into] |= counts[from];
@@ -130,12 +144,34 @@ class SumAccumulator final : public Accumulator {
       } else {
         sums[group] += valid[row] ? static_cast<Sum>(values[row]) : 0;
       }
-      if constexpr (kAverage) {
+      if constexpr (kCounted) {
         counts[group] += valid[row];
       } else {
         counts[group] |= valid[row];
       }
     });
+  }
+  bool retracts() const override { return kRetractable; }
+  void Retract(const Column* argument, const uint32_t* selection, size_t count,
+               const uint32_t* groups) override {
+    SLUICE_CHECK(kRetractable);
+    if constexpr (kRetractable) {
+      const In* values = argument->data<In>();
+      const uint8_t* valid = argument->validity();
+      const auto sums = rows_.Get<Sum>(sums_);
+      const auto counts = rows_.Get<Count>(counts_);
+      ForEachActiveRow(selection, count, [&](size_t row) {
+        const uint32_t group = groups[row];
+        if constexpr (std::is_same_v<Sum, int64_t>) {
+          sums[group] =
+              static_cast<int64_t>(static_cast<uint64_t>(sums[group]) - static_cast<uint64_t>(values[row]));
+        } else {
+          sums[group] -= valid[row] ? static_cast<Sum>(values[row]) : 0;
+        }
+        counts[group] -= valid[row];
+        if (counts[group] == 0) sums[group] = 0;
+      });
+    }
   }
   void Finalize(const uint32_t* groups, size_t n, Column& out) const override {
     const auto sums = rows_.Get<Sum>(sums_);
@@ -163,8 +199,9 @@ class SumAccumulator final : public Accumulator {
   }
 
  private:
-  // AVG: non-NULL values; SUM: 1 once a value was non-NULL.
-  using Count = std::conditional_t<kAverage, int64_t, uint8_t>;
+  // AVG (and a retracting SUM): non-NULL values; SUM: 1 once a value was non-NULL.
+  static constexpr bool kCounted = kAverage || kRetractable;
+  using Count = std::conditional_t<kCounted, int64_t, uint8_t>;
   StateRows& rows_;
   size_t sums_;  // field indexes
   size_t counts_;
@@ -574,18 +611,22 @@ void StateRows::Resize(size_t groups) {
 }
 
 std::unique_ptr<Accumulator> MakeAccumulator(AggregateKind kind, TypeId argument_type, TypeId result_type,
-                                             StateRows& rows) {
+                                             StateRows& rows, bool retractable) {
   const bool integer = argument_type == TypeId::kInt64 || argument_type == TypeId::kNull;
   switch (kind) {
     case AggregateKind::kCountStar:
     case AggregateKind::kCount: return std::make_unique<CountAccumulator>(rows);
     case AggregateKind::kCountDistinct: return std::make_unique<CountDistinctAccumulator>(argument_type);
     case AggregateKind::kSum:
+      if (retractable) {
+        if (integer) return std::make_unique<SumAccumulator<int64_t, int64_t, false, true>>(rows);
+        return std::make_unique<SumAccumulator<double, double, false, true>>(rows);
+      }
       if (integer) return std::make_unique<SumAccumulator<int64_t, int64_t, false>>(rows);
       return std::make_unique<SumAccumulator<double, double, false>>(rows);
     case AggregateKind::kAvg:
-      if (integer) return std::make_unique<SumAccumulator<int64_t, double, true>>(rows);
-      return std::make_unique<SumAccumulator<double, double, true>>(rows);
+      if (integer) return std::make_unique<SumAccumulator<int64_t, double, true, true>>(rows);
+      return std::make_unique<SumAccumulator<double, double, true, true>>(rows);
     case AggregateKind::kVarSamp:
     case AggregateKind::kVarPop:
     case AggregateKind::kStddevSamp:

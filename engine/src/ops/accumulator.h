@@ -85,6 +85,14 @@ class Accumulator {
   // `argument` is null for COUNT(*). `groups[row]` holds the group of each active row.
   virtual void Update(const Column* argument, const uint32_t* selection, size_t count,
                       const uint32_t* groups) = 0;
+  // Whether Retract() is implemented (COUNT, COUNT(*), SUM and AVG built retractable).
+  virtual bool retracts() const { return false; }
+  // Takes the active rows' values back out of their groups: the update-before and delete rows
+  // of an updating input. REQUIRES: retracts().
+  virtual void Retract(const Column* argument, const uint32_t* selection, size_t count,
+                       const uint32_t* groups) {
+    SLUICE_CHECK(false);
+  }
   // Folds group `from` into group `into` (session windows merging); `from` is left as is.
   // FIRST_VALUE keeps `into`'s value unless it has none; LAST_VALUE takes `from`'s if any.
   virtual void Merge(uint32_t into, uint32_t from) = 0;
@@ -102,7 +110,10 @@ class Accumulator {
 };
 
 // An accumulator whose fixed-width fields are added to `rows`, which must outlive it.
+// `retractable`: COUNT, COUNT(*), SUM and AVG implement Retract() (SUM then keeps a count of
+// its non-NULL values instead of a flag, to know when it is NULL again); other kinds ignore it
+// (the planner refuses them over an updating input).
 std::unique_ptr<Accumulator> MakeAccumulator(AggregateKind kind, TypeId argument_type, TypeId result_type,
-                                             StateRows& rows);
+                                             StateRows& rows, bool retractable = false);
 
 }  // namespace sluice

@@ -27,17 +27,20 @@ AggregateOperator::AggregateOperator(const AggregateDefinition& definition, cons
       definition_(definition),
       output_schema_(output_schema),
       windowed_(definition.window.has_value()),
-      // Groups are freed only when windows close or keys expire (TTL).
-      table_(KeyTypes(definition), definition.window || definition.ttl_time ? KeyTable::Erasure::kAllowed
-                                                                            : KeyTable::Erasure::kNever),
-      output_(output_schema) {
+      // Groups are freed only when windows close, keys expire (TTL) or, with a retracting input,
+      // a group's rows are all retracted.
+      table_(KeyTypes(definition), definition.window || definition.ttl_time || definition.retract_input
+                                       ? KeyTable::Erasure::kAllowed
+                                       : KeyTable::Erasure::kNever),
+      output_(output_schema),
+      changelog_(definition.retract_input || definition.emit_update_before) {
   for (const auto& key : definition.keys)
     key_executors_.push_back(std::make_unique<ExpressionExecutor>(*key));
   for (const auto& call : definition.aggregates) {
     argument_executors_.push_back(call.argument ? std::make_unique<ExpressionExecutor>(*call.argument)
                                                 : nullptr);
     accumulators_.push_back(MakeAccumulator(call.kind, call.argument ? call.argument->type : TypeId::kNull,
-                                            call.result_type, state_rows_));
+                                            call.result_type, state_rows_, definition.retract_input));
   }
   if (windowed_) {
     time_executor_ = std::make_unique<ExpressionExecutor>(*definition.window->time);
@@ -64,6 +67,11 @@ void AggregateOperator::EnsureCapacity() {
     last_touch_.resize(capacity, INT64_MIN);
     touched_.resize(capacity, 0);
   }
+  if (changelog_) {
+    emitted_.resize(capacity, 0);
+    before_.resize(capacity, AggregateOutput::kNoBefore);
+    if (definition_.retract_input) row_count_.resize(capacity, 0);
+  }
   capacity_ = capacity;
 }
 
@@ -71,6 +79,27 @@ void AggregateOperator::ResetCreated() {
   for (auto& accumulator : accumulators_) {
     for (uint32_t group : created_) accumulator->Reset(group);
   }
+  if (definition_.retract_input) {
+    for (uint32_t group : created_) row_count_[group] = 0;
+  }
+}
+
+void AggregateOperator::CaptureBefore(const uint32_t* selection, size_t count) {
+  capture_list_.clear();
+  ForEachActiveRow(selection, count, [&](size_t row) {
+    const uint32_t group = group_ids_[row];
+    if (emitted_[group] && before_[group] == AggregateOutput::kNoBefore) {
+      before_[group] = 0;  // numbered below
+      capture_list_.push_back(group);
+    }
+  });
+  if (capture_list_.empty()) return;
+  const uint32_t first =
+      output_.Capture(capture_list_, definition_.keys.size(), accumulators_,
+                      [this](uint32_t group, size_t row, Batch& batch) { WriteKeys(group, row, batch); });
+  for (size_t i = 0; i < capture_list_.size(); ++i)
+    before_[capture_list_[i]] = first + static_cast<uint32_t>(i);
+  captured_ += capture_list_.size();
 }
 
 void AggregateOperator::FreeClosing(size_t budget) {
@@ -101,6 +130,13 @@ void AggregateOperator::FreeGroups(std::span<const uint32_t> groups) {
   for (uint32_t group : groups) {
     fired_[group] = 0;
     live_[group] = 0;
+  }
+  if (changelog_) {
+    for (uint32_t group : groups) {
+      emitted_[group] = 0;
+      if (before_[group] != AggregateOutput::kNoBefore) --captured_;
+      before_[group] = AggregateOutput::kNoBefore;
+    }
   }
 }
 
@@ -171,6 +207,8 @@ absl::Status AggregateOperator::Push(const Batch& batch) {
   }
   if (group_ids_.size() < rows) group_ids_.resize(rows);
   if (selection_.size() < rows) selection_.resize(rows);
+  // Row kinds matter only to an aggregate that retracts; others read every row as an insert.
+  const RowKind* kinds = definition_.retract_input ? batch.row_kinds() : nullptr;
 
   auto aggregate_rows = [&](const uint32_t* selection, size_t count) {
     created_.clear();
@@ -182,8 +220,29 @@ absl::Status AggregateOperator::Push(const Batch& batch) {
       live_[group] = 1;
       if (windowed_) WindowGroups(WindowStartOf(group)).push_back(group);
     }
-    for (size_t a = 0; a < accumulators_.size(); ++a) {
-      accumulators_[a]->Update(argument_columns_[a].get(), selection, count, group_ids_.data());
+    if (changelog_) CaptureBefore(selection, count);
+    if (kinds == nullptr) {
+      for (size_t a = 0; a < accumulators_.size(); ++a) {
+        accumulators_[a]->Update(argument_columns_[a].get(), selection, count, group_ids_.data());
+      }
+      if (definition_.retract_input) {
+        ForEachActiveRow(selection, count, [&](size_t row) { ++row_count_[group_ids_[row]]; });
+      }
+    } else {
+      // An updating input: inserts and update-afters add, update-befores and deletes retract.
+      positive_.clear();
+      negative_.clear();
+      ForEachActiveRow(selection, count, [&](size_t row) {
+        const bool retraction = IsRetraction(kinds[row]);
+        (retraction ? negative_ : positive_).push_back(static_cast<uint32_t>(row));
+        row_count_[group_ids_[row]] += retraction ? -1 : 1;
+      });
+      for (size_t a = 0; a < accumulators_.size(); ++a) {
+        accumulators_[a]->Update(argument_columns_[a].get(), positive_.data(), positive_.size(),
+                                 group_ids_.data());
+        accumulators_[a]->Retract(argument_columns_[a].get(), negative_.data(), negative_.size(),
+                                  group_ids_.data());
+      }
     }
     const bool final_mode = definition_.emit == EmitMode::kFinal;
     ForEachActiveRow(selection, count, [&](size_t row) {
@@ -216,6 +275,7 @@ absl::Status AggregateOperator::Push(const Batch& batch) {
     segment_.clear();
     auto apply_segment = [&]() {
       if (segment_.empty()) return;
+      if (changelog_) CaptureBefore(segment_.data(), segment_.size());
       for (size_t a = 0; a < accumulators_.size(); ++a) {
         accumulators_[a]->Update(argument_columns_[a].get(), segment_.data(), segment_.size(),
                                  group_ids_.data());
@@ -237,6 +297,7 @@ absl::Status AggregateOperator::Push(const Batch& batch) {
       if (last_touch_[group] != INT64_MIN && row_watermark != INT64_MIN &&
           last_touch_[group] <= row_watermark - ttl) {
         apply_segment();
+        if (changelog_) CaptureBefore(&row, 1);  // the row it showed, before it restarts
         if (definition_.emit == EmitMode::kFinal) {
           evicted_.assign(1, group);
           SLUICE_RETURN_IF_ERROR(EmitGroups(evicted_));
@@ -435,27 +496,71 @@ absl::Status AggregateOperator::FireWindows(int64_t watermark) {
   return absl::OkStatus();
 }
 
-absl::Status AggregateOperator::EmitGroups(const std::vector<uint32_t>& groups) {
+void AggregateOperator::WriteKeys(uint32_t group, size_t row, Batch& batch) const {
   const size_t key_count = definition_.keys.size();
   const size_t window_column = key_count + accumulators_.size();
-  const int64_t size = windowed_ ? definition_.window->size_millis : 0;
+  for (size_t k = 0; k < key_count; ++k) table_.ReadKey(group, k, batch.mutable_column(k), row);
+  Column& starts = batch.mutable_column(window_column);
+  Column& ends = batch.mutable_column(window_column + 1);
+  if (windowed_) {
+    table_.ReadKey(group, key_count, starts, row);
+    ends.validity()[row] = 1;
+    ends.data<int64_t>()[row] = starts.data<int64_t>()[row] + definition_.window->size_millis;
+  } else {
+    starts.SetNull(row);
+    ends.SetNull(row);
+  }
+}
+
+absl::Status AggregateOperator::EmitGroups(const std::vector<uint32_t>& groups) {
+  if (changelog_) return EmitChanges(groups);
   return output_.Emit(
-      groups, key_count, accumulators_,
+      groups, definition_.keys.size(), accumulators_,
       [this](const uint32_t* chunk, size_t n) { table_.PrefetchKeys(std::span<const uint32_t>(chunk, n)); },
-      [&](uint32_t group, size_t row, Batch& batch) {
-        for (size_t k = 0; k < key_count; ++k) table_.ReadKey(group, k, batch.mutable_column(k), row);
-        Column& starts = batch.mutable_column(window_column);
-        Column& ends = batch.mutable_column(window_column + 1);
-        if (windowed_) {
-          table_.ReadKey(group, key_count, starts, row);
-          ends.validity()[row] = 1;
-          ends.data<int64_t>()[row] = starts.data<int64_t>()[row] + size;
-        } else {
-          starts.SetNull(row);
-          ends.SetNull(row);
-        }
-      },
+      [this](uint32_t group, size_t row, Batch& batch) { WriteKeys(group, row, batch); },
       [this](const Batch& batch) { return Emit(batch); });
+}
+
+absl::Status AggregateOperator::EmitChanges(const std::vector<uint32_t>& groups) {
+  changes_.clear();
+  deleted_.clear();
+  for (uint32_t group : groups) {
+    const uint32_t before = before_[group];
+    if (definition_.retract_input && row_count_[group] == 0) {
+      // Every row of the group was retracted: it leaves the table.
+      if (emitted_[group] && before != AggregateOutput::kNoBefore)
+        changes_.push_back({RowKind::kDelete, group, before});
+      deleted_.push_back(group);
+      continue;
+    }
+    if (!emitted_[group]) {
+      changes_.push_back({RowKind::kInsert, group, AggregateOutput::kNoBefore});
+    } else {
+      if (definition_.emit_update_before && before != AggregateOutput::kNoBefore)
+        changes_.push_back({RowKind::kUpdateBefore, group, before});
+      changes_.push_back({RowKind::kUpdateAfter, group, AggregateOutput::kNoBefore});
+    }
+    emitted_[group] = 1;
+  }
+  absl::Status status = output_.EmitChanges(
+      changes_, definition_.keys.size(), accumulators_,
+      [this](const uint32_t* chunk, size_t n) { table_.PrefetchKeys(std::span<const uint32_t>(chunk, n)); },
+      [this](uint32_t group, size_t row, Batch& batch) { WriteKeys(group, row, batch); },
+      [this](const Batch& batch) { return Emit(batch); });
+  for (uint32_t group : groups) {
+    if (before_[group] != AggregateOutput::kNoBefore) {
+      before_[group] = AggregateOutput::kNoBefore;
+      --captured_;
+    }
+  }
+  if (captured_ == 0) output_.ClearBefore();
+  if (!deleted_.empty()) {
+    // Deleted groups stay listed where the caller found them (the dirty list) until it clears
+    // their flags; freeing only erases their key and resets their per-group state on reuse.
+    for (uint32_t group : deleted_) dirty_[group] = 0;
+    FreeGroups(deleted_);
+  }
+  return status;
 }
 
 absl::Status AggregateOperator::Snapshot(StateWriter& writer) const {
@@ -485,6 +590,13 @@ absl::Status AggregateOperator::Snapshot(StateWriter& writer) const {
       writer.WriteU32(group);
     }
     writer.WriteU64(evicted());
+  }
+  if (changelog_) {
+    writer.WriteRaw(emitted_.data(), groups);
+    if (definition_.retract_input) writer.WriteRaw(row_count_.data(), groups * sizeof(int64_t));
+    // Rows last emitted of groups changed since (a correction waiting for the next watermark).
+    output_.SnapshotBefore(writer);
+    writer.WriteRaw(before_.data(), groups * sizeof(uint32_t));
   }
   return absl::OkStatus();
 }
@@ -535,6 +647,25 @@ absl::Status AggregateOperator::Restore(StateReader& reader) {
     }
     SLUICE_ASSIGN_OR_RETURN(uint64_t evicted, reader.ReadU64());
     RestoreEvicted(evicted);
+  }
+  if (changelog_) {
+    SLUICE_RETURN_IF_ERROR(reader.ReadRaw(emitted_.data(), groups));
+    if (definition_.retract_input)
+      SLUICE_RETURN_IF_ERROR(reader.ReadRaw(row_count_.data(), groups * sizeof(int64_t)));
+    SLUICE_RETURN_IF_ERROR(output_.RestoreBefore(reader));
+    SLUICE_RETURN_IF_ERROR(reader.ReadRaw(before_.data(), groups * sizeof(uint32_t)));
+    std::vector<uint8_t> used(output_.before_images(), 0);
+    captured_ = 0;
+    for (uint32_t group = 0; group < groups; ++group) {
+      if (emitted_[group] > 1 || (emitted_[group] && !live_[group]))
+        return absl::DataLossError("aggregate snapshot: a group's emitted flag disagrees with its state");
+      const uint32_t image = before_[group];
+      if (image == AggregateOutput::kNoBefore) continue;
+      if (!emitted_[group] || image >= used.size() || used[image])
+        return absl::DataLossError("aggregate snapshot: a before image is out of range, repeated or stray");
+      used[image] = 1;
+      ++captured_;
+    }
   }
   return CheckRestoredGroups();
 }

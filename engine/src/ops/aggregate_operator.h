@@ -14,6 +14,12 @@
 //    end; with allowed lateness the state is kept that much longer and late rows re-emit the
 //    corrected row at the next watermark; then the state is freed.
 //  - EMIT FINAL without a window: every group at the end of a bounded input.
+//  - Changelog output (definition.retract_input or emit_update_before; plan/changelog_mode.h):
+//    rows carry row kinds. A group emitted for the first time is an insert; a change to an
+//    emitted group is its update-after row, preceded by its update-before row (the row last
+//    emitted) when emit_update_before. With retract_input the input's update-before and delete
+//    rows are applied negatively (Accumulator::Retract); a group whose row count returns to 0
+//    is deleted: a delete row carrying the row last emitted (if it was), and its state freed.
 // Records whose window has already closed (end + allowed lateness at or before the watermark)
 // are late: counted and dropped (StatefulOperator::RejectLate). The watermark advances per
 // record (see Push and StatefulOperator), so results do not depend on batch boundaries.
@@ -73,6 +79,13 @@ class AggregateOperator final : public StatefulOperator {
   absl::Status AdvanceEventTime(int64_t watermark) override;
   // Emits the given groups as output rows, in chunks.
   absl::Status EmitGroups(const std::vector<uint32_t>& groups);
+  // Changelog output: the same with row kinds (see the file comment).
+  absl::Status EmitChanges(const std::vector<uint32_t>& groups);
+  // Changelog output: keeps the row last emitted of each emitted group among the active rows
+  // that has none kept yet, before the rows change it.
+  void CaptureBefore(const uint32_t* selection, size_t count);
+  // Writes the keys and window bounds of `group` into row `row` of `batch`.
+  void WriteKeys(uint32_t group, size_t row, Batch& batch) const;
   void EnsureCapacity();
   // Empties the accumulators of the groups FindOrInsert just created (ids may be reused).
   void ResetCreated();
@@ -170,6 +183,20 @@ class AggregateOperator final : public StatefulOperator {
   std::vector<uint32_t> evicted_;  // scratch: groups evicted by one call
 
   AggregateOutput output_;
+
+  // Changelog output (see the file comment); per group: emitted since its state was created,
+  // the number of its before image (AggregateOutput::kNoBefore: none), and with retract_input
+  // its row count (inserts and update-afters minus update-befores and deletes).
+  const bool changelog_;
+  StateVector<uint8_t> emitted_;
+  StateVector<uint32_t> before_;
+  StateVector<int64_t> row_count_;
+  size_t captured_ = 0;  // groups with a before image
+  std::vector<uint32_t> capture_list_;
+  std::vector<uint32_t> positive_;  // retract_input: the rows that add, and those that retract
+  std::vector<uint32_t> negative_;
+  std::vector<AggregateOutput::Change> changes_;
+  std::vector<uint32_t> deleted_;
 };
 
 }  // namespace sluice

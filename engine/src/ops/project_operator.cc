@@ -14,6 +14,7 @@ absl::Status ProjectOperator::Push(const Batch& batch) {
   if (batch.active_rows() == 0) return absl::OkStatus();
   output_batch_.Reset(executors_.size(), batch.num_rows());
   for (size_t i = 0; i < executors_.size(); ++i) output_batch_.SetColumn(i, executors_[i]->Evaluate(batch));
+  if (batch.has_row_kinds()) output_batch_.SetRowKinds(batch.shared_row_kinds());
   if (batch.has_selection()) {
     const size_t active = batch.active_rows();
     std::copy(batch.selection(), batch.selection() + active, output_batch_.MutableSelection());

@@ -1,5 +1,5 @@
 // ProjectOperator: computes the output columns of a SELECT list. Column references are
-// forwarded without copying; the input's selection is kept.
+// forwarded without copying; the input's selection and row kinds are kept.
 #pragma once
 
 #include <memory>

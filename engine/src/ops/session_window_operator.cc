@@ -28,7 +28,8 @@ SessionWindowOperator::SessionWindowOperator(const AggregateDefinition& definiti
       output_schema_(output_schema),
       gap_(definition.window->size_millis),
       keys_(KeyTypes(definition)),
-      output_(output_schema) {
+      output_(output_schema),
+      retracting_(definition.emit == EmitMode::kChanges || definition.allowed_lateness_millis > 0) {
   for (const auto& key : definition.keys)
     key_executors_.push_back(std::make_unique<ExpressionExecutor>(*key));
   for (const auto& call : definition.aggregates) {
@@ -57,6 +58,11 @@ uint32_t SessionWindowOperator::NewGroup(uint32_t key, int64_t start, int64_t en
     fired_.push_back(0);
     dirty_.push_back(0);
     redirect_.push_back(group);
+    if (retracting_) {
+      emitted_.push_back(0);
+      emitted_start_.push_back(0);
+      before_.push_back(AggregateOutput::kNoBefore);
+    }
     state_rows_.Resize(group_limit_);
     for (auto& accumulator : accumulators_) accumulator->Resize(group_limit_);
   }
@@ -66,8 +72,21 @@ uint32_t SessionWindowOperator::NewGroup(uint32_t key, int64_t start, int64_t en
   group_live_[group] = 1;
   fired_[group] = 0;
   redirect_[group] = group;
+  if (retracting_) {
+    emitted_[group] = 0;
+    before_[group] = AggregateOutput::kNoBefore;
+  }
   by_end_.emplace(end, group);
   return group;
+}
+
+void SessionWindowOperator::CaptureBefore(uint32_t group) {
+  if (!emitted_[group] || before_[group] != AggregateOutput::kNoBefore) return;
+  capture_one_.assign(1, group);
+  before_[group] =
+      output_.Capture(capture_one_, definition_.keys.size(), accumulators_,
+                      [this](uint32_t g, size_t row, Batch& batch) { WriteKeys(g, row, batch); });
+  ++captured_;
 }
 
 uint32_t SessionWindowOperator::Resolve(uint32_t group) const {
@@ -94,6 +113,9 @@ uint32_t SessionWindowOperator::Assign(uint32_t key, int64_t time) {
   while (first < sessions.size() && sessions[first].end < start) ++first;
   size_t last = first;
   while (last < sessions.size() && sessions[last].start <= end) ++last;
+  if (retracting_) {
+    for (size_t s = first; s < last; ++s) CaptureBefore(sessions[s].group);
+  }
   if (first == last) {
     const uint32_t group = NewGroup(key, start, end);
     sessions.insert(sessions.begin() + static_cast<ptrdiff_t>(first), Session{start, end, group});
@@ -109,6 +131,10 @@ uint32_t SessionWindowOperator::Assign(uint32_t key, int64_t time) {
     fired_[into.group] = fired_[into.group] || fired_[from.group];
     redirect_[from.group] = into.group;
     group_live_[from.group] = 0;
+    if (retracting_ && before_[from.group] != AggregateOutput::kNoBefore) {
+      retired_.push_back(before_[from.group]);  // its row is deleted at the next emission
+      before_[from.group] = AggregateOutput::kNoBefore;
+    }
     pending_free_.push_back(from.group);
   }
   sessions.erase(sessions.begin() + static_cast<ptrdiff_t>(first) + 1,
@@ -222,6 +248,10 @@ void SessionWindowOperator::FreeGroup(uint32_t group) {
   group_live_[group] = 0;
   fired_[group] = 0;
   dirty_[group] = 0;
+  if (retracting_ && before_[group] != AggregateOutput::kNoBefore) {
+    before_[group] = AggregateOutput::kNoBefore;
+    --captured_;
+  }
   free_groups_.push_back(group);
 }
 
@@ -261,22 +291,58 @@ absl::Status SessionWindowOperator::AdvanceEventTime(int64_t watermark) {
   return Fire(watermark);
 }
 
-absl::Status SessionWindowOperator::EmitGroups(const std::vector<uint32_t>& groups) {
+void SessionWindowOperator::WriteKeys(uint32_t group, size_t row, Batch& batch) const {
   const size_t key_count = definition_.keys.size();
   const size_t window_column = key_count + accumulators_.size();
+  for (size_t k = 0; k < key_count; ++k) keys_.ReadKey(group_key_[group], k, batch.mutable_column(k), row);
+  Column& starts = batch.mutable_column(window_column);
+  Column& ends = batch.mutable_column(window_column + 1);
+  starts.validity()[row] = 1;
+  starts.data<int64_t>()[row] = group_start_[group];
+  ends.validity()[row] = 1;
+  ends.data<int64_t>()[row] = group_end_[group];
+}
+
+absl::Status SessionWindowOperator::EmitGroups(const std::vector<uint32_t>& groups) {
+  if (retracting_) return EmitChanges(groups);
   return output_.Emit(
-      groups, key_count, accumulators_, [](const uint32_t*, size_t) {},
-      [&](uint32_t group, size_t row, Batch& batch) {
-        for (size_t k = 0; k < key_count; ++k)
-          keys_.ReadKey(group_key_[group], k, batch.mutable_column(k), row);
-        Column& starts = batch.mutable_column(window_column);
-        Column& ends = batch.mutable_column(window_column + 1);
-        starts.validity()[row] = 1;
-        starts.data<int64_t>()[row] = group_start_[group];
-        ends.validity()[row] = 1;
-        ends.data<int64_t>()[row] = group_end_[group];
-      },
+      groups, definition_.keys.size(), accumulators_, [](const uint32_t*, size_t) {},
+      [this](uint32_t group, size_t row, Batch& batch) { WriteKeys(group, row, batch); },
       [this](const Batch& batch) { return Emit(batch); });
+}
+
+absl::Status SessionWindowOperator::EmitChanges(const std::vector<uint32_t>& groups) {
+  changes_.clear();
+  for (uint32_t image : retired_) changes_.push_back({RowKind::kDelete, 0, image});
+  captured_ -= retired_.size();
+  retired_.clear();
+  for (uint32_t group : groups) {
+    const uint32_t before = before_[group];
+    if (!emitted_[group] || before == AggregateOutput::kNoBefore) {
+      // Never emitted, or emitted and unchanged since (a FINAL firing of a corrected session).
+      changes_.push_back(
+          {emitted_[group] ? RowKind::kUpdateAfter : RowKind::kInsert, group, AggregateOutput::kNoBefore});
+    } else if (emitted_start_[group] != group_start_[group]) {
+      // Its start moved: the row last emitted named another session.
+      changes_.insert(changes_.begin(), {RowKind::kDelete, group, before});
+      changes_.push_back({RowKind::kInsert, group, AggregateOutput::kNoBefore});
+    } else {
+      if (definition_.emit_update_before) changes_.push_back({RowKind::kUpdateBefore, group, before});
+      changes_.push_back({RowKind::kUpdateAfter, group, AggregateOutput::kNoBefore});
+    }
+    emitted_[group] = 1;
+    emitted_start_[group] = group_start_[group];
+    if (before != AggregateOutput::kNoBefore) {
+      before_[group] = AggregateOutput::kNoBefore;
+      --captured_;
+    }
+  }
+  absl::Status status = output_.EmitChanges(
+      changes_, definition_.keys.size(), accumulators_, [](const uint32_t*, size_t) {},
+      [this](uint32_t group, size_t row, Batch& batch) { WriteKeys(group, row, batch); },
+      [this](const Batch& batch) { return Emit(batch); });
+  if (captured_ == 0) output_.ClearBefore();
+  return status;
 }
 
 absl::Status SessionWindowOperator::Snapshot(StateWriter& writer) const {
@@ -292,6 +358,15 @@ absl::Status SessionWindowOperator::Snapshot(StateWriter& writer) const {
   writer.WriteU64(dirty_list_.size());
   writer.WriteRaw(dirty_list_.data(), dirty_list_.size() * sizeof(uint32_t));
   SnapshotEventTime(writer);
+  if (retracting_) {
+    writer.WriteRaw(emitted_.data(), group_limit_);
+    writer.WriteRaw(emitted_start_.data(), group_limit_ * sizeof(int64_t));
+    // Rows last emitted of sessions changed since (a correction waiting for the next watermark).
+    output_.SnapshotBefore(writer);
+    writer.WriteRaw(before_.data(), group_limit_ * sizeof(uint32_t));
+    writer.WriteU64(retired_.size());
+    writer.WriteRaw(retired_.data(), retired_.size() * sizeof(uint32_t));
+  }
   return absl::OkStatus();
 }
 
@@ -334,6 +409,37 @@ absl::Status SessionWindowOperator::Restore(StateReader& reader) {
     dirty_[group] = 1;
   }
   SLUICE_RETURN_IF_ERROR(RestoreEventTime(reader));
+  if (retracting_) {
+    emitted_.resize(group_limit_);
+    emitted_start_.resize(group_limit_);
+    before_.resize(group_limit_);
+    SLUICE_RETURN_IF_ERROR(reader.ReadRaw(emitted_.data(), group_limit_));
+    SLUICE_RETURN_IF_ERROR(reader.ReadRaw(emitted_start_.data(), group_limit_ * sizeof(int64_t)));
+    SLUICE_RETURN_IF_ERROR(output_.RestoreBefore(reader));
+    SLUICE_RETURN_IF_ERROR(reader.ReadRaw(before_.data(), group_limit_ * sizeof(uint32_t)));
+    SLUICE_ASSIGN_OR_RETURN(uint64_t retired, reader.ReadCount(sizeof(uint32_t)));
+    retired_.resize(retired);
+    SLUICE_RETURN_IF_ERROR(reader.ReadRaw(retired_.data(), retired * sizeof(uint32_t)));
+    // Each before image belongs to one changed session or one retired row.
+    std::vector<uint8_t> used(output_.before_images(), 0);
+    captured_ = 0;
+    auto use = [&](uint32_t image) {
+      if (image >= used.size() || used[image]) return false;
+      used[image] = 1;
+      ++captured_;
+      return true;
+    };
+    for (uint32_t group = 0; group < group_limit_; ++group) {
+      if (emitted_[group] > 1) return absl::DataLossError("session snapshot: a flag is not 0 or 1");
+      if (before_[group] == AggregateOutput::kNoBefore) continue;
+      if (!group_live_[group] || !emitted_[group] || !use(before_[group]))
+        return absl::DataLossError("session snapshot: a before image is out of range, repeated or stray");
+    }
+    for (uint32_t image : retired_) {
+      if (!use(image))
+        return absl::DataLossError("session snapshot: a before image is out of range or repeated");
+    }
+  }
   // Rebuild the per-key session lists, the end index and the free list from the groups.
   sessions_.assign(keys_.id_limit(), {});
   by_end_.clear();

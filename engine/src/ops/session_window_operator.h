@@ -10,6 +10,14 @@
 // event is late when its own window [t, t + gap) closed before it arrived: counted and dropped.
 //
 // Output columns: the keys, the aggregates, _window_start, _window_end.
+//
+// Retractions (an updating session aggregate: EMIT CHANGES, or EMIT FINAL with allowed
+// lateness; see plan/changelog_mode.h). A session's row is identified by its keys and its
+// start. Output rows carry row kinds: a session emitted for the first time is an insert; a
+// later row of a session with the same start is its update-after, preceded by its
+// update-before (the row last emitted) when emit_update_before; a session whose start moved
+// (an earlier event, or a merge with an earlier session) is a delete of the row last emitted
+// and an insert of the new one; a session merged into another is deleted. Deletes go first.
 #pragma once
 
 #include <map>
@@ -62,6 +70,10 @@ class SessionWindowOperator final : public StatefulOperator {
   absl::Status EmitGroups(const std::vector<uint32_t>& groups);
   void MarkDirty(uint32_t group);
   void FreeGroup(uint32_t group);
+  // Retractions: keeps the row last emitted of `group` before it changes (once per emission).
+  void CaptureBefore(uint32_t group);
+  absl::Status EmitChanges(const std::vector<uint32_t>& groups);
+  void WriteKeys(uint32_t group, size_t row, Batch& batch) const;
 
   const AggregateDefinition& definition_;
   const Schema& output_schema_;
@@ -100,6 +112,17 @@ class SessionWindowOperator final : public StatefulOperator {
   std::vector<uint32_t> created_keys_;  // Push scratch: keys new to keys_
 
   AggregateOutput output_;
+
+  // Retractions (see the file comment); per group: emitted since created, the start it was
+  // emitted with, its before image (AggregateOutput::kNoBefore: none).
+  const bool retracting_;
+  std::vector<uint8_t> emitted_;
+  std::vector<int64_t> emitted_start_;
+  std::vector<uint32_t> before_;
+  std::vector<uint32_t> retired_;  // before images of emitted sessions merged away
+  size_t captured_ = 0;            // before images not yet emitted
+  std::vector<uint32_t> capture_one_;
+  std::vector<AggregateOutput::Change> changes_;
 };
 
 }  // namespace sluice

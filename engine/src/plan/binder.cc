@@ -12,6 +12,7 @@
 #include "connectors/file_source.h"
 #include "connectors/kafka_client.h"
 #include "expr/expression_executor.h"
+#include "plan/changelog_mode.h"
 #include "sql/parser.h"
 #include "types/number_format.h"
 
@@ -559,9 +560,14 @@ class JobBinder {
         read_later = read_later ||
                      (job_.statements[j].input_is_stream && job_.statements[j].input_name == statement.name);
       }
-      if (!read_later)
-        statement.sink = SinkDefinition{statement.name, "stdout_sink", "", "json", ',', std::nullopt};
+      if (read_later) continue;
+      SinkDefinition sink;
+      sink.name = statement.name;
+      sink.type = "stdout_sink";
+      sink.format = "json";
+      statement.sink = std::move(sink);
     }
+    InferChangelogModes(job_, source_, errors);
   }
 
  private:
@@ -774,6 +780,7 @@ class JobBinder {
           AggregateCall call;
           call.kind = *kind;
           call.text = text;
+          call.position = e.position;
           TypeId argument_type = TypeId::kNull;
           if (*kind != AggregateKind::kCountStar) {
             if (e.children.size() != 1) {

@@ -29,11 +29,11 @@ const std::vector<ConnectorKeys>& KeysByConnector() {
         "csv.delimiter", "dead_letter.path", "event.time.field", "event.time.format", "stop.at.end",
         "commit.interval", "connect.timeout", "partitioned.by"},
        true},
-      {"file_sink", {"type", "path", "format", "csv.delimiter"}, false},
-      {"stdout_sink", {"type", "format", "csv.delimiter"}, false},
+      {"file_sink", {"type", "path", "format", "csv.delimiter", "changelog.mode"}, false},
+      {"stdout_sink", {"type", "format", "csv.delimiter", "changelog.mode"}, false},
       {"kafka_sink",
        {"type", "topic", "bootstrap.servers", "format", "csv.delimiter", "key.field", "delivery.guarantee",
-        "transactional.id", "connect.timeout"},
+        "transactional.id", "connect.timeout", "changelog.mode"},
        true},
   };
   return connectors;

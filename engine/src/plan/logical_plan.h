@@ -102,6 +102,13 @@ struct SourceDefinition {
   bool interleaves_partitions() const { return kafka.has_value() || partitions.size() > 1; }
 };
 
+// How a sink writes a stream's rows ('<sink>.changelog.mode'; see plan/changelog_mode.h).
+enum class ChangelogMode : uint8_t {
+  kAppend,     // every row as a record; an updating statement is refused
+  kChangelog,  // Debezium-style {"before", "after", "op"} records (JSON only)
+  kUpsert,     // key + value: a row per insert or update, a tombstone per delete
+};
+
 // An external output.
 struct SinkDefinition {
   std::string name;
@@ -110,6 +117,13 @@ struct SinkDefinition {
   std::string format;
   char csv_delimiter = ',';
   std::optional<KafkaSinkSettings> kafka;  // kafka_sink
+  // Resolved by InferChangelogModes: 'append' for an append-only statement and 'upsert' for
+  // an updating one unless set.
+  ChangelogMode changelog_mode = ChangelogMode::kAppend;
+  // kUpsert: the output columns that identify a row (the GROUP BY keys and _window_start as
+  // the statement outputs them; every column when it may delete but lacks one of them); a
+  // file's delete record names them. A Kafka sink with 'key.field' keys its messages by that instead.
+  std::vector<size_t> upsert_key_columns;
 };
 
 enum class LogicalOperatorKind : uint8_t { kScan, kFilter, kProject, kLimit, kAggregate, kRowsWindow };
@@ -123,6 +137,7 @@ struct AggregateCall {
   BoundExpressionPtr argument;  // over the aggregate's input; null for COUNT(*)
   TypeId result_type = TypeId::kInt64;
   std::string text;  // as written, e.g. "SUM(price * quantity)"
+  SourcePosition position;
 };
 
 struct WindowDefinition {
@@ -147,6 +162,13 @@ struct AggregateDefinition {
   // is evicted (and emitted first under EMIT FINAL); a later record starts it afresh.
   std::optional<int64_t> state_ttl_millis;
   BoundExpressionPtr ttl_time;
+  // Changelog (set by InferChangelogModes, plan/changelog_mode.h). retract_input: the input
+  // is an updating stream whose update-before and delete rows the aggregates apply negatively
+  // (a group whose row count reaches 0 is deleted). emit_update_before: a consumer needs the
+  // old row before each update (a changelog sink, a retracting aggregate downstream, a filter
+  // that may drop the new row); otherwise an update is its new row alone, as an upsert.
+  bool retract_input = false;
+  bool emit_update_before = false;
   // The input source's watermark bound, applied per record to the window (or TTL) time column
   // unless the runtime finds that the input interleaves several partitions (then only the
   // merged watermark, received between batches, is safe: StatefulOperator::SetInputInterleaved).
@@ -178,6 +200,14 @@ struct BoundStatement {
   Schema output_schema;
   std::optional<SinkDefinition> sink;  // none when the stream only feeds later statements
   SourcePosition position;
+  // Set by InferChangelogModes: whether the output is an updating stream (it may update or
+  // delete rows it emitted, not only insert), and why, for errors ("GROUP BY trader EMIT
+  // CHANGES"); whether it may delete rows; the output columns that identify its rows, when
+  // every one of them is in the output (see SinkDefinition::upsert_key_columns).
+  bool updating = false;
+  std::string updating_reason;
+  bool may_delete = false;
+  std::optional<std::vector<size_t>> row_key_columns;
 };
 
 struct BoundJob {

@@ -100,6 +100,7 @@ std::unique_ptr<Batch> Channel::AcquireBatch() {
     }
     batch->SetNumRows(0);
     batch->ClearSelection();
+    batch->SetRowKinds(nullptr);
     return batch;
   }
   ++batches_allocated_;
@@ -356,8 +357,17 @@ absl::Status ChannelSender::Push(const Batch& batch) {
   ComputeDestinations(batch);
   rows_since_watermark_ += count;
   const size_t slice = outputs_[0].channel->batch_rows();
-  for (size_t begin = 0; begin < count; begin += slice) {
-    CopyRows(batch, begin, std::min(count, begin + slice));
+  const RowKind* kinds = batch.row_kinds();
+  for (size_t begin = 0; begin < count;) {
+    size_t end = std::min(count, begin + slice);
+    // An update-before row travels in the batch of its update-after row, which follows it, so
+    // that a sink downstream sees the pair together.
+    if (kinds != nullptr && end < count && end - begin > 1 &&
+        kinds[batch.ActiveRow(end - 1)] == RowKind::kUpdateBefore) {
+      --end;
+    }
+    CopyRows(batch, begin, end);
+    begin = end;
   }
   return absl::OkStatus();
 }
@@ -376,6 +386,21 @@ void ChannelSender::CopyRows(const Batch& batch, size_t begin, size_t end) {
     position_[i] = static_cast<uint32_t>(output.rows++);
   }
   const uint32_t* selection = batch.selection();
+  if (const RowKind* kinds = batch.row_kinds()) {
+    // Row kinds travel in a column of their own, made when an open batch first receives one
+    // (updating streams only); rows copied without kinds are inserts.
+    for (size_t i = begin; i < end; ++i) {
+      Batch& open = *outputs_[destination_[i]].open;
+      if (!open.has_row_kinds()) {
+        const size_t capacity = outputs_[destination_[i]].channel->batch_rows();
+        auto column = std::make_shared<Column>(TypeId::kBoolean, capacity);
+        std::memset(column->data<uint8_t>(), static_cast<int>(RowKind::kInsert), capacity);
+        open.SetRowKinds(std::move(column));
+      }
+      const size_t row = selection != nullptr ? selection[i] : i;
+      open.shared_row_kinds()->data<uint8_t>()[position_[i]] = static_cast<uint8_t>(kinds[row]);
+    }
+  }
   for (size_t c = 0; c < types_.size(); ++c) {
     targets_.clear();
     for (Output& output : outputs_) {

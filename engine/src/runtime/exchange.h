@@ -3,8 +3,9 @@
 //
 // A Channel joins one sending task to one receiving task: a bounded SPSC ring of Messages, in
 // order, plus a ring that returns emptied batches to the sender for reuse, so that the steady
-// state allocates nothing. Batches in a channel own their values (strings are copied into the
-// batch's own heap): nothing in them points into the sender's memory.
+// state allocates nothing (the row kinds of an updating stream excepted: see CopyRows). Batches
+// in a channel own their values and row kinds (strings are copied into the batch's own heap):
+// nothing in them points into the sender's memory.
 //
 // A ChannelSender is the last operator of a task's chain. It copies each row it receives into
 // the channel its key hashes to (a keyed exchange), or into its only channel (a gather, or a
