@@ -208,7 +208,8 @@ class KeyTable {
   };
   // FindOrInsert, with key columns [0, carried.columns) taken from `carried`: keys[k] for those
   // is read only at rows where column k's own word is kUncarriedWord (a STRING column need
-  // hold only those rows); the other key columns come from `keys` as in FindOrInsert. Same ids, created groups and result as FindOrInsert on the same keys.
+  // hold only those rows); the other key columns come from `keys` as in FindOrInsert. Same
+  // ids, created groups and result as FindOrInsert on the same keys.
   // REQUIRES: HashesKeyWords(key types); 0 < carried.columns <= key_count().
   size_t FindOrInsertCarried(const CarriedKeys& carried, const Column* const* keys, const uint32_t* selection,
                              size_t count, uint32_t* group_ids, std::vector<uint32_t>* created = nullptr);
