@@ -30,6 +30,7 @@
 #include "connectors/file_source.h"
 #include "connectors/sink.h"
 #include "ops/late_record_sink.h"
+#include "ops/stateful_operator.h"
 #include "plan/logical_plan.h"
 #include "runtime/checkpoint_store.h"
 #include "runtime/topology.h"
