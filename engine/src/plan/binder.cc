@@ -9,8 +9,8 @@
 #include <set>
 
 #include "common/strings.h"
-#include "connectors/file_source.h"
-#include "connectors/kafka_client.h"
+#include "connectors/file/file_source.h"
+#include "connectors/kafka/kafka_client.h"
 #include "expr/expression_executor.h"
 #include "formats/number_format.h"
 #include "sql/parser.h"

@@ -4,8 +4,8 @@
 #include <map>
 
 #include "common/strings.h"
-#include "connectors/kafka_sink.h"
-#include "connectors/kafka_source.h"
+#include "connectors/kafka/kafka_sink.h"
+#include "connectors/kafka/kafka_source.h"
 #include "ops/aggregate_operator.h"
 #include "ops/rows_window_operator.h"
 #include "ops/session_window_operator.h"

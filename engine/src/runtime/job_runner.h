@@ -27,8 +27,8 @@
 #include <string>
 #include <vector>
 
-#include "connectors/file_sink.h"
-#include "connectors/file_source.h"
+#include "connectors/file/file_sink.h"
+#include "connectors/file/file_source.h"
 #include "ops/aggregate_operator.h"
 #include "ops/fan_out_operator.h"
 #include "ops/late_record_sink.h"

@@ -12,8 +12,8 @@
 #include <thread>
 
 #include "common/strings.h"
-#include "connectors/file_sink.h"
-#include "connectors/file_source.h"
+#include "connectors/file/file_sink.h"
+#include "connectors/file/file_source.h"
 #include "ops/aggregate_operator.h"
 #include "ops/fan_out_operator.h"
 #include "ops/rows_window_operator.h"

@@ -1,4 +1,4 @@
-#include "connectors/kafka_source.h"
+#include "connectors/kafka/kafka_source.h"
 
 #include <algorithm>
 #include <cstdio>

@@ -64,8 +64,8 @@
 
 #include "batch/batch.h"
 #include "connectors/dead_letter_writer.h"
-#include "connectors/kafka_client.h"
-#include "connectors/kafka_record_decoder.h"
+#include "connectors/kafka/kafka_client.h"
+#include "connectors/kafka/kafka_record_decoder.h"
 #include "connectors/source.h"
 #include "formats/record_format.h"
 #include "plan/logical_plan.h"

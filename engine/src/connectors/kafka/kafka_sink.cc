@@ -1,4 +1,4 @@
-#include "connectors/kafka_sink.h"
+#include "connectors/kafka/kafka_sink.h"
 
 #include <charconv>
 #include <cstring>

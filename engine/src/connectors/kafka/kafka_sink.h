@@ -30,7 +30,7 @@
 #include <string>
 #include <vector>
 
-#include "connectors/kafka_client.h"
+#include "connectors/kafka/kafka_client.h"
 #include "connectors/sink.h"
 #include "formats/record_format.h"
 #include "plan/logical_plan.h"

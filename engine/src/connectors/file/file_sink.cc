@@ -1,4 +1,4 @@
-#include "connectors/file_sink.h"
+#include "connectors/file/file_sink.h"
 
 #include <cerrno>
 #include <cstring>

@@ -1,4 +1,4 @@
-#include "connectors/kafka_record_decoder.h"
+#include "connectors/kafka/kafka_record_decoder.h"
 
 #include "common/status.h"
 

@@ -1,4 +1,4 @@
-#include "connectors/file_source.h"
+#include "connectors/file/file_source.h"
 
 #include <fcntl.h>
 #include <poll.h>
