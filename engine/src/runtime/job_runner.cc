@@ -4,8 +4,7 @@
 #include <map>
 
 #include "common/strings.h"
-#include "connectors/kafka/kafka_sink.h"
-#include "connectors/kafka/kafka_source.h"
+#include "connectors/registry.h"
 #include "ops/aggregate_operator.h"
 #include "ops/rows_window_operator.h"
 #include "ops/session_window_operator.h"
@@ -50,12 +49,11 @@ absl::Status JobRunner::Build() {
     for (size_t k = 0; k < definition.partitions.size(); ++k) {
       if (options_.make_source) {
         sources_.push_back(options_.make_source(definition, k, dead_letters_.back()));
-      } else if (definition.kafka) {
-        sources_.push_back(
-            KafkaSource::Create(definition, dead_letters_.back(), options_.batch_size, options_.strict));
       } else {
-        sources_.push_back(FileSource::Create(definition, definition.partitions[k], dead_letters_.back(),
-                                              options_.batch_size, options_.strict));
+        sources_.push_back(ConnectorRegistry::Default()
+                               .FindSource(definition.type)
+                               ->create(definition, k, dead_letters_.back(),
+                                        SourceReaderOptions{options_.batch_size, options_.strict, {}}));
       }
       partition_source_.push_back(s);
       partition_index_.push_back(k);
@@ -102,10 +100,10 @@ absl::Status JobRunner::Build() {
       std::unique_ptr<SinkOperator> sink;
       if (options_.make_sink) {
         sink = options_.make_sink(statement);
-      } else if (statement.sink->kafka) {
-        sink = KafkaSink::Create(*statement.sink, statement.output_schema);
       } else {
-        sink = FileSink::Create(*statement.sink, statement.output_schema);
+        sink = ConnectorRegistry::Default()
+                   .FindSink(statement.sink->type)
+                   ->create(*statement.sink, statement.output_schema);
       }
       sinks_.push_back(sink.get());
       stream_output->AddConsumer(sink.get());
@@ -294,24 +292,12 @@ std::string JobRunner::Explain() const {
     StrAppend(&out, "Parallelism ", options_.parallelism, " requested; ", single_thread_reason_, "\n");
   for (size_t s = 0; s < job_.sources.size(); ++s) {
     const SourceDefinition& definition = job_.sources[s];
-    if (definition.kafka) {
-      StrAppend(&out, "KafkaSource ", definition.name, " <- topic ", StrJoin(definition.kafka->topics, ","),
-                " @ ", definition.kafka->client.bootstrap_servers, " (", definition.format, ", group ",
-                definition.kafka->group_id, ", batch ", options_.batch_size,
-                ", watermark = minimum over assigned Kafka partitions",
-                definition.kafka->stop_at_end ? ", stops at the end offsets" : "", ")\n");
-      out += DescribeOperators(source_outputs_[s].get(), 1);
-      continue;
-    }
-    StrAppend(&out, "FileSource ", definition.name, " <- ", definition.path, " (", definition.format,
-              ", batch ", options_.batch_size);
-    if (definition.partitions.size() > 1) {
-      StrAppend(&out, ", ", definition.partitions.size(), " files, watermark = minimum over files");
-      if (definition.alignment_max_drift_millis) {
-        StrAppend(&out, ", aligned within ", *definition.alignment_max_drift_millis, " ms");
-      }
-    }
-    out += ")\n";
+    const SourceDescription description =
+        ConnectorRegistry::Default().FindSource(definition.type)->describe(definition);
+    std::vector<std::string> details = description.details;
+    details.push_back(StrCat("batch ", options_.batch_size));
+    details.insert(details.end(), description.notes.begin(), description.notes.end());
+    StrAppend(&out, description.what, " (", StrJoin(details, ", "), ")\n");
     out += DescribeOperators(source_outputs_[s].get(), 1);
   }
   return out;

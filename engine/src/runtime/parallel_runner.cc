@@ -1,7 +1,6 @@
 #include "runtime/parallel_runner.h"
 
 #include <pthread.h>
-#include <sys/stat.h>
 
 #include <algorithm>
 #include <atomic>
@@ -12,8 +11,8 @@
 #include <thread>
 
 #include "common/strings.h"
-#include "connectors/file/file_sink.h"
-#include "connectors/file/file_source.h"
+#include "connectors/registry.h"
+#include "connectors/sink.h"
 #include "ops/aggregate_operator.h"
 #include "ops/fan_out_operator.h"
 #include "ops/rows_window_operator.h"
@@ -275,17 +274,21 @@ struct ParallelRunner::Impl {
 };
 
 std::string ParallelRunner::Unsupported(const BoundJob& job) {
+  const ConnectorRegistry& registry = ConnectorRegistry::Default();
   for (const auto& source : job.sources) {
-    if (source.kafka) return StrCat("source '", source.name, "' is a Kafka source");
-    for (const std::string& path : source.partitions) {
-      if (IsStreamPath(path)) {
-        return StrCat("source '", source.name, "' reads a stream (", path == "-" ? "stdin" : path, ")");
-      }
+    const SourceConnector* connector = registry.FindSource(source.type);
+    if (connector->parallel_limitation) {
+      std::string limitation = connector->parallel_limitation(source);
+      if (!limitation.empty()) return limitation;
     }
   }
   for (const auto& statement : job.statements) {
-    if (statement.sink && statement.sink->kafka)
-      return StrCat("sink '", statement.sink->name, "' is a Kafka sink");
+    if (!statement.sink) continue;
+    const SinkConnector* connector = registry.FindSink(statement.sink->type);
+    if (connector->parallel_limitation) {
+      std::string limitation = connector->parallel_limitation(*statement.sink);
+      if (!limitation.empty()) return limitation;
+    }
   }
   return "";
 }
@@ -331,26 +334,19 @@ absl::Status ParallelRunner::Impl::Build() {
         partition_index.push_back(partitions++);
         continue;
       }
-      // A large regular file: one split per worker, cut at byte offsets (each split reads the
-      // lines that begin in it).
-      const std::string& path = definition.partitions[k];
-      struct stat info;
-      const bool large = stat(path.c_str(), &info) == 0 && S_ISREG(info.st_mode) &&
-                         static_cast<uint64_t>(info.st_size) >= options.file_split_bytes && workers_count > 1;
-      const uint64_t size = large ? static_cast<uint64_t>(info.st_size) : 0;
-      const size_t splits = large ? static_cast<size_t>(workers_count) : 1;
-      for (size_t split = 0; split < splits; ++split) {
-        if (large) {
-          const uint64_t begin = size * split / splits;
-          const uint64_t end = size * (split + 1) / splits;
-          sources.push_back(FileSource::CreateSplit(definition, path, dead_letters.back(), options.batch_size,
-                                                    options.strict, begin,
-                                                    split + 1 == splits ? UINT64_MAX : end));
-          file_splits.emplace_back(s, StrCat(path, " bytes ", begin, "-", end));
-        } else {
-          sources.push_back(
-              FileSource::Create(definition, path, dead_letters.back(), options.batch_size, options.strict));
+      // A partition the connector splits (a large file: one byte range per worker) is read by
+      // one reader per split.
+      const SourceConnector& connector = *ConnectorRegistry::Default().FindSource(definition.type);
+      std::vector<SourceSplit> splits;
+      if (connector.split) splits = connector.split(definition, k, workers_count, options.file_split_bytes);
+      const size_t readers = std::max<size_t>(splits.size(), 1);
+      for (size_t split = 0; split < readers; ++split) {
+        SourceReaderOptions reader{options.batch_size, options.strict, {}};
+        if (!splits.empty()) {
+          reader.split = splits[split];
+          file_splits.emplace_back(s, splits[split].description);
         }
+        sources.push_back(connector.create(definition, k, dead_letters.back(), reader));
         partition_source.push_back(s);
         partition_index.push_back(partitions++);
       }
@@ -530,7 +526,9 @@ absl::Status ParallelRunner::Impl::BuildStatement(StatementPlan& plan,
   auto make_sink = [&](int worker) -> std::unique_ptr<SinkOperator> {
     if (worker >= 0) return options.make_worker_sink(statement, worker);
     if (options.make_sink) return options.make_sink(statement);
-    return FileSink::Create(*statement.sink, statement.output_schema);
+    return ConnectorRegistry::Default()
+        .FindSink(statement.sink->type)
+        ->create(*statement.sink, statement.output_schema);
   };
 
   // --- coordinator part: the gather tail, or the whole chain for a statement reading a stream.
@@ -1299,8 +1297,10 @@ std::string ParallelRunner::Explain() const {
   const Impl::Worker& worker = *impl.workers[0];
   for (size_t s = 0; s < impl.job.sources.size(); ++s) {
     const SourceDefinition& definition = impl.job.sources[s];
-    StrAppend(&out, "FileSource ", definition.name, " <- ", definition.path, " (", definition.format,
-              ", batch ", impl.options.batch_size, ", ", impl.source_partitions[s],
+    const SourceDescription description =
+        ConnectorRegistry::Default().FindSource(definition.type)->describe(definition);
+    StrAppend(&out, description.what, " (", StrJoin(description.details, ", "), ", batch ",
+              impl.options.batch_size, ", ", impl.source_partitions[s],
               " partition(s), partition g read by worker g mod ", impl.workers_count, ")\n");
     for (const auto& [source, split] : impl.file_splits) {
       if (source == s) StrAppend(&out, "  split: ", split, "\n");
