@@ -8,6 +8,7 @@
   CONNECTOR(FileSource)                      \
   CONNECTOR(KafkaSource)                     \
   CONNECTOR(DatagenSource)                   \
+  CONNECTOR(MemorySource)                    \
   CONNECTOR(FileSink)                        \
   CONNECTOR(StdoutSink)                      \
   CONNECTOR(KafkaSink)
