@@ -22,7 +22,7 @@
 #include <vector>
 
 #include "batch_invariants.h"
-#include "connectors/kafka_record_decoder.h"
+#include "connectors/kafka/kafka_record_decoder.h"
 #include "kafka_message_input.h"
 #include "plan/binder.h"
 #include "sql/parser.h"

@@ -9,6 +9,7 @@
 
 #include "absl/strings/escaping.h"
 #include "common/strings.h"
+#include "connectors/registry.h"
 #include "job_test_harness.h"
 #include "runtime/topology.h"
 
@@ -59,6 +60,68 @@ TEST(CliTest, HelpListsCommands) {
   for (const char* command : {"run JOB.sql", "explain JOB.sql", "validate JOB.sql"}) {
     EXPECT_TRUE(Contains(result.out, command)) << result.out;
   }
+}
+
+TEST(CliTest, HelpListsTheRegisteredConnectors) {
+  const CommandResult result = RunSluice("--help");
+  EXPECT_EQ(result.exit_code, 0);
+  const ConnectorRegistry& registry = ConnectorRegistry::Default();
+  for (const SourceConnector& connector : registry.sources()) {
+    EXPECT_TRUE(Contains(result.out, StrCat("  ", connector.type, " "))) << result.out;
+    EXPECT_TRUE(Contains(result.out, connector.summary)) << result.out;
+  }
+  for (const SinkConnector& connector : registry.sinks()) {
+    EXPECT_TRUE(Contains(result.out, StrCat("  ", connector.type, " "))) << result.out;
+  }
+  EXPECT_TRUE(Contains(result.out, "connectors [TYPE]")) << result.out;
+}
+
+// `sluice connectors` (and `sluice explain --connectors`, the same listing) shows every
+// connector with every key it accepts, its default and its documentation.
+TEST(CliTest, ConnectorsListsEveryKeyWithItsDefault) {
+  const CommandResult result = RunSluice("connectors");
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+  const ConnectorRegistry& registry = ConnectorRegistry::Default();
+  auto expect_keys = [&](const std::string& type, const std::vector<ConnectorKey>& keys) {
+    const size_t at = result.out.find(StrCat("  ", type, ": "));
+    ASSERT_NE(at, std::string::npos) << result.out;
+    for (const ConnectorKey& key : keys) {
+      const size_t line = result.out.find(StrCat("    ", key.name, " "), at);
+      ASSERT_NE(line, std::string::npos) << type << "." << key.name;
+      const std::string text = result.out.substr(line, result.out.find('\n', line) - line);
+      EXPECT_TRUE(Contains(text, key.documentation)) << text;
+      if (!key.default_value.empty()) {
+        EXPECT_TRUE(Contains(text, StrCat("(default: ", key.default_value, ")"))) << text;
+      }
+    }
+  };
+  for (const SourceConnector& connector : registry.sources()) {
+    if (connector.supported) {
+      expect_keys(connector.type, connector.keys);
+    } else {
+      EXPECT_TRUE(Contains(result.out,
+                           StrCat("  ", connector.type, ": ", connector.summary, " (not supported yet)")));
+    }
+  }
+  for (const SinkConnector& connector : registry.sinks()) expect_keys(connector.type, connector.keys);
+  EXPECT_TRUE(Contains(result.out, "properties.<key>   any librdkafka consumer property")) << result.out;
+  const CommandResult explain = RunSluice("explain --connectors");
+  EXPECT_EQ(explain.exit_code, 0) << explain.err;
+  EXPECT_EQ(explain.out, result.out);
+}
+
+TEST(CliTest, ConnectorsOfOneTypeAndUnknownType) {
+  const CommandResult kafka = RunSluice("connectors kafka_source");
+  EXPECT_EQ(kafka.exit_code, 0) << kafka.err;
+  EXPECT_TRUE(Contains(kafka.out, "  kafka_source: ")) << kafka.out;
+  EXPECT_TRUE(Contains(kafka.out, "    group.id ")) << kafka.out;
+  EXPECT_FALSE(Contains(kafka.out, "file_source")) << kafka.out;
+  EXPECT_EQ(RunSluice("explain --connectors kafka_source").out, kafka.out);
+  const CommandResult unknown = RunSluice("connectors kafka");
+  EXPECT_EQ(unknown.exit_code, 2);
+  EXPECT_TRUE(Contains(unknown.err, "unknown connector type 'kafka' (sources: file_source, kafka_source"))
+      << unknown.err;
+  EXPECT_TRUE(Contains(unknown.err, "usage: sluice connectors [TYPE]")) << unknown.err;
 }
 
 TEST(CliTest, SubcommandHelp) {

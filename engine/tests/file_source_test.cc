@@ -2,7 +2,7 @@
 // boundaries, an unterminated quote at the end of the file, and the line numbers that dead
 // letters carry. Each input is read with tiny chunks (records cross every boundary) as well as
 // the default 4 MiB, and at several batch sizes: the results must not change.
-#include "connectors/file_source.h"
+#include "connectors/file/file_source.h"
 
 #include <gtest/gtest.h>
 #include <simdjson.h>

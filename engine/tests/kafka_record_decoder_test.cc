@@ -1,6 +1,6 @@
 // KafkaRecordDecoder: Kafka messages to a source's batch without a broker: declared columns,
 // then _key, _partition, _offset, _timestamp and _event_time; bad messages reported by index.
-#include "connectors/kafka_record_decoder.h"
+#include "connectors/kafka/kafka_record_decoder.h"
 
 #include <gtest/gtest.h>
 

@@ -24,8 +24,8 @@
 #include <thread>
 
 #include "common/strings.h"
-#include "connectors/kafka_client.h"
-#include "connectors/kafka_mock_cluster.h"
+#include "connectors/kafka/kafka_client.h"
+#include "connectors/kafka/kafka_mock_cluster.h"
 #include "job_test_harness.h"
 #include "oracle_rows.h"
 #include "trade_generator.h"

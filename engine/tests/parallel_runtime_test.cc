@@ -23,7 +23,7 @@
 #include <thread>
 
 #include "common/strings.h"
-#include "connectors/file_source.h"
+#include "connectors/file/file_source.h"
 #include "job_test_harness.h"
 #include "runtime/exchange.h"
 #include "runtime/job_runner.h"

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include "common/strings.h"
+#include "connectors/file/file_connector.h"
 #include "plan/binder.h"
 #include "sql/parser.h"
 
@@ -150,7 +151,7 @@ TEST(SqlErrorTest, MaxRecordBytesIsAPositiveWholeNumber) {
   ASSERT_TRUE(parsed.ok());
   auto bound = BindJob(std::move(*parsed), BindOptions{});
   ASSERT_TRUE(bound.ok()) << bound.status().message();
-  EXPECT_EQ(bound->sources[0].max_record_bytes, 100u);
+  EXPECT_EQ(bound->sources[0].SettingsAs<FileSourceSettings>().max_record_bytes, 100u);
   for (const char* value : {"0", "-5", "abc", "16MiB", "1.5", ""}) {
     ExpectError(
         Job("SELECT id FROM trades", StrCat(", 'trades.max.record.bytes' = '", value, "'")),

@@ -21,8 +21,9 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_format.h"
 #include "common/strings.h"
-#include "connectors/kafka_client.h"
-#include "connectors/kafka_mock_cluster.h"
+#include "connectors/kafka/kafka_client.h"
+#include "connectors/kafka/kafka_mock_cluster.h"
+#include "connectors/registry.h"
 #include "order_generator.h"
 #include "plan/binder.h"
 #include "plan/job_properties.h"
@@ -41,6 +42,8 @@ Streaming SQL over files and Kafka.
 commands:
   run JOB.sql        run every statement of the job until its sources are exhausted
   explain JOB.sql    print the logical and physical plans
+  connectors [TYPE]  list the connectors ('<name>.type' in WITH) with every key, its default
+                     and what it does (also: sluice explain --connectors [TYPE])
   validate JOB.sql   parse and bind the job; print errors, run nothing
   datagen --kind trades|orders|market --count N
                      write deterministic synthetic data (JSON Lines or CSV, or to Kafka)
@@ -52,6 +55,14 @@ commands:
 options:
   --help             this help (also: sluice <command> --help)
   --version          print the version
+)";
+
+constexpr const char* kConnectorsUsage = R"(usage: sluice connectors [TYPE]
+       sluice explain --connectors [TYPE]
+
+Lists the registered connectors: the source and sink types that '<name>.type' names in WITH, and
+for each the keys it accepts after '<name>.', with their defaults and what they do. TYPE (e.g.
+kafka_source) lists that connector only.
 )";
 
 constexpr const char* kRunUsage = R"(usage: sluice run JOB.sql [options]
@@ -83,8 +94,10 @@ options:
 
 constexpr const char* kExplainUsage =
     R"(usage: sluice explain JOB.sql [--set KEY=VALUE]... [--batch-size N] [--parallelism N]
+       sluice explain --connectors [TYPE]
 
 Prints each statement's logical plan and the physical plan (sources, operators, sinks).
+With --connectors, lists the connectors and their WITH keys instead (as sluice connectors).
 )";
 
 constexpr const char* kValidateUsage = R"(usage: sluice validate JOB.sql [--set KEY=VALUE]...
@@ -460,6 +473,39 @@ int Explain(const CommandOptions& options) {
   auto runner = JobRunner::Create(*job, run_options);
   if (!runner.ok()) return ReportError(options, runner.status());
   std::printf("physical plan:\n%s", (*runner)->Explain().c_str());
+  return 0;
+}
+
+// The main usage, then the registered connectors.
+std::string MainUsage() {
+  return StrCat(kMainUsage, "\nconnectors ('<name>.type' in WITH; their keys: sluice connectors TYPE):\n",
+                ConnectorRegistry::Default().DescribeBriefly());
+}
+
+// `sluice connectors [TYPE]` and `sluice explain --connectors [TYPE]`; `first` is the index of
+// the first argument after the command (and the flag).
+int Connectors(int argc, char** argv, int first) {
+  std::string type;
+  for (int i = first; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg == "--help" || arg == "-h") return Usage(kConnectorsUsage, "");
+    if (!arg.empty() && arg[0] == '-') return Usage(kConnectorsUsage, StrCat("unknown option '", arg, "'"));
+    if (!type.empty())
+      return Usage(kConnectorsUsage, StrCat("unexpected argument '", arg, "' (one type at a time)"));
+    type = arg;
+  }
+  const ConnectorRegistry& registry = ConnectorRegistry::Default();
+  if (type.empty()) {
+    std::fputs(registry.Describe().c_str(), stdout);
+    return 0;
+  }
+  const std::optional<std::string> described = registry.DescribeType(type);
+  if (!described) {
+    return Usage(kConnectorsUsage,
+                 StrCat("unknown connector type '", type, "' (sources: ", registry.SourceTypeList(),
+                        "; sinks: ", registry.SinkTypeList(), ")"));
+  }
+  std::fputs(described->c_str(), stdout);
   return 0;
 }
 
@@ -910,9 +956,9 @@ int Topology(int argc, char** argv) {
 }  // namespace
 
 int CommandLineMain(int argc, char** argv) {
-  if (argc < 2) return Usage(kMainUsage, "missing a command");
+  if (argc < 2) return Usage(MainUsage().c_str(), "missing a command");
   const std::string command = argv[1];
-  if (command == "--help" || command == "-h" || command == "help") return Usage(kMainUsage, "");
+  if (command == "--help" || command == "-h" || command == "help") return Usage(MainUsage().c_str(), "");
   if (command == "--version" || command == "version") {
     std::printf("sluice %s\n", SLUICE_VERSION);
     return 0;
@@ -922,7 +968,9 @@ int CommandLineMain(int argc, char** argv) {
     if (auto code = ParseOptions(argc, argv, 2, kRunUsage, true, options)) return *code;
     return Run(options);
   }
+  if (command == "connectors") return Connectors(argc, argv, 2);
   if (command == "explain") {
+    if (argc >= 3 && std::string(argv[2]) == "--connectors") return Connectors(argc, argv, 3);
     if (auto code = ParseOptions(argc, argv, 2, kExplainUsage, true, options)) return *code;
     return Explain(options);
   }
@@ -941,7 +989,7 @@ int CommandLineMain(int argc, char** argv) {
   }
   if (command == "kafka-mock") return KafkaMock(argc, argv);
   if (command == "topology") return Topology(argc, argv);
-  return Usage(kMainUsage, StrCat("unknown command '", command, "'"));
+  return Usage(MainUsage().c_str(), StrCat("unknown command '", command, "'"));
 }
 
 }  // namespace sluice

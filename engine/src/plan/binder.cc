@@ -1,18 +1,14 @@
 #include "plan/binder.h"
 
-#include <glob.h>
-#include <sys/stat.h>
-
 #include <algorithm>
-#include <filesystem>
 #include <functional>
 #include <set>
 
 #include "common/strings.h"
-#include "connectors/file_source.h"
-#include "connectors/kafka_client.h"
+#include "connectors/registry.h"
 #include "expr/expression_executor.h"
 #include "plan/changelog_mode.h"
+#include "plan/connector_properties.h"
 #include "sql/parser.h"
 #include "types/number_format.h"
 
@@ -560,12 +556,11 @@ class JobBinder {
         read_later = read_later ||
                      (job_.statements[j].input_is_stream && job_.statements[j].input_name == statement.name);
       }
-      if (read_later) continue;
-      SinkDefinition sink;
-      sink.name = statement.name;
-      sink.type = "stdout_sink";
-      sink.format = "json";
-      statement.sink = std::move(sink);
+      if (!read_later) {
+        statement.sink.emplace();
+        statement.sink->name = statement.name;
+        statement.sink->type = "stdout_sink";  // JSON Lines (SinkDefinition's defaults)
+      }
     }
     InferChangelogModes(job_, source_, errors);
   }
@@ -1114,34 +1109,6 @@ class JobBinder {
     return absl::OkStatus();
   }
 
-  // The files a source path names: itself, the files of a directory, or a glob's matches.
-  absl::StatusOr<std::vector<std::string>> ExpandPartitions(const std::string& path,
-                                                            SourcePosition position) {
-    std::vector<std::string> files;
-    struct stat info;
-    if (!read_files_) {
-      files.push_back(path);
-    } else if (path.find_first_of("*?[") != std::string::npos) {
-      glob_t matches;
-      if (glob(path.c_str(), 0, nullptr, &matches) == 0) {
-        for (size_t i = 0; i < matches.gl_pathc; ++i) files.emplace_back(matches.gl_pathv[i]);
-      }
-      globfree(&matches);
-      if (files.empty()) return source_.Error(position, StrCat("no file matches '", path, "'"));
-    } else if (stat(path.c_str(), &info) == 0 && S_ISDIR(info.st_mode)) {
-      for (const auto& entry : std::filesystem::directory_iterator(path)) {
-        if (entry.is_regular_file() && entry.path().filename().string()[0] != '.' &&
-            !EndsWith(entry.path().string(), ".dead_letter.jsonl")) {
-          files.push_back(entry.path().string());
-        }
-      }
-      if (files.empty()) return source_.Error(position, StrCat("directory '", path, "' has no files"));
-    } else {
-      files.push_back(path);
-    }
-    std::sort(files.begin(), files.end());
-    return files;
-  }
 
   // The watermark bound of the source a source or stream ultimately reads.
   int64_t InputOutOfOrderness(const std::string& name) const {
@@ -1157,18 +1124,8 @@ class JobBinder {
     return nullptr;
   }
 
-  absl::StatusOr<std::string> RequireChoice(const std::string& scope, const std::string& key,
-                                            const std::vector<std::string>& choices,
-                                            const std::string& fallback) {
-    const PropertyValue* value = job_.properties.FindScoped(scope, key);
-    if (value == nullptr) return fallback;
-    for (const auto& choice : choices) {
-      if (EqualsIgnoreCase(value->value, choice)) return choice;
-    }
-    return source_.Error(value->value_position, StrCat("invalid value '", value->value, "' for '", scope, ".",
-                                                       key, "' (expected ", StrJoin(choices, ", "), ")"));
-  }
-
+  // Defines the source `table` names through the connector of its '<name>.type'
+  // (connectors/registry.h), then binds the job-wide watermark settings.
   absl::StatusOr<const SourceDefinition*> DefineSource(const TableReference& table) {
     if (const SourceDefinition* existing = job_.FindSource(table.name)) return existing;
     const std::string& name = table.name;
@@ -1180,394 +1137,41 @@ class JobBinder {
                  ".type' = 'file_source' (and '", name,
                  ".path') in WITH, or create it with an earlier CREATE STREAM ", name, " AS ..."));
     }
-    if (type->value == "kafka_source") return DefineKafkaSource(table, *type);
-    if (type->value == "datagen_source") {
-      return source_.NotSupported(type->value_position, type->value);
+    const ConnectorRegistry& registry = ConnectorRegistry::Default();
+    const SourceConnector* connector = registry.FindSource(type->value);
+    if (connector == nullptr) {
+      return source_.Error(type->value_position, StrCat("invalid source type '", type->value, "' (expected ",
+                                                        registry.SourceTypeList(), ")"));
     }
-    if (type->value != "file_source") {
-      return source_.Error(type->value_position,
-                           StrCat("invalid source type '", type->value,
-                                  "' (expected file_source, kafka_source or datagen_source)"));
-    }
+    if (!connector->supported) return source_.NotSupported(type->value_position, type->value);
     SourceDefinition definition;
     definition.name = name;
     definition.type = type->value;
     definition.position = table.position;
-    const PropertyValue* path = job_.properties.FindScoped(name, "path");
-    if (path == nullptr) {
-      return source_.Error(type->key_position, StrCat("source '", name, "' needs '", name, ".path'"));
-    }
-    definition.path = path->value;
-    SLUICE_ASSIGN_OR_RETURN(definition.partitions, ExpandPartitions(definition.path, path->value_position));
-    std::string default_format = EndsWithIgnoreCase(definition.path, ".csv") ? "csv" : "json";
-    SLUICE_ASSIGN_OR_RETURN(definition.format,
-                            RequireChoice(name, "format", {"json", "csv"}, default_format));
-    SLUICE_ASSIGN_OR_RETURN(definition.decoder.csv_delimiter, BindDelimiter(name));
-    SLUICE_ASSIGN_OR_RETURN(std::string header, RequireChoice(name, "csv.header", {"true", "false"}, "true"));
-    definition.decoder.csv_header = header == "true";
-    if (const PropertyValue* limit = job_.properties.FindScoped(name, "max.record.bytes")) {
-      const std::optional<int64_t> bytes = ParseInt64(StripWhitespace(limit->value));
-      if (!bytes || *bytes <= 0) {
-        return source_.Error(
-            limit->value_position,
-            StrCat("invalid value '", limit->value, "' for '", name,
-                   ".max.record.bytes' (expected a whole number of bytes above 0, e.g. 16777216)"));
-      }
-      definition.max_record_bytes = static_cast<uint64_t>(*bytes);
-    }
-
-    // Schema: declared, or inferred from the file's first records.
-    if (const PropertyValue* declared = job_.properties.FindScoped(name, "schema")) {
-      SLUICE_ASSIGN_OR_RETURN(definition.decoder.schema, ParseDeclaredSchema(name, *declared));
-    } else if (!read_files_) {
-      return source_.Error(type->key_position, StrCat("source '", name, "' needs '", name,
-                                                      ".schema' here: files are not read to infer a schema"));
-    } else {
-      auto inferred =
-          InferFileSchema(definition.partitions[0], definition.format, definition.decoder.csv_delimiter);
-      if (!inferred.ok())
-        return source_.Error(path->value_position, std::string(inferred.status().message()));
-      definition.decoder.schema = std::move(*inferred);
-    }
-
-    SLUICE_RETURN_IF_ERROR(BindEventTime(name, definition));
-    SLUICE_RETURN_IF_ERROR(BindPartitionedBy(name, definition));
-    definition.schema = definition.decoder.schema;
-    definition.schema.Add(Field{kEventTimeColumn, TypeId::kTimestamp, true});
-    SLUICE_RETURN_IF_ERROR(BindWatermark(definition));
-    if (const PropertyValue* dead_letter = job_.properties.FindScoped(name, "dead_letter.path")) {
-      definition.dead_letter_path = dead_letter->value;
-    } else {
-      // Beside the input, unless the input is a pipe or device (e.g. /dev/stdin): then in the
-      // working directory, named after the source.
-      struct stat info;
-      const bool single_regular_file =
-          definition.partitions.size() == 1 && definition.path != "-" &&
-          (!read_files_ || stat(definition.path.c_str(), &info) != 0 || S_ISREG(info.st_mode));
-      definition.dead_letter_path =
-          single_regular_file ? definition.path + ".dead_letter.jsonl" : StrCat(name, ".dead_letter.jsonl");
-    }
+    const SourceBindContext context{job_.properties, source_, name, *type, read_files_};
+    SLUICE_RETURN_IF_ERROR(connector->bind(context, definition));
+    SLUICE_RETURN_IF_ERROR(BindWatermark(job_.properties, source_, definition));
     job_.sources.push_back(std::move(definition));
     return &job_.sources.back();
   }
 
-  // A Kafka source: topics, client settings, a declared schema (or raw), then the same event
-  // time and watermark settings as any source, and the Kafka system columns.
-  absl::StatusOr<const SourceDefinition*> DefineKafkaSource(const TableReference& table,
-                                                            const PropertyValue& type) {
-    const std::string& name = table.name;
-    SourceDefinition definition;
-    definition.name = name;
-    definition.type = type.value;
-    definition.position = table.position;
-    KafkaSourceSettings kafka;
-    SLUICE_RETURN_IF_ERROR(BindKafkaClient(name, type, KafkaClientRole::kConsumer, kafka.client));
-    const PropertyValue* topic = job_.properties.FindScoped(name, "topic");
-    if (topic == nullptr) {
-      return source_.Error(type.key_position, StrCat("source '", name, "' needs '", name,
-                                                     ".topic' (one topic, or several separated by commas)"));
-    }
-    for (std::string_view part : StrSplit(topic->value, ',', true)) {
-      kafka.topics.emplace_back(StripWhitespace(part));
-    }
-    if (kafka.topics.empty()) {
-      return source_.Error(topic->value_position, StrCat("'", name, ".topic' names no topic"));
-    }
-    const PropertyValue* group = job_.properties.FindScoped(name, "group.id");
-    kafka.group_id = group != nullptr ? group->value : StrCat("sluice-", name);
-    if (kafka.group_id.empty()) {
-      return source_.Error(group->value_position, StrCat("'", name, ".group.id' must not be empty"));
-    }
-    SLUICE_ASSIGN_OR_RETURN(kafka.auto_offset_reset,
-                            RequireChoice(name, "auto.offset.reset", {"earliest", "latest"}, "earliest"));
-    SLUICE_ASSIGN_OR_RETURN(std::string stop, RequireChoice(name, "stop.at.end", {"true", "false"}, "false"));
-    kafka.stop_at_end = stop == "true";
-    if (const PropertyValue* interval = job_.properties.FindScoped(name, "commit.interval")) {
-      const auto millis = ParseDurationText(interval->value);
-      if (!millis || *millis <= 0) {
-        return source_.Error(interval->value_position, StrCat("invalid duration '", interval->value,
-                                                              "' for '", name, ".commit.interval'"));
-      }
-      kafka.commit_interval_millis = *millis;
-    }
-    SLUICE_ASSIGN_OR_RETURN(definition.format, RequireChoice(name, "format", {"json", "csv", "raw"}, "json"));
-    SLUICE_ASSIGN_OR_RETURN(definition.decoder.csv_delimiter, BindDelimiter(name));
-    definition.decoder.csv_header = false;  // each message is one record
-    const PropertyValue* declared = job_.properties.FindScoped(name, "schema");
-    if (definition.format == "raw") {
-      if (declared != nullptr) {
-        return source_.Error(declared->key_position,
-                             StrCat("a raw Kafka source has one column, 'value STRING': remove '", name,
-                                    ".schema' or use format json or csv"));
-      }
-      definition.decoder.schema.Add(Field{"value", TypeId::kString, false});
-    } else if (declared == nullptr) {
-      return source_.Error(type.key_position,
-                           StrCat("source '", name, "' needs '", name,
-                                  ".schema' ('name TYPE, ...'): a Kafka source's columns are declared, not "
-                                  "inferred (or use '",
-                                  name, ".format' = 'raw')"));
-    } else {
-      SLUICE_ASSIGN_OR_RETURN(definition.decoder.schema, ParseDeclaredSchema(name, *declared));
-    }
-    SLUICE_RETURN_IF_ERROR(BindEventTime(name, definition));
-    definition.has_event_time = true;  // a field, or else the Kafka timestamp
-    definition.schema = definition.decoder.schema;
-    for (const char* system :
-         {kKafkaKeyColumn, kKafkaPartitionColumn, kKafkaOffsetColumn, kKafkaTimestampColumn}) {
-      if (definition.schema.Find(system)) {
-        return source_.Error(declared->value_position,
-                             StrCat("column '", system, "' is a Kafka system column; rename the field"));
-      }
-    }
-    definition.schema.Add(Field{kKafkaKeyColumn, TypeId::kString, true});
-    definition.schema.Add(Field{kKafkaPartitionColumn, TypeId::kInt64, true});
-    definition.schema.Add(Field{kKafkaOffsetColumn, TypeId::kInt64, true});
-    definition.schema.Add(Field{kKafkaTimestampColumn, TypeId::kTimestamp, true});
-    definition.schema.Add(Field{kEventTimeColumn, TypeId::kTimestamp, true});
-    SLUICE_RETURN_IF_ERROR(BindWatermark(definition));
-    SLUICE_RETURN_IF_ERROR(BindPartitionedBy(name, definition));
-    const PropertyValue* dead_letter = job_.properties.FindScoped(name, "dead_letter.path");
-    definition.dead_letter_path =
-        dead_letter != nullptr ? dead_letter->value : StrCat(name, ".dead_letter.jsonl");
-    definition.path = StrJoin(kafka.topics, ",");
-    definition.partitions = {definition.path};  // one reader for every assigned Kafka partition
-    definition.kafka = std::move(kafka);
-    job_.sources.push_back(std::move(definition));
-    return &job_.sources.back();
-  }
-
-  // '<name>.bootstrap.servers' (required), '<name>.connect.timeout' and every
-  // '<name>.properties.<key>', each checked the way librdkafka will apply it.
-  absl::Status BindKafkaClient(const std::string& name, const PropertyValue& type, KafkaClientRole role,
-                               KafkaClientSettings& client) {
-    const PropertyValue* servers = job_.properties.FindScoped(name, "bootstrap.servers");
-    if (servers == nullptr || StripWhitespace(servers->value).empty()) {
-      return source_.Error(
-          servers != nullptr ? servers->value_position : type.key_position,
-          StrCat("'", name, "' needs '", name, ".bootstrap.servers' (host:port[,host:port...])"));
-    }
-    client.bootstrap_servers = std::string(StripWhitespace(servers->value));
-    if (const PropertyValue* timeout = job_.properties.FindScoped(name, "connect.timeout")) {
-      const auto millis = ParseDurationText(timeout->value);
-      if (!millis || *millis <= 0) {
-        return source_.Error(timeout->value_position, StrCat("invalid duration '", timeout->value, "' for '",
-                                                             name, ".connect.timeout'"));
-      }
-      client.connect_timeout_millis = *millis;
-    }
-    const std::string prefix = StrCat(name, ".properties.");
-    for (const auto& [key, value] : job_.properties.all()) {
-      if (!StartsWith(key, prefix)) continue;
-      const std::string kafka_key = key.substr(prefix.size());
-      absl::Status valid = CheckKafkaProperty(role, kafka_key, value.value);
-      if (!valid.ok()) {
-        return source_.Error(value.key_position,
-                             StrCat("invalid Kafka property '", key, "': ", std::string(valid.message())));
-      }
-      client.properties.emplace_back(kafka_key, value.value);
-    }
-    return absl::OkStatus();
-  }
-
-  absl::StatusOr<char> BindDelimiter(const std::string& scope) {
-    const PropertyValue* delimiter = job_.properties.FindScoped(scope, "csv.delimiter");
-    if (delimiter == nullptr) return ',';
-    std::string text = delimiter->value == "\\t" ? "\t" : delimiter->value;
-    if (text.size() != 1) {
-      return source_.Error(delimiter->value_position,
-                           "the CSV delimiter must be a single character (or '\\t')");
-    }
-    return text[0];
-  }
-
-  absl::StatusOr<Schema> ParseDeclaredSchema(const std::string& name, const PropertyValue& declared) {
-    Schema schema;
-    for (std::string_view column : StrSplit(declared.value, ',', true)) {
-      std::vector<std::string_view> parts = StrSplit(StripWhitespace(column), ' ', true);
-      std::optional<TypeId> field_type = parts.size() == 2 ? ParseTypeName(parts[1]) : std::nullopt;
-      if (!field_type) {
-        return source_.Error(
-            declared.value_position,
-            StrCat("invalid column '", column, "' in '", name,
-                   ".schema' (expected 'name TYPE, ...' with BIGINT, DOUBLE, STRING, BOOLEAN or TIMESTAMP)"));
-      }
-      schema.Add(Field{std::string(parts[0]), *field_type, false});
-    }
-    return schema;
-  }
-
-  // Event time: per source, else job-wide. A Kafka source also accepts '_timestamp' (the
-  // record's Kafka timestamp, which it uses anyway when no field is set).
-  absl::Status BindEventTime(const std::string& name, SourceDefinition& definition) {
-    const PropertyValue* time_field = job_.properties.FindScoped(name, "event.time.field");
-    if (time_field == nullptr) time_field = job_.properties.Find("event.time.field");
-    if (time_field == nullptr) return absl::OkStatus();
-    if ((definition.type == "kafka_source") && EqualsIgnoreCase(time_field->value, kKafkaTimestampColumn)) {
-      return absl::OkStatus();
-    }
-    auto index = definition.decoder.schema.Find(time_field->value);
-    if (!index) {
-      return source_.Error(
-          time_field->value_position,
-          StrCat("event time field '", time_field->value, "' is not a column of source '", name, "' (",
-                 definition.decoder.schema.ToString(),
-                 (definition.type == "kafka_source") ? "; or '_timestamp' for the Kafka timestamp" : "",
-                 ")"));
-    }
-    definition.decoder.event_time_field = static_cast<int>(*index);
-    definition.has_event_time = true;
-    const PropertyValue* time_format = job_.properties.FindScoped(name, "event.time.format");
-    if (time_format == nullptr) time_format = job_.properties.Find("event.time.format");
-    if (time_format != nullptr) {
-      const std::string f = AsciiToLower(time_format->value);
-      if (f == "epoch_millis" || f == "epoch_ms" || f == "millis") {
-        definition.decoder.event_time_format = EventTimeFormat::kEpochMillis;
-      } else if (f == "epoch_seconds" || f == "epoch" || f == "seconds") {
-        definition.decoder.event_time_format = EventTimeFormat::kEpochSeconds;
-      } else if (f == "iso8601" || f == "iso_8601") {
-        definition.decoder.event_time_format = EventTimeFormat::kIso8601;
-      } else if (f == "auto") {
-        definition.decoder.event_time_format = EventTimeFormat::kAuto;
-      } else {
-        return source_.Error(time_format->value_position,
-                             StrCat("invalid event time format '", time_format->value,
-                                    "' (expected epoch_millis, epoch_seconds, iso8601 or auto)"));
-      }
-    }
-    return absl::OkStatus();
-  }
-
-  // '<name>.partitioned.by': one or more of the source's columns, each once.
-  absl::Status BindPartitionedBy(const std::string& name, SourceDefinition& definition) {
-    const PropertyValue* declared = job_.properties.FindScoped(name, "partitioned.by");
-    if (declared == nullptr) return absl::OkStatus();
-    for (std::string_view piece : StrSplit(declared->value, ',', /*skip_blank=*/false)) {
-      const std::string column(StripWhitespace(piece));
-      const auto index = definition.decoder.schema.Find(column);
-      if (column.empty() || !index) {
-        return source_.Error(
-            declared->value_position,
-            StrCat("'", name, ".partitioned.by' names '", column, "', which is not a column of source '",
-                   name, "' (", definition.decoder.schema.ToString(), ")"));
-      }
-      const std::string& field = definition.decoder.schema.field(*index).name;
-      if (std::find(definition.partitioned_by.begin(), definition.partitioned_by.end(), field) !=
-          definition.partitioned_by.end()) {
-        return source_.Error(declared->value_position,
-                             StrCat("'", name, ".partitioned.by' names '", column, "' twice"));
-      }
-      definition.partitioned_by.push_back(field);
-    }
-    return absl::OkStatus();
-  }
-
-  // Job-wide watermark settings: idle timeout, strategy and out-of-orderness bound.
-  absl::Status BindWatermark(SourceDefinition& definition) {
-    if (const PropertyValue* idle = job_.properties.Find("watermark.idle_timeout")) {
-      const auto millis = ParseDurationText(idle->value);
-      if (!millis || *millis <= 0) {
-        return source_.Error(idle->value_position, StrCat("invalid duration '", idle->value, "'"));
-      }
-      definition.idle_timeout_millis = *millis;
-    }
-    if (const PropertyValue* drift = job_.properties.Find("watermark.alignment.max_drift")) {
-      const auto millis = ParseDurationText(drift->value);
-      if (!millis || *millis <= 0) {
-        return source_.Error(drift->value_position, StrCat("invalid duration '", drift->value, "'"));
-      }
-      definition.alignment_max_drift_millis = *millis;
-    }
-    if (const PropertyValue* strategy = job_.properties.Find("watermark.strategy")) {
-      if (!EqualsIgnoreCase(strategy->value, "bounded_out_of_orderness") &&
-          !EqualsIgnoreCase(strategy->value, "ascending")) {
-        return source_.Error(
-            strategy->value_position,
-            StrCat("invalid value '", strategy->value,
-                   "' for 'watermark.strategy' (expected bounded_out_of_orderness, ascending)"));
-      }
-      if (EqualsIgnoreCase(strategy->value, "bounded_out_of_orderness")) {
-        if (const PropertyValue* bound = job_.properties.Find("watermark.max_out_of_orderness")) {
-          auto millis = ParseDurationText(bound->value);
-          if (!millis)
-            return source_.Error(bound->value_position, StrCat("invalid duration '", bound->value, "'"));
-          definition.max_out_of_orderness_millis = *millis;
-        }
-      }
-    } else if (const PropertyValue* bound = job_.properties.Find("watermark.max_out_of_orderness")) {
-      auto millis = ParseDurationText(bound->value);
-      if (!millis)
-        return source_.Error(bound->value_position, StrCat("invalid duration '", bound->value, "'"));
-      definition.max_out_of_orderness_millis = *millis;
-    }
-    return absl::OkStatus();
-  }
-
+  // The sink a statement's '<name>.type' names, bound by its connector.
   absl::Status BindSink(const Statement& statement, BoundStatement& bound) {
     if (statement.name.empty()) return absl::OkStatus();  // bare SELECT: stdout, decided later
     const PropertyValue* type = job_.properties.FindScoped(statement.name, "type");
     if (type == nullptr) return absl::OkStatus();
-    if (type->value != "file_sink" && type->value != "stdout_sink" && type->value != "kafka_sink") {
-      return source_.Error(type->value_position, StrCat("invalid sink type '", type->value,
-                                                        "' (expected file_sink, stdout_sink or kafka_sink)"));
+    const ConnectorRegistry& registry = ConnectorRegistry::Default();
+    const SinkConnector* connector = registry.FindSink(type->value);
+    if (connector == nullptr) {
+      return source_.Error(type->value_position, StrCat("invalid sink type '", type->value, "' (expected ",
+                                                        registry.SinkTypeList(), ")"));
     }
     SinkDefinition sink;
     sink.name = statement.name;
     sink.type = type->value;
-    if (sink.type == "file_sink") {
-      const PropertyValue* path = job_.properties.FindScoped(statement.name, "path");
-      if (path == nullptr) {
-        return source_.Error(type->key_position,
-                             StrCat("sink '", statement.name, "' needs '", statement.name, ".path'"));
-      }
-      sink.path = path->value;
-    }
-    const std::string default_format = EndsWithIgnoreCase(sink.path, ".csv") ? "csv" : "json";
-    SLUICE_ASSIGN_OR_RETURN(sink.format,
-                            RequireChoice(statement.name, "format", {"json", "csv"}, default_format));
-    SLUICE_ASSIGN_OR_RETURN(sink.csv_delimiter, BindDelimiter(statement.name));
-    if (sink.type == "kafka_sink") SLUICE_RETURN_IF_ERROR(BindKafkaSink(statement.name, *type, bound, sink));
+    const SinkBindContext context{job_.properties, source_, statement.name, *type, bound.output_schema};
+    SLUICE_RETURN_IF_ERROR(connector->bind(context, sink));
     bound.sink = std::move(sink);
-    return absl::OkStatus();
-  }
-
-  absl::Status BindKafkaSink(const std::string& name, const PropertyValue& type, const BoundStatement& bound,
-                             SinkDefinition& sink) {
-    KafkaSinkSettings kafka;
-    SLUICE_RETURN_IF_ERROR(BindKafkaClient(name, type, KafkaClientRole::kProducer, kafka.client));
-    const PropertyValue* topic = job_.properties.FindScoped(name, "topic");
-    if (topic == nullptr) {
-      return source_.Error(type.key_position, StrCat("sink '", name, "' needs '", name, ".topic'"));
-    }
-    kafka.topic = std::string(StripWhitespace(topic->value));
-    if (kafka.topic.empty() || kafka.topic.find(',') != std::string::npos) {
-      return source_.Error(topic->value_position, StrCat("'", name, ".topic' must name exactly one topic"));
-    }
-    if (const PropertyValue* key = job_.properties.FindScoped(name, "key.field")) {
-      const auto index = bound.output_schema.Find(key->value);
-      if (!index) {
-        std::vector<std::string> columns;
-        for (const Field& field : bound.output_schema.fields()) columns.push_back(field.name);
-        std::string message = StrCat("key field '", key->value, "' is not a column of stream '", name, "' (",
-                                     bound.output_schema.ToString(), ")");
-        if (auto nearest = NearestName(key->value, columns))
-          StrAppend(&message, "; did you mean '", *nearest, "'?");
-        return source_.Error(key->value_position, message);
-      }
-      kafka.key_column = static_cast<int>(*index);
-    }
-    SLUICE_ASSIGN_OR_RETURN(
-        std::string guarantee,
-        RequireChoice(name, "delivery.guarantee", {"at_least_once", "exactly_once"}, "at_least_once"));
-    kafka.exactly_once = guarantee == "exactly_once";
-    const PropertyValue* transactional_id = job_.properties.FindScoped(name, "transactional.id");
-    if (transactional_id != nullptr && !kafka.exactly_once) {
-      return source_.Error(transactional_id->key_position,
-                           StrCat("'", name, ".transactional.id' applies only with '", name,
-                                  ".delivery.guarantee' = 'exactly_once'"));
-    }
-    kafka.transactional_id = transactional_id != nullptr ? transactional_id->value : StrCat("sluice-", name);
-    sink.kafka = std::move(kafka);
     return absl::OkStatus();
   }
 

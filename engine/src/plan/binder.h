@@ -1,8 +1,10 @@
 // Binder: resolves a parsed job against its sources, streams and functions.
 //
-// It collects and validates the WITH properties, defines every source (reading a file's first
-// records to infer its schema when none is declared), resolves names and types in every
-// expression (inserting implicit casts), and builds one logical plan per statement. Clauses
+// It collects and validates the WITH properties, defines every source and sink through the
+// connector its '<name>.type' names (connectors/registry.h: the connector binds its own keys; a
+// file source reads its file's first records to infer a schema when none is declared), resolves
+// names and types in every expression (inserting implicit casts), and builds one logical plan
+// per statement. Clauses
 // whose execution has not landed yet are rejected here with "not supported yet: ..." at their
 // position, so `sluice validate` reports them before anything runs.
 #pragma once

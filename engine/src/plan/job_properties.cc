@@ -4,66 +4,20 @@
 #include <cstdlib>
 
 #include "common/strings.h"
+#include "connectors/registry.h"
 #include "sql/parser.h"
 #include "types/number_format.h"
 #include "types/schema.h"
 
 namespace sluice {
 
-namespace {
-
-struct ConnectorKeys {
-  const char* type;
-  std::vector<std::string> keys;
-  bool kafka_properties;  // accepts 'properties.<key>' (librdkafka pass-through)
-};
-
-const std::vector<ConnectorKeys>& KeysByConnector() {
-  static const std::vector<ConnectorKeys> connectors = {
-      {"file_source",
-       {"type", "path", "format", "schema", "csv.delimiter", "csv.header", "dead_letter.path",
-        "event.time.field", "event.time.format", "partitioned.by", "max.record.bytes"},
-       false},
-      {"kafka_source",
-       {"type", "topic", "bootstrap.servers", "group.id", "auto.offset.reset", "format", "schema",
-        "csv.delimiter", "dead_letter.path", "event.time.field", "event.time.format", "stop.at.end",
-        "commit.interval", "connect.timeout", "partitioned.by"},
-       true},
-      {"file_sink", {"type", "path", "format", "csv.delimiter", "changelog.mode"}, false},
-      {"stdout_sink", {"type", "format", "csv.delimiter", "changelog.mode"}, false},
-      {"kafka_sink",
-       {"type", "topic", "bootstrap.servers", "format", "csv.delimiter", "key.field", "delivery.guarantee",
-        "transactional.id", "connect.timeout", "changelog.mode"},
-       true},
-  };
-  return connectors;
-}
-
-const ConnectorKeys* FindConnector(std::string_view type) {
-  for (const ConnectorKeys& connector : KeysByConnector()) {
-    if (type == connector.type) return &connector;
-  }
-  return nullptr;
-}
-
-}  // namespace
-
 const std::vector<std::string>& ScopedPropertyKeys() {
-  static const std::vector<std::string> keys = [] {
-    std::vector<std::string> all;
-    for (const ConnectorKeys& connector : KeysByConnector()) {
-      for (const std::string& key : connector.keys) {
-        if (std::find(all.begin(), all.end(), key) == all.end()) all.push_back(key);
-      }
-    }
-    return all;
-  }();
-  return keys;
+  return ConnectorRegistry::Default().AllKeyNames();
 }
 
 const std::vector<std::string>& ScopedPropertyKeys(std::string_view type) {
-  const ConnectorKeys* connector = FindConnector(type);
-  return connector != nullptr ? connector->keys : ScopedPropertyKeys();
+  const std::vector<std::string>* keys = ConnectorRegistry::Default().KeyNames(type);
+  return keys != nullptr ? *keys : ScopedPropertyKeys();
 }
 
 const std::vector<std::string>& JobPropertyKeys() {
@@ -169,8 +123,7 @@ absl::StatusOr<std::string> Substitute(const std::string& value, const Substitut
 // Whether `key` (after '<name>.') is valid for a connector of `type` ("" or an unknown type:
 // valid for any connector).
 bool IsKnownScopedKey(const std::string& key, std::string_view type) {
-  const ConnectorKeys* connector = FindConnector(type);
-  const bool kafka_properties = connector == nullptr || connector->kafka_properties;
+  const bool kafka_properties = ConnectorRegistry::Default().AcceptsKafkaProperties(type);
   if (kafka_properties && StartsWith(key, "properties.") && key.size() > 11) return true;  // librdkafka's
   for (const auto& known : ScopedPropertyKeys(type)) {
     if (key == known) return true;
@@ -264,7 +217,10 @@ void JobProperties::Validate(const SourceText& source, const std::vector<std::st
       StrAppend(&message, "; did you mean '", *nearest, "'?");
     } else if (!mismatched_type.empty()) {
       StrAppend(&message, " (its keys: ", StrJoin(ScopedPropertyKeys(mismatched_type), ", "),
-                FindConnector(mismatched_type)->kafka_properties ? ", properties.<librdkafka key>" : "", ")");
+                ConnectorRegistry::Default().AcceptsKafkaProperties(mismatched_type)
+                    ? ", properties.<librdkafka key>"
+                    : "",
+                ")");
     } else {
       StrAppend(&message, "; keys are job-wide (e.g. 'event.time.field') or '<source or stream>.<key>'");
     }

@@ -57,9 +57,9 @@ class JobProperties {
   std::map<std::string, PropertyValue> properties_;
 };
 
-// Keys valid after '<name>.' for a source or sink of connector type `type` ('file_source',
-// 'kafka_source', 'file_sink', 'stdout_sink', 'kafka_sink'; any other value: the keys of every
-// type). Kafka types also accept 'properties.<librdkafka key>'.
+// Keys valid after '<name>.' for a source or sink of connector type `type`, as its connector
+// registered them (connectors/registry.h); for any other value, the keys of every type. Kafka
+// types also accept 'properties.<librdkafka key>'.
 const std::vector<std::string>& ScopedPropertyKeys(std::string_view type);
 // Keys valid for any connector type, and job-wide keys.
 const std::vector<std::string>& ScopedPropertyKeys();

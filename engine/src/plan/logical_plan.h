@@ -1,4 +1,5 @@
-// The bound form of a job: source and sink definitions, and one logical plan per statement.
+// The bound form of a job: its sources and sinks (connectors/connector_definition.h), and one
+// logical plan per statement.
 //
 // A logical plan is a tree of LogicalOperators (for now a chain: Scan -> Filter -> Project ->
 // Limit); the physical planner (plan/physical_planner.h) turns it into operators.
@@ -10,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "connectors/connector_definition.h"
 #include "expr/aggregate_function.h"
 #include "expr/expression.h"
 #include "formats/record_format.h"
@@ -19,112 +21,6 @@
 #include "types/schema.h"
 
 namespace sluice {
-
-// Name of the system column that carries each record's event time (epoch ms).
-inline constexpr const char* kEventTimeColumn = "_event_time";
-
-// Names of the Kafka source's system columns (after the declared columns, before
-// _event_time).
-inline constexpr const char* kKafkaKeyColumn = "_key";              // STRING, the message key
-inline constexpr const char* kKafkaPartitionColumn = "_partition";  // BIGINT
-inline constexpr const char* kKafkaOffsetColumn = "_offset";        // BIGINT
-inline constexpr const char* kKafkaTimestampColumn = "_timestamp";  // TIMESTAMP, the record's
-
-// A Kafka client's settings as bound from WITH: '<name>.bootstrap.servers' and the
-// pass-through '<name>.properties.<key>' librdkafka properties, in key order.
-struct KafkaClientSettings {
-  std::string bootstrap_servers;
-  std::vector<std::pair<std::string, std::string>> properties;
-  // How long Open() waits for the brokers to answer before failing the job.
-  int64_t connect_timeout_millis = 10000;
-};
-
-// kafka_source only (see connectors/kafka_source.h).
-struct KafkaSourceSettings {
-  KafkaClientSettings client;
-  std::vector<std::string> topics;  // one or more
-  std::string group_id;             // default: sluice-<source name>
-  std::string auto_offset_reset;    // earliest (default) | latest
-  // Bounded mode: stop once every assigned partition reached the end offset it had when it
-  // was assigned.
-  bool stop_at_end = false;
-  int64_t commit_interval_millis = 1000;  // how often offsets are committed (a flush point)
-};
-
-// kafka_sink only (see connectors/kafka_sink.h).
-struct KafkaSinkSettings {
-  KafkaClientSettings client;
-  std::string topic;
-  int key_column = -1;        // index into the statement's output schema; -1: messages have no key
-  bool exactly_once = false;  // 'delivery.guarantee' = 'exactly_once': transactional producer
-  std::string transactional_id;
-};
-
-// '<source>.max.record.bytes' when not set: 16 MiB.
-inline constexpr uint64_t kDefaultMaxRecordBytes = 16 << 20;
-
-// An external input: where it reads, how it decodes, and the schema it produces.
-struct SourceDefinition {
-  std::string name;
-  std::string type;  // file_source | kafka_source
-  std::string path;  // as written; may be a glob ('data/*.jsonl') or a directory
-  // The files it names, sorted: one partition each. A Kafka source has a single entry (its
-  // topics): one reader that consumes every Kafka partition the consumer group assigns it.
-  std::vector<std::string> partitions;
-  std::string format;                        // json | csv | raw (Kafka only: one STRING column 'value')
-  std::optional<KafkaSourceSettings> kafka;  // kafka_source
-  DecoderOptions decoder;
-  // decoder.schema's fields followed by the system column _event_time.
-  Schema schema;
-  // When false, _event_time is the ingestion (processing) time of the record's batch.
-  bool has_event_time = false;
-  std::string dead_letter_path;
-  // File sources: a record longer than this (its line break not counted) is dead-lettered
-  // with its length and first bytes, and skipped while it is read, never held whole.
-  uint64_t max_record_bytes = kDefaultMaxRecordBytes;
-  // Watermark = highest event time seen - max_out_of_orderness - 1 (bounded out-of-orderness;
-  // 'ascending' is the same with 0).
-  int64_t max_out_of_orderness_millis = 0;
-  // 'watermark.idle_timeout': a partition silent this long stops holding the watermark back.
-  std::optional<int64_t> idle_timeout_millis;
-  // 'watermark.alignment.max_drift': a partition whose watermark runs this far ahead of the
-  // slowest partition of the job pauses until the slowest catches up (parallel runtime).
-  std::optional<int64_t> alignment_max_drift_millis;
-  // '<name>.partitioned.by' (file sources): columns whose every value lies in one partition (one
-  // file), as in a Kafka topic keyed by them. The parallel runtime then keeps a keyed stage
-  // whose key includes them on the worker that reads the partition, with no exchange.
-  std::vector<std::string> partitioned_by;
-  SourcePosition position;  // the first FROM that reads it
-
-  // True when rows of several partitions interleave within one reader's batches (a Kafka
-  // source), or a source has several readers: only the merged watermark, between batches, is
-  // safe then, not a per-record one.
-  bool interleaves_partitions() const { return kafka.has_value() || partitions.size() > 1; }
-};
-
-// How a sink writes a stream's rows ('<sink>.changelog.mode'; see plan/changelog_mode.h).
-enum class ChangelogMode : uint8_t {
-  kAppend,     // every row as a record; an updating statement is refused
-  kChangelog,  // Debezium-style {"before", "after", "op"} records (JSON only)
-  kUpsert,     // key + value: a row per insert or update, a tombstone per delete
-};
-
-// An external output.
-struct SinkDefinition {
-  std::string name;
-  std::string type;  // file_sink | stdout_sink | kafka_sink
-  std::string path;  // file_sink only
-  std::string format;
-  char csv_delimiter = ',';
-  std::optional<KafkaSinkSettings> kafka;  // kafka_sink
-  // Resolved by InferChangelogModes: 'append' for an append-only statement and 'upsert' for
-  // an updating one unless set.
-  ChangelogMode changelog_mode = ChangelogMode::kAppend;
-  // kUpsert: the output columns that identify a row (the GROUP BY keys and _window_start as
-  // the statement outputs them; every column when it may delete but lacks one of them); a
-  // file's delete record names them. A Kafka sink with 'key.field' keys its messages by that instead.
-  std::vector<size_t> upsert_key_columns;
-};
 
 enum class LogicalOperatorKind : uint8_t { kScan, kFilter, kProject, kLimit, kAggregate, kRowsWindow };
 

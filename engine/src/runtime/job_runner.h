@@ -27,8 +27,9 @@
 #include <string>
 #include <vector>
 
-#include "connectors/file_source.h"
+#include "connectors/dead_letter_writer.h"
 #include "connectors/sink.h"
+#include "connectors/source.h"
 #include "ops/late_record_sink.h"
 #include "ops/stateful_operator.h"
 #include "plan/logical_plan.h"
@@ -45,8 +46,8 @@ struct RunOptions {
   std::optional<uint64_t> state_max_bytes;
 
   // Connectors an embedding supplies instead of the job's own (the benchmark harness feeds
-  // batches from memory and checks results in its own sink). Null: a FileSource per
-  // partition, a FileSink per statement that names a sink.
+  // batches from memory and checks results in its own sink). Null: the factories of the
+  // connectors the job names (connectors/registry.h).
   using SourceFactory = std::function<std::unique_ptr<SourcePartition>(
       const SourceDefinition& source, size_t partition, std::shared_ptr<DeadLetterWriter> dead_letters)>;
   using SinkFactory = std::function<std::unique_ptr<SinkOperator>(const BoundStatement& statement)>;

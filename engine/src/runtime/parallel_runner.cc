@@ -1,7 +1,6 @@
 #include "runtime/parallel_runner.h"
 
 #include <pthread.h>
-#include <sys/stat.h>
 
 #include <algorithm>
 #include <atomic>
@@ -12,10 +11,8 @@
 #include <thread>
 
 #include "common/strings.h"
-#include "connectors/file_sink.h"
-#include "connectors/file_source.h"
-#include "connectors/kafka_sink.h"
-#include "connectors/kafka_source.h"
+#include "connectors/registry.h"
+#include "connectors/sink.h"
 #include "ops/aggregate_operator.h"
 #include "ops/fan_out_operator.h"
 #include "ops/stateful_operator.h"
@@ -280,8 +277,8 @@ struct ParallelRunner::Impl {
   // The sink of `statement`: the embedding's, or the one its definition names.
   std::unique_ptr<SinkOperator> MakeSink(const BoundStatement& statement) const {
     if (options.make_sink) return options.make_sink(statement);
-    if (statement.sink->kafka) return KafkaSink::Create(*statement.sink, statement.output_schema);
-    return FileSink::Create(*statement.sink, statement.output_schema);
+    return ConnectorRegistry::Default().FindSink(statement.sink->type)->create(*statement.sink,
+                                                                              statement.output_schema);
   }
   // Parallelism > 1: worker threads, the coordinator on the calling thread.
   absl::Status RunTaskGraph(const std::function<void(const JobCounters&)>& on_progress);
@@ -310,12 +307,20 @@ struct ParallelRunner::Impl {
 };
 
 std::string ParallelRunner::SingleThreadReason(const BoundJob& job) {
+  const ConnectorRegistry& registry = ConnectorRegistry::Default();
   for (const auto& source : job.sources) {
-    for (const std::string& path : source.partitions) {
-      if (IsStreamPath(path)) {
-        return StrCat("source '", source.name, "' reads a stream (", path == "-" ? "stdin" : path,
-                      "), which one thread reads as it arrives and cannot be split");
-      }
+    const SourceConnector* connector = registry.FindSource(source.type);
+    if (connector->parallel_limitation) {
+      std::string limitation = connector->parallel_limitation(source);
+      if (!limitation.empty()) return limitation;
+    }
+  }
+  for (const auto& statement : job.statements) {
+    if (!statement.sink) continue;
+    const SinkConnector* connector = registry.FindSink(statement.sink->type);
+    if (connector->parallel_limitation) {
+      std::string limitation = connector->parallel_limitation(*statement.sink);
+      if (!limitation.empty()) return limitation;
     }
   }
   return "";
@@ -357,11 +362,13 @@ absl::Status ParallelRunner::Impl::Build() {
     if (definition.alignment_max_drift_millis) max_drift = *definition.alignment_max_drift_millis;
     dead_letters.push_back(std::make_shared<DeadLetterWriter>(definition.name, definition.dead_letter_path));
     size_t partitions = 0;
-    if (definition.kafka && !options.make_source) {
-      // One consumer-group member per worker: the group deals the topics' partitions out
-      // between them (and between the members of other processes in the group).
+    const SourceConnector& connector = *ConnectorRegistry::Default().FindSource(definition.type);
+    if (!connector.reader_per_worker.empty() && !options.make_source) {
+      // The connector deals its partitions out between its readers (a Kafka consumer group,
+      // between these members and those of other processes in the group): one per worker.
       for (int w = 0; w < workers_count; ++w) {
-        sources.push_back(KafkaSource::Create(definition, dead_letters.back(), options.batch_size, options.strict));
+        sources.push_back(connector.create(definition, 0, dead_letters.back(),
+                                           SourceReaderOptions{options.batch_size, options.strict, {}}));
         partition_source.push_back(s);
         partition_index.push_back(partitions++);
       }
@@ -375,26 +382,18 @@ absl::Status ParallelRunner::Impl::Build() {
         partition_index.push_back(partitions++);
         continue;
       }
-      // A large regular file: one split per worker, cut at byte offsets (each split reads the
-      // lines that begin in it).
-      const std::string& path = definition.partitions[k];
-      struct stat info;
-      const bool large = stat(path.c_str(), &info) == 0 && S_ISREG(info.st_mode) &&
-                         static_cast<uint64_t>(info.st_size) >= options.file_split_bytes && workers_count > 1;
-      const uint64_t size = large ? static_cast<uint64_t>(info.st_size) : 0;
-      const size_t splits = large ? static_cast<size_t>(workers_count) : 1;
-      for (size_t split = 0; split < splits; ++split) {
-        if (large) {
-          const uint64_t begin = size * split / splits;
-          const uint64_t end = size * (split + 1) / splits;
-          sources.push_back(FileSource::CreateSplit(definition, path, dead_letters.back(), options.batch_size,
-                                                    options.strict, begin,
-                                                    split + 1 == splits ? UINT64_MAX : end));
-          file_splits.emplace_back(s, StrCat(path, " bytes ", begin, "-", end));
-        } else {
-          sources.push_back(
-              FileSource::Create(definition, path, dead_letters.back(), options.batch_size, options.strict));
+      // A partition the connector splits (a large file: one byte range per worker) is read by
+      // one reader per split.
+      std::vector<SourceSplit> splits;
+      if (connector.split) splits = connector.split(definition, k, workers_count, options.file_split_bytes);
+      const size_t readers = std::max<size_t>(splits.size(), 1);
+      for (size_t split = 0; split < readers; ++split) {
+        SourceReaderOptions reader{options.batch_size, options.strict, {}};
+        if (!splits.empty()) {
+          reader.split = splits[split];
+          file_splits.emplace_back(s, splits[split].description);
         }
+        sources.push_back(connector.create(definition, k, dead_letters.back(), reader));
         partition_source.push_back(s);
         partition_index.push_back(partitions++);
       }
@@ -548,7 +547,7 @@ void ParallelRunner::Impl::BuildOps(const StatementPlan& plan, size_t begin, siz
     std::unique_ptr<Operator> op = MakeOperator(node, late_sink);
     op->SetStateBudget(state_budget.get());
     if (StatefulOperator* stateful = op->stateful()) {
-      if (interleaved) stateful->SetInputInterleaved(true);  // otherwise the binder's choice holds
+      stateful->SetInputInterleaved(interleaved);
       stateful_operators.push_back(stateful);
     }
     if (!ops.empty()) ops.back()->SetOutput(op.get());
@@ -562,8 +561,10 @@ absl::Status ParallelRunner::Impl::BuildFused(StatementPlan& plan, std::map<std:
   Worker& worker = *workers[0];
   PreTask task;
   task.name = StrCat("task/", statement.name);
-  // The whole chain on the calling thread; the binder's per-record watermark choice holds.
-  BuildOps(plan, 0, plan.chain.size(), worker.owned, worker.late_sinks, task.ops, /*interleaved=*/false);
+  // The whole chain on the calling thread: per-record watermarks unless the origin source's
+  // rows interleave several partitions (files, Kafka partitions) in its batches.
+  BuildOps(plan, 0, plan.chain.size(), worker.owned, worker.late_sinks, task.ops,
+           InputInterleaves(job, statement));
   auto fan_out = std::make_unique<FanOutOperator>();
   plan.stream_output = fan_out.get();
   if (!task.ops.empty()) task.ops.back()->SetOutput(fan_out.get());
@@ -1590,18 +1591,6 @@ JobCounters ParallelRunner::counters() const {
   return counters;
 }
 
-namespace {
-
-// "KafkaSource trades <- topic trades @ host:9092 (json, group g, batch 1024, ...": the part
-// both layouts share.
-std::string KafkaSourceLine(const SourceDefinition& definition, size_t batch_size) {
-  return StrCat("KafkaSource ", definition.name, " <- topic ", StrJoin(definition.kafka->topics, ","), " @ ",
-                definition.kafka->client.bootstrap_servers, " (", definition.format, ", group ",
-                definition.kafka->group_id, ", batch ", batch_size);
-}
-
-}  // namespace
-
 std::string ParallelRunner::Explain() const {
   const Impl& impl = *impl_;
   const Impl::Worker& worker = *impl.workers[0];
@@ -1614,21 +1603,12 @@ std::string ParallelRunner::Explain() const {
     }
     for (size_t s = 0; s < impl.job.sources.size(); ++s) {
       const SourceDefinition& definition = impl.job.sources[s];
-      if (definition.kafka) {
-        StrAppend(&out, KafkaSourceLine(definition, impl.options.batch_size),
-                  ", watermark = minimum over assigned Kafka partitions",
-                  definition.kafka->stop_at_end ? ", stops at the end offsets" : "", ")\n");
-      } else {
-        StrAppend(&out, "FileSource ", definition.name, " <- ", definition.path, " (", definition.format, ", batch ",
-                  impl.options.batch_size);
-        if (definition.partitions.size() > 1) {
-          StrAppend(&out, ", ", definition.partitions.size(), " files, watermark = minimum over files");
-          if (definition.alignment_max_drift_millis) {
-            StrAppend(&out, ", aligned within ", *definition.alignment_max_drift_millis, " ms");
-          }
-        }
-        out += ")\n";
-      }
+      const SourceDescription description =
+          ConnectorRegistry::Default().FindSource(definition.type)->describe(definition);
+      std::vector<std::string> parts = description.details;
+      parts.push_back(StrCat("batch ", impl.options.batch_size));
+      parts.insert(parts.end(), description.notes.begin(), description.notes.end());
+      StrAppend(&out, description.what, " (", StrJoin(parts, ", "), ")\n");
       out += DescribeOperators(worker.source_outputs[s].get(), 1);
     }
     return out;
@@ -1639,14 +1619,16 @@ std::string ParallelRunner::Explain() const {
              " batches deep; the coordinator thread gathers worker output and runs the sinks\n");
   for (size_t s = 0; s < impl.job.sources.size(); ++s) {
     const SourceDefinition& definition = impl.job.sources[s];
-    if (definition.kafka) {
-      StrAppend(&out, KafkaSourceLine(definition, impl.options.batch_size), ", ", impl.source_partitions[s],
-                " consumer-group members, one per worker; each worker's watermark = minimum over the Kafka "
-                "partitions the group assigned it",
-                definition.kafka->stop_at_end ? ", stops at the end offsets" : "", ")\n");
+    const SourceConnector& connector = *ConnectorRegistry::Default().FindSource(definition.type);
+    const SourceDescription description = connector.describe(definition);
+    if (!connector.reader_per_worker.empty()) {
+      StrAppend(&out, description.what, " (", StrJoin(description.details, ", "), ", batch ",
+                impl.options.batch_size, ", ", impl.source_partitions[s], " ", connector.reader_per_worker,
+                "s, one per worker", description.notes.empty() ? "" : ", ", StrJoin(description.notes, ", "),
+                ")\n");
     } else {
-      StrAppend(&out, "FileSource ", definition.name, " <- ", definition.path, " (", definition.format,
-                ", batch ", impl.options.batch_size, ", ", impl.source_partitions[s],
+      StrAppend(&out, description.what, " (", StrJoin(description.details, ", "), ", batch ",
+                impl.options.batch_size, ", ", impl.source_partitions[s],
                 " partition(s), partition g read by worker g mod ", impl.workers_count, ")\n");
     }
     for (const auto& [source, split] : impl.file_splits) {

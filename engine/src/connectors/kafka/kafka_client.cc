@@ -1,4 +1,4 @@
-#include "connectors/kafka_client.h"
+#include "connectors/kafka/kafka_client.h"
 
 #include <algorithm>
 #include <chrono>

@@ -1,4 +1,4 @@
-#include "connectors/file_source.h"
+#include "connectors/file/file_source.h"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -11,6 +11,7 @@
 #include <cstring>
 
 #include "common/strings.h"
+#include "connectors/file/file_connector.h"
 #include "formats/utf8.h"
 
 namespace sluice {
@@ -43,13 +44,18 @@ bool IsBlank(std::string_view line) {
 FileSource::FileSource(const SourceDefinition& definition, std::string path,
                        std::shared_ptr<DeadLetterWriter> dead_letters, size_t batch_size, bool strict)
     : definition_(definition),
+      max_record_bytes_(kDefaultMaxRecordBytes),
       batch_size_(batch_size),
       strict_(strict),
       path_(std::move(path)),
       dead_letters_(std::move(dead_letters)),
       read_chunk_bytes_(kReadChunk),
       splitter_(SplitterFor(definition.format, definition.decoder.csv_delimiter)),
-      event_time_(definition.max_out_of_orderness_millis) {}
+      event_time_(definition.max_out_of_orderness_millis) {
+  if (const auto* settings = dynamic_cast<const FileSourceSettings*>(definition.settings.get())) {
+    max_record_bytes_ = settings->max_record_bytes;
+  }
+}
 
 FileSource::~FileSource() {
   if (owns_fd_) close(fd_);
@@ -256,7 +262,7 @@ absl::StatusOr<bool> FileSource::ReadRecords() {
     } else {
       scan_end_ = buffer_end_;
       // Over the limit even if a "\r\n" follows: stop holding it.
-      if (buffer_end_ - buffer_start_ > definition_.max_record_bytes + 1) {
+      if (buffer_end_ - buffer_start_ > max_record_bytes_ + 1) {
         StartLongRecord();
         continue;
       }
@@ -274,7 +280,7 @@ absl::StatusOr<bool> FileSource::ReadRecords() {
       header_skipped_ = true;
       continue;
     }
-    if (record.size() > definition_.max_record_bytes) {
+    if (record.size() > max_record_bytes_) {
       reader_errors_.push_back(TooLong(line, record.size(), record));
       continue;
     }
@@ -298,7 +304,7 @@ void FileSource::StartLongRecord() {
   long_record_.line = next_line_;
   long_record_.length = seen.size();
   long_record_.last_byte = seen.back();
-  const size_t shown = std::min<uint64_t>(kLongRecordPrefixBytes, definition_.max_record_bytes);
+  const size_t shown = std::min<uint64_t>(kLongRecordPrefixBytes, max_record_bytes_);
   long_record_.prefix.assign(seen.substr(0, Utf8PrefixLength(seen, shown)));
   buffer_start_ = scan_end_ = buffer_end_;  // the splitter has seen these bytes: let them go
 }
@@ -316,10 +322,10 @@ void FileSource::FinishLongRecord() {
 }
 
 RecordError FileSource::TooLong(uint64_t line, uint64_t length, std::string_view record) const {
-  const size_t shown = std::min<uint64_t>(kLongRecordPrefixBytes, definition_.max_record_bytes);
+  const size_t shown = std::min<uint64_t>(kLongRecordPrefixBytes, max_record_bytes_);
   return RecordError{line,
-                     StrCat("record too long: ", length, " bytes, over the limit of ",
-                            definition_.max_record_bytes, " ('", definition_.name, ".max.record.bytes')"),
+                     StrCat("record too long: ", length, " bytes, over the limit of ", max_record_bytes_,
+                            " ('", definition_.name, ".max.record.bytes')"),
                      std::string(record.substr(0, Utf8PrefixLength(record, shown))), length};
 }
 

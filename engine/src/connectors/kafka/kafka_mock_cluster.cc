@@ -1,4 +1,4 @@
-#include "connectors/kafka_mock_cluster.h"
+#include "connectors/kafka/kafka_mock_cluster.h"
 
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafka_mock.h>

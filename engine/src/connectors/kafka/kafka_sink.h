@@ -38,17 +38,17 @@
 #include <vector>
 
 #include "connectors/change_encoder.h"
-#include "connectors/kafka_client.h"
+#include "connectors/connector_definition.h"
+#include "connectors/kafka/kafka_client.h"
 #include "connectors/sink.h"
 #include "formats/record_format.h"
-#include "plan/logical_plan.h"
 
 namespace sluice {
 
 class KafkaSink final : public SinkOperator {
  public:
   // Builds the sink without contacting Kafka (EXPLAIN builds plans too). REQUIRES:
-  // definition.kafka.
+  // definition.settings (KafkaSinkSettings).
   static std::unique_ptr<KafkaSink> Create(const SinkDefinition& definition, const Schema& schema);
   ~KafkaSink() override;
 

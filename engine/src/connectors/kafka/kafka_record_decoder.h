@@ -19,8 +19,8 @@
 #include <vector>
 
 #include "batch/batch.h"
+#include "connectors/connector_definition.h"
 #include "formats/record_format.h"
-#include "plan/logical_plan.h"
 
 namespace sluice {
 

@@ -7,7 +7,7 @@
 // (formats/record_splitter.h), so a quoted field may span lines and chunks. A CSV record whose
 // quoted field is still open at the end of the file is dead-lettered.
 //
-// Memory is bounded whatever the input: a record longer than definition.max_record_bytes (its
+// Memory is bounded whatever the input: a record longer than '<source>.max.record.bytes' (its
 // line break not counted) is dead-lettered as "record too long" with its length and first
 // bytes, and once it outgrows the limit the rest of it is read and let go chunk by chunk, so
 // the buffer holds at most about the limit plus a chunk or two (a 1 GiB line costs no 1 GiB).
@@ -37,11 +37,11 @@
 #include <vector>
 
 #include "batch/batch.h"
+#include "connectors/connector_definition.h"
 #include "connectors/dead_letter_writer.h"
 #include "connectors/source.h"
 #include "formats/record_format.h"
 #include "formats/record_splitter.h"
-#include "plan/logical_plan.h"
 
 namespace sluice {
 
@@ -108,6 +108,9 @@ class FileSource final : public SourcePartition {
   void AppendIngestionTime(Batch& out);
 
   SourceDefinition definition_;
+  // FileSourceSettings::max_record_bytes (file_connector.h); its default for a definition that
+  // the file connector did not bind (an embedding's own).
+  uint64_t max_record_bytes_;
   size_t batch_size_;
   bool strict_;
   int fd_ = -1;

@@ -26,7 +26,7 @@
 #include <vector>
 
 #include "common/status.h"
-#include "plan/logical_plan.h"
+#include "connectors/kafka/kafka_settings.h"
 
 namespace sluice {
 

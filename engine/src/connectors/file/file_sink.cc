@@ -1,4 +1,4 @@
-#include "connectors/file_sink.h"
+#include "connectors/file/file_sink.h"
 
 #include <cerrno>
 #include <cstring>
@@ -10,8 +10,9 @@ namespace {
 constexpr size_t kFlushBytes = 1 << 20;
 }
 
-FileSink::FileSink(const SinkDefinition& definition, std::unique_ptr<RecordEncoder> encoder)
-    : definition_(definition), encoder_(std::move(encoder)) {
+FileSink::FileSink(const SinkDefinition& definition, std::unique_ptr<RecordEncoder> encoder, std::string path,
+                   bool to_stdout)
+    : definition_(definition), path_(std::move(path)), to_stdout_(to_stdout), encoder_(std::move(encoder)) {
   buffer_.reserve(kFlushBytes * 2);
 }
 
@@ -19,29 +20,46 @@ FileSink::~FileSink() {
   if (owns_file_ && file_ != nullptr) std::fclose(file_);
 }
 
-std::unique_ptr<FileSink> FileSink::Create(const SinkDefinition& definition, const Schema& schema) {
-  std::unique_ptr<RecordEncoder> encoder =
-      definition.format == "csv" ? MakeCsvEncoder(schema, definition.csv_delimiter) : MakeJsonEncoder(schema);
-  auto sink = std::unique_ptr<FileSink>(new FileSink(definition, std::move(encoder)));
-  if (definition.changelog_mode == ChangelogMode::kChangelog ||
-      (definition.changelog_mode == ChangelogMode::kUpsert && definition.format == "json")) {
-    sink->change_encoder_ =
-        std::make_unique<ChangeEncoder>(schema, definition.changelog_mode, definition.upsert_key_columns);
-  } else if (definition.changelog_mode == ChangelogMode::kUpsert) {
-    sink->drop_update_before_ = true;
-  }
+namespace {
+std::unique_ptr<RecordEncoder> MakeEncoder(const SinkDefinition& definition, const Schema& schema) {
+  return definition.format == "csv" ? MakeCsvEncoder(schema, definition.csv_delimiter)
+                                    : MakeJsonEncoder(schema);
+}
+}  // namespace
+
+std::unique_ptr<FileSink> FileSink::CreateFile(const SinkDefinition& definition, const Schema& schema,
+                                               std::string path) {
+  auto sink = std::unique_ptr<FileSink>(
+      new FileSink(definition, MakeEncoder(definition, schema), std::move(path), /*to_stdout=*/false));
+  sink->SetUpChangelog(definition, schema);
   return sink;
 }
 
+std::unique_ptr<FileSink> FileSink::CreateStdout(const SinkDefinition& definition, const Schema& schema) {
+  auto sink = std::unique_ptr<FileSink>(
+      new FileSink(definition, MakeEncoder(definition, schema), "", /*to_stdout=*/true));
+  sink->SetUpChangelog(definition, schema);
+  return sink;
+}
+
+void FileSink::SetUpChangelog(const SinkDefinition& definition, const Schema& schema) {
+  if (definition.changelog_mode == ChangelogMode::kChangelog ||
+      (definition.changelog_mode == ChangelogMode::kUpsert && definition.format == "json")) {
+    change_encoder_ = std::make_unique<ChangeEncoder>(schema, definition.changelog_mode, definition.upsert_key_columns);
+  } else if (definition.changelog_mode == ChangelogMode::kUpsert) {
+    drop_update_before_ = true;
+  }
+}
+
 absl::Status FileSink::Open() {
-  if (definition_.type == "stdout_sink") {
+  if (to_stdout_) {
     file_ = stdout;
     return absl::OkStatus();
   }
-  file_ = std::fopen(definition_.path.c_str(), "wb");
+  file_ = std::fopen(path_.c_str(), "wb");
   if (file_ == nullptr) {
-    return absl::FailedPreconditionError(StrCat("sink '", definition_.name, "': cannot create '",
-                                                definition_.path, "': ", std::strerror(errno)));
+    return absl::FailedPreconditionError(
+        StrCat("sink '", definition_.name, "': cannot create '", path_, "': ", std::strerror(errno)));
   }
   owns_file_ = true;
   return absl::OkStatus();
@@ -102,9 +120,8 @@ absl::Status FileSink::Finish() {
 }
 
 std::string FileSink::Describe() const {
-  if (definition_.type == "stdout_sink")
-    return StrCat("StdoutSink ", definition_.name, " (", definition_.format, ")");
-  return StrCat("FileSink ", definition_.name, " -> ", definition_.path, " (", definition_.format, ")");
+  if (to_stdout_) return StrCat("StdoutSink ", definition_.name, " (", definition_.format, ")");
+  return StrCat("FileSink ", definition_.name, " -> ", path_, " (", definition_.format, ")");
 }
 
 }  // namespace sluice

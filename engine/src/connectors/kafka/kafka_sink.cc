@@ -1,4 +1,4 @@
-#include "connectors/kafka_sink.h"
+#include "connectors/kafka/kafka_sink.h"
 
 #include <charconv>
 #include <cstring>
@@ -22,7 +22,7 @@ const char* CsvRecordEnd(const char* p, const char* end) {
 }  // namespace
 
 KafkaSink::KafkaSink(const SinkDefinition& definition, const Schema& schema)
-    : definition_(definition), settings_(*definition_.kafka) {
+    : definition_(definition), settings_(definition_.SettingsAs<KafkaSinkSettings>()) {
   if (definition_.format == "csv") {
     encoder_ = MakeCsvEncoder(schema, definition_.csv_delimiter);
     csv_header_pending_ = true;
@@ -44,7 +44,6 @@ KafkaSink::KafkaSink(const SinkDefinition& definition, const Schema& schema)
 KafkaSink::~KafkaSink() = default;
 
 std::unique_ptr<KafkaSink> KafkaSink::Create(const SinkDefinition& definition, const Schema& schema) {
-  SLUICE_CHECK(definition.kafka.has_value());
   return std::unique_ptr<KafkaSink>(new KafkaSink(definition, schema));
 }
 

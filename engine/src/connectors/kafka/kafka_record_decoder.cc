@@ -1,6 +1,7 @@
-#include "connectors/kafka_record_decoder.h"
+#include "connectors/kafka/kafka_record_decoder.h"
 
 #include "common/status.h"
+#include "connectors/kafka/kafka_settings.h"
 
 namespace sluice {
 
@@ -11,7 +12,7 @@ KafkaRecordDecoder::KafkaRecordDecoder(const SourceDefinition& definition)
 
 absl::StatusOr<std::unique_ptr<KafkaRecordDecoder>> KafkaRecordDecoder::Create(
     const SourceDefinition& definition) {
-  SLUICE_CHECK(definition.kafka.has_value());
+  definition.SettingsAs<KafkaSourceSettings>();  // REQUIRES: a bound Kafka source
   SLUICE_CHECK_EQ(definition.schema.size(), definition.decoder.schema.size() + 5);
   std::unique_ptr<KafkaRecordDecoder> decoder(new KafkaRecordDecoder(definition));
   if (definition.format == "json") {

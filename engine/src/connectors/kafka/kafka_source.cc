@@ -1,4 +1,4 @@
-#include "connectors/kafka_source.h"
+#include "connectors/kafka/kafka_source.h"
 
 #include <algorithm>
 #include <cstdio>
@@ -20,7 +20,7 @@ bool IsCooperative(rd_kafka_t* handle) {
 KafkaSource::KafkaSource(const SourceDefinition& definition, std::shared_ptr<DeadLetterWriter> dead_letters,
                          size_t batch_size, bool strict)
     : definition_(definition),
-      settings_(*definition_.kafka),
+      settings_(definition_.SettingsAs<KafkaSourceSettings>()),
       dead_letters_(std::move(dead_letters)),
       batch_size_(batch_size),
       strict_(strict),
@@ -33,7 +33,6 @@ KafkaSource::KafkaSource(const SourceDefinition& definition, std::shared_ptr<Dea
 std::unique_ptr<KafkaSource> KafkaSource::Create(const SourceDefinition& definition,
                                                  std::shared_ptr<DeadLetterWriter> dead_letters,
                                                  size_t batch_size, bool strict) {
-  SLUICE_CHECK(definition.kafka.has_value());
   return std::unique_ptr<KafkaSource>(
       new KafkaSource(definition, std::move(dead_letters), batch_size, strict));
 }

@@ -64,18 +64,19 @@
 #include <vector>
 
 #include "batch/batch.h"
+#include "connectors/connector_definition.h"
 #include "connectors/dead_letter_writer.h"
-#include "connectors/kafka_client.h"
-#include "connectors/kafka_record_decoder.h"
+#include "connectors/kafka/kafka_client.h"
+#include "connectors/kafka/kafka_record_decoder.h"
 #include "connectors/source.h"
 #include "formats/record_format.h"
-#include "plan/logical_plan.h"
 
 namespace sluice {
 
 class KafkaSource final : public SourcePartition, public KafkaClientCallbacks {
  public:
-  // Builds the source without contacting Kafka. REQUIRES: definition.kafka.
+  // Builds the source without contacting Kafka. REQUIRES: definition.settings is
+  // KafkaSourceSettings.
   static std::unique_ptr<KafkaSource> Create(const SourceDefinition& definition,
                                              std::shared_ptr<DeadLetterWriter> dead_letters,
                                              size_t batch_size, bool strict);

@@ -1,5 +1,5 @@
 // FileSink: the last operator of a pipeline; encodes batches (JSON Lines or CSV) and writes
-// them to a file, or to standard output for stdout_sink. Output is buffered and written in
+// them to a file (file_sink), or to standard output (stdout_sink). Output is buffered and written in
 // large blocks; Finish() flushes and closes. Write errors fail the job, never drop rows.
 //
 // Changelog modes (plan/changelog_mode.h): 'append' writes every row; 'changelog' and JSON
@@ -12,16 +12,19 @@
 #include <string>
 
 #include "connectors/change_encoder.h"
+#include "connectors/connector_definition.h"
 #include "connectors/sink.h"
 #include "formats/record_format.h"
-#include "plan/logical_plan.h"
 
 namespace sluice {
 
 class FileSink final : public SinkOperator {
  public:
-  // Builds the sink without touching the file system (EXPLAIN builds plans too).
-  static std::unique_ptr<FileSink> Create(const SinkDefinition& definition, const Schema& schema);
+  // Builds the sink without touching the file system (EXPLAIN builds plans too): to the file
+  // `path` (file_sink), or to standard output (stdout_sink).
+  static std::unique_ptr<FileSink> CreateFile(const SinkDefinition& definition, const Schema& schema,
+                                              std::string path);
+  static std::unique_ptr<FileSink> CreateStdout(const SinkDefinition& definition, const Schema& schema);
   // Creates (truncates) the output file; call once before the first Push().
   absl::Status Open() override;
   ~FileSink() override;
@@ -37,10 +40,15 @@ class FileSink final : public SinkOperator {
   const SinkDefinition& definition() const { return definition_; }
 
  private:
-  FileSink(const SinkDefinition& definition, std::unique_ptr<RecordEncoder> encoder);
+  // 'changelog' and JSON 'upsert': the change encoder; CSV 'upsert': update-befores dropped.
+  void SetUpChangelog(const SinkDefinition& definition, const Schema& schema);
+  FileSink(const SinkDefinition& definition, std::unique_ptr<RecordEncoder> encoder, std::string path,
+           bool to_stdout);
   absl::Status WriteBuffer();
 
   SinkDefinition definition_;
+  std::string path_;  // empty for standard output
+  bool to_stdout_ = false;
   std::unique_ptr<RecordEncoder> encoder_;
   std::unique_ptr<ChangeEncoder> change_encoder_;  // 'changelog', or 'upsert' in JSON
   bool drop_update_before_ = false;                // 'upsert' in CSV

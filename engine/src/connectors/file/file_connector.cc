@@ -1,0 +1,234 @@
+#include "connectors/file/file_connector.h"
+
+#include <glob.h>
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <filesystem>
+
+#include "common/strings.h"
+#include "connectors/file/file_sink.h"
+#include "connectors/file/file_source.h"
+#include "formats/number_format.h"
+#include "plan/connector_properties.h"
+
+namespace sluice {
+namespace {
+
+// The files a source path names: itself, the files of a directory, or a glob's matches. Without
+// `read_files`, the path names one file, which is not looked at.
+absl::StatusOr<std::vector<std::string>> ExpandPartitions(const SourceText& text, const std::string& path,
+                                                          SourcePosition position, bool read_files) {
+  std::vector<std::string> files;
+  struct stat info;
+  if (!read_files) {
+    files.push_back(path);
+  } else if (path.find_first_of("*?[") != std::string::npos) {
+    glob_t matches;
+    if (glob(path.c_str(), 0, nullptr, &matches) == 0) {
+      for (size_t i = 0; i < matches.gl_pathc; ++i) files.emplace_back(matches.gl_pathv[i]);
+    }
+    globfree(&matches);
+    if (files.empty()) return text.Error(position, StrCat("no file matches '", path, "'"));
+  } else if (stat(path.c_str(), &info) == 0 && S_ISDIR(info.st_mode)) {
+    for (const auto& entry : std::filesystem::directory_iterator(path)) {
+      if (entry.is_regular_file() && entry.path().filename().string()[0] != '.' &&
+          !EndsWith(entry.path().string(), ".dead_letter.jsonl")) {
+        files.push_back(entry.path().string());
+      }
+    }
+    if (files.empty()) return text.Error(position, StrCat("directory '", path, "' has no files"));
+  } else {
+    files.push_back(path);
+  }
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
+absl::Status BindFileSource(const SourceBindContext& context, SourceDefinition& definition) {
+  const JobProperties& properties = context.properties;
+  const SourceText& text = context.text;
+  const std::string& name = context.name;
+  auto settings = std::make_shared<FileSourceSettings>();
+  const PropertyValue* path = properties.FindScoped(name, "path");
+  if (path == nullptr) {
+    return text.Error(context.type.key_position, StrCat("source '", name, "' needs '", name, ".path'"));
+  }
+  settings->path = path->value;
+  SLUICE_ASSIGN_OR_RETURN(definition.partitions,
+                          ExpandPartitions(text, settings->path, path->value_position, context.read_files));
+  std::string default_format = EndsWithIgnoreCase(settings->path, ".csv") ? "csv" : "json";
+  SLUICE_ASSIGN_OR_RETURN(definition.format,
+                          BindChoice(properties, text, name, "format", {"json", "csv"}, default_format));
+  SLUICE_ASSIGN_OR_RETURN(definition.decoder.csv_delimiter, BindCsvDelimiter(properties, text, name));
+  SLUICE_ASSIGN_OR_RETURN(std::string header,
+                          BindChoice(properties, text, name, "csv.header", {"true", "false"}, "true"));
+  definition.decoder.csv_header = header == "true";
+  if (const PropertyValue* limit = properties.FindScoped(name, "max.record.bytes")) {
+    const std::optional<int64_t> bytes = ParseInt64(StripWhitespace(limit->value));
+    if (!bytes || *bytes <= 0) {
+      return text.Error(
+          limit->value_position,
+          StrCat("invalid value '", limit->value, "' for '", name,
+                 ".max.record.bytes' (expected a whole number of bytes above 0, e.g. 16777216)"));
+    }
+    settings->max_record_bytes = static_cast<uint64_t>(*bytes);
+  }
+
+  // Schema: declared, or inferred from the file's first records.
+  if (const PropertyValue* declared = properties.FindScoped(name, "schema")) {
+    SLUICE_ASSIGN_OR_RETURN(definition.decoder.schema, ParseDeclaredSchema(text, name, *declared));
+  } else if (!context.read_files) {
+    return text.Error(
+        context.type.key_position,
+        StrCat("source '", name, "' needs '", name, ".schema' here: files are not read to infer a schema"));
+  } else {
+    auto inferred =
+        InferFileSchema(definition.partitions[0], definition.format, definition.decoder.csv_delimiter);
+    if (!inferred.ok()) return text.Error(path->value_position, std::string(inferred.status().message()));
+    definition.decoder.schema = std::move(*inferred);
+  }
+
+  SLUICE_RETURN_IF_ERROR(BindEventTime(properties, text, name, definition));
+  SLUICE_RETURN_IF_ERROR(BindPartitionedBy(properties, text, name, definition));
+  definition.schema = definition.decoder.schema;
+  definition.schema.Add(Field{kEventTimeColumn, TypeId::kTimestamp, true});
+  if (const PropertyValue* dead_letter = properties.FindScoped(name, "dead_letter.path")) {
+    definition.dead_letter_path = dead_letter->value;
+  } else {
+    // Beside the input, unless the input is a pipe or device (e.g. /dev/stdin): then in the
+    // working directory, named after the source.
+    struct stat info;
+    const bool single_regular_file =
+        definition.partitions.size() == 1 && settings->path != "-" &&
+        (!context.read_files || stat(settings->path.c_str(), &info) != 0 || S_ISREG(info.st_mode));
+    definition.dead_letter_path =
+        single_regular_file ? settings->path + ".dead_letter.jsonl" : StrCat(name, ".dead_letter.jsonl");
+  }
+  definition.settings = std::move(settings);
+  return absl::OkStatus();
+}
+
+std::unique_ptr<SourcePartition> CreateFileSource(const SourceDefinition& definition, size_t partition,
+                                                  std::shared_ptr<DeadLetterWriter> dead_letters,
+                                                  const SourceReaderOptions& options) {
+  const std::string& path = definition.partitions[partition];
+  if (options.split) {
+    return FileSource::CreateSplit(definition, path, std::move(dead_letters), options.batch_size,
+                                   options.strict, options.split->begin, options.split->end);
+  }
+  return FileSource::Create(definition, path, std::move(dead_letters), options.batch_size, options.strict);
+}
+
+// A large regular file: one split per reader, cut at byte offsets (each split reads the records
+// that begin in it).
+std::vector<SourceSplit> SplitFile(const SourceDefinition& definition, size_t partition, int readers,
+                                   uint64_t min_split_bytes) {
+  const std::string& path = definition.partitions[partition];
+  struct stat info;
+  const bool large = readers > 1 && stat(path.c_str(), &info) == 0 && S_ISREG(info.st_mode) &&
+                     static_cast<uint64_t>(info.st_size) >= min_split_bytes;
+  if (!large) return {};
+  const uint64_t size = static_cast<uint64_t>(info.st_size);
+  const size_t splits = static_cast<size_t>(readers);
+  std::vector<SourceSplit> result;
+  for (size_t split = 0; split < splits; ++split) {
+    const uint64_t begin = size * split / splits;
+    const uint64_t end = size * (split + 1) / splits;
+    result.push_back(
+        SourceSplit{begin, split + 1 == splits ? UINT64_MAX : end, StrCat(path, " bytes ", begin, "-", end)});
+  }
+  return result;
+}
+
+std::string FileSourceParallelLimitation(const SourceDefinition& definition) {
+  for (const std::string& path : definition.partitions) {
+    if (IsStreamPath(path)) {
+      return StrCat("source '", definition.name, "' reads a stream (", path == "-" ? "stdin" : path,
+                    "), which one thread reads as it arrives and cannot be split");
+    }
+  }
+  return "";
+}
+
+SourceDescription DescribeFileSource(const SourceDefinition& definition) {
+  SourceDescription description;
+  description.what =
+      StrCat("FileSource ", definition.name, " <- ", definition.SettingsAs<FileSourceSettings>().path);
+  description.details.push_back(definition.format);
+  if (definition.partitions.size() > 1) {
+    description.notes.push_back(
+        StrCat(definition.partitions.size(), " files, watermark = minimum over files"));
+    if (definition.alignment_max_drift_millis) {
+      description.notes.push_back(StrCat("aligned within ", *definition.alignment_max_drift_millis, " ms"));
+    }
+  }
+  return description;
+}
+
+absl::Status BindFileSink(const SinkBindContext& context, SinkDefinition& definition) {
+  const PropertyValue* path = context.properties.FindScoped(context.name, "path");
+  if (path == nullptr) {
+    return context.text.Error(context.type.key_position,
+                              StrCat("sink '", context.name, "' needs '", context.name, ".path'"));
+  }
+  auto settings = std::make_shared<FileSinkSettings>();
+  settings->path = path->value;
+  const std::string default_format = EndsWithIgnoreCase(settings->path, ".csv") ? "csv" : "json";
+  SLUICE_ASSIGN_OR_RETURN(definition.format, BindChoice(context.properties, context.text, context.name,
+                                                        "format", {"json", "csv"}, default_format));
+  SLUICE_ASSIGN_OR_RETURN(definition.csv_delimiter,
+                          BindCsvDelimiter(context.properties, context.text, context.name));
+  definition.settings = std::move(settings);
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+void RegisterFileSource(ConnectorRegistry& registry) {
+  SourceConnector connector;
+  connector.type = "file_source";
+  connector.summary =
+      "JSON Lines or CSV files: a file, a directory's files or a glob's matches; '-' is stdin";
+  connector.keys = {
+      {"type", "", "file_source"},
+      {"path", "", "required: the input file, a directory (its files) or a glob; each file is a partition"},
+      {"format", "csv for a .csv path, else json", "json (JSON Lines) or csv"},
+      {"schema", "inferred from the first 1,000 records", "'name TYPE, ...'"},
+      {"csv.delimiter", ",", "one character, or \\t"},
+      {"csv.header", "true", "whether the first CSV line names the columns"},
+      {"dead_letter.path", "<path>.dead_letter.jsonl", "where bad and dead-lettered late records go"},
+      {"event.time.field", "processing time", "the column that fills _event_time"},
+      {"event.time.format", "auto", "epoch_millis, epoch_seconds, iso8601 or auto"},
+      {"partitioned.by", "none", "'col, ...': columns whose every value lies in one file (no exchange)"},
+      {"max.record.bytes", "16777216", "a longer record is dead-lettered and skipped while read"},
+  };
+  connector.bind = BindFileSource;
+  connector.create = CreateFileSource;
+  connector.split = SplitFile;
+  connector.parallel_limitation = FileSourceParallelLimitation;
+  connector.describe = DescribeFileSource;
+  registry.Register(std::move(connector));
+}
+
+void RegisterFileSink(ConnectorRegistry& registry) {
+  SinkConnector connector;
+  connector.type = "file_sink";
+  connector.summary = "one JSON Lines or CSV file, created or truncated";
+  connector.keys = {
+      {"type", "", "file_sink"},
+      {"path", "", "required: the output file"},
+      {"format", "csv for a .csv path, else json", "json (JSON Lines) or csv (with a header line)"},
+      {"csv.delimiter", ",", "one character, or \\t"},
+      {"changelog.mode", "append, or upsert for an updating query",
+       "append (inserts only), changelog (Debezium-style before/after/op JSON) or upsert (key + value; deletes)"},
+  };
+  connector.bind = BindFileSink;
+  connector.create = [](const SinkDefinition& definition,
+                        const Schema& schema) -> std::unique_ptr<SinkOperator> {
+    return FileSink::CreateFile(definition, schema, definition.SettingsAs<FileSinkSettings>().path);
+  };
+  registry.Register(std::move(connector));
+}
+
+}  // namespace sluice
