@@ -514,10 +514,27 @@ void AggregateOperator::WriteKeys(uint32_t group, size_t row, Batch& batch) cons
 
 absl::Status AggregateOperator::EmitGroups(const std::vector<uint32_t>& groups) {
   if (changelog_) return EmitChanges(groups);
+  // The append and upsert path, once per output row: WriteKeys inlined by hand, with the
+  // column indexes and window size hoisted out of the row loop.
+  const size_t key_count = definition_.keys.size();
+  const size_t window_column = key_count + accumulators_.size();
+  const int64_t size = windowed_ ? definition_.window->size_millis : 0;
   return output_.Emit(
-      groups, definition_.keys.size(), accumulators_,
+      groups, key_count, accumulators_,
       [this](const uint32_t* chunk, size_t n) { table_.PrefetchKeys(std::span<const uint32_t>(chunk, n)); },
-      [this](uint32_t group, size_t row, Batch& batch) { WriteKeys(group, row, batch); },
+      [&](uint32_t group, size_t row, Batch& batch) {
+        for (size_t k = 0; k < key_count; ++k) table_.ReadKey(group, k, batch.mutable_column(k), row);
+        Column& starts = batch.mutable_column(window_column);
+        Column& ends = batch.mutable_column(window_column + 1);
+        if (windowed_) {
+          table_.ReadKey(group, key_count, starts, row);
+          ends.validity()[row] = 1;
+          ends.data<int64_t>()[row] = starts.data<int64_t>()[row] + size;
+        } else {
+          starts.SetNull(row);
+          ends.SetNull(row);
+        }
+      },
       [this](const Batch& batch) { return Emit(batch); });
 }
 
