@@ -9,7 +9,7 @@
 
 #include "absl/strings/escaping.h"
 #include "common/strings.h"
-#include "connectors/registry.h"
+#include "catalog/connector_registry.h"
 #include "job_test_harness.h"
 #include "runtime/topology.h"
 

@@ -4,7 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "common/strings.h"
-#include "connectors/registry.h"
+#include "catalog/connector_registry.h"
 #include "connectors/sink.h"
 #include "connectors/source.h"
 #include "plan/job_properties.h"

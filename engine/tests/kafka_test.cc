@@ -658,7 +658,7 @@ TEST_P(KafkaTest, RawFormatSystemColumnsAndTransactionalCsvSink) {
 
 // An upsert stream's delete is a tombstone: a message with the row's key and a null value. The
 // session event at 30000 merges u's two emitted sessions: the later one's row is deleted.
-TEST_F(KafkaTest, UpsertDeleteIsATombstone) {
+TEST_P(KafkaTest, UpsertDeleteIsATombstone) {
   ASSERT_TRUE(cluster_->CreateTopic("sessions", 1).ok());
   const std::string clicks = directory_.File("clicks.jsonl");
   WriteFile(clicks,

@@ -6,10 +6,7 @@
 #include "api/embedded_sink.h"
 #include "api/embedded_source.h"
 #include "common/strings.h"
-#include "connectors/file_sink.h"
-#include "connectors/file_source.h"
-#include "connectors/kafka_sink.h"
-#include "connectors/kafka_source.h"
+#include "catalog/connector_registry.h"
 #include "plan/binder.h"
 #include "runtime/job_runner.h"
 #include "sql/parser.h"
@@ -92,10 +89,8 @@ StatusOr<JobSummary> Job::Run(const JobOptions& options) {
         return std::make_unique<EmbeddedSource>(definition, supplied->second(static_cast<int>(partition)),
                                                 std::move(dead_letters), batch_size, strict);
       }
-      if (definition.kafka)
-        return KafkaSource::Create(definition, std::move(dead_letters), batch_size, strict);
-      return FileSource::Create(definition, definition.partitions[partition], std::move(dead_letters),
-                                batch_size, strict);
+      return ConnectorRegistry::Default().FindSource(definition.type)->create(
+          definition, partition, std::move(dead_letters), SourceReaderOptions{batch_size, strict, {}});
     };
   }
   if (!options.sinks.empty()) {
@@ -104,8 +99,8 @@ StatusOr<JobSummary> Job::Run(const JobOptions& options) {
       if (supplied != options.sinks.end()) {
         return std::make_unique<EmbeddedSink>(*statement.sink, statement.output_schema, supplied->second());
       }
-      if (statement.sink->kafka) return KafkaSink::Create(*statement.sink, statement.output_schema);
-      return FileSink::Create(*statement.sink, statement.output_schema);
+      return ConnectorRegistry::Default().FindSink(statement.sink->type)->create(*statement.sink,
+                                                                                statement.output_schema);
     };
   }
 

@@ -23,7 +23,7 @@
 #include "common/strings.h"
 #include "connectors/kafka/kafka_client.h"
 #include "connectors/kafka/kafka_mock_cluster.h"
-#include "connectors/registry.h"
+#include "catalog/connector_registry.h"
 #include "order_generator.h"
 #include "plan/binder.h"
 #include "plan/job_properties.h"

@@ -2,7 +2,7 @@
 // and errors name them ("expected file_source, kafka_source or datagen_source"). Each line
 // stands for Register<Name>(ConnectorRegistry&), defined in the connector's folder
 // (connectors/<folder>/<name>_connector.cc), which describes the connector and registers it.
-#include "connectors/registry.h"
+#include "catalog/connector_registry.h"
 
 #define SLUICE_BUILTIN_CONNECTORS(CONNECTOR) \
   CONNECTOR(FileSource)                      \

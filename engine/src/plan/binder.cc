@@ -5,7 +5,7 @@
 #include <set>
 
 #include "common/strings.h"
-#include "connectors/registry.h"
+#include "catalog/connector_registry.h"
 #include "expr/expression_executor.h"
 #include "plan/changelog_mode.h"
 #include "plan/connector_properties.h"
@@ -1125,7 +1125,7 @@ class JobBinder {
   }
 
   // Defines the source `table` names through the connector of its '<name>.type'
-  // (connectors/registry.h), then binds the job-wide watermark settings.
+  // (catalog/connector_registry.h), then binds the job-wide watermark settings.
   absl::StatusOr<const SourceDefinition*> DefineSource(const TableReference& table) {
     if (const SourceDefinition* existing = job_.FindSource(table.name)) return existing;
     const std::string& name = table.name;

@@ -1,7 +1,7 @@
 // Binder: resolves a parsed job against its sources, streams and functions.
 //
 // It collects and validates the WITH properties, defines every source and sink through the
-// connector its '<name>.type' names (connectors/registry.h: the connector binds its own keys; a
+// connector its '<name>.type' names (catalog/connector_registry.h: the connector binds its own keys; a
 // file source reads its file's first records to infer a schema when none is declared), resolves
 // names and types in every expression (inserting implicit casts), and builds one logical plan
 // per statement. Clauses

@@ -222,7 +222,7 @@ void InferChangelogModes(BoundJob& job, const SourceText& source, SqlErrorList& 
     SinkDefinition& sink = *statement.sink;
     const PropertyValue* mode = job.properties.FindScoped(sink.name, "changelog.mode");
     const SourcePosition mode_position = mode != nullptr ? mode->value_position : statement.position;
-    const bool kafka_key = sink.kafka && sink.kafka->key_column >= 0;
+    const bool own_key = sink.key_column >= 0;  // e.g. a Kafka sink's 'key.field'
     switch (sink.changelog_mode) {
       case ChangelogMode::kAppend:
         if (statement.updating) {
@@ -252,7 +252,7 @@ void InferChangelogModes(BoundJob& job, const SourceText& source, SqlErrorList& 
                                   "' may delete rows (", statement.updating_reason, "), and changelog.mode '",
                                   ModeName(sink.changelog_mode), "' writes a delete as a JSON record, not ",
                                   sink.format, "; set '", sink.name, ".format' = 'json'")));
-        } else if (!statement.row_key_columns && !kafka_key) {
+        } else if (!statement.row_key_columns && !own_key) {
           // The output lacks the row key (a GROUP BY key or _window_start is not selected): a
           // delete names the whole row it takes back.
           sink.upsert_key_columns.clear();

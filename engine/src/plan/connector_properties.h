@@ -1,5 +1,5 @@
 // Reading a connector's WITH properties: the checks every connector's bind function shares
-// (connectors/registry.h). Each returns a positioned error (SourceText::Error at the offending
+// (catalog/connector_registry.h). Each returns a positioned error (SourceText::Error at the offending
 // key or value) with the message the binder has always given for it.
 #pragma once
 
@@ -7,7 +7,7 @@
 #include <string_view>
 #include <vector>
 
-#include "connectors/connector_definition.h"
+#include "catalog/connector_definition.h"
 #include "plan/job_properties.h"
 
 namespace sluice {

@@ -4,7 +4,7 @@
 #include <cstdlib>
 
 #include "common/strings.h"
-#include "connectors/registry.h"
+#include "catalog/connector_registry.h"
 #include "sql/parser.h"
 #include "types/number_format.h"
 #include "types/schema.h"

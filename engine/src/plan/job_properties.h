@@ -58,7 +58,7 @@ class JobProperties {
 };
 
 // Keys valid after '<name>.' for a source or sink of connector type `type`, as its connector
-// registered them (connectors/registry.h); for any other value, the keys of every type. Kafka
+// registered them (catalog/connector_registry.h); for any other value, the keys of every type. Kafka
 // types also accept 'properties.<librdkafka key>'.
 const std::vector<std::string>& ScopedPropertyKeys(std::string_view type);
 // Keys valid for any connector type, and job-wide keys.

@@ -1,4 +1,4 @@
-// The bound form of a job: its sources and sinks (connectors/connector_definition.h), and one
+// The bound form of a job: its sources and sinks (catalog/connector_definition.h), and one
 // logical plan per statement.
 //
 // A logical plan is a tree of LogicalOperators (for now a chain: Scan -> Filter -> Project ->
@@ -11,7 +11,7 @@
 #include <utility>
 #include <vector>
 
-#include "connectors/connector_definition.h"
+#include "catalog/connector_definition.h"
 #include "expr/aggregate_function.h"
 #include "expr/expression.h"
 #include "formats/record_format.h"

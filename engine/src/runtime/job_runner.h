@@ -47,7 +47,7 @@ struct RunOptions {
 
   // Connectors an embedding supplies instead of the job's own (the benchmark harness feeds
   // batches from memory and checks results in its own sink). Null: the factories of the
-  // connectors the job names (connectors/registry.h).
+  // connectors the job names (catalog/connector_registry.h).
   using SourceFactory = std::function<std::unique_ptr<SourcePartition>(
       const SourceDefinition& source, size_t partition, std::shared_ptr<DeadLetterWriter> dead_letters)>;
   using SinkFactory = std::function<std::unique_ptr<SinkOperator>(const BoundStatement& statement)>;

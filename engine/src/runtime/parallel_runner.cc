@@ -11,7 +11,7 @@
 #include <thread>
 
 #include "common/strings.h"
-#include "connectors/registry.h"
+#include "catalog/connector_registry.h"
 #include "connectors/sink.h"
 #include "ops/aggregate_operator.h"
 #include "ops/fan_out_operator.h"

@@ -9,7 +9,7 @@
 #include "common/strings.h"
 #include "connectors/file/file_sink.h"
 #include "connectors/file/file_source.h"
-#include "formats/number_format.h"
+#include "types/number_format.h"
 #include "plan/connector_properties.h"
 
 namespace sluice {

@@ -1,13 +1,13 @@
 // The file connectors: 'file_source' (JSON Lines or CSV files: one file, a directory's files or a
 // glob's matches, each file a partition; '-' is stdin) and 'file_sink' (one JSON Lines or CSV
-// file). Their bound settings, and their registration (connectors/registry.h).
+// file). Their bound settings, and their registration (catalog/connector_registry.h).
 #pragma once
 
 #include <cstdint>
 #include <string>
 
-#include "connectors/connector_definition.h"
-#include "connectors/registry.h"
+#include "catalog/connector_definition.h"
+#include "catalog/connector_registry.h"
 
 namespace sluice {
 

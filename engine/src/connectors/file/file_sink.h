@@ -12,7 +12,7 @@
 #include <string>
 
 #include "connectors/change_encoder.h"
-#include "connectors/connector_definition.h"
+#include "catalog/connector_definition.h"
 #include "connectors/sink.h"
 #include "formats/record_format.h"
 

@@ -37,7 +37,7 @@
 #include <vector>
 
 #include "batch/batch.h"
-#include "connectors/connector_definition.h"
+#include "catalog/connector_definition.h"
 #include "connectors/dead_letter_writer.h"
 #include "connectors/source.h"
 #include "formats/record_format.h"

@@ -7,7 +7,7 @@
 #include "connectors/kafka/kafka_settings.h"
 #include "connectors/kafka/kafka_sink.h"
 #include "connectors/kafka/kafka_source.h"
-#include "connectors/registry.h"
+#include "catalog/connector_registry.h"
 #include "plan/connector_properties.h"
 
 namespace sluice {
@@ -164,6 +164,7 @@ absl::Status BindKafkaSink(const SinkBindContext& context, SinkDefinition& sink)
       return text.Error(key->value_position, message);
     }
     kafka->key_column = static_cast<int>(*index);
+    sink.key_column = kafka->key_column;
   }
   SLUICE_ASSIGN_OR_RETURN(std::string guarantee,
                           BindChoice(properties, text, name, "delivery.guarantee",

@@ -19,7 +19,7 @@
 #include <vector>
 
 #include "batch/batch.h"
-#include "connectors/connector_definition.h"
+#include "catalog/connector_definition.h"
 #include "formats/record_format.h"
 
 namespace sluice {

@@ -7,7 +7,7 @@
 #include <utility>
 #include <vector>
 
-#include "connectors/connector_definition.h"
+#include "catalog/connector_definition.h"
 
 namespace sluice {
 

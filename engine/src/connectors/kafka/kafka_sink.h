@@ -38,7 +38,7 @@
 #include <vector>
 
 #include "connectors/change_encoder.h"
-#include "connectors/connector_definition.h"
+#include "catalog/connector_definition.h"
 #include "connectors/kafka/kafka_client.h"
 #include "connectors/sink.h"
 #include "formats/record_format.h"

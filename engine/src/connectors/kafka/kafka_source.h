@@ -64,7 +64,7 @@
 #include <vector>
 
 #include "batch/batch.h"
-#include "connectors/connector_definition.h"
+#include "catalog/connector_definition.h"
 #include "connectors/dead_letter_writer.h"
 #include "connectors/kafka/kafka_client.h"
 #include "connectors/kafka/kafka_record_decoder.h"

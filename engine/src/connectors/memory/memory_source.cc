@@ -4,7 +4,7 @@
 #include <chrono>
 
 #include "common/strings.h"
-#include "connectors/registry.h"
+#include "catalog/connector_registry.h"
 #include "plan/connector_properties.h"
 
 namespace sluice {

@@ -2,7 +2,7 @@
 // (connectors/file/file_sink.h). A stream that no later statement reads and that names no sink
 // goes here. Registered by RegisterBuiltinConnectors() (connectors/builtin_connectors.cc).
 #include "connectors/file/file_sink.h"
-#include "connectors/registry.h"
+#include "catalog/connector_registry.h"
 #include "plan/connector_properties.h"
 
 namespace sluice {

@@ -101,6 +101,9 @@ struct SinkDefinition {
   // the statement outputs them; every column when it may delete but lacks one of them); a
   // file's delete record names them. A Kafka sink with 'key.field' keys its messages by that instead.
   std::vector<size_t> upsert_key_columns;
+  // The output column the connector keys each record by on its own (a Kafka sink's
+  // 'key.field'), or -1.
+  int key_column = -1;
 
   // The connector's settings. REQUIRES: they were bound by the connector whose settings are T.
   template <typename T>

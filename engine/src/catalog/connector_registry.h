@@ -34,7 +34,7 @@
 #include <string_view>
 #include <vector>
 
-#include "connectors/connector_definition.h"
+#include "catalog/connector_definition.h"
 
 namespace sluice {
 

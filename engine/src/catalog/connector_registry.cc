@@ -1,4 +1,4 @@
-#include "connectors/registry.h"
+#include "catalog/connector_registry.h"
 
 #include <algorithm>
 
