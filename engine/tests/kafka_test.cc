@@ -273,9 +273,10 @@ int WaitFor(const Process& process, std::chrono::seconds timeout) {
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
-// "records in: 12,345, ..." from a job summary.
+// "records in: 12,345, ..." from a job summary: the last one, as a long run also prints progress
+// lines with the counts so far.
 uint64_t RecordsIn(const std::string& summary) {
-  const size_t at = summary.find("records in: ");
+  const size_t at = summary.rfind("records in: ");
   if (at == std::string::npos) return 0;
   uint64_t value = 0;
   for (size_t i = at + 12; i < summary.size() && (IsAsciiDigit(summary[i]) || summary[i] == ','); ++i) {
