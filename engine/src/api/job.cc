@@ -90,7 +90,7 @@ StatusOr<JobSummary> Job::Run(const JobOptions& options) {
                                                 std::move(dead_letters), batch_size, strict);
       }
       return ConnectorRegistry::Default().FindSource(definition.type)->create(
-          definition, partition, std::move(dead_letters), SourceReaderOptions{batch_size, strict, {}});
+          definition, partition, std::move(dead_letters), SourceReaderOptions{batch_size, strict, {}, nullptr});
     };
   }
   if (!options.sinks.empty()) {

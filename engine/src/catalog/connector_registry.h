@@ -25,6 +25,7 @@
 // registers its own connectors before it binds or runs a job.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -77,10 +78,24 @@ struct SourceSplit {
   std::string description;  // for explain, e.g. "data.jsonl bytes 0-1048576"
 };
 
+// The readers of one source that a job opens side by side when the connector deals the
+// partitions out itself (SourceConnector::reader_per_worker): each gets the same group, for
+// what they must agree on. A Kafka source's members count themselves in when the consumer
+// group first assigns them partitions, and read nothing before every one of them has: a
+// member that joins late would otherwise take over partitions (and their keys) that another
+// worker of the job had already started on.
+struct LocalReaderGroup {
+  explicit LocalReaderGroup(size_t readers) : readers(readers) {}
+  const size_t readers;            // how many readers of the source this job opens
+  std::atomic<size_t> joined{0};   // how many have counted themselves in
+  bool complete() const { return joined.load(std::memory_order_acquire) >= readers; }
+};
+
 struct SourceReaderOptions {
   size_t batch_size = 1024;
   bool strict = false;               // the first bad record fails the job instead of being dead-lettered
   std::optional<SourceSplit> split;  // nullopt: the whole partition
+  std::shared_ptr<LocalReaderGroup> group;  // reader_per_worker connectors only; else null
 };
 
 // How explain prints a source: `what (details..., batch N, notes...)`.

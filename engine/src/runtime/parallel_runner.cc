@@ -366,9 +366,10 @@ absl::Status ParallelRunner::Impl::Build() {
     if (!connector.reader_per_worker.empty() && !options.make_source) {
       // The connector deals its partitions out between its readers (a Kafka consumer group,
       // between these members and those of other processes in the group): one per worker.
+      auto group = std::make_shared<LocalReaderGroup>(static_cast<size_t>(workers_count));
       for (int w = 0; w < workers_count; ++w) {
         sources.push_back(connector.create(definition, 0, dead_letters.back(),
-                                           SourceReaderOptions{options.batch_size, options.strict, {}}));
+                                           SourceReaderOptions{options.batch_size, options.strict, {}, group}));
         partition_source.push_back(s);
         partition_index.push_back(partitions++);
       }
@@ -388,7 +389,7 @@ absl::Status ParallelRunner::Impl::Build() {
       if (connector.split) splits = connector.split(definition, k, workers_count, options.file_split_bytes);
       const size_t readers = std::max<size_t>(splits.size(), 1);
       for (size_t split = 0; split < readers; ++split) {
-        SourceReaderOptions reader{options.batch_size, options.strict, {}};
+        SourceReaderOptions reader{options.batch_size, options.strict, {}, nullptr};
         if (!splits.empty()) {
           reader.split = splits[split];
           file_splits.emplace_back(s, splits[split].description);

@@ -214,7 +214,8 @@ void RegisterKafkaSource(ConnectorRegistry& registry) {
   connector.create = [](const SourceDefinition& definition, size_t partition,
                         std::shared_ptr<DeadLetterWriter> dead_letters,
                         const SourceReaderOptions& options) -> std::unique_ptr<SourcePartition> {
-    return KafkaSource::Create(definition, std::move(dead_letters), options.batch_size, options.strict);
+    return KafkaSource::Create(definition, std::move(dead_letters), options.batch_size, options.strict,
+                               options.group);
   };
   connector.describe = DescribeKafkaSource;
   registry.Register(std::move(connector));

@@ -18,10 +18,12 @@ bool IsCooperative(rd_kafka_t* handle) {
 }  // namespace
 
 KafkaSource::KafkaSource(const SourceDefinition& definition, std::shared_ptr<DeadLetterWriter> dead_letters,
-                         size_t batch_size, bool strict)
+                         size_t batch_size, bool strict, std::shared_ptr<LocalReaderGroup> group)
     : definition_(definition),
       settings_(definition_.SettingsAs<KafkaSourceSettings>()),
       dead_letters_(std::move(dead_letters)),
+      group_(std::move(group)),
+      group_ready_(group_ == nullptr || group_->readers <= 1),
       batch_size_(batch_size),
       strict_(strict),
       description_(StrCat("source '", definition.name, "'")),
@@ -32,9 +34,10 @@ KafkaSource::KafkaSource(const SourceDefinition& definition, std::shared_ptr<Dea
 
 std::unique_ptr<KafkaSource> KafkaSource::Create(const SourceDefinition& definition,
                                                  std::shared_ptr<DeadLetterWriter> dead_letters,
-                                                 size_t batch_size, bool strict) {
+                                                 size_t batch_size, bool strict,
+                                                 std::shared_ptr<LocalReaderGroup> group) {
   return std::unique_ptr<KafkaSource>(
-      new KafkaSource(definition, std::move(dead_letters), batch_size, strict));
+      new KafkaSource(definition, std::move(dead_letters), batch_size, strict, std::move(group)));
 }
 
 KafkaSource::~KafkaSource() {
@@ -271,6 +274,33 @@ void KafkaSource::Assign(rd_kafka_topic_partition_list_t* partitions, bool coope
   } else {
     rd_kafka_assign(consumer_.get(), partitions);
   }
+  if (group_ != nullptr && !joined_group_) {
+    joined_group_ = true;
+    group_->joined.fetch_add(1, std::memory_order_acq_rel);
+  }
+  if (!GroupReady() && partitions->cnt > 0) {
+    // Held until every member of the job has joined: a later member's join may move them.
+    rd_kafka_pause_partitions(consumer_.get(), partitions);
+    for (int i = 0; i < partitions->cnt; ++i)
+      held_.push_back(Slot(partitions->elems[i].topic, partitions->elems[i].partition));
+    if (debug_) std::fprintf(stderr, "[kafka %s] held until the job's members have joined\n", description_.c_str());
+  }
+}
+
+bool KafkaSource::GroupReady() {
+  if (group_ready_) return true;
+  if (!group_->complete() && NowMillis() < kGroupWaitMillis) return false;
+  group_ready_ = true;
+  if (held_.empty() || consumer_ == nullptr) return true;
+  KafkaPartitionList resume(rd_kafka_topic_partition_list_new(static_cast<int>(held_.size())));
+  for (size_t slot : held_) {
+    if (partitions_[slot].assigned)
+      rd_kafka_topic_partition_list_add(resume.get(), partitions_[slot].topic.c_str(), partitions_[slot].partition);
+  }
+  held_.clear();
+  if (resume->cnt > 0) rd_kafka_resume_partitions(consumer_.get(), resume.get());
+  if (debug_) std::fprintf(stderr, "[kafka %s] the job's members have joined: reading\n", description_.c_str());
+  return true;
 }
 
 void KafkaSource::Revoke(rd_kafka_topic_partition_list_t* partitions, bool cooperative) {
@@ -296,6 +326,13 @@ void KafkaSource::Revoke(rd_kafka_topic_partition_list_t* partitions, bool coope
     const size_t slot = Slot(partitions->elems[i].topic, partitions->elems[i].partition);
     partitions_[slot].assigned = false;
     revoked.push_back(slot);
+  }
+  if (!held_.empty()) {
+    // Held partitions leave unpaused, so that they are not still paused if they come back.
+    rd_kafka_resume_partitions(consumer_.get(), partitions);
+    held_.erase(std::remove_if(held_.begin(), held_.end(),
+                               [&](size_t slot) { return !partitions_[slot].assigned; }),
+                held_.end());
   }
   // Records polled but not returned yet were not processed: drop them; the partition's next
   // owner reads them from the committed offset.
@@ -446,6 +483,14 @@ absl::StatusOr<bool> KafkaSource::Next(Batch& out) {
   // lock round per call instead of one per message). Rebalance callbacks run inside both.
   rd_kafka_message_t* first = rd_kafka_consumer_poll(consumer_.get(), kFirstPollMillis);
   if (first != nullptr) Accept(first);
+  if (!GroupReady()) {
+    // Not yet: what a held partition delivered before its pause took effect waits here (a
+    // revocation drops it with the partition), and the batch is empty.
+    views_.clear();
+    errors_.clear();
+    decoder_->Decode(views_, out, errors_);
+    return true;
+  }
   while (first != nullptr && error_.ok() && messages_.size() < batch_size_) {
     const size_t want = batch_size_ - messages_.size();
     const ssize_t got = rd_kafka_consume_batch_queue(queue_, 0, polled_.data(), want);

@@ -65,6 +65,7 @@
 
 #include "batch/batch.h"
 #include "catalog/connector_definition.h"
+#include "catalog/connector_registry.h"
 #include "connectors/dead_letter_writer.h"
 #include "connectors/kafka/kafka_client.h"
 #include "connectors/kafka/kafka_record_decoder.h"
@@ -76,10 +77,16 @@ namespace sluice {
 class KafkaSource final : public SourcePartition, public KafkaClientCallbacks {
  public:
   // Builds the source without contacting Kafka. REQUIRES: definition.settings is
-  // KafkaSourceSettings.
+  // KafkaSourceSettings. `group`: the job's other members of this source (one per worker),
+  // or null when this is the only one. A member reads nothing until every member of its group
+  // has had its first assignment (partitions assigned before then are paused), so that a
+  // partition does not move between two of the job's workers after reading began; after
+  // kGroupWaitMillis it reads anyway.
   static std::unique_ptr<KafkaSource> Create(const SourceDefinition& definition,
                                              std::shared_ptr<DeadLetterWriter> dead_letters,
-                                             size_t batch_size, bool strict);
+                                             size_t batch_size, bool strict,
+                                             std::shared_ptr<LocalReaderGroup> group = nullptr);
+  static constexpr int64_t kGroupWaitMillis = 15000;
   ~KafkaSource() override;
 
   // Creates the consumer, checks within the connect timeout that the brokers answer and every
@@ -121,7 +128,10 @@ class KafkaSource final : public SourcePartition, public KafkaClientCallbacks {
   };
 
   KafkaSource(const SourceDefinition& definition, std::shared_ptr<DeadLetterWriter> dead_letters,
-              size_t batch_size, bool strict);
+              size_t batch_size, bool strict, std::shared_ptr<LocalReaderGroup> group);
+  // Whether the job's members of this source may read (see Create); resumes the partitions
+  // held until then once they may.
+  bool GroupReady();
   // The state slot of (topic, partition), created on first use. REQUIRES: a subscribed topic.
   size_t Slot(std::string_view topic, int32_t partition);
   size_t TopicIndex(std::string_view topic) const;   // in settings_.topics, SIZE_MAX if absent
@@ -143,6 +153,10 @@ class KafkaSource final : public SourcePartition, public KafkaClientCallbacks {
   SourceDefinition definition_;
   const KafkaSourceSettings& settings_;
   std::shared_ptr<DeadLetterWriter> dead_letters_;
+  std::shared_ptr<LocalReaderGroup> group_;  // null: the job's only member
+  bool joined_group_ = false;                // counted into group_
+  bool group_ready_ = false;
+  std::vector<size_t> held_;                 // slots paused until the group is ready
   size_t batch_size_;
   bool strict_;
   std::string description_;
