@@ -142,83 +142,91 @@ TEST(ExchangeTest, EqualKeysMeetInOneChannelAndStringsAreCopied) {
 }
 
 // Carried keys: each row arrives with its key's word, NULL mask and hash as a key table would
-// compute them, equal keys in one channel; the key column itself arrives only for strings too
-// long to be a word (NULL for the others), and the value column whole.
+// compute them, equal keys in one channel. Copying rows, the key column itself arrives only
+// for strings too long to be a word (NULL for the others), and the value column whole; in
+// shared mode (what the runtime uses) every input column arrives as it was, with a selection
+// of the channel's rows, and the carried columns beside them.
 TEST(ExchangeTest, CarriedKeysArriveAsWordsAndOnlyLongStringsAsStrings) {
-  constexpr size_t kChannels = 2;
-  const std::vector<TypeId> types = {TypeId::kString, TypeId::kInt64, TypeId::kInt64, TypeId::kInt64,
-                                     TypeId::kInt64};
-  std::vector<std::unique_ptr<Channel>> channels;
-  std::vector<Channel*> raw;
-  for (size_t c = 0; c < kChannels; ++c) {
-    channels.push_back(std::make_unique<Channel>(types, 16, 64));
-    raw.push_back(channels.back().get());
-  }
-  ChannelSender sender(raw, {}, {}, "test");
-  sender.CopyOnly({false, true});
-  sender.CarryKeys({0}, {true});
-  auto key_of = [](int64_t i) -> std::optional<std::string> {
-    if (i % 11 == 0) return std::nullopt;
-    return i % 3 == 0 ? StrCat("a-longer-key-", i % 13) : StrCat("k", i % 13);
-  };
-  std::map<int64_t, std::optional<std::string>> sent;
-  for (int round = 0; round < 20; ++round) {
-    Batch batch;
-    auto keys = std::make_shared<Column>(TypeId::kString, 10);
-    auto values = std::make_shared<Column>(TypeId::kInt64, 10);
-    for (size_t i = 0; i < 10; ++i) {
-      const int64_t value = round * 10 + static_cast<int64_t>(i);
-      const std::optional<std::string> key = key_of(value);
-      keys->validity()[i] = key.has_value();
-      keys->data<std::string_view>()[i] = key ? keys->heap().Add(*key) : std::string_view{};
-      values->validity()[i] = 1;
-      values->data<int64_t>()[i] = value;
-      sent[value] = key;
+  for (const bool share : {false, true}) {
+    SCOPED_TRACE(share ? "shared mode" : "copy mode");
+    constexpr size_t kChannels = 2;
+    const std::vector<TypeId> types = {TypeId::kString, TypeId::kInt64, TypeId::kInt64, TypeId::kInt64,
+                                       TypeId::kInt64};
+    std::vector<std::unique_ptr<Channel>> channels;
+    std::vector<Channel*> raw;
+    for (size_t c = 0; c < kChannels; ++c) {
+      channels.push_back(std::make_unique<Channel>(types, 16, 64));
+      raw.push_back(channels.back().get());
     }
-    batch.SetColumns({keys, values}, 10);
-    ASSERT_TRUE(sender.Push(batch).ok());
-  }
-  ASSERT_TRUE(sender.Finish().ok());
-  ASSERT_TRUE(sender.Drain());
-  std::map<std::string, std::set<size_t>> channels_of_key;
-  size_t received = 0;
-  for (size_t c = 0; c < kChannels; ++c) {
-    Message message;
-    while (channels[c]->TryPop(message)) {
-      if (message.kind != MessageKind::kBatch) continue;
-      const Batch& batch = *message.batch;
-      for (size_t row = 0; row < batch.num_rows(); ++row) {
-        ++received;
-        const int64_t value = batch.column(1).data<int64_t>()[row];
-        const std::optional<std::string>& key = sent.at(value);
-        // What a key table encodes for this key on its own.
-        Column alone(TypeId::kString, 1);
-        alone.validity()[0] = key.has_value();
-        alone.data<std::string_view>()[0] = key ? alone.heap().Add(*key) : std::string_view{};
-        const Column* columns[] = {&alone};
-        uint64_t word, nulls, hash;
-        uint64_t* words[] = {&word};
-        KeyTable::EncodeCarriedKeys(columns, 1, nullptr, 1, words, &nulls, &hash);
-        EXPECT_EQ(batch.column(2).data<uint64_t>()[row], word) << value;
-        EXPECT_EQ(batch.column(3).data<uint64_t>()[row], nulls) << value;
-        EXPECT_EQ(batch.column(4).data<uint64_t>()[row], hash) << value;
-        const bool long_key = key && key->size() > 7;
-        ASSERT_EQ(batch.column(0).IsValid(row), long_key) << value;
-        if (long_key) {
-          EXPECT_EQ(batch.column(0).data<std::string_view>()[row], *key);
-        }
-        channels_of_key[key.value_or("NULL")].insert(c);
+    ChannelSender sender(raw, {}, {}, "test");
+    sender.CopyOnly({false, true});
+    sender.CarryKeys({0}, {true});
+    if (share) sender.ShareInput();
+    auto key_of = [](int64_t i) -> std::optional<std::string> {
+      if (i % 11 == 0) return std::nullopt;
+      return i % 3 == 0 ? StrCat("a-longer-key-", i % 13) : StrCat("k", i % 13);
+    };
+    std::map<int64_t, std::optional<std::string>> sent;
+    for (int round = 0; round < 20; ++round) {
+      Batch batch;
+      auto keys = std::make_shared<Column>(TypeId::kString, 10);
+      auto values = std::make_shared<Column>(TypeId::kInt64, 10);
+      for (size_t i = 0; i < 10; ++i) {
+        const int64_t value = round * 10 + static_cast<int64_t>(i);
+        const std::optional<std::string> key = key_of(value);
+        keys->validity()[i] = key.has_value();
+        keys->data<std::string_view>()[i] = key ? keys->heap().Add(*key) : std::string_view{};
+        values->validity()[i] = 1;
+        values->data<int64_t>()[i] = value;
+        sent[value] = key;
       }
-      channels[c]->ReleaseBatch(std::move(message.batch));
+      batch.SetColumns({keys, values}, 10);
+      ASSERT_TRUE(sender.Push(batch).ok());
     }
+    ASSERT_TRUE(sender.Finish().ok());
+    ASSERT_TRUE(sender.Drain());
+    std::map<std::string, std::set<size_t>> channels_of_key;
+    size_t received = 0;
+    for (size_t c = 0; c < kChannels; ++c) {
+      Message message;
+      while (channels[c]->TryPop(message)) {
+        if (message.kind != MessageKind::kBatch) continue;
+        const Batch& batch = *message.batch;
+        EXPECT_EQ(batch.has_selection(), share);
+        for (size_t i = 0; i < batch.active_rows(); ++i) {
+          const size_t row = batch.ActiveRow(i);
+          ++received;
+          const int64_t value = batch.column(1).data<int64_t>()[row];
+          const std::optional<std::string>& key = sent.at(value);
+          // What a key table encodes for this key on its own.
+          Column alone(TypeId::kString, 1);
+          alone.validity()[0] = key.has_value();
+          alone.data<std::string_view>()[0] = key ? alone.heap().Add(*key) : std::string_view{};
+          const Column* columns[] = {&alone};
+          uint64_t word, nulls, hash;
+          uint64_t* words[] = {&word};
+          KeyTable::EncodeCarriedKeys(columns, 1, nullptr, 1, words, &nulls, &hash);
+          EXPECT_EQ(batch.column(2).data<uint64_t>()[row], word) << value;
+          EXPECT_EQ(batch.column(3).data<uint64_t>()[row], nulls) << value;
+          EXPECT_EQ(batch.column(4).data<uint64_t>()[row], hash) << value;
+          const bool arrives = share ? key.has_value() : key && key->size() > 7;
+          ASSERT_EQ(batch.column(0).IsValid(row), arrives) << value;
+          if (arrives) {
+            EXPECT_EQ(batch.column(0).data<std::string_view>()[row], *key);
+          }
+          channels_of_key[key.value_or("NULL")].insert(c);
+        }
+        channels[c]->ReleaseBatch(std::move(message.batch));
+      }
+    }
+    EXPECT_EQ(received, sent.size());
+    std::set<size_t> used;
+    for (const auto& [key, set] : channels_of_key) {
+      EXPECT_EQ(set.size(), 1u) << key << " reached several channels";
+      used.insert(*set.begin());
+    }
+    EXPECT_EQ(used.size(), kChannels) << "every key hashed to one channel";
   }
-  EXPECT_EQ(received, sent.size());
-  std::set<size_t> used;
-  for (const auto& [key, set] : channels_of_key) {
-    EXPECT_EQ(set.size(), 1u) << key << " reached several channels";
-    used.insert(*set.begin());
-  }
-  EXPECT_EQ(used.size(), kChannels) << "every key hashed to one channel";
 }
 
 // --- in-memory sources and sinks -----------------------------------------------------------

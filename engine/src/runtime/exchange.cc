@@ -288,12 +288,38 @@ absl::Status ChannelSender::Restore(StateReader& reader) {
   return absl::OkStatus();
 }
 
+void ChannelSender::MakeCarriedColumns(const Batch& batch) {
+  carried_columns_.clear();
+  const size_t count = batch.active_rows();
+  const size_t rows = batch.num_rows();
+  const uint32_t* selection = batch.selection();
+  auto add = [&](const uint64_t* values) {
+    if (carried_pools_.size() == carried_columns_.size()) carried_pools_.emplace_back(TypeId::kInt64);
+    std::shared_ptr<Column> column = carried_pools_[carried_columns_.size()].Acquire(rows);
+    std::memset(column->validity(), 1, rows);
+    uint64_t* to = column->data<uint64_t>();
+    if (selection == nullptr) {
+      std::memcpy(to, values, count * sizeof(uint64_t));
+    } else {
+      for (size_t i = 0; i < count; ++i) to[selection[i]] = values[i];
+    }
+    carried_columns_.push_back(std::move(column));
+  };
+  if (carried_time_) add(reinterpret_cast<const uint64_t*>(carried_values_.data()));
+  if (!carried_key_columns_.empty()) {
+    for (const auto& words : carried_words_) add(words.data());
+    add(carried_nulls_.data());
+    add(hashes_.data());
+  }
+}
+
 void ChannelSender::ShareRows(const Batch& batch) {
   const size_t count = batch.active_rows();
   const size_t n = outputs_.size();
   if (n == 1) {  // every row to the one channel: the batch as it is, selection and all
     std::unique_ptr<Batch> shell = outputs_[0].channel->AcquireShell();
     shell->ShareColumns(batch);
+    for (const auto& column : carried_columns_) shell->AddColumn(column);
     if (batch.has_selection()) {
       std::memcpy(shell->MutableSelection(), batch.selection(), count * sizeof(uint32_t));
       shell->SetSelectionCount(count);
@@ -312,6 +338,7 @@ void ChannelSender::ShareRows(const Batch& batch) {
     if (counts_[d] == 0) continue;
     shells_[d] = outputs_[d].channel->AcquireShell();
     shells_[d]->ShareColumns(batch);
+    for (const auto& column : carried_columns_) shells_[d]->AddColumn(column);
     selections_[d] = shells_[d]->MutableSelection();
   }
   std::fill(counts_.begin(), counts_.end(), 0);
@@ -332,27 +359,16 @@ void ChannelSender::ShareRows(const Batch& batch) {
 absl::Status ChannelSender::Push(const Batch& batch) {
   const size_t count = batch.active_rows();
   if (count == 0) return absl::OkStatus();
-  if (share_) {
-    if (outputs_.size() > 1) ComputeDestinations(batch);
-    rows_since_watermark_ += count;
-    ShareRows(batch);
-    return absl::OkStatus();
-  }
   SLUICE_CHECK_EQ(batch.num_columns() + (carried_time_ ? 1 : 0) +
                       (carried_key_columns_.empty() ? 0 : carried_key_columns_.size() + 2),
                   types_.size());
-  if (carried_time_) {
-    const std::shared_ptr<Column> time = carried_time_->Evaluate(batch);
-    const int64_t* times = time->data<int64_t>();
-    const uint8_t* valid = time->validity();
-    carried_values_.resize(count);
-    PerRecordWatermark running = carried_watermark_;
-    for (size_t i = 0; i < count; ++i) {
-      const size_t row = batch.ActiveRow(i);
-      carried_values_[i] = running.value();
-      if (valid[row]) running.Observe(times[row]);
-    }
-    carried_watermark_ = running;
+  if (carried_time_) ComputeCarriedWatermarks(batch);
+  if (share_) {
+    if (outputs_.size() > 1 || !carried_key_columns_.empty()) ComputeDestinations(batch);
+    if (carried_time_ || !carried_key_columns_.empty()) MakeCarriedColumns(batch);
+    rows_since_watermark_ += count;
+    ShareRows(batch);
+    return absl::OkStatus();
   }
   ComputeDestinations(batch);
   rows_since_watermark_ += count;
@@ -370,6 +386,21 @@ absl::Status ChannelSender::Push(const Batch& batch) {
     begin = end;
   }
   return absl::OkStatus();
+}
+
+void ChannelSender::ComputeCarriedWatermarks(const Batch& batch) {
+  const size_t count = batch.active_rows();
+  const std::shared_ptr<Column> time = carried_time_->Evaluate(batch);
+  const int64_t* times = time->data<int64_t>();
+  const uint8_t* valid = time->validity();
+  carried_values_.resize(count);
+  PerRecordWatermark running = carried_watermark_;
+  for (size_t i = 0; i < count; ++i) {
+    const size_t row = batch.ActiveRow(i);
+    carried_values_[i] = running.value();
+    if (valid[row]) running.Observe(times[row]);
+  }
+  carried_watermark_ = running;
 }
 
 void ChannelSender::CopyRows(const Batch& batch, size_t begin, size_t end) {

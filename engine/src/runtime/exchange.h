@@ -27,7 +27,10 @@
 // batch after use and the sender drops its references on its own thread (AcquireShell), so
 // the producer's ColumnPool sees a column free only once no other thread touches it. Only for
 // input whose producer never rewrites a column it handed out while referenced (sources and
-// stateless operators, whose columns come from ColumnPools or are kept).
+// stateless operators, whose columns come from ColumnPools or are kept). A carried watermark
+// and carried keys travel in shared mode too: the sender writes them into columns of its own
+// (from its own ColumnPools), one value per physical row of the input batch, and every
+// channel's batch shares them after the input's columns; no row is copied.
 #pragma once
 
 #include <atomic>
@@ -118,7 +121,8 @@ class ChannelSender final : public Operator {
   // Copies only the input columns marked true; the others arrive NULL (the receiver does not
   // read them). Default: every column.
   void CopyOnly(std::vector<bool> columns) { copied_ = std::move(columns); }
-  // Shared mode (see above); not with CarryWatermarks or CarryKeys.
+  // Shared mode (see above). With CarryWatermarks or CarryKeys the carried columns are the
+  // sender's own; CopyOnly has no effect (every column is shared, none copied).
   void ShareInput() { share_ = true; }
   // Carried keys (see above). `key_columns`: the input columns that are the grouping key, in
   // key order; the channels' types end with one BIGINT per key column (its word), the NULL
@@ -162,8 +166,14 @@ class ChannelSender final : public Operator {
   // then its words for the batch being pushed (else null).
   bool IsPartialKeyColumn(size_t column) const;
   const uint64_t* PartialKeyWords(size_t column) const;
-  // Shared mode: one message per channel with rows, sharing `batch`'s columns.
+  // Shared mode: one message per channel with rows, sharing `batch`'s columns (and the
+  // carried columns, after them).
   void ShareRows(const Batch& batch);
+  // Shared mode: fills carried_columns_ with the carried watermark and keys of `batch`'s active
+  // rows, each at its physical row.
+  void MakeCarriedColumns(const Batch& batch);
+  // The carried watermark of each active row (carried_values_), as of this sender's input.
+  void ComputeCarriedWatermarks(const Batch& batch);
 
   std::vector<Output> outputs_;
   std::unique_ptr<ExpressionExecutor> carried_time_;
@@ -189,6 +199,8 @@ class ChannelSender final : public Operator {
   std::vector<std::unique_ptr<Batch>> shells_;  // shared mode: per output, its message's batch
   std::vector<uint32_t*> selections_;           // shared mode: per output, its rows
   std::vector<uint32_t> counts_;
+  std::vector<ColumnPool> carried_pools_;                // shared mode: one per carried column
+  std::vector<std::shared_ptr<Column>> carried_columns_;  // shared mode: the batch's carried columns
   std::vector<Column*> targets_;  // per output: its open batch's column being copied
   std::vector<uint8_t*> valid_;   // per output: that column's validity and values
   std::vector<char*> data_;
