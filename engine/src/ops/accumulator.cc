@@ -60,24 +60,12 @@ class CountAccumulator final : public Accumulator {
   }
   void Update(const Column* argument, const uint32_t* selection, size_t count,
               const uint32_t* groups) override {
-    const auto counts = Counts();
-    if (argument == nullptr) {
-      ForEachActiveRow(selection, count, [&](size_t row) { ++counts[groups[row]]; });
-    } else {
-      const uint8_t* valid = argument->validity();
-      ForEachActiveRow(selection, count, [&](size_t row) { counts[groups[row]] += valid[row]; });
-    }
+    Add<false>(argument, selection, count, groups);
   }
   bool retracts() const override { return true; }
   void Retract(const Column* argument, const uint32_t* selection, size_t count,
                const uint32_t* groups) override {
-    const auto counts = Counts();
-    if (argument == nullptr) {
-      ForEachActiveRow(selection, count, [&](size_t row) { --counts[groups[row]]; });
-    } else {
-      const uint8_t* valid = argument->validity();
-      ForEachActiveRow(selection, count, [&](size_t row) { counts[groups[row]] -= valid[row]; });
-    }
+    Add<true>(argument, selection, count, groups);
   }
   void Finalize(const uint32_t* groups, size_t n, Column& out) const override {
     const auto counts = rows_.Get<int64_t>(counts_);
@@ -95,6 +83,19 @@ class CountAccumulator final : public Accumulator {
 
  private:
   StateRows::Field<int64_t> Counts() { return rows_.Get<int64_t>(counts_); }
+  // Update (adds each active row to its group) or Retract (takes it out): the sign is chosen
+  // at compile time, so neither loop pays for the other.
+  template <bool kRetract>
+  void Add(const Column* argument, const uint32_t* selection, size_t count, const uint32_t* groups) {
+    constexpr int64_t kSign = kRetract ? -1 : 1;
+    const auto counts = Counts();
+    if (argument == nullptr) {
+      ForEachActiveRow(selection, count, [&](size_t row) { counts[groups[row]] += kSign; });
+    } else {
+      const uint8_t* valid = argument->validity();
+      ForEachActiveRow(selection, count, [&](size_t row) { counts[groups[row]] += kSign * valid[row]; });
+    }
+  }
 
   StateRows& rows_;
   size_t counts_;  // field index
@@ -131,47 +132,13 @@ class SumAccumulator final : public Accumulator {
   }
   void Update(const Column* argument, const uint32_t* selection, size_t count,
               const uint32_t* groups) override {
-    const In* values = argument->data<In>();
-    const uint8_t* valid = argument->validity();
-    const auto sums = rows_.Get<Sum>(sums_);
-    const auto counts = rows_.Get<Count>(counts_);
-    ForEachActiveRow(selection, count, [&](size_t row) {
-      const uint32_t group = groups[row];
-      if constexpr (std::is_same_v<Sum, int64_t>) {
-        // NULL slots hold 0, so adding unconditionally is exact.
-        sums[group] =
-            static_cast<int64_t>(static_cast<uint64_t>(sums[group]) + static_cast<uint64_t>(values[row]));
-      } else {
-        sums[group] += valid[row] ? static_cast<Sum>(values[row]) : 0;
-      }
-      if constexpr (kCounted) {
-        counts[group] += valid[row];
-      } else {
-        counts[group] |= valid[row];
-      }
-    });
+    Add<false>(argument, selection, count, groups);
   }
   bool retracts() const override { return kRetractable; }
   void Retract(const Column* argument, const uint32_t* selection, size_t count,
                const uint32_t* groups) override {
     SLUICE_CHECK(kRetractable);
-    if constexpr (kRetractable) {
-      const In* values = argument->data<In>();
-      const uint8_t* valid = argument->validity();
-      const auto sums = rows_.Get<Sum>(sums_);
-      const auto counts = rows_.Get<Count>(counts_);
-      ForEachActiveRow(selection, count, [&](size_t row) {
-        const uint32_t group = groups[row];
-        if constexpr (std::is_same_v<Sum, int64_t>) {
-          sums[group] =
-              static_cast<int64_t>(static_cast<uint64_t>(sums[group]) - static_cast<uint64_t>(values[row]));
-        } else {
-          sums[group] -= valid[row] ? static_cast<Sum>(values[row]) : 0;
-        }
-        counts[group] -= valid[row];
-        if (counts[group] == 0) sums[group] = 0;
-      });
-    }
+    if constexpr (kRetractable) Add<true>(argument, selection, count, groups);
   }
   void Finalize(const uint32_t* groups, size_t n, Column& out) const override {
     const auto sums = rows_.Get<Sum>(sums_);
@@ -202,6 +169,36 @@ class SumAccumulator final : public Accumulator {
   // AVG (and a retracting SUM): non-NULL values; SUM: 1 once a value was non-NULL.
   static constexpr bool kCounted = kAverage || kRetractable;
   using Count = std::conditional_t<kCounted, int64_t, uint8_t>;
+  // Update (adds each active row's value to its group) or Retract (takes it out): the sign is
+  // chosen at compile time, so neither loop pays for the other.
+  template <bool kRetract>
+  void Add(const Column* argument, const uint32_t* selection, size_t count, const uint32_t* groups) {
+    const In* values = argument->data<In>();
+    const uint8_t* valid = argument->validity();
+    const auto sums = rows_.Get<Sum>(sums_);
+    const auto counts = rows_.Get<Count>(counts_);
+    ForEachActiveRow(selection, count, [&](size_t row) {
+      const uint32_t group = groups[row];
+      if constexpr (std::is_same_v<Sum, int64_t>) {
+        // NULL slots hold 0, so adding unconditionally is exact.
+        const uint64_t sum = static_cast<uint64_t>(sums[group]);
+        const uint64_t value = static_cast<uint64_t>(values[row]);
+        sums[group] = static_cast<int64_t>(kRetract ? sum - value : sum + value);
+      } else if constexpr (kRetract) {
+        sums[group] -= valid[row] ? static_cast<Sum>(values[row]) : 0;
+      } else {
+        sums[group] += valid[row] ? static_cast<Sum>(values[row]) : 0;
+      }
+      if constexpr (kRetract) {
+        counts[group] -= valid[row];
+        if (counts[group] == 0) sums[group] = 0;
+      } else if constexpr (kCounted) {
+        counts[group] += valid[row];
+      } else {
+        counts[group] |= valid[row];
+      }
+    });
+  }
   StateRows& rows_;
   size_t sums_;  // field indexes
   size_t counts_;

@@ -23,6 +23,40 @@ bool EqualBytes(const char* a, const char* b, size_t n) {
   return std::memcmp(a, b, n) == 0;
 }
 
+// For a key column of fixed-width type `type` (not STRING: its words depend on the table),
+// calls encode(word_of) once, word_of(row) being the key word of the column's value at `row`,
+// the same in every table (a NULL's word is the caller's to clear). Inlined into each caller,
+// so that the per-row loop in `encode` calls word_of directly.
+template <typename Encode>
+inline void EncodeFixedWidthWords(TypeId type, const Column& column, Encode&& encode) {
+  switch (type) {
+    case TypeId::kInt64:
+    case TypeId::kTimestamp: {
+      const int64_t* values = column.data<int64_t>();
+      encode([values](size_t row) { return static_cast<uint64_t>(values[row]); });
+      break;
+    }
+    case TypeId::kDouble: {
+      const double* values = column.data<double>();
+      encode([values](size_t row) {
+        double value = values[row];
+        if (value == 0) value = 0;  // fold -0.0
+        return std::bit_cast<uint64_t>(value);
+      });
+      break;
+    }
+    case TypeId::kBoolean:
+    case TypeId::kNull: {
+      const uint8_t* values = column.data<uint8_t>();
+      encode([values](size_t row) { return uint64_t{values[row]}; });
+      break;
+    }
+    case TypeId::kString:
+      SLUICE_CHECK(false);  // callers encode strings themselves
+      break;
+  }
+}
+
 }  // namespace
 
 // --- StringInterner ----------------------------------------------------------------------
@@ -215,8 +249,17 @@ void KeyTable::EncodeColumn(size_t k, const Column& column, const uint32_t* sele
   uint64_t* nulls = words + key_count();  // and its NULL mask: nulls[i * w]
   const uint8_t* valid = column.validity();
   const uint64_t null_bit = uint64_t{1} << (k & 63);
+  if (key_types_[k] == TypeId::kString) {
+    EncodeStrings(column, selection, count, out);  // a NULL string's word is already 0
+    size_t i = 0;
+    ForEachActiveRow(selection, count, [&](size_t row) {
+      nulls[i * w] |= null_bit & (uint64_t{0} - (valid[row] ^ 1));
+      ++i;
+    });
+    return;
+  }
   // A NULL's word is 0 whatever its column holds, so that equal keys have equal words.
-  auto encode = [&](auto word_of) {
+  EncodeFixedWidthWords(key_types_[k], column, [&](auto word_of) {
     size_t i = 0;
     ForEachActiveRow(selection, count, [&](size_t row) {
       const uint64_t present = uint64_t{0} - valid[row];  // all ones when not NULL
@@ -224,39 +267,7 @@ void KeyTable::EncodeColumn(size_t k, const Column& column, const uint32_t* sele
       nulls[i * w] |= null_bit & ~present;
       ++i;
     });
-  };
-  switch (key_types_[k]) {
-    case TypeId::kInt64:
-    case TypeId::kTimestamp: {
-      const int64_t* values = column.data<int64_t>();
-      encode([values](size_t row) { return static_cast<uint64_t>(values[row]); });
-      break;
-    }
-    case TypeId::kDouble: {
-      const double* values = column.data<double>();
-      encode([values](size_t row) {
-        double value = values[row];
-        if (value == 0) value = 0;  // fold -0.0
-        return std::bit_cast<uint64_t>(value);
-      });
-      break;
-    }
-    case TypeId::kBoolean:
-    case TypeId::kNull: {
-      const uint8_t* values = column.data<uint8_t>();
-      encode([values](size_t row) { return uint64_t{values[row]}; });
-      break;
-    }
-    case TypeId::kString: {
-      EncodeStrings(column, selection, count, out);  // a NULL string's word is already 0
-      size_t i = 0;
-      ForEachActiveRow(selection, count, [&](size_t row) {
-        nulls[i * w] |= null_bit & (uint64_t{0} - (valid[row] ^ 1));
-        ++i;
-      });
-      break;
-    }
-  }
+  });
 }
 
 void KeyTable::Rehash(size_t capacity) {
@@ -458,8 +469,22 @@ void KeyTable::EncodeCarriedKeys(const Column* const* columns, size_t column_cou
     const uint8_t* valid = column.validity();
     const uint64_t null_bit = uint64_t{1} << k;
     uint64_t* out = words[k];
+    if (column.type() == TypeId::kString) {
+      // A NULL string is empty (Column's invariant): word 0, as InlineStringWord("").
+      const std::string_view* texts = column.data<std::string_view>();
+      size_t i = 0;
+      ForEachActiveRow(selection, count, [&](size_t row) {
+        const std::string_view text = texts[row];
+        const bool inline_string = text.size() <= kInlineStringMax;
+        out[i] = inline_string ? InlineStringWord(text) : kUncarriedWord;
+        nulls[i] |= null_bit & (uint64_t{0} - (valid[row] ^ 1));
+        hashes[i] = HashStep(hashes[i], inline_string ? out[i] : HashString(text), k);
+        ++i;
+      });
+      continue;
+    }
     // As EncodeColumn: a NULL's word is 0 whatever its column holds.
-    auto encode = [&](auto word_of) {
+    EncodeFixedWidthWords(column.type(), column, [&](auto word_of) {
       size_t i = 0;
       ForEachActiveRow(selection, count, [&](size_t row) {
         const uint64_t present = uint64_t{0} - valid[row];  // all ones when not NULL
@@ -469,44 +494,7 @@ void KeyTable::EncodeCarriedKeys(const Column* const* columns, size_t column_cou
         hashes[i] = HashStep(hashes[i], word, k);
         ++i;
       });
-    };
-    switch (column.type()) {
-      case TypeId::kInt64:
-      case TypeId::kTimestamp: {
-        const int64_t* values = column.data<int64_t>();
-        encode([values](size_t row) { return static_cast<uint64_t>(values[row]); });
-        break;
-      }
-      case TypeId::kDouble: {
-        const double* values = column.data<double>();
-        encode([values](size_t row) {
-          double value = values[row];
-          if (value == 0) value = 0;  // fold -0.0
-          return std::bit_cast<uint64_t>(value);
-        });
-        break;
-      }
-      case TypeId::kBoolean:
-      case TypeId::kNull: {
-        const uint8_t* values = column.data<uint8_t>();
-        encode([values](size_t row) { return uint64_t{values[row]}; });
-        break;
-      }
-      case TypeId::kString: {
-        // A NULL string is empty (Column's invariant): word 0, as InlineStringWord("").
-        const std::string_view* texts = column.data<std::string_view>();
-        size_t i = 0;
-        ForEachActiveRow(selection, count, [&](size_t row) {
-          const std::string_view text = texts[row];
-          const bool inline_string = text.size() <= kInlineStringMax;
-          out[i] = inline_string ? InlineStringWord(text) : kUncarriedWord;
-          nulls[i] |= null_bit & (uint64_t{0} - (valid[row] ^ 1));
-          hashes[i] = HashStep(hashes[i], inline_string ? out[i] : HashString(text), k);
-          ++i;
-        });
-        break;
-      }
-    }
+    });
   }
 }
 

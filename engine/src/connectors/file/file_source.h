@@ -1,7 +1,9 @@
 // FileSource: reads one file of a source (one partition: a source whose path is a glob has one
 // FileSource per matching file) in large chunks, splits it into records, and decodes them batch
 // by batch. Bad records go to the source's shared DeadLetterWriter with the number of the line
-// they begin on.
+// they begin on. Splitting, decoding and dead-lettering are the RecordReader's
+// (connectors/record_reader.h), which the memory and embedded sources share; the FileSource
+// reads the file into its buffer and hands it over.
 //
 // A record is a line for JSON Lines; for CSV it ends at a newline outside a quoted field
 // (formats/record_splitter.h), so a quoted field may span lines and chunks. A CSV record whose
@@ -39,9 +41,9 @@
 #include "batch/batch.h"
 #include "catalog/connector_definition.h"
 #include "connectors/dead_letter_writer.h"
+#include "connectors/record_reader.h"
 #include "connectors/source.h"
 #include "formats/record_format.h"
-#include "formats/record_splitter.h"
 
 namespace sluice {
 
@@ -64,7 +66,7 @@ class FileSource final : public SourcePartition {
   // Opens the file; call once before Next().
   absl::Status Open() override;
   // Flushes the dead-letter output.
-  absl::Status Close() override { return dead_letters_->Flush(); }
+  absl::Status Close() override { return reader_.dead_letters().Flush(); }
   // A stream wants a flush point once it has returned rows and has emptied what had arrived.
   bool flush_due() const override { return flush_due_; }
   absl::Status OnFlushPoint() override;
@@ -76,12 +78,12 @@ class FileSource final : public SourcePartition {
 
   // The event-time watermark after the batches read so far (INT64_MIN before any record):
   // the highest event time seen - max_out_of_orderness - 1.
-  int64_t watermark() const override { return event_time_.watermark(); }
+  int64_t watermark() const override { return reader_.watermark(); }
 
-  const SourceCounters& counters() const override { return counters_; }
+  const SourceCounters& counters() const override { return reader_.counters(); }
   const SourceDefinition& definition() const { return definition_; }
-  const DeadLetterWriter& dead_letters() const { return *dead_letters_; }
-  DeadLetterWriter& mutable_dead_letters() { return *dead_letters_; }
+  const DeadLetterWriter& dead_letters() const { return reader_.dead_letters(); }
+  DeadLetterWriter& mutable_dead_letters() { return reader_.dead_letters(); }
   const std::string& path() const { return path_; }
   // True once Open() found a stream (not a regular file).
   bool is_stream() const { return stream_; }
@@ -89,8 +91,8 @@ class FileSource final : public SourcePartition {
  private:
   FileSource(const SourceDefinition& definition, std::string path,
              std::shared_ptr<DeadLetterWriter> dead_letters, size_t batch_size, bool strict);
-  // Fills `records_` with up to batch_size complete records, and `reader_errors_` with the
-  // records rejected before decoding; false when the file is exhausted.
+  // Takes up to batch_size complete records into reader_'s round; false when the file is
+  // exhausted.
   absl::StatusOr<bool> ReadRecords();
   absl::Status FillBuffer();
   // Reads up to `want` bytes into `to`; 0 at end of input. From a stream, also 0 with
@@ -100,63 +102,29 @@ class FileSource final : public SourcePartition {
   // A split that does not start the file: counts the lines before it and moves to its first
   // record.
   absl::Status SeekToSplit();
-  // The current record has outgrown the limit: keeps its first bytes and lets the rest go.
-  void StartLongRecord();
-  // A record skipped as too long ended: reports it (unless it was the CSV header).
-  void FinishLongRecord();
-  RecordError TooLong(uint64_t line, uint64_t length, std::string_view record) const;
-  void AppendIngestionTime(Batch& out);
 
   SourceDefinition definition_;
-  // FileSourceSettings::max_record_bytes (file_connector.h); its default for a definition that
-  // the file connector did not bind (an embedding's own).
-  uint64_t max_record_bytes_;
   size_t batch_size_;
-  bool strict_;
   int fd_ = -1;
   bool owns_fd_ = false;  // stdin is not ours to close
   bool stream_ = false;
   bool starved_ = false;    // the last read of a stream found nothing within the wait
   bool flush_due_ = false;  // a stream returned rows, then emptied what had arrived
   uint64_t rows_since_flush_ = 0;
-  std::unique_ptr<RecordDecoder> decoder_;
   std::string path_;
-  std::shared_ptr<DeadLetterWriter> dead_letters_;
   // Records are read into buffer_ and handed to the decoder in place; its last kRecordPadding
   // bytes are never filled, so every record has that many readable bytes behind it.
   std::vector<char> buffer_;
   size_t ReadCapacity() const { return buffer_.size() - kRecordPadding; }
   size_t read_chunk_bytes_;
   size_t buffer_start_ = 0;     // first unconsumed byte: the start of the current record
-  size_t scan_end_ = 0;         // the current record's bytes before this one went to splitter_
+  size_t scan_end_ = 0;         // the current record's bytes before this one went to reader_
   size_t buffer_end_ = 0;       // one past the last valid byte
   uint64_t buffer_offset_ = 0;  // file offset of buffer_[0]
   uint64_t range_begin_ = 0;
   uint64_t range_end_ = UINT64_MAX;
   bool eof_ = false;
-  uint64_t next_line_ = 1;
-  bool header_skipped_ = false;
-  bool IsHeader() const {
-    return definition_.format == "csv" && definition_.decoder.csv_header && !header_skipped_;
-  }
-  // A record over max_record_bytes being skipped: what its dead letter needs.
-  struct LongRecord {
-    bool active = false;
-    bool header = false;
-    uint64_t line = 0;
-    uint64_t length = 0;  // bytes so far
-    char last_byte = 0;   // a '\r' before the newline is not counted
-    std::string prefix;
-  };
-  LongRecord long_record_;
-  RecordSplitter splitter_;
-  std::vector<std::string_view> records_;
-  std::vector<uint64_t> record_lines_;  // the line each of records_ begins on
-  std::vector<RecordError> reader_errors_;
-  std::vector<RecordError> errors_;
-  ColumnPool ingestion_time_pool_{TypeId::kTimestamp};
-  SourceCounters counters_;
-  EventTimeTracker event_time_;
+  RecordReader reader_;  // after definition_, which it reads
 };
 
 // True when `path` names a stream rather than a regular file: "-" (stdin), a FIFO, a socket or

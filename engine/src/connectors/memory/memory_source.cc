@@ -1,10 +1,9 @@
 #include "connectors/memory/memory_source.h"
 
 #include <algorithm>
-#include <chrono>
 
-#include "common/strings.h"
 #include "catalog/connector_registry.h"
+#include "common/strings.h"
 #include "plan/connector_properties.h"
 
 namespace sluice {
@@ -25,51 +24,26 @@ MemoryRecords SplitMemoryRows(std::string_view rows) {
 MemorySource::MemorySource(const SourceDefinition& definition, std::shared_ptr<DeadLetterWriter> dead_letters,
                            size_t batch_size, bool strict)
     : definition_(definition),
-      dead_letters_(std::move(dead_letters)),
       batch_size_(std::max<size_t>(batch_size, 1)),
-      strict_(strict),
       rows_(SplitMemoryRows(definition_.SettingsAs<MemorySourceSettings>().rows)),
-      event_time_(definition.max_out_of_orderness_millis) {}
+      reader_(definition_, std::move(dead_letters),
+              RecordReaderOptions{.batch_size = batch_size_, .strict = strict, .where = "rows line"}) {}
 
 absl::Status MemorySource::Open() {
-  SLUICE_ASSIGN_OR_RETURN(decoder_, MakeJsonDecoder(definition_.decoder));
-  return absl::OkStatus();
+  return reader_.Open(/*records_padded=*/false);
 }
 
 absl::StatusOr<bool> MemorySource::Next(Batch& out) {
   while (next_ < rows_.records.size()) {
     const size_t count = std::min(batch_size_, rows_.records.size() - next_);
-    const std::span<const std::string_view> records(rows_.records.data() + next_, count);
-    errors_.clear();
-    decoder_->Decode(records, 1, out, errors_);
-    for (RecordError& error : errors_) {
-      // The decoder numbers the records from 1; the dead letter names the line of the rows.
-      error.line = rows_.lines[next_ + error.line - 1];
-      if (strict_) {
-        return absl::InvalidArgumentError(StrCat("source '", definition_.name, "', rows line ", error.line,
-                                                 ": ", error.reason, " (--strict)"));
-      }
-      SLUICE_RETURN_IF_ERROR(dead_letters_->Write(error));
+    reader_.StartRound();
+    for (size_t i = next_; i < next_ + count; ++i) {
+      reader_.AddRecord(rows_.records[i], rows_.lines[i]);
+      reader_.CountBytesRead(rows_.records[i].size() + 1);
     }
     next_ += count;
-    counters_.records_read += count;
-    counters_.records_rejected += errors_.size();
-    counters_.records_decoded += out.num_rows();
-    for (const std::string_view record : records) counters_.bytes_read += record.size() + 1;
-    if (out.num_rows() == 0) continue;  // every record of this batch was bad
-    if (!definition_.has_event_time) {
-      // Without an event time field, _event_time is the batch's processing time.
-      const int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
-                              std::chrono::system_clock::now().time_since_epoch())
-                              .count();
-      auto column = ingestion_time_pool_.Acquire(out.num_rows());
-      int64_t* data = column->data<int64_t>();
-      for (size_t i = 0; i < out.num_rows(); ++i) data[i] = now;
-      column->SetAllValid(out.num_rows());
-      out.AddColumn(std::move(column));
-    }
-    event_time_.Observe(out.column(out.num_columns() - 1), out.num_rows());
-    return true;
+    SLUICE_ASSIGN_OR_RETURN(const size_t rows, reader_.Decode(out));
+    if (rows > 0) return true;  // else every record of this batch was bad
   }
   return false;
 }
@@ -95,10 +69,11 @@ absl::Status BindMemorySource(const SourceBindContext& context, SourceDefinition
     const MemoryRecords records = SplitMemoryRows(settings->rows);
     auto inferred = InferJsonSchema(records.records);
     if (!inferred.ok() || inferred->size() == 0) {
-      return text.Error(rows->value_position,
-                        StrCat("cannot infer the columns of source '", name, "' from its rows",
-                               inferred.ok() ? "" : StrCat(" (", std::string(inferred.status().message()), ")"),
-                               "; declare them with '", name, ".schema'"));
+      return text.Error(
+          rows->value_position,
+          StrCat("cannot infer the columns of source '", name, "' from its rows",
+                 inferred.ok() ? "" : StrCat(" (", std::string(inferred.status().message()), ")"),
+                 "; declare them with '", name, ".schema'"));
     }
     definition.decoder.schema = std::move(*inferred);
   }

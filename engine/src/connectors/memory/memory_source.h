@@ -7,10 +7,11 @@
 //   'm.schema' = 'id BIGINT, ts BIGINT'   -- optional: inferred from the rows otherwise
 //
 // '<name>.rows' is JSON Lines text: one record per line (blank lines are skipped; a string in
-// SQL may span lines). The source has one partition and decodes its rows like a JSON Lines file:
-// event time from 'event.time.field' (else processing time), bad records to the dead-letter
-// output with their line within the rows, the bounded-out-of-orderness watermark. Registered by
-// RegisterBuiltinConnectors() (connectors/builtin_connectors.cc).
+// SQL may span lines). The source has one partition and decodes its rows like a JSON Lines file,
+// through the file source's RecordReader (connectors/record_reader.h): event time from 'event.time.field'
+// (else processing time), bad records to the dead-letter output with their line within the rows, the
+// bounded-out-of-orderness watermark. Registered by RegisterBuiltinConnectors()
+// (connectors/builtin_connectors.cc).
 #pragma once
 
 #include <memory>
@@ -21,8 +22,8 @@
 #include "batch/batch.h"
 #include "catalog/connector_definition.h"
 #include "connectors/dead_letter_writer.h"
+#include "connectors/record_reader.h"
 #include "connectors/source.h"
-#include "formats/record_format.h"
 
 namespace sluice {
 
@@ -45,22 +46,16 @@ class MemorySource final : public SourcePartition {
 
   absl::Status Open() override;
   absl::StatusOr<bool> Next(Batch& out) override;
-  int64_t watermark() const override { return event_time_.watermark(); }
-  const SourceCounters& counters() const override { return counters_; }
-  absl::Status Close() override { return dead_letters_->Flush(); }
+  int64_t watermark() const override { return reader_.watermark(); }
+  const SourceCounters& counters() const override { return reader_.counters(); }
+  absl::Status Close() override { return reader_.dead_letters().Flush(); }
 
  private:
   const SourceDefinition definition_;  // holds the settings the records point into
-  std::shared_ptr<DeadLetterWriter> dead_letters_;
   const size_t batch_size_;
-  const bool strict_;
   MemoryRecords rows_;
-  size_t next_ = 0;  // the next record to decode
-  std::unique_ptr<RecordDecoder> decoder_;
-  std::vector<RecordError> errors_;
-  ColumnPool ingestion_time_pool_{TypeId::kTimestamp};
-  SourceCounters counters_;
-  EventTimeTracker event_time_;
+  size_t next_ = 0;      // the next record to decode
+  RecordReader reader_;  // after definition_, which it reads
 };
 
 }  // namespace sluice
