@@ -310,17 +310,17 @@ std::string ParallelRunner::SingleThreadReason(const BoundJob& job) {
   const ConnectorRegistry& registry = ConnectorRegistry::Default();
   for (const auto& source : job.sources) {
     const SourceConnector* connector = registry.FindSource(source.type);
-    if (connector->parallel_limitation) {
-      std::string limitation = connector->parallel_limitation(source);
-      if (!limitation.empty()) return limitation;
+    if (connector->single_thread_reason) {
+      std::string reason = connector->single_thread_reason(source);
+      if (!reason.empty()) return reason;
     }
   }
   for (const auto& statement : job.statements) {
     if (!statement.sink) continue;
     const SinkConnector* connector = registry.FindSink(statement.sink->type);
-    if (connector->parallel_limitation) {
-      std::string limitation = connector->parallel_limitation(*statement.sink);
-      if (!limitation.empty()) return limitation;
+    if (connector->single_thread_reason) {
+      std::string reason = connector->single_thread_reason(*statement.sink);
+      if (!reason.empty()) return reason;
     }
   }
   return "";
