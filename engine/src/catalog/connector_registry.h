@@ -137,7 +137,7 @@ struct SourceConnector {
   std::string reader_per_worker;
   // Optional: why a job reading this source runs on one thread whatever its parallelism, e.g.
   // "source 'x' reads a stream (stdin), which cannot be split"; "" when it need not.
-  std::function<std::string(const SourceDefinition& definition)> parallel_limitation;
+  std::function<std::string(const SourceDefinition& definition)> single_thread_reason;
   std::function<SourceDescription(const SourceDefinition& definition)> describe;
 };
 
@@ -155,7 +155,7 @@ struct SinkConnector {
   std::function<std::unique_ptr<SinkOperator>(const SinkDefinition& definition, const Schema& schema)> create;
   // Optional: why a job writing this sink runs on one thread whatever its parallelism; "" when
   // it need not.
-  std::function<std::string(const SinkDefinition& definition)> parallel_limitation;
+  std::function<std::string(const SinkDefinition& definition)> single_thread_reason;
 };
 
 class ConnectorRegistry {

@@ -10,15 +10,17 @@
 #include <optional>
 #include <thread>
 
-#include "common/strings.h"
 #include "catalog/connector_registry.h"
+#include "common/strings.h"
 #include "connectors/sink.h"
 #include "ops/aggregate_operator.h"
 #include "ops/fan_out_operator.h"
 #include "ops/stateful_operator.h"
 #include "runtime/exchange.h"
+#include "runtime/job_metrics.h"
 #include "runtime/partitioning_check.h"
 #include "runtime/physical_plan.h"
+#include "runtime/task_graph.h"
 #include "runtime/topology.h"
 #include "time/watermark_merger.h"
 
@@ -32,21 +34,6 @@ using Clock = std::chrono::steady_clock;
 constexpr size_t kPollBudget = 64;
 // Longest a sender holds a watermark back while its sources keep delivering.
 constexpr auto kWatermarkFlushInterval = std::chrono::milliseconds(5);
-
-double Seconds(Clock::duration d) {
-  return std::chrono::duration<double>(d).count();
-}
-
-// Busy / idle / backpressured time of one task thread.
-struct TaskClock {
-  Clock::time_point last = Clock::now();
-  Clock::duration busy{}, idle{}, backpressured{};
-  void Tick(bool did_work, bool blocked) {
-    const Clock::time_point now = Clock::now();
-    (did_work ? busy : blocked ? backpressured : idle) += now - last;
-    last = now;
-  }
-};
 
 // While a task has nothing to do: spins, then yields, then sleeps, each sleep twice the last
 // (from 20 us) up to `max_sleep`, so that an idle task costs its core little and a busy one
@@ -167,29 +154,18 @@ struct ParallelRunner::Impl {
     uint64_t injected = 0;
     uint64_t committed = 0;  // the last completed barrier whose read positions were committed
     std::atomic<uint64_t> acked{0};
-    std::atomic<uint64_t> records_read{0};
     std::atomic<bool> done{false};  // its part of the job is over
     size_t next_partition = 0;
-    Clock::time_point first_record{};
-    TaskClock clock;
-    std::string placement;
+    JobMetrics::WorkerMetrics* metrics = nullptr;  // its clock, records read, first record, placement
     Batch batch;  // what the sources read into
     Clock::time_point last_watermark_flush{};
   };
 
+  // A statement's part of the graph as built: its planned tasks, channels and entry points.
   struct StatementPlan {
-    const BoundStatement* statement = nullptr;
-    std::vector<const LogicalOperator*> chain;
-    bool coordinator_only = false;   // reads a stream
-    size_t pre_end = 0;              // chain[0, pre_end): source side
-    std::optional<size_t> stateful;  // chain[stateful, gather_begin): keyed stage
-    size_t gather_begin = 0;         // chain[gather_begin, end): coordinator
-    bool worker_sinks = false;
-    bool gathered = false;  // has gather channels
-    ExchangeKey key;
-    // The source is partitioned by the stage's key: each worker's stage reads its own
-    // partitions' rows (one channel, no hashing) instead of a keyed exchange.
-    bool forward = false;
+    const StatementTasks* tasks = nullptr;  // what PlanTaskGraph decided for it (in `graph`)
+    // Forwarding (the source is partitioned by the stage's key): each worker's stage reads its
+    // own partitions' rows over one channel, no hashing.
     std::vector<std::vector<std::unique_ptr<Channel>>> exchange;  // [sender][receiver]; forward: [w][0] to w
     std::vector<std::unique_ptr<Channel>> gather;                 // [worker]
     std::atomic<bool> done{false};                                // its gather tail needs no more rows
@@ -204,16 +180,11 @@ struct ParallelRunner::Impl {
 
   const BoundJob& job;
   RunOptions options;
-  int workers_count = 1;
-  // Parallelism 1: the whole graph fused into one task on the calling thread (no channels).
-  bool fused = false;
-  std::string single_thread_reason;  // why a parallelism > 1 runs fused on one thread
-  int requested_parallelism = 1;
-  std::vector<std::unique_ptr<SourcePartition>> sources;  // every partition of every source
-  std::vector<size_t> partition_source;
-  std::vector<size_t> partition_index;
-  std::vector<size_t> source_partitions;  // per job source: its partitions (files or file splits)
-  std::vector<std::pair<size_t, std::string>> file_splits;      // (job source, byte range) for EXPLAIN
+  const TaskGraph graph;
+  const int workers_count;
+  // The whole graph fused into one task on the calling thread (no channels).
+  const bool fused;
+  std::vector<std::unique_ptr<SourcePartition>> sources;        // one per graph.readers entry
   std::vector<std::shared_ptr<DeadLetterWriter>> dead_letters;  // per job source
   std::vector<std::unique_ptr<StatementPlan>> plans;
   std::vector<std::unique_ptr<Worker>> workers;
@@ -222,7 +193,6 @@ struct ParallelRunner::Impl {
   std::vector<std::unique_ptr<Operator>> coordinator_owned;
   std::vector<std::unique_ptr<LateRecordSink>> coordinator_late_sinks;
   std::vector<SinkOperator*> coordinator_sinks;
-  std::vector<const StatefulOperator*> stateful_operators;              // for their metrics
   std::vector<std::unique_ptr<PartitioningCheck>> partitioning_checks;  // per forwarding statement
   std::unique_ptr<StateBudget> state_budget;                            // 'state.max.bytes', when set
 
@@ -231,30 +201,31 @@ struct ParallelRunner::Impl {
   std::unique_ptr<std::atomic<int64_t>[]> partition_watermark;
   std::unique_ptr<std::atomic<int64_t>[]> partition_activity;  // wall ms of its last records
   std::unique_ptr<std::atomic<bool>[]> partition_exhausted;
-  std::atomic<uint64_t> alignment_pauses{0};
-  std::atomic<uint64_t> alignment_resumes{0};
+
+  std::unique_ptr<JobMetrics> metrics;
 
   // Run state.
-  Clock::time_point start = Clock::now();
   std::atomic<uint64_t> requested_checkpoint{0};
   std::atomic<uint64_t> completed_checkpoint{0};
   // A worker's source wants a flush point (its commit interval elapsed): the coordinator
   // starts a checkpoint barrier, and the worker commits once it completes.
   std::atomic<bool> flush_requested{false};
-  uint64_t checkpoints_completed = 0;
   std::atomic<bool> stop{false};      // cancelled: stop reading sources
   std::atomic<bool> failed{false};    // a task failed: every task stops now
   std::atomic<bool> shutdown{false};  // the run is over: done workers exit
   std::mutex error_mutex;
   absl::Status error;
   bool cancelled = false;
-  double elapsed_seconds = 0;
-  TaskClock coordinator_clock;
 
-  Impl(const BoundJob& job_in, const RunOptions& options_in) : job(job_in), options(options_in) {}
+  Impl(const BoundJob& job_in, const RunOptions& options_in, TaskGraph graph_in)
+      : job(job_in),
+        options(options_in),
+        graph(std::move(graph_in)),
+        workers_count(graph.workers),
+        fused(graph.fused) {}
 
   int64_t WallMillis() const {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start).count();
+    return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - metrics->start()).count();
   }
 
   void Fail(const std::string& task, const absl::Status& status) {
@@ -301,105 +272,75 @@ struct ParallelRunner::Impl {
   absl::Status Poll(InputTask& task, bool* did_work);
   absl::Status Align(InputTask& task, uint64_t checkpoint);
   absl::Status FinishGroup(InputGroup& group);
+  // Ends every source output of `worker` not ended yet (cancellation, failure): what was read
+  // goes on through the operators and sinks; no window becomes final. Stops at the first error
+  // (the source output that failed is marked ended, so a second call goes on with the rest).
+  // `*finished_any` (optional): whether it ended one.
+  absl::Status FinishSources(Worker& worker, bool* finished_any = nullptr);
+  // Whether a checkpoint is due: there is a store and its interval elapsed since `last`.
+  bool CheckpointDue(Clock::time_point last) const {
+    return options.checkpoint_store != nullptr &&
+           Clock::now() - last >= std::chrono::milliseconds(options.checkpoint_interval_millis);
+  }
+  // Barrier `checkpoint` has passed every task: the store (when there is one) completes it, and
+  // workers may commit the read positions they recorded with it (CommitCompleted).
+  absl::Status CompleteCheckpoint(uint64_t checkpoint);
   bool PartitionAhead(const LocalPartition& partition) const;
-  bool ForwardsByPartition(const StatementPlan& plan, size_t source, std::string* why_not) const;
-  JobCounters LiveCounters() const;
 };
-
-std::string ParallelRunner::SingleThreadReason(const BoundJob& job) {
-  const ConnectorRegistry& registry = ConnectorRegistry::Default();
-  for (const auto& source : job.sources) {
-    const SourceConnector* connector = registry.FindSource(source.type);
-    if (connector->parallel_limitation) {
-      std::string limitation = connector->parallel_limitation(source);
-      if (!limitation.empty()) return limitation;
-    }
-  }
-  for (const auto& statement : job.statements) {
-    if (!statement.sink) continue;
-    const SinkConnector* connector = registry.FindSink(statement.sink->type);
-    if (connector->parallel_limitation) {
-      std::string limitation = connector->parallel_limitation(*statement.sink);
-      if (!limitation.empty()) return limitation;
-    }
-  }
-  return "";
-}
 
 ParallelRunner::ParallelRunner(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 ParallelRunner::~ParallelRunner() = default;
 
 absl::StatusOr<std::unique_ptr<ParallelRunner>> ParallelRunner::Create(const BoundJob& job,
                                                                        const RunOptions& options) {
-  if (options.parallelism < 1) return absl::InvalidArgumentError("parallelism must be at least 1");
-  auto impl = std::make_unique<Impl>(job, options);
-  if (options.parallelism > 1) {
-    impl->requested_parallelism = options.parallelism;
-    impl->single_thread_reason = SingleThreadReason(job);
-    if (!impl->single_thread_reason.empty()) impl->options.parallelism = 1;
-  }
+  SLUICE_ASSIGN_OR_RETURN(TaskGraph graph, PlanTaskGraph(job, options));
+  auto impl = std::make_unique<Impl>(job, options, std::move(graph));
   SLUICE_RETURN_IF_ERROR(impl->Build());
   return std::unique_ptr<ParallelRunner>(new ParallelRunner(std::move(impl)));
 }
 
 absl::Status ParallelRunner::Impl::Build() {
-  workers_count = options.parallelism;
-  fused = workers_count == 1;
+  metrics = std::make_unique<JobMetrics>(workers_count, fused);
   if (const auto limit = options.state_max_bytes ? options.state_max_bytes : job.state_max_bytes) {
     state_budget = std::make_unique<StateBudget>(*limit);
   }
-  const size_t n = static_cast<size_t>(workers_count);
   for (int w = 0; w < workers_count; ++w) {
     auto worker = std::make_unique<Worker>();
     worker->index = w;
+    worker->metrics = &metrics->worker(w);
     worker->source_active.assign(job.sources.size(), 0);
     worker->source_finished.assign(job.sources.size(), false);
     workers.push_back(std::move(worker));
   }
-  // Sources: partition g of the job goes to worker g mod N.
+  // Sources: one reader per planned reader.
   for (size_t s = 0; s < job.sources.size(); ++s) {
     const SourceDefinition& definition = job.sources[s];
     if (definition.alignment_max_drift_millis) max_drift = *definition.alignment_max_drift_millis;
     dead_letters.push_back(std::make_shared<DeadLetterWriter>(definition.name, definition.dead_letter_path));
-    size_t partitions = 0;
-    const SourceConnector& connector = *ConnectorRegistry::Default().FindSource(definition.type);
-    if (!connector.reader_per_worker.empty() && !options.make_source) {
-      // The connector deals its partitions out between its readers (a Kafka consumer group,
-      // between these members and those of other processes in the group): one per worker.
-      auto group = std::make_shared<LocalReaderGroup>(static_cast<size_t>(workers_count));
-      for (int w = 0; w < workers_count; ++w) {
-        sources.push_back(connector.create(definition, 0, dead_letters.back(),
-                                           SourceReaderOptions{options.batch_size, options.strict, {}, group}));
-        partition_source.push_back(s);
-        partition_index.push_back(partitions++);
-      }
-      source_partitions.push_back(partitions);
-      continue;
+    metrics->AddDeadLetters(dead_letters.back().get());
+  }
+  // The readers of a source whose connector deals its partitions out itself (one per worker,
+  // a Kafka consumer group) share a LocalReaderGroup.
+  std::vector<std::shared_ptr<LocalReaderGroup>> groups(job.sources.size());
+  if (!options.make_source) {
+    std::vector<size_t> readers_of(job.sources.size(), 0);
+    for (const ReaderPlan& reader : graph.readers) ++readers_of[reader.source];
+    for (size_t s = 0; s < job.sources.size(); ++s) {
+      if (!ConnectorRegistry::Default().FindSource(job.sources[s].type)->reader_per_worker.empty())
+        groups[s] = std::make_shared<LocalReaderGroup>(readers_of[s]);
     }
-    for (size_t k = 0; k < definition.partitions.size(); ++k) {
-      if (options.make_source) {
-        sources.push_back(options.make_source(definition, k, dead_letters.back()));
-        partition_source.push_back(s);
-        partition_index.push_back(partitions++);
-        continue;
-      }
-      // A partition the connector splits (a large file: one byte range per worker) is read by
-      // one reader per split.
-      std::vector<SourceSplit> splits;
-      if (connector.split) splits = connector.split(definition, k, workers_count, options.file_split_bytes);
-      const size_t readers = std::max<size_t>(splits.size(), 1);
-      for (size_t split = 0; split < readers; ++split) {
-        SourceReaderOptions reader{options.batch_size, options.strict, {}, nullptr};
-        if (!splits.empty()) {
-          reader.split = splits[split];
-          file_splits.emplace_back(s, splits[split].description);
-        }
-        sources.push_back(connector.create(definition, k, dead_letters.back(), reader));
-        partition_source.push_back(s);
-        partition_index.push_back(partitions++);
-      }
+  }
+  for (const ReaderPlan& reader : graph.readers) {
+    const SourceDefinition& definition = job.sources[reader.source];
+    if (options.make_source) {
+      sources.push_back(
+          options.make_source(definition, reader.definition_partition, dead_letters[reader.source]));
+    } else {
+      const SourceConnector& connector = *ConnectorRegistry::Default().FindSource(definition.type);
+      sources.push_back(connector.create(
+          definition, reader.definition_partition, dead_letters[reader.source],
+          SourceReaderOptions{options.batch_size, options.strict, reader.split, groups[reader.source]}));
     }
-    source_partitions.push_back(partitions);
   }
   partition_watermark = std::make_unique<std::atomic<int64_t>[]>(sources.size());
   partition_activity = std::make_unique<std::atomic<int64_t>[]>(sources.size());
@@ -408,11 +349,12 @@ absl::Status ParallelRunner::Impl::Build() {
     partition_watermark[g].store(INT64_MIN);
     partition_activity[g].store(0);
     partition_exhausted[g].store(false);
-    Worker& worker = *workers[g % n];
+    metrics->AddSource(sources[g].get());
+    Worker& worker = *workers[graph.readers[g].worker];
     LocalPartition local;
     local.source = sources[g].get();
     local.global = g;
-    local.source_index = partition_source[g];
+    local.source_index = graph.readers[g].source;
     local.local = worker.source_active[local.source_index]++;
     worker.partitions.push_back(local);
   }
@@ -428,37 +370,12 @@ absl::Status ParallelRunner::Impl::Build() {
   gather = std::make_unique<InputTask>();
   gather->name = "coordinator (gather, sinks)";
 
-  // Which statements are read by later ones.
-  std::map<std::string, bool> read_as_stream;
-  for (const auto& statement : job.statements) {
-    if (statement.input_is_stream) read_as_stream[statement.input_name] = true;
-  }
   std::map<std::string, FanOutOperator*> streams;  // coordinator: stream name -> its fan-out
-  for (const auto& statement : job.statements) {
+  for (const StatementTasks& tasks : graph.statements) {
     auto plan = std::make_unique<StatementPlan>();
-    plan->statement = &statement;
-    plan->chain = StatementChain(statement);
-    plan->coordinator_only = statement.input_is_stream;
-    size_t limit = plan->chain.size();
-    for (size_t i = 0; i < plan->chain.size(); ++i) {
-      if (plan->chain[i]->kind == LogicalOperatorKind::kLimit) {
-        limit = i;
-        break;
-      }
-    }
-    const std::optional<size_t> stateful = StatefulIndex(plan->chain);
-    if (stateful && *stateful < limit) {
-      plan->stateful = stateful;
-      plan->pre_end = *stateful;
-      plan->key = ExchangeKeyOf(*plan->chain[*stateful]);
-    } else {
-      plan->pre_end = limit;
-    }
-    plan->gather_begin = limit;
-    plan->worker_sinks = !plan->coordinator_only && options.make_worker_sink && statement.sink &&
-                         limit == plan->chain.size() && !read_as_stream[statement.name];
-    plan->gathered = !fused && !plan->coordinator_only && !plan->worker_sinks;
+    plan->tasks = &tasks;
     SLUICE_RETURN_IF_ERROR(fused ? BuildFused(*plan, streams) : BuildStatement(*plan, streams));
+    if (tasks.stateful) metrics->AddKeyedStage(tasks.keyed_input == KeyedInput::kForward);
     plans.push_back(std::move(plan));
   }
   for (auto& worker : workers) {
@@ -466,7 +383,7 @@ absl::Status ParallelRunner::Impl::Build() {
   }
   // Flush points a source runs itself (a Kafka rebalance revoking partitions).
   for (size_t g = 0; g < sources.size(); ++g) {
-    Worker* worker = workers[g % n].get();
+    Worker* worker = workers[graph.readers[g].worker].get();
     if (fused) {
       sources[g]->SetFlushHook([this]() { return FusedFlushPoint(); });
     } else {
@@ -476,64 +393,14 @@ absl::Status ParallelRunner::Impl::Build() {
   return options.restore_checkpoint ? RestoreState() : absl::OkStatus();
 }
 
-bool ParallelRunner::Impl::ForwardsByPartition(const StatementPlan& plan, size_t source,
-                                               std::string* why_not) const {
-  const SourceDefinition& definition = job.sources[source];
-  if (!plan.stateful || definition.partitioned_by.empty()) return false;
-  const std::string declared =
-      StrCat("'", definition.name, ".partitioned.by' (", StrJoin(definition.partitioned_by, ", "), ")");
-  for (const auto& [split_source, range] : file_splits) {
-    if (split_source == source) {
-      *why_not = StrCat(
-          declared, " not used: its large files are read in byte-range splits, which do not keep keys whole");
-      return false;
-    }
-  }
-  if (source_partitions[source] < static_cast<size_t>(workers_count)) {
-    *why_not = StrCat(declared, " not used: ", source_partitions[source], " partition(s) for ", workers_count,
-                      " workers would leave workers without keys");
-    return false;
-  }
-  // The source columns the stage's key passes on unchanged: each key column traced back through
-  // the filters (which keep columns) and projections (which must pass it as a plain column).
-  auto source_column = [&plan](size_t column) -> std::optional<size_t> {
-    for (size_t i = plan.pre_end; i-- > 0;) {
-      const LogicalOperator& node = *plan.chain[i];
-      if (node.kind == LogicalOperatorKind::kFilter) continue;
-      if (node.kind != LogicalOperatorKind::kProject) return std::nullopt;
-      const BoundExpression& projected = *node.projections[column];
-      if (projected.kind != BoundExpressionKind::kColumn) return std::nullopt;
-      column = projected.column_index;
-    }
-    return column;
-  };
-  std::vector<size_t> stage_columns = plan.key.columns;
-  for (const BoundExpression* expression : plan.key.expressions) {
-    if (expression->kind == BoundExpressionKind::kColumn) stage_columns.push_back(expression->column_index);
-  }
-  std::vector<std::string> key_columns;  // source column names
-  for (size_t column : stage_columns) {
-    if (const std::optional<size_t> traced = source_column(column)) {
-      key_columns.push_back(plan.chain.front()->input->schema.field(*traced).name);
-    }
-  }
-  for (const std::string& column : definition.partitioned_by) {
-    if (std::find(key_columns.begin(), key_columns.end(), column) == key_columns.end()) {
-      *why_not = StrCat(declared, " not used: the key ", plan.key.text, " does not hold ", column,
-                        " as the source gives it");
-      return false;
-    }
-  }
-  return true;
-}
-
 void ParallelRunner::Impl::BuildOps(const StatementPlan& plan, size_t begin, size_t end,
                                     std::vector<std::unique_ptr<Operator>>& owned,
                                     std::vector<std::unique_ptr<LateRecordSink>>& late_sinks,
                                     std::vector<Operator*>& ops, bool interleaved) {
-  const BoundStatement& statement = *plan.statement;
+  const StatementTasks& tasks = *plan.tasks;
+  const BoundStatement& statement = *tasks.statement;
   for (size_t i = begin; i < end; ++i) {
-    const LogicalOperator& node = *plan.chain[i];
+    const LogicalOperator& node = *tasks.chain[i];
     LateRecordSink* late_sink = nullptr;
     if (LateRowsDeadLettered(node)) {
       // Late rows go to the dead-letter output of the source the statement reads.
@@ -549,7 +416,7 @@ void ParallelRunner::Impl::BuildOps(const StatementPlan& plan, size_t begin, siz
     op->SetStateBudget(state_budget.get());
     if (StatefulOperator* stateful = op->stateful()) {
       stateful->SetInputInterleaved(interleaved);
-      stateful_operators.push_back(stateful);
+      metrics->AddStatefulOperator(stateful);
     }
     if (!ops.empty()) ops.back()->SetOutput(op.get());
     ops.push_back(op.get());
@@ -558,13 +425,14 @@ void ParallelRunner::Impl::BuildOps(const StatementPlan& plan, size_t begin, siz
 }
 
 absl::Status ParallelRunner::Impl::BuildFused(StatementPlan& plan, std::map<std::string, FanOutOperator*>& streams) {
-  const BoundStatement& statement = *plan.statement;
+  const StatementTasks& tasks = *plan.tasks;
+  const BoundStatement& statement = *tasks.statement;
   Worker& worker = *workers[0];
   PreTask task;
   task.name = StrCat("task/", statement.name);
   // The whole chain on the calling thread: per-record watermarks unless the origin source's
   // rows interleave several partitions (files, Kafka partitions) in its batches.
-  BuildOps(plan, 0, plan.chain.size(), worker.owned, worker.late_sinks, task.ops,
+  BuildOps(plan, 0, tasks.chain.size(), worker.owned, worker.late_sinks, task.ops,
            InputInterleaves(job, statement));
   auto fan_out = std::make_unique<FanOutOperator>();
   plan.stream_output = fan_out.get();
@@ -578,6 +446,7 @@ absl::Status ParallelRunner::Impl::BuildFused(StatementPlan& plan, std::map<std:
     task.ops.push_back(sink.get());  // snapshotted with the task's operators
     task.sinks.push_back(sink.get());
     worker.sinks.push_back(sink.get());
+    worker.metrics->sinks.push_back(sink.get());
     worker.owned.push_back(std::move(sink));
   }
   Operator* head = task.ops.front();
@@ -587,12 +456,7 @@ absl::Status ParallelRunner::Impl::BuildFused(StatementPlan& plan, std::map<std:
     if (upstream == streams.end()) return absl::InternalError(StrCat("no stream '", statement.input_name, "'"));
     upstream->second->AddConsumer(head);
   } else {
-    size_t source = job.sources.size();
-    for (size_t s = 0; s < job.sources.size(); ++s) {
-      if (job.sources[s].name == statement.input_name) source = s;
-    }
-    if (source == job.sources.size()) return absl::InternalError(StrCat("no source '", statement.input_name, "'"));
-    worker.source_outputs[source]->AddConsumer(head);
+    worker.source_outputs[*tasks.source]->AddConsumer(head);
   }
   plan.explain_pre_task = worker.pre_tasks.size();
   worker.pre_tasks.push_back(std::move(task));
@@ -601,14 +465,11 @@ absl::Status ParallelRunner::Impl::BuildFused(StatementPlan& plan, std::map<std:
 
 absl::Status ParallelRunner::Impl::BuildStatement(StatementPlan& plan,
                                                   std::map<std::string, FanOutOperator*>& streams) {
-  const BoundStatement& statement = *plan.statement;
+  const StatementTasks& tasks = *plan.tasks;
+  const BoundStatement& statement = *tasks.statement;
   const size_t n = static_cast<size_t>(workers_count);
-  auto source_index = [&]() -> std::optional<size_t> {
-    for (size_t s = 0; s < job.sources.size(); ++s) {
-      if (job.sources[s].name == statement.input_name) return s;
-    }
-    return std::nullopt;
-  };
+  const bool forward = tasks.keyed_input == KeyedInput::kForward;
+  const bool worker_sinks = tasks.sink == SinkPlacement::kEachWorker;
   auto build_ops = [&](size_t begin, size_t end, std::vector<std::unique_ptr<Operator>>& owned,
                        std::vector<std::unique_ptr<LateRecordSink>>& late_sinks, std::vector<Operator*>& ops,
                        bool interleaved) { BuildOps(plan, begin, end, owned, late_sinks, ops, interleaved); };
@@ -618,8 +479,8 @@ absl::Status ParallelRunner::Impl::BuildStatement(StatementPlan& plan,
     return types;
   };
   auto schema_before = [&](size_t index) -> const Schema& {
-    return plan.chain.empty() || index >= plan.chain.size() ? statement.output_schema
-                                                            : plan.chain[index]->input->schema;
+    return tasks.chain.empty() || index >= tasks.chain.size() ? statement.output_schema
+                                                              : tasks.chain[index]->input->schema;
   };
   const size_t channel_rows = 2 * std::max<size_t>(options.batch_size, 1);
   const size_t capacity = std::max<size_t>(options.channel_capacity, 2);
@@ -630,8 +491,8 @@ absl::Status ParallelRunner::Impl::BuildStatement(StatementPlan& plan,
 
   // --- coordinator part: the gather tail, or the whole chain for a statement reading a stream.
   std::vector<Operator*> tail;
-  const size_t tail_begin = plan.coordinator_only ? 0 : plan.gather_begin;
-  build_ops(tail_begin, plan.chain.size(), coordinator_owned, coordinator_late_sinks, tail,
+  const size_t tail_begin = tasks.reads_stream ? 0 : tasks.gather_begin;
+  build_ops(tail_begin, tasks.chain.size(), coordinator_owned, coordinator_late_sinks, tail,
             /*interleaved=*/true);
   for (Operator* op : tail) gather->snapshot_ops.emplace_back(StrCat("coordinator/", statement.name), op);
   auto fan_out = std::make_unique<FanOutOperator>();
@@ -639,9 +500,10 @@ absl::Status ParallelRunner::Impl::BuildStatement(StatementPlan& plan,
   if (!tail.empty()) tail.back()->SetOutput(fan_out.get());
   coordinator_owned.push_back(std::move(fan_out));
   streams[statement.name] = plan.stream_output;
-  if (statement.sink && !plan.worker_sinks) {
+  if (statement.sink && !worker_sinks) {
     std::unique_ptr<SinkOperator> sink = make_sink(-1);
     coordinator_sinks.push_back(sink.get());
+    metrics->AddCoordinatorSink(sink.get());
     gather->sinks.push_back(sink.get());
     gather->snapshot_ops.emplace_back(StrCat("coordinator/", statement.name, "/sink"), sink.get());
     plan.stream_output->AddConsumer(sink.get());
@@ -649,19 +511,18 @@ absl::Status ParallelRunner::Impl::BuildStatement(StatementPlan& plan,
   }
   Operator* coordinator_head = tail.empty() ? static_cast<Operator*>(plan.stream_output) : tail.front();
   plan.gather_head = coordinator_head;
-  if (plan.coordinator_only) {
+  if (tasks.reads_stream) {
     auto upstream = streams.find(statement.input_name);
     if (upstream == streams.end())
       return absl::InternalError(StrCat("no stream '", statement.input_name, "'"));
     upstream->second->AddConsumer(coordinator_head);
     return absl::OkStatus();
   }
-  const std::optional<size_t> source = source_index();
-  if (!source) return absl::InternalError(StrCat("no source '", statement.input_name, "'"));
+  const std::optional<size_t> source = tasks.source;
 
   // --- gather channels: worker -> coordinator.
-  const Schema& gathered_schema = schema_before(plan.gather_begin);
-  if (plan.gathered) {
+  const Schema& gathered_schema = schema_before(tasks.gather_begin);
+  if (tasks.gathered) {
     InputGroup group;
     group.head = coordinator_head;
     group.merger = std::make_unique<WatermarkMerger>(n, job.sources[*source].idle_timeout_millis, 0);
@@ -678,21 +539,16 @@ absl::Status ParallelRunner::Impl::BuildStatement(StatementPlan& plan,
     }
   }
   // --- keyed exchange channels: worker -> worker.
-  const Schema& exchanged_schema = schema_before(plan.pre_end);
-  // A single ordered input keeps per-record lateness and expiry exact: the exchange carries
-  // each row's watermark (see StatefulOperator::UseCarriedWatermarks).
-  const BoundExpression* carried_time = nullptr;
-  std::string forward_not_used;  // why a declared 'partitioned.by' does not spare the exchange
-  plan.forward = ForwardsByPartition(plan, *source, &forward_not_used);
+  const Schema& exchanged_schema = schema_before(tasks.pre_end);
   PartitioningCheck* partitioning_check = nullptr;
-  if (plan.forward) {
+  if (forward) {
     // The declaration spares the exchange; each stage checks it as keys arrive.
     const SourceDefinition& definition = job.sources[*source];
     std::vector<std::string> worker_partitions(n);
-    for (size_t g = 0; g < sources.size(); ++g) {
-      if (partition_source[g] != *source) continue;
-      std::string& text = worker_partitions[g % n];
-      const size_t k = partition_index[g];
+    for (const ReaderPlan& reader : graph.readers) {
+      if (reader.source != *source) continue;
+      std::string& text = worker_partitions[reader.worker];
+      const size_t k = reader.partition;
       StrAppend(&text, text.empty() ? "" : ", ", "partition ", k);
       if (!options.make_source && k < definition.partitions.size())
         StrAppend(&text, " (", definition.partitions[k], ")");
@@ -702,45 +558,32 @@ absl::Status ParallelRunner::Impl::BuildStatement(StatementPlan& plan,
         std::move(worker_partitions)));
     partitioning_check = partitioning_checks.back().get();
   }
-  if (!plan.forward && plan.stateful && source_partitions[*source] == 1 &&
-      !job.sources[*source].interleaves_partitions()) {
-    const LogicalOperator& stateful = *plan.chain[*plan.stateful];
+  // The exchange carries each row's watermark (see StatefulOperator::UseCarriedWatermarks).
+  const BoundExpression* carried_time = nullptr;
+  if (tasks.carries_watermarks) {
+    const LogicalOperator& stateful = *tasks.chain[*tasks.stateful];
     if (stateful.kind == LogicalOperatorKind::kAggregate) {
       const AggregateDefinition& aggregate = *stateful.aggregate;
       carried_time = aggregate.window ? aggregate.window->time.get() : aggregate.ttl_time.get();
-    } else if (stateful.kind == LogicalOperatorKind::kRowsWindow &&
-               stateful.rows_window->expire_after_millis) {
-      // Expiry reads the watermark; nothing else in a ROWS window does.
+    } else {
       const RowsWindowSpec& rows = *stateful.rows_window;
       plan.carried_event_time = MakeColumnReference(static_cast<size_t>(rows.event_time_column),
                                                     TypeId::kTimestamp, kEventTimeColumn);
       carried_time = plan.carried_event_time.get();
     }
+    SLUICE_CHECK(carried_time != nullptr);
   }
   std::vector<TypeId> exchanged_types = types_of(exchanged_schema);
   if (carried_time != nullptr) exchanged_types.push_back(TypeId::kInt64);
-  // A keyed exchange into a GROUP BY over plain columns carries each row's key words and hash
-  // (ChannelSender::CarryKeys), so the receiving aggregate reads neither key columns nor strings.
-  std::vector<size_t> carried_key_columns;
-  if (!plan.forward && n > 1 && plan.stateful &&
-      plan.chain[*plan.stateful]->kind == LogicalOperatorKind::kAggregate &&
-      !LateRowsDeadLettered(*plan.chain[*plan.stateful]) &&
-      AggregateOperator::CarriesKeys(*plan.chain[*plan.stateful]->aggregate)) {
-    for (const BoundExpression* key : plan.key.expressions) {
-      if (key->kind != BoundExpressionKind::kColumn) {
-        carried_key_columns.clear();
-        break;
-      }
-      carried_key_columns.push_back(key->column_index);
-    }
-  }
+  // Into a GROUP BY over plain columns, each row's key words and hash (ChannelSender::CarryKeys).
+  const std::vector<size_t>& carried_key_columns = tasks.carried_key_columns;
   const size_t carried_keys_column = exchanged_types.size();
   if (!carried_key_columns.empty())
     exchanged_types.insert(exchanged_types.end(), carried_key_columns.size() + 2, TypeId::kInt64);
-  if (plan.stateful) {
+  if (tasks.stateful) {
     plan.exchange.resize(n);
     for (size_t from = 0; from < n; ++from) {
-      for (size_t to = 0; to < (plan.forward ? 1 : n); ++to) {
+      for (size_t to = 0; to < (forward ? 1 : n); ++to) {
         plan.exchange[from].push_back(std::make_unique<Channel>(exchanged_types, channel_rows, capacity));
       }
     }
@@ -752,10 +595,11 @@ absl::Status ParallelRunner::Impl::BuildStatement(StatementPlan& plan,
     auto terminal = [&](std::vector<Operator*>& ops, std::vector<SinkOperator*>& sinks,
                         std::vector<std::pair<std::string, Operator*>>* snapshot, const std::string& task) {
       std::unique_ptr<Operator> end;
-      if (plan.worker_sinks) {
+      if (worker_sinks) {
         std::unique_ptr<SinkOperator> sink = make_sink(static_cast<int>(w));
         sinks.push_back(sink.get());
         worker.sinks.push_back(sink.get());
+        worker.metrics->sinks.push_back(sink.get());
         end = std::move(sink);
       } else {
         auto sender = std::make_unique<ChannelSender>(
@@ -772,12 +616,12 @@ absl::Status ParallelRunner::Impl::BuildStatement(StatementPlan& plan,
     };
     PreTask pre;
     pre.name = StrCat("worker ", w, "/", statement.name, "/source side");
-    build_ops(0, plan.pre_end, worker.owned, worker.late_sinks, pre.ops, /*interleaved=*/false);
-    if (plan.stateful) {
+    build_ops(0, tasks.pre_end, worker.owned, worker.late_sinks, pre.ops, /*interleaved=*/false);
+    if (tasks.stateful) {
       std::vector<Channel*> outgoing;
       for (const auto& channel : plan.exchange[w]) outgoing.push_back(channel.get());
       std::unique_ptr<ChannelSender> sender;
-      if (plan.forward) {
+      if (forward) {
         const SourceDefinition& definition = job.sources[*source];
         sender = std::make_unique<ChannelSender>(
             std::move(outgoing), std::vector<const BoundExpression*>{}, std::vector<size_t>{},
@@ -785,18 +629,18 @@ absl::Status ParallelRunner::Impl::BuildStatement(StatementPlan& plan,
                    " is partitioned by ", StrJoin(definition.partitioned_by, ", "), ")"));
       } else {
         sender = std::make_unique<ChannelSender>(
-            std::move(outgoing), plan.key.expressions, plan.key.columns,
-            StrCat("Exchange ", plan.key.text, " -> ", n, " workers",
-                   forward_not_used.empty() ? "" : StrCat(" (", forward_not_used, ")")));
+            std::move(outgoing), tasks.key.expressions, tasks.key.columns,
+            StrCat("Exchange ", tasks.key.text, " -> ", n, " workers",
+                   tasks.forward_not_used.empty() ? "" : StrCat(" (", tasks.forward_not_used, ")")));
       }
       // Rows go by reference (no copy), the carried watermark and keys in columns of the
       // sender's own: on 2 workers this measured 5-15% faster than copying the rows out.
       sender->ShareInput();
       if (carried_key_columns.empty()) {
-        sender->CopyOnly(ColumnsReadBy(*plan.chain[*plan.stateful]));
+        sender->CopyOnly(ColumnsReadBy(*tasks.chain[*tasks.stateful]));
       } else {
         // A key column read only as the key travels as words (a STRING one for long strings).
-        std::vector<bool> copied = ColumnsReadBy(*plan.chain[*plan.stateful], /*keys=*/false);
+        std::vector<bool> copied = ColumnsReadBy(*tasks.chain[*tasks.stateful], /*keys=*/false);
         std::vector<bool> partial;
         for (size_t column : carried_key_columns) {
           partial.push_back(!copied[column] && exchanged_schema.field(column).type == TypeId::kString);
@@ -816,7 +660,7 @@ absl::Status ParallelRunner::Impl::BuildStatement(StatementPlan& plan,
       // The stateful stage: chain[stateful, gather_begin), fed by every worker's sender.
       InputTask& stage = *worker.stage;
       std::vector<Operator*> ops;
-      build_ops(*plan.stateful, plan.gather_begin, worker.owned, worker.late_sinks, ops,
+      build_ops(*tasks.stateful, tasks.gather_begin, worker.owned, worker.late_sinks, ops,
                 /*interleaved=*/carried_time == nullptr);
       if (partitioning_check != nullptr && !ops.front()->ObserveNewKeys(partitioning_check->ForWorker(w))) {
         return absl::InternalError(StrCat("the keyed stage of '", statement.name, "' reports no keys"));
@@ -836,13 +680,13 @@ absl::Status ParallelRunner::Impl::BuildStatement(StatementPlan& plan,
       for (Operator* op : ops) stage.snapshot_ops.emplace_back(task, op);
       std::vector<SinkOperator*> sinks;
       terminal(ops, sinks, &stage.snapshot_ops, task);
-      if (!plan.worker_sinks) stage.forwards.push_back(static_cast<ChannelSender*>(ops.back()));
+      if (!worker_sinks) stage.forwards.push_back(static_cast<ChannelSender*>(ops.back()));
       for (SinkOperator* sink : sinks) stage.sinks.push_back(sink);
       InputGroup group;
       group.head = ops.front();
       // Its inputs: every worker's sender, or with forwarding only its own.
       std::vector<Channel*> incoming;
-      if (plan.forward) {
+      if (forward) {
         incoming.push_back(plan.exchange[w][0].get());
       } else {
         for (size_t from = 0; from < n; ++from) incoming.push_back(plan.exchange[from][w].get());
@@ -862,7 +706,7 @@ absl::Status ParallelRunner::Impl::BuildStatement(StatementPlan& plan,
       }
     } else {
       terminal(pre.ops, pre.sinks, nullptr, pre.name);
-      if (!plan.worker_sinks) worker.source_senders.push_back(static_cast<ChannelSender*>(pre.ops.back()));
+      if (!worker_sinks) worker.source_senders.push_back(static_cast<ChannelSender*>(pre.ops.back()));
     }
     worker.source_outputs[*source]->AddConsumer(pre.ops.front());
     if (w == 0) plan.explain_pre_task = worker.pre_tasks.size();
@@ -886,7 +730,7 @@ absl::Status ParallelRunner::Impl::RestoreState() {
     return absl::OkStatus();
   };
   for (size_t g = 0; g < sources.size(); ++g) {
-    const SourceDefinition& definition = job.sources[partition_source[g]];
+    const SourceDefinition& definition = job.sources[graph.readers[g].source];
     if (!sources[g]->SupportsCheckpoints()) {
       return absl::FailedPreconditionError(
           StrCat("source '", definition.name,
@@ -894,7 +738,7 @@ absl::Status ParallelRunner::Impl::RestoreState() {
                  "not record read positions yet)"));
     }
     SLUICE_RETURN_IF_ERROR(
-        restore(StrCat("source/", definition.name, "/", partition_index[g]), 0, *sources[g]));
+        restore(StrCat("source/", definition.name, "/", graph.readers[g].partition), 0, *sources[g]));
   }
   for (auto& worker : workers) {
     for (PreTask& pre : worker->pre_tasks) {
@@ -921,6 +765,25 @@ absl::Status ParallelRunner::Impl::FinishGroup(InputGroup& group) {
     SLUICE_RETURN_IF_ERROR(group.head->OnWatermark(kMaxWatermark));
   }
   return group.head->Finish();
+}
+
+absl::Status ParallelRunner::Impl::FinishSources(Worker& worker, bool* finished_any) {
+  for (size_t s = 0; s < worker.source_finished.size(); ++s) {
+    if (worker.source_finished[s]) continue;
+    worker.source_finished[s] = true;
+    if (finished_any != nullptr) *finished_any = true;
+    SLUICE_RETURN_IF_ERROR(worker.source_outputs[s]->Finish());
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ParallelRunner::Impl::CompleteCheckpoint(uint64_t checkpoint) {
+  if (CheckpointStore* store = options.checkpoint_store) {
+    SLUICE_RETURN_IF_ERROR(store->Complete(checkpoint));
+    ++metrics->checkpoints_completed;
+  }
+  completed_checkpoint.store(checkpoint, std::memory_order_release);
+  return absl::OkStatus();
 }
 
 absl::Status ParallelRunner::Impl::Align(InputTask& task, uint64_t checkpoint) {
@@ -1016,7 +879,7 @@ bool ParallelRunner::Impl::PartitionAhead(const LocalPartition& partition) const
   int64_t slowest = INT64_MAX;
   for (size_t g = 0; g < sources.size(); ++g) {
     if (partition_exhausted[g].load(std::memory_order_relaxed)) continue;
-    const std::optional<int64_t>& idle = job.sources[partition_source[g]].idle_timeout_millis;
+    const std::optional<int64_t>& idle = job.sources[graph.readers[g].source].idle_timeout_millis;
     if (idle && g != partition.global && now - partition_activity[g].load(std::memory_order_relaxed) > *idle)
       continue;
     slowest = std::min(slowest, partition_watermark[g].load(std::memory_order_relaxed));
@@ -1032,8 +895,8 @@ absl::Status ParallelRunner::Impl::InjectBarrier(Worker& worker, uint64_t checkp
     if (store == nullptr) continue;  // a barrier for a flush point only: no state to write
     StateWriter writer;
     SLUICE_RETURN_IF_ERROR(partition.source->Snapshot(writer));
-    const std::string task =
-        StrCat("source/", job.sources[partition.source_index].name, "/", partition_index[partition.global]);
+    const std::string task = StrCat("source/", job.sources[partition.source_index].name, "/",
+                                    graph.readers[partition.global].partition);
     SLUICE_RETURN_IF_ERROR(store->Put(checkpoint, task, 0, writer.Release()));
   }
   for (PreTask& pre : worker.pre_tasks) {
@@ -1082,25 +945,26 @@ absl::Status ParallelRunner::Impl::ReadOne(Worker& worker, bool* did_work) {
     if (PartitionAhead(partition)) {
       if (!partition.paused) {
         partition.paused = true;
-        alignment_pauses.fetch_add(1, std::memory_order_relaxed);
+        metrics->alignment_pauses.fetch_add(1, std::memory_order_relaxed);
       }
       continue;
     }
     if (partition.paused) {
       partition.paused = false;
-      alignment_resumes.fetch_add(1, std::memory_order_relaxed);
+      metrics->alignment_resumes.fetch_add(1, std::memory_order_relaxed);
     }
     Batch& batch = worker.batch;
     absl::StatusOr<bool> more = partition.source->Next(batch);
     const auto where = [&]() {
-      return StrCat("source '", job.sources[s].name, "' partition ", partition_index[partition.global]);
+      return StrCat("source '", job.sources[s].name, "' partition ",
+                    graph.readers[partition.global].partition);
     };
     if (!more.ok()) return Annotate(more.status(), StrCat("reading ", where()));
     *did_work = true;
     if (!*more) return exhaust();
     const int64_t now = WallMillis();
     if (batch.num_rows() > 0) {
-      if (worker.first_record == Clock::time_point{}) worker.first_record = Clock::now();
+      if (worker.metrics->first_record == Clock::time_point{}) worker.metrics->first_record = Clock::now();
       partition_activity[partition.global].store(now, std::memory_order_relaxed);
       absl::Status pushed = output.Push(batch);
       if (!pushed.ok())
@@ -1109,7 +973,7 @@ absl::Status ParallelRunner::Impl::ReadOne(Worker& worker, bool* did_work) {
     batch.Release();
     uint64_t read = 0;
     for (const LocalPartition& p : worker.partitions) read += p.source->counters().records_read;
-    worker.records_read.store(read, std::memory_order_relaxed);
+    worker.metrics->records_read.store(read, std::memory_order_relaxed);
     // A source whose commit interval elapsed asks for a flush point (one at a time per worker).
     if (partition.source->flush_due()) {
       if (fused) {
@@ -1169,16 +1033,7 @@ absl::Status ParallelRunner::Impl::WorkerStep(Worker& worker, bool* did_work, bo
     return absl::OkStatus();
   }
   // Sources: stop reading on cancellation; otherwise one batch.
-  if (stop.load(std::memory_order_relaxed)) {
-    for (size_t s = 0; s < worker.source_finished.size(); ++s) {
-      if (!worker.source_finished[s]) {
-        worker.source_finished[s] = true;
-        SLUICE_RETURN_IF_ERROR(worker.source_outputs[s]->Finish());
-        *did_work = true;
-      }
-    }
-    return absl::OkStatus();
-  }
+  if (stop.load(std::memory_order_relaxed)) return FinishSources(worker, did_work);
   bool read = false;
   SLUICE_RETURN_IF_ERROR(ReadOne(worker, &read));
   // Nothing to read for now, or a while since the last: let held-back watermarks go.
@@ -1243,8 +1098,7 @@ absl::Status ParallelRunner::Impl::FusedFlushPoint() {
 
 absl::Status ParallelRunner::Impl::RunFused(const std::function<void(const JobCounters&)>& on_progress) {
   Worker& worker = *workers[0];
-  worker.placement = "the calling thread";
-  CheckpointStore* store = options.checkpoint_store;
+  worker.metrics->placement = "the calling thread";
   absl::Status status;
   // A source with no partition ends at once.
   for (size_t s = 0; s < worker.source_finished.size() && status.ok(); ++s) {
@@ -1257,7 +1111,7 @@ absl::Status ParallelRunner::Impl::RunFused(const std::function<void(const JobCo
   Clock::time_point last_checkpoint = Clock::now();
   Clock::time_point last_progress = Clock::now();
   Backoff backoff(std::chrono::microseconds(200));
-  worker.clock.last = Clock::now();
+  worker.metrics->clock.last = Clock::now();
   while (status.ok()) {
     if (options.task_hook) options.task_hook(0);
     if (options.cancel != nullptr && options.cancel->load(std::memory_order_relaxed) && !cancelled) {
@@ -1266,16 +1120,13 @@ absl::Status ParallelRunner::Impl::RunFused(const std::function<void(const JobCo
     }
     bool did_work = false;
     // A checkpoint is a barrier between two batches: nothing is in flight.
-    if (store != nullptr && !stop.load(std::memory_order_relaxed) &&
-        Clock::now() - last_checkpoint >= std::chrono::milliseconds(options.checkpoint_interval_millis)) {
+    if (!stop.load(std::memory_order_relaxed) && CheckpointDue(last_checkpoint)) {
       const uint64_t checkpoint = requested_checkpoint.load(std::memory_order_relaxed) + 1;
       requested_checkpoint.store(checkpoint, std::memory_order_relaxed);
       status = InjectBarrier(worker, checkpoint);
-      if (status.ok()) status = store->Complete(checkpoint);
+      if (status.ok()) status = CompleteCheckpoint(checkpoint);
       if (!status.ok()) break;
-      completed_checkpoint.store(checkpoint, std::memory_order_relaxed);
       worker.acked.store(checkpoint, std::memory_order_relaxed);
-      ++checkpoints_completed;
       status = CommitCompleted(worker);
       if (!status.ok()) break;
       last_checkpoint = Clock::now();
@@ -1283,39 +1134,30 @@ absl::Status ParallelRunner::Impl::RunFused(const std::function<void(const JobCo
     }
     if (stop.load(std::memory_order_relaxed)) {
       // Cancelled: stop reading; what was read is flushed through (no window becomes final).
-      for (size_t s = 0; s < worker.source_finished.size() && status.ok(); ++s) {
-        if (!worker.source_finished[s]) {
-          worker.source_finished[s] = true;
-          status = worker.source_outputs[s]->Finish();
-        }
-      }
+      status = FinishSources(worker);
     } else {
       status = ReadOne(worker, &did_work);
     }
-    worker.clock.Tick(did_work, false);
+    worker.metrics->clock.Tick(did_work, false);
     if (!status.ok()) break;
     bool done = true;
     for (bool finished : worker.source_finished) done = done && finished;
     if (done) break;
     if (on_progress && Clock::now() - last_progress >= std::chrono::seconds(1)) {
       last_progress = Clock::now();
-      on_progress(LiveCounters());
+      on_progress(metrics->Live());
     }
     if (did_work) {
       backoff.Reset();
     } else {
       backoff.Wait();
-      worker.clock.Tick(false, false);
+      worker.metrics->clock.Tick(false, false);
     }
   }
   if (!status.ok()) {
     failed.store(true, std::memory_order_relaxed);
-    // Still finish what the pipelines hold so that it is not lost.
-    for (size_t s = 0; s < worker.source_finished.size(); ++s) {
-      if (!worker.source_finished[s]) {
-        worker.source_finished[s] = true;
-        (void)worker.source_outputs[s]->Finish();
-      }
+    // Still finish what the pipelines hold so that it is not lost, whatever fails on the way.
+    while (!FinishSources(worker).ok()) {
     }
   }
   return status;
@@ -1326,11 +1168,11 @@ void ParallelRunner::Impl::RunWorker(Worker& worker) {
   pthread_setname_np(pthread_self(), StrCat("sluice-w", worker.index).substr(0, 15).c_str());
   if (options.pin_workers && static_cast<size_t>(worker.index) < placements.size()) {
     const absl::Status pinned = PinCurrentThread(placements[worker.index]);
-    worker.placement = pinned.ok() ? StrCat("cpu ", placements[worker.index].cpu, " (node ",
-                                            placements[worker.index].numa_node, ")")
-                                   : StrCat("not pinned: ", pinned.message());
+    worker.metrics->placement = pinned.ok() ? StrCat("cpu ", placements[worker.index].cpu, " (node ",
+                                                     placements[worker.index].numa_node, ")")
+                                            : StrCat("not pinned: ", pinned.message());
   } else {
-    worker.placement = "not pinned";
+    worker.metrics->placement = "not pinned";
   }
   const std::string task = StrCat("worker ", worker.index);
   absl::Status status;
@@ -1342,13 +1184,13 @@ void ParallelRunner::Impl::RunWorker(Worker& worker) {
     }
   }
   Backoff backoff(std::chrono::microseconds(200));
-  worker.clock.last = Clock::now();
+  worker.metrics->clock.last = Clock::now();
   while (status.ok() && !failed.load(std::memory_order_acquire)) {
     if (options.task_hook) options.task_hook(worker.index);
     bool did_work = false;
     bool blocked = false;
     status = WorkerStep(worker, &did_work, &blocked);
-    worker.clock.Tick(did_work, blocked);
+    worker.metrics->clock.Tick(did_work, blocked);
     if (!status.ok()) break;
     bool sources_done = true;
     for (bool finished : worker.source_finished) sources_done = sources_done && finished;
@@ -1364,29 +1206,12 @@ void ParallelRunner::Impl::RunWorker(Worker& worker) {
       backoff.Reset();
     } else {
       backoff.Wait();
-      worker.clock.Tick(false, blocked);  // the wait itself: idle, or backpressured
+      worker.metrics->clock.Tick(false, blocked);  // the wait itself: idle, or backpressured
     }
   }
   if (!status.ok()) {
     Fail(task, status);
   }
-}
-
-JobCounters ParallelRunner::Impl::LiveCounters() const {
-  JobCounters counters;
-  for (const auto& worker : workers)
-    counters.records_in += worker->records_read.load(std::memory_order_relaxed);
-  for (const SinkOperator* sink : coordinator_sinks) {
-    counters.records_out += sink->rows_written();
-    counters.invalid_utf8_replaced += sink->invalid_utf8_replaced();
-  }
-  if (fused) {
-    for (const SinkOperator* sink : workers[0]->sinks) counters.records_out += sink->rows_written();
-  }
-  counters.elapsed_seconds = Seconds(Clock::now() - start);
-  counters.workers = workers_count;
-  counters.checkpoints_completed = checkpoints_completed;
-  return counters;
 }
 
 absl::Status ParallelRunner::Impl::RunTaskGraph(const std::function<void(const JobCounters&)>& on_progress) {
@@ -1395,21 +1220,20 @@ absl::Status ParallelRunner::Impl::RunTaskGraph(const std::function<void(const J
     absl::StatusOr<CpuTopology> topology = DetectTopology();
     if (topology.ok()) impl.placements = PlaceWorkers(*topology, impl.workers_count, impl.options.placement);
   }
-  impl.start = Clock::now();
+  impl.metrics->Start();
   std::vector<std::thread> threads;
   for (auto& worker : impl.workers) {
     Impl::Worker* raw = worker.get();
     threads.emplace_back([&impl, raw]() { impl.RunWorker(*raw); });
   }
   // The coordinator: gather, sinks, checkpoints, progress, cancellation.
-  CheckpointStore* store = impl.options.checkpoint_store;
   Clock::time_point last_checkpoint = Clock::now();
   Clock::time_point last_progress = Clock::now();
   // The coordinator with nothing to gather (sinks on the workers) only watches for the end,
   // checkpoints and Ctrl-C: it may sleep longer.
   Backoff backoff(std::chrono::microseconds(impl.gather->inputs.empty() ? 1000 : 200));
   absl::Status status;
-  impl.coordinator_clock.last = Clock::now();
+  impl.metrics->coordinator_clock().last = Clock::now();
   while (!impl.failed.load(std::memory_order_acquire)) {
     if (impl.options.task_hook) impl.options.task_hook(-1);
     if (impl.options.cancel != nullptr && impl.options.cancel->load(std::memory_order_relaxed) &&
@@ -1440,46 +1264,41 @@ absl::Status ParallelRunner::Impl::RunTaskGraph(const std::function<void(const J
         complete = complete && worker->acked.load(std::memory_order_acquire) >= requested;
       }
       if (complete) {
-        if (store != nullptr) {
-          status = store->Complete(requested);
-          if (!status.ok()) {
-            impl.Fail("checkpoint coordinator", status);
-            break;
-          }
-          ++impl.checkpoints_completed;
+        status = impl.CompleteCheckpoint(requested);
+        if (!status.ok()) {
+          impl.Fail("checkpoint coordinator", status);
+          break;
         }
-        impl.completed_checkpoint.store(requested, std::memory_order_release);
         last_checkpoint = Clock::now();
         did_work = true;
       }
     } else if (!impl.stop.load(std::memory_order_relaxed) &&
-               ((store != nullptr && Clock::now() - last_checkpoint >=
-                                         std::chrono::milliseconds(impl.options.checkpoint_interval_millis)) ||
+               (impl.CheckpointDue(last_checkpoint) ||
                 impl.flush_requested.load(std::memory_order_relaxed))) {
       impl.flush_requested.store(false, std::memory_order_relaxed);
       impl.requested_checkpoint.store(requested + 1, std::memory_order_release);
     }
     // LIMIT met downstream: tell the workers' senders.
     for (auto& plan : impl.plans) {
-      if (plan->gathered && !plan->done.load(std::memory_order_relaxed) && plan->gather_head != nullptr &&
-          plan->gather_head->IsDone()) {
+      if (plan->tasks->gathered && !plan->done.load(std::memory_order_relaxed) &&
+          plan->gather_head != nullptr && plan->gather_head->IsDone()) {
         plan->done.store(true, std::memory_order_relaxed);
       }
     }
-    impl.coordinator_clock.Tick(did_work, false);
+    impl.metrics->coordinator_clock().Tick(did_work, false);
     bool workers_done = true;
     for (const auto& worker : impl.workers)
       workers_done = workers_done && worker->done.load(std::memory_order_acquire);
     if (workers_done && (impl.gather->finished() || impl.gather->inputs.empty())) break;
     if (on_progress && Clock::now() - last_progress >= std::chrono::seconds(1)) {
       last_progress = Clock::now();
-      on_progress(impl.LiveCounters());
+      on_progress(impl.metrics->Live());
     }
     if (did_work) {
       backoff.Reset();
     } else {
       backoff.Wait();
-      impl.coordinator_clock.Tick(false, false);
+      impl.metrics->coordinator_clock().Tick(false, false);
     }
   }
   impl.shutdown.store(true, std::memory_order_release);
@@ -1509,7 +1328,7 @@ absl::Status ParallelRunner::Run(const std::function<void(const JobCounters&)>& 
   for (auto& source : impl.sources) SLUICE_RETURN_IF_ERROR(source->Open());
   absl::Status result;
   if (impl.fused) {
-    impl.start = Clock::now();
+    impl.metrics->Start();
     result = impl.RunFused(on_progress);
   } else {
     result = impl.RunTaskGraph(on_progress);
@@ -1529,68 +1348,12 @@ absl::Status ParallelRunner::Run(const std::function<void(const JobCounters&)>& 
     absl::Status closed = source->Close();
     if (result.ok()) result = closed;
   }
-  impl.elapsed_seconds = Seconds(Clock::now() - impl.start);
+  impl.metrics->Finish(impl.cancelled);
   return result;
 }
 
 JobCounters ParallelRunner::counters() const {
-  const Impl& impl = *impl_;
-  JobCounters counters;
-  for (const auto& source : impl.sources) {
-    counters.records_in += source->counters().records_read;
-    counters.bytes_in += source->counters().bytes_read;
-  }
-  for (const auto& writer : impl.dead_letters) {
-    counters.dead_lettered += writer->count();
-    if (writer->count() > 0) counters.dead_letter_files.push_back(writer->path());
-  }
-  for (const SinkOperator* sink : impl.coordinator_sinks) {
-    counters.records_out += sink->rows_written();
-    counters.invalid_utf8_replaced += sink->invalid_utf8_replaced();
-  }
-  Clock::time_point first{};
-  for (const auto& worker : impl.workers) {
-    for (const SinkOperator* sink : worker->sinks) {
-      counters.records_out += sink->rows_written();
-      counters.invalid_utf8_replaced += sink->invalid_utf8_replaced();
-    }
-    if (worker->first_record != Clock::time_point{} &&
-        (first == Clock::time_point{} || worker->first_record < first)) {
-      first = worker->first_record;
-    }
-    JobCounters::TaskTimes times;
-    times.task = StrCat("worker ", worker->index);
-    times.busy_seconds = Seconds(worker->clock.busy);
-    times.idle_seconds = Seconds(worker->clock.idle);
-    times.backpressured_seconds = Seconds(worker->clock.backpressured);
-    times.placement = worker->placement;
-    counters.tasks.push_back(times);
-  }
-  if (impl.fused) {
-    counters.tasks.back().task = "job (fused, one thread)";
-  } else {
-    JobCounters::TaskTimes coordinator;
-    coordinator.task = "coordinator";
-  coordinator.busy_seconds = Seconds(impl.coordinator_clock.busy);
-  coordinator.idle_seconds = Seconds(impl.coordinator_clock.idle);
-    coordinator.placement = "not pinned";
-    counters.tasks.push_back(coordinator);
-  }
-  if (first != Clock::time_point{}) counters.first_record_seconds = Seconds(first - impl.start);
-  StatefulMetrics metrics;
-  for (const StatefulOperator* op : impl.stateful_operators) metrics += op->metrics();
-  counters.AddStatefulMetrics(metrics);
-  counters.elapsed_seconds = impl.elapsed_seconds;
-  counters.cancelled = impl.cancelled;
-  counters.workers = impl.workers_count;
-  counters.checkpoints_completed = impl.checkpoints_completed;
-  for (const auto& plan : impl.plans) {
-    if (!plan->stateful) continue;
-    ++(plan->forward ? counters.keyed_stages_forwarded : counters.keyed_stages_exchanged);
-  }
-  counters.alignment_pauses = impl.alignment_pauses.load();
-  counters.alignment_resumes = impl.alignment_resumes.load();
-  return counters;
+  return impl_->metrics->Final();
 }
 
 std::string ParallelRunner::Explain() const {
@@ -1599,9 +1362,9 @@ std::string ParallelRunner::Explain() const {
   if (impl.fused) {
     // One task on the calling thread: each source and, below it, the operators it feeds.
     std::string out;
-    if (!impl.single_thread_reason.empty()) {
-      StrAppend(&out, "Parallelism ", impl.requested_parallelism, " requested; runs on one thread: ",
-                impl.single_thread_reason, "\n");
+    if (!impl.graph.single_thread_reason.empty()) {
+      StrAppend(&out, "Parallelism ", impl.graph.requested_parallelism,
+                " requested; runs on one thread: ", impl.graph.single_thread_reason, "\n");
     }
     for (size_t s = 0; s < impl.job.sources.size(); ++s) {
       const SourceDefinition& definition = impl.job.sources[s];
@@ -1625,20 +1388,20 @@ std::string ParallelRunner::Explain() const {
     const SourceDescription description = connector.describe(definition);
     if (!connector.reader_per_worker.empty()) {
       StrAppend(&out, description.what, " (", StrJoin(description.details, ", "), ", batch ",
-                impl.options.batch_size, ", ", impl.source_partitions[s], " ", connector.reader_per_worker,
-                "s, one per worker", description.notes.empty() ? "" : ", ", StrJoin(description.notes, ", "),
-                ")\n");
+                impl.options.batch_size, ", ", impl.graph.source_partitions[s], " ",
+                connector.reader_per_worker, "s, one per worker", description.notes.empty() ? "" : ", ",
+                StrJoin(description.notes, ", "), ")\n");
     } else {
       StrAppend(&out, description.what, " (", StrJoin(description.details, ", "), ", batch ",
-                impl.options.batch_size, ", ", impl.source_partitions[s],
+                impl.options.batch_size, ", ", impl.graph.source_partitions[s],
                 " partition(s), partition g read by worker g mod ", impl.workers_count, ")\n");
     }
-    for (const auto& [source, split] : impl.file_splits) {
-      if (source == s) StrAppend(&out, "  split: ", split, "\n");
+    for (const ReaderPlan& reader : impl.graph.readers) {
+      if (reader.source == s && reader.split) StrAppend(&out, "  split: ", reader.split->description, "\n");
     }
     for (size_t p = 0; p < impl.plans.size(); ++p) {
       const Impl::StatementPlan& plan = *impl.plans[p];
-      if (plan.coordinator_only || plan.statement->input_name != definition.name) continue;
+      if (plan.tasks->reads_stream || plan.tasks->statement->input_name != definition.name) continue;
       int indent = 1;
       for (const Operator* op : worker.pre_tasks[plan.explain_pre_task].ops) {
         StrAppend(&out, std::string(indent * 2, ' '), op->Describe(), "  [each worker, source side]\n");
@@ -1650,7 +1413,7 @@ std::string ParallelRunner::Explain() const {
       }
       // A statement that reads this one's stream runs on the coordinator behind the gather
       // (a stream that is read again is always gathered), so it is printed here, once.
-      if (plan.gathered) out += DescribeOperators(plan.gather_head, indent, "  [coordinator]");
+      if (plan.tasks->gathered) out += DescribeOperators(plan.gather_head, indent, "  [coordinator]");
     }
   }
   return out;

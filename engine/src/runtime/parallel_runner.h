@@ -1,6 +1,9 @@
 // ParallelRunner: the one executor. Runs a bound job as a task graph on N worker threads plus
 // the calling thread (the coordinator); at parallelism 1 the same graph is fused into one task
-// on the calling thread (below, "Fused").
+// on the calling thread (below, "Fused"). Which operators run in which task is planned by
+// PlanTaskGraph (runtime/task_graph.h), without threads; this file instantiates that plan and
+// runs the task loop (workers, coordinator, barriers). The counters are JobMetrics
+// (runtime/job_metrics.h).
 //
 // Fused (parallelism 1, or a job that reads a stream): each statement's whole chain, sink
 // included, is one pipeline fed by its source's fan-out; sources are read in turns, a batch at a
@@ -68,10 +71,6 @@ namespace sluice {
 
 class ParallelRunner {
  public:
-  // Why `job` runs on one thread whatever parallelism it asks for, or an empty string: a
-  // source that reads a stream (stdin, a FIFO), which cannot be split.
-  static std::string SingleThreadReason(const BoundJob& job);
-
   static absl::StatusOr<std::unique_ptr<ParallelRunner>> Create(const BoundJob& job,
                                                                 const RunOptions& options);
   ~ParallelRunner();

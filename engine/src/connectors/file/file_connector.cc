@@ -141,7 +141,7 @@ std::vector<SourceSplit> SplitFile(const SourceDefinition& definition, size_t pa
   return result;
 }
 
-std::string FileSourceParallelLimitation(const SourceDefinition& definition) {
+std::string FileSourceSingleThreadReason(const SourceDefinition& definition) {
   for (const std::string& path : definition.partitions) {
     if (IsStreamPath(path)) {
       return StrCat("source '", definition.name, "' reads a stream (", path == "-" ? "stdin" : path,
@@ -206,7 +206,7 @@ void RegisterFileSource(ConnectorRegistry& registry) {
   connector.bind = BindFileSource;
   connector.create = CreateFileSource;
   connector.split = SplitFile;
-  connector.parallel_limitation = FileSourceParallelLimitation;
+  connector.single_thread_reason = FileSourceSingleThreadReason;
   connector.describe = DescribeFileSource;
   registry.Register(std::move(connector));
 }

@@ -1,0 +1,105 @@
+// JobMetrics: the counters of one run of the task graph (runtime/parallel_runner.h), assembled
+// into JobCounters: what the sources read, the sinks wrote and the dead-letter outputs received,
+// the stateful operators' StatefulMetrics, checkpoints, watermark-alignment pauses, and the
+// busy / idle / backpressured time of every task.
+//
+// The runner registers its sources, sinks, dead-letter writers and stateful operators while it
+// builds the graph; JobMetrics only reads them. Threads: each worker writes only its own
+// WorkerMetrics (its clock, first record and placement; `records_read` is atomic so that the
+// coordinator may read it live); the coordinator writes its clock and `checkpoints_completed`;
+// the alignment counters are atomic. Live() is called on the coordinator thread during the run,
+// Final() after it.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "connectors/dead_letter_writer.h"
+#include "connectors/sink.h"
+#include "connectors/source.h"
+#include "ops/stateful_operator.h"
+#include "runtime/job_runner.h"
+
+namespace sluice {
+
+// Busy / idle / backpressured time of one task thread.
+struct TaskClock {
+  using Clock = std::chrono::steady_clock;
+  Clock::time_point last = Clock::now();
+  Clock::duration busy{}, idle{}, backpressured{};
+  void Tick(bool did_work, bool blocked) {
+    const Clock::time_point now = Clock::now();
+    (did_work ? busy : blocked ? backpressured : idle) += now - last;
+    last = now;
+  }
+};
+
+class JobMetrics {
+ public:
+  using Clock = std::chrono::steady_clock;
+
+  // What one worker thread counts (written by that thread only, but `records_read`).
+  struct WorkerMetrics {
+    TaskClock clock;
+    std::atomic<uint64_t> records_read{0};  // by its source partitions, for Live()
+    Clock::time_point first_record{};       // when it read its first row; unset before
+    std::string placement;                  // "cpu 1 (node 0)", or why it is not pinned
+    std::vector<const SinkOperator*> sinks;
+  };
+
+  // `fused`: the graph runs as one task on the calling thread (no coordinator task).
+  JobMetrics(int workers, bool fused);
+
+  // --- registration, while the graph is built ---
+  void AddSource(const SourcePartition* source) { sources_.push_back(source); }
+  void AddDeadLetters(const DeadLetterWriter* writer) { dead_letters_.push_back(writer); }
+  void AddCoordinatorSink(const SinkOperator* sink) { coordinator_sinks_.push_back(sink); }
+  void AddStatefulOperator(const StatefulOperator* op) { stateful_operators_.push_back(op); }
+  // A statement with a keyed stage, fed from each worker's own partitions (`forwarded`: the
+  // source is partitioned by the key) or by a keyed exchange.
+  void AddKeyedStage(bool forwarded) { ++(forwarded ? keyed_stages_forwarded_ : keyed_stages_exchanged_); }
+  WorkerMetrics& worker(int index) { return *workers_[static_cast<size_t>(index)]; }
+
+  // --- the run ---
+  // The run starts now: elapsed and first-record times count from here.
+  void Start() { start_ = Clock::now(); }
+  Clock::time_point start() const { return start_; }
+  // The run is over (after every task stopped).
+  void Finish(bool cancelled) {
+    elapsed_seconds_ = Seconds(Clock::now() - start_);
+    cancelled_ = cancelled;
+  }
+  TaskClock& coordinator_clock() { return coordinator_clock_; }
+  uint64_t checkpoints_completed = 0;  // written by the coordinator
+  std::atomic<uint64_t> alignment_pauses{0};
+  std::atomic<uint64_t> alignment_resumes{0};
+
+  // During the run: records read, rows written by the coordinator's sinks (and, fused, by the
+  // one task's), elapsed time, workers and checkpoints.
+  JobCounters Live() const;
+  // After the run: everything.
+  JobCounters Final() const;
+
+  static double Seconds(Clock::duration duration) { return std::chrono::duration<double>(duration).count(); }
+
+ private:
+  const int workers_count_;
+  const bool fused_;
+  int keyed_stages_forwarded_ = 0;
+  int keyed_stages_exchanged_ = 0;
+  std::vector<std::unique_ptr<WorkerMetrics>> workers_;
+  std::vector<const SourcePartition*> sources_;
+  std::vector<const DeadLetterWriter*> dead_letters_;
+  std::vector<const SinkOperator*> coordinator_sinks_;
+  std::vector<const StatefulOperator*> stateful_operators_;
+  Clock::time_point start_ = Clock::now();
+  TaskClock coordinator_clock_;
+  double elapsed_seconds_ = 0;
+  bool cancelled_ = false;
+};
+
+}  // namespace sluice
