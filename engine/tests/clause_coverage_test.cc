@@ -30,16 +30,16 @@ namespace {
 // A new AST field changes these sizes: name it in AstClauses() and give it a case below.
 static_assert(sizeof(OverClause) == 152, "OverClause changed: update AstClauses and the cases");
 static_assert(sizeof(ParsedExpression) == 216, "ParsedExpression changed: update AstClauses and the cases");
-static_assert(sizeof(TableReference) == 136, "TableReference changed: update AstClauses and the cases");
+static_assert(sizeof(TableReference) == 144, "TableReference changed: update AstClauses and the cases");
 static_assert(sizeof(WindowClause) == 40, "WindowClause changed: update AstClauses and the cases");
-static_assert(sizeof(SelectStatement) == 232, "SelectStatement changed: update AstClauses and the cases");
+static_assert(sizeof(SelectStatement) == 256, "SelectStatement changed: update AstClauses and the cases");
 static_assert(sizeof(Statement) == 88, "Statement changed: update AstClauses and the cases");
 
 // Every construct AstClauses() can name.
 const std::set<std::string> kClauses = {
     "CREATE STREAM", "CREATE TABLE", "bare SELECT", "WITH properties",
     // SELECT
-    "SELECT DISTINCT", "select item alias", "SELECT *", "WHERE", "GROUP BY", "WINDOW TUMBLING",
+    "WITH query", "SELECT DISTINCT", "select item alias", "SELECT *", "WHERE", "GROUP BY", "WINDOW TUMBLING",
     "WINDOW SLIDING", "WINDOW SESSION", "window time column", "HAVING", "ORDER BY", "ORDER BY DESC", "LIMIT",
     "EMIT CHANGES", "EMIT FINAL",
     // FROM
@@ -76,6 +76,10 @@ class ClauseWalker {
   }
 
   void Walk(const SelectStatement& select) {
+    for (const CommonTableExpression& cte : select.with) {
+      Add("WITH query");
+      Walk(*cte.query);
+    }
     if (select.distinct) Add("SELECT DISTINCT");
     for (const SelectItem& item : select.items) {
       if (!item.alias.empty()) Add("select item alias");
@@ -253,7 +257,8 @@ const std::vector<Case>& Cases() {
       // FROM
       {"SELECT k FROM t AS x WHERE x.a > 2", "SELECT k FROM t WHERE x.a > 2"},
       {"SELECT u.k FROM t", "SELECT k FROM t", "unknown"},  // a qualifier is checked
-      {"SELECT k FROM (SELECT k FROM t WHERE a > 2)", "SELECT k FROM t"},
+      {"SELECT k FROM (SELECT k FROM t WHERE a > 2) AS s", "SELECT k FROM t"},
+      {"WITH q AS (SELECT k FROM t WHERE a > 2) SELECT k FROM q", "SELECT k FROM t"},
       {"SELECT x.k FROM t x JOIN t y ON x.k = y.k", "SELECT k FROM t"},
       {"SELECT x.k FROM t x LEFT JOIN t y ON x.k = y.k", "SELECT k FROM t"},
       {"SELECT x.k FROM t x RIGHT JOIN t y ON x.k = y.k", "SELECT k FROM t"},

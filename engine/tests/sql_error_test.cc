@@ -394,6 +394,70 @@ TEST(SqlErrorTest, JoinNotSupportedYet) {
       << status.message();
 }
 
+TEST(SqlErrorTest, DerivedTableNeedsAnAlias) {
+  ExpectError(Job("SELECT id FROM (SELECT id FROM trades) WHERE id > 1"),
+              "a derived table needs a name: write (SELECT ...) AS name", 2, 16);
+}
+
+TEST(SqlErrorTest, UnknownColumnOfADerivedTableSuggestsItsColumns) {
+  ExpectError(Job("SELECT t.notionl FROM (SELECT id, price * qty AS notional FROM trades) AS t"),
+              "unknown column 'notionl'; did you mean 'notional'?", 2, 8);
+}
+
+TEST(SqlErrorTest, UnknownColumnInsideADerivedTableAtAnyDepth) {
+  ExpectError(Job("SELECT id FROM (SELECT id FROM (SELECT id, prize FROM trades) AS a) AS b"),
+              "unknown column 'prize'; did you mean 'price'?", 2, 44);
+}
+
+TEST(SqlErrorTest, DerivedTableIsKnownByItsAliasOnly) {
+  ExpectError(Job("SELECT trades.id FROM (SELECT id FROM trades) AS t"),
+              "unknown source or alias 'trades' (this query reads t)", 2, 8);
+}
+
+TEST(SqlErrorTest, WithQueryDefinedTwice) {
+  ExpectError(Job("WITH a AS (SELECT id FROM trades),\n     A AS (SELECT id FROM trades)\nSELECT id FROM a"),
+              "WITH query 'A' is defined twice", 3, 6);
+}
+
+TEST(SqlErrorTest, WithQueryNotUsed) {
+  ExpectError(Job("WITH a AS (SELECT id FROM trades) SELECT id FROM trades"), "WITH query 'a' is not used", 2,
+              6);
+}
+
+TEST(SqlErrorTest, SelectDistinctWithGroupByIsRefused) {
+  ExpectError(Job("SELECT DISTINCT symbol, COUNT(*) AS n FROM trades GROUP BY symbol"),
+              "not supported yet: SELECT DISTINCT with GROUP BY", 2, 8);
+}
+
+// A derived table or WITH query becomes a statement of its own whose hidden name collides with
+// no stream of the job, and which says what it was lowered from.
+TEST(SqlErrorTest, DerivedTablesBindToHiddenStatementsBeforeTheirQuery) {
+  const std::string text =
+      "CREATE STREAM \"out$t\" AS SELECT id FROM trades\n"
+      "WITH ('trades.type' = 'file_source', 'trades.path' = 'unused.jsonl',\n"
+      "      'trades.schema' = 'id BIGINT, symbol STRING, price DOUBLE, qty BIGINT, ts TIMESTAMP');\n"
+      "CREATE STREAM out AS WITH w AS (SELECT id, qty FROM trades WHERE qty > 1)\n"
+      "SELECT n FROM (SELECT COUNT(*) AS n FROM (SELECT id FROM w) AS t) AS t";
+  auto parsed = ParseJob(text);
+  ASSERT_TRUE(parsed.ok()) << parsed.status().message();
+  auto job = BindJob(std::move(*parsed), BindOptions{});
+  ASSERT_TRUE(job.ok()) << job.status().message();
+  std::vector<std::string> names, lowered_from, inputs;
+  for (const auto& statement : job->statements) {
+    names.push_back(statement.name);
+    lowered_from.push_back(statement.lowered_from);
+    inputs.push_back(statement.input_name);
+  }
+  EXPECT_EQ(names, (std::vector<std::string>{"out$t", "out$w", "out$t$2$t", "out$t$2", "out"}));
+  EXPECT_EQ(lowered_from,
+            (std::vector<std::string>{"", "WITH query 'w' of out", "derived table 't' of out$t$2",
+                                      "derived table 't' of out", ""}));
+  EXPECT_EQ(inputs, (std::vector<std::string>{"trades", "trades", "out$w", "out$t$2$t", "out$t$2"}));
+  // Only the statements of the job have sinks; "out$t" reads nothing later, so it has one.
+  EXPECT_TRUE(job->statements[0].sink.has_value());
+  for (size_t i = 1; i < 4; ++i) EXPECT_FALSE(job->statements[i].sink.has_value()) << names[i];
+}
+
 // BindOptions::read_files = false (the fuzz targets): nothing is read, stat'ed or listed.
 absl::StatusOr<BoundJob> BindWithoutFiles(const std::string& text) {
   auto parsed = ParseJob(text);

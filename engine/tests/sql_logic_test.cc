@@ -135,7 +135,7 @@ TEST_P(SqlLogicTest, Passes) {
     variables["output"] = output;
     std::string job = std::string(StripWhitespace(sql));
     if (!job.empty() && job.back() == ';') job.pop_back();
-    if (StartsWithIgnoreCase(job, "SELECT")) {
+    if (StartsWithIgnoreCase(job, "SELECT") || StartsWithIgnoreCase(job, "WITH ")) {
       // Wrap a bare query: declare every source and send the result to ${output}.
       std::vector<std::string> properties;
       for (const auto& source : sources) {

@@ -328,5 +328,32 @@ TEST_F(SqliteOracleTest, NestedExpressions) {
       "WHERE b > 10");
 }
 
+// Derived tables and WITH queries: each level filters and computes; the same text in SQLite.
+TEST_F(SqliteOracleTest, NestedDerivedTables) {
+  ExpectSameRows(
+      "SELECT id, total, half FROM (SELECT id, total, x / 2 AS half FROM (SELECT id, a + b AS total, x "
+      "FROM t WHERE b > 10) AS inner_t WHERE x IS NOT NULL) AS outer_t WHERE total > 0 AND half < 100");
+}
+TEST_F(SqliteOracleTest, SelectStarAndQualifiedColumnsOverADerivedTable) {
+  ExpectSameRows(
+      "SELECT * FROM (SELECT id, UPPER(TRIM(s)) AS word, flag FROM t WHERE a < 0) AS d WHERE d.flag",
+      "SELECT * FROM (SELECT id, UPPER(TRIM(s)) AS word, flag FROM t WHERE a < 0) AS d WHERE d.flag = 1");
+}
+TEST_F(SqliteOracleTest, WithQueriesReadEachOther) {
+  ExpectSameRows(
+      "WITH f AS (SELECT id, a, s FROM t WHERE a > 0), g AS (SELECT id, a * 2 AS doubled, LOWER(s) AS s "
+      "FROM f WHERE s IS NOT NULL) SELECT g.id, g.doubled, g.s FROM g WHERE g.doubled < 1000");
+}
+// SELECT DISTINCT, one row per distinct combination (NULL as one value), at the end of the input.
+TEST_F(SqliteOracleTest, SelectDistinct) {
+  ExpectSameRows("SELECT DISTINCT b, flag FROM t EMIT FINAL", "SELECT DISTINCT b, flag FROM t");
+  ExpectSameRows("SELECT DISTINCT s, a % 3 AS m FROM t WHERE b < 5 EMIT FINAL",
+                 "SELECT DISTINCT s, a % 3 AS m FROM t WHERE b < 5");
+}
+TEST_F(SqliteOracleTest, AggregateOverADistinctDerivedTable) {
+  ExpectSameRows("SELECT COUNT(*) AS n, SUM(b) AS total FROM (SELECT DISTINCT b, s FROM t) AS d EMIT FINAL",
+                 "SELECT COUNT(*) AS n, SUM(b) AS total FROM (SELECT DISTINCT b, s FROM t) AS d");
+}
+
 }  // namespace
 }  // namespace sluice::testing

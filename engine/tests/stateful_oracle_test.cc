@@ -685,6 +685,44 @@ TEST_P(StatefulOracleTest, VarianceAndStandardDeviation) {
       "SELECT symbol, s / c AS vp, s / (c - 1) AS vs, sqrt(s / c) AS sp, sqrt(s / (c - 1)) AS ss FROM d");
 }
 
+// An aggregate over an updating derived GROUP BY (EMIT CHANGES): it retracts every row the
+// derived table supersedes, so its final rows are SQLite's aggregate of the aggregate.
+TEST_P(StatefulOracleTest, AggregateOverAnUpdatingDerivedGroupBy) {
+  const std::string per_trader =
+      "SELECT category, trader_id, COUNT(*) AS n, SUM(quantity) AS q FROM trades GROUP BY category, "
+      "trader_id";
+  ExpectSameRows(StrCat("SELECT category, COUNT(*) AS traders, SUM(n) AS n, SUM(q) AS q, AVG(n) AS a FROM (",
+                        per_trader, ") AS t GROUP BY category EMIT FINAL"),
+                 StrCat("SELECT category, COUNT(*) AS traders, SUM(n) AS n, SUM(q) AS q, AVG(n) AS a FROM (",
+                        per_trader, ") AS t GROUP BY category"));
+}
+
+// A derived tumbling window filtered by the query, and the same through a WITH query.
+TEST_P(StatefulOracleTest, FilterOverADerivedWindow) {
+  const std::string on_time = TumblingOnTime(60000);
+  const std::string expected = StrCat(
+      "SELECT symbol, n, (trade_time / 60000) * 60000 AS ws FROM (SELECT symbol, COUNT(*) AS n, "
+      "MIN(trade_time) AS trade_time FROM arrivals WHERE ",
+      on_time, " GROUP BY symbol, trade_time / 60000) WHERE n > 2");
+  const std::string window =
+      "SELECT symbol, COUNT(*) AS n, _window_start FROM trades GROUP BY symbol WINDOW TUMBLING (trade_time, "
+      "INTERVAL '1' MINUTE)";
+  const int64_t late = Count(StrCat("SELECT COUNT(*) FROM arrivals WHERE NOT ", on_time));
+  ExpectSameRows(StrCat("SELECT symbol, n, _window_start AS ws FROM (", window, ") AS w WHERE n > 2"),
+                 expected, 0, late);
+  ExpectSameRows(
+      StrCat("WITH w AS (", window, ") SELECT w.symbol, w.n, w._window_start AS ws FROM w WHERE w.n > 2"),
+      expected, 0, late);
+}
+
+// SELECT DISTINCT under EMIT CHANGES emits each distinct row exactly once, whatever the batch
+// size and number of workers: the output is SQLite's DISTINCT, NULLs included, as a multiset.
+TEST_P(StatefulOracleTest, SelectDistinctEmitsEachRowOnce) {
+  ExpectSameRows("SELECT DISTINCT symbol, side FROM trades", "SELECT DISTINCT symbol, side FROM trades");
+  ExpectSameRows("SELECT DISTINCT trader_id, quantity % 3 AS m FROM trades WHERE price > 100",
+                 "SELECT DISTINCT trader_id, quantity % 3 AS m FROM trades WHERE price > 100");
+}
+
 // Scenario 3a: GROUP BY trader_id, symbol with a 1-minute tumbling window, EMIT FINAL.
 TEST_P(StatefulOracleTest, Scenario3aTumblingWindowEmitFinal) {
   const std::string on_time = TumblingOnTime(60000);

@@ -20,10 +20,10 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_format.h"
+#include "catalog/connector_registry.h"
 #include "common/strings.h"
 #include "connectors/kafka/kafka_client.h"
 #include "connectors/kafka/kafka_mock_cluster.h"
-#include "catalog/connector_registry.h"
 #include "order_generator.h"
 #include "plan/binder.h"
 #include "plan/job_properties.h"
@@ -464,7 +464,11 @@ int Explain(const CommandOptions& options) {
   if (!job) return 1;
   for (size_t i = 0; i < job->statements.size(); ++i) {
     const BoundStatement& statement = job->statements[i];
-    std::printf("statement %zu: %s\n", i + 1, statement.name.c_str());
+    if (statement.lowered_from.empty()) {
+      std::printf("statement %zu: %s\n", i + 1, statement.name.c_str());
+    } else {
+      std::printf("statement %zu: %s (%s)\n", i + 1, statement.name.c_str(), statement.lowered_from.c_str());
+    }
     std::printf("logical plan:\n%s", statement.plan->ToString(1).c_str());
   }
   RunOptions run_options;

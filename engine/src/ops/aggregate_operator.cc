@@ -33,7 +33,10 @@ AggregateOperator::AggregateOperator(const AggregateDefinition& definition, cons
                                        ? KeyTable::Erasure::kAllowed
                                        : KeyTable::Erasure::kNever),
       output_(output_schema),
-      changelog_(definition.retract_input || definition.emit_update_before) {
+      changelog_(definition.retract_input || definition.emit_update_before),
+      first_emission_only_(definition.distinct_rows && !definition.retract_input &&
+                           !definition.emit_update_before && definition.emit == EmitMode::kChanges &&
+                           !definition.window) {
   for (const auto& key : definition.keys)
     key_executors_.push_back(std::make_unique<ExpressionExecutor>(*key));
   for (const auto& call : definition.aggregates) {
@@ -67,6 +70,7 @@ void AggregateOperator::EnsureCapacity() {
     last_touch_.resize(capacity, INT64_MIN);
     touched_.resize(capacity, 0);
   }
+  if (first_emission_only_) emitted_.resize(capacity, 0);
   if (changelog_) {
     emitted_.resize(capacity, 0);
     before_.resize(capacity, AggregateOutput::kNoBefore);
@@ -130,6 +134,9 @@ void AggregateOperator::FreeGroups(std::span<const uint32_t> groups) {
   for (uint32_t group : groups) {
     fired_[group] = 0;
     live_[group] = 0;
+  }
+  if (first_emission_only_) {
+    for (uint32_t group : groups) emitted_[group] = 0;
   }
   if (changelog_) {
     for (uint32_t group : groups) {
@@ -248,7 +255,7 @@ absl::Status AggregateOperator::Push(const Batch& batch) {
     ForEachActiveRow(selection, count, [&](size_t row) {
       const uint32_t group = group_ids_[row];
       // EMIT CHANGES: every touched group; EMIT FINAL: fired windows corrected by late rows.
-      if (!dirty_[group] && (!final_mode || fired_[group])) {
+      if (!dirty_[group] && (!final_mode || fired_[group]) && !(first_emission_only_ && emitted_[group])) {
         dirty_[group] = 1;
         dirty_list_.push_back(group);
       }
@@ -282,7 +289,8 @@ absl::Status AggregateOperator::Push(const Batch& batch) {
       }
       for (uint32_t row : segment_) {
         const uint32_t group = group_ids_[row];
-        if (!dirty_[group] && definition_.emit == EmitMode::kChanges) {
+        if (!dirty_[group] && definition_.emit == EmitMode::kChanges &&
+            !(first_emission_only_ && emitted_[group])) {
           dirty_[group] = 1;
           dirty_list_.push_back(group);
         }
@@ -301,6 +309,15 @@ absl::Status AggregateOperator::Push(const Batch& batch) {
         if (definition_.emit == EmitMode::kFinal) {
           evicted_.assign(1, group);
           SLUICE_RETURN_IF_ERROR(EmitGroups(evicted_));
+        }
+        if (first_emission_only_) {
+          // Its first appearance, if still waiting for the end of the batch, goes out now; the
+          // row starts it afresh, to be emitted again.
+          if (dirty_[group]) {
+            evicted_.assign(1, group);
+            SLUICE_RETURN_IF_ERROR(EmitGroups(evicted_));
+          }
+          emitted_[group] = 0;
         }
         for (auto& accumulator : accumulators_) accumulator->Reset(group);
         CountEvicted(1);
@@ -400,6 +417,9 @@ absl::Status AggregateOperator::Push(const Batch& batch) {
 
   if (definition_.emit == EmitMode::kChanges && !dirty_list_.empty()) {
     SLUICE_RETURN_IF_ERROR(EmitGroups(dirty_list_));
+    if (first_emission_only_) {
+      for (uint32_t group : dirty_list_) emitted_[group] = 1;
+    }
     for (uint32_t group : dirty_list_) dirty_[group] = 0;
     dirty_list_.clear();
   }
@@ -608,6 +628,7 @@ absl::Status AggregateOperator::Snapshot(StateWriter& writer) const {
     }
     writer.WriteU64(evicted());
   }
+  if (first_emission_only_) writer.WriteRaw(emitted_.data(), groups);
   if (changelog_) {
     writer.WriteRaw(emitted_.data(), groups);
     if (definition_.retract_input) writer.WriteRaw(row_count_.data(), groups * sizeof(int64_t));
@@ -664,6 +685,14 @@ absl::Status AggregateOperator::Restore(StateReader& reader) {
     }
     SLUICE_ASSIGN_OR_RETURN(uint64_t evicted, reader.ReadU64());
     RestoreEvicted(evicted);
+  }
+  if (first_emission_only_) {
+    // Which groups were emitted (SELECT DISTINCT): each only while it lives.
+    SLUICE_RETURN_IF_ERROR(reader.ReadRaw(emitted_.data(), groups));
+    for (uint32_t group = 0; group < groups; ++group) {
+      if (emitted_[group] > 1 || (emitted_[group] && !live_[group]))
+        return absl::DataLossError("aggregate snapshot: a group's emitted flag disagrees with its state");
+    }
   }
   if (changelog_) {
     SLUICE_RETURN_IF_ERROR(reader.ReadRaw(emitted_.data(), groups));

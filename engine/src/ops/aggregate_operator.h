@@ -188,6 +188,9 @@ class AggregateOperator final : public StatefulOperator {
   // the number of its before image (AggregateOutput::kNoBefore: none), and with retract_input
   // its row count (inserts and update-afters minus update-befores and deletes).
   const bool changelog_;
+  // SELECT DISTINCT over an append-only input under EMIT CHANGES: a group is emitted only the
+  // first time it is touched (emitted_ says whether it was), so the output only inserts.
+  const bool first_emission_only_;
   StateVector<uint8_t> emitted_;
   StateVector<uint32_t> before_;
   StateVector<int64_t> row_count_;

@@ -4,11 +4,12 @@
 #include <functional>
 #include <set>
 
-#include "common/strings.h"
 #include "catalog/connector_registry.h"
+#include "common/strings.h"
 #include "expr/expression_executor.h"
 #include "plan/changelog_mode.h"
 #include "plan/connector_properties.h"
+#include "plan/derived_tables.h"
 #include "sql/parser.h"
 #include "types/number_format.h"
 
@@ -493,7 +494,7 @@ class JobBinder {
     std::vector<std::string> names;
     for (const auto& statement : job_.parsed.statements) {
       if (!statement.name.empty()) names.push_back(statement.name);
-      CollectTableNames(statement.select->from.get(), names);
+      CollectQueryNames(*statement.select, names);
     }
     // A source or sink declared with '<name>.type' is a known scope even if nothing reads it.
     for (const auto& [key, value] : job_.properties.all()) {
@@ -509,25 +510,49 @@ class JobBinder {
                                         "512MB, 2GiB)")));
       }
     }
-    std::vector<std::string> created;  // the streams of the statements so far, bound or not
-    std::vector<std::string> failed;   // those of the statements that failed
+    // Every name the job uses: hidden streams (derived tables, WITH queries) avoid them all.
+    NameSet taken(names.begin(), names.end());
     int anonymous = 0;
     for (const auto& statement : job_.parsed.statements) {
+      if (statement.name.empty()) taken.insert(StrCat("select_", ++anonymous));
+    }
+    std::vector<std::string> created;  // the streams of the statements so far, bound or not
+    std::vector<std::string> failed;   // those of the statements that failed
+    anonymous = 0;
+    for (auto& statement : job_.parsed.statements) {
       if (errors.full()) return;
       BoundStatement bound;
       bound.position = statement.position;
       bound.name = statement.name.empty() ? StrCat("select_", ++anonymous) : statement.name;
       const bool created_twice = std::find(created.begin(), created.end(), bound.name) != created.end();
       created.push_back(bound.name);
+      absl::Status status;
+      std::vector<LoweredQuery> lowered;
+      if (created_twice) {
+        status = source_.Error(statement.name_position, StrCat("stream '", bound.name, "' is created twice"));
+      } else {
+        status = LowerDerivedTables(source_, *statement.select, bound.name, taken, lowered);
+      }
       std::vector<std::string> inputs;
       CollectTableNames(statement.select->from.get(), inputs);
+      for (const auto& query : lowered) CollectTableNames(query.select->from.get(), inputs);
       const bool reads_failed = std::any_of(inputs.begin(), inputs.end(), [&](const std::string& input) {
         return std::find(failed.begin(), failed.end(), input) != failed.end();
       });
-      absl::Status status;
-      if (created_twice) {
-        status = source_.Error(statement.name_position, StrCat("stream '", bound.name, "' is created twice"));
-      } else if (!reads_failed) {
+      if (status.ok() && !reads_failed) {
+        // The derived tables and WITH queries first, each a statement whose stream the next
+        // ones read; they have no sink.
+        for (auto& query : lowered) {
+          BoundStatement hidden;
+          hidden.name = query.name;
+          hidden.position = query.position;
+          hidden.lowered_from = query.description;
+          status = BindSelect(*query.select, hidden);
+          if (!status.ok()) break;
+          job_.statements.push_back(std::move(hidden));
+        }
+      }
+      if (status.ok() && !reads_failed) {
         status = BindSelect(*statement.select, bound);
         if (status.ok() && statement.kind == Statement::Kind::kCreateTable && !Aggregates(*bound.plan)) {
           // A table is keyed: over a GROUP BY its stream is the table's changes (the rows CREATE
@@ -566,21 +591,26 @@ class JobBinder {
   }
 
  private:
+  // The names a FROM clause reads, also in its derived tables and WITH queries (there, the
+  // names of WITH queries too, before lowering replaces them).
   static void CollectTableNames(const TableReference* table, std::vector<std::string>& names) {
     if (table == nullptr) return;
     if (table->kind == TableReference::Kind::kNamed) names.push_back(table->name);
+    if (table->subquery != nullptr) CollectQueryNames(*table->subquery, names);
     CollectTableNames(table->left.get(), names);
     CollectTableNames(table->right.get(), names);
+  }
+  static void CollectQueryNames(const SelectStatement& select, std::vector<std::string>& names) {
+    for (const auto& cte : select.with) {
+      if (cte.query != nullptr) CollectQueryNames(*cte.query, names);
+    }
+    CollectTableNames(select.from.get(), names);
   }
 
   absl::Status RejectUnsupported(const SelectStatement& select) {
     if (select.from->kind == TableReference::Kind::kJoin) {
       return source_.NotSupported(select.from->position, "JOIN");
     }
-    if (select.from->kind == TableReference::Kind::kSubquery) {
-      return source_.NotSupported(select.from->position, "subquery in FROM");
-    }
-    if (select.distinct) return source_.NotSupported(select.distinct_position, "SELECT DISTINCT");
     if (!select.order_by.empty())
       return source_.NotSupported(select.order_by_position, "ORDER BY on a stream");
     return absl::OkStatus();
@@ -601,7 +631,9 @@ class JobBinder {
     }
     bound.input_name = table.name;
     bound.input_is_stream = scan->scan_is_stream;
-    std::vector<std::string> qualifiers = {table.name};
+    // A derived table or WITH query is known by its alias alone, not by its hidden name.
+    std::vector<std::string> qualifiers;
+    if (!table.lowered) qualifiers.push_back(table.name);
     if (!table.alias.empty()) qualifiers.push_back(table.alias);
     const Schema input_schema = scan->schema;
     ExpressionBinder binder(source_, input_schema, qualifiers);
@@ -627,10 +659,40 @@ class JobBinder {
       is_aggregate = is_aggregate || ContainsAggregate(*item.expression);
       is_rows_window = is_rows_window || ContainsOver(*item.expression);
     }
+    // SELECT DISTINCT: a GROUP BY over every selected column (each `*` expanded), with no
+    // aggregate; the select list then reads the keys.
+    std::vector<const ParsedExpression*> group_by;
+    for (const auto& key : select.group_by) group_by.push_back(key.get());
+    std::vector<ParsedExpressionPtr> star_columns;  // the columns of each `*`, in select-list order
+    if (select.distinct) {
+      if (is_aggregate || is_rows_window) {
+        return source_.NotSupported(
+            select.distinct_position,
+            "SELECT DISTINCT with GROUP BY, a window, aggregates or OVER (...) (select "
+            "DISTINCT from it as a derived table: SELECT DISTINCT ... FROM (...) AS t)");
+      }
+      for (const auto& item : select.items) {
+        const ParsedExpression& e = *item.expression;
+        if (e.kind != ExpressionKind::kStar) {
+          group_by.push_back(&e);
+          continue;
+        }
+        for (const Field& field : input_schema.fields()) {
+          if (field.is_system) continue;
+          auto column = std::make_unique<ParsedExpression>();
+          column->kind = ExpressionKind::kColumn;
+          column->position = e.position;
+          column->name_parts = {field.name};
+          group_by.push_back(column.get());
+          star_columns.push_back(std::move(column));
+        }
+      }
+      is_aggregate = true;
+    }
     if (is_rows_window) {
       SLUICE_RETURN_IF_ERROR(BindRowsWindowSelect(select, input_schema, binder, qualifiers, plan));
     } else if (is_aggregate) {
-      SLUICE_RETURN_IF_ERROR(BindAggregateSelect(select, input_schema, binder, qualifiers, plan));
+      SLUICE_RETURN_IF_ERROR(BindAggregateSelect(select, group_by, input_schema, binder, qualifiers, plan));
     } else if (select.emit == EmitMode::kFinal) {
       return source_.Error(select.emit_position, "EMIT FINAL needs GROUP BY, an aggregate or a WINDOW");
     }
@@ -649,8 +711,27 @@ class JobBinder {
       project->projections.push_back(std::move(expression));
       return absl::OkStatus();
     };
+    size_t star_column = 0;  // the next of star_columns (SELECT DISTINCT *)
     for (const auto& item : select.items) {
       const ParsedExpression& e = *item.expression;
+      if (e.kind == ExpressionKind::kStar && select.distinct) {
+        // Checked like any `*` (its qualifier), then the keys it stands for, in order.
+        if (!e.name_parts.empty()) {
+          bool known = false;
+          for (const auto& qualifier : qualifiers)
+            known = known || EqualsIgnoreCase(qualifier, e.name_parts[0]);
+          if (!known)
+            return source_.Error(e.position, StrCat("unknown source or alias '", e.name_parts[0], "'"));
+        }
+        // Every `*` stands for all the input's columns (star_columns holds them once per `*`).
+        for (const Field& field : input_schema.fields()) {
+          if (field.is_system) continue;
+          const ParsedExpression& column = *star_columns[star_column++];
+          SLUICE_ASSIGN_OR_RETURN(auto expression, aggregate_binder_->Bind(column));
+          SLUICE_RETURN_IF_ERROR(add_column(std::move(expression), column.name_parts[0], item.position));
+        }
+        continue;
+      }
       if (e.kind == ExpressionKind::kStar) {
         if (is_aggregate && !is_rows_window) {
           return source_.Error(e.position,
@@ -698,13 +779,15 @@ class JobBinder {
   // Binds GROUP BY, WINDOW, the aggregates of the select list and HAVING. Appends an Aggregate
   // (and a Filter for HAVING) to `plan` and leaves aggregate_binder_ ready to bind the select
   // list over the aggregate's output.
-  absl::Status BindAggregateSelect(const SelectStatement& select, const Schema& input_schema,
-                                   ExpressionBinder& input_binder, const std::vector<std::string>& qualifiers,
+  absl::Status BindAggregateSelect(const SelectStatement& select,
+                                   const std::vector<const ParsedExpression*>& group_by,
+                                   const Schema& input_schema, ExpressionBinder& input_binder,
+                                   const std::vector<std::string>& qualifiers,
                                    std::unique_ptr<LogicalOperator>& plan) {
     auto definition = std::make_unique<AggregateDefinition>();
     std::vector<std::string> key_texts;
     std::vector<std::string> key_names;
-    for (const auto& key : select.group_by) {
+    for (const ParsedExpression* key : group_by) {
       if (ContainsAggregate(*key))
         return source_.Error(key->position, "GROUP BY cannot contain an aggregate");
       SLUICE_ASSIGN_OR_RETURN(auto bound_key, input_binder.Bind(*key));
@@ -740,6 +823,7 @@ class JobBinder {
     definition->emit = select.emit != EmitMode::kDefault
                            ? select.emit
                            : (select.window ? EmitMode::kFinal : EmitMode::kChanges);
+    definition->distinct_rows = select.distinct;
     SLUICE_RETURN_IF_ERROR(BindLateDataProperties(*definition));
     definition->input_out_of_orderness_millis = InputOutOfOrderness(select.from->name);
     if (definition->state_ttl_millis) {
@@ -1108,7 +1192,6 @@ class JobBinder {
     }
     return absl::OkStatus();
   }
-
 
   // The watermark bound of the source a source or stream ultimately reads.
   int64_t InputOutOfOrderness(const std::string& name) const {

@@ -148,8 +148,11 @@ void InferChangelogModes(BoundJob& job, const SourceText& source, SqlErrorList& 
     }
     if (about.aggregate != nullptr) {
       const AggregateDefinition& aggregate = *about.aggregate->aggregate;
+      // SELECT DISTINCT over an append-only input emits each row once (AggregateDefinition::
+      // distinct_rows): it only inserts.
+      const bool inserts_only = aggregate.distinct_rows && !aggregate.retract_input && !aggregate.window;
       statement.updating =
-          aggregate.emit == EmitMode::kChanges ||
+          (aggregate.emit == EmitMode::kChanges && !inserts_only) ||
           (aggregate.window && aggregate.emit == EmitMode::kFinal && aggregate.allowed_lateness_millis > 0);
       if (statement.updating) {
         statement.updating_reason = UpdatingReason(*about.aggregate);

@@ -65,6 +65,11 @@ struct AggregateDefinition {
   // that may drop the new row); otherwise an update is its new row alone, as an upsert.
   bool retract_input = false;
   bool emit_update_before = false;
+  // SELECT DISTINCT (keys, no aggregate). Under EMIT CHANGES over an append-only input each
+  // group is emitted once, when it first appears (again after 'state.ttl' evicted it): the
+  // output is append-only, as Flink's streaming DISTINCT. Over an updating input (retract_input)
+  // it is an ordinary updating GROUP BY, deleting a row whose input rows are all retracted.
+  bool distinct_rows = false;
   // The input source's watermark bound, applied per record to the window (or TTL) time column
   // unless the runtime finds that the input interleaves several partitions (then only the
   // merged watermark, received between batches, is safe: StatefulOperator::SetInputInterleaved).
@@ -96,6 +101,9 @@ struct BoundStatement {
   Schema output_schema;
   std::optional<SinkDefinition> sink;  // none when the stream only feeds later statements
   SourcePosition position;
+  // A statement the binder made of a derived table or WITH query (plan/derived_tables.h):
+  // what it was, e.g. "derived table 't' of select_1"; empty for a statement of the job.
+  std::string lowered_from;
   // Set by InferChangelogModes: whether the output is an updating stream (it may update or
   // delete rows it emitted, not only insert), and why, for errors ("GROUP BY trader EMIT
   // CHANGES"); whether it may delete rows; the output columns that identify its rows, when

@@ -90,6 +90,9 @@ struct TableReference {
   SourcePosition position;
   std::string name;   // kNamed
   std::string alias;  // optional for every kind
+  // kNamed: a derived table or a CTE that LowerDerivedTables (plan/derived_tables.h) replaced by
+  // a reference to the hidden statement `name`; the query knows it by `alias` alone.
+  bool lowered = false;
   std::unique_ptr<SelectStatement> subquery;
   std::unique_ptr<TableReference> left, right;  // kJoin
   JoinType join_type = JoinType::kInner;
@@ -114,8 +117,16 @@ struct OrderItem {
   bool descending = false;
 };
 
+// WITH name AS (SELECT ...): a named query, visible to the CTEs after it and to the query.
+struct CommonTableExpression {
+  SourcePosition position;  // of the name
+  std::string name;
+  std::unique_ptr<SelectStatement> query;
+};
+
 struct SelectStatement {
   SourcePosition position;
+  std::vector<CommonTableExpression> with;  // WITH a AS (...), b AS (...) before SELECT
   bool distinct = false;
   SourcePosition distinct_position;
   std::vector<SelectItem> items;

@@ -208,8 +208,8 @@ class Parser {
         return source_.NotSupported(Peek().position, "column definitions in CREATE (Flink dialect DDL)");
       }
       SLUICE_RETURN_IF_ERROR(ExpectKeyword("AS"));
-    } else if (!IsKeyword("SELECT")) {
-      return Unexpected("CREATE STREAM, CREATE TABLE or SELECT");
+    } else if (!IsKeyword("SELECT") && !IsKeyword("WITH")) {
+      return Unexpected("CREATE STREAM, CREATE TABLE, SELECT or WITH");
     }
     SLUICE_ASSIGN_OR_RETURN(statement.select, ParseSelect());
     if (MatchKeyword("WITH")) SLUICE_RETURN_IF_ERROR(ParseProperties(statement.properties));
@@ -263,6 +263,22 @@ class Parser {
     if (query_nesting_ > kMaxExpressionDepth) return TooDeep(Peek().position, "query");
     auto select = std::make_unique<SelectStatement>();
     select->position = Peek().position;
+    if (MatchKeyword("WITH")) {
+      do {
+        CommonTableExpression cte;
+        cte.position = Peek().position;
+        SLUICE_ASSIGN_OR_RETURN(cte.name, ExpectName("the name of a WITH query"));
+        if (IsOperator("(")) {
+          return source_.NotSupported(Peek().position, "column names after a WITH query's name");
+        }
+        SLUICE_RETURN_IF_ERROR(ExpectKeyword("AS"));
+        SLUICE_RETURN_IF_ERROR(ExpectOperator("("));
+        SLUICE_ASSIGN_OR_RETURN(cte.query, ParseSelect());
+        SLUICE_RETURN_IF_ERROR(ExpectOperator(")"));
+        select->with.push_back(std::move(cte));
+      } while (MatchOperator(","));
+      select->position = Peek().position;
+    }
     SLUICE_RETURN_IF_ERROR(ExpectKeyword("SELECT"));
     if (IsKeyword("DISTINCT")) {
       select->distinct_position = Peek().position;
