@@ -135,6 +135,10 @@ struct SourceConnector {
   // Kafka consumer group); the runtime makes one reader of the definition's single partition
   // per worker and names them so in explain (e.g. "consumer-group member").
   std::string reader_per_worker;
+  // False: a batch holds what arrived when it was read (a Kafka poll), often a few records.
+  // The keyed exchange then copies rows into full channel batches instead of handing each
+  // worker a slice of every small batch (runtime/exchange.h, shared mode).
+  bool fills_batches = true;
   // Optional: why a job reading this source runs on one thread whatever its parallelism, e.g.
   // "source 'x' reads a stream (stdin), which cannot be split"; "" when it need not.
   std::function<std::string(const SourceDefinition& definition)> single_thread_reason;

@@ -211,6 +211,7 @@ void RegisterKafkaSource(ConnectorRegistry& registry) {
   connector.bind = BindKafkaSource;
   // The consumer group deals the topics' partitions out: one member per worker.
   connector.reader_per_worker = "consumer-group member";
+  connector.fills_batches = false;  // a batch is what one poll returned
   connector.create = [](const SourceDefinition& definition, size_t partition,
                         std::shared_ptr<DeadLetterWriter> dead_letters,
                         const SourceReaderOptions& options) -> std::unique_ptr<SourcePartition> {
