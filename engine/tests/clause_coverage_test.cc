@@ -263,7 +263,8 @@ const std::vector<Case>& Cases() {
       {"SELECT x.k FROM t x LEFT JOIN t y ON x.k = y.k", "SELECT k FROM t"},
       {"SELECT x.k FROM t x RIGHT JOIN t y ON x.k = y.k", "SELECT k FROM t"},
       {"SELECT x.k FROM t x FULL OUTER JOIN t y ON x.k = y.k", "SELECT k FROM t"},
-      {"SELECT x.k FROM t x JOIN t y ON x.k = y.k WITHIN INTERVAL '1' MINUTE", "SELECT k FROM t"},
+      {"SELECT x.k FROM t x JOIN t y ON x.k = y.k WITHIN INTERVAL '1' MINUTE",
+       "SELECT x.k FROM t x JOIN t y ON x.k = y.k"},
       // Expressions
       {"SELECT k, 7 AS seven FROM t", "SELECT k FROM t"},
       {"SELECT k, ts + INTERVAL '1' SECOND AS later FROM t", "SELECT k FROM t"},

@@ -387,11 +387,30 @@ TEST(SqlErrorTest, DetailCarriesPositionAndBareMessage) {
   EXPECT_FALSE(SqlErrorDetailOf(absl::InvalidArgumentError("line 1, column 8: no detail")).has_value());
 }
 
-TEST(SqlErrorTest, JoinNotSupportedYet) {
-  const absl::Status status = Bind(Job("SELECT t.id FROM trades t JOIN trades u ON t.id = u.id"));
+TEST(SqlErrorTest, JoinOfThreeInputsNotSupportedYet) {
+  const absl::Status status =
+      Bind(Job("SELECT t.id FROM trades t JOIN trades u ON t.id = u.id JOIN trades v ON u.id = v.id"));
   EXPECT_TRUE(absl::IsUnimplemented(status));
-  EXPECT_NE(std::string(status.message()).find("not supported yet: JOIN"), std::string::npos)
+  EXPECT_NE(std::string(status.message()).find("not supported yet: a join of more than two inputs"),
+            std::string::npos)
       << status.message();
+}
+
+TEST(SqlErrorTest, JoinErrorsNameTheFault) {
+  ExpectError(Job("SELECT id FROM trades t JOIN trades u ON t.id = u.id"),
+              "ambiguous column 'id': t and u both have it; qualify it (t.id)", 2, 8);
+  ExpectError(Job("SELECT t.id FROM trades JOIN trades ON trades.id = trades.id"),
+              "both inputs of the join are named 'trades'; give one an alias", 2, 30);
+  ExpectError(Job("SELECT t.id FROM trades t JOIN trades u ON t.price > u.price"),
+              "not supported yet: a join without an equality between its inputs", 2, 27);
+  ExpectError(Job("SELECT t.id FROM trades t JOIN trades u ON t.id = u.symbol"),
+              "join keys of different types: t.id is BIGINT, u.symbol is STRING; CAST one of them", 2, 49);
+  ExpectError(Job("SELECT t.id FROM trades t JOIN trades u ON t.id = u.id AND t._event_time BETWEEN "
+                  "u._event_time + INTERVAL '5' SECOND AND u._event_time - INTERVAL '5' SECOND"),
+              "the join's time bound is empty", 2, 27);
+  ExpectError(Job("SELECT t.id, COUNT(*) AS n FROM trades t JOIN trades u ON t.id = u.id GROUP BY t.id "
+                  "WINDOW TUMBLING(INTERVAL '1' MINUTE)"),
+              "over a join, name the window's time column", 2, 85);
 }
 
 TEST(SqlErrorTest, DerivedTableNeedsAnAlias) {

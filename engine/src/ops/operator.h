@@ -68,6 +68,10 @@ class Operator {
 
   // One line for EXPLAIN.
   virtual std::string Describe() const = 0;
+  // A two-input operator (a join, UNION ALL): the operator that takes its second input's
+  // batches, watermarks and end (its first input is the operator itself); null for an
+  // operator of one input.
+  virtual Operator* second_input() { return nullptr; }
   // The operators a fan-out hands every batch to; null for any other operator, whose
   // downstream is output().
   virtual const std::vector<Operator*>* consumers() const { return nullptr; }

@@ -63,8 +63,9 @@ class StatefulOperator : public Operator {
   StatefulMetrics metrics() const;
 
   // A received watermark: fires and evicts through AdvanceEventTime() when it moves the
-  // input's watermark, charges the state budget, forwards it.
-  absl::Status OnWatermark(int64_t watermark) final;
+  // input's watermark, charges the state budget, forwards it. A two-input operator overrides
+  // it to combine its inputs' watermarks first, then calls it with the combination.
+  absl::Status OnWatermark(int64_t watermark) override;
 
  protected:
   // `input_out_of_orderness_millis`: the bound of the input's per-record watermark.

@@ -68,10 +68,101 @@ std::string OperatorFunction(const std::string& op) {
   return op;
 }
 
+// One input of a join as the query sees it: the names it is known by, and its columns in the
+// joined row ([begin, end) of the join's schema).
+struct InputSide {
+  std::vector<std::string> qualifiers;
+  size_t begin = 0;
+  size_t end = 0;
+};
+
 class ExpressionBinder {
  public:
   ExpressionBinder(const SourceText& source, const Schema& schema, std::vector<std::string> qualifiers)
       : source_(source), schema_(schema), qualifiers_(std::move(qualifiers)) {}
+
+  // The input is a join of these sides: a qualified column is looked up in its side's
+  // columns, an unqualified one in every side, and a name two sides have is ambiguous.
+  void SetSides(std::vector<InputSide> sides) { sides_ = std::move(sides); }
+
+  // `conjuncts` bound and joined by AND; each must be a BOOLEAN condition (`clause` names
+  // where it was written, for the error).
+  absl::StatusOr<BoundExpressionPtr> BindConjunction(const std::vector<const ParsedExpression*>& conjuncts,
+                                                     const char* clause) {
+    BoundExpressionPtr all;
+    for (const ParsedExpression* conjunct : conjuncts) {
+      SLUICE_ASSIGN_OR_RETURN(auto bound, Bind(*conjunct));
+      if (bound->type != TypeId::kBoolean && bound->type != TypeId::kNull) {
+        return source_.Error(conjunct->position,
+                             StrCat(clause, " must be a BOOLEAN condition, found ", TypeName(bound->type)));
+      }
+      if (all == nullptr) {
+        all = std::move(bound);
+        continue;
+      }
+      std::vector<BoundExpressionPtr> both;
+      both.push_back(std::move(all));
+      both.push_back(std::move(bound));
+      SLUICE_ASSIGN_OR_RETURN(all, Call("and", "AND", std::move(both), conjunct->position));
+    }
+    return all;
+  }
+
+  // `operand` converted to `type` (an error at `position` when no cast exists).
+  absl::StatusOr<BoundExpressionPtr> CastTo(BoundExpressionPtr operand, TypeId type, SourcePosition position) {
+    return Cast(std::move(operand), type, position);
+  }
+
+  // The input column `e` (a column reference) names, resolved as BindColumn does.
+  absl::StatusOr<size_t> ResolveColumn(const ParsedExpression& e) const {
+    const std::string& name = e.name_parts.back();
+    if (e.name_parts.size() > 2) {
+      return source_.Error(e.position, StrCat("too many qualifiers in '", StrJoin(e.name_parts, "."), "'"));
+    }
+    if (e.name_parts.size() == 2) {
+      bool known = false;
+      for (const auto& qualifier : qualifiers_) known = known || EqualsIgnoreCase(qualifier, e.name_parts[0]);
+      if (!known) {
+        return source_.Error(e.position, StrCat("unknown source or alias '", e.name_parts[0],
+                                                "' (this query reads ", StrJoin(qualifiers_, " / "), ")"));
+      }
+    }
+    std::optional<size_t> index;
+    if (sides_.empty()) {
+      index = schema_.Find(name);
+    } else {
+      std::vector<std::string> holders;
+      for (const InputSide& side : sides_) {
+        if (e.name_parts.size() == 2) {
+          bool named = false;
+          for (const auto& qualifier : side.qualifiers) named = named || EqualsIgnoreCase(qualifier, e.name_parts[0]);
+          if (!named) continue;
+        }
+        for (size_t i = side.begin; i < side.end; ++i) {
+          if (!EqualsIgnoreCase(schema_.field(i).name, name)) continue;
+          if (!index) index = i;
+          holders.push_back(side.qualifiers.back());
+          break;
+        }
+      }
+      if (holders.size() > 1) {
+        return source_.Error(e.position, StrCat("ambiguous column '", name, "': ", StrJoin(holders, " and "),
+                                                " both have it; qualify it (", holders[0], ".", name, ")"));
+      }
+    }
+    if (!index) {
+      std::vector<std::string> names;
+      for (const auto& field : schema_.fields()) names.push_back(field.name);
+      std::string message = StrCat("unknown column '", name, "'");
+      if (auto nearest = NearestName(name, names)) {
+        StrAppend(&message, "; did you mean '", *nearest, "'?");
+      } else {
+        StrAppend(&message, "; the input has: ", schema_.ToString());
+      }
+      return source_.Error(e.position, message);
+    }
+    return *index;
+  }
 
   // Called first for every node; a non-null result replaces normal binding of that node.
   // The aggregate binder uses it to turn aggregate calls and GROUP BY expressions into
@@ -179,32 +270,9 @@ class ExpressionBinder {
 
  private:
   absl::StatusOr<BoundExpressionPtr> BindColumn(const ParsedExpression& e) {
-    const std::string& name = e.name_parts.back();
-    if (e.name_parts.size() > 2) {
-      return source_.Error(e.position, StrCat("too many qualifiers in '", StrJoin(e.name_parts, "."), "'"));
-    }
-    if (e.name_parts.size() == 2) {
-      bool known = false;
-      for (const auto& qualifier : qualifiers_) known = known || EqualsIgnoreCase(qualifier, e.name_parts[0]);
-      if (!known) {
-        return source_.Error(e.position, StrCat("unknown source or alias '", e.name_parts[0],
-                                                "' (this query reads ", StrJoin(qualifiers_, " / "), ")"));
-      }
-    }
-    const auto index = schema_.Find(name);
-    if (!index) {
-      std::vector<std::string> names;
-      for (const auto& field : schema_.fields()) names.push_back(field.name);
-      std::string message = StrCat("unknown column '", name, "'");
-      if (auto nearest = NearestName(name, names)) {
-        StrAppend(&message, "; did you mean '", *nearest, "'?");
-      } else {
-        StrAppend(&message, "; the input has: ", schema_.ToString());
-      }
-      return source_.Error(e.position, message);
-    }
-    const Field& field = schema_.field(*index);
-    return MakeColumnReference(*index, field.type, field.name);
+    SLUICE_ASSIGN_OR_RETURN(const size_t index, ResolveColumn(e));
+    const Field& field = schema_.field(index);
+    return MakeColumnReference(index, field.type, field.name);
   }
 
   absl::StatusOr<BoundExpressionPtr> BindFunction(const ParsedExpression& e) {
@@ -418,6 +486,7 @@ class ExpressionBinder {
   const SourceText& source_;
   const Schema& schema_;
   std::vector<std::string> qualifiers_;
+  std::vector<InputSide> sides_;
   Interceptor interceptor_;
 };
 
@@ -511,10 +580,10 @@ class JobBinder {
       }
     }
     // Every name the job uses: hidden streams (derived tables, WITH queries) avoid them all.
-    NameSet taken(names.begin(), names.end());
+    taken_.insert(names.begin(), names.end());
     int anonymous = 0;
     for (const auto& statement : job_.parsed.statements) {
-      if (statement.name.empty()) taken.insert(StrCat("select_", ++anonymous));
+      if (statement.name.empty()) taken_.insert(StrCat("select_", ++anonymous));
     }
     std::vector<std::string> created;  // the streams of the statements so far, bound or not
     std::vector<std::string> failed;   // those of the statements that failed
@@ -531,7 +600,7 @@ class JobBinder {
       if (created_twice) {
         status = source_.Error(statement.name_position, StrCat("stream '", bound.name, "' is created twice"));
       } else {
-        status = LowerDerivedTables(source_, *statement.select, bound.name, taken, lowered);
+        status = LowerDerivedTables(source_, *statement.select, bound.name, taken_, lowered);
       }
       std::vector<std::string> inputs;
       CollectTableNames(statement.select->from.get(), inputs);
@@ -579,7 +648,8 @@ class JobBinder {
       bool read_later = false;
       for (size_t j = i + 1; j < job_.statements.size(); ++j) {
         read_later = read_later ||
-                     (job_.statements[j].input_is_stream && job_.statements[j].input_name == statement.name);
+                     (job_.statements[j].input_is_stream && job_.statements[j].input_name == statement.name) ||
+                     job_.statements[j].second_input_name == statement.name;
       }
       if (!read_later) {
         statement.sink.emplace();
@@ -608,9 +678,6 @@ class JobBinder {
   }
 
   absl::Status RejectUnsupported(const SelectStatement& select) {
-    if (select.from->kind == TableReference::Kind::kJoin) {
-      return source_.NotSupported(select.from->position, "JOIN");
-    }
     if (!select.order_by.empty())
       return source_.NotSupported(select.order_by_position, "ORDER BY on a stream");
     return absl::OkStatus();
@@ -619,31 +686,44 @@ class JobBinder {
   absl::Status BindSelect(const SelectStatement& select, BoundStatement& bound) {
     SLUICE_RETURN_IF_ERROR(RejectUnsupported(select));
     const TableReference& table = *select.from;
-    auto scan = std::make_unique<LogicalOperator>();
-    scan->kind = LogicalOperatorKind::kScan;
-    scan->scan_name = table.name;
-    if (const BoundStatement* stream = FindStream(table.name)) {
-      scan->schema = stream->output_schema;
-      scan->scan_is_stream = true;
-    } else {
-      SLUICE_ASSIGN_OR_RETURN(const SourceDefinition* definition, DefineSource(table));
-      scan->schema = definition->schema;
-    }
-    bound.input_name = table.name;
-    bound.input_is_stream = scan->scan_is_stream;
-    // A derived table or WITH query is known by its alias alone, not by its hidden name.
+    std::unique_ptr<LogicalOperator> plan;
     std::vector<std::string> qualifiers;
-    if (!table.lowered) qualifiers.push_back(table.name);
-    if (!table.alias.empty()) qualifiers.push_back(table.alias);
-    const Schema input_schema = scan->schema;
+    sides_.clear();
+    // The WHERE conditions still to apply after the input (a join takes some of them).
+    std::vector<const ParsedExpression*> where;
+    if (select.where) SplitConjuncts(*select.where, where);
+    if (table.kind == TableReference::Kind::kJoin) {
+      SLUICE_RETURN_IF_ERROR(BindJoin(select, bound, plan, qualifiers, where));
+    } else {
+      auto scan = std::make_unique<LogicalOperator>();
+      scan->kind = LogicalOperatorKind::kScan;
+      scan->scan_name = table.name;
+      if (const BoundStatement* stream = FindStream(table.name)) {
+        scan->schema = stream->output_schema;
+        scan->scan_is_stream = true;
+      } else {
+        SLUICE_ASSIGN_OR_RETURN(const SourceDefinition* definition, DefineSource(table));
+        scan->schema = definition->schema;
+      }
+      bound.input_name = table.name;
+      bound.input_is_stream = scan->scan_is_stream;
+      // A derived table or WITH query is known by its alias alone, not by its hidden name.
+      if (!table.lowered) qualifiers.push_back(table.name);
+      if (!table.alias.empty()) qualifiers.push_back(table.alias);
+      plan = std::move(scan);
+    }
+    const Schema input_schema = plan->schema;
     ExpressionBinder binder(source_, input_schema, qualifiers);
-    std::unique_ptr<LogicalOperator> plan = std::move(scan);
+    binder.SetSides(sides_);
 
-    if (select.where) {
-      SLUICE_ASSIGN_OR_RETURN(auto predicate, binder.Bind(*select.where));
-      if (predicate->type != TypeId::kBoolean && predicate->type != TypeId::kNull) {
-        return source_.Error(select.where->position,
-                             StrCat("WHERE must be a BOOLEAN condition, found ", TypeName(predicate->type)));
+    if (!where.empty()) {
+      // The whole WHERE when a join took none of it (its errors point at it as a whole).
+      const bool whole = select.where != nullptr && table.kind != TableReference::Kind::kJoin;
+      BoundExpressionPtr predicate;
+      if (whole) {
+        SLUICE_ASSIGN_OR_RETURN(predicate, binder.BindConjunction({select.where.get()}, "WHERE"));
+      } else {
+        SLUICE_ASSIGN_OR_RETURN(predicate, binder.BindConjunction(where, "WHERE"));
       }
       auto filter = std::make_unique<LogicalOperator>();
       filter->kind = LogicalOperatorKind::kFilter;
@@ -711,18 +791,26 @@ class JobBinder {
       project->projections.push_back(std::move(expression));
       return absl::OkStatus();
     };
+    // The input columns [first, second) a `*` or `t.*` stands for; an error for an unknown t.
+    auto star_columns_of = [&](const ParsedExpression& e) -> absl::StatusOr<std::pair<size_t, size_t>> {
+      if (e.name_parts.empty()) return std::make_pair(size_t{0}, input_schema.size());
+      for (const InputSide& side : sides_) {
+        for (const auto& qualifier : side.qualifiers) {
+          if (EqualsIgnoreCase(qualifier, e.name_parts[0])) return std::make_pair(side.begin, side.end);
+        }
+      }
+      for (const auto& qualifier : qualifiers) {
+        if (sides_.empty() && EqualsIgnoreCase(qualifier, e.name_parts[0]))
+          return std::make_pair(size_t{0}, input_schema.size());
+      }
+      return source_.Error(e.position, StrCat("unknown source or alias '", e.name_parts[0], "'"));
+    };
     size_t star_column = 0;  // the next of star_columns (SELECT DISTINCT *)
     for (const auto& item : select.items) {
       const ParsedExpression& e = *item.expression;
       if (e.kind == ExpressionKind::kStar && select.distinct) {
         // Checked like any `*` (its qualifier), then the keys it stands for, in order.
-        if (!e.name_parts.empty()) {
-          bool known = false;
-          for (const auto& qualifier : qualifiers)
-            known = known || EqualsIgnoreCase(qualifier, e.name_parts[0]);
-          if (!known)
-            return source_.Error(e.position, StrCat("unknown source or alias '", e.name_parts[0], "'"));
-        }
+        SLUICE_RETURN_IF_ERROR(star_columns_of(e).status());
         // Every `*` stands for all the input's columns (star_columns holds them once per `*`).
         for (const Field& field : input_schema.fields()) {
           if (field.is_system) continue;
@@ -737,18 +825,14 @@ class JobBinder {
           return source_.Error(e.position,
                                "SELECT * cannot be used with GROUP BY or aggregates; list the columns");
         }
-        if (!e.name_parts.empty()) {
-          bool known = false;
-          for (const auto& qualifier : qualifiers)
-            known = known || EqualsIgnoreCase(qualifier, e.name_parts[0]);
-          if (!known)
-            return source_.Error(e.position, StrCat("unknown source or alias '", e.name_parts[0], "'"));
-        }
-        for (size_t i = 0; i < input_schema.size(); ++i) {
+        SLUICE_ASSIGN_OR_RETURN(const auto range, star_columns_of(e));
+        for (size_t i = range.first; i < range.second; ++i) {
           const Field& field = input_schema.field(i);
           if (field.is_system) continue;
-          SLUICE_RETURN_IF_ERROR(
-              add_column(MakeColumnReference(i, field.type, field.name), field.name, item.position));
+          // Over a join, a name both inputs have is numbered in the second: k, k0 (as Flink).
+          std::string name = field.name;
+          for (int n = 0; !sides_.empty() && seen.count(AsciiToLower(name)) != 0; ++n) name = StrCat(field.name, n);
+          SLUICE_RETURN_IF_ERROR(add_column(MakeColumnReference(i, field.type, field.name), name, item.position));
         }
         continue;
       }
@@ -773,7 +857,395 @@ class JobBinder {
       plan = std::move(limit);
     }
     bound.plan = std::move(plan);
+    bound.time_attributes = TimeAttributesOf(*bound.plan);
     return absl::OkStatus();
+  }
+
+  // The time attributes of `plan`'s output (see TimeAttribute).
+  std::vector<TimeAttribute> TimeAttributesOf(const LogicalOperator& node) const {
+    if (node.kind == LogicalOperatorKind::kScan) {
+      if (const BoundStatement* stream = node.scan_is_stream ? FindStream(node.scan_name) : nullptr) {
+        return stream->time_attributes;
+      }
+      const SourceDefinition* source = node.scan_is_stream ? nullptr : job_.FindSource(node.scan_name);
+      return source != nullptr ? SourceTimeAttributes(*source) : std::vector<TimeAttribute>{};
+    }
+    if (node.kind == LogicalOperatorKind::kFilter || node.kind == LogicalOperatorKind::kLimit) {
+      return TimeAttributesOf(*node.input);
+    }
+    std::vector<TimeAttribute> attributes;
+    if (node.kind == LogicalOperatorKind::kProject) {
+      const std::vector<TimeAttribute> input = TimeAttributesOf(*node.input);
+      for (size_t p = 0; p < node.projections.size(); ++p) {
+        const BoundExpression& projection = *node.projections[p];
+        if (projection.kind != BoundExpressionKind::kColumn) continue;
+        for (const TimeAttribute& attribute : input) {
+          if (attribute.column == projection.column_index) attributes.push_back({p, attribute.lag});
+        }
+      }
+    } else if (node.kind == LogicalOperatorKind::kAggregate) {
+      // A window's rows arrive when it closes (EMIT FINAL, no lateness): its bounds keep time.
+      const AggregateDefinition& aggregate = *node.aggregate;
+      if (aggregate.window && aggregate.window->kind != WindowKind::kSession &&
+          aggregate.emit == EmitMode::kFinal && aggregate.allowed_lateness_millis == 0) {
+        const size_t start = aggregate.keys.size() + aggregate.aggregates.size();
+        attributes.push_back({start, aggregate.window->size_millis - 1});
+        attributes.push_back({start + 1, 0});
+      }
+    }
+    return attributes;
+  }
+
+  static void SplitConjuncts(const ParsedExpression& e, std::vector<const ParsedExpression*>& conjuncts) {
+    if (e.kind == ExpressionKind::kBinary && e.op == "AND") {
+      SplitConjuncts(*e.children[0], conjuncts);
+      SplitConjuncts(*e.children[1], conjuncts);
+      return;
+    }
+    conjuncts.push_back(&e);
+  }
+
+  // One input of a join as bound: the stream it reads (a source is read through a hidden
+  // statement of its own, which keeps every column and takes the filters pushed down to it).
+  struct JoinInput {
+    const TableReference* table = nullptr;
+    std::string stream;
+    Schema schema;
+    std::vector<std::string> qualifiers;
+    std::vector<TimeAttribute> time_attributes;
+    std::optional<BoundStatement> hidden;  // reads a source
+  };
+
+  // `base`, or `base$2`, `base$3`, ...: the first name the job does not use.
+  std::string UniqueName(const std::string& base) {
+    std::string name = base;
+    for (int suffix = 2; taken_.count(name) != 0; ++suffix) name = StrCat(base, "$", suffix);
+    taken_.insert(name);
+    return name;
+  }
+
+  absl::StatusOr<JoinInput> BindJoinInput(const TableReference& table, const BoundStatement& join) {
+    if (table.kind == TableReference::Kind::kJoin) {
+      return source_.NotSupported(table.position,
+                                  "a join of more than two inputs (join two of them in a WITH query, then join "
+                                  "its result with the third)");
+    }
+    JoinInput input;
+    input.table = &table;
+    // An input with an alias is known by the alias alone (a self-join names both sides apart).
+    input.qualifiers.push_back(table.alias.empty() ? table.name : table.alias);
+    if (const BoundStatement* stream = FindStream(table.name)) {
+      input.stream = stream->name;
+      input.schema = stream->output_schema;
+      input.time_attributes = stream->time_attributes;
+      return input;
+    }
+    SLUICE_ASSIGN_OR_RETURN(const SourceDefinition* definition, DefineSource(table));
+    // The source through a statement of its own that keeps every column, system ones too.
+    BoundStatement hidden;
+    hidden.name = UniqueName(StrCat(join.name, "$", table.alias.empty() ? table.name : table.alias));
+    hidden.position = table.position;
+    hidden.lowered_from = StrCat("input '", input.qualifiers.back(), "' of the join in ", join.name);
+    hidden.input_name = definition->name;
+    auto scan = std::make_unique<LogicalOperator>();
+    scan->kind = LogicalOperatorKind::kScan;
+    scan->scan_name = definition->name;
+    scan->schema = definition->schema;
+    auto project = std::make_unique<LogicalOperator>();
+    project->kind = LogicalOperatorKind::kProject;
+    for (size_t i = 0; i < definition->schema.size(); ++i) {
+      const Field& field = definition->schema.field(i);
+      project->schema.Add(field);
+      project->projections.push_back(MakeColumnReference(i, field.type, field.name));
+    }
+    project->input = std::move(scan);
+    hidden.output_schema = project->schema;
+    hidden.plan = std::move(project);
+    hidden.time_attributes = SourceTimeAttributes(*definition);
+    input.stream = hidden.name;
+    input.schema = hidden.output_schema;
+    input.time_attributes = hidden.time_attributes;
+    input.hidden = std::move(hidden);
+    return input;
+  }
+
+  // A time attribute of a join input plus a constant: `column`, `column + INTERVAL`, ...
+  struct TimeTerm {
+    size_t column = 0;  // in the joined row
+    int64_t offset = 0;
+  };
+
+  std::optional<TimeTerm> ParseTimeTerm(const ParsedExpression& e, const ExpressionBinder& joined) const {
+    if (e.kind == ExpressionKind::kColumn) {
+      auto column = joined.ResolveColumn(e);
+      if (!column.ok()) return std::nullopt;
+      return TimeTerm{*column, 0};
+    }
+    if (e.kind == ExpressionKind::kBinary && (e.op == "+" || e.op == "-") &&
+        e.children[1]->kind == ExpressionKind::kInterval) {
+      std::optional<TimeTerm> term = ParseTimeTerm(*e.children[0], joined);
+      if (!term) return std::nullopt;
+      term->offset += e.op == "+" ? e.children[1]->interval_millis : -e.children[1]->interval_millis;
+      return term;
+    }
+    return std::nullopt;
+  }
+
+  // Which inputs the columns of `e` come from: bit 0 the left, bit 1 the right.
+  absl::StatusOr<int> InputsOf(const ParsedExpression& e, const ExpressionBinder& joined, size_t left_size) const {
+    if (e.kind == ExpressionKind::kColumn) {
+      SLUICE_ASSIGN_OR_RETURN(const size_t column, joined.ResolveColumn(e));
+      return column < left_size ? 1 : 2;
+    }
+    int inputs = 0;
+    for (const auto& child : e.children) {
+      SLUICE_ASSIGN_OR_RETURN(const int of_child, InputsOf(*child, joined, left_size));
+      inputs |= of_child;
+    }
+    return inputs;
+  }
+
+  // Binds FROM a JOIN b ON ... (and, for an inner join, the conditions of WHERE) into a Join
+  // node over the two inputs' streams. Equalities between the inputs become the join's keys;
+  // comparisons of the two inputs' time attributes that bound them from both sides, its time
+  // bound; the rest of the conditions on both inputs, its residual. An inner join's conditions
+  // on one input are applied before the join (pushed into the input's hidden statement when it
+  // reads a source), an outer join's become part of the residual. `where` keeps the WHERE
+  // conditions left to apply after the join.
+  absl::Status BindJoin(const SelectStatement& select, BoundStatement& bound, std::unique_ptr<LogicalOperator>& plan,
+                        std::vector<std::string>& qualifiers, std::vector<const ParsedExpression*>& where) {
+    const TableReference& table = *select.from;
+    SLUICE_ASSIGN_OR_RETURN(JoinInput left, BindJoinInput(*table.left, bound));
+    SLUICE_ASSIGN_OR_RETURN(JoinInput right, BindJoinInput(*table.right, bound));
+    for (const auto& name : left.qualifiers) {
+      for (const auto& other : right.qualifiers) {
+        if (EqualsIgnoreCase(name, other)) {
+          return source_.Error(table.right->position,
+                               StrCat("both inputs of the join are named '", name, "'; give one an alias"));
+        }
+      }
+    }
+    const size_t left_size = left.schema.size();
+    Schema joined_schema;
+    for (const Field& field : left.schema.fields()) joined_schema.Add(field);
+    for (const Field& field : right.schema.fields()) joined_schema.Add(field);
+    sides_ = {InputSide{left.qualifiers, 0, left_size}, InputSide{right.qualifiers, left_size, joined_schema.size()}};
+    qualifiers = left.qualifiers;
+    qualifiers.insert(qualifiers.end(), right.qualifiers.begin(), right.qualifiers.end());
+    ExpressionBinder joined(source_, joined_schema, qualifiers);
+    joined.SetSides(sides_);
+    ExpressionBinder left_binder(source_, left.schema, left.qualifiers);
+    ExpressionBinder right_binder(source_, right.schema, right.qualifiers);
+
+    auto definition = std::make_unique<JoinDefinition>();
+    definition->type = table.join_type;
+    const bool inner = table.join_type == JoinType::kInner;
+    std::vector<const ParsedExpression*> conditions;
+    if (table.join_condition) SplitConjuncts(*table.join_condition, conditions);
+    if (inner) {
+      // An inner join's WHERE is one with its ON: the join takes the conditions it can use.
+      conditions.insert(conditions.end(), where.begin(), where.end());
+      where.clear();
+    }
+    auto time_lag = [](const JoinInput& input, size_t column) -> std::optional<int64_t> {
+      for (const TimeAttribute& attribute : input.time_attributes) {
+        if (attribute.column == column) return attribute.lag;
+      }
+      return std::nullopt;
+    };
+    // The time bound: one pair of time attributes, bounded from below and above.
+    std::optional<std::pair<size_t, size_t>> time_columns;  // left, right (each in its input)
+    int64_t lower = INT64_MIN, upper = INT64_MAX;
+    std::vector<const ParsedExpression*> bound_conditions;  // residual if no full bound forms
+    std::vector<std::string> bound_texts;
+    // Applies `x op y` to the time bound when x and y are time attributes of different inputs
+    // (plus constants); false when it does not apply.
+    auto take_comparison = [&](const ParsedExpression& x, std::string op, const ParsedExpression& y) -> bool {
+      std::optional<TimeTerm> a = ParseTimeTerm(x, joined), b = ParseTimeTerm(y, joined);
+      if (!a || !b || (a->column < left_size) == (b->column < left_size)) return false;
+      if (a->column >= left_size) {
+        std::swap(a, b);
+        op = op == ">=" ? "<=" : op == "<=" ? ">=" : op == ">" ? "<" : op == "<" ? ">" : op;
+      }
+      const size_t left_column = a->column, right_column = b->column - left_size;
+      if (!time_lag(left, left_column) || !time_lag(right, right_column)) return false;
+      if (time_columns && *time_columns != std::make_pair(left_column, right_column)) return false;
+      time_columns = std::make_pair(left_column, right_column);
+      // left + a.offset  op  right + b.offset   <=>   left - right  op  b.offset - a.offset
+      const int64_t c = b->offset - a->offset;
+      if (op == ">=" || op == "=") lower = std::max(lower, c);
+      if (op == ">") lower = std::max(lower, c + 1);
+      if (op == "<=" || op == "=") upper = std::min(upper, c);
+      if (op == "<") upper = std::min(upper, c - 1);
+      return true;
+    };
+    if (table.within_millis) {
+      // JOIN ... WITHIN d: the inputs' event times at most d apart.
+      const auto left_time = left.schema.Find(kEventTimeColumn);
+      const auto right_time = right.schema.Find(kEventTimeColumn);
+      if (!left_time || !right_time || !time_lag(left, *left_time) || !time_lag(right, *right_time)) {
+        return source_.Error(table.position,
+                             "JOIN ... WITHIN needs the event time (_event_time) of both inputs; join sources, "
+                             "or write the time bound in ON with each input's time column");
+      }
+      time_columns = std::make_pair(*left_time, *right_time);
+      lower = -*table.within_millis;
+      upper = *table.within_millis;
+      bound_texts.push_back(StrCat("WITHIN ", *table.within_millis, " ms"));
+    }
+    std::vector<const ParsedExpression*> residual, left_only, right_only;
+    for (const ParsedExpression* condition : conditions) {
+      SLUICE_ASSIGN_OR_RETURN(const int inputs, InputsOf(*condition, joined, left_size));
+      if (inputs == 1 || inputs == 2) {
+        if (!inner) {
+          residual.push_back(condition);
+        } else {
+          (inputs == 1 ? left_only : right_only).push_back(condition);
+        }
+        continue;
+      }
+      if (inputs == 0) {
+        residual.push_back(condition);
+        continue;
+      }
+      const ParsedExpression& e = *condition;
+      if (e.kind == ExpressionKind::kBinary && e.op == "=") {
+        SLUICE_ASSIGN_OR_RETURN(const int first, InputsOf(*e.children[0], joined, left_size));
+        SLUICE_ASSIGN_OR_RETURN(const int second, InputsOf(*e.children[1], joined, left_size));
+        if ((first == 1 && second == 2) || (first == 2 && second == 1)) {
+          const ParsedExpression& on_left = first == 1 ? *e.children[0] : *e.children[1];
+          const ParsedExpression& on_right = first == 1 ? *e.children[1] : *e.children[0];
+          SLUICE_ASSIGN_OR_RETURN(auto left_key, left_binder.Bind(on_left));
+          SLUICE_ASSIGN_OR_RETURN(auto right_key, right_binder.Bind(on_right));
+          if (left_key->type != right_key->type) {
+            const bool numeric = (left_key->type == TypeId::kInt64 || left_key->type == TypeId::kDouble) &&
+                                 (right_key->type == TypeId::kInt64 || right_key->type == TypeId::kDouble);
+            if (!numeric) {
+              return source_.Error(e.position, StrCat("join keys of different types: ", on_left.ToString(), " is ",
+                                                      TypeName(left_key->type), ", ", on_right.ToString(), " is ",
+                                                      TypeName(right_key->type), "; CAST one of them"));
+            }
+            if (left_key->type == TypeId::kInt64) {
+              SLUICE_ASSIGN_OR_RETURN(left_key, left_binder.CastTo(std::move(left_key), TypeId::kDouble, e.position));
+            } else {
+              SLUICE_ASSIGN_OR_RETURN(right_key,
+                                      right_binder.CastTo(std::move(right_key), TypeId::kDouble, e.position));
+            }
+          }
+          definition->left_keys.push_back(std::move(left_key));
+          definition->right_keys.push_back(std::move(right_key));
+          // Equal time attributes also bound the time (a window join: equal window starts).
+          if (take_comparison(*e.children[0], "=", *e.children[1])) bound_texts.push_back(e.ToString());
+          continue;
+        }
+      }
+      bool taken = false;
+      if (e.kind == ExpressionKind::kBinary && (e.op == ">=" || e.op == "<=" || e.op == ">" || e.op == "<")) {
+        taken = take_comparison(*e.children[0], e.op, *e.children[1]);
+      } else if (e.kind == ExpressionKind::kBetween && !e.negated) {
+        // Both halves, or neither: a half taken alone would lose the other.
+        const auto saved_columns = time_columns;
+        const int64_t saved_lower = lower, saved_upper = upper;
+        taken = take_comparison(*e.children[0], ">=", *e.children[1]) &&
+                take_comparison(*e.children[0], "<=", *e.children[2]);
+        if (!taken) {
+          time_columns = saved_columns;
+          lower = saved_lower;
+          upper = saved_upper;
+        }
+      }
+      if (taken) {
+        bound_conditions.push_back(condition);
+        bound_texts.push_back(e.ToString());
+      } else {
+        residual.push_back(condition);
+      }
+    }
+    if (time_columns && lower != INT64_MIN && upper != INT64_MAX) {
+      if (lower > upper) {
+        return source_.Error(table.position, StrCat("the join's time bound is empty: ", StrJoin(bound_texts, " AND "),
+                                                    " leaves no time difference"));
+      }
+      JoinTimeBound time_bound;
+      const Field& left_field = left.schema.field(time_columns->first);
+      const Field& right_field = right.schema.field(time_columns->second);
+      time_bound.left_time = MakeColumnReference(time_columns->first, left_field.type, left_field.name);
+      time_bound.right_time = MakeColumnReference(time_columns->second, right_field.type, right_field.name);
+      time_bound.lower = lower;
+      time_bound.upper = upper;
+      time_bound.left_lag = *time_lag(left, time_columns->first);
+      time_bound.right_lag = *time_lag(right, time_columns->second);
+      time_bound.text = StrJoin(bound_texts, " AND ");
+      definition->time_bound = std::move(time_bound);
+    } else {
+      // Not bounded from both sides: a regular join, whose residual checks these too.
+      residual.insert(residual.end(), bound_conditions.begin(), bound_conditions.end());
+      if (table.within_millis) SLUICE_CHECK(false);
+    }
+    if (definition->left_keys.empty()) {
+      return source_.NotSupported(
+          table.position,
+          "a join without an equality between its inputs (write ON a.key = b.key; a join on time or other "
+          "conditions alone would compare every pair of rows)");
+    }
+    if (!residual.empty()) {
+      SLUICE_ASSIGN_OR_RETURN(definition->residual, joined.BindConjunction(residual, "a join condition"));
+    }
+    // An inner join's conditions on one input: before the join, in the input's own statement
+    // when it reads a source, else right after the join.
+    for (auto [input, only, binder] : {std::make_tuple(&left, &left_only, &left_binder),
+                                       std::make_tuple(&right, &right_only, &right_binder)}) {
+      if (only->empty()) continue;
+      if (!input->hidden) {
+        where.insert(where.end(), only->begin(), only->end());
+        continue;
+      }
+      SLUICE_ASSIGN_OR_RETURN(auto predicate, binder->BindConjunction(*only, "WHERE"));
+      LogicalOperator& project = *input->hidden->plan;
+      auto filter = std::make_unique<LogicalOperator>();
+      filter->kind = LogicalOperatorKind::kFilter;
+      filter->schema = project.input->schema;
+      filter->predicate = std::move(predicate);
+      filter->input = std::move(project.input);
+      project.input = std::move(filter);
+    }
+    static constexpr const char* kJoinWords[] = {"JOIN", "LEFT JOIN", "RIGHT JOIN", "FULL JOIN"};
+    definition->text = StrCat(left.qualifiers.back(), " ", kJoinWords[static_cast<int>(table.join_type)], " ",
+                              right.qualifiers.back());
+
+    auto join = std::make_unique<LogicalOperator>();
+    join->kind = LogicalOperatorKind::kJoin;
+    join->schema = joined_schema;
+    for (auto [input, scan_slot] : {std::make_pair(&left, &join->input), std::make_pair(&right, &join->right_input)}) {
+      auto scan = std::make_unique<LogicalOperator>();
+      scan->kind = LogicalOperatorKind::kScan;
+      scan->scan_name = input->stream;
+      scan->scan_is_stream = true;
+      scan->schema = input->schema;
+      *scan_slot = std::move(scan);
+    }
+    join->join = std::move(definition);
+    for (JoinInput* input : {&left, &right}) {
+      if (input->hidden) job_.statements.push_back(std::move(*input->hidden));
+    }
+    bound.input_name = left.stream;
+    bound.input_is_stream = true;
+    bound.second_input_name = right.stream;
+    plan = std::move(join);
+    return absl::OkStatus();
+  }
+
+  // A source's time attributes: _event_time, and the column it is read from when that is a
+  // TIMESTAMP (the same values).
+  static std::vector<TimeAttribute> SourceTimeAttributes(const SourceDefinition& definition) {
+    std::vector<TimeAttribute> attributes;
+    if (auto index = definition.schema.Find(kEventTimeColumn)) attributes.push_back({*index, 0});
+    const int field = definition.decoder.event_time_field;
+    if (definition.has_event_time && field >= 0 && static_cast<size_t>(field) < definition.schema.size() &&
+        definition.schema.field(field).type == TypeId::kTimestamp) {
+      attributes.push_back({static_cast<size_t>(field), 0});
+    }
+    return attributes;
   }
 
   // Binds GROUP BY, WINDOW, the aggregates of the select list and HAVING. Appends an Aggregate
@@ -802,6 +1274,9 @@ class JobBinder {
       window.advance_millis = select.window->advance_millis;
       if (select.window->time_column) {
         SLUICE_ASSIGN_OR_RETURN(window.time, input_binder.Bind(*select.window->time_column));
+      } else if (!sides_.empty()) {
+        return source_.Error(select.window->position,
+                             "over a join, name the window's time column: TUMBLING(a.time_column, size)");
       } else if (auto index = input_schema.Find(kEventTimeColumn)) {
         window.time = MakeColumnReference(*index, TypeId::kTimestamp, kEventTimeColumn);
       } else {
@@ -841,6 +1316,7 @@ class JobBinder {
     AggregateDefinition* raw = definition.get();
     const bool windowed = select.window.has_value();
     aggregate_binder_ = std::make_unique<ExpressionBinder>(source_, input_schema, qualifiers);
+    aggregate_binder_->SetSides(sides_);
     aggregate_binder_->SetInterceptor([this, raw, key_texts, key_names, windowed, &input_binder,
                                        &input_schema](
                                           const ParsedExpression& e) -> absl::StatusOr<BoundExpressionPtr> {
@@ -1148,6 +1624,7 @@ class JobBinder {
     plan = std::move(window);
 
     aggregate_binder_ = std::make_unique<ExpressionBinder>(source_, input_schema, qualifiers);
+    aggregate_binder_->SetSides(sides_);
     const Schema* window_schema = &plan->schema;
     aggregate_binder_->SetInterceptor([texts, first_function, window_schema](
                                           const ParsedExpression& e) -> absl::StatusOr<BoundExpressionPtr> {
@@ -1261,6 +1738,8 @@ class JobBinder {
   BoundJob& job_;
   const SourceText& source_;
   const bool read_files_;                               // BindOptions::read_files
+  NameSet taken_;                                       // every name the job uses, hidden ones too
+  std::vector<InputSide> sides_;                        // the statement's join inputs, if it joins
   std::unique_ptr<ExpressionBinder> aggregate_binder_;  // binds over an aggregate's output
 };
 

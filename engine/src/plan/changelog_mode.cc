@@ -77,7 +77,9 @@ struct StatementInfo {
   size_t aggregate_index = 0;            // in the chain
   bool filter_above_aggregate = false;   // HAVING, or a WHERE of a statement without aggregate
   bool has_filter = false;
-  int input = -1;  // index of the statement whose stream it reads
+  int input = -1;         // index of the statement whose stream it reads
+  int second_input = -1;  // a join's right input
+  LogicalOperator* join = nullptr;
 };
 
 }  // namespace
@@ -92,9 +94,11 @@ void InferChangelogModes(BoundJob& job, const SourceText& source, SqlErrorList& 
     if (statement.input_is_stream) {
       for (size_t u = 0; u < s; ++u) {
         if (statements[u].name == statement.input_name) about.input = static_cast<int>(u);
+        if (statements[u].name == statement.second_input_name) about.second_input = static_cast<int>(u);
       }
     }
     const std::vector<LogicalOperator*> chain = Chain(statement);
+    if (!chain.empty() && chain[0]->kind == LogicalOperatorKind::kJoin) about.join = chain[0];
     for (size_t i = 0; i < chain.size(); ++i) {
       if (chain[i]->kind == LogicalOperatorKind::kAggregate && about.aggregate == nullptr) {
         about.aggregate = chain[i];
@@ -105,10 +109,40 @@ void InferChangelogModes(BoundJob& job, const SourceText& source, SqlErrorList& 
       }
     }
     const BoundStatement* upstream = about.input >= 0 ? &statements[about.input] : nullptr;
-    const bool input_updating = upstream != nullptr && upstream->updating;
+    bool input_updating = upstream != nullptr && upstream->updating;
+    std::string why;
     if (input_updating) {
-      const std::string why =
-          StrCat("stream '", upstream->name, "' is an updating stream (", upstream->updating_reason, ")");
+      why = StrCat("stream '", upstream->name, "' is an updating stream (", upstream->updating_reason, ")");
+    }
+    if (about.join != nullptr) {
+      // A join applies its inputs' retractions; its output updates when an input does, or when
+      // a regular outer join retracts the NULL-padded row a first match supersedes.
+      JoinDefinition& join = *about.join->join;
+      const BoundStatement* right = about.second_input >= 0 ? &statements[about.second_input] : nullptr;
+      join.left_updating = input_updating;
+      join.right_updating = right != nullptr && right->updating;
+      if (join.time_bound && (join.left_updating || join.right_updating)) {
+        const BoundStatement& updating = join.left_updating ? *upstream : *right;
+        errors.Add(source.NotSupported(
+            statement.position,
+            StrCat("a time-bounded join over an updating stream (stream '", updating.name, "' is one: ",
+                   updating.updating_reason, "; a retraction may arrive after the rows it joined were freed)")));
+        continue;
+      }
+      join.output_updating =
+          join.left_updating || join.right_updating || (join.type != JoinType::kInner && !join.time_bound);
+      input_updating = join.output_updating;
+      if (input_updating) {
+        const BoundStatement* updating = join.left_updating ? upstream : join.right_updating ? right : nullptr;
+        why = updating != nullptr
+                  ? StrCat("the join reads the updating stream '", updating->name, "' (", updating->updating_reason,
+                           ")")
+                  : StrCat("the outer join ", join.text,
+                           " retracts a NULL-padded row when the row's first match arrives");
+      }
+      upstream = nullptr;
+    }
+    if (input_updating) {
       bool refused = false;
       for (const LogicalOperator* node : chain) {
         if (node->kind == LogicalOperatorKind::kRowsWindow) {
@@ -163,9 +197,13 @@ void InferChangelogModes(BoundJob& job, const SourceText& source, SqlErrorList& 
       }
     } else if (input_updating) {
       statement.updating = true;
-      statement.updating_reason = StrCat("it reads the updating stream '", upstream->name, "'");
-      if (upstream->row_key_columns)
-        statement.row_key_columns = TraceColumns(chain, 0, *upstream->row_key_columns);
+      if (upstream == nullptr) {
+        statement.updating_reason = why;
+      } else {
+        statement.updating_reason = StrCat("it reads the updating stream '", upstream->name, "'");
+        if (upstream->row_key_columns)
+          statement.row_key_columns = TraceColumns(chain, 0, *upstream->row_key_columns);
+      }
     }
   }
   // Sink modes: as set, or by what the statement is.
@@ -200,7 +238,13 @@ void InferChangelogModes(BoundJob& job, const SourceText& source, SqlErrorList& 
       aggregate.emit_update_before =
           statement.updating && (output_needs_before[s] || about.filter_above_aggregate);
     }
-    // What this statement needs from its input.
+    // What this statement needs from its input. A join retracts joined rows by the old row
+    // of an update: it needs the update-before rows of an updating input.
+    if (about.join != nullptr) {
+      if (about.join->join->left_updating) output_needs_before[about.input] = true;
+      if (about.join->join->right_updating) output_needs_before[about.second_input] = true;
+      continue;
+    }
     if (about.input < 0 || !statements[about.input].updating) continue;
     const bool needs = about.aggregate != nullptr || about.has_filter || output_needs_before[s];
     if (needs) output_needs_before[about.input] = true;
@@ -215,6 +259,8 @@ void InferChangelogModes(BoundJob& job, const SourceText& source, SqlErrorList& 
       statement.may_delete = (aggregate.retract_input && aggregate.emit == EmitMode::kChanges) ||
                              (aggregate.window && aggregate.window->kind == WindowKind::kSession) ||
                              (about.filter_above_aggregate && aggregate.emit_update_before);
+    } else if (about.join != nullptr) {
+      statement.may_delete = true;  // a retracted input row or a superseded padded row
     } else {
       statement.may_delete = statements[about.input].may_delete || about.has_filter;
     }

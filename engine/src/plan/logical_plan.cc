@@ -35,6 +35,22 @@ std::string LogicalOperator::ToString(int indent) const {
         StrAppend(&out, ", expire after ", *rows_window->expire_after_millis, " ms");
       break;
     }
+    case LogicalOperatorKind::kJoin: {
+      static constexpr const char* kTypes[] = {"INNER", "LEFT", "RIGHT", "FULL"};
+      std::vector<std::string> keys;
+      for (size_t k = 0; k < join->left_keys.size(); ++k) {
+        keys.push_back(StrCat(join->left_keys[k]->ToString(), " = ", join->right_keys[k]->ToString()));
+      }
+      StrAppend(&out, "Join ", kTypes[static_cast<int>(join->type)], " keys [", StrJoin(keys, ", "), "]");
+      if (join->time_bound) {
+        const JoinTimeBound& bound = *join->time_bound;
+        StrAppend(&out, " time bound ", bound.left_time->ToString(), " - ", bound.right_time->ToString(), " in [",
+                  bound.lower, ", ", bound.upper, "] ms");
+      }
+      if (join->residual) StrAppend(&out, " residual ", join->residual->ToString());
+      break;
+    }
+    case LogicalOperatorKind::kUnion: out += "Union ALL"; break;
     case LogicalOperatorKind::kAggregate: {
       std::vector<std::string> keys, calls;
       for (const auto& key : aggregate->keys) keys.push_back(key->ToString());
@@ -54,6 +70,7 @@ std::string LogicalOperator::ToString(int indent) const {
   }
   out += '\n';
   if (input) out += input->ToString(indent + 1);
+  if (right_input) out += right_input->ToString(indent + 1);
   return out;
 }
 

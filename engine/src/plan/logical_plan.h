@@ -22,7 +22,16 @@
 
 namespace sluice {
 
-enum class LogicalOperatorKind : uint8_t { kScan, kFilter, kProject, kLimit, kAggregate, kRowsWindow };
+enum class LogicalOperatorKind : uint8_t {
+  kScan,
+  kFilter,
+  kProject,
+  kLimit,
+  kAggregate,
+  kRowsWindow,
+  kJoin,   // two inputs: `input` (left) and `right_input`, both scans of streams
+  kUnion,  // UNION ALL of `input` and `right_input`, both scans of streams
+};
 
 // Names of the window bounds in an aggregate's output (epoch ms; the window is [start, end)).
 inline constexpr const char* kWindowStartColumn = "_window_start";
@@ -76,6 +85,47 @@ struct AggregateDefinition {
   int64_t input_out_of_orderness_millis = 0;
 };
 
+// A join of two streams (the binder makes one of FROM a JOIN b ON ..., see README "Joins").
+//
+// The output row is the left input's columns, then the right input's. Rows match when their
+// equality keys are equal and not NULL (SQL's `=`), the time bound holds if there is one, and
+// `residual` (over the output row) is true. Which rows an outer join keeps unmatched, and when,
+// depends on the time bound:
+//   - With a time bound (an interval or window join): each side's rows are kept until the other
+//     side's watermark shows that no row can match them any more, then freed; an outer join
+//     emits the unmatched ones padded with NULLs at that moment. The output is append-only.
+//   - Without (a regular join): every row is kept (until 'state.ttl' frees it, when set); an
+//     outer join emits an unmatched row padded at once and retracts the padded row when its
+//     first match arrives. The output is updating unless the join is INNER over append-only
+//     inputs.
+struct JoinTimeBound {
+  // left_time - right_time must lie in [lower, upper] (milliseconds).
+  BoundExpressionPtr left_time;   // over the left input
+  BoundExpressionPtr right_time;  // over the right input
+  int64_t lower = 0;
+  int64_t upper = 0;
+  // How far a side's time attribute may trail its watermark: a row arriving after watermark w
+  // has a time above w - lag (0 for a source's event time; a window's size - 1 for the
+  // _window_start of a windowed aggregate's output, whose rows arrive when the window closes).
+  int64_t left_lag = 0;
+  int64_t right_lag = 0;
+  std::string text;  // as written, for explain and errors
+};
+
+struct JoinDefinition {
+  JoinType type = JoinType::kInner;
+  std::vector<BoundExpressionPtr> left_keys;   // over the left input
+  std::vector<BoundExpressionPtr> right_keys;  // over the right input, same types as left_keys
+  std::optional<JoinTimeBound> time_bound;
+  BoundExpressionPtr residual;  // over the output row; null: none
+  // Set by InferChangelogModes: an input is an updating stream whose retractions the join
+  // applies; the output is updating.
+  bool left_updating = false;
+  bool right_updating = false;
+  bool output_updating = false;
+  std::string text;  // the join as written, for explain ("a JOIN b ON ...")
+};
+
 struct LogicalOperator {
   LogicalOperatorKind kind = LogicalOperatorKind::kScan;
   Schema schema;  // output schema
@@ -88,15 +138,31 @@ struct LogicalOperator {
   std::unique_ptr<AggregateDefinition> aggregate;  // kAggregate
   // kRowsWindow: output = the input's columns, then one column per function.
   std::unique_ptr<RowsWindowSpec> rows_window;
+  // kJoin and kUnion: the second input (`input` is the first).
+  std::unique_ptr<LogicalOperator> right_input;
+  std::unique_ptr<JoinDefinition> join;  // kJoin
 
   // Indented tree, one operator per line.
   std::string ToString(int indent = 0) const;
+};
+
+// A column of a stream that holds event time in step with the stream's watermark: a row that
+// arrives after watermark w has a value above w - lag. A source's _event_time (lag 0), the
+// column it is read from, a windowed aggregate's _window_start (lag: the window's size - 1, as
+// its rows arrive when the window closes) and _window_end (0), and these passed on by
+// projections and filters. A join bounds time only by such columns (JoinTimeBound).
+struct TimeAttribute {
+  size_t column = 0;
+  int64_t lag = 0;
 };
 
 struct BoundStatement {
   std::string name;        // the stream it creates (a generated name for a bare SELECT)
   std::string input_name;  // the source or stream it reads
   bool input_is_stream = false;
+  // A join or UNION ALL: the second stream it reads (input_name is the first, then also a
+  // stream). Empty for a statement of one input.
+  std::string second_input_name;
   std::unique_ptr<LogicalOperator> plan;
   Schema output_schema;
   std::optional<SinkDefinition> sink;  // none when the stream only feeds later statements
@@ -112,6 +178,8 @@ struct BoundStatement {
   std::string updating_reason;
   bool may_delete = false;
   std::optional<std::vector<size_t>> row_key_columns;
+  // The output's time attributes (see TimeAttribute).
+  std::vector<TimeAttribute> time_attributes;
 };
 
 struct BoundJob {

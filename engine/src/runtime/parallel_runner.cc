@@ -239,6 +239,10 @@ struct ParallelRunner::Impl {
   absl::Status Build();
   absl::Status BuildStatement(StatementPlan& plan, std::map<std::string, FanOutOperator*>& streams);
   absl::Status BuildFused(StatementPlan& plan, std::map<std::string, FanOutOperator*>& streams);
+  // Feeds `head` (the first operator of a statement that reads streams) from the stream it
+  // reads, and its second input from the second stream of a join or UNION ALL.
+  absl::Status ConnectStreams(const BoundStatement& statement, Operator* head,
+                              std::map<std::string, FanOutOperator*>& streams);
   // Builds chain[begin, end) of `plan` for one task into `ops`, each operator's output set to
   // the next. `interleaved`: rows of several partitions interleave, so the stateful operators
   // take only merged watermarks (not per-record ones).
@@ -424,6 +428,21 @@ void ParallelRunner::Impl::BuildOps(const StatementPlan& plan, size_t begin, siz
   }
 }
 
+absl::Status ParallelRunner::Impl::ConnectStreams(const BoundStatement& statement, Operator* head,
+                                                  std::map<std::string, FanOutOperator*>& streams) {
+  auto upstream = streams.find(statement.input_name);
+  if (upstream == streams.end()) return absl::InternalError(StrCat("no stream '", statement.input_name, "'"));
+  upstream->second->AddConsumer(head);
+  if (statement.second_input_name.empty()) return absl::OkStatus();
+  Operator* second = head->second_input();
+  auto other = streams.find(statement.second_input_name);
+  if (second == nullptr || other == streams.end()) {
+    return absl::InternalError(StrCat("no second input '", statement.second_input_name, "'"));
+  }
+  other->second->AddConsumer(second);
+  return absl::OkStatus();
+}
+
 absl::Status ParallelRunner::Impl::BuildFused(StatementPlan& plan, std::map<std::string, FanOutOperator*>& streams) {
   const StatementTasks& tasks = *plan.tasks;
   const BoundStatement& statement = *tasks.statement;
@@ -452,9 +471,7 @@ absl::Status ParallelRunner::Impl::BuildFused(StatementPlan& plan, std::map<std:
   Operator* head = task.ops.front();
   plan.gather_head = head;
   if (statement.input_is_stream) {
-    auto upstream = streams.find(statement.input_name);
-    if (upstream == streams.end()) return absl::InternalError(StrCat("no stream '", statement.input_name, "'"));
-    upstream->second->AddConsumer(head);
+    SLUICE_RETURN_IF_ERROR(ConnectStreams(statement, head, streams));
   } else {
     worker.source_outputs[*tasks.source]->AddConsumer(head);
   }
@@ -511,13 +528,7 @@ absl::Status ParallelRunner::Impl::BuildStatement(StatementPlan& plan,
   }
   Operator* coordinator_head = tail.empty() ? static_cast<Operator*>(plan.stream_output) : tail.front();
   plan.gather_head = coordinator_head;
-  if (tasks.reads_stream) {
-    auto upstream = streams.find(statement.input_name);
-    if (upstream == streams.end())
-      return absl::InternalError(StrCat("no stream '", statement.input_name, "'"));
-    upstream->second->AddConsumer(coordinator_head);
-    return absl::OkStatus();
-  }
+  if (tasks.reads_stream) return ConnectStreams(statement, coordinator_head, streams);
   const std::optional<size_t> source = tasks.source;
 
   // --- gather channels: worker -> coordinator.

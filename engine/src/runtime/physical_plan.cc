@@ -5,6 +5,7 @@
 #include "ops/aggregate_operator.h"
 #include "ops/fan_out_operator.h"
 #include "ops/filter_operator.h"
+#include "ops/join_operator.h"
 #include "ops/limit_operator.h"
 #include "ops/project_operator.h"
 #include "ops/rows_window_operator.h"
@@ -104,6 +105,15 @@ std::string OriginSource(const BoundJob& job, const BoundStatement& statement) {
 }
 
 bool InputInterleaves(const BoundJob& job, const BoundStatement& statement) {
+  // Rows of two inputs (a join, UNION ALL) interleave, at this statement or upstream.
+  for (const BoundStatement* at = &statement; at != nullptr;) {
+    if (!at->second_input_name.empty()) return true;
+    const BoundStatement* upstream = nullptr;
+    for (const auto& candidate : job.statements) {
+      if (at->input_is_stream && candidate.name == at->input_name) upstream = &candidate;
+    }
+    at = upstream;
+  }
   const SourceDefinition* source = job.FindSource(OriginSource(job, statement));
   return source != nullptr && source->interleaves_partitions();
 }
@@ -127,6 +137,9 @@ bool LateRowsDeadLettered(const LogicalOperator& node) {
 std::unique_ptr<Operator> MakeOperator(const LogicalOperator& node, LateRecordSink* late_sink) {
   switch (node.kind) {
     case LogicalOperatorKind::kScan: break;
+    case LogicalOperatorKind::kJoin:
+      return std::make_unique<JoinOperator>(*node.join, node.input->schema, node.right_input->schema);
+    case LogicalOperatorKind::kUnion: break;
     case LogicalOperatorKind::kFilter: return std::make_unique<FilterOperator>(*node.predicate);
     case LogicalOperatorKind::kProject:
       return std::make_unique<ProjectOperator>(node.projections, node.schema);

@@ -185,6 +185,7 @@ absl::StatusOr<TaskGraph> PlanTaskGraph(const BoundJob& job, const RunOptions& o
   std::map<std::string, bool> read_as_stream;
   for (const auto& statement : job.statements) {
     if (statement.input_is_stream) read_as_stream[statement.input_name] = true;
+    if (!statement.second_input_name.empty()) read_as_stream[statement.second_input_name] = true;
   }
   for (const auto& statement : job.statements) {
     StatementTasks tasks;

@@ -377,7 +377,10 @@ class Parser {
     for (uint32_t joins = 0;; ++joins) {
       const SourcePosition position = Peek().position;
       JoinType type = JoinType::kInner;
-      if (MatchKeyword("JOIN")) {
+      bool comma = false;
+      if (MatchOperator(",")) {
+        comma = true;  // FROM a, b: an inner join whose conditions are in WHERE
+      } else if (MatchKeyword("JOIN")) {
         type = JoinType::kInner;
       } else if (MatchKeyword("INNER")) {
         SLUICE_RETURN_IF_ERROR(ExpectKeyword("JOIN"));
@@ -399,6 +402,10 @@ class Parser {
       join->join_type = type;
       join->left = std::move(left);
       SLUICE_ASSIGN_OR_RETURN(join->right, ParseTablePrimary());
+      if (comma) {
+        left = std::move(join);
+        continue;
+      }
       SLUICE_RETURN_IF_ERROR(ExpectKeyword("ON"));
       SLUICE_ASSIGN_OR_RETURN(join->join_condition, ParseExpr());
       if (MatchKeyword("WITHIN")) {

@@ -1,0 +1,326 @@
+// Oracle tests of joins: generated orders and payments joined by Sluice must give the rows
+// SQLite's join gives on the same data, at batch sizes 1024, 7 and 1 and on 1, 2 and 4 workers.
+//
+// Every join writes a Debezium-style changelog ('changelog.mode' = 'changelog'), which the test
+// applies row by row to a table: each retraction ("d", or the "before" of a "u") must take back
+// a row that an earlier record inserted and that is still there (a changelog that retracts a
+// row never emitted fails the test), and the table left at the end must equal SQLite's result.
+// An append-only join's changelog holds inserts only, which the tests that claim it check.
+//
+// The data: 400 orders and 400 payments over 24 customers (one in 13 with a NULL customer),
+// event times 10-200 ms apart with up to 2 s of disorder (under the sources' 5 s watermark
+// bound, so no row is late), amounts with ties, and payments whose order ids point at orders
+// or at none.
+#include <gtest/gtest.h>
+#include <simdjson.h>
+#include <sqlite3.h>
+
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <random>
+
+#include "common/strings.h"
+#include "job_test_harness.h"
+#include "oracle_rows.h"
+
+namespace sluice::testing {
+namespace {
+
+constexpr int64_t kStart = 1767225600000;  // 2026-01-01T00:00:00Z
+
+struct Data {
+  std::string orders_path, payments_path;
+};
+
+// Applies the changelog at `path` (Debezium-style JSON Lines) to an empty table with the columns
+// of `schema`; fails the test on a retraction of a row that is not in the table. `inserts_only`
+// is set to whether every record was an insert.
+Table ApplyChangelogFile(const std::string& path, const Schema& schema, const TemporaryDirectory& directory,
+                         bool* inserts_only) {
+  simdjson::dom::parser parser;
+  std::vector<std::pair<bool, std::string>> changes;  // (insert?, row object)
+  *inserts_only = true;
+  for (const std::string& line : ReadLines(path)) {
+    if (line.empty()) continue;
+    simdjson::dom::element record;
+    if (parser.parse(line).get(record) != simdjson::SUCCESS) {
+      ADD_FAILURE() << "not JSON: " << line;
+      continue;
+    }
+    std::string_view op;
+    EXPECT_EQ(record["op"].get(op), simdjson::SUCCESS) << line;
+    simdjson::dom::element before = record["before"], after = record["after"];
+    if (!before.is_null()) changes.emplace_back(false, simdjson::to_string(before));
+    if (!after.is_null()) changes.emplace_back(true, simdjson::to_string(after));
+    if (op != "c") *inserts_only = false;
+  }
+  // The rows, typed by the declared schema, through the flat-file reader.
+  std::string rows_text;
+  for (const auto& change : changes) StrAppend(&rows_text, change.second, "\n");
+  const std::string rows_path = directory.File("changes.jsonl");
+  WriteFile(rows_path, rows_text);
+  const Table rows = ReadJsonLinesTable(rows_path, schema);
+  std::multimap<std::string, Row> table;
+  int reported = 0;
+  for (size_t i = 0; i < changes.size() && i < rows.rows.size(); ++i) {
+    const std::string key = RowKey(rows.rows[i]);
+    if (changes[i].first) {
+      table.emplace(key, rows.rows[i]);
+      continue;
+    }
+    auto found = table.find(key);
+    if (found == table.end()) {
+      if (reported++ < 5) ADD_FAILURE() << "the changelog retracts a row it never emitted: " << changes[i].second;
+      continue;
+    }
+    table.erase(found);
+  }
+  Table result;
+  result.names = rows.names;
+  for (auto& [key, row] : table) result.rows.push_back(std::move(row));
+  return result;
+}
+
+class JoinOracleTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    directory_ = new TemporaryDirectory();
+    data_ = new Data();
+    std::mt19937_64 random(20261207);
+    auto customer = [&]() -> std::optional<std::string> {
+      if (random() % 13 == 0) return std::nullopt;
+      const int c = static_cast<int>(random() % 24);
+      // Short and long (interned) keys, and one multi-byte UTF-8 key.
+      if (c == 23) return std::string("kund\xc3\xa9");
+      return c % 3 == 0 ? StrCat("customer-with-a-long-name-", c) : StrCat("c", c);
+    };
+    auto quote = [](const std::optional<std::string>& text) {
+      return text ? StrCat("\"", *text, "\"") : std::string("null");
+    };
+    ASSERT_EQ(sqlite3_open(":memory:", &db_), SQLITE_OK);
+    auto exec = [](const std::string& sql) {
+      char* error = nullptr;
+      ASSERT_EQ(sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &error), SQLITE_OK) << (error ? error : "");
+    };
+    exec("CREATE TABLE orders (id INTEGER, customer TEXT, amount REAL, ts INTEGER)");
+    exec("CREATE TABLE payments (order_id INTEGER, customer TEXT, paid REAL, ts INTEGER)");
+    for (const char* table : {"orders", "payments"}) {
+      const bool orders = std::string(table) == "orders";
+      std::string json;
+      std::vector<std::string> values;
+      int64_t time = kStart;
+      for (int i = 0; i < 400; ++i) {
+        time += 10 + static_cast<int64_t>(random() % 190);
+        const int64_t ts = time - static_cast<int64_t>(random() % 2000);  // up to 2 s out of order
+        const std::optional<std::string> who = customer();
+        const int64_t id = orders ? i : static_cast<int64_t>(random() % 500);
+        const int64_t quarters = static_cast<int64_t>(random() % 40) * 10;  // amount = quarters / 4
+        const std::string amount = StrCat(quarters / 4, ".", quarters % 4 * 25);
+        StrAppend(&json, "{\"", orders ? "id" : "order_id", "\":", id, ",\"customer\":", quote(who), ",\"",
+                  orders ? "amount" : "paid", "\":", amount, ",\"ts\":", ts, "}\n");
+        values.push_back(StrCat("(", id, ",", who ? StrCat("'", *who, "'") : "NULL", ",", amount, ",", ts, ")"));
+      }
+      const std::string path = directory_->File(StrCat(table, ".jsonl"));
+      WriteFile(path, json);
+      (orders ? data_->orders_path : data_->payments_path) = path;
+      exec(StrCat("INSERT INTO ", table, " VALUES ", StrJoin(values, ",")));
+    }
+  }
+  static void TearDownTestSuite() {
+    sqlite3_close(db_);
+    delete data_;
+    delete directory_;
+  }
+
+  // Runs `statements` (SQL ending in a CREATE STREAM result AS ... without WITH) over the two
+  // sources at every batch size and parallelism and compares the changelog, applied, with
+  // SQLite's `expected`. `append_only`: the changelog must hold inserts only.
+  void ExpectJoin(const std::string& statements, const std::string& expected_sql, bool append_only) {
+    const Table expected = QuerySqlite(db_, expected_sql);
+    ASSERT_FALSE(expected.rows.empty()) << expected_sql;
+    const std::string output = directory_->File("result.jsonl");
+    const std::string job = StrCat(
+        statements,
+        " WITH ('orders.type' = 'file_source', 'orders.path' = '${orders}', 'orders.schema' = 'id BIGINT, "
+        "customer STRING, amount DOUBLE, ts TIMESTAMP', 'orders.event.time.field' = 'ts', "
+        "'payments.type' = 'file_source', 'payments.path' = '${payments}', 'payments.schema' = 'order_id "
+        "BIGINT, customer STRING, paid DOUBLE, ts TIMESTAMP', 'payments.event.time.field' = 'ts', "
+        "'watermark.strategy' = 'bounded_out_of_orderness', 'watermark.max_out_of_orderness' = '5s', "
+        "'result.type' = 'file_sink', 'result.path' = '${output}', 'result.changelog.mode' = 'changelog')");
+    const std::map<std::string, std::string> variables = {
+        {"orders", data_->orders_path}, {"payments", data_->payments_path}, {"output", output}};
+    const Schema schema = DeclaredOutputSchema(job, variables, "result");
+    for (int parallelism : {1, 2, 4}) {
+      for (size_t batch_size : {1024, 7, 1}) {
+        const std::string context =
+            StrCat(statements, " (batch size ", batch_size, ", parallelism ", parallelism, ")");
+        std::filesystem::remove(output);
+        const JobResult result = RunJobText(job, variables, batch_size, /*strict=*/false, parallelism);
+        ASSERT_TRUE(result.status.ok()) << result.status.message() << "\n" << context;
+        EXPECT_EQ(result.counters.late_dropped, 0u) << context;
+        bool inserts_only = false;
+        Table actual = ApplyChangelogFile(output, schema, *directory_, &inserts_only);
+        if (append_only) {
+          EXPECT_TRUE(inserts_only) << "an append-only join retracted rows: " << context;
+        }
+        ExpectSameTables(std::move(actual), expected, context);
+        if (HasFailure()) return;
+      }
+    }
+  }
+
+  static sqlite3* db_;
+  static TemporaryDirectory* directory_;
+  static Data* data_;
+};
+
+sqlite3* JoinOracleTest::db_ = nullptr;
+TemporaryDirectory* JoinOracleTest::directory_ = nullptr;
+Data* JoinOracleTest::data_ = nullptr;
+
+TEST_F(JoinOracleTest, DataHasMatchesAndMisses) {
+  // Customers on both sides, NULL customers, and customers on one side only.
+  EXPECT_GT(QuerySqlite(db_, "SELECT * FROM orders o JOIN payments p ON o.customer = p.customer").rows.size(), 3000u);
+  EXPECT_GT(QuerySqlite(db_, "SELECT * FROM orders WHERE customer IS NULL").rows.size(), 10u);
+  EXPECT_GT(QuerySqlite(db_, "SELECT * FROM orders o JOIN payments p ON o.customer = p.customer AND o.ts BETWEEN "
+                             "p.ts - 3000 AND p.ts + 3000")
+                .rows.size(),
+            50u);
+}
+
+// A regular inner join of two append-only streams appends.
+TEST_F(JoinOracleTest, InnerJoinOnAStringKey) {
+  ExpectJoin(
+      "CREATE STREAM result AS SELECT o.id, o.customer, p.order_id, p.paid FROM orders o JOIN payments p ON "
+      "o.customer = p.customer",
+      "SELECT o.id, o.customer, p.order_id, p.paid FROM orders o JOIN payments p ON o.customer = p.customer",
+      /*append_only=*/true);
+}
+
+// Outer joins emit a row padded with NULLs at once and delete it when its first match comes.
+TEST_F(JoinOracleTest, LeftRightAndFullOuterJoins) {
+  const std::string columns = "o.id, o.customer AS oc, p.order_id, p.customer AS pc, p.paid";
+  for (const char* kind : {"LEFT", "RIGHT", "FULL"}) {
+    ExpectJoin(StrCat("CREATE STREAM result AS SELECT ", columns, " FROM orders o ", kind,
+                      " JOIN payments p ON o.id = p.order_id"),
+               StrCat("SELECT ", columns, " FROM orders o ", kind, " JOIN payments p ON o.id = p.order_id"),
+               /*append_only=*/false);
+  }
+}
+
+// Several keys, an expression key, a residual condition, and conditions on one input (pushed
+// before the join for an inner join; part of the join condition for an outer one).
+TEST_F(JoinOracleTest, SeveralKeysExpressionsAndResidualConditions) {
+  ExpectJoin(
+      "CREATE STREAM result AS SELECT o.id, p.order_id, o.amount, p.paid FROM orders o JOIN payments p ON "
+      "o.customer = p.customer AND o.id % 7 = p.order_id % 7 AND o.amount > p.paid WHERE p.paid < 60",
+      "SELECT o.id, p.order_id, o.amount, p.paid FROM orders o JOIN payments p ON o.customer = p.customer AND "
+      "o.id % 7 = p.order_id % 7 AND o.amount > p.paid WHERE p.paid < 60",
+      /*append_only=*/true);
+  ExpectJoin(
+      "CREATE STREAM result AS SELECT o.id, p.order_id, o.amount, p.paid FROM orders o LEFT JOIN payments p ON "
+      "o.id = p.order_id AND p.paid > 20 AND o.amount < p.paid + 30",
+      "SELECT o.id, p.order_id, o.amount, p.paid FROM orders o LEFT JOIN payments p ON o.id = p.order_id AND "
+      "p.paid > 20 AND o.amount < p.paid + 30",
+      /*append_only=*/false);
+}
+
+// The comma form: the equality in WHERE is the join's key.
+TEST_F(JoinOracleTest, CommaJoinWithEqualityInWhere) {
+  ExpectJoin(
+      "CREATE STREAM result AS SELECT o.id, p.paid FROM orders o, payments p WHERE o.id = p.order_id AND "
+      "o.amount >= 10",
+      "SELECT o.id, p.paid FROM orders o, payments p WHERE o.id = p.order_id AND o.amount >= 10",
+      /*append_only=*/true);
+}
+
+// Interval joins: each row is kept only while the other input's watermark allows a match, and
+// the output appends, also for an outer join (its padded rows come when their rows are freed).
+TEST_F(JoinOracleTest, IntervalJoins) {
+  ExpectJoin(
+      "CREATE STREAM result AS SELECT o.id, p.order_id, o.ts AS ots, p.ts AS pts FROM orders o JOIN payments p "
+      "ON o.customer = p.customer AND o.ts BETWEEN p.ts - INTERVAL '3' SECOND AND p.ts + INTERVAL '1' SECOND",
+      "SELECT o.id, p.order_id, o.ts AS ots, p.ts AS pts FROM orders o JOIN payments p ON o.customer = "
+      "p.customer AND o.ts BETWEEN p.ts - 3000 AND p.ts + 1000",
+      /*append_only=*/true);
+  ExpectJoin(
+      "CREATE STREAM result AS SELECT o.id, p.order_id FROM orders o JOIN payments p ON o.customer = p.customer "
+      "AND p._event_time >= o._event_time AND p._event_time < o._event_time + INTERVAL '2' SECOND",
+      "SELECT o.id, p.order_id FROM orders o JOIN payments p ON o.customer = p.customer AND p.ts >= o.ts AND "
+      "p.ts < o.ts + 2000",
+      /*append_only=*/true);
+  for (const char* kind : {"LEFT", "RIGHT", "FULL"}) {
+    ExpectJoin(StrCat("CREATE STREAM result AS SELECT o.id, p.order_id FROM orders o ", kind,
+                      " JOIN payments p ON o.customer = p.customer AND o.ts BETWEEN p.ts - INTERVAL '2' SECOND AND "
+                      "p.ts + INTERVAL '2' SECOND"),
+               StrCat("SELECT o.id, p.order_id FROM orders o ", kind,
+                      " JOIN payments p ON o.customer = p.customer AND o.ts BETWEEN p.ts - 2000 AND p.ts + 2000"),
+               /*append_only=*/true);
+  }
+}
+
+// JOIN ... WITHIN: the inputs' event times at most the interval apart.
+TEST_F(JoinOracleTest, WithinBoundsTheEventTimes) {
+  ExpectJoin(
+      "CREATE STREAM result AS SELECT o.id, p.order_id FROM orders o JOIN payments p ON o.customer = p.customer "
+      "WITHIN INTERVAL '1' SECOND",
+      "SELECT o.id, p.order_id FROM orders o JOIN payments p ON o.customer = p.customer AND abs(o.ts - p.ts) <= "
+      "1000",
+      /*append_only=*/true);
+}
+
+// A window join: two tumbling windows' results joined on their key and window start, freed as
+// the windows' watermark passes.
+TEST_F(JoinOracleTest, WindowJoinOnTheWindowStart) {
+  ExpectJoin(
+      "CREATE STREAM o AS SELECT customer, COUNT(*) AS n, SUM(amount) AS total, _window_start FROM orders GROUP "
+      "BY customer WINDOW TUMBLING (ts, INTERVAL '5' SECOND);\n"
+      "CREATE STREAM p AS SELECT customer, COUNT(*) AS n, _window_start FROM payments GROUP BY customer WINDOW "
+      "TUMBLING (ts, INTERVAL '5' SECOND);\n"
+      "CREATE STREAM result AS SELECT o.customer, o.n AS orders, p.n AS payments, o.total, o._window_start AS ws "
+      "FROM o JOIN p ON o.customer = p.customer AND o._window_start = p._window_start",
+      "WITH o AS (SELECT customer, COUNT(*) AS n, SUM(amount) AS total, ts / 5000 * 5000 AS ws FROM orders GROUP "
+      "BY customer, ts / 5000), p AS (SELECT customer, COUNT(*) AS n, ts / 5000 * 5000 AS ws FROM payments GROUP "
+      "BY customer, ts / 5000) SELECT o.customer, o.n AS orders, p.n AS payments, o.total, o.ws FROM o JOIN p ON "
+      "o.customer = p.customer AND o.ws = p.ws",
+      /*append_only=*/true);
+}
+
+// A join over an updating stream (a GROUP BY under EMIT CHANGES): each update retracts the
+// joined rows of the old row and joins the new one.
+TEST_F(JoinOracleTest, JoinOverAnUpdatingStream) {
+  ExpectJoin(
+      "CREATE STREAM totals AS SELECT customer, COUNT(*) AS n, SUM(paid) AS paid FROM payments GROUP BY "
+      "customer;\n"
+      "CREATE STREAM result AS SELECT o.id, t.n, t.paid FROM orders o JOIN totals t ON o.customer = t.customer",
+      "SELECT o.id, t.n, t.paid FROM orders o JOIN (SELECT customer, COUNT(*) AS n, SUM(paid) AS paid FROM "
+      "payments GROUP BY customer) t ON o.customer = t.customer",
+      /*append_only=*/false);
+  ExpectJoin(
+      "CREATE STREAM totals AS SELECT customer, COUNT(*) AS n FROM payments GROUP BY customer;\n"
+      "CREATE STREAM result AS SELECT t.customer, t.n, o.id FROM totals t LEFT JOIN orders o ON t.customer = "
+      "o.customer AND o.amount > 90",
+      "SELECT t.customer, t.n, o.id FROM (SELECT customer, COUNT(*) AS n FROM payments GROUP BY customer) t LEFT "
+      "JOIN orders o ON t.customer = o.customer AND o.amount > 90",
+      /*append_only=*/false);
+}
+
+// A GROUP BY over a join's result (Nexmark q4's shape), and a join in a WITH query.
+TEST_F(JoinOracleTest, AggregateOverAJoin) {
+  ExpectJoin(
+      "CREATE STREAM result AS SELECT o.customer, COUNT(*) AS n, SUM(p.paid) AS paid FROM orders o JOIN "
+      "payments p ON o.id = p.order_id GROUP BY o.customer",
+      "SELECT o.customer, COUNT(*) AS n, SUM(p.paid) AS paid FROM orders o JOIN payments p ON o.id = p.order_id "
+      "GROUP BY o.customer",
+      /*append_only=*/false);
+  ExpectJoin(
+      "CREATE STREAM result AS WITH j AS (SELECT o.customer, p.paid FROM orders o JOIN payments p ON o.id = "
+      "p.order_id) SELECT customer, MAX(paid) AS top FROM j GROUP BY customer",
+      "SELECT o.customer, MAX(p.paid) AS top FROM orders o JOIN payments p ON o.id = p.order_id GROUP BY "
+      "o.customer",
+      /*append_only=*/false);
+}
+
+}  // namespace
+}  // namespace sluice::testing
