@@ -32,7 +32,7 @@ static_assert(sizeof(OverClause) == 152, "OverClause changed: update AstClauses 
 static_assert(sizeof(ParsedExpression) == 216, "ParsedExpression changed: update AstClauses and the cases");
 static_assert(sizeof(TableReference) == 144, "TableReference changed: update AstClauses and the cases");
 static_assert(sizeof(WindowClause) == 40, "WindowClause changed: update AstClauses and the cases");
-static_assert(sizeof(SelectStatement) == 256, "SelectStatement changed: update AstClauses and the cases");
+static_assert(sizeof(SelectStatement) == 328, "SelectStatement changed: update AstClauses and the cases");
 static_assert(sizeof(Statement) == 88, "Statement changed: update AstClauses and the cases");
 
 // Every construct AstClauses() can name.
@@ -41,7 +41,7 @@ const std::set<std::string> kClauses = {
     // SELECT
     "WITH query", "SELECT DISTINCT", "select item alias", "SELECT *", "WHERE", "GROUP BY", "WINDOW TUMBLING",
     "WINDOW SLIDING", "WINDOW SESSION", "window time column", "HAVING", "ORDER BY", "ORDER BY DESC", "LIMIT",
-    "EMIT CHANGES", "EMIT FINAL",
+    "EMIT CHANGES", "EMIT FINAL", "UNION ALL",
     // FROM
     "table alias", "subquery in FROM", "JOIN", "LEFT JOIN", "RIGHT JOIN", "FULL JOIN", "JOIN WITHIN",
     // expressions
@@ -117,6 +117,10 @@ class ClauseWalker {
     if (select.limit) Add("LIMIT");
     if (select.emit == EmitMode::kChanges) Add("EMIT CHANGES");
     if (select.emit == EmitMode::kFinal) Add("EMIT FINAL");
+    for (const auto& branch : select.union_all) {
+      Add("UNION ALL");
+      Walk(*branch);
+    }
   }
 
   void Walk(const TableReference& table) {
@@ -251,6 +255,7 @@ const std::vector<Case>& Cases() {
       {"SELECT k FROM t ORDER BY a", "SELECT k FROM t"},
       {"SELECT k FROM t ORDER BY a DESC", "SELECT k FROM t"},
       {"SELECT k FROM t LIMIT 2", "SELECT k FROM t"},
+      {"SELECT k FROM t UNION ALL SELECT s FROM t", "SELECT k FROM t"},
       {"SELECT COUNT(*) AS n FROM t WINDOW TUMBLING(ts, 1m) EMIT CHANGES",
        "SELECT COUNT(*) AS n FROM t WINDOW TUMBLING(ts, 1m)"},
       {"SELECT k, COUNT(*) AS n FROM t GROUP BY k EMIT FINAL", "SELECT k, COUNT(*) AS n FROM t GROUP BY k"},

@@ -1,5 +1,6 @@
-// Oracle tests of joins: generated orders and payments joined by Sluice must give the rows
-// SQLite's join gives on the same data, at batch sizes 1024, 7 and 1 and on 1, 2 and 4 workers.
+// Oracle tests of joins and UNION ALL: generated orders and payments joined (or united) by
+// Sluice must give the rows SQLite gives on the same data, at batch sizes 1024, 7 and 1 and on
+// 1, 2 and 4 workers.
 //
 // Every join writes a Debezium-style changelog ('changelog.mode' = 'changelog'), which the test
 // applies row by row to a table: each retraction ("d", or the "before" of a "u") must take back
@@ -320,6 +321,44 @@ TEST_F(JoinOracleTest, AggregateOverAJoin) {
       "SELECT o.customer, MAX(p.paid) AS top FROM orders o JOIN payments p ON o.id = p.order_id GROUP BY "
       "o.customer",
       /*append_only=*/false);
+}
+
+// UNION ALL of two and three branches, with conditions and a WITH query; an aggregate over a
+// union; a union with an updating branch (its retractions pass through).
+TEST_F(JoinOracleTest, UnionAll) {
+  ExpectJoin(
+      "CREATE STREAM result AS SELECT id, customer, amount FROM orders UNION ALL SELECT order_id, customer, paid "
+      "FROM payments WHERE paid > 50",
+      "SELECT id, customer, amount FROM orders UNION ALL SELECT order_id, customer, paid FROM payments WHERE "
+      "paid > 50",
+      /*append_only=*/true);
+  ExpectJoin(
+      "CREATE STREAM result AS WITH big AS (SELECT id, customer FROM orders WHERE amount > 80) SELECT customer, "
+      "id FROM big UNION ALL SELECT customer, order_id FROM payments UNION ALL SELECT customer, id + 1000 FROM big",
+      "WITH big AS (SELECT id, customer FROM orders WHERE amount > 80) SELECT customer, id FROM big UNION ALL "
+      "SELECT customer, order_id FROM payments UNION ALL SELECT customer, id + 1000 FROM big",
+      /*append_only=*/true);
+  ExpectJoin(
+      "CREATE STREAM result AS SELECT customer, COUNT(*) AS n, SUM(x) AS total FROM (SELECT customer, amount AS x "
+      "FROM orders UNION ALL SELECT customer, paid FROM payments) AS u GROUP BY customer",
+      "SELECT customer, COUNT(*) AS n, SUM(x) AS total FROM (SELECT customer, amount AS x FROM orders UNION ALL "
+      "SELECT customer, paid FROM payments) AS u GROUP BY customer",
+      /*append_only=*/false);
+  ExpectJoin(
+      "CREATE STREAM totals AS SELECT customer, COUNT(*) AS n FROM payments GROUP BY customer;\n"
+      "CREATE STREAM result AS SELECT customer, n FROM totals UNION ALL SELECT customer, id FROM orders WHERE "
+      "amount > 90",
+      "SELECT customer, COUNT(*) AS n FROM payments GROUP BY customer UNION ALL SELECT customer, id FROM orders "
+      "WHERE amount > 90",
+      /*append_only=*/false);
+  // A window over a union closes on the lower of its inputs' watermarks: no row is late.
+  ExpectJoin(
+      "CREATE STREAM result AS SELECT customer, COUNT(*) AS n, _window_start FROM (SELECT customer, ts FROM "
+      "orders UNION ALL SELECT customer, ts FROM payments) AS u GROUP BY customer WINDOW TUMBLING (ts, INTERVAL "
+      "'5' SECOND)",
+      "SELECT customer, COUNT(*) AS n, ts / 5000 * 5000 AS _window_start FROM (SELECT customer, ts FROM orders "
+      "UNION ALL SELECT customer, ts FROM payments) GROUP BY customer, ts / 5000",
+      /*append_only=*/true);
 }
 
 }  // namespace

@@ -675,6 +675,7 @@ class JobBinder {
       if (cte.query != nullptr) CollectQueryNames(*cte.query, names);
     }
     CollectTableNames(select.from.get(), names);
+    for (const auto& branch : select.union_all) CollectQueryNames(*branch, names);
   }
 
   absl::Status RejectUnsupported(const SelectStatement& select) {
@@ -684,6 +685,7 @@ class JobBinder {
   }
 
   absl::Status BindSelect(const SelectStatement& select, BoundStatement& bound) {
+    if (!select.union_inputs.empty()) return BindUnion(select, bound);
     SLUICE_RETURN_IF_ERROR(RejectUnsupported(select));
     const TableReference& table = *select.from;
     std::unique_ptr<LogicalOperator> plan;
@@ -872,6 +874,17 @@ class JobBinder {
     }
     if (node.kind == LogicalOperatorKind::kFilter || node.kind == LogicalOperatorKind::kLimit) {
       return TimeAttributesOf(*node.input);
+    }
+    if (node.kind == LogicalOperatorKind::kUnion) {
+      // A column that keeps time in both inputs, with the larger lag.
+      std::vector<TimeAttribute> united;
+      const std::vector<TimeAttribute> right = TimeAttributesOf(*node.right_input);
+      for (const TimeAttribute& attribute : TimeAttributesOf(*node.input)) {
+        for (const TimeAttribute& other : right) {
+          if (other.column == attribute.column) united.push_back({attribute.column, std::max(attribute.lag, other.lag)});
+        }
+      }
+      return united;
     }
     std::vector<TimeAttribute> attributes;
     if (node.kind == LogicalOperatorKind::kProject) {
@@ -1232,6 +1245,73 @@ class JobBinder {
     bound.input_is_stream = true;
     bound.second_input_name = right.stream;
     plan = std::move(join);
+    return absl::OkStatus();
+  }
+
+  // SELECT ... UNION ALL SELECT ...: its branches are hidden statements (union_inputs); a
+  // Union node unites two streams, so n branches take n - 1 of them, each but the last a
+  // hidden statement of its own. Branches must agree on the number and types of their columns;
+  // the first one's names are the output's.
+  absl::Status BindUnion(const SelectStatement& select, BoundStatement& bound) {
+    std::string current = select.union_inputs[0];
+    for (size_t i = 1; i < select.union_inputs.size(); ++i) {
+      const BoundStatement* left = FindStream(current);
+      const BoundStatement* right = FindStream(select.union_inputs[i]);
+      if (left == nullptr || right == nullptr) return absl::InternalError("a UNION ALL branch is not bound");
+      const SourcePosition position = select.union_positions[i - 1];
+      const Schema& first = left->output_schema;
+      const Schema& other = right->output_schema;
+      if (first.size() != other.size()) {
+        return source_.Error(position, StrCat("UNION ALL branch ", i + 1, " has ", other.size(),
+                                              " columns, the branches before it ", first.size()));
+      }
+      for (size_t c = 0; c < first.size(); ++c) {
+        if (first.field(c).type != other.field(c).type) {
+          return source_.Error(position, StrCat("UNION ALL branch ", i + 1, "'s column ", c + 1, " '",
+                                                other.field(c).name, "' is ", TypeName(other.field(c).type),
+                                                ", the first branch's '", first.field(c).name, "' is ",
+                                                TypeName(first.field(c).type), "; CAST one of them"));
+        }
+      }
+      const bool last = i + 1 == select.union_inputs.size();
+      BoundStatement hidden;
+      BoundStatement& target = last ? bound : hidden;
+      if (!last) {
+        hidden.name = UniqueName(StrCat(bound.name, "$union"));
+        hidden.position = position;
+        hidden.lowered_from = StrCat("UNION ALL of the first ", i + 1, " branches in ", bound.name);
+      }
+      auto node = std::make_unique<LogicalOperator>();
+      node->kind = LogicalOperatorKind::kUnion;
+      node->schema = first;
+      for (auto [name, schema, slot] : {std::make_tuple(static_cast<const std::string*>(&current), &first, &node->input),
+                                        std::make_tuple(&select.union_inputs[i], &other, &node->right_input)}) {
+        auto scan = std::make_unique<LogicalOperator>();
+        scan->kind = LogicalOperatorKind::kScan;
+        scan->scan_name = *name;
+        scan->scan_is_stream = true;
+        scan->schema = *schema;
+        *slot = std::move(scan);
+      }
+      auto project = std::make_unique<LogicalOperator>();
+      project->kind = LogicalOperatorKind::kProject;
+      for (size_t c = 0; c < first.size(); ++c) {
+        const Field& field = first.field(c);
+        project->schema.Add(Field{field.name, field.type, false});
+        project->projections.push_back(MakeColumnReference(c, field.type, field.name));
+      }
+      project->input = std::move(node);
+      target.input_name = current;
+      target.input_is_stream = true;
+      target.second_input_name = select.union_inputs[i];
+      target.output_schema = project->schema;
+      target.plan = std::move(project);
+      target.time_attributes = TimeAttributesOf(*target.plan);
+      if (!last) {
+        current = hidden.name;
+        job_.statements.push_back(std::move(hidden));
+      }
+    }
     return absl::OkStatus();
   }
 

@@ -80,6 +80,7 @@ struct StatementInfo {
   int input = -1;         // index of the statement whose stream it reads
   int second_input = -1;  // a join's right input
   LogicalOperator* join = nullptr;
+  bool united = false;  // a UNION ALL of its two inputs
 };
 
 }  // namespace
@@ -99,6 +100,7 @@ void InferChangelogModes(BoundJob& job, const SourceText& source, SqlErrorList& 
     }
     const std::vector<LogicalOperator*> chain = Chain(statement);
     if (!chain.empty() && chain[0]->kind == LogicalOperatorKind::kJoin) about.join = chain[0];
+    if (!chain.empty() && chain[0]->kind == LogicalOperatorKind::kUnion) about.united = true;
     for (size_t i = 0; i < chain.size(); ++i) {
       if (chain[i]->kind == LogicalOperatorKind::kAggregate && about.aggregate == nullptr) {
         about.aggregate = chain[i];
@@ -113,6 +115,15 @@ void InferChangelogModes(BoundJob& job, const SourceText& source, SqlErrorList& 
     std::string why;
     if (input_updating) {
       why = StrCat("stream '", upstream->name, "' is an updating stream (", upstream->updating_reason, ")");
+    }
+    if (about.united) {
+      // UNION ALL forwards both inputs' rows: it updates when either does.
+      const BoundStatement* right = about.second_input >= 0 ? &statements[about.second_input] : nullptr;
+      if (!input_updating && right != nullptr && right->updating) {
+        input_updating = true;
+        why = StrCat("stream '", right->name, "' is an updating stream (", right->updating_reason, ")");
+        upstream = right;
+      }
     }
     if (about.join != nullptr) {
       // A join applies its inputs' retractions; its output updates when an input does, or when
@@ -245,8 +256,11 @@ void InferChangelogModes(BoundJob& job, const SourceText& source, SqlErrorList& 
       if (about.join->join->right_updating) output_needs_before[about.second_input] = true;
       continue;
     }
-    if (about.input < 0 || !statements[about.input].updating) continue;
     const bool needs = about.aggregate != nullptr || about.has_filter || output_needs_before[s];
+    if (about.united && needs && about.second_input >= 0 && statements[about.second_input].updating) {
+      output_needs_before[about.second_input] = true;
+    }
+    if (about.input < 0 || !statements[about.input].updating) continue;
     if (needs) output_needs_before[about.input] = true;
   }
   // Forward again: which outputs may delete rows (and so need a key to name them).
@@ -261,6 +275,9 @@ void InferChangelogModes(BoundJob& job, const SourceText& source, SqlErrorList& 
                              (about.filter_above_aggregate && aggregate.emit_update_before);
     } else if (about.join != nullptr) {
       statement.may_delete = true;  // a retracted input row or a superseded padded row
+    } else if (about.united) {
+      statement.may_delete = statements[about.input].may_delete || about.has_filter ||
+                             (about.second_input >= 0 && statements[about.second_input].may_delete);
     } else {
       statement.may_delete = statements[about.input].may_delete || about.has_filter;
     }

@@ -52,7 +52,11 @@ class Lowering {
       Emit(hidden, StrCat("WITH query '", cte.name, "' of ", owner), std::move(cte.query));
       scope.entries.push_back(CteScope::Entry{&cte, hidden});
     }
-    SLUICE_RETURN_IF_ERROR(LowerTable(*select.from, owner, scope));
+    if (!select.union_all.empty()) {
+      SLUICE_RETURN_IF_ERROR(LowerUnion(select, owner, scope));
+    } else {
+      SLUICE_RETURN_IF_ERROR(LowerTable(*select.from, owner, scope));
+    }
     for (const auto& entry : scope.entries) {
       if (!entry.used) {
         return source_.Error(entry.cte->position,
@@ -91,6 +95,52 @@ class Lowering {
         return absl::OkStatus();
       }
     }
+    return absl::OkStatus();
+  }
+
+  // A UNION ALL: every branch (this select's own query first) becomes a hidden statement, in
+  // the scope of the select's WITH queries; the select keeps only their names.
+  absl::Status LowerUnion(SelectStatement& select, const std::string& owner, CteScope& scope) {
+    std::vector<std::unique_ptr<SelectStatement>> branches;
+    std::vector<SourcePosition> positions = std::move(select.union_positions);
+    branches.push_back(std::make_unique<SelectStatement>());
+    SelectStatement& first = *branches.back();
+    first.position = select.position;
+    first.distinct = select.distinct;
+    first.distinct_position = select.distinct_position;
+    first.items = std::move(select.items);
+    first.from = std::move(select.from);
+    first.where = std::move(select.where);
+    first.group_by = std::move(select.group_by);
+    first.group_by_position = select.group_by_position;
+    first.window = std::move(select.window);
+    first.having = std::move(select.having);
+    first.having_position = select.having_position;
+    first.order_by = std::move(select.order_by);
+    first.order_by_position = select.order_by_position;
+    first.limit = select.limit;
+    first.limit_position = select.limit_position;
+    first.emit = select.emit;
+    first.emit_position = select.emit_position;
+    for (auto& branch : select.union_all) branches.push_back(std::move(branch));
+    select.union_all.clear();
+    select.limit.reset();
+    for (size_t i = 0; i < branches.size(); ++i) {
+      SelectStatement& branch = *branches[i];
+      if (branch.limit) {
+        return source_.NotSupported(branch.limit_position,
+                                    "LIMIT in a UNION ALL branch (write SELECT * FROM (... UNION ALL ...) AS u "
+                                    "LIMIT n)");
+      }
+      if (!branch.with.empty()) {
+        return source_.NotSupported(branch.position, "WITH inside a UNION ALL branch (write it before the first)");
+      }
+      const std::string hidden = UniqueName(StrCat(owner, "$union", i + 1));
+      SLUICE_RETURN_IF_ERROR(LowerSelect(branch, hidden, &scope));
+      Emit(hidden, StrCat("branch ", i + 1, " of the UNION ALL in ", owner), std::move(branches[i]));
+      select.union_inputs.push_back(hidden);
+    }
+    select.union_positions = std::move(positions);
     return absl::OkStatus();
   }
 

@@ -10,6 +10,7 @@
 #include "ops/project_operator.h"
 #include "ops/rows_window_operator.h"
 #include "ops/session_window_operator.h"
+#include "ops/union_operator.h"
 
 namespace sluice {
 
@@ -139,7 +140,7 @@ std::unique_ptr<Operator> MakeOperator(const LogicalOperator& node, LateRecordSi
     case LogicalOperatorKind::kScan: break;
     case LogicalOperatorKind::kJoin:
       return std::make_unique<JoinOperator>(*node.join, node.input->schema, node.right_input->schema);
-    case LogicalOperatorKind::kUnion: break;
+    case LogicalOperatorKind::kUnion: return std::make_unique<UnionOperator>();
     case LogicalOperatorKind::kFilter: return std::make_unique<FilterOperator>(*node.predicate);
     case LogicalOperatorKind::kProject:
       return std::make_unique<ProjectOperator>(node.projections, node.schema);

@@ -143,6 +143,12 @@ struct SelectStatement {
   SourcePosition limit_position;
   EmitMode emit = EmitMode::kDefault;
   SourcePosition emit_position;
+  // SELECT ... UNION ALL SELECT ... : the branches after this one, in order (each without
+  // branches of its own). LowerDerivedTables (plan/derived_tables.h) turns every branch into a
+  // hidden statement and leaves their names in union_inputs, which the binder unites.
+  std::vector<std::unique_ptr<SelectStatement>> union_all;
+  std::vector<SourcePosition> union_positions;  // of each UNION keyword
+  std::vector<std::string> union_inputs;
 };
 
 struct Property {

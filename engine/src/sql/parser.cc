@@ -350,6 +350,27 @@ class Parser {
       SLUICE_ASSIGN_OR_RETURN(select->limit, ExpectInteger("a row count after LIMIT"));
     }
     if (IsKeyword("EMIT")) SLUICE_RETURN_IF_ERROR(ParseEmit(*select));
+    while (IsKeyword("UNION")) {
+      const SourcePosition position = Peek().position;
+      Next();
+      if (!MatchKeyword("ALL")) {
+        return source_.NotSupported(position,
+                                    "UNION without ALL (a set union removes duplicates: write SELECT DISTINCT * "
+                                    "FROM (... UNION ALL ...) AS u)");
+      }
+      SLUICE_ASSIGN_OR_RETURN(auto branch, ParseSelect());
+      // A UNION ALL B UNION ALL C: one list of branches.
+      std::vector<std::unique_ptr<SelectStatement>> later = std::move(branch->union_all);
+      std::vector<SourcePosition> later_positions = std::move(branch->union_positions);
+      branch->union_all.clear();
+      branch->union_positions.clear();
+      select->union_all.push_back(std::move(branch));
+      select->union_positions.push_back(position);
+      for (size_t i = 0; i < later.size(); ++i) {
+        select->union_all.push_back(std::move(later[i]));
+        select->union_positions.push_back(later_positions[i]);
+      }
+    }
     return select;
   }
 
