@@ -48,7 +48,8 @@ const std::set<std::string> kClauses = {
     "qualified column", "literal", "interval", "qualified *", "COUNT(*)", "unary -", "unary +", "NOT", "+",
     "-", "*", "/", "%", "||", "=", "<>", "<", "<=", ">", ">=", "AND", "OR", "function", "DISTINCT argument",
     "CASE", "CASE operand", "CASE ELSE", "CAST", "BETWEEN", "NOT BETWEEN", "IN", "NOT IN", "IS NULL",
-    "IS NOT NULL", "LIKE", "NOT LIKE", "EXTRACT", "subquery expression",
+    "IS NOT NULL", "LIKE", "NOT LIKE", "EXTRACT", "subquery expression", "IN subquery", "NOT IN subquery",
+    "EXISTS",
     "CURRENT_TIMESTAMP without parentheses",
     // OVER
     "OVER", "ROWS WINDOW BUFFER", "OVER PARTITION BY", "OVER ORDER BY", "OVER ORDER BY DESC",
@@ -167,12 +168,19 @@ class ClauseWalker {
         break;
       case ExpressionKind::kCast: Add("CAST"); break;
       case ExpressionKind::kBetween: Add(e.negated ? "NOT BETWEEN" : "BETWEEN"); break;
-      case ExpressionKind::kIn: Add(e.negated ? "NOT IN" : "IN"); break;
+      case ExpressionKind::kIn:
+        if (e.subquery != nullptr) {
+          Add(e.negated ? "NOT IN subquery" : "IN subquery");
+          Walk(*e.subquery);
+        } else {
+          Add(e.negated ? "NOT IN" : "IN");
+        }
+        break;
       case ExpressionKind::kIsNull: Add(e.negated ? "IS NOT NULL" : "IS NULL"); break;
       case ExpressionKind::kLike: Add(e.negated ? "NOT LIKE" : "LIKE"); break;
       case ExpressionKind::kExtract: Add("EXTRACT"); break;
       case ExpressionKind::kSubquery:
-        Add("subquery expression");
+        Add(e.op == "EXISTS" ? "EXISTS" : "subquery expression");
         Walk(*e.subquery);
         break;
     }
@@ -308,6 +316,9 @@ const std::vector<Case>& Cases() {
       {"SELECT s NOT LIKE 'b%' AS s FROM t", "SELECT s FROM t"},
       {"SELECT EXTRACT(MINUTE FROM ts) AS m FROM t", "SELECT ts AS m FROM t"},
       {"SELECT k FROM t WHERE a > (SELECT 1 FROM t)", "SELECT k FROM t"},
+      {"SELECT k FROM t WHERE k IN (SELECT s FROM t)", "SELECT k FROM t"},
+      {"SELECT k FROM t WHERE k NOT IN (SELECT s FROM t)", "SELECT k FROM t"},
+      {"SELECT k FROM t x WHERE EXISTS (SELECT * FROM t y WHERE y.s = x.k)", "SELECT k FROM t"},
       // OVER
       {"SELECT k, a, ROW_NUMBER() OVER (ROWS BETWEEN 1 PRECEDING AND CURRENT ROW) AS n FROM t",
        "SELECT k, a FROM t"},

@@ -323,6 +323,45 @@ TEST_F(JoinOracleTest, AggregateOverAJoin) {
       /*append_only=*/false);
 }
 
+// IN (SELECT ...) and EXISTS as semi-joins, NOT EXISTS as an anti-join: each left row once,
+// however many rows match it; correlated conditions of EXISTS join; a subquery over an updating
+// aggregate retracts; with a time bound, both append.
+TEST_F(JoinOracleTest, InAndExistsSubqueries) {
+  ExpectJoin(
+      "CREATE STREAM result AS SELECT id, customer FROM orders WHERE customer IN (SELECT customer FROM payments "
+      "WHERE paid > 60) AND amount < 50",
+      "SELECT id, customer FROM orders WHERE customer IN (SELECT customer FROM payments WHERE paid > 60) AND "
+      "amount < 50",
+      /*append_only=*/true);
+  ExpectJoin(
+      "CREATE STREAM result AS SELECT id, amount FROM orders o WHERE EXISTS (SELECT * FROM payments p WHERE "
+      "p.customer = o.customer AND p.paid >= o.amount AND p.paid < 70)",
+      "SELECT id, amount FROM orders o WHERE EXISTS (SELECT * FROM payments p WHERE p.customer = o.customer AND "
+      "p.paid >= o.amount AND p.paid < 70)",
+      /*append_only=*/true);
+  ExpectJoin(
+      "CREATE STREAM result AS SELECT id, customer FROM orders o WHERE NOT EXISTS (SELECT 1 FROM payments p "
+      "WHERE p.customer = o.customer AND p.paid > 85)",
+      "SELECT id, customer FROM orders o WHERE NOT EXISTS (SELECT 1 FROM payments p WHERE p.customer = "
+      "o.customer AND p.paid > 85)",
+      /*append_only=*/false);
+  ExpectJoin(
+      "CREATE STREAM result AS SELECT id FROM orders WHERE customer IN (SELECT customer FROM (SELECT customer, "
+      "COUNT(*) AS n FROM payments GROUP BY customer) AS c WHERE n > 17)",
+      "SELECT id FROM orders WHERE customer IN (SELECT customer FROM (SELECT customer, COUNT(*) AS n FROM "
+      "payments GROUP BY customer) AS c WHERE n > 17)",
+      /*append_only=*/false);
+  for (const char* exists : {"EXISTS", "NOT EXISTS"}) {
+    ExpectJoin(StrCat("CREATE STREAM result AS SELECT id FROM orders o WHERE ", exists,
+                      " (SELECT * FROM payments p WHERE p.customer = o.customer AND p.ts BETWEEN o.ts - INTERVAL "
+                      "'1' SECOND AND o.ts + INTERVAL '1' SECOND)"),
+               StrCat("SELECT id FROM orders o WHERE ", exists,
+                      " (SELECT * FROM payments p WHERE p.customer = o.customer AND p.ts BETWEEN o.ts - 1000 AND "
+                      "o.ts + 1000)"),
+               /*append_only=*/true);
+  }
+}
+
 // UNION ALL of two and three branches, with conditions and a WITH query; an aggregate over a
 // union; a union with an updating branch (its retractions pass through).
 TEST_F(JoinOracleTest, UnionAll) {

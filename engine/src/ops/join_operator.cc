@@ -368,6 +368,8 @@ JoinOperator::JoinOperator(const JoinDefinition& definition, const Schema& left,
     : StatefulOperator(/*input_out_of_orderness_millis=*/0, /*dead_letter_late_rows=*/false),
       definition_(definition),
       time_bounded_(definition.time_bound.has_value()),
+      semi_(definition.type == JoinType::kSemi),
+      anti_(definition.type == JoinType::kAnti),
       keys_(KeyTypes(definition)) {
   column_offset_[kRight] = left.size();
   for (const auto& key : definition.left_keys) key_executors_[kLeft].push_back(std::make_unique<ExpressionExecutor>(*key));
@@ -390,6 +392,22 @@ JoinOperator::JoinOperator(const JoinDefinition& definition, const Schema& left,
 }
 
 JoinOperator::~JoinOperator() = default;
+
+absl::Status JoinOperator::EmitRows(const Batch& rows) {
+  if (!semi_ && !anti_) return Emit(rows);
+  // A semi- or anti-join's output is the left input's columns alone.
+  const size_t columns = column_offset_[kRight];
+  projected_.Reset(columns, rows.num_rows());
+  for (size_t c = 0; c < columns; ++c) projected_.SetColumn(c, rows.shared_column(c));
+  projected_.SetRowKinds(rows.shared_row_kinds());
+  if (rows.has_selection()) {
+    std::memcpy(projected_.MutableSelection(), rows.selection(), rows.active_rows() * sizeof(uint32_t));
+    projected_.SetSelectionCount(rows.active_rows());
+  }
+  const absl::Status status = Emit(projected_);
+  projected_.Release();
+  return status;
+}
 
 Operator* JoinOperator::second_input() { return right_input_.get(); }
 
@@ -505,7 +523,7 @@ absl::Status JoinOperator::PushInput(int side, const Batch& batch) {
     if (output_->empty()) return absl::OkStatus();
     const RowStore* stores[2] = {rows_[kLeft].get(), rows_[kRight].get()};
     Batch& out = output_->Build(&batch, side, stores);
-    const absl::Status status = Emit(out);
+    const absl::Status status = EmitRows(out);
     output_->Clear();
     return status;
   };
@@ -568,11 +586,12 @@ absl::Status JoinOperator::JoinInserts(int side, const Batch& batch, const uint3
     }
   }
   SLUICE_RETURN_IF_ERROR(FlushPairs(side, +1, batch));
-  // A regular outer join's stored rows that found their first match: their padded rows go.
+  // Stored rows that found their first match: a regular outer (or anti) join's padded rows
+  // go, a semi-join's left rows come.
   if (!changed_slots_.empty()) {
-    std::vector<uint32_t> unpadded;
-    unpadded.swap(changed_slots_);
-    SLUICE_RETURN_IF_ERROR(EmitStoredPadded(other, unpadded, RowKind::kDelete));
+    std::vector<uint32_t> changed;
+    changed.swap(changed_slots_);
+    SLUICE_RETURN_IF_ERROR(EmitStoredPadded(other, changed, semi_ ? RowKind::kInsert : RowKind::kDelete));
   }
   // Keep the rows; an outer join's unmatched ones are padded now (regular) or when they are
   // freed (time-bounded).
@@ -603,7 +622,10 @@ absl::Status JoinOperator::JoinInserts(int side, const Batch& batch, const uint3
       if (overflow) expires = kMaxWatermark;
       mine.expires[slot] = expires;
       mine.expiry.push({expires, slot, mine.generation[slot]});
-    } else if (Preserves(side) && probe_matches_[row] == 0) {
+    }
+    if (semi_ && side == kLeft && probe_matches_[row] > 0) {
+      output_->Add(row, OutputBuilder::kNullRef, RowKind::kInsert);
+    } else if (!time_bounded_ && Preserves(side) && probe_matches_[row] == 0) {
       if (side == kLeft) {
         output_->Add(row, OutputBuilder::kNullRef, RowKind::kInsert);
       } else {
@@ -613,7 +635,7 @@ absl::Status JoinOperator::JoinInserts(int side, const Batch& batch, const uint3
   }
   if (output_->empty()) return absl::OkStatus();
   const RowStore* stores[2] = {rows_[kLeft].get(), rows_[kRight].get()};
-  const absl::Status status = Emit(output_->Build(&batch, side, stores));
+  const absl::Status status = EmitRows(output_->Build(&batch, side, stores));
   output_->Clear();
   return status;
 }
@@ -630,7 +652,9 @@ absl::Status JoinOperator::FlushPairs(int side, int delta, const Batch& batch) {
     if (pair_selection_.size() < rows) pair_selection_.resize(rows);
     kept = residual_->Select(out, pair_selection_.data());
   }
-  const bool pads = !time_bounded_ && Preserves(other);
+  // Stored rows whose output changes with their first match or their last: a regular outer
+  // (or anti) join's padded rows, a semi-join's left rows.
+  const bool tracks = (!time_bounded_ && Preserves(other)) || (semi_ && other == kLeft);
   for (size_t k = 0; k < kept; ++k) {
     const size_t i = residual_ != nullptr ? pair_selection_[k] : k;
     const uint32_t row = output_->ref(side, i);
@@ -638,15 +662,15 @@ absl::Status JoinOperator::FlushPairs(int side, int delta, const Batch& batch) {
     probe_matches_[row] += 1;
     uint32_t& matches = others.matches[slot];
     if (delta > 0) {
-      if (pads && matches == 0) changed_slots_.push_back(slot);
+      if (tracks && matches == 0) changed_slots_.push_back(slot);
       ++matches;
     } else {
       --matches;
-      if (pads && matches == 0) changed_slots_.push_back(slot);
+      if (tracks && matches == 0) changed_slots_.push_back(slot);
     }
   }
   absl::Status status;
-  if (kept > 0) {
+  if (kept > 0 && !semi_ && !anti_) {
     if (residual_ != nullptr) {
       std::memcpy(out.MutableSelection(), pair_selection_.data(), kept * sizeof(uint32_t));
       out.SetSelectionCount(kept);
@@ -667,7 +691,7 @@ absl::Status JoinOperator::EmitStoredPadded(int side, const std::vector<uint32_t
       output_->Add(OutputBuilder::kNullRef, slots[i], kind);
     }
     if (output_->size() >= kOutputRows || i + 1 == slots.size()) {
-      SLUICE_RETURN_IF_ERROR(Emit(output_->Build(nullptr, -1, stores)));
+      SLUICE_RETURN_IF_ERROR(EmitRows(output_->Build(nullptr, -1, stores)));
       output_->Clear();
     }
   }
@@ -703,12 +727,12 @@ absl::Status JoinOperator::JoinRetraction(int side, const Batch& batch, uint32_t
   }
   SLUICE_RETURN_IF_ERROR(FlushPairs(side, -1, batch));
   if (!changed_slots_.empty()) {
-    std::vector<uint32_t> padded;
-    padded.swap(changed_slots_);
-    SLUICE_RETURN_IF_ERROR(EmitStoredPadded(other, padded, RowKind::kInsert));
+    std::vector<uint32_t> changed;
+    changed.swap(changed_slots_);
+    SLUICE_RETURN_IF_ERROR(EmitStoredPadded(other, changed, semi_ ? RowKind::kDelete : RowKind::kInsert));
   }
-  // Its own padded row, when it had no match.
-  if (Preserves(side) && mine.matches[found] == 0) {
+  // Its own padded row when it had no match; a semi-join's row when it had one.
+  if ((Preserves(side) && mine.matches[found] == 0) || (semi_ && side == kLeft && mine.matches[found] > 0)) {
     output_->Clear();
     if (side == kLeft) {
       output_->Add(row, OutputBuilder::kNullRef, RowKind::kDelete);
@@ -716,7 +740,7 @@ absl::Status JoinOperator::JoinRetraction(int side, const Batch& batch, uint32_t
       output_->Add(OutputBuilder::kNullRef, row, RowKind::kDelete);
     }
     const RowStore* stores[2] = {rows_[kLeft].get(), rows_[kRight].get()};
-    SLUICE_RETURN_IF_ERROR(Emit(output_->Build(&batch, side, stores)));
+    SLUICE_RETURN_IF_ERROR(EmitRows(output_->Build(&batch, side, stores)));
     output_->Clear();
   }
   Unlink(side, found);

@@ -96,12 +96,16 @@ class JoinOperator final : public StatefulOperator {
   // Whether input `side`'s unmatched rows are kept in the output (padded with NULLs).
   bool Preserves(int side) const {
     return definition_.type == JoinType::kFull ||
-           definition_.type == (side == kLeft ? JoinType::kLeft : JoinType::kRight);
+           definition_.type == (side == kLeft ? JoinType::kLeft : JoinType::kRight) || (anti_ && side == kLeft);
   }
+  // Emits `rows` of the joined layout: as they are, or a semi- or anti-join's left columns.
+  absl::Status EmitRows(const Batch& rows);
   int64_t OutputWatermark() const;
 
   const JoinDefinition& definition_;
   const bool time_bounded_;
+  const bool semi_;  // IN / EXISTS: the left rows that have a match
+  const bool anti_;  // NOT EXISTS: the left rows that have none (as a left join's padded rows)
   int64_t hold_back_ = 0;  // the output watermark's distance below the inputs'
   size_t column_offset_[2] = {0, 0};  // where each input's columns start in the output
   std::vector<std::unique_ptr<ExpressionExecutor>> key_executors_[2];
@@ -127,6 +131,7 @@ class JoinOperator final : public StatefulOperator {
   std::vector<uint32_t> selection_;
   std::vector<uint32_t> pair_selection_;
   std::vector<uint32_t> emptied_groups_;
+  Batch projected_;
   std::shared_ptr<Column> current_times_;  // the batch being joined: its rows' times
   uint64_t unknown_retractions_ = 0;
 };

@@ -1222,13 +1222,20 @@ class JobBinder {
       filter->input = std::move(project.input);
       project.input = std::move(filter);
     }
-    static constexpr const char* kJoinWords[] = {"JOIN", "LEFT JOIN", "RIGHT JOIN", "FULL JOIN"};
+    static constexpr const char* kJoinWords[] = {"JOIN",      "LEFT JOIN", "RIGHT JOIN",
+                                                 "FULL JOIN", "SEMI JOIN", "ANTI JOIN"};
     definition->text = StrCat(left.qualifiers.back(), " ", kJoinWords[static_cast<int>(table.join_type)], " ",
                               right.qualifiers.back());
 
     auto join = std::make_unique<LogicalOperator>();
     join->kind = LogicalOperatorKind::kJoin;
     join->schema = joined_schema;
+    if (table.join_type == JoinType::kSemi || table.join_type == JoinType::kAnti) {
+      // IN / EXISTS: the query goes on with the left input's rows alone.
+      join->schema = left.schema;
+      sides_.resize(1);
+      qualifiers = left.qualifiers;
+    }
     for (auto [input, scan_slot] : {std::make_pair(&left, &join->input), std::make_pair(&right, &join->right_input)}) {
       auto scan = std::make_unique<LogicalOperator>();
       scan->kind = LogicalOperatorKind::kScan;

@@ -140,14 +140,18 @@ void InferChangelogModes(BoundJob& job, const SourceText& source, SqlErrorList& 
                    updating.updating_reason, "; a retraction may arrive after the rows it joined were freed)")));
         continue;
       }
-      join.output_updating =
-          join.left_updating || join.right_updating || (join.type != JoinType::kInner && !join.time_bound);
+      // A semi-join's rows only appear (matches of append-only inputs never go); an anti-join's
+      // disappear when a match arrives, like an outer join's padded rows.
+      join.output_updating = join.left_updating || join.right_updating ||
+                             (join.type != JoinType::kInner && join.type != JoinType::kSemi && !join.time_bound);
       input_updating = join.output_updating;
       if (input_updating) {
         const BoundStatement* updating = join.left_updating ? upstream : join.right_updating ? right : nullptr;
         why = updating != nullptr
                   ? StrCat("the join reads the updating stream '", updating->name, "' (", updating->updating_reason,
                            ")")
+                  : join.type == JoinType::kAnti
+                  ? StrCat("NOT EXISTS (", join.text, ") retracts a row when its first match arrives")
                   : StrCat("the outer join ", join.text,
                            " retracts a NULL-padded row when the row's first match arrives");
       }

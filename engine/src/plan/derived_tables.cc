@@ -1,5 +1,7 @@
 #include "plan/derived_tables.h"
 
+#include <algorithm>
+
 #include "common/strings.h"
 
 namespace sluice {
@@ -55,6 +57,7 @@ class Lowering {
     if (!select.union_all.empty()) {
       SLUICE_RETURN_IF_ERROR(LowerUnion(select, owner, scope));
     } else {
+      SLUICE_RETURN_IF_ERROR(LowerSubqueryCondition(select, owner, scope));
       SLUICE_RETURN_IF_ERROR(LowerTable(*select.from, owner, scope));
     }
     for (const auto& entry : scope.entries) {
@@ -95,6 +98,187 @@ class Lowering {
         return absl::OkStatus();
       }
     }
+    return absl::OkStatus();
+  }
+
+  static void TakeConjuncts(ParsedExpressionPtr e, std::vector<ParsedExpressionPtr>& out) {
+    if (e->kind == ExpressionKind::kBinary && e->op == "AND") {
+      TakeConjuncts(std::move(e->children[0]), out);
+      TakeConjuncts(std::move(e->children[1]), out);
+      return;
+    }
+    out.push_back(std::move(e));
+  }
+  static ParsedExpressionPtr AndOf(std::vector<ParsedExpressionPtr> conjuncts) {
+    ParsedExpressionPtr all;
+    for (auto& conjunct : conjuncts) {
+      if (all == nullptr) {
+        all = std::move(conjunct);
+        continue;
+      }
+      auto both = std::make_unique<ParsedExpression>();
+      both->kind = ExpressionKind::kBinary;
+      both->op = "AND";
+      both->position = all->position;
+      both->height = std::max(all->height, conjunct->height) + 1;
+      both->children.push_back(std::move(all));
+      both->children.push_back(std::move(conjunct));
+      all = std::move(both);
+    }
+    return all;
+  }
+  // The names a FROM clause's tables are known by (their aliases, else their names).
+  static void CollectQualifiers(const TableReference& table, std::vector<std::string>& names) {
+    if (table.kind == TableReference::Kind::kJoin) {
+      CollectQualifiers(*table.left, names);
+      CollectQualifiers(*table.right, names);
+      return;
+    }
+    names.push_back(table.alias.empty() ? table.name : table.alias);
+  }
+  // Whether `e` names a column qualified by a name not in `inner`: a reference to the outer query.
+  static bool ReferencesOuter(const ParsedExpression& e, const std::vector<std::string>& inner) {
+    if (e.kind == ExpressionKind::kColumn && e.name_parts.size() == 2) {
+      bool known = false;
+      for (const auto& name : inner) known = known || EqualsIgnoreCase(name, e.name_parts[0]);
+      if (!known) return true;
+    }
+    for (const auto& child : e.children) {
+      if (ReferencesOuter(*child, inner)) return true;
+    }
+    return false;
+  }
+  // Qualifies the unqualified columns of `e` with `qualifier` (an inner column, as SQL scoping
+  // reads an unqualified name in a subquery).
+  static void Qualify(ParsedExpression& e, const std::string& qualifier) {
+    if (e.kind == ExpressionKind::kColumn && e.name_parts.size() == 1) e.name_parts.insert(e.name_parts.begin(), qualifier);
+    for (auto& child : e.children) Qualify(*child, qualifier);
+  }
+
+  // A WHERE condition `x IN (SELECT y ...)`, `EXISTS (SELECT ... WHERE inner.k = outer.k ...)` or
+  // `NOT EXISTS (...)`: the subquery becomes a hidden statement, and the FROM a semi-join (anti-join
+  // for NOT EXISTS) of the query's input with it. An EXISTS subquery's conditions that name the
+  // outer query move into the join's condition (decorrelation).
+  absl::Status LowerSubqueryCondition(SelectStatement& select, const std::string& owner, CteScope& scope) {
+    if (select.where == nullptr) return absl::OkStatus();
+    auto is_subquery_condition = [](const ParsedExpression& e) {
+      if (e.kind == ExpressionKind::kIn && e.subquery != nullptr) return true;
+      if (e.kind == ExpressionKind::kSubquery && e.op == "EXISTS") return true;
+      return e.kind == ExpressionKind::kUnary && e.op == "NOT" && e.children[0]->kind == ExpressionKind::kSubquery &&
+             e.children[0]->op == "EXISTS";
+    };
+    std::vector<ParsedExpressionPtr> conjuncts;
+    TakeConjuncts(std::move(select.where), conjuncts);
+    std::vector<ParsedExpressionPtr> rest;
+    ParsedExpressionPtr condition;
+    absl::Status status;
+    for (auto& conjunct : conjuncts) {
+      if (!is_subquery_condition(*conjunct)) {
+        rest.push_back(std::move(conjunct));
+      } else if (condition != nullptr && status.ok()) {
+        status = source_.NotSupported(conjunct->position,
+                                      "a second IN (SELECT ...) or EXISTS in one WHERE (write the first in a WITH "
+                                      "query and the second over it)");
+      } else {
+        condition = std::move(conjunct);
+      }
+    }
+    if (condition != nullptr && status.ok() && condition->kind == ExpressionKind::kIn && condition->negated) {
+      status = source_.NotSupported(condition->position,
+                                    "NOT IN (SELECT ...) (a NULL in the subquery makes it unknown for every row; "
+                                    "write NOT EXISTS (SELECT ... WHERE ...))");
+    }
+    if (condition != nullptr && status.ok() && select.from->kind == TableReference::Kind::kJoin) {
+      status = source_.NotSupported(condition->position,
+                                    "IN (SELECT ...) or EXISTS over a join (write the join in a WITH query)");
+    }
+    if (condition == nullptr || !status.ok()) {
+      if (condition != nullptr) rest.push_back(std::move(condition));
+      select.where = AndOf(std::move(rest));
+      return status;
+    }
+    const SourcePosition position = condition->position;
+    const std::string description = StrCat("subquery of ", condition->ToString(), " in ", owner);
+    const bool anti = condition->kind == ExpressionKind::kUnary;
+    ParsedExpression& subquery_node = anti ? *condition->children[0] : *condition;
+    std::unique_ptr<SelectStatement> subquery = std::move(subquery_node.subquery);
+    auto join = std::make_unique<TableReference>();
+    join->kind = TableReference::Kind::kJoin;
+    join->position = position;
+    join->join_type = anti ? JoinType::kAnti : JoinType::kSemi;
+    auto right = std::make_unique<TableReference>();
+    right->kind = TableReference::Kind::kNamed;
+    right->position = subquery->position;
+    right->lowered = true;
+    std::vector<ParsedExpressionPtr> on;
+    if (condition->kind == ExpressionKind::kIn) {
+      if (subquery->items.size() != 1 || subquery->items[0].expression->kind == ExpressionKind::kStar) {
+        select.where = AndOf(std::move(rest));
+        return source_.Error(subquery->position, "the subquery of IN (SELECT ...) must select one column");
+      }
+      const SelectItem& item = subquery->items[0];
+      right->alias = "in";
+      auto column = std::make_unique<ParsedExpression>();
+      column->kind = ExpressionKind::kColumn;
+      column->position = item.position;
+      const ParsedExpression& e = *item.expression;
+      column->name_parts = {right->alias, !item.alias.empty() ? item.alias
+                                          : e.kind == ExpressionKind::kColumn ? e.name_parts.back()
+                                                                              : e.ToString()};
+      // The value's columns are the outer query's (its one input): qualified so, since the
+      // subquery's column may have the same name.
+      Qualify(*condition->children[0], select.from->alias.empty() ? select.from->name : select.from->alias);
+      auto equal = std::make_unique<ParsedExpression>();
+      equal->kind = ExpressionKind::kBinary;
+      equal->op = "=";
+      equal->position = position;
+      equal->height = condition->children[0]->height + 1;
+      equal->children.push_back(std::move(condition->children[0]));
+      equal->children.push_back(std::move(column));
+      on.push_back(std::move(equal));
+    } else {
+      // EXISTS: the conditions naming the outer query join; the subquery keeps the others.
+      std::vector<std::string> inner;
+      CollectQualifiers(*subquery->from, inner);
+      right->alias = inner.size() == 1 ? inner[0] : "exists";
+      if (subquery->where != nullptr) {
+        std::vector<ParsedExpressionPtr> parts, kept;
+        TakeConjuncts(std::move(subquery->where), parts);
+        for (auto& part : parts) {
+          if (ReferencesOuter(*part, inner)) {
+            if (inner.size() == 1) Qualify(*part, inner[0]);
+            on.push_back(std::move(part));
+          } else {
+            kept.push_back(std::move(part));
+          }
+        }
+        subquery->where = AndOf(std::move(kept));
+      }
+      if (!on.empty() && (!subquery->group_by.empty() || subquery->having != nullptr || subquery->window)) {
+        select.where = AndOf(std::move(rest));
+        return source_.NotSupported(position,
+                                    "a correlated EXISTS over GROUP BY, HAVING or a window (aggregate in a WITH "
+                                    "query, then use EXISTS over it)");
+      }
+      // Every inner column, for the moved conditions.
+      subquery->items.clear();
+      SelectItem star;
+      star.position = subquery->position;
+      star.expression = std::make_unique<ParsedExpression>();
+      star.expression->kind = ExpressionKind::kStar;
+      star.expression->position = subquery->position;
+      subquery->items.push_back(std::move(star));
+    }
+    const std::string hidden =
+        UniqueName(StrCat(owner, "$", condition->kind == ExpressionKind::kIn ? "in" : "exists"));
+    SLUICE_RETURN_IF_ERROR(LowerSelect(*subquery, hidden, &scope));
+    Emit(hidden, description, std::move(subquery));
+    right->name = hidden;
+    join->left = std::move(select.from);
+    join->right = std::move(right);
+    join->join_condition = AndOf(std::move(on));
+    select.from = std::move(join);
+    select.where = AndOf(std::move(rest));
     return absl::OkStatus();
   }
 

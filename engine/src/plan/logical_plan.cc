@@ -36,7 +36,7 @@ std::string LogicalOperator::ToString(int indent) const {
       break;
     }
     case LogicalOperatorKind::kJoin: {
-      static constexpr const char* kTypes[] = {"INNER", "LEFT", "RIGHT", "FULL"};
+      static constexpr const char* kTypes[] = {"INNER", "LEFT", "RIGHT", "FULL", "SEMI", "ANTI"};
       std::vector<std::string> keys;
       for (size_t k = 0; k < join->left_keys.size(); ++k) {
         keys.push_back(StrCat(join->left_keys[k]->ToString(), " = ", join->right_keys[k]->ToString()));

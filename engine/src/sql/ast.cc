@@ -37,6 +37,7 @@ std::string ParsedExpression::ToString() const {
     case ExpressionKind::kBetween:
       return StrCat(child(0), negated ? " NOT" : "", " BETWEEN ", child(1), " AND ", child(2));
     case ExpressionKind::kIn: {
+      if (subquery != nullptr) return StrCat(child(0), negated ? " NOT" : "", " IN (SELECT ...)");
       std::vector<std::string> items;
       for (size_t i = 1; i < children.size(); ++i) items.push_back(child(i));
       return StrCat(child(0), negated ? " NOT" : "", " IN (", StrJoin(items, ", "), ")");
@@ -45,7 +46,7 @@ std::string ParsedExpression::ToString() const {
     case ExpressionKind::kLike: return StrCat(child(0), negated ? " NOT" : "", " LIKE ", child(1));
     case ExpressionKind::kExtract:
       return StrCat("EXTRACT(", AsciiToUpper(extract_field), " FROM ", child(0), ")");
-    case ExpressionKind::kSubquery: return "(SELECT ...)";
+    case ExpressionKind::kSubquery: return op == "EXISTS" ? "EXISTS (SELECT ...)" : "(SELECT ...)";
   }
   return "?";
 }

@@ -30,11 +30,11 @@ enum class ExpressionKind : uint8_t {
   kCase,      // children = [operand?] then (when, then)* then [else?]
   kCast,      // children = [operand]; cast_type
   kBetween,   // children = [value, low, high]; negated
-  kIn,        // children = [value, item...]; negated
+  kIn,        // children = [value, item...] or [value] and subquery (IN (SELECT ...)); negated
   kIsNull,    // children = [value]; negated = IS NOT NULL
   kLike,      // children = [value, pattern]; negated
   kExtract,   // EXTRACT(field FROM value): extract_field; children = [value]
-  kSubquery,  // (SELECT ...) as an expression; parsed, not yet executable
+  kSubquery,  // (SELECT ...) as an expression, or EXISTS (SELECT ...) when op is "EXISTS"
 };
 
 // The OVER clause of a ROWS window (Velostream's ROWS WINDOW BUFFER or the standard form).
@@ -82,7 +82,10 @@ struct SelectItem {
   std::string alias;               // empty when none was written
 };
 
-enum class JoinType : uint8_t { kInner, kLeft, kRight, kFull };
+// kSemi and kAnti are never parsed: LowerDerivedTables makes them of `x IN (SELECT ...)`,
+// `EXISTS (SELECT ...)` and `NOT EXISTS (SELECT ...)` in WHERE. Their output is the left input's
+// rows that have a match (semi) or none (anti).
+enum class JoinType : uint8_t { kInner, kLeft, kRight, kFull, kSemi, kAnti };
 
 struct TableReference {
   enum class Kind : uint8_t { kNamed, kSubquery, kJoin };

@@ -593,7 +593,11 @@ class Parser {
         node->children.push_back(std::move(left));
         SLUICE_RETURN_IF_ERROR(ExpectOperator("("));
         if (IsKeyword("SELECT")) {
-          return source_.NotSupported(Peek().position, "IN (subquery)");
+          // x IN (SELECT ...): a semi-join (the binder takes it from WHERE).
+          SLUICE_ASSIGN_OR_RETURN(node->subquery, ParseSelect());
+          SLUICE_RETURN_IF_ERROR(ExpectOperator(")"));
+          SLUICE_ASSIGN_OR_RETURN(left, Finish(std::move(node)));
+          continue;
         }
         do {
           SLUICE_ASSIGN_OR_RETURN(auto item, ParseExpr());
@@ -749,6 +753,16 @@ class Parser {
     if (IsKeyword("TRUE") || IsKeyword("FALSE")) {
       node->kind = ExpressionKind::kLiteral;
       node->literal = Value::Boolean(EqualsIgnoreCase(Next().text, "TRUE"));
+      return node;
+    }
+    if (IsKeyword("EXISTS") && IsOperator("(", 1) && IsKeyword("SELECT", 2)) {
+      // EXISTS (SELECT ...): a subquery expression whose op says EXISTS.
+      Next();
+      Next();
+      node->kind = ExpressionKind::kSubquery;
+      node->op = "EXISTS";
+      SLUICE_ASSIGN_OR_RETURN(node->subquery, ParseSelect());
+      SLUICE_RETURN_IF_ERROR(ExpectOperator(")"));
       return node;
     }
     if (IsKeyword("INTERVAL")) return ParseInterval();
