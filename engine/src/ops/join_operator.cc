@@ -30,8 +30,10 @@ bool KeyIsNull(const std::vector<std::shared_ptr<Column>>& keys, uint32_t row) {
 // freed, and how many rows of the other input it matches now.
 class JoinOperator::RowStore {
  public:
-  explicit RowStore(const Schema& schema) {
+  // `stored`: the columns kept (the others read back as NULL); empty: all.
+  RowStore(const Schema& schema, std::vector<bool> stored) : stored_(std::move(stored)) {
     for (const Field& field : schema.fields()) types_.push_back(field.type);
+    stored_.resize(types_.size(), true);
     values_.resize(types_.size());
     valid_.resize(types_.size());
     strings_.EnableRelease();
@@ -58,7 +60,7 @@ class JoinOperator::RowStore {
     }
     for (size_t c = 0; c < types_.size(); ++c) {
       const Column& column = batch.column(c);
-      const bool valid = types_[c] != TypeId::kNull && column.IsValid(row);
+      const bool valid = stored_[c] && types_[c] != TypeId::kNull && column.IsValid(row);
       valid_[c][slot] = valid;
       uint64_t word = 0;
       if (valid) {
@@ -212,6 +214,7 @@ class JoinOperator::RowStore {
   }
 
   std::vector<TypeId> types_;
+  std::vector<bool> stored_;
   std::vector<std::vector<uint64_t>> values_;
   std::vector<std::vector<uint8_t>> valid_;
   StringInterner strings_;
@@ -221,14 +224,51 @@ class JoinOperator::RowStore {
   Batch scratch_;
 
  public:
-  // Time-bounded: (expires, slot, generation), the earliest first.
+  // Time-bounded: when each row is freed, (expires, slot, generation), taken earliest first.
+  // Rows mostly arrive in time order, so entries that do go to a queue (O(1)); the few that
+  // arrive out of order go to a heap.
   struct Expiry {
     int64_t expires;
     uint32_t slot;
     uint32_t generation;
     bool operator>(const Expiry& other) const { return expires > other.expires; }
   };
-  std::priority_queue<Expiry, std::vector<Expiry>, std::greater<Expiry>> expiry;
+  void PushExpiry(const Expiry& entry) {
+    if (in_order_head_ == in_order_.size() || entry.expires >= in_order_.back().expires) {
+      in_order_.push_back(entry);
+    } else {
+      out_of_order_.push(entry);
+    }
+  }
+  // The earliest entry, if any.
+  const Expiry* NextExpiry() const {
+    const Expiry* queued = in_order_head_ < in_order_.size() ? &in_order_[in_order_head_] : nullptr;
+    const Expiry* heaped = out_of_order_.empty() ? nullptr : &out_of_order_.top();
+    if (queued == nullptr) return heaped;
+    if (heaped == nullptr) return queued;
+    return heaped->expires < queued->expires ? heaped : queued;
+  }
+  void PopExpiry(const Expiry* entry) {
+    if (entry == (in_order_head_ < in_order_.size() ? &in_order_[in_order_head_] : nullptr)) {
+      if (++in_order_head_ == in_order_.size()) {
+        in_order_.clear();
+        in_order_head_ = 0;
+      } else if (in_order_head_ >= 4096 && in_order_head_ * 2 >= in_order_.size()) {
+        in_order_.erase(in_order_.begin(), in_order_.begin() + static_cast<std::ptrdiff_t>(in_order_head_));
+        in_order_head_ = 0;
+      }
+    } else {
+      out_of_order_.pop();
+    }
+  }
+  size_t expiry_bytes() const {
+    return in_order_.capacity() * sizeof(Expiry) + out_of_order_.size() * sizeof(Expiry);
+  }
+
+ private:
+  std::vector<Expiry> in_order_;
+  size_t in_order_head_ = 0;
+  std::priority_queue<Expiry, std::vector<Expiry>, std::greater<Expiry>> out_of_order_;
 };
 
 // The output rows being built: each a reference per input (a row of the batch being joined, a
@@ -385,8 +425,18 @@ JoinOperator::JoinOperator(const JoinDefinition& definition, const Schema& left,
                            bound.left_lag + bound.upper});
   }
   if (definition.residual) residual_ = std::make_unique<ExpressionExecutor>(*definition.residual);
-  rows_[kLeft] = std::make_unique<RowStore>(left);
-  rows_[kRight] = std::make_unique<RowStore>(right);
+  // Only the columns read after the join are kept, but every column of an updating input (a
+  // retraction finds its row by all of them).
+  std::vector<bool> stored[2];
+  if (!definition.used_columns.empty()) {
+    const std::vector<bool>& used = definition.used_columns;
+    stored[kLeft].assign(used.begin(), used.begin() + std::min(used.size(), left.size()));
+    if (used.size() > left.size()) stored[kRight].assign(used.begin() + left.size(), used.end());
+  }
+  if (definition.left_updating) stored[kLeft].clear();
+  if (definition.right_updating) stored[kRight].clear();
+  rows_[kLeft] = std::make_unique<RowStore>(left, std::move(stored[kLeft]));
+  rows_[kRight] = std::make_unique<RowStore>(right, std::move(stored[kRight]));
   output_ = std::make_unique<OutputBuilder>(left, right);
   right_input_ = std::make_unique<RightInput>(*this);
 }
@@ -428,7 +478,7 @@ StateUsage JoinOperator::state_usage() const {
   usage.keys = keys_.size();
   usage.bytes = keys_.MemoryBytes() + rows_[kLeft]->bytes() + rows_[kRight]->bytes() +
                 (heads_[kLeft].capacity() + heads_[kRight].capacity()) * sizeof(uint32_t);
-  for (int side : {kLeft, kRight}) usage.bytes += rows_[side]->expiry.size() * sizeof(RowStore::Expiry);
+  for (int side : {kLeft, kRight}) usage.bytes += rows_[side]->expiry_bytes();
   return usage;
 }
 
@@ -621,7 +671,7 @@ absl::Status JoinOperator::JoinInserts(int side, const Batch& batch, const uint3
                                       __builtin_add_overflow(expires, bound.left_lag, &expires);
       if (overflow) expires = kMaxWatermark;
       mine.expires[slot] = expires;
-      mine.expiry.push({expires, slot, mine.generation[slot]});
+      mine.PushExpiry({expires, slot, mine.generation[slot]});
     }
     if (semi_ && side == kLeft && probe_matches_[row] > 0) {
       output_->Add(row, OutputBuilder::kNullRef, RowKind::kInsert);
@@ -775,9 +825,10 @@ absl::Status JoinOperator::Expire(int side, int64_t other_watermark) {
   RowStore& store = *rows_[side];
   expired_slots_.clear();
   std::vector<uint32_t> padded;
-  while (!store.expiry.empty() && store.expiry.top().expires <= other_watermark) {
-    const RowStore::Expiry entry = store.expiry.top();
-    store.expiry.pop();
+  for (const RowStore::Expiry* next = store.NextExpiry(); next != nullptr && next->expires <= other_watermark;
+       next = store.NextExpiry()) {
+    const RowStore::Expiry entry = *next;
+    store.PopExpiry(next);
     if (!store.IsLive(entry.slot) || store.generation[entry.slot] != entry.generation) continue;
     if (Preserves(side) && store.matches[entry.slot] == 0) padded.push_back(entry.slot);
     expired_slots_.push_back(entry.slot);
@@ -847,7 +898,7 @@ absl::Status JoinOperator::Restore(StateReader& reader) {
       store.next[slot] = head;
       if (head != kNoSlot) store.prev[head] = slot;
       heads_[side][group] = slot;
-      if (time_bounded_) store.expiry.push({expires, slot, store.generation[slot]});
+      if (time_bounded_) store.PushExpiry({expires, slot, store.generation[slot]});
     }
   }
   return absl::OkStatus();

@@ -860,7 +860,48 @@ class JobBinder {
     }
     bound.plan = std::move(plan);
     bound.time_attributes = TimeAttributesOf(*bound.plan);
+    MarkUsedJoinColumns(*bound.plan);
     return absl::OkStatus();
+  }
+
+  static void MarkColumns(const BoundExpression* expression, std::vector<bool>& used) {
+    if (expression == nullptr) return;
+    if (expression->kind == BoundExpressionKind::kColumn && expression->column_index < used.size()) {
+      used[expression->column_index] = true;
+    }
+    for (const auto& child : expression->children) MarkColumns(child.get(), used);
+  }
+
+  // A join's JoinDefinition::used_columns: what the nodes reading its output (filters, then the
+  // first other node) and its residual read.
+  static void MarkUsedJoinColumns(LogicalOperator& top) {
+    std::vector<LogicalOperator*> chain;
+    for (LogicalOperator* node = &top; node != nullptr; node = node->input.get()) chain.push_back(node);
+    LogicalOperator* join = chain.back()->kind == LogicalOperatorKind::kScan && chain.size() >= 2
+                                ? chain[chain.size() - 2]
+                                : nullptr;
+    if (join == nullptr || join->kind != LogicalOperatorKind::kJoin) return;
+    // Sized for both inputs: a semi-join's output is the left's columns, its residual reads both.
+    std::vector<bool> used(join->input->schema.size() + join->right_input->schema.size(), false);
+    MarkColumns(join->join->residual.get(), used);
+    for (size_t i = chain.size() - 2; i-- > 0;) {
+      const LogicalOperator& node = *chain[i];
+      switch (node.kind) {
+        case LogicalOperatorKind::kFilter: MarkColumns(node.predicate.get(), used); break;
+        case LogicalOperatorKind::kProject:
+          for (const auto& projection : node.projections) MarkColumns(projection.get(), used);
+          break;
+        case LogicalOperatorKind::kAggregate:
+          for (const auto& key : node.aggregate->keys) MarkColumns(key.get(), used);
+          for (const auto& call : node.aggregate->aggregates) MarkColumns(call.argument.get(), used);
+          if (node.aggregate->window) MarkColumns(node.aggregate->window->time.get(), used);
+          MarkColumns(node.aggregate->ttl_time.get(), used);
+          break;
+        default: used.assign(used.size(), true); break;
+      }
+      if (node.kind != LogicalOperatorKind::kFilter) break;
+    }
+    join->join->used_columns = std::move(used);
   }
 
   // The time attributes of `plan`'s output (see TimeAttribute).

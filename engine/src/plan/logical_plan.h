@@ -118,6 +118,10 @@ struct JoinDefinition {
   std::vector<BoundExpressionPtr> right_keys;  // over the right input, same types as left_keys
   std::optional<JoinTimeBound> time_bound;
   BoundExpressionPtr residual;  // over the output row; null: none
+  // The output columns the rest of the statement (or the residual) reads: a kept row stores
+  // only these (and every column of an updating input, whose retractions are matched by all
+  // of them); the others come out NULL. Empty: all.
+  std::vector<bool> used_columns;
   // Set by InferChangelogModes: an input is an updating stream whose retractions the join
   // applies; the output is updating.
   bool left_updating = false;
