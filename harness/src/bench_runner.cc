@@ -66,7 +66,10 @@ absl::StatusOr<BoundJob> BindScenarioJob(const Scenario& scenario, const std::st
     options.substitution.variables[variable] = input_path;
   options.substitution.variables["OUTPUT"] = "/dev/null";
   SLUICE_ASSIGN_OR_RETURN(BoundJob job, BindJob(std::move(parsed), options));
-  if (job.sources.size() != 1 || job.statements.size() != 1 || !job.statements[0].sink) {
+  // One statement of the job file; the binder may add hidden ones before it (a join's inputs).
+  size_t sinks = 0;
+  for (const BoundStatement& statement : job.statements) sinks += statement.sink ? 1 : 0;
+  if (job.sources.size() != 1 || job.parsed.statements.size() != 1 || sinks != 1 || !job.statements.back().sink) {
     return absl::InvalidArgumentError(
         StrCat(scenario.folder, "/job.sql must read one source and write one sink (one statement)"));
   }
@@ -91,14 +94,14 @@ absl::StatusOr<BoundJob> BindScenarioJob(const Scenario& scenario, const std::st
 
 std::vector<TypeId> OutputTypes(const BoundJob& job) {
   std::vector<TypeId> types;
-  for (const Field& field : job.statements[0].output_schema.fields()) types.push_back(field.type);
+  for (const Field& field : job.statements.back().output_schema.fields()) types.push_back(field.type);
   return types;
 }
 
 absl::StatusOr<std::vector<size_t>> ChangelogKey(const Scenario& scenario, const BoundJob& job) {
   std::vector<size_t> key;
   for (const std::string& name : scenario.changelog_key) {
-    const std::optional<size_t> index = job.statements[0].output_schema.Find(name);
+    const std::optional<size_t> index = job.statements.back().output_schema.Find(name);
     if (!index) {
       return absl::InvalidArgumentError(StrCat(scenario.folder, "/scenario.json: output.key names '", name,
                                                "', which the job does not output"));
@@ -301,7 +304,7 @@ absl::Status ScenarioRunner::Prepare() {
   records_ = options_.records > 0 ? options_.records : std::max<uint64_t>(1, static_cast<uint64_t>(records));
   SLUICE_ASSIGN_OR_RETURN(job_, BindScenarioJob(scenario_, DataPath("jsonl"), 1));
   output_types_ = OutputTypes(job_);
-  for (const Field& field : job_.statements[0].output_schema.fields()) {
+  for (const Field& field : job_.statements.back().output_schema.fields()) {
     if (field.type == TypeId::kDouble) double_names_.push_back(field.name);
   }
   SLUICE_ASSIGN_OR_RETURN(changelog_key_, ChangelogKey(scenario_, job_));
@@ -323,7 +326,7 @@ absl::StatusOr<ChecksumValue> ScenarioRunner::Expected(const Dataset& dataset) {
   // The format's version: a change to how ResultChecksum hashes or logs rows leaves older
   // caches unused (v5: the rows themselves, no longer weighted sums).
   std::string signature = StrCat("checksum-v5/", scenario_.oracle_sql);
-  for (const Field& field : job_.statements[0].output_schema.fields()) {
+  for (const Field& field : job_.statements.back().output_schema.fields()) {
     StrAppend(&signature, "/", field.name, ":", static_cast<int>(field.type));
   }
   for (size_t key : changelog_key_) StrAppend(&signature, "/k", key);
@@ -339,7 +342,7 @@ absl::StatusOr<ChecksumValue> ScenarioRunner::Expected(const Dataset& dataset) {
   const auto oracle_start = Clock::now();
   SLUICE_ASSIGN_OR_RETURN(
       ChecksumValue value,
-      ComputeExpected(scenario_, dataset, job_.statements[0].output_schema, changelog_key_));
+      ComputeExpected(scenario_, dataset, job_.statements.back().output_schema, changelog_key_));
   SLUICE_RETURN_IF_ERROR(StoreExpected(expected_path, value));
   std::fprintf(stderr, "%s: expected result from %s in %.1f s (%llu rows), cached in %s\n",
                scenario_.name.c_str(), SqliteVersion().c_str(),
@@ -680,7 +683,7 @@ Measurement ScenarioRunner::MeasureEndToEnd() {
   e2e.records = m.records;
   e2e.runs = options_.runs;
   e2e.output_types = output_types_;
-  for (const Field& field : job_.statements[0].output_schema.fields()) e2e.output_names.push_back(field.name);
+  for (const Field& field : job_.statements.back().output_schema.fields()) e2e.output_names.push_back(field.name);
   e2e.changelog_key = changelog_key_;
   auto runs = RunKafkaEndToEnd(scenario_, e2e);
   if (!runs.ok()) return fail(runs.status());
