@@ -196,6 +196,15 @@ std::string_view NexmarkGenerator::BidSchema() {
          "STRING";
 }
 
+std::string_view NexmarkGenerator::SideInputSchema() {
+  return "key BIGINT, value STRING";
+}
+
+void NexmarkGenerator::AppendSideInputJsonLines(std::string& out) {
+  for (int64_t key = 0; key < kSideInputRows; ++key)
+    StrAppend(&out, "{\"key\":", key, ",\"value\":\"", key, "\"}\n");
+}
+
 NexmarkEventKind NexmarkGenerator::KindOf(uint64_t event) const {
   const auto offset = static_cast<int64_t>(event % static_cast<uint64_t>(total_proportion_));
   if (offset < options_.person_proportion) return NexmarkEventKind::kPerson;

@@ -104,6 +104,7 @@ class NexmarkGenerator {
   static std::string_view PersonSchema();
   static std::string_view AuctionSchema();
   static std::string_view BidSchema();
+  static std::string_view SideInputSchema();
 
   // What event n is, and its event time (pure functions of n).
   NexmarkEventKind KindOf(uint64_t event) const;
@@ -116,6 +117,11 @@ class NexmarkGenerator {
   // Appends the next (up to) `max_events` events, each as one JSON object line to the output of
   // its kind; returns how many, 0 once all `count` are out.
   size_t AppendJsonLines(size_t max_events, std::string& persons, std::string& auctions, std::string& bids);
+
+  // Nexmark q13's bounded side input (its SideInputGenerator): kSideInputRows records
+  // {"key":k,"value":"k"}, k = 0, 1, ..., one per line.
+  static constexpr int64_t kSideInputRows = 10000;
+  static void AppendSideInputJsonLines(std::string& out);
 
   uint64_t events_produced() const { return next_event_; }
   bool done() const { return next_event_ == options_.count; }

@@ -123,7 +123,8 @@ kinds:
            three JSON Lines files in the --output directory: persons.jsonl (id, name,
            emailAddress, creditCard, city, state, dateTime, extra), auctions.jsonl (id,
            itemName, description, initialBid, reserve, dateTime, expires, seller, category,
-           extra) and bids.jsonl (auction, bidder, price, channel, url, dateTime, extra)
+           extra) and bids.jsonl (auction, bidder, price, channel, url, dateTime, extra), and
+           side_input.jsonl (key, value: 10,000 rows, the side input of Nexmark's q13)
 Times are epoch milliseconds, event time starting at 2026-01-01T00:00:00Z (orders: 2024-01-01).
 
 options:
@@ -795,7 +796,7 @@ std::string_view RecordKey(DatagenKind kind, bool csv, std::string_view record) 
 }
 
 // --kind nexmark: the events into DIR/persons.jsonl, auctions.jsonl and bids.jsonl, 65,536
-// events at a time.
+// events at a time, and q13's side input into DIR/side_input.jsonl.
 int DatagenNexmark(const DatagenOptions& options) {
   std::error_code error;
   std::filesystem::create_directories(options.output, error);
@@ -809,10 +810,10 @@ int DatagenNexmark(const DatagenOptions& options) {
     std::FILE* file = nullptr;
     std::string text;
   };
-  Output outputs[3];
-  const char* const kNames[3] = {"persons.jsonl", "auctions.jsonl", "bids.jsonl"};
+  Output outputs[4];
+  const char* const kNames[4] = {"persons.jsonl", "auctions.jsonl", "bids.jsonl", "side_input.jsonl"};
   bool ok = true;
-  for (int i = 0; i < 3; ++i) {
+  for (int i = 0; i < 4; ++i) {
     outputs[i].path = (std::filesystem::path(options.output) / kNames[i]).string();
     outputs[i].file = std::fopen(outputs[i].path.c_str(), "wb");
     if (outputs[i].file == nullptr) {
@@ -824,6 +825,15 @@ int DatagenNexmark(const DatagenOptions& options) {
   NexmarkGenerator generator(options.nexmark);
   std::string failed_path;
   int saved_errno = 0;
+  if (ok) {  // q13's side input first: it does not depend on the events
+    NexmarkGenerator::AppendSideInputJsonLines(outputs[3].text);
+    if (std::fwrite(outputs[3].text.data(), 1, outputs[3].text.size(), outputs[3].file) !=
+        outputs[3].text.size()) {
+      ok = false;
+      saved_errno = errno;
+      failed_path = outputs[3].path;
+    }
+  }
   while (ok && !generator.done() && !g_interrupted.load()) {
     for (Output& output : outputs) output.text.clear();
     generator.AppendJsonLines(65536, outputs[0].text, outputs[1].text, outputs[2].text);
