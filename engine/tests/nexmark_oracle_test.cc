@@ -27,6 +27,7 @@
 #include <filesystem>
 #include <map>
 #include <memory>
+#include <ostream>
 #include <regex>
 #include <set>
 #include <string>
@@ -66,6 +67,11 @@ struct NexmarkQuery {
   // the rows themselves: for a result that depends on processing time.
   const char* output_query = nullptr;
 };
+
+// gtest prints a parameter by its query's name.
+void PrintTo(const NexmarkQuery& query, std::ostream* out) {
+  *out << query.name;
+}
 
 // Nexmark's q15-q17 rank conditions, in the FILTER clauses SQLite supports as Flink does.
 #define RANK1 "FILTER (WHERE price < 10000)"
