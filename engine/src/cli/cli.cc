@@ -159,7 +159,7 @@ trades only:
 orders only:
   --customers N            distinct customer_ids (default 10000)
 nexmark:
-  --output DIR             the directory of the three files, created if missing (required);
+  --output DIR             the directory of its four files, created if missing (required);
                            --seed and --rate apply, no other option does
 )";
 
@@ -763,8 +763,8 @@ std::optional<int> ParseDatagenOptions(int argc, char** argv, DatagenOptions& op
   if (options.kind == DatagenKind::kNexmark) {
     if (options.output.empty()) {
       return Usage(kDatagenUsage,
-                   "--kind nexmark writes three files (persons.jsonl, auctions.jsonl, bids.jsonl): "
-                   "--output DIR is required");
+                   "--kind nexmark writes persons.jsonl, auctions.jsonl, bids.jsonl and side_input.jsonl "
+                   "into a directory: --output DIR is required");
     }
     options.nexmark.count = options.count;
     if (absl::Status valid = NexmarkGenerator::Validate(options.nexmark); !valid.ok()) {
