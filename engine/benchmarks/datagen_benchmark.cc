@@ -5,6 +5,7 @@
 
 #include <string>
 
+#include "nexmark_generator.h"
 #include "trade_generator.h"
 
 namespace sluice {
@@ -83,6 +84,27 @@ void BM_TradeGenerator_MarketDataJsonLines(benchmark::State& state) {
   RunText(state, TradeDataKind::kMarketData, true);
 }
 BENCHMARK(BM_TradeGenerator_MarketDataJsonLines);
+
+// Nexmark's events (persons, auctions and bids 1:3:46) as the three JSON Lines texts of
+// `datagen --kind nexmark`, in memory: the generator's cost without the files.
+void BM_NexmarkGenerator_JsonLines(benchmark::State& state) {
+  NexmarkGeneratorOptions options;
+  options.count = NexmarkGeneratorOptions::kMaxCount;
+  NexmarkGenerator generator(options);
+  std::string persons, auctions, bids;
+  uint64_t events = 0, bytes = 0;
+  for (auto _ : state) {
+    persons.clear();
+    auctions.clear();
+    bids.clear();
+    events += generator.AppendJsonLines(16384, persons, auctions, bids);
+    bytes += persons.size() + auctions.size() + bids.size();
+    benchmark::DoNotOptimize(bids.data());
+  }
+  state.SetItemsProcessed(static_cast<int64_t>(events));
+  state.SetBytesProcessed(static_cast<int64_t>(bytes));
+}
+BENCHMARK(BM_NexmarkGenerator_JsonLines);
 
 }  // namespace
 }  // namespace sluice

@@ -1,14 +1,17 @@
 // The data generators of the benchmark lab: TradeGenerator (trades, market data), its Zipf key
-// sampler, OrderGenerator, and the `sluice datagen` command. Determinism (seed, chunk sizes),
-// cardinalities, skew, out-of-order arrival bounds, and agreement of the three outputs with
-// Sluice's own decoders and encoders.
+// sampler, OrderGenerator, NexmarkGenerator, and the `sluice datagen` command. Determinism (seed,
+// chunk sizes), cardinalities, skew, out-of-order arrival bounds, and agreement of the three
+// outputs with Sluice's own decoders and encoders; for Nexmark, the event layout and proportions,
+// id references, event times and value distributions of Nexmark's generator.
 #include <gtest/gtest.h>
+#include <simdjson.h>
 #include <sys/wait.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdlib>
+#include <filesystem>
 #include <map>
 #include <set>
 #include <string>
@@ -20,6 +23,7 @@
 #include "formats/utf8.h"
 #include "job_test_harness.h"
 #include "key_sampler.h"
+#include "nexmark_generator.h"
 #include "order_generator.h"
 #include "trade_generator.h"
 #include "types/number_format.h"
@@ -629,9 +633,10 @@ TEST(DatagenCliTest, BadValuesAndMissingFlagsExitTwo) {
 TEST(DatagenCliTest, HelpDescribesEveryFlag) {
   const CommandResult result = RunSluice("datagen --help");
   EXPECT_EQ(result.exit_code, 0);
-  for (const char* flag : {"--kind", "--count", "--format", "--output", "--seed", "--symbols", "--traders",
-                           "--categories", "--distribution", "--zipf-exponent", "--rate ", "--out-of-order",
-                           "--max-delay", "--rate-limit", "--trader-ids", "--bound-delay-every"}) {
+  for (const char* flag :
+       {"--kind", "--count", "--format", "--output", "--seed", "--symbols", "--traders", "--categories",
+        "--distribution", "--zipf-exponent", "--rate ", "--out-of-order", "--max-delay", "--rate-limit",
+        "--trader-ids", "--bound-delay-every", "--events-per-second", "nexmark"}) {
     EXPECT_TRUE(Contains(result.out, flag)) << flag;
   }
   EXPECT_TRUE(Contains(RunSluice("--help").out, "datagen")) << "main usage lists datagen";
@@ -716,6 +721,410 @@ TEST(DatagenCliTest, DelaysWithinTheWatermarkBoundChangeNoWindow) {
   EXPECT_GT(in_order.size(), 1000u);
   EXPECT_EQ(windows("--out-of-order 0.3 --max-delay 5000"), in_order);
   EXPECT_NE(windows("--out-of-order 0.3 --max-delay 20000"), in_order);
+}
+
+// --- Nexmark --------------------------------------------------------------------------------
+
+NexmarkGeneratorOptions Nexmark(uint64_t count, uint64_t seed = 42) {
+  NexmarkGeneratorOptions options;
+  options.count = count;
+  options.seed = seed;
+  return options;
+}
+
+struct NexmarkText {
+  std::string persons, auctions, bids;
+  bool operator==(const NexmarkText&) const = default;
+};
+
+NexmarkText NexmarkJsonLines(const NexmarkGeneratorOptions& options, size_t chunk = 4096) {
+  NexmarkGenerator generator(options);
+  NexmarkText text;
+  while (generator.AppendJsonLines(chunk, text.persons, text.auctions, text.bids) > 0) {
+  }
+  return text;
+}
+
+// One event as read back from its JSON line (with simdjson's DOM API, not Sluice's decoder).
+struct NexmarkRecord {
+  NexmarkEventKind kind;
+  int64_t time = 0;
+  int64_t id = 0, seller = 0, category = 0, initial_bid = 0, reserve = 0, expires = 0;  // person, auction
+  int64_t auction = 0, bidder = 0, price = 0;                                           // bid
+  std::string name, email, credit_card, city, state, item, description, channel, url, extra;
+  size_t bytes = 0;  // of the line
+};
+
+// The events of `options` in event order: the generator is asked for one event at a time, and
+// the file that grew says its kind.
+std::vector<NexmarkRecord> NexmarkRecords(const NexmarkGeneratorOptions& options) {
+  NexmarkGenerator generator(options);
+  std::vector<NexmarkRecord> records;
+  simdjson::dom::parser parser;
+  std::string outputs[3];
+  while (true) {
+    size_t before[3];
+    for (int i = 0; i < 3; ++i) before[i] = outputs[i].size();
+    if (generator.AppendJsonLines(1, outputs[0], outputs[1], outputs[2]) == 0) break;
+    int grown = -1;
+    for (int i = 0; i < 3; ++i) {
+      if (outputs[i].size() != before[i]) {
+        EXPECT_EQ(grown, -1) << "one event went to two files";
+        grown = i;
+      }
+    }
+    if (grown < 0) {
+      ADD_FAILURE() << "an event wrote nothing";
+      break;
+    }
+    const std::string line = outputs[grown].substr(before[grown]);
+    EXPECT_EQ(line.back(), '\n');
+    simdjson::dom::element object;
+    if (parser.parse(line).get(object) != simdjson::SUCCESS) {
+      ADD_FAILURE() << "not JSON: " << line;
+      break;
+    }
+    NexmarkRecord r;
+    r.kind = static_cast<NexmarkEventKind>(grown);
+    r.bytes = line.size();
+    auto integer = [&](const char* field) {
+      int64_t value = 0;
+      EXPECT_EQ(object[field].get(value), simdjson::SUCCESS) << field << " in " << line;
+      return value;
+    };
+    auto text = [&](const char* field) {
+      std::string_view value;
+      EXPECT_EQ(object[field].get(value), simdjson::SUCCESS) << field << " in " << line;
+      return std::string(value);
+    };
+    std::vector<std::string> expected_fields;
+    r.time = integer("dateTime");
+    r.extra = text("extra");
+    if (r.kind == NexmarkEventKind::kPerson) {
+      expected_fields = {"id", "name", "emailAddress", "creditCard", "city", "state", "dateTime", "extra"};
+      r.id = integer("id");
+      r.name = text("name");
+      r.email = text("emailAddress");
+      r.credit_card = text("creditCard");
+      r.city = text("city");
+      r.state = text("state");
+    } else if (r.kind == NexmarkEventKind::kAuction) {
+      expected_fields = {"id",       "itemName", "description", "initialBid", "reserve",
+                         "dateTime", "expires",  "seller",      "category",   "extra"};
+      r.id = integer("id");
+      r.item = text("itemName");
+      r.description = text("description");
+      r.initial_bid = integer("initialBid");
+      r.reserve = integer("reserve");
+      r.expires = integer("expires");
+      r.seller = integer("seller");
+      r.category = integer("category");
+    } else {
+      expected_fields = {"auction", "bidder", "price", "channel", "url", "dateTime", "extra"};
+      r.auction = integer("auction");
+      r.bidder = integer("bidder");
+      r.price = integer("price");
+      r.channel = text("channel");
+      r.url = text("url");
+    }
+    std::vector<std::string> fields;
+    for (auto field : object.get_object()) fields.emplace_back(field.key);
+    EXPECT_EQ(fields, expected_fields) << line;  // Nexmark's field names, in its order
+    records.push_back(std::move(r));
+  }
+  return records;
+}
+
+TEST(NexmarkGeneratorTest, EventsComeInTheProportionsOneToThreeToFortySix) {
+  // Nexmark's layout: in every 50 events, one person, then 3 auctions, then 46 bids.
+  const std::vector<NexmarkRecord> records = NexmarkRecords(Nexmark(5000));
+  ASSERT_EQ(records.size(), 5000u);
+  for (size_t n = 0; n < records.size(); ++n) {
+    const size_t offset = n % 50;
+    const NexmarkEventKind expected = offset == 0  ? NexmarkEventKind::kPerson
+                                      : offset < 4 ? NexmarkEventKind::kAuction
+                                                   : NexmarkEventKind::kBid;
+    ASSERT_EQ(records[n].kind, expected) << "event " << n;
+  }
+  // Over a larger count, the files' line counts: 1:3:46 of 1,000,000.
+  const NexmarkText text = NexmarkJsonLines(Nexmark(1'000'000));
+  EXPECT_EQ(Lines(text.persons).size(), 20'000u);
+  EXPECT_EQ(Lines(text.auctions).size(), 60'000u);
+  EXPECT_EQ(Lines(text.bids).size(), 920'000u);
+}
+
+TEST(NexmarkGeneratorTest, PersonAndAuctionIdsAreConsecutiveFromOneThousand) {
+  int64_t persons = 0, auctions = 0;
+  for (const NexmarkRecord& r : NexmarkRecords(Nexmark(20000))) {
+    if (r.kind == NexmarkEventKind::kPerson) {
+      EXPECT_EQ(r.id, NexmarkGenerator::kFirstPersonId + persons++);
+    } else if (r.kind == NexmarkEventKind::kAuction) {
+      EXPECT_EQ(r.id, NexmarkGenerator::kFirstAuctionId + auctions++);
+    }
+  }
+  EXPECT_EQ(persons, 400);
+  EXPECT_EQ(auctions, 1200);
+}
+
+// Sellers, bidders and bid auctions refer to persons and auctions as Nexmark's generator does:
+// the hot one of the current block of 100 with probability 1 - 1/ratio, else one of the
+// recent ones (1000 active persons, 100 auctions in flight) or up to 10 ids not created yet.
+TEST(NexmarkGeneratorTest, IdsReferToExistingPersonsAndAuctionsAsNexmarkDoes) {
+  const std::vector<NexmarkRecord> records = NexmarkRecords(Nexmark(200'000));
+  int64_t last_person = -1, last_auction = -1;  // ids of the latest created
+  int64_t bids = 0, hot_auctions = 0, hot_bidders = 0, existing_auctions = 0, existing_bidders = 0;
+  int64_t sellers = 0, hot_sellers = 0, existing_sellers = 0;
+  for (const NexmarkRecord& r : records) {
+    if (r.kind == NexmarkEventKind::kPerson) {
+      last_person = r.id;
+    } else if (r.kind == NexmarkEventKind::kAuction) {
+      last_auction = r.id;
+      ++sellers;
+      const int64_t hot = NexmarkGenerator::kFirstPersonId + (last_person - 1000) / 100 * 100;
+      hot_sellers += r.seller == hot;
+      existing_sellers += r.seller <= last_person;
+      EXPECT_LE(r.seller, last_person + NexmarkGenerator::kIdLead);
+      EXPECT_GE(r.seller, std::max<int64_t>(1000, last_person - 1000 + 1)) << "not an active person";
+      EXPECT_GE(r.category, 10);
+      EXPECT_LE(r.category, 14);
+    } else {
+      ++bids;
+      const int64_t hot_auction = 1000 + (last_auction - 1000) / 100 * 100;
+      const int64_t hot_bidder = 1000 + (last_person - 1000) / 100 * 100 + 1;
+      hot_auctions += r.auction == hot_auction;
+      hot_bidders += r.bidder == hot_bidder;
+      existing_auctions += r.auction <= last_auction;
+      existing_bidders += r.bidder <= last_person;
+      EXPECT_LE(r.auction, last_auction + NexmarkGenerator::kIdLead);
+      EXPECT_GE(r.auction, std::min(hot_auction, std::max<int64_t>(1000, last_auction - 100)))
+          << "not an auction in flight";
+      EXPECT_LE(r.bidder, std::max(hot_bidder, last_person + NexmarkGenerator::kIdLead));
+    }
+  }
+  auto share = [](int64_t part, int64_t whole) {
+    return static_cast<double>(part) / static_cast<double>(whole);
+  };
+  // Hot: 1/2 of bids' auctions (hot_auction_ratio 2), 3/4 of bidders and sellers (ratio 4),
+  // plus the few random draws that land on the hot id.
+  EXPECT_NEAR(share(hot_auctions, bids), 0.5 + 0.5 / 111, 0.01);
+  EXPECT_NEAR(share(hot_bidders, bids), 0.75, 0.01);
+  EXPECT_NEAR(share(hot_sellers, sellers), 0.75, 0.02);
+  // Leads: a random auction is one not yet created 10 times in 111, a random person 10 in 1010.
+  EXPECT_NEAR(share(existing_auctions, bids), 1 - 0.5 * 10 / 111, 0.01);
+  // Not yet created: a random bidder 10 times in 1010, and the hot bidder (the second person of
+  // the block) while the block's first person is the latest, for 1 bid in 100.
+  EXPECT_NEAR(share(existing_bidders, bids), 1 - 0.75 * 0.01 - 0.25 * 10 / 1010, 0.002);
+  EXPECT_GT(share(existing_sellers, sellers), 0.99);
+}
+
+TEST(NexmarkGeneratorTest, EventTimesFollowTheInterEventDelayAndNeverDecrease) {
+  for (double rate : {10000.0, 3.0, 1e7}) {
+    NexmarkGeneratorOptions options = Nexmark(5000);
+    options.events_per_second = rate;
+    const std::vector<NexmarkRecord> records = NexmarkRecords(options);
+    ASSERT_EQ(records.size(), 5000u);
+    for (size_t n = 0; n < records.size(); ++n) {
+      // Nexmark's timestampForEvent: base + floor(n * delay_us) / 1000.
+      const auto micros = static_cast<int64_t>(static_cast<double>(n) * (1e6 / rate));
+      ASSERT_EQ(records[n].time, options.start_millis + micros / 1000)
+          << "event " << n << " at rate " << rate;
+      if (n > 0) {
+        ASSERT_GE(records[n].time, records[n - 1].time);
+      }
+    }
+  }
+  NexmarkGeneratorOptions options = Nexmark(100'001);
+  const std::vector<NexmarkRecord> records = NexmarkRecords(options);
+  EXPECT_EQ(records.back().time - records.front().time, 10'000) << "10,000 events per second by default";
+}
+
+TEST(NexmarkGeneratorTest, AuctionsExpireWithinTwiceTheInFlightHorizon) {
+  // The horizon: the time until 100 more auctions exist, 100 * 50 / 3 = 1666 events, 166 ms at
+  // 10,000 events/s; a length is 1 + uniform[0, 2 * horizon).
+  int64_t auctions = 0, longest = 0, total = 0;
+  for (const NexmarkRecord& r : NexmarkRecords(Nexmark(100'000))) {
+    if (r.kind != NexmarkEventKind::kAuction) continue;
+    ++auctions;
+    const int64_t length = r.expires - r.time;
+    EXPECT_GE(length, 1);
+    EXPECT_LE(length, 2 * 167);
+    longest = std::max(longest, length);
+    total += length;
+  }
+  EXPECT_GE(longest, 320);
+  EXPECT_NEAR(static_cast<double>(total) / static_cast<double>(auctions), 167, 6);
+}
+
+TEST(NexmarkGeneratorTest, ValuesFollowNexmarksDistributions) {
+  const std::vector<NexmarkRecord> records = NexmarkRecords(Nexmark(100'000));
+  const std::set<std::string> states = {"AZ", "CA", "ID", "OR", "WA", "WY"};
+  const std::set<std::string> hot_channels = {"Google", "Facebook", "Baidu", "Apple"};
+  std::set<std::string> seen_states, seen_cities;
+  std::set<int64_t> categories;
+  std::map<std::string, std::set<std::string>> urls_of_channel;
+  int64_t bids = 0, hot = 0, with_channel_id = 0, low_prices = 0, auctions = 0;
+  double bid_bytes = 0, person_bytes = 0, auction_bytes = 0;
+  int64_t persons = 0;
+  auto is_word = [](const std::string& text, char special) {
+    if (!text.empty() && (text.front() == ' ' || text.back() == ' ')) return false;  // trimmed
+    return std::all_of(text.begin(), text.end(),
+                       [&](char c) { return (c >= 'a' && c <= 'z') || c == special; });
+  };
+  for (const NexmarkRecord& r : records) {
+    if (r.kind == NexmarkEventKind::kPerson) {
+      ++persons;
+      person_bytes += static_cast<double>(r.bytes);
+      EXPECT_TRUE(states.count(r.state)) << r.state;
+      seen_states.insert(r.state);
+      seen_cities.insert(r.city);
+      EXPECT_EQ(r.credit_card.size(), 19u) << r.credit_card;
+      EXPECT_EQ(std::count(r.credit_card.begin(), r.credit_card.end(), ' '), 3) << r.credit_card;
+      EXPECT_EQ(std::count(r.name.begin(), r.name.end(), ' '), 1) << r.name;
+      EXPECT_TRUE(r.email.size() >= 5 && r.email.find('@') != std::string::npos &&
+                  r.email.substr(r.email.size() - 4) == ".com")
+          << r.email;
+    } else if (r.kind == NexmarkEventKind::kAuction) {
+      ++auctions;
+      auction_bytes += static_cast<double>(r.bytes);
+      categories.insert(r.category);
+      EXPECT_GE(r.initial_bid, 100);
+      EXPECT_LE(r.initial_bid, 100'000'000);
+      EXPECT_GE(r.reserve, r.initial_bid + 100);
+      EXPECT_TRUE(is_word(r.item, ' ') && r.item.size() <= 19) << r.item;
+      EXPECT_TRUE(is_word(r.description, ' ') && r.description.size() <= 99) << r.description;
+    } else {
+      ++bids;
+      bid_bytes += static_cast<double>(r.extra.size() + 32);
+      EXPECT_GE(r.price, 100);
+      EXPECT_LE(r.price, 100'000'000);
+      low_prices += r.price < 10'000;
+      urls_of_channel[r.channel].insert(r.url);
+      EXPECT_EQ(r.url.rfind("https://www.nexmark.com/", 0), 0u) << r.url;
+      if (hot_channels.count(r.channel)) {
+        ++hot;
+      } else {
+        EXPECT_EQ(r.channel.rfind("channel-", 0), 0u) << r.channel;
+        with_channel_id += r.url.find("&channel_id=") != std::string::npos;
+      }
+    }
+    EXPECT_TRUE(!r.extra.empty() && is_word(r.extra, ' ')) << r.extra;
+  }
+  EXPECT_EQ(seen_states.size(), 6u);
+  EXPECT_EQ(seen_cities.size(), 10u);
+  EXPECT_EQ(categories, (std::set<int64_t>{10, 11, 12, 13, 14}));
+  auto share = [](int64_t part, int64_t whole) {
+    return static_cast<double>(part) / static_cast<double>(whole);
+  };
+  // Prices are log-uniform over [10^2, 10^8]: a third lie below 10^4.
+  EXPECT_NEAR(share(low_prices, bids), 1.0 / 3, 0.01);
+  // Half the bids come from the 4 hot channels; 9 in 10 of the other channels' urls carry an id.
+  EXPECT_NEAR(share(hot, bids), 0.5, 0.01);
+  EXPECT_NEAR(share(with_channel_id, bids - hot), 0.9, 0.02);
+  for (const auto& [channel, urls] : urls_of_channel) EXPECT_EQ(urls.size(), 1u) << "one url per channel";
+  // Nexmark's average sizes (its own accounting: 8 bytes per number): a bid 100 bytes.
+  EXPECT_NEAR(bid_bytes / static_cast<double>(bids), 100, 2);
+  EXPECT_GT(person_bytes / static_cast<double>(persons), 200);
+  EXPECT_GT(auction_bytes / static_cast<double>(auctions), 500);
+}
+
+TEST(NexmarkGeneratorTest, SameSeedGivesIdenticalFilesWhateverTheChunks) {
+  const NexmarkText text = NexmarkJsonLines(Nexmark(30'000, 7));
+  EXPECT_EQ(text, NexmarkJsonLines(Nexmark(30'000, 7), 1));
+  EXPECT_EQ(text, NexmarkJsonLines(Nexmark(30'000, 7), 333));
+  EXPECT_EQ(text, NexmarkJsonLines(Nexmark(30'000, 7), 100'000));
+  const NexmarkText other = NexmarkJsonLines(Nexmark(30'000, 8));
+  EXPECT_NE(text.persons, other.persons);
+  EXPECT_NE(text.auctions, other.auctions);
+  EXPECT_NE(text.bids, other.bids);
+  // The seed drives every draw, not only the tables of urls and extra text: bids at the same
+  // position hardly ever agree on their price, persons on their name and card.
+  const std::vector<NexmarkRecord> seven = NexmarkRecords(Nexmark(5000, 7));
+  const std::vector<NexmarkRecord> eight = NexmarkRecords(Nexmark(5000, 8));
+  int same_prices = 0, same_cards = 0;
+  for (size_t n = 0; n < seven.size(); ++n) {
+    same_prices += seven[n].kind == NexmarkEventKind::kBid && seven[n].price == eight[n].price;
+    same_cards += seven[n].kind == NexmarkEventKind::kPerson && seven[n].credit_card == eight[n].credit_card;
+  }
+  EXPECT_LT(same_prices, 10);
+  EXPECT_EQ(same_cards, 0);
+  // A prefix of the events is a prefix of each file.
+  const NexmarkText prefix = NexmarkJsonLines(Nexmark(10'000, 7));
+  EXPECT_EQ(text.bids.substr(0, prefix.bids.size()), prefix.bids);
+  EXPECT_EQ(text.persons.substr(0, prefix.persons.size()), prefix.persons);
+}
+
+TEST(NexmarkGeneratorTest, ValidateRejectsOutOfRangeOptions) {
+  EXPECT_TRUE(NexmarkGenerator::Validate(Nexmark(10)).ok());
+  NexmarkGeneratorOptions options = Nexmark(10);
+  options.events_per_second = 0;
+  EXPECT_FALSE(NexmarkGenerator::Validate(options).ok());
+  options = Nexmark(10);
+  options.bid_proportion = 0;
+  EXPECT_FALSE(NexmarkGenerator::Validate(options).ok());
+  options = Nexmark(10);
+  options.hot_auction_ratio = 0;
+  EXPECT_FALSE(NexmarkGenerator::Validate(options).ok());
+  options = Nexmark(NexmarkGeneratorOptions::kMaxCount + 1);
+  EXPECT_FALSE(NexmarkGenerator::Validate(options).ok());
+}
+
+TEST(DatagenCliTest, NexmarkWritesTheGeneratorsFilesAndTheSideInput) {
+  testing::TemporaryDirectory directory;
+  const std::string out = directory.File("nexmark/new");  // created, parents too
+  const CommandResult result = RunSluice(
+      StrCat("datagen --kind nexmark --count 70000 --seed 5 --events-per-second 500 --output ", out));
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  NexmarkGeneratorOptions options = Nexmark(70'000, 5);
+  options.events_per_second = 500;
+  const NexmarkText expected = NexmarkJsonLines(options);
+  EXPECT_EQ(testing::ReadFile(out + "/persons.jsonl"), expected.persons);
+  EXPECT_EQ(testing::ReadFile(out + "/auctions.jsonl"), expected.auctions);
+  EXPECT_EQ(testing::ReadFile(out + "/bids.jsonl"), expected.bids);
+  const std::vector<std::string> side_input = testing::ReadLines(out + "/side_input.jsonl");
+  ASSERT_EQ(side_input.size(), 10'000u);
+  EXPECT_EQ(side_input[0], "{\"key\":0,\"value\":\"0\"}");
+  EXPECT_EQ(side_input[9999], "{\"key\":9999,\"value\":\"9999\"}");
+  // --rate is the same flag.
+  const std::string again = directory.File("again");
+  ASSERT_EQ(RunSluice(StrCat("datagen --kind nexmark --count 70000 --seed 5 --rate 500 --output ", again))
+                .exit_code,
+            0);
+  EXPECT_EQ(testing::ReadFile(again + "/bids.jsonl"), expected.bids);
+}
+
+TEST(DatagenCliTest, NexmarkRefusesFlagsThatDoNotApply) {
+  testing::TemporaryDirectory directory;
+  const std::string out = directory.File("n");
+  const std::pair<std::string, std::string> cases[] = {
+      {"--count 10", "--output DIR is required"},
+      {StrCat("--count 10 --output ", out, " --format csv"), "--format does not apply to --kind nexmark"},
+      {StrCat("--count 10 --output ", out, " --symbols 3"), "--symbols does not apply to --kind nexmark"},
+      {StrCat("--count 10 --output ", out, " --customers 3"), "--customers does not apply to --kind nexmark"},
+      {StrCat("--count 10 --output ", out, " --rate-limit 5"),
+       "--rate-limit does not apply to --kind nexmark"},
+      {"--count 10 --kafka localhost:9092 --topic t", "--kafka does not apply to --kind nexmark"},
+      {StrCat("--count 10 --output ", out, " --events-per-second 0"), "--events-per-second needs a number"},
+      {StrCat("--count x --output ", out), "--count needs a whole number"},
+  };
+  for (const auto& [flags, message] : cases) {
+    const CommandResult result = RunSluice(StrCat("datagen --kind nexmark ", flags));
+    EXPECT_EQ(result.exit_code, 2) << flags;
+    EXPECT_TRUE(Contains(result.err, message)) << flags << "\n" << result.err;
+    EXPECT_TRUE(Contains(result.err, "usage: sluice datagen")) << flags;
+  }
+  EXPECT_FALSE(std::filesystem::exists(out)) << "nothing written on a usage error";
+  EXPECT_EQ(RunSluice("datagen --kind nexmark --count 10 --output /proc/nexmark").exit_code, 1);
+}
+
+TEST(DatagenCliTest, GeneratedNexmarkBidsFeedTheQ0Job) {
+  testing::TemporaryDirectory directory;
+  ASSERT_EQ(RunSluice(StrCat("datagen --kind nexmark --count 50000 --output ", directory.path())).exit_code,
+            0);
+  const CommandResult job = RunSluice(StrCat("run scenarios/nexmark/q0.sql --set NEXMARK=", directory.path(),
+                                             " --set OUTPUT=", directory.File("q0.jsonl")));
+  EXPECT_EQ(job.exit_code, 0) << job.err;
+  EXPECT_TRUE(Contains(job.err, "records in: 46,000")) << job.err;
+  EXPECT_TRUE(Contains(job.err, "dead-lettered: 0")) << job.err;
 }
 
 }  // namespace

@@ -10,6 +10,7 @@
 #include <csignal>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <map>
@@ -24,6 +25,7 @@
 #include "common/strings.h"
 #include "connectors/kafka/kafka_client.h"
 #include "connectors/kafka/kafka_mock_cluster.h"
+#include "nexmark_generator.h"
 #include "order_generator.h"
 #include "plan/binder.h"
 #include "plan/job_properties.h"
@@ -45,7 +47,7 @@ commands:
   connectors [TYPE]  list the connectors ('<name>.type' in WITH) with every key, its default
                      and what it does (also: sluice explain --connectors [TYPE])
   validate JOB.sql   parse and bind the job; print errors, run nothing
-  datagen --kind trades|orders|market --count N
+  datagen --kind trades|orders|market|nexmark --count N
                      write deterministic synthetic data (JSON Lines or CSV, or to Kafka)
   kafka-mock [--brokers N] [--topic NAME:PARTITIONS]...
                      run a local Kafka cluster (librdkafka's mock) until Ctrl-C
@@ -107,7 +109,8 @@ prints every error (up to 20), each as JOB.sql:LINE:COLUMN: error: MESSAGE follo
 line and a caret under the column, then their count, and exits 1.
 )";
 
-constexpr const char* kDatagenUsage = R"(usage: sluice datagen --kind trades|orders|market --count N [options]
+constexpr const char* kDatagenUsage =
+    R"(usage: sluice datagen --kind trades|orders|market|nexmark --count N [options]
 
 Writes N records of deterministic synthetic data: the same options and seed give the same
 bytes. Records stream out in chunks; any count fits in memory.
@@ -116,6 +119,12 @@ kinds:
   trades   trade_id, trader_id, symbol, category, price, quantity, side, venue, trade_time
   orders   order_id, customer_id, order_date, total_amount (Scenario 0)
   market   symbol, price, bid, ask, volume, timestamp (Scenario 1 market data)
+  nexmark  the Nexmark benchmark's events (N in all: persons, auctions and bids 1:3:46), as
+           three JSON Lines files in the --output directory: persons.jsonl (id, name,
+           emailAddress, creditCard, city, state, dateTime, extra), auctions.jsonl (id,
+           itemName, description, initialBid, reserve, dateTime, expires, seller, category,
+           extra) and bids.jsonl (auction, bidder, price, channel, url, dateTime, extra), and
+           side_input.jsonl (key, value: 10,000 rows, the side input of Nexmark's q13)
 Times are epoch milliseconds, event time starting at 2026-01-01T00:00:00Z (orders: 2024-01-01).
 
 options:
@@ -123,7 +132,8 @@ options:
   --output PATH            write to PATH (default: stdout)
   --seed S                 random seed (default 42)
   --rate EVENTS_PER_SECOND event-time rate: event i is at start + i * 1000 / rate ms
-                           (default 1000; orders 100)
+                           (default 1000; orders 100; nexmark 10000, Nexmark's own default)
+  --events-per-second N    the same as --rate
   --rate-limit N           pace the output at N records per second of wall time, flushed in
                            small chunks (default: as fast as possible)
   --kafka BOOTSTRAP        produce the records to Kafka at BOOTSTRAP (host:port,...) instead,
@@ -148,6 +158,9 @@ trades only:
   --categories N           distinct categories (default 10)
 orders only:
   --customers N            distinct customer_ids (default 10000)
+nexmark:
+  --output DIR             the directory of its four files, created if missing (required);
+                           --seed and --rate apply, no other option does
 )";
 
 constexpr const char* kKafkaMockUsage = R"(usage: sluice kafka-mock [--brokers N] [--topic NAME:PARTITIONS]...
@@ -523,7 +536,7 @@ int Validate(const CommandOptions& options) {
 
 // --- datagen ----------------------------------------------------------------------------
 
-enum class DatagenKind { kTrades, kOrders, kMarket };
+enum class DatagenKind { kTrades, kOrders, kMarket, kNexmark };
 
 struct DatagenOptions {
   DatagenKind kind = DatagenKind::kTrades;
@@ -536,12 +549,14 @@ struct DatagenOptions {
   std::vector<std::pair<std::string, std::string>> kafka_properties;
   TradeGeneratorOptions trades;
   OrderGeneratorOptions orders;
+  NexmarkGeneratorOptions nexmark;
 };
 
 // Parses the datagen flags; returns an exit code when the command must stop now.
 std::optional<int> ParseDatagenOptions(int argc, char** argv, DatagenOptions& options) {
   std::optional<std::string> kind, count, distribution;
   std::vector<std::string> trade_flags, trade_only_flags, order_only_flags;  // set, by kind
+  std::vector<std::string> text_flags;  // set; they need a single text output (not nexmark)
   bool rate_set = false;
   double rate = 0;
   for (int i = 2; i < argc; ++i) {
@@ -552,11 +567,27 @@ std::optional<int> ParseDatagenOptions(int argc, char** argv, DatagenOptions& op
       arg.resize(equals);
     }
     if (arg == "--help" || arg == "-h") return Usage(kDatagenUsage, "");
-    static const char* const kFlags[] = {
-        "--kind",          "--count",   "--format",         "--output",     "--seed",
-        "--symbols",       "--traders", "--categories",     "--customers",  "--distribution",
-        "--zipf-exponent", "--rate",    "--out-of-order",   "--max-delay",  "--rate-limit",
-        "--kafka",         "--topic",   "--kafka-property", "--trader-ids", "--bound-delay-every"};
+    static const char* const kFlags[] = {"--kind",
+                                         "--count",
+                                         "--format",
+                                         "--output",
+                                         "--seed",
+                                         "--symbols",
+                                         "--traders",
+                                         "--categories",
+                                         "--customers",
+                                         "--distribution",
+                                         "--zipf-exponent",
+                                         "--rate",
+                                         "--out-of-order",
+                                         "--max-delay",
+                                         "--rate-limit",
+                                         "--kafka",
+                                         "--topic",
+                                         "--kafka-property",
+                                         "--trader-ids",
+                                         "--bound-delay-every",
+                                         "--events-per-second"};
     if (std::find(std::begin(kFlags), std::end(kFlags), arg) == std::end(kFlags)) {
       if (!arg.empty() && arg[0] == '-') return Usage(kDatagenUsage, StrCat("unknown option '", arg, "'"));
       return Usage(kDatagenUsage, StrCat("unexpected argument '", arg, "'"));
@@ -588,12 +619,13 @@ std::optional<int> ParseDatagenOptions(int argc, char** argv, DatagenOptions& op
     } else if (arg == "--format") {
       if (value != "json" && value != "csv") return Usage(kDatagenUsage, "--format must be json or csv");
       options.csv = value == "csv";
+      if (options.csv) text_flags.push_back(arg);
     } else if (arg == "--output") {
       options.output = value == "-" ? "" : value;
     } else if (arg == "--seed") {
       uint64_t seed = 0;
       if (!absl::SimpleAtoi(value, &seed)) return Usage(kDatagenUsage, "--seed needs a whole number");
-      options.trades.seed = options.orders.seed = seed;
+      options.trades.seed = options.orders.seed = options.nexmark.seed = seed;
     } else if (arg == "--symbols") {
       error = whole(1, TradeGeneratorOptions::kMaxCardinality, options.trades.symbols);
       trade_flags.push_back(arg);
@@ -618,10 +650,10 @@ std::optional<int> ParseDatagenOptions(int argc, char** argv, DatagenOptions& op
         return Usage(kDatagenUsage, "--zipf-exponent needs a number greater than 0 and at most 10");
       }
       trade_flags.push_back(arg);
-    } else if (arg == "--rate") {
+    } else if (arg == "--rate" || arg == "--events-per-second") {
       if (!real(rate) || rate <= 0 || rate > 1e9) {
         return Usage(kDatagenUsage,
-                     "--rate needs a number of events per second, greater than 0 and at most 1e9");
+                     StrCat(arg, " needs a number of events per second, greater than 0 and at most 1e9"));
       }
       rate_set = true;
     } else if (arg == "--out-of-order") {
@@ -647,11 +679,13 @@ std::optional<int> ParseDatagenOptions(int argc, char** argv, DatagenOptions& op
       if (!real(options.rate_limit) || options.rate_limit <= 0) {
         return Usage(kDatagenUsage, "--rate-limit needs a number of records per second greater than 0");
       }
+      text_flags.push_back(arg);
     } else if (arg == "--kafka") {
       if (value.empty() || value[0] == '-') {
         return Usage(kDatagenUsage, "--kafka needs the bootstrap servers (host:port,...)");
       }
       options.kafka = value;
+      text_flags.push_back(arg);
     } else if (arg == "--topic") {
       if (value.empty() || value[0] == '-') return Usage(kDatagenUsage, "--topic needs a topic name");
       options.topic = value;
@@ -669,15 +703,17 @@ std::optional<int> ParseDatagenOptions(int argc, char** argv, DatagenOptions& op
     if (error) return error;
   }
 
-  if (!kind) return Usage(kDatagenUsage, "missing --kind (trades, orders or market)");
+  if (!kind) return Usage(kDatagenUsage, "missing --kind (trades, orders, market or nexmark)");
   if (*kind == "trades") {
     options.kind = DatagenKind::kTrades;
   } else if (*kind == "orders") {
     options.kind = DatagenKind::kOrders;
   } else if (*kind == "market") {
     options.kind = DatagenKind::kMarket;
+  } else if (*kind == "nexmark") {
+    options.kind = DatagenKind::kNexmark;
   } else {
-    return Usage(kDatagenUsage, StrCat("unknown kind '", *kind, "' (trades, orders or market)"));
+    return Usage(kDatagenUsage, StrCat("unknown kind '", *kind, "' (trades, orders, market or nexmark)"));
   }
   if (!count) return Usage(kDatagenUsage, "missing --count");
   if (!options.kafka.empty() && options.topic.empty()) return Usage(kDatagenUsage, "--kafka needs --topic");
@@ -699,6 +735,13 @@ std::optional<int> ParseDatagenOptions(int argc, char** argv, DatagenOptions& op
   if (options.kind != DatagenKind::kOrders) {
     misplaced.insert(misplaced.end(), order_only_flags.begin(), order_only_flags.end());
   }
+  if (options.kind == DatagenKind::kNexmark) {
+    // Three files of JSON Lines: no CSV, no single stream to pace or to produce to Kafka.
+    misplaced = trade_flags;
+    misplaced.insert(misplaced.end(), text_flags.begin(), text_flags.end());
+    misplaced.insert(misplaced.end(), trade_only_flags.begin(), trade_only_flags.end());
+    misplaced.insert(misplaced.end(), order_only_flags.begin(), order_only_flags.end());
+  }
   if (!misplaced.empty()) {
     return Usage(kDatagenUsage, StrCat(misplaced.front(), " does not apply to --kind ", *kind));
   }
@@ -713,7 +756,22 @@ std::optional<int> ParseDatagenOptions(int argc, char** argv, DatagenOptions& op
   }
   options.trades.distribution =
       distribution == "zipf" || exponent_set ? KeyDistribution::kZipf : KeyDistribution::kUniform;
-  if (rate_set) options.trades.events_per_second = options.orders.events_per_second = rate;
+  if (rate_set) {
+    options.trades.events_per_second = options.orders.events_per_second = options.nexmark.events_per_second =
+        rate;
+  }
+  if (options.kind == DatagenKind::kNexmark) {
+    if (options.output.empty()) {
+      return Usage(kDatagenUsage,
+                   "--kind nexmark writes persons.jsonl, auctions.jsonl, bids.jsonl and side_input.jsonl "
+                   "into a directory: --output DIR is required");
+    }
+    options.nexmark.count = options.count;
+    if (absl::Status valid = NexmarkGenerator::Validate(options.nexmark); !valid.ok()) {
+      return Usage(kDatagenUsage, std::string(valid.message()));
+    }
+    return std::nullopt;
+  }
   if (absl::Status valid = TradeGenerator::Validate(options.trades); !valid.ok()) {
     return Usage(kDatagenUsage, std::string(valid.message()));
   }
@@ -737,10 +795,84 @@ std::string_view RecordKey(DatagenKind kind, bool csv, std::string_view record) 
   return record.substr(begin, record.find('"', begin) - begin);
 }
 
+// --kind nexmark: the events into DIR/persons.jsonl, auctions.jsonl and bids.jsonl, 65,536
+// events at a time, and q13's side input into DIR/side_input.jsonl.
+int DatagenNexmark(const DatagenOptions& options) {
+  std::error_code error;
+  std::filesystem::create_directories(options.output, error);
+  if (error) {
+    std::fprintf(stderr, "sluice datagen: cannot create the directory '%s': %s\n", options.output.c_str(),
+                 error.message().c_str());
+    return 1;
+  }
+  struct Output {
+    std::string path;
+    std::FILE* file = nullptr;
+    std::string text;
+  };
+  Output outputs[4];
+  const char* const kNames[4] = {"persons.jsonl", "auctions.jsonl", "bids.jsonl", "side_input.jsonl"};
+  bool ok = true;
+  for (int i = 0; i < 4; ++i) {
+    outputs[i].path = (std::filesystem::path(options.output) / kNames[i]).string();
+    outputs[i].file = std::fopen(outputs[i].path.c_str(), "wb");
+    if (outputs[i].file == nullptr) {
+      std::fprintf(stderr, "sluice datagen: cannot open '%s' for writing: %s\n", outputs[i].path.c_str(),
+                   std::strerror(errno));
+      ok = false;
+    }
+  }
+  NexmarkGenerator generator(options.nexmark);
+  std::string failed_path;
+  int saved_errno = 0;
+  if (ok) {  // q13's side input first: it does not depend on the events
+    NexmarkGenerator::AppendSideInputJsonLines(outputs[3].text);
+    if (std::fwrite(outputs[3].text.data(), 1, outputs[3].text.size(), outputs[3].file) !=
+        outputs[3].text.size()) {
+      ok = false;
+      saved_errno = errno;
+      failed_path = outputs[3].path;
+    }
+  }
+  while (ok && !generator.done() && !g_interrupted.load()) {
+    for (Output& output : outputs) output.text.clear();
+    generator.AppendJsonLines(65536, outputs[0].text, outputs[1].text, outputs[2].text);
+    for (Output& output : outputs) {
+      if (ok && std::fwrite(output.text.data(), 1, output.text.size(), output.file) != output.text.size()) {
+        ok = false;
+        saved_errno = errno;
+        failed_path = output.path;
+      }
+    }
+  }
+  for (Output& output : outputs) {
+    if (output.file == nullptr) continue;
+    if (std::fflush(output.file) != 0 && ok) {
+      ok = false;
+      saved_errno = errno;
+      failed_path = output.path;
+    }
+    if (std::fclose(output.file) != 0 && ok) {
+      ok = false;
+      saved_errno = errno;
+      failed_path = output.path;
+    }
+  }
+  if (!ok) {
+    if (!failed_path.empty()) {
+      std::fprintf(stderr, "sluice datagen: write error on %s: %s\n", failed_path.c_str(),
+                   std::strerror(saved_errno));
+    }
+    return 1;
+  }
+  return g_interrupted.load() ? 130 : 0;
+}
+
 // Writes the records chunk by chunk: 16,384 at a time, or with --rate-limit about 10 ms
 // worth, each written once its last record is due and flushed. With --kafka each record is a
 // message instead.
 int Datagen(const DatagenOptions& options) {
+  if (options.kind == DatagenKind::kNexmark) return DatagenNexmark(options);
   std::unique_ptr<KafkaProducer> producer;
   if (!options.kafka.empty()) {
     KafkaProducerOptions producer_options;
