@@ -17,12 +17,13 @@
 #include "formats/record_format.h"
 #include "plan/job_properties.h"
 #include "plan/rows_window_spec.h"
+#include "plan/top_n_spec.h"
 #include "sql/ast.h"
 #include "types/schema.h"
 
 namespace sluice {
 
-enum class LogicalOperatorKind : uint8_t { kScan, kFilter, kProject, kLimit, kAggregate, kRowsWindow };
+enum class LogicalOperatorKind : uint8_t { kScan, kFilter, kProject, kLimit, kAggregate, kRowsWindow, kTopN };
 
 // Names of the window bounds in an aggregate's output (epoch ms; the window is [start, end)).
 inline constexpr const char* kWindowStartColumn = "_window_start";
@@ -88,6 +89,8 @@ struct LogicalOperator {
   std::unique_ptr<AggregateDefinition> aggregate;  // kAggregate
   // kRowsWindow: output = the input's columns, then one column per function.
   std::unique_ptr<RowsWindowSpec> rows_window;
+  // kTopN: output = the input's columns, then the rank (BIGINT) when top_n->emit_rank.
+  std::unique_ptr<TopNSpec> top_n;
 
   // Indented tree, one operator per line.
   std::string ToString(int indent = 0) const;

@@ -116,6 +116,8 @@ void PlanKeyedInput(const BoundJob& job, const TaskGraph& graph, size_t source, 
                stateful.rows_window->expire_after_millis) {
       // Expiry reads the watermark; nothing else in a ROWS window does.
       tasks.carries_watermarks = true;
+    } else if (stateful.kind == LogicalOperatorKind::kTopN) {
+      tasks.carries_watermarks = TopNReadsWatermark(*stateful.top_n);
     }
   }
   // A keyed exchange into a GROUP BY over plain columns carries each row's key words and hash,
@@ -133,6 +135,12 @@ void PlanKeyedInput(const BoundJob& job, const TaskGraph& graph, size_t source, 
 }
 
 }  // namespace
+
+bool TopNReadsWatermark(const TopNSpec& spec) {
+  // A window Top-N fires on the watermark and a keep-first deduplication emits on it; the
+  // others never read it.
+  return spec.strategy == TopNStrategy::kWindow || spec.strategy == TopNStrategy::kKeepFirst;
+}
 
 std::string SingleThreadReason(const BoundJob& job) {
   const ConnectorRegistry& registry = ConnectorRegistry::Default();
