@@ -137,9 +137,10 @@ void PlanKeyedInput(const BoundJob& job, const TaskGraph& graph, size_t source, 
 }  // namespace
 
 bool TopNReadsWatermark(const TopNSpec& spec) {
-  // A window Top-N fires on the watermark and a keep-first deduplication emits on it; the
-  // others never read it.
-  return spec.strategy == TopNStrategy::kWindow || spec.strategy == TopNStrategy::kKeepFirst;
+  // A keep-first deduplication judges rows by the per-record watermark of the column it
+  // orders by. (A window Top-N fires on received watermarks: it reads the stream of a windowed
+  // aggregate, and its rows carry no event time of their own.)
+  return spec.strategy == TopNStrategy::kKeepFirst && spec.event_time_column >= 0;
 }
 
 std::string SingleThreadReason(const BoundJob& job) {
