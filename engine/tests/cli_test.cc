@@ -317,13 +317,15 @@ TEST(CliTest, ExplainShowsTopNKeyedByItsPartitionColumns) {
   for (const char* fragment :
        {"statement 1: top_trades$t (derived table 't' of top_trades)",
         "TopN updating ROW_NUMBER <= 3 partition by [symbol] order by [quantity DESC, trade_id] as rn",
-        "Exchange hash(symbol) -> 2 workers", "TopN updating ROW_NUMBER <= 3 partition by [#2] order by [#4 DESC, #0]  [each worker, its keys]"}) {
+        "Exchange hash(symbol) -> 2 workers",
+        "TopN updating ROW_NUMBER <= 3 partition by [#2] order by [#4 DESC, #0]  [each worker, its keys]"}) {
     EXPECT_TRUE(Contains(result.out, fragment)) << fragment << " missing from:\n" << result.out;
   }
   const CommandResult dedup = RunSluice("explain examples/first_trade_per_trader.sql");
   ASSERT_EQ(dedup.exit_code, 0) << dedup.err;
-  EXPECT_TRUE(Contains(dedup.out, "TopN dedup keep first ROW_NUMBER <= 1 partition by [trader_id] order by "
-                                  "[trade_time], no rank column"))
+  EXPECT_TRUE(Contains(dedup.out,
+                       "TopN dedup keep first ROW_NUMBER <= 1 partition by [trader_id] order by "
+                       "[trade_time], no rank column"))
       << dedup.out;
 }
 

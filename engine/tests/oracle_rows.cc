@@ -151,7 +151,7 @@ Schema DeclaredOutputSchema(const std::string& job_text, const std::map<std::str
 // The row of a JSON object typed by `declared` (the rules of ReadJsonLinesTable); every
 // deviation goes to `fail(line, text)`.
 static Row ObjectRow(const simdjson::dom::object& object, const Schema& declared, const std::string& line,
-              const std::function<void(const std::string&, const std::string&)>& fail) {
+                     const std::function<void(const std::string&, const std::string&)>& fail) {
   Row row;
   size_t c = 0;
   for (auto field : object) {
@@ -190,11 +190,10 @@ static Row ObjectRow(const simdjson::dom::object& object, const Schema& declared
           wrong_type();
           break;
         }
-        const double number = kind == simdjson::dom::element_type::INT64
-                                  ? static_cast<double>(value.get_int64().value())
-                              : kind == simdjson::dom::element_type::UINT64
-                                  ? static_cast<double>(value.get_uint64().value())
-                                  : value.get_double().value();
+        const double number =
+            kind == simdjson::dom::element_type::INT64    ? static_cast<double>(value.get_int64().value())
+            : kind == simdjson::dom::element_type::UINT64 ? static_cast<double>(value.get_uint64().value())
+                                                          : value.get_double().value();
         // Shortest round-trip form: an integer literal exactly when the value prints as one
         // (zero may come back from "-0" either way).
         if (number != 0 && integer_literal != PrintsAsIntegerLiteral(number)) {
@@ -291,7 +290,8 @@ Table ApplyChangelogLines(const std::vector<std::string>& lines, const Schema& d
       const Row row = ObjectRow(object, declared, line, fail);
       auto found = rows.find(RowKey(row));
       if (found == rows.end()) {
-        fail(line, StrCat("retracts ", RowText(row), ", which is not in the table (never emitted, or already "
+        fail(line, StrCat("retracts ", RowText(row),
+                          ", which is not in the table (never emitted, or already "
                           "retracted)"));
       } else if (--found->second.second == 0) {
         rows.erase(found);

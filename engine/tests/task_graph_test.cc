@@ -132,11 +132,12 @@ TEST(TaskGraphTest, GroupByAtParallelismTwoIsFedByAKeyedExchange) {
 // table's statement has the keyed stage; the query reading it runs on the coordinator.
 TEST(TaskGraphTest, TopNAtParallelismTwoIsFedByAKeyedExchangeOnItsPartitionColumns) {
   PlannedJob planned;
-  ASSERT_TRUE(planned
-                  .Bind("CREATE STREAM result AS SELECT k, v, rn FROM (SELECT k, v, ROW_NUMBER() OVER (PARTITION "
-                        "BY k ORDER BY v DESC) AS rn FROM src) AS t WHERE rn <= 3 ",
-                        2)
-                  .ok());
+  ASSERT_TRUE(
+      planned
+          .Bind("CREATE STREAM result AS SELECT k, v, rn FROM (SELECT k, v, ROW_NUMBER() OVER (PARTITION "
+                "BY k ORDER BY v DESC) AS rn FROM src) AS t WHERE rn <= 3 ",
+                2)
+          .ok());
   absl::StatusOr<TaskGraph> graph = planned.Plan(2);
   ASSERT_TRUE(graph.ok()) << graph.status().message();
   ASSERT_EQ(graph->statements.size(), 2u);
@@ -153,11 +154,12 @@ TEST(TaskGraphTest, TopNAtParallelismTwoIsFedByAKeyedExchangeOnItsPartitionColum
 // watermark, which the operator emits on.
 TEST(TaskGraphTest, KeepFirstDeduplicationExchangeCarriesWatermarks) {
   PlannedJob planned;
-  ASSERT_TRUE(planned
-                  .Bind("CREATE STREAM result AS SELECT k, v FROM (SELECT k, v, ROW_NUMBER() OVER (PARTITION BY k "
-                        "ORDER BY _event_time) AS rn FROM src) AS t WHERE rn = 1 ",
-                        1)
-                  .ok());
+  ASSERT_TRUE(
+      planned
+          .Bind("CREATE STREAM result AS SELECT k, v FROM (SELECT k, v, ROW_NUMBER() OVER (PARTITION BY k "
+                "ORDER BY _event_time) AS rn FROM src) AS t WHERE rn = 1 ",
+                1)
+          .ok());
   absl::StatusOr<TaskGraph> graph = planned.Plan(2);
   ASSERT_TRUE(graph.ok()) << graph.status().message();
   const StatementTasks& tasks = graph->statements[0];

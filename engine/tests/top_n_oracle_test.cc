@@ -14,8 +14,8 @@
 // queries order by a column full of ties (quantity 1 to 8), where the result is determined.
 // Event times are distinct and arrive up to 4 s out of order, under the 5 s watermark bound:
 // no row is late.
-#include <gtest/gtest.h>
 #include <gtest/gtest-spi.h>
+#include <gtest/gtest.h>
 #include <sqlite3.h>
 
 #include <algorithm>
@@ -43,8 +43,11 @@ class TopNOracleTest : public ::testing::Test {
         "CREATE TABLE trades (trade_id INTEGER, trader_id TEXT, symbol TEXT, side TEXT, price REAL, quantity "
         "INTEGER, trade_time INTEGER)");
     std::mt19937_64 random(20261207);
-    auto uniform = [&](int64_t low, int64_t high) { return std::uniform_int_distribution<int64_t>(low, high)(random); };
-    static const char* kSymbols[] = {"AAPL", "MSFT", "GOOG", "AMZN", "a-much-longer-symbol-name-for-keys", "Z"};
+    auto uniform = [&](int64_t low, int64_t high) {
+      return std::uniform_int_distribution<int64_t>(low, high)(random);
+    };
+    static const char* kSymbols[] = {"AAPL", "MSFT", "GOOG", "AMZN", "a-much-longer-symbol-name-for-keys",
+                                     "Z"};
     static const char* kSides[] = {"BUY", "SELL"};
     // Distinct event times 1 s apart (plus a few ms), arriving up to 4 positions early or late.
     std::vector<int> order(kTrades);
@@ -63,10 +66,10 @@ class TopNOracleTest : public ::testing::Test {
       const int64_t quantity = uniform(1, 8);
       const int64_t time = kStart + i * 1000 + uniform(0, 999);
       StrAppend(&jsonl, "{\"trade_id\":", id, ",\"trader_id\":\"", trader, "\",\"symbol\":\"", symbol,
-                "\",\"side\":\"", side, "\",\"price\":", price, ",\"quantity\":", quantity, ",\"trade_time\":", time,
-                "}\n");
-      Exec(StrCat("INSERT INTO trades VALUES (", id, ", '", trader, "', '", symbol, "', '", side, "', ", price, ", ",
-                  quantity, ", ", time, ")"));
+                "\",\"side\":\"", side, "\",\"price\":", price, ",\"quantity\":", quantity,
+                ",\"trade_time\":", time, "}\n");
+      Exec(StrCat("INSERT INTO trades VALUES (", id, ", '", trader, "', '", symbol, "', '", side, "', ",
+                  price, ", ", quantity, ", ", time, ")"));
     }
     Exec("COMMIT");
     WriteFile(data_path_, jsonl);
@@ -79,7 +82,8 @@ class TopNOracleTest : public ::testing::Test {
 
   static void Exec(const std::string& sql) {
     char* error = nullptr;
-    ASSERT_EQ(sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &error), SQLITE_OK) << (error ? error : "") << sql;
+    ASSERT_EQ(sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &error), SQLITE_OK)
+        << (error ? error : "") << sql;
   }
 
   // Runs `statements` (CREATE STREAM ... ; the last one is `result`) over the trades with the
@@ -89,7 +93,8 @@ class TopNOracleTest : public ::testing::Test {
     const std::string output = directory_->File("out.jsonl");
     const std::string job = StrCat(
         statements,
-        " WITH ('trades.type' = 'file_source', 'trades.path' = '${data}', 'trades.schema' = 'trade_id BIGINT, "
+        " WITH ('trades.type' = 'file_source', 'trades.path' = '${data}', 'trades.schema' = 'trade_id "
+        "BIGINT, "
         "trader_id STRING, symbol STRING, side STRING, price DOUBLE, quantity BIGINT, trade_time TIMESTAMP', "
         "'event.time.field' = 'trade_time', 'watermark.strategy' = 'bounded_out_of_orderness', "
         "'watermark.max_out_of_orderness' = '5s', 'result.type' = 'file_sink', 'result.path' = '${output}', "
@@ -134,7 +139,8 @@ sqlite3* TopNOracleTest::db_ = nullptr;
 
 TEST_F(TopNOracleTest, RowNumberTopNWithRankColumnEqualsSqlite) {
   ExpectSameQuery(
-      "SELECT symbol, trade_id, price, rn FROM (SELECT symbol, trade_id, price, ROW_NUMBER() OVER (PARTITION BY "
+      "SELECT symbol, trade_id, price, rn FROM (SELECT symbol, trade_id, price, ROW_NUMBER() OVER (PARTITION "
+      "BY "
       "symbol ORDER BY price DESC, trade_id) AS rn FROM trades) AS t WHERE rn <= 3",
       "changelog");
 }
@@ -148,14 +154,16 @@ TEST_F(TopNOracleTest, RowNumberTopNWithoutRankColumnEqualsSqlite) {
 
 TEST_F(TopNOracleTest, RankWithTiesEqualsSqlite) {
   ExpectSameQuery(
-      "SELECT symbol, trade_id, quantity, rk FROM (SELECT symbol, trade_id, quantity, RANK() OVER (PARTITION BY "
+      "SELECT symbol, trade_id, quantity, rk FROM (SELECT symbol, trade_id, quantity, RANK() OVER (PARTITION "
+      "BY "
       "symbol, side ORDER BY quantity DESC) AS rk FROM trades) AS t WHERE rk <= 2",
       "changelog");
 }
 
 TEST_F(TopNOracleTest, RankWithTiesWithoutRankColumnEqualsSqlite) {
   ExpectSameQuery(
-      "SELECT trader_id, trade_id FROM (SELECT trader_id, trade_id, RANK() OVER (PARTITION BY trader_id ORDER BY "
+      "SELECT trader_id, trade_id FROM (SELECT trader_id, trade_id, RANK() OVER (PARTITION BY trader_id "
+      "ORDER BY "
       "quantity) AS rk FROM trades) AS t WHERE rk <= 4",
       "changelog");
 }
@@ -180,8 +188,10 @@ TEST_F(TopNOracleTest, TopNWithoutPartitionAndComputedKeysEqualsSqlite) {
 
 TEST_F(TopNOracleTest, TopNOfWithQueryWithOuterFilterEqualsSqlite) {
   ExpectSameQuery(
-      "WITH ranked AS (SELECT symbol, trade_id, price, quantity, ROW_NUMBER() OVER (PARTITION BY symbol ORDER BY "
-      "price DESC, trade_id) AS rn FROM trades WHERE side = 'BUY') SELECT symbol, trade_id, rn FROM ranked WHERE "
+      "WITH ranked AS (SELECT symbol, trade_id, price, quantity, ROW_NUMBER() OVER (PARTITION BY symbol "
+      "ORDER BY "
+      "price DESC, trade_id) AS rn FROM trades WHERE side = 'BUY') SELECT symbol, trade_id, rn FROM ranked "
+      "WHERE "
       "rn <= 4 AND quantity > 2",
       "changelog");
 }
@@ -192,9 +202,11 @@ TEST_F(TopNOracleTest, DeduplicationKeepFirstIsAppendOnlyAndEqualsSqlite) {
       "(PARTITION BY symbol ORDER BY trade_time) AS rn FROM trades) AS t WHERE rn = 1",
       "append");
   ExpectSame(
-      "CREATE STREAM result AS SELECT trader_id, trade_id FROM (SELECT trader_id, trade_id, ROW_NUMBER() OVER "
+      "CREATE STREAM result AS SELECT trader_id, trade_id FROM (SELECT trader_id, trade_id, ROW_NUMBER() "
+      "OVER "
       "(PARTITION BY trader_id ORDER BY _event_time ASC) AS rn FROM trades) AS t WHERE rn <= 1",
-      "SELECT trader_id, trade_id FROM (SELECT trader_id, trade_id, ROW_NUMBER() OVER (PARTITION BY trader_id "
+      "SELECT trader_id, trade_id FROM (SELECT trader_id, trade_id, ROW_NUMBER() OVER (PARTITION BY "
+      "trader_id "
       "ORDER BY trade_time ASC) AS rn FROM trades) AS t WHERE rn <= 1",
       "append");
 }
@@ -208,21 +220,28 @@ TEST_F(TopNOracleTest, DeduplicationKeepLastEqualsSqlite) {
 
 TEST_F(TopNOracleTest, WindowTopNIsAppendOnlyAndEqualsSqlite) {
   const std::string sqlite_volumes =
-      "WITH v AS (SELECT symbol, SUM(quantity) AS volume, (trade_time / 30000) * 30000 AS ws FROM trades GROUP BY "
+      "WITH v AS (SELECT symbol, SUM(quantity) AS volume, (trade_time / 30000) * 30000 AS ws FROM trades "
+      "GROUP BY "
       "symbol, ws) ";
   ExpectSame(
-      "CREATE STREAM volumes AS SELECT symbol, SUM(quantity) AS volume, _window_start, _window_end FROM trades "
-      "GROUP BY symbol WINDOW TUMBLING(trade_time, 30s); CREATE STREAM result AS SELECT symbol, volume, ws, rk "
-      "FROM (SELECT symbol, volume, _window_start AS ws, _window_end, RANK() OVER (PARTITION BY _window_start "
+      "CREATE STREAM volumes AS SELECT symbol, SUM(quantity) AS volume, _window_start, _window_end FROM "
+      "trades "
+      "GROUP BY symbol WINDOW TUMBLING(trade_time, 30s); CREATE STREAM result AS SELECT symbol, volume, ws, "
+      "rk "
+      "FROM (SELECT symbol, volume, _window_start AS ws, _window_end, RANK() OVER (PARTITION BY "
+      "_window_start "
       "ORDER BY volume DESC) AS rk FROM volumes) AS t WHERE rk <= 2",
       StrCat(sqlite_volumes,
-             "SELECT symbol, volume, ws, rk FROM (SELECT symbol, volume, ws, RANK() OVER (PARTITION BY ws ORDER BY "
+             "SELECT symbol, volume, ws, rk FROM (SELECT symbol, volume, ws, RANK() OVER (PARTITION BY ws "
+             "ORDER BY "
              "volume DESC) AS rk FROM v) AS t WHERE rk <= 2"),
       "append");
   ExpectSame(
-      "CREATE STREAM volumes AS SELECT symbol, SUM(quantity) AS volume, _window_start, _window_end FROM trades "
+      "CREATE STREAM volumes AS SELECT symbol, SUM(quantity) AS volume, _window_start, _window_end FROM "
+      "trades "
       "GROUP BY symbol WINDOW TUMBLING(trade_time, 30s); CREATE STREAM result AS SELECT symbol, ws FROM "
-      "(SELECT symbol, _window_start AS ws, _window_end, ROW_NUMBER() OVER (PARTITION BY _window_start ORDER BY "
+      "(SELECT symbol, _window_start AS ws, _window_end, ROW_NUMBER() OVER (PARTITION BY _window_start ORDER "
+      "BY "
       "volume, symbol) AS rn FROM volumes) AS t WHERE rn = 1",
       StrCat(sqlite_volumes,
              "SELECT symbol, ws FROM (SELECT symbol, ws, ROW_NUMBER() OVER (PARTITION BY ws ORDER BY volume, "
@@ -236,16 +255,18 @@ TEST(ApplyChangelogTest, AppliesChangesAndRejectsRetractionsOfAbsentRows) {
   Schema schema;
   schema.Add(Field{"k", TypeId::kString, false});
   schema.Add(Field{"n", TypeId::kInt64, false});
-  const Table table = ApplyChangelogLines(
-      {R"({"before":null,"after":{"k":"a","n":1},"op":"c"})", R"({"before":null,"after":{"k":"b","n":1},"op":"c"})",
-       R"({"before":{"k":"a","n":1},"after":{"k":"a","n":2},"op":"u"})",
-       R"({"before":{"k":"b","n":1},"after":null,"op":"d"})", R"({"before":null,"after":{"k":"c","n":3},"op":"c"})",
-       R"({"before":null,"after":{"k":"c","n":3},"op":"c"})"},
-      schema, "changes");
+  const Table table = ApplyChangelogLines({R"({"before":null,"after":{"k":"a","n":1},"op":"c"})",
+                                           R"({"before":null,"after":{"k":"b","n":1},"op":"c"})",
+                                           R"({"before":{"k":"a","n":1},"after":{"k":"a","n":2},"op":"u"})",
+                                           R"({"before":{"k":"b","n":1},"after":null,"op":"d"})",
+                                           R"({"before":null,"after":{"k":"c","n":3},"op":"c"})",
+                                           R"({"before":null,"after":{"k":"c","n":3},"op":"c"})"},
+                                          schema, "changes");
   EXPECT_EQ(table.rows.size(), 3u);
   EXPECT_EQ(RowText(table.rows[0]), RowText(Row{std::string("a"), int64_t{2}}));
-  EXPECT_NONFATAL_FAILURE(ApplyChangelogLines({R"({"before":{"k":"a","n":1},"after":null,"op":"d"})"}, schema, "x"),
-                          "not in the table");
+  EXPECT_NONFATAL_FAILURE(
+      ApplyChangelogLines({R"({"before":{"k":"a","n":1},"after":null,"op":"d"})"}, schema, "x"),
+      "not in the table");
   EXPECT_NONFATAL_FAILURE(
       ApplyChangelogLines({R"({"before":null,"after":{"k":"a","n":1},"op":"c"})",
                            R"({"before":{"k":"a","n":1},"after":null,"op":"d"})",

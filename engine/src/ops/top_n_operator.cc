@@ -68,10 +68,11 @@ TopNOperator::TopNOperator(TopNSpec spec, std::vector<TypeId> input_types)
 std::string TopNOperator::Describe() const {
   std::vector<std::string> partition, order;
   for (size_t column : spec_.partition_columns) partition.push_back(StrCat("#", column));
-  for (const TopNOrderKey& key : spec_.order) order.push_back(StrCat("#", key.column, key.descending ? " DESC" : ""));
-  return StrCat("TopN ", TopNStrategyName(spec_.strategy), " ", RankFunctionName(spec_.function), " <= ",
-                spec_.limit, " partition by [", StrJoin(partition, ", "), "] order by [", StrJoin(order, ", "),
-                "]", spec_.emit_rank ? "" : ", no rank column");
+  for (const TopNOrderKey& key : spec_.order)
+    order.push_back(StrCat("#", key.column, key.descending ? " DESC" : ""));
+  return StrCat("TopN ", TopNStrategyName(spec_.strategy), " ", RankFunctionName(spec_.function),
+                " <= ", spec_.limit, " partition by [", StrJoin(partition, ", "), "] order by [",
+                StrJoin(order, ", "), "]", spec_.emit_rank ? "" : ", no rank column");
 }
 
 // --- rows ----------------------------------------------------------------------------------
@@ -95,15 +96,19 @@ int TopNOperator::Compare(RowRef a, RowRef b) const {
     if (!a_valid || !b_valid) {
       result = a_valid == b_valid ? 0 : (a_valid ? 1 : -1);  // NULL first
     } else if (type == TypeId::kString) {
-      const std::string_view x = a.batch != nullptr ? a.batch->column(c).data<std::string_view>()[a.row]
-                                                    : std::string_view(strings_[a.row * string_fields_ + string_index_[c]]);
-      const std::string_view y = b.batch != nullptr ? b.batch->column(c).data<std::string_view>()[b.row]
-                                                    : std::string_view(strings_[b.row * string_fields_ + string_index_[c]]);
+      const std::string_view x = a.batch != nullptr
+                                     ? a.batch->column(c).data<std::string_view>()[a.row]
+                                     : std::string_view(strings_[a.row * string_fields_ + string_index_[c]]);
+      const std::string_view y = b.batch != nullptr
+                                     ? b.batch->column(c).data<std::string_view>()[b.row]
+                                     : std::string_view(strings_[b.row * string_fields_ + string_index_[c]]);
       result = x.compare(y);
       result = result < 0 ? -1 : (result > 0 ? 1 : 0);
     } else {
-      const uint64_t x = a.batch != nullptr ? ReadWord(a.batch->column(c), type, a.row) : words_[a.row * fields_ + c];
-      const uint64_t y = b.batch != nullptr ? ReadWord(b.batch->column(c), type, b.row) : words_[b.row * fields_ + c];
+      const uint64_t x =
+          a.batch != nullptr ? ReadWord(a.batch->column(c), type, a.row) : words_[a.row * fields_ + c];
+      const uint64_t y =
+          b.batch != nullptr ? ReadWord(b.batch->column(c), type, b.row) : words_[b.row * fields_ + c];
       switch (type) {
         case TypeId::kDouble: result = Three(std::bit_cast<double>(x), std::bit_cast<double>(y)); break;
         case TypeId::kInt64:
@@ -266,7 +271,8 @@ absl::Status TopNOperator::Push(const Batch& batch) {
   const size_t active = batch.active_rows();
   if (active == 0) return absl::OkStatus();
   if (group_ids_.size() < batch.num_rows()) group_ids_.resize(batch.num_rows());
-  for (size_t k = 0; k < key_columns_.size(); ++k) key_columns_[k] = &batch.column(spec_.partition_columns[k]);
+  for (size_t k = 0; k < key_columns_.size(); ++k)
+    key_columns_[k] = &batch.column(spec_.partition_columns[k]);
   created_.clear();
   table_.FindOrInsert(key_columns_.data(), batch.selection(), active, group_ids_.data(), &created_);
   if (key_observer_ != nullptr && !created_.empty()) {
@@ -411,13 +417,15 @@ absl::Status TopNOperator::Flush() {
         if (!valid_[slot * fields_ + f]) {
           column.SetNull(i);
         } else if (input_types_[f] == TypeId::kString) {
-          column.data<std::string_view>()[i] = column.heap().Add(strings_[slot * string_fields_ + string_index_[f]]);
+          column.data<std::string_view>()[i] =
+              column.heap().Add(strings_[slot * string_fields_ + string_index_[f]]);
           column.validity()[i] = 1;
         } else {
           WriteWord(column, input_types_[f], i, words_[slot * fields_ + f]);
         }
       }
-      if (spec_.emit_rank) WriteWord(output_.mutable_column(fields_), TypeId::kInt64, i, static_cast<uint64_t>(emission.rank));
+      if (spec_.emit_rank)
+        WriteWord(output_.mutable_column(fields_), TypeId::kInt64, i, static_cast<uint64_t>(emission.rank));
       if (row_kinds != nullptr) {
         row_kinds->data<uint8_t>()[i] = static_cast<uint8_t>(emission.kind);
         row_kinds->validity()[i] = 1;
@@ -437,9 +445,10 @@ absl::Status TopNOperator::Flush() {
 // --- state ---------------------------------------------------------------------------------
 
 StateUsage TopNOperator::state_usage() const {
-  size_t bytes = table_.MemoryBytes() + groups_.capacity() * sizeof(Group) + words_.capacity() * sizeof(uint64_t) +
-                 valid_.capacity() + strings_.capacity() * sizeof(std::string) +
-                 free_slots_.capacity() * sizeof(uint32_t) + heap_.capacity() * sizeof(heap_[0]);
+  size_t bytes = table_.MemoryBytes() + groups_.capacity() * sizeof(Group) +
+                 words_.capacity() * sizeof(uint64_t) + valid_.capacity() +
+                 strings_.capacity() * sizeof(std::string) + free_slots_.capacity() * sizeof(uint32_t) +
+                 heap_.capacity() * sizeof(heap_[0]);
   for (const Group& group : groups_) bytes += group.rows.capacity() * sizeof(uint32_t);
   for (const std::string& text : strings_) {
     if (text.capacity() > 15) bytes += text.capacity();

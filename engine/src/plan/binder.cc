@@ -1181,31 +1181,36 @@ class JobBinder {
   // to the rank column.
   absl::Status BindTopNSelect(const SelectStatement& select, const TopNPattern& pattern,
                               const Schema& input_schema, ExpressionBinder& input_binder,
-                              const std::vector<std::string>& qualifiers, std::unique_ptr<LogicalOperator>& plan) {
+                              const std::vector<std::string>& qualifiers,
+                              std::unique_ptr<LogicalOperator>& plan) {
     std::vector<const ParsedExpression*> calls;
     for (const auto& item : select.items) CollectOverCalls(*item.expression, calls);
     const ParsedExpression& call = *select.items[pattern.rank_item].expression;
     for (const ParsedExpression* other : calls) {
       if (other != &call) {
-        return source_.NotSupported(other->position, "another OVER (...) function beside a Top-N's ranking function");
+        return source_.NotSupported(other->position,
+                                    "another OVER (...) function beside a Top-N's ranking function");
       }
     }
     const OverClause& over = *call.over;
     if (!select.group_by.empty() || select.window || select.having || select.distinct) {
-      return source_.NotSupported(over.position,
-                                  "a Top-N over GROUP BY, WINDOW, HAVING or DISTINCT in the same query (rank the "
-                                  "aggregate's stream: put the aggregate in a statement or derived table of its own)");
+      return source_.NotSupported(
+          over.position,
+          "a Top-N over GROUP BY, WINDOW, HAVING or DISTINCT in the same query (rank the "
+          "aggregate's stream: put the aggregate in a statement or derived table of its own)");
     }
     if (select.limit) return source_.NotSupported(select.position, "LIMIT in a Top-N's query");
     for (const auto& item : select.items) {
       if (ContainsAggregate(*item.expression)) {
-        return source_.Error(item.position, "an aggregate without OVER cannot be mixed with OVER (...) windows");
+        return source_.Error(item.position,
+                             "an aggregate without OVER cannot be mixed with OVER (...) windows");
       }
     }
     if (over.buffer_rows || over.preceding_rows || over.unbounded_preceding || over.expire_after_millis) {
-      return source_.NotSupported(over.position,
-                                  "a ROWS frame, BUFFER or EXPIRE AFTER in a Top-N's OVER (...) (a ranking function "
-                                  "ranks the whole partition)");
+      return source_.NotSupported(
+          over.position,
+          "a ROWS frame, BUFFER or EXPIRE AFTER in a Top-N's OVER (...) (a ranking function "
+          "ranks the whole partition)");
     }
     const std::string name = AsciiToUpper(call.name_parts.back());
     if (!call.children.empty() || call.star_argument || call.distinct) {
@@ -1215,9 +1220,10 @@ class JobBinder {
       return source_.Error(over.position, StrCat(name, "() in a Top-N needs ORDER BY in its OVER (...)"));
     }
     if (const PropertyValue* ttl = job_.properties.Find("state.ttl")) {
-      return source_.NotSupported(ttl->value_position,
-                                  "'state.ttl' with a Top-N or deduplication (its state is bounded by N rows per "
-                                  "key, and a window Top-N frees a window's when it closes; a key's entry stays)");
+      return source_.NotSupported(
+          ttl->value_position,
+          "'state.ttl' with a Top-N or deduplication (its state is bounded by N rows per "
+          "key, and a window Top-N frees a window's when it closes; a key's entry stays)");
     }
     auto pre = std::make_unique<LogicalOperator>();
     pre->kind = LogicalOperatorKind::kProject;
@@ -1243,7 +1249,8 @@ class JobBinder {
     for (const auto& partition : over.partition_by) {
       SLUICE_ASSIGN_OR_RETURN(size_t column, column_for(*partition));
       spec->partition_columns.push_back(column);
-      if (partition->kind == ExpressionKind::kColumn && EqualsIgnoreCase(partition->name_parts.back(), kWindowStartColumn)) {
+      if (partition->kind == ExpressionKind::kColumn &&
+          EqualsIgnoreCase(partition->name_parts.back(), kWindowStartColumn)) {
         windowed = true;
         window_position = partition->position;
       }
@@ -1252,8 +1259,8 @@ class JobBinder {
       SLUICE_ASSIGN_OR_RETURN(size_t column, column_for(*over.order_by[k]));
       spec->order.push_back(TopNOrderKey{column, over.order_descending[k]});
     }
-    const SourceDefinition* source = FindStream(select.from->name) == nullptr ? job_.FindSource(select.from->name)
-                                                                              : nullptr;
+    const SourceDefinition* source =
+        FindStream(select.from->name) == nullptr ? job_.FindSource(select.from->name) : nullptr;
     auto is_event_time = [&](size_t column) {
       if (column >= input_schema.size()) return false;
       if (EqualsIgnoreCase(input_schema.field(column).name, kEventTimeColumn)) return true;
@@ -1264,13 +1271,14 @@ class JobBinder {
       spec->strategy = TopNStrategy::kWindow;
       const auto end = input_schema.Find(kWindowEndColumn);
       if (!end) {
-        return source_.Error(window_position,
-                             "a window Top-N (PARTITION BY _window_start) closes each window at its end: its input "
-                             "needs the column _window_end (select it in the windowed query it reads)");
+        return source_.Error(
+            window_position,
+            "a window Top-N (PARTITION BY _window_start) closes each window at its end: its input "
+            "needs the column _window_end (select it in the windowed query it reads)");
       }
       spec->window_end_column = static_cast<int>(*end);
-    } else if (pattern.limit == 1 && pattern.function == RankFunction::kRowNumber && spec->order.size() == 1 &&
-               is_event_time(spec->order[0].column)) {
+    } else if (pattern.limit == 1 && pattern.function == RankFunction::kRowNumber &&
+               spec->order.size() == 1 && is_event_time(spec->order[0].column)) {
       spec->strategy = spec->order[0].descending ? TopNStrategy::kKeepLast : TopNStrategy::kKeepFirst;
       spec->event_time_column = static_cast<int>(spec->order[0].column);
     } else {
@@ -1298,14 +1306,14 @@ class JobBinder {
     plan = std::move(top);
 
     aggregate_binder_ = std::make_unique<ExpressionBinder>(source_, input_schema, qualifiers);
-    aggregate_binder_->SetInterceptor(
-        [this, text, rank_column, emit_rank = pattern.emit_rank](const ParsedExpression& e) -> absl::StatusOr<BoundExpressionPtr> {
-          if (e.kind != ExpressionKind::kFunction || e.over == nullptr) return BoundExpressionPtr();
-          if (e.ToString() != text || !emit_rank) {
-            return source_.NotSupported(e.position, "a ranking function outside the Top-N's select item");
-          }
-          return MakeColumnReference(rank_column, TypeId::kInt64, text);
-        });
+    aggregate_binder_->SetInterceptor([this, text, rank_column, emit_rank = pattern.emit_rank](
+                                          const ParsedExpression& e) -> absl::StatusOr<BoundExpressionPtr> {
+      if (e.kind != ExpressionKind::kFunction || e.over == nullptr) return BoundExpressionPtr();
+      if (e.ToString() != text || !emit_rank) {
+        return source_.NotSupported(e.position, "a ranking function outside the Top-N's select item");
+      }
+      return MakeColumnReference(rank_column, TypeId::kInt64, text);
+    });
     return absl::OkStatus();
   }
 

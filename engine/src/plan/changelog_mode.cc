@@ -123,9 +123,9 @@ void InferChangelogModes(BoundJob& job, const SourceText& source, SqlErrorList& 
           refused = true;
         }
         if (node->kind == LogicalOperatorKind::kTopN) {
-          errors.Add(source.NotSupported(statement.position,
-                                         StrCat("a Top-N or deduplication over an updating stream (", why,
-                                                "; it keeps only the top rows, so it cannot take one back)")));
+          errors.Add(source.NotSupported(
+              statement.position, StrCat("a Top-N or deduplication over an updating stream (", why,
+                                         "; it keeps only the top rows, so it cannot take one back)")));
           refused = true;
         }
       }

@@ -118,8 +118,9 @@ class PatternFinder {
       const ParsedExpression& e = *inner->items[i].expression;
       if (!ContainsRankFunction(e)) continue;
       if (rank_item) {
-        return source_.NotSupported(inner->items[i].position,
-                                    "more than one ranking function (ROW_NUMBER, RANK, DENSE_RANK) in a Top-N query");
+        return source_.NotSupported(
+            inner->items[i].position,
+            "more than one ranking function (ROW_NUMBER, RANK, DENSE_RANK) in a Top-N query");
       }
       rank_item = i;
     }
@@ -145,14 +146,16 @@ class PatternFinder {
                               (e.op == "<=" || e.op == "<" || e.op == "=" || e.op == ">=" || e.op == ">");
       const bool rank_left = comparison && IsRankColumn(*e.children[0], name, alias);
       const bool rank_right = comparison && IsRankColumn(*e.children[1], name, alias);
-      const ParsedExpression* bound = rank_left ? e.children[1].get() : rank_right ? e.children[0].get() : nullptr;
+      const ParsedExpression* bound = rank_left    ? e.children[1].get()
+                                      : rank_right ? e.children[0].get()
+                                                   : nullptr;
       const bool literal = bound != nullptr && bound->kind == ExpressionKind::kLiteral &&
                            bound->literal.type() == TypeId::kInt64;
       if (!literal || rank_left == rank_right) {
         status = source_.NotSupported(
             e.position, StrCat("this condition on the rank column '", name,
-                               "' (a Top-N takes an upper bound on it with a whole number: ", name, " <= N, ", name,
-                               " < N or ", name, " = 1, joined to other conditions with AND)"));
+                               "' (a Top-N takes an upper bound on it with a whole number: ", name, " <= N, ",
+                               name, " < N or ", name, " = 1, joined to other conditions with AND)"));
         continue;
       }
       // The operator with the rank on its left.
@@ -160,14 +163,15 @@ class PatternFinder {
       if (rank_right) op = op == "<=" ? ">=" : op == "<" ? ">" : op == ">=" ? "<=" : op == ">" ? "<" : op;
       const int64_t n = bound->literal.int64();
       if (op == ">" || op == ">=") {
-        status = source_.NotSupported(
-            e.position, StrCat("a lower bound on the rank column '", name, "' (a Top-N keeps the first rows: ", name,
-                               " <= N, ", name, " < N or ", name, " = 1)"));
+        status = source_.NotSupported(e.position, StrCat("a lower bound on the rank column '", name,
+                                                         "' (a Top-N keeps the first rows: ", name, " <= N, ",
+                                                         name, " < N or ", name, " = 1)"));
         continue;
       }
       if (op == "=" && n != 1) {
-        status = source_.NotSupported(e.position, StrCat("'", name, " = ", n, "' (a Top-N keeps ranks 1 to N: write ",
-                                                         name, " <= N, or ", name, " = 1)"));
+        status = source_.NotSupported(
+            e.position, StrCat("'", name, " = ", n, "' (a Top-N keeps ranks 1 to N: write ", name,
+                               " <= N, or ", name, " = 1)"));
         continue;
       }
       if (limit) {
@@ -194,9 +198,10 @@ class PatternFinder {
     if (table.kind == TableReference::Kind::kNamed) {
       for (const auto& cte : select.with) {
         if (cte.query.get() != inner && ReadsName(cte.query->from.get(), table.name)) {
-          return source_.NotSupported(filter_position,
-                                      StrCat("a rank filter on WITH query '", table.name,
-                                             "', which another WITH query also reads (write it as a derived table)"));
+          return source_.NotSupported(
+              filter_position,
+              StrCat("a rank filter on WITH query '", table.name,
+                     "', which another WITH query also reads (write it as a derived table)"));
         }
       }
     }
@@ -208,7 +213,8 @@ class PatternFinder {
     for (const auto& outer_item : select.items) {
       pattern.emit_rank = pattern.emit_rank || References(*outer_item.expression, name, alias);
     }
-    for (const auto& key : select.group_by) pattern.emit_rank = pattern.emit_rank || References(*key, name, alias);
+    for (const auto& key : select.group_by)
+      pattern.emit_rank = pattern.emit_rank || References(*key, name, alias);
     if (select.where) pattern.emit_rank = pattern.emit_rank || References(*select.where, name, alias);
     if (select.having) pattern.emit_rank = pattern.emit_rank || References(*select.having, name, alias);
     found_[inner] = pattern;

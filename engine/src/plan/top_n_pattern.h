@@ -23,9 +23,9 @@ namespace sluice {
 
 struct TopNPattern {
   RankFunction function = RankFunction::kRowNumber;
-  int64_t limit = 1;        // ranks 1..limit are kept
-  bool emit_rank = false;   // the outer query reads the rank column
-  size_t rank_item = 0;     // index of the ranking function in the derived table's select list
+  int64_t limit = 1;       // ranks 1..limit are kept
+  bool emit_rank = false;  // the outer query reads the rank column
+  size_t rank_item = 0;    // index of the ranking function in the derived table's select list
   SourcePosition filter_position;
 };
 

@@ -24,7 +24,9 @@ std::string_view TopNStrategyName(TopNStrategy strategy) {
 }
 
 absl::Status ValidateTopNSpec(const TopNSpec& spec, const std::vector<TypeId>& input_types) {
-  auto in_range = [&](int64_t column) { return column >= 0 && static_cast<size_t>(column) < input_types.size(); };
+  auto in_range = [&](int64_t column) {
+    return column >= 0 && static_cast<size_t>(column) < input_types.size();
+  };
   if (spec.limit < 1 || spec.limit > kMaxTopNLimit) {
     return absl::InvalidArgumentError(
         StrCat("a Top-N keeps between 1 and ", kMaxTopNLimit, " rows per partition, got ", spec.limit));
