@@ -181,12 +181,15 @@ TEST(TopNOperatorTest, WindowStateIsFreedWhenTheWindowCloses) {
   EXPECT_EQ(op.rows_held(), 4u);  // a: 7, 6 (5 left the top 2); b: 1; the next window's a: 9
   ASSERT_TRUE(op.OnWatermark(9998).ok());
   EXPECT_TRUE(sink.rows_.empty());
+  const size_t bytes_before = op.state_usage().bytes;
   ASSERT_TRUE(op.OnWatermark(9999).ok());
   EXPECT_EQ(sink.rows_, (std::vector<std::string>{"+I 'a' 7 TIMESTAMP '1970-01-01T00:00:02Z' 10000 1",
                                                   "+I 'a' 6 TIMESTAMP '1970-01-01T00:00:03Z' 10000 2",
                                                   "+I 'b' 1 TIMESTAMP '1970-01-01T00:00:04Z' 10000 1"}));
   EXPECT_EQ(op.state_usage().keys, 1u);
   EXPECT_EQ(op.rows_held(), 1u);
+  // The closed windows' row vectors are freed (slots and key slots stay for reuse).
+  EXPECT_LT(op.state_usage().bytes, bytes_before);
   // A row of the closed window is late.
   ASSERT_TRUE(op.Push(MakeBatch({{"a", 100, 5000, 10000}}, 0, 1)).ok());
   EXPECT_EQ(op.metrics().late_dropped, 1u);

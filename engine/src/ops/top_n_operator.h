@@ -131,6 +131,10 @@ class TopNOperator final : public StatefulOperator {
   std::vector<uint32_t> free_slots_;
   size_t slot_count_ = 0;
   std::vector<std::pair<int64_t, uint32_t>> heap_;  // min-heap of (time, group)
+  // Bytes by capacity of every group's `rows` and of the slot strings beyond their inline
+  // capacity, kept as they change so that state_usage() is O(1).
+  int64_t group_rows_bytes_ = 0;
+  int64_t slot_string_bytes_ = 0;
   NewKeyObserver* key_observer_ = nullptr;
   // Per-batch scratch.
   std::vector<const Column*> key_columns_;
