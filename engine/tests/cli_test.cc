@@ -309,6 +309,26 @@ TEST(CliTest, ExplainShowsEachOperatorOnceAtAnyParallelism) {
   }
 }
 
+// A Top-N shows in the logical plan as one TopN node in its derived table's statement, and at
+// parallelism 2 behind a keyed exchange on its PARTITION BY columns, like a GROUP BY.
+TEST(CliTest, ExplainShowsTopNKeyedByItsPartitionColumns) {
+  const CommandResult result = RunSluice("explain --parallelism 2 examples/top_trades.sql");
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  for (const char* fragment :
+       {"statement 1: top_trades$t (derived table 't' of top_trades)",
+        "TopN updating ROW_NUMBER <= 3 partition by [symbol] order by [quantity DESC, trade_id] as rn",
+        "Exchange hash(symbol) -> 2 workers",
+        "TopN updating ROW_NUMBER <= 3 partition by [#2] order by [#4 DESC, #0]  [each worker, its keys]"}) {
+    EXPECT_TRUE(Contains(result.out, fragment)) << fragment << " missing from:\n" << result.out;
+  }
+  const CommandResult dedup = RunSluice("explain examples/first_trade_per_trader.sql");
+  ASSERT_EQ(dedup.exit_code, 0) << dedup.err;
+  EXPECT_TRUE(Contains(dedup.out,
+                       "TopN dedup keep first ROW_NUMBER <= 1 partition by [trader_id] order by "
+                       "[trade_time], no rank column"))
+      << dedup.out;
+}
+
 // The README's quickstart command prints exactly what the README shows.
 TEST(CliTest, QuickstartOutputMatchesReadme) {
   const CommandResult result = RunSluice("run examples/high_value_orders.sql");

@@ -13,7 +13,6 @@
 // bound, so no row is late), amounts with ties, and payments whose order ids point at orders
 // or at none.
 #include <gtest/gtest.h>
-#include <simdjson.h>
 #include <sqlite3.h>
 
 #include <filesystem>
@@ -33,55 +32,6 @@ constexpr int64_t kStart = 1767225600000;  // 2026-01-01T00:00:00Z
 struct Data {
   std::string orders_path, payments_path;
 };
-
-// Applies the changelog at `path` (Debezium-style JSON Lines) to an empty table with the columns
-// of `schema`; fails the test on a retraction of a row that is not in the table. `inserts_only`
-// is set to whether every record was an insert.
-Table ApplyChangelogFile(const std::string& path, const Schema& schema, const TemporaryDirectory& directory,
-                         bool* inserts_only) {
-  simdjson::dom::parser parser;
-  std::vector<std::pair<bool, std::string>> changes;  // (insert?, row object)
-  *inserts_only = true;
-  for (const std::string& line : ReadLines(path)) {
-    if (line.empty()) continue;
-    simdjson::dom::element record;
-    if (parser.parse(line).get(record) != simdjson::SUCCESS) {
-      ADD_FAILURE() << "not JSON: " << line;
-      continue;
-    }
-    std::string_view op;
-    EXPECT_EQ(record["op"].get(op), simdjson::SUCCESS) << line;
-    simdjson::dom::element before = record["before"], after = record["after"];
-    if (!before.is_null()) changes.emplace_back(false, simdjson::to_string(before));
-    if (!after.is_null()) changes.emplace_back(true, simdjson::to_string(after));
-    if (op != "c") *inserts_only = false;
-  }
-  // The rows, typed by the declared schema, through the flat-file reader.
-  std::string rows_text;
-  for (const auto& change : changes) StrAppend(&rows_text, change.second, "\n");
-  const std::string rows_path = directory.File("changes.jsonl");
-  WriteFile(rows_path, rows_text);
-  const Table rows = ReadJsonLinesTable(rows_path, schema);
-  std::multimap<std::string, Row> table;
-  int reported = 0;
-  for (size_t i = 0; i < changes.size() && i < rows.rows.size(); ++i) {
-    const std::string key = RowKey(rows.rows[i]);
-    if (changes[i].first) {
-      table.emplace(key, rows.rows[i]);
-      continue;
-    }
-    auto found = table.find(key);
-    if (found == table.end()) {
-      if (reported++ < 5) ADD_FAILURE() << "the changelog retracts a row it never emitted: " << changes[i].second;
-      continue;
-    }
-    table.erase(found);
-  }
-  Table result;
-  result.names = rows.names;
-  for (auto& [key, row] : table) result.rows.push_back(std::move(row));
-  return result;
-}
 
 class JoinOracleTest : public ::testing::Test {
  protected:
@@ -160,10 +110,14 @@ class JoinOracleTest : public ::testing::Test {
         const JobResult result = RunJobText(job, variables, batch_size, /*strict=*/false, parallelism);
         ASSERT_TRUE(result.status.ok()) << result.status.message() << "\n" << context;
         EXPECT_EQ(result.counters.late_dropped, 0u) << context;
-        bool inserts_only = false;
-        Table actual = ApplyChangelogFile(output, schema, *directory_, &inserts_only);
+        Table actual = ApplyChangelog(output, schema);
         if (append_only) {
-          EXPECT_TRUE(inserts_only) << "an append-only join retracted rows: " << context;
+          for (const std::string& line : ReadLines(output)) {
+            if (line.find("\"op\":\"c\"") == std::string::npos) {
+              ADD_FAILURE() << "an append-only result changed a row: " << line << "\n" << context;
+              break;
+            }
+          }
         }
         ExpectSameTables(std::move(actual), expected, context);
         if (HasFailure()) return;

@@ -7,6 +7,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstdio>
+#include <functional>
 
 #include "common/strings.h"
 #include "job_test_harness.h"
@@ -147,6 +148,83 @@ Schema DeclaredOutputSchema(const std::string& job_text, const std::map<std::str
   return Schema();
 }
 
+// The row of a JSON object typed by `declared` (the rules of ReadJsonLinesTable); every
+// deviation goes to `fail(line, text)`.
+static Row ObjectRow(const simdjson::dom::object& object, const Schema& declared, const std::string& line,
+                     const std::function<void(const std::string&, const std::string&)>& fail) {
+  Row row;
+  size_t c = 0;
+  for (auto field : object) {
+    if (c >= declared.size()) {
+      fail(line, StrCat("more fields than the ", declared.size(), " declared columns"));
+      break;
+    }
+    const Field& column = declared.field(c++);
+    if (field.key != column.name) {
+      fail(line, StrCat("field '", std::string(field.key), "' where column '", column.name, "' is declared"));
+    }
+    const simdjson::dom::element value = field.value;
+    const simdjson::dom::element_type kind = value.type();
+    const bool integer_literal =
+        kind == simdjson::dom::element_type::INT64 || kind == simdjson::dom::element_type::UINT64;
+    auto wrong_type = [&] {
+      fail(line, StrCat("column '", column.name, "' is declared ", TypeName(column.type), " but holds ",
+                        simdjson::to_string(value)));
+      row.emplace_back(std::monostate{});
+    };
+    if (kind == simdjson::dom::element_type::NULL_VALUE) {
+      row.emplace_back(std::monostate{});
+      continue;
+    }
+    switch (column.type) {
+      case TypeId::kInt64:
+      case TypeId::kTimestamp:
+        if (kind == simdjson::dom::element_type::INT64) {
+          row.emplace_back(value.get_int64().value());
+        } else {
+          wrong_type();
+        }
+        break;
+      case TypeId::kDouble: {
+        if (!integer_literal && kind != simdjson::dom::element_type::DOUBLE) {
+          wrong_type();
+          break;
+        }
+        const double number =
+            kind == simdjson::dom::element_type::INT64    ? static_cast<double>(value.get_int64().value())
+            : kind == simdjson::dom::element_type::UINT64 ? static_cast<double>(value.get_uint64().value())
+                                                          : value.get_double().value();
+        // Shortest round-trip form: an integer literal exactly when the value prints as one
+        // (zero may come back from "-0" either way).
+        if (number != 0 && integer_literal != PrintsAsIntegerLiteral(number)) {
+          fail(line, StrCat("DOUBLE column '", column.name, "' holds ", simdjson::to_string(value),
+                            ", not the shortest round-trip form of its value"));
+        }
+        row.emplace_back(number);
+        break;
+      }
+      case TypeId::kBoolean:
+        if (kind == simdjson::dom::element_type::BOOL) {
+          row.emplace_back(value.get_bool().value());
+        } else {
+          wrong_type();
+        }
+        break;
+      case TypeId::kString:
+        if (kind == simdjson::dom::element_type::STRING) {
+          row.emplace_back(std::string(value.get_string().value()));
+        } else {
+          wrong_type();
+        }
+        break;
+      default: wrong_type();
+    }
+  }
+  if (c != declared.size()) fail(line, StrCat(c, " fields where ", declared.size(), " columns are declared"));
+  row.resize(declared.size());
+  return row;
+}
+
 Table ReadJsonLinesTable(const std::string& path, const Schema& declared) {
   Table table;
   for (const Field& field : declared.fields()) table.names.push_back(field.name);
@@ -161,80 +239,84 @@ Table ReadJsonLinesTable(const std::string& path, const Schema& declared) {
       fail(line, "not a JSON object");
       continue;
     }
-    Row row;
-    size_t c = 0;
-    for (auto field : object) {
-      if (c >= declared.size()) {
-        fail(line, StrCat("more fields than the ", declared.size(), " declared columns"));
-        break;
-      }
-      const Field& column = declared.field(c++);
-      if (field.key != column.name) {
-        fail(line, StrCat("field '", std::string(field.key), "' where column '", column.name, "' is declared"));
-      }
-      const simdjson::dom::element value = field.value;
-      const simdjson::dom::element_type kind = value.type();
-      const bool integer_literal =
-          kind == simdjson::dom::element_type::INT64 || kind == simdjson::dom::element_type::UINT64;
-      auto wrong_type = [&] {
-        fail(line, StrCat("column '", column.name, "' is declared ", TypeName(column.type), " but holds ",
-                          simdjson::to_string(value)));
-        row.emplace_back(std::monostate{});
-      };
-      if (kind == simdjson::dom::element_type::NULL_VALUE) {
-        row.emplace_back(std::monostate{});
-        continue;
-      }
-      switch (column.type) {
-        case TypeId::kInt64:
-        case TypeId::kTimestamp:
-          if (kind == simdjson::dom::element_type::INT64) {
-            row.emplace_back(value.get_int64().value());
-          } else {
-            wrong_type();
-          }
-          break;
-        case TypeId::kDouble: {
-          if (!integer_literal && kind != simdjson::dom::element_type::DOUBLE) {
-            wrong_type();
-            break;
-          }
-          const double number = kind == simdjson::dom::element_type::INT64
-                                    ? static_cast<double>(value.get_int64().value())
-                                : kind == simdjson::dom::element_type::UINT64
-                                    ? static_cast<double>(value.get_uint64().value())
-                                    : value.get_double().value();
-          // Shortest round-trip form: an integer literal exactly when the value prints as one
-          // (zero may come back from "-0" either way).
-          if (number != 0 && integer_literal != PrintsAsIntegerLiteral(number)) {
-            fail(line, StrCat("DOUBLE column '", column.name, "' holds ", simdjson::to_string(value),
-                              ", not the shortest round-trip form of its value"));
-          }
-          row.emplace_back(number);
-          break;
-        }
-        case TypeId::kBoolean:
-          if (kind == simdjson::dom::element_type::BOOL) {
-            row.emplace_back(value.get_bool().value());
-          } else {
-            wrong_type();
-          }
-          break;
-        case TypeId::kString:
-          if (kind == simdjson::dom::element_type::STRING) {
-            row.emplace_back(std::string(value.get_string().value()));
-          } else {
-            wrong_type();
-          }
-          break;
-        default: wrong_type();
-      }
-    }
-    if (c != declared.size()) fail(line, StrCat(c, " fields where ", declared.size(), " columns are declared"));
-    row.resize(declared.size());
+    Row row = ObjectRow(object, declared, line, fail);
     table.rows.push_back(std::move(row));
   }
   return table;
+}
+
+Table ApplyChangelogLines(const std::vector<std::string>& lines, const Schema& declared,
+                          const std::string& context) {
+  Table table;
+  for (const Field& field : declared.fields()) table.names.push_back(field.name);
+  int messages = 0;
+  auto fail = [&](const std::string& line, const std::string& text) {
+    if (messages++ < kMaxMessages) ADD_FAILURE() << context << ": " << text << "\n  in: " << line;
+  };
+  // The table so far: a multiset of rows by RowKey.
+  std::map<std::string, std::pair<Row, int64_t>> rows;
+  simdjson::dom::parser parser;
+  for (const std::string& line : lines) {
+    simdjson::dom::object record;
+    if (parser.parse(line).get(record) != simdjson::SUCCESS) {
+      fail(line, "not a JSON object");
+      continue;
+    }
+    std::string_view op;
+    if (record["op"].get_string().get(op) != simdjson::SUCCESS) {
+      fail(line, "no \"op\" string");
+      continue;
+    }
+    simdjson::dom::element before, after;
+    const bool has_before = record["before"].get(before) == simdjson::SUCCESS && !before.is_null();
+    const bool has_after = record["after"].get(after) == simdjson::SUCCESS && !after.is_null();
+    const bool wants_before = op == "u" || op == "d";
+    const bool wants_after = op == "u" || op == "c";
+    if (op != "c" && op != "u" && op != "d") {
+      fail(line, StrCat("unknown op '", std::string(op), "'"));
+      continue;
+    }
+    if (has_before != wants_before || has_after != wants_after) {
+      fail(line, StrCat("op '", std::string(op), "' needs ", wants_before ? "a" : "no", " before row and ",
+                        wants_after ? "an" : "no", " after row"));
+      continue;
+    }
+    if (has_before) {
+      simdjson::dom::object object;
+      if (before.get(object) != simdjson::SUCCESS) {
+        fail(line, "\"before\" is not an object");
+        continue;
+      }
+      const Row row = ObjectRow(object, declared, line, fail);
+      auto found = rows.find(RowKey(row));
+      if (found == rows.end()) {
+        fail(line, StrCat("retracts ", RowText(row),
+                          ", which is not in the table (never emitted, or already "
+                          "retracted)"));
+      } else if (--found->second.second == 0) {
+        rows.erase(found);
+      }
+    }
+    if (has_after) {
+      simdjson::dom::object object;
+      if (after.get(object) != simdjson::SUCCESS) {
+        fail(line, "\"after\" is not an object");
+        continue;
+      }
+      Row row = ObjectRow(object, declared, line, fail);
+      auto& entry = rows[RowKey(row)];
+      entry.first = std::move(row);
+      ++entry.second;
+    }
+  }
+  for (auto& [key, entry] : rows) {
+    for (int64_t i = 0; i < entry.second; ++i) table.rows.push_back(entry.first);
+  }
+  return table;
+}
+
+Table ApplyChangelog(const std::string& path, const Schema& declared) {
+  return ApplyChangelogLines(ReadLines(path), declared, path);
 }
 
 Table LastRowPerKey(const Table& table, size_t key_columns) {

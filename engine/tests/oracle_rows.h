@@ -77,6 +77,19 @@ Schema DeclaredOutputSchema(const std::string& job_text, const std::map<std::str
 // offending cells as parsed.
 Table ReadJsonLinesTable(const std::string& path, const Schema& declared);
 
+// The table a changelog describes once every record is applied in order: the lines a sink with
+// '<sink>.changelog.mode' = 'changelog' writes, Debezium-style records {"before":…,"after":…,
+// "op":"c"|"u"|"d"} whose rows are typed by `declared` as in ReadJsonLinesTable. The result is
+// a multiset of rows (a row inserted twice is there twice). The changelog must be consistent:
+// a "u" or "d" whose before row is not in the table at that point (a retraction of a row never
+// emitted, or already retracted), a "c" with a before row or without an after row, a "u" or
+// "d" without a before row, an unknown op or a row not typed as declared fails the current
+// test (up to 5 messages, prefixed with `context`).
+Table ApplyChangelogLines(const std::vector<std::string>& lines, const Schema& declared,
+                          const std::string& context);
+// ApplyChangelogLines of the file at `path`.
+Table ApplyChangelog(const std::string& path, const Schema& declared);
+
 // Keeps, for each distinct value of the first `key_columns` cells, the last row (in order):
 // what an EMIT CHANGES stream converges to.
 Table LastRowPerKey(const Table& table, size_t key_columns);

@@ -121,14 +121,15 @@ TEST_P(SqlLogicTest, Passes) {
     // "==== SUFFIX" lines split off the expected lines of the sinks at ${output}SUFFIX.
     std::map<std::string, std::vector<std::string>> expected_by_file;
     std::string section;
-    for (std::string& expected_line : expected) {
+    for (const std::string& expected_line : expected) {
       if (StartsWith(expected_line, "==== ")) {
         section = expected_line.substr(5);
         const bool fresh = expected_by_file.try_emplace(section).second;
         ASSERT_TRUE(fresh && !section.empty()) << Describe(test, header_line) << ": sink '" << section
                                                << "' checked twice, or no suffix";
       } else {
-        expected_by_file[section].push_back(std::move(expected_line));
+        // Copied, not moved: an error block checks `expected` itself, fragment by fragment.
+        expected_by_file[section].push_back(expected_line);
       }
     }
     const std::string output = directory.File(StrCat("output_", ++queries, ".jsonl"));

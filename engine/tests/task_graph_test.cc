@@ -128,6 +128,48 @@ TEST(TaskGraphTest, GroupByAtParallelismTwoIsFedByAKeyedExchange) {
   EXPECT_EQ(tasks.sink, SinkPlacement::kCoordinator);
 }
 
+// A Top-N runs keyed by its PARTITION BY columns, as a GROUP BY by its keys: its derived
+// table's statement has the keyed stage; the query reading it runs on the coordinator.
+TEST(TaskGraphTest, TopNAtParallelismTwoIsFedByAKeyedExchangeOnItsPartitionColumns) {
+  PlannedJob planned;
+  ASSERT_TRUE(
+      planned
+          .Bind("CREATE STREAM result AS SELECT k, v, rn FROM (SELECT k, v, ROW_NUMBER() OVER (PARTITION "
+                "BY k ORDER BY v DESC) AS rn FROM src) AS t WHERE rn <= 3 ",
+                2)
+          .ok());
+  absl::StatusOr<TaskGraph> graph = planned.Plan(2);
+  ASSERT_TRUE(graph.ok()) << graph.status().message();
+  ASSERT_EQ(graph->statements.size(), 2u);
+  const StatementTasks& tasks = graph->statements[0];
+  ASSERT_TRUE(tasks.stateful.has_value());
+  EXPECT_EQ(tasks.chain[*tasks.stateful]->kind, LogicalOperatorKind::kTopN);
+  EXPECT_EQ(tasks.keyed_input, KeyedInput::kExchange);
+  EXPECT_EQ(tasks.key.text, "hash(k)");
+  EXPECT_FALSE(tasks.carries_watermarks);
+  EXPECT_TRUE(graph->statements[1].reads_stream);
+}
+
+// A keep-first deduplication over one ordered partition: the exchange carries each row's
+// watermark, which the operator emits on.
+TEST(TaskGraphTest, KeepFirstDeduplicationExchangeCarriesWatermarks) {
+  PlannedJob planned;
+  ASSERT_TRUE(
+      planned
+          .Bind("CREATE STREAM result AS SELECT k, v FROM (SELECT k, v, ROW_NUMBER() OVER (PARTITION BY k "
+                "ORDER BY _event_time) AS rn FROM src) AS t WHERE rn = 1 ",
+                1)
+          .ok());
+  absl::StatusOr<TaskGraph> graph = planned.Plan(2);
+  ASSERT_TRUE(graph.ok()) << graph.status().message();
+  const StatementTasks& tasks = graph->statements[0];
+  ASSERT_TRUE(tasks.stateful.has_value());
+  ASSERT_EQ(tasks.chain[*tasks.stateful]->kind, LogicalOperatorKind::kTopN);
+  EXPECT_EQ(tasks.chain[*tasks.stateful]->top_n->strategy, TopNStrategy::kKeepFirst);
+  EXPECT_EQ(tasks.key.text, "hash(k)");
+  EXPECT_TRUE(tasks.carries_watermarks);
+}
+
 TEST(TaskGraphTest, GroupByAtParallelismOneIsFusedWithoutExchange) {
   PlannedJob planned;
   ASSERT_TRUE(planned.Bind(kGroupByQuery, 2).ok());

@@ -18,5 +18,6 @@ WITH (
   'watermark.strategy' = 'bounded_out_of_orderness',
   'watermark.max_out_of_orderness' = '4s',
   'nexmark_q19.type' = 'file_sink',
+  'nexmark_q19.changelog.mode' = 'changelog',
   'nexmark_q19.path' = '${OUTPUT:nexmark_q19.jsonl}'
 );

@@ -32,5 +32,6 @@ WITH (
   'watermark.strategy' = 'bounded_out_of_orderness',
   'watermark.max_out_of_orderness' = '4s',
   'nexmark_q5.type' = 'file_sink',
+  'nexmark_q5.changelog.mode' = 'changelog',
   'nexmark_q5.path' = '${OUTPUT:nexmark_q5.jsonl}'
 );

@@ -26,5 +26,6 @@ WITH (
   'watermark.strategy' = 'bounded_out_of_orderness',
   'watermark.max_out_of_orderness' = '4s',
   'nexmark_q9.type' = 'file_sink',
+  'nexmark_q9.changelog.mode' = 'changelog',
   'nexmark_q9.path' = '${OUTPUT:nexmark_q9.jsonl}'
 );

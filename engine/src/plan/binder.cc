@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <functional>
+#include <map>
 #include <set>
 
 #include "catalog/connector_registry.h"
@@ -10,6 +11,7 @@
 #include "plan/changelog_mode.h"
 #include "plan/connector_properties.h"
 #include "plan/derived_tables.h"
+#include "plan/top_n_pattern.h"
 #include "sql/parser.h"
 #include "types/number_format.h"
 
@@ -600,7 +602,8 @@ class JobBinder {
       if (created_twice) {
         status = source_.Error(statement.name_position, StrCat("stream '", bound.name, "' is created twice"));
       } else {
-        status = LowerDerivedTables(source_, *statement.select, bound.name, taken_, lowered);
+        status = FindTopNPatterns(source_, *statement.select, top_n_patterns_);
+        if (status.ok()) status = LowerDerivedTables(source_, *statement.select, bound.name, taken_, lowered);
       }
       std::vector<std::string> inputs;
       CollectTableNames(statement.select->from.get(), inputs);
@@ -715,8 +718,8 @@ class JobBinder {
       plan = std::move(scan);
     }
     const Schema input_schema = plan->schema;
-    ExpressionBinder binder(source_, input_schema, qualifiers);
-    binder.SetSides(sides_);
+    std::unique_ptr<ExpressionBinder> input_binder = MakeInputBinder(input_schema, qualifiers);
+    ExpressionBinder& binder = *input_binder;
 
     if (!where.empty()) {
       // The whole WHERE when a join took none of it (its errors point at it as a whole).
@@ -771,7 +774,11 @@ class JobBinder {
       }
       is_aggregate = true;
     }
-    if (is_rows_window) {
+    const auto top_n = top_n_patterns_.find(&select);
+    const TopNPattern* top_n_pattern = top_n != top_n_patterns_.end() ? &top_n->second : nullptr;
+    if (top_n_pattern != nullptr) {
+      SLUICE_RETURN_IF_ERROR(BindTopNSelect(select, *top_n_pattern, input_schema, binder, qualifiers, plan));
+    } else if (is_rows_window) {
       SLUICE_RETURN_IF_ERROR(BindRowsWindowSelect(select, input_schema, binder, qualifiers, plan));
     } else if (is_aggregate) {
       SLUICE_RETURN_IF_ERROR(BindAggregateSelect(select, group_by, input_schema, binder, qualifiers, plan));
@@ -810,6 +817,11 @@ class JobBinder {
     size_t star_column = 0;  // the next of star_columns (SELECT DISTINCT *)
     for (const auto& item : select.items) {
       const ParsedExpression& e = *item.expression;
+      // A Top-N's rank column that no reader reads is not computed (TopNSpec::emit_rank).
+      if (top_n_pattern != nullptr && !top_n_pattern->emit_rank &&
+          &item == &select.items[top_n_pattern->rank_item]) {
+        continue;
+      }
       if (e.kind == ExpressionKind::kStar && select.distinct) {
         // Checked like any `*` (its qualifier), then the keys it stands for, in order.
         SLUICE_RETURN_IF_ERROR(star_columns_of(e).status());
@@ -948,6 +960,15 @@ class JobBinder {
       }
     }
     return attributes;
+  }
+
+  // A binder over the statement's input (a join's: with its sides, so that a qualified name
+  // finds its own input's column).
+  std::unique_ptr<ExpressionBinder> MakeInputBinder(const Schema& input_schema,
+                                                    const std::vector<std::string>& qualifiers) const {
+    auto binder = std::make_unique<ExpressionBinder>(source_, input_schema, qualifiers);
+    binder->SetSides(sides_);
+    return binder;
   }
 
   static void SplitConjuncts(const ParsedExpression& e, std::vector<const ParsedExpression*>& conjuncts) {
@@ -1443,8 +1464,7 @@ class JobBinder {
     aggregate->kind = LogicalOperatorKind::kAggregate;
     AggregateDefinition* raw = definition.get();
     const bool windowed = select.window.has_value();
-    aggregate_binder_ = std::make_unique<ExpressionBinder>(source_, input_schema, qualifiers);
-    aggregate_binder_->SetSides(sides_);
+    aggregate_binder_ = MakeInputBinder(input_schema, qualifiers);
     aggregate_binder_->SetInterceptor([this, raw, key_texts, key_names, windowed, &input_binder,
                                        &input_schema](
                                           const ParsedExpression& e) -> absl::StatusOr<BoundExpressionPtr> {
@@ -1751,8 +1771,7 @@ class JobBinder {
     window->input = std::move(pre);
     plan = std::move(window);
 
-    aggregate_binder_ = std::make_unique<ExpressionBinder>(source_, input_schema, qualifiers);
-    aggregate_binder_->SetSides(sides_);
+    aggregate_binder_ = MakeInputBinder(input_schema, qualifiers);
     const Schema* window_schema = &plan->schema;
     aggregate_binder_->SetInterceptor([texts, first_function, window_schema](
                                           const ParsedExpression& e) -> absl::StatusOr<BoundExpressionPtr> {
@@ -1764,6 +1783,148 @@ class JobBinder {
         }
       }
       return BoundExpressionPtr();
+    });
+    return absl::OkStatus();
+  }
+
+  // Binds a derived table that FindTopNPatterns (plan/top_n_pattern.h) marked: a projection that
+  // keeps the input's columns and adds computed PARTITION BY and ORDER BY keys, then a TopN
+  // node; aggregate_binder_ then binds the select list with the ranking function as a reference
+  // to the rank column.
+  absl::Status BindTopNSelect(const SelectStatement& select, const TopNPattern& pattern,
+                              const Schema& input_schema, ExpressionBinder& input_binder,
+                              const std::vector<std::string>& qualifiers,
+                              std::unique_ptr<LogicalOperator>& plan) {
+    std::vector<const ParsedExpression*> calls;
+    for (const auto& item : select.items) CollectOverCalls(*item.expression, calls);
+    const ParsedExpression& call = *select.items[pattern.rank_item].expression;
+    for (const ParsedExpression* other : calls) {
+      if (other != &call) {
+        return source_.NotSupported(other->position,
+                                    "another OVER (...) function beside a Top-N's ranking function");
+      }
+    }
+    const OverClause& over = *call.over;
+    if (!select.group_by.empty() || select.window || select.having || select.distinct) {
+      return source_.NotSupported(
+          over.position,
+          "a Top-N over GROUP BY, WINDOW, HAVING or DISTINCT in the same query (rank the "
+          "aggregate's stream: put the aggregate in a statement or derived table of its own)");
+    }
+    if (select.limit) return source_.NotSupported(select.position, "LIMIT in a Top-N's query");
+    for (const auto& item : select.items) {
+      if (ContainsAggregate(*item.expression)) {
+        return source_.Error(item.position,
+                             "an aggregate without OVER cannot be mixed with OVER (...) windows");
+      }
+    }
+    if (over.buffer_rows || over.preceding_rows || over.unbounded_preceding || over.expire_after_millis) {
+      return source_.NotSupported(
+          over.position,
+          "a ROWS frame, BUFFER or EXPIRE AFTER in a Top-N's OVER (...) (a ranking function "
+          "ranks the whole partition)");
+    }
+    const std::string name = AsciiToUpper(call.name_parts.back());
+    if (!call.children.empty() || call.star_argument || call.distinct) {
+      return source_.Error(call.position, StrCat(name, "() takes no argument"));
+    }
+    if (over.order_by.empty()) {
+      return source_.Error(over.position, StrCat(name, "() in a Top-N needs ORDER BY in its OVER (...)"));
+    }
+    if (const PropertyValue* ttl = job_.properties.Find("state.ttl")) {
+      return source_.NotSupported(
+          ttl->value_position,
+          "'state.ttl' with a Top-N or deduplication (its state is bounded by N rows per "
+          "key, and a window Top-N frees a window's when it closes; a key's entry stays)");
+    }
+    auto pre = std::make_unique<LogicalOperator>();
+    pre->kind = LogicalOperatorKind::kProject;
+    for (size_t i = 0; i < input_schema.size(); ++i) {
+      const Field& field = input_schema.field(i);
+      pre->projections.push_back(MakeColumnReference(i, field.type, field.name));
+      pre->schema.Add(field);
+    }
+    auto column_for = [&](const ParsedExpression& e) -> absl::StatusOr<size_t> {
+      SLUICE_ASSIGN_OR_RETURN(auto bound, input_binder.Bind(e));
+      if (bound->type == TypeId::kNull) return source_.Error(e.position, "a Top-N key cannot be a bare NULL");
+      if (bound->kind == BoundExpressionKind::kColumn) return bound->column_index;
+      pre->schema.Add(Field{StrCat("__over_", pre->projections.size()), bound->type, true});
+      pre->projections.push_back(std::move(bound));
+      return pre->projections.size() - 1;
+    };
+    auto spec = std::make_unique<TopNSpec>();
+    spec->function = pattern.function;
+    spec->limit = pattern.limit;
+    spec->emit_rank = pattern.emit_rank;
+    bool windowed = false;
+    SourcePosition window_position;
+    for (const auto& partition : over.partition_by) {
+      SLUICE_ASSIGN_OR_RETURN(size_t column, column_for(*partition));
+      spec->partition_columns.push_back(column);
+      if (partition->kind == ExpressionKind::kColumn &&
+          EqualsIgnoreCase(partition->name_parts.back(), kWindowStartColumn)) {
+        windowed = true;
+        window_position = partition->position;
+      }
+    }
+    for (size_t k = 0; k < over.order_by.size(); ++k) {
+      SLUICE_ASSIGN_OR_RETURN(size_t column, column_for(*over.order_by[k]));
+      spec->order.push_back(TopNOrderKey{column, over.order_descending[k]});
+    }
+    const SourceDefinition* source =
+        FindStream(select.from->name) == nullptr ? job_.FindSource(select.from->name) : nullptr;
+    auto is_event_time = [&](size_t column) {
+      if (column >= input_schema.size()) return false;
+      if (EqualsIgnoreCase(input_schema.field(column).name, kEventTimeColumn)) return true;
+      return source != nullptr && source->has_event_time && source->decoder.event_time_field >= 0 &&
+             static_cast<size_t>(source->decoder.event_time_field) == column;
+    };
+    if (windowed) {
+      spec->strategy = TopNStrategy::kWindow;
+      const auto end = input_schema.Find(kWindowEndColumn);
+      if (!end) {
+        return source_.Error(
+            window_position,
+            "a window Top-N (PARTITION BY _window_start) closes each window at its end: its input "
+            "needs the column _window_end (select it in the windowed query it reads)");
+      }
+      spec->window_end_column = static_cast<int>(*end);
+    } else if (pattern.limit == 1 && pattern.function == RankFunction::kRowNumber &&
+               spec->order.size() == 1 && is_event_time(spec->order[0].column)) {
+      spec->strategy = spec->order[0].descending ? TopNStrategy::kKeepLast : TopNStrategy::kKeepFirst;
+      spec->event_time_column = static_cast<int>(spec->order[0].column);
+    } else {
+      spec->strategy = TopNStrategy::kUpdating;
+    }
+    {
+      SLUICE_ASSIGN_OR_RETURN(const LateDataStrategy strategy, BindLateDataStrategy());
+      spec->dead_letter_late_rows = strategy == LateDataStrategy::kDeadLetter;
+    }
+    spec->input_out_of_orderness_millis = InputOutOfOrderness(select.from->name);
+    std::vector<TypeId> pre_types;
+    for (const auto& field : pre->schema.fields()) pre_types.push_back(field.type);
+    const absl::Status valid = ValidateTopNSpec(*spec, pre_types);
+    if (!valid.ok()) return source_.Error(over.position, std::string(valid.message()));
+
+    auto top = std::make_unique<LogicalOperator>();
+    top->kind = LogicalOperatorKind::kTopN;
+    top->schema = pre->schema;
+    const std::string text = call.ToString();
+    const size_t rank_column = top->schema.size();
+    if (spec->emit_rank) top->schema.Add(Field{select.items[pattern.rank_item].alias, TypeId::kInt64, false});
+    top->top_n = std::move(spec);
+    pre->input = std::move(plan);
+    top->input = std::move(pre);
+    plan = std::move(top);
+
+    aggregate_binder_ = MakeInputBinder(input_schema, qualifiers);
+    aggregate_binder_->SetInterceptor([this, text, rank_column, emit_rank = pattern.emit_rank](
+                                          const ParsedExpression& e) -> absl::StatusOr<BoundExpressionPtr> {
+      if (e.kind != ExpressionKind::kFunction || e.over == nullptr) return BoundExpressionPtr();
+      if (e.ToString() != text || !emit_rank) {
+        return source_.NotSupported(e.position, "a ranking function outside the Top-N's select item");
+      }
+      return MakeColumnReference(rank_column, TypeId::kInt64, text);
     });
     return absl::OkStatus();
   }
@@ -1869,6 +2030,8 @@ class JobBinder {
   NameSet taken_;                                       // every name the job uses, hidden ones too
   std::vector<InputSide> sides_;                        // the statement's join inputs, if it joins
   std::unique_ptr<ExpressionBinder> aggregate_binder_;  // binds over an aggregate's output
+  // The derived tables and WITH queries that are Top-N queries (plan/top_n_pattern.h).
+  std::map<const SelectStatement*, TopNPattern> top_n_patterns_;
 };
 
 }  // namespace

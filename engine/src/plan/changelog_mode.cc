@@ -75,6 +75,8 @@ std::string UpdatingReason(const LogicalOperator& node) {
 struct StatementInfo {
   LogicalOperator* aggregate = nullptr;  // its aggregate node, if any
   size_t aggregate_index = 0;            // in the chain
+  LogicalOperator* top_n = nullptr;      // its Top-N node, if any
+  size_t top_n_index = 0;
   bool filter_above_aggregate = false;   // HAVING, or a WHERE of a statement without aggregate
   bool has_filter = false;
   int input = -1;         // index of the statement whose stream it reads
@@ -105,6 +107,9 @@ void InferChangelogModes(BoundJob& job, const SourceText& source, SqlErrorList& 
       if (chain[i]->kind == LogicalOperatorKind::kAggregate && about.aggregate == nullptr) {
         about.aggregate = chain[i];
         about.aggregate_index = i;
+      } else if (chain[i]->kind == LogicalOperatorKind::kTopN) {
+        about.top_n = chain[i];
+        about.top_n_index = i;
       } else if (chain[i]->kind == LogicalOperatorKind::kFilter) {
         about.has_filter = true;
         if (about.aggregate != nullptr) about.filter_above_aggregate = true;
@@ -166,6 +171,12 @@ void InferChangelogModes(BoundJob& job, const SourceText& source, SqlErrorList& 
                                                 "; a ROWS window cannot take back a row it has framed)")));
           refused = true;
         }
+        if (node->kind == LogicalOperatorKind::kTopN) {
+          errors.Add(source.NotSupported(
+              statement.position, StrCat("a Top-N or deduplication over an updating stream (", why,
+                                         "; it keeps only the top rows, so it cannot take one back)")));
+          refused = true;
+        }
       }
       if (about.aggregate != nullptr) {
         AggregateDefinition& aggregate = *about.aggregate->aggregate;
@@ -209,6 +220,17 @@ void InferChangelogModes(BoundJob& job, const SourceText& source, SqlErrorList& 
         for (size_t k = 0; k < aggregate.keys.size(); ++k) keys.push_back(k);
         if (aggregate.window) keys.push_back(aggregate.keys.size() + aggregate.aggregates.size());
         statement.row_key_columns = TraceColumns(chain, about.aggregate_index + 1, std::move(keys));
+      }
+    } else if (about.top_n != nullptr) {
+      const TopNSpec& top_n = *about.top_n->top_n;
+      if (top_n.strategy == TopNStrategy::kUpdating) {
+        statement.updating = true;
+        statement.updating_reason =
+            StrCat("a Top-N without a window: a row that leaves the top ", top_n.limit, " is deleted");
+      } else if (top_n.strategy == TopNStrategy::kKeepLast) {
+        statement.updating = true;
+        statement.updating_reason = "a deduplication keeping the last row: a later row replaces it";
+        statement.row_key_columns = TraceColumns(chain, about.top_n_index + 1, top_n.partition_columns);
       }
     } else if (input_updating) {
       statement.updating = true;
@@ -282,6 +304,9 @@ void InferChangelogModes(BoundJob& job, const SourceText& source, SqlErrorList& 
     } else if (about.united) {
       statement.may_delete = statements[about.input].may_delete || about.has_filter ||
                              (about.second_input >= 0 && statements[about.second_input].may_delete);
+    } else if (about.top_n != nullptr) {
+      // A Top-N deletes rows that leave it; a keep-last deduplication only updates.
+      statement.may_delete = about.top_n->top_n->strategy == TopNStrategy::kUpdating || about.has_filter;
     } else {
       statement.may_delete = statements[about.input].may_delete || about.has_filter;
     }

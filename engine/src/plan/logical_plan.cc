@@ -51,6 +51,17 @@ std::string LogicalOperator::ToString(int indent) const {
       break;
     }
     case LogicalOperatorKind::kUnion: out += "Union ALL"; break;
+    case LogicalOperatorKind::kTopN: {
+      std::vector<std::string> partition, order;
+      for (size_t column : top_n->partition_columns) partition.push_back(input->schema.field(column).name);
+      for (const TopNOrderKey& key : top_n->order)
+        order.push_back(StrCat(input->schema.field(key.column).name, key.descending ? " DESC" : ""));
+      StrAppend(&out, "TopN ", TopNStrategyName(top_n->strategy), " ", RankFunctionName(top_n->function),
+                " <= ", top_n->limit, " partition by [", StrJoin(partition, ", "), "] order by [",
+                StrJoin(order, ", "), "]",
+                top_n->emit_rank ? StrCat(" as ", schema.field(schema.size() - 1).name) : ", no rank column");
+      break;
+    }
     case LogicalOperatorKind::kAggregate: {
       std::vector<std::string> keys, calls;
       for (const auto& key : aggregate->keys) keys.push_back(key->ToString());

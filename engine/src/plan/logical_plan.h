@@ -17,6 +17,7 @@
 #include "formats/record_format.h"
 #include "plan/job_properties.h"
 #include "plan/rows_window_spec.h"
+#include "plan/top_n_spec.h"
 #include "sql/ast.h"
 #include "types/schema.h"
 
@@ -31,6 +32,7 @@ enum class LogicalOperatorKind : uint8_t {
   kRowsWindow,
   kJoin,   // two inputs: `input` (left) and `right_input`, both scans of streams
   kUnion,  // UNION ALL of `input` and `right_input`, both scans of streams
+  kTopN,
 };
 
 // Names of the window bounds in an aggregate's output (epoch ms; the window is [start, end)).
@@ -145,6 +147,8 @@ struct LogicalOperator {
   // kJoin and kUnion: the second input (`input` is the first).
   std::unique_ptr<LogicalOperator> right_input;
   std::unique_ptr<JoinDefinition> join;  // kJoin
+  // kTopN: output = the input's columns, then the rank (BIGINT) when top_n->emit_rank.
+  std::unique_ptr<TopNSpec> top_n;
 
   // Indented tree, one operator per line.
   std::string ToString(int indent = 0) const;

@@ -576,6 +576,12 @@ absl::Status ParallelRunner::Impl::BuildStatement(StatementPlan& plan,
     if (stateful.kind == LogicalOperatorKind::kAggregate) {
       const AggregateDefinition& aggregate = *stateful.aggregate;
       carried_time = aggregate.window ? aggregate.window->time.get() : aggregate.ttl_time.get();
+    } else if (stateful.kind == LogicalOperatorKind::kTopN) {
+      // A keep-first deduplication: the event time column it orders by (TopNReadsWatermark).
+      const TopNSpec& top_n = *stateful.top_n;
+      plan.carried_event_time = MakeColumnReference(static_cast<size_t>(top_n.event_time_column),
+                                                    TypeId::kTimestamp, kEventTimeColumn);
+      carried_time = plan.carried_event_time.get();
     } else {
       const RowsWindowSpec& rows = *stateful.rows_window;
       plan.carried_event_time = MakeColumnReference(static_cast<size_t>(rows.event_time_column),

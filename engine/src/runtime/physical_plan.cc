@@ -10,6 +10,7 @@
 #include "ops/project_operator.h"
 #include "ops/rows_window_operator.h"
 #include "ops/session_window_operator.h"
+#include "ops/top_n_operator.h"
 #include "ops/union_operator.h"
 
 namespace sluice {
@@ -124,6 +125,8 @@ std::unique_ptr<LateRecordSink> MakeDeadLetterLateSink(const LogicalOperator& no
   std::string reason = node.kind == LogicalOperatorKind::kRowsWindow
                            ? "late: out of the ROWS window's ORDER BY order (its ORDER BY value is below an "
                              "earlier row's of its partition)"
+                       : node.kind == LogicalOperatorKind::kTopN
+                           ? "late: behind the watermark (its window or deduplication was already final)"
                            : "late: its window had closed (event time behind the watermark)";
   return std::make_unique<DeadLetterLateSink>(node.input->schema, writer, std::move(reason));
 }
@@ -132,6 +135,7 @@ bool LateRowsDeadLettered(const LogicalOperator& node) {
   if (node.kind == LogicalOperatorKind::kAggregate)
     return node.aggregate->late_data == LateDataStrategy::kDeadLetter;
   if (node.kind == LogicalOperatorKind::kRowsWindow) return node.rows_window->dead_letter_late_rows;
+  if (node.kind == LogicalOperatorKind::kTopN) return node.top_n->dead_letter_late_rows;
   return false;
 }
 
@@ -149,6 +153,13 @@ std::unique_ptr<Operator> MakeOperator(const LogicalOperator& node, LateRecordSi
       std::vector<TypeId> input_types;
       for (const auto& field : node.input->schema.fields()) input_types.push_back(field.type);
       auto op = std::make_unique<RowsWindowOperator>(*node.rows_window, std::move(input_types));
+      op->SetLateRecordSink(late_sink);
+      return op;
+    }
+    case LogicalOperatorKind::kTopN: {
+      std::vector<TypeId> input_types;
+      for (const auto& field : node.input->schema.fields()) input_types.push_back(field.type);
+      auto op = std::make_unique<TopNOperator>(*node.top_n, std::move(input_types));
       op->SetLateRecordSink(late_sink);
       return op;
     }
@@ -170,7 +181,7 @@ std::unique_ptr<Operator> MakeOperator(const LogicalOperator& node, LateRecordSi
 std::optional<size_t> StatefulIndex(const std::vector<const LogicalOperator*>& chain) {
   for (size_t i = 0; i < chain.size(); ++i) {
     if (chain[i]->kind == LogicalOperatorKind::kAggregate ||
-        chain[i]->kind == LogicalOperatorKind::kRowsWindow) {
+        chain[i]->kind == LogicalOperatorKind::kRowsWindow || chain[i]->kind == LogicalOperatorKind::kTopN) {
       return i;
     }
   }
@@ -187,6 +198,10 @@ ExchangeKey ExchangeKeyOf(const LogicalOperator& stateful) {
     }
   } else if (stateful.kind == LogicalOperatorKind::kRowsWindow) {
     key.columns = stateful.rows_window->partition_columns;
+    for (size_t column : key.columns) names.push_back(stateful.input->schema.field(column).name);
+  } else if (stateful.kind == LogicalOperatorKind::kTopN) {
+    // Keyed by the PARTITION BY columns, like a GROUP BY by its keys.
+    key.columns = stateful.top_n->partition_columns;
     for (size_t column : key.columns) names.push_back(stateful.input->schema.field(column).name);
   }
   key.text = names.empty() ? "single (no key: one worker holds all state)"

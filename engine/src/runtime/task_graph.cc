@@ -116,6 +116,8 @@ void PlanKeyedInput(const BoundJob& job, const TaskGraph& graph, size_t source, 
                stateful.rows_window->expire_after_millis) {
       // Expiry reads the watermark; nothing else in a ROWS window does.
       tasks.carries_watermarks = true;
+    } else if (stateful.kind == LogicalOperatorKind::kTopN) {
+      tasks.carries_watermarks = TopNReadsWatermark(*stateful.top_n);
     }
   }
   // A keyed exchange into a GROUP BY over plain columns carries each row's key words and hash,
@@ -133,6 +135,13 @@ void PlanKeyedInput(const BoundJob& job, const TaskGraph& graph, size_t source, 
 }
 
 }  // namespace
+
+bool TopNReadsWatermark(const TopNSpec& spec) {
+  // A keep-first deduplication judges rows by the per-record watermark of the column it
+  // orders by. (A window Top-N fires on received watermarks: it reads the stream of a windowed
+  // aggregate, and its rows carry no event time of their own.)
+  return spec.strategy == TopNStrategy::kKeepFirst && spec.event_time_column >= 0;
+}
 
 std::string SingleThreadReason(const BoundJob& job) {
   const ConnectorRegistry& registry = ConnectorRegistry::Default();

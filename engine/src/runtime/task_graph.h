@@ -32,6 +32,10 @@ namespace sluice {
 // or sink whose connector says so (a source that reads a stream: stdin, a FIFO).
 std::string SingleThreadReason(const BoundJob& job);
 
+// Whether a Top-N of `spec` reads the per-record watermark (so a keyed exchange into it
+// carries each row's, like into a window).
+bool TopNReadsWatermark(const TopNSpec& spec);
+
 // One reader of a job source.
 struct ReaderPlan {
   size_t source = 0;     // index in BoundJob::sources
