@@ -962,6 +962,18 @@ class JobBinder {
     return attributes;
   }
 
+  // A projection of every column of `schema`, as it is (system columns stay system columns).
+  static std::unique_ptr<LogicalOperator> ProjectAllColumns(const Schema& schema) {
+    auto project = std::make_unique<LogicalOperator>();
+    project->kind = LogicalOperatorKind::kProject;
+    for (size_t i = 0; i < schema.size(); ++i) {
+      const Field& field = schema.field(i);
+      project->schema.Add(field);
+      project->projections.push_back(MakeColumnReference(i, field.type, field.name));
+    }
+    return project;
+  }
+
   // A binder over the statement's input (a join's: with its sides, so that a qualified name
   // finds its own input's column).
   std::unique_ptr<ExpressionBinder> MakeInputBinder(const Schema& input_schema,
@@ -1026,13 +1038,7 @@ class JobBinder {
     scan->kind = LogicalOperatorKind::kScan;
     scan->scan_name = definition->name;
     scan->schema = definition->schema;
-    auto project = std::make_unique<LogicalOperator>();
-    project->kind = LogicalOperatorKind::kProject;
-    for (size_t i = 0; i < definition->schema.size(); ++i) {
-      const Field& field = definition->schema.field(i);
-      project->schema.Add(field);
-      project->projections.push_back(MakeColumnReference(i, field.type, field.name));
-    }
+    std::unique_ptr<LogicalOperator> project = ProjectAllColumns(definition->schema);
     project->input = std::move(scan);
     hidden.output_schema = project->schema;
     hidden.plan = std::move(project);
@@ -1362,13 +1368,7 @@ class JobBinder {
         scan->schema = *schema;
         *slot = std::move(scan);
       }
-      auto project = std::make_unique<LogicalOperator>();
-      project->kind = LogicalOperatorKind::kProject;
-      for (size_t c = 0; c < first.size(); ++c) {
-        const Field& field = first.field(c);
-        project->schema.Add(Field{field.name, field.type, false});
-        project->projections.push_back(MakeColumnReference(c, field.type, field.name));
-      }
+      std::unique_ptr<LogicalOperator> project = ProjectAllColumns(first);
       project->input = std::move(node);
       target.input_name = current;
       target.input_is_stream = true;
@@ -1595,13 +1595,7 @@ class JobBinder {
       }
     }
     // Pre-projection: every input column, then computed keys and arguments.
-    auto pre = std::make_unique<LogicalOperator>();
-    pre->kind = LogicalOperatorKind::kProject;
-    for (size_t i = 0; i < input_schema.size(); ++i) {
-      const Field& field = input_schema.field(i);
-      pre->projections.push_back(MakeColumnReference(i, field.type, field.name));
-      pre->schema.Add(field);
-    }
+    std::unique_ptr<LogicalOperator> pre = ProjectAllColumns(input_schema);
     auto column_for = [&](const ParsedExpression& e) -> absl::StatusOr<size_t> {
       SLUICE_ASSIGN_OR_RETURN(auto bound, input_binder.Bind(e));
       if (bound->kind == BoundExpressionKind::kColumn) return bound->column_index;
@@ -1837,13 +1831,7 @@ class JobBinder {
           "'state.ttl' with a Top-N or deduplication (its state is bounded by N rows per "
           "key, and a window Top-N frees a window's when it closes; a key's entry stays)");
     }
-    auto pre = std::make_unique<LogicalOperator>();
-    pre->kind = LogicalOperatorKind::kProject;
-    for (size_t i = 0; i < input_schema.size(); ++i) {
-      const Field& field = input_schema.field(i);
-      pre->projections.push_back(MakeColumnReference(i, field.type, field.name));
-      pre->schema.Add(field);
-    }
+    std::unique_ptr<LogicalOperator> pre = ProjectAllColumns(input_schema);
     auto column_for = [&](const ParsedExpression& e) -> absl::StatusOr<size_t> {
       SLUICE_ASSIGN_OR_RETURN(auto bound, input_binder.Bind(e));
       if (bound->type == TypeId::kNull) return source_.Error(e.position, "a Top-N key cannot be a bare NULL");
