@@ -82,6 +82,8 @@ class JoinOperator::RowStore {
     }
     next[slot] = prev[slot] = kNoSlot;
     matches[slot] = 0;
+    time[slot] = 0;
+    expires[slot] = kMaxWatermark;  // kept until something says otherwise
     ++generation[slot];
     live_[slot] = 1;
     ++live_count_;
@@ -408,6 +410,7 @@ JoinOperator::JoinOperator(const JoinDefinition& definition, const Schema& left,
     : StatefulOperator(/*input_out_of_orderness_millis=*/0, /*dead_letter_late_rows=*/false),
       definition_(definition),
       time_bounded_(definition.time_bound.has_value()),
+      ttl_(!definition.time_bound && definition.state_ttl_millis.has_value()),
       semi_(definition.type == JoinType::kSemi),
       anti_(definition.type == JoinType::kAnti),
       keys_(KeyTypes(definition)) {
@@ -425,6 +428,10 @@ JoinOperator::JoinOperator(const JoinDefinition& definition, const Schema& left,
                            bound.left_lag + bound.upper});
   }
   if (definition.residual) residual_ = std::make_unique<ExpressionExecutor>(*definition.residual);
+  if (ttl_) {
+    time_executors_[kLeft] = std::make_unique<ExpressionExecutor>(*definition.left_ttl_time);
+    time_executors_[kRight] = std::make_unique<ExpressionExecutor>(*definition.right_ttl_time);
+  }
   // Only the columns read after the join are kept, but every column of an updating input (a
   // retraction finds its row by all of them).
   std::vector<bool> stored[2];
@@ -466,7 +473,10 @@ std::string JoinOperator::Describe() const {
   if (time_bounded_) {
     StrAppend(&text, " (time-bounded: ", definition_.time_bound->text, "; rows freed as watermarks pass)");
   } else {
-    StrAppend(&text, " (regular: every row kept", definition_.output_updating ? "; updating output" : "", ")");
+    StrAppend(&text, " (regular: ",
+              ttl_ ? StrCat("rows kept for 'state.ttl' ", *definition_.state_ttl_millis, " ms of event time")
+                   : std::string("every row kept"),
+              definition_.output_updating ? "; updating output" : "", ")");
   }
   return text;
 }
@@ -491,7 +501,7 @@ int64_t JoinOperator::OutputWatermark() const {
 absl::Status JoinOperator::InputWatermark(int side, int64_t watermark) {
   if (watermark <= watermark_[side]) return absl::OkStatus();
   watermark_[side] = watermark;
-  if (time_bounded_) SLUICE_RETURN_IF_ERROR(Expire(1 - side, watermark));
+  if (time_bounded_ || ttl_) SLUICE_RETURN_IF_ERROR(Expire(1 - side, watermark));
   const int64_t output = OutputWatermark();
   if (output <= forwarded_) return ChargeState();
   forwarded_ = output;
@@ -521,7 +531,7 @@ absl::Status JoinOperator::PushInput(int side, const Batch& batch) {
     key_pointers.push_back(key_columns.back().get());
   }
   std::shared_ptr<Column> times;
-  if (time_bounded_) times = time_executors_[side]->Evaluate(batch);
+  if (time_bounded_ || ttl_) times = time_executors_[side]->Evaluate(batch);
   // Usable rows: a key without NULLs and, time-bounded, a time that is not late.
   selection_.clear();
   const int64_t lag = time_bounded_ ? (side == kLeft ? definition_.time_bound->left_lag
@@ -600,7 +610,7 @@ absl::Status JoinOperator::PushInput(int side, const Batch& batch) {
   }
   // Rows that the other input's watermark has already passed are freed at once (the other
   // input may have ended).
-  if (status.ok() && time_bounded_) status = Expire(side, watermark_[1 - side]);
+  if (status.ok() && (time_bounded_ || ttl_)) status = Expire(side, watermark_[1 - side]);
   // Groups left without rows (every row of the batch was retracted, or had nothing to keep).
   emptied_groups_.insert(emptied_groups_.end(), created.begin(), created.end());
   EraseEmptyGroups();
@@ -612,7 +622,7 @@ absl::Status JoinOperator::PushInput(int side, const Batch& batch) {
 absl::Status JoinOperator::JoinInserts(int side, const Batch& batch, const uint32_t* rows, size_t count) {
   const int other = 1 - side;
   RowStore& others = *rows_[other];
-  const int64_t* times = time_bounded_ ? current_times_->data<int64_t>() : nullptr;
+  const int64_t* times = time_bounded_ || ttl_ ? current_times_->data<int64_t>() : nullptr;
   const int64_t lower = time_bounded_ ? definition_.time_bound->lower : 0;
   const int64_t upper = time_bounded_ ? definition_.time_bound->upper : 0;
   output_->Clear();
@@ -672,6 +682,19 @@ absl::Status JoinOperator::JoinInserts(int side, const Batch& batch, const uint3
       if (overflow) expires = kMaxWatermark;
       mine.expires[slot] = expires;
       mine.PushExpiry({expires, slot, mine.generation[slot]});
+    } else if (ttl_) {
+      // 'state.ttl': freed once the other input's watermark is the TTL past the row's time (a
+      // row without a time is kept).
+      int64_t expires = kMaxWatermark;
+      if (current_times_->IsValid(row) &&
+          __builtin_add_overflow(times[row], *definition_.state_ttl_millis, &expires)) {
+        expires = kMaxWatermark;
+      }
+      if (expires != kMaxWatermark) {
+        mine.time[slot] = times[row];
+        mine.expires[slot] = expires;
+        mine.PushExpiry({expires, slot, mine.generation[slot]});
+      }
     }
     if (semi_ && side == kLeft && probe_matches_[row] > 0) {
       output_->Add(row, OutputBuilder::kNullRef, RowKind::kInsert);
@@ -830,11 +853,14 @@ absl::Status JoinOperator::Expire(int side, int64_t other_watermark) {
     const RowStore::Expiry entry = *next;
     store.PopExpiry(next);
     if (!store.IsLive(entry.slot) || store.generation[entry.slot] != entry.generation) continue;
-    if (Preserves(side) && store.matches[entry.slot] == 0) padded.push_back(entry.slot);
+    // A time bound pads an unmatched row now; a TTL frees a row whose padded row (if any) was
+    // emitted when it arrived.
+    if (time_bounded_ && Preserves(side) && store.matches[entry.slot] == 0) padded.push_back(entry.slot);
     expired_slots_.push_back(entry.slot);
   }
   if (!padded.empty()) SLUICE_RETURN_IF_ERROR(EmitStoredPadded(side, padded, RowKind::kInsert));
   for (uint32_t slot : expired_slots_) Unlink(side, slot);
+  if (ttl_) CountEvicted(expired_slots_.size());
   EraseEmptyGroups();
   return absl::OkStatus();
 }
@@ -898,7 +924,7 @@ absl::Status JoinOperator::Restore(StateReader& reader) {
       store.next[slot] = head;
       if (head != kNoSlot) store.prev[head] = slot;
       heads_[side][group] = slot;
-      if (time_bounded_) store.PushExpiry({expires, slot, store.generation[slot]});
+      if (time_bounded_ || (ttl_ && expires != kMaxWatermark)) store.PushExpiry({expires, slot, store.generation[slot]});
     }
   }
   return absl::OkStatus();

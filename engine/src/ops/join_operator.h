@@ -20,7 +20,9 @@
 //     output is append-only. A row at or behind its own input's watermark (less its lag) is
 //     late: counted and dropped, since rows it should have met may be gone. The forwarded
 //     watermark is held back so that no row emitted later is behind it.
-//   - Regular (no time bound): rows are kept for the life of the job. Inputs may be updating:
+//   - Regular (no time bound): rows are kept for the life of the job, or, under 'state.ttl',
+//     until the other input's watermark is the TTL past the row's event time (freed without
+//     output: a padded row was emitted when its row arrived). Inputs may be updating:
 //     an update-before or delete row takes its row back (the stored row equal to it in every
 //     column) and retracts the joined rows it made. An outer join emits an unmatched row
 //     padded at once and deletes the padded row when the row's first match arrives (and
@@ -104,6 +106,7 @@ class JoinOperator final : public StatefulOperator {
 
   const JoinDefinition& definition_;
   const bool time_bounded_;
+  const bool ttl_;   // a regular join under 'state.ttl': rows expire by their input's event time
   const bool semi_;  // IN / EXISTS: the left rows that have a match
   const bool anti_;  // NOT EXISTS: the left rows that have none (as a left join's padded rows)
   int64_t hold_back_ = 0;  // the output watermark's distance below the inputs'

@@ -1263,6 +1263,32 @@ class JobBinder {
       residual.insert(residual.end(), bound_conditions.begin(), bound_conditions.end());
       if (table.within_millis) SLUICE_CHECK(false);
     }
+    // 'state.ttl' bounds a regular join's rows by their inputs' event time (a time bound
+    // frees them sooner by itself).
+    const PropertyValue* ttl = job_.properties.Find("state.ttl");
+    if (ttl != nullptr && !definition->time_bound) {
+      const auto millis = ParseDurationText(ttl->value);
+      if (!millis) {
+        return source_.Error(ttl->value_position, StrCat("invalid duration '", ttl->value, "' for 'state.ttl'"));
+      }
+      for (auto [input, slot] : {std::make_pair(&left, &definition->left_ttl_time),
+                                 std::make_pair(&right, &definition->right_ttl_time)}) {
+        // The input's event time: _event_time when it has it, else its first time attribute.
+        const TimeAttribute* chosen = nullptr;
+        for (const TimeAttribute& attribute : input->time_attributes) {
+          if (chosen == nullptr || input->schema.field(attribute.column).name == kEventTimeColumn) chosen = &attribute;
+        }
+        if (chosen == nullptr) {
+          return source_.Error(input->table->position,
+                               StrCat("'state.ttl' on a join needs the event time of both inputs, and '",
+                                      input->qualifiers.back(),
+                                      "' has none (a source's, or a window's bounds, passed on by projections)"));
+        }
+        const Field& field = input->schema.field(chosen->column);
+        *slot = MakeColumnReference(chosen->column, field.type, field.name);
+      }
+      definition->state_ttl_millis = *millis;
+    }
     if (definition->left_keys.empty()) {
       return source_.NotSupported(
           table.position,

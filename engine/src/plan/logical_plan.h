@@ -124,6 +124,12 @@ struct JoinDefinition {
   // only these (and every column of an updating input, whose retractions are matched by all
   // of them); the others come out NULL. Empty: all.
   std::vector<bool> used_columns;
+  // 'state.ttl' on a regular join: a kept row is freed once the other input's watermark is this
+  // far past the row's time (its input's time attribute, in ttl_time). Later rows of the other
+  // input no longer meet it, as Flink's state TTL; rows it joined stay joined.
+  std::optional<int64_t> state_ttl_millis;
+  BoundExpressionPtr left_ttl_time;   // over the left input
+  BoundExpressionPtr right_ttl_time;  // over the right input
   // Set by InferChangelogModes: an input is an updating stream whose retractions the join
   // applies; the output is updating.
   bool left_updating = false;
