@@ -206,6 +206,23 @@ class KafkaTest : public ::testing::TestWithParam<int> {
     }
   }
 
+  // Waits up to `seconds` until `topic` holds at least `rows` distinct messages; false if it
+  // does not by then. Distinct, because at-least-once retries write duplicates: a count of all
+  // messages could end a test before the job has read its last input.
+  bool WaitForDistinctMessages(const std::string& topic, size_t rows, int seconds) {
+    for (auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
+         std::chrono::steady_clock::now() < deadline;) {
+      auto records = ReadKafkaTopic(bootstrap(), topic);
+      if (records.ok()) {
+        std::set<std::string> values;
+        for (const KafkaRecord& record : *records) values.insert(record.value);
+        if (values.size() >= rows) return true;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    }
+    return false;
+  }
+
   // The messages of `topic` as an oracle table (JSON objects typed by `declared`), by partition
   // and offset.
   Table TopicTable(const std::string& topic, const Schema& declared) {
@@ -402,18 +419,13 @@ TEST_P(KafkaTest, BrokerDownAndRequestErrorsLoseNothing) {
   ProduceTrades("trades", kTrades / 2);           // while broker 1 is down (waits for it)
   recovery.join();
   const Table expected = QuerySqlite(db_, StrCat(kNotionalOracle, " WHERE quantity > 20"));
-  // Wait until the output covers every expected row (or give up after a minute).
-  Table actual;
-  for (auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-       std::chrono::steady_clock::now() < deadline;) {
-    auto records = ReadKafkaTopic(bootstrap(), "notional");
-    if (records.ok() && records->size() >= expected.rows.size()) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(300));
-  }
+  // Wait until the output covers every expected row, then stop the job.
+  EXPECT_TRUE(WaitForDistinctMessages("notional", expected.rows.size(), 90))
+      << "the output did not cover the input within 90 s";
   cancel = true;
   runner.join();
   ASSERT_TRUE(result.status.ok()) << result.status.message();
-  actual = TopicTable("notional", NotionalSchema());
+  const Table actual = TopicTable("notional", NotionalSchema());
   std::map<std::string, int> seen;
   for (const Row& row : actual.rows) ++seen[RowKey(row)];
   Table distinct{actual.names, {}};
@@ -506,15 +518,7 @@ TEST_P(KafkaTest, RebalanceWhileRunningRevokesCleanlyAndLosesNothing) {
   setenv("SLUICE_KAFKA_DEBUG", "1", 1);
   Process first = SpawnSluice(arguments, directory_.File("out1"), directory_.File("err1"));
   ProduceTrades("trades", kTrades / 4, kTrades);
-  auto wait_for_output = [&](size_t rows, int seconds) {
-    for (auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
-         std::chrono::steady_clock::now() < deadline;) {
-      auto records = ReadKafkaTopic(bootstrap(), "notional");
-      if (records.ok() && records->size() >= rows) return;
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
-  };
-  wait_for_output(kTrades / 4, 30);
+  WaitForDistinctMessages("notional", kTrades / 4, 30);
   Process second = SpawnSluice(arguments, directory_.File("out2"), directory_.File("err2"));
   unsetenv("SLUICE_KAFKA_DEBUG");
   for (int piece = 0; piece < 60; ++piece) {  // a live stream during the rebalance
@@ -522,7 +526,7 @@ TEST_P(KafkaTest, RebalanceWhileRunningRevokesCleanlyAndLosesNothing) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   ExpectNothingTrimmed("trades");
-  wait_for_output(kTrades, 60);
+  EXPECT_TRUE(WaitForDistinctMessages("notional", kTrades, 90)) << "the output did not cover the input";
   std::this_thread::sleep_for(std::chrono::milliseconds(500));  // let a last commit happen
   kill(first.pid, SIGTERM);
   kill(second.pid, SIGTERM);
