@@ -12,7 +12,7 @@ BENCH_FLAGS    ?=
 JOBS           ?= $(shell nproc)
 CMAKE_FLAGS    ?=
 
-.PHONY: all build deps test unit-tests asan tsan mutants fuzz fuzz-ci fuzz-build format format-check bench bench-quick \
+.PHONY: all build deps test chaos unit-tests asan tsan mutants fuzz fuzz-ci fuzz-build format format-check bench bench-quick \
         report gate gate-update microbench clean help
 
 all: build
@@ -28,6 +28,8 @@ help:
 	@echo "                   (MUTANTS_FLAGS='--bench' runs the lab for those the tests miss)"
 	@echo "make fuzz          build the libFuzzer targets (clang) and run each for FUZZ_SECONDS (300)"
 	@echo "make fuzz-ci       the same for 60 s per target (CI)"
+	@echo "make chaos         200 kill -9s of checkpointed jobs at random moments, each restarted; every"
+	@echo "                   output must equal SQLite's exactly once (CHAOS_KILLS=N, CHAOS_SEED=S)"
 	@echo "make bench         deps + build + every scenario (core, codec, latency; threads), checked against"
 	@echo "                   SQLite, DuckDB side by side, results/ + reports/latest/ + verdict table"
 	@echo "                   (BENCH_SCALE=X multiplies record counts, e.g. 10 on a large server)"
@@ -59,6 +61,14 @@ test: deps build
 	$(PYTHON) ci/check_layering_test.py
 	$(BUILD_DIR)/sluice_embed_example
 	$(BUILD_DIR)/sluice_tests --gtest_brief=1
+
+# The kill -9 campaign (engine/tests/chaos_test.cc): 200 kills of checkpointed jobs, each
+# followed by a restart, every output checked against SQLite. `make test` runs 20 of them.
+# CHAOS_SEED=N replays a campaign.
+CHAOS_KILLS ?= 200
+CHAOS_SEED ?= 20261207
+chaos: deps build
+	SLUICE_CHAOS_KILLS=$(CHAOS_KILLS) SLUICE_CHAOS_SEED=$(CHAOS_SEED) $(BUILD_DIR)/sluice_tests --gtest_filter='ChaosTest.*'
 
 asan: deps
 	cmake -S . -B $(ASAN_BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSLUICE_SANITIZE=ON

@@ -26,6 +26,7 @@
 #include "common/strings.h"
 #include "connectors/kafka/kafka_client.h"
 #include "connectors/kafka/kafka_mock_cluster.h"
+#include "child_process.h"
 #include "job_test_harness.h"
 #include "oracle_rows.h"
 #include "trade_generator.h"
@@ -248,47 +249,6 @@ class KafkaTest : public ::testing::TestWithParam<int> {
   sqlite3* db_ = nullptr;
   TemporaryDirectory directory_;
 };
-
-// A `sluice` process with stdout and stderr in files.
-struct Process {
-  pid_t pid = -1;
-  std::string out, err;
-};
-
-Process SpawnSluice(const std::vector<std::string>& arguments, const std::string& out,
-                    const std::string& err) {
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&actions, 1, out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  posix_spawn_file_actions_addopen(&actions, 2, err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  std::vector<std::string> all = {SLUICE_BINARY};
-  all.insert(all.end(), arguments.begin(), arguments.end());
-  std::vector<char*> argv;
-  for (auto& argument : all) argv.push_back(argument.data());
-  argv.push_back(nullptr);
-  Process process;
-  process.out = out;
-  process.err = err;
-  EXPECT_EQ(posix_spawn(&process.pid, SLUICE_BINARY, &actions, nullptr, argv.data(), environ), 0);
-  posix_spawn_file_actions_destroy(&actions);
-  return process;
-}
-
-// The exit code, or -1 after killing it when it did not exit within `timeout`.
-int WaitFor(const Process& process, std::chrono::seconds timeout) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  int status = 0;
-  while (waitpid(process.pid, &status, WNOHANG) == 0) {
-    if (std::chrono::steady_clock::now() > deadline) {
-      kill(process.pid, SIGKILL);
-      waitpid(process.pid, &status, 0);
-      return -1;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
 
 // "records in: 12,345, ..." from a job summary: the last one, as a long run also prints progress
 // lines with the counts so far.

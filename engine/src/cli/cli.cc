@@ -10,6 +10,7 @@
 #include <csignal>
 #include <cstdio>
 #include <cstring>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -29,6 +30,7 @@
 #include "order_generator.h"
 #include "plan/binder.h"
 #include "plan/job_properties.h"
+#include "runtime/file_checkpoint_store.h"
 #include "runtime/job_runner.h"
 #include "runtime/topology.h"
 #include "sql/parser.h"
@@ -87,6 +89,14 @@ options:
                      progress on stderr: auto (the default) redraws one line once a second on
                      a terminal and prints a status line every 10 s otherwise; always does so
                      even with --quiet; never prints none
+  --checkpoint-dir DIR
+                     take durable checkpoints in DIR and, when DIR holds one of this job,
+                     resume from the latest intact one: sources from their read positions,
+                     operators from their state, file sinks exactly once (overrides the
+                     job's 'checkpoint.dir'; see the README's Fault tolerance section)
+  --checkpoint-interval DURATION
+                     time between checkpoints, e.g. 500ms or 10s (overrides the job's
+                     'checkpoint.interval'; default 10s)
   --summary-json FILE
                      also write the final summary as one JSON object to FILE
   --quiet            no progress line and no summary (SIGTERM stops the job gracefully:
@@ -209,6 +219,8 @@ struct CommandOptions {
   std::optional<uint64_t> memory_limit;  // --memory-limit: over 'state.max.bytes'
   enum class Progress { kAuto, kAlways, kNever } progress = Progress::kAuto;
   std::string summary_json;  // --summary-json FILE
+  std::string checkpoint_dir;                       // --checkpoint-dir: over 'checkpoint.dir'
+  std::optional<int64_t> checkpoint_interval_millis;  // --checkpoint-interval
 };
 
 // Worker threads for --parallelism's default: the CPUs this process may run on.
@@ -276,6 +288,17 @@ std::optional<int> ParseOptions(int argc, char** argv, int first, const char* us
       const auto value = value_of("--summary-json");
       if (!value || value->empty()) return Usage(usage, "--summary-json needs a file name");
       options.summary_json = *value;
+    } else if (allow_run_flags && (arg == "--checkpoint-dir" || arg.rfind("--checkpoint-dir=", 0) == 0)) {
+      const auto value = value_of("--checkpoint-dir");
+      if (!value || value->empty()) return Usage(usage, "--checkpoint-dir needs a directory");
+      options.checkpoint_dir = *value;
+    } else if (allow_run_flags &&
+               (arg == "--checkpoint-interval" || arg.rfind("--checkpoint-interval=", 0) == 0)) {
+      const auto value = value_of("--checkpoint-interval");
+      options.checkpoint_interval_millis = value ? ParseDurationText(*value) : std::nullopt;
+      if (!options.checkpoint_interval_millis || *options.checkpoint_interval_millis <= 0) {
+        return Usage(usage, "--checkpoint-interval needs a positive duration, e.g. 500ms or 10s");
+      }
     } else if (allow_run_flags && arg == "--strict") {
       options.strict = true;
     } else if (allow_run_flags && arg == "--quiet") {
@@ -300,7 +323,7 @@ int ReportError(const CommandOptions& options, const absl::Status& status) {
 // Reads, parses and binds the job file. On errors, prints each (up to SqlErrorList's limit) as
 // `file:line:column: error: message` with the line and a caret, then their count, and returns
 // nullopt.
-std::optional<BoundJob> LoadJob(const CommandOptions& options) {
+std::optional<BoundJob> LoadJob(const CommandOptions& options, std::string* job_text = nullptr) {
   std::ifstream in(options.job_path, std::ios::binary);
   if (!in) {
     ReportError(options, absl::NotFoundError(StrCat("cannot read job file '", options.job_path, "'")));
@@ -309,6 +332,7 @@ std::optional<BoundJob> LoadJob(const CommandOptions& options) {
   std::stringstream text;
   text << in.rdbuf();
   const SourceText source(text.str());
+  if (job_text != nullptr) *job_text = source.text();
   SqlErrorList errors;
   ParsedJob parsed = ParseJob(source.text(), errors);
   std::optional<BoundJob> job;
@@ -373,7 +397,8 @@ void AppendJsonString(std::string& out, std::string_view text) {
 
 // The final summary as one JSON object (--summary-json), for scripts and CI.
 absl::Status WriteSummaryJson(const std::string& path, const JobCounters& c, const absl::Status& status,
-                              bool terminated, int exit_code) {
+                              bool terminated, int exit_code, const FileCheckpointStore* checkpoints,
+                              std::optional<uint64_t> resumed_from) {
   std::string out = "{\"status\":";
   AppendJsonString(out, !status.ok()  ? "failed"
                         : terminated  ? "stopped"
@@ -393,7 +418,22 @@ absl::Status WriteSummaryJson(const std::string& path, const JobCounters& c, con
     if (i > 0) out += ',';
     AppendJsonString(out, c.dead_letter_files[i]);
   }
-  out += "],\"error\":";
+  out += "],\"checkpoints\":";
+  if (checkpoints == nullptr) {
+    out += "null";
+  } else {
+    out += "{\"directory\":";
+    AppendJsonString(out, checkpoints->directory());
+    out += resumed_from ? absl::StrFormat(",\"resumed_from\":%u", *resumed_from) : ",\"resumed_from\":null";
+    if (const std::optional<uint64_t> last = checkpoints->last_completed()) {
+      out += absl::StrFormat(",\"latest\":%u,\"latest_state_bytes\":%u,\"latest_write_seconds\":%.6f", *last,
+                             checkpoints->last_state_bytes(), checkpoints->last_write_seconds());
+    } else {
+      out += ",\"latest\":null";
+    }
+    out += "}";
+  }
+  out += ",\"error\":";
   if (status.ok()) {
     out += "null";
   } else {
@@ -407,8 +447,43 @@ absl::Status WriteSummaryJson(const std::string& path, const JobCounters& c, con
   return absl::OkStatus();
 }
 
+// With a checkpoint directory (--checkpoint-dir or 'checkpoint.dir'): opens the store, finds
+// the checkpoint to resume from and says so on stderr. Null without a directory.
+absl::StatusOr<std::unique_ptr<FileCheckpointStore>> SetUpCheckpoints(const CommandOptions& options,
+                                                                       const BoundJob& job,
+                                                                       const std::string& job_text,
+                                                                       RunOptions& run_options) {
+  const std::string directory = !options.checkpoint_dir.empty() ? options.checkpoint_dir : job.checkpoint_dir;
+  if (directory.empty()) return nullptr;
+  // The job's identity: its text and the values substituted into it, and its parallelism.
+  std::string identity_text = job_text;
+  for (const auto& [key, value] : options.variables) StrAppend(&identity_text, "\n--set ", key, "=", value);
+  SLUICE_ASSIGN_OR_RETURN(
+      std::unique_ptr<FileCheckpointStore> store,
+      FileCheckpointStore::Open(directory, CheckpointJobIdentity::Of(identity_text, run_options.parallelism),
+                                job.checkpoint_retained));
+  std::vector<std::string> notes;
+  SLUICE_ASSIGN_OR_RETURN(std::optional<CheckpointInfo> recovered, store->Recover(&notes));
+  for (const std::string& note : notes) std::fprintf(stderr, "%s\n", note.c_str());
+  if (recovered) {
+    run_options.restore_checkpoint = recovered->id;
+    const std::time_t seconds = static_cast<std::time_t>(recovered->completed_unix_millis / 1000);
+    char when[32];
+    std::strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&seconds));
+    std::fprintf(stderr, "resuming from checkpoint %llu (%s, completed %s, %s bytes of state)\n",
+                 static_cast<unsigned long long>(recovered->id), recovered->path.c_str(), when,
+                 FormatCount(recovered->state_bytes).c_str());
+  } else if (!options.quiet) {
+    std::fprintf(stderr, "no checkpoint to resume from in %s: starting from the beginning\n", directory.c_str());
+  }
+  run_options.checkpoint_store = store.get();
+  run_options.checkpoint_interval_millis = options.checkpoint_interval_millis.value_or(job.checkpoint_interval_millis);
+  return store;
+}
+
 int Run(const CommandOptions& options) {
-  std::optional<BoundJob> job = LoadJob(options);
+  std::string job_text;
+  std::optional<BoundJob> job = LoadJob(options, &job_text);
   if (!job) return 1;
   RunOptions run_options;
   run_options.batch_size = options.batch_size;
@@ -416,6 +491,8 @@ int Run(const CommandOptions& options) {
   run_options.strict = options.strict;
   run_options.state_max_bytes = options.memory_limit;
   run_options.cancel = &g_interrupted;
+  auto checkpoints = SetUpCheckpoints(options, *job, job_text, run_options);
+  if (!checkpoints.ok()) return ReportError(options, checkpoints.status());
   auto runner = JobRunner::Create(*job, run_options);
   if (!runner.ok()) return ReportError(options, runner.status());
   std::signal(SIGINT, OnInterrupt);
@@ -445,7 +522,8 @@ int Run(const CommandOptions& options) {
   const int exit_code = !status.ok() ? 1 : counters.cancelled && !terminated ? 130 : 0;
   if (!options.summary_json.empty()) {
     if (absl::Status written =
-            WriteSummaryJson(options.summary_json, counters, status, terminated, exit_code);
+            WriteSummaryJson(options.summary_json, counters, status, terminated, exit_code, checkpoints->get(),
+                             run_options.restore_checkpoint);
         !written.ok() && status.ok()) {
       status = written;
     }
@@ -466,6 +544,16 @@ int Run(const CommandOptions& options) {
     }
     for (const auto& file : counters.dead_letter_files) {
       std::fprintf(stderr, "dead-letter records written to %s\n", file.c_str());
+    }
+    if (const FileCheckpointStore* store = checkpoints->get(); store != nullptr) {
+      if (const std::optional<uint64_t> last = store->last_completed()) {
+        std::fprintf(stderr,
+                     "checkpoints: %llu completed in this run; the latest is %llu in %s (%s bytes of state, "
+                     "written in %.1f ms)\n",
+                     static_cast<unsigned long long>(counters.checkpoints_completed),
+                     static_cast<unsigned long long>(*last), store->directory().c_str(),
+                     FormatCount(store->last_state_bytes()).c_str(), 1000 * store->last_write_seconds());
+      }
     }
   }
   if (!status.ok()) return ReportError(options, status);

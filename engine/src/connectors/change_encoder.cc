@@ -139,4 +139,23 @@ void ChangeEncoder::Finish(std::string& out, std::vector<Record>* records) {
   WriteDelete(pending_row_, pending_key_, -1, out, records);
 }
 
+void ChangeEncoder::Snapshot(StateWriter& writer) const {
+  writer.WriteU8(pending_ ? 1 : 0);
+  if (!pending_) return;
+  writer.WriteBytes(pending_row_);
+  writer.WriteBytes(pending_key_);
+}
+
+absl::Status ChangeEncoder::Restore(StateReader& reader) {
+  SLUICE_ASSIGN_OR_RETURN(const uint8_t pending, reader.ReadU8());
+  if (pending > 1) return absl::DataLossError("change encoder snapshot: bad pending flag");
+  pending_ = pending == 1;
+  if (!pending_) return absl::OkStatus();
+  SLUICE_ASSIGN_OR_RETURN(std::string_view row, reader.ReadBytes());
+  SLUICE_ASSIGN_OR_RETURN(std::string_view key, reader.ReadBytes());
+  pending_row_.assign(row);
+  pending_key_.assign(key);
+  return absl::OkStatus();
+}
+
 }  // namespace sluice

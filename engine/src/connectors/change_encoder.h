@@ -25,6 +25,7 @@
 #include "batch/batch.h"
 #include "formats/record_format.h"
 #include "plan/logical_plan.h"
+#include "state/state_serializer.h"
 #include "types/schema.h"
 
 namespace sluice {
@@ -60,6 +61,9 @@ class ChangeEncoder {
 
   // An update-before waits for the next row.
   bool pending() const { return pending_; }
+  // The update-before waiting, for a sink's checkpoint (Restore() on a fresh encoder).
+  void Snapshot(StateWriter& writer) const;
+  absl::Status Restore(StateReader& reader);
   // The row keys of the records of the last Encode() or Finish() that asked for records.
   const std::string& record_keys() const { return record_keys_; }
   uint64_t invalid_utf8_replaced() const { return rows_->invalid_utf8_replaced(); }

@@ -103,6 +103,19 @@ class RecordReader {
     header_skipped_ = true;
   }
 
+  // --- a partition's read position, for checkpoints ------------------------------------------
+  // The line the next record begins on; while a record over the limit is being let go, the
+  // line it began on (a restore reads it again from its start).
+  uint64_t resume_line() const { return long_record_.active ? long_record_.line : next_line_; }
+  bool header_skipped() const { return header_skipped_; }
+  int64_t highest_event_time() const { return event_time_.highest(); }
+  // Before the first round: resume at a record that begins on `line`.
+  void RestorePosition(uint64_t line, bool header_skipped, int64_t highest_event_time) {
+    next_line_ = line;
+    header_skipped_ = header_skipped;
+    event_time_.Restore(highest_event_time);
+  }
+
   void CountBytesRead(uint64_t bytes) { counters_.bytes_read += bytes; }
   const SourceCounters& counters() const { return counters_; }
   int64_t watermark() const { return event_time_.watermark(); }

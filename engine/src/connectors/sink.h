@@ -21,6 +21,18 @@ class SinkOperator : public Operator {
   // delivered and acknowledged by the destination (a Kafka sink awaits its delivery reports
   // and, when transactional, commits), or with the error that prevented it.
   virtual absl::Status Flush() { return absl::OkStatus(); }
+
+  // --- exactly-once output with durable checkpoints (two-phase commit) ----------------------
+  // Called once, before Restore() and Open(), when the job takes checkpoints: from then on the
+  // sink publishes only what a completed checkpoint covers (and what a finished run wrote
+  // last). Returns false when the sink cannot: its output stays at-least-once.
+  virtual bool EnableTwoPhaseCommit() { return false; }
+  // Barrier `checkpoint` reached the sink, after Flush(): seal what it received before the
+  // barrier as that checkpoint's part; Snapshot() follows and records it.
+  virtual absl::Status PreCommit(uint64_t checkpoint) { return absl::OkStatus(); }
+  // `checkpoint` is durable: publish every part sealed for it or before. Called on the
+  // coordinator's thread, where the job's sinks run (not for an embedding's per-worker sinks).
+  virtual absl::Status Commit(uint64_t checkpoint) { return absl::OkStatus(); }
   // A sink never stops its input early.
   bool IsDone() const override { return false; }
 };

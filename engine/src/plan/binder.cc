@@ -581,6 +581,32 @@ class JobBinder {
                                         "512MB, 2GiB)")));
       }
     }
+    if (const PropertyValue* dir = job_.properties.Find("checkpoint.dir")) {
+      job_.checkpoint_dir = dir->value;
+      if (dir->value.empty()) {
+        errors.Add(source_.Error(dir->value_position, "'checkpoint.dir' needs a directory"));
+      }
+    }
+    if (const PropertyValue* interval = job_.properties.Find("checkpoint.interval")) {
+      const std::optional<int64_t> millis = ParseDurationText(interval->value);
+      if (!millis || *millis <= 0) {
+        errors.Add(source_.Error(interval->value_position,
+                                 StrCat("invalid duration '", interval->value,
+                                        "' for 'checkpoint.interval' (a positive duration: 500ms, 10s, 1m)")));
+      } else {
+        job_.checkpoint_interval_millis = *millis;
+      }
+    }
+    if (const PropertyValue* retained = job_.properties.Find("checkpoint.retained")) {
+      const std::optional<int64_t> count = ParseInt64(retained->value);
+      if (!count || *count < 1 || *count > 1000) {
+        errors.Add(source_.Error(retained->value_position,
+                                 StrCat("invalid count '", retained->value,
+                                        "' for 'checkpoint.retained' (a whole number from 1 to 1000)")));
+      } else {
+        job_.checkpoint_retained = static_cast<int>(*count);
+      }
+    }
     // Every name the job uses: hidden streams (derived tables, WITH queries) avoid them all.
     taken_.insert(names.begin(), names.end());
     int anonymous = 0;

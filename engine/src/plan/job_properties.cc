@@ -30,7 +30,10 @@ const std::vector<std::string>& JobPropertyKeys() {
                                                 "late.data.strategy",
                                                 "late.data.allowed_lateness",
                                                 "state.ttl",
-                                                "state.max.bytes"};
+                                                "state.max.bytes",
+                                                "checkpoint.dir",
+                                                "checkpoint.interval",
+                                                "checkpoint.retained"};
   return keys;
 }
 

@@ -204,6 +204,11 @@ struct BoundJob {
   // 'state.max.bytes': the most bytes of operator state the job may hold (see
   // ops/state_budget.h); none when unset.
   std::optional<uint64_t> state_max_bytes;
+  // Durable checkpoints (runtime/file_checkpoint_store.h): 'checkpoint.dir' (none: no
+  // checkpoints), 'checkpoint.interval' (default 10 s) and 'checkpoint.retained' (default 3).
+  std::string checkpoint_dir;
+  int64_t checkpoint_interval_millis = 10'000;
+  int checkpoint_retained = 3;
 
   const SourceDefinition* FindSource(const std::string& name) const;
 };

@@ -250,11 +250,18 @@ struct ParallelRunner::Impl {
                 std::vector<std::unique_ptr<LateRecordSink>>& late_sinks, std::vector<Operator*>& ops,
                 bool interleaved);
   // The sink of `statement`: the embedding's, or the one its definition names.
+  // With a checkpoint store, a sink that can commits in two phases (connectors/sink.h).
   std::unique_ptr<SinkOperator> MakeSink(const BoundStatement& statement) const {
-    if (options.make_sink) return options.make_sink(statement);
-    return ConnectorRegistry::Default().FindSink(statement.sink->type)->create(*statement.sink,
-                                                                              statement.output_schema);
+    std::unique_ptr<SinkOperator> sink =
+        options.make_sink ? options.make_sink(statement)
+                          : ConnectorRegistry::Default().FindSink(statement.sink->type)->create(
+                                *statement.sink, statement.output_schema);
+    if (options.checkpoint_store != nullptr) sink->EnableTwoPhaseCommit();
+    return sink;
   }
+  // Checkpoint `checkpoint` is durable: the sinks on this (the coordinator's) thread publish
+  // what it covers.
+  absl::Status CommitSinks(uint64_t checkpoint);
   // Parallelism > 1: worker threads, the coordinator on the calling thread.
   absl::Status RunTaskGraph(const std::function<void(const JobCounters&)>& on_progress);
   absl::Status RunFused(const std::function<void(const JobCounters&)>& on_progress);
@@ -392,6 +399,16 @@ absl::Status ParallelRunner::Impl::Build() {
       sources[g]->SetFlushHook([this]() { return FusedFlushPoint(); });
     } else {
       sources[g]->SetFlushHook([this, worker]() { return WorkerFlushPoint(*worker); });
+    }
+  }
+  if (options.checkpoint_store != nullptr) {
+    for (size_t g = 0; g < sources.size(); ++g) {
+      if (sources[g]->SupportsCheckpoints()) continue;
+      const SourceDefinition& definition = job.sources[graph.readers[g].source];
+      return absl::FailedPreconditionError(
+          StrCat("source '", definition.name, "' (", definition.type,
+                 ") cannot resume from a checkpoint: only file sources reading regular files record "
+                 "their read positions so far; run this job without a checkpoint directory"));
     }
   }
   return options.restore_checkpoint ? RestoreState() : absl::OkStatus();
@@ -753,12 +770,6 @@ absl::Status ParallelRunner::Impl::RestoreState() {
   };
   for (size_t g = 0; g < sources.size(); ++g) {
     const SourceDefinition& definition = job.sources[graph.readers[g].source];
-    if (!sources[g]->SupportsCheckpoints()) {
-      return absl::FailedPreconditionError(
-          StrCat("source '", definition.name,
-                 "' cannot resume from a checkpoint (file and Kafka sources do "
-                 "not record read positions yet)"));
-    }
     SLUICE_RETURN_IF_ERROR(
         restore(StrCat("source/", definition.name, "/", graph.readers[g].partition), 0, *sources[g]));
   }
@@ -799,10 +810,18 @@ absl::Status ParallelRunner::Impl::FinishSources(Worker& worker, bool* finished_
   return absl::OkStatus();
 }
 
+absl::Status ParallelRunner::Impl::CommitSinks(uint64_t checkpoint) {
+  for (SinkOperator* sink : fused ? workers[0]->sinks : coordinator_sinks) {
+    SLUICE_RETURN_IF_ERROR(sink->Commit(checkpoint));
+  }
+  return absl::OkStatus();
+}
+
 absl::Status ParallelRunner::Impl::CompleteCheckpoint(uint64_t checkpoint) {
   if (CheckpointStore* store = options.checkpoint_store) {
     SLUICE_RETURN_IF_ERROR(store->Complete(checkpoint));
     ++metrics->checkpoints_completed;
+    SLUICE_RETURN_IF_ERROR(CommitSinks(checkpoint));
   }
   completed_checkpoint.store(checkpoint, std::memory_order_release);
   return absl::OkStatus();
@@ -810,7 +829,10 @@ absl::Status ParallelRunner::Impl::CompleteCheckpoint(uint64_t checkpoint) {
 
 absl::Status ParallelRunner::Impl::Align(InputTask& task, uint64_t checkpoint) {
   CheckpointStore* store = options.checkpoint_store;
-  for (SinkOperator* sink : task.sinks) SLUICE_RETURN_IF_ERROR(sink->Flush());
+  for (SinkOperator* sink : task.sinks) {
+    SLUICE_RETURN_IF_ERROR(sink->Flush());
+    if (store != nullptr) SLUICE_RETURN_IF_ERROR(sink->PreCommit(checkpoint));
+  }
   for (size_t i = 0; store != nullptr && i < task.snapshot_ops.size(); ++i) {
     StateWriter writer;
     SLUICE_RETURN_IF_ERROR(task.snapshot_ops[i].second->Snapshot(writer));
@@ -922,7 +944,10 @@ absl::Status ParallelRunner::Impl::InjectBarrier(Worker& worker, uint64_t checkp
     SLUICE_RETURN_IF_ERROR(store->Put(checkpoint, task, 0, writer.Release()));
   }
   for (PreTask& pre : worker.pre_tasks) {
-    for (SinkOperator* sink : pre.sinks) SLUICE_RETURN_IF_ERROR(sink->Flush());
+    for (SinkOperator* sink : pre.sinks) {
+      SLUICE_RETURN_IF_ERROR(sink->Flush());
+      if (store != nullptr) SLUICE_RETURN_IF_ERROR(sink->PreCommit(checkpoint));
+    }
     if (store == nullptr) continue;
     for (size_t i = 0; i < pre.ops.size(); ++i) {
       StateWriter writer;

@@ -128,6 +128,10 @@ class EventTimeTracker {
 
   void ObserveValue(int64_t event_time) { highest_ = std::max(highest_, event_time); }
 
+  // The highest event time observed (INT64_MIN before any), for a source's checkpoint.
+  int64_t highest() const { return highest_; }
+  void Restore(int64_t highest) { highest_ = highest; }
+
   int64_t watermark() const {
     return highest_ == INT64_MIN ? INT64_MIN : WatermarkAfter(highest_, max_out_of_orderness_millis_);
   }

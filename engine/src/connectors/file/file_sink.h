@@ -2,6 +2,16 @@
 // them to a file (file_sink), or to standard output (stdout_sink). Output is buffered and written in
 // large blocks; Finish() flushes and closes. Write errors fail the job, never drop rows.
 //
+// Two-phase commit (with durable checkpoints, runtime/file_checkpoint_store.h): rows go to a
+// staging file next to the output, `.<name>.inprogress`; at a checkpoint barrier it is fsynced
+// and renamed `.<name>.part-<checkpoint>` (sealed), and once that checkpoint is durable the
+// part is appended to the output, fsynced and deleted. So the output holds only rows that a
+// completed checkpoint covers, in order, each once; a run that finishes (or is stopped) appends
+// its last rows on Finish(). The sink's snapshot records the output's committed length and the
+// sealed parts: a restore completes the commits the crash interrupted, truncates whatever a
+// later, unused checkpoint or a finished run appended, and deletes stale parts, so that the run
+// which resumes rewrites exactly what followed the checkpoint.
+//
 // Changelog modes (plan/changelog_mode.h): 'append' writes every row; 'changelog' and JSON
 // 'upsert' write the records of connectors/change_encoder.h; a CSV 'upsert' (planned only for
 // statements that never delete) writes every row but update-befores.
@@ -10,6 +20,7 @@
 #include <cstdio>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "connectors/change_encoder.h"
 #include "catalog/connector_definition.h"
@@ -35,6 +46,13 @@ class FileSink final : public SinkOperator {
   absl::Status Flush() override;
   std::string Describe() const override;
 
+  // Two-phase commit (file_sink only; standard output cannot take back what it printed).
+  bool EnableTwoPhaseCommit() override;
+  absl::Status PreCommit(uint64_t checkpoint) override;
+  absl::Status Commit(uint64_t checkpoint) override;
+  absl::Status Snapshot(StateWriter& writer) const override;
+  absl::Status Restore(StateReader& reader) override;
+
   uint64_t rows_written() const override { return rows_written_; }
   uint64_t invalid_utf8_replaced() const override { return encoder_->invalid_utf8_replaced(); }
   const SinkDefinition& definition() const { return definition_; }
@@ -45,6 +63,15 @@ class FileSink final : public SinkOperator {
   FileSink(const SinkDefinition& definition, std::unique_ptr<RecordEncoder> encoder, std::string path,
            bool to_stdout);
   absl::Status WriteBuffer();
+  absl::Status Error(const std::string& what, const std::string& path) const;
+  // Two-phase commit: the staging file, a sealed part, and appending a part to the output.
+  std::string StagingPath() const;
+  std::string PartPath(uint64_t checkpoint) const;
+  absl::Status OpenStaging();
+  absl::Status AppendToOutput(const std::string& part, uint64_t bytes);
+  absl::Status CommitThrough(uint64_t checkpoint);
+  // Deletes staging files and parts that no checkpoint needs (after a restore or fresh start).
+  void DeleteStaleParts() const;
 
   SinkDefinition definition_;
   std::string path_;  // empty for standard output
@@ -57,6 +84,17 @@ class FileSink final : public SinkOperator {
   bool owns_file_ = false;
   std::string buffer_;
   uint64_t rows_written_ = 0;
+
+  bool two_phase_ = false;
+  bool restored_ = false;          // Restore() prepared the output: Open() must not truncate it
+  int output_fd_ = -1;             // the output, appended to by commits
+  uint64_t committed_bytes_ = 0;   // the output's length: everything committed
+  uint64_t staged_bytes_ = 0;      // in the staging file
+  struct SealedPart {
+    uint64_t checkpoint = 0;
+    uint64_t bytes = 0;
+  };
+  std::vector<SealedPart> sealed_;  // awaiting their checkpoint's completion, oldest first
 };
 
 }  // namespace sluice

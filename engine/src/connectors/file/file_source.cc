@@ -94,7 +94,54 @@ absl::Status FileSource::Open() {
   SLUICE_RETURN_IF_ERROR(reader_.Open(/*records_padded=*/true));
   SLUICE_CHECK(read_chunk_bytes_ > 0);
   buffer_.resize(read_chunk_bytes_ + kRecordPadding);
+  if (restore_offset_) {
+    if (lseek(fd_, static_cast<off_t>(*restore_offset_), SEEK_SET) < 0) return ReadError();
+    buffer_offset_ = *restore_offset_;
+    buffer_start_ = scan_end_ = buffer_end_ = 0;
+    return absl::OkStatus();
+  }
   return range_begin_ > 0 ? SeekToSplit() : absl::OkStatus();
+}
+
+bool FileSource::SupportsCheckpoints() const { return !IsStreamPath(path_); }
+
+absl::Status FileSource::Snapshot(StateWriter& writer) const {
+  writer.WriteU8(1);  // version
+  writer.WriteBytes(path_);
+  writer.WriteU64(range_begin_);
+  writer.WriteU64(range_end_);
+  const bool long_record = reader_.skipping_long_record();
+  writer.WriteU64(long_record ? long_record_offset_ : buffer_offset_ + buffer_start_);
+  writer.WriteU64(reader_.resume_line());
+  writer.WriteU8(reader_.header_skipped() ? 1 : 0);
+  writer.WriteI64(reader_.highest_event_time());
+  return absl::OkStatus();
+}
+
+absl::Status FileSource::Restore(StateReader& reader) {
+  SLUICE_ASSIGN_OR_RETURN(const uint8_t version, reader.ReadU8());
+  if (version != 1) return absl::DataLossError(StrCat("file source snapshot version ", version, " is unknown"));
+  SLUICE_ASSIGN_OR_RETURN(const std::string_view path, reader.ReadBytes());
+  SLUICE_ASSIGN_OR_RETURN(const uint64_t begin, reader.ReadU64());
+  SLUICE_ASSIGN_OR_RETURN(const uint64_t end, reader.ReadU64());
+  if (path != path_ || begin != range_begin_ || end != range_end_) {
+    return absl::FailedPreconditionError(
+        StrCat("source '", definition_.name, "': the checkpoint read '", path, "' bytes [", begin, ", ", end,
+               "), this run reads '", path_, "' bytes [", range_begin_, ", ", range_end_, ")"));
+  }
+  SLUICE_ASSIGN_OR_RETURN(const uint64_t offset, reader.ReadU64());
+  SLUICE_ASSIGN_OR_RETURN(const uint64_t line, reader.ReadU64());
+  SLUICE_ASSIGN_OR_RETURN(const uint8_t header_skipped, reader.ReadU8());
+  SLUICE_ASSIGN_OR_RETURN(const int64_t highest, reader.ReadI64());
+  struct stat info;
+  if (stat(path_.c_str(), &info) != 0 || static_cast<uint64_t>(info.st_size) < offset) {
+    return absl::FailedPreconditionError(StrCat("source '", definition_.name, "': '", path_,
+                                                "' is shorter than the checkpoint's read position (", offset,
+                                                " bytes): the input changed since"));
+  }
+  restore_offset_ = offset;
+  reader_.RestorePosition(line, header_skipped != 0, highest);
+  return absl::OkStatus();
 }
 
 absl::Status FileSource::SeekToSplit() {
@@ -209,7 +256,10 @@ absl::StatusOr<bool> FileSource::ReadRecords() {
     // The next record begins in a later split (one being let go began in this one).
     if (!reader_.skipping_long_record() && buffer_offset_ + buffer_start_ >= range_end_) break;
     const std::string_view text(buffer_.data(), buffer_end_);
+    const bool was_long = reader_.skipping_long_record();
+    const uint64_t record_offset = buffer_offset_ + buffer_start_;
     const RecordReader::Take take = reader_.TakeRecord(text, buffer_start_, scan_end_, eof_);
+    if (!was_long && reader_.skipping_long_record()) long_record_offset_ = record_offset;
     if (take == RecordReader::Take::kEnd) break;
     if (take == RecordReader::Take::kIncomplete) {
       if (reader_.has_records()) break;  // decode what we have before moving the buffer

@@ -35,6 +35,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -71,6 +72,14 @@ class FileSource final : public SourcePartition {
   bool flush_due() const override { return flush_due_; }
   absl::Status OnFlushPoint() override;
   ~FileSource() override;
+
+  // Checkpoints: a regular file's partition records the byte offset and line of the next
+  // record (of a record over the limit being let go: its start, so that it is read again and
+  // rejected once) and the highest event time seen; Restore() (before Open()) resumes there. A
+  // stream cannot be read again and does not take part.
+  bool SupportsCheckpoints() const override;
+  absl::Status Snapshot(StateWriter& writer) const override;
+  absl::Status Restore(StateReader& reader) override;
 
   // Produces the next batch into `out`; false at end of file. The batch is valid until the
   // next call. It has at least one row, except from a stream when nothing arrived.
@@ -124,6 +133,8 @@ class FileSource final : public SourcePartition {
   uint64_t range_begin_ = 0;
   uint64_t range_end_ = UINT64_MAX;
   bool eof_ = false;
+  uint64_t long_record_offset_ = 0;  // where the record over the limit being let go began
+  std::optional<uint64_t> restore_offset_;  // Restore(): Open() seeks here
   RecordReader reader_;  // after definition_, which it reads
 };
 

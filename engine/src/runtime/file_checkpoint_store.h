@@ -1,0 +1,108 @@
+// FileCheckpointStore: durable checkpoints in a directory ('checkpoint.dir', --checkpoint-dir),
+// the CheckpointStore of `sluice run`. Checkpoint N is the directory chk-<N, 10 digits> holding
+//
+//   state      every snapshot Put() for N: (task, operator, bytes) entries, StateWriter format
+//   MANIFEST   text: the checkpoint's number, the job it belongs to (the CRC32C and length of
+//              the job's text, its parallelism), the state file's length and CRC32C, the wall
+//              time it completed, and last a line with the CRC32C of everything before it
+//
+// Complete(N) writes the state file, fsyncs it, writes MANIFEST.tmp, fsyncs it, renames it to
+// MANIFEST and fsyncs the directory: a checkpoint exists once its MANIFEST does, and a crash at
+// any moment leaves either a complete checkpoint or one without a MANIFEST. Then checkpoints
+// older than the newest `retained` complete ones are deleted, with any incomplete ones among
+// them.
+//
+// Recover() finds the newest checkpoint whose MANIFEST and state file are intact (lengths and
+// CRC32Cs match) and loads it for Get(); every newer one it passes over is named in a note with
+// the reason (no MANIFEST: torn by a crash; a checksum mismatch: corrupt). A checkpoint of
+// another job (other text or parallelism) is an error, not a fallback: restoring its state into
+// a different plan would be wrong.
+//
+// Numbers: a run numbers its checkpoints from 1 (Put, Complete); the store adds the newest
+// number already in the directory when it was opened, so that numbers keep growing across runs
+// and a resumed run never overwrites the checkpoint it resumed from. Get() and CheckpointInfo
+// use the numbers of the directory.
+//
+// Put() may be called from any task's thread; Complete() and Recover() from one thread (the
+// coordinator). Snapshots of the checkpoint in flight are held in memory until Complete().
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "runtime/checkpoint_store.h"
+
+namespace sluice {
+
+// What a checkpoint must match to be restored: the job's text and its parallelism (task names
+// and file splits depend on it). Rescaling from a savepoint is separate.
+struct CheckpointJobIdentity {
+  uint32_t text_crc32c = 0;
+  uint64_t text_bytes = 0;
+  int parallelism = 1;
+
+  static CheckpointJobIdentity Of(std::string_view job_text, int parallelism);
+};
+
+struct CheckpointInfo {
+  uint64_t id = 0;
+  std::string path;                 // the checkpoint's directory
+  int64_t completed_unix_millis = 0;
+  uint64_t state_bytes = 0;         // of its state file
+};
+
+class FileCheckpointStore final : public CheckpointStore {
+ public:
+  // Creates `directory` if needed. `retained` >= 1 complete checkpoints are kept.
+  static absl::StatusOr<std::unique_ptr<FileCheckpointStore>> Open(const std::string& directory,
+                                                                   CheckpointJobIdentity identity,
+                                                                   int retained);
+
+  // The newest intact checkpoint, loaded for Get(); nullopt when there is none. `notes` gets a
+  // line for every newer checkpoint skipped, saying why.
+  absl::StatusOr<std::optional<CheckpointInfo>> Recover(std::vector<std::string>* notes);
+
+  absl::Status Put(uint64_t checkpoint, const std::string& task, size_t operator_index,
+                   std::string snapshot) override;
+  absl::Status Complete(uint64_t checkpoint) override;
+  absl::StatusOr<std::string> Get(uint64_t checkpoint, const std::string& task,
+                                  size_t operator_index) const override;
+
+  const std::string& directory() const { return directory_; }
+  // The last Complete(): how long writing it took and how large its state file is.
+  double last_write_seconds() const { return last_write_seconds_; }
+  uint64_t last_state_bytes() const { return last_state_bytes_; }
+  std::optional<uint64_t> last_completed() const { return last_completed_; }
+
+ private:
+  FileCheckpointStore(std::string directory, CheckpointJobIdentity identity, int retained)
+      : directory_(std::move(directory)), identity_(identity), retained_(retained) {}
+  std::string CheckpointPath(uint64_t checkpoint) const;
+  // Checkpoints present in the directory (complete or not), newest first.
+  std::vector<uint64_t> ListCheckpoints() const;
+  // Loads checkpoint `id` if it is intact; the reason otherwise.
+  absl::Status Load(uint64_t id, CheckpointInfo* info,
+                    std::map<std::pair<std::string, size_t>, std::string>* snapshots) const;
+  absl::Status DeleteOld(uint64_t newest);
+
+  std::string directory_;
+  CheckpointJobIdentity identity_;
+  int retained_;
+  uint64_t id_base_ = 0;  // added to a run's checkpoint numbers
+  mutable std::mutex mutex_;
+  uint64_t in_flight_ = 0;
+  std::map<std::pair<std::string, size_t>, std::string> pending_;  // of in_flight_
+  uint64_t loaded_id_ = 0;
+  std::map<std::pair<std::string, size_t>, std::string> loaded_;  // of loaded_id_
+  double last_write_seconds_ = 0;
+  uint64_t last_state_bytes_ = 0;
+  std::optional<uint64_t> last_completed_;
+};
+
+}  // namespace sluice
