@@ -63,9 +63,16 @@ TEST(FileCheckpointStoreTest, RecoversTheNewestAndKeepsTheRetainedNumber) {
   EXPECT_FALSE((*store)->Get(4, "task", 1).ok());
   // A resumed run numbers on from the newest: its first checkpoint is 5, not 1.
   ASSERT_TRUE((*store)->Put(1, "task", 0, "after").ok());
-  ASSERT_TRUE((*store)->Complete(1).ok());
-  EXPECT_TRUE(std::filesystem::exists(StrCat(dir, "/chk-0000000005/MANIFEST")));
-  EXPECT_EQ((*store)->last_completed(), 5u);
+  ASSERT_TRUE((*store)->Complete(1).ok());  // written on the store's thread
+  ASSERT_TRUE((*store)->WaitDurable().ok());
+  EXPECT_EQ((*store)->durable_checkpoint(), 1u);  // the run's numbering
+  EXPECT_EQ((*store)->last_completed(), 5u);      // the directory's
+  auto reopened = FileCheckpointStore::Open(dir, Identity(), 2);
+  ASSERT_TRUE(reopened.ok());
+  recovered = (*reopened)->Recover(&notes);
+  ASSERT_TRUE(recovered.ok() && recovered->has_value());
+  EXPECT_EQ((*recovered)->id, 5u);
+  EXPECT_EQ(*(*reopened)->Get(5, "task", 0), "after");
 }
 
 TEST(FileCheckpointStoreTest, ATornOrCorruptCheckpointIsPassedOverWithANote) {

@@ -823,6 +823,7 @@ class CountingStore final : public CheckpointStore {
   absl::StatusOr<std::string> Get(uint64_t, const std::string&, size_t) const override {
     return absl::UnimplementedError("counting only");
   }
+  uint64_t durable_checkpoint() const override { return completed(); }
   uint64_t completed() const {
     std::lock_guard<std::mutex> lock(mutex_);
     return completed_;

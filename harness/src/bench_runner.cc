@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <cstring>
 #include <ctime>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <memory>
@@ -22,6 +23,7 @@
 #include "json_writer.h"
 #include "kafka_end_to_end.h"
 #include "plan/binder.h"
+#include "runtime/file_checkpoint_store.h"
 #include "runtime/job_runner.h"
 #include "sql/parser.h"
 
@@ -200,7 +202,15 @@ struct RunOutcome {
   ChecksumValue json_rows;
   std::string json_error;
   double parse_seconds = 0;
+  // Checkpoint level.
+  uint64_t checkpoints = 0;
+  double checkpoint_seconds = 0;  // summed
+  uint64_t checkpoint_state_bytes = 0;
 };
+
+// The checkpoint level's interval: short, so that even a quick run takes several checkpoints;
+// the loss at a 1 s interval is projected from the pause each one costs.
+constexpr int64_t kLabCheckpointIntervalMillis = 20;
 
 // The gate's view of a checking sink: forwards to it with callgrind's collection switched off
 // for the sink's own work, so that the gate counts the engine's instructions and not the
@@ -250,7 +260,7 @@ class ScenarioRunner {
   }
   absl::StatusOr<RunOutcome> RunOnce(const std::string& level, int threads, int partitions,
                                      const std::string& placement, const std::vector<int>& cpus,
-                                     LatencyHistogram* latencies, double rate);
+                                     LatencyHistogram* latencies, double rate, int64_t checkpoint_interval_ms = 0);
   Measurement Measure(const std::string& level, int threads, int partitions, const std::string& placement,
                       const std::vector<int>& cpus, double rate);
   // One configuration a level is measured in.
@@ -259,6 +269,7 @@ class ScenarioRunner {
     int partitions;
     std::string placement;
     std::vector<int> cpus;
+    int64_t checkpoint_interval_ms = 0;  // checkpoint level: 0 runs without checkpoints
   };
   // Measures every configuration in rounds: warm-up rounds, then timed rounds, each running
   // every configuration once in order. Measure() is the case of one configuration.
@@ -380,10 +391,12 @@ std::vector<std::pair<std::string, std::vector<int>>> ScenarioRunner::Placements
 
 absl::StatusOr<RunOutcome> ScenarioRunner::RunOnce(const std::string& level, int threads, int partitions,
                                                    const std::string& placement, const std::vector<int>& cpus,
-                                                   LatencyHistogram* latencies, double rate) {
+                                                   LatencyHistogram* latencies, double rate,
+                                                   int64_t checkpoint_interval_ms) {
   const std::string input_path = DataPath("jsonl");
   const InputSplit* split = nullptr;
-  if (level == "core") {
+  const bool from_memory = level == "core" || level == "checkpoint";
+  if (from_memory) {
     auto found = splits_.find(partitions);
     if (found == splits_.end()) {
       SLUICE_ASSIGN_OR_RETURN(auto made, SplitInput(scenario_, *dataset_, partitions, options_.batch_size));
@@ -426,7 +439,18 @@ absl::StatusOr<RunOutcome> ScenarioRunner::RunOnce(const std::string& level, int
     if (options_.gate) return std::make_unique<UncountedSink>(std::move(sink));  // one thread
     return sink;
   };
-  if (level == "core") {
+  // The checkpoint level: durable checkpoints (fsynced files) in a fresh directory per run.
+  std::unique_ptr<FileCheckpointStore> checkpoints;
+  if (checkpoint_interval_ms > 0) {
+    const std::string directory = StrCat(options_.data_dir, "/checkpoints/", scenario_.name);
+    std::error_code removed;
+    std::filesystem::remove_all(directory, removed);
+    SLUICE_ASSIGN_OR_RETURN(checkpoints, FileCheckpointStore::Open(
+                                             directory, CheckpointJobIdentity::Of(scenario_.name, threads), 3));
+    run_options.checkpoint_store = checkpoints.get();
+    run_options.checkpoint_interval_millis = checkpoint_interval_ms;
+  }
+  if (from_memory) {
     run_options.make_source = [split](const SourceDefinition& source, size_t partition,
                                       std::shared_ptr<DeadLetterWriter>) -> std::unique_ptr<SourcePartition> {
       return std::make_unique<MemorySource>(&split->slices[partition], source.max_out_of_orderness_millis);
@@ -461,6 +485,9 @@ absl::StatusOr<RunOutcome> ScenarioRunner::RunOnce(const std::string& level, int
         StrCat(counters.dead_lettered, " records dead-lettered and ", counters.late_dropped,
                " late rows dropped: the scenario's data must be complete and on time"));
   }
+  outcome.checkpoints = counters.checkpoints_completed;
+  outcome.checkpoint_seconds = counters.checkpoint_seconds;
+  if (checkpoints != nullptr) outcome.checkpoint_state_bytes = checkpoints->last_state_bytes();
   outcome.state_keys = counters.state_keys;
   outcome.state_bytes = counters.state_bytes;
   outcome.state_key_string_bytes = counters.state_key_string_bytes;
@@ -509,6 +536,8 @@ std::vector<Measurement> ScenarioRunner::MeasureInterleaved(const std::string& l
     std::vector<double> seconds;
     std::vector<double> sink_shares;
     std::vector<LatencyStats> latencies;
+    std::vector<double> checkpoints, checkpoint_pauses;
+    uint64_t checkpoint_state_bytes = 0;
     bool all_match = true;
   };
   std::vector<Series> series(configs.size());
@@ -542,7 +571,7 @@ std::vector<Measurement> ScenarioRunner::MeasureInterleaved(const std::string& l
       LatencyHistogram histogram;
       ResetPeakRss();
       auto outcome = RunOnce(level, config.threads, config.partitions, config.placement, config.cpus,
-                             latency ? &histogram : nullptr, rate);
+                             latency ? &histogram : nullptr, rate, config.checkpoint_interval_ms);
       m.peak_rss_bytes = std::max(m.peak_rss_bytes, outcome.ok() ? outcome->peak_rss_bytes : PeakRssBytes());
       if (!outcome.ok()) {
         m.error = std::string(outcome.status().message());
@@ -567,6 +596,13 @@ std::vector<Measurement> ScenarioRunner::MeasureInterleaved(const std::string& l
       if (run < m.warmup_runs) continue;
       s.seconds.push_back(outcome->seconds);
       s.sink_shares.push_back(outcome->sink_seconds / config.threads / outcome->seconds);
+      if (config.checkpoint_interval_ms > 0) {
+        s.checkpoints.push_back(static_cast<double>(outcome->checkpoints));
+        if (outcome->checkpoints > 0) {
+          s.checkpoint_pauses.push_back(outcome->checkpoint_seconds / static_cast<double>(outcome->checkpoints));
+        }
+        s.checkpoint_state_bytes = std::max(s.checkpoint_state_bytes, outcome->checkpoint_state_bytes);
+      }
       if (latency) {
         LatencyStats stats;
         stats.rate = rate;
@@ -615,7 +651,6 @@ std::vector<Measurement> ScenarioRunner::MeasureInterleaved(const std::string& l
       }
     }
   }
-  std::vector<Measurement> out;
   for (Series& s : series) {
     Measurement& m = s.m;
     if (m.error.empty()) {
@@ -638,8 +673,26 @@ std::vector<Measurement> ScenarioRunner::MeasureInterleaved(const std::string& l
         m.latency = chosen;
       }
     }
-    out.push_back(std::move(m));
   }
+  // The checkpoint level: each checkpointed configuration against the one without, measured in
+  // the same rounds (configs[0]).
+  for (size_t c = 0; level == "checkpoint" && c < configs.size(); ++c) {
+    Series& s = series[c];
+    if (!s.m.error.empty()) continue;
+    Measurement::CheckpointCost cost;
+    cost.interval_ms = configs[c].checkpoint_interval_ms;
+    if (cost.interval_ms > 0) {
+      cost.checkpoints_per_run = StatsOf(s.checkpoints).median;
+      cost.pause_seconds_per_checkpoint = StatsOf(s.checkpoint_pauses).median;
+      cost.state_bytes = s.checkpoint_state_bytes;
+      const double none = series[0].m.records_per_second.median;
+      cost.throughput_ratio = none > 0 ? s.m.records_per_second.median / none : 0;
+      cost.projected_loss_at_1s = cost.pause_seconds_per_checkpoint / 1.0;
+    }
+    s.m.checkpoint = cost;
+  }
+  std::vector<Measurement> out;
+  for (Series& s : series) out.push_back(std::move(s.m));
   return out;
 }
 
@@ -756,6 +809,16 @@ std::vector<Measurement> ScenarioRunner::Run() {
                    HumanRate(m.records_per_second.max / m.threads).c_str(), 100 * m.sink_share, state.c_str(),
                    m.checksum_ok ? "passed" : "FAILED");
     }
+    if (m.checkpoint && m.checkpoint->interval_ms > 0) {
+      const Measurement::CheckpointCost& cost = *m.checkpoint;
+      std::fprintf(stderr,
+                   "  checkpoints every %lld ms: %.0f per run, each pausing the job %.2f ms (snapshots taken and "
+                   "handed to the writer thread; %s bytes of state); %.3fx the throughput without; projected "
+                   "loss at a 1 s interval %.2f%%\n",
+                   static_cast<long long>(cost.interval_ms), cost.checkpoints_per_run,
+                   1000 * cost.pause_seconds_per_checkpoint, HumanRate(static_cast<double>(cost.state_bytes)).c_str(),
+                   cost.throughput_ratio, 100 * cost.projected_loss_at_1s);
+    }
     if (!m.json_check.empty()) std::fprintf(stderr, "  JSON check: %s\n", m.json_check.c_str());
     if (!m.checksum_ok && m.error.empty()) {
       std::fprintf(stderr, "  expected %s\n  actual   %s\n", m.expected.c_str(), m.actual.c_str());
@@ -793,6 +856,15 @@ std::vector<Measurement> ScenarioRunner::Run() {
       report(m);
       if (m.threads == 1 && m.source_partitions == 1) core_rate = m.records_per_second.median;
     }
+    splits_.clear();
+  }
+  if (wants("checkpoint")) {
+    // One thread, one partition: the same runs without checkpoints and with durable ones every
+    // kLabCheckpointIntervalMillis, in the same rounds.
+    const std::vector<int> cpus = Placements(1)[0].second;
+    const std::vector<RunConfig> configs = {RunConfig{1, 1, "default", cpus, 0},
+                                            RunConfig{1, 1, "default", cpus, kLabCheckpointIntervalMillis}};
+    for (const Measurement& m : MeasureInterleaved("checkpoint", configs, 0)) report(m);
     splits_.clear();
   }
   if (wants("codec")) {
@@ -960,6 +1032,18 @@ absl::Status WriteMeasurement(const std::string& dir, const std::string& run_id,
         .EndObject();
   }
   json.Number("sink_share", m.sink_share);
+  if (m.checkpoint) {
+    json.BeginObject("checkpoint")
+        .Integer("interval_ms", m.checkpoint->interval_ms)
+        .Number("checkpoints_per_run", m.checkpoint->checkpoints_per_run)
+        .Number("pause_seconds_per_checkpoint", m.checkpoint->pause_seconds_per_checkpoint)
+        .Integer("state_bytes", static_cast<int64_t>(m.checkpoint->state_bytes))
+        .Number("throughput_ratio_vs_none", m.checkpoint->throughput_ratio)
+        .Number("projected_loss_at_1s", m.checkpoint->projected_loss_at_1s)
+        .EndObject();
+  } else {
+    json.Null("checkpoint");
+  }
   json.BeginObject("checksum")
       .String("status", m.checksum_ok ? "pass" : "fail")
       .String("oracle", SqliteVersion())
@@ -972,6 +1056,9 @@ absl::Status WriteMeasurement(const std::string& dir, const std::string& run_id,
   std::string name = StrCat("sluice-", m.scenario, "-", m.level, "-t", m.threads);
   if (m.source_partitions > 1) StrAppend(&name, "-p", m.source_partitions);
   if (m.placement != "default") StrAppend(&name, "-", m.placement);
+  if (m.checkpoint) {
+    StrAppend(&name, m.checkpoint->interval_ms > 0 ? StrCat("-every", m.checkpoint->interval_ms, "ms") : "-none");
+  }
   return WriteText(StrCat(dir, "/", name, ".json"), json.text());
 }
 

@@ -86,6 +86,21 @@ struct Measurement {
   bool checksum_ok = false;
   std::string expected;
   std::string actual;
+  // Checkpoint level: checkpoints to durable storage every `checkpoint_interval_ms` (0: the
+  // same runs without checkpoints, measured in the same rounds). Medians over the timed runs.
+  struct CheckpointCost {
+    int64_t interval_ms = 0;
+    double checkpoints_per_run = 0;
+    // From the barrier's request until the snapshots are handed to the store's writer thread:
+    // the time the job's one thread stops reading (the write and fsync run beside it).
+    double pause_seconds_per_checkpoint = 0;
+    uint64_t state_bytes = 0;                 // of the last checkpoint's state file
+    double throughput_ratio = 0;              // records/s against the runs without checkpoints
+    // pause_seconds_per_checkpoint over a 1-second interval: the share of a 1 s interval the
+    // job would spend paused (what a run long enough for 1 s checkpoints would lose).
+    double projected_loss_at_1s = 0;
+  };
+  std::optional<CheckpointCost> checkpoint;
   // Codec level: what the extra run that parses the encoded JSON back found, and its timing.
   std::string json_check;
   std::string error;  // set when the run failed outright

@@ -41,6 +41,22 @@ class MemorySource final : public SourcePartition {
   int64_t watermark() const override { return event_time_.watermark(); }
   const SourceCounters& counters() const override { return counters_; }
 
+  // The checkpoint level: the next slice and the highest event time seen.
+  bool SupportsCheckpoints() const override { return true; }
+  absl::Status Snapshot(StateWriter& writer) const override {
+    writer.WriteU64(next_);
+    writer.WriteI64(event_time_.highest());
+    return absl::OkStatus();
+  }
+  absl::Status Restore(StateReader& reader) override {
+    SLUICE_ASSIGN_OR_RETURN(const uint64_t next, reader.ReadU64());
+    SLUICE_ASSIGN_OR_RETURN(const int64_t highest, reader.ReadI64());
+    if (next > slices_->size()) return absl::DataLossError("memory source snapshot past the input's end");
+    next_ = next;
+    event_time_.Restore(highest);
+    return absl::OkStatus();
+  }
+
  private:
   const std::vector<BatchSlice>* slices_;
   size_t next_ = 0;

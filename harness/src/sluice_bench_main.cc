@@ -22,8 +22,9 @@ a usage error.
 
 options:
   --scenarios LIST    comma-separated scenario folders (default: all)
-  --levels LIST       core,codec,latency,e2e (default: what each scenario.json lists); e2e is
-                      Kafka -> query -> Kafka on the local mock cluster (sluice kafka-mock)
+  --levels LIST       core,codec,latency,e2e,checkpoint (default: what each scenario.json lists);
+                      e2e is Kafka -> query -> Kafka on the local mock cluster (sluice kafka-mock);
+                      checkpoint is the core level with and without durable checkpoints
   --threads LIST      thread counts for the core level (default: each scenario's)
   --quick             the scenarios' quick record counts (default: their default counts)
   --scale X           multiply record counts by X (also BENCH_SCALE in the environment)
@@ -85,10 +86,10 @@ int main(int argc, char** argv) {
         return Usage("--scenarios needs a list of names");
     } else if (flag == "--levels") {
       if (!value(text) || !ParseList(text, options.levels))
-        return Usage("--levels needs core, codec and/or latency");
+        return Usage("--levels needs core, codec, latency, e2e and/or checkpoint");
       for (const std::string& level : options.levels) {
-        if (level != "core" && level != "codec" && level != "latency" && level != "e2e") {
-          return Usage(sluice::StrCat("unknown level '", level, "' (core, codec, latency, e2e)"));
+        if (level != "core" && level != "codec" && level != "latency" && level != "e2e" && level != "checkpoint") {
+          return Usage(sluice::StrCat("unknown level '", level, "' (core, codec, latency, e2e, checkpoint)"));
         }
       }
     } else if (flag == "--threads") {

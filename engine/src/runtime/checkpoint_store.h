@@ -8,8 +8,10 @@
 // Put() is called exactly once per (checkpoint, task, operator) — operator 0 of a source task
 // is the source partition itself — from the task's own thread, so implementations must be
 // thread-safe. Complete(N) follows once every task has put its part and every sink has
-// flushed what it received before barrier N. Durable storage (RocksDB, files) comes later;
-// tests and the lab use InMemoryCheckpointStore.
+// flushed what it received before barrier N. A store may make N durable after Complete()
+// returns (FileCheckpointStore writes on a thread of its own): durable_checkpoint() says how far
+// it got, and only then do sinks publish what N covers (SinkOperator::Commit). Tests use
+// InMemoryCheckpointStore, durable on Complete().
 #pragma once
 
 #include <cstdint>
@@ -30,6 +32,13 @@ class CheckpointStore {
   virtual absl::Status Put(uint64_t checkpoint, const std::string& task, size_t operator_index,
                            std::string snapshot) = 0;
   virtual absl::Status Complete(uint64_t checkpoint) = 0;
+  // The newest checkpoint (as Complete() numbered it) that is durable; 0 before any.
+  virtual uint64_t durable_checkpoint() const = 0;
+  // Waits until every completed checkpoint is durable; the first write error, if any.
+  virtual absl::Status WaitDurable() { return absl::OkStatus(); }
+  // A buffer to write the next snapshot of (task, operator) into: the last one's, once the
+  // store is done with it, so that its capacity is reused (empty when there is none).
+  virtual std::string TakeBuffer(const std::string& task, size_t operator_index) { return {}; }
   // The snapshot a completed checkpoint holds for (task, operator), for a restore.
   virtual absl::StatusOr<std::string> Get(uint64_t checkpoint, const std::string& task,
                                           size_t operator_index) const = 0;
@@ -51,6 +60,10 @@ class InMemoryCheckpointStore final : public CheckpointStore {
     std::lock_guard<std::mutex> lock(mutex_);
     completed_.push_back(checkpoint);
     return absl::OkStatus();
+  }
+  uint64_t durable_checkpoint() const override {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return completed_.empty() ? 0 : completed_.back();
   }
   absl::StatusOr<std::string> Get(uint64_t checkpoint, const std::string& task,
                                   size_t operator_index) const override {

@@ -246,36 +246,138 @@ absl::Status FileCheckpointStore::Put(uint64_t run_checkpoint, const std::string
 }
 
 absl::Status FileCheckpointStore::Complete(uint64_t run_checkpoint) {
-  const uint64_t checkpoint = run_checkpoint + id_base_;
-  const auto started = std::chrono::steady_clock::now();
-  std::map<std::pair<std::string, size_t>, std::string> snapshots;
+  std::unique_lock<std::mutex> lock(mutex_);
+  // One checkpoint is written at a time and one more may wait.
+  changed_.wait(lock, [this] { return !queued_.has_value() || !write_error_.ok(); });
+  if (!write_error_.ok()) return write_error_;
+  Write write;
+  write.run_checkpoint = run_checkpoint;
+  write.checkpoint = run_checkpoint + id_base_;
+  if (write.checkpoint == in_flight_) write.snapshots = std::move(pending_);
+  pending_.clear();
+  queued_ = std::move(write);
+  if (!writer_.joinable()) writer_ = std::thread([this] { WriterLoop(); });
+  changed_.notify_all();
+  return absl::OkStatus();
+}
+
+absl::Status FileCheckpointStore::WaitDurable() {
+  std::unique_lock<std::mutex> lock(mutex_);
+  changed_.wait(lock, [this] { return (!queued_.has_value() && !writing_) || !write_error_.ok(); });
+  return write_error_;
+}
+
+FileCheckpointStore::~FileCheckpointStore() {
   {
+    std::unique_lock<std::mutex> lock(mutex_);
+    changed_.wait(lock, [this] { return (!queued_.has_value() && !writing_) || !write_error_.ok(); });
+    stopping_ = true;
+    changed_.notify_all();
+  }
+  if (writer_.joinable()) writer_.join();
+}
+
+void FileCheckpointStore::WriterLoop() {
+  while (true) {
+    Write write;
+    {
+      std::unique_lock<std::mutex> lock(mutex_);
+      changed_.wait(lock, [this] { return queued_.has_value() || stopping_; });
+      if (!queued_.has_value()) return;
+      write = std::move(*queued_);
+      queued_.reset();
+      writing_ = true;
+      changed_.notify_all();
+    }
+    const absl::Status status = WriteCheckpoint(write);
     std::lock_guard<std::mutex> lock(mutex_);
-    if (checkpoint == in_flight_) snapshots = std::move(pending_);
-    pending_.clear();
+    writing_ = false;
+    for (auto& [key, bytes] : write.snapshots) recycled_[key] = std::move(bytes);
+    if (status.ok()) {
+      durable_run_checkpoint_.store(write.run_checkpoint, std::memory_order_release);
+    } else if (write_error_.ok()) {
+      write_error_ = status;
+    }
+    changed_.notify_all();
+    if (!write_error_.ok()) return;
   }
-  StateWriter writer;
-  writer.WriteU64(snapshots.size());
-  for (const auto& [key, bytes] : snapshots) {
-    writer.WriteBytes(key.first);
-    writer.WriteU64(key.second);
-    writer.WriteBytes(bytes);
+}
+
+namespace {
+
+// A file written in pieces, each appended to a running CRC32C; Finish() fsyncs and closes it.
+class ChecksummedFile {
+ public:
+  ~ChecksummedFile() {
+    if (fd_ >= 0) close(fd_);
   }
-  const std::string state = writer.Release();
+  absl::Status Open(const std::string& path) {
+    path_ = path;
+    fd_ = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    return fd_ < 0 ? IoError("create", path) : absl::OkStatus();
+  }
+  absl::Status Append(std::string_view bytes) {
+    crc_ = Crc32cExtend(crc_, bytes.data(), bytes.size());
+    size_ += bytes.size();
+    size_t written = 0;
+    while (written < bytes.size()) {
+      const ssize_t n = write(fd_, bytes.data() + written, bytes.size() - written);
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        return IoError("write", path_);
+      }
+      written += static_cast<size_t>(n);
+    }
+    return absl::OkStatus();
+  }
+  absl::Status AppendU64(uint64_t value) { return Append(std::string_view(reinterpret_cast<const char*>(&value), 8)); }
+  absl::Status Finish() {
+    if (fsync(fd_) != 0) return IoError("fsync", path_);
+    const int rc = close(fd_);
+    fd_ = -1;
+    return rc != 0 ? IoError("close", path_) : absl::OkStatus();
+  }
+  uint32_t crc() const { return crc_; }
+  uint64_t size() const { return size_; }
+
+ private:
+  std::string path_;
+  int fd_ = -1;
+  uint32_t crc_ = 0;
+  uint64_t size_ = 0;
+};
+
+}  // namespace
+
+absl::Status FileCheckpointStore::WriteCheckpoint(const Write& write) {
+  const auto started = std::chrono::steady_clock::now();
+  const uint64_t checkpoint = write.checkpoint;
   const std::string path = CheckpointPath(checkpoint);
   std::error_code error;
   std::filesystem::remove_all(path, error);  // an incomplete attempt of the same number
   if (!std::filesystem::create_directory(path, error) || error) {
     return absl::UnavailableError(StrCat("checkpoint: cannot create '", path, "': ", error.message()));
   }
-  SLUICE_RETURN_IF_ERROR(WriteDurably(StrCat(path, "/state"), state));
+  // The entries as Load() reads them (StateWriter's format), written straight from the
+  // snapshots: no copy of the whole state is made.
+  ChecksummedFile state;
+  SLUICE_RETURN_IF_ERROR(state.Open(StrCat(path, "/state")));
+  SLUICE_RETURN_IF_ERROR(state.AppendU64(write.snapshots.size()));
+  for (const auto& [key, bytes] : write.snapshots) {
+    SLUICE_RETURN_IF_ERROR(state.AppendU64(key.first.size()));
+    SLUICE_RETURN_IF_ERROR(state.Append(key.first));
+    SLUICE_RETURN_IF_ERROR(state.AppendU64(key.second));
+    SLUICE_RETURN_IF_ERROR(state.AppendU64(bytes.size()));
+    SLUICE_RETURN_IF_ERROR(state.Append(bytes));
+  }
+  SLUICE_RETURN_IF_ERROR(state.Finish());
   const int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
                           std::chrono::system_clock::now().time_since_epoch())
                           .count();
   std::string manifest = StrCat(kManifestHeader, "\ncheckpoint=", checkpoint,
                                 "\njob_text_crc32c=", identity_.text_crc32c, "\njob_text_bytes=", identity_.text_bytes,
                                 "\nparallelism=", identity_.parallelism, "\nstate_bytes=", state.size(),
-                                "\nstate_crc32c=", Crc32c(state), "\nentries=", snapshots.size(),
+                                "\nstate_crc32c=", state.crc(), "\nentries=", write.snapshots.size(),
                                 "\ncompleted_unix_millis=", now, "\n");
   manifest += absl::StrFormat("crc32c=%08x\n", Crc32c(manifest));
   const std::string temporary = StrCat(path, "/MANIFEST.tmp");
@@ -285,10 +387,37 @@ absl::Status FileCheckpointStore::Complete(uint64_t run_checkpoint) {
   }
   SLUICE_RETURN_IF_ERROR(FsyncDirectory(path));
   SLUICE_RETURN_IF_ERROR(FsyncDirectory(directory_));
-  last_completed_ = checkpoint;
-  last_state_bytes_ = state.size();
-  last_write_seconds_ = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    last_completed_ = checkpoint;
+    last_state_bytes_ = state.size();
+    last_write_seconds_ = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  }
   return DeleteOld(checkpoint);
+}
+
+std::string FileCheckpointStore::TakeBuffer(const std::string& task, size_t operator_index) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  auto it = recycled_.find({task, operator_index});
+  if (it == recycled_.end()) return {};
+  std::string buffer = std::move(it->second);
+  recycled_.erase(it);
+  return buffer;
+}
+
+double FileCheckpointStore::last_write_seconds() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return last_write_seconds_;
+}
+
+uint64_t FileCheckpointStore::last_state_bytes() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return last_state_bytes_;
+}
+
+std::optional<uint64_t> FileCheckpointStore::last_completed() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return last_completed_;
 }
 
 absl::Status FileCheckpointStore::DeleteOld(uint64_t newest) {

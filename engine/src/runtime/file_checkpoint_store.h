@@ -6,11 +6,14 @@
 //              the job's text, its parallelism), the state file's length and CRC32C, the wall
 //              time it completed, and last a line with the CRC32C of everything before it
 //
-// Complete(N) writes the state file, fsyncs it, writes MANIFEST.tmp, fsyncs it, renames it to
-// MANIFEST and fsyncs the directory: a checkpoint exists once its MANIFEST does, and a crash at
-// any moment leaves either a complete checkpoint or one without a MANIFEST. Then checkpoints
-// older than the newest `retained` complete ones are deleted, with any incomplete ones among
-// them.
+// Complete(N) hands the checkpoint's snapshots to the store's writer thread and returns: the
+// job goes on while it is written. The writer writes the state file, fsyncs it, writes
+// MANIFEST.tmp, fsyncs it, renames it to MANIFEST and fsyncs the directory: a checkpoint exists
+// once its MANIFEST does, and a crash at any moment leaves either a complete checkpoint or one
+// without a MANIFEST. Then durable_checkpoint() moves to N, and checkpoints older than the newest
+// `retained` complete ones are deleted, with any incomplete ones among them. One checkpoint is
+// written at a time and one more may wait; Complete() of a third waits for the writer. A write
+// error is returned by the next Complete() or WaitDurable(): the job fails.
 //
 // Recover() finds the newest checkpoint whose MANIFEST and state file are intact (lengths and
 // CRC32Cs match) and loads it for Get(); every newer one it passes over is named in a note with
@@ -27,12 +30,15 @@
 // coordinator). Snapshots of the checkpoint in flight are held in memory until Complete().
 #pragma once
 
+#include <atomic>
+#include <condition_variable>
 #include <cstdint>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -71,18 +77,34 @@ class FileCheckpointStore final : public CheckpointStore {
   absl::Status Put(uint64_t checkpoint, const std::string& task, size_t operator_index,
                    std::string snapshot) override;
   absl::Status Complete(uint64_t checkpoint) override;
+  uint64_t durable_checkpoint() const override { return durable_run_checkpoint_.load(std::memory_order_acquire); }
+  absl::Status WaitDurable() override;
+  // The snapshot buffers of the last checkpoint written are kept for reuse: the store holds
+  // about one checkpoint's state in memory between checkpoints.
+  std::string TakeBuffer(const std::string& task, size_t operator_index) override;
   absl::StatusOr<std::string> Get(uint64_t checkpoint, const std::string& task,
                                   size_t operator_index) const override;
+  ~FileCheckpointStore() override;
 
   const std::string& directory() const { return directory_; }
-  // The last Complete(): how long writing it took and how large its state file is.
-  double last_write_seconds() const { return last_write_seconds_; }
-  uint64_t last_state_bytes() const { return last_state_bytes_; }
-  std::optional<uint64_t> last_completed() const { return last_completed_; }
+  // The last checkpoint written: how long writing it took (on the writer thread, off the job's
+  // path), how large its state file is, and its number in the directory.
+  double last_write_seconds() const;
+  uint64_t last_state_bytes() const;
+  std::optional<uint64_t> last_completed() const;
 
  private:
   FileCheckpointStore(std::string directory, CheckpointJobIdentity identity, int retained)
       : directory_(std::move(directory)), identity_(identity), retained_(retained) {}
+  using Snapshots = std::map<std::pair<std::string, size_t>, std::string>;
+  struct Write {
+    uint64_t run_checkpoint = 0;
+    uint64_t checkpoint = 0;  // in the directory's numbering
+    Snapshots snapshots;
+  };
+  void WriterLoop();
+  // Writes and publishes one checkpoint (the writer thread).
+  absl::Status WriteCheckpoint(const Write& write);
   std::string CheckpointPath(uint64_t checkpoint) const;
   // Checkpoints present in the directory (complete or not), newest first.
   std::vector<uint64_t> ListCheckpoints() const;
@@ -96,10 +118,18 @@ class FileCheckpointStore final : public CheckpointStore {
   int retained_;
   uint64_t id_base_ = 0;  // added to a run's checkpoint numbers
   mutable std::mutex mutex_;
+  std::condition_variable changed_;
   uint64_t in_flight_ = 0;
-  std::map<std::pair<std::string, size_t>, std::string> pending_;  // of in_flight_
+  Snapshots pending_;  // of in_flight_, as Put() delivers them
+  std::optional<Write> queued_;  // handed to the writer, not yet taken
+  bool writing_ = false;
+  bool stopping_ = false;
+  absl::Status write_error_;
+  std::thread writer_;  // started by the first Complete()
+  std::atomic<uint64_t> durable_run_checkpoint_{0};
   uint64_t loaded_id_ = 0;
-  std::map<std::pair<std::string, size_t>, std::string> loaded_;  // of loaded_id_
+  Snapshots loaded_;  // of loaded_id_
+  Snapshots recycled_;  // buffers of the last checkpoint written, for TakeBuffer()
   double last_write_seconds_ = 0;
   uint64_t last_state_bytes_ = 0;
   std::optional<uint64_t> last_completed_;

@@ -22,6 +22,7 @@ JobCounters JobMetrics::Live() const {
   counters.elapsed_seconds = Seconds(Clock::now() - start_);
   counters.workers = workers_count_;
   counters.checkpoints_completed = checkpoints_completed;
+  counters.checkpoint_seconds = checkpoint_seconds;
   return counters;
 }
 
@@ -76,6 +77,7 @@ JobCounters JobMetrics::Final() const {
   counters.cancelled = cancelled_;
   counters.workers = workers_count_;
   counters.checkpoints_completed = checkpoints_completed;
+  counters.checkpoint_seconds = checkpoint_seconds;
   counters.keyed_stages_forwarded = keyed_stages_forwarded_;
   counters.keyed_stages_exchanged = keyed_stages_exchanged_;
   counters.alignment_pauses = alignment_pauses.load();

@@ -111,6 +111,9 @@ struct JobCounters {
   int keyed_stages_forwarded = 0;
   int keyed_stages_exchanged = 0;
   uint64_t checkpoints_completed = 0;
+  // From each checkpoint's barrier request to its completion, summed: on one thread (fused)
+  // the time the job paused for its checkpoints.
+  double checkpoint_seconds = 0;
   struct TaskTimes {
     std::string task;
     double busy_seconds = 0;

@@ -207,6 +207,7 @@ struct ParallelRunner::Impl {
   // Run state.
   std::atomic<uint64_t> requested_checkpoint{0};
   std::atomic<uint64_t> completed_checkpoint{0};
+  Clock::time_point checkpoint_requested_at;  // the coordinator's: when the one in flight was requested
   // A worker's source wants a flush point (its commit interval elapsed): the coordinator
   // starts a checkpoint barrier, and the worker commits once it completes.
   std::atomic<bool> flush_requested{false};
@@ -262,6 +263,10 @@ struct ParallelRunner::Impl {
   // Checkpoint `checkpoint` is durable: the sinks on this (the coordinator's) thread publish
   // what it covers.
   absl::Status CommitSinks(uint64_t checkpoint);
+  // The sinks publish what the newest durable checkpoint covers, if they have not yet (the
+  // coordinator's loop, fused or not, calls it every turn: a store may write asynchronously).
+  absl::Status CommitDurable();
+  uint64_t sinks_committed_through = 0;
   // Parallelism > 1: worker threads, the coordinator on the calling thread.
   absl::Status RunTaskGraph(const std::function<void(const JobCounters&)>& on_progress);
   absl::Status RunFused(const std::function<void(const JobCounters&)>& on_progress);
@@ -817,11 +822,22 @@ absl::Status ParallelRunner::Impl::CommitSinks(uint64_t checkpoint) {
   return absl::OkStatus();
 }
 
+absl::Status ParallelRunner::Impl::CommitDurable() {
+  CheckpointStore* store = options.checkpoint_store;
+  if (store == nullptr) return absl::OkStatus();
+  const uint64_t durable = store->durable_checkpoint();
+  if (durable <= sinks_committed_through) return absl::OkStatus();
+  sinks_committed_through = durable;
+  return CommitSinks(durable);
+}
+
 absl::Status ParallelRunner::Impl::CompleteCheckpoint(uint64_t checkpoint) {
   if (CheckpointStore* store = options.checkpoint_store) {
     SLUICE_RETURN_IF_ERROR(store->Complete(checkpoint));
     ++metrics->checkpoints_completed;
-    SLUICE_RETURN_IF_ERROR(CommitSinks(checkpoint));
+    metrics->checkpoint_seconds +=
+        std::chrono::duration<double>(Clock::now() - checkpoint_requested_at).count();
+    SLUICE_RETURN_IF_ERROR(CommitDurable());
   }
   completed_checkpoint.store(checkpoint, std::memory_order_release);
   return absl::OkStatus();
@@ -834,7 +850,7 @@ absl::Status ParallelRunner::Impl::Align(InputTask& task, uint64_t checkpoint) {
     if (store != nullptr) SLUICE_RETURN_IF_ERROR(sink->PreCommit(checkpoint));
   }
   for (size_t i = 0; store != nullptr && i < task.snapshot_ops.size(); ++i) {
-    StateWriter writer;
+    StateWriter writer(store->TakeBuffer(task.snapshot_ops[i].first, i));
     SLUICE_RETURN_IF_ERROR(task.snapshot_ops[i].second->Snapshot(writer));
     SLUICE_RETURN_IF_ERROR(store->Put(checkpoint, task.snapshot_ops[i].first, i, writer.Release()));
   }
@@ -937,10 +953,10 @@ absl::Status ParallelRunner::Impl::InjectBarrier(Worker& worker, uint64_t checkp
     // The positions to commit once this barrier completes (every record before it delivered).
     partition.source->PrepareFlushPoint();
     if (store == nullptr) continue;  // a barrier for a flush point only: no state to write
-    StateWriter writer;
-    SLUICE_RETURN_IF_ERROR(partition.source->Snapshot(writer));
     const std::string task = StrCat("source/", job.sources[partition.source_index].name, "/",
                                     graph.readers[partition.global].partition);
+    StateWriter writer(store->TakeBuffer(task, 0));
+    SLUICE_RETURN_IF_ERROR(partition.source->Snapshot(writer));
     SLUICE_RETURN_IF_ERROR(store->Put(checkpoint, task, 0, writer.Release()));
   }
   for (PreTask& pre : worker.pre_tasks) {
@@ -950,7 +966,7 @@ absl::Status ParallelRunner::Impl::InjectBarrier(Worker& worker, uint64_t checkp
     }
     if (store == nullptr) continue;
     for (size_t i = 0; i < pre.ops.size(); ++i) {
-      StateWriter writer;
+      StateWriter writer(store->TakeBuffer(pre.name, i));
       SLUICE_RETURN_IF_ERROR(pre.ops[i]->Snapshot(writer));
       SLUICE_RETURN_IF_ERROR(store->Put(checkpoint, pre.name, i, writer.Release()));
     }
@@ -1161,6 +1177,8 @@ absl::Status ParallelRunner::Impl::RunFused(const std::function<void(const JobCo
   worker.metrics->clock.last = Clock::now();
   while (status.ok()) {
     if (options.task_hook) options.task_hook(0);
+    status = CommitDurable();
+    if (!status.ok()) break;
     if (options.cancel != nullptr && options.cancel->load(std::memory_order_relaxed) && !cancelled) {
       cancelled = true;
       stop.store(true, std::memory_order_relaxed);
@@ -1169,6 +1187,7 @@ absl::Status ParallelRunner::Impl::RunFused(const std::function<void(const JobCo
     // A checkpoint is a barrier between two batches: nothing is in flight.
     if (!stop.load(std::memory_order_relaxed) && CheckpointDue(last_checkpoint)) {
       const uint64_t checkpoint = requested_checkpoint.load(std::memory_order_relaxed) + 1;
+      checkpoint_requested_at = Clock::now();
       requested_checkpoint.store(checkpoint, std::memory_order_relaxed);
       status = InjectBarrier(worker, checkpoint);
       if (status.ok()) status = CompleteCheckpoint(checkpoint);
@@ -1294,6 +1313,11 @@ absl::Status ParallelRunner::Impl::RunTaskGraph(const std::function<void(const J
       impl.Fail(impl.gather->name, status);
       break;
     }
+    status = impl.CommitDurable();
+    if (!status.ok()) {
+      impl.Fail("checkpoint coordinator", status);
+      break;
+    }
     // Barriers: a checkpoint every interval (with a store), or a flush point a worker's source
     // asked for (its read positions commit once the barrier completes); one at a time.
     const uint64_t requested = impl.requested_checkpoint.load(std::memory_order_relaxed);
@@ -1323,6 +1347,7 @@ absl::Status ParallelRunner::Impl::RunTaskGraph(const std::function<void(const J
                (impl.CheckpointDue(last_checkpoint) ||
                 impl.flush_requested.load(std::memory_order_relaxed))) {
       impl.flush_requested.store(false, std::memory_order_relaxed);
+      impl.checkpoint_requested_at = Clock::now();
       impl.requested_checkpoint.store(requested + 1, std::memory_order_release);
     }
     // LIMIT met downstream: tell the workers' senders.
@@ -1379,6 +1404,11 @@ absl::Status ParallelRunner::Run(const std::function<void(const JobCounters&)>& 
     result = impl.RunFused(on_progress);
   } else {
     result = impl.RunTaskGraph(on_progress);
+  }
+  // The last checkpoints finish writing (a store may write them on a thread of its own).
+  if (CheckpointStore* store = impl.options.checkpoint_store) {
+    absl::Status durable = store->WaitDurable();
+    if (result.ok()) result = durable;
   }
   for (auto& writer : impl.dead_letters) {
     absl::Status flushed = writer->Flush();

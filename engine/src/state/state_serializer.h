@@ -19,6 +19,12 @@ namespace sluice {
 
 class StateWriter {
  public:
+  StateWriter() = default;
+  // Writes into `buffer` (emptied, its capacity kept): a checkpoint store hands back the buffer
+  // of the same operator's last snapshot, so that a large state is not written into fresh,
+  // growing memory every time.
+  explicit StateWriter(std::string buffer) : bytes_(std::move(buffer)) { bytes_.clear(); }
+
   void WriteU8(uint8_t value) { bytes_.push_back(static_cast<char>(value)); }
   void WriteU32(uint32_t value) { WriteRaw(&value, sizeof(value)); }
   void WriteI64(int64_t value) { WriteRaw(&value, sizeof(value)); }
