@@ -77,8 +77,7 @@ class ChaosTest : public ::testing::Test {
   static void SetUpTestSuite() {
     directory_ = new TemporaryDirectory();
     ASSERT_EQ(sqlite3_open(":memory:", &db_), SQLITE_OK);
-    Exec("CREATE TABLE trades (trade_id INTEGER, trader_id TEXT, symbol TEXT, category TEXT, price REAL, "
-         "quantity INTEGER, side TEXT, venue TEXT, trade_time INTEGER)");
+    Exec(kGeneratedTradesTable);
     TradeGeneratorOptions options;
     options.count = 400'000;
     options.seed = 11;
@@ -91,28 +90,13 @@ class ChaosTest : public ::testing::Test {
     std::string text;
     Batch batch;
     Exec("BEGIN");
-    sqlite3_stmt* insert = nullptr;
-    ASSERT_EQ(sqlite3_prepare_v2(db_, "INSERT INTO trades VALUES (?,?,?,?,?,?,?,?,?)", -1, &insert, nullptr),
-              SQLITE_OK);
     for (uint64_t done = 0; done < options.count;) {
       const size_t chunk = static_cast<size_t>(std::min<uint64_t>(4096, options.count - done));
       const size_t produced = text_generator.AppendJsonLines(chunk, text);
       ASSERT_EQ(batch_generator.FillBatch(chunk, batch), produced);
-      for (size_t row = 0; row < produced; ++row) {
-        sqlite3_bind_int64(insert, 1, batch.column(0).data<int64_t>()[row]);
-        for (int c : {1, 2, 3, 6, 7}) {
-          const std::string_view value = batch.column(c).data<std::string_view>()[row];
-          sqlite3_bind_text(insert, c + 1, value.data(), static_cast<int>(value.size()), SQLITE_TRANSIENT);
-        }
-        sqlite3_bind_double(insert, 5, batch.column(4).data<double>()[row]);
-        sqlite3_bind_int64(insert, 6, batch.column(5).data<int64_t>()[row]);
-        sqlite3_bind_int64(insert, 9, batch.column(8).data<int64_t>()[row]);
-        ASSERT_EQ(sqlite3_step(insert), SQLITE_DONE);
-        sqlite3_reset(insert);
-      }
+      InsertGeneratedTrades(db_, batch, produced);
       done += produced;
     }
-    sqlite3_finalize(insert);
     Exec("COMMIT");
     trades_ = new std::string(directory_->File("trades.jsonl"));
     WriteFile(*trades_, text);

@@ -124,9 +124,7 @@ class KafkaTest : public ::testing::TestWithParam<int> {
     ASSERT_TRUE(cluster.ok()) << cluster.status().message();
     cluster_ = std::move(*cluster);
     ASSERT_EQ(sqlite3_open(":memory:", &db_), SQLITE_OK);
-    Exec(
-        "CREATE TABLE trades (trade_id INTEGER, trader_id TEXT, symbol TEXT, category TEXT, price REAL, "
-        "quantity INTEGER, side TEXT, venue TEXT, trade_time INTEGER)");
+    Exec(kGeneratedTradesTable);
   }
   void TearDown() override {
     sqlite3_close(db_);
@@ -158,9 +156,6 @@ class KafkaTest : public ::testing::TestWithParam<int> {
     ASSERT_TRUE(producer.ok()) << producer.status().message();
     ASSERT_TRUE((*producer)->Connect().ok());
     Exec("BEGIN");
-    sqlite3_stmt* insert = nullptr;
-    ASSERT_EQ(sqlite3_prepare_v2(db_, "INSERT INTO trades VALUES (?,?,?,?,?,?,?,?,?)", -1, &insert, nullptr),
-              SQLITE_OK);
     std::string text;
     Batch batch;
     for (uint64_t done = 0; done < count;) {
@@ -176,20 +171,10 @@ class KafkaTest : public ::testing::TestWithParam<int> {
         rest.remove_prefix(newline + 1);
         const std::string_view symbol = batch.column(2).data<std::string_view>()[row];
         ASSERT_TRUE((*producer)->Produce(symbol.data(), symbol.size(), line.data(), line.size()).ok());
-        sqlite3_bind_int64(insert, 1, batch.column(0).data<int64_t>()[row]);
-        for (int c : {1, 2, 3, 6, 7}) {
-          const std::string_view value = batch.column(c).data<std::string_view>()[row];
-          sqlite3_bind_text(insert, c + 1, value.data(), static_cast<int>(value.size()), SQLITE_TRANSIENT);
-        }
-        sqlite3_bind_double(insert, 5, batch.column(4).data<double>()[row]);
-        sqlite3_bind_int64(insert, 6, batch.column(5).data<int64_t>()[row]);
-        sqlite3_bind_int64(insert, 9, batch.column(8).data<int64_t>()[row]);
-        ASSERT_EQ(sqlite3_step(insert), SQLITE_DONE);
-        sqlite3_reset(insert);
       }
+      InsertGeneratedTrades(db_, batch, produced);
       done += produced;
     }
-    sqlite3_finalize(insert);
     Exec("COMMIT");
     ASSERT_TRUE((*producer)->Flush(false).ok());
   }

@@ -106,6 +106,28 @@ bool CellMatches(const Cell& actual, const Cell& expected, std::string* why) {
   return actual == expected ? true : mismatch("different value");
 }
 
+void InsertGeneratedTrades(sqlite3* db, const Batch& batch, size_t rows) {
+  sqlite3_stmt* insert = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(db, "INSERT INTO trades VALUES (?,?,?,?,?,?,?,?,?)", -1, &insert, nullptr), SQLITE_OK);
+  for (size_t row = 0; row < rows; ++row) {
+    sqlite3_bind_int64(insert, 1, batch.column(0).data<int64_t>()[row]);
+    for (int c : {1, 2, 3, 6, 7}) {
+      const std::string_view value = batch.column(c).data<std::string_view>()[row];
+      sqlite3_bind_text(insert, c + 1, value.data(), static_cast<int>(value.size()), SQLITE_TRANSIENT);
+    }
+    sqlite3_bind_double(insert, 5, batch.column(4).data<double>()[row]);
+    sqlite3_bind_int64(insert, 6, batch.column(5).data<int64_t>()[row]);
+    sqlite3_bind_int64(insert, 9, batch.column(8).data<int64_t>()[row]);
+    const int stepped = sqlite3_step(insert);
+    if (stepped != SQLITE_DONE) {
+      ADD_FAILURE() << "insert into trades: " << sqlite3_errmsg(db);
+      break;
+    }
+    sqlite3_reset(insert);
+  }
+  sqlite3_finalize(insert);
+}
+
 Table QuerySqlite(sqlite3* db, const std::string& sql) {
   Table table;
   sqlite3_stmt* statement = nullptr;

@@ -40,6 +40,7 @@
 #include <variant>
 #include <vector>
 
+#include "batch/batch.h"
 #include "types/schema.h"
 
 namespace sluice::testing {
@@ -64,6 +65,14 @@ bool CellMatches(const Cell& actual, const Cell& expected, std::string* why);
 
 // The rows and result column names of `sql`; a failed statement fails the current test.
 Table QuerySqlite(sqlite3* db, const std::string& sql);
+
+// The SQLite table of the trades TradeGenerator (datagen/src/trade_generator.h) makes, and rows
+// [0, rows) of one of its batches inserted into it (within the caller's transaction); a failed
+// insert fails the current test.
+inline constexpr const char* kGeneratedTradesTable =
+    "CREATE TABLE trades (trade_id INTEGER, trader_id TEXT, symbol TEXT, category TEXT, price REAL, "
+    "quantity INTEGER, side TEXT, venue TEXT, trade_time INTEGER)";
+void InsertGeneratedTrades(sqlite3* db, const Batch& batch, size_t rows);
 
 // The output schema Sluice declares for the stream `stream` of `job_text` (bound with
 // `variables`); the last statement's when `stream` is empty. Fails the current test when the

@@ -524,11 +524,11 @@ absl::Status JoinOperator::PushInput(int side, const Batch& batch) {
     probe_matches_.resize(rows);
     probe_usable_.resize(rows);
   }
-  std::vector<std::shared_ptr<Column>> key_columns;
-  std::vector<const Column*> key_pointers;
+  key_columns_.clear();
+  key_pointers_.clear();
   for (auto& executor : key_executors_[side]) {
-    key_columns.push_back(executor->Evaluate(batch));
-    key_pointers.push_back(key_columns.back().get());
+    key_columns_.push_back(executor->Evaluate(batch));
+    key_pointers_.push_back(key_columns_.back().get());
   }
   std::shared_ptr<Column> times;
   if (time_bounded_ || ttl_) times = time_executors_[side]->Evaluate(batch);
@@ -539,7 +539,7 @@ absl::Status JoinOperator::PushInput(int side, const Batch& batch) {
                                     : 0;
   for (size_t i = 0; i < active; ++i) {
     const uint32_t row = batch.ActiveRow(i);
-    bool usable = !KeyIsNull(key_columns, row);
+    bool usable = !KeyIsNull(key_columns_, row);
     if (time_bounded_) {
       if (!times->IsValid(row)) {
         usable = false;
@@ -557,12 +557,12 @@ absl::Status JoinOperator::PushInput(int side, const Batch& batch) {
     probe_usable_[row] = usable;
     if (usable) selection_.push_back(row);
   }
-  std::vector<uint32_t> created;
-  keys_.FindOrInsert(key_pointers.data(), selection_.data(), selection_.size(), groups_.data(), &created);
+  created_groups_.clear();
+  keys_.FindOrInsert(key_pointers_.data(), selection_.data(), selection_.size(), groups_.data(), &created_groups_);
   for (int s : {kLeft, kRight}) {
     if (heads_[s].size() < keys_.id_limit()) heads_[s].resize(keys_.id_limit(), kNoSlot);
   }
-  for (uint32_t group : created) heads_[kLeft][group] = heads_[kRight][group] = kNoSlot;
+  for (uint32_t group : created_groups_) heads_[kLeft][group] = heads_[kRight][group] = kNoSlot;
   current_times_ = times;
 
   // Rows with a NULL key: never matched, never kept; an outer join keeps them padded.
@@ -573,7 +573,7 @@ absl::Status JoinOperator::PushInput(int side, const Batch& batch) {
       const uint32_t row = rows_to_check[i];
       if (probe_usable_[row] != 0) continue;
       // A late row was dropped (and counted) above: it is not padded either.
-      if (time_bounded_ && times->IsValid(row) && !KeyIsNull(key_columns, row)) continue;
+      if (time_bounded_ && times->IsValid(row) && !KeyIsNull(key_columns_, row)) continue;
       if (side == kLeft) {
         output_->Add(row, OutputBuilder::kNullRef, kind);
       } else {
@@ -612,7 +612,7 @@ absl::Status JoinOperator::PushInput(int side, const Batch& batch) {
   // input may have ended).
   if (status.ok() && (time_bounded_ || ttl_)) status = Expire(side, watermark_[1 - side]);
   // Groups left without rows (every row of the batch was retracted, or had nothing to keep).
-  emptied_groups_.insert(emptied_groups_.end(), created.begin(), created.end());
+  emptied_groups_.insert(emptied_groups_.end(), created_groups_.begin(), created_groups_.end());
   EraseEmptyGroups();
   current_times_.reset();
   SLUICE_RETURN_IF_ERROR(status);
@@ -649,9 +649,11 @@ absl::Status JoinOperator::JoinInserts(int side, const Batch& batch, const uint3
   // Stored rows that found their first match: a regular outer (or anti) join's padded rows
   // go, a semi-join's left rows come.
   if (!changed_slots_.empty()) {
-    std::vector<uint32_t> changed;
-    changed.swap(changed_slots_);
-    SLUICE_RETURN_IF_ERROR(EmitStoredPadded(other, changed, semi_ ? RowKind::kInsert : RowKind::kDelete));
+    emitting_slots_.swap(changed_slots_);
+    const absl::Status emitted =
+        EmitStoredPadded(other, emitting_slots_, semi_ ? RowKind::kInsert : RowKind::kDelete);
+    emitting_slots_.clear();
+    SLUICE_RETURN_IF_ERROR(emitted);
   }
   // Keep the rows; an outer join's unmatched ones are padded now (regular) or when they are
   // freed (time-bounded).
@@ -800,9 +802,11 @@ absl::Status JoinOperator::JoinRetraction(int side, const Batch& batch, uint32_t
   }
   SLUICE_RETURN_IF_ERROR(FlushPairs(side, -1, batch));
   if (!changed_slots_.empty()) {
-    std::vector<uint32_t> changed;
-    changed.swap(changed_slots_);
-    SLUICE_RETURN_IF_ERROR(EmitStoredPadded(other, changed, semi_ ? RowKind::kDelete : RowKind::kInsert));
+    emitting_slots_.swap(changed_slots_);
+    const absl::Status emitted =
+        EmitStoredPadded(other, emitting_slots_, semi_ ? RowKind::kDelete : RowKind::kInsert);
+    emitting_slots_.clear();
+    SLUICE_RETURN_IF_ERROR(emitted);
   }
   // Its own padded row when it had no match; a semi-join's row when it had one.
   if ((Preserves(side) && mine.matches[found] == 0) || (semi_ && side == kLeft && mine.matches[found] > 0)) {
@@ -847,7 +851,7 @@ void JoinOperator::EraseEmptyGroups() {
 absl::Status JoinOperator::Expire(int side, int64_t other_watermark) {
   RowStore& store = *rows_[side];
   expired_slots_.clear();
-  std::vector<uint32_t> padded;
+  padded_slots_.clear();
   for (const RowStore::Expiry* next = store.NextExpiry(); next != nullptr && next->expires <= other_watermark;
        next = store.NextExpiry()) {
     const RowStore::Expiry entry = *next;
@@ -855,10 +859,10 @@ absl::Status JoinOperator::Expire(int side, int64_t other_watermark) {
     if (!store.IsLive(entry.slot) || store.generation[entry.slot] != entry.generation) continue;
     // A time bound pads an unmatched row now; a TTL frees a row whose padded row (if any) was
     // emitted when it arrived.
-    if (time_bounded_ && Preserves(side) && store.matches[entry.slot] == 0) padded.push_back(entry.slot);
+    if (time_bounded_ && Preserves(side) && store.matches[entry.slot] == 0) padded_slots_.push_back(entry.slot);
     expired_slots_.push_back(entry.slot);
   }
-  if (!padded.empty()) SLUICE_RETURN_IF_ERROR(EmitStoredPadded(side, padded, RowKind::kInsert));
+  if (!padded_slots_.empty()) SLUICE_RETURN_IF_ERROR(EmitStoredPadded(side, padded_slots_, RowKind::kInsert));
   for (uint32_t slot : expired_slots_) Unlink(side, slot);
   if (ttl_) CountEvicted(expired_slots_.size());
   EraseEmptyGroups();

@@ -130,7 +130,13 @@ class JoinOperator final : public StatefulOperator {
   std::vector<uint8_t> probe_usable_;     // per physical row: key not NULL, not late
   std::vector<uint32_t> one_row_;
   std::vector<uint32_t> changed_slots_;   // stored rows whose padded row appears or goes
+  std::vector<uint32_t> emitting_slots_;  // changed_slots_ taken for emitting (capacity kept)
   std::vector<uint32_t> expired_slots_;
+  std::vector<uint32_t> padded_slots_;    // Expire: expired rows padded now
+  // PushInput's per-batch scratch, kept so that a batch allocates nothing once they have grown.
+  std::vector<std::shared_ptr<Column>> key_columns_;
+  std::vector<const Column*> key_pointers_;
+  std::vector<uint32_t> created_groups_;
   std::vector<uint32_t> selection_;
   std::vector<uint32_t> pair_selection_;
   std::vector<uint32_t> emptied_groups_;
