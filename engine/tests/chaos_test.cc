@@ -290,5 +290,79 @@ TEST_F(ChaosTest, TheCommandLineResumesRefusesAndExplains) {
   EXPECT_NE(log.find("cannot resume from a checkpoint"), std::string::npos) << log;
 }
 
+// Stop with a savepoint, resume from it: SIGTERM during the run takes a savepoint (exit 0), and
+// the run resumed with --from-savepoint finishes with exactly the oracle's output, at
+// parallelism 1 and 2; the savepoint of one job does not restore another.
+TEST_F(ChaosTest, StopWithASavepointAndResumeFromIt) {
+  struct Kind {
+    std::string name;
+    std::string job;
+    std::string stream;
+    int parallelism;
+  };
+  // Without a checkpoint directory: the savepoint is the only snapshot the job takes.
+  auto without_checkpoints = [](std::string job) {
+    const std::string key = ", 'checkpoint.dir' = '${CHECKPOINTS}', 'checkpoint.interval' = '40ms', "
+                            "'checkpoint.retained' = '2'";
+    job.erase(job.find(key), key.size());
+    return job;
+  };
+  const std::vector<Kind> kinds = {{"sp_s2_p1", without_checkpoints(Scenario2Job()), "volume", 1},
+                                   {"sp_s3a_p2", without_checkpoints(Scenario3aJob()), "trader_minute", 2},
+                                   {"sp_s3a_p1_checkpointed", Scenario3aJob(), "trader_minute", 1}};
+  for (const Kind& kind : kinds) {
+    const std::string root = directory_->File(kind.name);
+    std::filesystem::create_directories(root);
+    const std::string job = StrCat(root, "/job.sql");
+    WriteFile(job, kind.job);
+    const std::string output = StrCat(root, "/out.jsonl");
+    const std::string savepoints = StrCat(root, "/savepoints");
+    const std::vector<std::string> common = {"run",   job, "--parallelism", StrCat(kind.parallelism), "--set",
+                                             StrCat("TRADES=", *trades_), "--set", StrCat("OUTPUT=", output),
+                                             "--set", StrCat("CHECKPOINTS=", root, "/checkpoints")};
+    std::vector<std::string> first_arguments = common;
+    first_arguments.insert(first_arguments.end(), {"--savepoint-on-stop", savepoints});
+    const Process first = SpawnSluice(first_arguments, StrCat(root, "/out1"), StrCat(root, "/err1"));
+    std::this_thread::sleep_for(std::chrono::milliseconds(120));
+    kill(first.pid, SIGTERM);
+    ASSERT_EQ(WaitFor(first, std::chrono::seconds(60)), 0) << ReadFile(first.err);
+    const std::string first_log = ReadFile(first.err);
+    ASSERT_NE(first_log.find("stopped by SIGTERM"), std::string::npos)
+        << kind.name << ": the run ended before the signal; " << first_log;
+    // Numbered as the run numbers its barriers (after its checkpoints, when it takes them).
+    const size_t written = first_log.find(" written to " + savepoints + "/chk-");
+    ASSERT_NE(written, std::string::npos) << first_log;
+    const size_t number = first_log.rfind("savepoint ", written) + 10;
+    const std::string savepoint = first_log.substr(number, written - number);
+
+    std::vector<std::string> second_arguments = common;
+    second_arguments.insert(second_arguments.end(), {"--from-savepoint", savepoints});
+    const Process second = SpawnSluice(second_arguments, StrCat(root, "/out2"), StrCat(root, "/err2"));
+    ASSERT_EQ(WaitFor(second, std::chrono::seconds(60)), 0) << ReadFile(second.err);
+    const std::string second_log = ReadFile(second.err);
+    EXPECT_NE(second_log.find(StrCat("resuming from savepoint ", savepoint, " (")), std::string::npos) << second_log;
+    // The two runs read every record once between them.
+    EXPECT_EQ(RecordsIn(first_log) + RecordsIn(second_log), 400'000u) << first_log << second_log;
+    const Schema declared = DeclaredOutputSchema(
+        kind.job, {{"TRADES", *trades_}, {"OUTPUT", output}, {"CHECKPOINTS", "x"}}, kind.stream);
+    if (kind.stream == "volume") {
+      ExpectSameTables(ApplyChangelog(output, declared), QuerySqlite(db_, kScenario2Oracle), kind.name);
+    } else {
+      ExpectSameTables(ReadJsonLinesTable(output, declared), QuerySqlite(db_, kScenario3aOracle), kind.name);
+    }
+  }
+  // Another job (here: another output column) is refused, naming why.
+  const std::string root = directory_->File("sp_s2_p1");
+  std::string changed = without_checkpoints(Scenario2Job());
+  changed.replace(changed.find("MAX(price) AS high"), 18, "MAX(price) AS highest");
+  WriteFile(StrCat(root, "/job.sql"), changed);
+  const Process refused = SpawnSluice({"run", StrCat(root, "/job.sql"), "--parallelism", "1", "--set",
+                                       StrCat("TRADES=", *trades_), "--set", StrCat("OUTPUT=", root, "/x.jsonl"),
+                                       "--from-savepoint", StrCat(root, "/savepoints")},
+                                      StrCat(root, "/out3"), StrCat(root, "/err3"));
+  EXPECT_EQ(WaitFor(refused, std::chrono::seconds(30)), 1);
+  EXPECT_NE(ReadFile(refused.err).find("belongs to another job"), std::string::npos) << ReadFile(refused.err);
+}
+
 }  // namespace
 }  // namespace sluice::testing

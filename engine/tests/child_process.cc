@@ -46,4 +46,15 @@ int WaitFor(const Process& process, std::chrono::milliseconds timeout) {
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
+uint64_t RecordsIn(const std::string& summary) {
+  const size_t at = summary.rfind("records in: ");
+  if (at == std::string::npos) return 0;
+  uint64_t value = 0;
+  for (size_t i = at + 12; i < summary.size() && ((summary[i] >= '0' && summary[i] <= '9') || summary[i] == ',');
+       ++i) {
+    if (summary[i] != ',') value = value * 10 + static_cast<uint64_t>(summary[i] - '0');
+  }
+  return value;
+}
+
 }  // namespace sluice::testing

@@ -5,6 +5,7 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -23,5 +24,9 @@ Process SpawnSluice(const std::vector<std::string>& arguments, const std::string
 // The exit code (128 + the signal when a signal ended it), or -1 after killing it when it did
 // not exit within `timeout`.
 int WaitFor(const Process& process, std::chrono::milliseconds timeout);
+
+// "records in: 12,345, ..." from a `sluice run` summary on stderr: the last one, as a long run
+// also prints progress lines with the counts so far; 0 when there is none.
+uint64_t RecordsIn(const std::string& summary);
 
 }  // namespace sluice::testing

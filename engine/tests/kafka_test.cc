@@ -235,18 +235,6 @@ class KafkaTest : public ::testing::TestWithParam<int> {
   TemporaryDirectory directory_;
 };
 
-// "records in: 12,345, ..." from a job summary: the last one, as a long run also prints progress
-// lines with the counts so far.
-uint64_t RecordsIn(const std::string& summary) {
-  const size_t at = summary.rfind("records in: ");
-  if (at == std::string::npos) return 0;
-  uint64_t value = 0;
-  for (size_t i = at + 12; i < summary.size() && (IsAsciiDigit(summary[i]) || summary[i] == ','); ++i) {
-    if (summary[i] != ',') value = value * 10 + (summary[i] - '0');
-  }
-  return value;
-}
-
 TEST_P(KafkaTest, Scenario2And3aKafkaToKafkaEqualTheOracle) {
   ASSERT_TRUE(cluster_->CreateTopic("trades", 4).ok());
   ASSERT_TRUE(cluster_->CreateTopic("volume", 4).ok());

@@ -94,6 +94,12 @@ options:
                      resume from the latest intact one: sources from their read positions,
                      operators from their state, file sinks exactly once (overrides the
                      job's 'checkpoint.dir'; see the README's Fault tolerance section)
+  --savepoint-on-stop DIR
+                     on SIGTERM or Ctrl-C, take a savepoint into DIR (the job's state and read
+                     positions where it stopped; no window is closed early), then exit 0
+  --from-savepoint DIR
+                     resume from the latest savepoint in DIR (the same job and parallelism);
+                     takes precedence over a checkpoint directory's checkpoints
   --checkpoint-interval DURATION
                      time between checkpoints, e.g. 500ms or 10s (overrides the job's
                      'checkpoint.interval'; default 10s)
@@ -221,6 +227,8 @@ struct CommandOptions {
   std::string summary_json;  // --summary-json FILE
   std::string checkpoint_dir;                       // --checkpoint-dir: over 'checkpoint.dir'
   std::optional<int64_t> checkpoint_interval_millis;  // --checkpoint-interval
+  std::string savepoint_on_stop;  // --savepoint-on-stop DIR
+  std::string from_savepoint;     // --from-savepoint DIR
 };
 
 // Worker threads for --parallelism's default: the CPUs this process may run on.
@@ -292,6 +300,14 @@ std::optional<int> ParseOptions(int argc, char** argv, int first, const char* us
       const auto value = value_of("--checkpoint-dir");
       if (!value || value->empty()) return Usage(usage, "--checkpoint-dir needs a directory");
       options.checkpoint_dir = *value;
+    } else if (allow_run_flags && (arg == "--savepoint-on-stop" || arg.rfind("--savepoint-on-stop=", 0) == 0)) {
+      const auto value = value_of("--savepoint-on-stop");
+      if (!value || value->empty()) return Usage(usage, "--savepoint-on-stop needs a directory");
+      options.savepoint_on_stop = *value;
+    } else if (allow_run_flags && (arg == "--from-savepoint" || arg.rfind("--from-savepoint=", 0) == 0)) {
+      const auto value = value_of("--from-savepoint");
+      if (!value || value->empty()) return Usage(usage, "--from-savepoint needs a directory");
+      options.from_savepoint = *value;
     } else if (allow_run_flags &&
                (arg == "--checkpoint-interval" || arg.rfind("--checkpoint-interval=", 0) == 0)) {
       const auto value = value_of("--checkpoint-interval");
@@ -418,7 +434,9 @@ absl::Status WriteSummaryJson(const std::string& path, const JobCounters& c, con
     if (i > 0) out += ',';
     AppendJsonString(out, c.dead_letter_files[i]);
   }
-  out += "],\"checkpoints\":";
+  out += "],\"savepoint\":";
+  out += c.savepoint != 0 ? absl::StrFormat("%u", c.savepoint) : "null";
+  out += ",\"checkpoints\":";
   if (checkpoints == nullptr) {
     out += "null";
   } else {
@@ -447,38 +465,68 @@ absl::Status WriteSummaryJson(const std::string& path, const JobCounters& c, con
   return absl::OkStatus();
 }
 
-// With a checkpoint directory (--checkpoint-dir or 'checkpoint.dir'): opens the store, finds
-// the checkpoint to resume from and says so on stderr. Null without a directory.
-absl::StatusOr<std::unique_ptr<FileCheckpointStore>> SetUpCheckpoints(const CommandOptions& options,
-                                                                       const BoundJob& job,
-                                                                       const std::string& job_text,
-                                                                       RunOptions& run_options) {
-  const std::string directory = !options.checkpoint_dir.empty() ? options.checkpoint_dir : job.checkpoint_dir;
-  if (directory.empty()) return nullptr;
+// The stores a run checkpoints into, takes its savepoint into and resumes from.
+struct RunStores {
+  std::unique_ptr<FileCheckpointStore> checkpoints;  // --checkpoint-dir / 'checkpoint.dir'
+  std::unique_ptr<FileCheckpointStore> savepoint;    // --savepoint-on-stop
+  std::unique_ptr<FileCheckpointStore> restored;     // --from-savepoint
+};
+
+// Opens the stores the options and the job ask for, finds the checkpoint or savepoint to resume
+// from and says so on stderr.
+absl::StatusOr<RunStores> SetUpCheckpoints(const CommandOptions& options, const BoundJob& job,
+                                           const std::string& job_text, RunOptions& run_options) {
+  RunStores stores;
   // The job's identity: its text and the values substituted into it, and its parallelism.
   std::string identity_text = job_text;
   for (const auto& [key, value] : options.variables) StrAppend(&identity_text, "\n--set ", key, "=", value);
-  SLUICE_ASSIGN_OR_RETURN(
-      std::unique_ptr<FileCheckpointStore> store,
-      FileCheckpointStore::Open(directory, CheckpointJobIdentity::Of(identity_text, run_options.parallelism),
-                                job.checkpoint_retained));
+  const CheckpointJobIdentity identity = CheckpointJobIdentity::Of(identity_text, run_options.parallelism);
+  auto describe = [](const CheckpointInfo& info) {
+    const std::time_t seconds = static_cast<std::time_t>(info.completed_unix_millis / 1000);
+    char when[32];
+    std::strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&seconds));
+    return StrCat(info.id, " (", info.path, ", completed ", when, ", ", FormatCount(info.state_bytes),
+                  " bytes of state)");
+  };
+  const std::string directory = !options.checkpoint_dir.empty() ? options.checkpoint_dir : job.checkpoint_dir;
+  if (!directory.empty()) {
+    SLUICE_ASSIGN_OR_RETURN(stores.checkpoints,
+                            FileCheckpointStore::Open(directory, identity, job.checkpoint_retained));
+    run_options.checkpoint_store = stores.checkpoints.get();
+    run_options.checkpoint_interval_millis =
+        options.checkpoint_interval_millis.value_or(job.checkpoint_interval_millis);
+  }
+  if (!options.savepoint_on_stop.empty()) {
+    SLUICE_ASSIGN_OR_RETURN(stores.savepoint, FileCheckpointStore::Open(options.savepoint_on_stop, identity, 1000));
+    run_options.savepoint_store = stores.savepoint.get();
+  }
   std::vector<std::string> notes;
-  SLUICE_ASSIGN_OR_RETURN(std::optional<CheckpointInfo> recovered, store->Recover(&notes));
+  if (!options.from_savepoint.empty()) {
+    if (!std::filesystem::is_directory(options.from_savepoint)) {
+      return absl::NotFoundError(StrCat("--from-savepoint: '", options.from_savepoint, "' is not a directory"));
+    }
+    SLUICE_ASSIGN_OR_RETURN(stores.restored, FileCheckpointStore::Open(options.from_savepoint, identity, 1000));
+    SLUICE_ASSIGN_OR_RETURN(std::optional<CheckpointInfo> savepoint, stores.restored->Recover(&notes));
+    for (const std::string& note : notes) std::fprintf(stderr, "%s\n", note.c_str());
+    if (!savepoint) {
+      return absl::NotFoundError(
+          StrCat("--from-savepoint: '", options.from_savepoint, "' holds no intact savepoint"));
+    }
+    run_options.restore_store = stores.restored.get();
+    run_options.restore_checkpoint = savepoint->id;
+    std::fprintf(stderr, "resuming from savepoint %s\n", describe(*savepoint).c_str());
+    return stores;
+  }
+  if (stores.checkpoints == nullptr) return stores;
+  SLUICE_ASSIGN_OR_RETURN(std::optional<CheckpointInfo> recovered, stores.checkpoints->Recover(&notes));
   for (const std::string& note : notes) std::fprintf(stderr, "%s\n", note.c_str());
   if (recovered) {
     run_options.restore_checkpoint = recovered->id;
-    const std::time_t seconds = static_cast<std::time_t>(recovered->completed_unix_millis / 1000);
-    char when[32];
-    std::strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&seconds));
-    std::fprintf(stderr, "resuming from checkpoint %llu (%s, completed %s, %s bytes of state)\n",
-                 static_cast<unsigned long long>(recovered->id), recovered->path.c_str(), when,
-                 FormatCount(recovered->state_bytes).c_str());
+    std::fprintf(stderr, "resuming from checkpoint %s\n", describe(*recovered).c_str());
   } else if (!options.quiet) {
     std::fprintf(stderr, "no checkpoint to resume from in %s: starting from the beginning\n", directory.c_str());
   }
-  run_options.checkpoint_store = store.get();
-  run_options.checkpoint_interval_millis = options.checkpoint_interval_millis.value_or(job.checkpoint_interval_millis);
-  return store;
+  return stores;
 }
 
 int Run(const CommandOptions& options) {
@@ -522,7 +570,8 @@ int Run(const CommandOptions& options) {
   const int exit_code = !status.ok() ? 1 : counters.cancelled && !terminated ? 130 : 0;
   if (!options.summary_json.empty()) {
     if (absl::Status written =
-            WriteSummaryJson(options.summary_json, counters, status, terminated, exit_code, checkpoints->get(),
+            WriteSummaryJson(options.summary_json, counters, status, terminated, exit_code,
+                             checkpoints->checkpoints.get(),
                              run_options.restore_checkpoint);
         !written.ok() && status.ok()) {
       status = written;
@@ -545,7 +594,7 @@ int Run(const CommandOptions& options) {
     for (const auto& file : counters.dead_letter_files) {
       std::fprintf(stderr, "dead-letter records written to %s\n", file.c_str());
     }
-    if (const FileCheckpointStore* store = checkpoints->get(); store != nullptr) {
+    if (const FileCheckpointStore* store = checkpoints->checkpoints.get(); store != nullptr) {
       if (const std::optional<uint64_t> last = store->last_completed()) {
         std::fprintf(stderr,
                      "checkpoints: %llu completed in this run; the latest is %llu in %s (%s bytes of state, "
@@ -554,6 +603,17 @@ int Run(const CommandOptions& options) {
                      static_cast<unsigned long long>(*last), store->directory().c_str(),
                      FormatCount(store->last_state_bytes()).c_str(), 1000 * store->last_write_seconds());
       }
+    }
+  }
+  if (const FileCheckpointStore* savepoint = checkpoints->savepoint.get(); savepoint != nullptr && status.ok()) {
+    if (counters.savepoint != 0) {
+      std::fprintf(stderr, "savepoint %llu written to %s/chk-%010llu (%s bytes of state); resume with --from-savepoint %s\n",
+                   static_cast<unsigned long long>(savepoint->last_completed().value_or(0)),
+                   savepoint->directory().c_str(),
+                   static_cast<unsigned long long>(savepoint->last_completed().value_or(0)),
+                   FormatCount(savepoint->last_state_bytes()).c_str(), savepoint->directory().c_str());
+    } else if (counters.cancelled) {
+      std::fprintf(stderr, "no savepoint was taken\n");
     }
   }
   if (!status.ok()) return ReportError(options, status);

@@ -23,6 +23,7 @@ JobCounters JobMetrics::Live() const {
   counters.workers = workers_count_;
   counters.checkpoints_completed = checkpoints_completed;
   counters.checkpoint_seconds = checkpoint_seconds;
+  counters.savepoint = savepoint;
   return counters;
 }
 
@@ -78,6 +79,7 @@ JobCounters JobMetrics::Final() const {
   counters.workers = workers_count_;
   counters.checkpoints_completed = checkpoints_completed;
   counters.checkpoint_seconds = checkpoint_seconds;
+  counters.savepoint = savepoint;
   counters.keyed_stages_forwarded = keyed_stages_forwarded_;
   counters.keyed_stages_exchanged = keyed_stages_exchanged_;
   counters.alignment_pauses = alignment_pauses.load();

@@ -76,6 +76,7 @@ class JobMetrics {
   TaskClock& coordinator_clock() { return coordinator_clock_; }
   uint64_t checkpoints_completed = 0;  // written by the coordinator
   double checkpoint_seconds = 0;       // written by the coordinator: barrier requested to completed
+  uint64_t savepoint = 0;              // written by the coordinator
   std::atomic<uint64_t> alignment_pauses{0};
   std::atomic<uint64_t> alignment_resumes{0};
 

@@ -67,8 +67,15 @@ struct RunOptions {
   // previous one completed), snapshots handed to `checkpoint_store`.
   CheckpointStore* checkpoint_store = nullptr;
   int64_t checkpoint_interval_millis = 1000;
-  // Resume from this completed checkpoint of `checkpoint_store` (same job, same parallelism).
+  // Resume from this completed checkpoint of `restore_store` (or, when that is null, of
+  // `checkpoint_store`): same job, same parallelism.
   std::optional<uint64_t> restore_checkpoint;
+  CheckpointStore* restore_store = nullptr;
+  // Stop with a savepoint: on cancellation, one last barrier goes to this store instead of
+  // stopping at once; each source stops reading as the barrier leaves it, and the run stops
+  // (no window becomes final) once the savepoint is complete and durable. Restored with
+  // restore_store, the job goes on exactly where it stopped.
+  CheckpointStore* savepoint_store = nullptr;
   // Per-worker sinks: when set, a statement whose rows go only to its sink (no LIMIT, no later
   // statement reads it) gets one sink per worker from this factory instead of one sink fed
   // by a gather; the embedding combines them (the lab's order-independent checksum does).
@@ -111,6 +118,8 @@ struct JobCounters {
   int keyed_stages_forwarded = 0;
   int keyed_stages_exchanged = 0;
   uint64_t checkpoints_completed = 0;
+  // The run's savepoint (RunOptions::savepoint_store), in the run's numbering; 0: none taken.
+  uint64_t savepoint = 0;
   // From each checkpoint's barrier request to its completion, summed: on one thread (fused)
   // the time the job paused for its checkpoints.
   double checkpoint_seconds = 0;

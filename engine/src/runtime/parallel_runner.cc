@@ -152,6 +152,7 @@ struct ParallelRunner::Impl {
     std::vector<std::unique_ptr<Operator>> owned;
     std::vector<std::unique_ptr<LateRecordSink>> late_sinks;
     uint64_t injected = 0;
+    bool stopped_reading = false;  // injected the savepoint barrier: reads nothing more
     uint64_t committed = 0;  // the last completed barrier whose read positions were committed
     std::atomic<uint64_t> acked{0};
     std::atomic<bool> done{false};  // its part of the job is over
@@ -257,7 +258,7 @@ struct ParallelRunner::Impl {
         options.make_sink ? options.make_sink(statement)
                           : ConnectorRegistry::Default().FindSink(statement.sink->type)->create(
                                 *statement.sink, statement.output_schema);
-    if (options.checkpoint_store != nullptr) sink->EnableTwoPhaseCommit();
+    if (Snapshotting()) sink->EnableTwoPhaseCommit();
     return sink;
   }
   // Checkpoint `checkpoint` is durable: the sinks on this (the coordinator's) thread publish
@@ -293,6 +294,21 @@ struct ParallelRunner::Impl {
   // (the source output that failed is marked ended, so a second call goes on with the rest).
   // `*finished_any` (optional): whether it ended one.
   absl::Status FinishSources(Worker& worker, bool* finished_any = nullptr);
+  // The job takes checkpoints or a savepoint, or resumes from one: sources must record read
+  // positions and sinks commit in two phases.
+  bool Snapshotting() const {
+    return options.checkpoint_store != nullptr || options.savepoint_store != nullptr ||
+           options.restore_store != nullptr;
+  }
+  // The store barrier `barrier` snapshots into: the savepoint's for the savepoint barrier.
+  CheckpointStore* StoreFor(uint64_t barrier) const {
+    return barrier != 0 && barrier == savepoint_barrier.load(std::memory_order_acquire) ? options.savepoint_store
+                                                                                          : options.checkpoint_store;
+  }
+  // Cancellation with a savepoint store: the savepoint barrier is requested (once no other is
+  // in flight) instead of stopping; `stop` follows its completion.
+  std::atomic<uint64_t> savepoint_barrier{0};
+  bool savepoint_wanted = false;
   // Whether a checkpoint is due: there is a store and its interval elapsed since `last`.
   bool CheckpointDue(Clock::time_point last) const {
     return options.checkpoint_store != nullptr &&
@@ -406,7 +422,7 @@ absl::Status ParallelRunner::Impl::Build() {
       sources[g]->SetFlushHook([this, worker]() { return WorkerFlushPoint(*worker); });
     }
   }
-  if (options.checkpoint_store != nullptr) {
+  if (Snapshotting()) {
     for (size_t g = 0; g < sources.size(); ++g) {
       if (sources[g]->SupportsCheckpoints()) continue;
       const SourceDefinition& definition = job.sources[graph.readers[g].source];
@@ -760,7 +776,7 @@ absl::Status ParallelRunner::Impl::BuildStatement(StatementPlan& plan,
 }
 
 absl::Status ParallelRunner::Impl::RestoreState() {
-  CheckpointStore* store = options.checkpoint_store;
+  CheckpointStore* store = options.restore_store != nullptr ? options.restore_store : options.checkpoint_store;
   if (store == nullptr) return absl::InvalidArgumentError("a restore needs a checkpoint store");
   const uint64_t checkpoint = *options.restore_checkpoint;
   auto restore = [&](const std::string& task, size_t index, auto& target) -> absl::Status {
@@ -832,6 +848,15 @@ absl::Status ParallelRunner::Impl::CommitDurable() {
 }
 
 absl::Status ParallelRunner::Impl::CompleteCheckpoint(uint64_t checkpoint) {
+  if (checkpoint == savepoint_barrier.load(std::memory_order_acquire)) {
+    // The savepoint: durable before the run stops.
+    SLUICE_RETURN_IF_ERROR(options.savepoint_store->Complete(checkpoint));
+    SLUICE_RETURN_IF_ERROR(options.savepoint_store->WaitDurable());
+    metrics->savepoint = checkpoint;
+    completed_checkpoint.store(checkpoint, std::memory_order_release);
+    stop.store(true, std::memory_order_release);
+    return absl::OkStatus();
+  }
   if (CheckpointStore* store = options.checkpoint_store) {
     SLUICE_RETURN_IF_ERROR(store->Complete(checkpoint));
     ++metrics->checkpoints_completed;
@@ -844,7 +869,7 @@ absl::Status ParallelRunner::Impl::CompleteCheckpoint(uint64_t checkpoint) {
 }
 
 absl::Status ParallelRunner::Impl::Align(InputTask& task, uint64_t checkpoint) {
-  CheckpointStore* store = options.checkpoint_store;
+  CheckpointStore* store = StoreFor(checkpoint);
   for (SinkOperator* sink : task.sinks) {
     SLUICE_RETURN_IF_ERROR(sink->Flush());
     if (store != nullptr) SLUICE_RETURN_IF_ERROR(sink->PreCommit(checkpoint));
@@ -948,7 +973,7 @@ bool ParallelRunner::Impl::PartitionAhead(const LocalPartition& partition) const
 }
 
 absl::Status ParallelRunner::Impl::InjectBarrier(Worker& worker, uint64_t checkpoint) {
-  CheckpointStore* store = options.checkpoint_store;
+  CheckpointStore* store = StoreFor(checkpoint);
   for (const LocalPartition& partition : worker.partitions) {
     // The positions to commit once this barrier completes (every record before it delivered).
     partition.source->PrepareFlushPoint();
@@ -973,6 +998,8 @@ absl::Status ParallelRunner::Impl::InjectBarrier(Worker& worker, uint64_t checkp
   }
   for (ChannelSender* sender : worker.source_senders) sender->InjectBarrier(checkpoint);
   worker.injected = checkpoint;
+  // The savepoint: nothing read after it may reach the output.
+  if (checkpoint == savepoint_barrier.load(std::memory_order_acquire)) worker.stopped_reading = true;
   return absl::OkStatus();
 }
 
@@ -1095,8 +1122,10 @@ absl::Status ParallelRunner::Impl::WorkerStep(Worker& worker, bool* did_work, bo
     *blocked = true;
     return absl::OkStatus();
   }
-  // Sources: stop reading on cancellation; otherwise one batch.
+  // Sources: stop reading on cancellation; otherwise one batch. After the savepoint barrier,
+  // read nothing until the savepoint completes and the run stops.
   if (stop.load(std::memory_order_relaxed)) return FinishSources(worker, did_work);
+  if (worker.stopped_reading) return absl::OkStatus();
   bool read = false;
   SLUICE_RETURN_IF_ERROR(ReadOne(worker, &read));
   // Nothing to read for now, or a while since the last: let held-back watermarks go.
@@ -1181,6 +1210,17 @@ absl::Status ParallelRunner::Impl::RunFused(const std::function<void(const JobCo
     if (!status.ok()) break;
     if (options.cancel != nullptr && options.cancel->load(std::memory_order_relaxed) && !cancelled) {
       cancelled = true;
+      if (options.savepoint_store != nullptr) {
+        // Between two batches nothing is in flight: the savepoint is taken here, and then the
+        // run stops (CompleteCheckpoint sets `stop`).
+        const uint64_t savepoint = requested_checkpoint.load(std::memory_order_relaxed) + 1;
+        savepoint_barrier.store(savepoint, std::memory_order_release);
+        checkpoint_requested_at = Clock::now();
+        requested_checkpoint.store(savepoint, std::memory_order_relaxed);
+        status = InjectBarrier(worker, savepoint);
+        if (status.ok()) status = CompleteCheckpoint(savepoint);
+        if (!status.ok()) break;
+      }
       stop.store(true, std::memory_order_relaxed);
     }
     bool did_work = false;
@@ -1305,7 +1345,12 @@ absl::Status ParallelRunner::Impl::RunTaskGraph(const std::function<void(const J
     if (impl.options.cancel != nullptr && impl.options.cancel->load(std::memory_order_relaxed) &&
         !impl.cancelled) {
       impl.cancelled = true;
-      impl.stop.store(true, std::memory_order_release);
+      // With a savepoint store the savepoint barrier is requested below; its completion stops.
+      if (impl.options.savepoint_store != nullptr) {
+        impl.savepoint_wanted = true;
+      } else {
+        impl.stop.store(true, std::memory_order_release);
+      }
     }
     bool did_work = false;
     status = impl.Poll(*impl.gather, &did_work);
@@ -1343,7 +1388,11 @@ absl::Status ParallelRunner::Impl::RunTaskGraph(const std::function<void(const J
         last_checkpoint = Clock::now();
         did_work = true;
       }
-    } else if (!impl.stop.load(std::memory_order_relaxed) &&
+    } else if (impl.savepoint_wanted && impl.savepoint_barrier.load(std::memory_order_relaxed) == 0) {
+      impl.savepoint_barrier.store(requested + 1, std::memory_order_release);
+      impl.checkpoint_requested_at = Clock::now();
+      impl.requested_checkpoint.store(requested + 1, std::memory_order_release);
+    } else if (!impl.stop.load(std::memory_order_relaxed) && !impl.savepoint_wanted &&
                (impl.CheckpointDue(last_checkpoint) ||
                 impl.flush_requested.load(std::memory_order_relaxed))) {
       impl.flush_requested.store(false, std::memory_order_relaxed);
@@ -1406,7 +1455,8 @@ absl::Status ParallelRunner::Run(const std::function<void(const JobCounters&)>& 
     result = impl.RunTaskGraph(on_progress);
   }
   // The last checkpoints finish writing (a store may write them on a thread of its own).
-  if (CheckpointStore* store = impl.options.checkpoint_store) {
+  for (CheckpointStore* store : {impl.options.checkpoint_store, impl.options.savepoint_store}) {
+    if (store == nullptr) continue;
     absl::Status durable = store->WaitDurable();
     if (result.ok()) result = durable;
   }
