@@ -101,13 +101,12 @@ std::shared_ptr<const LookupTable> LookupTable::Builder::Finish() {
     table.columns_.push_back(std::move(sorted));
   }
   table.times_.resize(order.size(), 0);
-  table.run_begin_.assign(table.keys_.id_limit(), 0);
-  table.run_end_.assign(table.keys_.id_limit(), 0);
+  table.runs_.assign(table.keys_.id_limit(), Run{});
   for (size_t i = 0; i < order.size(); ++i) {
     if (times != nullptr) table.times_[i] = times[order[i]];
     const uint32_t group = groups[order[i]];
-    if (i == 0 || groups[order[i - 1]] != group) table.run_begin_[group] = static_cast<uint32_t>(i);
-    table.run_end_[group] = static_cast<uint32_t>(i + 1);
+    if (i == 0 || groups[order[i - 1]] != group) table.runs_[group].begin = static_cast<uint32_t>(i);
+    table.runs_[group].end = static_cast<uint32_t>(i + 1);
   }
   columns_.clear();
   return std::move(table_);
@@ -123,30 +122,45 @@ void LookupTable::Find(const Column* const* keys, const Column* as_of, const uin
   if (as_of == nullptr) {
     ForEachActiveRow(selection, count, [&](size_t row) {
       const uint32_t group = groups[row];
-      rows[row] = group == KeyTable::kNotFound ? kNoRow : run_end_[group] - 1;
+      rows[row] = group == KeyTable::kNotFound ? kNoRow : runs_[group].end - 1;
     });
     return;
   }
   const int64_t* at = as_of->data<int64_t>();
   const uint8_t* valid = as_of->validity();
   const int64_t* times = times_.data();
-  ForEachActiveRow(selection, count, [&](size_t row) {
+  const Run* runs = runs_.data();
+  // A large table costs a memory access for a key's run and another for its versions' times:
+  // the run of the row kRunsAhead places on, and the times of the one kTimesAhead on, are
+  // fetched while this row is looked up, so that the misses overlap.
+  constexpr size_t kRunsAhead = 16;
+  constexpr size_t kTimesAhead = 8;
+  auto row_at = [selection](size_t i) { return selection != nullptr ? size_t{selection[i]} : i; };
+  for (size_t i = 0; i < count; ++i) {
+    if (i + kRunsAhead < count) {
+      const uint32_t ahead = groups[row_at(i + kRunsAhead)];
+      if (ahead != KeyTable::kNotFound) __builtin_prefetch(&runs[ahead]);
+    }
+    if (i + kTimesAhead < count) {
+      const uint32_t ahead = groups[row_at(i + kTimesAhead)];
+      if (ahead != KeyTable::kNotFound) __builtin_prefetch(&times[runs[ahead].begin]);
+    }
+    const size_t row = row_at(i);
     const uint32_t group = groups[row];
     if (group == KeyTable::kNotFound || !valid[row]) {
       rows[row] = kNoRow;
-      return;
+      continue;
     }
     // The last version at or before at[row]: most keys have few versions.
-    const int64_t* begin = times + run_begin_[group];
-    const int64_t* end = times + run_end_[group];
+    const int64_t* begin = times + runs[group].begin;
+    const int64_t* end = times + runs[group].end;
     const int64_t* after = std::upper_bound(begin, end, at[row]);
     rows[row] = after == begin ? kNoRow : static_cast<uint32_t>(after - 1 - times);
-  });
+  }
 }
 
 size_t LookupTable::MemoryBytes() const {
-  size_t bytes = keys_.MemoryBytes() + times_.capacity() * sizeof(int64_t) +
-                 (run_begin_.capacity() + run_end_.capacity()) * sizeof(uint32_t);
+  size_t bytes = keys_.MemoryBytes() + times_.capacity() * sizeof(int64_t) + runs_.capacity() * sizeof(Run);
   for (size_t c = 0; c < columns_.size(); ++c) {
     bytes += columns_[c]->size() * (PhysicalSize(columns_[c]->type()) + 1);
     if (columns_[c]->type() == TypeId::kString) {

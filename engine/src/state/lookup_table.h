@@ -80,8 +80,12 @@ class LookupTable {
   std::vector<std::shared_ptr<Column>> columns_;  // kept rows, sorted by (group, time)
   std::vector<int64_t> times_;                    // per kept row: its version time (0 unversioned)
   KeyTable keys_;
-  std::vector<uint32_t> run_begin_;  // per group: its first row
-  std::vector<uint32_t> run_end_;    // per group: one past its last row
+  // Per group: its rows [begin, end), side by side so that a lookup reads one cache line.
+  struct Run {
+    uint32_t begin = 0;
+    uint32_t end = 0;
+  };
+  std::vector<Run> runs_;
   size_t rows_dropped_ = 0;
 };
 
