@@ -1374,6 +1374,8 @@ class JobBinder {
   // the source's event time, which versions it.
   absl::StatusOr<std::shared_ptr<LookupTableSource>> DefineTable(const TableReference& table) {
     const std::string& name = table.name;
+    // A table that several joins read is read once, and held once.
+    if (auto defined = tables_.find(name); defined != tables_.end() && IsTable(table)) return defined->second;
     const PropertyValue* key = IsTable(table) ? job_.properties.FindScoped(name, "primary.key") : nullptr;
     const PropertyValue* type = job_.properties.FindScoped(name, "type");
     if (key == nullptr || type == nullptr) {
@@ -1428,7 +1430,9 @@ class JobBinder {
       }
       key_columns.push_back(*index);
     }
-    return std::make_shared<LookupTableSource>(std::move(definition), std::move(key_columns));
+    auto lookup = std::make_shared<LookupTableSource>(std::move(definition), std::move(key_columns));
+    tables_[name] = lookup;
+    return lookup;
   }
 
   // Binds FROM stream JOIN table [FOR SYSTEM_TIME AS OF x] ON ... (and, for an inner join, the
@@ -2300,6 +2304,8 @@ class JobBinder {
   std::unique_ptr<ExpressionBinder> aggregate_binder_;  // binds over an aggregate's output
   // The derived tables and WITH queries that are Top-N queries (plan/top_n_pattern.h).
   std::map<const SelectStatement*, TopNPattern> top_n_patterns_;
+  // The tables lookup joins read, by name: each bound (and later read) once per job.
+  std::map<std::string, std::shared_ptr<LookupTableSource>> tables_;
 };
 
 }  // namespace
