@@ -1,5 +1,9 @@
 #include "connectors/lookup_table_source.h"
 
+#include <sys/stat.h>
+
+#include <chrono>
+
 #include "catalog/connector_registry.h"
 #include "common/strings.h"
 #include "connectors/dead_letter_writer.h"
@@ -7,17 +11,67 @@
 
 namespace sluice {
 
-LookupTableSource::LookupTableSource(SourceDefinition definition, std::vector<size_t> key_columns)
+namespace {
+
+int64_t SteadyNanos() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
+LookupTableSource::LookupTableSource(SourceDefinition definition, std::vector<size_t> key_columns,
+                                     std::optional<int64_t> reload_interval_millis)
     : definition_(std::move(definition)),
       key_columns_(std::move(key_columns)),
+      reload_interval_millis_(reload_interval_millis),
       table_(absl::InternalError("lookup table not loaded")) {}
 
-absl::StatusOr<std::shared_ptr<const LookupTable>> LookupTableSource::Get() {
+uint64_t LookupTableSource::reloads() const {
   std::lock_guard<std::mutex> lock(mutex_);
+  return reloads_;
+}
+
+std::vector<int64_t> LookupTableSource::FileSignature() const {
+  std::vector<int64_t> signature;
+  for (const std::string& path : definition_.partitions) {
+    struct stat info;
+    if (stat(path.c_str(), &info) != 0) {
+      signature.insert(signature.end(), {-1, -1, -1});  // gone: a change, which the read reports
+      continue;
+    }
+    signature.insert(signature.end(),
+                     {static_cast<int64_t>(info.st_mtim.tv_sec), static_cast<int64_t>(info.st_mtim.tv_nsec),
+                      static_cast<int64_t>(info.st_size)});
+  }
+  return signature;
+}
+
+absl::StatusOr<std::shared_ptr<const LookupTable>> LookupTableSource::Get() {
+  std::unique_lock<std::mutex> lock(mutex_);
   if (!loaded_) {
+    if (reload_interval_millis_) signature_ = FileSignature();  // before reading: a change during it counts
     table_ = Load();
     loaded_ = true;
+    if (reload_interval_millis_) next_check_nanos_ = SteadyNanos() + *reload_interval_millis_ * 1000000;
+    return table_;
   }
+  if (!reload_interval_millis_ || !table_.ok() || reloading_) return table_;
+  const int64_t now = SteadyNanos();
+  if (now < next_check_nanos_) return table_;
+  next_check_nanos_ = now + *reload_interval_millis_ * 1000000;
+  std::vector<int64_t> signature = FileSignature();
+  if (signature == signature_) return table_;
+  // Read outside the lock: the other callers go on with the table they have meanwhile.
+  reloading_ = true;
+  lock.unlock();
+  absl::StatusOr<std::shared_ptr<const LookupTable>> table = Load();
+  lock.lock();
+  reloading_ = false;
+  table_ = std::move(table);
+  signature_ = std::move(signature);
+  ++reloads_;
   return table_;
 }
 

@@ -20,7 +20,9 @@ LookupJoinOperator::LookupJoinOperator(const LookupJoinDefinition& definition, c
 }
 
 absl::Status LookupJoinOperator::EnsureTable() {
-  if (table_ != nullptr) return absl::OkStatus();
+  // A table re-read while the job runs ('<t>.reload.interval') is asked for at every call: it
+  // hands out a new table once the file changed.
+  if (table_ != nullptr && !definition_.table->reload_interval_millis()) return absl::OkStatus();
   SLUICE_ASSIGN_OR_RETURN(table_, definition_.table->Get());
   return absl::OkStatus();
 }

@@ -4,8 +4,10 @@
 //
 // One input: the stream. The table is read-only state shared by every instance of the join
 // (one per worker): loaded from its file on the first Push(), OnWatermark() or Finish() of any
-// instance (connectors/lookup_table_source.h), never changed afterwards. An instance keeps no
-// state of its own, so Snapshot() writes nothing and a restored job reads the table again.
+// instance (connectors/lookup_table_source.h), never changed afterwards; with
+// '<t>.reload.interval', replaced by a new table once the file changed, which each instance
+// takes at its next batch. An instance keeps no state of its own, so Snapshot() writes nothing
+// and a restored job reads the table again.
 //
 // Per batch: the key expressions (and FOR SYSTEM_TIME AS OF) evaluated over the batch, the
 // table probed for every active row (LookupTable::Find: one KeyTable lookup, and a binary
@@ -40,7 +42,8 @@ class LookupJoinOperator final : public Operator {
   std::string Describe() const override;
 
  private:
-  // Loads the shared table on the first call (or waits for the instance that loads it).
+  // Loads the shared table on the first call (or waits for the instance that loads it); takes
+  // a re-read table when there is one.
   absl::Status EnsureTable();
 
   const LookupJoinDefinition& definition_;

@@ -1430,7 +1430,9 @@ class JobBinder {
       }
       key_columns.push_back(*index);
     }
-    auto lookup = std::make_shared<LookupTableSource>(std::move(definition), std::move(key_columns));
+    SLUICE_ASSIGN_OR_RETURN(std::optional<int64_t> reload,
+                            BindPositiveDuration(job_.properties, source_, name, "reload.interval"));
+    auto lookup = std::make_shared<LookupTableSource>(std::move(definition), std::move(key_columns), reload);
     tables_[name] = lookup;
     return lookup;
   }
@@ -2249,6 +2251,11 @@ class JobBinder {
                                   ".primary.key'): a query reads a table only as the right input of a lookup "
                                   "join (FROM stream s JOIN ",
                                   name, " ON s.key = ", name, ".key)"));
+    }
+    if (const PropertyValue* reload = job_.properties.FindScoped(name, "reload.interval")) {
+      return source_.Error(reload->key_position,
+                           StrCat("'", name, ".reload.interval' re-reads a table, and '", name,
+                                  "' is a stream: give it '", name, ".primary.key' to read it as a table"));
     }
     const PropertyValue* type = job_.properties.FindScoped(name, "type");
     if (type == nullptr) {

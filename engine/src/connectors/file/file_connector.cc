@@ -204,6 +204,7 @@ void RegisterFileSource(ConnectorRegistry& registry) {
       {"max.record.bytes", "16777216", "a longer record is dead-lettered and skipped while read"},
       {"primary.key", "none (a stream)",
        "'col, ...': the source is a table keyed by these columns, read whole at start by lookup joins"},
+      {"reload.interval", "never", "a table: how often to check its files and read them again when changed"},
   };
   connector.bind = BindFileSource;
   connector.create = CreateFileSource;
