@@ -132,6 +132,9 @@ std::string LookupJoinOperator::Describe() const {
   return StrCat(
       "LookupJoin ", definition_.text, " (table '", table.definition().name, "' read at start",
       table.versioned() ? ", versioned by event time" : ", one row per key",
+      table.reload_interval_millis()
+          ? StrCat(", read again when changed (checked every ", *table.reload_interval_millis(), " ms)")
+          : std::string(),
       definition_.as_of ? StrCat("; looked up as of ", definition_.as_of->ToString())
                         : std::string("; looked up at its latest version"),
       definition_.residual ? StrCat("; residual ", definition_.residual->ToString()) : std::string(), ")");
