@@ -30,7 +30,7 @@ namespace {
 // A new AST field changes these sizes: name it in AstClauses() and give it a case below.
 static_assert(sizeof(OverClause) == 152, "OverClause changed: update AstClauses and the cases");
 static_assert(sizeof(ParsedExpression) == 216, "ParsedExpression changed: update AstClauses and the cases");
-static_assert(sizeof(TableReference) == 144, "TableReference changed: update AstClauses and the cases");
+static_assert(sizeof(TableReference) == 160, "TableReference changed: update AstClauses and the cases");
 static_assert(sizeof(WindowClause) == 40, "WindowClause changed: update AstClauses and the cases");
 static_assert(sizeof(SelectStatement) == 328, "SelectStatement changed: update AstClauses and the cases");
 static_assert(sizeof(Statement) == 88, "Statement changed: update AstClauses and the cases");
@@ -44,6 +44,7 @@ const std::set<std::string> kClauses = {
     "EMIT CHANGES", "EMIT FINAL", "UNION ALL",
     // FROM
     "table alias", "subquery in FROM", "JOIN", "LEFT JOIN", "RIGHT JOIN", "FULL JOIN", "JOIN WITHIN",
+    "FOR SYSTEM_TIME AS OF",
     // expressions
     "qualified column", "literal", "interval", "qualified *", "COUNT(*)", "unary -", "unary +", "NOT", "+",
     "-", "*", "/", "%", "||", "=", "<>", "<", "<=", ">", ">=", "AND", "OR", "function", "DISTINCT argument",
@@ -126,6 +127,10 @@ class ClauseWalker {
 
   void Walk(const TableReference& table) {
     if (!table.alias.empty()) Add("table alias");
+    if (table.system_time) {
+      Add("FOR SYSTEM_TIME AS OF");
+      Walk(*table.system_time);
+    }
     switch (table.kind) {
       case TableReference::Kind::kNamed: break;
       case TableReference::Kind::kSubquery:
@@ -224,6 +229,14 @@ constexpr const char* kWith =
     "BIGINT, b DOUBLE, s STRING, ts TIMESTAMP, f BOOLEAN', 'event.time.field' = 'ts', "
     "'out.type' = 'file_sink', 'out.path' = '${output}')";
 
+// kWith, and t's file read as a table v keyed by k, versioned by ts.
+constexpr const char* kWithVersionedTable =
+    " WITH ('t.type' = 'file_source', 't.path' = '${data}', 't.format' = 'json', 't.schema' = 'k STRING, a "
+    "BIGINT, b DOUBLE, s STRING, ts TIMESTAMP, f BOOLEAN', 'event.time.field' = 'ts', "
+    "'out.type' = 'file_sink', 'out.path' = '${output}', 'v.type' = 'file_source', 'v.path' = '${data}', "
+    "'v.format' = 'json', 'v.schema' = 'k STRING, a BIGINT, b DOUBLE, s STRING, ts TIMESTAMP, f BOOLEAN', "
+    "'v.primary.key' = 'k', 'v.event.time.field' = 'ts')";
+
 struct Outcome {
   absl::Status status;
   std::vector<std::string> rows;  // sorted
@@ -278,6 +291,12 @@ const std::vector<Case>& Cases() {
       {"SELECT x.k FROM t x FULL OUTER JOIN t y ON x.k = y.k", "SELECT k FROM t"},
       {"SELECT x.k FROM t x JOIN t y ON x.k = y.k WITHIN INTERVAL '1' MINUTE",
        "SELECT x.k FROM t x JOIN t y ON x.k = y.k"},
+      // A lookup join of a table versioned by ts (t's own rows): as of each row's time it finds
+      // the row itself, without FOR SYSTEM_TIME the key's last row.
+      {StrCat("NOWITH CREATE STREAM out AS SELECT t.k, l.a ",
+              "FROM t JOIN v FOR SYSTEM_TIME AS OF t.ts AS l ON t.k = l.k", kWithVersionedTable),
+       StrCat("NOWITH CREATE STREAM out AS SELECT t.k, l.a FROM t JOIN v AS l ON t.k = l.k",
+              kWithVersionedTable)},
       // Expressions
       {"SELECT k, 7 AS seven FROM t", "SELECT k FROM t"},
       {"SELECT k, ts + INTERVAL '1' SECOND AS later FROM t", "SELECT k FROM t"},

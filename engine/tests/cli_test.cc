@@ -160,7 +160,7 @@ TEST(CliTest, ValidateAcceptsExamples) {
   for (const char* example :
        {"examples/high_value_orders.sql", "examples/order_pipeline.sql", "examples/volume_by_symbol.sql",
         "examples/trader_minute_volume.sql", "examples/moving_average.sql", "examples/sliding_volume.sql",
-        "examples/trader_sessions.sql"}) {
+        "examples/trader_sessions.sql", "examples/trades_over_limit.sql"}) {
     const CommandResult result = RunSluice(StrCat("validate ", example));
     EXPECT_EQ(result.exit_code, 0) << example << ": " << result.err;
     EXPECT_TRUE(Contains(result.out, ": ok")) << result.out;

@@ -11,7 +11,12 @@
 // The data: 400 orders and 400 payments over 24 customers (one in 13 with a NULL customer),
 // event times 10-200 ms apart with up to 2 s of disorder (under the sources' 5 s watermark
 // bound, so no row is late), amounts with ties, and payments whose order ids point at orders
-// or at none.
+// or at none. For lookup joins, a table of 160 customer rows (file order = seq), read three
+// ways: 'profiles' keyed by customer (the last row per customer), 'customers' keyed by
+// customer and versioned by ts, 'buckets' keyed by (customer, bucket) and versioned by ts.
+// Its times are whole seconds over the orders' time span (so that versions tie, and orders fall
+// before a customer's first version) or orders' times; some of its customers have no orders,
+// some orders no customer row, some keys are NULL.
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
@@ -30,7 +35,7 @@ namespace {
 constexpr int64_t kStart = 1767225600000;  // 2026-01-01T00:00:00Z
 
 struct Data {
-  std::string orders_path, payments_path;
+  std::string orders_path, payments_path, customers_path;
 };
 
 class JoinOracleTest : public ::testing::Test {
@@ -56,6 +61,7 @@ class JoinOracleTest : public ::testing::Test {
     };
     exec("CREATE TABLE orders (id INTEGER, customer TEXT, amount REAL, ts INTEGER)");
     exec("CREATE TABLE payments (order_id INTEGER, customer TEXT, paid REAL, ts INTEGER)");
+    std::vector<std::pair<int64_t, std::optional<std::string>>> order_rows;  // time, customer
     for (const char* table : {"orders", "payments"}) {
       const bool orders = std::string(table) == "orders";
       std::string json;
@@ -65,6 +71,7 @@ class JoinOracleTest : public ::testing::Test {
         time += 10 + static_cast<int64_t>(random() % 190);
         const int64_t ts = time - static_cast<int64_t>(random() % 2000);  // up to 2 s out of order
         const std::optional<std::string> who = customer();
+        if (orders) order_rows.emplace_back(ts, who);
         const int64_t id = orders ? i : static_cast<int64_t>(random() % 500);
         const int64_t quarters = static_cast<int64_t>(random() % 40) * 10;  // amount = quarters / 4
         const std::string amount = StrCat(quarters / 4, ".", quarters % 4 * 25);
@@ -77,6 +84,35 @@ class JoinOracleTest : public ::testing::Test {
       (orders ? data_->orders_path : data_->payments_path) = path;
       exec(StrCat("INSERT INTO ", table, " VALUES ", StrJoin(values, ",")));
     }
+    exec(
+        "CREATE TABLE customers (seq INTEGER, customer TEXT, bucket INTEGER, tier TEXT, credit REAL, ts "
+        "INTEGER)");
+    std::string json;
+    std::vector<std::string> values;
+    for (int seq = 0; seq < 160; ++seq) {
+      // Half the versions are an order's customer at the order's exact time (a lookup as of t
+      // sees a version of time t), the others at whole seconds.
+      const auto& order = order_rows[random() % order_rows.size()];
+      std::optional<std::string> who = seq % 2 == 0 ? order.second : customer();
+      // Orders of c1 and c4 find no customer row; some customer rows belong to no order.
+      if (seq % 17 == 5 || who == "c1" || who == "c4") who = StrCat("customer-without-orders-", seq % 3);
+      const std::optional<int64_t> bucket =
+          random() % 11 == 0 ? std::nullopt : std::optional<int64_t>(static_cast<int64_t>(random() % 3));
+      const std::optional<std::string> tier =
+          random() % 9 == 0 ? std::nullopt : std::optional<std::string>(StrCat("tier-", random() % 4));
+      const int64_t credit = static_cast<int64_t>(random() % 12) * 10;
+      const int64_t ts =
+          seq % 2 == 0 ? order.first : kStart - 3000 + static_cast<int64_t>(random() % 46) * 1000;
+      const std::string bucket_text = bucket ? StrCat(*bucket) : "null";
+      StrAppend(&json, "{\"seq\":", seq, ",\"customer\":", quote(who), ",\"bucket\":", bucket_text,
+                ",\"tier\":", quote(tier), ",\"credit\":", credit, ",\"ts\":", ts, "}\n");
+      values.push_back(StrCat("(", seq, ",", who ? StrCat("'", *who, "'") : "NULL", ",",
+                              bucket ? bucket_text : "NULL", ",", tier ? StrCat("'", *tier, "'") : "NULL",
+                              ",", credit, ",", ts, ")"));
+    }
+    data_->customers_path = directory_->File("customers.jsonl");
+    WriteFile(data_->customers_path, json);
+    exec(StrCat("INSERT INTO customers VALUES ", StrJoin(values, ",")));
   }
   static void TearDownTestSuite() {
     sqlite3_close(db_);
@@ -98,9 +134,13 @@ class JoinOracleTest : public ::testing::Test {
         "'payments.type' = 'file_source', 'payments.path' = '${payments}', 'payments.schema' = 'order_id "
         "BIGINT, customer STRING, paid DOUBLE, ts TIMESTAMP', 'payments.event.time.field' = 'ts', "
         "'watermark.strategy' = 'bounded_out_of_orderness', 'watermark.max_out_of_orderness' = '5s', "
-        "'result.type' = 'file_sink', 'result.path' = '${output}', 'result.changelog.mode' = 'changelog')");
-    const std::map<std::string, std::string> variables = {
-        {"orders", data_->orders_path}, {"payments", data_->payments_path}, {"output", output}};
+        "'result.type' = 'file_sink', 'result.path' = '${output}', 'result.changelog.mode' = 'changelog', ",
+        TableProperties("profiles", "customer", false), ", ", TableProperties("customers", "customer", true),
+        ", ", TableProperties("buckets", "customer, bucket", true), ")");
+    const std::map<std::string, std::string> variables = {{"orders", data_->orders_path},
+                                                          {"payments", data_->payments_path},
+                                                          {"customers", data_->customers_path},
+                                                          {"output", output}};
     const Schema schema = DeclaredOutputSchema(job, variables, "result");
     for (int parallelism : {1, 2, 4}) {
       for (size_t batch_size : {1024, 7, 1}) {
@@ -123,6 +163,15 @@ class JoinOracleTest : public ::testing::Test {
         if (HasFailure()) return;
       }
     }
+  }
+
+  // The customers file declared as table `name` (see the data above).
+  static std::string TableProperties(const std::string& name, const std::string& key, bool versioned) {
+    return StrCat("'", name, ".type' = 'file_source', '", name, ".path' = '${customers}', '", name,
+                  ".schema' = 'seq BIGINT, customer STRING, bucket BIGINT, tier STRING, credit DOUBLE, ts "
+                  "TIMESTAMP', '",
+                  name, ".primary.key' = '", key, "'",
+                  versioned ? StrCat(", '", name, ".event.time.field' = 'ts'") : std::string());
   }
 
   static sqlite3* db_;
@@ -352,6 +401,107 @@ TEST_F(JoinOracleTest, UnionAll) {
       "SELECT customer, COUNT(*) AS n, ts / 5000 * 5000 AS _window_start FROM (SELECT customer, ts FROM orders "
       "UNION ALL SELECT customer, ts FROM payments) GROUP BY customer, ts / 5000",
       /*append_only=*/true);
+}
+
+// The SQLite form of a lookup in the customers table: the row of the key's latest version (of
+// equal times, the one written last), or with `as_of` the latest at or before it.
+std::string VersionOf(const std::string& key_condition, const std::string& as_of = "") {
+  return StrCat("(SELECT seq FROM customers x WHERE ", key_condition,
+                as_of.empty() ? "" : StrCat(" AND x.ts <= ", as_of),
+                " ORDER BY x.ts DESC, x.seq DESC LIMIT 1)");
+}
+
+// The data has what lookups must get right: orders before their customer's first version,
+// versions with equal times, customers without a row, rows with a NULL key.
+TEST_F(JoinOracleTest, LookupDataHasEarlyOrdersTiesAndMisses) {
+  EXPECT_GT(
+      QuerySqlite(db_,
+                  StrCat("SELECT * FROM orders o WHERE o.customer IN (SELECT customer FROM customers) AND ",
+                         VersionOf("x.customer = o.customer", "o.ts"), " IS NULL"))
+          .rows.size(),
+      10u);
+  EXPECT_GT(
+      QuerySqlite(db_, "SELECT * FROM orders o JOIN customers c ON c.customer = o.customer AND c.ts = o.ts")
+          .rows.size(),
+      3u);
+  EXPECT_GT(QuerySqlite(db_, "SELECT customer, ts FROM customers GROUP BY customer, ts HAVING COUNT(*) > 1")
+                .rows.size(),
+            3u);
+  EXPECT_GT(QuerySqlite(db_,
+                        "SELECT * FROM orders WHERE customer NOT IN (SELECT customer FROM customers WHERE "
+                        "customer IS NOT NULL)")
+                .rows.size(),
+            3u);
+  EXPECT_GT(QuerySqlite(db_, "SELECT * FROM customers WHERE customer IS NULL OR bucket IS NULL").rows.size(),
+            10u);
+  // The latest version by time is not the last row in the file for some customers.
+  EXPECT_GT(QuerySqlite(db_, StrCat("SELECT * FROM (SELECT DISTINCT customer FROM customers) k WHERE ",
+                                    VersionOf("x.customer = k.customer"),
+                                    " <> (SELECT MAX(seq) FROM customers x WHERE x.customer = k.customer)"))
+                .rows.size(),
+            5u);
+}
+
+// Lookups without FOR SYSTEM_TIME: an unversioned table's last row per key, a versioned
+// table's latest version; an inner lookup join of an append-only stream appends.
+TEST_F(JoinOracleTest, LookupJoinAtTheLatestVersion) {
+  ExpectJoin(
+      "CREATE STREAM result AS SELECT o.id, o.customer, c.seq, c.tier FROM orders o JOIN profiles c ON "
+      "o.customer "
+      "= c.customer",
+      "SELECT o.id, o.customer, c.seq, c.tier FROM orders o JOIN customers c ON c.seq = (SELECT MAX(seq) "
+      "FROM "
+      "customers x WHERE x.customer = o.customer)",
+      /*append_only=*/true);
+  ExpectJoin(
+      "CREATE STREAM result AS SELECT o.id, c.seq, c.credit FROM orders o LEFT JOIN customers c ON "
+      "c.customer = "
+      "o.customer",
+      StrCat("SELECT o.id, c.seq, c.credit FROM orders o LEFT JOIN customers c ON c.seq = ",
+             VersionOf("x.customer = o.customer")),
+      /*append_only=*/true);
+}
+
+// FOR SYSTEM_TIME AS OF: each order sees its customer as of the order's time; a residual on
+// the version found (LEFT: a version that fails it pads the row); a key of two columns, one an
+// expression of the stream.
+TEST_F(JoinOracleTest, LookupJoinAsOfEventTime) {
+  ExpectJoin(
+      "CREATE STREAM result AS SELECT o.id, o.amount, c.seq, c.credit FROM orders o LEFT JOIN customers FOR "
+      "SYSTEM_TIME AS OF o.ts AS c ON o.customer = c.customer AND c.credit >= o.amount",
+      StrCat("SELECT o.id, o.amount, c.seq, c.credit FROM orders o LEFT JOIN customers c ON c.seq = ",
+             VersionOf("x.customer = o.customer", "o.ts"), " AND c.credit >= o.amount"),
+      /*append_only=*/true);
+  ExpectJoin(
+      "CREATE STREAM result AS SELECT o.id, b.seq, b.tier FROM orders o JOIN buckets FOR SYSTEM_TIME AS OF "
+      "o._event_time AS b ON b.customer = o.customer AND b.bucket = o.id % 3 WHERE b.tier <> 'tier-0'",
+      StrCat("SELECT o.id, b.seq, b.tier FROM orders o JOIN customers b ON b.seq = ",
+             VersionOf("x.customer = o.customer AND x.bucket = o.id % 3", "o.ts"),
+             " WHERE b.tier <> 'tier-0'"),
+      /*append_only=*/true);
+}
+
+// The stream side may be a stream of an earlier statement, and an updating one (its
+// retractions find what their rows found); a GROUP BY after a lookup join.
+TEST_F(JoinOracleTest, LookupJoinOfStreamsAndUnderAnAggregate) {
+  ExpectJoin(
+      "CREATE STREAM big AS SELECT id, customer, amount, ts FROM orders WHERE amount > 30;\n"
+      "CREATE STREAM result AS SELECT c.tier, COUNT(*) AS n, SUM(g.amount) AS total FROM big g JOIN "
+      "customers FOR "
+      "SYSTEM_TIME AS OF g.ts AS c ON g.customer = c.customer GROUP BY c.tier",
+      StrCat(
+          "SELECT c.tier, COUNT(*) AS n, SUM(o.amount) AS total FROM orders o JOIN customers c ON c.seq = ",
+          VersionOf("x.customer = o.customer", "o.ts"), " WHERE o.amount > 30 GROUP BY c.tier"),
+      /*append_only=*/false);
+  ExpectJoin(
+      "CREATE STREAM totals AS SELECT customer, COUNT(*) AS n FROM payments GROUP BY customer;\n"
+      "CREATE STREAM result AS SELECT t.customer, t.n, c.tier FROM totals t LEFT JOIN profiles c ON "
+      "t.customer = "
+      "c.customer",
+      "SELECT t.customer, t.n, c.tier FROM (SELECT customer, COUNT(*) AS n FROM payments GROUP BY customer) "
+      "t LEFT "
+      "JOIN customers c ON c.seq = (SELECT MAX(seq) FROM customers x WHERE x.customer = t.customer)",
+      /*append_only=*/false);
 }
 
 }  // namespace

@@ -715,5 +715,61 @@ TEST(KeyTableTest, AnInternedStringLivesUntilItsLastGroupIsErased) {
   EXPECT_EQ(again, b);
 }
 
+// Find() against the reference: keys inserted from one half of a domain, then looked up from
+// the whole domain, with selections; a key never inserted (its long string never interned, or
+// a NULL) is not found, and Find() inserts nothing. Every mode: hash, direct, identity.
+void CheckFindAgainstReference(const std::vector<TypeId>& types, KeyTable::Erasure erasure) {
+  std::mt19937_64 random(7);
+  KeyTable table(types, erasure);
+  std::map<RefKey, uint32_t> reference;
+  for (int round = 0; round < 10; ++round) {
+    const size_t count = 1 + random() % 300;
+    Fixture f = MakeBatch(types, count, random, 6);
+    std::vector<const Column*> keys;
+    for (const auto& column : f.columns) keys.push_back(column.get());
+    std::vector<uint32_t> ids(count);
+    table.FindOrInsert(keys.data(), nullptr, count, ids.data());
+    for (size_t row = 0; row < count; ++row) reference.emplace(KeyOf(f, row), ids[row]);
+  }
+  const size_t size_before = table.size();
+  KeyTable::FindScratch scratch;
+  size_t found = 0, missed = 0;
+  for (int round = 0; round < 20; ++round) {
+    const size_t count = 1 + random() % 300;
+    Fixture f = MakeBatch(types, count, random, 12);
+    std::vector<const Column*> keys;
+    for (const auto& column : f.columns) keys.push_back(column.get());
+    std::vector<uint32_t> selection;
+    const bool selected = round % 2 == 1;
+    for (uint32_t row = 1; row < count; row += 3) selection.push_back(row);
+    const size_t active = selected ? selection.size() : count;
+    std::vector<uint32_t> ids(count, 0xDEADBEEF);
+    table.Find(keys.data(), selected ? selection.data() : nullptr, active, ids.data(), scratch);
+    for (size_t i = 0; i < active; ++i) {
+      const size_t row = selected ? selection[i] : i;
+      const auto it = reference.find(KeyOf(f, row));
+      if (it == reference.end()) {
+        ASSERT_EQ(ids[row], KeyTable::kNotFound) << "round " << round << " row " << row;
+        ++missed;
+      } else {
+        ASSERT_EQ(ids[row], it->second) << "round " << round << " row " << row;
+        ++found;
+      }
+    }
+  }
+  EXPECT_EQ(table.size(), size_before);  // nothing inserted
+  EXPECT_GT(found, 100u);
+  EXPECT_GT(missed, 100u);
+}
+
+TEST(KeyTableTest, FindMatchesTheReferenceAndInsertsNothing) {
+  for (auto erasure : {KeyTable::Erasure::kAllowed, KeyTable::Erasure::kNever}) {
+    CheckFindAgainstReference({TypeId::kInt64}, erasure);
+    CheckFindAgainstReference({TypeId::kString}, erasure);  // direct, or identity under kNever
+    CheckFindAgainstReference({TypeId::kString, TypeId::kDouble}, erasure);
+    CheckFindAgainstReference({TypeId::kDouble, TypeId::kTimestamp, TypeId::kString}, erasure);
+  }
+}
+
 }  // namespace
 }  // namespace sluice

@@ -130,6 +130,35 @@ TEST(ParserTest, JoinsAndSubqueries) {
   EXPECT_NE(select.having, nullptr);
 }
 
+// FOR SYSTEM_TIME AS OF after a table name, before its alias (Flink's order) or after it; a
+// table aliased `for` is still an alias.
+TEST(ParserTest, ForSystemTimeAsOf) {
+  ParsedJob job = Parse(
+      "SELECT o.id FROM orders o JOIN rates FOR SYSTEM_TIME AS OF o.ts + INTERVAL '1' SECOND AS r ON o.c = "
+      "r.c");
+  const TableReference& flink_order = *job.statements[0].select->from->right;
+  EXPECT_EQ(flink_order.alias, "r");
+  ASSERT_NE(flink_order.system_time, nullptr);
+  EXPECT_EQ(flink_order.system_time->ToString(), "o.ts + INTERVAL '1000' MILLISECOND");
+  EXPECT_EQ(flink_order.system_time_position.column, 38u);
+
+  job = Parse("SELECT o.id FROM orders o LEFT JOIN rates r FOR SYSTEM_TIME AS OF o.ts ON o.c = r.c");
+  const TableReference& after_alias = *job.statements[0].select->from->right;
+  EXPECT_EQ(after_alias.alias, "r");
+  ASSERT_NE(after_alias.system_time, nullptr);
+  EXPECT_EQ(after_alias.system_time->ToString(), "o.ts");
+
+  job = Parse("SELECT id FROM orders for");
+  EXPECT_EQ(job.statements[0].select->from->alias, "for");
+  EXPECT_EQ(job.statements[0].select->from->system_time, nullptr);
+
+  auto missing_of = ParseJob("SELECT o.id FROM orders o JOIN rates FOR SYSTEM_TIME AS o.ts ON o.c = rates.c");
+  ASSERT_FALSE(missing_of.ok());
+  EXPECT_NE(missing_of.status().message().find("line 1, column 57: syntax error: expected OF"),
+            std::string::npos)
+      << missing_of.status();
+}
+
 TEST(ParserTest, QuotedIdentifiersAndEscapedStrings) {
   ParsedJob job = Parse("SELECT \"select\", `from`, 'it''s' FROM \"my source\"");
   const SelectStatement& select = *job.statements[0].select;

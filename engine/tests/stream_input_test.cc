@@ -13,6 +13,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <filesystem>
 #include <string>
 #include <thread>
 #include <vector>
@@ -157,6 +158,38 @@ TEST(StreamInputTest, StdinRecordsReachTheSinkAsTheyArrive) {
   EXPECT_EQ(sluice.WaitForExit(10000), 0) << ReadFile(directory.File("err"));
   EXPECT_TRUE(ReadFile(directory.File("err")).find("records in: 5, out: 5") != std::string::npos)
       << ReadFile(directory.File("err"));
+}
+
+// A lookup join's table with '<t>.reload.interval', in a job that runs on: a record that
+// arrives after the table's file changed (and the interval passed) sees the new rows.
+TEST(StreamInputTest, ALookupTableIsReadAgainWhileTheJobRuns) {
+  TemporaryDirectory directory;
+  const std::string table = directory.File("rates.jsonl");
+  WriteFile(table, "{\"k\":\"key1\",\"rate\":1.5}\n");
+  WriteFile(
+      directory.File("job.sql"),
+      StrCat("SELECT o.k, r.rate FROM t o LEFT JOIN rates r ON o.k = r.k WITH ('t.type' = 'file_source', "
+             "'t.path' = '-', 't.format' = 'json', 't.schema' = 'k STRING, v BIGINT', 'rates.type' = "
+             "'file_source', 'rates.path' = '",
+             table,
+             "', 'rates.format' = 'json', 'rates.schema' = 'k STRING, rate DOUBLE', 'rates.primary.key' = "
+             "'k', 'rates.reload.interval' = '50ms')"));
+  int in[2];
+  ASSERT_EQ(pipe2(in, O_CLOEXEC), 0);
+  SluiceProcess sluice({directory.File("job.sql")}, in[0], directory.File("err"));
+  close(in[0]);
+  WriteAll(in[1], Record(1) + Record(2));
+  EXPECT_EQ(sluice.ReadLine(5000), "{\"k\":\"key1\",\"rate\":1.5}") << ReadFile(directory.File("err"));
+  EXPECT_EQ(sluice.ReadLine(5000), "{\"k\":\"key2\",\"rate\":null}") << ReadFile(directory.File("err"));
+  // Replaced as a writer should: a new file renamed over the old one.
+  WriteFile(directory.File("rates.new"), "{\"k\":\"key1\",\"rate\":2.5}\n{\"k\":\"key2\",\"rate\":7}\n");
+  std::filesystem::rename(directory.File("rates.new"), table);
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  WriteAll(in[1], Record(1) + Record(2));
+  EXPECT_EQ(sluice.ReadLine(5000), "{\"k\":\"key1\",\"rate\":2.5}") << ReadFile(directory.File("err"));
+  EXPECT_EQ(sluice.ReadLine(5000), "{\"k\":\"key2\",\"rate\":7}") << ReadFile(directory.File("err"));
+  close(in[1]);
+  EXPECT_EQ(sluice.WaitForExit(10000), 0) << ReadFile(directory.File("err"));
 }
 
 // A job whose FIFO has a writer that sends nothing more: the source waits in a read, yet

@@ -7,6 +7,7 @@
 
 #include "catalog/connector_registry.h"
 #include "common/strings.h"
+#include "connectors/lookup_table_source.h"
 #include "expr/expression_executor.h"
 #include "plan/changelog_mode.h"
 #include "plan/connector_properties.h"
@@ -726,6 +727,7 @@ class JobBinder {
     if (table.kind == TableReference::Kind::kJoin) {
       SLUICE_RETURN_IF_ERROR(BindJoin(select, bound, plan, qualifiers, where));
     } else {
+      if (table.system_time != nullptr) return SystemTimeOutsideLookup(table);
       auto scan = std::make_unique<LogicalOperator>();
       scan->kind = LogicalOperatorKind::kScan;
       scan->scan_name = table.name;
@@ -951,8 +953,9 @@ class JobBinder {
       const SourceDefinition* source = node.scan_is_stream ? nullptr : job_.FindSource(node.scan_name);
       return source != nullptr ? SourceTimeAttributes(*source) : std::vector<TimeAttribute>{};
     }
-    if (node.kind == LogicalOperatorKind::kFilter || node.kind == LogicalOperatorKind::kLimit) {
-      return TimeAttributesOf(*node.input);
+    if (node.kind == LogicalOperatorKind::kFilter || node.kind == LogicalOperatorKind::kLimit ||
+        node.kind == LogicalOperatorKind::kLookupJoin) {
+      return TimeAttributesOf(*node.input);  // a lookup join keeps its stream's columns first
     }
     if (node.kind == LogicalOperatorKind::kUnion) {
       // A column that keeps time in both inputs, with the larger lag.
@@ -1122,6 +1125,10 @@ class JobBinder {
   absl::Status BindJoin(const SelectStatement& select, BoundStatement& bound, std::unique_ptr<LogicalOperator>& plan,
                         std::vector<std::string>& qualifiers, std::vector<const ParsedExpression*>& where) {
     const TableReference& table = *select.from;
+    if (table.left->system_time != nullptr) return SystemTimeOutsideLookup(*table.left);
+    if (table.right->system_time != nullptr || IsTable(*table.right)) {
+      return BindLookupJoin(select, bound, plan, qualifiers, where);
+    }
     SLUICE_ASSIGN_OR_RETURN(JoinInput left, BindJoinInput(*table.left, bound));
     SLUICE_ASSIGN_OR_RETURN(JoinInput right, BindJoinInput(*table.right, bound));
     for (const auto& name : left.qualifiers) {
@@ -1372,6 +1379,252 @@ class JobBinder {
     bound.input_is_stream = true;
     bound.second_input_name = right.stream;
     plan = std::move(join);
+    return absl::OkStatus();
+  }
+
+  // Whether `table` names a table: a source declared with '<name>.primary.key' (and no stream
+  // of that name).
+  bool IsTable(const TableReference& table) const {
+    return table.kind == TableReference::Kind::kNamed && !table.lowered &&
+           FindStream(table.name) == nullptr &&
+           job_.properties.FindScoped(table.name, "primary.key") != nullptr;
+  }
+
+  absl::Status SystemTimeOutsideLookup(const TableReference& table) const {
+    return source_.Error(table.system_time_position,
+                         "FOR SYSTEM_TIME AS OF applies to the table of a lookup join, its right input: FROM "
+                         "stream s JOIN t FOR SYSTEM_TIME AS OF s.time ON s.key = t.key");
+  }
+
+  // The table `table` names, bound through its connector: the columns of its primary key and
+  // the source's event time, which versions it.
+  absl::StatusOr<std::shared_ptr<LookupTableSource>> DefineTable(const TableReference& table) {
+    const std::string& name = table.name;
+    // A table that several joins read is read once, and held once.
+    if (auto defined = tables_.find(name); defined != tables_.end() && IsTable(table)) return defined->second;
+    const PropertyValue* key = IsTable(table) ? job_.properties.FindScoped(name, "primary.key") : nullptr;
+    const PropertyValue* type = job_.properties.FindScoped(name, "type");
+    if (key == nullptr || type == nullptr) {
+      const SourcePosition position =
+          table.system_time != nullptr ? table.system_time_position : table.position;
+      const std::string what = table.lowered ? StrCat("the derived table '", table.alias, "'")
+                               : FindStream(name) != nullptr
+                                   ? StrCat("stream '", name, "' of an earlier statement")
+                                   : StrCat("'", name, "'");
+      return source_.Error(position, StrCat("FOR SYSTEM_TIME AS OF needs a table, and ", what,
+                                            " is not one: declare a file source with '<name>.primary.key' = "
+                                            "'column, ...' to read it as a table"));
+    }
+    const ConnectorRegistry& registry = ConnectorRegistry::Default();
+    const SourceConnector* connector = registry.FindSource(type->value);
+    if (connector == nullptr) {
+      return source_.Error(type->value_position, StrCat("invalid source type '", type->value, "' (expected ",
+                                                        registry.SourceTypeList(), ")"));
+    }
+    if (type->value != "file_source") {
+      return source_.NotSupported(
+          key->key_position, StrCat("a table from a ", type->value, " ('", name,
+                                    ".primary.key'); a lookup join's table is a file_source for now (tables "
+                                    "from compacted Kafka topics come later)"));
+    }
+    SourceDefinition definition;
+    definition.name = name;
+    definition.type = type->value;
+    definition.position = table.position;
+    const SourceBindContext context{job_.properties, source_, name, *type, read_files_};
+    SLUICE_RETURN_IF_ERROR(connector->bind(context, definition));
+    if (connector->single_thread_reason) {
+      const std::string reason = connector->single_thread_reason(definition);
+      if (!reason.empty()) {
+        return source_.Error(type->key_position,
+                             StrCat("table '", name, "' is read to its end at start, and ", reason,
+                                    ": give it a regular file"));
+      }
+    }
+    std::vector<size_t> key_columns;
+    for (std::string_view piece : StrSplit(key->value, ',', /*skip_blank=*/false)) {
+      const std::string column(StripWhitespace(piece));
+      const auto index = definition.decoder.schema.Find(column);
+      if (column.empty() || !index) {
+        return source_.Error(key->value_position, StrCat("'", name, ".primary.key' names '", column,
+                                                         "', which is not a column of table '", name, "' (",
+                                                         definition.decoder.schema.ToString(), ")"));
+      }
+      if (std::find(key_columns.begin(), key_columns.end(), *index) != key_columns.end()) {
+        return source_.Error(key->value_position,
+                             StrCat("'", name, ".primary.key' names '", column, "' twice"));
+      }
+      key_columns.push_back(*index);
+    }
+    SLUICE_ASSIGN_OR_RETURN(std::optional<int64_t> reload,
+                            BindPositiveDuration(job_.properties, source_, name, "reload.interval"));
+    auto lookup = std::make_shared<LookupTableSource>(std::move(definition), std::move(key_columns), reload);
+    tables_[name] = lookup;
+    return lookup;
+  }
+
+  // Binds FROM stream JOIN table [FOR SYSTEM_TIME AS OF x] ON ... (and, for an inner join, the
+  // conditions of WHERE) into a LookupJoin node over the stream's scan. Every primary key
+  // column of the table must be equated with an expression of the stream: those equalities
+  // are the lookup's key; every other condition is the residual, checked on the row found.
+  absl::Status BindLookupJoin(const SelectStatement& select, BoundStatement& bound,
+                              std::unique_ptr<LogicalOperator>& plan, std::vector<std::string>& qualifiers,
+                              std::vector<const ParsedExpression*>& where) {
+    const TableReference& join = *select.from;
+    const TableReference& stream = *join.left;
+    const TableReference& table = *join.right;
+    if (join.join_type != JoinType::kInner && join.join_type != JoinType::kLeft) {
+      return source_.Error(
+          join.position,
+          StrCat("a ", join.join_type == JoinType::kRight ? "RIGHT" : "FULL", " JOIN of table '", table.name,
+                 "': a lookup join keeps the stream's rows, so it is INNER or LEFT (a table's "
+                 "rows are not a stream whose unmatched rows could be emitted)"));
+    }
+    if (join.within_millis) {
+      return source_.Error(join.position,
+                           StrCat("JOIN ... WITHIN bounds two streams' times, and '", table.name,
+                                  "' is a table: write FOR SYSTEM_TIME AS OF to look it up "
+                                  "as of a time"));
+    }
+    if (stream.kind == TableReference::Kind::kJoin) {
+      return source_.NotSupported(
+          stream.position,
+          "a join of more than two inputs (join two of them in a WITH query, then join "
+          "its result with the third)");
+    }
+    SLUICE_ASSIGN_OR_RETURN(std::shared_ptr<LookupTableSource> lookup, DefineTable(table));
+    const SourceDefinition& table_definition = lookup->definition();
+
+    // The stream: the statement's input, as the FROM of a query of one input is.
+    auto scan = std::make_unique<LogicalOperator>();
+    scan->kind = LogicalOperatorKind::kScan;
+    scan->scan_name = stream.name;
+    if (const BoundStatement* upstream = FindStream(stream.name)) {
+      scan->schema = upstream->output_schema;
+      scan->scan_is_stream = true;
+    } else {
+      SLUICE_ASSIGN_OR_RETURN(const SourceDefinition* definition, DefineSource(stream));
+      scan->schema = definition->schema;
+    }
+    bound.input_name = stream.name;
+    bound.input_is_stream = scan->scan_is_stream;
+    // Each input is known by its alias when it has one (a derived table by its alias alone).
+    const std::vector<std::string> stream_qualifiers = {stream.alias.empty() ? stream.name : stream.alias};
+    const std::vector<std::string> table_qualifiers = {table.alias.empty() ? table.name : table.alias};
+    if (EqualsIgnoreCase(stream_qualifiers[0], table_qualifiers[0])) {
+      return source_.Error(table.position, StrCat("both inputs of the join are named '", table_qualifiers[0],
+                                                  "'; give one an alias"));
+    }
+    const Schema stream_schema = scan->schema;
+    const size_t stream_size = stream_schema.size();
+    Schema joined_schema = stream_schema;
+    for (size_t c = 0; c < lookup->output_columns(); ++c) joined_schema.Add(table_definition.schema.field(c));
+    sides_ = {InputSide{stream_qualifiers, 0, stream_size},
+              InputSide{table_qualifiers, stream_size, joined_schema.size()}};
+    qualifiers = {stream_qualifiers[0], table_qualifiers[0]};
+    ExpressionBinder joined(source_, joined_schema, qualifiers);
+    joined.SetSides(sides_);
+    ExpressionBinder stream_binder(source_, stream_schema, stream_qualifiers);
+
+    auto definition = std::make_unique<LookupJoinDefinition>();
+    definition->type = join.join_type;
+    definition->table = lookup;
+    std::vector<const ParsedExpression*> conditions;
+    if (join.join_condition) SplitConjuncts(*join.join_condition, conditions);
+    if (join.join_type == JoinType::kInner) {
+      // An inner join's WHERE is one with its ON (the comma form writes its keys there).
+      conditions.insert(conditions.end(), where.begin(), where.end());
+      where.clear();
+    }
+    const std::vector<size_t>& key_columns = lookup->key_columns();
+    std::vector<BoundExpressionPtr> keys(key_columns.size());
+    std::vector<const ParsedExpression*> residual;
+    for (const ParsedExpression* condition : conditions) {
+      const ParsedExpression& e = *condition;
+      if (e.kind == ExpressionKind::kBinary && e.op == "=") {
+        SLUICE_ASSIGN_OR_RETURN(const int first, InputsOf(*e.children[0], joined, stream_size));
+        SLUICE_ASSIGN_OR_RETURN(const int second, InputsOf(*e.children[1], joined, stream_size));
+        const ParsedExpression* on_stream = nullptr;
+        const ParsedExpression* on_table = nullptr;
+        if (first == 1 && second == 2) {
+          on_stream = e.children[0].get();
+          on_table = e.children[1].get();
+        } else if (first == 2 && second == 1) {
+          on_stream = e.children[1].get();
+          on_table = e.children[0].get();
+        }
+        if (on_stream != nullptr && on_table->kind == ExpressionKind::kColumn) {
+          SLUICE_ASSIGN_OR_RETURN(const size_t column, joined.ResolveColumn(*on_table));
+          const auto k = std::find(key_columns.begin(), key_columns.end(), column - stream_size);
+          const size_t slot = static_cast<size_t>(k - key_columns.begin());
+          if (k != key_columns.end() && keys[slot] == nullptr) {
+            const TypeId key_type = table_definition.schema.field(*k).type;
+            SLUICE_ASSIGN_OR_RETURN(auto key, stream_binder.Bind(*on_stream));
+            if (key->type != key_type) {
+              // A BIGINT looks up a DOUBLE key as a DOUBLE (as a join of two streams compares
+              // them); a NULL literal finds nothing, as whatever type.
+              if (key->type != TypeId::kNull &&
+                  !(key->type == TypeId::kInt64 && key_type == TypeId::kDouble)) {
+                return source_.Error(e.position,
+                                     StrCat("join keys of different types: ", on_stream->ToString(), " is ",
+                                            TypeName(key->type), ", ", on_table->ToString(), " is ",
+                                            TypeName(key_type), "; CAST one of them"));
+              }
+              SLUICE_ASSIGN_OR_RETURN(key, stream_binder.CastTo(std::move(key), key_type, e.position));
+            }
+            keys[slot] = std::move(key);
+            continue;
+          }
+        }
+      }
+      residual.push_back(condition);
+    }
+    std::vector<std::string> missing;
+    for (size_t k = 0; k < keys.size(); ++k) {
+      if (keys[k] == nullptr) missing.push_back(table_definition.schema.field(key_columns[k]).name);
+    }
+    if (!missing.empty()) {
+      return source_.Error(
+          join.position,
+          StrCat("a lookup join of table '", table.name,
+                 "' needs an equality of each of its "
+                 "primary key columns with the stream, and ",
+                 StrJoin(missing, ", "), missing.size() == 1 ? " has" : " have", " none (write ON ",
+                 stream_qualifiers[0], ".<column> = ", table_qualifiers[0], ".", missing[0], ")"));
+    }
+    definition->keys = std::move(keys);
+    if (table.system_time != nullptr) {
+      if (!lookup->versioned()) {
+        return source_.Error(
+            table.system_time_position,
+            StrCat("FOR SYSTEM_TIME AS OF needs a versioned table, and table '", table.name,
+                   "' has one row per key: give it '", table.name,
+                   ".event.time.field' (the column each row's version is valid from), or join it without "
+                   "FOR SYSTEM_TIME AS OF"));
+      }
+      SLUICE_ASSIGN_OR_RETURN(definition->as_of, stream_binder.Bind(*table.system_time));
+      if (definition->as_of->type != TypeId::kTimestamp && definition->as_of->type != TypeId::kInt64) {
+        return source_.Error(
+            table.system_time->position,
+            StrCat("FOR SYSTEM_TIME AS OF needs a TIMESTAMP (or BIGINT epoch milliseconds) of "
+                   "the stream, found ",
+                   TypeName(definition->as_of->type)));
+      }
+    }
+    if (!residual.empty()) {
+      SLUICE_ASSIGN_OR_RETURN(definition->residual, joined.BindConjunction(residual, "a join condition"));
+    }
+    definition->text =
+        StrCat(stream_qualifiers[0], join.join_type == JoinType::kLeft ? " LEFT JOIN " : " JOIN ",
+               table_qualifiers[0],
+               table.system_time != nullptr ? StrCat(" FOR SYSTEM_TIME AS OF ", table.system_time->ToString())
+                                            : std::string());
+    auto node = std::make_unique<LogicalOperator>();
+    node->kind = LogicalOperatorKind::kLookupJoin;
+    node->schema = joined_schema;
+    node->input = std::move(scan);
+    node->lookup_join = std::move(definition);
+    plan = std::move(node);
     return absl::OkStatus();
   }
 
@@ -2018,6 +2271,18 @@ class JobBinder {
   absl::StatusOr<const SourceDefinition*> DefineSource(const TableReference& table) {
     if (const SourceDefinition* existing = job_.FindSource(table.name)) return existing;
     const std::string& name = table.name;
+    if (IsTable(table)) {
+      return source_.Error(table.position,
+                           StrCat("'", name, "' is a table ('", name,
+                                  ".primary.key'): a query reads a table only as the right input of a lookup "
+                                  "join (FROM stream s JOIN ",
+                                  name, " ON s.key = ", name, ".key)"));
+    }
+    if (const PropertyValue* reload = job_.properties.FindScoped(name, "reload.interval")) {
+      return source_.Error(reload->key_position,
+                           StrCat("'", name, ".reload.interval' re-reads a table, and '", name,
+                                  "' is a stream: give it '", name, ".primary.key' to read it as a table"));
+    }
     const PropertyValue* type = job_.properties.FindScoped(name, "type");
     if (type == nullptr) {
       return source_.Error(
@@ -2072,6 +2337,8 @@ class JobBinder {
   std::unique_ptr<ExpressionBinder> aggregate_binder_;  // binds over an aggregate's output
   // The derived tables and WITH queries that are Top-N queries (plan/top_n_pattern.h).
   std::map<const SelectStatement*, TopNPattern> top_n_patterns_;
+  // The tables lookup joins read, by name: each bound (and later read) once per job.
+  std::map<std::string, std::shared_ptr<LookupTableSource>> tables_;
 };
 
 }  // namespace

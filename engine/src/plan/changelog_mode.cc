@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "common/strings.h"
+#include "connectors/lookup_table_source.h"
 
 namespace sluice {
 namespace {
@@ -169,6 +170,16 @@ void InferChangelogModes(BoundJob& job, const SourceText& source, SqlErrorList& 
           errors.Add(source.NotSupported(statement.position,
                                          StrCat("a ROWS window over an updating stream (", why,
                                                 "; a ROWS window cannot take back a row it has framed)")));
+          refused = true;
+        }
+        if (node->kind == LogicalOperatorKind::kLookupJoin &&
+            node->lookup_join->table->reload_interval_millis()) {
+          const std::string& table = node->lookup_join->table->definition().name;
+          errors.Add(source.NotSupported(
+              statement.position,
+              StrCat("a lookup join of a table re-read while the job runs ('", table,
+                     ".reload.interval') over an updating stream (", why,
+                     "; a retraction could find another row than the one its row joined)")));
           refused = true;
         }
         if (node->kind == LogicalOperatorKind::kTopN) {

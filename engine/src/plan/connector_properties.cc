@@ -50,7 +50,10 @@ absl::Status BindEventTime(const JobProperties& properties, const SourceText& te
                            SourceDefinition& definition, std::string_view record_time_column,
                            std::string_view record_time_hint) {
   const PropertyValue* time_field = properties.FindScoped(name, "event.time.field");
-  if (time_field == nullptr) time_field = properties.Find("event.time.field");
+  // A table (a lookup join's: '<name>.primary.key') is versioned by its own key alone: the
+  // job-wide one names the streams' time column, which a table need not have.
+  const bool table = properties.FindScoped(name, "primary.key") != nullptr;
+  if (time_field == nullptr && !table) time_field = properties.Find("event.time.field");
   if (time_field == nullptr) return absl::OkStatus();
   if (!record_time_column.empty() && EqualsIgnoreCase(time_field->value, record_time_column)) {
     return absl::OkStatus();

@@ -26,7 +26,8 @@ absl::StatusOr<char> BindCsvDelimiter(const JobProperties& properties, const Sou
 absl::StatusOr<Schema> ParseDeclaredSchema(const SourceText& text, const std::string& name,
                                            const PropertyValue& declared);
 
-// Event time of source `name`: '<name>.event.time.field' (else the job-wide key) must name a
+// Event time of source `name`: '<name>.event.time.field' (else the job-wide key, unless the
+// source is a table: '<name>.primary.key') must name a
 // column of definition.decoder.schema; sets decoder.event_time_field, has_event_time and
 // decoder.event_time_format ('event.time.format'). A connector whose records carry their own
 // time may accept the name of that system column (`record_time_column`, e.g. Kafka's

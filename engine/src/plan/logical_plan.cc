@@ -1,6 +1,7 @@
 #include "plan/logical_plan.h"
 
 #include "common/strings.h"
+#include "connectors/lookup_table_source.h"
 
 namespace sluice {
 
@@ -51,6 +52,20 @@ std::string LogicalOperator::ToString(int indent) const {
       break;
     }
     case LogicalOperatorKind::kUnion: out += "Union ALL"; break;
+    case LogicalOperatorKind::kLookupJoin: {
+      const LookupTableSource& table = *lookup_join->table;
+      std::vector<std::string> keys;
+      for (size_t k = 0; k < lookup_join->keys.size(); ++k) {
+        keys.push_back(StrCat(lookup_join->keys[k]->ToString(), " = ",
+                              table.definition().schema.field(table.key_columns()[k]).name));
+      }
+      StrAppend(&out, "LookupJoin ", lookup_join->type == JoinType::kLeft ? "LEFT" : "INNER", " table ",
+                table.definition().name, " keys [", StrJoin(keys, ", "), "]");
+      StrAppend(&out,
+                lookup_join->as_of ? StrCat(" as of ", lookup_join->as_of->ToString()) : " latest version");
+      if (lookup_join->residual) StrAppend(&out, " residual ", lookup_join->residual->ToString());
+      break;
+    }
     case LogicalOperatorKind::kTopN: {
       std::vector<std::string> partition, order;
       for (size_t column : top_n->partition_columns) partition.push_back(input->schema.field(column).name);

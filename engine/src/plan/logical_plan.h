@@ -23,6 +23,8 @@
 
 namespace sluice {
 
+class LookupTableSource;  // connectors/lookup_table_source.h
+
 enum class LogicalOperatorKind : uint8_t {
   kScan,
   kFilter,
@@ -33,6 +35,7 @@ enum class LogicalOperatorKind : uint8_t {
   kJoin,   // two inputs: `input` (left) and `right_input`, both scans of streams
   kUnion,  // UNION ALL of `input` and `right_input`, both scans of streams
   kTopN,
+  kLookupJoin,  // one input (the stream); the table is read-only state (LookupJoinDefinition)
 };
 
 // Names of the window bounds in an aggregate's output (epoch ms; the window is [start, end)).
@@ -138,6 +141,24 @@ struct JoinDefinition {
   std::string text;  // the join as written, for explain ("a JOIN b ON ...")
 };
 
+// A lookup join of a stream with a table (README "Lookup joins"): each row of the stream looks
+// its key up in the table, as of its time when the table is versioned and the join says
+// FOR SYSTEM_TIME AS OF. The output row is the stream's columns, then the table's (its decoded
+// columns); an INNER join drops a row that finds no table row (or whose residual is not true),
+// a LEFT join pads it with NULLs. Row kinds pass through: the table does not change while the
+// job runs, so a retraction finds what its row found.
+struct LookupJoinDefinition {
+  JoinType type = JoinType::kInner;  // kInner or kLeft
+  // Over the stream, one per primary key column of the table in key order, of the key's types.
+  std::vector<BoundExpressionPtr> keys;
+  // Over the stream: the time to see the table as of (TIMESTAMP or BIGINT, epoch ms); null:
+  // the latest version of each key.
+  BoundExpressionPtr as_of;
+  BoundExpressionPtr residual;  // over the output row; null: none
+  std::shared_ptr<LookupTableSource> table;
+  std::string text;  // the join as written, for explain ("o JOIN rates FOR SYSTEM_TIME AS OF o.ts")
+};
+
 struct LogicalOperator {
   LogicalOperatorKind kind = LogicalOperatorKind::kScan;
   Schema schema;  // output schema
@@ -153,6 +174,8 @@ struct LogicalOperator {
   // kJoin and kUnion: the second input (`input` is the first).
   std::unique_ptr<LogicalOperator> right_input;
   std::unique_ptr<JoinDefinition> join;  // kJoin
+  // kLookupJoin: output = the input's columns, then the table's.
+  std::unique_ptr<LookupJoinDefinition> lookup_join;
   // kTopN: output = the input's columns, then the rank (BIGINT) when top_n->emit_rank.
   std::unique_ptr<TopNSpec> top_n;
 

@@ -7,6 +7,7 @@
 #include "ops/filter_operator.h"
 #include "ops/join_operator.h"
 #include "ops/limit_operator.h"
+#include "ops/lookup_join_operator.h"
 #include "ops/project_operator.h"
 #include "ops/rows_window_operator.h"
 #include "ops/session_window_operator.h"
@@ -145,6 +146,8 @@ std::unique_ptr<Operator> MakeOperator(const LogicalOperator& node, LateRecordSi
     case LogicalOperatorKind::kJoin:
       return std::make_unique<JoinOperator>(*node.join, node.input->schema, node.right_input->schema);
     case LogicalOperatorKind::kUnion: return std::make_unique<UnionOperator>();
+    case LogicalOperatorKind::kLookupJoin:
+      return std::make_unique<LookupJoinOperator>(*node.lookup_join, node.input->schema);
     case LogicalOperatorKind::kFilter: return std::make_unique<FilterOperator>(*node.predicate);
     case LogicalOperatorKind::kProject:
       return std::make_unique<ProjectOperator>(node.projections, node.schema);

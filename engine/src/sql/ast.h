@@ -101,6 +101,10 @@ struct TableReference {
   JoinType join_type = JoinType::kInner;
   ParsedExpressionPtr join_condition;
   std::optional<int64_t> within_millis;  // JOIN ... WITHIN INTERVAL (time-bounded join)
+  // kNamed: `name FOR SYSTEM_TIME AS OF <expr>`, a lookup of a table as of a time (the
+  // expression reads the other input of the join); system_time_position is that of FOR.
+  ParsedExpressionPtr system_time;
+  SourcePosition system_time_position;
 };
 
 enum class WindowKind : uint8_t { kTumbling, kSliding, kSession };

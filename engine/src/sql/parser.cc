@@ -383,6 +383,8 @@ class Parser {
       SLUICE_RETURN_IF_ERROR(ExpectOperator(")"));
     } else {
       SLUICE_ASSIGN_OR_RETURN(table->name, ExpectName("the name of a source or stream"));
+      // Flink's order: t FOR SYSTEM_TIME AS OF x [AS] alias; also accepted after the alias.
+      SLUICE_RETURN_IF_ERROR(ParseSystemTime(*table));
     }
     if (MatchKeyword("AS")) {
       SLUICE_ASSIGN_OR_RETURN(table->alias, ExpectName("an alias after AS"));
@@ -390,7 +392,22 @@ class Parser {
                (Peek().kind == TokenKind::kIdentifier && !IsReservedWord(Peek().text))) {
       table->alias = Next().text;
     }
+    if (table->kind == TableReference::Kind::kNamed && table->system_time == nullptr) {
+      SLUICE_RETURN_IF_ERROR(ParseSystemTime(*table));
+    }
     return table;
+  }
+
+  // FOR SYSTEM_TIME AS OF <expr>, if it comes next.
+  absl::Status ParseSystemTime(TableReference& table) {
+    if (!IsKeyword("FOR") || !IsKeyword("SYSTEM_TIME", 1)) return absl::OkStatus();
+    table.system_time_position = Peek().position;
+    Next();
+    Next();  // SYSTEM_TIME
+    SLUICE_RETURN_IF_ERROR(ExpectKeyword("AS"));
+    SLUICE_RETURN_IF_ERROR(ExpectKeyword("OF"));
+    SLUICE_ASSIGN_OR_RETURN(table.system_time, ParseExpr());
+    return absl::OkStatus();
   }
 
   absl::StatusOr<std::unique_ptr<TableReference>> ParseFrom() {

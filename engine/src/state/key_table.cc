@@ -169,6 +169,21 @@ uint32_t StringInterner::Intern(std::string_view text) {
   return InternHashed(text, HashString(text));
 }
 
+uint32_t StringInterner::Find(std::string_view text) const {
+  if (slots_.empty()) return kNotInterned;
+  const uint64_t hash = HashString(text);
+  const size_t mask = slots_.size() - 1;
+  const uint32_t tag = Tag(hash);
+  for (size_t slot = hash & mask; slots_[slot] != 0; slot = (slot + 1) & mask) {
+    const uint32_t entry = slots_[slot];
+    if ((entry & tag_mask_) != tag) continue;
+    const uint32_t id = (entry & ~tag_mask_) - 1;
+    const std::string_view stored = Get(id);
+    if (stored.size() == text.size() && EqualBytes(stored.data(), text.data(), text.size())) return id;
+  }
+  return kNotInterned;
+}
+
 void StringInterner::InternBatch(const Column& column, const uint32_t* selection, size_t count,
                                  uint32_t* ids) {
   while ((references_.size() + count + 1) * 2 > slots_.size()) Grow();
@@ -457,6 +472,95 @@ size_t KeyTable::FindOrInsert(const Column* const* keys, const uint32_t* selecti
   batch_hashes_.resize(count);
   for (size_t j = 0; j < count; ++j) batch_hashes_[j] = HashKey(&batch_words_[j * w]);
   return ProbeEncoded(selection, count, group_ids, created_ids);
+}
+
+void KeyTable::Find(const Column* const* keys, const uint32_t* selection, size_t count, uint32_t* group_ids,
+                    FindScratch& scratch) const {
+  if (count == 0) return;
+  // Each row's key words as FindOrInsert encodes them, except that a string never interned is
+  // not interned now: no group can hold it, and the row is marked absent.
+  const size_t w = words_per_key_;
+  std::vector<uint64_t>& words = scratch.words;
+  words.assign(count * w, 0);
+  scratch.absent.assign(count, 0);
+  for (size_t k = 0; k < key_count(); ++k) {
+    const Column& column = *keys[k];
+    const uint8_t* valid = column.validity();
+    const uint64_t null_bit = uint64_t{1} << (k & 63);
+    uint64_t* nulls = words.data() + key_count();
+    if (key_types_[k] == TypeId::kString) {
+      const std::string_view* texts = column.data<std::string_view>();
+      size_t i = 0;
+      ForEachActiveRow(selection, count, [&](size_t row) {
+        if (!valid[row]) {
+          nulls[i * w] |= null_bit;
+        } else if (!direct_ && texts[row].size() <= kInlineStringMax) {
+          words[i * w + k] = InlineStringWord(texts[row]);
+        } else {
+          const uint32_t id = strings_.Find(texts[row]);
+          if (id == StringInterner::kNotInterned) {
+            scratch.absent[i] = 1;
+          } else {
+            words[i * w + k] = direct_ ? uint64_t{id} : kInternedTag | id;
+          }
+        }
+        ++i;
+      });
+      continue;
+    }
+    EncodeFixedWidthWords(key_types_[k], column, [&](auto word_of) {
+      size_t i = 0;
+      ForEachActiveRow(selection, count, [&](size_t row) {
+        const uint64_t present = uint64_t{0} - valid[row];
+        words[i * w + k] = word_of(row) & present;
+        nulls[i * w] |= null_bit & ~present;
+        ++i;
+      });
+    });
+  }
+  size_t i = 0;
+  if (direct_) {
+    ForEachActiveRow(selection, count, [&](size_t row) {
+      const uint64_t* key = &words[i * w];
+      uint32_t group = kNotFound;
+      if (!scratch.absent[i]) {
+        if (identity_) {
+          const uint32_t id = key[1] != 0 ? 0 : static_cast<uint32_t>(key[0]) + 1;
+          if (id < id_limit_ && IsLive(id)) group = id;
+        } else if (key[1] != 0) {
+          group = null_group_ == kEmpty ? kNotFound : null_group_;
+        } else if (key[0] < by_string_.size() && by_string_[key[0]] != kEmpty) {
+          group = by_string_[key[0]];
+        }
+      }
+      group_ids[row] = group;
+      ++i;
+    });
+    return;
+  }
+  scratch.hashes.resize(count);
+  for (size_t j = 0; j < count; ++j) scratch.hashes[j] = HashKey(&words[j * w]);
+  constexpr size_t kSlotsAhead = 16;
+  const size_t mask = slots_.size() - 1;
+  for (size_t j = 0; j < std::min(count, kSlotsAhead); ++j)
+    __builtin_prefetch(&slots_[scratch.hashes[j] & mask]);
+  ForEachActiveRow(selection, count, [&](size_t row) {
+    if (i + kSlotsAhead < count) __builtin_prefetch(&slots_[scratch.hashes[i + kSlotsAhead] & mask]);
+    uint32_t group = kNotFound;
+    if (!scratch.absent[i]) {
+      const uint64_t hash = scratch.hashes[i];
+      const uint32_t tag = static_cast<uint32_t>(hash);
+      for (size_t slot = hash & mask; slots_[slot] != kEmptySlot; slot = (slot + 1) & mask) {
+        const uint64_t entry = slots_[slot];
+        if (SlotHash(entry) == tag && KeyEquals(SlotGroup(entry), &words[i * w])) {
+          group = SlotGroup(entry);
+          break;
+        }
+      }
+    }
+    group_ids[row] = group;
+    ++i;
+  });
 }
 
 void KeyTable::EncodeCarriedKeys(const Column* const* columns, size_t column_count, const uint32_t* selection,

@@ -75,6 +75,10 @@ class StringInterner {
 
   // The id of `text`, adding it if new. Ids are dense from 0.
   uint32_t Intern(std::string_view text);
+  // The id of `text` if it is interned, else kNotInterned. Adds nothing: safe to call from
+  // several threads at once while no thread interns.
+  static constexpr uint32_t kNotInterned = 0xFFFFFFFF;
+  uint32_t Find(std::string_view text) const;
   // ids[i] = Intern(string of the i-th active row) for the active rows of a STRING column (0 for
   // NULL rows); faster than row by row on large dictionaries.
   void InternBatch(const Column& column, const uint32_t* selection, size_t count, uint32_t* ids);
@@ -179,6 +183,19 @@ class KeyTable {
   // created by this call; when `created` is given, their ids are appended to it in order.
   size_t FindOrInsert(const Column* const* keys, const uint32_t* selection, size_t count, uint32_t* group_ids,
                       std::vector<uint32_t>* created = nullptr);
+
+  // Lookups that insert nothing, for a table filled once and then only read (a lookup join's
+  // table, state/lookup_table.h): for every active row of `keys` writes the row's group id to
+  // group_ids[row], or kNotFound when no group holds its key. Const: tables may be probed from
+  // several threads at once, each with its own `scratch`, while none inserts or erases.
+  static constexpr uint32_t kNotFound = 0xFFFFFFFF;
+  struct FindScratch {
+    std::vector<uint64_t> words;
+    std::vector<uint64_t> hashes;
+    std::vector<uint8_t> absent;  // per active row: a string of its key was never interned
+  };
+  void Find(const Column* const* keys, const uint32_t* selection, size_t count, uint32_t* group_ids,
+            FindScratch& scratch) const;
 
   // --- carried keys ---
   // Whether a table over `key_types` finds keys by hashed key words, and so takes carried

@@ -202,6 +202,9 @@ void RegisterFileSource(ConnectorRegistry& registry) {
       {"event.time.format", "auto", "epoch_millis, epoch_seconds, iso8601 or auto"},
       {"partitioned.by", "none", "'col, ...': columns whose every value lies in one file (no exchange)"},
       {"max.record.bytes", "16777216", "a longer record is dead-lettered and skipped while read"},
+      {"primary.key", "none (a stream)",
+       "'col, ...': the source is a table keyed by these columns, read whole at start by lookup joins"},
+      {"reload.interval", "never", "a table: how often to check its files and read them again when changed"},
   };
   connector.bind = BindFileSource;
   connector.create = CreateFileSource;

@@ -206,6 +206,7 @@ void RegisterKafkaSource(ConnectorRegistry& registry) {
       {"connect.timeout", "10s", "how long opening waits for the brokers to answer"},
       {"partitioned.by", "none",
        "'col, ...': the topic's message key, so each value lies in one Kafka partition (no exchange)"},
+      {"primary.key", "none (a stream)", "a table from a compacted topic: not supported yet"},
   };
   connector.kafka_properties = true;
   connector.bind = BindKafkaSource;
