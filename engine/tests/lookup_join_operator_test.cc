@@ -64,7 +64,7 @@ class LookupJob {
   std::unique_ptr<LookupJoinOperator> MakeOperator() const {
     return std::make_unique<LookupJoinOperator>(*node_->lookup_join, node_->input->schema);
   }
-  LookupTableSource& table() const { return *node_->lookup_join->table; }
+  LookupTableProvider& table() const { return *node_->lookup_join->table; }
 
  private:
   BoundJob job_;

@@ -36,6 +36,7 @@
 #include <vector>
 
 #include "catalog/connector_definition.h"
+#include "catalog/lookup_table_provider.h"
 
 namespace sluice {
 
@@ -131,6 +132,12 @@ struct SourceConnector {
   std::function<std::vector<SourceSplit>(const SourceDefinition& definition, size_t partition, int readers,
                                          uint64_t min_split_bytes)>
       split;
+  // Optional: the connector can serve as a lookup join's table ('<name>.primary.key'): the
+  // table of a bound definition keyed by `key_columns`, read again every
+  // `reload_interval_millis` when its input changed. Does not read anything yet.
+  std::function<std::shared_ptr<LookupTableProvider>(SourceDefinition definition, std::vector<size_t> key_columns,
+                                                     std::optional<int64_t> reload_interval_millis)>
+      make_lookup_table;
   // Non-empty: the connector deals the source's partitions out between its readers itself (a
   // Kafka consumer group); the runtime makes one reader of the definition's single partition
   // per worker and names them so in explain (e.g. "consumer-group member").

@@ -26,30 +26,28 @@
 #include <vector>
 
 #include "catalog/connector_definition.h"
+#include "catalog/lookup_table_provider.h"
 #include "common/status.h"
 #include "state/lookup_table.h"
 
 namespace sluice {
 
-class LookupTableSource {
+class LookupTableSource final : public LookupTableProvider {
  public:
   // `definition`: the bound source; `key_columns`: its primary key (indexes into its schema).
   // The table's version time is the source's _event_time when it has event time.
   LookupTableSource(SourceDefinition definition, std::vector<size_t> key_columns,
                     std::optional<int64_t> reload_interval_millis = std::nullopt);
 
-  const SourceDefinition& definition() const { return definition_; }
-  const std::vector<size_t>& key_columns() const { return key_columns_; }
-  // The columns a join outputs: the decoded ones (not _event_time).
-  size_t output_columns() const { return definition_.decoder.schema.size(); }
-  bool versioned() const { return definition_.has_event_time; }
-  const std::optional<int64_t>& reload_interval_millis() const { return reload_interval_millis_; }
+  const SourceDefinition& definition() const override { return definition_; }
+  const std::vector<size_t>& key_columns() const override { return key_columns_; }
+  const std::optional<int64_t>& reload_interval_millis() const override { return reload_interval_millis_; }
   // How many times the files were read again (0 until they change).
-  uint64_t reloads() const;
+  uint64_t reloads() const override;
 
   // The loaded table: the first call loads it, and every call after returns it, or the load's
   // error.
-  absl::StatusOr<std::shared_ptr<const LookupTable>> Get();
+  absl::StatusOr<std::shared_ptr<const LookupTable>> Get() override;
 
  private:
   absl::StatusOr<std::shared_ptr<const LookupTable>> Load() const;

@@ -3,7 +3,7 @@
 #include <cstring>
 
 #include "common/strings.h"
-#include "connectors/lookup_table_source.h"
+#include "catalog/lookup_table_provider.h"
 
 namespace sluice {
 
@@ -128,7 +128,7 @@ absl::Status LookupJoinOperator::Push(const Batch& batch) {
 }
 
 std::string LookupJoinOperator::Describe() const {
-  const LookupTableSource& table = *definition_.table;
+  const LookupTableProvider& table = *definition_.table;
   return StrCat(
       "LookupJoin ", definition_.text, " (table '", table.definition().name, "' read at start",
       table.versioned() ? ", versioned by event time" : ", one row per key",

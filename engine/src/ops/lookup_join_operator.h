@@ -4,7 +4,7 @@
 //
 // One input: the stream. The table is read-only state shared by every instance of the join
 // (one per worker): loaded from its file on the first Push(), OnWatermark() or Finish() of any
-// instance (connectors/lookup_table_source.h), never changed afterwards; with
+// instance (catalog/lookup_table_provider.h; the file connector's is connectors/lookup_table_source.h), never changed afterwards; with
 // '<t>.reload.interval', replaced by a new table once the file changed, which each instance
 // takes at its next batch. An instance keeps no state of its own, so Snapshot() writes nothing
 // and a restored job reads the table again.

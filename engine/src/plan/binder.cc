@@ -7,7 +7,7 @@
 
 #include "catalog/connector_registry.h"
 #include "common/strings.h"
-#include "connectors/lookup_table_source.h"
+#include "catalog/lookup_table_provider.h"
 #include "expr/expression_executor.h"
 #include "plan/changelog_mode.h"
 #include "plan/connector_properties.h"
@@ -1398,7 +1398,7 @@ class JobBinder {
 
   // The table `table` names, bound through its connector: the columns of its primary key and
   // the source's event time, which versions it.
-  absl::StatusOr<std::shared_ptr<LookupTableSource>> DefineTable(const TableReference& table) {
+  absl::StatusOr<std::shared_ptr<LookupTableProvider>> DefineTable(const TableReference& table) {
     const std::string& name = table.name;
     // A table that several joins read is read once, and held once.
     if (auto defined = tables_.find(name); defined != tables_.end() && IsTable(table)) return defined->second;
@@ -1421,7 +1421,7 @@ class JobBinder {
       return source_.Error(type->value_position, StrCat("invalid source type '", type->value, "' (expected ",
                                                         registry.SourceTypeList(), ")"));
     }
-    if (type->value != "file_source") {
+    if (!connector->make_lookup_table) {
       return source_.NotSupported(
           key->key_position, StrCat("a table from a ", type->value, " ('", name,
                                     ".primary.key'); a lookup join's table is a file_source for now (tables "
@@ -1458,7 +1458,8 @@ class JobBinder {
     }
     SLUICE_ASSIGN_OR_RETURN(std::optional<int64_t> reload,
                             BindPositiveDuration(job_.properties, source_, name, "reload.interval"));
-    auto lookup = std::make_shared<LookupTableSource>(std::move(definition), std::move(key_columns), reload);
+    std::shared_ptr<LookupTableProvider> lookup =
+        connector->make_lookup_table(std::move(definition), std::move(key_columns), reload);
     tables_[name] = lookup;
     return lookup;
   }
@@ -1492,7 +1493,7 @@ class JobBinder {
           "a join of more than two inputs (join two of them in a WITH query, then join "
           "its result with the third)");
     }
-    SLUICE_ASSIGN_OR_RETURN(std::shared_ptr<LookupTableSource> lookup, DefineTable(table));
+    SLUICE_ASSIGN_OR_RETURN(std::shared_ptr<LookupTableProvider> lookup, DefineTable(table));
     const SourceDefinition& table_definition = lookup->definition();
 
     // The stream: the statement's input, as the FROM of a query of one input is.
@@ -2338,7 +2339,7 @@ class JobBinder {
   // The derived tables and WITH queries that are Top-N queries (plan/top_n_pattern.h).
   std::map<const SelectStatement*, TopNPattern> top_n_patterns_;
   // The tables lookup joins read, by name: each bound (and later read) once per job.
-  std::map<std::string, std::shared_ptr<LookupTableSource>> tables_;
+  std::map<std::string, std::shared_ptr<LookupTableProvider>> tables_;
 };
 
 }  // namespace

@@ -3,7 +3,7 @@
 #include <algorithm>
 
 #include "common/strings.h"
-#include "connectors/lookup_table_source.h"
+#include "catalog/lookup_table_provider.h"
 
 namespace sluice {
 namespace {

@@ -1,7 +1,7 @@
 #include "plan/logical_plan.h"
 
 #include "common/strings.h"
-#include "connectors/lookup_table_source.h"
+#include "catalog/lookup_table_provider.h"
 
 namespace sluice {
 
@@ -53,7 +53,7 @@ std::string LogicalOperator::ToString(int indent) const {
     }
     case LogicalOperatorKind::kUnion: out += "Union ALL"; break;
     case LogicalOperatorKind::kLookupJoin: {
-      const LookupTableSource& table = *lookup_join->table;
+      const LookupTableProvider& table = *lookup_join->table;
       std::vector<std::string> keys;
       for (size_t k = 0; k < lookup_join->keys.size(); ++k) {
         keys.push_back(StrCat(lookup_join->keys[k]->ToString(), " = ",

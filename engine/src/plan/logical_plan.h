@@ -23,7 +23,7 @@
 
 namespace sluice {
 
-class LookupTableSource;  // connectors/lookup_table_source.h
+class LookupTableProvider;  // catalog/lookup_table_provider.h
 
 enum class LogicalOperatorKind : uint8_t {
   kScan,
@@ -155,7 +155,7 @@ struct LookupJoinDefinition {
   // the latest version of each key.
   BoundExpressionPtr as_of;
   BoundExpressionPtr residual;  // over the output row; null: none
-  std::shared_ptr<LookupTableSource> table;
+  std::shared_ptr<LookupTableProvider> table;
   std::string text;  // the join as written, for explain ("o JOIN rates FOR SYSTEM_TIME AS OF o.ts")
 };
 

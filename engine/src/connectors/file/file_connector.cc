@@ -9,6 +9,7 @@
 #include "common/strings.h"
 #include "connectors/file/file_sink.h"
 #include "connectors/file/file_source.h"
+#include "connectors/lookup_table_source.h"
 #include "types/number_format.h"
 #include "plan/connector_properties.h"
 
@@ -208,6 +209,11 @@ void RegisterFileSource(ConnectorRegistry& registry) {
   };
   connector.bind = BindFileSource;
   connector.create = CreateFileSource;
+  connector.make_lookup_table = [](SourceDefinition definition, std::vector<size_t> key_columns,
+                                   std::optional<int64_t> reload_interval_millis) {
+    return std::make_shared<LookupTableSource>(std::move(definition), std::move(key_columns),
+                                               reload_interval_millis);
+  };
   connector.split = SplitFile;
   connector.single_thread_reason = FileSourceSingleThreadReason;
   connector.describe = DescribeFileSource;
