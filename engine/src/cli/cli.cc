@@ -9,6 +9,7 @@
 #include <cmath>
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <ctime>
 #include <filesystem>
@@ -33,6 +34,8 @@
 #include "runtime/file_checkpoint_store.h"
 #include "runtime/job_runner.h"
 #include "runtime/topology.h"
+#include "server/http_server.h"
+#include "server/metrics_endpoint.h"
 #include "sql/parser.h"
 #include "trade_generator.h"
 
@@ -105,6 +108,12 @@ options:
                      'checkpoint.interval'; default 10s)
   --summary-json FILE
                      also write the final summary as one JSON object to FILE
+  --metrics-port N   serve Prometheus metrics at http://ADDRESS:N/metrics (and /healthz) while
+                     the job runs; 0 picks a free port; the URL is printed on stderr. With
+                     SLUICE_TOKEN set, /metrics needs 'Authorization: Bearer <token>'
+  --metrics-address ADDRESS
+                     the address to serve metrics on (default 127.0.0.1); one that is not
+                     loopback needs SLUICE_TOKEN
   --quiet            no progress line and no summary (SIGTERM stops the job gracefully:
                      sinks flushed, exit 0; Ctrl-C / SIGINT exits 130)
   --help             this help
@@ -224,11 +233,13 @@ struct CommandOptions {
   bool quiet = false;
   std::optional<uint64_t> memory_limit;  // --memory-limit: over 'state.max.bytes'
   enum class Progress { kAuto, kAlways, kNever } progress = Progress::kAuto;
-  std::string summary_json;  // --summary-json FILE
-  std::string checkpoint_dir;                       // --checkpoint-dir: over 'checkpoint.dir'
+  std::string summary_json;                           // --summary-json FILE
+  std::string checkpoint_dir;                         // --checkpoint-dir: over 'checkpoint.dir'
   std::optional<int64_t> checkpoint_interval_millis;  // --checkpoint-interval
-  std::string savepoint_on_stop;  // --savepoint-on-stop DIR
-  std::string from_savepoint;     // --from-savepoint DIR
+  std::string savepoint_on_stop;                      // --savepoint-on-stop DIR
+  std::string from_savepoint;                         // --from-savepoint DIR
+  std::optional<int> metrics_port;                    // --metrics-port
+  std::string metrics_address = "127.0.0.1";          // --metrics-address
 };
 
 // Worker threads for --parallelism's default: the CPUs this process may run on.
@@ -315,6 +326,17 @@ std::optional<int> ParseOptions(int argc, char** argv, int first, const char* us
       if (!options.checkpoint_interval_millis || *options.checkpoint_interval_millis <= 0) {
         return Usage(usage, "--checkpoint-interval needs a positive duration, e.g. 500ms or 10s");
       }
+    } else if (allow_run_flags && (arg == "--metrics-port" || arg.rfind("--metrics-port=", 0) == 0)) {
+      const auto value = value_of("--metrics-port");
+      int64_t port = -1;
+      if (!value || !absl::SimpleAtoi(*value, &port) || port < 0 || port > 65535) {
+        return Usage(usage, "--metrics-port needs a port number from 0 to 65535 (0: a free port)");
+      }
+      options.metrics_port = static_cast<int>(port);
+    } else if (allow_run_flags && (arg == "--metrics-address" || arg.rfind("--metrics-address=", 0) == 0)) {
+      const auto value = value_of("--metrics-address");
+      if (!value || value->empty()) return Usage(usage, "--metrics-address needs an address");
+      options.metrics_address = *value;
     } else if (allow_run_flags && arg == "--strict") {
       options.strict = true;
     } else if (allow_run_flags && arg == "--quiet") {
@@ -543,6 +565,23 @@ int Run(const CommandOptions& options) {
   if (!checkpoints.ok()) return ReportError(options, checkpoints.status());
   auto runner = JobRunner::Create(*job, run_options);
   if (!runner.ok()) return ReportError(options, runner.status());
+  if (options.metrics_address != "127.0.0.1" && !options.metrics_port) {
+    return Usage(kRunUsage, "--metrics-address needs --metrics-port");
+  }
+  // --metrics-port: the latest counters, served from the HTTP server's threads.
+  std::unique_ptr<MetricsEndpoint> metrics;
+  if (options.metrics_port) {
+    const char* token = std::getenv("SLUICE_TOKEN");
+    HttpServerOptions server_options;
+    server_options.address = options.metrics_address;
+    server_options.port = *options.metrics_port;
+    server_options.token = token != nullptr ? token : "";
+    auto endpoint =
+        MetricsEndpoint::Start(server_options, "run", std::filesystem::path(options.job_path).stem());
+    if (!endpoint.ok()) return ReportError(options, endpoint.status());
+    metrics = std::move(*endpoint);
+    std::fprintf(stderr, "metrics: %s/metrics\n", metrics->url().c_str());
+  }
   std::signal(SIGINT, OnInterrupt);
   std::signal(SIGTERM, OnInterrupt);
   using Progress = CommandOptions::Progress;
@@ -553,6 +592,10 @@ int Run(const CommandOptions& options) {
   // not a terminal) gets a status line every 10 s.
   auto last_line = std::chrono::steady_clock::now();
   auto progress = [&](const JobCounters& c) {
+    if (metrics) {
+      metrics->Update("running", c, checkpoints->checkpoints.get());
+      if (!show_progress) return;
+    }
     if (terminal) {
       std::fprintf(stderr, "\r%s ", Summary(c).c_str());
     } else {
@@ -564,8 +607,14 @@ int Run(const CommandOptions& options) {
     std::fflush(stderr);
   };
   absl::Status status =
-      (*runner)->Run(show_progress ? std::function<void(const JobCounters&)>(progress) : nullptr);
+      (*runner)->Run(show_progress || metrics ? std::function<void(const JobCounters&)>(progress) : nullptr);
   const JobCounters counters = (*runner)->counters();
+  if (metrics) {
+    metrics->Update(!status.ok()         ? "failed"
+                    : counters.cancelled ? "stopped"
+                                         : "finished",
+                    counters, checkpoints->checkpoints.get());
+  }
   const bool terminated = counters.cancelled && g_terminated.load();
   const int exit_code = !status.ok() ? 1 : counters.cancelled && !terminated ? 130 : 0;
   if (!options.summary_json.empty()) {
