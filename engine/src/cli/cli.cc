@@ -35,7 +35,9 @@
 #include "runtime/job_runner.h"
 #include "runtime/topology.h"
 #include "server/http_server.h"
+#include "server/job_server.h"
 #include "server/metrics_endpoint.h"
+#include "server/server_config.h"
 #include "sql/parser.h"
 #include "trade_generator.h"
 
@@ -54,6 +56,9 @@ commands:
   validate JOB.sql   parse and bind the job; print errors, run nothing
   datagen --kind trades|orders|market|nexmark --count N
                      write deterministic synthetic data (JSON Lines or CSV, or to Kafka)
+  serve --config FILE
+                     run the job server: a REST API to submit, watch, stop and cancel
+                     jobs, Prometheus metrics at /metrics (see sluice serve --help)
   kafka-mock [--brokers N] [--topic NAME:PARTITIONS]...
                      run a local Kafka cluster (librdkafka's mock) until Ctrl-C
   topology [--parallelism N] [--placement compact|spread]
@@ -186,6 +191,37 @@ orders only:
 nexmark:
   --output DIR             the directory of its four files, created if missing (required);
                            --seed and --rate apply, no other option does
+)";
+
+constexpr const char* kServeUsage = R"(usage: sluice serve --config FILE
+
+Runs the job server until SIGTERM or Ctrl-C: a REST API to submit jobs (their SQL), list and
+watch them, stop them with a savepoint and cancel them, and every job's Prometheus metrics at
+/metrics. Submitted jobs, their checkpoints and savepoints are kept in the data directory; a
+server started again on it resumes the jobs that were running or stopped. On SIGTERM every
+running job is stopped with a savepoint first. Prints "listening on URL" on stderr once it
+serves.
+
+FILE is YAML, one mapping of these keys (an unknown key is an error):
+  data_dir: DIR               required: the jobs, checkpoints and savepoints
+  address: 127.0.0.1          listen address (default 127.0.0.1)
+  port: 8081                  listen port (default 8081; 0: a free one, printed)
+  token: SECRET               bearer token every request but /healthz must carry
+                              (default: the SLUICE_TOKEN environment variable)
+  allow_unauthenticated: false  listen on a non-loopback address without a token
+  tls_cert: FILE              PEM certificate and private key: serve HTTPS
+  tls_key: FILE
+  max_body_bytes: 1048576     larger request bodies get 413
+  max_running_jobs: 16        more running jobs get 429
+  default_parallelism: 1      workers of a job submitted without ?parallelism=N
+
+API (see the README's "Running in production"):
+  GET /healthz, GET /metrics, POST /jobs (body: SQL; ?parallelism=N), GET /jobs,
+  GET /jobs/ID, GET /jobs/ID/plan, POST /jobs/ID/stop, DELETE /jobs/ID
+
+options:
+  --config FILE      the configuration file
+  --help             this help
 )";
 
 constexpr const char* kKafkaMockUsage = R"(usage: sluice kafka-mock [--brokers N] [--topic NAME:PARTITIONS]...
@@ -1202,6 +1238,39 @@ std::optional<int> ForEachValueFlag(
   return std::nullopt;
 }
 
+// --- serve -------------------------------------------------------------------------------
+
+int Serve(int argc, char** argv) {
+  std::string config_path;
+  const std::optional<int> exit =
+      ForEachValueFlag(argc, argv, kServeUsage, {"--config"},
+                       [&](const std::string&, const std::string& value) -> std::optional<int> {
+                         if (value.empty()) return Usage(kServeUsage, "--config needs a file");
+                         config_path = value;
+                         return std::nullopt;
+                       });
+  if (exit) return *exit;
+  if (config_path.empty()) return Usage(kServeUsage, "missing --config FILE");
+  const char* environment_token = std::getenv("SLUICE_TOKEN");
+  const absl::StatusOr<ServerConfig> config =
+      ServerConfig::Load(config_path, environment_token != nullptr ? environment_token : "");
+  if (!config.ok()) {
+    std::fprintf(stderr, "sluice serve: %s\n", std::string(config.status().message()).c_str());
+    return 1;
+  }
+  std::signal(SIGINT, OnInterrupt);
+  std::signal(SIGTERM, OnInterrupt);
+  const absl::Status status = RunServer(*config, g_interrupted, [](const std::string& line) {
+    std::fprintf(stderr, "sluice serve: %s\n", line.c_str());
+    std::fflush(stderr);
+  });
+  if (!status.ok()) {
+    std::fprintf(stderr, "sluice serve: %s\n", std::string(status.message()).c_str());
+    return 1;
+  }
+  return 0;
+}
+
 // --- kafka-mock ---------------------------------------------------------------------------
 
 int KafkaMock(int argc, char** argv) {
@@ -1321,6 +1390,7 @@ int CommandLineMain(int argc, char** argv) {
     return Datagen(datagen);
   }
   if (command == "kafka-mock") return KafkaMock(argc, argv);
+  if (command == "serve") return Serve(argc, argv);
   if (command == "topology") return Topology(argc, argv);
   return Usage(MainUsage().c_str(), StrCat("unknown command '", command, "'"));
 }

@@ -57,7 +57,8 @@ const std::vector<JobMetric>& JobMetrics() {
        "Records read from every source of the job, good and bad (Flink: numRecordsIn).",
        [](S j, int64_t) { return Always(static_cast<double>(j.counters.records_in)); }},
       {"sluice_job_numRecordsOut_total", MetricType::Counter,
-       "Rows written by every sink of the job (Flink: numRecordsOut).",
+       "Rows written by every sink of the job; in a changelog an update counts its before and after rows "
+       "(Flink: numRecordsOut).",
        [](S j, int64_t) { return Always(static_cast<double>(j.counters.records_out)); }},
       {"sluice_job_numBytesIn_total", MetricType::Counter,
        "Bytes read from every source of the job (Flink: numBytesIn).",
