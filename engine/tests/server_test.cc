@@ -10,12 +10,16 @@
 //     savepoint, one whose server was killed (SIGKILL) from its latest checkpoint; either way
 //     the output is exactly SQLite's;
 //   - configuration errors (an unknown key, a non-loopback address without a token).
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <httplib.h>
 #include <signal.h>
 #include <sqlite3.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -366,6 +370,58 @@ TEST_F(ServerTest, ConfigurationErrorsNameTheirKey) {
       << ReadFile(open_address.err);
   Process missing = SpawnSluice({"serve"}, StrCat(root_, "/o3"), StrCat(root_, "/e3"));
   EXPECT_EQ(WaitFor(missing, seconds(30)), 2);
+}
+
+// A job over a FIFO (a source that cannot record read positions) runs without checkpoints and
+// says why; its live counters at /metrics follow what is written; it stops when asked.
+TEST_F(ServerTest, AJobOverAStreamRunsWithoutCheckpointsAndIsScrapedLive) {
+  const std::string fifo = StrCat(root_, "/trades.fifo");
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  const Server server = Start("", "server");
+  httplib::Client client = Client(server);
+  const auto submitted =
+      client.Post("/jobs", Scenario2Job(fifo, StrCat(root_, "/volume.jsonl")), "application/sql");
+  ASSERT_TRUE(submitted);
+  ASSERT_EQ(submitted->status, 201) << submitted->body;
+  const auto job = client.Get("/jobs/1");
+  ASSERT_TRUE(job);
+  EXPECT_NE(job->body.find("\"disabled\":\"source 'trades' (file_source) cannot resume from a checkpoint"),
+            std::string::npos)
+      << job->body;
+  int fd = -1;
+  const auto deadline = std::chrono::steady_clock::now() + seconds(60);
+  while ((fd = open(fifo.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC)) < 0 && errno == ENXIO &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(fcntl(fd, F_SETFL, 0), 0);
+  TradeGeneratorOptions options;
+  options.count = 3000;
+  options.symbols = 30;
+  TradeGenerator generator(options);
+  std::string text;
+  generator.AppendJsonLines(options.count, text);
+  ASSERT_EQ(write(fd, text.data(), text.size()), static_cast<ssize_t>(text.size()));
+  std::string metrics;
+  while (std::chrono::steady_clock::now() < deadline) {
+    const auto scraped = client.Get("/metrics");
+    ASSERT_TRUE(scraped);
+    metrics = scraped->body;
+    if (MetricValue(metrics, "sluice_job_numRecordsIn_total", "job_id=\"1\"") == 3000) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_EQ(MetricValue(metrics, "sluice_job_numRecordsIn_total", "job_id=\"1\""), 3000) << metrics;
+  EXPECT_EQ(MetricValue(metrics, "sluice_job_stateKeys", "job_id=\"1\""), 30) << metrics;
+  EXPECT_EQ(MetricValue(metrics, "sluice_jobs", "state=\"running\""), 1) << metrics;
+  const auto stop = client.Post("/jobs/1/stop");
+  ASSERT_TRUE(stop);
+  EXPECT_EQ(stop->status, 202) << stop->body;
+  const std::string stopped = WaitUntilEnded(client, "1");
+  EXPECT_EQ(JsonString(stopped, "state"), "stopped") << stopped;
+  EXPECT_EQ(JsonNumber(stopped, "records_in"), 3000) << stopped;
+  close(fd);
+  Stop(server);
 }
 
 TEST_F(ServerTest, AJobStoppedWithASavepointResumesFromItWhenTheServerRestarts) {

@@ -96,7 +96,8 @@ struct JobManager::Job {
   JobCounters counters;
   int runs = 0;
   std::string resumed_from;
-  bool shutdown_stop = false;  // stopped by Shutdown(): persisted as running
+  bool shutdown_stop = false;   // stopped by Shutdown(): persisted as running
+  std::string checkpoints_off;  // why the job runs without checkpoints; empty: it has them
 
   std::string checkpoint_dir() const { return directory + "/checkpoints"; }
   std::string savepoint_dir() const { return directory + "/savepoints"; }
@@ -179,7 +180,22 @@ absl::Status JobManager::Start(Job& job, std::unique_ptr<Job> owner, std::vector
       for (const std::string& line : notes) StrAppend(note, "; ", line);
     }
   }
-  SLUICE_ASSIGN_OR_RETURN(job.runner, JobRunner::Create(bound_job, run_options));
+  absl::StatusOr<std::unique_ptr<JobRunner>> runner = JobRunner::Create(bound_job, run_options);
+  job.checkpoints_off.clear();
+  if (!runner.ok() && absl::IsFailedPrecondition(runner.status()) && !run_options.restore_checkpoint) {
+    // A source that cannot record its read positions (a Kafka topic, a stream): the job runs
+    // without checkpoints and savepoints, and a restart runs it again from the beginning (a
+    // Kafka source from its consumer group's committed offsets).
+    const std::string why = std::string(runner.status().message());
+    RunOptions plain = run_options;
+    plain.checkpoint_store = nullptr;
+    plain.savepoint_store = nullptr;
+    plain.restore_store = nullptr;
+    runner = JobRunner::Create(bound_job, plain);
+    if (runner.ok()) job.checkpoints_off = why;
+  }
+  if (!runner.ok()) return runner.status();
+  job.runner = std::move(*runner);
   // The plans, as `sluice explain` prints them.
   job.plan.clear();
   for (size_t i = 0; i < bound_job.statements.size(); ++i) {
@@ -214,14 +230,12 @@ void JobManager::RunJob(Job* job) {
   if (!status.ok()) {
     job->state = JobState::kFailed;
     job->error = std::string(status.message());
+  } else if (!counters.cancelled) {
+    job->state = JobState::kFinished;  // also when a stop came as it ended by itself
   } else if (job->state == JobState::kCancelling) {
     job->state = JobState::kCancelled;
-  } else if (counters.cancelled && counters.savepoint != 0) {
-    job->state = JobState::kStopped;
-  } else if (counters.cancelled) {
-    job->state = JobState::kCancelled;  // stopped before a savepoint could be taken
   } else {
-    job->state = JobState::kFinished;
+    job->state = JobState::kStopped;  // with a savepoint, unless it runs without checkpoints
   }
   Persist(*job);
 }
@@ -235,9 +249,7 @@ void JobManager::Persist(const Job& job) const {
   out << YAML::Key << "submitted_unix_millis" << YAML::Value << job.submitted_unix_millis;
   // A job stopped by the server's shutdown is resumed as a running one.
   out << YAML::Key << "state" << YAML::Value
-      << StateName(job.shutdown_stop && (job.state == JobState::kStopped || job.state == JobState::kCancelled)
-                       ? JobState::kRunning
-                       : job.state);
+      << StateName(job.shutdown_stop && job.state == JobState::kStopped ? JobState::kRunning : job.state);
   out << YAML::Key << "error" << YAML::Value << job.error;
   out << YAML::Key << "runs" << YAML::Value << job.runs;
   out << YAML::Key << "records_in" << YAML::Value << job.counters.records_in;
@@ -394,6 +406,7 @@ JobInfo JobManager::InfoOf(const Job& job) const {
   info.counters = job.counters;
   info.checkpoint_dir = job.checkpoint_dir();
   info.savepoint_dir = job.savepoint_dir();
+  info.checkpoints_off = job.checkpoints_off;
   if (job.checkpoints) {
     info.latest_checkpoint = job.checkpoints->last_completed();
     info.latest_checkpoint_bytes = job.checkpoints->last_state_bytes();

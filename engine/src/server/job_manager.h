@@ -16,6 +16,11 @@
 // once), or from the beginning when they have none. Finished, failed and cancelled jobs are
 // listed, not run. One server at a time may use a data directory (a lock file says so).
 //
+// A job whose sources cannot record their read positions (today: anything but regular files,
+// e.g. a Kafka topic or a FIFO) runs without checkpoints and savepoints; GET /jobs/{id} says
+// why. Stopped, or resumed by a new server, it starts again from the beginning (a Kafka source
+// from its consumer group's committed offsets).
+//
 // States: running → finished | failed | stopping → stopped | cancelling → cancelled.
 // Stop takes a savepoint (the job's state and read positions; no window fires early) and ends
 // the run; Cancel ends it too (the runtime still takes its savepoint, which is not used: a
@@ -67,6 +72,9 @@ struct JobInfo {
   double latest_checkpoint_write_seconds = 0;
   std::string savepoint_dir;
   std::optional<uint64_t> latest_savepoint;
+  // Why the job runs without checkpoints and savepoints (a source that cannot record its read
+  // positions: a Kafka topic, a stream); empty when it has them.
+  std::string checkpoints_off;
 };
 
 // The outcome of a submission.

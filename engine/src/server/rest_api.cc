@@ -143,6 +143,11 @@ std::string DetailJson(const JobInfo& job) {
   Json checkpoints;
   checkpoints.Text("directory", job.checkpoint_dir)
       .Number("completed_this_run", job.counters.checkpoints_completed);
+  if (job.checkpoints_off.empty()) {
+    checkpoints.Null("disabled");
+  } else {
+    checkpoints.Text("disabled", job.checkpoints_off);
+  }
   if (job.latest_checkpoint) {
     checkpoints.Number("latest", *job.latest_checkpoint)
         .Number("latest_state_bytes", job.latest_checkpoint_bytes)
