@@ -75,7 +75,7 @@ HttpServer::HttpServer(const HttpServerOptions& options, std::unique_ptr<httplib
     if (token.empty() || request.path == "/healthz") return httplib::Server::HandlerResponse::Unhandled;
     const std::string header = request.get_header_value("Authorization");
     constexpr std::string_view kBearer = "Bearer ";
-    if (header.size() > kBearer.size() && header.compare(0, kBearer.size(), kBearer) == 0 &&
+    if (header.size() > kBearer.size() && StartsWithIgnoreCase(header, kBearer) &&
         TokensEqual(header.substr(kBearer.size()), token)) {
       return httplib::Server::HandlerResponse::Unhandled;
     }

@@ -225,6 +225,11 @@ void JobManager::RunJob(Job* job) {
     job->counters = counters;
   });
   const JobCounters counters = job->runner->counters();
+  // What only a run needs goes now (operators, state, buffers); a long-lived server keeps
+  // every job it ran, so an ended one holds only its counters and plan text.
+  job->runner.reset();
+  job->bound.reset();
+  job->restored.reset();
   std::lock_guard<std::mutex> lock(mutex_);
   job->counters = counters;
   if (!status.ok()) {

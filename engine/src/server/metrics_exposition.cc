@@ -101,7 +101,7 @@ const std::vector<JobMetric>& JobMetrics() {
          return j.last_checkpoint_write_seconds;
        }},
       {"sluice_job_uptime_seconds", MetricType::Gauge,
-       "Seconds since the job's current run started (Flink: uptime).",
+       "Seconds the job's current run has run: its duration once it ended (Flink: uptime).",
        [](S j, int64_t) { return Always(j.counters.elapsed_seconds); }},
       {"sluice_job_workers", MetricType::Gauge, "Worker threads of the job's run (1: fused on one thread).",
        [](S j, int64_t) { return Always(j.counters.workers); }},
