@@ -461,6 +461,61 @@ TEST_F(ServerTest, AJobStoppedWithASavepointResumesFromItWhenTheServerRestarts) 
   Stop(server);
 }
 
+// SIGTERM: the server stops its running jobs with savepoints; the next one resumes them.
+TEST_F(ServerTest, ASigtermedServersJobsResumeFromTheirSavepoints) {
+  const std::string output = StrCat(root_, "/volume.jsonl");
+  const std::string job = Scenario2Job(*trades_, output);
+  Server server = Start("", "first");
+  httplib::Client client = Client(server);
+  const auto submitted = client.Post("/jobs", job, "application/sql");
+  ASSERT_TRUE(submitted);
+  ASSERT_EQ(submitted->status, 201) << submitted->body;
+  Stop(server);  // at once: the job has just started reading 400,000 records
+  EXPECT_NE(ReadFile(server.process.err).find("every running job with a savepoint"), std::string::npos);
+  // What the first run read (none, when the savepoint came before its first batch).
+  const std::string persisted = ReadFile(StrCat(root_, "/data/jobs/1/job.yaml"));
+  EXPECT_NE(persisted.find("state: running\n"), std::string::npos) << persisted;
+  const size_t at = persisted.find("records_in: ");
+  ASSERT_NE(at, std::string::npos) << persisted;
+  const double first_records = std::strtod(persisted.c_str() + at + 12, nullptr);
+
+  server = Start("", "second");
+  httplib::Client second = Client(server);
+  const std::string resumed = WaitUntilEnded(second, "1");
+  EXPECT_EQ(JsonString(resumed, "state"), "finished") << resumed;
+  EXPECT_EQ(JsonString(resumed, "resumed_from").value_or("").rfind("savepoint ", 0), 0u) << resumed;
+  EXPECT_EQ(JsonNumber(resumed, "runs"), 2) << resumed;
+  // The two runs read every record once between them.
+  EXPECT_EQ(first_records + JsonNumber(resumed, "records_in").value_or(-1), kTrades) << persisted << resumed;
+  ExpectOracleOutput(job, output, "stopped by SIGTERM, then resumed from the savepoint");
+  Stop(server);
+}
+
+TEST_F(ServerTest, ASubmissionBeyondMaxRunningJobsIs429) {
+  const std::string fifo = StrCat(root_, "/trades.fifo");
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  const Server server = Start("max_running_jobs: 1\n", "server");
+  httplib::Client client = Client(server);
+  const auto first = client.Post("/jobs", Scenario2Job(fifo, StrCat(root_, "/a.jsonl")), "application/sql");
+  ASSERT_TRUE(first);
+  ASSERT_EQ(first->status, 201) << first->body;  // runs until its FIFO ends
+  const auto second =
+      client.Post("/jobs", Scenario2Job(*trades_, StrCat(root_, "/b.jsonl")), "application/sql");
+  ASSERT_TRUE(second);
+  EXPECT_EQ(second->status, 429) << second->body;
+  EXPECT_NE(second->body.find("max_running_jobs"), std::string::npos) << second->body;
+  const auto cancel = client.Delete("/jobs/1");
+  ASSERT_TRUE(cancel);
+  EXPECT_EQ(cancel->status, 202) << cancel->body;
+  EXPECT_EQ(JsonString(WaitUntilEnded(client, "1"), "state"), "cancelled");
+  const auto third =
+      client.Post("/jobs", Scenario2Job(*trades_, StrCat(root_, "/c.jsonl")), "application/sql");
+  ASSERT_TRUE(third);
+  EXPECT_EQ(third->status, 201) << third->body;
+  EXPECT_EQ(JsonString(WaitUntilEnded(client, "2"), "state"), "finished");
+  Stop(server);
+}
+
 TEST_F(ServerTest, AKilledServersJobResumesFromItsLatestCheckpoint) {
   // The server is killed once the job has a durable checkpoint and is still running; a job
   // that finishes first is submitted again (each with its own output), a few times at most.

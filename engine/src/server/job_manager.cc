@@ -13,6 +13,7 @@
 
 #include "common/strings.h"
 #include "plan/binder.h"
+#include "server/large_stack_thread.h"
 #include "sql/parser.h"
 #include "sql/source_text.h"
 #include "sql/sql_error_list.h"
@@ -89,7 +90,7 @@ struct JobManager::Job {
   std::unique_ptr<FileCheckpointStore> restored;
   std::unique_ptr<JobRunner> runner;
   std::atomic<bool> cancel{false};
-  std::thread thread;
+  LargeStackThread thread;  // RunJob
   // Guarded by JobManager::mutex_.
   JobState state = JobState::kRunning;
   std::string error;
@@ -215,7 +216,12 @@ absl::Status JobManager::Start(Job& job, std::unique_ptr<Job> owner, std::vector
     Persist(job);
     if (owner != nullptr) jobs_[job.number] = std::move(owner);
   }
-  job.thread = std::thread([this, &job]() { RunJob(&job); });
+  if (absl::Status started = job.thread.Start([this, &job]() { RunJob(&job); }); !started.ok()) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    job.state = JobState::kFailed;
+    job.error = std::string(started.message());
+    Persist(job);
+  }
   return absl::OkStatus();
 }
 
@@ -333,7 +339,8 @@ absl::Status JobManager::Recover(std::vector<std::string>* notes) {
   }
   for (Job* job : to_resume) {
     std::string note;
-    const absl::Status started = Start(*job, nullptr, nullptr, &note);
+    absl::Status started;
+    SLUICE_RETURN_IF_ERROR(LargeStackThread::Run([&]() { started = Start(*job, nullptr, nullptr, &note); }));
     if (!started.ok()) {
       std::lock_guard<std::mutex> lock(mutex_);
       job->state = JobState::kFailed;
@@ -387,7 +394,13 @@ SubmitResult JobManager::Submit(const std::string& sql, int parallelism) {
   // Start() puts the job in the table once it is ready to run, before its thread starts.
   Job* raw = job.get();
   const std::string id = raw->id;
-  if (status.ok()) status = Start(*raw, std::move(job), &result.sql_errors, nullptr);
+  // Parsed, bound and planned on a thread with the stack `sluice run`'s main thread has.
+  if (status.ok()) {
+    absl::Status started;
+    status =
+        LargeStackThread::Run([&]() { started = Start(*raw, std::move(job), &result.sql_errors, nullptr); });
+    if (status.ok()) status = started;
+  }
   if (!status.ok()) {
     std::filesystem::remove_all(StrCat(options_.data_dir, "/jobs/", id), error);
     result.status = status;
@@ -487,7 +500,7 @@ absl::StatusOr<bool> JobManager::Cancel(const std::string& id) {
     forgotten = std::move(it->second);
     jobs_.erase(it);
   }
-  if (forgotten->thread.joinable()) forgotten->thread.join();
+  forgotten->thread.Join();
   std::error_code error;
   std::filesystem::remove_all(forgotten->directory, error);
   if (error)
@@ -528,7 +541,7 @@ void JobManager::Shutdown() {
     }
   }
   for (Job* job : jobs) {
-    if (job->thread.joinable()) job->thread.join();
+    job->thread.Join();
   }
 }
 

@@ -39,7 +39,6 @@
 #include <mutex>
 #include <optional>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "runtime/file_checkpoint_store.h"

@@ -29,7 +29,7 @@ absl::Status RunServer(const ServerConfig& config, const std::atomic<bool>& stop
     return started;
   }
   log(StrCat("listening on ", http->url(), config.http.token.empty() ? " (no token: loopback only)" : ""));
-  while (!stop.load()) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  while (!stop.load()) std::this_thread::sleep_for(std::chrono::milliseconds(10));
   log("stopping: the HTTP server, then every running job with a savepoint");
   http->Stop();
   jobs->Shutdown();
