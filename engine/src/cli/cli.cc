@@ -9,6 +9,7 @@
 #include <cmath>
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <ctime>
 #include <filesystem>
@@ -33,6 +34,10 @@
 #include "runtime/file_checkpoint_store.h"
 #include "runtime/job_runner.h"
 #include "runtime/topology.h"
+#include "server/http_server.h"
+#include "server/job_server.h"
+#include "server/metrics_endpoint.h"
+#include "server/server_config.h"
 #include "sql/parser.h"
 #include "trade_generator.h"
 
@@ -51,6 +56,9 @@ commands:
   validate JOB.sql   parse and bind the job; print errors, run nothing
   datagen --kind trades|orders|market|nexmark --count N
                      write deterministic synthetic data (JSON Lines or CSV, or to Kafka)
+  serve --config FILE
+                     run the job server: a REST API to submit, watch, stop and cancel
+                     jobs, Prometheus metrics at /metrics (see sluice serve --help)
   kafka-mock [--brokers N] [--topic NAME:PARTITIONS]...
                      run a local Kafka cluster (librdkafka's mock) until Ctrl-C
   topology [--parallelism N] [--placement compact|spread]
@@ -105,6 +113,12 @@ options:
                      'checkpoint.interval'; default 10s)
   --summary-json FILE
                      also write the final summary as one JSON object to FILE
+  --metrics-port N   serve Prometheus metrics at http://ADDRESS:N/metrics (and /healthz) while
+                     the job runs; 0 picks a free port; the URL is printed on stderr. With
+                     SLUICE_TOKEN set, /metrics needs 'Authorization: Bearer <token>'
+  --metrics-address ADDRESS
+                     the address to serve metrics on (default 127.0.0.1); one that is not
+                     loopback needs SLUICE_TOKEN
   --quiet            no progress line and no summary (SIGTERM stops the job gracefully:
                      sinks flushed, exit 0; Ctrl-C / SIGINT exits 130)
   --help             this help
@@ -179,6 +193,37 @@ nexmark:
                            --seed and --rate apply, no other option does
 )";
 
+constexpr const char* kServeUsage = R"(usage: sluice serve --config FILE
+
+Runs the job server until SIGTERM or Ctrl-C: a REST API to submit jobs (their SQL), list and
+watch them, stop them with a savepoint and cancel them, and every job's Prometheus metrics at
+/metrics. Submitted jobs, their checkpoints and savepoints are kept in the data directory; a
+server started again on it resumes the jobs that were running or stopped. On SIGTERM every
+running job is stopped with a savepoint first. Prints "listening on URL" on stderr once it
+serves.
+
+FILE is YAML, one mapping of these keys (an unknown key is an error):
+  data_dir: DIR               required: the jobs, checkpoints and savepoints
+  address: 127.0.0.1          listen address (default 127.0.0.1)
+  port: 8081                  listen port (default 8081; 0: a free one, printed)
+  token: SECRET               bearer token every request but /healthz must carry
+                              (default: the SLUICE_TOKEN environment variable)
+  allow_unauthenticated: false  listen on a non-loopback address without a token
+  tls_cert: FILE              PEM certificate and private key: serve HTTPS
+  tls_key: FILE
+  max_body_bytes: 1048576     larger request bodies get 413
+  max_running_jobs: 16        more running jobs get 429
+  default_parallelism: 1      workers of a job submitted without ?parallelism=N
+
+API (see the README's "Running in production"):
+  GET /healthz, GET /metrics, POST /jobs (body: SQL; ?parallelism=N), GET /jobs,
+  GET /jobs/ID, GET /jobs/ID/plan, POST /jobs/ID/stop, DELETE /jobs/ID
+
+options:
+  --config FILE      the configuration file
+  --help             this help
+)";
+
 constexpr const char* kKafkaMockUsage = R"(usage: sluice kafka-mock [--brokers N] [--topic NAME:PARTITIONS]...
 
 Runs librdkafka's mock Kafka cluster on this machine: brokers that speak the real Kafka protocol
@@ -224,11 +269,13 @@ struct CommandOptions {
   bool quiet = false;
   std::optional<uint64_t> memory_limit;  // --memory-limit: over 'state.max.bytes'
   enum class Progress { kAuto, kAlways, kNever } progress = Progress::kAuto;
-  std::string summary_json;  // --summary-json FILE
-  std::string checkpoint_dir;                       // --checkpoint-dir: over 'checkpoint.dir'
+  std::string summary_json;                           // --summary-json FILE
+  std::string checkpoint_dir;                         // --checkpoint-dir: over 'checkpoint.dir'
   std::optional<int64_t> checkpoint_interval_millis;  // --checkpoint-interval
-  std::string savepoint_on_stop;  // --savepoint-on-stop DIR
-  std::string from_savepoint;     // --from-savepoint DIR
+  std::string savepoint_on_stop;                      // --savepoint-on-stop DIR
+  std::string from_savepoint;                         // --from-savepoint DIR
+  std::optional<int> metrics_port;                    // --metrics-port
+  std::string metrics_address = "127.0.0.1";          // --metrics-address
 };
 
 // Worker threads for --parallelism's default: the CPUs this process may run on.
@@ -315,6 +362,17 @@ std::optional<int> ParseOptions(int argc, char** argv, int first, const char* us
       if (!options.checkpoint_interval_millis || *options.checkpoint_interval_millis <= 0) {
         return Usage(usage, "--checkpoint-interval needs a positive duration, e.g. 500ms or 10s");
       }
+    } else if (allow_run_flags && (arg == "--metrics-port" || arg.rfind("--metrics-port=", 0) == 0)) {
+      const auto value = value_of("--metrics-port");
+      int64_t port = -1;
+      if (!value || !absl::SimpleAtoi(*value, &port) || port < 0 || port > 65535) {
+        return Usage(usage, "--metrics-port needs a port number from 0 to 65535 (0: a free port)");
+      }
+      options.metrics_port = static_cast<int>(port);
+    } else if (allow_run_flags && (arg == "--metrics-address" || arg.rfind("--metrics-address=", 0) == 0)) {
+      const auto value = value_of("--metrics-address");
+      if (!value || value->empty()) return Usage(usage, "--metrics-address needs an address");
+      options.metrics_address = *value;
     } else if (allow_run_flags && arg == "--strict") {
       options.strict = true;
     } else if (allow_run_flags && arg == "--quiet") {
@@ -547,6 +605,23 @@ int Run(const CommandOptions& options) {
   if (!checkpoints.ok()) return ReportError(options, checkpoints.status());
   auto runner = JobRunner::Create(*job, run_options);
   if (!runner.ok()) return ReportError(options, runner.status());
+  if (options.metrics_address != "127.0.0.1" && !options.metrics_port) {
+    return Usage(kRunUsage, "--metrics-address needs --metrics-port");
+  }
+  // --metrics-port: the latest counters, served from the HTTP server's threads.
+  std::unique_ptr<MetricsEndpoint> metrics;
+  if (options.metrics_port) {
+    const char* token = std::getenv("SLUICE_TOKEN");
+    HttpServerOptions server_options;
+    server_options.address = options.metrics_address;
+    server_options.port = *options.metrics_port;
+    server_options.token = token != nullptr ? token : "";
+    auto endpoint =
+        MetricsEndpoint::Start(server_options, "run", std::filesystem::path(options.job_path).stem());
+    if (!endpoint.ok()) return ReportError(options, endpoint.status());
+    metrics = std::move(*endpoint);
+    std::fprintf(stderr, "metrics: %s/metrics\n", metrics->url().c_str());
+  }
   std::signal(SIGINT, OnInterrupt);
   std::signal(SIGTERM, OnInterrupt);
   using Progress = CommandOptions::Progress;
@@ -557,6 +632,10 @@ int Run(const CommandOptions& options) {
   // not a terminal) gets a status line every 10 s.
   auto last_line = std::chrono::steady_clock::now();
   auto progress = [&](const JobCounters& c) {
+    if (metrics) {
+      metrics->Update("running", c, checkpoints->checkpoints.get());
+      if (!show_progress) return;
+    }
     if (terminal) {
       std::fprintf(stderr, "\r%s ", Summary(c).c_str());
     } else {
@@ -568,8 +647,14 @@ int Run(const CommandOptions& options) {
     std::fflush(stderr);
   };
   absl::Status status =
-      (*runner)->Run(show_progress ? std::function<void(const JobCounters&)>(progress) : nullptr);
+      (*runner)->Run(show_progress || metrics ? std::function<void(const JobCounters&)>(progress) : nullptr);
   const JobCounters counters = (*runner)->counters();
+  if (metrics) {
+    metrics->Update(!status.ok()         ? "failed"
+                    : counters.cancelled ? "stopped"
+                                         : "finished",
+                    counters, checkpoints->checkpoints.get());
+  }
   const bool terminated = counters.cancelled && g_terminated.load();
   const int exit_code = !status.ok() ? 1 : counters.cancelled && !terminated ? 130 : 0;
   if (!options.summary_json.empty()) {
@@ -1157,6 +1242,39 @@ std::optional<int> ForEachValueFlag(
   return std::nullopt;
 }
 
+// --- serve -------------------------------------------------------------------------------
+
+int Serve(int argc, char** argv) {
+  std::string config_path;
+  const std::optional<int> exit =
+      ForEachValueFlag(argc, argv, kServeUsage, {"--config"},
+                       [&](const std::string&, const std::string& value) -> std::optional<int> {
+                         if (value.empty()) return Usage(kServeUsage, "--config needs a file");
+                         config_path = value;
+                         return std::nullopt;
+                       });
+  if (exit) return *exit;
+  if (config_path.empty()) return Usage(kServeUsage, "missing --config FILE");
+  const char* environment_token = std::getenv("SLUICE_TOKEN");
+  const absl::StatusOr<ServerConfig> config =
+      ServerConfig::Load(config_path, environment_token != nullptr ? environment_token : "");
+  if (!config.ok()) {
+    std::fprintf(stderr, "sluice serve: %s\n", std::string(config.status().message()).c_str());
+    return 1;
+  }
+  std::signal(SIGINT, OnInterrupt);
+  std::signal(SIGTERM, OnInterrupt);
+  const absl::Status status = RunServer(*config, g_interrupted, [](const std::string& line) {
+    std::fprintf(stderr, "sluice serve: %s\n", line.c_str());
+    std::fflush(stderr);
+  });
+  if (!status.ok()) {
+    std::fprintf(stderr, "sluice serve: %s\n", std::string(status.message()).c_str());
+    return 1;
+  }
+  return 0;
+}
+
 // --- kafka-mock ---------------------------------------------------------------------------
 
 int KafkaMock(int argc, char** argv) {
@@ -1276,6 +1394,7 @@ int CommandLineMain(int argc, char** argv) {
     return Datagen(datagen);
   }
   if (command == "kafka-mock") return KafkaMock(argc, argv);
+  if (command == "serve") return Serve(argc, argv);
   if (command == "topology") return Topology(argc, argv);
   return Usage(MainUsage().c_str(), StrCat("unknown command '", command, "'"));
 }

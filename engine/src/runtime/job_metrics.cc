@@ -1,5 +1,8 @@
 #include "runtime/job_metrics.h"
 
+#include <algorithm>
+#include <climits>
+
 #include "common/strings.h"
 
 namespace sluice {
@@ -9,7 +12,16 @@ JobMetrics::JobMetrics(int workers, bool fused) : workers_count_(workers), fused
 }
 
 JobCounters JobMetrics::Live() const {
+  if (fused_) {
+    // One thread runs the whole graph and calls Live() between two batches: every source, sink,
+    // dead-letter writer, operator and the task's clock may be read.
+    JobCounters counters = Final();
+    counters.elapsed_seconds = Seconds(Clock::now() - start_);
+    counters.cancelled = false;
+    return counters;
+  }
   JobCounters counters;
+  counters.complete = false;
   for (const auto& worker : workers_)
     counters.records_in += worker->records_read.load(std::memory_order_relaxed);
   for (const SinkOperator* sink : coordinator_sinks_) {
@@ -71,6 +83,14 @@ JobCounters JobMetrics::Final() const {
     counters.tasks.push_back(coordinator);
   }
   if (first != Clock::time_point{}) counters.first_record_seconds = Seconds(first - start_);
+  for (const SourcePartition* source : sources_) {
+    const int64_t watermark = source->watermark();
+    if (watermark == INT64_MIN) {
+      counters.watermark.reset();
+      break;
+    }
+    counters.watermark = std::min(counters.watermark.value_or(INT64_MAX), watermark);
+  }
   StatefulMetrics metrics;
   for (const StatefulOperator* op : stateful_operators_) metrics += op->metrics();
   counters.AddStatefulMetrics(metrics);

@@ -80,8 +80,9 @@ class JobMetrics {
   std::atomic<uint64_t> alignment_pauses{0};
   std::atomic<uint64_t> alignment_resumes{0};
 
-  // During the run: records read, rows written by the coordinator's sinks (and, fused, by the
-  // one task's), elapsed time, workers and checkpoints.
+  // During the run, called by the thread that runs the coordinator (or the fused task): fused,
+  // everything Final() holds, up to now; on several workers (`complete` false) records read,
+  // rows written by the coordinator's sinks, elapsed time, workers and checkpoints.
   JobCounters Live() const;
   // After the run: everything.
   JobCounters Final() const;

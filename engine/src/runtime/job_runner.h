@@ -107,6 +107,15 @@ struct JobCounters {
   uint64_t state_key_string_bytes = 0;  // of state_bytes: the GROUP BY keys' own string bytes
   bool cancelled = false;
   std::vector<std::string> dead_letter_files;  // files that received records
+  // The job's event-time watermark, epoch milliseconds: the lowest of its source partitions'
+  // (SourcePartition::watermark); none while a partition has none yet, and in a live snapshot
+  // of a run on several workers.
+  std::optional<int64_t> watermark;
+  // False for a live snapshot (JobMetrics::Live) of a run on several workers: it holds only what
+  // the coordinator may read while the workers run (records in and out, elapsed time,
+  // checkpoints, the coordinator's task); the other counters are zero there. A fused run's
+  // live snapshots and every final one hold everything.
+  bool complete = true;
 
   uint64_t alignment_pauses = 0;  // times a source partition was paused for running ahead
   uint64_t alignment_resumes = 0;

@@ -1,0 +1,142 @@
+// JobManager: the jobs of `sluice serve`. Each submitted job is parsed, bound and validated
+// as `sluice run` does it (sql/, plan/: the same parser with its depth limit, binder, property
+// checks and connector registry), then runs on a thread of its own through JobRunner
+// (runtime/job_runner.h), with the runtime's defaults of `sluice run` (batches of 1,024 rows).
+//
+// Persistence, under the data directory (one directory per job, jobs/<id>/):
+//   job.sql      the SQL as submitted (it is also the job's checkpoint identity)
+//   job.yaml     id, name, parallelism, submission time, state, error and the last counters
+//   checkpoints/ the job's durable checkpoints (FileCheckpointStore; the server's directory
+//                replaces the job's own 'checkpoint.dir', as `sluice run --checkpoint-dir`
+//                does; interval and retention from the job's WITH)
+//   savepoints/  the savepoints taken when the job is stopped (POST /jobs/{id}/stop)
+// A server started on the same data directory lists every job again and resumes those that
+// were running, stopping or stopped: from the newest of their latest intact checkpoint and
+// savepoint (sources from their read positions, operators from their state, file sinks exactly
+// once), or from the beginning when they have none. Finished, failed and cancelled jobs are
+// listed, not run. One server at a time may use a data directory (a lock file says so).
+//
+// A job whose sources cannot record their read positions (today: anything but regular files,
+// e.g. a Kafka topic or a FIFO) runs without checkpoints and savepoints; GET /jobs/{id} says
+// why. Stopped, or resumed by a new server, it starts again from the beginning (a Kafka source
+// from its consumer group's committed offsets).
+//
+// States: running → finished | failed | stopping → stopped | cancelling → cancelled.
+// Stop takes a savepoint (the job's state and read positions; no window fires early) and ends
+// the run; Cancel ends it too (the runtime still takes its savepoint, which is not used: a
+// cancelled job is not resumed). Shutdown() stops every running job with a savepoint, so that
+// the next server resumes it.
+//
+// Thread-safe: the HTTP handlers call it from several threads; one mutex guards the job table
+// and each job's state and counters (the job threads take it about once a second to hand over
+// their counters, never per record).
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "runtime/file_checkpoint_store.h"
+#include "runtime/job_runner.h"
+#include "server/metrics_exposition.h"
+
+namespace sluice {
+
+struct JobManagerOptions {
+  std::string data_dir;
+  int max_running_jobs = 16;
+  int default_parallelism = 1;
+};
+
+// What the API shows of a job.
+struct JobInfo {
+  std::string id;
+  std::string name;  // its statements' names
+  std::string state;
+  std::string error;  // why it failed
+  std::string sql;
+  int parallelism = 1;
+  int64_t submitted_unix_millis = 0;
+  int runs = 0;              // runs of this job (1 + times it was resumed), across servers
+  std::string resumed_from;  // "checkpoint N" / "savepoint N" for a resumed run, else empty
+  JobCounters counters;      // the current run's, live while it runs
+  std::string checkpoint_dir;
+  std::optional<uint64_t> latest_checkpoint;  // in the directory's numbering
+  uint64_t latest_checkpoint_bytes = 0;
+  double latest_checkpoint_write_seconds = 0;
+  std::string savepoint_dir;
+  std::optional<uint64_t> latest_savepoint;
+  // Why the job runs without checkpoints and savepoints (a source that cannot record its read
+  // positions: a Kafka topic, a stream); empty when it has them.
+  std::string checkpoints_off;
+};
+
+// The outcome of a submission.
+struct SubmitResult {
+  std::string job_id;   // set when accepted
+  absl::Status status;  // OK, or the first error (InvalidArgument: bad SQL or options,
+                        // ResourceExhausted: too many running jobs)
+  // The SQL's errors (up to 20), each carrying its position (SqlErrorDetailOf).
+  std::vector<absl::Status> sql_errors;
+};
+
+class JobManager {
+ public:
+  // Creates the data directory if needed and locks it.
+  static absl::StatusOr<std::unique_ptr<JobManager>> Create(const JobManagerOptions& options);
+  ~JobManager();  // Shutdown()
+
+  // Lists the jobs of the data directory and resumes those that were running or stopped; one
+  // note per job resumed or not resumable. REQUIRES: called once, before any other call.
+  absl::Status Recover(std::vector<std::string>* notes);
+
+  // `parallelism` 0: the default.
+  SubmitResult Submit(const std::string& sql, int parallelism);
+
+  std::vector<JobInfo> List() const;
+  std::optional<JobInfo> Get(const std::string& id) const;
+  // The job's logical and physical plans, as `sluice explain` prints them.
+  std::optional<std::string> Plan(const std::string& id) const;
+  // NotFound, or FailedPrecondition when the job is not running.
+  absl::Status Stop(const std::string& id);
+  // A running job is cancelled (true); an ended one is forgotten, its directory deleted (false).
+  absl::StatusOr<bool> Cancel(const std::string& id);
+
+  // Every job's metrics sample.
+  std::vector<JobMetricsSample> MetricsSamples() const;
+
+  // Stops every running job with a savepoint (persisted as running: the next server resumes
+  // it) and waits for them. Idempotent.
+  void Shutdown();
+
+ private:
+  struct Job;
+  explicit JobManager(const JobManagerOptions& options, int lock_fd);
+
+  // Binds the job's SQL, opens its stores, creates its runner and starts its thread. A new job
+  // comes with its `owner`, which goes into the table once the job is ready; a job already in
+  // the table (owner null, only from Recover(), before the server serves) resumes from its
+  // newest snapshot. On an error the job is not started (and a new one not in the table).
+  // REQUIRES: mutex_ is not held.
+  absl::Status Start(Job& job, std::unique_ptr<Job> owner, std::vector<absl::Status>* sql_errors,
+                     std::string* note);
+  void RunJob(Job* job);
+  // Writes job.yaml. REQUIRES: mutex_ held.
+  void Persist(const Job& job) const;
+  JobInfo InfoOf(const Job& job) const;  // REQUIRES: mutex_ held
+  int RunningJobs() const;               // REQUIRES: mutex_ held
+
+  const JobManagerOptions options_;
+  const int lock_fd_;
+  mutable std::mutex mutex_;
+  std::map<uint64_t, std::unique_ptr<Job>> jobs_;  // by number; guarded by mutex_
+  uint64_t next_id_ = 1;                           // guarded by mutex_
+  bool shutting_down_ = false;                     // guarded by mutex_
+};
+
+}  // namespace sluice

@@ -1,0 +1,40 @@
+#include "server/job_server.h"
+
+#include <chrono>
+#include <thread>
+
+#include "common/strings.h"
+#include "server/http_server.h"
+#include "server/job_manager.h"
+#include "server/rest_api.h"
+
+namespace sluice {
+
+absl::Status RunServer(const ServerConfig& config, const std::atomic<bool>& stop,
+                       const std::function<void(const std::string&)>& log) {
+  // The HTTP server is checked first (the loopback rule, TLS files): nothing is resumed for a
+  // server that cannot start.
+  SLUICE_ASSIGN_OR_RETURN(std::unique_ptr<HttpServer> http, HttpServer::Create(config.http));
+  JobManagerOptions options;
+  options.data_dir = config.data_dir;
+  options.max_running_jobs = config.max_running_jobs;
+  options.default_parallelism = config.default_parallelism;
+  SLUICE_ASSIGN_OR_RETURN(std::unique_ptr<JobManager> jobs, JobManager::Create(options));
+  std::vector<std::string> notes;
+  SLUICE_RETURN_IF_ERROR(jobs->Recover(&notes));
+  for (const std::string& note : notes) log(note);
+  InstallRestApi(*http, *jobs);
+  if (absl::Status started = http->Start(); !started.ok()) {
+    jobs->Shutdown();
+    return started;
+  }
+  log(StrCat("listening on ", http->url(), config.http.token.empty() ? " (no token: loopback only)" : ""));
+  while (!stop.load()) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  log("stopping: the HTTP server, then every running job with a savepoint");
+  http->Stop();
+  jobs->Shutdown();
+  log("stopped");
+  return absl::OkStatus();
+}
+
+}  // namespace sluice

@@ -1,0 +1,124 @@
+#include "server/server_config.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "common/strings.h"
+
+namespace sluice {
+namespace {
+
+constexpr const char* kKeys[] = {"address",
+                                 "port",
+                                 "data_dir",
+                                 "token",
+                                 "allow_unauthenticated",
+                                 "tls_cert",
+                                 "tls_key",
+                                 "max_body_bytes",
+                                 "max_running_jobs",
+                                 "default_parallelism"};
+
+std::string Where(const std::string& name, const YAML::Mark& mark) {
+  if (mark.is_null()) return name;
+  return StrCat(name, ":", mark.line + 1, ":", mark.column + 1);
+}
+
+}  // namespace
+
+absl::StatusOr<ServerConfig> ServerConfig::Load(const std::string& path,
+                                                const std::string& environment_token) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return absl::NotFoundError(StrCat("cannot read the configuration file '", path, "'"));
+  std::stringstream text;
+  text << in.rdbuf();
+  const std::filesystem::path parent = std::filesystem::path(path).parent_path();
+  return Parse(text.str(), path, parent.empty() ? "." : parent.string(), environment_token);
+}
+
+absl::StatusOr<ServerConfig> ServerConfig::Parse(const std::string& text, const std::string& name,
+                                                 const std::string& base_dir,
+                                                 const std::string& environment_token) {
+  ServerConfig config;
+  config.http.port = 8081;
+  // yaml-cpp reports errors by exceptions: none leaves this function.
+  try {
+    const YAML::Node root = YAML::Load(text);
+    if (root.IsNull()) return absl::InvalidArgumentError(StrCat(name, ": empty; 'data_dir' is required"));
+    if (!root.IsMap()) {
+      return absl::InvalidArgumentError(
+          StrCat(Where(name, root.Mark()), ": expected a mapping of keys to values"));
+    }
+    bool has_token = false;
+    for (const auto& entry : root) {
+      const std::string key = entry.first.as<std::string>();
+      const YAML::Node& value = entry.second;
+      const std::string where = Where(name, entry.first.Mark());
+      bool known = false;
+      for (const char* candidate : kKeys) known = known || key == candidate;
+      if (!known) {
+        std::string keys;
+        for (const char* candidate : kKeys) StrAppend(&keys, keys.empty() ? "" : ", ", candidate);
+        return absl::InvalidArgumentError(StrCat(where, ": unknown key '", key, "' (the keys: ", keys, ")"));
+      }
+      if (!value.IsScalar()) {
+        return absl::InvalidArgumentError(StrCat(where, ": '", key, "' needs a single value"));
+      }
+      auto integer = [&](int64_t low, int64_t high) -> absl::StatusOr<int64_t> {
+        int64_t number = 0;
+        if (!YAML::convert<int64_t>::decode(value, number) || number < low || number > high) {
+          return absl::InvalidArgumentError(StrCat(where, ": '", key, "' needs a whole number from ", low,
+                                                   " to ", high, ", not '", value.Scalar(), "'"));
+        }
+        return number;
+      };
+      auto path = [&]() {
+        const std::filesystem::path file(value.Scalar());
+        return std::filesystem::absolute(file.is_absolute() ? file : std::filesystem::path(base_dir) / file)
+            .lexically_normal()
+            .string();
+      };
+      if (key == "address") {
+        config.http.address = value.Scalar();
+      } else if (key == "port") {
+        SLUICE_ASSIGN_OR_RETURN(const int64_t port, integer(0, 65535));
+        config.http.port = static_cast<int>(port);
+      } else if (key == "data_dir") {
+        config.data_dir = path();
+      } else if (key == "token") {
+        if (value.Scalar().empty()) return absl::InvalidArgumentError(StrCat(where, ": 'token' is empty"));
+        config.http.token = value.Scalar();
+        has_token = true;
+      } else if (key == "allow_unauthenticated") {
+        bool allow = false;
+        if (!YAML::convert<bool>::decode(value, allow)) {
+          return absl::InvalidArgumentError(StrCat(where, ": 'allow_unauthenticated' needs true or false"));
+        }
+        config.http.allow_unauthenticated = allow;
+      } else if (key == "tls_cert") {
+        config.http.tls_cert_file = path();
+      } else if (key == "tls_key") {
+        config.http.tls_key_file = path();
+      } else if (key == "max_body_bytes") {
+        SLUICE_ASSIGN_OR_RETURN(const int64_t bytes, integer(1, int64_t{1} << 30));
+        config.http.max_body_bytes = static_cast<size_t>(bytes);
+      } else if (key == "max_running_jobs") {
+        SLUICE_ASSIGN_OR_RETURN(const int64_t jobs, integer(1, 4096));
+        config.max_running_jobs = static_cast<int>(jobs);
+      } else if (key == "default_parallelism") {
+        SLUICE_ASSIGN_OR_RETURN(const int64_t workers, integer(1, 1024));
+        config.default_parallelism = static_cast<int>(workers);
+      }
+    }
+    if (!has_token) config.http.token = environment_token;
+  } catch (const YAML::Exception& error) {
+    return absl::InvalidArgumentError(StrCat(Where(name, error.mark), ": ", error.msg));
+  }
+  if (config.data_dir.empty()) return absl::InvalidArgumentError(StrCat(name, ": 'data_dir' is required"));
+  return config;
+}
+
+}  // namespace sluice

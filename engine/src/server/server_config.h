@@ -1,0 +1,42 @@
+// ServerConfig: the configuration file of `sluice serve --config FILE`, YAML (read with
+// yaml-cpp, Debian libyaml-cpp-dev): one mapping of flat keys,
+//
+//   address: 127.0.0.1          # listen address (default 127.0.0.1)
+//   port: 8081                  # listen port (default 8081; 0: a free port, printed at start)
+//   data_dir: /var/lib/sluice   # required: submitted jobs, their checkpoints and savepoints
+//   token: s3cret               # bearer token (default: the SLUICE_TOKEN environment variable)
+//   allow_unauthenticated: false  # serve without a token on a non-loopback address
+//   tls_cert: server.crt        # PEM certificate and private key: HTTPS (both or neither)
+//   tls_key: server.key
+//   max_body_bytes: 1048576     # a larger request body is refused with 413
+//   max_running_jobs: 16        # a submission beyond it is refused with 429
+//   default_parallelism: 1      # a job's workers when POST /jobs names none
+//
+// An unknown key, a value of the wrong type or out of range is an error naming the key and its
+// line; relative paths are relative to the configuration file's folder.
+#pragma once
+
+#include <cstddef>
+#include <string>
+
+#include "common/status.h"
+#include "server/http_server.h"
+
+namespace sluice {
+
+struct ServerConfig {
+  HttpServerOptions http;  // address, port, token, TLS, body limit
+  std::string data_dir;
+  int max_running_jobs = 16;
+  int default_parallelism = 1;
+
+  // Reads `path`; `environment_token` (SLUICE_TOKEN, may be empty) is the token when the file
+  // sets none.
+  static absl::StatusOr<ServerConfig> Load(const std::string& path, const std::string& environment_token);
+  // The same from YAML text; relative paths against `base_dir`.
+  static absl::StatusOr<ServerConfig> Parse(const std::string& text, const std::string& name,
+                                            const std::string& base_dir,
+                                            const std::string& environment_token);
+};
+
+}  // namespace sluice

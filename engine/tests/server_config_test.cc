@@ -1,0 +1,61 @@
+// The configuration file of `sluice serve` (server/server_config.h).
+#include "server/server_config.h"
+
+#include <gtest/gtest.h>
+
+namespace sluice {
+namespace {
+
+std::string ErrorOf(const std::string& text) {
+  const absl::StatusOr<ServerConfig> config = ServerConfig::Parse(text, "sluice.yaml", "/etc/sluice", "");
+  return config.ok() ? "" : std::string(config.status().message());
+}
+
+TEST(ServerConfigTest, ReadsEveryKey) {
+  const absl::StatusOr<ServerConfig> config = ServerConfig::Parse(
+      "address: 0.0.0.0\nport: 9000\ndata_dir: data\ntoken: t0ken\nallow_unauthenticated: false\n"
+      "tls_cert: tls/server.crt\ntls_key: /keys/server.key\nmax_body_bytes: 2048\nmax_running_jobs: 3\n"
+      "default_parallelism: 2\n",
+      "sluice.yaml", "/etc/sluice", "from-env");
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->http.address, "0.0.0.0");
+  EXPECT_EQ(config->http.port, 9000);
+  EXPECT_EQ(config->data_dir, "/etc/sluice/data");  // relative to the file's folder
+  EXPECT_EQ(config->http.token, "t0ken");           // the file's, over the environment's
+  EXPECT_EQ(config->http.tls_cert_file, "/etc/sluice/tls/server.crt");
+  EXPECT_EQ(config->http.tls_key_file, "/keys/server.key");
+  EXPECT_EQ(config->http.max_body_bytes, 2048u);
+  EXPECT_EQ(config->max_running_jobs, 3);
+  EXPECT_EQ(config->default_parallelism, 2);
+}
+
+TEST(ServerConfigTest, DefaultsAndTheEnvironmentsToken) {
+  const absl::StatusOr<ServerConfig> config =
+      ServerConfig::Parse("data_dir: /var/lib/sluice\n", "sluice.yaml", "/etc/sluice", "from-env");
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->http.address, "127.0.0.1");
+  EXPECT_EQ(config->http.port, 8081);
+  EXPECT_EQ(config->http.token, "from-env");
+  EXPECT_FALSE(config->http.allow_unauthenticated);
+  EXPECT_EQ(config->http.max_body_bytes, 1u << 20);
+}
+
+TEST(ServerConfigTest, ErrorsNameTheKeyAndItsLine) {
+  EXPECT_EQ(
+      ErrorOf("data_dir: d\nprot: 80\n"),
+      "sluice.yaml:2:1: unknown key 'prot' (the keys: address, port, data_dir, token, allow_unauthenticated, "
+      "tls_cert, tls_key, max_body_bytes, max_running_jobs, default_parallelism)");
+  EXPECT_EQ(ErrorOf("data_dir: d\nport: 70000\n"),
+            "sluice.yaml:2:1: 'port' needs a whole number from 0 to 65535, not '70000'");
+  EXPECT_EQ(ErrorOf("data_dir: d\nallow_unauthenticated: maybe\n"),
+            "sluice.yaml:2:1: 'allow_unauthenticated' needs true or false");
+  EXPECT_EQ(ErrorOf("data_dir: d\nport: [1, 2]\n"), "sluice.yaml:2:1: 'port' needs a single value");
+  EXPECT_EQ(ErrorOf("port: 80\n"), "sluice.yaml: 'data_dir' is required");
+  EXPECT_EQ(ErrorOf(""), "sluice.yaml: empty; 'data_dir' is required");
+  EXPECT_EQ(ErrorOf("- a\n- b\n"), "sluice.yaml:1:1: expected a mapping of keys to values");
+  EXPECT_NE(ErrorOf("data_dir: [\n").find("sluice.yaml:"), std::string::npos);
+  EXPECT_EQ(ErrorOf("data_dir: d\ntoken: ''\n"), "sluice.yaml:2:1: 'token' is empty");
+}
+
+}  // namespace
+}  // namespace sluice

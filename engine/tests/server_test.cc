@@ -1,0 +1,560 @@
+// `sluice serve` end to end: the server runs as a child process on a loopback port the system
+// picks; the tests talk to it over HTTP(S) with cpp-httplib's client.
+//   - Scenario 2 submitted over REST runs to the end; /metrics equals the job's summary at
+//     GET /jobs/{id}, and the output equals SQLite's GROUP BY;
+//   - bearer tokens (from the configuration or SLUICE_TOKEN): none or a wrong one is 401;
+//   - TLS with a certificate made in the test by the openssl command;
+//   - an oversize body is 413; bad SQL, and SQL nested 50,000 levels deep, are 400 with the
+//     error's line and column, and the server goes on serving;
+//   - a restarted server resumes its jobs: one stopped with a savepoint resumes from the
+//     savepoint, one whose server was killed (SIGKILL) from its latest checkpoint; either way
+//     the output is exactly SQLite's;
+//   - configuration errors (an unknown key, a non-loopback address without a token).
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <httplib.h>
+#include <signal.h>
+#include <sqlite3.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <thread>
+
+#include "child_process.h"
+#include "common/strings.h"
+#include "job_test_harness.h"
+#include "oracle_rows.h"
+#include "server_test_support.h"
+#include "trade_generator.h"
+
+namespace sluice::testing {
+namespace {
+
+using std::chrono::seconds;
+
+constexpr uint64_t kTrades = 400'000;
+constexpr const char* kTradeSchema =
+    "trade_id BIGINT, trader_id STRING, symbol STRING, category STRING, price DOUBLE, quantity BIGINT, "
+    "side STRING, venue STRING, trade_time TIMESTAMP";
+constexpr const char* kScenario2Oracle =
+    "SELECT symbol, COUNT(*) AS trades, SUM(quantity) AS volume, AVG(price) AS avg_price, MIN(price) AS low, "
+    "MAX(price) AS high FROM trades GROUP BY symbol";
+
+// Scenario 2 (GROUP BY symbol, its changes as a Debezium changelog) over `trades`.
+std::string Scenario2Job(const std::string& trades, const std::string& output,
+                         const std::string& interval = "10s") {
+  return StrCat(
+      "CREATE STREAM volume AS SELECT symbol, COUNT(*) AS trades, SUM(quantity) AS volume, AVG(price) AS "
+      "avg_price, MIN(price) AS low, MAX(price) AS high\nFROM trades GROUP BY symbol WITH (\n"
+      "'trades.type' = 'file_source', 'trades.path' = '",
+      trades, "', 'trades.format' = 'json', 'trades.schema' = '", kTradeSchema,
+      "', 'event.time.field' = 'trade_time', 'checkpoint.interval' = '", interval,
+      "', 'volume.type' = 'file_sink', 'volume.path' = '", output,
+      "', 'volume.changelog.mode' = 'changelog');\n");
+}
+
+struct Server {
+  Process process;
+  std::string url;
+};
+
+class ServerTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    directory_ = new TemporaryDirectory();
+    ASSERT_EQ(sqlite3_open(":memory:", &db_), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(db_, kGeneratedTradesTable, nullptr, nullptr, nullptr), SQLITE_OK);
+    TradeGeneratorOptions options;
+    options.count = kTrades;
+    options.seed = 24;
+    options.symbols = 100;
+    TradeGenerator text_generator(options), batch_generator(options);
+    std::string text;
+    Batch batch;
+    ASSERT_EQ(sqlite3_exec(db_, "BEGIN", nullptr, nullptr, nullptr), SQLITE_OK);
+    for (uint64_t done = 0; done < options.count;) {
+      const size_t chunk = static_cast<size_t>(std::min<uint64_t>(4096, options.count - done));
+      const size_t produced = text_generator.AppendJsonLines(chunk, text);
+      ASSERT_EQ(batch_generator.FillBatch(chunk, batch), produced);
+      InsertGeneratedTrades(db_, batch, produced);
+      done += produced;
+    }
+    ASSERT_EQ(sqlite3_exec(db_, "COMMIT", nullptr, nullptr, nullptr), SQLITE_OK);
+    trades_ = new std::string(directory_->File("trades.jsonl"));
+    WriteFile(*trades_, text);
+    trades_bytes_ = text.size();
+  }
+
+  static void TearDownTestSuite() {
+    sqlite3_close(db_);
+    delete trades_;
+    delete directory_;
+  }
+
+  void SetUp() override {
+    root_ = directory_->File(::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::create_directories(root_);
+  }
+
+  // Starts `sluice serve` with `config` (YAML; `port: 0` and the data directory are added).
+  Server Start(const std::string& config, const std::string& name) {
+    const std::string path = StrCat(root_, "/", name, ".yaml");
+    WriteFile(path, StrCat("port: 0\ndata_dir: ", root_, "/data\n", config));
+    Server server;
+    server.process = SpawnSluice({"serve", "--config", path}, StrCat(root_, "/", name, ".out"),
+                                 StrCat(root_, "/", name, ".err"));
+    server.url = WaitForUrl(server.process.err, "listening on ", seconds(60));
+    EXPECT_FALSE(server.url.empty()) << ReadFile(server.process.err);
+    return server;
+  }
+
+  // SIGTERM: the server stops its jobs with savepoints and exits 0.
+  void Stop(const Server& server) {
+    kill(server.process.pid, SIGTERM);
+    EXPECT_EQ(WaitFor(server.process, seconds(60)), 0) << ReadFile(server.process.err);
+  }
+
+  static httplib::Client Client(const Server& server, const std::string& token = "") {
+    httplib::Client client(UrlHost(server.url), UrlPort(server.url));
+    client.set_read_timeout(60, 0);
+    if (!token.empty()) client.set_bearer_token_auth(token.c_str());
+    return client;
+  }
+
+  // GET /jobs/{id} until its state is none of the running ones; the last answer.
+  static std::string WaitUntilEnded(httplib::Client& client, const std::string& id) {
+    std::string body;
+    const auto deadline = std::chrono::steady_clock::now() + seconds(120);
+    while (std::chrono::steady_clock::now() < deadline) {
+      const auto response = client.Get(StrCat("/jobs/", id));
+      if (!response || response->status != 200) return "";
+      body = response->body;
+      const std::string state = JsonString(body, "state").value_or("");
+      if (state != "running" && state != "stopping" && state != "cancelling") return body;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    ADD_FAILURE() << "job " << id << " still running: " << body;
+    return body;
+  }
+
+  void ExpectOracleOutput(const std::string& job, const std::string& output, const std::string& context) {
+    const Schema declared = DeclaredOutputSchema(job, {}, "volume");
+    ExpectSameTables(ApplyChangelog(output, declared), QuerySqlite(db_, kScenario2Oracle), context);
+  }
+
+  static TemporaryDirectory* directory_;
+  static sqlite3* db_;
+  static std::string* trades_;
+  static uint64_t trades_bytes_;
+  std::string root_;
+};
+
+TemporaryDirectory* ServerTest::directory_ = nullptr;
+sqlite3* ServerTest::db_ = nullptr;
+std::string* ServerTest::trades_ = nullptr;
+uint64_t ServerTest::trades_bytes_ = 0;
+
+TEST_F(ServerTest, Scenario2SubmittedOverRestFinishesAndItsMetricsEqualItsSummary) {
+  const Server server = Start("", "server");
+  httplib::Client client = Client(server);
+  const std::string output = StrCat(root_, "/volume.jsonl");
+  const std::string job = Scenario2Job(*trades_, output, "50ms");
+  const auto submitted = client.Post("/jobs", job, "application/sql");
+  ASSERT_TRUE(submitted);
+  ASSERT_EQ(submitted->status, 201) << submitted->body;
+  const std::string id = JsonString(submitted->body, "id").value_or("");
+  ASSERT_EQ(id, "1");
+  EXPECT_EQ(submitted->get_header_value("Location"), "/jobs/1");
+
+  const std::string summary = WaitUntilEnded(client, id);
+  ASSERT_EQ(JsonString(summary, "state"), "finished") << summary;
+  const auto scraped = client.Get("/metrics");
+  ASSERT_TRUE(scraped);
+  ASSERT_EQ(scraped->status, 200);
+  const std::string& metrics = scraped->body;
+  const std::string label = "job_id=\"1\"";
+  // The summary's counters and the metrics, and both against what is known of the run.
+  EXPECT_EQ(JsonNumber(summary, "records_in"), kTrades) << summary;
+  EXPECT_EQ(MetricValue(metrics, "sluice_job_numRecordsIn_total", label), kTrades) << metrics;
+  // Rows written: in a changelog an update is one line of two rows (before and after).
+  double rows_written = 0;
+  for (const std::string& line : ReadLines(output)) {
+    rows_written += line.find("\"op\":\"u\"}") != std::string::npos ? 2 : 1;
+  }
+  ASSERT_GT(rows_written, 100);
+  EXPECT_EQ(JsonNumber(summary, "records_out"), rows_written) << summary;
+  EXPECT_EQ(MetricValue(metrics, "sluice_job_numRecordsOut_total", label), rows_written) << metrics;
+  EXPECT_EQ(JsonNumber(summary, "bytes_in"), static_cast<double>(trades_bytes_)) << summary;
+  EXPECT_EQ(MetricValue(metrics, "sluice_job_numBytesIn_total", label), static_cast<double>(trades_bytes_));
+  EXPECT_EQ(JsonNumber(summary, "state_keys"), 100) << summary;
+  EXPECT_EQ(MetricValue(metrics, "sluice_job_stateKeys", label), 100) << metrics;
+  EXPECT_EQ(MetricValue(metrics, "sluice_job_stateBytes", label), JsonNumber(summary, "state_bytes"))
+      << metrics;
+  EXPECT_EQ(MetricValue(metrics, "sluice_job_numRecordsDeadLettered_total", label), 0) << metrics;
+  EXPECT_EQ(MetricValue(metrics, "sluice_job_numberOfCompletedCheckpoints_total", label),
+            JsonNumber(summary, "checkpoints_completed"))
+      << metrics;
+  EXPECT_EQ(MetricValue(metrics, "sluice_job_info", "state=\"finished\""), 1) << metrics;
+  EXPECT_EQ(MetricValue(metrics, "sluice_jobs", "state=\"finished\""), 1) << metrics;
+  EXPECT_TRUE(MetricValue(metrics, "sluice_job_task_busyTime_seconds_total", label).has_value()) << metrics;
+  ExpectOracleOutput(job, output, "scenario 2 over REST");
+
+  const auto list = client.Get("/jobs");
+  ASSERT_TRUE(list);
+  EXPECT_EQ(list->status, 200);
+  EXPECT_NE(list->body.find("\"id\":\"1\",\"name\":\"volume\",\"state\":\"finished\""), std::string::npos)
+      << list->body;
+  const auto plan = client.Get("/jobs/1/plan");
+  ASSERT_TRUE(plan);
+  EXPECT_EQ(plan->status, 200);
+  EXPECT_NE(plan->body.find("physical plan:"), std::string::npos) << plan->body;
+  EXPECT_NE(plan->body.find("Aggregate keys [symbol"), std::string::npos) << plan->body;
+  // An ended job cannot be stopped; unknown jobs are 404; DELETE forgets an ended job.
+  const auto stop = client.Post("/jobs/1/stop");
+  ASSERT_TRUE(stop);
+  EXPECT_EQ(stop->status, 409) << stop->body;
+  const auto missing = client.Get("/jobs/99");
+  ASSERT_TRUE(missing);
+  EXPECT_EQ(missing->status, 404);
+  const auto deleted = client.Delete("/jobs/1");
+  ASSERT_TRUE(deleted);
+  EXPECT_EQ(deleted->status, 200) << deleted->body;
+  const auto gone = client.Get("/jobs/1");
+  ASSERT_TRUE(gone);
+  EXPECT_EQ(gone->status, 404);
+  EXPECT_FALSE(std::filesystem::exists(StrCat(root_, "/data/jobs/1")));
+  Stop(server);
+}
+
+TEST_F(ServerTest, BadSqlIsAPositionedErrorAsJson) {
+  const Server server = Start("", "server");
+  httplib::Client client = Client(server);
+  const std::string job = StrCat(
+      "CREATE STREAM s AS SELECT symbol,\n  nope FROM trades WITH ('trades.type' = "
+      "'file_source', 'trades.path' = '",
+      *trades_, "', 'trades.format' = 'json');\n");
+  const auto response = client.Post("/jobs", job, "application/sql");
+  ASSERT_TRUE(response);
+  EXPECT_EQ(response->status, 400);
+  EXPECT_EQ(response->get_header_value("Content-Type"), "application/json");
+  EXPECT_NE(response->body.find("\"errors\":[{\"line\":2,\"column\":3,\"message\":\"unknown column 'nope'"),
+            std::string::npos)
+      << response->body;
+  // Nothing was kept of it.
+  const auto list = client.Get("/jobs");
+  ASSERT_TRUE(list);
+  EXPECT_EQ(list->body, "{\"jobs\":[]}\n");
+  const auto empty = client.Post("/jobs", "", "application/sql");
+  ASSERT_TRUE(empty);
+  EXPECT_EQ(empty->status, 400) << empty->body;
+  const auto parameter = client.Post("/jobs?workers=2", job, "application/sql");
+  ASSERT_TRUE(parameter);
+  EXPECT_EQ(parameter->status, 400);
+  EXPECT_NE(parameter->body.find("unknown parameter 'workers'"), std::string::npos) << parameter->body;
+  Stop(server);
+}
+
+TEST_F(ServerTest, DeeplyNestedSqlIsAPositionedErrorNotACrash) {
+  const Server server = Start("", "server");
+  httplib::Client client = Client(server);
+  const std::string job =
+      StrCat("CREATE STREAM s AS SELECT ", std::string(50'000, '('), "1", std::string(50'000, ')'),
+             " AS x FROM trades WITH ('trades.type' = 'file_source', 'trades.path' = '", *trades_, "');\n");
+  const auto response = client.Post("/jobs", job, "application/sql");
+  ASSERT_TRUE(response) << "the server did not answer: " << ReadFile(server.process.err);
+  EXPECT_EQ(response->status, 400);
+  EXPECT_NE(response->body.find("\"errors\":[{\"line\":1,\"column\":"), std::string::npos) << response->body;
+  EXPECT_NE(response->body.find("nested too deeply"), std::string::npos) << response->body;
+  const auto health = client.Get("/healthz");
+  ASSERT_TRUE(health) << ReadFile(server.process.err);
+  EXPECT_EQ(health->status, 200);
+  Stop(server);
+}
+
+TEST_F(ServerTest, AnOversizeBodyIs413) {
+  const Server server = Start("max_body_bytes: 4096\n", "server");
+  httplib::Client client = Client(server);
+  const auto large = client.Post("/jobs", std::string(5000, ' ') + "SELECT 1;", "application/sql");
+  ASSERT_TRUE(large);
+  EXPECT_EQ(large->status, 413) << large->body;
+  // Under the limit, the same kind of body is read and judged: bad SQL, 400.
+  const auto small = client.Post("/jobs", std::string(100, ' ') + "SELEC 1;", "application/sql");
+  ASSERT_TRUE(small);
+  EXPECT_EQ(small->status, 400) << small->body;
+  Stop(server);
+}
+
+TEST_F(ServerTest, ATokenIsRequiredAndComparedExactly) {
+  const Server server = Start("token: right-token-123\n", "server");
+  for (const std::string& token :
+       {std::string(), std::string("wrong-token-123"), std::string("right-token-12")}) {
+    httplib::Client client = Client(server, token);
+    for (const char* path : {"/jobs", "/metrics", "/jobs/1"}) {
+      const auto response = client.Get(path);
+      ASSERT_TRUE(response);
+      EXPECT_EQ(response->status, 401) << path << " with '" << token << "'";
+      EXPECT_EQ(response->get_header_value("WWW-Authenticate"), "Bearer");
+    }
+    const auto submit =
+        client.Post("/jobs", Scenario2Job(*trades_, StrCat(root_, "/x.jsonl")), "application/sql");
+    ASSERT_TRUE(submit);
+    EXPECT_EQ(submit->status, 401);
+  }
+  httplib::Client anonymous = Client(server);
+  const auto health = anonymous.Get("/healthz");  // probes need no token
+  ASSERT_TRUE(health);
+  EXPECT_EQ(health->status, 200);
+  httplib::Client client = Client(server, "right-token-123");
+  const auto list = client.Get("/jobs");
+  ASSERT_TRUE(list);
+  EXPECT_EQ(list->status, 200);
+  Stop(server);
+}
+
+TEST_F(ServerTest, TheTokenMayComeFromTheEnvironment) {
+  setenv("SLUICE_TOKEN", "from-the-environment", 1);
+  const Server server = Start("", "server");
+  unsetenv("SLUICE_TOKEN");
+  const auto refused = Client(server).Get("/jobs");
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->status, 401);
+  const auto allowed = Client(server, "from-the-environment").Get("/jobs");
+  ASSERT_TRUE(allowed);
+  EXPECT_EQ(allowed->status, 200);
+  Stop(server);
+}
+
+TEST_F(ServerTest, ServesHttpsWithACertificateMadeInTheTest) {
+  const std::string certificate = StrCat(root_, "/server.crt");
+  const std::string key = StrCat(root_, "/server.key");
+  const std::string command = StrCat(
+      "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 -addext "
+      "subjectAltName=IP:127.0.0.1 -keyout ",
+      key, " -out ", certificate, " > ", root_, "/openssl.log 2>&1");
+  ASSERT_EQ(std::system(command.c_str()), 0) << ReadFile(StrCat(root_, "/openssl.log"));
+  const Server server =
+      Start(StrCat("tls_cert: ", certificate, "\ntls_key: ", key, "\ntoken: tls-token\n"), "server");
+  ASSERT_EQ(server.url.rfind("https://", 0), 0u) << server.url;
+  httplib::SSLClient client(UrlHost(server.url), UrlPort(server.url));
+  client.set_ca_cert_path(certificate.c_str());
+  client.enable_server_certificate_verification(true);
+  client.set_bearer_token_auth("tls-token");
+  const auto response = client.Get("/jobs");
+  ASSERT_TRUE(response) << httplib::to_string(response.error());
+  EXPECT_EQ(response->status, 200);
+  EXPECT_EQ(response->body, "{\"jobs\":[]}\n");
+  // Plain HTTP to the TLS port gets no HTTP answer.
+  httplib::Client plain(UrlHost(server.url), UrlPort(server.url));
+  plain.set_read_timeout(5, 0);
+  const auto refused = plain.Get("/healthz");
+  EXPECT_TRUE(!refused || refused->status != 200);
+  Stop(server);
+}
+
+TEST_F(ServerTest, ConfigurationErrorsNameTheirKey) {
+  const std::string path = StrCat(root_, "/bad.yaml");
+  WriteFile(path, StrCat("data_dir: ", root_, "/data\nport: 0\nmax_jobs: 3\n"));
+  Process unknown = SpawnSluice({"serve", "--config", path}, StrCat(root_, "/o1"), StrCat(root_, "/e1"));
+  EXPECT_EQ(WaitFor(unknown, seconds(30)), 1);
+  EXPECT_NE(ReadFile(unknown.err).find("bad.yaml:3:1: unknown key 'max_jobs'"), std::string::npos)
+      << ReadFile(unknown.err);
+  WriteFile(path, StrCat("data_dir: ", root_, "/data\nport: 0\naddress: 0.0.0.0\n"));
+  Process open_address = SpawnSluice({"serve", "--config", path}, StrCat(root_, "/o2"), StrCat(root_, "/e2"));
+  EXPECT_EQ(WaitFor(open_address, seconds(30)), 1);
+  EXPECT_NE(ReadFile(open_address.err).find("without a token"), std::string::npos)
+      << ReadFile(open_address.err);
+  Process missing = SpawnSluice({"serve"}, StrCat(root_, "/o3"), StrCat(root_, "/e3"));
+  EXPECT_EQ(WaitFor(missing, seconds(30)), 2);
+}
+
+// A job over a FIFO (a source that cannot record read positions) runs without checkpoints and
+// says why; its live counters at /metrics follow what is written; it stops when asked.
+TEST_F(ServerTest, AJobOverAStreamRunsWithoutCheckpointsAndIsScrapedLive) {
+  const std::string fifo = StrCat(root_, "/trades.fifo");
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  const Server server = Start("", "server");
+  httplib::Client client = Client(server);
+  const auto submitted =
+      client.Post("/jobs", Scenario2Job(fifo, StrCat(root_, "/volume.jsonl")), "application/sql");
+  ASSERT_TRUE(submitted);
+  ASSERT_EQ(submitted->status, 201) << submitted->body;
+  const auto job = client.Get("/jobs/1");
+  ASSERT_TRUE(job);
+  EXPECT_NE(job->body.find("\"disabled\":\"source 'trades' (file_source) cannot resume from a checkpoint"),
+            std::string::npos)
+      << job->body;
+  int fd = -1;
+  const auto deadline = std::chrono::steady_clock::now() + seconds(60);
+  while ((fd = open(fifo.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC)) < 0 && errno == ENXIO &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(fcntl(fd, F_SETFL, 0), 0);
+  TradeGeneratorOptions options;
+  options.count = 3000;
+  options.symbols = 30;
+  TradeGenerator generator(options);
+  std::string text;
+  generator.AppendJsonLines(options.count, text);
+  ASSERT_EQ(write(fd, text.data(), text.size()), static_cast<ssize_t>(text.size()));
+  std::string metrics;
+  while (std::chrono::steady_clock::now() < deadline) {
+    const auto scraped = client.Get("/metrics");
+    ASSERT_TRUE(scraped);
+    metrics = scraped->body;
+    if (MetricValue(metrics, "sluice_job_numRecordsIn_total", "job_id=\"1\"") == 3000) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_EQ(MetricValue(metrics, "sluice_job_numRecordsIn_total", "job_id=\"1\""), 3000) << metrics;
+  EXPECT_EQ(MetricValue(metrics, "sluice_job_stateKeys", "job_id=\"1\""), 30) << metrics;
+  EXPECT_EQ(MetricValue(metrics, "sluice_jobs", "state=\"running\""), 1) << metrics;
+  const auto stop = client.Post("/jobs/1/stop");
+  ASSERT_TRUE(stop);
+  EXPECT_EQ(stop->status, 202) << stop->body;
+  const std::string stopped = WaitUntilEnded(client, "1");
+  EXPECT_EQ(JsonString(stopped, "state"), "stopped") << stopped;
+  EXPECT_EQ(JsonNumber(stopped, "records_in"), 3000) << stopped;
+  close(fd);
+  Stop(server);
+}
+
+TEST_F(ServerTest, AJobStoppedWithASavepointResumesFromItWhenTheServerRestarts) {
+  const std::string output = StrCat(root_, "/volume.jsonl");
+  const std::string job = Scenario2Job(*trades_, output);
+  Server server = Start("", "first");
+  httplib::Client client = Client(server);
+  const auto submitted = client.Post("/jobs", job, "application/sql");
+  ASSERT_TRUE(submitted);
+  ASSERT_EQ(submitted->status, 201) << submitted->body;
+  // At once: the job has just started reading 400,000 records.
+  const auto stop = client.Post("/jobs/1/stop");
+  ASSERT_TRUE(stop);
+  ASSERT_EQ(stop->status, 202) << stop->body;
+  const std::string stopped = WaitUntilEnded(client, "1");
+  ASSERT_EQ(JsonString(stopped, "state"), "stopped") << stopped;
+  const double first_records = JsonNumber(stopped, "records_in").value_or(-1);
+  ASSERT_LT(first_records, kTrades) << stopped;
+  EXPECT_NE(stopped.find("\"savepoints\":{\"directory\":\""), std::string::npos);
+  EXPECT_EQ(
+      stopped.find("\"savepoints\":{\"directory\":\"" + root_ + "/data/jobs/1/savepoints\",\"latest\":null"),
+      std::string::npos)
+      << stopped;
+  Stop(server);
+
+  server = Start("", "second");
+  httplib::Client second = Client(server);
+  const std::string resumed = WaitUntilEnded(second, "1");
+  EXPECT_EQ(JsonString(resumed, "state"), "finished") << resumed;
+  EXPECT_EQ(JsonString(resumed, "resumed_from").value_or("").rfind("savepoint ", 0), 0u) << resumed;
+  EXPECT_EQ(JsonNumber(resumed, "runs"), 2) << resumed;
+  // The two runs read every record once between them.
+  EXPECT_EQ(first_records + JsonNumber(resumed, "records_in").value_or(-1), kTrades) << stopped << resumed;
+  ExpectOracleOutput(job, output, "stopped, then resumed from the savepoint");
+  EXPECT_NE(ReadFile(server.process.err).find("job 1: resumed from savepoint"), std::string::npos)
+      << ReadFile(server.process.err);
+  Stop(server);
+}
+
+// SIGTERM: the server stops its running jobs with savepoints; the next one resumes them.
+TEST_F(ServerTest, ASigtermedServersJobsResumeFromTheirSavepoints) {
+  const std::string output = StrCat(root_, "/volume.jsonl");
+  const std::string job = Scenario2Job(*trades_, output);
+  Server server = Start("", "first");
+  httplib::Client client = Client(server);
+  const auto submitted = client.Post("/jobs", job, "application/sql");
+  ASSERT_TRUE(submitted);
+  ASSERT_EQ(submitted->status, 201) << submitted->body;
+  Stop(server);  // at once: the job has just started reading 400,000 records
+  EXPECT_NE(ReadFile(server.process.err).find("every running job with a savepoint"), std::string::npos);
+  // What the first run read (none, when the savepoint came before its first batch).
+  const std::string persisted = ReadFile(StrCat(root_, "/data/jobs/1/job.yaml"));
+  EXPECT_NE(persisted.find("state: running\n"), std::string::npos) << persisted;
+  const size_t at = persisted.find("records_in: ");
+  ASSERT_NE(at, std::string::npos) << persisted;
+  const double first_records = std::strtod(persisted.c_str() + at + 12, nullptr);
+
+  server = Start("", "second");
+  httplib::Client second = Client(server);
+  const std::string resumed = WaitUntilEnded(second, "1");
+  EXPECT_EQ(JsonString(resumed, "state"), "finished") << resumed;
+  EXPECT_EQ(JsonString(resumed, "resumed_from").value_or("").rfind("savepoint ", 0), 0u) << resumed;
+  EXPECT_EQ(JsonNumber(resumed, "runs"), 2) << resumed;
+  // The two runs read every record once between them.
+  EXPECT_EQ(first_records + JsonNumber(resumed, "records_in").value_or(-1), kTrades) << persisted << resumed;
+  ExpectOracleOutput(job, output, "stopped by SIGTERM, then resumed from the savepoint");
+  Stop(server);
+}
+
+TEST_F(ServerTest, ASubmissionBeyondMaxRunningJobsIs429) {
+  const std::string fifo = StrCat(root_, "/trades.fifo");
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  const Server server = Start("max_running_jobs: 1\n", "server");
+  httplib::Client client = Client(server);
+  const auto first = client.Post("/jobs", Scenario2Job(fifo, StrCat(root_, "/a.jsonl")), "application/sql");
+  ASSERT_TRUE(first);
+  ASSERT_EQ(first->status, 201) << first->body;  // runs until its FIFO ends
+  const auto second =
+      client.Post("/jobs", Scenario2Job(*trades_, StrCat(root_, "/b.jsonl")), "application/sql");
+  ASSERT_TRUE(second);
+  EXPECT_EQ(second->status, 429) << second->body;
+  EXPECT_NE(second->body.find("max_running_jobs"), std::string::npos) << second->body;
+  const auto cancel = client.Delete("/jobs/1");
+  ASSERT_TRUE(cancel);
+  EXPECT_EQ(cancel->status, 202) << cancel->body;
+  EXPECT_EQ(JsonString(WaitUntilEnded(client, "1"), "state"), "cancelled");
+  const auto third =
+      client.Post("/jobs", Scenario2Job(*trades_, StrCat(root_, "/c.jsonl")), "application/sql");
+  ASSERT_TRUE(third);
+  EXPECT_EQ(third->status, 201) << third->body;
+  EXPECT_EQ(JsonString(WaitUntilEnded(client, "2"), "state"), "finished");
+  Stop(server);
+}
+
+TEST_F(ServerTest, AKilledServersJobResumesFromItsLatestCheckpoint) {
+  // The server is killed once the job has a durable checkpoint and is still running; a job
+  // that finishes first is submitted again (each with its own output), a few times at most.
+  Server server;
+  std::string job, output, id;
+  bool killed = false;
+  for (int attempt = 1; attempt <= 5 && !killed; ++attempt) {
+    server = Start("", StrCat("first", attempt));
+    httplib::Client client = Client(server);
+    output = StrCat(root_, "/volume", attempt, ".jsonl");
+    job = Scenario2Job(*trades_, output, "10ms");
+    const auto submitted = client.Post("/jobs", job, "application/sql");
+    ASSERT_TRUE(submitted);
+    ASSERT_EQ(submitted->status, 201) << submitted->body;
+    id = JsonString(submitted->body, "id").value_or("");
+    for (;;) {
+      const auto response = client.Get(StrCat("/jobs/", id));
+      ASSERT_TRUE(response);
+      if (JsonString(response->body, "state") != "running") break;
+      // The first "latest" is the checkpoints' (null before the first one completes).
+      if (JsonNumber(response->body, "latest").has_value()) {
+        kill(server.process.pid, SIGKILL);
+        WaitFor(server.process, seconds(30));
+        killed = true;
+        break;
+      }
+    }
+    if (!killed) Stop(server);
+  }
+  ASSERT_TRUE(killed) << "five jobs finished before a checkpoint of theirs was seen";
+  server = Start("", "second");
+  httplib::Client client = Client(server);
+  const std::string resumed = WaitUntilEnded(client, id);
+  EXPECT_EQ(JsonString(resumed, "state"), "finished") << resumed;
+  EXPECT_EQ(JsonString(resumed, "resumed_from").value_or("").rfind("checkpoint ", 0), 0u) << resumed;
+  EXPECT_LT(JsonNumber(resumed, "records_in").value_or(kTrades), kTrades) << resumed;
+  ExpectOracleOutput(job, output, "killed, then resumed from a checkpoint");
+  Stop(server);
+}
+
+}  // namespace
+}  // namespace sluice::testing
