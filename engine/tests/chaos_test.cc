@@ -609,8 +609,6 @@ TEST_F(KafkaChaosTest, KafkaSourcesResumeFromTheirCheckpointedOffsets) {
   std::printf("[ chaos    ] Kafka: %llu kills, seed %llu (SLUICE_CHAOS_KAFKA_KILLS, SLUICE_CHAOS_SEED)\n",
               static_cast<unsigned long long>(target), static_cast<unsigned long long>(seed));
   std::mt19937_64 random(seed);
-  // From joining the group (a restart waits for the killed member's session to expire) to a
-  // whole run's length.
   // A quarter of the kills at a random moment from the start, most of them while the run joins
   // the consumer group (seconds, under the mock: after a kill, until the killed member's session
   // expires); the others once the run reads (the group's committed offsets move), within about
