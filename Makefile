@@ -63,12 +63,15 @@ test: deps build
 	$(BUILD_DIR)/sluice_tests --gtest_brief=1
 
 # The kill -9 campaign (engine/tests/chaos_test.cc): 200 kills of checkpointed jobs, each
-# followed by a restart, every output checked against SQLite. `make test` runs 20 of them.
+# followed by a restart, every output checked against SQLite: 160 of file -> file jobs and 40 of
+# jobs reading Kafka (into files and into Kafka). `make test` runs 20 + 6 of them.
 # CHAOS_SEED=N replays a campaign.
-CHAOS_KILLS ?= 200
+CHAOS_KILLS ?= 160
+CHAOS_KAFKA_KILLS ?= 40
 CHAOS_SEED ?= 20261207
 chaos: deps build
-	SLUICE_CHAOS_KILLS=$(CHAOS_KILLS) SLUICE_CHAOS_SEED=$(CHAOS_SEED) $(BUILD_DIR)/sluice_tests --gtest_filter='ChaosTest.*'
+	SLUICE_CHAOS_KILLS=$(CHAOS_KILLS) SLUICE_CHAOS_KAFKA_KILLS=$(CHAOS_KAFKA_KILLS) SLUICE_CHAOS_SEED=$(CHAOS_SEED) \
+	  $(BUILD_DIR)/sluice_tests --gtest_filter='ChaosTest.*:KafkaChaosTest.*'
 
 asan: deps
 	cmake -S . -B $(ASAN_BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSLUICE_SANITIZE=ON

@@ -75,6 +75,43 @@ TEST(FileCheckpointStoreTest, RecoversTheNewestAndKeepsTheRetainedNumber) {
   EXPECT_EQ(*(*reopened)->Get(5, "task", 0), "after");
 }
 
+// With commit records (a Kafka transactional sink), a checkpoint is restorable only once its
+// commit is recorded: the newest one without the record is passed over with a note, and
+// retention counts only recorded ones, keeping that newest one until its record comes.
+TEST(FileCheckpointStoreTest, WithCommitRecordsOnlyCommittedCheckpointsAreRestored) {
+  TemporaryDirectory directory;
+  const std::string dir = directory.File("checkpoints");
+  {
+    auto store = FileCheckpointStore::Open(dir, Identity(), 1);
+    ASSERT_TRUE(store.ok());
+    (*store)->RequireCommitRecords();
+    for (uint64_t n = 1; n <= 3; ++n) {
+      ASSERT_TRUE((*store)->Put(n, "task", 0, StrCat("state ", n)).ok());
+      ASSERT_TRUE((*store)->Complete(n).ok());
+      ASSERT_TRUE((*store)->WaitDurable().ok());
+      if (n < 3) {
+        ASSERT_TRUE((*store)->RecordCommitted(n).ok());  // 3: a crash before its commit
+      }
+    }
+  }
+  std::vector<std::string> present;
+  for (const auto& entry : std::filesystem::directory_iterator(dir))
+    present.push_back(entry.path().filename());
+  std::sort(present.begin(), present.end());
+  // Retained 1: the newest committed (2) and the newest complete one not yet committed (3).
+  EXPECT_EQ(present, (std::vector<std::string>{"chk-0000000002", "chk-0000000003"}));
+  auto store = FileCheckpointStore::Open(dir, Identity(), 1);
+  ASSERT_TRUE(store.ok());
+  std::vector<std::string> notes;
+  auto recovered = (*store)->Recover(&notes);
+  ASSERT_TRUE(recovered.ok() && recovered->has_value()) << recovered.status().message();
+  EXPECT_EQ((*recovered)->id, 2u);
+  EXPECT_EQ(*(*store)->Get(2, "task", 0), "state 2");
+  ASSERT_EQ(notes.size(), 1u);
+  EXPECT_NE(notes[0].find("checkpoint 3"), std::string::npos) << notes[0];
+  EXPECT_NE(notes[0].find("never committed"), std::string::npos) << notes[0];
+}
+
 TEST(FileCheckpointStoreTest, ATornOrCorruptCheckpointIsPassedOverWithANote) {
   TemporaryDirectory directory;
   const std::string dir = directory.File("checkpoints");
@@ -167,7 +204,7 @@ std::unique_ptr<FileSink> TwoPhaseSink(const std::string& path) {
   definition.name = "out";
   definition.type = "file_sink";
   std::unique_ptr<FileSink> sink = FileSink::CreateFile(definition, OneColumn(), path);
-  EXPECT_TRUE(sink->EnableTwoPhaseCommit());
+  EXPECT_TRUE(sink->EnableTwoPhaseCommit(/*periodic=*/true));
   return sink;
 }
 

@@ -36,10 +36,6 @@ extern char** environ;
 namespace sluice::testing {
 namespace {
 
-constexpr const char* kTradeSchema =
-    "trade_id BIGINT, trader_id STRING, symbol STRING, category STRING, price DOUBLE, quantity BIGINT, "
-    "side STRING, venue STRING, trade_time TIMESTAMP";
-
 // The WITH properties of the Kafka trades source used by every job here.
 std::string TradesSource() {
   return StrCat(
@@ -47,7 +43,7 @@ std::string TradesSource() {
       "'${bootstrap}', "
       "'trades.group.id' = '${group:sluice-test}', 'trades.stop.at.end' = '${stop:true}', "
       "'trades.commit.interval' = '${commit:1s}', 'trades.schema' = '",
-      kTradeSchema,
+      kGeneratedTradesSchema,
       "', 'trades.properties.session.timeout.ms' = '6000', 'trades.properties.heartbeat.interval.ms' = "
       "'500', "
       "'trades.dead_letter.path' = '${dead_letters:trades.dead_letter.jsonl}', "
@@ -74,13 +70,6 @@ std::string ScenarioJob() {
       KafkaSink("trader_minute", "symbol"), ");\n");
 }
 
-constexpr const char* kScenario2Oracle =
-    "SELECT symbol, COUNT(*) AS trades, SUM(quantity) AS volume, AVG(price) AS avg_price, MIN(price) AS low, "
-    "MAX(price) AS high FROM trades GROUP BY symbol";
-constexpr const char* kScenario3aOracle =
-    "SELECT trader_id, symbol, trade_time - trade_time % 60000 AS minute_start, COUNT(*) AS trades, "
-    "SUM(quantity) AS volume, AVG(price) AS avg_price FROM trades "
-    "GROUP BY trader_id, symbol, trade_time - trade_time % 60000";
 constexpr const char* kNotionalOracle = "SELECT trade_id, symbol, price * quantity AS notional FROM trades";
 
 // The output schema Sluice declares for `stream` of `job` (binding needs no broker).

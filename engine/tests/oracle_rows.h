@@ -73,6 +73,19 @@ inline constexpr const char* kGeneratedTradesTable =
     "CREATE TABLE trades (trade_id INTEGER, trader_id TEXT, symbol TEXT, category TEXT, price REAL, "
     "quantity INTEGER, side TEXT, venue TEXT, trade_time INTEGER)";
 void InsertGeneratedTrades(sqlite3* db, const Batch& batch, size_t rows);
+// The same trades as a Sluice job declares them ('<source>.schema').
+inline constexpr const char* kGeneratedTradesSchema =
+    "trade_id BIGINT, trader_id STRING, symbol STRING, category STRING, price DOUBLE, quantity BIGINT, "
+    "side STRING, venue STRING, trade_time TIMESTAMP";
+// Scenario 2 (GROUP BY symbol) and Scenario 3a (1-minute tumbling windows per trader and
+// symbol) over that table: what the jobs of scenarios/ must produce.
+inline constexpr const char* kScenario2Oracle =
+    "SELECT symbol, COUNT(*) AS trades, SUM(quantity) AS volume, AVG(price) AS avg_price, MIN(price) AS low, "
+    "MAX(price) AS high FROM trades GROUP BY symbol";
+inline constexpr const char* kScenario3aOracle =
+    "SELECT trader_id, symbol, trade_time - trade_time % 60000 AS minute_start, COUNT(*) AS trades, "
+    "SUM(quantity) AS volume, AVG(price) AS avg_price FROM trades "
+    "GROUP BY trader_id, symbol, trade_time - trade_time % 60000";
 
 // The output schema Sluice declares for the stream `stream` of `job_text` (bound with
 // `variables`); the last statement's when `stream` is empty. Fails the current test when the

@@ -29,7 +29,9 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -85,11 +87,22 @@ struct SourceSplit {
 // group first assigns them partitions, and read nothing before every one of them has: a
 // member that joins late would otherwise take over partitions (and their keys) that another
 // worker of the job had already started on.
+//
+// Restored read positions are pooled here too: each reader restores its own snapshot into the
+// group, and the group may then assign a partition to another reader than the one that
+// snapshotted it. Keyed by the connector's name for a partition (Kafka: "topic/partition").
 struct LocalReaderGroup {
   explicit LocalReaderGroup(size_t readers) : readers(readers) {}
   const size_t readers;            // how many readers of the source this job opens
   std::atomic<size_t> joined{0};   // how many have counted themselves in
   bool complete() const { return joined.load(std::memory_order_acquire) >= readers; }
+
+  struct RestoredPosition {
+    int64_t offset = -1;                     // where to read on
+    int64_t highest_event_time = INT64_MIN;  // for the partition's watermark
+  };
+  std::mutex mutex;  // guards `restored`
+  std::map<std::string, RestoredPosition> restored;
 };
 
 struct SourceReaderOptions {

@@ -563,7 +563,11 @@ absl::StatusOr<RunStores> SetUpCheckpoints(const CommandOptions& options, const 
     if (!std::filesystem::is_directory(options.from_savepoint)) {
       return absl::NotFoundError(StrCat("--from-savepoint: '", options.from_savepoint, "' is not a directory"));
     }
-    SLUICE_ASSIGN_OR_RETURN(stores.restored, FileCheckpointStore::Open(options.from_savepoint, identity, 1000));
+    // A savepoint may restore a changed query: its operators check their own state.
+    CheckpointJobIdentity changed_text_allowed = identity;
+    changed_text_allowed.same_text = false;
+    SLUICE_ASSIGN_OR_RETURN(stores.restored,
+                            FileCheckpointStore::Open(options.from_savepoint, changed_text_allowed, 1000));
     SLUICE_ASSIGN_OR_RETURN(std::optional<CheckpointInfo> savepoint, stores.restored->Recover(&notes));
     for (const std::string& note : notes) std::fprintf(stderr, "%s\n", note.c_str());
     if (!savepoint) {

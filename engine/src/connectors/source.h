@@ -62,9 +62,15 @@ class SourcePartition {
   virtual absl::Status Close() { return absl::OkStatus(); }
 
   // --- checkpoints (runtime/checkpoint_store.h) -----------------------------------------------
-  // True when Snapshot() records a read position that Restore() can resume from. File and
-  // Kafka sources do not yet: a job restored from a checkpoint refuses to run with them.
+  // True when Snapshot() records a read position that Restore() can resume from (file sources
+  // reading regular files, Kafka sources); a job that checkpoints refuses to run with others.
   virtual bool SupportsCheckpoints() const { return false; }
+  // Called once, before Restore() and Open(), when the job writes durable checkpoints: the
+  // checkpoints now hold the read positions that count. The source asks for no flush point of
+  // its own (flush_due() stays false) and commits positions only in OnFlushPoint(), which the
+  // runtime then calls once a checkpoint is durable (a Kafka source's group offsets follow the
+  // checkpoints instead of running ahead of them).
+  virtual void CommitOnCheckpoints() {}
   // Writes the read position after the last batch returned (barrier time).
   virtual absl::Status Snapshot(StateWriter& writer) const { return absl::OkStatus(); }
   // Called before Open() on a fresh instance: resume after the snapshotted position.

@@ -42,6 +42,19 @@ class CheckpointStore {
   // The snapshot a completed checkpoint holds for (task, operator), for a restore.
   virtual absl::StatusOr<std::string> Get(uint64_t checkpoint, const std::string& task,
                                           size_t operator_index) const = 0;
+
+  // The tasks a completed checkpoint holds snapshots of (for a restore: state that no operator
+  // claims).
+  virtual std::vector<std::string> TasksOf(uint64_t checkpoint) const = 0;
+
+  // Commit records, for jobs with a sink that cannot finish a commit after a restore
+  // (SinkOperator::RecommitsOnRestore). Called before the first Complete(): every checkpoint
+  // from now on is restorable only once RecordCommitted() marked it; recovery passes over a
+  // durable checkpoint without the mark (its output was not committed) to the one before.
+  virtual void RequireCommitRecords() {}
+  // Every sink committed what durable checkpoint `checkpoint` covers: mark it, durably, before
+  // returning.
+  virtual absl::Status RecordCommitted(uint64_t checkpoint) { return absl::OkStatus(); }
 };
 
 class InMemoryCheckpointStore final : public CheckpointStore {
@@ -74,6 +87,15 @@ class InMemoryCheckpointStore final : public CheckpointStore {
                                         "' operator ", operator_index));
     }
     return it->second;
+  }
+
+  std::vector<std::string> TasksOf(uint64_t checkpoint) const override {
+    std::lock_guard<std::mutex> lock(mutex_);
+    std::vector<std::string> tasks;
+    for (const auto& [key, bytes] : snapshots_) {
+      if (std::get<0>(key) == checkpoint) tasks.push_back(std::get<1>(key));
+    }
+    return tasks;
   }
 
   std::vector<uint64_t> completed() const {

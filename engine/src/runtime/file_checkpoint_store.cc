@@ -21,8 +21,9 @@
 namespace sluice {
 namespace {
 
-constexpr const char* kManifestHeader = "sluice checkpoint 1";
+constexpr const char* kManifestHeader = "sluice checkpoint 2";  // 2: operator ids in the state
 constexpr const char* kPrefix = "chk-";
+constexpr const char* kCommitRecord = "COMMITTED";  // RecordCommitted()
 
 absl::Status IoError(const std::string& what, const std::string& path) {
   return absl::UnavailableError(StrCat("checkpoint: cannot ", what, " '", path, "': ", std::strerror(errno)));
@@ -172,7 +173,7 @@ absl::Status FileCheckpointStore::Load(uint64_t id, CheckpointInfo* info,
   SLUICE_ASSIGN_OR_RETURN(const uint32_t text_crc, Field<uint32_t>(fields, "job_text_crc32c"));
   SLUICE_ASSIGN_OR_RETURN(const uint64_t text_bytes, Field<uint64_t>(fields, "job_text_bytes"));
   SLUICE_ASSIGN_OR_RETURN(const int parallelism, Field<int>(fields, "parallelism"));
-  if (text_crc != identity_.text_crc32c || text_bytes != identity_.text_bytes) {
+  if (identity_.same_text && (text_crc != identity_.text_crc32c || text_bytes != identity_.text_bytes)) {
     return absl::FailedPreconditionError(
         StrCat("checkpoint ", id, " in '", directory_,
                "' belongs to another job (its text differs from this one's); use another checkpoint "
@@ -192,6 +193,11 @@ absl::Status FileCheckpointStore::Load(uint64_t id, CheckpointInfo* info,
     return absl::DataLossError(StrCat("its state file has ", state.size(), " bytes, the MANIFEST says ", state_bytes));
   }
   if (Crc32c(state) != state_crc) return absl::DataLossError("its state file's CRC32C does not match the MANIFEST");
+  if (fields.count("commit_record") != 0 && !std::filesystem::exists(StrCat(path, "/", kCommitRecord))) {
+    return absl::UnavailableError(
+        "the output it covers was never committed (its Kafka transaction is aborted when the job "
+        "restarts): the checkpoint before it is used, and that output is produced again");
+  }
   StateReader reader(state);
   SLUICE_ASSIGN_OR_RETURN(const uint64_t entries, reader.ReadCount(16));
   snapshots->clear();
@@ -379,6 +385,7 @@ absl::Status FileCheckpointStore::WriteCheckpoint(const Write& write) {
                                 "\nparallelism=", identity_.parallelism, "\nstate_bytes=", state.size(),
                                 "\nstate_crc32c=", state.crc(), "\nentries=", write.snapshots.size(),
                                 "\ncompleted_unix_millis=", now, "\n");
+  if (commit_records_.load(std::memory_order_acquire)) manifest += "commit_record=required\n";
   manifest += absl::StrFormat("crc32c=%08x\n", Crc32c(manifest));
   const std::string temporary = StrCat(path, "/MANIFEST.tmp");
   SLUICE_RETURN_IF_ERROR(WriteDurably(temporary, manifest));
@@ -420,13 +427,27 @@ std::optional<uint64_t> FileCheckpointStore::last_completed() const {
   return last_completed_;
 }
 
+absl::Status FileCheckpointStore::RecordCommitted(uint64_t run_checkpoint) {
+  const std::string path = CheckpointPath(run_checkpoint + id_base_);
+  SLUICE_RETURN_IF_ERROR(WriteDurably(StrCat(path, "/", kCommitRecord), "committed\n"));
+  return FsyncDirectory(path);
+}
+
 absl::Status FileCheckpointStore::DeleteOld(uint64_t newest) {
+  const bool commit_records = commit_records_.load(std::memory_order_acquire);
   int kept = 0;
+  bool newest_complete = true;
   for (uint64_t id : ListCheckpoints()) {
     if (id > newest) continue;  // not ours to judge (cannot happen: numbers only grow)
     const std::string path = CheckpointPath(id);
     const bool complete = std::filesystem::exists(StrCat(path, "/MANIFEST"));
-    if (complete && kept < retained_) {
+    if (complete && commit_records && !std::filesystem::exists(StrCat(path, "/", kCommitRecord))) {
+      // Not restorable (yet): the newest complete one may still be committed; keep it uncounted.
+      const bool keep = newest_complete;
+      newest_complete = false;
+      if (keep) continue;
+    } else if (complete && kept < retained_) {
+      newest_complete = false;
       ++kept;
       continue;
     }
@@ -435,6 +456,14 @@ absl::Status FileCheckpointStore::DeleteOld(uint64_t newest) {
     if (error) return absl::UnavailableError(StrCat("checkpoint: cannot delete '", path, "': ", error.message()));
   }
   return absl::OkStatus();
+}
+
+std::vector<std::string> FileCheckpointStore::TasksOf(uint64_t checkpoint) const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  std::vector<std::string> tasks;
+  if (checkpoint != loaded_id_) return tasks;
+  for (const auto& [key, bytes] : loaded_) tasks.push_back(key.first);
+  return tasks;
 }
 
 absl::StatusOr<std::string> FileCheckpointStore::Get(uint64_t checkpoint, const std::string& task,

@@ -15,9 +15,16 @@
 // written at a time and one more may wait; Complete() of a third waits for the writer. A write
 // error is returned by the next Complete() or WaitDurable(): the job fails.
 //
+// Commit records (RequireCommitRecords, for a job with a Kafka transactional sink): MANIFEST
+// then says `commit_record=required`, and RecordCommitted(N) adds the file COMMITTED (fsynced,
+// with the directory) once the sinks committed N's output. Retention counts only checkpoints so
+// marked, and keeps the newest complete one without the mark, so that there is always a marked
+// one to fall back on.
+//
 // Recover() finds the newest checkpoint whose MANIFEST and state file are intact (lengths and
-// CRC32Cs match) and loads it for Get(); every newer one it passes over is named in a note with
-// the reason (no MANIFEST: torn by a crash; a checksum mismatch: corrupt). A checkpoint of
+// CRC32Cs match) and, when it requires a commit record, that has one, and loads it for Get();
+// every newer one it passes over is named in a note with the reason (no MANIFEST: torn by a
+// crash; a checksum mismatch: corrupt; no commit record: its output was not committed). A checkpoint of
 // another job (other text or parallelism) is an error, not a fallback: restoring its state into
 // a different plan would be wrong.
 //
@@ -47,11 +54,14 @@
 namespace sluice {
 
 // What a checkpoint must match to be restored: the job's text and its parallelism (task names
-// and file splits depend on it). Rescaling from a savepoint is separate.
+// and file splits depend on it). A savepoint restored on purpose (--from-savepoint) may belong
+// to a changed text (`same_text` false): each operator then finds its state by its id and checks
+// its signature (runtime/parallel_runner.cc). Rescaling is separate.
 struct CheckpointJobIdentity {
   uint32_t text_crc32c = 0;
   uint64_t text_bytes = 0;
   int parallelism = 1;
+  bool same_text = true;
 
   static CheckpointJobIdentity Of(std::string_view job_text, int parallelism);
 };
@@ -84,6 +94,9 @@ class FileCheckpointStore final : public CheckpointStore {
   std::string TakeBuffer(const std::string& task, size_t operator_index) override;
   absl::StatusOr<std::string> Get(uint64_t checkpoint, const std::string& task,
                                   size_t operator_index) const override;
+  std::vector<std::string> TasksOf(uint64_t checkpoint) const override;
+  void RequireCommitRecords() override { commit_records_.store(true, std::memory_order_release); }
+  absl::Status RecordCommitted(uint64_t checkpoint) override;
   ~FileCheckpointStore() override;
 
   const std::string& directory() const { return directory_; }
@@ -117,6 +130,7 @@ class FileCheckpointStore final : public CheckpointStore {
   CheckpointJobIdentity identity_;
   int retained_;
   uint64_t id_base_ = 0;  // added to a run's checkpoint numbers
+  std::atomic<bool> commit_records_{false};
   mutable std::mutex mutex_;
   std::condition_variable changed_;
   uint64_t in_flight_ = 0;

@@ -9,6 +9,8 @@
 #include <mutex>
 #include <optional>
 #include <thread>
+#include <unordered_map>
+#include <unordered_set>
 
 #include "catalog/connector_registry.h"
 #include "common/strings.h"
@@ -208,6 +210,7 @@ struct ParallelRunner::Impl {
   // Run state.
   std::atomic<uint64_t> requested_checkpoint{0};
   std::atomic<uint64_t> completed_checkpoint{0};
+  uint64_t handed_checkpoint = 0;             // the coordinator's: the last barrier it completed
   Clock::time_point checkpoint_requested_at;  // the coordinator's: when the one in flight was requested
   // A worker's source wants a flush point (its commit interval elapsed): the coordinator
   // starts a checkpoint barrier, and the worker commits once it completes.
@@ -258,7 +261,7 @@ struct ParallelRunner::Impl {
         options.make_sink ? options.make_sink(statement)
                           : ConnectorRegistry::Default().FindSink(statement.sink->type)->create(
                                 *statement.sink, statement.output_schema);
-    if (Snapshotting()) sink->EnableTwoPhaseCommit();
+    if (Snapshotting()) sink->EnableTwoPhaseCommit(/*periodic=*/options.checkpoint_store != nullptr);
     return sink;
   }
   // Checkpoint `checkpoint` is durable: the sinks on this (the coordinator's) thread publish
@@ -268,6 +271,12 @@ struct ParallelRunner::Impl {
   // coordinator's loop, fused or not, calls it every turn: a store may write asynchronously).
   absl::Status CommitDurable();
   uint64_t sinks_committed_through = 0;
+  // Some sink cannot finish a commit after a restart: each commit is recorded with its
+  // checkpoint (CheckpointStore::RecordCommitted).
+  bool commit_records = false;
+  // The run ended well (its input ended, or it stopped with a savepoint): every sink publishes
+  // the rest (SinkOperator::kEndOfRun), and the commit is recorded.
+  absl::Status CommitEndOfRun();
   // Parallelism > 1: worker threads, the coordinator on the calling thread.
   absl::Status RunTaskGraph(const std::function<void(const JobCounters&)>& on_progress);
   absl::Status RunFused(const std::function<void(const JobCounters&)>& on_progress);
@@ -280,6 +289,23 @@ struct ParallelRunner::Impl {
   // Commits the read positions of the last barrier once it completed.
   absl::Status CommitCompleted(Worker& worker);
   absl::Status RestoreState();
+  // Operator ids and state signatures, for snapshots that survive a changed query: a stateful
+  // operator's id is its statement's name, its kind and its ordinal among the statement's
+  // operators of that kind ("volume/aggregate#1"), so that a new filter or a new output column
+  // moves no id; its signature is its line of the logical plan, which names what its state is
+  // made of (keys, aggregates, window). A sink's id is "<statement>/sink", its signature what it
+  // writes to. Operators without an identity (channels, fan-outs) keep no state.
+  struct OperatorIdentity {
+    std::string uid;
+    std::string signature;
+  };
+  std::unordered_map<const Operator*, OperatorIdentity> identities;
+  void NameOperator(const BoundStatement& statement, const std::vector<const LogicalOperator*>& chain,
+                    size_t i, const Operator* op);
+  // Snapshots `op` of `task` into `store` under "<task>|<uid>": the signature, then the
+  // operator's own bytes; nothing for an operator that wrote nothing (stateless).
+  absl::Status SnapshotOperator(CheckpointStore& store, uint64_t checkpoint, const std::string& task,
+                                const Operator& op);
   void RunWorker(Worker& worker);
   absl::Status WorkerStep(Worker& worker, bool* did_work, bool* blocked);
   // The worker's stateful stages take what arrived on their channels (and align barriers).
@@ -428,8 +454,21 @@ absl::Status ParallelRunner::Impl::Build() {
       const SourceDefinition& definition = job.sources[graph.readers[g].source];
       return absl::FailedPreconditionError(
           StrCat("source '", definition.name, "' (", definition.type,
-                 ") cannot resume from a checkpoint: only file sources reading regular files record "
-                 "their read positions so far; run this job without a checkpoint directory"));
+                 ") cannot resume from a checkpoint: only file sources reading regular files and Kafka "
+                 "sources record their read positions; run this job without a checkpoint directory"));
+    }
+  }
+  if (options.checkpoint_store != nullptr) {
+    for (auto& source : sources) source->CommitOnCheckpoints();
+  }
+  // A sink that cannot finish a commit after a restart (a Kafka transaction): checkpoints are
+  // restorable only once their output is committed.
+  std::vector<SinkOperator*> all_sinks = coordinator_sinks;
+  for (auto& worker : workers) all_sinks.insert(all_sinks.end(), worker->sinks.begin(), worker->sinks.end());
+  for (SinkOperator* sink : all_sinks) commit_records = commit_records || !sink->RecommitsOnRestore();
+  if (commit_records) {
+    for (CheckpointStore* store : {options.checkpoint_store, options.savepoint_store}) {
+      if (store != nullptr) store->RequireCommitRecords();
     }
   }
   return options.restore_checkpoint ? RestoreState() : absl::OkStatus();
@@ -455,6 +494,7 @@ void ParallelRunner::Impl::BuildOps(const StatementPlan& plan, size_t begin, siz
       }
     }
     std::unique_ptr<Operator> op = MakeOperator(node, late_sink);
+    NameOperator(statement, tasks.chain, i, op.get());
     op->SetStateBudget(state_budget.get());
     if (StatefulOperator* stateful = op->stateful()) {
       stateful->SetInputInterleaved(interleaved);
@@ -499,6 +539,7 @@ absl::Status ParallelRunner::Impl::BuildFused(StatementPlan& plan, std::map<std:
   streams[statement.name] = plan.stream_output;
   if (statement.sink) {
     std::unique_ptr<SinkOperator> sink = MakeSink(statement);
+    identities[sink.get()] = {StrCat(statement.name, "/sink"), sink->Describe()};
     plan.stream_output->AddConsumer(sink.get());
     task.ops.push_back(sink.get());  // snapshotted with the task's operators
     task.sinks.push_back(sink.get());
@@ -560,7 +601,8 @@ absl::Status ParallelRunner::Impl::BuildStatement(StatementPlan& plan,
     coordinator_sinks.push_back(sink.get());
     metrics->AddCoordinatorSink(sink.get());
     gather->sinks.push_back(sink.get());
-    gather->snapshot_ops.emplace_back(StrCat("coordinator/", statement.name, "/sink"), sink.get());
+    identities[sink.get()] = {StrCat(statement.name, "/sink"), sink->Describe()};
+    gather->snapshot_ops.emplace_back(StrCat("coordinator/", statement.name), sink.get());
     plan.stream_output->AddConsumer(sink.get());
     coordinator_owned.push_back(std::move(sink));
   }
@@ -652,6 +694,7 @@ absl::Status ParallelRunner::Impl::BuildStatement(StatementPlan& plan,
       std::unique_ptr<Operator> end;
       if (worker_sinks) {
         std::unique_ptr<SinkOperator> sink = make_sink(static_cast<int>(w));
+        identities[sink.get()] = {StrCat(statement.name, "/sink"), sink->Describe()};
         sinks.push_back(sink.get());
         worker.sinks.push_back(sink.get());
         worker.metrics->sinks.push_back(sink.get());
@@ -775,39 +818,104 @@ absl::Status ParallelRunner::Impl::BuildStatement(StatementPlan& plan,
   return absl::OkStatus();
 }
 
+void ParallelRunner::Impl::NameOperator(const BoundStatement& statement,
+                                        const std::vector<const LogicalOperator*>& chain, size_t i,
+                                        const Operator* op) {
+  const std::string plan_line = chain[i]->ToString();
+  std::string signature = plan_line.substr(0, plan_line.find('\n'));
+  // The kind: the line's first word, e.g. "Aggregate".
+  std::string kind = signature.substr(0, signature.find(' '));
+  int ordinal = 0;
+  for (size_t j = 0; j <= i; ++j) ordinal += chain[j]->kind == chain[i]->kind;
+  for (char& c : kind) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  identities[op] = {StrCat(statement.name, "/", kind, "#", ordinal), std::move(signature)};
+}
+
+absl::Status ParallelRunner::Impl::SnapshotOperator(CheckpointStore& store, uint64_t checkpoint,
+                                                    const std::string& task, const Operator& op) {
+  auto it = identities.find(&op);
+  if (it == identities.end()) return absl::OkStatus();  // plumbing: no state
+  const std::string key = StrCat(task, "|", it->second.uid);
+  StateWriter writer(store.TakeBuffer(key, 0));
+  writer.WriteBytes(it->second.signature);
+  const size_t header = writer.size();
+  SLUICE_RETURN_IF_ERROR(op.Snapshot(writer));
+  if (writer.size() == header) return absl::OkStatus();  // stateless
+  return store.Put(checkpoint, key, 0, writer.Release());
+}
+
 absl::Status ParallelRunner::Impl::RestoreState() {
   CheckpointStore* store = options.restore_store != nullptr ? options.restore_store : options.checkpoint_store;
   if (store == nullptr) return absl::InvalidArgumentError("a restore needs a checkpoint store");
   const uint64_t checkpoint = *options.restore_checkpoint;
-  auto restore = [&](const std::string& task, size_t index, auto& target) -> absl::Status {
-    SLUICE_ASSIGN_OR_RETURN(std::string bytes, store->Get(checkpoint, task, index));
+  const char* what = options.restore_store != nullptr ? "savepoint" : "checkpoint";
+  std::unordered_set<std::string> claimed;
+  auto restore_source = [&](const std::string& task, SourcePartition& source) -> absl::Status {
+    claimed.insert(task);
+    SLUICE_ASSIGN_OR_RETURN(std::string bytes, store->Get(checkpoint, task, 0));
     StateReader reader(bytes);
-    absl::Status status = target.Restore(reader);
+    absl::Status status = source.Restore(reader);
     if (!status.ok()) {
-      return absl::Status(status.code(), StrCat("restoring checkpoint ", checkpoint, ", task '", task,
-                                                "' operator ", index, ": ", status.message()));
+      return absl::Status(status.code(),
+                          StrCat("restoring ", what, " ", checkpoint, ", ", task, ": ", status.message()));
+    }
+    return absl::OkStatus();
+  };
+  // An operator finds its state by its id; one whose state is missing or was built for another
+  // operator (its signature differs) refuses the restore, naming it.
+  auto restore = [&](const std::string& task, Operator& op) -> absl::Status {
+    auto it = identities.find(&op);
+    if (it == identities.end()) return absl::OkStatus();
+    const OperatorIdentity& identity = it->second;
+    const std::string key = StrCat(task, "|", identity.uid);
+    claimed.insert(key);
+    absl::StatusOr<std::string> bytes = store->Get(checkpoint, key, 0);
+    if (!bytes.ok()) {
+      StateReader nothing(std::string_view{});
+      if (op.Restore(nothing).ok()) return absl::OkStatus();  // it keeps no state
+      return absl::FailedPreconditionError(StrCat(
+          "operator '", identity.uid, "' (", identity.signature, ") has no state in ", what, " ", checkpoint,
+          ": the query changed so that its state cannot be restored (a new stateful operator, or a "
+          "renamed statement); restore this query from the beginning, or restore the query that took it"));
+    }
+    StateReader reader(*bytes);
+    SLUICE_ASSIGN_OR_RETURN(const std::string_view signature, reader.ReadBytes());
+    if (signature != identity.signature) {
+      return absl::FailedPreconditionError(StrCat(
+          "operator '", identity.uid, "': its state in ", what, " ", checkpoint, " was built for `",
+          signature, "` and this query has `", identity.signature,
+          "`: the change is not compatible with its state (a compatible change adds a filter or an output "
+          "column computed from the same aggregates)"));
+    }
+    absl::Status status = op.Restore(reader);
+    if (!status.ok()) {
+      return absl::Status(status.code(), StrCat("restoring ", what, " ", checkpoint, ", operator '",
+                                                identity.uid, "' (", task, "): ", status.message()));
     }
     return absl::OkStatus();
   };
   for (size_t g = 0; g < sources.size(); ++g) {
     const SourceDefinition& definition = job.sources[graph.readers[g].source];
     SLUICE_RETURN_IF_ERROR(
-        restore(StrCat("source/", definition.name, "/", graph.readers[g].partition), 0, *sources[g]));
+        restore_source(StrCat("source/", definition.name, "/", graph.readers[g].partition), *sources[g]));
   }
   for (auto& worker : workers) {
     for (PreTask& pre : worker->pre_tasks) {
-      for (size_t i = 0; i < pre.ops.size(); ++i) SLUICE_RETURN_IF_ERROR(restore(pre.name, i, *pre.ops[i]));
+      for (Operator* op : pre.ops) SLUICE_RETURN_IF_ERROR(restore(pre.name, *op));
     }
     if (worker->stage) {
-      for (size_t i = 0; i < worker->stage->snapshot_ops.size(); ++i) {
-        auto& [task, op] = worker->stage->snapshot_ops[i];
-        SLUICE_RETURN_IF_ERROR(restore(task, i, *op));
-      }
+      for (auto& [task, op] : worker->stage->snapshot_ops) SLUICE_RETURN_IF_ERROR(restore(task, *op));
     }
   }
-  for (size_t i = 0; i < gather->snapshot_ops.size(); ++i) {
-    auto& [task, op] = gather->snapshot_ops[i];
-    SLUICE_RETURN_IF_ERROR(restore(task, i, *op));
+  for (auto& [task, op] : gather->snapshot_ops) SLUICE_RETURN_IF_ERROR(restore(task, *op));
+  // State no operator of this query claimed: the query lost a stateful operator.
+  for (const std::string& task : store->TasksOf(checkpoint)) {
+    if (claimed.count(task) != 0) continue;
+    const size_t bar = task.find('|');
+    return absl::FailedPreconditionError(StrCat(
+        what, " ", checkpoint, " holds state for ",
+        bar == std::string::npos ? StrCat("'", task, "'") : StrCat("operator '", task.substr(bar + 1), "'"),
+        ", which this query no longer has: restoring would drop it; restore the query that took it"));
   }
   return absl::OkStatus();
 }
@@ -844,7 +952,24 @@ absl::Status ParallelRunner::Impl::CommitDurable() {
   const uint64_t durable = store->durable_checkpoint();
   if (durable <= sinks_committed_through) return absl::OkStatus();
   sinks_committed_through = durable;
-  return CommitSinks(durable);
+  SLUICE_RETURN_IF_ERROR(CommitSinks(durable));
+  if (commit_records) SLUICE_RETURN_IF_ERROR(store->RecordCommitted(durable));
+  // Only now may sources commit the positions the checkpoint holds (CommitCompleted), and the
+  // next barrier start: the sinks' next part begins after this commit.
+  if (durable > completed_checkpoint.load(std::memory_order_relaxed))
+    completed_checkpoint.store(durable, std::memory_order_release);
+  return absl::OkStatus();
+}
+
+absl::Status ParallelRunner::Impl::CommitEndOfRun() {
+  SLUICE_RETURN_IF_ERROR(CommitDurable());
+  std::vector<SinkOperator*> all_sinks = coordinator_sinks;
+  if (fused) all_sinks = workers[0]->sinks;
+  for (SinkOperator* sink : all_sinks) SLUICE_RETURN_IF_ERROR(sink->Commit(SinkOperator::kEndOfRun));
+  if (!commit_records) return absl::OkStatus();
+  if (metrics->savepoint != 0)
+    SLUICE_RETURN_IF_ERROR(options.savepoint_store->RecordCommitted(metrics->savepoint));
+  return absl::OkStatus();
 }
 
 absl::Status ParallelRunner::Impl::CompleteCheckpoint(uint64_t checkpoint) {
@@ -862,7 +987,8 @@ absl::Status ParallelRunner::Impl::CompleteCheckpoint(uint64_t checkpoint) {
     ++metrics->checkpoints_completed;
     metrics->checkpoint_seconds +=
         std::chrono::duration<double>(Clock::now() - checkpoint_requested_at).count();
-    SLUICE_RETURN_IF_ERROR(CommitDurable());
+    // Completed once durable and committed (CommitDurable, now or on a later turn).
+    return CommitDurable();
   }
   completed_checkpoint.store(checkpoint, std::memory_order_release);
   return absl::OkStatus();
@@ -875,9 +1001,8 @@ absl::Status ParallelRunner::Impl::Align(InputTask& task, uint64_t checkpoint) {
     if (store != nullptr) SLUICE_RETURN_IF_ERROR(sink->PreCommit(checkpoint));
   }
   for (size_t i = 0; store != nullptr && i < task.snapshot_ops.size(); ++i) {
-    StateWriter writer(store->TakeBuffer(task.snapshot_ops[i].first, i));
-    SLUICE_RETURN_IF_ERROR(task.snapshot_ops[i].second->Snapshot(writer));
-    SLUICE_RETURN_IF_ERROR(store->Put(checkpoint, task.snapshot_ops[i].first, i, writer.Release()));
+    SLUICE_RETURN_IF_ERROR(
+        SnapshotOperator(*store, checkpoint, task.snapshot_ops[i].first, *task.snapshot_ops[i].second));
   }
   for (ChannelSender* sender : task.forwards) sender->InjectBarrier(checkpoint);
   for (ChannelInput& input : task.inputs) input.blocked = false;
@@ -991,9 +1116,7 @@ absl::Status ParallelRunner::Impl::InjectBarrier(Worker& worker, uint64_t checkp
     }
     if (store == nullptr) continue;
     for (size_t i = 0; i < pre.ops.size(); ++i) {
-      StateWriter writer(store->TakeBuffer(pre.name, i));
-      SLUICE_RETURN_IF_ERROR(pre.ops[i]->Snapshot(writer));
-      SLUICE_RETURN_IF_ERROR(store->Put(checkpoint, pre.name, i, writer.Release()));
+      SLUICE_RETURN_IF_ERROR(SnapshotOperator(*store, checkpoint, pre.name, *pre.ops[i]));
     }
   }
   for (ChannelSender* sender : worker.source_senders) sender->InjectBarrier(checkpoint);
@@ -1207,6 +1330,7 @@ absl::Status ParallelRunner::Impl::RunFused(const std::function<void(const JobCo
   while (status.ok()) {
     if (options.task_hook) options.task_hook(0);
     status = CommitDurable();
+    if (status.ok()) status = CommitCompleted(worker);
     if (!status.ok()) break;
     if (options.cancel != nullptr && options.cancel->load(std::memory_order_relaxed) && !cancelled) {
       cancelled = true;
@@ -1225,7 +1349,10 @@ absl::Status ParallelRunner::Impl::RunFused(const std::function<void(const JobCo
     }
     bool did_work = false;
     // A checkpoint is a barrier between two batches: nothing is in flight.
-    if (!stop.load(std::memory_order_relaxed) && CheckpointDue(last_checkpoint)) {
+    // One checkpoint at a time: the next once the last is durable and committed.
+    if (!stop.load(std::memory_order_relaxed) && CheckpointDue(last_checkpoint) &&
+        completed_checkpoint.load(std::memory_order_relaxed) ==
+            requested_checkpoint.load(std::memory_order_relaxed)) {
       const uint64_t checkpoint = requested_checkpoint.load(std::memory_order_relaxed) + 1;
       checkpoint_requested_at = Clock::now();
       requested_checkpoint.store(checkpoint, std::memory_order_relaxed);
@@ -1379,7 +1506,9 @@ absl::Status ParallelRunner::Impl::RunTaskGraph(const std::function<void(const J
       for (const auto& worker : impl.workers) {
         complete = complete && worker->acked.load(std::memory_order_acquire) >= requested;
       }
-      if (complete) {
+      // With a store the checkpoint stays in flight until durable and committed: hand it over once.
+      if (complete && requested > impl.handed_checkpoint) {
+        impl.handed_checkpoint = requested;
         status = impl.CompleteCheckpoint(requested);
         if (!status.ok()) {
           impl.Fail("checkpoint coordinator", status);
@@ -1464,10 +1593,15 @@ absl::Status ParallelRunner::Run(const std::function<void(const JobCounters&)>& 
     absl::Status flushed = writer->Flush();
     if (result.ok()) result = flushed;
   }
+  // Cancelled while taking checkpoints, without a savepoint: what the sinks received after the
+  // last checkpoint is not published (a Kafka transaction is aborted) and the next run, resumed
+  // from that checkpoint, reads it again; the sources commit nothing more either.
+  const bool ended_well = !impl.cancelled || impl.metrics->savepoint != 0;
+  if (result.ok() && (ended_well || impl.options.checkpoint_store == nullptr)) result = impl.CommitEndOfRun();
   // Every sink finished (delivered everything): the last flush point, unless the run failed,
   // in which case nothing more is committed and the input is read again next time.
   for (auto& source : impl.sources) {
-    if (!result.ok()) break;
+    if (!result.ok() || (!ended_well && impl.options.checkpoint_store != nullptr)) break;
     source->PrepareFlushPoint();
     result = source->OnFlushPoint();
   }

@@ -39,6 +39,7 @@ class StateWriter {
   }
 
   const std::string& bytes() const { return bytes_; }
+  size_t size() const { return bytes_.size(); }
   std::string Release() { return std::move(bytes_); }
 
  private:

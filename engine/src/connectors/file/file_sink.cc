@@ -181,7 +181,7 @@ absl::Status FsyncDirectoryOf(const std::string& path) {
 
 }  // namespace
 
-bool FileSink::EnableTwoPhaseCommit() {
+bool FileSink::EnableTwoPhaseCommit(bool /*periodic*/) {
   if (to_stdout_) return false;
   two_phase_ = true;
   return true;

@@ -47,7 +47,7 @@ class FileSink final : public SinkOperator {
   std::string Describe() const override;
 
   // Two-phase commit (file_sink only; standard output cannot take back what it printed).
-  bool EnableTwoPhaseCommit() override;
+  bool EnableTwoPhaseCommit(bool periodic) override;
   absl::Status PreCommit(uint64_t checkpoint) override;
   absl::Status Commit(uint64_t checkpoint) override;
   absl::Status Snapshot(StateWriter& writer) const override;

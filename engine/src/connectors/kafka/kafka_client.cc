@@ -322,6 +322,10 @@ absl::Status KafkaProducer::Flush(bool begin_next) {
     }
     return absl::OkStatus();
   }
+  return AwaitDelivery();
+}
+
+absl::Status KafkaProducer::AwaitDelivery() {
   // Every message ends with a delivery report (success, or failure after message.timeout.ms),
   // so this loop ends.
   while (rd_kafka_outq_len(handle_.get()) > 0) {

@@ -120,6 +120,9 @@ class KafkaProducer final : public KafkaClientCallbacks {
   // failed: then the broker's error). A transactional producer commits its transaction here
   // and, when `begin_next`, begins the next one.
   absl::Status Flush(bool begin_next = true);
+  // Waits until every message enqueued so far has been acknowledged (or has failed), without
+  // committing a transaction.
+  absl::Status AwaitDelivery();
 
   uint64_t enqueued() const { return enqueued_; }
   uint64_t delivered() const { return delivered_; }

@@ -112,7 +112,7 @@ absl::Status KafkaSink::ProduceChanges(const Batch* batch) {
     }
     const char* value = record.tombstone ? nullptr : text_.data() + record.begin;
     const size_t value_size = record.tombstone ? 0 : record.end - record.begin;
-    SLUICE_RETURN_IF_ERROR(producer_->Produce(key, key_size, value, value_size));
+    SLUICE_RETURN_IF_ERROR(Send(key, key_size, value, value_size));
   }
   // An update-before that waits for the next batch: keep its message key.
   pending_has_key_ = false;
@@ -163,16 +163,71 @@ absl::Status KafkaSink::PushRows(const Batch& batch) {
     const char* key = nullptr;
     size_t key_size = 0;
     if (keys != nullptr) KeyText(*keys, batch.ActiveRow(i), key, key_size);
-    SLUICE_RETURN_IF_ERROR(producer_->Produce(key, key_size, p, static_cast<size_t>(record_end - p)));
+    SLUICE_RETURN_IF_ERROR(Send(key, key_size, p, static_cast<size_t>(record_end - p)));
     p = record_end + 1;
   }
   producer_->Poll();
   return absl::OkStatus();
 }
 
+absl::Status KafkaSink::Send(const char* key, size_t key_size, const char* value, size_t value_size) {
+  if (sealed_ == 0) return producer_->Produce(key, key_size, value, value_size);
+  HeldMessage& held = held_.emplace_back();
+  held.has_key = key != nullptr;
+  held.tombstone = value == nullptr;
+  held.key_begin = held_bytes_.size();
+  held.key_size = held.has_key ? key_size : 0;
+  held_bytes_.append(key != nullptr ? key : "", held.key_size);
+  held.value_begin = held_bytes_.size();
+  held.value_size = held.tombstone ? 0 : value_size;
+  held_bytes_.append(value != nullptr ? value : "", held.value_size);
+  return absl::OkStatus();
+}
+
+absl::Status KafkaSink::SendHeld() {
+  for (const HeldMessage& held : held_) {
+    SLUICE_RETURN_IF_ERROR(producer_->Produce(
+        held.has_key ? held_bytes_.data() + held.key_begin : nullptr, held.key_size,
+        held.tombstone ? nullptr : held_bytes_.data() + held.value_begin, held.value_size));
+  }
+  held_.clear();
+  held_bytes_.clear();
+  producer_->Poll();
+  return absl::OkStatus();
+}
+
 absl::Status KafkaSink::Flush() {
   if (producer_ == nullptr || finished_) return absl::OkStatus();
+  if (two_phase_) return producer_->AwaitDelivery();  // the transaction commits in Commit()
   return producer_->Flush(/*begin_next=*/true);
+}
+
+bool KafkaSink::EnableTwoPhaseCommit(bool periodic) {
+  // A transaction per checkpoint needs periodic checkpoints: with only a savepoint at the stop
+  // it would stay open for the whole run (and time out); flush points commit instead.
+  two_phase_ = settings_.exactly_once && periodic;
+  return two_phase_;
+}
+
+absl::Status KafkaSink::PreCommit(uint64_t checkpoint) {
+  if (!two_phase_) return absl::OkStatus();
+  // Flush() ran just before: everything sent is acknowledged, inside the open transaction.
+  sealed_ = checkpoint;
+  return absl::OkStatus();
+}
+
+absl::Status KafkaSink::Commit(uint64_t checkpoint) {
+  if (!two_phase_ || producer_ == nullptr) return absl::OkStatus();
+  if (checkpoint == kEndOfRun) {
+    // The run is over: the held rows join the open transaction, which commits.
+    sealed_ = 0;
+    SLUICE_RETURN_IF_ERROR(SendHeld());
+    return producer_->Flush(/*begin_next=*/false);
+  }
+  if (sealed_ == 0 || checkpoint < sealed_) return absl::OkStatus();
+  SLUICE_RETURN_IF_ERROR(producer_->Flush(/*begin_next=*/true));
+  sealed_ = 0;
+  return SendHeld();
 }
 
 absl::Status KafkaSink::Finish() {
@@ -183,7 +238,36 @@ absl::Status KafkaSink::Finish() {
     SLUICE_RETURN_IF_ERROR(ProduceChanges(nullptr));
   }
   finished_ = true;
+  // Two-phase: delivered but not committed; Commit(kEndOfRun) commits when the run ended well,
+  // and a cancelled or failed run leaves it to the producer's destructor to abort.
+  if (two_phase_) return producer_->AwaitDelivery();
   return producer_->Flush(/*begin_next=*/false);
+}
+
+absl::Status KafkaSink::Snapshot(StateWriter& writer) const {
+  writer.WriteU8(1);  // version
+  writer.WriteU8(change_encoder_ != nullptr ? 1 : 0);
+  if (change_encoder_ != nullptr) change_encoder_->Snapshot(writer);
+  writer.WriteU8(pending_has_key_ ? 1 : 0);
+  writer.WriteBytes(pending_key_);
+  return absl::OkStatus();
+}
+
+absl::Status KafkaSink::Restore(StateReader& reader) {
+  SLUICE_ASSIGN_OR_RETURN(const uint8_t version, reader.ReadU8());
+  if (version != 1)
+    return absl::DataLossError(StrCat("Kafka sink snapshot version ", version, " is unknown"));
+  SLUICE_ASSIGN_OR_RETURN(const uint8_t has_encoder, reader.ReadU8());
+  if ((has_encoder == 1) != (change_encoder_ != nullptr)) {
+    return absl::FailedPreconditionError(
+        StrCat("sink '", definition_.name, "': the checkpoint was taken with another changelog mode"));
+  }
+  if (change_encoder_ != nullptr) SLUICE_RETURN_IF_ERROR(change_encoder_->Restore(reader));
+  SLUICE_ASSIGN_OR_RETURN(const uint8_t has_key, reader.ReadU8());
+  SLUICE_ASSIGN_OR_RETURN(const std::string_view key, reader.ReadBytes());
+  pending_has_key_ = has_key == 1;
+  pending_key_.assign(key);
+  return absl::OkStatus();
 }
 
 std::string KafkaSink::Describe() const {

@@ -22,13 +22,23 @@
 // Finish(); nothing is dropped silently.
 //
 // 'delivery.guarantee' = 'exactly_once': a transactional producer (transactional.id
-// '<stream>.transactional.id', default 'sluice-<stream>'), one transaction per flush point,
-// committed at the flush point before the source commits its offsets. Readers with
-// isolation.level=read_committed never see the output of a run that failed between two flush
-// points. What it does not do yet (until checkpoint storage exists): the consumer offsets are
-// committed after the transaction, not inside it, and operator state is not checkpointed, so a
-// crash between the two commits, or with open windows, re-produces results on restart. End to
-// end the job is at-least-once either way.
+// '<stream>.transactional.id', default 'sluice-<stream>'). Readers with
+// isolation.level=read_committed see only committed transactions.
+//   - Without checkpoints: one transaction per flush point, committed there before the sources
+//     commit their offsets. Operator state is not kept, so after a crash the job is
+//     at-least-once end to end.
+//   - With durable checkpoints (two-phase commit, EnableTwoPhaseCommit(periodic)): one
+//     transaction per checkpoint. At barrier N the sink awaits delivery of everything sent and
+//     seals the open transaction as N's (PreCommit); rows that arrive before N is durable are
+//     held in memory; Commit(N), once N is durable, commits the transaction, begins the next and
+//     sends the held rows into it. librdkafka cannot resume a transaction after a restart (the
+//     new producer's init_transactions aborts it), so RecommitsOnRestore() is false: the runtime
+//     records each finished commit with its checkpoint, and recovery resumes from the newest
+//     checkpoint whose transaction committed; the aborted output is produced again. The one gap:
+//     a crash after the broker committed N but before the record of it is durable resumes from
+//     N - 1 and writes N's rows a second time.
+//   - Under librdkafka's mock cluster (the tests) EndTxn writes no markers and read_committed
+//     is ignored: aborted transactions stay visible, so readers there see at-least-once output.
 //
 // Not thread-safe.
 #pragma once
@@ -57,9 +67,19 @@ class KafkaSink final : public SinkOperator {
   absl::Status Open() override;
   absl::Status Push(const Batch& batch) override;
   absl::Status Flush() override;
-  // Flushes (commits the last transaction) and closes. Idempotent.
+  // Flushes (commits the last transaction; with two-phase commit only delivers, and
+  // Commit(kEndOfRun) commits) and closes. Idempotent.
   absl::Status Finish() override;
   std::string Describe() const override;
+
+  // Two-phase commit with durable checkpoints ('delivery.guarantee' = 'exactly_once' only).
+  bool EnableTwoPhaseCommit(bool periodic) override;
+  absl::Status PreCommit(uint64_t checkpoint) override;
+  absl::Status Commit(uint64_t checkpoint) override;
+  bool RecommitsOnRestore() const override { return !two_phase_; }
+  // The changelog encoder's pending update-before and its message key.
+  absl::Status Snapshot(StateWriter& writer) const override;
+  absl::Status Restore(StateReader& reader) override;
 
   // Messages acknowledged by the brokers.
   uint64_t rows_written() const override { return producer_ != nullptr ? producer_->delivered() : 0; }
@@ -74,6 +94,9 @@ class KafkaSink final : public SinkOperator {
   absl::Status PushRows(const Batch& batch);
   // Produces records_ (text in text_); `batch` (null at the end) is the batch they describe.
   absl::Status ProduceChanges(const Batch* batch);
+  // Sends one message, or holds it while a sealed transaction waits for its Commit().
+  absl::Status Send(const char* key, size_t key_size, const char* value, size_t value_size);
+  absl::Status SendHeld();
 
   SinkDefinition definition_;
   const KafkaSinkSettings& settings_;
@@ -90,6 +113,16 @@ class KafkaSink final : public SinkOperator {
   std::string pending_key_;  // the key.field text of an update-before waiting for the next batch
   bool pending_has_key_ = false;
   Batch kept_rows_;  // scratch: the rows a CSV upsert writes
+
+  // Two-phase commit.
+  bool two_phase_ = false;
+  uint64_t sealed_ = 0;  // the checkpoint whose transaction awaits Commit(); 0: none
+  struct HeldMessage {
+    size_t key_begin = 0, key_size = 0, value_begin = 0, value_size = 0;
+    bool has_key = false, tombstone = false;
+  };
+  std::vector<HeldMessage> held_;  // their bytes in held_bytes_
+  std::string held_bytes_;
 };
 
 }  // namespace sluice

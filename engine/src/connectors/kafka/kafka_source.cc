@@ -23,6 +23,7 @@ KafkaSource::KafkaSource(const SourceDefinition& definition, std::shared_ptr<Dea
       settings_(definition_.SettingsAs<KafkaSourceSettings>()),
       dead_letters_(std::move(dead_letters)),
       group_(std::move(group)),
+      restored_(group_ != nullptr ? group_ : std::make_shared<LocalReaderGroup>(1)),
       group_ready_(group_ == nullptr || group_->readers <= 1),
       batch_size_(batch_size),
       strict_(strict),
@@ -256,11 +257,24 @@ void KafkaSource::Assign(rd_kafka_topic_partition_list_t* partitions, bool coope
       start = returned_[slot];
       start_known = true;
     }
+    p.event_time = EventTimeTracker(definition_.max_out_of_orderness_millis);
+    {
+      // The restored checkpoint's position wins over the group's: the state restored with it
+      // covers exactly the records before it. Once only: later assignments go by returned_.
+      std::lock_guard<std::mutex> lock(restored_->mutex);
+      auto it = restored_->restored.find(StrCat(tp.topic, "/", tp.partition));
+      if (it != restored_->restored.end()) {
+        start = it->second.offset;
+        start_known = true;
+        returned_[slot] = start;
+        p.event_time.Restore(it->second.highest_event_time);
+        restored_->restored.erase(it);
+      }
+    }
     p.assigned = true;
     p.at_end = settings_.stop_at_end && start_known && start >= 0 && start >= p.end;
     p.fetched_to = -1;
     p.last_activity = NowMillis();
-    p.event_time = EventTimeTracker(definition_.max_out_of_orderness_millis);
     tp.offset = start;
     tp.err = RD_KAFKA_RESP_ERR_NO_ERROR;
     if (debug_) StrAppend(&log, " ", tp.topic, "[", tp.partition, "]@", start, p.at_end ? " (at end)" : "");
@@ -357,8 +371,62 @@ void KafkaSource::Revoke(rd_kafka_topic_partition_list_t* partitions, bool coope
   UpdateWatermark();
 }
 
+absl::Status KafkaSource::Snapshot(StateWriter& writer) const {
+  struct Entry {
+    std::string_view topic;
+    int32_t partition;
+    int64_t offset, highest;
+  };
+  std::vector<Entry> entries;
+  for (size_t slot = 0; slot < partitions_.size(); ++slot) {
+    const PartitionState& p = partitions_[slot];
+    if (p.assigned && returned_[slot] >= 0)
+      entries.push_back({p.topic, p.partition, returned_[slot], p.event_time.highest()});
+  }
+  // Positions restored but not assigned to anyone yet (the group has not assigned them since
+  // the restart) stay in every checkpoint until a reader takes them over; every reader of the
+  // job writes them, and Restore() keeps one.
+  std::lock_guard<std::mutex> lock(restored_->mutex);
+  for (const auto& [name, position] : restored_->restored) {
+    const size_t slash = name.rfind('/');
+    entries.push_back({std::string_view(name).substr(0, slash), std::stoi(name.substr(slash + 1)),
+                       position.offset, position.highest_event_time});
+  }
+  writer.WriteU8(1);  // version
+  writer.WriteU64(entries.size());
+  for (const Entry& entry : entries) {
+    writer.WriteBytes(entry.topic);
+    writer.WriteU32(static_cast<uint32_t>(entry.partition));
+    writer.WriteI64(entry.offset);
+    writer.WriteI64(entry.highest);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status KafkaSource::Restore(StateReader& reader) {
+  SLUICE_ASSIGN_OR_RETURN(const uint8_t version, reader.ReadU8());
+  if (version != 1)
+    return absl::DataLossError(StrCat("Kafka source snapshot version ", version, " is unknown"));
+  SLUICE_ASSIGN_OR_RETURN(const uint64_t count, reader.ReadCount(24));
+  std::lock_guard<std::mutex> lock(restored_->mutex);
+  for (uint64_t i = 0; i < count; ++i) {
+    SLUICE_ASSIGN_OR_RETURN(const std::string_view topic, reader.ReadBytes());
+    SLUICE_ASSIGN_OR_RETURN(const uint32_t partition, reader.ReadU32());
+    SLUICE_ASSIGN_OR_RETURN(const int64_t offset, reader.ReadI64());
+    SLUICE_ASSIGN_OR_RETURN(const int64_t highest, reader.ReadI64());
+    if (TopicIndex(topic) == SIZE_MAX) {
+      return absl::FailedPreconditionError(StrCat(description_, ": the checkpoint read topic '", topic,
+                                                  "', which this job does not subscribe to"));
+    }
+    LocalReaderGroup::RestoredPosition& position = restored_->restored[StrCat(topic, "/", partition)];
+    position.offset = std::max(position.offset, offset);
+    position.highest_event_time = std::max(position.highest_event_time, highest);
+  }
+  return absl::OkStatus();
+}
+
 bool KafkaSource::flush_due() const {
-  return consumer_ != nullptr && !closed_ &&
+  return !commit_on_checkpoints_ && consumer_ != nullptr && !closed_ &&
          NowMillis() - last_commit_millis_ >= settings_.commit_interval_millis;
 }
 

@@ -39,10 +39,19 @@
 // processed; their new owner reads them from the committed offset). When partitions are
 // assigned, each starts at the later of its committed offset and the position this process
 // already reached on it (so a partition that comes back is neither re-read nor skipped); with
-// no committed offset, 'auto.offset.reset' (earliest by default) decides. Operator state
-// (open windows, GROUP BY accumulators) is not checkpointed yet: after a crash a job restarts
-// from the committed offsets with empty state, and a partition that moves to another process
-// moves without the state built from it.
+// no committed offset, 'auto.offset.reset' (earliest by default) decides. Without checkpoints,
+// operator state (open windows, GROUP BY accumulators) is not kept: after a crash a job restarts
+// from the committed offsets with empty state.
+//
+// Checkpoints (runtime/checkpoint_store.h). Snapshot() records, for every partition assigned
+// here, the position after the last record returned and its highest event time; Restore() puts
+// them into the job's LocalReaderGroup, pooled over its readers, since the group may assign a
+// partition to another worker after the restart. A partition the restored checkpoint holds
+// starts at the checkpoint's position, whatever the group committed (the state restored with
+// it covers exactly the records before it); others start as above. With durable checkpoints
+// (CommitOnCheckpoints) the source asks for no flush points of its own: it commits the group's
+// offsets as each checkpoint becomes durable, so they never run ahead of the state saved. A
+// partition that moves to another process still moves without its operator state.
 //
 // Bounded mode ('<name>.stop.at.end' = 'true', for tests and benchmarks): Open() reads the end
 // offset (high watermark) of every partition of the topics; records at or past it are not
@@ -95,6 +104,11 @@ class KafkaSource final : public SourcePartition, public KafkaClientCallbacks {
   absl::StatusOr<bool> Next(Batch& out) override;
   int64_t watermark() const override { return watermark_; }
   const SourceCounters& counters() const override { return counters_; }
+
+  bool SupportsCheckpoints() const override { return true; }
+  void CommitOnCheckpoints() override { commit_on_checkpoints_ = true; }
+  absl::Status Snapshot(StateWriter& writer) const override;
+  absl::Status Restore(StateReader& reader) override;
 
   void SetFlushHook(FlushHook hook) override { flush_hook_ = std::move(hook); }
   bool flush_due() const override;
@@ -154,6 +168,9 @@ class KafkaSource final : public SourcePartition, public KafkaClientCallbacks {
   const KafkaSourceSettings& settings_;
   std::shared_ptr<DeadLetterWriter> dead_letters_;
   std::shared_ptr<LocalReaderGroup> group_;  // null: the job's only member
+  // Positions restored from a checkpoint: group_'s, or this member's own when it is alone.
+  std::shared_ptr<LocalReaderGroup> restored_;
+  bool commit_on_checkpoints_ = false;
   bool joined_group_ = false;                // counted into group_
   bool group_ready_ = false;
   std::vector<size_t> held_;                 // slots paused until the group is ready
