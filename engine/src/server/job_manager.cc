@@ -211,6 +211,7 @@ absl::Status JobManager::Start(Job& job, std::unique_ptr<Job> owner, std::vector
     job.state = JobState::kRunning;
     job.error.clear();
     job.counters = JobCounters();
+    job.counters.complete = false;  // nothing is known of the run before its first snapshot
     job.resumed_from = resumed_from;
     ++job.runs;
     Persist(job);
