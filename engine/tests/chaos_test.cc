@@ -274,9 +274,15 @@ TEST_F(ChaosTest, TheCommandLineResumesRefusesAndExplains) {
                    "a finished job run again from its checkpoints");
   EXPECT_EQ(ReadFile(output).size(), first_output.size());
 
+  // The same directory at another parallelism: the checkpoint is rescaled (its keyed state moves
+  // to its key groups' workers), and the output rewritten is the same.
   std::tie(code, log) = run({"--parallelism", "2"}, "rescaled");
-  EXPECT_EQ(code, 1) << log;
-  EXPECT_NE(log.find("was taken at parallelism 1 and this run has parallelism 2"), std::string::npos) << log;
+  ASSERT_EQ(code, 0) << log;
+  EXPECT_NE(log.find("rescaling: taken at parallelism 1, restored at parallelism 2"), std::string::npos)
+      << log;
+  ExpectSameTables(ReadJsonLinesTable(output, declared), QuerySqlite(db_, kScenario3aOracle),
+                   "a finished job run again from its checkpoints at another parallelism");
+  EXPECT_EQ(ReadFile(output).size(), first_output.size());
 
   std::tie(code, log) = run({"--checkpoint-interval", "soon"}, "bad_flag");
   EXPECT_EQ(code, 2) << log;
@@ -395,6 +401,99 @@ TEST_F(ChaosTest, StopWithASavepointAndResumeFromIt) {
                 .find("holds state for operator 'volume/aggregate#1', which this query no longer has"),
             std::string::npos)
       << ReadFile(dropped.err);
+}
+
+// Rescaling: a savepoint taken at parallelism 2 restores at 1 and at 4 with the oracle's results.
+// Keyed state moves by key group (state/key_groups.h): each restored instance keeps, of both old
+// instances' state, the keys the exchange now sends it. The resumed runs each rewrite the output
+// from the savepoint's committed length, so both restore the same savepoint in turn.
+TEST_F(ChaosTest, ASavepointTakenAtParallelismTwoRestoresAtOneAndFour) {
+  const std::string checkpoint_keys =
+      ", 'checkpoint.dir' = '${CHECKPOINTS}', 'checkpoint.interval' = '40ms', 'checkpoint.retained' = '2'";
+  auto without_checkpoints = [&checkpoint_keys](std::string job) {
+    job.erase(job.find(checkpoint_keys), checkpoint_keys.size());
+    return job;
+  };
+  struct Kind {
+    std::string name;
+    std::string job;
+    std::string stream;
+  };
+  const std::vector<Kind> kinds = {{"rescale_s2", without_checkpoints(Scenario2Job()), "volume"},
+                                   {"rescale_s3a", without_checkpoints(Scenario3aJob()), "trader_minute"}};
+  for (const Kind& kind : kinds) {
+    const std::string root = directory_->File(kind.name);
+    std::filesystem::create_directories(root);
+    const std::string job = StrCat(root, "/job.sql");
+    WriteFile(job, kind.job);
+    const std::string output = StrCat(root, "/out.jsonl");
+    const std::string savepoints = StrCat(root, "/savepoints");
+    auto arguments = [&](int parallelism, std::vector<std::string> extra) {
+      std::vector<std::string> all = {"run",           job,
+                                      "--parallelism", StrCat(parallelism),
+                                      "--set",         StrCat("TRADES=", *trades_),
+                                      "--set",         StrCat("OUTPUT=", output)};
+      all.insert(all.end(), extra.begin(), extra.end());
+      return all;
+    };
+    const Process first = SpawnSluice(arguments(2, {"--savepoint-on-stop", savepoints}),
+                                      StrCat(root, "/out1"), StrCat(root, "/err1"));
+    std::this_thread::sleep_for(std::chrono::milliseconds(120));
+    kill(first.pid, SIGTERM);
+    ASSERT_EQ(WaitFor(first, std::chrono::seconds(60)), 0) << ReadFile(first.err);
+    const std::string first_log = ReadFile(first.err);
+    ASSERT_NE(first_log.find("stopped by SIGTERM"), std::string::npos)
+        << kind.name << ": the run ended before the signal; " << first_log;
+    const Schema declared =
+        DeclaredOutputSchema(kind.job, {{"TRADES", *trades_}, {"OUTPUT", output}}, kind.stream);
+    for (const int parallelism : {1, 4}) {
+      const std::string name = StrCat(kind.name, " restored at parallelism ", parallelism);
+      const Process resumed =
+          SpawnSluice(arguments(parallelism, {"--from-savepoint", savepoints}),
+                      StrCat(root, "/out_p", parallelism), StrCat(root, "/err_p", parallelism));
+      ASSERT_EQ(WaitFor(resumed, std::chrono::seconds(60)), 0) << ReadFile(resumed.err);
+      const std::string log = ReadFile(resumed.err);
+      EXPECT_NE(log.find(StrCat("rescaling: taken at parallelism 2, restored at parallelism ", parallelism)),
+                std::string::npos)
+          << log;
+      // The two runs read every record once between them.
+      EXPECT_EQ(RecordsIn(first_log) + RecordsIn(log), 400'000u) << name << "\n" << first_log << log;
+      if (kind.stream == "volume") {
+        ExpectSameTables(ApplyChangelog(output, declared), QuerySqlite(db_, kScenario2Oracle), name);
+      } else {
+        ExpectSameTables(ReadJsonLinesTable(output, declared), QuerySqlite(db_, kScenario3aOracle), name);
+      }
+    }
+  }
+  // An operator whose state cannot move between instances yet (a ROWS window's partitions) is
+  // refused by name, with the parallelism to restore it at.
+  const std::string root = directory_->File("rescale_rows");
+  std::filesystem::create_directories(root);
+  const std::string job = StrCat(root, "/job.sql");
+  WriteFile(job,
+            StrCat("CREATE STREAM moving AS SELECT symbol, price, AVG(price) OVER (PARTITION BY symbol ORDER "
+                   "BY trade_time ROWS BETWEEN 9 PRECEDING AND CURRENT ROW) AS average FROM trades WITH (",
+                   without_checkpoints(SourceAndCheckpoints()),
+                   ", 'moving.type' = 'file_sink', 'moving.path' = '${OUTPUT}');\n"));
+  auto rows_run = [&](int parallelism, const std::string& flag, const std::string& name) {
+    return SpawnSluice(
+        {"run", job, "--parallelism", StrCat(parallelism), "--set", StrCat("TRADES=", *trades_), "--set",
+         StrCat("OUTPUT=", root, "/out.jsonl"), flag, StrCat(root, "/savepoints")},
+        StrCat(root, "/", name, ".out"), StrCat(root, "/", name, ".err"));
+  };
+  const Process rows_first = rows_run(2, "--savepoint-on-stop", "first");
+  std::this_thread::sleep_for(std::chrono::milliseconds(120));
+  kill(rows_first.pid, SIGTERM);
+  ASSERT_EQ(WaitFor(rows_first, std::chrono::seconds(60)), 0) << ReadFile(rows_first.err);
+  ASSERT_NE(ReadFile(rows_first.err).find("stopped by SIGTERM"), std::string::npos)
+      << ReadFile(rows_first.err);
+  const Process refused = rows_run(1, "--from-savepoint", "refused");
+  EXPECT_EQ(WaitFor(refused, std::chrono::seconds(30)), 1);
+  const std::string refusal = ReadFile(refused.err);
+  EXPECT_NE(refusal.find("operator 'moving/rowswindow#1'"), std::string::npos) << refusal;
+  EXPECT_NE(refusal.find("was taken with 2 worker(s) and this run has 1: restore it at parallelism 2"),
+            std::string::npos)
+      << refusal;
 }
 
 // A savepoint restores a compatibly changed query: a new filter (here one every trade passes) and

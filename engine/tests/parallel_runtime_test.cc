@@ -28,6 +28,7 @@
 #include "runtime/exchange.h"
 #include "runtime/job_runner.h"
 #include "runtime/spsc_ring.h"
+#include "state/key_groups.h"
 #include "state/key_table.h"
 
 namespace sluice::testing {
@@ -79,6 +80,29 @@ TEST(SpscRingTest, TwoThreadsTransferEveryItemInOrder) {
 
 // --- exchange ----------------------------------------------------------------------------
 
+// Every key group has exactly one owner at any parallelism, each worker a contiguous range, and
+// WorkerOfKeyGroup agrees with the ranges; up to kKeyGroups workers, each owns at least one.
+TEST(KeyGroupsTest, EachWorkerOwnsAContiguousRangeAndEveryGroupOneOwner) {
+  for (uint32_t workers = 1; workers <= 300; ++workers) {
+    uint32_t next = 0;
+    for (uint32_t w = 0; w < workers; ++w) {
+      const KeyGroupRange range = KeyGroupRangeOf(w, workers);
+      ASSERT_EQ(range.first, next) << workers << " workers, worker " << w;
+      ASSERT_LE(range.first, range.end);
+      if (workers <= kKeyGroups) {
+        EXPECT_LT(range.first, range.end) << workers << " workers, worker " << w;
+      }
+      for (uint32_t group = range.first; group < range.end; ++group)
+        ASSERT_EQ(WorkerOfKeyGroup(group, workers), w);
+      next = range.end;
+    }
+    ASSERT_EQ(next, kKeyGroups) << workers;
+  }
+  EXPECT_TRUE(KeyGroupRangeOf(0, 1).all());
+  EXPECT_EQ(KeyGroupOf(~uint64_t{0}), kKeyGroups - 1);
+  EXPECT_EQ(KeyGroupOf(0), 0u);
+}
+
 TEST(ExchangeTest, EqualKeysMeetInOneChannelAndStringsAreCopied) {
   constexpr size_t kChannels = 3;
   std::vector<std::unique_ptr<Channel>> channels;
@@ -125,6 +149,14 @@ TEST(ExchangeTest, EqualKeysMeetInOneChannelAndStringsAreCopied) {
       for (size_t row = 0; row < batch.num_rows(); ++row) {
         const std::string key(batch.column(0).data<std::string_view>()[row]);
         channels_of_key[key].insert(c);
+        // The channel of the worker owning the key's key group, by the routing hash that a
+        // rescaled restore recomputes from the key's value.
+        const Column* columns[] = {&batch.column(0)};
+        const uint32_t selection[] = {static_cast<uint32_t>(row)};
+        uint64_t hash = 0;
+        RoutingScratch scratch;
+        RoutingHashes(columns, 1, /*carried=*/false, selection, 1, &hash, scratch);
+        EXPECT_EQ(WorkerOfKeyGroup(KeyGroupOf(hash), kChannels), c) << key;
         received.insert({key, batch.column(1).data<int64_t>()[row]});
       }
       channels[c]->ReleaseBatch(std::move(message.batch));
@@ -209,6 +241,9 @@ TEST(ExchangeTest, CarriedKeysArriveAsWordsAndOnlyLongStringsAsStrings) {
           EXPECT_EQ(batch.column(2).data<uint64_t>()[row], word) << value;
           EXPECT_EQ(batch.column(3).data<uint64_t>()[row], nulls) << value;
           EXPECT_EQ(batch.column(4).data<uint64_t>()[row], hash) << value;
+          // Routed by the carried hash's key group (state/key_groups.h).
+          EXPECT_TRUE(KeyGroupRangeOf(static_cast<uint32_t>(c), kChannels).Contains(KeyGroupOf(hash)))
+              << value;
           const bool arrives = share ? key.has_value() : key && key->size() > 7;
           ASSERT_EQ(batch.column(0).IsValid(row), arrives) << value;
           if (arrives) {

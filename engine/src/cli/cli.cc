@@ -539,12 +539,17 @@ absl::StatusOr<RunStores> SetUpCheckpoints(const CommandOptions& options, const 
   std::string identity_text = job_text;
   for (const auto& [key, value] : options.variables) StrAppend(&identity_text, "\n--set ", key, "=", value);
   const CheckpointJobIdentity identity = CheckpointJobIdentity::Of(identity_text, run_options.parallelism);
-  auto describe = [](const CheckpointInfo& info) {
+  auto describe = [&run_options](const CheckpointInfo& info) {
     const std::time_t seconds = static_cast<std::time_t>(info.completed_unix_millis / 1000);
     char when[32];
     std::strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&seconds));
-    return StrCat(info.id, " (", info.path, ", completed ", when, ", ", FormatCount(info.state_bytes),
-                  " bytes of state)");
+    std::string text = StrCat(info.id, " (", info.path, ", completed ", when, ", ",
+                              FormatCount(info.state_bytes), " bytes of state)");
+    if (info.parallelism != run_options.parallelism) {
+      StrAppend(&text, "\nrescaling: taken at parallelism ", info.parallelism, ", restored at parallelism ",
+                run_options.parallelism, "; keyed state moves to its key groups' new workers");
+    }
+    return text;
   };
   const std::string directory = !options.checkpoint_dir.empty() ? options.checkpoint_dir : job.checkpoint_dir;
   if (!directory.empty()) {

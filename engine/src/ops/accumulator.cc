@@ -54,9 +54,9 @@ class CountAccumulator final : public Accumulator {
  public:
   explicit CountAccumulator(StateRows& rows) : rows_(rows), counts_(rows.AddField(sizeof(int64_t))) {}
   void Reset(uint32_t group) override { Counts()[group] = 0; }
-  void Merge(uint32_t into, uint32_t from) override {
-    const auto counts = Counts();
-    counts[into] += counts[from];
+  void MergeFrom(uint32_t into, const Accumulator& source, uint32_t from) override {
+    const auto from_counts = static_cast<const CountAccumulator&>(source).rows_.Get<int64_t>(counts_);
+    Counts()[into] += from_counts[from];
   }
   void Update(const Column* argument, const uint32_t* selection, size_t count,
               const uint32_t* groups) override {
@@ -115,19 +115,21 @@ class SumAccumulator final : public Accumulator {
     rows_.Get<Sum>(sums_)[group] = 0;
     rows_.Get<Count>(counts_)[group] = 0;
   }
-  void Merge(uint32_t into, uint32_t from) override {
+  void MergeFrom(uint32_t into, const Accumulator& source, uint32_t from) override {
     const auto sums = rows_.Get<Sum>(sums_);
     const auto counts = rows_.Get<Count>(counts_);
+    const StateRows& from_rows = static_cast<const SumAccumulator&>(source).rows_;
+    const Sum from_sum = from_rows.Get<Sum>(sums_)[from];
+    const Count from_count = from_rows.Get<Count>(counts_)[from];
     if constexpr (std::is_same_v<Sum, int64_t>) {
-      sums[into] =
-          static_cast<int64_t>(static_cast<uint64_t>(sums[into]) + static_cast<uint64_t>(sums[from]));
+      sums[into] = static_cast<int64_t>(static_cast<uint64_t>(sums[into]) + static_cast<uint64_t>(from_sum));
     } else {
-      sums[into] += sums[from];
+      sums[into] += from_sum;
     }
     if constexpr (kCounted) {
-      counts[into] += counts[from];
+      counts[into] += from_count;
     } else {
-      counts[into] |= counts[from];
+      counts[into] |= from_count;
     }
   }
   void Update(const Column* argument, const uint32_t* selection, size_t count,
@@ -221,22 +223,25 @@ class VarianceAccumulator final : public Accumulator {
     rows_.Get<double>(m2_)[group] = 0;
   }
   // Chan et al.'s pairwise combination of (count, mean, M2).
-  void Merge(uint32_t into, uint32_t from) override {
+  void MergeFrom(uint32_t into, const Accumulator& source, uint32_t from) override {
     const auto counts = rows_.Get<int64_t>(counts_);
     const auto means = rows_.Get<double>(means_);
     const auto m2 = rows_.Get<double>(m2_);
-    const int64_t n_a = counts[into], n_b = counts[from];
+    const StateRows& from_rows = static_cast<const VarianceAccumulator&>(source).rows_;
+    const int64_t n_a = counts[into], n_b = from_rows.Get<int64_t>(counts_)[from];
+    const double mean_b = from_rows.Get<double>(means_)[from];
+    const double m2_b = from_rows.Get<double>(m2_)[from];
     if (n_b == 0) return;
     if (n_a == 0) {
       counts[into] = n_b;
-      means[into] = means[from];
-      m2[into] = m2[from];
+      means[into] = mean_b;
+      m2[into] = m2_b;
       return;
     }
     const double n = static_cast<double>(n_a + n_b);
-    const double delta = means[from] - means[into];
+    const double delta = mean_b - means[into];
     means[into] += delta * static_cast<double>(n_b) / n;
-    m2[into] += m2[from] + delta * delta * static_cast<double>(n_a) * static_cast<double>(n_b) / n;
+    m2[into] += m2_b + delta * delta * static_cast<double>(n_a) * static_cast<double>(n_b) / n;
     counts[into] = n_a + n_b;
   }
   void Update(const Column* argument, const uint32_t* selection, size_t count,
@@ -305,17 +310,20 @@ class PickAccumulator final : public Accumulator {
     rows_.Get<T>(values_)[group] = T();
     rows_.Get<uint8_t>(state_)[group] = 0;
   }
-  void Merge(uint32_t into, uint32_t from) override {
+  void MergeFrom(uint32_t into, const Accumulator& source, uint32_t from) override {
     const auto values = rows_.Get<T>(values_);
     const auto state = rows_.Get<uint8_t>(state_);
-    if (state[from] == 0) return;
+    const StateRows& from_rows = static_cast<const PickAccumulator&>(source).rows_;
+    const T from_value = from_rows.Get<T>(values_)[from];
+    const uint8_t from_state = from_rows.Get<uint8_t>(state_)[from];
+    if (from_state == 0) return;
     bool take = state[into] == 0;
-    if constexpr (kPick == Pick::kMin) take = take || values[from] < values[into];
-    if constexpr (kPick == Pick::kMax) take = take || values[from] > values[into];
+    if constexpr (kPick == Pick::kMin) take = take || from_value < values[into];
+    if constexpr (kPick == Pick::kMax) take = take || from_value > values[into];
     if constexpr (kPick == Pick::kLast) take = true;
     if (take) {
-      values[into] = values[from];
-      state[into] = state[from];
+      values[into] = from_value;
+      state[into] = from_state;
     }
   }
   // state: bit 0 = has a row, bit 1 = the value is non-NULL.
@@ -381,15 +389,16 @@ class StringPickAccumulator final : public Accumulator {
     values_[group].clear();
     state_[group] = 0;
   }
-  void Merge(uint32_t into, uint32_t from) override {
-    if (state_[from] == 0) return;
+  void MergeFrom(uint32_t into, const Accumulator& source, uint32_t from) override {
+    const auto& other = static_cast<const StringPickAccumulator&>(source);
+    if (other.state_[from] == 0) return;
     bool take = state_[into] == 0;
-    if constexpr (kPick == Pick::kMin) take = take || values_[from] < values_[into];
-    if constexpr (kPick == Pick::kMax) take = take || values_[from] > values_[into];
+    if constexpr (kPick == Pick::kMin) take = take || other.values_[from] < values_[into];
+    if constexpr (kPick == Pick::kMax) take = take || other.values_[from] > values_[into];
     if constexpr (kPick == Pick::kLast) take = true;
     if (take) {
-      values_[into] = values_[from];
-      state_[into] = state_[from];
+      values_[into] = other.values_[from];
+      state_[into] = other.state_[from];
     }
   }
   void Update(const Column* argument, const uint32_t* selection, size_t count,
@@ -460,16 +469,17 @@ class CountDistinctAccumulator final : public Accumulator {
     pair_ids_[group].clear();
     counts_[group] = 0;
   }
-  void Merge(uint32_t into, uint32_t from) override {
+  void MergeFrom(uint32_t into, const Accumulator& source, uint32_t from) override {
     // Re-key every distinct value of `from` under `into`; values `into` has already are skipped.
-    const std::vector<uint32_t> pairs = pair_ids_[from];
+    const auto& other = static_cast<const CountDistinctAccumulator&>(source);
+    const std::vector<uint32_t> pairs = other.pair_ids_[from];
     if (pairs.empty()) return;
     Column groups(TypeId::kInt64, pairs.size());
     Column values(value_type_, pairs.size());
     for (size_t i = 0; i < pairs.size(); ++i) {
       groups.data<int64_t>()[i] = into;
       groups.validity()[i] = 1;
-      pairs_.ReadKey(pairs[i], 1, values, i);
+      other.pairs_.ReadKey(pairs[i], 1, values, i);
     }
     const Column* keys[] = {&groups, &values};
     std::vector<uint32_t> ids(pairs.size());

@@ -95,7 +95,11 @@ class Accumulator {
   }
   // Folds group `from` into group `into` (session windows merging); `from` is left as is.
   // FIRST_VALUE keeps `into`'s value unless it has none; LAST_VALUE takes `from`'s if any.
-  virtual void Merge(uint32_t into, uint32_t from) = 0;
+  void Merge(uint32_t into, uint32_t from) { MergeFrom(into, *this, from); }
+  // The same with `from` a group of `source`: this accumulator (Merge), or the accumulator of
+  // the same aggregate in another operator instance (a rescaled restore copies groups over).
+  // REQUIRES: `source` has this one's type and was made for the same aggregate.
+  virtual void MergeFrom(uint32_t into, const Accumulator& source, uint32_t from) = 0;
   // out[i] = result of groups[i], for i < n.
   virtual void Finalize(const uint32_t* groups, size_t n, Column& out) const = 0;
 

@@ -1,6 +1,7 @@
 #include "ops/aggregate_operator.h"
 
 #include <algorithm>
+#include <numeric>
 
 #include "common/floor_division.h"
 #include "common/strings.h"
@@ -714,6 +715,98 @@ absl::Status AggregateOperator::Restore(StateReader& reader) {
     }
   }
   return CheckRestoredGroups();
+}
+
+absl::Status AggregateOperator::RestoreRescaled(std::span<StateReader* const> parts, KeyGroupRange keep,
+                                                bool counters) {
+  if (table_.id_limit() != 0)
+    return absl::InternalError("a rescaled restore into an aggregate holding state");
+  bool first = true;
+  for (StateReader* part : parts) {
+    AggregateOperator twin(definition_, output_schema_);
+    SLUICE_RETURN_IF_ERROR(twin.Restore(*part));
+    SLUICE_RETURN_IF_ERROR(Absorb(twin, keep));
+    AbsorbEventTime(twin, first, counters);
+    first = false;
+  }
+  // Each part's expiry queue is in touch order; the merged one must be too.
+  std::stable_sort(expiry_.begin() + static_cast<ptrdiff_t>(expiry_head_), expiry_.end(),
+                   [](const auto& a, const auto& b) { return a.first < b.first; });
+  return CheckRestoredGroups();
+}
+
+absl::Status AggregateOperator::Absorb(const AggregateOperator& part, KeyGroupRange keep) {
+  const uint32_t limit = part.table_.id_limit();
+  std::vector<uint8_t> closing(limit, 0);
+  for (size_t i = part.closing_freed_; i < part.closing_.size(); ++i) closing[part.closing_[i]] = 1;
+  std::vector<uint32_t> groups;
+  for (uint32_t group = 0; group < limit; ++group) {
+    if (part.live_[group] && !closing[group]) groups.push_back(group);
+  }
+  const size_t n = groups.size();
+  if (n == 0) return absl::OkStatus();
+  // The groups' keys as columns: the grouping keys, then the window start.
+  const std::vector<TypeId> types = KeyTypes(definition_);
+  std::vector<std::unique_ptr<Column>> keys;
+  std::vector<const Column*> pointers;
+  for (size_t k = 0; k < types.size(); ++k) {
+    Column& column = *keys.emplace_back(std::make_unique<Column>(types[k], n));
+    for (size_t i = 0; i < n; ++i) part.table_.ReadKey(groups[i], k, column, i);
+    pointers.push_back(&column);
+  }
+  std::vector<uint32_t> selection;
+  if (keep.all()) {
+    selection.resize(n);
+    std::iota(selection.begin(), selection.end(), 0);
+  } else {
+    // The routing hash of the grouping keys (the window start does not route).
+    std::vector<uint64_t> hashes(n);
+    RoutingScratch scratch;
+    RoutingHashes(pointers.data(), definition_.keys.size(), carried_keys_column_.has_value(), nullptr, n,
+                  hashes.data(), scratch);
+    for (uint32_t i = 0; i < n; ++i) {
+      if (keep.Contains(KeyGroupOf(hashes[i]))) selection.push_back(i);
+    }
+  }
+  if (selection.empty()) return absl::OkStatus();
+  group_ids_.resize(n);
+  created_.clear();
+  table_.FindOrInsert(pointers.data(), selection.data(), selection.size(), group_ids_.data(), &created_);
+  if (created_.size() != selection.size())
+    return absl::DataLossError("aggregate snapshot: two parts of a rescaled restore hold the same key");
+  EnsureCapacity();
+  ResetCreated();
+  std::vector<uint32_t> mapped(limit, UINT32_MAX);
+  for (uint32_t i : selection) {
+    const uint32_t from = groups[i];
+    const uint32_t into = group_ids_[i];
+    mapped[from] = into;
+    for (size_t a = 0; a < accumulators_.size(); ++a)
+      accumulators_[a]->MergeFrom(into, *part.accumulators_[a], from);
+    live_[into] = 1;
+    fired_[into] = part.fired_[from];
+    if (part.dirty_[from]) {
+      dirty_[into] = 1;
+      dirty_list_.push_back(into);
+    }
+    if (windowed_) WindowGroups(WindowStartOf(into)).push_back(into);
+    if (ttl_time_executor_) last_touch_[into] = part.last_touch_[from];
+    if (first_emission_only_ || changelog_) emitted_[into] = part.emitted_[from];
+    if (changelog_) {
+      if (definition_.retract_input) row_count_[into] = part.row_count_[from];
+      if (part.before_[from] != AggregateOutput::kNoBefore) {
+        before_[into] = output_.CopyBefore(part.output_, part.before_[from]);
+        ++captured_;
+      }
+    }
+  }
+  if (ttl_time_executor_) {
+    for (size_t e = part.expiry_head_; e < part.expiry_.size(); ++e) {
+      const auto [touch, group] = part.expiry_[e];
+      if (mapped[group] != UINT32_MAX) expiry_.emplace_back(touch, mapped[group]);
+    }
+  }
+  return absl::OkStatus();
 }
 
 absl::Status AggregateOperator::CheckRestoredGroups() const {

@@ -47,6 +47,11 @@ class AggregateOperator final : public StatefulOperator {
   absl::Status Push(const Batch& batch) override;
   absl::Status Snapshot(StateWriter& writer) const override;
   absl::Status Restore(StateReader& reader) override;
+  // Each part is restored into a twin instance whose groups of kept key groups are then copied
+  // in (Absorb). Groups of closed windows waiting to be freed are left behind: no row reaches
+  // them. The routing hash is the exchange's into this instance (carried keys or not).
+  absl::Status RestoreRescaled(std::span<StateReader* const> parts, KeyGroupRange keep,
+                               bool counters) override;
   std::string Describe() const override;
   StateUsage state_usage() const override { return {table_.size(), state_bytes()}; }
   bool ObserveNewKeys(NewKeyObserver* observer) override {
@@ -110,6 +115,8 @@ class AggregateOperator final : public StatefulOperator {
   // After Restore: DataLoss unless the restored lists describe state this operator could have
   // built (each group in use exactly when the key table holds it; see the definition).
   absl::Status CheckRestoredGroups() const;
+  // Rescaling: copies the groups of `part` whose key group `keep` holds into this instance.
+  absl::Status Absorb(const AggregateOperator& part, KeyGroupRange keep);
 
   const AggregateDefinition& definition_;
   std::optional<size_t> carried_keys_column_;

@@ -86,6 +86,17 @@ class AggregateOutput {
     }
     return first;
   }
+  // Copies before image `image` of `other` (an output of the same aggregate in another
+  // instance: rescaling) and returns its number here.
+  uint32_t CopyBefore(const AggregateOutput& other, uint32_t image) {
+    EnsureScratch();
+    for (size_t c = 0; c < types_.size(); ++c) {
+      Column& to = before_.mutable_column(c);
+      to.Resize(before_rows_ + 1);
+      CopyValue(other.before_.column(c), image, to, before_rows_);
+    }
+    return static_cast<uint32_t>(before_rows_++);
+  }
   // Drops every before image (their numbers may be handed out again).
   void ClearBefore() {
     for (size_t c = 0; c < before_.num_columns(); ++c) before_.mutable_column(c).Clear();

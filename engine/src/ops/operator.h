@@ -17,6 +17,7 @@
 #include "batch/batch.h"
 #include "common/status.h"
 #include "ops/state_budget.h"
+#include "state/key_groups.h"
 #include "state/state_serializer.h"
 
 namespace sluice {
@@ -61,6 +62,16 @@ class Operator {
   // instance of the same plan continues exactly where this one stands.
   virtual absl::Status Snapshot(StateWriter& writer) const { return absl::OkStatus(); }
   virtual absl::Status Restore(StateReader& reader) { return absl::OkStatus(); }
+  // Rescaling (a savepoint restored at another parallelism; state/key_groups.h): restores, into
+  // a fresh instance, the keys of `parts` (snapshots of this operator taken by the instances of
+  // the old parallelism, or a part of them) whose key group `keep` holds, and drops the others.
+  // The watermark restored is the lowest of the parts'. `counters`: this instance takes over
+  // the parts' counters (late rows, evictions), so that sums over the new instances stay what
+  // they were. Unimplemented for operators that cannot (the runtime then names the operator).
+  virtual absl::Status RestoreRescaled(std::span<StateReader* const> parts, KeyGroupRange keep,
+                                       bool counters) {
+    return absl::UnimplementedError("its state cannot yet be restored at another parallelism");
+  }
 
   // True once the operator will accept no more input (e.g. LIMIT reached), so that a source
   // feeding only finished pipelines can stop early.

@@ -1,5 +1,7 @@
 #include "ops/stateful_operator.h"
 
+#include <algorithm>
+
 namespace sluice {
 
 StatefulMetrics& StatefulMetrics::operator+=(const StatefulMetrics& other) {
@@ -40,6 +42,20 @@ absl::Status StatefulOperator::RestoreEventTime(StateReader& reader) {
   SLUICE_ASSIGN_OR_RETURN(late_dropped_, reader.ReadU64());
   event_time_.Reset(received, running);
   return absl::OkStatus();
+}
+
+void StatefulOperator::AbsorbEventTime(const StatefulOperator& part, bool first, bool counters) {
+  const InputWatermark& theirs = part.event_time_;
+  if (first) {
+    event_time_.Reset(theirs.received(), theirs.running());
+  } else {
+    event_time_.Reset(std::min(event_time_.received(), theirs.received()),
+                      std::min(event_time_.running(), theirs.running()));
+  }
+  if (counters) {
+    late_dropped_ += part.late_dropped_;
+    evicted_ += part.evicted_;
+  }
 }
 
 }  // namespace sluice

@@ -104,6 +104,10 @@ class StatefulOperator : public Operator {
   // count (the eviction count is the operator's to place: not every format has one).
   void SnapshotEventTime(StateWriter& writer) const;
   absl::Status RestoreEventTime(StateReader& reader);
+  // Rescaling (RestoreRescaled): takes the event time of `part`, an instance restored from one
+  // part, into this one's: the lower watermarks (`first`: this one holds none yet, take the
+  // part's); with `counters`, adds the part's late-row and eviction counts.
+  void AbsorbEventTime(const StatefulOperator& part, bool first, bool counters);
 
  private:
   InputWatermark event_time_;

@@ -6,6 +6,7 @@
 
 #include "common/hash.h"
 #include "common/strings.h"
+#include "state/key_groups.h"
 #include "state/key_table.h"
 
 namespace sluice {
@@ -15,72 +16,6 @@ namespace {
 // Free batches a channel keeps: more than can ever be in flight (the ring, one queued behind
 // it, one open, one at the receiver), so that returning one never finds the ring full.
 constexpr size_t kFreeBatchSlack = 8;
-
-// Partitioning needs a hash whose high bits spread keys evenly, not a strong one: each key
-// value is folded into the row's hash with one multiply, and ComputeDestinations mixes once
-// at the end. Equal keys (as the key table compares them) hash equally: NULLs alike, 0.0 and
-// -0.0 alike.
-constexpr uint64_t kNullHash = 0x9e3779b97f4a7c15ULL;
-
-inline void Fold(uint64_t& hash, uint64_t value) {
-  hash = (hash ^ value) * 0xbf58476d1ce4e5b9ULL;
-}
-
-// A string of up to 16 bytes as one 64-bit value, the same for equal strings and different
-// for most others (injective for up to 7 bytes), with no branch on lengths up to 8 and at most
-// one multiply; longer strings are hashed.
-inline uint64_t ShortStringValue(std::string_view text) {
-  const char* p = text.data();
-  const uint64_t n = text.size();
-  if (n <= 8) return LoadShortString(p, n) ^ (n << 56);
-  if (n > 16) return HashString(text);
-  return (LoadUnaligned64(p) * 0x9fb21c651e98df25ULL) ^ LoadUnaligned64(p + n - 8) ^ n;
-}
-
-// Folds value_of(row) of every active row (kNullHash for NULL) into its hash.
-template <typename ValueOf>
-void FoldRows(const uint8_t* valid, const uint32_t* selection, size_t count, uint64_t* hashes,
-              ValueOf value_of) {
-  for (size_t i = 0; i < count; ++i) {
-    const size_t row = selection != nullptr ? selection[i] : i;
-    Fold(hashes[i], valid[row] ? value_of(row) : kNullHash);
-  }
-}
-
-void HashColumn(const Column& column, const uint32_t* selection, size_t count, uint64_t* hashes) {
-  const uint8_t* valid = column.validity();
-  switch (column.type()) {
-    case TypeId::kString: {
-      const std::string_view* values = column.data<std::string_view>();
-      FoldRows(valid, selection, count, hashes,
-               [values](size_t row) { return ShortStringValue(values[row]); });
-      break;
-    }
-    case TypeId::kBoolean:
-    case TypeId::kNull: {
-      const uint8_t* values = column.data<uint8_t>();
-      FoldRows(valid, selection, count, hashes, [values](size_t row) { return uint64_t{values[row]} + 1; });
-      break;
-    }
-    case TypeId::kDouble: {
-      const double* values = column.data<double>();
-      FoldRows(valid, selection, count, hashes, [values](size_t row) {
-        const double value = values[row] == 0.0 ? 0.0 : values[row];  // -0.0 as 0.0
-        uint64_t bits;
-        std::memcpy(&bits, &value, sizeof bits);
-        return bits;
-      });
-      break;
-    }
-    case TypeId::kInt64:
-    case TypeId::kTimestamp: {
-      const int64_t* values = column.data<int64_t>();
-      FoldRows(valid, selection, count, hashes,
-               [values](size_t row) { return static_cast<uint64_t>(values[row]); });
-      break;
-    }
-  }
-}
 
 }  // namespace
 
@@ -244,27 +179,26 @@ void ChannelSender::ComputeDestinations(const Batch& batch) {
     hashes_.resize(count);
     KeyTable::EncodeCarriedKeys(carried_key_inputs_.data(), carried_key_inputs_.size(), batch.selection(),
                                 count, carried_word_pointers_.data(), carried_nulls_.data(), hashes_.data());
-    const uint64_t n = outputs_.size();
-    for (size_t i = 0; i < count; ++i)
-      destination_[i] = static_cast<uint32_t>(((hashes_[i] >> 32) * n) >> 32);
+    const uint32_t n = static_cast<uint32_t>(outputs_.size());
+    for (size_t i = 0; i < count; ++i) destination_[i] = WorkerOfKeyGroup(KeyGroupOf(hashes_[i]), n);
     return;
   }
   if (outputs_.size() == 1 || (key_executors_.empty() && key_column_indexes_.empty())) {
     std::fill(destination_.begin(), destination_.end(), 0);
     return;
   }
+  // The routing hash of RoutingHashes (uncarried), folded column by column as they are
+  // evaluated.
   hashes_.assign(count, 0);
   for (size_t k = 0; k < key_executors_.size(); ++k) {
     key_columns_[k] = key_executors_[k]->Evaluate(batch);
-    HashColumn(*key_columns_[k], batch.selection(), count, hashes_.data());
+    FoldKeyColumn(*key_columns_[k], batch.selection(), count, hashes_.data());
   }
   for (size_t column : key_column_indexes_) {
-    HashColumn(batch.column(column), batch.selection(), count, hashes_.data());
+    FoldKeyColumn(batch.column(column), batch.selection(), count, hashes_.data());
   }
-  const uint64_t n = outputs_.size();
-  for (size_t i = 0; i < count; ++i) {
-    destination_[i] = static_cast<uint32_t>(((HashMix64(hashes_[i]) >> 32) * n) >> 32);
-  }
+  const uint32_t n = static_cast<uint32_t>(outputs_.size());
+  for (size_t i = 0; i < count; ++i) destination_[i] = WorkerOfKeyGroup(KeyGroupOf(HashMix64(hashes_[i])), n);
   for (auto& column : key_columns_) column.reset();
 }
 

@@ -8,7 +8,8 @@
 // nothing in them points into the sender's memory.
 //
 // A ChannelSender is the last operator of a task's chain. It copies each row it receives into
-// the channel its key hashes to (a keyed exchange), or into its only channel (a gather, or a
+// the channel of the worker owning its key's key group (a keyed exchange; state/key_groups.h:
+// the routing hash's top bits name the group), or into its only channel (a gather, or a
 // forward to its own worker's keyed stage when the source is partitioned by the key), and
 // turns OnWatermark / Finish / barriers into messages on every channel. It never blocks: what
 // the rings cannot take waits in the sender (has_pending()), and the task stops reading its

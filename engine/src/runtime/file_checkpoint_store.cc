@@ -179,12 +179,6 @@ absl::Status FileCheckpointStore::Load(uint64_t id, CheckpointInfo* info,
                "' belongs to another job (its text differs from this one's); use another checkpoint "
                "directory, or delete this one to start over"));
   }
-  if (parallelism != identity_.parallelism) {
-    return absl::FailedPreconditionError(
-        StrCat("checkpoint ", id, " in '", directory_, "' was taken at parallelism ", parallelism,
-               " and this run has parallelism ", identity_.parallelism,
-               "; run at parallelism ", parallelism, " to resume from it"));
-  }
   SLUICE_ASSIGN_OR_RETURN(const uint64_t state_bytes, Field<uint64_t>(fields, "state_bytes"));
   SLUICE_ASSIGN_OR_RETURN(const uint32_t state_crc, Field<uint32_t>(fields, "state_crc32c"));
   SLUICE_ASSIGN_OR_RETURN(const int64_t completed, Field<int64_t>(fields, "completed_unix_millis"));
@@ -212,6 +206,7 @@ absl::Status FileCheckpointStore::Load(uint64_t id, CheckpointInfo* info,
   info->path = path;
   info->completed_unix_millis = completed;
   info->state_bytes = state_bytes;
+  info->parallelism = parallelism;
   return absl::OkStatus();
 }
 

@@ -25,8 +25,9 @@
 // CRC32Cs match) and, when it requires a commit record, that has one, and loads it for Get();
 // every newer one it passes over is named in a note with the reason (no MANIFEST: torn by a
 // crash; a checksum mismatch: corrupt; no commit record: its output was not committed). A checkpoint of
-// another job (other text or parallelism) is an error, not a fallback: restoring its state into
-// a different plan would be wrong.
+// another job (other text) is an error, not a fallback: restoring its state into a different
+// plan would be wrong. One taken at another parallelism is recovered (CheckpointInfo says which):
+// the runtime rescales it, or refuses naming the operator that cannot move.
 //
 // Numbers: a run numbers its checkpoints from 1 (Put, Complete); the store adds the newest
 // number already in the directory when it was opened, so that numbers keep growing across runs
@@ -53,10 +54,10 @@
 
 namespace sluice {
 
-// What a checkpoint must match to be restored: the job's text and its parallelism (task names
-// and file splits depend on it). A savepoint restored on purpose (--from-savepoint) may belong
-// to a changed text (`same_text` false): each operator then finds its state by its id and checks
-// its signature (runtime/parallel_runner.cc). Rescaling is separate.
+// What a checkpoint must match to be restored: the job's text. A savepoint restored on purpose
+// (--from-savepoint) may belong to a changed text (`same_text` false): each operator then finds
+// its state by its id and checks its signature (runtime/parallel_runner.cc). The parallelism is
+// recorded, not matched: a restore at another one rescales (state/key_groups.h).
 struct CheckpointJobIdentity {
   uint32_t text_crc32c = 0;
   uint64_t text_bytes = 0;
@@ -71,6 +72,7 @@ struct CheckpointInfo {
   std::string path;                 // the checkpoint's directory
   int64_t completed_unix_millis = 0;
   uint64_t state_bytes = 0;         // of its state file
+  int parallelism = 1;              // the parallelism of the run that took it
 };
 
 class FileCheckpointStore final : public CheckpointStore {

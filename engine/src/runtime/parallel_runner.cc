@@ -300,6 +300,11 @@ struct ParallelRunner::Impl {
     std::string signature;
   };
   std::unordered_map<const Operator*, OperatorIdentity> identities;
+  // The key groups of each keyed stage fed by a keyed exchange, by its task name ("worker
+  // w/<statement>/stateful"): a rescaled restore keeps those keys there.
+  std::unordered_map<std::string, KeyGroupRange> keyed_stage_groups;
+  // The layout of the checkpoint restored (runtime/job_layout.h), if it recorded one.
+  std::optional<JobLayout> restored_layout;
   void NameOperator(const BoundStatement& statement, const std::vector<const LogicalOperator*>& chain,
                     size_t i, const Operator* op);
   // Snapshots `op` of `task` into `store` under "<task>|<uid>": the signature, then the
@@ -351,8 +356,19 @@ ParallelRunner::~ParallelRunner() = default;
 
 absl::StatusOr<std::unique_ptr<ParallelRunner>> ParallelRunner::Create(const BoundJob& job,
                                                                        const RunOptions& options) {
-  SLUICE_ASSIGN_OR_RETURN(TaskGraph graph, PlanTaskGraph(job, options));
+  // A restored checkpoint's layout: its sources' pieces are read again, and a parallelism that
+  // differs from its makes the restore a rescaling one.
+  std::optional<JobLayout> restored_layout;
+  if (options.restore_checkpoint) {
+    CheckpointStore* store =
+        options.restore_store != nullptr ? options.restore_store : options.checkpoint_store;
+    if (store == nullptr) return absl::InvalidArgumentError("a restore needs a checkpoint store");
+    SLUICE_ASSIGN_OR_RETURN(restored_layout, JobLayout::Read(*store, *options.restore_checkpoint));
+  }
+  SLUICE_ASSIGN_OR_RETURN(TaskGraph graph,
+                          PlanTaskGraph(job, options, restored_layout ? &*restored_layout : nullptr));
   auto impl = std::make_unique<Impl>(job, options, std::move(graph));
+  impl->restored_layout = std::move(restored_layout);
   SLUICE_RETURN_IF_ERROR(impl->Build());
   return std::unique_ptr<ParallelRunner>(new ParallelRunner(std::move(impl)));
 }
@@ -780,6 +796,8 @@ absl::Status ParallelRunner::Impl::BuildStatement(StatementPlan& plan,
         stateful->UseCarriedWatermarks(exchanged_schema.fields().size());
       }
       const std::string task = StrCat("worker ", w, "/", statement.name, "/stateful");
+      if (!forward)
+        keyed_stage_groups[task] = KeyGroupRangeOf(static_cast<uint32_t>(w), static_cast<uint32_t>(n));
       for (Operator* op : ops) stage.snapshot_ops.emplace_back(task, op);
       std::vector<SinkOperator*> sinks;
       terminal(ops, sinks, &stage.snapshot_ops, task);
@@ -849,7 +867,17 @@ absl::Status ParallelRunner::Impl::RestoreState() {
   if (store == nullptr) return absl::InvalidArgumentError("a restore needs a checkpoint store");
   const uint64_t checkpoint = *options.restore_checkpoint;
   const char* what = options.restore_store != nullptr ? "savepoint" : "checkpoint";
-  std::unordered_set<std::string> claimed;
+  // Taken at another parallelism: state moves between instances (rescaling).
+  const uint32_t taken_workers =
+      restored_layout ? restored_layout->workers : static_cast<uint32_t>(workers_count);
+  const bool rescaled = taken_workers != static_cast<uint32_t>(workers_count);
+  std::unordered_set<std::string> claimed = {JobLayout::kLayoutTask};
+  // The operators' snapshots in the checkpoint by operator id: "<task>|<uid>" keys.
+  std::unordered_map<std::string, std::vector<std::string>> snapshots_of;
+  for (const std::string& task : store->TasksOf(checkpoint)) {
+    const size_t bar = task.find('|');
+    if (bar != std::string::npos) snapshots_of[task.substr(bar + 1)].push_back(task);
+  }
   auto restore_source = [&](const std::string& task, SourcePartition& source) -> absl::Status {
     claimed.insert(task);
     SLUICE_ASSIGN_OR_RETURN(std::string bytes, store->Get(checkpoint, task, 0));
@@ -862,15 +890,26 @@ absl::Status ParallelRunner::Impl::RestoreState() {
     return absl::OkStatus();
   };
   // An operator finds its state by its id; one whose state is missing or was built for another
-  // operator (its signature differs) refuses the restore, naming it.
-  auto restore = [&](const std::string& task, Operator& op) -> absl::Status {
+  // operator (its signature differs) refuses the restore, naming it. Rescaled, it takes every
+  // snapshot of its id, and keeps what its place holds: `keyed`, the key groups of a keyed
+  // stage; `whole`, the one instance of the operator (fused, or on the coordinator), all of it.
+  // An operator of a source-side task or of a stage fed by its worker's own partitions keeps
+  // state that follows the sources' partitions, not keys: it restores only as taken.
+  auto restore = [&](const std::string& task, Operator& op, std::optional<KeyGroupRange> keyed,
+                     bool whole) -> absl::Status {
     auto it = identities.find(&op);
     if (it == identities.end()) return absl::OkStatus();
     const OperatorIdentity& identity = it->second;
-    const std::string key = StrCat(task, "|", identity.uid);
-    claimed.insert(key);
-    absl::StatusOr<std::string> bytes = store->Get(checkpoint, key, 0);
-    if (!bytes.ok()) {
+    std::vector<std::string> keys;
+    if (auto found = snapshots_of.find(identity.uid); found != snapshots_of.end()) {
+      if (rescaled) {
+        keys = found->second;
+      } else if (const std::string key = StrCat(task, "|", identity.uid);
+                 std::find(found->second.begin(), found->second.end(), key) != found->second.end()) {
+        keys.push_back(key);
+      }
+    }
+    if (keys.empty()) {
       StateReader nothing(std::string_view{});
       if (op.Restore(nothing).ok()) return absl::OkStatus();  // it keeps no state
       return absl::FailedPreconditionError(StrCat(
@@ -878,16 +917,44 @@ absl::Status ParallelRunner::Impl::RestoreState() {
           ": the query changed so that its state cannot be restored (a new stateful operator, or a "
           "renamed statement); restore this query from the beginning, or restore the query that took it"));
     }
-    StateReader reader(*bytes);
-    SLUICE_ASSIGN_OR_RETURN(const std::string_view signature, reader.ReadBytes());
-    if (signature != identity.signature) {
-      return absl::FailedPreconditionError(StrCat(
-          "operator '", identity.uid, "': its state in ", what, " ", checkpoint, " was built for `",
-          signature, "` and this query has `", identity.signature,
-          "`: the change is not compatible with its state (a compatible change adds a filter or an output "
-          "column computed from the same aggregates)"));
+    std::vector<std::string> bytes;
+    std::vector<StateReader> readers;
+    bytes.reserve(keys.size());
+    readers.reserve(keys.size());
+    for (const std::string& key : keys) {
+      claimed.insert(key);
+      SLUICE_ASSIGN_OR_RETURN(bytes.emplace_back(), store->Get(checkpoint, key, 0));
+      StateReader& reader = readers.emplace_back(bytes.back());
+      SLUICE_ASSIGN_OR_RETURN(const std::string_view signature, reader.ReadBytes());
+      if (signature != identity.signature) {
+        return absl::FailedPreconditionError(StrCat(
+            "operator '", identity.uid, "': its state in ", what, " ", checkpoint, " was built for `",
+            signature, "` and this query has `", identity.signature,
+            "`: the change is not compatible with its state (a compatible change adds a filter or an output "
+            "column computed from the same aggregates)"));
+      }
     }
-    absl::Status status = op.Restore(reader);
+    absl::Status status;
+    if (!rescaled || (whole && readers.size() == 1)) {
+      status = op.Restore(readers[0]);
+    } else if (whole || keyed) {
+      std::vector<StateReader*> parts;
+      for (StateReader& reader : readers) parts.push_back(&reader);
+      // One new instance takes the counters over: the one holding key group 0.
+      const KeyGroupRange keep = whole ? KeyGroupRange{} : *keyed;
+      status = op.RestoreRescaled(parts, keep, keep.first == 0);
+      if (absl::IsUnimplemented(status)) {
+        return absl::FailedPreconditionError(
+            StrCat("operator '", identity.uid, "' (", identity.signature, "): ", status.message(), "; ", what,
+                   " ", checkpoint, " was taken with ", taken_workers, " worker(s) and this run has ",
+                   workers_count, ": restore it at parallelism ", taken_workers));
+      }
+    } else {
+      return absl::FailedPreconditionError(StrCat(
+          "operator '", identity.uid, "' (", identity.signature, ") keeps state per source partition (", task,
+          "), which cannot move between workers; ", what, " ", checkpoint, " was taken with ", taken_workers,
+          " worker(s) and this run has ", workers_count, ": restore it at parallelism ", taken_workers));
+    }
     if (!status.ok()) {
       return absl::Status(status.code(), StrCat("restoring ", what, " ", checkpoint, ", operator '",
                                                 identity.uid, "' (", task, "): ", status.message()));
@@ -895,19 +962,35 @@ absl::Status ParallelRunner::Impl::RestoreState() {
     return absl::OkStatus();
   };
   for (size_t g = 0; g < sources.size(); ++g) {
-    const SourceDefinition& definition = job.sources[graph.readers[g].source];
-    SLUICE_RETURN_IF_ERROR(
-        restore_source(StrCat("source/", definition.name, "/", graph.readers[g].partition), *sources[g]));
+    const ReaderPlan& reader = graph.readers[g];
+    const std::string prefix = StrCat("source/", job.sources[reader.source].name, "/");
+    if (rescaled && reader.per_worker) {
+      // A connector that deals its partitions out (a Kafka group) pools the positions its
+      // readers restore: the old readers' snapshots are shared out among the new ones.
+      const size_t readers_now = graph.source_partitions[reader.source];
+      for (size_t old = reader.partition; old < taken_workers; old += readers_now) {
+        SLUICE_RETURN_IF_ERROR(restore_source(StrCat(prefix, old), *sources[g]));
+      }
+      continue;
+    }
+    SLUICE_RETURN_IF_ERROR(restore_source(StrCat(prefix, reader.partition), *sources[g]));
   }
   for (auto& worker : workers) {
     for (PreTask& pre : worker->pre_tasks) {
-      for (Operator* op : pre.ops) SLUICE_RETURN_IF_ERROR(restore(pre.name, *op));
+      for (Operator* op : pre.ops)
+        SLUICE_RETURN_IF_ERROR(restore(pre.name, *op, std::nullopt, /*whole=*/fused));
     }
     if (worker->stage) {
-      for (auto& [task, op] : worker->stage->snapshot_ops) SLUICE_RETURN_IF_ERROR(restore(task, *op));
+      for (auto& [task, op] : worker->stage->snapshot_ops) {
+        auto keyed = keyed_stage_groups.find(task);
+        SLUICE_RETURN_IF_ERROR(
+            restore(task, *op,
+                    keyed != keyed_stage_groups.end() ? std::optional(keyed->second) : std::nullopt, false));
+      }
     }
   }
-  for (auto& [task, op] : gather->snapshot_ops) SLUICE_RETURN_IF_ERROR(restore(task, *op));
+  for (auto& [task, op] : gather->snapshot_ops)
+    SLUICE_RETURN_IF_ERROR(restore(task, *op, std::nullopt, true));
   // State no operator of this query claimed: the query lost a stateful operator.
   for (const std::string& task : store->TasksOf(checkpoint)) {
     if (claimed.count(task) != 0) continue;
@@ -973,6 +1056,9 @@ absl::Status ParallelRunner::Impl::CommitEndOfRun() {
 }
 
 absl::Status ParallelRunner::Impl::CompleteCheckpoint(uint64_t checkpoint) {
+  if (CheckpointStore* store = StoreFor(checkpoint)) {
+    SLUICE_RETURN_IF_ERROR(store->Put(checkpoint, JobLayout::kLayoutTask, 0, LayoutOf(job, graph).Encode()));
+  }
   if (checkpoint == savepoint_barrier.load(std::memory_order_acquire)) {
     // The savepoint: durable before the run stops.
     SLUICE_RETURN_IF_ERROR(options.savepoint_store->Complete(checkpoint));

@@ -11,7 +11,8 @@ namespace sluice {
 namespace {
 
 // The readers of every source, reader g on worker g mod N.
-void PlanReaders(const BoundJob& job, const RunOptions& options, TaskGraph& graph) {
+absl::Status PlanReaders(const BoundJob& job, const RunOptions& options, const JobLayout* restored,
+                         TaskGraph& graph) {
   for (size_t s = 0; s < job.sources.size(); ++s) {
     const SourceDefinition& definition = job.sources[s];
     const SourceConnector& connector = *ConnectorRegistry::Default().FindSource(definition.type);
@@ -27,7 +28,27 @@ void PlanReaders(const BoundJob& job, const RunOptions& options, TaskGraph& grap
     if (!connector.reader_per_worker.empty() && !options.make_source) {
       // The connector deals its partitions out between its readers (a Kafka consumer group,
       // between these members and those of other processes in the group): one per worker.
-      for (int w = 0; w < graph.workers; ++w) add(0, std::nullopt);
+      for (int w = 0; w < graph.workers; ++w) {
+        add(0, std::nullopt);
+        graph.readers.back().per_worker = true;
+      }
+    } else if (restored != nullptr && std::any_of(restored->readers.begin(), restored->readers.end(),
+                                                  [&](const JobLayout::Reader& reader) {
+                                                    return reader.source == definition.name;
+                                                  })) {
+      // The pieces the checkpoint's readers read, each to resume from its own position.
+      for (const JobLayout::Reader& reader : restored->readers) {
+        if (reader.source != definition.name) continue;
+        if (reader.definition_partition >= definition.partitions.size()) {
+          return absl::FailedPreconditionError(
+              StrCat("the checkpoint read partition ", reader.definition_partition + 1, " of source '",
+                     definition.name, "', which now has ", definition.partitions.size(),
+                     ": restore it with the inputs it was taken with"));
+        }
+        std::optional<SourceSplit> split;
+        if (reader.split) split = SourceSplit{reader.begin, reader.end, reader.description};
+        add(reader.definition_partition, std::move(split));
+      }
     } else {
       for (size_t k = 0; k < definition.partitions.size(); ++k) {
         // A partition the connector splits (a large file: one byte range per worker) is read by
@@ -45,6 +66,7 @@ void PlanReaders(const BoundJob& job, const RunOptions& options, TaskGraph& grap
   for (size_t g = 0; g < graph.readers.size(); ++g) {
     graph.readers[g].worker = static_cast<int>(g % static_cast<size_t>(graph.workers));
   }
+  return absl::OkStatus();
 }
 
 // Whether the keyed stage of `tasks` can take each worker's own partitions of `source` (declared
@@ -178,7 +200,26 @@ bool TaskGraph::SourceIsSplit(size_t source) const {
   return false;
 }
 
-absl::StatusOr<TaskGraph> PlanTaskGraph(const BoundJob& job, const RunOptions& options) {
+JobLayout LayoutOf(const BoundJob& job, const TaskGraph& graph) {
+  JobLayout layout;
+  layout.workers = static_cast<uint32_t>(graph.workers);
+  for (const ReaderPlan& plan : graph.readers) {
+    if (plan.per_worker) continue;
+    JobLayout::Reader& reader = layout.readers.emplace_back();
+    reader.source = job.sources[plan.source].name;
+    reader.definition_partition = plan.definition_partition;
+    if (plan.split) {
+      reader.split = true;
+      reader.begin = plan.split->begin;
+      reader.end = plan.split->end;
+      reader.description = plan.split->description;
+    }
+  }
+  return layout;
+}
+
+absl::StatusOr<TaskGraph> PlanTaskGraph(const BoundJob& job, const RunOptions& options,
+                                        const JobLayout* restored) {
   if (options.parallelism < 1) return absl::InvalidArgumentError("parallelism must be at least 1");
   TaskGraph graph;
   graph.requested_parallelism = options.parallelism;
@@ -188,7 +229,7 @@ absl::StatusOr<TaskGraph> PlanTaskGraph(const BoundJob& job, const RunOptions& o
     if (!graph.single_thread_reason.empty()) graph.workers = 1;
   }
   graph.fused = graph.workers == 1;
-  PlanReaders(job, options, graph);
+  SLUICE_RETURN_IF_ERROR(PlanReaders(job, options, restored, graph));
 
   // Which statements are read by later ones.
   std::map<std::string, bool> read_as_stream;

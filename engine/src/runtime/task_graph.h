@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "catalog/connector_registry.h"
+#include "runtime/job_layout.h"
 #include "runtime/job_runner.h"
 #include "runtime/physical_plan.h"
 
@@ -44,6 +45,7 @@ struct ReaderPlan {
   size_t definition_partition = 0;
   std::optional<SourceSplit> split;  // a byte range of that partition; nullopt: all of it
   int worker = 0;                    // the worker that reads it
+  bool per_worker = false;           // one of a connector's readers per worker (it deals partitions)
 };
 
 // How rows reach a statement's keyed stage.
@@ -102,7 +104,14 @@ struct TaskGraph {
 };
 
 // Plans the task graph of `job` for `options` (parallelism, batch size, file split size, and
-// whether the embedding supplies sources and per-worker sinks). Errors: parallelism below 1.
-absl::StatusOr<TaskGraph> PlanTaskGraph(const BoundJob& job, const RunOptions& options);
+// whether the embedding supplies sources and per-worker sinks). `restored`: the layout of the
+// checkpoint the run resumes from, if it has one: each source it lists is read in the pieces it
+// lists (see runtime/job_layout.h). Errors: parallelism below 1; a layout naming a partition the
+// source does not have.
+absl::StatusOr<TaskGraph> PlanTaskGraph(const BoundJob& job, const RunOptions& options,
+                                        const JobLayout* restored = nullptr);
+
+// The layout a checkpoint of `graph` records (runtime/job_layout.h).
+JobLayout LayoutOf(const BoundJob& job, const TaskGraph& graph);
 
 }  // namespace sluice
