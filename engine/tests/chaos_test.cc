@@ -801,5 +801,72 @@ TEST_F(KafkaChaosTest, KafkaSourcesResumeFromTheirCheckpointedOffsets) {
   }
 }
 
+// 'restart.strategy' = 'fixed-delay': the broker refuses the sink's first deliveries (Produce
+// fails with TOPIC_AUTHORIZATION_FAILED, which librdkafka does not retry), the run fails, and
+// `sluice run` restarts it in the same process from its latest checkpoint until it finishes;
+// the topic's last row per symbol is SQLite's. With fewer attempts than refusals the run fails,
+// naming the broker's error, after its last restart.
+TEST_F(KafkaChaosTest, AFixedDelayRestartStrategyRidesOutRefusedDeliveries) {
+  struct Attempt {
+    std::string name;
+    int refusals;
+    int attempts;
+  };
+  for (const Attempt& attempt : {Attempt{"restart_ok", 3, 6}, Attempt{"restart_exhausted", 1000, 2}}) {
+    const std::string root = directory_->File(attempt.name);
+    std::filesystem::create_directories(root);
+    ASSERT_TRUE(cluster_->CreateTopic(attempt.name, 4).ok());
+    const std::string sink =
+        StrCat("'volume.type' = 'kafka_sink', 'volume.topic' = '", attempt.name,
+               "', 'volume.bootstrap.servers' = '", cluster_->bootstrap_servers(),
+               "', 'volume.key.field' = 'symbol', 'restart.strategy' = 'fixed-delay', ",
+               "'restart.attempts' = '", attempt.attempts, "', 'restart.delay' = '100ms'");
+    const std::string job = Job("s2", attempt.name, sink);
+    WriteFile(StrCat(root, "/job.sql"), job);
+    // The exhausted case is refused from the first delivery; the other once a checkpoint is
+    // durable (the group's committed offsets move), so that its restarts resume from one.
+    const bool exhausted = attempt.attempts <= 2;
+    if (exhausted)
+      cluster_->PushRequestErrors(0, std::vector<int>(static_cast<size_t>(attempt.refusals), 29));
+    CommittedOffsets committed(cluster_->bootstrap_servers(), attempt.name);
+    const Process run = SpawnSluice({"run", StrCat(root, "/job.sql"), "--parallelism", "2", "--set",
+                                     StrCat("CHECKPOINTS=", root, "/checkpoints")},
+                                    StrCat(root, "/out"), StrCat(root, "/err"));
+    if (!exhausted) {
+      for (auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+           std::chrono::steady_clock::now() < deadline && committed.Total() <= 0;) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+      }
+      cluster_->PushRequestErrors(0, std::vector<int>(static_cast<size_t>(attempt.refusals), 29));
+    }
+    const int code = WaitFor(run, std::chrono::seconds(120));
+    const std::string log = ReadFile(run.err);
+    EXPECT_NE(log.find("restarting in 100 ms (restart 1 of "), std::string::npos) << log;
+    EXPECT_NE(log.find("uthorization"), std::string::npos) << log;
+    int restarts = 0;
+    for (size_t at = log.find("restarting in"); at != std::string::npos;
+         at = log.find("restarting in", at + 1))
+      ++restarts;
+    const size_t failed = log.find("the run failed: ");
+    const std::string first_failure =
+        failed == std::string::npos ? "" : log.substr(failed, log.find('\n', failed) - failed);
+    std::printf("[ chaos    ] %s: %d refusals, %d restarts, exit %d; %s\n", attempt.name.c_str(),
+                attempt.refusals, restarts, code, first_failure.c_str());
+    if (!exhausted) {
+      ASSERT_EQ(code, 0) << log;
+      EXPECT_NE(log.find("resuming from checkpoint"), std::string::npos) << log;
+      const Schema declared = DeclaredOutputSchema(job, {{"CHECKPOINTS", "x"}}, "volume");
+      ExpectSameTables(LastRowPerKey(TopicTable(attempt.name, declared), 1),
+                       QuerySqlite(db_, kScenario2Oracle), "a run restarted after refused deliveries");
+    } else {
+      EXPECT_EQ(code, 1) << log;
+      EXPECT_NE(log.find("(restart 2 of 2)"), std::string::npos) << log;
+      EXPECT_EQ(log.find("(restart 3 of"), std::string::npos) << log;
+      // The refusals left over must not reach the next test's producers.
+      cluster_->ClearRequestErrors(0);
+    }
+  }
+}
+
 }  // namespace
 }  // namespace sluice::testing

@@ -86,6 +86,22 @@ TEST(SqlErrorTest, ChangelogModeValueIsChecked) {
               "invalid value 'retract' for 'out.changelog.mode' (expected append, changelog, upsert)", 5, 30);
 }
 
+TEST(SqlErrorTest, RestartStrategyPropertiesAreChecked) {
+  EXPECT_TRUE(Bind(Job("SELECT id FROM trades",
+                       ",\n      'restart.strategy' = 'fixed-delay', 'restart.attempts' = '2'"))
+                  .ok());
+  ExpectError(Job("SELECT id FROM trades", ",\n      'restart.strategy' = 'exponential'"),
+              "unknown restart strategy 'exponential' for 'restart.strategy' (none, fixed-delay)", 5, 28);
+  ExpectError(Job("SELECT id FROM trades", ",\n      'restart.attempts' = '2'"),
+              "'restart.attempts' needs 'restart.strategy' = 'fixed-delay'", 5, 7);
+  ExpectError(
+      Job("SELECT id FROM trades", ",\n      'restart.strategy' = 'fixed-delay', 'restart.delay' = 'soon'"),
+      "invalid duration 'soon' for 'restart.delay'", 5, 61);
+  ExpectError(
+      Job("SELECT id FROM trades", ",\n      'restart.strategy' = 'fixed-delay', 'restart.attempts' = '0'"),
+      "invalid count '0' for 'restart.attempts' (a whole number from 1 to 1000000)", 5, 64);
+}
+
 TEST(SqlErrorTest, UnknownQualifier) {
   ExpectError(Job("SELECT t.id FROM trades x"), "unknown source or alias 't'", 2, 8);
 }

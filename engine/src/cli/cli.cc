@@ -606,6 +606,12 @@ int Run(const CommandOptions& options) {
   run_options.strict = options.strict;
   run_options.state_max_bytes = options.memory_limit;
   run_options.cancel = &g_interrupted;
+  if (job->restart_attempts > 0 && options.checkpoint_dir.empty() && job->checkpoint_dir.empty()) {
+    return ReportError(
+        options, absl::InvalidArgumentError(
+                     "'restart.strategy' = 'fixed-delay' needs a checkpoint directory ('checkpoint.dir' "
+                     "or --checkpoint-dir): a restart resumes from the latest checkpoint"));
+  }
   auto checkpoints = SetUpCheckpoints(options, *job, job_text, run_options);
   if (!checkpoints.ok()) return ReportError(options, checkpoints.status());
   auto runner = JobRunner::Create(*job, run_options);
@@ -651,9 +657,38 @@ int Run(const CommandOptions& options) {
     }
     std::fflush(stderr);
   };
-  absl::Status status =
-      (*runner)->Run(show_progress || metrics ? std::function<void(const JobCounters&)>(progress) : nullptr);
-  const JobCounters counters = (*runner)->counters();
+  // 'restart.strategy' = 'fixed-delay': a failed run restarts from the latest checkpoint (or
+  // what it resumed from, if it completed none) after the delay, at most restart_attempts times.
+  absl::Status status;
+  JobCounters counters;
+  for (int restarts = 0;; ++restarts) {
+    status = (*runner)->Run(show_progress || metrics ? std::function<void(const JobCounters&)>(progress)
+                                                     : nullptr);
+    counters = (*runner)->counters();
+    if (status.ok() || counters.cancelled || g_interrupted.load() || restarts == job->restart_attempts) break;
+    if (terminal) std::fputc('\n', stderr);
+    std::fprintf(stderr, "the run failed: %s\nrestarting in %lld ms (restart %d of %d)\n",
+                 std::string(status.message()).c_str(), static_cast<long long>(job->restart_delay_millis),
+                 restarts + 1, job->restart_attempts);
+    const auto resume_at =
+        std::chrono::steady_clock::now() + std::chrono::milliseconds(job->restart_delay_millis);
+    while (std::chrono::steady_clock::now() < resume_at && !g_interrupted.load()) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    if (g_interrupted.load()) break;  // a signal during the delay: the failure stands
+    // A new runner over new stores: the checkpoint directory is recovered again.
+    CommandOptions restart_options = options;
+    if (checkpoints->checkpoints && checkpoints->checkpoints->last_completed())
+      restart_options.from_savepoint.clear();
+    runner->reset();
+    *checkpoints = RunStores();
+    run_options.checkpoint_store = run_options.savepoint_store = run_options.restore_store = nullptr;
+    run_options.restore_checkpoint.reset();
+    checkpoints = SetUpCheckpoints(restart_options, *job, job_text, run_options);
+    if (!checkpoints.ok()) return ReportError(options, checkpoints.status());
+    runner = JobRunner::Create(*job, run_options);
+    if (!runner.ok()) return ReportError(options, runner.status());
+  }
   if (metrics) {
     metrics->Update(!status.ok()         ? "failed"
                     : counters.cancelled ? "stopped"

@@ -608,6 +608,44 @@ class JobBinder {
         job_.checkpoint_retained = static_cast<int>(*count);
       }
     }
+    // The restart strategy: 'none' (the default) or 'fixed-delay', whose attempts and delay
+    // are refused under 'none' (they would be ignored).
+    const PropertyValue* strategy = job_.properties.Find("restart.strategy");
+    const bool fixed_delay = strategy != nullptr && EqualsIgnoreCase(strategy->value, "fixed-delay");
+    if (strategy != nullptr && !fixed_delay && !EqualsIgnoreCase(strategy->value, "none")) {
+      errors.Add(
+          source_.Error(strategy->value_position, StrCat("unknown restart strategy '", strategy->value,
+                                                         "' for 'restart.strategy' (none, fixed-delay)")));
+    }
+    if (fixed_delay) job_.restart_attempts = 3;
+    for (const char* key : {"restart.attempts", "restart.delay"}) {
+      const PropertyValue* value = job_.properties.Find(key);
+      if (value != nullptr && !fixed_delay) {
+        errors.Add(source_.Error(value->key_position,
+                                 StrCat("'", key, "' needs 'restart.strategy' = 'fixed-delay'")));
+      }
+    }
+    if (const PropertyValue* attempts = job_.properties.Find("restart.attempts");
+        attempts != nullptr && fixed_delay) {
+      const std::optional<int64_t> count = ParseInt64(attempts->value);
+      if (!count || *count < 1 || *count > 1000000) {
+        errors.Add(source_.Error(attempts->value_position,
+                                 StrCat("invalid count '", attempts->value,
+                                        "' for 'restart.attempts' (a whole number from 1 to 1000000)")));
+      } else {
+        job_.restart_attempts = static_cast<int>(*count);
+      }
+    }
+    if (const PropertyValue* delay = job_.properties.Find("restart.delay"); delay != nullptr && fixed_delay) {
+      const std::optional<int64_t> millis = ParseDurationText(delay->value);
+      if (!millis || *millis < 0) {
+        errors.Add(source_.Error(delay->value_position,
+                                 StrCat("invalid duration '", delay->value,
+                                        "' for 'restart.delay' (a duration: 0s, 500ms, 10s, 1m)")));
+      } else {
+        job_.restart_delay_millis = *millis;
+      }
+    }
     // Every name the job uses: hidden streams (derived tables, WITH queries) avoid them all.
     taken_.insert(names.begin(), names.end());
     int anonymous = 0;

@@ -33,7 +33,10 @@ const std::vector<std::string>& JobPropertyKeys() {
                                                 "state.max.bytes",
                                                 "checkpoint.dir",
                                                 "checkpoint.interval",
-                                                "checkpoint.retained"};
+                                                "checkpoint.retained",
+                                                "restart.strategy",
+                                                "restart.attempts",
+                                                "restart.delay"};
   return keys;
 }
 

@@ -232,6 +232,11 @@ struct BoundJob {
   std::string checkpoint_dir;
   int64_t checkpoint_interval_millis = 10'000;
   int checkpoint_retained = 3;
+  // 'restart.strategy' = 'fixed-delay': a run that fails restarts in the same process from the
+  // latest checkpoint, at most 'restart.attempts' times (default 3), 'restart.delay' (default
+  // 10 s) after each failure. 0 attempts: 'none' (the default), a failure ends the run.
+  int restart_attempts = 0;
+  int64_t restart_delay_millis = 10'000;
 
   const SourceDefinition* FindSource(const std::string& name) const;
 };

@@ -72,4 +72,8 @@ void KafkaMockCluster::PushRequestErrors(int16_t api_key, const std::vector<int>
   rd_kafka_mock_push_request_errors_array(cluster_, api_key, codes.size(), codes.data());
 }
 
+void KafkaMockCluster::ClearRequestErrors(int16_t api_key) {
+  rd_kafka_mock_clear_request_errors(cluster_, api_key);
+}
+
 }  // namespace sluice

@@ -43,6 +43,8 @@ class KafkaMockCluster {
   // The next `errors.size()` requests of `api_key` (e.g. 0 = Produce, 1 = Fetch, 8 =
   // OffsetCommit) to any broker fail with these Kafka error codes, in order.
   void PushRequestErrors(int16_t api_key, const std::vector<int>& errors);
+  // Drops the errors still queued for requests of `api_key`.
+  void ClearRequestErrors(int16_t api_key);
 
  private:
   KafkaMockCluster() = default;
