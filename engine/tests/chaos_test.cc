@@ -496,6 +496,54 @@ TEST_F(ChaosTest, ASavepointTakenAtParallelismTwoRestoresAtOneAndFour) {
       << refusal;
 }
 
+// `-- @uid:` keeps a statement's operator ids when it is renamed: Scenario 2 stopped with a
+// savepoint resumes as a statement of another name with the same uid (its aggregate's and sink's
+// state found by id), with SQLite's result; renamed without the uid, the restore is refused.
+TEST_F(ChaosTest, AnOperatorIdAnnotationSurvivesARenamedStatement) {
+  const std::string root = directory_->File("uid_renamed");
+  std::filesystem::create_directories(root);
+  const std::string checkpoint_keys =
+      ", 'checkpoint.dir' = '${CHECKPOINTS}', 'checkpoint.interval' = '40ms', 'checkpoint.retained' = '2'";
+  std::string original = Scenario2Job();
+  original.erase(original.find(checkpoint_keys), checkpoint_keys.size());
+  auto renamed = [&original]() {
+    std::string job = original;
+    for (size_t at = job.find("volume"); at != std::string::npos; at = job.find("volume", at + 9)) {
+      if (job.compare(at, 7, "volume.") == 0 || job.compare(at, 10, "volume AS ") == 0)
+        job.replace(at, 6, "totals_");
+    }
+    return job;
+  };
+  const std::string job = StrCat(root, "/job.sql");
+  const std::string output = StrCat(root, "/out.jsonl");
+  const std::string savepoints = StrCat(root, "/savepoints");
+  auto run = [&](const std::string& text, const std::string& flag, const std::string& name) {
+    WriteFile(job, text);
+    return SpawnSluice({"run", job, "--parallelism", "2", "--set", StrCat("TRADES=", *trades_), "--set",
+                        StrCat("OUTPUT=", output), flag, savepoints},
+                       StrCat(root, "/", name, ".out"), StrCat(root, "/", name, ".err"));
+  };
+  const Process first = run("-- @uid: trade-volume\n" + original, "--savepoint-on-stop", "first");
+  std::this_thread::sleep_for(std::chrono::milliseconds(120));
+  kill(first.pid, SIGTERM);
+  ASSERT_EQ(WaitFor(first, std::chrono::seconds(60)), 0) << ReadFile(first.err);
+  ASSERT_NE(ReadFile(first.err).find("stopped by SIGTERM"), std::string::npos) << ReadFile(first.err);
+  ASSERT_NE(renamed().find("CREATE STREAM totals_ AS"), std::string::npos) << renamed();
+  // Renamed without the uid: its operators' ids changed, and their state is not found.
+  const Process refused = run(renamed(), "--from-savepoint", "refused");
+  EXPECT_EQ(WaitFor(refused, std::chrono::seconds(30)), 1);
+  EXPECT_NE(ReadFile(refused.err).find("operator 'totals_/aggregate#1'"), std::string::npos)
+      << ReadFile(refused.err);
+  // Renamed with it: resumed.
+  const Process resumed = run("-- @uid: trade-volume\n" + renamed(), "--from-savepoint", "resumed");
+  ASSERT_EQ(WaitFor(resumed, std::chrono::seconds(60)), 0) << ReadFile(resumed.err);
+  EXPECT_EQ(RecordsIn(ReadFile(first.err)) + RecordsIn(ReadFile(resumed.err)), 400'000u);
+  const Schema declared =
+      DeclaredOutputSchema(original, {{"TRADES", *trades_}, {"OUTPUT", output}}, "volume");
+  ExpectSameTables(ApplyChangelog(output, declared), QuerySqlite(db_, kScenario2Oracle),
+                   "a renamed statement resumed by its uid");
+}
+
 // A savepoint restores a compatibly changed query: a new filter (here one every trade passes) and
 // a new output column. Scenario 3a stopped with a savepoint mid-run, resumed with the changed
 // query: the windows open at the savepoint carry their state over, so that the two runs' rows

@@ -102,6 +102,20 @@ TEST(SqlErrorTest, RestartStrategyPropertiesAreChecked) {
       "invalid count '0' for 'restart.attempts' (a whole number from 1 to 1000000)", 5, 64);
 }
 
+TEST(SqlErrorTest, OperatorIdAnnotationsAreChecked) {
+  EXPECT_TRUE(Bind("-- @uid: volume-v1\n" + Job("SELECT id FROM trades")).ok());
+  ExpectError("-- @uid: volume/v1\n" + Job("SELECT id FROM trades"),
+              "invalid operator id 'volume/v1' in -- @uid: (letters, digits, '_', '-' and '.'; not empty)", 1,
+              1);
+  ExpectError("-- @uid: a\n-- @uid: b\n" + Job("SELECT id FROM trades"),
+              "a second -- @uid: for one statement (it has 'a')", 2, 1);
+  ExpectError(Job("SELECT id FROM trades") + ";\n-- @uid: late", "-- @uid: is followed by no statement", 5,
+              1);
+  ExpectError(
+      "-- @uid: other\n" + Job("SELECT id FROM trades") + ";\nCREATE STREAM other AS SELECT id FROM trades",
+      "operator id 'other' (-- @uid:) is the name of statement 'other'", 2, 1);
+}
+
 TEST(SqlErrorTest, UnknownQualifier) {
   ExpectError(Job("SELECT t.id FROM trades x"), "unknown source or alias 't'", 2, 8);
 }

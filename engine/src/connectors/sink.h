@@ -21,6 +21,10 @@ class SinkOperator : public Operator {
   // delivered and acknowledged by the destination (a Kafka sink awaits its delivery reports
   // and, when transactional, commits), or with the error that prevented it.
   virtual absl::Status Flush() { return absl::OkStatus(); }
+  // What the sink's snapshots are the state of, for a savepoint restored into a changed query
+  // (runtime/parallel_runner.cc): where and how it writes, without the stream's name, so that a
+  // renamed statement keeping its `-- @uid:` restores into the same sink.
+  virtual std::string StateSignature() const { return Describe(); }
 
   // --- exactly-once output with durable checkpoints (two-phase commit) ----------------------
   // Called once, before Restore() and Open(), when the job takes checkpoints or a savepoint

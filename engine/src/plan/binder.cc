@@ -652,6 +652,7 @@ class JobBinder {
     for (const auto& statement : job_.parsed.statements) {
       if (statement.name.empty()) taken_.insert(StrCat("select_", ++anonymous));
     }
+    const std::vector<std::string> uids = StatementUids(errors);
     std::vector<std::string> created;  // the streams of the statements so far, bound or not
     std::vector<std::string> failed;   // those of the statements that failed
     anonymous = 0;
@@ -660,6 +661,7 @@ class JobBinder {
       BoundStatement bound;
       bound.position = statement.position;
       bound.name = statement.name.empty() ? StrCat("select_", ++anonymous) : statement.name;
+      bound.uid = uids[static_cast<size_t>(&statement - job_.parsed.statements.data())];
       const bool created_twice = std::find(created.begin(), created.end(), bound.name) != created.end();
       created.push_back(bound.name);
       absl::Status status;
@@ -750,6 +752,63 @@ class JobBinder {
     if (!select.order_by.empty())
       return source_.NotSupported(select.order_by_position, "ORDER BY on a stream");
     return absl::OkStatus();
+  }
+
+  // The `-- @uid: <id>` of each statement (empty without one): an annotation names the first
+  // statement after it. Refused at the annotation: an empty id, an id with a character other
+  // than letters, digits, '_', '-' and '.', an id another statement has, a second uid for a
+  // statement, and a uid after the last statement.
+  std::vector<std::string> StatementUids(SqlErrorList& errors) {
+    const auto& statements = job_.parsed.statements;
+    std::vector<std::string> uids(statements.size());
+    const auto before = [](SourcePosition a, SourcePosition b) {
+      return a.line < b.line || (a.line == b.line && a.column < b.column);
+    };
+    for (const Annotation& annotation : job_.parsed.annotations) {
+      if (annotation.name != "uid") continue;
+      const std::string& id = annotation.value;
+      const bool valid = !id.empty() && std::all_of(id.begin(), id.end(), [](char c) {
+        return IsAsciiAlpha(c) || IsAsciiDigit(c) || c == '_' || c == '-' || c == '.';
+      });
+      if (!valid) {
+        errors.Add(source_.Error(annotation.position,
+                                 StrCat("invalid operator id '", id,
+                                        "' in -- @uid: (letters, digits, '_', '-' and '.'; not empty)")));
+        continue;
+      }
+      auto next = std::find_if(statements.begin(), statements.end(), [&](const Statement& statement) {
+        return before(annotation.position, statement.position);
+      });
+      if (next == statements.end()) {
+        errors.Add(source_.Error(annotation.position, "-- @uid: is followed by no statement"));
+        continue;
+      }
+      std::string& uid = uids[static_cast<size_t>(next - statements.begin())];
+      if (!uid.empty()) {
+        errors.Add(source_.Error(annotation.position,
+                                 StrCat("a second -- @uid: for one statement (it has '", uid, "')")));
+        continue;
+      }
+      if (std::find(uids.begin(), uids.end(), id) != uids.end()) {
+        errors.Add(
+            source_.Error(annotation.position, StrCat("operator id '", id, "' is given to two statements")));
+        continue;
+      }
+      uid = id;
+    }
+    // A uid another statement is named, that statement having no uid: both ids would start so.
+    for (size_t i = 0; i < statements.size(); ++i) {
+      if (uids[i].empty()) continue;
+      for (size_t j = 0; j < statements.size(); ++j) {
+        if (j == i || !uids[j].empty() || statements[j].name != uids[i]) continue;
+        errors.Add(source_.Error(statements[i].position,
+                                 StrCat("operator id '", uids[i], "' (-- @uid:) is the name of statement '",
+                                        statements[j].name, "', whose operators' ids start with it")));
+        uids[i].clear();
+        break;
+      }
+    }
+    return uids;
   }
 
   absl::Status BindSelect(const SelectStatement& select, BoundStatement& bound) {

@@ -195,6 +195,11 @@ struct TimeAttribute {
 
 struct BoundStatement {
   std::string name;        // the stream it creates (a generated name for a bare SELECT)
+  // The value of a `-- @uid:` annotation right before the statement; empty without one.
+  std::string uid;
+  // What its operators' ids in snapshots start with (runtime/parallel_runner.cc): the uid, or
+  // else the name. A uid keeps the ids (and so a savepoint's state) when the statement is renamed.
+  const std::string& operator_id_prefix() const { return uid.empty() ? name : uid; }
   std::string input_name;  // the source or stream it reads
   bool input_is_stream = false;
   // A join or UNION ALL: the second stream it reads (input_name is the first, then also a

@@ -103,7 +103,9 @@ struct ParallelRunner::Impl {
     std::string name;
     std::vector<ChannelInput> inputs;
     std::vector<InputGroup> groups;
-    std::vector<std::pair<std::string, Operator*>> snapshot_ops;  // (task name, operator) in a fixed order
+    // (task name, operator) in a fixed order; a task's name in snapshots names its statement by
+    // BoundStatement::operator_id_prefix(), so that a uid keeps it across a rename.
+    std::vector<std::pair<std::string, Operator*>> snapshot_ops;
     std::vector<SinkOperator*> sinks;                             // flushed at every barrier
     std::vector<ChannelSender*> forwards;                         // barriers go on here
     uint64_t aligning = 0;
@@ -290,8 +292,8 @@ struct ParallelRunner::Impl {
   absl::Status CommitCompleted(Worker& worker);
   absl::Status RestoreState();
   // Operator ids and state signatures, for snapshots that survive a changed query: a stateful
-  // operator's id is its statement's name, its kind and its ordinal among the statement's
-  // operators of that kind ("volume/aggregate#1"), so that a new filter or a new output column
+  // operator's id is its statement's uid (its name, or its `-- @uid:`), its kind and its ordinal among the
+  // statement's operators of that kind ("volume/aggregate#1"), so that a new filter or a new output column
   // moves no id; its signature is its line of the logical plan, which names what its state is
   // made of (keys, aggregates, window). A sink's id is "<statement>/sink", its signature what it
   // writes to. Operators without an identity (channels, fan-outs) keep no state.
@@ -542,7 +544,7 @@ absl::Status ParallelRunner::Impl::BuildFused(StatementPlan& plan, std::map<std:
   const BoundStatement& statement = *tasks.statement;
   Worker& worker = *workers[0];
   PreTask task;
-  task.name = StrCat("task/", statement.name);
+  task.name = StrCat("task/", statement.operator_id_prefix());
   // The whole chain on the calling thread: per-record watermarks unless the origin source's
   // rows interleave several partitions (files, Kafka partitions) in its batches.
   BuildOps(plan, 0, tasks.chain.size(), worker.owned, worker.late_sinks, task.ops,
@@ -555,7 +557,7 @@ absl::Status ParallelRunner::Impl::BuildFused(StatementPlan& plan, std::map<std:
   streams[statement.name] = plan.stream_output;
   if (statement.sink) {
     std::unique_ptr<SinkOperator> sink = MakeSink(statement);
-    identities[sink.get()] = {StrCat(statement.name, "/sink"), sink->Describe()};
+    identities[sink.get()] = {StrCat(statement.operator_id_prefix(), "/sink"), sink->StateSignature()};
     plan.stream_output->AddConsumer(sink.get());
     task.ops.push_back(sink.get());  // snapshotted with the task's operators
     task.sinks.push_back(sink.get());
@@ -606,7 +608,8 @@ absl::Status ParallelRunner::Impl::BuildStatement(StatementPlan& plan,
   const size_t tail_begin = tasks.reads_stream ? 0 : tasks.gather_begin;
   build_ops(tail_begin, tasks.chain.size(), coordinator_owned, coordinator_late_sinks, tail,
             /*interleaved=*/true);
-  for (Operator* op : tail) gather->snapshot_ops.emplace_back(StrCat("coordinator/", statement.name), op);
+  for (Operator* op : tail)
+    gather->snapshot_ops.emplace_back(StrCat("coordinator/", statement.operator_id_prefix()), op);
   auto fan_out = std::make_unique<FanOutOperator>();
   plan.stream_output = fan_out.get();
   if (!tail.empty()) tail.back()->SetOutput(fan_out.get());
@@ -617,8 +620,8 @@ absl::Status ParallelRunner::Impl::BuildStatement(StatementPlan& plan,
     coordinator_sinks.push_back(sink.get());
     metrics->AddCoordinatorSink(sink.get());
     gather->sinks.push_back(sink.get());
-    identities[sink.get()] = {StrCat(statement.name, "/sink"), sink->Describe()};
-    gather->snapshot_ops.emplace_back(StrCat("coordinator/", statement.name), sink.get());
+    identities[sink.get()] = {StrCat(statement.operator_id_prefix(), "/sink"), sink->StateSignature()};
+    gather->snapshot_ops.emplace_back(StrCat("coordinator/", statement.operator_id_prefix()), sink.get());
     plan.stream_output->AddConsumer(sink.get());
     coordinator_owned.push_back(std::move(sink));
   }
@@ -710,7 +713,7 @@ absl::Status ParallelRunner::Impl::BuildStatement(StatementPlan& plan,
       std::unique_ptr<Operator> end;
       if (worker_sinks) {
         std::unique_ptr<SinkOperator> sink = make_sink(static_cast<int>(w));
-        identities[sink.get()] = {StrCat(statement.name, "/sink"), sink->Describe()};
+        identities[sink.get()] = {StrCat(statement.operator_id_prefix(), "/sink"), sink->StateSignature()};
         sinks.push_back(sink.get());
         worker.sinks.push_back(sink.get());
         worker.metrics->sinks.push_back(sink.get());
@@ -729,7 +732,7 @@ absl::Status ParallelRunner::Impl::BuildStatement(StatementPlan& plan,
       worker.owned.push_back(std::move(end));
     };
     PreTask pre;
-    pre.name = StrCat("worker ", w, "/", statement.name, "/source side");
+    pre.name = StrCat("worker ", w, "/", statement.operator_id_prefix(), "/source side");
     build_ops(0, tasks.pre_end, worker.owned, worker.late_sinks, pre.ops, /*interleaved=*/false);
     if (tasks.stateful) {
       std::vector<Channel*> outgoing;
@@ -795,7 +798,7 @@ absl::Status ParallelRunner::Impl::BuildStatement(StatementPlan& plan,
         }
         stateful->UseCarriedWatermarks(exchanged_schema.fields().size());
       }
-      const std::string task = StrCat("worker ", w, "/", statement.name, "/stateful");
+      const std::string task = StrCat("worker ", w, "/", statement.operator_id_prefix(), "/stateful");
       if (!forward)
         keyed_stage_groups[task] = KeyGroupRangeOf(static_cast<uint32_t>(w), static_cast<uint32_t>(n));
       for (Operator* op : ops) stage.snapshot_ops.emplace_back(task, op);
@@ -846,7 +849,7 @@ void ParallelRunner::Impl::NameOperator(const BoundStatement& statement,
   int ordinal = 0;
   for (size_t j = 0; j <= i; ++j) ordinal += chain[j]->kind == chain[i]->kind;
   for (char& c : kind) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  identities[op] = {StrCat(statement.name, "/", kind, "#", ordinal), std::move(signature)};
+  identities[op] = {StrCat(statement.operator_id_prefix(), "/", kind, "#", ordinal), std::move(signature)};
 }
 
 absl::Status ParallelRunner::Impl::SnapshotOperator(CheckpointStore& store, uint64_t checkpoint,

@@ -358,9 +358,10 @@ absl::Status FileSink::Restore(StateReader& reader) {
   return absl::OkStatus();
 }
 
-std::string FileSink::Describe() const {
-  if (to_stdout_) return StrCat("StdoutSink ", definition_.name, " (", definition_.format, ")");
-  return StrCat("FileSink ", definition_.name, " -> ", path_, " (", definition_.format, ")");
+std::string FileSink::Describe(std::string_view name) const {
+  const std::string named = name.empty() ? "" : StrCat(" ", name);
+  if (to_stdout_) return StrCat("StdoutSink", named, " (", definition_.format, ")");
+  return StrCat("FileSink", named, " -> ", path_, " (", definition_.format, ")");
 }
 
 }  // namespace sluice

@@ -44,7 +44,8 @@ class FileSink final : public SinkOperator {
   absl::Status Finish() override;
   // Writes the buffered rows and flushes the file (a flush point).
   absl::Status Flush() override;
-  std::string Describe() const override;
+  std::string Describe() const override { return Describe(definition_.name); }
+  std::string StateSignature() const override { return Describe(""); }
 
   // Two-phase commit (file_sink only; standard output cannot take back what it printed).
   bool EnableTwoPhaseCommit(bool periodic) override;
@@ -58,6 +59,8 @@ class FileSink final : public SinkOperator {
   const SinkDefinition& definition() const { return definition_; }
 
  private:
+  // Describe(), naming the stream `name` (empty: no name; StateSignature).
+  std::string Describe(std::string_view name) const;
   // 'changelog' and JSON 'upsert': the change encoder; CSV 'upsert': update-befores dropped.
   void SetUpChangelog(const SinkDefinition& definition, const Schema& schema);
   FileSink(const SinkDefinition& definition, std::unique_ptr<RecordEncoder> encoder, std::string path,

@@ -270,9 +270,9 @@ absl::Status KafkaSink::Restore(StateReader& reader) {
   return absl::OkStatus();
 }
 
-std::string KafkaSink::Describe() const {
-  std::string out = StrCat("KafkaSink ", definition_.name, " -> topic ", settings_.topic, " @ ",
-                           settings_.client.bootstrap_servers, " (", definition_.format);
+std::string KafkaSink::Describe(std::string_view name) const {
+  std::string out = StrCat("KafkaSink", name.empty() ? "" : StrCat(" ", name), " -> topic ", settings_.topic,
+                           " @ ", settings_.client.bootstrap_servers, " (", definition_.format);
   if (settings_.key_column >= 0) StrAppend(&out, ", key ", key_name_);
   if (definition_.changelog_mode == ChangelogMode::kChangelog) StrAppend(&out, ", changelog");
   if (definition_.changelog_mode == ChangelogMode::kUpsert && change_encoder_ != nullptr)

@@ -70,7 +70,8 @@ class KafkaSink final : public SinkOperator {
   // Flushes (commits the last transaction; with two-phase commit only delivers, and
   // Commit(kEndOfRun) commits) and closes. Idempotent.
   absl::Status Finish() override;
-  std::string Describe() const override;
+  std::string Describe() const override { return Describe(definition_.name); }
+  std::string StateSignature() const override { return Describe(""); }
 
   // Two-phase commit with durable checkpoints ('delivery.guarantee' = 'exactly_once' only).
   bool EnableTwoPhaseCommit(bool periodic) override;
@@ -86,6 +87,8 @@ class KafkaSink final : public SinkOperator {
   uint64_t invalid_utf8_replaced() const override { return encoder_->invalid_utf8_replaced(); }
 
  private:
+  // Describe(), naming the stream `name` (empty: no name; StateSignature).
+  std::string Describe(std::string_view name) const;
   KafkaSink(const SinkDefinition& definition, const Schema& schema);
   // The message key of `row` from the key.field column `keys` (null when NULL).
   void KeyText(const Column& keys, uint32_t row, const char*& key, size_t& key_size);
