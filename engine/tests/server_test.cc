@@ -231,6 +231,63 @@ TEST_F(ServerTest, Scenario2SubmittedOverRestFinishesAndItsMetricsEqualItsSummar
   Stop(server);
 }
 
+// GET /jobs/{id} and /jobs/{id}/history carry what the web UI draws: the job's graph, its rates,
+// its counters' snapshots and its checkpoints.
+TEST_F(ServerTest, AJobShowsItsGraphRatesSnapshotsAndCheckpointsForTheWebUi) {
+  const Server server = Start("", "server");
+  httplib::Client client = Client(server);
+  const auto submitted =
+      client.Post("/jobs", Scenario2Job(*trades_, StrCat(root_, "/volume.jsonl"), "50ms"), "application/sql");
+  ASSERT_TRUE(submitted);
+  ASSERT_EQ(submitted->status, 201) << submitted->body;
+  const std::string job = WaitUntilEnded(client, "1");
+  ASSERT_EQ(JsonString(job, "state"), "finished") << job;
+  // Source -> aggregate -> project -> sink.
+  EXPECT_NE(
+      job.find("\"graph\":{\"nodes\":[{\"id\":0,\"kind\":\"source\",\"label\":\"trades (file_source)\""),
+      std::string::npos)
+      << job;
+  EXPECT_NE(job.find("{\"id\":1,\"kind\":\"operator\",\"label\":\"Aggregate keys [symbol"), std::string::npos)
+      << job;
+  EXPECT_NE(
+      job.find("{\"id\":3,\"kind\":\"sink\",\"label\":\"volume (file_sink)\",\"statement\":\"volume\"}"),
+      std::string::npos)
+      << job;
+  EXPECT_NE(job.find("\"edges\":[{\"from\":0,\"to\":1},{\"from\":1,\"to\":2},{\"from\":2,\"to\":3}]"),
+            std::string::npos)
+      << job;
+  // An ended job's rates are its run's means.
+  const double elapsed = JsonNumber(job, "elapsed_seconds").value_or(0);
+  ASSERT_GT(elapsed, 0) << job;
+  EXPECT_NEAR(JsonNumber(job, "records_in_per_second").value_or(0), kTrades / elapsed,
+              kTrades / elapsed * 1e-3)
+      << job;
+  // A checkpoint completed in the run is in the history, as the latest.
+  const double checkpoints = JsonNumber(job, "checkpoints_completed").value_or(0);
+  const size_t history = job.find("\"history\":[");
+  ASSERT_NE(history, std::string::npos) << job;
+  if (checkpoints > 0) {
+    const std::optional<double> latest = JsonNumber(job, "latest");
+    ASSERT_TRUE(latest.has_value()) << job;
+    EXPECT_EQ(JsonNumber(job.substr(history), "id"), latest) << job;
+  } else {
+    EXPECT_EQ(job.compare(history, 12, "\"history\":[]"), 0) << job;
+  }
+  // The snapshots end with the final counters.
+  const auto samples = client.Get("/jobs/1/history");
+  ASSERT_TRUE(samples);
+  ASSERT_EQ(samples->status, 200) << samples->body;
+  const size_t last = samples->body.rfind("{\"unix_millis\"");
+  ASSERT_NE(last, std::string::npos) << samples->body;
+  EXPECT_EQ(JsonNumber(samples->body.substr(last), "records_in"), kTrades) << samples->body;
+  EXPECT_EQ(JsonNumber(samples->body.substr(last), "records_out"), JsonNumber(job, "records_out"))
+      << samples->body;
+  const auto missing = client.Get("/jobs/99/history");
+  ASSERT_TRUE(missing);
+  EXPECT_EQ(missing->status, 404);
+  Stop(server);
+}
+
 TEST_F(ServerTest, BadSqlIsAPositionedErrorAsJson) {
   const Server server = Start("", "server");
   httplib::Client client = Client(server);

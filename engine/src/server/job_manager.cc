@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <deque>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -99,6 +100,9 @@ struct JobManager::Job {
   std::string resumed_from;
   bool shutdown_stop = false;   // stopped by Shutdown(): persisted as running
   std::string checkpoints_off;  // why the job runs without checkpoints; empty: it has them
+  JobGraph graph;
+  std::deque<JobSample> samples;  // the current run's
+  std::deque<CheckpointRecord> checkpoint_history;
 
   std::string checkpoint_dir() const { return directory + "/checkpoints"; }
   std::string savepoint_dir() const { return directory + "/savepoints"; }
@@ -206,8 +210,11 @@ absl::Status JobManager::Start(Job& job, std::unique_ptr<Job> owner, std::vector
     StrAppend(&job.plan, "logical plan:\n", statement.plan->ToString(1));
   }
   StrAppend(&job.plan, "physical plan:\n", job.runner->Explain());
+  JobGraph graph = BuildJobGraph(bound_job);
   {
     std::lock_guard<std::mutex> lock(mutex_);
+    job.graph = std::move(graph);
+    job.samples.clear();
     job.state = JobState::kRunning;
     job.error.clear();
     job.counters = JobCounters();
@@ -230,6 +237,7 @@ void JobManager::RunJob(Job* job) {
   const absl::Status status = job->runner->Run([this, job](const JobCounters& counters) {
     std::lock_guard<std::mutex> lock(mutex_);
     job->counters = counters;
+    RecordSample(*job);
   });
   const JobCounters counters = job->runner->counters();
   // What only a run needs goes now (operators, state, buffers); a long-lived server keeps
@@ -239,6 +247,7 @@ void JobManager::RunJob(Job* job) {
   job->restored.reset();
   std::lock_guard<std::mutex> lock(mutex_);
   job->counters = counters;
+  RecordSample(*job);
   if (!status.ok()) {
     job->state = JobState::kFailed;
     job->error = std::string(status.message());
@@ -250,6 +259,34 @@ void JobManager::RunJob(Job* job) {
     job->state = JobState::kStopped;  // with a savepoint, unless it runs without checkpoints
   }
   Persist(*job);
+}
+
+void JobManager::RecordSample(Job& job) const {
+  JobSample sample;
+  sample.unix_millis = UnixMillisNow();
+  sample.records_in = job.counters.records_in;
+  sample.records_out = job.counters.records_out;
+  sample.watermark = job.counters.watermark;
+  sample.checkpoints_completed = job.counters.checkpoints_completed;
+  sample.checkpoint_seconds = job.counters.checkpoint_seconds;
+  const JobSample previous = job.samples.empty() ? JobSample() : job.samples.back();
+  job.samples.push_back(sample);
+  while (job.samples.size() > kSampleHistory) job.samples.pop_front();
+  if (job.checkpoints == nullptr) return;
+  const std::optional<uint64_t> latest = job.checkpoints->last_completed();
+  if (!latest || (!job.checkpoint_history.empty() && job.checkpoint_history.back().id == *latest)) return;
+  CheckpointRecord record;
+  record.id = *latest;
+  record.seen_unix_millis = sample.unix_millis;
+  record.state_bytes = job.checkpoints->last_state_bytes();
+  record.write_seconds = job.checkpoints->last_write_seconds();
+  if (sample.checkpoints_completed > previous.checkpoints_completed) {
+    record.duration_seconds =
+        (sample.checkpoint_seconds - previous.checkpoint_seconds) /
+        static_cast<double>(sample.checkpoints_completed - previous.checkpoints_completed);
+  }
+  job.checkpoint_history.push_back(record);
+  while (job.checkpoint_history.size() > kCheckpointHistory) job.checkpoint_history.pop_front();
 }
 
 void JobManager::Persist(const Job& job) const {
@@ -432,6 +469,21 @@ JobInfo JobManager::InfoOf(const Job& job) const {
     info.latest_checkpoint_write_seconds = job.checkpoints->last_write_seconds();
   }
   if (job.savepoints) info.latest_savepoint = job.savepoints->last_completed();
+  if (IsActive(job.state) && job.samples.size() >= 2) {
+    const JobSample& last = job.samples.back();
+    const JobSample& before = job.samples[job.samples.size() - 2];
+    const double seconds = static_cast<double>(last.unix_millis - before.unix_millis) / 1000.0;
+    if (seconds > 0) {
+      info.records_in_per_second = static_cast<double>(last.records_in - before.records_in) / seconds;
+      info.records_out_per_second = static_cast<double>(last.records_out - before.records_out) / seconds;
+    }
+  } else if (!IsActive(job.state) && job.counters.elapsed_seconds > 0) {
+    info.records_in_per_second = static_cast<double>(job.counters.records_in) / job.counters.elapsed_seconds;
+    info.records_out_per_second =
+        static_cast<double>(job.counters.records_out) / job.counters.elapsed_seconds;
+  }
+  info.graph = job.graph;
+  info.checkpoint_history.assign(job.checkpoint_history.begin(), job.checkpoint_history.end());
   return info;
 }
 
@@ -456,6 +508,14 @@ std::optional<JobInfo> JobManager::Get(const std::string& id) const {
   auto it = number ? jobs_.find(*number) : jobs_.end();
   if (it == jobs_.end()) return std::nullopt;
   return InfoOf(*it->second);
+}
+
+std::optional<std::vector<JobSample>> JobManager::History(const std::string& id) const {
+  const std::optional<uint64_t> number = JobNumber(id);
+  std::lock_guard<std::mutex> lock(mutex_);
+  auto it = number ? jobs_.find(*number) : jobs_.end();
+  if (it == jobs_.end()) return std::nullopt;
+  return std::vector<JobSample>(it->second->samples.begin(), it->second->samples.end());
 }
 
 std::optional<std::string> JobManager::Plan(const std::string& id) const {

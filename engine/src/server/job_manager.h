@@ -43,6 +43,7 @@
 
 #include "runtime/file_checkpoint_store.h"
 #include "runtime/job_runner.h"
+#include "server/job_graph.h"
 #include "server/metrics_exposition.h"
 
 namespace sluice {
@@ -51,6 +52,28 @@ struct JobManagerOptions {
   std::string data_dir;
   int max_running_jobs = 16;
   int default_parallelism = 1;
+};
+
+// A snapshot of a job's counters as the server received it (about once a second while the job
+// runs, and once at its end): what the web UI charts.
+struct JobSample {
+  int64_t unix_millis = 0;
+  uint64_t records_in = 0;
+  uint64_t records_out = 0;
+  std::optional<int64_t> watermark;    // epoch milliseconds
+  uint64_t checkpoints_completed = 0;  // in this run
+  double checkpoint_seconds = 0;       // summed over this run's checkpoints
+};
+
+// A durable checkpoint the server saw completed, at one of its snapshots. A checkpoint taken
+// and superseded between two snapshots is not seen; `duration_seconds` (barrier request to
+// completion) is the mean over the checkpoints completed since the previous snapshot.
+struct CheckpointRecord {
+  uint64_t id = 0;  // in the checkpoint directory's numbering
+  int64_t seen_unix_millis = 0;
+  uint64_t state_bytes = 0;
+  double write_seconds = 0;
+  double duration_seconds = 0;
 };
 
 // What the API shows of a job.
@@ -74,6 +97,15 @@ struct JobInfo {
   // Why the job runs without checkpoints and savepoints (a source that cannot record its read
   // positions: a Kafka topic, a stream); empty when it has them.
   std::string checkpoints_off;
+  // Records per second: over the last two snapshots while the job runs; once it has ended, the
+  // run's mean (records / elapsed seconds).
+  double records_in_per_second = 0;
+  double records_out_per_second = 0;
+  // The job's sources, operators and sinks (empty for a job this server has not planned: one
+  // that ended before it started).
+  JobGraph graph;
+  // This server's record of the job's checkpoints, oldest first (at most kCheckpointHistory).
+  std::vector<CheckpointRecord> checkpoint_history;
 };
 
 // The outcome of a submission.
@@ -100,6 +132,11 @@ class JobManager {
 
   std::vector<JobInfo> List() const;
   std::optional<JobInfo> Get(const std::string& id) const;
+  // The current run's snapshots, oldest first (at most kSampleHistory: ten minutes), or nullopt
+  // for no such job. Kept in memory only: a restarted server starts them afresh.
+  std::optional<std::vector<JobSample>> History(const std::string& id) const;
+  static constexpr size_t kSampleHistory = 600;
+  static constexpr size_t kCheckpointHistory = 100;
   // The job's logical and physical plans, as `sluice explain` prints them.
   std::optional<std::string> Plan(const std::string& id) const;
   // NotFound, or FailedPrecondition when the job is not running.
@@ -128,6 +165,9 @@ class JobManager {
   void RunJob(Job* job);
   // Writes job.yaml. REQUIRES: mutex_ held.
   void Persist(const Job& job) const;
+  // Appends the job's current counters to its samples, and its latest checkpoint to its
+  // checkpoint history when it is new. REQUIRES: mutex_ held.
+  void RecordSample(Job& job) const;
   JobInfo InfoOf(const Job& job) const;  // REQUIRES: mutex_ held
   int RunningJobs() const;               // REQUIRES: mutex_ held
 
