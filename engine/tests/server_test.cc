@@ -288,6 +288,35 @@ TEST_F(ServerTest, AJobShowsItsGraphRatesSnapshotsAndCheckpointsForTheWebUi) {
   Stop(server);
 }
 
+// The web UI's files load without the token (they hold no data); the API they call still needs it.
+TEST_F(ServerTest, TheWebUiLoadsWithoutATokenButItsApiCallsNeedOne) {
+  const Server server = Start("token: s3cret\n", "server");
+  httplib::Client anonymous = Client(server);
+  for (const std::string name : {"index.html", "app.js", "app.css"}) {
+    const auto served = anonymous.Get(name == "index.html" ? "/ui/" : "/ui/" + name);
+    ASSERT_TRUE(served);
+    EXPECT_EQ(served->status, 200) << name;
+    // The files compiled in are the repository's.
+    EXPECT_EQ(served->body, ReadFile(StrCat(SLUICE_SOURCE_DIR, "/engine/src/server/ui/", name))) << name;
+    EXPECT_NE(served->get_header_value("Content-Security-Policy").find("default-src 'self'"),
+              std::string::npos);
+  }
+  EXPECT_EQ(anonymous.Get("/ui/app.js")->get_header_value("Content-Type"), "text/javascript; charset=utf-8");
+  const auto root = anonymous.Get("/");
+  ASSERT_TRUE(root);
+  EXPECT_EQ(root->status, 302);
+  EXPECT_EQ(root->get_header_value("Location"), "/ui/");
+  for (const std::string path : {"/jobs", "/jobs/1/history", "/metrics", "/ui/nothing.js"}) {
+    const auto refused = anonymous.Get(path);
+    ASSERT_TRUE(refused);
+    EXPECT_EQ(refused->status, 401) << path;
+  }
+  const auto jobs = Client(server, "s3cret").Get("/jobs");
+  ASSERT_TRUE(jobs);
+  EXPECT_EQ(jobs->status, 200) << jobs->body;
+  Stop(server);
+}
+
 TEST_F(ServerTest, BadSqlIsAPositionedErrorAsJson) {
   const Server server = Start("", "server");
   httplib::Client client = Client(server);
