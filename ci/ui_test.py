@@ -189,9 +189,10 @@ def main():
     options = parser.parse_args()
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
     if chromium is None:
-        message = "ui_test: SKIP: no chromium on PATH (Debian package 'chromium'; `make deps` installs it)"
-        print(message, file=sys.stderr)
-        return 1 if os.environ.get("SLUICE_REQUIRE_CHROMIUM") == "1" else 0
+        required = os.environ.get("SLUICE_REQUIRE_CHROMIUM") == "1"
+        print(f"ui_test: {'FAILED (SLUICE_REQUIRE_CHROMIUM=1)' if required else 'SKIP'}: no chromium on PATH "
+              "(Debian package 'chromium'; `make deps` installs it)", file=sys.stderr)
+        return 1 if required else 0
     started = time.monotonic()
     failures = []
     with tempfile.TemporaryDirectory(prefix="sluice-ui-test-") as root:
