@@ -8,7 +8,10 @@
 //     error's line and column, and the server goes on serving;
 //   - a restarted server resumes its jobs: one stopped with a savepoint resumes from the
 //     savepoint, one whose server was killed (SIGKILL) from its latest checkpoint; either way
-//     the output is exactly SQLite's;
+//     the output is exactly SQLite's; a Kafka job stopped with a savepoint resumes at its
+//     partitions' saved offsets (librdkafka's mock cluster) and its output is exactly SQLite's;
+//   - what the web UI reads (a job's graph, rates, snapshots, checkpoint history) and serves
+//     (its files without a token, the API only with one);
 //   - configuration errors (an unknown key, a non-loopback address without a token).
 #include <fcntl.h>
 #include <gtest/gtest.h>
@@ -27,6 +30,8 @@
 
 #include "child_process.h"
 #include "common/strings.h"
+#include "connectors/kafka/kafka_client.h"
+#include "connectors/kafka/kafka_mock_cluster.h"
 #include "job_test_harness.h"
 #include "oracle_rows.h"
 #include "server_test_support.h"
@@ -640,6 +645,167 @@ TEST_F(ServerTest, AKilledServersJobResumesFromItsLatestCheckpoint) {
   EXPECT_LT(JsonNumber(resumed, "records_in").value_or(kTrades), kTrades) << resumed;
   ExpectOracleOutput(job, output, "killed, then resumed from a checkpoint");
   Stop(server);
+}
+
+// A job reading Kafka (librdkafka's mock cluster, in this process; the server connects to it
+// over loopback): its savepoint holds each partition's offset, so a job stopped with a
+// savepoint and resumed by a restarted server reads exactly the messages produced after the
+// stop, and its output is exactly SQLite's over every message.
+class KafkaServerTest : public ServerTest {
+ protected:
+  static constexpr uint64_t kKafkaTrades = 20'000;  // half before the stop, half after
+
+  static void SetUpTestSuite() {
+    ServerTest::SetUpTestSuite();
+    auto cluster = KafkaMockCluster::Start(1);
+    ASSERT_TRUE(cluster.ok()) << cluster.status().message();
+    cluster_ = cluster->release();
+    ASSERT_TRUE(cluster_->CreateTopic("trades", 2).ok());
+    ASSERT_EQ(sqlite3_open(":memory:", &kafka_db_), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(kafka_db_, kGeneratedTradesTable, nullptr, nullptr, nullptr), SQLITE_OK);
+    // The oracle's table: every trade the test produces, in two halves.
+    TradeGenerator generator(Trades(kKafkaTrades));
+    Batch batch;
+    ASSERT_EQ(sqlite3_exec(kafka_db_, "BEGIN", nullptr, nullptr, nullptr), SQLITE_OK);
+    for (uint64_t done = 0; done < kKafkaTrades;) {
+      const size_t produced =
+          generator.FillBatch(static_cast<size_t>(std::min<uint64_t>(4096, kKafkaTrades - done)), batch);
+      InsertGeneratedTrades(kafka_db_, batch, produced);
+      done += produced;
+    }
+    ASSERT_EQ(sqlite3_exec(kafka_db_, "COMMIT", nullptr, nullptr, nullptr), SQLITE_OK);
+  }
+
+  static void TearDownTestSuite() {
+    sqlite3_close(kafka_db_);
+    delete cluster_;
+    ServerTest::TearDownTestSuite();
+  }
+
+  static TradeGeneratorOptions Trades(uint64_t count) {
+    TradeGeneratorOptions options;
+    options.count = count;
+    options.seed = 7;
+    options.symbols = 50;
+    return options;
+  }
+
+  // Produces trades [first, first + count) of the generated stream, keyed by symbol.
+  static void ProduceTrades(uint64_t first, uint64_t count) {
+    TradeGenerator text_generator(Trades(first + count)), batch_generator(Trades(first + count));
+    KafkaProducerOptions producer_options;
+    producer_options.client.bootstrap_servers = cluster_->bootstrap_servers();
+    producer_options.topic = "trades";
+    producer_options.description = "test producer";
+    auto producer = KafkaProducer::Create(producer_options);
+    ASSERT_TRUE(producer.ok()) << producer.status().message();
+    ASSERT_TRUE((*producer)->Connect().ok());
+    std::string text;
+    Batch batch;
+    for (uint64_t done = 0; done < first + count;) {
+      text.clear();
+      const size_t chunk = static_cast<size_t>(std::min<uint64_t>(4096, first + count - done));
+      const size_t produced = text_generator.AppendJsonLines(chunk, text);
+      ASSERT_EQ(batch_generator.FillBatch(chunk, batch), produced);
+      std::string_view rest = text;
+      for (size_t row = 0; row < produced; ++row) {
+        const size_t newline = rest.find('\n');
+        if (done + row >= first) {
+          const std::string_view symbol = batch.column(2).data<std::string_view>()[row];
+          ASSERT_TRUE((*producer)->Produce(symbol.data(), symbol.size(), rest.data(), newline).ok());
+        }
+        rest.remove_prefix(newline + 1);
+      }
+      done += produced;
+    }
+    ASSERT_TRUE((*producer)->Flush(false).ok());
+  }
+
+  static std::string KafkaJob(const std::string& output) {
+    return StrCat(
+        "CREATE STREAM volume AS SELECT symbol, COUNT(*) AS trades, SUM(quantity) AS volume, AVG(price) AS "
+        "avg_price, MIN(price) AS low, MAX(price) AS high\nFROM trades GROUP BY symbol WITH (\n"
+        "'trades.type' = 'kafka_source', 'trades.topic' = 'trades', 'trades.bootstrap.servers' = '",
+        cluster_->bootstrap_servers(), "', 'trades.group.id' = 'server-test', 'trades.schema' = '",
+        kGeneratedTradesSchema,
+        "', 'trades.properties.session.timeout.ms' = '6000', 'trades.properties.heartbeat.interval.ms' = "
+        "'500', 'event.time.field' = 'trade_time', 'checkpoint.interval' = '200ms', "
+        "'volume.type' = 'file_sink', 'volume.path' = '",
+        output, "', 'volume.changelog.mode' = 'changelog');\n");
+  }
+
+  // GET /jobs/{id} until its records_in reaches `records` (or 60 s); the last answer.
+  static std::string WaitForRecordsIn(httplib::Client& client, const std::string& id, double records) {
+    std::string body;
+    const auto deadline = std::chrono::steady_clock::now() + seconds(60);
+    while (std::chrono::steady_clock::now() < deadline) {
+      const auto response = client.Get(StrCat("/jobs/", id));
+      if (!response || response->status != 200) return "";
+      body = response->body;
+      if (JsonNumber(body, "records_in").value_or(0) >= records) return body;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    ADD_FAILURE() << "job " << id << " did not read " << records << " records: " << body;
+    return body;
+  }
+
+  static KafkaMockCluster* cluster_;
+  static sqlite3* kafka_db_;
+};
+
+KafkaMockCluster* KafkaServerTest::cluster_ = nullptr;
+sqlite3* KafkaServerTest::kafka_db_ = nullptr;
+
+TEST_F(KafkaServerTest, AKafkaJobStoppedWithASavepointResumesFromItsOffsetsWhenTheServerRestarts) {
+  ProduceTrades(0, kKafkaTrades / 2);
+  const std::string output = StrCat(root_, "/volume.jsonl");
+  const std::string job = KafkaJob(output);
+  const Server server = Start("", "first");
+  httplib::Client client = Client(server);
+  const auto submitted = client.Post("/jobs", job, "application/sql");
+  ASSERT_TRUE(submitted);
+  ASSERT_EQ(submitted->status, 201) << submitted->body;
+  // A Kafka source records its partitions' offsets: the job has checkpoints.
+  std::string state = WaitForRecordsIn(client, "1", kKafkaTrades / 2);
+  EXPECT_NE(state.find("\"disabled\":null"), std::string::npos) << state;
+  EXPECT_EQ(JsonString(state, "state"), "running") << state;
+  // A savepoint of a running job is taken by stopping it (the runtime has no savepoint that
+  // leaves the job running): the API says so.
+  const auto savepoint = client.Post("/jobs/1/savepoints");
+  ASSERT_TRUE(savepoint);
+  EXPECT_EQ(savepoint->status, 501) << savepoint->body;
+  EXPECT_NE(savepoint->body.find("POST /jobs/1/stop"), std::string::npos) << savepoint->body;
+  const auto stop = client.Post("/jobs/1/stop");
+  ASSERT_TRUE(stop);
+  ASSERT_EQ(stop->status, 202) << stop->body;
+  const std::string stopped = WaitUntilEnded(client, "1");
+  ASSERT_EQ(JsonString(stopped, "state"), "stopped") << stopped;
+  EXPECT_EQ(JsonNumber(stopped, "records_in"), kKafkaTrades / 2) << stopped;
+  const size_t savepoints = stopped.find("\"savepoints\":");
+  ASSERT_NE(savepoints, std::string::npos) << stopped;
+  const std::optional<double> taken = JsonNumber(stopped.substr(savepoints), "latest");
+  ASSERT_TRUE(taken.has_value()) << stopped;
+  Stop(server);
+
+  // More messages while no server runs; the next server resumes the job from its savepoint and
+  // reads exactly those.
+  ProduceTrades(kKafkaTrades / 2, kKafkaTrades / 2);
+  const Server second = Start("", "second");
+  httplib::Client second_client = Client(second);
+  state = WaitForRecordsIn(second_client, "1", kKafkaTrades / 2);
+  EXPECT_EQ(JsonString(state, "resumed_from"), StrCat("savepoint ", static_cast<uint64_t>(*taken))) << state;
+  EXPECT_EQ(JsonNumber(state, "runs"), 2) << state;
+  const auto stop_again = second_client.Post("/jobs/1/stop");
+  ASSERT_TRUE(stop_again);
+  ASSERT_EQ(stop_again->status, 202) << stop_again->body;
+  const std::string ended = WaitUntilEnded(second_client, "1");
+  ASSERT_EQ(JsonString(ended, "state"), "stopped") << ended;
+  // This run read the second half only: it began at the savepoint's offsets.
+  EXPECT_EQ(JsonNumber(ended, "records_in"), kKafkaTrades / 2) << ended;
+  Stop(second);
+  const Schema declared = DeclaredOutputSchema(job, {}, "volume");
+  ExpectSameTables(ApplyChangelog(output, declared), QuerySqlite(kafka_db_, kScenario2Oracle),
+                   "a Kafka job stopped with a savepoint and resumed by a restarted server");
 }
 
 }  // namespace

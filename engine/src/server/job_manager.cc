@@ -188,9 +188,8 @@ absl::Status JobManager::Start(Job& job, std::unique_ptr<Job> owner, std::vector
   absl::StatusOr<std::unique_ptr<JobRunner>> runner = JobRunner::Create(bound_job, run_options);
   job.checkpoints_off.clear();
   if (!runner.ok() && absl::IsFailedPrecondition(runner.status()) && !run_options.restore_checkpoint) {
-    // A source that cannot record its read positions (a Kafka topic, a stream): the job runs
-    // without checkpoints and savepoints, and a restart runs it again from the beginning (a
-    // Kafka source from its consumer group's committed offsets).
+    // A source that cannot record its read positions (a FIFO, a stream): the job runs
+    // without checkpoints and savepoints, and a restart runs it again from the beginning.
     const std::string why = std::string(runner.status().message());
     RunOptions plain = run_options;
     plain.checkpoint_store = nullptr;

@@ -16,10 +16,9 @@
 // once), or from the beginning when they have none. Finished, failed and cancelled jobs are
 // listed, not run. One server at a time may use a data directory (a lock file says so).
 //
-// A job whose sources cannot record their read positions (today: anything but regular files,
-// e.g. a Kafka topic or a FIFO) runs without checkpoints and savepoints; GET /jobs/{id} says
-// why. Stopped, or resumed by a new server, it starts again from the beginning (a Kafka source
-// from its consumer group's committed offsets).
+// Regular files and Kafka topics record their read positions. A job whose sources cannot (a
+// FIFO, a stream) runs without checkpoints and savepoints; GET /jobs/{id} says why. Stopped,
+// or resumed by a new server, it starts again from the beginning.
 //
 // States: running → finished | failed | stopping → stopped | cancelling → cancelled.
 // Stop takes a savepoint (the job's state and read positions; no window fires early) and ends
@@ -95,7 +94,7 @@ struct JobInfo {
   std::string savepoint_dir;
   std::optional<uint64_t> latest_savepoint;
   // Why the job runs without checkpoints and savepoints (a source that cannot record its read
-  // positions: a Kafka topic, a stream); empty when it has them.
+  // positions: a FIFO, a stream); empty when it has them.
   std::string checkpoints_off;
   // Records per second: over the last two snapshots while the job runs; once it has ended, the
   // run's mean (records / elapsed seconds).
