@@ -756,7 +756,7 @@ class KafkaServerTest : public ServerTest {
 KafkaMockCluster* KafkaServerTest::cluster_ = nullptr;
 sqlite3* KafkaServerTest::kafka_db_ = nullptr;
 
-TEST_F(KafkaServerTest, AKafkaJobStoppedWithASavepointResumesFromItsOffsetsWhenTheServerRestarts) {
+TEST_F(KafkaServerTest, AKafkaJobsSavepointsLeaveItRunningAndResumeItOnARestartedServer) {
   ProduceTrades(0, kKafkaTrades / 2);
   const std::string output = StrCat(root_, "/volume.jsonl");
   const std::string job = KafkaJob(output);
@@ -769,43 +769,86 @@ TEST_F(KafkaServerTest, AKafkaJobStoppedWithASavepointResumesFromItsOffsetsWhenT
   std::string state = WaitForRecordsIn(client, "1", kKafkaTrades / 2);
   EXPECT_NE(state.find("\"disabled\":null"), std::string::npos) << state;
   EXPECT_EQ(JsonString(state, "state"), "running") << state;
-  // A savepoint of a running job is taken by stopping it (the runtime has no savepoint that
-  // leaves the job running): the API says so.
+
+  // A savepoint on demand: the job goes on as a new run resumed from it, and reads exactly what
+  // is produced after it.
   const auto savepoint = client.Post("/jobs/1/savepoints");
   ASSERT_TRUE(savepoint);
-  EXPECT_EQ(savepoint->status, 501) << savepoint->body;
-  EXPECT_NE(savepoint->body.find("POST /jobs/1/stop"), std::string::npos) << savepoint->body;
+  ASSERT_EQ(savepoint->status, 201) << savepoint->body;
+  EXPECT_EQ(JsonString(savepoint->body, "state"), "running") << savepoint->body;
+  const std::optional<double> first = JsonNumber(savepoint->body, "savepoint");
+  ASSERT_TRUE(first.has_value()) << savepoint->body;
+  ProduceTrades(kKafkaTrades / 2, kKafkaTrades / 4);
+  state = WaitForRecordsIn(client, "1", kKafkaTrades / 4);
+  EXPECT_EQ(JsonString(state, "state"), "running") << state;
+  EXPECT_EQ(JsonString(state, "resumed_from"), StrCat("savepoint ", static_cast<uint64_t>(*first))) << state;
+  EXPECT_EQ(JsonNumber(state, "runs"), 2) << state;
+
+  // Stopped with a savepoint, resumed by the next server at its offsets.
   const auto stop = client.Post("/jobs/1/stop");
   ASSERT_TRUE(stop);
   ASSERT_EQ(stop->status, 202) << stop->body;
   const std::string stopped = WaitUntilEnded(client, "1");
   ASSERT_EQ(JsonString(stopped, "state"), "stopped") << stopped;
-  EXPECT_EQ(JsonNumber(stopped, "records_in"), kKafkaTrades / 2) << stopped;
+  EXPECT_EQ(JsonNumber(stopped, "records_in"), kKafkaTrades / 4) << stopped;
   const size_t savepoints = stopped.find("\"savepoints\":");
   ASSERT_NE(savepoints, std::string::npos) << stopped;
   const std::optional<double> taken = JsonNumber(stopped.substr(savepoints), "latest");
   ASSERT_TRUE(taken.has_value()) << stopped;
+  EXPECT_GT(*taken, *first) << stopped;
+  const auto not_running = client.Post("/jobs/1/savepoints");
+  ASSERT_TRUE(not_running);
+  EXPECT_EQ(not_running->status, 409) << not_running->body;
   Stop(server);
 
   // More messages while no server runs; the next server resumes the job from its savepoint and
   // reads exactly those.
-  ProduceTrades(kKafkaTrades / 2, kKafkaTrades / 2);
+  ProduceTrades(kKafkaTrades * 3 / 4, kKafkaTrades / 4);
   const Server second = Start("", "second");
   httplib::Client second_client = Client(second);
-  state = WaitForRecordsIn(second_client, "1", kKafkaTrades / 2);
+  state = WaitForRecordsIn(second_client, "1", kKafkaTrades / 4);
   EXPECT_EQ(JsonString(state, "resumed_from"), StrCat("savepoint ", static_cast<uint64_t>(*taken))) << state;
-  EXPECT_EQ(JsonNumber(state, "runs"), 2) << state;
+  EXPECT_EQ(JsonNumber(state, "runs"), 3) << state;
   const auto stop_again = second_client.Post("/jobs/1/stop");
   ASSERT_TRUE(stop_again);
   ASSERT_EQ(stop_again->status, 202) << stop_again->body;
   const std::string ended = WaitUntilEnded(second_client, "1");
   ASSERT_EQ(JsonString(ended, "state"), "stopped") << ended;
-  // This run read the second half only: it began at the savepoint's offsets.
-  EXPECT_EQ(JsonNumber(ended, "records_in"), kKafkaTrades / 2) << ended;
+  EXPECT_EQ(JsonNumber(ended, "records_in"), kKafkaTrades / 4) << ended;
   Stop(second);
   const Schema declared = DeclaredOutputSchema(job, {}, "volume");
   ExpectSameTables(ApplyChangelog(output, declared), QuerySqlite(kafka_db_, kScenario2Oracle),
-                   "a Kafka job stopped with a savepoint and resumed by a restarted server");
+                   "a Kafka job with an on-demand savepoint, stopped with another and resumed by a restarted "
+                   "server");
+}
+
+// A job without checkpoints (over a FIFO) has no savepoint to take: 409, and it goes on running.
+TEST_F(ServerTest, ASavepointOfAJobWithoutCheckpointsIs409) {
+  const std::string fifo = StrCat(root_, "/trades.fifo");
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  const Server server = Start("", "server");
+  httplib::Client client = Client(server);
+  const auto submitted =
+      client.Post("/jobs", Scenario2Job(fifo, StrCat(root_, "/volume.jsonl")), "application/sql");
+  ASSERT_TRUE(submitted);
+  ASSERT_EQ(submitted->status, 201) << submitted->body;
+  const auto savepoint = client.Post("/jobs/1/savepoints");
+  ASSERT_TRUE(savepoint);
+  EXPECT_EQ(savepoint->status, 409) << savepoint->body;
+  EXPECT_NE(savepoint->body.find("runs without checkpoints and savepoints"), std::string::npos)
+      << savepoint->body;
+  const auto missing = client.Post("/jobs/9/savepoints");
+  ASSERT_TRUE(missing);
+  EXPECT_EQ(missing->status, 404) << missing->body;
+  EXPECT_EQ(JsonString(client.Get("/jobs/1")->body, "state"), "running");
+  const auto cancel = client.Delete("/jobs/1");
+  ASSERT_TRUE(cancel);
+  EXPECT_EQ(cancel->status, 202) << cancel->body;
+  // A reader still waiting for a writer: open and close one so that it sees the end.
+  const int fd = open(fifo.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC);  // none: no reader left
+  if (fd >= 0) close(fd);
+  WaitUntilEnded(client, "1");
+  Stop(server);
 }
 
 }  // namespace

@@ -146,28 +146,33 @@ absl::Status JobManager::Start(Job& job, std::unique_ptr<Job> owner, std::vector
     if (sql_errors != nullptr) *sql_errors = errors.errors();
     return errors.first();
   }
+  // What the HTTP threads read under mutex_ (name, plan, graph, the stores, checkpoints_off) is
+  // built here and swapped in under it: a job resumed after an on-demand savepoint is started
+  // again while the server serves.
   job.bound = std::make_unique<BoundJob>(std::move(*bound));
   const BoundJob& bound_job = *job.bound;
-  job.name.clear();
+  std::string name;
   for (const BoundStatement& statement : bound_job.statements) {
-    if (statement.lowered_from.empty()) StrAppend(&job.name, job.name.empty() ? "" : ",", statement.name);
+    if (statement.lowered_from.empty()) StrAppend(&name, name.empty() ? "" : ",", statement.name);
   }
   RunOptions run_options;
   run_options.parallelism = job.parallelism;
   run_options.cancel = &job.cancel;
   run_options.state_max_bytes = bound_job.state_max_bytes;
   const CheckpointJobIdentity identity = CheckpointJobIdentity::Of(job.sql, job.parallelism);
-  SLUICE_ASSIGN_OR_RETURN(job.checkpoints, FileCheckpointStore::Open(job.checkpoint_dir(), identity,
-                                                                     bound_job.checkpoint_retained));
-  SLUICE_ASSIGN_OR_RETURN(job.savepoints, FileCheckpointStore::Open(job.savepoint_dir(), identity, 1000));
-  run_options.checkpoint_store = job.checkpoints.get();
+  SLUICE_ASSIGN_OR_RETURN(
+      std::unique_ptr<FileCheckpointStore> checkpoints,
+      FileCheckpointStore::Open(job.checkpoint_dir(), identity, bound_job.checkpoint_retained));
+  SLUICE_ASSIGN_OR_RETURN(std::unique_ptr<FileCheckpointStore> savepoints,
+                          FileCheckpointStore::Open(job.savepoint_dir(), identity, 1000));
+  run_options.checkpoint_store = checkpoints.get();
   run_options.checkpoint_interval_millis = bound_job.checkpoint_interval_millis;
-  run_options.savepoint_store = job.savepoints.get();
+  run_options.savepoint_store = savepoints.get();
   std::string resumed_from;
   if (resume) {
     // The newest of the latest intact checkpoint and savepoint.
     std::vector<std::string> notes;
-    SLUICE_ASSIGN_OR_RETURN(std::optional<CheckpointInfo> checkpoint, job.checkpoints->Recover(&notes));
+    SLUICE_ASSIGN_OR_RETURN(std::optional<CheckpointInfo> checkpoint, checkpoints->Recover(&notes));
     SLUICE_ASSIGN_OR_RETURN(job.restored, FileCheckpointStore::Open(job.savepoint_dir(), identity, 1000));
     SLUICE_ASSIGN_OR_RETURN(std::optional<CheckpointInfo> savepoint, job.restored->Recover(&notes));
     if (savepoint && (!checkpoint || savepoint->completed_unix_millis >= checkpoint->completed_unix_millis)) {
@@ -186,7 +191,7 @@ absl::Status JobManager::Start(Job& job, std::unique_ptr<Job> owner, std::vector
     }
   }
   absl::StatusOr<std::unique_ptr<JobRunner>> runner = JobRunner::Create(bound_job, run_options);
-  job.checkpoints_off.clear();
+  std::string checkpoints_off;
   if (!runner.ok() && absl::IsFailedPrecondition(runner.status()) && !run_options.restore_checkpoint) {
     // A source that cannot record its read positions (a FIFO, a stream): the job runs
     // without checkpoints and savepoints, and a restart runs it again from the beginning.
@@ -196,23 +201,30 @@ absl::Status JobManager::Start(Job& job, std::unique_ptr<Job> owner, std::vector
     plain.savepoint_store = nullptr;
     plain.restore_store = nullptr;
     runner = JobRunner::Create(bound_job, plain);
-    if (runner.ok()) job.checkpoints_off = why;
+    if (runner.ok()) checkpoints_off = why;
   }
   if (!runner.ok()) return runner.status();
   job.runner = std::move(*runner);
   // The plans, as `sluice explain` prints them.
-  job.plan.clear();
+  std::string plan;
   for (size_t i = 0; i < bound_job.statements.size(); ++i) {
     const BoundStatement& statement = bound_job.statements[i];
-    StrAppend(&job.plan, "statement ", i + 1, ": ", statement.name,
+    StrAppend(&plan, "statement ", i + 1, ": ", statement.name,
               statement.lowered_from.empty() ? "" : " (" + statement.lowered_from + ")", "\n");
-    StrAppend(&job.plan, "logical plan:\n", statement.plan->ToString(1));
+    StrAppend(&plan, "logical plan:\n", statement.plan->ToString(1));
   }
-  StrAppend(&job.plan, "physical plan:\n", job.runner->Explain());
+  StrAppend(&plan, "physical plan:\n", job.runner->Explain());
   JobGraph graph = BuildJobGraph(bound_job);
   {
     std::lock_guard<std::mutex> lock(mutex_);
+    job.name = std::move(name);
+    job.plan = std::move(plan);
     job.graph = std::move(graph);
+    // The previous run's stores (after an on-demand savepoint) go when `checkpoints` and
+    // `savepoints` leave scope, after the lock.
+    std::swap(job.checkpoints, checkpoints);
+    std::swap(job.savepoints, savepoints);
+    job.checkpoints_off = std::move(checkpoints_off);
     job.samples.clear();
     job.state = JobState::kRunning;
     job.error.clear();
@@ -543,8 +555,64 @@ absl::Status JobManager::Stop(const std::string& id) {
   return absl::OkStatus();
 }
 
+absl::StatusOr<uint64_t> JobManager::Savepoint(const std::string& id) {
+  const std::optional<uint64_t> number = JobNumber(id);
+  std::lock_guard<std::mutex> lifecycle(lifecycle_mutex_);
+  Job* job = nullptr;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto it = number ? jobs_.find(*number) : jobs_.end();
+    if (it == jobs_.end()) return absl::NotFoundError(StrCat("no job '", id, "'"));
+    job = it->second.get();
+    if (shutting_down_) return absl::UnavailableError("the server is shutting down");
+    if (job->state != JobState::kRunning) {
+      return absl::FailedPreconditionError(
+          StrCat("job ", id, " is ", StateName(job->state), ", not running"));
+    }
+    if (!job->checkpoints_off.empty()) {
+      return absl::FailedPreconditionError(
+          StrCat("job ", id, " runs without checkpoints and savepoints: ", job->checkpoints_off));
+    }
+    // Not persisted: a server that dies now resumes the job as a running one all the same.
+    job->state = JobState::kStopping;
+    job->cancel.store(true);
+  }
+  job->thread.Join();
+  std::optional<uint64_t> taken;
+  std::unique_ptr<FileCheckpointStore> checkpoints, savepoints;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (job->state != JobState::kStopped) {
+      return absl::FailedPreconditionError(
+          StrCat("job ", id, " is ", StateName(job->state), ": it ended before its savepoint"));
+    }
+    if (job->savepoints) taken = job->savepoints->last_completed();
+    if (!taken) {
+      return absl::InternalError(
+          StrCat("job ", id, " stopped without a savepoint; it resumes when the server restarts"));
+    }
+    // The run's stores finish their writes before the next run reads the directories.
+    std::swap(checkpoints, job->checkpoints);
+    std::swap(savepoints, job->savepoints);
+  }
+  checkpoints.reset();
+  savepoints.reset();
+  job->cancel.store(false);
+  absl::Status started;
+  SLUICE_RETURN_IF_ERROR(LargeStackThread::Run([&]() { started = Start(*job, nullptr, nullptr, nullptr); }));
+  if (!started.ok()) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    job->state = JobState::kFailed;
+    job->error = StrCat("could not be resumed from savepoint ", *taken, ": ", started.message());
+    Persist(*job);
+    return absl::InternalError(job->error);
+  }
+  return *taken;
+}
+
 absl::StatusOr<bool> JobManager::Cancel(const std::string& id) {
   const std::optional<uint64_t> number = JobNumber(id);
+  std::lock_guard<std::mutex> lifecycle(lifecycle_mutex_);
   std::unique_ptr<Job> forgotten;
   {
     std::lock_guard<std::mutex> lock(mutex_);
@@ -587,6 +655,7 @@ std::vector<JobMetricsSample> JobManager::MetricsSamples() const {
 }
 
 void JobManager::Shutdown() {
+  std::lock_guard<std::mutex> lifecycle(lifecycle_mutex_);
   std::vector<Job*> jobs;
   {
     std::lock_guard<std::mutex> lock(mutex_);

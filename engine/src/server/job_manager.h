@@ -9,7 +9,8 @@
 //   checkpoints/ the job's durable checkpoints (FileCheckpointStore; the server's directory
 //                replaces the job's own 'checkpoint.dir', as `sluice run --checkpoint-dir`
 //                does; interval and retention from the job's WITH)
-//   savepoints/  the savepoints taken when the job is stopped (POST /jobs/{id}/stop)
+//   savepoints/  the savepoints taken when the job is stopped (POST /jobs/{id}/stop) or on
+//                demand (POST /jobs/{id}/savepoints: Savepoint())
 // A server started on the same data directory lists every job again and resumes those that
 // were running, stopping or stopped: from the newest of their latest intact checkpoint and
 // savepoint (sources from their read positions, operators from their state, file sinks exactly
@@ -142,6 +143,14 @@ class JobManager {
   absl::Status Stop(const std::string& id);
   // A running job is cancelled (true); an ended one is forgotten, its directory deleted (false).
   absl::StatusOr<bool> Cancel(const std::string& id);
+  // A savepoint of a running job that leaves it running: the job is stopped with a savepoint
+  // (the runtime takes one only as a run stops) and started again at once from it, as a new run
+  // (`runs` + 1, `resumed_from` "savepoint N", its counters from zero). Returns the savepoint's
+  // number in the job's savepoint directory. Waits for the stop (the job's state and read
+  // positions written and synced). NotFound; FailedPrecondition when the job is not running,
+  // runs without checkpoints and savepoints, or ended by itself (or was cancelled) meanwhile;
+  // Unavailable while the server shuts down.
+  absl::StatusOr<uint64_t> Savepoint(const std::string& id);
 
   // Every job's metrics sample.
   std::vector<JobMetricsSample> MetricsSamples() const;
@@ -172,6 +181,10 @@ class JobManager {
 
   const JobManagerOptions options_;
   const int lock_fd_;
+  // Held while a job's thread is joined and started again (Savepoint), while Shutdown() stops
+  // and joins every job, and while Cancel() forgets an ended job: no two of them join one thread,
+  // and Shutdown() sees every job that a savepoint restarted. Taken before mutex_.
+  std::mutex lifecycle_mutex_;
   mutable std::mutex mutex_;
   std::map<uint64_t, std::unique_ptr<Job>> jobs_;  // by number; guarded by mutex_
   uint64_t next_id_ = 1;                           // guarded by mutex_

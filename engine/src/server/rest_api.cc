@@ -313,17 +313,22 @@ void InstallRestApi(HttpServer& server, JobManager& jobs) {
     if (!status.ok()) return ReplyError(response, HttpStatusOf(status), std::string(status.message()));
     Reply(response, 202, Json().Text("id", std::string(request.matches[1])).Text("state", "stopping").Done());
   });
-  // The runtime takes a savepoint only as a job stops (RunOptions::savepoint_store): a savepoint
-  // that leaves the job running is not available; the answer says what is.
-  server.Post(
-      R"(/jobs/([^/]+)/savepoints)", [&jobs](const httplib::Request& request, httplib::Response& response) {
-        const std::string id = request.matches[1];
-        if (!jobs.Get(id)) return ReplyError(response, 404, StrCat("no job '", id, "'"));
-        ReplyError(response, 501,
-                   StrCat("a savepoint that leaves the job running is not supported yet: POST /jobs/", id,
-                          "/stop takes a savepoint and stops the job, which resumes from it when the server "
-                          "restarts"));
-      });
+  server.Post(R"(/jobs/([^/]+)/savepoints)",
+              [&jobs](const httplib::Request& request, httplib::Response& response) {
+                const std::string id = request.matches[1];
+                const absl::StatusOr<uint64_t> savepoint = jobs.Savepoint(id);
+                if (!savepoint.ok()) {
+                  return ReplyError(response, HttpStatusOf(savepoint.status()),
+                                    std::string(savepoint.status().message()));
+                }
+                const std::optional<JobInfo> job = jobs.Get(id);
+                Reply(response, 201,
+                      Json()
+                          .Text("id", id)
+                          .Number("savepoint", *savepoint)
+                          .Text("state", job ? job->state : "unknown")
+                          .Done());
+              });
   server.Delete(R"(/jobs/([^/]+))", [&jobs](const httplib::Request& request, httplib::Response& response) {
     const std::string id = request.matches[1];
     const absl::StatusOr<bool> cancelling = jobs.Cancel(id);

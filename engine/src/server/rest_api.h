@@ -11,8 +11,9 @@
 //   GET    /jobs/{id}/history    the current run's counter snapshots, about one a second
 //   GET    /jobs/{id}/plan       the logical and physical plans (text, as `sluice explain`)
 //   POST   /jobs/{id}/stop       stop with a savepoint: 202 {"state": "stopping"}; 409 unless running
-//   POST   /jobs/{id}/savepoints 501: a savepoint that leaves the job running is not supported
-//                                (the runtime takes one only as a job stops); the answer says so
+//   POST   /jobs/{id}/savepoints a savepoint; the job goes on, as a new run resumed from it:
+//                                201 {"id", "savepoint": N, "state": "running"}; 409 unless
+//                                running with checkpoints (JobManager::Savepoint)
 //   DELETE /jobs/{id}            cancel a running job (202), or forget an ended one (200)
 //
 // Errors are JSON objects {"error": "…"} with the HTTP status (401, 404, 409, 413, …).

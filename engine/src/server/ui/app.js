@@ -318,6 +318,7 @@ async function renderJob(id) {
   const error = document.getElementById("job-error");
   error.hidden = !job.error;
   error.textContent = job.error || "";
+  document.getElementById("savepoint").hidden = job.state !== "running" || job.checkpoints.disabled !== null;
   document.getElementById("stop").hidden = job.state !== "running";
   document.getElementById("cancel").hidden = job.state !== "running";
   renderCounters(job);
@@ -381,6 +382,7 @@ function start() {
     sessionStorage.setItem("sluice-token", state.token);
     poll();
   });
+  document.getElementById("savepoint").addEventListener("click", () => act("POST", "/savepoints"));
   document.getElementById("stop").addEventListener("click", () => act("POST", "/stop"));
   document.getElementById("cancel").addEventListener("click", () => act("DELETE", ""));
   poll();
