@@ -12,7 +12,7 @@ BENCH_FLAGS    ?=
 JOBS           ?= $(shell nproc)
 CMAKE_FLAGS    ?=
 
-.PHONY: all build deps test chaos unit-tests asan tsan mutants fuzz fuzz-ci fuzz-build format format-check bench bench-quick \
+.PHONY: all build deps test ui-test chaos unit-tests asan tsan mutants fuzz fuzz-ci fuzz-build format format-check bench bench-quick \
         report gate gate-update microbench clean help
 
 all: build
@@ -21,7 +21,9 @@ help:
 	@echo "make deps          install missing Debian packages (ci/debian-packages.txt)"
 	@echo "make / make build  configure and build (Release, CMake + Ninja) into $(BUILD_DIR)/"
 	@echo "make test          deps + build + the layering check + the embedding example + every test"
-	@echo "                   (unit, SQL logic, oracle, CLI)"
+	@echo "                   (unit, SQL logic, oracle, CLI) and the web UI's test in headless chromium"
+	@echo "make ui-test       the web UI's test alone: sluice serve, two jobs, the page in headless chromium"
+	@echo "                   (ci/ui_test.py; its screenshot: $(BUILD_DIR)/ui-screenshot.png)"
 	@echo "make asan          build and test with AddressSanitizer + UndefinedBehaviorSanitizer"
 	@echo "make tsan          build with ThreadSanitizer and run the parallel runtime's tests"
 	@echo "make mutants       plant each deliberate bug of ci/mutants.py in turn; fails if a check misses one"
@@ -56,12 +58,20 @@ build: $(BUILD_DIR)/build.ninja
 
 # Before the test suite: the layering check (no module includes one above it; the order is the
 # ```layering block of engine/README.md) with its own tests, which plant violations, and the
-# embedding example, which exits non-zero when its rows are wrong.
+# embedding example, which exits non-zero when its rows are wrong; the web UI in headless
+# chromium (ci/ui_test.py: about 10 s; it says SKIP when chromium is missing, which `make deps`
+# installs).
 test: deps build
 	$(PYTHON) ci/check_layering.py
 	$(PYTHON) ci/check_layering_test.py
 	$(BUILD_DIR)/sluice_embed_example
+	$(PYTHON) ci/ui_test.py $(BUILD_DIR)/sluice --screenshot $(BUILD_DIR)/ui-screenshot.png
 	$(BUILD_DIR)/sluice_tests --gtest_brief=1
+
+# The web UI's test alone. `ci/ui_test.py build/sluice --screenshot docs/ui-screenshot.png`
+# renews the README's screenshot.
+ui-test: deps build
+	$(PYTHON) ci/ui_test.py $(BUILD_DIR)/sluice --screenshot $(BUILD_DIR)/ui-screenshot.png
 
 # The kill -9 campaign (engine/tests/chaos_test.cc): 200 kills of checkpointed jobs, each
 # followed by a restart, every output checked against SQLite: 160 of file -> file jobs and 40 of

@@ -8,7 +8,10 @@
 //     error's line and column, and the server goes on serving;
 //   - a restarted server resumes its jobs: one stopped with a savepoint resumes from the
 //     savepoint, one whose server was killed (SIGKILL) from its latest checkpoint; either way
-//     the output is exactly SQLite's;
+//     the output is exactly SQLite's; a Kafka job stopped with a savepoint resumes at its
+//     partitions' saved offsets (librdkafka's mock cluster) and its output is exactly SQLite's;
+//   - what the web UI reads (a job's graph, rates, snapshots, checkpoint history) and serves
+//     (its files without a token, the API only with one);
 //   - configuration errors (an unknown key, a non-loopback address without a token).
 #include <fcntl.h>
 #include <gtest/gtest.h>
@@ -27,6 +30,8 @@
 
 #include "child_process.h"
 #include "common/strings.h"
+#include "connectors/kafka/kafka_client.h"
+#include "connectors/kafka/kafka_mock_cluster.h"
 #include "job_test_harness.h"
 #include "oracle_rows.h"
 #include "server_test_support.h"
@@ -228,6 +233,92 @@ TEST_F(ServerTest, Scenario2SubmittedOverRestFinishesAndItsMetricsEqualItsSummar
   ASSERT_TRUE(gone);
   EXPECT_EQ(gone->status, 404);
   EXPECT_FALSE(std::filesystem::exists(StrCat(root_, "/data/jobs/1")));
+  Stop(server);
+}
+
+// GET /jobs/{id} and /jobs/{id}/history carry what the web UI draws: the job's graph, its rates,
+// its counters' snapshots and its checkpoints.
+TEST_F(ServerTest, AJobShowsItsGraphRatesSnapshotsAndCheckpointsForTheWebUi) {
+  const Server server = Start("", "server");
+  httplib::Client client = Client(server);
+  const auto submitted =
+      client.Post("/jobs", Scenario2Job(*trades_, StrCat(root_, "/volume.jsonl"), "50ms"), "application/sql");
+  ASSERT_TRUE(submitted);
+  ASSERT_EQ(submitted->status, 201) << submitted->body;
+  const std::string job = WaitUntilEnded(client, "1");
+  ASSERT_EQ(JsonString(job, "state"), "finished") << job;
+  // Source -> aggregate -> project -> sink.
+  EXPECT_NE(
+      job.find("\"graph\":{\"nodes\":[{\"id\":0,\"kind\":\"source\",\"label\":\"trades (file_source)\""),
+      std::string::npos)
+      << job;
+  EXPECT_NE(job.find("{\"id\":1,\"kind\":\"operator\",\"label\":\"Aggregate keys [symbol"), std::string::npos)
+      << job;
+  EXPECT_NE(
+      job.find("{\"id\":3,\"kind\":\"sink\",\"label\":\"volume (file_sink)\",\"statement\":\"volume\"}"),
+      std::string::npos)
+      << job;
+  EXPECT_NE(job.find("\"edges\":[{\"from\":0,\"to\":1},{\"from\":1,\"to\":2},{\"from\":2,\"to\":3}]"),
+            std::string::npos)
+      << job;
+  // An ended job's rates are its run's means.
+  const double elapsed = JsonNumber(job, "elapsed_seconds").value_or(0);
+  ASSERT_GT(elapsed, 0) << job;
+  EXPECT_NEAR(JsonNumber(job, "records_in_per_second").value_or(0), kTrades / elapsed,
+              kTrades / elapsed * 1e-3)
+      << job;
+  // A checkpoint completed in the run is in the history, as the latest.
+  const double checkpoints = JsonNumber(job, "checkpoints_completed").value_or(0);
+  const size_t history = job.find("\"history\":[");
+  ASSERT_NE(history, std::string::npos) << job;
+  if (checkpoints > 0) {
+    const std::optional<double> latest = JsonNumber(job, "latest");
+    ASSERT_TRUE(latest.has_value()) << job;
+    EXPECT_EQ(JsonNumber(job.substr(history), "id"), latest) << job;
+  } else {
+    EXPECT_EQ(job.compare(history, 12, "\"history\":[]"), 0) << job;
+  }
+  // The snapshots end with the final counters.
+  const auto samples = client.Get("/jobs/1/history");
+  ASSERT_TRUE(samples);
+  ASSERT_EQ(samples->status, 200) << samples->body;
+  const size_t last = samples->body.rfind("{\"unix_millis\"");
+  ASSERT_NE(last, std::string::npos) << samples->body;
+  EXPECT_EQ(JsonNumber(samples->body.substr(last), "records_in"), kTrades) << samples->body;
+  EXPECT_EQ(JsonNumber(samples->body.substr(last), "records_out"), JsonNumber(job, "records_out"))
+      << samples->body;
+  const auto missing = client.Get("/jobs/99/history");
+  ASSERT_TRUE(missing);
+  EXPECT_EQ(missing->status, 404);
+  Stop(server);
+}
+
+// The web UI's files load without the token (they hold no data); the API they call still needs it.
+TEST_F(ServerTest, TheWebUiLoadsWithoutATokenButItsApiCallsNeedOne) {
+  const Server server = Start("token: s3cret\n", "server");
+  httplib::Client anonymous = Client(server);
+  for (const std::string name : {"index.html", "app.js", "app.css"}) {
+    const auto served = anonymous.Get(name == "index.html" ? "/ui/" : "/ui/" + name);
+    ASSERT_TRUE(served);
+    EXPECT_EQ(served->status, 200) << name;
+    // The files compiled in are the repository's.
+    EXPECT_EQ(served->body, ReadFile(StrCat(SLUICE_SOURCE_DIR, "/engine/src/server/ui/", name))) << name;
+    EXPECT_NE(served->get_header_value("Content-Security-Policy").find("default-src 'self'"),
+              std::string::npos);
+  }
+  EXPECT_EQ(anonymous.Get("/ui/app.js")->get_header_value("Content-Type"), "text/javascript; charset=utf-8");
+  const auto root = anonymous.Get("/");
+  ASSERT_TRUE(root);
+  EXPECT_EQ(root->status, 302);
+  EXPECT_EQ(root->get_header_value("Location"), "/ui/");
+  for (const std::string path : {"/jobs", "/jobs/1/history", "/metrics", "/ui/nothing.js"}) {
+    const auto refused = anonymous.Get(path);
+    ASSERT_TRUE(refused);
+    EXPECT_EQ(refused->status, 401) << path;
+  }
+  const auto jobs = Client(server, "s3cret").Get("/jobs");
+  ASSERT_TRUE(jobs);
+  EXPECT_EQ(jobs->status, 200) << jobs->body;
   Stop(server);
 }
 
@@ -553,6 +644,210 @@ TEST_F(ServerTest, AKilledServersJobResumesFromItsLatestCheckpoint) {
   EXPECT_EQ(JsonString(resumed, "resumed_from").value_or("").rfind("checkpoint ", 0), 0u) << resumed;
   EXPECT_LT(JsonNumber(resumed, "records_in").value_or(kTrades), kTrades) << resumed;
   ExpectOracleOutput(job, output, "killed, then resumed from a checkpoint");
+  Stop(server);
+}
+
+// A job reading Kafka (librdkafka's mock cluster, in this process; the server connects to it
+// over loopback): its savepoint holds each partition's offset, so a job stopped with a
+// savepoint and resumed by a restarted server reads exactly the messages produced after the
+// stop, and its output is exactly SQLite's over every message.
+class KafkaServerTest : public ServerTest {
+ protected:
+  static constexpr uint64_t kKafkaTrades = 20'000;  // half before the stop, half after
+
+  static void SetUpTestSuite() {
+    ServerTest::SetUpTestSuite();
+    auto cluster = KafkaMockCluster::Start(1);
+    ASSERT_TRUE(cluster.ok()) << cluster.status().message();
+    cluster_ = cluster->release();
+    ASSERT_TRUE(cluster_->CreateTopic("trades", 2).ok());
+    ASSERT_EQ(sqlite3_open(":memory:", &kafka_db_), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(kafka_db_, kGeneratedTradesTable, nullptr, nullptr, nullptr), SQLITE_OK);
+    // The oracle's table: every trade the test produces, in two halves.
+    TradeGenerator generator(Trades(kKafkaTrades));
+    Batch batch;
+    ASSERT_EQ(sqlite3_exec(kafka_db_, "BEGIN", nullptr, nullptr, nullptr), SQLITE_OK);
+    for (uint64_t done = 0; done < kKafkaTrades;) {
+      const size_t produced =
+          generator.FillBatch(static_cast<size_t>(std::min<uint64_t>(4096, kKafkaTrades - done)), batch);
+      InsertGeneratedTrades(kafka_db_, batch, produced);
+      done += produced;
+    }
+    ASSERT_EQ(sqlite3_exec(kafka_db_, "COMMIT", nullptr, nullptr, nullptr), SQLITE_OK);
+  }
+
+  static void TearDownTestSuite() {
+    sqlite3_close(kafka_db_);
+    delete cluster_;
+    ServerTest::TearDownTestSuite();
+  }
+
+  static TradeGeneratorOptions Trades(uint64_t count) {
+    TradeGeneratorOptions options;
+    options.count = count;
+    options.seed = 7;
+    options.symbols = 50;
+    return options;
+  }
+
+  // Produces trades [first, first + count) of the generated stream, keyed by symbol.
+  static void ProduceTrades(uint64_t first, uint64_t count) {
+    TradeGenerator text_generator(Trades(first + count)), batch_generator(Trades(first + count));
+    KafkaProducerOptions producer_options;
+    producer_options.client.bootstrap_servers = cluster_->bootstrap_servers();
+    producer_options.topic = "trades";
+    producer_options.description = "test producer";
+    auto producer = KafkaProducer::Create(producer_options);
+    ASSERT_TRUE(producer.ok()) << producer.status().message();
+    ASSERT_TRUE((*producer)->Connect().ok());
+    std::string text;
+    Batch batch;
+    for (uint64_t done = 0; done < first + count;) {
+      text.clear();
+      const size_t chunk = static_cast<size_t>(std::min<uint64_t>(4096, first + count - done));
+      const size_t produced = text_generator.AppendJsonLines(chunk, text);
+      ASSERT_EQ(batch_generator.FillBatch(chunk, batch), produced);
+      std::string_view rest = text;
+      for (size_t row = 0; row < produced; ++row) {
+        const size_t newline = rest.find('\n');
+        if (done + row >= first) {
+          const std::string_view symbol = batch.column(2).data<std::string_view>()[row];
+          ASSERT_TRUE((*producer)->Produce(symbol.data(), symbol.size(), rest.data(), newline).ok());
+        }
+        rest.remove_prefix(newline + 1);
+      }
+      done += produced;
+    }
+    ASSERT_TRUE((*producer)->Flush(false).ok());
+  }
+
+  static std::string KafkaJob(const std::string& output) {
+    return StrCat(
+        "CREATE STREAM volume AS SELECT symbol, COUNT(*) AS trades, SUM(quantity) AS volume, AVG(price) AS "
+        "avg_price, MIN(price) AS low, MAX(price) AS high\nFROM trades GROUP BY symbol WITH (\n"
+        "'trades.type' = 'kafka_source', 'trades.topic' = 'trades', 'trades.bootstrap.servers' = '",
+        cluster_->bootstrap_servers(), "', 'trades.group.id' = 'server-test', 'trades.schema' = '",
+        kGeneratedTradesSchema,
+        "', 'trades.properties.session.timeout.ms' = '6000', 'trades.properties.heartbeat.interval.ms' = "
+        "'500', 'event.time.field' = 'trade_time', 'checkpoint.interval' = '200ms', "
+        "'volume.type' = 'file_sink', 'volume.path' = '",
+        output, "', 'volume.changelog.mode' = 'changelog');\n");
+  }
+
+  // GET /jobs/{id} until its records_in reaches `records` (or 60 s); the last answer.
+  static std::string WaitForRecordsIn(httplib::Client& client, const std::string& id, double records) {
+    std::string body;
+    const auto deadline = std::chrono::steady_clock::now() + seconds(60);
+    while (std::chrono::steady_clock::now() < deadline) {
+      const auto response = client.Get(StrCat("/jobs/", id));
+      if (!response || response->status != 200) return "";
+      body = response->body;
+      if (JsonNumber(body, "records_in").value_or(0) >= records) return body;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    ADD_FAILURE() << "job " << id << " did not read " << records << " records: " << body;
+    return body;
+  }
+
+  static KafkaMockCluster* cluster_;
+  static sqlite3* kafka_db_;
+};
+
+KafkaMockCluster* KafkaServerTest::cluster_ = nullptr;
+sqlite3* KafkaServerTest::kafka_db_ = nullptr;
+
+TEST_F(KafkaServerTest, AKafkaJobsSavepointsLeaveItRunningAndResumeItOnARestartedServer) {
+  ProduceTrades(0, kKafkaTrades / 2);
+  const std::string output = StrCat(root_, "/volume.jsonl");
+  const std::string job = KafkaJob(output);
+  const Server server = Start("", "first");
+  httplib::Client client = Client(server);
+  const auto submitted = client.Post("/jobs", job, "application/sql");
+  ASSERT_TRUE(submitted);
+  ASSERT_EQ(submitted->status, 201) << submitted->body;
+  // A Kafka source records its partitions' offsets: the job has checkpoints.
+  std::string state = WaitForRecordsIn(client, "1", kKafkaTrades / 2);
+  EXPECT_NE(state.find("\"disabled\":null"), std::string::npos) << state;
+  EXPECT_EQ(JsonString(state, "state"), "running") << state;
+
+  // A savepoint on demand: the job goes on as a new run resumed from it, and reads exactly what
+  // is produced after it.
+  const auto savepoint = client.Post("/jobs/1/savepoints");
+  ASSERT_TRUE(savepoint);
+  ASSERT_EQ(savepoint->status, 201) << savepoint->body;
+  EXPECT_EQ(JsonString(savepoint->body, "state"), "running") << savepoint->body;
+  const std::optional<double> first = JsonNumber(savepoint->body, "savepoint");
+  ASSERT_TRUE(first.has_value()) << savepoint->body;
+  ProduceTrades(kKafkaTrades / 2, kKafkaTrades / 4);
+  state = WaitForRecordsIn(client, "1", kKafkaTrades / 4);
+  EXPECT_EQ(JsonString(state, "state"), "running") << state;
+  EXPECT_EQ(JsonString(state, "resumed_from"), StrCat("savepoint ", static_cast<uint64_t>(*first))) << state;
+  EXPECT_EQ(JsonNumber(state, "runs"), 2) << state;
+
+  // Stopped with a savepoint, resumed by the next server at its offsets.
+  const auto stop = client.Post("/jobs/1/stop");
+  ASSERT_TRUE(stop);
+  ASSERT_EQ(stop->status, 202) << stop->body;
+  const std::string stopped = WaitUntilEnded(client, "1");
+  ASSERT_EQ(JsonString(stopped, "state"), "stopped") << stopped;
+  EXPECT_EQ(JsonNumber(stopped, "records_in"), kKafkaTrades / 4) << stopped;
+  const size_t savepoints = stopped.find("\"savepoints\":");
+  ASSERT_NE(savepoints, std::string::npos) << stopped;
+  const std::optional<double> taken = JsonNumber(stopped.substr(savepoints), "latest");
+  ASSERT_TRUE(taken.has_value()) << stopped;
+  EXPECT_GT(*taken, *first) << stopped;
+  const auto not_running = client.Post("/jobs/1/savepoints");
+  ASSERT_TRUE(not_running);
+  EXPECT_EQ(not_running->status, 409) << not_running->body;
+  Stop(server);
+
+  // More messages while no server runs; the next server resumes the job from its savepoint and
+  // reads exactly those.
+  ProduceTrades(kKafkaTrades * 3 / 4, kKafkaTrades / 4);
+  const Server second = Start("", "second");
+  httplib::Client second_client = Client(second);
+  state = WaitForRecordsIn(second_client, "1", kKafkaTrades / 4);
+  EXPECT_EQ(JsonString(state, "resumed_from"), StrCat("savepoint ", static_cast<uint64_t>(*taken))) << state;
+  EXPECT_EQ(JsonNumber(state, "runs"), 3) << state;
+  const auto stop_again = second_client.Post("/jobs/1/stop");
+  ASSERT_TRUE(stop_again);
+  ASSERT_EQ(stop_again->status, 202) << stop_again->body;
+  const std::string ended = WaitUntilEnded(second_client, "1");
+  ASSERT_EQ(JsonString(ended, "state"), "stopped") << ended;
+  EXPECT_EQ(JsonNumber(ended, "records_in"), kKafkaTrades / 4) << ended;
+  Stop(second);
+  const Schema declared = DeclaredOutputSchema(job, {}, "volume");
+  ExpectSameTables(ApplyChangelog(output, declared), QuerySqlite(kafka_db_, kScenario2Oracle),
+                   "a Kafka job with an on-demand savepoint, stopped with another and resumed by a restarted "
+                   "server");
+}
+
+// A job without checkpoints (over a FIFO) has no savepoint to take: 409, and it goes on running.
+TEST_F(ServerTest, ASavepointOfAJobWithoutCheckpointsIs409) {
+  const std::string fifo = StrCat(root_, "/trades.fifo");
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  const Server server = Start("", "server");
+  httplib::Client client = Client(server);
+  const auto submitted =
+      client.Post("/jobs", Scenario2Job(fifo, StrCat(root_, "/volume.jsonl")), "application/sql");
+  ASSERT_TRUE(submitted);
+  ASSERT_EQ(submitted->status, 201) << submitted->body;
+  const auto savepoint = client.Post("/jobs/1/savepoints");
+  ASSERT_TRUE(savepoint);
+  EXPECT_EQ(savepoint->status, 409) << savepoint->body;
+  EXPECT_NE(savepoint->body.find("runs without checkpoints and savepoints"), std::string::npos)
+      << savepoint->body;
+  const auto missing = client.Post("/jobs/9/savepoints");
+  ASSERT_TRUE(missing);
+  EXPECT_EQ(missing->status, 404) << missing->body;
+  EXPECT_EQ(JsonString(client.Get("/jobs/1")->body, "state"), "running");
+  const auto cancel = client.Delete("/jobs/1");
+  ASSERT_TRUE(cancel);
+  EXPECT_EQ(cancel->status, 202) << cancel->body;
+  // A reader still waiting for a writer: open and close one so that it sees the end.
+  const int fd = open(fifo.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC);  // none: no reader left
+  if (fd >= 0) close(fd);
+  WaitUntilEnded(client, "1");
   Stop(server);
 }
 

@@ -65,25 +65,27 @@ HttpServer::HttpServer(const HttpServerOptions& options, std::unique_ptr<httplib
     : options_(options), server_(std::move(server)) {
   server_->set_payload_max_length(options_.max_body_bytes);
   const std::string token = options_.token;
-  server_->set_pre_routing_handler([token](const httplib::Request& request, httplib::Response& response) {
-    // A POST without a body and without Content-Length (`curl -X POST URL`) has an empty body;
-    // httplib would answer 400. The request is httplib's own mutable object, handed over const.
-    if (request.method == "POST" && !request.has_header("Content-Length") &&
-        !request.has_header("Transfer-Encoding")) {
-      const_cast<httplib::Request&>(request).headers.emplace("Content-Length", "0");
-    }
-    if (token.empty() || request.path == "/healthz") return httplib::Server::HandlerResponse::Unhandled;
-    const std::string header = request.get_header_value("Authorization");
-    constexpr std::string_view kBearer = "Bearer ";
-    if (header.size() > kBearer.size() && StartsWithIgnoreCase(header, kBearer) &&
-        TokensEqual(header.substr(kBearer.size()), token)) {
-      return httplib::Server::HandlerResponse::Unhandled;
-    }
-    response.status = 401;
-    response.set_header("WWW-Authenticate", "Bearer");
-    response.set_content("{\"error\":\"missing or wrong bearer token\"}\n", "application/json");
-    return httplib::Server::HandlerResponse::Handled;
-  });
+  server_->set_pre_routing_handler(
+      [this, token](const httplib::Request& request, httplib::Response& response) {
+        // A POST without a body and without Content-Length (`curl -X POST URL`) has an empty body;
+        // httplib would answer 400. The request is httplib's own mutable object, handed over const.
+        if (request.method == "POST" && !request.has_header("Content-Length") &&
+            !request.has_header("Transfer-Encoding")) {
+          const_cast<httplib::Request&>(request).headers.emplace("Content-Length", "0");
+        }
+        if (token.empty() || (request.method == "GET" && public_paths_.count(request.path) > 0))
+          return httplib::Server::HandlerResponse::Unhandled;
+        const std::string header = request.get_header_value("Authorization");
+        constexpr std::string_view kBearer = "Bearer ";
+        if (header.size() > kBearer.size() && StartsWithIgnoreCase(header, kBearer) &&
+            TokensEqual(header.substr(kBearer.size()), token)) {
+          return httplib::Server::HandlerResponse::Unhandled;
+        }
+        response.status = 401;
+        response.set_header("WWW-Authenticate", "Bearer");
+        response.set_content("{\"error\":\"missing or wrong bearer token\"}\n", "application/json");
+        return httplib::Server::HandlerResponse::Handled;
+      });
   // Errors without a body of their own (no such route: 404; a body over the limit: 413) get one.
   server_->set_error_handler(
       httplib::Server::HandlerWithResponse([](const httplib::Request&, httplib::Response& response) {
@@ -131,6 +133,16 @@ void HttpServer::Post(const std::string& pattern, Handler handler) {
 }
 void HttpServer::Delete(const std::string& pattern, Handler handler) {
   server_->Delete(pattern, std::move(handler));
+}
+void HttpServer::GetPublic(const std::string& path, Handler handler) {
+  public_paths_.insert(path);
+  // httplib matches a pattern as a regular expression: the path's special characters escaped.
+  std::string pattern;
+  for (const char c : path) {
+    if (std::string_view(".^$|()[]{}*+?\\").find(c) != std::string_view::npos) pattern += '\\';
+    pattern += c;
+  }
+  server_->Get(pattern, std::move(handler));
 }
 
 absl::Status HttpServer::Start() {

@@ -2,7 +2,8 @@
 // cpp-httplib (Debian libcpp-httplib-dev, built with OpenSSL).
 //
 // What it enforces before a handler runs:
-//   - bearer-token authentication when a token is set: every path but /healthz needs the header
+//   - bearer-token authentication when a token is set: every path but /healthz and those routed
+//     with GetPublic (the web UI's static files, which hold no data) needs the header
 //     `Authorization: Bearer <token>`; a missing or wrong one is 401 (with `WWW-Authenticate:
 //     Bearer`). The token is compared in constant time (the SHA-256 digests of both, with
 //     OpenSSL's CRYPTO_memcmp), so neither its bytes nor its length leak through timing;
@@ -18,6 +19,7 @@
 #include <cstddef>
 #include <functional>
 #include <memory>
+#include <set>
 #include <string>
 #include <thread>
 
@@ -59,6 +61,9 @@ class HttpServer {
   void Get(const std::string& pattern, Handler handler);
   void Post(const std::string& pattern, Handler handler);
   void Delete(const std::string& pattern, Handler handler);
+  // A GET route served without a token: `path` is matched exactly (not a pattern). For what
+  // holds nothing secret: /healthz, the web UI's static files.
+  void GetPublic(const std::string& path, Handler handler);
 
   // Binds the address and port and serves on a thread of its own.
   absl::Status Start();
@@ -77,6 +82,8 @@ class HttpServer {
   std::unique_ptr<httplib::Server> server_;
   std::thread thread_;
   int port_ = 0;
+  // Paths served without a token; written before Start(), then only read.
+  std::set<std::string> public_paths_ = {"/healthz"};
 };
 
 }  // namespace sluice

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <deque>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -99,6 +100,9 @@ struct JobManager::Job {
   std::string resumed_from;
   bool shutdown_stop = false;   // stopped by Shutdown(): persisted as running
   std::string checkpoints_off;  // why the job runs without checkpoints; empty: it has them
+  JobGraph graph;
+  std::deque<JobSample> samples;  // the current run's
+  std::deque<CheckpointRecord> checkpoint_history;
 
   std::string checkpoint_dir() const { return directory + "/checkpoints"; }
   std::string savepoint_dir() const { return directory + "/savepoints"; }
@@ -142,28 +146,33 @@ absl::Status JobManager::Start(Job& job, std::unique_ptr<Job> owner, std::vector
     if (sql_errors != nullptr) *sql_errors = errors.errors();
     return errors.first();
   }
+  // What the HTTP threads read under mutex_ (name, plan, graph, the stores, checkpoints_off) is
+  // built here and swapped in under it: a job resumed after an on-demand savepoint is started
+  // again while the server serves.
   job.bound = std::make_unique<BoundJob>(std::move(*bound));
   const BoundJob& bound_job = *job.bound;
-  job.name.clear();
+  std::string name;
   for (const BoundStatement& statement : bound_job.statements) {
-    if (statement.lowered_from.empty()) StrAppend(&job.name, job.name.empty() ? "" : ",", statement.name);
+    if (statement.lowered_from.empty()) StrAppend(&name, name.empty() ? "" : ",", statement.name);
   }
   RunOptions run_options;
   run_options.parallelism = job.parallelism;
   run_options.cancel = &job.cancel;
   run_options.state_max_bytes = bound_job.state_max_bytes;
   const CheckpointJobIdentity identity = CheckpointJobIdentity::Of(job.sql, job.parallelism);
-  SLUICE_ASSIGN_OR_RETURN(job.checkpoints, FileCheckpointStore::Open(job.checkpoint_dir(), identity,
-                                                                     bound_job.checkpoint_retained));
-  SLUICE_ASSIGN_OR_RETURN(job.savepoints, FileCheckpointStore::Open(job.savepoint_dir(), identity, 1000));
-  run_options.checkpoint_store = job.checkpoints.get();
+  SLUICE_ASSIGN_OR_RETURN(
+      std::unique_ptr<FileCheckpointStore> checkpoints,
+      FileCheckpointStore::Open(job.checkpoint_dir(), identity, bound_job.checkpoint_retained));
+  SLUICE_ASSIGN_OR_RETURN(std::unique_ptr<FileCheckpointStore> savepoints,
+                          FileCheckpointStore::Open(job.savepoint_dir(), identity, 1000));
+  run_options.checkpoint_store = checkpoints.get();
   run_options.checkpoint_interval_millis = bound_job.checkpoint_interval_millis;
-  run_options.savepoint_store = job.savepoints.get();
+  run_options.savepoint_store = savepoints.get();
   std::string resumed_from;
   if (resume) {
     // The newest of the latest intact checkpoint and savepoint.
     std::vector<std::string> notes;
-    SLUICE_ASSIGN_OR_RETURN(std::optional<CheckpointInfo> checkpoint, job.checkpoints->Recover(&notes));
+    SLUICE_ASSIGN_OR_RETURN(std::optional<CheckpointInfo> checkpoint, checkpoints->Recover(&notes));
     SLUICE_ASSIGN_OR_RETURN(job.restored, FileCheckpointStore::Open(job.savepoint_dir(), identity, 1000));
     SLUICE_ASSIGN_OR_RETURN(std::optional<CheckpointInfo> savepoint, job.restored->Recover(&notes));
     if (savepoint && (!checkpoint || savepoint->completed_unix_millis >= checkpoint->completed_unix_millis)) {
@@ -182,32 +191,41 @@ absl::Status JobManager::Start(Job& job, std::unique_ptr<Job> owner, std::vector
     }
   }
   absl::StatusOr<std::unique_ptr<JobRunner>> runner = JobRunner::Create(bound_job, run_options);
-  job.checkpoints_off.clear();
+  std::string checkpoints_off;
   if (!runner.ok() && absl::IsFailedPrecondition(runner.status()) && !run_options.restore_checkpoint) {
-    // A source that cannot record its read positions (a Kafka topic, a stream): the job runs
-    // without checkpoints and savepoints, and a restart runs it again from the beginning (a
-    // Kafka source from its consumer group's committed offsets).
+    // A source that cannot record its read positions (a FIFO, a stream): the job runs
+    // without checkpoints and savepoints, and a restart runs it again from the beginning.
     const std::string why = std::string(runner.status().message());
     RunOptions plain = run_options;
     plain.checkpoint_store = nullptr;
     plain.savepoint_store = nullptr;
     plain.restore_store = nullptr;
     runner = JobRunner::Create(bound_job, plain);
-    if (runner.ok()) job.checkpoints_off = why;
+    if (runner.ok()) checkpoints_off = why;
   }
   if (!runner.ok()) return runner.status();
   job.runner = std::move(*runner);
   // The plans, as `sluice explain` prints them.
-  job.plan.clear();
+  std::string plan;
   for (size_t i = 0; i < bound_job.statements.size(); ++i) {
     const BoundStatement& statement = bound_job.statements[i];
-    StrAppend(&job.plan, "statement ", i + 1, ": ", statement.name,
+    StrAppend(&plan, "statement ", i + 1, ": ", statement.name,
               statement.lowered_from.empty() ? "" : " (" + statement.lowered_from + ")", "\n");
-    StrAppend(&job.plan, "logical plan:\n", statement.plan->ToString(1));
+    StrAppend(&plan, "logical plan:\n", statement.plan->ToString(1));
   }
-  StrAppend(&job.plan, "physical plan:\n", job.runner->Explain());
+  StrAppend(&plan, "physical plan:\n", job.runner->Explain());
+  JobGraph graph = BuildJobGraph(bound_job);
   {
     std::lock_guard<std::mutex> lock(mutex_);
+    job.name = std::move(name);
+    job.plan = std::move(plan);
+    job.graph = std::move(graph);
+    // The previous run's stores (after an on-demand savepoint) go when `checkpoints` and
+    // `savepoints` leave scope, after the lock.
+    std::swap(job.checkpoints, checkpoints);
+    std::swap(job.savepoints, savepoints);
+    job.checkpoints_off = std::move(checkpoints_off);
+    job.samples.clear();
     job.state = JobState::kRunning;
     job.error.clear();
     job.counters = JobCounters();
@@ -230,6 +248,7 @@ void JobManager::RunJob(Job* job) {
   const absl::Status status = job->runner->Run([this, job](const JobCounters& counters) {
     std::lock_guard<std::mutex> lock(mutex_);
     job->counters = counters;
+    RecordSample(*job);
   });
   const JobCounters counters = job->runner->counters();
   // What only a run needs goes now (operators, state, buffers); a long-lived server keeps
@@ -239,6 +258,7 @@ void JobManager::RunJob(Job* job) {
   job->restored.reset();
   std::lock_guard<std::mutex> lock(mutex_);
   job->counters = counters;
+  RecordSample(*job);
   if (!status.ok()) {
     job->state = JobState::kFailed;
     job->error = std::string(status.message());
@@ -250,6 +270,34 @@ void JobManager::RunJob(Job* job) {
     job->state = JobState::kStopped;  // with a savepoint, unless it runs without checkpoints
   }
   Persist(*job);
+}
+
+void JobManager::RecordSample(Job& job) const {
+  JobSample sample;
+  sample.unix_millis = UnixMillisNow();
+  sample.records_in = job.counters.records_in;
+  sample.records_out = job.counters.records_out;
+  sample.watermark = job.counters.watermark;
+  sample.checkpoints_completed = job.counters.checkpoints_completed;
+  sample.checkpoint_seconds = job.counters.checkpoint_seconds;
+  const JobSample previous = job.samples.empty() ? JobSample() : job.samples.back();
+  job.samples.push_back(sample);
+  while (job.samples.size() > kSampleHistory) job.samples.pop_front();
+  if (job.checkpoints == nullptr) return;
+  const std::optional<uint64_t> latest = job.checkpoints->last_completed();
+  if (!latest || (!job.checkpoint_history.empty() && job.checkpoint_history.back().id == *latest)) return;
+  CheckpointRecord record;
+  record.id = *latest;
+  record.seen_unix_millis = sample.unix_millis;
+  record.state_bytes = job.checkpoints->last_state_bytes();
+  record.write_seconds = job.checkpoints->last_write_seconds();
+  if (sample.checkpoints_completed > previous.checkpoints_completed) {
+    record.duration_seconds =
+        (sample.checkpoint_seconds - previous.checkpoint_seconds) /
+        static_cast<double>(sample.checkpoints_completed - previous.checkpoints_completed);
+  }
+  job.checkpoint_history.push_back(record);
+  while (job.checkpoint_history.size() > kCheckpointHistory) job.checkpoint_history.pop_front();
 }
 
 void JobManager::Persist(const Job& job) const {
@@ -432,6 +480,21 @@ JobInfo JobManager::InfoOf(const Job& job) const {
     info.latest_checkpoint_write_seconds = job.checkpoints->last_write_seconds();
   }
   if (job.savepoints) info.latest_savepoint = job.savepoints->last_completed();
+  if (IsActive(job.state) && job.samples.size() >= 2) {
+    const JobSample& last = job.samples.back();
+    const JobSample& before = job.samples[job.samples.size() - 2];
+    const double seconds = static_cast<double>(last.unix_millis - before.unix_millis) / 1000.0;
+    if (seconds > 0) {
+      info.records_in_per_second = static_cast<double>(last.records_in - before.records_in) / seconds;
+      info.records_out_per_second = static_cast<double>(last.records_out - before.records_out) / seconds;
+    }
+  } else if (!IsActive(job.state) && job.counters.elapsed_seconds > 0) {
+    info.records_in_per_second = static_cast<double>(job.counters.records_in) / job.counters.elapsed_seconds;
+    info.records_out_per_second =
+        static_cast<double>(job.counters.records_out) / job.counters.elapsed_seconds;
+  }
+  info.graph = job.graph;
+  info.checkpoint_history.assign(job.checkpoint_history.begin(), job.checkpoint_history.end());
   return info;
 }
 
@@ -456,6 +519,14 @@ std::optional<JobInfo> JobManager::Get(const std::string& id) const {
   auto it = number ? jobs_.find(*number) : jobs_.end();
   if (it == jobs_.end()) return std::nullopt;
   return InfoOf(*it->second);
+}
+
+std::optional<std::vector<JobSample>> JobManager::History(const std::string& id) const {
+  const std::optional<uint64_t> number = JobNumber(id);
+  std::lock_guard<std::mutex> lock(mutex_);
+  auto it = number ? jobs_.find(*number) : jobs_.end();
+  if (it == jobs_.end()) return std::nullopt;
+  return std::vector<JobSample>(it->second->samples.begin(), it->second->samples.end());
 }
 
 std::optional<std::string> JobManager::Plan(const std::string& id) const {
@@ -484,8 +555,64 @@ absl::Status JobManager::Stop(const std::string& id) {
   return absl::OkStatus();
 }
 
+absl::StatusOr<uint64_t> JobManager::Savepoint(const std::string& id) {
+  const std::optional<uint64_t> number = JobNumber(id);
+  std::lock_guard<std::mutex> lifecycle(lifecycle_mutex_);
+  Job* job = nullptr;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto it = number ? jobs_.find(*number) : jobs_.end();
+    if (it == jobs_.end()) return absl::NotFoundError(StrCat("no job '", id, "'"));
+    job = it->second.get();
+    if (shutting_down_) return absl::UnavailableError("the server is shutting down");
+    if (job->state != JobState::kRunning) {
+      return absl::FailedPreconditionError(
+          StrCat("job ", id, " is ", StateName(job->state), ", not running"));
+    }
+    if (!job->checkpoints_off.empty()) {
+      return absl::FailedPreconditionError(
+          StrCat("job ", id, " runs without checkpoints and savepoints: ", job->checkpoints_off));
+    }
+    // Not persisted: a server that dies now resumes the job as a running one all the same.
+    job->state = JobState::kStopping;
+    job->cancel.store(true);
+  }
+  job->thread.Join();
+  std::optional<uint64_t> taken;
+  std::unique_ptr<FileCheckpointStore> checkpoints, savepoints;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (job->state != JobState::kStopped) {
+      return absl::FailedPreconditionError(
+          StrCat("job ", id, " is ", StateName(job->state), ": it ended before its savepoint"));
+    }
+    if (job->savepoints) taken = job->savepoints->last_completed();
+    if (!taken) {
+      return absl::InternalError(
+          StrCat("job ", id, " stopped without a savepoint; it resumes when the server restarts"));
+    }
+    // The run's stores finish their writes before the next run reads the directories.
+    std::swap(checkpoints, job->checkpoints);
+    std::swap(savepoints, job->savepoints);
+  }
+  checkpoints.reset();
+  savepoints.reset();
+  job->cancel.store(false);
+  absl::Status started;
+  SLUICE_RETURN_IF_ERROR(LargeStackThread::Run([&]() { started = Start(*job, nullptr, nullptr, nullptr); }));
+  if (!started.ok()) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    job->state = JobState::kFailed;
+    job->error = StrCat("could not be resumed from savepoint ", *taken, ": ", started.message());
+    Persist(*job);
+    return absl::InternalError(job->error);
+  }
+  return *taken;
+}
+
 absl::StatusOr<bool> JobManager::Cancel(const std::string& id) {
   const std::optional<uint64_t> number = JobNumber(id);
+  std::lock_guard<std::mutex> lifecycle(lifecycle_mutex_);
   std::unique_ptr<Job> forgotten;
   {
     std::lock_guard<std::mutex> lock(mutex_);
@@ -528,6 +655,7 @@ std::vector<JobMetricsSample> JobManager::MetricsSamples() const {
 }
 
 void JobManager::Shutdown() {
+  std::lock_guard<std::mutex> lifecycle(lifecycle_mutex_);
   std::vector<Job*> jobs;
   {
     std::lock_guard<std::mutex> lock(mutex_);

@@ -9,17 +9,17 @@
 //   checkpoints/ the job's durable checkpoints (FileCheckpointStore; the server's directory
 //                replaces the job's own 'checkpoint.dir', as `sluice run --checkpoint-dir`
 //                does; interval and retention from the job's WITH)
-//   savepoints/  the savepoints taken when the job is stopped (POST /jobs/{id}/stop)
+//   savepoints/  the savepoints taken when the job is stopped (POST /jobs/{id}/stop) or on
+//                demand (POST /jobs/{id}/savepoints: Savepoint())
 // A server started on the same data directory lists every job again and resumes those that
 // were running, stopping or stopped: from the newest of their latest intact checkpoint and
 // savepoint (sources from their read positions, operators from their state, file sinks exactly
 // once), or from the beginning when they have none. Finished, failed and cancelled jobs are
 // listed, not run. One server at a time may use a data directory (a lock file says so).
 //
-// A job whose sources cannot record their read positions (today: anything but regular files,
-// e.g. a Kafka topic or a FIFO) runs without checkpoints and savepoints; GET /jobs/{id} says
-// why. Stopped, or resumed by a new server, it starts again from the beginning (a Kafka source
-// from its consumer group's committed offsets).
+// Regular files and Kafka topics record their read positions. A job whose sources cannot (a
+// FIFO, a stream) runs without checkpoints and savepoints; GET /jobs/{id} says why. Stopped,
+// or resumed by a new server, it starts again from the beginning.
 //
 // States: running → finished | failed | stopping → stopped | cancelling → cancelled.
 // Stop takes a savepoint (the job's state and read positions; no window fires early) and ends
@@ -43,6 +43,7 @@
 
 #include "runtime/file_checkpoint_store.h"
 #include "runtime/job_runner.h"
+#include "server/job_graph.h"
 #include "server/metrics_exposition.h"
 
 namespace sluice {
@@ -51,6 +52,28 @@ struct JobManagerOptions {
   std::string data_dir;
   int max_running_jobs = 16;
   int default_parallelism = 1;
+};
+
+// A snapshot of a job's counters as the server received it (about once a second while the job
+// runs, and once at its end): what the web UI charts.
+struct JobSample {
+  int64_t unix_millis = 0;
+  uint64_t records_in = 0;
+  uint64_t records_out = 0;
+  std::optional<int64_t> watermark;    // epoch milliseconds
+  uint64_t checkpoints_completed = 0;  // in this run
+  double checkpoint_seconds = 0;       // summed over this run's checkpoints
+};
+
+// A durable checkpoint the server saw completed, at one of its snapshots. A checkpoint taken
+// and superseded between two snapshots is not seen; `duration_seconds` (barrier request to
+// completion) is the mean over the checkpoints completed since the previous snapshot.
+struct CheckpointRecord {
+  uint64_t id = 0;  // in the checkpoint directory's numbering
+  int64_t seen_unix_millis = 0;
+  uint64_t state_bytes = 0;
+  double write_seconds = 0;
+  double duration_seconds = 0;
 };
 
 // What the API shows of a job.
@@ -72,8 +95,17 @@ struct JobInfo {
   std::string savepoint_dir;
   std::optional<uint64_t> latest_savepoint;
   // Why the job runs without checkpoints and savepoints (a source that cannot record its read
-  // positions: a Kafka topic, a stream); empty when it has them.
+  // positions: a FIFO, a stream); empty when it has them.
   std::string checkpoints_off;
+  // Records per second: over the last two snapshots while the job runs; once it has ended, the
+  // run's mean (records / elapsed seconds).
+  double records_in_per_second = 0;
+  double records_out_per_second = 0;
+  // The job's sources, operators and sinks (empty for a job this server has not planned: one
+  // that ended before it started).
+  JobGraph graph;
+  // This server's record of the job's checkpoints, oldest first (at most kCheckpointHistory).
+  std::vector<CheckpointRecord> checkpoint_history;
 };
 
 // The outcome of a submission.
@@ -100,12 +132,25 @@ class JobManager {
 
   std::vector<JobInfo> List() const;
   std::optional<JobInfo> Get(const std::string& id) const;
+  // The current run's snapshots, oldest first (at most kSampleHistory: ten minutes), or nullopt
+  // for no such job. Kept in memory only: a restarted server starts them afresh.
+  std::optional<std::vector<JobSample>> History(const std::string& id) const;
+  static constexpr size_t kSampleHistory = 600;
+  static constexpr size_t kCheckpointHistory = 100;
   // The job's logical and physical plans, as `sluice explain` prints them.
   std::optional<std::string> Plan(const std::string& id) const;
   // NotFound, or FailedPrecondition when the job is not running.
   absl::Status Stop(const std::string& id);
   // A running job is cancelled (true); an ended one is forgotten, its directory deleted (false).
   absl::StatusOr<bool> Cancel(const std::string& id);
+  // A savepoint of a running job that leaves it running: the job is stopped with a savepoint
+  // (the runtime takes one only as a run stops) and started again at once from it, as a new run
+  // (`runs` + 1, `resumed_from` "savepoint N", its counters from zero). Returns the savepoint's
+  // number in the job's savepoint directory. Waits for the stop (the job's state and read
+  // positions written and synced). NotFound; FailedPrecondition when the job is not running,
+  // runs without checkpoints and savepoints, or ended by itself (or was cancelled) meanwhile;
+  // Unavailable while the server shuts down.
+  absl::StatusOr<uint64_t> Savepoint(const std::string& id);
 
   // Every job's metrics sample.
   std::vector<JobMetricsSample> MetricsSamples() const;
@@ -128,11 +173,18 @@ class JobManager {
   void RunJob(Job* job);
   // Writes job.yaml. REQUIRES: mutex_ held.
   void Persist(const Job& job) const;
+  // Appends the job's current counters to its samples, and its latest checkpoint to its
+  // checkpoint history when it is new. REQUIRES: mutex_ held.
+  void RecordSample(Job& job) const;
   JobInfo InfoOf(const Job& job) const;  // REQUIRES: mutex_ held
   int RunningJobs() const;               // REQUIRES: mutex_ held
 
   const JobManagerOptions options_;
   const int lock_fd_;
+  // Held while a job's thread is joined and started again (Savepoint), while Shutdown() stops
+  // and joins every job, and while Cancel() forgets an ended job: no two of them join one thread,
+  // and Shutdown() sees every job that a savepoint restarted. Taken before mutex_.
+  std::mutex lifecycle_mutex_;
   mutable std::mutex mutex_;
   std::map<uint64_t, std::unique_ptr<Job>> jobs_;  // by number; guarded by mutex_
   uint64_t next_id_ = 1;                           // guarded by mutex_

@@ -7,6 +7,7 @@
 #include "server/http_server.h"
 #include "server/job_manager.h"
 #include "server/rest_api.h"
+#include "server/web_ui.h"
 
 namespace sluice {
 
@@ -24,6 +25,7 @@ absl::Status RunServer(const ServerConfig& config, const std::atomic<bool>& stop
   SLUICE_RETURN_IF_ERROR(jobs->Recover(&notes));
   for (const std::string& note : notes) log(note);
   InstallRestApi(*http, *jobs);
+  InstallWebUi(*http);
   if (absl::Status started = http->Start(); !started.ok()) {
     jobs->Shutdown();
     return started;

@@ -41,6 +41,7 @@ class Json {
   Json& Number(std::string_view key, int64_t value) { return Raw(key, std::to_string(value)); }
   Json& Number(std::string_view key, int value) { return Raw(key, std::to_string(value)); }
   Json& Seconds(std::string_view key, double value) { return Raw(key, absl::StrFormat("%.6f", value)); }
+  Json& Real(std::string_view key, double value) { return Raw(key, absl::StrFormat("%.3f", value)); }
   Json& Bool(std::string_view key, bool value) { return Raw(key, value ? "true" : "false"); }
   Json& Null(std::string_view key) { return Raw(key, "null"); }
   std::string Done() const { return text_.empty() ? "{}" : text_ + "}"; }
@@ -94,6 +95,13 @@ std::string CountersJson(const JobCounters& c) {
   return json.Done();
 }
 
+std::string RatesJson(const JobInfo& job) {
+  return Json()
+      .Real("records_in_per_second", job.records_in_per_second)
+      .Real("records_out_per_second", job.records_out_per_second)
+      .Done();
+}
+
 std::string SummaryJson(const JobInfo& job) {
   return Json()
       .Text("id", job.id)
@@ -102,7 +110,47 @@ std::string SummaryJson(const JobInfo& job) {
       .Number("parallelism", job.parallelism)
       .Number("submitted_unix_millis", job.submitted_unix_millis)
       .Raw("counters", CountersJson(job.counters))
+      .Raw("rates", RatesJson(job))
       .Done();
+}
+
+std::string GraphJson(const JobGraph& graph) {
+  std::vector<std::string> nodes, edges;
+  for (size_t i = 0; i < graph.nodes.size(); ++i) {
+    const JobGraph::Node& node = graph.nodes[i];
+    nodes.push_back(Json()
+                        .Number("id", static_cast<uint64_t>(i))
+                        .Text("kind", node.kind)
+                        .Text("label", node.label)
+                        .Text("statement", node.statement)
+                        .Done());
+  }
+  for (const JobGraph::Edge& edge : graph.edges) {
+    edges.push_back(Json()
+                        .Number("from", static_cast<uint64_t>(edge.from))
+                        .Number("to", static_cast<uint64_t>(edge.to))
+                        .Done());
+  }
+  return Json().Raw("nodes", Array(nodes)).Raw("edges", Array(edges)).Done();
+}
+
+std::string HistoryJson(const std::vector<JobSample>& samples) {
+  std::vector<std::string> items;
+  for (const JobSample& sample : samples) {
+    Json json;
+    json.Number("unix_millis", sample.unix_millis)
+        .Number("records_in", sample.records_in)
+        .Number("records_out", sample.records_out);
+    if (sample.watermark) {
+      json.Number("watermark_unix_millis", *sample.watermark);
+    } else {
+      json.Null("watermark_unix_millis");
+    }
+    json.Number("checkpoints_completed", sample.checkpoints_completed)
+        .Seconds("checkpoint_seconds", sample.checkpoint_seconds);
+    items.push_back(json.Done());
+  }
+  return Json().Raw("samples", Array(items)).Done();
 }
 
 std::string DetailJson(const JobInfo& job) {
@@ -124,6 +172,7 @@ std::string DetailJson(const JobInfo& job) {
     json.Text("resumed_from", job.resumed_from);
   }
   json.Raw("counters", CountersJson(job.counters));
+  json.Raw("rates", RatesJson(job));
   if (job.counters.watermark) {
     json.Number("watermark_unix_millis", *job.counters.watermark);
   } else {
@@ -155,6 +204,17 @@ std::string DetailJson(const JobInfo& job) {
   } else {
     checkpoints.Null("latest");
   }
+  std::vector<std::string> history;
+  for (const CheckpointRecord& record : job.checkpoint_history) {
+    history.push_back(Json()
+                          .Number("id", record.id)
+                          .Number("seen_unix_millis", record.seen_unix_millis)
+                          .Number("state_bytes", record.state_bytes)
+                          .Seconds("write_seconds", record.write_seconds)
+                          .Seconds("duration_seconds", record.duration_seconds)
+                          .Done());
+  }
+  checkpoints.Raw("history", Array(history));
   json.Raw("checkpoints", checkpoints.Done());
   Json savepoints;
   savepoints.Text("directory", job.savepoint_dir);
@@ -164,6 +224,7 @@ std::string DetailJson(const JobInfo& job) {
     savepoints.Null("latest");
   }
   json.Raw("savepoints", savepoints.Done());
+  json.Raw("graph", GraphJson(job.graph));
   json.Text("sql", job.sql);
   return json.Done();
 }
@@ -240,11 +301,34 @@ void InstallRestApi(HttpServer& server, JobManager& jobs) {
     if (!plan) return ReplyError(response, 404, StrCat("no job '", std::string(request.matches[1]), "'"));
     response.set_content(*plan, "text/plain; charset=utf-8");
   });
+  server.Get(R"(/jobs/([^/]+)/history)",
+             [&jobs](const httplib::Request& request, httplib::Response& response) {
+               const std::optional<std::vector<JobSample>> samples = jobs.History(request.matches[1]);
+               if (!samples)
+                 return ReplyError(response, 404, StrCat("no job '", std::string(request.matches[1]), "'"));
+               Reply(response, 200, HistoryJson(*samples));
+             });
   server.Post(R"(/jobs/([^/]+)/stop)", [&jobs](const httplib::Request& request, httplib::Response& response) {
     const absl::Status status = jobs.Stop(request.matches[1]);
     if (!status.ok()) return ReplyError(response, HttpStatusOf(status), std::string(status.message()));
     Reply(response, 202, Json().Text("id", std::string(request.matches[1])).Text("state", "stopping").Done());
   });
+  server.Post(R"(/jobs/([^/]+)/savepoints)",
+              [&jobs](const httplib::Request& request, httplib::Response& response) {
+                const std::string id = request.matches[1];
+                const absl::StatusOr<uint64_t> savepoint = jobs.Savepoint(id);
+                if (!savepoint.ok()) {
+                  return ReplyError(response, HttpStatusOf(savepoint.status()),
+                                    std::string(savepoint.status().message()));
+                }
+                const std::optional<JobInfo> job = jobs.Get(id);
+                Reply(response, 201,
+                      Json()
+                          .Text("id", id)
+                          .Number("savepoint", *savepoint)
+                          .Text("state", job ? job->state : "unknown")
+                          .Done());
+              });
   server.Delete(R"(/jobs/([^/]+))", [&jobs](const httplib::Request& request, httplib::Response& response) {
     const std::string id = request.matches[1];
     const absl::StatusOr<bool> cancelling = jobs.Cancel(id);
