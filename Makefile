@@ -6,6 +6,8 @@ ASAN_BUILD_DIR ?= build-asan
 TSAN_BUILD_DIR ?= build-tsan
 GATE_BUILD_DIR ?= build-gate
 FUZZ_BUILD_DIR ?= build-fuzz
+PORTABLE_BUILD_DIR ?= build-portable
+PORTABLE_MARCH ?= x86-64-v3
 FUZZ_SECONDS   ?= 300
 PYTHON         ?= /usr/bin/python3
 BENCH_FLAGS    ?=
@@ -13,7 +15,7 @@ JOBS           ?= $(shell nproc)
 CMAKE_FLAGS    ?=
 
 .PHONY: all build deps test chaos unit-tests asan tsan mutants fuzz fuzz-ci fuzz-build format format-check bench bench-quick \
-        report gate gate-update microbench clean help
+        report gate gate-update microbench portable clean help
 
 all: build
 
@@ -44,6 +46,7 @@ help:
 	@echo "                   commit); the reference changes only with ci/gate.py BINARY --reset-reference"
 	@echo "make microbench    Google Benchmark micro-benchmarks of the hot kernels"
 	@echo "make format        clang-format every C++ file; make format-check checks only"
+	@echo "make portable      build sluice for any x86-64-v3 CPU (AVX2) into $(PORTABLE_BUILD_DIR)/"
 
 deps:
 	@ci/install-deps.sh
@@ -141,6 +144,15 @@ gate-update: deps $(GATE_BUILD_DIR)/build.ninja
 microbench: deps build
 	$(BUILD_DIR)/sluice_benchmarks --benchmark_counters_tabular=true
 
+# The portable build: the same Release build tuned for x86-64-v3 instead of this machine's CPU,
+# for installs and the container image (the lab keeps -march=native, the gate generic x86-64).
+$(PORTABLE_BUILD_DIR)/build.ninja:
+	cmake -S . -B $(PORTABLE_BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Release -DSLUICE_MARCH=$(PORTABLE_MARCH) \
+	  $(CMAKE_FLAGS)
+
+portable: $(PORTABLE_BUILD_DIR)/build.ninja
+	cmake --build $(PORTABLE_BUILD_DIR) -j $(JOBS) --target sluice
+
 FORMAT_FILES = $(shell git ls-files '*.cc' '*.h')
 
 format:
@@ -150,4 +162,4 @@ format-check:
 	clang-format --dry-run --Werror $(FORMAT_FILES)
 
 clean:
-	rm -rf $(BUILD_DIR) $(ASAN_BUILD_DIR) $(GATE_BUILD_DIR) $(FUZZ_BUILD_DIR)
+	rm -rf $(BUILD_DIR) $(ASAN_BUILD_DIR) $(GATE_BUILD_DIR) $(FUZZ_BUILD_DIR) $(PORTABLE_BUILD_DIR)
