@@ -15,7 +15,7 @@ JOBS           ?= $(shell nproc)
 CMAKE_FLAGS    ?=
 
 .PHONY: all build deps test chaos unit-tests asan tsan mutants fuzz fuzz-ci fuzz-build format format-check bench bench-quick \
-        report gate gate-update microbench portable clean help
+        report gate gate-update microbench portable install clean help
 
 all: build
 
@@ -47,6 +47,8 @@ help:
 	@echo "make microbench    Google Benchmark micro-benchmarks of the hot kernels"
 	@echo "make format        clang-format every C++ file; make format-check checks only"
 	@echo "make portable      build sluice for any x86-64-v3 CPU (AVX2) into $(PORTABLE_BUILD_DIR)/"
+	@echo "make install       the portable sluice, its help, the systemd unit and an example config"
+	@echo "                   (PREFIX=/usr/local, SYSCONFDIR=/etc; DESTDIR= stages the tree)"
 
 deps:
 	@ci/install-deps.sh
@@ -152,6 +154,30 @@ $(PORTABLE_BUILD_DIR)/build.ninja:
 
 portable: $(PORTABLE_BUILD_DIR)/build.ninja
 	cmake --build $(PORTABLE_BUILD_DIR) -j $(JOBS) --target sluice
+
+# make install: the portable binary, its help (every command's --help), the systemd unit (its
+# ExecStart pointed at BINDIR) and an example configuration, which an existing one is not
+# replaced by. DESTDIR stages the tree (packaging, the container image).
+PREFIX     ?= /usr/local
+BINDIR     ?= $(PREFIX)/bin
+DOCDIR     ?= $(PREFIX)/share/doc/sluice
+UNITDIR    ?= $(PREFIX)/lib/systemd/system
+SYSCONFDIR ?= /etc
+DESTDIR    ?=
+SLUICE_COMMANDS = run explain validate connectors datagen serve kafka-mock topology
+
+install: portable
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DOCDIR) $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSCONFDIR)/sluice
+	install -m 755 $(PORTABLE_BUILD_DIR)/sluice $(DESTDIR)$(BINDIR)/sluice
+	{ $(PORTABLE_BUILD_DIR)/sluice --help; for command in $(SLUICE_COMMANDS); do \
+	    printf '\n\n'; $(PORTABLE_BUILD_DIR)/sluice $$command --help; done; } > $(DESTDIR)$(DOCDIR)/sluice-help.txt
+	chmod 644 $(DESTDIR)$(DOCDIR)/sluice-help.txt
+	sed 's|/usr/local/bin/sluice|$(BINDIR)/sluice|; s|/usr/local/share/doc/sluice|$(DOCDIR)|; s|/etc/sluice/|$(SYSCONFDIR)/sluice/|g' \
+	  packaging/systemd/sluice.service > $(DESTDIR)$(UNITDIR)/sluice.service
+	chmod 644 $(DESTDIR)$(UNITDIR)/sluice.service
+	@if [ -e $(DESTDIR)$(SYSCONFDIR)/sluice/sluice.yaml ]; then \
+	  echo "install: keeping $(DESTDIR)$(SYSCONFDIR)/sluice/sluice.yaml"; \
+	else install -m 644 packaging/sluice.yaml $(DESTDIR)$(SYSCONFDIR)/sluice/sluice.yaml; fi
 
 FORMAT_FILES = $(shell git ls-files '*.cc' '*.h')
 
