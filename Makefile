@@ -22,7 +22,7 @@ all: build
 help:
 	@echo "make deps          install missing Debian packages (ci/debian-packages.txt)"
 	@echo "make / make build  configure and build (Release, CMake + Ninja) into $(BUILD_DIR)/"
-	@echo "make test          deps + build + the layering check + the embedding example + every test"
+	@echo "make test          deps + build + the layering and deployment checks + the embedding example + every test"
 	@echo "                   (unit, SQL logic, oracle, CLI)"
 	@echo "make asan          build and test with AddressSanitizer + UndefinedBehaviorSanitizer"
 	@echo "make tsan          build with ThreadSanitizer and run the parallel runtime's tests"
@@ -60,11 +60,15 @@ build: $(BUILD_DIR)/build.ninja
 	cmake --build $(BUILD_DIR) -j $(JOBS)
 
 # Before the test suite: the layering check (no module includes one above it; the order is the
-# ```layering block of engine/README.md) with its own tests, which plant violations, and the
-# embedding example, which exits non-zero when its rows are wrong.
+# ```layering block of engine/README.md) with its own tests, which plant violations; the
+# deployment check (the systemd unit, make install, the Dockerfile and deploy/kubernetes/ against
+# the built binary's commands, flags, ports and paths) with its own tests, which plant mistakes;
+# and the embedding example, which exits non-zero when its rows are wrong.
 test: deps build
 	$(PYTHON) ci/check_layering.py
 	$(PYTHON) ci/check_layering_test.py
+	$(PYTHON) ci/check_deploy.py $(BUILD_DIR)/sluice
+	$(PYTHON) ci/check_deploy_test.py $(BUILD_DIR)/sluice
 	$(BUILD_DIR)/sluice_embed_example
 	$(BUILD_DIR)/sluice_tests --gtest_brief=1
 
