@@ -15,14 +15,14 @@ JOBS           ?= $(shell nproc)
 CMAKE_FLAGS    ?=
 
 .PHONY: all build deps test chaos unit-tests asan tsan mutants fuzz fuzz-ci fuzz-build format format-check bench bench-quick \
-        report gate gate-update microbench portable install clean help
+        report gate gate-update microbench clean help
 
 all: build
 
 help:
 	@echo "make deps          install missing Debian packages (ci/debian-packages.txt)"
 	@echo "make / make build  configure and build (Release, CMake + Ninja) into $(BUILD_DIR)/"
-	@echo "make test          deps + build + the layering and deployment checks + the embedding example + every test"
+	@echo "make test          deps + build + the layering check + the embedding example + every test"
 	@echo "                   (unit, SQL logic, oracle, CLI)"
 	@echo "make asan          build and test with AddressSanitizer + UndefinedBehaviorSanitizer"
 	@echo "make tsan          build with ThreadSanitizer and run the parallel runtime's tests"
@@ -60,10 +60,8 @@ build: $(BUILD_DIR)/build.ninja
 	cmake --build $(BUILD_DIR) -j $(JOBS)
 
 # Before the test suite: the layering check (no module includes one above it; the order is the
-# ```layering block of engine/README.md) with its own tests, which plant violations; the
-# deployment check (the systemd unit, make install, the Dockerfile and deploy/kubernetes/ against
-# the built binary's commands, flags, ports and paths) with its own tests, which plant mistakes;
-# and the embedding example, which exits non-zero when its rows are wrong.
+# ```layering block of engine/README.md) with its own tests, which plant violations, and the
+# embedding example, which exits non-zero when its rows are wrong.
 test: deps build
 	$(PYTHON) ci/check_layering.py
 	$(PYTHON) ci/check_layering_test.py
@@ -150,6 +148,8 @@ gate-update: deps $(GATE_BUILD_DIR)/build.ninja
 microbench: deps build
 	$(BUILD_DIR)/sluice_benchmarks --benchmark_counters_tabular=true
 
+.PHONY: portable install
+
 # The portable build: the same Release build tuned for x86-64-v3 instead of this machine's CPU,
 # for installs and the container image (the lab keeps -march=native, the gate generic x86-64).
 $(PORTABLE_BUILD_DIR)/build.ninja:
@@ -161,7 +161,9 @@ portable: $(PORTABLE_BUILD_DIR)/build.ninja
 
 # make install: the portable binary, its help (every command's --help), the systemd unit (its
 # ExecStart pointed at BINDIR) and an example configuration, which an existing one is not
-# replaced by. DESTDIR stages the tree (packaging, the container image).
+# replaced by. DESTDIR stages the tree (packaging, the container image). make test checks the
+# unit, this recipe, the Dockerfile and deploy/kubernetes/ against the built binary's commands,
+# flags, ports and paths (ci/check_deploy.py, with its own tests, which plant mistakes).
 PREFIX     ?= /usr/local
 BINDIR     ?= $(PREFIX)/bin
 DOCDIR     ?= $(PREFIX)/share/doc/sluice
