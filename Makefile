@@ -6,6 +6,8 @@ ASAN_BUILD_DIR ?= build-asan
 TSAN_BUILD_DIR ?= build-tsan
 GATE_BUILD_DIR ?= build-gate
 FUZZ_BUILD_DIR ?= build-fuzz
+PORTABLE_BUILD_DIR ?= build-portable
+PORTABLE_MARCH ?= x86-64-v3
 FUZZ_SECONDS   ?= 300
 PYTHON         ?= /usr/bin/python3
 BENCH_FLAGS    ?=
@@ -46,6 +48,9 @@ help:
 	@echo "                   commit); the reference changes only with ci/gate.py BINARY --reset-reference"
 	@echo "make microbench    Google Benchmark micro-benchmarks of the hot kernels"
 	@echo "make format        clang-format every C++ file; make format-check checks only"
+	@echo "make portable      build sluice for any x86-64-v3 CPU (AVX2) into $(PORTABLE_BUILD_DIR)/"
+	@echo "make install       the portable sluice, its help, the systemd unit and an example config"
+	@echo "                   (PREFIX=/usr/local, SYSCONFDIR=/etc; DESTDIR= stages the tree)"
 
 deps:
 	@ci/install-deps.sh
@@ -64,6 +69,8 @@ build: $(BUILD_DIR)/build.ninja
 test: deps build
 	$(PYTHON) ci/check_layering.py
 	$(PYTHON) ci/check_layering_test.py
+	$(PYTHON) ci/check_deploy.py $(BUILD_DIR)/sluice
+	$(PYTHON) ci/check_deploy_test.py $(BUILD_DIR)/sluice
 	$(BUILD_DIR)/sluice_embed_example
 	$(PYTHON) ci/ui_test.py $(BUILD_DIR)/sluice --screenshot $(BUILD_DIR)/ui-screenshot.png
 	$(BUILD_DIR)/sluice_tests --gtest_brief=1
@@ -151,6 +158,43 @@ gate-update: deps $(GATE_BUILD_DIR)/build.ninja
 microbench: deps build
 	$(BUILD_DIR)/sluice_benchmarks --benchmark_counters_tabular=true
 
+.PHONY: portable install
+
+# The portable build: the same Release build tuned for x86-64-v3 instead of this machine's CPU,
+# for installs and the container image (the lab keeps -march=native, the gate generic x86-64).
+$(PORTABLE_BUILD_DIR)/build.ninja:
+	cmake -S . -B $(PORTABLE_BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Release -DSLUICE_MARCH=$(PORTABLE_MARCH) \
+	  $(CMAKE_FLAGS)
+
+portable: $(PORTABLE_BUILD_DIR)/build.ninja
+	cmake --build $(PORTABLE_BUILD_DIR) -j $(JOBS) --target sluice
+
+# make install: the portable binary, its help (every command's --help), the systemd unit (its
+# ExecStart pointed at BINDIR) and an example configuration, which an existing one is not
+# replaced by. DESTDIR stages the tree (packaging, the container image). make test checks the
+# unit, this recipe, the Dockerfile and deploy/kubernetes/ against the built binary's commands,
+# flags, ports and paths (ci/check_deploy.py, with its own tests, which plant mistakes).
+PREFIX     ?= /usr/local
+BINDIR     ?= $(PREFIX)/bin
+DOCDIR     ?= $(PREFIX)/share/doc/sluice
+UNITDIR    ?= $(PREFIX)/lib/systemd/system
+SYSCONFDIR ?= /etc
+DESTDIR    ?=
+SLUICE_COMMANDS = run explain validate connectors datagen serve kafka-mock topology
+
+install: portable
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DOCDIR) $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSCONFDIR)/sluice
+	install -m 755 $(PORTABLE_BUILD_DIR)/sluice $(DESTDIR)$(BINDIR)/sluice
+	{ $(PORTABLE_BUILD_DIR)/sluice --help; for command in $(SLUICE_COMMANDS); do \
+	    printf '\n\n'; $(PORTABLE_BUILD_DIR)/sluice $$command --help; done; } > $(DESTDIR)$(DOCDIR)/sluice-help.txt
+	chmod 644 $(DESTDIR)$(DOCDIR)/sluice-help.txt
+	sed 's|/usr/local/bin/sluice|$(BINDIR)/sluice|; s|/usr/local/share/doc/sluice|$(DOCDIR)|; s|/etc/sluice/|$(SYSCONFDIR)/sluice/|g' \
+	  packaging/systemd/sluice.service > $(DESTDIR)$(UNITDIR)/sluice.service
+	chmod 644 $(DESTDIR)$(UNITDIR)/sluice.service
+	@if [ -e $(DESTDIR)$(SYSCONFDIR)/sluice/sluice.yaml ]; then \
+	  echo "install: keeping $(DESTDIR)$(SYSCONFDIR)/sluice/sluice.yaml"; \
+	else install -m 644 packaging/sluice.yaml $(DESTDIR)$(SYSCONFDIR)/sluice/sluice.yaml; fi
+
 FORMAT_FILES = $(shell git ls-files '*.cc' '*.h')
 
 format:
@@ -160,4 +204,4 @@ format-check:
 	clang-format --dry-run --Werror $(FORMAT_FILES)
 
 clean:
-	rm -rf $(BUILD_DIR) $(ASAN_BUILD_DIR) $(GATE_BUILD_DIR) $(FUZZ_BUILD_DIR)
+	rm -rf $(BUILD_DIR) $(ASAN_BUILD_DIR) $(GATE_BUILD_DIR) $(FUZZ_BUILD_DIR) $(PORTABLE_BUILD_DIR)
