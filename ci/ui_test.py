@@ -283,9 +283,11 @@ def main():
                 failures.append(f"chromium --screenshot exited {shot.returncode}, {screenshot}: "
                                 f"{'a PNG of %dx%d' % size if size else 'no PNG'}: {shot.stderr[-2000:]}")
 
+            # Fed until it has stopped: a source waiting on the FIFO sees the stop with its next
+            # lines, while an ended feed would end its input first (and the job would finish).
             api.call("POST", f"/jobs/{job2_id}/stop")
-            stop_feeding.set()
             stopped = api.wait_for_state(job2_id, {"stopped", "finished", "failed"})
+            stop_feeding.set()
             if stopped["state"] != "stopped":
                 failures.append(f"job {job2_id} did not stop: {stopped}")
         except Exception as error:  # noqa: BLE001 (any error fails the test, with its message)
