@@ -51,6 +51,14 @@ std::string Scenario2Job() {
       ", 'volume.type' = 'file_sink', 'volume.path' = '${OUTPUT}', 'volume.changelog.mode' = 'changelog');\n");
 }
 
+// `job` (one of the above, or SourceAndCheckpoints()) without its checkpoint directory.
+std::string WithoutCheckpoints(std::string job) {
+  const std::string keys =
+      ", 'checkpoint.dir' = '${CHECKPOINTS}', 'checkpoint.interval' = '40ms', 'checkpoint.retained' = '2'";
+  job.erase(job.find(keys), keys.size());
+  return job;
+}
+
 std::string Scenario3aJob() {
   return StrCat(
       "CREATE STREAM trader_minute AS SELECT trader_id, symbol, _window_start AS minute_start, COUNT(*) AS "
@@ -62,6 +70,17 @@ std::string Scenario3aJob() {
 uint64_t EnvNumber(const char* name, uint64_t fallback) {
   const char* value = std::getenv(name);
   return value != nullptr && *value != '\0' ? std::strtoull(value, nullptr, 10) : fallback;
+}
+
+// `run` was started with --savepoint-on-stop: sends it SIGTERM after 120 ms and waits for it. It
+// must exit 0, stopped by the signal (not finished before it); its log goes to `*log`.
+void StopWithSigterm(const Process& run, const std::string& context, std::string* log) {
+  std::this_thread::sleep_for(std::chrono::milliseconds(120));
+  kill(run.pid, SIGTERM);
+  ASSERT_EQ(WaitFor(run, std::chrono::seconds(60)), 0) << context << ": " << ReadFile(run.err);
+  *log = ReadFile(run.err);
+  ASSERT_NE(log->find("stopped by SIGTERM"), std::string::npos)
+      << context << ": the run ended before the signal; " << *log;
 }
 
 struct Episode {
@@ -317,14 +336,8 @@ TEST_F(ChaosTest, StopWithASavepointAndResumeFromIt) {
     int parallelism;
   };
   // Without a checkpoint directory: the savepoint is the only snapshot the job takes.
-  auto without_checkpoints = [](std::string job) {
-    const std::string key = ", 'checkpoint.dir' = '${CHECKPOINTS}', 'checkpoint.interval' = '40ms', "
-                            "'checkpoint.retained' = '2'";
-    job.erase(job.find(key), key.size());
-    return job;
-  };
-  const std::vector<Kind> kinds = {{"sp_s2_p1", without_checkpoints(Scenario2Job()), "volume", 1},
-                                   {"sp_s3a_p2", without_checkpoints(Scenario3aJob()), "trader_minute", 2},
+  const std::vector<Kind> kinds = {{"sp_s2_p1", WithoutCheckpoints(Scenario2Job()), "volume", 1},
+                                   {"sp_s3a_p2", WithoutCheckpoints(Scenario3aJob()), "trader_minute", 2},
                                    {"sp_s3a_p1_checkpointed", Scenario3aJob(), "trader_minute", 1}};
   for (const Kind& kind : kinds) {
     const std::string root = directory_->File(kind.name);
@@ -339,12 +352,8 @@ TEST_F(ChaosTest, StopWithASavepointAndResumeFromIt) {
     std::vector<std::string> first_arguments = common;
     first_arguments.insert(first_arguments.end(), {"--savepoint-on-stop", savepoints});
     const Process first = SpawnSluice(first_arguments, StrCat(root, "/out1"), StrCat(root, "/err1"));
-    std::this_thread::sleep_for(std::chrono::milliseconds(120));
-    kill(first.pid, SIGTERM);
-    ASSERT_EQ(WaitFor(first, std::chrono::seconds(60)), 0) << ReadFile(first.err);
-    const std::string first_log = ReadFile(first.err);
-    ASSERT_NE(first_log.find("stopped by SIGTERM"), std::string::npos)
-        << kind.name << ": the run ended before the signal; " << first_log;
+    std::string first_log;
+    ASSERT_NO_FATAL_FAILURE(StopWithSigterm(first, kind.name, &first_log));
     // Numbered as the run numbers its barriers (after its checkpoints, when it takes them).
     const size_t written = first_log.find(" written to " + savepoints + "/chk-");
     ASSERT_NE(written, std::string::npos) << first_log;
@@ -370,7 +379,7 @@ TEST_F(ChaosTest, StopWithASavepointAndResumeFromIt) {
   // A change its state does not survive (here: one more aggregate) is refused, naming the
   // operator and what its state was built for.
   const std::string root = directory_->File("sp_s2_p1");
-  std::string changed = without_checkpoints(Scenario2Job());
+  std::string changed = WithoutCheckpoints(Scenario2Job());
   changed.replace(changed.find("MAX(price) AS high"), 18, "MAX(price) AS high, SUM(price) AS turnover");
   WriteFile(StrCat(root, "/job.sql"), changed);
   const Process refused = SpawnSluice(
@@ -389,7 +398,7 @@ TEST_F(ChaosTest, StopWithASavepointAndResumeFromIt) {
   // A query with a stateful operator fewer (the aggregate gone) is refused too: its state would be dropped.
   WriteFile(StrCat(root, "/job.sql"),
             StrCat("CREATE STREAM volume AS SELECT symbol, quantity FROM trades WITH (",
-                   without_checkpoints(SourceAndCheckpoints()),
+                   WithoutCheckpoints(SourceAndCheckpoints()),
                    ", 'volume.type' = 'file_sink', 'volume.path' = '${OUTPUT}', 'volume.changelog.mode' = "
                    "'changelog');\n"));
   const Process dropped = SpawnSluice(
@@ -408,19 +417,13 @@ TEST_F(ChaosTest, StopWithASavepointAndResumeFromIt) {
 // instances' state, the keys the exchange now sends it. The resumed runs each rewrite the output
 // from the savepoint's committed length, so both restore the same savepoint in turn.
 TEST_F(ChaosTest, ASavepointTakenAtParallelismTwoRestoresAtOneAndFour) {
-  const std::string checkpoint_keys =
-      ", 'checkpoint.dir' = '${CHECKPOINTS}', 'checkpoint.interval' = '40ms', 'checkpoint.retained' = '2'";
-  auto without_checkpoints = [&checkpoint_keys](std::string job) {
-    job.erase(job.find(checkpoint_keys), checkpoint_keys.size());
-    return job;
-  };
   struct Kind {
     std::string name;
     std::string job;
     std::string stream;
   };
-  const std::vector<Kind> kinds = {{"rescale_s2", without_checkpoints(Scenario2Job()), "volume"},
-                                   {"rescale_s3a", without_checkpoints(Scenario3aJob()), "trader_minute"}};
+  const std::vector<Kind> kinds = {{"rescale_s2", WithoutCheckpoints(Scenario2Job()), "volume"},
+                                   {"rescale_s3a", WithoutCheckpoints(Scenario3aJob()), "trader_minute"}};
   for (const Kind& kind : kinds) {
     const std::string root = directory_->File(kind.name);
     std::filesystem::create_directories(root);
@@ -438,12 +441,8 @@ TEST_F(ChaosTest, ASavepointTakenAtParallelismTwoRestoresAtOneAndFour) {
     };
     const Process first = SpawnSluice(arguments(2, {"--savepoint-on-stop", savepoints}),
                                       StrCat(root, "/out1"), StrCat(root, "/err1"));
-    std::this_thread::sleep_for(std::chrono::milliseconds(120));
-    kill(first.pid, SIGTERM);
-    ASSERT_EQ(WaitFor(first, std::chrono::seconds(60)), 0) << ReadFile(first.err);
-    const std::string first_log = ReadFile(first.err);
-    ASSERT_NE(first_log.find("stopped by SIGTERM"), std::string::npos)
-        << kind.name << ": the run ended before the signal; " << first_log;
+    std::string first_log;
+    ASSERT_NO_FATAL_FAILURE(StopWithSigterm(first, kind.name, &first_log));
     const Schema declared =
         DeclaredOutputSchema(kind.job, {{"TRADES", *trades_}, {"OUTPUT", output}}, kind.stream);
     for (const int parallelism : {1, 4}) {
@@ -473,7 +472,7 @@ TEST_F(ChaosTest, ASavepointTakenAtParallelismTwoRestoresAtOneAndFour) {
   WriteFile(job,
             StrCat("CREATE STREAM moving AS SELECT symbol, price, AVG(price) OVER (PARTITION BY symbol ORDER "
                    "BY trade_time ROWS BETWEEN 9 PRECEDING AND CURRENT ROW) AS average FROM trades WITH (",
-                   without_checkpoints(SourceAndCheckpoints()),
+                   WithoutCheckpoints(SourceAndCheckpoints()),
                    ", 'moving.type' = 'file_sink', 'moving.path' = '${OUTPUT}');\n"));
   auto rows_run = [&](int parallelism, const std::string& flag, const std::string& name) {
     return SpawnSluice(
@@ -482,11 +481,8 @@ TEST_F(ChaosTest, ASavepointTakenAtParallelismTwoRestoresAtOneAndFour) {
         StrCat(root, "/", name, ".out"), StrCat(root, "/", name, ".err"));
   };
   const Process rows_first = rows_run(2, "--savepoint-on-stop", "first");
-  std::this_thread::sleep_for(std::chrono::milliseconds(120));
-  kill(rows_first.pid, SIGTERM);
-  ASSERT_EQ(WaitFor(rows_first, std::chrono::seconds(60)), 0) << ReadFile(rows_first.err);
-  ASSERT_NE(ReadFile(rows_first.err).find("stopped by SIGTERM"), std::string::npos)
-      << ReadFile(rows_first.err);
+  std::string rows_log;
+  ASSERT_NO_FATAL_FAILURE(StopWithSigterm(rows_first, "rows", &rows_log));
   const Process refused = rows_run(1, "--from-savepoint", "refused");
   EXPECT_EQ(WaitFor(refused, std::chrono::seconds(30)), 1);
   const std::string refusal = ReadFile(refused.err);
@@ -502,10 +498,7 @@ TEST_F(ChaosTest, ASavepointTakenAtParallelismTwoRestoresAtOneAndFour) {
 TEST_F(ChaosTest, AnOperatorIdAnnotationSurvivesARenamedStatement) {
   const std::string root = directory_->File("uid_renamed");
   std::filesystem::create_directories(root);
-  const std::string checkpoint_keys =
-      ", 'checkpoint.dir' = '${CHECKPOINTS}', 'checkpoint.interval' = '40ms', 'checkpoint.retained' = '2'";
-  std::string original = Scenario2Job();
-  original.erase(original.find(checkpoint_keys), checkpoint_keys.size());
+  const std::string original = WithoutCheckpoints(Scenario2Job());
   auto renamed = [&original]() {
     std::string job = original;
     for (size_t at = job.find("volume"); at != std::string::npos; at = job.find("volume", at + 9)) {
@@ -524,10 +517,8 @@ TEST_F(ChaosTest, AnOperatorIdAnnotationSurvivesARenamedStatement) {
                        StrCat(root, "/", name, ".out"), StrCat(root, "/", name, ".err"));
   };
   const Process first = run("-- @uid: trade-volume\n" + original, "--savepoint-on-stop", "first");
-  std::this_thread::sleep_for(std::chrono::milliseconds(120));
-  kill(first.pid, SIGTERM);
-  ASSERT_EQ(WaitFor(first, std::chrono::seconds(60)), 0) << ReadFile(first.err);
-  ASSERT_NE(ReadFile(first.err).find("stopped by SIGTERM"), std::string::npos) << ReadFile(first.err);
+  std::string first_log;
+  ASSERT_NO_FATAL_FAILURE(StopWithSigterm(first, "first run", &first_log));
   ASSERT_NE(renamed().find("CREATE STREAM totals_ AS"), std::string::npos) << renamed();
   // Renamed without the uid: its operators' ids changed, and their state is not found.
   const Process refused = run(renamed(), "--from-savepoint", "refused");
@@ -551,11 +542,7 @@ TEST_F(ChaosTest, AnOperatorIdAnnotationSurvivesARenamedStatement) {
 TEST_F(ChaosTest, ASavepointRestoresACompatiblyChangedQuery) {
   const std::string root = directory_->File("sp_changed");
   std::filesystem::create_directories(root);
-  std::string original = Scenario3aJob();
-  const std::string key =
-      ", 'checkpoint.dir' = '${CHECKPOINTS}', 'checkpoint.interval' = '40ms', "
-      "'checkpoint.retained' = '2'";
-  original.erase(original.find(key), key.size());
+  const std::string original = WithoutCheckpoints(Scenario3aJob());
   std::string changed = original;
   changed.replace(changed.find("FROM trades GROUP BY"), 20, "FROM trades WHERE price > 0 GROUP BY");
   changed.replace(changed.find("SELECT trader_id, symbol,"), 25,
@@ -571,10 +558,8 @@ TEST_F(ChaosTest, ASavepointRestoresACompatiblyChangedQuery) {
   std::vector<std::string> first_arguments = common;
   first_arguments.insert(first_arguments.end(), {"--savepoint-on-stop", savepoints});
   const Process first = SpawnSluice(first_arguments, StrCat(root, "/out1"), StrCat(root, "/err1"));
-  std::this_thread::sleep_for(std::chrono::milliseconds(120));
-  kill(first.pid, SIGTERM);
-  ASSERT_EQ(WaitFor(first, std::chrono::seconds(60)), 0) << ReadFile(first.err);
-  ASSERT_NE(ReadFile(first.err).find("stopped by SIGTERM"), std::string::npos) << ReadFile(first.err);
+  std::string first_log;
+  ASSERT_NO_FATAL_FAILURE(StopWithSigterm(first, "first run", &first_log));
   const std::string first_output = ReadFile(output);
   WriteFile(StrCat(root, "/first.jsonl"), first_output);
 
