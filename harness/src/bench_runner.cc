@@ -1,5 +1,6 @@
 #include "bench_runner.h"
 
+#include <httplib.h>
 #include <unistd.h>
 #include <valgrind/callgrind.h>
 
@@ -25,6 +26,7 @@
 #include "plan/binder.h"
 #include "runtime/file_checkpoint_store.h"
 #include "runtime/job_runner.h"
+#include "server/metrics_endpoint.h"
 #include "sql/parser.h"
 
 namespace sluice::bench {
@@ -202,6 +204,9 @@ struct RunOutcome {
   ChecksumValue json_rows;
   std::string json_error;
   double parse_seconds = 0;
+  // Metrics level.
+  uint64_t metrics_publishes = 0;
+  uint64_t metrics_scrapes = 0;
   // Checkpoint level.
   uint64_t checkpoints = 0;
   double checkpoint_seconds = 0;  // summed
@@ -211,6 +216,11 @@ struct RunOutcome {
 // The checkpoint level's interval: short, so that even a quick run takes several checkpoints;
 // the loss at a 1 s interval is projected from the pause each one costs.
 constexpr int64_t kLabCheckpointIntervalMillis = 20;
+// The metrics level's publish interval: a thousandth of `sluice run --metrics-port`'s second, so
+// that even a quick run publishes many times and the figure bounds the real cost from above.
+constexpr int64_t kLabMetricsPublishMillis = 1;
+// And its scrape interval: a hundred scrapes a second (Prometheus' default is one in 15 s).
+constexpr int64_t kLabMetricsScrapeMillis = 10;
 
 // The gate's view of a checking sink: forwards to it with callgrind's collection switched off
 // for the sink's own work, so that the gate counts the engine's instructions and not the
@@ -260,7 +270,8 @@ class ScenarioRunner {
   }
   absl::StatusOr<RunOutcome> RunOnce(const std::string& level, int threads, int partitions,
                                      const std::string& placement, const std::vector<int>& cpus,
-                                     LatencyHistogram* latencies, double rate, int64_t checkpoint_interval_ms = 0);
+                                     LatencyHistogram* latencies, double rate,
+                                     int64_t checkpoint_interval_ms = 0, bool metrics = false);
   Measurement Measure(const std::string& level, int threads, int partitions, const std::string& placement,
                       const std::vector<int>& cpus, double rate);
   // One configuration a level is measured in.
@@ -270,6 +281,7 @@ class ScenarioRunner {
     std::string placement;
     std::vector<int> cpus;
     int64_t checkpoint_interval_ms = 0;  // checkpoint level: 0 runs without checkpoints
+    bool metrics = false;                // metrics level: with a scraped /metrics endpoint
   };
   // Measures every configuration in rounds: warm-up rounds, then timed rounds, each running
   // every configuration once in order. Measure() is the case of one configuration.
@@ -277,6 +289,8 @@ class ScenarioRunner {
                                               double rate);
   // Timed runs of the latency level (after its warm-up).
   static constexpr int kLatencyRuns = 3;
+  // Timed runs of each configuration of the metrics level, at least.
+  static constexpr int kMetricsRuns = 15;
   std::vector<std::pair<std::string, std::vector<int>>> Placements(int threads) const;
   // SQLite's result on `dataset` (cached in the data folder).
   absl::StatusOr<ChecksumValue> Expected(const Dataset& dataset);
@@ -392,10 +406,10 @@ std::vector<std::pair<std::string, std::vector<int>>> ScenarioRunner::Placements
 absl::StatusOr<RunOutcome> ScenarioRunner::RunOnce(const std::string& level, int threads, int partitions,
                                                    const std::string& placement, const std::vector<int>& cpus,
                                                    LatencyHistogram* latencies, double rate,
-                                                   int64_t checkpoint_interval_ms) {
+                                                   int64_t checkpoint_interval_ms, bool metrics) {
   const std::string input_path = DataPath("jsonl");
   const InputSplit* split = nullptr;
-  const bool from_memory = level == "core" || level == "checkpoint";
+  const bool from_memory = level == "core" || level == "checkpoint" || level == "metrics";
   if (from_memory) {
     auto found = splits_.find(partitions);
     if (found == splits_.end()) {
@@ -465,17 +479,49 @@ absl::StatusOr<RunOutcome> ScenarioRunner::RunOnce(const std::string& level, int
                                            latencies);
     };
   }
-  SLUICE_ASSIGN_OR_RETURN(setup.runner, JobRunner::Create(setup.job, run_options));
   RunOutcome outcome;
+  // The metrics level: what `sluice run --metrics-port` adds, far more often than it would: the
+  // counters published to a /metrics endpoint every kLabMetricsPublishMillis (not every second),
+  // and a client on another thread scraping it every kLabMetricsScrapeMillis.
+  std::unique_ptr<MetricsEndpoint> endpoint;
+  std::function<void(const JobCounters&)> on_progress;
+  std::atomic<bool> run_over{false};
+  std::atomic<uint64_t> scrapes{0};
+  std::thread scraper;
+  if (metrics) {
+    HttpServerOptions server_options;
+    server_options.address = "127.0.0.1";
+    server_options.port = 0;
+    SLUICE_ASSIGN_OR_RETURN(endpoint, MetricsEndpoint::Start(server_options, "lab", scenario_.name));
+    run_options.progress_interval_millis = kLabMetricsPublishMillis;
+    on_progress = [&endpoint, &outcome](const JobCounters& counters) {
+      endpoint->Update("running", counters, nullptr);
+      ++outcome.metrics_publishes;
+    };
+    const std::string url = endpoint->url();
+    scraper = std::thread([url, &run_over, &scrapes]() {
+      const size_t colon = url.rfind(':');
+      httplib::Client client(url.substr(url.find("//") + 2, colon - url.find("//") - 2),
+                             std::stoi(url.substr(colon + 1)));
+      while (!run_over.load(std::memory_order_relaxed)) {
+        if (auto response = client.Get("/metrics"); response && response->status == 200) ++scrapes;
+        std::this_thread::sleep_for(std::chrono::milliseconds(kLabMetricsScrapeMillis));
+      }
+    });
+  }
+  SLUICE_ASSIGN_OR_RETURN(setup.runner, JobRunner::Create(setup.job, run_options));
   // One thread runs the job on this one, pinned for the run; more are the runtime's workers,
   // which pin themselves.
   std::optional<ScopedThreadPin> pin;
   if (threads == 1 && !cpus.empty()) pin.emplace(cpus[0]);
   const auto start = Clock::now();
   if (options_.gate) CALLGRIND_TOGGLE_COLLECT;
-  const absl::Status status = setup.runner->Run();
+  const absl::Status status = setup.runner->Run(on_progress);
   if (options_.gate) CALLGRIND_TOGGLE_COLLECT;
   outcome.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  run_over.store(true);
+  if (scraper.joinable()) scraper.join();
+  outcome.metrics_scrapes = scrapes.load();
   // Before the sinks' rows are copied out for the check (that copy is the lab's, after the run).
   outcome.peak_rss_bytes = PeakRssBytes();
   SLUICE_RETURN_IF_ERROR(status);
@@ -538,6 +584,7 @@ std::vector<Measurement> ScenarioRunner::MeasureInterleaved(const std::string& l
     std::vector<LatencyStats> latencies;
     std::vector<double> checkpoints, checkpoint_pauses;
     uint64_t checkpoint_state_bytes = 0;
+    std::vector<double> metrics_publishes, metrics_scrapes;
     bool all_match = true;
   };
   std::vector<Series> series(configs.size());
@@ -557,7 +604,12 @@ std::vector<Measurement> ScenarioRunner::MeasureInterleaved(const std::string& l
     // latency. Its timed runs are kLatencyRuns: one paced run's p99 is at the mercy of a single
     // stall of the machine (on a shared VM, tens of milliseconds), so the median run is reported.
     m.warmup_runs = options_.gate ? 0 : options_.warmup_runs;
-    m.runs = options_.gate ? 1 : latency ? kLatencyRuns : options_.runs;
+    // The metrics level's ratio is a difference of a few percent: its runs (tens of
+    // milliseconds each) are at least kMetricsRuns pairs, so that one run's noise does not decide.
+    m.runs = options_.gate        ? 1
+             : latency            ? kLatencyRuns
+             : level == "metrics" ? std::max(options_.runs, kMetricsRuns)
+                                  : options_.runs;
   }
   // Round r runs every configuration once, so that the machine's drift over minutes (a shared
   // VM's speed changes by tens of percent) falls on every configuration alike.
@@ -570,8 +622,9 @@ std::vector<Measurement> ScenarioRunner::MeasureInterleaved(const std::string& l
       const RunConfig& config = configs[c];
       LatencyHistogram histogram;
       ResetPeakRss();
-      auto outcome = RunOnce(level, config.threads, config.partitions, config.placement, config.cpus,
-                             latency ? &histogram : nullptr, rate, config.checkpoint_interval_ms);
+      auto outcome =
+          RunOnce(level, config.threads, config.partitions, config.placement, config.cpus,
+                  latency ? &histogram : nullptr, rate, config.checkpoint_interval_ms, config.metrics);
       m.peak_rss_bytes = std::max(m.peak_rss_bytes, outcome.ok() ? outcome->peak_rss_bytes : PeakRssBytes());
       if (!outcome.ok()) {
         m.error = std::string(outcome.status().message());
@@ -596,6 +649,10 @@ std::vector<Measurement> ScenarioRunner::MeasureInterleaved(const std::string& l
       if (run < m.warmup_runs) continue;
       s.seconds.push_back(outcome->seconds);
       s.sink_shares.push_back(outcome->sink_seconds / config.threads / outcome->seconds);
+      if (config.metrics) {
+        s.metrics_publishes.push_back(static_cast<double>(outcome->metrics_publishes));
+        s.metrics_scrapes.push_back(static_cast<double>(outcome->metrics_scrapes));
+      }
       if (config.checkpoint_interval_ms > 0) {
         s.checkpoints.push_back(static_cast<double>(outcome->checkpoints));
         if (outcome->checkpoints > 0) {
@@ -690,6 +747,25 @@ std::vector<Measurement> ScenarioRunner::MeasureInterleaved(const std::string& l
       cost.projected_loss_at_1s = cost.pause_seconds_per_checkpoint / 1.0;
     }
     s.m.checkpoint = cost;
+  }
+  // The metrics level: the configuration with metrics against the one without (configs[0]).
+  for (size_t c = 0; level == "metrics" && c < configs.size(); ++c) {
+    Series& s = series[c];
+    if (!s.m.error.empty()) continue;
+    Measurement::MetricsCost cost;
+    cost.enabled = configs[c].metrics;
+    if (cost.enabled) {
+      cost.publish_interval_ms = kLabMetricsPublishMillis;
+      cost.publishes_per_run = StatsOf(s.metrics_publishes).median;
+      cost.scrapes_per_run = StatsOf(s.metrics_scrapes).median;
+      const double none = series[0].m.records_per_second.median;
+      cost.throughput_ratio = none > 0 ? s.m.records_per_second.median / none : 0;
+      const double extra = s.m.seconds.median - series[0].m.seconds.median;
+      if (cost.publishes_per_run > 0)
+        cost.seconds_per_publish = std::max(0.0, extra) / cost.publishes_per_run;
+      cost.projected_loss_at_1s = cost.seconds_per_publish / 1.0;
+    }
+    s.m.metrics = cost;
   }
   std::vector<Measurement> out;
   for (Series& s : series) out.push_back(std::move(s.m));
@@ -819,6 +895,16 @@ std::vector<Measurement> ScenarioRunner::Run() {
                    1000 * cost.pause_seconds_per_checkpoint, HumanRate(static_cast<double>(cost.state_bytes)).c_str(),
                    cost.throughput_ratio, 100 * cost.projected_loss_at_1s);
     }
+    if (m.metrics && m.metrics->enabled) {
+      const Measurement::MetricsCost& cost = *m.metrics;
+      std::fprintf(
+          stderr,
+          "  metrics: the counters published every %lld ms (%.0f times per run) and /metrics scraped "
+          "%.0f times per run; %.3fx the throughput without; %.1f us per publish, projected loss "
+          "publishing once a second %.4f%%\n",
+          static_cast<long long>(cost.publish_interval_ms), cost.publishes_per_run, cost.scrapes_per_run,
+          cost.throughput_ratio, 1e6 * cost.seconds_per_publish, 100 * cost.projected_loss_at_1s);
+    }
     if (!m.json_check.empty()) std::fprintf(stderr, "  JSON check: %s\n", m.json_check.c_str());
     if (!m.checksum_ok && m.error.empty()) {
       std::fprintf(stderr, "  expected %s\n  actual   %s\n", m.expected.c_str(), m.actual.c_str());
@@ -865,6 +951,15 @@ std::vector<Measurement> ScenarioRunner::Run() {
     const std::vector<RunConfig> configs = {RunConfig{1, 1, "default", cpus, 0},
                                             RunConfig{1, 1, "default", cpus, kLabCheckpointIntervalMillis}};
     for (const Measurement& m : MeasureInterleaved("checkpoint", configs, 0)) report(m);
+    splits_.clear();
+  }
+  if (wants("metrics")) {
+    // One thread, one partition: the same runs without metrics and with them, in the same rounds.
+    const std::vector<int> cpus = Placements(1)[0].second;
+    RunConfig without{1, 1, "default", cpus};
+    RunConfig with = without;
+    with.metrics = true;
+    for (const Measurement& m : MeasureInterleaved("metrics", {without, with}, 0)) report(m);
     splits_.clear();
   }
   if (wants("codec")) {
@@ -1044,6 +1139,19 @@ absl::Status WriteMeasurement(const std::string& dir, const std::string& run_id,
   } else {
     json.Null("checkpoint");
   }
+  if (m.metrics) {
+    json.BeginObject("metrics")
+        .Bool("enabled", m.metrics->enabled)
+        .Integer("publish_interval_ms", m.metrics->publish_interval_ms)
+        .Number("publishes_per_run", m.metrics->publishes_per_run)
+        .Number("scrapes_per_run", m.metrics->scrapes_per_run)
+        .Number("throughput_ratio_vs_none", m.metrics->throughput_ratio)
+        .Number("seconds_per_publish", m.metrics->seconds_per_publish)
+        .Number("projected_loss_at_1s", m.metrics->projected_loss_at_1s)
+        .EndObject();
+  } else {
+    json.Null("metrics");
+  }
   json.BeginObject("checksum")
       .String("status", m.checksum_ok ? "pass" : "fail")
       .String("oracle", SqliteVersion())
@@ -1059,6 +1167,7 @@ absl::Status WriteMeasurement(const std::string& dir, const std::string& run_id,
   if (m.checkpoint) {
     StrAppend(&name, m.checkpoint->interval_ms > 0 ? StrCat("-every", m.checkpoint->interval_ms, "ms") : "-none");
   }
+  if (m.metrics) StrAppend(&name, m.metrics->enabled ? "-with-metrics" : "-without-metrics");
   return WriteText(StrCat(dir, "/", name, ".json"), json.text());
 }
 

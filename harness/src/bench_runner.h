@@ -101,6 +101,23 @@ struct Measurement {
     double projected_loss_at_1s = 0;
   };
   std::optional<CheckpointCost> checkpoint;
+  // The metrics level: the core level on one thread with a /metrics endpoint (sluice run
+  // --metrics-port) fed by the run's progress callback every publish_interval_ms and scraped
+  // over HTTP a hundred times a second, against the same runs without (enabled false there; the
+  // ratio is in the run with metrics).
+  struct MetricsCost {
+    bool enabled = false;
+    int64_t publish_interval_ms = 0;
+    double publishes_per_run = 0;
+    double scrapes_per_run = 0;
+    double throughput_ratio = 0;  // records/s against the runs without metrics
+    // The runs' extra time (median against median, none if faster) over their publishes, all of
+    // it charged to publishing (the scrapes' share included), and that over a 1 s interval:
+    // what `sluice run --metrics-port`, publishing once a second, would lose.
+    double seconds_per_publish = 0;
+    double projected_loss_at_1s = 0;
+  };
+  std::optional<MetricsCost> metrics;
   // Codec level: what the extra run that parses the encoded JSON back found, and its timing.
   std::string json_check;
   std::string error;  // set when the run failed outright

@@ -201,8 +201,9 @@ absl::StatusOr<Scenario> LoadScenario(const std::string& root, const std::string
   for (simdjson::dom::element item : levels) {
     std::string_view level;
     if (item.get_string().get(level) != simdjson::SUCCESS ||
-        (level != "core" && level != "codec" && level != "latency" && level != "e2e" && level != "checkpoint")) {
-      return FieldError(file, "levels", "must list core, codec, latency, e2e or checkpoint");
+        (level != "core" && level != "codec" && level != "latency" && level != "e2e" &&
+         level != "checkpoint" && level != "metrics")) {
+      return FieldError(file, "levels", "must list core, codec, latency, e2e, checkpoint or metrics");
     }
     scenario.levels.emplace_back(level);
   }

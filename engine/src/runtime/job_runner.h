@@ -67,8 +67,12 @@ struct RunOptions {
   // previous one completed), snapshots handed to `checkpoint_store`.
   CheckpointStore* checkpoint_store = nullptr;
   int64_t checkpoint_interval_millis = 1000;
+  // How often Run() calls its on_progress callback (the lab's metrics level calls it far more
+  // often than a deployment would, to bound the cost of publishing metrics).
+  int64_t progress_interval_millis = 1000;
   // Resume from this completed checkpoint of `restore_store` (or, when that is null, of
-  // `checkpoint_store`): same job, same parallelism.
+  // `checkpoint_store`): same job; at another parallelism its keyed state is rescaled
+  // (state/key_groups.h).
   std::optional<uint64_t> restore_checkpoint;
   CheckpointStore* restore_store = nullptr;
   // Stop with a savepoint: on cancellation, one last barrier goes to this store instead of

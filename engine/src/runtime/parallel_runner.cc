@@ -1465,7 +1465,8 @@ absl::Status ParallelRunner::Impl::RunFused(const std::function<void(const JobCo
     bool done = true;
     for (bool finished : worker.source_finished) done = done && finished;
     if (done) break;
-    if (on_progress && Clock::now() - last_progress >= std::chrono::seconds(1)) {
+    if (on_progress &&
+        Clock::now() - last_progress >= std::chrono::milliseconds(options.progress_interval_millis)) {
       last_progress = Clock::now();
       on_progress(metrics->Live());
     }
@@ -1629,7 +1630,8 @@ absl::Status ParallelRunner::Impl::RunTaskGraph(const std::function<void(const J
     for (const auto& worker : impl.workers)
       workers_done = workers_done && worker->done.load(std::memory_order_acquire);
     if (workers_done && (impl.gather->finished() || impl.gather->inputs.empty())) break;
-    if (on_progress && Clock::now() - last_progress >= std::chrono::seconds(1)) {
+    if (on_progress &&
+        Clock::now() - last_progress >= std::chrono::milliseconds(impl.options.progress_interval_millis)) {
       last_progress = Clock::now();
       on_progress(impl.metrics->Live());
     }
