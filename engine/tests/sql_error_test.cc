@@ -102,6 +102,36 @@ TEST(SqlErrorTest, RestartStrategyPropertiesAreChecked) {
       "invalid count '0' for 'restart.attempts' (a whole number from 1 to 1000000)", 5, 64);
 }
 
+TEST(SqlErrorTest, StateBackendPropertiesAreChecked) {
+  const std::string rocksdb = ",\n      'state.backend' = 'rocksdb'";
+  EXPECT_TRUE(
+      Bind(Job("SELECT symbol, COUNT(*) AS n, SUM(qty) AS q, MAX(price) AS hi FROM trades GROUP BY symbol",
+               rocksdb + ", 'state.rocksdb.memory' = '64MiB'"))
+          .ok());
+  ExpectError(Job("SELECT id FROM trades", ",\n      'state.backend' = 'disk'"),
+              "unknown state backend 'disk' for 'state.backend' (memory, rocksdb)", 5, 25);
+  ExpectError(Job("SELECT id FROM trades", ",\n      'state.rocksdb.dir' = '/tmp'"),
+              "'state.rocksdb.dir' needs 'state.backend' = 'rocksdb'", 5, 7);
+  ExpectError(Job("SELECT id FROM trades", rocksdb + ", 'state.rocksdb.memory' = '1MiB'"),
+              "invalid size '1MiB' for 'state.rocksdb.memory' (at least 16MiB: 64MiB, 1GiB)", 5, 61);
+  // What RocksDB cannot hold yet is refused by name, at the statement.
+  ExpectError(
+      Job("SELECT symbol, COUNT(*) AS n FROM trades GROUP BY symbol WINDOW TUMBLING (ts, INTERVAL '1' "
+          "MINUTE)",
+          rocksdb + ", 'event.time.field' = 'ts'"),
+      "'state.backend' = 'rocksdb' for this GROUP BY: it has a TUMBLING window", 1, 1);
+  ExpectError(
+      Job("SELECT symbol, COUNT(DISTINCT id) AS n FROM trades GROUP BY symbol", rocksdb),
+      "'state.backend' = 'rocksdb' for this GROUP BY: its aggregate COUNT(DISTINCT id) keeps a set per key",
+      1, 1);
+  ExpectError(Job("SELECT qty, MIN(symbol) AS s FROM trades GROUP BY qty", rocksdb),
+              "its aggregate MIN(symbol) keeps a string per key", 1, 1);
+  ExpectError(Job("SELECT id, SUM(qty) OVER (PARTITION BY symbol ORDER BY ts ROWS BETWEEN 2 PRECEDING AND "
+                  "CURRENT ROW) AS q FROM trades",
+                  rocksdb + ", 'event.time.field' = 'ts'"),
+              "'state.backend' = 'rocksdb' for a ROWS window", 1, 1);
+}
+
 TEST(SqlErrorTest, OperatorIdAnnotationsAreChecked) {
   EXPECT_TRUE(Bind("-- @uid: volume-v1\n" + Job("SELECT id FROM trades")).ok());
   ExpectError("-- @uid: volume/v1\n" + Job("SELECT id FROM trades"),

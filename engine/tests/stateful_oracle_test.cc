@@ -438,14 +438,16 @@ class StatefulOracleTest : public ::testing::TestWithParam<std::string> {
 
   // `changes_key_columns` > 0: the query emits changes; compare its last row per key.
   // `expected_late` >= 0: the number of rows the job must count as late.
+  // `extra_properties`: job properties added to the WITH clause ("'k' = 'v', ").
   void ExpectSameRows(const std::string& sluice_select, const std::string& sqlite_select,
-                      size_t changes_key_columns = 0, int64_t expected_late = -1) const {
+                      size_t changes_key_columns = 0, int64_t expected_late = -1,
+                      const std::string& extra_properties = "") const {
     const Table expected = QuerySqlite(db(), sqlite_select);
     ASSERT_FALSE(expected.rows.empty()) << sqlite_select;
     // The single-threaded runner and the parallel runtime on 2 and 4 workers (on 2 cores too).
     for (int parallelism : {1, 2, 4}) {
       for (size_t batch_size : {1024, 7, 1}) {
-        Run run = SluiceRun(sluice_select, batch_size, data().path, parallelism);
+        Run run = SluiceRun(sluice_select, batch_size, data().path, parallelism, extra_properties);
         if (changes_key_columns > 0) run.table = LastRowPerKey(run.table, changes_key_columns);
         const std::string context = StrCat(sluice_select, " (", GetParam(), " data, batch size ", batch_size,
                                            ", parallelism ", parallelism, ")");
@@ -489,7 +491,7 @@ class StatefulOracleTest : public ::testing::TestWithParam<std::string> {
   // row.
   void ExpectChangesRowByRow(const std::string& sluice_select, size_t key_columns,
                              const std::function<std::string(size_t)>& emissions, const std::string& running,
-                             int64_t expected_late) const {
+                             int64_t expected_late, const std::string& extra_properties = "") const {
     const Table running_rows = QuerySqlite(db(), running);
     ASSERT_FALSE(running_rows.rows.empty()) << running;
     const auto running_per_key = RowsPerKey(running_rows, key_columns);
@@ -497,7 +499,7 @@ class StatefulOracleTest : public ::testing::TestWithParam<std::string> {
       for (size_t batch_size : {1024, 7, 1}) {
         const std::string context = StrCat(sluice_select, " (", GetParam(), " data, batch size ", batch_size,
                                            ", parallelism ", parallelism, ")");
-        const Run run = SluiceRun(sluice_select, batch_size, data().path, parallelism);
+        const Run run = SluiceRun(sluice_select, batch_size, data().path, parallelism, extra_properties);
         EXPECT_EQ(run.table.names, running_rows.names) << context;
         EXPECT_EQ(run.result.counters.late_dropped, static_cast<uint64_t>(expected_late))
             << "late rows, " << context;
@@ -554,6 +556,32 @@ class StatefulOracleTest : public ::testing::TestWithParam<std::string> {
         }
       }
     }
+  }
+
+  // Scenario 2 (see the tests that call it), with `extra_properties`.
+  void ExpectScenario2RowByRow(const std::string& extra_properties) const {
+    const std::string aggregates =
+        "COUNT(*) OVER w AS n, SUM(quantity) OVER w AS q, AVG(price) OVER w AS a, MIN(price) OVER w AS lo, "
+        "MAX(price) OVER w AS hi";
+    const std::string running = StrCat("SELECT symbol, ", aggregates,
+                                       " FROM arrivals WINDOW w AS (PARTITION BY symbol ORDER BY arrival) "
+                                       "ORDER BY arrival");
+    auto emissions = [&](size_t batch) {
+      return StrCat("WITH points AS (SELECT *, COALESCE(SUM(arrival % ", batch,
+                    " = 0) OVER (ORDER BY arrival ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS "
+                    "segment FROM "
+                    "arrivals), running AS (SELECT arrival, segment, symbol, ",
+                    aggregates,
+                    " FROM points WINDOW w AS (PARTITION BY symbol ORDER BY arrival)), "
+                    "last AS (SELECT *, ROW_NUMBER() OVER (PARTITION BY symbol, segment ORDER BY arrival "
+                    "DESC) AS k FROM "
+                    "running) SELECT symbol, n, q, a, lo, hi FROM last WHERE k = 1 ORDER BY arrival");
+    };
+    ExpectChangesRowByRow(
+        "SELECT symbol, COUNT(*) AS n, SUM(quantity) AS q, AVG(price) AS a, MIN(price) AS lo, MAX(price) AS "
+        "hi "
+        "FROM trades GROUP BY symbol",
+        1, emissions, running, 0, extra_properties);
   }
 
   static TemporaryDirectory* directory_;
@@ -618,28 +646,34 @@ TEST_P(StatefulOracleTest, DataSetHoldsItsCases) {
   for (const std::string& sql : informational) std::cout << "  " << Count(sql) << "\t" << sql << "\n";
 }
 
-// Scenario 2 of the brief: pure GROUP BY, EMIT CHANGES (the default), row by row.
+// Scenario 2 of the brief: pure GROUP BY, EMIT CHANGES (the default), row by row; with the
+// in-memory state backend and with RocksDB (ops/rocksdb_aggregate_operator.h), which must emit
+// the same rows in the same order.
 TEST_P(StatefulOracleTest, Scenario2GroupByEmitChangesRowByRow) {
-  const std::string aggregates =
-      "COUNT(*) OVER w AS n, SUM(quantity) OVER w AS q, AVG(price) OVER w AS a, MIN(price) OVER w AS lo, "
-      "MAX(price) OVER w AS hi";
-  const std::string running = StrCat("SELECT symbol, ", aggregates,
-                                     " FROM arrivals WINDOW w AS (PARTITION BY symbol ORDER BY arrival) "
-                                     "ORDER BY arrival");
-  auto emissions = [&](size_t batch) {
-    return StrCat(
-        "WITH points AS (SELECT *, COALESCE(SUM(arrival % ", batch,
-        " = 0) OVER (ORDER BY arrival ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS segment FROM "
-        "arrivals), running AS (SELECT arrival, segment, symbol, ",
-        aggregates,
-        " FROM points WINDOW w AS (PARTITION BY symbol ORDER BY arrival)), "
-        "last AS (SELECT *, ROW_NUMBER() OVER (PARTITION BY symbol, segment ORDER BY arrival DESC) AS k FROM "
-        "running) SELECT symbol, n, q, a, lo, hi FROM last WHERE k = 1 ORDER BY arrival");
-  };
-  ExpectChangesRowByRow(
-      "SELECT symbol, COUNT(*) AS n, SUM(quantity) AS q, AVG(price) AS a, MIN(price) AS lo, MAX(price) AS hi "
-      "FROM trades GROUP BY symbol",
-      1, emissions, running, 0);
+  ExpectScenario2RowByRow("");
+}
+
+TEST_P(StatefulOracleTest, RocksDbStateScenario2EmitChangesRowByRow) {
+  ExpectScenario2RowByRow("'state.backend' = 'rocksdb', 'state.rocksdb.memory' = '16MiB', ");
+}
+
+// RocksDB state: several keys of every type (a string, a BIGINT expression with NULLs, a
+// BOOLEAN, a DOUBLE: one key each way the store encodes them), expression arguments, EMIT FINAL (every key
+// read back from the store at the end of the input and decoded), against SQLite.
+TEST_P(StatefulOracleTest, RocksDbStateSeveralKeyTypesEmitFinal) {
+  ExpectSameRows(
+      "SELECT trader_id, quantity % 7 AS bucket, side = 'BUY' AS buy, CAST(quantity AS DOUBLE) / 4 AS "
+      "quarter, "
+      "COUNT(*) AS n, SUM(price * quantity) AS notional, SUM(quantity) / COUNT(*) AS avg_lot, MIN(price) AS "
+      "lo, "
+      "COUNT(price) AS priced FROM trades GROUP BY trader_id, quantity % 7, side = 'BUY', CAST(quantity AS "
+      "DOUBLE) / 4 EMIT FINAL",
+      "SELECT trader_id, quantity % 7 AS bucket, side = 'BUY' AS buy, CAST(quantity AS REAL) / 4 AS quarter, "
+      "COUNT(*) AS n, SUM(price * quantity) AS notional, SUM(quantity) / COUNT(*) AS avg_lot, MIN(price) AS "
+      "lo, "
+      "COUNT(price) AS priced FROM trades GROUP BY trader_id, quantity % 7, side = 'BUY', CAST(quantity AS "
+      "REAL) / 4",
+      0, 0, "'state.backend' = 'rocksdb', 'state.rocksdb.memory' = '16MiB', ");
 }
 
 TEST_P(StatefulOracleTest, Scenario2CategoryVariantEmitFinal) {

@@ -52,6 +52,7 @@ absl::Status ReadField(StateReader& reader, StateRows& rows, size_t field, size_
 // COUNT(*) and COUNT(x).
 class CountAccumulator final : public Accumulator {
  public:
+  bool state_in_rows() const override { return true; }
   explicit CountAccumulator(StateRows& rows) : rows_(rows), counts_(rows.AddField(sizeof(int64_t))) {}
   void Reset(uint32_t group) override { Counts()[group] = 0; }
   void MergeFrom(uint32_t into, const Accumulator& source, uint32_t from) override {
@@ -109,6 +110,7 @@ class CountAccumulator final : public Accumulator {
 template <typename In, typename Sum, bool kAverage, bool kRetractable = false>
 class SumAccumulator final : public Accumulator {
  public:
+  bool state_in_rows() const override { return true; }
   explicit SumAccumulator(StateRows& rows)
       : rows_(rows), sums_(rows.AddField(sizeof(Sum))), counts_(rows.AddField(sizeof(Count))) {}
   void Reset(uint32_t group) override {
@@ -210,6 +212,7 @@ class SumAccumulator final : public Accumulator {
 template <typename In>
 class VarianceAccumulator final : public Accumulator {
  public:
+  bool state_in_rows() const override { return true; }
   VarianceAccumulator(StateRows& rows, bool sample, bool root)
       : sample_(sample),
         root_(root),
@@ -304,6 +307,7 @@ enum class Pick : uint8_t { kMin, kMax, kFirst, kLast };
 template <typename T, Pick kPick>
 class PickAccumulator final : public Accumulator {
  public:
+  bool state_in_rows() const override { return true; }
   explicit PickAccumulator(StateRows& rows)
       : rows_(rows), values_(rows.AddField(sizeof(T))), state_(rows.AddField(sizeof(uint8_t))) {}
   void Reset(uint32_t group) override {

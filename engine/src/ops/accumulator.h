@@ -60,6 +60,11 @@ class StateRows {
     return const_cast<StateRows*>(this)->Get<const T>(field);
   }
 
+  // Group `group`'s row: stride() bytes holding every field of the group. Valid until the next
+  // Resize(). REQUIRES: group < groups().
+  uint8_t* Row(uint32_t group) { return rows_.data() + size_t{group} * stride_; }
+  const uint8_t* Row(uint32_t group) const { return rows_.data() + size_t{group} * stride_; }
+
   // Bytes held by the rows (their capacity).
   size_t MemoryBytes() const { return CapacityBytes(rows_); }
   size_t stride() const { return stride_; }
@@ -102,6 +107,11 @@ class Accumulator {
   virtual void MergeFrom(uint32_t into, const Accumulator& source, uint32_t from) = 0;
   // out[i] = result of groups[i], for i < n.
   virtual void Finalize(const uint32_t* groups, size_t n, Column& out) const = 0;
+
+  // Whether all of a group's state is in its StateRows fields, none in arrays of the
+  // accumulator's own: a group's state is then its row's bytes, which the RocksDB state
+  // backend stores (ops/rocksdb_aggregate_operator.h). A zeroed row is the empty state.
+  virtual bool state_in_rows() const { return false; }
 
   // Approximate bytes of state held in the accumulator's own arrays and what they point to
   // (the StateRows are counted by their owner): none when all its state is in StateRows.

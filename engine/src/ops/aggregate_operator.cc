@@ -180,6 +180,8 @@ std::vector<uint32_t>& AggregateOperator::FindOrOpenWindow(int64_t start) {
 bool AggregateOperator::CarriesKeys(const AggregateDefinition& definition) {
   // A SESSION window is a SessionWindowOperator, which keeps its own state.
   if (definition.window && definition.window->kind == WindowKind::kSession) return false;
+  // A RocksDbAggregateOperator looks its keys up by their values.
+  if (definition.rocksdb) return false;
   return !definition.keys.empty() && KeyTable::HashesKeyWords(KeyTypes(definition));
 }
 

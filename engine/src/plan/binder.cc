@@ -646,6 +646,7 @@ class JobBinder {
         job_.restart_delay_millis = *millis;
       }
     }
+    BindStateBackendProperties(errors);
     // Every name the job uses: hidden streams (derived tables, WITH queries) avoid them all.
     taken_.insert(names.begin(), names.end());
     int anonymous = 0;
@@ -728,6 +729,11 @@ class JobBinder {
       }
     }
     InferChangelogModes(job_, source_, errors);
+    if (rocksdb_) {
+      for (auto& statement : job_.statements) {
+        if (statement.plan != nullptr) PlaceStateInRocksDb(statement, *statement.plan, errors);
+      }
+    }
   }
 
  private:
@@ -2350,6 +2356,76 @@ class JobBinder {
     return absl::OkStatus();
   }
 
+  // 'state.backend' ('memory', the default, or 'rocksdb'), 'state.rocksdb.dir' and
+  // 'state.rocksdb.memory' (which need 'rocksdb': they would be ignored).
+  void BindStateBackendProperties(SqlErrorList& errors) {
+    if (const PropertyValue* backend = job_.properties.Find("state.backend")) {
+      if (EqualsIgnoreCase(backend->value, "rocksdb")) {
+        rocksdb_.emplace();
+      } else if (!EqualsIgnoreCase(backend->value, "memory")) {
+        errors.Add(source_.Error(backend->value_position, StrCat("unknown state backend '", backend->value,
+                                                                 "' for 'state.backend' (memory, rocksdb)")));
+      }
+    }
+    for (const char* key : {"state.rocksdb.dir", "state.rocksdb.memory"}) {
+      const PropertyValue* value = job_.properties.Find(key);
+      if (value != nullptr && !rocksdb_) {
+        errors.Add(
+            source_.Error(value->key_position, StrCat("'", key, "' needs 'state.backend' = 'rocksdb'")));
+      }
+    }
+    if (!rocksdb_) return;
+    if (const PropertyValue* dir = job_.properties.Find("state.rocksdb.dir")) {
+      if (dir->value.empty()) {
+        errors.Add(source_.Error(dir->value_position, "'state.rocksdb.dir' needs a directory"));
+      }
+      rocksdb_->dir = dir->value;
+    }
+    if (const PropertyValue* memory = job_.properties.Find("state.rocksdb.memory")) {
+      const std::optional<uint64_t> bytes = ParseByteSize(memory->value);
+      if (!bytes || *bytes < (16ull << 20)) {
+        errors.Add(source_.Error(memory->value_position,
+                                 StrCat("invalid size '", memory->value,
+                                        "' for 'state.rocksdb.memory' (at least 16MiB: 64MiB, 1GiB)")));
+      } else {
+        rocksdb_->memory_bytes = *bytes;
+      }
+    }
+  }
+
+  // 'state.backend' = 'rocksdb': every GROUP BY of `statement` keeps its state in RocksDB; the
+  // forms RocksDB cannot hold yet, and operators of other kinds (which would keep their state
+  // in memory regardless), are refused by name.
+  void PlaceStateInRocksDb(const BoundStatement& statement, LogicalOperator& node, SqlErrorList& errors) {
+    const char* other = nullptr;
+    switch (node.kind) {
+      case LogicalOperatorKind::kAggregate: {
+        const std::string reason = RocksDbUnsupportedReason(*node.aggregate);
+        if (reason.empty()) {
+          node.aggregate->rocksdb = *rocksdb_;
+        } else {
+          errors.Add(source_.NotSupported(
+              statement.position,
+              StrCat("'state.backend' = 'rocksdb' for this GROUP BY: ", reason,
+                     " (RocksDB holds the state of a GROUP BY without a window over an append-only input)")));
+        }
+        break;
+      }
+      case LogicalOperatorKind::kRowsWindow: other = "a ROWS window"; break;
+      case LogicalOperatorKind::kJoin: other = "a join"; break;
+      case LogicalOperatorKind::kTopN: other = "a Top-N or deduplication"; break;
+      default: break;
+    }
+    if (other != nullptr) {
+      errors.Add(source_.NotSupported(
+          statement.position, StrCat("'state.backend' = 'rocksdb' for ", other,
+                                     " (RocksDB holds the state of a GROUP BY without a window; ", other,
+                                     " would keep its state in memory)")));
+    }
+    if (node.input != nullptr) PlaceStateInRocksDb(statement, *node.input, errors);
+    if (node.right_input != nullptr) PlaceStateInRocksDb(statement, *node.right_input, errors);
+  }
+
   // The watermark bound of the source a source or stream ultimately reads.
   int64_t InputOutOfOrderness(const std::string& name) const {
     if (const BoundStatement* stream = FindStream(name)) return InputOutOfOrderness(stream->input_name);
@@ -2429,6 +2505,8 @@ class JobBinder {
 
   BoundJob& job_;
   const SourceText& source_;
+  // 'state.backend' = 'rocksdb': the options every aggregate gets (BindStateBackend).
+  std::optional<RocksDbStateOptions> rocksdb_;
   const bool read_files_;                               // BindOptions::read_files
   NameSet taken_;                                       // every name the job uses, hidden ones too
   std::vector<InputSide> sides_;                        // the statement's join inputs, if it joins

@@ -107,4 +107,33 @@ const SourceDefinition* BoundJob::FindSource(const std::string& name) const {
   return nullptr;
 }
 
+std::string RocksDbUnsupportedReason(const AggregateDefinition& definition) {
+  if (definition.window) {
+    switch (definition.window->kind) {
+      case WindowKind::kTumbling: return "it has a TUMBLING window";
+      case WindowKind::kSliding: return "it has a SLIDING window";
+      case WindowKind::kSession: return "it has a SESSION window";
+    }
+  }
+  if (definition.state_ttl_millis) return "'state.ttl' applies to it";
+  if (definition.retract_input) return "its input is an updating stream";
+  if (definition.emit_update_before && definition.emit == EmitMode::kFinal)
+    return "its consumer needs update-before rows of an EMIT FINAL";
+  if (definition.distinct_rows) return "it is a SELECT DISTINCT";
+  for (const auto& call : definition.aggregates) {
+    const bool string_argument = call.argument != nullptr && call.argument->type == TypeId::kString;
+    switch (call.kind) {
+      case AggregateKind::kCountDistinct: return StrCat("its aggregate ", call.text, " keeps a set per key");
+      case AggregateKind::kMin:
+      case AggregateKind::kMax:
+      case AggregateKind::kFirstValue:
+      case AggregateKind::kLastValue:
+        if (string_argument) return StrCat("its aggregate ", call.text, " keeps a string per key");
+        break;
+      default: break;
+    }
+  }
+  return "";
+}
+
 }  // namespace sluice

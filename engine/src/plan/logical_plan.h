@@ -59,6 +59,13 @@ struct WindowDefinition {
 
 enum class LateDataStrategy : uint8_t { kDrop, kDeadLetter };
 
+// 'state.backend' = 'rocksdb': an aggregate keeps its per-key state in RocksDB
+// (ops/rocksdb_aggregate_operator.h) instead of memory.
+struct RocksDbStateOptions {
+  std::string dir;  // 'state.rocksdb.dir': where each instance makes its store (empty: $TMPDIR)
+  uint64_t memory_bytes = 256ull << 20;  // 'state.rocksdb.memory': each store's memory budget
+};
+
 // GROUP BY keys, aggregates, optional window, emit mode. Output schema: the keys, then the
 // aggregates, then _window_start and _window_end (system columns, also without a window).
 struct AggregateDefinition {
@@ -88,7 +95,17 @@ struct AggregateDefinition {
   // unless the runtime finds that the input interleaves several partitions (then only the
   // merged watermark, received between batches, is safe: StatefulOperator::SetInputInterleaved).
   int64_t input_out_of_orderness_millis = 0;
+  // Set when the job's state backend is RocksDB (the binder refuses the forms it cannot keep
+  // there: RocksDbAggregateOperator::Unsupported).
+  std::optional<RocksDbStateOptions> rocksdb;
 };
+
+// Why `definition` cannot keep its state in RocksDB (a phrase for an error: "it has a TUMBLING
+// window"), or empty when it can: a GROUP BY without a window over an append-only input,
+// without 'state.ttl' (EMIT CHANGES with or without update-before rows, or EMIT FINAL), whose aggregates all
+// keep fixed-width state (not COUNT(DISTINCT), not MIN/MAX/FIRST_VALUE/LAST_VALUE of strings). Its changelog
+// fields must be inferred already.
+std::string RocksDbUnsupportedReason(const AggregateDefinition& definition);
 
 // A join of two streams (the binder makes one of FROM a JOIN b ON ..., see README "Joins").
 //

@@ -9,6 +9,7 @@
 #include "ops/limit_operator.h"
 #include "ops/lookup_join_operator.h"
 #include "ops/project_operator.h"
+#include "ops/rocksdb_aggregate_operator.h"
 #include "ops/rows_window_operator.h"
 #include "ops/session_window_operator.h"
 #include "ops/top_n_operator.h"
@@ -172,6 +173,8 @@ std::unique_ptr<Operator> MakeOperator(const LogicalOperator& node, LateRecordSi
         op->SetLateRecordSink(late_sink);
         return op;
       }
+      if (node.aggregate->rocksdb)
+        return std::make_unique<RocksDbAggregateOperator>(*node.aggregate, node.schema);
       auto op = std::make_unique<AggregateOperator>(*node.aggregate, node.schema);
       op->SetLateRecordSink(late_sink);
       return op;
