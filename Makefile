@@ -80,15 +80,18 @@ test: deps build
 ui-test: deps build
 	$(PYTHON) ci/ui_test.py $(BUILD_DIR)/sluice --screenshot $(BUILD_DIR)/ui-screenshot.png
 
-# The kill -9 campaign (engine/tests/chaos_test.cc): 200 kills of checkpointed jobs, each
-# followed by a restart, every output checked against SQLite: 160 of file -> file jobs and 40 of
-# jobs reading Kafka (into files and into Kafka). `make test` runs 20 + 6 of them.
+# The kill -9 campaign (engine/tests/chaos_test.cc): 240 kills of checkpointed jobs, each
+# followed by a restart, every output checked against SQLite: 160 of file -> file jobs, 40 of
+# jobs reading Kafka (into files and into Kafka) and 40 of file -> file jobs with RocksDB state.
+# `make test` runs 20 + 6 + 10 of them.
 # CHAOS_SEED=N replays a campaign.
 CHAOS_KILLS ?= 160
 CHAOS_KAFKA_KILLS ?= 40
+CHAOS_ROCKSDB_KILLS ?= 40
 CHAOS_SEED ?= 20261207
 chaos: deps build
-	SLUICE_CHAOS_KILLS=$(CHAOS_KILLS) SLUICE_CHAOS_KAFKA_KILLS=$(CHAOS_KAFKA_KILLS) SLUICE_CHAOS_SEED=$(CHAOS_SEED) \
+	SLUICE_CHAOS_KILLS=$(CHAOS_KILLS) SLUICE_CHAOS_KAFKA_KILLS=$(CHAOS_KAFKA_KILLS) \
+	  SLUICE_CHAOS_ROCKSDB_KILLS=$(CHAOS_ROCKSDB_KILLS) SLUICE_CHAOS_SEED=$(CHAOS_SEED) \
 	  $(BUILD_DIR)/sluice_tests --gtest_filter='ChaosTest.*:KafkaChaosTest.*'
 
 asan: deps

@@ -28,7 +28,7 @@ from matplotlib.ticker import FixedLocator, FuncFormatter, NullFormatter  # noqa
 SCHEMA = "sluice-bench-result/1"
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ANCHORS = os.path.join(REPO, "reports", "anchors.json")
-NOT_RESULTS = {"peer-status.json", "machine.json", "peer-spec.json"}
+NOT_RESULTS = {"peer-status.json", "machine.json", "peer-spec.json", "state-backends.json"}
 S4 = "s4_multi_source"
 LEVEL_ORDER = {"core": 0, "codec": 1, "e2e": 2, "latency": 3, "batch": 4}
 
@@ -868,6 +868,45 @@ def metrics_rows(run):
     return out
 
 
+def state_backend_lines(run):
+    """The state level (state-backends.json): the in-memory and RocksDB runs of one GROUP BY."""
+    data = read_json(os.path.join(run.dir, "state-backends.json")) if os.path.exists(
+        os.path.join(run.dir, "state-backends.json")) else None
+    if not isinstance(data, dict) or not isinstance(data.get("runs"), list):
+        return []
+    runs = {r.get("backend"): r for r in data["runs"] if isinstance(r, dict)}
+    rows = []
+    for r in data["runs"]:
+        cap = int(num(r.get("memory_cap_bytes")) or 0)
+        peak = num(r.get("peak_rss_bytes")) or 0
+        cgroup_peak = num(r.get("cgroup_peak_bytes")) or 0
+        rows.append([r.get("backend", "?"), f"{cap / 2**20:,.0f} MiB" if cap else "none",
+                     human(num(r.get("records_per_second"))) if not r.get("error") else "—",
+                     f"{num(r.get('wall_seconds')) or 0:.1f}", f"{peak / 2**20:,.0f}",
+                     f"{cgroup_peak / 2**20:,.0f}" if cgroup_peak else "—",
+                     "pass" if r.get("check_ok") else "FAIL: " + str(r.get("error") or r.get("check"))])
+    lines = ["### State backends", "",
+             f"One GROUP BY (COUNT, SUM, MIN, MAX per key, EMIT FINAL) over {int(num(data.get('keys')) or 0):,} keys "
+             f"and {int(num(data.get('records')) or 0):,} records, run by `sluice run` at parallelism 1 with "
+             "each state backend; the RocksDB run inside a memory cgroup limited as shown. Rates are the "
+             "command's records in over its elapsed time (JSON decoding included); peak RSS is the command's "
+             "(wait4), the cgroup's peak includes the page cache it used. Every output row is checked against a "
+             "closed form of the generated records (each key once, with its four aggregates).", "",
+             md_table(["backend", "memory cap", "rec/s", "seconds", "peak RSS MiB", "cgroup peak MiB", "check"],
+                      rows, right={2, 3, 4, 5}), ""]
+    memory, rocksdb = runs.get("memory"), runs.get("rocksdb")
+    if memory and rocksdb and not memory.get("error") and not rocksdb.get("error"):
+        ratio = (num(rocksdb.get("records_per_second")) or 0) / max(num(memory.get("records_per_second")) or 1, 1)
+        cap = num(rocksdb.get("memory_cap_bytes")) or 0
+        peak = num(memory.get("peak_rss_bytes")) or 0
+        text = f"RocksDB's throughput is {ratio:.2f}x the in-memory backend's."
+        if cap and peak:
+            text += (f" Its memory cap is {cap / peak:.0%} of the in-memory run's peak RSS"
+                     + (" (well below it)." if cap <= peak / 2 else " (not below it at this scale)."))
+        lines += [text, ""]
+    return lines
+
+
 def write_summary(run, out_dir, verdict_text):
     lines = [f"# Sluice benchmark report: {run.run_id}", ""]
     when = f" at {run.timestamp}" if run.timestamp else ""
@@ -944,6 +983,7 @@ def write_summary(run, out_dir, verdict_text):
                   md_table(["scenario", "rec/s per core without", "with", "ratio", "published every",
                             "publishes per run", "scrapes per run", "µs per publish", "projected loss at 1 s",
                             "≤ 2%"], met, right={1, 2, 3, 5, 6, 7, 8}), ""]
+    lines += state_backend_lines(run)
     lines += ["## Reference engine (DuckDB)", "", run.duckdb_line(), ""]
     if run.peer_state == "ok":
         lines += ["DuckDB ran each scenario's `peer.sql` on the same records, loaded untimed into an in-memory "

@@ -238,7 +238,7 @@ TEST_F(ChaosTest, KilledAtRandomMomentsAndRestartedTheOutputIsExactlyOnce) {
 // The same with Scenario 2's state in RocksDB ('state.backend' = 'rocksdb'): a killed run's
 // store is lost with it, and the checkpoint (which holds the store's pairs) rebuilds it.
 TEST_F(ChaosTest, RocksDbStateKilledAndRestartedTheOutputIsExactlyOnce) {
-  const uint64_t target = EnvNumber("SLUICE_CHAOS_KILLS", 20) / 2;
+  const uint64_t target = EnvNumber("SLUICE_CHAOS_ROCKSDB_KILLS", 10);
   const uint64_t seed = EnvNumber("SLUICE_CHAOS_SEED", 20261207) + 1;
   std::string job = Scenario2Job();
   const std::string checkpoint_dir = "'checkpoint.dir'";

@@ -28,6 +28,7 @@
 #include "runtime/job_runner.h"
 #include "server/metrics_endpoint.h"
 #include "sql/parser.h"
+#include "state_backend_level.h"
 
 namespace sluice::bench {
 namespace {
@@ -1251,6 +1252,7 @@ int RunBenchmarks(const BenchOptions& given, std::string* run_dir_out) {
   peer_spec.BeginArray("queries");
   int peer_queries = 0;
   for (const std::string& name : names) {
+    if (name == "state_backends") continue;  // the state level, below
     auto scenario = LoadScenario(options.scenarios_dir, name);
     if (!scenario.ok()) {
       std::fprintf(stderr, "sluice-bench: %s\n", std::string(scenario.status().message()).c_str());
@@ -1315,6 +1317,41 @@ int RunBenchmarks(const BenchOptions& given, std::string* run_dir_out) {
     }
   }
   peer_spec.EndArray().EndObject();
+  // The state level (harness/src/state_backend_level.h): not a scenario of scenario.json's kind,
+  // but run with them unless other scenarios or levels were asked for.
+  const auto asked = [](const std::vector<std::string>& list, const char* name) {
+    return list.empty() || std::find(list.begin(), list.end(), name) != list.end();
+  };
+  if (!options.gate && asked(options.levels, "state") && asked(options.scenarios, "state_backends")) {
+    StateLevelOptions state;
+    char self[4096];
+    const ssize_t length = readlink("/proc/self/exe", self, sizeof self - 1);
+    const std::string binary = length > 0 ? std::string(self, static_cast<size_t>(length)) : "";
+    state.sluice_binary = binary.substr(0, binary.rfind('/')) + "/sluice";
+    state.source_dir = options.source_dir;
+    state.work_dir = StrCat(options.data_dir, "/state-level");
+    if (options.quick) {
+      // A check of the level's machinery: the cap is not below the in-memory footprint here.
+      state.keys = 1'000'000;
+      state.records = 1'200'000;
+      state.memory_cap_bytes = uint64_t{512} << 20;
+    }
+    auto level = RunStateLevel(state);
+    if (!level.ok()) {
+      std::fprintf(stderr, "sluice-bench: state level: %s\n", std::string(level.status().message()).c_str());
+      status = 1;
+    } else {
+      for (const StateLevelRun& run : level->runs) {
+        if (!run.error.empty() || !run.check_ok) status = 1;
+      }
+      if (absl::Status written =
+              WriteText(StrCat(run_dir, "/state-backends.json"), StateLevelJson(*level, run_id));
+          !written.ok()) {
+        std::fprintf(stderr, "sluice-bench: %s\n", std::string(written.message()).c_str());
+        status = 1;
+      }
+    }
+  }
   if (options.peer && !options.gate && peer_queries > 0) {
     const std::string spec_path = StrCat(run_dir, "/peer-spec.json");
     if (WriteText(spec_path, peer_spec.text()).ok()) {

@@ -17,6 +17,7 @@
 #include "json_output_check.h"
 #include "latency_histogram.h"
 #include "result_checksum.h"
+#include "state_backend_level.h"
 #include "types/number_format.h"
 
 namespace sluice::bench {
@@ -557,6 +558,53 @@ TEST_F(HarnessRunTest, GeneratedDataFilesAreIdenticalForTheSameProfile) {
   const std::string other = dir_ + "/c.csv";
   ASSERT_TRUE(WriteDataFile(profile, 5000, /*csv=*/true, other).ok());
   EXPECT_NE(ReadAll(first), ReadAll(other));
+}
+
+// The state level's oracle: a correct output passes; a wrong aggregate, a key twice, a missing
+// key and a key never written each fail, named.
+TEST(StateLevelOracleTest, PassesTheRightRowsAndNamesEveryKindOfWrongOne) {
+  const uint64_t keys = 50, records = 70;  // keys 0-19 hold two records, the others one
+  std::vector<std::string> rows;
+  for (uint64_t number = 0; number < keys; ++number) {
+    int64_t n = 0, total = 0, low = INT64_MAX, high = INT64_MIN;
+    for (uint64_t record = number; record < records; record += keys) {
+      const int64_t q = StateLevelQuantity(record);
+      ++n;
+      total += q;
+      low = std::min(low, q);
+      high = std::max(high, q);
+    }
+    rows.push_back(StrCat("{\"k\":", StateLevelKey(number), ",\"n\":", n, ",\"total\":", total,
+                          ",\"low\":", low, ",\"high\":", high, "}"));
+  }
+  const std::string path = StrCat(::testing::TempDir(), "/state_level_output.jsonl");
+  auto check = [&](const std::vector<std::string>& lines, bool* ok) {
+    std::ofstream out(path, std::ios::trunc);
+    for (const std::string& line : lines) out << line << "\n";
+    out.close();
+    uint64_t read = 0;
+    return CheckStateLevelOutput(path, keys, records, &read, ok);
+  };
+  bool ok = false;
+  EXPECT_NE(check(rows, &ok).find("every one of the 50 keys once"), std::string::npos);
+  EXPECT_TRUE(ok);
+
+  std::vector<std::string> wrong = rows;
+  wrong[3].replace(wrong[3].find("\"n\":2"), 5, "\"n\":3");
+  EXPECT_NE(check(wrong, &ok).find("expected 2"), std::string::npos);
+  EXPECT_FALSE(ok);
+  wrong = rows;
+  wrong.push_back(rows[7]);
+  EXPECT_NE(check(wrong, &ok).find("a second time"), std::string::npos);
+  EXPECT_FALSE(ok);
+  wrong = rows;
+  wrong.pop_back();
+  EXPECT_NE(check(wrong, &ok).find("49 rows, 50 keys"), std::string::npos);
+  EXPECT_FALSE(ok);
+  wrong = rows;
+  wrong[0] = StrCat("{\"k\":", StateLevelKey(keys), ",\"n\":1,\"total\":1,\"low\":1,\"high\":1}");
+  EXPECT_NE(check(wrong, &ok).find("was never written"), std::string::npos);
+  EXPECT_FALSE(ok);
 }
 
 }  // namespace

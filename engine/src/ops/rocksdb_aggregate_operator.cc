@@ -191,21 +191,30 @@ absl::Status RocksDbAggregateOperator::Push(const Batch& batch) {
     const size_t begin = i == 0 ? 0 : key_ends_[i - 1];
     key_slices_[i] = rocksdb::Slice(encoded_.data() + begin, key_ends_[i] - begin);
   }
-  SLUICE_RETURN_IF_ERROR(store_->MultiGet(key_slices_, values_, found_));
+  // In key order: the store's memtable finds and inserts a run of ascending keys from where the
+  // previous one ended, instead of from its top (a third of the time, measured, in random order).
+  order_.resize(groups);
+  for (size_t i = 0; i < groups; ++i) order_[i] = static_cast<uint32_t>(i);
+  std::sort(order_.begin(), order_.end(),
+            [this](uint32_t a, uint32_t b) { return key_slices_[a].compare(key_slices_[b]) < 0; });
+  sorted_slices_.resize(groups);
+  for (size_t i = 0; i < groups; ++i) sorted_slices_[i] = key_slices_[order_[i]];
+  SLUICE_RETURN_IF_ERROR(store_->MultiGet(sorted_slices_, values_, found_, /*sorted=*/true));
   const size_t stride = state_rows_.stride();
-  new_groups_.clear();
-  known_groups_.clear();
+  known_.assign(groups, 0);
   for (size_t i = 0; i < groups; ++i) {
-    const uint32_t group = created_[i];
+    const uint32_t group = created_[order_[i]];
     if (found_[i]) {
       if (values_[i].size() != stride) return absl::DataLossError("RocksDB state: a value of the wrong size");
       std::memcpy(state_rows_.Row(group), values_[i].data(), stride);
-      known_groups_.push_back(group);
+      known_[order_[i]] = 1;
     } else {
       for (auto& accumulator : accumulators_) accumulator->Reset(group);
-      new_groups_.push_back(group);
     }
   }
+  new_groups_.clear();
+  known_groups_.clear();
+  for (size_t i = 0; i < groups; ++i) (known_[i] ? known_groups_ : new_groups_).push_back(created_[i]);
   keys_ += new_groups_.size();
   if (key_observer_ != nullptr && !new_groups_.empty()) {
     absl::Status observed = key_observer_->OnNewKeys(batch_keys_, definition_.keys.size(), new_groups_);
@@ -231,8 +240,9 @@ absl::Status RocksDbAggregateOperator::Push(const Batch& batch) {
   }
   write_batch_.Clear();
   for (size_t i = 0; i < groups; ++i) {
-    write_batch_.Put(key_slices_[i],
-                     rocksdb::Slice(reinterpret_cast<const char*>(state_rows_.Row(created_[i])), stride));
+    write_batch_.Put(
+        sorted_slices_[i],
+        rocksdb::Slice(reinterpret_cast<const char*>(state_rows_.Row(created_[order_[i]])), stride));
   }
   SLUICE_RETURN_IF_ERROR(store_->Write(write_batch_));
 
@@ -243,7 +253,7 @@ absl::Status RocksDbAggregateOperator::Push(const Batch& batch) {
     uint32_t before = first_before;
     for (size_t i = 0; i < groups; ++i) {
       const uint32_t group = created_[i];
-      if (found_[i]) {
+      if (known_[i]) {
         changes_.push_back({RowKind::kUpdateBefore, group, before++});
         changes_.push_back({RowKind::kUpdateAfter, group, AggregateOutput::kNoBefore});
       } else {

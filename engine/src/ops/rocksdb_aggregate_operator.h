@@ -94,9 +94,12 @@ class RocksDbAggregateOperator final : public StatefulOperator {
   std::vector<uint32_t> first_row_;  // per batch group: its first row
   std::string encoded_;              // the batch groups' encoded keys, back to back
   std::vector<size_t> key_ends_;     // per batch group: where its encoded key ends in encoded_
-  std::vector<rocksdb::Slice> key_slices_;
-  std::vector<rocksdb::PinnableSlice> values_;
+  std::vector<rocksdb::Slice> key_slices_;      // per batch group
+  std::vector<uint32_t> order_;                 // batch groups (indexes into created_) in key order
+  std::vector<rocksdb::Slice> sorted_slices_;   // key_slices_ in that order
+  std::vector<rocksdb::PinnableSlice> values_;  // per sorted key: its state, when found_
   std::vector<uint8_t> found_;
+  std::vector<uint8_t> known_;  // per batch group: the store held its key
   rocksdb::WriteBatch write_batch_;
   std::vector<std::string> chunk_keys_;  // EmitAll: the keys of a chunk
   NewKeyObserver* key_observer_ = nullptr;

@@ -45,6 +45,10 @@ absl::StatusOr<std::unique_ptr<RocksDbStore>> RocksDbStore::Open(const Options& 
   db_options.write_buffer_manager = std::make_shared<rocksdb::WriteBufferManager>(budget / 4, store->cache_);
   db_options.write_buffer_size = std::min<uint64_t>(64ull << 20, budget / 8);
   db_options.max_write_buffer_number = 3;
+  // Most lookups of a growing key set miss: a Bloom filter over each memtable's keys answers
+  // those without a search of its skip list.
+  db_options.memtable_whole_key_filtering = true;
+  db_options.memtable_prefix_bloom_size_ratio = 0.1;
   db_options.max_background_jobs = 2;
   db_options.compression = rocksdb::kNoCompression;
   db_options.bottommost_compression = rocksdb::kLZ4Compression;
@@ -85,8 +89,8 @@ absl::Status RocksDbStore::Check(const rocksdb::Status& status, const char* what
 }
 
 absl::Status RocksDbStore::MultiGet(std::span<const rocksdb::Slice> keys,
-                                    std::vector<rocksdb::PinnableSlice>& values,
-                                    std::vector<uint8_t>& found) {
+                                    std::vector<rocksdb::PinnableSlice>& values, std::vector<uint8_t>& found,
+                                    bool sorted) {
   const size_t n = keys.size();
   if (values.size() < n) values.resize(n);
   for (size_t i = 0; i < n; ++i) values[i].Reset();
@@ -94,7 +98,7 @@ absl::Status RocksDbStore::MultiGet(std::span<const rocksdb::Slice> keys,
   found.assign(n, 0);
   if (n == 0) return absl::OkStatus();
   db_->MultiGet(rocksdb::ReadOptions(), db_->DefaultColumnFamily(), n, keys.data(), values.data(),
-                statuses_.data());
+                statuses_.data(), sorted);
   for (size_t i = 0; i < n; ++i) {
     if (statuses_[i].ok()) {
       found[i] = 1;

@@ -46,8 +46,9 @@ class RocksDbStore {
 
   // Looks up `keys` at once: values[i] holds the value of keys[i] when found[i] is 1. Values
   // stay valid until the next MultiGet. `values` and `found` are resized to the key count.
+  // `sorted`: the keys are in ascending order (RocksDB then skips sorting them).
   absl::Status MultiGet(std::span<const rocksdb::Slice> keys, std::vector<rocksdb::PinnableSlice>& values,
-                        std::vector<uint8_t>& found);
+                        std::vector<uint8_t>& found, bool sorted = false);
   // Applies `batch` (puts and deletes) atomically, without a write-ahead log.
   absl::Status Write(rocksdb::WriteBatch& batch);
   // Every pair in key order. The iterator sees the state as of its creation.
