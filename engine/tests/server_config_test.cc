@@ -44,7 +44,8 @@ TEST(ServerConfigTest, ErrorsNameTheKeyAndItsLine) {
   EXPECT_EQ(
       ErrorOf("data_dir: d\nprot: 80\n"),
       "sluice.yaml:2:1: unknown key 'prot' (the keys: address, port, data_dir, token, allow_unauthenticated, "
-      "tls_cert, tls_key, max_body_bytes, max_running_jobs, default_parallelism)");
+      "tls_cert, tls_key, max_body_bytes, max_running_jobs, default_parallelism, log, log.level, "
+      "log.format)");
   EXPECT_EQ(ErrorOf("data_dir: d\nport: 70000\n"),
             "sluice.yaml:2:1: 'port' needs a whole number from 0 to 65535, not '70000'");
   EXPECT_EQ(ErrorOf("data_dir: d\nallow_unauthenticated: maybe\n"),
@@ -55,6 +56,34 @@ TEST(ServerConfigTest, ErrorsNameTheKeyAndItsLine) {
   EXPECT_EQ(ErrorOf("- a\n- b\n"), "sluice.yaml:1:1: expected a mapping of keys to values");
   EXPECT_NE(ErrorOf("data_dir: [\n").find("sluice.yaml:"), std::string::npos);
   EXPECT_EQ(ErrorOf("data_dir: d\ntoken: ''\n"), "sluice.yaml:2:1: 'token' is empty");
+}
+
+TEST(ServerConfigTest, LogLevelAndFormatAsAMappingOrFlatKeys) {
+  absl::StatusOr<ServerConfig> config =
+      ServerConfig::Parse("data_dir: d\n", "sluice.yaml", "/etc/sluice", "");
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->log_level, spdlog::level::info);
+  EXPECT_EQ(config->log_format, LogFormat::kText);
+  config = ServerConfig::Parse("data_dir: d\nlog:\n  level: debug\n  format: json\n", "sluice.yaml",
+                               "/etc/sluice", "");
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->log_level, spdlog::level::debug);
+  EXPECT_EQ(config->log_format, LogFormat::kJson);
+  config = ServerConfig::Parse("data_dir: d\nlog.level: warn\nlog.format: text\n", "sluice.yaml",
+                               "/etc/sluice", "");
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->log_level, spdlog::level::warn);
+  EXPECT_EQ(config->log_format, LogFormat::kText);
+
+  EXPECT_EQ(ErrorOf("data_dir: d\nlog:\n  level: loud\n"),
+            "sluice.yaml:3:3: 'log.level': unknown log level 'loud' (the levels: trace, debug, info, warn, "
+            "error, off)");
+  EXPECT_EQ(ErrorOf("data_dir: d\nlog.format: xml\n"),
+            "sluice.yaml:2:1: 'log.format': unknown log format 'xml' (text or json)");
+  EXPECT_EQ(ErrorOf("data_dir: d\nlog:\n  colour: red\n"),
+            "sluice.yaml:3:3: unknown key 'log.colour' (the keys: log.level, log.format)");
+  EXPECT_EQ(ErrorOf("data_dir: d\nlog: debug\n"),
+            "sluice.yaml:2:1: 'log' needs a mapping of 'level' and 'format', e.g. log: {level: info}");
 }
 
 }  // namespace

@@ -236,6 +236,48 @@ TEST_F(ServerTest, Scenario2SubmittedOverRestFinishesAndItsMetricsEqualItsSummar
   Stop(server);
 }
 
+// The server's diagnostics are log lines: JSON lines with `log: {format: json}` (one object
+// per line: ts, level, logger, msg), none below warn with `log.level: warn`; "listening on URL"
+// is not a log line and comes at every level.
+TEST_F(ServerTest, JobEventsAreLoggedAtTheConfiguredLevelAndFormat) {
+  const std::string output = StrCat(root_, "/volume.jsonl");
+  Server server = Start("log:\n  format: json\n", "json");
+  httplib::Client client = Client(server);
+  const auto submitted = client.Post("/jobs", Scenario2Job(*trades_, output), "application/sql");
+  ASSERT_TRUE(submitted);
+  ASSERT_EQ(submitted->status, 201) << submitted->body;
+  ASSERT_EQ(JsonString(WaitUntilEnded(client, "1"), "state"), "finished");
+  Stop(server);
+  const std::string log = ReadFile(server.process.err);
+  bool started = false, finished = false;
+  for (const std::string& line : ReadLines(server.process.err)) {
+    if (line.rfind("sluice serve: listening on ", 0) == 0) continue;
+    ASSERT_EQ(line.rfind("{\"ts\":\"", 0), 0u) << "not a JSON log line: " << line;
+    EXPECT_NE(line.find("\",\"level\":\""), std::string::npos) << line;
+    EXPECT_EQ(line.back(), '}') << line;
+    if (JsonString(line, "logger") != "server") continue;
+    started = started || JsonString(line, "msg") == "job 1 (volume): started";
+    finished =
+        finished ||
+        JsonString(line, "msg").value_or("").rfind("job 1 (volume): finished (400000 records in", 0) == 0;
+  }
+  EXPECT_TRUE(started) << log;
+  EXPECT_TRUE(finished) << log;
+
+  server = Start("log.level: warn\n", "warn");
+  httplib::Client second = Client(server);
+  const auto again =
+      second.Post("/jobs", Scenario2Job(*trades_, StrCat(root_, "/again.jsonl")), "application/sql");
+  ASSERT_TRUE(again);
+  ASSERT_EQ(again->status, 201) << again->body;
+  ASSERT_EQ(JsonString(WaitUntilEnded(second, "2"), "state"), "finished");
+  Stop(server);
+  const std::string quiet = ReadFile(server.process.err);
+  EXPECT_NE(quiet.find("sluice serve: listening on "), std::string::npos) << quiet;
+  EXPECT_EQ(quiet.find(" info [server] "), std::string::npos) << quiet;
+  EXPECT_EQ(quiet.find("job 2"), std::string::npos) << quiet;
+}
+
 // GET /jobs/{id} and /jobs/{id}/history carry what the web UI draws: the job's graph, its rates,
 // its counters' snapshots and its checkpoints.
 TEST_F(ServerTest, AJobShowsItsGraphRatesSnapshotsAndCheckpointsForTheWebUi) {

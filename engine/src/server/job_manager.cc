@@ -12,6 +12,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "common/log.h"
 #include "common/strings.h"
 #include "plan/binder.h"
 #include "server/large_stack_thread.h"
@@ -235,7 +236,11 @@ absl::Status JobManager::Start(Job& job, std::unique_ptr<Job> owner, std::vector
     Persist(job);
     if (owner != nullptr) jobs_[job.number] = std::move(owner);
   }
+  Log(LogComponent::kServer)
+      .info("job {} ({}): started{}{}", job.id, job.name, resumed_from.empty() ? "" : ", resumed from ",
+            resumed_from);
   if (absl::Status started = job.thread.Start([this, &job]() { RunJob(&job); }); !started.ok()) {
+    Log(LogComponent::kServer).error("job {}: failed to start: {}", job.id, std::string(started.message()));
     std::lock_guard<std::mutex> lock(mutex_);
     job.state = JobState::kFailed;
     job.error = std::string(started.message());
@@ -268,6 +273,14 @@ void JobManager::RunJob(Job* job) {
     job->state = JobState::kCancelled;
   } else {
     job->state = JobState::kStopped;  // with a savepoint, unless it runs without checkpoints
+  }
+  if (job->state == JobState::kFailed) {
+    Log(LogComponent::kServer).error("job {} ({}): failed: {}", job->id, job->name, job->error);
+  } else {
+    Log(LogComponent::kServer)
+        .info("job {} ({}): {} ({} records in, {} out, {:.1f} s){}", job->id, job->name,
+              StateName(job->state), counters.records_in, counters.records_out, counters.elapsed_seconds,
+              counters.savepoint != 0 ? StrCat(", savepoint ", counters.savepoint) : "");
   }
   Persist(*job);
 }
@@ -320,9 +333,7 @@ void JobManager::Persist(const Job& job) const {
   out << YAML::Key << "elapsed_seconds" << YAML::Value << job.counters.elapsed_seconds;
   out << YAML::EndMap;
   const absl::Status written = WriteFileAtomically(job.directory + "/job.yaml", StrCat(out.c_str(), "\n"));
-  if (!written.ok())
-    std::fprintf(stderr, "sluice serve: job %s: %s\n", job.id.c_str(),
-                 std::string(written.message()).c_str());
+  if (!written.ok()) Log(LogComponent::kServer).error("job {}: {}", job.id, std::string(written.message()));
 }
 
 absl::Status JobManager::Recover(std::vector<std::string>* notes) {

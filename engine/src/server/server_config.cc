@@ -20,7 +20,10 @@ constexpr const char* kKeys[] = {"address",
                                  "tls_key",
                                  "max_body_bytes",
                                  "max_running_jobs",
-                                 "default_parallelism"};
+                                 "default_parallelism",
+                                 "log",
+                                 "log.level",
+                                 "log.format"};
 
 std::string Where(const std::string& name, const YAML::Mark& mark) {
   if (mark.is_null()) return name;
@@ -28,6 +31,22 @@ std::string Where(const std::string& name, const YAML::Mark& mark) {
 }
 
 }  // namespace
+
+absl::Status ServerConfig::SetLog(const std::string& key, const std::string& value,
+                                  const std::string& where) {
+  if (key == "level") {
+    absl::StatusOr<spdlog::level::level_enum> level = ParseLogLevel(value);
+    if (!level.ok())
+      return absl::InvalidArgumentError(StrCat(where, ": 'log.level': ", level.status().message()));
+    log_level = *level;
+  } else {
+    absl::StatusOr<LogFormat> format = ParseLogFormat(value);
+    if (!format.ok())
+      return absl::InvalidArgumentError(StrCat(where, ": 'log.format': ", format.status().message()));
+    log_format = *format;
+  }
+  return absl::OkStatus();
+}
 
 absl::StatusOr<ServerConfig> ServerConfig::Load(const std::string& path,
                                                 const std::string& environment_token) {
@@ -63,6 +82,27 @@ absl::StatusOr<ServerConfig> ServerConfig::Parse(const std::string& text, const 
         std::string keys;
         for (const char* candidate : kKeys) StrAppend(&keys, keys.empty() ? "" : ", ", candidate);
         return absl::InvalidArgumentError(StrCat(where, ": unknown key '", key, "' (the keys: ", keys, ")"));
+      }
+      if (key == "log") {
+        // log: {level: debug, format: json}, the same as the flat keys log.level and log.format.
+        if (!value.IsMap()) {
+          return absl::InvalidArgumentError(
+              StrCat(where, ": 'log' needs a mapping of 'level' and 'format', e.g. log: {level: info}"));
+        }
+        for (const auto& log_entry : value) {
+          const std::string log_key = log_entry.first.as<std::string>();
+          const std::string log_where = Where(name, log_entry.first.Mark());
+          if (log_key != "level" && log_key != "format") {
+            return absl::InvalidArgumentError(
+                StrCat(log_where, ": unknown key 'log.", log_key, "' (the keys: log.level, log.format)"));
+          }
+          if (!log_entry.second.IsScalar()) {
+            return absl::InvalidArgumentError(
+                StrCat(log_where, ": 'log.", log_key, "' needs a single value"));
+          }
+          SLUICE_RETURN_IF_ERROR(config.SetLog(log_key, log_entry.second.Scalar(), log_where));
+        }
+        continue;
       }
       if (!value.IsScalar()) {
         return absl::InvalidArgumentError(StrCat(where, ": '", key, "' needs a single value"));
@@ -108,6 +148,8 @@ absl::StatusOr<ServerConfig> ServerConfig::Parse(const std::string& text, const 
       } else if (key == "max_running_jobs") {
         SLUICE_ASSIGN_OR_RETURN(const int64_t jobs, integer(1, 4096));
         config.max_running_jobs = static_cast<int>(jobs);
+      } else if (key == "log.level" || key == "log.format") {
+        SLUICE_RETURN_IF_ERROR(config.SetLog(key.substr(4), value.Scalar(), where));
       } else if (key == "default_parallelism") {
         SLUICE_ASSIGN_OR_RETURN(const int64_t workers, integer(1, 1024));
         config.default_parallelism = static_cast<int>(workers);

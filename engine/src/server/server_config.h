@@ -11,6 +11,9 @@
 //   max_body_bytes: 1048576     # a larger request body is refused with 413
 //   max_running_jobs: 16        # a submission beyond it is refused with 429
 //   default_parallelism: 1      # a job's workers when POST /jobs names none
+//   log:                        # the diagnostic log on stderr (common/log.h); the flat keys
+//     level: info               #   log.level and log.format say the same; --log-level and
+//     format: text              #   --log-format override them
 //
 // An unknown key, a value of the wrong type or out of range is an error naming the key and its
 // line; relative paths are relative to the configuration file's folder.
@@ -19,6 +22,7 @@
 #include <cstddef>
 #include <string>
 
+#include "common/log.h"
 #include "common/status.h"
 #include "server/http_server.h"
 
@@ -29,6 +33,8 @@ struct ServerConfig {
   std::string data_dir;
   int max_running_jobs = 16;
   int default_parallelism = 1;
+  spdlog::level::level_enum log_level = spdlog::level::info;
+  LogFormat log_format = LogFormat::kText;
 
   // Reads `path`; `environment_token` (SLUICE_TOKEN, may be empty) is the token when the file
   // sets none.
@@ -37,6 +43,10 @@ struct ServerConfig {
   static absl::StatusOr<ServerConfig> Parse(const std::string& text, const std::string& name,
                                             const std::string& base_dir,
                                             const std::string& environment_token);
+
+ private:
+  // log.level or log.format (`key`: "level" or "format"); `where` prefixes an error.
+  absl::Status SetLog(const std::string& key, const std::string& value, const std::string& where);
 };
 
 }  // namespace sluice

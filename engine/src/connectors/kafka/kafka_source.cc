@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "common/log.h"
 #include "common/strings.h"
 
 namespace sluice {
@@ -29,8 +30,7 @@ KafkaSource::KafkaSource(const SourceDefinition& definition, std::shared_ptr<Dea
       strict_(strict),
       description_(StrCat("source '", definition.name, "'")),
       slot_index_(settings_.topics.size()) {
-  const char* debug = std::getenv("SLUICE_KAFKA_DEBUG");
-  debug_ = debug != nullptr && *debug != '\0' && std::string_view(debug) != "0";
+  debug_ = Log(LogComponent::kKafka).should_log(spdlog::level::debug);
 }
 
 std::unique_ptr<KafkaSource> KafkaSource::Create(const SourceDefinition& definition,
@@ -279,7 +279,7 @@ void KafkaSource::Assign(rd_kafka_topic_partition_list_t* partitions, bool coope
     tp.err = RD_KAFKA_RESP_ERR_NO_ERROR;
     if (debug_) StrAppend(&log, " ", tp.topic, "[", tp.partition, "]@", start, p.at_end ? " (at end)" : "");
   }
-  if (debug_) std::fprintf(stderr, "[kafka %s] assigned:%s\n", description_.c_str(), log.c_str());
+  if (debug_) Log(LogComponent::kKafka).debug("{}: assigned:{}", description_, log);
   if (cooperative) {
     if (rd_kafka_error_t* e = rd_kafka_incremental_assign(consumer_.get(), partitions)) {
       if (error_.ok()) error_ = absl::UnavailableError(StrCat(description_, ": ", rd_kafka_error_string(e)));
@@ -297,7 +297,7 @@ void KafkaSource::Assign(rd_kafka_topic_partition_list_t* partitions, bool coope
     rd_kafka_pause_partitions(consumer_.get(), partitions);
     for (int i = 0; i < partitions->cnt; ++i)
       held_.push_back(Slot(partitions->elems[i].topic, partitions->elems[i].partition));
-    if (debug_) std::fprintf(stderr, "[kafka %s] held until the job's members have joined\n", description_.c_str());
+    if (debug_) Log(LogComponent::kKafka).debug("{}: held until the job's members have joined", description_);
   }
 }
 
@@ -313,7 +313,7 @@ bool KafkaSource::GroupReady() {
   }
   held_.clear();
   if (resume->cnt > 0) rd_kafka_resume_partitions(consumer_.get(), resume.get());
-  if (debug_) std::fprintf(stderr, "[kafka %s] the job's members have joined: reading\n", description_.c_str());
+  if (debug_) Log(LogComponent::kKafka).debug("{}: the job's members have joined: reading", description_);
   return true;
 }
 
@@ -324,8 +324,9 @@ void KafkaSource::Revoke(rd_kafka_topic_partition_list_t* partitions, bool coope
     for (int i = 0; i < partitions->cnt; ++i) {
       StrAppend(&log, " ", partitions->elems[i].topic, "[", partitions->elems[i].partition, "]");
     }
-    std::fprintf(stderr, "[kafka %s] revoked:%s%s\n", description_.c_str(), log.c_str(),
-                 rd_kafka_assignment_lost(consumer_.get()) ? " (assignment lost)" : "");
+    Log(LogComponent::kKafka)
+        .debug("{}: revoked:{}{}", description_, log,
+               rd_kafka_assignment_lost(consumer_.get()) ? " (assignment lost)" : "");
   }
   // Clean revocation: every record returned so far is pushed through and acknowledged by the
   // sinks, and its offset committed, before the partitions go to another member. When the
@@ -452,6 +453,7 @@ absl::Status KafkaSource::Commit(bool only_changed) {
   // a restart); librdkafka retries retriable errors, so only keep the reason.
   const rd_kafka_resp_err_t error = rd_kafka_commit(consumer_.get(), offsets.get(), 0);
   if (error != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    Log(LogComponent::kKafka).warn("{}: offset commit failed: {}", description_, rd_kafka_err2str(error));
     RecordProblem(StrCat("offset commit failed: ", rd_kafka_err2str(error)));
     return absl::OkStatus();
   }
@@ -463,7 +465,7 @@ absl::Status KafkaSource::Commit(bool only_changed) {
       StrAppend(&log, " ", offsets->elems[i].topic, "[", offsets->elems[i].partition, "]@",
                 offsets->elems[i].offset);
   }
-  if (debug_) std::fprintf(stderr, "[kafka %s] committed:%s\n", description_.c_str(), log.c_str());
+  if (debug_) Log(LogComponent::kKafka).debug("{}: committed:{}", description_, log);
   return absl::OkStatus();
 }
 
@@ -477,6 +479,8 @@ absl::Status KafkaSource::Close() {
   }
   const rd_kafka_resp_err_t error = rd_kafka_consumer_close(consumer_.get());
   if (error != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    Log(LogComponent::kKafka)
+        .warn("{}: leaving the consumer group: {}", description_, rd_kafka_err2str(error));
     RecordProblem(StrCat("leaving the consumer group: ", rd_kafka_err2str(error)));
   }
   return absl::OkStatus();
@@ -513,6 +517,7 @@ void KafkaSource::Accept(rd_kafka_message_t* message) {
       char reason[512];
       rd_kafka_fatal_error(consumer_.get(), reason, sizeof(reason));
       error_ = absl::UnavailableError(StrCat(description_, ": Kafka consumer failed: ", reason));
+      Log(LogComponent::kKafka).error("{}", std::string(error_.message()));
     } else if (error == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART ||
                error == RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC ||
                error == RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED ||
@@ -520,6 +525,7 @@ void KafkaSource::Accept(rd_kafka_message_t* message) {
       error_ = absl::UnavailableError(StrCat(description_, ": ", rd_kafka_message_errstr(message)));
     } else {
       // Broker down, timeouts, ...: librdkafka reconnects and retries by itself.
+      Log(LogComponent::kKafka).warn("{}: {}", description_, rd_kafka_message_errstr(message));
       RecordProblem(rd_kafka_message_errstr(message));
     }
     rd_kafka_message_destroy(message);

@@ -192,7 +192,7 @@ class KafkaSource final : public SourcePartition, public KafkaClientCallbacks {
   std::vector<int64_t> committed_;              // by slot: last committed position (-1: none)
   std::vector<int64_t> prepared_;               // by slot: returned_ at PrepareFlushPoint()
   int64_t last_group_check_millis_ = -1000000;  // long before the start: check at once
-  bool debug_ = false;  // SLUICE_KAFKA_DEBUG: assignments, revocations and commits to stderr
+  bool debug_ = false;  // log level debug: assignments, revocations and commits logged
   uint64_t revocations_ = 0;
   uint64_t commits_ = 0;
   std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
