@@ -811,6 +811,29 @@ TEST_F(KafkaServerTest, AKafkaJobsSavepointsLeaveItRunningAndResumeItOnARestarte
   std::string state = WaitForRecordsIn(client, "1", kKafkaTrades / 2);
   EXPECT_NE(state.find("\"disabled\":null"), std::string::npos) << state;
   EXPECT_EQ(JsonString(state, "state"), "running") << state;
+  // Everything produced is read: each partition's consumer lag comes to 0, in GET /jobs/{id}
+  // and in /metrics (the live snapshot is handed over once a second).
+  const std::string caught_up =
+      "\"kafka_consumer_lag\":[{\"topic\":\"trades\",\"partition\":0,\"lag\":0},"
+      "{\"topic\":\"trades\",\"partition\":1,\"lag\":0}]";
+  for (const auto deadline = std::chrono::steady_clock::now() + seconds(30);
+       state.find(caught_up) == std::string::npos && std::chrono::steady_clock::now() < deadline;) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    const auto response = client.Get("/jobs/1");
+    ASSERT_TRUE(response);
+    state = response->body;
+  }
+  EXPECT_NE(state.find(caught_up), std::string::npos) << state;
+  const auto scraped = client.Get("/metrics");
+  ASSERT_TRUE(scraped);
+  for (const char* partition : {"partition=\"0\"", "partition=\"1\""}) {
+    EXPECT_EQ(MetricValue(scraped->body, "sluice_job_kafkaConsumerLag_records", partition), 0)
+        << scraped->body;
+  }
+  EXPECT_NE(scraped->body.find(
+                "sluice_job_kafkaConsumerLag_records{job_id=\"1\",job_name=\"volume\",topic=\"trades\""),
+            std::string::npos)
+      << scraped->body;
 
   // A savepoint on demand: the job goes on as a new run resumed from it, and reads exactly what
   // is produced after it.

@@ -189,6 +189,16 @@ std::string DetailJson(const JobInfo& job) {
                         .Done());
   }
   json.Raw("tasks", Array(tasks));
+  // Kafka consumer lag per topic partition (empty for jobs without Kafka sources).
+  std::vector<std::string> lag;
+  for (const PartitionLag& partition : job.counters.partition_lag) {
+    lag.push_back(Json()
+                      .Text("topic", partition.topic)
+                      .Number("partition", partition.partition)
+                      .Number("lag", partition.lag)
+                      .Done());
+  }
+  json.Raw("kafka_consumer_lag", Array(lag));
   Json checkpoints;
   checkpoints.Text("directory", job.checkpoint_dir)
       .Number("completed_this_run", job.counters.checkpoints_completed);

@@ -274,6 +274,7 @@ void KafkaSource::Assign(rd_kafka_topic_partition_list_t* partitions, bool coope
     p.assigned = true;
     p.at_end = settings_.stop_at_end && start_known && start >= 0 && start >= p.end;
     p.fetched_to = -1;
+    p.start = start >= 0 ? start : -1;
     p.last_activity = NowMillis();
     tp.offset = start;
     tp.err = RD_KAFKA_RESP_ERR_NO_ERROR;
@@ -471,6 +472,7 @@ absl::Status KafkaSource::Commit(bool only_changed) {
 
 absl::Status KafkaSource::Close() {
   if (consumer_ == nullptr || closed_) return absl::OkStatus();
+  PublishLag();  // where the run ended
   closed_ = true;
   flush_hook_ = nullptr;  // the run is over: a revocation while leaving commits nothing more
   if (queue_ != nullptr) {
@@ -587,7 +589,40 @@ absl::StatusOr<bool> KafkaSource::Next(Batch& out) {
     }
   }
   UpdateWatermark();
+  if (const int64_t now = NowMillis(); now - last_lag_millis_ >= kLagIntervalMillis) {
+    last_lag_millis_ = now;
+    PublishLag();
+  }
   return true;
+}
+
+void KafkaSource::PublishLag() {
+  std::vector<PartitionLag> lag;
+  if (consumer_ != nullptr) {
+    for (size_t slot = 0; slot < partitions_.size(); ++slot) {
+      const PartitionState& p = partitions_[slot];
+      if (!p.assigned) continue;
+      int64_t low = RD_KAFKA_OFFSET_INVALID, high = RD_KAFKA_OFFSET_INVALID;
+      // The cached offsets of the latest fetch response: no request to the broker.
+      if (rd_kafka_get_watermark_offsets(consumer_.get(), p.topic.c_str(), p.partition, &low, &high) !=
+              RD_KAFKA_RESP_ERR_NO_ERROR ||
+          high < 0) {
+        continue;
+      }
+      int64_t position = returned_[slot] >= 0 ? returned_[slot] : p.start;
+      // Nothing read yet, from no committed offset: 'earliest' starts at the log start.
+      if (position < 0 && settings_.auto_offset_reset == "earliest") position = low;
+      if (position < 0) continue;  // not known yet
+      lag.push_back(PartitionLag{p.topic, p.partition, std::max<int64_t>(0, high - position)});
+    }
+  }
+  std::lock_guard<std::mutex> lock(lag_mutex_);
+  lag_ = std::move(lag);
+}
+
+void KafkaSource::AppendPartitionLag(std::vector<PartitionLag>& out) const {
+  std::lock_guard<std::mutex> lock(lag_mutex_);
+  out.insert(out.end(), lag_.begin(), lag_.end());
 }
 
 absl::Status KafkaSource::DecodeMessages(Batch& out) {
