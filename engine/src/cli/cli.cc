@@ -226,6 +226,14 @@ FILE is YAML, one mapping of these keys (an unknown key is an error):
   log:                        the diagnostic log on stderr (also as flat keys log.level and
     level: info               log.format): trace, debug, info, warn, error or off;
     format: text              text or json (JSON lines: ts, level, logger, msg)
+  jobs:                       jobs submitted at start unless the data directory holds them
+    - name: volume            required, unique: the job's key across restarts
+      sql: volume.sql         required: its SQL file
+      checkpoint_dir: DIR     its checkpoints (default: under data_dir); a new job resumes
+                              from the latest of this job found there
+      parallelism: 2          default: default_parallelism
+      properties:             ${KEY} values in the SQL, as sluice run --set
+        KEY: VALUE
 
 API (see the README's "Running in production"):
   GET /healthz, GET /metrics, POST /jobs (body: SQL; ?parallelism=N), GET /jobs,

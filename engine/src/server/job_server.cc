@@ -1,6 +1,8 @@
 #include "server/job_server.h"
 
 #include <chrono>
+#include <fstream>
+#include <sstream>
 #include <thread>
 
 #include "common/log.h"
@@ -25,6 +27,28 @@ absl::Status RunServer(const ServerConfig& config, const std::atomic<bool>& stop
   std::vector<std::string> notes;
   SLUICE_RETURN_IF_ERROR(jobs->Recover(&notes));
   for (const std::string& note : notes) Log(LogComponent::kServer).info("{}", note);
+  // The configuration's jobs: submitted unless the data directory holds them already.
+  for (const ConfiguredJob& configured : config.jobs) {
+    std::ifstream in(configured.sql_path, std::ios::binary);
+    std::stringstream sql;
+    if (in) sql << in.rdbuf();
+    absl::Status status =
+        in ? absl::OkStatus()
+           : absl::NotFoundError(StrCat("cannot read the SQL file '", configured.sql_path, "'"));
+    SubmitOptions options;
+    options.parallelism = configured.parallelism;
+    options.variables = configured.properties;
+    options.checkpoint_dir = configured.checkpoint_dir;
+    options.config_name = configured.name;
+    std::string note;
+    if (status.ok()) status = jobs->StartConfigured(sql.str(), options, &note);
+    if (!status.ok()) {
+      jobs->Shutdown();
+      return absl::Status(status.code(),
+                          StrCat(configured.where, ": job '", configured.name, "': ", status.message()));
+    }
+    Log(LogComponent::kServer).info("{}", note);
+  }
   InstallRestApi(*http, *jobs);
   InstallWebUi(*http);
   if (absl::Status started = http->Start(); !started.ok()) {

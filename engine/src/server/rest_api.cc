@@ -171,6 +171,11 @@ std::string DetailJson(const JobInfo& job) {
   } else {
     json.Text("resumed_from", job.resumed_from);
   }
+  if (job.config_name.empty()) {
+    json.Null("config_job");
+  } else {
+    json.Text("config_job", job.config_name);
+  }
   json.Raw("counters", CountersJson(job.counters));
   json.Raw("rates", RatesJson(job));
   if (job.counters.watermark) {
