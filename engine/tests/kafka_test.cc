@@ -435,14 +435,16 @@ TEST_P(KafkaTest, RebalanceWhileRunningRevokesCleanlyAndLosesNothing) {
             StrCat("CREATE STREAM notional AS SELECT trade_id, symbol, price * quantity AS notional FROM "
                    "trades WITH (",
                    TradesSource(), ", ", KafkaSink("notional", "symbol"), ")"));
-  const std::vector<std::string> arguments = {
-      "run", job, "--parallelism", StrCat(parallelism()), "--set", StrCat("bootstrap=", bootstrap()), "--set", "stop=false", "--set", "commit=300ms"};
-  setenv("SLUICE_KAFKA_DEBUG", "1", 1);
+  const std::vector<std::string> arguments = {"run",           job,
+                                              "--parallelism", StrCat(parallelism()),
+                                              "--set",         StrCat("bootstrap=", bootstrap()),
+                                              "--set",         "stop=false",
+                                              "--set",         "commit=300ms",
+                                              "--log-level",   "debug"};
   Process first = SpawnSluice(arguments, directory_.File("out1"), directory_.File("err1"));
   ProduceTrades("trades", kTrades / 4, kTrades);
   WaitForDistinctMessages("notional", kTrades / 4, 30);
   Process second = SpawnSluice(arguments, directory_.File("out2"), directory_.File("err2"));
-  unsetenv("SLUICE_KAFKA_DEBUG");
   for (int piece = 0; piece < 60; ++piece) {  // a live stream during the rebalance
     ProduceTrades("trades", kTrades * 3 / 4 / 60);
     std::this_thread::sleep_for(std::chrono::milliseconds(50));

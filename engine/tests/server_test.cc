@@ -236,6 +236,134 @@ TEST_F(ServerTest, Scenario2SubmittedOverRestFinishesAndItsMetricsEqualItsSummar
   Stop(server);
 }
 
+// A job of the configuration's `jobs:` list runs from the server's start, with its properties
+// and a checkpoint directory of its own; a server restarted on the same data directory does
+// not run it twice; one on a new data directory (the old one lost) resumes it from that
+// checkpoint directory; a configured job with bad SQL stops the server from starting.
+TEST_F(ServerTest, ConfiguredJobsRunFromTheStartAndResumeFromTheirCheckpointDirectory) {
+  const std::string output = StrCat(root_, "/volume.jsonl");
+  const std::string sql_path = StrCat(root_, "/volume.sql");
+  WriteFile(sql_path, Scenario2Job(*trades_, "${out}", "10ms"));
+  const std::string jobs =
+      StrCat("jobs:\n  - name: volume\n    sql: ", sql_path, "\n    checkpoint_dir: ", root_,
+             "/chk\n    properties:\n      out: ", output, "\n");
+  Server server = Start(jobs, "first");
+  httplib::Client client = Client(server);
+  const std::string finished = WaitUntilEnded(client, "1");
+  ASSERT_EQ(JsonString(finished, "state"), "finished") << finished;
+  EXPECT_EQ(JsonString(finished, "config_job"), "volume") << finished;
+  EXPECT_NE(finished.find("\"resumed_from\":null"), std::string::npos) << finished;
+  EXPECT_NE(finished.find(StrCat("\"checkpoints\":{\"directory\":\"", root_, "/chk\"")), std::string::npos)
+      << finished;
+  EXPECT_GT(JsonNumber(finished, "checkpoints_completed").value_or(0), 0) << finished;
+  EXPECT_EQ(JsonNumber(finished, "records_in"), kTrades) << finished;
+  ExpectOracleOutput(Scenario2Job(*trades_, output), output, "a configured job");
+  Stop(server);
+  EXPECT_NE(ReadFile(server.process.err).find("configured job 'volume': submitted as job 1"),
+            std::string::npos)
+      << ReadFile(server.process.err);
+
+  // The same data directory: job 1 is the configured one, finished; it is not run again.
+  server = Start(jobs, "second");
+  httplib::Client second = Client(server);
+  const auto list = second.Get("/jobs");
+  ASSERT_TRUE(list);
+  EXPECT_NE(list->body.find("\"id\":\"1\""), std::string::npos) << list->body;
+  EXPECT_EQ(list->body.find("\"id\":\"2\""), std::string::npos) << list->body;
+  Stop(server);
+  EXPECT_NE(
+      ReadFile(server.process.err).find("configured job 'volume': job 1 is finished: not started again"),
+      std::string::npos)
+      << ReadFile(server.process.err);
+
+  // Had it failed, a restarted server starts it again, from its newest checkpoint.
+  const std::string yaml_path = StrCat(root_, "/data/jobs/1/job.yaml");
+  std::string yaml = ReadFile(yaml_path);
+  const size_t state_at = yaml.find("state: finished\n");
+  ASSERT_NE(state_at, std::string::npos) << yaml;
+  yaml.replace(state_at, 15, "state: failed");
+  WriteFile(yaml_path, yaml);
+  server = Start(jobs, "after_failure");
+  httplib::Client after_failure = Client(server);
+  const std::string again = WaitUntilEnded(after_failure, "1");
+  EXPECT_EQ(JsonString(again, "state"), "finished") << again;
+  EXPECT_EQ(JsonString(again, "resumed_from").value_or("").rfind("checkpoint ", 0), 0u) << again;
+  EXPECT_EQ(JsonNumber(again, "runs"), 2) << again;
+  ExpectOracleOutput(Scenario2Job(*trades_, output), output, "a failed configured job started again");
+  Stop(server);
+  EXPECT_NE(ReadFile(server.process.err)
+                .find("configured job 'volume': job 1 had failed: started again; job 1: "
+                      "resumed from checkpoint "),
+            std::string::npos)
+      << ReadFile(server.process.err);
+
+  // A new data directory: the job is submitted again and resumes from its checkpoint directory.
+  std::filesystem::remove_all(StrCat(root_, "/data"));
+  server = Start(jobs, "third");
+  httplib::Client third = Client(server);
+  const std::string resumed = WaitUntilEnded(third, "1");
+  EXPECT_EQ(JsonString(resumed, "state"), "finished") << resumed;
+  EXPECT_EQ(JsonString(resumed, "resumed_from").value_or("").rfind("checkpoint ", 0), 0u) << resumed;
+  EXPECT_LT(JsonNumber(resumed, "records_in").value_or(kTrades), kTrades) << resumed;
+  ExpectOracleOutput(Scenario2Job(*trades_, output), output, "a configured job resumed from its checkpoints");
+  Stop(server);
+
+  // Bad SQL in a configured job: the server does not start, and says which job and where.
+  const std::string bad_sql = StrCat(root_, "/bad.sql");
+  WriteFile(bad_sql, "CREATE STREAM s AS SELEC x FROM t;\n");
+  const std::string config = StrCat(root_, "/bad.yaml");
+  WriteFile(config,
+            StrCat("port: 0\ndata_dir: ", root_, "/data\njobs:\n  - name: bad\n    sql: ", bad_sql, "\n"));
+  const Process refused =
+      SpawnSluice({"serve", "--config", config}, StrCat(root_, "/bad.out"), StrCat(root_, "/bad.err"));
+  EXPECT_EQ(WaitFor(refused, seconds(60)), 1) << ReadFile(refused.err);
+  EXPECT_NE(ReadFile(refused.err).find(StrCat(config, ":4:5: job 'bad': ")), std::string::npos)
+      << ReadFile(refused.err);
+  EXPECT_EQ(ReadFile(refused.err).find("listening on"), std::string::npos) << ReadFile(refused.err);
+}
+
+// The server's diagnostics are log lines: JSON lines with `log: {format: json}` (one object
+// per line: ts, level, logger, msg), none below warn with `log.level: warn`; "listening on URL"
+// is not a log line and comes at every level.
+TEST_F(ServerTest, JobEventsAreLoggedAtTheConfiguredLevelAndFormat) {
+  const std::string output = StrCat(root_, "/volume.jsonl");
+  Server server = Start("log:\n  format: json\n", "json");
+  httplib::Client client = Client(server);
+  const auto submitted = client.Post("/jobs", Scenario2Job(*trades_, output), "application/sql");
+  ASSERT_TRUE(submitted);
+  ASSERT_EQ(submitted->status, 201) << submitted->body;
+  ASSERT_EQ(JsonString(WaitUntilEnded(client, "1"), "state"), "finished");
+  Stop(server);
+  const std::string log = ReadFile(server.process.err);
+  bool started = false, finished = false;
+  for (const std::string& line : ReadLines(server.process.err)) {
+    if (line.rfind("sluice serve: listening on ", 0) == 0) continue;
+    ASSERT_EQ(line.rfind("{\"ts\":\"", 0), 0u) << "not a JSON log line: " << line;
+    EXPECT_NE(line.find("\",\"level\":\""), std::string::npos) << line;
+    EXPECT_EQ(line.back(), '}') << line;
+    if (JsonString(line, "logger") != "server") continue;
+    started = started || JsonString(line, "msg") == "job 1 (volume): started";
+    finished =
+        finished ||
+        JsonString(line, "msg").value_or("").rfind("job 1 (volume): finished (400000 records in", 0) == 0;
+  }
+  EXPECT_TRUE(started) << log;
+  EXPECT_TRUE(finished) << log;
+
+  server = Start("log.level: warn\n", "warn");
+  httplib::Client second = Client(server);
+  const auto again =
+      second.Post("/jobs", Scenario2Job(*trades_, StrCat(root_, "/again.jsonl")), "application/sql");
+  ASSERT_TRUE(again);
+  ASSERT_EQ(again->status, 201) << again->body;
+  ASSERT_EQ(JsonString(WaitUntilEnded(second, "2"), "state"), "finished");
+  Stop(server);
+  const std::string quiet = ReadFile(server.process.err);
+  EXPECT_NE(quiet.find("sluice serve: listening on "), std::string::npos) << quiet;
+  EXPECT_EQ(quiet.find(" info [server] "), std::string::npos) << quiet;
+  EXPECT_EQ(quiet.find("job 2"), std::string::npos) << quiet;
+}
+
 // GET /jobs/{id} and /jobs/{id}/history carry what the web UI draws: the job's graph, its rates,
 // its counters' snapshots and its checkpoints.
 TEST_F(ServerTest, AJobShowsItsGraphRatesSnapshotsAndCheckpointsForTheWebUi) {
@@ -769,6 +897,29 @@ TEST_F(KafkaServerTest, AKafkaJobsSavepointsLeaveItRunningAndResumeItOnARestarte
   std::string state = WaitForRecordsIn(client, "1", kKafkaTrades / 2);
   EXPECT_NE(state.find("\"disabled\":null"), std::string::npos) << state;
   EXPECT_EQ(JsonString(state, "state"), "running") << state;
+  // Everything produced is read: each partition's consumer lag comes to 0, in GET /jobs/{id}
+  // and in /metrics (the live snapshot is handed over once a second).
+  const std::string caught_up =
+      "\"kafka_consumer_lag\":[{\"topic\":\"trades\",\"partition\":0,\"lag\":0},"
+      "{\"topic\":\"trades\",\"partition\":1,\"lag\":0}]";
+  for (const auto deadline = std::chrono::steady_clock::now() + seconds(30);
+       state.find(caught_up) == std::string::npos && std::chrono::steady_clock::now() < deadline;) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    const auto response = client.Get("/jobs/1");
+    ASSERT_TRUE(response);
+    state = response->body;
+  }
+  EXPECT_NE(state.find(caught_up), std::string::npos) << state;
+  const auto scraped = client.Get("/metrics");
+  ASSERT_TRUE(scraped);
+  for (const char* partition : {"partition=\"0\"", "partition=\"1\""}) {
+    EXPECT_EQ(MetricValue(scraped->body, "sluice_job_kafkaConsumerLag_records", partition), 0)
+        << scraped->body;
+  }
+  EXPECT_NE(scraped->body.find(
+                "sluice_job_kafkaConsumerLag_records{job_id=\"1\",job_name=\"volume\",topic=\"trades\""),
+            std::string::npos)
+      << scraped->body;
 
   // A savepoint on demand: the job goes on as a new run resumed from it, and reads exactly what
   // is produced after it.

@@ -24,6 +24,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_format.h"
 #include "catalog/connector_registry.h"
+#include "common/log.h"
 #include "common/strings.h"
 #include "connectors/kafka/kafka_client.h"
 #include "connectors/kafka/kafka_mock_cluster.h"
@@ -121,6 +122,14 @@ options:
                      loopback needs SLUICE_TOKEN
   --quiet            no progress line and no summary (SIGTERM stops the job gracefully:
                      sinks flushed, exit 0; Ctrl-C / SIGINT exits 130)
+  --log-level trace|debug|info|warn|error|off
+                     the diagnostic log on stderr (checkpoints restored, restarts, Kafka
+                     errors, librdkafka's own lines at their level; debug adds Kafka
+                     assignments, revocations, commits and checkpoints taken); default info.
+                     The progress line, the summary and SQL errors are not log lines
+  --log-format text|json
+                     log lines as text (default) or as JSON lines: one object per line with
+                     ts, level, logger and msg
   --help             this help
 )";
 
@@ -214,6 +223,17 @@ FILE is YAML, one mapping of these keys (an unknown key is an error):
   max_body_bytes: 1048576     larger request bodies get 413
   max_running_jobs: 16        more running jobs get 429
   default_parallelism: 1      workers of a job submitted without ?parallelism=N
+  log:                        the diagnostic log on stderr (also as flat keys log.level and
+    level: info               log.format): trace, debug, info, warn, error or off;
+    format: text              text or json (JSON lines: ts, level, logger, msg)
+  jobs:                       jobs submitted at start unless the data directory holds them
+    - name: volume            required, unique: the job's key across restarts
+      sql: volume.sql         required: its SQL file
+      checkpoint_dir: DIR     its checkpoints (default: under data_dir); a new job resumes
+                              from the latest of this job found there
+      parallelism: 2          default: default_parallelism
+      properties:             ${KEY} values in the SQL, as sluice run --set
+        KEY: VALUE
 
 API (see the README's "Running in production"):
   GET /healthz, GET /metrics, POST /jobs (body: SQL; ?parallelism=N), GET /jobs,
@@ -221,6 +241,13 @@ API (see the README's "Running in production"):
 
 options:
   --config FILE      the configuration file
+  --log-level trace|debug|info|warn|error|off
+                     the diagnostic log on stderr (jobs started, finished, failed and
+                     resumed, checkpoints, Kafka errors, librdkafka's own lines); overrides
+                     the file's log.level; default info
+  --log-format text|json
+                     log lines as text or JSON lines (ts, level, logger, msg); overrides the
+                     file's log.format; default text
   --help             this help
 )";
 
@@ -276,6 +303,8 @@ struct CommandOptions {
   std::string from_savepoint;                         // --from-savepoint DIR
   std::optional<int> metrics_port;                    // --metrics-port
   std::string metrics_address = "127.0.0.1";          // --metrics-address
+  spdlog::level::level_enum log_level = spdlog::level::info;  // --log-level
+  LogFormat log_format = LogFormat::kText;                    // --log-format
 };
 
 // Worker threads for --parallelism's default: the CPUs this process may run on.
@@ -373,6 +402,18 @@ std::optional<int> ParseOptions(int argc, char** argv, int first, const char* us
       const auto value = value_of("--metrics-address");
       if (!value || value->empty()) return Usage(usage, "--metrics-address needs an address");
       options.metrics_address = *value;
+    } else if (allow_run_flags && (arg == "--log-level" || arg.rfind("--log-level=", 0) == 0)) {
+      const auto value = value_of("--log-level");
+      const absl::StatusOr<spdlog::level::level_enum> level =
+          value ? ParseLogLevel(*value) : absl::InvalidArgumentError("missing");
+      if (!level.ok()) return Usage(usage, "--log-level needs trace, debug, info, warn, error or off");
+      options.log_level = *level;
+    } else if (allow_run_flags && (arg == "--log-format" || arg.rfind("--log-format=", 0) == 0)) {
+      const auto value = value_of("--log-format");
+      const absl::StatusOr<LogFormat> format =
+          value ? ParseLogFormat(*value) : absl::InvalidArgumentError("missing");
+      if (!format.ok()) return Usage(usage, "--log-format needs text or json");
+      options.log_format = *format;
     } else if (allow_run_flags && arg == "--strict") {
       options.strict = true;
     } else if (allow_run_flags && arg == "--quiet") {
@@ -574,29 +615,31 @@ absl::StatusOr<RunStores> SetUpCheckpoints(const CommandOptions& options, const 
     SLUICE_ASSIGN_OR_RETURN(stores.restored,
                             FileCheckpointStore::Open(options.from_savepoint, changed_text_allowed, 1000));
     SLUICE_ASSIGN_OR_RETURN(std::optional<CheckpointInfo> savepoint, stores.restored->Recover(&notes));
-    for (const std::string& note : notes) std::fprintf(stderr, "%s\n", note.c_str());
+    for (const std::string& note : notes) Log(LogComponent::kRuntime).warn("{}", note);
     if (!savepoint) {
       return absl::NotFoundError(
           StrCat("--from-savepoint: '", options.from_savepoint, "' holds no intact savepoint"));
     }
     run_options.restore_store = stores.restored.get();
     run_options.restore_checkpoint = savepoint->id;
-    std::fprintf(stderr, "resuming from savepoint %s\n", describe(*savepoint).c_str());
+    Log(LogComponent::kRuntime).info("resuming from savepoint {}", describe(*savepoint));
     return stores;
   }
   if (stores.checkpoints == nullptr) return stores;
   SLUICE_ASSIGN_OR_RETURN(std::optional<CheckpointInfo> recovered, stores.checkpoints->Recover(&notes));
-  for (const std::string& note : notes) std::fprintf(stderr, "%s\n", note.c_str());
+  for (const std::string& note : notes) Log(LogComponent::kRuntime).warn("{}", note);
   if (recovered) {
     run_options.restore_checkpoint = recovered->id;
-    std::fprintf(stderr, "resuming from checkpoint %s\n", describe(*recovered).c_str());
-  } else if (!options.quiet) {
-    std::fprintf(stderr, "no checkpoint to resume from in %s: starting from the beginning\n", directory.c_str());
+    Log(LogComponent::kRuntime).info("resuming from checkpoint {}", describe(*recovered));
+  } else {
+    Log(LogComponent::kRuntime)
+        .info("no checkpoint to resume from in {}: starting from the beginning", directory);
   }
   return stores;
 }
 
 int Run(const CommandOptions& options) {
+  ConfigureLogging(options.log_level, options.log_format);
   std::string job_text;
   std::optional<BoundJob> job = LoadJob(options, &job_text);
   if (!job) return 1;
@@ -667,9 +710,10 @@ int Run(const CommandOptions& options) {
     counters = (*runner)->counters();
     if (status.ok() || counters.cancelled || g_interrupted.load() || restarts == job->restart_attempts) break;
     if (terminal) std::fputc('\n', stderr);
-    std::fprintf(stderr, "the run failed: %s\nrestarting in %lld ms (restart %d of %d)\n",
-                 std::string(status.message()).c_str(), static_cast<long long>(job->restart_delay_millis),
-                 restarts + 1, job->restart_attempts);
+    Log(LogComponent::kRuntime).error("the run failed: {}", std::string(status.message()));
+    Log(LogComponent::kRuntime)
+        .warn("restarting in {} ms (restart {} of {})", job->restart_delay_millis, restarts + 1,
+              job->restart_attempts);
     const auto resume_at =
         std::chrono::steady_clock::now() + std::chrono::milliseconds(job->restart_delay_millis);
     while (std::chrono::steady_clock::now() < resume_at && !g_interrupted.load()) {
@@ -1286,13 +1330,28 @@ std::optional<int> ForEachValueFlag(
 
 int Serve(int argc, char** argv) {
   std::string config_path;
-  const std::optional<int> exit =
-      ForEachValueFlag(argc, argv, kServeUsage, {"--config"},
-                       [&](const std::string&, const std::string& value) -> std::optional<int> {
-                         if (value.empty()) return Usage(kServeUsage, "--config needs a file");
-                         config_path = value;
-                         return std::nullopt;
-                       });
+  std::optional<spdlog::level::level_enum> log_level;
+  std::optional<LogFormat> log_format;
+  const std::optional<int> exit = ForEachValueFlag(
+      argc, argv, kServeUsage, {"--config", "--log-level", "--log-format"},
+      [&](const std::string& flag, const std::string& value) -> std::optional<int> {
+        if (flag == "--log-level") {
+          const absl::StatusOr<spdlog::level::level_enum> level = ParseLogLevel(value);
+          if (!level.ok())
+            return Usage(kServeUsage, "--log-level needs trace, debug, info, warn, error or off");
+          log_level = *level;
+          return std::nullopt;
+        }
+        if (flag == "--log-format") {
+          const absl::StatusOr<LogFormat> format = ParseLogFormat(value);
+          if (!format.ok()) return Usage(kServeUsage, "--log-format needs text or json");
+          log_format = *format;
+          return std::nullopt;
+        }
+        if (value.empty()) return Usage(kServeUsage, "--config needs a file");
+        config_path = value;
+        return std::nullopt;
+      });
   if (exit) return *exit;
   if (config_path.empty()) return Usage(kServeUsage, "missing --config FILE");
   const char* environment_token = std::getenv("SLUICE_TOKEN");
@@ -1302,6 +1361,8 @@ int Serve(int argc, char** argv) {
     std::fprintf(stderr, "sluice serve: %s\n", std::string(config.status().message()).c_str());
     return 1;
   }
+  // The command line over the file.
+  ConfigureLogging(log_level.value_or(config->log_level), log_format.value_or(config->log_format));
   std::signal(SIGINT, OnInterrupt);
   std::signal(SIGTERM, OnInterrupt);
   const absl::Status status = RunServer(*config, g_interrupted, [](const std::string& line) {

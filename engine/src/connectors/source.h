@@ -18,6 +18,8 @@
 
 #include <cstdint>
 #include <functional>
+#include <string>
+#include <vector>
 
 #include "batch/batch.h"
 #include "common/status.h"
@@ -31,6 +33,15 @@ struct SourceCounters {
   uint64_t records_decoded = 0;   // rows produced
   uint64_t records_rejected = 0;  // sent to the dead-letter output
   uint64_t bytes_read = 0;
+};
+
+// How far a source partition's reader is behind its input, per partition of the input (a
+// Kafka topic's): the partition's high watermark minus the position after the last record the
+// source returned, in records (control records of transactions included).
+struct PartitionLag {
+  std::string topic;
+  int32_t partition = 0;
+  int64_t lag = 0;
 };
 
 class SourcePartition {
@@ -60,6 +71,12 @@ class SourcePartition {
   virtual absl::Status OnFlushPoint() { return absl::OkStatus(); }
   // Releases the input after the run (a Kafka consumer leaves its group). Idempotent.
   virtual absl::Status Close() { return absl::OkStatus(); }
+
+  // Appends the lag of every input partition this reader owns, as last published by the
+  // reader (a Kafka source: at most every KafkaSource::kLagIntervalMillis, after a poll batch,
+  // and when it closes); nothing for sources without one. Thread-safe: the runtime's
+  // coordinator calls it while the reader runs on a worker.
+  virtual void AppendPartitionLag(std::vector<PartitionLag>& out) const {}
 
   // --- checkpoints (runtime/checkpoint_store.h) -----------------------------------------------
   // True when Snapshot() records a read position that Restore() can resume from (file sources

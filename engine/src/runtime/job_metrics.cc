@@ -6,6 +6,19 @@
 #include "common/strings.h"
 
 namespace sluice {
+namespace {
+
+// Every source partition's published lag (thread-safe), by topic then partition.
+std::vector<PartitionLag> PartitionLagOf(const std::vector<const SourcePartition*>& sources) {
+  std::vector<PartitionLag> lag;
+  for (const SourcePartition* source : sources) source->AppendPartitionLag(lag);
+  std::sort(lag.begin(), lag.end(), [](const PartitionLag& a, const PartitionLag& b) {
+    return a.topic != b.topic ? a.topic < b.topic : a.partition < b.partition;
+  });
+  return lag;
+}
+
+}  // namespace
 
 JobMetrics::JobMetrics(int workers, bool fused) : workers_count_(workers), fused_(fused) {
   for (int w = 0; w < workers; ++w) workers_.push_back(std::make_unique<WorkerMetrics>());
@@ -36,6 +49,7 @@ JobCounters JobMetrics::Live() const {
   counters.checkpoints_completed = checkpoints_completed;
   counters.checkpoint_seconds = checkpoint_seconds;
   counters.savepoint = savepoint;
+  counters.partition_lag = PartitionLagOf(sources_);
   return counters;
 }
 
@@ -104,6 +118,7 @@ JobCounters JobMetrics::Final() const {
   counters.keyed_stages_exchanged = keyed_stages_exchanged_;
   counters.alignment_pauses = alignment_pauses.load();
   counters.alignment_resumes = alignment_resumes.load();
+  counters.partition_lag = PartitionLagOf(sources_);
   return counters;
 }
 

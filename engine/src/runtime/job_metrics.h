@@ -82,7 +82,8 @@ class JobMetrics {
 
   // During the run, called by the thread that runs the coordinator (or the fused task): fused,
   // everything Final() holds, up to now; on several workers (`complete` false) records read,
-  // rows written by the coordinator's sinks, elapsed time, workers and checkpoints.
+  // rows written by the coordinator's sinks, elapsed time, workers, checkpoints and the
+  // sources' partition lag (which they publish for other threads).
   JobCounters Live() const;
   // After the run: everything.
   JobCounters Final() const;

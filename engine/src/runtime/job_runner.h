@@ -144,6 +144,9 @@ struct JobCounters {
     std::string placement;  // "cpu 1 (node 0)" or why it is not pinned
   };
   std::vector<TaskTimes> tasks;
+  // Kafka consumer lag per topic partition (SourcePartition::AppendPartitionLag), by topic then
+  // partition; live snapshots on several workers hold it too.
+  std::vector<PartitionLag> partition_lag;
 
   void AddStatefulMetrics(const StatefulMetrics& metrics) {
     late_dropped += metrics.late_dropped;

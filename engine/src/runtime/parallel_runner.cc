@@ -13,6 +13,7 @@
 #include <unordered_set>
 
 #include "catalog/connector_registry.h"
+#include "common/log.h"
 #include "common/strings.h"
 #include "connectors/sink.h"
 #include "ops/aggregate_operator.h"
@@ -1003,6 +1004,10 @@ absl::Status ParallelRunner::Impl::RestoreState() {
         bar == std::string::npos ? StrCat("'", task, "'") : StrCat("operator '", task.substr(bar + 1), "'"),
         ", which this query no longer has: restoring would drop it; restore the query that took it"));
   }
+  Log(LogComponent::kRuntime)
+      .info("{} {} restored{}", what, checkpoint,
+            rescaled ? StrCat(" (taken with ", taken_workers, " worker(s), restored on ", workers_count, ")")
+                     : "");
   return absl::OkStatus();
 }
 
@@ -1067,6 +1072,7 @@ absl::Status ParallelRunner::Impl::CompleteCheckpoint(uint64_t checkpoint) {
     SLUICE_RETURN_IF_ERROR(options.savepoint_store->Complete(checkpoint));
     SLUICE_RETURN_IF_ERROR(options.savepoint_store->WaitDurable());
     metrics->savepoint = checkpoint;
+    Log(LogComponent::kRuntime).info("savepoint {} taken", checkpoint);
     completed_checkpoint.store(checkpoint, std::memory_order_release);
     stop.store(true, std::memory_order_release);
     return absl::OkStatus();
@@ -1074,8 +1080,9 @@ absl::Status ParallelRunner::Impl::CompleteCheckpoint(uint64_t checkpoint) {
   if (CheckpointStore* store = options.checkpoint_store) {
     SLUICE_RETURN_IF_ERROR(store->Complete(checkpoint));
     ++metrics->checkpoints_completed;
-    metrics->checkpoint_seconds +=
-        std::chrono::duration<double>(Clock::now() - checkpoint_requested_at).count();
+    const double seconds = std::chrono::duration<double>(Clock::now() - checkpoint_requested_at).count();
+    metrics->checkpoint_seconds += seconds;
+    Log(LogComponent::kRuntime).debug("checkpoint {} taken in {:.1f} ms", checkpoint, 1000 * seconds);
     // Completed once durable and committed (CommitDurable, now or on a later turn).
     return CommitDurable();
   }

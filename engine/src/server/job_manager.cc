@@ -12,6 +12,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "common/log.h"
 #include "common/strings.h"
 #include "plan/binder.h"
 #include "server/large_stack_thread.h"
@@ -82,6 +83,9 @@ struct JobManager::Job {
   int parallelism = 1;
   int64_t submitted_unix_millis = 0;
   std::string directory;
+  std::map<std::string, std::string> variables;  // ${KEY} values
+  std::string checkpoint_dir_override;           // empty: directory + "/checkpoints"
+  std::string config_name;                       // its `jobs:` entry in the configuration
   // Set by Start() before the thread starts, then read-only until the thread is joined.
   std::string name;
   std::string plan;
@@ -104,7 +108,16 @@ struct JobManager::Job {
   std::deque<JobSample> samples;  // the current run's
   std::deque<CheckpointRecord> checkpoint_history;
 
-  std::string checkpoint_dir() const { return directory + "/checkpoints"; }
+  std::string checkpoint_dir() const {
+    return checkpoint_dir_override.empty() ? directory + "/checkpoints" : checkpoint_dir_override;
+  }
+  // What identifies the job's checkpoints with its parallelism: its text and the values
+  // substituted into it, as `sluice run` writes them.
+  std::string identity_text() const {
+    std::string text = sql;
+    for (const auto& [key, value] : variables) StrAppend(&text, "\n--set ", key, "=", value);
+    return text;
+  }
   std::string savepoint_dir() const { return directory + "/savepoints"; }
 };
 
@@ -136,12 +149,16 @@ JobManager::~JobManager() {
 
 absl::Status JobManager::Start(Job& job, std::unique_ptr<Job> owner, std::vector<absl::Status>* sql_errors,
                                std::string* note) {
-  const bool resume = owner == nullptr;
+  // A new job resumes too when it brings a checkpoint directory of its own (one that outlived a
+  // data directory, or that `sluice run --checkpoint-dir` wrote).
+  const bool resume = owner == nullptr || !job.checkpoint_dir_override.empty();
   // The same path as `sluice run`: parse (with its depth limit), bind, check properties.
   SqlErrorList errors;
   ParsedJob parsed = ParseJob(job.sql, errors);
   std::optional<BoundJob> bound;
-  if (errors.empty()) bound = BindJob(std::move(parsed), BindOptions(), errors);
+  BindOptions bind_options;
+  bind_options.substitution.variables = job.variables;
+  if (errors.empty()) bound = BindJob(std::move(parsed), bind_options, errors);
   if (!errors.empty()) {
     if (sql_errors != nullptr) *sql_errors = errors.errors();
     return errors.first();
@@ -159,7 +176,7 @@ absl::Status JobManager::Start(Job& job, std::unique_ptr<Job> owner, std::vector
   run_options.parallelism = job.parallelism;
   run_options.cancel = &job.cancel;
   run_options.state_max_bytes = bound_job.state_max_bytes;
-  const CheckpointJobIdentity identity = CheckpointJobIdentity::Of(job.sql, job.parallelism);
+  const CheckpointJobIdentity identity = CheckpointJobIdentity::Of(job.identity_text(), job.parallelism);
   SLUICE_ASSIGN_OR_RETURN(
       std::unique_ptr<FileCheckpointStore> checkpoints,
       FileCheckpointStore::Open(job.checkpoint_dir(), identity, bound_job.checkpoint_retained));
@@ -235,7 +252,11 @@ absl::Status JobManager::Start(Job& job, std::unique_ptr<Job> owner, std::vector
     Persist(job);
     if (owner != nullptr) jobs_[job.number] = std::move(owner);
   }
+  Log(LogComponent::kServer)
+      .info("job {} ({}): started{}{}", job.id, job.name, resumed_from.empty() ? "" : ", resumed from ",
+            resumed_from);
   if (absl::Status started = job.thread.Start([this, &job]() { RunJob(&job); }); !started.ok()) {
+    Log(LogComponent::kServer).error("job {}: failed to start: {}", job.id, std::string(started.message()));
     std::lock_guard<std::mutex> lock(mutex_);
     job.state = JobState::kFailed;
     job.error = std::string(started.message());
@@ -268,6 +289,14 @@ void JobManager::RunJob(Job* job) {
     job->state = JobState::kCancelled;
   } else {
     job->state = JobState::kStopped;  // with a savepoint, unless it runs without checkpoints
+  }
+  if (job->state == JobState::kFailed) {
+    Log(LogComponent::kServer).error("job {} ({}): failed: {}", job->id, job->name, job->error);
+  } else {
+    Log(LogComponent::kServer)
+        .info("job {} ({}): {} ({} records in, {} out, {:.1f} s){}", job->id, job->name,
+              StateName(job->state), counters.records_in, counters.records_out, counters.elapsed_seconds,
+              counters.savepoint != 0 ? StrCat(", savepoint ", counters.savepoint) : "");
   }
   Persist(*job);
 }
@@ -318,11 +347,17 @@ void JobManager::Persist(const Job& job) const {
   out << YAML::Key << "late" << YAML::Value << job.counters.late_dropped;
   out << YAML::Key << "bytes_in" << YAML::Value << job.counters.bytes_in;
   out << YAML::Key << "elapsed_seconds" << YAML::Value << job.counters.elapsed_seconds;
+  if (!job.config_name.empty()) out << YAML::Key << "config_name" << YAML::Value << job.config_name;
+  if (!job.checkpoint_dir_override.empty())
+    out << YAML::Key << "checkpoint_dir" << YAML::Value << job.checkpoint_dir_override;
+  if (!job.variables.empty()) {
+    out << YAML::Key << "variables" << YAML::Value << YAML::BeginMap;
+    for (const auto& [key, value] : job.variables) out << YAML::Key << key << YAML::Value << value;
+    out << YAML::EndMap;
+  }
   out << YAML::EndMap;
   const absl::Status written = WriteFileAtomically(job.directory + "/job.yaml", StrCat(out.c_str(), "\n"));
-  if (!written.ok())
-    std::fprintf(stderr, "sluice serve: job %s: %s\n", job.id.c_str(),
-                 std::string(written.message()).c_str());
+  if (!written.ok()) Log(LogComponent::kServer).error("job {}: {}", job.id, std::string(written.message()));
 }
 
 absl::Status JobManager::Recover(std::vector<std::string>* notes) {
@@ -368,6 +403,12 @@ absl::Status JobManager::Recover(std::vector<std::string>* notes) {
       job->counters.late_dropped = node["late"].as<uint64_t>(0);
       job->counters.bytes_in = node["bytes_in"].as<uint64_t>(0);
       job->counters.elapsed_seconds = node["elapsed_seconds"].as<double>(0);
+      job->config_name = node["config_name"].as<std::string>("");
+      job->checkpoint_dir_override = node["checkpoint_dir"].as<std::string>("");
+      if (const YAML::Node variables = node["variables"]; variables.IsDefined() && variables.IsMap()) {
+        for (const auto& entry : variables)
+          job->variables[entry.first.as<std::string>()] = entry.second.as<std::string>();
+      }
     } catch (const YAML::Exception& exception) {
       notes->push_back(StrCat("job ", number, ": skipped: job.yaml: ", exception.what()));
       continue;
@@ -410,7 +451,14 @@ int JobManager::RunningJobs() const {
 }
 
 SubmitResult JobManager::Submit(const std::string& sql, int parallelism) {
+  SubmitOptions options;
+  options.parallelism = parallelism;
+  return Submit(sql, options);
+}
+
+SubmitResult JobManager::Submit(const std::string& sql, const SubmitOptions& submit) {
   SubmitResult result;
+  int parallelism = submit.parallelism;
   if (parallelism == 0) parallelism = options_.default_parallelism;
   if (parallelism < 1 || parallelism > 1024) {
     result.status = absl::InvalidArgumentError("parallelism needs a whole number from 1 to 1024");
@@ -433,6 +481,9 @@ SubmitResult JobManager::Submit(const std::string& sql, int parallelism) {
   job->id = std::to_string(job->number);
   job->sql = sql;
   job->parallelism = parallelism;
+  job->variables = submit.variables;
+  job->checkpoint_dir_override = submit.checkpoint_dir;
+  job->config_name = submit.config_name;
   job->submitted_unix_millis = UnixMillisNow();
   job->directory = StrCat(options_.data_dir, "/jobs/", job->number);
   std::error_code error;
@@ -470,6 +521,7 @@ JobInfo JobManager::InfoOf(const Job& job) const {
   info.submitted_unix_millis = job.submitted_unix_millis;
   info.runs = job.runs;
   info.resumed_from = job.resumed_from;
+  info.config_name = job.config_name;
   info.counters = job.counters;
   info.checkpoint_dir = job.checkpoint_dir();
   info.savepoint_dir = job.savepoint_dir();
@@ -608,6 +660,62 @@ absl::StatusOr<uint64_t> JobManager::Savepoint(const std::string& id) {
     return absl::InternalError(job->error);
   }
   return *taken;
+}
+
+absl::Status JobManager::StartConfigured(const std::string& sql, const SubmitOptions& options,
+                                         std::string* note) {
+  const std::string what = StrCat("configured job '", options.config_name, "'");
+  Job* existing = nullptr;
+  JobState state = JobState::kRunning;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    for (const auto& [number, job] : jobs_) {
+      if (job->config_name == options.config_name) {
+        existing = job.get();  // the newest, when several
+        state = job->state;
+      }
+    }
+  }
+  if (existing == nullptr) {
+    SubmitResult submitted = Submit(sql, options);
+    if (!submitted.status.ok()) return submitted.status;
+    *note = StrCat(what, ": submitted as job ", submitted.job_id);
+    return absl::OkStatus();
+  }
+  const int parallelism = options.parallelism > 0 ? options.parallelism : options_.default_parallelism;
+  std::string changed;
+  if (existing->sql != sql || existing->variables != options.variables ||
+      existing->parallelism != parallelism || existing->checkpoint_dir_override != options.checkpoint_dir) {
+    changed = StrCat(
+        "; the configuration's SQL, properties, parallelism or checkpoint_dir differ from the job's, "
+        "which keeps its own (DELETE /jobs/",
+        existing->id, " to have the configuration's run at the next start)");
+  }
+  if (IsActive(state)) {
+    *note = StrCat(what, ": job ", existing->id, ", resumed", changed);
+    return absl::OkStatus();
+  }
+  if (state != JobState::kFailed) {
+    *note =
+        StrCat(what, ": job ", existing->id, " is ", StateName(state), ": not started again (DELETE /jobs/",
+               existing->id, " to have it run anew at the next start)", changed);
+    return absl::OkStatus();
+  }
+  // It failed: started again, from its newest checkpoint or savepoint, as a restarted server
+  // resumes a running job.
+  std::string resumed;
+  absl::Status started;
+  SLUICE_RETURN_IF_ERROR(
+      LargeStackThread::Run([&]() { started = Start(*existing, nullptr, nullptr, &resumed); }));
+  if (!started.ok()) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    existing->state = JobState::kFailed;
+    existing->error = StrCat("could not be started again: ", started.message());
+    Persist(*existing);
+    return absl::Status(started.code(), StrCat(what, ": job ", existing->id, ": ", existing->error));
+  }
+  *note = StrCat(what, ": job ", existing->id, " had failed: started again; ", resumed, changed);
+  return absl::OkStatus();
 }
 
 absl::StatusOr<bool> JobManager::Cancel(const std::string& id) {

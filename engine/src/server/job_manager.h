@@ -11,6 +11,9 @@
 //                does; interval and retention from the job's WITH)
 //   savepoints/  the savepoints taken when the job is stopped (POST /jobs/{id}/stop) or on
 //                demand (POST /jobs/{id}/savepoints: Savepoint())
+// A job may also come from the configuration file's `jobs:` list (StartConfigured): it then
+// carries that entry's name (`config_name`, in job.yaml), its ${KEY} values and optionally a
+// checkpoint directory of its own, outside the data directory.
 // A server started on the same data directory lists every job again and resumes those that
 // were running, stopping or stopped: from the newest of their latest intact checkpoint and
 // savepoint (sources from their read positions, operators from their state, file sinks exactly
@@ -87,6 +90,7 @@ struct JobInfo {
   int64_t submitted_unix_millis = 0;
   int runs = 0;              // runs of this job (1 + times it was resumed), across servers
   std::string resumed_from;  // "checkpoint N" / "savepoint N" for a resumed run, else empty
+  std::string config_name;   // the configuration's `jobs:` entry it comes from, else empty
   JobCounters counters;      // the current run's, live while it runs
   std::string checkpoint_dir;
   std::optional<uint64_t> latest_checkpoint;  // in the directory's numbering
@@ -106,6 +110,17 @@ struct JobInfo {
   JobGraph graph;
   // This server's record of the job's checkpoints, oldest first (at most kCheckpointHistory).
   std::vector<CheckpointRecord> checkpoint_history;
+};
+
+// How a job is submitted besides its SQL.
+struct SubmitOptions {
+  int parallelism = 0;                           // 0: the default
+  std::map<std::string, std::string> variables;  // ${KEY} values, as `sluice run --set`
+  // Its checkpoints (empty: jobs/<id>/checkpoints). A new job whose directory holds checkpoints
+  // of the same job (SQL, values and parallelism) resumes from the latest, as `sluice run
+  // --checkpoint-dir` does.
+  std::string checkpoint_dir;
+  std::string config_name;  // the configuration's `jobs:` entry it comes from; empty: POST /jobs
 };
 
 // The outcome of a submission.
@@ -129,6 +144,17 @@ class JobManager {
 
   // `parallelism` 0: the default.
   SubmitResult Submit(const std::string& sql, int parallelism);
+  SubmitResult Submit(const std::string& sql, const SubmitOptions& options);
+
+  // A job of the configuration's `jobs:` list (options.config_name), at the server's start,
+  // after Recover(): when the data directory holds no job of that name it is submitted (and
+  // resumes from options.checkpoint_dir's latest checkpoint of it, if any); one that Recover()
+  // resumed goes on; one that failed is started again from its newest checkpoint or savepoint;
+  // one that finished or was cancelled is left as it is (DELETE it to have it run again at the
+  // next start). `note` says which. A job left as it was keeps the SQL and values it was
+  // submitted with; the note says when the configuration's differ. Errors: the submission's
+  // (bad SQL with its position, too many running jobs).
+  absl::Status StartConfigured(const std::string& sql, const SubmitOptions& options, std::string* note);
 
   std::vector<JobInfo> List() const;
   std::optional<JobInfo> Get(const std::string& id) const;

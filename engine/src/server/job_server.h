@@ -13,8 +13,9 @@
 
 namespace sluice {
 
-// `log` receives one line per event: "listening on URL", each job resumed, the shutdown.
+// `announce` receives "listening on URL" once the server serves (what scripts wait for; not a
+// log line). Jobs resumed, started, ended and the shutdown go to the log (common/log.h).
 absl::Status RunServer(const ServerConfig& config, const std::atomic<bool>& stop,
-                       const std::function<void(const std::string&)>& log);
+                       const std::function<void(const std::string&)>& announce);
 
 }  // namespace sluice

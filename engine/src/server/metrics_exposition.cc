@@ -186,6 +186,25 @@ std::string RenderPrometheusText(const std::vector<JobMetricsSample>& jobs, int6
     }
     families.push_back(std::move(family));
   }
+  // Per Kafka topic partition: how far the job's consumer is behind it (Kafka's records-lag).
+  {
+    MetricFamily family{
+        "sluice_job_kafkaConsumerLag_records",
+        "Records of a Kafka topic partition the job has not read yet: the partition's high "
+        "watermark minus the position after the last record its source returned (Kafka: "
+        "records-lag), updated at most every 100 ms while the job reads (none before its first poll).",
+        MetricType::Gauge,
+        {}};
+    for (const JobMetricsSample& job : jobs) {
+      for (const PartitionLag& lag : job.counters.partition_lag) {
+        std::vector<ClientMetric::Label> labels = JobLabels(job);
+        labels.push_back({"topic", lag.topic});
+        labels.push_back({"partition", std::to_string(lag.partition)});
+        family.metric.push_back(Sample(std::move(labels), MetricType::Gauge, static_cast<double>(lag.lag)));
+      }
+    }
+    families.push_back(std::move(family));
+  }
   std::ostringstream out;
   prometheus::TextSerializer().Serialize(out, families);
   return out.str();

@@ -171,6 +171,11 @@ std::string DetailJson(const JobInfo& job) {
   } else {
     json.Text("resumed_from", job.resumed_from);
   }
+  if (job.config_name.empty()) {
+    json.Null("config_job");
+  } else {
+    json.Text("config_job", job.config_name);
+  }
   json.Raw("counters", CountersJson(job.counters));
   json.Raw("rates", RatesJson(job));
   if (job.counters.watermark) {
@@ -189,6 +194,16 @@ std::string DetailJson(const JobInfo& job) {
                         .Done());
   }
   json.Raw("tasks", Array(tasks));
+  // Kafka consumer lag per topic partition (empty for jobs without Kafka sources).
+  std::vector<std::string> lag;
+  for (const PartitionLag& partition : job.counters.partition_lag) {
+    lag.push_back(Json()
+                      .Text("topic", partition.topic)
+                      .Number("partition", partition.partition)
+                      .Number("lag", partition.lag)
+                      .Done());
+  }
+  json.Raw("kafka_consumer_lag", Array(lag));
   Json checkpoints;
   checkpoints.Text("directory", job.checkpoint_dir)
       .Number("completed_this_run", job.counters.checkpoints_completed);

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <map>
 
+#include "common/log.h"
 #include "common/strings.h"
 
 namespace sluice {
@@ -36,18 +37,33 @@ std::string FormatSeconds(int64_t millis) {
   return StrCat(millis, " ms");
 }
 
-void LogTrampoline(const rd_kafka_t* handle, int level, const char* facility, const char* text) {
-  // Errors and warnings only (syslog levels 0-4); the rest is noise for users.
-  if (level > 4) return;
+}  // namespace
+
+void ForwardKafkaLog(const rd_kafka_t* handle, int level, const char* facility, const char* text) {
+  // Every line goes to the log at its level ("librdkafka" component); errors and warnings
+  // (syslog levels 0-4) are also kept: the last one explains a failure.
+  spdlog::logger& log = Log(LogComponent::kLibrdkafka);
+  const spdlog::level::level_enum spdlog_level = LevelOfSyslog(level);
+  if (log.should_log(spdlog_level)) {
+    log.log(spdlog_level, "{} {}: {}", handle != nullptr ? rd_kafka_name(handle) : "-",
+            facility != nullptr ? facility : "", text != nullptr ? text : "");
+  }
+  if (level > 4 || handle == nullptr) return;
   auto* callbacks = static_cast<KafkaClientCallbacks*>(rd_kafka_opaque(handle));
-  if (callbacks != nullptr) callbacks->RecordProblem(text);
+  if (callbacks != nullptr && text != nullptr) callbacks->RecordProblem(text);
 }
 
+namespace {
+
 void ErrorTrampoline(rd_kafka_t* handle, int error, const char* reason, void* opaque) {
+  const auto code = static_cast<rd_kafka_resp_err_t>(error);
+  // librdkafka reconnects and retries by itself: an error here is a warning unless fatal.
+  Log(LogComponent::kKafka)
+      .log(code == RD_KAFKA_RESP_ERR__FATAL ? spdlog::level::err : spdlog::level::warn, "{}: {}: {}",
+           rd_kafka_name(handle), rd_kafka_err2str(code), reason != nullptr ? reason : "");
   auto* callbacks = static_cast<KafkaClientCallbacks*>(opaque);
   if (callbacks != nullptr) {
-    callbacks->RecordProblem(StrCat(rd_kafka_err2str(static_cast<rd_kafka_resp_err_t>(error)), ": ",
-                                    reason != nullptr ? reason : ""));
+    callbacks->RecordProblem(StrCat(rd_kafka_err2str(code), ": ", reason != nullptr ? reason : ""));
   }
 }
 
@@ -126,13 +142,11 @@ absl::StatusOr<rd_kafka_conf_t*> MakeKafkaConf(const KafkaClientSettings& settin
     return fail(s);
   }
   if (absl::Status s = SetKafkaConf(conf, "client.id", "sluice", description); !s.ok()) return fail(s);
-  bool debug = false;
   for (const auto& [key, value] : settings.properties) {
     if (absl::Status s = SetKafkaConf(conf, key, value, description); !s.ok()) return fail(s);
-    debug = debug || key == "debug";
   }
   rd_kafka_conf_set_opaque(conf, callbacks);
-  if (!debug) rd_kafka_conf_set_log_cb(conf, LogTrampoline);
+  rd_kafka_conf_set_log_cb(conf, ForwardKafkaLog);
   rd_kafka_conf_set_error_cb(conf, ErrorTrampoline);
   if (role == KafkaClientRole::kConsumer) {
     rd_kafka_conf_set_rebalance_cb(conf, RebalanceTrampoline);

@@ -2,8 +2,10 @@
 // --kafka`, the tests and the benchmark lab:
 //   - configuration from WITH settings (bootstrap servers + pass-through properties), with
 //     librdkafka's own validation of every pass-through key and value;
-//   - callbacks routed to one object per client (KafkaClientCallbacks): librdkafka's log and
-//     error reports are kept (the last one explains a failure) instead of going to stderr;
+//   - callbacks routed to one object per client (KafkaClientCallbacks): librdkafka's errors
+//     and warnings are kept (the last one explains a failure), and every log line it writes is
+//     forwarded to Sluice's log (common/log.h, component "librdkafka") at its level instead of
+//     going to stderr directly: 'properties.debug' output shows with --log-level debug;
 //   - a bounded-time reachability and topic check (WaitForKafka), so that an unreachable
 //     broker or a missing topic is a clear error within the connect timeout, not a hang;
 //   - KafkaProducer: keyed messages to one topic, delivery reports awaited by Flush(), a failed
@@ -70,9 +72,14 @@ class KafkaClientCallbacks {
   std::string last_problem_;
 };
 
+// librdkafka's log callback (rd_kafka_conf_set_log_cb): the line goes to Log(kLibrdkafka) at
+// its syslog level mapped by LevelOfSyslog, as "<client name> <facility>: <text>"; errors and
+// warnings also to the client's KafkaClientCallbacks (its opaque), when it has one. Any thread.
+void ForwardKafkaLog(const rd_kafka_t* handle, int level, const char* facility, const char* text);
+
 // A configuration for `settings` (bootstrap.servers, then every pass-through property) with
-// every callback routed to `callbacks` (which must outlive the client). librdkafka's logging
-// goes to `callbacks` unless the pass-through properties ask for 'debug' output.
+// every callback routed to `callbacks` (which must outlive the client), and librdkafka's log
+// lines to ForwardKafkaLog.
 // `description` names the owner in errors, e.g. "source 'trades'".
 absl::StatusOr<rd_kafka_conf_t*> MakeKafkaConf(const KafkaClientSettings& settings, KafkaClientRole role,
                                                KafkaClientCallbacks* callbacks, std::string_view description);

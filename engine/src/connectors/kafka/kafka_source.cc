@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "common/log.h"
 #include "common/strings.h"
 
 namespace sluice {
@@ -29,8 +30,7 @@ KafkaSource::KafkaSource(const SourceDefinition& definition, std::shared_ptr<Dea
       strict_(strict),
       description_(StrCat("source '", definition.name, "'")),
       slot_index_(settings_.topics.size()) {
-  const char* debug = std::getenv("SLUICE_KAFKA_DEBUG");
-  debug_ = debug != nullptr && *debug != '\0' && std::string_view(debug) != "0";
+  debug_ = Log(LogComponent::kKafka).should_log(spdlog::level::debug);
 }
 
 std::unique_ptr<KafkaSource> KafkaSource::Create(const SourceDefinition& definition,
@@ -274,12 +274,13 @@ void KafkaSource::Assign(rd_kafka_topic_partition_list_t* partitions, bool coope
     p.assigned = true;
     p.at_end = settings_.stop_at_end && start_known && start >= 0 && start >= p.end;
     p.fetched_to = -1;
+    p.start = start >= 0 ? start : -1;
     p.last_activity = NowMillis();
     tp.offset = start;
     tp.err = RD_KAFKA_RESP_ERR_NO_ERROR;
     if (debug_) StrAppend(&log, " ", tp.topic, "[", tp.partition, "]@", start, p.at_end ? " (at end)" : "");
   }
-  if (debug_) std::fprintf(stderr, "[kafka %s] assigned:%s\n", description_.c_str(), log.c_str());
+  if (debug_) Log(LogComponent::kKafka).debug("{}: assigned:{}", description_, log);
   if (cooperative) {
     if (rd_kafka_error_t* e = rd_kafka_incremental_assign(consumer_.get(), partitions)) {
       if (error_.ok()) error_ = absl::UnavailableError(StrCat(description_, ": ", rd_kafka_error_string(e)));
@@ -297,7 +298,7 @@ void KafkaSource::Assign(rd_kafka_topic_partition_list_t* partitions, bool coope
     rd_kafka_pause_partitions(consumer_.get(), partitions);
     for (int i = 0; i < partitions->cnt; ++i)
       held_.push_back(Slot(partitions->elems[i].topic, partitions->elems[i].partition));
-    if (debug_) std::fprintf(stderr, "[kafka %s] held until the job's members have joined\n", description_.c_str());
+    if (debug_) Log(LogComponent::kKafka).debug("{}: held until the job's members have joined", description_);
   }
 }
 
@@ -313,7 +314,7 @@ bool KafkaSource::GroupReady() {
   }
   held_.clear();
   if (resume->cnt > 0) rd_kafka_resume_partitions(consumer_.get(), resume.get());
-  if (debug_) std::fprintf(stderr, "[kafka %s] the job's members have joined: reading\n", description_.c_str());
+  if (debug_) Log(LogComponent::kKafka).debug("{}: the job's members have joined: reading", description_);
   return true;
 }
 
@@ -324,8 +325,9 @@ void KafkaSource::Revoke(rd_kafka_topic_partition_list_t* partitions, bool coope
     for (int i = 0; i < partitions->cnt; ++i) {
       StrAppend(&log, " ", partitions->elems[i].topic, "[", partitions->elems[i].partition, "]");
     }
-    std::fprintf(stderr, "[kafka %s] revoked:%s%s\n", description_.c_str(), log.c_str(),
-                 rd_kafka_assignment_lost(consumer_.get()) ? " (assignment lost)" : "");
+    Log(LogComponent::kKafka)
+        .debug("{}: revoked:{}{}", description_, log,
+               rd_kafka_assignment_lost(consumer_.get()) ? " (assignment lost)" : "");
   }
   // Clean revocation: every record returned so far is pushed through and acknowledged by the
   // sinks, and its offset committed, before the partitions go to another member. When the
@@ -452,6 +454,7 @@ absl::Status KafkaSource::Commit(bool only_changed) {
   // a restart); librdkafka retries retriable errors, so only keep the reason.
   const rd_kafka_resp_err_t error = rd_kafka_commit(consumer_.get(), offsets.get(), 0);
   if (error != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    Log(LogComponent::kKafka).warn("{}: offset commit failed: {}", description_, rd_kafka_err2str(error));
     RecordProblem(StrCat("offset commit failed: ", rd_kafka_err2str(error)));
     return absl::OkStatus();
   }
@@ -463,12 +466,13 @@ absl::Status KafkaSource::Commit(bool only_changed) {
       StrAppend(&log, " ", offsets->elems[i].topic, "[", offsets->elems[i].partition, "]@",
                 offsets->elems[i].offset);
   }
-  if (debug_) std::fprintf(stderr, "[kafka %s] committed:%s\n", description_.c_str(), log.c_str());
+  if (debug_) Log(LogComponent::kKafka).debug("{}: committed:{}", description_, log);
   return absl::OkStatus();
 }
 
 absl::Status KafkaSource::Close() {
   if (consumer_ == nullptr || closed_) return absl::OkStatus();
+  PublishLag();  // where the run ended
   closed_ = true;
   flush_hook_ = nullptr;  // the run is over: a revocation while leaving commits nothing more
   if (queue_ != nullptr) {
@@ -477,6 +481,8 @@ absl::Status KafkaSource::Close() {
   }
   const rd_kafka_resp_err_t error = rd_kafka_consumer_close(consumer_.get());
   if (error != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    Log(LogComponent::kKafka)
+        .warn("{}: leaving the consumer group: {}", description_, rd_kafka_err2str(error));
     RecordProblem(StrCat("leaving the consumer group: ", rd_kafka_err2str(error)));
   }
   return absl::OkStatus();
@@ -513,6 +519,7 @@ void KafkaSource::Accept(rd_kafka_message_t* message) {
       char reason[512];
       rd_kafka_fatal_error(consumer_.get(), reason, sizeof(reason));
       error_ = absl::UnavailableError(StrCat(description_, ": Kafka consumer failed: ", reason));
+      Log(LogComponent::kKafka).error("{}", std::string(error_.message()));
     } else if (error == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART ||
                error == RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC ||
                error == RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED ||
@@ -520,6 +527,7 @@ void KafkaSource::Accept(rd_kafka_message_t* message) {
       error_ = absl::UnavailableError(StrCat(description_, ": ", rd_kafka_message_errstr(message)));
     } else {
       // Broker down, timeouts, ...: librdkafka reconnects and retries by itself.
+      Log(LogComponent::kKafka).warn("{}: {}", description_, rd_kafka_message_errstr(message));
       RecordProblem(rd_kafka_message_errstr(message));
     }
     rd_kafka_message_destroy(message);
@@ -581,7 +589,40 @@ absl::StatusOr<bool> KafkaSource::Next(Batch& out) {
     }
   }
   UpdateWatermark();
+  if (const int64_t now = NowMillis(); now - last_lag_millis_ >= kLagIntervalMillis) {
+    last_lag_millis_ = now;
+    PublishLag();
+  }
   return true;
+}
+
+void KafkaSource::PublishLag() {
+  std::vector<PartitionLag> lag;
+  if (consumer_ != nullptr) {
+    for (size_t slot = 0; slot < partitions_.size(); ++slot) {
+      const PartitionState& p = partitions_[slot];
+      if (!p.assigned) continue;
+      int64_t low = RD_KAFKA_OFFSET_INVALID, high = RD_KAFKA_OFFSET_INVALID;
+      // The cached offsets of the latest fetch response: no request to the broker.
+      if (rd_kafka_get_watermark_offsets(consumer_.get(), p.topic.c_str(), p.partition, &low, &high) !=
+              RD_KAFKA_RESP_ERR_NO_ERROR ||
+          high < 0) {
+        continue;
+      }
+      int64_t position = returned_[slot] >= 0 ? returned_[slot] : p.start;
+      // Nothing read yet, from no committed offset: 'earliest' starts at the log start.
+      if (position < 0 && settings_.auto_offset_reset == "earliest") position = low;
+      if (position < 0) continue;  // not known yet
+      lag.push_back(PartitionLag{p.topic, p.partition, std::max<int64_t>(0, high - position)});
+    }
+  }
+  std::lock_guard<std::mutex> lock(lag_mutex_);
+  lag_ = std::move(lag);
+}
+
+void KafkaSource::AppendPartitionLag(std::vector<PartitionLag>& out) const {
+  std::lock_guard<std::mutex> lock(lag_mutex_);
+  out.insert(out.end(), lag_.begin(), lag_.end());
 }
 
 absl::Status KafkaSource::DecodeMessages(Batch& out) {

@@ -68,6 +68,7 @@
 
 #include <chrono>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <utility>
 #include <vector>
@@ -121,6 +122,13 @@ class KafkaSource final : public SourcePartition, public KafkaClientCallbacks {
   void OnRebalance(rd_kafka_t* handle, rd_kafka_resp_err_t error,
                    rd_kafka_topic_partition_list_t* partitions) override;
 
+  // The consumer lag of each assigned partition: its high watermark as librdkafka's last
+  // fetch response reported it (no request of its own) minus the position after the last
+  // record returned (or the position it starts from, before any). Published by Next() after a
+  // poll batch at most every kLagIntervalMillis (never per record), and by Close().
+  void AppendPartitionLag(std::vector<PartitionLag>& out) const override;
+  static constexpr int64_t kLagIntervalMillis = 100;
+
   // Kafka partitions currently assigned, and how many rebalances revoked partitions.
   size_t assigned_partitions() const;
   uint64_t revocations() const { return revocations_; }
@@ -136,6 +144,7 @@ class KafkaSource final : public SourcePartition, public KafkaClientCallbacks {
     bool at_end = false;          // bounded mode: read to `end`
     int64_t fetched_to = -1;      // bounded mode: every offset below was delivered by the
                                   // consumer (partition EOF, or a message at or past `end`)
+    int64_t start = -1;           // where reading starts since the last assignment, -1: unknown
     int64_t last_activity = 0;    // steady-clock ms of the last record
     EventTimeTracker event_time;  // per partition
     explicit PartitionState(int64_t max_out_of_orderness) : event_time(max_out_of_orderness) {}
@@ -163,6 +172,8 @@ class KafkaSource final : public SourcePartition, public KafkaClientCallbacks {
   bool OthersDone();
   absl::Status ReadEndOffsets(const std::vector<int>& partition_counts);
   int64_t NowMillis() const;
+  // Publishes every assigned partition's lag for AppendPartitionLag.
+  void PublishLag();
 
   SourceDefinition definition_;
   const KafkaSourceSettings& settings_;
@@ -192,12 +203,15 @@ class KafkaSource final : public SourcePartition, public KafkaClientCallbacks {
   std::vector<int64_t> committed_;              // by slot: last committed position (-1: none)
   std::vector<int64_t> prepared_;               // by slot: returned_ at PrepareFlushPoint()
   int64_t last_group_check_millis_ = -1000000;  // long before the start: check at once
-  bool debug_ = false;  // SLUICE_KAFKA_DEBUG: assignments, revocations and commits to stderr
+  bool debug_ = false;  // log level debug: assignments, revocations and commits logged
   uint64_t revocations_ = 0;
   uint64_t commits_ = 0;
   std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
   int64_t last_commit_millis_ = 0;
   int64_t watermark_ = INT64_MIN;
+  int64_t last_lag_millis_ = -kLagIntervalMillis;  // when Next() last ran PublishLag
+  mutable std::mutex lag_mutex_;
+  std::vector<PartitionLag> lag_;  // guarded by lag_mutex_
 
   // One poll batch, reused.
   std::vector<rd_kafka_message_t*> polled_;    // what one batch poll returned
