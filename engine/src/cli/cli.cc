@@ -752,6 +752,9 @@ int Run(const CommandOptions& options) {
 int Explain(const CommandOptions& options) {
   std::optional<BoundJob> job = LoadJob(options);
   if (!job) return 1;
+  std::printf("dialect: %s (%s)\n", job->parsed.dialect == Dialect::kFlink ? "flink" : "sluice",
+              job->parsed.dialect_reason.c_str());
+  for (const std::string& note : job->parsed.dialect_notes) std::printf("note: %s\n", note.c_str());
   for (size_t i = 0; i < job->statements.size(); ++i) {
     const BoundStatement& statement = job->statements[i];
     if (statement.lowered_from.empty()) {
