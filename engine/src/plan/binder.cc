@@ -2458,11 +2458,11 @@ class JobBinder {
       const ColumnDefinition& column = table->columns[i];
       Field field = bound.output_schema.field(i);
       if (field.type != column.type && field.type != TypeId::kNull) {
-        return source_.Error(
-            items_are_columns ? select.items[i].position : select.position,
-            StrCat("column ", i + 1, " of the query ('", field.name, "') is ", TypeName(field.type),
-                   ", and column '", column.name, "' of table '", table->name, "' is ", column.type_text,
-                   " (", TypeName(column.type), "): CAST it"));
+        const std::string what = items_are_columns ? select.items[i].expression->ToString() : field.name;
+        return source_.Error(items_are_columns ? select.items[i].position : select.position,
+                             StrCat("column ", i + 1, " of the query (", what, ") is ", TypeName(field.type),
+                                    ", and column '", column.name, "' of table '", table->name, "' is ",
+                                    column.type_text, " (", TypeName(column.type), "): CAST it"));
       }
       field.name = column.name;
       field.type = column.type;

@@ -143,6 +143,13 @@ class TableLowering {
       std::string key = mapping->sluice;
       std::string value = option.value;
       if (key == "properties.*") key = option.key;
+      if (key == "format" && value == "debezium-json" && sink) {
+        // Flink's changelog format: ours is Debezium-style too ({"before", "after", "op"}; an
+        // update is one "u" record with both rows, where Flink writes a "d" and a "c").
+        Emit(table.name, "format", "json", option);
+        Emit(table.name, "changelog.mode", "changelog", option);
+        continue;
+      }
       if (key == "format") {
         if (value != "json" && value != "csv" && !(value == "raw" && name == "kafka" && !sink)) {
           errors_.Add(
@@ -288,9 +295,64 @@ class TableLowering {
   const TableDefinition* watermark_table_ = nullptr;
 };
 
+// Flink (Calcite) lets a derived table go without a name, as in Nexmark's
+// `SELECT ... FROM (SELECT ...) WHERE rownum <= 1`; ours needs one. Each such table of a Flink
+// job gets Calcite's name for it, EXPR$<n>, counted over the job; nothing can refer to it by
+// that name but its own columns, which is what the query does.
+class DerivedTableNamer {
+ public:
+  void Name(SelectStatement& select) {
+    for (auto& cte : select.with) Name(*cte.query);
+    Name(select.from.get());
+    for (auto& item : select.items) Name(*item.expression);
+    if (select.where) Name(*select.where);
+    for (auto& key : select.group_by) Name(*key);
+    if (select.having) Name(*select.having);
+    for (auto& branch : select.union_all) Name(*branch);
+  }
+
+ private:
+  void Name(TableReference* table) {
+    if (table == nullptr) return;
+    if (table->kind == TableReference::Kind::kSubquery) {
+      if (table->alias.empty()) table->alias = StrCat("EXPR$", next_++);
+      Name(*table->subquery);
+    }
+    Name(table->left.get());
+    Name(table->right.get());
+    if (table->join_condition) Name(*table->join_condition);
+  }
+  void Name(ParsedExpression& e) {
+    if (e.subquery) Name(*e.subquery);
+    for (auto& child : e.children) Name(*child);
+  }
+
+  int next_ = 0;
+};
+
 }  // namespace
 
 void LowerFlinkDialect(ParsedJob& job, SqlErrorList& errors) {
+  if (job.dialect == Dialect::kFlink) {
+    DerivedTableNamer namer;
+    for (Statement& statement : job.statements) namer.Name(*statement.select);
+  }
+  // INSERT INTO t SELECT a, b: the query's columns take t's names in order; given here as the
+  // items' aliases (when the select list has no * to expand), so that a query whose columns
+  // would share a name (Nexmark q20's B.dateTime and A.dateTime) writes the table's. The binder
+  // checks the count and types, and names the columns of a select list with * so after binding.
+  for (Statement& statement : job.statements) {
+    if (statement.kind != Statement::Kind::kInsert) continue;
+    const TableDefinition* table = FindTableDefinition(job, statement.name);
+    SelectStatement& select = *statement.select;
+    if (table == nullptr || !select.union_all.empty() || select.items.size() != table->columns.size())
+      continue;
+    const bool star = std::any_of(select.items.begin(), select.items.end(), [](const SelectItem& item) {
+      return item.expression->kind == ExpressionKind::kStar;
+    });
+    if (star) continue;
+    for (size_t i = 0; i < select.items.size(); ++i) select.items[i].alias = table->columns[i].name;
+  }
   // An INSERT writes the table as its CREATE TABLE spells it (names are case-insensitive).
   for (Statement& statement : job.statements) {
     if (statement.kind != Statement::Kind::kInsert) continue;

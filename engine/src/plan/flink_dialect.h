@@ -9,7 +9,8 @@
 //   kafka                             kafka_source    kafka_sink
 //   print                             (refused)       stdout_sink
 //   blackhole                         (refused)       blackhole_sink
-// The Flink options each maps (FlinkOptionsOf) become our keys; any other option, connector or
+// The Flink options each maps (FlinkOptionsOf) become our keys ('format' = 'debezium-json' on a
+// sink: format json and 'changelog.mode' = 'changelog'); any other option, connector or
 // setting is an error at its position naming it, never ignored. A source's columns become its
 // '<name>.schema'; WATERMARK FOR ts AS ts - INTERVAL ... its '<name>.event.time.field' and the
 // job's bounded-out-of-orderness watermark (one delay per job: tables that disagree are an
