@@ -141,7 +141,8 @@ TEST(FlinkDialectTest, ConnectorOptionsMapOntoOurKeys) {
   auto bound = Bind(
       "CREATE TABLE src (k STRING, v BIGINT) WITH ('connector' = 'kafka', 'topic' = 'in',\n"
       "  'properties.bootstrap.servers' = 'b:9092', 'properties.group.id' = 'g',\n"
-      "  'scan.startup.mode' = 'latest-offset', 'format' = 'json', 'properties.fetch.max.bytes' = '1000');\n"
+      "  'scan.startup.mode' = 'latest-offset', 'format' = 'json', 'properties.fetch.max.bytes' = '1000',\n"
+      "  'scan.bounded.mode' = 'latest-offset');\n"
       "CREATE TABLE k (k STRING, v BIGINT) WITH ('connector' = 'kafka', 'topic' = 'out',\n"
       "  'properties.bootstrap.servers' = 'b:9092', 'format' = 'csv', 'sink.delivery-guarantee' = "
       "'exactly-once');\n"
@@ -163,6 +164,7 @@ TEST(FlinkDialectTest, ConnectorOptionsMapOntoOurKeys) {
   EXPECT_EQ(value("src.bootstrap.servers"), "b:9092");
   EXPECT_EQ(value("src.group.id"), "g");
   EXPECT_EQ(value("src.auto.offset.reset"), "latest");
+  EXPECT_EQ(value("src.stop.at.end"), "true");
   EXPECT_EQ(value("src.properties.fetch.max.bytes"), "1000");
   EXPECT_EQ(value("k.type"), "kafka_sink");
   EXPECT_EQ(value("k.delivery.guarantee"), "exactly_once");
@@ -284,6 +286,28 @@ TEST(FlinkDialectTest, WindowTableFunctionsBecomeOurWindows) {
   EXPECT_EQ(tumble.window->size_millis, 10000);
   EXPECT_TRUE(tumble.group_by.empty());
   EXPECT_EQ(tumble.from->alias, "t");
+}
+
+// window_time becomes _window_end - 1 ms, a level taller: an expression at the depth limit
+// (kMaxExpressionDepth) that reads it is refused rather than left taller than the limit.
+TEST(FlinkDialectTest, WindowTimeAtTheDepthLimitIsRefused) {
+  std::string chain = "window_time";
+  for (uint32_t i = 1; i < kMaxExpressionDepth; ++i) chain += " + INTERVAL '1' SECOND";
+  const std::string query = StrCat("SELECT ", chain,
+                                   " FROM TABLE(TUMBLE(TABLE bid, DESCRIPTOR(ts), INTERVAL '1' "
+                                   "SECOND)) GROUP BY window_start, window_end");
+  const ErrorAt error = ErrorOf(query);
+  EXPECT_EQ(error.line, 1u);
+  EXPECT_EQ(error.message,
+            StrCat("expression nested too deeply (more than ", kMaxExpressionDepth, " levels)"));
+  // One level less is accepted.
+  const std::string shorter =
+      StrCat("SELECT ", chain.substr(0, chain.rfind(" + ")),
+             " FROM TABLE(TUMBLE(TABLE bid, DESCRIPTOR(ts), INTERVAL '1' SECOND)) GROUP BY "
+             "window_start, window_end");
+  ParsedJob job = Parse(shorter);
+  ASSERT_EQ(job.statements.size(), 1u);
+  EXPECT_EQ(job.statements[0].select->items[0].expression->height, kMaxExpressionDepth);
 }
 
 TEST(FlinkDialectTest, LegacyGroupWindowFunctions) {

@@ -68,6 +68,7 @@ constexpr OptionMapping kKafkaOptions[] = {
     {"properties.bootstrap.servers", "bootstrap.servers", true, true},
     {"properties.group.id", "group.id", true, false},
     {"scan.startup.mode", "auto.offset.reset", true, false},
+    {"scan.bounded.mode", "stop.at.end", true, false},
     {"format", "format", true, true},
     {"value.format", "format", true, true},
     {"csv.field-delimiter", "csv.delimiter", true, true},
@@ -170,6 +171,17 @@ class TableLowering {
           errors_.Add(job_.source.NotSupported(
               option.value_position, StrCat("'scan.startup.mode' = '", value,
                                             "' (Sluice has earliest-offset, latest-offset, group-offsets)")));
+          continue;
+        }
+      } else if (key == "stop.at.end") {
+        // Flink's 'latest-offset': stop at the offsets that were latest when the job started,
+        // which is what our bounded Kafka source does.
+        if (value == "latest-offset" || value == "unbounded") {
+          value = value == "latest-offset" ? "true" : "false";
+        } else {
+          errors_.Add(job_.source.NotSupported(
+              option.value_position,
+              StrCat("'scan.bounded.mode' = '", value, "' (Sluice has latest-offset and unbounded)")));
           continue;
         }
       } else if (key == "delivery.guarantee") {

@@ -838,6 +838,24 @@ class Parser {
       MakeWindowTime(e);
     }
     for (auto& child : e.children) RewriteWindowColumns(*child, table);
+    SetHeight(e);
+  }
+  // The height of `e` from its children's, after a rewrite below it.
+  static void SetHeight(ParsedExpression& e) {
+    uint32_t height = 0;
+    for (const auto& child : e.children) height = std::max(height, child->height);
+    e.height = height + 1;
+  }
+  // A rewritten expression (window_time became _window_end - 1 ms) may have grown a level.
+  absl::Status CheckHeights(const SelectStatement& select) const {
+    for (const auto& item : select.items) {
+      if (item.expression->height > kMaxExpressionDepth)
+        return TooDeep(item.expression->position, "expression");
+    }
+    if (select.having != nullptr && select.having->height > kMaxExpressionDepth) {
+      return TooDeep(select.having->position, "expression");
+    }
+    return absl::OkStatus();
   }
   static bool ReadsWindowColumn(const ParsedExpression& e, const TableReference& table) {
     for (std::string_view name : {"window_start", "window_end", "window_time"}) {
@@ -894,7 +912,7 @@ class Parser {
     if (select.having != nullptr) RewriteWindowColumns(*select.having, *table);
     select.window = std::move(table->window_function);
     table->window_function.reset();
-    return absl::OkStatus();
+    return CheckHeights(select);
   }
 
   // Flink's legacy group windows: GROUP BY ..., TUMBLE(ts, size) | HOP(ts, slide, size) |
@@ -957,7 +975,7 @@ class Parser {
     if (select.having != nullptr) {
       SLUICE_RETURN_IF_ERROR(RewriteGroupWindowCalls(*select.having, function, argument_texts));
     }
-    return absl::OkStatus();
+    return CheckHeights(select);
   }
 
   absl::Status RewriteGroupWindowCalls(ParsedExpression& e, const std::string& function,
@@ -990,6 +1008,7 @@ class Parser {
     }
     for (auto& child : e.children)
       SLUICE_RETURN_IF_ERROR(RewriteGroupWindowCalls(*child, function, argument_texts));
+    SetHeight(e);
     return absl::OkStatus();
   }
 
