@@ -301,6 +301,14 @@ TEST(CliTest, ExplainPrintsTheDialect) {
                  "note: 61:10: column 'price' DECIMAL(23, 3) is a DOUBLE (exact DECIMAL comes later)\n"))
       << flink.out;
   EXPECT_TRUE(Contains(flink.out, "FileSink nexmark_q1")) << flink.out;
+  // validate and run say it on stderr.
+  const CommandResult validate =
+      RunSluice("validate --set NEXMARK=/nonexistent scenarios/nexmark/flink/q1.sql");
+  EXPECT_EQ(validate.exit_code, 0) << validate.err;
+  EXPECT_EQ(
+      validate.err,
+      "scenarios/nexmark/flink/q1.sql:61:10: note: column 'price' DECIMAL(23, 3) is a DOUBLE (exact DECIMAL "
+      "comes later)\n");
   const CommandResult ours = RunSluice("explain examples/high_value_orders.sql");
   EXPECT_EQ(ours.exit_code, 0) << ours.err;
   EXPECT_TRUE(StartsWith(ours.out, "dialect: sluice (")) << ours.out;
