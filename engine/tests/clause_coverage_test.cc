@@ -30,14 +30,16 @@ namespace {
 // A new AST field changes these sizes: name it in AstClauses() and give it a case below.
 static_assert(sizeof(OverClause) == 152, "OverClause changed: update AstClauses and the cases");
 static_assert(sizeof(ParsedExpression) == 216, "ParsedExpression changed: update AstClauses and the cases");
-static_assert(sizeof(TableReference) == 160, "TableReference changed: update AstClauses and the cases");
+// (TableReference::window_function is never set in a parsed job: the parser moves it into the
+// SELECT's window, which the walker names.)
+static_assert(sizeof(TableReference) == 208, "TableReference changed: update AstClauses and the cases");
 static_assert(sizeof(WindowClause) == 40, "WindowClause changed: update AstClauses and the cases");
 static_assert(sizeof(SelectStatement) == 328, "SelectStatement changed: update AstClauses and the cases");
 static_assert(sizeof(Statement) == 88, "Statement changed: update AstClauses and the cases");
 
 // Every construct AstClauses() can name.
 const std::set<std::string> kClauses = {
-    "CREATE STREAM", "CREATE TABLE", "bare SELECT", "WITH properties",
+    "CREATE STREAM", "CREATE TABLE", "bare SELECT", "WITH properties", "INSERT INTO", "CREATE VIEW",
     // SELECT
     "WITH query", "SELECT DISTINCT", "select item alias", "SELECT *", "WHERE", "GROUP BY", "WINDOW TUMBLING",
     "WINDOW SLIDING", "WINDOW SESSION", "window time column", "HAVING", "ORDER BY", "ORDER BY DESC", "LIMIT",
@@ -50,8 +52,7 @@ const std::set<std::string> kClauses = {
     "-", "*", "/", "%", "||", "=", "<>", "<", "<=", ">", ">=", "AND", "OR", "function", "DISTINCT argument",
     "CASE", "CASE operand", "CASE ELSE", "CAST", "BETWEEN", "NOT BETWEEN", "IN", "NOT IN", "IS NULL",
     "IS NOT NULL", "LIKE", "NOT LIKE", "EXTRACT", "subquery expression", "IN subquery", "NOT IN subquery",
-    "EXISTS",
-    "CURRENT_TIMESTAMP without parentheses",
+    "EXISTS", "CURRENT_TIMESTAMP without parentheses",
     // OVER
     "OVER", "ROWS WINDOW BUFFER", "OVER PARTITION BY", "OVER ORDER BY", "OVER ORDER BY DESC",
     "ROWS BETWEEN n PRECEDING", "ROWS BETWEEN UNBOUNDED PRECEDING", "EXPIRE AFTER"};
@@ -71,6 +72,8 @@ class ClauseWalker {
         case Statement::Kind::kCreateStream: Add("CREATE STREAM"); break;
         case Statement::Kind::kCreateTable: Add("CREATE TABLE"); break;
         case Statement::Kind::kSelect: Add("bare SELECT"); break;
+        case Statement::Kind::kInsert: Add("INSERT INTO"); break;
+        case Statement::Kind::kCreateView: Add("CREATE VIEW"); break;
       }
       if (!statement.properties.empty()) Add("WITH properties");
       Walk(*statement.select);
@@ -237,6 +240,14 @@ constexpr const char* kWithVersionedTable =
     "'v.format' = 'json', 'v.schema' = 'k STRING, a BIGINT, b DOUBLE, s STRING, ts TIMESTAMP, f BOOLEAN', "
     "'v.primary.key' = 'k', 'v.event.time.field' = 'ts')";
 
+// t and out in Flink's dialect (as kWith declares them).
+constexpr const char* kFlinkTables =
+    "CREATE TABLE t (k STRING, a BIGINT, b DOUBLE, s STRING, ts TIMESTAMP(3), f BOOLEAN, WATERMARK FOR ts AS "
+    "ts) "
+    "WITH ('connector' = 'filesystem', 'path' = '${data}', 'format' = 'json'); "
+    "CREATE TABLE out (k STRING) WITH ('connector' = 'filesystem', 'path' = '${output}', 'format' = "
+    "'json'); ";
+
 struct Outcome {
   absl::Status status;
   std::vector<std::string> rows;  // sorted
@@ -261,6 +272,13 @@ const std::vector<Case>& Cases() {
       {"BARE SELECT k FROM t", "CREATE STREAM out AS SELECT k FROM t"},  // to stdout, not the file
       {"CREATE STREAM out AS SELECT k FROM t", "BARE SELECT k FROM t"},
       {"CREATE STREAM out AS SELECT k FROM t", "NOWITH CREATE STREAM out AS SELECT k FROM t"},
+      // Flink's dialect: INSERT INTO writes the table's file; without it the query goes to
+      // stdout. A view's query runs before the INSERT that reads it.
+      {StrCat("NOWITH ", kFlinkTables, "INSERT INTO out SELECT k FROM t"),
+       StrCat("NOWITH ", kFlinkTables, "SELECT k FROM t")},
+      {StrCat("NOWITH ", kFlinkTables,
+              "CREATE VIEW big AS SELECT k FROM t WHERE a > 2; INSERT INTO out SELECT k FROM big"),
+       StrCat("NOWITH ", kFlinkTables, "INSERT INTO out SELECT k FROM t")},
       // SELECT
       {"SELECT DISTINCT k FROM t", "SELECT k FROM t"},
       {"SELECT k AS key FROM t", "SELECT k FROM t"},

@@ -291,6 +291,29 @@ TEST(CliTest, ExplainPrintsLogicalAndPhysicalPlans) {
   }
 }
 
+// explain names the job's dialect and why, and what a Flink job means that its text does not say.
+TEST(CliTest, ExplainPrintsTheDialect) {
+  const CommandResult flink = RunSluice("explain --set NEXMARK=/nonexistent scenarios/nexmark/flink/q1.sql");
+  EXPECT_EQ(flink.exit_code, 0) << flink.err;
+  EXPECT_TRUE(
+      StartsWith(flink.out,
+                 "dialect: flink (CREATE TABLE with column definitions at 9:1)\n"
+                 "note: 61:10: column 'price' DECIMAL(23, 3) is a DOUBLE (exact DECIMAL comes later)\n"))
+      << flink.out;
+  EXPECT_TRUE(Contains(flink.out, "FileSink nexmark_q1")) << flink.out;
+  // validate and run say it on stderr.
+  const CommandResult validate =
+      RunSluice("validate --set NEXMARK=/nonexistent scenarios/nexmark/flink/q1.sql");
+  EXPECT_EQ(validate.exit_code, 0) << validate.err;
+  EXPECT_EQ(
+      validate.err,
+      "scenarios/nexmark/flink/q1.sql:61:10: note: column 'price' DECIMAL(23, 3) is a DOUBLE (exact DECIMAL "
+      "comes later)\n");
+  const CommandResult ours = RunSluice("explain examples/high_value_orders.sql");
+  EXPECT_EQ(ours.exit_code, 0) << ours.err;
+  EXPECT_TRUE(StartsWith(ours.out, "dialect: sluice (")) << ours.out;
+}
+
 // On 1 and on 2 workers, the physical plan of a two-statement pipeline shows each operator once:
 // the second statement under the first one's output (behind the gather on 2 workers).
 TEST(CliTest, ExplainShowsEachOperatorOnceAtAnyParallelism) {

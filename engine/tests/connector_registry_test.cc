@@ -41,7 +41,7 @@ TEST(ConnectorRegistryTest, BuiltinTypesKeepTheirNamesAndOrder) {
   const ConnectorRegistry& registry = ConnectorRegistry::Default();
   EXPECT_TRUE(StartsWith(registry.SourceTypeList(), "file_source, kafka_source"))
       << registry.SourceTypeList();
-  EXPECT_EQ(registry.SinkTypeList(), "file_sink, stdout_sink or kafka_sink");
+  EXPECT_EQ(registry.SinkTypeList(), "file_sink, stdout_sink, kafka_sink or blackhole_sink");
   const SourceConnector* datagen = registry.FindSource("datagen_source");
   ASSERT_NE(datagen, nullptr);
   EXPECT_FALSE(datagen->supported);

@@ -240,6 +240,39 @@ TEST_P(KafkaTest, Scenario2And3aKafkaToKafkaEqualTheOracle) {
   ExpectScenarioOutputs("one process, 4 partitions");
 }
 
+// Scenario 3a written in Flink's dialect, as a Flink user would copy it: Kafka tables with
+// Flink's options, a window table function, INSERT INTO. Its topic equals the oracle.
+TEST_P(KafkaTest, FlinkDialectKafkaToKafkaEqualsTheOracle) {
+  ASSERT_TRUE(cluster_->CreateTopic("trades", 4).ok());
+  ASSERT_TRUE(cluster_->CreateTopic("trader_minute", 2).ok());
+  ProduceTrades("trades", 20000);
+  const std::string job =
+      "CREATE TABLE trades (trade_id BIGINT, trader_id STRING, symbol STRING, category STRING, price "
+      "DOUBLE,\n"
+      "  quantity BIGINT, side STRING, venue STRING, trade_time TIMESTAMP(3),\n"
+      "  WATERMARK FOR trade_time AS trade_time - INTERVAL '2' SECOND\n"
+      ") WITH ('connector' = 'kafka', 'topic' = 'trades', 'properties.bootstrap.servers' = '${bootstrap}',\n"
+      "  'properties.group.id' = 'flink-dialect', 'scan.startup.mode' = 'earliest-offset',\n"
+      "  'scan.bounded.mode' = 'latest-offset', 'format' = 'json',\n"
+      "  'properties.session.timeout.ms' = '6000', 'properties.heartbeat.interval.ms' = '500');\n"
+      "CREATE TABLE trader_minute (trader_id STRING, symbol STRING, minute_start TIMESTAMP(3), trades "
+      "BIGINT,\n"
+      "  volume BIGINT, avg_price DOUBLE\n"
+      ") WITH ('connector' = 'kafka', 'topic' = 'trader_minute',\n"
+      "  'properties.bootstrap.servers' = '${bootstrap}', 'format' = 'json');\n"
+      "INSERT INTO trader_minute\n"
+      "SELECT trader_id, symbol, window_start, COUNT(*), SUM(quantity), AVG(price)\n"
+      "FROM TABLE(TUMBLE(TABLE trades, DESCRIPTOR(trade_time), INTERVAL '1' MINUTE))\n"
+      "GROUP BY trader_id, symbol, window_start, window_end;\n";
+  const JobResult result = RunJob(job, {{"bootstrap", bootstrap()}});
+  ASSERT_TRUE(result.status.ok()) << result.status.message();
+  EXPECT_EQ(result.counters.records_in, 20000u);
+  EXPECT_EQ(result.counters.dead_lettered, 0u);
+  EXPECT_EQ(result.counters.late_dropped, 0u);
+  ExpectSameTables(TopicTable("trader_minute", JobStreamSchema(job, "trader_minute")),
+                   QuerySqlite(db_, kScenario3aOracle), "Scenario 3a in Flink's dialect");
+}
+
 // A topic keyed by symbol declared 'partitioned.by' symbol: every symbol's messages are in one
 // Kafka partition, read by one worker, so both GROUP BYs (which include symbol) need no exchange.
 TEST_P(KafkaTest, PartitionedByTheMessageKeyNeedsNoExchange) {

@@ -465,6 +465,17 @@ std::optional<BoundJob> LoadJob(const CommandOptions& options, std::string* job_
   return job;
 }
 
+// What a Flink job means in Sluice that its text does not say (a DECIMAL column read as a
+// DOUBLE), on stderr: `job.sql:61:10: note: column 'price' DECIMAL(23, 3) is a DOUBLE ...`.
+void PrintDialectNotes(const CommandOptions& options, const BoundJob& job) {
+  if (options.quiet) return;
+  for (const std::string& note : job.parsed.dialect_notes) {
+    const size_t at = note.find(": ");
+    std::fprintf(stderr, "%s:%s: note: %s\n", options.job_path.c_str(), note.substr(0, at).c_str(),
+                 note.substr(at + 2).c_str());
+  }
+}
+
 std::string FormatCount(uint64_t n) {
   std::string digits = std::to_string(n);
   std::string out;
@@ -643,6 +654,7 @@ int Run(const CommandOptions& options) {
   std::string job_text;
   std::optional<BoundJob> job = LoadJob(options, &job_text);
   if (!job) return 1;
+  PrintDialectNotes(options, *job);
   RunOptions run_options;
   run_options.batch_size = options.batch_size;
   run_options.parallelism = options.parallelism > 0 ? options.parallelism : AvailableCores();
@@ -796,6 +808,9 @@ int Run(const CommandOptions& options) {
 int Explain(const CommandOptions& options) {
   std::optional<BoundJob> job = LoadJob(options);
   if (!job) return 1;
+  std::printf("dialect: %s (%s)\n", job->parsed.dialect == Dialect::kFlink ? "flink" : "sluice",
+              job->parsed.dialect_reason.c_str());
+  for (const std::string& note : job->parsed.dialect_notes) std::printf("note: %s\n", note.c_str());
   for (size_t i = 0; i < job->statements.size(); ++i) {
     const BoundStatement& statement = job->statements[i];
     if (statement.lowered_from.empty()) {
@@ -850,6 +865,7 @@ int Connectors(int argc, char** argv, int first) {
 int Validate(const CommandOptions& options) {
   std::optional<BoundJob> job = LoadJob(options);
   if (!job) return 1;
+  PrintDialectNotes(options, *job);
   std::printf("%s: ok (%zu statement%s)\n", options.job_path.c_str(), job->statements.size(),
               job->statements.size() == 1 ? "" : "s");
   return 0;

@@ -11,7 +11,8 @@
   CONNECTOR(MemorySource)                    \
   CONNECTOR(FileSink)                        \
   CONNECTOR(StdoutSink)                      \
-  CONNECTOR(KafkaSink)
+  CONNECTOR(KafkaSink)                       \
+  CONNECTOR(BlackholeSink)
 
 namespace sluice {
 

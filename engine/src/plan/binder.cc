@@ -6,12 +6,13 @@
 #include <set>
 
 #include "catalog/connector_registry.h"
-#include "common/strings.h"
 #include "catalog/lookup_table_provider.h"
+#include "common/strings.h"
 #include "expr/expression_executor.h"
 #include "plan/changelog_mode.h"
 #include "plan/connector_properties.h"
 #include "plan/derived_tables.h"
+#include "plan/flink_dialect.h"
 #include "plan/top_n_pattern.h"
 #include "sql/parser.h"
 #include "types/number_format.h"
@@ -667,8 +668,17 @@ class JobBinder {
       created.push_back(bound.name);
       absl::Status status;
       std::vector<LoweredQuery> lowered;
-      if (created_twice) {
+      if (created_twice && statement.kind == Statement::Kind::kInsert) {
+        status = source_.NotSupported(
+            statement.name_position,
+            StrCat("a second INSERT INTO '", bound.name, "' (write one INSERT of the queries' UNION ALL)"));
+      } else if (created_twice) {
         status = source_.Error(statement.name_position, StrCat("stream '", bound.name, "' is created twice"));
+      } else if (statement.kind == Statement::Kind::kInsert &&
+                 FindTableDefinition(job_.parsed, statement.name) == nullptr) {
+        status = source_.Error(statement.name_position,
+                               StrCat("INSERT INTO '", statement.name, "': no CREATE TABLE ", statement.name,
+                                      " (columns...) WITH ('connector' = ...) declares the table"));
       } else {
         status = FindTopNPatterns(source_, *statement.select, top_n_patterns_);
         if (status.ok()) status = LowerDerivedTables(source_, *statement.select, bound.name, taken_, lowered);
@@ -702,6 +712,8 @@ class JobBinder {
                                    "CREATE TABLE over a query without GROUP BY or a window (a table needs a "
                                    "key; write CREATE STREAM)");
         }
+        if (status.ok() && statement.kind == Statement::Kind::kInsert)
+          status = BindInsertTarget(statement, bound);
         if (status.ok()) status = BindSink(statement, bound);
       }
       if (!status.ok()) errors.Add(std::move(status));
@@ -712,6 +724,10 @@ class JobBinder {
       job_.statements.push_back(std::move(bound));
     }
     if (!errors.empty()) return;
+    std::map<std::string, const Statement*> views;
+    for (const Statement& statement : job_.parsed.statements) {
+      if (statement.kind == Statement::Kind::kCreateView) views[statement.name] = &statement;
+    }
     // A stream that no later statement reads and that has no sink goes to stdout.
     for (size_t i = 0; i < job_.statements.size(); ++i) {
       auto& statement = job_.statements[i];
@@ -722,12 +738,22 @@ class JobBinder {
                      (job_.statements[j].input_is_stream && job_.statements[j].input_name == statement.name) ||
                      job_.statements[j].second_input_name == statement.name;
       }
+      if (!read_later && views.count(statement.name) != 0) {
+        const Statement& view = *views.at(statement.name);
+        errors.Add(
+            source_.Error(view.name_position,
+                          StrCat("view '", statement.name,
+                                 "' is read by no statement (a Flink job runs its INSERTs; drop the view or "
+                                 "INSERT INTO a table from it)")));
+        continue;
+      }
       if (!read_later) {
         statement.sink.emplace();
         statement.sink->name = statement.name;
         statement.sink->type = "stdout_sink";  // JSON Lines (SinkDefinition's defaults)
       }
     }
+    if (!errors.empty()) return;
     InferChangelogModes(job_, source_, errors);
     if (rocksdb_) {
       for (auto& statement : job_.statements) {
@@ -2483,6 +2509,46 @@ class JobBinder {
     return &job_.sources.back();
   }
 
+  // INSERT INTO table SELECT ...: the query's columns fill the table's (Flink's CREATE TABLE
+  // with columns) in order, so the stream takes the table's column names; each column's type
+  // must be the table's (a CAST makes it so).
+  absl::Status BindInsertTarget(const Statement& statement, BoundStatement& bound) {
+    const TableDefinition* table = FindTableDefinition(job_.parsed, statement.name);
+    if (table == nullptr) {
+      return source_.Error(statement.name_position,
+                           StrCat("INSERT INTO '", statement.name, "': no CREATE TABLE ", statement.name,
+                                  " (columns...) WITH ('connector' = ...) declares the table"));
+    }
+    const SelectStatement& select = *statement.select;
+    if (table->columns.size() != bound.output_schema.size()) {
+      return source_.Error(select.position,
+                           StrCat("the query has ", bound.output_schema.size(), " columns (",
+                                  bound.output_schema.ToString(), ") and table '", table->name, "' has ",
+                                  table->columns.size(), ": INSERT INTO fills the table's columns in order"));
+    }
+    // The position of the query's i-th column, when its select list has no *.
+    const bool items_are_columns =
+        select.items.size() == bound.output_schema.size() && select.union_all.empty();
+    std::vector<Field> fields;
+    for (size_t i = 0; i < table->columns.size(); ++i) {
+      const ColumnDefinition& column = table->columns[i];
+      Field field = bound.output_schema.field(i);
+      if (field.type != column.type && field.type != TypeId::kNull) {
+        const std::string what = items_are_columns ? select.items[i].expression->ToString() : field.name;
+        return source_.Error(items_are_columns ? select.items[i].position : select.position,
+                             StrCat("column ", i + 1, " of the query (", what, ") is ", TypeName(field.type),
+                                    ", and column '", column.name, "' of table '", table->name, "' is ",
+                                    column.type_text, " (", TypeName(column.type), "): CAST it"));
+      }
+      field.name = column.name;
+      field.type = column.type;
+      fields.push_back(std::move(field));
+    }
+    bound.output_schema = Schema(fields);
+    if (bound.plan->schema.size() == fields.size()) bound.plan->schema = Schema(std::move(fields));
+    return absl::OkStatus();
+  }
+
   // The sink a statement's '<name>.type' names, bound by its connector.
   absl::Status BindSink(const Statement& statement, BoundStatement& bound) {
     if (statement.name.empty()) return absl::OkStatus();  // bare SELECT: stdout, decided later
@@ -2522,6 +2588,8 @@ class JobBinder {
 std::optional<BoundJob> BindJob(ParsedJob parsed, const BindOptions& options, SqlErrorList& errors) {
   SLUICE_CHECK(errors.empty());
   BoundJob job;
+  LowerFlinkDialect(parsed, errors);
+  if (!errors.empty()) return std::nullopt;
   job.properties = JobProperties::Collect(parsed, options.substitution, errors);
   // A property left out would only cause more errors, each less to the point than its own.
   if (!errors.empty()) return std::nullopt;

@@ -145,8 +145,11 @@ bool IsKnownScopedKey(const std::string& key, std::string_view type) {
 JobProperties JobProperties::Collect(const ParsedJob& job, const SubstitutionContext& context,
                                      SqlErrorList& errors) {
   JobProperties result;
-  for (const auto& statement : job.statements) {
-    for (const auto& property : statement.properties) {
+  // Those lowered from Flink's CREATE TABLE and SET (plan/flink_dialect.h), then every statement's.
+  std::vector<const std::vector<Property>*> lists = {&job.properties};
+  for (const auto& statement : job.statements) lists.push_back(&statement.properties);
+  for (const std::vector<Property>* properties : lists) {
+    for (const auto& property : *properties) {
       if (errors.full()) return result;
       auto substituted = Substitute(property.value, context);
       if (!substituted.ok()) {

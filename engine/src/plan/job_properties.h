@@ -31,7 +31,8 @@ struct SubstitutionContext {
 
 class JobProperties {
  public:
-  // Collects the properties of every statement of `job`, substituting variables. A value whose
+  // Collects the properties of every statement of `job` and job.properties (lowered from
+  // Flink's CREATE TABLE and SET: plan/flink_dialect.h), substituting variables. A value whose
   // substitution fails, or a key set twice to different values, is reported to `errors` (each
   // one) and left out.
   static JobProperties Collect(const ParsedJob& job, const SubstitutionContext& context,

@@ -82,6 +82,16 @@ struct SelectItem {
   std::string alias;               // empty when none was written
 };
 
+enum class WindowKind : uint8_t { kTumbling, kSliding, kSession };
+
+struct WindowClause {
+  SourcePosition position;
+  WindowKind kind = WindowKind::kTumbling;
+  ParsedExpressionPtr time_column;  // null: the source's event time
+  int64_t size_millis = 0;          // tumbling/sliding size, session gap
+  int64_t advance_millis = 0;       // sliding only
+};
+
 // kSemi and kAnti are never parsed: LowerDerivedTables makes them of `x IN (SELECT ...)`,
 // `EXISTS (SELECT ...)` and `NOT EXISTS (SELECT ...)` in WHERE. Their output is the left input's
 // rows that have a match (semi) or none (anti).
@@ -105,16 +115,11 @@ struct TableReference {
   // expression reads the other input of the join); system_time_position is that of FOR.
   ParsedExpressionPtr system_time;
   SourcePosition system_time_position;
-};
-
-enum class WindowKind : uint8_t { kTumbling, kSliding, kSession };
-
-struct WindowClause {
-  SourcePosition position;
-  WindowKind kind = WindowKind::kTumbling;
-  ParsedExpressionPtr time_column;  // null: the source's event time
-  int64_t size_millis = 0;          // tumbling/sliding size, session gap
-  int64_t advance_millis = 0;       // sliding only
+  // kNamed: Flink's window table function TABLE(TUMBLE|HOP(TABLE name, DESCRIPTOR(ts), ...)),
+  // whose position is that of the outer TABLE. The parser moves it into the SELECT that reads
+  // it (SelectStatement::window, with window_start/window_end read as _window_start/_window_end)
+  // and refuses it anywhere else, so the binder never sees one.
+  std::optional<WindowClause> window_function;
 };
 
 enum class EmitMode : uint8_t { kDefault, kChanges, kFinal };
@@ -166,7 +171,10 @@ struct Property {
 };
 
 struct Statement {
-  enum class Kind : uint8_t { kCreateStream, kCreateTable, kSelect };
+  // kInsert (Flink: INSERT INTO name SELECT ...) and kCreateView (Flink: CREATE VIEW name AS
+  // SELECT ...) bind like kCreateStream: an INSERT's stream is the sink table `name` (declared
+  // by a TableDefinition of the job), a view's stream has no sink and feeds later statements.
+  enum class Kind : uint8_t { kCreateStream, kCreateTable, kSelect, kInsert, kCreateView };
   Kind kind = Kind::kSelect;
   SourcePosition position;
   std::string name;  // the created stream or table; empty for a bare SELECT
@@ -175,11 +183,53 @@ struct Statement {
   std::vector<Property> properties;
 };
 
+// Flink's dialect: one column of CREATE TABLE name (column TYPE, ...).
+struct ColumnDefinition {
+  std::string name;
+  SourcePosition position;
+  TypeId type = TypeId::kNull;
+  std::string type_text;  // as written, e.g. "TIMESTAMP(3)", "DECIMAL(23, 3)"
+  SourcePosition type_position;
+};
+
+// Flink's dialect: CREATE TABLE name (columns, [WATERMARK FOR c AS c - INTERVAL ...],
+// [PRIMARY KEY (k, ...) NOT ENFORCED]) WITH ('connector' = ..., ...). LowerFlinkTables
+// (sql/flink_dialect.h) turns each into the '<name>.<key>' properties of one of our connectors.
+struct TableDefinition {
+  SourcePosition position;  // of CREATE
+  std::string name;
+  SourcePosition name_position;
+  std::vector<ColumnDefinition> columns;
+  // WATERMARK FOR column AS column [- INTERVAL ...]: the event-time column and how far the
+  // watermark trails it.
+  std::string watermark_column;
+  SourcePosition watermark_position;  // of WATERMARK; line 0 when there is none
+  int64_t watermark_delay_millis = 0;
+  std::vector<std::string> primary_key;
+  SourcePosition primary_key_position;  // of PRIMARY; line 0 when there is none
+  std::vector<Property> options;        // WITH ('connector' = ..., ...)
+};
+
+enum class Dialect : uint8_t { kSluice, kFlink };
+
 // A parsed job file: its statements in order, the annotations, and the text for errors.
 struct ParsedJob {
   SourceText source;
   std::vector<Statement> statements;
   std::vector<Annotation> annotations;
+  // The dialect of the file and why (a `-- dialect:` line, or the first statement that only
+  // one dialect has), for explain: "flink (INSERT INTO at 12:1)".
+  Dialect dialect = Dialect::kSluice;
+  std::string dialect_reason;
+  // What a Flink job means in Sluice's terms that its text does not say, for explain: "3:9:
+  // column 'price' DECIMAL(23, 3) is a DOUBLE (exact DECIMAL comes later)".
+  std::vector<std::string> dialect_notes;
+  // Flink's dialect: the tables of CREATE TABLE with columns and the SET 'key' = 'value'
+  // settings as written; LowerFlinkDialect (plan/flink_dialect.h) turns them into `properties`,
+  // job-wide properties that JobProperties::Collect reads with those of every statement.
+  std::vector<TableDefinition> tables;
+  std::vector<Property> settings;
+  std::vector<Property> properties;
 };
 
 }  // namespace sluice

@@ -1,5 +1,6 @@
 #include "sql/parser.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstdlib>
@@ -44,13 +45,13 @@ class Parser {
   void ParseStatements(std::vector<Statement>& statements, SqlErrorList& errors) {
     while (!AtEnd() && !errors.full()) {
       if (MatchOperator(";")) continue;
-      Statement statement;
-      absl::Status status = ParseStatement(statement);
+      std::vector<Statement> parsed;
+      absl::Status status = ParseStatement(parsed);
       if (status.ok() && !AtEnd() && !MatchOperator(";")) {
         status = Unexpected("';' or the end of the job after the statement");
       }
       if (status.ok()) {
-        statements.push_back(std::move(statement));
+        for (Statement& statement : parsed) statements.push_back(std::move(statement));
         continue;
       }
       errors.Add(std::move(status));
@@ -58,6 +59,16 @@ class Parser {
     }
     if (statements.empty() && errors.empty()) errors.Add(source_.Error({1, 1}, "the job has no statement"));
   }
+
+  // Flink's dialect: the CREATE TABLE definitions and SET settings parsed, and the first
+  // statement of each dialect's own syntax (line 0: none).
+  std::vector<TableDefinition> tables;
+  std::vector<Property> settings;
+  SourcePosition flink_syntax_position;
+  std::string flink_syntax;
+  SourcePosition sluice_syntax_position;
+  std::string sluice_syntax;
+  std::vector<std::string> notes;
 
   absl::StatusOr<ParsedExpressionPtr> ParseStandaloneExpression() {
     SLUICE_ASSIGN_OR_RETURN(auto expression, ParseExpr());
@@ -192,7 +203,54 @@ class Parser {
   }
 
   // --- statements ------------------------------------------------------------------------
-  absl::Status ParseStatement(Statement& statement) {
+  void SawFlinkSyntax(SourcePosition position, std::string what) {
+    if (flink_syntax_position.line == 0) {
+      flink_syntax_position = position;
+      flink_syntax = std::move(what);
+    }
+  }
+  void SawSluiceSyntax(SourcePosition position, std::string what) {
+    if (sluice_syntax_position.line == 0) {
+      sluice_syntax_position = position;
+      sluice_syntax = std::move(what);
+    }
+  }
+
+  // One statement of the job into `out`: none for Flink's CREATE TABLE with columns and SET
+  // (they go to `tables` and `settings`), several for a statement set.
+  absl::Status ParseStatement(std::vector<Statement>& out) {
+    const SourcePosition start = Peek().position;
+    if (IsKeyword("INSERT")) {
+      Statement statement;
+      SLUICE_RETURN_IF_ERROR(ParseInsert(statement));
+      out.push_back(std::move(statement));
+      return absl::OkStatus();
+    }
+    if (IsKeyword("SET")) return ParseSet();
+    if (IsKeyword("EXECUTE") || (IsKeyword("BEGIN") && IsKeyword("STATEMENT", 1)))
+      return ParseStatementSet(out);
+    if (IsKeyword("CREATE")) {
+      size_t ahead = 1;
+      if (IsKeyword("TEMPORARY", ahead)) ++ahead;
+      if (IsKeyword("TABLE", ahead) && (IsOperator("(", ahead + 2) || IsKeyword("IF", ahead + 1))) {
+        return ParseTableDefinition();
+      }
+      if (IsKeyword("VIEW", ahead)) {
+        Statement statement;
+        SLUICE_RETURN_IF_ERROR(ParseView(statement));
+        out.push_back(std::move(statement));
+        return absl::OkStatus();
+      }
+    }
+    if (IsKeyword("CREATE"))
+      SawSluiceSyntax(start, IsKeyword("STREAM", 1) ? "CREATE STREAM" : "CREATE TABLE ... AS");
+    Statement statement;
+    SLUICE_RETURN_IF_ERROR(ParseSluiceStatement(statement));
+    out.push_back(std::move(statement));
+    return absl::OkStatus();
+  }
+
+  absl::Status ParseSluiceStatement(Statement& statement) {
     statement.position = Peek().position;
     if (MatchKeyword("CREATE")) {
       if (MatchKeyword("STREAM")) {
@@ -200,22 +258,298 @@ class Parser {
       } else if (MatchKeyword("TABLE")) {
         statement.kind = Statement::Kind::kCreateTable;
       } else {
-        return Unexpected("STREAM or TABLE after CREATE");
+        return Unexpected("STREAM, TABLE or VIEW after CREATE");
       }
       statement.name_position = Peek().position;
       SLUICE_ASSIGN_OR_RETURN(statement.name, ExpectName("the name of the stream"));
-      if (IsOperator("(")) {
-        return source_.NotSupported(Peek().position, "column definitions in CREATE (Flink dialect DDL)");
-      }
       SLUICE_RETURN_IF_ERROR(ExpectKeyword("AS"));
     } else if (!IsKeyword("SELECT") && !IsKeyword("WITH")) {
-      return Unexpected("CREATE STREAM, CREATE TABLE, SELECT or WITH");
+      return Unexpected(
+          "CREATE STREAM, CREATE TABLE, CREATE VIEW, SELECT, WITH, INSERT INTO, SET or EXECUTE STATEMENT "
+          "SET");
     }
     SLUICE_ASSIGN_OR_RETURN(statement.select, ParseSelect());
-    if (MatchKeyword("WITH")) SLUICE_RETURN_IF_ERROR(ParseProperties(statement.properties));
+    if (IsKeyword("WITH")) {
+      SawSluiceSyntax(Peek().position, "WITH properties after a query");
+      Next();
+      SLUICE_RETURN_IF_ERROR(ParseProperties(statement.properties));
+    }
     // EMIT may also follow WITH.
     if (IsKeyword("EMIT")) SLUICE_RETURN_IF_ERROR(ParseEmit(*statement.select));
     return absl::OkStatus();
+  }
+
+  // Flink: INSERT INTO name SELECT ...
+  absl::Status ParseInsert(Statement& statement) {
+    statement.position = Peek().position;
+    statement.kind = Statement::Kind::kInsert;
+    SawFlinkSyntax(statement.position, "INSERT INTO");
+    Next();  // INSERT
+    if (IsKeyword("OVERWRITE")) return source_.NotSupported(Peek().position, "INSERT OVERWRITE");
+    SLUICE_RETURN_IF_ERROR(ExpectKeyword("INTO"));
+    statement.name_position = Peek().position;
+    SLUICE_ASSIGN_OR_RETURN(statement.name, ExpectName("the name of the table to insert into"));
+    if (IsOperator("(")) {
+      return source_.NotSupported(Peek().position,
+                                  "a column list after INSERT INTO's table (the query's columns fill the "
+                                  "table's columns in order)");
+    }
+    if (IsKeyword("PARTITION")) return source_.NotSupported(Peek().position, "INSERT INTO ... PARTITION");
+    if (IsKeyword("VALUES")) return source_.NotSupported(Peek().position, "INSERT INTO ... VALUES");
+    if (!IsKeyword("SELECT") && !IsKeyword("WITH"))
+      return Unexpected("SELECT or WITH after INSERT INTO's table");
+    SLUICE_ASSIGN_OR_RETURN(statement.select, ParseSelect());
+    return absl::OkStatus();
+  }
+
+  // Flink: CREATE [TEMPORARY] VIEW name AS SELECT ...
+  absl::Status ParseView(Statement& statement) {
+    statement.position = Peek().position;
+    statement.kind = Statement::Kind::kCreateView;
+    SawFlinkSyntax(statement.position, "CREATE VIEW");
+    Next();  // CREATE
+    MatchKeyword("TEMPORARY");
+    Next();  // VIEW
+    if (IsKeyword("IF")) return source_.NotSupported(Peek().position, "CREATE VIEW IF NOT EXISTS");
+    statement.name_position = Peek().position;
+    SLUICE_ASSIGN_OR_RETURN(statement.name, ExpectName("the name of the view"));
+    if (IsOperator("(")) return source_.NotSupported(Peek().position, "column names after a view's name");
+    SLUICE_RETURN_IF_ERROR(ExpectKeyword("AS"));
+    if (!IsKeyword("SELECT") && !IsKeyword("WITH")) return Unexpected("SELECT or WITH after AS");
+    SLUICE_ASSIGN_OR_RETURN(statement.select, ParseSelect());
+    return absl::OkStatus();
+  }
+
+  // Flink: SET 'key' = 'value' (the lowering maps the key onto a job property, or refuses it).
+  absl::Status ParseSet() {
+    SawFlinkSyntax(Peek().position, "SET");
+    Next();  // SET
+    Property property;
+    property.key_position = Peek().position;
+    if (Peek().kind != TokenKind::kString) return Unexpected("a quoted key after SET, like 'pipeline.name'");
+    property.key = Next().text;
+    SLUICE_RETURN_IF_ERROR(ExpectOperator("="));
+    property.value_position = Peek().position;
+    if (Peek().kind != TokenKind::kString) return Unexpected("a quoted value, like '10 s'");
+    property.value = Next().text;
+    settings.push_back(std::move(property));
+    return absl::OkStatus();
+  }
+
+  // Flink: EXECUTE STATEMENT SET BEGIN INSERT ...; INSERT ...; END, or the SQL client's
+  // BEGIN STATEMENT SET; INSERT ...; ... END. Each INSERT is a statement of the job, as it
+  // would be outside the set: a job's statements all run together.
+  absl::Status ParseStatementSet(std::vector<Statement>& out) {
+    SawFlinkSyntax(Peek().position, "a statement set");
+    if (MatchKeyword("EXECUTE")) {
+      SLUICE_RETURN_IF_ERROR(ExpectKeyword("STATEMENT"));
+      SLUICE_RETURN_IF_ERROR(ExpectKeyword("SET"));
+      SLUICE_RETURN_IF_ERROR(ExpectKeyword("BEGIN"));
+    } else {
+      Next();  // BEGIN
+      SLUICE_RETURN_IF_ERROR(ExpectKeyword("STATEMENT"));
+      SLUICE_RETURN_IF_ERROR(ExpectKeyword("SET"));
+      SLUICE_RETURN_IF_ERROR(ExpectOperator(";"));
+    }
+    if (!IsKeyword("INSERT")) return Unexpected("INSERT INTO in the statement set");
+    while (IsKeyword("INSERT")) {
+      Statement statement;
+      SLUICE_RETURN_IF_ERROR(ParseInsert(statement));
+      out.push_back(std::move(statement));
+      SLUICE_RETURN_IF_ERROR(ExpectOperator(";"));
+    }
+    if (!MatchKeyword("END")) return Unexpected("INSERT INTO or END in the statement set");
+    return absl::OkStatus();
+  }
+
+  // Flink: CREATE [TEMPORARY] TABLE name (column TYPE, ..., [WATERMARK FOR c AS c - INTERVAL
+  // ...], [[CONSTRAINT n] PRIMARY KEY (k, ...) NOT ENFORCED]) WITH ('connector' = ..., ...).
+  absl::Status ParseTableDefinition() {
+    TableDefinition table;
+    table.position = Peek().position;
+    SawFlinkSyntax(table.position, "CREATE TABLE with column definitions");
+    Next();  // CREATE
+    MatchKeyword("TEMPORARY");
+    Next();  // TABLE
+    if (IsKeyword("IF")) return source_.NotSupported(Peek().position, "CREATE TABLE IF NOT EXISTS");
+    table.name_position = Peek().position;
+    SLUICE_ASSIGN_OR_RETURN(table.name, ExpectName("the name of the table"));
+    for (const TableDefinition& other : tables) {
+      if (EqualsIgnoreCase(other.name, table.name)) {
+        return source_.Error(table.name_position,
+                             StrCat("table '", table.name, "' is defined twice (first at ",
+                                    other.name_position.line, ":", other.name_position.column, ")"));
+      }
+    }
+    SLUICE_RETURN_IF_ERROR(ExpectOperator("("));
+    do {
+      if (IsKeyword("WATERMARK")) {
+        SLUICE_RETURN_IF_ERROR(ParseWatermark(table));
+      } else if (IsKeyword("PRIMARY") || IsKeyword("CONSTRAINT")) {
+        SLUICE_RETURN_IF_ERROR(ParsePrimaryKey(table));
+      } else {
+        SLUICE_RETURN_IF_ERROR(ParseColumnDefinition(table));
+      }
+    } while (MatchOperator(","));
+    SLUICE_RETURN_IF_ERROR(ExpectOperator(")"));
+    if (IsKeyword("COMMENT")) return source_.NotSupported(Peek().position, "COMMENT on a table");
+    if (IsKeyword("PARTITIONED")) {
+      return source_.NotSupported(Peek().position, "PARTITIONED BY (a partitioned file-system table)");
+    }
+    if (IsKeyword("LIKE")) return source_.NotSupported(Peek().position, "CREATE TABLE ... LIKE");
+    if (!MatchKeyword("WITH")) return Unexpected("WITH ('connector' = ...) after the columns");
+    SLUICE_RETURN_IF_ERROR(ParseProperties(table.options));
+    if (table.watermark_position.line != 0) {
+      const auto column = std::find_if(
+          table.columns.begin(), table.columns.end(),
+          [&](const ColumnDefinition& c) { return EqualsIgnoreCase(c.name, table.watermark_column); });
+      if (column == table.columns.end()) {
+        return source_.Error(table.watermark_position,
+                             StrCat("WATERMARK FOR '", table.watermark_column, "': no column of table '",
+                                    table.name, "' has that name"));
+      }
+      if (column->type != TypeId::kTimestamp) {
+        return source_.Error(table.watermark_position,
+                             StrCat("WATERMARK FOR '", table.watermark_column, "': the column is ",
+                                    column->type_text, ", not TIMESTAMP(3) or TIMESTAMP_LTZ(3)"));
+      }
+    }
+    for (const std::string& key : table.primary_key) {
+      if (std::none_of(table.columns.begin(), table.columns.end(),
+                       [&](const ColumnDefinition& c) { return EqualsIgnoreCase(c.name, key); })) {
+        return source_.Error(
+            table.primary_key_position,
+            StrCat("PRIMARY KEY names '", key, "', which is not a column of table '", table.name, "'"));
+      }
+    }
+    tables.push_back(std::move(table));
+    return absl::OkStatus();
+  }
+
+  absl::Status ParseColumnDefinition(TableDefinition& table) {
+    ColumnDefinition column;
+    column.position = Peek().position;
+    SLUICE_ASSIGN_OR_RETURN(column.name, ExpectName("a column name, WATERMARK or PRIMARY KEY"));
+    for (const ColumnDefinition& other : table.columns) {
+      if (EqualsIgnoreCase(other.name, column.name)) {
+        return source_.Error(column.position, StrCat("column '", column.name, "' is defined twice"));
+      }
+    }
+    if (IsKeyword("AS")) {
+      return source_.NotSupported(Peek().position, "computed columns (name AS expression) in CREATE TABLE");
+    }
+    column.type_position = Peek().position;
+    const Token& type = Peek();
+    if (type.kind != TokenKind::kIdentifier) return Unexpected("a column type");
+    const std::string upper = AsciiToUpper(type.text);
+    if (upper == "ROW" || upper == "ARRAY" || upper == "MAP" || upper == "MULTISET") {
+      return source_.NotSupported(type.position, StrCat("the type ", upper, " (nested types)"));
+    }
+    std::optional<TypeId> parsed =
+        upper == "TIMESTAMP_LTZ" ? std::optional<TypeId>(TypeId::kTimestamp) : ParseTypeName(type.text);
+    if (!parsed) {
+      return source_.Error(
+          type.position,
+          StrCat("unknown type '", type.text,
+                 "' (expected INT, BIGINT, DOUBLE, DECIMAL, STRING, VARCHAR, BOOLEAN, TIMESTAMP(3) "
+                 "or TIMESTAMP_LTZ(3))"));
+    }
+    column.type = *parsed;
+    column.type_text = upper;
+    Next();
+    std::vector<int64_t> arguments;
+    if (MatchOperator("(")) {
+      do {
+        SLUICE_ASSIGN_OR_RETURN(const int64_t argument, ExpectInteger("a precision"));
+        arguments.push_back(argument);
+      } while (MatchOperator(","));
+      SLUICE_RETURN_IF_ERROR(ExpectOperator(")"));
+      std::vector<std::string> texts;
+      for (int64_t argument : arguments) texts.push_back(std::to_string(argument));
+      StrAppend(&column.type_text, "(", StrJoin(texts, ", "), ")");
+    }
+    if (column.type == TypeId::kTimestamp) {
+      if (!arguments.empty() && arguments[0] > 3) {
+        return source_.NotSupported(column.type_position,
+                                    StrCat(column.type_text, ": timestamps are milliseconds (TIMESTAMP(3))"));
+      }
+      if (IsKeyword("WITH") && IsKeyword("LOCAL", 1)) {
+        Next();
+        Next();
+        SLUICE_RETURN_IF_ERROR(ExpectKeyword("TIME"));
+        SLUICE_RETURN_IF_ERROR(ExpectKeyword("ZONE"));
+        StrAppend(&column.type_text, " WITH LOCAL TIME ZONE");
+      } else if (IsKeyword("WITHOUT")) {
+        Next();
+        SLUICE_RETURN_IF_ERROR(ExpectKeyword("TIME"));
+        SLUICE_RETURN_IF_ERROR(ExpectKeyword("ZONE"));
+        StrAppend(&column.type_text, " WITHOUT TIME ZONE");
+      }
+    }
+    if (upper == "DECIMAL" || upper == "NUMERIC" || upper == "FLOAT" || upper == "REAL") {
+      notes.push_back(StrCat(column.type_position.line, ":", column.type_position.column, ": column '",
+                             column.name, "' ", column.type_text,
+                             " is a DOUBLE (exact DECIMAL comes later)"));
+    }
+    if (IsKeyword("NOT") || IsKeyword("NULL")) {
+      return source_.NotSupported(Peek().position, "NOT NULL / NULL constraints on a column");
+    }
+    if (IsKeyword("PRIMARY")) {
+      return source_.NotSupported(Peek().position,
+                                  "PRIMARY KEY after a column (write PRIMARY KEY (column) NOT ENFORCED)");
+    }
+    if (IsKeyword("METADATA")) return source_.NotSupported(Peek().position, "METADATA columns");
+    if (IsKeyword("COMMENT")) return source_.NotSupported(Peek().position, "COMMENT on a column");
+    table.columns.push_back(std::move(column));
+    return absl::OkStatus();
+  }
+
+  // WATERMARK FOR column AS column [- INTERVAL 'n' UNIT]
+  absl::Status ParseWatermark(TableDefinition& table) {
+    if (table.watermark_position.line != 0) {
+      return source_.Error(Peek().position, "a table has one WATERMARK");
+    }
+    table.watermark_position = Peek().position;
+    Next();  // WATERMARK
+    SLUICE_RETURN_IF_ERROR(ExpectKeyword("FOR"));
+    SLUICE_ASSIGN_OR_RETURN(table.watermark_column, ExpectName("the event-time column"));
+    SLUICE_RETURN_IF_ERROR(ExpectKeyword("AS"));
+    const SourcePosition strategy_position = Peek().position;
+    SLUICE_ASSIGN_OR_RETURN(ParsedExpressionPtr strategy, ParseExpr());
+    auto is_the_column = [&](const ParsedExpression& e) {
+      return e.kind == ExpressionKind::kColumn && e.name_parts.size() == 1 &&
+             EqualsIgnoreCase(e.name_parts[0], table.watermark_column);
+    };
+    if (is_the_column(*strategy)) {
+      table.watermark_delay_millis = 0;
+    } else if (strategy->kind == ExpressionKind::kBinary && strategy->op == "-" &&
+               is_the_column(*strategy->children[0]) &&
+               strategy->children[1]->kind == ExpressionKind::kInterval) {
+      table.watermark_delay_millis = strategy->children[1]->interval_millis;
+    } else {
+      return source_.NotSupported(strategy_position,
+                                  StrCat("a watermark other than `", table.watermark_column, "` or `",
+                                         table.watermark_column, " - INTERVAL 'n' unit`"));
+    }
+    return absl::OkStatus();
+  }
+
+  // [CONSTRAINT name] PRIMARY KEY (column, ...) NOT ENFORCED
+  absl::Status ParsePrimaryKey(TableDefinition& table) {
+    if (table.primary_key_position.line != 0)
+      return source_.Error(Peek().position, "a table has one PRIMARY KEY");
+    table.primary_key_position = Peek().position;
+    if (MatchKeyword("CONSTRAINT")) SLUICE_RETURN_IF_ERROR(ExpectName("the constraint's name").status());
+    SLUICE_RETURN_IF_ERROR(ExpectKeyword("PRIMARY"));
+    SLUICE_RETURN_IF_ERROR(ExpectKeyword("KEY"));
+    SLUICE_RETURN_IF_ERROR(ExpectOperator("("));
+    do {
+      SLUICE_ASSIGN_OR_RETURN(std::string column, ExpectName("a column of the key"));
+      table.primary_key.push_back(std::move(column));
+    } while (MatchOperator(","));
+    SLUICE_RETURN_IF_ERROR(ExpectOperator(")"));
+    SLUICE_RETURN_IF_ERROR(ExpectKeyword("NOT"));
+    return ExpectKeyword("ENFORCED");
   }
 
   absl::Status ParseProperties(std::vector<Property>& properties) {
@@ -349,6 +683,8 @@ class Parser {
       Next();
       SLUICE_ASSIGN_OR_RETURN(select->limit, ExpectInteger("a row count after LIMIT"));
     }
+    SLUICE_RETURN_IF_ERROR(MoveWindowFunction(*select));
+    SLUICE_RETURN_IF_ERROR(MoveGroupWindowFunction(*select));
     if (IsKeyword("EMIT")) SLUICE_RETURN_IF_ERROR(ParseEmit(*select));
     while (IsKeyword("UNION")) {
       const SourcePosition position = Peek().position;
@@ -381,6 +717,8 @@ class Parser {
       table->kind = TableReference::Kind::kSubquery;
       SLUICE_ASSIGN_OR_RETURN(table->subquery, ParseSelect());
       SLUICE_RETURN_IF_ERROR(ExpectOperator(")"));
+    } else if (IsKeyword("TABLE") && IsOperator("(", 1)) {
+      SLUICE_RETURN_IF_ERROR(ParseWindowTableFunction(*table));
     } else {
       SLUICE_ASSIGN_OR_RETURN(table->name, ExpectName("the name of a source or stream"));
       // Flink's order: t FOR SYSTEM_TIME AS OF x [AS] alias; also accepted after the alias.
@@ -396,6 +734,282 @@ class Parser {
       SLUICE_RETURN_IF_ERROR(ParseSystemTime(*table));
     }
     return table;
+  }
+
+  // Flink: TABLE(TUMBLE(TABLE name, DESCRIPTOR(ts), size)) or TABLE(HOP(TABLE name,
+  // DESCRIPTOR(ts), slide, size)) (Flink's HOP takes the slide before the size).
+  absl::Status ParseWindowTableFunction(TableReference& table) {
+    WindowClause window;
+    window.position = Peek().position;
+    Next();  // TABLE
+    Next();  // (
+    const Token& function = Peek();
+    const std::string upper = function.kind == TokenKind::kIdentifier ? AsciiToUpper(function.text) : "";
+    if (upper == "CUMULATE" || upper == "SESSION") {
+      return source_.NotSupported(function.position, StrCat("the ", upper, " window table function"));
+    }
+    if (upper == "TUMBLE") {
+      window.kind = WindowKind::kTumbling;
+    } else if (upper == "HOP") {
+      window.kind = WindowKind::kSliding;
+    } else {
+      return Unexpected("a window table function (TUMBLE or HOP) after TABLE(");
+    }
+    Next();
+    SLUICE_RETURN_IF_ERROR(ExpectOperator("("));
+    SLUICE_RETURN_IF_ERROR(ExpectKeyword("TABLE"));
+    SLUICE_ASSIGN_OR_RETURN(table.name, ExpectName("the name of a table or view"));
+    SLUICE_RETURN_IF_ERROR(ExpectOperator(","));
+    SLUICE_RETURN_IF_ERROR(ExpectKeyword("DESCRIPTOR"));
+    SLUICE_RETURN_IF_ERROR(ExpectOperator("("));
+    auto column = std::make_unique<ParsedExpression>();
+    column->kind = ExpressionKind::kColumn;
+    column->position = Peek().position;
+    SLUICE_ASSIGN_OR_RETURN(std::string column_name, ExpectName("the time column"));
+    column->name_parts.push_back(std::move(column_name));
+    window.time_column = std::move(column);
+    SLUICE_RETURN_IF_ERROR(ExpectOperator(")"));
+    SLUICE_RETURN_IF_ERROR(ExpectOperator(","));
+    SourcePosition size_position = Peek().position;
+    SLUICE_ASSIGN_OR_RETURN(window.size_millis, ParseDuration());
+    if (window.kind == WindowKind::kSliding) {
+      if (window.size_millis <= 0) return source_.Error(size_position, "the window slide must be positive");
+      window.advance_millis = window.size_millis;
+      SLUICE_RETURN_IF_ERROR(ExpectOperator(","));
+      size_position = Peek().position;
+      SLUICE_ASSIGN_OR_RETURN(window.size_millis, ParseDuration());
+    }
+    if (window.size_millis <= 0) return source_.Error(size_position, "the window size must be positive");
+    if (IsOperator(","))
+      return source_.NotSupported(Peek().position, "the offset of a window table function");
+    SLUICE_RETURN_IF_ERROR(ExpectOperator(")"));
+    SLUICE_RETURN_IF_ERROR(ExpectOperator(")"));
+    table.window_function = std::move(window);
+    return absl::OkStatus();
+  }
+
+  // The first window table function in a join's inputs, or nullptr.
+  static const TableReference* WindowFunctionIn(const TableReference* table) {
+    if (table == nullptr) return nullptr;
+    if (table->window_function) return table;
+    if (const TableReference* left = WindowFunctionIn(table->left.get())) return left;
+    return WindowFunctionIn(table->right.get());
+  }
+
+  // Whether `e` reads the window column `name` (window_start, ...) of a window table function
+  // whose input is `table`: unqualified, or qualified by the table's alias or name.
+  static bool IsWindowColumn(const ParsedExpression& e, std::string_view name, const TableReference& table) {
+    if (e.kind != ExpressionKind::kColumn || e.name_parts.empty() ||
+        !EqualsIgnoreCase(e.name_parts.back(), name)) {
+      return false;
+    }
+    if (e.name_parts.size() == 1) return true;
+    return e.name_parts.size() == 2 &&
+           (EqualsIgnoreCase(e.name_parts[0], table.alias) || EqualsIgnoreCase(e.name_parts[0], table.name));
+  }
+
+  // Makes `e` _window_end - 1 ms: Flink's window_time, the last instant of the window.
+  static void MakeWindowTime(ParsedExpression& e) {
+    auto end = std::make_unique<ParsedExpression>();
+    end->kind = ExpressionKind::kColumn;
+    end->position = e.position;
+    end->name_parts = {"_window_end"};
+    auto millisecond = std::make_unique<ParsedExpression>();
+    millisecond->kind = ExpressionKind::kInterval;
+    millisecond->position = e.position;
+    millisecond->interval_millis = 1;
+    e.kind = ExpressionKind::kBinary;
+    e.op = "-";
+    e.name_parts.clear();
+    e.children.clear();
+    e.children.push_back(std::move(end));
+    e.children.push_back(std::move(millisecond));
+    e.height = 2;
+  }
+
+  // Rewrites window_start, window_end and window_time of a window table function over `table`
+  // in `e` (not in its subqueries, which read other inputs) as our window columns.
+  static void RewriteWindowColumns(ParsedExpression& e, const TableReference& table) {
+    if (IsWindowColumn(e, "window_start", table)) {
+      e.name_parts = {"_window_start"};
+    } else if (IsWindowColumn(e, "window_end", table)) {
+      e.name_parts = {"_window_end"};
+    } else if (IsWindowColumn(e, "window_time", table)) {
+      MakeWindowTime(e);
+    }
+    for (auto& child : e.children) RewriteWindowColumns(*child, table);
+    SetHeight(e);
+  }
+  // The height of `e` from its children's, after a rewrite below it.
+  static void SetHeight(ParsedExpression& e) {
+    uint32_t height = 0;
+    for (const auto& child : e.children) height = std::max(height, child->height);
+    e.height = height + 1;
+  }
+  // A rewritten expression (window_time became _window_end - 1 ms) may have grown a level.
+  absl::Status CheckHeights(const SelectStatement& select) const {
+    for (const auto& item : select.items) {
+      if (item.expression->height > kMaxExpressionDepth)
+        return TooDeep(item.expression->position, "expression");
+    }
+    if (select.having != nullptr && select.having->height > kMaxExpressionDepth) {
+      return TooDeep(select.having->position, "expression");
+    }
+    return absl::OkStatus();
+  }
+  static bool ReadsWindowColumn(const ParsedExpression& e, const TableReference& table) {
+    for (std::string_view name : {"window_start", "window_end", "window_time"}) {
+      if (IsWindowColumn(e, name, table)) return true;
+    }
+    return std::any_of(e.children.begin(), e.children.end(),
+                       [&](const ParsedExpressionPtr& child) { return ReadsWindowColumn(*child, table); });
+  }
+
+  // A window table function in FROM becomes this SELECT's window: an aggregation GROUP BY
+  // window_start, window_end [, window_time] and other keys is Sluice's GROUP BY keys WINDOW
+  // TUMBLING|SLIDING (ts, ...), with window_start/end/time read as _window_start, _window_end
+  // and _window_end - 1 ms. Anything else over the function is refused at its position.
+  absl::Status MoveWindowFunction(SelectStatement& select) {
+    TableReference* table = select.from.get();
+    if (table->kind == TableReference::Kind::kJoin) {
+      if (const TableReference* inside = WindowFunctionIn(table)) {
+        return source_.NotSupported(inside->window_function->position,
+                                    "a window table function as an input of a join (a window join: join two "
+                                    "windowed aggregations on window_start and window_end instead)");
+      }
+      return absl::OkStatus();
+    }
+    if (!table->window_function) return absl::OkStatus();
+    const SourcePosition position = table->window_function->position;
+    if (select.window) {
+      return source_.Error(select.window->position,
+                           "a query over a window table function has its window already");
+    }
+    bool start = false, end = false;
+    std::vector<ParsedExpressionPtr> keys;
+    for (auto& key : select.group_by) {
+      if (IsWindowColumn(*key, "window_start", *table)) {
+        start = true;
+      } else if (IsWindowColumn(*key, "window_end", *table)) {
+        end = true;
+      } else if (IsWindowColumn(*key, "window_time", *table)) {
+        // the window's last instant: grouping by it groups by the window
+      } else {
+        keys.push_back(std::move(key));
+      }
+    }
+    if (!start || !end) {
+      for (auto& key : keys) select.group_by.push_back(std::move(key));  // nothing moved
+      return source_.NotSupported(position,
+                                  "a window table function whose rows are not grouped by window_start and "
+                                  "window_end (window Top-N, deduplication and reading its rows come later)");
+    }
+    if (select.where != nullptr && ReadsWindowColumn(*select.where, *table)) {
+      return source_.NotSupported(select.where->position, "window_start, window_end or window_time in WHERE");
+    }
+    select.group_by = std::move(keys);
+    for (auto& item : select.items) RewriteWindowColumns(*item.expression, *table);
+    if (select.having != nullptr) RewriteWindowColumns(*select.having, *table);
+    select.window = std::move(table->window_function);
+    table->window_function.reset();
+    return CheckHeights(select);
+  }
+
+  // Flink's legacy group windows: GROUP BY ..., TUMBLE(ts, size) | HOP(ts, slide, size) |
+  // SESSION(ts, gap) with TUMBLE_START/_END/_ROWTIME (HOP_..., SESSION_...) in the select list
+  // and HAVING. The function becomes this SELECT's window; its _START/_END/_ROWTIME calls, which
+  // must repeat its arguments, read _window_start, _window_end and _window_end - 1 ms.
+  absl::Status MoveGroupWindowFunction(SelectStatement& select) {
+    size_t found = select.group_by.size();
+    std::string function;
+    for (size_t i = 0; i < select.group_by.size(); ++i) {
+      const ParsedExpression& key = *select.group_by[i];
+      if (key.kind != ExpressionKind::kFunction || key.name_parts.size() != 1 || key.over != nullptr)
+        continue;
+      const std::string upper = AsciiToUpper(key.name_parts[0]);
+      if (upper != "TUMBLE" && upper != "HOP" && upper != "SESSION") continue;
+      if (found != select.group_by.size())
+        return source_.Error(key.position, "a GROUP BY has one window function");
+      found = i;
+      function = upper;
+    }
+    if (found == select.group_by.size()) return absl::OkStatus();
+    ParsedExpression& call = *select.group_by[found];
+    const size_t arguments = function == "HOP" ? 3 : 2;
+    if (call.children.size() != arguments) {
+      return source_.Error(call.position,
+                           StrCat(function, " takes ", arguments, " arguments: the time column, ",
+                                  function == "HOP"      ? "the slide and the size"
+                                  : function == "TUMBLE" ? "the size"
+                                                         : "the gap"));
+    }
+    for (size_t a = 1; a < arguments; ++a) {
+      if (call.children[a]->kind != ExpressionKind::kInterval || call.children[a]->interval_millis <= 0) {
+        return source_.Error(call.children[a]->position,
+                             StrCat("expected a positive interval in ", function));
+      }
+    }
+    if (select.window) {
+      return source_.Error(call.position,
+                           StrCat("GROUP BY ", function, "(...) and a WINDOW clause: choose one"));
+    }
+    WindowClause window;
+    window.position = call.position;
+    window.kind = function == "TUMBLE" ? WindowKind::kTumbling
+                  : function == "HOP"  ? WindowKind::kSliding
+                                       : WindowKind::kSession;
+    if (function == "HOP") {
+      window.advance_millis = call.children[1]->interval_millis;
+      window.size_millis = call.children[2]->interval_millis;
+    } else {
+      window.size_millis = call.children[1]->interval_millis;
+    }
+    std::vector<std::string> argument_texts;
+    for (const auto& argument : call.children) argument_texts.push_back(argument->ToString());
+    window.time_column = std::move(call.children[0]);
+    select.group_by.erase(select.group_by.begin() + static_cast<ptrdiff_t>(found));
+    select.window = std::move(window);
+    for (auto& item : select.items) {
+      SLUICE_RETURN_IF_ERROR(RewriteGroupWindowCalls(*item.expression, function, argument_texts));
+    }
+    if (select.having != nullptr) {
+      SLUICE_RETURN_IF_ERROR(RewriteGroupWindowCalls(*select.having, function, argument_texts));
+    }
+    return CheckHeights(select);
+  }
+
+  absl::Status RewriteGroupWindowCalls(ParsedExpression& e, const std::string& function,
+                                       const std::vector<std::string>& argument_texts) const {
+    if (e.kind == ExpressionKind::kFunction && e.name_parts.size() == 1 && e.over == nullptr) {
+      const std::string upper = AsciiToUpper(e.name_parts[0]);
+      for (const char* family : {"TUMBLE", "HOP", "SESSION"}) {
+        if (!StartsWith(upper, StrCat(family, "_"))) continue;
+        const std::string suffix = upper.substr(std::string_view(family).size() + 1);
+        if (suffix != "START" && suffix != "END" && suffix != "ROWTIME") continue;
+        if (family != function) {
+          return source_.Error(e.position, StrCat(upper, " in a query grouped by ", function, "(...)"));
+        }
+        std::vector<std::string> texts;
+        for (const auto& argument : e.children) texts.push_back(argument->ToString());
+        if (texts != argument_texts) {
+          return source_.Error(e.position, StrCat(upper, " takes the arguments of the GROUP BY's ", function,
+                                                  "(", StrJoin(argument_texts, ", "), ")"));
+        }
+        if (suffix == "ROWTIME") {
+          MakeWindowTime(e);
+          return absl::OkStatus();
+        }
+        e.kind = ExpressionKind::kColumn;
+        e.children.clear();
+        e.height = 1;
+        e.name_parts = {suffix == "START" ? "_window_start" : "_window_end"};
+        return absl::OkStatus();
+      }
+    }
+    for (auto& child : e.children)
+      SLUICE_RETURN_IF_ERROR(RewriteGroupWindowCalls(*child, function, argument_texts));
+    SetHeight(e);
+    return absl::OkStatus();
   }
 
   // FOR SYSTEM_TIME AS OF <expr>, if it comes next.
@@ -1045,6 +1659,74 @@ class Parser {
   uint32_t query_nesting_ = 0;
 };
 
+std::string PositionText(SourcePosition position) {
+  return StrCat(position.line, ":", position.column);
+}
+
+// The job's dialect: a `-- dialect: flink|sluice` line, else the first statement that only one
+// dialect has (Flink: CREATE TABLE with columns, CREATE VIEW, INSERT INTO, SET, a statement
+// set; Sluice: CREATE STREAM, CREATE TABLE ... AS, WITH properties after a query). A file that
+// uses both dialects' own statements, or the other dialect's under a `-- dialect:` line, is an
+// error at the first statement of the other dialect.
+void ChooseDialect(ParsedJob& job, SourcePosition flink_position, const std::string& flink,
+                   SourcePosition sluice_position, const std::string& sluice, SqlErrorList& errors) {
+  std::optional<Dialect> declared;
+  SourcePosition declared_position;
+  const std::string& text = job.source.text();
+  uint32_t line = 1;
+  for (size_t begin = 0; begin < text.size(); ++line) {
+    size_t end = text.find('\n', begin);
+    if (end == std::string::npos) end = text.size();
+    const std::string_view content = StripWhitespace(std::string_view(text).substr(begin, end - begin));
+    if (StartsWith(content, "--")) {
+      const std::string_view comment = StripWhitespace(content.substr(2));
+      if (StartsWithIgnoreCase(comment, "dialect:")) {
+        const std::string value = AsciiToLower(StripWhitespace(comment.substr(8)));
+        const SourcePosition position{line, static_cast<uint32_t>(content.data() - text.data() - begin + 1)};
+        if (value == "flink") {
+          declared = Dialect::kFlink;
+        } else if (value == "sluice") {
+          declared = Dialect::kSluice;
+        } else {
+          errors.Add(
+              job.source.Error(position, StrCat("unknown dialect '", value, "' (expected flink or sluice)")));
+          return;
+        }
+        declared_position = position;
+        break;
+      }
+    }
+    begin = end + 1;
+  }
+  if (declared) {
+    job.dialect = *declared;
+    job.dialect_reason = StrCat("the '-- dialect:' line at ", PositionText(declared_position));
+    if (*declared == Dialect::kFlink && sluice_position.line != 0) {
+      errors.Add(job.source.Error(
+          sluice_position,
+          StrCat(sluice, " is Sluice's dialect, and this file is Flink's (", job.dialect_reason, ")")));
+    } else if (*declared == Dialect::kSluice && flink_position.line != 0) {
+      errors.Add(job.source.Error(
+          flink_position,
+          StrCat(flink, " is Flink's dialect, and this file is Sluice's (", job.dialect_reason, ")")));
+    }
+    return;
+  }
+  if (flink_position.line == 0) {
+    job.dialect = Dialect::kSluice;
+    job.dialect_reason =
+        sluice_position.line != 0 ? StrCat(sluice, " at ", PositionText(sluice_position)) : "the default";
+    return;
+  }
+  job.dialect = Dialect::kFlink;
+  job.dialect_reason = StrCat(flink, " at ", PositionText(flink_position));
+  if (sluice_position.line != 0) {
+    errors.Add(
+        job.source.Error(sluice_position, StrCat(sluice, " is Sluice's dialect, and this file is Flink's (",
+                                                 job.dialect_reason, "): one file, one dialect")));
+  }
+}
+
 }  // namespace
 
 ParsedJob ParseJob(std::string text, SqlErrorList& errors) {
@@ -1058,6 +1740,11 @@ ParsedJob ParseJob(std::string text, SqlErrorList& errors) {
   job.annotations = std::move(lexed->annotations);
   Parser parser(job.source, std::move(lexed->tokens));
   parser.ParseStatements(job.statements, errors);
+  job.tables = std::move(parser.tables);
+  job.settings = std::move(parser.settings);
+  job.dialect_notes = std::move(parser.notes);
+  ChooseDialect(job, parser.flink_syntax_position, parser.flink_syntax, parser.sluice_syntax_position,
+                parser.sluice_syntax, errors);
   return job;
 }
 

@@ -1,8 +1,20 @@
-// Recursive-descent parser for the Sluice (Velostream) SQL dialect.
+// Recursive-descent parser for the Sluice (Velostream) SQL dialect and Flink's.
 //
 //   job        := statement (';' statement)* [';']
 //   statement  := CREATE (STREAM|TABLE) name AS select [EMIT ...] [WITH (props)]
 //               | select [WITH (props)]
+//               -- Flink's dialect (one file, one dialect: see ParsedJob::dialect):
+//               | CREATE [TEMPORARY] TABLE name (column type, ..., [WATERMARK FOR c AS c [- INTERVAL ...]],
+//                   [[CONSTRAINT n] PRIMARY KEY (c, ...) NOT ENFORCED]) WITH (options)
+//               | CREATE [TEMPORARY] VIEW name AS select
+//               | INSERT INTO name select
+//               | SET 'key' = 'value'
+//               | EXECUTE STATEMENT SET BEGIN (INSERT ...;)+ END  |  BEGIN STATEMENT SET; (INSERT ...;)+ END
+//   FROM also takes Flink's window table functions, TABLE(TUMBLE(TABLE t, DESCRIPTOR(ts), size))
+//   and TABLE(HOP(TABLE t, DESCRIPTOR(ts), slide, size)), and GROUP BY Flink's legacy TUMBLE(ts,
+//   size), HOP(ts, slide, size) and SESSION(ts, gap): each becomes the SELECT's WINDOW, with
+//   window_start / window_end / window_time (TUMBLE_START, ... _END, ... _ROWTIME) read as
+//   _window_start, _window_end and _window_end - 1 ms.
 //   select     := SELECT [DISTINCT] items FROM source [JOIN ...]* [WHERE e] [GROUP BY e,...]
 //                 [WINDOW window] [HAVING e] [ORDER BY e [ASC|DESC],...] [LIMIT n]
 //                 [EMIT CHANGES|FINAL]
