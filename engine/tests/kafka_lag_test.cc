@@ -82,7 +82,12 @@ TEST(KafkaLagTest, LagPerPartitionIsHighWatermarkMinusWhatWasReturned) {
     if (read == 0) continue;
     ASSERT_LT(read, static_cast<uint64_t>(kRecords)) << "batches of 25 cannot have read everything yet";
     std::map<int32_t, int64_t> lag;
-    EXPECT_EQ(TotalLag(*source, &lag), kRecords - static_cast<int64_t>(read));
+    const int64_t total = TotalLag(*source, &lag);
+    // A partition's lag is known once a fetch from it returned its high watermark; on a busy
+    // machine the first batches may all come from one partition. Until both are known there
+    // is nothing to compare (the checks below need three reads with both).
+    if (lag.size() < 2) continue;
+    EXPECT_EQ(total, kRecords - static_cast<int64_t>(read));
     EXPECT_EQ(lag.size(), 2u);
     for (const auto& [partition, behind] : lag) {
       EXPECT_GE(behind, 0);
@@ -90,7 +95,7 @@ TEST(KafkaLagTest, LagPerPartitionIsHighWatermarkMinusWhatWasReturned) {
     }
     ++partial_checks;
   }
-  ASSERT_EQ(partial_checks, 3) << "the source read nothing within 60 s";
+  ASSERT_EQ(partial_checks, 3) << "the source did not read from both partitions within 60 s";
 
   // Read the rest: the lag goes to 0 on every partition.
   while (source->counters().records_read < static_cast<uint64_t>(kRecords) &&
