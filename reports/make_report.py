@@ -890,7 +890,7 @@ def state_backend_lines(run):
              f"and {int(num(data.get('records')) or 0):,} records, run by `sluice run` at parallelism 1 with "
              "each state backend; the RocksDB run inside a memory cgroup limited as shown. Rates are the "
              "command's records in over its elapsed time (JSON decoding included); peak RSS is the command's "
-             "(wait4), the cgroup's peak includes the page cache it used. Every output row is checked against a "
+             "own (VmHWM, from its --summary-json), the cgroup's peak includes the page cache it used. Every output row is checked against a "
              "closed form of the generated records (each key once, with its four aggregates).", "",
              md_table(["backend", "memory cap", "rec/s", "seconds", "peak RSS MiB", "cgroup peak MiB", "check"],
                       rows, right={2, 3, 4, 5}), ""]

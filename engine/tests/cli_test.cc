@@ -436,6 +436,10 @@ TEST(CliTest, InvalidUtf8IsReplacedInOutputAndKeptExactInDeadLetters) {
   simdjson::dom::element summary;
   ASSERT_EQ(parser.load(directory.File("summary.json")).get(summary), simdjson::SUCCESS);
   EXPECT_EQ(summary["invalid_utf8_replaced"].get_uint64().value_unsafe(), 4u);
+  // The process's own peak (VmHWM): some megabytes, far below what a forked parent could hold.
+  const uint64_t peak = summary["peak_rss_bytes"].get_uint64().value_unsafe();
+  EXPECT_GT(peak, uint64_t{1} << 20);
+  EXPECT_LT(peak, uint64_t{2} << 30);
   std::vector<std::string> names;
   for (std::string_view line : StrSplit(result.out, '\n', true)) {
     simdjson::dom::element row;

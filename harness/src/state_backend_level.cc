@@ -319,8 +319,12 @@ absl::StatusOr<StateLevelResult> RunStateLevel(const StateLevelOptions& options)
       simdjson::dom::parser parser;
       simdjson::dom::element doc;
       double rate = 0;
-      if (!parser.load(summary).get(doc) && !doc["records_per_second"].get_double().get(rate)) {
-        run.records_per_second = rate;
+      uint64_t peak = 0;
+      if (!parser.load(summary).get(doc)) {
+        if (!doc["records_per_second"].get_double().get(rate)) run.records_per_second = rate;
+        // The command's own peak since its exec: wait4's counts this process's pages too (the
+        // child is a fork of it until the exec), gigabytes after the other levels' data.
+        if (!doc["peak_rss_bytes"].get_uint64().get(peak) && peak > 0) run.peak_rss_bytes = peak;
       }
       run.check =
           CheckStateLevelOutput(output, options.keys, options.records, &run.output_rows, &run.check_ok);

@@ -10,7 +10,7 @@
 //   2. Run scenarios/state_backends/job.sql (COUNT, SUM, MIN, MAX per key, EMIT FINAL) with each
 //      backend, at parallelism 1; the RocksDB run in a fresh memory cgroup (v2 when this process
 //      may create one, else v1's memory hierarchy) limited to `memory_cap_bytes`. Time the whole
-//      command, and read its peak resident memory from wait4().
+//      command; its peak resident memory is what its --summary-json reports (VmHWM).
 //   3. Check every output row against a closed form: the row's key gives its key number (the
 //      constant's inverse), which gives the records it holds and so its four aggregates; every
 //      key must appear exactly once. An oracle independent of the engine, and of SQLite, which

@@ -521,6 +521,20 @@ void AppendJsonString(std::string& out, std::string_view text) {
   out += '"';
 }
 
+// This process's peak resident memory since its exec (VmHWM), or 0 when /proc cannot tell.
+// Not getrusage's ru_maxrss: that counts the pages of the process this one was forked from too.
+uint64_t PeakResidentBytes() {
+  std::FILE* status = std::fopen("/proc/self/status", "r");
+  if (status == nullptr) return 0;
+  char line[256];
+  unsigned long long kib = 0;
+  while (std::fgets(line, sizeof line, status) != nullptr) {
+    if (std::sscanf(line, "VmHWM: %llu kB", &kib) == 1) break;
+  }
+  std::fclose(status);
+  return static_cast<uint64_t>(kib) * 1024;
+}
+
 // The final summary as one JSON object (--summary-json), for scripts and CI.
 absl::Status WriteSummaryJson(const std::string& path, const JobCounters& c, const absl::Status& status,
                               bool terminated, int exit_code, const FileCheckpointStore* checkpoints,
@@ -534,11 +548,11 @@ absl::Status WriteSummaryJson(const std::string& path, const JobCounters& c, con
       ",\"exit_code\":%d,\"records_in\":%u,\"records_out\":%u,\"dead_lettered\":%u,\"late\":%u,"
       "\"invalid_utf8_replaced\":%u,\"state_evicted\":%u,\"state_keys\":%u,\"state_bytes\":%u,\"bytes_in\":%"
       "u,\"elapsed_seconds\":%.6f,"
-      "\"records_per_second\":%.1f,\"workers\":%d,\"checkpoints_completed\":%u",
+      "\"records_per_second\":%.1f,\"workers\":%d,\"checkpoints_completed\":%u,\"peak_rss_bytes\":%u",
       exit_code, c.records_in, c.records_out, c.dead_lettered, c.late_dropped, c.invalid_utf8_replaced,
       c.state_evicted, c.state_keys, c.state_bytes, c.bytes_in, c.elapsed_seconds,
       c.elapsed_seconds > 0 ? static_cast<double>(c.records_in) / c.elapsed_seconds : 0.0, c.workers,
-      c.checkpoints_completed);
+      c.checkpoints_completed, PeakResidentBytes());
   out += ",\"dead_letter_files\":[";
   for (size_t i = 0; i < c.dead_letter_files.size(); ++i) {
     if (i > 0) out += ',';
