@@ -4,6 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <thread>
+
 #include "ops/session_window_operator.h"
 #include "plan/binder.h"
 #include "sql/parser.h"
@@ -219,6 +222,86 @@ TEST(AggregateOperatorTest, StateStaysBoundedWhenEveryRowIsANewKey) {
     if (b == 100) bytes_after_warmup = aggregate.state_bytes();
   }
   EXPECT_LE(aggregate.state_bytes(), bytes_after_warmup);
+}
+
+}  // namespace
+}  // namespace sluice
+
+namespace sluice {
+namespace {
+
+// A batch of `rows` rows for `schema`: keys "a" and "b" in turn, the clock for timestamps.
+Batch RowsFor(const Schema& schema, size_t rows) {
+  std::vector<std::shared_ptr<Column>> columns;
+  const int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          std::chrono::system_clock::now().time_since_epoch())
+                          .count();
+  for (size_t c = 0; c < schema.size(); ++c) {
+    auto column = std::make_shared<Column>(schema.field(c).type, rows);
+    for (size_t i = 0; i < rows; ++i) {
+      switch (schema.field(c).type) {
+        case TypeId::kString:
+          column->data<std::string_view>()[i] = column->heap().Add(i % 2 ? "b" : "a");
+          break;
+        case TypeId::kTimestamp: column->data<int64_t>()[i] = now; break;
+        case TypeId::kInt64: column->data<int64_t>()[i] = static_cast<int64_t>(i); break;
+        default: break;
+      }
+      column->validity()[i] = 1;
+    }
+    columns.push_back(std::move(column));
+  }
+  Batch batch;
+  batch.SetColumns(std::move(columns), rows);
+  return batch;
+}
+
+// The sum of the COUNT(*) column of the aggregate's rows.
+int64_t CountsIn(const std::string& json_lines) {
+  constexpr std::string_view kField = "\"COUNT(*)\":";
+  int64_t total = 0;
+  for (size_t at = json_lines.find(kField); at != std::string::npos; at = json_lines.find(kField, at + 1)) {
+    total += std::stoll(json_lines.substr(at + kField.size()));
+  }
+  return total;
+}
+
+// A window over Flink's processing-time attribute fires as the clock passes its end, while the
+// input still flows and whatever the event-time watermark says: the rows of the first batch come
+// out when a batch arrives after their window's end, not only at the end of the input.
+TEST(AggregateOperatorTest, ProcessingTimeWindowFiresOnTheClock) {
+  const BoundJob job = Bind(
+      "SELECT k, COUNT(*) AS n FROM (SELECT k, PROCTIME() AS p FROM t) AS v GROUP BY k "
+      "WINDOW TUMBLING (p, INTERVAL '1' SECOND)");
+  const LogicalOperator* node = job.statements.back().plan.get();
+  while (node->kind != LogicalOperatorKind::kAggregate) node = node->input.get();
+  ASSERT_TRUE(node->aggregate->window->processing_time);
+  const Schema& input = node->input->schema;
+  CollectingSink sink(node->schema);
+  AggregateOperator aggregate(*node->aggregate, node->schema);
+  aggregate.SetOutput(&sink);
+  ASSERT_TRUE(aggregate.Push(RowsFor(input, 25)).ok());
+  ASSERT_TRUE(aggregate.OnWatermark(0).ok());  // an event-time watermark: no window closes on it
+  EXPECT_EQ(sink.text(), "");
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+  ASSERT_TRUE(aggregate.Push(RowsFor(input, 10)).ok());
+  EXPECT_EQ(CountsIn(sink.text()), 25) << sink.text();
+  ASSERT_TRUE(aggregate.OnWatermark(kMaxWatermark).ok());  // the end of the input ends every window
+  EXPECT_EQ(CountsIn(sink.text()), 35) << sink.text();
+  EXPECT_EQ(aggregate.metrics().late_dropped, 0u);
+}
+
+TEST(AggregateOperatorTest, ProcessingTimeSessionWindowIsRefused) {
+  auto parsed = ParseJob(
+      "CREATE STREAM out AS SELECT k, COUNT(*) AS n FROM (SELECT k, PROCTIME() AS p FROM t) AS v GROUP BY k "
+      "WINDOW SESSION (p, INTERVAL '1' SECOND) WITH ('t.type' = 'file_source', 't.path' = 'unused', "
+      "'t.schema' = 'k STRING')");
+  ASSERT_TRUE(parsed.ok()) << parsed.status().message();
+  auto job = BindJob(std::move(*parsed), BindOptions{});
+  ASSERT_FALSE(job.ok());
+  EXPECT_NE(job.status().message().find("not supported yet: a SESSION window over processing time"),
+            std::string::npos)
+      << job.status().message();
 }
 
 }  // namespace

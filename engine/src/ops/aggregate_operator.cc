@@ -1,6 +1,7 @@
 #include "ops/aggregate_operator.h"
 
 #include <algorithm>
+#include <chrono>
 #include <numeric>
 
 #include "common/floor_division.h"
@@ -12,6 +13,13 @@ namespace {
 // Groups of closed windows freed by a watermark that arrives with no row since the previous
 // one (FreeClosing): an idle input still releases closed windows' keys.
 constexpr size_t kFreedPerIdleWatermark = 1024;
+
+// The clock of processing-time windows: wall-clock epoch milliseconds, as PROCTIME() reads it.
+int64_t ProcessingTimeMillis() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
 
 std::vector<TypeId> KeyTypes(const AggregateDefinition& definition) {
   std::vector<TypeId> types;
@@ -339,6 +347,23 @@ absl::Status AggregateOperator::Push(const Batch& batch) {
       expiry_.emplace_back(last_touch_[group], group);
     }
     touched_list_.clear();
+  } else if (definition_.window->processing_time) {
+    // Processing time: the windows the clock has passed fire first, then every row falls in the
+    // window(s) of the clock's reading now, so that no row is late.
+    const int64_t now = ProcessingTimeMillis();
+    SLUICE_RETURN_IF_ERROR(FireWindows(now - 1));
+    window_start_column_.Resize(rows);
+    window_start_column_.SetAllValid(rows);
+    int64_t* starts = window_start_column_.data<int64_t>();
+    key_pointers_.back() = &window_start_column_;
+    size_t count = 0;
+    for (size_t i = 0; i < active; ++i) selection_[count++] = batch.ActiveRow(i);
+    const int64_t newest_start = FloorDivide(now, window_advance_millis_) * window_advance_millis_;
+    for (int64_t j = 0; j < windows_per_row_; ++j) {
+      const int64_t start = newest_start - j * window_advance_millis_;
+      for (size_t i = 0; i < count; ++i) starts[selection_[i]] = start;
+      aggregate_rows(selection_.data(), count);
+    }
   } else {
     // Rows are taken in arrival order with a watermark that advances per record (the highest
     // window time seen so far minus the input's out-of-orderness bound, or the watermark
@@ -434,7 +459,13 @@ absl::Status AggregateOperator::Push(const Batch& batch) {
 }
 
 absl::Status AggregateOperator::AdvanceEventTime(int64_t watermark) {
-  if (windowed_) {
+  if (windowed_ && definition_.window->processing_time) {
+    // The input's watermark is event time, which processing-time windows do not follow: it
+    // only ticks the clock, and its final value ends every window.
+    SLUICE_RETURN_IF_ERROR(
+        FireWindows(watermark == kMaxWatermark ? kMaxWatermark : ProcessingTimeMillis() - 1));
+    if (rows_since_watermark_ == 0) FreeClosing(kFreedPerIdleWatermark);
+  } else if (windowed_) {
     SLUICE_RETURN_IF_ERROR(FireWindows(watermark));
     if (rows_since_watermark_ == 0) FreeClosing(kFreedPerIdleWatermark);
   } else if (definition_.state_ttl_millis) {

@@ -1760,7 +1760,13 @@ class JobBinder {
     }
     definition->keys = std::move(keys);
     if (table.system_time != nullptr) {
-      if (!lookup->versioned()) {
+      SLUICE_ASSIGN_OR_RETURN(definition->as_of, stream_binder.Bind(*table.system_time));
+      // AS OF the stream's processing time (Flink's PROCTIME()): the table as it is when the row
+      // is looked up, which is what an unversioned table holds.
+      const bool processing_time = definition->as_of->kind == BoundExpressionKind::kColumn &&
+                                   IsProcessingTimeColumn(*scan, definition->as_of->column_index);
+      if (processing_time) definition->as_of = nullptr;
+      if (!lookup->versioned() && !processing_time) {
         return source_.Error(
             table.system_time_position,
             StrCat("FOR SYSTEM_TIME AS OF needs a versioned table, and table '", table.name,
@@ -1768,8 +1774,8 @@ class JobBinder {
                    ".event.time.field' (the column each row's version is valid from), or join it without "
                    "FOR SYSTEM_TIME AS OF"));
       }
-      SLUICE_ASSIGN_OR_RETURN(definition->as_of, stream_binder.Bind(*table.system_time));
-      if (definition->as_of->type != TypeId::kTimestamp && definition->as_of->type != TypeId::kInt64) {
+      if (definition->as_of != nullptr && definition->as_of->type != TypeId::kTimestamp &&
+          definition->as_of->type != TypeId::kInt64) {
         return source_.Error(
             table.system_time->position,
             StrCat("FOR SYSTEM_TIME AS OF needs a TIMESTAMP (or BIGINT epoch milliseconds) of "
@@ -1903,6 +1909,12 @@ class JobBinder {
         return source_.Error(
             select.window->position,
             "this input has no _event_time; name the time column: TUMBLING(time_column, size)");
+      }
+      window.processing_time = window.time->kind == BoundExpressionKind::kColumn &&
+                               IsProcessingTimeColumn(select.from->name, window.time->column_index);
+      if (window.processing_time && window.kind == WindowKind::kSession) {
+        return source_.NotSupported(select.window->position,
+                                    "a SESSION window over processing time (PROCTIME())");
       }
       if (window.time->type != TypeId::kTimestamp && window.time->type != TypeId::kInt64) {
         return source_.Error(select.window->position, StrCat("the window time column must be a TIMESTAMP or "
@@ -2515,6 +2527,33 @@ class JobBinder {
     if (const BoundStatement* stream = FindStream(name)) return InputOutOfOrderness(stream->input_name);
     const SourceDefinition* source = job_.FindSource(name);
     return source != nullptr ? source->max_out_of_orderness_millis : 0;
+  }
+
+  // Whether column `column` of what `scan` reads is Flink's processing-time attribute: computed
+  // by PROCTIME() in the statement that makes the stream, or passed on unchanged (through
+  // projections and filters) from one that does.
+  bool IsProcessingTimeColumn(const LogicalOperator& scan, size_t column) const {
+    if (scan.kind != LogicalOperatorKind::kScan || !scan.scan_is_stream) return false;
+    return IsProcessingTimeColumn(scan.scan_name, column);
+  }
+  bool IsProcessingTimeColumn(const std::string& stream, size_t column) const {
+    const BoundStatement* statement = FindStream(stream);
+    if (statement == nullptr) return false;
+    const LogicalOperator* node = statement->plan.get();
+    while (node != nullptr) {
+      if (node->kind == LogicalOperatorKind::kFilter) {
+        node = node->input.get();
+        continue;
+      }
+      if (node->kind == LogicalOperatorKind::kScan) return IsProcessingTimeColumn(*node, column);
+      if (node->kind != LogicalOperatorKind::kProject || column >= node->projections.size()) return false;
+      const BoundExpression& e = *node->projections[column];
+      if (e.kind == BoundExpressionKind::kCall) return e.name == "PROCTIME";
+      if (e.kind != BoundExpressionKind::kColumn) return false;
+      column = e.column_index;
+      node = node->input.get();
+    }
+    return false;
   }
 
   const BoundStatement* FindStream(const std::string& name) const {

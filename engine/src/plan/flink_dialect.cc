@@ -83,14 +83,43 @@ std::span<const OptionMapping> OptionsOf(std::string_view connector) {
   return {};
 }
 
+// A table's options under their current names: Flink's legacy descriptor options (before 1.11,
+// 'connector.type' = 'filesystem', 'connector.path', 'format.type', as Nexmark's q13 still
+// writes them) become 'connector', 'path', 'format', ... when the table has no 'connector'.
+// Their positions stay, so errors point at what was written.
+std::vector<Property> CurrentOptions(const std::vector<Property>& options) {
+  static constexpr std::pair<std::string_view, std::string_view> kLegacy[] = {
+      {"connector.type", "connector"}, {"connector.path", "path"},
+      {"format.type", "format"},       {"format.field-delimiter", "csv.field-delimiter"},
+      {"connector.topic", "topic"},    {"connector.startup-mode", "scan.startup.mode"},
+  };
+  constexpr std::string_view kLegacyProperties = "connector.properties.";
+  std::vector<Property> current = options;
+  const bool legacy =
+      std::none_of(options.begin(), options.end(), [](const Property& o) { return o.key == "connector"; }) &&
+      std::any_of(options.begin(), options.end(),
+                  [](const Property& o) { return o.key == "connector.type"; });
+  if (!legacy) return current;
+  for (Property& option : current) {
+    for (const auto& [old_name, new_name] : kLegacy) {
+      if (option.key == old_name) option.key = std::string(new_name);
+    }
+    if (StartsWith(option.key, kLegacyProperties)) {
+      option.key = StrCat("properties.", option.key.substr(kLegacyProperties.size()));
+    }
+  }
+  return current;
+}
+
 class TableLowering {
  public:
   TableLowering(ParsedJob& job, SqlErrorList& errors) : job_(job), errors_(errors) {}
 
   void Lower(const TableDefinition& table) {
     const bool sink = IsSink(job_, table.name);
+    const std::vector<Property> options = CurrentOptions(table.options);
     const Property* connector = nullptr;
-    for (const Property& option : table.options) {
+    for (const Property& option : options) {
       if (option.key == "connector") connector = &option;
     }
     if (connector == nullptr) {
@@ -119,7 +148,7 @@ class TableLowering {
     Emit(table.name, "type", type, *connector);
     const std::span<const OptionMapping> mappings = OptionsOf(name);
     bool csv = false;
-    for (const Property& option : table.options) {
+    for (const Property& option : options) {
       if (&option == connector) continue;
       const OptionMapping* mapping = nullptr;
       for (const OptionMapping& candidate : mappings) {
@@ -144,6 +173,9 @@ class TableLowering {
       std::string key = mapping->sluice;
       std::string value = option.value;
       if (key == "properties.*") key = option.key;
+      // A file system path as a URI: ours are local paths.
+      if (key == "path" && StartsWith(value, "file://"))
+        value = value.substr(std::string_view("file://").size());
       if (key == "format" && value == "debezium-json" && sink) {
         // Flink's changelog format: ours is Debezium-style too ({"before", "after", "op"}; an
         // update is one "u" record with both rows, where Flink writes a "d" and a "c").

@@ -55,6 +55,10 @@ struct WindowDefinition {
   BoundExpressionPtr time;     // TIMESTAMP (or BIGINT epoch ms) over the aggregate's input
   int64_t size_millis = 0;     // tumbling and sliding size; session gap
   int64_t advance_millis = 0;  // sliding only
+  // Over Flink's processing-time attribute (a column of PROCTIME()): rows fall in the window of
+  // the operator's clock when they reach it, and windows fire as that clock passes their end
+  // (and all at the end of the input), whatever the input's watermark; `time` is not read.
+  bool processing_time = false;
 };
 
 enum class LateDataStrategy : uint8_t { kDrop, kDeadLetter };

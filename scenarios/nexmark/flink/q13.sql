@@ -58,11 +58,12 @@ CREATE TABLE bid (
 
 CREATE TABLE side_input (
   key BIGINT,
-  `value` VARCHAR
+  `value` VARCHAR,
+  PRIMARY KEY (key) NOT ENFORCED
 ) WITH (
   'connector.type' = 'filesystem',
-  'connector.path' = 'file://${FLINK_HOME}/data/side_input.txt',
-  'format.type' = 'csv'
+  'connector.path' = 'file://${NEXMARK:nexmark}/side_input.jsonl',
+  'format.type' = 'json'
 );
 
 CREATE TABLE nexmark_q13 (

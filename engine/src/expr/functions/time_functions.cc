@@ -1,8 +1,8 @@
 // Time functions over TIMESTAMP (int64 epoch milliseconds, UTC; see types/logical_type.h):
 // EXTRACT (bound as extract_<field>) and Flink's names for its fields (YEAR, QUARTER, MONTH,
 // DAYOFMONTH, DAYOFYEAR, DAYOFWEEK with 1 = Sunday, HOUR, MINUTE, SECOND), FROM_UNIXTIME,
-// UNIX_TIMESTAMP, DATE_TRUNC, NOW, and DATE_FORMAT / TO_TIMESTAMP with Java's pattern letters
-// (types/datetime_pattern.h).
+// UNIX_TIMESTAMP, DATE_TRUNC, NOW (CURRENT_TIMESTAMP, Flink's PROCTIME), and DATE_FORMAT / TO_TIMESTAMP with
+// Java's pattern letters (types/datetime_pattern.h).
 //
 // Calendar arithmetic is proleptic Gregorian UTC through DaysFromCivil / CivilFromDays; no libc
 // time zone function is used. Times before 1970 round toward negative infinity: the day of
@@ -327,6 +327,8 @@ void RegisterTimeFunctions(FunctionRegistry& registry) {
       CheckDateTruncUnit);
   Add(registry, "now", {}, kTime, ClockKernel<1>, NullHandling::kCustom);
   Add(registry, "current_timestamp", {}, kTime, ClockKernel<1>, NullHandling::kCustom);
+  // Flink's processing-time attribute: the time the row is computed, read once per batch.
+  Add(registry, "proctime", {}, kTime, ClockKernel<1>, NullHandling::kCustom);
 
   // Flink's names for the fields of a timestamp.
   Add(registry, "year", {kTime}, kInt, ExtractKernel<Field::kYear>);
