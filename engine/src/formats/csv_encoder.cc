@@ -1,4 +1,5 @@
-// CSV encoder: a header line before the first row, then one line per active row.
+// CSV encoder: a header line before the first row (unless told not to), then one line per
+// active row.
 //
 // NULL is an empty field; the empty string is written "" so that the two read back apart.
 // A field is quoted (quotes doubled) when it contains the delimiter, a quote, '\n' or '\r'.
@@ -19,7 +20,8 @@ constexpr size_t kMaxGrowBytes = 4 << 20;
 
 class CsvEncoder final : public RecordEncoder {
  public:
-  CsvEncoder(const Schema& schema, char delimiter) : delimiter_(delimiter) {
+  CsvEncoder(const Schema& schema, char delimiter, bool header)
+      : delimiter_(delimiter), header_written_(!header) {
     for (size_t i = 0; i < schema.size(); ++i) {
       const Field& field = schema.field(i);
       types_.push_back(field.type);
@@ -130,8 +132,8 @@ class CsvEncoder final : public RecordEncoder {
 
 }  // namespace
 
-std::unique_ptr<RecordEncoder> MakeCsvEncoder(const Schema& schema, char delimiter) {
-  return std::make_unique<CsvEncoder>(schema, delimiter);
+std::unique_ptr<RecordEncoder> MakeCsvEncoder(const Schema& schema, char delimiter, bool header) {
+  return std::make_unique<CsvEncoder>(schema, delimiter, header);
 }
 
 }  // namespace sluice

@@ -99,6 +99,7 @@ class RecordEncoder {
 std::unique_ptr<RecordEncoder> MakeJsonEncoder(const Schema& schema);
 // CSV with a header line written before the first row; NULL as an empty field; fields quoted
 // when they contain the delimiter, a quote or a newline. Bytes are written as they are.
-std::unique_ptr<RecordEncoder> MakeCsvEncoder(const Schema& schema, char delimiter);
+// `header`: a line of the column names before the first row (Flink's CSV writes none).
+std::unique_ptr<RecordEncoder> MakeCsvEncoder(const Schema& schema, char delimiter, bool header = true);
 
 }  // namespace sluice
