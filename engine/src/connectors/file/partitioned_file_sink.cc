@@ -183,7 +183,9 @@ PartitionedFileSink::Partition& PartitionedFileSink::PartitionOf(const Batch& ba
   key_.clear();
   for (size_t i = 0; i < partitioning_.columns.size(); ++i) {
     const Column& column = batch.column(partitioning_.columns[i]);
-    if (!column.IsValid(row)) {
+    // NULL and '' are one partition: the default one.
+    if (!column.IsValid(row) ||
+        (column_types_[i] == TypeId::kString && column.data<std::string_view>()[row].empty())) {
       key_.push_back('\0');
       continue;
     }
