@@ -400,6 +400,7 @@ TEST(PartitionedFileSinkTest, FlinkOptionsMapOntoOurKeys) {
   EXPECT_EQ(value("t.rolling.interval"), "120000ms");
   EXPECT_EQ(value("t.rolling.check.interval"), "30000ms");
   EXPECT_EQ(value("t.csv.header"), "false") << "Flink's CSV has no header line";
+  EXPECT_EQ(value("t.csv.timestamp.format"), "sql") << "Flink's CSV writes '2026-01-01 07:15:00.25'";
   const auto& settings = bound->statements[0].sink->SettingsAs<FileSinkSettings>();
   ASSERT_TRUE(settings.partitioning.has_value());
   EXPECT_EQ(settings.partitioning->columns, (std::vector<size_t>{1, 2}));

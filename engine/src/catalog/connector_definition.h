@@ -94,6 +94,7 @@ struct SinkDefinition {
   std::string format = "json";
   char csv_delimiter = ',';
   bool csv_header = true;  // a file sink's CSV: a line of column names first ('csv.header')
+  bool csv_sql_timestamps = false;                    // a file sink's CSV: 'csv.timestamp.format' = 'sql'
   std::shared_ptr<const ConnectorSettings> settings;  // the connector's own; may be null
   // Resolved by InferChangelogModes: 'append' for an append-only statement and 'upsert' for
   // an updating one unless set.

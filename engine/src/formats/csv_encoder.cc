@@ -4,7 +4,8 @@
 // NULL is an empty field; the empty string is written "" so that the two read back apart.
 // A field is quoted (quotes doubled) when it contains the delimiter, a quote, '\n' or '\r'.
 // Doubles print in shortest round-trip form, NaN and infinities as NaN/Infinity/-Infinity
-// (which ParseDouble reads back); booleans as true/false; timestamps as epoch milliseconds.
+// (which ParseDouble reads back); booleans as true/false; timestamps as epoch milliseconds, or
+// as Flink writes them ("2026-01-01 07:15:00.25").
 #include <algorithm>
 #include <charconv>
 #include <cstring>
@@ -20,8 +21,8 @@ constexpr size_t kMaxGrowBytes = 4 << 20;
 
 class CsvEncoder final : public RecordEncoder {
  public:
-  CsvEncoder(const Schema& schema, char delimiter, bool header)
-      : delimiter_(delimiter), header_written_(!header) {
+  CsvEncoder(const Schema& schema, char delimiter, bool header, bool sql_timestamps)
+      : delimiter_(delimiter), sql_timestamps_(sql_timestamps), header_written_(!header) {
     for (size_t i = 0; i < schema.size(); ++i) {
       const Field& field = schema.field(i);
       types_.push_back(field.type);
@@ -65,8 +66,13 @@ class CsvEncoder final : public RecordEncoder {
         const ColumnView& column = columns_[c];
         if (column.validity[row] == 0) continue;  // NULL: empty field
         switch (types_[c]) {
-          case TypeId::kInt64:
           case TypeId::kTimestamp:
+            if (sql_timestamps_) {
+              p += AppendSqlTimestamp(reinterpret_cast<const int64_t*>(column.data)[row], p);
+              break;
+            }
+            [[fallthrough]];
+          case TypeId::kInt64:
             p = std::to_chars(p, p + kMaxNumberChars, reinterpret_cast<const int64_t*>(column.data)[row]).ptr;
             break;
           case TypeId::kDouble:
@@ -122,6 +128,7 @@ class CsvEncoder final : public RecordEncoder {
   }
 
   char delimiter_;
+  bool sql_timestamps_;
   std::vector<TypeId> types_;
   std::vector<size_t> string_columns_;
   std::string header_;
@@ -132,8 +139,9 @@ class CsvEncoder final : public RecordEncoder {
 
 }  // namespace
 
-std::unique_ptr<RecordEncoder> MakeCsvEncoder(const Schema& schema, char delimiter, bool header) {
-  return std::make_unique<CsvEncoder>(schema, delimiter, header);
+std::unique_ptr<RecordEncoder> MakeCsvEncoder(const Schema& schema, char delimiter, bool header,
+                                              bool sql_timestamps) {
+  return std::make_unique<CsvEncoder>(schema, delimiter, header, sql_timestamps);
 }
 
 }  // namespace sluice

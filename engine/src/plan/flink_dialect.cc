@@ -230,6 +230,9 @@ class TableLowering {
     // file sink's default writes one.
     if (csv && (type == "file_source" || type == "file_sink"))
       Emit(table.name, "csv.header", "false", *connector);
+    // And it writes a TIMESTAMP as SQL text ('2026-01-01 07:15:00.25'), where ours writes epoch
+    // milliseconds.
+    if (csv && type == "file_sink") Emit(table.name, "csv.timestamp.format", "sql", *connector);
     if (!table.partition_by.empty()) {
       if (name != "filesystem") {
         Fail(table.partition_by_position,

@@ -307,6 +307,10 @@ absl::Status BindFileSink(const SinkBindContext& context, SinkDefinition& defini
   SLUICE_ASSIGN_OR_RETURN(const std::string header, BindChoice(context.properties, context.text, context.name,
                                                                "csv.header", {"true", "false"}, "true"));
   definition.csv_header = header == "true";
+  SLUICE_ASSIGN_OR_RETURN(const std::string timestamps,
+                          BindChoice(context.properties, context.text, context.name, "csv.timestamp.format",
+                                     {"epoch_millis", "sql"}, "epoch_millis"));
+  definition.csv_sql_timestamps = timestamps == "sql";
   SLUICE_RETURN_IF_ERROR(BindFilePartitioning(context, *settings));
   definition.settings = std::move(settings);
   return absl::OkStatus();
@@ -360,6 +364,8 @@ void RegisterFileSink(ConnectorRegistry& registry) {
       {"format", "csv for a .csv path, else json", "json (JSON Lines) or csv (with a header line)"},
       {"csv.delimiter", ",", "one character, or \\t"},
       {"csv.header", "true", "whether a CSV file starts with a line of the column names"},
+      {"csv.timestamp.format", "epoch_millis",
+       "how CSV writes a TIMESTAMP: epoch_millis, or sql ('2026-01-01 07:15:00.25', as Flink's CSV)"},
       {"partition.by", "none (one file)",
        "'col, ...': path is a directory of Hive-style partitions, path/col=value/.../part-0-<n>.<csv|jsonl>; "
        "these columns are in the path, not in the files"},

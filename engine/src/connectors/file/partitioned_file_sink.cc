@@ -261,7 +261,8 @@ absl::Status PartitionedFileSink::OpenFile(Partition& partition) {
   partition.file = std::fopen(in_progress.c_str(), "wb");
   if (partition.file == nullptr) return Error("create", in_progress);
   partition.encoder = definition_.format == "csv"
-                          ? MakeCsvEncoder(data_schema_, definition_.csv_delimiter, definition_.csv_header)
+                          ? MakeCsvEncoder(data_schema_, definition_.csv_delimiter, definition_.csv_header,
+                                           definition_.csv_sql_timestamps)
                           : MakeJsonEncoder(data_schema_);
   partition.opened_millis = Now();
   ++open_files_;
