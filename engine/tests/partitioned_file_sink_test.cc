@@ -296,6 +296,20 @@ TEST(PartitionedFileSinkTest, FlinkJobCommitsEveryPartitionWhenItsInputEnds) {
   }
 }
 
+// Part files are not yet made visible only when a checkpoint covering them completes: a run
+// with checkpoints (or a savepoint) is refused, not run with weaker guarantees.
+TEST(PartitionedFileSinkTest, RefusesToRunWithCheckpoints) {
+  TemporaryDirectory directory;
+  PartitionedSinkHarness harness(directory.File("out"));
+  EXPECT_TRUE(harness.sink().EnableTwoPhaseCommit(/*periodic=*/true));
+  const absl::Status status = harness.sink().Open();
+  EXPECT_EQ(status.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(status.message().find("does not take part in checkpoints or savepoints yet"), std::string::npos)
+      << status.message();
+  EXPECT_NE(status.message().find("'out.partition.by'"), std::string::npos) << status.message();
+  EXPECT_FALSE(std::filesystem::exists(directory.File("out"))) << "nothing written";
+}
+
 TEST(PartitionedFileSinkTest, RefusalsArePositioned) {
   const std::string source =
       "CREATE TABLE s (a BIGINT, b STRING) WITH ('connector' = 'filesystem', 'path' = 'x', 'format' = "

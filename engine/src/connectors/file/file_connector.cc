@@ -360,7 +360,7 @@ void RegisterFileSink(ConnectorRegistry& registry) {
       "partitions";
   connector.keys = {
       {"type", "", "file_sink"},
-      {"path", "", "required: the output file"},
+      {"path", "", "required: the output file; with partition.by, the directory of the partitions"},
       {"format", "csv for a .csv path, else json", "json (JSON Lines) or csv (with a header line)"},
       {"csv.delimiter", ",", "one character, or \\t"},
       {"csv.header", "true", "whether a CSV file starts with a line of the column names"},
