@@ -12,7 +12,7 @@ RUN apt-get update \
       build-essential cmake ninja-build pkg-config \
       libabsl-dev libjemalloc-dev libsimdjson-dev libgtest-dev libgmock-dev libbenchmark-dev \
       libsqlite3-dev librdkafka-dev libhwloc-dev libnuma-dev \
-      libcpp-httplib-dev libssl-dev prometheus-cpp-dev libyaml-cpp-dev libspdlog-dev librocksdb-dev \
+      libcpp-httplib-dev libssl-dev prometheus-cpp-dev libyaml-cpp-dev libspdlog-dev librocksdb-dev libre2-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY . .
@@ -25,7 +25,7 @@ FROM debian:bookworm-slim
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
       libjemalloc2 libabsl20220623 libsimdjson14 librdkafka1 libhwloc15 libnuma1 \
-      libcpp-httplib0.11 libprometheus-cpp-core1.0 libyaml-cpp0.7 libssl3 libspdlog1.10 libfmt9 librocksdb7.8 \
+      libcpp-httplib0.11 libprometheus-cpp-core1.0 libyaml-cpp0.7 libssl3 libspdlog1.10 libfmt9 librocksdb7.8 libre2-9 \
       ca-certificates curl \
  && rm -rf /var/lib/apt/lists/*
 COPY --from=build /staging/usr/local/bin/sluice /usr/local/bin/sluice

@@ -63,7 +63,8 @@ build: $(BUILD_DIR)/build.ninja
 
 # Before the test suite: the layering check (no module includes one above it; the order is the
 # ```layering block of engine/README.md) with its own tests, which plant violations, and the
-# embedding example, which exits non-zero when its rows are wrong; the web UI in headless
+# embedding example, which exits non-zero when its rows are wrong; the report's Nexmark rows
+# (reports/make_report_test.py); the web UI in headless
 # chromium (ci/ui_test.py: about 10 s; it says SKIP when chromium is missing, which `make deps`
 # installs).
 test: deps build
@@ -71,6 +72,7 @@ test: deps build
 	$(PYTHON) ci/check_layering_test.py
 	$(PYTHON) ci/check_deploy.py $(BUILD_DIR)/sluice
 	$(PYTHON) ci/check_deploy_test.py $(BUILD_DIR)/sluice
+	$(PYTHON) reports/make_report_test.py
 	$(BUILD_DIR)/sluice_embed_example
 	$(PYTHON) ci/ui_test.py $(BUILD_DIR)/sluice --screenshot $(BUILD_DIR)/ui-screenshot.png
 	$(BUILD_DIR)/sluice_tests --gtest_brief=1

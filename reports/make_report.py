@@ -6,8 +6,9 @@
 RUN_DIR defaults to the newest folder under results/ holding result files; OUT_DIR defaults to
 reports/latest/ (its old PNG and Markdown files are removed first). Reads every
 "sluice-bench-result/1" JSON file of the run (results/README.md), plus peer-status.json and
-machine.json when present, and writes throughput.png, duckdb_ratio.png, scaling.png,
-latency.png and summary.md. Prints the verdict table. Exits 1 only when there are no results.
+machine.json when present, and the nexmark level's nexmark.json, and writes throughput.png,
+duckdb_ratio.png, scaling.png, latency.png, nexmark.png and summary.md. Prints the verdict table.
+Exits 1 only when there are no results.
 """
 
 import glob
@@ -28,13 +29,16 @@ from matplotlib.ticker import FixedLocator, FuncFormatter, NullFormatter  # noqa
 SCHEMA = "sluice-bench-result/1"
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ANCHORS = os.path.join(REPO, "reports", "anchors.json")
-NOT_RESULTS = {"peer-status.json", "machine.json", "peer-spec.json", "state-backends.json"}
+NOT_RESULTS = {"peer-status.json", "machine.json", "peer-spec.json", "state-backends.json", "nexmark.json"}
+# Files of levels that are not scenarios: a run holding only these still has a report.
+LEVEL_FILES = ("state-backends.json", "nexmark.json")
+NEXMARK_GOAL = 10  # issue #22's aim: at least 10x Flink's published per-core figure
 S4 = "s4_multi_source"
 LEVEL_ORDER = {"core": 0, "codec": 1, "e2e": 2, "latency": 3, "batch": 4}
 
 COLORS = {"core": "#1f77b4", "codec": "#8fbbe0", "duckdb": "#ff9f1c"}
 ANCHOR_COLORS = {"velostream": "#7b3294", "flink": "#8c510a", "other": "#555555"}
-PLOTS = ["throughput.png", "duckdb_ratio.png", "scaling.png", "latency.png"]
+PLOTS = ["throughput.png", "duckdb_ratio.png", "scaling.png", "latency.png", "nexmark.png"]
 
 
 def warn(message):
@@ -65,12 +69,42 @@ def result_files(run_dir):
     return out
 
 
+def has_level_files(run_dir):
+    return any(os.path.exists(os.path.join(run_dir, name)) for name in LEVEL_FILES)
+
+
+def read_nexmark(run_dir):
+    """The nexmark level's file (nexmark.json), or None."""
+    path = os.path.join(run_dir, "nexmark.json")
+    data = read_json(path) if os.path.exists(path) else None
+    if not isinstance(data, dict) or not isinstance(data.get("queries"), list):
+        return None
+    data["queries"] = [q for q in data["queries"] if isinstance(q, dict) and q.get("query")]
+    return data
+
+
+def nexmark_rate(q, mode, field="median"):
+    m = q.get(mode)
+    rates = m.get("events_per_second_per_core") if isinstance(m, dict) else None
+    return num(rates.get(field)) if isinstance(rates, dict) else None
+
+
+def nexmark_ratio(q, mode):
+    m = q.get(mode)
+    return num(m.get("ratio_to_flink")) if isinstance(m, dict) else None
+
+
+def nexmark_flink(q):
+    f = q.get("flink_published")
+    return num(f.get("events_per_second_per_core")) if isinstance(f, dict) else None
+
+
 def newest_run_dir(results_root):
     if not os.path.isdir(results_root):
         return None
     for name in sorted(os.listdir(results_root), reverse=True):
         path = os.path.join(results_root, name)
-        if os.path.isdir(path) and result_files(path):
+        if os.path.isdir(path) and (result_files(path) or has_level_files(path)):
             return path
     return None
 
@@ -247,6 +281,9 @@ class Run:
         ) else None
         self.peer = status if isinstance(status, dict) else None
         self.scenarios = sorted({r["scenario"] for r in self.results})
+        self.nexmark = read_nexmark(run_dir)
+        if self.timestamp is None and isinstance(machine_file.get("timestamp"), str):
+            self.timestamp = machine_file["timestamp"]
 
     # peer state: "ok", "unavailable" or "not run"
     @property
@@ -702,6 +739,85 @@ def plot_latency(run, path):
     plt.close(fig)
 
 
+def plot_nexmark(run, path):
+    title = "Nexmark in Flink's SQL text: events/s per core on one core, against Flink's published figure"
+    data = run.nexmark
+    if not data:
+        message_figure(path, title, "No nexmark-level results in this run (nexmark.json).")
+        return
+    queries = data["queries"]
+    ran = [q for q in queries if q.get("outcome") == "ran"]
+    if not ran:
+        message_figure(path, title, "No Nexmark query ran in this run: " + "; ".join(
+            f"{q['query']} {q.get('outcome')}" for q in queries))
+        return
+    fig, (top, bottom) = plt.subplots(2, 1, figsize=(max(10, 0.62 * len(queries) + 3), 10), sharex=True)
+    xs = range(len(queries))
+    width = 0.38
+    modes = [("file", "Sluice: JSON Lines files decoded in the run → query → blackhole", "#1f77b4"),
+             ("memory", "Sluice: decoded batches from memory → query → blackhole", "#8fbbe0")]
+    values = []
+    for i, (mode, label, color) in enumerate(modes):
+        xs_mode = [x for x, q in zip(xs, queries) if nexmark_rate(q, mode)]
+        ys = [nexmark_rate(q, mode) for q in queries if nexmark_rate(q, mode)]
+        top.bar([x + (i - 0.5) * width for x in xs_mode], ys, width * 0.92, color=color, edgecolor="#333333",
+                linewidth=0.5, label=label, zorder=3)
+        values += ys
+        ratios = [nexmark_ratio(q, mode) for q in queries]
+        xr = [x for x, r in zip(xs, ratios) if r]
+        bottom.bar([x + (i - 0.5) * width for x in xr], [r for r in ratios if r], width * 0.92, color=color,
+                   edgecolor="#333333", linewidth=0.5, label=label, zorder=3)
+        for x, r in zip(xr, [r for r in ratios if r]):
+            bottom.annotate(f"{r:,.0f}x" if r >= 10 else f"{r:.1f}x", (x + (i - 0.5) * width, r),
+                            textcoords="offset points", xytext=(0, 2), ha="center", va="bottom", fontsize=7,
+                            rotation=90, zorder=5)
+    flink = [(x, nexmark_flink(q)) for x, q in zip(xs, queries) if nexmark_flink(q)]
+    if flink:
+        top.scatter([x for x, _ in flink], [v for _, v in flink], marker="_", s=500, linewidths=2.5,
+                    color="#8c510a", label="Flink 1.13 published (events/s per core)", zorder=4)
+        top.scatter([x for x, _ in flink], [NEXMARK_GOAL * v for _, v in flink], marker="_", s=500,
+                    linewidths=1.5, color="#d62728", label=f"{NEXMARK_GOAL}x Flink (the aim)", zorder=4)
+        values += [v for _, v in flink] + [NEXMARK_GOAL * v for _, v in flink]
+    top.set_yscale("log")
+    top.set_ylim(min(values) / 3, max(values) * 3)
+    top.yaxis.set_major_formatter(FuncFormatter(lambda v, _p: human(v)))
+    top.set_ylabel("events per second per core (log scale)")
+    top.grid(axis="y", color="#dddddd", zorder=0)
+    top.legend(fontsize=8, loc="upper right")
+    top.set_title(title, fontsize=11.5)
+    bottom.axhline(NEXMARK_GOAL, color="#d62728", linestyle="--", linewidth=1.2, zorder=4)
+    bottom.axhline(1, color="#555555", linestyle=":", linewidth=1, zorder=4)
+    bottom.text(len(queries) - 0.5, NEXMARK_GOAL * 1.08, f"{NEXMARK_GOAL}x", color="#d62728", ha="right",
+                va="bottom", fontsize=9)
+    bottom.set_yscale("log")
+    ratios = [r for q in queries for r in (nexmark_ratio(q, "file"), nexmark_ratio(q, "memory")) if r]
+    bottom.set_ylim(min(ratios + [1]) / 2, max(ratios + [NEXMARK_GOAL]) * 6)
+    bottom.yaxis.set_major_formatter(FuncFormatter(lambda v, _p: f"{v:g}x"))
+    bottom.set_ylabel("Sluice ÷ Flink, per core (log scale)")
+    bottom.grid(axis="y", color="#dddddd", zorder=0)
+    labels = []
+    for q in queries:
+        outcome = q.get("outcome")
+        if outcome == "ran":
+            labels.append(q["query"] if nexmark_flink(q) else f"{q['query']}\n(no Flink figure)")
+        else:
+            labels.append(f"{q['query']}\n{'refused' if outcome == 'refused' else 'FAILED'}")
+    bottom.set_xticks(list(xs))
+    bottom.set_xticklabels(labels, fontsize=8.5)
+    for tick, q in zip(bottom.get_xticklabels(), queries):
+        if q.get("outcome") == "refused":
+            tick.set_color("#999999")
+        elif q.get("outcome") != "ran":
+            tick.set_color("#d62728")
+    bottom.set_xlim(-0.6, len(queries) - 0.4)
+    events = int(num(data.get("generated_events")) or 0)
+    footer(fig, run, f"{events:,} generated events; parallelism 1; Flink: {data.get('flink', {}).get('source', '?')}"
+                     " (8 TaskManagers, parallelism 8; other hardware)")
+    fig.tight_layout(rect=(0, 0.04, 1, 1))
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
 # --- tables ----------------------------------------------------------------------------------
 
 
@@ -750,8 +866,45 @@ def verdict_rows(run):
             "goal": human(goal) if goal else "—",
             "ratio": ratio,
             "state": state_cell,
+            "flink": "—",
             "checksum": {"pass": "pass", "fail": "fail"}.get(status, status or "—"),
             "verdict": "PASS" if ok else "FAIL",
+        })
+    rows += nexmark_verdict_rows(run)
+    return rows
+
+
+def nexmark_verdict_rows(run):
+    """One row per Nexmark query: the file figure (JSON decoded in the run) against Flink's; PASS at
+    NEXMARK_GOAL x Flink or more. The level does not check rows against an oracle (the oracle test
+    engine/tests/nexmark_oracle_test.cc does); its runs must agree with each other."""
+    rows = []
+    for q in (run.nexmark or {}).get("queries", []):
+        outcome = q.get("outcome")
+        flink = nexmark_flink(q)
+        rate, ratio = nexmark_rate(q, "file"), nexmark_ratio(q, "file")
+        if outcome == "ran":
+            verdict = "PASS" if ratio is not None and ratio >= NEXMARK_GOAL else (
+                "FAIL" if ratio is not None else "no figure")
+            checksum = "runs agree"
+        elif outcome == "refused":
+            verdict, checksum = "SKIPPED", "refused at bind"
+        else:
+            verdict, checksum = "FAIL", "run failed"
+        rows.append({
+            "scenario": f"nexmark {q['query']}",
+            "level": "nexmark (file)",
+            "threads": "1",
+            "partitions": "—",
+            "per_core": human(rate) if rate else "—",
+            "p99": "—",
+            "target": "—",
+            "goal": human(NEXMARK_GOAL * flink) if flink else "no Flink figure",
+            "ratio": "n/a",
+            "flink": (f"{ratio:,.1f}x" if ratio is not None else "—"),
+            "state": "—",
+            "checksum": checksum,
+            "verdict": verdict,
         })
     return rows
 
@@ -759,10 +912,11 @@ def verdict_rows(run):
 VERDICT_COLUMNS = [
     ("scenario", "scenario"), ("level", "level"), ("threads", "threads"), ("partitions", "partitions"),
     ("per_core", "rec/s per core"), ("p99", "p99 latency"), ("target", "brief target"),
-    ("goal", "goal per core"), ("ratio", "Sluice ÷ DuckDB"), ("state", "state B/key (bound)"),
+    ("goal", "goal per core"), ("ratio", "Sluice ÷ DuckDB"), ("flink", "Sluice ÷ Flink"),
+    ("state", "state B/key (bound)"),
     ("checksum", "checksum"), ("verdict", "verdict"),
 ]
-RIGHT = {"threads", "partitions", "per_core", "p99", "target", "goal", "ratio", "state"}
+RIGHT = {"threads", "partitions", "per_core", "p99", "target", "goal", "ratio", "flink", "state"}
 
 
 def text_table(columns, rows):
@@ -907,6 +1061,59 @@ def state_backend_lines(run):
     return lines
 
 
+def nexmark_lines(run):
+    """The nexmark level (nexmark.json): every query of scenarios/nexmark/flink/, with Flink's figure."""
+    data = run.nexmark
+    if not data:
+        return []
+    flink = data.get("flink") if isinstance(data.get("flink"), dict) else {}
+    events = int(num(data.get("generated_events")) or 0)
+    rate = num(data.get("event_time_events_per_second")) or 0
+    runs = int(num(data.get("runs")) or 0)
+    lines = ["## Nexmark (Flink's SQL text) against Flink's published figures", "",
+             f"Every query of `scenarios/nexmark/flink/` that binds, on {events:,} generated events "
+             f"({human(rate)} events per second of event time, as Nexmark's published runs), at parallelism 1 "
+             f"on one pinned core, every sink a blackhole; the median of {runs} timed runs. *file*: the job "
+             "as written, its sources reading their JSON Lines files (page cache) and decoding them in the "
+             "run; *memory*: the same rows decoded before the run, handed over as batches (the operators "
+             "alone). Events are the records the query's sources read (a query over bids alone counts "
+             "bids alone; Flink's table counts every generated event). The verdict compares the *file* "
+             f"figure with {NEXMARK_GOAL}x Flink's per-core figure. Flink's: "
+             f"{flink.get('source', '?')}; Flink {flink.get('flink_version', '?')}; "
+             f"{flink.get('machines', '?')}. Other hardware, a distributed setup at parallelism 8 and "
+             "another source: a reference for the order of magnitude, not a like-for-like comparison.", "",
+             "![Nexmark per core against Flink](nexmark.png)", ""]
+    rows = []
+    for q in data["queries"]:
+        f = nexmark_flink(q)
+        if q.get("outcome") == "ran":
+            def cell(mode):
+                med, lo, hi = (nexmark_rate(q, mode, k) for k in ("median", "min", "max"))
+                return f"{human(med)} ({human(lo)}–{human(hi)})" if med else "—"
+            def ratio_cell(mode):
+                r = nexmark_ratio(q, mode)
+                return f"{r:,.1f}x" if r is not None else "—"
+            rows.append([q["query"], "ran", f"{int(num(q.get('events')) or 0):,}",
+                         f"{int(num(q.get('output_rows')) or 0):,}", cell("file"), ratio_cell("file"),
+                         cell("memory"), ratio_cell("memory"), human(f) if f else "none published"])
+        else:
+            rows.append([q["query"], q.get("outcome", "?"), "—", "—", "—", "—", "—", "—",
+                         human(f) if f else "none published"])
+    lines += [md_table(["query", "outcome", "events", "rows out", "file: events/s per core (min–max)",
+                        "÷ Flink", "memory: events/s per core (min–max)", "÷ Flink", "Flink per core"],
+                       rows, right={2, 3, 4, 5, 6, 7, 8}), ""]
+    not_run = [q for q in data["queries"] if q.get("outcome") != "ran"]
+    if not_run:
+        lines += ["Not measured:", ""]
+        for q in not_run:
+            what = "refused at bind" if q.get("outcome") == "refused" else "FAILED"
+            message = str(q.get("message") or "").splitlines()[0] if q.get("message") else ""
+            missing = "" if nexmark_flink(q) else f" (Flink: {q.get('flink_missing') or 'no published figure'})"
+            lines.append(f"- {q['query']}: {what}: `{message}`{missing}")
+        lines.append("")
+    return lines
+
+
 def write_summary(run, out_dir, verdict_text):
     lines = [f"# Sluice benchmark report: {run.run_id}", ""]
     when = f" at {run.timestamp}" if run.timestamp else ""
@@ -984,6 +1191,7 @@ def write_summary(run, out_dir, verdict_text):
                             "publishes per run", "scrapes per run", "µs per publish", "projected loss at 1 s",
                             "≤ 2%"], met, right={1, 2, 3, 5, 6, 7, 8}), ""]
     lines += state_backend_lines(run)
+    lines += nexmark_lines(run)
     lines += ["## Reference engine (DuckDB)", "", run.duckdb_line(), ""]
     if run.peer_state == "ok":
         lines += ["DuckDB ran each scenario's `peer.sql` on the same records, loaded untimed into an in-memory "
@@ -1028,7 +1236,7 @@ def main(argv):
     out_dir = argv[2] if len(argv) > 2 else os.path.join(REPO, "reports", "latest")
 
     results = result_files(run_dir)
-    if not results:
+    if not results and not has_level_files(run_dir):
         warn(f"no \"{SCHEMA}\" result files in {run_dir}")
         return 1
     run = Run(run_dir, results)
@@ -1041,6 +1249,7 @@ def main(argv):
     plot_ratio(run, os.path.join(out_dir, "duckdb_ratio.png"))
     plot_scaling(run, os.path.join(out_dir, "scaling.png"))
     plot_latency(run, os.path.join(out_dir, "latency.png"))
+    plot_nexmark(run, os.path.join(out_dir, "nexmark.png"))
 
     rows = verdict_rows(run)
     verdict_text = (text_table(VERDICT_COLUMNS, rows) if rows else "(no Sluice core, codec or latency results)")

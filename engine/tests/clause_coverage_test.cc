@@ -29,7 +29,7 @@ namespace {
 
 // A new AST field changes these sizes: name it in AstClauses() and give it a case below.
 static_assert(sizeof(OverClause) == 152, "OverClause changed: update AstClauses and the cases");
-static_assert(sizeof(ParsedExpression) == 216, "ParsedExpression changed: update AstClauses and the cases");
+static_assert(sizeof(ParsedExpression) == 224, "ParsedExpression changed: update AstClauses and the cases");
 // (TableReference::window_function is never set in a parsed job: the parser moves it into the
 // SELECT's window, which the walker names.)
 static_assert(sizeof(TableReference) == 208, "TableReference changed: update AstClauses and the cases");
@@ -50,9 +50,9 @@ const std::set<std::string> kClauses = {
     // expressions
     "qualified column", "literal", "interval", "qualified *", "COUNT(*)", "unary -", "unary +", "NOT", "+",
     "-", "*", "/", "%", "||", "=", "<>", "<", "<=", ">", ">=", "AND", "OR", "function", "DISTINCT argument",
-    "CASE", "CASE operand", "CASE ELSE", "CAST", "BETWEEN", "NOT BETWEEN", "IN", "NOT IN", "IS NULL",
-    "IS NOT NULL", "LIKE", "NOT LIKE", "EXTRACT", "subquery expression", "IN subquery", "NOT IN subquery",
-    "EXISTS", "CURRENT_TIMESTAMP without parentheses",
+    "FILTER (WHERE)", "CASE", "CASE operand", "CASE ELSE", "CAST", "BETWEEN", "NOT BETWEEN", "IN", "NOT IN",
+    "IS NULL", "IS NOT NULL", "LIKE", "NOT LIKE", "EXTRACT", "subquery expression", "IN subquery",
+    "NOT IN subquery", "EXISTS", "CURRENT_TIMESTAMP without parentheses",
     // OVER
     "OVER", "ROWS WINDOW BUFFER", "OVER PARTITION BY", "OVER ORDER BY", "OVER ORDER BY DESC",
     "ROWS BETWEEN n PRECEDING", "ROWS BETWEEN UNBOUNDED PRECEDING", "EXPIRE AFTER"};
@@ -167,6 +167,10 @@ class ClauseWalker {
         Add(e.star_argument ? "COUNT(*)" : "function");
         if (e.bare_keyword) Add("CURRENT_TIMESTAMP without parentheses");
         if (e.distinct) Add("DISTINCT argument");
+        if (e.filter) {
+          Add("FILTER (WHERE)");
+          Walk(*e.filter);
+        }
         if (e.over) Walk(*e.over);
         break;
       case ExpressionKind::kCase:
@@ -339,6 +343,7 @@ const std::vector<Case>& Cases() {
       {"SELECT UPPER(s) AS s FROM t", "SELECT s FROM t"},
       {"SELECT k, CURRENT_TIMESTAMP > TIMESTAMP '2020-01-01 00:00:00' AS later FROM t", "SELECT k FROM t"},
       {"SELECT COUNT(DISTINCT k) AS n FROM t", "SELECT COUNT(k) AS n FROM t"},
+      {"SELECT COUNT(*) FILTER (WHERE a > 1) AS n FROM t", "SELECT COUNT(*) AS n FROM t"},
       {"SELECT COUNT(*) AS n FROM t", "SELECT COUNT(a) AS n FROM t"},
       {"SELECT CASE WHEN a > 2 THEN 'big' END AS c FROM t", "SELECT a FROM t"},
       {"SELECT CASE k WHEN 'a' THEN 1 ELSE 0 END AS c FROM t", "SELECT a FROM t"},

@@ -694,6 +694,20 @@ TEST_P(StatefulOracleTest, SeveralKeysExpressionsAndCountDistinct) {
       "SUM(quantity) / COUNT(*) AS avg_lot FROM trades GROUP BY trader_id, side");
 }
 
+// FILTER (WHERE ...) on each aggregate that takes it, SQLite running the same clause: a
+// condition that is NULL (a NULL price or side) rejects the row, as FALSE does.
+TEST_P(StatefulOracleTest, AggregateFilterClause) {
+  const char* query =
+      "SELECT symbol, COUNT(*) FILTER (WHERE side = 'BUY') AS buys, COUNT(price) FILTER (WHERE quantity > "
+      "100) "
+      "AS big, COUNT(DISTINCT trader_id) FILTER (WHERE price > 50) AS rich_traders, SUM(quantity) FILTER "
+      "(WHERE side = 'SELL') AS sold, MIN(price) FILTER (WHERE side = 'BUY') AS low_buy, MAX(trader_id) "
+      "FILTER "
+      "(WHERE quantity < 10) AS last_small, AVG(price) FILTER (WHERE quantity BETWEEN 10 AND 500) AS mid "
+      "FROM trades GROUP BY symbol";
+  ExpectSameRows(StrCat(query, " EMIT FINAL"), query);
+}
+
 TEST_P(StatefulOracleTest, GroupByExpressionKey) {
   ExpectSameRows(
       "SELECT quantity % 10 AS bucket, COUNT(*) AS n, MAX(price) AS hi FROM trades GROUP BY quantity % 10",

@@ -23,6 +23,7 @@
 #include "dataset.h"
 #include "json_writer.h"
 #include "kafka_end_to_end.h"
+#include "nexmark_level.h"
 #include "plan/binder.h"
 #include "runtime/file_checkpoint_store.h"
 #include "runtime/job_runner.h"
@@ -1251,8 +1252,15 @@ int RunBenchmarks(const BenchOptions& given, std::string* run_dir_out) {
   peer_spec.Integer("runs", options.runs).Integer("warmup_runs", options.warmup_runs).Integer("threads", 1);
   peer_spec.BeginArray("queries");
   int peer_queries = 0;
+  // The levels run per scenario; with only the state and nexmark levels asked for, no
+  // scenario's data is generated.
+  const bool scenario_levels =
+      options.levels.empty() ||
+      std::any_of(options.levels.begin(), options.levels.end(),
+                  [](const std::string& level) { return level != "state" && level != "nexmark"; });
   for (const std::string& name : names) {
-    if (name == "state_backends") continue;  // the state level, below
+    if (!scenario_levels) break;
+    if (name == "state_backends" || name == "nexmark") continue;  // the state and nexmark levels, below
     auto scenario = LoadScenario(options.scenarios_dir, name);
     if (!scenario.ok()) {
       std::fprintf(stderr, "sluice-bench: %s\n", std::string(scenario.status().message()).c_str());
@@ -1346,6 +1354,35 @@ int RunBenchmarks(const BenchOptions& given, std::string* run_dir_out) {
       }
       if (absl::Status written =
               WriteText(StrCat(run_dir, "/state-backends.json"), StateLevelJson(*level, run_id));
+          !written.ok()) {
+        std::fprintf(stderr, "sluice-bench: %s\n", std::string(written.message()).c_str());
+        status = 1;
+      }
+    }
+  }
+  // The nexmark level (harness/src/nexmark_level.h): Nexmark's Flink SQL text, every query that
+  // binds, on one core, against Flink's published per-core figures.
+  if (!options.gate && asked(options.levels, "nexmark") && asked(options.scenarios, "nexmark")) {
+    NexmarkLevelOptions nexmark;
+    nexmark.source_dir = options.source_dir;
+    nexmark.work_dir = StrCat(options.data_dir, "/nexmark-level");
+    // Quick: a check of the machinery that adds seconds to CI, not figures to quote.
+    nexmark.events = options.records > 0 ? options.records
+                     : options.quick     ? static_cast<uint64_t>(200'000 * options.scale)
+                                         : static_cast<uint64_t>(10'000'000 * options.scale);
+    nexmark.runs = options.runs;
+    nexmark.warmup_runs = options.warmup_runs;
+    nexmark.batch_size = options.batch_size;
+    if (!machine.node_cpus.empty() && !machine.node_cpus[0].empty()) nexmark.cpu = machine.node_cpus[0][0];
+    auto level = RunNexmarkLevel(nexmark);
+    if (!level.ok()) {
+      std::fprintf(stderr, "sluice-bench: nexmark level: %s\n",
+                   std::string(level.status().message()).c_str());
+      status = 1;
+    } else {
+      if (!level->ok()) status = 1;
+      if (absl::Status written =
+              WriteText(StrCat(run_dir, "/nexmark.json"), NexmarkLevelJson(*level, run_id));
           !written.ok()) {
         std::fprintf(stderr, "sluice-bench: %s\n", std::string(written.message()).c_str());
         status = 1;

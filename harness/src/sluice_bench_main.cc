@@ -15,20 +15,25 @@ constexpr const char* kUsage =
 Runs the scenarios of scenarios/ on Sluice at core level (columnar batches from memory),
 codec level (JSON Lines file -> decode -> query -> JSON encode) and latency level (a paced
 source at half the measured core rate), checks every run's output against SQLite's result on
-the same data, runs the reference engine (DuckDB, one thread) on the same data, and writes one
-JSON file per measurement to <results>/<UTC time>-<commit>/ (printed on stdout at the end).
+the same data, runs the reference engine (DuckDB, one thread) on the same data, runs the state
+and nexmark levels, and writes one JSON file per measurement (and one per state or nexmark
+level) to <results>/<UTC time>-<commit>/ (printed on stdout at the end).
 Exit status: 0 when every check passed, 1 when a run failed its check or could not run, 2 on
 a usage error.
 
 options:
   --scenarios LIST    comma-separated scenario folders (default: all)
-  --levels LIST       core,codec,latency,e2e,checkpoint,metrics,state (default: what each
-                      scenario.json lists, and state); e2e is Kafka -> query -> Kafka on the local
-                      mock cluster (sluice kafka-mock); checkpoint is the core level with and
-                      without durable checkpoints; metrics the core level with and without a
-                      scraped /metrics; state a GROUP BY over 50M keys (1M with --quick) with
-                      the in-memory and the RocksDB state backend, the second in a capped memory
-                      cgroup (scenarios/state_backends/, run as the scenario state_backends)
+  --levels LIST       core,codec,latency,e2e,checkpoint,metrics,state,nexmark (default: what
+                      each scenario.json lists, state and nexmark); e2e is Kafka -> query ->
+                      Kafka on the local mock cluster (sluice kafka-mock); checkpoint is the
+                      core level with and without durable checkpoints; metrics the core level
+                      with and without a scraped /metrics; state a GROUP BY over 50M keys (1M
+                      with --quick) with the in-memory and the RocksDB state backend, the
+                      second in a capped memory cgroup (scenarios/state_backends/, run as the
+                      scenario state_backends); nexmark every query of
+                      scenarios/nexmark/flink/ that binds, on one core, on 10M events (200K
+                      with --quick; --records N: N), with its ratio to Flink's published
+                      per-core figure (run as the scenario nexmark)
   --threads LIST      thread counts for the core level (default: each scenario's)
   --quick             the scenarios' quick record counts (default: their default counts)
   --scale X           multiply record counts by X (also BENCH_SCALE in the environment)
@@ -90,12 +95,12 @@ int main(int argc, char** argv) {
         return Usage("--scenarios needs a list of names");
     } else if (flag == "--levels") {
       if (!value(text) || !ParseList(text, options.levels))
-        return Usage("--levels needs core, codec, latency, e2e, checkpoint, metrics and/or state");
+        return Usage("--levels needs core, codec, latency, e2e, checkpoint, metrics, state and/or nexmark");
       for (const std::string& level : options.levels) {
         if (level != "core" && level != "codec" && level != "latency" && level != "e2e" &&
-            level != "checkpoint" && level != "metrics" && level != "state") {
+            level != "checkpoint" && level != "metrics" && level != "state" && level != "nexmark") {
           return Usage(sluice::StrCat("unknown level '", level,
-                                      "' (core, codec, latency, e2e, checkpoint, metrics, state)"));
+                                      "' (core, codec, latency, e2e, checkpoint, metrics, state, nexmark)"));
         }
       }
     } else if (flag == "--threads") {

@@ -13,6 +13,7 @@ const FunctionRegistry& FunctionRegistry::Default() {
     RegisterStringFunctions(*r);
     RegisterMathFunctions(*r);
     RegisterTimeFunctions(*r);
+    RegisterRegexFunctions(*r);
     return r;
   }();
   return *registry;

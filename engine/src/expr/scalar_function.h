@@ -29,6 +29,7 @@
 #include "batch/batch.h"
 #include "common/status.h"
 #include "types/logical_type.h"
+#include "types/value.h"
 
 namespace sluice {
 
@@ -42,6 +43,11 @@ using ScalarKernel = void (*)(const KernelContext& context, const Column* const*
 
 enum class NullHandling : uint8_t { kPropagate, kCustom };
 
+// Checks argument `argument` of a call when the binder finds it constant (a pattern, a unit):
+// returns what is wrong with `value`, which the binder reports at the argument's position, or
+// nullopt. The kernel still treats values it cannot use (a pattern computed per row) as NULL.
+using ConstantArgumentCheck = std::optional<std::string> (*)(size_t argument, const Value& value);
+
 struct ScalarFunctionSignature {
   std::vector<TypeId> arguments;
   // When set, any number (including zero) of further arguments of this type may follow.
@@ -49,6 +55,7 @@ struct ScalarFunctionSignature {
   TypeId return_type = TypeId::kNull;
   ScalarKernel kernel = nullptr;
   NullHandling null_handling = NullHandling::kPropagate;
+  ConstantArgumentCheck check_constant_argument = nullptr;
 };
 
 // The overload a call resolved to and the type every argument must be cast to before the call.
@@ -89,5 +96,6 @@ void RegisterConditionalFunctions(FunctionRegistry& registry);  // COALESCE NULL
 void RegisterStringFunctions(FunctionRegistry& registry);
 void RegisterMathFunctions(FunctionRegistry& registry);
 void RegisterTimeFunctions(FunctionRegistry& registry);
+void RegisterRegexFunctions(FunctionRegistry& registry);  // REGEXP REGEXP_EXTRACT REGEXP_REPLACE
 
 }  // namespace sluice

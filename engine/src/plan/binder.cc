@@ -4,6 +4,7 @@
 #include <functional>
 #include <map>
 #include <set>
+#include <span>
 
 #include "catalog/connector_registry.h"
 #include "catalog/lookup_table_provider.h"
@@ -297,6 +298,11 @@ class ExpressionBinder {
     if (e.star_argument) {
       return source_.Error(e.position, StrCat(AsciiToUpper(name), "(*) is not a valid call"));
     }
+    if (e.filter != nullptr) {
+      return source_.Error(
+          e.filter->position,
+          StrCat("FILTER (WHERE ...) is only valid on an aggregate function, not ", AsciiToUpper(name)));
+    }
     if (e.distinct) {
       return source_.Error(e.position,
                            StrCat("DISTINCT is only valid inside an aggregate, not ", AsciiToUpper(name)));
@@ -310,21 +316,9 @@ class ExpressionBinder {
       SLUICE_ASSIGN_OR_RETURN(auto argument, Bind(*child));
       arguments.push_back(std::move(argument));
     }
-    // DATE_TRUNC('unit', ts) with a literal unit: check the unit now rather than yield NULLs.
-    if (function == "date_trunc" && !e.children.empty() && e.children[0]->kind == ExpressionKind::kLiteral &&
-        e.children[0]->literal.type() == TypeId::kString) {
-      static constexpr std::string_view kUnits[] = {"second", "minute", "hour",    "day",
-                                                    "week",   "month",  "quarter", "year"};
-      bool known = false;
-      for (std::string_view unit : kUnits)
-        known = known || EqualsIgnoreCase(e.children[0]->literal.str(), unit);
-      if (!known) {
-        return source_.Error(e.children[0]->position,
-                             StrCat("unknown DATE_TRUNC unit '", e.children[0]->literal.str(),
-                                    "' (expected second, minute, hour, day, week, month, quarter or year)"));
-      }
-    }
-    return Call(function, AsciiToUpper(name), std::move(arguments), e.position);
+    std::vector<SourcePosition> argument_positions;
+    for (const auto& child : e.children) argument_positions.push_back(child->position);
+    return Call(function, AsciiToUpper(name), std::move(arguments), e.position, argument_positions);
   }
 
   absl::StatusOr<BoundExpressionPtr> BindCase(const ParsedExpression& e) {
@@ -435,8 +429,8 @@ class ExpressionBinder {
   }
 
   absl::StatusOr<BoundExpressionPtr> Call(const std::string& function, const std::string& display,
-                                          std::vector<BoundExpressionPtr> arguments,
-                                          SourcePosition position) {
+                                          std::vector<BoundExpressionPtr> arguments, SourcePosition position,
+                                          std::span<const SourcePosition> argument_positions = {}) {
     std::vector<TypeId> types;
     for (const auto& argument : arguments) types.push_back(argument->type);
     auto resolved = FunctionRegistry::Default().Resolve(function, types);
@@ -455,6 +449,16 @@ class ExpressionBinder {
     for (size_t i = 0; i < arguments.size(); ++i) {
       SLUICE_ASSIGN_OR_RETURN(arguments[i],
                               Cast(std::move(arguments[i]), resolved->argument_types[i], position));
+    }
+    // A constant pattern or unit is checked now, at its position, rather than yield NULLs.
+    if (const auto check = resolved->signature->check_constant_argument; check != nullptr) {
+      for (size_t i = 0; i < arguments.size(); ++i) {
+        if (arguments[i]->kind != BoundExpressionKind::kConstant || arguments[i]->constant.is_null())
+          continue;
+        if (auto problem = check(i, arguments[i]->constant)) {
+          return source_.Error(i < argument_positions.size() ? argument_positions[i] : position, *problem);
+        }
+      }
     }
     auto node = std::make_unique<BoundExpression>();
     node->kind = BoundExpressionKind::kCall;
@@ -493,6 +497,38 @@ class ExpressionBinder {
   std::vector<InputSide> sides_;
   Interceptor interceptor_;
 };
+
+// agg(x) FILTER (WHERE condition) aggregates CASE WHEN condition THEN x END: the aggregates
+// that take it skip NULLs, so a row the condition rejects (FALSE or NULL) counts for nothing.
+// COUNT(*) becomes COUNT(CASE WHEN condition THEN 1 END). FIRST_VALUE and LAST_VALUE keep NULLs,
+// so the rewrite would change them: refused.
+template <typename InputBinder>
+absl::Status ApplyAggregateFilterTo(const SourceText& source, const ParsedExpression& filter,
+                                    InputBinder& input_binder, AggregateCall& call) {
+  if (call.kind == AggregateKind::kFirstValue || call.kind == AggregateKind::kLastValue) {
+    return source.NotSupported(filter.position, StrCat("FILTER (WHERE ...) on ", AggregateName(call.kind)));
+  }
+  SLUICE_ASSIGN_OR_RETURN(auto condition, input_binder.Bind(filter));
+  if (condition->type != TypeId::kBoolean && condition->type != TypeId::kNull) {
+    return source.Error(filter.position, StrCat("FILTER (WHERE ...) needs a BOOLEAN condition, found ",
+                                                TypeName(condition->type)));
+  }
+  if (call.kind == AggregateKind::kCountStar) {
+    call.kind = AggregateKind::kCount;
+    call.argument = MakeConstant(Value::Int64(1));
+  }
+  const TypeId type = call.argument->type;
+  auto otherwise = MakeConstant(Value::Null(type));
+  otherwise->type = type;
+  auto node = std::make_unique<BoundExpression>();
+  node->kind = BoundExpressionKind::kCase;
+  node->type = type;
+  node->children.push_back(std::move(condition));
+  node->children.push_back(std::move(call.argument));
+  node->children.push_back(std::move(otherwise));
+  call.argument = std::move(node);
+  return absl::OkStatus();
+}
 
 bool ContainsAggregate(const ParsedExpression& e) {
   if (e.kind == ExpressionKind::kFunction && e.over == nullptr &&
@@ -1912,7 +1948,9 @@ class JobBinder {
         if (auto kind = FindAggregate(name, e.distinct, e.star_argument)) {
           for (size_t j = 0; j < raw->aggregates.size(); ++j) {
             if (raw->aggregates[j].text == text) {
-              return MakeColumnReference(key_texts.size() + j, raw->aggregates[j].result_type, text);
+              return FlinkTyped(
+                  raw->aggregates[j],
+                  MakeColumnReference(key_texts.size() + j, raw->aggregates[j].result_type, text));
             }
           }
           AggregateCall call;
@@ -1927,12 +1965,16 @@ class JobBinder {
             SLUICE_ASSIGN_OR_RETURN(call.argument, input_binder.Bind(*e.children[0]));
             argument_type = call.argument->type;
           }
+          if (e.filter != nullptr)
+            SLUICE_RETURN_IF_ERROR(ApplyAggregateFilterTo(source_, *e.filter, input_binder, call));
           auto result_type = AggregateResultType(*kind, argument_type);
           if (!result_type.ok())
             return source_.Error(e.position, std::string(result_type.status().message()));
           call.result_type = *result_type;
           raw->aggregates.push_back(std::move(call));
-          return MakeColumnReference(key_texts.size() + raw->aggregates.size() - 1, *result_type, text);
+          return FlinkTyped(
+              raw->aggregates.back(),
+              MakeColumnReference(key_texts.size() + raw->aggregates.size() - 1, *result_type, text));
         }
         const bool is_start = name == "tumble_start" || name == "hop_start" || name == "session_start";
         const bool is_end = name == "tumble_end" || name == "hop_end" || name == "session_end";
@@ -2453,6 +2495,22 @@ class JobBinder {
   }
 
   // The watermark bound of the source a source or stream ultimately reads.
+  // Flink types AVG of an integer column as that integer type: the average truncated toward
+  // zero (sum / count in integer arithmetic). The accumulator's average is a DOUBLE, exact to
+  // the integer quotient while |sum| < 2^53; `reference` to it is cast in Flink's dialect.
+  BoundExpressionPtr FlinkTyped(const AggregateCall& call, BoundExpressionPtr reference) const {
+    if (job_.parsed.dialect != Dialect::kFlink || call.kind != AggregateKind::kAvg ||
+        call.argument == nullptr || call.argument->type != TypeId::kInt64) {
+      return reference;
+    }
+    auto cast = std::make_unique<BoundExpression>();
+    cast->kind = BoundExpressionKind::kCast;
+    cast->type = TypeId::kInt64;
+    cast->cast_kernel = GetCastKernel(TypeId::kDouble, TypeId::kInt64);
+    cast->children.push_back(std::move(reference));
+    return cast;
+  }
+
   int64_t InputOutOfOrderness(const std::string& name) const {
     if (const BoundStatement* stream = FindStream(name)) return InputOutOfOrderness(stream->input_name);
     const SourceDefinition* source = job_.FindSource(name);

@@ -19,6 +19,7 @@ std::string ParsedExpression::ToString() const {
       for (const auto& argument : children) arguments.push_back(argument->ToString());
       std::string out = StrCat(AsciiToUpper(name_parts.back()), "(", distinct ? "DISTINCT " : "",
                                star_argument ? "*" : StrJoin(arguments, ", "), ")");
+      if (filter) StrAppend(&out, " FILTER (WHERE ", filter->ToString(), ")");
       if (over) StrAppend(&out, " OVER (...)");
       return out;
     }

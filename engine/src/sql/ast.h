@@ -26,7 +26,8 @@ enum class ExpressionKind : uint8_t {
   kStar,      // * or t.* (only as a select item or COUNT(*))
   kUnary,     // op = "-", "+", "NOT"; children = [operand]
   kBinary,    // op = "+", "-", "*", "/", "%", "||", "=", "<>", "<", "<=", ">", ">=", "AND", "OR"
-  kFunction,  // name_parts = [name]; children = arguments; distinct; star_argument; over; bare_keyword
+  kFunction,  // name_parts = [name]; children = arguments; distinct; star_argument; filter; over;
+              // bare_keyword
   kCase,      // children = [operand?] then (when, then)* then [else?]
   kCast,      // children = [operand]; cast_type
   kBetween,   // children = [value, low, high]; negated
@@ -70,6 +71,8 @@ struct ParsedExpression {
   TypeId cast_type = TypeId::kNull;
   std::string extract_field;
   std::unique_ptr<OverClause> over;
+  // kFunction: the condition of an aggregate's FILTER (WHERE condition); counted in height.
+  std::unique_ptr<ParsedExpression> filter;
   std::unique_ptr<SelectStatement> subquery;
 
   // SQL text of the expression, normalised (used for default column names and EXPLAIN).

@@ -197,6 +197,7 @@ class Parser {
   absl::StatusOr<ParsedExpressionPtr> Finish(ParsedExpressionPtr node) const {
     uint32_t height = 0;
     for (const auto& child : node->children) height = std::max(height, child->height);
+    if (node->filter) height = std::max(height, node->filter->height);
     node->height = height + 1;
     if (node->height > kMaxExpressionDepth) return TooDeep(node->position, "expression");
     return node;
@@ -1616,6 +1617,15 @@ class Parser {
       }
     }
     SLUICE_RETURN_IF_ERROR(ExpectOperator(")"));
+    // An aggregate's FILTER (WHERE condition): the binder refuses it on anything else.
+    if (IsKeyword("FILTER") && IsOperator("(", 1) && IsKeyword("WHERE", 2)) {
+      Next();  // FILTER
+      Next();  // (
+      Next();  // WHERE
+      SLUICE_ASSIGN_OR_RETURN(node->filter, ParseExpr());
+      SLUICE_RETURN_IF_ERROR(ExpectOperator(")"));
+      if (IsKeyword("OVER")) return source_.NotSupported(Peek().position, "FILTER (WHERE ...) with OVER");
+    }
     if (IsKeyword("OVER")) {
       SLUICE_ASSIGN_OR_RETURN(node->over, ParseOver());
     }

@@ -1,5 +1,5 @@
-// String functions: UPPER LOWER CONCAT || SUBSTRING TRIM LTRIM RTRIM LENGTH REPLACE LEFT RIGHT
-// SPLIT_PART POSITION.
+// String functions: UPPER LOWER CONCAT || SUBSTRING TRIM LTRIM RTRIM LENGTH (CHAR_LENGTH,
+// CHARACTER_LENGTH) REPLACE LEFT RIGHT SPLIT_PART POSITION, and Flink's SPLIT_INDEX LPAD RPAD.
 //
 // Strings are UTF-8. LENGTH, SUBSTRING, LEFT, RIGHT, POSITION and TRIM's character set count
 // characters (code points), as SQLite does for TEXT: a character starts at every byte that is
@@ -339,6 +339,108 @@ void SplitPartKernel(const KernelContext& context, const Column* const* argument
   out.KeepAliveStringsOf(*arguments[0]);
 }
 
+// --- SPLIT_INDEX ------------------------------------------------------------------------
+
+inline bool IsJavaWhitespace(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v' ||
+         (c >= 0x1c && c <= 0x1f);
+}
+
+// Flink's SPLIT_INDEX: the index-th field (0-based) of `text` split on `delimiter`, every field
+// kept (adjacent delimiters give empty fields, as Commons Lang's
+// splitByWholeSeparatorPreserveAllTokens); an empty delimiter splits on each whitespace
+// character. NULL (false) when index is negative or past the last field, and for an empty text,
+// which has no fields.
+bool SplitIndex(std::string_view text, std::string_view delimiter, int64_t index, std::string_view* field) {
+  if (text.empty() || index < 0) return false;
+  size_t begin = 0;
+  for (int64_t i = 0;; ++i) {
+    size_t end;
+    size_t next;
+    if (delimiter.empty()) {
+      end = begin;
+      while (end < text.size() && !IsJavaWhitespace(text[end])) ++end;
+      next = end + 1;
+    } else {
+      end = text.find(delimiter, begin);
+      if (end == std::string_view::npos) end = text.size();
+      next = end + delimiter.size();
+    }
+    if (i == index) {
+      *field = text.substr(begin, end - begin);
+      return true;
+    }
+    if (end >= text.size()) return false;
+    begin = next;
+  }
+}
+
+void SplitIndexKernel(const KernelContext& context, const Column* const* arguments, size_t, Column& out) {
+  const std::string_view* text = Strings(arguments[0]);
+  const std::string_view* delimiter = Strings(arguments[1]);
+  const int64_t* index = arguments[2]->data<int64_t>();
+  std::string_view* result = out.data<std::string_view>();
+  uint8_t* valid = out.validity();
+  ForEachActiveRow(context.selection, context.count, [&](size_t row) {
+    result[row] = {};
+    if (valid[row] && !SplitIndex(text[row], delimiter[row], index[row], &result[row])) valid[row] = 0;
+  });
+  out.KeepAliveStringsOf(*arguments[0]);
+}
+
+// --- LPAD / RPAD ------------------------------------------------------------------------
+
+// The longest text LPAD and RPAD build, in characters: a value beyond it is NULL rather than an
+// allocation that a single row could make arbitrarily large. A record's own limit by default.
+constexpr int64_t kMaxPaddedCharacters = int64_t{16} << 20;
+
+// Flink's LPAD/RPAD(text, length, pad): text padded with repeats of pad (on the left or the
+// right) or cut to `length` characters. NULL when length is negative or beyond
+// kMaxPaddedCharacters, or pad is empty.
+template <bool kLeft>
+void PadKernel(const KernelContext& context, const Column* const* arguments, size_t, Column& out) {
+  const std::string_view* text = Strings(arguments[0]);
+  const int64_t* length = arguments[1]->data<int64_t>();
+  const std::string_view* pad = Strings(arguments[2]);
+  std::string_view* result = out.data<std::string_view>();
+  uint8_t* valid = out.validity();
+  StringHeap& heap = out.heap();
+  ForEachActiveRow(context.selection, context.count, [&](size_t row) {
+    result[row] = {};
+    if (!valid[row]) return;
+    if (length[row] < 0 || length[row] > kMaxPaddedCharacters || pad[row].empty()) {
+      valid[row] = 0;
+      return;
+    }
+    const uint64_t want = static_cast<uint64_t>(length[row]);
+    const std::string_view input = text[row];
+    const uint64_t have = static_cast<uint64_t>(CountCharacters(input));
+    if (have >= want) {  // cut to `want` characters (LPAD keeps the start too, as Flink)
+      result[row] = input.substr(0, OffsetAfterCharacters(input, want));
+      return;
+    }
+    // The padding: `want - have` characters of pad repeated; a character of pad is at most 4 bytes.
+    const uint64_t missing = want - have;
+    const uint64_t pad_characters = static_cast<uint64_t>(CountCharacters(pad[row]));
+    const size_t whole = static_cast<size_t>(missing / pad_characters);
+    const size_t tail = OffsetAfterCharacters(pad[row], missing % pad_characters);
+    const size_t size = input.size() + whole * pad[row].size() + tail;
+    char* dest = heap.Allocate(size);
+    char* at = dest;
+    if (!kLeft) {
+      std::memcpy(at, input.data(), input.size());
+      at += input.size();
+    }
+    for (size_t i = 0; i < whole; ++i, at += pad[row].size())
+      std::memcpy(at, pad[row].data(), pad[row].size());
+    std::memcpy(at, pad[row].data(), tail);
+    at += tail;
+    if (kLeft) std::memcpy(at, input.data(), input.size());
+    result[row] = {dest, size};
+  });
+  out.KeepAliveStringsOf(*arguments[0]);
+}
+
 // --- registration -----------------------------------------------------------------------
 
 void Add(FunctionRegistry& registry, std::string_view name, std::vector<TypeId> arguments, TypeId return_type,
@@ -377,11 +479,16 @@ void RegisterStringFunctions(FunctionRegistry& registry) {
   Add(registry, "rtrim", {kString}, kString, TrimKernel<false, true>);
   Add(registry, "rtrim", {kString, kString}, kString, TrimKernel<false, true>);
   Add(registry, "length", {kString}, kInt, LengthKernel);
+  Add(registry, "char_length", {kString}, kInt, LengthKernel);
+  Add(registry, "character_length", {kString}, kInt, LengthKernel);
   Add(registry, "replace", {kString, kString, kString}, kString, ReplaceKernel);
   Add(registry, "left", {kString, kInt}, kString, LeftRightKernel<true>);
   Add(registry, "right", {kString, kInt}, kString, LeftRightKernel<false>);
   Add(registry, "split_part", {kString, kString, kInt}, kString, SplitPartKernel);
   Add(registry, "position", {kString, kString}, kInt, PositionKernel);
+  Add(registry, "split_index", {kString, kString, kInt}, kString, SplitIndexKernel);
+  Add(registry, "lpad", {kString, kInt, kString}, kString, PadKernel<true>);
+  Add(registry, "rpad", {kString, kInt, kString}, kString, PadKernel<false>);
 }
 
 }  // namespace sluice

@@ -1,5 +1,8 @@
 // Time functions over TIMESTAMP (int64 epoch milliseconds, UTC; see types/logical_type.h):
-// EXTRACT (bound as extract_<field>), FROM_UNIXTIME, UNIX_TIMESTAMP, DATE_TRUNC, NOW.
+// EXTRACT (bound as extract_<field>) and Flink's names for its fields (YEAR, QUARTER, MONTH,
+// DAYOFMONTH, DAYOFYEAR, DAYOFWEEK with 1 = Sunday, HOUR, MINUTE, SECOND), FROM_UNIXTIME,
+// UNIX_TIMESTAMP, DATE_TRUNC, NOW, and DATE_FORMAT / TO_TIMESTAMP with Java's pattern letters
+// (types/datetime_pattern.h).
 //
 // Calendar arithmetic is proleptic Gregorian UTC through DaysFromCivil / CivilFromDays; no libc
 // time zone function is used. Times before 1970 round toward negative infinity: the day of
@@ -12,7 +15,9 @@
 #include "common/floor_division.h"
 #include "common/strings.h"
 #include "expr/functions/kernel_loops.h"
+#include "expr/functions/pattern_cache.h"
 #include "expr/scalar_function.h"
+#include "types/datetime_pattern.h"
 #include "types/number_format.h"
 
 namespace sluice {
@@ -34,7 +39,8 @@ enum class Field {
   kMinute,
   kSecond,
   kMillisecond,
-  kDayOfWeek,
+  kDayOfWeek,         // 0 = Sunday, as EXTRACT(DOW ...)
+  kDayOfWeekFromOne,  // 1 = Sunday .. 7 = Saturday, as Flink's DAYOFWEEK
   kDayOfYear,
   kEpoch
 };
@@ -49,6 +55,7 @@ int64_t ExtractField(int64_t millis) {
     case Field::kSecond: return millis_of_day / kMillisPerSecond % 60;
     case Field::kMillisecond: return millis_of_day % kMillisPerSecond;
     case Field::kDayOfWeek: return FloorModulo(days + 4, 7);  // 1970-01-01 was a Thursday
+    case Field::kDayOfWeekFromOne: return FloorModulo(days + 4, 7) + 1;
     case Field::kEpoch: return FloorDivide(millis, kMillisPerSecond);
     default: break;
   }
@@ -201,15 +208,97 @@ void DateTruncKernel(const KernelContext& context, const Column* const* argument
   });
 }
 
+std::optional<std::string> CheckDateTruncUnit(size_t argument, const Value& value) {
+  if (argument != 0 || ParseUnit(value.str()) != Unit::kUnknown) return std::nullopt;
+  return StrCat("unknown DATE_TRUNC unit '", value.str(),
+                "' (expected second, minute, hour, day, week, month, quarter or year)");
+}
+
+// --- DATE_FORMAT / TO_TIMESTAMP ----------------------------------------------------------
+
+const DateTimePattern* LookUpPattern(std::string_view text) {
+  return CachedPattern<DateTimePattern>(
+      text, [](std::string_view pattern) -> std::unique_ptr<DateTimePattern> {
+        auto compiled = DateTimePattern::Compile(pattern);
+        return compiled.ok() ? std::make_unique<DateTimePattern>(*std::move(compiled)) : nullptr;
+      });
+}
+
+// The pattern argument `argument` of DATE_FORMAT / TO_TIMESTAMP, when constant.
+std::optional<std::string> CheckPattern(size_t argument, const Value& value) {
+  if (argument != 1) return std::nullopt;
+  const auto compiled = DateTimePattern::Compile(value.str());
+  if (compiled.ok()) return std::nullopt;
+  return std::string(compiled.status().message());
+}
+
+// DATE_FORMAT(ts, pattern): the text of ts in the pattern; NULL for a pattern that does not
+// compile (a constant one is refused when the query binds).
+void DateFormatKernel(const KernelContext& context, const Column* const* arguments, size_t, Column& out) {
+  const int64_t* input = arguments[0]->data<int64_t>();
+  const std::string_view* patterns = arguments[1]->data<std::string_view>();
+  std::string_view* result = out.data<std::string_view>();
+  uint8_t* valid = out.validity();
+  StringHeap& heap = out.heap();
+  LastPattern<DateTimePattern> last;
+  ForEachActiveRow(context.selection, context.count, [&](size_t row) {
+    result[row] = {};
+    if (!valid[row]) return;
+    if (last.Changed(patterns[row])) last = {patterns[row], LookUpPattern(patterns[row]), true};
+    if (last.compiled == nullptr) {
+      valid[row] = 0;
+      return;
+    }
+    const size_t room = last.compiled->max_length();
+    char* dest = heap.Allocate(room);
+    const size_t length = last.compiled->Format(input[row], dest);
+    heap.Shrink(room - length);
+    result[row] = {dest, length};
+  });
+}
+
+// TO_TIMESTAMP(text): ISO-8601 or SQL text ('2024-03-01 12:00:00'), NULL when it is neither.
+void ToTimestampKernel(const KernelContext& context, const Column* const* arguments, size_t, Column& out) {
+  const std::string_view* input = arguments[0]->data<std::string_view>();
+  int64_t* result = out.data<int64_t>();
+  uint8_t* valid = out.validity();
+  ForEachActiveRow(context.selection, context.count, [&](size_t row) {
+    const auto millis = valid[row] ? ParseTimestamp(input[row]) : std::nullopt;
+    valid[row] = millis.has_value();
+    result[row] = millis.value_or(0);
+  });
+}
+
+// TO_TIMESTAMP(text, pattern): NULL when the text does not match the pattern.
+void ToTimestampWithPatternKernel(const KernelContext& context, const Column* const* arguments, size_t,
+                                  Column& out) {
+  const std::string_view* input = arguments[0]->data<std::string_view>();
+  const std::string_view* patterns = arguments[1]->data<std::string_view>();
+  int64_t* result = out.data<int64_t>();
+  uint8_t* valid = out.validity();
+  LastPattern<DateTimePattern> last;
+  ForEachActiveRow(context.selection, context.count, [&](size_t row) {
+    std::optional<int64_t> millis;
+    if (valid[row]) {
+      if (last.Changed(patterns[row])) last = {patterns[row], LookUpPattern(patterns[row]), true};
+      if (last.compiled != nullptr) millis = last.compiled->Parse(input[row]);
+    }
+    valid[row] = millis.has_value();
+    result[row] = millis.value_or(0);
+  });
+}
+
 // --- registration -----------------------------------------------------------------------
 
 void Add(FunctionRegistry& registry, std::string_view name, std::vector<TypeId> arguments, TypeId return_type,
-         ScalarKernel kernel, NullHandling null_handling = NullHandling::kPropagate) {
+         ScalarKernel kernel, NullHandling null_handling = NullHandling::kPropagate,
+         ConstantArgumentCheck check = nullptr) {
   ScalarFunctionSignature signature;
   signature.arguments = std::move(arguments);
   signature.return_type = return_type;
   signature.kernel = kernel;
   signature.null_handling = null_handling;
+  signature.check_constant_argument = check;
   registry.Register(name, std::move(signature));
 }
 
@@ -234,9 +323,28 @@ void RegisterTimeFunctions(FunctionRegistry& registry) {
   Add(registry, "from_unixtime", {TypeId::kDouble}, kTime, FromUnixTimeDoubleKernel);
   Add(registry, "unix_timestamp", {kTime}, kInt, UnixTimestampKernel);
   Add(registry, "unix_timestamp", {}, kInt, ClockKernel<kMillisPerSecond>, NullHandling::kCustom);
-  Add(registry, "date_trunc", {TypeId::kString, kTime}, kTime, DateTruncKernel);
+  Add(registry, "date_trunc", {TypeId::kString, kTime}, kTime, DateTruncKernel, NullHandling::kPropagate,
+      CheckDateTruncUnit);
   Add(registry, "now", {}, kTime, ClockKernel<1>, NullHandling::kCustom);
   Add(registry, "current_timestamp", {}, kTime, ClockKernel<1>, NullHandling::kCustom);
+
+  // Flink's names for the fields of a timestamp.
+  Add(registry, "year", {kTime}, kInt, ExtractKernel<Field::kYear>);
+  Add(registry, "quarter", {kTime}, kInt, ExtractKernel<Field::kQuarter>);
+  Add(registry, "month", {kTime}, kInt, ExtractKernel<Field::kMonth>);
+  Add(registry, "dayofmonth", {kTime}, kInt, ExtractKernel<Field::kDay>);
+  Add(registry, "dayofyear", {kTime}, kInt, ExtractKernel<Field::kDayOfYear>);
+  Add(registry, "dayofweek", {kTime}, kInt, ExtractKernel<Field::kDayOfWeekFromOne>);
+  Add(registry, "hour", {kTime}, kInt, ExtractKernel<Field::kHour>);
+  Add(registry, "minute", {kTime}, kInt, ExtractKernel<Field::kMinute>);
+  Add(registry, "second", {kTime}, kInt, ExtractKernel<Field::kSecond>);
+
+  constexpr TypeId kString = TypeId::kString;
+  Add(registry, "date_format", {kTime, kString}, kString, DateFormatKernel, NullHandling::kPropagate,
+      CheckPattern);
+  Add(registry, "to_timestamp", {kString}, kTime, ToTimestampKernel);
+  Add(registry, "to_timestamp", {kString, kString}, kTime, ToTimestampWithPatternKernel,
+      NullHandling::kPropagate, CheckPattern);
 }
 
 }  // namespace sluice
