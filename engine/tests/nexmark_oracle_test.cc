@@ -627,8 +627,9 @@ std::vector<size_t> PartitionColumnsOf(const BoundJob& job, const std::string& s
 
 // The queries of scenarios/nexmark/flink/ (Nexmark's own Flink SQL text, the DDL pointed at the
 // generated files) that must bind and run; any other is skipped with its refusal printed.
-const std::set<std::string> kFlinkTextRuns = {"q0",  "q1",  "q2",  "q3",  "q4",  "q5",  "q7",  "q8",  "q9", "q10",
-                                              "q11", "q15", "q16", "q17", "q18", "q19", "q20", "q21", "q22"};
+const std::set<std::string> kFlinkTextRuns = {"q0",  "q1",  "q2",  "q3",  "q4",  "q5",  "q7",
+                                              "q8",  "q9",  "q10", "q11", "q15", "q16", "q17",
+                                              "q18", "q19", "q20", "q21", "q22"};
 
 // Runs the job file at `path` (its stream `stream`) on `set` at every parallelism and batch size
 // and compares its rows with `query`'s oracle. `positional`: the job is Flink's INSERT INTO, whose
