@@ -680,6 +680,34 @@ TEST(CsvEncoderTest, WritesTheHeaderOnceAndQuotesWhenNeeded) {
   EXPECT_EQ(out, "name,\"a,b\"\n" + rows + rows);
 }
 
+// Flink's CSV: no header line, and a TIMESTAMP(3) as SQL text with as few fraction digits as
+// it needs (java.time's SQL_TIMESTAMP_FORMAT).
+TEST(CsvEncoderTest, WritesAsFlinksCsvWithoutHeaderAndWithSqlTimestamps) {
+  const Schema schema({Field{"ts", TypeId::kTimestamp}, Field{"n", TypeId::kInt64}});
+  auto ts = std::make_shared<Column>(TypeId::kTimestamp, 5);
+  auto n = std::make_shared<Column>(TypeId::kInt64, 5);
+  const int64_t values[] = {1767251700000, 1767251700500, 1767251700120, 1767251700123, -1};
+  for (size_t i = 0; i < 5; ++i) {
+    ts->data<int64_t>()[i] = values[i];
+    n->data<int64_t>()[i] = static_cast<int64_t>(i);
+  }
+  ts->SetAllValid(5);
+  n->SetAllValid(5);
+  ts->SetNull(4);
+  Batch batch;
+  batch.SetColumns({ts, n}, 5);
+  std::string out;
+  MakeCsvEncoder(schema, ',', /*header=*/false, /*sql_timestamps=*/true)->Encode(batch, out);
+  EXPECT_EQ(out,
+            "2026-01-01 07:15:00,0\n2026-01-01 07:15:00.5,1\n2026-01-01 07:15:00.12,2\n"
+            "2026-01-01 07:15:00.123,3\n,4\n");
+  for (const int64_t value : values) {
+    char text[32];
+    const size_t size = AppendSqlTimestamp(value, text);
+    EXPECT_EQ(ParseTimestamp(std::string_view(text, size)), value) << "reads back";
+  }
+}
+
 TEST(CsvEncoderTest, RoundTripsEveryTypeNullsAndSpecialCharacters) {
   // CSV records are single lines, so this sample has no line breaks inside strings.
   auto decoder = JsonDecoder(Options(kOrders));

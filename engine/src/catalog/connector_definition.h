@@ -93,6 +93,8 @@ struct SinkDefinition {
   std::string type;  // the connector type, e.g. file_sink; stdout_sink for a bare SELECT
   std::string format = "json";
   char csv_delimiter = ',';
+  bool csv_header = true;  // a file sink's CSV: a line of column names first ('csv.header')
+  bool csv_sql_timestamps = false;                    // a file sink's CSV: 'csv.timestamp.format' = 'sql'
   std::shared_ptr<const ConnectorSettings> settings;  // the connector's own; may be null
   // Resolved by InferChangelogModes: 'append' for an append-only statement and 'upsert' for
   // an updating one unless set.

@@ -1,9 +1,11 @@
-// CSV encoder: a header line before the first row, then one line per active row.
+// CSV encoder: a header line before the first row (unless told not to), then one line per
+// active row.
 //
 // NULL is an empty field; the empty string is written "" so that the two read back apart.
 // A field is quoted (quotes doubled) when it contains the delimiter, a quote, '\n' or '\r'.
 // Doubles print in shortest round-trip form, NaN and infinities as NaN/Infinity/-Infinity
-// (which ParseDouble reads back); booleans as true/false; timestamps as epoch milliseconds.
+// (which ParseDouble reads back); booleans as true/false; timestamps as epoch milliseconds, or
+// as Flink writes them ("2026-01-01 07:15:00.25").
 #include <algorithm>
 #include <charconv>
 #include <cstring>
@@ -19,7 +21,8 @@ constexpr size_t kMaxGrowBytes = 4 << 20;
 
 class CsvEncoder final : public RecordEncoder {
  public:
-  CsvEncoder(const Schema& schema, char delimiter) : delimiter_(delimiter) {
+  CsvEncoder(const Schema& schema, char delimiter, bool header, bool sql_timestamps)
+      : delimiter_(delimiter), sql_timestamps_(sql_timestamps), header_written_(!header) {
     for (size_t i = 0; i < schema.size(); ++i) {
       const Field& field = schema.field(i);
       types_.push_back(field.type);
@@ -63,8 +66,13 @@ class CsvEncoder final : public RecordEncoder {
         const ColumnView& column = columns_[c];
         if (column.validity[row] == 0) continue;  // NULL: empty field
         switch (types_[c]) {
-          case TypeId::kInt64:
           case TypeId::kTimestamp:
+            if (sql_timestamps_) {
+              p += AppendSqlTimestamp(reinterpret_cast<const int64_t*>(column.data)[row], p);
+              break;
+            }
+            [[fallthrough]];
+          case TypeId::kInt64:
             p = std::to_chars(p, p + kMaxNumberChars, reinterpret_cast<const int64_t*>(column.data)[row]).ptr;
             break;
           case TypeId::kDouble:
@@ -120,6 +128,7 @@ class CsvEncoder final : public RecordEncoder {
   }
 
   char delimiter_;
+  bool sql_timestamps_;
   std::vector<TypeId> types_;
   std::vector<size_t> string_columns_;
   std::string header_;
@@ -130,8 +139,9 @@ class CsvEncoder final : public RecordEncoder {
 
 }  // namespace
 
-std::unique_ptr<RecordEncoder> MakeCsvEncoder(const Schema& schema, char delimiter) {
-  return std::make_unique<CsvEncoder>(schema, delimiter);
+std::unique_ptr<RecordEncoder> MakeCsvEncoder(const Schema& schema, char delimiter, bool header,
+                                              bool sql_timestamps) {
+  return std::make_unique<CsvEncoder>(schema, delimiter, header, sql_timestamps);
 }
 
 }  // namespace sluice

@@ -99,6 +99,10 @@ class RecordEncoder {
 std::unique_ptr<RecordEncoder> MakeJsonEncoder(const Schema& schema);
 // CSV with a header line written before the first row; NULL as an empty field; fields quoted
 // when they contain the delimiter, a quote or a newline. Bytes are written as they are.
-std::unique_ptr<RecordEncoder> MakeCsvEncoder(const Schema& schema, char delimiter);
+// `header`: a line of the column names before the first row (Flink's CSV writes none).
+// `sql_timestamps`: timestamps as Flink's CSV writes them ("2026-01-01 07:15:00.25",
+// AppendSqlTimestamp), not as epoch milliseconds.
+std::unique_ptr<RecordEncoder> MakeCsvEncoder(const Schema& schema, char delimiter, bool header = true,
+                                              bool sql_timestamps = false);
 
 }  // namespace sluice

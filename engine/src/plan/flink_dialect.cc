@@ -62,7 +62,21 @@ constexpr OptionMapping kFileSystemOptions[] = {
     {"path", "path", true, true},
     {"format", "format", true, true},
     {"csv.field-delimiter", "csv.delimiter", true, true},
+    // A partitioned sink's (PARTITIONED BY); LowerPartitionOption maps their values.
+    {"partition.default-name", "partition.default.name", false, true},
+    {"sink.partition-commit.trigger", "partition.commit.trigger", false, true},
+    {"sink.partition-commit.delay", "partition.commit.delay", false, true},
+    {"sink.partition-commit.policy.kind", "partition.commit.policy", false, true},
+    {"partition.time-extractor.timestamp-pattern", "partition.time.pattern", false, true},
+    {"sink.rolling-policy.rollover-interval", "rolling.interval", false, true},
+    {"sink.rolling-policy.check-interval", "rolling.check.interval", false, true},
 };
+
+// The Sluice keys of a partitioned file sink's Flink options (only a table with PARTITIONED BY
+// takes them).
+bool IsPartitionKey(std::string_view key) {
+  return StartsWith(key, "partition.") || StartsWith(key, "rolling.");
+}
 constexpr OptionMapping kKafkaOptions[] = {
     {"topic", "topic", true, true},
     {"properties.bootstrap.servers", "bootstrap.servers", true, true},
@@ -176,6 +190,20 @@ class TableLowering {
       // A file system path as a URI: ours are local paths.
       if (key == "path" && StartsWith(value, "file://"))
         value = value.substr(std::string_view("file://").size());
+      if (IsPartitionKey(key)) {
+        if (table.partition_by.empty()) {
+          errors_.Add(job_.source.NotSupported(
+              option.key_position,
+              StrCat(
+                  "the Flink option '", option.key,
+                  "' of a sink without PARTITIONED BY (Sluice's unpartitioned 'filesystem' sink writes one "
+                  "file, not rolled part files)")));
+          continue;
+        }
+        if (!LowerPartitionOption(option, value)) continue;
+        Emit(table.name, key, value, option);
+        continue;
+      }
       if (key == "format" && value == "debezium-json" && sink) {
         // Flink's changelog format: ours is Debezium-style too ({"before", "after", "op"}; an
         // update is one "u" record with both rows, where Flink writes a "d" and a "c").
@@ -230,8 +258,38 @@ class TableLowering {
       }
       Emit(table.name, key, value, option);
     }
-    // Flink's CSV format has no header line; our file source's default expects one.
-    if (csv && type == "file_source") Emit(table.name, "csv.header", "false", *connector);
+    // Flink's CSV format has no header line; our file source's default expects one and our
+    // file sink's default writes one.
+    if (csv && (type == "file_source" || type == "file_sink"))
+      Emit(table.name, "csv.header", "false", *connector);
+    // And it writes a TIMESTAMP as SQL text ('2026-01-01 07:15:00.25'), where ours writes epoch
+    // milliseconds.
+    if (csv && type == "file_sink") Emit(table.name, "csv.timestamp.format", "sql", *connector);
+    if (!table.partition_by.empty()) {
+      if (name != "filesystem") {
+        Fail(table.partition_by_position,
+             StrCat("PARTITIONED BY on table '", table.name, "', whose connector is '", name,
+                    "': only a 'filesystem' table is partitioned"));
+        return;
+      }
+      if (!sink) {
+        errors_.Add(job_.source.NotSupported(
+            table.partition_by_position,
+            StrCat("PARTITIONED BY on table '", table.name,
+                   "', which is read (Sluice writes partitioned 'filesystem' tables; it does not read them "
+                   "by partition)")));
+        return;
+      }
+      Property partition;
+      partition.key_position = partition.value_position = table.partition_by_position;
+      Emit(table.name, "partition.by", StrJoin(table.partition_by, ", "), partition);
+      // Flink commits no partition without a policy ('success-file' writes _SUCCESS); our
+      // default is 'success_file'.
+      const bool has_policy = std::any_of(
+          table.options.begin(), table.options.end(),
+          [](const Property& option) { return option.key == "sink.partition-commit.policy.kind"; });
+      if (!has_policy) Emit(table.name, "partition.commit.policy", "none", partition);
+    }
     if (sink) {
       if (table.watermark_position.line != 0) {
         errors_.Add(job_.source.NotSupported(table.watermark_position,
@@ -277,6 +335,55 @@ class TableLowering {
         AddProperty("watermark.max_out_of_orderness", StrCat(table.watermark_delay_millis, "ms"), watermark);
       }
     }
+  }
+
+  // The value of a partitioned sink's Flink option in our terms; false (reported) when Sluice
+  // has no such value.
+  bool LowerPartitionOption(const Property& option, std::string& value) {
+    if (option.key == "sink.partition-commit.trigger") {
+      if (value == "process-time" || value == "partition-time") {
+        value = value == "process-time" ? "process_time" : "partition_time";
+        return true;
+      }
+      errors_.Add(job_.source.Error(option.value_position,
+                                    StrCat("invalid value '", value,
+                                           "' for 'sink.partition-commit.trigger' (expected process-time or "
+                                           "partition-time)")));
+      return false;
+    }
+    if (option.key == "sink.partition-commit.policy.kind") {
+      std::vector<std::string> policies;
+      for (std::string_view part : StrSplit(value, ',')) {
+        const std::string policy(StripWhitespace(part));
+        if (policy == "success-file") {
+          policies.push_back("success_file");
+        } else if (policy == "metastore") {
+          errors_.Add(job_.source.NotSupported(
+              option.value_position,
+              "'sink.partition-commit.policy.kind' = 'metastore': Sluice has no metastore to add partitions "
+              "to (write 'success-file')"));
+          return false;
+        } else {
+          errors_.Add(job_.source.NotSupported(
+              option.value_position,
+              StrCat("the partition commit policy '", policy, "' (Sluice has success-file)")));
+          return false;
+        }
+      }
+      value = StrJoin(policies, ", ");
+      return true;
+    }
+    if (option.key == "sink.partition-commit.delay" ||
+        option.key == "sink.rolling-policy.rollover-interval" ||
+        option.key == "sink.rolling-policy.check-interval") {
+      const std::optional<int64_t> millis = FlinkDurationMillis(value);
+      if (!millis) {
+        Fail(option.value_position, StrCat("invalid duration '", value, "' for '", option.key, "'"));
+        return false;
+      }
+      value = StrCat(*millis, "ms");
+    }
+    return true;
   }
 
   void LowerSetting(const Property& setting) {

@@ -15,7 +15,9 @@
 // '<name>.schema'; WATERMARK FOR ts AS ts - INTERVAL ... its '<name>.event.time.field' and the
 // job's bounded-out-of-orderness watermark (one delay per job: tables that disagree are an
 // error); PRIMARY KEY (...) NOT ENFORCED on a source its '<name>.primary.key' (a table that
-// lookup joins read). A sink's columns are checked against each INSERT's query by the binder.
+// lookup joins read); PARTITIONED BY (...) on a filesystem sink its '<name>.partition.by', with
+// the partition-commit and rolling options mapped (elsewhere PARTITIONED BY is an error at it).
+// A sink's columns are checked against each INSERT's query by the binder.
 #pragma once
 
 #include "sql/ast.h"

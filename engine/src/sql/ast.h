@@ -196,8 +196,9 @@ struct ColumnDefinition {
 };
 
 // Flink's dialect: CREATE TABLE name (columns, [WATERMARK FOR c AS c - INTERVAL ...],
-// [PRIMARY KEY (k, ...) NOT ENFORCED]) WITH ('connector' = ..., ...). LowerFlinkTables
-// (sql/flink_dialect.h) turns each into the '<name>.<key>' properties of one of our connectors.
+// [PRIMARY KEY (k, ...) NOT ENFORCED]) [PARTITIONED BY (c, ...)] WITH ('connector' = ..., ...).
+// LowerFlinkTables (sql/flink_dialect.h) turns each into the '<name>.<key>' properties of one of our
+// connectors.
 struct TableDefinition {
   SourcePosition position;  // of CREATE
   std::string name;
@@ -210,7 +211,11 @@ struct TableDefinition {
   int64_t watermark_delay_millis = 0;
   std::vector<std::string> primary_key;
   SourcePosition primary_key_position;  // of PRIMARY; line 0 when there is none
-  std::vector<Property> options;        // WITH ('connector' = ..., ...)
+  // PARTITIONED BY (column, ...): columns of the table (the parser checks), each at its position.
+  std::vector<std::string> partition_by;
+  std::vector<SourcePosition> partition_by_positions;
+  SourcePosition partition_by_position;  // of PARTITIONED; line 0 when there is none
+  std::vector<Property> options;         // WITH ('connector' = ..., ...)
 };
 
 enum class Dialect : uint8_t { kSluice, kFlink };

@@ -364,7 +364,8 @@ class Parser {
   }
 
   // Flink: CREATE [TEMPORARY] TABLE name (column TYPE, ..., [WATERMARK FOR c AS c - INTERVAL
-  // ...], [[CONSTRAINT n] PRIMARY KEY (k, ...) NOT ENFORCED]) WITH ('connector' = ..., ...).
+  // ...], [[CONSTRAINT n] PRIMARY KEY (k, ...) NOT ENFORCED]) [PARTITIONED BY (c, ...)]
+  // WITH ('connector' = ..., ...).
   absl::Status ParseTableDefinition() {
     TableDefinition table;
     table.position = Peek().position;
@@ -395,7 +396,34 @@ class Parser {
     SLUICE_RETURN_IF_ERROR(ExpectOperator(")"));
     if (IsKeyword("COMMENT")) return source_.NotSupported(Peek().position, "COMMENT on a table");
     if (IsKeyword("PARTITIONED")) {
-      return source_.NotSupported(Peek().position, "PARTITIONED BY (a partitioned file-system table)");
+      table.partition_by_position = Peek().position;
+      Next();  // PARTITIONED
+      SLUICE_RETURN_IF_ERROR(ExpectKeyword("BY"));
+      SLUICE_RETURN_IF_ERROR(ExpectOperator("("));
+      do {
+        const SourcePosition position = Peek().position;
+        SLUICE_ASSIGN_OR_RETURN(std::string column, ExpectName("a partition column"));
+        const auto known =
+            std::find_if(table.columns.begin(), table.columns.end(),
+                         [&](const ColumnDefinition& c) { return EqualsIgnoreCase(c.name, column); });
+        if (known == table.columns.end()) {
+          return source_.Error(position, StrCat("PARTITIONED BY names '", column,
+                                                "', which is not a column of table '", table.name, "'"));
+        }
+        for (const std::string& other : table.partition_by) {
+          if (EqualsIgnoreCase(other, column)) {
+            return source_.Error(position, StrCat("PARTITIONED BY names '", column, "' twice"));
+          }
+        }
+        table.partition_by.push_back(known->name);
+        table.partition_by_positions.push_back(position);
+      } while (MatchOperator(","));
+      SLUICE_RETURN_IF_ERROR(ExpectOperator(")"));
+      if (table.partition_by.size() == table.columns.size()) {
+        return source_.Error(table.partition_by_position,
+                             StrCat("PARTITIONED BY names every column of table '", table.name,
+                                    "': its files would hold no column"));
+      }
     }
     if (IsKeyword("LIKE")) return source_.NotSupported(Peek().position, "CREATE TABLE ... LIKE");
     if (!MatchKeyword("WITH")) return Unexpected("WITH ('connector' = ...) after the columns");

@@ -100,6 +100,49 @@ std::string FormatDouble(double value) {
   return std::string(buffer, length);
 }
 
+size_t AppendSqlTimestamp(int64_t epoch_millis, char* out) {
+  const int64_t days = FloorDivide(epoch_millis, kMillisPerDay);
+  int64_t rest = epoch_millis - days * kMillisPerDay;
+  int64_t year = 0;
+  unsigned month = 0;
+  unsigned day = 0;
+  CivilFromDays(days, &year, &month, &day);
+  const int64_t hour = rest / kMillisPerHour;
+  rest -= hour * kMillisPerHour;
+  const int64_t minute = rest / kMillisPerMinute;
+  rest -= minute * kMillisPerMinute;
+  const int64_t second = rest / kMillisPerSecond;
+  int64_t millis = rest - second * kMillisPerSecond;
+  char* p = out;
+  if (year < 0) {
+    *p++ = '-';
+    p = WritePadded(p, -year, 4);
+  } else {
+    p = WritePadded(p, year, 4);
+  }
+  *p++ = '-';
+  p = WritePadded(p, month, 2);
+  *p++ = '-';
+  p = WritePadded(p, day, 2);
+  *p++ = ' ';
+  p = WritePadded(p, hour, 2);
+  *p++ = ':';
+  p = WritePadded(p, minute, 2);
+  *p++ = ':';
+  p = WritePadded(p, second, 2);
+  if (millis != 0) {
+    // As few digits as the value needs (java.time's appendFraction(0, 9)): .5, .25, .125.
+    int digits = 3;
+    while (millis % 10 == 0) {
+      millis /= 10;
+      --digits;
+    }
+    *p++ = '.';
+    p = WritePadded(p, millis, digits);
+  }
+  return static_cast<size_t>(p - out);
+}
+
 std::string FormatTimestamp(int64_t epoch_millis) {
   const int64_t days = FloorDivide(epoch_millis, kMillisPerDay);
   int64_t rest = epoch_millis - days * kMillisPerDay;

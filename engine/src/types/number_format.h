@@ -18,6 +18,11 @@ size_t AppendDouble(double value, char* out);  // `out` needs room for 32 chars
 // fraction is omitted when zero: "2024-03-01T12:00:00Z").
 std::string FormatTimestamp(int64_t epoch_millis);
 
+// Appends the SQL text of a timestamp as Flink's CSV and JSON formats write a TIMESTAMP(3)
+// (their SQL_TIMESTAMP_FORMAT): "2024-03-01 12:00:00", "2024-03-01 12:00:00.25" (the fraction
+// with as few digits as it needs). Returns chars written; `out` needs room for 32.
+size_t AppendSqlTimestamp(int64_t epoch_millis, char* out);
+
 // Parses ISO-8601 / SQL timestamps to epoch milliseconds: "2024-03-01", "2024-03-01 12:00:00",
 // "2024-03-01T12:00:00.250", optional "Z" or "+hh:mm"/"-hh:mm" offset (no offset = UTC).
 std::optional<int64_t> ParseTimestamp(std::string_view text);

@@ -1,6 +1,8 @@
 -- Nexmark q10 in Flink's SQL, from nexmark/nexmark (nexmark-flink/src/main/resources/queries/q10.sql
--- at 6b3646c): the query text as published; only the DDL points at files (sources below,
--- and the sink's 'connector' = 'blackhole' made a JSON Lines file, for the oracle test).
+-- at 6b3646c): the query text as published; only the DDL points at files (the sources below,
+-- and the sink's 'path', Nexmark's 'file://${NEXMARK_DIR}/data/output/${SUBMIT_TIME}/bid/', at
+-- the directory ${OUTPUT}). The sink is Nexmark's own: a partitioned filesystem table in CSV,
+-- its partitions committed (_SUCCESS) by partition time.
 -- Query 10: Log to File System (Not in original suite)
 -- Log all events to file system. Illustrates windows streaming data into partitioned file system.
 -- Every minute, save all events from the last period into partitioned log files.
@@ -66,7 +68,7 @@ CREATE TABLE nexmark_q10 (
   hm STRING
 ) PARTITIONED BY (dt, hm) WITH (
   'connector' = 'filesystem',
-  'path' = 'file://${NEXMARK_DIR}/data/output/${SUBMIT_TIME}/bid/',
+  'path' = '${OUTPUT:nexmark_q10}',
   'format' = 'csv',
   'sink.partition-commit.trigger' = 'partition-time',
   'sink.partition-commit.delay' = '1 min',

@@ -9,9 +9,10 @@
 #include "common/strings.h"
 #include "connectors/file/file_sink.h"
 #include "connectors/file/file_source.h"
+#include "connectors/file/partitioned_file_sink.h"
 #include "connectors/lookup_table_source.h"
-#include "types/number_format.h"
 #include "plan/connector_properties.h"
+#include "types/number_format.h"
 
 namespace sluice {
 namespace {
@@ -167,6 +168,129 @@ SourceDescription DescribeFileSource(const SourceDefinition& definition) {
   return description;
 }
 
+// The keys that only a partitioned sink ('<sink>.partition.by') takes.
+constexpr const char* kPartitionKeys[] = {
+    "partition.default.name",  "partition.commit.trigger", "partition.commit.delay",
+    "partition.commit.policy", "partition.time.pattern",   "rolling.interval",
+    "rolling.check.interval",  "partition.max.open.files",
+};
+
+// A duration of zero or more: '<sink>.<key>' (ParseDurationText).
+absl::Status BindDuration(const SinkBindContext& context, const std::string& key, bool zero_allowed,
+                          int64_t& millis) {
+  const PropertyValue* value = context.properties.FindScoped(context.name, key);
+  if (value == nullptr) return absl::OkStatus();
+  const std::optional<int64_t> parsed = ParseDurationText(value->value);
+  if (!parsed || *parsed < 0 || (*parsed == 0 && !zero_allowed)) {
+    return context.text.Error(value->value_position,
+                              StrCat("invalid duration '", value->value, "' for '", context.name, ".", key,
+                                     zero_allowed ? "' (expected 0 or more, e.g. '1 min')"
+                                                  : "' (expected more than 0, e.g. '1 min')"));
+  }
+  millis = *parsed;
+  return absl::OkStatus();
+}
+
+// '<sink>.partition.by' and the keys of a partitioned sink; each of those keys without it is an
+// error at the key.
+absl::Status BindFilePartitioning(const SinkBindContext& context, FileSinkSettings& settings) {
+  const JobProperties& properties = context.properties;
+  const std::string& name = context.name;
+  const PropertyValue* by = properties.FindScoped(name, "partition.by");
+  if (by == nullptr) {
+    for (const char* key : kPartitionKeys) {
+      if (const PropertyValue* value = properties.FindScoped(name, key)) {
+        return context.text.Error(value->key_position,
+                                  StrCat("'", name, ".", key, "' is for a partitioned sink: set '", name,
+                                         ".partition.by' too, or leave it out"));
+      }
+    }
+    return absl::OkStatus();
+  }
+  FilePartitioning partitioning;
+  for (std::string_view part : StrSplit(by->value, ',')) {
+    const std::string column(StripWhitespace(part));
+    const std::optional<size_t> index = context.output_schema.Find(column);
+    if (!index) {
+      std::vector<std::string> names;
+      for (size_t c = 0; c < context.output_schema.size(); ++c)
+        names.push_back(context.output_schema.field(c).name);
+      return context.text.Error(by->value_position, StrCat("'", name, ".partition.by' names '", column,
+                                                           "', which is not a column of ",
+                                                           "the sink's rows (", StrJoin(names, ", "), ")"));
+    }
+    if (std::find(partitioning.columns.begin(), partitioning.columns.end(), *index) !=
+        partitioning.columns.end()) {
+      return context.text.Error(by->value_position,
+                                StrCat("'", name, ".partition.by' names '", column, "' twice"));
+    }
+    partitioning.columns.push_back(*index);
+  }
+  if (partitioning.columns.size() >= context.output_schema.size()) {
+    return context.text.Error(
+        by->value_position,
+        StrCat("'", name, ".partition.by' names every column: the files would hold none"));
+  }
+  if (const PropertyValue* checkpoints = properties.Find("checkpoint.dir")) {
+    return context.text.Error(
+        checkpoints->key_position,
+        StrCat(
+            "'checkpoint.dir' with the partitioned sink '", name,
+            "': a partitioned file sink does not take part in checkpoints yet (its part files would not be "
+            "exactly once); run without checkpoints, or leave out '",
+            name, ".partition.by'"));
+  }
+  if (const PropertyValue* mode = properties.FindScoped(name, "changelog.mode");
+      mode != nullptr && mode->value != "append") {
+    return context.text.Error(mode->value_position,
+                              StrCat("'", name, ".changelog.mode' = '", mode->value, "' with '", name,
+                                     ".partition.by': a partitioned sink writes appended rows only"));
+  }
+  if (const PropertyValue* value = properties.FindScoped(name, "partition.default.name")) {
+    if (value->value.empty()) {
+      return context.text.Error(value->value_position,
+                                StrCat("'", name, ".partition.default.name' is empty"));
+    }
+    partitioning.default_name = value->value;
+  }
+  SLUICE_ASSIGN_OR_RETURN(const std::string trigger,
+                          BindChoice(properties, context.text, name, "partition.commit.trigger",
+                                     {"process_time", "partition_time"}, "process_time"));
+  partitioning.trigger = trigger == "partition_time" ? PartitionCommitTrigger::kPartitionTime
+                                                     : PartitionCommitTrigger::kProcessTime;
+  SLUICE_RETURN_IF_ERROR(
+      BindDuration(context, "partition.commit.delay", true, partitioning.commit_delay_millis));
+  SLUICE_ASSIGN_OR_RETURN(const std::string policy,
+                          BindChoice(properties, context.text, name, "partition.commit.policy",
+                                     {"success_file", "none"}, "success_file"));
+  partitioning.success_file = policy == "success_file";
+  if (const PropertyValue* pattern = properties.FindScoped(name, "partition.time.pattern")) {
+    if (partitioning.trigger != PartitionCommitTrigger::kPartitionTime) {
+      return context.text.Error(
+          pattern->key_position,
+          StrCat("'", name, ".partition.time.pattern' is read by the 'partition_time' trigger, ", "and '",
+                 name, ".partition.commit.trigger' is 'process_time'"));
+    }
+    partitioning.time_pattern = pattern->value;
+  }
+  SLUICE_RETURN_IF_ERROR(
+      BindDuration(context, "rolling.interval", false, partitioning.rolling_interval_millis));
+  SLUICE_RETURN_IF_ERROR(
+      BindDuration(context, "rolling.check.interval", false, partitioning.rolling_check_interval_millis));
+  if (const PropertyValue* limit = properties.FindScoped(name, "partition.max.open.files")) {
+    const std::optional<int64_t> files = ParseInt64(StripWhitespace(limit->value));
+    if (!files || *files <= 0 || *files > 100000) {
+      return context.text.Error(
+          limit->value_position,
+          StrCat("invalid value '", limit->value, "' for '", name,
+                 ".partition.max.open.files' (expected a whole number from 1 to 100000)"));
+    }
+    partitioning.max_open_files = static_cast<size_t>(*files);
+  }
+  settings.partitioning = std::move(partitioning);
+  return absl::OkStatus();
+}
+
 absl::Status BindFileSink(const SinkBindContext& context, SinkDefinition& definition) {
   const PropertyValue* path = context.properties.FindScoped(context.name, "path");
   if (path == nullptr) {
@@ -180,6 +304,14 @@ absl::Status BindFileSink(const SinkBindContext& context, SinkDefinition& defini
                                                         "format", {"json", "csv"}, default_format));
   SLUICE_ASSIGN_OR_RETURN(definition.csv_delimiter,
                           BindCsvDelimiter(context.properties, context.text, context.name));
+  SLUICE_ASSIGN_OR_RETURN(const std::string header, BindChoice(context.properties, context.text, context.name,
+                                                               "csv.header", {"true", "false"}, "true"));
+  definition.csv_header = header == "true";
+  SLUICE_ASSIGN_OR_RETURN(const std::string timestamps,
+                          BindChoice(context.properties, context.text, context.name, "csv.timestamp.format",
+                                     {"epoch_millis", "sql"}, "epoch_millis"));
+  definition.csv_sql_timestamps = timestamps == "sql";
+  SLUICE_RETURN_IF_ERROR(BindFilePartitioning(context, *settings));
   definition.settings = std::move(settings);
   return absl::OkStatus();
 }
@@ -223,18 +355,45 @@ void RegisterFileSource(ConnectorRegistry& registry) {
 void RegisterFileSink(ConnectorRegistry& registry) {
   SinkConnector connector;
   connector.type = "file_sink";
-  connector.summary = "one JSON Lines or CSV file, created or truncated";
+  connector.summary =
+      "one JSON Lines or CSV file, created or truncated; or, partitioned, a directory of Hive-style "
+      "partitions";
   connector.keys = {
       {"type", "", "file_sink"},
-      {"path", "", "required: the output file"},
+      {"path", "", "required: the output file; with partition.by, the directory of the partitions"},
       {"format", "csv for a .csv path, else json", "json (JSON Lines) or csv (with a header line)"},
       {"csv.delimiter", ",", "one character, or \\t"},
+      {"csv.header", "true", "whether a CSV file starts with a line of the column names"},
+      {"csv.timestamp.format", "epoch_millis",
+       "how CSV writes a TIMESTAMP: epoch_millis, or sql ('2026-01-01 07:15:00.25', as Flink's CSV)"},
+      {"partition.by", "none (one file)",
+       "'col, ...': path is a directory of Hive-style partitions, path/col=value/.../part-0-<n>.<csv|jsonl>; "
+       "these columns are in the path, not in the files"},
+      {"partition.default.name", "__DEFAULT_PARTITION__",
+       "the directory value of a NULL or empty partition value"},
+      {"partition.commit.trigger", "process_time",
+       "when a partition is committed: process_time (the clock passes its creation + delay) or "
+       "partition_time "
+       "(the watermark passes its time + delay); every one when the input ends"},
+      {"partition.commit.delay", "0ms", "see partition.commit.trigger"},
+      {"partition.commit.policy", "success_file",
+       "success_file (committing writes <partition>/_SUCCESS) or none"},
+      {"partition.time.pattern", "the first partition column's value",
+       "partition_time: the partition's time from its values, e.g. '$dt $hm:00' (yyyy-MM-dd[ HH:mm:ss], "
+       "UTC)"},
+      {"rolling.interval", "30min", "a part file open this long is closed, and the next rows open a new one"},
+      {"rolling.check.interval", "1min", "how often open files (and process_time commits) are checked"},
+      {"partition.max.open.files", "64", "more open part files close the least recently written one"},
       {"changelog.mode", "append, or upsert for an updating query",
-       "append (inserts only), changelog (Debezium-style before/after/op JSON) or upsert (key + value; deletes)"},
+       "append (inserts only), changelog (Debezium-style before/after/op JSON) or upsert (key + value; "
+       "deletes)"},
   };
   connector.bind = BindFileSink;
   connector.create = [](const SinkDefinition& definition,
                         const Schema& schema) -> std::unique_ptr<SinkOperator> {
+    if (definition.SettingsAs<FileSinkSettings>().partitioning) {
+      return std::make_unique<PartitionedFileSink>(definition, schema);
+    }
     return FileSink::CreateFile(definition, schema, definition.SettingsAs<FileSinkSettings>().path);
   };
   registry.Register(std::move(connector));

@@ -29,7 +29,8 @@ FileSink::~FileSink() {
 
 namespace {
 std::unique_ptr<RecordEncoder> MakeEncoder(const SinkDefinition& definition, const Schema& schema) {
-  return definition.format == "csv" ? MakeCsvEncoder(schema, definition.csv_delimiter)
+  return definition.format == "csv" ? MakeCsvEncoder(schema, definition.csv_delimiter, definition.csv_header,
+                                                     definition.csv_sql_timestamps)
                                     : MakeJsonEncoder(schema);
 }
 }  // namespace
