@@ -258,6 +258,12 @@ class Parser {
         statement.kind = Statement::Kind::kCreateStream;
       } else if (MatchKeyword("TABLE")) {
         statement.kind = Statement::Kind::kCreateTable;
+      } else if (IsKeyword("FUNCTION") || (IsKeyword("TEMPORARY") && IsKeyword("FUNCTION", 1)) ||
+                 (IsKeyword("TEMPORARY") && IsKeyword("SYSTEM", 1) && IsKeyword("FUNCTION", 2))) {
+        return source_.NotSupported(
+            Peek().position,
+            "CREATE FUNCTION (a user-defined function in Java or Python: Sluice runs no JVM or Python code; "
+            "write the function as an expression of built-in functions)");
       } else {
         return Unexpected("STREAM, TABLE or VIEW after CREATE");
       }
