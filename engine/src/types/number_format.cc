@@ -10,11 +10,6 @@
 namespace sluice {
 namespace {
 
-constexpr int64_t kMillisPerSecond = 1000;
-constexpr int64_t kMillisPerMinute = 60 * kMillisPerSecond;
-constexpr int64_t kMillisPerHour = 60 * kMillisPerMinute;
-constexpr int64_t kMillisPerDay = 24 * kMillisPerHour;
-
 bool IsSpace(char c) {
   return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
 }
@@ -100,7 +95,11 @@ std::string FormatDouble(double value) {
   return std::string(buffer, length);
 }
 
-size_t AppendSqlTimestamp(int64_t epoch_millis, char* out) {
+namespace {
+
+// Writes "yyyy-MM-dd<separator>HH:mm:ss" of `epoch_millis` (UTC; a year before 1 with a '-') to
+// `out`; returns the end of what it wrote and sets `millis` to the milliseconds of the second.
+char* WriteDateTime(int64_t epoch_millis, char separator, char* out, int64_t* millis) {
   const int64_t days = FloorDivide(epoch_millis, kMillisPerDay);
   int64_t rest = epoch_millis - days * kMillisPerDay;
   int64_t year = 0;
@@ -112,7 +111,7 @@ size_t AppendSqlTimestamp(int64_t epoch_millis, char* out) {
   const int64_t minute = rest / kMillisPerMinute;
   rest -= minute * kMillisPerMinute;
   const int64_t second = rest / kMillisPerSecond;
-  int64_t millis = rest - second * kMillisPerSecond;
+  *millis = rest - second * kMillisPerSecond;
   char* p = out;
   if (year < 0) {
     *p++ = '-';
@@ -124,12 +123,19 @@ size_t AppendSqlTimestamp(int64_t epoch_millis, char* out) {
   p = WritePadded(p, month, 2);
   *p++ = '-';
   p = WritePadded(p, day, 2);
-  *p++ = ' ';
+  *p++ = separator;
   p = WritePadded(p, hour, 2);
   *p++ = ':';
   p = WritePadded(p, minute, 2);
   *p++ = ':';
-  p = WritePadded(p, second, 2);
+  return WritePadded(p, second, 2);
+}
+
+}  // namespace
+
+size_t AppendSqlTimestamp(int64_t epoch_millis, char* out) {
+  int64_t millis = 0;
+  char* p = WriteDateTime(epoch_millis, ' ', out, &millis);
   if (millis != 0) {
     // As few digits as the value needs (java.time's appendFraction(0, 9)): .5, .25, .125.
     int digits = 3;
@@ -144,37 +150,9 @@ size_t AppendSqlTimestamp(int64_t epoch_millis, char* out) {
 }
 
 std::string FormatTimestamp(int64_t epoch_millis) {
-  const int64_t days = FloorDivide(epoch_millis, kMillisPerDay);
-  int64_t rest = epoch_millis - days * kMillisPerDay;
-  int64_t year = 0;
-  unsigned month = 0;
-  unsigned day = 0;
-  CivilFromDays(days, &year, &month, &day);
-  const int64_t hour = rest / kMillisPerHour;
-  rest -= hour * kMillisPerHour;
-  const int64_t minute = rest / kMillisPerMinute;
-  rest -= minute * kMillisPerMinute;
-  const int64_t second = rest / kMillisPerSecond;
-  const int64_t millis = rest - second * kMillisPerSecond;
-
   char buffer[64];
-  char* p = buffer;
-  if (year < 0) {
-    *p++ = '-';
-    p = WritePadded(p, -year, 4);
-  } else {
-    p = WritePadded(p, year, 4);
-  }
-  *p++ = '-';
-  p = WritePadded(p, month, 2);
-  *p++ = '-';
-  p = WritePadded(p, day, 2);
-  *p++ = 'T';
-  p = WritePadded(p, hour, 2);
-  *p++ = ':';
-  p = WritePadded(p, minute, 2);
-  *p++ = ':';
-  p = WritePadded(p, second, 2);
+  int64_t millis = 0;
+  char* p = WriteDateTime(epoch_millis, 'T', buffer, &millis);
   if (millis != 0) {
     *p++ = '.';
     p = WritePadded(p, millis, 3);

@@ -8,6 +8,12 @@
 
 namespace sluice {
 
+// Milliseconds per unit of time, for arithmetic on epoch-millisecond TIMESTAMPs.
+inline constexpr int64_t kMillisPerSecond = 1000;
+inline constexpr int64_t kMillisPerMinute = 60 * kMillisPerSecond;
+inline constexpr int64_t kMillisPerHour = 60 * kMillisPerMinute;
+inline constexpr int64_t kMillisPerDay = 24 * kMillisPerHour;
+
 // Shortest text that parses back to exactly `value` ("0.1", "1e+300", "100.0" is printed "100").
 // NaN prints "NaN", infinities "Infinity"/"-Infinity".
 std::string FormatDouble(double value);

@@ -23,11 +23,6 @@
 namespace sluice {
 namespace {
 
-constexpr int64_t kMillisPerSecond = 1000;
-constexpr int64_t kMillisPerMinute = 60 * kMillisPerSecond;
-constexpr int64_t kMillisPerHour = 60 * kMillisPerMinute;
-constexpr int64_t kMillisPerDay = 24 * kMillisPerHour;
-
 // --- EXTRACT ----------------------------------------------------------------------------
 
 enum class Field {
