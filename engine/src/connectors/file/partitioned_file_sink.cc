@@ -283,7 +283,7 @@ absl::Status PartitionedFileSink::CloseFile(Partition& partition) {
   return absl::OkStatus();
 }
 
-absl::Status PartitionedFileSink::Commit(Partition& partition) {
+absl::Status PartitionedFileSink::CommitPartition(Partition& partition) {
   SLUICE_RETURN_IF_ERROR(CloseFile(partition));
   if (partitioning_.success_file) {
     const std::string marker = StrCat(partition.directory, "/", kSuccessFile);
@@ -343,7 +343,7 @@ absl::Status PartitionedFileSink::CheckTimers() {
     }
     if (partitioning_.trigger == PartitionCommitTrigger::kProcessTime && partition.uncommitted &&
         now > partition.created_millis + partitioning_.commit_delay_millis) {
-      SLUICE_RETURN_IF_ERROR(Commit(partition));
+      SLUICE_RETURN_IF_ERROR(CommitPartition(partition));
     }
     // A committed partition without an open file is forgotten; a late row creates it again.
     if (!partition.uncommitted && partition.file == nullptr) {
@@ -366,7 +366,7 @@ absl::Status PartitionedFileSink::CommitByWatermark() {
         partition.time.has_value() &&
         (watermark_ == kMaxWatermark || watermark_ > *partition.time + partitioning_.commit_delay_millis);
     if (partition.uncommitted && due) {
-      SLUICE_RETURN_IF_ERROR(Commit(partition));
+      SLUICE_RETURN_IF_ERROR(CommitPartition(partition));
       previous_ = nullptr;
       partitions_.erase(it++);
     } else {
@@ -397,7 +397,7 @@ absl::Status PartitionedFileSink::Finish() {
   const bool ended = watermark_ == kMaxWatermark;
   for (auto& [key, partition] : partitions_) {
     SLUICE_RETURN_IF_ERROR(CloseFile(*partition));
-    if (ended && partition->uncommitted) SLUICE_RETURN_IF_ERROR(Commit(*partition));
+    if (ended && partition->uncommitted) SLUICE_RETURN_IF_ERROR(CommitPartition(*partition));
   }
   partitions_.clear();
   previous_ = nullptr;

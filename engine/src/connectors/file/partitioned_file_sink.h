@@ -98,7 +98,7 @@ class PartitionedFileSink final : public SinkOperator {
   Partition& PartitionOf(const Batch& batch, uint32_t row);
   absl::Status OpenFile(Partition& partition);
   absl::Status CloseFile(Partition& partition);
-  absl::Status Commit(Partition& partition);
+  absl::Status CommitPartition(Partition& partition);
   // Rolls files open for the rollover interval and fires process-time commits, at most every
   // check interval.
   absl::Status CheckTimers();
