@@ -12,7 +12,7 @@ RUN apt-get update \
       build-essential cmake ninja-build pkg-config \
       libabsl-dev libjemalloc-dev libsimdjson-dev libgtest-dev libgmock-dev libbenchmark-dev \
       libsqlite3-dev librdkafka-dev libhwloc-dev libnuma-dev \
-      libcpp-httplib-dev libssl-dev prometheus-cpp-dev libyaml-cpp-dev libspdlog-dev librocksdb-dev libre2-dev \
+      libcpp-httplib-dev libssl-dev prometheus-cpp-dev libyaml-cpp-dev libspdlog-dev librocksdb-dev libre2-dev libboost-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY . .

@@ -73,6 +73,7 @@ test: deps build
 	$(PYTHON) ci/check_deploy.py $(BUILD_DIR)/sluice
 	$(PYTHON) ci/check_deploy_test.py $(BUILD_DIR)/sluice
 	$(PYTHON) reports/make_report_test.py
+	$(PYTHON) ci/decimal_oracle_test.py $(BUILD_DIR)/sluice
 	$(BUILD_DIR)/sluice_embed_example
 	$(PYTHON) ci/ui_test.py $(BUILD_DIR)/sluice --screenshot $(BUILD_DIR)/ui-screenshot.png
 	$(BUILD_DIR)/sluice_tests --gtest_brief=1

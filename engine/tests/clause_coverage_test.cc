@@ -29,7 +29,7 @@ namespace {
 
 // A new AST field changes these sizes: name it in AstClauses() and give it a case below.
 static_assert(sizeof(OverClause) == 152, "OverClause changed: update AstClauses and the cases");
-static_assert(sizeof(ParsedExpression) == 224, "ParsedExpression changed: update AstClauses and the cases");
+static_assert(sizeof(ParsedExpression) == 288, "ParsedExpression changed: update AstClauses and the cases");
 // (TableReference::window_function is never set in a parsed job: the parser moves it into the
 // SELECT's window, which the walker names.)
 static_assert(sizeof(TableReference) == 208, "TableReference changed: update AstClauses and the cases");

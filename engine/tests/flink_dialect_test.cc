@@ -92,24 +92,41 @@ TEST(FlinkDialectTest, CreateTableParsesColumnsWatermarkAndOptions) {
   EXPECT_EQ(job.dialect_reason, "CREATE TABLE with column definitions at 1:1");
 }
 
-TEST(FlinkDialectTest, TypesPrimaryKeyAndDecimalNote) {
+TEST(FlinkDialectTest, TypesPrimaryKeyAndFloatNote) {
   ParsedJob job = Parse(
       "CREATE TABLE t (a INT, b BIGINT, c DOUBLE, d STRING, e VARCHAR(20), f BOOLEAN, g TIMESTAMP_LTZ(3),\n"
-      "  h DECIMAL(23, 3), i TIMESTAMP(3) WITH LOCAL TIME ZONE, PRIMARY KEY (a, b) NOT ENFORCED)\n"
+      "  h DECIMAL(23, 3), i TIMESTAMP(3) WITH LOCAL TIME ZONE, j FLOAT, k DECIMAL, l NUMERIC(5),\n"
+      "  PRIMARY KEY (a, b) NOT ENFORCED)\n"
       "WITH ('connector' = 'filesystem', 'path' = 'x', 'format' = 'csv');\n"
       "SELECT a FROM t");
   ASSERT_EQ(job.tables.size(), 1u);
   const auto& columns = job.tables[0].columns;
-  ASSERT_EQ(columns.size(), 9u);
-  const TypeId expected[] = {TypeId::kInt64,     TypeId::kInt64,  TypeId::kDouble,
-                             TypeId::kString,    TypeId::kString, TypeId::kBoolean,
-                             TypeId::kTimestamp, TypeId::kDouble, TypeId::kTimestamp};
-  for (size_t i = 0; i < columns.size(); ++i) EXPECT_EQ(columns[i].type, expected[i]) << columns[i].name;
+  ASSERT_EQ(columns.size(), 12u);
+  const TypeId expected[] = {TypeId::kInt64,     TypeId::kInt64,   TypeId::kDouble,    TypeId::kString,
+                             TypeId::kString,    TypeId::kBoolean, TypeId::kTimestamp, DecimalType(23, 3),
+                             TypeId::kTimestamp, TypeId::kDouble,  DecimalType(10, 0), DecimalType(5, 0)};
+  for (size_t i = 0; i < columns.size(); ++i) {
+    EXPECT_EQ(TypeName(columns[i].type), TypeName(expected[i])) << columns[i].name;
+  }
   EXPECT_EQ(columns[7].type_text, "DECIMAL(23, 3)");
   EXPECT_EQ(columns[8].type_text, "TIMESTAMP(3) WITH LOCAL TIME ZONE");
   EXPECT_EQ(job.tables[0].primary_key, (std::vector<std::string>{"a", "b"}));
+  // DECIMAL is exact; FLOAT is read as a DOUBLE, which the note says.
   ASSERT_EQ(job.dialect_notes.size(), 1u);
-  EXPECT_EQ(job.dialect_notes[0], "2:5: column 'h' DECIMAL(23, 3) is a DOUBLE (exact DECIMAL comes later)");
+  EXPECT_EQ(job.dialect_notes[0], "2:60: column 'j' FLOAT is a DOUBLE");
+}
+
+TEST(FlinkDialectTest, DecimalTypesOutOfRangeAreErrorsAtTheType) {
+  for (const auto& [type, message] : std::vector<std::pair<std::string, std::string>>{
+           {"DECIMAL(39, 2)", "line 1, column 19: DECIMAL precision 39 is out of range (1 to 38)"},
+           {"DECIMAL(5, 6)", "line 1, column 19: DECIMAL scale 6 is out of range (0 to the precision, 5)"},
+           {"DECIMAL(0)", "line 1, column 19: DECIMAL precision 0 is out of range (1 to 38)"}}) {
+    const absl::StatusOr<ParsedJob> parsed =
+        ParseJob("CREATE TABLE t (a " + type + ") WITH ('connector' = 'blackhole');\nSELECT a FROM t");
+    ASSERT_FALSE(parsed.ok()) << type;
+    EXPECT_NE(std::string(parsed.status().message()).find(message), std::string::npos)
+        << type << ": " << parsed.status().message();
+  }
 }
 
 TEST(FlinkDialectTest, SourceTableLowersOntoFileSourceProperties) {

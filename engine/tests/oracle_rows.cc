@@ -11,6 +11,7 @@
 
 #include "common/strings.h"
 #include "job_test_harness.h"
+#include "types/number_format.h"
 
 namespace sluice::testing {
 namespace {
@@ -196,6 +197,33 @@ static Row ObjectRow(const simdjson::dom::object& object, const Schema& declared
     };
     if (kind == simdjson::dom::element_type::NULL_VALUE) {
       row.emplace_back(std::monostate{});
+      continue;
+    }
+    if (IsDecimal(column.type)) {
+      // Exact: the number as written has every digit of the scale and no more, no exponent, and
+      // at most the precision's digits; its value is compared as a double with the oracle's.
+      const std::string key = StrCat("\"", column.name, "\":");
+      const size_t at = line.find(key);
+      std::string text;
+      if (at != std::string::npos) {
+        for (size_t i = at + key.size(); i < line.size() && line[i] != ',' && line[i] != '}'; ++i)
+          text += line[i];
+      }
+      const size_t point = text.find('.');
+      const int scale = DecimalScale(column.type);
+      const size_t fraction = point == std::string::npos ? 0 : text.size() - point - 1;
+      size_t digits = 0;
+      for (char ch : text) digits += ch >= '0' && ch <= '9';
+      if (!integer_literal && kind != simdjson::dom::element_type::DOUBLE) {
+        wrong_type();
+      } else if (fraction != static_cast<size_t>(scale) || text.find_first_of("eE") != std::string::npos ||
+                 digits > static_cast<size_t>(DecimalPrecision(column.type)) + 1) {
+        fail(line, StrCat(TypeName(column.type), " column '", column.name, "' holds ", text,
+                          ", not its exact text with ", scale, " digits after the point"));
+        row.emplace_back(std::monostate{});
+      } else {
+        row.emplace_back(ParseDouble(text).value_or(0));
+      }
       continue;
     }
     switch (column.type) {

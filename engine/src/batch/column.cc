@@ -5,7 +5,10 @@
 namespace sluice {
 
 Column::Column(TypeId type, size_t rows)
-    : type_(type), element_size_(PhysicalSize(type)), heap_(std::make_shared<StringHeap>()) {
+    : type_(type),
+      wide_decimal_(IsWideDecimal(type)),
+      element_size_(PhysicalSize(type)),
+      heap_(std::make_shared<StringHeap>()) {
   Resize(rows);
 }
 
@@ -47,6 +50,7 @@ void Column::SetNull(size_t row) {
 
 Value Column::GetValue(size_t row) const {
   if (!IsValid(row)) return Value::Null(type_);
+  if (IsDecimal(type_)) return Value::Decimal(DecimalAt(row), type_);
   switch (type_) {
     case TypeId::kBoolean: return Value::Boolean(data<uint8_t>()[row] != 0);
     case TypeId::kInt64: return Value::Int64(data<int64_t>()[row]);

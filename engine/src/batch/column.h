@@ -70,6 +70,25 @@ class Column {
   // Pins everything `other` pins, plus its heap.
   void KeepAliveStringsOf(const Column& other);
 
+  // A DECIMAL column's unscaled value at `row`, whichever its width (int64_t up to 18 digits,
+  // __int128 beyond), and its store. REQUIRES: IsDecimal(type()); for SetDecimal, the value
+  // fits the type's precision.
+  __int128 DecimalAt(size_t row) const {
+    if (wide_decimal_) {
+      __int128 value;
+      std::memcpy(&value, data_.get() + row * 16, 16);
+      return value;
+    }
+    return data<int64_t>()[row];
+  }
+  void SetDecimal(size_t row, __int128 unscaled) {
+    if (wide_decimal_) {
+      std::memcpy(data_.get() + row * 16, &unscaled, 16);
+    } else {
+      data<int64_t>()[row] = static_cast<int64_t>(unscaled);
+    }
+  }
+
   // The value at `row` as a Value (tests, constant folding, EXPLAIN; not for hot loops).
   Value GetValue(size_t row) const;
 
@@ -77,6 +96,7 @@ class Column {
   void Reserve(size_t rows);
 
   TypeId type_;
+  bool wide_decimal_;
   size_t element_size_;
   size_t size_ = 0;
   size_t capacity_ = 0;

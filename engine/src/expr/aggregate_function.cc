@@ -1,6 +1,7 @@
 #include "expr/aggregate_function.h"
 
 #include "common/strings.h"
+#include "types/decimal.h"
 
 namespace sluice {
 
@@ -49,10 +50,13 @@ absl::StatusOr<TypeId> AggregateResultType(AggregateKind kind, TypeId argument) 
     case AggregateKind::kCount:
     case AggregateKind::kCountDistinct: return TypeId::kInt64;
     case AggregateKind::kSum:
+      if (IsDecimal(argument)) return DecimalSumType(argument);
       if (argument == TypeId::kInt64 || argument == TypeId::kNull) return TypeId::kInt64;
       if (argument == TypeId::kDouble) return TypeId::kDouble;
       break;
     case AggregateKind::kAvg:
+      if (IsDecimal(argument)) return DecimalAverageType(argument);
+      [[fallthrough]];
     case AggregateKind::kStddevSamp:
     case AggregateKind::kStddevPop:
     case AggregateKind::kVarSamp:

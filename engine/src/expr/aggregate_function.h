@@ -30,7 +30,8 @@ enum class AggregateKind : uint8_t {
 // or nullopt. `distinct` and `star` select COUNT(DISTINCT x) and COUNT(*).
 std::optional<AggregateKind> FindAggregate(std::string_view name, bool distinct, bool star);
 
-// Result type for an argument of `argument` type, or an error naming what is accepted.
+// Result type for an argument of `argument` type, or an error naming what is accepted. SUM and
+// AVG of a DECIMAL are exact DECIMALs (types/decimal.h); the variance family is DOUBLE.
 absl::StatusOr<TypeId> AggregateResultType(AggregateKind kind, TypeId argument);
 
 std::string_view AggregateName(AggregateKind kind);

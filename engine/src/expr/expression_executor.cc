@@ -29,6 +29,10 @@ void FillConstant(const Value& value, size_t rows, Column& column) {
     return;
   }
   column.SetAllValid(rows);
+  if (IsDecimal(value.type())) {
+    for (size_t i = 0; i < rows; ++i) column.SetDecimal(i, value.decimal());
+    return;
+  }
   switch (value.type()) {
     case TypeId::kBoolean: {
       uint8_t* data = column.data<uint8_t>();
@@ -106,7 +110,13 @@ std::shared_ptr<Column> EvaluateNode(Node& node, const Batch& input) {
     node.argument_columns[i] = EvaluateNode(*node.children[i], input);
     node.argument_pointers[i] = node.argument_columns[i].get();
   }
-  if (e.kind == BoundExpressionKind::kCase) {
+  if (e.kind == BoundExpressionKind::kCase && IsDecimal(e.type)) {
+    if (IsWideDecimal(e.type)) {
+      CombineCase<__int128>(context, node.argument_columns, *out);
+    } else {
+      CombineCase<int64_t>(context, node.argument_columns, *out);
+    }
+  } else if (e.kind == BoundExpressionKind::kCase) {
     switch (PhysicalSize(e.type) == 1 ? TypeId::kBoolean : e.type) {
       case TypeId::kBoolean:
       case TypeId::kNull: CombineCase<uint8_t>(context, node.argument_columns, *out); break;

@@ -14,6 +14,7 @@ const FunctionRegistry& FunctionRegistry::Default() {
     RegisterMathFunctions(*r);
     RegisterTimeFunctions(*r);
     RegisterRegexFunctions(*r);
+    RegisterDecimalFunctions(*r);
     return r;
   }();
   return *registry;
@@ -46,8 +47,22 @@ absl::StatusOr<ResolvedFunction> FunctionRegistry::Resolve(std::string_view name
   }
   const ScalarFunctionSignature* best = nullptr;
   std::vector<TypeId> best_types;
+  TypeId best_return_type = TypeId::kNull;
   int best_cost = 1 << 30;
   for (const auto& signature : it->second) {
+    if (signature.derive_types != nullptr) {
+      std::optional<DerivedTypes> derived = signature.derive_types(argument_types);
+      if (!derived) continue;
+      int cost = 0;
+      for (size_t i = 0; i < argument_types.size(); ++i) cost += argument_types[i] != derived->arguments[i];
+      if (cost < best_cost) {
+        best = &signature;
+        best_cost = cost;
+        best_types = std::move(derived->arguments);
+        best_return_type = derived->return_type;
+      }
+      continue;
+    }
     const size_t fixed = signature.arguments.size();
     if (argument_types.size() < fixed) continue;
     if (argument_types.size() > fixed && !signature.variadic) continue;
@@ -67,6 +82,7 @@ absl::StatusOr<ResolvedFunction> FunctionRegistry::Resolve(std::string_view name
       best = &signature;
       best_cost = cost;
       best_types = std::move(parameter_types);
+      best_return_type = signature.return_type;
     }
   }
   if (best == nullptr) {
@@ -74,6 +90,10 @@ absl::StatusOr<ResolvedFunction> FunctionRegistry::Resolve(std::string_view name
     for (TypeId type : argument_types) names.emplace_back(TypeName(type));
     std::vector<std::string> candidates;
     for (const auto& signature : it->second) {
+      if (signature.derive_types != nullptr) {
+        candidates.push_back(StrCat(AsciiToUpper(key), "(", signature.description, ")"));
+        continue;
+      }
       std::vector<std::string> parameters;
       for (TypeId type : signature.arguments) parameters.emplace_back(TypeName(type));
       if (signature.variadic) parameters.push_back(StrCat(TypeName(*signature.variadic), "..."));
@@ -83,7 +103,7 @@ absl::StatusOr<ResolvedFunction> FunctionRegistry::Resolve(std::string_view name
                                              StrJoin(names, ", "),
                                              "); candidates: ", StrJoin(candidates, ", ")));
   }
-  return ResolvedFunction{best, std::move(best_types)};
+  return ResolvedFunction{best, std::move(best_types), best_return_type};
 }
 
 }  // namespace sluice

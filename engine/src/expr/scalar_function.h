@@ -48,7 +48,18 @@ enum class NullHandling : uint8_t { kPropagate, kCustom };
 // nullopt. The kernel still treats values it cannot use (a pattern computed per row) as NULL.
 using ConstantArgumentCheck = std::optional<std::string> (*)(size_t argument, const Value& value);
 
+// The argument and result types of an overload whose types depend on its arguments' (the
+// DECIMAL operators: their result's precision and scale follow the operands').
+struct DerivedTypes {
+  std::vector<TypeId> arguments;  // what each argument is cast to before the call
+  TypeId return_type = TypeId::kNull;
+};
+// Given the argument types of a call, the types of this overload for them, or nullopt when it
+// does not take them.
+using TypeDerivation = std::optional<DerivedTypes> (*)(const std::vector<TypeId>& arguments);
+
 struct ScalarFunctionSignature {
+  // Ignored when derive_types is set (but for describing the overload in errors).
   std::vector<TypeId> arguments;
   // When set, any number (including zero) of further arguments of this type may follow.
   std::optional<TypeId> variadic;
@@ -56,12 +67,18 @@ struct ScalarFunctionSignature {
   ScalarKernel kernel = nullptr;
   NullHandling null_handling = NullHandling::kPropagate;
   ConstantArgumentCheck check_constant_argument = nullptr;
+  // When set, decides which arguments the overload takes and its types for them; `arguments`
+  // and `return_type` only describe it (DECIMAL stands for any DECIMAL(p, s) there).
+  TypeDerivation derive_types = nullptr;
+  std::string_view description;  // the parameters as errors list them, when derive_types is set
 };
 
-// The overload a call resolved to and the type every argument must be cast to before the call.
+// The overload a call resolved to, the type every argument must be cast to before the call,
+// and the type of the result.
 struct ResolvedFunction {
   const ScalarFunctionSignature* signature = nullptr;
   std::vector<TypeId> argument_types;
+  TypeId return_type = TypeId::kNull;
 };
 
 // Name -> overloads. Names are case-insensitive. Immutable after construction for Default().
@@ -89,6 +106,8 @@ class FunctionRegistry {
 // Kernel converting a column from one type to another (CAST). Unconvertible values
 // (e.g. 'abc' to BIGINT) become NULL. Returns nullptr when no conversion exists.
 ScalarKernel GetCastKernel(TypeId from, TypeId to);
+// The CASTs to and from DECIMAL (expr/functions/decimal_functions.cc), for GetCastKernel.
+ScalarKernel GetDecimalCastKernel(TypeId from, TypeId to);
 
 // Registration entry points, one per function family (each in expr/functions/*.cc).
 void RegisterOperatorFunctions(FunctionRegistry& registry);     // + - * / % = <> < ... AND OR NOT
@@ -97,5 +116,6 @@ void RegisterStringFunctions(FunctionRegistry& registry);
 void RegisterMathFunctions(FunctionRegistry& registry);
 void RegisterTimeFunctions(FunctionRegistry& registry);
 void RegisterRegexFunctions(FunctionRegistry& registry);  // REGEXP REGEXP_EXTRACT REGEXP_REPLACE
+void RegisterDecimalFunctions(FunctionRegistry& registry);  // + - * / % comparisons negate ABS
 
 }  // namespace sluice

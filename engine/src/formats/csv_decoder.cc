@@ -10,6 +10,7 @@
 #include "common/strings.h"
 #include "formats/record_format.h"
 #include "formats/row_decoder.h"
+#include "types/decimal.h"
 #include "types/number_format.h"
 
 namespace sluice {
@@ -129,6 +130,13 @@ class CsvDecoder final : public RowDecoder<CsvDecoder> {
         // Empty unquoted: NULL. Quoted "": the empty string, NULL for non-string types.
         if (field.quoted && target.type == TypeId::kString)
           target.Set<std::string_view>(row, std::string_view());
+        continue;
+      }
+      if (IsDecimal(target.type)) {  // exactly, never through a double
+        const std::optional<__int128> value =
+            ParseDecimal(field.text, DecimalPrecision(target.type), DecimalScale(target.type));
+        if (!value) return Mismatch(column, field.text);
+        target.SetDecimal(row, *value);
         continue;
       }
       switch (target.type) {

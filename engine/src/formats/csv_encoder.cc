@@ -11,12 +11,13 @@
 #include <cstring>
 
 #include "formats/record_format.h"
+#include "types/decimal.h"
 #include "types/number_format.h"
 
 namespace sluice {
 namespace {
 
-constexpr size_t kMaxNumberChars = 32;  // AppendDouble's contract; int64 needs 20
+constexpr size_t kMaxNumberChars = 42;  // a DECIMAL's (kMaxDecimalChars); AppendDouble needs 32
 constexpr size_t kMaxGrowBytes = 4 << 20;
 
 class CsvEncoder final : public RecordEncoder {
@@ -65,6 +66,16 @@ class CsvEncoder final : public RecordEncoder {
         if (c > 0) *p++ = delimiter_;
         const ColumnView& column = columns_[c];
         if (column.validity[row] == 0) continue;  // NULL: empty field
+        if (IsDecimal(types_[c])) {               // plain text, every digit of the scale: 12.50
+          __int128 unscaled;
+          if (IsWideDecimal(types_[c])) {
+            std::memcpy(&unscaled, column.data + row * 16, 16);
+          } else {
+            unscaled = reinterpret_cast<const int64_t*>(column.data)[row];
+          }
+          p += FormatDecimal(unscaled, DecimalScale(types_[c]), p);
+          continue;
+        }
         switch (types_[c]) {
           case TypeId::kTimestamp:
             if (sql_timestamps_) {

@@ -15,6 +15,7 @@
 #include "common/strings.h"
 #include "formats/record_format.h"
 #include "formats/row_decoder.h"
+#include "types/decimal.h"
 #include "types/number_format.h"
 
 namespace sluice {
@@ -233,8 +234,29 @@ class JsonDecoder final : public RowDecoder<JsonDecoder> {
                        TypeName(columns_[column].type)));
   }
 
+  // A DECIMAL from a JSON number's text (or a string holding one), exactly: never through a
+  // double.
+  bool StoreDecimal(size_t column, simdjson::ondemand::value& value, size_t row) {
+    OutputColumn& target = columns_[column];
+    std::string_view text = TrimJsonSpace(value.raw_json_token());
+    if (text.size() >= 2 && text.front() == '"' && text.back() == '"') {
+      text = text.substr(1, text.size() - 2);
+    } else if (text.empty() || !(text[0] == '-' || (text[0] >= '0' && text[0] <= '9'))) {
+      return NullOrMismatch(column, value);
+    }
+    const std::optional<__int128> unscaled =
+        ParseDecimal(text, DecimalPrecision(target.type), DecimalScale(target.type));
+    if (!unscaled) {
+      return Fail(StrCat("field '", names_[column], "': ", ShowValue(value.raw_json_token()),
+                         " is not a number that fits ", TypeName(target.type)));
+    }
+    target.SetDecimal(row, *unscaled);
+    return true;
+  }
+
   bool StoreValue(size_t column, simdjson::ondemand::value& value, size_t row) {
     OutputColumn& target = columns_[column];
+    if (IsDecimal(target.type)) return StoreDecimal(column, value, row);
     switch (target.type) {
       case TypeId::kInt64: {
         int64_t number = 0;

@@ -12,12 +12,13 @@
 #include "common/strings.h"
 #include "formats/json_string.h"
 #include "formats/record_format.h"
+#include "types/decimal.h"
 #include "types/number_format.h"
 
 namespace sluice {
 namespace {
 
-constexpr size_t kMaxNumberChars = 32;  // AppendDouble's contract; int64 needs 20
+constexpr size_t kMaxNumberChars = 42;  // a DECIMAL's (kMaxDecimalChars); AppendDouble needs 32
 constexpr size_t kMaxGrowBytes = 4 << 20;
 
 class JsonEncoder final : public RecordEncoder {
@@ -75,6 +76,16 @@ class JsonEncoder final : public RecordEncoder {
         if (column.validity[row] == 0) {
           std::memcpy(p, "null", 4);
           p += 4;
+          continue;
+        }
+        if (IsDecimal(types_[c])) {  // plain text, every digit of the scale: 12.50
+          __int128 unscaled;
+          if (IsWideDecimal(types_[c])) {
+            std::memcpy(&unscaled, column.data + row * 16, 16);
+          } else {
+            unscaled = reinterpret_cast<const int64_t*>(column.data)[row];
+          }
+          p += FormatDecimal(unscaled, DecimalScale(types_[c]), p);
           continue;
         }
         switch (types_[c]) {

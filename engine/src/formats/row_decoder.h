@@ -64,6 +64,15 @@ struct OutputColumn {
     reinterpret_cast<T*>(data)[row] = value;
     validity[row] = 1;
   }
+  // A DECIMAL's unscaled value, in its column's width.
+  void SetDecimal(size_t row, __int128 unscaled) {
+    if (element_size == 16) {
+      std::memcpy(data + row * 16, &unscaled, 16);
+    } else {
+      reinterpret_cast<int64_t*>(data)[row] = static_cast<int64_t>(unscaled);
+    }
+    validity[row] = 1;
+  }
 };
 
 template <typename Derived>

@@ -8,6 +8,7 @@
 #include "batch/batch.h"
 #include "common/state_vector.h"
 #include "state/key_table.h"
+#include "types/decimal.h"
 
 namespace sluice {
 namespace {
@@ -205,6 +206,102 @@ class SumAccumulator final : public Accumulator {
   }
   StateRows& rows_;
   size_t sums_;  // field indexes
+  size_t counts_;
+};
+
+// SUM and AVG of DECIMALs (In: the argument's unscaled int64_t or __int128): the exact sum of
+// the unscaled values in 192 bits (types/decimal.h: DecimalSum, as two fields) and the count of
+// non-NULL values, so that it retracts. SUM is DECIMAL(38, s) of the sum (NULL when it has more
+// than 38 digits), AVG the quotient at its result type's scale, HALF_UP.
+template <typename In, bool kAverage>
+class DecimalSumAccumulator final : public Accumulator {
+ public:
+  bool state_in_rows() const override { return true; }
+  DecimalSumAccumulator(StateRows& rows, TypeId argument_type)
+      : rows_(rows),
+        scale_(DecimalScale(argument_type)),
+        lows_(rows.AddField(sizeof(unsigned __int128))),
+        highs_(rows.AddField(sizeof(int64_t))),
+        counts_(rows.AddField(sizeof(int64_t))) {}
+  void Reset(uint32_t group) override {
+    rows_.Get<unsigned __int128>(lows_)[group] = 0;
+    rows_.Get<int64_t>(highs_)[group] = 0;
+    rows_.Get<int64_t>(counts_)[group] = 0;
+  }
+  void MergeFrom(uint32_t into, const Accumulator& source, uint32_t from) override {
+    const StateRows& from_rows = static_cast<const DecimalSumAccumulator&>(source).rows_;
+    unsigned __int128& low = rows_.Get<unsigned __int128>(lows_)[into];
+    int64_t& high = rows_.Get<int64_t>(highs_)[into];
+    const unsigned __int128 from_low = from_rows.Get<unsigned __int128>(lows_)[from];
+    const unsigned __int128 before = low;
+    low += from_low;
+    high += from_rows.Get<int64_t>(highs_)[from] + static_cast<int64_t>(low < before);
+    rows_.Get<int64_t>(counts_)[into] += from_rows.Get<int64_t>(counts_)[from];
+  }
+  void Update(const Column* argument, const uint32_t* selection, size_t count,
+              const uint32_t* groups) override {
+    Add<false>(argument, selection, count, groups);
+  }
+  bool retracts() const override { return true; }
+  void Retract(const Column* argument, const uint32_t* selection, size_t count,
+               const uint32_t* groups) override {
+    Add<true>(argument, selection, count, groups);
+  }
+  void Finalize(const uint32_t* groups, size_t n, Column& out) const override {
+    const auto lows = rows_.Get<unsigned __int128>(lows_);
+    const auto highs = rows_.Get<int64_t>(highs_);
+    const auto counts = rows_.Get<int64_t>(counts_);
+    for (size_t i = 0; i < n; ++i) {
+      const uint32_t group = groups[i];
+      std::optional<Int128> result;
+      if (counts[group] != 0) {
+        result = FinishDecimalSum(DecimalSum{lows[group], highs[group]}, scale_, kAverage ? counts[group] : 0,
+                                  out.type());
+      }
+      if (result) {
+        out.validity()[i] = 1;
+        out.SetDecimal(i, *result);
+      } else {
+        out.SetNull(i);
+      }
+    }
+  }
+  void Snapshot(StateWriter& writer, size_t groups) const override {
+    WriteField<unsigned __int128>(writer, rows_, lows_, groups);
+    WriteField<int64_t>(writer, rows_, highs_, groups);
+    WriteField<int64_t>(writer, rows_, counts_, groups);
+  }
+  absl::Status Restore(StateReader& reader, size_t groups) override {
+    SLUICE_RETURN_IF_ERROR(ReadField<unsigned __int128>(reader, rows_, lows_, groups));
+    SLUICE_RETURN_IF_ERROR(ReadField<int64_t>(reader, rows_, highs_, groups));
+    return ReadField<int64_t>(reader, rows_, counts_, groups);
+  }
+
+ private:
+  template <bool kRetract>
+  void Add(const Column* argument, const uint32_t* selection, size_t count, const uint32_t* groups) {
+    const In* values = argument->data<In>();
+    const uint8_t* valid = argument->validity();
+    const auto lows = rows_.Get<unsigned __int128>(lows_);
+    const auto highs = rows_.Get<int64_t>(highs_);
+    const auto counts = rows_.Get<int64_t>(counts_);
+    ForEachActiveRow(selection, count, [&](size_t row) {
+      const uint32_t group = groups[row];
+      // NULL slots hold 0, so adding unconditionally is exact.
+      if constexpr (kRetract) {
+        SubtractFromDecimalSum(lows[group], highs[group], values[row]);
+        counts[group] -= valid[row];
+      } else {
+        AddToDecimalSum(lows[group], highs[group], values[row]);
+        counts[group] += valid[row];
+      }
+    });
+  }
+
+  StateRows& rows_;
+  int scale_;
+  size_t lows_;  // field indexes
+  size_t highs_;
   size_t counts_;
 };
 
@@ -585,6 +682,9 @@ class CountDistinctAccumulator final : public Accumulator {
 
 template <Pick kPick>
 std::unique_ptr<Accumulator> MakePick(TypeId type, StateRows& rows) {
+  // A DECIMAL's unscaled values order as its values.
+  if (IsWideDecimal(type)) return std::make_unique<PickAccumulator<Int128, kPick>>(rows);
+  if (IsDecimal(type)) return std::make_unique<PickAccumulator<int64_t, kPick>>(rows);
   switch (type) {
     case TypeId::kInt64:
     case TypeId::kTimestamp: return std::make_unique<PickAccumulator<int64_t, kPick>>(rows);
@@ -600,19 +700,21 @@ std::unique_ptr<Accumulator> MakePick(TypeId type, StateRows& rows) {
 
 size_t StateRows::AddField(size_t size) {
   SLUICE_CHECK(rows_.empty());
-  SLUICE_CHECK(size == 1 || size == 2 || size == 4 || size == 8);
+  SLUICE_CHECK(size == 1 || size == 2 || size == 4 || size == 8 || size == 16);
   sizes_.push_back(size);
   // Largest fields first: each field's offset is then a multiple of its size.
   offsets_.assign(sizes_.size(), 0);
   size_t offset = 0;
-  for (size_t width = 8; width >= 1; width /= 2) {
+  for (size_t width = 16; width >= 1; width /= 2) {
     for (size_t f = 0; f < sizes_.size(); ++f) {
       if (sizes_[f] != width) continue;
       offsets_[f] = offset;
       offset += width;
     }
   }
-  stride_ = (offset + 7) / 8 * 8;
+  // Rows of a 16-byte field are 16-byte aligned (the rows' memory is, see rows_).
+  const size_t alignment = std::find(sizes_.begin(), sizes_.end(), 16) != sizes_.end() ? 16 : 8;
+  stride_ = (offset + alignment - 1) / alignment * alignment;
   return sizes_.size() - 1;
 }
 
@@ -624,6 +726,19 @@ void StateRows::Resize(size_t groups) {
 std::unique_ptr<Accumulator> MakeAccumulator(AggregateKind kind, TypeId argument_type, TypeId result_type,
                                              StateRows& rows, bool retractable) {
   const bool integer = argument_type == TypeId::kInt64 || argument_type == TypeId::kNull;
+  const bool wide = IsWideDecimal(argument_type);
+  if (IsDecimal(argument_type) && (kind == AggregateKind::kSum || kind == AggregateKind::kAvg)) {
+    if (kind == AggregateKind::kSum) {
+      if (wide) return std::make_unique<DecimalSumAccumulator<Int128, false>>(rows, argument_type);
+      return std::make_unique<DecimalSumAccumulator<int64_t, false>>(rows, argument_type);
+    }
+    if (wide) return std::make_unique<DecimalSumAccumulator<Int128, true>>(rows, argument_type);
+    return std::make_unique<DecimalSumAccumulator<int64_t, true>>(rows, argument_type);
+  }
+  // The binder casts a DECIMAL argument of the variance family to DOUBLE.
+  SLUICE_CHECK(!IsDecimal(argument_type) || kind == AggregateKind::kMin || kind == AggregateKind::kMax ||
+               kind == AggregateKind::kFirstValue || kind == AggregateKind::kLastValue ||
+               kind == AggregateKind::kCount || kind == AggregateKind::kCountDistinct);
   switch (kind) {
     case AggregateKind::kCountStar:
     case AggregateKind::kCount: return std::make_unique<CountAccumulator>(rows);

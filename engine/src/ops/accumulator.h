@@ -28,7 +28,7 @@ namespace sluice {
 
 // The rows of per-group fixed-width fields. Fields are added before any row exists; the layout
 // puts the largest fields first, so that no field needs padding, and rounds the row up to 8
-// bytes. Not thread-safe.
+// bytes (16 with a 16-byte field). Not thread-safe.
 class StateRows {
  public:
   // A field's values: group g's at base + g * stride. Valid until the next Resize().
@@ -43,7 +43,7 @@ class StateRows {
     size_t stride_;
   };
 
-  // Adds a field of `size` bytes (1, 2, 4 or 8) and returns its index.
+  // Adds a field of `size` bytes (1, 2, 4, 8 or 16) and returns its index.
   // REQUIRES: no rows (Resize() to a non-zero count has not been called).
   size_t AddField(size_t size);
   // Makes room for group ids below `groups`; new rows are zero (every field's empty state).

@@ -152,6 +152,11 @@ class AggregateOutput {
       for (size_t row = 0; row < before_rows_; ++row) {
         writer.WriteU8(column.validity()[row]);
         if (!column.IsValid(row)) continue;
+        if (IsDecimal(types_[c])) {  // the unscaled value's 8 or 16 bytes
+          const size_t width = PhysicalSize(types_[c]);
+          writer.WriteRaw(column.data<char>() + row * width, width);
+          continue;
+        }
         switch (types_[c]) {
           case TypeId::kString: writer.WriteBytes(column.data<std::string_view>()[row]); break;
           case TypeId::kInt64:
@@ -179,6 +184,11 @@ class AggregateOutput {
           continue;
         }
         column.validity()[row] = 1;
+        if (IsDecimal(types_[c])) {
+          const size_t width = PhysicalSize(types_[c]);
+          SLUICE_RETURN_IF_ERROR(reader.ReadRaw(column.data<char>() + row * width, width));
+          continue;
+        }
         switch (types_[c]) {
           case TypeId::kString: {
             SLUICE_ASSIGN_OR_RETURN(std::string_view text, reader.ReadBytes());
@@ -206,7 +216,9 @@ class AggregateOutput {
   // Bytes held by the before images (by capacity, strings not counted).
   size_t before_bytes() const {
     size_t bytes = 0;
-    for (size_t c = 0; c < before_.num_columns(); ++c) bytes += before_.column(c).size() * 9;
+    for (size_t c = 0; c < before_.num_columns(); ++c) {
+      bytes += before_.column(c).size() * (IsWideDecimal(before_.column(c).type()) ? 17 : 9);
+    }
     return bytes;
   }
 
@@ -219,6 +231,10 @@ class AggregateOutput {
       return;
     }
     to.validity()[to_row] = 1;
+    if (IsDecimal(from.type())) {
+      to.SetDecimal(to_row, from.DecimalAt(from_row));
+      return;
+    }
     switch (from.type()) {
       case TypeId::kString:
         to.data<std::string_view>()[to_row] = to.heap().Add(from.data<std::string_view>()[from_row]);

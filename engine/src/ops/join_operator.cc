@@ -64,7 +64,7 @@ class JoinOperator::RowStore {
       valid_[c][slot] = valid;
       uint64_t word = 0;
       if (valid) {
-        switch (types_[c]) {
+        switch (WordType(types_[c])) {
           case TypeId::kString: {
             const uint32_t id = strings_.Intern(column.data<std::string_view>()[row]);
             strings_.Acquire(id);
@@ -152,7 +152,7 @@ class JoinOperator::RowStore {
       if (valid != (valid_[c][slot] != 0)) return false;
       if (!valid) continue;
       const uint64_t word = values_[c][slot];
-      switch (types_[c]) {
+      switch (WordType(types_[c])) {
         case TypeId::kString:
           if (strings_.Get(static_cast<uint32_t>(word)) != column.data<std::string_view>()[row]) return false;
           break;
@@ -180,7 +180,7 @@ class JoinOperator::RowStore {
     }
     out.validity()[row] = 1;
     const uint64_t word = values_[c][slot];
-    switch (types_[c]) {
+    switch (WordType(types_[c])) {
       case TypeId::kString:
         out.data<std::string_view>()[row] = strings_.GetLasting(static_cast<uint32_t>(word), out.heap());
         break;
@@ -356,7 +356,7 @@ class JoinOperator::OutputBuilder {
         valid[i] = present;
       }
     };
-    switch (out.type()) {
+    switch (WordType(out.type())) {
       case TypeId::kString:
         if (input.type() == TypeId::kNull) {
           for (size_t i = 0; i < rows; ++i) out.SetNull(i);

@@ -81,7 +81,7 @@ void RocksDbAggregateOperator::EncodeKey(size_t row, std::string& out) const {
     const bool valid = column->IsValid(row);
     out.push_back(valid ? 1 : 0);
     if (!valid) continue;
-    switch (column->type()) {
+    switch (WordType(column->type())) {
       case TypeId::kInt64:
       case TypeId::kTimestamp:
         AppendBigEndian(static_cast<uint64_t>(column->data<int64_t>()[row]) ^ (uint64_t{1} << 63), out);
@@ -117,7 +117,7 @@ absl::Status RocksDbAggregateOperator::DecodeKey(std::string_view key, size_t ro
       continue;
     }
     column.validity()[row] = 1;
-    switch (definition_.keys[k]->type) {
+    switch (WordType(definition_.keys[k]->type)) {
       case TypeId::kInt64:
       case TypeId::kTimestamp:
         if (key.size() - at < 8) return corrupt();

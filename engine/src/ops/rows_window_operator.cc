@@ -48,7 +48,7 @@ inline void CompensatedAdd(double& sum, double& compensation, double value) {
 
 // Value bits of non-string types, as stored in rings and held rows.
 uint64_t ReadWord(const Column& column, TypeId type, size_t row) {
-  switch (type) {
+  switch (WordType(type)) {
     case TypeId::kInt64:
     case TypeId::kTimestamp: return static_cast<uint64_t>(column.data<int64_t>()[row]);
     case TypeId::kDouble: return std::bit_cast<uint64_t>(column.data<double>()[row]);
@@ -60,7 +60,7 @@ uint64_t ReadWord(const Column& column, TypeId type, size_t row) {
 }
 
 void WriteWord(Column& column, TypeId type, size_t row, uint64_t word) {
-  switch (type) {
+  switch (WordType(type)) {
     case TypeId::kInt64:
     case TypeId::kTimestamp: column.data<int64_t>()[row] = static_cast<int64_t>(word); break;
     case TypeId::kDouble: column.data<double>()[row] = std::bit_cast<double>(word); break;
@@ -656,7 +656,7 @@ absl::Status RowsWindowOperator::Push(const Batch& batch) {
   const bool narrowed = batch.has_selection() || accepted < active;
   AcquireResultColumns(batch.num_rows(), narrowed);
   for (ArgumentBuffer& buffer : arguments_) {
-    switch (buffer.type) {
+    switch (WordType(buffer.type)) {
       case TypeId::kInt64:
       case TypeId::kTimestamp: ProcessArgument<Int64Traits>(buffer, batch, accepted); break;
       case TypeId::kDouble: ProcessArgument<DoubleTraits>(buffer, batch, accepted); break;
@@ -1023,7 +1023,7 @@ absl::Status RowsWindowOperator::Restore(StateReader& reader) {
         SLUICE_ASSIGN_OR_RETURN(uint64_t high, reader.ReadU64());
         sum.integer_sum = static_cast<__int128>((static_cast<unsigned __int128>(high) << 64) | low);
       }
-      switch (buffer.type) {
+      switch (WordType(buffer.type)) {
         case TypeId::kInt64:
         case TypeId::kTimestamp: RebuildDeques<Int64Traits>(buffer, partition); break;
         case TypeId::kDouble: RebuildDeques<DoubleTraits>(buffer, partition); break;

@@ -17,7 +17,7 @@ std::vector<TypeId> KeyTypes(const TopNSpec& spec, const std::vector<TypeId>& in
 }
 
 uint64_t ReadWord(const Column& column, TypeId type, size_t row) {
-  switch (type) {
+  switch (WordType(type)) {
     case TypeId::kInt64:
     case TypeId::kTimestamp: return static_cast<uint64_t>(column.data<int64_t>()[row]);
     case TypeId::kDouble: return std::bit_cast<uint64_t>(column.data<double>()[row]);
@@ -29,7 +29,7 @@ uint64_t ReadWord(const Column& column, TypeId type, size_t row) {
 }
 
 void WriteWord(Column& column, TypeId type, size_t row, uint64_t word) {
-  switch (type) {
+  switch (WordType(type)) {
     case TypeId::kInt64:
     case TypeId::kTimestamp: column.data<int64_t>()[row] = static_cast<int64_t>(word); break;
     case TypeId::kDouble: column.data<double>()[row] = std::bit_cast<double>(word); break;
@@ -109,7 +109,7 @@ int TopNOperator::Compare(RowRef a, RowRef b) const {
           a.batch != nullptr ? ReadWord(a.batch->column(c), type, a.row) : words_[a.row * fields_ + c];
       const uint64_t y =
           b.batch != nullptr ? ReadWord(b.batch->column(c), type, b.row) : words_[b.row * fields_ + c];
-      switch (type) {
+      switch (WordType(type)) {
         case TypeId::kDouble: result = Three(std::bit_cast<double>(x), std::bit_cast<double>(y)); break;
         case TypeId::kInt64:
         case TypeId::kTimestamp: result = Three(static_cast<int64_t>(x), static_cast<int64_t>(y)); break;

@@ -16,6 +16,7 @@
 #include "plan/flink_dialect.h"
 #include "plan/top_n_pattern.h"
 #include "sql/parser.h"
+#include "types/decimal.h"
 #include "types/number_format.h"
 
 namespace sluice {
@@ -85,6 +86,10 @@ class ExpressionBinder {
  public:
   ExpressionBinder(const SourceText& source, const Schema& schema, std::vector<std::string> qualifiers)
       : source_(source), schema_(schema), qualifiers_(std::move(qualifiers)) {}
+
+  // Flink's dialect: a number literal with a point ("0.908") is the exact DECIMAL it spells
+  // (DECIMAL(3, 3)), not a DOUBLE.
+  void SetExactDecimalLiterals(bool exact) { exact_decimal_literals_ = exact; }
 
   // The input is a join of these sides: a qualified column is looked up in its side's
   // columns, an unqualified one in every side, and a name two sides have is ambiguous.
@@ -182,7 +187,9 @@ class ExpressionBinder {
     }
     switch (e.kind) {
       case ExpressionKind::kColumn: return BindColumn(e);
-      case ExpressionKind::kLiteral: return MakeConstant(e.literal);
+      case ExpressionKind::kLiteral:
+        if (exact_decimal_literals_ && !e.decimal_literal_text.empty()) return DecimalLiteral(e);
+        return MakeConstant(e.literal);
       case ExpressionKind::kInterval: return MakeConstant(Value::Int64(e.interval_millis));
       case ExpressionKind::kStar:
         return source_.Error(e.position, "'*' is only allowed in the select list or COUNT(*)");
@@ -190,8 +197,7 @@ class ExpressionBinder {
         SLUICE_ASSIGN_OR_RETURN(auto operand, Bind(*e.children[0]));
         if (e.op == "+") {
           // The identity, on numbers only.
-          if (operand->type != TypeId::kInt64 && operand->type != TypeId::kDouble &&
-              operand->type != TypeId::kNull) {
+          if (!IsNumeric(operand->type) && operand->type != TypeId::kNull) {
             return source_.Error(e.position, StrCat("unary + cannot be applied to ", TypeName(operand->type),
                                                     " (a number only)"));
           }
@@ -400,6 +406,31 @@ class ExpressionBinder {
     return Call("not", "NOT", std::move(arguments), position);
   }
 
+  // "0.908" as DECIMAL(3, 3): the scale is the digits after the point, the precision the
+  // significant digits (at least the scale).
+  absl::StatusOr<BoundExpressionPtr> DecimalLiteral(const ParsedExpression& e) const {
+    const std::string& text = e.decimal_literal_text;
+    const size_t point = text.find('.');
+    const int scale = point == std::string::npos ? 0 : static_cast<int>(text.size() - point - 1);
+    int significant = 0;
+    for (char c : text) {
+      if (c >= '1' && c <= '9')
+        significant = significant > 0 ? significant + 1 : 1;
+      else if (c == '0' && significant > 0)
+        ++significant;
+    }
+    // Leading zeros of the fraction do not count above, but the scale covers them.
+    const int precision = std::max({significant, scale, 1});
+    if (precision > kMaxDecimalPrecision) {
+      return source_.Error(e.position, StrCat("the number ", text, " has ", precision,
+                                              " digits; a DECIMAL holds at most ", kMaxDecimalPrecision));
+    }
+    const TypeId type = DecimalType(precision, scale);
+    const std::optional<Int128> unscaled = ParseDecimal(text, precision, scale);
+    if (!unscaled) return source_.Error(e.position, StrCat("invalid number ", text));
+    return MakeConstant(Value::Decimal(*unscaled, type));
+  }
+
   // `ts > '2024-01-01'`: a string literal compared with a timestamp is a timestamp literal.
   static void CoerceStringConstantToTimestamp(BoundExpressionPtr& left, BoundExpressionPtr& right) {
     auto coerce = [](const BoundExpressionPtr& other, BoundExpressionPtr& constant) {
@@ -462,7 +493,7 @@ class ExpressionBinder {
     }
     auto node = std::make_unique<BoundExpression>();
     node->kind = BoundExpressionKind::kCall;
-    node->type = resolved->signature->return_type;
+    node->type = resolved->return_type;
     node->function = resolved->signature;
     node->name = is_operator_display(function) ? function : AsciiToUpper(function);
     node->children = std::move(arguments);
@@ -496,6 +527,7 @@ class ExpressionBinder {
   std::vector<std::string> qualifiers_;
   std::vector<InputSide> sides_;
   Interceptor interceptor_;
+  bool exact_decimal_literals_ = false;
 };
 
 // agg(x) FILTER (WHERE condition) aggregates CASE WHEN condition THEN x END: the aggregates
@@ -791,6 +823,9 @@ class JobBinder {
     }
     if (!errors.empty()) return;
     InferChangelogModes(job_, source_, errors);
+    for (auto& statement : job_.statements) {
+      if (statement.plan != nullptr) RefuseWideDecimals(statement, *statement.plan, errors);
+    }
     if (rocksdb_) {
       for (auto& statement : job_.statements) {
         if (statement.plan != nullptr) PlaceStateInRocksDb(statement, *statement.plan, errors);
@@ -1173,6 +1208,7 @@ class JobBinder {
   std::unique_ptr<ExpressionBinder> MakeInputBinder(const Schema& input_schema,
                                                     const std::vector<std::string>& qualifiers) const {
     auto binder = std::make_unique<ExpressionBinder>(source_, input_schema, qualifiers);
+    binder->SetExactDecimalLiterals(job_.parsed.dialect == Dialect::kFlink);
     binder->SetSides(sides_);
     return binder;
   }
@@ -1312,6 +1348,7 @@ class JobBinder {
     qualifiers = left.qualifiers;
     qualifiers.insert(qualifiers.end(), right.qualifiers.begin(), right.qualifiers.end());
     ExpressionBinder joined(source_, joined_schema, qualifiers);
+    joined.SetExactDecimalLiterals(job_.parsed.dialect == Dialect::kFlink);
     joined.SetSides(sides_);
     ExpressionBinder left_binder(source_, left.schema, left.qualifiers);
     ExpressionBinder right_binder(source_, right.schema, right.qualifiers);
@@ -1689,6 +1726,7 @@ class JobBinder {
               InputSide{table_qualifiers, stream_size, joined_schema.size()}};
     qualifiers = {stream_qualifiers[0], table_qualifiers[0]};
     ExpressionBinder joined(source_, joined_schema, qualifiers);
+    joined.SetExactDecimalLiterals(job_.parsed.dialect == Dialect::kFlink);
     joined.SetSides(sides_);
     ExpressionBinder stream_binder(source_, stream_schema, stream_qualifiers);
 
@@ -1975,6 +2013,13 @@ class JobBinder {
               return source_.Error(e.position, StrCat(AsciiToUpper(name), " takes one argument"));
             }
             SLUICE_ASSIGN_OR_RETURN(call.argument, input_binder.Bind(*e.children[0]));
+            // The variance family computes in DOUBLE (Welford's update), also over DECIMALs.
+            const bool variance = *kind == AggregateKind::kVarSamp || *kind == AggregateKind::kVarPop ||
+                                  *kind == AggregateKind::kStddevSamp || *kind == AggregateKind::kStddevPop;
+            if (variance && IsDecimal(call.argument->type)) {
+              SLUICE_ASSIGN_OR_RETURN(
+                  call.argument, input_binder.CastTo(std::move(call.argument), TypeId::kDouble, e.position));
+            }
             argument_type = call.argument->type;
           }
           if (e.filter != nullptr)
@@ -2173,6 +2218,10 @@ class JobBinder {
         SLUICE_ASSIGN_OR_RETURN(size_t column, column_for(*call->children[0]));
         function.argument_column = static_cast<int>(column);
         function.argument_type = pre->schema.field(column).type;
+        if (IsDecimal(function.argument_type) && function.kind != Kind::kCount) {
+          return source_.NotSupported(call->position, StrCat("a DECIMAL argument of ", AsciiToUpper(name),
+                                                             "(...) OVER (...) (CAST it to DOUBLE)"));
+        }
       }
       if (call->children.size() == 2) {
         const ParsedExpression& offset = *call->children[1];
@@ -2473,6 +2522,39 @@ class JobBinder {
     }
   }
 
+  // Keyed state holds a key's value in one 64-bit word (state/key_table.h), and joins, Top-N and
+  // ROWS windows hold their rows' values so: a DECIMAL of more than 18 digits cannot be a GROUP
+  // BY or COUNT(DISTINCT) key, nor pass through those operators, yet.
+  void RefuseWideDecimals(const BoundStatement& statement, const LogicalOperator& node,
+                          SqlErrorList& errors) {
+    auto check = [&](TypeId type, const std::string& what) {
+      if (!IsWideDecimal(type)) return;
+      errors.Add(source_.NotSupported(
+          statement.position,
+          StrCat(what, " of type ", TypeName(type),
+                 " (an operator that keeps rows or keys holds a DECIMAL of at most 18 digits: "
+                 "CAST it to DECIMAL(18, s) or STRING before it)")));
+    };
+    if (node.aggregate != nullptr) {
+      for (const auto& key : node.aggregate->keys) check(key->type, "a GROUP BY key");
+      for (const auto& call : node.aggregate->aggregates) {
+        if (call.kind == AggregateKind::kCountDistinct && call.argument != nullptr)
+          check(call.argument->type, "COUNT(DISTINCT ...)");
+      }
+    }
+    const char* holder = node.join != nullptr          ? "a join"
+                         : node.lookup_join != nullptr ? "a lookup join"
+                         : node.top_n != nullptr       ? "a Top-N or deduplication"
+                         : node.rows_window != nullptr ? "a ROWS window"
+                                                       : nullptr;
+    if (holder != nullptr) {
+      for (const Field& field : node.schema.fields())
+        check(field.type, StrCat("column '", field.name, "' of ", holder));
+    }
+    if (node.input != nullptr) RefuseWideDecimals(statement, *node.input, errors);
+    if (node.right_input != nullptr) RefuseWideDecimals(statement, *node.right_input, errors);
+  }
+
   // 'state.backend' = 'rocksdb': every GROUP BY of `statement` keeps its state in RocksDB; the
   // forms RocksDB cannot hold yet, and operators of other kinds (which would keep their state
   // in memory regardless), are refused by name.
@@ -2627,6 +2709,45 @@ class JobBinder {
     const bool items_are_columns =
         select.items.size() == bound.output_schema.size() && select.union_all.empty();
     std::vector<Field> fields;
+    // Flink casts a number to the table's wider number implicitly (DECIMAL(13, 4) into
+    // DECIMAL(38, 6), BIGINT into a DECIMAL, a DECIMAL into DOUBLE): a projection does it here.
+    std::vector<BoundExpressionPtr> casts;
+    bool cast_any = false;
+    for (size_t i = 0; i < table->columns.size(); ++i) {
+      const TypeId from = bound.output_schema.field(i).type;
+      const TypeId to = table->columns[i].type;
+      auto reference = MakeColumnReference(i, from, bound.output_schema.field(i).name);
+      const bool numeric_widening =
+          from != to && ((IsDecimal(to) && (IsDecimal(from) || from == TypeId::kInt64)) ||
+                         (IsDecimal(from) && to == TypeId::kDouble));
+      if (numeric_widening) {
+        auto cast = std::make_unique<BoundExpression>();
+        cast->kind = BoundExpressionKind::kCast;
+        cast->type = to;
+        cast->cast_kernel = GetCastKernel(from, to);
+        cast->children.push_back(std::move(reference));
+        reference = std::move(cast);
+        cast_any = true;
+      }
+      casts.push_back(std::move(reference));
+    }
+    if (cast_any && bound.plan != nullptr && bound.plan->schema.size() == casts.size()) {
+      auto project = std::make_unique<LogicalOperator>();
+      project->kind = LogicalOperatorKind::kProject;
+      project->projections = std::move(casts);
+      std::vector<Field> cast_fields = bound.plan->schema.fields();
+      for (size_t i = 0; i < cast_fields.size(); ++i) cast_fields[i].type = project->projections[i]->type;
+      project->schema = Schema(std::move(cast_fields));
+      project->input = std::move(bound.plan);
+      bound.plan = std::move(project);
+      for (size_t i = 0; i < table->columns.size(); ++i) {
+        Field field = bound.output_schema.field(i);
+        field.type = bound.plan->schema.field(i).type;
+        fields.push_back(std::move(field));
+      }
+      bound.output_schema = Schema(fields);
+      fields.clear();
+    }
     for (size_t i = 0; i < table->columns.size(); ++i) {
       const ColumnDefinition& column = table->columns[i];
       Field field = bound.output_schema.field(i);

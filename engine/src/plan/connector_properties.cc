@@ -32,16 +32,35 @@ absl::StatusOr<char> BindCsvDelimiter(const JobProperties& properties, const Sou
 absl::StatusOr<Schema> ParseDeclaredSchema(const SourceText& text, const std::string& name,
                                            const PropertyValue& declared) {
   Schema schema;
-  for (std::string_view column : StrSplit(declared.value, ',', true)) {
-    std::vector<std::string_view> parts = StrSplit(StripWhitespace(column), ' ', true);
-    std::optional<TypeId> field_type = parts.size() == 2 ? ParseTypeName(parts[1]) : std::nullopt;
+  // Columns are separated by the commas outside parentheses (DECIMAL(12, 4) has one inside).
+  std::vector<std::string_view> columns;
+  const std::string_view value = declared.value;
+  size_t begin = 0;
+  int depth = 0;
+  for (size_t i = 0; i <= value.size(); ++i) {
+    if (i == value.size() || (value[i] == ',' && depth == 0)) {
+      if (!StripWhitespace(value.substr(begin, i - begin)).empty())
+        columns.push_back(value.substr(begin, i - begin));
+      begin = i + 1;
+    } else if (value[i] == '(') {
+      ++depth;
+    } else if (value[i] == ')') {
+      --depth;
+    }
+  }
+  for (std::string_view column : columns) {
+    column = StripWhitespace(column);
+    const size_t space = column.find(' ');
+    std::optional<TypeId> field_type =
+        space == std::string_view::npos ? std::nullopt : ParseTypeText(column.substr(space + 1));
     if (!field_type) {
       return text.Error(
           declared.value_position,
           StrCat("invalid column '", column, "' in '", name,
-                 ".schema' (expected 'name TYPE, ...' with BIGINT, DOUBLE, STRING, BOOLEAN or TIMESTAMP)"));
+                 ".schema' (expected 'name TYPE, ...' with BIGINT, DOUBLE, DECIMAL(p, s), STRING, "
+                 "BOOLEAN or TIMESTAMP)"));
     }
-    schema.Add(Field{std::string(parts[0]), *field_type, false});
+    schema.Add(Field{std::string(column.substr(0, space)), *field_type, false});
   }
   return schema;
 }

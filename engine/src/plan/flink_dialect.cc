@@ -21,6 +21,7 @@ bool IsSink(const ParsedJob& job, const std::string& table) {
 
 // Our type name of a column, as '<name>.schema' takes it.
 std::string SchemaTypeName(TypeId type) {
+  if (IsDecimal(type)) return std::string(TypeName(type));
   switch (type) {
     case TypeId::kInt64: return "BIGINT";
     case TypeId::kDouble: return "DOUBLE";

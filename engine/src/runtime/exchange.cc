@@ -421,7 +421,7 @@ void ChannelSender::CopyRows(const Batch& batch, size_t begin, size_t end) {
     char* const* data = data_.data();
     const uint32_t* destination = destination_.data();
     const uint32_t* position = position_.data();
-    switch (widths_[c] == 1 ? 1 : types_[c] == TypeId::kString ? 2 : 8) {
+    switch (widths_[c] == 1 ? 1 : types_[c] == TypeId::kString ? 2 : widths_[c]) {
       case 2: {
         const std::string_view* values = from.data<std::string_view>();
         for (size_t i = begin; i < end; ++i) {
@@ -438,6 +438,14 @@ void ChannelSender::CopyRows(const Batch& batch, size_t begin, size_t end) {
           const uint32_t d = destination[i];
           valid[d][position[i]] = from_valid[row];
           std::memcpy(data[d] + position[i] * 8, from_data + row * 8, 8);
+        }
+        break;
+      case 16:  // a DECIMAL of more than 18 digits
+        for (size_t i = begin; i < end; ++i) {
+          const size_t row = selection != nullptr ? selection[i] : i;
+          const uint32_t d = destination[i];
+          valid[d][position[i]] = from_valid[row];
+          std::memcpy(data[d] + position[i] * 16, from_data + row * 16, 16);
         }
         break;
       default:

@@ -59,6 +59,9 @@ struct ParsedExpression {
   uint32_t height = 1;
   std::vector<std::string> name_parts;
   Value literal;
+  // A number literal with a point and no exponent as written ("0.908"): in Flink's dialect it is
+  // an exact DECIMAL (DECIMAL(3, 3)), in ours the DOUBLE in `literal`.
+  std::string decimal_literal_text;
   int64_t interval_millis = 0;
   std::string op;
   std::vector<ParsedExpressionPtr> children;

@@ -164,6 +164,17 @@ class Parser {
     return value;
   }
 
+  // DECIMAL(p, s) from a type's arguments (DECIMAL is DECIMAL(10, 0), DECIMAL(p) DECIMAL(p, 0)),
+  // or an error at the type naming the limit it breaks.
+  absl::StatusOr<TypeId> DecimalTypeAt(SourcePosition position, const std::vector<int64_t>& arguments) {
+    if (arguments.size() > 2) return source_.Error(position, "DECIMAL takes a precision and a scale");
+    const int64_t precision = arguments.empty() ? 10 : arguments[0];
+    const int64_t scale = arguments.size() < 2 ? 0 : arguments[1];
+    absl::StatusOr<TypeId> type = MakeDecimalType(precision, scale);
+    if (!type.ok()) return source_.Error(position, std::string(type.status().message()));
+    return *type;
+  }
+
   // After a syntax error: skips past the next ';' or up to the next CREATE STREAM|TABLE, where
   // the next statement starts. (SELECT is no such mark: it also starts subqueries.) The token at
   // which parsing failed may itself be that CREATE, when a ';' is missing; a statement never
@@ -521,10 +532,11 @@ class Parser {
         StrAppend(&column.type_text, " WITHOUT TIME ZONE");
       }
     }
-    if (upper == "DECIMAL" || upper == "NUMERIC" || upper == "FLOAT" || upper == "REAL") {
+    if (IsDecimalTypeName(upper)) {
+      SLUICE_ASSIGN_OR_RETURN(column.type, DecimalTypeAt(column.type_position, arguments));
+    } else if (upper == "FLOAT" || upper == "REAL") {
       notes.push_back(StrCat(column.type_position.line, ":", column.type_position.column, ": column '",
-                             column.name, "' ", column.type_text,
-                             " is a DOUBLE (exact DECIMAL comes later)"));
+                             column.name, "' ", column.type_text, " is a DOUBLE"));
     }
     if (IsKeyword("NOT") || IsKeyword("NULL")) {
       return source_.NotSupported(Peek().position, "NOT NULL / NULL constraints on a column");
@@ -1379,6 +1391,7 @@ class Parser {
         node->kind = ExpressionKind::kLiteral;
         SLUICE_ASSIGN_OR_RETURN(const double number, DoubleLiteral(token));
         node->literal = Value::Double(number);
+        if (token.text.find_first_of("eE") == std::string::npos) node->decimal_literal_text = token.text;
         Next();
         return node;
       }
@@ -1548,13 +1561,26 @@ class Parser {
           type.position,
           StrCat("unknown type '", type.text, "' (expected BIGINT, DOUBLE, STRING, BOOLEAN or TIMESTAMP)"));
     }
+    const SourcePosition type_position = type.position;
+    const bool decimal = IsDecimalTypeName(type.text);
     Next();
-    // VARCHAR(20), DECIMAL(10, 2): the precision is accepted and ignored.
+    node->cast_type = *parsed;
+    // DECIMAL(10, 2) is that DECIMAL; VARCHAR(20)'s length and TIMESTAMP(3)'s precision are
+    // accepted and ignored (strings have no length limit, timestamps are milliseconds).
     if (MatchOperator("(")) {
-      while (!IsOperator(")") && !AtEnd()) Next();
+      std::vector<int64_t> arguments;
+      if (decimal) {
+        do {
+          SLUICE_ASSIGN_OR_RETURN(const int64_t argument,
+                                  ExpectInteger(arguments.empty() ? "a precision" : "a scale"));
+          arguments.push_back(argument);
+        } while (arguments.size() < 2 && MatchOperator(","));
+        SLUICE_ASSIGN_OR_RETURN(node->cast_type, DecimalTypeAt(type_position, arguments));
+      } else {
+        while (!IsOperator(")") && !AtEnd()) Next();
+      }
       SLUICE_RETURN_IF_ERROR(ExpectOperator(")"));
     }
-    node->cast_type = *parsed;
     SLUICE_RETURN_IF_ERROR(ExpectOperator(")"));
     return Finish(std::move(node));
   }

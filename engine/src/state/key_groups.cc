@@ -46,7 +46,16 @@ void FoldRows(const uint8_t* valid, const uint32_t* selection, size_t count, uin
 
 void FoldKeyColumn(const Column& column, const uint32_t* selection, size_t count, uint64_t* hashes) {
   const uint8_t* valid = column.validity();
-  switch (column.type()) {
+  if (IsWideDecimal(column.type())) {
+    const __int128* values = column.data<__int128>();
+    FoldRows(valid, selection, count, hashes, [values](size_t row) {
+      return static_cast<uint64_t>(values[row]) ^
+             (static_cast<uint64_t>(values[row] >> 64) * 0x9E3779B97F4A7C15ull);
+    });
+    return;
+  }
+  // A narrower DECIMAL hashes as its unscaled BIGINT.
+  switch (IsDecimal(column.type()) ? TypeId::kInt64 : column.type()) {
     case TypeId::kString: {
       const std::string_view* values = column.data<std::string_view>();
       FoldRows(valid, selection, count, hashes,

@@ -29,7 +29,7 @@ bool EqualBytes(const char* a, const char* b, size_t n) {
 // so that the per-row loop in `encode` calls word_of directly.
 template <typename Encode>
 inline void EncodeFixedWidthWords(TypeId type, const Column& column, Encode&& encode) {
-  switch (type) {
+  switch (WordType(type)) {
     case TypeId::kInt64:
     case TypeId::kTimestamp: {
       const int64_t* values = column.data<int64_t>();
@@ -212,6 +212,8 @@ KeyTable::KeyTable(std::vector<TypeId> key_types, Erasure erasure)
       words_per_key_(key_types_.size() + 1),
       direct_(key_types_.size() == 1 && key_types_[0] == TypeId::kString),
       identity_(direct_ && erasure == Erasure::kNever) {
+  // A wider DECIMAL does not fit a word: the binder refuses it as a key.
+  for (TypeId type : key_types_) SLUICE_CHECK(!IsWideDecimal(type));
   if (erasure == Erasure::kAllowed) strings_.EnableRelease();
   counts_strings_ = erasure == Erasure::kAllowed &&
                     std::find(key_types_.begin(), key_types_.end(), TypeId::kString) != key_types_.end();
@@ -796,6 +798,10 @@ std::string KeyTable::KeyText(uint32_t group, size_t columns) const {
       text += "NULL";
       continue;
     }
+    if (IsDecimal(key_types_[k])) {
+      text += value.GetValue(0).ToSql();
+      continue;
+    }
     switch (key_types_[k]) {
       case TypeId::kInt64:
       case TypeId::kTimestamp: StrAppend(&text, value.data<int64_t>()[0]); break;  // epoch ms
@@ -831,7 +837,7 @@ void KeyTable::ReadKey(uint32_t group, size_t key_index, Column& out, size_t row
   }
   out.validity()[row] = 1;
   const uint64_t& word = words[key_index];
-  switch (key_types_[key_index]) {
+  switch (WordType(key_types_[key_index])) {
     case TypeId::kInt64:
     case TypeId::kTimestamp: out.data<int64_t>()[row] = static_cast<int64_t>(word); break;
     case TypeId::kDouble: out.data<double>()[row] = std::bit_cast<double>(word); break;

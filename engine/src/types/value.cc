@@ -1,5 +1,6 @@
 #include "types/value.h"
 
+#include "types/decimal.h"
 #include "types/number_format.h"
 
 namespace sluice {
@@ -45,8 +46,17 @@ Value Value::Timestamp(int64_t epoch_millis) {
   return v;
 }
 
+Value Value::Decimal(__int128 unscaled, TypeId type) {
+  Value v;
+  v.type_ = type;
+  v.is_null_ = false;
+  v.decimal_ = unscaled;
+  return v;
+}
+
 std::string Value::ToSql() const {
   if (is_null_) return "NULL";
+  if (IsDecimal(type_)) return DecimalToString(decimal_, DecimalScale(type_));
   switch (type_) {
     case TypeId::kBoolean: return int_ ? "TRUE" : "FALSE";
     case TypeId::kInt64: return std::to_string(int_);
@@ -68,6 +78,7 @@ std::string Value::ToSql() const {
 bool Value::operator==(const Value& other) const {
   if (type_ != other.type_ || is_null_ != other.is_null_) return false;
   if (is_null_) return true;
+  if (IsDecimal(type_)) return decimal_ == other.decimal_;
   switch (type_) {
     case TypeId::kDouble: return double_ == other.double_;
     case TypeId::kString: return string_ == other.string_;

@@ -19,6 +19,8 @@ class Value {
   static Value Double(double v);
   static Value String(std::string v);
   static Value Timestamp(int64_t epoch_millis);
+  // A DECIMAL of type `type` (IsDecimal) whose unscaled value is `unscaled`.
+  static Value Decimal(__int128 unscaled, TypeId type);
 
   TypeId type() const { return type_; }
   bool is_null() const { return is_null_; }
@@ -26,8 +28,9 @@ class Value {
   int64_t int64() const { return int_; }  // also the epoch millis of a timestamp
   double dbl() const { return double_; }
   const std::string& str() const { return string_; }
+  __int128 decimal() const { return decimal_; }  // the unscaled value of a DECIMAL
 
-  // SQL literal form, as EXPLAIN prints it: 42, 1.5, 'text', TRUE, NULL.
+  // SQL literal form, as EXPLAIN prints it: 42, 1.5, 'text', TRUE, NULL, 12.50 (a DECIMAL).
   std::string ToSql() const;
 
   bool operator==(const Value& other) const;
@@ -37,6 +40,7 @@ class Value {
   bool is_null_ = true;
   int64_t int_ = 0;
   double double_ = 0;
+  __int128 decimal_ = 0;
   std::string string_;
 };
 

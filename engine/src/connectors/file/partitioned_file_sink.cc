@@ -216,7 +216,9 @@ PartitionedFileSink::Partition& PartitionedFileSink::PartitionOf(const Batch& ba
   for (size_t i = 0; i < partitioning_.columns.size(); ++i) {
     const Column& column = batch.column(partitioning_.columns[i]);
     std::string value;
-    if (column.IsValid(row)) {
+    if (column.IsValid(row) && IsDecimal(column_types_[i])) {
+      value = column.GetValue(row).ToSql();
+    } else if (column.IsValid(row)) {
       switch (column_types_[i]) {
         case TypeId::kString: value = std::string(column.data<std::string_view>()[row]); break;
         case TypeId::kInt64: value = std::to_string(column.data<int64_t>()[row]); break;

@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "common/strings.h"
+#include "types/decimal.h"
 #include "types/number_format.h"
 
 namespace sluice {
@@ -33,7 +34,7 @@ KafkaSink::KafkaSink(const SinkDefinition& definition, const Schema& schema)
     key_type_ = schema.field(settings_.key_column).type;
     key_name_ = schema.field(settings_.key_column).name;
   }
-  key_text_.resize(40);
+  key_text_.resize(kMaxDecimalChars);  // the longest number key: a DECIMAL
   if (definition_.changelog_mode == ChangelogMode::kChangelog ||
       (definition_.changelog_mode == ChangelogMode::kUpsert && definition_.format == "json")) {
     change_encoder_ =
@@ -62,6 +63,11 @@ void KafkaSink::KeyText(const Column& keys, uint32_t row, const char*& key, size
   key_size = 0;
   if (!keys.IsValid(row)) return;
   char* digits = key_text_.data();
+  if (IsDecimal(key_type_)) {
+    key_size = FormatDecimal(keys.DecimalAt(row), DecimalScale(key_type_), digits);
+    key = digits;
+    return;
+  }
   switch (key_type_) {
     case TypeId::kString: {
       const std::string_view text = keys.data<std::string_view>()[row];

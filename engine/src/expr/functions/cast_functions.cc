@@ -10,6 +10,7 @@
 //                (ParseDouble), TIMESTAMP (ParseTimestamp); unparsable text is NULL
 //   TIMESTAMP -> BIGINT (epoch milliseconds), STRING (FormatTimestamp, ISO-8601 UTC)
 //   NULL      -> any type, all rows NULL; T -> T copies.
+//   DECIMAL   <-> the others: expr/functions/decimal_functions.cc.
 // DOUBLE <-> TIMESTAMP and BOOLEAN <-> TIMESTAMP have no kernel (no obvious unit / meaning).
 #include <charconv>
 #include <cmath>
@@ -133,6 +134,7 @@ void TimestampToStringKernel(const KernelContext& context, const Column* const* 
 }
 
 ScalarKernel IdentityFor(TypeId type) {
+  if (IsDecimal(type)) return IsWideDecimal(type) ? IdentityKernel<__int128> : IdentityKernel<int64_t>;
   switch (type) {
     case TypeId::kNull:
     case TypeId::kBoolean: return IdentityKernel<uint8_t>;
@@ -150,6 +152,7 @@ ScalarKernel GetCastKernel(TypeId from, TypeId to) {
   using std::string_view;
   if (from == to) return IdentityFor(from);
   if (from == TypeId::kNull) return AllNullKernel;
+  if (IsDecimal(from) || IsDecimal(to)) return GetDecimalCastKernel(from, to);
   switch (from) {
     case TypeId::kBoolean:
       switch (to) {

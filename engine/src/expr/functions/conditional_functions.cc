@@ -1,11 +1,13 @@
-// COALESCE, NULLIF, GREATEST and LEAST, one overload per type.
+// COALESCE, NULLIF, GREATEST and LEAST, one overload per type (one per width for DECIMALs).
 //
 // COALESCE and NULLIF handle NULLs themselves (NullHandling::kCustom). GREATEST and LEAST are
 // NULL when any argument is NULL, like SQLite's multi-argument max() and min(), so they use
 // kPropagate. String results forward the arguments' views, so the output pins their owners.
 #include <cstdint>
+#include <optional>
 #include <string_view>
 #include <type_traits>
+#include <vector>
 
 #include "expr/scalar_function.h"
 
@@ -123,6 +125,44 @@ void AddForType(FunctionRegistry& registry, TypeId type) {
   Add(registry, "least", type, /*variadic=*/true, 1, ExtremumKernel<T, Least>, kPropagate);
 }
 
+// Over DECIMALs every argument is cast to the DECIMAL that holds them all (a BIGINT taken as
+// DECIMAL(19, 0)), and the kernel of that DECIMAL's width (`kWide`: __int128) runs on the
+// unscaled values. kArity: the number of arguments, or 0 for one or more.
+template <bool kWide, size_t kArity>
+std::optional<DerivedTypes> DeriveDecimal(const std::vector<TypeId>& arguments) {
+  if (arguments.empty() || (kArity != 0 && arguments.size() != kArity)) return std::nullopt;
+  bool any_decimal = false;
+  TypeId common = TypeId::kNull;
+  for (TypeId type : arguments) {
+    any_decimal = any_decimal || IsDecimal(type);
+    const std::optional<TypeId> widened = CommonType(common, type);
+    if (!widened || !(IsDecimal(*widened) || *widened == TypeId::kInt64 || *widened == TypeId::kNull)) {
+      return std::nullopt;
+    }
+    common = *widened;
+  }
+  if (!any_decimal || IsWideDecimal(common) != kWide) return std::nullopt;
+  return DerivedTypes{std::vector<TypeId>(arguments.size(), common), common};
+}
+
+template <typename T, bool kWide>
+void AddForDecimals(FunctionRegistry& registry) {
+  auto add = [&](std::string_view name, TypeDerivation derive, ScalarKernel kernel,
+                 NullHandling null_handling, std::string_view description) {
+    ScalarFunctionSignature signature;
+    signature.derive_types = derive;
+    signature.kernel = kernel;
+    signature.null_handling = null_handling;
+    signature.description = description;
+    registry.Register(name, std::move(signature));
+  };
+  add("coalesce", DeriveDecimal<kWide, 0>, CoalesceKernel<T>, NullHandling::kCustom, "DECIMAL...");
+  add("nullif", DeriveDecimal<kWide, 2>, NullIfKernel<T>, NullHandling::kCustom, "DECIMAL, DECIMAL");
+  add("greatest", DeriveDecimal<kWide, 0>, ExtremumKernel<T, Greatest>, NullHandling::kPropagate,
+      "DECIMAL...");
+  add("least", DeriveDecimal<kWide, 0>, ExtremumKernel<T, Least>, NullHandling::kPropagate, "DECIMAL...");
+}
+
 }  // namespace
 
 void RegisterConditionalFunctions(FunctionRegistry& registry) {
@@ -132,6 +172,8 @@ void RegisterConditionalFunctions(FunctionRegistry& registry) {
   AddForType<std::string_view>(registry, TypeId::kString);
   AddForType<uint8_t>(registry, TypeId::kBoolean);
   AddForType<int64_t>(registry, TypeId::kTimestamp);
+  AddForDecimals<int64_t, false>(registry);
+  AddForDecimals<__int128, true>(registry);
 }
 
 }  // namespace sluice
