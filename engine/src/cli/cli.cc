@@ -465,8 +465,8 @@ std::optional<BoundJob> LoadJob(const CommandOptions& options, std::string* job_
   return job;
 }
 
-// What a Flink job means in Sluice that its text does not say (a DECIMAL column read as a
-// DOUBLE), on stderr: `job.sql:61:10: note: column 'price' DECIMAL(23, 3) is a DOUBLE ...`.
+// What a Flink job means in Sluice that its text does not say (a FLOAT column read as a
+// DOUBLE), on stderr: `job.sql:3:10: note: column 'ratio' FLOAT is a DOUBLE`.
 void PrintDialectNotes(const CommandOptions& options, const BoundJob& job) {
   if (options.quiet) return;
   for (const std::string& note : job.parsed.dialect_notes) {

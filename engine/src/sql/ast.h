@@ -233,7 +233,7 @@ struct ParsedJob {
   Dialect dialect = Dialect::kSluice;
   std::string dialect_reason;
   // What a Flink job means in Sluice's terms that its text does not say, for explain: "3:9:
-  // column 'price' DECIMAL(23, 3) is a DOUBLE (exact DECIMAL comes later)".
+  // column 'ratio' FLOAT is a DOUBLE".
   std::vector<std::string> dialect_notes;
   // Flink's dialect: the tables of CREATE TABLE with columns and the SET 'key' = 'value'
   // settings as written; LowerFlinkDialect (plan/flink_dialect.h) turns them into `properties`,
