@@ -1022,6 +1022,21 @@ def metrics_rows(run):
     return out
 
 
+def decimal_rows(run):
+    """What an exact DECIMAL(12, 4) price costs: s2_group_by_decimal against s2_group_by, same run."""
+    out = []
+    for level in ("core", "codec"):
+        double = pick(run.sluice, "s2_group_by", level)
+        decimal = pick(run.sluice, "s2_group_by_decimal", level)
+        if double is None or decimal is None:
+            continue
+        a, b = per_core(double), per_core(decimal)
+        ratio = b / a if a and b else None
+        out.append([level, human(a), human(b), f"{ratio:.2f}×" if ratio is not None else "—",
+                    checksum_status(decimal)])
+    return out
+
+
 def state_backend_lines(run):
     """The state level (state-backends.json): the in-memory and RocksDB runs of one GROUP BY."""
     data = read_json(os.path.join(run.dir, "state-backends.json")) if os.path.exists(
@@ -1190,6 +1205,14 @@ def write_summary(run, out_dir, verdict_text):
                   md_table(["scenario", "rec/s per core without", "with", "ratio", "published every",
                             "publishes per run", "scrapes per run", "µs per publish", "projected loss at 1 s",
                             "≤ 2%"], met, right={1, 2, 3, 5, 6, 7, 8}), ""]
+    dec = decimal_rows(run)
+    if dec:
+        lines += ["### DECIMAL cost", "",
+                  "Scenario 2 with the trades' price an exact `DECIMAL(12, 4)` (scenarios/s2_group_by_decimal: "
+                  "decoded from its text exactly, summed and compared as unscaled integers) against the same "
+                  "query over a `DOUBLE` price, one thread, in this run.", "",
+                  md_table(["level", "DOUBLE rec/s per core", "DECIMAL rec/s per core", "DECIMAL / DOUBLE",
+                            "check"], dec, right={1, 2, 3}), ""]
     lines += state_backend_lines(run)
     lines += nexmark_lines(run)
     lines += ["## Reference engine (DuckDB)", "", run.duckdb_line(), ""]

@@ -162,7 +162,8 @@ absl::Status TradeGenerator::Validate(const TradeGeneratorOptions& options) {
 
 TradeGenerator::TradeGenerator(const TradeGeneratorOptions& options)
     : options_(options),
-      schema_(options.kind == TradeDataKind::kTrades ? TradeSchema() : MarketDataSchema()),
+      schema_(options.kind == TradeDataKind::kTrades ? TradeSchema(options.decimal_price)
+                                                     : MarketDataSchema()),
       millis_per_event_(1000.0 / options.events_per_second),
       field_stream_(StreamFor(options.seed,
                               options.kind == TradeDataKind::kTrades ? kTradeFieldsSalt : kMarketFieldsSalt)),
@@ -235,12 +236,12 @@ TradeGenerator::TradeGenerator(const TradeGeneratorOptions& options)
 
 TradeGenerator::~TradeGenerator() = default;
 
-Schema TradeGenerator::TradeSchema() {
+Schema TradeGenerator::TradeSchema(bool decimal_price) {
   return Schema({{"trade_id", TypeId::kInt64, false},
                  {"trader_id", TypeId::kString, false},
                  {"symbol", TypeId::kString, false},
                  {"category", TypeId::kString, false},
-                 {"price", TypeId::kDouble, false},
+                 {"price", decimal_price ? kDecimalPrice : TypeId::kDouble, false},
                  {"quantity", TypeId::kInt64, false},
                  {"side", TypeId::kString, false},
                  {"venue", TypeId::kString, false},
@@ -340,6 +341,8 @@ void TradeGenerator::FillRows(size_t rows, Batch& out) {
     std::string_view* symbol = out.mutable_column(2).data<std::string_view>();
     std::string_view* category = out.mutable_column(3).data<std::string_view>();
     double* price = out.mutable_column(4).data<double>();
+    // DECIMAL(12, 4): the same 8 bytes hold the unscaled value.
+    int64_t* decimal_price = options_.decimal_price ? out.mutable_column(4).data<int64_t>() : nullptr;
     int64_t* quantity = out.mutable_column(5).data<int64_t>();
     std::string_view* side = out.mutable_column(6).data<std::string_view>();
     std::string_view* venue = out.mutable_column(7).data<std::string_view>();
@@ -357,7 +360,11 @@ void TradeGenerator::FillRows(size_t rows, Batch& out) {
       trader[r] = names.traders[e.trader];
       symbol[r] = names.symbols[e.symbol];
       category[r] = names.categories[e.category];
-      price[r] = static_cast<double>(e.price_cents) / 100.0;
+      if (decimal_price != nullptr) {
+        decimal_price[r] = e.price_cents * 100;
+      } else {
+        price[r] = static_cast<double>(e.price_cents) / 100.0;
+      }
       quantity[r] = e.amount;
       side[r] = names.sides[e.side];
       venue[r] = names.venues[e.venue];

@@ -74,6 +74,9 @@ struct TradeGeneratorOptions {
   int64_t max_delay_millis = 5000;       // a delayed event is late by 1..max_delay_millis
   TraderIdFormat trader_id_format = TraderIdFormat::kShort;
   uint64_t bound_delay_every = 0;  // > 0: every K-th event delayed by exactly max_delay_millis
+  // Trades only: the price column is DECIMAL(12, 4) (kDecimalPrice; its unscaled value is the
+  // whole cents times 100) instead of DOUBLE. The text forms are the same ("123.45").
+  bool decimal_price = false;
 };
 
 class TradeGenerator {
@@ -85,7 +88,9 @@ class TradeGenerator {
   explicit TradeGenerator(const TradeGeneratorOptions& options);
   ~TradeGenerator();
 
-  static Schema TradeSchema();
+  // `decimal_price`: TradeGeneratorOptions::decimal_price.
+  static Schema TradeSchema(bool decimal_price = false);
+  static constexpr TypeId kDecimalPrice = DecimalType(12, 4);
   static Schema MarketDataSchema();
   const Schema& schema() const { return schema_; }
 

@@ -11,6 +11,7 @@
 #include <iterator>
 
 #include "common/strings.h"
+#include "types/decimal.h"
 
 namespace sluice::bench {
 namespace {
@@ -18,7 +19,7 @@ namespace {
 Schema GeneratorSchema(const DataProfile& profile) {
   switch (profile.kind) {
     case DataKind::kOrders: return OrderGenerator::OrderSchema();
-    case DataKind::kTrades: return TradeGenerator::TradeSchema();
+    case DataKind::kTrades: return TradeGenerator::TradeSchema(profile.trades.decimal_price);
     case DataKind::kMarketData: return TradeGenerator::MarketDataSchema();
   }
   return {};
@@ -68,6 +69,7 @@ class AnyGenerator {
 };
 
 const char* SqliteType(TypeId type) {
+  if (IsDecimal(type)) return "REAL";  // the oracle's DECIMAL: exact for whole cents
   switch (type) {
     case TypeId::kDouble: return "REAL";
     case TypeId::kString: return "TEXT";
@@ -199,6 +201,11 @@ absl::StatusOr<ChecksumValue> ComputeExpected(const Scenario& scenario, const Da
         const int index = static_cast<int>(c) + 1;
         if (!column.validity()[row]) {
           sqlite3_bind_null(statement, index);
+          continue;
+        }
+        if (IsDecimal(schema.field(c).type)) {
+          sqlite3_bind_double(statement, index,
+                              DecimalToDouble(column.DecimalAt(row), DecimalScale(schema.field(c).type)));
           continue;
         }
         switch (schema.field(c).type) {

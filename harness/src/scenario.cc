@@ -49,6 +49,7 @@ std::string DataProfile::Id() const {
     // Options added later count only when set, so that older profiles keep their names.
     if (trades.trader_id_format == TraderIdFormat::kLong) StrAppend(&options, "/long-trader-ids");
     if (trades.bound_delay_every > 0) StrAppend(&options, "/bound-delay-every-", trades.bound_delay_every);
+    if (trades.decimal_price) StrAppend(&options, "/decimal-price");
   }
   char hash[17];
   std::snprintf(hash, sizeof hash, "%016llx",
@@ -146,6 +147,13 @@ absl::StatusOr<Scenario> LoadScenario(const std::string& root, const std::string
       options.trader_id_format = trader_ids == "long" ? TraderIdFormat::kLong : TraderIdFormat::kShort;
     }
     options.bound_delay_every = static_cast<uint64_t>(get_number(data, "bound_delay_every", 0));
+    std::string price_type;
+    if (get_string(data, "price_type", price_type).ok()) {
+      if (price_type != "DOUBLE" && price_type != "DECIMAL(12, 4)") {
+        return FieldError(file, "data.price_type", "must be DOUBLE or DECIMAL(12, 4)");
+      }
+      options.decimal_price = price_type != "DOUBLE";
+    }
     SLUICE_RETURN_IF_ERROR(TradeGenerator::Validate(options));
   } else {
     return FieldError(file, "data.kind", "must be orders, trades or market");

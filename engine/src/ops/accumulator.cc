@@ -210,9 +210,11 @@ class SumAccumulator final : public Accumulator {
 };
 
 // SUM and AVG of DECIMALs (In: the argument's unscaled int64_t or __int128): the exact sum of
-// the unscaled values in 192 bits (types/decimal.h: DecimalSum, as two fields) and the count of
-// non-NULL values, so that it retracts. SUM is DECIMAL(38, s) of the sum (NULL when it has more
-// than 38 digits), AVG the quotient at its result type's scale, HALF_UP.
+// the unscaled values and the count of non-NULL values, so that it retracts. SUM is
+// DECIMAL(38, s) of the sum (NULL when it has more than 38 digits), AVG the quotient at its
+// result type's scale, HALF_UP. Values of up to 18 digits sum in a signed 128-bit field, which
+// fewer than 2^63 of them cannot overflow; wider ones in 192 bits (types/decimal.h: DecimalSum,
+// as a 128-bit and a 64-bit field), which no realistic count overflows.
 template <typename In, bool kAverage>
 class DecimalSumAccumulator final : public Accumulator {
  public:
@@ -221,21 +223,25 @@ class DecimalSumAccumulator final : public Accumulator {
       : rows_(rows),
         scale_(DecimalScale(argument_type)),
         lows_(rows.AddField(sizeof(unsigned __int128))),
-        highs_(rows.AddField(sizeof(int64_t))),
+        highs_(kWide ? rows.AddField(sizeof(int64_t)) : 0),
         counts_(rows.AddField(sizeof(int64_t))) {}
   void Reset(uint32_t group) override {
     rows_.Get<unsigned __int128>(lows_)[group] = 0;
-    rows_.Get<int64_t>(highs_)[group] = 0;
+    if constexpr (kWide) rows_.Get<int64_t>(highs_)[group] = 0;
     rows_.Get<int64_t>(counts_)[group] = 0;
   }
   void MergeFrom(uint32_t into, const Accumulator& source, uint32_t from) override {
     const StateRows& from_rows = static_cast<const DecimalSumAccumulator&>(source).rows_;
     unsigned __int128& low = rows_.Get<unsigned __int128>(lows_)[into];
-    int64_t& high = rows_.Get<int64_t>(highs_)[into];
+    [[maybe_unused]] int64_t* high = kWide ? &rows_.Get<int64_t>(highs_)[into] : nullptr;
     const unsigned __int128 from_low = from_rows.Get<unsigned __int128>(lows_)[from];
-    const unsigned __int128 before = low;
-    low += from_low;
-    high += from_rows.Get<int64_t>(highs_)[from] + static_cast<int64_t>(low < before);
+    if constexpr (kWide) {
+      const unsigned __int128 before = low;
+      low += from_low;
+      *high += from_rows.Get<int64_t>(highs_)[from] + static_cast<int64_t>(low < before);
+    } else {
+      low += from_low;  // two's complement: a signed 128-bit sum
+    }
     rows_.Get<int64_t>(counts_)[into] += from_rows.Get<int64_t>(counts_)[from];
   }
   void Update(const Column* argument, const uint32_t* selection, size_t count,
@@ -255,8 +261,9 @@ class DecimalSumAccumulator final : public Accumulator {
       const uint32_t group = groups[i];
       std::optional<Int128> result;
       if (counts[group] != 0) {
-        result = FinishDecimalSum(DecimalSum{lows[group], highs[group]}, scale_, kAverage ? counts[group] : 0,
-                                  out.type());
+        const unsigned __int128 low = lows[group];
+        const int64_t high = kWide ? highs[group] : (static_cast<Int128>(low) < 0 ? -1 : 0);
+        result = FinishDecimalSum(DecimalSum{low, high}, scale_, kAverage ? counts[group] : 0, out.type());
       }
       if (result) {
         out.validity()[i] = 1;
@@ -268,12 +275,12 @@ class DecimalSumAccumulator final : public Accumulator {
   }
   void Snapshot(StateWriter& writer, size_t groups) const override {
     WriteField<unsigned __int128>(writer, rows_, lows_, groups);
-    WriteField<int64_t>(writer, rows_, highs_, groups);
+    if constexpr (kWide) WriteField<int64_t>(writer, rows_, highs_, groups);
     WriteField<int64_t>(writer, rows_, counts_, groups);
   }
   absl::Status Restore(StateReader& reader, size_t groups) override {
     SLUICE_RETURN_IF_ERROR(ReadField<unsigned __int128>(reader, rows_, lows_, groups));
-    SLUICE_RETURN_IF_ERROR(ReadField<int64_t>(reader, rows_, highs_, groups));
+    if constexpr (kWide) SLUICE_RETURN_IF_ERROR(ReadField<int64_t>(reader, rows_, highs_, groups));
     return ReadField<int64_t>(reader, rows_, counts_, groups);
   }
 
@@ -288,16 +295,21 @@ class DecimalSumAccumulator final : public Accumulator {
     ForEachActiveRow(selection, count, [&](size_t row) {
       const uint32_t group = groups[row];
       // NULL slots hold 0, so adding unconditionally is exact.
-      if constexpr (kRetract) {
-        SubtractFromDecimalSum(lows[group], highs[group], values[row]);
-        counts[group] -= valid[row];
+      if constexpr (kWide) {
+        if constexpr (kRetract) {
+          SubtractFromDecimalSum(lows[group], highs[group], values[row]);
+        } else {
+          AddToDecimalSum(lows[group], highs[group], values[row]);
+        }
       } else {
-        AddToDecimalSum(lows[group], highs[group], values[row]);
-        counts[group] += valid[row];
+        const auto value = static_cast<unsigned __int128>(static_cast<Int128>(values[row]));
+        lows[group] = kRetract ? lows[group] - value : lows[group] + value;
       }
+      counts[group] = kRetract ? counts[group] - valid[row] : counts[group] + valid[row];
     });
   }
 
+  static constexpr bool kWide = std::is_same_v<In, Int128>;
   StateRows& rows_;
   int scale_;
   size_t lows_;  // field indexes

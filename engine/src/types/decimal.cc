@@ -153,6 +153,12 @@ std::optional<Int128> RescaleDecimal(Int128 unscaled, int from_scale, int to_sca
 }
 
 std::optional<Int128> FinishDecimalSum(DecimalSum sum, int scale, int64_t count, TypeId result) {
+  // The common case, a sum of at most 38 digits (high only extends low's sign), stays in 128 bits.
+  const Int128 low = static_cast<Int128>(sum.low);
+  if (sum.high == (low < 0 ? -1 : 0) && FitsPrecision(low, kMaxDecimalPrecision)) {
+    if (count <= 0) return FitNarrow(low, scale, result);
+    return DecimalDivide(low, scale, count, 0, result);
+  }
   // high * 2^128 + low, high carrying the sign.
   Int512 value = Int512(sum.high);
   value <<= 128;
