@@ -21,6 +21,7 @@
 
 #include "batch/string_heap.h"
 #include "common/status.h"
+#include "types/decimal.h"
 #include "types/logical_type.h"
 #include "types/value.h"
 
@@ -73,14 +74,7 @@ class Column {
   // A DECIMAL column's unscaled value at `row`, whichever its width (int64_t up to 18 digits,
   // __int128 beyond), and its store. REQUIRES: IsDecimal(type()); for SetDecimal, the value
   // fits the type's precision.
-  __int128 DecimalAt(size_t row) const {
-    if (wide_decimal_) {
-      __int128 value;
-      std::memcpy(&value, data_.get() + row * 16, 16);
-      return value;
-    }
-    return data<int64_t>()[row];
-  }
+  __int128 DecimalAt(size_t row) const { return UnscaledAt(data_.get(), row, wide_decimal_); }
   void SetDecimal(size_t row, __int128 unscaled) {
     if (wide_decimal_) {
       std::memcpy(data_.get() + row * 16, &unscaled, 16);

@@ -24,6 +24,16 @@ void FunctionRegistry::Register(std::string_view name, ScalarFunctionSignature s
   functions_[AsciiToLower(name)].push_back(std::move(signature));
 }
 
+void FunctionRegistry::RegisterDerived(std::string_view name, TypeDerivation derive, ScalarKernel kernel,
+                                       std::string_view description, NullHandling null_handling) {
+  ScalarFunctionSignature signature;
+  signature.derive_types = derive;
+  signature.kernel = kernel;
+  signature.null_handling = null_handling;
+  signature.description = description;
+  Register(name, std::move(signature));
+}
+
 bool FunctionRegistry::Contains(std::string_view name) const {
   return functions_.count(AsciiToLower(name)) > 0;
 }

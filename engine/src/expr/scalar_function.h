@@ -88,6 +88,10 @@ class FunctionRegistry {
   static const FunctionRegistry& Default();
 
   void Register(std::string_view name, ScalarFunctionSignature signature);
+  // An overload whose types `derive` decides (the DECIMAL operators); `description` lists its
+  // parameters for errors ("DECIMAL, DECIMAL").
+  void RegisterDerived(std::string_view name, TypeDerivation derive, ScalarKernel kernel,
+                       std::string_view description, NullHandling null_handling = NullHandling::kPropagate);
 
   bool Contains(std::string_view name) const;
 
@@ -116,6 +120,6 @@ void RegisterStringFunctions(FunctionRegistry& registry);
 void RegisterMathFunctions(FunctionRegistry& registry);
 void RegisterTimeFunctions(FunctionRegistry& registry);
 void RegisterRegexFunctions(FunctionRegistry& registry);  // REGEXP REGEXP_EXTRACT REGEXP_REPLACE
-void RegisterDecimalFunctions(FunctionRegistry& registry);  // + - * / % comparisons negate ABS
+void RegisterDecimalFunctions(FunctionRegistry& registry);  // + - * / % MOD comparisons negate ABS
 
 }  // namespace sluice

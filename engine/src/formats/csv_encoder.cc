@@ -67,13 +67,8 @@ class CsvEncoder final : public RecordEncoder {
         const ColumnView& column = columns_[c];
         if (column.validity[row] == 0) continue;  // NULL: empty field
         if (IsDecimal(types_[c])) {               // plain text, every digit of the scale: 12.50
-          __int128 unscaled;
-          if (IsWideDecimal(types_[c])) {
-            std::memcpy(&unscaled, column.data + row * 16, 16);
-          } else {
-            unscaled = reinterpret_cast<const int64_t*>(column.data)[row];
-          }
-          p += FormatDecimal(unscaled, DecimalScale(types_[c]), p);
+          p += FormatDecimal(UnscaledAt(column.data, row, IsWideDecimal(types_[c])), DecimalScale(types_[c]),
+                             p);
           continue;
         }
         switch (types_[c]) {

@@ -79,13 +79,8 @@ class JsonEncoder final : public RecordEncoder {
           continue;
         }
         if (IsDecimal(types_[c])) {  // plain text, every digit of the scale: 12.50
-          __int128 unscaled;
-          if (IsWideDecimal(types_[c])) {
-            std::memcpy(&unscaled, column.data + row * 16, 16);
-          } else {
-            unscaled = reinterpret_cast<const int64_t*>(column.data)[row];
-          }
-          p += FormatDecimal(unscaled, DecimalScale(types_[c]), p);
+          p += FormatDecimal(UnscaledAt(column.data, row, IsWideDecimal(types_[c])), DecimalScale(types_[c]),
+                             p);
           continue;
         }
         switch (types_[c]) {

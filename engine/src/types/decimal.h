@@ -23,6 +23,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -32,6 +33,17 @@
 namespace sluice {
 
 using Int128 = __int128;
+
+// The unscaled value at `row` of an array of DECIMALs of one width (`wide`: __int128, else
+// int64_t), as columns hold them.
+inline Int128 UnscaledAt(const void* data, size_t row, bool wide) {
+  if (wide) {
+    Int128 value;
+    std::memcpy(&value, static_cast<const char*>(data) + row * 16, 16);
+    return value;
+  }
+  return static_cast<const int64_t*>(data)[row];
+}
 
 // 10^n. REQUIRES: 0 <= n <= 38.
 Int128 PowerOfTen(int n);

@@ -147,20 +147,12 @@ std::optional<DerivedTypes> DeriveDecimal(const std::vector<TypeId>& arguments) 
 
 template <typename T, bool kWide>
 void AddForDecimals(FunctionRegistry& registry) {
-  auto add = [&](std::string_view name, TypeDerivation derive, ScalarKernel kernel,
-                 NullHandling null_handling, std::string_view description) {
-    ScalarFunctionSignature signature;
-    signature.derive_types = derive;
-    signature.kernel = kernel;
-    signature.null_handling = null_handling;
-    signature.description = description;
-    registry.Register(name, std::move(signature));
-  };
-  add("coalesce", DeriveDecimal<kWide, 0>, CoalesceKernel<T>, NullHandling::kCustom, "DECIMAL...");
-  add("nullif", DeriveDecimal<kWide, 2>, NullIfKernel<T>, NullHandling::kCustom, "DECIMAL, DECIMAL");
-  add("greatest", DeriveDecimal<kWide, 0>, ExtremumKernel<T, Greatest>, NullHandling::kPropagate,
-      "DECIMAL...");
-  add("least", DeriveDecimal<kWide, 0>, ExtremumKernel<T, Least>, NullHandling::kPropagate, "DECIMAL...");
+  registry.RegisterDerived("coalesce", DeriveDecimal<kWide, 0>, CoalesceKernel<T>, "DECIMAL...",
+                           NullHandling::kCustom);
+  registry.RegisterDerived("nullif", DeriveDecimal<kWide, 2>, NullIfKernel<T>, "DECIMAL, DECIMAL",
+                           NullHandling::kCustom);
+  registry.RegisterDerived("greatest", DeriveDecimal<kWide, 0>, ExtremumKernel<T, Greatest>, "DECIMAL...");
+  registry.RegisterDerived("least", DeriveDecimal<kWide, 0>, ExtremumKernel<T, Least>, "DECIMAL...");
 }
 
 }  // namespace

@@ -67,42 +67,13 @@ std::optional<DerivedTypes> DeriveSameType(const std::vector<TypeId>& arguments)
   return DerivedTypes{arguments, arguments[0]};
 }
 
-// One DECIMAL argument, a BOOLEAN result (IS NULL, IS NOT NULL).
-std::optional<DerivedTypes> DeriveTest(const std::vector<TypeId>& arguments) {
-  if (arguments.size() != 1 || !IsDecimal(arguments[0])) return std::nullopt;
-  return DerivedTypes{arguments, TypeId::kBoolean};
-}
-
 // --- kernels ----------------------------------------------------------------------------
 
-struct AddOp {
-  static std::optional<Int128> Apply(Int128 a, int sa, Int128 b, int sb, TypeId result) {
-    return DecimalAdd(a, sa, b, sb, result);
-  }
-};
-struct SubtractOp {
-  static std::optional<Int128> Apply(Int128 a, int sa, Int128 b, int sb, TypeId result) {
-    return DecimalSubtract(a, sa, b, sb, result);
-  }
-};
-struct MultiplyOp {
-  static std::optional<Int128> Apply(Int128 a, int sa, Int128 b, int sb, TypeId result) {
-    return DecimalMultiply(a, sa, b, sb, result);
-  }
-};
-struct DivideOp {
-  static std::optional<Int128> Apply(Int128 a, int sa, Int128 b, int sb, TypeId result) {
-    return DecimalDivide(a, sa, b, sb, result);
-  }
-};
-struct ModuloOp {
-  static std::optional<Int128> Apply(Int128 a, int sa, Int128 b, int sb, TypeId result) {
-    return DecimalModulo(a, sa, b, sb, result);
-  }
-};
+// An exact operator of types/decimal.h: (a, a's scale, b, b's scale, result type) -> value.
+using DecimalOperator = std::optional<Int128> (*)(Int128, int, Int128, int, TypeId);
 
-// out = Op(left, right) on the rows the executor left valid; overflow turns a row NULL.
-template <typename A, typename B, typename R, typename Op>
+// out = kOperator(left, right) on the rows the executor left valid; overflow turns a row NULL.
+template <typename A, typename B, typename R, DecimalOperator kOperator>
 void ArithmeticLoop(const KernelContext& context, const Column* const* arguments, Column& out) {
   const A* left = arguments[0]->data<A>();
   const B* right = arguments[1]->data<B>();
@@ -117,26 +88,26 @@ void ArithmeticLoop(const KernelContext& context, const Column* const* arguments
       return;
     }
     const std::optional<Int128> value =
-        Op::Apply(left[row], left_scale, right[row], right_scale, result_type);
+        kOperator(left[row], left_scale, right[row], right_scale, result_type);
     valid[row] = value.has_value();
     result[row] = static_cast<R>(value.value_or(0));
   });
 }
 
-template <typename Op>
+template <DecimalOperator kOperator>
 void ArithmeticKernel(const KernelContext& context, const Column* const* arguments, size_t, Column& out) {
   const bool wide_left = IsWideDecimal(arguments[0]->type());
   const bool wide_right = IsWideDecimal(arguments[1]->type());
   const int shape = (wide_left ? 4 : 0) | (wide_right ? 2 : 0) | (IsWideDecimal(out.type()) ? 1 : 0);
   switch (shape) {
-    case 0: return ArithmeticLoop<int64_t, int64_t, int64_t, Op>(context, arguments, out);
-    case 1: return ArithmeticLoop<int64_t, int64_t, Int128, Op>(context, arguments, out);
-    case 2: return ArithmeticLoop<int64_t, Int128, int64_t, Op>(context, arguments, out);
-    case 3: return ArithmeticLoop<int64_t, Int128, Int128, Op>(context, arguments, out);
-    case 4: return ArithmeticLoop<Int128, int64_t, int64_t, Op>(context, arguments, out);
-    case 5: return ArithmeticLoop<Int128, int64_t, Int128, Op>(context, arguments, out);
-    case 6: return ArithmeticLoop<Int128, Int128, int64_t, Op>(context, arguments, out);
-    default: return ArithmeticLoop<Int128, Int128, Int128, Op>(context, arguments, out);
+    case 0: return ArithmeticLoop<int64_t, int64_t, int64_t, kOperator>(context, arguments, out);
+    case 1: return ArithmeticLoop<int64_t, int64_t, Int128, kOperator>(context, arguments, out);
+    case 2: return ArithmeticLoop<int64_t, Int128, int64_t, kOperator>(context, arguments, out);
+    case 3: return ArithmeticLoop<int64_t, Int128, Int128, kOperator>(context, arguments, out);
+    case 4: return ArithmeticLoop<Int128, int64_t, int64_t, kOperator>(context, arguments, out);
+    case 5: return ArithmeticLoop<Int128, int64_t, Int128, kOperator>(context, arguments, out);
+    case 6: return ArithmeticLoop<Int128, Int128, int64_t, kOperator>(context, arguments, out);
+    default: return ArithmeticLoop<Int128, Int128, Int128, kOperator>(context, arguments, out);
   }
 }
 
@@ -200,18 +171,6 @@ void SignKernel(const KernelContext& context, const Column* const* arguments, si
   ForEachActiveRow(context.selection, context.count, [&](size_t row) {
     const Int128 value = valid[row] ? input.DecimalAt(row) : 0;
     out.SetDecimal(row, kAbsolute ? (value < 0 ? -value : value) : -value);
-  });
-}
-
-template <bool kWantNull>
-void IsNullKernel(const KernelContext& context, const Column* const* arguments, size_t, Column& out) {
-  const uint8_t* input_valid = arguments[0]->validity();
-  uint8_t* result = out.data<uint8_t>();
-  uint8_t* valid = out.validity();
-  ForEachActiveRow(context.selection, context.count, [&](size_t row) {
-    const uint8_t is_valid = input_valid[row] != 0;
-    result[row] = kWantNull ? (is_valid ^ 1) : is_valid;
-    valid[row] = 1;
   });
 }
 
@@ -322,16 +281,6 @@ void DecimalToBooleanKernel(const KernelContext& context, const Column* const* a
 
 // --- registration -----------------------------------------------------------------------
 
-void AddDerived(FunctionRegistry& registry, std::string_view name, TypeDerivation derive, ScalarKernel kernel,
-                std::string_view description, NullHandling null_handling = NullHandling::kPropagate) {
-  ScalarFunctionSignature signature;
-  signature.derive_types = derive;
-  signature.kernel = kernel;
-  signature.null_handling = null_handling;
-  signature.description = description;
-  registry.Register(name, std::move(signature));
-}
-
 }  // namespace
 
 ScalarKernel GetDecimalCastKernel(TypeId from, TypeId to) {
@@ -357,22 +306,21 @@ ScalarKernel GetDecimalCastKernel(TypeId from, TypeId to) {
 
 void RegisterDecimalFunctions(FunctionRegistry& registry) {
   constexpr std::string_view kTwo = "DECIMAL, DECIMAL";
-  AddDerived(registry, "+", DeriveArithmetic<DecimalAddType>, ArithmeticKernel<AddOp>, kTwo);
-  AddDerived(registry, "-", DeriveArithmetic<DecimalAddType>, ArithmeticKernel<SubtractOp>, kTwo);
-  AddDerived(registry, "*", DeriveArithmetic<DecimalMultiplyType>, ArithmeticKernel<MultiplyOp>, kTwo);
-  AddDerived(registry, "/", DeriveArithmetic<DecimalDivideType>, ArithmeticKernel<DivideOp>, kTwo);
-  AddDerived(registry, "%", DeriveArithmetic<DecimalModuloType>, ArithmeticKernel<ModuloOp>, kTwo);
-  AddDerived(registry, "mod", DeriveArithmetic<DecimalModuloType>, ArithmeticKernel<ModuloOp>, kTwo);
-  AddDerived(registry, "=", DeriveComparison, ComparisonKernel<Equal>, kTwo);
-  AddDerived(registry, "<>", DeriveComparison, ComparisonKernel<NotEqual>, kTwo);
-  AddDerived(registry, "<", DeriveComparison, ComparisonKernel<Less>, kTwo);
-  AddDerived(registry, "<=", DeriveComparison, ComparisonKernel<LessOrEqual>, kTwo);
-  AddDerived(registry, ">", DeriveComparison, ComparisonKernel<Greater>, kTwo);
-  AddDerived(registry, ">=", DeriveComparison, ComparisonKernel<GreaterOrEqual>, kTwo);
-  AddDerived(registry, "negate", DeriveSameType, SignKernel<false>, "DECIMAL");
-  AddDerived(registry, "abs", DeriveSameType, SignKernel<true>, "DECIMAL");
-  AddDerived(registry, "is_null", DeriveTest, IsNullKernel<true>, "DECIMAL", NullHandling::kCustom);
-  AddDerived(registry, "is_not_null", DeriveTest, IsNullKernel<false>, "DECIMAL", NullHandling::kCustom);
+  registry.RegisterDerived("+", DeriveArithmetic<DecimalAddType>, ArithmeticKernel<DecimalAdd>, kTwo);
+  registry.RegisterDerived("-", DeriveArithmetic<DecimalAddType>, ArithmeticKernel<DecimalSubtract>, kTwo);
+  registry.RegisterDerived("*", DeriveArithmetic<DecimalMultiplyType>, ArithmeticKernel<DecimalMultiply>,
+                           kTwo);
+  registry.RegisterDerived("/", DeriveArithmetic<DecimalDivideType>, ArithmeticKernel<DecimalDivide>, kTwo);
+  registry.RegisterDerived("%", DeriveArithmetic<DecimalModuloType>, ArithmeticKernel<DecimalModulo>, kTwo);
+  registry.RegisterDerived("mod", DeriveArithmetic<DecimalModuloType>, ArithmeticKernel<DecimalModulo>, kTwo);
+  registry.RegisterDerived("=", DeriveComparison, ComparisonKernel<Equal>, kTwo);
+  registry.RegisterDerived("<>", DeriveComparison, ComparisonKernel<NotEqual>, kTwo);
+  registry.RegisterDerived("<", DeriveComparison, ComparisonKernel<Less>, kTwo);
+  registry.RegisterDerived("<=", DeriveComparison, ComparisonKernel<LessOrEqual>, kTwo);
+  registry.RegisterDerived(">", DeriveComparison, ComparisonKernel<Greater>, kTwo);
+  registry.RegisterDerived(">=", DeriveComparison, ComparisonKernel<GreaterOrEqual>, kTwo);
+  registry.RegisterDerived("negate", DeriveSameType, SignKernel<false>, "DECIMAL");
+  registry.RegisterDerived("abs", DeriveSameType, SignKernel<true>, "DECIMAL");
 }
 
 }  // namespace sluice

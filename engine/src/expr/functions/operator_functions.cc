@@ -13,7 +13,9 @@
 // results on NULL rows are zeroed to keep the Column invariant (batch/column.h).
 #include <cmath>
 #include <cstdint>
+#include <optional>
 #include <string_view>
+#include <vector>
 
 #include "expr/functions/kernel_loops.h"
 #include "expr/scalar_function.h"
@@ -379,6 +381,14 @@ void RegisterOperatorFunctions(FunctionRegistry& registry) {
     Add(registry, "is_null", {type}, kBool, IsNullKernel<true>, NullHandling::kCustom);
     Add(registry, "is_not_null", {type}, kBool, IsNullKernel<false>, NullHandling::kCustom);
   }
+  // Any DECIMAL(p, s): the kernels read only the validity.
+  constexpr TypeDerivation kAnyDecimal =
+      [](const std::vector<TypeId>& arguments) -> std::optional<DerivedTypes> {
+    if (arguments.size() != 1 || !IsDecimal(arguments[0])) return std::nullopt;
+    return DerivedTypes{arguments, TypeId::kBoolean};
+  };
+  registry.RegisterDerived("is_null", kAnyDecimal, IsNullKernel<true>, "DECIMAL", NullHandling::kCustom);
+  registry.RegisterDerived("is_not_null", kAnyDecimal, IsNullKernel<false>, "DECIMAL", NullHandling::kCustom);
 
   Add(registry, "like", {kString, kString}, kBool,
       BinaryKernel<std::string_view, std::string_view, uint8_t, Like<false>>);
