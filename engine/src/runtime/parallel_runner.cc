@@ -642,6 +642,7 @@ absl::Status ParallelRunner::Impl::BuildStatement(StatementPlan& plan,
     gather->groups.push_back(std::move(group));
     for (size_t w = 0; w < n; ++w) {
       plan.gather.push_back(std::make_unique<Channel>(types_of(gathered_schema), channel_rows, capacity));
+      metrics->AddChannel(plan.gather.back().get(), statement.name, "gather", w, n);
       ChannelInput input;
       input.channel = plan.gather.back().get();
       input.group = group_index;
@@ -702,6 +703,8 @@ absl::Status ParallelRunner::Impl::BuildStatement(StatementPlan& plan,
     for (size_t from = 0; from < n; ++from) {
       for (size_t to = 0; to < (forward ? 1 : n); ++to) {
         plan.exchange[from].push_back(std::make_unique<Channel>(exchanged_types, channel_rows, capacity));
+        metrics->AddChannel(plan.exchange[from].back().get(), statement.name,
+                            forward ? "forward" : "exchange", from, forward ? from : to);
       }
     }
   }
@@ -1504,6 +1507,7 @@ void ParallelRunner::Impl::RunWorker(Worker& worker) {
   } else {
     worker.metrics->placement = "not pinned";
   }
+  worker.metrics->placed.store(true, std::memory_order_release);
   const std::string task = StrCat("worker ", worker.index);
   absl::Status status;
   // A source with no partition on this worker ends at once.
@@ -1521,6 +1525,7 @@ void ParallelRunner::Impl::RunWorker(Worker& worker) {
     bool blocked = false;
     status = WorkerStep(worker, &did_work, &blocked);
     worker.metrics->clock.Tick(did_work, blocked);
+    worker.metrics->Publish();
     if (!status.ok()) break;
     bool sources_done = true;
     for (bool finished : worker.source_finished) sources_done = sources_done && finished;
@@ -1537,6 +1542,7 @@ void ParallelRunner::Impl::RunWorker(Worker& worker) {
     } else {
       backoff.Wait();
       worker.metrics->clock.Tick(false, blocked);  // the wait itself: idle, or backpressured
+      worker.metrics->Publish();
     }
   }
   if (!status.ok()) {
