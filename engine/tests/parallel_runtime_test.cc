@@ -925,6 +925,8 @@ TEST(ParallelRuntimeTest, LiveSnapshotsOnTwoWorkersCarryEveryTaskAndChannel) {
     return rows;
   };
   EXPECT_GT(exchanged(last), exchanged(first));
+  // Each worker publishes its partitions' watermarks too.
+  EXPECT_TRUE(last.watermark.has_value());
   for (size_t w = 0; w < 2; ++w) {
     EXPECT_GT(last.tasks[w].records_in, first.tasks[w].records_in) << tasks[w];
     EXPECT_GT(last.tasks[w].records_out, first.tasks[w].records_out) << tasks[w];

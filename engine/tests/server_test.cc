@@ -981,6 +981,7 @@ struct LiveFigures {
   std::string state;
   bool complete = true;
   uint64_t records_in = 0;
+  bool has_watermark = false;
   std::vector<std::string> tasks;
   std::vector<uint64_t> task_records_in;
   std::vector<double> task_busy_seconds;
@@ -1003,6 +1004,7 @@ LiveFigures ParseLiveFigures(const std::string& body) {
   figures.state = std::string(std::string_view(job["state"]));
   figures.complete = bool(job["counters"]["complete"]);
   figures.records_in = uint64_t(job["counters"]["records_in"]);
+  figures.has_watermark = job["watermark_unix_millis"].is_int64();
   for (simdjson::dom::element task : simdjson::dom::array(job["tasks"])) {
     figures.tasks.emplace_back(std::string_view(task["task"]));
     figures.task_records_in.push_back(uint64_t(task["records_in"]));
@@ -1048,6 +1050,7 @@ TEST_F(KafkaServerTest, ARunningParallelJobsTasksAndChannelsGrowInItsLiveSnapsho
     EXPECT_GT(after.task_busy_seconds[w], before.task_busy_seconds[w]) << tasks[w];
   }
   EXPECT_GT(after.exchanged(), before.exchanged());
+  EXPECT_TRUE(after.has_watermark) << "the workers publish their partitions' watermarks";
 
   const auto stop = client.Post("/jobs/1/stop");
   ASSERT_TRUE(stop);

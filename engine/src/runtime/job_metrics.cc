@@ -51,6 +51,15 @@ JobCounters JobMetrics::Live() const {
   counters.checkpoint_seconds = checkpoint_seconds;
   counters.savepoint = savepoint;
   counters.partition_lag = PartitionLagOf(sources_);
+  // The lowest of the partitions' watermarks, as Final() takes it; none while one has none.
+  for (size_t g = 0; published_watermarks_ != nullptr && g < sources_.size(); ++g) {
+    const int64_t watermark = published_watermarks_[g].load(std::memory_order_relaxed);
+    if (watermark == INT64_MIN) {
+      counters.watermark.reset();
+      break;
+    }
+    counters.watermark = std::min(counters.watermark.value_or(INT64_MAX), watermark);
+  }
   // The tasks as their threads last published them.
   for (size_t w = 0; w < workers_.size(); ++w) {
     const WorkerMetrics& worker = *workers_[w];

@@ -83,6 +83,9 @@ class JobMetrics {
   void AddStatefulOperator(const StatefulOperator* op) { stateful_operators_.push_back(op); }
   // A channel of statement `statement` from task `from` to task `to` (worker indexes; the
   // coordinator is task `workers`). `kind` as in JobCounters::ChannelFigures.
+  // Each source partition's watermark as its worker publishes it after every batch (one per
+  // source registered, in the same order; INT64_MIN before any record), for Live().
+  void SetPublishedWatermarks(const std::atomic<int64_t>* watermarks) { published_watermarks_ = watermarks; }
   void AddChannel(const Channel* channel, const std::string& statement, const std::string& kind, size_t from,
                   size_t to) {
     channels_.push_back({channel, statement, kind, from, to});
@@ -112,7 +115,8 @@ class JobMetrics {
   // everything Final() holds, up to now; on several workers (`complete` false) records read,
   // rows written by the coordinator's sinks, elapsed time, workers, checkpoints, the tasks (as
   // the workers last published them: records in and out, busy / idle / backpressured time), the
-  // channels and the sources' partition lag (which they publish for other threads).
+  // channels, the watermark (from the published ones, when set) and the sources' partition lag
+  // (which they publish for other threads).
   JobCounters Live() const;
   // After the run: everything.
   JobCounters Final() const;
@@ -144,6 +148,7 @@ class JobMetrics {
   std::vector<const SinkOperator*> coordinator_sinks_;
   std::vector<const StatefulOperator*> stateful_operators_;
   std::vector<ChannelEntry> channels_;
+  const std::atomic<int64_t>* published_watermarks_ = nullptr;
   Clock::time_point start_ = Clock::now();
   TaskClock coordinator_clock_;
   double elapsed_seconds_ = 0;

@@ -112,14 +112,14 @@ struct JobCounters {
   bool cancelled = false;
   std::vector<std::string> dead_letter_files;  // files that received records
   // The job's event-time watermark, epoch milliseconds: the lowest of its source partitions'
-  // (SourcePartition::watermark); none while a partition has none yet, and in a live snapshot
-  // of a run on several workers.
+  // (SourcePartition::watermark; in a live snapshot of a run on several workers, as each worker
+  // last published its partitions'); none while a partition has none yet.
   std::optional<int64_t> watermark;
   // False for a live snapshot (JobMetrics::Live) of a run on several workers: it holds only what
   // the coordinator may read while the workers run (records in and out, elapsed time,
   // checkpoints, every task's records and busy / idle / backpressured time as the workers last
-  // published them, the channels' figures, the Kafka consumer lag); the other counters are zero
-  // there. A fused run's live snapshots and every final one hold everything.
+  // published them, the channels' figures, the watermark, the Kafka consumer lag); the other
+  // counters are zero there. A fused run's live snapshots and every final one hold everything.
   bool complete = true;
 
   uint64_t alignment_pauses = 0;  // times a source partition was paused for running ahead

@@ -422,6 +422,7 @@ absl::Status ParallelRunner::Impl::Build() {
   partition_watermark = std::make_unique<std::atomic<int64_t>[]>(sources.size());
   partition_activity = std::make_unique<std::atomic<int64_t>[]>(sources.size());
   partition_exhausted = std::make_unique<std::atomic<bool>[]>(sources.size());
+  metrics->SetPublishedWatermarks(partition_watermark.get());
   for (size_t g = 0; g < sources.size(); ++g) {
     partition_watermark[g].store(INT64_MIN);
     partition_activity[g].store(0);
