@@ -1051,6 +1051,17 @@ TEST_F(KafkaServerTest, ARunningParallelJobsTasksAndChannelsGrowInItsLiveSnapsho
   }
   EXPECT_GT(after.exchanged(), before.exchanged());
   EXPECT_TRUE(after.has_watermark) << "the workers publish their partitions' watermarks";
+  // /metrics has them live too.
+  const auto scraped = client.Get("/metrics");
+  ASSERT_TRUE(scraped);
+  for (size_t w = 0; w < 2; ++w) {
+    const std::string task = StrCat("task=\"worker ", w, "\"");
+    EXPECT_GE(MetricValue(scraped->body, "sluice_job_task_numRecordsIn_total", task).value_or(0),
+              static_cast<double>(after.task_records_in[w]))
+        << scraped->body;
+    EXPECT_GT(MetricValue(scraped->body, "sluice_job_task_busyTime_seconds_total", task).value_or(0), 0)
+        << scraped->body;
+  }
 
   const auto stop = client.Post("/jobs/1/stop");
   ASSERT_TRUE(stop);
