@@ -953,6 +953,34 @@ TEST(ParallelRuntimeTest, LiveSnapshotsOnTwoWorkersCarryEveryTaskAndChannel) {
   EXPECT_EQ(final_counters.tasks[2].records_out, final_counters.records_out);
 }
 
+// A source that returns empty batches (nothing has arrived, as a Kafka poll that waited) keeps
+// its task idle, not busy, fused or on two workers.
+TEST(ParallelRuntimeTest, ReadsThatReturnNothingAreIdleTime) {
+  for (int parallelism : {1, 2}) {
+    Harness harness;
+    harness.control.partitions = MakeRows(2, 0, 10);
+    harness.control.hold_until_barriers = UINT64_MAX;  // empty batches until cancelled
+    ASSERT_OK(harness.Bind(2));
+    std::vector<std::string> rows;
+    std::atomic<bool> cancel{false};
+    RunOptions options = harness.Options(parallelism, &rows);
+    options.cancel = &cancel;
+    std::thread stopper([&]() {
+      std::this_thread::sleep_for(300ms);
+      cancel.store(true);
+    });
+    auto counters = Harness::RunWithin(harness.job, options, 60s);
+    stopper.join();
+    ASSERT_TRUE(counters.ok()) << counters.status().message();
+    ASSERT_EQ(counters->tasks.size(), parallelism == 1 ? 1u : 3u);
+    for (int w = 0; w < parallelism; ++w) {
+      const JobCounters::TaskTimes& task = counters->tasks[static_cast<size_t>(w)];
+      EXPECT_GT(task.idle_seconds, 4 * task.busy_seconds)
+          << task.task << " at parallelism " << parallelism << ": busy " << task.busy_seconds << " s";
+    }
+  }
+}
+
 // --- stress ----------------------------------------------------------------------------------
 
 // Checks every snapshot handed over without keeping them: each (task, operator) once per
