@@ -7,8 +7,9 @@
 // while it builds the graph; JobMetrics only reads them. Threads: each worker writes only its own
 // WorkerMetrics (its clock, first record and placement) and publishes, after each step of its
 // task loop (a batch, or a wait), what Live() reads of it: `records_read`, its clock and its own
-// sinks' rows, in relaxed atomics (a store each, no read-modify-write; nothing per record). The
-// channels count their rows themselves (Channel::rows_sent). The coordinator writes its clock
+// sinks' rows, in relaxed atomics (a store each, no read-modify-write; nothing per record), and
+// its partitions' watermarks after each batch (SetPublishedWatermarks). The channels count
+// their rows themselves (Channel::rows_sent). The coordinator writes its clock
 // and `checkpoints_completed`; the alignment counters are atomic. Live() is called on the
 // coordinator thread during the run, Final() after it.
 #pragma once
@@ -81,11 +82,11 @@ class JobMetrics {
   void AddDeadLetters(const DeadLetterWriter* writer) { dead_letters_.push_back(writer); }
   void AddCoordinatorSink(const SinkOperator* sink) { coordinator_sinks_.push_back(sink); }
   void AddStatefulOperator(const StatefulOperator* op) { stateful_operators_.push_back(op); }
-  // A channel of statement `statement` from task `from` to task `to` (worker indexes; the
-  // coordinator is task `workers`). `kind` as in JobCounters::ChannelFigures.
   // Each source partition's watermark as its worker publishes it after every batch (one per
   // source registered, in the same order; INT64_MIN before any record), for Live().
   void SetPublishedWatermarks(const std::atomic<int64_t>* watermarks) { published_watermarks_ = watermarks; }
+  // A channel of statement `statement` from task `from` to task `to` (worker indexes; the
+  // coordinator is task `workers`). `kind` as in JobCounters::ChannelFigures.
   void AddChannel(const Channel* channel, const std::string& statement, const std::string& kind, size_t from,
                   size_t to) {
     channels_.push_back({channel, statement, kind, from, to});

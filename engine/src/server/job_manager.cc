@@ -100,9 +100,8 @@ struct JobManager::Job {
   JobState state = JobState::kRunning;
   std::string error;
   JobCounters counters;
-  // The snapshot before `counters` in this run (per-task and per-channel rates); its time.
+  // The snapshot before `counters` in this run, for the per-task and per-channel rates.
   JobCounters previous_counters;
-  double previous_elapsed_seconds = 0;
   int runs = 0;
   std::string resumed_from;
   bool shutdown_stop = false;   // stopped by Shutdown(): persisted as running
