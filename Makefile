@@ -65,7 +65,7 @@ build: $(BUILD_DIR)/build.ninja
 # ```layering block of engine/README.md) with its own tests, which plant violations, and the
 # embedding example, which exits non-zero when its rows are wrong; the report's Nexmark rows
 # (reports/make_report_test.py); the web UI in headless
-# chromium (ci/ui_test.py: about 10 s; it says SKIP when chromium is missing, which `make deps`
+# chromium (ci/ui_test.py: about 25 s; it says SKIP when chromium or kcat is missing, which `make deps`
 # installs).
 test: deps build
 	$(PYTHON) ci/check_layering.py

@@ -30,7 +30,8 @@ JobMetricsSample FinishedJob() {
   job.counters.state_bytes = 22775;
   job.counters.checkpoints_completed = 5;
   job.counters.checkpoint_seconds = 0.25;
-  job.counters.tasks.push_back({"job (fused, one thread)", 1.5, 0.25, 0.125, "the calling thread"});
+  job.counters.tasks.push_back(
+      {"job (fused, one thread)", 1.5, 0.25, 0.125, "the calling thread", 400000, 12345});
   job.last_checkpoint_bytes = 6090;
   job.last_checkpoint_write_seconds = 0.5;
   return job;
@@ -60,6 +61,15 @@ TEST(MetricsExpositionTest, CountersCarryHelpTypeAndTheJobsLabels) {
       text,
       "\nsluice_job_task_busyTime_seconds_total{job_id=\"7\",job_name=\"volume\",task=\"job (fused, one "
       "thread)\"} 1.5\n"))
+      << text;
+  EXPECT_TRUE(
+      Contains(text,
+               "\nsluice_job_task_numRecordsIn_total{job_id=\"7\",job_name=\"volume\",task=\"job (fused, "
+               "one thread)\"} 400000\n"))
+      << text;
+  EXPECT_TRUE(Contains(text,
+                       "\nsluice_job_task_numRecordsOut_total{job_id=\"7\",job_name=\"volume\",task=\"job "
+                       "(fused, one thread)\"} 12345\n"))
       << text;
   EXPECT_TRUE(Contains(text, "\nsluice_jobs{state=\"finished\"} 1\n")) << text;
   EXPECT_TRUE(Contains(text, "\nsluice_jobs{state=\"running\"} 0\n")) << text;

@@ -178,6 +178,47 @@ TEST(ExchangeTest, EqualKeysMeetInOneChannelAndStringsAreCopied) {
 // for strings too long to be a word (NULL for the others), and the value column whole; in
 // shared mode (what the runtime uses) every input column arrives as it was, with a selection
 // of the channel's rows, and the carried columns beside them.
+// What monitoring reads of a channel while both sides run: the rows that went in and came
+// out, and the messages queued (watermarks and barriers count as messages, not rows).
+TEST(ExchangeTest, AChannelCountsTheRowsThroughItAndWhatIsQueued) {
+  Channel channel({TypeId::kInt64}, 8, 4);
+  EXPECT_EQ(channel.capacity(), 4u);
+  for (size_t rows : {3u, 5u}) {
+    Message message;
+    message.batch = channel.AcquireBatch();
+    message.batch->SetNumRows(rows);
+    ASSERT_TRUE(channel.TryPush(message));
+  }
+  Message watermark;
+  watermark.kind = MessageKind::kWatermark;
+  watermark.value = 7;
+  ASSERT_TRUE(channel.TryPush(watermark));
+  EXPECT_EQ(channel.rows_sent(), 8u);
+  EXPECT_EQ(channel.rows_received(), 0u);
+  EXPECT_EQ(channel.queued(), 3u);
+  Message out;
+  ASSERT_TRUE(channel.TryPop(out));
+  EXPECT_EQ(channel.rows_received(), 3u);
+  EXPECT_EQ(channel.queued(), 2u);
+  // A full ring refuses the push and counts nothing.
+  for (size_t rows : {2u, 1u}) {
+    Message more;
+    more.batch = channel.AcquireBatch();
+    more.batch->SetNumRows(rows);
+    ASSERT_TRUE(channel.TryPush(more));
+  }
+  EXPECT_EQ(channel.queued(), 4u);
+  Message refused;
+  refused.batch = channel.AcquireBatch();
+  refused.batch->SetNumRows(6);
+  EXPECT_FALSE(channel.TryPush(refused));
+  EXPECT_EQ(channel.rows_sent(), 11u);
+  while (channel.TryPop(out)) {
+  }
+  EXPECT_EQ(channel.rows_received(), 11u);
+  EXPECT_EQ(channel.queued(), 0u);
+}
+
 TEST(ExchangeTest, CarriedKeysArriveAsWordsAndOnlyLongStringsAsStrings) {
   for (const bool share : {false, true}) {
     SCOPED_TRACE(share ? "shared mode" : "copy mode");
@@ -827,6 +868,117 @@ TEST(ParallelRuntimeTest, CancellationDrainsAndStops) {
   EXPECT_TRUE(counters->cancelled);
   EXPECT_GT(counters->records_in, 0u);
   EXPECT_GT(rows.size(), 0u) << "windows closed before the cancellation reached the sink";
+}
+
+// --- live counters ---------------------------------------------------------------------------
+
+// On several workers the progress callback's snapshots carry every task's records and times
+// and every channel's figures as they grow, not only at the end; the final counters balance:
+// each channel delivered what it was given, and the tasks' records add up to the job's.
+TEST(ParallelRuntimeTest, LiveSnapshotsOnTwoWorkersCarryEveryTaskAndChannel) {
+  Harness harness;
+  harness.control.partitions = MakeRows(2, 1000, 10);
+  harness.control.endless = true;
+  harness.control.delay = {200us, 200us};  // the run lasts until it is cancelled
+  ASSERT_OK(harness.Bind(2));
+  std::vector<std::string> rows;
+  std::atomic<bool> cancel{false};
+  RunOptions options = harness.Options(2, &rows);
+  options.cancel = &cancel;
+  options.progress_interval_millis = 20;
+  auto runner = JobRunner::Create(harness.job, options);
+  ASSERT_TRUE(runner.ok()) << runner.status().message();
+  std::vector<JobCounters> live;
+  auto done = std::async(std::launch::async, [&]() {
+    return (*runner)->Run([&](const JobCounters& counters) {
+      live.push_back(counters);
+      if (live.size() >= 10) cancel.store(true);
+    });
+  });
+  ASSERT_EQ(done.wait_for(60s), std::future_status::ready) << "the job did not stop within 60 s";
+  ASSERT_OK(done.get());
+  ASSERT_GE(live.size(), 10u);
+
+  const std::vector<std::string> tasks = {"worker 0", "worker 1", "coordinator"};
+  for (const JobCounters& snapshot : live) {
+    EXPECT_FALSE(snapshot.complete);
+    std::vector<std::string> names;
+    for (const auto& task : snapshot.tasks) names.push_back(task.task);
+    ASSERT_EQ(names, tasks);
+    // A keyed exchange (worker to worker) and a gather (worker to coordinator) per worker.
+    ASSERT_EQ(snapshot.channels.size(), 6u);
+    for (const auto& channel : snapshot.channels) {
+      EXPECT_EQ(channel.statement, "result");
+      EXPECT_LE(channel.queued, channel.capacity);
+      EXPECT_LE(channel.records_received, channel.records_sent);
+      EXPECT_EQ(channel.to_task == 2, channel.kind == "gather")
+          << channel.kind << " to task " << channel.to_task;
+    }
+  }
+  const JobCounters& first = live.front();
+  const JobCounters& last = live.back();
+  auto exchanged = [](const JobCounters& counters) {
+    uint64_t rows = 0;
+    for (const auto& channel : counters.channels) {
+      if (channel.kind == "exchange") rows += channel.records_sent;
+    }
+    return rows;
+  };
+  EXPECT_GT(exchanged(last), exchanged(first));
+  // Each worker publishes its partitions' watermarks too.
+  EXPECT_TRUE(last.watermark.has_value());
+  for (size_t w = 0; w < 2; ++w) {
+    EXPECT_GT(last.tasks[w].records_in, first.tasks[w].records_in) << tasks[w];
+    EXPECT_GT(last.tasks[w].records_out, first.tasks[w].records_out) << tasks[w];
+    EXPECT_GT(last.tasks[w].busy_seconds, first.tasks[w].busy_seconds) << tasks[w];
+    EXPECT_FALSE(last.tasks[w].placement.empty()) << tasks[w];
+  }
+
+  const JobCounters final_counters = (*runner)->counters();
+  ASSERT_TRUE(final_counters.complete);
+  ASSERT_EQ(final_counters.tasks.size(), 3u);
+  ASSERT_EQ(final_counters.channels.size(), 6u);
+  uint64_t received_by_workers = 0, gathered = 0;
+  for (const auto& channel : final_counters.channels) {
+    EXPECT_EQ(channel.records_received, channel.records_sent) << channel.kind << " " << channel.from_task;
+    EXPECT_EQ(channel.queued, 0u);
+    (channel.kind == "gather" ? gathered : received_by_workers) += channel.records_received;
+  }
+  // Every row read went through the exchange (no filter before the GROUP BY).
+  EXPECT_EQ(exchanged(final_counters), final_counters.records_in);
+  EXPECT_EQ(final_counters.tasks[0].records_in + final_counters.tasks[1].records_in,
+            final_counters.records_in + received_by_workers);
+  EXPECT_EQ(final_counters.tasks[2].records_in, gathered);
+  EXPECT_EQ(final_counters.tasks[2].records_out, rows.size());
+  EXPECT_EQ(final_counters.tasks[2].records_out, final_counters.records_out);
+}
+
+// A source that returns empty batches (nothing has arrived, as a Kafka poll that waited) keeps
+// its task idle, not busy, fused or on two workers.
+TEST(ParallelRuntimeTest, ReadsThatReturnNothingAreIdleTime) {
+  for (int parallelism : {1, 2}) {
+    Harness harness;
+    harness.control.partitions = MakeRows(2, 0, 10);
+    harness.control.hold_until_barriers = UINT64_MAX;  // empty batches until cancelled
+    ASSERT_OK(harness.Bind(2));
+    std::vector<std::string> rows;
+    std::atomic<bool> cancel{false};
+    RunOptions options = harness.Options(parallelism, &rows);
+    options.cancel = &cancel;
+    std::thread stopper([&]() {
+      std::this_thread::sleep_for(300ms);
+      cancel.store(true);
+    });
+    auto counters = Harness::RunWithin(harness.job, options, 60s);
+    stopper.join();
+    ASSERT_TRUE(counters.ok()) << counters.status().message();
+    ASSERT_EQ(counters->tasks.size(), parallelism == 1 ? 1u : 3u);
+    for (int w = 0; w < parallelism; ++w) {
+      const JobCounters::TaskTimes& task = counters->tasks[static_cast<size_t>(w)];
+      EXPECT_GT(task.idle_seconds, 4 * task.busy_seconds)
+          << task.task << " at parallelism " << parallelism << ": busy " << task.busy_seconds << " s";
+    }
+  }
 }
 
 // --- stress ----------------------------------------------------------------------------------

@@ -11,12 +11,14 @@
 //     the output is exactly SQLite's; a Kafka job stopped with a savepoint resumes at its
 //     partitions' saved offsets (librdkafka's mock cluster) and its output is exactly SQLite's;
 //   - what the web UI reads (a job's graph, rates, snapshots, checkpoint history) and serves
-//     (its files without a token, the API only with one);
+//     (its files without a token, the API only with one); a Kafka job on two workers shows its
+//     tasks' and channels' figures growing in GET /jobs/{id} while it runs;
 //   - configuration errors (an unknown key, a non-loopback address without a token).
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <httplib.h>
 #include <signal.h>
+#include <simdjson.h>
 #include <sqlite3.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -849,12 +851,12 @@ class KafkaServerTest : public ServerTest {
     ASSERT_TRUE((*producer)->Flush(false).ok());
   }
 
-  static std::string KafkaJob(const std::string& output) {
+  static std::string KafkaJob(const std::string& output, const std::string& group = "server-test") {
     return StrCat(
         "CREATE STREAM volume AS SELECT symbol, COUNT(*) AS trades, SUM(quantity) AS volume, AVG(price) AS "
         "avg_price, MIN(price) AS low, MAX(price) AS high\nFROM trades GROUP BY symbol WITH (\n"
         "'trades.type' = 'kafka_source', 'trades.topic' = 'trades', 'trades.bootstrap.servers' = '",
-        cluster_->bootstrap_servers(), "', 'trades.group.id' = 'server-test', 'trades.schema' = '",
+        cluster_->bootstrap_servers(), "', 'trades.group.id' = '", group, "', 'trades.schema' = '",
         kGeneratedTradesSchema,
         "', 'trades.properties.session.timeout.ms' = '6000', 'trades.properties.heartbeat.interval.ms' = "
         "'500', 'event.time.field' = 'trade_time', 'checkpoint.interval' = '200ms', "
@@ -971,6 +973,107 @@ TEST_F(KafkaServerTest, AKafkaJobsSavepointsLeaveItRunningAndResumeItOnARestarte
   ExpectSameTables(ApplyChangelog(output, declared), QuerySqlite(kafka_db_, kScenario2Oracle),
                    "a Kafka job with an on-demand savepoint, stopped with another and resumed by a restarted "
                    "server");
+}
+
+// What GET /jobs/{id} shows of the runtime's tasks and channels (simdjson, apart from the
+// server's own writer).
+struct LiveFigures {
+  std::string state;
+  bool complete = true;
+  uint64_t records_in = 0;
+  bool has_watermark = false;
+  std::vector<std::string> tasks;
+  std::vector<uint64_t> task_records_in;
+  std::vector<double> task_busy_seconds;
+  std::vector<std::string> channel_kinds;
+  std::vector<uint64_t> channel_sent;
+  std::vector<uint64_t> channel_received;
+  double exchanged() const {
+    uint64_t rows = 0;
+    for (size_t c = 0; c < channel_kinds.size(); ++c)
+      rows += channel_kinds[c] == "exchange" ? channel_sent[c] : 0;
+    return static_cast<double>(rows);
+  }
+};
+
+LiveFigures ParseLiveFigures(const std::string& body) {
+  LiveFigures figures;
+  simdjson::dom::parser parser;
+  simdjson::dom::element job;
+  EXPECT_EQ(parser.parse(body).get(job), simdjson::SUCCESS) << body;
+  figures.state = std::string(std::string_view(job["state"]));
+  figures.complete = bool(job["counters"]["complete"]);
+  figures.records_in = uint64_t(job["counters"]["records_in"]);
+  figures.has_watermark = job["watermark_unix_millis"].is_int64();
+  for (simdjson::dom::element task : simdjson::dom::array(job["tasks"])) {
+    figures.tasks.emplace_back(std::string_view(task["task"]));
+    figures.task_records_in.push_back(uint64_t(task["records_in"]));
+    figures.task_busy_seconds.push_back(double(task["busy_seconds"]));
+    EXPECT_GE(double(task["records_in_per_second"]), 0) << body;
+    EXPECT_GE(double(task["busy_share"]), 0) << body;
+  }
+  for (simdjson::dom::element channel : simdjson::dom::array(job["channels"])) {
+    figures.channel_kinds.emplace_back(std::string_view(channel["kind"]));
+    figures.channel_sent.push_back(uint64_t(channel["records_sent"]));
+    figures.channel_received.push_back(uint64_t(channel["records_received"]));
+    EXPECT_LE(uint64_t(channel["queued"]), uint64_t(channel["capacity"])) << body;
+  }
+  return figures;
+}
+
+// While a job runs on two workers, GET /jobs/{id} carries each task's records and busy time
+// and each channel's rows, growing from one snapshot to the next (not only once it ended).
+TEST_F(KafkaServerTest, ARunningParallelJobsTasksAndChannelsGrowInItsLiveSnapshot) {
+  const Server server = Start("", "server");
+  httplib::Client client = Client(server);
+  const auto submitted = client.Post(
+      "/jobs?parallelism=2", KafkaJob(StrCat(root_, "/volume.jsonl"), "live-tasks"), "application/sql");
+  ASSERT_TRUE(submitted);
+  ASSERT_EQ(submitted->status, 201) << submitted->body;
+  ProduceTrades(0, kKafkaTrades / 4);
+  const LiveFigures before = ParseLiveFigures(WaitForRecordsIn(client, "1", kKafkaTrades / 4));
+  ProduceTrades(kKafkaTrades / 4, kKafkaTrades / 4);
+  const LiveFigures after = ParseLiveFigures(
+      WaitForRecordsIn(client, "1", static_cast<double>(before.records_in + kKafkaTrades / 4)));
+
+  const std::vector<std::string> tasks = {"worker 0", "worker 1", "coordinator"};
+  for (const LiveFigures* snapshot : {&before, &after}) {
+    EXPECT_EQ(snapshot->state, "running");
+    EXPECT_FALSE(snapshot->complete) << "a live snapshot of a run on several workers";
+    ASSERT_EQ(snapshot->tasks, tasks);
+    // A keyed exchange (worker to worker) and a gather (worker to coordinator) per worker.
+    ASSERT_EQ(snapshot->channel_kinds,
+              (std::vector<std::string>{"gather", "gather", "exchange", "exchange", "exchange", "exchange"}));
+  }
+  for (size_t w = 0; w < 2; ++w) {
+    EXPECT_GT(after.task_records_in[w], before.task_records_in[w]) << tasks[w];
+    EXPECT_GT(after.task_busy_seconds[w], before.task_busy_seconds[w]) << tasks[w];
+  }
+  EXPECT_GT(after.exchanged(), before.exchanged());
+  EXPECT_TRUE(after.has_watermark) << "the workers publish their partitions' watermarks";
+  // /metrics has them live too.
+  const auto scraped = client.Get("/metrics");
+  ASSERT_TRUE(scraped);
+  for (size_t w = 0; w < 2; ++w) {
+    const std::string task = StrCat("task=\"worker ", w, "\"");
+    EXPECT_GE(MetricValue(scraped->body, "sluice_job_task_numRecordsIn_total", task).value_or(0),
+              static_cast<double>(after.task_records_in[w]))
+        << scraped->body;
+    EXPECT_GT(MetricValue(scraped->body, "sluice_job_task_busyTime_seconds_total", task).value_or(0), 0)
+        << scraped->body;
+  }
+
+  const auto stop = client.Post("/jobs/1/stop");
+  ASSERT_TRUE(stop);
+  ASSERT_EQ(stop->status, 202) << stop->body;
+  const LiveFigures ended = ParseLiveFigures(WaitUntilEnded(client, "1"));
+  EXPECT_EQ(ended.state, "stopped");
+  EXPECT_TRUE(ended.complete);
+  ASSERT_EQ(ended.tasks, tasks);
+  // Every channel delivered what it was given, and every row read went through the exchange.
+  EXPECT_EQ(ended.channel_received, ended.channel_sent);
+  EXPECT_EQ(ended.exchanged(), static_cast<double>(ended.records_in));
+  Stop(server);
 }
 
 // A job without checkpoints (over a FIFO) has no savepoint to take: 409, and it goes on running.

@@ -5,7 +5,8 @@
 // order, plus a ring that returns emptied batches to the sender for reuse, so that the steady
 // state allocates nothing (the row kinds of an updating stream excepted: see CopyRows). Batches
 // in a channel own their values and row kinds (strings are copied into the batch's own heap):
-// nothing in them points into the sender's memory.
+// nothing in them points into the sender's memory. A channel counts the rows that enter and
+// leave it, a batch at a time, for monitoring threads (rows_sent, rows_received, queued).
 //
 // A ChannelSender is the last operator of a task's chain. It copies each row it receives into
 // the channel of the worker owning its key's key group (a keyed exchange; state/key_groups.h:
@@ -72,13 +73,23 @@ class Channel {
   // --- sender side ---
   // A cleared batch with room for batch_rows() rows (a returned one when available).
   std::unique_ptr<Batch> AcquireBatch();
-  bool TryPush(Message& message) { return messages_.TryPush(message); }
+  bool TryPush(Message& message) {
+    const uint64_t rows = RowsOf(message);
+    if (!messages_.TryPush(message)) return false;
+    sender_.rows.store(sender_.rows.load(std::memory_order_relaxed) + rows, std::memory_order_relaxed);
+    return true;
+  }
 
   // Shared mode: a batch shell (no columns), reusing one the receiver returned.
   std::unique_ptr<Batch> AcquireShell();
 
   // --- receiver side ---
-  bool TryPop(Message& message) { return messages_.TryPop(message); }
+  bool TryPop(Message& message) {
+    if (!messages_.TryPop(message)) return false;
+    receiver_.rows.store(receiver_.rows.load(std::memory_order_relaxed) + RowsOf(message),
+                         std::memory_order_relaxed);
+    return true;
+  }
   // Returns a batch the receiver has finished with to the sender.
   void ReleaseBatch(std::unique_ptr<Batch> batch);
 
@@ -87,7 +98,27 @@ class Channel {
   // Batches the sender had to allocate (the pool grows until the pipeline is full).
   uint64_t batches_allocated() const { return batches_allocated_; }
 
+  // --- any thread (monitoring: JobMetrics reads them while the tasks run) ---
+  // Rows that went into the ring, and rows the receiver took out of it. Each side counts with a
+  // relaxed load and store per batch (one writer each, no read-modify-write), on a cache line
+  // of its own.
+  uint64_t rows_sent() const { return sender_.rows.load(std::memory_order_relaxed); }
+  uint64_t rows_received() const { return receiver_.rows.load(std::memory_order_relaxed); }
+  // Messages in the ring now (approximately), out of capacity(): a full ring is a sender held
+  // back by its receiver.
+  size_t queued() const { return messages_.ApproximateSize(); }
+  size_t capacity() const { return messages_.capacity(); }
+
  private:
+  static uint64_t RowsOf(const Message& message) {
+    return message.kind == MessageKind::kBatch && message.batch != nullptr ? message.batch->active_rows() : 0;
+  }
+  struct alignas(64) RowCount {
+    std::atomic<uint64_t> rows{0};
+  };
+
+  RowCount sender_;
+  RowCount receiver_;
   std::vector<TypeId> types_;
   size_t batch_rows_;
   SpscRing<Message> messages_;

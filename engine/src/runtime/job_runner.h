@@ -112,13 +112,14 @@ struct JobCounters {
   bool cancelled = false;
   std::vector<std::string> dead_letter_files;  // files that received records
   // The job's event-time watermark, epoch milliseconds: the lowest of its source partitions'
-  // (SourcePartition::watermark); none while a partition has none yet, and in a live snapshot
-  // of a run on several workers.
+  // (SourcePartition::watermark; in a live snapshot of a run on several workers, as each worker
+  // last published its partitions'); none while a partition has none yet.
   std::optional<int64_t> watermark;
   // False for a live snapshot (JobMetrics::Live) of a run on several workers: it holds only what
   // the coordinator may read while the workers run (records in and out, elapsed time,
-  // checkpoints, the coordinator's task); the other counters are zero there. A fused run's
-  // live snapshots and every final one hold everything.
+  // checkpoints, every task's records and busy / idle / backpressured time as the workers last
+  // published them, the channels' figures, the watermark, the Kafka consumer lag); the other
+  // counters are zero there. A fused run's live snapshots and every final one hold everything.
   bool complete = true;
 
   uint64_t alignment_pauses = 0;  // times a source partition was paused for running ahead
@@ -141,9 +142,29 @@ struct JobCounters {
     double busy_seconds = 0;
     double idle_seconds = 0;
     double backpressured_seconds = 0;
-    std::string placement;  // "cpu 1 (node 0)" or why it is not pinned
+    std::string placement;  // "cpu 1 (node 0)" or why it is not pinned; empty before it is known
+    // Rows the task took in (read from its source partitions, taken from its input channels)
+    // and passed on (put into its output channels, written by its own sinks).
+    uint64_t records_in = 0;
+    uint64_t records_out = 0;
   };
+  // The parallel runtime's tasks: one per worker thread ("worker 0", …), then the "coordinator";
+  // fused, the one task "job (fused, one thread)".
   std::vector<TaskTimes> tasks;
+  // The channels between the tasks (runtime/exchange.h), as built; none when fused.
+  struct ChannelFigures {
+    std::string statement;
+    // "exchange" (keyed, worker to worker), "forward" (to the same worker's keyed stage: the
+    // source is partitioned by the key) or "gather" (worker to coordinator).
+    std::string kind;
+    size_t from_task = 0;  // indexes into `tasks`
+    size_t to_task = 0;
+    uint64_t records_sent = 0;      // rows the sender put into the channel
+    uint64_t records_received = 0;  // rows the receiver took out of it
+    uint64_t queued = 0;            // messages in the channel when the snapshot was taken
+    uint64_t capacity = 0;          // messages it holds at most (full: the sender is held back)
+  };
+  std::vector<ChannelFigures> channels;
   // Kafka consumer lag per topic partition (SourcePartition::AppendPartitionLag), by topic then
   // partition; live snapshots on several workers hold it too.
   std::vector<PartitionLag> partition_lag;

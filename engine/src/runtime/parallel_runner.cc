@@ -164,6 +164,8 @@ struct ParallelRunner::Impl {
     size_t next_partition = 0;
     JobMetrics::WorkerMetrics* metrics = nullptr;  // its clock, records read, first record, placement
     Batch batch;  // what the sources read into
+    // The last ReadOne() returned rows or ended a partition; false after a read of nothing.
+    bool read_rows = false;
     Clock::time_point last_watermark_flush{};
   };
 
@@ -315,9 +317,13 @@ struct ParallelRunner::Impl {
   absl::Status SnapshotOperator(CheckpointStore& store, uint64_t checkpoint, const std::string& task,
                                 const Operator& op);
   void RunWorker(Worker& worker);
-  absl::Status WorkerStep(Worker& worker, bool* did_work, bool* blocked);
+  // `did_work`: the step did something (else the loop backs off); `worked`: its time counts as
+  // busy (not when all it did was a read that returned no rows, e.g. a Kafka poll that waited
+  // for messages: that is waiting for input, idle).
+  absl::Status WorkerStep(Worker& worker, bool* did_work, bool* worked, bool* blocked);
   // The worker's stateful stages take what arrived on their channels (and align barriers).
   absl::Status StepStage(Worker& worker, bool* did_work);
+  // Reads one batch of one of the worker's partitions (in turns). Sets worker.read_rows.
   absl::Status ReadOne(Worker& worker, bool* did_work);
   absl::Status InjectBarrier(Worker& worker, uint64_t checkpoint);
   absl::Status Poll(InputTask& task, bool* did_work);
@@ -422,6 +428,7 @@ absl::Status ParallelRunner::Impl::Build() {
   partition_watermark = std::make_unique<std::atomic<int64_t>[]>(sources.size());
   partition_activity = std::make_unique<std::atomic<int64_t>[]>(sources.size());
   partition_exhausted = std::make_unique<std::atomic<bool>[]>(sources.size());
+  metrics->SetPublishedWatermarks(partition_watermark.get());
   for (size_t g = 0; g < sources.size(); ++g) {
     partition_watermark[g].store(INT64_MIN);
     partition_activity[g].store(0);
@@ -642,6 +649,7 @@ absl::Status ParallelRunner::Impl::BuildStatement(StatementPlan& plan,
     gather->groups.push_back(std::move(group));
     for (size_t w = 0; w < n; ++w) {
       plan.gather.push_back(std::make_unique<Channel>(types_of(gathered_schema), channel_rows, capacity));
+      metrics->AddChannel(plan.gather.back().get(), statement.name, "gather", w, n);
       ChannelInput input;
       input.channel = plan.gather.back().get();
       input.group = group_index;
@@ -702,6 +710,8 @@ absl::Status ParallelRunner::Impl::BuildStatement(StatementPlan& plan,
     for (size_t from = 0; from < n; ++from) {
       for (size_t to = 0; to < (forward ? 1 : n); ++to) {
         plan.exchange[from].push_back(std::make_unique<Channel>(exchanged_types, channel_rows, capacity));
+        metrics->AddChannel(plan.exchange[from].back().get(), statement.name,
+                            forward ? "forward" : "exchange", from, forward ? from : to);
       }
     }
   }
@@ -1223,6 +1233,7 @@ absl::Status ParallelRunner::Impl::InjectBarrier(Worker& worker, uint64_t checkp
 }
 
 absl::Status ParallelRunner::Impl::ReadOne(Worker& worker, bool* did_work) {
+  worker.read_rows = false;
   const size_t count = worker.partitions.size();
   for (size_t tried = 0; tried < count; ++tried) {
     LocalPartition& partition = worker.partitions[worker.next_partition];
@@ -1249,6 +1260,7 @@ absl::Status ParallelRunner::Impl::ReadOne(Worker& worker, bool* did_work) {
     };
     if (output.IsDone()) {
       *did_work = true;
+      worker.read_rows = true;
       return exhaust();
     }
     if (PartitionAhead(partition)) {
@@ -1270,6 +1282,7 @@ absl::Status ParallelRunner::Impl::ReadOne(Worker& worker, bool* did_work) {
     };
     if (!more.ok()) return Annotate(more.status(), StrCat("reading ", where()));
     *did_work = true;
+    worker.read_rows = !*more || batch.num_rows() > 0;
     if (!*more) return exhaust();
     const int64_t now = WallMillis();
     if (batch.num_rows() > 0) {
@@ -1325,7 +1338,7 @@ absl::Status ParallelRunner::Impl::StepStage(Worker& worker, bool* did_work) {
   return absl::OkStatus();
 }
 
-absl::Status ParallelRunner::Impl::WorkerStep(Worker& worker, bool* did_work, bool* blocked) {
+absl::Status ParallelRunner::Impl::WorkerStep(Worker& worker, bool* did_work, bool* worked, bool* blocked) {
   // Checkpoint barrier requested by the coordinator.
   const uint64_t requested = requested_checkpoint.load(std::memory_order_acquire);
   // Read after `requested`: a barrier is requested only once the previous one completed.
@@ -1339,14 +1352,21 @@ absl::Status ParallelRunner::Impl::WorkerStep(Worker& worker, bool* did_work, bo
   for (ChannelSender* sender : worker.senders) drained = sender->Drain() && drained;
   if (!drained) {
     *blocked = true;
+    *worked = *did_work;
     return absl::OkStatus();
   }
   // Sources: stop reading on cancellation; otherwise one batch. After the savepoint barrier,
   // read nothing until the savepoint completes and the run stops.
-  if (stop.load(std::memory_order_relaxed)) return FinishSources(worker, did_work);
+  if (stop.load(std::memory_order_relaxed)) {
+    const absl::Status finished = FinishSources(worker, did_work);
+    *worked = *did_work;
+    return finished;
+  }
+  *worked = *did_work;
   if (worker.stopped_reading) return absl::OkStatus();
   bool read = false;
   SLUICE_RETURN_IF_ERROR(ReadOne(worker, &read));
+  *worked = *worked || (read && worker.read_rows);
   // Nothing to read for now, or a while since the last: let held-back watermarks go.
   const Clock::time_point now = Clock::now();
   if (!read || now - worker.last_watermark_flush > kWatermarkFlushInterval) {
@@ -1461,13 +1481,18 @@ absl::Status ParallelRunner::Impl::RunFused(const std::function<void(const JobCo
       last_checkpoint = Clock::now();
       did_work = true;
     }
+    // Busy unless all the turn did was a read of nothing (a Kafka poll that waited: idle).
+    bool worked = did_work;
     if (stop.load(std::memory_order_relaxed)) {
       // Cancelled: stop reading; what was read is flushed through (no window becomes final).
       status = FinishSources(worker);
     } else {
-      status = ReadOne(worker, &did_work);
+      bool read = false;
+      status = ReadOne(worker, &read);
+      did_work = did_work || read;
+      worked = worked || (read && worker.read_rows);
     }
-    worker.metrics->clock.Tick(did_work, false);
+    worker.metrics->clock.Tick(worked, false);
     if (!status.ok()) break;
     bool done = true;
     for (bool finished : worker.source_finished) done = done && finished;
@@ -1504,6 +1529,7 @@ void ParallelRunner::Impl::RunWorker(Worker& worker) {
   } else {
     worker.metrics->placement = "not pinned";
   }
+  worker.metrics->placed.store(true, std::memory_order_release);
   const std::string task = StrCat("worker ", worker.index);
   absl::Status status;
   // A source with no partition on this worker ends at once.
@@ -1518,9 +1544,11 @@ void ParallelRunner::Impl::RunWorker(Worker& worker) {
   while (status.ok() && !failed.load(std::memory_order_acquire)) {
     if (options.task_hook) options.task_hook(worker.index);
     bool did_work = false;
+    bool worked = false;
     bool blocked = false;
-    status = WorkerStep(worker, &did_work, &blocked);
-    worker.metrics->clock.Tick(did_work, blocked);
+    status = WorkerStep(worker, &did_work, &worked, &blocked);
+    worker.metrics->clock.Tick(worked, blocked);
+    worker.metrics->Publish();
     if (!status.ok()) break;
     bool sources_done = true;
     for (bool finished : worker.source_finished) sources_done = sources_done && finished;
@@ -1537,6 +1565,7 @@ void ParallelRunner::Impl::RunWorker(Worker& worker) {
     } else {
       backoff.Wait();
       worker.metrics->clock.Tick(false, blocked);  // the wait itself: idle, or backpressured
+      worker.metrics->Publish();
     }
   }
   if (!status.ok()) {

@@ -39,7 +39,11 @@
 // its worker stops reading sources (while still draining its own inputs, so that no cycle of
 // full channels can stall) until the queue has moved — backpressure reaches the sources. The
 // per-batch path takes no lock and, once the channels' batch pools have filled, allocates
-// nothing. Every task accounts its busy, idle and backpressured time.
+// nothing. Every task accounts its busy, idle and backpressured time (a read that returns no
+// rows, such as a Kafka poll that waited for messages, is idle time); a worker publishes it,
+// with the rows its sources read, after each step of its loop, and every channel counts the
+// rows through it a batch at a time, so that the progress callback's live snapshots on several
+// workers carry every task's records and times and every channel's figures (JobMetrics).
 //
 // Watermarks: a worker merges the watermarks of its own partitions of a source (minimum, idle
 // partitions excluded after 'watermark.idle_timeout', WatermarkMerger) and sends the result on

@@ -12,6 +12,7 @@
 // touches the shared cache lines about once per ring's worth of items.
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
@@ -60,6 +61,16 @@ class SpscRing {
     out = std::move(slots_[head & mask_]);
     consumer_.head.store(head + 1, std::memory_order_release);
     return true;
+  }
+
+  // Any thread: how many values the ring held at about the time of the call (for monitoring;
+  // it may be stale by the time it returns, but it never exceeds capacity()).
+  size_t ApproximateSize() const {
+    // The head first, with acquire: the tail it was compared against is then visible, so the
+    // tail read after it is not behind it.
+    const uint64_t head = consumer_.head.load(std::memory_order_acquire);
+    const uint64_t tail = producer_.tail.load(std::memory_order_acquire);
+    return tail > head ? std::min<size_t>(static_cast<size_t>(tail - head), capacity()) : 0;
   }
 
   // Either side: true when the ring looked empty at the time of the call.

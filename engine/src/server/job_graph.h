@@ -3,9 +3,10 @@
 // edge from each node to the one it feeds. A statement reading an earlier statement's stream
 // gets an edge from that statement's last operator.
 //
-// The runtime counts records per job, not per operator: the UI puts the job's input rate on the
-// edges that leave sources and its output rate on those that enter sinks, and the tasks' busy
-// and backpressured shares (JobCounters::tasks) beside the graph.
+// The runtime counts records per job, per task and per channel, not per logical operator: the UI
+// puts the job's input rate on the edges that leave sources and its output rate on those that
+// enter sinks, and draws the runtime's tasks and channels (JobCounters::tasks and ::channels,
+// with their rates) as a graph of their own beside it.
 #pragma once
 
 #include <string>

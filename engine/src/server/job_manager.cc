@@ -100,6 +100,8 @@ struct JobManager::Job {
   JobState state = JobState::kRunning;
   std::string error;
   JobCounters counters;
+  // The snapshot before `counters` in this run, for the per-task and per-channel rates.
+  JobCounters previous_counters;
   int runs = 0;
   std::string resumed_from;
   bool shutdown_stop = false;   // stopped by Shutdown(): persisted as running
@@ -247,6 +249,7 @@ absl::Status JobManager::Start(Job& job, std::unique_ptr<Job> owner, std::vector
     job.error.clear();
     job.counters = JobCounters();
     job.counters.complete = false;  // nothing is known of the run before its first snapshot
+    job.previous_counters = JobCounters();
     job.resumed_from = resumed_from;
     ++job.runs;
     Persist(job);
@@ -268,6 +271,7 @@ absl::Status JobManager::Start(Job& job, std::unique_ptr<Job> owner, std::vector
 void JobManager::RunJob(Job* job) {
   const absl::Status status = job->runner->Run([this, job](const JobCounters& counters) {
     std::lock_guard<std::mutex> lock(mutex_);
+    job->previous_counters = std::move(job->counters);
     job->counters = counters;
     RecordSample(*job);
   });
@@ -510,6 +514,44 @@ SubmitResult JobManager::Submit(const std::string& sql, const SubmitOptions& sub
   return result;
 }
 
+namespace {
+
+// JobInfo::task_rates and channel_records_per_second: from the last two snapshots of a running
+// job (`live`; none before its second), or over the whole run of an ended one. A task or
+// channel is matched by its index; the runtime lists them in a fixed order.
+void TaskAndChannelRates(const JobCounters& before, const JobCounters& now, bool live, JobInfo& info) {
+  const bool two_snapshots = live && before.tasks.size() == now.tasks.size() &&
+                             before.channels.size() == now.channels.size() &&
+                             now.elapsed_seconds > before.elapsed_seconds;
+  const double seconds =
+      two_snapshots ? now.elapsed_seconds - before.elapsed_seconds : (live ? 0.0 : now.elapsed_seconds);
+  const auto per_second = [&](uint64_t last, uint64_t first) {
+    return seconds > 0 && last >= first ? static_cast<double>(last - first) / seconds : 0.0;
+  };
+  for (size_t t = 0; t < now.tasks.size(); ++t) {
+    const JobCounters::TaskTimes& task = now.tasks[t];
+    const JobCounters::TaskTimes empty;
+    const JobCounters::TaskTimes& first = two_snapshots ? before.tasks[t] : empty;
+    JobInfo::TaskRates rates;
+    rates.records_in_per_second = per_second(task.records_in, first.records_in);
+    rates.records_out_per_second = per_second(task.records_out, first.records_out);
+    const double busy = task.busy_seconds - first.busy_seconds;
+    const double backpressured = task.backpressured_seconds - first.backpressured_seconds;
+    const double total = busy + backpressured + (task.idle_seconds - first.idle_seconds);
+    if ((two_snapshots || !live) && total > 0) {
+      rates.busy_share = std::clamp(busy / total, 0.0, 1.0);
+      rates.backpressured_share = std::clamp(backpressured / total, 0.0, 1.0);
+    }
+    info.task_rates.push_back(rates);
+  }
+  for (size_t c = 0; c < now.channels.size(); ++c) {
+    const uint64_t first = two_snapshots ? before.channels[c].records_sent : 0;
+    info.channel_records_per_second.push_back(per_second(now.channels[c].records_sent, first));
+  }
+}
+
+}  // namespace
+
 JobInfo JobManager::InfoOf(const Job& job) const {
   JobInfo info;
   info.id = job.id;
@@ -545,6 +587,7 @@ JobInfo JobManager::InfoOf(const Job& job) const {
     info.records_out_per_second =
         static_cast<double>(job.counters.records_out) / job.counters.elapsed_seconds;
   }
+  TaskAndChannelRates(job.previous_counters, job.counters, IsActive(job.state), info);
   info.graph = job.graph;
   info.checkpoint_history.assign(job.checkpoint_history.begin(), job.checkpoint_history.end());
   return info;

@@ -105,6 +105,18 @@ struct JobInfo {
   // run's mean (records / elapsed seconds).
   double records_in_per_second = 0;
   double records_out_per_second = 0;
+  // Per task (one per counters.tasks entry, in its order) and per channel (counters.channels):
+  // records per second and a task's busy and backpressured shares of its time, over the last
+  // two snapshots while the job runs (zero before the second), over the whole run once it has
+  // ended.
+  struct TaskRates {
+    double records_in_per_second = 0;
+    double records_out_per_second = 0;
+    double busy_share = 0;  // 0..1
+    double backpressured_share = 0;
+  };
+  std::vector<TaskRates> task_rates;
+  std::vector<double> channel_records_per_second;
   // The job's sources, operators and sinks (empty for a job this server has not planned: one
   // that ended before it started).
   JobGraph graph;

@@ -186,6 +186,32 @@ std::string RenderPrometheusText(const std::vector<JobMetricsSample>& jobs, int6
     }
     families.push_back(std::move(family));
   }
+  // Per task: the records it took in and passed on (Flink: a subtask's numRecordsIn and
+  // numRecordsOut), live on any number of workers.
+  struct TaskRecordMetric {
+    const char* name;
+    const char* help;
+    uint64_t JobCounters::TaskTimes::*field;
+  };
+  static const TaskRecordMetric kTaskRecordMetrics[] = {
+      {"sluice_job_task_numRecordsIn_total",
+       "Records the task took in: read from its source partitions or received over its input channels.",
+       &JobCounters::TaskTimes::records_in},
+      {"sluice_job_task_numRecordsOut_total",
+       "Records the task passed on: put into its output channels or written by its own sinks.",
+       &JobCounters::TaskTimes::records_out}};
+  for (const TaskRecordMetric& metric : kTaskRecordMetrics) {
+    MetricFamily family{metric.name, metric.help, MetricType::Counter, {}};
+    for (const JobMetricsSample& job : jobs) {
+      for (const JobCounters::TaskTimes& task : job.counters.tasks) {
+        std::vector<ClientMetric::Label> labels = JobLabels(job);
+        labels.push_back({"task", task.task});
+        family.metric.push_back(
+            Sample(std::move(labels), MetricType::Counter, static_cast<double>(task.*metric.field)));
+      }
+    }
+    families.push_back(std::move(family));
+  }
   // Per Kafka topic partition: how far the job's consumer is behind it (Kafka's records-lag).
   {
     MetricFamily family{

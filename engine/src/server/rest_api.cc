@@ -183,17 +183,46 @@ std::string DetailJson(const JobInfo& job) {
   } else {
     json.Null("watermark_unix_millis");
   }
+  // The runtime's tasks and the channels between them, live on several workers too (see
+  // JobInfo::task_rates).
   std::vector<std::string> tasks;
-  for (const JobCounters::TaskTimes& task : job.counters.tasks) {
+  for (size_t t = 0; t < job.counters.tasks.size(); ++t) {
+    const JobCounters::TaskTimes& task = job.counters.tasks[t];
+    const JobInfo::TaskRates rates = t < job.task_rates.size() ? job.task_rates[t] : JobInfo::TaskRates();
     tasks.push_back(Json()
+                        .Number("id", static_cast<uint64_t>(t))
                         .Text("task", task.task)
                         .Text("placement", task.placement)
                         .Seconds("busy_seconds", task.busy_seconds)
                         .Seconds("idle_seconds", task.idle_seconds)
                         .Seconds("backpressured_seconds", task.backpressured_seconds)
+                        .Number("records_in", task.records_in)
+                        .Number("records_out", task.records_out)
+                        .Real("records_in_per_second", rates.records_in_per_second)
+                        .Real("records_out_per_second", rates.records_out_per_second)
+                        .Real("busy_share", rates.busy_share)
+                        .Real("backpressured_share", rates.backpressured_share)
                         .Done());
   }
   json.Raw("tasks", Array(tasks));
+  std::vector<std::string> channels;
+  for (size_t c = 0; c < job.counters.channels.size(); ++c) {
+    const JobCounters::ChannelFigures& channel = job.counters.channels[c];
+    channels.push_back(Json()
+                           .Text("statement", channel.statement)
+                           .Text("kind", channel.kind)
+                           .Number("from_task", static_cast<uint64_t>(channel.from_task))
+                           .Number("to_task", static_cast<uint64_t>(channel.to_task))
+                           .Number("records_sent", channel.records_sent)
+                           .Number("records_received", channel.records_received)
+                           .Number("queued", channel.queued)
+                           .Number("capacity", channel.capacity)
+                           .Real("records_per_second", c < job.channel_records_per_second.size()
+                                                           ? job.channel_records_per_second[c]
+                                                           : 0.0)
+                           .Done());
+  }
+  json.Raw("channels", Array(channels));
   // Kafka consumer lag per topic partition (empty for jobs without Kafka sources).
   std::vector<std::string> lag;
   for (const PartitionLag& partition : job.counters.partition_lag) {

@@ -6,8 +6,10 @@
 //                                201 {"id": …, "state": "running"}; 400 with the SQL's errors,
 //                                each with its line and column; 429 at max_running_jobs
 //   GET    /jobs                 {"jobs": [ {id, name, state, counters, rates…}, … ]}
-//   GET    /jobs/{id}            state, error, counters, rates, tasks, watermark, checkpoints (and
-//                                their history), savepoints, graph (server/job_graph.h), SQL
+//   GET    /jobs/{id}            state, error, counters, rates, tasks and channels (live on any
+//                                number of workers, with their rates: JobInfo::task_rates),
+//                                watermark, checkpoints (and their history), savepoints, graph
+//                                (server/job_graph.h), SQL
 //   GET    /jobs/{id}/history    the current run's counter snapshots, about one a second
 //   GET    /jobs/{id}/plan       the logical and physical plans (text, as `sluice explain`)
 //   POST   /jobs/{id}/stop       stop with a savepoint: 202 {"state": "stopping"}; 409 unless running

@@ -187,8 +187,9 @@ function renderGraph(job) {
     svg.append(svgElement("path", {
       d: `M${x1},${y1} C${x1 + gapX / 2},${y1} ${x2 - gapX / 2},${y2} ${x2},${y2}`,
       fill: "none", stroke: "#6b7585", "stroke-width": 1.5, "marker-end": "url(#arrow)" }));
-    // The runtime counts records per job: its input rate leaves the sources, its output rate
-    // enters the sinks.
+    // The runtime counts records per job and per task, not per logical operator: the job's
+    // input rate leaves the sources, its output rate enters the sinks (the task graph below has
+    // the rates per task and channel).
     let label = null;
     if (nodes[edge.from].kind === "source") label = rate(job.rates.records_in_per_second) + "/s";
     else if (nodes[edge.to].kind === "sink") label = rate(job.rates.records_out_per_second) + "/s";
@@ -212,6 +213,119 @@ function renderGraph(job) {
   });
 }
 
+function percent(share) {
+  return (100 * Number(share)).toFixed(0) + " %";
+}
+
+// The runtime's tasks (workers left, the coordinator right) and its channels, summed per pair
+// of tasks: an edge to the coordinator goes right, an exchange between workers curves on the
+// left (a loop for a worker's own share). Each node shows its records in and out per second and
+// its busy and backpressured shares over the last snapshot (a bar: busy blue, backpressured
+// red); each edge its records per second. Live while the job runs, on any number of workers.
+function renderTaskGraph(job) {
+  const svg = document.getElementById("task-graph");
+  svg.replaceChildren();
+  const tasks = job.tasks;
+  if (tasks.length === 0) {
+    svg.setAttribute("viewBox", "0 0 600 30");
+    svg.setAttribute("height", "30");
+    svg.append(svgElement("text", { x: 4, y: 20, fill: "#6b7585" }, "no tasks yet"));
+    return;
+  }
+  const width = 230, height = 58, gapY = 14, gapX = 120, left = 150;
+  const coordinator = tasks.findIndex((task) => task.task === "coordinator");
+  const position = [];
+  let row = 0;
+  tasks.forEach((task, i) => {
+    if (i !== coordinator) position[i] = { x: left, y: 10 + (row++) * (height + gapY) };
+  });
+  const rows = Math.max(row, 1);
+  const totalHeight = 20 + rows * (height + gapY) - gapY;
+  if (coordinator >= 0) {
+    position[coordinator] = { x: left + width + gapX, y: 10 + (totalHeight - 20 - height) / 2 };
+  }
+  const totalWidth = left + width + (coordinator >= 0 ? gapX + width : 0) + 10;
+  svg.setAttribute("viewBox", `0 0 ${totalWidth} ${totalHeight}`);
+  svg.setAttribute("preserveAspectRatio", "xMinYMin meet");
+  svg.setAttribute("height", String(Math.min(totalHeight, 420)));
+  const defs = svgElement("defs");
+  const marker = svgElement("marker",
+    { id: "task-arrow", viewBox: "0 0 10 10", refX: 10, refY: 5, markerWidth: 7, markerHeight: 7, orient: "auto" });
+  marker.append(svgElement("path", { d: "M0,0 L10,5 L0,10 z", fill: "#6b7585" }));
+  defs.append(marker);
+  svg.append(defs);
+  // Channels summed per (from, to) pair of tasks.
+  const pairs = new Map();
+  for (const channel of job.channels) {
+    const key = channel.from_task + "-" + channel.to_task;
+    const pair = pairs.get(key) ||
+      { from: channel.from_task, to: channel.to_task, rate: 0, sent: 0, queued: 0, capacity: 0, kinds: new Set() };
+    pair.rate += channel.records_per_second;
+    pair.sent += channel.records_sent;
+    pair.queued += channel.queued;
+    pair.capacity += channel.capacity;
+    pair.kinds.add(channel.kind);
+    pairs.set(key, pair);
+  }
+  const label = (x, y, text, anchor) => svgElement("text",
+    { x, y, "text-anchor": anchor || "middle", "font-size": 10, fill: "#1d2430" }, text);
+  for (const pair of pairs.values()) {
+    const from = position[pair.from], to = position[pair.to];
+    if (!from || !to) continue;
+    let d, lx, ly, anchor = "middle";
+    if (pair.to === coordinator) {
+      const x1 = from.x + width, y1 = from.y + height / 2, x2 = to.x, y2 = to.y + height / 2;
+      d = `M${x1},${y1} C${x1 + gapX / 2},${y1} ${x2 - gapX / 2},${y2} ${x2},${y2}`;
+      lx = (x1 + x2) / 2; ly = (y1 + y2) / 2 - 4;
+    } else if (pair.from === pair.to) {
+      const x = from.x, y1 = from.y + height * 0.3, y2 = from.y + height * 0.7;
+      d = `M${x},${y1} C${x - 40},${y1 - 10} ${x - 40},${y2 + 10} ${x},${y2}`;
+      lx = x - 32; ly = from.y + height / 2 + 3;
+      anchor = "end";
+    } else {
+      // Downward arcs inside, upward ones outside, so that a pair's two labels stay apart.
+      const down = pair.from < pair.to;
+      const x = from.x, y1 = from.y + height * (down ? 0.8 : 0.2), y2 = to.y + height * (down ? 0.2 : 0.8);
+      const bulge = Math.min(left - 10, (down ? 50 : 100) + 15 * Math.abs(pair.to - pair.from));
+      d = `M${x},${y1} C${x - bulge},${y1} ${x - bulge},${y2} ${x},${y2}`;
+      lx = x - bulge * 0.75 - 2; ly = (y1 + y2) / 2 + 3;
+      anchor = "end";
+    }
+    const group = svgElement("g", { "data-channel": `${pair.from}->${pair.to}`,
+      "data-channel-kind": [...pair.kinds].join(","), "data-records-per-second": String(pair.rate),
+      "data-records-sent": String(pair.sent) });
+    const fill = pair.capacity > 0 ? pair.queued / pair.capacity : 0;
+    group.append(svgElement("title", {}, `${[...pair.kinds].join(", ")}: ${integer(pair.sent)} records sent, ` +
+      `${rate(pair.rate)}/s; ${pair.queued} of ${pair.capacity} batches queued`));
+    group.append(svgElement("path", { d, fill: "none", stroke: fill >= 0.75 ? "#b91c1c" : "#6b7585",
+      "stroke-width": 1.5, "marker-end": "url(#task-arrow)" }));
+    group.append(label(lx, ly, rate(pair.rate) + "/s", anchor));
+    svg.append(group);
+  }
+  tasks.forEach((task, i) => {
+    const { x, y } = position[i];
+    const rates = { in: task.records_in_per_second, out: task.records_out_per_second };
+    const group = svgElement("g", { "data-task": task.task, "data-records-in-per-second": String(rates.in),
+      "data-records-out-per-second": String(rates.out), "data-busy-share": String(task.busy_share),
+      "data-backpressured-share": String(task.backpressured_share) });
+    group.append(svgElement("title", {}, `${task.task} (${task.placement || "placement not known yet"}): ` +
+      `${integer(task.records_in)} records in, ${integer(task.records_out)} out`));
+    group.append(svgElement("rect", { x, y, width, height, rx: 4, fill: "#f3f4f6", stroke: "#9ca3af" }));
+    group.append(svgElement("text", { x: x + 6, y: y + 14, "font-size": 11, "font-weight": 600, fill: "#1d2430" },
+      task.task));
+    group.append(svgElement("text", { x: x + 6, y: y + 29, "font-size": 10, fill: "#1d2430" },
+      `in ${rate(rates.in)}/s · out ${rate(rates.out)}/s`));
+    group.append(svgElement("text", { x: x + 6, y: y + 43, "font-size": 10, fill: "#6b7585" },
+      `busy ${percent(task.busy_share)} · backpressured ${percent(task.backpressured_share)}`));
+    const bar = width - 12;
+    group.append(svgElement("rect", { x: x + 6, y: y + 49, width: bar, height: 4, fill: "#e5e7eb" }));
+    group.append(svgElement("rect", { x: x + 6, y: y + 49, width: bar * task.busy_share, height: 4, fill: "#2563eb" }));
+    group.append(svgElement("rect", { x: x + 6 + bar * task.busy_share, y: y + 49,
+      width: bar * task.backpressured_share, height: 4, fill: "#b91c1c" }));
+    svg.append(group);
+  });
+}
+
 function renderTasks(job) {
   const body = document.querySelector("#tasks tbody");
   body.replaceChildren();
@@ -220,6 +334,8 @@ function renderTasks(job) {
     const share = (value) => (total > 0 ? ((100 * value) / total).toFixed(1) + " %" : "–");
     const row = element("tr");
     row.append(element("td", {}, task.task), element("td", {}, task.placement),
+      element("td", { class: "num" }, rate(task.records_in_per_second)),
+      element("td", { class: "num" }, rate(task.records_out_per_second)),
       element("td", { class: "num" }, share(task.busy_seconds)),
       element("td", { class: "num" }, share(task.idle_seconds)),
       element("td", { class: "num", "data-field": "backpressured" }, share(task.backpressured_seconds)));
@@ -323,6 +439,7 @@ async function renderJob(id) {
   document.getElementById("cancel").hidden = job.state !== "running";
   renderCounters(job);
   renderGraph(job);
+  renderTaskGraph(job);
   renderTasks(job);
   renderCharts(job, history.samples);
   renderCheckpoints(job);
