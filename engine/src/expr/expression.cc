@@ -45,6 +45,15 @@ BoundExpressionPtr MakeColumnReference(size_t index, TypeId type, std::string na
   return node;
 }
 
+BoundExpressionPtr MakeCast(BoundExpressionPtr operand, TypeId type, ScalarKernel kernel) {
+  auto node = std::make_unique<BoundExpression>();
+  node->kind = BoundExpressionKind::kCast;
+  node->type = type;
+  node->cast_kernel = kernel;
+  node->children.push_back(std::move(operand));
+  return node;
+}
+
 BoundExpressionPtr MakeConstant(Value value) {
   auto node = std::make_unique<BoundExpression>();
   node->kind = BoundExpressionKind::kConstant;

@@ -38,5 +38,7 @@ using BoundExpressionPtr = std::unique_ptr<BoundExpression>;
 
 BoundExpressionPtr MakeColumnReference(size_t index, TypeId type, std::string name);
 BoundExpressionPtr MakeConstant(Value value);
+// CAST(operand AS type) through `kernel`, GetCastKernel(operand->type, type) (not folded).
+BoundExpressionPtr MakeCast(BoundExpressionPtr operand, TypeId type, ScalarKernel kernel);
 
 }  // namespace sluice

@@ -451,12 +451,7 @@ class ExpressionBinder {
     if (kernel == nullptr) {
       return source_.Error(position, StrCat("cannot cast ", TypeName(operand->type), " to ", TypeName(type)));
     }
-    auto node = std::make_unique<BoundExpression>();
-    node->kind = BoundExpressionKind::kCast;
-    node->type = type;
-    node->cast_kernel = kernel;
-    node->children.push_back(std::move(operand));
-    return FoldConstants(std::move(node));
+    return FoldConstants(MakeCast(std::move(operand), type, kernel));
   }
 
   absl::StatusOr<BoundExpressionPtr> Call(const std::string& function, const std::string& display,
@@ -2597,12 +2592,7 @@ class JobBinder {
         call.argument == nullptr || call.argument->type != TypeId::kInt64) {
       return reference;
     }
-    auto cast = std::make_unique<BoundExpression>();
-    cast->kind = BoundExpressionKind::kCast;
-    cast->type = TypeId::kInt64;
-    cast->cast_kernel = GetCastKernel(TypeId::kDouble, TypeId::kInt64);
-    cast->children.push_back(std::move(reference));
-    return cast;
+    return MakeCast(std::move(reference), TypeId::kInt64, GetCastKernel(TypeId::kDouble, TypeId::kInt64));
   }
 
   int64_t InputOutOfOrderness(const std::string& name) const {
@@ -2710,43 +2700,35 @@ class JobBinder {
         select.items.size() == bound.output_schema.size() && select.union_all.empty();
     std::vector<Field> fields;
     // Flink casts a number to the table's wider number implicitly (DECIMAL(13, 4) into
-    // DECIMAL(38, 6), BIGINT into a DECIMAL, a DECIMAL into DOUBLE): a projection does it here.
-    std::vector<BoundExpressionPtr> casts;
-    bool cast_any = false;
-    for (size_t i = 0; i < table->columns.size(); ++i) {
-      const TypeId from = bound.output_schema.field(i).type;
-      const TypeId to = table->columns[i].type;
-      auto reference = MakeColumnReference(i, from, bound.output_schema.field(i).name);
-      const bool numeric_widening =
-          from != to && ((IsDecimal(to) && (IsDecimal(from) || from == TypeId::kInt64)) ||
-                         (IsDecimal(from) && to == TypeId::kDouble));
-      if (numeric_widening) {
-        auto cast = std::make_unique<BoundExpression>();
-        cast->kind = BoundExpressionKind::kCast;
-        cast->type = to;
-        cast->cast_kernel = GetCastKernel(from, to);
-        cast->children.push_back(std::move(reference));
-        reference = std::move(cast);
-        cast_any = true;
-      }
-      casts.push_back(std::move(reference));
-    }
-    if (cast_any && bound.plan != nullptr && bound.plan->schema.size() == casts.size()) {
-      auto project = std::make_unique<LogicalOperator>();
-      project->kind = LogicalOperatorKind::kProject;
-      project->projections = std::move(casts);
-      std::vector<Field> cast_fields = bound.plan->schema.fields();
-      for (size_t i = 0; i < cast_fields.size(); ++i) cast_fields[i].type = project->projections[i]->type;
-      project->schema = Schema(std::move(cast_fields));
-      project->input = std::move(bound.plan);
-      bound.plan = std::move(project);
+    // DECIMAL(38, 6), BIGINT into a DECIMAL, a DECIMAL into DOUBLE): a projection over the plan
+    // does it here, when the plan's columns are the query's.
+    if (bound.plan != nullptr && bound.plan->schema.size() == table->columns.size()) {
+      std::vector<BoundExpressionPtr> projections;
+      bool widens = false;
       for (size_t i = 0; i < table->columns.size(); ++i) {
-        Field field = bound.output_schema.field(i);
-        field.type = bound.plan->schema.field(i).type;
-        fields.push_back(std::move(field));
+        const Field& field = bound.output_schema.field(i);
+        const TypeId to = table->columns[i].type;
+        auto reference = MakeColumnReference(i, field.type, field.name);
+        if (field.type != to && ((IsDecimal(to) && (IsDecimal(field.type) || field.type == TypeId::kInt64)) ||
+                                 (IsDecimal(field.type) && to == TypeId::kDouble))) {
+          reference = MakeCast(std::move(reference), to, GetCastKernel(field.type, to));
+          widens = true;
+        }
+        projections.push_back(std::move(reference));
       }
-      bound.output_schema = Schema(fields);
-      fields.clear();
+      if (widens) {
+        std::vector<Field> widened = bound.plan->schema.fields();
+        for (size_t i = 0; i < widened.size(); ++i) widened[i].type = projections[i]->type;
+        auto project = std::make_unique<LogicalOperator>();
+        project->kind = LogicalOperatorKind::kProject;
+        project->projections = std::move(projections);
+        project->schema = Schema(std::move(widened));
+        project->input = std::move(bound.plan);
+        bound.plan = std::move(project);
+        std::vector<Field> output = bound.output_schema.fields();
+        for (size_t i = 0; i < output.size(); ++i) output[i].type = bound.plan->schema.field(i).type;
+        bound.output_schema = Schema(std::move(output));
+      }
     }
     for (size_t i = 0; i < table->columns.size(); ++i) {
       const ColumnDefinition& column = table->columns[i];
